@@ -1,0 +1,260 @@
+/* Machine lifetime and the deterministic run loop.
+ *
+ * Cores run round-robin in slices. A slice lasts `quantum` cycles, cut short so that it ends
+ * exactly at the next event's time; every core then runs until its local clock reaches the
+ * slice end (an idle core's clock simply jumps there), the machine's time advances, and
+ * the events due are fired in (time, priority, insertion) order. Nothing here depends on
+ * host time, so the same inputs give the same run. */
+#include "core/machine.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void machine_config_defaults(MachineConfig *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->board = g_strdup("virt");
+    cfg->gic_version = 3;
+    cfg->cpu_model = g_strdup("cortex-a57");
+    cfg->ram_size = 128ULL << 20;
+    cfg->smp = 1;
+    cfg->timing = g_strdup("atomic");
+    cfg->cpu_hz = 1000000000ULL;
+    cfg->quantum = 10000;
+}
+
+void machine_config_free(MachineConfig *cfg)
+{
+    g_free(cfg->board);
+    g_free(cfg->cpu_model);
+    g_free(cfg->kernel);
+    g_free(cfg->append);
+    g_free(cfg->initrd);
+    g_free(cfg->dtb);
+    g_free(cfg->dumpdtb);
+    g_free(cfg->trace_file);
+    g_free(cfg->timing);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+static void config_copy(MachineConfig *dst, const MachineConfig *src)
+{
+    *dst = *src;
+    dst->board = g_strdup(src->board);
+    dst->cpu_model = g_strdup(src->cpu_model);
+    dst->kernel = g_strdup(src->kernel);
+    dst->append = g_strdup(src->append);
+    dst->initrd = g_strdup(src->initrd);
+    dst->dtb = g_strdup(src->dtb);
+    dst->dumpdtb = g_strdup(src->dumpdtb);
+    dst->trace_file = g_strdup(src->trace_file);
+    dst->timing = g_strdup(src->timing);
+}
+
+Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
+{
+    Machine *m = g_new0(Machine, 1);
+    config_copy(&m->cfg, cfg);
+    evq_init(&m->evq);
+    m->out = stdout;
+    m->trace = stderr;
+    if (timing_model_init(&m->timing, cfg->timing, cfg->cpu_hz) < 0) {
+        *err = g_strdup_printf("unknown timing model '%s' (available: atomic)", cfg->timing);
+        machine_free(m);
+        return NULL;
+    }
+    if (cfg->quantum == 0) {
+        *err = g_strdup("quantum must be at least 1 instruction");
+        machine_free(m);
+        return NULL;
+    }
+    if (cfg->ram_size == 0 || cfg->ram_size > (255ULL << 30) || (cfg->ram_size & 0xfff)) {
+        *err = g_strdup_printf("invalid RAM size %llu bytes (want a multiple of 4 KiB up to 255G)",
+                               (unsigned long long)cfg->ram_size);
+        machine_free(m);
+        return NULL;
+    }
+    /* calloc gives zero pages lazily from the host, so a large -m costs only what is used */
+    m->ram = calloc(1, cfg->ram_size);
+    if (!m->ram) {
+        *err = g_strdup_printf("cannot allocate %llu MiB of guest RAM",
+                               (unsigned long long)(cfg->ram_size >> 20));
+        machine_free(m);
+        return NULL;
+    }
+    m->ram_code = calloc(1, cfg->ram_size >> 12);
+    if (!m->ram_code) {
+        *err = g_strdup("cannot allocate the code-page map");
+        machine_free(m);
+        return NULL;
+    }
+    m->ram_base = ram_base;
+    m->ram_size = cfg->ram_size;
+    bus_add_ram(&m->bus, "ram", ram_base, cfg->ram_size, m->ram, false);
+    if (cfg->trace_file) {
+        m->trace = fopen(cfg->trace_file, "w");
+        if (!m->trace) {
+            *err = g_strdup_printf("cannot open trace file '%s'", cfg->trace_file);
+            m->trace = stderr;
+            machine_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+void machine_free(Machine *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls->destroy)
+            m->cpus[i].cls->destroy(m->cpus[i].obj);
+    if (m->board_destroy)
+        m->board_destroy(m->board);
+    for (int i = 0; i < m->nobjects; i++)
+        g_free(m->objects[i].name);
+    if (m->trace && m->trace != stderr)
+        fclose(m->trace);
+    free(m->ram);
+    free(m->ram_code);
+    machine_config_free(&m->cfg);
+    g_free(m);
+}
+
+int machine_add_cpu(Machine *m, void *cpu, const CpuClass *cls)
+{
+    if (m->ncpus >= MACHINE_MAX_CPUS)
+        return -1;
+    MachineCpu *mc = &m->cpus[m->ncpus];
+    mc->obj = cpu;
+    mc->cls = cls;
+    mc->icount = 0;
+    mc->time = m->now;
+    return m->ncpus++;
+}
+
+void machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj)
+{
+    g_assert(m->nobjects < MACHINE_MAX_OBJECTS);
+    MachineObject *o = &m->objects[m->nobjects++];
+    o->name = g_strdup(name);
+    o->desc = desc;
+    o->obj = obj;
+}
+
+void machine_stop(Machine *m, int code, const char *fmt, ...)
+{
+    if (m->stop)
+        return;
+    m->stop = true;
+    m->exit_code = code;
+    m->stop_msg[0] = 0;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->stop_msg, sizeof m->stop_msg, fmt, ap);
+        va_end(ap);
+    }
+}
+
+uint64_t machine_icount(const Machine *m)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < m->ncpus; i++)
+        n += m->cpus[i].icount;
+    return n;
+}
+
+SimTime machine_time(const Machine *m)
+{
+    return m->now;
+}
+
+int machine_run(Machine *m)
+{
+    const uint64_t ps = m->timing.ps_per_cycle;
+    while (!m->stop) {
+        SimTime next = evq_next_time(&m->evq);
+        if (next <= m->now) {
+            evq_run_due(&m->evq, m->now);
+            continue;
+        }
+        SimTime slice_end = m->now + m->cfg.quantum * ps;
+        if (next < slice_end)
+            slice_end = next;
+        bool all_idle = true;
+        for (int i = 0; i < m->ncpus && !m->stop; i++) {
+            MachineCpu *mc = &m->cpus[i];
+            if (mc->time >= slice_end) {
+                all_idle = false;
+                continue;
+            }
+            if (mc->cls->idle(mc->obj)) {
+                mc->time = slice_end;
+                continue;
+            }
+            all_idle = false;
+            uint64_t want = (slice_end - mc->time + ps - 1) / ps;
+            if (m->cfg.max_insns) {
+                uint64_t done = machine_icount(m);
+                if (done >= m->cfg.max_insns)
+                    break;
+                if (want > m->cfg.max_insns - done)
+                    want = m->cfg.max_insns - done;
+            }
+            uint64_t ran = mc->cls->run(mc->obj, want);
+            mc->icount += ran;
+            mc->time += m->timing.cycles_for_insns(&m->timing, ran) * ps;
+            if (ran < want && !m->stop && mc->cls->idle(mc->obj))
+                mc->time = slice_end;
+        }
+        if (m->stop)
+            break;
+        if (m->cfg.max_insns && machine_icount(m) >= m->cfg.max_insns) {
+            machine_stop(m, EXIT_OK, NULL);
+            break;
+        }
+        m->now = slice_end;
+        evq_run_due(&m->evq, m->now);
+        if (all_idle && evq_next_time(&m->evq) == SIMTIME_NEVER) {
+            bool still_idle = true;
+            for (int i = 0; i < m->ncpus; i++)
+                if (!m->cpus[i].cls->idle(m->cpus[i].obj))
+                    still_idle = false;
+            if (still_idle)
+                machine_stop(m, EXIT_GUEST_CRASH,
+                             "all cores are halted or off and no event is pending (machine hangs)");
+        }
+    }
+    fflush(m->out);
+    return m->exit_code;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+    static const uint8_t zero[4096];
+    return memcmp(p, zero, 4096) == 0;
+}
+
+void machine_state_hash(Machine *m, char out[65])
+{
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(ck, (const guchar *)&m->now, sizeof m->now);
+    for (int i = 0; i < m->ncpus; i++) {
+        MachineCpu *mc = &m->cpus[i];
+        g_checksum_update(ck, (const guchar *)&mc->icount, sizeof mc->icount);
+        g_checksum_update(ck, (const guchar *)&mc->time, sizeof mc->time);
+        mc->cls->hash(mc->obj, ck);
+    }
+    for (int i = 0; i < m->nobjects; i++)
+        state_hash_object(ck, m->objects[i].name, m->objects[i].desc, m->objects[i].obj);
+    for (uint64_t off = 0; off < m->ram_size; off += 4096) {
+        if (page_is_zero(m->ram + off))
+            continue;
+        g_checksum_update(ck, (const guchar *)&off, sizeof off);
+        g_checksum_update(ck, m->ram + off, 4096);
+    }
+    g_strlcpy(out, g_checksum_get_string(ck), 65);
+    g_checksum_free(ck);
+}

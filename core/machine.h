@@ -1,0 +1,119 @@
+/* The machine: objects with described state joined by a physical bus and one event queue.
+ * Knows no architecture, board or device by name; boards build it, front ends run it. */
+#ifndef HVSIM_CORE_MACHINE_H
+#define HVSIM_CORE_MACHINE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "core/bus.h"
+#include "core/evq.h"
+#include "core/state.h"
+#include "core/timing.h"
+
+#define MACHINE_MAX_CPUS 8
+#define MACHINE_MAX_OBJECTS 64
+
+/* Exit codes (interface.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_BAD_INPUT = 1,
+    EXIT_UNIMPLEMENTED = 2,
+    EXIT_GUEST_CRASH = 3,
+    EXIT_BAD_SNAPSHOT = 4,
+};
+
+/* Trace categories for -d. */
+enum {
+    TRACE_IN_ASM = 1u << 0,
+    TRACE_EXEC = 1u << 1,
+    TRACE_INT = 1u << 2,
+    TRACE_MMU = 1u << 3,
+    TRACE_VMEXIT = 1u << 4,
+};
+
+/* Everything the command line (or a key file) says about the machine. */
+typedef struct MachineConfig {
+    char *board;              /* "virt" */
+    bool virtualization;      /* boot at EL2 */
+    int gic_version;
+    char *cpu_model;          /* "cortex-a57", "max" */
+    uint64_t ram_size;
+    int smp;
+    char *kernel, *append, *initrd, *dtb, *dumpdtb;
+    uint64_t max_insns;       /* 0 = unlimited */
+    uint32_t trace_mask;
+    char *trace_file;
+    bool state_hash;
+    char *timing;             /* "atomic" */
+    uint64_t cpu_hz;
+    uint64_t quantum;         /* instructions per core per round-robin slice */
+} MachineConfig;
+
+/* Architecture-neutral view of a core, implemented by cpu/<arch>. */
+typedef struct CpuClass {
+    const char *arch;
+    /* Executes at most `max_insns` instructions; returns how many retired.
+     * Returns early when the core halts (WFI, powered off) or the machine stops. */
+    uint64_t (*run)(void *cpu, uint64_t max_insns);
+    /* True if the core executes nothing now (WFI with nothing pending, or off). */
+    bool (*idle)(void *cpu);
+    /* Hash the core's architectural state. */
+    void (*hash)(void *cpu, GChecksum *ck);
+    void (*destroy)(void *cpu);
+} CpuClass;
+
+typedef struct MachineCpu {
+    void *obj;
+    const CpuClass *cls;
+    uint64_t icount;          /* instructions retired */
+    SimTime time;             /* local time, advanced in slices */
+} MachineCpu;
+
+typedef struct MachineObject {
+    char *name;               /* instance, e.g. "uart0" */
+    const StateDesc *desc;
+    void *obj;
+} MachineObject;
+
+typedef struct Machine {
+    MachineConfig cfg;
+    Bus bus;
+    EventQueue evq;
+    TimingModel timing;
+    SimTime now;
+    int ncpus;
+    MachineCpu cpus[MACHINE_MAX_CPUS];
+    MachineObject objects[MACHINE_MAX_OBJECTS];
+    int nobjects;
+    uint8_t *ram;             /* main RAM backing (owned) */
+    uint8_t *ram_code;        /* per 4 KiB RAM page: 1 if a core holds decoded code for it */
+    uint64_t ram_base, ram_size;
+    /* board data (opaque to the core) */
+    void *board;
+    void (*board_destroy)(void *board);
+    /* run control */
+    volatile bool stop;       /* set by machine_stop(); cores return at the next boundary */
+    int exit_code;
+    char stop_msg[512];
+    FILE *out;                /* guest console output (stdout) */
+    FILE *trace;              /* -D file or stderr */
+} Machine;
+
+void machine_config_defaults(MachineConfig *cfg);
+void machine_config_free(MachineConfig *cfg);
+/* Allocates the machine, its RAM, event queue and timing model. Boards add the rest. */
+Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err);
+void machine_free(Machine *m);
+int machine_add_cpu(Machine *m, void *cpu, const CpuClass *cls);
+void machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj);
+/* Stops the run with exit code `code`; the first stop wins. msg may be NULL. */
+void machine_stop(Machine *m, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Runs until a stop. Returns the exit code. */
+int machine_run(Machine *m);
+/* Total instructions retired by all cores. */
+uint64_t machine_icount(const Machine *m);
+/* Current simulated time as seen by a core that has retired part of its slice. */
+SimTime machine_time(const Machine *m);
+/* SHA-256 over every object's state, every core and the non-zero RAM pages; hex into out[65]. */
+void machine_state_hash(Machine *m, char out[65]);
+#endif

@@ -1,0 +1,28 @@
+#include "mmu/softtlb.h"
+
+void softtlb_flush(SoftTlb *t)
+{
+    for (int i = 0; i < SOFTTLB_SIZE; i++) {
+        t->r[i].tag = SOFTTLB_INVALID;
+        t->w[i].tag = SOFTTLB_INVALID;
+    }
+}
+
+void softtlb_flush_page(SoftTlb *t, uint64_t va)
+{
+    unsigned i = (unsigned)(va >> 12) & (SOFTTLB_SIZE - 1);
+    uint64_t page = va & ~(uint64_t)0xfff;
+    if (t->r[i].tag == page)
+        t->r[i].tag = SOFTTLB_INVALID;
+    if (t->w[i].tag == page)
+        t->w[i].tag = SOFTTLB_INVALID;
+}
+
+void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)
+{
+    for (int i = 0; i < SOFTTLB_SIZE; i++) {
+        SoftTlbEntry *e = &t->w[i];
+        if (e->tag != SOFTTLB_INVALID && (const uint8_t *)(e->addend + e->tag) == host_page)
+            e->tag = SOFTTLB_INVALID;
+    }
+}

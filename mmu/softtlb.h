@@ -1,0 +1,31 @@
+/* Per-core soft TLB: virtual page -> host pointer for RAM, the fast path of loads/stores.
+ * An entry matches when tag == (va & (PAGE_MASK | (size - 1))), so only aligned accesses
+ * that stay within the page hit; everything else takes the slow path. */
+#ifndef HVSIM_MMU_SOFTTLB_H
+#define HVSIM_MMU_SOFTTLB_H
+#include <stdint.h>
+
+#define SOFTTLB_SIZE 256
+#define SOFTTLB_INVALID (~(uint64_t)0)
+
+typedef struct SoftTlbEntry {
+    uint64_t tag;             /* page-aligned VA, or SOFTTLB_INVALID */
+    uintptr_t addend;         /* host = addend + va */
+} SoftTlbEntry;
+
+typedef struct SoftTlb {
+    SoftTlbEntry r[SOFTTLB_SIZE];
+    SoftTlbEntry w[SOFTTLB_SIZE];
+} SoftTlb;
+
+void softtlb_flush(SoftTlb *t);
+/* Drop entries for one virtual page (both directions). */
+void softtlb_flush_page(SoftTlb *t, uint64_t va);
+/* Drop write entries whose host page is `host_page` (code was decoded there). */
+void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page);
+static inline void softtlb_fill(SoftTlbEntry *e, uint64_t va_page, uint8_t *host_page)
+{
+    e->tag = va_page;
+    e->addend = (uintptr_t)host_page - (uintptr_t)va_page;
+}
+#endif
