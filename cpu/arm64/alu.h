@@ -1,0 +1,124 @@
+/* Integer ALU helpers shared by the executors: AddWithCarry() with NZCV (Arm ARM J1,
+ * shared/functions/integer/AddWithCarry), logical flags and DecodeBitMasks(). */
+#ifndef HVSIM_CPU_ARM64_ALU_H
+#define HVSIM_CPU_ARM64_ALU_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/arm64/cpu.h"
+
+/* x + y + carry, setting NZCV; subtraction is a64_adc64(c, x, ~y, 1). */
+static inline uint64_t a64_adc64(Arm64Cpu *c, uint64_t x, uint64_t y, unsigned carry)
+{
+    uint64_t r = x + y + carry;
+    c->nf = (uint8_t)(r >> 63);
+    c->zf = r == 0;
+    c->cf = carry ? r <= x : r < x;
+    c->vf = (uint8_t)(((~(x ^ y)) & (x ^ r)) >> 63);
+    return r;
+}
+
+static inline uint32_t a64_adc32(Arm64Cpu *c, uint32_t x, uint32_t y, unsigned carry)
+{
+    uint64_t w = (uint64_t)x + y + carry;
+    uint32_t r = (uint32_t)w;
+    c->nf = (uint8_t)(r >> 31);
+    c->zf = r == 0;
+    c->cf = (uint8_t)(w >> 32);
+    c->vf = (uint8_t)(((~(x ^ y)) & (x ^ r)) >> 31);
+    return r;
+}
+
+/* Flags of the logical flag-setting forms (ANDS, BICS, TST): N, Z from the result, C=V=0. */
+static inline void a64_logic_flags64(Arm64Cpu *c, uint64_t r)
+{
+    c->nf = (uint8_t)(r >> 63);
+    c->zf = r == 0;
+    c->cf = 0;
+    c->vf = 0;
+}
+
+static inline void a64_logic_flags32(Arm64Cpu *c, uint32_t r)
+{
+    c->nf = (uint8_t)(r >> 31);
+    c->zf = r == 0;
+    c->cf = 0;
+    c->vf = 0;
+}
+
+static inline uint64_t a64_ror64(uint64_t v, unsigned n)
+{
+    n &= 63;
+    return (v >> n) | (v << ((64 - n) & 63));
+}
+
+static inline uint32_t a64_ror32(uint32_t v, unsigned n)
+{
+    n &= 31;
+    return (v >> n) | (v << ((32 - n) & 31));
+}
+
+/* Condition as a 16-bit truth table indexed by NZCV (N = bit 3): executors test
+ * (mask >> nzcv) & 1 without branching on the condition (ConditionHolds(), Arm ARM J1). */
+static inline uint16_t a64_cond_mask(unsigned cond)
+{
+    uint16_t m = 0;
+    for (unsigned f = 0; f < 16; f++) {
+        bool n = f >> 3 & 1, z = f >> 2 & 1, c = f >> 1 & 1, v = f & 1, r;
+        switch (cond >> 1) {
+        case 0: r = z; break;
+        case 1: r = c; break;
+        case 2: r = n; break;
+        case 3: r = v; break;
+        case 4: r = c && !z; break;
+        case 5: r = n == v; break;
+        case 6: r = n == v && !z; break;
+        default: r = true; break;
+        }
+        if ((cond & 1) && cond != 15)
+            r = !r;
+        m |= (uint16_t)(r << f);
+    }
+    return m;
+}
+
+static inline bool a64_cond_mask_holds(const Arm64Cpu *c, uint64_t mask)
+{
+    unsigned f = (unsigned)c->nf << 3 | (unsigned)c->zf << 2 | (unsigned)c->cf << 1 | c->vf;
+    return (mask >> f) & 1;
+}
+
+/* DecodeBitMasks() (Arm ARM J1, aarch64/instrs/integer/bitmasks): wmask/tmask for a
+ * datasize of 32 or 64. Returns false for a reserved encoding. */
+static inline bool a64_decode_bit_masks(unsigned n, unsigned imms, unsigned immr, bool immediate,
+                                        unsigned datasize, uint64_t *wmask, uint64_t *tmask)
+{
+    unsigned v = (n << 6) | (~imms & 0x3f);
+    if (v == 0)
+        return false;
+    int len = 31 - __builtin_clz(v);
+    if (len < 1)
+        return false;
+    unsigned esize = 1u << len;
+    if (esize > datasize)
+        return false;
+    unsigned levels = esize - 1;
+    if (immediate && (imms & levels) == levels)
+        return false;
+    unsigned s = imms & levels, r = immr & levels;
+    int d = (int)((s - r) & levels);
+    uint64_t emask = esize == 64 ? ~0ULL : (1ULL << esize) - 1;
+    uint64_t welem = s + 1 >= 64 ? ~0ULL : (1ULL << (s + 1)) - 1;
+    uint64_t telem = d + 1 >= 64 ? ~0ULL : (1ULL << (d + 1)) - 1;
+    /* ROR(welem, r) within esize bits */
+    if (r)
+        welem = ((welem >> r) | (welem << (esize - r))) & emask;
+    uint64_t w = 0, t = 0;
+    for (unsigned i = 0; i < datasize; i += esize) {
+        w |= welem << i;
+        t |= telem << i;
+    }
+    *wmask = w;
+    *tmask = t;
+    return true;
+}
+#endif

@@ -1,0 +1,363 @@
+/* AArch64 core: lifecycle, the decoded-page cache and the run loop.
+ *
+ * Guest code is decoded lazily, one instruction at a time, into a per-physical-page array
+ * of A64Insn (every slot starts as a "decode me" stub that replaces itself on first
+ * execution). The run loop then just chains executors: d = d->fn(c, d). Writes to a page
+ * holding decoded code take the store slow path (the soft TLB refuses write entries for such
+ * pages) and drop the decoded page on every core. */
+#include <stdlib.h>
+#include <string.h>
+#include "cpu/arm64/cpu.h"
+#include "cpu/arm64/sysreg.h"
+#include "a64_decode_gen.h"
+
+#define PAGE_CACHE_MAX 8192   /* decoded pages per core before the cache is flushed */
+
+/* ---- state description (hash now, snapshots later) ---- */
+static const StateField a64_fields[] = {
+    STATE_ARRAY(Arm64Cpu, x),
+    STATE_FIELD(Arm64Cpu, pc),
+    STATE_FIELD(Arm64Cpu, nf),
+    STATE_FIELD(Arm64Cpu, zf),
+    STATE_FIELD(Arm64Cpu, cf),
+    STATE_FIELD(Arm64Cpu, vf),
+    STATE_FIELD(Arm64Cpu, el),
+    STATE_FIELD(Arm64Cpu, spsel),
+    STATE_FIELD(Arm64Cpu, daif),
+    STATE_FIELD(Arm64Cpu, halted),
+    STATE_FIELD(Arm64Cpu, powered),
+    STATE_FIELD(Arm64Cpu, event_reg),
+    STATE_ARRAY(Arm64Cpu, sp_el),
+    STATE_ARRAY(Arm64Cpu, sys),
+    STATE_FIELD(Arm64Cpu, mon.addr),
+    STATE_FIELD(Arm64Cpu, mon.valid),
+    STATE_FIELD(Arm64Cpu, mon.size),
+};
+static const StateDesc a64_state_desc = STATE_DESC("arm64-cpu", a64_fields);
+
+/* ---- decoding ---- */
+static const A64Insn *exec_unallocated(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_undefined(c, d);
+}
+
+void a64_decode_insn(A64Insn *d, uint32_t insn)
+{
+    A64Args a = {0};
+    memset(d, 0, sizeof *d);
+    d->raw = insn;
+    int op = a64_decode_args(insn, &a);
+    if (op < 0) {
+        d->op = 0xffff;
+        d->fn = exec_unallocated;
+        return;
+    }
+    d->op = (uint16_t)op;
+    if (!a64_prep_op(op, d, &a)) {
+        memset(d, 0, sizeof *d);
+        d->raw = insn;
+        d->op = (uint16_t)op;
+        d->fn = exec_unallocated;
+    }
+}
+
+static void trace_insn(Arm64Cpu *c, const char *tag, uint64_t pc, uint32_t insn)
+{
+    char dis[128];
+    a64_disas(insn, pc, dis, sizeof dis);
+    fprintf(c->m->trace, "%s cpu%d EL%d pc=%016llx %08x  %s\n", tag, c->index, c->el,
+            (unsigned long long)pc, insn, dis);
+}
+
+/* First execution of a slot: decode it in place, then run it. */
+static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
+{
+    A64Insn *w = (A64Insn *)d;   /* the page is ours; only this stub writes it */
+    size_t idx = (size_t)(d - c->cur_page->insn);
+    uint32_t insn;
+    const uint8_t *host = bus_ram_ptr(&c->m->bus, c->cur_page->pa + idx * 4, 4);
+    memcpy(&insn, host, 4);
+    a64_decode_insn(w, insn);
+    if (unlikely(c->trace_mask & TRACE_IN_ASM))
+        trace_insn(c, "IN:", a64_pc(c, d), insn);
+    return w->fn(c, w);
+}
+
+/* Sentinel after the last slot of a page: continue on the next page. It is not an
+ * instruction, so it gives back the budget the run loop charges for it. */
+static const A64Insn *exec_page_end(Arm64Cpu *c, const A64Insn *d)
+{
+    (void)d;
+    c->insns_left++;
+    c->pc = c->cur_page->va + A64_PAGE_SIZE;
+    return NULL;
+}
+
+static uint32_t page_hash(uint64_t pa, uint32_t mask)
+{
+    uint64_t h = (pa >> A64_PAGE_BITS) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h >> 40) & mask;
+}
+
+void a64_flush_decoded(Arm64Cpu *c)
+{
+    for (uint32_t i = 0; i <= c->page_hash_mask; i++) {
+        A64DecodedPage *p = c->page_hash[i];
+        while (p) {
+            A64DecodedPage *n = p->hnext;
+            if (p == c->cur_page) {
+                p->hnext = c->free_list;
+                c->free_list = p;
+            } else {
+                g_free(p);
+            }
+            p = n;
+        }
+        c->page_hash[i] = NULL;
+    }
+    c->npages = 0;
+    softtlb_flush(&c->tlb);
+    if (c->cur_page)
+        c->exit_request = 1;
+}
+
+static void drop_page(Arm64Cpu *c, uint64_t pa_page)
+{
+    A64DecodedPage **pp = &c->page_hash[page_hash(pa_page, c->page_hash_mask)];
+    while (*pp) {
+        A64DecodedPage *p = *pp;
+        if (p->pa == pa_page) {
+            *pp = p->hnext;
+            c->npages--;
+            if (p == c->cur_page) {
+                /* still executing in it: free after the executor returns */
+                p->hnext = c->free_list;
+                c->free_list = p;
+                c->exit_request = 1;
+            } else {
+                g_free(p);
+            }
+            return;
+        }
+        pp = &p->hnext;
+    }
+}
+
+void a64_invalidate_code_page(Machine *m, uint64_t pa)
+{
+    uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    for (int i = 0; i < m->ncpus; i++)
+        drop_page((Arm64Cpu *)m->cpus[i].obj, pa_page);
+    if (pa - m->ram_base < m->ram_size)
+        m->ram_code[(pa - m->ram_base) >> A64_PAGE_BITS] = 0;
+}
+
+static void free_deferred(Arm64Cpu *c)
+{
+    while (c->free_list) {
+        A64DecodedPage *n = c->free_list->hnext;
+        g_free(c->free_list);
+        c->free_list = n;
+    }
+}
+
+/* Decoded page for the instruction at virtual address va, or NULL (the machine is stopped
+ * with the reason). */
+static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
+{
+    Machine *m = c->m;
+    uint64_t pa;
+    if (va & 3) {
+        machine_stop(m, EXIT_UNIMPLEMENTED,
+                     "cpu%d: PC alignment fault at 0x%llx (exception model not implemented yet)",
+                     c->index, (unsigned long long)va);
+        return NULL;
+    }
+    if (!a64_translate(c, va, false, &pa))
+        return NULL;
+    uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    uint32_t h = page_hash(pa_page, c->page_hash_mask);
+    for (A64DecodedPage *p = c->page_hash[h]; p; p = p->hnext)
+        if (p->pa == pa_page) {
+            p->va = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+            return p;
+        }
+    uint8_t *host = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
+    if (!host) {
+        machine_stop(m, EXIT_GUEST_CRASH,
+                     "cpu%d: instruction fetch from 0x%llx, which is not RAM (PA 0x%llx)",
+                     c->index, (unsigned long long)va, (unsigned long long)pa);
+        return NULL;
+    }
+    if (c->npages >= PAGE_CACHE_MAX)
+        a64_flush_decoded(c);
+    A64DecodedPage *p = g_malloc(sizeof *p);
+    p->pa = pa_page;
+    p->va = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    for (unsigned i = 0; i < A64_PAGE_INSNS; i++) {
+        p->insn[i].fn = exec_decode_lazy;
+        p->insn[i].raw = 0;
+    }
+    memset(&p->insn[A64_PAGE_INSNS], 0, sizeof p->insn[0]);
+    p->insn[A64_PAGE_INSNS].fn = exec_page_end;
+    p->hnext = c->page_hash[h];
+    c->page_hash[h] = p;
+    c->npages++;
+    /* From now on, stores to this page must take the slow path on every core. */
+    if (pa_page - m->ram_base < m->ram_size)   /* code in ROM/flash needs no store tracking */
+        m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] = 1;
+    for (int i = 0; i < m->ncpus; i++)
+        softtlb_flush_write_host(&((Arm64Cpu *)m->cpus[i].obj)->tlb, host);
+    return p;
+}
+
+/* ---- the run loop ---- */
+static uint64_t run_traced(Arm64Cpu *c)
+{
+    while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
+        A64DecodedPage *p = lookup_page(c, c->pc);
+        if (!p)
+            break;
+        c->cur_page = p;
+        c->exit_request = 0;
+        const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
+        for (;;) {
+            if (d->fn == exec_page_end) {
+                c->pc = p->va + A64_PAGE_SIZE;
+                break;
+            }
+            if ((c->trace_mask & TRACE_EXEC) && d->fn != exec_decode_lazy)
+                trace_insn(c, "EXEC", a64_pc(c, d), d->raw);
+            else if ((c->trace_mask & TRACE_EXEC)) {
+                /* decode first so the trace line shows the encoding */
+                uint32_t insn;
+                memcpy(&insn, bus_ram_ptr(&c->m->bus, p->pa + (size_t)(d - p->insn) * 4, 4), 4);
+                trace_insn(c, "EXEC", a64_pc(c, d), insn);
+            }
+            const A64Insn *n = d->fn(c, d);
+            c->insns_left--;
+            if (!n || !c->insns_left) {
+                if (n)
+                    c->pc = a64_pc(c, n);
+                break;
+            }
+            d = n;
+        }
+        free_deferred(c);
+    }
+    return c->run_budget - c->insns_left;
+}
+
+static uint64_t a64_run(void *obj, uint64_t max)
+{
+    Arm64Cpu *c = obj;
+    if (!c->powered || c->halted || max == 0)
+        return 0;
+    c->run_budget = max;
+    c->insns_left = max;
+    if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)))
+        return run_traced(c);
+    while (c->insns_left && !c->m->stop) {
+        A64DecodedPage *p = lookup_page(c, c->pc);
+        if (!p)
+            break;
+        c->cur_page = p;
+        c->exit_request = 0;
+        const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
+        do {
+            d = d->fn(c, d);
+        } while (d && --c->insns_left);
+        if (d) {
+            c->pc = a64_pc(c, d);           /* budget used up; d is next */
+        } else {
+            c->insns_left--;                /* the instruction that left the loop retired */
+            if (c->halted || !c->powered) {
+                free_deferred(c);
+                break;
+            }
+        }
+        free_deferred(c);
+    }
+    c->cur_page = NULL;
+    return c->run_budget - c->insns_left;
+}
+
+static bool a64_idle(void *obj)
+{
+    const Arm64Cpu *c = obj;
+    return !c->powered || c->halted;
+}
+
+static void a64_hash(void *obj, GChecksum *ck)
+{
+    Arm64Cpu *c = obj;
+    c->x[A64_SINK] = 0;       /* write sink: never architectural */
+    char name[16];
+    snprintf(name, sizeof name, "cpu%d", c->index);
+    state_hash_object(ck, name, &a64_state_desc, c);
+}
+
+static void a64_destroy(void *obj)
+{
+    Arm64Cpu *c = obj;
+    c->cur_page = NULL;
+    a64_flush_decoded(c);
+    free_deferred(c);
+    g_free(c->page_hash);
+    g_free(c);
+}
+
+const CpuClass a64_cpu_class = {
+    .arch = "aarch64",
+    .run = a64_run,
+    .idle = a64_idle,
+    .hash = a64_hash,
+    .destroy = a64_destroy,
+};
+
+Arm64Cpu *a64_cpu_new(Machine *m, int index)
+{
+    Arm64Cpu *c = g_new0(Arm64Cpu, 1);
+    c->m = m;
+    c->index = index;
+    /* MPIDR: U=0, MT=0, Aff0 = core number (QEMU's virt with up to 8 cores in cluster 0) */
+    c->mpidr = 0x80000000ULL | (uint64_t)index;
+    c->midr = 0x411fd070ULL;  /* Cortex-A57 r1p0 */
+    c->page_hash_mask = 1023;
+    c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
+    c->trace_mask = m->cfg.trace_mask;
+    softtlb_flush(&c->tlb);
+    a64_cpu_reset(c, 0, 1);
+    c->powered = 0;
+    return c;
+}
+
+void a64_select_sp(Arm64Cpu *c, int sel)
+{
+    sel &= 1;
+    if (sel == c->spsel)
+        return;
+    int from = c->spsel ? c->el : 0, to = sel ? c->el : 0;
+    c->sp_el[from] = c->x[A64_SP];
+    c->x[A64_SP] = c->sp_el[to];
+    c->spsel = (uint8_t)sel;
+}
+
+/* Warm reset into AArch64 at `el` with SP_ELx selected and interrupts masked, PC = entry.
+ * Registers other than those the architecture resets are zeroed: deterministic. */
+void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el)
+{
+    memset(c->x, 0, sizeof c->x);
+    memset(c->sp_el, 0, sizeof c->sp_el);
+    c->pc = entry;
+    c->nf = c->zf = c->cf = c->vf = 0;
+    c->el = (uint8_t)el;
+    c->spsel = 1;
+    c->daif = 0xf;
+    c->halted = 0;
+    c->powered = 1;
+    c->event_reg = 0;
+    memset(&c->mon, 0, sizeof c->mon);
+    a64_sysreg_reset(c);
+    softtlb_flush(&c->tlb);
+}

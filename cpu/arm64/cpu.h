@@ -1,0 +1,254 @@
+/* AArch64 core: architectural state, decoded-instruction form and the executor contract.
+ *
+ * Register file: x[0..30] are the general registers; x[A64_ZR] always reads as zero,
+ * x[A64_SP] is the current stack pointer, x[A64_SINK] absorbs writes to XZR. Decode maps
+ * register number 31 to ZR/SP/SINK according to each instruction's semantics, so executors
+ * never test for 31.
+ *
+ * Executors have the signature `const A64Insn *exec_X(Arm64Cpu *c, const A64Insn *d)` and
+ * return the next decoded instruction to run: `d + 1` for straight-line code, a pointer into
+ * the same decoded page for a taken branch that stays in the page, or NULL after setting
+ * c->pc (branch leaving the page, exception, stop request). See a64_next()/a64_branch().
+ */
+#ifndef HVSIM_CPU_ARM64_CPU_H
+#define HVSIM_CPU_ARM64_CPU_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "core/machine.h"
+#include "mmu/softtlb.h"
+
+#define A64_ZR 31
+#define A64_SP 32
+#define A64_SINK 33
+#define A64_NREGS 34
+
+#define A64_PAGE_BITS 12
+#define A64_PAGE_SIZE (1u << A64_PAGE_BITS)
+#define A64_PAGE_INSNS (A64_PAGE_SIZE / 4)
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+typedef struct Arm64Cpu Arm64Cpu;
+typedef struct A64Insn A64Insn;
+typedef const A64Insn *(*A64ExecFn)(Arm64Cpu *c, const A64Insn *d);
+
+/* Decoded instruction: filled once per guest page by a64_prep_* (cpu/arm64/decode.c). The
+ * meaning of the generic slots is each instruction's own (documented at its prep function). */
+struct A64Insn {
+    A64ExecFn fn;
+    uint32_t raw;             /* the encoding */
+    uint16_t op;              /* A64_OP_* from the generated decoder */
+    uint8_t rd, rn, rm, ra;   /* register indices after ZR/SP mapping (rt, rt2, rs alias) */
+    uint8_t sf;               /* 1 = 64-bit operation (or access size log2 for loads/stores) */
+    uint8_t u8a, u8b, u8c;    /* small parameters: shift type/amount, cond, opc, flags */
+    int64_t imm;
+    int64_t imm2;
+};
+
+/* A guest physical page decoded once. insn[A64_PAGE_INSNS] is a sentinel that moves
+ * execution to the next page. */
+typedef struct A64DecodedPage {
+    uint64_t pa;              /* page-aligned physical address */
+    uint64_t va;              /* virtual page it was entered through last (for PC) */
+    struct A64DecodedPage *hnext;
+    A64Insn insn[A64_PAGE_INSNS + 1];
+} A64DecodedPage;
+
+/* The exclusive monitor (Arm ARM B2.9): the local monitor of one core. */
+typedef struct A64Monitor {
+    uint64_t addr;            /* granule-aligned PA of the marked block */
+    uint64_t valid;           /* 1 = Exclusive Access state */
+    uint64_t size;            /* bytes marked (for LDXP: 16) */
+} A64Monitor;
+
+struct Arm64Cpu {
+    /* --- architectural state (hashed, saved) --- */
+    uint64_t x[A64_NREGS];
+    uint64_t pc;
+    uint8_t nf, zf, cf, vf;   /* NZCV, each 0 or 1 */
+    uint8_t el;               /* current exception level */
+    uint8_t spsel;            /* PSTATE.SP */
+    uint8_t daif;             /* PSTATE.{D,A,I,F} in bits 3..0 */
+    uint8_t halted;           /* 1 = in WFI/WFE low-power state */
+    uint8_t powered;          /* 0 = off (PSCI CPU_OFF / not yet on) */
+    uint8_t event_reg;        /* WFE event register */
+    uint8_t pad_[6];
+    uint64_t sp_el[4];        /* banked SP_ELx (SP_EL0 ... SP_EL3) when not current */
+    uint64_t sys[64];         /* system registers, indexed by A64_SYS_* (sysreg.h) */
+    A64Monitor mon;
+    /* --- derived / run-time state (not hashed) --- */
+    int index;                /* core number = its slot in m->cpus[] */
+    uint64_t mpidr;
+    uint64_t midr;
+    Machine *m;
+    uint64_t insns_left;      /* remaining budget in the current run() */
+    uint64_t run_budget;      /* budget the current run() started with */
+    A64DecodedPage *free_list; /* decoded pages dropped while executing, freed later */
+    SoftTlb tlb;
+    A64DecodedPage *cur_page; /* page holding the instruction being executed */
+    A64DecodedPage **page_hash;
+    uint32_t page_hash_mask;
+    uint32_t npages;
+    uint8_t exit_request;     /* set by slow paths: return to the run loop after this insn */
+    /* trace */
+    uint32_t trace_mask;
+};
+
+/* Program counter of decoded instruction d (which lies in c->cur_page). */
+static inline uint64_t a64_pc(const Arm64Cpu *c, const A64Insn *d)
+{
+    return c->cur_page->va + ((uint64_t)(d - c->cur_page->insn) << 2);
+}
+
+/* Next instruction after d, honouring exit requests raised by slow paths. */
+static inline const A64Insn *a64_next(Arm64Cpu *c, const A64Insn *d)
+{
+    if (unlikely(c->exit_request)) {
+        c->pc = a64_pc(c, d) + 4;
+        return NULL;
+    }
+    return d + 1;
+}
+
+/* Taken branch from d to virtual address target. */
+static inline const A64Insn *a64_branch(Arm64Cpu *c, const A64Insn *d, uint64_t target)
+{
+    (void)d;
+    if (((target ^ c->cur_page->va) >> A64_PAGE_BITS) == 0 && !(target & 3) && !c->exit_request)
+        return &c->cur_page->insn[(target & (A64_PAGE_SIZE - 1)) >> 2];
+    c->pc = target;
+    return NULL;
+}
+
+/* Registers: 32-bit writes zero the upper half (the executor passes sf). */
+static inline void a64_set(Arm64Cpu *c, int r, uint64_t v, int sf)
+{
+    c->x[r] = sf ? v : (uint32_t)v;
+}
+
+/* Register-number mapping used by prep functions. */
+static inline uint8_t a64_rreg(uint32_t r) { return r == 31 ? A64_ZR : (uint8_t)r; }
+static inline uint8_t a64_rreg_sp(uint32_t r) { return r == 31 ? A64_SP : (uint8_t)r; }
+static inline uint8_t a64_wreg(uint32_t r) { return r == 31 ? A64_SINK : (uint8_t)r; }
+static inline uint8_t a64_wreg_sp(uint32_t r) { return r == 31 ? A64_SP : (uint8_t)r; }
+
+/* NZCV packing (bits 31..28 as in the NZCV system register). */
+static inline uint64_t a64_get_nzcv(const Arm64Cpu *c)
+{
+    return ((uint64_t)c->nf << 31) | ((uint64_t)c->zf << 30) | ((uint64_t)c->cf << 29) |
+           ((uint64_t)c->vf << 28);
+}
+static inline void a64_set_nzcv(Arm64Cpu *c, uint64_t v)
+{
+    c->nf = (v >> 31) & 1; c->zf = (v >> 30) & 1; c->cf = (v >> 29) & 1; c->vf = (v >> 28) & 1;
+}
+/* ConditionHolds() (Arm ARM J1, shared/functions/system/ConditionHolds). */
+static inline bool a64_cond(const Arm64Cpu *c, unsigned cond)
+{
+    bool r;
+    switch (cond >> 1) {
+    case 0: r = c->zf; break;
+    case 1: r = c->cf; break;
+    case 2: r = c->nf; break;
+    case 3: r = c->vf; break;
+    case 4: r = c->cf && !c->zf; break;
+    case 5: r = c->nf == c->vf; break;
+    case 6: r = c->nf == c->vf && !c->zf; break;
+    default: r = true; break;
+    }
+    if ((cond & 1) && cond != 15)
+        r = !r;
+    return r;
+}
+
+/* --- stopping the simulation from an executor --- */
+/* Unimplemented encoding/feature: prints PC, encoding, disassembly; exit code 2. */
+const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what);
+/* Guest-visible UNDEFINED (until the exception model exists: stops with exit code 2). */
+const A64Insn *a64_undefined(Arm64Cpu *c, const A64Insn *d);
+
+/* --- memory access (cpu/arm64/mem.c) ---
+ * Loads return true with *val filled; stores return true when done. On false the access
+ * faulted or needs the run loop (c->pc is set, the executor returns NULL via a64_fault()).
+ * Fast paths for aligned RAM accesses are inline; everything else goes to the slow path. */
+bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val);
+bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val);
+
+static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
+{
+    const SoftTlbEntry *e = &c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    if (likely(e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1))))) {
+        const uint8_t *p = (const uint8_t *)(e->addend + va);
+        switch (size) {
+        case 1: *val = *p; return true;
+        case 2: { uint16_t v; memcpy(&v, p, 2); *val = v; return true; }
+        case 4: { uint32_t v; memcpy(&v, p, 4); *val = v; return true; }
+        default: { uint64_t v; memcpy(&v, p, 8); *val = v; return true; }
+        }
+    }
+    return a64_load_slow(c, d, va, size, val);
+}
+
+static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
+{
+    const SoftTlbEntry *e = &c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    if (likely(e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1))))) {
+        uint8_t *p = (uint8_t *)(e->addend + va);
+        switch (size) {
+        case 1: *p = (uint8_t)val; return true;
+        case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); return true; }
+        case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); return true; }
+        default: memcpy(p, &val, 8); return true;
+        }
+    }
+    return a64_store_slow(c, d, va, size, val);
+}
+
+/* Host pointer for an aligned RAM access of `size` bytes at va, for atomics and exclusives
+ * (which must see one copy of memory); NULL (and c->pc set) on fault. `write` selects the
+ * write permission check and invalidates decoded code on the page. */
+uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write);
+
+/* Physical address of a virtual address for the current regime (identity until the MMU
+ * exists); false on fault. */
+bool a64_translate(Arm64Cpu *c, uint64_t va, bool write, uint64_t *pa);
+
+/* Executor return after a failed access: c->pc was set by the fault path. */
+static inline const A64Insn *a64_fault(Arm64Cpu *c, const A64Insn *d)
+{
+    (void)d;
+    (void)c;
+    return NULL;
+}
+
+/* Exclusive monitor (Arm ARM B2.9). a64_monitor_arm() marks [pa, pa+size) for this core
+ * (LDXR/LDAXR/LDXP) and makes other cores' stores to that page take the slow path, where
+ * a64_monitor_store_notify() clears any other core's monitor the store touches.
+ * a64_monitor_clear() is CLREX / exception return / STXR completion. */
+void a64_monitor_arm(Arm64Cpu *c, uint64_t pa, unsigned size);
+void a64_monitor_clear(Arm64Cpu *c);
+bool a64_monitor_check(const Arm64Cpu *c, uint64_t pa, unsigned size);
+void a64_monitor_store_notify(Arm64Cpu *c, uint64_t pa, unsigned size);
+
+/* Selects SP_EL0 (sel=0) or SP_ELx (sel=1) as the current stack pointer (PSTATE.SP). */
+void a64_select_sp(Arm64Cpu *c, int sel);
+/* Decodes one instruction word into d (used per page, lazily, and by tools). */
+void a64_decode_insn(A64Insn *d, uint32_t insn);
+
+/* --- core lifecycle (cpu/arm64/cpu.c) --- */
+Arm64Cpu *a64_cpu_new(Machine *m, int index);
+void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el);
+extern const CpuClass a64_cpu_class;
+/* Drop every decoded page and soft-TLB entry (self-modifying code, reset, restore). */
+void a64_flush_decoded(Arm64Cpu *c);
+/* Drops decoded code for the physical page containing pa (if any) on every core. */
+void a64_invalidate_code_page(Machine *m, uint64_t pa);
+/* Firmware calls (PSCI) through HVC/SMC when no higher EL takes them; devices/psci.c. */
+typedef enum { A64_CALL_HVC, A64_CALL_SMC } A64CallKind;
+bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm);
+
+/* Disassembly through Capstone: writes "mnemonic operands" into buf. */
+void a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len);
+#endif

@@ -1,0 +1,436 @@
+/* Exclusives, load-acquire/store-release, compare-and-swap and LSE atomics (Arm ARM C4.1.88,
+ * "Load/store exclusive", "Load/store ordered", "Compare and swap", "Atomic memory operations").
+ *
+ * Cores run one at a time on the host thread, so a read-modify-write through the host
+ * pointer from a64_host_ptr() is single-copy atomic with respect to every other simulated
+ * core and the acquire/release orderings need no host barriers. a64_host_ptr(write=true)
+ * also clears the other cores' exclusive monitors that cover the location (mem.c).
+ *
+ * Exclusive monitor rules implemented (Arm ARM B2.9):
+ * - LDXR/LDAXR/LDXP/LDAXP mark the physical address and access size in the local monitor.
+ * - STXR, STLXR, STXP and STLXP succeed (status 0, store performed) only if the local
+ *   monitor marks exactly that address and size (mem.c, a64_monitor_check); otherwise
+ *   status 1 and no store. Either
+ *   way the local monitor is cleared afterwards (ClearExclusiveLocal in
+ *   AArch64.ExclusiveMonitorsPass; QEMU also resets its exclusive address on both paths).
+ * - The status register is written after the store, and the stored value and address are
+ *   read before it, so Rs == Rt or Rs == Rn (CONSTRAINED UNPREDICTABLE) store the old value.
+ * - A non-exclusive store by the same core does NOT clear its own local monitor: the Arm ARM
+ *   leaves this IMPLEMENTATION DEFINED (B2.9.2, "Store(Marked_address)" by the same PE).
+ *   QEMU neither clears it, though its STXR compares the memory value with the one LDXR
+ *   read, so there a plain store of a different value makes the STXR fail; here it succeeds.
+ * - Stores by other cores to the marked granule clear the monitor (mem.c), CLREX clears it.
+ *
+ * Unaligned exclusives, atomics and (with SCTLR_ELx.nAA == 0) unaligned load-acquire /
+ * store-release are Alignment faults; without the exception model the run stops.
+ *
+ * Decoded slots: rn = base (SP for 31); rd = Rt (a64_wreg for loads, a64_rreg for the value
+ * of a store); rm = Rs read (compare value / operand), ra = Rs write (status, CAS old value);
+ * for pairs u8a = Rt2 (LDXP: write index, STXP: read index) and u8b = Rs+1 write (CASP);
+ * sf = log2 of the access size (of one register for pairs). */
+#include "cpu/arm64/cpu.h"
+#include "a64_decode_gen.h"
+
+static const A64Insn *align_fault(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_unimplemented(c, d, "alignment fault (unaligned exclusive/atomic access)");
+}
+
+/* ---- load/store exclusive (single register) ---- */
+static const A64Insn *exec_LDXR(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    unsigned size = 1u << d->sf;
+    if (unlikely(va & (size - 1)))
+        return align_fault(c, d);
+    uint64_t pa;
+    if (!a64_translate(c, va, false, &pa))
+        return a64_fault(c, d);
+    const uint8_t *p = a64_host_ptr(c, d, va, size, false);
+    if (!p)
+        return a64_fault(c, d);
+    uint64_t v = 0;
+    memcpy(&v, p, size);
+    a64_monitor_arm(c, pa, size);
+    c->x[d->rd] = v;
+    return a64_next(c, d);
+}
+
+/* Common tail of STXR/STXP: true = monitor passed and p points at the location to write. */
+static bool exclusive_pass(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
+                           uint8_t **p, bool *fault)
+{
+    uint64_t pa;
+    *fault = false;
+    if (!a64_translate(c, va, true, &pa)) {
+        *fault = true;
+        return false;
+    }
+    bool pass = a64_monitor_check(c, pa, size);
+    a64_monitor_clear(c);
+    if (!pass)
+        return false;
+    *p = a64_host_ptr(c, d, va, size, true);
+    if (!*p) {
+        *fault = true;
+        return false;
+    }
+    return true;
+}
+
+static const A64Insn *exec_STXR(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    uint64_t v = c->x[d->rd];
+    unsigned size = 1u << d->sf;
+    if (unlikely(va & (size - 1)))
+        return align_fault(c, d);
+    uint8_t *p;
+    bool fault;
+    if (exclusive_pass(c, d, va, size, &p, &fault)) {
+        memcpy(p, &v, size);
+        c->x[d->ra] = 0;
+    } else {
+        if (fault)
+            return a64_fault(c, d);
+        c->x[d->ra] = 1;
+    }
+    return a64_next(c, d);
+}
+
+bool a64_prep_LDXR(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_wreg((uint32_t)a->rt);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = exec_LDXR;
+    return true;
+}
+
+bool a64_prep_STXR(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_rreg((uint32_t)a->rt);
+    d->ra = a64_wreg((uint32_t)a->rs);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = exec_STXR;
+    return true;
+}
+
+/* ---- exclusive pairs: one access of twice the register size, aligned to that size ---- */
+static const A64Insn *exec_LDXP_W(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    if (unlikely(va & 7))
+        return align_fault(c, d);
+    uint64_t pa;
+    if (!a64_translate(c, va, false, &pa))
+        return a64_fault(c, d);
+    const uint8_t *p = a64_host_ptr(c, d, va, 8, false);
+    if (!p)
+        return a64_fault(c, d);
+    uint64_t v;
+    memcpy(&v, p, 8);
+    a64_monitor_arm(c, pa, 8);
+    c->x[d->u8a] = v >> 32;   /* Rt == Rt2 (CONSTRAINED UNPREDICTABLE): Rt wins, as in QEMU */
+    c->x[d->rd] = (uint32_t)v;
+    return a64_next(c, d);
+}
+
+static const A64Insn *exec_LDXP_X(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    if (unlikely(va & 15))
+        return align_fault(c, d);
+    uint64_t pa;
+    if (!a64_translate(c, va, false, &pa))
+        return a64_fault(c, d);
+    const uint8_t *p = a64_host_ptr(c, d, va, 16, false);
+    if (!p)
+        return a64_fault(c, d);
+    uint64_t v[2];
+    memcpy(v, p, 16);
+    a64_monitor_arm(c, pa, 16);
+    c->x[d->rd] = v[0];
+    c->x[d->u8a] = v[1];      /* Rt == Rt2: Rt2 wins here, as in QEMU */
+    return a64_next(c, d);
+}
+
+static const A64Insn *exec_STXP_W(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    uint64_t v = (uint32_t)c->x[d->rd] | (c->x[d->u8a] << 32);
+    if (unlikely(va & 7))
+        return align_fault(c, d);
+    uint8_t *p;
+    bool fault;
+    if (exclusive_pass(c, d, va, 8, &p, &fault)) {
+        memcpy(p, &v, 8);
+        c->x[d->ra] = 0;
+    } else {
+        if (fault)
+            return a64_fault(c, d);
+        c->x[d->ra] = 1;
+    }
+    return a64_next(c, d);
+}
+
+static const A64Insn *exec_STXP_X(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    uint64_t v[2] = { c->x[d->rd], c->x[d->u8a] };
+    if (unlikely(va & 15))
+        return align_fault(c, d);
+    uint8_t *p;
+    bool fault;
+    if (exclusive_pass(c, d, va, 16, &p, &fault)) {
+        memcpy(p, v, 16);
+        c->x[d->ra] = 0;
+    } else {
+        if (fault)
+            return a64_fault(c, d);
+        c->x[d->ra] = 1;
+    }
+    return a64_next(c, d);
+}
+
+bool a64_prep_LDXP(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_wreg((uint32_t)a->rt);
+    d->u8a = a64_wreg((uint32_t)a->rt2);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)(a->sz ? 3 : 2);
+    d->fn = a->sz ? exec_LDXP_X : exec_LDXP_W;
+    return true;
+}
+
+bool a64_prep_STXP(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_rreg((uint32_t)a->rt);
+    d->u8a = a64_rreg((uint32_t)a->rt2);
+    d->ra = a64_wreg((uint32_t)a->rs);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)(a->sz ? 3 : 2);
+    d->fn = a->sz ? exec_STXP_X : exec_STXP_W;
+    return true;
+}
+
+/* ---- load-acquire / store-release (LDAR, STLR, LDLAR, STLLR, LDAPR): ordinary accesses in
+ * a sequential simulator, but an unaligned address is an Alignment fault (SCTLR_ELx.nAA
+ * is 0: FEAT_LSE2 does not relax these). LORegions (LDLAR/STLLR) act as LDAR/STLR. ---- */
+#define MASK_B(v) ((uint8_t)(v))
+#define MASK_H(v) ((uint16_t)(v))
+#define MASK_W(v) ((uint32_t)(v))
+#define MASK_X(v) ((uint64_t)(v))
+#define DEF_ORDERED(SZ, SIZE)                                                   \
+    static const A64Insn *exec_LDAR_##SZ(Arm64Cpu *c, const A64Insn *d)         \
+    {                                                                           \
+        uint64_t va = c->x[d->rn];                                              \
+        uint64_t v;                                                             \
+        if (unlikely(va & (SIZE - 1)))                                          \
+            return align_fault(c, d);                                           \
+        if (unlikely(!a64_load(c, d, va, SIZE, &v)))                            \
+            return a64_fault(c, d);                                             \
+        c->x[d->rd] = v;                                                        \
+        return a64_next(c, d);                                                  \
+    }                                                                           \
+    static const A64Insn *exec_STLR_##SZ(Arm64Cpu *c, const A64Insn *d)         \
+    {                                                                           \
+        uint64_t va = c->x[d->rn];                                              \
+        if (unlikely(va & (SIZE - 1)))                                          \
+            return align_fault(c, d);                                           \
+        if (unlikely(!a64_store(c, d, va, SIZE, MASK_##SZ(c->x[d->rd]))))       \
+            return a64_fault(c, d);                                             \
+        return a64_next(c, d);                                                  \
+    }
+DEF_ORDERED(B, 1)
+DEF_ORDERED(H, 2)
+DEF_ORDERED(W, 4)
+DEF_ORDERED(X, 8)
+
+static const A64ExecFn ldar_fns[4] = { exec_LDAR_B, exec_LDAR_H, exec_LDAR_W, exec_LDAR_X };
+static const A64ExecFn stlr_fns[4] = { exec_STLR_B, exec_STLR_H, exec_STLR_W, exec_STLR_X };
+
+bool a64_prep_LDAR(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_wreg((uint32_t)a->rt);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = ldar_fns[a->size];
+    return true;
+}
+
+bool a64_prep_LDAPR(A64Insn *d, const A64Args *a)
+{
+    return a64_prep_LDAR(d, a);
+}
+
+bool a64_prep_STLR(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_rreg((uint32_t)a->rt);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = stlr_fns[a->size];
+    return true;
+}
+
+/* ---- LSE atomic memory operations and SWP: Rt receives the old value (zero-extended);
+ * Rt = XZR gives the ST<op> aliases. The new value is always written, as in the Arm ARM. ---- */
+#define OP_ADD(o, s, ST)  ((o) + (s))
+#define OP_CLR(o, s, ST)  ((o) & ~(s))
+#define OP_EOR(o, s, ST)  ((o) ^ (s))
+#define OP_SET(o, s, ST)  ((o) | (s))
+#define OP_SMAX(o, s, ST) ((ST)(o) > (ST)(s) ? (o) : (s))
+#define OP_SMIN(o, s, ST) ((ST)(o) < (ST)(s) ? (o) : (s))
+#define OP_UMAX(o, s, ST) ((o) > (s) ? (o) : (s))
+#define OP_UMIN(o, s, ST) ((o) < (s) ? (o) : (s))
+#define OP_SWP(o, s, ST)  (s)
+
+#define DEF_AMO(OP, SZ, T, ST)                                                  \
+    static const A64Insn *exec_##OP##_##SZ(Arm64Cpu *c, const A64Insn *d)       \
+    {                                                                           \
+        uint64_t va = c->x[d->rn];                                              \
+        if (unlikely(va & (sizeof(T) - 1)))                                     \
+            return align_fault(c, d);                                           \
+        uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true);                   \
+        if (!p)                                                                 \
+            return a64_fault(c, d);                                             \
+        T o, s = (T)c->x[d->rm], n;                                             \
+        memcpy(&o, p, sizeof o);                                                \
+        n = (T)OP_##OP(o, s, ST);                                               \
+        memcpy(p, &n, sizeof n);                                                \
+        c->x[d->rd] = (uint64_t)o;                                              \
+        return a64_next(c, d);                                                  \
+    }
+#define DEF_AMO_SIZES(OP)                                                       \
+    DEF_AMO(OP, B, uint8_t, int8_t) DEF_AMO(OP, H, uint16_t, int16_t)           \
+    DEF_AMO(OP, W, uint32_t, int32_t) DEF_AMO(OP, X, uint64_t, int64_t)
+#define AMO_FNS(OP) { exec_##OP##_B, exec_##OP##_H, exec_##OP##_W, exec_##OP##_X }
+
+DEF_AMO_SIZES(ADD)
+DEF_AMO_SIZES(CLR)
+DEF_AMO_SIZES(EOR)
+DEF_AMO_SIZES(SET)
+DEF_AMO_SIZES(SMAX)
+DEF_AMO_SIZES(SMIN)
+DEF_AMO_SIZES(UMAX)
+DEF_AMO_SIZES(UMIN)
+DEF_AMO_SIZES(SWP)
+
+/* [opc][size] */
+static const A64ExecFn amo_fns[8][4] = {
+    AMO_FNS(ADD), AMO_FNS(CLR), AMO_FNS(EOR), AMO_FNS(SET),
+    AMO_FNS(SMAX), AMO_FNS(SMIN), AMO_FNS(UMAX), AMO_FNS(UMIN),
+};
+static const A64ExecFn swp_fns[4] = AMO_FNS(SWP);
+
+bool a64_prep_LDOP(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_wreg((uint32_t)a->rt);
+    d->rm = a64_rreg((uint32_t)a->rs);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = amo_fns[a->opc][a->size];
+    return true;
+}
+
+bool a64_prep_SWP(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_wreg((uint32_t)a->rt);
+    d->rm = a64_rreg((uint32_t)a->rs);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = swp_fns[a->size];
+    return true;
+}
+
+/* ---- compare and swap: Rs (compare value) receives the old value, zero-extended from the
+ * access size; memory is written only when the values are equal. A failed compare still
+ * takes the write path of a64_host_ptr (CAS needs write permission either way), so it also
+ * clears other cores' monitors on the granule: IMPLEMENTATION DEFINED in the Arm ARM. ---- */
+#define DEF_CAS(SZ, T)                                                          \
+    static const A64Insn *exec_CAS_##SZ(Arm64Cpu *c, const A64Insn *d)          \
+    {                                                                           \
+        uint64_t va = c->x[d->rn];                                              \
+        if (unlikely(va & (sizeof(T) - 1)))                                     \
+            return align_fault(c, d);                                           \
+        uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true);                   \
+        if (!p)                                                                 \
+            return a64_fault(c, d);                                             \
+        T o, cmp = (T)c->x[d->rm], n = (T)c->x[d->rd];                          \
+        memcpy(&o, p, sizeof o);                                                \
+        if (o == cmp)                                                           \
+            memcpy(p, &n, sizeof n);                                            \
+        c->x[d->ra] = (uint64_t)o;                                              \
+        return a64_next(c, d);                                                  \
+    }
+DEF_CAS(B, uint8_t)
+DEF_CAS(H, uint16_t)
+DEF_CAS(W, uint32_t)
+DEF_CAS(X, uint64_t)
+
+static const A64ExecFn cas_fns[4] = { exec_CAS_B, exec_CAS_H, exec_CAS_W, exec_CAS_X };
+
+bool a64_prep_CAS(A64Insn *d, const A64Args *a)
+{
+    d->rd = a64_rreg((uint32_t)a->rt);
+    d->rm = a64_rreg((uint32_t)a->rs);
+    d->ra = a64_wreg((uint32_t)a->rs);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)a->size;
+    d->fn = cas_fns[a->size];
+    return true;
+}
+
+/* CASP: Rs:Rs+1 compared with the pair in memory (Rs at the lower address, little-endian),
+ * Rt:Rt+1 written on a match; the old pair goes to Rs, Rs+1. Registers are even, so the
+ * only pair touching 31 is (30, XZR): reading x[31] gives zero, writes go to u8b. */
+static const A64Insn *exec_CASP_W(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    if (unlikely(va & 7))
+        return align_fault(c, d);
+    uint8_t *p = a64_host_ptr(c, d, va, 8, true);
+    if (!p)
+        return a64_fault(c, d);
+    uint32_t o[2], cmp[2] = { (uint32_t)c->x[d->rm], (uint32_t)c->x[d->rm + 1] };
+    uint32_t n[2] = { (uint32_t)c->x[d->rd], (uint32_t)c->x[d->rd + 1] };
+    memcpy(o, p, 8);
+    if (o[0] == cmp[0] && o[1] == cmp[1])
+        memcpy(p, n, 8);
+    c->x[d->ra] = o[0];
+    c->x[d->u8b] = o[1];
+    return a64_next(c, d);
+}
+
+static const A64Insn *exec_CASP_X(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t va = c->x[d->rn];
+    if (unlikely(va & 15))
+        return align_fault(c, d);
+    uint8_t *p = a64_host_ptr(c, d, va, 16, true);
+    if (!p)
+        return a64_fault(c, d);
+    uint64_t o[2], cmp[2] = { c->x[d->rm], c->x[d->rm + 1] };
+    uint64_t n[2] = { c->x[d->rd], c->x[d->rd + 1] };
+    memcpy(o, p, 16);
+    if (o[0] == cmp[0] && o[1] == cmp[1])
+        memcpy(p, n, 16);
+    c->x[d->ra] = o[0];
+    c->x[d->u8b] = o[1];
+    return a64_next(c, d);
+}
+
+bool a64_prep_CASP(A64Insn *d, const A64Args *a)
+{
+    if ((a->rs & 1) || (a->rt & 1))
+        return false;         /* odd register numbers: unallocated (Arm ARM C6.2, CASP) */
+    d->rd = (uint8_t)a->rt;   /* even, <= 30: x[rd], x[rd + 1] (31 = XZR reads zero) */
+    d->rm = (uint8_t)a->rs;
+    d->ra = a64_wreg((uint32_t)a->rs);
+    d->u8b = a64_wreg((uint32_t)a->rs + 1);
+    d->rn = a64_rreg_sp((uint32_t)a->rn);
+    d->sf = (uint8_t)(a->sz ? 3 : 2);
+    d->fn = a->sz ? exec_CASP_X : exec_CASP_W;
+    return true;
+}

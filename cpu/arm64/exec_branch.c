@@ -1,0 +1,146 @@
+/* Branches (Arm ARM C4.1.65: "Branches, Exception Generating and System instructions").
+ * Targets are precomputed as offsets from the instruction's PC in d->imm. */
+#include "cpu/arm64/cpu.h"
+#include "cpu/arm64/alu.h"
+#include "a64_decode_gen.h"
+
+static const A64Insn *exec_B(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm);
+}
+
+static const A64Insn *exec_BL(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t pc = a64_pc(c, d);
+    c->x[30] = pc + 4;
+    return a64_branch(c, d, pc + (uint64_t)d->imm);
+}
+
+bool a64_prep_B(A64Insn *d, const A64Args *a)
+{
+    d->imm = a->imm * 4;
+    d->fn = exec_B;
+    return true;
+}
+
+bool a64_prep_BL(A64Insn *d, const A64Args *a)
+{
+    d->imm = a->imm * 4;
+    d->fn = exec_BL;
+    return true;
+}
+
+static const A64Insn *exec_CBZ64(Arm64Cpu *c, const A64Insn *d)
+{
+    return c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+static const A64Insn *exec_CBNZ64(Arm64Cpu *c, const A64Insn *d)
+{
+    return c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+static const A64Insn *exec_CBZ32(Arm64Cpu *c, const A64Insn *d)
+{
+    return (uint32_t)c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+static const A64Insn *exec_CBNZ32(Arm64Cpu *c, const A64Insn *d)
+{
+    return (uint32_t)c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+
+bool a64_prep_CBZ(A64Insn *d, const A64Args *a)
+{
+    d->rn = a64_rreg((uint32_t)a->rt);
+    d->imm = a->imm * 4;
+    d->fn = a->sf ? exec_CBZ64 : exec_CBZ32;
+    return true;
+}
+
+bool a64_prep_CBNZ(A64Insn *d, const A64Args *a)
+{
+    d->rn = a64_rreg((uint32_t)a->rt);
+    d->imm = a->imm * 4;
+    d->fn = a->sf ? exec_CBNZ64 : exec_CBNZ32;
+    return true;
+}
+
+static const A64Insn *exec_TBZ(Arm64Cpu *c, const A64Insn *d)
+{
+    return !((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+static const A64Insn *exec_TBNZ(Arm64Cpu *c, const A64Insn *d)
+{
+    return ((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+
+bool a64_prep_TBZ(A64Insn *d, const A64Args *a)
+{
+    d->rn = a64_rreg((uint32_t)a->rt);
+    d->u8a = (uint8_t)((a->b5 << 5) | a->b40);
+    d->imm = a->imm * 4;
+    d->fn = exec_TBZ;
+    return true;
+}
+
+bool a64_prep_TBNZ(A64Insn *d, const A64Args *a)
+{
+    a64_prep_TBZ(d, a);
+    d->fn = exec_TBNZ;
+    return true;
+}
+
+static const A64Insn *exec_B_cond(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_cond_mask_holds(c, (uint64_t)d->imm2) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+}
+
+bool a64_prep_B_cond(A64Insn *d, const A64Args *a)
+{
+    d->u8a = (uint8_t)a->cond;
+    d->imm2 = a64_cond_mask((unsigned)a->cond);   /* NZCV truth table */
+    d->imm = a->imm * 4;
+    d->fn = exec_B_cond;
+    return true;
+}
+
+static const A64Insn *exec_BR(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_branch(c, d, c->x[d->rn]);
+}
+
+static const A64Insn *exec_BLR(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t target = c->x[d->rn];   /* read before the link write: BLR X30 */
+    c->x[30] = a64_pc(c, d) + 4;
+    return a64_branch(c, d, target);
+}
+
+bool a64_prep_BR(A64Insn *d, const A64Args *a)
+{
+    d->rn = a64_rreg((uint32_t)a->rn);
+    d->fn = exec_BR;
+    return true;
+}
+
+bool a64_prep_BLR(A64Insn *d, const A64Args *a)
+{
+    d->rn = a64_rreg((uint32_t)a->rn);
+    d->fn = exec_BLR;
+    return true;
+}
+
+bool a64_prep_RET(A64Insn *d, const A64Args *a)
+{
+    return a64_prep_BR(d, a);
+}
+
+static const A64Insn *exec_ERET(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_unimplemented(c, d, "ERET (exception model)");
+}
+
+bool a64_prep_ERET(A64Insn *d, const A64Args *a)
+{
+    (void)a;
+    d->fn = exec_ERET;
+    return true;
+}

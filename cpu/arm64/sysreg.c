@@ -1,0 +1,207 @@
+/* The system-register table (Arm ARM D17-D19). Registers not listed here are not modelled:
+ * MRS/MSR to them stops the run with the register named (exit code 2). */
+#include "cpu/arm64/sysreg.h"
+#include <string.h>
+
+#define K A64_SYSREG_KEY
+#define FULL (~(uint64_t)0)
+
+_Static_assert(A64_SYS_NUM_SLOTS <= sizeof(((Arm64Cpu *)0)->sys) / sizeof(uint64_t),
+               "Arm64Cpu.sys[] too small for the system-register slots");
+
+/* Current simulated time of this core, in picoseconds, mid-slice. */
+static SimTime cpu_now(const Arm64Cpu *c)
+{
+    uint64_t done = c->run_budget - c->insns_left;
+    return c->m->cpus[c->index].time + c->m->timing.cycles_for_insns(&c->m->timing, done) * c->m->timing.ps_per_cycle;
+}
+
+uint64_t a64_counter(const Arm64Cpu *c)
+{
+    return cpu_now(c) / (PS_PER_S / A64_CNTFRQ_HZ);
+}
+
+static uint64_t rd_nzcv(Arm64Cpu *c, const A64SysReg *r) { (void)r; return a64_get_nzcv(c); }
+static void wr_nzcv(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; a64_set_nzcv(c, v); }
+static uint64_t rd_daif(Arm64Cpu *c, const A64SysReg *r) { (void)r; return (uint64_t)c->daif << 6; }
+static void wr_daif(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->daif = (v >> 6) & 0xf; }
+static uint64_t rd_currentel(Arm64Cpu *c, const A64SysReg *r) { (void)r; return (uint64_t)c->el << 2; }
+static uint64_t rd_spsel(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->spsel; }
+static void wr_spsel(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    a64_select_sp(c, v & 1);
+}
+static uint64_t rd_sp_el0(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    return c->spsel == 0 ? c->x[A64_SP] : c->sp_el[0];
+}
+static void wr_sp_el0(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    if (c->spsel == 0)
+        c->x[A64_SP] = v;
+    else
+        c->sp_el[0] = v;
+}
+static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->midr; }
+static uint64_t rd_mpidr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->mpidr; }
+static uint64_t rd_const(Arm64Cpu *c, const A64SysReg *r) { (void)c; return r->reset; }
+static uint64_t rd_cntpct(Arm64Cpu *c, const A64SysReg *r) { (void)r; return a64_counter(c); }
+/* The virtual count is the physical count minus CNTVOFF_EL2 (D11.1.2). */
+static uint64_t rd_cntvct(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    return a64_counter(c) - c->sys[A64_SYS_CNTVOFF_EL2];
+}
+static uint64_t rd_cntfrq(Arm64Cpu *c, const A64SysReg *r) { (void)c; (void)r; return A64_CNTFRQ_HZ; }
+static uint64_t rd_ctl(Arm64Cpu *c, const A64SysReg *r)
+{
+    /* CNTx_CTL_EL0.ISTATUS (bit 2) reflects the compare condition (D11.2.4); the interrupt
+     * itself is delivered once the GIC exists. */
+    uint64_t ctl = c->sys[r->slot] & 3;
+    uint64_t cval = c->sys[r->slot + 1];
+    uint64_t now = a64_counter(c);
+    if (r->slot == A64_SYS_CNTV_CTL_EL0)
+        now -= c->sys[A64_SYS_CNTVOFF_EL2];
+    if ((ctl & 1) && now >= cval)
+        ctl |= 4;
+    return ctl;
+}
+
+static const A64SysReg sysregs[] = {
+    /* special-purpose registers */
+    { "NZCV", K(3, 3, 4, 2, 0), 0, A64_SR_RW, -1, 0, 0, rd_nzcv, wr_nzcv },
+    { "DAIF", K(3, 3, 4, 2, 1), 0, A64_SR_RW, -1, 0, 0, rd_daif, wr_daif },
+    { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL },
+    { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel },
+    { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0 },
+    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL },
+    { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL },
+    /* identification (a Cortex-A57-like core; `max` features come with the ID register work) */
+    { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL },
+    { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL },
+    { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    /* EL0/EL1 AArch64 only, no FP/AdvSIMD yet, GIC system registers when the GIC lands */
+    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0xff0011ULL, 0, rd_const, NULL },
+    { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0x10305106ULL, 0, rd_const, NULL },
+    { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    { "ID_AA64AFR0_EL1", K(3, 0, 0, 5, 4), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    { "ID_AA64AFR1_EL1", K(3, 0, 0, 5, 5), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    /* CRC32 (bits 19:16 = 1), atomics LSE (bits 23:20 = 2) */
+    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0x0000000000210000ULL, 0, rd_const, NULL },
+    /* LRCPC (bits 23:20) = 2: LDAPR and the unscaled LDAPUR/STLUR forms */
+    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0x0000000000200000ULL, 0, rd_const, NULL },
+    /* PARange 40 bits, ASID 16 bits, 4K and 64K granules; 16K not yet */
+    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0x0000000000001122ULL, 0, rd_const, NULL },
+    /* LO (bits 19:16) = 1: LDLAR/STLLR (LORegions themselves: none, LORID_EL1 comes later) */
+    { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0x0000000000010000ULL, 0, rd_const, NULL },
+    { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0x8444c004ULL, 0, rd_const, NULL },
+    /* DC ZVA block of 64 bytes (BS = 4), permitted */
+    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_const, NULL },
+    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0x0a200023ULL, 0, rd_const, NULL },
+    { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL },
+    /* EL1 system control and translation */
+    { "SCTLR_EL1", K(3, 0, 1, 0, 0), 1, A64_SR_RW, A64_SYS_SCTLR_EL1, 0x30d00800ULL, FULL, NULL, NULL },
+    { "ACTLR_EL1", K(3, 0, 1, 0, 1), 1, A64_SR_RW, A64_SYS_ACTLR_EL1, 0, FULL, NULL, NULL },
+    { "CPACR_EL1", K(3, 0, 1, 0, 2), 1, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL },
+    { "TTBR0_EL1", K(3, 0, 2, 0, 0), 1, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL },
+    { "TTBR1_EL1", K(3, 0, 2, 0, 1), 1, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL },
+    { "TCR_EL1", K(3, 0, 2, 0, 2), 1, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL },
+    { "AFSR0_EL1", K(3, 0, 5, 1, 0), 1, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL },
+    { "AFSR1_EL1", K(3, 0, 5, 1, 1), 1, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL },
+    { "ESR_EL1", K(3, 0, 5, 2, 0), 1, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL },
+    { "FAR_EL1", K(3, 0, 6, 0, 0), 1, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL },
+    { "PAR_EL1", K(3, 0, 7, 4, 0), 1, A64_SR_RW, A64_SYS_PAR_EL1, 0, FULL, NULL, NULL },
+    { "MAIR_EL1", K(3, 0, 10, 2, 0), 1, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL },
+    { "AMAIR_EL1", K(3, 0, 10, 3, 0), 1, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL },
+    { "VBAR_EL1", K(3, 0, 12, 0, 0), 1, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL },
+    { "CONTEXTIDR_EL1", K(3, 0, 13, 0, 1), 1, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL },
+    { "TPIDR_EL1", K(3, 0, 13, 0, 4), 1, A64_SR_RW, A64_SYS_TPIDR_EL1, 0, FULL, NULL, NULL },
+    { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL },
+    { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL },
+    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, FULL, NULL, NULL },
+    { "TPIDR_EL0", K(3, 3, 13, 0, 2), 0, A64_SR_RW, A64_SYS_TPIDR_EL0, 0, FULL, NULL, NULL },
+    { "TPIDRRO_EL0", K(3, 3, 13, 0, 3), 0, A64_SR_RW, A64_SYS_TPIDRRO_EL0, 0, FULL, NULL, NULL },
+    /* EL2 (D17.2): plain storage for now; the trap rules they drive arrive with the exception
+     * model. Reset values: SCTLR_EL2 RES1 bits, HCR_EL2 all zero (RW from reset is IMPDEF). */
+    { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL },
+    { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL },
+    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0, FULL, NULL, NULL },
+    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, NULL },
+    { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL },
+    { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL },
+    { "HACR_EL2", K(3, 4, 1, 1, 7), 2, A64_SR_RW, A64_SYS_HACR_EL2, 0, FULL, NULL, NULL },
+    { "TTBR0_EL2", K(3, 4, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL2, 0, FULL, NULL, NULL },
+    { "TCR_EL2", K(3, 4, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL2, 0x80800000ULL, FULL, NULL, NULL },
+    { "VTTBR_EL2", K(3, 4, 2, 1, 0), 2, A64_SR_RW, A64_SYS_VTTBR_EL2, 0, FULL, NULL, NULL },
+    { "VTCR_EL2", K(3, 4, 2, 1, 2), 2, A64_SR_RW, A64_SYS_VTCR_EL2, 0x80000000ULL, FULL, NULL, NULL },
+    { "SPSR_EL2", K(3, 4, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL2, 0, FULL, NULL, NULL },
+    { "ELR_EL2", K(3, 4, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL2, 0, FULL, NULL, NULL },
+    { "AFSR0_EL2", K(3, 4, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL2, 0, FULL, NULL, NULL },
+    { "AFSR1_EL2", K(3, 4, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL2, 0, FULL, NULL, NULL },
+    { "ESR_EL2", K(3, 4, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL2, 0, FULL, NULL, NULL },
+    { "FAR_EL2", K(3, 4, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL2, 0, FULL, NULL, NULL },
+    { "HPFAR_EL2", K(3, 4, 6, 0, 4), 2, A64_SR_RW, A64_SYS_HPFAR_EL2, 0, FULL, NULL, NULL },
+    { "MAIR_EL2", K(3, 4, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL2, 0, FULL, NULL, NULL },
+    { "AMAIR_EL2", K(3, 4, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL2, 0, FULL, NULL, NULL },
+    { "VBAR_EL2", K(3, 4, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL2, 0, ~(uint64_t)0x7ff, NULL, NULL },
+    { "TPIDR_EL2", K(3, 4, 13, 0, 2), 2, A64_SR_RW, A64_SYS_TPIDR_EL2, 0, FULL, NULL, NULL },
+    { "VPIDR_EL2", K(3, 4, 0, 0, 0), 2, A64_SR_RW, A64_SYS_VPIDR_EL2, 0, 0xffffffffULL, NULL, NULL },
+    { "VMPIDR_EL2", K(3, 4, 0, 0, 5), 2, A64_SR_RW, A64_SYS_VMPIDR_EL2, 0, FULL, NULL, NULL },
+    { "CNTHCTL_EL2", K(3, 4, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTHCTL_EL2, 3, FULL, NULL, NULL },
+    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, A64_SYS_CNTVOFF_EL2, 0, FULL, NULL, NULL },
+    /* generic timer (D11); EL0 access is gated by CNTKCTL_EL1 once traps are modelled */
+    { "CNTFRQ_EL0", K(3, 3, 14, 0, 0), 0, A64_SR_R, -1, 0, 0, rd_cntfrq, NULL },
+    { "CNTPCT_EL0", K(3, 3, 14, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_cntpct, NULL },
+    { "CNTVCT_EL0", K(3, 3, 14, 0, 2), 0, A64_SR_R, -1, 0, 0, rd_cntvct, NULL },
+    { "CNTKCTL_EL1", K(3, 0, 14, 1, 0), 1, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL },
+    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, A64_SYS_CNTP_CTL_EL0, 0, 3, rd_ctl, NULL },
+    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, A64_SYS_CNTP_CVAL_EL0, 0, FULL, NULL, NULL },
+    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, A64_SYS_CNTV_CTL_EL0, 0, 3, rd_ctl, NULL },
+    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, A64_SYS_CNTV_CVAL_EL0, 0, FULL, NULL, NULL },
+};
+
+const A64SysReg *a64_sysreg_find(uint32_t key)
+{
+    for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)
+        if (sysregs[i].key == key)
+            return &sysregs[i];
+    return NULL;
+}
+
+const A64SysReg *a64_sysreg_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)
+        if (g_ascii_strcasecmp(sysregs[i].name, name) == 0)
+            return &sysregs[i];
+    return NULL;
+}
+
+void a64_sysreg_reset(Arm64Cpu *c)
+{
+    memset(c->sys, 0, sizeof c->sys);
+    for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)
+        if (sysregs[i].slot >= 0)
+            c->sys[sysregs[i].slot] = sysregs[i].reset;
+}
+
+uint64_t a64_sysreg_read(Arm64Cpu *c, const A64SysReg *r)
+{
+    if (r->read)
+        return r->read(c, r);
+    return c->sys[r->slot];
+}
+
+void a64_sysreg_write(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    if (r->write) {
+        r->write(c, r, v);
+        return;
+    }
+    if (r->slot >= 0)
+        c->sys[r->slot] = (c->sys[r->slot] & ~r->writable) | (v & r->writable);
+}

@@ -1,0 +1,58 @@
+/* System registers: one table entry per register (name, encoding, minimum EL, storage or
+ * callbacks, reset value). The same table serves MRS/MSR, reset, the state hash and, later,
+ * the debugger's register lists and the EL2 trap rules. */
+#ifndef HVSIM_CPU_ARM64_SYSREG_H
+#define HVSIM_CPU_ARM64_SYSREG_H
+#include <stdint.h>
+#include "cpu/arm64/cpu.h"
+
+/* Encoding key: op0:op1:CRn:CRm:op2 as in MRS/MSR bits [20:5]. */
+#define A64_SYSREG_KEY(op0, op1, crn, crm, op2) \
+    ((uint32_t)(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2)))
+
+/* Storage slots in Arm64Cpu.sys[]. */
+enum {
+    A64_SYS_SCTLR_EL1, A64_SYS_ACTLR_EL1, A64_SYS_CPACR_EL1,
+    A64_SYS_TTBR0_EL1, A64_SYS_TTBR1_EL1, A64_SYS_TCR_EL1, A64_SYS_MAIR_EL1, A64_SYS_AMAIR_EL1,
+    A64_SYS_VBAR_EL1, A64_SYS_ESR_EL1, A64_SYS_FAR_EL1, A64_SYS_ELR_EL1, A64_SYS_SPSR_EL1,
+    A64_SYS_AFSR0_EL1, A64_SYS_AFSR1_EL1, A64_SYS_PAR_EL1, A64_SYS_CONTEXTIDR_EL1,
+    A64_SYS_TPIDR_EL0, A64_SYS_TPIDRRO_EL0, A64_SYS_TPIDR_EL1,
+    A64_SYS_CNTKCTL_EL1, A64_SYS_CNTP_CTL_EL0, A64_SYS_CNTP_CVAL_EL0,
+    A64_SYS_CNTV_CTL_EL0, A64_SYS_CNTV_CVAL_EL0,
+    A64_SYS_MDSCR_EL1, A64_SYS_FPCR, A64_SYS_FPSR, A64_SYS_CSSELR_EL1,
+    /* EL2 (storage only until the exception model and trap rules land) */
+    A64_SYS_SCTLR_EL2, A64_SYS_ACTLR_EL2, A64_SYS_HCR_EL2, A64_SYS_MDCR_EL2, A64_SYS_CPTR_EL2,
+    A64_SYS_HSTR_EL2, A64_SYS_HACR_EL2, A64_SYS_TTBR0_EL2, A64_SYS_TCR_EL2,
+    A64_SYS_VTTBR_EL2, A64_SYS_VTCR_EL2, A64_SYS_MAIR_EL2, A64_SYS_AMAIR_EL2,
+    A64_SYS_VBAR_EL2, A64_SYS_ESR_EL2, A64_SYS_FAR_EL2, A64_SYS_HPFAR_EL2,
+    A64_SYS_ELR_EL2, A64_SYS_SPSR_EL2, A64_SYS_AFSR0_EL2, A64_SYS_AFSR1_EL2,
+    A64_SYS_TPIDR_EL2, A64_SYS_VPIDR_EL2, A64_SYS_VMPIDR_EL2,
+    A64_SYS_CNTHCTL_EL2, A64_SYS_CNTVOFF_EL2,
+    A64_SYS_NUM_SLOTS
+};
+
+typedef struct A64SysReg A64SysReg;
+struct A64SysReg {
+    const char *name;
+    uint32_t key;
+    uint8_t min_el;           /* lowest EL that may access it (0 = EL0) */
+    uint8_t access;           /* A64_SR_R | A64_SR_W */
+    int16_t slot;             /* index into sys[], or -1 when callbacks compute it */
+    uint64_t reset;
+    uint64_t writable;        /* bits software can change (others RES0/RES1 from reset) */
+    uint64_t (*read)(Arm64Cpu *c, const A64SysReg *r);
+    void (*write)(Arm64Cpu *c, const A64SysReg *r, uint64_t v);
+};
+enum { A64_SR_R = 1, A64_SR_W = 2, A64_SR_RW = 3 };
+
+const A64SysReg *a64_sysreg_find(uint32_t key);
+const A64SysReg *a64_sysreg_by_name(const char *name);
+/* Reset every storage slot to its table value. */
+void a64_sysreg_reset(Arm64Cpu *c);
+/* Generic-timer counter: simulated time / the counter period (CNTFRQ = 62.5 MHz). */
+#define A64_CNTFRQ_HZ 62500000ULL
+uint64_t a64_counter(const Arm64Cpu *c);
+/* Access a register by table entry (no permission checks). */
+uint64_t a64_sysreg_read(Arm64Cpu *c, const A64SysReg *r);
+void a64_sysreg_write(Arm64Cpu *c, const A64SysReg *r, uint64_t v);
+#endif
