@@ -1,0 +1,194 @@
+/* The `virt` board: what `-M virt -m SIZE -kernel FILE` turns into a running machine.
+ *
+ * Boot protocol (as QEMU's hw/arm/boot.c without firmware):
+ *  - ELF: loaded at its physical addresses, entry e_entry, x0 = 0 (QEMU treats ELF images
+ *    as bare-metal, not Linux). The DTB goes to the start of RAM when the image does not
+ *    start there (it must fit below the image); otherwise after the image, 2 MiB aligned
+ *    (QEMU places none then). Only segments in RAM count: an ELF whose headers land in the
+ *    flash window still gets its DTB at RAM base. Our DTB is packed (a few KiB), QEMU's is
+ *    padded to 1 MiB, so ours fits below images QEMU would boot without one.
+ *  - Linux arm64 Image or raw binary: entry = load address, x0 = DTB address, x1..x3 = 0;
+ *    the DTB after the initrd (or where the initrd would go), 2 MiB aligned.
+ *  - Core 0 starts at EL1, or at EL2 with virtualization=on; the others are off until
+ *    PSCI CPU_ON (boards/psci.c).
+ *  - MMIO map: QEMU's. Only the PL011 exists so far; its interrupt line is left unconnected
+ *    until the GIC arrives. */
+#include "boards/virt.h"
+#include <libfdt.h>
+#include <string.h>
+#include "cpu/arm64/cpu.h"
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* The flash banks, as plain read-only memory: reads return what an ELF put there (or zero),
+ * writes are ignored. Mapped as MMIO so that the cores never fetch instructions from it
+ * (they fetch from RAM only). No CFI command set yet. */
+static uint64_t flash_read(void *opaque, uint64_t off, unsigned size)
+{
+    const LoaderRom *f = opaque;
+    uint64_t v = 0;
+    if (f->data && off + size <= f->size)
+        memcpy(&v, f->data + off, size);   /* little-endian host */
+    return v;
+}
+
+static void flash_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+}
+
+static const MmioOps flash_ops = { flash_read, flash_write };
+
+static void virt_board_destroy(void *opaque)
+{
+    VirtBoard *vb = opaque;
+    g_free(vb->flash.data);
+    pl011_free(vb->uart);
+    g_free(vb->dtb);
+    g_free(vb);
+}
+
+/* The DTB the machine boots with: generated, or -dtb FILE; patched with /memory, bootargs
+ * and the initrd range. */
+static void *make_dtb(const MachineConfig *cfg, uint64_t initrd_start, uint64_t initrd_size,
+                      char **err)
+{
+    void *fdt = cfg->dtb ? virt_fdt_load(cfg->dtb, err) : virt_fdt_generate(cfg, err);
+    if (!fdt)
+        return NULL;
+    g_autofree char *what = cfg->dtb ? g_strdup_printf("from %s", cfg->dtb) : g_strdup("(generated)");
+    if (virt_fdt_finish(&fdt, cfg, VIRT_RAM_BASE, initrd_start, initrd_size, what, err) < 0) {
+        g_free(fdt);
+        return NULL;
+    }
+    return fdt;
+}
+
+static bool check_config(const MachineConfig *cfg, char **err)
+{
+    if (cfg->board && strcmp(cfg->board, "virt") != 0) {
+        *err = g_strdup_printf("unknown machine '%s' (available: virt)", cfg->board);
+        return false;
+    }
+    if (cfg->smp < 1 || cfg->smp > MACHINE_MAX_CPUS) {
+        *err = g_strdup_printf("-smp %d: want a number of cores from 1 to %d", cfg->smp,
+                               MACHINE_MAX_CPUS);
+        return false;
+    }
+    if (cfg->gic_version != 3) {
+        *err = g_strdup_printf("gic-version=%d: only gic-version=3 is modelled", cfg->gic_version);
+        return false;
+    }
+    return true;
+}
+
+/* Chooses where the DTB goes (see the top of this file). */
+static int place_dtb(Machine *m, VirtBoard *vb, char **err)
+{
+    const LoadInfo *li = &vb->load;
+    uint64_t end = m->ram_base + m->ram_size;
+    uint64_t size = vb->dtb_size;
+    if (li->kind == KERNEL_ELF && li->low > m->ram_base) {
+        if (m->ram_base + size > li->low) {
+            *err = g_strdup_printf("%s: the %llu-byte DTB does not fit in RAM below the image "
+                                   "(which starts at 0x%llx)", m->cfg.kernel,
+                                   (unsigned long long)size, (unsigned long long)li->low);
+            return -1;
+        }
+        vb->dtb_addr = m->ram_base;
+    } else if (li->kind == KERNEL_ELF) {
+        vb->dtb_addr = align_up(li->high, VIRT_DTB_ALIGN);
+    } else {
+        vb->dtb_addr = align_up(li->initrd_start + li->initrd_size, VIRT_DTB_ALIGN);
+    }
+    if (vb->dtb_addr >= end || size > end - vb->dtb_addr) {
+        *err = g_strdup_printf("%s: not enough RAM for the DTB after the kernel and initrd "
+                               "(it would start at 0x%llx); use a larger -m", m->cfg.kernel,
+                               (unsigned long long)vb->dtb_addr);
+        return -1;
+    }
+    loader_copy(m, vb->dtb_addr, vb->dtb, size);
+    return 0;
+}
+
+Machine *virt_create(const MachineConfig *cfg, char **err)
+{
+    if (!check_config(cfg, err))
+        return NULL;
+    if (!cfg->kernel) {
+        *err = g_strdup("no kernel given (use -kernel FILE)");
+        return NULL;
+    }
+    Machine *m = machine_new(cfg, VIRT_RAM_BASE, err);
+    if (!m)
+        return NULL;
+    VirtBoard *vb = g_new0(VirtBoard, 1);
+    m->board = vb;
+    m->board_destroy = virt_board_destroy;
+
+    for (int i = 0; i < cfg->smp; i++) {
+        Arm64Cpu *c = a64_cpu_new(m, i);   /* MPIDR.Aff0 = i, powered off */
+        machine_add_cpu(m, c, &a64_cpu_class);
+    }
+    vb->flash.base = VIRT_FLASH_BASE;
+    vb->flash.size = VIRT_FLASH_SIZE;
+    bus_add_mmio(&m->bus, "flash", VIRT_FLASH_BASE, VIRT_FLASH_SIZE, &flash_ops, &vb->flash);
+    vb->uart = pl011_new(m, "uart0", VIRT_UART_BASE, 0);
+    if (!vb->uart) {
+        *err = g_strdup("cannot map the PL011 on the bus");
+        goto fail;
+    }
+    if (loader_load_kernel(m, cfg->kernel, &vb->flash, &vb->load, err) < 0)
+        goto fail;
+    if (loader_load_initrd(m, cfg->initrd, &vb->load, err) < 0)
+        goto fail;
+    vb->dtb = make_dtb(cfg, vb->load.initrd_start, vb->load.initrd_size, err);
+    if (!vb->dtb)
+        goto fail;
+    vb->dtb_size = fdt_totalsize(vb->dtb);
+    if (place_dtb(m, vb, err) < 0)
+        goto fail;
+
+    Arm64Cpu *boot = m->cpus[0].obj;
+    a64_cpu_reset(boot, vb->load.entry, cfg->virtualization ? 2 : 1);
+    if (vb->load.kind != KERNEL_ELF)
+        boot->x[0] = vb->dtb_addr;   /* Linux boot protocol: x0 = DTB, x1..x3 = 0 */
+    return m;
+fail:
+    machine_free(m);
+    return NULL;
+}
+
+int virt_dump_dtb(const MachineConfig *cfg, char **err)
+{
+    void *fdt;
+    Machine *m = NULL;
+    if (!check_config(cfg, err))
+        return -1;
+    if (cfg->kernel) {
+        /* as QEMU: the DTB after loading, with the initrd range and bootargs */
+        m = virt_create(cfg, err);
+        if (!m)
+            return -1;
+        fdt = ((VirtBoard *)m->board)->dtb;
+    } else {
+        fdt = make_dtb(cfg, 0, 0, err);
+        if (!fdt)
+            return -1;
+    }
+    GError *ge = NULL;
+    int rc = 0;
+    /* g_file_set_contents writes a temporary file and renames it: never a partial file */
+    if (!g_file_set_contents(cfg->dumpdtb, fdt, fdt_totalsize(fdt), &ge)) {
+        *err = g_strdup_printf("cannot write DTB: %s", ge->message);
+        g_error_free(ge);
+        rc = -1;
+    }
+    if (m)
+        machine_free(m);
+    else
+        g_free(fdt);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* The `virt` board: QEMU's virt memory map, a generated device tree, PSCI firmware, a PL011.
+ * Two machines can live in one process: all board state hangs off Machine.board. */
+#ifndef HVSIM_BOARDS_VIRT_H
+#define HVSIM_BOARDS_VIRT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "boards/loader.h"
+#include "core/machine.h"
+#include "devices/pl011.h"
+
+/* QEMU's hw/arm/virt.c base_memmap */
+#define VIRT_FLASH_BASE       0x00000000ULL
+#define VIRT_FLASH_SIZE       0x08000000ULL   /* two 64 MiB banks */
+#define VIRT_GIC_DIST_BASE    0x08000000ULL
+#define VIRT_GIC_DIST_SIZE    0x00010000ULL
+#define VIRT_GIC_REDIST_BASE  0x080a0000ULL
+#define VIRT_GIC_REDIST_SIZE  0x00f60000ULL
+#define VIRT_UART_BASE        0x09000000ULL
+#define VIRT_RTC_BASE         0x09010000ULL
+#define VIRT_MMIO_BASE        0x0a000000ULL
+#define VIRT_RAM_BASE         0x40000000ULL
+#define VIRT_UART_SPI         1
+#define VIRT_DTB_ALIGN        (2ULL << 20)
+
+typedef struct VirtBoard {
+    Pl011 *uart;
+    LoaderRom flash;          /* read-only, zero unless an ELF segment was loaded there */
+    LoadInfo load;
+    void *dtb;                /* the blob placed in RAM (packed) */
+    uint64_t dtb_addr, dtb_size;
+} VirtBoard;
+
+/* Builds the machine: cores (core 0 at the entry point, at EL1 or at EL2 with
+ * virtualization=on; the others off until PSCI CPU_ON), devices, kernel, initrd, DTB.
+ * NULL with a one-line *err on bad input. */
+Machine *virt_create(const MachineConfig *cfg, char **err);
+/* Writes the device tree the machine would boot with to cfg->dumpdtb (atomically).
+ * 0, or -1 with *err set. */
+int virt_dump_dtb(const MachineConfig *cfg, char **err);
+
+/* Device tree (boards/fdt.c). Blobs are g_malloc'd. */
+void *virt_fdt_generate(const MachineConfig *cfg, char **err);
+/* Reads and checks a DTB file given with -dtb. */
+void *virt_fdt_load(const char *path, char **err);
+/* Sets /memory reg, /chosen bootargs (-append) and linux,initrd-start/end (initrd_size != 0)
+ * as QEMU's arm_load_dtb() does, then packs the blob; *fdt may be reallocated. `what` names
+ * the blob in messages. */
+int virt_fdt_finish(void **fdt, const MachineConfig *cfg, uint64_t ram_base,
+                    uint64_t initrd_start, uint64_t initrd_size, const char *what, char **err);
+#endif

@@ -1,0 +1,345 @@
+/* hvsim command line: QEMU's spelling wherever QEMU has the same option.
+ *
+ * GLib's option parser wants `--long` options, while QEMU users type `-kernel`, `-M virt`
+ * and `-machine dumpdtb=F`; so options are parsed here from one table, accepting both one
+ * and two leading dashes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include "boards/virt.h"
+#include "core/machine.h"
+
+#define HVSIM_VERSION "0.1.0"
+
+typedef struct Opts {
+    MachineConfig cfg;
+    char *stats_json, *stats_text;
+} Opts;
+
+static void usage(FILE *f)
+{
+    fputs("usage: hvsim [options]\n"
+          "  -M, -machine virt[,gic-version=3][,virtualization=on|off][,dumpdtb=FILE]\n"
+          "  -cpu NAME            CPU model: cortex-a57 (default), max\n"
+          "  -m SIZE              RAM size, e.g. 256M, 2G (a plain number is MiB)\n"
+          "  -smp N               number of cores (1-8)\n"
+          "  -kernel FILE         ELF, Linux arm64 Image, or raw binary (at RAM + 0x80000)\n"
+          "  -append STRING       kernel command line\n"
+          "  -initrd FILE         initial ramdisk\n"
+          "  -dtb FILE            use this device tree instead of the generated one\n"
+          "  -d LIST              trace: in_asm,exec (comma-separated)\n"
+          "  -D FILE              write traces to FILE (default stderr)\n"
+          "  --max-insns N        stop after N instructions (all cores)\n"
+          "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
+          "  --stats FILE.json    write statistics at exit; --stats-text FILE as text\n"
+          "  --timing MODEL       timing model: atomic\n"
+          "  --cpu-hz HZ          core clock (default 1000000000)\n"
+          "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
+          "  -nographic           accepted for QEMU compatibility (there is no display yet)\n"
+          "  -h, --help           this text;  --version  the version\n"
+          "Exit codes: 0 powered off / requested stop, 1 bad input, 2 unimplemented,\n"
+          "3 guest hung or crashed the machine, 4 bad snapshot or replay file.\n",
+          f);
+}
+
+static G_GNUC_PRINTF(1, 2) void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hvsim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_BAD_INPUT);
+}
+
+/* Sizes as QEMU reads -m: a number with an optional K/M/G/T suffix; no suffix = MiB. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    uint64_t mul;
+    switch (*end) {
+    case 0: case 'M': case 'm': mul = 1ULL << 20; break;
+    case 'K': case 'k': mul = 1ULL << 10; break;
+    case 'G': case 'g': mul = 1ULL << 30; break;
+    case 'T': case 't': mul = 1ULL << 40; break;
+    case 'B': case 'b': mul = 1; break;
+    default: return false;
+    }
+    if (*end && end[1] && !(end[1] == 'B' && !end[2]))
+        return false;
+    if (v > UINT64_MAX / mul)
+        return false;
+    *out = v * mul;
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_onoff(const char *v, bool *out)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static void parse_machine(MachineConfig *cfg, const char *arg)
+{
+    gchar **parts = g_strsplit(arg, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        const char *p = parts[i];
+        const char *eq = strchr(p, '=');
+        if (!eq) {
+            if (i == 0) {
+                if (strcmp(p, "virt") != 0)
+                    die("unknown machine '%s' (available: virt)", p);
+                g_free(cfg->board);
+                cfg->board = g_strdup(p);
+                continue;
+            }
+            die("bad -machine property '%s'", p);
+        }
+        g_autofree char *key = g_strndup(p, (gsize)(eq - p));
+        const char *val = eq + 1;
+        if (!strcmp(key, "type")) {
+            if (strcmp(val, "virt") != 0)
+                die("unknown machine '%s' (available: virt)", val);
+        } else if (!strcmp(key, "virtualization")) {
+            if (!parse_onoff(val, &cfg->virtualization))
+                die("-machine virtualization=%s: expected on or off", val);
+        } else if (!strcmp(key, "gic-version")) {
+            if (strcmp(val, "3") != 0)
+                die("-machine gic-version=%s: only gic-version=3 is modelled", val);
+            cfg->gic_version = 3;
+        } else if (!strcmp(key, "dumpdtb")) {
+            g_free(cfg->dumpdtb);
+            cfg->dumpdtb = g_strdup(val);
+        } else {
+            die("unknown -machine property '%s'", key);
+        }
+    }
+    g_strfreev(parts);
+}
+
+static uint32_t parse_trace(const char *arg)
+{
+    uint32_t mask = 0;
+    gchar **parts = g_strsplit(arg, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        if (!strcmp(parts[i], "in_asm"))
+            mask |= TRACE_IN_ASM;
+        else if (!strcmp(parts[i], "exec"))
+            mask |= TRACE_EXEC;
+        else if (!strcmp(parts[i], "int") || !strcmp(parts[i], "mmu") || !strcmp(parts[i], "vmexit"))
+            die("-d %s: this trace category arrives with the exception model", parts[i]);
+        else
+            die("-d: unknown trace category '%s' (available: in_asm, exec)", parts[i]);
+    }
+    g_strfreev(parts);
+    return mask;
+}
+
+static const char *const later_opts[] = {
+    "s", "gdb", "S", "i", "console", "script", "checkpoint-at", "restore", "record", "replay",
+    "plugin", "device", "drive", NULL,
+};
+
+static void parse_args(Opts *o, int argc, char **argv)
+{
+    MachineConfig *cfg = &o->cfg;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1])
+            die("unexpected argument '%s' (see hvsim --help)", a);
+        const char *name = a + 1;
+        if (*name == '-')
+            name++;
+        /* options without a value */
+        if (!strcmp(name, "h") || !strcmp(name, "help")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(name, "version")) {
+            printf("hvsim %s\n", HVSIM_VERSION);
+            exit(0);
+        }
+        if (!strcmp(name, "state-hash")) {
+            cfg->state_hash = true;
+            continue;
+        }
+        if (!strcmp(name, "nographic"))
+            continue;
+        for (int k = 0; later_opts[k]; k++)
+            if (!strcmp(name, later_opts[k]))
+                die("option '%s' is not implemented yet", a);
+        /* options with a value */
+        static const char *const with_value[] = {
+            "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
+            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", NULL,
+        };
+        bool known = false;
+        for (int k = 0; with_value[k]; k++)
+            if (!strcmp(name, with_value[k]))
+                known = true;
+        if (!known)
+            die("unknown option '%s' (see hvsim --help)", a);
+        if (i + 1 >= argc)
+            die("option '%s' needs a value", a);
+        const char *v = argv[++i];
+        if (!strcmp(name, "M") || !strcmp(name, "machine")) {
+            parse_machine(cfg, v);
+        } else if (!strcmp(name, "cpu")) {
+            if (strcmp(v, "cortex-a57") && strcmp(v, "max") && strcmp(v, "cortex-a72"))
+                die("unknown CPU model '%s' (available: cortex-a57, cortex-a72, max)", v);
+            g_free(cfg->cpu_model);
+            cfg->cpu_model = g_strdup(v);
+        } else if (!strcmp(name, "m")) {
+            const char *sz = g_str_has_prefix(v, "size=") ? v + 5 : v;
+            if (!parse_size(sz, &cfg->ram_size) || cfg->ram_size == 0)
+                die("-m %s: invalid RAM size", v);
+        } else if (!strcmp(name, "smp")) {
+            const char *n = g_str_has_prefix(v, "cpus=") ? v + 5 : v;
+            uint64_t cpus;
+            if (!parse_u64(n, &cpus) || cpus < 1 || cpus > MACHINE_MAX_CPUS)
+                die("-smp %s: want a number of cores from 1 to %d", v, MACHINE_MAX_CPUS);
+            cfg->smp = (int)cpus;
+        } else if (!strcmp(name, "kernel")) {
+            g_free(cfg->kernel);
+            cfg->kernel = g_strdup(v);
+        } else if (!strcmp(name, "append")) {
+            g_free(cfg->append);
+            cfg->append = g_strdup(v);
+        } else if (!strcmp(name, "initrd")) {
+            g_free(cfg->initrd);
+            cfg->initrd = g_strdup(v);
+        } else if (!strcmp(name, "dtb")) {
+            g_free(cfg->dtb);
+            cfg->dtb = g_strdup(v);
+        } else if (!strcmp(name, "d")) {
+            cfg->trace_mask |= parse_trace(v);
+        } else if (!strcmp(name, "D")) {
+            g_free(cfg->trace_file);
+            cfg->trace_file = g_strdup(v);
+        } else if (!strcmp(name, "max-insns")) {
+            if (!parse_u64(v, &cfg->max_insns) || cfg->max_insns == 0)
+                die("--max-insns %s: want a positive number", v);
+        } else if (!strcmp(name, "stats")) {
+            g_free(o->stats_json);
+            o->stats_json = g_strdup(v);
+        } else if (!strcmp(name, "stats-text")) {
+            g_free(o->stats_text);
+            o->stats_text = g_strdup(v);
+        } else if (!strcmp(name, "timing")) {
+            if (strcmp(v, "atomic") != 0)
+                die("--timing %s: unknown timing model (available: atomic)", v);
+        } else if (!strcmp(name, "cpu-hz")) {
+            if (!parse_u64(v, &cfg->cpu_hz) || cfg->cpu_hz < 1000 || cfg->cpu_hz > 100000000000ULL)
+                die("--cpu-hz %s: want a frequency from 1000 to 1e11 Hz", v);
+        } else if (!strcmp(name, "quantum")) {
+            if (!parse_u64(v, &cfg->quantum) || cfg->quantum == 0)
+                die("--quantum %s: want a positive number of instructions", v);
+        }
+    }
+}
+
+/* Writes path atomically (temporary file renamed into place): a reader never sees half. */
+static bool write_file_atomic(const char *path, const char *text)
+{
+    GError *e = NULL;
+    if (!g_file_set_contents(path, text, -1, &e)) {
+        fprintf(stderr, "hvsim: cannot write '%s': %s\n", path, e->message);
+        g_error_free(e);
+        return false;
+    }
+    return true;
+}
+
+static bool write_stats(Machine *m, const Opts *o)
+{
+    bool ok = true;
+    uint64_t insns = machine_icount(m);
+    if (o->stats_json) {
+        GString *s = g_string_new("{\n");
+        g_string_append_printf(s, "  \"sim.insns\": %llu,\n", (unsigned long long)insns);
+        g_string_append_printf(s, "  \"sim.time_ps\": %llu,\n", (unsigned long long)m->now);
+        g_string_append_printf(s, "  \"sim.seconds\": %.12f,\n", (double)m->now / 1e12);
+        g_string_append_printf(s, "  \"sim.cpu_hz\": %llu,\n", (unsigned long long)m->timing.hz);
+        g_string_append_printf(s, "  \"sim.exit_code\": %d", m->exit_code);
+        for (int i = 0; i < m->ncpus; i++)
+            g_string_append_printf(s, ",\n  \"cpu%d.insns\": %llu", i,
+                                   (unsigned long long)m->cpus[i].icount);
+        g_string_append(s, "\n}\n");
+        ok &= write_file_atomic(o->stats_json, s->str);
+        g_string_free(s, TRUE);
+    }
+    if (o->stats_text) {
+        GString *s = g_string_new("");
+        g_string_append_printf(s, "%-24s %20llu  instructions retired (all cores)\n", "sim.insns",
+                               (unsigned long long)insns);
+        g_string_append_printf(s, "%-24s %20.9f  simulated seconds\n", "sim.seconds", (double)m->now / 1e12);
+        for (int i = 0; i < m->ncpus; i++)
+            g_string_append_printf(s, "cpu%d.insns%-14s %20llu  instructions retired\n", i, "",
+                                   (unsigned long long)m->cpus[i].icount);
+        ok &= write_file_atomic(o->stats_text, s->str);
+        g_string_free(s, TRUE);
+    }
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    Opts o = { 0 };
+    machine_config_defaults(&o.cfg);
+    parse_args(&o, argc, argv);
+    char *err = NULL;
+    if (o.cfg.dumpdtb) {
+        if (virt_dump_dtb(&o.cfg, &err) < 0)
+            die("%s", err);
+        return 0;
+    }
+    if (!o.cfg.kernel)
+        die("no kernel given (use -kernel FILE; see hvsim --help)");
+    Machine *m = virt_create(&o.cfg, &err);
+    if (!m)
+        die("%s", err);
+    int code = machine_run(m);
+    fflush(stdout);
+    if (m->stop_msg[0])
+        fprintf(stderr, "hvsim: %s\n", m->stop_msg);
+    if (o.cfg.state_hash) {
+        char hex[65];
+        machine_state_hash(m, hex);
+        fprintf(stderr, "state-hash: %s\n", hex);
+    }
+    if (!write_stats(m, &o) && code == 0)
+        code = EXIT_BAD_INPUT;
+    machine_free(m);
+    machine_config_free(&o.cfg);
+    g_free(o.stats_json);
+    g_free(o.stats_text);
+    return code;
+}
