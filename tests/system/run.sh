@@ -1,0 +1,260 @@
+#!/bin/sh
+# System tests: run the bare-metal programs under build/workloads/ on hvsim and compare
+# their output with QEMU's (qemu-system-aarch64 -M virt), or with the stored expected
+# output when QEMU is not installed; check determinism (--state-hash), --max-insns, an EL2
+# boot, and that bad input is refused cleanly.
+#
+#   sh tests/system/run.sh [--update-expected] path/to/hvsim
+#
+# --update-expected rewrites tests/system/expected/*.out from QEMU and exits.
+# Environment: WORKLOADS (default: <dir of hvsim>/workloads), QEMU (default:
+# qemu-system-aarch64), HVSIM_TIMEOUT (seconds per hvsim run, default 120).
+set -u
+
+UPDATE=0
+if [ "${1:-}" = "--update-expected" ]; then
+    UPDATE=1
+    shift
+fi
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/system/run.sh [--update-expected] HVSIM" >&2
+    exit 2
+fi
+HVSIM=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+EXPECTED=$HERE/expected
+WORKLOADS=${WORKLOADS:-$(dirname "$HVSIM")/workloads}
+QEMU=${QEMU:-qemu-system-aarch64}
+HV_TIMEOUT=${HVSIM_TIMEOUT:-120}
+QEMU_TIMEOUT=60
+
+if ! command -v "$QEMU" >/dev/null 2>&1; then
+    QEMU=
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-system.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT INT TERM
+# A crashing simulator must not leave core files behind (dash and bash have ulimit -c).
+# shellcheck disable=SC3045
+ulimit -c 0 2>/dev/null
+
+passed=0
+failed=0
+pass() {
+    echo "PASS $1"
+    passed=$((passed + 1))
+}
+fail() {
+    echo "FAIL $1${2:+: $2}"
+    failed=$((failed + 1))
+}
+
+# Per-program machine options, the same for hvsim and QEMU.
+cpu_for() {
+    case $1 in
+    atomics) echo max ;; # LSE atomics need an ARMv8.1 core; cortex-a57 is ARMv8.0
+    *) echo cortex-a57 ;;
+    esac
+}
+smp_for() {
+    case $1 in
+    smp) echo 2 ;;
+    *) echo 1 ;;
+    esac
+}
+
+# run_qemu ELF MACHINE CPU SMP OUT
+run_qemu() {
+    timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2" -cpu "$3" -smp "$4" -m 256M -nographic \
+        -kernel "$1" >"$5" 2>"$5.err" </dev/null
+}
+
+# run_hvsim ELF MACHINE CPU SMP OUT [extra options...]; sets rc
+run_hvsim() {
+    elf=$1 machine=$2 cpu=$3 smp=$4 out=$5
+    shift 5
+    timeout "$HV_TIMEOUT" "$HVSIM" -M "$machine" -cpu "$cpu" -smp "$smp" -m 256M \
+        -kernel "$elf" "$@" >"$out" 2>"$out.err" </dev/null
+    rc=$?
+}
+
+first_line() {
+    head -n 1 "$1" 2>/dev/null | cut -c 1-160
+}
+
+show_diff() {
+    diff "$1" "$2" | head -n 8 | sed 's/^/    /'
+}
+
+# check_program NAME ELF MACHINE -- output compared with QEMU and the stored file
+check_program() {
+    name=$1 elf=$2 machine=$3
+    base=$(basename "$elf" .elf)
+    cpu=$(cpu_for "$base")
+    smp=$(smp_for "$base")
+    stored=$EXPECTED/$name.out
+    if [ ! -f "$elf" ]; then
+        fail "$name" "missing $elf (run make workloads)"
+        return
+    fi
+    ref=
+    if [ -n "$QEMU" ]; then
+        if run_qemu "$elf" "$machine" "$cpu" "$smp" "$TMP/$name.qemu"; then
+            ref=$TMP/$name.qemu
+            if [ "$UPDATE" = 1 ]; then
+                cp "$ref" "$stored"
+                echo "updated $stored"
+                return
+            fi
+            if [ ! -f "$stored" ]; then
+                fail "$name-expected" "no stored output $stored"
+            elif cmp -s "$ref" "$stored"; then
+                pass "$name-expected"
+            else
+                fail "$name-expected" "QEMU's output differs from $stored"
+                show_diff "$stored" "$ref"
+            fi
+        else
+            fail "$name-qemu" "QEMU run failed: $(first_line "$TMP/$name.qemu.err")"
+            ref=$stored
+        fi
+    else
+        ref=$stored
+    fi
+    [ "$UPDATE" = 1 ] && return
+    if [ ! -f "$ref" ]; then
+        fail "$name" "no reference output"
+        return
+    fi
+    run_hvsim "$elf" "$machine" "$cpu" "$smp" "$TMP/$name.hv"
+    if [ "$rc" -ne 0 ]; then
+        fail "$name" "hvsim exit code $rc: $(first_line "$TMP/$name.hv.err")"
+    elif ! cmp -s "$ref" "$TMP/$name.hv"; then
+        fail "$name" "output differs from the reference (< reference, > hvsim)"
+        show_diff "$ref" "$TMP/$name.hv"
+    else
+        pass "$name"
+    fi
+}
+
+# ---- output of every test program, then the demo ----------------------------------------
+found=0
+for elf in "$WORKLOADS"/tests/*.elf; do
+    [ -f "$elf" ] || continue
+    found=1
+    check_program "$(basename "$elf" .elf)" "$elf" virt
+done
+[ "$found" = 1 ] || fail "workloads" "no programs in $WORKLOADS/tests (run make workloads)"
+check_program hello "$WORKLOADS/demo/hello.elf" virt
+check_program sysregs-el2 "$WORKLOADS/tests/sysregs.elf" virt,virtualization=on
+check_program smp-el2 "$WORKLOADS/tests/smp.elf" virt,virtualization=on
+if [ "$UPDATE" = 1 ]; then
+    exit 0
+fi
+
+# ---- determinism: two runs give the same state hash ----------------------------------------
+SMP_ELF=$WORKLOADS/tests/smp.elf
+run_hvsim "$SMP_ELF" virt cortex-a57 2 "$TMP/hash1" --state-hash
+rc1=$rc
+run_hvsim "$SMP_ELF" virt cortex-a57 2 "$TMP/hash2" --state-hash
+h1=$(grep '^state-hash:' "$TMP/hash1.err")
+h2=$(grep '^state-hash:' "$TMP/hash2.err")
+if [ "$rc1" -ne 0 ] || [ "$rc" -ne 0 ]; then
+    fail "state-hash" "exit codes $rc1 and $rc"
+elif [ -z "$h1" ]; then
+    fail "state-hash" "no 'state-hash:' line on stderr"
+elif [ "$h1" != "$h2" ]; then
+    fail "state-hash" "runs differ: '$h1' vs '$h2'"
+elif ! cmp -s "$TMP/hash1" "$TMP/hash2"; then
+    fail "state-hash" "guest output differs between runs"
+else
+    pass "state-hash"
+fi
+
+# ---- --max-insns stops a long program early, exit 0 -------------------------------------
+BENCH_ELF=$WORKLOADS/bench/intbench.elf
+[ -f "$BENCH_ELF" ] || BENCH_ELF=$WORKLOADS/tests/arith.elf
+run_hvsim "$BENCH_ELF" virt cortex-a57 1 "$TMP/maxi" --max-insns 20000
+if [ "$rc" -ne 0 ]; then
+    fail "max-insns" "exit code $rc: $(first_line "$TMP/maxi.err")"
+elif grep -q '^exit code' "$TMP/maxi"; then
+    fail "max-insns" "the program ran to its end"
+else
+    pass "max-insns"
+fi
+
+# ---- bad input: exit code 1, exactly one line on stderr ------------------------------------
+# expect_error NAME CODE [hvsim arguments...]
+expect_error() {
+    name=$1 want=$2
+    shift 2
+    timeout 30 "$HVSIM" "$@" >"$TMP/err.out" 2>"$TMP/err.err" </dev/null
+    rc=$?
+    lines=$(grep -c '' "$TMP/err.err")
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name" "exit code $rc, want $want; stderr: $(first_line "$TMP/err.err")"
+    elif [ "$lines" -ne 1 ]; then
+        fail "$name" "$lines lines on stderr, want 1"
+    else
+        pass "$name"
+    fi
+}
+
+ARITH=$WORKLOADS/tests/arith.elf
+head -c 100 "$ARITH" >"$TMP/truncated.elf"
+
+# ELF images made to order: mkelf FILE vaddr:filesz:memsz[,...] (segments of NOPs)
+mkelf() {
+    python3 - "$@" <<'EOF'
+import struct, sys
+out, segs = sys.argv[1], [tuple(int(x, 0) for x in s.split(':')) for s in sys.argv[2].split(',')]
+ehsize, phsize = 64, 56
+data_off = ehsize + phsize * len(segs)
+data_off = (data_off + 15) & ~15
+body, phdrs = b'', b''
+for vaddr, filesz, memsz in segs:
+    off = data_off + len(body)
+    body += b'\x1f\x20\x03\xd5' * (filesz // 4)          # nop
+    phdrs += struct.pack('<IIQQQQQQ', 1, 7, off, vaddr, vaddr, filesz, memsz, 16)
+hdr = struct.pack('<4sBBBBB7sHHIQQQIHHHHHH', b'\x7fELF', 2, 1, 1, 0, 0, b'\0' * 7, 2, 183, 1,
+                  segs[0][0], ehsize, 0, 0, ehsize, phsize, len(segs), 64, 0, 0)
+img = hdr + phdrs
+img += b'\0' * (data_off - len(img)) + body
+open(out, 'wb').write(img)
+EOF
+}
+
+if command -v python3 >/dev/null 2>&1; then
+    mkelf "$TMP/overlap.elf" 0x40080000:0x1000:0x1000,0x40080800:0x1000:0x1000
+    mkelf "$TMP/toobig.elf" 0x40080000:0x1000:0x400000
+fi
+
+expect_error "bad-missing-kernel" 1 -M virt -m 256M -kernel "$TMP/no-such-file.elf"
+expect_error "bad-not-aarch64-elf" 1 -M virt -m 256M -kernel /bin/true
+expect_error "bad-truncated-elf" 1 -M virt -m 256M -kernel "$TMP/truncated.elf"
+expect_error "bad-unknown-option" 1 -M virt -m 256M --no-such-option -kernel "$ARITH"
+expect_error "bad-directory-kernel" 1 -M virt -m 256M -kernel "$TMP"
+if [ -f "$TMP/overlap.elf" ]; then
+    expect_error "bad-overlapping-segments" 1 -M virt -m 256M -kernel "$TMP/overlap.elf"
+    # 2 MiB of RAM ends at 0x40200000; the image needs up to 0x40480000
+    expect_error "bad-ram-too-small" 1 -M virt -m 2M -kernel "$TMP/toobig.elf"
+else
+    fail "bad-crafted-elf" "python3 is needed to craft the ELF images"
+fi
+
+# ---- an unimplemented instruction: exit code 2 with PC, encoding and disassembly --------
+printf '\040\050\142\036' >"$TMP/fadd.bin" # fadd d0, d1, d2 = 0x1e622820 (little endian)
+timeout 30 "$HVSIM" -M virt -m 256M -kernel "$TMP/fadd.bin" >"$TMP/un.out" 2>"$TMP/un.err" \
+    </dev/null
+rc=$?
+if [ "$rc" -ne 2 ]; then
+    fail "unimplemented-insn" "exit code $rc, want 2: $(first_line "$TMP/un.err")"
+elif ! grep -qi '40080000' "$TMP/un.err" || ! grep -qi '1e622820' "$TMP/un.err" ||
+    ! grep -qi 'fadd' "$TMP/un.err"; then
+    fail "unimplemented-insn" "message lacks PC, encoding or disassembly: $(first_line "$TMP/un.err")"
+else
+    pass "unimplemented-insn"
+fi
+
+echo "system tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

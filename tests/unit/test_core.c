@@ -1,0 +1,266 @@
+/* Machine core: event queue ordering, bus decoding, run loop, branches and system registers. */
+#include <criterion/criterion.h>
+#include "core/evq.h"
+#include "core/bus.h"
+#include "cpu/arm64/sysreg.h"
+#include "harness.h"
+
+static char order[32];
+static int norder;
+static void rec(void *opaque, SimTime now)
+{
+    (void)now;
+    order[norder++] = *(const char *)opaque;
+}
+
+Test(evq, orders_by_time_priority_then_insertion)
+{
+    EventQueue q;
+    Event e[5];
+    static const char names[] = "abcde";
+    evq_init(&q);
+    norder = 0;
+    event_init(&e[0], "a", EVQ_PRIO_TIMER, rec, (void *)&names[0]);
+    event_init(&e[1], "b", EVQ_PRIO_DEVICE, rec, (void *)&names[1]);
+    event_init(&e[2], "c", EVQ_PRIO_TIMER, rec, (void *)&names[2]);
+    event_init(&e[3], "d", EVQ_PRIO_DEVICE, rec, (void *)&names[3]);
+    event_init(&e[4], "e", EVQ_PRIO_DEVICE, rec, (void *)&names[4]);
+    evq_schedule(&q, &e[0], 100);
+    evq_schedule(&q, &e[1], 100);
+    evq_schedule(&q, &e[2], 50);
+    evq_schedule(&q, &e[3], 100);
+    evq_schedule(&q, &e[4], 10);
+    evq_cancel(&q, &e[4]);
+    cr_assert(!event_pending(&e[4]));
+    cr_assert_eq(evq_next_time(&q), 50);
+    cr_assert_eq(evq_run_due(&q, 99), 1);
+    cr_assert_eq(evq_run_due(&q, 100), 3);
+    order[norder] = 0;
+    cr_assert_str_eq(order, "cbda");
+    cr_assert_eq(evq_next_time(&q), SIMTIME_NEVER);
+}
+
+Test(evq, reschedule_moves_event)
+{
+    EventQueue q;
+    Event e[3];
+    static const char names[] = "xyz";
+    evq_init(&q);
+    norder = 0;
+    for (int i = 0; i < 3; i++)
+        event_init(&e[i], "e", 0, rec, (void *)&names[i]);
+    evq_schedule(&q, &e[0], 30);
+    evq_schedule(&q, &e[1], 20);
+    evq_schedule(&q, &e[2], 10);
+    evq_schedule(&q, &e[2], 40);
+    evq_run_due(&q, 1000);
+    order[norder] = 0;
+    cr_assert_str_eq(order, "yxz");
+}
+
+static uint64_t mmio_last_off;
+static uint64_t mmio_read(void *o, uint64_t off, unsigned size) { (void)o; (void)size; return off * 2; }
+static void mmio_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)o; (void)size; mmio_last_off = off + v; }
+static const MmioOps ops = { mmio_read, mmio_write };
+
+Test(bus, decodes_ram_and_mmio_and_rejects_overlap)
+{
+    Bus b = { 0 };
+    uint8_t ram[8192] = { 0 };
+    cr_assert_eq(bus_add_ram(&b, "ram", 0x1000, sizeof ram, ram, false), 0);
+    cr_assert_eq(bus_add_mmio(&b, "dev", 0x9000, 0x100, &ops, NULL), 0);
+    cr_assert_eq(bus_add_mmio(&b, "bad", 0x2000, 0x10, &ops, NULL), -1);
+    uint64_t v;
+    cr_assert(bus_write(&b, 0x1ffe, 4, 0xdeadbeef));
+    cr_assert_eq(ram[0xffe], 0xef);
+    cr_assert(bus_read(&b, 0x1ffe, 2, &v));
+    cr_assert_eq(v, 0xbeef);
+    cr_assert(bus_read(&b, 0x9010, 4, &v));
+    cr_assert_eq(v, 0x20);
+    cr_assert(bus_write(&b, 0x9004, 4, 7));
+    cr_assert_eq(mmio_last_off, 11);
+    cr_assert(!bus_read(&b, 0x8000, 4, &v));
+    cr_assert(!bus_read(&b, 0x2ffe, 4, &v), "access running off the end of RAM");
+    cr_assert_null(bus_ram_ptr(&b, 0x2ff0, 0x20));
+}
+
+/* B.cond / CBZ / TBNZ / BL / RET loops, with MOVZ/ADD from the data-processing group */
+Test(branch, loop_counts_down_and_calls)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = {
+        0xd2800140, /* mov x0, #10        */
+        0xd2800001, /* mov x1, #0         */
+        0x94000006, /* bl  +24 (func)     */
+        0xf1000400, /* subs x0, x0, #1    */
+        0x54ffffc1, /* b.ne -8            */
+        0xb4000040, /* cbz x0, +8         */
+        0xd503201f, /* nop (skipped)      */
+        0x14000003, /* b +12 -> end       */
+        0x91000421, /* func: add x1, x1, #1 */
+        0xd65f03c0, /* ret                */
+        0x37000041, /* end: tbnz w1, #0, +8 (bit0 of 10 is 0 -> not taken) */
+        0xd2800542, /* mov x2, #42        */
+    };
+    /* 2 + 10 * (bl, add, ret, subs, b.ne) + cbz + b + tbnz + mov = 56 */
+    cr_assert_eq(th_run_steps(t, code, 12, 56), 0);
+    cr_assert_eq(t->c->x[0], 0);
+    cr_assert_eq(t->c->x[1], 10);
+    cr_assert_eq(t->c->x[2], 42);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 12 * 4);
+    cr_assert_eq(machine_icount(t->m), 56);
+    th_free(t);
+}
+
+Test(sys, mrs_msr_and_unknown_register_stops)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = {
+        0xd5384240, /* mrs x0, currentel  */
+        0xd2a00021, /* mov x1, #0x10000   */
+        0xd518d081, /* msr tpidr_el1, x1  */
+        0xd538d082, /* mrs x2, tpidr_el1  */
+        0xd53b4203, /* mrs x3, nzcv       */
+        0xd5380004, /* mrs x4, midr_el1   */
+    };
+    t->c->nf = 1;
+    t->c->cf = 1;
+    cr_assert_eq(th_run(t, code, 6), 0);
+    cr_assert_eq(t->c->x[0], 1 << 2);
+    cr_assert_eq(t->c->x[2], 0x10000);
+    cr_assert_eq(t->c->x[3], 0xa0000000);
+    cr_assert_eq(t->c->x[4], 0x411fd070);
+    static const uint32_t bad[] = { 0xd53ff000 /* mrs x0, s3_7_c15_c0_0 */ };
+    cr_assert_eq(th_run(t, bad, 1), EXIT_UNIMPLEMENTED);
+    cr_assert(strstr(t->m->stop_msg, "S3_7_C15_C0_0") != NULL, "%s", t->m->stop_msg);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE);
+    th_free(t);
+}
+
+Test(sys, unallocated_stops_with_pc_encoding_and_disassembly)
+{
+    TH *t = th_new();
+    /* fadd d0, d1, d2: floating point is not modelled yet */
+    static const uint32_t code[] = { 0xd503201f, 0x1e622820, 0x00000000 /* udf #0 */ };
+    cr_assert_eq(th_run(t, code, 2), EXIT_UNIMPLEMENTED);
+    cr_assert(strstr(t->m->stop_msg, "PC 0x40000004") != NULL, "%s", t->m->stop_msg);
+    cr_assert(strstr(t->m->stop_msg, "1e622820") != NULL, "%s", t->m->stop_msg);
+    cr_assert(strstr(t->m->stop_msg, "fadd d0, d1, d2") != NULL, "%s", t->m->stop_msg);
+    cr_assert_eq(machine_icount(t->m), 1);
+    t->c->pc = TH_RAM_BASE + 8;
+    t->m->stop = false;
+    t->m->cfg.max_insns = machine_icount(t->m) + 1;
+    cr_assert_eq(machine_run(t->m), EXIT_UNIMPLEMENTED);
+    cr_assert(strstr(t->m->stop_msg, "00000000") != NULL, "%s", t->m->stop_msg);
+    th_free(t);
+}
+
+Test(core, self_modifying_code_is_seen)
+{
+    TH *t = th_new();
+    /* Overwrite the instruction at +12 (mov x0,#1) with mov x0,#2 before executing it. */
+    static const uint32_t code[] = {
+        0x58000081, /* ldr x1, +16 (literal: new insn word + padding) */
+        0x10000042, /* adr x2, +8 */
+        0xb9000041, /* str w1, [x2] */
+        0xd2800020, /* mov x0, #1  (patched) */
+        0xd2800040, /* literal: mov x0, #2 */
+        0x00000000,
+    };
+    cr_assert_eq(th_run_steps(t, code, 6, 4), 0);
+    cr_assert_eq(t->c->x[0], 2, "x0 = %llu", (unsigned long long)t->c->x[0]);
+    th_free(t);
+}
+
+Test(core, wfi_with_nothing_pending_reports_hang)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = { 0xd503207f /* wfi */ };
+    cr_assert_eq(th_run_steps(t, code, 1, 100), EXIT_GUEST_CRASH);
+    cr_assert(strstr(t->m->stop_msg, "halted") != NULL);
+    th_free(t);
+}
+
+Test(core, counter_follows_simulated_time)
+{
+    TH *t = th_new();
+    /* 1 GHz core, 62.5 MHz counter: 16 instructions per tick */
+    static uint32_t code[1601];
+    for (int i = 0; i < 1600; i++)
+        code[i] = 0xd503201f;   /* nop */
+    code[1600] = 0xd53be020;    /* mrs x0, cntpct_el0 */
+    cr_assert_eq(th_run(t, code, 1601), 0);
+    cr_assert_eq(t->c->x[0], 100);
+    th_free(t);
+}
+
+/* Global monitor (Arm ARM B2.9): another core's store to the marked granule makes this
+ * core's store-exclusive fail; without it, it succeeds. One-instruction slices interleave
+ * the two cores deterministically. */
+Test(core, other_core_store_clears_exclusive_monitor)
+{
+    TH *t = th_new();
+    Arm64Cpu *c1 = a64_cpu_new(t->m, 1);
+    machine_add_cpu(t->m, c1, &a64_cpu_class);
+    t->m->cfg.quantum = 1;
+    static const uint32_t core0[] = {
+        0xc85f7c01, /* ldxr x1, [x0]      */
+        0xd503201f, 0xd503201f,
+        0xc8027c03, /* stxr w2, x3, [x0]  -> fails: core 1 stored in between */
+        0xc85f7c01, /* ldxr x1, [x0]      */
+        0xd503201f, 0xd503201f,
+        0xc8057c03, /* stxr w5, x3, [x0]  -> succeeds */
+    };
+    static const uint32_t core1[] = {
+        0xd503201f,
+        0xf9000004, /* str x4, [x0] */
+        0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f,
+    };
+    memcpy(th_ram(t, TH_RAM_BASE + 0x1000), core1, sizeof core1);
+    a64_cpu_reset(c1, TH_RAM_BASE + 0x1000, 1);
+    uint64_t data = TH_RAM_BASE + 0x2000;
+    t->c->x[0] = data;
+    t->c->x[3] = 0x3333;
+    t->c->x[2] = t->c->x[5] = 77;
+    c1->x[0] = data;
+    c1->x[4] = 0x4444;
+    cr_assert_eq(th_run_steps(t, core0, 8, 16), 0);
+    cr_assert_eq(t->c->x[2], 1, "first store-exclusive must fail");
+    cr_assert_eq(t->c->x[1], 0x4444, "second load-exclusive sees core 1's store");
+    cr_assert_eq(t->c->x[5], 0, "second store-exclusive must succeed");
+    uint64_t v;
+    memcpy(&v, th_ram(t, data), 8);
+    cr_assert_eq(v, 0x3333);
+    cr_assert_eq(t->m->cpus[1].icount, 8);
+    th_free(t);
+}
+
+static void run_hash(uint64_t quantum, char out[65])
+{
+    TH *t = th_new();
+    t->m->cfg.quantum = quantum;
+    static const uint32_t code[] = {
+        0xd2800140, 0xd2800001, 0x94000006, 0xf1000400, 0x54ffffc1, 0xb4000040,
+        0xd503201f, 0x14000003, 0x91000421, 0xd65f03c0, 0x37000041, 0xd2800542,
+    };
+    cr_assert_eq(th_run_steps(t, code, 12, 56), 0);
+    machine_state_hash(t->m, out);
+    th_free(t);
+}
+
+Test(core, state_hash_is_repeatable_and_sensitive)
+{
+    char a[65], b[65], c[65];
+    run_hash(10000, a);
+    run_hash(10000, b);
+    cr_assert_str_eq(a, b);
+    cr_assert_eq(strlen(a), 64);
+    TH *t = th_new();
+    machine_state_hash(t->m, c);
+    cr_assert_str_neq(a, c);
+    t->c->x[7] = 1;
+    char d[65];
+    machine_state_hash(t->m, d);
+    cr_assert_str_neq(c, d, "a register change must change the hash");
+    th_free(t);
+}
