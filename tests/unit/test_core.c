@@ -137,6 +137,32 @@ Test(sys, mrs_msr_and_unknown_register_stops)
     th_free(t);
 }
 
+/* EL2 registers: storage with the RES0 bits of VBAR_EL2 kept clear, the virtual counter offset
+ * by CNTVOFF_EL2 (D11.1.2), and no access from EL1. */
+Test(sys, el2_registers_and_virtual_counter_offset)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = {
+        0xd51cc001, /* msr vbar_el2, x1    */
+        0xd53cc002, /* mrs x2, vbar_el2    */
+        0xd51ce063, /* msr cntvoff_el2, x3 */
+        0xd53be024, /* mrs x4, cntpct_el0  */
+        0xd53be045, /* mrs x5, cntvct_el0  */
+    };
+    t->c->el = 2;
+    t->c->x[1] = 0x40001fffULL;
+    t->c->x[3] = 7;
+    cr_assert_eq(th_run(t, code, 5), 0);
+    cr_assert_eq(t->c->x[2], 0x40001800ULL);
+    cr_assert_eq(t->c->x[4] - t->c->x[5], 7, "cntpct %llu cntvct %llu",
+                 (unsigned long long)t->c->x[4], (unsigned long long)t->c->x[5]);
+    t->c->el = 1;
+    static const uint32_t from_el1[] = { 0xd53c1106 /* mrs x6, hcr_el2 */ };
+    cr_assert_neq(th_run(t, from_el1, 1), 0);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE);
+    th_free(t);
+}
+
 Test(sys, unallocated_stops_with_pc_encoding_and_disassembly)
 {
     TH *t = th_new();
