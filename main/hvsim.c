@@ -30,7 +30,7 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -initrd FILE         initial ramdisk\n"
           "  -dtb FILE            use this device tree instead of the generated one\n"
-          "  -d LIST              trace: in_asm,exec (comma-separated)\n"
+          "  -d LIST              trace: in_asm,exec,int (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
           "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
@@ -154,10 +154,12 @@ static uint32_t parse_trace(const char *arg)
             mask |= TRACE_IN_ASM;
         else if (!strcmp(parts[i], "exec"))
             mask |= TRACE_EXEC;
-        else if (!strcmp(parts[i], "int") || !strcmp(parts[i], "mmu") || !strcmp(parts[i], "vmexit"))
-            die("-d %s: this trace category arrives with the exception model", parts[i]);
+        else if (!strcmp(parts[i], "int"))
+            mask |= TRACE_INT;
+        else if (!strcmp(parts[i], "mmu") || !strcmp(parts[i], "vmexit"))
+            die("-d %s: this trace category arrives with the MMU and hypervisor-model work", parts[i]);
         else
-            die("-d: unknown trace category '%s' (available: in_asm, exec)", parts[i]);
+            die("-d: unknown trace category '%s' (available: in_asm, exec, int)", parts[i]);
     }
     g_strfreev(parts);
     return mask;

@@ -27,6 +27,9 @@ static const StateField a64_fields[] = {
     STATE_FIELD(Arm64Cpu, halted),
     STATE_FIELD(Arm64Cpu, powered),
     STATE_FIELD(Arm64Cpu, event_reg),
+    STATE_FIELD(Arm64Cpu, pan),
+    STATE_FIELD(Arm64Cpu, il),
+    STATE_FIELD(Arm64Cpu, irq_lines),
     STATE_ARRAY(Arm64Cpu, sp_el),
     STATE_ARRAY(Arm64Cpu, sys),
     STATE_FIELD(Arm64Cpu, mon.addr),
@@ -36,8 +39,14 @@ static const StateField a64_fields[] = {
 static const StateDesc a64_state_desc = STATE_DESC("arm64-cpu", a64_fields);
 
 /* ---- decoding ---- */
+/* An encoding no decode table claims: if Capstone knows it as an instruction (other than
+ * UDF), it is a real instruction hvsim does not model yet (stop, exit code 2); otherwise it is
+ * unallocated and UNDEFINED for the guest. */
 static const A64Insn *exec_unallocated(Arm64Cpu *c, const A64Insn *d)
 {
+    char dis[128];
+    if (a64_disas(d->raw, a64_pc(c, d), dis, sizeof dis) && strncmp(dis, "udf", 3) != 0)
+        return a64_unimplemented(c, d, "instruction");
     return a64_undefined(c, d);
 }
 
@@ -168,9 +177,9 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
     Machine *m = c->m;
     uint64_t pa;
     if (va & 3) {
-        machine_stop(m, EXIT_UNIMPLEMENTED,
-                     "cpu%d: PC alignment fault at 0x%llx (exception model not implemented yet)",
-                     c->index, (unsigned long long)va);
+        /* PC alignment fault (D1.3.4): EC 0x22, FAR = ELR = the misaligned PC. */
+        uint64_t esr = (uint64_t)A64_EC_PC_ALIGN << 26 | 1u << 25;
+        a64_take_exception(c, a64_sync_target_el(c), A64_VEC_SYNC, esr, va, true, va);
         return NULL;
     }
     if (!a64_translate(c, va, false, &pa))
@@ -215,9 +224,14 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
 static uint64_t run_traced(Arm64Cpu *c)
 {
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
+        if (c->irq_lines | c->il | (a64_hcr(c) & (A64_HCR_VI | A64_HCR_VF)))
+            a64_check_interrupts(c);
         A64DecodedPage *p = lookup_page(c, c->pc);
-        if (!p)
-            break;
+        if (!p) {
+            if (c->m->stop)
+                break;
+            continue;         /* an exception was taken; fetch from the vector */
+        }
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
@@ -251,16 +265,26 @@ static uint64_t run_traced(Arm64Cpu *c)
 static uint64_t a64_run(void *obj, uint64_t max)
 {
     Arm64Cpu *c = obj;
-    if (!c->powered || c->halted || max == 0)
+    if (!c->powered || max == 0)
         return 0;
+    if (c->halted) {
+        if (!a64_wakeup_pending(c))
+            return 0;
+        c->halted = 0;        /* WFI/WFE wake-up event (D1.16) */
+    }
     c->run_budget = max;
     c->insns_left = max;
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
+        if (c->irq_lines | c->il | (a64_hcr(c) & (A64_HCR_VI | A64_HCR_VF)))
+            a64_check_interrupts(c);
         A64DecodedPage *p = lookup_page(c, c->pc);
-        if (!p)
-            break;
+        if (!p) {
+            if (c->m->stop)
+                break;
+            continue;         /* an exception was taken; fetch from the vector */
+        }
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
@@ -285,7 +309,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
 static bool a64_idle(void *obj)
 {
     const Arm64Cpu *c = obj;
-    return !c->powered || c->halted;
+    return !c->powered || (c->halted && !a64_wakeup_pending(c));
 }
 
 static void a64_hash(void *obj, GChecksum *ck)
@@ -326,6 +350,7 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->page_hash_mask = 1023;
     c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
     c->trace_mask = m->cfg.trace_mask;
+    c->has_el2 = m->cfg.virtualization;
     softtlb_flush(&c->tlb);
     a64_cpu_reset(c, 0, 1);
     c->powered = 0;

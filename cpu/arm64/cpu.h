@@ -74,7 +74,10 @@ struct Arm64Cpu {
     uint8_t halted;           /* 1 = in WFI/WFE low-power state */
     uint8_t powered;          /* 0 = off (PSCI CPU_OFF / not yet on) */
     uint8_t event_reg;        /* WFE event register */
-    uint8_t pad_[6];
+    uint8_t pan;              /* PSTATE.PAN */
+    uint8_t il;               /* PSTATE.IL: illegal execution state after a bad ERET */
+    uint8_t irq_lines;        /* input levels: bit A64_LINE_IRQ/FIQ/VIRQ/VFIQ (GIC outputs) */
+    uint8_t pad_[3];
     uint64_t sp_el[4];        /* banked SP_ELx (SP_EL0 ... SP_EL3) when not current */
     uint64_t sys[64];         /* system registers, indexed by A64_SYS_* (sysreg.h) */
     A64Monitor mon;
@@ -92,6 +95,7 @@ struct Arm64Cpu {
     uint32_t page_hash_mask;
     uint32_t npages;
     uint8_t exit_request;     /* set by slow paths: return to the run loop after this insn */
+    uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
     /* trace */
     uint32_t trace_mask;
 };
@@ -166,7 +170,7 @@ static inline bool a64_cond(const Arm64Cpu *c, unsigned cond)
 /* --- stopping the simulation from an executor --- */
 /* Unimplemented encoding/feature: prints PC, encoding, disassembly; exit code 2. */
 const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what);
-/* Guest-visible UNDEFINED (until the exception model exists: stops with exit code 2). */
+/* Guest-visible UNDEFINED: the Undefined Instruction exception (EC 0) to EL1 or EL2. */
 const A64Insn *a64_undefined(Arm64Cpu *c, const A64Insn *d);
 
 /* --- memory access (cpu/arm64/mem.c) ---
@@ -249,6 +253,54 @@ void a64_invalidate_code_page(Machine *m, uint64_t pa);
 typedef enum { A64_CALL_HVC, A64_CALL_SMC } A64CallKind;
 bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm);
 
-/* Disassembly through Capstone: writes "mnemonic operands" into buf. */
-void a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len);
+/* Disassembly through Capstone: writes "mnemonic operands" into buf. Returns false when
+ * Capstone knows no instruction with this encoding (buf then says so). */
+bool a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len);
+
+/* --- the exception model (cpu/arm64/exception.c, Arm ARM D1) --- */
+enum { A64_LINE_IRQ, A64_LINE_FIQ, A64_LINE_VIRQ, A64_LINE_VFIQ };
+/* Interrupt input (an IrqLine callback: opaque = the Arm64Cpu, n = A64_LINE_*). */
+void a64_cpu_set_line(void *opaque, int n, int level);
+/* Exception classes (ESR_ELx.EC, Arm ARM D17.2.37). */
+enum {
+    A64_EC_UNKNOWN = 0x00, A64_EC_WFX = 0x01, A64_EC_ILLEGAL = 0x0e, A64_EC_SVC = 0x15,
+    A64_EC_HVC = 0x16, A64_EC_SMC = 0x17, A64_EC_SYSREG = 0x18, A64_EC_IABT_LOW = 0x20,
+    A64_EC_IABT_CUR = 0x21, A64_EC_PC_ALIGN = 0x22, A64_EC_DABT_LOW = 0x24,
+    A64_EC_DABT_CUR = 0x25, A64_EC_SP_ALIGN = 0x26, A64_EC_BRK = 0x3c,
+};
+enum { A64_VEC_SYNC = 0, A64_VEC_IRQ = 1, A64_VEC_FIQ = 2, A64_VEC_SERROR = 3 };
+/* HCR_EL2 bits used by the core (D17.2.48). */
+#define A64_HCR_VM (1ULL << 0)
+#define A64_HCR_FMO (1ULL << 3)
+#define A64_HCR_IMO (1ULL << 4)
+#define A64_HCR_AMO (1ULL << 5)
+#define A64_HCR_VF (1ULL << 6)
+#define A64_HCR_VI (1ULL << 7)
+#define A64_HCR_TWI (1ULL << 13)
+#define A64_HCR_TWE (1ULL << 14)
+#define A64_HCR_TSC (1ULL << 19)
+#define A64_HCR_TGE (1ULL << 27)
+#define A64_HCR_HCD (1ULL << 29)
+#define A64_HCR_E2H (1ULL << 34)
+/* Effective HCR_EL2 (zero when EL2 is not implemented). */
+uint64_t a64_hcr(const Arm64Cpu *c);
+/* PSTATE as SPSR_ELx holds it (D1.3.5). */
+uint64_t a64_pstate_to_spsr(const Arm64Cpu *c);
+/* Target EL of a synchronous exception that the architecture routes "to EL1 unless ..."
+ * (from EL0 with HCR_EL2.TGE -> EL2; at EL2 -> EL2). */
+int a64_sync_target_el(const Arm64Cpu *c);
+/* Takes an exception to target_el (AArch64.TakeException): SPSR/ELR/ESR (and FAR when
+ * far_valid) of the target EL, PSTATE, PC = vector. */
+void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint64_t preferred_return,
+                        bool far_valid, uint64_t far);
+/* Synchronous exception raised by the instruction d (counted as a step); returns NULL
+ * for the executor to return. iss is ESR.ISS; IL is set (A64 instructions are 32-bit). */
+const A64Insn *a64_sync_exception(Arm64Cpu *c, const A64Insn *d, int target_el, unsigned ec, uint32_t iss);
+/* Exception return (ERET) to the state in spsr at address elr. */
+void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr);
+/* Called by the run loop between instructions: takes a pending, unmasked interrupt or the
+ * illegal-state exception. Returns true if PC changed. */
+bool a64_check_interrupts(Arm64Cpu *c);
+/* True if a WFI/WFE wake-up event is pending (an interrupt, masked or not). */
+bool a64_wakeup_pending(const Arm64Cpu *c);
 #endif

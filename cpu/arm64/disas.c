@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include "cpu/arm64/cpu.h"
 
-void a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len)
+bool a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len)
 {
     static csh handle;
     static int state;         /* 0 = not opened, 1 = open, -1 = failed */
@@ -19,8 +19,9 @@ void a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len)
             else
                 snprintf(buf, len, "%s", ci->mnemonic);
             cs_free(ci, n);
-            return;
+            return true;
         }
     }
     snprintf(buf, len, ".inst 0x%08x (undefined)", insn);
+    return false;
 }

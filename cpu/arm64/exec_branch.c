@@ -2,6 +2,7 @@
  * Targets are precomputed as offsets from the instruction's PC in d->imm. */
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/alu.h"
+#include "cpu/arm64/sysreg.h"
 #include "a64_decode_gen.h"
 
 static const A64Insn *exec_B(Arm64Cpu *c, const A64Insn *d)
@@ -135,7 +136,13 @@ bool a64_prep_RET(A64Insn *d, const A64Args *a)
 
 static const A64Insn *exec_ERET(Arm64Cpu *c, const A64Insn *d)
 {
-    return a64_unimplemented(c, d, "ERET (exception model)");
+    /* C6.2.93: UNDEFINED at EL0; returns to SPSR_ELx / ELR_ELx of the current EL. */
+    if (c->el == 0)
+        return a64_undefined(c, d);
+    uint64_t spsr = c->sys[c->el == 2 ? A64_SYS_SPSR_EL2 : A64_SYS_SPSR_EL1];
+    uint64_t elr = c->sys[c->el == 2 ? A64_SYS_ELR_EL2 : A64_SYS_ELR_EL1];
+    a64_exception_return(c, spsr, elr);
+    return NULL;
 }
 
 bool a64_prep_ERET(A64Insn *d, const A64Args *a)

@@ -16,33 +16,54 @@ const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what
     return NULL;
 }
 
-const A64Insn *a64_undefined(Arm64Cpu *c, const A64Insn *d)
-{
-    return a64_unimplemented(c, d, "instruction (UNDEFINED or not modelled; no exception model yet)");
-}
-
-/* ---- exception generation ---- */
+/* ---- exception generation (C6.2: SVC, HVC, SMC; routing per D1.3) ---- */
 static const A64Insn *exec_SVC(Arm64Cpu *c, const A64Insn *d)
 {
-    return a64_unimplemented(c, d, "SVC (exception model)");
+    /* Preferred return: the next instruction. From EL0 to EL1, or EL2 when HCR_EL2.TGE. */
+    const A64Insn *r = a64_sync_exception(c, d, a64_sync_target_el(c), A64_EC_SVC, (uint32_t)d->imm);
+    c->sys[c->el == 2 ? A64_SYS_ELR_EL2 : A64_SYS_ELR_EL1] += 4;
+    return r;
 }
 
+/* A call that the board's firmware (PSCI) handles, as if EL3 or a hypervisor did. */
 static const A64Insn *firmware(Arm64Cpu *c, const A64Insn *d, A64CallKind kind)
 {
     uint64_t pc = a64_pc(c, d);
-    if (c->el == 0)
-        return a64_undefined(c, d);
     c->pc = pc + 4;           /* the call may redirect it (reset, power off) */
     if (!a64_firmware_call(c, kind, (uint16_t)d->imm)) {
         c->pc = pc;
-        return a64_unimplemented(c, d, kind == A64_CALL_HVC ? "HVC (no EL2 and not a firmware call)"
-                                                            : "SMC (no EL3 and not a firmware call)");
+        return a64_undefined(c, d);
     }
+    c->exit_request = 1;
     return NULL;
 }
 
-static const A64Insn *exec_HVC(Arm64Cpu *c, const A64Insn *d) { return firmware(c, d, A64_CALL_HVC); }
-static const A64Insn *exec_SMC(Arm64Cpu *c, const A64Insn *d) { return firmware(c, d, A64_CALL_SMC); }
+static const A64Insn *exec_HVC(Arm64Cpu *c, const A64Insn *d)
+{
+    /* C6.2.112: UNDEFINED at EL0, when EL2 is not implemented (then the board's HVC firmware
+     * conduit answers, as QEMU's virt does) and when HCR_EL2.HCD is set. */
+    if (c->el == 0)
+        return a64_undefined(c, d);
+    if (!c->has_el2)
+        return firmware(c, d, A64_CALL_HVC);
+    if (a64_hcr(c) & A64_HCR_HCD)
+        return a64_undefined(c, d);
+    const A64Insn *r = a64_sync_exception(c, d, 2, A64_EC_HVC, (uint32_t)d->imm);
+    c->sys[A64_SYS_ELR_EL2] += 4;   /* preferred return: the next instruction */
+    return r;
+}
+
+static const A64Insn *exec_SMC(Arm64Cpu *c, const A64Insn *d)
+{
+    /* C6.2.248: UNDEFINED at EL0; from EL1 trapped to EL2 by HCR_EL2.TSC (EC 0x17, ELR = the
+     * SMC itself, D1.19.3); otherwise the firmware (no EL3) or UNDEFINED. */
+    if (c->el == 0)
+        return a64_undefined(c, d);
+    if (c->el == 1 && (a64_hcr(c) & A64_HCR_TSC))
+        return a64_sync_exception(c, d, 2, A64_EC_SMC, (uint32_t)d->imm);
+    return firmware(c, d, A64_CALL_SMC);
+}
+
 static const A64Insn *exec_BRK(Arm64Cpu *c, const A64Insn *d) { return a64_unimplemented(c, d, "BRK (debug exception)"); }
 static const A64Insn *exec_HLT(Arm64Cpu *c, const A64Insn *d) { return a64_unimplemented(c, d, "HLT (halting debug)"); }
 
@@ -62,9 +83,28 @@ PREP_IMM16(HLT)
 /* ---- hints ---- */
 static const A64Insn *exec_NOP(Arm64Cpu *c, const A64Insn *d) { (void)c; return d + 1; }
 
+/* WFI/WFE traps (D1.19.2): to EL1 from EL0 unless SCTLR_EL1.nTWI/nTWE, to EL2 from EL0/EL1
+ * with HCR_EL2.TWI/TWE. ISS: CV = 1, COND = 0xe, TI = 0 (WFI) or 1 (WFE). */
+static bool wfx_trap(Arm64Cpu *c, const A64Insn *d, bool wfe)
+{
+    uint32_t iss = 1u << 24 | 0xeu << 20 | (wfe ? 1u : 0u);
+    if (c->el == 0 && !(c->sys[A64_SYS_SCTLR_EL1] & (wfe ? 1u << 18 : 1u << 16)) &&
+        !(a64_hcr(c) & A64_HCR_TGE)) {
+        a64_sync_exception(c, d, 1, A64_EC_WFX, iss);
+        return true;
+    }
+    if (c->el < 2 && (a64_hcr(c) & (wfe ? A64_HCR_TWE : A64_HCR_TWI))) {
+        a64_sync_exception(c, d, 2, A64_EC_WFX, iss);
+        return true;
+    }
+    return false;
+}
+
 static const A64Insn *exec_WFI(Arm64Cpu *c, const A64Insn *d)
 {
-    /* Arm ARM D1.16.2: wait until a WFI wake-up event (an interrupt; none is modelled yet) */
+    if (c->el < 2 && wfx_trap(c, d, false))
+        return NULL;
+    /* D1.16.2: wait for a WFI wake-up event; the run loop wakes the core when one is pending. */
     c->pc = a64_pc(c, d) + 4;
     c->halted = 1;
     return NULL;
@@ -72,6 +112,8 @@ static const A64Insn *exec_WFI(Arm64Cpu *c, const A64Insn *d)
 
 static const A64Insn *exec_WFE(Arm64Cpu *c, const A64Insn *d)
 {
+    if (c->el < 2 && wfx_trap(c, d, true))
+        return NULL;
     if (c->event_reg) {
         c->event_reg = 0;
         return d + 1;
@@ -150,7 +192,7 @@ static const A64Insn *exec_MSR_DAIFClr(Arm64Cpu *c, const A64Insn *d)
     if (c->el == 0 && !(c->sys[A64_SYS_SCTLR_EL1] & (1u << 9)))
         return a64_undefined(c, d);
     c->daif &= (uint8_t)~d->imm;
-    /* an unmasked pending interrupt is taken after this instruction (when interrupts exist) */
+    c->exit_request = 1;      /* an unmasked pending interrupt is taken after this instruction */
     return a64_next(c, d);
 }
 
@@ -239,6 +281,7 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
     if (c->el < r->min_el || !(r->access & A64_SR_W))
         return a64_undefined(c, d);
     a64_sysreg_write(c, r, c->x[d->rn]);
+    c->exit_request = 1;      /* DAIF, HCR_EL2, GIC and timer writes can unmask an interrupt */
     return a64_next(c, d);
 }
 

@@ -45,6 +45,9 @@ static void wr_sp_el0(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
     else
         c->sp_el[0] = v;
 }
+/* SP_EL1 is only accessible from EL2, where it is always the banked copy (D17.2.130). */
+static uint64_t rd_sp_el1(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->sp_el[1]; }
+static void wr_sp_el1(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->sp_el[1] = v; }
 static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->midr; }
 static uint64_t rd_mpidr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->mpidr; }
 static uint64_t rd_const(Arm64Cpu *c, const A64SysReg *r) { (void)c; return r->reset; }
@@ -77,6 +80,7 @@ static const A64SysReg sysregs[] = {
     { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL },
     { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel },
     { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0 },
+    { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1 },
     { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL },
     { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL },
     /* identification (a Cortex-A57-like core; `max` features come with the ID register work) */

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "cpu/arm64/sysreg.h"
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -50,4 +51,16 @@ int th_run_steps(TH *t, const uint32_t *code, size_t n, uint64_t steps)
 int th_run(TH *t, const uint32_t *code, size_t n)
 {
     return th_run_steps(t, code, n, n);
+}
+
+bool th_undefined(TH *t, const uint32_t *code, size_t n)
+{
+    uint64_t vbar = TH_RAM_BASE + 0x10000;
+    t->c->sys[A64_SYS_VBAR_EL1] = vbar;
+    t->c->sys[A64_SYS_ESR_EL1] = ~0ULL;
+    int el = t->c->el;
+    if (th_run(t, code, n) != 0)
+        return false;
+    return t->c->el == 1 && el == 1 && t->c->sys[A64_SYS_ESR_EL1] == 0x02000000 &&
+           t->c->sys[A64_SYS_ELR_EL1] == TH_RAM_BASE + (n - 1) * 4 && t->c->pc == vbar + 0x200;
 }

@@ -2,6 +2,7 @@
  * that runs a few instructions and exposes the core for assertions. */
 #ifndef HVSIM_TESTS_HARNESS_H
 #define HVSIM_TESTS_HARNESS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "core/machine.h"
@@ -23,6 +24,9 @@ void th_free(TH *t);
 int th_run(TH *t, const uint32_t *code, size_t n);
 /* Same, but runs `steps` instructions (for code with branches). */
 int th_run_steps(TH *t, const uint32_t *code, size_t n, uint64_t steps);
+/* Runs n instructions at EL1 and reports whether the last one took the Undefined
+ * Instruction exception (EC 0) to EL1 with ELR pointing at it. */
+bool th_undefined(TH *t, const uint32_t *code, size_t n);
 /* Host pointer to guest RAM at physical address pa. */
 uint8_t *th_ram(TH *t, uint64_t pa);
 #endif

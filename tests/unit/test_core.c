@@ -157,9 +157,12 @@ Test(sys, el2_registers_and_virtual_counter_offset)
     cr_assert_eq(t->c->x[4] - t->c->x[5], 7, "cntpct %llu cntvct %llu",
                  (unsigned long long)t->c->x[4], (unsigned long long)t->c->x[5]);
     t->c->el = 1;
+    t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x1000;
     static const uint32_t from_el1[] = { 0xd53c1106 /* mrs x6, hcr_el2 */ };
-    cr_assert_neq(th_run(t, from_el1, 1), 0);
-    cr_assert_eq(t->c->pc, TH_RAM_BASE);
+    cr_assert_eq(th_run(t, from_el1, 1), 0);
+    cr_assert_eq(t->c->sys[A64_SYS_ESR_EL1], 0x02000000, "UNDEFINED at EL1");
+    cr_assert_eq(t->c->sys[A64_SYS_ELR_EL1], TH_RAM_BASE);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 0x1200);
     th_free(t);
 }
 
@@ -167,17 +170,93 @@ Test(sys, unallocated_stops_with_pc_encoding_and_disassembly)
 {
     TH *t = th_new();
     /* fadd d0, d1, d2: floating point is not modelled yet */
-    static const uint32_t code[] = { 0xd503201f, 0x1e622820, 0x00000000 /* udf #0 */ };
+    static const uint32_t code[] = { 0xd503201f, 0x1e622820 };
     cr_assert_eq(th_run(t, code, 2), EXIT_UNIMPLEMENTED);
     cr_assert(strstr(t->m->stop_msg, "PC 0x40000004") != NULL, "%s", t->m->stop_msg);
     cr_assert(strstr(t->m->stop_msg, "1e622820") != NULL, "%s", t->m->stop_msg);
     cr_assert(strstr(t->m->stop_msg, "fadd d0, d1, d2") != NULL, "%s", t->m->stop_msg);
     cr_assert_eq(machine_icount(t->m), 1);
-    t->c->pc = TH_RAM_BASE + 8;
-    t->m->stop = false;
+    th_free(t);
+}
+
+/* An unallocated encoding (UDF) is the Undefined Instruction exception (D1.3.1): EC 0, IL 1,
+ * ELR = the instruction, taken to VBAR_EL1 + 0x200 (current EL, SP_ELx), PSTATE masked. */
+Test(exc, udf_takes_undefined_instruction_exception)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = { 0xd503201f, 0x00000000 /* udf #0 */ };
+    t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x1000;
+    t->c->daif = 0;
+    t->c->nf = 1;
+    cr_assert_eq(th_run(t, code, 2), 0);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 0x1200);
+    cr_assert_eq(t->c->sys[A64_SYS_ESR_EL1], 0x02000000);
+    cr_assert_eq(t->c->sys[A64_SYS_ELR_EL1], TH_RAM_BASE + 4);
+    cr_assert_eq(t->c->sys[A64_SYS_SPSR_EL1], 0x80000005);   /* N, EL1h, DAIF clear */
+    cr_assert_eq(t->c->daif, 0xf);
+    cr_assert_eq(t->c->el, 1);
+    th_free(t);
+}
+
+/* SVC at EL0 goes to the lower-EL vector of EL1 with ISS = imm16 and ELR = next instruction;
+ * ERET returns to EL0 with SP_EL0 restored. */
+Test(exc, svc_from_el0_and_eret_back)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = {
+        0xd4000541, /* svc #0x2a */
+        0xd503201f, /* nop */
+    };
+    t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x1000;
+    a64_select_sp(t->c, 0);
+    t->c->el = 0;
+    t->c->x[A64_SP] = 0x1230;            /* SP_EL0 */
+    t->c->sp_el[1] = 0x4560;             /* SP_EL1, banked */
+    t->c->daif = 0;
+    cr_assert_eq(th_run(t, code, 1), 0);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 0x1400);
+    cr_assert_eq(t->c->sys[A64_SYS_ESR_EL1], (0x15u << 26) | (1u << 25) | 0x2a);
+    cr_assert_eq(t->c->sys[A64_SYS_ELR_EL1], TH_RAM_BASE + 4);
+    cr_assert_eq(t->c->sys[A64_SYS_SPSR_EL1], 0);
+    cr_assert_eq(t->c->el, 1);
+    cr_assert_eq(t->c->x[A64_SP], 0x4560);
+    cr_assert_eq(machine_icount(t->m), 1, "SVC retires");
+    /* ERET (at the vector) back to EL0 */
+    static const uint32_t eret[] = { 0xd69f03e0 };
+    memcpy(th_ram(t, TH_RAM_BASE + 0x1400), eret, 4);
     t->m->cfg.max_insns = machine_icount(t->m) + 1;
-    cr_assert_eq(machine_run(t->m), EXIT_UNIMPLEMENTED);
-    cr_assert(strstr(t->m->stop_msg, "00000000") != NULL, "%s", t->m->stop_msg);
+    t->m->stop = false;
+    cr_assert_eq(machine_run(t->m), 0);
+    cr_assert_eq(t->c->el, 0);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 4);
+    cr_assert_eq(t->c->x[A64_SP], 0x1230);
+    th_free(t);
+}
+
+/* Interrupt inputs: a physical IRQ is taken at EL1 only when PSTATE.I is clear; a WFI core
+ * wakes for a pending IRQ even while it is masked. */
+Test(exc, irq_line_masking_and_wfi_wakeup)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = { 0xd503207f /* wfi */, 0xd503201f, 0xd503201f, 0xd503201f };
+    t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x1000;
+    t->c->daif = 0x2;                    /* IRQ masked */
+    cr_assert_eq(th_run_steps(t, code, 4, 1), 0);
+    cr_assert(t->c->halted);
+    a64_cpu_set_line(t->c, A64_LINE_IRQ, 1);
+    t->m->cfg.max_insns = machine_icount(t->m) + 2;
+    t->m->stop = false;
+    cr_assert_eq(machine_run(t->m), 0);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 12, "woke and ran on while masked: pc %llx",
+                 (unsigned long long)t->c->pc);
+    t->c->daif = 0;
+    static const uint32_t nop = 0xd503201f;
+    memcpy(th_ram(t, TH_RAM_BASE + 0x1280), &nop, 4);
+    t->m->cfg.max_insns = machine_icount(t->m) + 1;
+    t->m->stop = false;
+    cr_assert_eq(machine_run(t->m), 0);
+    cr_assert_eq(t->c->sys[A64_SYS_ELR_EL1], TH_RAM_BASE + 12);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 0x1280 + 4, "IRQ vector (current EL, SPx) then one insn");
     th_free(t);
 }
 

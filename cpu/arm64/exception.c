@@ -1,0 +1,193 @@
+/* The AArch64 exception model (Arm ARM D1): taking synchronous exceptions and interrupts,
+ * routing between EL1 and EL2, exception return, and the interrupt inputs.
+ *
+ * EL3 is not implemented: PSCI is firmware emulated by the board (boards/psci.c) and an SMC
+ * that is neither trapped to EL2 nor a firmware call is UNDEFINED (D1.19, "SMC when EL3 is
+ * not implemented"). EL2 exists when the board enables virtualization. All ELs are AArch64. */
+#include "cpu/arm64/cpu.h"
+#include "cpu/arm64/sysreg.h"
+
+/* Per-EL registers of the exception model (index = EL; EL0 and EL3 have none here). */
+static const int16_t slot_spsr[4] = { -1, A64_SYS_SPSR_EL1, A64_SYS_SPSR_EL2, -1 };
+static const int16_t slot_elr[4] = { -1, A64_SYS_ELR_EL1, A64_SYS_ELR_EL2, -1 };
+static const int16_t slot_esr[4] = { -1, A64_SYS_ESR_EL1, A64_SYS_ESR_EL2, -1 };
+static const int16_t slot_far[4] = { -1, A64_SYS_FAR_EL1, A64_SYS_FAR_EL2, -1 };
+static const int16_t slot_vbar[4] = { -1, A64_SYS_VBAR_EL1, A64_SYS_VBAR_EL2, -1 };
+
+uint64_t a64_hcr(const Arm64Cpu *c)
+{
+    return c->has_el2 ? c->sys[A64_SYS_HCR_EL2] : 0;
+}
+
+uint64_t a64_pstate_to_spsr(const Arm64Cpu *c)
+{
+    return a64_get_nzcv(c) | (uint64_t)c->pan << 22 | (uint64_t)c->il << 20 |
+           (uint64_t)c->daif << 6 | (uint64_t)c->el << 2 | c->spsel;
+}
+
+int a64_sync_target_el(const Arm64Cpu *c)
+{
+    if (c->el == 2 || (c->el == 0 && (a64_hcr(c) & A64_HCR_TGE)))
+        return 2;
+    return 1;
+}
+
+/* Moves to exception level `el` with stack pointer selection `sp`, banking SP_ELx. */
+static void switch_el(Arm64Cpu *c, int el, int sp)
+{
+    int from = c->spsel ? c->el : 0, to = sp ? el : 0;
+    c->sp_el[from] = c->x[A64_SP];
+    c->x[A64_SP] = c->sp_el[to];
+    c->el = (uint8_t)el;
+    c->spsel = (uint8_t)sp;
+}
+
+static const char *const vec_names[4] = { "sync", "irq", "fiq", "serror" };
+
+void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint64_t preferred_return,
+                        bool far_valid, uint64_t far)
+{
+    /* AArch64.TakeException(): the vector offset says where the exception came from. */
+    uint64_t offset = (uint64_t)vec * 0x80;
+    if (target_el > c->el)
+        offset += 0x400;                       /* lower EL using AArch64 */
+    else if (c->spsel)
+        offset += 0x200;                       /* current EL with SP_ELx */
+    if (unlikely(c->trace_mask & TRACE_INT))
+        fprintf(c->m->trace, "INT cpu%d %s EL%d->EL%d pc=%016llx esr=%08llx far=%016llx\n", c->index,
+                vec_names[vec], c->el, target_el, (unsigned long long)preferred_return,
+                (unsigned long long)esr, far_valid ? (unsigned long long)far : 0ULL);
+    c->sys[slot_spsr[target_el]] = a64_pstate_to_spsr(c);
+    c->sys[slot_elr[target_el]] = preferred_return;
+    if (vec == A64_VEC_SYNC || vec == A64_VEC_SERROR)
+        c->sys[slot_esr[target_el]] = esr;
+    if (far_valid)
+        c->sys[slot_far[target_el]] = far;
+    switch_el(c, target_el, 1);
+    c->daif = 0xf;                             /* D, A, I, F all masked */
+    c->il = 0;
+    /* PSTATE.PAN is set on entry to EL1 when SCTLR_EL1.SPAN == 0 (D1.2.4); PAN is not
+     * advertised yet (ID_AA64MMFR1_EL1.PAN = 0), so it stays clear. */
+    c->halted = 0;
+    c->pc = c->sys[slot_vbar[target_el]] + offset;
+    c->exit_request = 1;
+}
+
+const A64Insn *a64_sync_exception(Arm64Cpu *c, const A64Insn *d, int target_el, unsigned ec, uint32_t iss)
+{
+    uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | (iss & 0x1ffffff);
+    a64_take_exception(c, target_el, A64_VEC_SYNC, esr, a64_pc(c, d), false, 0);
+    /* The faulting instruction does not retire architecturally, but it is a step of the run
+     * (it costs a cycle and counts toward --max-insns), so a guest spinning on exceptions
+     * still advances simulated time. */
+    return NULL;
+}
+
+const A64Insn *a64_undefined(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_sync_exception(c, d, a64_sync_target_el(c), A64_EC_UNKNOWN, 0);
+}
+
+/* AArch64.ExceptionReturn() with the IllegalExceptionReturn() checks (D1.11.2). */
+void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
+{
+    unsigned m = spsr & 0x1f;
+    int target = (int)(m >> 2) & 3;
+    bool illegal = (m & 0x10)                                  /* AArch32: not implemented */
+                   || (m & 2)                                  /* reserved M[1] */
+                   || target > c->el || target == 3
+                   || (target == 2 && !c->has_el2)
+                   || (target == 1 && c->el == 2 && (a64_hcr(c) & A64_HCR_TGE) &&
+                       !(a64_hcr(c) & A64_HCR_E2H))
+                   || (target == 0 && (m & 1));
+    a64_set_nzcv(c, spsr);
+    c->daif = (spsr >> 6) & 0xf;
+    c->pan = (spsr >> 22) & 1;
+    if (illegal) {
+        c->il = 1;                                             /* EL and SP unchanged */
+    } else {
+        c->il = (spsr >> 20) & 1;
+        switch_el(c, target, (int)(m & 1));
+    }
+    a64_monitor_clear(c);                                      /* ClearExclusiveLocal() */
+    c->pc = elr;                                               /* no tagged addresses here */
+    c->halted = 0;
+    c->exit_request = 1;
+}
+
+/* ---- interrupts ---- */
+void a64_cpu_set_line(void *opaque, int n, int level)
+{
+    Arm64Cpu *c = opaque;
+    uint8_t bit = (uint8_t)(1u << n);
+    uint8_t old = c->irq_lines;
+    c->irq_lines = level ? (uint8_t)(old | bit) : (uint8_t)(old & ~bit);
+    if (c->irq_lines != old)
+        c->exit_request = 1;                   /* re-check at the next instruction boundary */
+}
+
+/* Where a physical IRQ (fmo=false) or FIQ goes, and whether PSTATE masks it (D1.3.6):
+ * routed to EL2 by HCR_EL2.IMO/FMO or TGE, it is taken from EL0/EL1 whatever PSTATE.I/F say
+ * and masked at EL2 by them; routed to EL1, it is never taken at EL2. */
+static int phys_target(const Arm64Cpu *c, uint64_t route_bit, unsigned daif_bit, bool ignore_mask)
+{
+    uint64_t hcr = a64_hcr(c);
+    if (hcr & (route_bit | A64_HCR_TGE)) {
+        if (c->el < 2 || ignore_mask || !(c->daif & daif_bit))
+            return 2;
+        return -1;
+    }
+    if (c->el <= 1 && (ignore_mask || !(c->daif & daif_bit)))
+        return 1;
+    return -1;
+}
+
+/* Virtual IRQ/FIQ (D1.3.7): pending from HCR_EL2.VI/VF or the GIC's virtual CPU interface,
+ * taken to EL1 from EL0/EL1 when HCR_EL2.IMO/FMO is set and TGE is not. */
+static bool virt_pending(const Arm64Cpu *c, uint64_t route_bit, uint64_t v_bit, int line,
+                         unsigned daif_bit, bool ignore_mask)
+{
+    uint64_t hcr = a64_hcr(c);
+    if (!(hcr & route_bit) || (hcr & A64_HCR_TGE) || c->el > 1)
+        return false;
+    if (!(hcr & v_bit) && !(c->irq_lines & (1u << line)))
+        return false;
+    return ignore_mask || !(c->daif & daif_bit);
+}
+
+bool a64_wakeup_pending(const Arm64Cpu *c)
+{
+    if (c->irq_lines & (1u << A64_LINE_IRQ | 1u << A64_LINE_FIQ))
+        return true;
+    return virt_pending(c, A64_HCR_IMO, A64_HCR_VI, A64_LINE_VIRQ, 2, true) ||
+           virt_pending(c, A64_HCR_FMO, A64_HCR_VF, A64_LINE_VFIQ, 1, true);
+}
+
+bool a64_check_interrupts(Arm64Cpu *c)
+{
+    if (unlikely(c->il)) {
+        /* Illegal Execution state exception (D1.4.4) on the next instruction. */
+        uint64_t esr = (uint64_t)A64_EC_ILLEGAL << 26 | 1u << 25;
+        a64_take_exception(c, a64_sync_target_el(c), A64_VEC_SYNC, esr, c->pc, false, 0);
+        return true;
+    }
+    /* DAIF bits: D = 8, A = 4, I = 2, F = 1. FIQ before IRQ, physical before virtual. */
+    int t;
+    if ((c->irq_lines & (1u << A64_LINE_FIQ)) && (t = phys_target(c, A64_HCR_FMO, 1, false)) > 0) {
+        a64_take_exception(c, t, A64_VEC_FIQ, 0, c->pc, false, 0);
+        return true;
+    }
+    if ((c->irq_lines & (1u << A64_LINE_IRQ)) && (t = phys_target(c, A64_HCR_IMO, 2, false)) > 0) {
+        a64_take_exception(c, t, A64_VEC_IRQ, 0, c->pc, false, 0);
+        return true;
+    }
+    if (virt_pending(c, A64_HCR_FMO, A64_HCR_VF, A64_LINE_VFIQ, 1, false)) {
+        a64_take_exception(c, 1, A64_VEC_FIQ, 0, c->pc, false, 0);
+        return true;
+    }
+    if (virt_pending(c, A64_HCR_IMO, A64_HCR_VI, A64_LINE_VIRQ, 2, false)) {
+        a64_take_exception(c, 1, A64_VEC_IRQ, 0, c->pc, false, 0);
+        return true;
+    }
+    return false;
+}

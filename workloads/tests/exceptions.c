@@ -1,0 +1,235 @@
+/* The exception model (Arm ARM D1): SVC, UNDEFINED, PC alignment, illegal exception return,
+ * EL0 and, when booted at EL2, HVC, trapped WFI/SMC and a virtual IRQ from HCR_EL2.VI.
+ * Prints the syndromes so the output can be compared with QEMU's. */
+#include "lib.h"
+
+struct exc {
+    uint64_t el, idx, esr, elr, far, spsr;
+};
+static volatile struct exc log_[48];      /* every exception taken, in order */
+static volatile unsigned nlog;
+static volatile struct exc last[3];       /* last exception taken to EL1 / EL2 */
+static volatile unsigned nexc[3];
+static volatile uint64_t resume_at[3];    /* nonzero: return there instead of ELR (+4) */
+static uint64_t el0_stack[512] __attribute__((aligned(16)));
+static uint64_t el1_stack[1024] __attribute__((aligned(16)));
+uint64_t saved_ctx[14];                   /* x19..x30, sp: the way back from a lower EL */
+
+#define WRITE_SYSREG(name, v) __asm__ volatile("msr " #name ", %0\n isb" : : "r"((uint64_t)(v)) : "memory")
+
+/* Vector table: each entry saves x0/x1, passes its index (0-15) to exception_entry. */
+__asm__(".section .text\n"
+        ".balign 2048\n"
+        "tvec:\n"
+        ".irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+        ".balign 128\n"
+        "sub sp, sp, #176\n"
+        "stp x0, x1, [sp, #0]\n"
+        "mov x0, #\\i\n"
+        "b tcommon\n"
+        ".endr\n"
+        "tcommon:\n"
+        "stp x2, x3, [sp, #16]\n stp x4, x5, [sp, #32]\n stp x6, x7, [sp, #48]\n"
+        "stp x8, x9, [sp, #64]\n stp x10, x11, [sp, #80]\n stp x12, x13, [sp, #96]\n"
+        "stp x14, x15, [sp, #112]\n stp x16, x17, [sp, #128]\n stp x18, x30, [sp, #144]\n"
+        "bl handle_exception\n"
+        "ldp x2, x3, [sp, #16]\n ldp x4, x5, [sp, #32]\n ldp x6, x7, [sp, #48]\n"
+        "ldp x8, x9, [sp, #64]\n ldp x10, x11, [sp, #80]\n ldp x12, x13, [sp, #96]\n"
+        "ldp x14, x15, [sp, #112]\n ldp x16, x17, [sp, #128]\n ldp x18, x30, [sp, #144]\n"
+        "ldp x0, x1, [sp, #0]\n"
+        "add sp, sp, #176\n"
+        "eret\n"
+        /* run_lower(fn, spsr, sp): save callee-saved state, enter fn at the EL/SP in spsr. */
+        ".global run_lower\n"
+        "run_lower:\n"
+        "adrp x9, saved_ctx\n add x9, x9, :lo12:saved_ctx\n"
+        "stp x19, x20, [x9, #0]\n stp x21, x22, [x9, #16]\n stp x23, x24, [x9, #32]\n"
+        "stp x25, x26, [x9, #48]\n stp x27, x28, [x9, #64]\n stp x29, x30, [x9, #80]\n"
+        "mov x10, sp\n str x10, [x9, #96]\n"
+        "mrs x10, CurrentEL\n cmp x10, #8\n b.eq 1f\n"
+        "msr elr_el1, x0\n msr spsr_el1, x1\n msr sp_el0, x2\n isb\n eret\n"
+        "1: msr elr_el2, x0\n msr spsr_el2, x1\n msr sp_el1, x2\n isb\n eret\n"
+        /* lower_back: the handler returns here (at the original EL) when fn is done. */
+        ".global lower_back\n"
+        "lower_back:\n"
+        "adrp x9, saved_ctx\n add x9, x9, :lo12:saved_ctx\n"
+        "ldp x19, x20, [x9, #0]\n ldp x21, x22, [x9, #16]\n ldp x23, x24, [x9, #32]\n"
+        "ldp x25, x26, [x9, #48]\n ldp x27, x28, [x9, #64]\n ldp x29, x30, [x9, #80]\n"
+        "ldr x10, [x9, #96]\n mov sp, x10\n"
+        "ret\n"
+        ".text\n");
+extern char tvec[], lower_back[];
+void run_lower(void (*fn)(void), uint64_t spsr, uint64_t sp);
+void handle_exception(uint64_t idx);
+
+void handle_exception(uint64_t idx)
+{
+    unsigned el = current_el();
+    uint64_t esr, elr, far, spsr;
+    if (el == 2) {
+        esr = READ_SYSREG(esr_el2); elr = READ_SYSREG(elr_el2);
+        far = READ_SYSREG(far_el2); spsr = READ_SYSREG(spsr_el2);
+    } else {
+        esr = READ_SYSREG(esr_el1); elr = READ_SYSREG(elr_el1);
+        far = READ_SYSREG(far_el1); spsr = READ_SYSREG(spsr_el1);
+    }
+    unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+    uint32_t iss = (uint32_t)esr & 0x1ffffff;
+    last[el].idx = idx; last[el].esr = esr; last[el].elr = elr; last[el].far = far; last[el].spsr = spsr;
+    nexc[el]++;
+    if (nlog < ARRAY_SIZE(log_)) {
+        volatile struct exc *l = &log_[nlog++];
+        l->el = el; l->idx = idx; l->esr = esr; l->elr = elr; l->far = far; l->spsr = spsr;
+    }
+    if (el == 1 && (idx & 3) == 1) {
+        /* the virtual IRQ: ask EL2 to drop HCR_EL2.VI, then return to the interrupted code */
+        __asm__ volatile("hvc #3" ::: "memory");
+        return;
+    }
+    /* Requests from the lower EL: SVC #0xfe / HVC #0xfe end run_lower(); HVC #2/#3 set and
+     * clear the virtual IRQ (HCR_EL2.VI). */
+    if ((ec == 0x15 || ec == 0x16) && iss == 0xfe && (idx & ~3u) == 8) {
+        spsr = 0x3c5 | (uint64_t)el << 2;
+        spsr &= ~(uint64_t)0xc;
+        spsr |= (uint64_t)el << 2;
+        elr = (uint64_t)lower_back;
+    } else if (ec == 0x16 && iss == 2) {
+        WRITE_SYSREG(hcr_el2, READ_SYSREG(hcr_el2) | (1u << 7) | (1u << 4));
+    } else if (ec == 0x16 && iss == 3) {
+        WRITE_SYSREG(hcr_el2, READ_SYSREG(hcr_el2) & ~(uint64_t)(1u << 7));
+    } else if (resume_at[el]) {
+        elr = resume_at[el];
+        resume_at[el] = 0;
+    } else if ((idx & 3) == 0 && ec != 0x15 && ec != 0x16 && ec != 0x0e) {
+        elr += 4;             /* skip the faulting instruction */
+    }
+    if (ec == 0x0e)
+        spsr &= ~(uint64_t)(1u << 20);   /* clear PSTATE.IL before returning */
+    if (el == 2) {
+        WRITE_SYSREG(elr_el2, elr);
+        WRITE_SYSREG(spsr_el2, spsr);
+    } else {
+        WRITE_SYSREG(elr_el1, elr);
+        WRITE_SYSREG(spsr_el1, spsr);
+    }
+}
+
+static void report(const char *what, unsigned el, uint64_t expect_elr)
+{
+    const volatile struct exc *e = &last[el];
+    printf("%-18s EL%u vec=%u EC=0x%02x ELR%s\n", what, el, (unsigned)e->idx,
+           (unsigned)(e->esr >> 26) & 0x3f, e->elr == expect_elr ? "=expected" : "!=expected");
+}
+
+static void print_log(void)
+{
+    for (unsigned i = 0; i < nlog; i++) {
+        const volatile struct exc *e = &log_[i];
+        unsigned ec = (unsigned)(e->esr >> 26) & 0x3f;
+        /* ESR is architecturally UNKNOWN for IRQ vectors: not printed */
+        if ((e->idx & 3) == 0)
+            printf("  %2u: EL%u vec=%2u EC=0x%02x IL=%u ISS=0x%07x", i, (unsigned)e->el, (unsigned)e->idx,
+                   ec, (unsigned)(e->esr >> 25) & 1, (unsigned)e->esr & 0x1ffffff);
+        else
+            printf("  %2u: EL%u vec=%2u (interrupt)                   ", i, (unsigned)e->el, (unsigned)e->idx);
+        printf(" ELR=0x%08llx SPSR=0x%08x", (unsigned long long)e->elr, (unsigned)e->spsr);
+        if (ec == 0x22 && (e->idx & 3) == 0)
+            printf(" FAR=0x%08llx", (unsigned long long)e->far);
+        printf("\n");
+    }
+}
+
+static void el0_code(void)
+{
+    __asm__ volatile("mrs x0, sctlr_el1\n"   /* UNDEFINED at EL0 */
+                     "svc #0x21\n"
+                     "svc #0xfe\n" ::: "x0", "memory");
+}
+
+static uint64_t el1_wfi_pc, el1_smc_pc;
+static volatile unsigned el1_irqs;
+
+static void el1_code(void)
+{
+    __asm__ volatile("hvc #0x55\n"
+                     "adr x0, 1f\n str x0, [%0]\n"
+                     "1: wfi\n"
+                     "adr x0, 2f\n str x0, [%1]\n"
+                     "2: smc #0x77\n"
+                     "hvc #2\n"               /* EL2 sets HCR_EL2.VI */
+                     "msr daifclr, #2\n"      /* the virtual IRQ is taken here */
+                     "nop\n"
+                     "msr daifset, #2\n"
+                     "hvc #0xfe\n"
+                     : : "r"(&el1_wfi_pc), "r"(&el1_smc_pc) : "x0", "memory");
+}
+
+static void same_el_tests(unsigned el)
+{
+    uint64_t ret;
+    __asm__ volatile("adr %0, 1f\n svc #0x123\n 1:" : "=r"(ret) : : "memory");
+    report("svc", el, ret);
+
+    __asm__ volatile("adr %0, 1f\n 1: udf #7" : "=r"(ret) : : "memory");
+    report("undefined", el, ret);
+
+    uint64_t target;
+    __asm__ volatile("adr %0, 1f\n"
+                     "add x1, %0, #2\n"
+                     "str %0, [%1]\n"
+                     "br x1\n"
+                     "1:"
+                     : "=&r"(target) : "r"(&resume_at[el]) : "x1", "memory");
+    report("pc-alignment", el, target + 2);
+    printf("%-18s FAR-target=%llu\n", "", (unsigned long long)(last[el].far - target));
+
+    /* ERET to a higher EL is an illegal exception return: PSTATE.IL, then the Illegal
+     * Execution state exception at the return address. */
+    uint64_t spsr = 0x3c5 | (uint64_t)(el + 1) << 2;
+    __asm__ volatile("adr %0, 1f\n" : "=r"(ret));
+    if (el == 2) {
+        WRITE_SYSREG(spsr_el2, spsr);
+        WRITE_SYSREG(elr_el2, ret);
+    } else {
+        WRITE_SYSREG(spsr_el1, spsr);
+        WRITE_SYSREG(elr_el1, ret);
+    }
+    __asm__ volatile("eret\n 1: nop" : : : "memory");
+    report("illegal-eret", el, ret);
+    printf("%-18s SPSR.IL=%u\n", "", (unsigned)(last[el].spsr >> 20) & 1);
+}
+
+int main(void)
+{
+    unsigned el = current_el();
+    printf("exceptions at EL%u\n", el);
+    if (el == 2)
+        WRITE_SYSREG(vbar_el2, tvec);
+    WRITE_SYSREG(vbar_el1, tvec);
+
+    same_el_tests(el);
+
+    if (el == 1) {
+        uint64_t ret;
+        __asm__ volatile("adr %0, 1f\n 1: mrs x0, hcr_el2" : "=r"(ret) : : "x0", "memory");
+        report("el2-reg-from-el1", 1, ret);
+
+        unsigned before = nexc[1];
+        run_lower(el0_code, 0x0, (uint64_t)&el0_stack[512]);
+        printf("EL0: %u exceptions\n", nexc[1] - before);
+        report("el0-svc-return", 1, last[1].elr);
+    } else {
+        /* EL1 guest-like code: AArch64 EL1, HVC enabled, WFI and SMC trapped. */
+        WRITE_SYSREG(hcr_el2, (1ULL << 31) | (1ULL << 13) | (1ULL << 19));
+        unsigned before = nexc[2];
+        run_lower(el1_code, 0x3c5, (uint64_t)&el1_stack[1024]);
+        printf("EL1 guest: %u exits to EL2, %u exceptions at EL1\n", nexc[2] - before, nexc[1]);
+        printf("trapped WFI at 0x%08llx, trapped SMC at 0x%08llx\n", (unsigned long long)el1_wfi_pc,
+               (unsigned long long)el1_smc_pc);
+        WRITE_SYSREG(hcr_el2, 1ULL << 31);
+    }
+    printf("exception log:\n");
+    print_log();
+    printf("done\n");
+    return 0;
+}
