@@ -99,27 +99,33 @@ static SimTime next_change(const ArchTimers *t, int which, SimTime now)
     return target * ATIMER_PS_PER_TICK;
 }
 
-static void drive(ArchTimers *t, int which, int level)
+/* Drives `level` on the output if it differs from the last level driven (or always). */
+static void drive(ArchTimers *t, int which, int level, bool always)
 {
-    if (t->level[which] != level) {
+    if (always || t->level[which] != level) {
         t->level[which] = (uint8_t)level;
         irq_set(&t->line[which], level);
     }
 }
 
-/* Re-evaluates timer `which` at `now`: drives the output on a change and keeps exactly one
- * event at the next change of the output, if any. */
-static void update(ArchTimers *t, int which, SimTime now)
+/* Re-evaluates timer `which` at `now`: drives the output (on a change, or always) and keeps
+ * exactly one event at the next change of the output, if any. */
+static void evaluate(ArchTimers *t, int which, SimTime now, bool always)
 {
     evq_cancel(&t->m->evq, &t->ev[which]);
     if (!output_enabled(t, which)) {
-        drive(t, which, 0);
+        drive(t, which, 0, always);
         return;
     }
-    drive(t, which, condition_met(t, which, now));
+    drive(t, which, condition_met(t, which, now), always);
     SimTime when = next_change(t, which, now);
     if (when != SIMTIME_NEVER)
         evq_schedule(&t->m->evq, &t->ev[which], when);
+}
+
+static void update(ArchTimers *t, int which, SimTime now)
+{
+    evaluate(t, which, now, false);
 }
 
 static void expiry_event(void *opaque, SimTime now)
@@ -158,7 +164,7 @@ void arch_timer_reset(ArchTimers *t)
         t->ctl[i] = 0;
         t->cval[i] = 0;
         evq_cancel(&t->m->evq, &t->ev[i]);
-        drive(t, i, 0);
+        drive(t, i, 0, false);
     }
 }
 
@@ -288,8 +294,8 @@ void arch_timer_post_load(ArchTimers *t, SimTime now)
 {
     for (int i = 0; i < ATIMER_N; i++) {
         t->ctl[i] &= ATIMER_CTL_ENABLE | ATIMER_CTL_IMASK;
-        update(t, i, now);
-        /* the receiver's state was loaded too; drive the level so both agree */
-        irq_set(&t->line[i], t->level[i]);
+        /* `level` is derived (stale after a load): drive the recomputed level once so the
+         * receiver, whose state was loaded too, agrees with it */
+        evaluate(t, i, now, true);
     }
 }

@@ -60,7 +60,8 @@ enum { ATIMER_REG_TVAL = 0, ATIMER_REG_CTL = 1, ATIMER_REG_CVAL = 2 };
 typedef struct ArchTimers ArchTimers;   /* all timers of one core (opaque) */
 
 /* Creates the timers of core `cpu` (reset state, outputs unconnected) and registers their
- * state description as `name` (e.g. "cpu0.timer"). Free before the machine. */
+ * state description as `name` (e.g. "cpu0.timer"). Free only while tearing the machine
+ * down, before machine_free (the machine keeps the registration). */
 ArchTimers *arch_timer_new(Machine *m, int cpu, const char *name);
 void arch_timer_free(ArchTimers *t);
 /* CTL = 0 (ENABLE is 0 after a warm reset), CVAL = 0, CNTVOFF = 0; lowers raised lines. */

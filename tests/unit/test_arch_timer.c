@@ -491,7 +491,9 @@ Test(arch_timer, post_load_reschedules)
     ctl(&a, ATIMER_HYP_VIRT, ATIMER_CTL_ENABLE | ATIMER_CTL_IMASK);
 
     copy_state(b.t, a.t);
+    cr_assert_eq(b.n, 0);
     arch_timer_post_load(b.t, b.now);
+    cr_expect_eq(b.n, ATIMER_N, "post_load drives each line once, drove %d", b.n);
     cr_expect_eq(arch_timer_level(b.t, ATIMER_PHYS), 1, "met timer not driven high after load");
     cr_expect_eq(b.m->evq.n, 2, "want the virtual and EL2 physical events, have %d", b.m->evq.n);
     cr_expect_eq(evq_next_time(&b.m->evq), 1300 * TICK);
