@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
+#include "devices/arch_timer.h"
 #include "a64_decode_gen.h"
 
 #define PAGE_CACHE_MAX 8192   /* decoded pages per core before the cache is flushed */
@@ -327,6 +328,7 @@ static void a64_destroy(void *obj)
     c->cur_page = NULL;
     a64_flush_decoded(c);
     free_deferred(c);
+    arch_timer_free(c->timers);
     g_free(c->page_hash);
     g_free(c);
 }
@@ -351,6 +353,9 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
     c->trace_mask = m->cfg.trace_mask;
     c->has_el2 = m->cfg.virtualization;
+    char tname[32];
+    snprintf(tname, sizeof tname, "cpu%d.timer", index);
+    c->timers = arch_timer_new(m, index, tname);
     softtlb_flush(&c->tlb);
     a64_cpu_reset(c, 0, 1);
     c->powered = 0;

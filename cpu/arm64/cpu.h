@@ -96,6 +96,7 @@ struct Arm64Cpu {
     uint32_t npages;
     uint8_t exit_request;     /* set by slow paths: return to the run loop after this insn */
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
+    struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     /* trace */
     uint32_t trace_mask;
 };

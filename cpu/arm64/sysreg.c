@@ -1,6 +1,7 @@
 /* The system-register table (Arm ARM D17-D19). Registers not listed here are not modelled:
  * MRS/MSR to them stops the run with the register named (exit code 2). */
 #include "cpu/arm64/sysreg.h"
+#include "devices/arch_timer.h"
 #include <string.h>
 
 #define K A64_SYSREG_KEY
@@ -52,26 +53,38 @@ static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->mi
 static uint64_t rd_mpidr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->mpidr; }
 static uint64_t rd_const(Arm64Cpu *c, const A64SysReg *r) { (void)c; return r->reset; }
 static uint64_t rd_cntpct(Arm64Cpu *c, const A64SysReg *r) { (void)r; return a64_counter(c); }
-/* The virtual count is the physical count minus CNTVOFF_EL2 (D11.1.2). */
+/* ELIsInHost(): EL2 with HCR_EL2.E2H, or EL0 with E2H and TGE (D5.6). */
+static bool el_is_in_host(const Arm64Cpu *c)
+{
+    uint64_t h = a64_hcr(c);
+    return (h & A64_HCR_E2H) && (c->el == 2 || (c->el == 0 && (h & A64_HCR_TGE)));
+}
+/* The virtual count is the physical count minus CNTVOFF_EL2, except in the EL2&0 host
+ * regime (CNTVCT_EL0 pseudocode, D11.1.2). */
 static uint64_t rd_cntvct(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
-    return a64_counter(c) - c->sys[A64_SYS_CNTVOFF_EL2];
+    return a64_counter(c) - (el_is_in_host(c) ? 0 : arch_timer_cntvoff(c->timers));
+}
+/* Timer registers live in the per-core timer block (devices/arch_timer.c), which also
+ * applies the E2H redirections of the _EL0 names to the EL2 timers. */
+static uint64_t rd_timer(Arm64Cpu *c, const A64SysReg *r)
+{
+    uint64_t v = 0;
+    arch_timer_sysreg(c->timers, r->key, false, &v, cpu_now(c), el_is_in_host(c));
+    return v;
+}
+static void wr_timer(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    arch_timer_sysreg(c->timers, r->key, true, &v, cpu_now(c), el_is_in_host(c));
+}
+static uint64_t rd_cntvoff(Arm64Cpu *c, const A64SysReg *r) { (void)r; return arch_timer_cntvoff(c->timers); }
+static void wr_cntvoff(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    arch_timer_set_cntvoff(c->timers, v, cpu_now(c));
 }
 static uint64_t rd_cntfrq(Arm64Cpu *c, const A64SysReg *r) { (void)c; (void)r; return A64_CNTFRQ_HZ; }
-static uint64_t rd_ctl(Arm64Cpu *c, const A64SysReg *r)
-{
-    /* CNTx_CTL_EL0.ISTATUS (bit 2) reflects the compare condition (D11.2.4); the interrupt
-     * itself is delivered once the GIC exists. */
-    uint64_t ctl = c->sys[r->slot] & 3;
-    uint64_t cval = c->sys[r->slot + 1];
-    uint64_t now = a64_counter(c);
-    if (r->slot == A64_SYS_CNTV_CTL_EL0)
-        now -= c->sys[A64_SYS_CNTVOFF_EL2];
-    if ((ctl & 1) && now >= cval)
-        ctl |= 4;
-    return ctl;
-}
 
 static const A64SysReg sysregs[] = {
     /* special-purpose registers */
@@ -157,16 +170,22 @@ static const A64SysReg sysregs[] = {
     { "VPIDR_EL2", K(3, 4, 0, 0, 0), 2, A64_SR_RW, A64_SYS_VPIDR_EL2, 0, 0xffffffffULL, NULL, NULL },
     { "VMPIDR_EL2", K(3, 4, 0, 0, 5), 2, A64_SR_RW, A64_SYS_VMPIDR_EL2, 0, FULL, NULL, NULL },
     { "CNTHCTL_EL2", K(3, 4, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTHCTL_EL2, 3, FULL, NULL, NULL },
-    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, A64_SYS_CNTVOFF_EL2, 0, FULL, NULL, NULL },
+    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, -1, 0, FULL, rd_cntvoff, wr_cntvoff },
     /* generic timer (D11); EL0 access is gated by CNTKCTL_EL1 once traps are modelled */
     { "CNTFRQ_EL0", K(3, 3, 14, 0, 0), 0, A64_SR_R, -1, 0, 0, rd_cntfrq, NULL },
     { "CNTPCT_EL0", K(3, 3, 14, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_cntpct, NULL },
     { "CNTVCT_EL0", K(3, 3, 14, 0, 2), 0, A64_SR_R, -1, 0, 0, rd_cntvct, NULL },
     { "CNTKCTL_EL1", K(3, 0, 14, 1, 0), 1, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL },
-    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, A64_SYS_CNTP_CTL_EL0, 0, 3, rd_ctl, NULL },
-    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, A64_SYS_CNTP_CVAL_EL0, 0, FULL, NULL, NULL },
-    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, A64_SYS_CNTV_CTL_EL0, 0, 3, rd_ctl, NULL },
-    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, A64_SYS_CNTV_CVAL_EL0, 0, FULL, NULL, NULL },
+    { "CNTP_TVAL_EL0", K(3, 3, 14, 2, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTV_TVAL_EL0", K(3, 3, 14, 3, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTHP_TVAL_EL2", K(3, 4, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTHP_CTL_EL2", K(3, 4, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    { "CNTHP_CVAL_EL2", K(3, 4, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
+    /* CNTHV_*_EL2 and the *_EL02 aliases come with FEAT_VHE (the `max` CPU) */
 };
 
 const A64SysReg *a64_sysreg_find(uint32_t key)
