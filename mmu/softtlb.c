@@ -5,6 +5,7 @@ void softtlb_flush(SoftTlb *t)
     for (int i = 0; i < SOFTTLB_SIZE; i++) {
         t->r[i].tag = SOFTTLB_INVALID;
         t->w[i].tag = SOFTTLB_INVALID;
+        t->x[i].tag = SOFTTLB_INVALID;
     }
 }
 
@@ -16,6 +17,8 @@ void softtlb_flush_page(SoftTlb *t, uint64_t va)
         t->r[i].tag = SOFTTLB_INVALID;
     if (t->w[i].tag == page)
         t->w[i].tag = SOFTTLB_INVALID;
+    if (t->x[i].tag == page)
+        t->x[i].tag = SOFTTLB_INVALID;
 }
 
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)

@@ -16,10 +16,11 @@ typedef struct SoftTlbEntry {
 typedef struct SoftTlb {
     SoftTlbEntry r[SOFTTLB_SIZE];
     SoftTlbEntry w[SOFTTLB_SIZE];
+    SoftTlbEntry x[SOFTTLB_SIZE];   /* instruction fetch: addend + va = physical address */
 } SoftTlb;
 
 void softtlb_flush(SoftTlb *t);
-/* Drop entries for one virtual page (both directions). */
+/* Drop entries for one virtual page (all three kinds). */
 void softtlb_flush_page(SoftTlb *t, uint64_t va);
 /* Drop write entries whose host page is `host_page` (code was decoded there). */
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page);

@@ -183,8 +183,18 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         a64_take_exception(c, a64_sync_target_el(c), A64_VEC_SYNC, esr, va, true, va);
         return NULL;
     }
-    if (!a64_translate(c, va, false, &pa))
-        return NULL;
+    SoftTlbEntry *xe = &c->tlb.x[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    if (xe->tag == (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) {
+        pa = xe->addend + va;
+    } else {
+        uint8_t perms;
+        if (!a64_translate(c, NULL, va, MMU_FETCH, &pa, &perms))
+            return NULL;      /* Instruction Abort taken */
+        if (perms & MMU_PERM_X) {
+            xe->tag = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+            xe->addend = (uintptr_t)((pa & ~(uint64_t)(A64_PAGE_SIZE - 1)) - xe->tag);
+        }
+    }
     uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
     uint32_t h = page_hash(pa_page, c->page_hash_mask);
     for (A64DecodedPage *p = c->page_hash[h]; p; p = p->hnext)

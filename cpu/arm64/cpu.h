@@ -17,6 +17,7 @@
 #include <string.h>
 #include "core/machine.h"
 #include "mmu/softtlb.h"
+#include "mmu/walk.h"
 
 #define A64_ZR 31
 #define A64_SP 32
@@ -216,9 +217,13 @@ static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigne
  * write permission check and invalidates decoded code on the page. */
 uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write);
 
-/* Physical address of a virtual address for the current regime (identity until the MMU
- * exists); false on fault. */
-bool a64_translate(Arm64Cpu *c, uint64_t va, bool write, uint64_t *pa);
+/* Physical address of va for the current translation regime (stage 1 of EL1&0 or EL2, then
+ * stage 2 when HCR_EL2.VM). acc is an MmuAccess (mmu/walk.h). On a fault the Data or
+ * Instruction Abort is taken (ELR = d's PC, or va for fetches when d is NULL) and false is
+ * returned. *perms (may be NULL) receives what this access class may do at the page. */
+bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms);
+/* Drop every cached translation of this core (soft TLB for loads, stores and fetches). */
+void a64_tlb_flush(Arm64Cpu *c);
 
 /* Executor return after a failed access: c->pc was set by the fault path. */
 static inline const A64Insn *a64_fault(Arm64Cpu *c, const A64Insn *d)

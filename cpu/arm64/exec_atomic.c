@@ -44,7 +44,7 @@ static const A64Insn *exec_LDXR(Arm64Cpu *c, const A64Insn *d)
     if (unlikely(va & (size - 1)))
         return align_fault(c, d);
     uint64_t pa;
-    if (!a64_translate(c, va, false, &pa))
+    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL))
         return a64_fault(c, d);
     const uint8_t *p = a64_host_ptr(c, d, va, size, false);
     if (!p)
@@ -62,7 +62,7 @@ static bool exclusive_pass(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned 
 {
     uint64_t pa;
     *fault = false;
-    if (!a64_translate(c, va, true, &pa)) {
+    if (!a64_translate(c, d, va, MMU_WRITE, &pa, NULL)) {
         *fault = true;
         return false;
     }
@@ -124,7 +124,7 @@ static const A64Insn *exec_LDXP_W(Arm64Cpu *c, const A64Insn *d)
     if (unlikely(va & 7))
         return align_fault(c, d);
     uint64_t pa;
-    if (!a64_translate(c, va, false, &pa))
+    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL))
         return a64_fault(c, d);
     const uint8_t *p = a64_host_ptr(c, d, va, 8, false);
     if (!p)
@@ -143,7 +143,7 @@ static const A64Insn *exec_LDXP_X(Arm64Cpu *c, const A64Insn *d)
     if (unlikely(va & 15))
         return align_fault(c, d);
     uint64_t pa;
-    if (!a64_translate(c, va, false, &pa))
+    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL))
         return a64_fault(c, d);
     const uint8_t *p = a64_host_ptr(c, d, va, 16, false);
     if (!p)

@@ -230,10 +230,13 @@ static const A64Insn *exec_DC_ZVA(Arm64Cpu *c, const A64Insn *d)
 
 static const A64Insn *exec_TLBI(Arm64Cpu *c, const A64Insn *d)
 {
-    /* Without stage 1 every mapping is flat; drop the soft TLB all the same, so the rule
-     * "TLB maintenance invalidates cached translations" holds from the start. */
-    softtlb_flush(&c->tlb);
-    return d + 1;
+    /* The soft TLBs cache only the current regime's translations, so every TLBI form (by VA,
+     * ASID, VMID, IPA or all; local or Inner Shareable) drops them on every core: a superset
+     * of what the architecture requires, never less. */
+    Machine *m = c->m;
+    for (int i = 0; i < m->ncpus; i++)
+        a64_tlb_flush((Arm64Cpu *)m->cpus[i].obj);
+    return a64_next(c, d);
 }
 
 static const A64Insn *exec_SYS_unimpl(Arm64Cpu *c, const A64Insn *d)
@@ -266,6 +269,20 @@ bool a64_prep_SYSL(A64Insn *d, const A64Args *a)
 }
 
 /* ---- MRS / MSR (register) ---- */
+/* Registers whose value changes the current translation (regime controls, table bases,
+ * ASID/VMID): a write drops the soft TLB. */
+static bool sysreg_controls_translation(int slot)
+{
+    switch (slot) {
+    case A64_SYS_SCTLR_EL1: case A64_SYS_TTBR0_EL1: case A64_SYS_TTBR1_EL1: case A64_SYS_TCR_EL1:
+    case A64_SYS_SCTLR_EL2: case A64_SYS_TTBR0_EL2: case A64_SYS_TCR_EL2: case A64_SYS_HCR_EL2:
+    case A64_SYS_VTTBR_EL2: case A64_SYS_VTCR_EL2:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static const A64Insn *exec_MRS(Arm64Cpu *c, const A64Insn *d)
 {
     const A64SysReg *r = (const A64SysReg *)(intptr_t)d->imm;
@@ -281,6 +298,8 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
     if (c->el < r->min_el || !(r->access & A64_SR_W))
         return a64_undefined(c, d);
     a64_sysreg_write(c, r, c->x[d->rn]);
+    if (r->slot >= 0 && sysreg_controls_translation(r->slot))
+        a64_tlb_flush(c);
     c->exit_request = 1;      /* DAIF, HCR_EL2, GIC and timer writes can unmask an interrupt */
     return a64_next(c, d);
 }

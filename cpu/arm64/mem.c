@@ -6,16 +6,127 @@
  * exclusive reservation on. */
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/sysreg.h"
 
 /* Reservation granule: CTR_EL0.ERG = 4 -> 16 words (Arm ARM B2.9.3). */
 #define A64_ERG_BYTES 64
 
-bool a64_translate(Arm64Cpu *c, uint64_t va, bool write, uint64_t *pa)
+/* ---- translation ---- */
+#define PA_BITS 40            /* ID_AA64MMFR0_EL1.PARange = 2 */
+#define SCTLR_M 1ULL
+#define HCR_DC (1ULL << 12)
+
+void a64_tlb_flush(Arm64Cpu *c)
 {
-    (void)write;
-    /* Stage 1 disabled (SCTLR_EL1.M = 0): flat mapping. The MMU lands with the EL2 work. */
-    (void)c;
-    *pa = va;
+    softtlb_flush(&c->tlb);
+}
+
+static bool read_desc(void *opaque, uint64_t pa, uint64_t *desc)
+{
+    Arm64Cpu *c = opaque;
+    const uint8_t *p = bus_ram_ptr(&c->m->bus, pa, 8);
+    if (!p)
+        return false;         /* table outside RAM: synchronous external abort on the walk */
+    memcpy(desc, p, 8);
+    return true;
+}
+
+/* The syndrome a hypervisor needs to emulate the access (ESR ISS[24:14], D17.2.37): valid
+ * (ISV) only for single-register loads/stores without writeback, and LDAR/STLR. */
+static uint32_t dabt_isv(uint32_t insn)
+{
+    unsigned size = insn >> 30, rt = insn & 31;
+    bool ar = false;
+    unsigned opc;
+    if ((insn & 0x3b000000) == 0x39000000) {               /* unsigned immediate offset */
+        opc = (insn >> 22) & 3;
+    } else if ((insn & 0x3b200000) == 0x38000000 && ((insn >> 10) & 3) != 1 &&
+               ((insn >> 10) & 3) != 3) {                   /* unscaled / unprivileged */
+        opc = (insn >> 22) & 3;
+    } else if ((insn & 0x3b200c00) == 0x38200800) {         /* register offset */
+        opc = (insn >> 22) & 3;
+    } else if ((insn & 0x3fa08000) == 0x08808000) {         /* LDAR / STLR */
+        opc = (insn >> 22) & 1;
+        ar = true;
+    } else {
+        return 0;
+    }
+    if (size == 3 && opc >= 2)
+        return 0;             /* PRFM */
+    bool sse = opc >= 2, sf = size == 3 || opc == 2;
+    return 1u << 24 | size << 22 | (unsigned)sse << 21 | rt << 16 | (unsigned)sf << 15 |
+           (unsigned)ar << 14;
+}
+
+/* Takes the Data or Instruction Abort for a translation fault (D1.3.3, D17.2.37). */
+static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const MmuFault *f)
+{
+    bool fetch = acc == MMU_FETCH;
+    int target = f->stage == 2 ? 2 : a64_sync_target_el(c);
+    unsigned ec = fetch ? (target == c->el ? A64_EC_IABT_CUR : A64_EC_IABT_LOW)
+                        : (target == c->el ? A64_EC_DABT_CUR : A64_EC_DABT_LOW);
+    uint32_t iss = mmu_fault_status_code(f);
+    if (f->s1ptw)
+        iss |= 1u << 7;
+    if (!fetch && f->write && !f->s1ptw)
+        iss |= 1u << 6;       /* WnR */
+    if (!fetch && f->stage == 2 && !f->s1ptw && d)
+        iss |= dabt_isv(d->raw);
+    if (f->stage == 2)
+        c->sys[A64_SYS_HPFAR_EL2] = (f->ipa >> 12) << 4;
+    if (unlikely(c->trace_mask & TRACE_MMU))
+        fprintf(c->m->trace, "MMU cpu%d fault va=%016llx stage %d level %d type %d%s ipa=%llx\n",
+                c->index, (unsigned long long)va, f->stage, f->level, (int)f->type,
+                f->s1ptw ? " s1ptw" : "", (unsigned long long)f->ipa);
+    uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | iss;
+    a64_take_exception(c, target, A64_VEC_SYNC, esr, d ? a64_pc(c, d) : va, true, va);
+}
+
+bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms)
+{
+    uint64_t hcr = a64_hcr(c);
+    MmuS1Regime s1 = { .pa_bits = PA_BITS };
+    MmuS2Regime s2 = { .pa_bits = PA_BITS };
+    if (c->el == 2) {
+        /* EL2 regime (E2H is not implemented: HCR_EL2.E2H reads as written but is ignored) */
+        s1.enabled = c->sys[A64_SYS_SCTLR_EL2] & SCTLR_M;
+        s1.tcr = c->sys[A64_SYS_TCR_EL2];
+        s1.ttbr0 = c->sys[A64_SYS_TTBR0_EL2];
+        s1.mair = c->sys[A64_SYS_MAIR_EL2];
+        s1.sctlr = c->sys[A64_SYS_SCTLR_EL2];
+    } else {
+        /* EL1&0 regime; HCR_EL2.TGE (without E2H) disables stage 1 and stage 2 for it, and
+         * HCR_EL2.DC makes stage 1 behave as disabled (D8.2.11). */
+        bool tge = hcr & A64_HCR_TGE;
+        s1.enabled = (c->sys[A64_SYS_SCTLR_EL1] & SCTLR_M) && !tge && !(hcr & HCR_DC);
+        s1.two_ranges = true;
+        s1.el0_access = c->el == 0;
+        s1.pan = c->pan;
+        s1.dc = (hcr & HCR_DC) != 0;
+        s1.tcr = c->sys[A64_SYS_TCR_EL1];
+        s1.ttbr0 = c->sys[A64_SYS_TTBR0_EL1];
+        s1.ttbr1 = c->sys[A64_SYS_TTBR1_EL1];
+        s1.mair = c->sys[A64_SYS_MAIR_EL1];
+        s1.sctlr = c->sys[A64_SYS_SCTLR_EL1];
+        s2.enabled = (hcr & (A64_HCR_VM | HCR_DC)) && !tge;
+        s2.vtcr = c->sys[A64_SYS_VTCR_EL2];
+        s2.vttbr = c->sys[A64_SYS_VTTBR_EL2];
+    }
+    if (!s1.enabled && !s2.enabled) {
+        *pa = va;             /* flat: MMU off */
+        if (perms)
+            *perms = MMU_PERM_R | MMU_PERM_W | MMU_PERM_X;
+        return true;
+    }
+    MmuResult res;
+    MmuFault f;
+    if (!mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc, c, &res, &f)) {
+        take_abort(c, d, va, acc, &f);
+        return false;
+    }
+    *pa = res.pa;
+    if (perms)
+        *perms = res.perms;
     return true;
 }
 
@@ -59,7 +170,8 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         return true;
     }
     uint64_t pa;
-    if (!a64_translate(c, va, false, &pa))
+    uint8_t perms;
+    if (!a64_translate(c, d, va, MMU_READ, &pa, &perms))
         return false;
     Machine *m = c->m;
     uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
@@ -68,7 +180,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         memcpy(&v, host, size);
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
-        if (hpage)
+        if (hpage && (perms & MMU_PERM_R))
             softtlb_fill(&c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
@@ -104,7 +216,8 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         return true;
     }
     uint64_t pa;
-    if (!a64_translate(c, va, true, &pa))
+    uint8_t perms;
+    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms))
         return false;
     Machine *m = c->m;
     const BusRegion *r = bus_find(&m->bus, pa);
@@ -115,7 +228,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         memcpy(r->host + (pa - r->base), &val, size);
         uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
-        if (hpage && pa_page - m->ram_base < m->ram_size &&
+        if (hpage && (perms & MMU_PERM_W) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page))
             softtlb_fill(&c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
@@ -141,7 +254,7 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
         return NULL;
     }
     uint64_t pa;
-    if (!a64_translate(c, va, write, &pa))
+    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL))
         return NULL;
     Machine *m = c->m;
     const BusRegion *r = bus_find(&m->bus, pa);

@@ -149,6 +149,7 @@ check_program hello "$WORKLOADS/demo/hello.elf" virt
 check_program sysregs-el2 "$WORKLOADS/tests/sysregs.elf" virt,virtualization=on
 check_program smp-el2 "$WORKLOADS/tests/smp.elf" virt,virtualization=on
 check_program exceptions-el2 "$WORKLOADS/tests/exceptions.elf" virt,virtualization=on
+check_program mmu-el2 "$WORKLOADS/tests/mmu.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
 fi

@@ -52,4 +52,28 @@ void psci_cpu_off(void) __attribute__((noreturn));
 void exit(int code) __attribute__((noreturn));
 void system_off(void) __attribute__((noreturn));
 
+#define WRITE_SYSREG(name, v) \
+    __asm__ volatile("msr " #name ", %0\n isb" : : "r"((uint64_t)(v)) : "memory")
+
+/* Exceptions in test programs (trap.c). The frame holds x0-x30 of the interrupted code;
+ * a handler may change them. `vec` is the vector index 0-15 (offset / 0x80). */
+struct trap_frame {
+    uint64_t x[31];
+    uint64_t pad;
+};
+struct trap_info {
+    uint64_t esr, elr, far, spsr, hpfar;
+};
+typedef void (*trap_fn)(struct trap_frame *f, unsigned vec);
+/* Point VBAR of the current EL (and VBAR_EL1 when at EL2) at the table; fn handles all. */
+void trap_install(trap_fn fn);
+/* Syndrome registers of the current EL. */
+void trap_info(struct trap_info *t);
+/* Set where the handler's ERET goes. */
+void trap_set_return(uint64_t spsr, uint64_t elr);
+/* Run fn at the lower level given by spsr (EL0t 0x0, EL1h 0x3c5) on stack sp; returns when a
+ * handler calls trap_back_to_caller(). */
+void run_lower(void (*fn)(void), uint64_t spsr, uint64_t sp);
+void trap_back_to_caller(void);
+
 #endif

@@ -13,66 +13,14 @@ static volatile unsigned nexc[3];
 static volatile uint64_t resume_at[3];    /* nonzero: return there instead of ELR (+4) */
 static uint64_t el0_stack[512] __attribute__((aligned(16)));
 static uint64_t el1_stack[1024] __attribute__((aligned(16)));
-uint64_t saved_ctx[14];                   /* x19..x30, sp: the way back from a lower EL */
 
-#define WRITE_SYSREG(name, v) __asm__ volatile("msr " #name ", %0\n isb" : : "r"((uint64_t)(v)) : "memory")
-
-/* Vector table: each entry saves x0/x1, passes its index (0-15) to exception_entry. */
-__asm__(".section .text\n"
-        ".balign 2048\n"
-        "tvec:\n"
-        ".irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
-        ".balign 128\n"
-        "sub sp, sp, #176\n"
-        "stp x0, x1, [sp, #0]\n"
-        "mov x0, #\\i\n"
-        "b tcommon\n"
-        ".endr\n"
-        "tcommon:\n"
-        "stp x2, x3, [sp, #16]\n stp x4, x5, [sp, #32]\n stp x6, x7, [sp, #48]\n"
-        "stp x8, x9, [sp, #64]\n stp x10, x11, [sp, #80]\n stp x12, x13, [sp, #96]\n"
-        "stp x14, x15, [sp, #112]\n stp x16, x17, [sp, #128]\n stp x18, x30, [sp, #144]\n"
-        "bl handle_exception\n"
-        "ldp x2, x3, [sp, #16]\n ldp x4, x5, [sp, #32]\n ldp x6, x7, [sp, #48]\n"
-        "ldp x8, x9, [sp, #64]\n ldp x10, x11, [sp, #80]\n ldp x12, x13, [sp, #96]\n"
-        "ldp x14, x15, [sp, #112]\n ldp x16, x17, [sp, #128]\n ldp x18, x30, [sp, #144]\n"
-        "ldp x0, x1, [sp, #0]\n"
-        "add sp, sp, #176\n"
-        "eret\n"
-        /* run_lower(fn, spsr, sp): save callee-saved state, enter fn at the EL/SP in spsr. */
-        ".global run_lower\n"
-        "run_lower:\n"
-        "adrp x9, saved_ctx\n add x9, x9, :lo12:saved_ctx\n"
-        "stp x19, x20, [x9, #0]\n stp x21, x22, [x9, #16]\n stp x23, x24, [x9, #32]\n"
-        "stp x25, x26, [x9, #48]\n stp x27, x28, [x9, #64]\n stp x29, x30, [x9, #80]\n"
-        "mov x10, sp\n str x10, [x9, #96]\n"
-        "mrs x10, CurrentEL\n cmp x10, #8\n b.eq 1f\n"
-        "msr elr_el1, x0\n msr spsr_el1, x1\n msr sp_el0, x2\n isb\n eret\n"
-        "1: msr elr_el2, x0\n msr spsr_el2, x1\n msr sp_el1, x2\n isb\n eret\n"
-        /* lower_back: the handler returns here (at the original EL) when fn is done. */
-        ".global lower_back\n"
-        "lower_back:\n"
-        "adrp x9, saved_ctx\n add x9, x9, :lo12:saved_ctx\n"
-        "ldp x19, x20, [x9, #0]\n ldp x21, x22, [x9, #16]\n ldp x23, x24, [x9, #32]\n"
-        "ldp x25, x26, [x9, #48]\n ldp x27, x28, [x9, #64]\n ldp x29, x30, [x9, #80]\n"
-        "ldr x10, [x9, #96]\n mov sp, x10\n"
-        "ret\n"
-        ".text\n");
-extern char tvec[], lower_back[];
-void run_lower(void (*fn)(void), uint64_t spsr, uint64_t sp);
-void handle_exception(uint64_t idx);
-
-void handle_exception(uint64_t idx)
+static void handle_exception(struct trap_frame *f, unsigned idx)
 {
+    (void)f;
     unsigned el = current_el();
-    uint64_t esr, elr, far, spsr;
-    if (el == 2) {
-        esr = READ_SYSREG(esr_el2); elr = READ_SYSREG(elr_el2);
-        far = READ_SYSREG(far_el2); spsr = READ_SYSREG(spsr_el2);
-    } else {
-        esr = READ_SYSREG(esr_el1); elr = READ_SYSREG(elr_el1);
-        far = READ_SYSREG(far_el1); spsr = READ_SYSREG(spsr_el1);
-    }
+    struct trap_info t;
+    trap_info(&t);
+    uint64_t esr = t.esr, elr = t.elr, far = t.far, spsr = t.spsr;
     unsigned ec = (unsigned)(esr >> 26) & 0x3f;
     uint32_t iss = (uint32_t)esr & 0x1ffffff;
     last[el].idx = idx; last[el].esr = esr; last[el].elr = elr; last[el].far = far; last[el].spsr = spsr;
@@ -89,10 +37,8 @@ void handle_exception(uint64_t idx)
     /* Requests from the lower EL: SVC #0xfe / HVC #0xfe end run_lower(); HVC #2/#3 set and
      * clear the virtual IRQ (HCR_EL2.VI). */
     if ((ec == 0x15 || ec == 0x16) && iss == 0xfe && (idx & ~3u) == 8) {
-        spsr = 0x3c5 | (uint64_t)el << 2;
-        spsr &= ~(uint64_t)0xc;
-        spsr |= (uint64_t)el << 2;
-        elr = (uint64_t)lower_back;
+        trap_back_to_caller();
+        return;
     } else if (ec == 0x16 && iss == 2) {
         WRITE_SYSREG(hcr_el2, READ_SYSREG(hcr_el2) | (1u << 7) | (1u << 4));
     } else if (ec == 0x16 && iss == 3) {
@@ -105,13 +51,7 @@ void handle_exception(uint64_t idx)
     }
     if (ec == 0x0e)
         spsr &= ~(uint64_t)(1u << 20);   /* clear PSTATE.IL before returning */
-    if (el == 2) {
-        WRITE_SYSREG(elr_el2, elr);
-        WRITE_SYSREG(spsr_el2, spsr);
-    } else {
-        WRITE_SYSREG(elr_el1, elr);
-        WRITE_SYSREG(spsr_el1, spsr);
-    }
+    trap_set_return(spsr, elr);
 }
 
 static void report(const char *what, unsigned el, uint64_t expect_elr)
@@ -203,9 +143,7 @@ int main(void)
 {
     unsigned el = current_el();
     printf("exceptions at EL%u\n", el);
-    if (el == 2)
-        WRITE_SYSREG(vbar_el2, tvec);
-    WRITE_SYSREG(vbar_el1, tvec);
+    trap_install(handle_exception);
 
     same_el_tests(el);
 
