@@ -280,7 +280,7 @@ GicV3 *gicv3_new(Machine *m, int ncpus, const uint64_t *mpidr, uint64_t dist_bas
     }
     machine_add_object(m, "gic", &gicv3_state_desc, g);
     for (int i = 0; i < ncpus; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "gic.cpu%d", i);
         machine_add_object(m, name, &gicv3_cpu_state_desc, &g->cpu[i]);
     }
