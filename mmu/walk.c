@@ -162,11 +162,6 @@ static uint8_t combine_attr(uint8_t s1, unsigned s2)
     return (uint8_t)(class_nibble(co, o1, co1) << 4 | class_nibble(ci, i1, ci1));
 }
 
-static uint8_t s2_attr_byte(unsigned s2)
-{
-    return combine_attr(0xff, s2);
-}
-
 static uint8_t combine_sh(uint8_t a, uint8_t b)
 {
     if (a == 2 || b == 2)
@@ -199,6 +194,10 @@ typedef struct WalkOut {
     uint64_t table_bits;       /* OR of the table descriptors' bits 63:59 */
 } WalkOut;
 
+static bool s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s1ptw,
+                         MmuReadDesc read, void *opaque, MmuResult *res, MmuFault *fault,
+                         unsigned *memattr);
+
 /* Blocks: 4K at levels 1 and 2, 16K and 64K at level 2 (no FEAT_LPA/LPA2), D8.3.1. */
 static bool block_allowed(unsigned gbits, int level)
 {
@@ -218,7 +217,8 @@ static bool walk(const WalkCfg *c, uint64_t ia, WalkOut *o, MmuFault *f)
             /* Arm ARM D8.2.x: a stage-1 table access is itself translated by stage 2; a
              * fault there is a stage-2 fault with S1PTW set and the table's IPA. */
             MmuResult r;
-            if (!mmu_s2_translate(c->s2, daddr, MMU_READ, true, c->read, c->opaque, &r, f))
+            unsigned memattr;
+            if (!s2_translate(c->s2, daddr, MMU_READ, true, c->read, c->opaque, &r, f, &memattr))
                 return false;
             paddr = r.pa;
         }
@@ -283,9 +283,12 @@ static bool check_perms(unsigned perms, MmuAccess acc, MmuFault *f, int level, i
 
 /* ---- stage 2 ---------------------------------------------------------------------------- */
 
-bool mmu_s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s1ptw,
-                      MmuReadDesc read, void *opaque, MmuResult *res, MmuFault *fault)
+/* Stage 2; *memattr gets the leaf's MemAttr[3:0] (0xf, Normal WB, when stage 2 is off). */
+static bool s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s1ptw,
+                         MmuReadDesc read, void *opaque, MmuResult *res, MmuFault *fault,
+                         unsigned *memattr)
 {
+    *memattr = 0xf;
     if (!s2 || !s2->enabled) {
         res->pa = res->ipa = ipa;
         res->page_mask = ~UINT64_C(0);
@@ -302,17 +305,19 @@ bool mmu_s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s
     unsigned gbits = tg0_bits((unsigned)FIELD(vtcr, TCR_TG0, 2));
     unsigned inputsize = 64 - txsz_clamp((unsigned)FIELD(vtcr, TCR_T0SZ, 6));
     unsigned sl0 = (unsigned)FIELD(vtcr, VTCR_SL0, 2);
-    /* SL0: 4K 0->level 2, 1->1, 2->0; 16K/64K 0->level 3, 1->2, 2->1; 3 reserved
-     * without FEAT_TTST/LPA2. The start table must resolve 1..stride+4 bits, i.e. up to
-     * 16 concatenated tables (D8.2.x); otherwise stage-2 level-0 translation fault
-     * (AArch64.S2InconsistentSL). 64K level 1 needs a 52-bit PA and is reserved. */
+    unsigned pm = pamax(s2->pa_bits);
+    /* SL0: 4K 0->level 2, 1->1, 2->0; 16K/64K 0->level 3, 1->2, 2->1; 3 is reserved
+     * without FEAT_TTST/LPA2; the deepest start needs PAMax >= 44 (4K, 64K) or 42 (16K)
+     * (AArch64.S2InvalidSL). The start table must resolve 1..stride+4 bits, i.e. up to 16
+     * concatenated tables (AArch64.S2InconsistentSL). Either: level-0 translation fault. */
     int level = (gbits == 12 ? 2 : 3) - (int)sl0;
-    int nbits = (int)inputsize - (int)level_shift(gbits, level < 0 ? 0 : level);
-    if (sl0 == 3 || (gbits == 16 && level == 1) || nbits < 1 || nbits > (int)gbits - 3 + 4)
+    int nbits = (int)inputsize - (int)level_shift(gbits, level);
+    if (sl0 == 3 || (sl0 == 2 && pm < (gbits == 14 ? 42u : 44u))
+        || nbits < 1 || nbits > (int)gbits - 3 + 4)
         return fail(fault, MMU_FAULT_TRANSLATION, 0, 2, s1ptw, ipa, wr);
     if (ipa >> inputsize)
         return fail(fault, MMU_FAULT_TRANSLATION, 0, 2, s1ptw, ipa, wr);
-    unsigned oab = oa_bits((unsigned)FIELD(vtcr, VTCR_PS, 3), pamax(s2->pa_bits));
+    unsigned oab = oa_bits((unsigned)FIELD(vtcr, VTCR_PS, 3), pm);
     if (FIELD(s2->vttbr, 0, 48) >> oab)
         return fail(fault, MMU_FAULT_ADDR_SIZE, 0, 2, s1ptw, ipa, wr);
 
@@ -329,10 +334,13 @@ bool mmu_s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s
     }
     if (!BIT(o.desc, D_AF))
         return fail(fault, MMU_FAULT_ACCESS_FLAG, o.level, 2, s1ptw, ipa, wr);
-    /* S2AP[0] read, S2AP[1] write, XN[1] (D8.4.x). A fetch only checks XN; a stage-1
-     * walk access is checked as a read. */
+    /* S2AP[0] read, S2AP[1] write, XN[1] (AArch64.S2DirectBasePermissions). A fetch
+     * checks only execute, and faults on stage-2 Device memory; a stage-1 walk access is
+     * checked as a read (AArch64.S2CheckPermissions). */
+    *memattr = (unsigned)FIELD(o.desc, 2, 4);
+    bool device = (*memattr & 0xc) == 0;
     unsigned perms = (BIT(o.desc, D_AP1) ? MMU_PERM_R : 0) | (BIT(o.desc, D_AP2) ? MMU_PERM_W : 0)
-                   | (BIT(o.desc, D_XN) ? 0 : MMU_PERM_X);
+                   | (BIT(o.desc, D_XN) || device ? 0 : MMU_PERM_X);
     if (!check_perms(perms, s1ptw ? MMU_READ : acc, fault, o.level, 2, s1ptw, ipa))
         return false;
     res->pa = o.oa;
@@ -341,16 +349,25 @@ bool mmu_s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s
     res->asid = 0;
     res->global = true;
     res->vmid = (uint16_t)(BIT(vtcr, VTCR_VS) ? FIELD(s2->vttbr, 48, 16) : FIELD(s2->vttbr, 48, 8));
-    res->attr = s2_attr_byte((unsigned)FIELD(o.desc, 2, 4));
+    res->attr = combine_attr(0xff, *memattr);
     res->sh = fix_sh(res->attr, (uint8_t)FIELD(o.desc, 8, 2));
     res->perms = (uint8_t)perms;
     return true;
 }
 
+bool mmu_s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, bool s1ptw,
+                      MmuReadDesc read, void *opaque, MmuResult *res, MmuFault *fault)
+{
+    unsigned memattr;
+    fault->type = MMU_FAULT_NONE;
+    return s2_translate(s2, ipa, acc, s1ptw, read, opaque, res, fault, &memattr);
+}
+
 /* ---- stage 1 ---------------------------------------------------------------------------- */
 
-/* Stage-1 permissions of a leaf for the accessing class (AArch64.S1ComputePermissions in
- * the Armv8.1 form: AP[2:1], hierarchical APTable/XNTable, UXN/PXN, WXN, PAN). */
+/* Stage-1 permissions of a leaf for the accessing class (AArch64.S1DirectBasePermissions
+ * and S1ComputePermissions without overlays: AP[2:1], hierarchical APTable/XNTable,
+ * UXN/PXN, WXN, PAN). */
 static unsigned s1_perms(const MmuS1Regime *s1, uint64_t desc, uint64_t tbits, bool hpd)
 {
     bool ap2 = BIT(desc, D_AP2), ap1 = BIT(desc, D_AP1);
@@ -418,7 +435,8 @@ static bool s1_translate(const MmuS1Regime *s1, const MmuS2Regime *s2, uint64_t 
     if (s1->two_ranges) {
         /* D8.2.x: VA[55] selects TTBR0/TTBR1 */
         hi = BIT(va, 55);
-        tbi = BIT(tcr, hi ? TCR_TBI1 : TCR_TBI0) && !(fetch && BIT(tcr, hi ? TCR_TBID1 : TCR_TBID0));
+        tbi = BIT(tcr, hi ? TCR_TBI1 : TCR_TBI0)
+              && !(fetch && BIT(tcr, hi ? TCR_TBID1 : TCR_TBID0));
         txsz = (unsigned)FIELD(tcr, hi ? TCR_T1SZ : TCR_T0SZ, 6);
         gbits = hi ? tg1_bits((unsigned)FIELD(tcr, TCR_TG1, 2))
                    : tg0_bits((unsigned)FIELD(tcr, TCR_TG0, 2));
@@ -463,7 +481,12 @@ static bool s1_translate(const MmuS1Regime *s1, const MmuS2Regime *s2, uint64_t 
         return false;
     if (!BIT(o.desc, D_AF))
         return fail(fault, MMU_FAULT_ACCESS_FLAG, o.level, 1, false, 0, wr);
+    uint8_t attr = (uint8_t)(s1->mair >> (8 * FIELD(o.desc, 2, 3)));
     unsigned perms = s1_perms(s1, o.desc, o.table_bits, hpd);
+    /* AArch64.S1CheckPermissions: a fetch from Device memory is a permission fault (older
+     * revisions: CONSTRAINED UNPREDICTABLE, the fault being one permitted choice) */
+    if ((attr & 0xf0) == 0)
+        perms &= ~MMU_PERM_X;
     if (!check_perms(perms, acc, fault, o.level, 1, false, 0))
         return false;
 
@@ -472,7 +495,7 @@ static bool s1_translate(const MmuS1Regime *s1, const MmuS2Regime *s2, uint64_t 
     res->page_mask = o.page_mask;
     res->asid = s1->two_ranges ? (uint16_t)FIELD(asid_ttbr, 48, BIT(tcr, TCR_AS) ? 16 : 8) : 0;
     res->global = !s1->two_ranges || !BIT(o.desc, D_NG);
-    res->attr = (uint8_t)(s1->mair >> (8 * FIELD(o.desc, 2, 3)));
+    res->attr = attr;
     res->sh = fix_sh(res->attr, (uint8_t)FIELD(o.desc, 8, 2));
     res->perms = (uint8_t)perms;
     return true;
@@ -494,17 +517,13 @@ bool mmu_translate(const MmuS1Regime *s1, const MmuS2Regime *s2, uint64_t va, Mm
         return true;
     /* the stage-1 output goes through stage 2 (AArch64.FullTranslate) */
     MmuResult r2;
-    if (!mmu_s2_translate(s2, res->ipa, acc, false, read, opaque, &r2, fault))
+    unsigned memattr;
+    if (!s2_translate(s2, res->ipa, acc, false, read, opaque, &r2, fault, &memattr))
         return false;
     res->pa = r2.pa;
     res->page_mask &= r2.page_mask;
     res->perms &= r2.perms;
-    uint8_t s1attr = res->attr;
-    /* stage 2's MemAttr is recovered from its MAIR-form byte: combining with 0xff is neutral */
-    bool s2dev = (r2.attr & 0xf0) == 0;
-    unsigned s2mem = s2dev ? (unsigned)(r2.attr >> 2) & 3
-                           : (unsigned)((nibble_class(r2.attr >> 4) << 2) | nibble_class(r2.attr & 0xf));
-    res->attr = combine_attr(s1attr, s2mem);
+    res->attr = combine_attr(res->attr, memattr);
     res->sh = fix_sh(res->attr, combine_sh(res->sh, r2.sh));
     return true;
 }

@@ -127,7 +127,8 @@ static uint64_t map(Geo geo, uint64_t root, uint64_t ia, int level, uint64_t lea
 #define S2_WB   (0xfull << 2)  /* MemAttr Normal WB/WB */
 #define S2_DEV  (0x0ull << 2)  /* MemAttr Device-nGnRnE */
 
-#define MAIR_VAL 0x000000000044ff04ull /* idx0 Device-nGnRE, idx1 Normal WB, idx2 NC */
+/* idx0 Normal WB, idx1 Normal WB without write-allocate, idx2 Normal NC, idx3 Device-nGnRE */
+#define MAIR_VAL 0x000000000444eeffull
 
 /* TCR_EL1: T0SZ, TG0 (00 4K, 01 64K, 10 16K), T1SZ, TG1 (01 16K, 10 4K, 11 64K), IPS */
 static uint64_t tcr(unsigned t0sz, unsigned tg0, unsigned t1sz, unsigned tg1, unsigned ips)
@@ -180,7 +181,7 @@ Test(mmu, page_4k_48bit_four_levels)
     cr_assert_eq(res.pa, pa + 0xabc);
     cr_assert_eq(res.ipa, pa + 0xabc);
     cr_assert_eq(res.page_mask, 0xfff);
-    cr_assert_eq(res.attr, 0xff);
+    cr_assert_eq(res.attr, 0xee);
     cr_assert_eq(res.asid, 0x42);
     cr_assert(res.global);
     cr_assert_eq(res.perms, MMU_PERM_R | MMU_PERM_W | MMU_PERM_X);
@@ -221,7 +222,7 @@ Test(mmu, blocks_2m_and_1g)
     cr_assert(xlate(&s1, NULL, 0x00400000ull + 0x1abcde, MMU_WRITE));
     cr_assert_eq(res.pa, 0x0000000123600000ull + 0x1abcde);
     cr_assert_eq(res.page_mask, 0x1fffff);
-    cr_assert_eq(res.attr, 0x04);    /* index 0 */
+    cr_assert_eq(res.attr, 0xff);    /* index 0 */
     cr_assert_eq(nreads, 3);
     /* 2 MiB block without AF: access flag fault at level 2 */
     cr_assert_not(xlate(&s1, NULL, 0x00200000ull, MMU_READ));
@@ -717,7 +718,8 @@ Test(mmu, stage2_sixteen_concatenated_tables)
 static void s2_map_window(uint64_t s2root)
 {
     for (uint64_t off = 0; off < MEM_SIZE; off += 0x200000)
-        map(S2G40, s2root, MEM_BASE + IPA_OFF + off, 2, (MEM_BASE + off) | AF | S2_R | S2_W | S2_WB);
+        map(S2G40, s2root, MEM_BASE + IPA_OFF + off, 2,
+            (MEM_BASE + off) | AF | S2_R | S2_W | S2_WB);
 }
 
 Test(mmu, two_stage_translation)
@@ -741,7 +743,7 @@ Test(mmu, two_stage_translation)
     cr_assert_not(res.global);
     cr_assert_eq(res.attr, 0x00);                /* stage 2 Device wins over Normal WB */
     cr_assert_eq(res.sh, 2);
-    cr_assert_eq(res.perms, MMU_PERM_R | MMU_PERM_W | MMU_PERM_X);
+    cr_assert_eq(res.perms, MMU_PERM_R | MMU_PERM_W);  /* no fetch from S2 Device */
     /* 2 stage-1 levels, each through a 2-level stage-2 walk (2 MiB blocks), then 3 for
      * the output page */
     cr_assert_eq(nreads, 2 * 2 + 2 + 3);
@@ -753,6 +755,11 @@ Test(mmu, two_stage_translation)
     cr_assert_not(flt.s1ptw);
     cr_assert(flt.write);
     cr_assert_eq(flt.ipa, ipa + 0x1000);
+    /* a fetch from stage-2 Device memory is a stage-2 permission fault */
+    cr_assert_not(xlate(&s1, &s2, va + off, MMU_FETCH));
+    expect_fault(MMU_FAULT_PERMISSION, 3, 2, 0x0f);
+    cr_assert_eq(flt.ipa, ipa);
+    cr_assert_not(flt.write);
 }
 
 Test(mmu, stage2_fault_on_stage1_walk)
@@ -878,7 +885,7 @@ Test(mmu, memory_attribute_combination)
     uint64_t s1root = new_root(G4K39);
     map_ex(G4K39, s1root, 0x1000, 3, 0x10000 | AF | IDX(1), 0, IPA_OFF);  /* Normal WB */
     map_ex(G4K39, s1root, 0x2000, 3, 0x11000 | AF | IDX(2), 0, IPA_OFF);  /* Normal NC */
-    map_ex(G4K39, s1root, 0x3000, 3, 0x12000 | AF | IDX(0) | (3ull << 8), 0, IPA_OFF);
+    map_ex(G4K39, s1root, 0x3000, 3, 0x12000 | AF | IDX(3) | (3ull << 8), 0, IPA_OFF);
     map(S2G40, s2root, 0x10000, 3, 0x10000 | AF | S2_R | (0x6ull << 2) | (3ull << 8)); /* NC/WT? */
     map(S2G40, s2root, 0x11000, 3, 0x11000 | AF | S2_R | S2_WB | (3ull << 8));
     map(S2G40, s2root, 0x12000, 3, 0x12000 | AF | S2_R | S2_WB | (3ull << 8));
@@ -916,4 +923,51 @@ Test(mmu, fault_status_codes)
         }
     MmuFault none = { .type = MMU_FAULT_NONE };
     cr_assert_eq(mmu_fault_status_code(&none), 0);
+}
+
+Test(mmu, fetch_from_stage1_device_memory_faults)
+{
+    uint64_t root = new_root(G4K39);
+    map(G4K39, root, 0x10000, 3, 0x09000000ull | AF | IDX(3));   /* Device-nGnRE */
+    map(G4K39, root, 0x11000, 3, 0x40000000ull | AF | IDX(1));   /* Normal WB */
+    MmuS1Regime s1 = el1(tcr(25, 0, 25, 2, 5), root, 0);
+    cr_assert(xlate(&s1, NULL, 0x10000, MMU_WRITE));
+    cr_assert_eq(res.pa, 0x09000000ull);
+    cr_assert_eq(res.attr, 0x04);
+    cr_assert_eq(res.perms, MMU_PERM_R | MMU_PERM_W);
+    cr_assert_not(xlate(&s1, NULL, 0x10000, MMU_FETCH));
+    expect_fault(MMU_FAULT_PERMISSION, 3, 1, 0x0f);
+    cr_assert(xlate(&s1, NULL, 0x11000, MMU_FETCH));
+    cr_assert_eq(res.pa, 0x40000000ull);
+}
+
+Test(mmu, stage2_start_level_limits)
+{
+    /* 64K granule, SL0 = 2: start at level 1, allowed when PAMax >= 44 */
+    Geo g = { 16, 1, 48 };
+    uint64_t root = new_root(g);
+    uint64_t ipa = 0x0000fc0000050000ull;
+    map(g, root, ipa, 3, 0x0000000000370000ull | AF | S2_R | S2_WB);
+    MmuS2Regime s2 = { .enabled = true, .vtcr = 16 | (2ull << 6) | (1ull << 14) | (5ull << 16),
+                       .vttbr = root | (0xffull << 48) };
+    cr_assert(s2x(&s2, ipa + 0x123, MMU_READ));
+    cr_assert_eq(res.pa, 0x0000000000370123ull);
+    cr_assert_eq(res.vmid, 0xff);
+    cr_assert_eq(nreads, 3);
+    cr_assert_eq(reads[0], root + (ipa >> 42) * 8);
+    s2.pa_bits = 40;
+    cr_assert_not(s2x(&s2, ipa, MMU_READ));
+    expect_fault(MMU_FAULT_TRANSLATION, 0, 2, 0x04);
+    /* 4K granule, SL0 = 2: level 0, 48-bit IPA */
+    uint64_t root4 = new_root(G4K48);
+    map(G4K48, root4, 0x0000800000001000ull, 3, 0x0000000000999000ull | AF | S2_R | S2_WB);
+    MmuS2Regime s4 = { .enabled = true, .vtcr = 16 | (2ull << 6) | (5ull << 16), .vttbr = root4 };
+    cr_assert(s2x(&s4, 0x0000800000001ff8ull, MMU_READ));
+    cr_assert_eq(res.pa, 0x0000000000999ff8ull);
+    cr_assert_eq(nreads, 4);
+    /* same tables with SL0 = 1 (level 1) and 48-bit input: 2^18 entries, inconsistent */
+    s4.vtcr = 16 | (1ull << 6) | (5ull << 16);
+    cr_assert_not(s2x(&s4, 0x0000800000001ff8ull, MMU_READ));
+    expect_fault(MMU_FAULT_TRANSLATION, 0, 2, 0x04);
+    cr_assert_eq(nreads, 0);
 }
