@@ -1,0 +1,89 @@
+// Start file of a minihv guest: entered at EL1h at IPA 0x40000000 with the MMU off and
+// DAIF masked (minihv's SPSR_EL2 = 0x3c5). Sets the stack and VBAR_EL1, zeroes .bss, runs
+// guest_main() and reports its return value with the HC_DONE hypercall.
+#include "abi.h"
+
+    .section .text.boot, "ax"
+    .global _start
+_start:
+    adrp    x1, __stack_top
+    add     x1, x1, :lo12:__stack_top
+    mov     sp, x1
+    adrp    x1, guest_vectors
+    add     x1, x1, :lo12:guest_vectors
+    msr     vbar_el1, x1
+    isb
+    adrp    x1, __bss_start
+    add     x1, x1, :lo12:__bss_start
+    adrp    x2, __bss_end
+    add     x2, x2, :lo12:__bss_end
+1:  cmp     x1, x2
+    b.hs    2f
+    stp     xzr, xzr, [x1], #16
+    b       1b
+2:  bl      guest_main
+    .global guest_exit
+guest_exit:
+    mov     x1, x0
+    movz    x0, #(HC_DONE & 0xffff)
+    movk    x0, #(HC_DONE >> 16), lsl #16
+    hvc     #MINIHV_HVC_IMM
+3:  b       3b
+
+    .text
+// EL1 vector table: only IRQ from the current EL with SP_EL1 is expected (the virtual
+// tick); anything else goes to guest_bad_vector(index).
+    .macro bad_vec idx
+    .balign 128
+    mov     x0, #\idx
+    b       guest_bad_vector
+    .endm
+
+    .balign 2048
+guest_vectors:
+    bad_vec 0
+    bad_vec 1
+    bad_vec 2
+    bad_vec 3
+    bad_vec 4
+    .balign 128             // current EL, SP_ELx: IRQ
+    b       irq_entry
+    bad_vec 6
+    bad_vec 7
+    bad_vec 8
+    bad_vec 9
+    bad_vec 10
+    bad_vec 11
+    bad_vec 12
+    bad_vec 13
+    bad_vec 14
+    bad_vec 15
+
+// Save the caller-saved registers, run guest_irq(), return with ERET.
+irq_entry:
+    sub     sp, sp, #176
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x29, [sp, #144]
+    str     x30, [sp, #160]
+    bl      guest_irq
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x29, [sp, #144]
+    ldr     x30, [sp, #160]
+    add     sp, sp, #176
+    eret
