@@ -231,11 +231,11 @@ static uint64_t icc_hppir(GicV3 *g, int cpu, int group)
     return h[cpu].group == group ? (uint64_t)h[cpu].intid : GICV3_INTID_SPURIOUS;
 }
 
-/* ICC_SGI0R/SGI1R/ASGI1R (IHI 0069 12.2.21): target list or all-but-self (IRM). With DS = 1 an
- * SGI reaches a core only if it is configured there in the group the register generates
- * (ASGI1R, the other security state's Group 1, reaches SGIs configured as Group 0, as on
- * QEMU). */
-static void icc_sgi(GicV3 *g, int cpu, uint64_t v, int group)
+/* ICC_SGI0R/SGI1R/ASGI1R (IHI 0069 12.2.21, table "Forwarding an SGI to a target PE"): target
+ * list or all-but-self (IRM). With GICD_CTLR.DS = 1, SGI1R reaches the SGI whichever group it
+ * is configured in at the target; SGI0R, and ASGI1R (there is no other Security state's
+ * Group 1), reach only SGIs configured as Group 0 (as KVM's vGIC does). */
+static void icc_sgi(GicV3 *g, int cpu, uint64_t v, bool any_group)
 {
     int intid = (int)((v >> 24) & 0xf);
     bool irm = (v >> 40) & 1;
@@ -253,7 +253,7 @@ static void icc_sgi(GicV3 *g, int cpu, uint64_t v, int group)
             if (aff0 / 16 != rs || !((v >> (aff0 % 16)) & 1))
                 continue;
         }
-        if ((int)((t->group >> intid) & 1) != group)
+        if (!any_group && ((t->group >> intid) & 1))
             continue;
         t->pend |= 1u << intid;
     }
@@ -386,9 +386,9 @@ static void icc_access(GicV3 *g, int cpu, uint32_t key, bool w, uint64_t *val)
         else
             *val = c->icc_ap1r;
         break;
-    case KEY_ICC_SGI0R: icc_sgi(g, cpu, v, 0); break;
-    case KEY_ICC_SGI1R: icc_sgi(g, cpu, v, 1); break;
-    case KEY_ICC_ASGI1R: icc_sgi(g, cpu, v, 0); break;
+    case KEY_ICC_SGI0R: icc_sgi(g, cpu, v, false); break;
+    case KEY_ICC_SGI1R: icc_sgi(g, cpu, v, true); break;
+    case KEY_ICC_ASGI1R: icc_sgi(g, cpu, v, false); break;
     case KEY_ICC_SRE:
         if (!w)
             *val = 7;         /* SRE, DFB, DIB: RAO/WI (System-register interface only) */

@@ -21,6 +21,7 @@
 #define ICC_BPR1 K(3, 0, 12, 12, 3)
 #define ICC_CTLR K(3, 0, 12, 12, 4)
 #define ICC_SRE K(3, 0, 12, 12, 5)
+#define ICC_SRE_EL2 K(3, 4, 12, 9, 5)
 #define ICC_IGRPEN0 K(3, 0, 12, 12, 6)
 #define ICC_IGRPEN1 K(3, 0, 12, 12, 7)
 #define ICC_DIR K(3, 0, 12, 11, 1)
@@ -431,12 +432,18 @@ Test(gicv3, sgi_target_list_and_irm)
     /* a target list with a different Aff1 reaches nobody */
     sw(0, ICC_SGI1R, (3ull << 24) | (1ull << 16) | 3);
     cr_assert_eq(level[0][IRQ] | level[1][IRQ], 0);
-    /* SGI1R does not raise a Group 0 SGI; SGI0R does, as FIQ */
-    sw(0, ICC_SGI1R, (5ull << 24) | 2);
+    /* SGI0R does not raise a Group 1 SGI */
+    sw(0, ICC_SGI0R, (3ull << 24) | 2);
     cr_assert_eq(level[1][IRQ] | level[1][FIQ], 0);
+    /* SGI0R raises a Group 0 SGI, as FIQ */
     sw(0, ICC_SGI0R, (5ull << 24) | 2);
     cr_assert_eq(level[1][FIQ], 1);
     cr_assert_eq(sr(1, ICC_IAR0), 5);
+    sw(1, ICC_EOIR0, 5);
+    cr_assert_eq(level[1][FIQ], 0);
+    /* with DS = 1, SGI1R reaches a Group 0 SGI too */
+    sw(0, ICC_SGI1R, (5ull << 24) | 2);
+    cr_assert_eq(level[1][FIQ], 1);
 }
 
 Test(gicv3, ppi_per_core)
@@ -567,6 +574,22 @@ Test(gicv3, sysreg_access_rules)
     cr_assert_eq(acc(0, 1, true, ICC_PMR, false, &v), GICV3_SYSREG_TRAP_EL2);
     cr_assert_eq(acc(0, 2, false, ICC_PMR, false, &v), GICV3_SYSREG_OK, "not at EL2");
     hw(0, ICH_HCR, 0);
+    /* ICC_SRE_EL2.Enable = 0 traps EL1 accesses to ICC_SRE_EL1 */
+    cr_assert_eq(hr(0, ICC_SRE_EL2), 0xf);
+    hw(0, ICC_SRE_EL2, 0);
+    cr_assert_eq(hr(0, ICC_SRE_EL2), 7, "SRE, DFB, DIB stay set");
+    cr_assert_eq(acc(0, 1, false, ICC_SRE, false, &v), GICV3_SYSREG_TRAP_EL2);
+    hw(0, ICC_SRE_EL2, 8);
+    cr_assert_eq(acc(0, 1, false, ICC_SRE, false, &v), GICV3_SYSREG_OK);
+    /* ICV_BPR1 / ICV_CTLR.CBPR live in ICH_VMCR_EL2 */
+    vw(0, ICC_BPR1, 1);
+    cr_assert_eq(vr(0, ICC_BPR1), 3, "virtual BPR1 minimum");
+    vw(0, ICC_BPR1, 5);
+    cr_assert_eq((hr(0, ICH_VMCR) >> 18) & 7, 5, "VBPR1");
+    vw(0, ICC_CTLR, 1);
+    cr_assert_eq(hr(0, ICH_VMCR) & (1u << 4), 1u << 4, "VCBPR");
+    cr_assert_eq(vr(0, ICC_BPR1), 3, "VCBPR: BPR1 reads VBPR0 + 1");
+    cr_assert_eq(sr(0, ICC_BPR1), 3, "physical BPR1 untouched");
     uint64_t vtr = hr(0, ICH_VTR);
     cr_assert_eq(vtr & 0x1f, 3, "ListRegs");
     cr_assert_eq((vtr >> 26) & 7, 4, "PREbits");
