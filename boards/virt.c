@@ -11,12 +11,15 @@
  *    the DTB after the initrd (or where the initrd would go), 2 MiB aligned.
  *  - Core 0 starts at EL1, or at EL2 with virtualization=on; the others are off until
  *    PSCI CPU_ON (boards/psci.c).
- *  - MMIO map: QEMU's. Only the PL011 exists so far; its interrupt line is left unconnected
- *    until the GIC arrives. */
+ *  - MMIO map and interrupt numbers: QEMU's. GICv3 distributor and redistributors, PL011 on
+ *    SPI 1 (INTID 33), generic timers on PPIs 30 (EL1 physical), 27 (EL1 virtual),
+ *    26 (EL2 physical), 28 (EL2 virtual), GIC maintenance interrupt PPI 25. */
 #include "boards/virt.h"
 #include <libfdt.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "devices/arch_timer.h"
+#include "devices/gicv3.h"
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -46,6 +49,7 @@ static void virt_board_destroy(void *opaque)
     VirtBoard *vb = opaque;
     g_free(vb->flash.data);
     pl011_free(vb->uart);
+    gicv3_free(vb->gic);
     g_free(vb->dtb);
     g_free(vb);
 }
@@ -135,11 +139,32 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
     vb->flash.base = VIRT_FLASH_BASE;
     vb->flash.size = VIRT_FLASH_SIZE;
     bus_add_mmio(&m->bus, "flash", VIRT_FLASH_BASE, VIRT_FLASH_SIZE, &flash_ops, &vb->flash);
+    uint64_t mpidr[MACHINE_MAX_CPUS];
+    for (int i = 0; i < cfg->smp; i++)
+        mpidr[i] = ((Arm64Cpu *)m->cpus[i].obj)->mpidr;
+    vb->gic = gicv3_new(m, cfg->smp, mpidr, VIRT_GIC_DIST_BASE, VIRT_GIC_REDIST_BASE);
+    if (!vb->gic) {
+        *err = g_strdup("cannot map the GICv3 on the bus");
+        goto fail;
+    }
+    for (int i = 0; i < cfg->smp; i++) {
+        Arm64Cpu *c = m->cpus[i].obj;
+        c->gic = vb->gic;
+        gicv3_connect_cpu(vb->gic, i, (IrqLine){ a64_cpu_set_line, c, A64_LINE_IRQ },
+                          (IrqLine){ a64_cpu_set_line, c, A64_LINE_FIQ },
+                          (IrqLine){ a64_cpu_set_line, c, A64_LINE_VIRQ },
+                          (IrqLine){ a64_cpu_set_line, c, A64_LINE_VFIQ });
+        arch_timer_connect(c->timers, ATIMER_PHYS, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_PHYS));
+        arch_timer_connect(c->timers, ATIMER_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_VIRT));
+        arch_timer_connect(c->timers, ATIMER_HYP_PHYS, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_PHYS));
+        arch_timer_connect(c->timers, ATIMER_HYP_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_VIRT));
+    }
     vb->uart = pl011_new(m, "uart0", VIRT_UART_BASE, 0);
     if (!vb->uart) {
         *err = g_strdup("cannot map the PL011 on the bus");
         goto fail;
     }
+    pl011_connect_irq(vb->uart, gicv3_spi_line(vb->gic, 32 + 1));
     if (loader_load_kernel(m, cfg->kernel, &vb->flash, &vb->load, err) < 0)
         goto fail;
     if (loader_load_initrd(m, cfg->initrd, &vb->load, err) < 0)

@@ -98,6 +98,7 @@ struct Arm64Cpu {
     uint8_t exit_request;     /* set by slow paths: return to the run loop after this insn */
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
+    struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     /* trace */
     uint32_t trace_mask;
 };
@@ -302,6 +303,8 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
 /* Synchronous exception raised by the instruction d (counted as a step); returns NULL
  * for the executor to return. iss is ESR.ISS; IL is set (A64 instructions are 32-bit). */
 const A64Insn *a64_sync_exception(Arm64Cpu *c, const A64Insn *d, int target_el, unsigned ec, uint32_t iss);
+/* MSR/MRS d trapped to EL `el` with the EC 0x18 syndrome. */
+const A64Insn *a64_sysreg_trap(Arm64Cpu *c, const A64Insn *d, int el);
 /* Exception return (ERET) to the state in spsr at address elr. */
 void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr);
 /* Called by the run loop between instructions: takes a pending, unmasked interrupt or the

@@ -2,6 +2,7 @@
  * register moves (Arm ARM C5.2, C6). */
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
+#include "devices/gicv3.h"
 #include "a64_decode_gen.h"
 
 const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what)
@@ -304,9 +305,43 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
+/* MSR/MRS trapped to EL `el` (EC 0x18, ISS per D17.2.37: Op0, Op2, Op1, CRn, Rt, CRm,
+ * Direction = 1 for MRS). */
+const A64Insn *a64_sysreg_trap(Arm64Cpu *c, const A64Insn *d, int el)
+{
+    uint32_t k = (d->raw >> 5) & 0xffff, rt = d->raw & 31;
+    uint32_t op0 = k >> 14, op1 = (k >> 11) & 7, crn = (k >> 7) & 15, crm = (k >> 3) & 15, op2 = k & 7;
+    uint32_t iss = op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 |
+                   ((d->raw >> 21) & 1);
+    return a64_sync_exception(c, d, el, A64_EC_SYSREG, iss);
+}
+
 static const A64Insn *exec_sysreg_unknown(Arm64Cpu *c, const A64Insn *d)
 {
     uint32_t k = (d->raw >> 5) & 0xffff;
+    bool read = d->raw & (1u << 21);
+    unsigned rt = d->raw & 31;
+    if (c->gic) {
+        /* GIC CPU interface registers (ICC_*, ICV_* behind them, ICH_*) live in the GIC. */
+        uint64_t hcr = a64_hcr(c);
+        bool guest = c->el == 1 && c->has_el2 && !(hcr & A64_HCR_TGE);
+        GicV3CpuCtx ctx = { .el = c->el, .imo = guest && (hcr & A64_HCR_IMO),
+                            .fmo = guest && (hcr & A64_HCR_FMO) };
+        uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
+        switch (gicv3_sysreg_access(c->gic, c->index, k, !read, &v, &ctx)) {
+        case GICV3_SYSREG_OK:
+            if (read)
+                c->x[a64_wreg(rt)] = v;
+            c->exit_request = 1;          /* the interrupt outputs may have changed */
+            return a64_next(c, d);
+        case GICV3_SYSREG_UNDEF:
+            return a64_undefined(c, d);
+        case GICV3_SYSREG_TRAP_EL2:
+            return a64_sysreg_trap(c, d, 2);
+        case GICV3_SYSREG_NONE:
+            break;
+        }
+    }
     char what[96];
     snprintf(what, sizeof what, "system register S%u_%u_C%u_C%u_%u (%s)", (k >> 14) & 3,
              (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15, k & 7,

@@ -49,6 +49,13 @@ static void wr_sp_el0(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 /* SP_EL1 is only accessible from EL2, where it is always the banked copy (D17.2.130). */
 static uint64_t rd_sp_el1(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->sp_el[1]; }
 static void wr_sp_el1(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->sp_el[1] = v; }
+/* EL0, EL1 (and EL2 when present) AArch64 only; no FP/AdvSIMD yet; GICv3 system-register
+ * interface (GIC = 1). */
+static uint64_t rd_pfr0(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    return 0x01ff0011ULL | (c->has_el2 ? 0x100ULL : 0);
+}
 static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->midr; }
 static uint64_t rd_mpidr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->mpidr; }
 static uint64_t rd_const(Arm64Cpu *c, const A64SysReg *r) { (void)c; return r->reset; }
@@ -100,8 +107,7 @@ static const A64SysReg sysregs[] = {
     { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL },
     { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL },
     { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
-    /* EL0/EL1 AArch64 only, no FP/AdvSIMD yet, GIC system registers when the GIC lands */
-    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0xff0011ULL, 0, rd_const, NULL },
+    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0, 0, rd_pfr0, NULL },
     { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
     { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0x10305106ULL, 0, rd_const, NULL },
     { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
