@@ -150,6 +150,7 @@ check_program sysregs-el2 "$WORKLOADS/tests/sysregs.elf" virt,virtualization=on
 check_program smp-el2 "$WORKLOADS/tests/smp.elf" virt,virtualization=on
 check_program exceptions-el2 "$WORKLOADS/tests/exceptions.elf" virt,virtualization=on
 check_program mmu-el2 "$WORKLOADS/tests/mmu.elf" virt,virtualization=on
+check_program interrupts-el2 "$WORKLOADS/tests/interrupts.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
 fi
