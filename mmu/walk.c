@@ -39,7 +39,7 @@
 #define SCTLR_I    12
 #define SCTLR_WXN  19
 
-/* Descriptor fields (Arm ARM D8.3). */
+/* Descriptor fields (Arm ARM D8, "Translation table descriptor formats"). */
 #define D_VALID    0
 #define D_TYPE     1          /* table/page when set (levels < 3: table; level 3: page) */
 #define D_AP1      6          /* stage 1 AP[1] (EL0 access); stage 2 S2AP[0] (read) */
@@ -60,7 +60,8 @@ static unsigned pamax(uint8_t pa_bits)
     return pa_bits && pa_bits < MMU_MAX_OA ? pa_bits : MMU_MAX_OA;
 }
 
-/* IPS / PS: output size, never more than the implemented PA size (Arm ARM D8.1.x). */
+/* IPS / PS: output size, never more than the implemented PA size (AArch64.PAMax;
+ * a value above it behaves as the implemented size). */
 static unsigned oa_bits(unsigned ps, unsigned pa_max)
 {
     static const uint8_t sizes[8] = { 32, 36, 40, 42, 44, 48, 52, 52 };
@@ -119,7 +120,7 @@ uint8_t mmu_fault_status_code(const MmuFault *f)
 
 enum { MC_DEVICE, MC_NC, MC_WT, MC_WB };
 
-/* Cacheability class of a MAIR Normal nibble (Arm ARM D19 MAIR_ELx.Attr<n>). */
+/* Cacheability class of a MAIR Normal nibble (MAIR_ELx.Attr<n> field description). */
 static int nibble_class(unsigned n)
 {
     if (n == 0x4)
@@ -137,7 +138,7 @@ static uint8_t class_nibble(int c, unsigned keep, int keep_class)
 }
 
 /* Shareability after the memory type: Device and Normal Non-cacheable are always
- * Outer Shareable (Arm ARM D8.6.2). */
+ * Outer Shareable (Arm ARM D8, "Memory region attributes"). */
 static uint8_t fix_sh(uint8_t attr, uint8_t sh)
 {
     if ((attr & 0xf0) == 0 || attr == 0x44)
@@ -145,7 +146,7 @@ static uint8_t fix_sh(uint8_t attr, uint8_t sh)
     return sh;
 }
 
-/* Combine a stage-1 MAIR byte with a stage-2 MemAttr[3:0] (no FEAT_S2FWB), D8.6.5:
+/* Combine a stage-1 MAIR byte with a stage-2 MemAttr[3:0] (no FEAT_S2FWB; S2CombineS1MemAttrs):
  * the more restrictive type and the weaker cacheability win. */
 static uint8_t combine_attr(uint8_t s1, unsigned s2)
 {
@@ -198,7 +199,8 @@ static bool s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, boo
                          MmuReadDesc read, void *opaque, MmuResult *res, MmuFault *fault,
                          unsigned *memattr);
 
-/* Blocks: 4K at levels 1 and 2, 16K and 64K at level 2 (no FEAT_LPA/LPA2), D8.3.1. */
+/* Blocks: 4K at levels 1 and 2, 16K and 64K at level 2 (no FEAT_LPA/LPA2);
+ * AArch64.BlockDescSupported. */
 static bool block_allowed(unsigned gbits, int level)
 {
     return gbits == 12 ? level == 1 || level == 2 : level == 2;
@@ -214,8 +216,8 @@ static bool walk(const WalkCfg *c, uint64_t ia, WalkOut *o, MmuFault *f)
         uint64_t daddr = table + FIELD(ia, shift, nbits) * 8;
         uint64_t paddr = daddr, desc;
         if (c->s2 && c->s2->enabled) {
-            /* Arm ARM D8.2.x: a stage-1 table access is itself translated by stage 2; a
-             * fault there is a stage-2 fault with S1PTW set and the table's IPA. */
+            /* AArch64.S1Walk: a stage-1 table access is itself translated by stage 2 (as a
+             * read); a fault there is a stage-2 fault with S1PTW set and the table's IPA. */
             MmuResult r;
             unsigned memattr;
             if (!s2_translate(c->s2, daddr, MMU_READ, true, c->read, c->opaque, &r, f, &memattr))
@@ -390,10 +392,10 @@ static unsigned s1_perms(const MmuS1Regime *s1, uint64_t desc, uint64_t tbits, b
         return (user_r ? MMU_PERM_R : 0) | (user_w ? MMU_PERM_W : 0) | (x ? MMU_PERM_X : 0);
     }
     bool priv_w = !ap2;
-    /* D8.4.x: memory writable at EL0 is never executable at EL1/EL2 */
+    /* memory writable at EL0 is never executable at EL1/EL2 (S1DirectBasePermissions) */
     bool x = !(pxn || (priv_w && wxn) || user_w);
     bool r = true;
-    /* FEAT_PAN: a privileged data access to EL0-accessible memory faults (D8.4.x) */
+    /* FEAT_PAN: a privileged data access to EL0-accessible memory faults */
     if (s1->pan && user_r)
         r = priv_w = false;
     return (r ? MMU_PERM_R : 0) | (priv_w ? MMU_PERM_W : 0) | (x ? MMU_PERM_X : 0);
@@ -433,7 +435,7 @@ static bool s1_translate(const MmuS1Regime *s1, const MmuS2Regime *s2, uint64_t 
     unsigned txsz, gbits, ps;
     uint64_t ttbr;
     if (s1->two_ranges) {
-        /* D8.2.x: VA[55] selects TTBR0/TTBR1 */
+        /* VA[55] selects TTBR0/TTBR1 (AArch64.GetVARange) */
         hi = BIT(va, 55);
         tbi = BIT(tcr, hi ? TCR_TBI1 : TCR_TBI0)
               && !(fetch && BIT(tcr, hi ? TCR_TBID1 : TCR_TBID0));

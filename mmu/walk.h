@@ -11,10 +11,15 @@
  *   as read little-endian, a caller supporting EE swaps in its callback;
  * - FEAT_XNX (stage-2 XN[0]), FEAT_PAN3 (EPAN), FEAT_E0PD, FEAT_S2FWB, HCR_EL2.PTW,
  *   the Contiguous bit (a TLB hint, ignored, which the architecture allows).
- * Implementation-defined choices (Arm ARM D8.1.x allows either):
+ * Implementation-defined / CONSTRAINED UNPREDICTABLE choices made here:
  * - TxSZ outside 16..39 behaves as the nearest legal value (not as a level-0 fault);
  * - a reserved TG0/TG1 encoding behaves as the 4K granule;
- * - IPS/PS above the implemented PA size behave as the implemented size.
+ * - IPS/PS above the implemented PA size behave as the implemented size;
+ * - an instruction fetch from Device memory is a permission fault at either stage.
+ *
+ * Caching results: `perms` depends on el0_access and, for R/W, on pan; and with stage 1 off
+ * `attr` depends on the access (data Device, fetches Normal). A cache keyed only by page
+ * must be flushed when those change, or keep them in its tag.
  */
 #ifndef HVSIM_MMU_WALK_H
 #define HVSIM_MMU_WALK_H

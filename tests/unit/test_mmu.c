@@ -186,6 +186,12 @@ Test(mmu, page_4k_48bit_four_levels)
     cr_assert(res.global);
     cr_assert_eq(res.perms, MMU_PERM_R | MMU_PERM_W | MMU_PERM_X);
     cr_assert_eq(nreads, 4);
+    /* TTBR bits below the table alignment (CnP, bit 0, and BADDR[11:1] for a 4 KiB
+     * table) are not part of the table address */
+    s1.ttbr0 = root | 0xff1;
+    cr_assert(xlate(&s1, NULL, va + 0xabc, MMU_READ));
+    cr_assert_eq(res.pa, pa + 0xabc);
+    cr_assert_eq(reads[0], root + ((va >> 39) & 0x1ff) * 8);
     /* the neighbouring page is not mapped: level 3 translation fault */
     cr_assert_not(xlate(&s1, NULL, va + 0x1000, MMU_WRITE));
     expect_fault(MMU_FAULT_TRANSLATION, 3, 1, 0x07);
@@ -588,6 +594,13 @@ Test(mmu, stage1_off_is_flat)
     s1.dc = true;
     cr_assert(xlate(&s1, NULL, 0x40080000ull, MMU_READ));
     cr_assert_eq(res.attr, 0xff);
+    /* TBI0: the tag is not part of the output address */
+    s1.tcr |= 1ull << 37;
+    cr_assert(xlate(&s1, NULL, 0x5a00000040000010ull, MMU_READ));
+    cr_assert_eq(res.pa, 0x40000010ull);
+    s1.tcr &= ~(1ull << 37);
+    cr_assert_not(xlate(&s1, NULL, 0x5a00000040000010ull, MMU_READ));
+    expect_fault(MMU_FAULT_ADDR_SIZE, 0, 1, 0x00);
     /* above the PA size: address size fault level 0 */
     s1.pa_bits = 40;
     cr_assert_not(xlate(&s1, NULL, 0x0000010000000000ull, MMU_READ));
