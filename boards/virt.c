@@ -20,6 +20,7 @@
 #include "cpu/arm64/cpu.h"
 #include "devices/arch_timer.h"
 #include "devices/gicv3.h"
+#include "hypervisor-model/vmexit.h"
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -50,6 +51,7 @@ static void virt_board_destroy(void *opaque)
     g_free(vb->flash.data);
     pl011_free(vb->uart);
     gicv3_free(vb->gic);
+    hvm_free(vb->hvm);
     g_free(vb->dtb);
     g_free(vb);
 }
@@ -147,9 +149,11 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         *err = g_strdup("cannot map the GICv3 on the bus");
         goto fail;
     }
+    vb->hvm = hvm_new(m);
     for (int i = 0; i < cfg->smp; i++) {
         Arm64Cpu *c = m->cpus[i].obj;
         c->gic = vb->gic;
+        c->hvm = vb->hvm;
         gicv3_connect_cpu(vb->gic, i, (IrqLine){ a64_cpu_set_line, c, A64_LINE_IRQ },
                           (IrqLine){ a64_cpu_set_line, c, A64_LINE_FIQ },
                           (IrqLine){ a64_cpu_set_line, c, A64_LINE_VIRQ },

@@ -25,6 +25,7 @@
 typedef struct VirtBoard {
     Pl011 *uart;
     struct GicV3 *gic;
+    struct Hvm *hvm;          /* VM exit accounting */
     LoaderRom flash;          /* read-only, zero unless an ELF segment was loaded there */
     LoadInfo load;
     void *dtb;                /* the blob placed in RAM (packed) */

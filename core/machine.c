@@ -134,6 +134,26 @@ int machine_add_cpu(Machine *m, void *cpu, const CpuClass *cls)
     return m->ncpus++;
 }
 
+void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque)
+{
+    g_assert(m->nstats < STATS_MAX_PROVIDERS);
+    m->stats[m->nstats++] = (StatsProvider){ fn, opaque };
+}
+
+void machine_dump_stats(Machine *m, const StatsSink *sink)
+{
+    stats_emit(sink, "sim.insns", machine_icount(m), "instructions", "instructions executed (all cores)");
+    stats_emit(sink, "sim.time_ps", m->now, "ps", "simulated time");
+    stats_emit(sink, "sim.cpu_hz", m->timing.hz, "Hz", "core clock of the timing model");
+    for (int i = 0; i < m->ncpus; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "cpu%d.insns", i);
+        stats_emit(sink, name, m->cpus[i].icount, "instructions", "instructions executed");
+    }
+    for (int i = 0; i < m->nstats; i++)
+        m->stats[i].fn(m->stats[i].opaque, sink);
+}
+
 void machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj)
 {
     g_assert(m->nobjects < MACHINE_MAX_OBJECTS);

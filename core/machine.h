@@ -8,6 +8,7 @@
 #include "core/bus.h"
 #include "core/evq.h"
 #include "core/state.h"
+#include "core/stats.h"
 #include "core/timing.h"
 
 #define MACHINE_MAX_CPUS 8
@@ -85,6 +86,8 @@ typedef struct Machine {
     MachineCpu cpus[MACHINE_MAX_CPUS];
     MachineObject objects[MACHINE_MAX_OBJECTS];
     int nobjects;
+    StatsProvider stats[STATS_MAX_PROVIDERS];
+    int nstats;
     uint8_t *ram;             /* main RAM backing (owned) */
     uint8_t *ram_code;        /* per 4 KiB RAM page: 1 if a core holds decoded code for it */
     uint64_t ram_base, ram_size;
@@ -106,6 +109,10 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err);
 void machine_free(Machine *m);
 int machine_add_cpu(Machine *m, void *cpu, const CpuClass *cls);
 void machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj);
+/* Registers a statistics dump function (called in registration order). */
+void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque);
+/* Dumps the machine's own counters (sim.*, per-core instructions) and every provider's. */
+void machine_dump_stats(Machine *m, const StatsSink *sink);
 /* Stops the run with exit code `code`; the first stop wins. msg may be NULL. */
 void machine_stop(Machine *m, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 /* Runs until a stop. Returns the exit code. */

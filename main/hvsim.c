@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <glib.h>
 #include "boards/virt.h"
+#include "hypervisor-model/vmexit.h"
 #include "core/machine.h"
 
 #define HVSIM_VERSION "0.1.0"
@@ -30,7 +31,7 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -initrd FILE         initial ramdisk\n"
           "  -dtb FILE            use this device tree instead of the generated one\n"
-          "  -d LIST              trace: in_asm,exec,int (comma-separated)\n"
+          "  -d LIST              trace: in_asm,exec,int,mmu,vmexit (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
           "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
@@ -156,10 +157,12 @@ static uint32_t parse_trace(const char *arg)
             mask |= TRACE_EXEC;
         else if (!strcmp(parts[i], "int"))
             mask |= TRACE_INT;
-        else if (!strcmp(parts[i], "mmu") || !strcmp(parts[i], "vmexit"))
-            die("-d %s: this trace category arrives with the MMU and hypervisor-model work", parts[i]);
+        else if (!strcmp(parts[i], "mmu"))
+            mask |= TRACE_MMU;
+        else if (!strcmp(parts[i], "vmexit"))
+            mask |= TRACE_VMEXIT;
         else
-            die("-d: unknown trace category '%s' (available: in_asm, exec, int)", parts[i]);
+            die("-d: unknown trace category '%s' (available: in_asm, exec, int, mmu, vmexit)", parts[i]);
     }
     g_strfreev(parts);
     return mask;
@@ -280,32 +283,34 @@ static bool write_file_atomic(const char *path, const char *text)
     return true;
 }
 
+static void json_counter(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
+{
+    (void)unit;
+    (void)desc;
+    g_string_append_printf(ctx, ",\n  \"%s\": %llu", name, (unsigned long long)value);
+}
+
+static void text_counter(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
+{
+    g_string_append_printf(ctx, "%-32s %20llu  %s (%s)\n", name, (unsigned long long)value, desc, unit);
+}
+
 static bool write_stats(Machine *m, const Opts *o)
 {
     bool ok = true;
-    uint64_t insns = machine_icount(m);
     if (o->stats_json) {
         GString *s = g_string_new("{\n");
-        g_string_append_printf(s, "  \"sim.insns\": %llu,\n", (unsigned long long)insns);
-        g_string_append_printf(s, "  \"sim.time_ps\": %llu,\n", (unsigned long long)m->now);
-        g_string_append_printf(s, "  \"sim.seconds\": %.12f,\n", (double)m->now / 1e12);
-        g_string_append_printf(s, "  \"sim.cpu_hz\": %llu,\n", (unsigned long long)m->timing.hz);
-        g_string_append_printf(s, "  \"sim.exit_code\": %d", m->exit_code);
-        for (int i = 0; i < m->ncpus; i++)
-            g_string_append_printf(s, ",\n  \"cpu%d.insns\": %llu", i,
-                                   (unsigned long long)m->cpus[i].icount);
+        g_string_append_printf(s, "  \"sim.seconds\": %.12f", (double)m->now / 1e12);
+        g_string_append_printf(s, ",\n  \"sim.exit_code\": %d", m->exit_code);
+        machine_dump_stats(m, &(StatsSink){ json_counter, s });
         g_string_append(s, "\n}\n");
         ok &= write_file_atomic(o->stats_json, s->str);
         g_string_free(s, TRUE);
     }
     if (o->stats_text) {
         GString *s = g_string_new("");
-        g_string_append_printf(s, "%-24s %20llu  instructions retired (all cores)\n", "sim.insns",
-                               (unsigned long long)insns);
-        g_string_append_printf(s, "%-24s %20.9f  simulated seconds\n", "sim.seconds", (double)m->now / 1e12);
-        for (int i = 0; i < m->ncpus; i++)
-            g_string_append_printf(s, "cpu%d.insns%-14s %20llu  instructions retired\n", i, "",
-                                   (unsigned long long)m->cpus[i].icount);
+        g_string_append_printf(s, "%-32s %20.9f  simulated seconds\n", "sim.seconds", (double)m->now / 1e12);
+        machine_dump_stats(m, &(StatsSink){ text_counter, s });
         ok &= write_file_atomic(o->stats_text, s->str);
         g_string_free(s, TRUE);
     }
@@ -337,6 +342,8 @@ int main(int argc, char **argv)
         machine_state_hash(m, hex);
         fprintf(stderr, "state-hash: %s\n", hex);
     }
+    if (o.cfg.trace_mask & TRACE_VMEXIT)
+        hvm_print_summary(((VirtBoard *)m->board)->hvm, stderr);
     if (!write_stats(m, &o) && code == 0)
         code = EXIT_BAD_INPUT;
     machine_free(m);

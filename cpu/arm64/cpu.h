@@ -99,6 +99,7 @@ struct Arm64Cpu {
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
+    struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
     /* trace */
     uint32_t trace_mask;
 };
@@ -263,6 +264,9 @@ bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm);
 /* Disassembly through Capstone: writes "mnemonic operands" into buf. Returns false when
  * Capstone knows no instruction with this encoding (buf then says so). */
 bool a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len);
+
+/* Current simulated time of this core (picoseconds), including the part of the slice run. */
+SimTime a64_now(const Arm64Cpu *c);
 
 /* --- the exception model (cpu/arm64/exception.c, Arm ARM D1) --- */
 enum { A64_LINE_IRQ, A64_LINE_FIQ, A64_LINE_VIRQ, A64_LINE_VFIQ };

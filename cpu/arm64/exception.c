@@ -6,6 +6,7 @@
  * not implemented"). EL2 exists when the board enables virtualization. All ELs are AArch64. */
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
+#include "hypervisor-model/vmexit.h"
 
 /* Per-EL registers of the exception model (index = EL; EL0 and EL3 have none here). */
 static const int16_t slot_spsr[4] = { -1, A64_SYS_SPSR_EL1, A64_SYS_SPSR_EL2, -1 };
@@ -59,6 +60,11 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
         fprintf(c->m->trace, "INT cpu%d %s EL%d->EL%d pc=%016llx esr=%08llx far=%016llx\n", c->index,
                 vec_names[vec], c->el, target_el, (unsigned long long)preferred_return,
                 (unsigned long long)esr, far_valid ? (unsigned long long)far : 0ULL);
+    if (c->hvm && target_el == 2 && c->el < 2 && (a64_hcr(c) & A64_HCR_VM)) {
+        uint16_t vmid = (uint16_t)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff);
+        hvm_vm_exit(c->hvm, c->index, vmid, hvm_exit_reason(vec, (unsigned)(esr >> 26) & 0x3f), esr,
+                    preferred_return, a64_now(c));
+    }
     c->sys[slot_spsr[target_el]] = a64_pstate_to_spsr(c);
     c->sys[slot_elr[target_el]] = preferred_return;
     if (vec == A64_VEC_SYNC || vec == A64_VEC_SERROR)
@@ -108,6 +114,8 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
     if (illegal) {
         c->il = 1;                                             /* EL and SP unchanged */
     } else {
+        if (c->hvm && c->el == 2 && target < 2)
+            hvm_vm_entry(c->hvm, c->index, elr, a64_now(c));
         c->il = (spsr >> 20) & 1;
         switch_el(c, target, (int)(m & 1));
     }

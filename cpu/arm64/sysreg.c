@@ -10,8 +10,7 @@
 _Static_assert(A64_SYS_NUM_SLOTS <= sizeof(((Arm64Cpu *)0)->sys) / sizeof(uint64_t),
                "Arm64Cpu.sys[] too small for the system-register slots");
 
-/* Current simulated time of this core, in picoseconds, mid-slice. */
-static SimTime cpu_now(const Arm64Cpu *c)
+SimTime a64_now(const Arm64Cpu *c)
 {
     uint64_t done = c->run_budget - c->insns_left;
     return c->m->cpus[c->index].time + c->m->timing.cycles_for_insns(&c->m->timing, done) * c->m->timing.ps_per_cycle;
@@ -19,7 +18,7 @@ static SimTime cpu_now(const Arm64Cpu *c)
 
 uint64_t a64_counter(const Arm64Cpu *c)
 {
-    return cpu_now(c) / (PS_PER_S / A64_CNTFRQ_HZ);
+    return a64_now(c) / (PS_PER_S / A64_CNTFRQ_HZ);
 }
 
 static uint64_t rd_nzcv(Arm64Cpu *c, const A64SysReg *r) { (void)r; return a64_get_nzcv(c); }
@@ -78,18 +77,18 @@ static uint64_t rd_cntvct(Arm64Cpu *c, const A64SysReg *r)
 static uint64_t rd_timer(Arm64Cpu *c, const A64SysReg *r)
 {
     uint64_t v = 0;
-    arch_timer_sysreg(c->timers, r->key, false, &v, cpu_now(c), el_is_in_host(c));
+    arch_timer_sysreg(c->timers, r->key, false, &v, a64_now(c), el_is_in_host(c));
     return v;
 }
 static void wr_timer(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 {
-    arch_timer_sysreg(c->timers, r->key, true, &v, cpu_now(c), el_is_in_host(c));
+    arch_timer_sysreg(c->timers, r->key, true, &v, a64_now(c), el_is_in_host(c));
 }
 static uint64_t rd_cntvoff(Arm64Cpu *c, const A64SysReg *r) { (void)r; return arch_timer_cntvoff(c->timers); }
 static void wr_cntvoff(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 {
     (void)r;
-    arch_timer_set_cntvoff(c->timers, v, cpu_now(c));
+    arch_timer_set_cntvoff(c->timers, v, a64_now(c));
 }
 static uint64_t rd_cntfrq(Arm64Cpu *c, const A64SysReg *r) { (void)c; (void)r; return A64_CNTFRQ_HZ; }
 

@@ -65,7 +65,7 @@ smp_for() {
 
 # run_qemu ELF MACHINE CPU SMP OUT
 run_qemu() {
-    timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2" -cpu "$3" -smp "$4" -m 256M -nographic \
+    timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2,gic-version=3" -cpu "$3" -smp "$4" -m 256M -nographic \
         -kernel "$1" >"$5" 2>"$5.err" </dev/null
 }
 
@@ -172,6 +172,21 @@ elif ! cmp -s "$TMP/hash1" "$TMP/hash2"; then
     fail "state-hash" "guest output differs between runs"
 else
     pass "state-hash"
+fi
+
+# ---- VM exits: the mmu test's EL1 program under stage 2 exits exactly as designed --------
+run_hvsim "$WORKLOADS/tests/mmu.elf" virt,virtualization=on cortex-a57 1 "$TMP/vmx" \
+    --stats "$TMP/vmx.json" -d vmexit -D "$TMP/vmx.trace"
+want='"vm5.exits": 7 "vm5.exits.hvc": 1 "vm5.exits.dabt": 5 "vm5.exits.iabt": 1'
+got=$(grep -o '"vm5\.exits[a-z.]*": [0-9]*' "$TMP/vmx.json" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
+if [ "$rc" -ne 0 ]; then
+    fail "vmexit-stats" "exit code $rc: $(first_line "$TMP/vmx.err")"
+elif [ "$got" != "$want" ]; then
+    fail "vmexit-stats" "got '$got', want '$want'"
+elif [ "$(grep -c '^VMEXIT' "$TMP/vmx.trace")" -ne 7 ] || [ "$(grep -c '^VMENTRY' "$TMP/vmx.trace")" -ne 6 ]; then
+    fail "vmexit-stats" "trace has $(grep -c '^VMEXIT' "$TMP/vmx.trace") exits, $(grep -c '^VMENTRY' "$TMP/vmx.trace") entries"
+else
+    pass "vmexit-stats"
 fi
 
 # ---- --max-insns stops a long program early, exit 0 -------------------------------------

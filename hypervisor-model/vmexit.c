@@ -1,0 +1,122 @@
+/* VM exit and entry accounting (see vmexit.h). */
+#include "hypervisor-model/vmexit.h"
+#include <inttypes.h>
+
+static const char *const reason_names[HVM_EXIT_N] = {
+    "hvc", "smc", "sysreg", "wfx", "dabt", "iabt", "irq", "fiq", "serror", "other",
+};
+
+const char *hvm_exit_reason_name(HvmExitReason r)
+{
+    return r < HVM_EXIT_N ? reason_names[r] : "?";
+}
+
+HvmExitReason hvm_exit_reason(int vec, unsigned ec)
+{
+    switch (vec) {
+    case 1: return HVM_EXIT_IRQ;
+    case 2: return HVM_EXIT_FIQ;
+    case 3: return HVM_EXIT_SERROR;
+    default: break;
+    }
+    switch (ec) {
+    case 0x16: return HVM_EXIT_HVC;
+    case 0x17: return HVM_EXIT_SMC;
+    case 0x18: return HVM_EXIT_SYSREG;
+    case 0x01: return HVM_EXIT_WFX;
+    case 0x24: return HVM_EXIT_DABT;
+    case 0x20: return HVM_EXIT_IABT;
+    default: return HVM_EXIT_OTHER;
+    }
+}
+
+static void dump(void *opaque, const StatsSink *sink)
+{
+    const Hvm *h = opaque;
+    char name[64];
+    for (int v = 0; v < HVM_MAX_VMIDS; v++) {
+        const HvmVm *vm = h->vm[v];
+        if (!vm)
+            continue;
+        uint64_t total = 0, cycles = 0;
+        for (int r = 0; r < HVM_EXIT_N; r++) {
+            total += vm->exits[r];
+            cycles += vm->cycles[r];
+        }
+        snprintf(name, sizeof name, "vm%d.exits", v);
+        stats_emit(sink, name, total, "exits", "VM exits to EL2");
+        snprintf(name, sizeof name, "vm%d.exit_cycles", v);
+        stats_emit(sink, name, cycles, "cycles", "cycles from VM exit to VM entry");
+        for (int r = 0; r < HVM_EXIT_N; r++) {
+            if (!vm->exits[r])
+                continue;
+            snprintf(name, sizeof name, "vm%d.exits.%s", v, reason_names[r]);
+            stats_emit(sink, name, vm->exits[r], "exits", "VM exits for this reason");
+            snprintf(name, sizeof name, "vm%d.exit_cycles.%s", v, reason_names[r]);
+            stats_emit(sink, name, vm->cycles[r], "cycles", "cycles in EL2 for this reason");
+        }
+    }
+}
+
+Hvm *hvm_new(Machine *m)
+{
+    Hvm *h = g_new0(Hvm, 1);
+    h->m = m;
+    h->trace = (m->cfg.trace_mask & TRACE_VMEXIT) != 0;
+    machine_add_stats(m, dump, h);
+    return h;
+}
+
+void hvm_free(Hvm *h)
+{
+    if (!h)
+        return;
+    for (int v = 0; v < HVM_MAX_VMIDS; v++)
+        g_free(h->vm[v]);
+    g_free(h);
+}
+
+void hvm_vm_exit(Hvm *h, int cpu, uint16_t vmid, HvmExitReason reason, uint64_t esr,
+                 uint64_t guest_pc, SimTime now)
+{
+    HvmVcpu *vc = &h->vcpu[cpu];
+    vmid %= HVM_MAX_VMIDS;
+    if (!h->vm[vmid])
+        h->vm[vmid] = g_new0(HvmVm, 1);
+    h->vm[vmid]->exits[reason]++;
+    vc->in_exit = true;
+    vc->reason = (uint8_t)reason;
+    vc->vmid = vmid;
+    vc->exit_time = now;
+    if (h->trace)
+        fprintf(h->m->trace, "VMEXIT cpu%d vm%u %s esr=%08" PRIx64 " pc=%016" PRIx64 " t=%" PRIu64 "\n",
+                cpu, vmid, reason_names[reason], esr, guest_pc, now / h->m->timing.ps_per_cycle);
+}
+
+void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now)
+{
+    HvmVcpu *vc = &h->vcpu[cpu];
+    if (!vc->in_exit)
+        return;               /* first entry into a guest: nothing to close */
+    uint64_t cycles = (now - vc->exit_time) / h->m->timing.ps_per_cycle;
+    h->vm[vc->vmid]->cycles[vc->reason] += cycles;
+    vc->in_exit = false;
+    if (h->trace)
+        fprintf(h->m->trace, "VMENTRY cpu%d vm%u pc=%016" PRIx64 " after %" PRIu64 " cycles\n", cpu,
+                vc->vmid, guest_pc, cycles);
+}
+
+void hvm_print_summary(const Hvm *h, FILE *out)
+{
+    for (int v = 0; v < HVM_MAX_VMIDS; v++) {
+        const HvmVm *vm = h->vm[v];
+        if (!vm)
+            continue;
+        fprintf(out, "vm%d exits:", v);
+        for (int r = 0; r < HVM_EXIT_N; r++)
+            if (vm->exits[r])
+                fprintf(out, " %s=%" PRIu64 " (%" PRIu64 " cycles avg)", reason_names[r], vm->exits[r],
+                        vm->cycles[r] / vm->exits[r]);
+        fprintf(out, "\n");
+    }
+}

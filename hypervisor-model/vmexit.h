@@ -1,0 +1,51 @@
+/* VM exits and entries: the research vocabulary on top of the Armv8 virtualization
+ * architecture. Every exception taken to EL2 from EL0/EL1 while HCR_EL2.VM = 1 is a VM exit
+ * with a reason (from the exception class or the interrupt vector), the VMID of the running
+ * guest and its PC; the next exception return from EL2 to EL0/EL1 is the matching VM entry.
+ * Counts and cycles (exit to entry, in the timing model's cycles) are kept per VM and per
+ * reason and dumped through the statistics registry; `-d vmexit` traces each one. */
+#ifndef HVSIM_HYPERVISOR_MODEL_VMEXIT_H
+#define HVSIM_HYPERVISOR_MODEL_VMEXIT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/machine.h"
+
+typedef enum HvmExitReason {
+    HVM_EXIT_HVC, HVM_EXIT_SMC, HVM_EXIT_SYSREG, HVM_EXIT_WFX, HVM_EXIT_DABT, HVM_EXIT_IABT,
+    HVM_EXIT_IRQ, HVM_EXIT_FIQ, HVM_EXIT_SERROR, HVM_EXIT_OTHER, HVM_EXIT_N
+} HvmExitReason;
+
+#define HVM_MAX_VMIDS 256     /* 8-bit VMIDs (VTCR_EL2.VS = 0) */
+
+typedef struct HvmVm {
+    uint64_t exits[HVM_EXIT_N];
+    uint64_t cycles[HVM_EXIT_N];   /* exit -> entry */
+} HvmVm;
+
+typedef struct HvmVcpu {
+    bool in_exit;             /* between a VM exit and its entry */
+    uint8_t reason;
+    uint16_t vmid;
+    SimTime exit_time;
+} HvmVcpu;
+
+typedef struct Hvm {
+    Machine *m;
+    HvmVcpu vcpu[MACHINE_MAX_CPUS];
+    HvmVm *vm[HVM_MAX_VMIDS];      /* allocated on a VM's first exit */
+    bool trace;               /* -d vmexit */
+} Hvm;
+
+/* Creates the model for machine m and registers its statistics. */
+Hvm *hvm_new(Machine *m);
+void hvm_free(Hvm *h);
+const char *hvm_exit_reason_name(HvmExitReason r);
+/* The reason for an exception with vector kind `vec` (0 sync, 1 IRQ, 2 FIQ, 3 SError) and
+ * ESR_EL2.EC `ec` (D17.2.37). */
+HvmExitReason hvm_exit_reason(int vec, unsigned ec);
+void hvm_vm_exit(Hvm *h, int cpu, uint16_t vmid, HvmExitReason reason, uint64_t esr,
+                 uint64_t guest_pc, SimTime now);
+void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now);
+/* Short per-VM table (exits and mean cycles per reason), as printed with -d vmexit. */
+void hvm_print_summary(const Hvm *h, FILE *out);
+#endif
