@@ -358,7 +358,11 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->index = index;
     /* MPIDR: U=0, MT=0, Aff0 = core number (QEMU's virt with up to 8 cores in cluster 0) */
     c->mpidr = 0x80000000ULL | (uint64_t)index;
-    c->midr = 0x411fd070ULL;  /* Cortex-A57 r1p0 */
+    /* MIDR as QEMU reports it for the model: Cortex-A57 r1p0, Cortex-A72 r0p3, or QEMU's
+     * `max` (implementer 0, "reserved for software use"), so outputs compare 1:1. */
+    const char *model = m->cfg.cpu_model ? m->cfg.cpu_model : "cortex-a57";
+    c->midr = !strcmp(model, "max") ? 0x000f0048ULL
+              : !strcmp(model, "cortex-a72") ? 0x410fd083ULL : 0x411fd070ULL;
     c->page_hash_mask = 1023;
     c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
     c->trace_mask = m->cfg.trace_mask;

@@ -55,8 +55,18 @@ static uint64_t rd_pfr0(Arm64Cpu *c, const A64SysReg *r)
     (void)r;
     return 0x01ff0011ULL | (c->has_el2 ? 0x100ULL : 0);
 }
-static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->midr; }
-static uint64_t rd_mpidr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->mpidr; }
+/* At EL1 with EL2 implemented, MIDR_EL1 and MPIDR_EL1 read VPIDR_EL2 and VMPIDR_EL2
+ * (D17.2.100, D17.2.101): the hypervisor decides what its guests see. */
+static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    return c->has_el2 && c->el == 1 ? c->sys[A64_SYS_VPIDR_EL2] : c->midr;
+}
+static uint64_t rd_mpidr(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    return c->has_el2 && c->el == 1 ? c->sys[A64_SYS_VMPIDR_EL2] : c->mpidr;
+}
 static uint64_t rd_const(Arm64Cpu *c, const A64SysReg *r) { (void)c; return r->reset; }
 static uint64_t rd_cntpct(Arm64Cpu *c, const A64SysReg *r) { (void)r; return a64_counter(c); }
 /* ELIsInHost(): EL2 with HCR_EL2.E2H, or EL0 with E2H and TGE (D5.6). */
@@ -216,6 +226,9 @@ void a64_sysreg_reset(Arm64Cpu *c)
     for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)
         if (sysregs[i].slot >= 0)
             c->sys[sysregs[i].slot] = sysregs[i].reset;
+    /* VPIDR/VMPIDR reset to the real values (UNKNOWN in the Arm ARM; QEMU does the same) */
+    c->sys[A64_SYS_VPIDR_EL2] = c->midr;
+    c->sys[A64_SYS_VMPIDR_EL2] = c->mpidr;
 }
 
 uint64_t a64_sysreg_read(Arm64Cpu *c, const A64SysReg *r)

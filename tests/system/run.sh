@@ -53,6 +53,7 @@ fail() {
 cpu_for() {
     case $1 in
     atomics) echo max ;; # LSE atomics need an ARMv8.1 core; cortex-a57 is ARMv8.0
+    minihv) echo max ;;  # the default demo runs on -cpu max
     *) echo cortex-a57 ;;
     esac
 }
@@ -151,6 +152,7 @@ check_program smp-el2 "$WORKLOADS/tests/smp.elf" virt,virtualization=on
 check_program exceptions-el2 "$WORKLOADS/tests/exceptions.elf" virt,virtualization=on
 check_program mmu-el2 "$WORKLOADS/tests/mmu.elf" virt,virtualization=on
 check_program interrupts-el2 "$WORKLOADS/tests/interrupts.elf" virt,virtualization=on
+check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
 fi
@@ -187,6 +189,28 @@ elif [ "$(grep -c '^VMEXIT' "$TMP/vmx.trace")" -ne 7 ] || [ "$(grep -c '^VMENTRY
     fail "vmexit-stats" "trace has $(grep -c '^VMEXIT' "$TMP/vmx.trace") exits, $(grep -c '^VMENTRY' "$TMP/vmx.trace") entries"
 else
     pass "vmexit-stats"
+fi
+
+# ---- minihv: the simulator's VM-exit counts equal the hypervisor's own, per guest --------
+MINIHV=$WORKLOADS/minihv/minihv.elf
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/mhv" --stats "$TMP/mhv.json"
+mh_fail=
+for g in 1 2; do
+    line=$(grep "^minihv: g$g exit code 0: exits" "$TMP/mhv")
+    for pair in hvc:hvc mmio:dabt wfi:wfx smc:smc irq:irq; do
+        own=$(printf '%s\n' "$line" | sed -n "s/.* ${pair%%:*} \([0-9]*\).*/\1/p")
+        sim=$(sed -n "s/.*\"vm$g\.exits\.${pair#*:}\": \([0-9]*\).*/\1/p" "$TMP/mhv.json")
+        if [ -z "$own" ] || [ "$own" != "$sim" ]; then
+            mh_fail="$mh_fail g$g ${pair%%:*}: minihv says '${own}', hvsim says '${sim}';"
+        fi
+    done
+done
+if [ "$rc" -ne 0 ]; then
+    fail "minihv-vmexits" "exit code $rc: $(first_line "$TMP/mhv.err")"
+elif [ -n "$mh_fail" ]; then
+    fail "minihv-vmexits" "$mh_fail"
+else
+    pass "minihv-vmexits"
 fi
 
 # ---- --max-insns stops a long program early, exit 0 -------------------------------------
