@@ -98,7 +98,7 @@ include workloads/minihv/minihv.mk
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	demo bench clean distclean
+	demo demo-hello bench clean distclean
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -119,9 +119,14 @@ fuzz: $(B)/tests/difftest
 check: check-gen check-unit check-asan check-system check-diff
 	@echo "make check: all suites passed"
 
-DEMO := $(B)/workloads/demo/hello.elf
+# The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with
+# the VM-exit summary at the end (statistics in build/demo-stats.txt).
+DEMO := $(B)/workloads/minihv/minihv.elf
 demo: $(B)/hvsim workloads
-	$(B)/hvsim -M virt -m 256M -kernel $(DEMO) $(HVSIM_FLAGS)
+	$(B)/hvsim -M virt,virtualization=on -cpu max -m 256M -kernel $(DEMO) \
+		--stats-text $(B)/demo-stats.txt $(HVSIM_FLAGS)
+demo-hello: $(B)/hvsim workloads
+	$(B)/hvsim -M virt -m 256M -kernel $(B)/workloads/demo/hello.elf $(HVSIM_FLAGS)
 
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"

@@ -108,6 +108,11 @@ void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now)
 
 void hvm_print_summary(const Hvm *h, FILE *out)
 {
+    bool any = false;
+    for (int v = 0; v < HVM_MAX_VMIDS; v++)
+        any |= h->vm[v] != NULL;
+    if (any)
+        fprintf(out, "hvsim: VM exits by VMID and reason (mean cycles from exit to entry):\n");
     for (int v = 0; v < HVM_MAX_VMIDS; v++) {
         const HvmVm *vm = h->vm[v];
         if (!vm)

@@ -342,7 +342,7 @@ int main(int argc, char **argv)
         machine_state_hash(m, hex);
         fprintf(stderr, "state-hash: %s\n", hex);
     }
-    if (o.cfg.trace_mask & TRACE_VMEXIT)
+    if ((o.cfg.trace_mask & TRACE_VMEXIT) || o.stats_text)
         hvm_print_summary(((VirtBoard *)m->board)->hvm, stderr);
     if (!write_stats(m, &o) && code == 0)
         code = EXIT_BAD_INPUT;

@@ -213,6 +213,22 @@ else
     pass "minihv-vmexits"
 fi
 
+# ---- the demo is deterministic: same state hash on repeated runs, per quantum setting ------
+for q in 1000 37; do
+    run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/mhq1" --quantum "$q" --state-hash
+    rc1=$rc
+    run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/mhq2" --quantum "$q" --state-hash
+    h1=$(grep '^state-hash:' "$TMP/mhq1.err")
+    h2=$(grep '^state-hash:' "$TMP/mhq2.err")
+    if [ "$rc1" -ne 0 ] || [ "$rc" -ne 0 ] || [ -z "$h1" ]; then
+        fail "minihv-state-hash-q$q" "exit codes $rc1, $rc; $(first_line "$TMP/mhq1.err")"
+    elif [ "$h1" != "$h2" ] || ! cmp -s "$TMP/mhq1" "$TMP/mhq2"; then
+        fail "minihv-state-hash-q$q" "runs differ: '$h1' vs '$h2'"
+    else
+        pass "minihv-state-hash-q$q"
+    fi
+done
+
 # ---- --max-insns stops a long program early, exit 0 -------------------------------------
 BENCH_ELF=$WORKLOADS/bench/intbench.elf
 [ -f "$BENCH_ELF" ] || BENCH_ELF=$WORKLOADS/tests/arith.elf
