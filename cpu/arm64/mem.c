@@ -155,6 +155,22 @@ static const A64Insn *stop_at(Arm64Cpu *c, const A64Insn *d, int code, const cha
     return NULL;
 }
 
+/* An access to a physical address nothing decodes: a synchronous external abort, not on a
+ * walk (DFSC 0x10; EA, an IMPLEMENTATION DEFINED classification, 0), to the EL that takes
+ * data aborts from here, as QEMU's virt does. Reported in ESR_EL2 it carries the access
+ * syndrome (ISV), as QEMU reports it, so a hypervisor can see what was accessed. */
+static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool write)
+{
+    int target = a64_sync_target_el(c);
+    unsigned ec = target == c->el ? A64_EC_DABT_CUR : A64_EC_DABT_LOW;
+    uint32_t iss = 0x10 | (write ? 1u << 6 : 0);
+    if (target == 2)
+        iss |= dabt_isv(d->raw);
+    if (unlikely(c->trace_mask & TRACE_MMU))
+        fprintf(c->m->trace, "MMU cpu%d external abort va=%016llx\n", c->index, (unsigned long long)va);
+    a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | iss, a64_pc(c, d), true, va);
+}
+
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
@@ -186,7 +202,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         return true;
     }
     if (!bus_read(&m->bus, pa, size, val)) {
-        stop_at(c, d, EXIT_GUEST_CRASH, "load from unmapped physical address (external abort)", va, pa);
+        external_abort(c, d, va, false);
         return false;
     }
     if (m->stop)
@@ -238,7 +254,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     if (size < 8)
         val &= (1ULL << (size * 8)) - 1;   /* devices see exactly the bytes stored */
     if (!bus_write(&m->bus, pa, size, val)) {
-        stop_at(c, d, EXIT_GUEST_CRASH, "store to unmapped physical address (external abort)", va, pa);
+        external_abort(c, d, va, true);
         return false;
     }
     if (m->stop)

@@ -123,6 +123,10 @@ static void same_el_tests(unsigned el)
     report("pc-alignment", el, target + 2);
     printf("%-18s FAR-target=%llu\n", "", (unsigned long long)(last[el].far - target));
 
+    /* a load from a physical address nothing decodes: synchronous external abort */
+    __asm__ volatile("adr %0, 1f\n 1: ldr w2, [%1]" : "=&r"(ret) : "r"(0x09040000ULL) : "x2", "memory");
+    report("external-abort", el, ret);
+
     /* ERET to a higher EL is an illegal exception return: PSTATE.IL, then the Illegal
      * Execution state exception at the return address. */
     uint64_t spsr = 0x3c5 | (uint64_t)(el + 1) << 2;
