@@ -224,6 +224,9 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
  * Instruction Abort is taken (ELR = d's PC, or va for fetches when d is NULL) and false is
  * returned. *perms (may be NULL) receives what this access class may do at the page. */
 bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms);
+/* Address translation instruction: translate va in the regime of EL `el` (stage 1, or both
+ * stages when stage12), write PAR_EL1. False if an exception was taken instead. */
+bool a64_at(Arm64Cpu *c, const A64Insn *d, int el, bool stage12, bool write, uint64_t va);
 /* Drop every cached translation of this core (soft TLB for loads, stores and fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
 

@@ -240,6 +240,29 @@ static const A64Insn *exec_TLBI(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
+/* AT S1E1R/W, S1E0R/W (op1 = 0), S1E2R/W, S12E1R/W, S12E0R/W (op1 = 4); d->u8a = op1,
+ * d->u8b = op2. UNDEFINED below the EL the form names. */
+static const A64Insn *exec_AT(Arm64Cpu *c, const A64Insn *d)
+{
+    unsigned op1 = d->u8a, op2 = d->u8b;
+    int min_el = op1 == 4 ? 2 : 1;
+    if (c->el < min_el)
+        return a64_undefined(c, d);
+    int el;
+    bool s12 = false;
+    if (op1 == 0)
+        el = op2 >= 2 ? 0 : 1;                 /* S1E1R/W, S1E0R/W */
+    else if (op2 < 2)
+        el = 2;                                /* S1E2R/W */
+    else {
+        el = op2 >= 6 ? 0 : 1;                 /* S12E1R/W, S12E0R/W */
+        s12 = true;
+    }
+    if (!a64_at(c, d, el, s12, op2 & 1, c->x[d->rn]))
+        return a64_fault(c, d);
+    return a64_next(c, d);
+}
+
 static const A64Insn *exec_SYS_unimpl(Arm64Cpu *c, const A64Insn *d)
 {
     return a64_unimplemented(c, d, "system instruction");
@@ -250,8 +273,12 @@ bool a64_prep_SYS(A64Insn *d, const A64Args *a)
     d->rn = a64_rreg((uint32_t)a->rt);
     if (a->crn == 7 && a->op1 == 3 && a->crm == 4 && a->op2 == 1)
         d->fn = exec_DC_ZVA;
-    else if (a->crn == 7 && (a->crm == 8 || a->crm == 9))
-        d->fn = exec_SYS_unimpl;        /* AT: needs the MMU */
+    else if (a->crn == 7 && a->crm == 8 && (a->op1 == 0 ? a->op2 < 4 : a->op1 == 4 && a->op2 != 2 && a->op2 != 3)) {
+        d->u8a = (uint8_t)a->op1;
+        d->u8b = (uint8_t)a->op2;
+        d->fn = exec_AT;
+    } else if (a->crn == 7 && (a->crm == 8 || a->crm == 9))
+        d->fn = exec_SYS_unimpl;        /* AT S1E1RP/WP (PAN), S1E3*: not modelled */
     else if (a->crn == 7)
         d->fn = exec_NOP;               /* DC/IC maintenance: no caches are modelled, and
                                            writes to code already drop decoded pages */

@@ -82,36 +82,45 @@ static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, cons
     a64_take_exception(c, target, A64_VEC_SYNC, esr, d ? a64_pc(c, d) : va, true, va);
 }
 
-bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms)
+/* The regimes of a translation from EL `el` (2: the EL2 regime; 0/1: EL1&0), with stage 2
+ * when `with_s2` and HCR_EL2 enables it. */
+static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, MmuS2Regime *s2)
 {
     uint64_t hcr = a64_hcr(c);
-    MmuS1Regime s1 = { .pa_bits = PA_BITS };
-    MmuS2Regime s2 = { .pa_bits = PA_BITS };
-    if (c->el == 2) {
-        /* EL2 regime (E2H is not implemented: HCR_EL2.E2H reads as written but is ignored) */
-        s1.enabled = c->sys[A64_SYS_SCTLR_EL2] & SCTLR_M;
-        s1.tcr = c->sys[A64_SYS_TCR_EL2];
-        s1.ttbr0 = c->sys[A64_SYS_TTBR0_EL2];
-        s1.mair = c->sys[A64_SYS_MAIR_EL2];
-        s1.sctlr = c->sys[A64_SYS_SCTLR_EL2];
-    } else {
-        /* EL1&0 regime; HCR_EL2.TGE (without E2H) disables stage 1 and stage 2 for it, and
-         * HCR_EL2.DC makes stage 1 behave as disabled (D8.2.11). */
-        bool tge = hcr & A64_HCR_TGE;
-        s1.enabled = (c->sys[A64_SYS_SCTLR_EL1] & SCTLR_M) && !tge && !(hcr & HCR_DC);
-        s1.two_ranges = true;
-        s1.el0_access = c->el == 0;
-        s1.pan = c->pan;
-        s1.dc = (hcr & HCR_DC) != 0;
-        s1.tcr = c->sys[A64_SYS_TCR_EL1];
-        s1.ttbr0 = c->sys[A64_SYS_TTBR0_EL1];
-        s1.ttbr1 = c->sys[A64_SYS_TTBR1_EL1];
-        s1.mair = c->sys[A64_SYS_MAIR_EL1];
-        s1.sctlr = c->sys[A64_SYS_SCTLR_EL1];
-        s2.enabled = (hcr & (A64_HCR_VM | HCR_DC)) && !tge;
-        s2.vtcr = c->sys[A64_SYS_VTCR_EL2];
-        s2.vttbr = c->sys[A64_SYS_VTTBR_EL2];
+    *s1 = (MmuS1Regime){ .pa_bits = PA_BITS };
+    *s2 = (MmuS2Regime){ .pa_bits = PA_BITS };
+    if (el == 2) {
+        /* EL2 regime (E2H is not implemented: HCR_EL2.E2H is RES0) */
+        s1->enabled = c->sys[A64_SYS_SCTLR_EL2] & SCTLR_M;
+        s1->tcr = c->sys[A64_SYS_TCR_EL2];
+        s1->ttbr0 = c->sys[A64_SYS_TTBR0_EL2];
+        s1->mair = c->sys[A64_SYS_MAIR_EL2];
+        s1->sctlr = c->sys[A64_SYS_SCTLR_EL2];
+        return;
     }
+    /* EL1&0 regime; HCR_EL2.TGE (without E2H) disables stage 1 and stage 2 for it, and
+     * HCR_EL2.DC makes stage 1 behave as disabled (D8.2.11). */
+    bool tge = hcr & A64_HCR_TGE;
+    s1->enabled = (c->sys[A64_SYS_SCTLR_EL1] & SCTLR_M) && !tge && !(hcr & HCR_DC);
+    s1->two_ranges = true;
+    s1->el0_access = el == 0;
+    s1->pan = c->pan && el == 1;
+    s1->dc = (hcr & HCR_DC) != 0;
+    s1->tcr = c->sys[A64_SYS_TCR_EL1];
+    s1->ttbr0 = c->sys[A64_SYS_TTBR0_EL1];
+    s1->ttbr1 = c->sys[A64_SYS_TTBR1_EL1];
+    s1->mair = c->sys[A64_SYS_MAIR_EL1];
+    s1->sctlr = c->sys[A64_SYS_SCTLR_EL1];
+    s2->enabled = with_s2 && (hcr & (A64_HCR_VM | HCR_DC)) && !tge;
+    s2->vtcr = c->sys[A64_SYS_VTCR_EL2];
+    s2->vttbr = c->sys[A64_SYS_VTTBR_EL2];
+}
+
+bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms)
+{
+    MmuS1Regime s1;
+    MmuS2Regime s2;
+    regimes(c, c->el, true, &s1, &s2);
     if (!s1.enabled && !s2.enabled) {
         *pa = va;             /* flat: MMU off */
         if (perms)
@@ -127,6 +136,40 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
     *pa = res.pa;
     if (perms)
         *perms = res.perms;
+    return true;
+}
+
+/* AT (C5.5, D8.14): translate as the named regime would and report in PAR_EL1. Stage-1-only
+ * forms still walk the stage-1 tables through stage 2; a stage-2 fault there is taken to EL2
+ * (D8.14.2), everything else is reported in PAR_EL1 (F, FST, PTW, S). */
+bool a64_at(Arm64Cpu *c, const A64Insn *d, int el, bool stage12, bool write, uint64_t va)
+{
+    MmuS1Regime s1;
+    MmuS2Regime s2;
+    regimes(c, el, true, &s1, &s2);
+    MmuResult res;
+    MmuFault f;
+    uint64_t par;
+    MmuAccess acc = write ? MMU_WRITE : MMU_READ;
+    bool ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, acc, read_desc, c, &res, &f);
+    if (!ok && f.stage == 2 && f.s1ptw && !stage12) {
+        take_abort(c, d, va, MMU_READ, &f);
+        return false;
+    }
+    if (ok || (f.stage == 2 && !stage12)) {
+        /* success; a stage-1-only AT reports the IPA even when stage 2 would fault on it */
+        uint64_t out = ok ? (stage12 ? res.pa : res.ipa) : f.ipa;
+        uint8_t attr = ok ? res.attr : 0;
+        /* SH for Device memory: the Arm ARM lets PAR report the descriptor's value or the
+         * effective Outer Shareable. As QEMU: the stage-1 value for stage-1 results, Outer
+         * Shareable when both stages were combined. NS = 1 (Non-secure). */
+        uint8_t sh = !ok ? 0 : (attr & 0xf0) || (stage12 && s2.enabled) ? res.sh : 0;
+        par = (uint64_t)attr << 56 | (out & 0xfffffffff000ULL) | 1u << 11 | 1u << 9 | (uint64_t)sh << 7;
+    } else {
+        par = 1 | (uint64_t)mmu_fault_status_code(&f) << 1 | 1u << 11 |
+              (uint64_t)f.s1ptw << 8 | (uint64_t)(f.stage == 2) << 9;
+    }
+    c->sys[A64_SYS_PAR_EL1] = par;
     return true;
 }
 

@@ -58,6 +58,12 @@ static void on_trap(struct trap_frame *f, unsigned vec)
     trap_set_return(last.spsr, elr);
 }
 
+#define at(op, va)                                                                          \
+    ({                                                                                      \
+        __asm__ volatile("at " op ", %0\n isb" : : "r"((uint64_t)(va)) : "memory");         \
+        READ_SYSREG(par_el1);                                                               \
+    })
+
 static void tlbi_all(void)
 {
     __asm__ volatile("dsb ishst\n tlbi vmalle1is\n dsb ish\n isb" ::: "memory");
@@ -116,6 +122,14 @@ static void stage1_tests(void)
     __asm__ volatile("adr %0, 1f\n str %0, [%1]\n blr %2\n 1:"
                      : "=&r"(back) : "r"(&skip_to), "r"(0x60003000ULL) : "x30", "memory");
     show("PXN fetch", &last, true);
+    printf("faults taken: %u\n", nfaults);
+
+    /* address translation instructions report in PAR_EL1 instead of faulting */
+    printf("AT S1E1R  0x60000000: PAR=0x%016llx\n", (unsigned long long)at("s1e1r", 0x60000000));
+    printf("AT S1E1W  0x60001000: PAR=0x%016llx\n", (unsigned long long)at("s1e1w", 0x60001000));
+    printf("AT S1E0R  0x60000000: PAR=0x%016llx\n", (unsigned long long)at("s1e0r", 0x60000000));
+    printf("AT S1E1R  0x70000000: PAR=0x%016llx\n", (unsigned long long)at("s1e1r", 0x70000000));
+    printf("AT S1E1R  0x09000000: PAR=0x%016llx\n", (unsigned long long)at("s1e1r", UART));
     printf("faults taken: %u\n", nfaults);
     WRITE_SYSREG(sctlr_el1, READ_SYSREG(sctlr_el1) & ~1ULL);
 }
@@ -189,6 +203,10 @@ static void stage2_tests(void)
     WRITE_SYSREG(vtcr_el2, 25 | (1ULL << 6) | (1ULL << 8) | (1ULL << 10) | (3ULL << 12) | (2ULL << 16) | (1ULL << 31));
     WRITE_SYSREG(hcr_el2, (1ULL << 31) | 1);          /* RW, VM */
     __asm__ volatile("dsb ishst\n tlbi vmalls12e1is\n dsb ish\n isb" ::: "memory");
+    printf("AT S12E1R 0x40080000: PAR=0x%016llx\n", (unsigned long long)at("s12e1r", 0x40080000));
+    printf("AT S12E1W 0x09000000: PAR=0x%016llx\n", (unsigned long long)at("s12e1w", UART));
+    printf("AT S1E1R  0x09000000: PAR=0x%016llx\n", (unsigned long long)at("s1e1r", UART));
+    printf("AT S1E2W  0x40080000: PAR=0x%016llx\n", (unsigned long long)at("s1e2w", 0x40080000));
     run_lower(guest, 0x3c5, (uint64_t)&guest_stack[1024]);
     WRITE_SYSREG(hcr_el2, 1ULL << 31);
     printf("guest done, %u emulated writes\n", uart_out);
