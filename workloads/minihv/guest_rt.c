@@ -24,7 +24,7 @@ void gprintf(const char *fmt, ...)
 void gic_vcpu_init(void)
 {
     /* With HCR_EL2.IMO = 1 these EL1 accesses reach the virtual CPU interface: ICV_PMR_EL1
-     * and ICV_IGRPEN1_EL1 are fields of ICH_VMCR_EL2 (GIC 12.4 and 12.5.23). */
+     * and ICV_IGRPEN1_EL1 are fields of ICH_VMCR_EL2 (GIC spec, "Virtual CPU interface"). */
     WRITE_SYSREG(icc_sre_el1, READ_SYSREG(icc_sre_el1) | 1);
     ISB();
     WRITE_SYSREG(icc_pmr_el1, 0xff);

@@ -3,7 +3,7 @@
 // The boot core enters _start at EL2 with the MMU off (QEMU -kernel with
 // virtualization=on and no EL3). vcpu_run() enters a guest with ERET and returns to its C
 // caller when the guest exits: a synchronous exception or an IRQ from a lower EL taken to
-// EL2 (Arm ARM D1.10 "Exception entry"; HCR_EL2.IMO routes physical IRQs to EL2).
+// EL2 (Arm ARM, "Exception entry"; HCR_EL2.IMO routes physical IRQs to EL2).
 
 // Offsets in struct vcpu_regs (minihv.c): x0..x30, then ELR_EL2 and SPSR_EL2.
 #define REGS_X(n)   ((n) * 8)
@@ -95,7 +95,7 @@ guest_exit:
     ldp     x29, x30, [sp], #96
     ret
 
-// EL2 vector table (Arm ARM D1.10.2 "Exception vectors"): 16 entries of 128 bytes. Only
+// EL2 vector table (Arm ARM, "Exception vectors"): 16 entries of 128 bytes. Only
 // the "lower EL using AArch64" synchronous and IRQ entries are expected; everything else
 // is reported by hv_bad_vector() and stops the machine.
     .macro bad_vec idx

@@ -11,7 +11,7 @@
 #define UART_BASE 0x09000000ul
 #define GICD_BASE 0x08000000ul
 #define GICR_BASE 0x080A0000ul            /* RD_base of CPU 0 */
-#define GICR_SGI_BASE (GICR_BASE + 0x10000ul) /* SGI_base frame (GIC 12.10) */
+#define GICR_SGI_BASE (GICR_BASE + 0x10000ul) /* SGI_base frame: RD_base + 64 KiB */
 #define CNTHP_INTID 26u                   /* EL2 physical timer PPI (BSA; virt board DT) */
 
 #define NR_VCPUS 2
@@ -45,7 +45,7 @@ static void hv_printf(const char *fmt, ...)
 
 static void __attribute__((noreturn)) system_off(void)
 {
-    /* PSCI SYSTEM_OFF through SMC: the conduit at EL2 when there is no EL3 (PSCI 5.1). */
+    /* PSCI SYSTEM_OFF through SMC: the conduit at EL2 when there is no EL3 (PSCI, "Conduits"). */
     register uint64_t x0 __asm__("x0") = PSCI_SYSTEM_OFF_FN;
     __asm__ volatile("smc #0" : "+r"(x0)::"x1", "x2", "x3", "memory");
     for (;;)
@@ -108,7 +108,7 @@ struct vuart {
 struct vcpu {
     struct vcpu_regs regs; /* first: vcpu_run() takes &regs */
     struct el1_regs el1;
-    uint64_t ich_lr0, ich_vmcr, ich_ap0r0, ich_ap1r0; /* virtual CPU interface (GIC 12.4) */
+    uint64_t ich_lr0, ich_vmcr, ich_ap0r0, ich_ap1r0; /* virtual CPU interface */
     uint64_t vttbr, vmpidr, vpidr;
     unsigned id; /* 1 or 2: VMID and console prefix */
     enum vcpu_state state;
@@ -149,7 +149,7 @@ static void vcpu_save(struct vcpu *v)
     v->ich_lr0 = READ_SYSREG(ich_lr0_el2);
 }
 
-/* ---- virtual interrupts: ICH_LR0_EL2 (GIC 12.5.10) -------------------------------------- */
+/* ---- virtual interrupts: ICH_LR0_EL2 (GIC spec, ICH_LR<n>_EL2) ------------------------- */
 #define LR_STATE_SHIFT 62 /* 00 invalid, 01 pending, 10 active, 11 pending and active */
 #define LR_STATE_PENDING (1ull << 62)
 #define LR_GROUP1 (1ull << 60)
@@ -161,7 +161,7 @@ static int lr_pending(const struct vcpu *v)
 }
 
 /* Make TICK_INTID pending in the guest; a tick that finds the previous one still in the
- * list register is merged into it (GIC 4.1: an interrupt is pending or not). */
+ * list register is merged into it (an interrupt is pending or not). */
 static void inject_tick(struct vcpu *v)
 {
     if (v->ich_lr0 >> LR_STATE_SHIFT)
@@ -172,7 +172,7 @@ static void inject_tick(struct vcpu *v)
         v->state = VCPU_RUNNABLE;
 }
 
-/* ---- EL2 physical timer (Arm ARM D11.2.4 "the EL2 physical timer") ----------------------- */
+/* ---- EL2 physical timer (Arm ARM, "The Generic Timer", CNTHP_*) ------------------------ */
 static void slice_timer_arm(void)
 {
     WRITE_SYSREG(cnthp_tval_el2, slice_ticks);
@@ -182,7 +182,8 @@ static void slice_timer_arm(void)
 
 static void slice_timer_stop(void)
 {
-    /* ENABLE = 0 deasserts the level-sensitive PPI 26 (D11.2.2 timer condition). */
+    /* ENABLE = 0 deasserts the level-sensitive PPI 26: the timer condition needs
+     * CNTHP_CTL_EL2.ENABLE = 1. */
     WRITE_SYSREG(cnthp_ctl_el2, 0);
     ISB();
 }
@@ -194,7 +195,7 @@ static void slice_timer_stop(void)
 static void handle_phys_irq(struct vcpu *running)
 {
     uint32_t intid = (uint32_t)READ_SYSREG(icc_iar1_el1);
-    if (intid >= 1020) /* 1020..1023: special INTIDs, here spurious (GIC 2.2.1) */
+    if (intid >= 1020) /* spurious (GIC spec, "Special INTIDs") */
         return;
     if (intid != CNTHP_INTID)
         panic("unexpected physical interrupt", intid, 0);
@@ -206,7 +207,7 @@ static void handle_phys_irq(struct vcpu *running)
         inject_tick(running);
         resched = 1;
     }
-    /* EOImode 0: priority drop and deactivation (GIC 12.2.9 ICC_EOIR1_EL1). */
+    /* Priority drop and deactivation (GIC spec, ICC_EOIR1_EL1; ICC_CTLR_EL1.EOImode = 0). */
     WRITE_SYSREG(icc_eoir1_el1, intid);
     ISB();
 }
@@ -259,7 +260,7 @@ static void vuart_tx(struct vcpu *v, char c)
     }
 }
 
-/* PL011 registers (PL011 TRM DDI 0183, 3.2): offsets minihv emulates. */
+/* PL011 registers (PL011 TRM DDI 0183, "Register descriptions"): offsets minihv emulates. */
 static uint64_t vuart_read(struct vcpu *v, uint64_t off)
 {
     static const uint8_t id[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
@@ -291,7 +292,7 @@ static void vuart_write(struct vcpu *v, uint64_t off, uint64_t val)
 }
 
 /* ---- exit handlers ---------------------------------------------------------------------- */
-/* ESR_EL2 (Arm ARM D17.2.40): EC[31:26], IL[25], ISS[24:0]. */
+/* ESR_EL2 (Arm ARM, ESR_EL2): EC[31:26], IL[25], ISS[24:0]. */
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define EC_WFX 0x01
 #define EC_HVC64 0x16
@@ -315,7 +316,8 @@ static void vcpu_done(struct vcpu *v, uint64_t code)
 static void handle_hvc(struct vcpu *v, uint32_t imm)
 {
     uint64_t *x = v->regs.x;
-    /* The preferred return address of an HVC exception is the next instruction (D1.10.1). */
+    /* The preferred return address of an HVC exception is the next instruction (Arm ARM,
+     * "Preferred exception return address"): ELR_EL2 needs no adjustment. */
     if (imm != MINIHV_HVC_IMM) {
         x[0] = (uint64_t)MINIHV_NOT_SUPPORTED;
         return;
@@ -332,7 +334,7 @@ static void handle_hvc(struct vcpu *v, uint32_t imm)
 }
 
 /* A trapped SMC (HCR_EL2.TSC) returns to the SMC instruction itself, so minihv steps over
- * it (Arm ARM D1.10.1 preferred return address; D13.2.48 HCR_EL2.TSC). */
+ * it (Arm ARM, "Preferred exception return address"; HCR_EL2.TSC). */
 static void handle_smc(struct vcpu *v)
 {
     uint64_t *x = v->regs.x;
@@ -344,7 +346,8 @@ static void handle_smc(struct vcpu *v)
     v->regs.elr += 4;
 }
 
-/* Stage-2 data abort (ISS encoding for an exception from a Data Abort, D17.2.40): with
+/* Stage-2 data abort (ISS encoding for an exception from a Data Abort, Arm ARM
+ * ESR_EL2): with
  * ISV = 1 the syndrome describes the access: SAS[23:22] size, SSE[21] sign extension,
  * SRT[20:16] register (31 = XZR), SF[15] 64-bit register, WnR[6] write, DFSC[5:0]. */
 #define ISS_ISV (1u << 24)
@@ -357,7 +360,7 @@ static void handle_smc(struct vcpu *v)
 
 static void handle_dabt(struct vcpu *v, uint32_t iss)
 {
-    /* HPFAR_EL2.FIPA[43:4] holds IPA[51:12] of a stage-2 fault (D17.2.61); FAR_EL2 gives
+    /* HPFAR_EL2.FIPA[43:4] holds IPA[51:12] of a stage-2 fault (Arm ARM, HPFAR_EL2); FAR_EL2 gives
      * the offset in the page (the guest's VA; its stage 1 is off, so VA = IPA). */
     uint64_t ipa = ((READ_SYSREG(hpfar_el2) >> 4) << 12) | (READ_SYSREG(far_el2) & 0xfff);
     if (!(iss & ISS_ISV) || (ISS_DFSC(iss) & 0x3c) != 0x04 || (ipa & ~0xffful) != VUART_IPA)
@@ -411,16 +414,16 @@ static void handle_sync(struct vcpu *v)
     }
 }
 
-/* ---- stage 2 (Arm ARM D8 "The AArch64 Virtual Memory System Architecture") -------------
+/* ---- stage 2 (Arm ARM, "The AArch64 Virtual Memory System Architecture") --------------
  * 4 KiB granule, 32-bit IPA space (VTCR_EL2.T0SZ = 32), lookup starting at level 1
- * (SL0 = 1, D8.2.6): one level-1 table of which entry 1 (IPA 1-2 GiB) points to a level-2
- * table. Guest RAM is IPA 0x40000000..0x403fffff: the first 2 MiB as 4 KiB pages from a
- * level-3 table, the second 2 MiB as one block. Everything else, including the UART at
- * 0x09000000, faults. */
+ * (SL0 = 1; Arm ARM, VTCR_EL2.SL0): one level-1 table of which entry 1 (IPA 1-2 GiB)
+ * points to a level-2 table. Guest RAM is IPA 0x40000000..0x403fffff: the first 2 MiB
+ * as 4 KiB pages from a level-3 table, the second 2 MiB as one level-2 block. Everything
+ * else, including the UART at 0x09000000, gives a stage-2 translation fault. */
 #define S2_TABLE 3ull
 #define S2_BLOCK 1ull
 #define S2_PAGE 3ull
-#define S2_MEMATTR_WB (0xfull << 2) /* Normal, Outer and Inner Write-Back (D8.6.5) */
+#define S2_MEMATTR_WB (0xfull << 2) /* Normal, Outer and Inner Write-Back (stage 2 MemAttr) */
 #define S2_AP_RW (3ull << 6)        /* S2AP: read/write */
 #define S2_SH_INNER (3ull << 8)
 #define S2_AF (1ull << 10)
@@ -444,12 +447,12 @@ extern const char guest1_image[], guest1_image_end[], guest2_image[], guest2_ima
 
 static void gic_init(void)
 {
-    /* Distributor: affinity routing, Group 1 enabled (GIC 12.9.4 GICD_CTLR, one Security
+    /* Distributor: affinity routing, Group 1 enabled (GIC spec, GICD_CTLR with one Security
      * state as on virt without EL3: bit 4 ARE, bit 1 EnableGrp1). */
     mmio_w32(GICD_BASE + 0x0, (1u << 4) | (1u << 1));
     while (mmio_r32(GICD_BASE + 0x0) & (1u << 31)) /* RWP */
         ;
-    /* Wake the redistributor (GIC 12.11.39 GICR_WAKER): clear ProcessorSleep, wait for
+    /* Wake the redistributor (GIC spec, GICR_WAKER): clear ProcessorSleep, wait for
      * ChildrenAsleep to clear. */
     mmio_w32(GICR_BASE + 0x14, mmio_r32(GICR_BASE + 0x14) & ~(1u << 1));
     while (mmio_r32(GICR_BASE + 0x14) & (1u << 2))
@@ -462,14 +465,14 @@ static void gic_init(void)
     mmio_w32(GICR_SGI_BASE + 0x100, 1u << CNTHP_INTID);
 
     /* Physical CPU interface through system registers: ICC_SRE_EL2.SRE and .Enable (lets
-     * EL1 use ICC_SRE_EL1; GIC 12.2.23), priority mask, Group 1 enable. */
+     * EL1 use ICC_SRE_EL1; GIC spec, ICC_SRE_EL2), priority mask, Group 1 enable. */
     WRITE_SYSREG(icc_sre_el2, READ_SYSREG(icc_sre_el2) | (1u << 0) | (1u << 3));
     ISB();
     WRITE_SYSREG(icc_pmr_el1, 0xff);
     WRITE_SYSREG(icc_bpr1_el1, 0);
     WRITE_SYSREG(icc_igrpen1_el1, 1);
-    /* Virtual CPU interface on (GIC 12.5.6 ICH_HCR_EL2.En); with HCR_EL2.IMO = 1 the
-     * guests' ICC_IAR1_EL1/EOIR1/PMR/IGRPEN1 accesses go to ICV_* (GIC 6.3). */
+    /* Virtual CPU interface on (GIC spec, ICH_HCR_EL2.En); with HCR_EL2.IMO = 1 the
+     * guests' ICC_IAR1_EL1/EOIR1/PMR/IGRPEN1 accesses go to ICV_* registers. */
     WRITE_SYSREG(ich_hcr_el2, 1);
     ISB();
 }
@@ -481,7 +484,8 @@ static void vcpu_init(int i, const char *img, const char *img_end)
     if (size > GUEST_RAM_SIZE)
         panic("guest image too large", (uint64_t)i, size);
     /* Copy the image into the guest's RAM (PA); the EL2 MMU is off, so these are
-     * Device-nGnRnE writes that reach memory directly (D8.2.11). */
+     * Device-nGnRnE writes that reach memory directly (Arm ARM, "Behavior when
+     * stage 1 address translation is disabled"). */
     volatile uint64_t *dst = (volatile uint64_t *)guest_pa[i];
     const uint64_t *src = (const uint64_t *)img;
     for (uint64_t n = 0; n < (size + 7) / 8; n++)
@@ -491,7 +495,7 @@ static void vcpu_init(int i, const char *img, const char *img_end)
     v->id = (unsigned)i + 1;
     v->state = VCPU_RUNNABLE;
     v->regs.elr = GUEST_IPA_BASE;
-    v->regs.spsr = 0x3c5;             /* EL1h, D, A, I, F masked (C5.2.19 SPSR_EL2) */
+    v->regs.spsr = 0x3c5;             /* EL1h, D, A, I, F masked (Arm ARM, SPSR_EL2) */
     v->el1.sctlr_el1 = 0x30d00800;    /* RES1 bits, MMU and caches off, EOS/EIS set */
     v->vttbr = ((uint64_t)v->id << 48) | (uint64_t)(uintptr_t)s2_l1[i]; /* VMID, BADDR */
     v->vmpidr = (1ull << 31) | (uint64_t)i; /* Aff0 = 0, 1 */
@@ -520,7 +524,7 @@ static int all_done(void)
 }
 
 /* Nothing can run: wait for the next scheduler tick with IRQs masked at EL2. WFI wakes on
- * a pending physical IRQ whatever PSTATE.I is (Arm ARM D1.16.2 "WFI wake-up events"). */
+ * a pending physical IRQ whatever PSTATE.I is (Arm ARM, "WFI wake-up events"). */
 static void idle(void)
 {
     slice_timer_arm();
@@ -549,7 +553,7 @@ void hv_main(void)
     }
     hv_printf("minihv: hypervisor at EL2, %d guests, stage 2 with 4 KiB granule\n", NR_VCPUS);
 
-    /* EL2 controls. HCR_EL2 (D13.2.48): VM stage 2 on, SWIO, FMO/IMO/AMO route physical
+    /* EL2 controls. HCR_EL2 (Arm ARM, HCR_EL2): VM stage 2 on, SWIO, FMO/IMO/AMO route physical
      * FIQ/IRQ/SError to EL2 and enable the virtual ones, TWI traps WFI, TSC traps SMC,
      * RW: EL1 is AArch64. */
     WRITE_SYSREG(hcr_el2, (1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) |
@@ -558,14 +562,15 @@ void hv_main(void)
     WRITE_SYSREG(hstr_el2, 0);
     WRITE_SYSREG(cnthctl_el2, 3);    /* EL1PCTEN, EL1PCEN: EL1 may use the physical timer */
     WRITE_SYSREG(cntvoff_el2, 0);
-    /* VTCR_EL2 (D13.2.151): T0SZ = 32, SL0 = 1 (level 1 start), walks Non-cacheable like
+    /* VTCR_EL2 (Arm ARM, VTCR_EL2): T0SZ = 32, SL0 = 1 (level 1 start), walks Non-cacheable like
      * minihv's own MMU-off accesses to the tables, TG0 = 4 KiB, PS = 32 bits, bit 31 RES1. */
     WRITE_SYSREG(vtcr_el2, (1ull << 31) | (0ull << 16) | (0ull << 14) | (1ull << 6) | 32);
 
     vcpu_init(0, guest1_image, guest1_image_end);
     vcpu_init(1, guest2_image, guest2_image_end);
     for (int i = 0; i < NR_VCPUS; i++)
-        hv_printf("minihv: g%u VMID %u: IPA %#lx -> PA %#lx, %lu MiB, UART IPA %#lx trapped\n",
+        hv_printf("minihv: g%u VMID %u: IPA 0x%08lx -> PA 0x%08lx, %lu MiB;"
+                  " UART IPA 0x%08lx left unmapped\n",
                   vcpus[i].id, vcpus[i].id, GUEST_IPA_BASE, guest_pa[i], GUEST_RAM_SIZE >> 20,
                   VUART_IPA);
     __asm__ volatile("dsb ish; tlbi alle1; ic iallu; dsb ish; isb" ::: "memory");
