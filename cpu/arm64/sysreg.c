@@ -126,8 +126,8 @@ static const A64SysReg sysregs[] = {
     { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0x0000000000210000ULL, 0, rd_const, NULL },
     /* LRCPC (bits 23:20) = 2: LDAPR and the unscaled LDAPUR/STLUR forms */
     { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0x0000000000200000ULL, 0, rd_const, NULL },
-    /* PARange 40 bits, ASID 16 bits, 4K and 64K granules; 16K not yet */
-    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0x0000000000001122ULL, 0, rd_const, NULL },
+    /* PARange 40 bits, ASID 16 bits, 4K, 16K (TGran16 = 1) and 64K granules */
+    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0x0000000000101122ULL, 0, rd_const, NULL },
     /* LO (bits 19:16) = 1: LDLAR/STLLR (LORegions themselves: none, LORID_EL1 comes later) */
     { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0x0000000000010000ULL, 0, rd_const, NULL },
     { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
