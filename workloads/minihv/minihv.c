@@ -551,6 +551,11 @@ void hv_main(void)
         for (;;)
             __asm__ volatile("wfi");
     }
+    /* ID_AA64PFR0_EL1.GIC[27:24] != 0: the GICv3 system-register CPU interface exists. */
+    if (((READ_SYSREG(id_aa64pfr0_el1) >> 24) & 0xf) == 0) {
+        hv_printf("minihv: needs a GICv3 CPU interface (-M virt,gic-version=3)\n");
+        system_off();
+    }
     hv_printf("minihv: hypervisor at EL2, %d guests, stage 2 with 4 KiB granule\n", NR_VCPUS);
 
     /* EL2 controls. HCR_EL2 (Arm ARM, HCR_EL2): VM stage 2 on, SWIO, FMO/IMO/AMO route physical
