@@ -143,10 +143,11 @@ static void wait_n(unsigned c, uint32_t n)
         ;
 }
 
+/* Secondaries wait for the next phase in WFE (next_phase() sends SEV), so idle cores sleep. */
 static void wait_phase(uint64_t p)
 {
     while (LOAD(phase) < p)
-        ;
+        __asm__ volatile("wfe");
 }
 
 static void phase_done(unsigned c, uint32_t p)
@@ -331,6 +332,7 @@ static void print_log(unsigned c, const char *what, uint32_t from)
 static void next_phase(uint64_t p)
 {
     STORE(phase, p);
+    __asm__ volatile("dsb ish\n sev" ::: "memory");
 }
 
 /* Wait for `n` cores to count in `ctr`, or give up after `ms` milliseconds of counter time. */
@@ -455,12 +457,12 @@ int main(void)
         ;
     wfe_flag2.v = 1;                    /* plain store, no SEV */
     __asm__ volatile("dsb ish" ::: "memory");
-    int all = wait_count(&woken.v, NCORES - 1, 200);
+    int all = wait_count(&woken.v, NCORES - 1, 1000);
     if (!all)
         __asm__ volatile("sev");
     printf("WFE after LDAXR: store by another core woke %s\n",
            all ? "all three" : "not all (SEV needed)");
-    all = wait_count(&flag_a.v, 1, 200);
+    all = wait_count(&flag_a.v, 1, 1000);
     if (!all)
         __asm__ volatile("sev");
     wait_done(5);
