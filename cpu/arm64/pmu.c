@@ -160,6 +160,12 @@ void a64_pmu_init(A64Pmu *p, IrqLine overflow_irq)
     a64_pmu_reset(p);
 }
 
+void a64_pmu_connect(A64Pmu *p, IrqLine overflow_irq)
+{
+    p->irq = overflow_irq;
+    irq_set(&p->irq, p->level);
+}
+
 void a64_pmu_set_id(A64Pmu *p, uint8_t imp, uint8_t idcode)
 {
     p->pmcr_id = (uint32_t)imp << 24 | (uint32_t)idcode << 16;
@@ -171,7 +177,6 @@ void a64_pmu_reset(A64Pmu *p)
     p->ccntr = p->ccfiltr = p->cc_prescale = 0;
     memset(p->evcntr, 0, sizeof p->evcntr);
     memset(p->evtyper, 0, sizeof p->evtyper);
-    p->last_insns = p->last_cycles = 0;
     refresh(p);
     irq_set(&p->irq, p->level);
 }

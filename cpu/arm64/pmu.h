@@ -22,6 +22,10 @@
  * PMOVSSET<n> && PMINTENSET<n> && (n < HPMN ? PMCR_EL0.E : MDCR_EL2.HPME), or for the cycle
  * counter PMOVSSET.C && PMINTENSET.C && PMCR_EL0.E. PMCNTENSET does not take part.
  *
+ * Counters reserved for EL2 (n >= MDCR_EL2.HPMN) are enabled by MDCR_EL2.HPME instead of
+ * PMCR_EL0.E and are accessible only at EL2, but, as CountEvents() says, still count at any
+ * EL their P/U/NSH filter allows (that is how a hypervisor profiles its guests).
+ *
  * Implementation: PMUv3 for Armv8.0 (ID_AA64DFR0_EL1.PMUVer = 1): no PMUv3p1 MDCR_EL2.HPMD,
  * no PMUv3p5 long event counters (PMCR_EL0.LP RES0), no EL3 (NSK, NSU, M RES0; everything is
  * Non-secure), no export (PMCR_EL0.X RAZ/WI), no chained counters (CHAIN is not counted).
@@ -123,13 +127,16 @@ typedef struct A64Pmu {
 extern const StateDesc a64_pmu_state_desc;
 
 /* Initialises the PMU (reset state, no EL2, PMCR.IMP/IDCODE 0x41/0x01 as QEMU's cortex-a57
- * and max) with its overflow interrupt output. */
+ * and max) with its overflow interrupt output (may be unconnected: (IrqLine){0}). */
 void a64_pmu_init(A64Pmu *p, IrqLine overflow_irq);
+/* (Re)connects the overflow output, e.g. once the board has made the GIC; drives the
+ * current level on it. */
+void a64_pmu_connect(A64Pmu *p, IrqLine overflow_irq);
 /* PMCR_EL0.IMP and IDCODE (QEMU: cortex-a57 and max 0x41/0x01, cortex-a72 0x41/0x02). */
 void a64_pmu_set_id(A64Pmu *p, uint8_t imp, uint8_t idcode);
 /* Warm reset: every register 0 (PMCR.E resets to 0; the others are UNKNOWN in the Arm ARM),
- * the output lowered. The sync totals restart at 0: call a64_pmu_sync afterwards if the CPU's
- * totals are not 0. Keeps the MDCR_EL2 copy; call a64_pmu_set_mdcr with MDCR_EL2's reset. */
+ * the output lowered. Keeps the sync totals (with every counter disabled the next sync only
+ * moves them on) and the MDCR_EL2 copy: call a64_pmu_set_mdcr with MDCR_EL2's reset value. */
 void a64_pmu_reset(A64Pmu *p);
 /* Tells the PMU whether EL2 is implemented and the current MDCR_EL2 (HPMN, HPME). Call after
  * reset, after every MDCR_EL2 write (a64_pmu_sync first, so the interval before counts under

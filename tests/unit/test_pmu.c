@@ -428,13 +428,29 @@ Test(pmu, reset_and_state_description)
     wr(&f, A64_PMOVSSET_EL0, 1, 1);
     wr(&f, A64_PMCR_EL0, A64_PMCR_E, 1);
     cr_assert_eq(f.level, 1);
+    wr(&f, A64_PMEVTYPER_EL0(0), A64_PMU_EV_INST_RETIRED, 1);
     run(&f, 1, 50, 50);
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(0), 1), 50);
     a64_pmu_reset(&f.p);
     cr_assert_eq(f.level, 0);
-    cr_assert_eq(f.p.last_insns, 0);
-    f.insns = f.cycles = 0;
     cr_assert_eq(rd(&f, A64_PMCNTENSET_EL0, 1), 0);
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(0), 1), 0);
     cr_assert_eq(rd(&f, A64_PMCR_EL0, 1) & 0xffff, 6u << 11);
+    /* The totals keep running across the reset; nothing before re-enabling is counted. */
+    run(&f, 1, 30, 30);
+    wr(&f, A64_PMEVTYPER_EL0(0), A64_PMU_EV_INST_RETIRED, 1);
+    wr(&f, A64_PMCNTENSET_EL0, 1, 1);
+    wr(&f, A64_PMCR_EL0, A64_PMCR_E, 1);
+    run(&f, 1, 4, 4);
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(0), 1), 4);
+    /* connect drives the current level on the new line. */
+    wr(&f, A64_PMOVSSET_EL0, 1, 1);
+    wr(&f, A64_PMINTENSET_EL1, 1, 1);
+    Fx g;
+    memset(&g, 0, sizeof g);
+    g.level = -1;
+    a64_pmu_connect(&f.p, (IrqLine){ fake_irq, &g, A64_PMU_PPI });
+    cr_assert_eq(g.level, 1);
     /* Every state field lies inside the struct, none overlaps the run-time tail. */
     const StateDesc *d = &a64_pmu_state_desc;
     for (int i = 0; i < d->nfields; i++)
