@@ -367,6 +367,7 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
     c->trace_mask = m->cfg.trace_mask;
     c->has_el2 = m->cfg.virtualization;
+    c->has_vhe = c->has_el2 && m->cfg.cpu_model && !strcmp(m->cfg.cpu_model, "max");
     char tname[32];
     snprintf(tname, sizeof tname, "cpu%d.timer", index);
     c->timers = arch_timer_new(m, index, tname);

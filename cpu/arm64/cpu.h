@@ -97,6 +97,7 @@ struct Arm64Cpu {
     uint32_t npages;
     uint8_t exit_request;     /* set by slow paths: return to the run loop after this insn */
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
+    uint8_t has_vhe;          /* FEAT_VHE (-cpu max with EL2) */
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */

@@ -120,6 +120,7 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
         switch_el(c, target, (int)(m & 1));
     }
     a64_monitor_clear(c);                                      /* ClearExclusiveLocal() */
+    c->event_reg = 1;                                          /* SendEventLocal() (D1.16.1) */
     c->pc = elr;                                               /* no tagged addresses here */
     c->halted = 0;
     c->exit_request = 1;

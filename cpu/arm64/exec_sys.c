@@ -304,6 +304,7 @@ static bool sysreg_controls_translation(int slot)
     switch (slot) {
     case A64_SYS_SCTLR_EL1: case A64_SYS_TTBR0_EL1: case A64_SYS_TTBR1_EL1: case A64_SYS_TCR_EL1:
     case A64_SYS_SCTLR_EL2: case A64_SYS_TTBR0_EL2: case A64_SYS_TCR_EL2: case A64_SYS_HCR_EL2:
+    case A64_SYS_TTBR1_EL2:
     case A64_SYS_VTTBR_EL2: case A64_SYS_VTCR_EL2:
         return true;
     default:
@@ -311,10 +312,21 @@ static bool sysreg_controls_translation(int slot)
     }
 }
 
+/* The register an access reaches: E2H redirection at EL2, feature and alias checks. NULL
+ * when the access is UNDEFINED. */
+static const A64SysReg *resolve(Arm64Cpu *c, const A64SysReg *r)
+{
+    if (unlikely(r->feat) && !a64_sysreg_accessible(c, r))
+        return NULL;
+    if (unlikely(c->el == 2) && (a64_hcr(c) & A64_HCR_E2H))
+        r = a64_sysreg_e2h_redirect(r);
+    return r;
+}
+
 static const A64Insn *exec_MRS(Arm64Cpu *c, const A64Insn *d)
 {
-    const A64SysReg *r = (const A64SysReg *)(intptr_t)d->imm;
-    if (c->el < r->min_el || !(r->access & A64_SR_R))
+    const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
+    if (!r || c->el < r->min_el || !(r->access & A64_SR_R))
         return a64_undefined(c, d);
     c->x[d->rd] = a64_sysreg_read(c, r);
     return d + 1;
@@ -322,8 +334,8 @@ static const A64Insn *exec_MRS(Arm64Cpu *c, const A64Insn *d)
 
 static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
 {
-    const A64SysReg *r = (const A64SysReg *)(intptr_t)d->imm;
-    if (c->el < r->min_el || !(r->access & A64_SR_W))
+    const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
+    if (!r || c->el < r->min_el || !(r->access & A64_SR_W))
         return a64_undefined(c, d);
     a64_sysreg_write(c, r, c->x[d->rn]);
     if (r->slot >= 0 && sysreg_controls_translation(r->slot))

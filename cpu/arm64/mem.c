@@ -89,13 +89,21 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
     uint64_t hcr = a64_hcr(c);
     *s1 = (MmuS1Regime){ .pa_bits = PA_BITS };
     *s2 = (MmuS2Regime){ .pa_bits = PA_BITS };
-    if (el == 2) {
-        /* EL2 regime (E2H is not implemented: HCR_EL2.E2H is RES0) */
+    bool e2h = hcr & A64_HCR_E2H;
+    if (el == 2 || (el == 0 && e2h && (hcr & A64_HCR_TGE))) {
+        /* EL2 regime, or with E2H the EL2&0 regime (D8.1.3): two VA ranges, TCR_EL2 in the
+         * TCR_EL1 layout, TTBR1_EL2, ASIDs; EL0 is in it when TGE is set too. */
         s1->enabled = c->sys[A64_SYS_SCTLR_EL2] & SCTLR_M;
         s1->tcr = c->sys[A64_SYS_TCR_EL2];
         s1->ttbr0 = c->sys[A64_SYS_TTBR0_EL2];
         s1->mair = c->sys[A64_SYS_MAIR_EL2];
         s1->sctlr = c->sys[A64_SYS_SCTLR_EL2];
+        if (e2h) {
+            s1->two_ranges = true;
+            s1->ttbr1 = c->sys[A64_SYS_TTBR1_EL2];
+            s1->el0_access = el == 0;
+            s1->pan = c->pan && el == 2;
+        }
         return;
     }
     /* EL1&0 regime; HCR_EL2.TGE (without E2H) disables stage 1 and stage 2 for it, and
@@ -374,7 +382,14 @@ void a64_monitor_store_notify(Arm64Cpu *c, uint64_t pa, unsigned size)
             continue;
         uint64_t g = o->mon.addr & ~(uint64_t)(A64_ERG_BYTES - 1);
         uint64_t gend = (o->mon.addr + o->mon.size + A64_ERG_BYTES - 1) & ~(uint64_t)(A64_ERG_BYTES - 1);
-        if (pa < gend && g < pa + size)
+        if (pa < gend && g < pa + size) {
+            /* Exclusive -> Open in the global monitor is a WFE wake-up event (D1.16.1) */
             o->mon.valid = 0;
+            o->event_reg = 1;
+            if (o->halted == 2) {
+                o->halted = 0;
+                o->event_reg = 0;
+            }
+        }
     }
 }

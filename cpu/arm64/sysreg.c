@@ -57,6 +57,39 @@ static uint64_t rd_pfr0(Arm64Cpu *c, const A64SysReg *r)
 }
 /* At EL1 with EL2 implemented, MIDR_EL1 and MPIDR_EL1 read VPIDR_EL2 and VMPIDR_EL2
  * (D17.2.100, D17.2.101): the hypervisor decides what its guests see. */
+/* LO (bits 19:16) = 1: LDLAR/STLLR (no LORegions); VH (bits 11:8) = 1 on `max` with EL2 */
+static uint64_t rd_mmfr1(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    return 0x10000ULL | (c->has_vhe ? 0x100ULL : 0);
+}
+/* HCR_EL2.E2H is RES0 without FEAT_VHE. */
+static void wr_hcr(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    if (!c->has_vhe)
+        v &= ~A64_HCR_E2H;
+    c->sys[A64_SYS_HCR_EL2] = v;
+}
+/* ISR_EL1 (D17.2.84): pending IRQ (bit 7) and FIQ (bit 6); at EL0/EL1 under HCR_EL2.IMO/FMO
+ * (and not TGE) the virtual ones, else the physical inputs. A (SError) is never pending. */
+static uint64_t rd_isr(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    uint64_t hcr = a64_hcr(c), v = 0;
+    bool guest = c->el < 2 && !(hcr & A64_HCR_TGE);
+    bool irq = guest && (hcr & A64_HCR_IMO)
+                   ? (hcr & A64_HCR_VI) || (c->irq_lines & (1u << A64_LINE_VIRQ))
+                   : (c->irq_lines & (1u << A64_LINE_IRQ)) != 0;
+    bool fiq = guest && (hcr & A64_HCR_FMO)
+                   ? (hcr & A64_HCR_VF) || (c->irq_lines & (1u << A64_LINE_VFIQ))
+                   : (c->irq_lines & (1u << A64_LINE_FIQ)) != 0;
+    if (irq)
+        v |= 1u << 7;
+    if (fiq)
+        v |= 1u << 6;
+    return v;
+}
 static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
@@ -104,105 +137,174 @@ static uint64_t rd_cntfrq(Arm64Cpu *c, const A64SysReg *r) { (void)c; (void)r; r
 
 static const A64SysReg sysregs[] = {
     /* special-purpose registers */
-    { "NZCV", K(3, 3, 4, 2, 0), 0, A64_SR_RW, -1, 0, 0, rd_nzcv, wr_nzcv },
-    { "DAIF", K(3, 3, 4, 2, 1), 0, A64_SR_RW, -1, 0, 0, rd_daif, wr_daif },
-    { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL },
-    { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel },
-    { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0 },
-    { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1 },
-    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL },
-    { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL },
+    { "NZCV", K(3, 3, 4, 2, 0), 0, A64_SR_RW, -1, 0, 0, rd_nzcv, wr_nzcv, 0 },
+    { "DAIF", K(3, 3, 4, 2, 1), 0, A64_SR_RW, -1, 0, 0, rd_daif, wr_daif, 0 },
+    { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL, 0 },
+    { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel, 0 },
+    { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0, 0 },
+    { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1, 0 },
+    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL, 0 },
+    { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL, 0 },
     /* identification (a Cortex-A57-like core; `max` features come with the ID register work) */
-    { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL },
-    { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL },
-    { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
-    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0, 0, rd_pfr0, NULL },
-    { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
-    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0x10305106ULL, 0, rd_const, NULL },
-    { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
-    { "ID_AA64AFR0_EL1", K(3, 0, 0, 5, 4), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
-    { "ID_AA64AFR1_EL1", K(3, 0, 0, 5, 5), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
+    { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL, 0 },
+    { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL, 0 },
+    { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0, 0, rd_pfr0, NULL, 0 },
+    { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0x10305106ULL, 0, rd_const, NULL, 0 },
+    { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "ID_AA64AFR0_EL1", K(3, 0, 0, 5, 4), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "ID_AA64AFR1_EL1", K(3, 0, 0, 5, 5), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     /* CRC32 (bits 19:16 = 1), atomics LSE (bits 23:20 = 2) */
-    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0x0000000000210000ULL, 0, rd_const, NULL },
+    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0x0000000000210000ULL, 0, rd_const, NULL, 0 },
     /* LRCPC (bits 23:20) = 2: LDAPR and the unscaled LDAPUR/STLUR forms */
-    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0x0000000000200000ULL, 0, rd_const, NULL },
+    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0x0000000000200000ULL, 0, rd_const, NULL, 0 },
     /* PARange 40 bits, ASID 16 bits, 4K, 16K (TGran16 = 1) and 64K granules */
-    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0x0000000000101122ULL, 0, rd_const, NULL },
-    /* LO (bits 19:16) = 1: LDLAR/STLLR (LORegions themselves: none, LORID_EL1 comes later) */
-    { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0x0000000000010000ULL, 0, rd_const, NULL },
-    { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL },
-    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0x8444c004ULL, 0, rd_const, NULL },
+    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0x0000000000101122ULL, 0, rd_const, NULL, 0 },
+    { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0, 0, rd_mmfr1, NULL, 0 },
+    { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0x8444c004ULL, 0, rd_const, NULL, 0 },
     /* DC ZVA block of 64 bytes (BS = 4), permitted */
-    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_const, NULL },
-    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0x0a200023ULL, 0, rd_const, NULL },
-    { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL },
+    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_const, NULL, 0 },
+    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0x0a200023ULL, 0, rd_const, NULL, 0 },
+    { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL, 0 },
     /* EL1 system control and translation */
-    { "SCTLR_EL1", K(3, 0, 1, 0, 0), 1, A64_SR_RW, A64_SYS_SCTLR_EL1, 0x30d00800ULL, FULL, NULL, NULL },
-    { "ACTLR_EL1", K(3, 0, 1, 0, 1), 1, A64_SR_RW, A64_SYS_ACTLR_EL1, 0, FULL, NULL, NULL },
-    { "CPACR_EL1", K(3, 0, 1, 0, 2), 1, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL },
-    { "TTBR0_EL1", K(3, 0, 2, 0, 0), 1, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL },
-    { "TTBR1_EL1", K(3, 0, 2, 0, 1), 1, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL },
-    { "TCR_EL1", K(3, 0, 2, 0, 2), 1, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL },
-    { "AFSR0_EL1", K(3, 0, 5, 1, 0), 1, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL },
-    { "AFSR1_EL1", K(3, 0, 5, 1, 1), 1, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL },
-    { "ESR_EL1", K(3, 0, 5, 2, 0), 1, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL },
-    { "FAR_EL1", K(3, 0, 6, 0, 0), 1, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL },
-    { "PAR_EL1", K(3, 0, 7, 4, 0), 1, A64_SR_RW, A64_SYS_PAR_EL1, 0, FULL, NULL, NULL },
-    { "MAIR_EL1", K(3, 0, 10, 2, 0), 1, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL },
-    { "AMAIR_EL1", K(3, 0, 10, 3, 0), 1, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL },
-    { "VBAR_EL1", K(3, 0, 12, 0, 0), 1, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL },
-    { "CONTEXTIDR_EL1", K(3, 0, 13, 0, 1), 1, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL },
-    { "TPIDR_EL1", K(3, 0, 13, 0, 4), 1, A64_SR_RW, A64_SYS_TPIDR_EL1, 0, FULL, NULL, NULL },
-    { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL },
-    { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL },
-    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, FULL, NULL, NULL },
-    { "TPIDR_EL0", K(3, 3, 13, 0, 2), 0, A64_SR_RW, A64_SYS_TPIDR_EL0, 0, FULL, NULL, NULL },
-    { "TPIDRRO_EL0", K(3, 3, 13, 0, 3), 0, A64_SR_RW, A64_SYS_TPIDRRO_EL0, 0, FULL, NULL, NULL },
+    { "SCTLR_EL1", K(3, 0, 1, 0, 0), 1, A64_SR_RW, A64_SYS_SCTLR_EL1, 0x30d00800ULL, FULL, NULL, NULL, 0 },
+    { "ACTLR_EL1", K(3, 0, 1, 0, 1), 1, A64_SR_RW, A64_SYS_ACTLR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "CPACR_EL1", K(3, 0, 1, 0, 2), 1, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL, 0 },
+    { "TTBR0_EL1", K(3, 0, 2, 0, 0), 1, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL, 0 },
+    { "TTBR1_EL1", K(3, 0, 2, 0, 1), 1, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL, 0 },
+    { "TCR_EL1", K(3, 0, 2, 0, 2), 1, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "AFSR0_EL1", K(3, 0, 5, 1, 0), 1, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL, 0 },
+    { "AFSR1_EL1", K(3, 0, 5, 1, 1), 1, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL, 0 },
+    { "ESR_EL1", K(3, 0, 5, 2, 0), 1, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "FAR_EL1", K(3, 0, 6, 0, 0), 1, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "PAR_EL1", K(3, 0, 7, 4, 0), 1, A64_SR_RW, A64_SYS_PAR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "MAIR_EL1", K(3, 0, 10, 2, 0), 1, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "AMAIR_EL1", K(3, 0, 10, 3, 0), 1, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "ISR_EL1", K(3, 0, 12, 1, 0), 1, A64_SR_R, -1, 0, 0, rd_isr, NULL, 0 },
+    { "VBAR_EL1", K(3, 0, 12, 0, 0), 1, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL, 0 },
+    { "CONTEXTIDR_EL1", K(3, 0, 13, 0, 1), 1, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
+    { "TPIDR_EL1", K(3, 0, 13, 0, 4), 1, A64_SR_RW, A64_SYS_TPIDR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "TPIDR_EL0", K(3, 3, 13, 0, 2), 0, A64_SR_RW, A64_SYS_TPIDR_EL0, 0, FULL, NULL, NULL, 0 },
+    { "TPIDRRO_EL0", K(3, 3, 13, 0, 3), 0, A64_SR_RW, A64_SYS_TPIDRRO_EL0, 0, FULL, NULL, NULL, 0 },
     /* EL2 (D17.2): plain storage for now; the trap rules they drive arrive with the exception
      * model. Reset values: SCTLR_EL2 RES1 bits, HCR_EL2 all zero (RW from reset is IMPDEF). */
-    { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL },
-    { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL },
-    /* HCR_EL2.E2H is RES0: FEAT_VHE is not implemented yet */
-    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0, ~(1ULL << 34), NULL, NULL },
-    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, NULL },
-    { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL },
-    { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL },
-    { "HACR_EL2", K(3, 4, 1, 1, 7), 2, A64_SR_RW, A64_SYS_HACR_EL2, 0, FULL, NULL, NULL },
-    { "TTBR0_EL2", K(3, 4, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL2, 0, FULL, NULL, NULL },
-    { "TCR_EL2", K(3, 4, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL2, 0x80800000ULL, FULL, NULL, NULL },
-    { "VTTBR_EL2", K(3, 4, 2, 1, 0), 2, A64_SR_RW, A64_SYS_VTTBR_EL2, 0, FULL, NULL, NULL },
-    { "VTCR_EL2", K(3, 4, 2, 1, 2), 2, A64_SR_RW, A64_SYS_VTCR_EL2, 0x80000000ULL, FULL, NULL, NULL },
-    { "SPSR_EL2", K(3, 4, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL2, 0, FULL, NULL, NULL },
-    { "ELR_EL2", K(3, 4, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL2, 0, FULL, NULL, NULL },
-    { "AFSR0_EL2", K(3, 4, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL2, 0, FULL, NULL, NULL },
-    { "AFSR1_EL2", K(3, 4, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL2, 0, FULL, NULL, NULL },
-    { "ESR_EL2", K(3, 4, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL2, 0, FULL, NULL, NULL },
-    { "FAR_EL2", K(3, 4, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL2, 0, FULL, NULL, NULL },
-    { "HPFAR_EL2", K(3, 4, 6, 0, 4), 2, A64_SR_RW, A64_SYS_HPFAR_EL2, 0, FULL, NULL, NULL },
-    { "MAIR_EL2", K(3, 4, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL2, 0, FULL, NULL, NULL },
-    { "AMAIR_EL2", K(3, 4, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL2, 0, FULL, NULL, NULL },
-    { "VBAR_EL2", K(3, 4, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL2, 0, ~(uint64_t)0x7ff, NULL, NULL },
-    { "TPIDR_EL2", K(3, 4, 13, 0, 2), 2, A64_SR_RW, A64_SYS_TPIDR_EL2, 0, FULL, NULL, NULL },
-    { "VPIDR_EL2", K(3, 4, 0, 0, 0), 2, A64_SR_RW, A64_SYS_VPIDR_EL2, 0, 0xffffffffULL, NULL, NULL },
-    { "VMPIDR_EL2", K(3, 4, 0, 0, 5), 2, A64_SR_RW, A64_SYS_VMPIDR_EL2, 0, FULL, NULL, NULL },
-    { "CNTHCTL_EL2", K(3, 4, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTHCTL_EL2, 3, FULL, NULL, NULL },
-    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, -1, 0, FULL, rd_cntvoff, wr_cntvoff },
+    { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL, 0 },
+    { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0, FULL, NULL, wr_hcr, 0 },
+    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, NULL, 0 },
+    { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL, 0 },
+    { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL, 0 },
+    { "HACR_EL2", K(3, 4, 1, 1, 7), 2, A64_SR_RW, A64_SYS_HACR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "TTBR0_EL2", K(3, 4, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL2, 0, FULL, NULL, NULL, 0 },
+    { "TCR_EL2", K(3, 4, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL2, 0x80800000ULL, FULL, NULL, NULL, 0 },
+    { "VTTBR_EL2", K(3, 4, 2, 1, 0), 2, A64_SR_RW, A64_SYS_VTTBR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "VTCR_EL2", K(3, 4, 2, 1, 2), 2, A64_SR_RW, A64_SYS_VTCR_EL2, 0x80000000ULL, FULL, NULL, NULL, 0 },
+    { "SPSR_EL2", K(3, 4, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "ELR_EL2", K(3, 4, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "AFSR0_EL2", K(3, 4, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL2, 0, FULL, NULL, NULL, 0 },
+    { "AFSR1_EL2", K(3, 4, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL2, 0, FULL, NULL, NULL, 0 },
+    { "ESR_EL2", K(3, 4, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "FAR_EL2", K(3, 4, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "HPFAR_EL2", K(3, 4, 6, 0, 4), 2, A64_SR_RW, A64_SYS_HPFAR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "MAIR_EL2", K(3, 4, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "AMAIR_EL2", K(3, 4, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "VBAR_EL2", K(3, 4, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL2, 0, ~(uint64_t)0x7ff, NULL, NULL, 0 },
+    { "TPIDR_EL2", K(3, 4, 13, 0, 2), 2, A64_SR_RW, A64_SYS_TPIDR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "VPIDR_EL2", K(3, 4, 0, 0, 0), 2, A64_SR_RW, A64_SYS_VPIDR_EL2, 0, 0xffffffffULL, NULL, NULL, 0 },
+    { "VMPIDR_EL2", K(3, 4, 0, 0, 5), 2, A64_SR_RW, A64_SYS_VMPIDR_EL2, 0, FULL, NULL, NULL, 0 },
+    { "CNTHCTL_EL2", K(3, 4, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTHCTL_EL2, 3, FULL, NULL, NULL, 0 },
+    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, -1, 0, FULL, rd_cntvoff, wr_cntvoff, 0 },
+    /* FEAT_VHE: the EL2&0 regime's second table base and context ID */
+    { "TTBR1_EL2", K(3, 4, 2, 0, 1), 2, A64_SR_RW, A64_SYS_TTBR1_EL2, 0, FULL, NULL, NULL, A64_FEAT_VHE },
+    { "CONTEXTIDR_EL2", K(3, 4, 13, 0, 1), 2, A64_SR_RW, A64_SYS_CONTEXTIDR_EL2, 0, 0xffffffffULL, NULL, NULL, A64_FEAT_VHE },
+    /* *_EL12: the EL1 registers as EL2 sees them with HCR_EL2.E2H = 1 (D5.6.2) */
+    { "SCTLR_EL12", K(3, 5, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "CPACR_EL12", K(3, 5, 1, 0, 2), 2, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "TTBR0_EL12", K(3, 5, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "TTBR1_EL12", K(3, 5, 2, 0, 1), 2, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "TCR_EL12", K(3, 5, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "SPSR_EL12", K(3, 5, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "ELR_EL12", K(3, 5, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "AFSR0_EL12", K(3, 5, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "AFSR1_EL12", K(3, 5, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "ESR_EL12", K(3, 5, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "FAR_EL12", K(3, 5, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "MAIR_EL12", K(3, 5, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "AMAIR_EL12", K(3, 5, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "VBAR_EL12", K(3, 5, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "CONTEXTIDR_EL12", K(3, 5, 13, 0, 1), 2, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "CNTKCTL_EL12", K(3, 5, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL, A64_FEAT_E2H_ALIAS },
     /* generic timer (D11); EL0 access is gated by CNTKCTL_EL1 once traps are modelled */
-    { "CNTFRQ_EL0", K(3, 3, 14, 0, 0), 0, A64_SR_R, -1, 0, 0, rd_cntfrq, NULL },
-    { "CNTPCT_EL0", K(3, 3, 14, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_cntpct, NULL },
-    { "CNTVCT_EL0", K(3, 3, 14, 0, 2), 0, A64_SR_R, -1, 0, 0, rd_cntvct, NULL },
-    { "CNTKCTL_EL1", K(3, 0, 14, 1, 0), 1, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL },
-    { "CNTP_TVAL_EL0", K(3, 3, 14, 2, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTV_TVAL_EL0", K(3, 3, 14, 3, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTHP_TVAL_EL2", K(3, 4, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTHP_CTL_EL2", K(3, 4, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    { "CNTHP_CVAL_EL2", K(3, 4, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer },
-    /* CNTHV_*_EL2 and the *_EL02 aliases come with FEAT_VHE (the `max` CPU) */
+    { "CNTFRQ_EL0", K(3, 3, 14, 0, 0), 0, A64_SR_R, -1, 0, 0, rd_cntfrq, NULL, 0 },
+    { "CNTPCT_EL0", K(3, 3, 14, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_cntpct, NULL, 0 },
+    { "CNTVCT_EL0", K(3, 3, 14, 0, 2), 0, A64_SR_R, -1, 0, 0, rd_cntvct, NULL, 0 },
+    { "CNTKCTL_EL1", K(3, 0, 14, 1, 0), 1, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL, 0 },
+    { "CNTP_TVAL_EL0", K(3, 3, 14, 2, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTV_TVAL_EL0", K(3, 3, 14, 3, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTHP_TVAL_EL2", K(3, 4, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTHP_CTL_EL2", K(3, 4, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTHP_CVAL_EL2", K(3, 4, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
+    { "CNTHV_TVAL_EL2", K(3, 4, 14, 3, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE },
+    { "CNTHV_CTL_EL2", K(3, 4, 14, 3, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE },
+    { "CNTHV_CVAL_EL2", K(3, 4, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE },
+    { "CNTP_TVAL_EL02", K(3, 5, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
+    { "CNTP_CTL_EL02", K(3, 5, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
+    { "CNTP_CVAL_EL02", K(3, 5, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
+    { "CNTV_TVAL_EL02", K(3, 5, 14, 3, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
+    { "CNTV_CTL_EL02", K(3, 5, 14, 3, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
+    { "CNTV_CVAL_EL02", K(3, 5, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
 };
+
+bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r)
+{
+    switch (r->feat) {
+    case A64_FEAT_VHE:
+        return c->has_vhe;
+    case A64_FEAT_E2H_ALIAS:
+        return c->el == 2 && (a64_hcr(c) & A64_HCR_E2H);
+    default:
+        return true;
+    }
+}
+
+/* EL1 name -> EL2 register under HCR_EL2.E2H at EL2 (D5.6.2, "Register redirection"). */
+static const uint32_t e2h_pairs[][2] = {
+    { K(3, 0, 1, 0, 0), K(3, 4, 1, 0, 0) },     /* SCTLR */
+    { K(3, 0, 1, 0, 2), K(3, 4, 1, 1, 2) },     /* CPACR_EL1 -> CPTR_EL2 */
+    { K(3, 0, 2, 0, 0), K(3, 4, 2, 0, 0) },     /* TTBR0 */
+    { K(3, 0, 2, 0, 1), K(3, 4, 2, 0, 1) },     /* TTBR1 */
+    { K(3, 0, 2, 0, 2), K(3, 4, 2, 0, 2) },     /* TCR */
+    { K(3, 0, 4, 0, 0), K(3, 4, 4, 0, 0) },     /* SPSR */
+    { K(3, 0, 4, 0, 1), K(3, 4, 4, 0, 1) },     /* ELR */
+    { K(3, 0, 5, 1, 0), K(3, 4, 5, 1, 0) },     /* AFSR0 */
+    { K(3, 0, 5, 1, 1), K(3, 4, 5, 1, 1) },     /* AFSR1 */
+    { K(3, 0, 5, 2, 0), K(3, 4, 5, 2, 0) },     /* ESR */
+    { K(3, 0, 6, 0, 0), K(3, 4, 6, 0, 0) },     /* FAR */
+    { K(3, 0, 10, 2, 0), K(3, 4, 10, 2, 0) },   /* MAIR */
+    { K(3, 0, 10, 3, 0), K(3, 4, 10, 3, 0) },   /* AMAIR */
+    { K(3, 0, 12, 0, 0), K(3, 4, 12, 0, 0) },   /* VBAR */
+    { K(3, 0, 13, 0, 1), K(3, 4, 13, 0, 1) },   /* CONTEXTIDR */
+    { K(3, 0, 14, 1, 0), K(3, 4, 14, 1, 0) },   /* CNTKCTL_EL1 -> CNTHCTL_EL2 */
+};
+
+const A64SysReg *a64_sysreg_e2h_redirect(const A64SysReg *r)
+{
+    for (size_t i = 0; i < sizeof e2h_pairs / sizeof e2h_pairs[0]; i++)
+        if (e2h_pairs[i][0] == r->key) {
+            const A64SysReg *t = a64_sysreg_find(e2h_pairs[i][1]);
+            return t ? t : r;
+        }
+    return r;
+}
 
 const A64SysReg *a64_sysreg_find(uint32_t key)
 {

@@ -26,7 +26,7 @@ enum {
     A64_SYS_VBAR_EL2, A64_SYS_ESR_EL2, A64_SYS_FAR_EL2, A64_SYS_HPFAR_EL2,
     A64_SYS_ELR_EL2, A64_SYS_SPSR_EL2, A64_SYS_AFSR0_EL2, A64_SYS_AFSR1_EL2,
     A64_SYS_TPIDR_EL2, A64_SYS_VPIDR_EL2, A64_SYS_VMPIDR_EL2,
-    A64_SYS_CNTHCTL_EL2,
+    A64_SYS_CNTHCTL_EL2, A64_SYS_TTBR1_EL2, A64_SYS_CONTEXTIDR_EL2,
     A64_SYS_NUM_SLOTS
 };
 
@@ -41,8 +41,18 @@ struct A64SysReg {
     uint64_t writable;        /* bits software can change (others RES0/RES1 from reset) */
     uint64_t (*read)(Arm64Cpu *c, const A64SysReg *r);
     void (*write)(Arm64Cpu *c, const A64SysReg *r, uint64_t v);
+    uint8_t feat;             /* A64_FEAT_*: UNDEFINED unless the feature / mode is present */
 };
 enum { A64_SR_R = 1, A64_SR_W = 2, A64_SR_RW = 3 };
+enum {
+    A64_FEAT_VHE = 1,         /* FEAT_VHE registers (TTBR1_EL2, CONTEXTIDR_EL2, CNTHV_*) */
+    A64_FEAT_E2H_ALIAS = 2,   /* *_EL12 / *_EL02: only at EL2 with HCR_EL2.E2H = 1 */
+};
+/* Accessibility beyond min_el: feature present and, for aliases, EL2 with E2H. */
+bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r);
+/* With HCR_EL2.E2H at EL2, an EL1 register name reaches its EL2 counterpart (D5.6.2);
+ * returns r itself when it has none. */
+const A64SysReg *a64_sysreg_e2h_redirect(const A64SysReg *r);
 
 const A64SysReg *a64_sysreg_find(uint32_t key);
 const A64SysReg *a64_sysreg_by_name(const char *name);

@@ -60,6 +60,7 @@ cpu_for() {
 smp_for() {
     case $1 in
     smp) echo 2 ;;
+    smp_ipi | smp_timer) echo 4 ;;
     *) echo 1 ;;
     esac
 }
@@ -152,6 +153,8 @@ check_program smp-el2 "$WORKLOADS/tests/smp.elf" virt,virtualization=on
 check_program exceptions-el2 "$WORKLOADS/tests/exceptions.elf" virt,virtualization=on
 check_program mmu-el2 "$WORKLOADS/tests/mmu.elf" virt,virtualization=on
 check_program interrupts-el2 "$WORKLOADS/tests/interrupts.elf" virt,virtualization=on
+check_program smp_ipi-el2 "$WORKLOADS/tests/smp_ipi.elf" virt,virtualization=on
+check_program smp_timer-el2 "$WORKLOADS/tests/smp_timer.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
