@@ -153,10 +153,13 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(fdt_end_node(fdt));
 
     T(fdt_begin_node(fdt, "timer"));
-    uint32_t tirq[12] = { GIC_PPI, PPI_TIMER_S, IRQ_LEVEL_HIGH, GIC_PPI, PPI_TIMER_NS, IRQ_LEVEL_HIGH,
+    /* Every timer the model has: with FEAT_VHE (-cpu max and EL2) also the EL2 virtual
+     * timer (PPI 28), which QEMU 7.2 leaves out (arm,armv8-timer binding, 5th entry). */
+    uint32_t tirq[15] = { GIC_PPI, PPI_TIMER_S, IRQ_LEVEL_HIGH, GIC_PPI, PPI_TIMER_NS, IRQ_LEVEL_HIGH,
                           GIC_PPI, PPI_TIMER_VIRT, IRQ_LEVEL_HIGH, GIC_PPI, PPI_TIMER_HYP,
-                          IRQ_LEVEL_HIGH };
-    T(prop_cells(fdt, "interrupts", tirq, 12));
+                          IRQ_LEVEL_HIGH, GIC_PPI, 28 - 16, IRQ_LEVEL_HIGH };
+    bool vhe = cfg->virtualization && cfg->cpu_model && !strcmp(cfg->cpu_model, "max");
+    T(prop_cells(fdt, "interrupts", tirq, vhe ? 15 : 12));
     T(fdt_property(fdt, "always-on", NULL, 0));
     static const char *const timer_compat[] = { "arm,armv8-timer", "arm,armv7-timer", NULL };
     T(prop_strings(fdt, "compatible", timer_compat));

@@ -54,6 +54,7 @@ cpu_for() {
     case $1 in
     atomics) echo max ;; # LSE atomics need an ARMv8.1 core; cortex-a57 is ARMv8.0
     minihv) echo max ;;  # the default demo runs on -cpu max
+    vhe) echo max ;;     # FEAT_VHE
     *) echo cortex-a57 ;;
     esac
 }
@@ -155,6 +156,7 @@ check_program mmu-el2 "$WORKLOADS/tests/mmu.elf" virt,virtualization=on
 check_program interrupts-el2 "$WORKLOADS/tests/interrupts.elf" virt,virtualization=on
 check_program smp_ipi-el2 "$WORKLOADS/tests/smp_ipi.elf" virt,virtualization=on
 check_program smp_timer-el2 "$WORKLOADS/tests/smp_timer.elf" virt,virtualization=on
+check_program vhe-el2 "$WORKLOADS/tests/vhe.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0

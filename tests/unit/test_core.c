@@ -166,6 +166,37 @@ Test(sys, el2_registers_and_virtual_counter_offset)
     th_free(t);
 }
 
+/* FEAT_VHE (Arm ARM D5.6): *_EL12 names are UNDEFINED at EL2 unless HCR_EL2.E2H; with E2H
+ * they reach the EL1 registers while EL1 names reach EL2's; CNTVCT_EL0 read at EL2 with E2H
+ * has no CNTVOFF_EL2 applied (CNTVCT_EL0 accessibility pseudocode; QEMU 7.2 applies it). */
+Test(sys, vhe_aliases_redirection_and_host_virtual_count)
+{
+    TH *t = th_new();
+    t->c->has_el2 = t->c->has_vhe = 1;
+    t->c->el = 2;
+    t->c->sys[A64_SYS_VBAR_EL2] = TH_RAM_BASE + 0x2000;
+    static const uint32_t el12[] = { 0xd53d1000 /* mrs x0, sctlr_el12 */ };
+    cr_assert_eq(th_run(t, el12, 1), 0);
+    cr_assert_eq(t->c->sys[A64_SYS_ESR_EL2] >> 26, 0, "UNDEFINED without E2H");
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 0x2200);
+    t->c->sys[A64_SYS_HCR_EL2] = A64_HCR_E2H | A64_HCR_TGE;
+    t->c->sys[A64_SYS_SCTLR_EL1] = 0x1111;
+    t->c->sys[A64_SYS_SCTLR_EL2] = 0x2222;
+    static const uint32_t code[] = {
+        0xd53d1000, /* mrs x0, sctlr_el12 */
+        0xd5381001, /* mrs x1, sctlr_el1 (-> SCTLR_EL2) */
+        0xd51ce063, /* msr cntvoff_el2, x3 */
+        0xd53be024, /* mrs x4, cntpct_el0 */
+        0xd53be045, /* mrs x5, cntvct_el0 */
+    };
+    t->c->x[3] = 1000;
+    cr_assert_eq(th_run(t, code, 5), 0);
+    cr_assert_eq(t->c->x[0], 0x1111);
+    cr_assert_eq(t->c->x[1], 0x2222);
+    cr_assert_eq(t->c->x[4], t->c->x[5], "no virtual offset in the host");
+    th_free(t);
+}
+
 Test(sys, unallocated_stops_with_pc_encoding_and_disassembly)
 {
     TH *t = th_new();
