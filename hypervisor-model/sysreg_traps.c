@@ -96,7 +96,8 @@ static const Control controls[SYSTRAP_CTL_N] = {
     [SYSTRAP_SCTLR_UCT] = { "SCTLR_EL1.UCT", "SCTLR_EL2.UCT", W_EL1, EC_SYS, EL1_UCT },
     [SYSTRAP_SCTLR_DZE] = { "SCTLR_EL1.DZE", "SCTLR_EL2.DZE", W_EL1, EC_SYS, EL1_DZE },
     [SYSTRAP_SCTLR_UCI] = { "SCTLR_EL1.UCI", "SCTLR_EL2.UCI", W_EL1, EC_SYS, EL1_UCI },
-    [SYSTRAP_CPACR_FPEN] = { "CPACR_EL1.FPEN", "CPTR_EL2.FPEN", W_EL1, EC_FP, EL1_FPEN },
+    /* never fires in the EL2&0 regime, where CPACR_EL1 is not used */
+    [SYSTRAP_CPACR_FPEN] = { "CPACR_EL1.FPEN", NULL, W_EL1, EC_FP, EL1_FPEN },
     [SYSTRAP_HCR_TID1] = { "HCR_EL2.TID1", NULL, W_HCR, EC_SYS, HCR_TID1 },
     [SYSTRAP_HCR_TID2] = { "HCR_EL2.TID2", NULL, W_HCR, EC_SYS, HCR_TID2 },
     [SYSTRAP_HCR_TID3] = { "HCR_EL2.TID3", NULL, W_HCR, EC_SYS, HCR_TID3 },
@@ -290,6 +291,10 @@ static void effective(const SysTrapCtx *c, Eff *e)
         mdcr |= MDCR_TDE;
     if (mdcr & MDCR_TDE)
         mdcr |= MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+    /* MDCR_EL2.TPMCR does not trap EL0 in the EL2&0 regime (PMCR_EL0 accessibility
+     * pseudocode; cpu/arm64/pmu.c agrees). TPM does. */
+    if (e2h && tge)
+        mdcr &= ~MDCR_TPMCR;
 
     /* CPTR_EL2 has two layouts; fold the E2H = 1 one into the E2H = 0 bit positions. */
     uint64_t cp = cptr & CPTR_TCPAC;
@@ -374,9 +379,12 @@ const char *sys_trap_reason(uint32_t key, bool is_read, const SysTrapCtx *ctx)
     if (sys_trap_lookup(key, is_read, ctx, &h) == SYSTRAP_NONE)
         return NULL;
     const Control *k = &controls[h.ctl];
-    if (k->word == W_EL1 && (ctx->hcr & (HCR_E2H | HCR_TGE)) == (HCR_E2H | HCR_TGE) &&
-        ctx->el2_enabled)
+    bool e2h = ctx->el2_enabled && (ctx->hcr & HCR_E2H);
+    bool host = e2h && (ctx->hcr & HCR_TGE);
+    if (host && k->host_name)
         return k->host_name;
+    if (e2h && h.ctl == SYSTRAP_CPTR_TFP)
+        return "CPTR_EL2.FPEN";        /* the E2H = 1 layout of CPTR_EL2 */
     return k->name;
 }
 

@@ -314,7 +314,7 @@ Test(sysreg_traps, cptr_e2h_fpen)
     cr_expect_eq(sys_trap_fp(&c), NONE);
     c.cptr = 1ull << 20;                    /* FPEN = 01: host EL0 traps */
     cr_expect_eq(sys_trap_fp(&c), EL2);
-    cr_expect_str_eq(sys_trap_reason(FPCR, true, &c), "CPTR_EL2.TFP");
+    cr_expect_str_eq(sys_trap_reason(FPCR, true, &c), "CPTR_EL2.FPEN");
     c.cptr = 0;
     cr_expect_eq(sys_trap_check(FPCR, true, &c), EL2);
     /* guest (TGE = 0) under a VHE host: FPEN = 01 traps nothing */
@@ -366,6 +366,15 @@ Test(sysreg_traps, mdcr_debug_and_pmu)
     cr_expect_eq(sys_trap_check(PMCCNTR_EL0, true, &c), NONE);
     c.mdcr = 0;
     cr_expect_eq(sys_trap_check(PMCR_EL0, false, &c), NONE);
+    /* host EL0 (E2H, TGE): TPMCR does not apply, TPM does */
+    c = guest(0, HCR(E2H) | HCR(TGE));
+    c.mdcr = 1ull << 5;
+    cr_expect_eq(sys_trap_check(PMCR_EL0, true, &c), NONE);
+    c.mdcr = 1ull << 6;
+    cr_expect_eq(sys_trap_check(PMCR_EL0, true, &c), EL2);
+    c = guest(0, HCR(TGE));
+    c.mdcr = 1ull << 5;
+    cr_expect_eq(sys_trap_check(PMCR_EL0, true, &c), EL2);
 }
 
 Test(sysreg_traps, hstr_has_no_aarch64_effect)
