@@ -165,6 +165,13 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(prop_strings(fdt, "compatible", timer_compat));
     T(fdt_end_node(fdt));
 
+    /* PMUv3 overflow interrupt: PPI 23 (as QEMU's virt with GICv3) */
+    T(fdt_begin_node(fdt, "pmu"));
+    uint32_t pirq[3] = { GIC_PPI, 23 - 16, IRQ_LEVEL_HIGH };
+    T(prop_cells(fdt, "interrupts", pirq, 3));
+    T(fdt_property_string(fdt, "compatible", "arm,armv8-pmuv3"));
+    T(fdt_end_node(fdt));
+
     T(fdt_begin_node(fdt, "apb-pclk"));
     T(fdt_property_cell(fdt, "phandle", PH_CLK));
     T(fdt_property_string(fdt, "clock-output-names", "clk24mhz"));

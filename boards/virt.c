@@ -162,6 +162,7 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         arch_timer_connect(c->timers, ATIMER_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_VIRT));
         arch_timer_connect(c->timers, ATIMER_HYP_PHYS, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_PHYS));
         arch_timer_connect(c->timers, ATIMER_HYP_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_VIRT));
+        a64_pmu_connect(&c->pmu, gicv3_ppi_line(vb->gic, i, A64_PMU_PPI));
     }
     vb->uart = pl011_new(m, "uart0", VIRT_UART_BASE, 0);
     if (!vb->uart) {

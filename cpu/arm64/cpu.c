@@ -235,7 +235,8 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
 static uint64_t run_traced(Arm64Cpu *c)
 {
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
-        if (c->irq_lines | c->il | (a64_hcr(c) & (A64_HCR_VI | A64_HCR_VF)))
+        if (unlikely(c->irq_lines | c->il) ||
+            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF))))
             a64_check_interrupts(c);
         A64DecodedPage *p = lookup_page(c, c->pc);
         if (!p) {
@@ -259,7 +260,10 @@ static uint64_t run_traced(Arm64Cpu *c)
                 memcpy(&insn, bus_ram_ptr(&c->m->bus, p->pa + (size_t)(d - p->insn) * 4, 4), 4);
                 trace_insn(c, "EXEC", a64_pc(c, d), insn);
             }
+            uint32_t raw = d->raw;
             const A64Insn *n = d->fn(c, d);
+            if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) && a64_is_branch(d->raw ? d->raw : raw))
+                a64_pmu_count(&c->pmu, A64_PMU_EV_BR_RETIRED, 1, c->el);
             c->insns_left--;
             if (!n || !c->insns_left) {
                 if (n)
@@ -271,6 +275,24 @@ static uint64_t run_traced(Arm64Cpu *c)
         free_deferred(c);
     }
     return c->run_budget - c->insns_left;
+}
+
+/* Shortens the budget so the run loop stops at the instruction that overflows a PMU counter
+ * with its interrupt enabled; returns how much was taken off (budget and insns_left alike,
+ * so a64_now() stays right). */
+static uint64_t pmu_cut(Arm64Cpu *c)
+{
+    a64_pmu_update(c);
+    uint64_t k = a64_pmu_insns_until_overflow(&c->pmu, c->el);
+    uint64_t kc = a64_pmu_cycles_until_overflow(&c->pmu, c->el);
+    if (kc < k)
+        k = kc;                                   /* atomic timing: one cycle per instruction */
+    if (k >= c->insns_left)
+        return 0;
+    uint64_t cut = c->insns_left - k;
+    c->insns_left -= cut;
+    c->run_budget -= cut;
+    return cut;
 }
 
 static uint64_t a64_run(void *obj, uint64_t max)
@@ -288,7 +310,12 @@ static uint64_t a64_run(void *obj, uint64_t max)
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
-        if (c->irq_lines | c->il | (a64_hcr(c) & (A64_HCR_VI | A64_HCR_VF)))
+        if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED))) {
+            c->cur_page = NULL;
+            return run_traced(c);     /* counts branches one by one */
+        }
+        if (unlikely(c->irq_lines | c->il) ||
+            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF))))
             a64_check_interrupts(c);
         A64DecodedPage *p = lookup_page(c, c->pc);
         if (!p) {
@@ -299,9 +326,18 @@ static uint64_t a64_run(void *obj, uint64_t max)
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
+        /* A PMU counter with its overflow interrupt enabled: stop exactly at the overflow. */
+        if (unlikely(c->pmu.inten & ~c->pmu.ovs))
+            c->pmu_cut = pmu_cut(c);
         do {
             d = d->fn(c, d);
         } while (d && --c->insns_left);
+        if (unlikely(c->pmu_cut)) {
+            c->insns_left += c->pmu_cut;
+            c->run_budget += c->pmu_cut;
+            c->pmu_cut = 0;
+            a64_pmu_update(c);    /* the overflow raises the interrupt line now */
+        }
         if (d) {
             c->pc = a64_pc(c, d);           /* budget used up; d is next */
         } else {
@@ -371,6 +407,11 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     char tname[32];
     snprintf(tname, sizeof tname, "cpu%d.timer", index);
     c->timers = arch_timer_new(m, index, tname);
+    a64_pmu_init(&c->pmu, (IrqLine){ 0 });
+    if (!strcmp(model, "cortex-a72"))
+        a64_pmu_set_id(&c->pmu, 0x41, 0x02);
+    snprintf(tname, sizeof tname, "cpu%d.pmu", index);
+    machine_add_object(m, tname, &a64_pmu_state_desc, &c->pmu);
     softtlb_flush(&c->tlb);
     a64_cpu_reset(c, 0, 1);
     c->powered = 0;
@@ -404,5 +445,7 @@ void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el)
     c->event_reg = 0;
     memset(&c->mon, 0, sizeof c->mon);
     a64_sysreg_reset(c);
+    a64_pmu_reset(&c->pmu);
+    a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
     softtlb_flush(&c->tlb);
 }

@@ -18,6 +18,7 @@
 #include "core/machine.h"
 #include "mmu/softtlb.h"
 #include "mmu/walk.h"
+#include "cpu/arm64/pmu.h"
 
 #define A64_ZR 31
 #define A64_SP 32
@@ -101,6 +102,8 @@ struct Arm64Cpu {
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
+    A64Pmu pmu;               /* PMUv3 (own state description "cpuN.pmu") */
+    uint64_t pmu_cut;         /* budget held back to stop at a PMU overflow (run loop) */
     /* trace */
     uint32_t trace_mask;
 };
@@ -271,6 +274,18 @@ bool a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len);
 
 /* Current simulated time of this core (picoseconds), including the part of the slice run. */
 SimTime a64_now(const Arm64Cpu *c);
+/* Brings the PMU's lazily counted events (instructions, cycles) up to now, at the current EL.
+ * Only valid while the core runs (from executors and the run loop). */
+void a64_pmu_update(Arm64Cpu *c);
+/* Branch instructions for BR_RETIRED (B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET; not
+ * ERET, which is EXC_RETURN). Counted by the careful run loop, which the core switches to
+ * while a PMU counter counts branches, so the fast path carries no PMU hook. */
+static inline bool a64_is_branch(uint32_t raw)
+{
+    return (raw & 0x7c000000) == 0x14000000 || (raw & 0xff000010) == 0x54000000 ||
+           (raw & 0x7e000000) == 0x34000000 || (raw & 0x7e000000) == 0x36000000 ||
+           ((raw & 0xfe000000) == 0xd6000000 && raw != 0xd69f03e0);
+}
 
 /* --- the exception model (cpu/arm64/exception.c, Arm ARM D1) --- */
 enum { A64_LINE_IRQ, A64_LINE_FIQ, A64_LINE_VIRQ, A64_LINE_VFIQ };

@@ -36,8 +36,10 @@ int a64_sync_target_el(const Arm64Cpu *c)
 /* Moves to exception level `el` with stack pointer selection `sp`, banking SP_ELx. */
 static void switch_el(Arm64Cpu *c, int el, int sp)
 {
-    if (el != c->el)
+    if (el != c->el) {
         a64_tlb_flush(c);     /* the soft TLB caches one regime and access class */
+        a64_pmu_update(c);    /* events so far belong to the EL being left */
+    }
     int from = c->spsel ? c->el : 0, to = sp ? el : 0;
     c->sp_el[from] = c->x[A64_SP];
     c->x[A64_SP] = c->sp_el[to];
@@ -65,6 +67,8 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
         hvm_vm_exit(c->hvm, c->index, vmid, hvm_exit_reason(vec, (unsigned)(esr >> 26) & 0x3f), esr,
                     preferred_return, a64_now(c));
     }
+    if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_EXC_TAKEN)))
+        a64_pmu_count(&c->pmu, A64_PMU_EV_EXC_TAKEN, 1, c->el);
     c->sys[slot_spsr[target_el]] = a64_pstate_to_spsr(c);
     c->sys[slot_elr[target_el]] = preferred_return;
     if (vec == A64_VEC_SYNC || vec == A64_VEC_SERROR)
@@ -108,6 +112,8 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
                    || (target == 1 && c->el == 2 && (a64_hcr(c) & A64_HCR_TGE) &&
                        !(a64_hcr(c) & A64_HCR_E2H))
                    || (target == 0 && (m & 1));
+    if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_EXC_RETURN)))
+        a64_pmu_count(&c->pmu, A64_PMU_EV_EXC_RETURN, 1, c->el);
     a64_set_nzcv(c, spsr);
     c->daif = (spsr >> 6) & 0xf;
     c->pan = (spsr >> 22) & 1;

@@ -360,6 +360,31 @@ static const A64Insn *exec_sysreg_unknown(Arm64Cpu *c, const A64Insn *d)
     uint32_t k = (d->raw >> 5) & 0xffff;
     bool read = d->raw & (1u << 21);
     unsigned rt = d->raw & 31;
+    {
+        /* PMUv3 registers (cpu/arm64/pmu.c) */
+        uint64_t hcr = a64_hcr(c);
+        a64_pmu_update(c);
+        A64PmuCtx pctx = { .el = c->el,
+                           .el0_in_host = c->el == 0 && (hcr & (A64_HCR_E2H | A64_HCR_TGE)) ==
+                                                            (A64_HCR_E2H | A64_HCR_TGE),
+                           .insns_total = c->pmu.last_insns, .cycles_total = c->pmu.last_cycles };
+        uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
+        switch (a64_pmu_sysreg(&c->pmu, k, !read, &v, &pctx)) {
+        case A64_PMU_OK:
+            if (read)
+                c->x[a64_wreg(rt)] = v;
+            c->exit_request = 1;
+            return a64_next(c, d);
+        case A64_PMU_UNDEF:
+            return a64_undefined(c, d);
+        case A64_PMU_TRAP_EL1:
+            return a64_sysreg_trap(c, d, a64_sync_target_el(c));
+        case A64_PMU_TRAP_EL2:
+            return a64_sysreg_trap(c, d, 2);
+        case A64_PMU_NONE:
+            break;
+        }
+    }
     if (c->gic) {
         /* GIC CPU interface registers (ICC_*, ICV_* behind them, ICH_*) live in the GIC. */
         uint64_t hcr = a64_hcr(c);

@@ -10,6 +10,12 @@
 _Static_assert(A64_SYS_NUM_SLOTS <= sizeof(((Arm64Cpu *)0)->sys) / sizeof(uint64_t),
                "Arm64Cpu.sys[] too small for the system-register slots");
 
+void a64_pmu_update(Arm64Cpu *c)
+{
+    uint64_t insns = c->m->cpus[c->index].icount + (c->run_budget - c->insns_left);
+    a64_pmu_sync(&c->pmu, insns, a64_now(c) / c->m->timing.ps_per_cycle, c->el);
+}
+
 SimTime a64_now(const Arm64Cpu *c)
 {
     uint64_t done = c->run_budget - c->insns_left;
@@ -62,6 +68,15 @@ static uint64_t rd_mmfr1(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
     return 0x10000ULL | (c->has_vhe ? 0x100ULL : 0);
+}
+/* MDCR_EL2 partitions the PMU counters (HPMN) and enables the EL2 ones (HPME): count what
+ * happened so far under the old value first. */
+static void wr_mdcr(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    a64_pmu_update(c);
+    c->sys[A64_SYS_MDCR_EL2] = v;
+    a64_pmu_set_mdcr(&c->pmu, c->has_el2, v);
 }
 /* HCR_EL2.E2H is RES0 without FEAT_VHE. */
 static void wr_hcr(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
@@ -196,7 +211,7 @@ static const A64SysReg sysregs[] = {
     { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL, 0 },
     { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL, 0 },
     { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0, FULL, NULL, wr_hcr, 0 },
-    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, NULL, 0 },
+    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, wr_mdcr, 0 },
     { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL, 0 },
     { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL, 0 },
     { "HACR_EL2", K(3, 4, 1, 1, 7), 2, A64_SR_RW, A64_SYS_HACR_EL2, 0, FULL, NULL, NULL, 0 },

@@ -157,6 +157,7 @@ check_program interrupts-el2 "$WORKLOADS/tests/interrupts.elf" virt,virtualizati
 check_program smp_ipi-el2 "$WORKLOADS/tests/smp_ipi.elf" virt,virtualization=on
 check_program smp_timer-el2 "$WORKLOADS/tests/smp_timer.elf" virt,virtualization=on
 check_program vhe-el2 "$WORKLOADS/tests/vhe.elf" virt,virtualization=on
+check_program pmu-el2 "$WORKLOADS/tests/pmu.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0

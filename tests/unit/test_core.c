@@ -197,6 +197,41 @@ Test(sys, vhe_aliases_redirection_and_host_virtual_count)
     th_free(t);
 }
 
+/* PMUv3 (D13): BR_RETIRED counts each branch exactly; INST_RETIRED counts from the enabling
+ * PMCR_EL0 write to the instruction before the read; overflow sets PMOVSSET. */
+Test(pmu, exact_branch_and_instruction_counts)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = {
+        0xd51bec02, /* msr pmevtyper0_el0, x2: BR_RETIRED */
+        0xd51bec23, /* msr pmevtyper1_el0, x3: INST_RETIRED */
+        0xd5189e24, /* msr pmintenset_el1, x4 */
+        0xd51be826, /* msr pmevcntr1_el0, x6 */
+        0xd51b9c28, /* msr pmcntenset_el0, x8 */
+        0xd51b9c05, /* msr pmcr_el0, x5 */
+        0x14000001, /* b .+4 */
+        0x14000001, /* b .+4 */
+        0x14000001, /* b .+4 */
+        0x14000001, /* b .+4 */
+        0x14000001, /* b .+4 */
+        0xd53be800, /* mrs x0, pmevcntr0_el0 */
+        0xd53be821, /* mrs x1, pmevcntr1_el0 */
+        0xd53b9e67, /* mrs x7, pmovsset_el0 */
+    };
+    t->c->x[2] = 0x21;
+    t->c->x[3] = 0x08;
+    t->c->x[4] = 2;                      /* overflow interrupt for counter 1 */
+    t->c->x[6] = 0xfffffffcULL;          /* counter 1 overflows after 4 */
+    t->c->x[8] = 3;
+    t->c->x[5] = 1;                      /* PMCR_EL0.E */
+    cr_assert_eq(th_run(t, code, 14), 0);
+    cr_assert_eq(t->c->x[0], 5, "BR_RETIRED %llu", (unsigned long long)t->c->x[0]);
+    /* PMCR write, 5 branches, 1st MRS: 7 instructions; preset 0xfffffffc -> wrapped to 3 */
+    cr_assert_eq(t->c->x[1], 3, "INST_RETIRED %llu", (unsigned long long)t->c->x[1]);
+    cr_assert_eq(t->c->x[7] & 2, 2, "PMOVSSET %llx", (unsigned long long)t->c->x[7]);
+    th_free(t);
+}
+
 Test(sys, unallocated_stops_with_pc_encoding_and_disassembly)
 {
     TH *t = th_new();
