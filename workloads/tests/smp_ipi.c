@@ -363,6 +363,10 @@ int main(void)
     for (unsigned c = 1; c < NCORES; c++) {
         int64_t st = start_core(c, secondary, (void *)(uintptr_t)c, stacks[c] + sizeof(stacks[c]));
         printf("CPU_ON core %u: %ld\n", c, (long)st);
+        if (st != 0) {
+            printf("needs %u cores (-smp %u)\n", NCORES, NCORES);
+            return 1;
+        }
     }
     wait_done(1);
     for (unsigned c = 0; c < NCORES; c++) {

@@ -229,8 +229,10 @@ int main(void)
     WRITE_SYSREG(cntp_cval_el0, 0x123400000000ULL);
     for (unsigned c = 1; c < NCORES; c++) {
         int64_t st = start_core(c, secondary, (void *)(uintptr_t)c, stacks[c] + sizeof(stacks[c]));
-        if (st != 0)
-            printf("CPU_ON core %u: %ld\n", c, (long)st);
+        if (st != 0) {
+            printf("CPU_ON core %u: %ld; needs %u cores (-smp %u)\n", c, (long)st, NCORES, NCORES);
+            return 1;
+        }
     }
     wait_done(1);
     STORE(phase, 2);
