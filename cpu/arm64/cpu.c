@@ -236,7 +236,7 @@ static uint64_t run_traced(Arm64Cpu *c)
 {
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
         if (unlikely(c->irq_lines | c->il) ||
-            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF))))
+            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
             a64_check_interrupts(c);
         A64DecodedPage *p = lookup_page(c, c->pc);
         if (!p) {
@@ -315,7 +315,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
             return run_traced(c);     /* counts branches one by one */
         }
         if (unlikely(c->irq_lines | c->il) ||
-            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF))))
+            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
             a64_check_interrupts(c);
         A64DecodedPage *p = lookup_page(c, c->pc);
         if (!p) {
@@ -404,6 +404,7 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->trace_mask = m->cfg.trace_mask;
     c->has_el2 = m->cfg.virtualization;
     c->has_vhe = c->has_el2 && m->cfg.cpu_model && !strcmp(m->cfg.cpu_model, "max");
+    c->has_pan = m->cfg.cpu_model && !strcmp(m->cfg.cpu_model, "max");
     char tname[32];
     snprintf(tname, sizeof tname, "cpu%d.timer", index);
     c->timers = arch_timer_new(m, index, tname);

@@ -99,6 +99,7 @@ struct Arm64Cpu {
     uint8_t exit_request;     /* set by slow paths: return to the run loop after this insn */
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
     uint8_t has_vhe;          /* FEAT_VHE (-cpu max with EL2) */
+    uint8_t has_pan;          /* FEAT_PAN (-cpu max) */
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
@@ -305,6 +306,7 @@ enum { A64_VEC_SYNC = 0, A64_VEC_IRQ = 1, A64_VEC_FIQ = 2, A64_VEC_SERROR = 3 };
 #define A64_HCR_IMO (1ULL << 4)
 #define A64_HCR_AMO (1ULL << 5)
 #define A64_HCR_VF (1ULL << 6)
+#define A64_HCR_VSE (1ULL << 8)
 #define A64_HCR_VI (1ULL << 7)
 #define A64_HCR_TWI (1ULL << 13)
 #define A64_HCR_TWE (1ULL << 14)

@@ -78,8 +78,19 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
     switch_el(c, target_el, 1);
     c->daif = 0xf;                             /* D, A, I, F all masked */
     c->il = 0;
-    /* PSTATE.PAN is set on entry to EL1 when SCTLR_EL1.SPAN == 0 (D1.2.4); PAN is not
-     * advertised yet (ID_AA64MMFR1_EL1.PAN = 0), so it stays clear. */
+    /* PSTATE.PAN is set on entry to EL1 when SCTLR_EL1.SPAN (bit 23) is 0, and on entry to
+     * EL2 in the host (E2H and TGE) when SCTLR_EL2.SPAN is 0 (FEAT_PAN, D1.2.4). */
+    if (c->has_pan) {
+        uint64_t hcr = a64_hcr(c);
+        uint8_t old_pan = c->pan;
+        if (target_el == 1 && !(c->sys[A64_SYS_SCTLR_EL1] & (1u << 23)))
+            c->pan = 1;
+        else if (target_el == 2 && (hcr & A64_HCR_E2H) && (hcr & A64_HCR_TGE) &&
+                 !(c->sys[A64_SYS_SCTLR_EL2] & (1u << 23)))
+            c->pan = 1;
+        if (c->pan != old_pan)
+            a64_tlb_flush(c);     /* cached permissions depend on PAN */
+    }
     c->halted = 0;
     c->pc = c->sys[slot_vbar[target_el]] + offset;
     c->exit_request = 1;
@@ -116,7 +127,10 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
         a64_pmu_count(&c->pmu, A64_PMU_EV_EXC_RETURN, 1, c->el);
     a64_set_nzcv(c, spsr);
     c->daif = (spsr >> 6) & 0xf;
-    c->pan = (spsr >> 22) & 1;
+    uint8_t new_pan = c->has_pan ? (spsr >> 22) & 1 : 0;
+    if (new_pan != c->pan)
+        a64_tlb_flush(c);
+    c->pan = new_pan;
     if (illegal) {
         c->il = 1;                                             /* EL and SP unchanged */
     } else {
@@ -204,6 +218,15 @@ bool a64_check_interrupts(Arm64Cpu *c)
     }
     if (virt_pending(c, A64_HCR_IMO, A64_HCR_VI, A64_LINE_VIRQ, 2, false)) {
         a64_take_exception(c, 1, A64_VEC_IRQ, 0, c->pc, false, 0);
+        return true;
+    }
+    /* Virtual SError (HCR_EL2.VSE with AMO, D1.3.8): taken to EL1 when PSTATE.A is clear;
+     * taking it clears VSE. ESR: IDS = 0, ISS IMPLEMENTATION DEFINED = 0 (no FEAT_RAS). */
+    uint64_t hcr = a64_hcr(c);
+    if ((hcr & A64_HCR_VSE) && (hcr & A64_HCR_AMO) && !(hcr & A64_HCR_TGE) && c->el <= 1 &&
+        !(c->daif & 4)) {
+        c->sys[A64_SYS_HCR_EL2] &= ~A64_HCR_VSE;
+        a64_take_exception(c, 1, A64_VEC_SERROR, (uint64_t)0x2f << 26 | 1u << 25, c->pc, false, 0);
         return true;
     }
     return false;

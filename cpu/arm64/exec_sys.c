@@ -197,6 +197,18 @@ static const A64Insn *exec_MSR_DAIFClr(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
+/* MSR PAN, #imm (FEAT_PAN, C5.2.2): EL1/EL2 only; the soft TLB caches permissions. */
+static const A64Insn *exec_MSR_PAN(Arm64Cpu *c, const A64Insn *d)
+{
+    if (c->el == 0 || !c->has_pan)
+        return a64_undefined(c, d);
+    if (c->pan != (d->imm & 1)) {
+        c->pan = (uint8_t)(d->imm & 1);
+        a64_tlb_flush(c);
+    }
+    return a64_next(c, d);
+}
+
 static const A64Insn *exec_MSR_i_unimpl(Arm64Cpu *c, const A64Insn *d)
 {
     return a64_unimplemented(c, d, "MSR (immediate) PSTATE field");
@@ -205,7 +217,10 @@ static const A64Insn *exec_MSR_i_unimpl(Arm64Cpu *c, const A64Insn *d)
 bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
 {
     d->imm = a->crm;
-    if (a->op1 == 0 && a->op2 == 5) {
+    if (a->op1 == 0 && a->op2 == 4) {
+        d->imm = a->crm & 1;
+        d->fn = exec_MSR_PAN;
+    } else if (a->op1 == 0 && a->op2 == 5) {
         d->imm = a->crm & 1;
         d->fn = exec_MSR_SPSel;
     } else if (a->op1 == 3 && a->op2 == 6) {

@@ -31,6 +31,13 @@ static uint64_t rd_nzcv(Arm64Cpu *c, const A64SysReg *r) { (void)r; return a64_g
 static void wr_nzcv(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; a64_set_nzcv(c, v); }
 static uint64_t rd_daif(Arm64Cpu *c, const A64SysReg *r) { (void)r; return (uint64_t)c->daif << 6; }
 static void wr_daif(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->daif = (v >> 6) & 0xf; }
+static uint64_t rd_pan(Arm64Cpu *c, const A64SysReg *r) { (void)r; return (uint64_t)c->pan << 22; }
+static void wr_pan(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    c->pan = (v >> 22) & 1;
+    a64_tlb_flush(c);
+}
 static uint64_t rd_currentel(Arm64Cpu *c, const A64SysReg *r) { (void)r; return (uint64_t)c->el << 2; }
 static uint64_t rd_spsel(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->spsel; }
 static void wr_spsel(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
@@ -63,11 +70,12 @@ static uint64_t rd_pfr0(Arm64Cpu *c, const A64SysReg *r)
 }
 /* At EL1 with EL2 implemented, MIDR_EL1 and MPIDR_EL1 read VPIDR_EL2 and VMPIDR_EL2
  * (D17.2.100, D17.2.101): the hypervisor decides what its guests see. */
-/* LO (bits 19:16) = 1: LDLAR/STLLR (no LORegions); VH (bits 11:8) = 1 on `max` with EL2 */
+/* LO (bits 19:16) = 1: LDLAR/STLLR (no LORegions); VH (bits 11:8) = 1 on `max` with EL2;
+ * PAN (bits 23:20) = 1 on `max` */
 static uint64_t rd_mmfr1(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
-    return 0x10000ULL | (c->has_vhe ? 0x100ULL : 0);
+    return 0x10000ULL | (c->has_vhe ? 0x100ULL : 0) | (c->has_pan ? 0x100000ULL : 0);
 }
 /* MDCR_EL2 partitions the PMU counters (HPMN) and enables the EL2 ones (HPME): count what
  * happened so far under the old value first. */
@@ -155,6 +163,7 @@ static const A64SysReg sysregs[] = {
     { "NZCV", K(3, 3, 4, 2, 0), 0, A64_SR_RW, -1, 0, 0, rd_nzcv, wr_nzcv, 0 },
     { "DAIF", K(3, 3, 4, 2, 1), 0, A64_SR_RW, -1, 0, 0, rd_daif, wr_daif, 0 },
     { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL, 0 },
+    { "PAN", K(3, 0, 4, 2, 3), 1, A64_SR_RW, -1, 0, 0, rd_pan, wr_pan, A64_FEAT_PAN },
     { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel, 0 },
     { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0, 0 },
     { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1, 0 },
@@ -284,6 +293,8 @@ bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r)
     switch (r->feat) {
     case A64_FEAT_VHE:
         return c->has_vhe;
+    case A64_FEAT_PAN:
+        return c->has_pan;
     case A64_FEAT_E2H_ALIAS:
         return c->el == 2 && (a64_hcr(c) & A64_HCR_E2H);
     default:

@@ -47,6 +47,7 @@ enum { A64_SR_R = 1, A64_SR_W = 2, A64_SR_RW = 3 };
 enum {
     A64_FEAT_VHE = 1,         /* FEAT_VHE registers (TTBR1_EL2, CONTEXTIDR_EL2, CNTHV_*) */
     A64_FEAT_E2H_ALIAS = 2,   /* *_EL12 / *_EL02: only at EL2 with HCR_EL2.E2H = 1 */
+    A64_FEAT_PAN = 3,         /* FEAT_PAN: the PAN special register */
 };
 /* Accessibility beyond min_el: feature present and, for aliases, EL2 with E2H. */
 bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r);

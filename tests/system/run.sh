@@ -54,7 +54,7 @@ cpu_for() {
     case $1 in
     atomics) echo max ;; # LSE atomics need an ARMv8.1 core; cortex-a57 is ARMv8.0
     minihv) echo max ;;  # the default demo runs on -cpu max
-    vhe) echo max ;;     # FEAT_VHE
+    vhe | pan_serror) echo max ;;   # FEAT_VHE, FEAT_PAN
     *) echo cortex-a57 ;;
     esac
 }
@@ -158,6 +158,7 @@ check_program smp_ipi-el2 "$WORKLOADS/tests/smp_ipi.elf" virt,virtualization=on
 check_program smp_timer-el2 "$WORKLOADS/tests/smp_timer.elf" virt,virtualization=on
 check_program vhe-el2 "$WORKLOADS/tests/vhe.elf" virt,virtualization=on
 check_program pmu-el2 "$WORKLOADS/tests/pmu.elf" virt,virtualization=on
+check_program pan_serror-el2 "$WORKLOADS/tests/pan_serror.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
