@@ -3,6 +3,7 @@
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
 #include "devices/gicv3.h"
+#include "hypervisor-model/sysreg_traps.h"
 #include "a64_decode_gen.h"
 
 const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what)
@@ -233,9 +234,50 @@ bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
     return true;
 }
 
+
+/* EL2 configurable controls and the EL1-first EL0 controls (hypervisor-model/sysreg_traps.h)
+ * for an MRS/MSR/SYS/SYSL that is not UNDEFINED. True when the access trapped (the exception
+ * has been taken: the executor returns NULL); false when it goes ahead. */
+static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
+{
+    if (c->el >= 2)
+        return false;
+    /* Fast path for EL1: none of the EL2 controls that trap system registers is set. */
+    uint64_t hcr = a64_hcr(c);
+    if (c->el == 1 && !(hcr & A64_HCR_E2H)) {
+        const uint64_t hcr_traps = 0x5ff78000ULL;    /* TID0-3, TIDCP, TACR, TSW, TPCP, TPU,
+                                                        TTLB, TVM, TGE, TDZ, TRVM */
+        const uint64_t mdcr_traps = 0xf60ULL;        /* TPMCR, TPM, TDE, TDA, TDOSA, TDRA */
+        const uint64_t cptr_traps = (1ULL << 10) | (1ULL << 20) | (1ULL << 31);
+        if (!(hcr & hcr_traps) && !(c->has_el2 && ((c->sys[A64_SYS_MDCR_EL2] & mdcr_traps) ||
+                                                   (c->sys[A64_SYS_CPTR_EL2] & cptr_traps))))
+            return false;
+    }
+    SysTrapCtx t = {
+        .el = c->el, .el2_enabled = c->has_el2,
+        .hcr = c->sys[A64_SYS_HCR_EL2], .cptr = c->sys[A64_SYS_CPTR_EL2],
+        .mdcr = c->sys[A64_SYS_MDCR_EL2], .hstr = c->sys[A64_SYS_HSTR_EL2],
+        .sctlr_el1 = c->sys[A64_SYS_SCTLR_EL1], .sctlr_el2 = c->sys[A64_SYS_SCTLR_EL2],
+        .cpacr_el1 = c->sys[A64_SYS_CPACR_EL1],
+    };
+    SysTrapHit h;
+    uint32_t key = (d->raw >> 5) & 0xffff;       /* op0:op1:CRn:CRm:op2 */
+    bool read = d->raw & (1u << 21);             /* MRS / SYSL */
+    if (sys_trap_lookup(key, read, &t, &h) == SYSTRAP_NONE)
+        return false;
+    int el = h.target == SYSTRAP_EL1 ? 1 : 2;
+    if (h.ec == 0x07)   /* FP/SIMD access: ISS CV = 1, COND = 0xE from AArch64 (as QEMU) */
+        a64_sync_exception(c, d, el, 0x07, 1u << 24 | 0xeu << 20);
+    else
+        a64_sysreg_trap(c, d, el);
+    return true;
+}
+
 /* ---- SYS: cache maintenance, TLB maintenance, address translation ---- */
 static const A64Insn *exec_DC_ZVA(Arm64Cpu *c, const A64Insn *d)
 {
+    if (sysreg_trapped(c, d))
+        return NULL;
     /* DCZID_EL0.BS = 4: 64-byte blocks */
     uint64_t va = c->x[d->rn] & ~(uint64_t)63;
     for (int i = 0; i < 64; i += 8)
@@ -249,6 +291,8 @@ static const A64Insn *exec_TLBI(Arm64Cpu *c, const A64Insn *d)
     /* The soft TLBs cache only the current regime's translations, so every TLBI form (by VA,
      * ASID, VMID, IPA or all; local or Inner Shareable) drops them on every core: a superset
      * of what the architecture requires, never less. */
+    if (sysreg_trapped(c, d))
+        return NULL;
     Machine *m = c->m;
     for (int i = 0; i < m->ncpus; i++)
         a64_tlb_flush((Arm64Cpu *)m->cpus[i].obj);
@@ -278,6 +322,15 @@ static const A64Insn *exec_AT(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
+/* DC/IC maintenance: no caches are modelled, and writes to code already drop decoded pages;
+ * only the traps (HCR_EL2.TSW/TPCP/TPU, SCTLR_EL1.UCI at EL0) are visible. */
+static const A64Insn *exec_DC_IC(Arm64Cpu *c, const A64Insn *d)
+{
+    if (sysreg_trapped(c, d))
+        return NULL;
+    return a64_next(c, d);
+}
+
 static const A64Insn *exec_SYS_unimpl(Arm64Cpu *c, const A64Insn *d)
 {
     return a64_unimplemented(c, d, "system instruction");
@@ -295,8 +348,7 @@ bool a64_prep_SYS(A64Insn *d, const A64Args *a)
     } else if (a->crn == 7 && (a->crm == 8 || a->crm == 9))
         d->fn = exec_SYS_unimpl;        /* AT S1E1RP/WP (PAN), S1E3*: not modelled */
     else if (a->crn == 7)
-        d->fn = exec_NOP;               /* DC/IC maintenance: no caches are modelled, and
-                                           writes to code already drop decoded pages */
+        d->fn = exec_DC_IC;
     else if (a->crn == 8)
         d->fn = exec_TLBI;
     else
@@ -343,6 +395,8 @@ static const A64Insn *exec_MRS(Arm64Cpu *c, const A64Insn *d)
     const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
     if (!r || c->el < r->min_el || !(r->access & A64_SR_R))
         return a64_undefined(c, d);
+    if (sysreg_trapped(c, d))
+        return NULL;
     c->x[d->rd] = a64_sysreg_read(c, r);
     return d + 1;
 }
@@ -352,6 +406,8 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
     const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
     if (!r || c->el < r->min_el || !(r->access & A64_SR_W))
         return a64_undefined(c, d);
+    if (sysreg_trapped(c, d))
+        return NULL;
     a64_sysreg_write(c, r, c->x[d->rn]);
     if (r->slot >= 0 && sysreg_controls_translation(r->slot))
         a64_tlb_flush(c);
@@ -421,6 +477,10 @@ static const A64Insn *exec_sysreg_unknown(Arm64Cpu *c, const A64Insn *d)
             break;
         }
     }
+    /* unallocated ID-space reads (HCR_EL2.TID3) and IMPLEMENTATION DEFINED encodings
+     * (HCR_EL2.TIDCP) trap even though no register is there */
+    if (sysreg_trapped(c, d))
+        return NULL;
     char what[96];
     snprintf(what, sizeof what, "system register S%u_%u_C%u_C%u_%u (%s)", (k >> 14) & 3,
              (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15, k & 7,

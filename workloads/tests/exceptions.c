@@ -41,6 +41,10 @@ static void handle_exception(struct trap_frame *f, unsigned idx)
         return;
     } else if (ec == 0x16 && iss == 2) {
         WRITE_SYSREG(hcr_el2, READ_SYSREG(hcr_el2) | (1u << 7) | (1u << 4));
+    } else if (ec == 0x16 && (iss == 4 || iss == 5)) {
+        uint64_t bits = (1ULL << 26) | (1ULL << 30) | (1ULL << 18) | (1ULL << 25) | (1ULL << 21);
+        uint64_t hcr = READ_SYSREG(hcr_el2);
+        WRITE_SYSREG(hcr_el2, iss == 4 ? hcr | bits : hcr & ~bits);
     } else if (ec == 0x16 && iss == 3) {
         WRITE_SYSREG(hcr_el2, READ_SYSREG(hcr_el2) & ~(uint64_t)(1u << 7));
     } else if (resume_at[el]) {
@@ -100,8 +104,16 @@ static void el1_code(void)
                      "msr daifclr, #2\n"      /* the virtual IRQ is taken here */
                      "nop\n"
                      "msr daifset, #2\n"
+                     "hvc #4\n"               /* EL2 sets TVM, TRVM, TID3, TTLB, TACR */
+                     "mrs x1, sctlr_el1\n"    /* TRVM */
+                     "msr sctlr_el1, x1\n"    /* TVM */
+                     "mrs x1, id_aa64pfr0_el1\n"  /* TID3 */
+                     "tlbi vmalle1\n"         /* TTLB */
+                     "mrs x1, actlr_el1\n"    /* TACR */
+                     "mrs x1, tpidr_el1\n"    /* not trapped */
+                     "hvc #5\n"
                      "hvc #0xfe\n"
-                     : : "r"(&el1_wfi_pc), "r"(&el1_smc_pc) : "x0", "memory");
+                     : : "r"(&el1_wfi_pc), "r"(&el1_smc_pc) : "x0", "x1", "memory");
 }
 
 static void same_el_tests(unsigned el)
