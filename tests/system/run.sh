@@ -186,13 +186,13 @@ fi
 # ---- VM exits: the mmu test's EL1 program under stage 2 exits exactly as designed --------
 run_hvsim "$WORKLOADS/tests/mmu.elf" virt,virtualization=on cortex-a57 1 "$TMP/vmx" \
     --stats "$TMP/vmx.json" -d vmexit -D "$TMP/vmx.trace"
-want='"vm5.exits": 7 "vm5.exits.hvc": 1 "vm5.exits.dabt": 5 "vm5.exits.iabt": 1'
+want='"vm5.exits": 8 "vm5.exits.hvc": 1 "vm5.exits.dabt": 6 "vm5.exits.iabt": 1'
 got=$(grep -o '"vm5\.exits[a-z.]*": [0-9]*' "$TMP/vmx.json" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
 if [ "$rc" -ne 0 ]; then
     fail "vmexit-stats" "exit code $rc: $(first_line "$TMP/vmx.err")"
 elif [ "$got" != "$want" ]; then
     fail "vmexit-stats" "got '$got', want '$want'"
-elif [ "$(grep -c '^VMEXIT' "$TMP/vmx.trace")" -ne 7 ] || [ "$(grep -c '^VMENTRY' "$TMP/vmx.trace")" -ne 6 ]; then
+elif [ "$(grep -c '^VMEXIT' "$TMP/vmx.trace")" -ne 8 ] || [ "$(grep -c '^VMENTRY' "$TMP/vmx.trace")" -ne 7 ]; then
     fail "vmexit-stats" "trace has $(grep -c '^VMEXIT' "$TMP/vmx.trace") exits, $(grep -c '^VMENTRY' "$TMP/vmx.trace") entries"
 else
     pass "vmexit-stats"

@@ -2,7 +2,8 @@
  * 2 MiB blocks, translation / access-flag / permission faults with their syndromes, TLB
  * maintenance after a remap, an execute-never fetch. Booted at EL2: stage 2 under an EL1
  * program, with the data-abort syndrome a hypervisor decodes to emulate MMIO (ISV, SAS, SSE,
- * SRT, SF, WnR), HPFAR_EL2 and an instruction abort. */
+ * SRT, SF, WnR), HPFAR_EL2, a stage-2 fault on the guest's stage-1 walk (S1PTW) and an
+ * instruction abort. */
 #include <stdbool.h>
 #include "lib.h"
 
@@ -141,6 +142,8 @@ static uint64_t s2_l2_ram[512] __attribute__((aligned(4096)));
 static volatile unsigned guest_done;
 static volatile unsigned uart_out;
 
+static uint64_t guest_l1[512] __attribute__((aligned(4096)));
+
 static void guest(void)
 {
     volatile uint32_t *uart = (volatile uint32_t *)UART;
@@ -152,6 +155,16 @@ static void guest(void)
     int16_t h = *(volatile int16_t *)(UART + 0x20);    /* ldrsh w */
     (void)h;
     __asm__ volatile("ldp x2, x3, [%0]" : : "r"(UART + 0x30) : "x2", "x3", "memory");
+    /* the guest's own stage 1: RAM identity-mapped by a 1 GiB block, VA 0x80000000 through a
+     * level-2 table at IPA 0x20000000, which stage 2 does not map: the walk faults at stage 2
+     * (S1PTW, HPFAR = that IPA) */
+    __asm__ volatile("msr mair_el1, %0\n msr tcr_el1, %1\n msr ttbr0_el1, %2\n isb\n"
+                     "mrs x9, sctlr_el1\n orr x9, x9, #1\n msr sctlr_el1, x9\n isb\n"
+                     "ldr x10, [%3]\n"
+                     "bic x9, x9, #1\n msr sctlr_el1, x9\n isb\n"
+                     : : "r"(0xffULL), "r"(25ULL | (1ULL << 23) | (2ULL << 32)), "r"(guest_l1),
+                         "r"(0x80000000ULL)
+                     : "x9", "x10", "memory");
     /* jump to an IPA with no stage-2 mapping */
     __asm__ volatile("blr %0" : : "r"(0x30000000ULL) : "x30", "memory");
     __asm__ volatile("hvc #0xfe");
@@ -207,6 +220,8 @@ static void stage2_tests(void)
     printf("AT S12E1W 0x09000000: PAR=0x%016llx\n", (unsigned long long)at("s12e1w", UART));
     printf("AT S1E1R  0x09000000: PAR=0x%016llx\n", (unsigned long long)at("s1e1r", UART));
     printf("AT S1E2W  0x40080000: PAR=0x%016llx\n", (unsigned long long)at("s1e2w", 0x40080000));
+    guest_l1[1] = RAM | D_BLOCK | AF | SH_IS | ATTR(0);
+    guest_l1[2] = 0x20000000ULL | D_TABLE;
     run_lower(guest, 0x3c5, (uint64_t)&guest_stack[1024]);
     WRITE_SYSREG(hcr_el2, 1ULL << 31);
     printf("guest done, %u emulated writes\n", uart_out);
