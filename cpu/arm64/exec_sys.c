@@ -397,6 +397,11 @@ static const A64Insn *exec_MRS(Arm64Cpu *c, const A64Insn *d)
         return a64_undefined(c, d);
     if (sysreg_trapped(c, d))
         return NULL;
+    if (unlikely(((r->key >> 7) & 15) == 14) && c->el < 2) {
+        int t = a64_timer_access_trap(c, r->key);
+        if (t)
+            return a64_sysreg_trap(c, d, t);
+    }
     c->x[d->rd] = a64_sysreg_read(c, r);
     return d + 1;
 }
@@ -408,6 +413,11 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
         return a64_undefined(c, d);
     if (sysreg_trapped(c, d))
         return NULL;
+    if (unlikely(((r->key >> 7) & 15) == 14) && c->el < 2) {
+        int t = a64_timer_access_trap(c, r->key);
+        if (t)
+            return a64_sysreg_trap(c, d, t);
+    }
     a64_sysreg_write(c, r, c->x[d->rn]);
     if (r->slot >= 0 && sysreg_controls_translation(r->slot))
         a64_tlb_flush(c);

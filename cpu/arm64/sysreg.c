@@ -288,6 +288,43 @@ static const A64SysReg sysregs[] = {
     { "CNTV_CVAL_EL02", K(3, 5, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
 };
 
+/* Generic-timer access controls (D11.2.2, CNTKCTL_EL1 / CNTHCTL_EL2): 0 = allowed, else the
+ * EL the access traps to with EC 0x18. Only for keys op0 = 3, op1 = 3, CRn = 14. */
+int a64_timer_access_trap(const Arm64Cpu *c, uint32_t key)
+{
+    if (c->el >= 2 || ((key >> 11) & 7) != 3 || ((key >> 7) & 15) != 14 || (key >> 14) != 3)
+        return 0;
+    unsigned crm = (key >> 3) & 15, op2 = key & 7;
+    enum { FRQ, PCT, VCT, PTIMER, VTIMER, OTHER } kind =
+        crm == 0 ? (op2 == 0 ? FRQ : op2 == 1 ? PCT : op2 == 2 ? VCT : OTHER)
+        : crm == 2 ? PTIMER : crm == 3 ? VTIMER : OTHER;
+    if (kind == OTHER)
+        return 0;
+    uint64_t hcr = a64_hcr(c);
+    bool e2h = hcr & A64_HCR_E2H, tge = hcr & A64_HCR_TGE;
+    uint64_t hctl = c->has_el2 ? c->sys[A64_SYS_CNTHCTL_EL2] : ~0ULL;
+    if (c->el == 0) {
+        /* EL0: CNTKCTL_EL1, or CNTHCTL_EL2 in the same layout when EL0 is in the host */
+        bool host = e2h && tge;
+        uint64_t k = host ? hctl : c->sys[A64_SYS_CNTKCTL_EL1];
+        bool ok = kind == FRQ ? (k & 3) != 0 : kind == PCT ? (k & 1) : kind == VCT ? (k & 2)
+                  : kind == PTIMER ? (k & (1u << 9)) : (k & (1u << 8));
+        if (!ok)
+            return host || tge ? 2 : 1;
+        if (host)
+            return 0;
+    }
+    if (!c->has_el2 || tge)
+        return 0;
+    /* EL1 (and EL0 after CNTKCTL): the physical counter and timer under CNTHCTL_EL2 */
+    unsigned pct_bit = e2h ? 10 : 0, pten_bit = e2h ? 11 : 1;
+    if (kind == PCT && !(hctl & (1ULL << pct_bit)))
+        return 2;
+    if (kind == PTIMER && !(hctl & (1ULL << pten_bit)))
+        return 2;
+    return 0;
+}
+
 bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r)
 {
     switch (r->feat) {

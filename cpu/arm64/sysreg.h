@@ -49,6 +49,8 @@ enum {
     A64_FEAT_E2H_ALIAS = 2,   /* *_EL12 / *_EL02: only at EL2 with HCR_EL2.E2H = 1 */
     A64_FEAT_PAN = 3,         /* FEAT_PAN: the PAN special register */
 };
+/* Generic-timer traps (CNTKCTL_EL1, CNTHCTL_EL2): 0, or the EL to trap to. */
+int a64_timer_access_trap(const Arm64Cpu *c, uint32_t key);
 /* Accessibility beyond min_el: feature present and, for aliases, EL2 with E2H. */
 bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r);
 /* With HCR_EL2.E2H at EL2, an EL1 register name reaches its EL2 counterpart (D5.6.2);

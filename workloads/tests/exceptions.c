@@ -86,6 +86,7 @@ static void print_log(void)
 static void el0_code(void)
 {
     __asm__ volatile("mrs x0, sctlr_el1\n"   /* UNDEFINED at EL0 */
+                     "mrs x0, cntvct_el0\n"  /* CNTKCTL_EL1.EL0VCTEN = 0: trapped to EL1 */
                      "svc #0x21\n"
                      "svc #0xfe\n" ::: "x0", "memory");
 }
@@ -111,6 +112,9 @@ static void el1_code(void)
                      "tlbi vmalle1\n"         /* TTLB */
                      "mrs x1, actlr_el1\n"    /* TACR */
                      "mrs x1, tpidr_el1\n"    /* not trapped */
+                     "mrs x1, cntpct_el0\n"   /* CNTHCTL_EL2.EL1PCTEN = 0 */
+                     "mrs x1, cntvct_el0\n"   /* not trapped */
+                     "msr cntp_ctl_el0, xzr\n" /* CNTHCTL_EL2.EL1PCEN = 0 */
                      "hvc #5\n"
                      "hvc #0xfe\n"
                      : : "r"(&el1_wfi_pc), "r"(&el1_smc_pc) : "x0", "x1", "memory");
@@ -176,7 +180,9 @@ int main(void)
         /* EL1 guest-like code: AArch64 EL1, HVC enabled, WFI and SMC trapped. */
         WRITE_SYSREG(hcr_el2, (1ULL << 31) | (1ULL << 13) | (1ULL << 19));
         unsigned before = nexc[2];
+        WRITE_SYSREG(cnthctl_el2, 0);
         run_lower(el1_code, 0x3c5, (uint64_t)&el1_stack[1024]);
+        WRITE_SYSREG(cnthctl_el2, 3);
         printf("EL1 guest: %u exits to EL2, %u exceptions at EL1\n", nexc[2] - before, nexc[1]);
         printf("trapped WFI at 0x%08llx, trapped SMC at 0x%08llx\n", (unsigned long long)el1_wfi_pc,
                (unsigned long long)el1_smc_pc);
