@@ -253,13 +253,8 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
                                                    (c->sys[A64_SYS_CPTR_EL2] & cptr_traps))))
             return false;
     }
-    SysTrapCtx t = {
-        .el = c->el, .el2_enabled = c->has_el2,
-        .hcr = c->sys[A64_SYS_HCR_EL2], .cptr = c->sys[A64_SYS_CPTR_EL2],
-        .mdcr = c->sys[A64_SYS_MDCR_EL2], .hstr = c->sys[A64_SYS_HSTR_EL2],
-        .sctlr_el1 = c->sys[A64_SYS_SCTLR_EL1], .sctlr_el2 = c->sys[A64_SYS_SCTLR_EL2],
-        .cpacr_el1 = c->sys[A64_SYS_CPACR_EL1],
-    };
+    SysTrapCtx t;
+    a64_sys_trap_ctx(c, &t);
     SysTrapHit h;
     uint32_t key = (d->raw >> 5) & 0xffff;       /* op0:op1:CRn:CRm:op2 */
     bool read = d->raw & (1u << 21);             /* MRS / SYSL */

@@ -2,6 +2,7 @@
  * MRS/MSR to them stops the run with the register named (exit code 2). */
 #include "cpu/arm64/sysreg.h"
 #include "devices/arch_timer.h"
+#include "hypervisor-model/sysreg_traps.h"
 #include <string.h>
 
 #define K A64_SYSREG_KEY
@@ -113,6 +114,23 @@ static uint64_t rd_isr(Arm64Cpu *c, const A64SysReg *r)
         v |= 1u << 6;
     return v;
 }
+/* DCZID_EL0: BS = 4 (64-byte blocks); DZP = 1 where DC ZVA would trap (SCTLR_EL1.DZE at EL0,
+ * HCR_EL2.TDZ), as the Arm ARM requires. */
+void a64_sys_trap_ctx(const Arm64Cpu *c, SysTrapCtx *t)
+{
+    *t = (SysTrapCtx){ .el = c->el, .el2_enabled = c->has_el2, .hcr = a64_hcr(c),
+                       .cptr = c->sys[A64_SYS_CPTR_EL2], .mdcr = c->sys[A64_SYS_MDCR_EL2],
+                       .hstr = c->sys[A64_SYS_HSTR_EL2], .sctlr_el1 = c->sys[A64_SYS_SCTLR_EL1],
+                       .sctlr_el2 = c->sys[A64_SYS_SCTLR_EL2],
+                       .cpacr_el1 = c->sys[A64_SYS_CPACR_EL1] };
+}
+
+static uint64_t rd_dczid(Arm64Cpu *c, const A64SysReg *r)
+{
+    SysTrapCtx t;
+    a64_sys_trap_ctx(c, &t);
+    return r->reset | (c->el < 2 && sys_trap_dczid_dzp(&t) ? 0x10 : 0);
+}
 static uint64_t rd_midr(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
@@ -189,7 +207,7 @@ static const A64SysReg sysregs[] = {
     { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0x8444c004ULL, 0, rd_const, NULL, 0 },
     /* DC ZVA block of 64 bytes (BS = 4), permitted */
-    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_const, NULL, 0 },
+    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_dczid, NULL, 0 },
     { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0x0a200023ULL, 0, rd_const, NULL, 0 },
     { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL, 0 },
     /* EL1 system control and translation */

@@ -49,6 +49,9 @@ enum {
     A64_FEAT_E2H_ALIAS = 2,   /* *_EL12 / *_EL02: only at EL2 with HCR_EL2.E2H = 1 */
     A64_FEAT_PAN = 3,         /* FEAT_PAN: the PAN special register */
 };
+/* The trap-rule context (hypervisor-model/sysreg_traps.h) of the core as it stands. */
+struct SysTrapCtx;
+void a64_sys_trap_ctx(const Arm64Cpu *c, struct SysTrapCtx *t);
 /* Generic-timer traps (CNTKCTL_EL1, CNTHCTL_EL2): 0, or the EL to trap to. */
 int a64_timer_access_trap(const Arm64Cpu *c, uint32_t key);
 /* Accessibility beyond min_el: feature present and, for aliases, EL2 with E2H. */
