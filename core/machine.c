@@ -226,6 +226,11 @@ int machine_run(Machine *m)
             uint64_t ran = mc->cls->run(mc->obj, want);
             mc->icount += ran;
             mc->time += m->timing.cycles_for_insns(&m->timing, ran) * ps;
+            /* the core may have scheduled an event inside this slice (a timer): the slice
+             * ends there for the cores after it, and the event runs at its exact time */
+            SimTime nt = evq_next_time(&m->evq);
+            if (nt < slice_end && nt > m->now)
+                slice_end = nt;
             if (ran < want && !m->stop && mc->cls->idle(mc->obj))
                 mc->time = slice_end;
         }

@@ -295,6 +295,22 @@ static uint64_t pmu_cut(Arm64Cpu *c)
     return cut;
 }
 
+/* An event was scheduled while this core runs (a timer programmed, say): if it falls before
+ * the end of the core's budget, stop there so the machine delivers it at its exact time. */
+static void event_horizon(Arm64Cpu *c)
+{
+    c->evq_seq = c->m->evq.next_seq;
+    SimTime next = evq_next_time(&c->m->evq), now = a64_now(c);
+    uint64_t ps = c->m->timing.ps_per_cycle;
+    if (next == SIMTIME_NEVER)
+        return;
+    uint64_t left = next <= now ? 0 : (next - now + ps - 1) / ps;   /* atomic: 1 insn/cycle */
+    if (left < c->insns_left) {
+        c->run_budget -= c->insns_left - left;   /* done = budget - left stays the same */
+        c->insns_left = left;
+    }
+}
+
 static uint64_t a64_run(void *obj, uint64_t max)
 {
     Arm64Cpu *c = obj;
@@ -307,9 +323,15 @@ static uint64_t a64_run(void *obj, uint64_t max)
     }
     c->run_budget = max;
     c->insns_left = max;
+    c->evq_seq = c->m->evq.next_seq;
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
+        if (unlikely(c->m->evq.next_seq != c->evq_seq)) {
+            event_horizon(c);
+            if (!c->insns_left)
+                break;
+        }
         if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED))) {
             c->cur_page = NULL;
             return run_traced(c);     /* counts branches one by one */

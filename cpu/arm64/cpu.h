@@ -105,6 +105,7 @@ struct Arm64Cpu {
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
     A64Pmu pmu;               /* PMUv3 (own state description "cpuN.pmu") */
     uint64_t pmu_cut;         /* budget held back to stop at a PMU overflow (run loop) */
+    uint64_t evq_seq;         /* event-queue schedule count the budget was last checked at */
     /* trace */
     uint32_t trace_mask;
 };

@@ -4,6 +4,7 @@
 #include "core/bus.h"
 #include "cpu/arm64/sysreg.h"
 #include "harness.h"
+#include "devices/arch_timer.h"
 
 static char order[32];
 static int norder;
@@ -229,6 +230,30 @@ Test(pmu, exact_branch_and_instruction_counts)
     /* PMCR write, 5 branches, 1st MRS: 7 instructions; preset 0xfffffffc -> wrapped to 3 */
     cr_assert_eq(t->c->x[1], 3, "INST_RETIRED %llu", (unsigned long long)t->c->x[1]);
     cr_assert_eq(t->c->x[7] & 2, 2, "PMOVSSET %llx", (unsigned long long)t->c->x[7]);
+    th_free(t);
+}
+
+/* A timer programmed mid-slice fires at its exact simulated time, not at the slice end: the
+ * core stops its budget at the new event (1 GHz core, 62.5 MHz counter: 10 ticks = 160
+ * instructions after the write at instruction 0). */
+Test(core, timer_programmed_mid_slice_interrupts_on_time)
+{
+    TH *t = th_new();
+    static uint32_t code[1200];
+    code[0] = 0xd51be201;                /* msr cntp_tval_el0, x1 */
+    code[1] = 0xd51be222;                /* msr cntp_ctl_el0, x2 */
+    for (int i = 2; i < 1200; i++)
+        code[i] = 0xd503201f;            /* nop */
+    arch_timer_connect(t->c->timers, ATIMER_PHYS, (IrqLine){ a64_cpu_set_line, t->c, A64_LINE_IRQ });
+    t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x2000;
+    static const uint32_t spin = 0x14000000;   /* b . at the IRQ vector */
+    memcpy(th_ram(t, TH_RAM_BASE + 0x2280), &spin, 4);
+    t->c->x[1] = 10;
+    t->c->x[2] = 1;
+    t->c->daif = 0;
+    cr_assert_eq(th_run_steps(t, code, 1200, 1000), 0);
+    cr_assert_eq(t->c->sys[A64_SYS_ELR_EL1], TH_RAM_BASE + 160 * 4, "IRQ at insn %llu",
+                 (unsigned long long)((t->c->sys[A64_SYS_ELR_EL1] - TH_RAM_BASE) / 4));
     th_free(t);
 }
 
