@@ -385,18 +385,29 @@ static const A64SysReg *resolve(Arm64Cpu *c, const A64SysReg *r)
     return r;
 }
 
+/* The EL2/EL1 trap controls and the generic-timer access controls, for a table register.
+ * True when the exception was taken. */
+static bool access_trapped(Arm64Cpu *c, const A64Insn *d, const A64SysReg *r)
+{
+    if (sysreg_trapped(c, d))
+        return true;
+    if (unlikely(((r->key >> 7) & 15) == 14) && c->el < 2) {
+        int t = a64_timer_access_trap(c, r->key);
+        if (t) {
+            a64_sysreg_trap(c, d, t);
+            return true;
+        }
+    }
+    return false;
+}
+
 static const A64Insn *exec_MRS(Arm64Cpu *c, const A64Insn *d)
 {
     const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
     if (!r || c->el < r->min_el || !(r->access & A64_SR_R))
         return a64_undefined(c, d);
-    if (sysreg_trapped(c, d))
+    if (access_trapped(c, d, r))
         return NULL;
-    if (unlikely(((r->key >> 7) & 15) == 14) && c->el < 2) {
-        int t = a64_timer_access_trap(c, r->key);
-        if (t)
-            return a64_sysreg_trap(c, d, t);
-    }
     c->x[d->rd] = a64_sysreg_read(c, r);
     return d + 1;
 }
@@ -406,13 +417,8 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
     const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
     if (!r || c->el < r->min_el || !(r->access & A64_SR_W))
         return a64_undefined(c, d);
-    if (sysreg_trapped(c, d))
+    if (access_trapped(c, d, r))
         return NULL;
-    if (unlikely(((r->key >> 7) & 15) == 14) && c->el < 2) {
-        int t = a64_timer_access_trap(c, r->key);
-        if (t)
-            return a64_sysreg_trap(c, d, t);
-    }
     a64_sysreg_write(c, r, c->x[d->rn]);
     if (r->slot >= 0 && sysreg_controls_translation(r->slot))
         a64_tlb_flush(c);
