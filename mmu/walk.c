@@ -345,6 +345,10 @@ static bool s2_translate(const MmuS2Regime *s2, uint64_t ipa, MmuAccess acc, boo
                    | (BIT(o.desc, D_XN) || device ? 0 : MMU_PERM_X);
     if (!check_perms(perms, s1ptw ? MMU_READ : acc, fault, o.level, 2, s1ptw, ipa))
         return false;
+    /* HCR_EL2.PTW (D8.3.x, "Protected table walk"): a stage-1 table walk that stage 2 maps to
+     * Device memory is a stage-2 Permission fault */
+    if (s1ptw && device && s2->ptw)
+        return fail(fault, MMU_FAULT_PERMISSION, o.level, 2, true, ipa, false);
     res->pa = o.oa;
     res->ipa = ipa;
     res->page_mask = o.page_mask;

@@ -9,7 +9,7 @@
  * - hardware Access flag / dirty state update (FEAT_HAFDBS): AF == 0 always faults;
  * - big-endian table walks (SCTLR_ELx.EE == 1): the callback returns the descriptor value
  *   as read little-endian, a caller supporting EE swaps in its callback;
- * - FEAT_XNX (stage-2 XN[0]), FEAT_PAN3 (EPAN), FEAT_E0PD, FEAT_S2FWB, HCR_EL2.PTW,
+ * - FEAT_XNX (stage-2 XN[0]), FEAT_PAN3 (EPAN), FEAT_E0PD, FEAT_S2FWB,
  *   the Contiguous bit (a TLB hint, ignored, which the architecture allows).
  * Implementation-defined / CONSTRAINED UNPREDICTABLE choices made here:
  * - TxSZ outside 16..39 behaves as the nearest legal value (not as a level-0 fault);
@@ -52,6 +52,7 @@ typedef struct MmuS1Regime {
 
 typedef struct MmuS2Regime {
     bool enabled;          /* HCR_EL2.VM (or DC) */
+    bool ptw;              /* HCR_EL2.PTW: a stage-1 walk to stage-2 Device memory faults */
     uint8_t pa_bits;       /* implemented PA size; 0 = 48 */
     uint64_t vtcr, vttbr;  /* VTCR_EL2: T0SZ, SL0, TG0, PS, VS; VTTBR_EL2: BADDR, VMID */
 } MmuS2Regime;

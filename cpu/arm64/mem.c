@@ -120,6 +120,7 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
     s1->mair = c->sys[A64_SYS_MAIR_EL1];
     s1->sctlr = c->sys[A64_SYS_SCTLR_EL1];
     s2->enabled = with_s2 && (hcr & (A64_HCR_VM | HCR_DC)) && !tge;
+    s2->ptw = (hcr & (1ULL << 2)) != 0;      /* HCR_EL2.PTW */
     s2->vtcr = c->sys[A64_SYS_VTCR_EL2];
     s2->vttbr = c->sys[A64_SYS_VTTBR_EL2];
 }

@@ -87,12 +87,14 @@ static void wr_mdcr(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
     c->sys[A64_SYS_MDCR_EL2] = v;
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, v);
 }
-/* HCR_EL2.E2H is RES0 without FEAT_VHE. */
+/* HCR_EL2.E2H is RES0 without FEAT_VHE; RW is RES1 because EL1 is AArch64-only here
+ * (ID_AA64PFR0_EL1.EL1 = 1), so a hypervisor cannot make EL1 AArch32. */
 static void wr_hcr(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 {
     (void)r;
     if (!c->has_vhe)
         v &= ~A64_HCR_E2H;
+    v |= 1ULL << 31;
     c->sys[A64_SYS_HCR_EL2] = v;
 }
 /* ISR_EL1 (D17.2.84): pending IRQ (bit 7) and FIQ (bit 6); at EL0/EL1 under HCR_EL2.IMO/FMO
@@ -237,7 +239,7 @@ static const A64SysReg sysregs[] = {
      * model. Reset values: SCTLR_EL2 RES1 bits, HCR_EL2 all zero (RW from reset is IMPDEF). */
     { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL, 0 },
     { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0, FULL, NULL, wr_hcr, 0 },
+    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0x80000000ULL, FULL, NULL, wr_hcr, 0 },
     { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, wr_mdcr, 0 },
     { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL, 0 },
     { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL, 0 },

@@ -812,6 +812,17 @@ Test(mmu, stage2_fault_on_stage1_walk)
     cr_assert_not(xlate(&s1, &s2, va, MMU_READ));
     expect_fault(MMU_FAULT_TRANSLATION, 3, 1, 0x07);
     cr_assert_not(flt.s1ptw);
+    /* HCR_EL2.PTW: the table page as stage-2 Device memory faults the walk at stage 2 */
+    map(S2G40, s2root, 0x0000003300000000ull, 3, (MEM_BASE + 0x700000) | AF | S2_R | (1ull << 2));
+    cr_assert_not(xlate(&s1, &s2, va, MMU_READ));
+    expect_fault(MMU_FAULT_TRANSLATION, 3, 1, 0x07);     /* PTW = 0: the walk goes on */
+    s2.ptw = true;
+    cr_assert_not(xlate(&s1, &s2, va, MMU_READ));
+    cr_assert_eq(flt.type, MMU_FAULT_PERMISSION);
+    cr_assert(flt.s1ptw);
+    cr_assert_eq(flt.stage, 2);
+    cr_assert_eq(flt.ipa, want_ipa);
+    cr_assert_eq(mmu_fault_status_code(&flt), 0x0f);
 }
 
 Test(mmu, stage2_permissions_and_access_flag)
