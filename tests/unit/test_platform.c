@@ -193,6 +193,44 @@ Test(platform, virtualization_boots_at_el2_with_smc_conduit)
     g_free(k);
 }
 
+/* FEAT_VHE: at EL2 with E2H the CNTV_* names reach the EL2 virtual timer, whose output is
+ * PPI 28 at the core's redistributor (QEMU 7.2 leaves it unconnected) and which the DT lists. */
+Test(platform, vhe_el2_virtual_timer_is_ppi_28)
+{
+    uint32_t code[64];
+    code[0] = 0xd51c1101;   /* msr hcr_el2, x1 */
+    code[1] = 0xd51be302;   /* msr cntv_tval_el0, x2 */
+    code[2] = 0xd51be323;   /* msr cntv_ctl_el0, x3 */
+    for (int i = 3; i < 64; i++)
+        code[i] = 0xd503201f;       /* nop */
+    char *k = write_tmp("vhe.bin", code, sizeof code);
+    MachineConfig cfg;
+    cfg_init(&cfg, k);
+    cfg.virtualization = true;
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup("max");
+    Machine *m = create_ok(&cfg);
+    Arm64Cpu *c = cpu(m, 0);
+    const void *fdt = ram(m, c->x[0]);
+    int n = fdt_path_offset(fdt, "/timer");
+    int len = 0;
+    cr_assert_not_null(fdt_getprop(fdt, n, "interrupts", &len));
+    cr_assert_eq(len, 15 * 4, "five timer interrupts in the DT");
+    c->x[1] = (1ULL << 34) | (1ULL << 27) | (1ULL << 31);
+    c->x[2] = 1;
+    c->x[3] = 1;
+    m->cfg.max_insns = 60;
+    cr_assert_eq(machine_run(m), 0);
+    uint64_t pend = 0;
+    cr_assert(bus_read(&m->bus, 0x080a0000ULL + 0x10000 + 0x200, 4, &pend));
+    cr_assert_eq((pend >> 28) & 1, 1, "ISPENDR0 0x%llx", (unsigned long long)pend);
+    cr_assert_eq((pend >> 27) & 1, 0);
+    machine_free(m);
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
+}
+
 Test(platform, psci_cpu_on_starts_second_core)
 {
     /* core 0: CPU_ON(core 1, entry 0x40080010, context 0x84000008), then spins;
