@@ -82,6 +82,7 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
         machine_free(m);
         return NULL;
     }
+    m->break_skip_cpu = -1;
     m->ram_code = calloc(1, cfg->ram_size >> 12);
     if (!m->ram_code) {
         *err = g_strdup("cannot allocate the code-page map");

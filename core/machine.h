@@ -96,6 +96,12 @@ typedef struct Machine {
     void (*board_destroy)(void *board);
     /* run control */
     volatile bool stop;       /* set by machine_stop(); cores return at the next boundary */
+    bool paused;              /* the stop is a debugger pause (breakpoint), not the end */
+    /* debugger: when set, cores check every instruction (careful run loop) and pause before
+     * one for which it returns true; break_skip_cpu's next instruction is not checked */
+    bool (*break_check)(void *opaque, int cpu, uint64_t pc, int el, int vmid);
+    void *break_opaque;
+    int break_skip_cpu;
     int exit_code;
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include "boards/virt.h"
 #include "hypervisor-model/vmexit.h"
+#include "debug/debugger.h"
 #include "core/machine.h"
 
 #define HVSIM_VERSION "0.1.0"
@@ -18,6 +19,8 @@
 typedef struct Opts {
     MachineConfig cfg;
     char *stats_json, *stats_text;
+    char *script;             /* --script FILE: debugger commands in batch */
+    bool console;             /* -i / --console */
 } Opts;
 
 static void usage(FILE *f)
@@ -36,6 +39,8 @@ static void usage(FILE *f)
           "  --max-insns N        stop after N instructions (all cores)\n"
           "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
           "  --stats FILE.json    write statistics at exit; --stats-text FILE as text\n"
+          "  -i, --console        interactive debugger console (readline; type help)\n"
+          "  --script FILE        run debugger commands from FILE, then exit\n"
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
@@ -169,7 +174,7 @@ static uint32_t parse_trace(const char *arg)
 }
 
 static const char *const later_opts[] = {
-    "s", "gdb", "S", "i", "console", "script", "checkpoint-at", "restore", "record", "replay",
+    "s", "gdb", "S", "checkpoint-at", "restore", "record", "replay",
     "plugin", "device", "drive", NULL,
 };
 
@@ -198,13 +203,17 @@ static void parse_args(Opts *o, int argc, char **argv)
         }
         if (!strcmp(name, "nographic"))
             continue;
+        if (!strcmp(name, "i") || !strcmp(name, "console")) {
+            o->console = true;
+            continue;
+        }
         for (int k = 0; later_opts[k]; k++)
             if (!strcmp(name, later_opts[k]))
                 die("option '%s' is not implemented yet", a);
         /* options with a value */
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
-            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", NULL,
+            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -255,6 +264,9 @@ static void parse_args(Opts *o, int argc, char **argv)
         } else if (!strcmp(name, "stats")) {
             g_free(o->stats_json);
             o->stats_json = g_strdup(v);
+        } else if (!strcmp(name, "script")) {
+            g_free(o->script);
+            o->script = g_strdup(v);
         } else if (!strcmp(name, "stats-text")) {
             g_free(o->stats_text);
             o->stats_text = g_strdup(v);
@@ -333,7 +345,16 @@ int main(int argc, char **argv)
     Machine *m = virt_create(&o.cfg, &err);
     if (!m)
         die("%s", err);
-    int code = machine_run(m);
+    int code;
+    if (o.script || o.console) {
+        Debugger *dbg = dbg_new(m);
+        code = o.script ? dbg_run_script(dbg, o.script) : dbg_console(dbg);
+        dbg_free(dbg);
+        if (code == 0 && m->exit_code)
+            code = m->exit_code;
+    } else {
+        code = machine_run(m);
+    }
     fflush(stdout);
     if (m->stop_msg[0])
         fprintf(stderr, "hvsim: %s\n", m->stop_msg);
@@ -350,5 +371,6 @@ int main(int argc, char **argv)
     machine_config_free(&o.cfg);
     g_free(o.stats_json);
     g_free(o.stats_text);
+    g_free(o.script);
     return code;
 }

@@ -232,6 +232,15 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
 }
 
 /* ---- the run loop ---- */
+/* Instructions run in this call; afterwards the budget is empty so that a64_now() outside a
+ * run (debugger, devices) is the core's time without a stale partial slice. */
+static uint64_t finish_run(Arm64Cpu *c)
+{
+    uint64_t ran = c->run_budget - c->insns_left;
+    c->run_budget = c->insns_left = 0;
+    return ran;
+}
+
 static uint64_t run_traced(Arm64Cpu *c)
 {
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
@@ -251,6 +260,20 @@ static uint64_t run_traced(Arm64Cpu *c)
             if (d->fn == exec_page_end) {
                 c->pc = p->va + A64_PAGE_SIZE;
                 break;
+            }
+            if (unlikely(c->m->break_check)) {
+                Machine *m = c->m;
+                uint64_t pc = a64_pc(c, d);
+                int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM)
+                               ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
+                if (m->break_skip_cpu == c->index) {
+                    m->break_skip_cpu = -1;
+                } else if (m->break_check(m->break_opaque, c->index, pc, c->el, vmid)) {
+                    c->pc = pc;       /* pause before the instruction */
+                    m->paused = true;
+                    m->stop = true;
+                    break;
+                }
             }
             if ((c->trace_mask & TRACE_EXEC) && d->fn != exec_decode_lazy)
                 trace_insn(c, "EXEC", a64_pc(c, d), d->raw);
@@ -274,7 +297,7 @@ static uint64_t run_traced(Arm64Cpu *c)
         }
         free_deferred(c);
     }
-    return c->run_budget - c->insns_left;
+    return finish_run(c);
 }
 
 /* Shortens the budget so the run loop stops at the instruction that overflows a PMU counter
@@ -324,7 +347,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
     c->run_budget = max;
     c->insns_left = max;
     c->evq_seq = c->m->evq.next_seq;
-    if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)))
+    if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
         if (unlikely(c->m->evq.next_seq != c->evq_seq)) {
@@ -372,7 +395,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
         free_deferred(c);
     }
     c->cur_page = NULL;
-    return c->run_budget - c->insns_left;
+    return finish_run(c);
 }
 
 static bool a64_idle(void *obj)

@@ -233,6 +233,8 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
 /* Address translation instruction: translate va in the regime of EL `el` (stage 1, or both
  * stages when stage12), write PAR_EL1. False if an exception was taken instead. */
 bool a64_at(Arm64Cpu *c, const A64Insn *d, int el, bool stage12, bool write, uint64_t va);
+/* The debugger's view: va translated in the current regime, no exception, no side effect. */
+bool a64_debug_translate(Arm64Cpu *c, uint64_t va, uint64_t *pa);
 /* Drop every cached translation of this core (soft TLB for loads, stores and fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
 

@@ -148,6 +148,23 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
     return true;
 }
 
+bool a64_debug_translate(Arm64Cpu *c, uint64_t va, uint64_t *pa)
+{
+    MmuS1Regime s1;
+    MmuS2Regime s2;
+    regimes(c, c->el, true, &s1, &s2);
+    if (!s1.enabled && !s2.enabled) {
+        *pa = va;
+        return true;
+    }
+    MmuResult res;
+    MmuFault f;
+    if (!mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, MMU_READ, read_desc, c, &res, &f))
+        return false;
+    *pa = res.pa;
+    return true;
+}
+
 /* AT (C5.5, D8.14): translate as the named regime would and report in PAR_EL1. Stage-1-only
  * forms still walk the stage-1 tables through stage 2; a stage-2 fault there is taken to EL2
  * (D8.14.2), everything else is reported in PAR_EL1 (F, FST, PTW, S). */

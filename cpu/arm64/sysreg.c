@@ -389,6 +389,16 @@ const A64SysReg *a64_sysreg_e2h_redirect(const A64SysReg *r)
     return r;
 }
 
+size_t a64_sysreg_count(void)
+{
+    return sizeof sysregs / sizeof sysregs[0];
+}
+
+const A64SysReg *a64_sysreg_at(size_t i)
+{
+    return i < a64_sysreg_count() ? &sysregs[i] : NULL;
+}
+
 const A64SysReg *a64_sysreg_find(uint32_t key)
 {
     for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)

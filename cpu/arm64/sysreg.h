@@ -61,6 +61,9 @@ bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r);
 const A64SysReg *a64_sysreg_e2h_redirect(const A64SysReg *r);
 
 const A64SysReg *a64_sysreg_find(uint32_t key);
+/* The table in order, for the debugger's `info sysregs` and register lists. */
+size_t a64_sysreg_count(void);
+const A64SysReg *a64_sysreg_at(size_t i);
 const A64SysReg *a64_sysreg_by_name(const char *name);
 /* Reset every storage slot to its table value. */
 void a64_sysreg_reset(Arm64Cpu *c);

@@ -236,6 +236,46 @@ for q in 1000 37; do
     fi
 done
 
+# ---- the debugger: a --script session on minihv (breakpoints with EL/VMID conditions,
+# registers, memory, disassembly, stepping) gives the stored transcript, and the state it
+# stops in has the same hash as a straight run of the same length (no perturbation) ------
+SCRIPTS=$(dirname "$0")/scripts
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/dbg" --script "$SCRIPTS/minihv-debug.txt"
+if [ "$rc" -ne 0 ]; then
+    fail "script-minihv" "exit code $rc: $(first_line "$TMP/dbg.err")"
+elif ! cmp -s "$TMP/dbg" "$EXPECTED/script-minihv.out"; then
+    fail "script-minihv" "transcript differs (< stored, > hvsim)"
+    show_diff "$EXPECTED/script-minihv.out" "$TMP/dbg"
+else
+    n=$(sed -n 's/^stopped after [0-9]* instructions (icount \([0-9]*\)).*/\1/p' "$TMP/dbg" | tail -1)
+    h=$(sed -n 's/^state-hash: //p' "$TMP/dbg")
+    run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/dbgref" --max-insns "$n" --state-hash
+    href=$(sed -n 's/^state-hash: //p' "$TMP/dbgref.err")
+    if [ -z "$h" ] || [ "$h" != "$href" ]; then
+        fail "script-minihv" "state after the session '$h' != straight run to icount $n '$href'"
+    else
+        pass "script-minihv"
+    fi
+fi
+run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
+if [ "$rc" -ne 1 ]; then
+    fail "script-bad-command" "exit code $rc, want 1"
+elif ! grep -q "^error: unknown command 'frobnicate'" "$TMP/bad" ||
+    ! grep -q "bad-command.txt:2: command failed" "$TMP/bad.err" || grep -q "icount 3" "$TMP/bad"; then
+    fail "script-bad-command" "no error line, or the script went on after it"
+else
+    pass "script-bad-command"
+fi
+printf 'stepi 2\nhelp stepi\nquit\n' | timeout 30 "$HVSIM" -M virt -m 256M \
+    -kernel "$WORKLOADS/demo/hello.elf" -i >"$TMP/con" 2>"$TMP/con.err"
+rc=$?
+if [ "$rc" -ne 0 ] || ! grep -q "stopped after 2 instructions (icount 2)" "$TMP/con" ||
+    ! grep -q "^stepi .*run N instructions" "$TMP/con"; then
+    fail "console" "exit code $rc; $(first_line "$TMP/con")"
+else
+    pass "console"
+fi
+
 # ---- --max-insns stops a long program early, exit 0 -------------------------------------
 BENCH_ELF=$WORKLOADS/bench/intbench.elf
 [ -f "$BENCH_ELF" ] || BENCH_ELF=$WORKLOADS/tests/arith.elf

@@ -1,0 +1,493 @@
+/* The debugger core and its command table (see debugger.h). One table of commands (name,
+ * arguments, help, handler) serves the console, --script files and GDB's monitor command. */
+#include "debug/debugger.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu/arm64/cpu.h"
+#include "cpu/arm64/sysreg.h"
+
+/* ---- breakpoints and run control ---- */
+static bool break_check(void *opaque, int cpu, uint64_t pc, int el, int vmid)
+{
+    Debugger *d = opaque;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
+        const DbgBreakpoint *b = &d->bp[i];
+        if (b->id && b->va == pc && (b->cpu < 0 || b->cpu == cpu) && (b->el < 0 || b->el == el) &&
+            (b->vmid < 0 || b->vmid == vmid)) {
+            d->stop_bp = b->id;
+            d->stop_cpu = cpu;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void update_hook(Debugger *d)
+{
+    bool any = false;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++)
+        any |= d->bp[i].id != 0;
+    d->m->break_check = any ? break_check : NULL;
+    d->m->break_opaque = d;
+}
+
+Debugger *dbg_new(Machine *m)
+{
+    Debugger *d = g_new0(Debugger, 1);
+    d->m = m;
+    d->next_id = 1;
+    return d;
+}
+
+void dbg_free(Debugger *d)
+{
+    if (!d)
+        return;
+    d->m->break_check = NULL;
+    g_free(d);
+}
+
+static Arm64Cpu *cpu_of(Debugger *d, int i)
+{
+    return (Arm64Cpu *)d->m->cpus[i].obj;
+}
+
+static void describe_pc(Debugger *d, int cpu, GString *out)
+{
+    Arm64Cpu *c = cpu_of(d, cpu);
+    uint64_t pa;
+    char dis[128] = "?";
+    uint32_t insn = 0;
+    if (a64_debug_translate(c, c->pc, &pa) && bus_read(&d->m->bus, pa, 4, &(uint64_t){ 0 })) {
+        uint64_t v = 0;
+        bus_read(&d->m->bus, pa, 4, &v);
+        insn = (uint32_t)v;
+        a64_disas(insn, c->pc, dis, sizeof dis);
+    }
+    g_string_append_printf(out, "cpu%d EL%d pc=0x%016" PRIx64 " %08x  %s\n", cpu, c->el, c->pc, insn, dis);
+}
+
+/* Runs the machine for at most n instructions (0 = until a breakpoint or the end). */
+static void run_for(Debugger *d, uint64_t n, GString *out)
+{
+    Machine *m = d->m;
+    if (d->exited) {
+        g_string_append(out, "error: the machine has stopped (exit code");
+        g_string_append_printf(out, " %d); nothing to run\n", m->exit_code);
+        return;
+    }
+    uint64_t user_max = m->cfg.max_insns, start = machine_icount(m);
+    uint64_t limit = n ? start + n : 0;
+    if (user_max && (!limit || user_max < limit))
+        limit = user_max;
+    m->cfg.max_insns = limit;
+    if (d->stop == DBG_STOP_BREAK)
+        m->break_skip_cpu = d->stop_cpu;        /* step over the breakpoint we stand on */
+    m->stop = false;
+    m->paused = false;
+    m->exit_code = 0;
+    m->stop_msg[0] = 0;
+    machine_run(m);
+    m->cfg.max_insns = user_max;
+    m->break_skip_cpu = -1;
+    uint64_t ran = machine_icount(m) - start;
+    if (m->paused) {
+        d->stop = DBG_STOP_BREAK;
+        g_string_append_printf(out, "Breakpoint %d after %" PRIu64 " instructions: ", d->stop_bp, ran);
+        describe_pc(d, d->stop_cpu, out);
+        d->cur_cpu = d->stop_cpu;
+    } else if (limit && machine_icount(m) >= limit && limit != user_max && !m->stop_msg[0] &&
+               m->exit_code == 0) {
+        d->stop = DBG_STOP_STEP;
+        g_string_append_printf(out, "stopped after %" PRIu64 " instructions (icount %" PRIu64 "): ", ran,
+                               machine_icount(m));
+        describe_pc(d, d->cur_cpu, out);
+    } else {
+        d->stop = DBG_STOP_EXIT;
+        d->exited = true;
+        fflush(m->out);
+        g_string_append_printf(out, "machine stopped after %" PRIu64 " instructions: exit code %d%s%s\n", ran,
+                               m->exit_code, m->stop_msg[0] ? ", " : "", m->stop_msg);
+    }
+}
+
+/* ---- argument helpers ---- */
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    *v = g_ascii_strtoull(s, &end, 0);
+    return errno == 0 && *end == 0;
+}
+
+#define FAIL(...)                                                                          \
+    do {                                                                                   \
+        g_string_append(out, "error: ");                                                   \
+        g_string_append_printf(out, __VA_ARGS__);                                          \
+        g_string_append_c(out, '\n');                                                      \
+        return false;                                                                      \
+    } while (0)
+
+typedef bool (*CmdFn)(Debugger *d, int argc, char **argv, GString *out);
+typedef struct DbgCmd {
+    const char *name, *args, *help;
+    CmdFn fn;
+} DbgCmd;
+
+/* ---- commands ---- */
+static bool cmd_continue(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t n = 0;
+    if (argc > 1 && !parse_u64(argv[1], &n))
+        FAIL("continue: bad count '%s'", argv[1]);
+    run_for(d, n, out);
+    return !d->exited || d->m->exit_code == 0;
+}
+
+static bool cmd_stepi(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t n = 1;
+    if (argc > 1 && (!parse_u64(argv[1], &n) || n == 0))
+        FAIL("stepi: bad count '%s'", argv[1]);
+    run_for(d, n, out);
+    return !d->exited || d->m->exit_code == 0;
+}
+
+static bool cmd_break(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t va;
+    if (argc < 2 || !parse_u64(argv[1], &va))
+        FAIL("usage: break ADDR [if el==N|cpu==N|vmid==N [&& ...]]");
+    DbgBreakpoint b = { 0, va, -1, -1, -1 };
+    int i = 2;
+    if (i < argc) {
+        if (strcmp(argv[i], "if"))
+            FAIL("break: expected 'if', got '%s'", argv[i]);
+        for (i++; i < argc; i++) {
+            if (!strcmp(argv[i], "&&"))
+                continue;
+            char key[8];
+            uint64_t v;
+            const char *eq = strstr(argv[i], "==");
+            if (!eq || eq - argv[i] >= (long)sizeof key || !parse_u64(eq + 2, &v))
+                FAIL("break: bad condition '%s' (el==N, cpu==N or vmid==N)", argv[i]);
+            memcpy(key, argv[i], (size_t)(eq - argv[i]));
+            key[eq - argv[i]] = 0;
+            if (!strcmp(key, "el"))
+                b.el = (int)v;
+            else if (!strcmp(key, "cpu"))
+                b.cpu = (int)v;
+            else if (!strcmp(key, "vmid"))
+                b.vmid = (int)v;
+            else
+                FAIL("break: unknown condition '%s' (el, cpu or vmid)", key);
+        }
+    }
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (!d->bp[k].id) {
+            b.id = d->next_id++;
+            d->bp[k] = b;
+            update_hook(d);
+            g_string_append_printf(out, "Breakpoint %d at 0x%" PRIx64 "\n", b.id, va);
+            return true;
+        }
+    FAIL("break: too many breakpoints (%d)", DBG_MAX_BREAKPOINTS);
+}
+
+static bool cmd_delete(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t id;
+    if (argc != 2 || !parse_u64(argv[1], &id))
+        FAIL("usage: delete N");
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (d->bp[k].id && (uint64_t)d->bp[k].id == id) {
+            d->bp[k].id = 0;
+            update_hook(d);
+            g_string_append_printf(out, "Deleted breakpoint %d\n", (int)id);
+            return true;
+        }
+    FAIL("delete: no breakpoint %s", argv[1]);
+}
+
+static bool cmd_cpu(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t n;
+    if (argc != 2 || !parse_u64(argv[1], &n) || n >= (uint64_t)d->m->ncpus)
+        FAIL("usage: cpu N (0..%d)", d->m->ncpus - 1);
+    d->cur_cpu = (int)n;
+    describe_pc(d, d->cur_cpu, out);
+    return true;
+}
+
+static void info_registers(Debugger *d, GString *out)
+{
+    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
+    for (int i = 0; i < 31; i++)
+        g_string_append_printf(out, "x%-2d 0x%016" PRIx64 "%s", i, c->x[i], i % 3 == 2 ? "\n" : "  ");
+    g_string_append_printf(out, "sp  0x%016" PRIx64 "\n", c->x[A64_SP]);
+    g_string_append_printf(out, "pc  0x%016" PRIx64 "  cpsr 0x%08" PRIx64 "  EL%d  NZCV=%d%d%d%d\n", c->pc,
+                           a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
+}
+
+static void info_sysregs(Debugger *d, GString *out)
+{
+    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
+    for (size_t i = 0; i < a64_sysreg_count(); i++) {
+        const A64SysReg *r = a64_sysreg_at(i);
+        if (r->slot < 0 || (r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
+            r->feat == A64_FEAT_E2H_ALIAS)
+            continue;             /* storage registers only: reading callbacks could act */
+        g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, c->sys[r->slot]);
+    }
+}
+
+static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "registers")) {
+        info_registers(d, out);
+    } else if (!strcmp(what, "sysregs")) {
+        info_sysregs(d, out);
+    } else if (!strcmp(what, "breakpoints")) {
+        bool any = false;
+        for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
+            const DbgBreakpoint *b = &d->bp[k];
+            if (!b->id)
+                continue;
+            any = true;
+            g_string_append_printf(out, "%d 0x%016" PRIx64, b->id, b->va);
+            if (b->cpu >= 0)
+                g_string_append_printf(out, " cpu==%d", b->cpu);
+            if (b->el >= 0)
+                g_string_append_printf(out, " el==%d", b->el);
+            if (b->vmid >= 0)
+                g_string_append_printf(out, " vmid==%d", b->vmid);
+            g_string_append_c(out, '\n');
+        }
+        if (!any)
+            g_string_append(out, "no breakpoints\n");
+    } else if (!strcmp(what, "state-hash")) {
+        char hex[65];
+        machine_state_hash(d->m, hex);
+        g_string_append_printf(out, "state-hash: %s\n", hex);
+    } else if (!strcmp(what, "stats")) {
+        g_string_append_printf(out, "sim.insns %" PRIu64 "\n", machine_icount(d->m));
+        for (int i = 0; i < d->m->ncpus; i++)
+            g_string_append_printf(out, "cpu%d.insns %" PRIu64 "\n", i, d->m->cpus[i].icount);
+    } else {
+        FAIL("usage: info registers|sysregs|breakpoints|stats|state-hash");
+    }
+    return true;
+}
+
+/* Reads `size` bytes of guest memory at a virtual address of the current core (or a
+ * physical one with pa:). */
+static bool read_mem(Debugger *d, uint64_t addr, bool phys, unsigned size, uint64_t *v)
+{
+    uint64_t pa = addr;
+    if (!phys && !a64_debug_translate(cpu_of(d, d->cur_cpu), addr, &pa))
+        return false;
+    return bus_read(&d->m->bus, pa, size, v);
+}
+
+static bool parse_addr(const char *s, uint64_t *a, bool *phys)
+{
+    *phys = false;
+    if (!strncmp(s, "pa:", 3)) {
+        *phys = true;
+        s += 3;
+    }
+    return parse_u64(s, a);
+}
+
+static bool cmd_x(Debugger *d, int argc, char **argv, GString *out)
+{
+    /* x/[N][b|h|w|g][x|d] ADDR */
+    unsigned count = 1, size = 8;
+    char fmt = 'x';
+    const char *f = strchr(argv[0], '/');
+    if (f) {
+        char *end;
+        unsigned long n = strtoul(f + 1, &end, 10);
+        if (end != f + 1)
+            count = (unsigned)n;
+        for (; *end; end++) {
+            switch (*end) {
+            case 'b': size = 1; break;
+            case 'h': size = 2; break;
+            case 'w': size = 4; break;
+            case 'g': size = 8; break;
+            case 'x': case 'd': fmt = *end; break;
+            default: FAIL("x: bad format '%s' (x/[N][b|h|w|g][x|d] ADDR)", f + 1);
+            }
+        }
+    }
+    uint64_t addr;
+    bool phys;
+    if (argc != 2 || !parse_addr(argv[1], &addr, &phys))
+        FAIL("usage: x/[N][b|h|w|g][x|d] ADDR (pa:ADDR for a physical address)");
+    if (count == 0 || count > 4096)
+        FAIL("x: count must be 1..4096");
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t a = addr + (uint64_t)i * size, v = 0;
+        if (i % (16 / size > 4 ? 4 : 16 / size) == 0)
+            g_string_append_printf(out, "%s0x%016" PRIx64 ":", i ? "\n" : "", a);
+        if (!read_mem(d, a, phys, size, &v))
+            FAIL("x: cannot read 0x%" PRIx64 " (not mapped)", a);
+        if (fmt == 'x')
+            g_string_append_printf(out, " 0x%0*" PRIx64, (int)size * 2, v);
+        else
+            g_string_append_printf(out, " %" PRId64, size == 8 ? (int64_t)v : size == 4 ? (int32_t)v
+                                                 : size == 2 ? (int16_t)v : (int8_t)v);
+    }
+    g_string_append_c(out, '\n');
+    return true;
+}
+
+static bool cmd_disas(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t addr = cpu_of(d, d->cur_cpu)->pc, n = 8;
+    bool phys = false;
+    if (argc > 1 && !parse_addr(argv[1], &addr, &phys))
+        FAIL("usage: disas [ADDR] [N]");
+    if (argc > 2 && (!parse_u64(argv[2], &n) || n == 0 || n > 4096))
+        FAIL("disas: bad count '%s'", argv[2]);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t a = addr + i * 4, v;
+        if (!read_mem(d, a, phys, 4, &v))
+            FAIL("disas: cannot read 0x%" PRIx64 " (not mapped)", a);
+        char dis[128];
+        a64_disas((uint32_t)v, a, dis, sizeof dis);
+        g_string_append_printf(out, "0x%016" PRIx64 ": %08x  %s\n", a, (uint32_t)v, dis);
+    }
+    return true;
+}
+
+static bool cmd_help(Debugger *d, int argc, char **argv, GString *out);
+static bool cmd_quit(Debugger *d, int argc, char **argv, GString *out)
+{
+    (void)d;
+    (void)argc;
+    (void)argv;
+    (void)out;
+    return true;
+}
+
+static const DbgCmd commands[] = {
+    { "continue", "[N]", "run until a breakpoint, the end, or N more instructions", cmd_continue },
+    { "stepi", "[N]", "run N instructions (default 1), all cores", cmd_stepi },
+    { "break", "ADDR [if el==N && cpu==N && vmid==N]", "stop before the instruction at virtual address ADDR", cmd_break },
+    { "delete", "N", "delete breakpoint N", cmd_delete },
+    { "info", "registers|sysregs|breakpoints|stats|state-hash", "show state of the selected core or machine", cmd_info },
+    { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
+    { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
+    { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
+    { "help", "[COMMAND]", "list commands or describe one", cmd_help },
+    { "quit", "", "leave (the machine is discarded)", cmd_quit },
+};
+#define NCMDS (sizeof commands / sizeof commands[0])
+
+static bool cmd_help(Debugger *d, int argc, char **argv, GString *out)
+{
+    (void)d;
+    for (size_t i = 0; i < NCMDS; i++) {
+        if (argc > 1 && strcmp(argv[1], commands[i].name))
+            continue;
+        g_string_append_printf(out, "%-9s %-40s %s\n", commands[i].name, commands[i].args, commands[i].help);
+        if (argc > 1)
+            return true;
+    }
+    if (argc > 1)
+        FAIL("help: no command '%s'", argv[1]);
+    return true;
+}
+
+const char *const *dbg_command_names(void)
+{
+    static const char *names[NCMDS + 1];
+    for (size_t i = 0; i < NCMDS; i++)
+        names[i] = commands[i].name;
+    names[NCMDS] = NULL;
+    return names;
+}
+
+bool dbg_command(Debugger *d, const char *line, GString *out, bool *failed)
+{
+    *failed = false;
+    gchar **argv = NULL;
+    gint argc = 0;
+    gchar *trimmed = g_strstrip(g_strdup(line));
+    bool go_on = true;
+    if (!*trimmed || trimmed[0] == '#') {
+        g_free(trimmed);
+        return true;
+    }
+    GError *e = NULL;
+    if (!g_shell_parse_argv(trimmed, &argc, &argv, &e)) {
+        g_string_append_printf(out, "error: %s\n", e->message);
+        g_error_free(e);
+        *failed = true;
+        g_free(trimmed);
+        return true;
+    }
+    char name[32];
+    g_strlcpy(name, argv[0], sizeof name);
+    char *slash = strchr(name, '/');
+    if (slash)
+        *slash = 0;
+    const DbgCmd *cmd = NULL;
+    for (size_t i = 0; i < NCMDS; i++)
+        if (!strcmp(commands[i].name, name))
+            cmd = &commands[i];
+    if (!cmd) {
+        g_string_append_printf(out, "error: unknown command '%s' (try help)\n", name);
+        *failed = true;
+    } else if (slash && cmd->fn != cmd_x) {
+        g_string_append_printf(out, "error: '%s' takes no /FORMAT\n", name);
+        *failed = true;
+    } else {
+        *failed = !cmd->fn(d, argc, argv, out);
+        go_on = cmd->fn != cmd_quit;
+    }
+    g_strfreev(argv);
+    g_free(trimmed);
+    return go_on;
+}
+
+int dbg_run_script(Debugger *d, const char *path)
+{
+    gchar *text = NULL;
+    GError *e = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &e)) {
+        fprintf(stderr, "hvsim: cannot read script: %s\n", e->message);
+        g_error_free(e);
+        return EXIT_BAD_INPUT;
+    }
+    int status = 0;
+    gchar **lines = g_strsplit(text, "\n", -1);
+    GString *out = g_string_new(NULL);
+    for (int i = 0; lines[i]; i++) {
+        bool failed;
+        g_string_truncate(out, 0);
+        bool go_on = dbg_command(d, lines[i], out, &failed);
+        fflush(d->m->out);
+        fputs(out->str, stdout);
+        fflush(stdout);
+        if (failed) {
+            fprintf(stderr, "hvsim: %s:%d: command failed: %s\n", path, i + 1, lines[i]);
+            status = EXIT_BAD_INPUT;
+            break;
+        }
+        if (!go_on)
+            break;
+    }
+    g_string_free(out, TRUE);
+    g_strfreev(lines);
+    g_free(text);
+    return status;
+}

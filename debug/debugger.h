@@ -1,0 +1,47 @@
+/* The debugger core: breakpoints (with conditions on core, EL and VMID), run control
+ * (continue, stepi) and one command table that serves the console (-i), batch scripts
+ * (--script FILE) and, later, GDB's `monitor` command. Commands write their output to a
+ * GString so every front end prints the same text. */
+#ifndef HVSIM_DEBUG_DEBUGGER_H
+#define HVSIM_DEBUG_DEBUGGER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include "core/machine.h"
+
+#define DBG_MAX_BREAKPOINTS 64
+
+typedef struct DbgBreakpoint {
+    int id;                   /* 0 = free slot */
+    uint64_t va;
+    int cpu, el, vmid;        /* -1 = any */
+} DbgBreakpoint;
+
+typedef enum { DBG_STOP_NONE, DBG_STOP_BREAK, DBG_STOP_STEP, DBG_STOP_EXIT } DbgStopKind;
+
+typedef struct Debugger {
+    Machine *m;
+    DbgBreakpoint bp[DBG_MAX_BREAKPOINTS];
+    int next_id;
+    int cur_cpu;              /* `cpu N` */
+    bool exited;              /* the machine stopped for good (power off, error) */
+    /* the last stop */
+    DbgStopKind stop;
+    int stop_cpu, stop_bp;
+    uint64_t stop_pc;
+} Debugger;
+
+/* Attaches a debugger to m: installs the breakpoint hook the cores check. */
+Debugger *dbg_new(Machine *m);
+void dbg_free(Debugger *d);
+/* Runs one command line; appends its output to out. Returns false for `quit`. An error
+ * appends one line starting with "error: " and sets *failed. */
+bool dbg_command(Debugger *d, const char *line, GString *out, bool *failed);
+/* Command names for completion (NULL-terminated). */
+const char *const *dbg_command_names(void);
+/* Runs a script file (one command per line, `#` comments); output to stdout. Returns the
+ * exit code for hvsim: 0, 1 if a command failed or the file is unreadable (message on stderr). */
+int dbg_run_script(Debugger *d, const char *path);
+/* The interactive console (readline): history in ~/.hvsim_history, tab completion. */
+int dbg_console(Debugger *d);
+#endif
