@@ -102,6 +102,10 @@ typedef struct Machine {
     bool (*break_check)(void *opaque, int cpu, uint64_t pc, int el, int vmid);
     void *break_opaque;
     int break_skip_cpu;
+    /* debugger: called for every exception a core takes (after it is taken); returning true
+     * pauses the machine there (the core stops at the first instruction of the handler) */
+    bool (*exc_check)(void *opaque, int cpu, int from_el, int to_el, int vec, uint64_t esr,
+                      int vmid);
     int exit_code;
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
+#include "hypervisor-model/vmexit.h"
 
 /* ---- breakpoints and run control ---- */
 static bool break_check(void *opaque, int cpu, uint64_t pc, int el, int vmid)
@@ -25,12 +26,52 @@ static bool break_check(void *opaque, int cpu, uint64_t pc, int el, int vmid)
     return false;
 }
 
+static bool exc_check(void *opaque, int cpu, int from_el, int to_el, int vec, uint64_t esr, int vmid)
+{
+    Debugger *d = opaque;
+    unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+    bool vmexit = to_el == 2 && from_el < 2 && vmid >= 0;
+    HvmExitReason reason = hvm_exit_reason(vec, ec);
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
+        const DbgEvent *e = &d->ev[i];
+        bool hit = false;
+        if (!e->id)
+            continue;
+        switch (e->kind) {
+        case DBG_EV_VMEXIT:
+            hit = vmexit && (e->arg < 0 || e->arg == (int)reason);
+            break;
+        case DBG_EV_EXCEPTION:
+            hit = vec == 0 && (int)ec == e->arg;
+            break;
+        case DBG_EV_HVC:
+            hit = vec == 0 && ec == 0x16 && (int)(esr & 0xffff) == e->arg;
+            break;
+        }
+        if (!hit)
+            continue;
+        d->stop_bp = e->id;
+        d->stop_cpu = cpu;
+        if (vmexit)
+            snprintf(d->stop_event, sizeof d->stop_event, "vmexit %s from vm%d at EL%d, ESR=0x%08" PRIx64,
+                     hvm_exit_reason_name(reason), vmid, from_el, esr);
+        else
+            snprintf(d->stop_event, sizeof d->stop_event, "exception EL%d->EL%d vector %d, ESR=0x%08" PRIx64,
+                     from_el, to_el, vec, esr);
+        return true;
+    }
+    return false;
+}
+
 static void update_hook(Debugger *d)
 {
-    bool any = false;
-    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++)
+    bool any = false, anyev = false;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
         any |= d->bp[i].id != 0;
+        anyev |= d->ev[i].id != 0;
+    }
     d->m->break_check = any ? break_check : NULL;
+    d->m->exc_check = anyev ? exc_check : NULL;
     d->m->break_opaque = d;
 }
 
@@ -47,6 +88,7 @@ void dbg_free(Debugger *d)
     if (!d)
         return;
     d->m->break_check = NULL;
+    d->m->exc_check = NULL;
     g_free(d);
 }
 
@@ -90,11 +132,18 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     m->paused = false;
     m->exit_code = 0;
     m->stop_msg[0] = 0;
+    d->stop_event[0] = 0;
     machine_run(m);
     m->cfg.max_insns = user_max;
     m->break_skip_cpu = -1;
     uint64_t ran = machine_icount(m) - start;
-    if (m->paused) {
+    if (m->paused && d->stop_event[0]) {
+        d->stop = DBG_STOP_STEP;              /* the handler's first instruction: no step-over */
+        g_string_append_printf(out, "Event %d after %" PRIu64 " instructions: %s\n  now ", d->stop_bp, ran,
+                               d->stop_event);
+        describe_pc(d, d->stop_cpu, out);
+        d->cur_cpu = d->stop_cpu;
+    } else if (m->paused) {
         d->stop = DBG_STOP_BREAK;
         g_string_append_printf(out, "Breakpoint %d after %" PRIu64 " instructions: ", d->stop_bp, ran);
         describe_pc(d, d->stop_cpu, out);
@@ -199,18 +248,58 @@ static bool cmd_break(Debugger *d, int argc, char **argv, GString *out)
     FAIL("break: too many breakpoints (%d)", DBG_MAX_BREAKPOINTS);
 }
 
+static bool cmd_break_on(Debugger *d, int argc, char **argv, GString *out)
+{
+    DbgEvent e = { 0, DBG_EV_VMEXIT, -1 };
+    uint64_t v;
+    if (argc >= 2 && !strcmp(argv[1], "vmexit") && argc <= 3) {
+        e.kind = DBG_EV_VMEXIT;
+        if (argc == 3) {
+            for (int r = 0; r < HVM_EXIT_N; r++)
+                if (!strcmp(argv[2], hvm_exit_reason_name((HvmExitReason)r)))
+                    e.arg = r;
+            if (e.arg < 0)
+                FAIL("break-on vmexit: unknown reason '%s' (hvc, smc, sysreg, wfx, dabt, iabt, irq, "
+                     "fiq, serror, other)", argv[2]);
+        }
+    } else if (argc == 3 && !strcmp(argv[1], "exception") && parse_u64(argv[2], &v) && v < 64) {
+        e.kind = DBG_EV_EXCEPTION;
+        e.arg = (int)v;
+    } else if (argc == 3 && !strcmp(argv[1], "hvc") && parse_u64(argv[2], &v) && v < 65536) {
+        e.kind = DBG_EV_HVC;
+        e.arg = (int)v;
+    } else {
+        FAIL("usage: break-on vmexit [REASON] | exception EC | hvc IMM");
+    }
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (!d->ev[k].id) {
+            e.id = d->next_id++;
+            d->ev[k] = e;
+            update_hook(d);
+            g_string_append_printf(out, "Breakpoint %d on %s", e.id, argv[1]);
+            if (argc == 3)
+                g_string_append_printf(out, " %s", argv[2]);
+            g_string_append_c(out, '\n');
+            return true;
+        }
+    FAIL("break-on: too many event breakpoints (%d)", DBG_MAX_BREAKPOINTS);
+}
+
 static bool cmd_delete(Debugger *d, int argc, char **argv, GString *out)
 {
     uint64_t id;
     if (argc != 2 || !parse_u64(argv[1], &id))
         FAIL("usage: delete N");
-    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
-        if (d->bp[k].id && (uint64_t)d->bp[k].id == id) {
-            d->bp[k].id = 0;
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
+        int *slot = d->bp[k].id && (uint64_t)d->bp[k].id == id ? &d->bp[k].id
+                    : d->ev[k].id && (uint64_t)d->ev[k].id == id ? &d->ev[k].id : NULL;
+        if (slot) {
+            *slot = 0;
             update_hook(d);
             g_string_append_printf(out, "Deleted breakpoint %d\n", (int)id);
             return true;
         }
+    }
     FAIL("delete: no breakpoint %s", argv[1]);
 }
 
@@ -267,6 +356,19 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
                 g_string_append_printf(out, " el==%d", b->el);
             if (b->vmid >= 0)
                 g_string_append_printf(out, " vmid==%d", b->vmid);
+            g_string_append_c(out, '\n');
+        }
+        static const char *const kinds[] = { "vmexit", "exception", "hvc" };
+        for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
+            const DbgEvent *e = &d->ev[k];
+            if (!e->id)
+                continue;
+            any = true;
+            g_string_append_printf(out, "%d on %s", e->id, kinds[e->kind]);
+            if (e->kind == DBG_EV_VMEXIT && e->arg >= 0)
+                g_string_append_printf(out, " %s", hvm_exit_reason_name((HvmExitReason)e->arg));
+            else if (e->kind != DBG_EV_VMEXIT)
+                g_string_append_printf(out, " %d", e->arg);
             g_string_append_c(out, '\n');
         }
         if (!any)
@@ -382,6 +484,7 @@ static const DbgCmd commands[] = {
     { "continue", "[N]", "run until a breakpoint, the end, or N more instructions", cmd_continue },
     { "stepi", "[N]", "run N instructions (default 1), all cores", cmd_stepi },
     { "break", "ADDR [if el==N && cpu==N && vmid==N]", "stop before the instruction at virtual address ADDR", cmd_break },
+    { "break-on", "vmexit [REASON] | exception EC | hvc IMM", "stop right after a VM exit, an exception with class EC, or HVC #IMM", cmd_break_on },
     { "delete", "N", "delete breakpoint N", cmd_delete },
     { "info", "registers|sysregs|breakpoints|stats|state-hash", "show state of the selected core or machine", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },

@@ -17,11 +17,22 @@ typedef struct DbgBreakpoint {
     int cpu, el, vmid;        /* -1 = any */
 } DbgBreakpoint;
 
+/* Event breakpoints: stop right after an exception is taken (at the handler's first
+ * instruction). */
+typedef enum { DBG_EV_VMEXIT, DBG_EV_EXCEPTION, DBG_EV_HVC } DbgEventKind;
+typedef struct DbgEvent {
+    int id;                   /* 0 = free; shares numbering with breakpoints */
+    DbgEventKind kind;
+    int arg;                  /* VM-exit reason (-1 any), EC, or HVC immediate */
+} DbgEvent;
+
 typedef enum { DBG_STOP_NONE, DBG_STOP_BREAK, DBG_STOP_STEP, DBG_STOP_EXIT } DbgStopKind;
 
 typedef struct Debugger {
     Machine *m;
     DbgBreakpoint bp[DBG_MAX_BREAKPOINTS];
+    DbgEvent ev[DBG_MAX_BREAKPOINTS];
+    char stop_event[160];     /* description of the event that stopped the machine, or "" */
     int next_id;
     int cur_cpu;              /* `cpu N` */
     bool exited;              /* the machine stopped for good (power off, error) */

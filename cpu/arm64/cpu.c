@@ -247,6 +247,8 @@ static uint64_t run_traced(Arm64Cpu *c)
         if (unlikely(c->irq_lines | c->il) ||
             unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
             a64_check_interrupts(c);
+        if (unlikely(c->m->stop))
+            break;            /* a debugger event on the interrupt just taken */
         A64DecodedPage *p = lookup_page(c, c->pc);
         if (!p) {
             if (c->m->stop)
@@ -362,6 +364,8 @@ static uint64_t a64_run(void *obj, uint64_t max)
         if (unlikely(c->irq_lines | c->il) ||
             unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
             a64_check_interrupts(c);
+        if (unlikely(c->m->stop))
+            break;            /* a debugger event on the interrupt just taken */
         A64DecodedPage *p = lookup_page(c, c->pc);
         if (!p) {
             if (c->m->stop)

@@ -62,11 +62,11 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
         fprintf(c->m->trace, "INT cpu%d %s EL%d->EL%d pc=%016llx esr=%08llx far=%016llx\n", c->index,
                 vec_names[vec], c->el, target_el, (unsigned long long)preferred_return,
                 (unsigned long long)esr, far_valid ? (unsigned long long)far : 0ULL);
-    if (c->hvm && target_el == 2 && c->el < 2 && (a64_hcr(c) & A64_HCR_VM)) {
-        uint16_t vmid = (uint16_t)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff);
-        hvm_vm_exit(c->hvm, c->index, vmid, hvm_exit_reason(vec, (unsigned)(esr >> 26) & 0x3f), esr,
-                    preferred_return, a64_now(c));
-    }
+    int from_el = c->el;
+    int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM) ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
+    if (c->hvm && target_el == 2 && c->el < 2 && (a64_hcr(c) & A64_HCR_VM))
+        hvm_vm_exit(c->hvm, c->index, (uint16_t)vmid, hvm_exit_reason(vec, (unsigned)(esr >> 26) & 0x3f),
+                    esr, preferred_return, a64_now(c));
     if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_EXC_TAKEN)))
         a64_pmu_count(&c->pmu, A64_PMU_EV_EXC_TAKEN, 1, c->el);
     c->sys[slot_spsr[target_el]] = a64_pstate_to_spsr(c);
@@ -94,6 +94,11 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
     c->halted = 0;
     c->pc = c->sys[slot_vbar[target_el]] + offset;
     c->exit_request = 1;
+    if (unlikely(c->m->exc_check) &&
+        c->m->exc_check(c->m->break_opaque, c->index, from_el, target_el, vec, esr, vmid)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
 }
 
 const A64Insn *a64_sync_exception(Arm64Cpu *c, const A64Insn *d, int target_el, unsigned ec, uint32_t iss)
