@@ -470,6 +470,46 @@ static bool cmd_disas(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+static void log_desc(void *ctx, uint64_t pa, uint64_t desc, bool ok)
+{
+    GString *out = ctx;
+    if (ok)
+        g_string_append_printf(out, "  read descriptor at PA 0x%010" PRIx64 ": 0x%016" PRIx64 "\n", pa, desc);
+    else
+        g_string_append_printf(out, "  read descriptor at PA 0x%010" PRIx64 ": external abort\n", pa);
+}
+
+static bool cmd_translate(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t va;
+    if (argc != 2 || !parse_u64(argv[1], &va))
+        FAIL("usage: translate VA");
+    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
+    MmuResult r;
+    MmuFault f;
+    bool on;
+    g_string_append_printf(out, "VA 0x%016" PRIx64 " at EL%d (cpu%d):\n", va, c->el, d->cur_cpu);
+    if (a64_debug_walk(c, va, log_desc, out, &r, &f, &on)) {
+        if (!on)
+            g_string_append_printf(out, "  MMU off: PA 0x%" PRIx64 "\n", r.pa);
+        else
+            g_string_append_printf(out, "  -> IPA 0x%" PRIx64 " -> PA 0x%" PRIx64 " (attr 0x%02x, perms %s%s%s, "
+                                   "block size 0x%" PRIx64 ")\n", r.ipa, r.pa, r.attr,
+                                   r.perms & MMU_PERM_R ? "r" : "-", r.perms & MMU_PERM_W ? "w" : "-",
+                                   r.perms & MMU_PERM_X ? "x" : "-", r.page_mask + 1);
+        return true;
+    }
+    static const char *const types[] = { "none", "address size", "translation", "access flag",
+                                         "permission", "external abort" };
+    g_string_append_printf(out, "  fault: stage %d %s fault at level %d%s (FSC 0x%02x)", f.stage,
+                           types[f.type], f.level, f.s1ptw ? " on the stage-1 walk" : "",
+                           mmu_fault_status_code(&f));
+    if (f.stage == 2)
+        g_string_append_printf(out, ", IPA 0x%" PRIx64, f.ipa);
+    g_string_append_c(out, '\n');
+    return true;
+}
+
 static bool cmd_help(Debugger *d, int argc, char **argv, GString *out);
 static bool cmd_quit(Debugger *d, int argc, char **argv, GString *out)
 {
@@ -488,6 +528,7 @@ static const DbgCmd commands[] = {
     { "delete", "N", "delete breakpoint N", cmd_delete },
     { "info", "registers|sysregs|breakpoints|stats|state-hash", "show state of the selected core or machine", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
+    { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },

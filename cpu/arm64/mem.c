@@ -148,6 +148,36 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
     return true;
 }
 
+typedef struct WalkLog {
+    Arm64Cpu *c;
+    void (*log)(void *ctx, uint64_t pa, uint64_t desc, bool ok);
+    void *ctx;
+} WalkLog;
+
+static bool read_desc_logged(void *opaque, uint64_t pa, uint64_t *desc)
+{
+    WalkLog *w = opaque;
+    bool ok = read_desc(w->c, pa, desc);
+    w->log(w->ctx, pa, ok ? *desc : 0, ok);
+    return ok;
+}
+
+bool a64_debug_walk(Arm64Cpu *c, uint64_t va, void (*log)(void *ctx, uint64_t pa, uint64_t desc, bool ok),
+                    void *ctx, MmuResult *res, MmuFault *f, bool *mmu_on)
+{
+    MmuS1Regime s1;
+    MmuS2Regime s2;
+    regimes(c, c->el, true, &s1, &s2);
+    *mmu_on = s1.enabled || s2.enabled;
+    if (!*mmu_on) {
+        memset(res, 0, sizeof *res);
+        res->pa = res->ipa = va;
+        return true;
+    }
+    WalkLog w = { c, log, ctx };
+    return mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, MMU_READ, read_desc_logged, &w, res, f);
+}
+
 bool a64_debug_translate(Arm64Cpu *c, uint64_t va, uint64_t *pa)
 {
     MmuS1Regime s1;

@@ -257,6 +257,15 @@ else
         pass "script-minihv"
     fi
 fi
+run_hvsim "$WORKLOADS/tests/mmu.elf" virt cortex-a57 1 "$TMP/tr" --script "$SCRIPTS/mmu-translate.txt"
+if [ "$rc" -ne 0 ]; then
+    fail "script-translate" "exit code $rc: $(first_line "$TMP/tr.err")"
+elif ! cmp -s "$TMP/tr" "$EXPECTED/script-translate.out"; then
+    fail "script-translate" "transcript differs (< stored, > hvsim)"
+    show_diff "$EXPECTED/script-translate.out" "$TMP/tr"
+else
+    pass "script-translate"
+fi
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
 if [ "$rc" -ne 1 ]; then
     fail "script-bad-command" "exit code $rc, want 1"
