@@ -1,0 +1,761 @@
+/* GDB remote protocol layer (debug/rsp): framing with checksums, escapes, run-length codes
+ * and Ctrl-C; parsing of every packet the stub understands; reply builders; qXfer
+ * windowing; the target description XML (parsed back with GMarkup). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "debug/rsp.h"
+
+/* ---- a recording receiver ---- */
+
+typedef struct Ev {
+    RspEventKind kind;
+    GByteArray *data;
+} Ev;
+
+typedef struct Rec {
+    Ev ev[16];
+    int n;
+} Rec;
+
+static void rec_fn(void *opaque, RspEventKind kind, const uint8_t *payload, size_t len)
+{
+    Rec *r = opaque;
+    cr_assert_lt(r->n, 16);
+    Ev *e = &r->ev[r->n++];
+    e->kind = kind;
+    e->data = g_byte_array_new();
+    if (payload) {
+        cr_assert_eq(payload[len], 0, "payload is NUL-terminated");
+        g_byte_array_append(e->data, payload, (guint)len);
+    }
+}
+
+static void rec_free(Rec *r)
+{
+    for (int i = 0; i < r->n; i++)
+        g_byte_array_free(r->ev[i].data, TRUE);
+    r->n = 0;
+}
+
+static void feed_str(RspRx *rx, Rec *r, const char *s)
+{
+    rsp_rx_feed(rx, (const uint8_t *)s, strlen(s), rec_fn, r);
+}
+
+static void parse_str(const char *s, RspCmd *cmd)
+{
+    rsp_parse((const uint8_t *)s, strlen(s), cmd);
+}
+
+/* ---- framing ---- */
+
+Test(rsp, frame_roundtrip_with_escapes)
+{
+    /* Every byte value, including the four that must be escaped and 0x03. */
+    uint8_t pl[256];
+    for (int i = 0; i < 256; i++)
+        pl[i] = (uint8_t)i;
+    GString *w = g_string_new(NULL);
+    rsp_frame(w, pl, sizeof pl);
+    cr_assert_eq(w->str[0], '$');
+    cr_assert_eq(w->str[w->len - 3], '#');
+    /* 4 escaped bytes add 4 characters; the raw characters between '$' and '#' never
+     * contain an unescaped '#', '$' or '*'. */
+    cr_assert_eq(w->len, 1 + 256 + 4 + 3);
+    for (size_t i = 1; i < w->len - 3; i++) {
+        cr_assert_neq(w->str[i], '#');
+        cr_assert_neq(w->str[i], '$');
+        cr_assert_neq(w->str[i], '*');
+    }
+    /* The checksum covers the characters as sent. */
+    unsigned sum = rsp_checksum(w->str + 1, w->len - 4);
+    char want[3];
+    snprintf(want, sizeof want, "%02x", sum);
+    cr_assert_str_eq(w->str + w->len - 2, want);
+
+    /* Fed back one byte at a time, the receiver recovers the exact bytes. */
+    RspRx rx;
+    Rec r = { 0 };
+    rsp_rx_init(&rx);
+    for (size_t i = 0; i < w->len; i++)
+        rsp_rx_feed(&rx, (const uint8_t *)w->str + i, 1, rec_fn, &r);
+    cr_assert_eq(r.n, 1);
+    cr_assert_eq(r.ev[0].kind, RSP_EV_PACKET);
+    cr_assert_eq(r.ev[0].data->len, 256);
+    cr_assert_arr_eq(r.ev[0].data->data, pl, 256);
+    rec_free(&r);
+    rsp_rx_free(&rx);
+    g_string_free(w, TRUE);
+}
+
+Test(rsp, frame_known_checksum)
+{
+    GString *w = g_string_new(NULL);
+    rsp_frame(w, "OK", 2);
+    cr_assert_str_eq(w->str, "$OK#9a");       /* 'O' 0x4f + 'K' 0x4b = 0x9a */
+    g_string_truncate(w, 0);
+    rsp_frame(w, "", 0);
+    cr_assert_str_eq(w->str, "$#00");
+    g_string_truncate(w, 0);
+    rsp_frame(w, "a}b", 3);                    /* '}' -> "}]" */
+    cr_assert_str_eq(w->str, "$a}]b#9d");
+    g_string_free(w, TRUE);
+}
+
+Test(rsp, bad_checksum_and_acks)
+{
+    RspRx rx;
+    Rec r = { 0 };
+    rsp_rx_init(&rx);
+    feed_str(&rx, &r, "+$OK#9b-$OK#9A+$g#zz");
+    cr_assert_eq(r.n, 6);
+    cr_assert_eq(r.ev[0].kind, RSP_EV_ACK);
+    cr_assert_eq(r.ev[1].kind, RSP_EV_BAD_CHECKSUM);
+    cr_assert_eq(r.ev[2].kind, RSP_EV_NAK);
+    cr_assert_eq(r.ev[3].kind, RSP_EV_PACKET, "upper-case checksum digits are accepted");
+    cr_assert_eq(r.ev[3].data->len, 2);
+    cr_assert_eq(r.ev[4].kind, RSP_EV_ACK);
+    cr_assert_eq(r.ev[5].kind, RSP_EV_BAD_CHECKSUM, "non-hex checksum digits");
+    rec_free(&r);
+    rsp_rx_free(&rx);
+}
+
+Test(rsp, interrupt_between_packets)
+{
+    RspRx rx;
+    Rec r = { 0 };
+    rsp_rx_init(&rx);
+    GString *w = g_string_new(NULL);
+    rsp_frame(w, "c", 1);
+    g_string_append_c(w, 0x03);
+    g_string_append(w, "junk");               /* noise between packets is ignored */
+    rsp_frame(w, "?", 1);
+    /* split the stream in the middle of the second packet */
+    size_t cut = w->len - 2;
+    rsp_rx_feed(&rx, (const uint8_t *)w->str, cut, rec_fn, &r);
+    cr_assert_eq(r.n, 2);
+    rsp_rx_feed(&rx, (const uint8_t *)w->str + cut, w->len - cut, rec_fn, &r);
+    cr_assert_eq(r.n, 3);
+    cr_assert_eq(r.ev[0].kind, RSP_EV_PACKET);
+    cr_assert_eq(r.ev[0].data->data[0], 'c');
+    cr_assert_eq(r.ev[1].kind, RSP_EV_INTERRUPT);
+    cr_assert_eq(r.ev[2].kind, RSP_EV_PACKET);
+    cr_assert_eq(r.ev[2].data->data[0], '?');
+    rec_free(&r);
+    rsp_rx_free(&rx);
+    g_string_free(w, TRUE);
+}
+
+/* Builds "$body#xx" with the checksum of body as given (no escaping). */
+static void feed_raw(RspRx *rx, Rec *r, const char *body)
+{
+    char *p = g_strdup_printf("$%s#%02x", body, rsp_checksum(body, strlen(body)));
+    feed_str(rx, r, p);
+    g_free(p);
+}
+
+Test(rsp, run_length_decoding)
+{
+    RspRx rx;
+    Rec r = { 0 };
+    rsp_rx_init(&rx);
+    feed_raw(&rx, &r, "0* ");                 /* ' ' = 32: 3 more -> "0000" */
+    feed_raw(&rx, &r, "ab*\"c");              /* '"' = 34: 5 more b's */
+    feed_raw(&rx, &r, "}]*!");                /* repeat an escaped '}' 4 more times */
+    feed_raw(&rx, &r, "*!");                  /* nothing to repeat: malformed */
+    cr_assert_eq(r.n, 4);
+    cr_assert_eq(r.ev[0].kind, RSP_EV_PACKET);
+    cr_assert_eq(r.ev[0].data->len, 4);
+    cr_assert_arr_eq(r.ev[0].data->data, "0000", 4);
+    cr_assert_eq(r.ev[1].data->len, 8);
+    cr_assert_arr_eq(r.ev[1].data->data, "abbbbbbc", 8);
+    cr_assert_eq(r.ev[2].data->len, 5);
+    cr_assert_arr_eq(r.ev[2].data->data, "}}}}}", 5);
+    cr_assert_eq(r.ev[3].kind, RSP_EV_BAD_CHECKSUM);
+    rec_free(&r);
+    rsp_rx_free(&rx);
+}
+
+Test(rsp, overflow_is_reported)
+{
+    RspRx rx;
+    Rec r = { 0 };
+    rsp_rx_init(&rx);
+    rx.limit = 4;
+    feed_raw(&rx, &r, "12345");
+    feed_raw(&rx, &r, "1234");
+    cr_assert_eq(r.n, 2);
+    cr_assert_eq(r.ev[0].kind, RSP_EV_OVERFLOW);
+    cr_assert_eq(r.ev[1].kind, RSP_EV_PACKET);
+    rec_free(&r);
+    rsp_rx_free(&rx);
+}
+
+/* ---- parsing ---- */
+
+Test(rsp, parse_simple_packets)
+{
+    static const struct { const char *p; RspCmdKind k; } t[] = {
+        { "?", RSP_CMD_HALT_REASON }, { "g", RSP_CMD_READ_REGS },
+        { "vCont?", RSP_CMD_VCONT_QUERY }, { "qfThreadInfo", RSP_CMD_QFTHREADINFO },
+        { "qsThreadInfo", RSP_CMD_QSTHREADINFO }, { "qC", RSP_CMD_QC },
+        { "qAttached", RSP_CMD_QATTACHED }, { "qAttached:1", RSP_CMD_QATTACHED },
+        { "qOffsets", RSP_CMD_QOFFSETS }, { "qSymbol::", RSP_CMD_QSYMBOL },
+        { "QStartNoAckMode", RSP_CMD_START_NOACK }, { "D", RSP_CMD_DETACH },
+        { "D;1", RSP_CMD_DETACH }, { "k", RSP_CMD_KILL }, { "bs", RSP_CMD_REVERSE_STEP },
+        { "bc", RSP_CMD_REVERSE_CONTINUE }, { "vMustReplyEmpty", RSP_CMD_MUST_REPLY_EMPTY },
+        { "qTStatus", RSP_CMD_UNKNOWN }, { "vFile:open:", RSP_CMD_UNKNOWN },
+        { "qXfer:auxv:read::0,100", RSP_CMD_UNKNOWN }, { "", RSP_CMD_UNKNOWN },
+        { "QNonStop:1", RSP_CMD_UNKNOWN }, { "gg", RSP_CMD_UNKNOWN },
+        { "m10", RSP_CMD_INVALID }, { "p", RSP_CMD_INVALID }, { "Z5,0,4", RSP_CMD_INVALID },
+        { "vCont;x", RSP_CMD_INVALID }, { "Hx1", RSP_CMD_INVALID },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        RspCmd c;
+        parse_str(t[i].p, &c);
+        cr_assert_eq(c.kind, t[i].k, "'%s' parsed as %d", t[i].p, c.kind);
+        rsp_cmd_clear(&c);
+    }
+}
+
+Test(rsp, parse_registers)
+{
+    RspCmd c;
+    parse_str("p21", &c);
+    cr_assert_eq(c.kind, RSP_CMD_READ_REG);
+    cr_assert_eq(c.regnum, 0x21);
+    rsp_cmd_clear(&c);
+
+    parse_str("P20=efcdab8967452301", &c);
+    cr_assert_eq(c.kind, RSP_CMD_WRITE_REG);
+    cr_assert_eq(c.regnum, RSP_A64_REG_PC);
+    uint64_t v;
+    cr_assert(rsp_get_reg(c.data->data, c.data->len, 8, &v));
+    cr_assert_eq(v, 0x0123456789abcdefULL, "little-endian: %#" G_GINT64_MODIFIER "x", v);
+    rsp_cmd_clear(&c);
+
+    parse_str("G0102030405060708aabbccdd", &c);
+    cr_assert_eq(c.kind, RSP_CMD_WRITE_REGS);
+    cr_assert_eq(c.data->len, 12);
+    cr_assert(rsp_get_reg(c.data->data + 8, 4, 4, &v));
+    cr_assert_eq(v, 0xddccbbaa);
+    rsp_cmd_clear(&c);
+
+    parse_str("G012", &c);                   /* odd number of digits */
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    cr_assert_null(c.data, "nothing is left allocated on error");
+    rsp_cmd_clear(&c);
+    parse_str("P1=zz", &c);
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+}
+
+Test(rsp, parse_memory)
+{
+    RspCmd c;
+    parse_str("mffff000040001000,40", &c);
+    cr_assert_eq(c.kind, RSP_CMD_READ_MEM);
+    cr_assert_eq(c.addr, 0xffff000040001000ULL);
+    cr_assert_eq(c.len, 0x40);
+    rsp_cmd_clear(&c);
+
+    parse_str("m10000000000000000,4", &c);   /* 17 digits: beyond 64 bits */
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+
+    parse_str("M40000000,3:a1b2c3", &c);
+    cr_assert_eq(c.kind, RSP_CMD_WRITE_MEM);
+    cr_assert_eq(c.addr, 0x40000000);
+    cr_assert_eq(c.data->len, 3);
+    cr_assert_arr_eq(c.data->data, "\xa1\xb2\xc3", 3);
+    rsp_cmd_clear(&c);
+
+    parse_str("M40000000,4:a1b2c3", &c);     /* length mismatch */
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+
+    /* X with binary data containing every escaped byte and a NUL, through the wire. */
+    static const uint8_t bin[] = { '#', 0x00, '$', '}', '*', 0x03, 0xff };
+    GString *pl = g_string_new("X40000010,7:");
+    g_string_append_len(pl, (const char *)bin, sizeof bin);
+    GString *w = g_string_new(NULL);
+    rsp_frame(w, pl->str, pl->len);
+    RspRx rx;
+    Rec r = { 0 };
+    rsp_rx_init(&rx);
+    rsp_rx_feed(&rx, (const uint8_t *)w->str, w->len, rec_fn, &r);   /* holds a NUL */
+    cr_assert_eq(r.n, 1);
+    cr_assert_eq(r.ev[0].kind, RSP_EV_PACKET);
+    rsp_parse(r.ev[0].data->data, r.ev[0].data->len, &c);
+    cr_assert_eq(c.kind, RSP_CMD_WRITE_MEM_BIN);
+    cr_assert_eq(c.addr, 0x40000010);
+    cr_assert_eq(c.len, 7);
+    cr_assert_eq(c.data->len, 7);
+    cr_assert_arr_eq(c.data->data, bin, 7);
+    rsp_cmd_clear(&c);
+
+    parse_str("X40000010,0:", &c);           /* GDB's probe for X support */
+    cr_assert_eq(c.kind, RSP_CMD_WRITE_MEM_BIN);
+    cr_assert_eq(c.data->len, 0);
+    rsp_cmd_clear(&c);
+    parse_str("X40000010,2:a", &c);
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+
+    rec_free(&r);
+    rsp_rx_free(&rx);
+    g_string_free(w, TRUE);
+    g_string_free(pl, TRUE);
+}
+
+Test(rsp, parse_breakpoints)
+{
+    static const struct { const char *p; RspCmdKind k; unsigned type; uint64_t addr, kind; } t[] = {
+        { "Z0,40001000,4", RSP_CMD_INSERT_BP, RSP_BP_SW, 0x40001000, 4 },
+        { "z0,40001000,4", RSP_CMD_REMOVE_BP, RSP_BP_SW, 0x40001000, 4 },
+        { "Z1,ffff800000080000,4", RSP_CMD_INSERT_BP, RSP_BP_HW, 0xffff800000080000ULL, 4 },
+        { "Z2,40002000,8", RSP_CMD_INSERT_BP, RSP_WP_WRITE, 0x40002000, 8 },
+        { "Z3,40002004,2", RSP_CMD_INSERT_BP, RSP_WP_READ, 0x40002004, 2 },
+        { "z4,40002008,1", RSP_CMD_REMOVE_BP, RSP_WP_ACCESS, 0x40002008, 1 },
+        { "Z0,1000,4;X1,0", RSP_CMD_INSERT_BP, RSP_BP_SW, 0x1000, 4 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        RspCmd c;
+        parse_str(t[i].p, &c);
+        cr_assert_eq(c.kind, t[i].k, "%s", t[i].p);
+        cr_assert_eq(c.bp_type, t[i].type, "%s", t[i].p);
+        cr_assert_eq(c.addr, t[i].addr, "%s", t[i].p);
+        cr_assert_eq(c.bp_kind, t[i].kind, "%s", t[i].p);
+        rsp_cmd_clear(&c);
+    }
+    RspCmd c;
+    parse_str("Z0,1000", &c);
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+}
+
+Test(rsp, parse_resume_and_threads)
+{
+    RspCmd c;
+    parse_str("c", &c);
+    cr_assert_eq(c.kind, RSP_CMD_CONTINUE);
+    cr_assert_not(c.has_addr);
+    rsp_cmd_clear(&c);
+    parse_str("s40000100", &c);
+    cr_assert_eq(c.kind, RSP_CMD_STEP);
+    cr_assert(c.has_addr);
+    cr_assert_eq(c.addr, 0x40000100);
+    rsp_cmd_clear(&c);
+    parse_str("C0b;40000200", &c);
+    cr_assert_eq(c.kind, RSP_CMD_CONTINUE);
+    cr_assert(c.has_sig && c.sig == 0x0b && c.has_addr && c.addr == 0x40000200);
+    rsp_cmd_clear(&c);
+    parse_str("S05", &c);
+    cr_assert_eq(c.kind, RSP_CMD_STEP);
+    cr_assert(c.has_sig && c.sig == 5 && !c.has_addr);
+    rsp_cmd_clear(&c);
+
+    parse_str("Hg2", &c);
+    cr_assert_eq(c.kind, RSP_CMD_SET_THREAD);
+    cr_assert_eq(c.thread_op, 'g');
+    cr_assert_eq(rsp_core_of_tid(c.tid), 1);
+    rsp_cmd_clear(&c);
+    parse_str("Hc-1", &c);
+    cr_assert_eq(c.thread_op, 'c');
+    cr_assert_eq(c.tid, RSP_TID_ALL);
+    rsp_cmd_clear(&c);
+    parse_str("Hg0", &c);
+    cr_assert_eq(c.tid, RSP_TID_ANY);
+    rsp_cmd_clear(&c);
+    parse_str("Ta", &c);
+    cr_assert_eq(c.kind, RSP_CMD_THREAD_ALIVE);
+    cr_assert_eq(c.tid, 10);
+    rsp_cmd_clear(&c);
+}
+
+Test(rsp, parse_vcont)
+{
+    RspCmd c;
+    parse_str("vCont;s:2;c", &c);
+    cr_assert_eq(c.kind, RSP_CMD_VCONT);
+    cr_assert_eq(c.n_actions, 2);
+    cr_assert_eq(c.actions[0].action, 's');
+    cr_assert_eq(c.actions[0].tid, 2);
+    cr_assert_eq(c.actions[1].action, 'c');
+    cr_assert_eq(c.actions[1].tid, RSP_TID_ALL);
+    rsp_cmd_clear(&c);
+
+    parse_str("vCont;C02:1;S05:3;t:-1;c:4", &c);
+    cr_assert_eq(c.kind, RSP_CMD_VCONT);
+    cr_assert_eq(c.n_actions, 4);
+    cr_assert(c.actions[0].action == 'C' && c.actions[0].sig == 2 && c.actions[0].tid == 1);
+    cr_assert(c.actions[1].action == 'S' && c.actions[1].sig == 5 && c.actions[1].tid == 3);
+    cr_assert(c.actions[2].action == 't' && c.actions[2].tid == RSP_TID_ALL);
+    cr_assert(c.actions[3].action == 'c' && c.actions[3].tid == 4);
+    rsp_cmd_clear(&c);
+
+    static const char *bad[] = { "vCont;", "vCont;c;", "vCont;C", "vCont;s:", "vCont;r1,2" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        parse_str(bad[i], &c);
+        cr_assert_eq(c.kind, RSP_CMD_INVALID, "%s", bad[i]);
+        rsp_cmd_clear(&c);
+    }
+}
+
+Test(rsp, parse_queries)
+{
+    RspCmd c;
+    parse_str("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386", &c);
+    cr_assert_eq(c.kind, RSP_CMD_QSUPPORTED);
+    cr_assert_str_eq(c.str, "multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386");
+    rsp_cmd_clear(&c);
+    parse_str("qSupported", &c);
+    cr_assert_eq(c.kind, RSP_CMD_QSUPPORTED);
+    cr_assert_str_eq(c.str, "");
+    rsp_cmd_clear(&c);
+
+    parse_str("qXfer:features:read:target.xml:1f0,ffb", &c);
+    cr_assert_eq(c.kind, RSP_CMD_QXFER_FEATURES);
+    cr_assert_str_eq(c.str, "target.xml");
+    cr_assert_eq(c.offset, 0x1f0);
+    cr_assert_eq(c.len, 0xffb);
+    rsp_cmd_clear(&c);
+    parse_str("qXfer:features:read:target.xml:0", &c);
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+
+    /* "monitor info sysregs" */
+    GString *h = g_string_new("qRcmd,");
+    rsp_hex_encode(h, "info sysregs", 12);
+    parse_str(h->str, &c);
+    cr_assert_eq(c.kind, RSP_CMD_QRCMD);
+    cr_assert_str_eq(c.str, "info sysregs");
+    rsp_cmd_clear(&c);
+    parse_str("qRcmd,6", &c);
+    cr_assert_eq(c.kind, RSP_CMD_INVALID);
+    rsp_cmd_clear(&c);
+    g_string_free(h, TRUE);
+}
+
+/* ---- replies ---- */
+
+Test(rsp, reply_builders)
+{
+    GString *o = g_string_new(NULL);
+    rsp_reply_ok(o);
+    cr_assert_str_eq(o->str, "OK");
+    g_string_truncate(o, 0);
+    rsp_reply_error(o, 0x16);
+    cr_assert_str_eq(o->str, "E16");
+    g_string_truncate(o, 0);
+    rsp_reply_exited(o, 0);
+    cr_assert_str_eq(o->str, "W00");
+
+    static const struct { RspStop s; const char *want; } t[] = {
+        { { 5, 1, RSP_STOP_SWBREAK, 0 }, "T05thread:1;swbreak:;" },
+        { { 5, 12, RSP_STOP_HWBREAK, 0 }, "T05thread:c;hwbreak:;" },
+        { { 2, 3, RSP_STOP_SIGNAL, 0 }, "T02thread:3;" },
+        { { 5, 2, RSP_STOP_WATCH, 0x40002000 }, "T05thread:2;watch:40002000;" },
+        { { 5, 2, RSP_STOP_RWATCH, 0x8 }, "T05thread:2;rwatch:8;" },
+        { { 5, 2, RSP_STOP_AWATCH, 0xffff000000001000ULL },
+          "T05thread:2;awatch:ffff000000001000;" },
+        { { 5, 0, RSP_STOP_SIGNAL, 0 }, "T05" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        g_string_truncate(o, 0);
+        rsp_reply_stop(o, &t[i].s);
+        cr_assert_str_eq(o->str, t[i].want);
+    }
+
+    g_string_truncate(o, 0);
+    rsp_reply_console(o, "hi\n");
+    cr_assert_str_eq(o->str, "O68690a");
+    g_string_truncate(o, 0);
+    rsp_reply_vcont_query(o);
+    cr_assert_str_eq(o->str, "vCont;c;C;s;S;t");
+    g_string_free(o, TRUE);
+}
+
+Test(rsp, hex_registers_little_endian)
+{
+    GString *o = g_string_new(NULL);
+    rsp_put_reg(o, 0x1122334455667788ULL, 8);
+    rsp_put_reg(o, 0x600003c5, 4);            /* cpsr: 32 bits in the 'g' packet */
+    cr_assert_str_eq(o->str, "8877665544332211" "c5030060");
+    uint8_t b[12];
+    cr_assert(rsp_hex_decode(o->str, 12, b));
+    uint64_t v;
+    cr_assert(rsp_get_reg(b, 12, 8, &v));
+    cr_assert_eq(v, 0x1122334455667788ULL);
+    cr_assert(rsp_get_reg(b + 8, 4, 4, &v));
+    cr_assert_eq(v, 0x600003c5);
+    cr_assert_not(rsp_get_reg(b, 3, 4, &v), "short data");
+    cr_assert_not(rsp_hex_decode("0g", 1, b));
+    cr_assert(rsp_hex_decode("AbCd", 2, b));
+    cr_assert(b[0] == 0xab && b[1] == 0xcd);
+    g_string_free(o, TRUE);
+}
+
+Test(rsp, xfer_windowing)
+{
+    const char *doc = "0123456789";
+    GString *o = g_string_new(NULL);
+    rsp_reply_xfer(o, doc, 10, 0, 4);
+    cr_assert_str_eq(o->str, "m0123");
+    g_string_truncate(o, 0);
+    rsp_reply_xfer(o, doc, 10, 4, 4);
+    cr_assert_str_eq(o->str, "m4567");
+    g_string_truncate(o, 0);
+    rsp_reply_xfer(o, doc, 10, 8, 4);
+    cr_assert_str_eq(o->str, "l89");
+    g_string_truncate(o, 0);
+    rsp_reply_xfer(o, doc, 10, 6, 4);
+    cr_assert_str_eq(o->str, "l6789", "a window ending exactly at the end is the last");
+    g_string_truncate(o, 0);
+    rsp_reply_xfer(o, doc, 10, 10, 4);
+    cr_assert_str_eq(o->str, "l");
+    g_string_truncate(o, 0);
+    rsp_reply_xfer(o, doc, 10, 99, 4);
+    cr_assert_str_eq(o->str, "l");
+
+    /* Reassembling target.xml through qXfer packets of 7 bytes gives the document. */
+    const RspRegSet *set = rsp_aarch64_regset();
+    RspConfig cfg = RSP_CONFIG_DEFAULT;
+    char *want = rsp_target_xml(set);
+    GString *got = g_string_new(NULL);
+    for (uint64_t off = 0;; off += 7) {
+        char *q = g_strdup_printf("qXfer:features:read:target.xml:%" G_GINT64_MODIFIER "x,7",
+                                  off);
+        RspCmd c;
+        parse_str(q, &c);
+        g_string_truncate(o, 0);
+        cr_assert(rsp_reply_generic(o, &c, &cfg, set));
+        cr_assert(o->str[0] == 'm' || o->str[0] == 'l');
+        g_string_append(got, o->str + 1);
+        rsp_cmd_clear(&c);
+        g_free(q);
+        if (o->str[0] == 'l')
+            break;
+    }
+    cr_assert_str_eq(got->str, want);
+    RspCmd c;
+    parse_str("qXfer:features:read:nosuch.xml:0,100", &c);
+    g_string_truncate(o, 0);
+    cr_assert(rsp_reply_generic(o, &c, &cfg, set));
+    cr_assert_str_eq(o->str, "E00");
+    rsp_cmd_clear(&c);
+    g_free(want);
+    g_string_free(got, TRUE);
+    g_string_free(o, TRUE);
+}
+
+/* ---- target description ---- */
+
+typedef struct XmlSeen {
+    int regs, features, includes, arch_elems;
+    GString *arch, *feature, *includes_list;
+    int maxreg;
+    bool in_arch;
+    GHashTable *names;        /* name -> "bitsize/type/group/regnum" */
+} XmlSeen;
+
+static const char *attr(const char **n, const char **v, const char *want)
+{
+    for (int i = 0; n[i]; i++)
+        if (strcmp(n[i], want) == 0)
+            return v[i];
+    return NULL;
+}
+
+static void x_start(GMarkupParseContext *ctx, const char *el, const char **an, const char **av,
+                    gpointer ud, GError **err)
+{
+    XmlSeen *s = ud;
+    if (strcmp(el, "reg") == 0) {
+        s->regs++;
+        const char *rn = attr(an, av, "regnum");
+        cr_assert_not_null(rn);
+        int r = atoi(rn);
+        if (r > s->maxreg)
+            s->maxreg = r;
+        const char *g = attr(an, av, "group");
+        g_hash_table_insert(s->names, g_strdup(attr(an, av, "name")),
+                            g_strdup_printf("%s/%s/%s/%s", attr(an, av, "bitsize"),
+                                            attr(an, av, "type"), g ? g : "-", rn));
+    } else if (strcmp(el, "feature") == 0) {
+        s->features++;
+        g_string_assign(s->feature, attr(an, av, "name"));
+    } else if (strcmp(el, "xi:include") == 0) {
+        s->includes++;
+        g_string_append_printf(s->includes_list, "%s ", attr(an, av, "href"));
+    } else if (strcmp(el, "architecture") == 0) {
+        s->arch_elems++;
+        s->in_arch = true;
+    }
+}
+
+static void x_end(GMarkupParseContext *ctx, const char *el, gpointer ud, GError **err)
+{
+    ((XmlSeen *)ud)->in_arch = false;
+}
+
+static void x_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer ud,
+                   GError **err)
+{
+    XmlSeen *s = ud;
+    if (s->in_arch)
+        g_string_append_len(s->arch, text, (gssize)len);
+}
+
+static void parse_xml(const char *doc, XmlSeen *s)
+{
+    static const GMarkupParser p = { x_start, x_end, x_text, NULL, NULL };
+    GError *err = NULL;
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&p, 0, s, NULL);
+    gboolean ok = g_markup_parse_context_parse(ctx, doc, -1, &err) &&
+                  g_markup_parse_context_end_parse(ctx, &err);
+    cr_assert(ok, "XML not well formed: %s\n%s", err ? err->message : "?", doc);
+    g_markup_parse_context_free(ctx);
+}
+
+Test(rsp, target_xml)
+{
+    const RspRegSet *set = rsp_aarch64_regset();
+    XmlSeen s = { 0 };
+    s.arch = g_string_new(NULL);
+    s.feature = g_string_new(NULL);
+    s.includes_list = g_string_new(NULL);
+    s.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s.maxreg = -1;
+
+    char *top = rsp_target_xml(set);
+    parse_xml(top, &s);
+    cr_assert_str_eq(s.arch->str, "aarch64");
+    cr_assert_eq(s.includes, 2);
+    cr_assert_eq(s.regs, 0);
+
+    /* Every annex target.xml references is served, and is a well-formed feature. */
+    char **hrefs = g_strsplit(g_strstrip(s.includes_list->str), " ", -1);
+    GString *fnames = g_string_new(NULL);
+    for (char **h = hrefs; *h; h++) {
+        char *doc = rsp_xfer_document(set, *h);
+        cr_assert_not_null(doc, "annex %s", *h);
+        int before = s.features;
+        parse_xml(doc, &s);
+        cr_assert_eq(s.features, before + 1);
+        g_string_append_printf(fnames, "%s ", s.feature->str);
+        g_free(doc);
+    }
+    cr_assert_str_eq(fnames->str, "org.gnu.gdb.aarch64.core org.hvsim.sys ");
+    cr_assert_null(rsp_xfer_document(set, "arm-core.xml"));
+
+    /* 34 core + 20 system registers, numbered 0..53 without gaps or duplicates. */
+    cr_assert_eq(s.regs, 54);
+    cr_assert_eq(g_hash_table_size(s.names), 54);
+    cr_assert_eq(s.maxreg, 53);
+    cr_assert_eq(rsp_regset_count(set), 54);
+    for (unsigned r = 0; r < 54; r++) {
+        const RspReg *reg = rsp_regset_find(set, r);
+        cr_assert_not_null(reg, "regnum %u", r);
+        cr_assert_eq(reg->regnum, r);
+    }
+    cr_assert_null(rsp_regset_find(set, 54));
+
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "x0"), "64/int/-/0");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "x30"), "64/int/-/30");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "sp"), "64/data_ptr/-/31");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "pc"), "64/code_ptr/-/32");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "cpsr"), "32/cpsr_flags/-/33");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "CurrentEL"), "64/uint64/system/34");
+    static const char *sys[] = { "HCR_EL2", "VTTBR_EL2", "VTCR_EL2", "ESR_EL2", "FAR_EL2",
+        "HPFAR_EL2", "ELR_EL2", "SPSR_EL2", "SCTLR_EL1", "SCTLR_EL2", "TTBR0_EL1",
+        "TTBR1_EL1", "TTBR0_EL2", "VBAR_EL1", "VBAR_EL2", "ESR_EL1", "FAR_EL1", "ELR_EL1",
+        "SPSR_EL1" };
+    for (size_t i = 0; i < G_N_ELEMENTS(sys); i++) {
+        const char *v = g_hash_table_lookup(s.names, sys[i]);
+        cr_assert_not_null(v, "%s", sys[i]);
+        cr_assert(g_str_has_prefix(v, "64/uint64/system/"), "%s: %s", sys[i], v);
+    }
+    /* Encodings line up with the MRS operand fields (Arm ARM D23). */
+    cr_assert_eq(rsp_regset_find_name(set, "HCR_EL2")->key,
+                 (3u << 14) | (4u << 11) | (1u << 7) | (1u << 3) | 0);
+    cr_assert_eq(rsp_regset_find_name(set, "HPFAR_EL2")->key,
+                 (3u << 14) | (4u << 11) | (6u << 7) | (0u << 3) | 4);
+    cr_assert_eq(rsp_regset_find_name(set, "pc")->key, 0);
+    /* 'g': 31 x-regs + sp + pc at 8 bytes, cpsr at 4. */
+    cr_assert_eq(rsp_regset_g_bytes(set), 33 * 8 + 4);
+
+    g_strfreev(hrefs);
+    g_string_free(fnames, TRUE);
+    g_free(top);
+    g_string_free(s.arch, TRUE);
+    g_string_free(s.feature, TRUE);
+    g_string_free(s.includes_list, TRUE);
+    g_hash_table_destroy(s.names);
+}
+
+Test(rsp, qsupported_and_generic_replies)
+{
+    const RspRegSet *set = rsp_aarch64_regset();
+    RspConfig cfg = RSP_CONFIG_DEFAULT;
+    GString *o = g_string_new(NULL);
+    RspCmd c;
+
+    parse_str("qSupported:multiprocess+;swbreak+;hwbreak+", &c);
+    cr_assert(rsp_reply_generic(o, &c, &cfg, set));
+    rsp_cmd_clear(&c);
+    char **feat = g_strsplit(o->str, ";", -1);
+    static const char *need[] = { "qXfer:features:read+", "swbreak+", "hwbreak+",
+                                  "vContSupported+", "QStartNoAckMode+" };
+    for (size_t i = 0; i < G_N_ELEMENTS(need); i++)
+        cr_assert(g_strv_contains((const char *const *)feat, need[i]), "%s in %s", need[i],
+                  o->str);
+    cr_assert(g_str_has_prefix(o->str, "PacketSize=4000;"), "%s", o->str);
+    cr_assert_null(strstr(o->str, "Reverse"), "no reverse execution yet: %s", o->str);
+    g_strfreev(feat);
+
+    /* bs/bc: a clean error until reverse execution exists; then the caller's. */
+    static const char *rev[] = { "bs", "bc" };
+    for (int i = 0; i < 2; i++) {
+        parse_str(rev[i], &c);
+        g_string_truncate(o, 0);
+        cr_assert(rsp_reply_generic(o, &c, &cfg, set));
+        cr_assert_str_eq(o->str, "E16");
+        RspConfig rcfg = { RSP_PACKET_SIZE, true };
+        g_string_truncate(o, 0);
+        cr_assert_not(rsp_reply_generic(o, &c, &rcfg, set));
+        cr_assert_eq(o->len, 0);
+        rsp_cmd_clear(&c);
+    }
+    RspConfig rcfg = { 0x1000, true };
+    g_string_truncate(o, 0);
+    rsp_reply_qsupported(o, &rcfg);
+    cr_assert(strstr(o->str, "PacketSize=1000;"));
+    cr_assert(strstr(o->str, ";ReverseStep+;ReverseContinue+"));
+
+    static const struct { const char *p; const char *want; } t[] = {
+        { "vCont?", "vCont;c;C;s;S;t" }, { "QStartNoAckMode", "OK" }, { "qSymbol::", "OK" },
+        { "qAttached", "1" }, { "qOffsets", "Text=0;Data=0;Bss=0" },
+        { "vMustReplyEmpty", "" }, { "qTStatus", "" }, { "m1", "E01" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        parse_str(t[i].p, &c);
+        g_string_truncate(o, 0);
+        cr_assert(rsp_reply_generic(o, &c, &cfg, set), "%s", t[i].p);
+        cr_assert_str_eq(o->str, t[i].want, "%s", t[i].p);
+        rsp_cmd_clear(&c);
+    }
+    /* Packets the simulator answers are left to it. */
+    static const char *sim[] = { "g", "?", "m0,4", "c", "Z0,0,4", "qRcmd,6869", "qfThreadInfo",
+                                 "k", "D", "Hg1", "vCont;c" };
+    for (size_t i = 0; i < G_N_ELEMENTS(sim); i++) {
+        parse_str(sim[i], &c);
+        g_string_truncate(o, 0);
+        cr_assert_not(rsp_reply_generic(o, &c, &cfg, set), "%s", sim[i]);
+        cr_assert_eq(o->len, 0);
+        rsp_cmd_clear(&c);
+    }
+    g_string_free(o, TRUE);
+}
