@@ -240,10 +240,17 @@ static void secondary(void *arg)
     /* phase 3: WFI wake-up. Core 2 sleeps with interrupts unmasked; core 3 with PSTATE.I set
      * (the wake-up event does not depend on PSTATE, D1.16.2) and acknowledges by polling. */
     if (c == 2) {
+        /* check and sleep with IRQs masked (WFI still wakes on the pending SGI), then unmask
+         * to take it: no lost wake-up if the SGI lands between the check and the WFI */
         uint32_t before = r->n;
+        irq_mask();
         STORE(r->sleeping, 1);
-        while (LOAD(r->n) == before)
+        while (LOAD(r->n) == before) {
             __asm__ volatile("wfi");
+            irq_unmask();
+            irq_mask();
+        }
+        irq_unmask();
     } else if (c == 3) {
         irq_mask();
         STORE(r->sleeping, 1);
