@@ -11,6 +11,30 @@
 #include "hypervisor-model/vmexit.h"
 
 /* ---- breakpoints and run control ---- */
+static void update_hook(Debugger *d);
+
+int dbg_set_breakpoint(Debugger *d, uint64_t va)
+{
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (!d->bp[k].id) {
+            d->bp[k] = (DbgBreakpoint){ d->next_id++, va, -1, -1, -1 };
+            update_hook(d);
+            return d->bp[k].id;
+        }
+    return 0;
+}
+
+bool dbg_clear_breakpoint_at(Debugger *d, uint64_t va)
+{
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (d->bp[k].id && d->bp[k].va == va && d->bp[k].cpu < 0 && d->bp[k].el < 0 && d->bp[k].vmid < 0) {
+            d->bp[k].id = 0;
+            update_hook(d);
+            return true;
+        }
+    return false;
+}
+
 static bool break_check(void *opaque, int cpu, uint64_t pc, int el, int vmid)
 {
     Debugger *d = opaque;
@@ -161,6 +185,12 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
         g_string_append_printf(out, "machine stopped after %" PRIu64 " instructions: exit code %d%s%s\n", ran,
                                m->exit_code, m->stop_msg[0] ? ", " : "", m->stop_msg);
     }
+}
+
+DbgStopKind dbg_run(Debugger *d, uint64_t n, GString *out)
+{
+    run_for(d, n, out);
+    return d->stop;
 }
 
 /* ---- argument helpers ---- */

@@ -48,6 +48,15 @@ void dbg_free(Debugger *d);
 /* Runs one command line; appends its output to out. Returns false for `quit`. An error
  * appends one line starting with "error: " and sets *failed. */
 bool dbg_command(Debugger *d, const char *line, GString *out, bool *failed);
+/* Runs up to n instructions (0 = until a breakpoint or the end); describes the stop in out. */
+DbgStopKind dbg_run(Debugger *d, uint64_t n, GString *out);
+/* Unconditional breakpoint at va (GDB's Z0/Z1); returns its id, 0 if full. */
+int dbg_set_breakpoint(Debugger *d, uint64_t va);
+bool dbg_clear_breakpoint_at(Debugger *d, uint64_t va);
+/* The GDB remote stub: listens on host:port (loopback unless host is given), serves one
+ * debugger connection at a time; returns hvsim's exit code when the machine ends or GDB
+ * kills it. A lost connection leaves the machine paused for the next one. */
+int dbg_gdbstub(Debugger *d, const char *host, int port);
 /* Command names for completion (NULL-terminated). */
 const char *const *dbg_command_names(void);
 /* Runs a script file (one command per line, `#` comments); output to stdout. Returns the

@@ -21,6 +21,9 @@ typedef struct Opts {
     char *stats_json, *stats_text;
     char *script;             /* --script FILE: debugger commands in batch */
     bool console;             /* -i / --console */
+    int gdb_port;             /* -s / -gdb: 0 = no stub */
+    char *gdb_host;
+    bool gdb_wait;            /* -S */
 } Opts;
 
 static void usage(FILE *f)
@@ -41,6 +44,8 @@ static void usage(FILE *f)
           "  --stats FILE.json    write statistics at exit; --stats-text FILE as text\n"
           "  -i, --console        interactive debugger console (readline; type help)\n"
           "  --script FILE        run debugger commands from FILE, then exit\n"
+          "  -s, -gdb tcp:[HOST]:PORT  GDB remote stub (-s: tcp::1234; loopback unless HOST)\n"
+          "  -S                   wait for gdb before running (the stub always does)\n"
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
@@ -174,7 +179,7 @@ static uint32_t parse_trace(const char *arg)
 }
 
 static const char *const later_opts[] = {
-    "s", "gdb", "S", "checkpoint-at", "restore", "record", "replay",
+    "checkpoint-at", "restore", "record", "replay",
     "plugin", "device", "drive", NULL,
 };
 
@@ -203,6 +208,14 @@ static void parse_args(Opts *o, int argc, char **argv)
         }
         if (!strcmp(name, "nographic"))
             continue;
+        if (!strcmp(name, "s")) {
+            o->gdb_port = 1234;
+            continue;
+        }
+        if (!strcmp(name, "S")) {
+            o->gdb_wait = true;   /* the stub always waits for gdb before running */
+            continue;
+        }
         if (!strcmp(name, "i") || !strcmp(name, "console")) {
             o->console = true;
             continue;
@@ -213,7 +226,7 @@ static void parse_args(Opts *o, int argc, char **argv)
         /* options with a value */
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
-            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", NULL,
+            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -264,6 +277,20 @@ static void parse_args(Opts *o, int argc, char **argv)
         } else if (!strcmp(name, "stats")) {
             g_free(o->stats_json);
             o->stats_json = g_strdup(v);
+        } else if (!strcmp(name, "gdb")) {
+            /* tcp::PORT (loopback) or tcp:HOST:PORT */
+            const char *p = v;
+            if (strncmp(p, "tcp:", 4))
+                die("-gdb: expected tcp::PORT or tcp:HOST:PORT, got '%s'", v);
+            p += 4;
+            const char *colon = strrchr(p, ':');
+            char *end;
+            long port = colon ? strtol(colon + 1, &end, 10) : -1;
+            if (!colon || *end || port <= 0 || port > 65535)
+                die("-gdb: bad port in '%s'", v);
+            g_free(o->gdb_host);
+            o->gdb_host = g_strndup(p, (gsize)(colon - p));
+            o->gdb_port = (int)port;
         } else if (!strcmp(name, "script")) {
             g_free(o->script);
             o->script = g_strdup(v);
@@ -346,9 +373,10 @@ int main(int argc, char **argv)
     if (!m)
         die("%s", err);
     int code;
-    if (o.script || o.console) {
+    if (o.script || o.console || o.gdb_port) {
         Debugger *dbg = dbg_new(m);
-        code = o.script ? dbg_run_script(dbg, o.script) : dbg_console(dbg);
+        code = o.gdb_port ? dbg_gdbstub(dbg, o.gdb_host, o.gdb_port)
+               : o.script ? dbg_run_script(dbg, o.script) : dbg_console(dbg);
         dbg_free(dbg);
         if (code == 0 && m->exit_code)
             code = m->exit_code;
@@ -372,5 +400,6 @@ int main(int argc, char **argv)
     g_free(o.stats_json);
     g_free(o.stats_text);
     g_free(o.script);
+    g_free(o.gdb_host);
     return code;
 }

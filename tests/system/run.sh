@@ -285,6 +285,39 @@ else
     pass "console"
 fi
 
+# ---- the GDB remote stub with gdb-multiarch: symbols, breakpoint, registers, memory, step,
+# monitor command, detach (the guest then runs to its end) ------------------------------------
+GDB=${GDB:-gdb-multiarch}
+if command -v "$GDB" >/dev/null 2>&1; then
+    port=$((20000 + $$ % 20000))
+    HELLO=$WORKLOADS/demo/hello.elf
+    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
+        >"$TMP/gdb.guest" 2>"$TMP/gdb.hv" </dev/null &
+    hvpid=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdb.hv" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
+        -ex "break main" -ex "continue" -ex "info registers pc" -ex "x/2i \$pc" -ex "stepi" \
+        -ex "monitor info stats" -ex "info threads" -ex "delete" -ex "detach" \
+        >"$TMP/gdb.out" 2>&1 </dev/null
+    wait $hvpid
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "gdb-stub" "hvsim exit code $rc: $(first_line "$TMP/gdb.hv")"
+    elif ! grep -q "Breakpoint 1, .*main" "$TMP/gdb.out" || ! grep -q "^sim.insns" "$TMP/gdb.out" ||
+        ! grep -q "Thread 1" "$TMP/gdb.out" || ! grep -q "^bye" "$TMP/gdb.guest"; then
+        fail "gdb-stub" "unexpected session (see below)"
+        sed 's/^/    /' "$TMP/gdb.out" | head -30
+    else
+        pass "gdb-stub"
+    fi
+else
+    fail "gdb-stub" "$GDB not installed (scripts/install-deps installs gdb-multiarch)"
+fi
+
 # ---- --max-insns stops a long program early, exit 0 -------------------------------------
 BENCH_ELF=$WORKLOADS/bench/intbench.elf
 [ -f "$BENCH_ELF" ] || BENCH_ELF=$WORKLOADS/tests/arith.elf

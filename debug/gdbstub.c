@@ -1,0 +1,440 @@
+/* The GDB remote stub (-s, -gdb tcp:[HOST]:PORT): one TCP connection at a time, on loopback
+ * unless a host is named. The protocol layer is debug/rsp.c; run control, breakpoints and
+ * monitor commands go through the debugger core, so a GDB session and a console session see
+ * the same machine. Threads are cores (core N = thread N+1). The target runs in chunks so a
+ * Ctrl-C from GDB stops it at an instruction boundary. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "cpu/arm64/cpu.h"
+#include "cpu/arm64/sysreg.h"
+#include "debug/debugger.h"
+#include "debug/rsp.h"
+
+#define RUN_CHUNK 1000000     /* instructions between checks for Ctrl-C */
+
+typedef struct Stub {
+    Debugger *d;
+    int fd;
+    bool noack;
+    bool closed;
+    bool killed;
+    int exit_code;
+    int gcpu;                 /* Hg: core for registers and memory */
+    RspRx rx;
+    RspConfig cfg;
+    GQueue packets;           /* GByteArray* of received payloads */
+    bool interrupt;
+    bool detached;
+} Stub;
+
+static void send_raw(Stub *s, const char *buf, size_t len)
+{
+    while (len && !s->closed) {
+        ssize_t n = write(s->fd, buf, len);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            s->closed = true;
+            return;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+static void send_packet(Stub *s, const GString *payload)
+{
+    GString *f = g_string_new(NULL);
+    rsp_frame(f, payload->str, payload->len);
+    send_raw(s, f->str, f->len);
+    g_string_free(f, TRUE);
+}
+
+static void on_event(void *opaque, RspEventKind ev, const uint8_t *payload, size_t len)
+{
+    Stub *s = opaque;
+    switch (ev) {
+    case RSP_EV_PACKET:
+        if (!s->noack)
+            send_raw(s, "+", 1);
+        g_queue_push_tail(&s->packets, g_byte_array_append(g_byte_array_new(), payload, (guint)len));
+        break;
+    case RSP_EV_BAD_CHECKSUM:
+    case RSP_EV_OVERFLOW:
+        send_raw(s, "-", 1);
+        break;
+    case RSP_EV_INTERRUPT:
+        s->interrupt = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Reads what is available (blocking when `wait`); false when the connection is gone. */
+static bool pump(Stub *s, bool wait)
+{
+    struct pollfd p = { s->fd, POLLIN, 0 };
+    int r = poll(&p, 1, wait ? -1 : 0);
+    if (r <= 0)
+        return r == 0 || errno == EINTR;
+    uint8_t buf[4096];
+    ssize_t n = read(s->fd, buf, sizeof buf);
+    if (n <= 0) {
+        s->closed = true;
+        return false;
+    }
+    rsp_rx_feed(&s->rx, buf, (size_t)n, on_event, s);
+    return true;
+}
+
+static Arm64Cpu *cpu_of(Stub *s, int i) { return (Arm64Cpu *)s->d->m->cpus[i].obj; }
+
+static bool reg_read(Stub *s, unsigned regnum, uint64_t *v, unsigned *bytes)
+{
+    Arm64Cpu *c = cpu_of(s, s->gcpu);
+    const RspReg *r = rsp_regset_find(rsp_aarch64_regset(), regnum);
+    if (!r)
+        return false;
+    *bytes = r->bitsize / 8;
+    if (regnum < 31)
+        *v = c->x[regnum];
+    else if (regnum == 31)
+        *v = c->x[A64_SP];
+    else if (regnum == 32)
+        *v = c->pc;
+    else if (regnum == 33)
+        *v = a64_pstate_to_spsr(c);
+    else {
+        const A64SysReg *sr = a64_sysreg_find(r->key);
+        if (!sr || (sr->min_el == 2 && !c->has_el2))
+            *v = 0;
+        else
+            *v = a64_sysreg_read(c, sr);
+    }
+    return true;
+}
+
+static bool reg_write(Stub *s, unsigned regnum, uint64_t v)
+{
+    Arm64Cpu *c = cpu_of(s, s->gcpu);
+    if (regnum < 31)
+        c->x[regnum] = v;
+    else if (regnum == 31)
+        c->x[A64_SP] = v;
+    else if (regnum == 32)
+        c->pc = v;
+    else if (regnum == 33)
+        a64_set_nzcv(c, v);   /* only the flags: the EL is not GDB's to change */
+    else
+        return false;
+    return true;
+}
+
+static bool mem_access(Stub *s, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+    Arm64Cpu *c = cpu_of(s, s->gcpu);
+    Machine *m = s->d->m;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t pa, v = buf[i];
+        if (!a64_debug_translate(c, addr + i, &pa))
+            return false;
+        if (write) {
+            uint8_t *h = bus_ram_ptr(&m->bus, pa, 1);
+            if (h) {
+                *h = buf[i];
+                a64_invalidate_code_page(m, pa);   /* software breakpoints, patched code */
+            } else if (!bus_write(&m->bus, pa, 1, v)) {
+                return false;
+            }
+        } else {
+            if (!bus_read(&m->bus, pa, 1, &v))
+                return false;
+            buf[i] = (uint8_t)v;
+        }
+    }
+    return true;
+}
+
+static void reply_stop(Stub *s, GString *out)
+{
+    Debugger *d = s->d;
+    g_string_truncate(out, 0);
+    if (d->exited) {
+        rsp_reply_exited(out, (uint8_t)d->m->exit_code);
+        return;
+    }
+    RspStop st = { 0 };
+    st.signal = 5;
+    st.tid = rsp_tid_of_core(d->stop == DBG_STOP_BREAK ? d->stop_cpu : s->gcpu);
+    st.reason = d->stop == DBG_STOP_BREAK && !d->stop_event[0] ? RSP_STOP_SWBREAK : RSP_STOP_SIGNAL;
+    if (d->stop == DBG_STOP_BREAK)
+        s->gcpu = d->stop_cpu;
+    rsp_reply_stop(out, &st);
+}
+
+/* Runs until a breakpoint, the end, `steps` instructions (0: no limit) or Ctrl-C. */
+static void run(Stub *s, uint64_t steps)
+{
+    GString *dummy = g_string_new(NULL);
+    s->interrupt = false;
+    for (;;) {
+        uint64_t chunk = steps ? (steps < RUN_CHUNK ? steps : RUN_CHUNK) : RUN_CHUNK;
+        g_string_truncate(dummy, 0);
+        DbgStopKind k = dbg_run(s->d, chunk, dummy);
+        if (k != DBG_STOP_STEP || s->d->stop_event[0])
+            break;            /* breakpoint, event or the end */
+        if (steps) {
+            steps -= chunk;
+            if (!steps)
+                break;
+        }
+        if (!pump(s, false) || s->interrupt)
+            break;            /* Ctrl-C (or the connection went away): stop here */
+    }
+    g_string_free(dummy, TRUE);
+}
+
+static void handle(Stub *s, const GByteArray *pkt, GString *out)
+{
+    RspCmd cmd;
+    RspCmdKind k = rsp_parse(pkt->data, pkt->len, &cmd);
+    g_string_truncate(out, 0);
+    if (rsp_reply_generic(out, &cmd, &s->cfg, rsp_aarch64_regset())) {
+        if (k == RSP_CMD_START_NOACK)
+            s->noack = true;
+        rsp_cmd_clear(&cmd);
+        send_packet(s, out);
+        return;
+    }
+    Machine *m = s->d->m;
+    switch (k) {
+    case RSP_CMD_HALT_REASON:
+        reply_stop(s, out);
+        break;
+    case RSP_CMD_READ_REGS:
+        for (unsigned r = 0; r < 34; r++) {
+            uint64_t v;
+            unsigned bytes;
+            reg_read(s, r, &v, &bytes);
+            rsp_put_reg(out, v, bytes);
+        }
+        break;
+    case RSP_CMD_WRITE_REGS:
+        for (unsigned r = 0, off = 0; r < 34 && off < cmd.data->len; r++) {
+            unsigned bytes = r == 33 ? 4 : 8;
+            uint64_t v;
+            if (rsp_get_reg(cmd.data->data + off, cmd.data->len - off, bytes, &v))
+                reg_write(s, r, v);
+            off += bytes;
+        }
+        rsp_reply_ok(out);
+        break;
+    case RSP_CMD_READ_REG: {
+        uint64_t v;
+        unsigned bytes;
+        if (reg_read(s, cmd.regnum, &v, &bytes))
+            rsp_put_reg(out, v, bytes);
+        else
+            rsp_reply_error(out, 1);
+        break;
+    }
+    case RSP_CMD_WRITE_REG: {
+        uint64_t v;
+        unsigned bytes = cmd.regnum == 33 ? 4 : 8;
+        if (rsp_get_reg(cmd.data->data, cmd.data->len, bytes, &v) && reg_write(s, cmd.regnum, v))
+            rsp_reply_ok(out);
+        else
+            rsp_reply_error(out, 1);
+        break;
+    }
+    case RSP_CMD_READ_MEM: {
+        size_t len = cmd.len > 0x1000 ? 0x1000 : cmd.len;
+        uint8_t *buf = g_malloc(len ? len : 1);
+        if (mem_access(s, cmd.addr, buf, len, false))
+            rsp_hex_encode(out, buf, len);
+        else
+            rsp_reply_error(out, 14);
+        g_free(buf);
+        break;
+    }
+    case RSP_CMD_WRITE_MEM:
+    case RSP_CMD_WRITE_MEM_BIN:
+        if (mem_access(s, cmd.addr, cmd.data->data, cmd.data->len, true))
+            rsp_reply_ok(out);
+        else
+            rsp_reply_error(out, 14);
+        break;
+    case RSP_CMD_INSERT_BP:
+    case RSP_CMD_REMOVE_BP:
+        if (cmd.bp_type > 1) {
+            break;            /* watchpoints: not supported yet (empty reply) */
+        }
+        if (k == RSP_CMD_INSERT_BP ? dbg_set_breakpoint(s->d, cmd.addr) != 0
+                                   : dbg_clear_breakpoint_at(s->d, cmd.addr))
+            rsp_reply_ok(out);
+        else
+            rsp_reply_error(out, 14);
+        break;
+    case RSP_CMD_CONTINUE:
+        if (cmd.has_addr)
+            cpu_of(s, s->gcpu)->pc = cmd.addr;
+        run(s, 0);
+        reply_stop(s, out);
+        break;
+    case RSP_CMD_STEP:
+        if (cmd.has_addr)
+            cpu_of(s, s->gcpu)->pc = cmd.addr;
+        run(s, 1);
+        reply_stop(s, out);
+        break;
+    case RSP_CMD_VCONT: {
+        bool step = false;
+        for (size_t i = 0; i < cmd.n_actions; i++)
+            if (cmd.actions[i].action == 's' || cmd.actions[i].action == 'S') {
+                step = true;
+                if (cmd.actions[i].tid > 0)
+                    s->gcpu = rsp_core_of_tid(cmd.actions[i].tid);
+            }
+        run(s, step ? 1 : 0);
+        reply_stop(s, out);
+        break;
+    }
+    case RSP_CMD_SET_THREAD:
+        if (cmd.tid > 0 && rsp_core_of_tid(cmd.tid) < m->ncpus)
+            s->gcpu = rsp_core_of_tid(cmd.tid);
+        rsp_reply_ok(out);
+        break;
+    case RSP_CMD_THREAD_ALIVE:
+        if (cmd.tid > 0 && rsp_core_of_tid(cmd.tid) < m->ncpus)
+            rsp_reply_ok(out);
+        else
+            rsp_reply_error(out, 1);
+        break;
+    case RSP_CMD_QFTHREADINFO:
+        g_string_append_c(out, 'm');
+        for (int i = 0; i < m->ncpus; i++)
+            g_string_append_printf(out, "%s%x", i ? "," : "", rsp_tid_of_core(i));
+        break;
+    case RSP_CMD_QSTHREADINFO:
+        g_string_append_c(out, 'l');
+        break;
+    case RSP_CMD_QC:
+        g_string_append_printf(out, "QC%x", rsp_tid_of_core(s->gcpu));
+        break;
+    case RSP_CMD_QRCMD: {
+        GString *text = g_string_new(NULL);
+        bool failed;
+        dbg_command(s->d, cmd.str ? cmd.str : "", text, &failed);
+        if (text->len) {
+            GString *o = g_string_new(NULL);
+            rsp_reply_console(o, text->str);
+            send_packet(s, o);
+            g_string_free(o, TRUE);
+        }
+        g_string_free(text, TRUE);
+        if (failed)
+            rsp_reply_error(out, 1);
+        else
+            rsp_reply_ok(out);
+        break;
+    }
+    case RSP_CMD_DETACH:
+        rsp_reply_ok(out);
+        send_packet(s, out);
+        s->closed = true;
+        s->detached = true;
+        rsp_cmd_clear(&cmd);
+        return;
+    case RSP_CMD_KILL:
+        s->killed = true;
+        s->closed = true;
+        rsp_cmd_clear(&cmd);
+        return;
+    default:
+        break;                /* empty reply: not supported */
+    }
+    rsp_cmd_clear(&cmd);
+    send_packet(s, out);
+}
+
+int dbg_gdbstub(Debugger *d, const char *host, int port)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    if (ls < 0) {
+        fprintf(stderr, "hvsim: gdb stub: socket: %s\n", strerror(errno));
+        return EXIT_BAD_INPUT;
+    }
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    if (!host || !*host)
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback unless asked otherwise */
+    else if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+        fprintf(stderr, "hvsim: gdb stub: bad address '%s' (an IPv4 address)\n", host);
+        close(ls);
+        return EXIT_BAD_INPUT;
+    }
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 1) < 0) {
+        fprintf(stderr, "hvsim: gdb stub: cannot listen on port %d: %s\n", port, strerror(errno));
+        close(ls);
+        return EXIT_BAD_INPUT;
+    }
+    fprintf(stderr, "hvsim: waiting for gdb on %s:%d\n", host && *host ? host : "127.0.0.1", port);
+    Stub s = { .d = d };
+    s.cfg = RSP_CONFIG_DEFAULT;
+    int code = 0;
+    while (!d->exited) {
+        s.fd = accept(ls, NULL, NULL);
+        if (s.fd < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "hvsim: gdb stub: accept: %s\n", strerror(errno));
+            code = EXIT_BAD_INPUT;
+            break;
+        }
+        setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        s.noack = s.closed = false;
+        rsp_rx_init(&s.rx);
+        g_queue_init(&s.packets);
+        GString *out = g_string_new(NULL);
+        while (!s.closed) {
+            GByteArray *p = g_queue_pop_head(&s.packets);
+            if (p) {
+                handle(&s, p, out);
+                g_byte_array_unref(p);
+                if (d->exited && !s.closed)
+                    continue;
+            } else if (!pump(&s, true)) {
+                break;
+            }
+        }
+        while (!g_queue_is_empty(&s.packets))
+            g_byte_array_unref(g_queue_pop_head(&s.packets));
+        g_string_free(out, TRUE);
+        rsp_rx_free(&s.rx);
+        close(s.fd);
+        if (s.killed)
+            break;
+        if (s.detached) {
+            /* a detach resumes the machine to its end, as QEMU does; a lost connection
+             * leaves it paused for the next one */
+            GString *o = g_string_new(NULL);
+            while (!d->exited)
+                dbg_run(d, 0, o);
+            g_string_free(o, TRUE);
+        }
+    }
+    close(ls);
+    if (!code && d->exited)
+        code = d->m->exit_code;
+    return code;
+}
