@@ -113,12 +113,22 @@ void dbg_free(Debugger *d)
         return;
     d->m->break_check = NULL;
     d->m->exc_check = NULL;
+    dbg_symbols_free(&d->syms);
     g_free(d);
 }
 
 static Arm64Cpu *cpu_of(Debugger *d, int i)
 {
     return (Arm64Cpu *)d->m->cpus[i].obj;
+}
+
+/* " <func+0xoff>" when a symbol covers addr */
+static void append_sym(Debugger *d, uint64_t addr, GString *out)
+{
+    uint64_t off;
+    const DbgSymbol *s = dbg_symbol_at(&d->syms, addr, &off);
+    if (s)
+        g_string_append_printf(out, off ? " <%s+0x%" PRIx64 ">" : " <%s>", s->name, off);
 }
 
 static void describe_pc(Debugger *d, int cpu, GString *out)
@@ -133,7 +143,9 @@ static void describe_pc(Debugger *d, int cpu, GString *out)
         insn = (uint32_t)v;
         a64_disas(insn, c->pc, dis, sizeof dis);
     }
-    g_string_append_printf(out, "cpu%d EL%d pc=0x%016" PRIx64 " %08x  %s\n", cpu, c->el, c->pc, insn, dis);
+    g_string_append_printf(out, "cpu%d EL%d pc=0x%016" PRIx64, cpu, c->el, c->pc);
+    append_sym(d, c->pc, out);
+    g_string_append_printf(out, " %08x  %s\n", insn, dis);
 }
 
 /* Runs the machine for at most n instructions (0 = until a breakpoint or the end). */
@@ -212,6 +224,8 @@ static bool parse_u64(const char *s, uint64_t *v)
         return false;                                                                      \
     } while (0)
 
+static bool parse_addr(Debugger *d, const char *s, uint64_t *a, bool *phys);
+
 typedef bool (*CmdFn)(Debugger *d, int argc, char **argv, GString *out);
 typedef struct DbgCmd {
     const char *name, *args, *help;
@@ -240,8 +254,9 @@ static bool cmd_stepi(Debugger *d, int argc, char **argv, GString *out)
 static bool cmd_break(Debugger *d, int argc, char **argv, GString *out)
 {
     uint64_t va;
-    if (argc < 2 || !parse_u64(argv[1], &va))
-        FAIL("usage: break ADDR [if el==N|cpu==N|vmid==N [&& ...]]");
+    bool phys;
+    if (argc < 2 || !parse_addr(d, argv[1], &va, &phys) || phys)
+        FAIL("usage: break ADDR|SYMBOL[+OFF] [if el==N|cpu==N|vmid==N [&& ...]]");
     DbgBreakpoint b = { 0, va, -1, -1, -1 };
     int i = 2;
     if (i < argc) {
@@ -427,14 +442,28 @@ static bool read_mem(Debugger *d, uint64_t addr, bool phys, unsigned size, uint6
     return bus_read(&d->m->bus, pa, size, v);
 }
 
-static bool parse_addr(const char *s, uint64_t *a, bool *phys)
+static bool parse_addr(Debugger *d, const char *s, uint64_t *a, bool *phys)
 {
     *phys = false;
     if (!strncmp(s, "pa:", 3)) {
         *phys = true;
         s += 3;
     }
-    return parse_u64(s, a);
+    if (parse_u64(s, a))
+        return true;
+    /* SYMBOL or SYMBOL+OFF */
+    char name[128];
+    const char *plus = strchr(s, '+');
+    size_t n = plus ? (size_t)(plus - s) : strlen(s);
+    uint64_t off = 0;
+    if (n >= sizeof name || (plus && !parse_u64(plus + 1, &off)))
+        return false;
+    memcpy(name, s, n);
+    name[n] = 0;
+    if (!dbg_symbol_lookup(&d->syms, name, a))
+        return false;
+    *a += off;
+    return true;
 }
 
 static bool cmd_x(Debugger *d, int argc, char **argv, GString *out)
@@ -461,7 +490,7 @@ static bool cmd_x(Debugger *d, int argc, char **argv, GString *out)
     }
     uint64_t addr;
     bool phys;
-    if (argc != 2 || !parse_addr(argv[1], &addr, &phys))
+    if (argc != 2 || !parse_addr(d, argv[1], &addr, &phys))
         FAIL("usage: x/[N][b|h|w|g][x|d] ADDR (pa:ADDR for a physical address)");
     if (count == 0 || count > 4096)
         FAIL("x: count must be 1..4096");
@@ -485,7 +514,7 @@ static bool cmd_disas(Debugger *d, int argc, char **argv, GString *out)
 {
     uint64_t addr = cpu_of(d, d->cur_cpu)->pc, n = 8;
     bool phys = false;
-    if (argc > 1 && !parse_addr(argv[1], &addr, &phys))
+    if (argc > 1 && !parse_addr(d, argv[1], &addr, &phys))
         FAIL("usage: disas [ADDR] [N]");
     if (argc > 2 && (!parse_u64(argv[2], &n) || n == 0 || n > 4096))
         FAIL("disas: bad count '%s'", argv[2]);
@@ -495,7 +524,9 @@ static bool cmd_disas(Debugger *d, int argc, char **argv, GString *out)
             FAIL("disas: cannot read 0x%" PRIx64 " (not mapped)", a);
         char dis[128];
         a64_disas((uint32_t)v, a, dis, sizeof dis);
-        g_string_append_printf(out, "0x%016" PRIx64 ": %08x  %s\n", a, (uint32_t)v, dis);
+        g_string_append_printf(out, "0x%016" PRIx64, a);
+        append_sym(d, a, out);
+        g_string_append_printf(out, ": %08x  %s\n", (uint32_t)v, dis);
     }
     return true;
 }
@@ -540,6 +571,21 @@ static bool cmd_translate(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+static bool cmd_symbols(Debugger *d, int argc, char **argv, GString *out)
+{
+    if (argc != 2)
+        FAIL("usage: symbols FILE (an ELF file)");
+    char *err = NULL;
+    size_t before = d->syms.n;
+    if (!dbg_symbols_load(&d->syms, argv[1], &err)) {
+        g_string_append_printf(out, "error: symbols: %s\n", err);
+        g_free(err);
+        return false;
+    }
+    g_string_append_printf(out, "%zu symbols loaded\n", d->syms.n - before);
+    return true;
+}
+
 static bool cmd_help(Debugger *d, int argc, char **argv, GString *out);
 static bool cmd_quit(Debugger *d, int argc, char **argv, GString *out)
 {
@@ -561,6 +607,7 @@ static const DbgCmd commands[] = {
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
+    { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },
     { "quit", "", "leave (the machine is discarded)", cmd_quit },
 };

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <glib.h>
 #include "core/machine.h"
+#include "debug/symbols.h"
 
 #define DBG_MAX_BREAKPOINTS 64
 
@@ -33,6 +34,7 @@ typedef struct Debugger {
     DbgBreakpoint bp[DBG_MAX_BREAKPOINTS];
     DbgEvent ev[DBG_MAX_BREAKPOINTS];
     char stop_event[160];     /* description of the event that stopped the machine, or "" */
+    DbgSymbols syms;          /* `symbols FILE` */
     int next_id;
     int cur_cpu;              /* `cpu N` */
     bool exited;              /* the machine stopped for good (power off, error) */

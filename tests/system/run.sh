@@ -266,6 +266,16 @@ elif ! cmp -s "$TMP/tr" "$EXPECTED/script-translate.out"; then
 else
     pass "script-translate"
 fi
+sed "s|@MINIHV@|$MINIHV|" "$SCRIPTS/minihv-symbols.txt" >"$TMP/sym.txt"
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/sym" --script "$TMP/sym.txt"
+if [ "$rc" -ne 0 ]; then
+    fail "script-symbols" "exit code $rc: $(first_line "$TMP/sym.err")"
+elif ! cmp -s "$TMP/sym" "$EXPECTED/script-symbols.out"; then
+    fail "script-symbols" "transcript differs (< stored, > hvsim)"
+    show_diff "$EXPECTED/script-symbols.out" "$TMP/sym"
+else
+    pass "script-symbols"
+fi
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
 if [ "$rc" -ne 1 ]; then
     fail "script-bad-command" "exit code $rc, want 1"
