@@ -2,6 +2,7 @@
  * arguments, help, handler) serves the console, --script files and GDB's monitor command. */
 #include "debug/debugger.h"
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,19 @@
 #include "hypervisor-model/vmexit.h"
 
 /* ---- breakpoints and run control ---- */
+/* Ctrl-C in the console: the signal handler only asks the machine to stop; the cores return
+ * at the next slice boundary, so the stop point is an instruction count like any other. */
+static Machine *volatile sigint_machine;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    Machine *m = sigint_machine;
+    if (m) {
+        m->paused = true;
+        m->stop = true;
+    }
+}
+
 static void update_hook(Debugger *d);
 
 int dbg_set_breakpoint(Debugger *d, uint64_t va)
@@ -169,7 +183,15 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     m->exit_code = 0;
     m->stop_msg[0] = 0;
     d->stop_event[0] = 0;
+    d->stop_bp = 0;
+    struct sigaction sa = { 0 }, old;
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigint_machine = m;
+    sigaction(SIGINT, &sa, &old);
     machine_run(m);
+    sigaction(SIGINT, &old, NULL);
+    sigint_machine = NULL;
     m->cfg.max_insns = user_max;
     m->break_skip_cpu = -1;
     uint64_t ran = machine_icount(m) - start;
@@ -179,6 +201,11 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
                                d->stop_event);
         describe_pc(d, d->stop_cpu, out);
         d->cur_cpu = d->stop_cpu;
+    } else if (m->paused && !d->stop_bp) {
+        d->stop = DBG_STOP_STEP;
+        g_string_append_printf(out, "interrupted after %" PRIu64 " instructions (icount %" PRIu64 "): ", ran,
+                               machine_icount(m));
+        describe_pc(d, d->cur_cpu, out);
     } else if (m->paused) {
         d->stop = DBG_STOP_BREAK;
         g_string_append_printf(out, "Breakpoint %d after %" PRIu64 " instructions: ", d->stop_bp, ran);

@@ -295,6 +295,27 @@ else
     pass "console"
 fi
 
+# ---- Ctrl-C in the console stops a running machine at an instruction boundary ------------
+( echo continue; sleep 2; echo "info stats"; echo quit ) |
+    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$WORKLOADS/bench/intbench.elf" -i \
+        >"$TMP/int.out" 2>"$TMP/int.err" &
+intpid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "continue" "$TMP/int.out" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 0.3
+kill -INT "$intpid" 2>/dev/null
+wait "$intpid"
+rc=$?
+if [ "$rc" -ne 0 ] || ! grep -q "^interrupted after [0-9]* instructions" "$TMP/int.out" ||
+    ! grep -q "^sim.insns" "$TMP/int.out"; then
+    fail "console-interrupt" "exit code $rc; $(first_line "$TMP/int.out")"
+else
+    pass "console-interrupt"
+fi
+
 # ---- the GDB remote stub with gdb-multiarch: symbols, breakpoint, registers, memory, step,
 # monitor command, detach (the guest then runs to its end) ------------------------------------
 GDB=${GDB:-gdb-multiarch}
