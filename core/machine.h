@@ -106,6 +106,9 @@ typedef struct Machine {
      * pauses the machine there (the core stops at the first instruction of the handler) */
     bool (*exc_check)(void *opaque, int cpu, int from_el, int to_el, int vec, uint64_t esr,
                       int vmid);
+    /* debugger: called for data accesses (all take the slow path while set); true pauses the
+     * machine after the access */
+    bool (*watch_check)(void *opaque, int cpu, uint64_t va, unsigned size, bool write);
     int exit_code;
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */

@@ -101,16 +101,65 @@ static bool exc_check(void *opaque, int cpu, int from_el, int to_el, int vec, ui
     return false;
 }
 
+static bool watch_check(void *opaque, int cpu, uint64_t va, unsigned size, bool write)
+{
+    Debugger *d = opaque;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
+        const DbgWatch *w = &d->wp[i];
+        if (!w->id || !(w->kind & (write ? DBG_WATCH_WRITE : DBG_WATCH_READ)))
+            continue;
+        if (va < w->va + w->len && w->va < va + size) {
+            d->stop_bp = w->id;
+            d->stop_cpu = cpu;
+            d->stop_watch_va = va;
+            d->stop_watch_kind = write ? DBG_WATCH_WRITE : DBG_WATCH_READ;
+            Arm64Cpu *c = (Arm64Cpu *)d->m->cpus[cpu].obj;
+            snprintf(d->stop_event, sizeof d->stop_event, "watchpoint: %s of %u bytes at 0x%" PRIx64
+                     " by cpu%d at EL%d", write ? "write" : "read", size, va, cpu, c->el);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void update_hook(Debugger *d)
 {
-    bool any = false, anyev = false;
+    bool any = false, anyev = false, anywp = false;
     for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
         any |= d->bp[i].id != 0;
         anyev |= d->ev[i].id != 0;
+        anywp |= d->wp[i].id != 0;
     }
     d->m->break_check = any ? break_check : NULL;
     d->m->exc_check = anyev ? exc_check : NULL;
+    bool had_wp = d->m->watch_check != NULL;
+    d->m->watch_check = anywp ? watch_check : NULL;
     d->m->break_opaque = d;
+    if (anywp && !had_wp)     /* every access must reach the slow path now */
+        for (int i = 0; i < d->m->ncpus; i++)
+            a64_tlb_flush((Arm64Cpu *)d->m->cpus[i].obj);
+}
+
+int dbg_set_watchpoint(Debugger *d, uint64_t va, uint64_t len, unsigned kind)
+{
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (!d->wp[k].id) {
+            d->wp[k] = (DbgWatch){ d->next_id++, va, len ? len : 1, kind };
+            update_hook(d);
+            return d->wp[k].id;
+        }
+    return 0;
+}
+
+bool dbg_clear_watchpoint_at(Debugger *d, uint64_t va, unsigned kind)
+{
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
+        if (d->wp[k].id && d->wp[k].va == va && d->wp[k].kind == kind) {
+            d->wp[k].id = 0;
+            update_hook(d);
+            return true;
+        }
+    return false;
 }
 
 Debugger *dbg_new(Machine *m)
@@ -127,6 +176,7 @@ void dbg_free(Debugger *d)
         return;
     d->m->break_check = NULL;
     d->m->exc_check = NULL;
+    d->m->watch_check = NULL;
     dbg_symbols_free(&d->syms);
     g_free(d);
 }
@@ -184,6 +234,7 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     m->stop_msg[0] = 0;
     d->stop_event[0] = 0;
     d->stop_bp = 0;
+    d->stop_watch_kind = 0;
     struct sigaction sa = { 0 }, old;
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
@@ -197,7 +248,8 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     uint64_t ran = machine_icount(m) - start;
     if (m->paused && d->stop_event[0]) {
         d->stop = DBG_STOP_STEP;              /* the handler's first instruction: no step-over */
-        g_string_append_printf(out, "Event %d after %" PRIu64 " instructions: %s\n  now ", d->stop_bp, ran,
+        g_string_append_printf(out, "%s %d after %" PRIu64 " instructions: %s\n  now ",
+                               d->stop_watch_kind ? "Watchpoint" : "Event", d->stop_bp, ran,
                                d->stop_event);
         describe_pc(d, d->stop_cpu, out);
         d->cur_cpu = d->stop_cpu;
@@ -357,6 +409,33 @@ static bool cmd_break_on(Debugger *d, int argc, char **argv, GString *out)
     FAIL("break-on: too many event breakpoints (%d)", DBG_MAX_BREAKPOINTS);
 }
 
+static bool cmd_watch(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t va, len = 8;
+    bool phys;
+    unsigned kind = DBG_WATCH_WRITE;
+    if (argc < 2 || argc > 4 || !parse_addr(d, argv[1], &va, &phys) || phys)
+        FAIL("usage: watch ADDR [LEN] [r|w|rw] (virtual address; default 8 bytes, writes)");
+    if (argc > 2 && (!parse_u64(argv[2], &len) || len == 0))
+        FAIL("watch: bad length '%s'", argv[2]);
+    if (argc > 3) {
+        if (!strcmp(argv[3], "r"))
+            kind = DBG_WATCH_READ;
+        else if (!strcmp(argv[3], "w"))
+            kind = DBG_WATCH_WRITE;
+        else if (!strcmp(argv[3], "rw"))
+            kind = DBG_WATCH_READ | DBG_WATCH_WRITE;
+        else
+            FAIL("watch: kind must be r, w or rw");
+    }
+    int id = dbg_set_watchpoint(d, va, len, kind);
+    if (!id)
+        FAIL("watch: too many watchpoints (%d)", DBG_MAX_BREAKPOINTS);
+    g_string_append_printf(out, "Watchpoint %d on 0x%" PRIx64 ", %" PRIu64 " bytes, %s\n", id, va, len,
+                           kind == 3 ? "rw" : kind == 1 ? "r" : "w");
+    return true;
+}
+
 static bool cmd_delete(Debugger *d, int argc, char **argv, GString *out)
 {
     uint64_t id;
@@ -364,7 +443,8 @@ static bool cmd_delete(Debugger *d, int argc, char **argv, GString *out)
         FAIL("usage: delete N");
     for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
         int *slot = d->bp[k].id && (uint64_t)d->bp[k].id == id ? &d->bp[k].id
-                    : d->ev[k].id && (uint64_t)d->ev[k].id == id ? &d->ev[k].id : NULL;
+                    : d->ev[k].id && (uint64_t)d->ev[k].id == id ? &d->ev[k].id
+                    : d->wp[k].id && (uint64_t)d->wp[k].id == id ? &d->wp[k].id : NULL;
         if (slot) {
             *slot = 0;
             update_hook(d);
@@ -442,6 +522,14 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
             else if (e->kind != DBG_EV_VMEXIT)
                 g_string_append_printf(out, " %d", e->arg);
             g_string_append_c(out, '\n');
+        }
+        for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
+            const DbgWatch *w = &d->wp[k];
+            if (!w->id)
+                continue;
+            any = true;
+            g_string_append_printf(out, "%d watch 0x%016" PRIx64 " len %" PRIu64 " %s\n", w->id, w->va, w->len,
+                                   w->kind == 3 ? "rw" : w->kind == 1 ? "r" : "w");
         }
         if (!any)
             g_string_append(out, "no breakpoints\n");
@@ -628,7 +716,8 @@ static const DbgCmd commands[] = {
     { "stepi", "[N]", "run N instructions (default 1), all cores", cmd_stepi },
     { "break", "ADDR [if el==N && cpu==N && vmid==N]", "stop before the instruction at virtual address ADDR", cmd_break },
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM", "stop right after a VM exit, an exception with class EC, or HVC #IMM", cmd_break_on },
-    { "delete", "N", "delete breakpoint N", cmd_delete },
+    { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
+    { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
     { "info", "registers|sysregs|breakpoints|stats|state-hash", "show state of the selected core or machine", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },

@@ -27,12 +27,23 @@ typedef struct DbgEvent {
     int arg;                  /* VM-exit reason (-1 any), EC, or HVC immediate */
 } DbgEvent;
 
+/* Watchpoints: stop after a data access that overlaps [va, va + len). */
+typedef struct DbgWatch {
+    int id;                   /* 0 = free */
+    uint64_t va, len;
+    unsigned kind;            /* DBG_WATCH_READ | DBG_WATCH_WRITE */
+} DbgWatch;
+enum { DBG_WATCH_READ = 1, DBG_WATCH_WRITE = 2 };
+
 typedef enum { DBG_STOP_NONE, DBG_STOP_BREAK, DBG_STOP_STEP, DBG_STOP_EXIT } DbgStopKind;
 
 typedef struct Debugger {
     Machine *m;
     DbgBreakpoint bp[DBG_MAX_BREAKPOINTS];
     DbgEvent ev[DBG_MAX_BREAKPOINTS];
+    DbgWatch wp[DBG_MAX_BREAKPOINTS];
+    uint64_t stop_watch_va;   /* address of the access that hit a watchpoint */
+    unsigned stop_watch_kind; /* 0 = the stop was not a watchpoint */
     char stop_event[160];     /* description of the event that stopped the machine, or "" */
     DbgSymbols syms;          /* `symbols FILE` */
     int next_id;
@@ -55,6 +66,9 @@ DbgStopKind dbg_run(Debugger *d, uint64_t n, GString *out);
 /* Unconditional breakpoint at va (GDB's Z0/Z1); returns its id, 0 if full. */
 int dbg_set_breakpoint(Debugger *d, uint64_t va);
 bool dbg_clear_breakpoint_at(Debugger *d, uint64_t va);
+/* Watchpoint on [va, va + len) for DBG_WATCH_* kinds; returns its id, 0 if full. */
+int dbg_set_watchpoint(Debugger *d, uint64_t va, uint64_t len, unsigned kind);
+bool dbg_clear_watchpoint_at(Debugger *d, uint64_t va, unsigned kind);
 /* The GDB remote stub: listens on host:port (loopback unless host is given), serves one
  * debugger connection at a time; returns hvsim's exit code when the machine ends or GDB
  * kills it. A lost connection leaves the machine paused for the next one. */

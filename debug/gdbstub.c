@@ -176,6 +176,17 @@ static void reply_stop(Stub *s, GString *out)
     st.signal = 5;
     st.tid = rsp_tid_of_core(d->stop == DBG_STOP_BREAK ? d->stop_cpu : s->gcpu);
     st.reason = d->stop == DBG_STOP_BREAK && !d->stop_event[0] ? RSP_STOP_SWBREAK : RSP_STOP_SIGNAL;
+    if (d->stop_watch_kind) {
+        unsigned wk = 0;
+        for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++)
+            if (d->wp[i].id == d->stop_bp)
+                wk = d->wp[i].kind;
+        st.reason = wk == (DBG_WATCH_READ | DBG_WATCH_WRITE) ? RSP_STOP_AWATCH
+                    : wk == DBG_WATCH_READ ? RSP_STOP_RWATCH : RSP_STOP_WATCH;
+        st.addr = d->stop_watch_va;
+        st.tid = rsp_tid_of_core(d->stop_cpu);
+        s->gcpu = d->stop_cpu;
+    }
     if (d->stop == DBG_STOP_BREAK)
         s->gcpu = d->stop_cpu;
     rsp_reply_stop(out, &st);
@@ -276,7 +287,15 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     case RSP_CMD_INSERT_BP:
     case RSP_CMD_REMOVE_BP:
         if (cmd.bp_type > 1) {
-            break;            /* watchpoints: not supported yet (empty reply) */
+            /* Z2 write, Z3 read, Z4 access watchpoints */
+            unsigned kind = cmd.bp_type == 2 ? DBG_WATCH_WRITE : cmd.bp_type == 3 ? DBG_WATCH_READ
+                                                                            : DBG_WATCH_READ | DBG_WATCH_WRITE;
+            if (k == RSP_CMD_INSERT_BP ? dbg_set_watchpoint(s->d, cmd.addr, cmd.bp_kind, kind) != 0
+                                       : dbg_clear_watchpoint_at(s->d, cmd.addr, kind))
+                rsp_reply_ok(out);
+            else
+                rsp_reply_error(out, 14);
+            break;
         }
         if (k == RSP_CMD_INSERT_BP ? dbg_set_breakpoint(s->d, cmd.addr) != 0
                                    : dbg_clear_breakpoint_at(s->d, cmd.addr))

@@ -270,6 +270,18 @@ static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool writ
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | iss, a64_pc(c, d), true, va);
 }
 
+/* Debugger watchpoints: with any set, nothing is cached in the soft TLB, so every access
+ * comes here; a hit pauses the machine after the access completes. */
+static inline void watch(Arm64Cpu *c, uint64_t va, unsigned size, bool write)
+{
+    Machine *m = c->m;
+    if (unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, size, write)) {
+        m->paused = true;
+        m->stop = true;
+        c->exit_request = 1;
+    }
+}
+
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
@@ -289,13 +301,14 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     if (!a64_translate(c, d, va, MMU_READ, &pa, &perms))
         return false;
     Machine *m = c->m;
+    watch(c, va, size, false);
     uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
     if (host) {
         uint64_t v = 0;
         memcpy(&v, host, size);
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_R))
+        if (hpage && (perms & MMU_PERM_R) && !m->watch_check)
             softtlb_fill(&c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
@@ -335,6 +348,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms))
         return false;
     Machine *m = c->m;
+    watch(c, va, size, true);
     const BusRegion *r = bus_find(&m->bus, pa);
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (r->readonly)
@@ -343,7 +357,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         memcpy(r->host + (pa - r->base), &val, size);
         uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_W) && pa_page - m->ram_base < m->ram_size &&
+        if (hpage && (perms & MMU_PERM_W) && !m->watch_check && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page))
             softtlb_fill(&c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
@@ -371,6 +385,7 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
     uint64_t pa;
     if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL))
         return NULL;
+    watch(c, va, size, write);
     Machine *m = c->m;
     const BusRegion *r = bus_find(&m->bus, pa);
     if (!r || !r->host || size > r->size - (pa - r->base)) {

@@ -276,6 +276,15 @@ elif ! cmp -s "$TMP/sym" "$EXPECTED/script-symbols.out"; then
 else
     pass "script-symbols"
 fi
+run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/wp" --script "$SCRIPTS/hello-watch.txt"
+if [ "$rc" -ne 0 ]; then
+    fail "script-watch" "exit code $rc: $(first_line "$TMP/wp.err")"
+elif ! cmp -s "$TMP/wp" "$EXPECTED/script-watch.out"; then
+    fail "script-watch" "transcript differs (< stored, > hvsim)"
+    show_diff "$EXPECTED/script-watch.out" "$TMP/wp"
+else
+    pass "script-watch"
+fi
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
 if [ "$rc" -ne 1 ]; then
     fail "script-bad-command" "exit code $rc, want 1"
@@ -332,13 +341,15 @@ if command -v "$GDB" >/dev/null 2>&1; then
     done
     timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
         -ex "break main" -ex "continue" -ex "info registers pc" -ex "x/2i \$pc" -ex "stepi" \
-        -ex "monitor info stats" -ex "info threads" -ex "delete" -ex "detach" \
+        -ex "monitor info stats" -ex "info threads" -ex "delete" \
+        -ex "watch *(long *)((char *)&__stack_top - 40)" -ex "continue" -ex "delete" -ex "detach" \
         >"$TMP/gdb.out" 2>&1 </dev/null
     wait $hvpid
     rc=$?
     if [ "$rc" -ne 0 ]; then
         fail "gdb-stub" "hvsim exit code $rc: $(first_line "$TMP/gdb.hv")"
     elif ! grep -q "Breakpoint 1, .*main" "$TMP/gdb.out" || ! grep -q "^sim.insns" "$TMP/gdb.out" ||
+        ! grep -q "^Hardware watchpoint" "$TMP/gdb.out" || ! grep -q "^New value" "$TMP/gdb.out" ||
         ! grep -q "Thread 1" "$TMP/gdb.out" || ! grep -q "^bye" "$TMP/gdb.guest"; then
         fail "gdb-stub" "unexpected session (see below)"
         sed 's/^/    /' "$TMP/gdb.out" | head -30
