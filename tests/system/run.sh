@@ -257,34 +257,23 @@ else
         pass "script-minihv"
     fi
 fi
-run_hvsim "$WORKLOADS/tests/mmu.elf" virt cortex-a57 1 "$TMP/tr" --script "$SCRIPTS/mmu-translate.txt"
-if [ "$rc" -ne 0 ]; then
-    fail "script-translate" "exit code $rc: $(first_line "$TMP/tr.err")"
-elif ! cmp -s "$TMP/tr" "$EXPECTED/script-translate.out"; then
-    fail "script-translate" "transcript differs (< stored, > hvsim)"
-    show_diff "$EXPECTED/script-translate.out" "$TMP/tr"
-else
-    pass "script-translate"
-fi
-sed "s|@MINIHV@|$MINIHV|" "$SCRIPTS/minihv-symbols.txt" >"$TMP/sym.txt"
-run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/sym" --script "$TMP/sym.txt"
-if [ "$rc" -ne 0 ]; then
-    fail "script-symbols" "exit code $rc: $(first_line "$TMP/sym.err")"
-elif ! cmp -s "$TMP/sym" "$EXPECTED/script-symbols.out"; then
-    fail "script-symbols" "transcript differs (< stored, > hvsim)"
-    show_diff "$EXPECTED/script-symbols.out" "$TMP/sym"
-else
-    pass "script-symbols"
-fi
-run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/wp" --script "$SCRIPTS/hello-watch.txt"
-if [ "$rc" -ne 0 ]; then
-    fail "script-watch" "exit code $rc: $(first_line "$TMP/wp.err")"
-elif ! cmp -s "$TMP/wp" "$EXPECTED/script-watch.out"; then
-    fail "script-watch" "transcript differs (< stored, > hvsim)"
-    show_diff "$EXPECTED/script-watch.out" "$TMP/wp"
-else
-    pass "script-watch"
-fi
+# check_transcript NAME ELF MACHINE CPU SCRIPT: the session's output equals the stored one
+check_transcript() {
+    name=$1
+    sed "s|@MINIHV@|$MINIHV|" "$5" >"$TMP/$name.txt"
+    run_hvsim "$2" "$3" "$4" 1 "$TMP/$name" --script "$TMP/$name.txt"
+    if [ "$rc" -ne 0 ]; then
+        fail "$name" "exit code $rc: $(first_line "$TMP/$name.err")"
+    elif ! cmp -s "$TMP/$name" "$EXPECTED/$name.out"; then
+        fail "$name" "transcript differs (< stored, > hvsim)"
+        show_diff "$EXPECTED/$name.out" "$TMP/$name"
+    else
+        pass "$name"
+    fi
+}
+check_transcript script-translate "$WORKLOADS/tests/mmu.elf" virt cortex-a57 "$SCRIPTS/mmu-translate.txt"
+check_transcript script-symbols "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-symbols.txt"
+check_transcript script-watch "$WORKLOADS/demo/hello.elf" virt cortex-a57 "$SCRIPTS/hello-watch.txt"
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
 if [ "$rc" -ne 1 ]; then
     fail "script-bad-command" "exit code $rc, want 1"
