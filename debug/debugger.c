@@ -701,6 +701,69 @@ static bool cmd_symbols(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+static bool cmd_until(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t va;
+    bool phys;
+    if (argc != 2 || !parse_addr(d, argv[1], &va, &phys) || phys)
+        FAIL("usage: until ADDR|SYMBOL[+OFF]");
+    int id = dbg_set_breakpoint(d, va);
+    if (!id)
+        FAIL("until: too many breakpoints");
+    run_for(d, 0, out);
+    for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)   /* the temporary breakpoint goes */
+        if (d->bp[k].id == id) {
+            d->bp[k].id = 0;
+            update_hook(d);
+        }
+    return !d->exited || d->m->exit_code == 0;
+}
+
+/* trace on [FILE] [CATEGORIES] | trace off: switches -d tracing of every core at run time */
+static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
+{
+    Machine *m = d->m;
+    uint32_t mask = 0;
+    if (argc >= 2 && !strcmp(argv[1], "off") && argc == 2) {
+        mask = 0;
+    } else if (argc >= 2 && !strcmp(argv[1], "on") && argc <= 4) {
+        mask = TRACE_EXEC | TRACE_INT | TRACE_VMEXIT;
+        if (argc >= 3) {
+            FILE *f = fopen(argv[2], "w");
+            if (!f)
+                FAIL("trace: cannot write '%s': %s", argv[2], g_strerror(errno));
+            if (m->trace && m->trace != stderr)
+                fclose(m->trace);
+            m->trace = f;
+        }
+        if (argc == 4) {
+            mask = 0;
+            gchar **cats = g_strsplit(argv[3], ",", -1);
+            for (int i = 0; cats[i]; i++) {
+                if (!strcmp(cats[i], "exec")) mask |= TRACE_EXEC;
+                else if (!strcmp(cats[i], "in_asm")) mask |= TRACE_IN_ASM;
+                else if (!strcmp(cats[i], "int")) mask |= TRACE_INT;
+                else if (!strcmp(cats[i], "mmu")) mask |= TRACE_MMU;
+                else if (!strcmp(cats[i], "vmexit")) mask |= TRACE_VMEXIT;
+                else {
+                    g_strfreev(cats);
+                    FAIL("trace: unknown category '%s' (exec, in_asm, int, mmu, vmexit)", cats[i]);
+                }
+            }
+            g_strfreev(cats);
+        }
+    } else {
+        FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit] | trace off");
+    }
+    for (int i = 0; i < m->ncpus; i++)
+        ((Arm64Cpu *)m->cpus[i].obj)->trace_mask = mask;
+    m->cfg.trace_mask = mask;
+    if (m->trace)
+        fflush(m->trace);
+    g_string_append_printf(out, "tracing %s\n", mask ? "on" : "off");
+    return true;
+}
+
 static bool cmd_help(Debugger *d, int argc, char **argv, GString *out);
 static bool cmd_quit(Debugger *d, int argc, char **argv, GString *out)
 {
@@ -722,6 +785,8 @@ static const DbgCmd commands[] = {
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
+    { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
+    { "trace", "on [FILE] [CATS] | off", "switch instruction/exception/VM-exit tracing at run time", cmd_trace },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },

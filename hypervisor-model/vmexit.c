@@ -88,7 +88,7 @@ void hvm_vm_exit(Hvm *h, int cpu, uint16_t vmid, HvmExitReason reason, uint64_t 
     vc->reason = (uint8_t)reason;
     vc->vmid = vmid;
     vc->exit_time = now;
-    if (h->trace)
+    if (h->m->cfg.trace_mask & TRACE_VMEXIT)
         fprintf(h->m->trace, "VMEXIT cpu%d vm%u %s esr=%08" PRIx64 " pc=%016" PRIx64 " t=%" PRIu64 "\n",
                 cpu, vmid, reason_names[reason], esr, guest_pc, now / h->m->timing.ps_per_cycle);
 }
@@ -101,7 +101,7 @@ void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now)
     uint64_t cycles = (now - vc->exit_time) / h->m->timing.ps_per_cycle;
     h->vm[vc->vmid]->cycles[vc->reason] += cycles;
     vc->in_exit = false;
-    if (h->trace)
+    if (h->m->cfg.trace_mask & TRACE_VMEXIT)
         fprintf(h->m->trace, "VMENTRY cpu%d vm%u pc=%016" PRIx64 " after %" PRIu64 " cycles\n", cpu,
                 vc->vmid, guest_pc, cycles);
 }

@@ -33,7 +33,7 @@ typedef struct Hvm {
     Machine *m;
     HvmVcpu vcpu[MACHINE_MAX_CPUS];
     HvmVm *vm[HVM_MAX_VMIDS];      /* allocated on a VM's first exit */
-    bool trace;               /* -d vmexit */
+    bool trace;               /* -d vmexit at start (the live switch is cfg.trace_mask) */
 } Hvm;
 
 /* Creates the model for machine m and registers its statistics. */

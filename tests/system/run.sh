@@ -260,7 +260,7 @@ fi
 # check_transcript NAME ELF MACHINE CPU SCRIPT: the session's output equals the stored one
 check_transcript() {
     name=$1
-    sed "s|@MINIHV@|$MINIHV|" "$5" >"$TMP/$name.txt"
+    sed "s|@MINIHV@|$MINIHV|; s|@TRACE@|$TMP/$name.trace|" "$5" >"$TMP/$name.txt"
     run_hvsim "$2" "$3" "$4" 1 "$TMP/$name" --script "$TMP/$name.txt"
     if [ "$rc" -ne 0 ]; then
         fail "$name" "exit code $rc: $(first_line "$TMP/$name.err")"
@@ -274,6 +274,13 @@ check_transcript() {
 check_transcript script-translate "$WORKLOADS/tests/mmu.elf" virt cortex-a57 "$SCRIPTS/mmu-translate.txt"
 check_transcript script-symbols "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-symbols.txt"
 check_transcript script-watch "$WORKLOADS/demo/hello.elf" virt cortex-a57 "$SCRIPTS/hello-watch.txt"
+check_transcript script-until-trace "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-until-trace.txt"
+if ! cmp -s "$TMP/script-until-trace.trace" "$EXPECTED/script-until-trace.trace"; then
+    fail "script-until-trace-file" "the trace written by 'trace on' differs (< stored, > hvsim)"
+    show_diff "$EXPECTED/script-until-trace.trace" "$TMP/script-until-trace.trace"
+else
+    pass "script-until-trace-file"
+fi
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
 if [ "$rc" -ne 1 ]; then
     fail "script-bad-command" "exit code $rc, want 1"
