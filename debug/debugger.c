@@ -487,6 +487,21 @@ static void info_sysregs(Debugger *d, GString *out)
     }
 }
 
+typedef struct StatsLine {
+    GString *out;
+    bool vms_only;            /* `info vms`: the per-VM exit counters */
+} StatsLine;
+
+static void stats_line(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
+{
+    StatsLine *l = ctx;
+    (void)unit;
+    (void)desc;
+    if (l->vms_only && strncmp(name, "vm", 2))
+        return;
+    g_string_append_printf(l->out, "%s %" PRIu64 "\n", name, value);
+}
+
 static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -537,12 +552,11 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         char hex[65];
         machine_state_hash(d->m, hex);
         g_string_append_printf(out, "state-hash: %s\n", hex);
-    } else if (!strcmp(what, "stats")) {
-        g_string_append_printf(out, "sim.insns %" PRIu64 "\n", machine_icount(d->m));
-        for (int i = 0; i < d->m->ncpus; i++)
-            g_string_append_printf(out, "cpu%d.insns %" PRIu64 "\n", i, d->m->cpus[i].icount);
+    } else if (!strcmp(what, "stats") || !strcmp(what, "vms")) {
+        StatsLine ctx = { out, !strcmp(what, "vms") };
+        machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
     } else {
-        FAIL("usage: info registers|sysregs|breakpoints|stats|state-hash");
+        FAIL("usage: info registers|sysregs|breakpoints|stats|vms|state-hash");
     }
     return true;
 }
@@ -781,7 +795,7 @@ static const DbgCmd commands[] = {
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM", "stop right after a VM exit, an exception with class EC, or HVC #IMM", cmd_break_on },
     { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
-    { "info", "registers|sysregs|breakpoints|stats|state-hash", "show state of the selected core or machine", cmd_info },
+    { "info", "registers|sysregs|breakpoints|stats|vms|state-hash", "show state of the selected core or machine", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
