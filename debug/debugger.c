@@ -10,6 +10,7 @@
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
+#include "devices/gicv3.h"
 
 /* ---- breakpoints and run control ---- */
 /* Ctrl-C in the console: the signal handler only asks the machine to stop; the cores return
@@ -552,11 +553,16 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         char hex[65];
         machine_state_hash(d->m, hex);
         g_string_append_printf(out, "state-hash: %s\n", hex);
+    } else if (!strcmp(what, "gic")) {
+        Arm64Cpu *c = cpu_of(d, d->cur_cpu);
+        if (!c->gic)
+            FAIL("info gic: this machine has no GIC");
+        gicv3_describe(c->gic, d->cur_cpu, out);
     } else if (!strcmp(what, "stats") || !strcmp(what, "vms")) {
         StatsLine ctx = { out, !strcmp(what, "vms") };
         machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
     } else {
-        FAIL("usage: info registers|sysregs|breakpoints|stats|vms|state-hash");
+        FAIL("usage: info registers|sysregs|breakpoints|gic|stats|vms|state-hash");
     }
     return true;
 }
@@ -795,7 +801,7 @@ static const DbgCmd commands[] = {
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM", "stop right after a VM exit, an exception with class EC, or HVC #IMM", cmd_break_on },
     { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
-    { "info", "registers|sysregs|breakpoints|stats|vms|state-hash", "show state of the selected core or machine", cmd_info },
+    { "info", "registers|sysregs|breakpoints|gic|stats|vms|state-hash", "show state of the selected core or machine", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },

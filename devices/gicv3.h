@@ -70,6 +70,9 @@ void gicv3_dist_write(void *opaque, uint64_t off, uint64_t val, unsigned size);
 uint64_t gicv3_redist_read(void *opaque, uint64_t off, unsigned size);
 void gicv3_redist_write(void *opaque, uint64_t off, uint64_t val, unsigned size);
 
+/* A readable summary for the debugger's `info gic`: the core's SGI/PPI and the SPI enable,
+ * pending and active sets, the CPU interface and the list registers in use. */
+void gicv3_describe(const GicV3 *g, int cpu, GString *out);
 extern const StateDesc gicv3_state_desc;
 extern const StateDesc gicv3_cpu_state_desc;
 #endif

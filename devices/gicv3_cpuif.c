@@ -12,6 +12,7 @@
  * - GICR_WAKER.ProcessorSleep does not gate delivery (as in QEMU); it only removes the core
  *   from 1-of-N SPI selection. */
 #include "devices/gicv3_internal.h"
+#include <inttypes.h>
 
 /* ---- state changes without re-evaluation ------------------------------------------------ */
 
@@ -464,4 +465,42 @@ GicV3SysregResult gicv3_sysreg_access(GicV3 *g, int cpu, uint32_t key, bool is_w
     }
     gicv3_update(g);
     return r;
+}
+
+/* ---- debugger view ---------------------------------------------------------------------- */
+static void list_bits(GString *out, const char *what, int base, uint32_t bits)
+{
+    for (int b = 0; b < 32; b++)
+        if (bits >> b & 1)
+            g_string_append_printf(out, " %s%d", what, base + b);
+}
+
+void gicv3_describe(const GicV3 *g, int cpu, GString *out)
+{
+    const GicV3Cpu *c = &g->cpu[cpu];
+    g_string_append_printf(out, "GICD_CTLR 0x%x; cpu%d: GICR_WAKER 0x%x, ICC_PMR 0x%x, IGRPEN1 %u, "
+                           "running priority from AP1R 0x%x\n", g->ctlr, cpu, c->gicr_waker, c->icc_pmr,
+                           c->icc_igrpen1, c->icc_ap1r);
+    g_string_append(out, "  SGI/PPI enabled:");
+    list_bits(out, "", 0, c->enable);
+    g_string_append(out, "\n  SGI/PPI pending:");
+    list_bits(out, "", 0, c->pend | (c->level & ~c->edge));
+    g_string_append(out, "\n  SGI/PPI active:");
+    list_bits(out, "", 0, c->active);
+    g_string_append(out, "\n  SPI enabled:");
+    for (int w = 1; w < GICV3_NW; w++)
+        list_bits(out, "", w * 32, g->enable[w]);
+    g_string_append(out, "\n  SPI pending:");
+    for (int w = 1; w < GICV3_NW; w++)
+        list_bits(out, "", w * 32, g->pend[w] | (g->level[w] & ~g->edge[w]));
+    g_string_append(out, "\n  SPI active:");
+    for (int w = 1; w < GICV3_NW; w++)
+        list_bits(out, "", w * 32, g->active[w]);
+    g_string_append_printf(out, "\n  ICH_HCR_EL2 0x%x, ICH_VMCR_EL2 0x%x\n", c->ich_hcr, c->ich_vmcr);
+    for (int i = 0; i < GICV3_NUM_LRS; i++)
+        if (c->ich_lr[i])
+            g_string_append_printf(out, "  ICH_LR%d_EL2 0x%016" PRIx64 " (state %u, vINTID %u, priority 0x%x%s)\n",
+                                   i, c->ich_lr[i], (unsigned)(c->ich_lr[i] >> 62),
+                                   (unsigned)(c->ich_lr[i] & 0xffffffffu),
+                                   (unsigned)(c->ich_lr[i] >> 48) & 0xff, c->ich_lr[i] >> 61 & 1 ? ", HW" : "");
 }
