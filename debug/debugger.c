@@ -202,9 +202,8 @@ static void describe_pc(Debugger *d, int cpu, GString *out)
     uint64_t pa;
     char dis[128] = "?";
     uint32_t insn = 0;
-    if (a64_debug_translate(c, c->pc, &pa) && bus_read(&d->m->bus, pa, 4, &(uint64_t){ 0 })) {
-        uint64_t v = 0;
-        bus_read(&d->m->bus, pa, 4, &v);
+    uint64_t v = 0;
+    if (a64_debug_translate(c, c->pc, &pa) && bus_read(&d->m->bus, pa, 4, &v)) {
         insn = (uint32_t)v;
         a64_disas(insn, c->pc, dis, sizeof dis);
     }

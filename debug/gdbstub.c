@@ -430,8 +430,6 @@ int dbg_gdbstub(Debugger *d, const char *host, int port)
             if (p) {
                 handle(&s, p, out);
                 g_byte_array_unref(p);
-                if (d->exited && !s.closed)
-                    continue;
             } else if (!pump(&s, true)) {
                 break;
             }

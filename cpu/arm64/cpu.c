@@ -241,20 +241,58 @@ static uint64_t finish_run(Arm64Cpu *c)
     return ran;
 }
 
+/* An event was scheduled while this core runs (a timer programmed, say): if it falls before
+ * the end of the core's budget, stop there so the machine delivers it at its exact time. */
+static void event_horizon(Arm64Cpu *c)
+{
+    c->evq_seq = c->m->evq.next_seq;
+    SimTime next = evq_next_time(&c->m->evq), now = a64_now(c);
+    uint64_t ps = c->m->timing.ps_per_cycle;
+    if (next == SIMTIME_NEVER)
+        return;
+    uint64_t left = next <= now ? 0 : (next - now + ps - 1) / ps;   /* atomic: 1 insn/cycle */
+    if (left < c->insns_left) {
+        c->run_budget -= c->insns_left - left;   /* done = budget - left stays the same */
+        c->insns_left = left;
+    }
+}
+
+/* Between two runs of instructions (both loops): shorten the budget to a newly scheduled
+ * event, take a pending interrupt, then find the decoded page at PC. Returns the page; NULL
+ * with *end set when the loop must stop (budget gone, machine stopped, fetch failed), NULL
+ * with *end clear when an exception moved PC and the caller should look again. */
+static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
+{
+    *end = false;
+    if (unlikely(c->m->evq.next_seq != c->evq_seq)) {
+        event_horizon(c);
+        if (!c->insns_left) {
+            *end = true;
+            return NULL;
+        }
+    }
+    if (unlikely(c->irq_lines | c->il) ||
+        unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
+        a64_check_interrupts(c);
+    if (unlikely(c->m->stop)) {
+        *end = true;          /* a debugger event on the interrupt just taken */
+        return NULL;
+    }
+    A64DecodedPage *p = lookup_page(c, c->pc);
+    if (!p && c->m->stop)
+        *end = true;
+    return p;
+}
+
 static uint64_t run_traced(Arm64Cpu *c)
 {
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
-        if (unlikely(c->irq_lines | c->il) ||
-            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
-            a64_check_interrupts(c);
-        if (unlikely(c->m->stop))
-            break;            /* a debugger event on the interrupt just taken */
-        A64DecodedPage *p = lookup_page(c, c->pc);
-        if (!p) {
-            if (c->m->stop)
-                break;
+        bool end;
+        A64DecodedPage *p = next_page(c, &end);
+        if (end)
+            break;
+        if (!p)
             continue;         /* an exception was taken; fetch from the vector */
-        }
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
@@ -320,22 +358,6 @@ static uint64_t pmu_cut(Arm64Cpu *c)
     return cut;
 }
 
-/* An event was scheduled while this core runs (a timer programmed, say): if it falls before
- * the end of the core's budget, stop there so the machine delivers it at its exact time. */
-static void event_horizon(Arm64Cpu *c)
-{
-    c->evq_seq = c->m->evq.next_seq;
-    SimTime next = evq_next_time(&c->m->evq), now = a64_now(c);
-    uint64_t ps = c->m->timing.ps_per_cycle;
-    if (next == SIMTIME_NEVER)
-        return;
-    uint64_t left = next <= now ? 0 : (next - now + ps - 1) / ps;   /* atomic: 1 insn/cycle */
-    if (left < c->insns_left) {
-        c->run_budget -= c->insns_left - left;   /* done = budget - left stays the same */
-        c->insns_left = left;
-    }
-}
-
 static uint64_t a64_run(void *obj, uint64_t max)
 {
     Arm64Cpu *c = obj;
@@ -352,26 +374,16 @@ static uint64_t a64_run(void *obj, uint64_t max)
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
-        if (unlikely(c->m->evq.next_seq != c->evq_seq)) {
-            event_horizon(c);
-            if (!c->insns_left)
-                break;
-        }
         if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED))) {
             c->cur_page = NULL;
             return run_traced(c);     /* counts branches one by one */
         }
-        if (unlikely(c->irq_lines | c->il) ||
-            unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
-            a64_check_interrupts(c);
-        if (unlikely(c->m->stop))
-            break;            /* a debugger event on the interrupt just taken */
-        A64DecodedPage *p = lookup_page(c, c->pc);
-        if (!p) {
-            if (c->m->stop)
-                break;
+        bool end;
+        A64DecodedPage *p = next_page(c, &end);
+        if (end)
+            break;
+        if (!p)
             continue;         /* an exception was taken; fetch from the vector */
-        }
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
