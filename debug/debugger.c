@@ -74,7 +74,7 @@ static bool exc_check(void *opaque, int cpu, int from_el, int to_el, int vec, ui
     for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
         const DbgEvent *e = &d->ev[i];
         bool hit = false;
-        if (!e->id)
+        if (!e->id || (e->cpu >= 0 && e->cpu != cpu) || (e->vmid >= 0 && e->vmid != vmid))
             continue;
         switch (e->kind) {
         case DBG_EV_VMEXIT:
@@ -330,6 +330,40 @@ static bool cmd_stepi(Debugger *d, int argc, char **argv, GString *out)
     return !d->exited || d->m->exit_code == 0;
 }
 
+/* Parses `if COND [&& COND ...]` from argv[i] on, COND being el==N, cpu==N or vmid==N (el
+ * only where el is non-NULL); unset conditions stay -1. */
+static bool parse_conds(const char *cmd, int argc, char **argv, int i, int *el, int *cpu, int *vmid,
+                        GString *out)
+{
+    const char *keys = el ? "el, cpu or vmid" : "cpu or vmid";
+    if (i >= argc)
+        return true;
+    if (strcmp(argv[i], "if"))
+        FAIL("%s: expected 'if', got '%s'", cmd, argv[i]);
+    if (i + 1 >= argc)
+        FAIL("%s: 'if' needs a condition (%s)", cmd, keys);
+    for (i++; i < argc; i++) {
+        if (!strcmp(argv[i], "&&"))
+            continue;
+        char key[8];
+        uint64_t v;
+        const char *eq = strstr(argv[i], "==");
+        if (!eq || eq - argv[i] >= (long)sizeof key || !parse_u64(eq + 2, &v) || v > 0xffff)
+            FAIL("%s: bad condition '%s' (%s, as KEY==N)", cmd, argv[i], keys);
+        memcpy(key, argv[i], (size_t)(eq - argv[i]));
+        key[eq - argv[i]] = 0;
+        if (el && !strcmp(key, "el"))
+            *el = (int)v;
+        else if (!strcmp(key, "cpu"))
+            *cpu = (int)v;
+        else if (!strcmp(key, "vmid"))
+            *vmid = (int)v;
+        else
+            FAIL("%s: unknown condition '%s' (%s)", cmd, key, keys);
+    }
+    return true;
+}
+
 static bool cmd_break(Debugger *d, int argc, char **argv, GString *out)
 {
     uint64_t va;
@@ -337,30 +371,8 @@ static bool cmd_break(Debugger *d, int argc, char **argv, GString *out)
     if (argc < 2 || !parse_addr(d, argv[1], &va, &phys) || phys)
         FAIL("usage: break ADDR|SYMBOL[+OFF] [if el==N|cpu==N|vmid==N [&& ...]]");
     DbgBreakpoint b = { 0, va, -1, -1, -1 };
-    int i = 2;
-    if (i < argc) {
-        if (strcmp(argv[i], "if"))
-            FAIL("break: expected 'if', got '%s'", argv[i]);
-        for (i++; i < argc; i++) {
-            if (!strcmp(argv[i], "&&"))
-                continue;
-            char key[8];
-            uint64_t v;
-            const char *eq = strstr(argv[i], "==");
-            if (!eq || eq - argv[i] >= (long)sizeof key || !parse_u64(eq + 2, &v))
-                FAIL("break: bad condition '%s' (el==N, cpu==N or vmid==N)", argv[i]);
-            memcpy(key, argv[i], (size_t)(eq - argv[i]));
-            key[eq - argv[i]] = 0;
-            if (!strcmp(key, "el"))
-                b.el = (int)v;
-            else if (!strcmp(key, "cpu"))
-                b.cpu = (int)v;
-            else if (!strcmp(key, "vmid"))
-                b.vmid = (int)v;
-            else
-                FAIL("break: unknown condition '%s' (el, cpu or vmid)", key);
-        }
-    }
+    if (!parse_conds("break", argc, argv, 2, &b.el, &b.cpu, &b.vmid, out))
+        return false;
     for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
         if (!d->bp[k].id) {
             b.id = d->next_id++;
@@ -374,8 +386,14 @@ static bool cmd_break(Debugger *d, int argc, char **argv, GString *out)
 
 static bool cmd_break_on(Debugger *d, int argc, char **argv, GString *out)
 {
-    DbgEvent e = { 0, DBG_EV_VMEXIT, -1 };
+    DbgEvent e = { 0, DBG_EV_VMEXIT, -1, -1, -1 };
     uint64_t v;
+    int nargs = 0;            /* arguments before `if` */
+    while (nargs < argc && strcmp(argv[nargs], "if"))
+        nargs++;
+    if (!parse_conds("break-on", argc, argv, nargs, NULL, &e.cpu, &e.vmid, out))
+        return false;
+    argc = nargs;
     if (argc >= 2 && !strcmp(argv[1], "vmexit") && argc <= 3) {
         e.kind = DBG_EV_VMEXIT;
         if (argc == 3) {
@@ -393,7 +411,7 @@ static bool cmd_break_on(Debugger *d, int argc, char **argv, GString *out)
         e.kind = DBG_EV_HVC;
         e.arg = (int)v;
     } else {
-        FAIL("usage: break-on vmexit [REASON] | exception EC | hvc IMM");
+        FAIL("usage: break-on vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]");
     }
     for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
         if (!d->ev[k].id) {
@@ -403,6 +421,10 @@ static bool cmd_break_on(Debugger *d, int argc, char **argv, GString *out)
             g_string_append_printf(out, "Breakpoint %d on %s", e.id, argv[1]);
             if (argc == 3)
                 g_string_append_printf(out, " %s", argv[2]);
+            if (e.cpu >= 0)
+                g_string_append_printf(out, " cpu==%d", e.cpu);
+            if (e.vmid >= 0)
+                g_string_append_printf(out, " vmid==%d", e.vmid);
             g_string_append_c(out, '\n');
             return true;
         }
@@ -475,16 +497,92 @@ static void info_registers(Debugger *d, GString *out)
                            a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
 }
 
-static void info_sysregs(Debugger *d, GString *out)
+/* info sysregs [NAME...]: every stored register accessible at the current EL, or the named
+ * ones (case-insensitive); false if a name matches none. */
+static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
 {
     Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-    for (size_t i = 0; i < a64_sysreg_count(); i++) {
-        const A64SysReg *r = a64_sysreg_at(i);
-        if (r->slot < 0 || (r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
-            r->feat == A64_FEAT_E2H_ALIAS)
-            continue;             /* storage registers only: reading callbacks could act */
-        g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, c->sys[r->slot]);
+    for (int n = 0; n < (nnames ? nnames : 1); n++) {
+        bool found = false;
+        for (size_t i = 0; i < a64_sysreg_count(); i++) {
+            const A64SysReg *r = a64_sysreg_at(i);
+            if (r->slot < 0 || (r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
+                r->feat == A64_FEAT_E2H_ALIAS)
+                continue;             /* storage registers only: reading callbacks could act */
+            if (nnames && g_ascii_strcasecmp(r->name, names[n]))
+                continue;
+            found = true;
+            g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, c->sys[r->slot]);
+        }
+        if (nnames && !found)
+            FAIL("info sysregs: no register '%s' readable at EL%d", names[n], c->el);
     }
+    return true;
+}
+
+/* `info tlb`: the soft TLB of a core (mmu/softtlb.h). hvsim has no architectural TLB model
+ * yet; this cache holds the current regime's translations for the fast path and is emptied
+ * whenever an architectural TLB could have changed (TLBI, EL change, translation-control
+ * writes), so it is a subset of what an architectural TLB would hold. r/w entries map a
+ * virtual page to host memory inside RAM, x entries to a physical address. */
+typedef struct TlbLine {
+    uint64_t va, pa;
+    unsigned kinds;           /* 1 r, 2 w, 4 x */
+} TlbLine;
+
+static gint tlb_line_cmp(gconstpointer a, gconstpointer b)
+{
+    const TlbLine *x = a, *y = b;
+    return x->va != y->va ? (x->va < y->va ? -1 : 1) : x->pa < y->pa ? -1 : x->pa > y->pa;
+}
+
+static void tlb_add(GArray *lines, uint64_t va, uint64_t pa, unsigned kind)
+{
+    for (guint i = 0; i < lines->len; i++) {
+        TlbLine *l = &g_array_index(lines, TlbLine, i);
+        if (l->va == va && l->pa == pa) {
+            l->kinds |= kind;
+            return;
+        }
+    }
+    g_array_append_val(lines, ((TlbLine){ va, pa, kind }));
+}
+
+static void info_tlb(Debugger *d, int cpu, GString *out)
+{
+    Machine *m = d->m;
+    Arm64Cpu *c = cpu_of(d, cpu);
+    const SoftTlbEntry *tabs[3] = { c->tlb.r, c->tlb.w, c->tlb.x };
+    unsigned counts[3] = { 0, 0, 0 };
+    GArray *lines = g_array_new(FALSE, FALSE, sizeof(TlbLine));
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < SOFTTLB_SIZE; i++) {
+            const SoftTlbEntry *e = &tabs[k][i];
+            if (e->tag == SOFTTLB_INVALID)
+                continue;
+            uint64_t pa = (uint64_t)(e->addend + (uintptr_t)e->tag);
+            if (k < 2)        /* host pointer into RAM */
+                pa = pa - (uint64_t)(uintptr_t)m->ram + m->ram_base;
+            counts[k]++;
+            tlb_add(lines, e->tag, pa, 1u << k);
+        }
+    g_array_sort(lines, tlb_line_cmp);
+    int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM) ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
+    g_string_append_printf(out, "soft TLB of cpu%d at EL%d", cpu, c->el);
+    if (vmid >= 0)
+        g_string_append_printf(out, ", VMID %d", vmid);
+    g_string_append(out, ": cached translations of the current regime; flushed on TLBI, EL change and "
+                         "translation-control writes\n");
+    for (guint i = 0; i < lines->len; i++) {
+        const TlbLine *l = &g_array_index(lines, TlbLine, i);
+        g_string_append_printf(out, "  VA 0x%016" PRIx64 " -> PA 0x%010" PRIx64 "  %c%c%c", l->va, l->pa,
+                               l->kinds & 1 ? 'r' : '-', l->kinds & 2 ? 'w' : '-', l->kinds & 4 ? 'x' : '-');
+        append_sym(d, l->va, out);
+        g_string_append_c(out, '\n');
+    }
+    g_string_append_printf(out, "%u pages cached (entries: %u r, %u w, %u x of %d each)\n", lines->len,
+                           counts[0], counts[1], counts[2], SOFTTLB_SIZE);
+    g_array_free(lines, TRUE);
 }
 
 typedef struct StatsLine {
@@ -508,7 +606,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
     if (!strcmp(what, "registers")) {
         info_registers(d, out);
     } else if (!strcmp(what, "sysregs")) {
-        info_sysregs(d, out);
+        return info_sysregs(d, argc - 2, argv + 2, out);
     } else if (!strcmp(what, "breakpoints")) {
         bool any = false;
         for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
@@ -536,6 +634,10 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
                 g_string_append_printf(out, " %s", hvm_exit_reason_name((HvmExitReason)e->arg));
             else if (e->kind != DBG_EV_VMEXIT)
                 g_string_append_printf(out, " %d", e->arg);
+            if (e->cpu >= 0)
+                g_string_append_printf(out, " cpu==%d", e->cpu);
+            if (e->vmid >= 0)
+                g_string_append_printf(out, " vmid==%d", e->vmid);
             g_string_append_c(out, '\n');
         }
         for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
@@ -557,11 +659,16 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         if (!c->gic)
             FAIL("info gic: this machine has no GIC");
         gicv3_describe(c->gic, d->cur_cpu, out);
+    } else if (!strcmp(what, "tlb")) {
+        uint64_t n = (uint64_t)d->cur_cpu;
+        if (argc > 3 || (argc == 3 && (!parse_u64(argv[2], &n) || n >= (uint64_t)d->m->ncpus)))
+            FAIL("usage: info tlb [N] (core 0..%d; default the selected core)", d->m->ncpus - 1);
+        info_tlb(d, (int)n, out);
     } else if (!strcmp(what, "stats") || !strcmp(what, "vms")) {
         StatsLine ctx = { out, !strcmp(what, "vms") };
         machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
     } else {
-        FAIL("usage: info registers|sysregs|breakpoints|gic|stats|vms|state-hash");
+        FAIL("usage: info registers|sysregs [NAME...]|breakpoints|gic|tlb [N]|stats|vms|state-hash");
     }
     return true;
 }
@@ -797,10 +904,10 @@ static const DbgCmd commands[] = {
     { "continue", "[N]", "run until a breakpoint, the end, or N more instructions", cmd_continue },
     { "stepi", "[N]", "run N instructions (default 1), all cores", cmd_stepi },
     { "break", "ADDR [if el==N && cpu==N && vmid==N]", "stop before the instruction at virtual address ADDR", cmd_break },
-    { "break-on", "vmexit [REASON] | exception EC | hvc IMM", "stop right after a VM exit, an exception with class EC, or HVC #IMM", cmd_break_on },
+    { "break-on", "vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, or HVC #IMM (vmid: the VM it came from)", cmd_break_on },
     { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
-    { "info", "registers|sysregs|breakpoints|gic|stats|vms|state-hash", "show state of the selected core or machine", cmd_info },
+    { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },

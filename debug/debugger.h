@@ -25,6 +25,7 @@ typedef struct DbgEvent {
     int id;                   /* 0 = free; shares numbering with breakpoints */
     DbgEventKind kind;
     int arg;                  /* VM-exit reason (-1 any), EC, or HVC immediate */
+    int cpu, vmid;            /* conditions, -1 = any; vmid is the VMID the exception came from */
 } DbgEvent;
 
 /* Watchpoints: stop after a data access that overlaps [va, va + len). */
