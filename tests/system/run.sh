@@ -236,6 +236,33 @@ for q in 1000 37; do
     fi
 done
 
+# ---- the demo's trace is deterministic: two runs write byte-identical trace files. The
+# full exec trace is about 60 MB per million instructions (some 2.5 GB for the whole demo),
+# so the exec,int,vmexit trace stops at --max-insns 2000000 (both guests have run and
+# exited to the hypervisor hundreds of times by then); the int,vmexit trace covers the
+# whole run. ----------------------------------------------------------------------------
+for cats in exec,int,vmexit:2000000 int,vmexit:0; do
+    name=minihv-trace-${cats%%:*}
+    n=${cats#*:}
+    set --
+    [ "$n" != 0 ] && set -- --max-insns "$n"
+    run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/tr1" -d "${cats%%:*}" -D "$TMP/tr1.trace" "$@"
+    rc1=$rc
+    run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/tr2" -d "${cats%%:*}" -D "$TMP/tr2.trace" "$@"
+    if [ "$rc1" -ne 0 ] || [ "$rc" -ne 0 ]; then
+        fail "$name" "exit codes $rc1, $rc; $(first_line "$TMP/tr1.err")"
+    elif [ "$(grep -c '^VMEXIT' "$TMP/tr1.trace")" -lt 100 ]; then
+        fail "$name" "only $(grep -c '^VMEXIT' "$TMP/tr1.trace") VM exits in the trace"
+    elif ! cmp "$TMP/tr1.trace" "$TMP/tr2.trace" >"$TMP/tr.cmp" 2>&1; then
+        fail "$name" "the traces differ: $(first_line "$TMP/tr.cmp")"
+    elif ! cmp -s "$TMP/tr1" "$TMP/tr2"; then
+        fail "$name" "guest output differs between runs"
+    else
+        pass "$name ($(wc -c <"$TMP/tr1.trace") bytes)"
+    fi
+    rm -f "$TMP/tr1.trace" "$TMP/tr2.trace"
+done
+
 # ---- the debugger: a --script session on minihv (breakpoints with EL/VMID conditions,
 # registers, memory, disassembly, stepping) gives the stored transcript, and the state it
 # stops in has the same hash as a straight run of the same length (no perturbation) ------
@@ -281,6 +308,9 @@ if ! cmp -s "$TMP/script-until-trace.trace" "$EXPECTED/script-until-trace.trace"
 else
     pass "script-until-trace-file"
 fi
+check_transcript script-tlb "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-tlb.txt"
+# the README's walkthrough (Debugging), console part; its GDB part is checked below
+check_transcript script-walkthrough "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-walkthrough.txt"
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
 if [ "$rc" -ne 1 ]; then
     fail "script-bad-command" "exit code $rc, want 1"
@@ -321,6 +351,19 @@ else
     pass "console-interrupt"
 fi
 
+# ---- a console session in a terminal (tmux): breakpoint, stepping, registers, memory,
+# disassembly, Ctrl-C on a long run, quit ---------------------------------------------------
+if command -v tmux >/dev/null 2>&1; then
+    if sh "$HERE/console-tmux.sh" "$HVSIM" "$WORKLOADS" >"$TMP/tmux.out" 2>&1; then
+        pass "console-tmux"
+    else
+        fail "console-tmux" "$(tail -n 1 "$TMP/tmux.out")"
+        sed 's/^/    /' "$TMP/tmux.out" | tail -n 30
+    fi
+else
+    echo "skipped console-tmux: tmux is not installed"
+fi
+
 # ---- the GDB remote stub with gdb-multiarch: symbols, breakpoint, registers, memory, step,
 # monitor command, detach (the guest then runs to its end) ------------------------------------
 GDB=${GDB:-gdb-multiarch}
@@ -351,6 +394,41 @@ if command -v "$GDB" >/dev/null 2>&1; then
         sed 's/^/    /' "$TMP/gdb.out" | head -30
     else
         pass "gdb-stub"
+    fi
+    # the README's walkthrough, GDB part: stop at guest 2's first hypercall exit through a
+    # monitor command, read the syndrome and the guest's x0, break in minihv's inlined
+    # handle_hvc, run to the HC_VMID case and see the result land in the guest's x0
+    port=$((port + 1))
+    timeout 60 "$HVSIM" -M virt,virtualization=on -cpu max -m 256M -kernel "$MINIHV" \
+        -gdb "tcp::$port" -S >"$TMP/gdbw.guest" 2>"$TMP/gdbw.hv" </dev/null &
+    hvpid=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdbw.hv" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    timeout 60 "$GDB" -batch -nx -ex "file $MINIHV" -ex "target remote 127.0.0.1:$port" \
+        -ex "monitor break-on vmexit hvc if vmid==2" -ex "continue" \
+        -ex "monitor info sysregs ESR_EL2 ELR_EL2" -ex "info registers x0" \
+        -ex "break handle_hvc" -ex "continue" -ex "print vcpus[1].id" \
+        -ex "advance 327" -ex "stepi 3" -ex "print/x vcpus[1].regs.x[0]" \
+        -ex "delete" -ex "monitor delete 1" -ex "continue" \
+        >"$TMP/gdbw.out" 2>&1 </dev/null
+    wait $hvpid
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "gdb-walkthrough" "hvsim exit code $rc: $(first_line "$TMP/gdbw.hv")"
+    elif ! grep -q "^hv_vectors () at" "$TMP/gdbw.out" ||
+        ! grep -q "^ESR_EL2 *0x000000005a004d48" "$TMP/gdbw.out" ||
+        ! grep -q "^x0 *0x86000001" "$TMP/gdbw.out" ||
+        ! grep -q "^Breakpoint 1, .* in handle_hvc " "$TMP/gdbw.out" ||
+        ! grep -q '^\$1 = 2$' "$TMP/gdbw.out" || ! grep -q "case HC_VMID" "$TMP/gdbw.out" ||
+        ! grep -q '^\$2 = 0x2$' "$TMP/gdbw.out" || ! grep -q "exited normally" "$TMP/gdbw.out" ||
+        ! grep -q "^minihv: PSCI SYSTEM_OFF" "$TMP/gdbw.guest"; then
+        fail "gdb-walkthrough" "unexpected session (see below)"
+        sed 's/^/    /' "$TMP/gdbw.out" | head -30
+    else
+        pass "gdb-walkthrough"
     fi
 else
     fail "gdb-stub" "$GDB not installed (scripts/install-deps installs gdb-multiarch)"
