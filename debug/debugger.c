@@ -524,7 +524,8 @@ static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
  * yet; this cache holds the current regime's translations for the fast path and is emptied
  * whenever an architectural TLB could have changed (TLBI, EL change, translation-control
  * writes), so it is a subset of what an architectural TLB would hold. r/w entries map a
- * virtual page to host memory inside RAM, x entries to a physical address. */
+ * virtual page to host memory (RAM or another memory-backed region), x entries to a
+ * physical address. */
 typedef struct TlbLine {
     uint64_t va, pa;
     unsigned kinds;           /* 1 r, 2 w, 4 x */
@@ -548,6 +549,18 @@ static void tlb_add(GArray *lines, uint64_t va, uint64_t pa, unsigned kind)
     g_array_append_val(lines, ((TlbLine){ va, pa, kind }));
 }
 
+/* The physical address of a host pointer into RAM or another memory-backed region (r/w
+ * soft TLB entries hold host pointers); ~0 if no region holds it. */
+static uint64_t host_to_pa(const Bus *b, const uint8_t *host)
+{
+    for (int i = 0; i < b->nregions; i++) {
+        const BusRegion *r = &b->regions[i];
+        if (r->host && host >= r->host && (uint64_t)(host - r->host) < r->size)
+            return r->base + (uint64_t)(host - r->host);
+    }
+    return ~(uint64_t)0;
+}
+
 static void info_tlb(Debugger *d, int cpu, GString *out)
 {
     Machine *m = d->m;
@@ -561,8 +574,8 @@ static void info_tlb(Debugger *d, int cpu, GString *out)
             if (e->tag == SOFTTLB_INVALID)
                 continue;
             uint64_t pa = (uint64_t)(e->addend + (uintptr_t)e->tag);
-            if (k < 2)        /* host pointer into RAM */
-                pa = pa - (uint64_t)(uintptr_t)m->ram + m->ram_base;
+            if (k < 2)        /* a host pointer: back to the PA of the region holding it */
+                pa = host_to_pa(&m->bus, (const uint8_t *)(uintptr_t)pa);
             counts[k]++;
             tlb_add(lines, e->tag, pa, 1u << k);
         }
