@@ -22,6 +22,10 @@ BENCH=$WORKLOADS/bench/intbench.elf
 STEP_TIMEOUT=${STEP_TIMEOUT:-20}
 SOCK=hvsim-test-$$
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-tmux.XXXXXX") || exit 2
+# the server's socket goes under WORK too, so nothing is left in /tmp/tmux-UID
+TMUX_TMPDIR=$WORK
+export TMUX_TMPDIR
+unset TMUX
 
 cleanup() {
     tmux -L "$SOCK" kill-server 2>/dev/null
@@ -139,9 +143,10 @@ grep -q '^break 0x40000000 if el==1 && vmid==2$' "$WORK/.hvsim_history" 2>/dev/n
 # ---- session 2: Ctrl-C stops a long continue; the console goes on ---------------------
 start bench "$BENCH" virt
 NOWAIT=1 type_line 'continue'
-sleep 1
-# still running: no new prompt yet (intbench runs for many seconds)
-[ "$(prompts)" -eq 1 ] || die "continue returned at once; intbench should run long"
+wait_for '^(hvsim) continue$'
+sleep 0.3
+# still running: no new prompt yet (intbench takes a few seconds at full speed)
+[ "$(prompts)" -eq 1 ] || die "continue returned before Ctrl-C; intbench should run longer"
 tmux -L "$SOCK" send-keys -t "$SESSION" C-c
 wait_for 'interrupted after [0-9]* instructions (icount [0-9]*): cpu0 EL[0-3] pc=0x'
 wait_for '^(hvsim) ' 2
