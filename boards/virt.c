@@ -123,7 +123,7 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
 {
     if (!check_config(cfg, err))
         return NULL;
-    if (!cfg->kernel) {
+    if (!cfg->kernel && !cfg->restoring) {
         *err = g_strdup("no kernel given (use -kernel FILE)");
         return NULL;
     }
@@ -141,6 +141,7 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
     vb->flash.base = VIRT_FLASH_BASE;
     vb->flash.size = VIRT_FLASH_SIZE;
     bus_add_mmio(&m->bus, "flash", VIRT_FLASH_BASE, VIRT_FLASH_SIZE, &flash_ops, &vb->flash);
+    machine_add_memory(m, "flash", VIRT_FLASH_BASE, VIRT_FLASH_SIZE, &vb->flash.data);
     uint64_t mpidr[MACHINE_MAX_CPUS];
     for (int i = 0; i < cfg->smp; i++)
         mpidr[i] = ((Arm64Cpu *)m->cpus[i].obj)->mpidr;
@@ -170,6 +171,8 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         goto fail;
     }
     pl011_connect_irq(vb->uart, gicv3_spi_line(vb->gic, 32 + 1));
+    if (cfg->restoring)
+        return m;             /* RAM, flash and every core come from the snapshot */
     if (loader_load_kernel(m, cfg->kernel, &vb->flash, &vb->load, err) < 0)
         goto fail;
     if (loader_load_initrd(m, cfg->initrd, &vb->load, err) < 0)

@@ -92,6 +92,7 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
     m->ram_base = ram_base;
     m->ram_size = cfg->ram_size;
     bus_add_ram(&m->bus, "ram", ram_base, cfg->ram_size, m->ram, false);
+    machine_add_memory(m, "ram", ram_base, cfg->ram_size, &m->ram);
     if (cfg->trace_file) {
         m->trace = fopen(cfg->trace_file, "w");
         if (!m->trace) {
@@ -155,13 +156,51 @@ void machine_dump_stats(Machine *m, const StatsSink *sink)
         m->stats[i].fn(m->stats[i].opaque, sink);
 }
 
-void machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj)
+MachineObject *machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj)
 {
     g_assert(m->nobjects < MACHINE_MAX_OBJECTS);
     MachineObject *o = &m->objects[m->nobjects++];
     o->name = g_strdup(name);
     o->desc = desc;
     o->obj = obj;
+    o->post_load = NULL;
+    return o;
+}
+
+void machine_add_memory(Machine *m, const char *name, uint64_t base, uint64_t size, uint8_t **data)
+{
+    g_assert(m->nmems < MACHINE_MAX_MEMS);
+    m->mems[m->nmems++] = (MachineMem){ name, base, size, data };
+}
+
+bool machine_run_to(Machine *m, uint64_t icount)
+{
+    uint64_t user_max = m->cfg.max_insns;
+    if (user_max && user_max < icount)
+        icount = user_max;
+    if (m->stop)
+        return false;
+    if (machine_icount(m) >= icount)
+        return machine_icount(m) == icount;
+    {
+        m->cfg.max_insns = icount;
+        machine_run(m);
+        m->cfg.max_insns = user_max;
+    }
+    bool there = machine_icount(m) == icount && m->stop && m->at_limit && icount != user_max;
+    if (there) {
+        m->stop = false;      /* the limit's stop: ready to run on */
+        m->at_limit = false;
+    }
+    return there;
+}
+
+MachineObject *machine_find_object(Machine *m, const char *name)
+{
+    for (int i = 0; i < m->nobjects; i++)
+        if (!strcmp(m->objects[i].name, name))
+            return &m->objects[i];
+    return NULL;
 }
 
 void machine_stop(Machine *m, int code, const char *fmt, ...)
@@ -195,32 +234,43 @@ SimTime machine_time(const Machine *m)
 int machine_run(Machine *m)
 {
     const uint64_t ps = m->timing.ps_per_cycle;
+    MachineRound *r = &m->round;
+    m->at_limit = false;
     while (!m->stop) {
-        SimTime next = evq_next_time(&m->evq);
-        if (next <= m->now) {
-            evq_run_due(&m->evq, m->now);
-            continue;
+        if (!r->active) {
+            SimTime next = evq_next_time(&m->evq);
+            if (next <= m->now) {
+                evq_run_due(&m->evq, m->now);
+                continue;
+            }
+            r->end = m->now + m->cfg.quantum * ps;
+            if (next < r->end)
+                r->end = next;
+            r->next_cpu = 0;
+            r->all_idle = 1;
+            r->active = 1;
         }
-        SimTime slice_end = m->now + m->cfg.quantum * ps;
-        if (next < slice_end)
-            slice_end = next;
-        bool all_idle = true;
-        for (int i = 0; i < m->ncpus && !m->stop; i++) {
-            MachineCpu *mc = &m->cpus[i];
-            if (mc->time >= slice_end) {
-                all_idle = false;
+        bool limit_hit = false;
+        while (r->next_cpu < (uint64_t)m->ncpus && !m->stop) {
+            MachineCpu *mc = &m->cpus[r->next_cpu];
+            if (mc->time >= r->end) {
+                r->all_idle = 0;
+                r->next_cpu++;
                 continue;
             }
             if (mc->cls->idle(mc->obj)) {
-                mc->time = slice_end;
+                mc->time = r->end;
+                r->next_cpu++;
                 continue;
             }
-            all_idle = false;
-            uint64_t want = (slice_end - mc->time + ps - 1) / ps;
+            r->all_idle = 0;
+            uint64_t full = (r->end - mc->time + ps - 1) / ps, want = full;
             if (m->cfg.max_insns) {
                 uint64_t done = machine_icount(m);
-                if (done >= m->cfg.max_insns)
+                if (done >= m->cfg.max_insns) {
+                    limit_hit = true;
                     break;
+                }
                 if (want > m->cfg.max_insns - done)
                     want = m->cfg.max_insns - done;
             }
@@ -230,20 +280,28 @@ int machine_run(Machine *m)
             /* the core may have scheduled an event inside this slice (a timer): the slice
              * ends there for the cores after it, and the event runs at its exact time */
             SimTime nt = evq_next_time(&m->evq);
-            if (nt < slice_end && nt > m->now)
-                slice_end = nt;
+            if (nt < r->end && nt > m->now)
+                r->end = nt;
             if (ran < want && !m->stop && mc->cls->idle(mc->obj))
-                mc->time = slice_end;
+                mc->time = r->end;
+            /* A core stopped inside its slice (debugger pause, or cut short by the
+             * instruction limit) resumes the same slice when the machine runs again, so
+             * stopping anywhere leaves the interleaving of the cores unchanged. */
+            bool cut = ran == want && want < full;
+            if (!m->stop && !cut)
+                r->next_cpu++;
         }
         if (m->stop)
             break;
-        if (m->cfg.max_insns && machine_icount(m) >= m->cfg.max_insns) {
+        if (limit_hit || (m->cfg.max_insns && machine_icount(m) >= m->cfg.max_insns)) {
             machine_stop(m, EXIT_OK, NULL);
+            m->at_limit = true;
             break;
         }
-        m->now = slice_end;
+        r->active = 0;
+        m->now = r->end;
         evq_run_due(&m->evq, m->now);
-        if (all_idle && evq_next_time(&m->evq) == SIMTIME_NEVER) {
+        if (r->all_idle && evq_next_time(&m->evq) == SIMTIME_NEVER) {
             bool still_idle = true;
             for (int i = 0; i < m->ncpus; i++)
                 if (!m->cpus[i].cls->idle(m->cpus[i].obj))
@@ -267,6 +325,7 @@ void machine_state_hash(Machine *m, char out[65])
 {
     GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(ck, (const guchar *)&m->now, sizeof m->now);
+    g_checksum_update(ck, (const guchar *)&m->round, sizeof m->round);
     for (int i = 0; i < m->ncpus; i++) {
         MachineCpu *mc = &m->cpus[i];
         g_checksum_update(ck, (const guchar *)&mc->icount, sizeof mc->icount);

@@ -48,6 +48,7 @@ typedef struct MachineConfig {
     char *timing;             /* "atomic" */
     uint64_t cpu_hz;
     uint64_t quantum;         /* instructions per core per round-robin slice */
+    bool restoring;           /* a snapshot will be loaded: load no kernel, reset no core */
 } MachineConfig;
 
 /* Architecture-neutral view of a core, implemented by cpu/<arch>. */
@@ -60,6 +61,11 @@ typedef struct CpuClass {
     bool (*idle)(void *cpu);
     /* Hash the core's architectural state. */
     void (*hash)(void *cpu, GChecksum *ck);
+    /* The core's state description (saved in snapshots as object "cpuN"). */
+    const StateDesc *desc;
+    /* After a snapshot was loaded into the core: drop decoded code and cached translations,
+     * rebuild derived state. */
+    void (*post_load)(void *cpu);
     void (*destroy)(void *cpu);
 } CpuClass;
 
@@ -74,7 +80,28 @@ typedef struct MachineObject {
     char *name;               /* instance, e.g. "uart0" */
     const StateDesc *desc;
     void *obj;
+    /* after a snapshot was loaded: rebuild derived fields, reschedule events (or NULL) */
+    void (*post_load)(void *obj, SimTime now);
 } MachineObject;
+
+/* A memory region whose contents are machine state (RAM, flash): saved sparse in snapshots.
+ * *data may be NULL (all zero, allocated on first need). */
+typedef struct MachineMem {
+    const char *name;
+    uint64_t base, size;
+    uint8_t **data;
+} MachineMem;
+#define MACHINE_MAX_MEMS 4
+
+/* The round-robin schedule in progress (machine state: saved in snapshots, so a run stopped
+ * and resumed anywhere, in this process or another, interleaves the cores exactly as the
+ * uninterrupted run). Between rounds active = 0. */
+typedef struct MachineRound {
+    uint64_t active;
+    SimTime end;              /* the round's end: quantum or the next event, cut by new events */
+    uint64_t next_cpu;        /* the core to run (or resume) next */
+    uint64_t all_idle;        /* no core had work so far in this round */
+} MachineRound;
 
 typedef struct Machine {
     MachineConfig cfg;
@@ -82,12 +109,15 @@ typedef struct Machine {
     EventQueue evq;
     TimingModel timing;
     SimTime now;
+    MachineRound round;
     int ncpus;
     MachineCpu cpus[MACHINE_MAX_CPUS];
     MachineObject objects[MACHINE_MAX_OBJECTS];
     int nobjects;
     StatsProvider stats[STATS_MAX_PROVIDERS];
     int nstats;
+    MachineMem mems[MACHINE_MAX_MEMS];
+    int nmems;
     uint8_t *ram;             /* main RAM backing (owned) */
     uint8_t *ram_code;        /* per 4 KiB RAM page: 1 if a core holds decoded code for it */
     uint64_t ram_base, ram_size;
@@ -97,6 +127,7 @@ typedef struct Machine {
     /* run control */
     volatile bool stop;       /* set by machine_stop(); cores return at the next boundary */
     bool paused;              /* the stop is a debugger pause (breakpoint), not the end */
+    bool at_limit;            /* the stop is cfg.max_insns being reached */
     /* debugger: when set, cores check every instruction (careful run loop) and pause before
      * one for which it returns true; break_skip_cpu's next instruction is not checked */
     bool (*break_check)(void *opaque, int cpu, uint64_t pc, int el, int vmid);
@@ -121,7 +152,14 @@ void machine_config_free(MachineConfig *cfg);
 Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err);
 void machine_free(Machine *m);
 int machine_add_cpu(Machine *m, void *cpu, const CpuClass *cls);
-void machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj);
+MachineObject *machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj);
+MachineObject *machine_find_object(Machine *m, const char *name);
+/* Registers a memory region for snapshots (RAM is registered by machine_new as "ram"). */
+void machine_add_memory(Machine *m, const char *name, uint64_t base, uint64_t size, uint8_t **data);
+/* Runs until the machine's instruction count reaches `icount` (the limit of cfg.max_insns
+ * still applies). true if it got there with the machine not stopped otherwise (it is then
+ * ready to run on); false if it stopped for another reason (exit, pause, error). */
+bool machine_run_to(Machine *m, uint64_t icount);
 /* Registers a statistics dump function (called in registration order). */
 void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque);
 /* Dumps the machine's own counters (sim.*, per-core instructions) and every provider's. */

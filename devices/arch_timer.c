@@ -31,9 +31,11 @@ struct ArchTimers {
     uint64_t cntvoff;         /* CNTVOFF_EL2 */
     /* --- derived (rebuilt by arch_timer_post_load) --- */
     uint8_t level[ATIMER_N];  /* level driven on each output */
+    uint32_t pad_;
     /* --- run time --- */
     Machine *m;
     int cpu;
+    uint32_t pad2_;
     IrqLine line[ATIMER_N];
     Event ev[ATIMER_N];
     ATimerCtx ctx[ATIMER_N];
@@ -44,8 +46,15 @@ static const StateField arch_timer_fields[] = {
     STATE_ARRAY(ArchTimers, cval),
     STATE_FIELD(ArchTimers, cntvoff),
     STATE_DERIVED(ArchTimers, level),
+    STATE_RUNTIME(ArchTimers, pad_),
+    STATE_RUNTIME(ArchTimers, m),
+    STATE_RUNTIME(ArchTimers, cpu),
+    STATE_RUNTIME(ArchTimers, pad2_),
+    STATE_RUNTIME(ArchTimers, line),
+    STATE_RUNTIME(ArchTimers, ev),      /* rescheduled by arch_timer_post_load */
+    STATE_RUNTIME(ArchTimers, ctx),
 };
-const StateDesc arch_timer_state_desc = STATE_DESC("arch_timer", arch_timer_fields);
+const StateDesc arch_timer_state_desc = STATE_DESC("arch_timer", ArchTimers, arch_timer_fields);
 
 static const char *const ev_names[ATIMER_N] = {
     "timer.phys", "timer.virt", "timer.hyp_phys", "timer.hyp_virt",
@@ -134,6 +143,11 @@ static void expiry_event(void *opaque, SimTime now)
     update(c->t, c->which, now);
 }
 
+static void post_load_hook(void *obj, SimTime now)
+{
+    arch_timer_post_load(obj, now);
+}
+
 ArchTimers *arch_timer_new(Machine *m, int cpu, const char *name)
 {
     ArchTimers *t = g_new0(ArchTimers, 1);
@@ -144,7 +158,7 @@ ArchTimers *arch_timer_new(Machine *m, int cpu, const char *name)
         t->ctx[i].which = i;
         event_init(&t->ev[i], ev_names[i], EVQ_PRIO_TIMER, expiry_event, &t->ctx[i]);
     }
-    machine_add_object(m, name, &arch_timer_state_desc, t);
+    machine_add_object(m, name, &arch_timer_state_desc, t)->post_load = post_load_hook;
     return t;
 }
 

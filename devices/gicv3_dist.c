@@ -23,9 +23,15 @@ static const StateField gicv3_fields[] = {
     STATE_ARRAY(GicV3, active),
     STATE_ARRAY(GicV3, edge),
     STATE_ARRAY(GicV3, prio),
+    STATE_RUNTIME(GicV3, pad2_),
     STATE_ARRAY(GicV3, irouter),
+    STATE_RUNTIME(GicV3, m),
+    STATE_RUNTIME(GicV3, ncpus),
+    STATE_RUNTIME(GicV3, pad_),
+    STATE_RUNTIME(GicV3, cpu),        /* each its own object "gic.cpuN" */
+    STATE_RUNTIME(GicV3, out),
 };
-const StateDesc gicv3_state_desc = STATE_DESC("gicv3", gicv3_fields);
+const StateDesc gicv3_state_desc = STATE_DESC("gicv3", GicV3, gicv3_fields);
 
 static const StateField gicv3_cpu_fields[] = {
     STATE_FIELD(GicV3Cpu, mpidr),
@@ -51,10 +57,11 @@ static const StateField gicv3_cpu_fields[] = {
     STATE_FIELD(GicV3Cpu, ich_vmcr),
     STATE_FIELD(GicV3Cpu, ich_ap0r),
     STATE_FIELD(GicV3Cpu, ich_ap1r),
+    STATE_RUNTIME(GicV3Cpu, pad_),
     STATE_ARRAY(GicV3Cpu, ich_lr),
     STATE_DERIVED(GicV3Cpu, out_level),
 };
-const StateDesc gicv3_cpu_state_desc = STATE_DESC("gicv3-cpu", gicv3_cpu_fields);
+const StateDesc gicv3_cpu_state_desc = STATE_DESC("gicv3-cpu", GicV3Cpu, gicv3_cpu_fields);
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
@@ -262,6 +269,18 @@ void gicv3_reset(GicV3 *g)
     gicv3_update(g);
 }
 
+/* After a snapshot load: the output levels last driven are derived; drive every output
+ * once with the level the loaded state gives. */
+static void gicv3_post_load(void *obj, SimTime now)
+{
+    GicV3 *g = obj;
+    (void)now;
+    for (int i = 0; i < g->ncpus; i++)
+        for (int k = 0; k < 4; k++)
+            g->cpu[i].out_level[k] = -1;
+    gicv3_update(g);
+}
+
 GicV3 *gicv3_new(Machine *m, int ncpus, const uint64_t *mpidr, uint64_t dist_base, uint64_t redist_base)
 {
     if (ncpus < 1 || ncpus > GICV3_MAX_CPUS)
@@ -278,7 +297,7 @@ GicV3 *gicv3_new(Machine *m, int ncpus, const uint64_t *mpidr, uint64_t dist_bas
         g_free(g);
         return NULL;
     }
-    machine_add_object(m, "gic", &gicv3_state_desc, g);
+    machine_add_object(m, "gic", &gicv3_state_desc, g)->post_load = gicv3_post_load;
     for (int i = 0; i < ncpus; i++) {
         char name[32];
         snprintf(name, sizeof name, "gic.cpu%d", i);

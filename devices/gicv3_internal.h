@@ -89,6 +89,7 @@ typedef struct GicV3Cpu {
     uint32_t icc_ctlr, icc_pmr, icc_bpr0, icc_bpr1, icc_igrpen0, icc_igrpen1, icc_sre_el2;
     uint32_t icc_ap0r, icc_ap1r;              /* active priorities, bit = group priority >> 3 */
     uint32_t ich_hcr, ich_vmcr, ich_ap0r, ich_ap1r;
+    uint32_t pad_;
     uint64_t ich_lr[GICV3_NUM_LRS];
     /* --- derived: last levels driven on the outputs (rebuilt by gicv3_update) --- */
     int32_t out_level[4];
@@ -102,10 +103,12 @@ struct GicV3 {
     uint32_t group[GICV3_NW], enable[GICV3_NW], pend[GICV3_NW], level[GICV3_NW];
     uint32_t active[GICV3_NW], edge[GICV3_NW];
     uint8_t prio[GICV3_NUM_IRQS];
+    uint32_t pad2_;
     uint64_t irouter[GICV3_NUM_IRQS];
     /* --- run time --- */
     Machine *m;
     int ncpus;
+    uint32_t pad_;
     GicV3Cpu cpu[GICV3_MAX_CPUS];
     IrqLine out[GICV3_MAX_CPUS][4];
 };

@@ -34,8 +34,15 @@ static const StateField pl011_fields[] = {
     STATE_FIELD(Pl011, ris),
     STATE_FIELD(Pl011, dmacr),
     STATE_FIELD(Pl011, poll_when),
+    STATE_DERIVED(Pl011, irq_level),
+    STATE_RUNTIME(Pl011, m),
+    STATE_RUNTIME(Pl011, irq),
+    STATE_RUNTIME(Pl011, in_fd),
+    STATE_RUNTIME(Pl011, in_eof),
+    STATE_RUNTIME(Pl011, pad_),
+    STATE_RUNTIME(Pl011, poll_ev),
 };
-const StateDesc pl011_state_desc = STATE_DESC("pl011", pl011_fields);
+const StateDesc pl011_state_desc = STATE_DESC("pl011", Pl011, pl011_fields);
 
 static unsigned fifo_depth(const Pl011 *s)
 {
@@ -70,7 +77,9 @@ static bool rx_irq_unmasked(const Pl011 *s)
 /* Schedules the next RX poll 1 ms after `now` if an RX interrupt is unmasked. */
 static void schedule_poll(Pl011 *s, SimTime now)
 {
-    if (rx_irq_unmasked(s) && s->in_fd >= 0 && !s->in_eof && !event_pending(&s->poll_ev)) {
+    /* Scheduled whether or not there is host input, so that the machine's events (and with
+     * them the slices of the cores) never depend on the host. */
+    if (rx_irq_unmasked(s) && !event_pending(&s->poll_ev)) {
         s->poll_when = now + PL011_POLL_PS;
         evq_schedule(&s->m->evq, &s->poll_ev, s->poll_when);
     }
@@ -256,6 +265,17 @@ void pl011_reset(Pl011 *s)
     update_irq(s);
 }
 
+/* After a snapshot load: the interrupt level is derived, the poll event follows poll_when. */
+static void pl011_post_load(void *obj, SimTime now)
+{
+    Pl011 *s = obj;
+    (void)now;
+    s->irq_level = (s->ris & s->imsc) != 0;
+    evq_cancel(&s->m->evq, &s->poll_ev);
+    if (s->poll_when)
+        evq_schedule(&s->m->evq, &s->poll_ev, s->poll_when);
+}
+
 Pl011 *pl011_new(Machine *m, const char *name, uint64_t base, int in_fd)
 {
     Pl011 *s = g_new0(Pl011, 1);
@@ -267,7 +287,7 @@ Pl011 *pl011_new(Machine *m, const char *name, uint64_t base, int in_fd)
         g_free(s);
         return NULL;
     }
-    machine_add_object(m, name, &pl011_state_desc, s);
+    machine_add_object(m, name, &pl011_state_desc, s)->post_load = pl011_post_load;
     return s;
 }
 

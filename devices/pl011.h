@@ -39,7 +39,8 @@ typedef struct Pl011 {
     IrqLine irq;              /* unconnected (set == NULL) until an interrupt controller exists */
     int in_fd;                /* host input (0 = stdin), -1 = none */
     int in_eof;               /* the input reached end of file (host state: not hashed) */
-    int irq_level;            /* last level driven on irq */
+    int irq_level;            /* last level driven on irq (derived) */
+    int pad_;
     Event poll_ev;
 } Pl011;
 

@@ -6,6 +6,16 @@ static const char *const reason_names[HVM_EXIT_N] = {
     "hvc", "smc", "sysreg", "wfx", "dabt", "iabt", "irq", "fiq", "serror", "other",
 };
 
+static const StateField hvm_fields[] = {
+    STATE_ARRAY(Hvm, vcpu),
+    STATE_ARRAY(Hvm, vm),
+    STATE_ARRAY(Hvm, seen),
+    STATE_RUNTIME(Hvm, m),
+    STATE_RUNTIME(Hvm, trace),
+    STATE_RUNTIME(Hvm, pad_),
+};
+const StateDesc hvm_state_desc = STATE_DESC("hvm", Hvm, hvm_fields);
+
 const char *hvm_exit_reason_name(HvmExitReason r)
 {
     return r < HVM_EXIT_N ? reason_names[r] : "?";
@@ -35,8 +45,8 @@ static void dump(void *opaque, const StatsSink *sink)
     const Hvm *h = opaque;
     char name[64];
     for (int v = 0; v < HVM_MAX_VMIDS; v++) {
-        const HvmVm *vm = h->vm[v];
-        if (!vm)
+        const HvmVm *vm = &h->vm[v];
+        if (!h->seen[v])
             continue;
         uint64_t total = 0, cycles = 0;
         for (int r = 0; r < HVM_EXIT_N; r++) {
@@ -64,6 +74,7 @@ Hvm *hvm_new(Machine *m)
     h->m = m;
     h->trace = (m->cfg.trace_mask & TRACE_VMEXIT) != 0;
     machine_add_stats(m, dump, h);
+    machine_add_object(m, "hvm", &hvm_state_desc, h);
     return h;
 }
 
@@ -71,8 +82,6 @@ void hvm_free(Hvm *h)
 {
     if (!h)
         return;
-    for (int v = 0; v < HVM_MAX_VMIDS; v++)
-        g_free(h->vm[v]);
     g_free(h);
 }
 
@@ -81,10 +90,9 @@ void hvm_vm_exit(Hvm *h, int cpu, uint16_t vmid, HvmExitReason reason, uint64_t 
 {
     HvmVcpu *vc = &h->vcpu[cpu];
     vmid %= HVM_MAX_VMIDS;
-    if (!h->vm[vmid])
-        h->vm[vmid] = g_new0(HvmVm, 1);
-    h->vm[vmid]->exits[reason]++;
-    vc->in_exit = true;
+    h->seen[vmid] = 1;
+    h->vm[vmid].exits[reason]++;
+    vc->in_exit = 1;
     vc->reason = (uint8_t)reason;
     vc->vmid = vmid;
     vc->exit_time = now;
@@ -99,8 +107,8 @@ void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now)
     if (!vc->in_exit)
         return;               /* first entry into a guest: nothing to close */
     uint64_t cycles = (now - vc->exit_time) / h->m->timing.ps_per_cycle;
-    h->vm[vc->vmid]->cycles[vc->reason] += cycles;
-    vc->in_exit = false;
+    h->vm[vc->vmid].cycles[vc->reason] += cycles;
+    vc->in_exit = 0;
     if (h->m->cfg.trace_mask & TRACE_VMEXIT)
         fprintf(h->m->trace, "VMENTRY cpu%d vm%u pc=%016" PRIx64 " after %" PRIu64 " cycles\n", cpu,
                 vc->vmid, guest_pc, cycles);
@@ -110,12 +118,12 @@ void hvm_print_summary(const Hvm *h, FILE *out)
 {
     bool any = false;
     for (int v = 0; v < HVM_MAX_VMIDS; v++)
-        any |= h->vm[v] != NULL;
+        any |= h->seen[v] != 0;
     if (any)
         fprintf(out, "hvsim: VM exits by VMID and reason (mean cycles from exit to entry):\n");
     for (int v = 0; v < HVM_MAX_VMIDS; v++) {
-        const HvmVm *vm = h->vm[v];
-        if (!vm)
+        const HvmVm *vm = &h->vm[v];
+        if (!h->seen[v])
             continue;
         fprintf(out, "vm%d exits:", v);
         for (int r = 0; r < HVM_EXIT_N; r++)

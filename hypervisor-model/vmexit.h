@@ -23,18 +23,26 @@ typedef struct HvmVm {
 } HvmVm;
 
 typedef struct HvmVcpu {
-    bool in_exit;             /* between a VM exit and its entry */
+    uint8_t in_exit;          /* 1 between a VM exit and its entry */
     uint8_t reason;
     uint16_t vmid;
+    uint32_t pad_;
     SimTime exit_time;
 } HvmVcpu;
 
+/* The accounting is part of the machine's state (hashed, saved in snapshots), so a run
+ * resumed from a snapshot reports the same totals as the uninterrupted run. */
 typedef struct Hvm {
-    Machine *m;
     HvmVcpu vcpu[MACHINE_MAX_CPUS];
-    HvmVm *vm[HVM_MAX_VMIDS];      /* allocated on a VM's first exit */
-    bool trace;               /* -d vmexit at start (the live switch is cfg.trace_mask) */
+    HvmVm vm[HVM_MAX_VMIDS];
+    uint8_t seen[HVM_MAX_VMIDS];   /* 1 once the VM has exited at least once */
+    /* --- run time --- */
+    Machine *m;
+    uint8_t trace;            /* -d vmexit at start (the live switch is cfg.trace_mask) */
+    uint8_t pad_[7];
 } Hvm;
+
+extern const StateDesc hvm_state_desc;
 
 /* Creates the model for machine m and registers its statistics. */
 Hvm *hvm_new(Machine *m);

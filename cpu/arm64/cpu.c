@@ -14,7 +14,7 @@
 
 #define PAGE_CACHE_MAX 8192   /* decoded pages per core before the cache is flushed */
 
-/* ---- state description (hash now, snapshots later) ---- */
+/* ---- state description (hash, snapshots) ---- */
 static const StateField a64_fields[] = {
     STATE_ARRAY(Arm64Cpu, x),
     STATE_FIELD(Arm64Cpu, pc),
@@ -36,8 +36,38 @@ static const StateField a64_fields[] = {
     STATE_FIELD(Arm64Cpu, mon.addr),
     STATE_FIELD(Arm64Cpu, mon.valid),
     STATE_FIELD(Arm64Cpu, mon.size),
+    /* not machine state: identity and wiring fixed at creation, the run loop's budget,
+     * decoded code and the soft TLB (both flushed by a64_post_load), the PMU (its own
+     * object "cpuN.pmu") */
+    STATE_RUNTIME(Arm64Cpu, pad_),
+    STATE_RUNTIME(Arm64Cpu, index),
+    STATE_RUNTIME(Arm64Cpu, pad2_),
+    STATE_RUNTIME(Arm64Cpu, mpidr),
+    STATE_RUNTIME(Arm64Cpu, midr),
+    STATE_RUNTIME(Arm64Cpu, m),
+    STATE_RUNTIME(Arm64Cpu, insns_left),
+    STATE_RUNTIME(Arm64Cpu, run_budget),
+    STATE_RUNTIME(Arm64Cpu, free_list),
+    STATE_RUNTIME(Arm64Cpu, tlb),
+    STATE_RUNTIME(Arm64Cpu, cur_page),
+    STATE_RUNTIME(Arm64Cpu, page_hash),
+    STATE_RUNTIME(Arm64Cpu, page_hash_mask),
+    STATE_RUNTIME(Arm64Cpu, npages),
+    STATE_RUNTIME(Arm64Cpu, exit_request),
+    STATE_RUNTIME(Arm64Cpu, has_el2),
+    STATE_RUNTIME(Arm64Cpu, has_vhe),
+    STATE_RUNTIME(Arm64Cpu, has_pan),
+    STATE_RUNTIME(Arm64Cpu, pad3_),
+    STATE_RUNTIME(Arm64Cpu, timers),
+    STATE_RUNTIME(Arm64Cpu, gic),
+    STATE_RUNTIME(Arm64Cpu, hvm),
+    STATE_RUNTIME(Arm64Cpu, pmu),
+    STATE_RUNTIME(Arm64Cpu, pmu_cut),
+    STATE_RUNTIME(Arm64Cpu, evq_seq),
+    STATE_RUNTIME(Arm64Cpu, trace_mask),
+    STATE_RUNTIME(Arm64Cpu, pad4_),
 };
-static const StateDesc a64_state_desc = STATE_DESC("arm64-cpu", a64_fields);
+const StateDesc a64_state_desc = STATE_DESC("arm64-cpu", Arm64Cpu, a64_fields);
 
 /* ---- decoding ---- */
 /* An encoding no decode table claims: if Capstone knows it as an instruction (other than
@@ -429,6 +459,21 @@ static void a64_hash(void *obj, GChecksum *ck)
     state_hash_object(ck, name, &a64_state_desc, c);
 }
 
+/* After a snapshot load: decoded code, translations and the run loop's bookkeeping belong
+ * to the state before; the PMU's derived fields follow the loaded MDCR_EL2. */
+static void a64_post_load(void *obj)
+{
+    Arm64Cpu *c = obj;
+    c->cur_page = NULL;
+    a64_flush_decoded(c);
+    free_deferred(c);
+    c->exit_request = 0;
+    c->insns_left = c->run_budget = 0;
+    c->pmu_cut = 0;
+    c->evq_seq = 0;
+    a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
+}
+
 static void a64_destroy(void *obj)
 {
     Arm64Cpu *c = obj;
@@ -445,6 +490,8 @@ const CpuClass a64_cpu_class = {
     .run = a64_run,
     .idle = a64_idle,
     .hash = a64_hash,
+    .desc = &a64_state_desc,
+    .post_load = a64_post_load,
     .destroy = a64_destroy,
 };
 

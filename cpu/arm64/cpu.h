@@ -85,6 +85,7 @@ struct Arm64Cpu {
     A64Monitor mon;
     /* --- derived / run-time state (not hashed) --- */
     int index;                /* core number = its slot in m->cpus[] */
+    uint32_t pad2_;
     uint64_t mpidr;
     uint64_t midr;
     Machine *m;
@@ -100,6 +101,7 @@ struct Arm64Cpu {
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
     uint8_t has_vhe;          /* FEAT_VHE (-cpu max with EL2) */
     uint8_t has_pan;          /* FEAT_PAN (-cpu max) */
+    uint32_t pad3_;
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
@@ -108,7 +110,10 @@ struct Arm64Cpu {
     uint64_t evq_seq;         /* event-queue schedule count the budget was last checked at */
     /* trace */
     uint32_t trace_mask;
+    uint32_t pad4_;
 };
+
+extern const StateDesc a64_state_desc;
 
 /* Program counter of decoded instruction d (which lies in c->cur_page). */
 static inline uint64_t a64_pc(const Arm64Cpu *c, const A64Insn *d)

@@ -35,8 +35,11 @@ static const StateField pmu_fields[] = {
     STATE_DERIVED(A64Pmu, events),
     STATE_DERIVED(A64Pmu, has_el2),
     STATE_DERIVED(A64Pmu, level),
+    STATE_RUNTIME(A64Pmu, pad_),
+    STATE_RUNTIME(A64Pmu, pmcr_id),
+    STATE_RUNTIME(A64Pmu, irq),
 };
-const StateDesc a64_pmu_state_desc = STATE_DESC("pmu", pmu_fields);
+const StateDesc a64_pmu_state_desc = STATE_DESC("pmu", A64Pmu, pmu_fields);
 
 /* PMCEID0_EL0 bit e: common event e (0x00-0x1f) implemented; PMCEID1_EL0 bit e: event
  * 0x20 + e. The upper halves (events 0x4000+, PMUv3p1) are 0. */

@@ -119,6 +119,7 @@ typedef struct A64Pmu {
     uint64_t events;          /* bit e: an enabled counter counts event e (e < 64) */
     uint8_t has_el2;
     uint8_t level;            /* level driven on the interrupt output */
+    uint8_t pad_[2];
     /* --- configuration --- */
     uint32_t pmcr_id;         /* PMCR_EL0.IMP:IDCODE in bits [31:16] */
     IrqLine irq;

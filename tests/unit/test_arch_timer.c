@@ -468,7 +468,7 @@ static void copy_state(void *dst, const void *src)
     const StateDesc *d = &arch_timer_state_desc;
     for (int i = 0; i < d->nfields; i++) {
         const StateField *f = &d->fields[i];
-        if (f->flags & SF_DERIVED)
+        if (!state_field_saved(f))
             continue;
         memcpy((char *)dst + f->offset, (const char *)src + f->offset, (size_t)f->elem_size * f->count);
     }
