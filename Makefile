@@ -111,12 +111,14 @@ check-asan: $(B)/tests/unit-asan
 		$(B)/tests/unit-asan --jobs 2
 check-system: $(B)/hvsim workloads
 	sh tests/system/run.sh $(B)/hvsim
+check-snapshot: $(B)/hvsim workloads
+	sh tests/system/snapshot.sh $(B)/hvsim
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
 fuzz: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 
-check: check-gen check-unit check-asan check-system check-diff
+check: check-gen check-unit check-asan check-system check-snapshot check-diff
 	@echo "make check: all suites passed"
 
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with

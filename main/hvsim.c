@@ -4,6 +4,7 @@
  * and `-machine dumpdtb=F`; so options are parsed here from one table, accepting both one
  * and two leading dashes. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 #include "hypervisor-model/vmexit.h"
 #include "debug/debugger.h"
 #include "core/machine.h"
+#include "checkpoint/snapshot.h"
+#include <stdarg.h>
 
-#define HVSIM_VERSION "0.1.0"
+#include "core/version.h"
 
 typedef struct Opts {
     MachineConfig cfg;
@@ -24,7 +27,17 @@ typedef struct Opts {
     int gdb_port;             /* -s / -gdb: 0 = no stub */
     char *gdb_host;
     bool gdb_wait;            /* -S */
+    GArray *checkpoints;      /* Checkpoint, from --checkpoint-at N:FILE */
+    char *restore;            /* --restore FILE */
+    bool force;               /* --force: snapshot files may replace existing files */
+    bool missed_checkpoint;   /* the run ended before a --checkpoint-at point */
+    GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
 } Opts;
+
+typedef struct Checkpoint {
+    uint64_t icount;
+    char *file;
+} Checkpoint;
 
 static void usage(FILE *f)
 {
@@ -40,6 +53,11 @@ static void usage(FILE *f)
           "  -d LIST              trace: in_asm,exec,int,mmu,vmexit (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
+          "  --checkpoint-at N:FILE  save a snapshot when the instruction count reaches N\n"
+          "                       (repeatable; never replaces a file unless --force)\n"
+          "  --restore FILE       start from a snapshot (it carries the machine description;\n"
+          "                       options given with it must agree)\n"
+          "  --force              let snapshot files replace existing files\n"
           "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
           "  --stats FILE.json    write statistics at exit; --stats-text FILE as text\n"
           "  -i, --console        interactive debugger console (readline; type help)\n"
@@ -179,7 +197,7 @@ static uint32_t parse_trace(const char *arg)
 }
 
 static const char *const later_opts[] = {
-    "checkpoint-at", "restore", "record", "replay",
+    "record", "replay",
     "plugin", "device", "drive", NULL,
 };
 
@@ -208,6 +226,10 @@ static void parse_args(Opts *o, int argc, char **argv)
         }
         if (!strcmp(name, "nographic"))
             continue;
+        if (!strcmp(name, "force")) {
+            o->force = true;
+            continue;
+        }
         if (!strcmp(name, "s")) {
             o->gdb_port = 1234;
             continue;
@@ -226,7 +248,8 @@ static void parse_args(Opts *o, int argc, char **argv)
         /* options with a value */
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
-            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb", NULL,
+            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
+            "checkpoint-at", "restore", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -237,7 +260,21 @@ static void parse_args(Opts *o, int argc, char **argv)
         if (i + 1 >= argc)
             die("option '%s' needs a value", a);
         const char *v = argv[++i];
-        if (!strcmp(name, "M") || !strcmp(name, "machine")) {
+        g_hash_table_add(o->given, g_strdup(!strcmp(name, "machine") ? "M" : name));
+        if (!strcmp(name, "checkpoint-at")) {
+            const char *colon = strchr(v, ':');
+            Checkpoint c = { 0, NULL };
+            char *nstr = colon ? g_strndup(v, (gsize)(colon - v)) : NULL;
+            bool ok = nstr && parse_u64(nstr, &c.icount) && c.icount > 0 && colon[1];
+            g_free(nstr);
+            if (!ok)
+                die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
+            c.file = g_strdup(colon + 1);
+            g_array_append_val(o->checkpoints, c);
+        } else if (!strcmp(name, "restore")) {
+            g_free(o->restore);
+            o->restore = g_strdup(v);
+        } else if (!strcmp(name, "M") || !strcmp(name, "machine")) {
             parse_machine(cfg, v);
         } else if (!strcmp(name, "cpu")) {
             if (strcmp(v, "cortex-a57") && strcmp(v, "max") && strcmp(v, "cortex-a72"))
@@ -310,9 +347,21 @@ static void parse_args(Opts *o, int argc, char **argv)
     }
 }
 
-/* Writes path atomically (temporary file renamed into place): a reader never sees half. */
+/* Writes path atomically (temporary file renamed into place): a reader never sees half.
+ * A path that exists and is not a regular file (/dev/null, a FIFO, a terminal) is written
+ * directly: renaming over it would replace the device node. */
 static bool write_file_atomic(const char *path, const char *text)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "w");
+        bool ok = f && fputs(text, f) >= 0;
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (!ok)
+            fprintf(stderr, "hvsim: cannot write '%s': %s\n", path, g_strerror(errno));
+        return ok;
+    }
     GError *e = NULL;
     if (!g_file_set_contents(path, text, -1, &e)) {
         fprintf(stderr, "hvsim: cannot write '%s': %s\n", path, e->message);
@@ -356,24 +405,119 @@ static bool write_stats(Machine *m, const Opts *o)
     return ok;
 }
 
+static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void die_snapshot(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hvsim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_BAD_SNAPSHOT);
+}
+
+/* --restore: the machine comes from the snapshot's description; options given alongside
+ * must agree with it (interface.md), else exit 4 naming the first that does not. */
+static void restore_config(Opts *o)
+{
+    MachineConfig sc;
+    machine_config_defaults(&sc);
+    char *err = NULL;
+    if (snapshot_read_config(o->restore, &sc, &err))
+        die_snapshot("%s", err);
+    MachineConfig *c = &o->cfg;
+    const char *bad = NULL;
+    char mine[64] = "", theirs[64] = "";
+#define DIFFERS(opt, cond, fmt, a, b) \
+    if (!bad && g_hash_table_contains(o->given, opt) && (cond)) { \
+        bad = opt; \
+        snprintf(mine, sizeof mine, fmt, a); \
+        snprintf(theirs, sizeof theirs, fmt, b); \
+    }
+    DIFFERS("M", c->virtualization != sc.virtualization, "virtualization=%d", c->virtualization, sc.virtualization)
+    DIFFERS("M", strcmp(c->board, sc.board), "%s", c->board, sc.board)
+    DIFFERS("cpu", strcmp(c->cpu_model, sc.cpu_model), "%s", c->cpu_model, sc.cpu_model)
+    DIFFERS("m", c->ram_size != sc.ram_size, "%llu bytes", (unsigned long long)c->ram_size,
+            (unsigned long long)sc.ram_size)
+    DIFFERS("smp", c->smp != sc.smp, "%d", c->smp, sc.smp)
+    DIFFERS("quantum", c->quantum != sc.quantum, "%llu", (unsigned long long)c->quantum,
+            (unsigned long long)sc.quantum)
+    DIFFERS("cpu-hz", c->cpu_hz != sc.cpu_hz, "%llu", (unsigned long long)c->cpu_hz,
+            (unsigned long long)sc.cpu_hz)
+#undef DIFFERS
+    if (bad)
+        die_snapshot("--restore %s: -%s gives %s, the snapshot's machine has %s", o->restore, bad,
+                     mine, theirs);
+    g_free(c->board);
+    c->board = g_strdup(sc.board);
+    g_free(c->cpu_model);
+    c->cpu_model = g_strdup(sc.cpu_model);
+    c->ram_size = sc.ram_size;
+    c->smp = sc.smp;
+    c->virtualization = sc.virtualization;
+    c->gic_version = sc.gic_version;
+    c->quantum = sc.quantum;
+    c->cpu_hz = sc.cpu_hz;
+    c->restoring = true;
+    machine_config_free(&sc);
+}
+
+static int by_icount(gconstpointer a, gconstpointer b)
+{
+    const Checkpoint *x = a, *y = b;
+    return x->icount < y->icount ? -1 : x->icount > y->icount;
+}
+
+/* --checkpoint-at: runs to each instruction count in turn and saves a snapshot there. */
+static void take_checkpoints(Machine *m, Opts *o)
+{
+    g_array_sort(o->checkpoints, by_icount);
+    for (guint i = 0; i < o->checkpoints->len; i++) {
+        Checkpoint *c = &g_array_index(o->checkpoints, Checkpoint, i);
+        if (!machine_run_to(m, c->icount)) {
+            fprintf(stderr, "hvsim: --checkpoint-at %llu: the run stopped at instruction %llu "
+                    "first; %s not written\n", (unsigned long long)c->icount,
+                    (unsigned long long)machine_icount(m), c->file);
+            o->missed_checkpoint = true;
+            return;
+        }
+        char *err = NULL;
+        if (snapshot_save(m, c->file, o->force, &err) < 0)
+            die("%s", err);
+    }
+}
+
 int main(int argc, char **argv)
 {
     Opts o = { 0 };
+    o.checkpoints = g_array_new(FALSE, FALSE, sizeof(Checkpoint));
+    o.given = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     machine_config_defaults(&o.cfg);
     parse_args(&o, argc, argv);
+    if (o.restore)
+        restore_config(&o);
+    if (o.checkpoints->len && (o.script || o.console || o.gdb_port))
+        die("--checkpoint-at is for plain runs; in the console or a script use 'checkpoint save FILE'");
     char *err = NULL;
     if (o.cfg.dumpdtb) {
         if (virt_dump_dtb(&o.cfg, &err) < 0)
             die("%s", err);
         return 0;
     }
-    if (!o.cfg.kernel)
+    if (!o.cfg.kernel && !o.restore)
         die("no kernel given (use -kernel FILE; see hvsim --help)");
     Machine *m = virt_create(&o.cfg, &err);
     if (!m)
         die("%s", err);
+    if (o.restore && snapshot_load(m, o.restore, &err))
+        die_snapshot("%s", err);
     int code;
-    if (o.script || o.console || o.gdb_port) {
+    if (o.checkpoints->len) {
+        take_checkpoints(m, &o);
+        code = m->stop ? m->exit_code : machine_run(m);
+        if (o.missed_checkpoint && code == 0)
+            code = EXIT_BAD_INPUT;
+    } else if (o.script || o.console || o.gdb_port) {
         Debugger *dbg = dbg_new(m);
         code = o.gdb_port ? dbg_gdbstub(dbg, o.gdb_host, o.gdb_port)
                : o.script ? dbg_run_script(dbg, o.script) : dbg_console(dbg);
@@ -401,5 +545,10 @@ int main(int argc, char **argv)
     g_free(o.stats_text);
     g_free(o.script);
     g_free(o.gdb_host);
+    g_free(o.restore);
+    for (guint i = 0; i < o.checkpoints->len; i++)
+        g_free(g_array_index(o.checkpoints, Checkpoint, i).file);
+    g_array_free(o.checkpoints, TRUE);
+    g_hash_table_destroy(o.given);
     return code;
 }

@@ -1,0 +1,583 @@
+/* Snapshots (see snapshot.h). The compression of RAM runs uses zlib (compress2/uncompress);
+ * the checksum is GLib's SHA-256. */
+#include "checkpoint/snapshot.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "core/version.h"
+
+#define PAGE 4096u
+#define RUN_MAX_PAGES 256u        /* pages per compressed run (1 MiB) */
+static const char magic[8] = { 'H', 'V', 'S', 'I', 'M', 'S', 'N', 'P' };
+#define BOM 0x01020304u
+
+/* ---- the machine's own schedule state ------------------------------------------------- */
+typedef struct SnapMachine {
+    SimTime now;
+    MachineRound round;
+    uint64_t icount[MACHINE_MAX_CPUS];
+    SimTime time[MACHINE_MAX_CPUS];
+} SnapMachine;
+static const StateField snap_machine_fields[] = {
+    STATE_FIELD(SnapMachine, now),
+    STATE_FIELD(SnapMachine, round.active),
+    STATE_FIELD(SnapMachine, round.end),
+    STATE_FIELD(SnapMachine, round.next_cpu),
+    STATE_FIELD(SnapMachine, round.all_idle),
+    STATE_ARRAY(SnapMachine, icount),
+    STATE_ARRAY(SnapMachine, time),
+};
+static const StateDesc snap_machine_desc = STATE_DESC("machine", SnapMachine, snap_machine_fields);
+
+char *snapshot_describe(const MachineConfig *cfg)
+{
+    return g_strdup_printf("board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
+                           "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n",
+                           cfg->board ? cfg->board : "virt",
+                           cfg->cpu_model ? cfg->cpu_model : "cortex-a57",
+                           (unsigned long long)cfg->ram_size, cfg->smp, cfg->virtualization ? 1 : 0,
+                           cfg->gic_version, (unsigned long long)cfg->quantum,
+                           (unsigned long long)cfg->cpu_hz);
+}
+
+/* ---- sections -------------------------------------------------------------------------- */
+static void put_section(GByteArray *out, const char *name, const void *data, size_t len)
+{
+    uint32_t nl = (uint32_t)strlen(name);
+    uint64_t l = len;
+    g_byte_array_append(out, (const guint8 *)&nl, 4);
+    g_byte_array_append(out, (const guint8 *)name, nl);
+    g_byte_array_append(out, (const guint8 *)&l, 8);
+    if (len)
+        g_byte_array_append(out, data, (guint)len);
+}
+
+typedef struct Section {
+    char name[64];
+    const uint8_t *data;
+    size_t len;
+} Section;
+
+/* Splits buf into sections; false with *err on a malformed one. */
+static bool split_sections(const uint8_t *buf, size_t len, GArray *secs, char **err)
+{
+    size_t p = 0;
+    while (p < len) {
+        uint32_t nl;
+        uint64_t l;
+        if (len - p < 4 || (memcpy(&nl, buf + p, 4), nl == 0 || nl >= 64) || len - p - 4 < nl + 8u) {
+            *err = g_strdup_printf("malformed section header at byte %zu", p);
+            return false;
+        }
+        Section s;
+        memcpy(s.name, buf + p + 4, nl);
+        s.name[nl] = 0;
+        memcpy(&l, buf + p + 4 + nl, 8);
+        p += 4 + nl + 8;
+        if (l > len - p) {
+            *err = g_strdup_printf("section '%s' is truncated", s.name);
+            return false;
+        }
+        s.data = buf + p;
+        s.len = (size_t)l;
+        p += (size_t)l;
+        g_array_append_val(secs, s);
+    }
+    return true;
+}
+
+static const Section *find_section(GArray *secs, const char *name)
+{
+    for (guint i = 0; i < secs->len; i++)
+        if (!strcmp(g_array_index(secs, Section, i).name, name))
+            return &g_array_index(secs, Section, i);
+    return NULL;
+}
+
+/* ---- memory regions: runs of non-zero pages ------------------------------------------- */
+static bool page_zero(const uint8_t *p)
+{
+    static const uint8_t zero[PAGE];
+    return memcmp(p, zero, PAGE) == 0;
+}
+
+/* Per run: u64 first page, u32 pages, u32 compressed length, zlib data. */
+static void encode_mem(const MachineMem *mm, GByteArray *out)
+{
+    const uint8_t *d = *mm->data;
+    uint64_t npages = mm->size / PAGE;
+    uLong cap = compressBound(RUN_MAX_PAGES * PAGE);
+    uint8_t *z = g_malloc(cap);
+    for (uint64_t pg = 0; d && pg < npages;) {
+        if (page_zero(d + pg * PAGE)) {
+            pg++;
+            continue;
+        }
+        uint32_t n = 1;
+        while (n < RUN_MAX_PAGES && pg + n < npages && !page_zero(d + (pg + n) * PAGE))
+            n++;
+        uLongf zl = cap;
+        int rc = compress2(z, &zl, d + pg * PAGE, (uLong)n * PAGE, 1);
+        g_assert(rc == Z_OK);
+        uint32_t zl32 = (uint32_t)zl;
+        g_byte_array_append(out, (const guint8 *)&pg, 8);
+        g_byte_array_append(out, (const guint8 *)&n, 4);
+        g_byte_array_append(out, (const guint8 *)&zl32, 4);
+        g_byte_array_append(out, z, zl32);
+        pg += n;
+    }
+    g_free(z);
+}
+
+/* Walks the runs of a memory section; with dst non-NULL decompresses into it, else into a
+ * scratch buffer (checking). */
+static bool decode_mem(const MachineMem *mm, const Section *s, uint8_t *dst, char **err)
+{
+    uint8_t *scratch = dst ? NULL : g_malloc(RUN_MAX_PAGES * PAGE);
+    uint64_t npages = mm->size / PAGE;
+    size_t p = 0;
+    bool ok = false;
+    while (p < s->len) {
+        uint64_t pg;
+        uint32_t n, zl;
+        if (s->len - p < 16) {
+            *err = g_strdup_printf("%s: truncated page run", s->name);
+            goto out;
+        }
+        memcpy(&pg, s->data + p, 8);
+        memcpy(&n, s->data + p + 8, 4);
+        memcpy(&zl, s->data + p + 12, 4);
+        p += 16;
+        if (n == 0 || n > RUN_MAX_PAGES || pg >= npages || n > npages - pg || zl > s->len - p) {
+            *err = g_strdup_printf("%s: page run %llu+%u lies outside the region or the file",
+                                   s->name, (unsigned long long)pg, n);
+            goto out;
+        }
+        uLongf out_len = (uLongf)n * PAGE;
+        int rc = uncompress(dst ? dst + pg * PAGE : scratch, &out_len, s->data + p, zl);
+        if (rc != Z_OK || out_len != (uLongf)n * PAGE) {
+            *err = g_strdup_printf("%s: page run at page %llu does not decompress", s->name,
+                                   (unsigned long long)pg);
+            goto out;
+        }
+        p += zl;
+    }
+    ok = true;
+out:
+    g_free(scratch);
+    return ok;
+}
+
+/* ---- encode / decode ------------------------------------------------------------------- */
+void snapshot_encode(Machine *m, GByteArray *out)
+{
+    char *desc = snapshot_describe(&m->cfg);
+    char *hdr = g_strdup_printf("format=%d\nhvsim=%s\nicount=%llu\n%s", SNAPSHOT_FORMAT,
+                                HVSIM_VERSION, (unsigned long long)machine_icount(m), desc);
+    put_section(out, "header", hdr, strlen(hdr));
+    g_free(hdr);
+    g_free(desc);
+
+    SnapMachine sm = { .now = m->now, .round = m->round };
+    for (int i = 0; i < m->ncpus; i++) {
+        sm.icount[i] = m->cpus[i].icount;
+        sm.time[i] = m->cpus[i].time;
+    }
+    GByteArray *b = g_byte_array_new();
+    state_save(b, &snap_machine_desc, &sm);
+    put_section(out, "machine", b->data, b->len);
+    for (int i = 0; i < m->ncpus; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "cpu%d", i);
+        g_byte_array_set_size(b, 0);
+        state_save(b, m->cpus[i].cls->desc, m->cpus[i].obj);
+        put_section(out, name, b->data, b->len);
+    }
+    for (int i = 0; i < m->nobjects; i++) {
+        g_byte_array_set_size(b, 0);
+        state_save(b, m->objects[i].desc, m->objects[i].obj);
+        put_section(out, m->objects[i].name, b->data, b->len);
+    }
+    for (int i = 0; i < m->nmems; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
+        g_byte_array_set_size(b, 0);
+        encode_mem(&m->mems[i], b);
+        put_section(out, name, b->data, b->len);
+    }
+    g_byte_array_free(b, TRUE);
+}
+
+/* Value of `key` in "key=value" lines, or NULL. */
+static char *header_value(const char *text, const char *key)
+{
+    char **lines = g_strsplit(text, "\n", -1);
+    char *v = NULL;
+    size_t kl = strlen(key);
+    for (char **l = lines; *l && !v; l++)
+        if (!strncmp(*l, key, kl) && (*l)[kl] == '=')
+            v = g_strdup(*l + kl + 1);
+    g_strfreev(lines);
+    return v;
+}
+
+/* The machine description must match line by line; names the first difference. */
+static bool check_description(const char *hdr, const MachineConfig *cfg, char **err)
+{
+    char *mine = snapshot_describe(cfg);
+    char **lines = g_strsplit(mine, "\n", -1);
+    bool ok = true;
+    for (char **l = lines; *l && **l && ok; l++) {
+        char *eq = strchr(*l, '=');
+        *eq = 0;
+        char *theirs = header_value(hdr, *l);
+        if (!theirs || strcmp(theirs, eq + 1)) {
+            *err = g_strdup_printf("the snapshot is of another machine: %s=%s in the snapshot, "
+                                   "%s here", *l, theirs ? theirs : "(missing)", eq + 1);
+            ok = false;
+        }
+        g_free(theirs);
+    }
+    g_strfreev(lines);
+    g_free(mine);
+    return ok;
+}
+
+int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err)
+{
+    GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section));
+    int rc = EXIT_BAD_SNAPSHOT;
+    char *hdr = NULL, *what = NULL;
+    if (!split_sections(buf, len, secs, &what))
+        goto out;
+    const Section *h = find_section(secs, "header");
+    if (!h) {
+        what = g_strdup("no header section");
+        goto out;
+    }
+    hdr = g_strndup((const char *)h->data, h->len);
+    char *fmt = header_value(hdr, "format");
+    bool fmt_ok = fmt && atoi(fmt) == SNAPSHOT_FORMAT;
+    if (!fmt_ok)
+        what = g_strdup_printf("snapshot format %s; this hvsim reads format %d",
+                               fmt ? fmt : "(missing)", SNAPSHOT_FORMAT);
+    g_free(fmt);
+    if (!fmt_ok || !check_description(hdr, &m->cfg, &what))
+        goto out;
+
+    /* pass 1: every section present, well formed, and nothing unknown */
+    const Section *ms = find_section(secs, "machine");
+    if (!ms || !state_load(&snap_machine_desc, NULL, ms->data, ms->len, &what)) {
+        if (!ms)
+            what = g_strdup("section 'machine' missing");
+        goto out;
+    }
+    guint known = 2;   /* header, machine */
+    for (int i = 0; i < m->ncpus; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "cpu%d", i);
+        const Section *s = find_section(secs, name);
+        if (!s) {
+            what = g_strdup_printf("section '%s' missing", name);
+            goto out;
+        }
+        char *e = NULL;
+        if (!state_load(m->cpus[i].cls->desc, NULL, s->data, s->len, &e)) {
+            what = g_strdup_printf("%s: %s", name, e);
+            g_free(e);
+            goto out;
+        }
+        known++;
+    }
+    for (int i = 0; i < m->nobjects; i++) {
+        const Section *s = find_section(secs, m->objects[i].name);
+        if (!s) {
+            what = g_strdup_printf("section '%s' missing", m->objects[i].name);
+            goto out;
+        }
+        char *e = NULL;
+        if (!state_load(m->objects[i].desc, NULL, s->data, s->len, &e)) {
+            what = g_strdup_printf("%s: %s", m->objects[i].name, e);
+            g_free(e);
+            goto out;
+        }
+        known++;
+    }
+    for (int i = 0; i < m->nmems; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
+        const Section *s = find_section(secs, name);
+        if (!s) {
+            what = g_strdup_printf("section '%s' missing", name);
+            goto out;
+        }
+        if (!decode_mem(&m->mems[i], s, NULL, &what))
+            goto out;
+        known++;
+    }
+    if (secs->len != known) {
+        what = g_strdup_printf("%u sections, %u expected (an unknown or repeated section)",
+                               secs->len, known);
+        goto out;
+    }
+
+    /* pass 2: load (nothing below can fail) */
+    while (m->evq.n)
+        evq_cancel(&m->evq, m->evq.heap[0]);
+    SnapMachine sm;
+    state_load(&snap_machine_desc, &sm, ms->data, ms->len, &what);
+    m->now = sm.now;
+    m->round = sm.round;
+    for (int i = 0; i < m->ncpus; i++) {
+        m->cpus[i].icount = sm.icount[i];
+        m->cpus[i].time = sm.time[i];
+        char name[16];
+        snprintf(name, sizeof name, "cpu%d", i);
+        const Section *s = find_section(secs, name);
+        state_load(m->cpus[i].cls->desc, m->cpus[i].obj, s->data, s->len, &what);
+    }
+    for (int i = 0; i < m->nobjects; i++) {
+        const Section *s = find_section(secs, m->objects[i].name);
+        state_load(m->objects[i].desc, m->objects[i].obj, s->data, s->len, &what);
+    }
+    for (int i = 0; i < m->nmems; i++) {
+        MachineMem *mm = &m->mems[i];
+        char name[64];
+        snprintf(name, sizeof name, "mem.%s", mm->name);
+        const Section *s = find_section(secs, name);
+        if (*mm->data)
+            memset(*mm->data, 0, mm->size);
+        else if (s->len)
+            *mm->data = g_malloc0(mm->size);
+        if (s->len)
+            decode_mem(mm, s, *mm->data, &what);
+    }
+    memset(m->ram_code, 0, m->ram_size >> 12);   /* every core drops its decoded code */
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls->post_load)
+            m->cpus[i].cls->post_load(m->cpus[i].obj);
+    for (int i = 0; i < m->nobjects; i++)
+        if (m->objects[i].post_load)
+            m->objects[i].post_load(m->objects[i].obj, m->now);
+    m->stop = false;
+    m->paused = false;
+    m->at_limit = false;
+    m->exit_code = EXIT_OK;
+    m->stop_msg[0] = 0;
+    rc = 0;
+out:
+    if (rc)
+        *err = what;
+    g_free(hdr);
+    g_array_free(secs, TRUE);
+    return rc;
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+static void preamble(GByteArray *out)
+{
+    uint32_t v = SNAPSHOT_FORMAT, bom = BOM;
+    g_byte_array_append(out, (const guint8 *)magic, 8);
+    g_byte_array_append(out, (const guint8 *)&v, 4);
+    g_byte_array_append(out, (const guint8 *)&bom, 4);
+}
+
+static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(ck, p, (gssize)n);
+    gsize l = 32;
+    g_checksum_get_digest(ck, out, &l);
+    g_checksum_free(ck);
+}
+
+int snapshot_save(Machine *m, const char *path, bool force, char **err)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        *err = g_strdup_printf("'%s' exists and is not a regular file; not writing a snapshot there", path);
+        return -1;
+    }
+    if (!force && g_file_test(path, G_FILE_TEST_EXISTS)) {
+        *err = g_strdup_printf("'%s' exists; not overwriting it (use --force, or another name)", path);
+        return -1;
+    }
+    GByteArray *b = g_byte_array_new();
+    preamble(b);
+    snapshot_encode(m, b);
+    uint8_t digest[32];
+    sha256(b->data, b->len, digest);
+    put_section(b, "end", digest, 32);
+
+    char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
+    char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+    int rc = -1;
+    int fd = g_mkstemp(tmp);
+    if (fd >= 0) {
+        mode_t um = umask(0);   /* mkstemp made it 0600: give it the usual 0666 & ~umask */
+        umask(um);
+        if (fchmod(fd, 0666 & ~um) < 0) {
+            close(fd);
+            unlink(tmp);
+            fd = -1;
+        }
+    }
+    if (fd < 0) {
+        *err = g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
+        goto out;
+    }
+    size_t done = 0;
+    while (done < b->len) {
+        ssize_t w = write(fd, b->data + done, b->len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            *err = g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
+            close(fd);
+            unlink(tmp);
+            goto out;
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        *err = g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    /* without force, link() refuses an existing name atomically (no window for a race) */
+    if (force ? rename(tmp, path) < 0 : link(tmp, path) < 0) {
+        *err = errno == EEXIST
+                   ? g_strdup_printf("'%s' exists; not overwriting it (use --force, or another name)", path)
+                   : g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (!force)
+        unlink(tmp);
+    rc = 0;
+out:
+    g_free(tmp);
+    g_free(dir);
+    g_free(base);
+    g_byte_array_free(b, TRUE);
+    return rc;
+}
+
+/* Reads and checks a file's preamble and checksum; on success *body and *body_len give the
+ * section stream (without "end"), owned by *file. */
+static int read_checked(const char *path, char **file, const uint8_t **body, size_t *body_len,
+                        char **err)
+{
+    gsize len;
+    GError *ge = NULL;
+    if (!g_file_get_contents(path, file, &len, &ge)) {
+        *err = g_strdup_printf("cannot read the snapshot: %s", ge->message);
+        g_error_free(ge);
+        return EXIT_BAD_SNAPSHOT;
+    }
+    const uint8_t *p = (const uint8_t *)*file;
+    uint32_t v, bom;
+    const size_t end_len = 4 + 3 + 8 + 32;
+    if (len < 16 || memcmp(p, magic, 8)) {
+        *err = g_strdup_printf("%s: not an hvsim snapshot (bad magic)", path);
+        goto bad;
+    }
+    memcpy(&v, p + 8, 4);
+    memcpy(&bom, p + 12, 4);
+    if (bom != BOM) {
+        *err = g_strdup_printf("%s: snapshot written on a host of the other byte order", path);
+        goto bad;
+    }
+    if (v != SNAPSHOT_FORMAT) {
+        *err = g_strdup_printf("%s: snapshot format %u; this hvsim reads format %d", path, v,
+                               SNAPSHOT_FORMAT);
+        goto bad;
+    }
+    if (len < 16 + end_len || memcmp(p + len - end_len, "\x03\0\0\0end", 7)) {
+        *err = g_strdup_printf("%s: truncated (no end section)", path);
+        goto bad;
+    }
+    uint8_t digest[32];
+    sha256(p, len - end_len, digest);
+    if (memcmp(digest, p + len - 32, 32)) {
+        *err = g_strdup_printf("%s: checksum mismatch (the file is corrupt)", path);
+        goto bad;
+    }
+    *body = p + 16;
+    *body_len = len - 16 - end_len;
+    return 0;
+bad:
+    g_free(*file);
+    *file = NULL;
+    return EXIT_BAD_SNAPSHOT;
+}
+
+int snapshot_load(Machine *m, const char *path, char **err)
+{
+    char *file = NULL;
+    const uint8_t *body;
+    size_t len;
+    if (read_checked(path, &file, &body, &len, err))
+        return EXIT_BAD_SNAPSHOT;
+    char *e = NULL;
+    int rc = snapshot_decode(m, body, len, &e);
+    if (rc) {
+        *err = g_strdup_printf("%s: %s", path, e);
+        g_free(e);
+    }
+    g_free(file);
+    return rc;
+}
+
+int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
+{
+    char *file = NULL;
+    const uint8_t *body;
+    size_t len;
+    if (read_checked(path, &file, &body, &len, err))
+        return EXIT_BAD_SNAPSHOT;
+    GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section));
+    char *e = NULL, *hdr = NULL;
+    int rc = EXIT_BAD_SNAPSHOT;
+    const Section *h;
+    if (!split_sections(body, len, secs, &e) || !(h = find_section(secs, "header"))) {
+        *err = g_strdup_printf("%s: %s", path, e ? e : "no header section");
+        goto out;
+    }
+    hdr = g_strndup((const char *)h->data, h->len);
+    static const char *const keys[] = { "board", "cpu", "ram", "smp", "virtualization",
+                                        "gic-version", "quantum", "cpu-hz" };
+    char *v[G_N_ELEMENTS(keys)];
+    bool ok = true;
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        v[i] = header_value(hdr, keys[i]);
+        if (!v[i] && ok) {
+            *err = g_strdup_printf("%s: the machine description lacks '%s'", path, keys[i]);
+            ok = false;
+        }
+    }
+    if (ok) {
+        g_free(cfg->board);
+        cfg->board = g_strdup(v[0]);
+        g_free(cfg->cpu_model);
+        cfg->cpu_model = g_strdup(v[1]);
+        cfg->ram_size = g_ascii_strtoull(v[2], NULL, 10);
+        cfg->smp = atoi(v[3]);
+        cfg->virtualization = atoi(v[4]) != 0;
+        cfg->gic_version = atoi(v[5]);
+        cfg->quantum = g_ascii_strtoull(v[6], NULL, 10);
+        cfg->cpu_hz = g_ascii_strtoull(v[7], NULL, 10);
+        rc = 0;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        g_free(v[i]);
+out:
+    g_free(e);
+    g_free(hdr);
+    g_array_free(secs, TRUE);
+    g_free(file);
+    return rc;
+}
