@@ -1,6 +1,7 @@
 /* Symbol tables for the debugger (`symbols FILE`): function and object symbols of an ELF file
  * read with libelf, so addresses print as func+off and breakpoints take names. */
 #include "debug/symbols.h"
+#include "cpu/arm64/cpu.h"
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -101,4 +102,29 @@ bool dbg_symbol_lookup(const DbgSymbols *t, const char *name, uint64_t *addr)
             return true;
         }
     return false;
+}
+
+static const char *trace_symbolize(void *opaque, uint64_t addr, uint64_t *off)
+{
+    const DbgSymbol *s = dbg_symbol_at(opaque, addr, off);
+    return s ? s->name : NULL;
+}
+
+static void trace_release(void *opaque)
+{
+    dbg_symbols_free(opaque);
+    g_free(opaque);
+}
+
+bool dbg_symbols_attach_trace(struct Machine *m, const char *elf_path, char **err)
+{
+    DbgSymbols *t = g_new0(DbgSymbols, 1);
+    if (!dbg_symbols_load(t, elf_path, err)) {
+        trace_release(t);
+        return false;
+    }
+    Symbolizer *s = symbolizer_new(trace_symbolize, t, trace_release);
+    a64_set_symbolizer(m, s);
+    symbolizer_unref(s);
+    return true;
 }

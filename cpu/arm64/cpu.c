@@ -66,6 +66,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, evq_seq),
     STATE_RUNTIME(Arm64Cpu, trace_mask),
     STATE_RUNTIME(Arm64Cpu, pad4_),
+    STATE_RUNTIME(Arm64Cpu, symbolizer),
 };
 const StateDesc a64_state_desc = STATE_DESC("arm64-cpu", Arm64Cpu, a64_fields);
 
@@ -101,12 +102,29 @@ void a64_decode_insn(A64Insn *d, uint32_t insn)
     }
 }
 
+int a64_current_vmid(const Arm64Cpu *c)
+{
+    return c->el < 2 && (a64_hcr(c) & A64_HCR_VM) ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff)
+                                                   : -1;
+}
+
+/* One -d exec / in_asm line:
+ *   EXEC cpu0 EL1 vm2 pc=0000000040001234 <guest_main+0x14> d503201f  nop
+ * "vmN" only under stage 2, "<sym[+0xoff]>" only when the symbolizer knows the PC. Nothing
+ * host-dependent goes in, so traces are byte-identical across runs. */
 static void trace_insn(Arm64Cpu *c, const char *tag, uint64_t pc, uint32_t insn)
 {
-    char dis[128];
+    char dis[128], vm[16] = "", sym[160] = "";
     a64_disas(insn, pc, dis, sizeof dis);
-    fprintf(c->m->trace, "%s cpu%d EL%d pc=%016llx %08x  %s\n", tag, c->index, c->el,
-            (unsigned long long)pc, insn, dis);
+    int vmid = a64_current_vmid(c);
+    if (vmid >= 0)
+        snprintf(vm, sizeof vm, " vm%d", vmid);
+    uint64_t off = 0;
+    const char *name = symbolize(c->symbolizer, pc, &off);
+    if (name)
+        snprintf(sym, sizeof sym, off ? " <%s+0x%llx>" : " <%s>", name, (unsigned long long)off);
+    fprintf(c->m->trace, "%s cpu%d EL%d%s pc=%016llx%s %08x  %s\n", tag, c->index, c->el, vm,
+            (unsigned long long)pc, sym, insn, dis);
 }
 
 /* First execution of a slot: decode it in place, then run it. */
@@ -334,8 +352,7 @@ static uint64_t run_traced(Arm64Cpu *c)
             if (unlikely(c->m->break_check)) {
                 Machine *m = c->m;
                 uint64_t pc = a64_pc(c, d);
-                int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM)
-                               ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
+                int vmid = a64_current_vmid(c);
                 if (m->break_skip_cpu == c->index) {
                     m->break_skip_cpu = -1;
                 } else if (m->break_check(m->break_opaque, c->index, pc, c->el, vmid)) {
@@ -481,8 +498,21 @@ static void a64_destroy(void *obj)
     a64_flush_decoded(c);
     free_deferred(c);
     arch_timer_free(c->timers);
+    symbolizer_unref(c->symbolizer);
     g_free(c->page_hash);
     g_free(c);
+}
+
+void a64_set_symbolizer(Machine *m, Symbolizer *s)
+{
+    for (int i = 0; i < m->ncpus; i++) {
+        if (m->cpus[i].cls != &a64_cpu_class)
+            continue;
+        Arm64Cpu *c = m->cpus[i].obj;
+        Symbolizer *old = c->symbolizer;
+        c->symbolizer = symbolizer_ref(s);
+        symbolizer_unref(old);
+    }
 }
 
 const CpuClass a64_cpu_class = {

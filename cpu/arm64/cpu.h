@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "core/machine.h"
+#include "core/symbolize.h"
 #include "mmu/softtlb.h"
 #include "mmu/walk.h"
 #include "cpu/arm64/pmu.h"
@@ -111,6 +112,7 @@ struct Arm64Cpu {
     /* trace */
     uint32_t trace_mask;
     uint32_t pad4_;
+    Symbolizer *symbolizer;   /* names PCs in -d exec/in_asm lines (shared, counted), or NULL */
 };
 
 extern const StateDesc a64_state_desc;
@@ -272,6 +274,12 @@ void a64_decode_insn(A64Insn *d, uint32_t insn);
 Arm64Cpu *a64_cpu_new(Machine *m, int index);
 void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el);
 extern const CpuClass a64_cpu_class;
+/* Makes every AArch64 core of m name PCs through s in its instruction trace (each core takes
+ * a reference; NULL removes it). */
+void a64_set_symbolizer(Machine *m, Symbolizer *s);
+/* VMID of the current translation regime (VTTBR_EL2[55:48]) when the core runs under stage 2
+ * (EL0/EL1 with HCR_EL2.VM = 1), else -1. */
+int a64_current_vmid(const Arm64Cpu *c);
 /* Drop every decoded page and soft-TLB entry (self-modifying code, reset, restore). */
 void a64_flush_decoded(Arm64Cpu *c);
 /* Drops decoded code for the physical page containing pa (if any) on every core. */
