@@ -8,6 +8,12 @@
 # The guest instruction count comes from hvsim (--stats: sim.insns); QEMU runs the same
 # program, so its MIPS figures use that count too. Environment: BENCH_ELF (the workload),
 # BENCH_RUNS (runs per simulator, the fastest counts; default 1), QEMU.
+#
+# Then snapshot figures (BENCH_SNAPSHOT=0 skips them): for the minihv demo (256 MiB) and for
+# the workload on a 1 GiB machine (RAM mostly zero), a snapshot at instruction BENCH_SNAP_AT
+# (default 10000000): the file's size, the save time (a run to N+1 with --checkpoint-at N
+# minus the same run without) and the load time (--restore then one instruction, minus a
+# fresh one-instruction run of the same machine). MINIHV names the demo's ELF.
 set -u
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -138,4 +144,47 @@ awk -v insns="$insns" -v hv="$hv_secs" -v q="$q_secs" -v qi="$qi_secs" 'BEGIN {
         printf "hvsim/QEMU speed ratio: %.3f (tcg), %.3f (icount)\n", hm / qm, hm / qim
     }
 }'
+
+# ---- snapshots: size, save and load time ----------------------------------------------
+# snap_case NAME RAM ELF MACHINE CPU: prints one row of the table (EXTRA is not used: a
+# restored machine takes its description from the file)
+snap_case() {
+    name=$1 ram=$2 elf=$3 machine=$4 cpu=$5
+    snap=$TMP/$name.snap
+    if [ ! -f "$elf" ]; then
+        printf "%-22s %6s %12s\n" "$name" "$ram" "(no $elf)"
+        return
+    fi
+    set -- -M "$machine" -cpu "$cpu" -m "$ram" -kernel "$elf"
+    timed_run "$TMP/sn.out" "$HVSIM" "$@" --max-insns "$((SNAP_AT + 1))"
+    t_run=$secs r1=$rc
+    timed_run "$TMP/sn.out" "$HVSIM" "$@" --max-insns "$((SNAP_AT + 1))" --force \
+        --checkpoint-at "$SNAP_AT:$snap"
+    t_save=$secs r2=$rc
+    size=$(wc -c <"$snap" 2>/dev/null || echo 0)
+    timed_run "$TMP/sn.out" "$HVSIM" --restore "$snap" --max-insns "$((SNAP_AT + 1))"
+    t_load=$secs r3=$rc
+    timed_run "$TMP/sn.out" "$HVSIM" "$@" --max-insns 1
+    t_tiny=$secs r4=$rc
+    if [ "$r1$r2$r3$r4" != 0000 ] || [ "$size" -eq 0 ]; then
+        echo "bench: snapshot of $name failed (exit codes $r1 $r2 $r3 $r4): $(head -n 1 "$TMP/sn.out.err")" >&2
+        status=1
+        return
+    fi
+    awk -v n="$name" -v ram="$ram" -v size="$size" -v run="$t_run" -v ck="$t_save" \
+        -v rs="$t_load" -v tiny="$t_tiny" 'BEGIN {
+        save = ck - run; load = rs - tiny
+        printf "%-22s %6s %12d %10.3f %10.3f\n", n, ram, size, save < 0 ? 0 : save, load < 0 ? 0 : load
+    }'
+    rm -f "$snap"
+}
+
+if [ "${BENCH_SNAPSHOT:-1}" != 0 ]; then
+    SNAP_AT=${BENCH_SNAP_AT:-10000000}
+    MINIHV=${MINIHV:-$(dirname "$HVSIM")/workloads/minihv/minihv.elf}
+    echo
+    printf "%-22s %6s %12s %10s %10s\n" "snapshot at $SNAP_AT" "RAM" "file bytes" "save s" "load s"
+    snap_case minihv 256M "$MINIHV" virt,virtualization=on max
+    snap_case "$(basename "$ELF" .elf)" 1G "$ELF" virt cortex-a57
+fi
 exit "$status"
