@@ -17,12 +17,14 @@ static const char magic[8] = { 'H', 'V', 'S', 'I', 'M', 'S', 'N', 'P' };
 /* ---- the machine's own schedule state ------------------------------------------------- */
 typedef struct SnapMachine {
     SimTime now;
+    uint64_t input_seq;
     MachineRound round;
     uint64_t icount[MACHINE_MAX_CPUS];
     SimTime time[MACHINE_MAX_CPUS];
 } SnapMachine;
 static const StateField snap_machine_fields[] = {
     STATE_FIELD(SnapMachine, now),
+    STATE_FIELD(SnapMachine, input_seq),
     STATE_FIELD(SnapMachine, round.active),
     STATE_FIELD(SnapMachine, round.end),
     STATE_FIELD(SnapMachine, round.next_cpu),
@@ -172,7 +174,7 @@ out:
 }
 
 /* ---- encode / decode ------------------------------------------------------------------- */
-void snapshot_encode(Machine *m, GByteArray *out)
+static void encode(Machine *m, GByteArray *out, bool mem)
 {
     char *desc = snapshot_describe(&m->cfg);
     char *hdr = g_strdup_printf("format=%d\nhvsim=%s\nicount=%llu\n%s", SNAPSHOT_FORMAT,
@@ -181,7 +183,7 @@ void snapshot_encode(Machine *m, GByteArray *out)
     g_free(hdr);
     g_free(desc);
 
-    SnapMachine sm = { .now = m->now, .round = m->round };
+    SnapMachine sm = { .now = m->now, .input_seq = m->input_seq, .round = m->round };
     for (int i = 0; i < m->ncpus; i++) {
         sm.icount[i] = m->cpus[i].icount;
         sm.time[i] = m->cpus[i].time;
@@ -201,7 +203,7 @@ void snapshot_encode(Machine *m, GByteArray *out)
         state_save(b, m->objects[i].desc, m->objects[i].obj);
         put_section(out, m->objects[i].name, b->data, b->len);
     }
-    for (int i = 0; i < m->nmems; i++) {
+    for (int i = 0; mem && i < m->nmems; i++) {
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
         g_byte_array_set_size(b, 0);
@@ -246,7 +248,17 @@ static bool check_description(const char *hdr, const MachineConfig *cfg, char **
     return ok;
 }
 
-int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err)
+void snapshot_encode(Machine *m, GByteArray *out)
+{
+    encode(m, out, true);
+}
+
+void snapshot_encode_state(Machine *m, GByteArray *out)
+{
+    encode(m, out, false);
+}
+
+static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **err)
 {
     GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section));
     int rc = EXIT_BAD_SNAPSHOT;
@@ -306,7 +318,7 @@ int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err)
         }
         known++;
     }
-    for (int i = 0; i < m->nmems; i++) {
+    for (int i = 0; mem && i < m->nmems; i++) {
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
         const Section *s = find_section(secs, name);
@@ -330,6 +342,7 @@ int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err)
     SnapMachine sm;
     state_load(&snap_machine_desc, &sm, ms->data, ms->len, &what);
     m->now = sm.now;
+    m->input_seq = sm.input_seq;
     m->round = sm.round;
     for (int i = 0; i < m->ncpus; i++) {
         m->cpus[i].icount = sm.icount[i];
@@ -343,7 +356,7 @@ int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err)
         const Section *s = find_section(secs, m->objects[i].name);
         state_load(m->objects[i].desc, m->objects[i].obj, s->data, s->len, &what);
     }
-    for (int i = 0; i < m->nmems; i++) {
+    for (int i = 0; mem && i < m->nmems; i++) {
         MachineMem *mm = &m->mems[i];
         char name[64];
         snprintf(name, sizeof name, "mem.%s", mm->name);
@@ -374,6 +387,16 @@ out:
     g_free(hdr);
     g_array_free(secs, TRUE);
     return rc;
+}
+
+int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err)
+{
+    return decode(m, buf, len, true, err);
+}
+
+int snapshot_decode_state(Machine *m, const uint8_t *buf, size_t len, char **err)
+{
+    return decode(m, buf, len, false, err);
 }
 
 /* ---- files ----------------------------------------------------------------------------- */

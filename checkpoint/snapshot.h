@@ -32,6 +32,11 @@ void snapshot_encode(Machine *m, GByteArray *out);
  * with a one-line *err and m untouched. */
 int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err);
 
+/* The same without the memory regions (their contents are the caller's business: reverse
+ * execution keeps RAM as per-page versions). */
+void snapshot_encode_state(Machine *m, GByteArray *out);
+int snapshot_decode_state(Machine *m, const uint8_t *buf, size_t len, char **err);
+
 /* Writes a snapshot file: to a temporary file in the same directory, then moved into place;
  * refuses to replace an existing file unless force. 0, or -1 with *err. */
 int snapshot_save(Machine *m, const char *path, bool force, char **err);

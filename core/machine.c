@@ -6,9 +6,12 @@
  * the events due are fired in (time, priority, insertion) order. Nothing here depends on
  * host time, so the same inputs give the same run. */
 #include "core/machine.h"
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void machine_config_defaults(MachineConfig *cfg)
 {
@@ -83,6 +86,7 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
         return NULL;
     }
     m->break_skip_cpu = -1;
+    m->running_cpu = -1;
     m->ram_code = calloc(1, cfg->ram_size >> 12);
     if (!m->ram_code) {
         *err = g_strdup("cannot allocate the code-page map");
@@ -120,6 +124,7 @@ void machine_free(Machine *m)
         fclose(m->trace);
     free(m->ram);
     free(m->ram_code);
+    free(m->ram_dirty);
     machine_config_free(&m->cfg);
     g_free(m);
 }
@@ -173,26 +178,23 @@ void machine_add_memory(Machine *m, const char *name, uint64_t base, uint64_t si
     m->mems[m->nmems++] = (MachineMem){ name, base, size, data };
 }
 
-bool machine_run_to(Machine *m, uint64_t icount)
+bool machine_run_to(Machine *m, uint64_t target)
 {
     uint64_t user_max = m->cfg.max_insns;
-    if (user_max && user_max < icount)
-        icount = user_max;
-    if (m->stop)
-        return false;
-    if (machine_icount(m) >= icount)
-        return machine_icount(m) == icount;
-    {
-        m->cfg.max_insns = icount;
+    uint64_t lim = user_max && user_max < target ? user_max : target;
+    if (!m->stop && machine_icount(m) < lim) {
+        m->cfg.max_insns = lim;
         machine_run(m);
         m->cfg.max_insns = user_max;
+    } else if (!m->stop && user_max && machine_icount(m) >= user_max) {
+        machine_stop(m, EXIT_OK, NULL);    /* already at the user's own limit */
+        m->at_limit = true;
     }
-    bool there = machine_icount(m) == icount && m->stop && m->at_limit && icount != user_max;
-    if (there) {
-        m->stop = false;      /* the limit's stop: ready to run on */
+    if (m->stop && m->at_limit && machine_icount(m) == lim && !(user_max && lim == user_max)) {
+        m->stop = false;      /* our limit, not the user's: ready to run on */
         m->at_limit = false;
     }
-    return there;
+    return machine_icount(m) == target && (!m->stop || m->at_limit);
 }
 
 MachineObject *machine_find_object(Machine *m, const char *name)
@@ -216,6 +218,70 @@ void machine_stop(Machine *m, int code, const char *fmt, ...)
         vsnprintf(m->stop_msg, sizeof m->stop_msg, fmt, ap);
         va_end(ap);
     }
+}
+
+uint64_t machine_icount_exact(const Machine *m)
+{
+    uint64_t n = machine_icount(m);
+    if (m->running_cpu >= 0 && m->cpus[m->running_cpu].cls->retired)
+        n += m->cpus[m->running_cpu].cls->retired(m->cpus[m->running_cpu].obj);
+    return n;
+}
+
+size_t machine_read_host(int fd, int *eof, uint8_t *buf, size_t max)
+{
+    size_t got = 0;
+    if (fd < 0 || *eof)
+        return 0;
+    while (got < max) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 0) <= 0)
+            break;
+        if (p.revents & (POLLNVAL | POLLERR)) {   /* closed or unusable: no more input */
+            *eof = 1;
+            break;
+        }
+        if (!(p.revents & (POLLIN | POLLHUP)))
+            break;
+        ssize_t n = read(fd, buf + got, max - got);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            break;
+        if (n <= 0) {
+            *eof = 1;
+            break;
+        }
+        got += (size_t)n;
+    }
+    return got;
+}
+
+size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max)
+{
+    m->input_seq++;
+    if (m->input)
+        return m->input(m->input_opaque, fd, eof, buf, max);
+    return machine_read_host(fd, eof, buf, max);
+}
+
+void machine_track_dirty(Machine *m, bool on)
+{
+    if (on && !m->ram_dirty)
+        m->ram_dirty = calloc(1, m->ram_size >> 12);
+    else if (!on) {
+        free(m->ram_dirty);
+        m->ram_dirty = NULL;
+    }
+    if (on)
+        machine_clear_dirty(m);
+}
+
+void machine_clear_dirty(Machine *m)
+{
+    if (m->ram_dirty)
+        memset(m->ram_dirty, 0, m->ram_size >> 12);
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls->flush_write_cache)
+            m->cpus[i].cls->flush_write_cache(m->cpus[i].obj);
 }
 
 uint64_t machine_icount(const Machine *m)
@@ -274,7 +340,9 @@ int machine_run(Machine *m)
                 if (want > m->cfg.max_insns - done)
                     want = m->cfg.max_insns - done;
             }
+            m->running_cpu = (int)r->next_cpu;
             uint64_t ran = mc->cls->run(mc->obj, want);
+            m->running_cpu = -1;
             mc->icount += ran;
             mc->time += m->timing.cycles_for_insns(&m->timing, ran) * ps;
             /* the core may have scheduled an event inside this slice (a timer): the slice
@@ -326,6 +394,7 @@ void machine_state_hash(Machine *m, char out[65])
     GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(ck, (const guchar *)&m->now, sizeof m->now);
     g_checksum_update(ck, (const guchar *)&m->round, sizeof m->round);
+    g_checksum_update(ck, (const guchar *)&m->input_seq, sizeof m->input_seq);
     for (int i = 0; i < m->ncpus; i++) {
         MachineCpu *mc = &m->cpus[i];
         g_checksum_update(ck, (const guchar *)&mc->icount, sizeof mc->icount);

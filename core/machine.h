@@ -66,6 +66,11 @@ typedef struct CpuClass {
     /* After a snapshot was loaded into the core: drop decoded code and cached translations,
      * rebuild derived state. */
     void (*post_load)(void *cpu);
+    /* Instructions retired so far inside the current run() (0 outside one). */
+    uint64_t (*retired)(void *cpu);
+    /* Drops cached write permissions so that the next store to every page takes the slow
+     * path (which marks it in ram_dirty). */
+    void (*flush_write_cache)(void *cpu);
     void (*destroy)(void *cpu);
 } CpuClass;
 
@@ -140,6 +145,13 @@ typedef struct Machine {
     /* debugger: called for data accesses (all take the slow path while set); true pauses the
      * machine after the access */
     bool (*watch_check)(void *opaque, int cpu, uint64_t va, unsigned size, bool write);
+    /* external input: every read attempt a device makes goes through machine_input(), which
+     * reads the host or, when set, this hook (record/replay, reverse execution) */
+    size_t (*input)(void *opaque, int fd, int *eof, uint8_t *buf, size_t max);
+    void *input_opaque;
+    uint64_t input_seq;       /* read attempts so far (machine state: saved and hashed) */
+    int running_cpu;          /* core inside cls->run(), or -1 */
+    uint8_t *ram_dirty;       /* per 4 KiB RAM page: written since the last clear (when set) */
     int exit_code;
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */
@@ -156,10 +168,11 @@ MachineObject *machine_add_object(Machine *m, const char *name, const StateDesc 
 MachineObject *machine_find_object(Machine *m, const char *name);
 /* Registers a memory region for snapshots (RAM is registered by machine_new as "ram"). */
 void machine_add_memory(Machine *m, const char *name, uint64_t base, uint64_t size, uint8_t **data);
-/* Runs until the machine's instruction count reaches `icount` (the limit of cfg.max_insns
- * still applies). true if it got there with the machine not stopped otherwise (it is then
- * ready to run on); false if it stopped for another reason (exit, pause, error). */
-bool machine_run_to(Machine *m, uint64_t icount);
+/* Runs until the machine's instruction count reaches `target` (cfg.max_insns still applies).
+ * true if it got there and did not stop for another reason; the machine is then ready to run
+ * on, or stopped (m->stop) if target is also cfg.max_insns. false if it stopped before
+ * (end, debugger pause, error, the limit). */
+bool machine_run_to(Machine *m, uint64_t target);
 /* Registers a statistics dump function (called in registration order). */
 void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque);
 /* Dumps the machine's own counters (sim.*, per-core instructions) and every provider's. */
@@ -170,6 +183,28 @@ void machine_stop(Machine *m, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4
 int machine_run(Machine *m);
 /* Total instructions retired by all cores. */
 uint64_t machine_icount(const Machine *m);
+/* The same, exact also while a core is running (device callbacks): counts the running core's
+ * instructions of the current slice. */
+uint64_t machine_icount_exact(const Machine *m);
+/* One read attempt of external input for a device: up to max bytes, never blocking. Counts
+ * the attempt (input_seq), then reads host fd (marking *eof at its end) or asks m->input. */
+size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max);
+/* The host side of machine_input: what fd has ready, without blocking. */
+size_t machine_read_host(int fd, int *eof, uint8_t *buf, size_t max);
+/* Marks RAM [pa, pa+len) written (for dirty tracking); no-op outside RAM or when off. */
+static inline void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
+{
+    if (m->ram_dirty && len && pa - m->ram_base < m->ram_size) {
+        uint64_t first = (pa - m->ram_base) >> 12, last = (pa - m->ram_base + len - 1) >> 12;
+        for (uint64_t i = first; i <= last && i < (m->ram_size >> 12); i++)
+            m->ram_dirty[i] = 1;
+    }
+}
+/* Turns dirty tracking on (clearing the map) or off. */
+void machine_track_dirty(Machine *m, bool on);
+/* Starts a new dirty interval: clears the map and makes every core's next store to each page
+ * take the slow path. */
+void machine_clear_dirty(Machine *m);
 /* Current simulated time as seen by a core that has retired part of its slice. */
 SimTime machine_time(const Machine *m);
 /* SHA-256 over every object's state, every core and the non-zero RAM pages; hex into out[65]. */

@@ -11,6 +11,7 @@
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
 #include "devices/gicv3.h"
+#include "checkpoint/snapshot.h"
 
 /* ---- breakpoints and run control ---- */
 /* Ctrl-C in the console: the signal handler only asks the machine to stop; the cores return
@@ -163,6 +164,11 @@ bool dbg_clear_watchpoint_at(Debugger *d, uint64_t va, unsigned kind)
     return false;
 }
 
+static Arm64Cpu *cpu_of(Debugger *d, int i)
+{
+    return (Arm64Cpu *)d->m->cpus[i].obj;
+}
+
 Debugger *dbg_new(Machine *m)
 {
     Debugger *d = g_new0(Debugger, 1);
@@ -179,13 +185,116 @@ void dbg_free(Debugger *d)
     d->m->exc_check = NULL;
     d->m->watch_check = NULL;
     dbg_symbols_free(&d->syms);
+    reverse_free(d->rev);
+    inputlog_free(d->log);
     g_free(d);
 }
 
-static Arm64Cpu *cpu_of(Debugger *d, int i)
+void dbg_enable_history(Debugger *d, uint64_t interval, uint64_t budget)
 {
-    return (Arm64Cpu *)d->m->cpus[i].obj;
+    d->rev_interval = interval;
+    d->rev_budget = budget;
+    if (!d->log) {
+        d->log = inputlog_new(d->m);
+        inputlog_set_apply(d->log, dbg_apply_logged_write, d->m);
+    }
+    if (budget && !d->rev)
+        d->rev = reverse_new(d->m, d->log, interval, budget);
 }
+
+/* ---- user writes ---- */
+static bool raw_write_mem(Machine *m, int cpu, uint64_t va, const uint8_t *buf, size_t len)
+{
+    Arm64Cpu *c = m->cpus[cpu].obj;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t pa;
+        if (!a64_debug_translate(c, va + i, &pa))
+            return false;
+        uint8_t *h = bus_ram_ptr(&m->bus, pa, 1);
+        if (h) {
+            *h = buf[i];
+            a64_invalidate_code_page(m, pa);   /* software breakpoints, patched code */
+            machine_ram_written(m, pa, 1);
+        } else if (!bus_write(&m->bus, pa, 1, buf[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
+{
+    Arm64Cpu *c = m->cpus[cpu].obj;
+    if (regnum < 31)
+        c->x[regnum] = v;
+    else if (regnum == 31)
+        c->x[A64_SP] = v;
+    else if (regnum == 32)
+        c->pc = v;
+    else if (regnum == 33)
+        a64_set_nzcv(c, v);   /* only the flags: the EL is not GDB's to change */
+    else
+        return false;
+    return true;
+}
+
+static uint64_t reg_value(Machine *m, int cpu, unsigned regnum)
+{
+    Arm64Cpu *c = m->cpus[cpu].obj;
+    return regnum < 31 ? c->x[regnum] : regnum == 31 ? c->x[A64_SP] : regnum == 32 ? c->pc
+                                                                    : a64_get_nzcv(c);
+}
+
+/* A user write is about to change the state: in the past, the recorded future goes. */
+static void before_user_write(Debugger *d)
+{
+    if (d->rev)
+        reverse_truncate(d->rev);
+    else if (d->log && inputlog_in_past(d->log))
+        inputlog_truncate(d->log);
+}
+
+bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t len)
+{
+    Machine *m = d->m;
+    Arm64Cpu *c = cpu_of(d, cpu);
+    bool same = true;
+    for (size_t i = 0; i < len && same; i++) {
+        uint64_t pa, v;
+        same = a64_debug_translate(c, va + i, &pa) && bus_read(&m->bus, pa, 1, &v) && v == buf[i];
+    }
+    if (same)
+        return true;          /* nothing changes: not an input */
+    before_user_write(d);
+    if (!raw_write_mem(m, cpu, va, buf, len))
+        return false;
+    if (d->log)
+        inputlog_note_mem(d->log, cpu, va, buf, len);
+    return true;
+}
+
+bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v)
+{
+    if (regnum > 33)
+        return false;
+    if (reg_value(d->m, cpu, regnum) == v)
+        return true;
+    before_user_write(d);
+    raw_write_reg(d->m, cpu, regnum, v);
+    if (d->log)
+        inputlog_note_reg(d->log, cpu, (int)regnum, v);
+    return true;
+}
+
+bool dbg_apply_logged_write(void *machine, const ILEntry *e)
+{
+    Machine *m = machine;
+    if (e->cpu < 0 || e->cpu >= m->ncpus)
+        return false;
+    return e->kind == IL_MEM ? raw_write_mem(m, e->cpu, e->addr, e->data, e->len)
+                             : raw_write_reg(m, e->cpu, (unsigned)e->addr, e->value);
+}
+
 
 /* " <func+0xoff>" when a symbol covers addr */
 static void append_sym(Debugger *d, uint64_t addr, GString *out)
@@ -235,12 +344,18 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     d->stop_event[0] = 0;
     d->stop_bp = 0;
     d->stop_watch_kind = 0;
+    d->history_begin = false;
     struct sigaction sa = { 0 }, old;
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigint_machine = m;
     sigaction(SIGINT, &sa, &old);
-    machine_run(m);
+    if (d->rev)
+        reverse_run(d->rev);
+    else
+        machine_run(m);
+    if (d->log && !d->rev)
+        inputlog_advance(d->log);
     sigaction(SIGINT, &old, NULL);
     sigint_machine = NULL;
     m->cfg.max_insns = user_max;
@@ -663,6 +778,16 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         }
         if (!any)
             g_string_append(out, "no breakpoints\n");
+    } else if (!strcmp(what, "history")) {
+        if (!d->rev) {
+            g_string_append(out, "reverse execution is off\n");
+        } else {
+            g_string_append_printf(out, "history: icount %" PRIu64 " to now (%" PRIu64 "), %d snapshots, "
+                                   "%.1f MiB of %.1f MiB budget, one every %" PRIu64 " instructions\n",
+                                   reverse_first(d->rev), machine_icount(d->m), reverse_count(d->rev),
+                                   reverse_bytes(d->rev) / 1048576.0, d->rev_budget / 1048576.0,
+                                   d->rev_interval);
+        }
     } else if (!strcmp(what, "state-hash")) {
         char hex[65];
         machine_state_hash(d->m, hex);
@@ -681,7 +806,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         StatsLine ctx = { out, !strcmp(what, "vms") };
         machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
     } else {
-        FAIL("usage: info registers|sysregs [NAME...]|breakpoints|gic|tlb [N]|stats|vms|state-hash");
+        FAIL("usage: info registers|sysregs [NAME...]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash");
     }
     return true;
 }
@@ -903,6 +1028,230 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+/* ---- history: reverse execution and snapshot files ---- */
+/* Quietly to instruction count target (earlier or later); the machine is ready to run on. */
+static bool go_to(Debugger *d, uint64_t target, GString *out)
+{
+    char *err = NULL;
+    if (!reverse_goto(d->rev, target, &err)) {
+        g_string_append_printf(out, "error: %s\n", err);
+        g_free(err);
+        return false;
+    }
+    d->exited = false;
+    d->stop = DBG_STOP_STEP;
+    d->stop_bp = 0;
+    d->stop_event[0] = 0;
+    d->stop_watch_kind = 0;
+    return true;
+}
+
+static bool need_reverse(Debugger *d, const char *cmd, GString *out)
+{
+    if (d->rev)
+        return true;
+    g_string_append_printf(out, "error: %s: reverse execution is off (--reverse-budget 0)\n", cmd);
+    return false;
+}
+
+DbgStopKind dbg_reverse_step(Debugger *d, uint64_t n, GString *out)
+{
+    uint64_t now = machine_icount(d->m), first = reverse_first(d->rev);
+    d->history_begin = now < first + n;
+    uint64_t target = d->history_begin ? first : now - n;
+    if (!go_to(d, target, out))
+        return d->stop;
+    if (d->history_begin)
+        g_string_append_printf(out, "reached the start of the recorded history (icount %" PRIu64 "): ",
+                               target);
+    else
+        g_string_append_printf(out, "stepped back %" PRIu64 " instructions (icount %" PRIu64 "): ", n,
+                               target);
+    describe_pc(d, d->cur_cpu, out);
+    return d->stop;
+}
+
+/* Runs [start, end) with the debugger's stops on, quietly, and returns the instruction count
+ * of the last stop in it (breakpoint, watchpoint or event), or UINT64_MAX. */
+static uint64_t last_hit(Debugger *d, uint64_t start, uint64_t end, GString *out)
+{
+    Machine *m = d->m;
+    if (!go_to(d, start, out))
+        return UINT64_MAX;
+    uint64_t hit = UINT64_MAX, user_max = m->cfg.max_insns;
+    FILE *saved = m->out, *null = fopen("/dev/null", "w");
+    if (null) {
+        fflush(saved);
+        m->out = null;
+    }
+    m->cfg.max_insns = end;
+    m->break_skip_cpu = -1;
+    for (;;) {
+        m->stop = m->paused = false;
+        m->exit_code = 0;
+        m->stop_msg[0] = 0;
+        d->stop_bp = 0;
+        d->stop_event[0] = 0;
+        d->stop_watch_kind = 0;
+        reverse_run(d->rev);
+        if (!m->paused || machine_icount(m) >= end)
+            break;
+        hit = machine_icount(m);
+        /* step over a breakpoint we stand on; events and watchpoints stop after the fact */
+        m->break_skip_cpu = d->stop_bp && !d->stop_event[0] && !d->stop_watch_kind ? d->stop_cpu : -1;
+    }
+    m->break_skip_cpu = -1;
+    m->cfg.max_insns = user_max;
+    if (null) {
+        m->out = saved;
+        fclose(null);
+    }
+    return hit;
+}
+
+DbgStopKind dbg_reverse_continue(Debugger *d, GString *out)
+{
+    Machine *m = d->m;
+    uint64_t now = machine_icount(m), hit = UINT64_MAX, end = now;
+    int n;
+    uint64_t *pts = reverse_points_before(d->rev, now, &n);
+    for (int i = 0; i < n && hit == UINT64_MAX; i++) {
+        if (pts[i] >= end)
+            continue;
+        GString *err = g_string_new(NULL);
+        hit = last_hit(d, pts[i], end, err);
+        g_string_free(err, TRUE);
+        end = pts[i];
+    }
+    g_free(pts);
+    d->history_begin = hit == UINT64_MAX;
+    if (d->history_begin) {
+        uint64_t first = reverse_first(d->rev);
+        if (go_to(d, first, out)) {
+            g_string_append_printf(out, "no earlier stop: at the start of the recorded history "
+                                   "(icount %" PRIu64 "): ", first);
+            describe_pc(d, d->cur_cpu, out);
+        }
+        return d->stop;
+    }
+    /* land on the hit: just before it, then forward with the stops on until it fires */
+    uint64_t from = hit > reverse_first(d->rev) ? hit - 1 : hit;
+    if (!go_to(d, from, out))
+        return d->stop;
+    FILE *saved = m->out, *null = fopen("/dev/null", "w");
+    if (null) {
+        fflush(saved);
+        m->out = null;
+    }
+    GString *tmp = g_string_new(NULL);
+    for (int guard = 0; guard < 64; guard++) {
+        g_string_truncate(tmp, 0);
+        run_for(d, hit + 1 - machine_icount(m), tmp);
+        if (!m->paused || machine_icount(m) >= hit)
+            break;
+    }
+    g_string_free(tmp, TRUE);
+    if (null) {
+        m->out = saved;
+        fclose(null);
+    }
+    if (!m->paused || machine_icount(m) != hit) {
+        /* not reproduced as a stop (a stop tied to Ctrl-C timing): stand at its count */
+        if (go_to(d, hit, out)) {
+            g_string_append_printf(out, "back at icount %" PRIu64 ": ", hit);
+            describe_pc(d, d->cur_cpu, out);
+        }
+        return d->stop;
+    }
+    if (d->stop_event[0]) {
+        g_string_append_printf(out, "%s %d at icount %" PRIu64 ": %s\n  now ",
+                               d->stop_watch_kind ? "Watchpoint" : "Event", d->stop_bp, hit,
+                               d->stop_event);
+    } else {
+        g_string_append_printf(out, "Breakpoint %d at icount %" PRIu64 ": ", d->stop_bp, hit);
+    }
+    describe_pc(d, d->stop_cpu, out);
+    return d->stop;
+}
+
+static bool cmd_reverse_stepi(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t n = 1;
+    if (argc > 1 && (!parse_u64(argv[1], &n) || n == 0))
+        FAIL("reverse-stepi: bad count '%s'", argv[1]);
+    if (!need_reverse(d, "reverse-stepi", out))
+        return false;
+    GString *o = g_string_new(NULL);
+    dbg_reverse_step(d, n, o);
+    bool ok = !g_str_has_prefix(o->str, "error:");
+    g_string_append(out, o->str);
+    g_string_free(o, TRUE);
+    return ok;
+}
+
+static bool cmd_reverse_continue(Debugger *d, int argc, char **argv, GString *out)
+{
+    (void)argc;
+    (void)argv;
+    if (!need_reverse(d, "reverse-continue", out))
+        return false;
+    GString *o = g_string_new(NULL);
+    dbg_reverse_continue(d, o);
+    bool ok = !strstr(o->str, "error:");
+    g_string_append(out, o->str);
+    g_string_free(o, TRUE);
+    return ok;
+}
+
+static bool cmd_rewind_to(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t n;
+    if (argc != 2 || !parse_u64(argv[1], &n))
+        FAIL("rewind-to: want an instruction count");
+    if (!need_reverse(d, "rewind-to", out))
+        return false;
+    if (!go_to(d, n, out))
+        return false;
+    g_string_append_printf(out, "at icount %" PRIu64 ": ", n);
+    describe_pc(d, d->cur_cpu, out);
+    return true;
+}
+
+static bool cmd_checkpoint(Debugger *d, int argc, char **argv, GString *out)
+{
+    Machine *m = d->m;
+    if (argc < 3 || (strcmp(argv[1], "save") && strcmp(argv[1], "load")) ||
+        (argc == 4 && (strcmp(argv[1], "save") || strcmp(argv[3], "force"))) || argc > 4)
+        FAIL("checkpoint: want 'save FILE [force]' or 'load FILE'");
+    char *err = NULL;
+    if (!strcmp(argv[1], "save")) {
+        if (snapshot_save(m, argv[2], argc == 4, &err) < 0) {
+            g_string_append_printf(out, "error: %s\n", err);
+            g_free(err);
+            return false;
+        }
+        g_string_append_printf(out, "saved %s at icount %" PRIu64 "\n", argv[2], machine_icount(m));
+        return true;
+    }
+    if (snapshot_load(m, argv[2], &err)) {
+        g_string_append_printf(out, "error: %s\n", err);
+        g_free(err);
+        return false;
+    }
+    /* the history before the load belongs to another timeline */
+    reverse_free(d->rev);
+    d->rev = NULL;
+    inputlog_free(d->log);
+    d->log = NULL;
+    if (d->rev_interval)
+        dbg_enable_history(d, d->rev_interval, d->rev_budget);
+    d->exited = false;
+    d->stop = DBG_STOP_STEP;
+    g_string_append_printf(out, "loaded %s: icount %" PRIu64 ", ", argv[2], machine_icount(m));
+    describe_pc(d, d->cur_cpu, out);
+    return true;
+}
+
 static bool cmd_help(Debugger *d, int argc, char **argv, GString *out);
 static bool cmd_quit(Debugger *d, int argc, char **argv, GString *out)
 {
@@ -920,10 +1269,14 @@ static const DbgCmd commands[] = {
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, or HVC #IMM (vmid: the VM it came from)", cmd_break_on },
     { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
-    { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N", cmd_info },
+    { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
+    { "reverse-stepi", "[N]", "go back N instructions (default 1; all cores, by instruction count)", cmd_reverse_stepi },
+    { "reverse-continue", "", "go back to the previous breakpoint, watchpoint or event hit, on any core", cmd_reverse_continue },
+    { "rewind-to", "N", "go to instruction count N (earlier or later), quietly", cmd_rewind_to },
+    { "checkpoint", "save FILE [force] | load FILE", "save the machine to a snapshot file, or load one", cmd_checkpoint },
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
     { "trace", "on [FILE] [CATS] | off", "switch instruction/exception/VM-exit tracing at run time", cmd_trace },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },

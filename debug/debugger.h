@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "checkpoint/inputlog.h"
+#include "checkpoint/reverse.h"
 #include "core/machine.h"
 #include "debug/symbols.h"
 
@@ -54,6 +56,11 @@ typedef struct Debugger {
     DbgStopKind stop;
     int stop_cpu, stop_bp;
     uint64_t stop_pc;
+    /* history: the input log (UART input, user writes) and reverse execution */
+    InputLog *log;
+    Reverse *rev;             /* NULL: reverse execution off */
+    uint64_t rev_interval, rev_budget;
+    bool history_begin;       /* the last reverse operation stopped at the start of history */
 } Debugger;
 
 /* Attaches a debugger to m: installs the breakpoint hook the cores check. */
@@ -70,6 +77,21 @@ bool dbg_clear_breakpoint_at(Debugger *d, uint64_t va);
 /* Watchpoint on [va, va + len) for DBG_WATCH_* kinds; returns its id, 0 if full. */
 int dbg_set_watchpoint(Debugger *d, uint64_t va, uint64_t len, unsigned kind);
 bool dbg_clear_watchpoint_at(Debugger *d, uint64_t va, unsigned kind);
+/* Turns on the input log and, with budget > 0, reverse execution (a snapshot every
+ * `interval` instructions, at most `budget` bytes of history). */
+void dbg_enable_history(Debugger *d, uint64_t interval, uint64_t budget);
+/* User writes (GDB, console): memory through core cpu's current translation; registers by
+ * GDB number (0-30 x, 31 sp, 32 pc, 33 cpsr: flags only). A write that changes something is
+ * logged, and drops the recorded future when made in the past. */
+bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t len);
+bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v);
+/* Re-applies a logged write (an ILApplyFn; opaque is the Machine). */
+bool dbg_apply_logged_write(void *machine, const ILEntry *e);
+/* Reverse execution for the front ends: back n instructions, or back to the previous
+ * breakpoint/watchpoint/event hit on any core. d->history_begin tells whether the start of
+ * the history stopped it. */
+DbgStopKind dbg_reverse_step(Debugger *d, uint64_t n, GString *out);
+DbgStopKind dbg_reverse_continue(Debugger *d, GString *out);
 /* The GDB remote stub: listens on host:port (loopback unless host is given), serves one
  * debugger connection at a time; returns hvsim's exit code when the machine ends or GDB
  * kills it. A lost connection leaves the machine paused for the next one. */

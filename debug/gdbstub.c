@@ -125,18 +125,7 @@ static bool reg_read(Stub *s, unsigned regnum, uint64_t *v, unsigned *bytes)
 
 static bool reg_write(Stub *s, unsigned regnum, uint64_t v)
 {
-    Arm64Cpu *c = cpu_of(s, s->gcpu);
-    if (regnum < 31)
-        c->x[regnum] = v;
-    else if (regnum == 31)
-        c->x[A64_SP] = v;
-    else if (regnum == 32)
-        c->pc = v;
-    else if (regnum == 33)
-        a64_set_nzcv(c, v);   /* only the flags: the EL is not GDB's to change */
-    else
-        return false;
-    return true;
+    return dbg_write_reg(s->d, s->gcpu, regnum, v);
 }
 
 static bool mem_access(Stub *s, uint64_t addr, uint8_t *buf, size_t len, bool write)
@@ -148,13 +137,7 @@ static bool mem_access(Stub *s, uint64_t addr, uint8_t *buf, size_t len, bool wr
         if (!a64_debug_translate(c, addr + i, &pa))
             return false;
         if (write) {
-            uint8_t *h = bus_ram_ptr(&m->bus, pa, 1);
-            if (h) {
-                *h = buf[i];
-                a64_invalidate_code_page(m, pa);   /* software breakpoints, patched code */
-            } else if (!bus_write(&m->bus, pa, 1, v)) {
-                return false;
-            }
+            return dbg_write_mem(s->d, s->gcpu, addr, buf, len);
         } else {
             if (!bus_read(&m->bus, pa, 1, &v))
                 return false;
@@ -189,6 +172,8 @@ static void reply_stop(Stub *s, GString *out)
     }
     if (d->stop == DBG_STOP_BREAK)
         s->gcpu = d->stop_cpu;
+    if (d->history_begin)
+        st.reason = RSP_STOP_HISTORY_BEGIN;
     rsp_reply_stop(out, &st);
 }
 
@@ -303,15 +288,26 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
         else
             rsp_reply_error(out, 14);
         break;
+    case RSP_CMD_REVERSE_STEP:
+    case RSP_CMD_REVERSE_CONTINUE: {
+        GString *dummy = g_string_new(NULL);
+        if (k == RSP_CMD_REVERSE_STEP)
+            dbg_reverse_step(s->d, 1, dummy);
+        else
+            dbg_reverse_continue(s->d, dummy);
+        g_string_free(dummy, TRUE);
+        reply_stop(s, out);
+        break;
+    }
     case RSP_CMD_CONTINUE:
         if (cmd.has_addr)
-            cpu_of(s, s->gcpu)->pc = cmd.addr;
+            dbg_write_reg(s->d, s->gcpu, 32, cmd.addr);
         run(s, 0);
         reply_stop(s, out);
         break;
     case RSP_CMD_STEP:
         if (cmd.has_addr)
-            cpu_of(s, s->gcpu)->pc = cmd.addr;
+            dbg_write_reg(s->d, s->gcpu, 32, cmd.addr);
         run(s, 1);
         reply_stop(s, out);
         break;
@@ -410,6 +406,7 @@ int dbg_gdbstub(Debugger *d, const char *host, int port)
     fprintf(stderr, "hvsim: waiting for gdb on %s:%d\n", host && *host ? host : "127.0.0.1", port);
     Stub s = { .d = d };
     s.cfg = RSP_CONFIG_DEFAULT;
+    s.cfg.reverse = d->rev != NULL;
     int code = 0;
     while (!d->exited) {
         s.fd = accept(ls, NULL, NULL);

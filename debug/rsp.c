@@ -510,6 +510,9 @@ void rsp_reply_stop(GString *out, const RspStop *stop)
     case RSP_STOP_AWATCH:
         g_string_append_printf(out, "awatch:%" G_GINT64_MODIFIER "x;", stop->addr);
         break;
+    case RSP_STOP_HISTORY_BEGIN:
+        g_string_append(out, "replaylog:begin;");   /* E.3: no more reverse history */
+        break;
     }
 }
 

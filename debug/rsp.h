@@ -152,6 +152,7 @@ typedef enum RspStopReason {
     RSP_STOP_SIGNAL,      /* plain stop (step done, interrupt) */
     RSP_STOP_SWBREAK, RSP_STOP_HWBREAK,
     RSP_STOP_WATCH, RSP_STOP_RWATCH, RSP_STOP_AWATCH,
+    RSP_STOP_HISTORY_BEGIN, /* reverse execution reached the start of its history */
 } RspStopReason;
 
 typedef struct RspStop {

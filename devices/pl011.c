@@ -9,10 +9,7 @@
  * a trigger level of one character. RTRIS (receive timeout) is raised by a poll that finds
  * characters waiting and no new ones arrived. */
 #include "devices/pl011.h"
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PL011_POLL_PS (1000000ULL * PS_PER_NS)   /* 1 ms */
 
@@ -98,36 +95,18 @@ bool pl011_receive(Pl011 *s, uint8_t ch)
     return true;
 }
 
-/* Reads what the host has ready (never blocks); returns how many characters arrived. */
+/* One input read attempt (never blocks): the machine reads the host, or its input log when
+ * recording, replaying or re-executing. Returns how many characters arrived. */
 static unsigned poll_input(Pl011 *s)
 {
-    if (s->in_fd < 0 || s->in_eof)
-        return 0;
     fflush(s->m->out);        /* a prompt is on screen before the guest waits for input */
-    unsigned got = 0;
-    while (s->rx_count < fifo_depth(s)) {
-        struct pollfd p = { .fd = s->in_fd, .events = POLLIN };
-        if (poll(&p, 1, 0) <= 0)
-            break;
-        if (p.revents & (POLLNVAL | POLLERR)) {   /* closed or unusable: no more input */
-            s->in_eof = 1;
-            break;
-        }
-        if (!(p.revents & (POLLIN | POLLHUP)))
-            break;
-        uint8_t buf[PL011_FIFO_DEPTH];
-        ssize_t n = read(s->in_fd, buf, fifo_depth(s) - s->rx_count);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            break;
-        if (n <= 0) {
-            s->in_eof = 1;
-            break;
-        }
-        for (ssize_t i = 0; i < n; i++)
-            pl011_receive(s, buf[i]);
-        got += (unsigned)n;
-    }
-    return got;
+    if (s->rx_count >= fifo_depth(s))
+        return 0;
+    uint8_t buf[PL011_FIFO_DEPTH];
+    size_t n = machine_input(s->m, s->in_fd, &s->in_eof, buf, fifo_depth(s) - s->rx_count);
+    for (size_t i = 0; i < n; i++)
+        pl011_receive(s, buf[i]);
+    return (unsigned)n;
 }
 
 static void poll_event(void *opaque, SimTime now)

@@ -14,6 +14,7 @@
 #include "hypervisor-model/vmexit.h"
 #include "debug/debugger.h"
 #include "core/machine.h"
+#include "checkpoint/inputlog.h"
 #include "checkpoint/snapshot.h"
 #include <stdarg.h>
 
@@ -32,6 +33,8 @@ typedef struct Opts {
     bool force;               /* --force: snapshot files may replace existing files */
     bool missed_checkpoint;   /* the run ended before a --checkpoint-at point */
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
+    char *record, *replay;    /* --record FILE, --replay FILE: the input log */
+    uint64_t rev_interval, rev_budget;   /* reverse execution in debugger sessions */
 } Opts;
 
 typedef struct Checkpoint {
@@ -58,6 +61,11 @@ static void usage(FILE *f)
           "  --restore FILE       start from a snapshot (it carries the machine description;\n"
           "                       options given with it must agree)\n"
           "  --force              let snapshot files replace existing files\n"
+          "  --record FILE        log external input (UART, debugger writes) and state hashes\n"
+          "  --replay FILE        rerun with a recorded input log; exit 4 at a divergence\n"
+          "  --reverse-interval N   debugger sessions: snapshot every N instructions for\n"
+          "                       reverse execution (default 10000000)\n"
+          "  --reverse-budget SIZE  memory for reverse-execution history (default 1G; 0 = off)\n"
           "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
           "  --stats FILE.json    write statistics at exit; --stats-text FILE as text\n"
           "  -i, --console        interactive debugger console (readline; type help)\n"
@@ -120,6 +128,29 @@ static bool parse_u64(const char *s, uint64_t *out)
     if (errno || *end)
         return false;
     *out = v;
+    return true;
+}
+
+/* A size with an optional K/M/G suffix; a plain number is bytes. */
+static bool parse_size_bytes(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    uint64_t v = g_ascii_strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    uint64_t mul = 1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1ULL << 10;
+    else if (*end == 'M' || *end == 'm')
+        mul = 1ULL << 20;
+    else if (*end == 'G' || *end == 'g')
+        mul = 1ULL << 30;
+    else if (*end)
+        return false;
+    if (mul > 1 && end[1])
+        return false;
+    *out = v * mul;
     return true;
 }
 
@@ -197,7 +228,6 @@ static uint32_t parse_trace(const char *arg)
 }
 
 static const char *const later_opts[] = {
-    "record", "replay",
     "plugin", "device", "drive", NULL,
 };
 
@@ -249,7 +279,7 @@ static void parse_args(Opts *o, int argc, char **argv)
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
             "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
-            "checkpoint-at", "restore", NULL,
+            "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -274,6 +304,18 @@ static void parse_args(Opts *o, int argc, char **argv)
         } else if (!strcmp(name, "restore")) {
             g_free(o->restore);
             o->restore = g_strdup(v);
+        } else if (!strcmp(name, "record")) {
+            g_free(o->record);
+            o->record = g_strdup(v);
+        } else if (!strcmp(name, "replay")) {
+            g_free(o->replay);
+            o->replay = g_strdup(v);
+        } else if (!strcmp(name, "reverse-interval")) {
+            if (!parse_u64(v, &o->rev_interval) || o->rev_interval == 0)
+                die("--reverse-interval %s: want a positive number of instructions", v);
+        } else if (!strcmp(name, "reverse-budget")) {
+            if (!parse_size_bytes(v, &o->rev_budget))
+                die("--reverse-budget %s: want a size such as 512M or 2G (0 = off)", v);
         } else if (!strcmp(name, "M") || !strcmp(name, "machine")) {
             parse_machine(cfg, v);
         } else if (!strcmp(name, "cpu")) {
@@ -492,12 +534,19 @@ int main(int argc, char **argv)
     Opts o = { 0 };
     o.checkpoints = g_array_new(FALSE, FALSE, sizeof(Checkpoint));
     o.given = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    o.rev_interval = 10000000;
+    o.rev_budget = 1ULL << 30;
     machine_config_defaults(&o.cfg);
     parse_args(&o, argc, argv);
     if (o.restore)
         restore_config(&o);
-    if (o.checkpoints->len && (o.script || o.console || o.gdb_port))
+    bool debugging = o.script || o.console || o.gdb_port;
+    if (o.checkpoints->len && debugging)
         die("--checkpoint-at is for plain runs; in the console or a script use 'checkpoint save FILE'");
+    if (o.replay && (debugging || o.record || o.checkpoints->len))
+        die("--replay is for plain runs (without --record, --checkpoint-at or a debugger)");
+    if (o.record && o.checkpoints->len)
+        die("--record and --checkpoint-at cannot be combined yet");
     char *err = NULL;
     if (o.cfg.dumpdtb) {
         if (virt_dump_dtb(&o.cfg, &err) < 0)
@@ -512,15 +561,34 @@ int main(int argc, char **argv)
     if (o.restore && snapshot_load(m, o.restore, &err))
         die_snapshot("%s", err);
     int code;
-    if (o.checkpoints->len) {
+    InputLog *log = NULL;
+    if (o.record && !debugging)
+        log = inputlog_new(m);
+    if (o.replay) {
+        log = inputlog_new(m);
+        inputlog_set_apply(log, dbg_apply_logged_write, m);
+        if (inputlog_load(log, o.replay, &err))
+            die_snapshot("%s", err);
+        code = inputlog_replay_run(log, &err);
+        if (code == EXIT_BAD_SNAPSHOT) {
+            fflush(stdout);
+            fprintf(stderr, "hvsim: %s\n", err);
+            g_free(err);
+        }
+    } else if (log) {
+        code = inputlog_record_run(log, 10000000);
+    } else if (o.checkpoints->len) {
         take_checkpoints(m, &o);
         code = m->stop ? m->exit_code : machine_run(m);
         if (o.missed_checkpoint && code == 0)
             code = EXIT_BAD_INPUT;
     } else if (o.script || o.console || o.gdb_port) {
         Debugger *dbg = dbg_new(m);
+        dbg_enable_history(dbg, o.rev_interval, o.rev_budget);
         code = o.gdb_port ? dbg_gdbstub(dbg, o.gdb_host, o.gdb_port)
                : o.script ? dbg_run_script(dbg, o.script) : dbg_console(dbg);
+        if (o.record && inputlog_save(dbg->log, o.record, &err) < 0)
+            die("%s", err);
         dbg_free(dbg);
         if (code == 0 && m->exit_code)
             code = m->exit_code;
@@ -539,6 +607,13 @@ int main(int argc, char **argv)
         hvm_print_summary(((VirtBoard *)m->board)->hvm, stderr);
     if (!write_stats(m, &o) && code == 0)
         code = EXIT_BAD_INPUT;
+    if (log && o.record && inputlog_save(log, o.record, &err) < 0) {
+        fprintf(stderr, "hvsim: %s\n", err);
+        g_free(err);
+        if (code == 0)
+            code = EXIT_BAD_INPUT;
+    }
+    inputlog_free(log);
     machine_free(m);
     machine_config_free(&o.cfg);
     g_free(o.stats_json);
@@ -546,6 +621,8 @@ int main(int argc, char **argv)
     g_free(o.script);
     g_free(o.gdb_host);
     g_free(o.restore);
+    g_free(o.record);
+    g_free(o.replay);
     for (guint i = 0; i < o.checkpoints->len; i++)
         g_free(g_array_index(o.checkpoints, Checkpoint, i).file);
     g_array_free(o.checkpoints, TRUE);

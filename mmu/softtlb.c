@@ -29,3 +29,9 @@ void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)
             e->tag = SOFTTLB_INVALID;
     }
 }
+
+void softtlb_flush_writes(SoftTlb *t)
+{
+    for (int i = 0; i < SOFTTLB_SIZE; i++)
+        t->w[i].tag = SOFTTLB_INVALID;
+}

@@ -22,6 +22,8 @@ typedef struct SoftTlb {
 void softtlb_flush(SoftTlb *t);
 /* Drop entries for one virtual page (all three kinds). */
 void softtlb_flush_page(SoftTlb *t, uint64_t va);
+/* Drop every write entry (the next store to each page takes the slow path). */
+void softtlb_flush_writes(SoftTlb *t);
 /* Drop write entries whose host page is `host_page` (code was decoded there). */
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page);
 static inline void softtlb_fill(SoftTlbEntry *e, uint64_t va_page, uint8_t *host_page)

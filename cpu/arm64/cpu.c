@@ -491,6 +491,17 @@ static void a64_post_load(void *obj)
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
 }
 
+static uint64_t a64_retired(void *obj)
+{
+    const Arm64Cpu *c = obj;
+    return c->run_budget - c->insns_left;
+}
+
+static void a64_flush_write_cache(void *obj)
+{
+    softtlb_flush_writes(&((Arm64Cpu *)obj)->tlb);
+}
+
 static void a64_destroy(void *obj)
 {
     Arm64Cpu *c = obj;
@@ -522,6 +533,8 @@ const CpuClass a64_cpu_class = {
     .hash = a64_hash,
     .desc = &a64_state_desc,
     .post_load = a64_post_load,
+    .retired = a64_retired,
+    .flush_write_cache = a64_flush_write_cache,
     .destroy = a64_destroy,
 };
 

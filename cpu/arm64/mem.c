@@ -332,6 +332,7 @@ static void before_ram_store(Arm64Cpu *c, uint64_t pa, unsigned size)
         a64_invalidate_code_page(m, pa);
     if (last != idx && last < npages && m->ram_code[last])
         a64_invalidate_code_page(m, pa + size - 1);
+    machine_ram_written(m, pa, size);
     a64_monitor_store_notify(c, pa, size);
 }
 
