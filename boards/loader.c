@@ -28,6 +28,7 @@ bool loader_copy(Machine *m, uint64_t pa, const void *data, size_t len)
         memcpy(host, data, len);
     else
         memset(host, 0, len);
+    machine_ram_written(m, pa, len);
     return true;
 }
 

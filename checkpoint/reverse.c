@@ -129,7 +129,7 @@ static void take(Reverse *r, bool all)
     snapshot_encode_state(m, s->state);
     s->dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     for (uint64_t pg = 0; pg < npages(r); pg++) {
-        if (all ? page_zero(m->ram + pg * PAGE) : !m->ram_dirty[pg])
+        if (all ? !m->ram_touched[pg] || page_zero(m->ram + pg * PAGE) : !m->ram_dirty[pg])
             continue;
         uint32_t p32 = (uint32_t)pg;
         g_array_append_val(s->dirty, p32);
@@ -213,10 +213,12 @@ static void restore(Reverse *r, int j)
                 break;
             }
         }
-        if (src)
+        if (src) {
             memcpy(m->ram + pg * PAGE, src, PAGE);
-        else
+            m->ram_touched[pg] = 1;
+        } else if (m->ram_touched[pg]) {
             memset(m->ram + pg * PAGE, 0, PAGE);
+        }
     }
     char *err = NULL;
     int rc = snapshot_decode_state(m, t->state->data, t->state->len, &err);

@@ -18,6 +18,7 @@ static const char magic[8] = { 'H', 'V', 'S', 'I', 'M', 'S', 'N', 'P' };
 typedef struct SnapMachine {
     SimTime now;
     uint64_t input_seq;
+    uint64_t out_digest;
     MachineRound round;
     uint64_t icount[MACHINE_MAX_CPUS];
     SimTime time[MACHINE_MAX_CPUS];
@@ -25,6 +26,7 @@ typedef struct SnapMachine {
 static const StateField snap_machine_fields[] = {
     STATE_FIELD(SnapMachine, now),
     STATE_FIELD(SnapMachine, input_seq),
+    STATE_FIELD(SnapMachine, out_digest),
     STATE_FIELD(SnapMachine, round.active),
     STATE_FIELD(SnapMachine, round.end),
     STATE_FIELD(SnapMachine, round.next_cpu),
@@ -113,13 +115,15 @@ static void encode_mem(const MachineMem *mm, GByteArray *out)
     uint64_t npages = mm->size / PAGE;
     uLong cap = compressBound(RUN_MAX_PAGES * PAGE);
     uint8_t *z = g_malloc(cap);
+    const uint8_t *t = mm->touched;
     for (uint64_t pg = 0; d && pg < npages;) {
-        if (page_zero(d + pg * PAGE)) {
+        if ((t && !t[pg]) || page_zero(d + pg * PAGE)) {
             pg++;
             continue;
         }
         uint32_t n = 1;
-        while (n < RUN_MAX_PAGES && pg + n < npages && !page_zero(d + (pg + n) * PAGE))
+        while (n < RUN_MAX_PAGES && pg + n < npages && (!t || t[pg + n]) &&
+               !page_zero(d + (pg + n) * PAGE))
             n++;
         uLongf zl = cap;
         int rc = compress2(z, &zl, d + pg * PAGE, (uLong)n * PAGE, 1);
@@ -160,6 +164,8 @@ static bool decode_mem(const MachineMem *mm, const Section *s, uint8_t *dst, cha
         }
         uLongf out_len = (uLongf)n * PAGE;
         int rc = uncompress(dst ? dst + pg * PAGE : scratch, &out_len, s->data + p, zl);
+        if (dst && mm->touched)
+            memset(mm->touched + pg, 1, n);
         if (rc != Z_OK || out_len != (uLongf)n * PAGE) {
             *err = g_strdup_printf("%s: page run at page %llu does not decompress", s->name,
                                    (unsigned long long)pg);
@@ -183,7 +189,7 @@ static void encode(Machine *m, GByteArray *out, bool mem)
     g_free(hdr);
     g_free(desc);
 
-    SnapMachine sm = { .now = m->now, .input_seq = m->input_seq, .round = m->round };
+    SnapMachine sm = { .now = m->now, .input_seq = m->input_seq, .out_digest = m->out_digest, .round = m->round };
     for (int i = 0; i < m->ncpus; i++) {
         sm.icount[i] = m->cpus[i].icount;
         sm.time[i] = m->cpus[i].time;
@@ -343,6 +349,7 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
     state_load(&snap_machine_desc, &sm, ms->data, ms->len, &what);
     m->now = sm.now;
     m->input_seq = sm.input_seq;
+    m->out_digest = sm.out_digest;
     m->round = sm.round;
     for (int i = 0; i < m->ncpus; i++) {
         m->cpus[i].icount = sm.icount[i];
@@ -361,10 +368,18 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
         char name[64];
         snprintf(name, sizeof name, "mem.%s", mm->name);
         const Section *s = find_section(secs, name);
-        if (*mm->data)
+        if (*mm->data && mm->touched) {
+            /* only written pages can be non-zero: zero those, untouched stay untouched */
+            for (uint64_t pg = 0; pg < mm->size / PAGE; pg++)
+                if (mm->touched[pg]) {
+                    memset(*mm->data + pg * PAGE, 0, PAGE);
+                    mm->touched[pg] = 0;
+                }
+        } else if (*mm->data) {
             memset(*mm->data, 0, mm->size);
-        else if (s->len)
+        } else if (s->len) {
             *mm->data = g_malloc0(mm->size);
+        }
         if (s->len)
             decode_mem(mm, s, *mm->data, &what);
     }

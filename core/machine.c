@@ -87,8 +87,10 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
     }
     m->break_skip_cpu = -1;
     m->running_cpu = -1;
+    m->out_digest = 0xcbf29ce484222325ULL;   /* FNV-1a offset basis */
     m->ram_code = calloc(1, cfg->ram_size >> 12);
-    if (!m->ram_code) {
+    m->ram_touched = calloc(1, cfg->ram_size >> 12);
+    if (!m->ram_code || !m->ram_touched) {
         *err = g_strdup("cannot allocate the code-page map");
         machine_free(m);
         return NULL;
@@ -97,6 +99,7 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
     m->ram_size = cfg->ram_size;
     bus_add_ram(&m->bus, "ram", ram_base, cfg->ram_size, m->ram, false);
     machine_add_memory(m, "ram", ram_base, cfg->ram_size, &m->ram);
+    m->mems[m->nmems - 1].touched = m->ram_touched;
     if (cfg->trace_file) {
         m->trace = fopen(cfg->trace_file, "w");
         if (!m->trace) {
@@ -125,6 +128,7 @@ void machine_free(Machine *m)
     free(m->ram);
     free(m->ram_code);
     free(m->ram_dirty);
+    free(m->ram_touched);
     machine_config_free(&m->cfg);
     g_free(m);
 }
@@ -175,7 +179,7 @@ MachineObject *machine_add_object(Machine *m, const char *name, const StateDesc 
 void machine_add_memory(Machine *m, const char *name, uint64_t base, uint64_t size, uint8_t **data)
 {
     g_assert(m->nmems < MACHINE_MAX_MEMS);
-    m->mems[m->nmems++] = (MachineMem){ name, base, size, data };
+    m->mems[m->nmems++] = (MachineMem){ name, base, size, data, NULL };
 }
 
 bool machine_run_to(Machine *m, uint64_t target)
@@ -395,6 +399,7 @@ void machine_state_hash(Machine *m, char out[65])
     g_checksum_update(ck, (const guchar *)&m->now, sizeof m->now);
     g_checksum_update(ck, (const guchar *)&m->round, sizeof m->round);
     g_checksum_update(ck, (const guchar *)&m->input_seq, sizeof m->input_seq);
+    g_checksum_update(ck, (const guchar *)&m->out_digest, sizeof m->out_digest);
     for (int i = 0; i < m->ncpus; i++) {
         MachineCpu *mc = &m->cpus[i];
         g_checksum_update(ck, (const guchar *)&mc->icount, sizeof mc->icount);
@@ -404,7 +409,7 @@ void machine_state_hash(Machine *m, char out[65])
     for (int i = 0; i < m->nobjects; i++)
         state_hash_object(ck, m->objects[i].name, m->objects[i].desc, m->objects[i].obj);
     for (uint64_t off = 0; off < m->ram_size; off += 4096) {
-        if (page_is_zero(m->ram + off))
+        if (!m->ram_touched[off >> 12] || page_is_zero(m->ram + off))
             continue;
         g_checksum_update(ck, (const guchar *)&off, sizeof off);
         g_checksum_update(ck, m->ram + off, 4096);

@@ -95,6 +95,7 @@ typedef struct MachineMem {
     const char *name;
     uint64_t base, size;
     uint8_t **data;
+    uint8_t *touched;         /* per 4 KiB page: 0 = never written, so zero (NULL: unknown) */
 } MachineMem;
 #define MACHINE_MAX_MEMS 4
 
@@ -150,8 +151,12 @@ typedef struct Machine {
     size_t (*input)(void *opaque, int fd, int *eof, uint8_t *buf, size_t max);
     void *input_opaque;
     uint64_t input_seq;       /* read attempts so far (machine state: saved and hashed) */
+    uint64_t out_digest;      /* FNV-1a of every byte the guest wrote to the console (machine
+                               * state: equal hashes mean equal output too) */
     int running_cpu;          /* core inside cls->run(), or -1 */
     uint8_t *ram_dirty;       /* per 4 KiB RAM page: written since the last clear (when set) */
+    uint8_t *ram_touched;     /* per 4 KiB RAM page: ever written (untouched pages are zero, so
+                               * hashes and snapshots skip them without reading them) */
     int exit_code;
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */
@@ -191,13 +196,24 @@ uint64_t machine_icount_exact(const Machine *m);
 size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max);
 /* The host side of machine_input: what fd has ready, without blocking. */
 size_t machine_read_host(int fd, int *eof, uint8_t *buf, size_t max);
-/* Marks RAM [pa, pa+len) written (for dirty tracking); no-op outside RAM or when off. */
+/* A byte the guest writes to the console. */
+static inline void machine_output(Machine *m, uint8_t ch)
+{
+    m->out_digest = (m->out_digest ^ ch) * 0x100000001b3ULL;
+    fputc(ch, m->out);
+}
+/* Marks RAM [pa, pa+len) written (touched; dirty when tracking); no-op outside RAM. Every
+ * writer of RAM other than the cores' fast-path stores calls it (those follow a slow-path
+ * store to the same page, which does). */
 static inline void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
 {
-    if (m->ram_dirty && len && pa - m->ram_base < m->ram_size) {
+    if (len && pa - m->ram_base < m->ram_size) {
         uint64_t first = (pa - m->ram_base) >> 12, last = (pa - m->ram_base + len - 1) >> 12;
-        for (uint64_t i = first; i <= last && i < (m->ram_size >> 12); i++)
-            m->ram_dirty[i] = 1;
+        for (uint64_t i = first; i <= last && i < (m->ram_size >> 12); i++) {
+            m->ram_touched[i] = 1;
+            if (m->ram_dirty)
+                m->ram_dirty[i] = 1;
+        }
     }
 }
 /* Turns dirty tracking on (clearing the map) or off. */

@@ -180,7 +180,7 @@ static void write_reg(Pl011 *s, uint64_t off, uint32_t v)
     case PL011_DR:
         /* Sent at once whatever UARTEN/TXE say, as QEMU does (bare-metal code often never
          * enables the UART); the FIFO drains instantly and TXRIS is raised. */
-        fputc((int)(v & 0xff), s->m->out);
+        machine_output(s->m, (uint8_t)v);
         s->ris |= PL011_INT_TX;
         break;
     case PL011_RSR:           /* UARTECR: any write clears the error flags */

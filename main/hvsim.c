@@ -13,6 +13,7 @@
 #include "boards/virt.h"
 #include "hypervisor-model/vmexit.h"
 #include "debug/debugger.h"
+#include "debug/symbols.h"
 #include "core/machine.h"
 #include "checkpoint/inputlog.h"
 #include "checkpoint/snapshot.h"
@@ -560,6 +561,9 @@ int main(int argc, char **argv)
         die("%s", err);
     if (o.restore && snapshot_load(m, o.restore, &err))
         die_snapshot("%s", err);
+    if ((o.cfg.trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) && o.cfg.kernel &&
+        !dbg_symbols_attach_trace(m, o.cfg.kernel, &err))
+        g_clear_pointer(&err, g_free);   /* not ELF, or no symbols: lines without names */
     int code;
     InputLog *log = NULL;
     if (o.record && !debugging)

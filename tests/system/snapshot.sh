@@ -6,7 +6,13 @@
 #    pending, exclusive monitors armed mid-loop);
 #  - bad snapshot files (truncated, corrupt, foreign, other format version, other machine,
 #    missing) are refused with exit code 4 and one line on stderr;
-#  - an existing file is never replaced without --force.
+#  - an existing file is never replaced without --force;
+#  - --record / --replay: a run fed by a delayed pipe replays bit for bit without input;
+#    a tampered log is reported as a divergence, a malformed or foreign one refused (exit 4);
+#  - reverse execution (--script): reverse-stepi lands in the state of the straight run at
+#    N-1 (and further back), forward again reproduces the future, reverse-continue lands on
+#    the previous event hit, on 1 and 4 cores; gdb-multiarch's reverse-stepi and
+#    reverse-continue work through the stub.
 #
 #   sh tests/system/snapshot.sh path/to/hvsim
 # Environment: WORKLOADS (default: <dir of hvsim>/workloads).
@@ -155,6 +161,131 @@ else
         pass "snapshot-no-overwrite"
     else
         fail "snapshot-no-overwrite" "--force did not write the snapshot"
+    fi
+fi
+
+# ---- record and replay ------------------------------------------------------------------
+ECHO=$WORKLOADS/demo/echo.elf
+MV="-M virt -m 256M"
+# shellcheck disable=SC2086
+(sleep 0.3; printf 'hello\n'; sleep 0.3; printf 'second line\n') |
+    timeout 120 "$HVSIM" $MV -kernel "$ECHO" --record "$TMP/echo.log" --state-hash \
+        >"$TMP/rec.out" 2>"$TMP/rec.err"
+# shellcheck disable=SC2086
+hv $MV -kernel "$ECHO" --replay "$TMP/echo.log" --state-hash >"$TMP/rep.out" 2>"$TMP/rep.err"
+rc=$?
+if ! grep -q "^> hello (5 chars" "$TMP/rec.out" || ! grep -q "^uart " "$TMP/echo.log"; then
+    fail "replay-echo" "the recording did not see the input: $(head -n 3 "$TMP/rec.out")"
+elif [ "$rc" -ne 0 ] || ! cmp -s "$TMP/rec.out" "$TMP/rep.out" ||
+    [ "$(hash_of "$TMP/rec.err")" != "$(hash_of "$TMP/rep.err")" ]; then
+    fail "replay-echo" "exit $rc; output or state hash differs: $(tail -n 1 "$TMP/rep.err")"
+else
+    pass "replay-echo"
+fi
+# change the first recorded character: the replay diverges, reported with exit 4
+awk '!done && /^uart / { $4 = "7a"; done = 1 } { print }' "$TMP/echo.log" >"$TMP/tampered.log"
+# shellcheck disable=SC2086
+expect_bad "replay-divergence" "diverged" $MV -kernel "$ECHO" --replay "$TMP/tampered.log"
+grep -v '^end ' "$TMP/echo.log" >"$TMP/noend.log"
+# shellcheck disable=SC2086
+expect_bad "replay-bad-truncated" "truncated" $MV -kernel "$ECHO" --replay "$TMP/noend.log"
+sed 's/^uart \([0-9]*\) /uart \1 x/' "$TMP/echo.log" >"$TMP/malformed.log"
+# shellcheck disable=SC2086
+expect_bad "replay-bad-malformed" "malformed" $MV -kernel "$ECHO" --replay "$TMP/malformed.log"
+# shellcheck disable=SC2086
+expect_bad "replay-bad-machine" "another machine" $MV -smp 2 -kernel "$ECHO" --replay "$TMP/echo.log"
+
+# ---- reverse execution in a script: states equal the straight run's ----------------------
+# check_reverse NAME ELF "MACHINE OPTIONS" SCRIPT: the k-th "info state-hash" output must
+# equal the hash of a straight run of N instructions, N from the k-th line "# at N"
+check_reverse() {
+    name=$1
+    elf=$2
+    mopts=$3
+    script=$4
+    # shellcheck disable=SC2086
+    hv $mopts -kernel "$elf" --script "$script" --reverse-interval 1000000 >"$TMP/rv.out" 2>&1
+    rc=$?
+    bad=""
+    n=0
+    for N in $(sed -n 's/^# at //p' "$script"); do
+        n=$((n + 1))
+        got=$(grep '^state-hash: ' "$TMP/rv.out" | sed -n "${n}p" | sed 's/^state-hash: //')
+        # shellcheck disable=SC2086
+        hv $mopts -kernel "$elf" --max-insns "$N" --state-hash >/dev/null 2>"$TMP/rs.err"
+        if [ -z "$got" ] || [ "$got" != "$(hash_of "$TMP/rs.err")" ]; then
+            bad="$bad $N"
+        fi
+    done
+    if [ "$rc" -ne 0 ]; then
+        fail "$name" "script failed (exit $rc): $(grep -m1 'error' "$TMP/rv.out")"
+    elif [ "$n" -eq 0 ] || [ -n "$bad" ]; then
+        fail "$name" "state differs from the straight run at:$bad"
+    else
+        pass "$name"
+    fi
+}
+printf '%s\n' "continue 5000000" "# at 5000000" "info state-hash" \
+    "reverse-stepi" "# at 4999999" "info state-hash" \
+    "reverse-stepi 2500000" "# at 2499999" "info state-hash" \
+    "stepi 7000001" "# at 9500000" "info state-hash" \
+    "rewind-to 123" "# at 123" "info state-hash" \
+    "continue 3000000" "reverse-stepi 1" "# at 3000122" "info state-hash" >"$TMP/rev-minihv.txt"
+check_reverse "reverse-minihv" "$MINIHV" "$EL2" "$TMP/rev-minihv.txt"
+printf '%s\n' "continue 30000" "# at 30000" "info state-hash" \
+    "reverse-stepi 7" "# at 29993" "info state-hash" \
+    "reverse-stepi 15000" "# at 14993" "info state-hash" \
+    "continue 10000" "# at 24993" "info state-hash" >"$TMP/rev-smp.txt"
+check_reverse "reverse-smp_ipi-smp4" "$WORKLOADS/tests/smp_ipi.elf" \
+    "-M virt,virtualization=on -cpu max -m 256M -smp 4" "$TMP/rev-smp.txt"
+
+# reverse-continue lands on the previous event hit: its state equals the hit's
+printf '%s\n' "break-on vmexit hvc" "continue" "continue" "info state-hash" "continue" \
+    "continue" "reverse-continue" "reverse-continue" "info state-hash" "reverse-continue" \
+    "reverse-continue" >"$TMP/rev-cont.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/rev-cont.txt" >"$TMP/rc.out" 2>&1
+rc=$?
+h2=$(grep '^state-hash: ' "$TMP/rc.out" | sed -n 1p)
+h3=$(grep '^state-hash: ' "$TMP/rc.out" | sed -n 2p)
+if [ "$rc" -ne 0 ] || [ -z "$h2" ] || [ "$h2" != "$h3" ] ||
+    ! grep -q "^Event 1 at icount" "$TMP/rc.out" || ! grep -q "^no earlier stop" "$TMP/rc.out"; then
+    fail "reverse-continue" "exit $rc: $(grep -m1 'error\|^Event 1 at' "$TMP/rc.out")"
+else
+    pass "reverse-continue"
+fi
+
+# ---- gdb-multiarch: reverse-stepi and reverse-continue through the stub --------------------
+GDB=$(command -v gdb-multiarch || true)
+if [ -z "$GDB" ]; then
+    echo "SKIP gdb-reverse (gdb-multiarch not installed)"
+else
+    HELLO=$WORKLOADS/demo/hello.elf
+    port=$((21000 + $$ % 20000))
+    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
+        >"$TMP/gr.guest" 2>"$TMP/gr.hv" </dev/null &
+    hvpid=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gr.hv" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
+        -ex "break main" -ex "continue" -ex "stepi 5" -ex "p \$pc" -ex "stepi" -ex "reverse-stepi" \
+        -ex "p \$pc" -ex "reverse-continue" -ex "p \$pc" -ex "reverse-continue" -ex "p \$pc" \
+        -ex "delete" -ex "detach" >"$TMP/gr.out" 2>&1 </dev/null
+    wait $hvpid
+    rc=$?
+    p1=$(sed -n 's/^\$1 = .*<main+\([0-9]*\)>.*/\1/p' "$TMP/gr.out")
+    p2=$(sed -n 's/^\$2 = .*<main+\([0-9]*\)>.*/\1/p' "$TMP/gr.out")
+    if [ "$rc" -ne 0 ]; then
+        fail "gdb-reverse" "hvsim exit code $rc: $(tail -n 1 "$TMP/gr.hv")"
+    elif [ -z "$p1" ] || [ "$p1" != "$p2" ] || ! grep -q '^\$3 = .*<main>' "$TMP/gr.out" ||
+        ! grep -q "No more reverse-execution history" "$TMP/gr.out" ||
+        ! grep -q '^\$4 = .*<_start>' "$TMP/gr.out" || ! grep -q "^bye" "$TMP/gr.guest"; then
+        fail "gdb-reverse" "unexpected session: $(grep -m4 '^\$\|rror' "$TMP/gr.out" | tr '\n' ' ')"
+    else
+        pass "gdb-reverse"
     fi
 fi
 
