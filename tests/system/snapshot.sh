@@ -287,6 +287,28 @@ else
     else
         pass "gdb-reverse"
     fi
+    # a register write in the past is part of the new timeline: stepping back over it again
+    # lands in a state that has it
+    port=$((port + 1))
+    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
+        >"$TMP/gw.guest" 2>"$TMP/gw.hv" </dev/null &
+    hvpid=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gw.hv" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
+        -ex "break main" -ex "continue" -ex "stepi 5" -ex "reverse-stepi 3" \
+        -ex "set \$x19 = 0x1234" -ex "p/x \$x19" -ex "stepi 2" -ex "reverse-stepi 2" \
+        -ex "p/x \$x19" -ex "delete" -ex "detach" >"$TMP/gw.out" 2>&1 </dev/null
+    wait $hvpid
+    rc=$?
+    if [ "$rc" -ne 0 ] || [ "$(grep -c '^\$[12] = 0x1234$' "$TMP/gw.out")" -ne 2 ]; then
+        fail "gdb-reverse-write" "exit $rc: $(grep -m3 '^\$\|rror' "$TMP/gw.out" | tr '\n' ' ')"
+    else
+        pass "gdb-reverse-write"
+    fi
 fi
 
 echo "snapshot tests: $passed passed, $failed failed"
