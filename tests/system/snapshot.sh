@@ -164,6 +164,27 @@ else
     fi
 fi
 
+# ---- console checkpoint save/load: loading goes back to the saved state -------------------
+printf '%s\n' "continue 1000000" "checkpoint save $TMP/con.snap" "continue 2000000" \
+    "info state-hash" "checkpoint load $TMP/con.snap" "continue 2000000" "info state-hash" \
+    >"$TMP/con.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/con.txt" >"$TMP/con.out" 2>&1
+rc=$?
+ha=$(grep '^state-hash: ' "$TMP/con.out" | sed -n 1p)
+hb=$(grep '^state-hash: ' "$TMP/con.out" | sed -n 2p)
+printf '%s\n' "checkpoint save $TMP/con.snap" >"$TMP/con2.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/con2.txt" >"$TMP/con2.out" 2>&1
+rc2=$?
+if [ "$rc" -ne 0 ] || [ -z "$ha" ] || [ "$ha" != "$hb" ] || ! grep -q "^loaded " "$TMP/con.out"; then
+    fail "console-checkpoint" "exit $rc: $(grep -m1 'error' "$TMP/con.out")"
+elif [ "$rc2" -ne 1 ] || ! grep -q "exists" "$TMP/con2.out"; then
+    fail "console-checkpoint" "saving over an existing file: exit $rc2, $(head -n 1 "$TMP/con2.out")"
+else
+    pass "console-checkpoint"
+fi
+
 # ---- record and replay ------------------------------------------------------------------
 ECHO=$WORKLOADS/demo/echo.elf
 MV="-M virt -m 256M"
