@@ -7,10 +7,17 @@
 #define UART_DR 0x00
 #define UART_FR 0x18
 #define UART_FR_RXFE (1u << 4)
+#define UART_LCR_H 0x2c
+#define UART_LCR_H_FEN (1u << 4)
 
 static inline uint32_t uart_reg(unsigned off)
 {
     return *(volatile uint32_t *)(UART_BASE + off);
+}
+
+static inline void uart_set(unsigned off, uint32_t v)
+{
+    *(volatile uint32_t *)(UART_BASE + off) = v;
 }
 
 /* A character, or -1 after `patience` empty polls. */
@@ -40,6 +47,7 @@ int main(void)
     char line[128];
     size_t n = 0;
     unsigned long polls = 0, lines = 0;
+    uart_set(UART_LCR_H, uart_reg(UART_LCR_H) | UART_LCR_H_FEN);   /* 16-byte FIFOs */
     printf("echo: type lines; 'quit' ends\n");
     for (;;) {
         int ch = getc_wait(3000000, &polls);
