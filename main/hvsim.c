@@ -4,6 +4,7 @@
  * and `-machine dumpdtb=F`; so options are parsed here from one table, accepting both one
  * and two leading dashes. */
 #include <errno.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,28 @@ static const char *const later_opts[] = {
     "plugin", "device", "drive", NULL,
 };
 
+/* Options whose value is simply kept as a string: where it goes, or NULL. */
+static char **string_option(Opts *o, const char *name)
+{
+    static const struct { const char *name; size_t off; bool in_cfg; } t[] = {
+        { "restore", offsetof(Opts, restore), false },
+        { "record", offsetof(Opts, record), false },
+        { "replay", offsetof(Opts, replay), false },
+        { "stats", offsetof(Opts, stats_json), false },
+        { "stats-text", offsetof(Opts, stats_text), false },
+        { "script", offsetof(Opts, script), false },
+        { "kernel", offsetof(MachineConfig, kernel), true },
+        { "append", offsetof(MachineConfig, append), true },
+        { "initrd", offsetof(MachineConfig, initrd), true },
+        { "dtb", offsetof(MachineConfig, dtb), true },
+        { "D", offsetof(MachineConfig, trace_file), true },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+        if (!strcmp(name, t[i].name))
+            return (char **)((t[i].in_cfg ? (char *)&o->cfg : (char *)o) + t[i].off);
+    return NULL;
+}
+
 static void parse_args(Opts *o, int argc, char **argv)
 {
     MachineConfig *cfg = &o->cfg;
@@ -292,7 +315,11 @@ static void parse_args(Opts *o, int argc, char **argv)
             die("option '%s' needs a value", a);
         const char *v = argv[++i];
         g_hash_table_add(o->given, g_strdup(!strcmp(name, "machine") ? "M" : name));
-        if (!strcmp(name, "checkpoint-at")) {
+        char **str = string_option(o, name);
+        if (str) {
+            g_free(*str);
+            *str = g_strdup(v);
+        } else if (!strcmp(name, "checkpoint-at")) {
             const char *colon = strchr(v, ':');
             Checkpoint c = { 0, NULL };
             char *nstr = colon ? g_strndup(v, (gsize)(colon - v)) : NULL;
@@ -302,15 +329,6 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
             c.file = g_strdup(colon + 1);
             g_array_append_val(o->checkpoints, c);
-        } else if (!strcmp(name, "restore")) {
-            g_free(o->restore);
-            o->restore = g_strdup(v);
-        } else if (!strcmp(name, "record")) {
-            g_free(o->record);
-            o->record = g_strdup(v);
-        } else if (!strcmp(name, "replay")) {
-            g_free(o->replay);
-            o->replay = g_strdup(v);
         } else if (!strcmp(name, "reverse-interval")) {
             if (!parse_u64(v, &o->rev_interval) || o->rev_interval == 0)
                 die("--reverse-interval %s: want a positive number of instructions", v);
@@ -334,29 +352,11 @@ static void parse_args(Opts *o, int argc, char **argv)
             if (!parse_u64(n, &cpus) || cpus < 1 || cpus > MACHINE_MAX_CPUS)
                 die("-smp %s: want a number of cores from 1 to %d", v, MACHINE_MAX_CPUS);
             cfg->smp = (int)cpus;
-        } else if (!strcmp(name, "kernel")) {
-            g_free(cfg->kernel);
-            cfg->kernel = g_strdup(v);
-        } else if (!strcmp(name, "append")) {
-            g_free(cfg->append);
-            cfg->append = g_strdup(v);
-        } else if (!strcmp(name, "initrd")) {
-            g_free(cfg->initrd);
-            cfg->initrd = g_strdup(v);
-        } else if (!strcmp(name, "dtb")) {
-            g_free(cfg->dtb);
-            cfg->dtb = g_strdup(v);
         } else if (!strcmp(name, "d")) {
             cfg->trace_mask |= parse_trace(v);
-        } else if (!strcmp(name, "D")) {
-            g_free(cfg->trace_file);
-            cfg->trace_file = g_strdup(v);
         } else if (!strcmp(name, "max-insns")) {
             if (!parse_u64(v, &cfg->max_insns) || cfg->max_insns == 0)
                 die("--max-insns %s: want a positive number", v);
-        } else if (!strcmp(name, "stats")) {
-            g_free(o->stats_json);
-            o->stats_json = g_strdup(v);
         } else if (!strcmp(name, "gdb")) {
             /* tcp::PORT (loopback) or tcp:HOST:PORT */
             const char *p = v;
@@ -371,12 +371,6 @@ static void parse_args(Opts *o, int argc, char **argv)
             g_free(o->gdb_host);
             o->gdb_host = g_strndup(p, (gsize)(colon - p));
             o->gdb_port = (int)port;
-        } else if (!strcmp(name, "script")) {
-            g_free(o->script);
-            o->script = g_strdup(v);
-        } else if (!strcmp(name, "stats-text")) {
-            g_free(o->stats_text);
-            o->stats_text = g_strdup(v);
         } else if (!strcmp(name, "timing")) {
             if (strcmp(v, "atomic") != 0)
                 die("--timing %s: unknown timing model (available: atomic)", v);

@@ -313,14 +313,18 @@ if [ -z "$GDB" ]; then
 else
     HELLO=$WORKLOADS/demo/hello.elf
     port=$((21000 + $$ % 20000))
-    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
-        >"$TMP/gr.guest" 2>"$TMP/gr.hv" </dev/null &
-    hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gr.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    # stub PREFIX: starts hvsim on hello.elf waiting for gdb on $port; sets hvpid
+    stub() {
+        timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
+            >"$TMP/$1.guest" 2>"$TMP/$1.hv" </dev/null &
+        hvpid=$!
+        i=0
+        while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/$1.hv" 2>/dev/null; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+    }
+    stub gr
     timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
         -ex "break main" -ex "continue" -ex "stepi 5" -ex "p \$pc" -ex "stepi" -ex "reverse-stepi" \
         -ex "p \$pc" -ex "reverse-continue" -ex "p \$pc" -ex "reverse-continue" -ex "p \$pc" \
@@ -341,14 +345,7 @@ else
     # a register write in the past is part of the new timeline: stepping back over it again
     # lands in a state that has it
     port=$((port + 1))
-    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
-        >"$TMP/gw.guest" 2>"$TMP/gw.hv" </dev/null &
-    hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gw.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    stub gw
     timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
         -ex "break main" -ex "continue" -ex "stepi 5" -ex "reverse-stepi 3" \
         -ex "set \$x19 = 0x1234" -ex "p/x \$x19" -ex "stepi 2" -ex "reverse-stepi 2" \
