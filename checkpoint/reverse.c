@@ -374,6 +374,11 @@ uint64_t reverse_first(const Reverse *r)
     return snap_at(r, 0)->icount;
 }
 
+uint64_t reverse_frontier(const Reverse *r)
+{
+    return r->frontier > machine_icount(r->m) ? r->frontier : machine_icount(r->m);
+}
+
 uint64_t *reverse_points_before(const Reverse *r, uint64_t icount, int *n)
 {
     uint64_t *p = g_new(uint64_t, r->snaps->len + 1);

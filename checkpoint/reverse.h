@@ -35,8 +35,10 @@ bool reverse_goto(Reverse *r, uint64_t target, char **err);
 /* The user changed the machine's state now: history after now no longer applies. */
 void reverse_truncate(Reverse *r);
 
-/* The earliest instruction count the history reaches. */
+/* The earliest instruction count the history reaches, and the furthest the machine has run
+ * to (going back and forth between them re-executes the recorded past). */
 uint64_t reverse_first(const Reverse *r);
+uint64_t reverse_frontier(const Reverse *r);
 /* Instruction counts of the snapshots at or before `icount`, latest first, as an array the
  * caller g_free()s; *n receives the count. */
 uint64_t *reverse_points_before(const Reverse *r, uint64_t icount, int *n);

@@ -1210,6 +1210,9 @@ static bool cmd_rewind_to(Debugger *d, int argc, char **argv, GString *out)
         FAIL("rewind-to: want an instruction count");
     if (!need_reverse(d, "rewind-to", out))
         return false;
+    if (n > reverse_frontier(d->rev))
+        FAIL("rewind-to: instruction %" PRIu64 " has not been reached yet (the history ends at %"
+             PRIu64 "); run forward with stepi or continue", n, reverse_frontier(d->rev));
     if (!go_to(d, n, out))
         return false;
     g_string_append_printf(out, "at icount %" PRIu64 ": ", n);
@@ -1275,7 +1278,7 @@ static const DbgCmd commands[] = {
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
     { "reverse-stepi", "[N]", "go back N instructions (default 1; all cores, by instruction count)", cmd_reverse_stepi },
     { "reverse-continue", "", "go back to the previous breakpoint, watchpoint or event hit, on any core", cmd_reverse_continue },
-    { "rewind-to", "N", "go to instruction count N (earlier or later), quietly", cmd_rewind_to },
+    { "rewind-to", "N", "go to instruction count N of the recorded history (earlier or later than now), quietly", cmd_rewind_to },
     { "checkpoint", "save FILE [force] | load FILE", "save the machine to a snapshot file, or load one", cmd_checkpoint },
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
     { "trace", "on [FILE] [CATS] | off", "switch instruction/exception/VM-exit tracing at run time", cmd_trace },
