@@ -14,6 +14,15 @@
 # (default 10000000): the file's size, the save time (a run to N+1 with --checkpoint-at N
 # minus the same run without) and the load time (--restore then one instruction, minus a
 # fresh one-instruction run of the same machine). MINIHV names the demo's ELF.
+#
+# Then reverse-execution figures (BENCH_REVERSE=0 skips them), debugger sessions (--script) on
+# the workload (-M virt -m 256M, EXTRA options too) at N = 1e9 instructions (or the workload's
+# length minus one when it is shorter): the recording overhead (`continue N` with the default
+# history vs --reverse-budget 0), `info history` at N, and latencies as wall-time differences
+# between a script and the same script without the command measured: one `reverse-stepi`,
+# BENCH_REVERSE_STEPS (default 10) consecutive ones (per command), after 1e8 and after N
+# instructions; and `reverse-continue` to a breakpoint on `main` (entered at the start, so
+# 1e8 instructions back) after 1e8. Differences below zero (noise) print as 0.
 set -u
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -186,5 +195,122 @@ if [ "${BENCH_SNAPSHOT:-1}" != 0 ]; then
     printf "%-22s %6s %12s %10s %10s\n" "snapshot at $SNAP_AT" "RAM" "file bytes" "save s" "load s"
     snap_case minihv 256M "$MINIHV" virt,virtualization=on max
     snap_case "$(basename "$ELF" .elf)" 1G "$ELF" virt cortex-a57
+fi
+
+# ---- reverse execution: recording overhead, history size, latency ----------------------
+# rev_run NAME [HVSIM_OPTION...] -- SCRIPT_LINE...: times a debugger session of the workload
+# running the script lines (fastest of RUNS in $secs); $ok is 0 when it failed
+rev_run() {
+    name=$1
+    shift
+    opts=
+    while [ "$1" != -- ]; do
+        opts="$opts $1"
+        shift
+    done
+    shift
+    : >"$TMP/$name.txt"
+    for line in "$@"; do
+        printf '%s\n' "$line" >>"$TMP/$name.txt"
+    done
+    # shellcheck disable=SC2086 # EXTRA and opts hold several options
+    timed_run "$TMP/$name.out" "$HVSIM" -M virt -m 256M -kernel "$ELF" $EXTRA $opts \
+        --script "$TMP/$name.txt"
+    ok=1
+    if [ "$rc" -ne 0 ]; then
+        echo "bench: reverse session $name failed (exit code $rc): $(head -n 1 "$TMP/$name.out.err")" >&2
+        status=1
+        ok=0
+    fi
+}
+
+# ms A B: (B - A) seconds in milliseconds, 0 when negative, "-" when a run failed
+ms() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a == "" || b == "") { print "-"; exit }
+        d = (b - a) * 1000
+        printf "%.0f", d < 0 ? 0 : d
+    }'
+}
+
+if [ "${BENCH_REVERSE:-1}" != 0 ]; then
+    K=${BENCH_REVERSE_STEPS:-10}
+    if [ "$insns" -gt 1000000000 ]; then
+        NL=1000000000 nl_note=
+    else
+        NL=$((insns - 1)) nl_note=" (the workload's length)"
+    fi
+    NS=100000000
+    [ "$NS" -le "$NL" ] || NS=$NL
+    steps=
+    i=0
+    while [ "$i" -lt "$K" ]; do
+        steps="$steps reverse-stepi"
+        i=$((i + 1))
+    done
+    echo
+    echo "reverse execution: $(basename "$ELF") (-M virt -m 256M), N = $NL$nl_note"
+
+    # recording overhead, and the base times of the latencies at N
+    rev_run off --reverse-budget 0 -- "continue $NL"
+    t_off=$secs
+    [ "$ok" = 1 ] || t_off=
+    rev_run on -- "continue $NL" "info history"
+    t_on=$secs
+    [ "$ok" = 1 ] || t_on=
+    hist=$(grep -h '^history:' "$TMP/on.out" "$TMP/on.out.err" 2>/dev/null | head -n 1)
+    awk -v off="$t_off" -v on="$t_on" -v n="$NL" 'BEGIN {
+        printf "%-34s %10s\n", "continue " n, "wall s"
+        printf "%-34s %10s\n", "  --reverse-budget 0 (off)", off == "" ? "-" : sprintf("%.3f", off)
+        printf "%-34s %10s\n", "  default history (on)", on == "" ? "-" : sprintf("%.3f", on)
+        if (off != "" && on != "" && off > 0)
+            printf "recording overhead: %.1f %% (target < 20 %%)\n", (on - off) / off * 100
+    }'
+    # "history: icount 0 to now (N), S snapshots, X MiB of Y MiB budget, ..."
+    echo "$hist" | awk -v n="$NL" '{
+        s = $0
+        sub(/^history: /, "", s)
+        if (s == "") { print "info history after " n ": (no output)"; exit }
+        split(s, f, ", ")
+        printf "info history after %s: %s, %s\n", n, f[2], f[3]
+    }'
+
+    # latencies: base scripts, one reverse-stepi, K of them
+    # shellcheck disable=SC2086 # steps holds K words
+    set -- $steps
+    rev_run ns -- "continue $NS"
+    b_ns=$secs
+    [ "$ok" = 1 ] || b_ns=
+    rev_run ns1 -- "continue $NS" reverse-stepi
+    r1_ns=$secs
+    [ "$ok" = 1 ] || r1_ns=
+    rev_run nsk -- "continue $NS" "$@"
+    rk_ns=$secs
+    [ "$ok" = 1 ] || rk_ns=
+    rev_run nl1 -- "continue $NL" reverse-stepi
+    r1_nl=$secs
+    [ "$ok" = 1 ] || r1_nl=
+    rev_run nlk -- "continue $NL" "$@"
+    rk_nl=$secs
+    [ "$ok" = 1 ] || rk_nl=
+    # the breakpoint is set after the forward run, so only reverse-continue meets it
+    rev_run nsb -- "continue $NS" "symbols $ELF" "break main"
+    b_nsb=$secs
+    [ "$ok" = 1 ] || b_nsb=
+    rev_run nsrc -- "continue $NS" "symbols $ELF" "break main" reverse-continue
+    rc_nsrc=$secs
+    [ "$ok" = 1 ] || rc_nsrc=
+    rc_ms=$(ms "$b_nsb" "$rc_nsrc")
+    rc_hit=$(grep -ho 'Breakpoint 1 at icount [0-9]*' "$TMP/nsrc.out" | head -n 1)
+    rc_hit=${rc_hit##* }
+    one_ns=$(ms "$b_ns" "$r1_ns")
+    one_nl=$(ms "$t_on" "$r1_nl")
+    k_ns=$(awk -v d="$(ms "$b_ns" "$rk_ns")" -v k="$K" 'BEGIN { print d == "-" ? "-" : sprintf("%.0f", d / k) }')
+    k_nl=$(awk -v d="$(ms "$t_on" "$rk_nl")" -v k="$K" 'BEGIN { print d == "-" ? "-" : sprintf("%.0f", d / k) }')
+    printf "%-34s %12s %12s\n" "latency ms, after" "$NS" "$NL"
+    printf "%-34s %12s %12s   (target < 200 ms at %s)\n" "  reverse-stepi" "$one_ns" "$one_nl" "$NL"
+    printf "%-34s %12s %12s\n" "  reverse-stepi, mean of $K" "$k_ns" "$k_nl"
+    printf "%-34s %12s %12s\n" "  reverse-continue to main" "$rc_ms" "-"
+    [ -z "$rc_hit" ] || echo "(reverse-continue: breakpoint hit at icount $rc_hit, $((NS - rc_hit)) instructions back)"
 fi
 exit "$status"
