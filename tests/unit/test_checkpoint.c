@@ -496,7 +496,6 @@ Test(checkpoint, inputlog_records_and_replays_read_attempts)
     inputlog_free(l2);
     machine_free(m2);
 
-    /* a reading machine (seek back) gets the same bytes again from the log */
     g_free(text);
     machine_free(m);
     close(p[0]);
@@ -800,4 +799,58 @@ Test(checkpoint, reverse_truncate_after_a_write_in_the_past)
     reverse_free(r);
     inputlog_free(l);
     machine_free(m);
+}
+
+/* Device input in the past comes from the log, by read attempt, never from the host; at the
+ * frontier the host is read (and logged) again. */
+Test(checkpoint, reverse_feeds_logged_input_in_the_past)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    uint8_t buf[16];
+    Machine *m = new_machine(1);
+    InputLog *l = inputlog_new(m);
+    Reverse *r = reverse_new(m, l, RV_INTERVAL, 256ULL << 20);
+    m->cfg.max_insns = 3000;
+    cr_assert_eq(reverse_run(r), EXIT_OK);
+    cr_assert_eq(write(p[1], "q", 1), 1);
+    cr_assert_eq(attempt(m, p[0], buf, sizeof buf), 1);   /* attempt 1 at 3000, live */
+    cr_assert_eq(buf[0], 'q');
+    char h3000[65], h6000[65], h[65];
+    hash(m, h3000);
+    m->cfg.max_insns = 6000;
+    m->stop = false;
+    cr_assert_eq(reverse_run(r), EXIT_OK);
+    cr_assert_eq(machine_icount(m), 6000);
+    hash(m, h6000);
+
+    char *err = NULL;
+    cr_assert(reverse_goto(r, 3000, &err), "%s", err ? err : "");
+    cr_assert_eq(m->input_seq, 0, "the attempt count is machine state");
+    cr_assert(inputlog_in_past(l));
+    cr_assert_eq(write(p[1], "LIVE", 4), 4);
+    cr_assert_eq(attempt(m, p[0], buf, sizeof buf), 1, "attempt 1 again: the logged byte");
+    cr_assert_eq(buf[0], 'q');
+    hash(m, h);
+    cr_assert_str_eq(h, h3000);
+    goto_check(r, m, 6000, h6000);
+    cr_assert_eq(attempt(m, p[0], buf, sizeof buf), 4, "at the frontier the host is read");
+    cr_assert_eq(memcmp(buf, "LIVE", 4), 0);
+
+    /* both attempts are in the log */
+    char *path = tmp_path("rev-input.log");
+    err = NULL;
+    cr_assert_eq(inputlog_save(l, path, &err), 0, "%s", err ? err : "");
+    char *text = NULL;
+    cr_assert(g_file_get_contents(path, &text, NULL, NULL));
+    cr_assert(strstr(text, "\nuart 1 3000 71\n"), "%s", text);
+    cr_assert(strstr(text, "\nuart 2 6000 4c495645\n"), "%s", text);
+    g_free(text);
+    unlink(path);
+    g_free(path);
+    reverse_free(r);
+    inputlog_free(l);
+    machine_free(m);
+    close(p[0]);
+    close(p[1]);
 }
