@@ -262,6 +262,16 @@ static bool parse_hex(const char *h, uint8_t **out, uint32_t *len)
     return true;
 }
 
+static bool parse_cpu(const char *s, int ncpus, int *cpu)
+{
+    char *end;
+    uint64_t v = g_ascii_strtoull(s, &end, 10);
+    if (!*s || *end || v >= (uint64_t)ncpus)
+        return false;
+    *cpu = (int)v;
+    return true;
+}
+
 static bool is_hash(const char *h)
 {
     if (strlen(h) != 64)
@@ -318,14 +328,14 @@ int inputlog_load(InputLog *l, const char *path, char **err)
         } else if (!strcmp(f[0], "mem") && nf == 5) {
             e.kind = IL_MEM;
             e.icount = g_ascii_strtoull(f[1], &end, 10);
-            ok = !*end && (e.cpu = atoi(f[2]), e.cpu >= 0 && e.cpu < l->m->ncpus) &&
+            ok = !*end && parse_cpu(f[2], l->m->ncpus, &e.cpu) &&
                  (e.addr = g_ascii_strtoull(f[3], &end, 16), !*end) && parse_hex(f[4], &e.data, &e.len);
             if (ok)
                 g_array_append_val(l->stops, e);
         } else if (!strcmp(f[0], "reg") && nf == 5) {
             e.kind = IL_REG;
             e.icount = g_ascii_strtoull(f[1], &end, 10);
-            ok = !*end && (e.cpu = atoi(f[2]), e.cpu >= 0 && e.cpu < l->m->ncpus) &&
+            ok = !*end && parse_cpu(f[2], l->m->ncpus, &e.cpu) &&
                  (e.addr = g_ascii_strtoull(f[3], &end, 10), !*end) &&
                  (e.value = g_ascii_strtoull(f[4], &end, 16), !*end);
             if (ok)

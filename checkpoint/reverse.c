@@ -112,9 +112,9 @@ static void thin(Reverse *r)
             break;            /* nothing left to merge */
     }
     if (r->bytes > r->budget && !r->warned) {
-        fprintf(stderr, "hvsim: reverse execution: history needs %llu MiB, over the budget of "
-                "%llu MiB (raise --reverse-budget)\n", (unsigned long long)(r->bytes >> 20),
-                (unsigned long long)(r->budget >> 20));
+        fprintf(stderr, "hvsim: reverse execution: history needs %llu KiB, over the budget of "
+                "%llu KiB (raise --reverse-budget)\n", (unsigned long long)((r->bytes + 1023) >> 10),
+                (unsigned long long)(r->budget >> 10));
         r->warned = true;
     }
 }

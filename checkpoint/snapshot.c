@@ -534,7 +534,8 @@ static int read_checked(const char *path, char **file, const uint8_t **body, siz
                                SNAPSHOT_FORMAT);
         goto bad;
     }
-    if (len < 16 + end_len || memcmp(p + len - end_len, "\x03\0\0\0end", 7)) {
+    /* the end section's whole header: name length 3, "end", payload length 32 */
+    if (len < 16 + end_len || memcmp(p + len - end_len, "\x03\0\0\0end\x20\0\0\0\0\0\0\0", 15)) {
         *err = g_strdup_printf("%s: truncated (no end section)", path);
         goto bad;
     }
