@@ -13,6 +13,7 @@
 
 #define MACHINE_MAX_CPUS 8
 #define MACHINE_MAX_OBJECTS 64
+#define MACHINE_MAX_BREAK_VAS 16
 
 /* Exit codes (interface.md). */
 enum {
@@ -138,6 +139,10 @@ typedef struct Machine {
      * one for which it returns true; break_skip_cpu's next instruction is not checked */
     bool (*break_check)(void *opaque, int cpu, uint64_t pc, int el, int vmid);
     void *break_opaque;
+    /* the virtual addresses of address breakpoints, so cores call break_check only there
+     * (and check instructions one by one only on their pages); nbreak_vas < 0: everywhere */
+    uint64_t break_vas[MACHINE_MAX_BREAK_VAS];
+    int nbreak_vas;
     int break_skip_cpu;
     /* debugger: called for every exception a core takes (after it is taken); returning true
      * pauses the machine there (the core stops at the first instruction of the handler) */
@@ -215,6 +220,26 @@ static inline void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
                 m->ram_dirty[i] = 1;
         }
     }
+}
+/* True if the virtual page of va may hold an address breakpoint. */
+static inline bool machine_break_page(const Machine *m, uint64_t va)
+{
+    if (m->nbreak_vas < 0)
+        return true;
+    for (int i = 0; i < m->nbreak_vas; i++)
+        if (m->break_vas[i] >> 12 == va >> 12)
+            return true;
+    return false;
+}
+/* True if an address breakpoint may be at va. */
+static inline bool machine_break_addr(const Machine *m, uint64_t va)
+{
+    if (m->nbreak_vas < 0)
+        return true;
+    for (int i = 0; i < m->nbreak_vas; i++)
+        if (m->break_vas[i] == va)
+            return true;
+    return false;
 }
 /* Turns dirty tracking on (clearing the map) or off. */
 void machine_track_dirty(Machine *m, bool on);

@@ -133,6 +133,20 @@ static void update_hook(Debugger *d)
         anywp |= d->wp[i].id != 0;
     }
     d->m->break_check = any ? break_check : NULL;
+    d->m->nbreak_vas = 0;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS && d->m->nbreak_vas >= 0; i++) {
+        if (!d->bp[i].id)
+            continue;
+        bool have = false;
+        for (int k = 0; k < d->m->nbreak_vas; k++)
+            have |= d->m->break_vas[k] == d->bp[i].va;
+        if (have)
+            continue;
+        if (d->m->nbreak_vas == MACHINE_MAX_BREAK_VAS)
+            d->m->nbreak_vas = -1;        /* too many: check every instruction */
+        else
+            d->m->break_vas[d->m->nbreak_vas++] = d->bp[i].va;
+    }
     d->m->exc_check = anyev ? exc_check : NULL;
     bool had_wp = d->m->watch_check != NULL;
     d->m->watch_check = anywp ? watch_check : NULL;

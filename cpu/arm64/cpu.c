@@ -344,6 +344,8 @@ static uint64_t run_traced(Arm64Cpu *c)
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
+        /* only a page holding an address breakpoint needs the per-instruction check */
+        bool bp_page = machine_break_page(c->m, p->va);
         for (;;) {
             if (d->fn == exec_page_end) {
                 c->pc = p->va + A64_PAGE_SIZE;
@@ -351,11 +353,12 @@ static uint64_t run_traced(Arm64Cpu *c)
             }
             if (unlikely(c->m->break_check)) {
                 Machine *m = c->m;
-                uint64_t pc = a64_pc(c, d);
-                int vmid = a64_current_vmid(c);
                 if (m->break_skip_cpu == c->index) {
                     m->break_skip_cpu = -1;
-                } else if (m->break_check(m->break_opaque, c->index, pc, c->el, vmid)) {
+                } else if (bp_page && machine_break_addr(m, a64_pc(c, d)) &&
+                           m->break_check(m->break_opaque, c->index, a64_pc(c, d), c->el,
+                                          a64_current_vmid(c))) {
+                    uint64_t pc = a64_pc(c, d);
                     c->pc = pc;       /* pause before the instruction */
                     m->paused = true;
                     m->stop = true;
