@@ -280,6 +280,9 @@ void a64_set_symbolizer(Machine *m, Symbolizer *s);
 /* VMID of the current translation regime (VTTBR_EL2[55:48]) when the core runs under stage 2
  * (EL0/EL1 with HCR_EL2.VM = 1), else -1. */
 int a64_current_vmid(const Arm64Cpu *c);
+/* A syndrome (ESR_ELx) in words: "HVC #0x4d48", "data abort from a lower EL: translation
+ * fault, level 1, write, 4 bytes to/from x1", ... (exception classes of D17.2.37). */
+void a64_describe_esr(uint64_t esr, char *buf, size_t n);
 /* Drop every decoded page and soft-TLB entry (self-modifying code, reset, restore). */
 void a64_flush_decoded(Arm64Cpu *c);
 /* Drops decoded code for the physical page containing pa (if any) on every core. */

@@ -5,6 +5,7 @@
  * that is neither trapped to EL2 nor a firmware call is UNDEFINED (D1.19, "SMC when EL3 is
  * not implemented"). EL2 exists when the board enables virtualization. All ELs are AArch64. */
 #include "cpu/arm64/cpu.h"
+#include <string.h>
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
 
@@ -49,6 +50,66 @@ static void switch_el(Arm64Cpu *c, int el, int sp)
 
 static const char *const vec_names[4] = { "sync", "irq", "fiq", "serror" };
 
+/* The fault status code of an abort (ISS.DFSC/IFSC, D17.2.37 "ESR_EL2"). */
+static void describe_fsc(unsigned fsc, char *buf, size_t n)
+{
+    static const char *const kinds[4] = { "address size", "translation", "access flag", "permission" };
+    if (fsc < 0x10)
+        snprintf(buf, n, "%s fault, level %u", kinds[fsc >> 2], fsc & 3);
+    else if (fsc == 0x10)
+        snprintf(buf, n, "synchronous external abort");
+    else if (fsc >= 0x14 && fsc <= 0x17)
+        snprintf(buf, n, "synchronous external abort on a table walk, level %u", fsc & 3);
+    else if (fsc == 0x21)
+        snprintf(buf, n, "alignment fault");
+    else
+        snprintf(buf, n, "fault status 0x%02x", fsc);
+}
+
+void a64_describe_esr(uint64_t esr, char *buf, size_t n)
+{
+    unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+    uint32_t iss = (uint32_t)esr & 0x1ffffff;
+    char fsc[80];
+    switch (ec) {
+    case A64_EC_UNKNOWN: snprintf(buf, n, "unknown reason (UNDEFINED)"); break;
+    case A64_EC_WFX: snprintf(buf, n, "%s trapped", (iss & 1) ? "WFE" : "WFI"); break;
+    case 0x07: snprintf(buf, n, "FP/SIMD access trapped"); break;
+    case A64_EC_ILLEGAL: snprintf(buf, n, "illegal execution state"); break;
+    case A64_EC_SVC: snprintf(buf, n, "SVC #0x%x", iss & 0xffff); break;
+    case A64_EC_HVC: snprintf(buf, n, "HVC #0x%x", iss & 0xffff); break;
+    case A64_EC_SMC: snprintf(buf, n, "SMC #0x%x", iss & 0xffff); break;
+    case A64_EC_SYSREG:
+        snprintf(buf, n, "%s S%u_%u_C%u_C%u_%u, x%u trapped", (iss & 1) ? "MRS" : "MSR",
+                 (iss >> 20) & 3, (iss >> 14) & 7, (iss >> 10) & 15, (iss >> 1) & 15,
+                 (iss >> 17) & 7, (iss >> 5) & 31);
+        break;
+    case A64_EC_IABT_LOW:
+    case A64_EC_IABT_CUR:
+        describe_fsc(iss & 0x3f, fsc, sizeof fsc);
+        snprintf(buf, n, "instruction abort from %s EL: %s%s", ec == A64_EC_IABT_LOW ? "a lower" : "the same",
+                 fsc, (iss & (1u << 7)) ? " (stage-1 walk)" : "");
+        break;
+    case A64_EC_PC_ALIGN: snprintf(buf, n, "PC alignment fault"); break;
+    case A64_EC_DABT_LOW:
+    case A64_EC_DABT_CUR:
+        describe_fsc(iss & 0x3f, fsc, sizeof fsc);
+        snprintf(buf, n, "data abort from %s EL: %s, %s%s", ec == A64_EC_DABT_LOW ? "a lower" : "the same",
+                 fsc, (iss & (1u << 6)) ? "write" : "read", (iss & (1u << 7)) ? " (stage-1 walk)" : "");
+        if (iss & (1u << 24)) {     /* ISV: SAS, SRT */
+            unsigned srt = (iss >> 16) & 31;
+            char reg[8];
+            snprintf(reg, sizeof reg, srt == 31 ? "xzr" : "x%u", srt);
+            snprintf(buf + strlen(buf), n - strlen(buf), ", %u-byte, %s", 1u << ((iss >> 22) & 3), reg);
+        }
+        break;
+    case A64_EC_SP_ALIGN: snprintf(buf, n, "SP alignment fault"); break;
+    case 0x2f: snprintf(buf, n, "SError"); break;
+    case A64_EC_BRK: snprintf(buf, n, "BRK #0x%x", iss & 0xffff); break;
+    default: snprintf(buf, n, "exception class 0x%02x", ec); break;
+    }
+}
+
 void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint64_t preferred_return,
                         bool far_valid, uint64_t far)
 {
@@ -58,10 +119,22 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
         offset += 0x400;                       /* lower EL using AArch64 */
     else if (c->spsel)
         offset += 0x200;                       /* current EL with SP_ELx */
-    if (unlikely(c->trace_mask & TRACE_INT))
-        fprintf(c->m->trace, "INT cpu%d %s EL%d->EL%d pc=%016llx esr=%08llx far=%016llx\n", c->index,
-                vec_names[vec], c->el, target_el, (unsigned long long)preferred_return,
-                (unsigned long long)esr, far_valid ? (unsigned long long)far : 0ULL);
+    if (unlikely(c->trace_mask & TRACE_INT)) {
+        char what[160] = "";
+        if (vec == A64_VEC_SYNC) {
+            what[0] = ' ';
+            what[1] = '(';
+            a64_describe_esr(esr, what + 2, sizeof what - 3);
+            strcat(what, ")");
+        }
+        int vm = a64_current_vmid(c);
+        char vmtag[16] = "";
+        if (vm >= 0)
+            snprintf(vmtag, sizeof vmtag, " vm%d", vm);
+        fprintf(c->m->trace, "INT cpu%d %s EL%d%s->EL%d pc=%016llx esr=%08llx far=%016llx%s\n", c->index,
+                vec_names[vec], c->el, vmtag, target_el, (unsigned long long)preferred_return,
+                (unsigned long long)esr, far_valid ? (unsigned long long)far : 0ULL, what);
+    }
     int from_el = c->el;
     int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM) ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
     if (c->hvm && target_el == 2 && c->el < 2 && (a64_hcr(c) & A64_HCR_VM))

@@ -58,6 +58,18 @@ static uint32_t dabt_isv(uint32_t insn)
            (unsigned)ar << 14;
 }
 
+static const char *fault_name(MmuFaultType t)
+{
+    switch (t) {
+    case MMU_FAULT_ADDR_SIZE: return "address-size fault";
+    case MMU_FAULT_TRANSLATION: return "translation fault";
+    case MMU_FAULT_ACCESS_FLAG: return "access-flag fault";
+    case MMU_FAULT_PERMISSION: return "permission fault";
+    case MMU_FAULT_EXTERNAL: return "external abort on the walk";
+    default: return "fault";
+    }
+}
+
 /* Takes the Data or Instruction Abort for a translation fault (D1.3.3, D17.2.37). */
 static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const MmuFault *f)
 {
@@ -75,9 +87,9 @@ static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, cons
     if (f->stage == 2)
         c->sys[A64_SYS_HPFAR_EL2] = (f->ipa >> 12) << 4;
     if (unlikely(c->trace_mask & TRACE_MMU))
-        fprintf(c->m->trace, "MMU cpu%d fault va=%016llx stage %d level %d type %d%s ipa=%llx\n",
-                c->index, (unsigned long long)va, f->stage, f->level, (int)f->type,
-                f->s1ptw ? " s1ptw" : "", (unsigned long long)f->ipa);
+        fprintf(c->m->trace, "MMU cpu%d fault va=%016llx stage %d level %d %s%s ipa=%llx\n",
+                c->index, (unsigned long long)va, f->stage, f->level, fault_name(f->type),
+                f->s1ptw ? " (stage-1 walk)" : "", (unsigned long long)f->ipa);
     uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | iss;
     a64_take_exception(c, target, A64_VEC_SYNC, esr, d ? a64_pc(c, d) : va, true, va);
 }
@@ -145,6 +157,19 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
     *pa = res.pa;
     if (perms)
         *perms = res.perms;
+    if (unlikely(c->trace_mask & TRACE_MMU)) {
+        int vm = s2.enabled ? (int)((s2.vttbr >> 48) & 0xff) : -1;
+        fprintf(c->m->trace, "MMU cpu%d walk va=%016llx -> pa=%llx %s%c%c%c %s%s",
+                c->index, (unsigned long long)va, (unsigned long long)res.pa,
+                acc == MMU_FETCH ? "fetch " : acc == MMU_READ ? "read " : "write ",
+                (res.perms & MMU_PERM_R) ? 'r' : '-', (res.perms & MMU_PERM_W) ? 'w' : '-',
+                (res.perms & MMU_PERM_X) ? 'x' : '-',
+                !s1.enabled ? "stage 2 only" : c->el == 2 ? (s1.two_ranges ? "EL2&0" : "EL2") : "EL1&0",
+                s2.enabled && s1.enabled ? " + stage 2" : "");
+        if (vm >= 0)
+            fprintf(c->m->trace, " vm%d", vm);
+        fputc('\n', c->m->trace);
+    }
     return true;
 }
 
