@@ -1,37 +1,72 @@
 /* The interactive console (-i / --console): readline with history in ~/.hvsim_history and
- * tab completion of command names; every line goes through the same command table as
+ * tab completion of command names, `info` topics, system register and symbol names; every line goes through the same command table as
  * --script files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <readline/history.h>
 #include <readline/readline.h>
+#include "cpu/arm64/sysreg.h"
 #include "debug/debugger.h"
 
-static char *complete_command(const char *text, int state)
+/* Candidates for the word being completed, gathered when completion starts. */
+static GPtrArray *cands;
+static Debugger *console_dbg;
+
+static void add_cand(const char *w)
 {
-    static int idx;
+    g_ptr_array_add(cands, (gpointer)w);
+}
+
+static char *generate(const char *text, int state)
+{
+    static guint idx;
     static size_t len;
-    const char *const *names = dbg_command_names();
     if (!state) {
         idx = 0;
         len = strlen(text);
     }
-    while (names[idx]) {
-        const char *n = names[idx++];
+    while (idx < cands->len) {
+        const char *n = g_ptr_array_index(cands, idx++);
         if (!strncmp(n, text, len))
             return strdup(n);
     }
     return NULL;
 }
 
+/* Command names first; then `info` topics, system register names after `info sysregs`,
+ * and symbol names (after `symbols FILE`) anywhere an address goes. */
 static char **completion(const char *text, int start, int end)
 {
     (void)end;
     rl_attempted_completion_over = 1;
-    if (start != 0)
-        return NULL;          /* arguments: no completion yet */
-    return rl_completion_matches(text, complete_command);
+    if (!cands)
+        cands = g_ptr_array_new();
+    g_ptr_array_set_size(cands, 0);
+    char *before = g_strndup(rl_line_buffer, (gsize)start);
+    char **words = g_strsplit_set(g_strstrip(before), " \t", -1);
+    guint nw = *words[0] ? g_strv_length(words) : 0;
+    static const char *const info_topics[] = { "registers", "sysregs", "breakpoints", "gic", "tlb",
+                                                "stats", "vms", "history", "state-hash", NULL };
+    if (nw == 0) {
+        for (const char *const *n = dbg_command_names(); *n; n++)
+            add_cand(*n);
+    } else if (nw == 1 && !strcmp(words[0], "info")) {
+        for (const char *const *n = info_topics; *n; n++)
+            add_cand(*n);
+    } else if (nw >= 2 && !strcmp(words[0], "info") && !strcmp(words[1], "sysregs")) {
+        for (size_t i = 0; i < a64_sysreg_count(); i++)
+            add_cand(a64_sysreg_at(i)->name);
+    } else if (console_dbg) {
+        const DbgSymbols *t = &console_dbg->syms;
+        for (size_t i = 0; i < t->n; i++)
+            add_cand(t->syms[i].name);
+    }
+    g_strfreev(words);
+    g_free(before);
+    if (!cands->len)
+        return NULL;
+    return rl_completion_matches(text, generate);
 }
 
 int dbg_console(Debugger *d)
@@ -40,6 +75,7 @@ int dbg_console(Debugger *d)
     using_history();
     read_history(hist);
     rl_attempted_completion_function = completion;
+    console_dbg = d;
     GString *out = g_string_new(NULL);
     int status = 0;
     for (;;) {

@@ -135,6 +135,17 @@ wait_for '^0x0000000040000000: b0000021  adrp x1, #0x40005000'
 wait_for '^0x0000000040000008: [0-9a-f]\{8\}  [a-z]'
 type_line 'help info'
 wait_for '^info .*registers|sysregs'
+# tab completion: an info topic, a system register name, a symbol (after `symbols`)
+tmux -L "$SOCK" send-keys -t "$SESSION" -l -- 'info sys'
+tmux -L "$SOCK" send-keys -t "$SESSION" Tab
+tmux -L "$SOCK" send-keys -t "$SESSION" -l -- 'VTTBR'
+tmux -L "$SOCK" send-keys -t "$SESSION" Tab Enter
+wait_for '^VTTBR_EL2        0x'
+type_line "symbols $MINIHV"
+wait_for '^[0-9]* symbols loaded'
+tmux -L "$SOCK" send-keys -t "$SESSION" -l -- 'break vcpu_r'
+tmux -L "$SOCK" send-keys -t "$SESSION" Tab Enter
+wait_for '^Breakpoint 2 at 0x'    # `vcpu_r` alone names no symbol: completion made it vcpu_run
 NOWAIT=1 type_line 'quit'
 wait_exit
 grep -q '^break 0x40000000 if el==1 && vmid==2$' "$WORK/.hvsim_history" 2>/dev/null ||
