@@ -841,6 +841,11 @@ static bool parse_addr(Debugger *d, const char *s, uint64_t *a, bool *phys)
     if (!strncmp(s, "pa:", 3)) {
         *phys = true;
         s += 3;
+    } else if (!strncmp(s, "ipa:", 4)) {
+        /* through the selected core's stage 2 (the VM loaded in VTTBR_EL2) */
+        uint64_t ipa;
+        *phys = true;
+        return parse_u64(s + 4, &ipa) && a64_debug_translate_ipa(cpu_of(d, d->cur_cpu), ipa, a);
     }
     if (parse_u64(s, a))
         return true;
@@ -884,7 +889,7 @@ static bool cmd_x(Debugger *d, int argc, char **argv, GString *out)
     uint64_t addr;
     bool phys;
     if (argc != 2 || !parse_addr(d, argv[1], &addr, &phys))
-        FAIL("usage: x/[N][b|h|w|g][x|d] ADDR (pa:ADDR for a physical address)");
+        FAIL("usage: x/[N][b|h|w|g][x|d] ADDR (pa:ADDR physical, ipa:ADDR through stage 2; an IPA stage 2 does not map is refused)");
     if (count == 0 || count > 4096)
         FAIL("x: count must be 1..4096");
     for (unsigned i = 0; i < count; i++) {
@@ -1287,7 +1292,7 @@ static const DbgCmd commands[] = {
     { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
     { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
-    { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, or pa:ADDR)", cmd_x },
+    { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, pa:ADDR physical, ipa:ADDR through stage 2)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
     { "reverse-stepi", "[N]", "go back N instructions (default 1; all cores, by instruction count)", cmd_reverse_stepi },

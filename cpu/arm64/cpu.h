@@ -242,6 +242,9 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
 bool a64_at(Arm64Cpu *c, const A64Insn *d, int el, bool stage12, bool write, uint64_t va);
 /* The debugger's view: va translated in the current regime, no exception, no side effect. */
 bool a64_debug_translate(Arm64Cpu *c, uint64_t va, uint64_t *pa);
+/* An intermediate physical address through stage 2 alone (VTTBR_EL2/VTCR_EL2 as loaded:
+ * the VM that ran or runs on the core); identity while HCR_EL2.VM is 0. */
+bool a64_debug_translate_ipa(Arm64Cpu *c, uint64_t ipa, uint64_t *pa);
 /* The same, reporting every descriptor read of both stages (for `translate`). */
 bool a64_debug_walk(Arm64Cpu *c, uint64_t va, void (*log)(void *ctx, uint64_t pa, uint64_t desc, bool ok),
                     void *ctx, MmuResult *res, MmuFault *f, bool *mmu_on);

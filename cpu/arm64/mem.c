@@ -220,6 +220,25 @@ bool a64_debug_translate(Arm64Cpu *c, uint64_t va, uint64_t *pa)
     return true;
 }
 
+bool a64_debug_translate_ipa(Arm64Cpu *c, uint64_t ipa, uint64_t *pa)
+{
+    MmuS1Regime s1;
+    MmuS2Regime s2;
+    regimes(c, 1, true, &s1, &s2);   /* the EL1&0 regime's stage 2: VTTBR_EL2/VTCR_EL2 */
+    if (!s2.enabled) {
+        *pa = ipa;
+        return true;
+    }
+    s1.enabled = false;
+    s1.dc = false;
+    MmuResult res;
+    MmuFault f;
+    if (!mmu_translate(&s1, &s2, ipa, MMU_READ, read_desc, c, &res, &f))
+        return false;
+    *pa = res.pa;
+    return true;
+}
+
 /* AT (C5.5, D8.14): translate as the named regime would and report in PAR_EL1. Stage-1-only
  * forms still walk the stage-1 tables through stage 2; a stage-2 fault there is taken to EL2
  * (D8.14.2), everything else is reported in PAR_EL1 (F, FST, PTW, S). */

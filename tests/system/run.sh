@@ -309,6 +309,7 @@ else
     pass "script-until-trace-file"
 fi
 check_transcript script-tlb "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-tlb.txt"
+check_transcript script-ipa "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-ipa.txt"
 # the README's walkthrough (Debugging), console part; its GDB part is checked below
 check_transcript script-walkthrough "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-walkthrough.txt"
 run_hvsim "$WORKLOADS/demo/hello.elf" virt cortex-a57 1 "$TMP/bad" --script "$SCRIPTS/bad-command.txt"
