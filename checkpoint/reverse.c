@@ -310,7 +310,7 @@ bool reverse_goto(Reverse *r, uint64_t target, char **err)
     /* quietly forward to target: no debugger stops, no repeated output or traces */
     bool (*bc)(void *, int, uint64_t, int, int) = m->break_check;
     bool (*ec)(void *, int, int, int, int, uint64_t, int) = m->exc_check;
-    bool (*wc)(void *, int, uint64_t, unsigned, bool) = m->watch_check;
+    bool (*wc)(void *, int, uint64_t, uint64_t, unsigned, bool) = m->watch_check;
     FILE *out = m->out, *trace = m->trace;
     FILE *null = fopen("/dev/null", "w");
     m->break_check = NULL;

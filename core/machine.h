@@ -150,7 +150,7 @@ typedef struct Machine {
                       int vmid);
     /* debugger: called for data accesses (all take the slow path while set); true pauses the
      * machine after the access */
-    bool (*watch_check)(void *opaque, int cpu, uint64_t va, unsigned size, bool write);
+    bool (*watch_check)(void *opaque, int cpu, uint64_t va, uint64_t pa, unsigned size, bool write);
     /* external input: every read attempt a device makes goes through machine_input(), which
      * reads the host or, when set, this hook (record/replay, reverse execution) */
     size_t (*input)(void *opaque, int fd, int *eof, uint8_t *buf, size_t max);

@@ -103,14 +103,15 @@ static bool exc_check(void *opaque, int cpu, int from_el, int to_el, int vec, ui
     return false;
 }
 
-static bool watch_check(void *opaque, int cpu, uint64_t va, unsigned size, bool write)
+static bool watch_check(void *opaque, int cpu, uint64_t va, uint64_t pa, unsigned size, bool write)
 {
     Debugger *d = opaque;
     for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
         const DbgWatch *w = &d->wp[i];
         if (!w->id || !(w->kind & (write ? DBG_WATCH_WRITE : DBG_WATCH_READ)))
             continue;
-        if (va < w->va + w->len && w->va < va + size) {
+        uint64_t a = (w->kind & DBG_WATCH_PHYS) ? pa : va;
+        if (a < w->va + w->len && w->va < a + size) {
             d->stop_bp = w->id;
             d->stop_cpu = cpu;
             d->stop_watch_va = va;
@@ -565,8 +566,8 @@ static bool cmd_watch(Debugger *d, int argc, char **argv, GString *out)
     uint64_t va, len = 8;
     bool phys;
     unsigned kind = DBG_WATCH_WRITE;
-    if (argc < 2 || argc > 4 || !parse_addr(d, argv[1], &va, &phys) || phys)
-        FAIL("usage: watch ADDR [LEN] [r|w|rw] (virtual address; default 8 bytes, writes)");
+    if (argc < 2 || argc > 4 || !parse_addr(d, argv[1], &va, &phys))
+        FAIL("usage: watch ADDR|pa:ADDR|ipa:ADDR [LEN] [r|w|rw] (default 8 bytes, writes)");
     if (argc > 2 && (!parse_u64(argv[2], &len) || len == 0))
         FAIL("watch: bad length '%s'", argv[2]);
     if (argc > 3) {
@@ -579,11 +580,11 @@ static bool cmd_watch(Debugger *d, int argc, char **argv, GString *out)
         else
             FAIL("watch: kind must be r, w or rw");
     }
-    int id = dbg_set_watchpoint(d, va, len, kind);
+    int id = dbg_set_watchpoint(d, va, len, kind | (phys ? DBG_WATCH_PHYS : 0));
     if (!id)
         FAIL("watch: too many watchpoints (%d)", DBG_MAX_BREAKPOINTS);
-    g_string_append_printf(out, "Watchpoint %d on 0x%" PRIx64 ", %" PRIu64 " bytes, %s\n", id, va, len,
-                           kind == 3 ? "rw" : kind == 1 ? "r" : "w");
+    g_string_append_printf(out, "Watchpoint %d on %s0x%" PRIx64 ", %" PRIu64 " bytes, %s\n", id,
+                           phys ? "physical " : "", va, len, kind == 3 ? "rw" : kind == 1 ? "r" : "w");
     return true;
 }
 
@@ -787,8 +788,10 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
             if (!w->id)
                 continue;
             any = true;
-            g_string_append_printf(out, "%d watch 0x%016" PRIx64 " len %" PRIu64 " %s\n", w->id, w->va, w->len,
-                                   w->kind == 3 ? "rw" : w->kind == 1 ? "r" : "w");
+            unsigned k3 = w->kind & (DBG_WATCH_READ | DBG_WATCH_WRITE);
+            g_string_append_printf(out, "%d watch %s0x%016" PRIx64 " len %" PRIu64 " %s\n", w->id,
+                                   (w->kind & DBG_WATCH_PHYS) ? "pa:" : "", w->va, w->len,
+                                   k3 == 3 ? "rw" : k3 == 1 ? "r" : "w");
         }
         if (!any)
             g_string_append(out, "no breakpoints\n");
@@ -1289,7 +1292,7 @@ static const DbgCmd commands[] = {
     { "stepi", "[N]", "run N instructions (default 1), all cores", cmd_stepi },
     { "break", "ADDR [if el==N && cpu==N && vmid==N]", "stop before the instruction at virtual address ADDR", cmd_break },
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, or HVC #IMM (vmid: the VM it came from)", cmd_break_on },
-    { "watch", "ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual; default 8 bytes, writes)", cmd_watch },
+    { "watch", "ADDR|pa:ADDR|ipa:ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual, or physical: any mapping of it; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
     { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, pa:ADDR physical, ipa:ADDR through stage 2)", cmd_x },

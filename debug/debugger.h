@@ -30,13 +30,14 @@ typedef struct DbgEvent {
     int cpu, vmid;            /* conditions, -1 = any; vmid is the VMID the exception came from */
 } DbgEvent;
 
-/* Watchpoints: stop after a data access that overlaps [va, va + len). */
+/* Watchpoints: stop after a data access that overlaps [va, va + len) (with DBG_WATCH_PHYS in
+ * kind: the physical range, whichever virtual address reaches it). */
 typedef struct DbgWatch {
     int id;                   /* 0 = free */
     uint64_t va, len;
     unsigned kind;            /* DBG_WATCH_READ | DBG_WATCH_WRITE */
 } DbgWatch;
-enum { DBG_WATCH_READ = 1, DBG_WATCH_WRITE = 2 };
+enum { DBG_WATCH_READ = 1, DBG_WATCH_WRITE = 2, DBG_WATCH_PHYS = 4 /* va is a physical address */ };
 
 typedef enum { DBG_STOP_NONE, DBG_STOP_BREAK, DBG_STOP_STEP, DBG_STOP_EXIT } DbgStopKind;
 

@@ -163,7 +163,7 @@ static void reply_stop(Stub *s, GString *out)
         unsigned wk = 0;
         for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++)
             if (d->wp[i].id == d->stop_bp)
-                wk = d->wp[i].kind;
+                wk = d->wp[i].kind & (DBG_WATCH_READ | DBG_WATCH_WRITE);
         st.reason = wk == (DBG_WATCH_READ | DBG_WATCH_WRITE) ? RSP_STOP_AWATCH
                     : wk == DBG_WATCH_READ ? RSP_STOP_RWATCH : RSP_STOP_WATCH;
         st.addr = d->stop_watch_va;

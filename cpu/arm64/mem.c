@@ -316,10 +316,10 @@ static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool writ
 
 /* Debugger watchpoints: with any set, nothing is cached in the soft TLB, so every access
  * comes here; a hit pauses the machine after the access completes. */
-static inline void watch(Arm64Cpu *c, uint64_t va, unsigned size, bool write)
+static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write)
 {
     Machine *m = c->m;
-    if (unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, size, write)) {
+    if (unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, pa, size, write)) {
         m->paused = true;
         m->stop = true;
         c->exit_request = 1;
@@ -345,7 +345,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     if (!a64_translate(c, d, va, MMU_READ, &pa, &perms))
         return false;
     Machine *m = c->m;
-    watch(c, va, size, false);
+    watch(c, va, pa, size, false);
     uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
     if (host) {
         uint64_t v = 0;
@@ -393,7 +393,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms))
         return false;
     Machine *m = c->m;
-    watch(c, va, size, true);
+    watch(c, va, pa, size, true);
     const BusRegion *r = bus_find(&m->bus, pa);
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (r->readonly)
@@ -430,7 +430,7 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
     uint64_t pa;
     if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL))
         return NULL;
-    watch(c, va, size, write);
+    watch(c, va, pa, size, write);
     Machine *m = c->m;
     const BusRegion *r = bus_find(&m->bus, pa);
     if (!r || !r->host || size > r->size - (pa - r->base)) {
