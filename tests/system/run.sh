@@ -67,9 +67,15 @@ smp_for() {
 }
 
 # run_qemu ELF MACHINE CPU SMP OUT
+# QEMU's multi-threaded TCG is not deterministic and an SMP program occasionally stalls on a
+# loaded host: a run that times out is tried once more before it counts as a failure.
 run_qemu() {
-    timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2,gic-version=3" -cpu "$3" -smp "$4" -m 256M -nographic \
-        -kernel "$1" >"$5" 2>"$5.err" </dev/null
+    for try in 1 2; do
+        timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2,gic-version=3" -cpu "$3" -smp "$4" -m 256M -nographic \
+            -kernel "$1" >"$5" 2>"$5.err" </dev/null
+        qrc=$?
+        [ "$qrc" -eq 124 ] && [ "$try" -eq 1 ] || return "$qrc"
+    done
 }
 
 # run_hvsim ELF MACHINE CPU SMP OUT [extra options...]; sets rc
