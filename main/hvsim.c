@@ -84,15 +84,20 @@ static void usage(FILE *f)
           f);
 }
 
-static G_GNUC_PRINTF(1, 2) void die(const char *fmt, ...)
+/* One line on stderr, then exit with `code`. */
+static G_GNUC_PRINTF(2, 0) G_GNUC_NORETURN void vdie(int code, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     fputs("hvsim: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
-    va_end(ap);
-    exit(EXIT_BAD_INPUT);
+    exit(code);
+}
+
+static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdie(EXIT_BAD_INPUT, fmt, ap);
 }
 
 /* Sizes as QEMU reads -m: a number with an optional K/M/G/T suffix; no suffix = MiB. */
@@ -446,11 +451,7 @@ static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void die_snapshot(const char *fmt, ..
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("hvsim: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(EXIT_BAD_SNAPSHOT);
+    vdie(EXIT_BAD_SNAPSHOT, fmt, ap);
 }
 
 /* --restore: the machine comes from the snapshot's description; options given alongside

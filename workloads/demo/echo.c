@@ -31,17 +31,6 @@ static int getc_wait(unsigned long patience, unsigned long *polls)
     return -1;
 }
 
-static unsigned crc32_sw(const unsigned char *p, size_t n)
-{
-    unsigned crc = 0xffffffffu;
-    while (n--) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-    }
-    return ~crc;
-}
-
 int main(void)
 {
     char line[128];

@@ -1,17 +1,6 @@
 /* The demo: a banner, the core's identity and a few computed lines. */
 #include "lib.h"
 
-static unsigned crc32_sw(const unsigned char *p, size_t n)
-{
-    unsigned crc = 0xffffffffu;
-    while (n--) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-    }
-    return ~crc;
-}
-
 int main(void)
 {
     printf("Hello from a bare-metal AArch64 guest on the virt board!\n");

@@ -480,3 +480,14 @@ int __paritysi2(int x)
 {
     return __popcountsi2(x) & 1;
 }
+
+unsigned crc32_sw(const unsigned char *p, size_t n)
+{
+    unsigned crc = 0xffffffffu;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+    }
+    return ~crc;
+}

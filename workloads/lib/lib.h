@@ -41,6 +41,8 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strcpy(char *dst, const char *src);
 char *strchr(const char *s, int c);
 void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+/* CRC-32 (IEEE 802.3, reflected), bit by bit. */
+unsigned crc32_sw(const unsigned char *p, size_t n);
 
 /* Exception level the program runs at (1 or 2). */
 unsigned current_el(void);
