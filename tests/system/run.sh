@@ -32,22 +32,9 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
     QEMU=
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-system.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT INT TERM
-# A crashing simulator must not leave core files behind (dash and bash have ulimit -c).
-# shellcheck disable=SC3045
-ulimit -c 0 2>/dev/null
-
-passed=0
-failed=0
-pass() {
-    echo "PASS $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+NAME=system
+# shellcheck source=tests/system/harness.sh
+. "$HERE/harness.sh"
 
 # Per-program machine options, the same for hvsim and QEMU.
 cpu_for() {

@@ -23,21 +23,9 @@ if [ $# -ne 1 ]; then
 fi
 HVSIM=$1
 WORKLOADS=${WORKLOADS:-$(dirname "$HVSIM")/workloads}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-snapshot.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT INT TERM
-# shellcheck disable=SC3045
-ulimit -c 0 2>/dev/null
-
-passed=0
-failed=0
-pass() {
-    echo "PASS $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+NAME=snapshot
+# shellcheck source=tests/system/harness.sh
+. "$(cd "$(dirname "$0")" && pwd)/harness.sh"
 hv() {
     timeout 120 "$HVSIM" "$@" </dev/null
 }

@@ -1,0 +1,18 @@
+# Shared by the system test scripts (sourced): a private temporary directory removed at exit,
+# no core files, and PASS/FAIL counting. The caller sets NAME (for the directory) first.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-$NAME.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT INT TERM
+# A crashing simulator must not leave core files behind (dash and bash have ulimit -c).
+# shellcheck disable=SC3045
+ulimit -c 0 2>/dev/null
+
+passed=0
+failed=0
+pass() {
+    echo "PASS $1"
+    passed=$((passed + 1))
+}
+fail() {
+    echo "FAIL $1${2:+: $2}"
+    failed=$((failed + 1))
+}
