@@ -1,6 +1,7 @@
 /* The interactive console (-i / --console): readline with history in ~/.hvsim_history and
  * tab completion of command names, `info` topics, system register and symbol names; every line goes through the same command table as
  * --script files. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,13 @@ int dbg_console(Debugger *d)
     read_history(hist);
     rl_attempted_completion_function = completion;
     console_dbg = d;
+    /* Ctrl-C belongs to the running machine (run_for installs its handler): at the prompt it
+     * is ignored rather than killing the session, and readline installs no handler of its own */
+    rl_catch_signals = 0;
+    struct sigaction ign = { 0 }, old_int;
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGINT, &ign, &old_int);
     GString *out = g_string_new(NULL);
     int status = 0;
     for (;;) {
@@ -94,6 +102,7 @@ int dbg_console(Debugger *d)
         if (!go_on)
             break;
     }
+    sigaction(SIGINT, &old_int, NULL);
     write_history(hist);
     g_free(hist);
     g_string_free(out, TRUE);

@@ -334,8 +334,15 @@ while [ $i -lt 50 ] && ! grep -q "continue" "$TMP/int.out" 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
 done
+# at the prompt Ctrl-C is ignored, so on a loaded host a signal that comes too early is
+# simply sent again until the running machine reports the stop
 sleep 0.3
-kill -INT "$intpid" 2>/dev/null
+i=0
+while [ $i -lt 20 ] && ! grep -q "^interrupted after" "$TMP/int.out" 2>/dev/null &&
+    kill -INT "$intpid" 2>/dev/null; do
+    sleep 0.2
+    i=$((i + 1))
+done
 wait "$intpid"
 rc=$?
 if [ "$rc" -ne 0 ] || ! grep -q "^interrupted after [0-9]* instructions" "$TMP/int.out" ||
