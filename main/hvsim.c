@@ -556,6 +556,8 @@ int main(int argc, char **argv)
         die("%s", err);
     if (o.restore && snapshot_load(m, o.restore, &err))
         die_snapshot("%s", err);
+    if (o.console)
+        ((VirtBoard *)m->board)->uart->in_fd = -1;   /* the console owns the terminal's input */
     if ((o.cfg.trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) && o.cfg.kernel &&
         !dbg_symbols_attach_trace(m, o.cfg.kernel, &err))
         g_clear_pointer(&err, g_free);   /* not ELF, or no symbols: lines without names */
