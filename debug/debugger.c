@@ -607,6 +607,45 @@ static bool cmd_delete(Debugger *d, int argc, char **argv, GString *out)
     FAIL("delete: no breakpoint %s", argv[1]);
 }
 
+/* set REG VALUE | set mem ADDR VALUE [SIZE]: a user write, logged as external input */
+static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
+{
+    uint64_t v;
+    if (argc >= 4 && !strcmp(argv[1], "mem")) {
+        uint64_t addr, size = 8;
+        bool phys;
+        if (argc > 5 || !parse_addr(d, argv[2], &addr, &phys) || !parse_u64(argv[3], &v) ||
+            (argc == 5 && (!parse_u64(argv[4], &size) || (size != 1 && size != 2 && size != 4 && size != 8))))
+            FAIL("usage: set mem ADDR VALUE [1|2|4|8] (virtual address of the selected core)");
+        if (phys)
+            FAIL("set mem: a virtual address of the selected core (no pa:/ipa:)");
+        uint8_t b[8];
+        for (unsigned i = 0; i < 8; i++)
+            b[i] = (uint8_t)(v >> (8 * i));
+        if (!dbg_write_mem(d, d->cur_cpu, addr, b, (size_t)size))
+            FAIL("set mem: 0x%" PRIx64 " is not mapped", addr);
+        g_string_append_printf(out, "wrote %" PRIu64 " bytes at 0x%" PRIx64 "\n", size, addr);
+        return true;
+    }
+    if (argc != 3 || !parse_u64(argv[2], &v))
+        FAIL("usage: set REG VALUE (x0..x30, sp, pc, nzcv) | set mem ADDR VALUE [SIZE]");
+    unsigned r;
+    char *end;
+    if (argv[1][0] == 'x' && argv[1][1] && (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 31)
+        ;
+    else if (!strcmp(argv[1], "sp"))
+        r = 31;
+    else if (!strcmp(argv[1], "pc"))
+        r = 32;
+    else if (!strcmp(argv[1], "nzcv"))
+        r = 33;
+    else
+        FAIL("set: unknown register '%s' (x0..x30, sp, pc, nzcv)", argv[1]);
+    dbg_write_reg(d, d->cur_cpu, r, v);
+    g_string_append_printf(out, "%s = 0x%016" PRIx64 "\n", argv[1], v);
+    return true;
+}
+
 static bool cmd_cpu(Debugger *d, int argc, char **argv, GString *out)
 {
     uint64_t n;
@@ -1304,6 +1343,7 @@ static const DbgCmd commands[] = {
     { "checkpoint", "save FILE [force] | load FILE", "save the machine to a snapshot file, or load one", cmd_checkpoint },
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
     { "trace", "on [FILE] [CATS] | off", "switch instruction/exception/VM-exit tracing at run time", cmd_trace },
+    { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },

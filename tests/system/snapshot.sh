@@ -234,6 +234,26 @@ expect_bad "replay-bad-malformed" "malformed" $MV -kernel "$ECHO" --replay "$TMP
 # shellcheck disable=SC2086
 expect_bad "replay-bad-machine" "another machine" $MV -smp 2 -kernel "$ECHO" --replay "$TMP/echo.log"
 
+# a debugger session's writes (console `set`) are logged by --record and re-applied by
+# --replay in a plain run: the replay ends in the session's state
+printf '%s\n' "continue 100000" "set x19 0x1234" "set mem 0x40005b80 0xdeadbeef 4" "continue" \
+    "info state-hash" >"$TMP/set.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/set.txt" --record "$TMP/set.log" >"$TMP/set.out" 2>&1
+rc=$?
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --replay "$TMP/set.log" --state-hash >/dev/null 2>"$TMP/setr.err"
+rc2=$?
+want=$(sed -n 's/^state-hash: //p' "$TMP/set.out")
+if [ "$rc" -ne 0 ] || ! grep -q "^reg 100000 0 19 1234$" "$TMP/set.log" ||
+    ! grep -q "^mem 100000 0 40005b80 efbeadde$" "$TMP/set.log"; then
+    fail "replay-user-writes" "exit $rc; log: $(grep -c . "$TMP/set.log") lines"
+elif [ "$rc2" -ne 0 ] || [ -z "$want" ] || [ "$(hash_of "$TMP/setr.err")" != "$want" ]; then
+    fail "replay-user-writes" "replay exit $rc2: $(tail -n 1 "$TMP/setr.err")"
+else
+    pass "replay-user-writes"
+fi
+
 # ---- reverse execution in a script: states equal the straight run's ----------------------
 # check_reverse NAME ELF "MACHINE OPTIONS" SCRIPT: the k-th "info state-hash" output must
 # equal the hash of a straight run of N instructions, N from the k-th line "# at N"
