@@ -314,6 +314,21 @@ else
     pass "reverse-continue"
 fi
 
+# ... and on the previous watchpoint hit, tens of millions of instructions back
+printf '%s\n' "watch 0x40005b80 8 rw" "continue" "info state-hash" "continue" "continue" \
+    "reverse-continue" "reverse-continue" "info state-hash" >"$TMP/rev-watch.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/rev-watch.txt" >"$TMP/rw.out" 2>&1
+rc=$?
+h1=$(grep '^state-hash: ' "$TMP/rw.out" | sed -n 1p)
+h2=$(grep '^state-hash: ' "$TMP/rw.out" | sed -n 2p)
+if [ "$rc" -ne 0 ] || [ -z "$h1" ] || [ "$h1" != "$h2" ] ||
+    [ "$(grep -c '^Watchpoint 1 at icount' "$TMP/rw.out")" -ne 2 ]; then
+    fail "reverse-continue-watch" "exit $rc: $(grep -m1 'error\|^Watchpoint 1 at' "$TMP/rw.out")"
+else
+    pass "reverse-continue-watch"
+fi
+
 # ---- gdb-multiarch: reverse-stepi and reverse-continue through the stub --------------------
 GDB=$(command -v gdb-multiarch || true)
 if [ -z "$GDB" ]; then
