@@ -184,6 +184,18 @@ static Arm64Cpu *cpu_of(Debugger *d, int i)
     return (Arm64Cpu *)d->m->cpus[i].obj;
 }
 
+/* Reads memory for the user without side effects: RAM and other memory-backed regions only
+ * (a device register read can pop a FIFO or acknowledge an interrupt). */
+bool dbg_peek(Machine *m, uint64_t pa, unsigned size, uint64_t *v)
+{
+    const uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
+    if (!host)
+        return false;
+    *v = 0;
+    memcpy(v, host, size);   /* little-endian host */
+    return true;
+}
+
 Debugger *dbg_new(Machine *m)
 {
     Debugger *d = g_new0(Debugger, 1);
@@ -276,7 +288,7 @@ bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t
     bool same = true;
     for (size_t i = 0; i < len && same; i++) {
         uint64_t pa, v;
-        same = a64_debug_translate(c, va + i, &pa) && bus_read(&m->bus, pa, 1, &v) && v == buf[i];
+        same = a64_debug_translate(c, va + i, &pa) && dbg_peek(m, pa, 1, &v) && v == buf[i];
     }
     if (same)
         return true;          /* nothing changes: not an input */
@@ -327,7 +339,7 @@ static void describe_pc(Debugger *d, int cpu, GString *out)
     char dis[128] = "?";
     uint32_t insn = 0;
     uint64_t v = 0;
-    if (a64_debug_translate(c, c->pc, &pa) && bus_read(&d->m->bus, pa, 4, &v)) {
+    if (a64_debug_translate(c, c->pc, &pa) && dbg_peek(d->m, pa, 4, &v)) {
         insn = (uint32_t)v;
         a64_disas(insn, c->pc, dis, sizeof dis);
     }
@@ -874,7 +886,7 @@ static bool read_mem(Debugger *d, uint64_t addr, bool phys, unsigned size, uint6
     uint64_t pa = addr;
     if (!phys && !a64_debug_translate(cpu_of(d, d->cur_cpu), addr, &pa))
         return false;
-    return bus_read(&d->m->bus, pa, size, v);
+    return dbg_peek(d->m, pa, size, v);
 }
 
 static bool parse_addr(Debugger *d, const char *s, uint64_t *a, bool *phys)
@@ -939,7 +951,7 @@ static bool cmd_x(Debugger *d, int argc, char **argv, GString *out)
         if (i % (16 / size > 4 ? 4 : 16 / size) == 0)
             g_string_append_printf(out, "%s0x%016" PRIx64 ":", i ? "\n" : "", a);
         if (!read_mem(d, a, phys, size, &v))
-            FAIL("x: cannot read 0x%" PRIx64 " (not mapped)", a);
+            FAIL("x: cannot read 0x%" PRIx64 " (not mapped, or a device register: reading one has side effects)", a);
         if (fmt == 'x')
             g_string_append_printf(out, " 0x%0*" PRIx64, (int)size * 2, v);
         else

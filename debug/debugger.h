@@ -86,6 +86,9 @@ void dbg_enable_history(Debugger *d, uint64_t interval, uint64_t budget);
  * logged, and drops the recorded future when made in the past. */
 bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t len);
 bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v);
+/* Reads guest memory for the user without side effects: memory-backed regions only (no
+ * device registers); false elsewhere. */
+bool dbg_peek(Machine *m, uint64_t pa, unsigned size, uint64_t *v);
 /* Re-applies a logged write (an ILApplyFn; opaque is the Machine). */
 bool dbg_apply_logged_write(void *machine, const ILEntry *e);
 /* Reverse execution for the front ends: back n instructions, or back to the previous

@@ -139,7 +139,7 @@ static bool mem_access(Stub *s, uint64_t addr, uint8_t *buf, size_t len, bool wr
         if (write) {
             return dbg_write_mem(s->d, s->gcpu, addr, buf, len);
         } else {
-            if (!bus_read(&m->bus, pa, 1, &v))
+            if (!dbg_peek(m, pa, 1, &v))
                 return false;
             buf[i] = (uint8_t)v;
         }
