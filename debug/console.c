@@ -1,5 +1,6 @@
 /* The interactive console (-i / --console): readline with history in ~/.hvsim_history and
- * tab completion of command names, `info` topics, system register and symbol names; every line goes through the same command table as
+ * tab completion of command names, `info` topics, register, system register and symbol names;
+ * every line goes through the same command table as
  * --script files. */
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +55,14 @@ static char **completion(const char *text, int start, int end)
             add_cand(*n);
     } else if (nw == 1 && !strcmp(words[0], "info")) {
         for (const char *const *n = info_topics; *n; n++)
+            add_cand(*n);
+    } else if (nw == 1 && !strcmp(words[0], "set")) {
+        static const char *const regs[] = {
+            "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
+            "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24",
+            "x25", "x26", "x27", "x28", "x29", "x30", "sp", "pc", "nzcv", "mem", NULL,
+        };
+        for (const char *const *n = regs; *n; n++)
             add_cand(*n);
     } else if (nw >= 2 && !strcmp(words[0], "info") && !strcmp(words[1], "sysregs")) {
         for (size_t i = 0; i < a64_sysreg_count(); i++)
