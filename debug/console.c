@@ -1,7 +1,6 @@
 /* The interactive console (-i / --console): readline with history in ~/.hvsim_history and
  * tab completion of command names, `info` topics, register, system register and symbol names;
- * every line goes through the same command table as
- * --script files. */
+ * every line goes through the same command table as --script files. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
