@@ -211,6 +211,17 @@ static uint32_t clamp(uint32_t v, uint32_t min)
     return v < min ? min : v;
 }
 
+/* A 32-bit register behind a sysreg access: MSR writes it, MRS reads it. ICV_AP*R0_EL1 (the
+ * guest's view) and ICH_AP*R0_EL2 (the hypervisor's) are the same storage: the virtual CPU
+ * interface's active priorities (IHI 0069, the ICH_AP0R<n>_EL2/ICH_AP1R<n>_EL2 descriptions). */
+static void access32(uint32_t *reg, bool w, uint64_t v, uint64_t *val)
+{
+    if (w)
+        *reg = (uint32_t)v;
+    else
+        *val = *reg;
+}
+
 GicV3SysregResult gicv3_icv_access(GicV3 *g, int cpu, uint32_t key, bool w, uint64_t *val)
 {
     GicV3Cpu *c = &g->cpu[cpu];
@@ -279,16 +290,10 @@ GicV3SysregResult gicv3_icv_access(GicV3 *g, int cpu, uint32_t key, bool w, uint
             *val = (vmcr & ICH_VMCR_VENG1) >> 1;
         break;
     case KEY_ICC_AP0R(0):
-        if (w)
-            c->ich_ap0r = (uint32_t)v;
-        else
-            *val = c->ich_ap0r;
+        access32(&c->ich_ap0r, w, v, val);
         break;
     case KEY_ICC_AP1R(0):
-        if (w)
-            c->ich_ap1r = (uint32_t)v;
-        else
-            *val = c->ich_ap1r;
+        access32(&c->ich_ap1r, w, v, val);
         break;
     default:
         return GICV3_SYSREG_UNDEF;
@@ -348,16 +353,10 @@ GicV3SysregResult gicv3_ich_access(GicV3 *g, int cpu, uint32_t key, bool w, uint
     case KEY_ICH_EISR: *val = ich_eisr(c); break;
     case KEY_ICH_ELRSR: *val = ich_elrsr(c); break;
     case KEY_ICH_AP0R(0):
-        if (w)
-            c->ich_ap0r = (uint32_t)v;
-        else
-            *val = c->ich_ap0r;
+        access32(&c->ich_ap0r, w, v, val);
         break;
     case KEY_ICH_AP1R(0):
-        if (w)
-            c->ich_ap1r = (uint32_t)v;
-        else
-            *val = c->ich_ap1r;
+        access32(&c->ich_ap1r, w, v, val);
         break;
     default:
         return GICV3_SYSREG_UNDEF;

@@ -36,66 +36,64 @@ static const A64Insn *align_fault(Arm64Cpu *c, const A64Insn *d)
     return a64_unimplemented(c, d, "alignment fault (unaligned exclusive/atomic access)");
 }
 
-/* ---- load/store exclusive (single register) ---- */
-static const A64Insn *exec_LDXR(Arm64Cpu *c, const A64Insn *d)
+/* ---- load/store exclusive ---- */
+/* The load half of LDXR/LDXP: `size` bytes (the whole pair for LDXP) into dst, marking the
+ * location in this core's monitor. false on a fault, with the executor's return in *ret. */
+static bool load_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned size, void *dst,
+                           const A64Insn **ret)
 {
     uint64_t va = c->x[d->rn];
-    unsigned size = 1u << d->sf;
+    if (unlikely(va & (size - 1))) {
+        *ret = align_fault(c, d);
+        return false;
+    }
+    uint64_t pa;
+    const uint8_t *p;
+    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL) || !(p = a64_host_ptr(c, d, va, size, false))) {
+        *ret = a64_fault(c, d);
+        return false;
+    }
+    memcpy(dst, p, size);
+    a64_monitor_arm(c, pa, size);
+    return true;
+}
+
+/* STXR/STXP: writes `size` bytes from src if the monitor still holds the location, and the
+ * status (0 = stored, 1 = not) to Ws; the monitor is cleared either way. */
+static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned size, const void *src)
+{
+    uint64_t va = c->x[d->rn];
     if (unlikely(va & (size - 1)))
         return align_fault(c, d);
     uint64_t pa;
-    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL))
+    if (!a64_translate(c, d, va, MMU_WRITE, &pa, NULL))
         return a64_fault(c, d);
-    const uint8_t *p = a64_host_ptr(c, d, va, size, false);
-    if (!p)
-        return a64_fault(c, d);
+    bool pass = a64_monitor_check(c, pa, size);
+    a64_monitor_clear(c);
+    if (pass) {
+        uint8_t *p = a64_host_ptr(c, d, va, size, true);
+        if (!p)
+            return a64_fault(c, d);
+        memcpy(p, src, size);
+    }
+    c->x[d->ra] = pass ? 0 : 1;
+    return a64_next(c, d);
+}
+
+static const A64Insn *exec_LDXR(Arm64Cpu *c, const A64Insn *d)
+{
     uint64_t v = 0;
-    memcpy(&v, p, size);
-    a64_monitor_arm(c, pa, size);
+    const A64Insn *ret;
+    if (!load_exclusive(c, d, 1u << d->sf, &v, &ret))
+        return ret;
     c->x[d->rd] = v;
     return a64_next(c, d);
 }
 
-/* Common tail of STXR/STXP: true = monitor passed and p points at the location to write. */
-static bool exclusive_pass(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
-                           uint8_t **p, bool *fault)
-{
-    uint64_t pa;
-    *fault = false;
-    if (!a64_translate(c, d, va, MMU_WRITE, &pa, NULL)) {
-        *fault = true;
-        return false;
-    }
-    bool pass = a64_monitor_check(c, pa, size);
-    a64_monitor_clear(c);
-    if (!pass)
-        return false;
-    *p = a64_host_ptr(c, d, va, size, true);
-    if (!*p) {
-        *fault = true;
-        return false;
-    }
-    return true;
-}
-
 static const A64Insn *exec_STXR(Arm64Cpu *c, const A64Insn *d)
 {
-    uint64_t va = c->x[d->rn];
     uint64_t v = c->x[d->rd];
-    unsigned size = 1u << d->sf;
-    if (unlikely(va & (size - 1)))
-        return align_fault(c, d);
-    uint8_t *p;
-    bool fault;
-    if (exclusive_pass(c, d, va, size, &p, &fault)) {
-        memcpy(p, &v, size);
-        c->x[d->ra] = 0;
-    } else {
-        if (fault)
-            return a64_fault(c, d);
-        c->x[d->ra] = 1;
-    }
-    return a64_next(c, d);
+    return store_exclusive(c, d, 1u << d->sf, &v);
 }
 
 bool a64_prep_LDXR(A64Insn *d, const A64Args *a)
@@ -120,18 +118,10 @@ bool a64_prep_STXR(A64Insn *d, const A64Args *a)
 /* ---- exclusive pairs: one access of twice the register size, aligned to that size ---- */
 static const A64Insn *exec_LDXP_W(Arm64Cpu *c, const A64Insn *d)
 {
-    uint64_t va = c->x[d->rn];
-    if (unlikely(va & 7))
-        return align_fault(c, d);
-    uint64_t pa;
-    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL))
-        return a64_fault(c, d);
-    const uint8_t *p = a64_host_ptr(c, d, va, 8, false);
-    if (!p)
-        return a64_fault(c, d);
     uint64_t v;
-    memcpy(&v, p, 8);
-    a64_monitor_arm(c, pa, 8);
+    const A64Insn *ret;
+    if (!load_exclusive(c, d, 8, &v, &ret))
+        return ret;
     c->x[d->u8a] = v >> 32;   /* Rt == Rt2 (CONSTRAINED UNPREDICTABLE): Rt wins, as in QEMU */
     c->x[d->rd] = (uint32_t)v;
     return a64_next(c, d);
@@ -139,18 +129,10 @@ static const A64Insn *exec_LDXP_W(Arm64Cpu *c, const A64Insn *d)
 
 static const A64Insn *exec_LDXP_X(Arm64Cpu *c, const A64Insn *d)
 {
-    uint64_t va = c->x[d->rn];
-    if (unlikely(va & 15))
-        return align_fault(c, d);
-    uint64_t pa;
-    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL))
-        return a64_fault(c, d);
-    const uint8_t *p = a64_host_ptr(c, d, va, 16, false);
-    if (!p)
-        return a64_fault(c, d);
     uint64_t v[2];
-    memcpy(v, p, 16);
-    a64_monitor_arm(c, pa, 16);
+    const A64Insn *ret;
+    if (!load_exclusive(c, d, 16, v, &ret))
+        return ret;
     c->x[d->rd] = v[0];
     c->x[d->u8a] = v[1];      /* Rt == Rt2: Rt2 wins here, as in QEMU */
     return a64_next(c, d);
@@ -158,40 +140,14 @@ static const A64Insn *exec_LDXP_X(Arm64Cpu *c, const A64Insn *d)
 
 static const A64Insn *exec_STXP_W(Arm64Cpu *c, const A64Insn *d)
 {
-    uint64_t va = c->x[d->rn];
     uint64_t v = (uint32_t)c->x[d->rd] | (c->x[d->u8a] << 32);
-    if (unlikely(va & 7))
-        return align_fault(c, d);
-    uint8_t *p;
-    bool fault;
-    if (exclusive_pass(c, d, va, 8, &p, &fault)) {
-        memcpy(p, &v, 8);
-        c->x[d->ra] = 0;
-    } else {
-        if (fault)
-            return a64_fault(c, d);
-        c->x[d->ra] = 1;
-    }
-    return a64_next(c, d);
+    return store_exclusive(c, d, 8, &v);
 }
 
 static const A64Insn *exec_STXP_X(Arm64Cpu *c, const A64Insn *d)
 {
-    uint64_t va = c->x[d->rn];
     uint64_t v[2] = { c->x[d->rd], c->x[d->u8a] };
-    if (unlikely(va & 15))
-        return align_fault(c, d);
-    uint8_t *p;
-    bool fault;
-    if (exclusive_pass(c, d, va, 16, &p, &fault)) {
-        memcpy(p, v, 16);
-        c->x[d->ra] = 0;
-    } else {
-        if (fault)
-            return a64_fault(c, d);
-        c->x[d->ra] = 1;
-    }
-    return a64_next(c, d);
+    return store_exclusive(c, d, 16, v);
 }
 
 bool a64_prep_LDXP(A64Insn *d, const A64Args *a)
