@@ -280,24 +280,25 @@ static const A64ExecFn amo_fns[8][4] = {
 };
 static const A64ExecFn swp_fns[4] = AMO_FNS(SWP);
 
-bool a64_prep_LDOP(A64Insn *d, const A64Args *a)
+/* LDADD..LDUMIN and SWP share their operands: Rs the source, Rt the loaded value. */
+static bool prep_amo(A64Insn *d, const A64Args *a, A64ExecFn fn)
 {
     d->rd = a64_wreg((uint32_t)a->rt);
     d->rm = a64_rreg((uint32_t)a->rs);
     d->rn = a64_rreg_sp((uint32_t)a->rn);
     d->sf = (uint8_t)a->size;
-    d->fn = amo_fns[a->opc][a->size];
+    d->fn = fn;
     return true;
+}
+
+bool a64_prep_LDOP(A64Insn *d, const A64Args *a)
+{
+    return prep_amo(d, a, amo_fns[a->opc][a->size]);
 }
 
 bool a64_prep_SWP(A64Insn *d, const A64Args *a)
 {
-    d->rd = a64_wreg((uint32_t)a->rt);
-    d->rm = a64_rreg((uint32_t)a->rs);
-    d->rn = a64_rreg_sp((uint32_t)a->rn);
-    d->sf = (uint8_t)a->size;
-    d->fn = swp_fns[a->size];
-    return true;
+    return prep_amo(d, a, swp_fns[a->size]);
 }
 
 /* ---- compare and swap: Rs (compare value) receives the old value, zero-extended from the
