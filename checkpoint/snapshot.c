@@ -14,27 +14,37 @@
 static const char magic[8] = { 'H', 'V', 'S', 'I', 'M', 'S', 'N', 'P' };
 #define BOM 0x01020304u
 
-/* ---- the machine's own schedule state ------------------------------------------------- */
-typedef struct SnapMachine {
-    SimTime now;
-    uint64_t input_seq;
-    uint64_t out_digest;
-    MachineRound round;
-    uint64_t icount[MACHINE_MAX_CPUS];
-    SimTime time[MACHINE_MAX_CPUS];
-} SnapMachine;
-static const StateField snap_machine_fields[] = {
-    STATE_FIELD(SnapMachine, now),
-    STATE_FIELD(SnapMachine, input_seq),
-    STATE_FIELD(SnapMachine, out_digest),
-    STATE_FIELD(SnapMachine, round.active),
-    STATE_FIELD(SnapMachine, round.end),
-    STATE_FIELD(SnapMachine, round.next_cpu),
-    STATE_FIELD(SnapMachine, round.all_idle),
-    STATE_ARRAY(SnapMachine, icount),
-    STATE_ARRAY(SnapMachine, time),
-};
-static const StateDesc snap_machine_desc = STATE_DESC("machine", SnapMachine, snap_machine_fields);
+/* ---- the described parts of a machine, one section each ---------------------------------- */
+typedef struct Part {
+    char name[64];
+    const StateDesc *desc;
+    void *obj;
+} Part;
+
+/* The machine's own fields, each core's clock and state, every registered object. */
+static GArray *machine_parts(Machine *m)
+{
+    GArray *parts = g_array_new(FALSE, FALSE, sizeof(Part));
+    Part p = { "machine", &machine_state_desc, m };
+    g_array_append_val(parts, p);
+    for (int i = 0; i < m->ncpus; i++) {
+        snprintf(p.name, sizeof p.name, "cpu%d.clock", i);
+        p.desc = &machine_cpu_state_desc;
+        p.obj = &m->cpus[i];
+        g_array_append_val(parts, p);
+        snprintf(p.name, sizeof p.name, "cpu%d", i);
+        p.desc = m->cpus[i].cls->desc;
+        p.obj = m->cpus[i].obj;
+        g_array_append_val(parts, p);
+    }
+    for (int i = 0; i < m->nobjects; i++) {
+        g_strlcpy(p.name, m->objects[i].name, sizeof p.name);
+        p.desc = m->objects[i].desc;
+        p.obj = m->objects[i].obj;
+        g_array_append_val(parts, p);
+    }
+    return parts;
+}
 
 char *snapshot_describe(const MachineConfig *cfg)
 {
@@ -189,26 +199,15 @@ static void encode(Machine *m, GByteArray *out, bool mem)
     g_free(hdr);
     g_free(desc);
 
-    SnapMachine sm = { .now = m->now, .input_seq = m->input_seq, .out_digest = m->out_digest, .round = m->round };
-    for (int i = 0; i < m->ncpus; i++) {
-        sm.icount[i] = m->cpus[i].icount;
-        sm.time[i] = m->cpus[i].time;
-    }
     GByteArray *b = g_byte_array_new();
-    state_save(b, &snap_machine_desc, &sm);
-    put_section(out, "machine", b->data, b->len);
-    for (int i = 0; i < m->ncpus; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "cpu%d", i);
+    GArray *parts = machine_parts(m);
+    for (guint i = 0; i < parts->len; i++) {
+        const Part *p = &g_array_index(parts, Part, i);
         g_byte_array_set_size(b, 0);
-        state_save(b, m->cpus[i].cls->desc, m->cpus[i].obj);
-        put_section(out, name, b->data, b->len);
+        state_save(b, p->desc, p->obj);
+        put_section(out, p->name, b->data, b->len);
     }
-    for (int i = 0; i < m->nobjects; i++) {
-        g_byte_array_set_size(b, 0);
-        state_save(b, m->objects[i].desc, m->objects[i].obj);
-        put_section(out, m->objects[i].name, b->data, b->len);
-    }
+    g_array_free(parts, TRUE);
     for (int i = 0; mem && i < m->nmems; i++) {
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
@@ -266,7 +265,7 @@ void snapshot_encode_state(Machine *m, GByteArray *out)
 
 static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **err)
 {
-    GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section));
+    GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section)), *parts = NULL;
     int rc = EXIT_BAD_SNAPSHOT;
     char *hdr = NULL, *what = NULL;
     if (!split_sections(buf, len, secs, &what))
@@ -287,42 +286,21 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
         goto out;
 
     /* pass 1: every section present, well formed, and nothing unknown */
-    const Section *ms = find_section(secs, "machine");
-    if (!ms || !state_load(&snap_machine_desc, NULL, ms->data, ms->len, &what)) {
-        if (!ms)
-            what = g_strdup("section 'machine' missing");
-        goto out;
-    }
-    guint known = 2;   /* header, machine */
-    for (int i = 0; i < m->ncpus; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "cpu%d", i);
-        const Section *s = find_section(secs, name);
+    parts = machine_parts(m);
+    guint known = 1 + parts->len;   /* header, the parts */
+    for (guint i = 0; i < parts->len; i++) {
+        const Part *p = &g_array_index(parts, Part, i);
+        const Section *s = find_section(secs, p->name);
         if (!s) {
-            what = g_strdup_printf("section '%s' missing", name);
+            what = g_strdup_printf("section '%s' missing", p->name);
             goto out;
         }
         char *e = NULL;
-        if (!state_load(m->cpus[i].cls->desc, NULL, s->data, s->len, &e)) {
-            what = g_strdup_printf("%s: %s", name, e);
+        if (!state_load(p->desc, NULL, s->data, s->len, &e)) {
+            what = g_strdup_printf("%s: %s", p->name, e);
             g_free(e);
             goto out;
         }
-        known++;
-    }
-    for (int i = 0; i < m->nobjects; i++) {
-        const Section *s = find_section(secs, m->objects[i].name);
-        if (!s) {
-            what = g_strdup_printf("section '%s' missing", m->objects[i].name);
-            goto out;
-        }
-        char *e = NULL;
-        if (!state_load(m->objects[i].desc, NULL, s->data, s->len, &e)) {
-            what = g_strdup_printf("%s: %s", m->objects[i].name, e);
-            g_free(e);
-            goto out;
-        }
-        known++;
     }
     for (int i = 0; mem && i < m->nmems; i++) {
         char name[64];
@@ -345,23 +323,10 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
     /* pass 2: load (nothing below can fail) */
     while (m->evq.n)
         evq_cancel(&m->evq, m->evq.heap[0]);
-    SnapMachine sm;
-    state_load(&snap_machine_desc, &sm, ms->data, ms->len, &what);
-    m->now = sm.now;
-    m->input_seq = sm.input_seq;
-    m->out_digest = sm.out_digest;
-    m->round = sm.round;
-    for (int i = 0; i < m->ncpus; i++) {
-        m->cpus[i].icount = sm.icount[i];
-        m->cpus[i].time = sm.time[i];
-        char name[16];
-        snprintf(name, sizeof name, "cpu%d", i);
-        const Section *s = find_section(secs, name);
-        state_load(m->cpus[i].cls->desc, m->cpus[i].obj, s->data, s->len, &what);
-    }
-    for (int i = 0; i < m->nobjects; i++) {
-        const Section *s = find_section(secs, m->objects[i].name);
-        state_load(m->objects[i].desc, m->objects[i].obj, s->data, s->len, &what);
+    for (guint i = 0; i < parts->len; i++) {
+        const Part *p = &g_array_index(parts, Part, i);
+        const Section *s = find_section(secs, p->name);
+        state_load(p->desc, p->obj, s->data, s->len, &what);
     }
     for (int i = 0; mem && i < m->nmems; i++) {
         MachineMem *mm = &m->mems[i];
@@ -401,6 +366,8 @@ out:
         *err = what;
     g_free(hdr);
     g_array_free(secs, TRUE);
+    if (parts)
+        g_array_free(parts, TRUE);
     return rc;
 }
 

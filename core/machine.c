@@ -267,6 +267,26 @@ size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max)
     return machine_read_host(fd, eof, buf, max);
 }
 
+void machine_quiet(Machine *m, bool on)
+{
+    if (on && m->quiet_depth++ == 0) {
+        FILE *null = fopen("/dev/null", "w");
+        if (!null) {
+            m->quiet_depth--;   /* cannot silence: output is repeated, nothing worse */
+            return;
+        }
+        fflush(m->out);
+        fflush(m->trace);
+        m->loud_out = m->out;
+        m->loud_trace = m->trace;
+        m->out = m->trace = null;
+    } else if (!on && m->quiet_depth > 0 && --m->quiet_depth == 0) {
+        fclose(m->out);
+        m->out = m->loud_out;
+        m->trace = m->loud_trace;
+    }
+}
+
 void machine_track_dirty(Machine *m, bool on)
 {
     if (on && !m->ram_dirty)
@@ -393,17 +413,37 @@ static bool page_is_zero(const uint8_t *p)
     return memcmp(p, zero, 4096) == 0;
 }
 
+/* The machine's own state: simulated time, the input attempt count, the output digest and
+ * the round-robin schedule in progress (the rest of Machine is wiring). */
+static const StateField machine_fields[] = {
+    STATE_FIELD(Machine, now),
+    STATE_FIELD(Machine, input_seq),
+    STATE_FIELD(Machine, out_digest),
+    STATE_FIELD(Machine, round.active),
+    STATE_FIELD(Machine, round.end),
+    STATE_FIELD(Machine, round.next_cpu),
+    STATE_FIELD(Machine, round.all_idle),
+};
+const StateDesc machine_state_desc = STATE_DESC("machine", Machine, machine_fields);
+
+/* Each core's place in the schedule. */
+static const StateField machine_cpu_fields[] = {
+    STATE_RUNTIME(MachineCpu, obj),
+    STATE_RUNTIME(MachineCpu, cls),
+    STATE_FIELD(MachineCpu, icount),
+    STATE_FIELD(MachineCpu, time),
+};
+const StateDesc machine_cpu_state_desc = STATE_DESC("machine-cpu", MachineCpu, machine_cpu_fields);
+
 void machine_state_hash(Machine *m, char out[65])
 {
     GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(ck, (const guchar *)&m->now, sizeof m->now);
-    g_checksum_update(ck, (const guchar *)&m->round, sizeof m->round);
-    g_checksum_update(ck, (const guchar *)&m->input_seq, sizeof m->input_seq);
-    g_checksum_update(ck, (const guchar *)&m->out_digest, sizeof m->out_digest);
+    state_hash_object(ck, "machine", &machine_state_desc, m);
     for (int i = 0; i < m->ncpus; i++) {
         MachineCpu *mc = &m->cpus[i];
-        g_checksum_update(ck, (const guchar *)&mc->icount, sizeof mc->icount);
-        g_checksum_update(ck, (const guchar *)&mc->time, sizeof mc->time);
+        char name[32];
+        snprintf(name, sizeof name, "cpu%d.clock", i);
+        state_hash_object(ck, name, &machine_cpu_state_desc, mc);
         mc->cls->hash(mc->obj, ck);
     }
     for (int i = 0; i < m->nobjects; i++)

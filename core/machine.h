@@ -166,6 +166,8 @@ typedef struct Machine {
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */
     FILE *trace;              /* -D file or stderr */
+    int quiet_depth;          /* machine_quiet() nesting */
+    FILE *loud_out, *loud_trace;   /* out and trace while quiet */
 } Machine;
 
 void machine_config_defaults(MachineConfig *cfg);
@@ -201,6 +203,8 @@ uint64_t machine_icount_exact(const Machine *m);
 size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max);
 /* The host side of machine_input: what fd has ready, without blocking. */
 size_t machine_read_host(int fd, int *eof, uint8_t *buf, size_t max);
+/* Re-execution of the past: while on (calls nest), guest output and traces go nowhere. */
+void machine_quiet(Machine *m, bool on);
 /* A byte the guest writes to the console. */
 static inline void machine_output(Machine *m, uint8_t ch)
 {
@@ -248,6 +252,11 @@ void machine_track_dirty(Machine *m, bool on);
 void machine_clear_dirty(Machine *m);
 /* Current simulated time as seen by a core that has retired part of its slice. */
 SimTime machine_time(const Machine *m);
+/* The machine's own state (time, input attempts, output digest, the schedule in progress)
+ * and each core's clock (icount, time): described like every object, for the state hash
+ * and snapshots. machine_state_desc covers only those fields of Machine. */
+extern const StateDesc machine_state_desc;
+extern const StateDesc machine_cpu_state_desc;
 /* SHA-256 over every object's state, every core and the non-zero RAM pages; hex into out[65]. */
 void machine_state_hash(Machine *m, char out[65]);
 #endif
