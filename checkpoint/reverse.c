@@ -311,17 +311,10 @@ bool reverse_goto(Reverse *r, uint64_t target, char **err)
     bool (*bc)(void *, int, uint64_t, int, int) = m->break_check;
     bool (*ec)(void *, int, int, int, int, uint64_t, int) = m->exc_check;
     bool (*wc)(void *, int, uint64_t, uint64_t, unsigned, bool) = m->watch_check;
-    FILE *out = m->out, *trace = m->trace;
-    FILE *null = fopen("/dev/null", "w");
     m->break_check = NULL;
     m->exc_check = NULL;
     m->watch_check = NULL;
-    if (null) {
-        fflush(out);
-        fflush(trace);
-        m->out = null;
-        m->trace = null;
-    }
+    machine_quiet(m, true);
     uint64_t user_max = m->cfg.max_insns;
     m->cfg.max_insns = target;
     reverse_run(r);
@@ -329,11 +322,7 @@ bool reverse_goto(Reverse *r, uint64_t target, char **err)
     m->break_check = bc;
     m->exc_check = ec;
     m->watch_check = wc;
-    if (null) {
-        m->out = out;
-        m->trace = trace;
-        fclose(null);
-    }
+    machine_quiet(m, false);
     bool there = machine_icount(m) == target && m->at_limit;
     if (there) {
         m->stop = false;

@@ -272,13 +272,12 @@ static uint64_t reg_value(Machine *m, int cpu, unsigned regnum)
                                                                     : a64_get_nzcv(c);
 }
 
-/* A user write is about to change the state: in the past, the recorded future goes. */
+/* A user write is about to change the state: in the past, the snapshots of the recorded
+ * future go (the input log drops its own future when the write is noted). */
 static void before_user_write(Debugger *d)
 {
     if (d->rev)
         reverse_truncate(d->rev);
-    else if (d->log && inputlog_in_past(d->log))
-        inputlog_truncate(d->log);
 }
 
 bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t len)
@@ -1152,11 +1151,7 @@ static uint64_t last_hit(Debugger *d, uint64_t start, uint64_t end, GString *out
     if (!go_to(d, start, out))
         return UINT64_MAX;
     uint64_t hit = UINT64_MAX, user_max = m->cfg.max_insns;
-    FILE *saved = m->out, *null = fopen("/dev/null", "w");
-    if (null) {
-        fflush(saved);
-        m->out = null;
-    }
+    machine_quiet(m, true);
     m->cfg.max_insns = end;
     m->break_skip_cpu = -1;
     for (;;) {
@@ -1175,10 +1170,7 @@ static uint64_t last_hit(Debugger *d, uint64_t start, uint64_t end, GString *out
     }
     m->break_skip_cpu = -1;
     m->cfg.max_insns = user_max;
-    if (null) {
-        m->out = saved;
-        fclose(null);
-    }
+    machine_quiet(m, false);
     return hit;
 }
 
@@ -1211,11 +1203,7 @@ DbgStopKind dbg_reverse_continue(Debugger *d, GString *out)
     uint64_t from = hit > reverse_first(d->rev) ? hit - 1 : hit;
     if (!go_to(d, from, out))
         return d->stop;
-    FILE *saved = m->out, *null = fopen("/dev/null", "w");
-    if (null) {
-        fflush(saved);
-        m->out = null;
-    }
+    machine_quiet(m, true);
     GString *tmp = g_string_new(NULL);
     for (int guard = 0; guard < 64; guard++) {
         g_string_truncate(tmp, 0);
@@ -1224,10 +1212,7 @@ DbgStopKind dbg_reverse_continue(Debugger *d, GString *out)
             break;
     }
     g_string_free(tmp, TRUE);
-    if (null) {
-        m->out = saved;
-        fclose(null);
-    }
+    machine_quiet(m, false);
     if (!m->paused || machine_icount(m) != hit) {
         /* not reproduced as a stop (a stop tied to Ctrl-C timing): stand at its count */
         if (go_to(d, hit, out)) {
