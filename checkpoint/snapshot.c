@@ -266,6 +266,8 @@ void snapshot_encode_state(Machine *m, GByteArray *out)
 static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **err)
 {
     GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section)), *parts = NULL;
+    GPtrArray *staged = NULL;
+    Machine *mstage = NULL;
     int rc = EXIT_BAD_SNAPSHOT;
     char *hdr = NULL, *what = NULL;
     if (!split_sections(buf, len, secs, &what))
@@ -285,8 +287,12 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
     if (!fmt_ok || !check_description(hdr, &m->cfg, &what))
         goto out;
 
-    /* pass 1: every section present, well formed, and nothing unknown */
+    /* pass 1: every section present, well formed, and nothing unknown; each part loaded into
+     * a staged copy of its object (parts inside Machine into one copy of the machine, so the
+     * machine's relations see the staged clocks) and every field's value checked there */
     parts = machine_parts(m);
+    staged = g_ptr_array_new_with_free_func(g_free);
+    mstage = g_memdup2(m, sizeof *m);
     guint known = 1 + parts->len;   /* header, the parts */
     for (guint i = 0; i < parts->len; i++) {
         const Part *p = &g_array_index(parts, Part, i);
@@ -295,9 +301,26 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
             what = g_strdup_printf("section '%s' missing", p->name);
             goto out;
         }
+        size_t off = (size_t)((const uint8_t *)p->obj - (const uint8_t *)m);
+        void *stage = (const uint8_t *)p->obj >= (const uint8_t *)m && off < sizeof *m
+                          ? (uint8_t *)mstage + off
+                          : g_memdup2(p->obj, p->desc->size);
+        g_ptr_array_add(staged, stage == (uint8_t *)mstage + off ? NULL : stage);
         char *e = NULL;
-        if (!state_load(p->desc, NULL, s->data, s->len, &e)) {
+        if (!state_load(p->desc, stage, s->data, s->len, &e)) {
             what = g_strdup_printf("%s: %s", p->name, e);
+            g_free(e);
+            goto out;
+        }
+    }
+    for (guint i = 0; i < parts->len; i++) {
+        const Part *p = &g_array_index(parts, Part, i);
+        const void *stage = g_ptr_array_index(staged, i);
+        if (!stage)
+            stage = (uint8_t *)mstage + ((const uint8_t *)p->obj - (const uint8_t *)m);
+        char *e = NULL;
+        if (!state_validate(p->desc, stage, &e)) {
+            what = g_strdup_printf("section '%s': %s", p->name, e);
             g_free(e);
             goto out;
         }
@@ -368,6 +391,9 @@ out:
     g_array_free(secs, TRUE);
     if (parts)
         g_array_free(parts, TRUE);
+    if (staged)
+        g_ptr_array_free(staged, TRUE);
+    g_free(mstage);
     return rc;
 }
 

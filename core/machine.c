@@ -416,24 +416,74 @@ static bool page_is_zero(const uint8_t *p)
 /* The machine's own state: simulated time, the input attempt count, the output digest and
  * the round-robin schedule in progress (the rest of Machine is wiring). */
 static const StateField machine_fields[] = {
-    STATE_FIELD(Machine, now),
-    STATE_FIELD(Machine, input_seq),
-    STATE_FIELD(Machine, out_digest),
-    STATE_FIELD(Machine, round.active),
-    STATE_FIELD(Machine, round.end),
-    STATE_FIELD(Machine, round.next_cpu),
-    STATE_FIELD(Machine, round.all_idle),
+    STATE_FIELD(Machine, now, V_RANGE(0, MACHINE_TIME_MAX)),
+    STATE_FIELD(Machine, input_seq, V_ANY),
+    STATE_FIELD(Machine, out_digest, V_ANY),
+    STATE_FIELD(Machine, round.active, V_BOOL),
+    STATE_FIELD(Machine, round.end, V_REL),
+    STATE_FIELD(Machine, round.next_cpu, V_REL),
+    STATE_FIELD(Machine, round.all_idle, V_BOOL),
 };
-const StateDesc machine_state_desc = STATE_DESC("machine", Machine, machine_fields);
+
+/* Relations of the schedule and the clocks (m is a staged copy whose cpus[] hold the loaded
+ * "cpuN.clock" parts): a round in progress ends after now and within one quantum, and names
+ * a core; each core's clock lies between now and the round's end (plus the last cycle's
+ * rounding), and a core cannot have retired more instructions than its clock has cycles. */
+static bool machine_check_state(const void *obj, char **err)
+{
+    const Machine *m = obj;
+    const MachineRound *r = &m->round;
+    const uint64_t ps = m->timing.ps_per_cycle;
+    SimTime limit = m->now;
+    if (r->active) {
+        if (r->end < m->now || r->end - m->now > m->cfg.quantum * ps) {
+            *err = g_strdup_printf("round.end = %llu lies outside the quantum after now = %llu",
+                                   (unsigned long long)r->end, (unsigned long long)m->now);
+            return false;
+        }
+        if (r->next_cpu > (uint64_t)m->ncpus) {
+            *err = g_strdup_printf("round.next_cpu = %llu, but the machine has %d cores",
+                                   (unsigned long long)r->next_cpu, m->ncpus);
+            return false;
+        }
+        limit = r->end;
+    }
+    for (int i = 0; i < m->ncpus; i++) {
+        const MachineCpu *mc = &m->cpus[i];
+        if (mc->time < m->now || (mc->time > limit && mc->time - limit >= ps)) {
+            *err = g_strdup_printf("cpu%d.clock: time = %llu ps, outside [%llu, %llu] (now, "
+                                   "end of the round)", i, (unsigned long long)mc->time,
+                                   (unsigned long long)m->now, (unsigned long long)limit);
+            return false;
+        }
+        if (m->timing.cycles_for_insns(&m->timing, mc->icount) > mc->time / ps) {
+            *err = g_strdup_printf("cpu%d.clock: icount = %llu instructions in %llu cycles",
+                                   i, (unsigned long long)mc->icount,
+                                   (unsigned long long)(mc->time / ps));
+            return false;
+        }
+    }
+    return true;
+}
+const StateDesc machine_state_desc = STATE_DESC_CHECKED("machine", Machine, machine_fields,
+                                                        machine_check_state);
 
 /* Each core's place in the schedule. */
 static const StateField machine_cpu_fields[] = {
     STATE_RUNTIME(MachineCpu, obj),
     STATE_RUNTIME(MachineCpu, cls),
-    STATE_FIELD(MachineCpu, icount),
-    STATE_FIELD(MachineCpu, time),
+    STATE_FIELD(MachineCpu, icount, V_REL),   /* checked by machine_state_desc */
+    STATE_FIELD(MachineCpu, time, V_REL),
 };
-const StateDesc machine_cpu_state_desc = STATE_DESC("machine-cpu", MachineCpu, machine_cpu_fields);
+static bool machine_cpu_check_state(const void *obj, char **err)
+{
+    (void)obj;
+    (void)err;
+    return true;              /* the relations involve the machine: machine_check_state */
+}
+const StateDesc machine_cpu_state_desc = STATE_DESC_CHECKED("machine-cpu", MachineCpu,
+                                                            machine_cpu_fields,
+                                                            machine_cpu_check_state);
 
 void machine_state_hash(Machine *m, char out[65])
 {

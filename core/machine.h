@@ -14,6 +14,8 @@
 #define MACHINE_MAX_CPUS 8
 #define MACHINE_MAX_OBJECTS 64
 #define MACHINE_MAX_BREAK_VAS 16
+/* Simulated time stays below 2^62 ps (53 days): sums of a time and a quantum never wrap. */
+#define MACHINE_TIME_MAX (1ULL << 62)
 
 /* Exit codes (interface.md). */
 enum {

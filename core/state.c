@@ -1,4 +1,5 @@
 #include "core/state.h"
+#include <stdio.h>
 #include <string.h>
 
 void state_hash_object(GChecksum *ck, const char *instance, const StateDesc *d, const void *obj)
@@ -150,4 +151,65 @@ bool state_check_coverage(const StateDesc *d, char **err)
     }
     g_free(f);
     return ok;
+}
+
+uint64_t state_field_value(const StateField *f, const void *obj, uint32_t i)
+{
+    const uint8_t *p = (const uint8_t *)obj + f->offset + (size_t)i * f->elem_size;
+    switch (f->elem_size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    case 8: { uint64_t v; memcpy(&v, p, 8); return v; }
+    default: return 0;
+    }
+}
+
+bool state_validate(const StateDesc *d, const void *obj, char **err)
+{
+    for (int i = 0; i < d->nfields; i++) {
+        const StateField *f = &d->fields[i];
+        if (!state_field_saved(f) || f->vkind != VK_RANGE)
+            continue;
+        for (uint32_t k = 0; k < f->count; k++) {
+            uint64_t v = state_field_value(f, obj, k);
+            if (v < f->vmin || v > f->vmax) {
+                char idx[24] = "";
+                if (f->count > 1)
+                    snprintf(idx, sizeof idx, "[%u]", k);
+                *err = g_strdup_printf("%s%s = %llu is invalid (valid: %llu..%llu)", f->name, idx,
+                                       (unsigned long long)v, (unsigned long long)f->vmin,
+                                       (unsigned long long)f->vmax);
+                return false;
+            }
+        }
+    }
+    return !d->check || d->check(obj, err);
+}
+
+bool state_check_validity_declared(const StateDesc *d, char **err)
+{
+    bool rel = false;
+    for (int i = 0; i < d->nfields; i++) {
+        const StateField *f = &d->fields[i];
+        if (!state_field_saved(f))
+            continue;
+        if (f->vkind == VK_NONE) {
+            *err = g_strdup_printf("%s.%s: no valid values declared (V_ANY, V_RANGE, V_BOOL or "
+                                   "V_REL)", d->name, f->name);
+            return false;
+        }
+        if (f->vkind == VK_RANGE &&
+            (f->elem_size > 8 || (f->elem_size & (f->elem_size - 1)) || f->vmin > f->vmax)) {
+            *err = g_strdup_printf("%s.%s: a range needs an integer field and min <= max",
+                                   d->name, f->name);
+            return false;
+        }
+        rel |= f->vkind == VK_REL;
+    }
+    if (rel && !d->check) {
+        *err = g_strdup_printf("%s: V_REL fields but no check function", d->name);
+        return false;
+    }
+    return true;
 }

@@ -16,6 +16,22 @@
  * added without a declaration fails the unit tests instead of a user's experiment. */
 enum { SF_DERIVED = 1, SF_RUNTIME = 2 };
 
+/* Which values of a saved field are valid. A snapshot is input from outside: the loader
+ * checks every saved field before it loads anything, so an impossible machine (an EL the core
+ * does not have, a FIFO position past the FIFO) is refused instead of run. Every saved field
+ * declares one of:
+ *   V_ANY          every bit pattern is a state the machine can be in (registers, memory);
+ *   V_RANGE(lo,hi) each element (read as an unsigned integer of its size) in [lo, hi];
+ *   V_BOOL         V_RANGE(0, 1);
+ *   V_REL          valid values depend on other fields or on the configuration: the
+ *                  description's check function decides (it must have one).
+ * VK_NONE (nothing declared) fails the coverage test. */
+enum { VK_NONE = 0, VK_ANY, VK_RANGE, VK_REL };
+#define V_ANY .vkind = VK_ANY
+#define V_RANGE(lo, hi) .vkind = VK_RANGE, .vmin = (lo), .vmax = (hi)
+#define V_BOOL V_RANGE(0, 1)
+#define V_REL .vkind = VK_REL
+
 typedef struct StateField {
     const char *name;
     size_t offset;
@@ -23,18 +39,27 @@ typedef struct StateField {
     uint32_t count;           /* array length (1 for scalars) */
     uint32_t flags;
     uint32_t align;           /* alignment of the member's type */
+    uint32_t vkind;           /* VK_* */
+    uint64_t vmin, vmax;      /* VK_RANGE */
 } StateField;
 
-#define STATE_MEMBER_(type, field, flags) \
-    { #field, offsetof(type, field), sizeof(((type *)0)->field), 1, flags, \
-      __alignof__(((type *)0)->field) }
-#define STATE_FIELD(type, field) STATE_MEMBER_(type, field, 0)
-#define STATE_ARRAY(type, field) \
-    { #field, offsetof(type, field), sizeof(((type *)0)->field[0]), \
-      sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]), 0, \
-      __alignof__(((type *)0)->field[0]) }
-#define STATE_DERIVED(type, field) STATE_MEMBER_(type, field, SF_DERIVED)
-#define STATE_RUNTIME(type, field) STATE_MEMBER_(type, field, SF_RUNTIME)
+#define STATE_MEMBER_(type, field, fl) \
+    .name = #field, .offset = offsetof(type, field), .elem_size = sizeof(((type *)0)->field), \
+    .count = 1, .flags = (fl), .align = __alignof__(((type *)0)->field)
+/* A saved scalar or array and its valid values: STATE_FIELD(Pl011, rx_pos, V_RANGE(0, 15)). */
+#define STATE_FIELD(type, field, valid) { STATE_MEMBER_(type, field, 0), valid }
+#define STATE_ARRAY(type, field, valid) \
+    { .name = #field, .offset = offsetof(type, field), \
+      .elem_size = sizeof(((type *)0)->field[0]), \
+      .count = sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]), .flags = 0, \
+      .align = __alignof__(((type *)0)->field[0]), valid }
+#define STATE_DERIVED(type, field) { STATE_MEMBER_(type, field, SF_DERIVED) }
+#define STATE_RUNTIME(type, field) { STATE_MEMBER_(type, field, SF_RUNTIME) }
+
+/* Checks the relations among an object's fields (its V_REL fields). obj is a staged copy:
+ * the saved fields as loaded, everything else as in the live object (configuration and
+ * wiring are valid there). Returns false with a one-line *err (g_free) naming the field. */
+typedef bool (*StateCheckFn)(const void *obj, char **err);
 
 typedef struct StateDesc {
     const char *name;         /* type name, e.g. "pl011" */
@@ -42,10 +67,13 @@ typedef struct StateDesc {
     int nfields;
     size_t size;              /* sizeof the struct */
     size_t align;
+    StateCheckFn check;       /* relations (V_REL fields), or NULL */
 } StateDesc;
 
 #define STATE_DESC(nm, type, arr) \
-    { nm, arr, (int)(sizeof(arr) / sizeof(arr[0])), sizeof(type), __alignof__(type) }
+    { nm, arr, (int)(sizeof(arr) / sizeof(arr[0])), sizeof(type), __alignof__(type), NULL }
+#define STATE_DESC_CHECKED(nm, type, arr, fn) \
+    { nm, arr, (int)(sizeof(arr) / sizeof(arr[0])), sizeof(type), __alignof__(type), fn }
 
 static inline bool state_field_saved(const StateField *f)
 {
@@ -64,6 +92,15 @@ void state_save(GByteArray *out, const StateDesc *d, const void *obj);
  * the fields into obj. Returns false with a one-line *err (g_free) naming the first problem;
  * obj is then untouched. */
 bool state_load(const StateDesc *d, void *obj, const uint8_t *buf, size_t len, char **err);
+/* Checks obj's saved fields against their declared values (V_RANGE), then the description's
+ * relations (V_REL). false with a one-line *err (g_free) naming the field and the value. */
+bool state_validate(const StateDesc *d, const void *obj, char **err);
+/* True if every saved field declares its valid values (and a description with V_REL fields
+ * has a check function). On false, *err names the first field without. */
+bool state_check_validity_declared(const StateDesc *d, char **err);
+/* The value of element i of field f of obj, as an unsigned integer (elements of 1, 2, 4 or
+ * 8 bytes). */
+uint64_t state_field_value(const StateField *f, const void *obj, uint32_t i);
 /* True if every byte of the struct is declared. Padding cannot be told apart from an
  * undeclared small member, so described structs keep their padding as explicit members
  * (declared STATE_RUNTIME). On false, *err names the first undeclared byte range. */

@@ -42,9 +42,9 @@ struct ArchTimers {
 };
 
 static const StateField arch_timer_fields[] = {
-    STATE_ARRAY(ArchTimers, ctl),
-    STATE_ARRAY(ArchTimers, cval),
-    STATE_FIELD(ArchTimers, cntvoff),
+    STATE_ARRAY(ArchTimers, ctl, V_RANGE(0, ATIMER_CTL_ENABLE | ATIMER_CTL_IMASK)),
+    STATE_ARRAY(ArchTimers, cval, V_ANY),
+    STATE_FIELD(ArchTimers, cntvoff, V_ANY),
     STATE_DERIVED(ArchTimers, level),
     STATE_RUNTIME(ArchTimers, pad_),
     STATE_RUNTIME(ArchTimers, m),

@@ -17,20 +17,20 @@
 static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 static const StateField pl011_fields[] = {
-    STATE_ARRAY(Pl011, rx_fifo),
-    STATE_FIELD(Pl011, rx_pos),
-    STATE_FIELD(Pl011, rx_count),
-    STATE_FIELD(Pl011, rsr),
-    STATE_FIELD(Pl011, ilpr),
-    STATE_FIELD(Pl011, ibrd),
-    STATE_FIELD(Pl011, fbrd),
-    STATE_FIELD(Pl011, lcr_h),
-    STATE_FIELD(Pl011, cr),
-    STATE_FIELD(Pl011, ifls),
-    STATE_FIELD(Pl011, imsc),
-    STATE_FIELD(Pl011, ris),
-    STATE_FIELD(Pl011, dmacr),
-    STATE_FIELD(Pl011, poll_when),
+    STATE_ARRAY(Pl011, rx_fifo, V_RANGE(0, 0xfff)),
+    STATE_FIELD(Pl011, rx_pos, V_RANGE(0, PL011_FIFO_DEPTH - 1)),
+    STATE_FIELD(Pl011, rx_count, V_REL),
+    STATE_FIELD(Pl011, rsr, V_RANGE(0, 0xf)),
+    STATE_FIELD(Pl011, ilpr, V_RANGE(0, 0xff)),
+    STATE_FIELD(Pl011, ibrd, V_RANGE(0, 0xffff)),
+    STATE_FIELD(Pl011, fbrd, V_RANGE(0, 0x3f)),
+    STATE_FIELD(Pl011, lcr_h, V_RANGE(0, 0xff)),
+    STATE_FIELD(Pl011, cr, V_RANGE(0, 0xffff)),
+    STATE_FIELD(Pl011, ifls, V_RANGE(0, 0x3f)),
+    STATE_FIELD(Pl011, imsc, V_RANGE(0, PL011_INT_ALL)),
+    STATE_FIELD(Pl011, ris, V_RANGE(0, PL011_INT_ALL)),
+    STATE_FIELD(Pl011, dmacr, V_RANGE(0, 7)),
+    STATE_FIELD(Pl011, poll_when, V_ANY),
     STATE_DERIVED(Pl011, irq_level),
     STATE_RUNTIME(Pl011, m),
     STATE_RUNTIME(Pl011, irq),
@@ -39,7 +39,18 @@ static const StateField pl011_fields[] = {
     STATE_RUNTIME(Pl011, pad_),
     STATE_RUNTIME(Pl011, poll_ev),
 };
-const StateDesc pl011_state_desc = STATE_DESC("pl011", Pl011, pl011_fields);
+static unsigned fifo_depth(const Pl011 *s);
+/* Relations: the FIFO holds at most its depth (one character with the FIFOs off). */
+static bool pl011_check_state(const void *obj, char **err)
+{
+    const Pl011 *s = obj;
+    if (s->rx_count <= fifo_depth(s))
+        return true;
+    *err = g_strdup_printf("rx_count = %u, but the receive FIFO holds %u", s->rx_count,
+                           fifo_depth(s));
+    return false;
+}
+const StateDesc pl011_state_desc = STATE_DESC_CHECKED("pl011", Pl011, pl011_fields, pl011_check_state);
 
 static unsigned fifo_depth(const Pl011 *s)
 {

@@ -7,14 +7,29 @@ static const char *const reason_names[HVM_EXIT_N] = {
 };
 
 static const StateField hvm_fields[] = {
-    STATE_ARRAY(Hvm, vcpu),
-    STATE_ARRAY(Hvm, vm),
-    STATE_ARRAY(Hvm, seen),
+    STATE_ARRAY(Hvm, vcpu, V_REL),
+    STATE_ARRAY(Hvm, vm, V_ANY),
+    STATE_ARRAY(Hvm, seen, V_BOOL),
     STATE_RUNTIME(Hvm, m),
     STATE_RUNTIME(Hvm, trace),
     STATE_RUNTIME(Hvm, pad_),
 };
-const StateDesc hvm_state_desc = STATE_DESC("hvm", Hvm, hvm_fields);
+/* Relations: an exit in progress names a reason and an 8-bit VMID (both index tables). */
+static bool hvm_check_state(const void *obj, char **err)
+{
+    const Hvm *h = obj;
+    for (int i = 0; i < MACHINE_MAX_CPUS; i++) {
+        const HvmVcpu *vc = &h->vcpu[i];
+        if (vc->in_exit > 1 || vc->reason >= HVM_EXIT_N || vc->vmid >= HVM_MAX_VMIDS || vc->pad_) {
+            *err = g_strdup_printf("vcpu[%d]: in_exit %u, reason %u, vmid %u (valid: 0..1, "
+                                   "0..%d, 0..%d)", i, vc->in_exit, vc->reason, vc->vmid,
+                                   HVM_EXIT_N - 1, HVM_MAX_VMIDS - 1);
+            return false;
+        }
+    }
+    return true;
+}
+const StateDesc hvm_state_desc = STATE_DESC_CHECKED("hvm", Hvm, hvm_fields, hvm_check_state);
 
 const char *hvm_exit_reason_name(HvmExitReason r)
 {

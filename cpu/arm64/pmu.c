@@ -18,19 +18,19 @@
 #define TWO32 (1ull << 32)
 
 static const StateField pmu_fields[] = {
-    STATE_FIELD(A64Pmu, pmcr),
-    STATE_FIELD(A64Pmu, cnten),
-    STATE_FIELD(A64Pmu, ovs),
-    STATE_FIELD(A64Pmu, inten),
-    STATE_FIELD(A64Pmu, selr),
-    STATE_FIELD(A64Pmu, userenr),
-    STATE_FIELD(A64Pmu, ccntr),
-    STATE_FIELD(A64Pmu, ccfiltr),
-    STATE_ARRAY(A64Pmu, evcntr),
-    STATE_ARRAY(A64Pmu, evtyper),
-    STATE_FIELD(A64Pmu, cc_prescale),
-    STATE_FIELD(A64Pmu, last_insns),
-    STATE_FIELD(A64Pmu, last_cycles),
+    STATE_FIELD(A64Pmu, pmcr, V_REL),
+    STATE_FIELD(A64Pmu, cnten, V_REL),
+    STATE_FIELD(A64Pmu, ovs, V_REL),
+    STATE_FIELD(A64Pmu, inten, V_REL),
+    STATE_FIELD(A64Pmu, selr, V_RANGE(0, 31)),
+    STATE_FIELD(A64Pmu, userenr, V_RANGE(0, 15)),
+    STATE_FIELD(A64Pmu, ccntr, V_ANY),
+    STATE_FIELD(A64Pmu, ccfiltr, V_ANY),
+    STATE_ARRAY(A64Pmu, evcntr, V_RANGE(0, 0xffffffffu)),
+    STATE_ARRAY(A64Pmu, evtyper, V_REL),
+    STATE_FIELD(A64Pmu, cc_prescale, V_RANGE(0, 63)),
+    STATE_FIELD(A64Pmu, last_insns, V_ANY),
+    STATE_FIELD(A64Pmu, last_cycles, V_ANY),
     STATE_DERIVED(A64Pmu, mdcr),
     STATE_DERIVED(A64Pmu, events),
     STATE_DERIVED(A64Pmu, has_el2),
@@ -39,7 +39,26 @@ static const StateField pmu_fields[] = {
     STATE_RUNTIME(A64Pmu, pmcr_id),
     STATE_RUNTIME(A64Pmu, irq),
 };
-const StateDesc a64_pmu_state_desc = STATE_DESC("pmu", A64Pmu, pmu_fields);
+/* Relations: only the bits a guest's writes can set (last_insns/last_cycles are running
+ * totals: any value only shifts the next interval's counts). */
+static bool pmu_check_state(const void *obj, char **err)
+{
+    const A64Pmu *p = obj;
+    const uint64_t counters = EV_BITS | CC_BIT;
+    const uint64_t types = A64_PMEVTYPER_P | A64_PMEVTYPER_U | A64_PMEVTYPER_NSH | A64_PMEVTYPER_EVT;
+    const char *bad = p->pmcr & ~PMCR_STORED ? "pmcr"
+                      : p->cnten & ~counters ? "cnten"
+                      : p->ovs & ~counters   ? "ovs"
+                      : p->inten & ~counters ? "inten"
+                                             : NULL;
+    for (unsigned n = 0; n < N && !bad; n++)
+        if (p->evtyper[n] & ~types)
+            bad = "evtyper";
+    if (bad)
+        *err = g_strdup_printf("%s has bits set that the PMU does not implement", bad);
+    return !bad;
+}
+const StateDesc a64_pmu_state_desc = STATE_DESC_CHECKED("pmu", A64Pmu, pmu_fields, pmu_check_state);
 
 /* PMCEID0_EL0 bit e: common event e (0x00-0x1f) implemented; PMCEID1_EL0 bit e: event
  * 0x20 + e. The upper halves (events 0x4000+, PMUv3p1) are 0. */

@@ -55,7 +55,37 @@ Test(state, every_struct_is_fully_declared)
         char *err = NULL;
         cr_expect(state_check_coverage(d[i], &err), "%s", err ? err : "");
         g_free(err);
+        err = NULL;
+        cr_expect(state_check_validity_declared(d[i], &err), "%s", err ? err : "");
+        g_free(err);
     }
+    char *err = NULL;
+    cr_expect(state_check_validity_declared(&machine_state_desc, &err), "%s", err ? err : "");
+    g_free(err);
+    machine_free(m);
+}
+
+/* A fresh machine is valid by its own descriptions (the loader would accept it). */
+Test(state, a_fresh_machine_is_valid)
+{
+    Machine *m = full_machine();
+    const StateDesc *d[MACHINE_MAX_OBJECTS + MACHINE_MAX_CPUS + 1];
+    for (int i = 0; i < m->nobjects; i++) {
+        char *err = NULL;
+        cr_expect(state_validate(m->objects[i].desc, m->objects[i].obj, &err), "%s: %s",
+                  m->objects[i].name, err ? err : "");
+        g_free(err);
+    }
+    for (int i = 0; i < m->ncpus; i++) {
+        char *err = NULL;
+        cr_expect(state_validate(m->cpus[i].cls->desc, m->cpus[i].obj, &err), "cpu%d: %s", i,
+                  err ? err : "");
+        g_free(err);
+    }
+    char *err = NULL;
+    cr_expect(state_validate(&machine_state_desc, m, &err), "machine: %s", err ? err : "");
+    g_free(err);
+    (void)d;
     machine_free(m);
 }
 
@@ -102,17 +132,60 @@ typedef struct Toy {
     uint8_t pad_[7];
     void *runtime;
 } Toy;
+static bool toy_check(const void *obj, char **err)
+{
+    const Toy *t = obj;
+    if (t->b[0] <= t->b[1])
+        return true;
+    *err = g_strdup("b[0] > b[1]");
+    return false;
+}
 static const StateField toy_fields[] = {
-    STATE_FIELD(Toy, a), STATE_ARRAY(Toy, b), STATE_FIELD(Toy, c),
+    STATE_FIELD(Toy, a, V_ANY), STATE_ARRAY(Toy, b, V_REL), STATE_FIELD(Toy, c, V_RANGE(2, 5)),
     STATE_RUNTIME(Toy, pad_), STATE_RUNTIME(Toy, runtime),
 };
-static const StateDesc toy_desc = STATE_DESC("toy", Toy, toy_fields);
+static const StateDesc toy_desc = STATE_DESC_CHECKED("toy", Toy, toy_fields, toy_check);
 /* the same struct with `c` forgotten */
 static const StateField toy_missing_fields[] = {
-    STATE_FIELD(Toy, a), STATE_ARRAY(Toy, b),
+    STATE_FIELD(Toy, a, V_ANY), STATE_ARRAY(Toy, b, V_ANY),
     STATE_RUNTIME(Toy, pad_), STATE_RUNTIME(Toy, runtime),
 };
 static const StateDesc toy_missing_desc = STATE_DESC("toy", Toy, toy_missing_fields);
+/* `c` without valid values; `b` relational without a check function */
+static const StateField toy_novalid_fields[] = {
+    STATE_FIELD(Toy, a, V_ANY), STATE_ARRAY(Toy, b, V_ANY), { STATE_MEMBER_(Toy, c, 0) },
+    STATE_RUNTIME(Toy, pad_), STATE_RUNTIME(Toy, runtime),
+};
+static const StateDesc toy_novalid_desc = STATE_DESC("toy", Toy, toy_novalid_fields);
+static const StateDesc toy_nocheck_desc = STATE_DESC("toy", Toy, toy_fields);
+
+Test(state, a_field_without_valid_values_is_caught)
+{
+    char *err = NULL;
+    cr_assert(state_check_validity_declared(&toy_desc, &err), "%s", err);
+    cr_assert_not(state_check_validity_declared(&toy_novalid_desc, &err));
+    cr_assert(strstr(err, "toy.c: no valid values"), "%s", err);
+    g_free(err);
+    cr_assert_not(state_check_validity_declared(&toy_nocheck_desc, &err));
+    cr_assert(strstr(err, "no check function"), "%s", err);
+    g_free(err);
+}
+
+Test(state, validate_refuses_ranges_and_relations)
+{
+    Toy t = { .a = ~0ull, .b = { 1, 2 }, .c = 5 };
+    char *err = NULL;
+    cr_assert(state_validate(&toy_desc, &t, &err), "%s", err);
+    t.c = 6;
+    cr_assert_not(state_validate(&toy_desc, &t, &err));
+    cr_assert_str_eq(err, "c = 6 is invalid (valid: 2..5)");
+    g_free(err);
+    t.c = 2;
+    t.b[0] = 3;
+    cr_assert_not(state_validate(&toy_desc, &t, &err));
+    cr_assert_str_eq(err, "b[0] > b[1]");
+    g_free(err);
+}
 
 Test(state, coverage_finds_an_undeclared_member)
 {
