@@ -16,26 +16,26 @@
 
 /* ---- state description (hash, snapshots) ---- */
 static const StateField a64_fields[] = {
-    STATE_ARRAY(Arm64Cpu, x),
-    STATE_FIELD(Arm64Cpu, pc),
-    STATE_FIELD(Arm64Cpu, nf),
-    STATE_FIELD(Arm64Cpu, zf),
-    STATE_FIELD(Arm64Cpu, cf),
-    STATE_FIELD(Arm64Cpu, vf),
-    STATE_FIELD(Arm64Cpu, el),
-    STATE_FIELD(Arm64Cpu, spsel),
-    STATE_FIELD(Arm64Cpu, daif),
-    STATE_FIELD(Arm64Cpu, halted),
-    STATE_FIELD(Arm64Cpu, powered),
-    STATE_FIELD(Arm64Cpu, event_reg),
-    STATE_FIELD(Arm64Cpu, pan),
-    STATE_FIELD(Arm64Cpu, il),
-    STATE_FIELD(Arm64Cpu, irq_lines),
-    STATE_ARRAY(Arm64Cpu, sp_el),
-    STATE_ARRAY(Arm64Cpu, sys),
-    STATE_FIELD(Arm64Cpu, mon.addr),
-    STATE_FIELD(Arm64Cpu, mon.valid),
-    STATE_FIELD(Arm64Cpu, mon.size),
+    STATE_ARRAY(Arm64Cpu, x, V_REL),
+    STATE_FIELD(Arm64Cpu, pc, V_ANY),
+    STATE_FIELD(Arm64Cpu, nf, V_BOOL),
+    STATE_FIELD(Arm64Cpu, zf, V_BOOL),
+    STATE_FIELD(Arm64Cpu, cf, V_BOOL),
+    STATE_FIELD(Arm64Cpu, vf, V_BOOL),
+    STATE_FIELD(Arm64Cpu, el, V_REL),
+    STATE_FIELD(Arm64Cpu, spsel, V_REL),
+    STATE_FIELD(Arm64Cpu, daif, V_RANGE(0, 15)),
+    STATE_FIELD(Arm64Cpu, halted, V_BOOL),
+    STATE_FIELD(Arm64Cpu, powered, V_BOOL),
+    STATE_FIELD(Arm64Cpu, event_reg, V_BOOL),
+    STATE_FIELD(Arm64Cpu, pan, V_REL),
+    STATE_FIELD(Arm64Cpu, il, V_BOOL),
+    STATE_FIELD(Arm64Cpu, irq_lines, V_RANGE(0, 15)),
+    STATE_ARRAY(Arm64Cpu, sp_el, V_ANY),
+    STATE_ARRAY(Arm64Cpu, sys, V_ANY),
+    STATE_FIELD(Arm64Cpu, mon.addr, V_ANY),
+    STATE_FIELD(Arm64Cpu, mon.valid, V_BOOL),
+    STATE_FIELD(Arm64Cpu, mon.size, V_RANGE(0, 16)),
     /* not machine state: identity and wiring fixed at creation, the run loop's budget,
      * decoded code and the soft TLB (both flushed by a64_post_load), the PMU (its own
      * object "cpuN.pmu") */
@@ -64,11 +64,31 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, pmu),
     STATE_RUNTIME(Arm64Cpu, pmu_cut),
     STATE_RUNTIME(Arm64Cpu, evq_seq),
+    STATE_RUNTIME(Arm64Cpu, fetch_faults),   /* counts again from a restore */
+    STATE_RUNTIME(Arm64Cpu, pad5_),
     STATE_RUNTIME(Arm64Cpu, trace_mask),
     STATE_RUNTIME(Arm64Cpu, pad4_),
     STATE_RUNTIME(Arm64Cpu, symbolizer),
 };
-const StateDesc a64_state_desc = STATE_DESC("arm64-cpu", Arm64Cpu, a64_fields);
+/* Relations: the EL is one the core implements (EL3 never, EL2 only with
+ * virtualization=on), EL0 uses SP_EL0, PSTATE.PAN needs FEAT_PAN, XZR reads as zero. */
+static bool a64_check_state(const void *obj, char **err)
+{
+    const Arm64Cpu *c = obj;
+    int max_el = c->has_el2 ? 2 : 1;
+    if (c->el > max_el)
+        *err = g_strdup_printf("el = %u, but this core implements EL0..EL%d", c->el, max_el);
+    else if (c->el == 0 && c->spsel)
+        *err = g_strdup("spsel = 1 at EL0 (EL0 has only SP_EL0)");
+    else if (c->pan > c->has_pan)
+        *err = g_strdup_printf("pan = %u, but this core has no FEAT_PAN", c->pan);
+    else if (c->x[A64_ZR])
+        *err = g_strdup("x[31] (XZR) is not zero");
+    else
+        return true;
+    return false;
+}
+const StateDesc a64_state_desc = STATE_DESC_CHECKED("arm64-cpu", Arm64Cpu, a64_fields, a64_check_state);
 
 /* ---- decoding ---- */
 /* An encoding no decode table claims: if Capstone knows it as an instruction (other than
@@ -305,6 +325,30 @@ static void event_horizon(Arm64Cpu *c)
     }
 }
 
+/* The progress guarantee: an exception taken on instruction fetch (abort, PC alignment)
+ * retires nothing, but it costs one cycle of the budget like an instruction, so simulated
+ * time advances and every stop condition (--max-insns, Ctrl-C, GDB's interrupt, the end of a
+ * step) still comes. A core that takes A64_FETCH_FAULT_LIMIT of them in a row without
+ * retiring an instruction is in a loop real hardware would hang in (a vector that cannot be
+ * fetched): the machine stops with exit 3 naming the faulting PC, the vector and the
+ * syndrome. Legitimate software takes at most a few in a row. */
+static void fetch_fault_taken(Arm64Cpu *c)
+{
+    c->insns_left--;
+    if (++c->fetch_faults < A64_FETCH_FAULT_LIMIT)
+        return;
+    bool el2 = c->el == 2;
+    uint64_t elr = c->sys[el2 ? A64_SYS_ELR_EL2 : A64_SYS_ELR_EL1];
+    uint64_t esr = c->sys[el2 ? A64_SYS_ESR_EL2 : A64_SYS_ESR_EL1];
+    char why[160];
+    a64_describe_esr(esr, why, sizeof why);
+    machine_stop(c->m, EXIT_GUEST_CRASH,
+                 "cpu%d: exception loop: %u exceptions in a row without an instruction retiring; "
+                 "last at PC 0x%llx, taken to EL%d vector 0x%llx, ESR 0x%llx (%s)",
+                 c->index, A64_FETCH_FAULT_LIMIT, (unsigned long long)elr, c->el,
+                 (unsigned long long)c->pc, (unsigned long long)esr, why);
+}
+
 /* Between two runs of instructions (both loops): shorten the budget to a newly scheduled
  * event, take a pending interrupt, then find the decoded page at PC. Returns the page; NULL
  * with *end set when the loop must stop (budget gone, machine stopped, fetch failed), NULL
@@ -327,8 +371,14 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
         return NULL;
     }
     A64DecodedPage *p = lookup_page(c, c->pc);
-    if (!p && c->m->stop)
+    if (likely(p)) {
+        c->fetch_faults = 0;
+    } else if (c->m->stop) {
         *end = true;
+    } else {
+        fetch_fault_taken(c);
+        *end = !c->insns_left || c->m->stop;
+    }
     return p;
 }
 
@@ -491,6 +541,7 @@ static void a64_post_load(void *obj)
     c->insns_left = c->run_budget = 0;
     c->pmu_cut = 0;
     c->evq_seq = 0;
+    c->fetch_faults = 0;
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
 }
 

@@ -29,6 +29,9 @@
 #define A64_PAGE_BITS 12
 #define A64_PAGE_SIZE (1u << A64_PAGE_BITS)
 #define A64_PAGE_INSNS (A64_PAGE_SIZE / 4)
+/* Exceptions taken on instruction fetch in a row, without an instruction retiring, before
+ * the machine stops with exit 3 (an exception loop; cpu.c, fetch_fault_taken). */
+#define A64_FETCH_FAULT_LIMIT 1000
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -109,6 +112,8 @@ struct Arm64Cpu {
     A64Pmu pmu;               /* PMUv3 (own state description "cpuN.pmu") */
     uint64_t pmu_cut;         /* budget held back to stop at a PMU overflow (run loop) */
     uint64_t evq_seq;         /* event-queue schedule count the budget was last checked at */
+    uint32_t fetch_faults;    /* exceptions taken on fetch in a row (the progress guarantee) */
+    uint32_t pad5_;
     /* trace */
     uint32_t trace_mask;
     uint32_t pad4_;
