@@ -231,7 +231,10 @@ int inputlog_save(InputLog *l, const char *path, char **err)
     }
     char hex[65];
     machine_state_hash(l->m, hex);
-    g_string_append_printf(s, "end %" PRIu64 " %s\n", machine_icount(l->m), hex);
+    Machine *m = l->m;
+    bool stopped = m->stop && !m->paused && !m->at_limit;
+    g_string_append_printf(s, "end %" PRIu64 " %s %s\n", machine_icount(m), hex,
+                           stopped ? "stop" : "quit");
     GError *ge = NULL;
     int rc = 0;
     if (!g_file_set_contents(path, s->str, (gssize)s->len, &ge)) {
@@ -329,20 +332,24 @@ int inputlog_load(InputLog *l, const char *path, char **err)
             e.kind = IL_MEM;
             e.icount = g_ascii_strtoull(f[1], &end, 10);
             ok = !*end && parse_cpu(f[2], l->m->ncpus, &e.cpu) &&
-                 (e.addr = g_ascii_strtoull(f[3], &end, 16), !*end) && parse_hex(f[4], &e.data, &e.len);
+                 (e.addr = g_ascii_strtoull(f[3], &end, 16), !*end) &&
+                 parse_hex(f[4], &e.data, &e.len) && e.len <= IL_MAX_MEM_WRITE;
             if (ok)
                 g_array_append_val(l->stops, e);
         } else if (!strcmp(f[0], "reg") && nf == 5) {
             e.kind = IL_REG;
             e.icount = g_ascii_strtoull(f[1], &end, 10);
             ok = !*end && parse_cpu(f[2], l->m->ncpus, &e.cpu) &&
-                 (e.addr = g_ascii_strtoull(f[3], &end, 10), !*end) &&
+                 (e.addr = g_ascii_strtoull(f[3], &end, 10), !*end) && e.addr <= IL_MAX_REGNO &&
                  (e.value = g_ascii_strtoull(f[4], &end, 16), !*end);
             if (ok)
                 g_array_append_val(l->stops, e);
-        } else if ((!strcmp(f[0], "hash") || !strcmp(f[0], "end")) && nf == 3) {
+        } else if ((!strcmp(f[0], "hash") && nf == 3) ||
+                   (!strcmp(f[0], "end") && (nf == 3 || (nf == 4 && (!strcmp(f[3], "stop") ||
+                                                                      !strcmp(f[3], "quit")))))) {
             e.kind = IL_HASH;
             e.icount = g_ascii_strtoull(f[1], &end, 10);
+            e.value = nf == 4 && !strcmp(f[3], "quit");
             ok = !*end && is_hash(f[2]);
             if (ok) {
                 e.data = (uint8_t *)g_strdup(f[2]);
@@ -357,6 +364,15 @@ int inputlog_load(InputLog *l, const char *path, char **err)
             g_free(e.data);
             *err = g_strdup_printf("%s:%d: malformed entry", path, i + 1);
             goto out;
+        }
+        /* in order: device input by attempt, writes and hashes by instruction count */
+        GArray *a = e.kind == IL_UART ? l->uart : l->stops;
+        if (a->len > 1) {
+            const ILEntry *p = &g_array_index(a, ILEntry, a->len - 2);
+            if (e.kind == IL_UART ? p->seq >= e.seq : p->icount > e.icount) {
+                *err = g_strdup_printf("%s:%d: entry out of order", path, i + 1);
+                goto out;
+            }
         }
     }
     if (!ended) {
@@ -393,7 +409,16 @@ int inputlog_replay_run(InputLog *l, char **err)
     while (l->stop_cur < l->stops->len) {
         const ILEntry *e = &g_array_index(l->stops, ILEntry, l->stop_cur);
         bool last = l->stop_cur + 1 == l->stops->len;
-        if (last) {
+        if (last && e->value) {
+            /* the user ended the recorded run there: so does the replay */
+            machine_run_to(m, e->icount);
+            if (machine_icount(m) != e->icount) {
+                *err = g_strdup_printf("replay diverged: the run stopped at instruction %" PRIu64
+                                       ", the recording was ended at %" PRIu64 " (states agreed "
+                                       "at %" PRIu64 ")", machine_icount(m), e->icount, good);
+                return EXIT_BAD_SNAPSHOT;
+            }
+        } else if (last) {
             machine_run(m);   /* the end line: run to the end, then compare */
             if (machine_icount(m) != e->icount) {
                 *err = g_strdup_printf("replay diverged: the run ended at instruction %" PRIu64

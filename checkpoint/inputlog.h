@@ -20,7 +20,12 @@
  *   mem ICOUNT CPU VA HEXBYTES
  *   reg ICOUNT CPU REGNO VALUE
  *   hash ICOUNT SHA256
- *   end ICOUNT SHA256 */
+ *   end ICOUNT SHA256 stop|quit
+ * The end line says how the recorded run ended: "stop" when the machine stopped by itself (the
+ * guest powered off or crashed; a replay runs until the machine stops and checks it stopped at
+ * ICOUNT), "quit" when the user ended it (a console or GDB session quit, --max-insns; a
+ * replay runs to ICOUNT). An end line without the word is read as "stop". Entries are in
+ * order (uart by SEQ, the others by ICOUNT); a file that breaks a rule is refused whole. */
 #ifndef HVSIM_CHECKPOINT_INPUTLOG_H
 #define HVSIM_CHECKPOINT_INPUTLOG_H
 #include <stdbool.h>
@@ -28,6 +33,8 @@
 #include "core/machine.h"
 
 typedef enum { IL_UART, IL_MEM, IL_REG, IL_HASH } ILKind;
+#define IL_MAX_REGNO 0xffff        /* register numbers a log line may carry */
+#define IL_MAX_MEM_WRITE 65536     /* bytes one logged memory write may carry */
 
 typedef struct ILEntry {
     ILKind kind;
@@ -35,7 +42,7 @@ typedef struct ILEntry {
     uint64_t icount;
     int cpu;
     uint64_t addr;            /* IL_MEM: virtual address; IL_REG: register number */
-    uint64_t value;           /* IL_REG */
+    uint64_t value;           /* IL_REG; the end line (IL_HASH): 1 = "quit", 0 = "stop" */
     uint8_t *data;            /* IL_UART, IL_MEM bytes; IL_HASH: 65-byte hex string */
     uint32_t len;
 } ILEntry;

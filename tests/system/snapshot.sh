@@ -24,8 +24,9 @@ fi
 HVSIM=$1
 WORKLOADS=${WORKLOADS:-$(dirname "$HVSIM")/workloads}
 NAME=snapshot
+HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/system/harness.sh
-. "$(cd "$(dirname "$0")" && pwd)/harness.sh"
+. "$HERE/harness.sh"
 hv() {
     timeout 120 "$HVSIM" "$@" </dev/null
 }
@@ -54,6 +55,7 @@ else
         # the output before N, then the restored run's output, is the straight run's output
         # shellcheck disable=SC2086
         hv $EL2 -kernel "$MINIHV" --max-insns "$N" >"$TMP/pre.out" 2>/dev/null
+        rm -f "$TMP/r.stats"
         hv --restore "$TMP/m$N.snap" --state-hash --stats-text "$TMP/r.stats" >"$TMP/post.out" \
             2>"$TMP/r.err"
         rc=$?
@@ -78,6 +80,7 @@ for spec in smp_timer:4 smp_ipi:4 atomics:2 smp:2; do
     smp=${spec#*:}
     elf=$WORKLOADS/tests/$prog.elf
     M="-M virt,virtualization=on -cpu max -m 256M -smp $smp"
+    rm -f "$TMP/s.stats"
     # shellcheck disable=SC2086
     hv $M -kernel "$elf" --state-hash --stats-text "$TMP/s.stats" >/dev/null 2>"$TMP/s.err"
     full=$(hash_of "$TMP/s.err")
@@ -131,6 +134,19 @@ if [ -s "$GOOD" ]; then
     expect_bad "snapshot-bad-version" "format 9" --restore "$TMP/v9.snap"
     expect_bad "snapshot-bad-machine" "smp" --restore "$GOOD" -smp 2
     expect_bad "snapshot-bad-missing" "cannot read" --restore "$TMP/no-such.snap"
+    # issue 9: edited fields under a recomputed checksum are refused by value, naming the
+    # section and the field (each of these used to crash, hang or run)
+    for edit in "cpu0 el 74:el = 74" "cpu0 el 130:el = 130" "cpu0 el 3:el = 3" \
+        "uart0 rx_pos 99:rx_pos = 99" "cpu0 nf 7:nf = 7" \
+        "cpu0.clock time 18446744073709551000:cpu0.clock: time" \
+        "machine now 18446744073709551000:now = "; do
+        set -- ${edit%%:*}
+        if python3 "$HERE/snapedit.py" "$GOOD" "$TMP/edit.snap" "$1" "$2" "$3"; then
+            expect_bad "snapshot-bad-value-$1-$2-$3" "section '.*${edit#*:}" --restore "$TMP/edit.snap"
+        else
+            fail "snapshot-bad-value-$1-$2" "snapedit.py could not edit the snapshot"
+        fi
+    done
 else
     fail "snapshot-bad-files" "no snapshot to damage"
 fi
@@ -252,6 +268,27 @@ elif [ "$rc2" -ne 0 ] || [ -z "$want" ] || [ "$(hash_of "$TMP/setr.err")" != "$w
     fail "replay-user-writes" "replay exit $rc2: $(tail -n 1 "$TMP/setr.err")"
 else
     pass "replay-user-writes"
+fi
+
+# issue 9: a script that quits before the guest finishes is recorded with "quit" on its end
+# line; the replay stops at the same instruction in the same state (it used to run the guest
+# to its end and report a divergence)
+printf '%s\n' "continue 150000" "set mem 0x40005b80 0xfeedf00d 4" "continue 50000" \
+    "info state-hash" "quit" \
+    >"$TMP/quit.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/quit.txt" --record "$TMP/quit.log" >"$TMP/quit.out" 2>&1
+rc=$?
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --replay "$TMP/quit.log" --state-hash >"$TMP/quitr.out" 2>"$TMP/quitr.err"
+rc2=$?
+want=$(sed -n 's/^state-hash: //p' "$TMP/quit.out")
+if [ "$rc" -ne 0 ] || ! grep -q "^end 200000 [0-9a-f]* quit$" "$TMP/quit.log"; then
+    fail "replay-quit-early" "exit $rc; end line: $(grep '^end' "$TMP/quit.log")"
+elif [ "$rc2" -ne 0 ] || [ -z "$want" ] || [ "$(hash_of "$TMP/quitr.err")" != "$want" ]; then
+    fail "replay-quit-early" "replay exit $rc2: $(tail -n 1 "$TMP/quitr.err")"
+else
+    pass "replay-quit-early"
 fi
 
 # ---- reverse execution in a script: states equal the straight run's ----------------------

@@ -14,6 +14,7 @@
 #include "checkpoint/snapshot.h"
 #include "core/machine.h"
 #include "cpu/arm64/cpu.h"
+#include "devices/pl011.h"
 
 /* A raw kernel (loaded at RAM + 0x80000, entered at EL2): core 0 starts core 1 with PSCI
  * CPU_ON (SMC), then both loop storing counters across many RAM pages, so registers and RAM
@@ -235,6 +236,85 @@ Test(checkpoint, decode_refusals_leave_the_machine_untouched)
     machine_free(m);
 }
 
+/* Issue 9: a snapshot whose checksum is right but whose values are impossible (anyone can
+ * recompute a checksum) is refused before anything is loaded, naming the section and field. */
+typedef struct BadEdit {
+    const char *what;         /* expected in the message */
+    void (*apply)(Machine *m, bool undo);
+} BadEdit;
+static uint64_t saved_u64;
+static void edit_el74(Machine *m, bool undo) { core(m, 0)->el = undo ? (uint8_t)saved_u64 : (saved_u64 = core(m, 0)->el, 74); }
+static void edit_el130(Machine *m, bool undo) { core(m, 0)->el = undo ? (uint8_t)saved_u64 : (saved_u64 = core(m, 0)->el, 130); }
+static void edit_el3(Machine *m, bool undo) { core(m, 1)->el = undo ? (uint8_t)saved_u64 : (saved_u64 = core(m, 1)->el, 3); }
+static void edit_nf(Machine *m, bool undo) { core(m, 0)->nf = undo ? (uint8_t)saved_u64 : (saved_u64 = core(m, 0)->nf, 2); }
+static void edit_rx_pos(Machine *m, bool undo)
+{
+    Pl011 *u = ((VirtBoard *)m->board)->uart;
+    u->rx_pos = undo ? (uint32_t)saved_u64 : (saved_u64 = u->rx_pos, 1000000);
+}
+static void edit_rx_count(Machine *m, bool undo)
+{
+    Pl011 *u = ((VirtBoard *)m->board)->uart;
+    u->rx_count = undo ? (uint32_t)saved_u64 : (saved_u64 = u->rx_count, 2);   /* FIFOs off */
+}
+static void edit_clock(Machine *m, bool undo) { m->cpus[1].time = undo ? saved_u64 : (saved_u64 = m->cpus[1].time, UINT64_MAX - 5); }
+static void edit_now(Machine *m, bool undo) { m->now = undo ? saved_u64 : (saved_u64 = m->now, UINT64_MAX - 5); }
+static void edit_icount(Machine *m, bool undo) { m->cpus[0].icount = undo ? saved_u64 : (saved_u64 = m->cpus[0].icount, UINT64_MAX / 2); }
+static void edit_next_cpu(Machine *m, bool undo)
+{
+    m->round.next_cpu = undo ? saved_u64 : (saved_u64 = m->round.next_cpu, 7);
+    m->round.active = 1;
+}
+static void edit_pmu(Machine *m, bool undo) { core(m, 0)->pmu.selr = undo ? saved_u64 : (saved_u64 = core(m, 0)->pmu.selr, 32); }
+
+Test(checkpoint, decode_refuses_impossible_values)
+{
+    static const BadEdit edits[] = {
+        { "section 'cpu0': el = 74, but this core implements EL0..EL2", edit_el74 },
+        { "section 'cpu0': el = 130", edit_el130 },
+        { "section 'cpu1': el = 3", edit_el3 },
+        { "section 'cpu0': nf = 2 is invalid (valid: 0..1)", edit_nf },
+        { "section 'uart0': rx_pos = 1000000 is invalid (valid: 0..15)", edit_rx_pos },
+        { "section 'uart0': rx_count = 2, but the receive FIFO holds 1", edit_rx_count },
+        { "cpu1.clock: time =", edit_clock },
+        { "section 'machine': now =", edit_now },
+        { "cpu0.clock: icount =", edit_icount },
+        { "round.next_cpu = 7", edit_next_cpu },
+        { "section 'cpu0.pmu': selr = 32", edit_pmu },
+    };
+    Machine *m = new_machine(2);
+    run_to(m, 3000);
+    Machine *m2 = new_machine(2);
+    run_to(m2, 1000);
+    char before[65], after[65];
+    hash(m2, before);
+    for (size_t i = 0; i < G_N_ELEMENTS(edits); i++) {
+        MachineRound round = m->round;
+        edits[i].apply(m, false);
+        GByteArray *blob = g_byte_array_new();
+        snapshot_encode(m, blob);
+        edits[i].apply(m, true);
+        m->round = round;
+        char *err = NULL;
+        cr_assert_eq(snapshot_decode(m2, blob->data, blob->len, &err), EXIT_BAD_SNAPSHOT,
+                     "accepted: %s", edits[i].what);
+        cr_assert(err && strstr(err, edits[i].what), "want '%s', got '%s'", edits[i].what,
+                  err ? err : "(none)");
+        g_free(err);
+        hash(m2, after);
+        cr_assert_str_eq(before, after, "%s: the machine changed", edits[i].what);
+        g_byte_array_free(blob, TRUE);
+    }
+    /* undone, the same machine's snapshot loads */
+    GByteArray *blob = g_byte_array_new();
+    snapshot_encode(m, blob);
+    char *err = NULL;
+    cr_assert_eq(snapshot_decode(m2, blob->data, blob->len, &err), 0, "%s", err ? err : "");
+    g_byte_array_free(blob, TRUE);
+    machine_free(m2);
+    machine_free(m);
+}
+
 /* ---- snapshot files -------------------------------------------------------------------- */
 static int dir_entries(const char *dir)
 {
@@ -452,7 +532,8 @@ Test(checkpoint, inputlog_records_and_replays_read_attempts)
     cr_assert(strstr(text, "\nuart 4 500 78797a21\n"), "%s", text);
     cr_assert(strstr(text, "\nreg 500 0 7 1234abcd\n"), "%s", text);
     cr_assert(strstr(text, "\nuart 5 700 30313233343536373839\n"), "%s", text);
-    char *end_line = g_strdup_printf("\nend 700 %s\n", end_hash);
+    /* the machine did not stop by itself: the user ended the run (replay runs to 700) */
+    char *end_line = g_strdup_printf("\nend 700 %s quit\n", end_hash);
     cr_assert(strstr(text, end_line), "%s", text);
     g_free(end_line);
     cr_assert_null(strstr(text, "uart 1 "), "attempts without data are not logged");
@@ -591,6 +672,12 @@ Test(checkpoint, inputlog_refuses_malformed_files)
     load_fails(m, bad, ":3: malformed", "register write on a core that does not exist");
     write_variant(bad, lines, 2, "mem 5 0 4000zz 00", NULL);
     load_fails(m, bad, ":3: malformed", "bad address");
+    write_variant(bad, lines, 2, "reg 5 0 4294967296 ff", NULL);
+    load_fails(m, bad, ":3: malformed", "register number 2^32 (would write x0)");
+    write_variant(bad, lines, 2, "hash 301 " "0000000000000000000000000000000000000000000000000000000000000000", NULL);
+    load_fails(m, bad, ":4: entry out of order", "hash before an earlier one");
+    write_variant(bad, lines, 4, "end 300 0000000000000000000000000000000000000000000000000000000000000000 later", NULL);
+    load_fails(m, bad, ":5: malformed", "unknown end kind");
     write_variant(bad, lines, 2, "frob 1 2 3", NULL);
     load_fails(m, bad, ":3: malformed", "unknown entry");
     write_variant(bad, lines, 3, "hash 300 abcdef", NULL);
