@@ -291,6 +291,26 @@ else
     pass "replay-quit-early"
 fi
 
+# issue 9: reverse-stepi past the start of the history (here: a checkpoint load) stops there,
+# whatever N is (a count near 2^64 used to wrap around and move forward)
+printf '%s\n' "continue 100000" "checkpoint save $TMP/rs.snap" "continue 50000" \
+    "checkpoint load $TMP/rs.snap" "stepi 10" "reverse-stepi 18446744073709551615" \
+    "info state-hash" "reverse-stepi 200000" "info state-hash" >"$TMP/rs.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --script "$TMP/rs.txt" >"$TMP/rs.out" 2>&1
+rc=$?
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --max-insns 100000 --state-hash >/dev/null 2>"$TMP/rs100k.err"
+want=$(hash_of "$TMP/rs100k.err")
+got=$(sed -n 's/^state-hash: //p' "$TMP/rs.out" | sort -u)
+if [ "$rc" -ne 0 ] || [ "$(grep -c 'reached the start of the recorded history (icount 100000)' "$TMP/rs.out")" -ne 2 ]; then
+    fail "reverse-clamp-after-load" "exit $rc: $(grep -e reverse -e reached -e stepped "$TMP/rs.out" | head -n 3)"
+elif [ -z "$want" ] || [ "$got" != "$want" ]; then
+    fail "reverse-clamp-after-load" "state after the clamp: $got, want $want"
+else
+    pass "reverse-clamp-after-load"
+fi
+
 # ---- reverse execution in a script: states equal the straight run's ----------------------
 # check_reverse NAME ELF "MACHINE OPTIONS" SCRIPT: the k-th "info state-hash" output must
 # equal the hash of a straight run of N instructions, N from the k-th line "# at N"
