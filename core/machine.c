@@ -61,13 +61,20 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
     evq_init(&m->evq);
     m->out = stdout;
     m->trace = stderr;
+    if (cfg->cpu_hz < MACHINE_MIN_HZ || cfg->cpu_hz > MACHINE_MAX_HZ) {
+        *err = g_strdup_printf("core clock %llu Hz: want %llu to %llu Hz",
+                               (unsigned long long)cfg->cpu_hz, MACHINE_MIN_HZ, MACHINE_MAX_HZ);
+        machine_free(m);
+        return NULL;
+    }
     if (timing_model_init(&m->timing, cfg->timing, cfg->cpu_hz) < 0) {
         *err = g_strdup_printf("unknown timing model '%s' (available: atomic)", cfg->timing);
         machine_free(m);
         return NULL;
     }
-    if (cfg->quantum == 0) {
-        *err = g_strdup("quantum must be at least 1 instruction");
+    if (cfg->quantum == 0 || cfg->quantum > MACHINE_MAX_QUANTUM) {
+        *err = g_strdup_printf("quantum %llu: want 1 to %llu instructions",
+                               (unsigned long long)cfg->quantum, MACHINE_MAX_QUANTUM);
         machine_free(m);
         return NULL;
     }

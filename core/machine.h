@@ -16,6 +16,10 @@
 #define MACHINE_MAX_BREAK_VAS 16
 /* Simulated time stays below 2^62 ps (53 days): sums of a time and a quantum never wrap. */
 #define MACHINE_TIME_MAX (1ULL << 62)
+/* Limits of the configuration (the command line and a snapshot's description alike). */
+#define MACHINE_MIN_HZ 1000ULL
+#define MACHINE_MAX_HZ 100000000000ULL
+#define MACHINE_MAX_QUANTUM (1ULL << 32)
 
 /* Exit codes (interface.md). */
 enum {

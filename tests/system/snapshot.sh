@@ -139,10 +139,15 @@ if [ -s "$GOOD" ]; then
     for edit in "cpu0 el 74:el = 74" "cpu0 el 130:el = 130" "cpu0 el 3:el = 3" \
         "uart0 rx_pos 99:rx_pos = 99" "cpu0 nf 7:nf = 7" \
         "cpu0.clock time 18446744073709551000:cpu0.clock: time" \
-        "machine now 18446744073709551000:now = "; do
+        "machine now 18446744073709551000:now = " \
+        "header smp 100:smp 100" "header quantum 18446744073709551615:quantum" \
+        "header cpu-hz 0:core clock 0 Hz" "header cpu nosuchcpu:unknown CPU model" \
+        "header ram 1:invalid RAM size"; do
         set -- ${edit%%:*}
         if python3 "$HERE/snapedit.py" "$GOOD" "$TMP/edit.snap" "$1" "$2" "$3"; then
-            expect_bad "snapshot-bad-value-$1-$2-$3" "section '.*${edit#*:}" --restore "$TMP/edit.snap"
+            want="section '.*${edit#*:}"
+            [ "$1" = header ] && want="describes a machine hvsim cannot build: .*${edit#*:}"
+            expect_bad "snapshot-bad-value-$1-$2-$3" "$want" --restore "$TMP/edit.snap"
         else
             fail "snapshot-bad-value-$1-$2" "snapedit.py could not edit the snapshot"
         fi
