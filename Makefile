@@ -75,6 +75,35 @@ $(B)/tests/difftest: $(B)/obj/tests/difftest/difftest.o $(SIM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS)
 
+# ---- libFuzzer harnesses (tests/fuzz/; clang, ASan+UBSan) ------------------------------
+# Every simulator object is built again with clang under build/fuzz/obj/ (coverage for the
+# fuzzer, ASan and UBSan); each harness links them with its own file and fuzz_common.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_HARNESSES := snapshot inputlog rsp gdbstub console loader exec
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	$(FUZZ_SAN_EXTRA)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -I. -I$(B)/gen $(PKG_CFLAGS) -D_GNU_SOURCE \
+	-fno-strict-aliasing $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_OBJS := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(SIM_SRCS)) $(B)/fuzz/obj/gen/a64_decode_gen.o
+FUZZ_COMMON := $(B)/fuzz/obj/tests/fuzz/fuzz_common.o
+FUZZ_BINS := $(addprefix $(B)/fuzz/,$(FUZZ_HARNESSES))
+.SECONDARY: $(patsubst %,$(B)/fuzz/obj/tests/fuzz/fuzz_%.o,$(FUZZ_HARNESSES)) $(FUZZ_OBJS)
+
+$(B)/fuzz/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/fuzz/obj/gen/%.o: $(B)/gen/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+# the stub harness compiles debug/gdbstub.c into itself (to reach its packet handler)
+$(B)/fuzz/gdbstub: $(B)/fuzz/obj/tests/fuzz/fuzz_gdbstub.o $(FUZZ_COMMON) \
+		$(filter-out $(B)/fuzz/obj/debug/gdbstub.o,$(FUZZ_OBJS))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON) $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 # ---- guest workloads (cross compiled) ----------------------------------------------------
 GUEST_CFLAGS := -O2 -g -ffreestanding -nostdlib -fno-builtin -mgeneral-regs-only \
 	-fno-stack-protector -fno-pic -static -Wall -Wextra -Werror -Iworkloads/lib
@@ -98,7 +127,7 @@ include workloads/minihv/minihv.mk
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	demo demo-hello bench clean distclean
+	fuzz-build check-fuzz difftest-random demo demo-hello bench clean distclean
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -115,10 +144,24 @@ check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
-fuzz: $(B)/tests/difftest
+difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 
-check: check-gen check-unit check-asan check-system check-snapshot check-diff
+# libFuzzer: `make fuzz` runs every harness FUZZ_SECONDS (FUZZ_JOBS at a time) and fails on a
+# finding (inputs under build/fuzz/crashes/); check-fuzz replays the seeds and regression
+# inputs and runs a short fixed-seed burst of each (SKIP when clang/libFuzzer is missing).
+fuzz-build: $(FUZZ_BINS)
+fuzz:
+	@sh tests/fuzz/run.sh probe "$(FUZZ_CC)"
+	@$(MAKE) --no-print-directory fuzz-build
+	sh tests/fuzz/run.sh fuzz $(B)/fuzz "$(FUZZ_SECONDS)" "$(FUZZ_JOBS)" $(FUZZ_HARNESSES)
+check-fuzz:
+	@if sh tests/fuzz/run.sh probe "$(FUZZ_CC)"; then \
+		$(MAKE) --no-print-directory fuzz-build && \
+		sh tests/fuzz/run.sh check $(B)/fuzz 0 "$(FUZZ_JOBS)" $(FUZZ_HARNESSES); \
+	else echo "check-fuzz: SKIP"; fi
+
+check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz
 	@echo "make check: all suites passed"
 
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with
@@ -138,4 +181,4 @@ clean:
 distclean: clean
 	rm -f config.mk
 
--include $(shell find $(B)/obj $(B)/asan -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/asan $(B)/fuzz/obj -name '*.d' 2>/dev/null)
