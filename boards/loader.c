@@ -2,7 +2,10 @@
  * Every byte goes into RAM through the bus (bus_ram_ptr), so an image that would land
  * outside RAM is refused instead of scribbling anywhere. */
 #include "boards/loader.h"
+#include <errno.h>
 #include <gelf.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <libelf.h>
 #include <string.h>
 #include <zlib.h>
@@ -59,6 +62,7 @@ static int load_elf(Machine *m, const char *path, const uint8_t *buf, size_t len
     }
     elf_version(EV_CURRENT);
     Elf *e = elf_memory((char *)buf, len);
+    GElf_Phdr *ph = NULL;
     int rc = -1;
     Elf64_Ehdr *eh = e ? elf64_getehdr(e) : NULL;
     if (!eh) {
@@ -77,16 +81,28 @@ static int load_elf(Machine *m, const char *path, const uint8_t *buf, size_t len
         *err = g_strdup_printf("%s: truncated ELF (program headers past the end of the file)", path);
         goto out;
     }
-    Elf64_Phdr *ph = elf64_getphdr(e);
-    if (!ph) {
+    /* the program headers are copied out one by one (gelf_getphdr): e_phoff need not be
+     * aligned, and libelf hands out a pointer into the file image when it is not */
+    size_t phnum = 0;
+    if (elf_getphdrnum(e, &phnum) != 0) {
         *err = g_strdup_printf("%s: bad ELF program headers (%s)", path, elf_errmsg(-1));
         goto out;
     }
+    if (phnum > (len - eh->e_phoff) / sizeof(Elf64_Phdr)) {
+        *err = g_strdup_printf("%s: truncated ELF (program headers past the end of the file)", path);
+        goto out;
+    }
+    ph = g_new0(GElf_Phdr, phnum ? phnum : 1);
+    for (size_t i = 0; i < phnum; i++)
+        if (!gelf_getphdr(e, (int)i, &ph[i])) {
+            *err = g_strdup_printf("%s: bad ELF program header %zu (%s)", path, i, elf_errmsg(-1));
+            goto out;
+        }
     li->low = UINT64_MAX;
     li->high = 0;
     int nload = 0;
-    for (unsigned i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *p = &ph[i];
+    for (unsigned i = 0; i < phnum; i++) {
+        const GElf_Phdr *p = &ph[i];
         if (p->p_type != PT_LOAD || p->p_memsz == 0)
             continue;
         if (p->p_filesz > p->p_memsz) {
@@ -109,7 +125,7 @@ static int load_elf(Machine *m, const char *path, const uint8_t *buf, size_t len
             goto out;
         }
         for (unsigned j = 0; j < i; j++) {
-            const Elf64_Phdr *q = &ph[j];
+            const GElf_Phdr *q = &ph[j];
             if (q->p_type != PT_LOAD || q->p_memsz == 0)
                 continue;
             if (p->p_paddr < q->p_paddr + q->p_memsz && q->p_paddr < p->p_paddr + p->p_memsz) {
@@ -132,8 +148,8 @@ static int load_elf(Machine *m, const char *path, const uint8_t *buf, size_t len
                                (unsigned long long)(ram_end(m) - 1));
         goto out;
     }
-    for (unsigned i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *p = &ph[i];
+    for (unsigned i = 0; i < phnum; i++) {
+        const GElf_Phdr *p = &ph[i];
         if (p->p_type != PT_LOAD || p->p_memsz == 0)
             continue;
         if (!in_range(p->p_paddr, p->p_memsz, m->ram_base, m->ram_size)) {
@@ -156,6 +172,7 @@ static int load_elf(Machine *m, const char *path, const uint8_t *buf, size_t len
     li->entry = eh->e_entry;
     rc = 0;
 out:
+    g_free(ph);
     if (e)
         elf_end(e);
     return rc;
@@ -241,6 +258,8 @@ static uint8_t *gunzip(const uint8_t *in, size_t len, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
+    if (len > GUNZIP_MAX)     /* also keeps len within zlib's uInt */
+        return NULL;
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
         return NULL;
     size_t cap = len * 4 + 4096, n = 0;
@@ -274,15 +293,73 @@ static bool is_image(const uint8_t *b, size_t len)
     return len >= 0x3c && b[0x38] == 'A' && b[0x39] == 'R' && b[0x3a] == 'M' && b[0x3b] == 0x64;
 }
 
+#define KERNEL_FILE_MAX (4ULL << 30)   /* an ELF file may hold much besides its segments */
+
+/* Reads a whole input file (`what`: "kernel", "initrd"). A regular file larger than max is
+ * refused before it is read (*too_big set); so is anything else (a pipe, /dev/zero) that
+ * gives more than max bytes. */
+static bool read_input(const char *path, const char *what, uint64_t max, gchar **buf, gsize *len,
+                       bool *too_big, char **err)
+{
+    struct stat st;
+    *too_big = false;
+    *buf = NULL;
+    *len = 0;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            *err = g_strdup_printf("cannot read %s: %s: %s", what, path, g_strerror(errno));
+            return false;
+        }
+        GByteArray *b = g_byte_array_new();
+        uint8_t chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b->len <= max)
+            g_byte_array_append(b, chunk, (guint)n);
+        bool bad = ferror(f);
+        fclose(f);
+        if (bad || b->len > max) {
+            *too_big = !bad;
+            *len = b->len;
+            if (bad)
+                *err = g_strdup_printf("cannot read %s: %s: read error", what, path);
+            g_byte_array_free(b, TRUE);
+            return false;
+        }
+        *len = b->len;
+        *buf = (gchar *)g_byte_array_free(b, FALSE);
+        return true;
+    }
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+        *too_big = true;
+        *len = (gsize)st.st_size;
+        return false;
+    }
+    GError *ge = NULL;
+    if (!g_file_get_contents(path, buf, len, &ge)) {
+        *err = g_strdup_printf("cannot read %s: %s", what, ge->message);
+        g_error_free(ge);
+        return false;
+    }
+    return true;
+}
+
 int loader_load_kernel(Machine *m, const char *path, LoaderRom *rom, LoadInfo *li, char **err)
 {
     gchar *buf = NULL;
     gsize len = 0;
-    GError *ge = NULL;
+    bool too_big;
     memset(li, 0, sizeof *li);
-    if (!g_file_get_contents(path, &buf, &len, &ge)) {
-        *err = g_strdup_printf("cannot read kernel: %s", ge->message);
-        g_error_free(ge);
+    /* a regular file may be an ELF file with debug information larger than RAM; anything
+     * else is read only as far as it could fit */
+    uint64_t max = KERNEL_FILE_MAX;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        max = m->ram_size;
+    if (!read_input(path, "kernel", max, &buf, &len, &too_big, err)) {
+        if (too_big)
+            *err = g_strdup_printf("%s: kernel file is larger than %llu bytes (RAM is %llu bytes)",
+                                   path, (unsigned long long)max, (unsigned long long)m->ram_size);
         return -1;
     }
     const uint8_t *b = (const uint8_t *)buf;
@@ -319,15 +396,15 @@ int loader_load_initrd(Machine *m, const char *path, LoadInfo *li, char **err)
         return 0;
     gchar *buf = NULL;
     gsize len = 0;
-    GError *ge = NULL;
-    if (!g_file_get_contents(path, &buf, &len, &ge)) {
-        *err = g_strdup_printf("cannot read initrd: %s", ge->message);
-        g_error_free(ge);
+    bool too_big;
+    uint64_t room = start < ram_end(m) ? ram_end(m) - start : 0;
+    if (!read_input(path, "initrd", room, &buf, &len, &too_big, err) && !too_big)
         return -1;
-    }
-    if (start >= ram_end(m) || len > ram_end(m) - start) {
-        *err = g_strdup_printf("%s: %zu-byte initrd does not fit in RAM at 0x%llx; use a larger -m",
-                               path, (size_t)len, (unsigned long long)start);
+    if (too_big || len > room) {
+        /* (for a pipe or device, len is what was read before giving up) */
+        *err = g_strdup_printf("%s: %zu-byte initrd does not fit in RAM at 0x%llx (%llu bytes "
+                               "left); use a larger -m", path, (size_t)len,
+                               (unsigned long long)start, (unsigned long long)room);
         g_free(buf);
         return -1;
     }
