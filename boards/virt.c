@@ -15,6 +15,7 @@
  *    SPI 1 (INTID 33), generic timers on PPIs 30 (EL1 physical), 27 (EL1 virtual),
  *    26 (EL2 physical), 28 (EL2 virtual), GIC maintenance interrupt PPI 25. */
 #include "boards/virt.h"
+#include "core/outfile.h"
 #include <libfdt.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
@@ -194,7 +195,7 @@ fail:
     return NULL;
 }
 
-int virt_dump_dtb(const MachineConfig *cfg, char **err)
+int virt_dump_dtb(const MachineConfig *cfg, bool force, char **err)
 {
     void *fdt;
     Machine *m = NULL;
@@ -211,14 +212,8 @@ int virt_dump_dtb(const MachineConfig *cfg, char **err)
         if (!fdt)
             return -1;
     }
-    GError *ge = NULL;
-    int rc = 0;
-    /* g_file_set_contents writes a temporary file and renames it: never a partial file */
-    if (!g_file_set_contents(cfg->dumpdtb, fdt, fdt_totalsize(fdt), &ge)) {
-        *err = g_strdup_printf("cannot write DTB: %s", ge->message);
-        g_error_free(ge);
-        rc = -1;
-    }
+    /* the blob is complete before the file is opened: a bad input creates no file */
+    int rc = outfile_write(cfg->dumpdtb, fdt, fdt_totalsize(fdt), force, err) ? 0 : -1;
     if (m)
         machine_free(m);
     else

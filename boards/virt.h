@@ -36,9 +36,9 @@ typedef struct VirtBoard {
  * virtualization=on; the others off until PSCI CPU_ON), devices, kernel, initrd, DTB.
  * NULL with a one-line *err on bad input. */
 Machine *virt_create(const MachineConfig *cfg, char **err);
-/* Writes the device tree the machine would boot with to cfg->dumpdtb (atomically).
- * 0, or -1 with *err set. */
-int virt_dump_dtb(const MachineConfig *cfg, char **err);
+/* Writes the device tree the machine would boot with to cfg->dumpdtb (core/outfile.h: never
+ * a partial file; an existing file only with force). 0, or -1 with *err set. */
+int virt_dump_dtb(const MachineConfig *cfg, bool force, char **err);
 
 /* Device tree (boards/fdt.c). Blobs are g_malloc'd. */
 void *virt_fdt_generate(const MachineConfig *cfg, char **err);

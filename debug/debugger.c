@@ -21,7 +21,7 @@ static void on_sigint(int sig)
 {
     (void)sig;
     Machine *m = sigint_machine;
-    if (m) {
+    if (m && !m->stop) {      /* a stop already made (power off) is not turned into a pause */
         m->paused = true;
         m->stop = true;
     }
@@ -204,10 +204,34 @@ Debugger *dbg_new(Machine *m)
     return d;
 }
 
+bool dbg_close_trace(Debugger *d, char **err)
+{
+    if (!d->trace_out)
+        return true;
+    OutFile *f = d->trace_out;
+    d->trace_out = NULL;
+    if (d->m->trace == outfile_stream(f))
+        d->m->trace = stderr;
+    bool reported = d->trace_failed;
+    d->trace_failed = false;
+    char *e = NULL;
+    if (outfile_commit(f, &e) || reported) {
+        g_free(e);            /* an error already reported is not reported twice */
+        return true;
+    }
+    *err = e;
+    return false;
+}
+
 void dbg_free(Debugger *d)
 {
     if (!d)
         return;
+    if (d->trace_out) {
+        if (d->m->trace == outfile_stream(d->trace_out))
+            d->m->trace = stderr;
+        outfile_abort(d->trace_out);
+    }
     d->m->break_check = NULL;
     d->m->exc_check = NULL;
     d->m->watch_check = NULL;
@@ -352,8 +376,7 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
 {
     Machine *m = d->m;
     if (d->exited) {
-        g_string_append(out, "error: the machine has stopped (exit code");
-        g_string_append_printf(out, " %d); nothing to run\n", m->exit_code);
+        g_string_append_printf(out, "error: %s; nothing to run\n", d->exit_reason);
         return;
     }
     uint64_t user_max = m->cfg.max_insns, start = machine_icount(m);
@@ -404,8 +427,10 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
         g_string_append_printf(out, "Breakpoint %d after %" PRIu64 " instructions: ", d->stop_bp, ran);
         describe_pc(d, d->stop_cpu, out);
         d->cur_cpu = d->stop_cpu;
-    } else if (limit && machine_icount(m) >= limit && limit != user_max && !m->stop_msg[0] &&
-               m->exit_code == 0) {
+    } else if (m->at_limit && limit && machine_icount(m) >= limit && limit != user_max &&
+               !m->stop_msg[0] && m->exit_code == 0) {
+        /* only a stop the limit made is a step: a guest that powered off on the step's
+         * last instruction (or at the end of a GDB stub's chunk) has ended the machine */
         d->stop = DBG_STOP_STEP;
         g_string_append_printf(out, "stopped after %" PRIu64 " instructions (icount %" PRIu64 "): ", ran,
                                machine_icount(m));
@@ -413,6 +438,16 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     } else {
         d->stop = DBG_STOP_EXIT;
         d->exited = true;
+        if (m->exit_code != 0)
+            snprintf(d->exit_reason, sizeof d->exit_reason, "the machine has stopped (exit code %d)",
+                     m->exit_code);
+        else if (m->at_limit)
+            snprintf(d->exit_reason, sizeof d->exit_reason, "the machine has reached --max-insns "
+                     "(%" PRIu64 " instructions)", user_max);
+        else if (m->stop_msg[0])
+            snprintf(d->exit_reason, sizeof d->exit_reason, "the machine has stopped (%s)", m->stop_msg);
+        else
+            snprintf(d->exit_reason, sizeof d->exit_reason, "the machine has powered off");
         fflush(m->out);
         g_string_append_printf(out, "machine stopped after %" PRIu64 " instructions: exit code %d%s%s\n", ran,
                                m->exit_code, m->stop_msg[0] ? ", " : "", m->stop_msg);
@@ -581,6 +616,8 @@ static bool cmd_watch(Debugger *d, int argc, char **argv, GString *out)
         FAIL("usage: watch ADDR|pa:ADDR|ipa:ADDR [LEN] [r|w|rw] (default 8 bytes, writes)");
     if (argc > 2 && (!parse_u64(argv[2], &len) || len == 0))
         FAIL("watch: bad length '%s'", argv[2]);
+    if (va + (len - 1) < va)
+        FAIL("watch: 0x%" PRIx64 " + %" PRIu64 " bytes wraps around the address space", va, len);
     if (argc > 3) {
         if (!strcmp(argv[3], "r"))
             kind = DBG_WATCH_READ;
@@ -1055,24 +1092,48 @@ static bool cmd_until(Debugger *d, int argc, char **argv, GString *out)
     return !d->exited || d->m->exit_code == 0;
 }
 
-/* trace on [FILE] [CATEGORIES] | trace off: switches -d tracing of every core at run time */
+/* Commands that write a host file: refused when the command came from a GDB client, unless
+ * hvsim was started with --gdb-allow-host-writes (a debugger connection must not be able to
+ * replace the user's files). */
+static bool host_write_allowed(Debugger *d, const char *cmd, GString *out)
+{
+    if (!d->in_gdb || d->gdb_host_writes)
+        return true;
+    g_string_append_printf(out, "error: %s: writing host files from GDB is disabled (start hvsim with "
+                           "--gdb-allow-host-writes)\n", cmd);
+    return false;
+}
+
+/* Opens FILE for a command under the output-file rule (core/outfile.h); NULL after an
+ * error line in out. */
+static OutFile *open_output(Debugger *d, const char *cmd, const char *path, bool force, GString *out)
+{
+    if (!host_write_allowed(d, cmd, out))
+        return NULL;
+    char *err = NULL;
+    OutFile *f = outfile_open(path, force || d->force, &err);
+    if (!f) {
+        g_string_append_printf(out, "error: %s: %s\n", cmd, err);
+        g_free(err);
+    }
+    return f;
+}
+
+/* trace on [FILE] [CATEGORIES] [force] | trace off: switches -d tracing of every core at run
+ * time; FILE replaces the trace file (the previous one is finished and closed). */
 static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
 {
     Machine *m = d->m;
     uint32_t mask = 0;
-    if (argc >= 2 && !strcmp(argv[1], "off") && argc == 2) {
+    bool force = argc >= 4 && !strcmp(argv[argc - 1], "force");   /* after a FILE only */
+    if (force)
+        argc--;
+    if (argc >= 2 && !strcmp(argv[1], "off") && argc == 2 && !force) {
         mask = 0;
     } else if (argc >= 2 && !strcmp(argv[1], "on") && argc <= 4) {
         mask = TRACE_EXEC | TRACE_INT | TRACE_VMEXIT;
-        if (argc >= 3) {
-            FILE *f = fopen(argv[2], "w");
-            if (!f)
-                FAIL("trace: cannot write '%s': %s", argv[2], g_strerror(errno));
-            if (m->trace && m->trace != stderr)
-                fclose(m->trace);
-            m->trace = f;
-        }
         if (argc == 4) {
+            /* the categories first: a bad one must not touch any file */
             mask = 0;
             gchar **cats = g_strsplit(argv[3], ",", -1);
             for (int i = 0; cats[i]; i++) {
@@ -1082,14 +1143,30 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
                 else if (!strcmp(cats[i], "mmu")) mask |= TRACE_MMU;
                 else if (!strcmp(cats[i], "vmexit")) mask |= TRACE_VMEXIT;
                 else {
+                    g_string_append_printf(out, "error: trace: unknown category '%s' (exec, in_asm, "
+                                           "int, mmu, vmexit)\n", cats[i]);
                     g_strfreev(cats);
-                    FAIL("trace: unknown category '%s' (exec, in_asm, int, mmu, vmexit)", cats[i]);
+                    return false;
                 }
             }
             g_strfreev(cats);
         }
+        if (argc >= 3) {
+            OutFile *f = open_output(d, "trace", argv[2], force, out);
+            if (!f)
+                return false;
+            char *err = NULL;
+            bool closed = dbg_close_trace(d, &err);
+            d->trace_out = f;
+            m->trace = outfile_stream(f);
+            if (!closed) {
+                g_string_append_printf(out, "error: trace: %s\n", err);
+                g_free(err);
+                return false;
+            }
+        }
     } else {
-        FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit] | trace off");
+        FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit] [force] | trace off");
     }
     for (int i = 0; i < m->ncpus; i++)
         ((Arm64Cpu *)m->cpus[i].obj)->trace_mask = mask;
@@ -1097,6 +1174,31 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
     if (m->trace)
         fflush(m->trace);
     g_string_append_printf(out, "tracing %s\n", mask ? "on" : "off");
+    return true;
+}
+
+/* stats dump FILE [force]: the statistics registry, one `name value` line per counter (as
+ * `info stats` prints it) */
+static bool cmd_stats(Debugger *d, int argc, char **argv, GString *out)
+{
+    bool force = argc == 4 && !strcmp(argv[3], "force");
+    if (argc < 3 || argc > 4 || strcmp(argv[1], "dump") || (argc == 4 && !force))
+        FAIL("usage: stats dump FILE [force]");
+    OutFile *f = open_output(d, "stats dump", argv[2], force, out);
+    if (!f)
+        return false;
+    GString *text = g_string_new(NULL);
+    StatsLine ctx = { text, false };
+    machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
+    fwrite(text->str, 1, text->len, outfile_stream(f));
+    g_string_free(text, TRUE);
+    char *err = NULL;
+    if (!outfile_commit(f, &err)) {
+        g_string_append_printf(out, "error: stats dump: %s\n", err);
+        g_free(err);
+        return false;
+    }
+    g_string_append_printf(out, "wrote %s\n", argv[2]);
     return true;
 }
 
@@ -1286,7 +1388,9 @@ static bool cmd_checkpoint(Debugger *d, int argc, char **argv, GString *out)
         FAIL("checkpoint: want 'save FILE [force]' or 'load FILE'");
     char *err = NULL;
     if (!strcmp(argv[1], "save")) {
-        if (snapshot_save(m, argv[2], argc == 4, &err) < 0) {
+        if (!host_write_allowed(d, "checkpoint save", out))
+            return false;
+        if (snapshot_save(m, argv[2], argc == 4 || d->force, &err) < 0) {
             g_string_append_printf(out, "error: %s\n", err);
             g_free(err);
             return false;
@@ -1339,7 +1443,8 @@ static const DbgCmd commands[] = {
     { "rewind-to", "N", "go to instruction count N of the recorded history (earlier or later than now), quietly", cmd_rewind_to },
     { "checkpoint", "save FILE [force] | load FILE", "save the machine to a snapshot file, or load one", cmd_checkpoint },
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
-    { "trace", "on [FILE] [CATS] | off", "switch instruction/exception/VM-exit tracing at run time", cmd_trace },
+    { "trace", "on [FILE] [CATS] [force] | off", "switch instruction/exception/VM-exit tracing at run time (FILE: never replaces a file without force)", cmd_trace },
+    { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
     { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
@@ -1409,6 +1514,14 @@ bool dbg_command(Debugger *d, const char *line, GString *out, bool *failed)
     } else {
         *failed = !cmd->fn(d, argc, argv, out);
         go_on = cmd->fn != cmd_quit;
+    }
+    char *err = NULL;
+    if (d->trace_out && !d->trace_failed && !outfile_check(d->trace_out, &err)) {
+        /* the trace is flushed after every command: a full disk shows now, once */
+        g_string_append_printf(out, "error: trace: %s\n", err);
+        g_free(err);
+        d->trace_failed = true;
+        *failed = true;
     }
     g_strfreev(argv);
     g_free(trimmed);

@@ -10,6 +10,7 @@
 #include "checkpoint/inputlog.h"
 #include "checkpoint/reverse.h"
 #include "core/machine.h"
+#include "core/outfile.h"
 #include "debug/symbols.h"
 
 #define DBG_MAX_BREAKPOINTS 64
@@ -53,6 +54,7 @@ typedef struct Debugger {
     int next_id;
     int cur_cpu;              /* `cpu N` */
     bool exited;              /* the machine stopped for good (power off, error) */
+    char exit_reason[600];    /* why, for commands that find it so: "the machine has powered off" */
     /* the last stop */
     DbgStopKind stop;
     int stop_cpu, stop_bp;
@@ -62,11 +64,22 @@ typedef struct Debugger {
     Reverse *rev;             /* NULL: reverse execution off */
     uint64_t rev_interval, rev_budget;
     bool history_begin;       /* the last reverse operation stopped at the start of history */
+    /* host files: commands that write one (trace on FILE, checkpoint save, stats dump) replace
+     * an existing file only with force; from GDB's monitor (in_gdb) they are refused unless
+     * gdb_host_writes (--gdb-allow-host-writes) */
+    bool force;               /* --force */
+    bool gdb_host_writes;
+    bool in_gdb;              /* the command being run came from a GDB client */
+    OutFile *trace_out;       /* where traces go (-D, `trace on FILE`); NULL = stderr */
+    bool trace_failed;        /* a write error on it was reported */
 } Debugger;
 
 /* Attaches a debugger to m: installs the breakpoint hook the cores check. */
 Debugger *dbg_new(Machine *m);
 void dbg_free(Debugger *d);
+/* Finishes the trace file (d->trace_out) and points the machine's traces back at stderr;
+ * false with a one-line *err on a write error. dbg_free drops a file still open. */
+bool dbg_close_trace(Debugger *d, char **err);
 /* Runs one command line; appends its output to out. Returns false for `quit`. An error
  * appends one line starting with "error: " and sets *failed. */
 bool dbg_command(Debugger *d, const char *line, GString *out, bool *failed);
@@ -100,6 +113,9 @@ DbgStopKind dbg_reverse_continue(Debugger *d, GString *out);
  * debugger connection at a time; returns hvsim's exit code when the machine ends or GDB
  * kills it. A lost connection leaves the machine paused for the next one. */
 int dbg_gdbstub(Debugger *d, const char *host, int port);
+/* Serves one GDB connection on fd (a connected socket) until it closes, GDB detaches or
+ * kills; the caller closes fd. Returns true if GDB killed the machine. */
+bool dbg_gdb_serve(Debugger *d, int fd, bool *detached);
 /* Command names for completion (NULL-terminated). */
 const char *const *dbg_command_names(void);
 /* Runs a script file (one command per line, `#` comments); output to stdout. Returns the

@@ -128,23 +128,32 @@ static bool reg_write(Stub *s, unsigned regnum, uint64_t v)
     return dbg_write_reg(s->d, s->gcpu, regnum, v);
 }
 
+/* A thread id from the client names a core: > 0 and at most the number of cores. */
+static bool tid_is_core(const Stub *s, int tid)
+{
+    return tid > 0 && rsp_core_of_tid(tid) < s->d->m->ncpus;
+}
+
+/* Memory of the selected core: every byte must translate (and, for reads, be RAM or ROM)
+ * before anything is read or written, so a refused write changes nothing. An access that
+ * wraps around the address space is refused. */
 static bool mem_access(Stub *s, uint64_t addr, uint8_t *buf, size_t len, bool write)
 {
     Arm64Cpu *c = cpu_of(s, s->gcpu);
     Machine *m = s->d->m;
+    if (len && addr + (len - 1) < addr)
+        return false;
     for (size_t i = 0; i < len; i++) {
-        uint64_t pa, v = buf[i];
+        uint64_t pa, v;
         if (!a64_debug_translate(c, addr + i, &pa))
             return false;
-        if (write) {
-            return dbg_write_mem(s->d, s->gcpu, addr, buf, len);
-        } else {
+        if (!write) {
             if (!dbg_peek(m, pa, 1, &v))
                 return false;
             buf[i] = (uint8_t)v;
         }
     }
-    return true;
+    return !write || dbg_write_mem(s->d, s->gcpu, addr, buf, len);
 }
 
 static void reply_stop(Stub *s, GString *out)
@@ -225,6 +234,10 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
         }
         break;
     case RSP_CMD_WRITE_REGS:
+        if (cmd.data->len != rsp_regset_g_bytes(rsp_aarch64_regset())) {
+            rsp_reply_error(out, 1);      /* all of 'g' or nothing */
+            break;
+        }
         for (unsigned r = 0, off = 0; r < 34 && off < cmd.data->len; r++) {
             unsigned bytes = r == 33 ? 4 : 8;
             uint64_t v;
@@ -246,7 +259,8 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     case RSP_CMD_WRITE_REG: {
         uint64_t v;
         unsigned bytes = cmd.regnum == 33 ? 4 : 8;
-        if (rsp_get_reg(cmd.data->data, cmd.data->len, bytes, &v) && reg_write(s, cmd.regnum, v))
+        if (cmd.data->len == bytes && rsp_get_reg(cmd.data->data, cmd.data->len, bytes, &v) &&
+            reg_write(s, cmd.regnum, v))
             rsp_reply_ok(out);
         else
             rsp_reply_error(out, 1);
@@ -275,6 +289,10 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
             /* Z2 write, Z3 read, Z4 access watchpoints */
             unsigned kind = cmd.bp_type == 2 ? DBG_WATCH_WRITE : cmd.bp_type == 3 ? DBG_WATCH_READ
                                                                             : DBG_WATCH_READ | DBG_WATCH_WRITE;
+            if (cmd.bp_kind == 0 || cmd.addr + (cmd.bp_kind - 1) < cmd.addr) {
+                rsp_reply_error(out, 1);  /* no length, or a range that wraps */
+                break;
+            }
             if (k == RSP_CMD_INSERT_BP ? dbg_set_watchpoint(s->d, cmd.addr, cmd.bp_kind, kind) != 0
                                        : dbg_clear_watchpoint_at(s->d, cmd.addr, kind))
                 rsp_reply_ok(out);
@@ -312,27 +330,54 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
         reply_stop(s, out);
         break;
     case RSP_CMD_VCONT: {
-        bool step = false;
-        for (size_t i = 0; i < cmd.n_actions; i++)
-            if (cmd.actions[i].action == 's' || cmd.actions[i].action == 'S') {
+        bool step = false, bad = false;
+        int step_cpu = s->gcpu;
+        for (size_t i = 0; i < cmd.n_actions; i++) {
+            int tid = cmd.actions[i].tid;
+            if (tid != RSP_TID_ALL && tid != RSP_TID_ANY && !tid_is_core(s, tid))
+                bad = true;       /* no such thread: nothing runs, nothing is selected */
+            else if (cmd.actions[i].action == 's' || cmd.actions[i].action == 'S') {
                 step = true;
-                if (cmd.actions[i].tid > 0)
-                    s->gcpu = rsp_core_of_tid(cmd.actions[i].tid);
+                if (tid > 0)
+                    step_cpu = rsp_core_of_tid(tid);
             }
+        }
+        if (bad) {
+            rsp_reply_error(out, 1);
+            break;
+        }
+        s->gcpu = step_cpu;
         run(s, step ? 1 : 0);
         reply_stop(s, out);
         break;
     }
     case RSP_CMD_SET_THREAD:
-        if (cmd.tid > 0 && rsp_core_of_tid(cmd.tid) < m->ncpus)
+        /* -1 (all) and 0 (any) keep the selected core; a thread that is no core is refused */
+        if (cmd.tid == RSP_TID_ALL || cmd.tid == RSP_TID_ANY) {
+            rsp_reply_ok(out);
+        } else if (tid_is_core(s, cmd.tid)) {
             s->gcpu = rsp_core_of_tid(cmd.tid);
-        rsp_reply_ok(out);
+            rsp_reply_ok(out);
+        } else {
+            rsp_reply_error(out, 1);
+        }
         break;
     case RSP_CMD_THREAD_ALIVE:
-        if (cmd.tid > 0 && rsp_core_of_tid(cmd.tid) < m->ncpus)
+        if (tid_is_core(s, cmd.tid))
             rsp_reply_ok(out);
         else
             rsp_reply_error(out, 1);
+        break;
+    case RSP_CMD_QTHREADEXTRAINFO:
+        if (tid_is_core(s, cmd.tid)) {
+            Arm64Cpu *c = cpu_of(s, rsp_core_of_tid(cmd.tid));
+            char *text = g_strdup_printf("cpu%d EL%d%s", rsp_core_of_tid(cmd.tid), c->el,
+                                         c->powered ? (c->halted ? " (wfi)" : "") : " (off)");
+            rsp_hex_encode(out, text, strlen(text));
+            g_free(text);
+        } else {
+            rsp_reply_error(out, 1);
+        }
         break;
     case RSP_CMD_QFTHREADINFO:
         g_string_append_c(out, 'm');
@@ -348,7 +393,9 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     case RSP_CMD_QRCMD: {
         GString *text = g_string_new(NULL);
         bool failed;
+        s->d->in_gdb = true;      /* host file writes need --gdb-allow-host-writes */
         dbg_command(s->d, cmd.str ? cmd.str : "", text, &failed);
+        s->d->in_gdb = false;
         if (text->len) {
             GString *o = g_string_new(NULL);
             rsp_reply_console(o, text->str);
@@ -381,6 +428,31 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     send_packet(s, out);
 }
 
+bool dbg_gdb_serve(Debugger *d, int fd, bool *detached)
+{
+    Stub s = { .d = d, .fd = fd, .gcpu = d->cur_cpu };
+    s.cfg = RSP_CONFIG_DEFAULT;
+    s.cfg.reverse = d->rev != NULL;
+    rsp_rx_init(&s.rx);
+    g_queue_init(&s.packets);
+    GString *out = g_string_new(NULL);
+    while (!s.closed) {
+        GByteArray *p = g_queue_pop_head(&s.packets);
+        if (p) {
+            handle(&s, p, out);
+            g_byte_array_unref(p);
+        } else if (!pump(&s, true)) {
+            break;
+        }
+    }
+    while (!g_queue_is_empty(&s.packets))
+        g_byte_array_unref(g_queue_pop_head(&s.packets));
+    g_string_free(out, TRUE);
+    rsp_rx_free(&s.rx);
+    *detached = s.detached;
+    return s.killed;
+}
+
 int dbg_gdbstub(Debugger *d, const char *host, int port)
 {
     int ls = socket(AF_INET, SOCK_STREAM, 0);
@@ -404,41 +476,23 @@ int dbg_gdbstub(Debugger *d, const char *host, int port)
         return EXIT_BAD_INPUT;
     }
     fprintf(stderr, "hvsim: waiting for gdb on %s:%d\n", host && *host ? host : "127.0.0.1", port);
-    Stub s = { .d = d };
-    s.cfg = RSP_CONFIG_DEFAULT;
-    s.cfg.reverse = d->rev != NULL;
     int code = 0;
     while (!d->exited) {
-        s.fd = accept(ls, NULL, NULL);
-        if (s.fd < 0) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "hvsim: gdb stub: accept: %s\n", strerror(errno));
             code = EXIT_BAD_INPUT;
             break;
         }
-        setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        s.noack = s.closed = false;
-        rsp_rx_init(&s.rx);
-        g_queue_init(&s.packets);
-        GString *out = g_string_new(NULL);
-        while (!s.closed) {
-            GByteArray *p = g_queue_pop_head(&s.packets);
-            if (p) {
-                handle(&s, p, out);
-                g_byte_array_unref(p);
-            } else if (!pump(&s, true)) {
-                break;
-            }
-        }
-        while (!g_queue_is_empty(&s.packets))
-            g_byte_array_unref(g_queue_pop_head(&s.packets));
-        g_string_free(out, TRUE);
-        rsp_rx_free(&s.rx);
-        close(s.fd);
-        if (s.killed)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        bool detached;
+        bool killed = dbg_gdb_serve(d, fd, &detached);
+        close(fd);
+        if (killed)
             break;
-        if (s.detached) {
+        if (detached) {
             /* a detach resumes the machine to its end, as QEMU does; a lost connection
              * leaves it paused for the next one */
             GString *o = g_string_new(NULL);

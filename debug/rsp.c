@@ -362,6 +362,10 @@ static RspCmdKind parse_q(const uint8_t *pl, size_t len, Cur *c, RspCmd *cmd)
         cmd->str[n / 2] = 0;
         return RSP_CMD_QRCMD;
     }
+    if (prefix(pl, len, "qThreadExtraInfo,")) {
+        c->p = (const char *)pl + strlen("qThreadExtraInfo,");
+        return thread_id(c, &cmd->tid) && at_end(c) ? RSP_CMD_QTHREADEXTRAINFO : RSP_CMD_INVALID;
+    }
     if (is(pl, len, "qOffsets"))
         return RSP_CMD_QOFFSETS;
     if (prefix(pl, len, "qSymbol:"))

@@ -106,6 +106,7 @@ typedef enum RspCmdKind {
     RSP_CMD_REVERSE_STEP,     /* bs */
     RSP_CMD_REVERSE_CONTINUE, /* bc */
     RSP_CMD_MUST_REPLY_EMPTY, /* vMustReplyEmpty */
+    RSP_CMD_QTHREADEXTRAINFO, /* qThreadExtraInfo,tid */
 } RspCmdKind;
 
 /* Z/z types (GDB manual E.3 "Z type,addr,kind"). */
@@ -131,7 +132,7 @@ typedef struct RspCmd {
     bool has_sig;         /* C/S */
     uint8_t sig;
     char thread_op;       /* H: 'g' or 'c' */
-    int tid;              /* H T */
+    int tid;              /* H T qThreadExtraInfo: as sent (the stub checks it names a core) */
     size_t n_actions;     /* vCont */
     RspVContAction actions[RSP_VCONT_MAX];
     GByteArray *data;     /* G P M X: bytes; NULL otherwise */

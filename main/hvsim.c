@@ -20,6 +20,7 @@
 #include "checkpoint/snapshot.h"
 #include <stdarg.h>
 
+#include "core/outfile.h"
 #include "core/version.h"
 
 typedef struct Opts {
@@ -32,11 +33,15 @@ typedef struct Opts {
     bool gdb_wait;            /* -S */
     GArray *checkpoints;      /* Checkpoint, from --checkpoint-at N:FILE */
     char *restore;            /* --restore FILE */
-    bool force;               /* --force: snapshot files may replace existing files */
+    bool force;               /* --force: output files may replace existing files */
+    bool gdb_host_writes;     /* --gdb-allow-host-writes: GDB's monitor may write host files */
+    char *trace_path;         /* -D FILE (taken out of cfg: opened here, after the inputs) */
     bool missed_checkpoint;   /* the run ended before a --checkpoint-at point */
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
     char *record, *replay;    /* --record FILE, --replay FILE: the input log */
     uint64_t rev_interval, rev_budget;   /* reverse execution in debugger sessions */
+    /* the output files, opened once every input has been checked (core/outfile.h) */
+    OutFile *out_trace, *out_stats_json, *out_stats_text, *out_record;
 } Opts;
 
 typedef struct Checkpoint {
@@ -62,7 +67,8 @@ static void usage(FILE *f)
           "                       (repeatable; never replaces a file unless --force)\n"
           "  --restore FILE       start from a snapshot (it carries the machine description;\n"
           "                       options given with it must agree)\n"
-          "  --force              let snapshot files replace existing files\n"
+          "  --force              let output files (snapshots, -D, --stats, --record,\n"
+          "                       dumpdtb, console trace/stats files) replace existing files\n"
           "  --record FILE        log external input (UART, debugger writes) and state hashes\n"
           "  --replay FILE        rerun with a recorded input log; exit 4 at a divergence\n"
           "  --reverse-interval N   debugger sessions: snapshot every N instructions for\n"
@@ -74,6 +80,8 @@ static void usage(FILE *f)
           "  --script FILE        run debugger commands from FILE, then exit\n"
           "  -s, -gdb tcp:[HOST]:PORT  GDB remote stub (-s: tcp::1234; loopback unless HOST)\n"
           "  -S                   wait for gdb before running (the stub always does)\n"
+          "  --gdb-allow-host-writes  let GDB's monitor commands write host files (trace on\n"
+          "                       FILE, checkpoint save, stats dump); refused by default\n"
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
@@ -84,9 +92,14 @@ static void usage(FILE *f)
           f);
 }
 
-/* One line on stderr, then exit with `code`. */
+static Opts *opened_outputs;   /* whose output files a fatal error must drop */
+static void abort_outputs(Opts *o);
+
+/* One line on stderr, then exit with `code` (leaving no half-written output file). */
 static G_GNUC_PRINTF(2, 0) G_GNUC_NORETURN void vdie(int code, const char *fmt, va_list ap)
 {
+    if (opened_outputs)
+        abort_outputs(opened_outputs);
     fputs("hvsim: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -289,6 +302,10 @@ static void parse_args(Opts *o, int argc, char **argv)
             o->force = true;
             continue;
         }
+        if (!strcmp(name, "gdb-allow-host-writes")) {
+            o->gdb_host_writes = true;
+            continue;
+        }
         if (!strcmp(name, "s")) {
             o->gdb_port = 1234;
             continue;
@@ -389,28 +406,24 @@ static void parse_args(Opts *o, int argc, char **argv)
     }
 }
 
-/* Writes path atomically (temporary file renamed into place): a reader never sees half.
- * A path that exists and is not a regular file (/dev/null, a FIFO, a terminal) is written
- * directly: renaming over it would replace the device node. */
-static bool write_file_atomic(const char *path, const char *text)
+/* Finishes an output file opened at start-up; false (one line on stderr) on a write error. */
+static bool commit_output(OutFile **f)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        FILE *f = fopen(path, "w");
-        bool ok = f && fputs(text, f) >= 0;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (!ok)
-            fprintf(stderr, "hvsim: cannot write '%s': %s\n", path, g_strerror(errno));
-        return ok;
+    char *err = NULL;
+    bool ok = !*f || outfile_commit(*f, &err);
+    *f = NULL;
+    if (!ok) {
+        fprintf(stderr, "hvsim: %s\n", err);
+        g_free(err);
     }
-    GError *e = NULL;
-    if (!g_file_set_contents(path, text, -1, &e)) {
-        fprintf(stderr, "hvsim: cannot write '%s': %s\n", path, e->message);
-        g_error_free(e);
-        return false;
-    }
-    return true;
+    return ok;
+}
+
+static bool commit_text(OutFile **f, const GString *text)
+{
+    if (*f)
+        fwrite(text->str, 1, text->len, outfile_stream(*f));
+    return commit_output(f);
 }
 
 static void json_counter(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
@@ -425,26 +438,82 @@ static void text_counter(void *ctx, const char *name, uint64_t value, const char
     g_string_append_printf(ctx, "%-32s %20llu  %s (%s)\n", name, (unsigned long long)value, desc, unit);
 }
 
-static bool write_stats(Machine *m, const Opts *o)
+static bool write_stats(Machine *m, Opts *o)
 {
     bool ok = true;
-    if (o->stats_json) {
+    if (o->out_stats_json) {
         GString *s = g_string_new("{\n");
         g_string_append_printf(s, "  \"sim.seconds\": %.12f", (double)m->now / 1e12);
         g_string_append_printf(s, ",\n  \"sim.exit_code\": %d", m->exit_code);
         machine_dump_stats(m, &(StatsSink){ json_counter, s });
         g_string_append(s, "\n}\n");
-        ok &= write_file_atomic(o->stats_json, s->str);
+        ok &= commit_text(&o->out_stats_json, s);
         g_string_free(s, TRUE);
     }
-    if (o->stats_text) {
+    if (o->out_stats_text) {
         GString *s = g_string_new("");
         g_string_append_printf(s, "%-32s %20.9f  simulated seconds\n", "sim.seconds", (double)m->now / 1e12);
         machine_dump_stats(m, &(StatsSink){ text_counter, s });
-        ok &= write_file_atomic(o->stats_text, s->str);
+        ok &= commit_text(&o->out_stats_text, s);
         g_string_free(s, TRUE);
     }
     return ok;
+}
+
+/* --record: the log goes through inputlog_save(), which writes a file by name; it writes
+ * into a private directory and the text is copied into the output opened at start-up, so
+ * the log follows the rule of every other output file. */
+static bool write_record(InputLog *log, OutFile **f)
+{
+    char *dir = g_dir_make_tmp("hvsim-record-XXXXXX", NULL), *err = NULL, *text = NULL;
+    char *tmp = dir ? g_build_filename(dir, "log", NULL) : NULL;
+    gsize len = 0;
+    bool ok = tmp && inputlog_save(log, tmp, &err) == 0 && g_file_get_contents(tmp, &text, &len, NULL);
+    if (tmp)
+        unlink(tmp);
+    if (dir)
+        rmdir(dir);
+    g_free(tmp);
+    g_free(dir);
+    if (!ok) {
+        fprintf(stderr, "hvsim: cannot write the input log '%s': %s\n", outfile_path(*f),
+                err ? err : "no temporary directory");
+        g_free(err);
+        outfile_abort(*f);
+        *f = NULL;
+        return false;
+    }
+    fwrite(text, 1, len, outfile_stream(*f));
+    g_free(text);
+    return commit_output(f);
+}
+
+/* Drops every output opened so far (a start-up error: nothing is left behind). */
+static void abort_outputs(Opts *o)
+{
+    OutFile **all[] = { &o->out_trace, &o->out_stats_json, &o->out_stats_text, &o->out_record };
+    for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
+        outfile_abort(*all[i]);
+        *all[i] = NULL;
+    }
+}
+
+/* Opens the output files once all inputs are known to be good, before the run: an existing
+ * file (without --force) or an unwritable path fails here, not after the run. */
+static void open_outputs(Opts *o)
+{
+    struct { const char *path; OutFile **f; } t[] = {
+        { o->trace_path, &o->out_trace },
+        { o->stats_json, &o->out_stats_json },
+        { o->stats_text, &o->out_stats_text },
+        { o->record, &o->out_record },
+    };
+    opened_outputs = o;
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        char *err = NULL;
+        if (t[i].path && !(*t[i].f = outfile_open(t[i].path, o->force, &err)))
+            die("%s", err);
+    }
 }
 
 static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void die_snapshot(const char *fmt, ...)
@@ -525,6 +594,17 @@ static void take_checkpoints(Machine *m, Opts *o)
     }
 }
 
+/* Two outputs to one file would overwrite each other: refused at start-up. */
+static void check_output_names(const Opts *o)
+{
+    const char *names[] = { o->trace_path, o->stats_json, o->stats_text, o->record, o->cfg.dumpdtb };
+    const char *opts[] = { "-D", "--stats", "--stats-text", "--record", "-machine dumpdtb" };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        for (size_t j = i + 1; j < G_N_ELEMENTS(names); j++)
+            if (names[i] && names[j] && !strcmp(names[i], names[j]))
+                die("%s and %s both write '%s'", opts[i], opts[j], names[i]);
+}
+
 int main(int argc, char **argv)
 {
     Opts o = { 0 };
@@ -543,14 +623,23 @@ int main(int argc, char **argv)
         die("--replay is for plain runs (without --record, --checkpoint-at or a debugger)");
     if (o.record && o.checkpoints->len)
         die("--record and --checkpoint-at cannot be combined yet");
+    /* -D is opened here with the other outputs, once the kernel has loaded (never by the
+     * machine: a bad kernel must not leave an empty trace file behind) */
+    o.trace_path = o.cfg.trace_file;
+    o.cfg.trace_file = NULL;
+    check_output_names(&o);
     char *err = NULL;
     if (o.cfg.dumpdtb) {
-        if (virt_dump_dtb(&o.cfg, &err) < 0)
+        if (virt_dump_dtb(&o.cfg, o.force, &err) < 0)
             die("%s", err);
         return 0;
     }
     if (!o.cfg.kernel && !o.restore)
         die("no kernel given (use -kernel FILE; see hvsim --help)");
+    if (o.script && access(o.script, R_OK) != 0)
+        die("cannot read script '%s': %s", o.script, g_strerror(errno));
+    if (o.script && g_file_test(o.script, G_FILE_TEST_IS_DIR))
+        die("cannot read script '%s': it is a directory", o.script);
     Machine *m = virt_create(&o.cfg, &err);
     if (!m)
         die("%s", err);
@@ -570,6 +659,12 @@ int main(int argc, char **argv)
         inputlog_set_apply(log, dbg_apply_logged_write, m);
         if (inputlog_load(log, o.replay, &err))
             die_snapshot("%s", err);
+    }
+    /* every input is good: now the outputs */
+    open_outputs(&o);
+    if (o.out_trace)
+        m->trace = outfile_stream(o.out_trace);
+    if (o.replay) {
         code = inputlog_replay_run(log, &err);
         if (code == EXIT_BAD_SNAPSHOT) {
             fflush(stdout);
@@ -586,17 +681,37 @@ int main(int argc, char **argv)
     } else if (o.script || o.console || o.gdb_port) {
         Debugger *dbg = dbg_new(m);
         dbg_enable_history(dbg, o.rev_interval, o.rev_budget);
+        dbg->force = o.force;
+        dbg->gdb_host_writes = o.gdb_host_writes;
+        dbg->trace_out = o.out_trace;     /* the debugger's from now on (`trace on FILE`) */
+        o.out_trace = NULL;
         code = o.gdb_port ? dbg_gdbstub(dbg, o.gdb_host, o.gdb_port)
                : o.script ? dbg_run_script(dbg, o.script) : dbg_console(dbg);
-        if (o.record && inputlog_save(dbg->log, o.record, &err) < 0)
-            die("%s", err);
-        dbg_free(dbg);
         if (code == 0 && m->exit_code)
             code = m->exit_code;
+        if (!dbg_close_trace(dbg, &err)) {
+            fprintf(stderr, "hvsim: %s\n", err);
+            g_clear_pointer(&err, g_free);
+            if (code == 0)
+                code = EXIT_BAD_INPUT;
+        }
+        if (o.out_record && !write_record(dbg->log, &o.out_record) && code == 0)
+            code = EXIT_BAD_INPUT;
+        dbg_free(dbg);
     } else {
         code = machine_run(m);
     }
-    fflush(stdout);
+    if (o.out_trace) {
+        m->trace = stderr;
+        if (!commit_output(&o.out_trace) && code == 0)
+            code = EXIT_BAD_INPUT;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hvsim: cannot write the guest's output to stdout: %s\n",
+                errno ? g_strerror(errno) : "write error");
+        if (code == 0)
+            code = EXIT_BAD_INPUT;
+    }
     if (m->stop_msg[0])
         fprintf(stderr, "hvsim: %s\n", m->stop_msg);
     if (o.cfg.state_hash) {
@@ -608,12 +723,8 @@ int main(int argc, char **argv)
         hvm_print_summary(((VirtBoard *)m->board)->hvm, stderr);
     if (!write_stats(m, &o) && code == 0)
         code = EXIT_BAD_INPUT;
-    if (log && o.record && inputlog_save(log, o.record, &err) < 0) {
-        fprintf(stderr, "hvsim: %s\n", err);
-        g_free(err);
-        if (code == 0)
-            code = EXIT_BAD_INPUT;
-    }
+    if (log && o.out_record && !write_record(log, &o.out_record) && code == 0)
+        code = EXIT_BAD_INPUT;
     inputlog_free(log);
     machine_free(m);
     machine_config_free(&o.cfg);
@@ -624,6 +735,7 @@ int main(int argc, char **argv)
     g_free(o.restore);
     g_free(o.record);
     g_free(o.replay);
+    g_free(o.trace_path);
     for (guint i = 0; i < o.checkpoints->len; i++)
         g_free(g_array_index(o.checkpoints, Checkpoint, i).file);
     g_array_free(o.checkpoints, TRUE);

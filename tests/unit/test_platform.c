@@ -427,6 +427,82 @@ Test(platform, elf_segments_entry_and_dtb_at_ram_base)
     g_free(k);
 }
 
+/* Issue "hardening": program headers at an odd file offset are read without a misaligned
+ * access (the ASan/UBSan unit binary aborts on one). */
+Test(platform, elf_with_unaligned_program_headers_loads)
+{
+    const uint32_t text[] = { INSN_HVC0, INSN_B_SELF };
+    const uint8_t data[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    Seg segs[] = {
+        { RAM + 0x100000, text, sizeof text, sizeof text },
+        { RAM + 0x200000, data, sizeof data, 0x100 },
+    };
+    uint8_t buf[4096];
+    size_t n = build_elf(buf, sizeof buf, EM_AARCH64, RAM + 0x100000, segs, 2);
+    /* one byte between the header and the program headers: everything after moves by one */
+    for (int i = 0; i < 2; i++)
+        ((Elf64_Phdr *)(buf + sizeof(Elf64_Ehdr)))[i].p_offset += 1;
+    memmove(buf + sizeof(Elf64_Ehdr) + 1, buf + sizeof(Elf64_Ehdr), n - sizeof(Elf64_Ehdr));
+    buf[sizeof(Elf64_Ehdr)] = 0;
+    ((Elf64_Ehdr *)buf)->e_phoff = sizeof(Elf64_Ehdr) + 1;
+    char *k = write_tmp("odd.elf", buf, n + 1);
+    MachineConfig cfg;
+    cfg_init(&cfg, k);
+    Machine *m = create_ok(&cfg);
+    cr_assert_eq(cpu(m, 0)->pc, RAM + 0x100000);
+    cr_assert_eq(memcmp(ram(m, RAM + 0x100000), text, sizeof text), 0);
+    cr_assert_eq(memcmp(ram(m, RAM + 0x200000), data, sizeof data), 0);
+    cr_assert_eq(((VirtBoard *)m->board)->load.high, RAM + 0x200000 + 0x100);
+    machine_free(m);
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
+}
+
+/* Sizes that cannot fit are refused with one line, before anything is copied: an Image whose
+ * image_size wraps the address space, an initrd larger than the RAM left (a regular file is
+ * not even read), an initrd or kernel from a device that never ends. */
+Test(platform, oversized_images_and_initrds_are_refused)
+{
+    MachineConfig cfg;
+    uint8_t buf[4096];
+    const uint32_t code[] = { INSN_HVC0, INSN_B_SELF };
+    size_t n = build_image(buf, 0x80000, UINT64_MAX - 0x1000, code, 2);
+    char *k = write_tmp("wrap.img", buf, n);
+    cfg_init(&cfg, k);
+    create_fails(&cfg, "wrap.img", "past the end of RAM");
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
+
+    char *raw = write_tmp("small.bin", code, sizeof code);
+    char *big = tmp_path("big.initrd");
+    FILE *f = fopen(big, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(ftruncate(fileno(f), 64ULL << 20), 0);    /* sparse: 64 MiB of nothing */
+    fclose(f);
+    cfg_init(&cfg, raw);
+    cfg.ram_size = 32ULL << 20;
+    cfg.initrd = g_strdup(big);
+    create_fails(&cfg, "big.initrd", "does not fit in RAM");
+    machine_config_free(&cfg);
+
+    cfg_init(&cfg, raw);
+    cfg.ram_size = 16ULL << 20;
+    cfg.initrd = g_strdup("/dev/zero");
+    create_fails(&cfg, "/dev/zero", "does not fit in RAM");
+    machine_config_free(&cfg);
+
+    cfg_init(&cfg, "/dev/zero");
+    cfg.ram_size = 16ULL << 20;
+    create_fails(&cfg, "/dev/zero", "larger than");
+    machine_config_free(&cfg);
+    unlink(big);
+    unlink(raw);
+    g_free(big);
+    g_free(raw);
+}
+
 Test(platform, elf_at_ram_base_puts_dtb_after_image)
 {
     const uint32_t text[] = { INSN_HVC0, INSN_B_SELF };
@@ -694,13 +770,29 @@ Test(platform, dumpdtb_writes_file_and_dtb_option_reads_it)
     cfg.dumpdtb = g_strdup(out);
     cfg.append = g_strdup("quiet");
     char *err = NULL;
-    cr_assert_eq(virt_dump_dtb(&cfg, &err), 0, "%s", err);
+    unlink(out);
+    cr_assert_eq(virt_dump_dtb(&cfg, false, &err), 0, "%s", err);
     gchar *blob;
     gsize len;
     cr_assert(g_file_get_contents(out, &blob, &len, NULL));
     cr_assert_eq(fdt_check_header(blob), 0);
     cr_assert_eq(fdt_totalsize(blob), len);
     cr_assert_str_eq(prop(blob, "/chosen", "bootargs", NULL), "quiet");
+    g_free(blob);
+
+    /* an existing file is replaced only with force */
+    g_free(cfg.append);
+    cfg.append = g_strdup("other");
+    cr_assert_lt(virt_dump_dtb(&cfg, false, &err), 0);
+    cr_assert(strstr(err, "dump.dtb") && strstr(err, "--force"), "%s", err);
+    g_free(err);
+    err = NULL;
+    cr_assert(g_file_get_contents(out, &blob, &len, NULL));
+    cr_assert_str_eq(prop(blob, "/chosen", "bootargs", NULL), "quiet");
+    g_free(blob);
+    cr_assert_eq(virt_dump_dtb(&cfg, true, &err), 0, "%s", err);
+    cr_assert(g_file_get_contents(out, &blob, &len, NULL));
+    cr_assert_str_eq(prop(blob, "/chosen", "bootargs", NULL), "other");
     g_free(blob);
 
     /* boot with that file as -dtb: /chosen patched with the new command line and memory */
@@ -721,7 +813,7 @@ Test(platform, dumpdtb_writes_file_and_dtb_option_reads_it)
     /* unwritable destination: error, no crash */
     g_free(cfg.dumpdtb);
     cfg.dumpdtb = g_strdup("/nonexistent-dir/x.dtb");
-    cr_assert_lt(virt_dump_dtb(&cfg, &err), 0);
+    cr_assert_lt(virt_dump_dtb(&cfg, true, &err), 0);
     cr_assert(strstr(err, "x.dtb"));
     g_free(err);
     machine_config_free(&cfg);

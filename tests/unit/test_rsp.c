@@ -759,3 +759,333 @@ Test(rsp, qsupported_and_generic_replies)
     }
     g_string_free(o, TRUE);
 }
+
+/* ---- the stub against a machine (debug/gdbstub.c over a socket pair) ---- */
+/* Issue "hardening": every number a client sends is checked (thread ids, register numbers,
+ * lengths, address ranges), commands that write host files are refused unless allowed, and
+ * a guest that powers off at the end of a run chunk or step ends the session with W00. */
+
+#include <sys/socket.h>
+#include <unistd.h>
+#include "boards/virt.h"
+#include "debug/debugger.h"
+
+/* Loads `code` as a raw kernel into a 64 MiB virt machine with `smp` cores. */
+static Machine *stub_machine(const uint32_t *code, size_t n, int smp)
+{
+    char *path = g_strdup_printf("/tmp/rsp-stub-%d.bin", (int)getpid());
+    cr_assert(g_file_set_contents(path, (const char *)code, (gssize)(n * 4), NULL));
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = 64ULL << 20;
+    cfg.smp = smp;
+    cfg.kernel = g_strdup(path);
+    char *err = NULL;
+    Machine *m = virt_create(&cfg, &err);
+    cr_assert_not_null(m, "%s", err);
+    ((VirtBoard *)m->board)->uart->in_fd = -1;
+    machine_config_free(&cfg);
+    unlink(path);
+    g_free(path);
+    return m;
+}
+
+static void collect(void *opaque, RspEventKind kind, const uint8_t *payload, size_t len)
+{
+    GPtrArray *replies = opaque;
+    if (kind == RSP_EV_PACKET)
+        g_ptr_array_add(replies, g_strndup((const char *)payload, len));
+}
+
+/* Sends every packet, then end of input; the stub answers them all and returns. The
+ * replies (payloads, "O..." console output included) in order. */
+static GPtrArray *stub_session(Debugger *d, const char *const *packets, size_t n)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    GString *w = g_string_new(NULL);
+    for (size_t i = 0; i < n; i++)
+        rsp_frame(w, packets[i], strlen(packets[i]));
+    cr_assert_eq(write(sv[0], w->str, w->len), (ssize_t)w->len);
+    g_string_free(w, TRUE);
+    shutdown(sv[0], SHUT_WR);
+    bool detached;
+    dbg_gdb_serve(d, sv[1], &detached);
+    close(sv[1]);
+    GPtrArray *replies = g_ptr_array_new_with_free_func(g_free);
+    RspRx rx;
+    rsp_rx_init(&rx);
+    rx.limit = 1 << 20;
+    uint8_t buf[4096];
+    ssize_t got;
+    while ((got = read(sv[0], buf, sizeof buf)) > 0)
+        rsp_rx_feed(&rx, buf, (size_t)got, collect, replies);
+    rsp_rx_free(&rx);
+    close(sv[0]);
+    return replies;
+}
+
+#define REPLY(r, i) ((const char *)g_ptr_array_index((r), (i)))
+
+Test(gdbstub, unknown_threads_get_an_error_never_an_index)
+{
+    static const uint32_t code[] = { 0xd503201f, 0xd503201f, 0x14000000 };   /* nop; nop; b . */
+    Machine *m = stub_machine(code, 3, 2);
+    Debugger *d = dbg_new(m);
+    static const char *const p[] = {
+        "vCont;s:ff", "g", "Hgff", "g", "Hcff", "T3", "T2", "qThreadExtraInfo,ff",
+        "qThreadExtraInfo,2", "vCont;c:1;s:9", "Hg2", "qC", "vCont;s:2", "qC", "Hg-1", "Hg0",
+    };
+    GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
+    cr_assert_eq(r->len, G_N_ELEMENTS(p));
+    size_t gbytes = rsp_regset_g_bytes(rsp_aarch64_regset());
+    cr_assert_str_eq(REPLY(r, 0), "E01", "vCont;s:ff");
+    cr_assert_eq(strlen(REPLY(r, 1)), 2 * gbytes, "g after a refused vCont: %s", REPLY(r, 1));
+    cr_assert_str_eq(REPLY(r, 2), "E01", "Hgff");
+    cr_assert_eq(strlen(REPLY(r, 3)), 2 * gbytes);
+    cr_assert_str_eq(REPLY(r, 4), "E01", "Hcff");
+    cr_assert_str_eq(REPLY(r, 5), "E01", "T3 on a 2-core machine");
+    cr_assert_str_eq(REPLY(r, 6), "OK");
+    cr_assert_str_eq(REPLY(r, 7), "E01", "qThreadExtraInfo,ff");
+    GString *hex = g_string_new(NULL);
+    rsp_hex_encode(hex, "cpu1 EL1 (off)", strlen("cpu1 EL1 (off)"));
+    cr_assert_str_eq(REPLY(r, 8), hex->str, "qThreadExtraInfo,2: %s", REPLY(r, 8));
+    g_string_free(hex, TRUE);
+    cr_assert_str_eq(REPLY(r, 9), "E01", "one bad thread refuses the whole vCont");
+    cr_assert_str_eq(REPLY(r, 10), "OK");
+    cr_assert_str_eq(REPLY(r, 11), "QC2");
+    cr_assert(g_str_has_prefix(REPLY(r, 12), "T05"), "%s", REPLY(r, 12));
+    cr_assert_str_eq(REPLY(r, 13), "QC2");
+    cr_assert_str_eq(REPLY(r, 14), "OK");
+    cr_assert_str_eq(REPLY(r, 15), "OK");
+    cr_assert_eq(machine_icount(m), 1, "a refused vCont ran the machine (only vCont;s:2 may)");
+    g_ptr_array_free(r, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
+
+Test(gdbstub, lengths_registers_and_ranges_are_checked)
+{
+    static const uint32_t code[] = { 0xd503201f, 0x14000000 };
+    Machine *m = stub_machine(code, 2, 1);
+    Debugger *d = dbg_new(m);
+    static const char *const p[] = {
+        "mffffffffffffffff,2",       /* wraps around the address space */
+        "Mffffffffffffffff,2:0102",
+        "m40080000,4",
+        "P21=00",                    /* cpsr is 4 bytes */
+        "P1=0102",                   /* x1 is 8 */
+        "P99=0000000000000000",      /* no such register */
+        "p99",
+        "G00",                       /* not the whole 'g' block */
+        "Z2,ffffffffffffff00,200",   /* watch range wraps */
+        "Z2,40080000,0",             /* no length */
+        "Z2,40080000,8",
+        "p1",
+    };
+    GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
+    cr_assert_eq(r->len, G_N_ELEMENTS(p));
+    cr_assert_str_eq(REPLY(r, 0), "E0e");
+    cr_assert_str_eq(REPLY(r, 1), "E0e");
+    cr_assert_str_eq(REPLY(r, 2), "1f2003d5");
+    cr_assert_str_eq(REPLY(r, 3), "E01");
+    cr_assert_str_eq(REPLY(r, 4), "E01");
+    cr_assert_str_eq(REPLY(r, 5), "E01");
+    cr_assert_str_eq(REPLY(r, 6), "E01");
+    cr_assert_str_eq(REPLY(r, 7), "E01");
+    cr_assert_str_eq(REPLY(r, 8), "E01");
+    cr_assert_str_eq(REPLY(r, 9), "E01");
+    cr_assert_str_eq(REPLY(r, 10), "OK");
+    cr_assert_str_eq(REPLY(r, 11), "0000000000000000", "x1 was written by a refused P or G");
+    g_ptr_array_free(r, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
+
+/* qRcmd with a command text */
+static char *rcmd(const char *text)
+{
+    GString *s = g_string_new("qRcmd,");
+    rsp_hex_encode(s, text, strlen(text));
+    return g_string_free(s, FALSE);
+}
+
+Test(gdbstub, monitor_cannot_write_host_files_unless_allowed)
+{
+    static const uint32_t code[] = { 0xd503201f, 0x14000000 };
+    Machine *m = stub_machine(code, 2, 1);
+    Debugger *d = dbg_new(m);
+    char *dir = g_dir_make_tmp("rsp-monitor-XXXXXX", NULL);
+    char *victim = g_build_filename(dir, "victim", NULL);
+    char *fresh = g_build_filename(dir, "fresh", NULL);
+    cr_assert(g_file_set_contents(victim, "keep me", -1, NULL));
+    char *cmds[] = {
+        g_strdup_printf("trace on %s", victim), g_strdup_printf("trace on %s exec force", fresh),
+        g_strdup_printf("checkpoint save %s force", victim), g_strdup_printf("stats dump %s force", victim),
+    };
+    const char *p[G_N_ELEMENTS(cmds)];
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++)
+        p[i] = rcmd(cmds[i]);
+    GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
+    /* each: one "O" line saying why, then E01 */
+    cr_assert_eq(r->len, 2 * G_N_ELEMENTS(p));
+    for (size_t i = 0; i < G_N_ELEMENTS(p); i++) {
+        cr_assert_str_eq(REPLY(r, 2 * i + 1), "E01", "%s", cmds[i]);
+        const char *o = REPLY(r, 2 * i);
+        cr_assert_eq(o[0], 'O');
+        size_t n = strlen(o + 1) / 2;
+        char *text = g_malloc0(n + 1);
+        cr_assert(rsp_hex_decode(o + 1, n, (uint8_t *)text));
+        cr_assert(strstr(text, "--gdb-allow-host-writes"), "%s: %s", cmds[i], text);
+        cr_assert_eq(strchr(text, '\n'), text + n - 1, "one line: %s", text);
+        g_free(text);
+    }
+    g_ptr_array_free(r, TRUE);
+    char *s = NULL;
+    cr_assert(g_file_get_contents(victim, &s, NULL, NULL));
+    cr_assert_str_eq(s, "keep me");
+    g_free(s);
+    cr_assert(!g_file_test(fresh, G_FILE_TEST_EXISTS));
+
+    /* allowed: the same monitor command writes (a new file; the existing one needs force) */
+    d->gdb_host_writes = true;
+    char *cmd2 = g_strdup_printf("stats dump %s", fresh);
+    const char *p2[] = { rcmd(cmd2) };
+    r = stub_session(d, p2, 1);
+    cr_assert_str_eq(REPLY(r, r->len - 1), "OK");
+    cr_assert(g_file_get_contents(fresh, &s, NULL, NULL));
+    cr_assert(strstr(s, "sim.insns 0"), "%s", s);
+    g_free(s);
+    g_ptr_array_free(r, TRUE);
+    g_free((char *)p2[0]);
+    g_free(cmd2);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        g_free(cmds[i]);
+        g_free((char *)p[i]);
+    }
+    unlink(victim);
+    unlink(fresh);
+    rmdir(dir);
+    g_free(victim);
+    g_free(fresh);
+    g_free(dir);
+    dbg_free(d);
+    machine_free(m);
+}
+
+/* movz x0,#8; movk x0,#0x8400,lsl #16; hvc #0: PSCI SYSTEM_OFF */
+#define POWER_OFF 0xd2800100u, 0xf2b08000u, 0xd4000002u
+
+Test(gdbstub, power_off_at_a_chunk_boundary_is_an_exit)
+{
+    /* 3 + 2 * 499997 + 3 = 1000000 instructions: the HVC is the last of the stub's first
+     * run chunk (1000000 instructions) */
+    static const uint32_t code[] = {
+        0xd2800001u | (0xa11du << 5),   /* movz x1, #0xa11d */
+        0xf2a00000u | (7u << 5) | 1,    /* movk x1, #7, lsl #16: 499997 */
+        0xd503201fu,                    /* nop */
+        0xf1000421u,                    /* subs x1, x1, #1 */
+        0x54ffffe1u,                    /* b.ne .-4 */
+        POWER_OFF,
+    };
+    Machine *m = stub_machine(code, G_N_ELEMENTS(code), 1);
+    Debugger *d = dbg_new(m);
+    static const char *const p[] = { "vCont;c", "?", "vCont;s", "g" };
+    GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
+    cr_assert_eq(machine_icount(m), 1000000);
+    cr_assert_str_eq(REPLY(r, 0), "W00", "power-off at the chunk's end: %s", REPLY(r, 0));
+    cr_assert_str_eq(REPLY(r, 1), "W00");
+    cr_assert_str_eq(REPLY(r, 2), "W00", "a step after the power-off ran the machine");
+    cr_assert_eq(machine_icount(m), 1000000);
+    g_ptr_array_free(r, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
+
+Test(gdbstub, power_off_on_a_step_is_an_exit)
+{
+    static const uint32_t code[] = { POWER_OFF };
+    Machine *m = stub_machine(code, G_N_ELEMENTS(code), 1);
+    Debugger *d = dbg_new(m);
+    static const char *const p[] = { "Z0,40080008,4", "c", "s", "c" };
+    GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
+    cr_assert_str_eq(REPLY(r, 0), "OK");
+    cr_assert(g_str_has_prefix(REPLY(r, 1), "T05"), "%s", REPLY(r, 1));
+    cr_assert(strstr(REPLY(r, 1), "swbreak"), "%s", REPLY(r, 1));
+    cr_assert_str_eq(REPLY(r, 2), "W00", "power-off on the step from a breakpoint: %s", REPLY(r, 2));
+    cr_assert_str_eq(REPLY(r, 3), "W00");
+    cr_assert_eq(machine_icount(m), 3);
+    cr_assert_eq(m->exit_code, 0);
+    g_ptr_array_free(r, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
+
+Test(debugger, commands_after_power_off_say_so)
+{
+    static const uint32_t code[] = { POWER_OFF };
+    Machine *m = stub_machine(code, G_N_ELEMENTS(code), 1);
+    Debugger *d = dbg_new(m);
+    GString *out = g_string_new(NULL);
+    bool failed;
+    dbg_command(d, "stepi 3", out, &failed);
+    cr_assert_not(failed);
+    cr_assert(d->exited, "power-off on the step's last instruction: %s", out->str);
+    cr_assert(strstr(out->str, "machine stopped after 3 instructions: exit code 0"), "%s", out->str);
+    for (int i = 0; i < 2; i++) {
+        g_string_truncate(out, 0);
+        dbg_command(d, i ? "stepi" : "continue", out, &failed);
+        cr_assert_str_eq(out->str, "error: the machine has powered off; nothing to run\n");
+        cr_assert_not(failed, "a script ends with 0 as for a power-off");
+    }
+    cr_assert_eq(machine_icount(m), 3);
+    cr_assert_eq(m->exit_code, 0);
+    g_string_free(out, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
+
+Test(debugger, trace_with_a_bad_category_touches_no_file)
+{
+    static const uint32_t code[] = { 0xd503201f, 0x14000000 };
+    Machine *m = stub_machine(code, 2, 1);
+    Debugger *d = dbg_new(m);
+    char *path = g_strdup_printf("/tmp/rsp-trace-%d.txt", (int)getpid());
+    cr_assert(g_file_set_contents(path, "old trace", -1, NULL));
+    GString *out = g_string_new(NULL);
+    bool failed;
+    char *line = g_strdup_printf("trace on %s exec,bogus force", path);
+    dbg_command(d, line, out, &failed);
+    cr_assert(failed);
+    cr_assert_str_eq(out->str, "error: trace: unknown category 'bogus' (exec, in_asm, int, mmu, "
+                     "vmexit)\n");
+    char *s = NULL;
+    cr_assert(g_file_get_contents(path, &s, NULL, NULL));
+    cr_assert_str_eq(s, "old trace");
+    g_free(s);
+    /* without force the existing file stays; with it the trace replaces it when closed */
+    g_free(line);
+    line = g_strdup_printf("trace on %s exec", path);
+    g_string_truncate(out, 0);
+    dbg_command(d, line, out, &failed);
+    cr_assert(failed);
+    cr_assert(strstr(out->str, "--force"), "%s", out->str);
+    g_free(line);
+    line = g_strdup_printf("trace on %s exec force", path);
+    g_string_truncate(out, 0);
+    dbg_command(d, line, out, &failed);
+    cr_assert_not(failed, "%s", out->str);
+    dbg_command(d, "stepi 2", out, &failed);
+    char *err = NULL;
+    cr_assert(dbg_close_trace(d, &err), "%s", err);
+    cr_assert(g_file_get_contents(path, &s, NULL, NULL));
+    cr_assert(strstr(s, "EXEC") || strstr(s, "nop"), "%s", s);
+    g_free(s);
+    unlink(path);
+    g_free(line);
+    g_free(path);
+    g_string_free(out, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
