@@ -520,5 +520,6 @@ else
     pass "unimplemented-insn"
 fi
 
+WORKLOADS=$WORKLOADS sh "$(cd "$(dirname "$0")" && pwd)/hardening.sh" "$HVSIM" && pass "hardening" || fail "hardening" "see above"
 echo "system tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
