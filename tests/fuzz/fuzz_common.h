@@ -41,7 +41,7 @@ void fz_gen_seed(const char *name, const void *data, size_t len);
 FILE *fz_devnull(void);
 
 /* Console commands the harnesses must not run: those that read or write host files
- * (checkpoint, symbols, trace) and quit. Parses the line as dbg_command() does. */
+ * (checkpoint, symbols, trace, stats dump) and quit. Parses the line as dbg_command() does. */
 bool fz_console_line_ok(const char *line);
 /* Puts the debugger hooks of m back as a machine without a debugger has them. */
 void fz_detach_debugger(Machine *m);

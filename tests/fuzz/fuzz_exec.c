@@ -3,7 +3,7 @@
  * fuzz machine (boot state per input, so the GIC, timers and UART answer device accesses) at
  * EL0, EL1 or EL2 for at most RUN_INSNS instructions.
  *
- * Header: byte 0: EL (0-2, modulo 3), bit 2 SPSel, bit 3 unmask interrupts (DAIF = 0);
+ * Header: byte 0: EL (bits 1:0, modulo 3), bit 2 SPSel, bit 3 unmask interrupts (DAIF = 0);
  *         byte 1: HCR_EL2 bits (bit 0 VM, 1 TGE, 2 E2H, 3 IMO|FMO, 4 TWI|TWE, 5 TSC, 6 VI,
  *                 7 VSE);
  *         byte 2: translation (bit 0 stage 1 of EL1&0, bit 1 stage 1 of EL2, both identity
@@ -12,7 +12,10 @@
  * Every vector (VBAR_EL1, VBAR_EL2) returns past the instruction that raised the exception
  * (ELR += 4; ERET), so random code keeps running after UNDEFINED, aborts and traps. Registers
  * start as pointers into RAM, the GIC, the UART and the page tables, and values derived from
- * the header. */
+ * the header. An unimplemented instruction (which stops the machine, exit 2) is stepped over
+ * and a core halted in WFI with nothing pending is woken, up to 8 times per input. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/bus.h"
 #include "cpu/arm64/cpu.h"
@@ -89,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t off = 0; off < nwords * 4; off += A64_PAGE_SIZE)
         a64_invalidate_code_page(m, CODE_PA + off);
 
-    int el = data[0] % 3;
+    int el = (data[0] & 3) % 3;
     uint8_t hb = data[1], mmu = data[2];
     uint64_t seed = 0;
     memcpy(&seed, data + 3, 5);
@@ -135,6 +138,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c->x[A64_SP] = DATA_PA + 0x8000;
     c->sp_el[0] = c->sp_el[1] = c->sp_el[2] = DATA_PA + 0x8000;
     a64_flush_decoded(c);
+    /* an unimplemented instruction stops the machine: step over it and go on, a few times;
+     * a WFI with nothing to wake the core (the machine hangs) is woken */
+    uint64_t end = machine_icount(m) + RUN_INSNS;
     fz_run(m, RUN_INSNS);
+    for (int skips = 0; skips < 8 && machine_icount(m) < end; skips++) {
+        if (m->exit_code == EXIT_UNIMPLEMENTED)
+            c->pc += 4;
+        else if (m->exit_code == EXIT_GUEST_CRASH && c->halted)
+            c->halted = 0;
+        else
+            break;
+        m->stop = false;
+        m->exit_code = EXIT_OK;
+        m->stop_msg[0] = 0;
+        fz_run(m, end - machine_icount(m));
+    }
+    if (getenv("HVSIM_FUZZ_VERBOSE"))
+        fprintf(stderr, "exec: %llu instructions, EL%d pc=%llx, exit %d %s\n",
+                (unsigned long long)machine_icount(m), c->el, (unsigned long long)c->pc,
+                m->exit_code, m->stop_msg);
     return 0;
 }

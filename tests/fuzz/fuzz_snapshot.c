@@ -49,10 +49,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *err = NULL;
+    static int verbose = -1;
+    if (verbose < 0)
+        verbose = getenv("HVSIM_FUZZ_VERBOSE") != NULL;
     if (snapshot_load(m, fz_file_set(&file, data, size), &err)) {
+        if (verbose)
+            fprintf(stderr, "refused: %s\n", err);
         g_free(err);
         return 0;
     }
+    if (verbose)
+        fprintf(stderr, "accepted\n");
     fz_run(m, RUN_INSNS);
     char h[65];
     machine_state_hash(m, h);
