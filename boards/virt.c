@@ -88,6 +88,11 @@ static bool check_config(const MachineConfig *cfg, char **err)
         *err = g_strdup_printf("gic-version=%d: only gic-version=3 is modelled", cfg->gic_version);
         return false;
     }
+    const char *cpu = cfg->cpu_model ? cfg->cpu_model : "cortex-a57";
+    if (strcmp(cpu, "cortex-a57") && strcmp(cpu, "cortex-a72") && strcmp(cpu, "max")) {
+        *err = g_strdup_printf("unknown CPU model '%s' (available: cortex-a57, cortex-a72, max)", cpu);
+        return false;
+    }
     return true;
 }
 

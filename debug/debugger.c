@@ -1231,7 +1231,7 @@ static bool need_reverse(Debugger *d, const char *cmd, GString *out)
 DbgStopKind dbg_reverse_step(Debugger *d, uint64_t n, GString *out)
 {
     uint64_t now = machine_icount(d->m), first = reverse_first(d->rev);
-    d->history_begin = now < first + n;
+    d->history_begin = now < first || now - first < n;   /* clamps at the start (no wrap) */
     uint64_t target = d->history_begin ? first : now - n;
     if (!go_to(d, target, out))
         return d->stop;

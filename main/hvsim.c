@@ -397,7 +397,7 @@ static void parse_args(Opts *o, int argc, char **argv)
             if (strcmp(v, "atomic") != 0)
                 die("--timing %s: unknown timing model (available: atomic)", v);
         } else if (!strcmp(name, "cpu-hz")) {
-            if (!parse_u64(v, &cfg->cpu_hz) || cfg->cpu_hz < 1000 || cfg->cpu_hz > 100000000000ULL)
+            if (!parse_u64(v, &cfg->cpu_hz) || cfg->cpu_hz < MACHINE_MIN_HZ || cfg->cpu_hz > MACHINE_MAX_HZ)
                 die("--cpu-hz %s: want a frequency from 1000 to 1e11 Hz", v);
         } else if (!strcmp(name, "quantum")) {
             if (!parse_u64(v, &cfg->quantum) || cfg->quantum == 0)
@@ -641,6 +641,8 @@ int main(int argc, char **argv)
     if (o.script && g_file_test(o.script, G_FILE_TEST_IS_DIR))
         die("cannot read script '%s': it is a directory", o.script);
     Machine *m = virt_create(&o.cfg, &err);
+    if (!m && o.restore)      /* the machine comes from the snapshot's description */
+        die_snapshot("%s: the snapshot describes a machine hvsim cannot build: %s", o.restore, err);
     if (!m)
         die("%s", err);
     if (o.restore && snapshot_load(m, o.restore, &err))
