@@ -328,6 +328,15 @@ SimTime machine_time(const Machine *m)
     return m->now;
 }
 
+/* True if no core has anything to execute until an event changes that. */
+static bool all_idle(Machine *m)
+{
+    for (int i = 0; i < m->ncpus; i++)
+        if (!m->cpus[i].cls->idle(m->cpus[i].obj))
+            return false;
+    return true;
+}
+
 int machine_run(Machine *m)
 {
     const uint64_t ps = m->timing.ps_per_cycle;
@@ -341,8 +350,15 @@ int machine_run(Machine *m)
                 continue;
             }
             r->end = m->now + m->cfg.quantum * ps;
-            if (next < r->end)
-                r->end = next;
+            if (next < r->end || (next != SIMTIME_NEVER && all_idle(m)))
+                r->end = next;        /* every core waits for an event: time jumps to it */
+            if (r->end > MACHINE_TIME_MAX) {
+                machine_stop(m, EXIT_GUEST_CRASH,
+                             "simulated time would pass its end (2^62 ps, 53 days): %s",
+                             all_idle(m) ? "all cores wait for an event that far away"
+                                         : "the run has lasted that long");
+                break;
+            }
             r->next_cpu = 0;
             r->all_idle = 1;
             r->active = 1;
@@ -401,11 +417,7 @@ int machine_run(Machine *m)
         m->now = r->end;
         evq_run_due(&m->evq, m->now);
         if (r->all_idle && evq_next_time(&m->evq) == SIMTIME_NEVER) {
-            bool still_idle = true;
-            for (int i = 0; i < m->ncpus; i++)
-                if (!m->cpus[i].cls->idle(m->cpus[i].obj))
-                    still_idle = false;
-            if (still_idle)
+            if (all_idle(m))
                 machine_stop(m, EXIT_GUEST_CRASH,
                              "all cores are halted or off and no event is pending (machine hangs)");
         }

@@ -30,7 +30,7 @@ static const StateField pl011_fields[] = {
     STATE_FIELD(Pl011, imsc, V_RANGE(0, PL011_INT_ALL)),
     STATE_FIELD(Pl011, ris, V_RANGE(0, PL011_INT_ALL)),
     STATE_FIELD(Pl011, dmacr, V_RANGE(0, 7)),
-    STATE_FIELD(Pl011, poll_when, V_ANY),
+    STATE_FIELD(Pl011, poll_when, V_RANGE(0, MACHINE_TIME_MAX)),
     STATE_DERIVED(Pl011, irq_level),
     STATE_RUNTIME(Pl011, m),
     STATE_RUNTIME(Pl011, irq),

@@ -26,10 +26,11 @@ static const uint32_t loop_code[] = {
 #define LOOP_INSNS 8          /* instructions before the first fetch fault (the ISB is
                                * fetched through the new translation) */
 
-static Machine *loop_machine(uint64_t max_insns, uint32_t trace_mask, const char *trace_file)
+static Machine *code_machine(const uint32_t *code, size_t size, uint64_t max_insns,
+                             uint32_t trace_mask, const char *trace_file)
 {
     char *k = g_strdup_printf("/tmp/progress-test-%d.bin", (int)getpid());
-    cr_assert(g_file_set_contents(k, (const char *)loop_code, sizeof loop_code, NULL));
+    cr_assert(g_file_set_contents(k, (const char *)code, (gssize)size, NULL));
     MachineConfig cfg;
     machine_config_defaults(&cfg);
     cfg.ram_size = 64ULL << 20;
@@ -46,6 +47,11 @@ static Machine *loop_machine(uint64_t max_insns, uint32_t trace_mask, const char
     unlink(k);
     machine_config_free(&cfg);
     return m;
+}
+
+static Machine *loop_machine(uint64_t max_insns, uint32_t trace_mask, const char *trace_file)
+{
+    return code_machine(loop_code, sizeof loop_code, max_insns, trace_mask, trace_file);
 }
 
 Test(progress, exception_loop_ends_with_exit_3)
@@ -98,4 +104,48 @@ Test(progress, traced_loop_is_bounded)
     g_free(text);
     unlink(t);
     g_free(t);
+}
+
+/* Every core waits in WFI for a timer an hour away (no interrupt controller set up, so the
+ * expiry wakes nothing): time jumps to the event instead of stepping through 360 million
+ * quanta, and the machine then hangs (exit 3) at the simulated hour. */
+static const uint32_t hour_code[] = {
+    0xd2c00680, /* mov  x0, #0x3400000000 */
+    0xf2ac6160, /* movk x0, #0x630b, lsl #16 */
+    0xf2914000, /* movk x0, #0x8a00        (3600 s of 62.5 MHz ticks) */
+    0xd51be340, /* msr  cntv_cval_el0, x0 */
+    0xd2800020, /* mov  x0, #1 */
+    0xd51be320, /* msr  cntv_ctl_el0, x0   (enabled, not masked) */
+    0xd503207f, /* wfi */
+    0x17ffffff, /* b    .-4 */
+};
+
+Test(progress, idle_cores_jump_to_the_next_event)
+{
+    Machine *m = code_machine(hour_code, sizeof hour_code, 0, 0, NULL);
+    cr_assert_eq(machine_run(m), EXIT_GUEST_CRASH, "exit %d: %s", m->exit_code, m->stop_msg);
+    cr_assert(strstr(m->stop_msg, "halted or off"), "%s", m->stop_msg);
+    cr_assert_geq(m->now, 3600 * PS_PER_S, "now = %llu ps", (unsigned long long)m->now);
+    cr_assert_lt(m->now, 3601 * PS_PER_S, "now = %llu ps", (unsigned long long)m->now);
+    machine_free(m);
+}
+
+/* The same with the timer at 2^49 ticks (about 2^63 ps): past the end of simulated time, the
+ * machine stops at once instead of running for ever. */
+static const uint32_t far_code[] = {
+    0xd2e00040, /* mov  x0, #0x2000000000000 */
+    0xd51be340, /* msr  cntv_cval_el0, x0 */
+    0xd2800020, /* mov  x0, #1 */
+    0xd51be320, /* msr  cntv_ctl_el0, x0 */
+    0xd503207f, /* wfi */
+    0x17ffffff, /* b    .-4 */
+};
+
+Test(progress, an_event_past_the_end_of_time_stops_the_machine)
+{
+    Machine *m = code_machine(far_code, sizeof far_code, 0, 0, NULL);
+    cr_assert_eq(machine_run(m), EXIT_GUEST_CRASH, "exit %d: %s", m->exit_code, m->stop_msg);
+    cr_assert(strstr(m->stop_msg, "simulated time would pass its end"), "%s", m->stop_msg);
+    cr_assert_leq(m->now, MACHINE_TIME_MAX);
+    machine_free(m);
 }
