@@ -169,7 +169,7 @@ check: check-gen check-unit check-asan check-system check-snapshot check-diff ch
 DEMO := $(B)/workloads/minihv/minihv.elf
 demo: $(B)/hvsim workloads
 	$(B)/hvsim -M virt,virtualization=on -cpu max -m 256M -kernel $(DEMO) \
-		--stats-text $(B)/demo-stats.txt $(HVSIM_FLAGS)
+		--stats-text $(B)/demo-stats.txt --force $(HVSIM_FLAGS)
 demo-hello: $(B)/hvsim workloads
 	$(B)/hvsim -M virt -m 256M -kernel $(B)/workloads/demo/hello.elf $(HVSIM_FLAGS)
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "checkpoint/snapshot.h"
+#include "core/outfile.h"
 
 struct InputLog {
     Machine *m;
@@ -194,7 +195,8 @@ static char *one_line_description(const MachineConfig *cfg)
     return d;
 }
 
-int inputlog_save(InputLog *l, const char *path, char **err)
+/* The whole log as text (see inputlog.h for the form). */
+static GString *format_log(InputLog *l)
 {
     GString *s = g_string_new("hvsim-input-log 1\n");
     char *desc = one_line_description(&l->m->cfg);
@@ -235,13 +237,20 @@ int inputlog_save(InputLog *l, const char *path, char **err)
     bool stopped = m->stop && !m->paused && !m->at_limit;
     g_string_append_printf(s, "end %" PRIu64 " %s %s\n", machine_icount(m), hex,
                            stopped ? "stop" : "quit");
-    GError *ge = NULL;
-    int rc = 0;
-    if (!g_file_set_contents(path, s->str, (gssize)s->len, &ge)) {
-        *err = g_strdup_printf("cannot write '%s': %s", path, ge->message);
-        g_error_free(ge);
-        rc = -1;
-    }
+    return s;
+}
+
+void inputlog_write(InputLog *l, FILE *out)
+{
+    GString *s = format_log(l);
+    fwrite(s->str, 1, s->len, out);
+    g_string_free(s, TRUE);
+}
+
+int inputlog_save(InputLog *l, const char *path, char **err)
+{
+    GString *s = format_log(l);
+    int rc = outfile_write(path, s->str, s->len, false, err) ? 0 : -1;
     g_string_free(s, TRUE);
     return rc;
 }

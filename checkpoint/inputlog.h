@@ -30,6 +30,7 @@
 #define HVSIM_CHECKPOINT_INPUTLOG_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "core/machine.h"
 
 typedef enum { IL_UART, IL_MEM, IL_REG, IL_HASH } ILKind;
@@ -80,7 +81,10 @@ const ILEntry *inputlog_next_write(const InputLog *l);
 /* Applies that write (the machine must be at its instruction count) and moves past it. */
 bool inputlog_apply_next_write(InputLog *l);
 
-/* Writes the whole log (past and future) with an end line carrying the current hash. */
+/* Writes the whole log (past and future) with an end line carrying the current hash to out
+ * (the caller checks the stream's errors). */
+void inputlog_write(InputLog *l, FILE *out);
+/* The same to a new file (core/outfile.h: never replacing one); -1 with *err on failure. */
 int inputlog_save(InputLog *l, const char *path, char **err);
 /* Loads a log for replay into a fresh log attached to m: everything becomes the future.
  * EXIT_BAD_SNAPSHOT with *err if the file is malformed or of another machine. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "core/outfile.h"
 #include "core/version.h"
 
 #define PAGE 4096u
@@ -442,57 +443,8 @@ int snapshot_save(Machine *m, const char *path, bool force, char **err)
     uint8_t digest[32];
     sha256(b->data, b->len, digest);
     put_section(b, "end", digest, 32);
-
-    char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
-    char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-    int rc = -1;
-    int fd = g_mkstemp(tmp);
-    if (fd >= 0) {
-        mode_t um = umask(0);   /* mkstemp made it 0600: give it the usual 0666 & ~umask */
-        umask(um);
-        if (fchmod(fd, 0666 & ~um) < 0) {
-            close(fd);
-            unlink(tmp);
-            fd = -1;
-        }
-    }
-    if (fd < 0) {
-        *err = g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
-        goto out;
-    }
-    size_t done = 0;
-    while (done < b->len) {
-        ssize_t w = write(fd, b->data + done, b->len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            *err = g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
-            close(fd);
-            unlink(tmp);
-            goto out;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        *err = g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    /* without force, link() refuses an existing name atomically (no window for a race) */
-    if (force ? rename(tmp, path) < 0 : link(tmp, path) < 0) {
-        *err = errno == EEXIST
-                   ? g_strdup_printf("'%s' exists; not overwriting it (use --force, or another name)", path)
-                   : g_strdup_printf("cannot write '%s': %s", path, g_strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    if (!force)
-        unlink(tmp);
-    rc = 0;
-out:
-    g_free(tmp);
-    g_free(dir);
-    g_free(base);
+    /* core/outfile: a temporary file linked (or, with force, renamed) into place */
+    int rc = outfile_write(path, b->data, b->len, force, err) ? 0 : -1;
     g_byte_array_free(b, TRUE);
     return rc;
 }

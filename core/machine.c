@@ -107,16 +107,7 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
     bus_add_ram(&m->bus, "ram", ram_base, cfg->ram_size, m->ram, false);
     machine_add_memory(m, "ram", ram_base, cfg->ram_size, &m->ram);
     m->mems[m->nmems - 1].touched = m->ram_touched;
-    if (cfg->trace_file) {
-        m->trace = fopen(cfg->trace_file, "w");
-        if (!m->trace) {
-            *err = g_strdup_printf("cannot open trace file '%s'", cfg->trace_file);
-            m->trace = stderr;
-            machine_free(m);
-            return NULL;
-        }
-    }
-    return m;
+    return m;                 /* traces go to stderr until a front end gives m->trace a file */
 }
 
 void machine_free(Machine *m)
@@ -130,8 +121,6 @@ void machine_free(Machine *m)
         m->board_destroy(m->board);
     for (int i = 0; i < m->nobjects; i++)
         g_free(m->objects[i].name);
-    if (m->trace && m->trace != stderr)
-        fclose(m->trace);
     free(m->ram);
     free(m->ram_code);
     free(m->ram_dirty);

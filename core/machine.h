@@ -50,7 +50,7 @@ typedef struct MachineConfig {
     char *kernel, *append, *initrd, *dtb, *dumpdtb;
     uint64_t max_insns;       /* 0 = unlimited */
     uint32_t trace_mask;
-    char *trace_file;
+    char *trace_file;         /* -D: the front end opens it (core/outfile.h) into Machine.trace */
     bool state_hash;
     char *timing;             /* "atomic" */
     uint64_t cpu_hz;

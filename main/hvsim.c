@@ -460,31 +460,11 @@ static bool write_stats(Machine *m, Opts *o)
     return ok;
 }
 
-/* --record: the log goes through inputlog_save(), which writes a file by name; it writes
- * into a private directory and the text is copied into the output opened at start-up, so
- * the log follows the rule of every other output file. */
+/* --record: the log is written into the output opened at start-up, like every other
+ * output file. */
 static bool write_record(InputLog *log, OutFile **f)
 {
-    char *dir = g_dir_make_tmp("hvsim-record-XXXXXX", NULL), *err = NULL, *text = NULL;
-    char *tmp = dir ? g_build_filename(dir, "log", NULL) : NULL;
-    gsize len = 0;
-    bool ok = tmp && inputlog_save(log, tmp, &err) == 0 && g_file_get_contents(tmp, &text, &len, NULL);
-    if (tmp)
-        unlink(tmp);
-    if (dir)
-        rmdir(dir);
-    g_free(tmp);
-    g_free(dir);
-    if (!ok) {
-        fprintf(stderr, "hvsim: cannot write the input log '%s': %s\n", outfile_path(*f),
-                err ? err : "no temporary directory");
-        g_free(err);
-        outfile_abort(*f);
-        *f = NULL;
-        return false;
-    }
-    fwrite(text, 1, len, outfile_stream(*f));
-    g_free(text);
+    inputlog_write(log, outfile_stream(*f));
     return commit_output(f);
 }
 

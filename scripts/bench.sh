@@ -100,7 +100,7 @@ EOF
 
 echo "workload: $ELF"
 # shellcheck disable=SC2086 # EXTRA holds several options
-timed_run "$TMP/hv.out" "$HVSIM" -M virt -m 256M -kernel "$ELF" --stats "$TMP/stats.json" $EXTRA
+timed_run "$TMP/hv.out" "$HVSIM" -M virt -m 256M -kernel "$ELF" --stats "$TMP/stats.json" --force $EXTRA
 hv_secs=$secs
 if [ "$rc" -ne 0 ]; then
     echo "bench: hvsim failed (exit code $rc): $(head -n 1 "$TMP/hv.out.err")" >&2

@@ -3,6 +3,8 @@
  * and the machine stops with exit 3 after A64_FETCH_FAULT_LIMIT of them in a row. */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "boards/virt.h"
@@ -27,7 +29,7 @@ static const uint32_t loop_code[] = {
                                * fetched through the new translation) */
 
 static Machine *code_machine(const uint32_t *code, size_t size, uint64_t max_insns,
-                             uint32_t trace_mask, const char *trace_file)
+                             uint32_t trace_mask, FILE *trace)
 {
     char *k = g_strdup_printf("/tmp/progress-test-%d.bin", (int)getpid());
     cr_assert(g_file_set_contents(k, (const char *)code, (gssize)size, NULL));
@@ -36,22 +38,22 @@ static Machine *code_machine(const uint32_t *code, size_t size, uint64_t max_ins
     cfg.ram_size = 64ULL << 20;
     cfg.max_insns = max_insns;
     cfg.trace_mask = trace_mask;
-    g_free(cfg.trace_file);
-    cfg.trace_file = g_strdup(trace_file);
     g_free(cfg.kernel);
     cfg.kernel = k;
     char *err = NULL;
     Machine *m = virt_create(&cfg, &err);
     cr_assert_not_null(m, "virt_create: %s", err ? err : "?");
     ((VirtBoard *)m->board)->uart->in_fd = -1;
+    if (trace)
+        m->trace = trace;
     unlink(k);
     machine_config_free(&cfg);
     return m;
 }
 
-static Machine *loop_machine(uint64_t max_insns, uint32_t trace_mask, const char *trace_file)
+static Machine *loop_machine(uint64_t max_insns, uint32_t trace_mask, FILE *trace)
 {
-    return code_machine(loop_code, sizeof loop_code, max_insns, trace_mask, trace_file);
+    return code_machine(loop_code, sizeof loop_code, max_insns, trace_mask, trace);
 }
 
 Test(progress, exception_loop_ends_with_exit_3)
@@ -92,18 +94,16 @@ Test(progress, run_to_reaches_counts_inside_a_loop)
 /* -d int in such a loop writes one line per exception and stops with the machine. */
 Test(progress, traced_loop_is_bounded)
 {
-    char *t = g_strdup_printf("/tmp/progress-trace-%d.txt", (int)getpid());
+    char *text = NULL;
+    size_t len = 0;
+    FILE *t = open_memstream(&text, &len);
     Machine *m = loop_machine(0, TRACE_INT | TRACE_EXEC, t);
     cr_assert_eq(machine_run(m), EXIT_GUEST_CRASH, "exit %d: %s", m->exit_code, m->stop_msg);
     machine_free(m);
-    char *text = NULL;
-    gsize len = 0;
-    cr_assert(g_file_get_contents(t, &text, &len, NULL));
-    cr_assert_lt(len, 1000000, "trace of %zu bytes", (size_t)len);
+    fclose(t);
+    cr_assert_lt(len, 1000000, "trace of %zu bytes", len);
     cr_assert(strstr(text, "translation fault"), "the trace shows the faults");
-    g_free(text);
-    unlink(t);
-    g_free(t);
+    free(text);
 }
 
 /* Every core waits in WFI for a timer an hour away (no interrupt controller set up, so the
