@@ -110,7 +110,7 @@ bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm)
         break;
     }
     case PSCI_SYSTEM_OFF:
-        machine_stop(m, EXIT_OK, NULL);
+        machine_power_off(m);
         return true;
     case PSCI_SYSTEM_RESET:
         machine_stop(m, EXIT_OK, "the guest requested a system reset (PSCI SYSTEM_RESET); stopping");

@@ -220,6 +220,16 @@ void machine_stop(Machine *m, int code, const char *fmt, ...)
     }
 }
 
+void machine_power_off(Machine *m)
+{
+    m->powered_off = true;
+    if (m->stop && m->paused) {   /* a pause asked for at the same moment gives way */
+        m->stop = false;
+        m->paused = false;
+    }
+    machine_stop(m, EXIT_OK, NULL);
+}
+
 uint64_t machine_icount_exact(const Machine *m)
 {
     uint64_t n = machine_icount(m);
@@ -331,6 +341,10 @@ int machine_run(Machine *m)
     const uint64_t ps = m->timing.ps_per_cycle;
     MachineRound *r = &m->round;
     m->at_limit = false;
+    if (m->powered_off) {
+        machine_stop(m, EXIT_OK, NULL);
+        return m->exit_code;
+    }
     while (!m->stop) {
         if (!r->active) {
             SimTime next = evq_next_time(&m->evq);

@@ -141,6 +141,7 @@ typedef struct Machine {
     volatile bool stop;       /* set by machine_stop(); cores return at the next boundary */
     bool paused;              /* the stop is a debugger pause (breakpoint), not the end */
     bool at_limit;            /* the stop is cfg.max_insns being reached */
+    bool powered_off;         /* the guest powered the machine off: it cannot run on */
     /* debugger: when set, cores check every instruction (careful run loop) and pause before
      * one for which it returns true; break_skip_cpu's next instruction is not checked */
     bool (*break_check)(void *opaque, int cpu, uint64_t pc, int el, int vmid);
@@ -197,6 +198,9 @@ void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque);
 void machine_dump_stats(Machine *m, const StatsSink *sink);
 /* Stops the run with exit code `code`; the first stop wins. msg may be NULL. */
 void machine_stop(Machine *m, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* The guest powers the machine off (PSCI SYSTEM_OFF): a stop with exit code 0 that no pause
+ * requested at the same moment (Ctrl-C) can hide, and after which nothing runs. */
+void machine_power_off(Machine *m);
 /* Runs until a stop. Returns the exit code. */
 int machine_run(Machine *m);
 /* Total instructions retired by all cores. */

@@ -410,6 +410,8 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     m->cfg.max_insns = user_max;
     m->break_skip_cpu = -1;
     uint64_t ran = machine_icount(m) - start;
+    if (m->powered_off)
+        m->paused = false;    /* powered off: whatever else asked to stop, the machine ended */
     if (m->paused && d->stop_event[0]) {
         d->stop = DBG_STOP_STEP;              /* the handler's first instruction: no step-over */
         g_string_append_printf(out, "%s %d after %" PRIu64 " instructions: %s\n  now ",

@@ -149,3 +149,22 @@ Test(progress, an_event_past_the_end_of_time_stops_the_machine)
     cr_assert_leq(m->now, MACHINE_TIME_MAX);
     machine_free(m);
 }
+
+/* Power-off wins over a pause asked for at the same moment (Ctrl-C), and a powered-off
+ * machine runs nothing more. */
+Test(progress, power_off_ends_the_machine_whatever_else_stopped_it)
+{
+    Machine *m = loop_machine(0, 0, NULL);
+    cr_assert(machine_run_to(m, 5));
+    m->paused = m->stop = true;              /* what the Ctrl-C handler does */
+    machine_power_off(m);
+    cr_assert(m->stop && m->powered_off && !m->paused, "a pause hid the power-off");
+    cr_assert_eq(m->exit_code, EXIT_OK);
+    m->stop = false;
+    cr_assert_eq(machine_run(m), EXIT_OK);
+    cr_assert(m->stop);
+    cr_assert_eq(machine_icount(m), 5, "a powered-off machine ran on");
+    cr_assert_not(machine_run_to(m, 10));
+    cr_assert_eq(machine_icount(m), 5);
+    machine_free(m);
+}
