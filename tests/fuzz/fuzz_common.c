@@ -111,10 +111,23 @@ void fz_restore(Machine *m, const GByteArray *blob)
     }
 }
 
+static void time_up(void *opaque, SimTime now)
+{
+    (void)now;
+    machine_stop(opaque, EXIT_OK, "fuzz: simulated time bound");
+}
+
 void fz_run(Machine *m, uint64_t n)
 {
+    /* a machine whose cores are all off or asleep advances only time: bound that too */
+    Event ev;
+    event_init(&ev, "fuzz-time-bound", EVQ_PRIO_SIM_EXIT, time_up, m);
+    uint64_t span = n * FZ_TIME_FACTOR * m->timing.ps_per_cycle;
+    evq_schedule(&m->evq, &ev, m->now + span < m->now ? UINT64_MAX : m->now + span);
     m->cfg.max_insns = 0;
     machine_run_to(m, machine_icount(m) + n);
+    if (event_pending(&ev))
+        evq_cancel(&m->evq, &ev);
 }
 
 const char *fz_gen_dir(void)

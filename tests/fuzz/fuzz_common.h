@@ -20,7 +20,9 @@ Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err);
 GByteArray *fz_snapshot_now(Machine *m);
 /* Puts m back into the state of a snapshot_encode blob; aborts if it is refused. */
 void fz_restore(Machine *m, const GByteArray *blob);
-/* Runs m for up to n more instructions (a stop, debugger pause or error ends it sooner). */
+/* Runs m for up to n more instructions (a stop, debugger pause or error ends it sooner), and
+ * at most FZ_TIME_FACTOR times as long in simulated time as n cycles take. */
+#define FZ_TIME_FACTOR 50
 void fz_run(Machine *m, uint64_t n);
 
 /* An in-memory file: fz_file_set() replaces its contents and returns a path to it
