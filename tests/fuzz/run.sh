@@ -56,6 +56,10 @@ one-fuzz)
         echo "=== restart after a finding" >> "$log"
     done
     found=$(ls "$crashes" | grep -c -E '^(crash|leak|timeout|oom|slow-unit)-')
+    if ! grep -q 'stat::number_of_executed_units' "$log"; then
+        echo "fuzz: $h did not run (log $log): $(tail -2 "$log" | tr '\n' ' ')" > "$b/logs/$h.summary"
+        exit 0
+    fi
     cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1, features \2, corpus \3/p')
     printf 'fuzz: %-9s %10s execs in %ss (%s run(s)); %s; findings: %s\n' "$h" "$execs" "$secs" \
         "$runs" "${cov:-no stats}" "$found" > "$b/logs/$h.summary"
@@ -66,7 +70,7 @@ one-check)
     mkdir -p "$b/logs" "$crashes"
     files=$(ls "$here/seeds/$h/"* "$here/regress/$h/"* 2>/dev/null)
     nseed=$(ls "$here/seeds/$h" 2>/dev/null | wc -l); nreg=$(ls "$here/regress/$h" 2>/dev/null | wc -l)
-    if ! "$b/$h" $COMMON $files >"$log" 2>&1; then
+    if ! "$b/$h" $COMMON $(dict_of "$h") $files >"$log" 2>&1; then
         echo "check-fuzz: $h: FAIL replaying seeds/regression inputs (log $log):"
         grep -E 'ERROR|SUMMARY|runtime error|Running:' "$log" | tail -8
         exit 1
