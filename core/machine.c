@@ -327,6 +327,15 @@ SimTime machine_time(const Machine *m)
     return m->now;
 }
 
+/* True if every core is powered off: nothing can ever start one again. */
+static bool all_off(Machine *m)
+{
+    for (int i = 0; i < m->ncpus; i++)
+        if (!m->cpus[i].cls->off || !m->cpus[i].cls->off(m->cpus[i].obj))
+            return false;
+    return true;
+}
+
 /* True if no core has anything to execute until an event changes that. */
 static bool all_idle(Machine *m)
 {
@@ -347,6 +356,10 @@ int machine_run(Machine *m)
     }
     while (!m->stop) {
         if (!r->active) {
+            if (all_off(m)) {     /* device events may still come, but nothing runs them */
+                machine_stop(m, EXIT_GUEST_CRASH, "every core is powered off (machine hangs)");
+                break;
+            }
             SimTime next = evq_next_time(&m->evq);
             if (next <= m->now) {
                 evq_run_due(&m->evq, m->now);
@@ -417,6 +430,11 @@ int machine_run(Machine *m)
             break;
         }
         r->active = 0;
+        /* a core that could not run its slice (a machine resumed after it stopped on an
+         * error) keeps up with the others: every clock is at or past now */
+        for (int i = 0; i < m->ncpus; i++)
+            if (m->cpus[i].time < r->end)
+                m->cpus[i].time = r->end;
         m->now = r->end;
         evq_run_due(&m->evq, m->now);
         if (r->all_idle && evq_next_time(&m->evq) == SIMTIME_NEVER) {

@@ -66,6 +66,8 @@ typedef struct CpuClass {
     uint64_t (*run)(void *cpu, uint64_t max_insns);
     /* True if the core executes nothing now (WFI with nothing pending, or off). */
     bool (*idle)(void *cpu);
+    /* True if the core is powered off: only another core can start it again. */
+    bool (*off)(void *cpu);
     /* Hash the core's architectural state. */
     void (*hash)(void *cpu, GChecksum *ck);
     /* The core's state description (saved in snapshots as object "cpuN"). */

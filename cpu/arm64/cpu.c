@@ -514,6 +514,11 @@ static uint64_t a64_run(void *obj, uint64_t max)
     return finish_run(c);
 }
 
+static bool a64_off(void *obj)
+{
+    return !((const Arm64Cpu *)obj)->powered;
+}
+
 static bool a64_idle(void *obj)
 {
     const Arm64Cpu *c = obj;
@@ -584,6 +589,7 @@ const CpuClass a64_cpu_class = {
     .arch = "aarch64",
     .run = a64_run,
     .idle = a64_idle,
+    .off = a64_off,
     .hash = a64_hash,
     .desc = &a64_state_desc,
     .post_load = a64_post_load,

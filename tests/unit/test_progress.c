@@ -168,3 +168,21 @@ Test(progress, power_off_ends_the_machine_whatever_else_stopped_it)
     cr_assert_eq(machine_icount(m), 5);
     machine_free(m);
 }
+
+/* The only core turns itself off (PSCI CPU_OFF): nothing can ever run again, so the machine
+ * stops with exit 3 even while device events (a UART poll) would keep time going. */
+static const uint32_t cpu_off_code[] = {
+    0xd2b08000, /* mov  x0, #0x84000000 */
+    0xf2800040, /* movk x0, #2            (PSCI CPU_OFF) */
+    0xd4000002, /* hvc  #0 */
+    0x14000000, /* b    . */
+};
+
+Test(progress, every_core_off_ends_the_machine)
+{
+    Machine *m = code_machine(cpu_off_code, sizeof cpu_off_code, 0, 0, NULL);
+    cr_assert_eq(machine_run(m), EXIT_GUEST_CRASH, "exit %d: %s", m->exit_code, m->stop_msg);
+    cr_assert(strstr(m->stop_msg, "every core is powered off"), "%s", m->stop_msg);
+    cr_assert_eq(machine_icount(m), 3);
+    machine_free(m);
+}
