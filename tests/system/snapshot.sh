@@ -255,46 +255,46 @@ expect_bad "replay-bad-malformed" "malformed" $MV -kernel "$ECHO" --replay "$TMP
 # shellcheck disable=SC2086
 expect_bad "replay-bad-machine" "another machine" $MV -smp 2 -kernel "$ECHO" --replay "$TMP/echo.log"
 
+# check_replay NAME PATTERN... : runs minihv under the script $TMP/NAME.txt with --record,
+# checks the log has a line matching each PATTERN, then replays the log in a plain run, which
+# must end in the state hash the script printed
+check_replay() {
+    name=$1
+    shift
+    # shellcheck disable=SC2086
+    hv $EL2 -kernel "$MINIHV" --script "$TMP/$name.txt" --record "$TMP/$name.log" \
+        >"$TMP/$name.out" 2>&1
+    rc=$?
+    missing=""
+    for pat in "$@"; do
+        grep -q "$pat" "$TMP/$name.log" || missing="$missing '$pat'"
+    done
+    # shellcheck disable=SC2086
+    hv $EL2 -kernel "$MINIHV" --replay "$TMP/$name.log" --state-hash >/dev/null \
+        2>"$TMP/$name.rerr"
+    rc2=$?
+    want=$(sed -n 's/^state-hash: //p' "$TMP/$name.out")
+    if [ "$rc" -ne 0 ] || [ -n "$missing" ]; then
+        fail "$name" "exit $rc; log lacks$missing"
+    elif [ "$rc2" -ne 0 ] || [ -z "$want" ] || [ "$(hash_of "$TMP/$name.rerr")" != "$want" ]; then
+        fail "$name" "replay exit $rc2: $(tail -n 1 "$TMP/$name.rerr")"
+    else
+        pass "$name"
+    fi
+}
+
 # a debugger session's writes (console `set`) are logged by --record and re-applied by
 # --replay in a plain run: the replay ends in the session's state
 printf '%s\n' "continue 100000" "set x19 0x1234" "set mem 0x40005b80 0xdeadbeef 4" "continue" \
-    "info state-hash" >"$TMP/set.txt"
-# shellcheck disable=SC2086
-hv $EL2 -kernel "$MINIHV" --script "$TMP/set.txt" --record "$TMP/set.log" >"$TMP/set.out" 2>&1
-rc=$?
-# shellcheck disable=SC2086
-hv $EL2 -kernel "$MINIHV" --replay "$TMP/set.log" --state-hash >/dev/null 2>"$TMP/setr.err"
-rc2=$?
-want=$(sed -n 's/^state-hash: //p' "$TMP/set.out")
-if [ "$rc" -ne 0 ] || ! grep -q "^reg 100000 0 19 1234$" "$TMP/set.log" ||
-    ! grep -q "^mem 100000 0 40005b80 efbeadde$" "$TMP/set.log"; then
-    fail "replay-user-writes" "exit $rc; log: $(grep -c . "$TMP/set.log") lines"
-elif [ "$rc2" -ne 0 ] || [ -z "$want" ] || [ "$(hash_of "$TMP/setr.err")" != "$want" ]; then
-    fail "replay-user-writes" "replay exit $rc2: $(tail -n 1 "$TMP/setr.err")"
-else
-    pass "replay-user-writes"
-fi
+    "info state-hash" >"$TMP/replay-user-writes.txt"
+check_replay replay-user-writes "^reg 100000 0 19 1234$" "^mem 100000 0 40005b80 efbeadde$"
 
 # issue 9: a script that quits before the guest finishes is recorded with "quit" on its end
 # line; the replay stops at the same instruction in the same state (it used to run the guest
 # to its end and report a divergence)
 printf '%s\n' "continue 150000" "set mem 0x40005b80 0xfeedf00d 4" "continue 50000" \
-    "info state-hash" "quit" \
-    >"$TMP/quit.txt"
-# shellcheck disable=SC2086
-hv $EL2 -kernel "$MINIHV" --script "$TMP/quit.txt" --record "$TMP/quit.log" >"$TMP/quit.out" 2>&1
-rc=$?
-# shellcheck disable=SC2086
-hv $EL2 -kernel "$MINIHV" --replay "$TMP/quit.log" --state-hash >"$TMP/quitr.out" 2>"$TMP/quitr.err"
-rc2=$?
-want=$(sed -n 's/^state-hash: //p' "$TMP/quit.out")
-if [ "$rc" -ne 0 ] || ! grep -q "^end 200000 [0-9a-f]* quit$" "$TMP/quit.log"; then
-    fail "replay-quit-early" "exit $rc; end line: $(grep '^end' "$TMP/quit.log")"
-elif [ "$rc2" -ne 0 ] || [ -z "$want" ] || [ "$(hash_of "$TMP/quitr.err")" != "$want" ]; then
-    fail "replay-quit-early" "replay exit $rc2: $(tail -n 1 "$TMP/quitr.err")"
-else
-    pass "replay-quit-early"
-fi
+    "info state-hash" "quit" >"$TMP/replay-quit-early.txt"
+check_replay replay-quit-early "^end 200000 [0-9a-f]* quit$"
 
 # issue 9: reverse-stepi past the start of the history (here: a checkpoint load) stops there,
 # whatever N is (a count near 2^64 used to wrap around and move forward)
