@@ -264,6 +264,16 @@ void snapshot_encode_state(Machine *m, GByteArray *out)
     encode(m, out, false);
 }
 
+/* Where part p is staged when it lies inside Machine (the machine's own fields, each core's
+ * clock): the same place in the copy mstage of m. NULL for a part outside Machine. */
+static void *stage_of(const Machine *m, Machine *mstage, const Part *p)
+{
+    uintptr_t obj = (uintptr_t)p->obj, base = (uintptr_t)m;
+    if (obj < base || obj - base >= sizeof *m)
+        return NULL;
+    return (uint8_t *)mstage + (obj - base);
+}
+
 static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **err)
 {
     GArray *secs = g_array_new(FALSE, FALSE, sizeof(Section)), *parts = NULL;
@@ -302,11 +312,10 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
             what = g_strdup_printf("section '%s' missing", p->name);
             goto out;
         }
-        size_t off = (size_t)((const uint8_t *)p->obj - (const uint8_t *)m);
-        void *stage = (const uint8_t *)p->obj >= (const uint8_t *)m && off < sizeof *m
-                          ? (uint8_t *)mstage + off
-                          : g_memdup2(p->obj, p->desc->size);
-        g_ptr_array_add(staged, stage == (uint8_t *)mstage + off ? NULL : stage);
+        void *stage = stage_of(m, mstage, p), *copy = NULL;
+        if (!stage)
+            stage = copy = g_memdup2(p->obj, p->desc->size);
+        g_ptr_array_add(staged, copy);   /* owned copies; NULL: inside the machine's copy */
         char *e = NULL;
         if (!state_load(p->desc, stage, s->data, s->len, &e)) {
             what = g_strdup_printf("%s: %s", p->name, e);
@@ -318,7 +327,7 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
         const Part *p = &g_array_index(parts, Part, i);
         const void *stage = g_ptr_array_index(staged, i);
         if (!stage)
-            stage = (uint8_t *)mstage + ((const uint8_t *)p->obj - (const uint8_t *)m);
+            stage = stage_of(m, mstage, p);
         char *e = NULL;
         if (!state_validate(p->desc, stage, &e)) {
             what = g_strdup_printf("section '%s': %s", p->name, e);
