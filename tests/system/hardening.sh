@@ -10,7 +10,9 @@
 #    written in place when it is a device or FIFO, and a write error is exit 1 with one
 #    line naming the file;
 #  - the loaders refuse inputs that cannot fit (a device that never ends) and read program
-#    headers at an odd offset.
+#    headers at an odd offset;
+#  - a guest whose exception vector cannot be fetched stops with exit 3 (the progress
+#    guarantee), answers --max-insns, and its trace stops with it.
 #
 #   sh tests/system/hardening.sh path/to/hvsim
 # Environment: WORKLOADS (default: <dir of hvsim>/workloads).
@@ -343,6 +345,41 @@ expect "initrd-dev-zero" 1 && pass "initrd-dev-zero"
 )
 rc=$?
 expect "kernel-dev-zero" 1 && pass "kernel-dev-zero"
+
+# ---- the progress guarantee: a vector that cannot be fetched -------------------------------
+# loop.bin turns the MMU on over an empty table at EL1: every fetch, the vector's included,
+# takes a translation fault and no instruction retires again
+python3 - "$TMP" <<'EOF2'
+import struct, sys
+code = [0xd2a86000, 0xd5182000, 0xd5182020, 0xd2800320, 0xd5182040, 0xd5381000, 0xb2400000,
+        0xd5181000, 0xd5033fdf, 0x14000000]
+open(sys.argv[1] + '/loop.bin', 'wb').write(b''.join(struct.pack('<I', w) for w in code))
+EOF2
+hv $M -kernel "$TMP/loop.bin"
+if expect "exception-loop-exit-3" 3; then
+    if grep -q "exception loop: 1000 exceptions in a row.*last at PC 0x200, taken to EL1 vector 0x200" "$TMP/hv.err"; then
+        pass "exception-loop-exit-3"
+    else
+        fail "exception-loop-exit-3" "$(first_line "$TMP/hv.err")"
+    fi
+fi
+hv $M -kernel "$TMP/loop.bin" --max-insns 500 --stats-text "$TMP/loop.stats"
+if expect "exception-loop-max-insns" 0; then
+    if grep -q '^sim.insns *500 ' "$TMP/loop.stats"; then
+        pass "exception-loop-max-insns"
+    else
+        fail "exception-loop-max-insns" "$(grep '^sim.insns' "$TMP/loop.stats")"
+    fi
+fi
+hv $M -kernel "$TMP/loop.bin" -d int,exec -D "$TMP/loop.trace"
+size=$(wc -c <"$TMP/loop.trace" 2>/dev/null || echo 0)
+if expect "exception-loop-trace-bounded" 3; then
+    if [ "$size" -gt 0 ] && [ "$size" -lt 1000000 ]; then
+        pass "exception-loop-trace-bounded"
+    else
+        fail "exception-loop-trace-bounded" "trace of $size bytes"
+    fi
+fi
 
 echo "hardening tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
