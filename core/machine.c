@@ -467,14 +467,16 @@ static const StateField machine_fields[] = {
 
 /* Relations of the schedule and the clocks (m is a staged copy whose cpus[] hold the loaded
  * "cpuN.clock" parts): a round in progress ends after now and within one quantum, and names
- * a core; each core's clock lies between now and the round's end (plus the last cycle's
- * rounding), and a core cannot have retired more instructions than its clock has cycles. */
+ * a core; each core's clock lies between now and one quantum (and a cycle of rounding) past
+ * it — not only up to the round's end, since an event scheduled during a round cuts the end
+ * short after earlier cores ran their whole slice — and a core cannot have retired more
+ * instructions than its clock has cycles. */
 static bool machine_check_state(const void *obj, char **err)
 {
     const Machine *m = obj;
     const MachineRound *r = &m->round;
     const uint64_t ps = m->timing.ps_per_cycle;
-    SimTime limit = m->now;
+    const SimTime ahead = (m->cfg.quantum + 1) * ps;   /* no overflow: machine.h limits */
     if (r->active) {
         if (r->end < m->now || r->end - m->now > m->cfg.quantum * ps) {
             *err = g_strdup_printf("round.end = %llu lies outside the quantum after now = %llu",
@@ -486,14 +488,14 @@ static bool machine_check_state(const void *obj, char **err)
                                    (unsigned long long)r->next_cpu, m->ncpus);
             return false;
         }
-        limit = r->end;
     }
     for (int i = 0; i < m->ncpus; i++) {
         const MachineCpu *mc = &m->cpus[i];
-        if (mc->time < m->now || (mc->time > limit && mc->time - limit >= ps)) {
-            *err = g_strdup_printf("cpu%d.clock: time = %llu ps, outside [%llu, %llu] (now, "
-                                   "end of the round)", i, (unsigned long long)mc->time,
-                                   (unsigned long long)m->now, (unsigned long long)limit);
+        if (mc->time < m->now || mc->time - m->now > ahead) {
+            *err = g_strdup_printf("cpu%d.clock: time = %llu ps, outside [%llu, %llu] (now, a "
+                                   "quantum and a cycle later)", i, (unsigned long long)mc->time,
+                                   (unsigned long long)m->now,
+                                   (unsigned long long)(m->now + ahead));
             return false;
         }
         if (m->timing.cycles_for_insns(&m->timing, mc->icount) > mc->time / ps) {
