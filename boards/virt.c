@@ -88,9 +88,9 @@ static bool check_config(const MachineConfig *cfg, char **err)
         *err = g_strdup_printf("gic-version=%d: only gic-version=3 is modelled", cfg->gic_version);
         return false;
     }
-    const char *cpu = cfg->cpu_model ? cfg->cpu_model : "cortex-a57";
-    if (strcmp(cpu, "cortex-a57") && strcmp(cpu, "cortex-a72") && strcmp(cpu, "max")) {
-        *err = g_strdup_printf("unknown CPU model '%s' (available: cortex-a57, cortex-a72, max)", cpu);
+    if (cfg->cpu_model && !a64_cpu_model_known(cfg->cpu_model)) {
+        *err = g_strdup_printf("unknown CPU model '%s' (available: " A64_CPU_MODELS ")",
+                               cfg->cpu_model);
         return false;
     }
     return true;

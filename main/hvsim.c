@@ -16,6 +16,7 @@
 #include "debug/debugger.h"
 #include "debug/symbols.h"
 #include "core/machine.h"
+#include "cpu/arm64/cpu.h"
 #include "checkpoint/inputlog.h"
 #include "checkpoint/snapshot.h"
 #include <stdarg.h>
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 {
     fputs("usage: hvsim [options]\n"
           "  -M, -machine virt[,gic-version=3][,virtualization=on|off][,dumpdtb=FILE]\n"
-          "  -cpu NAME            CPU model: cortex-a57 (default), max\n"
+          "  -cpu NAME            CPU model: " A64_CPU_MODELS " (default cortex-a57)\n"
           "  -m SIZE              RAM size, e.g. 256M, 2G (a plain number is MiB)\n"
           "  -smp N               number of cores (1-8)\n"
           "  -kernel FILE         ELF, Linux arm64 Image, or raw binary (at RAM + 0x80000)\n"
@@ -360,8 +361,8 @@ static void parse_args(Opts *o, int argc, char **argv)
         } else if (!strcmp(name, "M") || !strcmp(name, "machine")) {
             parse_machine(cfg, v);
         } else if (!strcmp(name, "cpu")) {
-            if (strcmp(v, "cortex-a57") && strcmp(v, "max") && strcmp(v, "cortex-a72"))
-                die("unknown CPU model '%s' (available: cortex-a57, cortex-a72, max)", v);
+            if (!a64_cpu_model_known(v))
+                die("unknown CPU model '%s' (available: " A64_CPU_MODELS ")", v);
             g_free(cfg->cpu_model);
             cfg->cpu_model = g_strdup(v);
         } else if (!strcmp(name, "m")) {

@@ -598,6 +598,15 @@ const CpuClass a64_cpu_class = {
     .destroy = a64_destroy,
 };
 
+bool a64_cpu_model_known(const char *name)
+{
+    static const char *const models[] = { "cortex-a57", "cortex-a72", "max" };
+    for (size_t i = 0; i < G_N_ELEMENTS(models); i++)
+        if (!strcmp(name, models[i]))
+            return true;
+    return false;
+}
+
 Arm64Cpu *a64_cpu_new(Machine *m, int index)
 {
     Arm64Cpu *c = g_new0(Arm64Cpu, 1);

@@ -280,6 +280,10 @@ void a64_decode_insn(A64Insn *d, uint32_t insn);
 
 /* --- core lifecycle (cpu/arm64/cpu.c) --- */
 Arm64Cpu *a64_cpu_new(Machine *m, int index);
+/* The CPU models a64_cpu_new builds, for messages ("cortex-a57, cortex-a72, max"). */
+#define A64_CPU_MODELS "cortex-a57, cortex-a72, max"
+/* True if `name` is one of them. */
+bool a64_cpu_model_known(const char *name);
 void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el);
 extern const CpuClass a64_cpu_class;
 /* Makes every AArch64 core of m name PCs through s in its instruction trace (each core takes
