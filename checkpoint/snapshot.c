@@ -1,11 +1,8 @@
 /* Snapshots (see snapshot.h). The compression of RAM runs uses zlib (compress2/uncompress);
  * the checksum is GLib's SHA-256. */
 #include "checkpoint/snapshot.h"
-#include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 #include "core/outfile.h"
 #include "core/version.h"
@@ -441,10 +438,6 @@ int snapshot_save(Machine *m, const char *path, bool force, char **err)
     struct stat st;
     if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         *err = g_strdup_printf("'%s' exists and is not a regular file; not writing a snapshot there", path);
-        return -1;
-    }
-    if (!force && g_file_test(path, G_FILE_TEST_EXISTS)) {
-        *err = g_strdup_printf("'%s' exists; not overwriting it (use --force, or another name)", path);
         return -1;
     }
     GByteArray *b = g_byte_array_new();
