@@ -356,23 +356,24 @@ int machine_run(Machine *m)
     }
     while (!m->stop) {
         if (!r->active) {
-            if (all_off(m)) {     /* device events may still come, but nothing runs them */
-                machine_stop(m, EXIT_GUEST_CRASH, "every core is powered off (machine hangs)");
-                break;
-            }
             SimTime next = evq_next_time(&m->evq);
             if (next <= m->now) {
                 evq_run_due(&m->evq, m->now);
                 continue;
             }
+            bool idle = all_idle(m);
+            if (idle && all_off(m)) {   /* device events may still come, but nothing runs them */
+                machine_stop(m, EXIT_GUEST_CRASH, "every core is powered off (machine hangs)");
+                break;
+            }
             r->end = m->now + m->cfg.quantum * ps;
-            if (next < r->end || (next != SIMTIME_NEVER && all_idle(m)))
+            if (next < r->end || (next != SIMTIME_NEVER && idle))
                 r->end = next;        /* every core waits for an event: time jumps to it */
             if (r->end > MACHINE_TIME_MAX) {
                 machine_stop(m, EXIT_GUEST_CRASH,
                              "simulated time would pass its end (2^62 ps, 53 days): %s",
-                             all_idle(m) ? "all cores wait for an event that far away"
-                                         : "the run has lasted that long");
+                             idle ? "all cores wait for an event that far away"
+                                  : "the run has lasted that long");
                 break;
             }
             r->next_cpu = 0;
