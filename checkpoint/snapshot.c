@@ -388,7 +388,6 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
     m->stop = false;
     m->paused = false;
     m->at_limit = false;
-    m->powered_off = false;
     m->exit_code = EXIT_OK;
     m->stop_msg[0] = 0;
     rc = 0;

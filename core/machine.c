@@ -454,8 +454,9 @@ static bool page_is_zero(const uint8_t *p)
     return memcmp(p, zero, 4096) == 0;
 }
 
-/* The machine's own state: simulated time, the input attempt count, the output digest and
- * the round-robin schedule in progress (the rest of Machine is wiring). */
+/* The machine's own state: simulated time, the input attempt count, the output digest, the
+ * round-robin schedule in progress and whether the guest powered it off (the rest of
+ * Machine is wiring). */
 static const StateField machine_fields[] = {
     STATE_FIELD(Machine, now, V_RANGE(0, MACHINE_TIME_MAX)),
     STATE_FIELD(Machine, input_seq, V_ANY),
@@ -464,6 +465,7 @@ static const StateField machine_fields[] = {
     STATE_FIELD(Machine, round.end, V_REL),
     STATE_FIELD(Machine, round.next_cpu, V_REL),
     STATE_FIELD(Machine, round.all_idle, V_BOOL),
+    STATE_FIELD(Machine, powered_off, V_BOOL),
 };
 
 /* Relations of the schedule and the clocks (m is a staged copy whose cpus[] hold the loaded

@@ -143,7 +143,8 @@ typedef struct Machine {
     volatile bool stop;       /* set by machine_stop(); cores return at the next boundary */
     bool paused;              /* the stop is a debugger pause (breakpoint), not the end */
     bool at_limit;            /* the stop is cfg.max_insns being reached */
-    bool powered_off;         /* the guest powered the machine off: it cannot run on */
+    bool powered_off;         /* the guest powered the machine off: it cannot run on (machine
+                               * state: saved and hashed) */
     /* debugger: when set, cores check every instruction (careful run loop) and pause before
      * one for which it returns true; break_skip_cpu's next instruction is not checked */
     bool (*break_check)(void *opaque, int cpu, uint64_t pc, int el, int vmid);

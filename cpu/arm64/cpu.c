@@ -64,7 +64,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, pmu),
     STATE_RUNTIME(Arm64Cpu, pmu_cut),
     STATE_RUNTIME(Arm64Cpu, evq_seq),
-    STATE_RUNTIME(Arm64Cpu, fetch_faults),   /* counts again from a restore */
+    STATE_FIELD(Arm64Cpu, fetch_faults, V_RANGE(0, A64_FETCH_FAULT_LIMIT)),
     STATE_RUNTIME(Arm64Cpu, pad5_),
     STATE_RUNTIME(Arm64Cpu, trace_mask),
     STATE_RUNTIME(Arm64Cpu, pad4_),
@@ -546,7 +546,6 @@ static void a64_post_load(void *obj)
     c->insns_left = c->run_budget = 0;
     c->pmu_cut = 0;
     c->evq_seq = 0;
-    c->fetch_faults = 0;
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
 }
 

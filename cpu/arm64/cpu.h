@@ -112,7 +112,8 @@ struct Arm64Cpu {
     A64Pmu pmu;               /* PMUv3 (own state description "cpuN.pmu") */
     uint64_t pmu_cut;         /* budget held back to stop at a PMU overflow (run loop) */
     uint64_t evq_seq;         /* event-queue schedule count the budget was last checked at */
-    uint32_t fetch_faults;    /* exceptions taken on fetch in a row (the progress guarantee) */
+    uint32_t fetch_faults;    /* exceptions taken on fetch in a row (the progress guarantee;
+                               * machine state, saved: not run-time like its neighbours) */
     uint32_t pad5_;
     /* trace */
     uint32_t trace_mask;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "boards/virt.h"
+#include "checkpoint/snapshot.h"
 #include "core/machine.h"
 #include "cpu/arm64/cpu.h"
 
@@ -185,4 +186,49 @@ Test(progress, every_core_off_ends_the_machine)
     cr_assert(strstr(m->stop_msg, "every core is powered off"), "%s", m->stop_msg);
     cr_assert_eq(machine_icount(m), 3);
     machine_free(m);
+}
+
+/* Both pieces of state the progress guarantee and power-off add travel in snapshots: a loop
+ * restored half way stops at the same instruction as the straight run, and a machine saved
+ * after the guest powered it off stays off when restored. */
+static const uint32_t system_off_code[] = {
+    0xd2800100, /* mov  x0, #8 */
+    0xf2b08000, /* movk x0, #0x8400, lsl #16   (PSCI SYSTEM_OFF) */
+    0xd4000002, /* hvc  #0 */
+    0x14000000, /* b    . */
+};
+
+static Machine *restored(Machine *from, const uint32_t *code, size_t size)
+{
+    GByteArray *b = g_byte_array_new();
+    snapshot_encode(from, b);
+    Machine *m = code_machine(code, size, 0, 0, NULL);
+    char *err = NULL;
+    cr_assert_eq(snapshot_decode(m, b->data, b->len, &err), 0, "%s", err ? err : "");
+    g_byte_array_free(b, TRUE);
+    return m;
+}
+
+Test(progress, the_loop_count_and_power_off_are_in_snapshots)
+{
+    Machine *a = loop_machine(0, 0, NULL);
+    cr_assert(machine_run_to(a, LOOP_INSNS + 500));
+    Machine *b = restored(a, loop_code, sizeof loop_code);
+    cr_assert_eq(machine_run(a), EXIT_GUEST_CRASH);
+    cr_assert_eq(machine_run(b), EXIT_GUEST_CRASH, "%s", b->stop_msg);
+    cr_assert_eq(machine_icount(b), machine_icount(a), "restored loop stopped at %llu, straight "
+                 "at %llu", (unsigned long long)machine_icount(b),
+                 (unsigned long long)machine_icount(a));
+    machine_free(a);
+    machine_free(b);
+
+    Machine *c = code_machine(system_off_code, sizeof system_off_code, 0, 0, NULL);
+    cr_assert_eq(machine_run(c), EXIT_OK);
+    cr_assert(c->powered_off);
+    Machine *d = restored(c, system_off_code, sizeof system_off_code);
+    cr_assert(d->powered_off, "the snapshot of a powered-off machine restored a running one");
+    cr_assert_eq(machine_run(d), EXIT_OK);
+    cr_assert_eq(machine_icount(d), 3, "the restored machine ran on");
+    machine_free(c);
+    machine_free(d);
 }
