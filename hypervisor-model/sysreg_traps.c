@@ -390,6 +390,13 @@ const char *sys_trap_reason(uint32_t key, bool is_read, const SysTrapCtx *ctx)
 
 SysTrapResult sys_trap_fp(const SysTrapCtx *ctx)
 {
+    if (ctx->el == 2 && ctx->el2_enabled) {
+        /* CPTR_EL2 traps EL2's own accesses too: TFP (E2H = 0), FPEN = 0b00/0b10 (E2H = 1;
+         * 0b01 traps only EL0 with TGE). D19.2.31. */
+        if (ctx->hcr & HCR_E2H)
+            return fpen_traps(ctx->cptr, CPTR_E2H_FPEN_SHIFT, 2, false) ? SYSTRAP_EL2 : SYSTRAP_NONE;
+        return (ctx->cptr & CPTR_TFP) ? SYSTRAP_EL2 : SYSTRAP_NONE;
+    }
     if (ctx->el != 0 && ctx->el != 1)
         return SYSTRAP_NONE;
     Eff e;

@@ -33,6 +33,7 @@ static const StateField a64_fields[] = {
     STATE_FIELD(Arm64Cpu, irq_lines, V_RANGE(0, 15)),
     STATE_ARRAY(Arm64Cpu, sp_el, V_ANY),
     STATE_ARRAY(Arm64Cpu, sys, V_ANY),
+    STATE_ARRAY(Arm64Cpu, v, V_ANY),
     STATE_FIELD(Arm64Cpu, mon.addr, V_ANY),
     STATE_FIELD(Arm64Cpu, mon.valid, V_BOOL),
     STATE_FIELD(Arm64Cpu, mon.size, V_RANGE(0, 16)),

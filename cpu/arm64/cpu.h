@@ -37,6 +37,15 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 typedef struct Arm64Cpu Arm64Cpu;
+/* One SIMD&FP register V0..V31 (128 bits). Lanes are in memory order on a little-endian
+ * host: b[0] / h[0] / s[0] / d[0] is the least significant element (hvsim builds only for
+ * little-endian hosts; see cpu.c). Scalar writes zero the rest of the register. */
+typedef union A64Vreg {
+    uint64_t d[2];
+    uint32_t s[4];
+    uint16_t h[8];
+    uint8_t b[16];
+} A64Vreg;
 typedef struct A64Insn A64Insn;
 typedef const A64Insn *(*A64ExecFn)(Arm64Cpu *c, const A64Insn *d);
 
@@ -86,6 +95,7 @@ struct Arm64Cpu {
     uint8_t pad_[3];
     uint64_t sp_el[4];        /* banked SP_ELx (SP_EL0 ... SP_EL3) when not current */
     uint64_t sys[64];         /* system registers, indexed by A64_SYS_* (sysreg.h) */
+    A64Vreg v[32];            /* SIMD&FP registers (FPCR/FPSR are sys[A64_SYS_FPCR/FPSR]) */
     A64Monitor mon;
     /* --- derived / run-time state (not hashed) --- */
     int index;                /* core number = its slot in m->cpus[] */
@@ -195,6 +205,28 @@ static inline bool a64_cond(const Arm64Cpu *c, unsigned cond)
 const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what);
 /* Guest-visible UNDEFINED: the Undefined Instruction exception (EC 0) to EL1 or EL2. */
 const A64Insn *a64_undefined(Arm64Cpu *c, const A64Insn *d);
+
+/* --- SIMD&FP access control (Arm ARM D1.12, CheckFPAdvSIMDEnabled64) ---
+ * Every SIMD&FP instruction (arithmetic, loads/stores, FMOV, FPCR/FPSR excepted: those are
+ * system-register accesses with their own rules) starts with A64_FP_CHECK(c, d).
+ * The inline test is the common case (CPACR_EL1.FPEN = 0b11 and no EL2 trap armed); anything
+ * else asks the trap rules (hypervisor-model/sysreg_traps.c, sys_trap_fp): a64_fp_trapped
+ * takes the EC 0x07 exception to the EL they name and returns true, or returns false when
+ * nothing traps after all. */
+bool a64_fp_trapped(Arm64Cpu *c, const A64Insn *d);
+#define A64_FP_CHECK(c, d)                                                       \
+    do {                                                                         \
+        if (unlikely(!a64_fp_enabled(c)) && a64_fp_trapped((c), (d)))            \
+            return NULL;                                                         \
+    } while (0)
+static inline bool a64_fp_enabled(const Arm64Cpu *c)
+{
+    /* CPACR_EL1 is sys slot 2 (A64_SYS_CPACR_EL1), CPTR_EL2 slot 29, HCR_EL2 slot 27: see
+     * the _Static_asserts in exec_sys.c. EL0/EL1 outside the EL2&0 regime, FPEN = 0b11,
+     * CPTR_EL2.TFP clear (E2H = 0 layout). */
+    return c->el < 2 && ((c->sys[2] >> 20) & 3) == 3 &&
+           (!c->has_el2 || (!(c->sys[27] & (1ULL << 34)) && !(c->sys[29] & (1ULL << 10))));
+}
 
 /* --- memory access (cpu/arm64/mem.c) ---
  * Loads return true with *val filled; stores return true when done. On false the access
@@ -329,7 +361,7 @@ enum { A64_LINE_IRQ, A64_LINE_FIQ, A64_LINE_VIRQ, A64_LINE_VFIQ };
 void a64_cpu_set_line(void *opaque, int n, int level);
 /* Exception classes (ESR_ELx.EC, Arm ARM D17.2.37). */
 enum {
-    A64_EC_UNKNOWN = 0x00, A64_EC_WFX = 0x01, A64_EC_ILLEGAL = 0x0e, A64_EC_SVC = 0x15,
+    A64_EC_UNKNOWN = 0x00, A64_EC_WFX = 0x01, A64_EC_FP = 0x07, A64_EC_ILLEGAL = 0x0e, A64_EC_SVC = 0x15,
     A64_EC_HVC = 0x16, A64_EC_SMC = 0x17, A64_EC_SYSREG = 0x18, A64_EC_IABT_LOW = 0x20,
     A64_EC_IABT_CUR = 0x21, A64_EC_PC_ALIGN = 0x22, A64_EC_DABT_LOW = 0x24,
     A64_EC_DABT_CUR = 0x25, A64_EC_SP_ALIGN = 0x26, A64_EC_BRK = 0x3c,

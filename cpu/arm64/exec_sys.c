@@ -238,6 +238,25 @@ bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
 /* EL2 configurable controls and the EL1-first EL0 controls (hypervisor-model/sysreg_traps.h)
  * for an MRS/MSR/SYS/SYSL that is not UNDEFINED. True when the access trapped (the exception
  * has been taken: the executor returns NULL); false when it goes ahead. */
+_Static_assert(A64_SYS_CPACR_EL1 == 2 && A64_SYS_HCR_EL2 == 27 && A64_SYS_CPTR_EL2 == 29,
+               "a64_fp_enabled (cpu.h) names these slots by number");
+
+/* The slow half of the SIMD&FP access check: the trap rules decide. The syndrome is EC 0x07
+ * with ISS CV = 1, COND = 0b1110, as QEMU reports it for A64 (the Arm ARM makes the AArch32
+ * condition fields of this ISS meaningless for A64; QEMU's value is kept so bare-metal
+ * comparisons hold). */
+bool a64_fp_trapped(Arm64Cpu *c, const A64Insn *d)
+{
+    SysTrapCtx t;
+    a64_sys_trap_ctx(c, &t);
+    SysTrapResult r = sys_trap_fp(&t);
+    if (r == SYSTRAP_NONE)
+        return false;
+    a64_sync_exception(c, d, r == SYSTRAP_EL2 ? 2 : a64_sync_target_el(c), A64_EC_FP,
+                       (1u << 24) | (0xeu << 20));
+    return true;
+}
+
 static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
 {
     if (c->el >= 2)
