@@ -228,23 +228,10 @@ static void parse_machine(MachineConfig *cfg, const char *arg)
 
 static uint32_t parse_trace(const char *arg)
 {
-    uint32_t mask = 0;
-    gchar **parts = g_strsplit(arg, ",", -1);
-    for (int i = 0; parts[i]; i++) {
-        if (!strcmp(parts[i], "in_asm"))
-            mask |= TRACE_IN_ASM;
-        else if (!strcmp(parts[i], "exec"))
-            mask |= TRACE_EXEC;
-        else if (!strcmp(parts[i], "int"))
-            mask |= TRACE_INT;
-        else if (!strcmp(parts[i], "mmu"))
-            mask |= TRACE_MMU;
-        else if (!strcmp(parts[i], "vmexit"))
-            mask |= TRACE_VMEXIT;
-        else
-            die("-d: unknown trace category '%s' (available: in_asm, exec, int, mmu, vmexit)", parts[i]);
-    }
-    g_strfreev(parts);
+    uint32_t mask;
+    char *bad;
+    if (!trace_parse_categories(arg, &mask, &bad))
+        die("-d: unknown trace category '%s' (available: " TRACE_CATEGORIES ")", bad);
     return mask;
 }
 
