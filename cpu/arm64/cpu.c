@@ -298,9 +298,10 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         }
     uint8_t *host = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
     if (!host) {
-        machine_stop(m, EXIT_GUEST_CRASH,
-                     "cpu%d: instruction fetch from 0x%llx, which is not RAM (PA 0x%llx)",
-                     c->index, (unsigned long long)va, (unsigned long long)pa);
+        /* Nothing executable behind the address (no memory, or a device): a synchronous
+         * External abort on the fetch (IFSC 0x10), as QEMU's virt and real hardware give.
+         * The progress guarantee counts it like any fetch-time exception. */
+        a64_fetch_external_abort(c, va);
         return NULL;
     }
     if (c->npages >= PAGE_CACHE_MAX)

@@ -299,6 +299,8 @@ bool a64_debug_translate_ipa(Arm64Cpu *c, uint64_t ipa, uint64_t *pa);
 /* The same, reporting every descriptor read of both stages (for `translate`). */
 bool a64_debug_walk(Arm64Cpu *c, uint64_t va, void (*log)(void *ctx, uint64_t pa, uint64_t desc, bool ok),
                     void *ctx, MmuResult *res, MmuFault *f, bool *mmu_on);
+/* Synchronous External abort on an instruction fetch from va (nothing executable there). */
+void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va);
 /* Drop every cached translation of this core (soft TLB for loads, stores and fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
 

@@ -321,6 +321,17 @@ static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool writ
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | iss, a64_pc(c, d), true, va);
 }
 
+/* The same for an instruction fetch (EC 0x20/0x21, IFSC 0x10, FAR = ELR = the address). */
+void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va)
+{
+    int target = a64_sync_target_el(c);
+    unsigned ec = target == c->el ? A64_EC_IABT_CUR : A64_EC_IABT_LOW;
+    if (unlikely(c->trace_mask & TRACE_MMU))
+        fprintf(c->m->trace, "MMU cpu%d external abort on fetch va=%016llx\n", c->index,
+                (unsigned long long)va);
+    a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | 0x10, va, true, va);
+}
+
 /* Debugger watchpoints: with any set, nothing is cached in the soft TLB, so every access
  * comes here; a hit pauses the machine after the access completes. */
 static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write)
