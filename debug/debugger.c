@@ -1440,7 +1440,7 @@ static const DbgCmd commands[] = {
     { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
     { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
-    { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
+    { "symbols", "FILE", "load symbols from an ELF file or a System.map / /proc/kallsyms text map: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },
     { "quit", "", "leave (the machine is discarded)", cmd_quit },
 };

@@ -61,7 +61,7 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -initrd FILE         initial ramdisk\n"
           "  -dtb FILE            use this device tree instead of the generated one\n"
-          "  -d LIST              trace: in_asm,exec,int,mmu,vmexit (comma-separated)\n"
+          "  -d LIST              trace: in_asm,exec,int,mmu,vmexit,unimp (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
           "  --checkpoint-at N:FILE  save a snapshot when the instruction count reaches N\n"
