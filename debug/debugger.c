@@ -412,7 +412,13 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     uint64_t ran = machine_icount(m) - start;
     if (m->powered_off)
         m->paused = false;    /* powered off: whatever else asked to stop, the machine ended */
-    if (m->paused && d->stop_event[0]) {
+    if (m->paused && m->out_wait_hit) {
+        m->out_wait_hit = false;
+        d->stop = DBG_STOP_STEP;
+        g_string_append_printf(out, "output matched after %" PRIu64 " instructions (icount %" PRIu64 "): ",
+                               ran, machine_icount(m));
+        describe_pc(d, d->cur_cpu, out);
+    } else if (m->paused && d->stop_event[0]) {
         d->stop = DBG_STOP_STEP;              /* the handler's first instruction: no step-over */
         g_string_append_printf(out, "%s %d after %" PRIu64 " instructions: %s\n  now ",
                                d->stop_watch_kind ? "Watchpoint" : "Event", d->stop_bp, ran,
@@ -1094,6 +1100,50 @@ static bool cmd_until(Debugger *d, int argc, char **argv, GString *out)
     return !d->exited || d->m->exit_code == 0;
 }
 
+/* The arguments of `type` / `wait-for` as one string: joined with single spaces, C escapes
+ * (\n, \r, \t, \\, \", \ooo octal) decoded, so "type ls\n" types ls and Enter. */
+static char *text_arg(int argc, char **argv)
+{
+    char *joined = g_strjoinv(" ", argv + 1);
+    char *text = g_strcompress(joined);
+    g_free(joined);
+    (void)argc;
+    return text;
+}
+
+/* type TEXT: the guest's console receives TEXT as if typed (after whatever the host terminal
+ * gave before it); logged as input under --record and in reverse-execution history. */
+static bool cmd_type(Debugger *d, int argc, char **argv, GString *out)
+{
+    if (argc < 2)
+        FAIL("usage: type TEXT (escapes: \\n for Enter, \\t, \\\\, \\ooo)");
+    char *text = text_arg(argc, argv);
+    machine_type(d->m, (const uint8_t *)text, strlen(text));
+    g_free(text);
+    return true;
+}
+
+/* wait-for TEXT: run until the guest's console output ends with TEXT (a breakpoint on output,
+ * like Simics' wait-for-string); other stops (breakpoints, the end) come first as usual. */
+static bool cmd_wait_for(Debugger *d, int argc, char **argv, GString *out)
+{
+    if (argc < 2)
+        FAIL("usage: wait-for TEXT");
+    char *text = text_arg(argc, argv);
+    if (!*text) {
+        g_free(text);
+        FAIL("wait-for: empty text");
+    }
+    machine_wait_for_output(d->m, text);
+    g_free(text);
+    run_for(d, 0, out);
+    bool matched = !d->m->out_wait;     /* cleared by the match */
+    machine_wait_for_output(d->m, NULL);
+    if (d->exited && !matched)
+        FAIL("wait-for: the machine stopped before the text appeared");
+    return !d->exited || d->m->exit_code == 0;
+}
+
 /* Commands that write a host file: refused when the command came from a GDB client, unless
  * hvsim was started with --gdb-allow-host-writes (a debugger connection must not be able to
  * replace the user's files). */
@@ -1436,6 +1486,8 @@ static const DbgCmd commands[] = {
     { "rewind-to", "N", "go to instruction count N of the recorded history (earlier or later than now), quietly", cmd_rewind_to },
     { "checkpoint", "save FILE [force] | load FILE", "save the machine to a snapshot file, or load one", cmd_checkpoint },
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
+    { "wait-for", "TEXT", "run until the guest's console output ends with TEXT (escapes: \\n, \\t, \\ooo)", cmd_wait_for },
+    { "type", "TEXT", "the guest's console receives TEXT as if typed (\\n is Enter); logged as input", cmd_type },
     { "trace", "on [FILE] [CATS] [force] | off", "switch instruction/exception/VM-exit tracing at run time (FILE: never replaces a file without force)", cmd_trace },
     { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
     { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
