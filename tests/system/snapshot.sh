@@ -255,6 +255,31 @@ expect_bad "replay-bad-malformed" "malformed" $MV -kernel "$ECHO" --replay "$TMP
 # shellcheck disable=SC2086
 expect_bad "replay-bad-machine" "another machine" $MV -smp 2 -kernel "$ECHO" --replay "$TMP/echo.log"
 
+# ---- typed input in a script: wait-for the prompt, type lines, recorded and replayed -------
+cat >"$TMP/typed.txt" <<'EOS'
+wait-for "'quit' ends\n"
+type 'hello\n'
+wait-for '(5 chars'
+type 'quit\n'
+continue
+EOS
+# shellcheck disable=SC2086
+timeout 120 "$HVSIM" $MV -kernel "$ECHO" --script "$TMP/typed.txt" --record "$TMP/typed.log" \
+    --state-hash >"$TMP/typed.out" 2>"$TMP/typed.err" </dev/null
+rc_t=$?
+# shellcheck disable=SC2086
+hv $MV -kernel "$ECHO" --replay "$TMP/typed.log" --state-hash >"$TMP/typed-rep.out" 2>"$TMP/typed-rep.err"
+rc=$?
+if [ "$rc_t" -ne 0 ] || ! grep -q "^> hello (5 chars" "$TMP/typed.out" ||
+    ! grep -q "output matched after" "$TMP/typed.out"; then
+    fail "script-type-wait-for" "exit $rc_t: $(grep -m2 -E 'error|> ' "$TMP/typed.out" | tr '\n' ' ')"
+elif [ "$rc" -ne 0 ] || ! grep -q "^> hello (5 chars" "$TMP/typed-rep.out" ||
+    [ "$(hash_of "$TMP/typed.err")" != "$(hash_of "$TMP/typed-rep.err")" ]; then
+    fail "script-type-wait-for" "the replay differs (exit $rc): $(tail -n 1 "$TMP/typed-rep.err")"
+else
+    pass "script-type-wait-for"
+fi
+
 # check_replay NAME PATTERN... : runs minihv under the script $TMP/NAME.txt with --record,
 # checks the log has a line matching each PATTERN, then replays the log in a plain run, which
 # must end in the state hash the script printed
