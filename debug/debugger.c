@@ -722,8 +722,10 @@ static void info_registers(Debugger *d, GString *out)
                            a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
 }
 
-/* info sysregs [NAME...]: every stored register accessible at the current EL, or the named
- * ones (case-insensitive); false if a name matches none. */
+/* info sysregs [NAME...]: every register of the one space (the core's, the PMU's, the GIC CPU
+ * interface's) the debugger can read without acting, accessible at the current EL, or the
+ * named ones (case-insensitive; one whose read would act says so); false if a name matches
+ * none. */
 static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
 {
     Arm64Cpu *c = cpu_of(d, d->cur_cpu);
@@ -731,13 +733,22 @@ static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
         bool found = false;
         for (size_t i = 0; i < a64_sysreg_count(); i++) {
             const A64SysReg *r = a64_sysreg_at(i);
-            if (r->slot < 0 || (r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
+            if ((r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
                 r->feat == A64_FEAT_E2H_ALIAS)
-                continue;             /* storage registers only: reading callbacks could act */
+                continue;
             if (nnames && g_ascii_strcasecmp(r->name, names[n]))
                 continue;
+            uint64_t v;
+            if (!a64_sysreg_peek(c, r, &v)) {
+                if (nnames) {
+                    found = true;
+                    g_string_append_printf(out, "%-16s (not read: reading it acts, or not readable "
+                                           "at EL%d)\n", r->name, c->el);
+                }
+                continue;
+            }
             found = true;
-            g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, c->sys[r->slot]);
+            g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, v);
         }
         if (nnames && !found)
             FAIL("info sysregs: no register '%s' readable at EL%d", names[n], c->el);

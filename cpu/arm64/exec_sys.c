@@ -472,57 +472,34 @@ const A64Insn *a64_sysreg_trap(Arm64Cpu *c, const A64Insn *d, int el)
     return a64_sync_exception(c, d, el, A64_EC_SYSREG, iss);
 }
 
+/* MRS/MSR of a block's register (the PMU, the GIC CPU interface): the block decides. */
+static const A64Insn *exec_sysreg_block(Arm64Cpu *c, const A64Insn *d)
+{
+    const A64SysReg *r = (const A64SysReg *)(intptr_t)d->imm;
+    bool read = d->raw & (1u << 21);
+    unsigned rt = d->raw & 31;
+    uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
+    switch (r->block(c, r, !read, &v)) {
+    case A64_SR_DONE:
+        if (read)
+            c->x[a64_wreg(rt)] = v;
+        c->exit_request = 1;          /* counters, interrupt outputs may have changed */
+        return a64_next(c, d);
+    case A64_SR_TRAP_EL1:
+        return a64_sysreg_trap(c, d, a64_sync_target_el(c));
+    case A64_SR_TRAP_EL2:
+        return a64_sysreg_trap(c, d, 2);
+    default:
+        return a64_undefined(c, d);
+    }
+}
+
+/* MRS/MSR of an encoding no table describes. */
 static const A64Insn *exec_sysreg_unknown(Arm64Cpu *c, const A64Insn *d)
 {
     uint32_t k = (d->raw >> 5) & 0xffff;
     bool read = d->raw & (1u << 21);
     unsigned rt = d->raw & 31;
-    {
-        /* PMUv3 registers (cpu/arm64/pmu.c) */
-        uint64_t hcr = a64_hcr(c);
-        a64_pmu_update(c);
-        A64PmuCtx pctx = { .el = c->el,
-                           .el0_in_host = c->el == 0 && (hcr & (A64_HCR_E2H | A64_HCR_TGE)) ==
-                                                            (A64_HCR_E2H | A64_HCR_TGE),
-                           .insns_total = c->pmu.last_insns, .cycles_total = c->pmu.last_cycles };
-        uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
-        switch (a64_pmu_sysreg(&c->pmu, k, !read, &v, &pctx)) {
-        case A64_PMU_OK:
-            if (read)
-                c->x[a64_wreg(rt)] = v;
-            c->exit_request = 1;
-            return a64_next(c, d);
-        case A64_PMU_UNDEF:
-            return a64_undefined(c, d);
-        case A64_PMU_TRAP_EL1:
-            return a64_sysreg_trap(c, d, a64_sync_target_el(c));
-        case A64_PMU_TRAP_EL2:
-            return a64_sysreg_trap(c, d, 2);
-        case A64_PMU_NONE:
-            break;
-        }
-    }
-    if (c->gic) {
-        /* GIC CPU interface registers (ICC_*, ICV_* behind them, ICH_*) live in the GIC. */
-        uint64_t hcr = a64_hcr(c);
-        bool guest = c->el == 1 && c->has_el2 && !(hcr & A64_HCR_TGE);
-        GicV3CpuCtx ctx = { .el = c->el, .imo = guest && (hcr & A64_HCR_IMO),
-                            .fmo = guest && (hcr & A64_HCR_FMO) };
-        uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
-        switch (gicv3_sysreg_access(c->gic, c->index, k, !read, &v, &ctx)) {
-        case GICV3_SYSREG_OK:
-            if (read)
-                c->x[a64_wreg(rt)] = v;
-            c->exit_request = 1;          /* the interrupt outputs may have changed */
-            return a64_next(c, d);
-        case GICV3_SYSREG_UNDEF:
-            return a64_undefined(c, d);
-        case GICV3_SYSREG_TRAP_EL2:
-            return a64_sysreg_trap(c, d, 2);
-        case GICV3_SYSREG_NONE:
-            break;
-        }
-    }
     /* unallocated ID-space reads (HCR_EL2.TID3) and IMPLEMENTATION DEFINED encodings
      * (HCR_EL2.TIDCP) trap even though no register is there */
     if (c->el == 0)
@@ -550,6 +527,10 @@ static bool prep_sysreg_move(A64Insn *d, const A64Args *a, bool read)
         return true;
     }
     d->imm = (int64_t)(intptr_t)r;
+    if (r->block) {
+        d->fn = exec_sysreg_block;
+        return true;
+    }
     if (read) {
         d->rd = a64_wreg((uint32_t)a->rt);
         d->fn = exec_MRS;

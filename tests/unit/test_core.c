@@ -525,3 +525,23 @@ Test(core, state_hash_is_repeatable_and_sensitive)
     cr_assert_str_neq(c, d, "a register change must change the hash");
     th_free(t);
 }
+
+/* One system-register space: the core's table and the blocks' (PMU, GIC CPU interface) have
+ * unique names and encodings, and each name finds its own entry. */
+Test(sys, one_register_space_unique)
+{
+    size_t n = a64_sysreg_count();
+    cr_assert_gt(n, 200);
+    for (size_t i = 0; i < n; i++) {
+        const A64SysReg *r = a64_sysreg_at(i);
+        cr_assert_eq(a64_sysreg_by_name(r->name), r, "%s", r->name);
+        if (r->feat != A64_FEAT_E2H_ALIAS)
+            cr_assert_eq(a64_sysreg_find(r->key), r, "%s: encoding shared", r->name);
+        for (size_t j = i + 1; j < n; j++)
+            cr_assert(a64_sysreg_at(j)->key != r->key, "%s and %s share an encoding", r->name,
+                      a64_sysreg_at(j)->name);
+    }
+    cr_assert_not_null(a64_sysreg_by_name("PMCR_EL0")->block);
+    cr_assert_not_null(a64_sysreg_by_name("ICH_LR3_EL2")->block);
+    cr_assert_null(a64_sysreg_by_name("SCTLR_EL1")->block);
+}
