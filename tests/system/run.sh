@@ -42,6 +42,7 @@ cpu_for() {
     atomics) echo max ;; # LSE atomics need an ARMv8.1 core; cortex-a57 is ARMv8.0
     minihv) echo max ;;  # the default demo runs on -cpu max
     vhe | pan_serror) echo max ;;   # FEAT_VHE, FEAT_PAN
+    fptrap) echo max ;;             # the E2H layout of CPTR_EL2 needs FEAT_VHE
     *) echo cortex-a57 ;;
     esac
 }
@@ -152,6 +153,7 @@ check_program smp_timer-el2 "$WORKLOADS/tests/smp_timer.elf" virt,virtualization
 check_program vhe-el2 "$WORKLOADS/tests/vhe.elf" virt,virtualization=on
 check_program pmu-el2 "$WORKLOADS/tests/pmu.elf" virt,virtualization=on
 check_program pan_serror-el2 "$WORKLOADS/tests/pan_serror.elf" virt,virtualization=on
+check_program fptrap-el2 "$WORKLOADS/tests/fptrap.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
