@@ -121,6 +121,11 @@ $(B)/guest/%.c.o: %.c $(wildcard workloads/lib/*.h)
 $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
+# The vector workloads use SIMD&FP registers (arm_neon.h): no -mgeneral-regs-only for them,
+# and no auto-vectorisation, so their vector code is the intrinsics they are written with.
+GUEST_FP_PROGS := workloads/bench/vecmove.c workloads/bench/vecbench.c
+$(patsubst %,$(B)/guest/%.o,$(GUEST_FP_PROGS)): GUEST_CFLAGS := \
+	$(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -fno-tree-vectorize
 $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib/virt.ld
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
