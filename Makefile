@@ -150,7 +150,8 @@ check-system: $(B)/hvsim workloads
 check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
 # The SIMD&FP groups the differential tester draws from: those of fp, simd_fp, simd_int,
-# crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated).
+# crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated). They run on
+# -cpu max on both sides (FEAT_FP16 and friends, FPCR.FZ16), as QEMU's side always does.
 comma := ,
 empty :=
 space := $(empty) $(empty)
@@ -160,12 +161,12 @@ DIFF_ALL_GROUPS := dp_imm,dp_reg$(if $(DIFF_FP_GROUPS),$(comma)$(DIFF_FP_GROUPS)
 DIFFTEST_SEED ?= $$(date +%s)
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
-	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --groups $(DIFF_FP_GROUPS))
+	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --cpu max --groups $(DIFF_FP_GROUPS))
 difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 # every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
 difftest-long: $(B)/tests/difftest
-	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 \
+	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 --cpu max \
 		--groups $(DIFF_ALL_GROUPS)
 
 # libFuzzer: `make fuzz` runs every harness FUZZ_SECONDS (FUZZ_JOBS at a time) and fails on a
