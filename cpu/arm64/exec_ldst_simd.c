@@ -294,16 +294,28 @@ static inline void structure_writeback(Arm64Cpu *c, const A64Insn *d, uint64_t a
         c->x[d->rn] = addr + (uint64_t)d->imm;
 }
 
-/* One element of 1, 2, 4 or 8 bytes (fixed-size copies the compiler inlines). */
-static inline void copy_elem(uint8_t *dst, const uint8_t *src, unsigned esize)
+/* LD2-LD4 / ST2-ST4 (de)interleaving of `elements` structures of selem elements of E bytes
+ * between memory order (buf) and registers regs[0..selem), one loop per element size so each
+ * copy is a fixed-size move. */
+#define INTERLEAVE_LOOPS(E, LOAD)                                               \
+    for (unsigned e = 0; e < elements; e++)                                     \
+        for (unsigned s = 0; s < selem; s++, p += E) {                          \
+            if (LOAD)                                                           \
+                memcpy(&regs[s]->b[e * E], p, E);                               \
+            else                                                                \
+                memcpy(p, &regs[s]->b[e * E], E);                               \
+        }
+static inline void interleave(A64Vreg *const *regs, uint8_t *p, unsigned selem, unsigned esize,
+                              unsigned elements, bool load)
 {
     switch (esize) {
-    case 1: *dst = *src; break;
-    case 2: memcpy(dst, src, 2); break;
-    case 4: memcpy(dst, src, 4); break;
-    default: memcpy(dst, src, 8); break;
+    case 1: INTERLEAVE_LOOPS(1, load) break;
+    case 2: INTERLEAVE_LOOPS(2, load) break;
+    case 4: INTERLEAVE_LOOPS(4, load) break;
+    default: INTERLEAVE_LOOPS(8, load) break;
     }
 }
+#undef INTERLEAVE_LOOPS
 
 /* Multiple structures: element e of structure member s of repetition r lies at byte
  * ((r * elements + e) * selem + s) << size; it is element e of register t + r + s. For
@@ -325,10 +337,8 @@ static const A64Insn *exec_VSTRUCT_multi(Arm64Cpu *c, const A64Insn *d)
             for (unsigned r = 0; r < rpt; r++)
                 memcpy(regs[r].b, buf + r * regbytes, regbytes);
         } else {
-            const uint8_t *p = buf;
-            for (unsigned e = 0; e < elements; e++)
-                for (unsigned s = 0; s < selem; s++, p += esize)
-                    copy_elem(&regs[s].b[e * esize], p, esize);
+            A64Vreg *const to[4] = { &regs[0], &regs[1], &regs[2], &regs[3] };
+            interleave(to, buf, selem, esize, elements, true);
         }
         for (unsigned i = 0; i < rpt * selem; i++)
             c->v[(d->rd + i) & 31] = regs[i];
@@ -337,10 +347,9 @@ static const A64Insn *exec_VSTRUCT_multi(Arm64Cpu *c, const A64Insn *d)
             for (unsigned r = 0; r < rpt; r++)
                 memcpy(buf + r * regbytes, c->v[(d->rd + r) & 31].b, regbytes);
         } else {
-            uint8_t *p = buf;
-            for (unsigned e = 0; e < elements; e++)
-                for (unsigned s = 0; s < selem; s++, p += esize)
-                    copy_elem(p, &c->v[(d->rd + s) & 31].b[e * esize], esize);
+            A64Vreg *const from[4] = { &c->v[d->rd], &c->v[(d->rd + 1) & 31],
+                                       &c->v[(d->rd + 2) & 31], &c->v[(d->rd + 3) & 31] };
+            interleave(from, buf, selem, esize, elements, false);
         }
         if (unlikely(!mem_write(c, d, addr, len, buf)))
             return a64_fault(c, d);
