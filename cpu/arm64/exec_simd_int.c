@@ -479,7 +479,7 @@ bool a64_prep_v3same(A64Insn *d, const A64Args *a)
     }
     unsigned esz = (unsigned)a->size;
     if (opc == 3) {                                 /* logical: size is the operation */
-        d->u8c = v3logic[u << 2 | esz];
+        d->u8c = v3logic[u << 2 | ((raw >> 22) & 3)];   /* the patterns fix size */
         d->u8a = 3;
         d->u8b = q ? 2 : 1;
         d->fn = exec_same_VEC3;
