@@ -129,7 +129,7 @@ include workloads/minihv/minihv.mk
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench clean distclean
+	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd clean distclean
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -191,6 +191,10 @@ demo-hello: $(B)/hvsim workloads
 
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
+# the AdvSIMD integer loop of workloads/bench/simdbench.c, against QEMU
+bench-simd: $(B)/hvsim workloads
+	BENCH_ELF=$(B)/workloads/bench/simdbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
+		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 
 clean:
 	rm -rf $(B)

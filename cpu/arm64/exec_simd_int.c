@@ -317,6 +317,81 @@ static const A64ExecFn long_imm[3] = { exec_long_IMM0, exec_long_IMM1, exec_long
 static const A64ExecFn narrow_vec[3] = { exec_narrow_VEC0, exec_narrow_VEC1, exec_narrow_VEC2 };
 static const A64ExecFn narrow_imm[3] = { exec_narrow_IMM0, exec_narrow_IMM1, exec_narrow_IMM2 };
 
+/* Fast paths: the operations of glibc's and busybox's string routines (and the logical
+ * ones) get loops with the element function inlined, per element size, instead of the call
+ * through elem_fns. Same results as the generic loops (the difftest runs both: an operation
+ * not listed here takes the generic one). */
+#define FAST_SAME(OP, ESZ)                                                                   \
+    static const A64Insn *exec_fast_##OP##ESZ(Arm64Cpu *c, const A64Insn *d)                 \
+    {                                                                                         \
+        A64_FP_CHECK(c, d);                                                                  \
+        const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm], *va = &c->v[d->rd];            \
+        A64Vreg r = { { 0, 0 } };                                                             \
+        for (unsigned i = 0; i < d->u8b; i++)                                                 \
+            vput(&r, ESZ, i, op_##OP(c, vget(vn, ESZ, i), vget(vm, ESZ, i), vget(va, ESZ, i), ESZ)); \
+        c->v[d->rd] = r;                                                                      \
+        return d + 1;                                                                         \
+    }
+#define FAST_PAIR(OP, ESZ)                                                                   \
+    static const A64Insn *exec_fastpair_##OP##ESZ(Arm64Cpu *c, const A64Insn *d)             \
+    {                                                                                         \
+        A64_FP_CHECK(c, d);                                                                  \
+        const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm];                                \
+        unsigned half = d->u8b / 2;                                                          \
+        A64Vreg r = { { 0, 0 } };                                                             \
+        for (unsigned i = 0; i < half; i++) {                                                 \
+            vput(&r, ESZ, i, op_##OP(c, vget(vn, ESZ, 2 * i), vget(vn, ESZ, 2 * i + 1), 0, ESZ)); \
+            vput(&r, ESZ, half + i,                                                           \
+                 op_##OP(c, vget(vm, ESZ, 2 * i), vget(vm, ESZ, 2 * i + 1), 0, ESZ));         \
+        }                                                                                     \
+        c->v[d->rd] = r;                                                                      \
+        return d + 1;                                                                         \
+    }
+#define FAST4(KIND, OP)                                                                      \
+    KIND(OP, 0) KIND(OP, 1) KIND(OP, 2) KIND(OP, 3)
+#define FAST_SAME_OP(OP)                                                                     \
+    FAST4(FAST_SAME, OP)                                                                     \
+    static const A64ExecFn fast_same_##OP[4] = { exec_fast_##OP##0, exec_fast_##OP##1,       \
+                                                 exec_fast_##OP##2, exec_fast_##OP##3 };
+#define FAST_PAIR_OP(OP)                                                                     \
+    FAST4(FAST_PAIR, OP)                                                                     \
+    static const A64ExecFn fast_pair_##OP[4] = { exec_fastpair_##OP##0, exec_fastpair_##OP##1, \
+                                                 exec_fastpair_##OP##2, exec_fastpair_##OP##3 };
+#define FAST_SAME_OPS(X)                                                                     \
+    X(ADD) X(SUB) X(CMEQ) X(CMHS) X(CMHI) X(CMGT) X(CMGE) X(CMTST) X(UMAX) X(UMIN) X(CMEQ0)   \
+    X(CMLT0) X(NOT) X(CNT) X(AND) X(BIC) X(ORR) X(ORN) X(EOR) X(BSL) X(BIT) X(BIF)
+#define FAST_PAIR_OPS(X) X(ADD) X(UMAX) X(UMIN)
+FAST_SAME_OPS(FAST_SAME_OP)
+FAST_PAIR_OPS(FAST_PAIR_OP)
+#define X_FAST_SAME(OP) [EOP_##OP] = fast_same_##OP,
+#define X_FAST_PAIR(OP) [EOP_##OP] = fast_pair_##OP,
+static const A64ExecFn *const fast_same[EOP_COUNT] = { FAST_SAME_OPS(X_FAST_SAME) };
+static const A64ExecFn *const fast_pair[EOP_COUNT] = { FAST_PAIR_OPS(X_FAST_PAIR) };
+
+/* SHRN (glibc's strlen and memchr make a nibble mask with SHRN #4) */
+#define FAST_SHRN(ESZ)                                                                       \
+    static const A64Insn *exec_fast_SHRN##ESZ(Arm64Cpu *c, const A64Insn *d)                 \
+    {                                                                                         \
+        A64_FP_CHECK(c, d);                                                                  \
+        const A64Vreg *vn = &c->v[d->rn];                                                    \
+        const unsigned doff = (unsigned)d->imm2, sh = (unsigned)d->imm;                       \
+        A64Vreg r = { { doff ? c->v[d->rd].d[0] : 0, 0 } };                                   \
+        for (unsigned i = 0; i < d->u8b; i++)                                                 \
+            vput(&r, ESZ, i + doff, vget(vn, ESZ + 1, i) >> sh);                              \
+        c->v[d->rd] = r;                                                                      \
+        return d + 1;                                                                         \
+    }
+FAST_SHRN(0)
+FAST_SHRN(1)
+FAST_SHRN(2)
+static const A64ExecFn fast_shrn[3] = { exec_fast_SHRN0, exec_fast_SHRN1, exec_fast_SHRN2 };
+
+/* The executor of an element-wise operation (ElemOp) on esz elements. */
+static A64ExecFn same_fn(unsigned op, unsigned esz)
+{
+    return fast_same[op] ? fast_same[op][esz] : same_vec[esz];
+}
+
 /* Wide (SADDW ...): n of esz + 1, m of esz from the half off. */
 static const A64Insn *exec_wide(Arm64Cpu *c, const A64Insn *d)
 {
@@ -345,6 +420,11 @@ static const A64Insn *exec_pair(Arm64Cpu *c, const A64Insn *d)
     }
     c->v[d->rd] = r;
     return d + 1;
+}
+
+static A64ExecFn pair_fn(unsigned op, unsigned esz)
+{
+    return fast_pair[op] ? fast_pair[op][esz] : exec_pair;
 }
 
 /* ADDP (scalar): Dd = Vn.D[0] + Vn.D[1]. */
@@ -482,7 +562,7 @@ bool a64_prep_v3same(A64Insn *d, const A64Args *a)
         d->u8c = v3logic[u << 2 | ((raw >> 22) & 3)];   /* the patterns fix size */
         d->u8a = 3;
         d->u8b = q ? 2 : 1;
-        d->fn = exec_same_VEC3;
+        d->fn = same_fn(d->u8c, 3);
         return true;
     }
     const V3Same *e = &v3same[u << 5 | opc];
@@ -492,7 +572,7 @@ bool a64_prep_v3same(A64Insn *d, const A64Args *a)
     d->u8a = (uint8_t)esz;
     d->u8b = (uint8_t)count(raw, esz);
     d->u8c = e->op;
-    d->fn = (opc >= 0x14 && opc != 0x16) ? exec_pair : same_vec[esz];
+    d->fn = (opc >= 0x14 && opc != 0x16) ? pair_fn(e->op, esz) : same_fn(e->op, esz);
     return true;
 }
 
@@ -583,7 +663,7 @@ bool a64_prep_v2misc(A64Insn *d, const A64Args *a)
     switch (e->kind) {
     case 'E':
         d->u8b = (uint8_t)count(raw, d->u8a);
-        d->fn = same_vec[d->u8a];
+        d->fn = same_fn(d->u8c, d->u8a);
         return true;
     case 'N':                           /* XTN{2}, SQXTN{2} ...: esz is the narrow size */
         d->u8b = scalar ? 1 : (uint8_t)(8 >> esz);
@@ -685,7 +765,7 @@ bool a64_prep_vshift(A64Insn *d, const A64Args *a)
         d->imm = 2 * esize - immhb;
         d->u8b = scalar ? 1 : (uint8_t)(8 >> esz);
         d->imm2 = !scalar && q ? 8 >> esz : 0;
-        d->fn = narrow_imm[esz];
+        d->fn = e->op == EOP_SHRN ? fast_shrn[esz] : narrow_imm[esz];
         return true;
     default:
         d->imm = immhb - esize;

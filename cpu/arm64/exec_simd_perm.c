@@ -283,12 +283,11 @@ bool a64_prep_perm(A64Insn *d, const A64Args *a)
 static const A64Insn *exec_EXT(Arm64Cpu *c, const A64Insn *d)
 {
     A64_FP_CHECK(c, d);
-    uint8_t cat[32];
+    const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm];
     unsigned n = d->u8b, pos = (unsigned)d->imm;
-    memcpy(cat, c->v[d->rn].b, n);
-    memcpy(cat + n, c->v[d->rm].b, n);
     A64Vreg r = { { 0, 0 } };
-    memcpy(r.b, cat + pos, n);
+    for (unsigned i = 0; i < n; i++)
+        r.b[i] = pos + i < n ? vn->b[pos + i] : vm->b[pos + i - n];
     c->v[d->rd] = r;
     return d + 1;
 }
