@@ -1,5 +1,6 @@
-/* The cryptographic extension (Arm ARM C4.1.95; operations C7.2.7-C7.2.10 AES*, C7.2.263-
- * C7.2.270 SHA*) and PMULL/PMULL2 with 64-bit elements (FEAT_PMULL).
+/* The cryptographic extension (Arm ARM C4.1, the cryptographic classes; the AES* and SHA*
+ * pages of C7.2 and the pseudocode functions they call) and PMULL/PMULL2 with 64-bit elements
+ * (FEAT_PMULL).
  *
  * Written by hand: the instructions are single AES rounds and SHA compression steps, which
  * no library's API exposes. The AES S-box is computed once from its definition (FIPS-197
@@ -117,7 +118,7 @@ static uint32_t sha_majority(uint32_t x, uint32_t y, uint32_t z) { return (x & y
 
 enum { OP_SHA1C, OP_SHA1P, OP_SHA1M, OP_SHA1SU0, OP_SHA256H, OP_SHA256H2, OP_SHA256SU1 };
 
-/* SHA1C/P/M: four rounds on the hash abcd in Qd and e in Sn with W+K in Vm (C7.2.263):
+/* SHA1C/P/M: four rounds on the hash abcd in Qd and e in Sn with W+K in Vm (C7.2):
  * after each, the 160-bit value Y:X rotates left by 32. */
 static void sha1_rounds(A64Vreg *x, uint32_t y, const A64Vreg *w, unsigned op)
 {
@@ -136,7 +137,7 @@ static void sha1_rounds(A64Vreg *x, uint32_t y, const A64Vreg *w, unsigned op)
     }
 }
 
-/* SHA256hash (C7.2.267): four rounds; part1 returns X (SHA256H), else Y (SHA256H2). */
+/* SHA256hash (C7.2): four rounds; part1 returns X (SHA256H), else Y (SHA256H2). */
 static A64Vreg sha256_hash(A64Vreg x, A64Vreg y, const A64Vreg *w, bool part1)
 {
     for (unsigned e = 0; e < 4; e++) {
@@ -176,7 +177,7 @@ static const A64Insn *exec_sha3(Arm64Cpu *c, const A64Insn *d)
     case OP_SHA256H2:
         r = sha256_hash(vn, vd, &vm, false);
         break;
-    default: {                          /* SHA256SU1 (C7.2.270) */
+    default: {                          /* SHA256SU1 (C7.2) */
         uint32_t t0[4] = { vn.s[1], vn.s[2], vn.s[3], vm.s[0] };
         uint32_t t1[2] = { vm.s[2], vm.s[3] };
         for (unsigned e = 0; e < 4; e++) {
@@ -211,7 +212,7 @@ static const A64Insn *exec_sha2(Arm64Cpu *c, const A64Insn *d)
     case OP_SHA1H:                      /* Sd = ROL(Sn, 30) */
         r.s[0] = rol32(vn.s[0], 30);
         break;
-    case OP_SHA1SU1: {                  /* C7.2.266: T = Vd ^ (Vn >> 32) */
+    case OP_SHA1SU1: {                  /* C7.2: T = Vd ^ (Vn >> 32) */
         uint32_t t[4] = { vd.s[0] ^ vn.s[1], vd.s[1] ^ vn.s[2], vd.s[2] ^ vn.s[3], vd.s[3] };
         r.s[0] = rol32(t[0], 1);
         r.s[1] = rol32(t[1], 1);
@@ -219,7 +220,7 @@ static const A64Insn *exec_sha2(Arm64Cpu *c, const A64Insn *d)
         r.s[3] = rol32(t[3], 1) ^ rol32(t[0], 2);
         break;
     }
-    default: {                          /* SHA256SU0 (C7.2.269): T = Vn<31:0>:Vd<127:32> */
+    default: {                          /* SHA256SU0 (C7.2): T = Vn<31:0>:Vd<127:32> */
         uint32_t t[4] = { vd.s[1], vd.s[2], vd.s[3], vn.s[0] };
         for (unsigned e = 0; e < 4; e++)
             r.s[e] = (ror32(t[e], 7) ^ ror32(t[e], 18) ^ (t[e] >> 3)) + vd.s[e];

@@ -1,7 +1,8 @@
-/* AdvSIMD integer arithmetic (Arm ARM C4.1.95; operations in C7.2): three same, three
- * different, two-register misc, across lanes, shift by immediate and by element, in their
- * vector and scalar forms. Copy, modified immediate, permutes and table lookup are in
- * exec_simd_perm.c, the crypto extension in exec_crypto.c.
+/* AdvSIMD integer arithmetic (Arm ARM C4.1 "Data Processing -- Scalar Floating-Point and
+ * Advanced SIMD"; the operations in C7.2): three same, three different, two-register misc,
+ * across lanes, shift by immediate and by element, in their vector and scalar forms. Copy,
+ * modified immediate, permutes and table lookup are in exec_simd_perm.c, the crypto extension
+ * in exec_crypto.c.
  *
  * Every operation is one element function (ElemFn, below) named after its instruction; the
  * executors are loops over the elements, generated per element size, that differ only in
@@ -45,7 +46,7 @@ static a64_s128 shr_r(a64_s128 v, unsigned sh, bool round)
 }
 
 /* v shifted by a signed amount (left if positive), the core of the SSHL family (Arm ARM
- * C7.2.316 SSHL: shift = SInt(Vm element<7:0>)). A left shift past 64 of a nonzero value
+ * C7.2 SSHL: shift = SInt(Vm element<7:0>)). A left shift past 64 of a nonzero value
  * gives +-2^100: out of range for any saturation, zero in the low 64 bits. */
 static a64_s128 shl_var(a64_s128 v, int sh, bool round)
 {
@@ -106,10 +107,10 @@ EOP(MUL) { return n * m; }
 EOP(MLA) { return a + n * m; }
 EOP(MLS) { return a - n * m; }
 EOP(PMUL) { return (uint64_t)clmul64(n, m); }
-/* SQDMULH / SQRDMULH (C7.2.282, C7.2.290): the high half of the doubled product */
+/* SQDMULH / SQRDMULH (Arm ARM C7.2): the high half of the doubled product */
 EOP(SQDMULH) { return sat_s(c, (2 * S(n) * S(m)) >> ebits(esz), esz); }
 EOP(SQRDMULH) { return sat_s(c, shr_r(2 * S(n) * S(m), ebits(esz), true), esz); }
-/* bitwise (whole 64-bit lanes); BSL/BIT/BIF after the VBitOps pseudocode of C7.2.21 */
+/* bitwise (whole 64-bit lanes); BSL/BIT/BIF after the VBitOps pseudocode of C7.2 */
 EOP(AND) { return n & m; }
 EOP(BIC) { return n & ~m; }
 EOP(ORR) { return n | m; }
@@ -134,7 +135,7 @@ EOP(SMLSL) { return a - (uint64_t)(S(n) * S(m)); }
 EOP(UMLSL) { return a - n * m; }
 EOP(SMULL) { return (uint64_t)(S(n) * S(m)); }
 EOP(UMULL) { return n * m; }
-/* SQDMLAL and friends (C7.2.278): the doubled product saturates, then the accumulation */
+/* SQDMLAL and friends (C7.2): the doubled product saturates, then the accumulation */
 EOP(SQDMULL) { return sat_s(c, 2 * S(n) * S(m), esz + 1); }
 EOP(SQDMLAL) { return sat_s(c, S2(a) + S2(op_SQDMULL(c, n, m, 0, esz)), esz + 1); }
 EOP(SQDMLSL) { return sat_s(c, S2(a) - S2(op_SQDMULL(c, n, m, 0, esz)), esz + 1); }
@@ -190,7 +191,7 @@ EOP(SRSHR) { return (uint64_t)shr_r(S(n), (unsigned)m, true); }
 EOP(URSHR) { return (uint64_t)shr_r(U(n), (unsigned)m, true); }
 EOP(SRSRA) { return a + (uint64_t)shr_r(S(n), (unsigned)m, true); }
 EOP(URSRA) { return a + (uint64_t)shr_r(U(n), (unsigned)m, true); }
-/* SRI / SLI (C7.2.307, C7.2.254): only the bits shifted in replace Vd's */
+/* SRI / SLI (Arm ARM C7.2): only the bits shifted in replace Vd's */
 EOP(SRI)
 {
     uint64_t mask = m >= 64 ? 0 : emask(esz) >> m;
@@ -406,7 +407,7 @@ static const A64Insn *exec_wide(Arm64Cpu *c, const A64Insn *d)
     return d + 1;
 }
 
-/* Pairwise (ADDP, S/U MAX/MINP; C7.2.5): the pairs of the concatenation Vm:Vn. */
+/* Pairwise (ADDP, S/U MAX/MINP; C7.2): the pairs of the concatenation Vm:Vn. */
 static const A64Insn *exec_pair(Arm64Cpu *c, const A64Insn *d)
 {
     A64_FP_CHECK(c, d);
@@ -452,7 +453,7 @@ static const A64Insn *exec_addlp(Arm64Cpu *c, const A64Insn *d)
     return d + 1;
 }
 
-/* REV16/REV32/REV64 (C7.2.219-221): elements reversed inside containers; imm = elements per
+/* REV16/REV32/REV64 (Arm ARM C7.2): elements reversed inside containers; imm = elements per
  * container - 1, so element i comes from i ^ imm. */
 static const A64Insn *exec_rev(Arm64Cpu *c, const A64Insn *d)
 {
@@ -466,7 +467,7 @@ static const A64Insn *exec_rev(Arm64Cpu *c, const A64Insn *d)
     return d + 1;
 }
 
-/* Across lanes (C7.2.4 ADDV, C7.2.182 SADDLV, SMAXV ...): u8c = the operation; the long
+/* Across lanes (Arm ARM C7.2: ADDV, SADDLV, SMAXV ...): u8c = the operation; the long
  * sums produce an element of esz + 1. */
 enum { ACR_ADDV, ACR_SADDLV, ACR_UADDLV, ACR_SMAXV, ACR_UMAXV, ACR_SMINV, ACR_UMINV };
 static const A64Insn *exec_across(Arm64Cpu *c, const A64Insn *d)
@@ -732,7 +733,7 @@ static const VShift vshift[64] = {
 
 /* immh = 0000 never reaches here in the vector form (MODIMM's pattern comes first) and is
  * unallocated in the scalar one; immh = 1xxx is reserved for the narrowing and widening
- * forms (no 128-bit elements) and, with Q = 0, for the vector ones (C4.1.95). */
+ * forms (no 128-bit elements) and, with Q = 0, for the vector ones (C4.1). */
 bool a64_prep_vshift(A64Insn *d, const A64Args *a)
 {
     uint32_t raw = d->raw;
@@ -791,7 +792,7 @@ static const VElem velem[32] = {
 };
 
 /* Sizes 00 and 11 are reserved for every integer by-element operation. H elements take
- * Vm from V0-V15 and the index H:L:M; S elements V0-V31 and H:L (C7.2.200 MUL). */
+ * Vm from V0-V15 and the index H:L:M; S elements V0-V31 and H:L (C7.2 MUL). */
 bool a64_prep_velem(A64Insn *d, const A64Args *a)
 {
     uint32_t raw = d->raw;

@@ -1,6 +1,6 @@
-/* AdvSIMD data movement (Arm ARM C4.1.95): copy (DUP, INS, SMOV, UMOV), modified immediate
- * (MOVI, MVNI, ORR/BIC (vector, immediate), FMOV (vector, immediate)), permute (UZP, TRN,
- * ZIP), EXT and table lookup (TBL, TBX).
+/* AdvSIMD data movement (Arm ARM C4.1, the AdvSIMD classes): copy (DUP, INS, SMOV, UMOV),
+ * modified immediate (MOVI, MVNI, ORR/BIC (vector, immediate), FMOV (vector, immediate)),
+ * permute (UZP, TRN, ZIP), EXT and table lookup (TBL, TBX).
  *
  * Slots: rd, rn, rm = V register numbers, except the general register of DUP (general) and
  * INS (general) in rn (ZR for 31) and of SMOV/UMOV in rd (the sink for 31); u8a = element
@@ -128,7 +128,7 @@ bool a64_prep_INS_elem(A64Insn *d, const A64Args *a)
 }
 
 /* SMOV: to W from B/H elements (Q = 0), to X from B/H/S (Q = 1). UMOV: to W from B/H/S
- * (Q = 0), to X from D (Q = 1) only (C7.2.371). */
+ * (Q = 0), to X from D (Q = 1) only (C7.2). */
 static bool prep_mov_to_gen(A64Insn *d, const A64Args *a, bool is_signed)
 {
     unsigned esz, index;
@@ -210,7 +210,7 @@ static bool expand_imm(unsigned op, unsigned cmode, uint64_t imm8, bool q, uint6
     return true;
 }
 
-/* op:cmode select the operation (C4.1.95 "Advanced SIMD modified immediate"): cmode 0xx1
+/* op:cmode select the operation (C4.1 "Advanced SIMD modified immediate"): cmode 0xx1
  * and 10x1 are ORR (op = 0) / BIC (op = 1), every other cmode sets the register (MVNI
  * inverts the pattern for cmode 0xx0, 10x0, 110x with op = 1). */
 bool a64_prep_MODIMM(A64Insn *d, const A64Args *a)
@@ -237,7 +237,7 @@ bool a64_prep_MODIMM(A64Insn *d, const A64Args *a)
 /* ---- permute, extract, table lookup -------------------------------------------------------- */
 enum { PERM_UZP1 = 1, PERM_TRN1, PERM_ZIP1, PERM_UZP2 = 5, PERM_TRN2, PERM_ZIP2 };
 
-/* UZP/TRN/ZIP (C7.2.375 ...): u8c = opcode (part = bit 2), u8b = element count. */
+/* UZP/TRN/ZIP (C7.2 ...): u8c = opcode (part = bit 2), u8b = element count. */
 static const A64Insn *exec_perm(Arm64Cpu *c, const A64Insn *d)
 {
     A64_FP_CHECK(c, d);
@@ -306,7 +306,7 @@ bool a64_prep_EXT(A64Insn *d, const A64Args *a)
     return true;
 }
 
-/* TBL/TBX (C7.2.334): u8a = table registers (1-4, Vn, Vn+1, ... modulo 32), u8b = bytes,
+/* TBL/TBX (C7.2): u8a = table registers (1-4, Vn, Vn+1, ... modulo 32), u8b = bytes,
  * u8c = TBX (an out-of-range index keeps Vd's byte; TBL writes 0). */
 static const A64Insn *exec_tbl(Arm64Cpu *c, const A64Insn *d)
 {

@@ -1,7 +1,7 @@
-/* AdvSIMD integer and crypto instructions (Arm ARM C4.1.95): saturation and FPSR.QC,
- * rounding shifts at their edges, TBL/TBX out of range, reserved encodings UNDEFINED, and
- * the crypto extension against the FIPS-197 (AES-128) and FIPS-180 (SHA-1, SHA-256 of "abc")
- * known answers. Encodings from aarch64-linux-gnu-as -march=armv8-a+crypto. */
+/* AdvSIMD integer and crypto instructions (Arm ARM C4.1, the AdvSIMD classes): saturation and
+ * FPSR.QC, rounding shifts at their edges, TBL/TBX out of range, reserved encodings UNDEFINED,
+ * and the crypto extension against the FIPS-197 (AES-128) and FIPS-180 (SHA-1, SHA-256 of
+ * "abc") known answers. Encodings from aarch64-linux-gnu-as -march=armv8-a+crypto. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
