@@ -436,21 +436,30 @@ static const A64Insn *exec_addp_scalar(Arm64Cpu *c, const A64Insn *d)
     return d + 1;
 }
 
-/* Pairwise long (S/U ADDLP, S/U ADALP with u8b bit 7 = accumulate). */
-static const A64Insn *exec_addlp(Arm64Cpu *c, const A64Insn *d)
-{
-    A64_FP_CHECK(c, d);
-    ElemFn fn = elem_fns[d->u8c];
-    unsigned esz = d->u8a, count = d->u8b & 0x7f;
-    bool acc = d->u8b & 0x80;
-    const A64Vreg *vn = &c->v[d->rn], *va = &c->v[d->rd];
-    A64Vreg r = { { 0, 0 } };
-    for (unsigned i = 0; i < count; i++)
-        vput(&r, esz + 1, i,
-             fn(c, vget(vn, esz, 2 * i), vget(vn, esz, 2 * i + 1), acc ? vget(va, esz + 1, i) : 0, esz));
-    c->v[d->rd] = r;
-    return d + 1;
-}
+/* Pairwise long (S/U ADDLP, and S/U ADALP which accumulate), per element size: count = u8b. */
+#define ADDLP(NAME, OP, ESZ, ACC)                                                            \
+    static const A64Insn *exec_##NAME##ESZ(Arm64Cpu *c, const A64Insn *d)                    \
+    {                                                                                         \
+        A64_FP_CHECK(c, d);                                                                  \
+        const A64Vreg *vn = &c->v[d->rn], *va = &c->v[d->rd];                                \
+        A64Vreg r = { { 0, 0 } };                                                             \
+        for (unsigned i = 0; i < d->u8b; i++)                                                 \
+            vput(&r, ESZ + 1, i, op_##OP(c, vget(vn, ESZ, 2 * i), vget(vn, ESZ, 2 * i + 1),  \
+                                         (ACC) ? vget(va, ESZ + 1, i) : 0, ESZ));             \
+        c->v[d->rd] = r;                                                                      \
+        return d + 1;                                                                         \
+    }
+#define ADDLP_ALL(ESZ)                                                                       \
+    ADDLP(SADDLP, SADDLP, ESZ, 0) ADDLP(UADDLP, UADDLP, ESZ, 0)                              \
+    ADDLP(SADALP, SADDLP, ESZ, 1) ADDLP(UADALP, UADDLP, ESZ, 1)
+ADDLP_ALL(0)
+ADDLP_ALL(1)
+ADDLP_ALL(2)
+/* [U][accumulate][esz] */
+static const A64ExecFn addlp_fns[2][2][3] = {
+    { { exec_SADDLP0, exec_SADDLP1, exec_SADDLP2 }, { exec_SADALP0, exec_SADALP1, exec_SADALP2 } },
+    { { exec_UADDLP0, exec_UADDLP1, exec_UADDLP2 }, { exec_UADALP0, exec_UADALP1, exec_UADALP2 } },
+};
 
 /* REV16/REV32/REV64 (Arm ARM C7.2): elements reversed inside containers; imm = elements per
  * container - 1, so element i comes from i ^ imm. */
@@ -676,9 +685,9 @@ bool a64_prep_v2misc(A64Insn *d, const A64Args *a)
         d->imm = ebits(esz);
         d->fn = long_imm[esz];
         return true;
-    case 'P':
-        d->u8b = (uint8_t)(((q ? 16 : 8) >> (esz + 1)) | (bit(raw, 14) ? 0x80 : 0));
-        d->fn = exec_addlp;
+    case 'P':                           /* opcode<2> (bit 14): accumulate */
+        d->u8b = (uint8_t)((q ? 16 : 8) >> (esz + 1));
+        d->fn = addlp_fns[u][bit(raw, 14)][esz];
         return true;
     default: {                          /* REV16/32/64 */
         unsigned cont = 3 - u - 2 * opc;    /* log2 bytes: REV64 3, REV32 2, REV16 1 */

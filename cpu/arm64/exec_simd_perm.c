@@ -279,15 +279,22 @@ bool a64_prep_perm(A64Insn *d, const A64Args *a)
     return true;
 }
 
-/* EXT: bytes imm.. of Vm:Vn (of 8 or 16 bytes each). */
+/* EXT: bytes imm.. of Vm:Vn (of 8 or 16 bytes each), as a shift of the concatenation. */
 static const A64Insn *exec_EXT(Arm64Cpu *c, const A64Insn *d)
 {
     A64_FP_CHECK(c, d);
     const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm];
-    unsigned n = d->u8b, pos = (unsigned)d->imm;
+    unsigned sh = 8 * (unsigned)d->imm;
     A64Vreg r = { { 0, 0 } };
-    for (unsigned i = 0; i < n; i++)
-        r.b[i] = pos + i < n ? vn->b[pos + i] : vm->b[pos + i - n];
+    if (d->u8b == 8) {
+        a64_u128 cat = (a64_u128)vm->d[0] << 64 | vn->d[0];
+        r.d[0] = (uint64_t)(cat >> sh);
+    } else {
+        a64_u128 lo = (a64_u128)vn->d[1] << 64 | vn->d[0], hi = (a64_u128)vm->d[1] << 64 | vm->d[0];
+        a64_u128 v = sh ? lo >> sh | hi << (128 - sh) : lo;
+        r.d[0] = (uint64_t)v;
+        r.d[1] = (uint64_t)(v >> 64);
+    }
     c->v[d->rd] = r;
     return d + 1;
 }
@@ -311,18 +318,15 @@ bool a64_prep_EXT(A64Insn *d, const A64Args *a)
 static const A64Insn *exec_tbl(Arm64Cpu *c, const A64Insn *d)
 {
     A64_FP_CHECK(c, d);
-    uint8_t table[64];
-    unsigned nregs = d->u8a;
-    for (unsigned i = 0; i < nregs; i++)
-        memcpy(table + 16 * i, c->v[(d->rn + i) & 31].b, 16);
+    unsigned limit = 16u * d->u8a;
     const A64Vreg *vm = &c->v[d->rm];
     A64Vreg r = { { 0, 0 } };
     if (d->u8c)
         r = c->v[d->rd];
     for (unsigned i = 0; i < d->u8b; i++) {
         unsigned idx = vm->b[i];
-        if (idx < 16 * nregs)
-            r.b[i] = table[idx];
+        if (idx < limit)
+            r.b[i] = c->v[(d->rn + (idx >> 4)) & 31].b[idx & 15];
     }
     if (d->u8b == 8)
         r.d[1] = 0;
