@@ -129,7 +129,7 @@ include workloads/minihv/minihv.mk
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	fuzz-build check-fuzz difftest-random demo demo-hello bench clean distclean
+	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench clean distclean
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -144,10 +144,24 @@ check-system: $(B)/hvsim workloads
 	sh tests/system/run.sh $(B)/hvsim
 check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
+# The SIMD&FP groups the differential tester draws from: those of fp, simd_fp, simd_int,
+# crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated).
+comma := ,
+empty :=
+space := $(empty) $(empty)
+DIFF_FP_GROUPS := $(subst $(space),$(comma),$(filter fp simd_fp simd_int crypto ldst_simd,\
+	$(basename $(notdir $(DECODE_TABLES)))))
+DIFF_ALL_GROUPS := dp_imm,dp_reg$(if $(DIFF_FP_GROUPS),$(comma)$(DIFF_FP_GROUPS))
+DIFFTEST_SEED ?= $$(date +%s)
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
+	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --groups $(DIFF_FP_GROUPS))
 difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
+# every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
+difftest-long: $(B)/tests/difftest
+	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 \
+		--groups $(DIFF_ALL_GROUPS)
 
 # libFuzzer: `make fuzz` runs every harness FUZZ_SECONDS (FUZZ_JOBS at a time) and fails on a
 # finding (inputs under build/fuzz/crashes/); check-fuzz replays the seeds and regression
