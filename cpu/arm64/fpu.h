@@ -129,11 +129,16 @@ static inline uint32_t fpu_b32(float f) { uint32_t x; memcpy(&x, &f, 4); return 
 /* Biased exponent 1..max-1: a normal number. */
 static inline bool fpu_normal64(uint64_t x) { return ((x >> 52) & 0x7ff) - 1 < 0x7fe; }
 static inline bool fpu_normal32(uint32_t x) { return ((x >> 23) & 0xff) - 1 < 0xfe; }
+/* A result the fast path may keep: normal and above the smallest binade, so it cannot have
+ * been tiny before rounding (a result that rounded up to the smallest normal was: Arm flushes
+ * it under FZ and raises Underflow, IEEE's after-rounding tininess does neither). */
+static inline bool fpu_fast_ok64(uint64_t x) { return ((x >> 52) & 0x7ff) - 2 < 0x7fd; }
+static inline bool fpu_fast_ok32(uint32_t x) { return ((x >> 23) & 0xff) - 2 < 0xfd; }
 
 /* Fast path for round to nearest, normal operands and a normal result: there IEEE and the
  * Arm ARM agree bit for bit, and the only exception possible is Inexact. Anything else
  * (another rounding mode, zeros, subnormals, infinities, NaNs, a result that overflows,
- * underflows or cancels to zero) is recomputed by the software path. */
+ * lands in the smallest binade or cancels to zero) is recomputed by the software path. */
 #ifndef FPU_NO_FAST_PATH
 #define FPU_FAST2(NAME, insn, OP)                                                            \
     static inline uint64_t fpu_##NAME##64(FpuEnv *e, uint64_t a, uint64_t b)                  \
@@ -146,7 +151,7 @@ static inline bool fpu_normal32(uint32_t x) { return ((x >> 23) & 0xff) - 1 < 0x
             else                                                                             \
                 FPU_HOST_OP(insn "sd", r, a, y, ix);                                         \
             uint64_t rb = fpu_b64(r);                                                        \
-            if (likely(fpu_normal64(rb))) {                                                  \
+            if (likely(fpu_fast_ok64(rb))) {                                                  \
                 e->fpsr |= ix ? FPSR_IXC : 0;                                                \
                 return rb;                                                                   \
             }                                                                                \
@@ -163,7 +168,7 @@ static inline bool fpu_normal32(uint32_t x) { return ((x >> 23) & 0xff) - 1 < 0x
             else                                                                             \
                 FPU_HOST_OP(insn "ss", r, a, y, ix);                                         \
             uint32_t rb = fpu_b32(r);                                                        \
-            if (likely(fpu_normal32(rb))) {                                                  \
+            if (likely(fpu_fast_ok32(rb))) {                                                  \
                 e->fpsr |= ix ? FPSR_IXC : 0;                                                \
                 return rb;                                                                   \
             }                                                                                \
