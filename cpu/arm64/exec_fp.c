@@ -75,7 +75,7 @@ static const A64Insn *exec_FMADD(Arm64Cpu *c, const A64Insn *d)
     uint64_t sign = fpu_sign_bit(fmt);
     uint64_t n = sreg(c, d->rn, fmt) ^ ((d->u8c & 1) ? sign : 0);
     uint64_t acc = sreg(c, d->ra, fmt) ^ ((d->u8c & 2) ? sign : 0);
-    a64_vset_scalar(c, d->rd, fpu_muladd(&e, fmt, acc, n, sreg(c, d->rm, fmt)));
+    a64_vset_scalar(c, d->rd, fpu_muladd_f(&e, fmt, acc, n, sreg(c, d->rm, fmt)));
     a64_fpu_done(c, &e);
     return d + 1;
 }
@@ -105,7 +105,7 @@ bool a64_prep_FMADD(A64Insn *d, const A64Args *a)
 FP1(FMOV_r, n)
 FP1(FABS, n & ~fpu_sign_bit(fmt))
 FP1(FNEG, n ^ fpu_sign_bit(fmt))
-FP1(FSQRT, fpu_sqrt(&e, fmt, n))
+FP1(FSQRT, fpu_sqrt_f(&e, fmt, n))
 FP1(FRINT, fpu_round_int(&e, fmt, n, d->u8c == 0xff ? (int)e.rmode : d->u8c, d->u8b))
 FP1(FCVT, fpu_convert(&e, fmt, d->u8b, n, (int)e.rmode))
 

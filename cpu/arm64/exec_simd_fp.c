@@ -70,8 +70,8 @@ ELEMWISE(FMINNM, fpu_minnum(&e, fmt, n, m))
 /* FABD: FPAbs(FPSub()): a NaN result loses its sign too. */
 ELEMWISE(FABD, FABS_BITS(fpu_sub_f(&e, fmt, n, m)))
 /* FMLA: FPMulAdd(acc, n, m); FMLS negates n first (FPNeg, before the NaN checks). */
-ELEMWISE(FMLA, fpu_muladd(&e, fmt, acc, n, m))
-ELEMWISE(FMLS, fpu_muladd(&e, fmt, acc, n ^ SIGN, m))
+ELEMWISE(FMLA, fpu_muladd_f(&e, fmt, acc, n, m))
+ELEMWISE(FMLS, fpu_muladd_f(&e, fmt, acc, n ^ SIGN, m))
 ELEMWISE(FRECPS, fpu_recip_step(&e, fmt, n, m))
 ELEMWISE(FRSQRTS, fpu_rsqrt_step(&e, fmt, n, m))
 ELEMWISE(FCMEQ, all_ones(fmt, fpu_compare_eq(&e, fmt, n, m)))
@@ -209,8 +209,8 @@ static bool prep_by_element(A64Insn *d, const A64Args *a, bool scalar)
 }
 BY_ELEMENT(FMUL, fpu_mul_f(&e, fmt, n, m))
 BY_ELEMENT(FMULX, fpu_mulx(&e, fmt, n, m))
-BY_ELEMENT(FMLA, fpu_muladd(&e, fmt, acc, n, m))
-BY_ELEMENT(FMLS, fpu_muladd(&e, fmt, acc, n ^ SIGN, m))
+BY_ELEMENT(FMLA, fpu_muladd_f(&e, fmt, acc, n, m))
+BY_ELEMENT(FMLS, fpu_muladd_f(&e, fmt, acc, n ^ SIGN, m))
 
 /* ---- one operand ----------------------------------------------------------------------------- */
 #define UNARY(NAME, EXPR)                                                                     \
@@ -231,7 +231,7 @@ BY_ELEMENT(FMLS, fpu_muladd(&e, fmt, acc, n ^ SIGN, m))
 #define BITS (8 << fmt)
 UNARY(FABS, FABS_BITS(n))
 UNARY(FNEG, n ^ SIGN)
-UNARY(FSQRT, fpu_sqrt(&e, fmt, n))
+UNARY(FSQRT, fpu_sqrt_f(&e, fmt, n))
 UNARY(FRINT, fpu_round_int(&e, fmt, n, rounding_of(d, &e), d->sf))
 UNARY(FRECPE, fpu_recip_estimate(&e, fmt, n))
 UNARY(FRSQRTE, fpu_rsqrt_estimate(&e, fmt, n))

@@ -187,6 +187,71 @@ FPU_FAST2(sub, "sub", -)
 FPU_FAST2(mul, "mul", *)
 FPU_FAST2(div, "div", /)
 
+/* Square root: a positive normal operand has a normal root far from both ends of the
+ * range, so round to nearest needs only the inexact flag from the host. */
+#ifndef FPU_NO_FAST_PATH
+#define FPU_FAST_SQRT(BITS, T, insn, normal, tof, tob)                                        \
+    static inline uint##BITS##_t fpu_sqrt##BITS(FpuEnv *e, uint##BITS##_t a)                 \
+    {                                                                                        \
+        if (likely(e->rmode == FPU_RN && normal(a) && !(a >> (BITS - 1)))) {                 \
+            T r = 0, x = tof(a);                                                             \
+            bool ix = false;                                                                 \
+            if (e->fpsr & FPSR_IXC)                                                          \
+                __asm__(insn " %[y], %[x]" : [x] "+x"(r) : [y] "x"(x));                      \
+            else                                                                             \
+                FPU_HOST_OP(insn, r, a, x, ix);                                              \
+            e->fpsr |= ix ? FPSR_IXC : 0;                                                    \
+            return tob(r);                                                                   \
+        }                                                                                    \
+        return (uint##BITS##_t)fpu_sqrt(e, BITS == 64 ? FPU_D : FPU_S, a);                   \
+    }
+FPU_FAST_SQRT(64, double, "sqrtsd", fpu_normal64, fpu_f64, fpu_b64)
+FPU_FAST_SQRT(32, float, "sqrtss", fpu_normal32, fpu_f32, fpu_b32)
+
+/* Fused multiply-add on a host with FMA3 (checked once per call through libgcc's CPU model):
+ * normal operands and a result outside the smallest binade, as for the other fast paths. */
+#define FPU_HOST_FMA(insn, acc, x, y, inexact)                                               \
+    do {                                                                                     \
+        uint32_t csr_;                                                                       \
+        __asm__ volatile("stmxcsr %[m]\n\tandl $-33, %[m]\n\tldmxcsr %[m]\n\t" insn          \
+                         " %[y], %[x], %[c]\n\tstmxcsr %[m]"                                 \
+                         : [c] "+x"(acc), [m] "=m"(csr_) : [x] "x"(x), [y] "x"(y));           \
+        (inexact) = (csr_ & 0x20) != 0;                                                      \
+    } while (0)
+#define FPU_FAST_FMA(BITS, T, insn, normal, ok, tof, tob)                                     \
+    static inline uint##BITS##_t fpu_muladd##BITS(FpuEnv *e, uint##BITS##_t c,               \
+                                                  uint##BITS##_t a, uint##BITS##_t b)        \
+    {                                                                                        \
+        if (likely(e->rmode == FPU_RN && normal(a) && normal(b) && normal(c)) &&             \
+            __builtin_cpu_supports("fma")) {                                                 \
+            T r = tof(c), x = tof(a), y = tof(b);                                            \
+            bool ix = false;                                                                 \
+            if (e->fpsr & FPSR_IXC)                                                          \
+                __asm__(insn " %[y], %[x], %[c]" : [c] "+x"(r) : [x] "x"(x), [y] "x"(y));   \
+            else                                                                             \
+                FPU_HOST_FMA(insn, r, x, y, ix);                                             \
+            if (likely(ok(tob(r)))) {                                                        \
+                e->fpsr |= ix ? FPSR_IXC : 0;                                                \
+                return tob(r);                                                               \
+            }                                                                                \
+        }                                                                                    \
+        return (uint##BITS##_t)fpu_muladd(e, BITS == 64 ? FPU_D : FPU_S, c, a, b);           \
+    }
+FPU_FAST_FMA(64, double, "vfmadd231sd", fpu_normal64, fpu_fast_ok64, fpu_f64, fpu_b64)
+FPU_FAST_FMA(32, float, "vfmadd231ss", fpu_normal32, fpu_fast_ok32, fpu_f32, fpu_b32)
+#else
+static inline uint64_t fpu_sqrt64(FpuEnv *e, uint64_t a) { return fpu_sqrt(e, FPU_D, a); }
+static inline uint32_t fpu_sqrt32(FpuEnv *e, uint32_t a) { return (uint32_t)fpu_sqrt(e, FPU_S, a); }
+static inline uint64_t fpu_muladd64(FpuEnv *e, uint64_t c, uint64_t a, uint64_t b)
+{
+    return fpu_muladd(e, FPU_D, c, a, b);
+}
+static inline uint32_t fpu_muladd32(FpuEnv *e, uint32_t c, uint32_t a, uint32_t b)
+{
+    return (uint32_t)fpu_muladd(e, FPU_S, c, a, b);
+}
+#endif
+
 /* Per-format dispatch for the executors, which handle single and double alike. */
 static inline uint64_t fpu_add_f(FpuEnv *e, int fmt, uint64_t a, uint64_t b)
 {
@@ -203,5 +268,14 @@ static inline uint64_t fpu_mul_f(FpuEnv *e, int fmt, uint64_t a, uint64_t b)
 static inline uint64_t fpu_div_f(FpuEnv *e, int fmt, uint64_t a, uint64_t b)
 {
     return fmt == FPU_D ? fpu_div64(e, a, b) : fpu_div32(e, (uint32_t)a, (uint32_t)b);
+}
+static inline uint64_t fpu_sqrt_f(FpuEnv *e, int fmt, uint64_t a)
+{
+    return fmt == FPU_D ? fpu_sqrt64(e, a) : fpu_sqrt32(e, (uint32_t)a);
+}
+static inline uint64_t fpu_muladd_f(FpuEnv *e, int fmt, uint64_t c, uint64_t a, uint64_t b)
+{
+    return fmt == FPU_D ? fpu_muladd64(e, c, a, b)
+                        : fpu_muladd32(e, (uint32_t)c, (uint32_t)a, (uint32_t)b);
 }
 #endif

@@ -142,5 +142,15 @@ Test(fp, fast_path_matches_software)
         uint32_t q1 = fpu_add32(&f2, (uint32_t)a, (uint32_t)(b >> 32));
         uint32_t q2 = (uint32_t)fpu_add(&s2, FPU_S, (uint32_t)a, (uint32_t)(b >> 32));
         cr_assert(q1 == q2 && f2.fpsr == s2.fpsr, "add %x %x", (unsigned)a, (unsigned)(b >> 32));
+        uint64_t cc = a ^ (b << 7);
+        FpuEnv f3 = fpu_env(fpcr, fpsr), s3 = f3;
+        r1 = fpu_muladd64(&f3, cc, a, b);
+        r2 = fpu_muladd(&s3, FPU_D, cc, a, b);
+        cr_assert(r1 == r2 && f3.fpsr == s3.fpsr, "fma %llx %llx %llx", (unsigned long long)cc,
+                  (unsigned long long)a, (unsigned long long)b);
+        FpuEnv f4 = fpu_env(fpcr, fpsr), s4 = f4;
+        q1 = fpu_sqrt32(&f4, (uint32_t)b);
+        q2 = (uint32_t)fpu_sqrt(&s4, FPU_S, (uint32_t)b);
+        cr_assert(q1 == q2 && f4.fpsr == s4.fpsr, "sqrt %x", (unsigned)b);
     }
 }
