@@ -118,9 +118,9 @@ GUEST_ELFS := $(patsubst workloads/%.c,$(B)/workloads/%.elf,$(GUEST_PROGS))
 $(B)/guest/%.c.o: %.c $(wildcard workloads/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
-# The FP benchmark uses the FP registers (it enables them itself); every other guest keeps to
-# the general registers.
-$(B)/guest/workloads/bench/fpbench.c.o: GUEST_CFLAGS := $(filter-out -mgeneral-regs-only,\
+# The FP benchmark and test use the FP registers (they enable them themselves); every other
+# guest keeps to the general registers.
+$(B)/guest/workloads/bench/fpbench.c.o $(B)/guest/workloads/tests/fparith.c.o: GUEST_CFLAGS := $(filter-out -mgeneral-regs-only,\
 	$(GUEST_CFLAGS)) -fno-math-errno -fno-tree-vectorize
 $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
