@@ -104,8 +104,9 @@ uint64_t fpu_to_fixed(FpuEnv *e, int fmt, uint64_t a, int fbits, bool is_unsigne
 uint64_t fpu_from_fixed(FpuEnv *e, int fmt, uint64_t v, int fbits, bool is_unsigned, int bits);
 
 /* ---- the inline fast paths --------------------------------------------------------------- */
-/* Host operation on doubles/floats that reports whether the result was inexact. On x86-64
- * the flag comes from MXCSR.PE, cleared just before; elsewhere from <fenv.h>. */
+/* Host operation on doubles/floats that reports whether the result was inexact: the flag
+ * comes from MXCSR.PE, cleared just before. Other hosts have no fast path (everything goes to
+ * the software implementation). */
 #if defined(__x86_64__)
 #define FPU_HOST_OP(insn, r, a, b, inexact)                                                  \
     do {                                                                                     \
@@ -117,8 +118,6 @@ uint64_t fpu_from_fixed(FpuEnv *e, int fmt, uint64_t v, int fbits, bool is_unsig
         (void)(a);                                                                           \
     } while (0)
 #else
-#include <fenv.h>
-#define FPU_HOST_OP(insn, r, a, b, inexact) (inexact) = true
 #define FPU_NO_FAST_PATH 1
 #endif
 
