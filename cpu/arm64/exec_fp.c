@@ -1,4 +1,5 @@
-/* Scalar floating point (Arm ARM C4.1.96, the instructions of C7.2 with a scalar FP form):
+/* Scalar floating point (Arm ARM C4.1.95 "Data Processing -- Scalar Floating-Point and
+ * Advanced SIMD", the scalar FP classes; C7.2 per instruction):
  * moves, conversions to and from integers and fixed point, FCVT between precisions, the
  * 1-, 2- and 3-source data processing groups, compares, conditional compare and select.
  * The arithmetic is cpu/arm64/fpu.c's.
@@ -12,6 +13,8 @@
 #include "cpu/arm64/fp_internal.h"
 #include "cpu/arm64/alu.h"
 #include "a64_decode_gen.h"
+
+#define RND_FPCR 0xff      /* rounding slot value: FPCR.RMode at run time */
 
 /* ftype -> format; -1 for the reserved 10. */
 static int ftype_fmt(int64_t ft)
@@ -106,7 +109,7 @@ FP1(FMOV_r, n)
 FP1(FABS, n & ~fpu_sign_bit(fmt))
 FP1(FNEG, n ^ fpu_sign_bit(fmt))
 FP1(FSQRT, fpu_sqrt_f(&e, fmt, n))
-FP1(FRINT, fpu_round_int(&e, fmt, n, d->u8c == 0xff ? (int)e.rmode : d->u8c, d->u8b))
+FP1(FRINT, fpu_round_int(&e, fmt, n, d->u8c == RND_FPCR ? (int)e.rmode : d->u8c, d->u8b))
 FP1(FCVT, fpu_convert(&e, fmt, d->u8b, n, (int)e.rmode))
 
 #define PREP1(NAME)                                                                           \
@@ -120,10 +123,12 @@ PREP1(FABS)
 PREP1(FNEG)
 PREP1(FSQRT)
 
-/* FRINTN, P, M, Z, A, (101 unallocated), X, I: u8c = rounding (0xff = FPCR's), u8b = exact. */
+/* FRINTN, P, M, Z, A, (101 unallocated), X, I: u8c = rounding (RND_FPCR: FPCR's), u8b =
+ * exact. */
 bool a64_prep_FRINT(A64Insn *d, const A64Args *a)
 {
-    static const uint8_t rounding[8] = { FPU_RN, FPU_RP, FPU_RM, FPU_RZ, FPU_RA, 0, 0xff, 0xff };
+    static const uint8_t rounding[8] = { FPU_RN, FPU_RP, FPU_RM, FPU_RZ, FPU_RA, 0, RND_FPCR,
+                                         RND_FPCR };
     if (a->opc == 5)
         return false;
     d->u8c = rounding[a->opc];

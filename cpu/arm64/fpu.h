@@ -1,6 +1,6 @@
-/* IEEE 754 arithmetic with the Arm rules (Arm ARM A1.4 and the shared/functions/float
- * pseudocode): FPCR.RMode, FZ, DN and AHP, the Arm NaN propagation (FPProcessNaNs/3),
- * tininess detected before rounding, cumulative exception flags in FPSR.
+/* IEEE 754 arithmetic with the Arm rules (Arm ARM "Floating-point support" and the
+ * shared/functions/float pseudocode): FPCR.RMode, FZ, DN and AHP, the Arm NaN propagation
+ * (FPProcessNaNs/3), tininess detected before rounding, cumulative exception flags in FPSR.
  *
  * Operands and results are raw bit patterns in uint64_t; `fmt` says which format
  * (FPU_H, FPU_S, FPU_D: log2 of the size in bytes). Every operation takes an FpuEnv: the
@@ -34,7 +34,7 @@ enum { FPU_H = 1, FPU_S = 2, FPU_D = 3 };
 enum { FPU_RN = 0, FPU_RP = 1, FPU_RM = 2, FPU_RZ = 3, FPU_RA = 4 /* ties away */,
        FPU_RODD = 5 /* von Neumann rounding, FCVTXN */ };
 
-/* FPCR fields (Arm ARM D17.2.50) and FPSR cumulative flags (D17.2.51). */
+/* FPCR fields and FPSR cumulative flags (Arm ARM, the FPCR and FPSR register pages). */
 #define FPCR_AHP (1u << 26)
 #define FPCR_DN (1u << 25)
 #define FPCR_FZ (1u << 24)

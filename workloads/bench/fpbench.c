@@ -1,9 +1,10 @@
 /* Floating-point benchmark: double-precision matrix multiply (FMADD chains), a single-
  * precision loop of division, square root and conversions, and a Newton iteration, repeated
- * ITERATIONS times. Prints a checksum of the result bits, which must be the same on every
- * simulator. Zero constants are avoided (GCC makes them with MOVI, an AdvSIMD integer
- * instruction) so the loop is FP instructions and integer base ISA only. Built with the FP registers allowed (Makefile); main enables them
- * (CPACR_EL1.FPEN) before calling the FP code, which lives in functions of its own. */
+ * ITERATIONS times (2.6e8 instructions). Prints a checksum of the result bits, which must be
+ * the same on every simulator. Zero constants are avoided (GCC makes them with MOVI, an
+ * AdvSIMD integer instruction), so the loop is FP instructions and the base integer ISA only.
+ * Built with the FP registers allowed (Makefile); main enables them (CPACR_EL1.FPEN) before
+ * calling the FP code, which lives in functions of its own. */
 #include "lib.h"
 
 #ifndef ITERATIONS
