@@ -133,7 +133,7 @@ include workloads/minihv/minihv.mk
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench clean distclean
+	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-fp clean distclean
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -195,6 +195,10 @@ demo-hello: $(B)/hvsim workloads
 
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
+# The floating-point workload (workloads/bench/fpbench.c) on hvsim and both QEMU modes.
+bench-fp: $(B)/hvsim workloads
+	BENCH_ELF=$(B)/workloads/bench/fpbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
+		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 
 clean:
 	rm -rf $(B)
