@@ -125,90 +125,87 @@ static inline double fpu_f64(uint64_t x) { double d; memcpy(&d, &x, 8); return d
 static inline uint64_t fpu_b64(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
 static inline float fpu_f32(uint32_t x) { float f; memcpy(&f, &x, 4); return f; }
 static inline uint32_t fpu_b32(float f) { uint32_t x; memcpy(&x, &f, 4); return x; }
-/* Biased exponent 1..max-1: a normal number. */
+/* Biased exponent 1..max-1: a normal number; or a zero. */
 static inline bool fpu_normal64(uint64_t x) { return ((x >> 52) & 0x7ff) - 1 < 0x7fe; }
 static inline bool fpu_normal32(uint32_t x) { return ((x >> 23) & 0xff) - 1 < 0xfe; }
+static inline bool fpu_zero64(uint64_t x) { return (x << 1) == 0; }
+static inline bool fpu_zero32(uint32_t x) { return (uint32_t)(x << 1) == 0; }
+static inline bool fpu_nz64(uint64_t x) { return fpu_normal64(x) || fpu_zero64(x); }
+static inline bool fpu_nz32(uint32_t x) { return fpu_normal32(x) || fpu_zero32(x); }
 /* A result the fast path may keep: normal and above the smallest binade, so it cannot have
  * been tiny before rounding (a result that rounded up to the smallest normal was: Arm flushes
  * it under FZ and raises Underflow, IEEE's after-rounding tininess does neither). */
 static inline bool fpu_fast_ok64(uint64_t x) { return ((x >> 52) & 0x7ff) - 2 < 0x7fd; }
 static inline bool fpu_fast_ok32(uint32_t x) { return ((x >> 23) & 0xff) - 2 < 0xfd; }
 
-/* Fast path for round to nearest, normal operands and a normal result: there IEEE and the
- * Arm ARM agree bit for bit, and the only exception possible is Inexact. Anything else
- * (another rounding mode, zeros, subnormals, infinities, NaNs, a result that overflows,
- * lands in the smallest binade or cancels to zero) is recomputed by the software path. */
+/* Fast path for round to nearest with normal or zero operands: where the result is normal
+ * above the smallest binade, or a zero that is exact (ZOK: a sum that cancels; a product or
+ * quotient with a zero operand), IEEE and the Arm ARM agree bit for bit (signs of zeros
+ * included) and the only exception possible is Inexact. Anything else (another rounding
+ * mode, subnormals, infinities, NaNs, a result that overflows, underflows or lands in the
+ * smallest binade) is recomputed by the software path. */
 #ifndef FPU_NO_FAST_PATH
-#define FPU_FAST2(NAME, insn, OP)                                                            \
-    static inline uint64_t fpu_##NAME##64(FpuEnv *e, uint64_t a, uint64_t b)                  \
+#define FPU_FAST2_W(NAME, W, T, sfx, insn, OP, ZOK)                                          \
+    static inline uint##W##_t fpu_##NAME##W(FpuEnv *e, uint##W##_t a, uint##W##_t b)          \
     {                                                                                        \
-        if (likely(e->rmode == FPU_RN && fpu_normal64(a) && fpu_normal64(b))) {              \
-            double r = fpu_f64(a), y = fpu_f64(b);                                           \
+        if (likely(e->rmode == FPU_RN && fpu_nz##W(a) && fpu_nz##W(b))) {                    \
+            T r = fpu_f##W(a), y = fpu_f##W(b);                                              \
             bool ix = false;                                                                 \
             if (e->fpsr & FPSR_IXC)                                                          \
                 r = r OP y;                                                                  \
             else                                                                             \
-                FPU_HOST_OP(insn "sd", r, a, y, ix);                                         \
-            uint64_t rb = fpu_b64(r);                                                        \
-            if (likely(fpu_fast_ok64(rb))) {                                                  \
+                FPU_HOST_OP(insn sfx, r, a, y, ix);                                          \
+            uint##W##_t rb = fpu_b##W(r);                                                    \
+            if (likely(fpu_fast_ok##W(rb) || (fpu_zero##W(rb) && (ZOK)))) {                 \
                 e->fpsr |= ix ? FPSR_IXC : 0;                                                \
                 return rb;                                                                   \
             }                                                                                \
         }                                                                                    \
-        return fpu_##NAME(e, FPU_D, a, b);                                                   \
-    }                                                                                        \
-    static inline uint32_t fpu_##NAME##32(FpuEnv *e, uint32_t a, uint32_t b)                  \
-    {                                                                                        \
-        if (likely(e->rmode == FPU_RN && fpu_normal32(a) && fpu_normal32(b))) {              \
-            float r = fpu_f32(a), y = fpu_f32(b);                                            \
-            bool ix = false;                                                                 \
-            if (e->fpsr & FPSR_IXC)                                                          \
-                r = r OP y;                                                                  \
-            else                                                                             \
-                FPU_HOST_OP(insn "ss", r, a, y, ix);                                         \
-            uint32_t rb = fpu_b32(r);                                                        \
-            if (likely(fpu_fast_ok32(rb))) {                                                  \
-                e->fpsr |= ix ? FPSR_IXC : 0;                                                \
-                return rb;                                                                   \
-            }                                                                                \
-        }                                                                                    \
-        return (uint32_t)fpu_##NAME(e, FPU_S, a, b);                                         \
+        return (uint##W##_t)fpu_##NAME(e, W == 64 ? FPU_D : FPU_S, a, b);                    \
     }
+#define FPU_FAST2(NAME, insn, OP, ZOK)                                                       \
+    FPU_FAST2_W(NAME, 64, double, "sd", insn, OP, ZOK)                                       \
+    FPU_FAST2_W(NAME, 32, float, "ss", insn, OP, ZOK)
 #else
-#define FPU_FAST2(NAME, insn, OP)                                                            \
+#define FPU_FAST2(NAME, insn, OP, ZOK)                                                       \
     static inline uint64_t fpu_##NAME##64(FpuEnv *e, uint64_t a, uint64_t b)                  \
     { return fpu_##NAME(e, FPU_D, a, b); }                                                   \
     static inline uint32_t fpu_##NAME##32(FpuEnv *e, uint32_t a, uint32_t b)                  \
     { return (uint32_t)fpu_##NAME(e, FPU_S, a, b); }
 #endif
-FPU_FAST2(add, "add", +)
-FPU_FAST2(sub, "sub", -)
-FPU_FAST2(mul, "mul", *)
-FPU_FAST2(div, "div", /)
+/* A zero sum of two normal or zero values is exact (a nonzero exact sum is at least the
+ * smallest subnormal); a zero product or quotient of nonzero operands underflowed. */
+FPU_FAST2(add, "add", +, true)
+FPU_FAST2(sub, "sub", -, true)
+FPU_FAST2(mul, "mul", *, (a << 1) == 0 || (b << 1) == 0)
+FPU_FAST2(div, "div", /, (a << 1) == 0)
 
 /* Square root: a positive normal operand has a normal root far from both ends of the
- * range, so round to nearest needs only the inexact flag from the host. */
+ * range, and the root of a zero is that zero, so round to nearest needs only the inexact
+ * flag from the host. */
 #ifndef FPU_NO_FAST_PATH
-#define FPU_FAST_SQRT(BITS, T, insn, normal, tof, tob)                                        \
-    static inline uint##BITS##_t fpu_sqrt##BITS(FpuEnv *e, uint##BITS##_t a)                 \
+#define FPU_FAST_SQRT(W, T, insn)                                                             \
+    static inline uint##W##_t fpu_sqrt##W(FpuEnv *e, uint##W##_t a)                          \
     {                                                                                        \
-        if (likely(e->rmode == FPU_RN && normal(a) && !(a >> (BITS - 1)))) {                 \
-            T r = 0, x = tof(a);                                                             \
+        if (likely(e->rmode == FPU_RN &&                                                     \
+                   ((fpu_normal##W(a) && !(a >> (W - 1))) || fpu_zero##W(a)))) {             \
+            T r = 0, x = fpu_f##W(a);                                                        \
             bool ix = false;                                                                 \
             if (e->fpsr & FPSR_IXC)                                                          \
                 __asm__(insn " %[y], %[x]" : [x] "+x"(r) : [y] "x"(x));                      \
             else                                                                             \
                 FPU_HOST_OP(insn, r, a, x, ix);                                              \
             e->fpsr |= ix ? FPSR_IXC : 0;                                                    \
-            return tob(r);                                                                   \
+            return fpu_b##W(r);                                                              \
         }                                                                                    \
-        return (uint##BITS##_t)fpu_sqrt(e, BITS == 64 ? FPU_D : FPU_S, a);                   \
+        return (uint##W##_t)fpu_sqrt(e, W == 64 ? FPU_D : FPU_S, a);                         \
     }
-FPU_FAST_SQRT(64, double, "sqrtsd", fpu_normal64, fpu_f64, fpu_b64)
-FPU_FAST_SQRT(32, float, "sqrtss", fpu_normal32, fpu_f32, fpu_b32)
+FPU_FAST_SQRT(64, double, "sqrtsd")
+FPU_FAST_SQRT(32, float, "sqrtss")
 
-/* Fused multiply-add on a host with FMA3 (checked once per call through libgcc's CPU model):
- * normal operands and a result outside the smallest binade, as for the other fast paths. */
+/* Fused multiply-add on a host with FMA3 (checked per call through libgcc's CPU model):
+ * normal or zero operands; a zero result is kept only when the addend and the product are
+ * zeros (exact), as a cancelling or underflowing one needs the software path. */
 #define FPU_HOST_FMA(insn, acc, x, y, inexact)                                               \
     do {                                                                                     \
         uint32_t csr_;                                                                       \
@@ -217,27 +214,30 @@ FPU_FAST_SQRT(32, float, "sqrtss", fpu_normal32, fpu_f32, fpu_b32)
                          : [c] "+x"(acc), [m] "=m"(csr_) : [x] "x"(x), [y] "x"(y));           \
         (inexact) = (csr_ & 0x20) != 0;                                                      \
     } while (0)
-#define FPU_FAST_FMA(BITS, T, insn, normal, ok, tof, tob)                                     \
-    static inline uint##BITS##_t fpu_muladd##BITS(FpuEnv *e, uint##BITS##_t c,               \
-                                                  uint##BITS##_t a, uint##BITS##_t b)        \
+#define FPU_FAST_FMA(W, T, insn)                                                              \
+    static inline uint##W##_t fpu_muladd##W(FpuEnv *e, uint##W##_t c, uint##W##_t a,          \
+                                            uint##W##_t b)                                   \
     {                                                                                        \
-        if (likely(e->rmode == FPU_RN && normal(a) && normal(b) && normal(c)) &&             \
+        if (likely(e->rmode == FPU_RN && fpu_nz##W(a) && fpu_nz##W(b) && fpu_nz##W(c)) &&    \
             __builtin_cpu_supports("fma")) {                                                 \
-            T r = tof(c), x = tof(a), y = tof(b);                                            \
+            T r = fpu_f##W(c), x = fpu_f##W(a), y = fpu_f##W(b);                             \
             bool ix = false;                                                                 \
             if (e->fpsr & FPSR_IXC)                                                          \
                 __asm__(insn " %[y], %[x], %[c]" : [c] "+x"(r) : [x] "x"(x), [y] "x"(y));   \
             else                                                                             \
                 FPU_HOST_FMA(insn, r, x, y, ix);                                             \
-            if (likely(ok(tob(r)))) {                                                        \
+            uint##W##_t rb = fpu_b##W(r);                                                    \
+            if (likely(fpu_fast_ok##W(rb) ||                                                 \
+                       (fpu_zero##W(rb) && fpu_zero##W(c) &&                                 \
+                        (fpu_zero##W(a) || fpu_zero##W(b))))) {                              \
                 e->fpsr |= ix ? FPSR_IXC : 0;                                                \
-                return tob(r);                                                               \
+                return rb;                                                                   \
             }                                                                                \
         }                                                                                    \
-        return (uint##BITS##_t)fpu_muladd(e, BITS == 64 ? FPU_D : FPU_S, c, a, b);           \
+        return (uint##W##_t)fpu_muladd(e, W == 64 ? FPU_D : FPU_S, c, a, b);                 \
     }
-FPU_FAST_FMA(64, double, "vfmadd231sd", fpu_normal64, fpu_fast_ok64, fpu_f64, fpu_b64)
-FPU_FAST_FMA(32, float, "vfmadd231ss", fpu_normal32, fpu_fast_ok32, fpu_f32, fpu_b32)
+FPU_FAST_FMA(64, double, "vfmadd231sd")
+FPU_FAST_FMA(32, float, "vfmadd231ss")
 #else
 static inline uint64_t fpu_sqrt64(FpuEnv *e, uint64_t a) { return fpu_sqrt(e, FPU_D, a); }
 static inline uint32_t fpu_sqrt32(FpuEnv *e, uint32_t a) { return (uint32_t)fpu_sqrt(e, FPU_S, a); }

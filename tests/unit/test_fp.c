@@ -132,6 +132,10 @@ Test(fp, fast_path_matches_software)
             a = (a & 0x800fffffffffffffULL) | (uint64_t)(0x3ff + (int)(s >> 60) - 8) << 52;
             b = (b & 0x800fffffffffffffULL) | (uint64_t)(1 + (s >> 61)) << 52;
         }
+        if (((s >> 50) & 7) == 0)                   /* zeros of either sign */
+            a &= 1ULL << 63;
+        if (((s >> 53) & 7) == 0)
+            b &= 0x8000000080000000ULL;
         uint32_t fpcr = (s >> 40) & 1 ? FPCR_FZ : 0;
         uint64_t fpsr = (s >> 41) & 1 ? FPSR_IXC : 0;
         FpuEnv f1 = fpu_env(fpcr, fpsr), s1 = f1;
@@ -148,6 +152,15 @@ Test(fp, fast_path_matches_software)
         r2 = fpu_muladd(&s3, FPU_D, cc, a, b);
         cr_assert(r1 == r2 && f3.fpsr == s3.fpsr, "fma %llx %llx %llx", (unsigned long long)cc,
                   (unsigned long long)a, (unsigned long long)b);
+        FpuEnv f5 = fpu_env(fpcr, fpsr), s5 = f5;
+        q1 = fpu_div32(&f5, (uint32_t)(a >> 32), (uint32_t)b);
+        q2 = (uint32_t)fpu_div(&s5, FPU_S, (uint32_t)(a >> 32), (uint32_t)b);
+        cr_assert(q1 == q2 && f5.fpsr == s5.fpsr, "div %x %x", (unsigned)(a >> 32), (unsigned)b);
+        FpuEnv f6 = fpu_env(fpcr, fpsr), s6 = f6;
+        r1 = fpu_sub64(&f6, a, b);
+        r2 = fpu_sub(&s6, FPU_D, a, b);
+        cr_assert(r1 == r2 && f6.fpsr == s6.fpsr, "sub %llx %llx", (unsigned long long)a,
+                  (unsigned long long)b);
         FpuEnv f4 = fpu_env(fpcr, fpsr), s4 = f4;
         q1 = fpu_sqrt32(&f4, (uint32_t)b);
         q2 = (uint32_t)fpu_sqrt(&s4, FPU_S, (uint32_t)b);
