@@ -66,7 +66,8 @@ static inline u128 shr_jam128(u128 x, int n)
 /* FPUnpackBase. Subnormal single/double inputs are flushed when FPCR.FZ = 1 (IDC set);
  * half-precision inputs never are (FZ16 needs FEAT_FP16). ahp: FPCR.AHP applied to a
  * half-precision input (FPUnpackCV): the all-ones exponent is an ordinary number. */
-static Unp unpack_ahp(FpuEnv *e, int fmt, uint64_t x, bool ahp)
+static inline __attribute__((always_inline)) Unp unpack_ahp(FpuEnv *e, int fmt, uint64_t x,
+                                                           bool ahp)
 {
     int F = fbits(fmt);
     Unp u = { T_FINITE, (x >> (F + ebits(fmt))) & 1, 0, 0 };
