@@ -37,11 +37,11 @@ static bool prep_lanes(A64Insn *d, const A64Args *a, bool scalar)
 
 /* ---- element-wise, two operands (n, m; the accumulator acc = Vd's element) ------------- */
 #define ELEMWISE(NAME, EXPR)                                                                  \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    static inline __attribute__((always_inline)) const A64Insn *                              \
+    elem_##NAME(Arm64Cpu *c, const A64Insn *d, const int fmt)                                 \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                   \
         FpuEnv e = a64_fpu_env(c);                                                            \
-        int fmt = d->u8a;                                                                     \
         A64Vreg r = { { 0, 0 } };                                                             \
         for (unsigned i = 0; i < d->u8b; i++) {                                               \
             uint64_t n = a64_velem(c, d->rn, i, fmt);                                         \
@@ -54,7 +54,20 @@ static bool prep_lanes(A64Insn *d, const A64Args *a, bool scalar)
         c->v[d->rd] = r;                                                                      \
         a64_fpu_done(c, &e);                                                                  \
         return d + 1;                                                                         \
-    }
+    }                                                                                         \
+    PER_FORMAT(NAME, elem_##NAME)
+/* One executor per format, so the element accesses and the arithmetic's format dispatch fold
+ * away: exec_NAME[0] single, [1] double. */
+#define PER_FORMAT(NAME, BODY)                                                                \
+    static const A64Insn *exec_##NAME##_S(Arm64Cpu *c, const A64Insn *d)                     \
+    {                                                                                         \
+        return BODY(c, d, FPU_S);                                                             \
+    }                                                                                         \
+    static const A64Insn *exec_##NAME##_D(Arm64Cpu *c, const A64Insn *d)                     \
+    {                                                                                         \
+        return BODY(c, d, FPU_D);                                                             \
+    }                                                                                         \
+    static const A64ExecFn exec_##NAME[2] = { exec_##NAME##_S, exec_##NAME##_D };
 #define SIGN (fpu_sign_bit(fmt))
 #define FABS_BITS(x) ((x) & ~SIGN)
 
@@ -83,8 +96,9 @@ ELEMWISE(FACGT, all_ones(fmt, fpu_compare_gt(&e, fmt, FABS_BITS(n), FABS_BITS(m)
 #define PREP_V(NAME, FN, SCALAR)                                                              \
     bool a64_prep_##NAME(A64Insn *d, const A64Args *a)                                       \
     {                                                                                         \
-        d->fn = exec_##FN;                                                                    \
-        return prep_lanes(d, a, SCALAR);                                                      \
+        bool ok = prep_lanes(d, a, SCALAR);                                                   \
+        d->fn = exec_##FN[d->u8a == FPU_D];                                                   \
+        return ok;                                                                            \
     }
 #define PREP_VS(OP) PREP_V(OP##_v, OP, false) PREP_V(OP##_s, OP, true)
 PREP_V(FADD_v, FADD, false)
@@ -109,11 +123,11 @@ PREP_VS(FACGT)
 
 /* ---- pairwise: the pairs of the concatenation Vm:Vn, low lanes from Vn ------------------ */
 #define PAIRWISE(NAME, EXPR)                                                                  \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    static inline __attribute__((always_inline)) const A64Insn *                              \
+    pair_##NAME(Arm64Cpu *c, const A64Insn *d, const int fmt)                                 \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                   \
         FpuEnv e = a64_fpu_env(c);                                                            \
-        int fmt = d->u8a;                                                                     \
         unsigned half = d->u8b / 2;                                                           \
         A64Vreg r = { { 0, 0 } };                                                             \
         for (unsigned i = 0; i < d->u8b; i++) {                                               \
@@ -126,16 +140,18 @@ PREP_VS(FACGT)
         return d + 1;                                                                         \
     }                                                                                         \
     /* Scalar pairwise: the two lanes of Vn (2S or 2D). */                                    \
-    static const A64Insn *exec_##NAME##_s(Arm64Cpu *c, const A64Insn *d)                      \
+    static inline __attribute__((always_inline)) const A64Insn *                              \
+    pair_s_##NAME(Arm64Cpu *c, const A64Insn *d, const int fmt)                               \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                   \
         FpuEnv e = a64_fpu_env(c);                                                            \
-        int fmt = d->u8a;                                                                     \
         uint64_t n = a64_velem(c, d->rn, 0, fmt), m = a64_velem(c, d->rn, 1, fmt);            \
         a64_vset_scalar(c, d->rd, (EXPR));                                                    \
         a64_fpu_done(c, &e);                                                                  \
         return d + 1;                                                                         \
     }                                                                                         \
+    PER_FORMAT(NAME, pair_##NAME)                                                             \
+    PER_FORMAT(NAME##_s, pair_s_##NAME)                                                       \
     PREP_V(NAME##_v, NAME, false)                                                             \
     PREP_V(NAME##_s, NAME##_s, true)
 PAIRWISE(FADDP, fpu_add_f(&e, fmt, n, m))
@@ -171,11 +187,11 @@ ACROSS(FMINNMV, fpu_minnum)
 /* ---- by element: Vm's element imm against every lane of Vn --------------------------------
  * Vm is m:rm (sz = 0: V0-V31, index h:l; sz = 1: index h, l = 1 reserved). */
 #define BY_ELEMENT(NAME, EXPR)                                                                \
-    static const A64Insn *exec_##NAME##_e(Arm64Cpu *c, const A64Insn *d)                      \
+    static inline __attribute__((always_inline)) const A64Insn *                              \
+    by_elem_##NAME(Arm64Cpu *c, const A64Insn *d, const int fmt)                              \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                   \
         FpuEnv e = a64_fpu_env(c);                                                            \
-        int fmt = d->u8a;                                                                     \
         uint64_t m = a64_velem(c, d->rm, (unsigned)d->imm, fmt);                              \
         A64Vreg r = { { 0, 0 } };                                                             \
         for (unsigned i = 0; i < d->u8b; i++) {                                               \
@@ -187,15 +203,18 @@ ACROSS(FMINNMV, fpu_minnum)
         a64_fpu_done(c, &e);                                                                  \
         return d + 1;                                                                         \
     }                                                                                         \
+    PER_FORMAT(NAME##_e, by_elem_##NAME)                                                      \
     bool a64_prep_##NAME##_e(A64Insn *d, const A64Args *a)                                   \
     {                                                                                         \
-        d->fn = exec_##NAME##_e;                                                              \
-        return prep_by_element(d, a, false);                                                  \
+        bool ok = prep_by_element(d, a, false);                                               \
+        d->fn = exec_##NAME##_e[d->u8a == FPU_D];                                             \
+        return ok;                                                                            \
     }                                                                                         \
     bool a64_prep_##NAME##_es(A64Insn *d, const A64Args *a)                                  \
     {                                                                                         \
-        d->fn = exec_##NAME##_e;                                                              \
-        return prep_by_element(d, a, true);                                                   \
+        bool ok = prep_by_element(d, a, true);                                                \
+        d->fn = exec_##NAME##_e[d->u8a == FPU_D];                                             \
+        return ok;                                                                            \
     }
 static bool prep_by_element(A64Insn *d, const A64Args *a, bool scalar)
 {
@@ -214,11 +233,11 @@ BY_ELEMENT(FMLS, fpu_muladd_f(&e, fmt, acc, n ^ SIGN, m))
 
 /* ---- one operand ----------------------------------------------------------------------------- */
 #define UNARY(NAME, EXPR)                                                                     \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    static inline __attribute__((always_inline)) const A64Insn *                              \
+    unary_##NAME(Arm64Cpu *c, const A64Insn *d, const int fmt)                                \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                   \
         FpuEnv e = a64_fpu_env(c);                                                            \
-        int fmt = d->u8a;                                                                     \
         A64Vreg r = { { 0, 0 } };                                                             \
         for (unsigned i = 0; i < d->u8b; i++) {                                               \
             uint64_t n = a64_velem(c, d->rn, i, fmt);                                         \
@@ -227,7 +246,8 @@ BY_ELEMENT(FMLS, fpu_muladd_f(&e, fmt, acc, n ^ SIGN, m))
         c->v[d->rd] = r;                                                                      \
         a64_fpu_done(c, &e);                                                                  \
         return d + 1;                                                                         \
-    }
+    }                                                                                         \
+    PER_FORMAT(NAME, unary_##NAME)
 #define BITS (8 << fmt)
 UNARY(FABS, FABS_BITS(n))
 UNARY(FNEG, n ^ SIGN)
@@ -264,12 +284,12 @@ PREP_VS(FCMLT0)
 /* URECPE, URSQRTE: 32-bit lanes only. */
 bool a64_prep_URECPE_v(A64Insn *d, const A64Args *a)
 {
-    d->fn = exec_URECPE;
+    d->fn = exec_URECPE[0];
     return !a->sz && prep_lanes(d, a, false);
 }
 bool a64_prep_URSQRTE_v(A64Insn *d, const A64Args *a)
 {
-    d->fn = exec_URSQRTE;
+    d->fn = exec_URSQRTE[0];
     return !a->sz && prep_lanes(d, a, false);
 }
 
@@ -283,8 +303,9 @@ bool a64_prep_FRINT_v(A64Insn *d, const A64Args *a)
         return false;
     d->u8c = rounding[sel];
     d->sf = sel == 5;
-    d->fn = exec_FRINT;
-    return prep_lanes(d, a, false);
+    bool ok = prep_lanes(d, a, false);
+    d->fn = exec_FRINT[d->u8a == FPU_D];
+    return ok;
 }
 
 static bool prep_to_int(A64Insn *d, const A64Args *a, bool scalar, int rounding, int fbits)
@@ -292,15 +313,17 @@ static bool prep_to_int(A64Insn *d, const A64Args *a, bool scalar, int rounding,
     d->u8c = (uint8_t)rounding;
     d->sf = (uint8_t)a->u;
     d->imm = fbits;
-    d->fn = exec_TO_INT;
-    return prep_lanes(d, a, scalar);
+    bool ok = prep_lanes(d, a, scalar);
+    d->fn = exec_TO_INT[d->u8a == FPU_D];
+    return ok;
 }
 static bool prep_from_int(A64Insn *d, const A64Args *a, bool scalar, int fbits)
 {
     d->sf = (uint8_t)a->u;
     d->imm = fbits;
-    d->fn = exec_FROM_INT;
-    return prep_lanes(d, a, scalar);
+    bool ok = prep_lanes(d, a, scalar);
+    d->fn = exec_FROM_INT[d->u8a == FPU_D];
+    return ok;
 }
 /* FCVT{N,M,P,Z}{S,U}: a:o = 00 N, 01 M, 10 P, 11 Z. */
 static const uint8_t fcvt_rounding[4] = { FPU_RN, FPU_RM, FPU_RP, FPU_RZ };
