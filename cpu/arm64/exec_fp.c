@@ -37,23 +37,38 @@ static inline uint64_t sreg(const Arm64Cpu *c, unsigned r, int fmt)
     return c->v[r].d[0] & a64_fmt_mask(fmt);
 }
 
+/* Executors of the arithmetic come one per format (exec_X[0] single, [1] double), so the
+ * register access and the arithmetic's format dispatch fold away. */
+#define PER_FORMAT(NAME, BODY)                                                                \
+    static const A64Insn *exec_##NAME##_S(Arm64Cpu *c, const A64Insn *d)                     \
+    {                                                                                         \
+        return BODY(c, d, FPU_S);                                                             \
+    }                                                                                         \
+    static const A64Insn *exec_##NAME##_D(Arm64Cpu *c, const A64Insn *d)                     \
+    {                                                                                         \
+        return BODY(c, d, FPU_D);                                                             \
+    }                                                                                         \
+    static const A64ExecFn exec_##NAME[2] = { exec_##NAME##_S, exec_##NAME##_D };
+
 /* ---- 2-source ------------------------------------------------------------------------------ */
 #define FP2(NAME, EXPR)                                                                       \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    static inline __attribute__((always_inline)) const A64Insn *                              \
+    fp2_##NAME(Arm64Cpu *c, const A64Insn *d, const int fmt)                                  \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                   \
         FpuEnv e = a64_fpu_env(c);                                                            \
-        int fmt = d->u8a;                                                                     \
         uint64_t n = sreg(c, d->rn, fmt), m = sreg(c, d->rm, fmt);                           \
         a64_vset_scalar(c, d->rd, (EXPR));                                                    \
         a64_fpu_done(c, &e);                                                                  \
         return d + 1;                                                                         \
     }                                                                                         \
+    PER_FORMAT(NAME, fp2_##NAME)                                                              \
     bool a64_prep_##NAME(A64Insn *d, const A64Args *a)                                       \
     {                                                                                         \
         d->rm = (uint8_t)a->rm;                                                               \
-        d->fn = exec_##NAME;                                                                  \
-        return prep_arith_fmt(d, a);                                                          \
+        bool ok = prep_arith_fmt(d, a);                                                       \
+        d->fn = exec_##NAME[d->u8a == FPU_D];                                                 \
+        return ok;                                                                            \
     }
 FP2(FADD, fpu_add_f(&e, fmt, n, m))
 FP2(FSUB, fpu_sub_f(&e, fmt, n, m))
@@ -70,11 +85,11 @@ FP2(FNMUL, fpu_mul_f(&e, fmt, n, m) ^ fpu_sign_bit(fmt))
  * FPMulAdd(addend, op1, op2) with op1 negated for FMSUB/FNMADD and the addend for FNMADD/
  * FNMSUB, before the NaN checks (a NaN operand keeps the flipped sign). u8c bit 0 negates
  * op1, bit 1 the addend. */
-static const A64Insn *exec_FMADD(Arm64Cpu *c, const A64Insn *d)
+static inline __attribute__((always_inline)) const A64Insn *fmadd(Arm64Cpu *c, const A64Insn *d,
+                                                                  const int fmt)
 {
     A64_FP_CHECK(c, d);
     FpuEnv e = a64_fpu_env(c);
-    int fmt = d->u8a;
     uint64_t sign = fpu_sign_bit(fmt);
     uint64_t n = sreg(c, d->rn, fmt) ^ ((d->u8c & 1) ? sign : 0);
     uint64_t acc = sreg(c, d->ra, fmt) ^ ((d->u8c & 2) ? sign : 0);
@@ -82,14 +97,16 @@ static const A64Insn *exec_FMADD(Arm64Cpu *c, const A64Insn *d)
     a64_fpu_done(c, &e);
     return d + 1;
 }
+PER_FORMAT(FMADD, fmadd)
 bool a64_prep_FMADD(A64Insn *d, const A64Args *a)
 {
     static const uint8_t neg[4] = { 0, 1, 3, 2 };     /* o1:o0 */
     d->rm = (uint8_t)a->rm;
     d->ra = (uint8_t)a->ra;
     d->u8c = neg[(a->o1 << 1) | a->o0];
-    d->fn = exec_FMADD;
-    return prep_arith_fmt(d, a);
+    bool ok = prep_arith_fmt(d, a);
+    d->fn = exec_FMADD[d->u8a == FPU_D];
+    return ok;
 }
 
 /* ---- 1-source -------------------------------------------------------------------------------- */

@@ -31,7 +31,6 @@ static inline int bias(int fmt) { return (1 << (ebits(fmt) - 1)) - 1; }
 static inline uint64_t frac_mask(int fmt) { return (1ULL << fbits(fmt)) - 1; }
 static inline uint64_t exp_max(int fmt) { return (1ULL << ebits(fmt)) - 1; }
 static inline uint64_t quiet_bit(int fmt) { return 1ULL << (fbits(fmt) - 1); }
-uint64_t fpu_sign_bit(int fmt) { return 1ULL << (ebits(fmt) + fbits(fmt)); }
 
 static inline uint64_t fp_zero(int fmt, bool sign) { return sign ? fpu_sign_bit(fmt) : 0; }
 static inline uint64_t fp_inf(int fmt, bool sign)

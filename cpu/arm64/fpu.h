@@ -59,7 +59,7 @@ static inline FpuEnv fpu_env(uint64_t fpcr, uint64_t fpsr)
 
 /* Constants (FPDefaultNaN, FPInfinity, FPZero, FPMaxNormal, FPTwo...). */
 uint64_t fpu_default_nan(int fmt);
-uint64_t fpu_sign_bit(int fmt);
+static inline uint64_t fpu_sign_bit(int fmt) { return 1ULL << ((8 << fmt) - 1); }
 
 /* Arithmetic (FPAdd, FPSub, FPMul, FPMulX, FPDiv, FPSqrt, FPMax, FPMin, FPMaxNum, FPMinNum). */
 uint64_t fpu_add(FpuEnv *e, int fmt, uint64_t a, uint64_t b);
