@@ -118,13 +118,17 @@ GUEST_ELFS := $(patsubst workloads/%.c,$(B)/workloads/%.elf,$(GUEST_PROGS))
 $(B)/guest/%.c.o: %.c $(wildcard workloads/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
-# The FP benchmark and test use the FP registers (they enable them themselves); every other
-# guest keeps to the general registers.
-$(B)/guest/workloads/bench/fpbench.c.o $(B)/guest/workloads/tests/fparith.c.o: GUEST_CFLAGS := $(filter-out -mgeneral-regs-only,\
-	$(GUEST_CFLAGS)) -fno-math-errno -fno-tree-vectorize
 $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
+# The vector and FP workloads use SIMD&FP registers (arm_neon.h, FP arithmetic; they enable
+# them themselves): no -mgeneral-regs-only for them, and no auto-vectorisation, so their
+# vector code is the intrinsics they are written with (and the FP ones stay scalar);
+# -fno-math-errno lets sqrt be FSQRT.
+GUEST_FP_PROGS := workloads/bench/vecmove.c workloads/bench/vecbench.c \
+	workloads/bench/fpbench.c workloads/tests/fparith.c
+$(patsubst %,$(B)/guest/%.o,$(GUEST_FP_PROGS)): GUEST_CFLAGS := \
+	$(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -fno-tree-vectorize -fno-math-errno
 $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib/virt.ld
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
@@ -149,7 +153,8 @@ check-system: $(B)/hvsim workloads
 check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
 # The SIMD&FP groups the differential tester draws from: those of fp, simd_fp, simd_int,
-# crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated).
+# crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated). They run on
+# -cpu max on both sides (FEAT_FP16 and friends, FPCR.FZ16), as QEMU's side always does.
 comma := ,
 empty :=
 space := $(empty) $(empty)
@@ -159,12 +164,12 @@ DIFF_ALL_GROUPS := dp_imm,dp_reg$(if $(DIFF_FP_GROUPS),$(comma)$(DIFF_FP_GROUPS)
 DIFFTEST_SEED ?= $$(date +%s)
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
-	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --groups $(DIFF_FP_GROUPS))
+	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --cpu max --groups $(DIFF_FP_GROUPS))
 difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 # every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
 difftest-long: $(B)/tests/difftest
-	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 \
+	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 --cpu max \
 		--groups $(DIFF_ALL_GROUPS)
 
 # libFuzzer: `make fuzz` runs every harness FUZZ_SECONDS (FUZZ_JOBS at a time) and fails on a

@@ -273,6 +273,13 @@ static bool raw_write_mem(Machine *m, int cpu, uint64_t va, const uint8_t *buf, 
     return true;
 }
 
+/* FPSR and FPCR: the system register entries (their masks), by debugger number. */
+static const A64SysReg *fp_ctl_reg(unsigned regnum)
+{
+    return a64_sysreg_find(regnum == DBG_REG_FPSR ? A64_SYSREG_KEY(3, 3, 4, 4, 1)
+                                                  : A64_SYSREG_KEY(3, 3, 4, 4, 0));
+}
+
 static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
 {
     Arm64Cpu *c = m->cpus[cpu].obj;
@@ -284,6 +291,10 @@ static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
         c->pc = v;
     else if (regnum == 33)
         a64_set_nzcv(c, v);   /* only the flags: the EL is not GDB's to change */
+    else if (regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR)
+        a64_sysreg_write(c, fp_ctl_reg(regnum), v);   /* as MSR would: RES0 bits stay 0 */
+    else if (regnum >= DBG_REG_VD(0, 0) && regnum <= DBG_REG_VD(31, 1))
+        c->v[(regnum - DBG_REG_VD(0, 0)) / 2].d[regnum & 1] = v;
     else
         return false;
     return true;
@@ -292,8 +303,18 @@ static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
 static uint64_t reg_value(Machine *m, int cpu, unsigned regnum)
 {
     Arm64Cpu *c = m->cpus[cpu].obj;
+    if (regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR)
+        return a64_sysreg_read(c, fp_ctl_reg(regnum));
+    if (regnum >= DBG_REG_VD(0, 0))
+        return c->v[(regnum - DBG_REG_VD(0, 0)) / 2].d[regnum & 1];
     return regnum < 31 ? c->x[regnum] : regnum == 31 ? c->x[A64_SP] : regnum == 32 ? c->pc
                                                                     : a64_get_nzcv(c);
+}
+
+static bool reg_number_valid(unsigned regnum)
+{
+    return regnum <= 33 || regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR ||
+           (regnum >= DBG_REG_VD(0, 0) && regnum <= DBG_REG_VD(31, 1));
 }
 
 /* A user write is about to change the state: in the past, the snapshots of the recorded
@@ -325,7 +346,7 @@ bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t
 
 bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v)
 {
-    if (regnum > 33)
+    if (!reg_number_valid(regnum))
         return false;
     if (reg_value(d->m, cpu, regnum) == v)
         return true;
@@ -471,6 +492,27 @@ static bool parse_u64(const char *s, uint64_t *v)
     errno = 0;
     *v = g_ascii_strtoull(s, &end, 0);
     return errno == 0 && *end == 0;
+}
+
+/* A value of up to 128 bits: 0x followed by 1-32 hex digits, or anything parse_u64 takes;
+ * half[0] = bits 63..0. */
+static bool parse_u128(const char *s, uint64_t half[2])
+{
+    half[1] = 0;
+    if (!s || (s[0] != '0' || (s[1] != 'x' && s[1] != 'X')))
+        return parse_u64(s, &half[0]);
+    size_t n = strlen(s + 2);
+    if (n == 0 || n > 32)
+        return false;
+    half[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int h = g_ascii_xdigit_value(s[2 + i]);
+        if (h < 0)
+            return false;
+        half[1] = half[1] << 4 | half[0] >> 60;
+        half[0] = half[0] << 4 | (uint64_t)h;
+    }
+    return true;
 }
 
 #define FAIL(...)                                                                          \
@@ -677,10 +719,20 @@ static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
         g_string_append_printf(out, "wrote %" PRIu64 " bytes at 0x%" PRIx64 "\n", size, addr);
         return true;
     }
-    if (argc != 3 || !parse_u64(argv[2], &v))
-        FAIL("usage: set REG VALUE (x0..x30, sp, pc, nzcv) | set mem ADDR VALUE [SIZE]");
     unsigned r;
     char *end;
+    if (argc == 3 && argv[1][0] == 'v' && argv[1][1] &&
+        (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 32) {
+        uint64_t half[2];
+        if (!parse_u128(argv[2], half))
+            FAIL("usage: set vN VALUE (up to 128 bits, e.g. 0x3ff00000000000004000000000000000)");
+        dbg_write_reg(d, d->cur_cpu, DBG_REG_VD(r, 0), half[0]);
+        dbg_write_reg(d, d->cur_cpu, DBG_REG_VD(r, 1), half[1]);
+        g_string_append_printf(out, "%s = 0x%016" PRIx64 "%016" PRIx64 "\n", argv[1], half[1], half[0]);
+        return true;
+    }
+    if (argc != 3 || !parse_u64(argv[2], &v))
+        FAIL("usage: set REG VALUE (x0..x30, sp, pc, nzcv, v0..v31, fpcr, fpsr) | set mem ADDR VALUE [SIZE]");
     if (argv[1][0] == 'x' && argv[1][1] && (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 31)
         ;
     else if (!strcmp(argv[1], "sp"))
@@ -689,9 +741,15 @@ static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
         r = 32;
     else if (!strcmp(argv[1], "nzcv"))
         r = 33;
+    else if (!strcmp(argv[1], "fpsr"))
+        r = DBG_REG_FPSR;
+    else if (!strcmp(argv[1], "fpcr"))
+        r = DBG_REG_FPCR;
     else
-        FAIL("set: unknown register '%s' (x0..x30, sp, pc, nzcv)", argv[1]);
+        FAIL("set: unknown register '%s' (x0..x30, sp, pc, nzcv, v0..v31, fpcr, fpsr)", argv[1]);
     dbg_write_reg(d, d->cur_cpu, r, v);
+    if (r == DBG_REG_FPSR || r == DBG_REG_FPCR)   /* show what the register holds (its mask) */
+        v = reg_value(d->m, d->cur_cpu, r);
     g_string_append_printf(out, "%s = 0x%016" PRIx64 "\n", argv[1], v);
     return true;
 }
@@ -706,6 +764,8 @@ static bool cmd_cpu(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+static void info_fp_control(Arm64Cpu *c, GString *out);
+
 static void info_registers(Debugger *d, GString *out)
 {
     Arm64Cpu *c = cpu_of(d, d->cur_cpu);
@@ -714,6 +774,62 @@ static void info_registers(Debugger *d, GString *out)
     g_string_append_printf(out, "sp  0x%016" PRIx64 "\n", c->x[A64_SP]);
     g_string_append_printf(out, "pc  0x%016" PRIx64 "  cpsr 0x%08" PRIx64 "  EL%d  NZCV=%d%d%d%d\n", c->pc,
                            a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
+    info_fp_control(c, out);
+}
+
+/* FPCR and FPSR with their fields decoded (Arm ARM C5.2.8 FPCR, C5.2.10 FPSR). */
+static void info_fp_control(Arm64Cpu *c, GString *out)
+{
+    static const char *const rmode[] = { "RN", "RP", "RM", "RZ" };
+    uint64_t fpcr = c->sys[A64_SYS_FPCR], fpsr = c->sys[A64_SYS_FPSR];
+    g_string_append_printf(out, "fpcr 0x%08" PRIx64 " (%s%s%s%s%s)  fpsr 0x%08" PRIx64 " (", fpcr,
+                           rmode[(fpcr >> 22) & 3], fpcr & (1u << 24) ? " FZ" : "",
+                           fpcr & (1u << 19) ? " FZ16" : "", fpcr & (1u << 25) ? " DN" : "",
+                           fpcr & (1u << 26) ? " AHP" : "", fpsr);
+    static const char *const flag[] = { "IOC", "DZC", "OFC", "UFC", "IXC", NULL, NULL, "IDC" };
+    bool any = false;
+    for (unsigned b = 0; b < 8; b++)
+        if (flag[b] && (fpsr >> b) & 1) {
+            g_string_append_printf(out, "%s%s", any ? " " : "", flag[b]);
+            any = true;
+        }
+    if ((fpsr >> 27) & 1) {
+        g_string_append_printf(out, "%sQC", any ? " " : "");
+        any = true;
+    }
+    g_string_append_printf(out, "%s)\n", any ? "" : "no flags");
+}
+
+/* info vregs [N...]: V registers as 128-bit values with their doubleword and single lanes
+ * read as IEEE values (what most FP code holds), then FPCR/FPSR. */
+static bool info_vregs(Debugger *d, int argc, char **argv, GString *out)
+{
+    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
+    bool pick[32];
+    for (int i = 0; i < 32; i++)
+        pick[i] = argc == 0;
+    for (int a = 0; a < argc; a++) {
+        const char *n = argv[a][0] == 'v' ? argv[a] + 1 : argv[a];
+        uint64_t r;
+        if (!parse_u64(n, &r) || r > 31)
+            FAIL("info vregs: no register '%s' (v0..v31)", argv[a]);
+        pick[r] = true;
+    }
+    for (int i = 0; i < 32; i++) {
+        if (!pick[i])
+            continue;
+        const A64Vreg *v = &c->v[i];
+        double dd[2];
+        float ff[4];
+        memcpy(dd, v->d, sizeof dd);
+        memcpy(ff, v->s, sizeof ff);
+        g_string_append_printf(out, "v%-2d 0x%016" PRIx64 "%016" PRIx64 "  d: %g %g  s: %g %g %g %g\n",
+                               i, v->d[1], v->d[0], dd[1], dd[0], (double)ff[3], (double)ff[2],
+                               (double)ff[1], (double)ff[0]);
+    }
+    if (argc == 0)
+        info_fp_control(c, out);
+    return true;
 }
 
 /* info sysregs [NAME...]: every stored register accessible at the current EL, or the named
@@ -839,6 +955,8 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         info_registers(d, out);
     } else if (!strcmp(what, "sysregs")) {
         return info_sysregs(d, argc - 2, argv + 2, out);
+    } else if (!strcmp(what, "vregs")) {
+        return info_vregs(d, argc - 2, argv + 2, out);
     } else if (!strcmp(what, "breakpoints")) {
         bool any = false;
         for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
@@ -912,7 +1030,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         StatsLine ctx = { out, !strcmp(what, "vms") };
         machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
     } else {
-        FAIL("usage: info registers|sysregs [NAME...]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash");
+        FAIL("usage: info registers|sysregs [NAME...]|vregs [N...]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash");
     }
     return true;
 }
@@ -1436,7 +1554,7 @@ static const DbgCmd commands[] = {
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, or HVC #IMM (vmid: the VM it came from)", cmd_break_on },
     { "watch", "ADDR|pa:ADDR|ipa:ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual, or physical: any mapping of it; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
-    { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
+    { "info", "registers|sysregs [NAME..]|vregs [N..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; vregs: the SIMD&FP registers (all, or vN...) and FPCR/FPSR; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, pa:ADDR physical, ipa:ADDR through stage 2)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
@@ -1447,7 +1565,7 @@ static const DbgCmd commands[] = {
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
     { "trace", "on [FILE] [CATS] [force] | off", "switch instruction/exception/VM-exit tracing at run time (FILE: never replaces a file without force)", cmd_trace },
     { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
-    { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
+    { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv, v0..v31 up to 128 bits, fpcr, fpsr) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },

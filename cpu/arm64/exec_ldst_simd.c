@@ -33,9 +33,27 @@ static bool span_ok(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, in
     return a64_translate(c, d, va, acc, &pa, NULL) && a64_translate(c, d, next, acc, &pa, NULL);
 }
 
+/* Host address of [va, va+len) when the span lies in one page the soft TLB maps for this
+ * kind of access (RAM; never while watchpoints are set, nor for pages holding decoded code
+ * in the write TLB), else NULL: then the access goes piece by piece. */
+static inline uint8_t *tlb_span(const SoftTlbEntry *tab, uint64_t va, unsigned len)
+{
+    if ((va & (A64_PAGE_SIZE - 1)) + len > A64_PAGE_SIZE)
+        return NULL;
+    const SoftTlbEntry *e = &tab[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    if (e->tag != (va & ~(uint64_t)(A64_PAGE_SIZE - 1)))
+        return NULL;
+    return (uint8_t *)(e->addend + va);
+}
+
 /* Reads len bytes (1, 2, 4, 8 or a multiple of 8) at va into buf, in 8-byte pieces. */
 static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, uint8_t *buf)
 {
+    const uint8_t *host = tlb_span(c->tlb.r, va, len);
+    if (likely(host)) {
+        memcpy(buf, host, len);
+        return true;
+    }
     for (unsigned off = 0; off < len; off += 8) {
         unsigned n = len - off < 8 ? len - off : 8;
         uint64_t v;
@@ -48,6 +66,11 @@ static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, u
 
 static bool mem_write(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, const uint8_t *buf)
 {
+    uint8_t *host = tlb_span(c->tlb.w, va, len);
+    if (likely(host)) {
+        memcpy(host, buf, len);
+        return true;
+    }
     if (unlikely(!span_ok(c, d, va, len, MMU_WRITE)))
         return false;
     for (unsigned off = 0; off < len; off += 8) {
@@ -271,8 +294,20 @@ static inline void structure_writeback(Arm64Cpu *c, const A64Insn *d, uint64_t a
         c->x[d->rn] = addr + (uint64_t)d->imm;
 }
 
+/* One element of 1, 2, 4 or 8 bytes (fixed-size copies the compiler inlines). */
+static inline void copy_elem(uint8_t *dst, const uint8_t *src, unsigned esize)
+{
+    switch (esize) {
+    case 1: *dst = *src; break;
+    case 2: memcpy(dst, src, 2); break;
+    case 4: memcpy(dst, src, 4); break;
+    default: memcpy(dst, src, 8); break;
+    }
+}
+
 /* Multiple structures: element e of structure member s of repetition r lies at byte
- * ((r * elements + e) * selem + s) << size; it is element e of register t + r + s. */
+ * ((r * elements + e) * selem + s) << size; it is element e of register t + r + s. For
+ * LD1/ST1 (selem = 1) that is each register's bytes in order, copied whole. */
 static const A64Insn *exec_VSTRUCT_multi(Arm64Cpu *c, const A64Insn *d)
 {
     A64_FP_CHECK(c, d);
@@ -286,19 +321,27 @@ static const A64Insn *exec_VSTRUCT_multi(Arm64Cpu *c, const A64Insn *d)
         if (unlikely(!mem_read(c, d, addr, len, buf)))
             return a64_fault(c, d);
         memset(regs, 0, sizeof regs);     /* Q = 0 clears the upper halves */
-        const uint8_t *p = buf;
-        for (unsigned r = 0; r < rpt; r++)
+        if (selem == 1) {
+            for (unsigned r = 0; r < rpt; r++)
+                memcpy(regs[r].b, buf + r * regbytes, regbytes);
+        } else {
+            const uint8_t *p = buf;
             for (unsigned e = 0; e < elements; e++)
                 for (unsigned s = 0; s < selem; s++, p += esize)
-                    memcpy(&regs[r + s].b[e * esize], p, esize);
+                    copy_elem(&regs[s].b[e * esize], p, esize);
+        }
         for (unsigned i = 0; i < rpt * selem; i++)
             c->v[(d->rd + i) & 31] = regs[i];
     } else {
-        uint8_t *p = buf;
-        for (unsigned r = 0; r < rpt; r++)
+        if (selem == 1) {
+            for (unsigned r = 0; r < rpt; r++)
+                memcpy(buf + r * regbytes, c->v[(d->rd + r) & 31].b, regbytes);
+        } else {
+            uint8_t *p = buf;
             for (unsigned e = 0; e < elements; e++)
                 for (unsigned s = 0; s < selem; s++, p += esize)
-                    memcpy(p, &c->v[(d->rd + r + s) & 31].b[e * esize], esize);
+                    copy_elem(p, &c->v[(d->rd + s) & 31].b[e * esize], esize);
+        }
         if (unlikely(!mem_write(c, d, addr, len, buf)))
             return a64_fault(c, d);
     }

@@ -241,29 +241,45 @@ bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
 _Static_assert(A64_SYS_CPACR_EL1 == 2 && A64_SYS_HCR_EL2 == 27 && A64_SYS_CPTR_EL2 == 29,
                "a64_fp_enabled (cpu.h) names these slots by number");
 
-/* The slow half of the SIMD&FP access check: the trap rules decide. The syndrome is EC 0x07
- * with ISS CV = 1, COND = 0b1110, as QEMU reports it for A64 (the Arm ARM makes the AArch32
- * condition fields of this ISS meaningless for A64; QEMU's value is kept so bare-metal
- * comparisons hold). */
+/* AArch64.AdvSIMDFPAccessTrap (Arm ARM J1): EC 0x07 with ISS CV = 1, COND = 0b1110, as QEMU
+ * reports it for A64 (the Arm ARM makes the AArch32 condition fields of this ISS meaningless
+ * for A64; QEMU's value is kept so bare-metal comparisons hold); but a trap meant for EL1
+ * (CPACR_EL1.FPEN) that HCR_EL2.TGE routes to EL2 is reported as Uncategorized, EC 0 and ISS
+ * 0 (QEMU agrees). */
+static void fp_access_trap(Arm64Cpu *c, const A64Insn *d, int el, SysTrapCtl ctl)
+{
+    if (el == 2 && ctl == SYSTRAP_CPACR_FPEN)
+        a64_sync_exception(c, d, 2, A64_EC_UNKNOWN, 0);
+    else
+        a64_sync_exception(c, d, el, A64_EC_FP, (1u << 24) | (0xeu << 20));
+}
+
+/* The slow half of the SIMD&FP access check: the trap rules decide. */
 bool a64_fp_trapped(Arm64Cpu *c, const A64Insn *d)
 {
     SysTrapCtx t;
     a64_sys_trap_ctx(c, &t);
-    SysTrapResult r = sys_trap_fp(&t);
-    if (r == SYSTRAP_NONE)
+    SysTrapHit h;
+    if (sys_trap_fp_lookup(&t, &h) == SYSTRAP_NONE)
         return false;
-    a64_sync_exception(c, d, r == SYSTRAP_EL2 ? 2 : a64_sync_target_el(c), A64_EC_FP,
-                       (1u << 24) | (0xeu << 20));
+    fp_access_trap(c, d, h.target == SYSTRAP_EL2 ? 2 : a64_sync_target_el(c), h.ctl);
     return true;
 }
 
 static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
 {
-    if (c->el >= 2)
+    uint32_t key = (d->raw >> 5) & 0xffff;       /* op0:op1:CRn:CRm:op2 */
+    if (c->el >= 2) {
+        /* EL2's own FPCR/FPSR accesses: CPTR_EL2.TFP / FPEN (AArch64.CheckFPEnabled), the
+         * only control that traps EL2's system-register accesses */
+        if ((key & ~1u) == A64_SYSREG_KEY(3, 3, 4, 4, 0) && c->el == 2)
+            return a64_fp_trapped(c, d);
         return false;
-    /* Fast path for EL1: none of the EL2 controls that trap system registers is set. */
+    }
+    /* Fast path for EL1: none of the EL2 controls that trap system registers is set, and
+     * CPACR_EL1.FPEN lets FPCR/FPSR through. */
     uint64_t hcr = a64_hcr(c);
-    if (c->el == 1 && !(hcr & A64_HCR_E2H)) {
+    if (c->el == 1 && !(hcr & A64_HCR_E2H) && ((c->sys[A64_SYS_CPACR_EL1] >> 20) & 3) == 3) {
         const uint64_t hcr_traps = 0x5ff78000ULL;    /* TID0-3, TIDCP, TACR, TSW, TPCP, TPU,
                                                         TTLB, TVM, TGE, TDZ, TRVM */
         const uint64_t mdcr_traps = 0xf60ULL;        /* TPMCR, TPM, TDE, TDA, TDOSA, TDRA */
@@ -275,13 +291,12 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
     SysTrapCtx t;
     a64_sys_trap_ctx(c, &t);
     SysTrapHit h;
-    uint32_t key = (d->raw >> 5) & 0xffff;       /* op0:op1:CRn:CRm:op2 */
     bool read = d->raw & (1u << 21);             /* MRS / SYSL */
     if (sys_trap_lookup(key, read, &t, &h) == SYSTRAP_NONE)
         return false;
     int el = h.target == SYSTRAP_EL1 ? 1 : 2;
-    if (h.ec == 0x07)   /* FP/SIMD access: ISS CV = 1, COND = 0xE from AArch64 (as QEMU) */
-        a64_sync_exception(c, d, el, 0x07, 1u << 24 | 0xeu << 20);
+    if (h.ec == A64_EC_FP)      /* FPCR/FPSR under the SIMD&FP access controls */
+        fp_access_trap(c, d, el, h.ctl);
     else
         a64_sysreg_trap(c, d, el);
     return true;

@@ -84,6 +84,10 @@ static long opt_alloc = 20000;   /* words for the allocation check (0 = none) */
 static int opt_no_cs_filter;
 static const char *opt_groups = "dp_imm,dp_reg";
 static const char *opt_qemu = "qemu-aarch64";
+/* --cpu M: both sides run CPU model M (hvsim's model, QEMU's -cpu); without it hvsim models
+ * its default (cortex-a57) against QEMU's max, the allocation check's not_modelled() list
+ * covering the difference */
+static const char *opt_cpu;
 static const char *opt_keep;     /* write the first batch's ELF here */
 
 /* ---- pattern analysis --------------------------------------------------------------------- */
@@ -748,7 +752,7 @@ static int run_qemu(const Image *im, uint8_t *out, size_t want, char *why, size_
             dup2(devnull, 2);
         close(pfd[0]);
         close(pfd[1]);
-        execlp(opt_qemu, opt_qemu, "-cpu", "max", elf_path, (char *)NULL);
+        execlp(opt_qemu, opt_qemu, "-cpu", opt_cpu ? opt_cpu : "max", elf_path, (char *)NULL);
         _exit(127);
     }
     qemu_runs++;
@@ -894,6 +898,10 @@ static void hv_init(void)
     MachineConfig cfg;
     machine_config_defaults(&cfg);
     cfg.ram_size = RAM_SIZE;
+    if (opt_cpu) {
+        g_free(cfg.cpu_model);
+        cfg.cpu_model = g_strdup(opt_cpu);
+    }
     char *err = NULL;
     hv_m = machine_new(&cfg, IMG_BASE, &err);
     machine_config_free(&cfg);
@@ -1213,8 +1221,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: difftest [--seed N] [--count N] [--len L] [--batch N] [--index I]\n"
-            "                [--groups g1,g2] [--qemu PATH] [--keep FILE.elf] [--max-report N]\n"
-            "                [--alloc N] [--no-cs-filter] [-v]\n");
+            "                [--groups g1,g2] [--cpu MODEL] [--qemu PATH] [--keep FILE.elf]\n"
+            "                [--max-report N] [--alloc N] [--no-cs-filter] [-v]\n");
     exit(1);
 }
 
@@ -1251,6 +1259,8 @@ int main(int argc, char **argv)
             opt_groups = v;
         else if (ARG("-qemu"))
             opt_qemu = v;
+        else if (ARG("-cpu"))
+            opt_cpu = v;
         else if (ARG("-keep"))
             opt_keep = v;
         else if (ARG("-alloc"))
@@ -1265,6 +1275,10 @@ int main(int argc, char **argv)
         usage();
     if (!groups_known())
         return 1;
+    if (opt_cpu && !a64_cpu_model_known(opt_cpu)) {
+        fprintf(stderr, "difftest: unknown CPU model '%s'\n", opt_cpu);
+        return 1;
+    }
     ldst_mode = group_selected("ldst_simd");
     /* keep ADR reach (+-1 MiB) from the code to the records */
     long max_batch = (900L << 10) / ((PROLOGUE_INSNS + opt_len + EPILOGUE_INSNS + 1) * 4 + 2 * REC_BYTES);

@@ -288,6 +288,12 @@ check_replay() {
 printf '%s\n' "continue 100000" "set x19 0x1234" "set mem 0x40005b80 0xdeadbeef 4" "continue" \
     "info state-hash" >"$TMP/replay-user-writes.txt"
 check_replay replay-user-writes "^reg 100000 0 19 1234$" "^mem 100000 0 40005b80 efbeadde$"
+# SIMD&FP writes: a V register is logged as its two doublewords (debugger numbers 0x100 + 2n
+# and + 1), FPCR by GDB's number 67
+printf '%s\n' "continue 100000" "set v5 0x11223344556677883ff0000000000000" "set fpcr 0xc00000" \
+    "continue" "info state-hash" >"$TMP/replay-fp-writes.txt"
+check_replay replay-fp-writes "^reg 100000 0 266 3ff0000000000000$" \
+    "^reg 100000 0 267 1122334455667788$" "^reg 100000 0 67 c00000$"
 
 # issue 9: a script that quits before the guest finishes is recorded with "quit" on its end
 # line; the replay stops at the same instruction in the same state (it used to run the guest
