@@ -121,11 +121,14 @@ $(B)/guest/%.c.o: %.c $(wildcard workloads/lib/*.h)
 $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
-# The vector workloads use SIMD&FP registers (arm_neon.h): no -mgeneral-regs-only for them,
-# and no auto-vectorisation, so their vector code is the intrinsics they are written with.
-GUEST_FP_PROGS := workloads/bench/vecmove.c workloads/bench/vecbench.c
+# The vector and FP workloads use SIMD&FP registers (arm_neon.h, FP arithmetic; they enable
+# them themselves): no -mgeneral-regs-only for them, and no auto-vectorisation, so their
+# vector code is the intrinsics they are written with (and the FP ones stay scalar);
+# -fno-math-errno lets sqrt be FSQRT.
+GUEST_FP_PROGS := workloads/bench/vecmove.c workloads/bench/vecbench.c \
+	workloads/bench/fpbench.c workloads/tests/fparith.c
 $(patsubst %,$(B)/guest/%.o,$(GUEST_FP_PROGS)): GUEST_CFLAGS := \
-	$(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -fno-tree-vectorize
+	$(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -fno-tree-vectorize -fno-math-errno
 $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib/virt.ld
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
@@ -151,8 +154,8 @@ $(B)/workloads/glibc/simd_string.elf: $(GLIBC_DIR)/string.o
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd check-glibc \
-	clean distclean linux-image linux-demo check-linux
+	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd bench-fp \
+	check-glibc clean distclean linux-image linux-demo check-linux
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -250,6 +253,10 @@ check-glibc: $(B)/hvsim $(GLIBC_ELF)
 # the AdvSIMD integer loop of workloads/bench/simdbench.c, against QEMU
 bench-simd: $(B)/hvsim workloads
 	BENCH_ELF=$(B)/workloads/bench/simdbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
+		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
+# The floating-point workload (workloads/bench/fpbench.c) on hvsim and both QEMU modes.
+bench-fp: $(B)/hvsim workloads
+	BENCH_ELF=$(B)/workloads/bench/fpbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
 		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 
 clean:

@@ -1081,6 +1081,57 @@ static bool space_selected(const Space *sp)
     return true;
 }
 
+/* SIMD&FP encodings QEMU's max CPU executes and hvsim leaves unallocated on purpose, as no
+ * model advertises the feature: FEAT_FP16 (half-precision arithmetic: scalar ftype = 11 other
+ * than FCVT, the AdvSIMD half-precision classes, immh = 001x conversions, FMOV immediate),
+ * FEAT_FRINTTS, FEAT_BF16, the "three same (extra)" class (FEAT_RDM, FEAT_DotProd,
+ * FEAT_FCMA), FEAT_FHM's FMLAL/FMLSL, the by-element forms of those, and the crypto
+ * extensions beyond AES/SHA-1/SHA-256 (FEAT_SHA3, FEAT_SHA512, FEAT_SM3, FEAT_SM4). */
+static const char *not_modelled_simd_fp(uint32_t w)
+{
+    unsigned op5 = (w >> 12) & 0x1f, op4 = (w >> 12) & 0xf, size = (w >> 22) & 3, u = (w >> 29) & 1;
+    if ((w & 0x5fc00000u) == 0x1ec00000u && (w & 0x003e7c00u) != 0x00224000u)
+        return "FEAT_FP16 scalar";                      /* ftype = 11, not FCVT from half */
+    if ((w & 0x5fc00000u) == 0x1fc00000u)
+        return "FEAT_FP16 multiply-add";
+    if ((w & 0x9f60c400u) == 0x0e400400u || (w & 0xdf60c400u) == 0x5e400400u)
+        return "FEAT_FP16 three same";
+    if ((w & 0x9f7e0c00u) == 0x0e780800u || (w & 0xdf7e0c00u) == 0x5e780800u)
+        return "FEAT_FP16 two-register misc";
+    if ((w & 0x9ff0e400u) == 0x0f10e400u || (w & 0xdff0e400u) == 0x5f10e400u)
+        return "FEAT_FP16 fixed-point conversion";       /* immh = 001x */
+    if ((w & 0x9ff8fc00u) == 0x0f00fc00u)
+        return "FEAT_FP16 FMOV (vector, immediate)";
+    /* U = 0 forms; QEMU ignores size<0> in them, so it is not matched */
+    if ((w & 0xbf3e0c00u) == 0x0e300800u && (op5 == 0x0c || op5 == 0x0f))
+        return "FEAT_FP16 across lanes";
+    if ((w & 0xff3e0c00u) == 0x5e300800u && (op5 == 0x0c || op5 == 0x0d || op5 == 0x0f))
+        return "FEAT_FP16 pairwise";
+    if ((w & 0xff3e7c00u) == 0x1e284000u || (w & 0x9fbfec00u) == 0x0e21e800u)
+        return "FEAT_FRINTTS";                           /* FRINT32Z/X, FRINT64Z/X */
+    if ((w & 0xbffffc00u) == 0x0ea16800u || (w & 0xfffffc00u) == 0x1e634000u)
+        return "FEAT_BF16 BFCVT/BFCVTN";
+    if ((w & 0x9f208400u) == 0x0e008400u || (w & 0xdf208400u) == 0x5e008400u)
+        return "three same (extra): FEAT_RDM/DotProd/FCMA";
+    if ((w & 0xbf60fc00u) == 0x0e20ec00u || (w & 0xbf60fc00u) == 0x2e20cc00u)
+        return "FEAT_FHM FMLAL/FMLSL";
+    if ((w & 0x9f000400u) == 0x0f000000u || (w & 0xdf000400u) == 0x5f000000u) {  /* by element */
+        if (size == 0 && (op4 == 0x9 || (!u && (op4 == 0x1 || op4 == 0x5))))
+            return "FEAT_FP16 by element";
+        if (u && (op4 & 0x9) == 0x1 && (size == 1 || size == 2))
+            return "FEAT_FCMA by element";
+        if (size == 2 && ((!u && (op4 == 0x0 || op4 == 0x4)) || (u && (op4 == 0x8 || op4 == 0xc))))
+            return "FEAT_FHM by element";
+        if (op4 == 0xe || (!u && op4 == 0xf))
+            return "FEAT_DotProd/I8MM/BF16 by element";
+        if (u && (op4 == 0xd || op4 == 0xf))
+            return "FEAT_RDM by element";
+    }
+    if ((w & 0xff000000u) == 0xce000000u)
+        return "FEAT_SHA3/SHA512/SM3/SM4";
+    return NULL;
+}
+
 /* Encodings QEMU may accept that hvsim leaves unallocated on purpose (MTE, pointer
  * authentication, FEAT_FLAGM RMIF/SETF, FEAT_CSSC). */
 static const char *not_modelled(uint32_t w)
@@ -1095,7 +1146,7 @@ static const char *not_modelled(uint32_t w)
         return "PAC/AUT/XPAC, CTZ/CNT/ABS";
     if ((w & 0x1fe00000u) == 0x1a000000u && op6 != 0)
         return "RMIF/SETF";
-    return NULL;
+    return not_modelled_simd_fp(w);
 }
 
 static long alloc_fail, alloc_not_modelled;

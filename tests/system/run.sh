@@ -547,14 +547,15 @@ else
 fi
 
 # ---- an unimplemented instruction: exit code 2 with PC, encoding and disassembly --------
-printf '\040\050\142\036' >"$TMP/fadd.bin" # fadd d0, d1, d2 = 0x1e622820 (little endian)
-timeout 30 "$HVSIM" -M virt -m 256M -kernel "$TMP/fadd.bin" >"$TMP/un.out" 2>"$TMP/un.err" \
+# dcps1 = 0xd4a00001 (little endian): hvsim models no Debug state
+printf '\001\000\240\324' >"$TMP/unimpl.bin"
+timeout 30 "$HVSIM" -M virt -m 256M -kernel "$TMP/unimpl.bin" >"$TMP/un.out" 2>"$TMP/un.err" \
     </dev/null
 rc=$?
 if [ "$rc" -ne 2 ]; then
     fail "unimplemented-insn" "exit code $rc, want 2: $(first_line "$TMP/un.err")"
-elif ! grep -qi '40080000' "$TMP/un.err" || ! grep -qi '1e622820' "$TMP/un.err" ||
-    ! grep -qi 'fadd' "$TMP/un.err"; then
+elif ! grep -qi '40080000' "$TMP/un.err" || ! grep -qi 'd4a00001' "$TMP/un.err" ||
+    ! grep -qi 'dcps1' "$TMP/un.err"; then
     fail "unimplemented-insn" "message lacks PC, encoding or disassembly: $(first_line "$TMP/un.err")"
 else
     pass "unimplemented-insn"
