@@ -209,7 +209,8 @@ check-fuzz:
 check-linux: $(B)/hvsim
 	sh tests/system/linux.sh $(B)/hvsim $(LINUX_DIR)
 
-check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz
+check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz \
+	check-glibc check-linux
 	@echo "make check: all suites passed"
 
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with
@@ -239,8 +240,7 @@ linux-demo: $(B)/hvsim linux-image
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 # glibc's string routines on hvsim, every result checked in the guest and the output compared
-# with QEMU's (qemu-system-aarch64). Needs FMOV (general <- FP), which is fp-arith's: not in
-# `make check` until both are merged.
+# with QEMU's (qemu-system-aarch64).
 GLIBC_ELF := $(B)/workloads/glibc/simd_string.elf
 check-glibc: $(B)/hvsim $(GLIBC_ELF)
 	qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a57 -m 256M -nographic \

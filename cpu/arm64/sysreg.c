@@ -219,7 +219,11 @@ static const A64SysReg sysregs[] = {
     { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel, 0, NULL, 0 },
     { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0, 0, NULL, 0 },
     { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1, 0, NULL, 0 },
-    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL, 0, NULL, 0 },
+    /* FPCR: AHP, DN, FZ, RMode. FZ16 is RES0 without FEAT_FP16 (no model has it); the
+     * exception trap enables are RAZ/WI (hvsim does not trap floating-point exceptions, an
+     * implementation choice the Arm ARM allows); Len and Stride are RES0 without AArch32
+     * (QEMU keeps them writable) */
+    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07c00000ULL, NULL, NULL, 0, NULL, 0 },
     { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL, 0, NULL, 0 },
     /* identification: the model's values (cpu/arm64/models.c); the rest of the ID space
      * (op0 3, op1 0, CRn 0, CRm 1-7) reads as zero, see a64_sysreg_id_space_raz */

@@ -100,7 +100,7 @@ static inline bool a64_sysreg_id_space_raz(uint32_t key)
     return (key >> 7) == ((3u << 7) | 0u) && ((key >> 3) & 15) >= 1 && ((key >> 3) & 15) <= 7;
 }
 /* SIMD&FP as ID_AA64PFR0_EL1 advertises it: FP (19:16) and AdvSIMD (23:20); 0 = implemented. */
-#define A64_PFR0_FP 0x00ff0000ULL
+#define A64_PFR0_FP 0ULL
 /* The table in order, for the debugger's `info sysregs` and register lists. */
 size_t a64_sysreg_count(void);
 const A64SysReg *a64_sysreg_at(size_t i);

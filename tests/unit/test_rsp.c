@@ -941,12 +941,12 @@ Test(gdbstub, fpu_registers_read_and_write)
     cr_assert_str_eq(REPLY(r, 3), "OK");
     cr_assert_str_eq(REPLY(r, 4), "9f000008");
     cr_assert_str_eq(REPLY(r, 5), "OK");
-    cr_assert_str_eq(REPLY(r, 6), "009fff07", "%s", REPLY(r, 6));
+    cr_assert_str_eq(REPLY(r, 6), "0000c007", "%s", REPLY(r, 6));   /* AHP, DN, FZ, RMode */
     const char *g = REPLY(r, 7);
     size_t vo = 2 * (33 * 8 + 4);             /* v0 follows the core registers */
     cr_assert_eq(strlen(g), 2 * rsp_regset_g_bytes(rsp_aarch64_regset()));
     cr_assert(!strncmp(g + vo, "00112233445566778899aabbccddeeff", 32), "%s", g + vo);
-    cr_assert(!strcmp(g + strlen(g) - 16, "9f000008009fff07"), "%s", g + strlen(g) - 16);
+    cr_assert(!strcmp(g + strlen(g) - 16, "9f0000080000c007"), "%s", g + strlen(g) - 16);
 
     /* G with v1 changed, then p of v1 */
     char *gw = g_strdup_printf("G%s", g);
