@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 #include "devices/arch_timer.h"
 #include "a64_decode_gen.h"
@@ -31,6 +32,8 @@ static const StateField a64_fields[] = {
     STATE_FIELD(Arm64Cpu, pan, V_REL),
     STATE_FIELD(Arm64Cpu, il, V_BOOL),
     STATE_FIELD(Arm64Cpu, irq_lines, V_RANGE(0, 15)),
+    STATE_FIELD(Arm64Cpu, ss, V_BOOL),
+    STATE_FIELD(Arm64Cpu, ss_syn, V_RANGE(0, 3)),
     STATE_ARRAY(Arm64Cpu, sp_el, V_ANY),
     STATE_ARRAY(Arm64Cpu, sys, V_ANY),
     STATE_ARRAY(Arm64Cpu, v, V_ANY),
@@ -64,6 +67,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, pa_bits),
     STATE_RUNTIME(Arm64Cpu, model),
     STATE_RUNTIME(Arm64Cpu, feature_attrs),
+    STATE_DERIVED(Arm64Cpu, dbg_armed),
     STATE_RUNTIME(Arm64Cpu, pad6_),
     STATE_RUNTIME(Arm64Cpu, timers),
     STATE_RUNTIME(Arm64Cpu, gic),
@@ -442,6 +446,12 @@ static uint64_t run_traced(Arm64Cpu *c)
                     break;
                 }
             }
+            /* the guest's own breakpoints and software step, after hvsim's debugger had its
+             * look: the exception is a step of the run, as a fault on fetch is */
+            if (unlikely(c->dbg_armed & A64_DBG_CAREFUL) && a64_debug_before_insn(c, a64_pc(c, d))) {
+                c->insns_left--;
+                break;
+            }
             if ((c->trace_mask & TRACE_EXEC) && d->fn != exec_decode_lazy)
                 trace_insn(c, "EXEC", a64_pc(c, d), d->raw);
             else if ((c->trace_mask & TRACE_EXEC)) {
@@ -454,6 +464,8 @@ static uint64_t run_traced(Arm64Cpu *c)
             const A64Insn *n = d->fn(c, d);
             if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) && a64_is_branch(d->raw ? d->raw : raw))
                 a64_pmu_count(&c->pmu, A64_PMU_EV_BR_RETIRED, 1, c->el);
+            if (unlikely(c->dbg_armed & A64_DBG_STEP))
+                a64_debug_after_insn(c, d->raw ? d->raw : raw);
             c->insns_left--;
             if (!n || !c->insns_left) {
                 if (n)
@@ -501,9 +513,11 @@ static uint64_t a64_run(void *obj, uint64_t max)
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
-        if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED))) {
+        /* counts branches one by one; checks the guest's breakpoints and steps */
+        if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) ||
+            unlikely(c->dbg_armed & A64_DBG_CAREFUL)) {
             c->cur_page = NULL;
-            return run_traced(c);     /* counts branches one by one */
+            return run_traced(c);
         }
         bool end;
         A64DecodedPage *p = next_page(c, &end);
@@ -574,6 +588,8 @@ static void a64_post_load(void *obj)
     c->pmu_cut = 0;
     c->evq_seq = 0;
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
+    a64_debug_update(c);
+    c->exit_request = 0;
 }
 
 static uint64_t a64_retired(void *obj)
@@ -688,5 +704,7 @@ void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el)
     a64_sysreg_reset(c);
     a64_pmu_reset(&c->pmu);
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
+    c->ss = c->ss_syn = 0;
+    a64_debug_update(c);
     softtlb_flush(&c->tlb);
 }

@@ -6,6 +6,7 @@
  * exclusive reservation on. */
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 
 /* Reservation granule: CTR_EL0.ERG = 4 -> 16 words (Arm ARM B2.9.3). */
@@ -344,10 +345,27 @@ static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, b
     }
 }
 
+/* The guest's watchpoints (debug.c): checked after translation, before the access, so a hit
+ * takes the Watchpoint exception with nothing accessed. While any is armed nothing is cached
+ * in the soft TLB. */
+static inline bool hw_watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, int kind)
+{
+    return unlikely(c->dbg_armed & A64_DBG_WATCH) && a64_watchpoint_hit(c, d, va, size, kind, false);
+}
+
+/* Whether the slow path may cache the page for the fast path. */
+static inline bool may_cache(const Arm64Cpu *c)
+{
+    return !c->m->watch_check && !(c->dbg_armed & A64_DBG_WATCH);
+}
+
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
-        /* crosses a page boundary: assemble from bytes (little-endian) */
+        /* crosses a page boundary: assemble from bytes (little-endian); a watchpoint on any
+         * of them is taken before the first is read */
+        if (hw_watch(c, d, va, size, A64_WP_LOAD))
+            return false;
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++) {
             uint64_t b;
@@ -360,7 +378,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     }
     uint64_t pa;
     uint8_t perms;
-    if (!a64_translate(c, d, va, MMU_READ, &pa, &perms))
+    if (!a64_translate(c, d, va, MMU_READ, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_LOAD))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, false);
@@ -370,7 +388,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         memcpy(&v, host, size);
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_R) && !m->watch_check)
+        if (hpage && (perms & MMU_PERM_R) && may_cache(c))
             softtlb_fill(&c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
@@ -401,6 +419,8 @@ static void before_ram_store(Arm64Cpu *c, uint64_t pa, unsigned size)
 bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
+        if (hw_watch(c, d, va, size, A64_WP_STORE))
+            return false;
         for (unsigned i = 0; i < size; i++)
             if (!a64_store_slow(c, d, va + i, 1, (val >> (8 * i)) & 0xff))
                 return false;
@@ -408,7 +428,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     }
     uint64_t pa;
     uint8_t perms;
-    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms))
+    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, true);
@@ -420,7 +440,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         memcpy(r->host + (pa - r->base), &val, size);
         uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_W) && !m->watch_check && pa_page - m->ram_base < m->ram_size &&
+        if (hpage && (perms & MMU_PERM_W) && may_cache(c) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page))
             softtlb_fill(&c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
@@ -446,7 +466,8 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
         return NULL;
     }
     uint64_t pa;
-    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL))
+    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL) ||
+        hw_watch(c, d, va, size, write ? A64_WP_RMW : A64_WP_LOAD))
         return NULL;
     watch(c, va, pa, size, write);
     Machine *m = c->m;
@@ -550,6 +571,9 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     }
     uint64_t pa;
     if (!translate_el(c, d, va, write ? MMU_WRITE : MMU_READ, 0, &pa, NULL))
+        return false;
+    if (unlikely(c->dbg_armed & A64_DBG_WATCH) &&
+        a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, write);
