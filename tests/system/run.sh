@@ -298,7 +298,7 @@ fi
 # check_transcript NAME ELF MACHINE CPU SCRIPT: the session's output equals the stored one
 check_transcript() {
     name=$1
-    sed "s|@MINIHV@|$MINIHV|; s|@TRACE@|$TMP/$name.trace|" "$5" >"$TMP/$name.txt"
+    sed "s|@MINIHV@|$MINIHV|; s|@TRACE@|$TMP/$name.trace|; s|@WORKLOADS@|$WORKLOADS|" "$5" >"$TMP/$name.txt"
     run_hvsim "$2" "$3" "$4" 1 "$TMP/$name" --script "$TMP/$name.txt"
     if [ "$rc" -ne 0 ]; then
         fail "$name" "exit code $rc: $(first_line "$TMP/$name.err")"
@@ -312,6 +312,15 @@ check_transcript() {
 check_transcript script-translate "$WORKLOADS/tests/mmu.elf" virt cortex-a57 "$SCRIPTS/mmu-translate.txt"
 check_transcript script-symbols "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-symbols.txt"
 check_transcript script-watch "$WORKLOADS/demo/hello.elf" virt cortex-a57 "$SCRIPTS/hello-watch.txt"
+# the guest's own debug exceptions under hvsim's debugger: the same end state as a straight run
+check_transcript script-debug-arch "$WORKLOADS/tests/debug.elf" virt cortex-a57 "$SCRIPTS/debug-arch.txt"
+run_hvsim "$WORKLOADS/tests/debug.elf" virt cortex-a57 1 "$TMP/dbgarch" --state-hash
+h=$(sed -n 's/^state-hash: //p' "$TMP/script-debug-arch")
+if [ -n "$h" ] && [ "$h" = "$(sed -n 's/^state-hash: //p' "$TMP/dbgarch.err")" ]; then
+    pass "script-debug-arch-invisible"
+else
+    fail "script-debug-arch-invisible" "state after the session '$h' differs from a straight run"
+fi
 check_transcript script-until-trace "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-until-trace.txt"
 if ! cmp -s "$TMP/script-until-trace.trace" "$EXPECTED/script-until-trace.trace"; then
     fail "script-until-trace-file" "the trace written by 'trace on' differs (< stored, > hvsim)"
