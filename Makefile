@@ -144,6 +144,10 @@ check-system: $(B)/hvsim workloads
 	sh tests/system/run.sh $(B)/hvsim
 check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
+# Linux's ptrace breakpoints, single step and watchpoints (SKIP without the Debian kernel)
+.PHONY: check-linux-debug
+check-linux-debug: $(B)/hvsim
+	sh tests/system/linux-debug.sh $(B)/hvsim
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
 difftest-random: $(B)/tests/difftest
