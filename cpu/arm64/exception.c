@@ -106,6 +106,21 @@ void a64_describe_esr(uint64_t esr, char *buf, size_t n)
         break;
     case A64_EC_SP_ALIGN: snprintf(buf, n, "SP alignment fault"); break;
     case 0x2f: snprintf(buf, n, "SError"); break;
+    case A64_EC_BREAKPOINT_LOW:
+    case A64_EC_BREAKPOINT_CUR:
+        snprintf(buf, n, "breakpoint from %s EL", ec == A64_EC_BREAKPOINT_LOW ? "a lower" : "the same");
+        break;
+    case A64_EC_STEP_LOW:
+    case A64_EC_STEP_CUR:
+        snprintf(buf, n, "software step from %s EL%s", ec == A64_EC_STEP_LOW ? "a lower" : "the same",
+                 !(iss & (1u << 24)) ? " (no instruction stepped)"
+                 : (iss & (1u << 6)) ? " (a load-exclusive stepped)" : "");
+        break;
+    case A64_EC_WATCHPOINT_LOW:
+    case A64_EC_WATCHPOINT_CUR:
+        snprintf(buf, n, "watchpoint from %s EL: %s", ec == A64_EC_WATCHPOINT_LOW ? "a lower" : "the same",
+                 (iss & (1u << 6)) ? "write" : "read");
+        break;
     case A64_EC_BRK: snprintf(buf, n, "BRK #0x%x", iss & 0xffff); break;
     default: snprintf(buf, n, "exception class 0x%02x", ec); break;
     }

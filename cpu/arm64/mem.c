@@ -555,8 +555,12 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
                   (c->el == 2 && (hcr & (A64_HCR_E2H | A64_HCR_TGE)) == (A64_HCR_E2H | A64_HCR_TGE));
     if (!unpriv)
         return write ? a64_store(c, d, va, size, *val) : a64_load(c, d, va, size, val);
+    bool armed = unlikely(c->dbg_armed & A64_DBG_WATCH);
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
-        /* crosses a page: byte by byte, translating each (little-endian) */
+        /* crosses a page: byte by byte, translating each (little-endian); a watchpoint on
+         * any byte is taken before the first is accessed */
+        if (armed && a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
+            return false;
         uint64_t v = write ? *val : 0;
         for (unsigned i = 0; i < size; i++) {
             uint64_t b = (v >> (8 * i)) & 0xff;
@@ -572,8 +576,7 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     uint64_t pa;
     if (!translate_el(c, d, va, write ? MMU_WRITE : MMU_READ, 0, &pa, NULL))
         return false;
-    if (unlikely(c->dbg_armed & A64_DBG_WATCH) &&
-        a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
+    if (armed && a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, write);
