@@ -38,16 +38,17 @@ static uint64_t sext49(uint64_t v)
     return (uint64_t)((int64_t)(v << 15) >> 15);
 }
 
-/* LDXR, LDAXR, LDXP, LDAXP (C4.1.94: load/store exclusive, L = 1, o2 = 0). */
-static bool is_load_exclusive(uint32_t raw)
-{
-    return (raw & 0x3fc00000) == 0x08400000;
-}
-
-/* Any load/store exclusive (for a store-exclusive seen as a write). */
+/* Any load/store exclusive (C4.1.94: o2 = 0; with o1 = 1 and size 0b0x the class holds
+ * CASP instead, an atomic read-modify-write). */
 static bool is_exclusive(uint32_t raw)
 {
-    return (raw & 0x3f800000) == 0x08000000;
+    return (raw & 0x3f800000) == 0x08000000 && (raw & 0x80200000) != 0x00200000;
+}
+
+/* LDXR, LDAXR, LDXP, LDAXP (L = 1). */
+static bool is_load_exclusive(uint32_t raw)
+{
+    return is_exclusive(raw) && (raw & (1u << 22));
 }
 
 /* DebugTargetFrom() for Non-secure state: EL2 when MDCR_EL2.TDE or HCR_EL2.TGE, else EL1. */

@@ -251,3 +251,32 @@ Test(debug, watchpoint_before_the_access)
     cr_expect_eq(*mem, 0x2222);
     cr_expect_eq(c->x[2], 0x2222);
 }
+
+/* Atomics read and write: a watchpoint on loads alone catches them (WnR = 0), CASP included,
+ * whose encoding shares its class with the exclusives (-cpu max: FEAT_LSE). */
+Test(debug, watchpoint_on_loads_catches_atomics)
+{
+    static const uint32_t casp[] = { 0x48227c04 };    /* casp x2, x3, x4, x5, [x0] */
+    static const uint32_t swp[] = { 0xf8218002 };     /* swp x1, x2, [x0] */
+    th_free(t);
+    t = th_new_model("max");
+    c = t->c;
+    c->sys[A64_SYS_OSLSR_EL1] = 0x8;
+    c->el = 1;
+    c->daif = 0;
+    c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
+    c->x[0] = TH_RAM_BASE + 0x8000;
+    c->sys[A64_SYS_DBGWVR0] = TH_RAM_BASE + 0x8000;
+    c->sys[A64_SYS_DBGWCR0] = WCR(1, 1, 0xff);    /* loads, EL1 */
+    c->sys[A64_SYS_MDSCR_EL1] = MDE | KDE;
+    a64_debug_update(c);
+    const uint32_t *code[] = { casp, swp };
+    for (int i = 0; i < 2; i++) {
+        c->sys[A64_SYS_ESR_EL1] = 0;
+        c->daif = 0;                              /* the exception before masked D */
+        cr_assert_eq(th_run(t, code[i], 1), 0);
+        cr_expect_eq(c->sys[A64_SYS_ESR_EL1], 0x35ULL << 26 | 1u << 25 | 0x22, "%s: ESR %#llx",
+                     i ? "SWP" : "CASP", (unsigned long long)c->sys[A64_SYS_ESR_EL1]);
+        cr_expect_eq(c->sys[A64_SYS_FAR_EL1], TH_RAM_BASE + 0x8000);
+    }
+}
