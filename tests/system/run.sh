@@ -321,6 +321,42 @@ if [ -n "$h" ] && [ "$h" = "$(sed -n 's/^state-hash: //p' "$TMP/dbgarch.err")" ]
 else
     fail "script-debug-arch-invisible" "state after the session '$h' differs from a straight run"
 fi
+# the same through GDB: a hardware breakpoint where the guest has its own, stepi into the
+# guest's breakpoint and software step exceptions (their vectors), then on to the end with the
+# guest's output and end state of a straight run
+GDB=$(command -v gdb-multiarch || true)
+if [ -z "$GDB" ]; then
+    echo "SKIP gdb-debug-arch (gdb-multiarch not installed)"
+else
+    DEBUG_ELF=$WORKLOADS/tests/debug.elf
+    port=$((24000 + $$ % 20000))
+    timeout 60 "$HVSIM" -M virt -cpu cortex-a57 -m 256M -kernel "$DEBUG_ELF" -gdb "tcp::$port" -S \
+        --state-hash >"$TMP/gda.guest" 2>"$TMP/gda.hv" </dev/null &
+    hvpid=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gda.hv" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    timeout 60 "$GDB" -batch -nx -ex "file $DEBUG_ELF" -ex "target remote 127.0.0.1:$port" \
+        -ex "hbreak el1_bp_target" -ex "continue" -ex "continue" -ex "stepi" -ex "p \$pc" \
+        -ex "delete" -ex "break el0_step_code" -ex "continue" -ex "stepi" -ex "stepi" -ex "p \$pc" \
+        -ex "delete" -ex "continue" >"$TMP/gda.out" 2>&1 </dev/null
+    wait $hvpid
+    rc=$?
+    h=$(sed -n 's/^state-hash: //p' "$TMP/gda.hv")
+    if [ "$rc" -ne 0 ]; then
+        fail "gdb-debug-arch" "hvsim exit code $rc: $(tail -n 1 "$TMP/gda.hv")"
+    elif ! grep -q '^\$1 = .*<trap_vectors+512>' "$TMP/gda.out" ||
+        ! grep -q '^\$2 = .*<trap_vectors+1024>' "$TMP/gda.out"; then
+        fail "gdb-debug-arch" "unexpected session: $(grep -m4 '^\$\|rror' "$TMP/gda.out" | tr '\n' ' ')"
+    elif ! cmp -s "$TMP/gda.guest" "$TMP/debug.hv" ||
+        [ "$h" != "$(sed -n 's/^state-hash: //p' "$TMP/dbgarch.err")" ]; then
+        fail "gdb-debug-arch" "the guest's output or end state differs from a straight run"
+    else
+        pass "gdb-debug-arch"
+    fi
+fi
 check_transcript script-until-trace "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-until-trace.txt"
 if ! cmp -s "$TMP/script-until-trace.trace" "$EXPECTED/script-until-trace.trace"; then
     fail "script-until-trace-file" "the trace written by 'trace on' differs (< stored, > hvsim)"
