@@ -18,7 +18,12 @@
  *  - An instruction making two accesses (LDP/STP) checks each before making it, so a
  *    watchpoint on the second access is taken after the first was made: the Arm ARM leaves
  *    the memory and registers such an instruction wrote UNKNOWN (D2.10.5 / B2.2.3). A single
- *    access crossing a page is checked whole before any byte of it is made. */
+ *    access crossing a page is checked whole before any byte of it is made.
+ *  - Order at an instruction boundary: a pending, unmasked interrupt is taken before the
+ *    Software Step exception of the active-pending state (the run loop checks interrupts
+ *    between instructions first). Its handler's exception return restores PSTATE.SS = 0 from
+ *    SPSR.SS, and the step exception follows at once with ISV = 0 (nothing stepped since).
+ *    QEMU takes the step exception right after the stepped instruction instead. */
 #include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 
