@@ -427,6 +427,9 @@ static uint64_t run_traced(Arm64Cpu *c)
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
         /* only a page holding an address breakpoint needs the per-instruction check */
         bool bp_page = machine_break_page(c->m, p->va);
+        /* likewise the guest's breakpoints; software step needs it everywhere */
+        bool dbg_page = unlikely(c->dbg_armed & A64_DBG_STEP) ||
+                        (unlikely(c->dbg_armed & A64_DBG_BREAK) && a64_breakpoint_page(c, p->va));
         for (;;) {
             if (d->fn == exec_page_end) {
                 c->pc = p->va + A64_PAGE_SIZE;
@@ -448,7 +451,7 @@ static uint64_t run_traced(Arm64Cpu *c)
             }
             /* the guest's own breakpoints and software step, after hvsim's debugger had its
              * look: the exception is a step of the run, as a fault on fetch is */
-            if (unlikely(c->dbg_armed & A64_DBG_CAREFUL) && a64_debug_before_insn(c, a64_pc(c, d))) {
+            if (dbg_page && a64_debug_before_insn(c, a64_pc(c, d))) {
                 c->insns_left--;
                 break;
             }
@@ -513,9 +516,9 @@ static uint64_t a64_run(void *obj, uint64_t max)
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
-        /* counts branches one by one; checks the guest's breakpoints and steps */
+        /* counts branches one by one; checks the guest's software step */
         if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) ||
-            unlikely(c->dbg_armed & A64_DBG_CAREFUL)) {
+            unlikely(c->dbg_armed & A64_DBG_STEP)) {
             c->cur_page = NULL;
             return run_traced(c);
         }
@@ -525,6 +528,11 @@ static uint64_t a64_run(void *obj, uint64_t max)
             break;
         if (!p)
             continue;         /* an exception was taken; fetch from the vector */
+        /* a page the guest's breakpoints can match on: the careful loop checks them */
+        if (unlikely(c->dbg_armed & A64_DBG_BREAK) && a64_breakpoint_page(c, p->va)) {
+            c->cur_page = NULL;
+            return run_traced(c);
+        }
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];

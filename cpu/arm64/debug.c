@@ -106,7 +106,11 @@ void a64_debug_update(Arm64Cpu *c)
 void a64_debug_write_ctrl(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 {
     c->sys[r->slot] = (c->sys[r->slot] & ~r->writable) | (v & r->writable);
+    uint8_t was = c->dbg_armed;
     a64_debug_update(c);
+    bool watch_reg = r->slot >= A64_SYS_DBGWVR0 && r->slot < A64_SYS_DBGWCR0 + A64_NUM_WRPS;
+    if (watch_reg && (was & c->dbg_armed & A64_DBG_WATCH))
+        a64_tlb_flush(c);     /* pages cached while not watched may be watched now */
 }
 
 /* ---- matching (D2.8, D2.9, D2.10) ---- */
@@ -188,6 +192,37 @@ bool a64_breakpoint_match(const Arm64Cpu *c, int n, uint64_t pc)
         return false;         /* linked context types match only through a link */
     }
     return value && state_match(c, ctrl, bt == 1, c->el != 0);
+}
+
+bool a64_breakpoint_page(const Arm64Cpu *c, uint64_t va_page)
+{
+    for (int n = 0; n < A64_NUM_BRPS; n++) {
+        uint64_t ctrl = c->sys[A64_SYS_DBGBCR0 + n];
+        unsigned bt = (ctrl >> 20) & 15;
+        if (!(ctrl & 1))
+            continue;
+        if (bt == 2 || bt == 8 || bt == 10)
+            return true;
+        if (bt <= 1 && !((sext49(c->sys[A64_SYS_DBGBVR0 + n]) ^ va_page) >> A64_PAGE_BITS))
+            return true;
+    }
+    return false;
+}
+
+bool a64_watchpoint_page(const Arm64Cpu *c, uint64_t va_page)
+{
+    va_page = sext49(va_page);
+    for (int n = 0; n < A64_NUM_WRPS; n++) {
+        uint64_t ctrl = c->sys[A64_SYS_DBGWCR0 + n];
+        unsigned mask = (ctrl >> 24) & 31;
+        if (!(ctrl & 1) || mask == 1 || mask == 2)
+            continue;
+        unsigned bits = mask ? mask : 3;       /* the masked block, or the doubleword */
+        uint64_t base = sext49(c->sys[A64_SYS_DBGWVR0 + n]) & ~((1ULL << bits) - 1);
+        if (base < va_page + A64_PAGE_SIZE && va_page < base + (1ULL << bits))
+            return true;
+    }
+    return false;
 }
 
 /* AArch64.WatchpointByteMatch(): DBGWVR[2] selects word (BAS[3:0]) or doubleword (BAS[7:0])

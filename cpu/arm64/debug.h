@@ -4,10 +4,11 @@
  *
  * Nothing here runs while no debug event can happen: c->dbg_armed says, coarsely, which kinds
  * the guest's registers arm (kept by the register writes, reset and snapshot load). Armed
- * breakpoints or software step make the core run its careful loop, which calls
- * a64_debug_before_insn()/a64_debug_after_insn() around every instruction; armed
- * watchpoints keep data accesses out of the soft TLB, so every access reaches the slow path and
- * a64_watchpoint_hit(). The precise conditions (OS lock, PSTATE.D, KDE, the target EL, the
+ * software step, or an armed breakpoint that can match on the page being entered
+ * (a64_breakpoint_page), makes the core run its careful loop, which calls
+ * a64_debug_before_insn()/a64_debug_after_insn() around the instructions of such pages; armed
+ * watchpoints keep the pages they watch out of the soft TLB (a64_watchpoint_page), so every
+ * access to them reaches the slow path and a64_watchpoint_hit(). The precise conditions (OS lock, PSTATE.D, KDE, the target EL, the
  * privilege filters) are decided there, per event. */
 #ifndef HVSIM_CPU_ARM64_DEBUG_H
 #define HVSIM_CPU_ARM64_DEBUG_H
@@ -19,7 +20,6 @@
 #define A64_DBG_BREAK 1u      /* MDSCR_EL1.MDE and some DBGBCR<n>.E */
 #define A64_DBG_WATCH 2u      /* MDSCR_EL1.MDE and some DBGWCR<n>.E */
 #define A64_DBG_STEP 4u       /* MDSCR_EL1.SS */
-#define A64_DBG_CAREFUL (A64_DBG_BREAK | A64_DBG_STEP)
 
 /* c->ss_syn: what the software step state machine stepped last (ESR ISS of EC 0x32/0x33) */
 #define A64_SS_STEPPED 1u     /* an instruction was stepped (ISV = 1) */
@@ -28,8 +28,8 @@
 /* Recomputes c->dbg_armed from the debug registers (after a write, reset or snapshot load);
  * newly armed watchpoints flush the soft TLB, and the run loop is asked to look again. */
 void a64_debug_update(Arm64Cpu *c);
-/* Write callback of MDSCR_EL1, DBGBCR<n>_EL1 and DBGWCR<n>_EL1 (the table's writable mask
- * applies, then a64_debug_update). */
+/* Write callback of MDSCR_EL1, DBGBCR<n>_EL1, DBGWVR<n>_EL1 and DBGWCR<n>_EL1 (the table's
+ * writable mask applies, then a64_debug_update; a changed watchpoint flushes the soft TLB). */
 struct A64SysReg;
 void a64_debug_write_ctrl(Arm64Cpu *c, const struct A64SysReg *r, uint64_t v);
 
@@ -58,6 +58,14 @@ enum { A64_WP_LOAD, A64_WP_STORE, A64_WP_RMW };
  * and debug exceptions are enabled; the access must then not happen. Call after translation
  * (translation faults have priority, AArch64.TranslateAddress) and before the access. */
 bool a64_watchpoint_hit(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, int kind, bool unpriv);
+
+/* True if an enabled breakpoint can match an instruction on the page at va_page: an address
+ * breakpoint there, or a context breakpoint (those match anywhere). The run loop decides per
+ * page entry; a write to a debug register ends the page's run, so the answer stays right. */
+bool a64_breakpoint_page(const Arm64Cpu *c, uint64_t va_page);
+/* True if an enabled watchpoint watches a byte of the page at va_page: the slow path must not
+ * cache it in the soft TLB. */
+bool a64_watchpoint_page(const Arm64Cpu *c, uint64_t va_page);
 
 /* The matching logic, pure functions of the registers (unit-tested). */
 /* Breakpoint n matches an instruction fetch at pc in the core's current state (BT, BAS,

@@ -346,17 +346,20 @@ static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, b
 }
 
 /* The guest's watchpoints (debug.c): checked after translation, before the access, so a hit
- * takes the Watchpoint exception with nothing accessed. While any is armed nothing is cached
- * in the soft TLB. */
+ * takes the Watchpoint exception with nothing accessed. The pages they watch are not cached in
+ * the soft TLB (may_cache). */
 static inline bool hw_watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, int kind)
 {
     return unlikely(c->dbg_armed & A64_DBG_WATCH) && a64_watchpoint_hit(c, d, va, size, kind, false);
 }
 
-/* Whether the slow path may cache the page for the fast path. */
-static inline bool may_cache(const Arm64Cpu *c)
+/* Whether the slow path may cache the page of va for the fast path: not while hvsim's
+ * debugger watches anything, nor when one of the guest's watchpoints is on the page. */
+static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
 {
-    return !c->m->watch_check && !(c->dbg_armed & A64_DBG_WATCH);
+    return !c->m->watch_check &&
+           !(unlikely(c->dbg_armed & A64_DBG_WATCH) &&
+             a64_watchpoint_page(c, va & ~(uint64_t)(A64_PAGE_SIZE - 1)));
 }
 
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
@@ -388,7 +391,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         memcpy(&v, host, size);
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_R) && may_cache(c))
+        if (hpage && (perms & MMU_PERM_R) && may_cache(c, va))
             softtlb_fill(&c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
@@ -440,7 +443,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         memcpy(r->host + (pa - r->base), &val, size);
         uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_W) && may_cache(c) && pa_page - m->ram_base < m->ram_size &&
+        if (hpage && (perms & MMU_PERM_W) && may_cache(c, va) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page))
             softtlb_fill(&c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],

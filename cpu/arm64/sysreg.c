@@ -293,7 +293,7 @@ static const A64SysReg sysregs[] = {
     { "DBGBVR" #n "_EL1", K(2, 0, 0, n, 4), 1, A64_SR_RW, A64_SYS_DBGBVR0 + n, 0, ~3ULL, NULL, NULL, 0 }, \
     { "DBGBCR" #n "_EL1", K(2, 0, 0, n, 5), 1, A64_SR_RW, A64_SYS_DBGBCR0 + n, 0, 0x00ffe1e7ULL, NULL, a64_debug_write_ctrl, 0 }
 #define WRP(n) \
-    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, NULL, 0 }, \
+    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, a64_debug_write_ctrl, 0 }, \
     { "DBGWCR" #n "_EL1", K(2, 0, 0, n, 7), 1, A64_SR_RW, A64_SYS_DBGWCR0 + n, 0, 0x1f1fffffULL, NULL, a64_debug_write_ctrl, 0 }
     BRP(0), BRP(1), BRP(2), BRP(3), BRP(4), BRP(5),
     WRP(0), WRP(1), WRP(2), WRP(3),

@@ -280,3 +280,45 @@ Test(debug, watchpoint_on_loads_catches_atomics)
         cr_expect_eq(c->sys[A64_SYS_FAR_EL1], TH_RAM_BASE + 0x8000);
     }
 }
+
+Test(debug, pages_the_run_loop_and_soft_tlb_must_watch)
+{
+    c->sys[A64_SYS_DBGBVR0 + 1] = 0x40001ffc;
+    c->sys[A64_SYS_DBGBCR0 + 1] = BCR(3, 0);
+    cr_expect(a64_breakpoint_page(c, 0x40001000));
+    cr_expect(!a64_breakpoint_page(c, 0x40002000));
+    c->sys[A64_SYS_DBGBVR0 + 4] = 0x77;
+    c->sys[A64_SYS_DBGBCR0 + 4] = BCR(3, 2);            /* CONTEXTIDR: anywhere */
+    cr_expect(a64_breakpoint_page(c, 0x40002000));
+    c->sys[A64_SYS_DBGWVR0 + 2] = 0x40003ff8;
+    c->sys[A64_SYS_DBGWCR0 + 2] = WCR(3, 3, 0x80);
+    cr_expect(a64_watchpoint_page(c, 0x40003000));
+    cr_expect(!a64_watchpoint_page(c, 0x40004000));
+    c->sys[A64_SYS_DBGWCR0 + 2] = WCR(3, 3, 0xff) | 13ULL << 24;   /* 8 KiB from 0x40002000 */
+    cr_expect(a64_watchpoint_page(c, 0x40002000));
+    cr_expect(a64_watchpoint_page(c, 0x40003000));
+    cr_expect(!a64_watchpoint_page(c, 0x40004000));
+    cr_expect(!a64_watchpoint_page(c, 0x40001000));
+}
+
+/* A page the soft TLB cached while unwatched is watched after a DBGWVR write. */
+Test(debug, watchpoint_moved_onto_a_cached_page)
+{
+    static const uint32_t code[] = { 0xf9000001 };     /* str x1, [x0] */
+    c->el = 1;
+    c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
+    c->x[0] = TH_RAM_BASE + 0x8000;
+    c->x[1] = 0x3333;
+    a64_sysreg_write(c, a64_sysreg_by_name("MDSCR_EL1"), MDE | KDE);
+    a64_sysreg_write(c, a64_sysreg_by_name("DBGWVR0_EL1"), TH_RAM_BASE + 0x9000);
+    a64_sysreg_write(c, a64_sysreg_by_name("DBGWCR0_EL1"), WCR(1, 2, 0xff));
+    c->daif = 0;
+    cr_assert_eq(th_run(t, code, 1), 0);
+    cr_assert_eq(th_run(t, code, 1), 0);       /* the second store hits the cached page */
+    cr_expect_eq(c->pc, TH_RAM_BASE + 4, "no exception: the page is not watched");
+    a64_sysreg_write(c, a64_sysreg_by_name("DBGWVR0_EL1"), TH_RAM_BASE + 0x8000);
+    c->x[1] = 0x4444;
+    cr_assert_eq(th_run(t, code, 1), 0);
+    cr_expect_eq(c->sys[A64_SYS_ESR_EL1], 0x35ULL << 26 | 1u << 25 | 1u << 6 | 0x22);
+    cr_expect_eq(*(uint64_t *)th_ram(t, TH_RAM_BASE + 0x8000), 0x3333, "the store was not made");
+}
