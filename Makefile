@@ -180,6 +180,10 @@ DIFF_FP_GROUPS := $(subst $(space),$(comma),$(filter fp simd_fp simd_int crypto 
 	$(basename $(notdir $(DECODE_TABLES)))))
 DIFF_ALL_GROUPS := dp_imm,dp_reg$(if $(DIFF_FP_GROUPS),$(comma)$(DIFF_FP_GROUPS))
 DIFFTEST_SEED ?= $$(date +%s)
+# Linux's ptrace breakpoints, single step and watchpoints (SKIP without the Debian kernel)
+.PHONY: check-linux-debug
+check-linux-debug: $(B)/hvsim
+	sh tests/system/linux-debug.sh $(B)/hvsim
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
 	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --cpu max --groups $(DIFF_FP_GROUPS))
