@@ -188,6 +188,13 @@ out:
 }
 
 /* ---- encode / decode ------------------------------------------------------------------- */
+/* Memory regions other than RAM (flash, disk overlays) are in every encoding; RAM only with
+ * `ram` (reverse execution keeps RAM itself, as per-page versions). */
+static bool mem_wanted(const Machine *m, int i, bool ram)
+{
+    return ram || m->mems[i].data != &m->ram;
+}
+
 static void encode(Machine *m, GByteArray *out, bool mem)
 {
     char *desc = snapshot_describe(&m->cfg);
@@ -206,7 +213,9 @@ static void encode(Machine *m, GByteArray *out, bool mem)
         put_section(out, p->name, b->data, b->len);
     }
     g_array_free(parts, TRUE);
-    for (int i = 0; mem && i < m->nmems; i++) {
+    for (int i = 0; i < m->nmems; i++) {
+        if (!mem_wanted(m, i, mem))
+            continue;
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
         g_byte_array_set_size(b, 0);
@@ -332,7 +341,9 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
             goto out;
         }
     }
-    for (int i = 0; mem && i < m->nmems; i++) {
+    for (int i = 0; i < m->nmems; i++) {
+        if (!mem_wanted(m, i, mem))
+            continue;
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
         const Section *s = find_section(secs, name);
@@ -358,7 +369,9 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
         const Section *s = find_section(secs, p->name);
         state_load(p->desc, p->obj, s->data, s->len, &what);
     }
-    for (int i = 0; mem && i < m->nmems; i++) {
+    for (int i = 0; i < m->nmems; i++) {
+        if (!mem_wanted(m, i, mem))
+            continue;
         MachineMem *mm = &m->mems[i];
         char name[64];
         snprintf(name, sizeof name, "mem.%s", mm->name);
