@@ -16,8 +16,8 @@
 #include "devices/pl031.h"
 #include <string.h>
 
-/* Peripheral and PrimeCell identification (RTCPeriphID0..3, RTCPCellID0..3), TRM 3.3.9 */
-static const uint8_t pl031_id[8] = { 0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+/* Peripheral and PrimeCell identification (RTCPeriphID0..3, RTCPCellID0..3): QEMU's values */
+static const uint8_t pl031_id[8] = { 0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 static const StateField pl031_fields[] = {
     STATE_FIELD(Pl031, tick_offset, V_ANY),

@@ -38,6 +38,7 @@ typedef struct Opts {
     bool force;               /* --force: output files may replace existing files */
     bool gdb_host_writes;     /* --gdb-allow-host-writes: GDB's monitor may write host files */
     bool rtc_utc;             /* -rtc base=utc: the RTC starts from the host's clock */
+    GHashTable *drives;       /* -drive if=none,id=ID: ID -> the device it describes */
     char *trace_path;         /* -D FILE (taken out of cfg: opened here, after the inputs) */
     bool missed_checkpoint;   /* the run ended before a --checkpoint-at point */
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
@@ -261,26 +262,59 @@ static const char *const later_opts[] = {
     "plugin", NULL,
 };
 
-/* -drive file=F[,format=raw][,if=virtio][,readonly=on][,snapshot=on][,media=disk]: a
- * virtio-blk device (the board checks the rest). */
-static char *parse_drive(const char *v)
+/* -drive file=F[,format=raw][,if=virtio|none][,id=ID][,readonly=on][,snapshot=on]
+ * [,media=disk]: with if=virtio (hvsim's default) a virtio-blk device on virtio-mmio (hvsim
+ * has no PCI, where QEMU's virt puts if=virtio); with if=none,id=ID the disk waits for
+ * QEMU's `-device virtio-blk-device,drive=ID`. Returns the device, or NULL for if=none. */
+static char *parse_drive(Opts *o, const char *v)
 {
     GString *spec = g_string_new("virtio-blk-device");
     gchar **parts = g_strsplit(v, ",", -1);
+    char *id = NULL;
+    bool none = false;
     for (int i = 0; parts[i]; i++) {
         const char *p = parts[i];
         if (!strcmp(p, "format=raw") || !strcmp(p, "if=virtio") || !strcmp(p, "media=disk"))
             continue;
+        if (!strcmp(p, "if=none")) {
+            none = true;
+            continue;
+        }
+        if (g_str_has_prefix(p, "id=")) {
+            g_free(id);
+            id = g_strdup(p + 3);
+            continue;
+        }
         if (g_str_has_prefix(p, "format=") || g_str_has_prefix(p, "if=") ||
             g_str_has_prefix(p, "media="))
-            die("-drive %s: only format=raw, if=virtio and media=disk are modelled", v);
+            die("-drive %s: only format=raw, if=virtio|none and media=disk are modelled", v);
         if (!g_str_has_prefix(p, "file=") && !g_str_has_prefix(p, "readonly=") &&
             !g_str_has_prefix(p, "snapshot="))
-            die("-drive %s: unknown property '%s' (file, format, if, readonly, snapshot)", v, p);
+            die("-drive %s: unknown property '%s' (file, format, if, id, readonly, snapshot)",
+                v, p);
         g_string_append_printf(spec, ",%s", p);
     }
     g_strfreev(parts);
-    return g_string_free(spec, FALSE);
+    if (!none) {
+        g_free(id);
+        return g_string_free(spec, FALSE);
+    }
+    if (!id || !*id)
+        die("-drive %s: if=none needs id=NAME (for -device virtio-blk-device,drive=NAME)", v);
+    g_hash_table_replace(o->drives, id, g_string_free(spec, FALSE));
+    return NULL;
+}
+
+/* -device virtio-blk-device,drive=ID: the disk of `-drive if=none,id=ID`. */
+static char *blk_device(Opts *o, const char *v)
+{
+    const char *d = strstr(v, ",drive=");
+    char *id = d ? g_strndup(d + 7, strcspn(d + 7, ",")) : NULL;
+    const char *spec = id ? g_hash_table_lookup(o->drives, id) : NULL;
+    if (!spec || strchr(d + 7, ',') || d != v + strlen("virtio-blk-device"))
+        die("-device %s: want virtio-blk-device,drive=ID with a -drive if=none,id=ID before it", v);
+    g_free(id);
+    return g_strdup(spec);
 }
 
 /* -rtc base=utc|DATE[,clock=vm]: the RTC's reading at simulated time 0. A date (2006-06-17
@@ -324,7 +358,10 @@ static void parse_device_option(Opts *o, const char *name, const char *v)
         parse_rtc(o, v);
         return;
     }
-    char *spec = !strcmp(name, "drive") ? parse_drive(v) : g_strdup(v);
+    char *spec = !strcmp(name, "drive") ? parse_drive(o, v)
+                 : g_str_has_prefix(v, "virtio-blk-device") ? blk_device(o, v) : g_strdup(v);
+    if (!spec)
+        return;
     guint n = cfg->devices ? g_strv_length(cfg->devices) : 0;
     cfg->devices = g_renew(char *, cfg->devices, n + 2);
     cfg->devices[n] = spec;
@@ -674,6 +711,7 @@ int main(int argc, char **argv)
     Opts o = { 0 };
     o.checkpoints = g_array_new(FALSE, FALSE, sizeof(Checkpoint));
     o.given = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    o.drives = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     o.rev_interval = 10000000;
     o.rev_budget = 1ULL << 30;
     machine_config_defaults(&o.cfg);
@@ -818,5 +856,6 @@ int main(int argc, char **argv)
         g_free(g_array_index(o.checkpoints, Checkpoint, i).file);
     g_array_free(o.checkpoints, TRUE);
     g_hash_table_destroy(o.given);
+    g_hash_table_destroy(o.drives);
     return code;
 }
