@@ -71,6 +71,12 @@ static uint64_t npages(const VirtioBlk *s)
     return (s->size + VIRTIO_BLK_PAGE - 1) / VIRTIO_BLK_PAGE;
 }
 
+/* The page map: one byte per disk page, in whole pages of its own. */
+static uint64_t map_bytes(const VirtioBlk *s)
+{
+    return (npages(s) + VIRTIO_BLK_PAGE - 1) / VIRTIO_BLK_PAGE * VIRTIO_BLK_PAGE;
+}
+
 /* Bytes [off, off+len) of the image file; false on a host read error. */
 static bool file_read(VirtioBlk *s, uint64_t off, uint8_t *buf, size_t len)
 {
@@ -105,7 +111,7 @@ static bool overlay_page(VirtioBlk *s, uint64_t pg)
     if (!s->overlay)
         s->overlay = g_malloc0(npages(s) * VIRTIO_BLK_PAGE);
     if (!s->map)
-        s->map = g_malloc0(npages(s) * VIRTIO_BLK_PAGE);
+        s->map = g_malloc0(map_bytes(s));
     if (s->map[pg])
         return true;
     uint64_t off = pg * VIRTIO_BLK_PAGE;
@@ -311,10 +317,10 @@ VirtioBlk *virtio_blk_new(Machine *m, VirtioMmioBus *b, const char *name,
     }
     uint64_t np = npages(s);
     s->overlay_touched = g_malloc0(np);
-    s->map_touched = g_malloc0((np + VIRTIO_BLK_PAGE - 1) / VIRTIO_BLK_PAGE);
+    s->map_touched = g_malloc0(map_bytes(s) / VIRTIO_BLK_PAGE);
     machine_add_memory(m, s->name, 0, np * VIRTIO_BLK_PAGE, &s->overlay);
     m->mems[m->nmems - 1].touched = s->overlay_touched;
-    machine_add_memory(m, s->map_name, 0, np * VIRTIO_BLK_PAGE, &s->map);
+    machine_add_memory(m, s->map_name, 0, map_bytes(s), &s->map);
     m->mems[m->nmems - 1].touched = s->map_touched;
     machine_add_object(m, name, &virtio_blk_state_desc, s);
     return s;
