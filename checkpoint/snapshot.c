@@ -44,15 +44,37 @@ static GArray *machine_parts(Machine *m)
     return parts;
 }
 
+/* A device as the machine sees it: without `snapshot=`, which only decides what happens to
+ * the host file at the end of the run. */
+static char *device_canonical(const char *spec)
+{
+    char **parts = g_strsplit(spec, ",", -1);
+    GString *s = g_string_new(parts[0]);
+    for (int i = 1; parts[i]; i++)
+        if (!g_str_has_prefix(parts[i], "snapshot="))
+            g_string_append_printf(s, ",%s", parts[i]);
+    g_strfreev(parts);
+    return g_string_free(s, FALSE);
+}
+
 char *snapshot_describe(const MachineConfig *cfg)
 {
-    return g_strdup_printf("board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
-                           "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n",
-                           cfg->board ? cfg->board : "virt",
-                           cfg->cpu_model ? cfg->cpu_model : "cortex-a57",
-                           (unsigned long long)cfg->ram_size, cfg->smp, cfg->virtualization ? 1 : 0,
-                           cfg->gic_version, (unsigned long long)cfg->quantum,
-                           (unsigned long long)cfg->cpu_hz);
+    GString *s = g_string_new(NULL);
+    g_string_printf(s, "board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
+                    "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n",
+                    cfg->board ? cfg->board : "virt",
+                    cfg->cpu_model ? cfg->cpu_model : "cortex-a57",
+                    (unsigned long long)cfg->ram_size, cfg->smp, cfg->virtualization ? 1 : 0,
+                    cfg->gic_version, (unsigned long long)cfg->quantum,
+                    (unsigned long long)cfg->cpu_hz);
+    /* optional devices, in order (their transports follow it): only when there are some, so
+     * the description of a machine without them is what it always was */
+    for (int i = 0; cfg->devices && cfg->devices[i]; i++) {
+        char *c = device_canonical(cfg->devices[i]);
+        g_string_append_printf(s, "device%d=%s\n", i, c);
+        g_free(c);
+    }
+    return g_string_free(s, FALSE);
 }
 
 /* ---- sections -------------------------------------------------------------------------- */
@@ -569,6 +591,23 @@ int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
         cfg->gic_version = atoi(v[5]);
         cfg->quantum = g_ascii_strtoull(v[6], NULL, 10);
         cfg->cpu_hz = g_ascii_strtoull(v[7], NULL, 10);
+        GPtrArray *devs = g_ptr_array_new();
+        for (int i = 0;; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "device%d", i);
+            char *d = header_value(hdr, key);
+            if (!d)
+                break;
+            g_ptr_array_add(devs, d);
+        }
+        g_strfreev(cfg->devices);
+        cfg->devices = NULL;
+        if (devs->len) {
+            g_ptr_array_add(devs, NULL);
+            cfg->devices = (char **)g_ptr_array_free(devs, FALSE);
+        } else {
+            g_ptr_array_free(devs, TRUE);
+        }
         rc = 0;
     }
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)

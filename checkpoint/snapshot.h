@@ -22,8 +22,8 @@
 #define SNAPSHOT_FORMAT 1
 
 /* The options that make a machine what it is, as "key=value" lines (board, cpu, RAM, cores,
- * EL2, GIC, quantum, clock). Two machines with the same description accept each other's
- * snapshots. */
+ * EL2, GIC, quantum, clock, and "deviceN=" for each optional device without its snapshot=
+ * property). Two machines with the same description accept each other's snapshots. */
 char *snapshot_describe(const MachineConfig *cfg);
 
 /* Serialises the machine (sections above, no preamble or checksum) onto out. */
@@ -44,6 +44,7 @@ int snapshot_save(Machine *m, const char *path, bool force, char **err);
  * foreign, another format version, another machine) and m untouched. */
 int snapshot_load(Machine *m, const char *path, char **err);
 /* Reads only a snapshot file's machine description into cfg (which should hold defaults),
- * for `--restore FILE` to build the machine. 0, or EXIT_BAD_SNAPSHOT with *err. */
+ * for `--restore FILE` to build the machine (cfg->devices as described, without snapshot=).
+ * 0, or EXIT_BAD_SNAPSHOT with *err. */
 int snapshot_read_config(const char *path, MachineConfig *cfg, char **err);
 #endif

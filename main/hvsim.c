@@ -624,6 +624,36 @@ static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void die_snapshot(const char *fmt, ..
     vdie(EXIT_BAD_SNAPSHOT, fmt, ap);
 }
 
+/* --restore and the optional devices: given again (-drive/-device), they must be the
+ * snapshot's, in its order (snapshot= may differ: it is the host file's business); not given,
+ * they are the snapshot's, with every disk at snapshot=on, so that a restored run never
+ * writes into an image the user did not name. */
+static void restore_devices(Opts *o, const MachineConfig *sc)
+{
+    MachineConfig *c = &o->cfg;
+    if (g_hash_table_contains(o->given, "drive") || g_hash_table_contains(o->given, "device")) {
+        MachineConfig a = *c, b = *sc;   /* compared through their descriptions */
+        char *da = snapshot_describe(&a), *db = snapshot_describe(&b);
+        const char *pa = strstr(da, "device0="), *pb = strstr(db, "device0=");
+        if (g_strcmp0(pa, pb)) {
+            char *list = sc->devices ? g_strjoinv(" ", sc->devices) : g_strdup("none");
+            die_snapshot("--restore %s: the -drive/-device options differ from the snapshot's "
+                         "devices (in order: %s)", o->restore, list);
+        }
+        g_free(da);
+        g_free(db);
+        return;
+    }
+    g_strfreev(c->devices);
+    c->devices = g_strdupv(sc->devices);
+    for (char **d = c->devices; d && *d; d++)
+        if (g_str_has_prefix(*d, "virtio-blk-device")) {
+            char *on = g_strdup_printf("%s,snapshot=on", *d);
+            g_free(*d);
+            *d = on;
+        }
+}
+
 /* --restore: the machine comes from the snapshot's description; options given alongside
  * must agree with it (interface.md), else exit 4 naming the first that does not. */
 static void restore_config(Opts *o)
@@ -656,6 +686,7 @@ static void restore_config(Opts *o)
     if (bad)
         die_snapshot("--restore %s: -%s gives %s, the snapshot's machine has %s", o->restore, bad,
                      mine, theirs);
+    restore_devices(o, &sc);
     g_free(c->board);
     c->board = g_strdup(sc.board);
     g_free(c->cpu_model);
