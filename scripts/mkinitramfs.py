@@ -12,8 +12,11 @@ console before devtmpfs is mounted), and empty /proc /sys /dev /tmp /root /etc /
 --modules DIR (a kernel's /lib/modules/<version>) with --module NAME: the named modules and
 every module they depend on, at their paths under /lib/modules/<version>/, with a
 modules.dep for that subset (the format busybox's modprobe reads, dependencies in load
-order). The dependencies come from each module's .modinfo "depends=" list (what modpost
-wrote; depmod is not needed, so a tree unpacked without running it works).
+order). The dependencies come from each module's .modinfo: "depends=" (what modpost wrote;
+depmod is not needed, so a tree unpacked without running it works) and the "softdep=pre:"
+modules, found by file name or by "alias=" (ext4 asks for crypto-crc32c, which
+crc32c_generic provides). busybox's modprobe does not read modules.softdep, so those are
+listed as dependencies: modprobe loads them first.
 """
 import argparse
 import gzip
@@ -50,9 +53,26 @@ def modinfo(path):
     for i in range(shnum):
         name, data = section(i)
         if strtab[name:strtab.index(b'\0', name)] == b'.modinfo':
-            return dict(kv.split('=', 1) for kv in data.decode('utf-8', 'replace').split('\0')
-                        if '=' in kv)
-    return {}
+            return [tuple(kv.split('=', 1)) for kv in data.decode('utf-8', 'replace').split('\0')
+                    if '=' in kv]
+    return []
+
+
+def needs(info):
+    """The modules a module needs loaded before it: depends=, then softdep=pre:."""
+    out = []
+    for k, v in info:
+        if k == 'depends':
+            out += [d for d in v.split(',') if d]
+        elif k == 'softdep':
+            words = v.split()
+            pre = False
+            for w in words:
+                if w.endswith(':'):
+                    pre = w == 'pre:'
+                elif pre:
+                    out.append(w)
+    return out
 
 
 def module_closure(moddir, names):
@@ -64,26 +84,34 @@ def module_closure(moddir, names):
             if fn.endswith('.ko'):
                 rel = os.path.relpath(os.path.join(root, fn), moddir)
                 index[fn[:-3].replace('-', '_')] = rel
+    aliases = {}
+    def find(name, chain):
+        key = name.replace('-', '_')
+        if key in index:
+            return index[key]
+        if not aliases:                       # read every module's aliases once, if needed
+            for rel in sorted(index.values()):
+                for k, v in modinfo(os.path.join(moddir, rel)):
+                    if k == 'alias':
+                        aliases.setdefault(v, rel)
+        if name in aliases:
+            return aliases[name]
+        raise SystemExit('mkinitramfs: no module %s under %s%s' % (
+            name, moddir, ' (needed by %s)' % chain[-1] if chain else ''))
     order, deps, seen = [], {}, set()
     def visit(name, chain):
-        key = name.replace('-', '_')
-        if key in seen:
-            return
-        if key not in index:
-            raise SystemExit('mkinitramfs: no module %s under %s%s' % (
-                name, moddir, ' (needed by %s)' % chain[-1] if chain else ''))
-        seen.add(key)
-        rel = index[key]
-        need = [d for d in modinfo(os.path.join(moddir, rel)).get('depends', '').split(',') if d]
-        for d in need:
-            visit(d, chain + [name])
+        rel = find(name, chain)
+        if rel in seen:
+            return rel
+        seen.add(rel)
+        need = [visit(d, chain + [name]) for d in needs(modinfo(os.path.join(moddir, rel)))]
         deps[rel] = need
         order.append(rel)
+        return rel
     for n in names:
         visit(n, [])
     def all_deps(rel, acc):
-        for d in deps[rel]:
-            drel = index[d.replace('-', '_')]
+        for drel in deps[rel]:
             all_deps(drel, acc)
             if drel not in acc:
                 acc.append(drel)
