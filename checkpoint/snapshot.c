@@ -44,17 +44,36 @@ static GArray *machine_parts(Machine *m)
     return parts;
 }
 
-/* A device as the machine sees it: without `snapshot=`, which only decides what happens to
- * the host file at the end of the run. */
-static char *device_canonical(const char *spec)
+/* A device as the guest sees it: without `file=` (a copy of the image elsewhere is the same
+ * disk: the disk's state holds the image's SHA-256) and `snapshot=` (what happens to the host
+ * file at the end of the run). With `file` non-NULL, *file gets the file= value (or NULL). */
+static char *device_canonical(const char *spec, char **file)
 {
     char **parts = g_strsplit(spec, ",", -1);
     GString *s = g_string_new(parts[0]);
-    for (int i = 1; parts[i]; i++)
-        if (!g_str_has_prefix(parts[i], "snapshot="))
+    if (file)
+        *file = NULL;
+    for (int i = 1; parts[i]; i++) {
+        if (g_str_has_prefix(parts[i], "file=") && file)
+            *file = g_strdup(parts[i] + 5);
+        else if (!g_str_has_prefix(parts[i], "snapshot=") && !g_str_has_prefix(parts[i], "file="))
             g_string_append_printf(s, ",%s", parts[i]);
+    }
     g_strfreev(parts);
     return g_string_free(s, FALSE);
+}
+
+/* Header lines "deviceN.file=PATH": where a snapshot's disks were, for --restore without
+ * -drive options. Not part of the description (a copy of the image elsewhere will do). */
+static void append_device_files(GString *s, const MachineConfig *cfg)
+{
+    for (int i = 0; cfg->devices && cfg->devices[i]; i++) {
+        char *file = NULL, *c = device_canonical(cfg->devices[i], &file);
+        if (file)
+            g_string_append_printf(s, "device%d.file=%s\n", i, file);
+        g_free(file);
+        g_free(c);
+    }
 }
 
 char *snapshot_describe(const MachineConfig *cfg)
@@ -70,7 +89,7 @@ char *snapshot_describe(const MachineConfig *cfg)
     /* optional devices, in order (their transports follow it): only when there are some, so
      * the description of a machine without them is what it always was */
     for (int i = 0; cfg->devices && cfg->devices[i]; i++) {
-        char *c = device_canonical(cfg->devices[i]);
+        char *c = device_canonical(cfg->devices[i], NULL);
         g_string_append_printf(s, "device%d=%s\n", i, c);
         g_free(c);
     }
@@ -220,10 +239,12 @@ static bool mem_wanted(const Machine *m, int i, bool ram)
 static void encode(Machine *m, GByteArray *out, bool mem)
 {
     char *desc = snapshot_describe(&m->cfg);
-    char *hdr = g_strdup_printf("format=%d\nhvsim=%s\nicount=%llu\n%s", SNAPSHOT_FORMAT,
-                                HVSIM_VERSION, (unsigned long long)machine_icount(m), desc);
-    put_section(out, "header", hdr, strlen(hdr));
-    g_free(hdr);
+    GString *hdr = g_string_new(NULL);
+    g_string_printf(hdr, "format=%d\nhvsim=%s\nicount=%llu\n%s", SNAPSHOT_FORMAT, HVSIM_VERSION,
+                    (unsigned long long)machine_icount(m), desc);
+    append_device_files(hdr, &m->cfg);
+    put_section(out, "header", hdr->str, hdr->len);
+    g_string_free(hdr, TRUE);
     g_free(desc);
 
     GByteArray *b = g_byte_array_new();
@@ -598,6 +619,17 @@ int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
             char *d = header_value(hdr, key);
             if (!d)
                 break;
+            g_strlcat(key, ".file", sizeof key);
+            char *where = header_value(hdr, key);
+            if (where) {              /* the disk where it was (file= goes second, as -drive) */
+                char *comma = strchr(d, ',');
+                char *spec = comma ? g_strdup_printf("%.*s,file=%s%s", (int)(comma - d), d, where,
+                                                     comma)
+                                   : g_strdup_printf("%s,file=%s", d, where);
+                g_free(d);
+                d = spec;
+            }
+            g_free(where);
             g_ptr_array_add(devs, d);
         }
         g_strfreev(cfg->devices);

@@ -22,8 +22,9 @@
 #define SNAPSHOT_FORMAT 1
 
 /* The options that make a machine what it is, as "key=value" lines (board, cpu, RAM, cores,
- * EL2, GIC, quantum, clock, and "deviceN=" for each optional device without its snapshot=
- * property). Two machines with the same description accept each other's snapshots. */
+ * EL2, GIC, quantum, clock, and "deviceN=" for each optional device as the guest sees it:
+ * without file= and snapshot=). Two machines with the same description accept each other's
+ * snapshots. A snapshot's header adds "deviceN.file=" for its disks. */
 char *snapshot_describe(const MachineConfig *cfg);
 
 /* Serialises the machine (sections above, no preamble or checksum) onto out. */

@@ -227,6 +227,16 @@ if [ "$rc" -eq 4 ] && grep -q "image_digest" "$TMP/chg.err" && [ "$(wc -l <"$TMP
 else
     fail "snapshot-virtio-changed-image" "exit $rc: $(head -n 1 "$TMP/chg.err")"
 fi
+# a copy of the image elsewhere is the same disk (its digest is in the state, not its path)
+cp "$TMP/orig.img" "$TMP/copy.img"
+hv --restore "$TMP/s$N.snap" -drive "file=$TMP/copy.img,format=raw,if=virtio,snapshot=on" $ALL \
+    --state-hash >/dev/null 2>"$TMP/copy.err" </dev/null
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(hash_of "$TMP/copy.err")" = "$FULL" ]; then
+    pass "snapshot-virtio-image-copy"
+else
+    fail "snapshot-virtio-image-copy" "exit $rc: $(head -n 1 "$TMP/copy.err")"
+fi
 # other devices, or the same in another order (other transports): refused
 cp "$TMP/orig.img" "$TMP/s.img"
 for opts in "-device virtio-rng-device" \
