@@ -12,25 +12,25 @@
 # SKIP when the kernel, busybox or modules are missing, or the kernel does not reach the
 # shell on this build (it needs the FP/AdvSIMD work).
 #
-#   sh tests/system/linux.sh path/to/hvsim
-# Environment: DEBIAN (default build/debian, else /work/main/build/debian): Image and
-# root/{busybox-static,linux-image-arm64}; LINUX_TIMEOUT (seconds per boot, default 900).
+#   sh tests/system/linux-devices.sh path/to/hvsim
+# Environment: DEBIAN (default: build/debian next to hvsim, as scripts/fetch-debian.sh fills
+# it): Image and root/{busybox-static,linux-image-arm64}; LINUX_TIMEOUT (seconds per boot,
+# default 900).
 set -u
 if [ $# -ne 1 ]; then
-    echo "usage: sh tests/system/linux.sh HVSIM" >&2
+    echo "usage: sh tests/system/linux-devices.sh HVSIM" >&2
     exit 2
 fi
 HVSIM=$1
-NAME=linux
+NAME=linux-devices
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/system/harness.sh
 . "$HERE/harness.sh"
-DEBIAN=${DEBIAN:-$ROOT/build/debian}
-[ -f "$DEBIAN/Image" ] || DEBIAN=/work/main/build/debian
+DEBIAN=${DEBIAN:-$(dirname "$HVSIM")/debian}
 LTIMEOUT=${LINUX_TIMEOUT:-900}
 skip() {
-    echo "SKIP linux: $1"
+    echo "SKIP linux-devices: $1"
     exit 0
 }
 IMAGE=$DEBIAN/Image
@@ -43,7 +43,7 @@ python3 "$ROOT/scripts/mkinitramfs.py" --busybox "$BUSYBOX" --init "$ROOT/worklo
     --modules "$MODDIR" --module virtio_mmio --module virtio_blk --module virtio_console \
     --module virtio_rng --module ext4 -o "$TMP/initrd.cpio.gz" || {
     fail "linux-initramfs" "mkinitramfs.py failed"
-    echo "linux: $passed passed, $failed failed"
+    echo "linux-devices: $passed passed, $failed failed"
     exit 1
 }
 pass "linux-initramfs"
@@ -115,5 +115,5 @@ elif ! cmp -s "$TMP/disk.img" "$TMP/replay.img"; then
 else
     pass "linux-replay"
 fi
-echo "linux: $passed passed, $failed failed"
+echo "linux-devices: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
