@@ -8,7 +8,8 @@
 #  - virtio-blk: an ext2 image made with mke2fs -d holding a file; the guest reads it and
 #    writes another, which debugfs finds in the image after the run;
 #  - the session recorded with --record replays (--replay, over a copy of the original image)
-#    with the same output, random bytes included, and the same state hash.
+#    with the same output, random bytes included, and the same state hash;
+#  - a snapshot taken mid-boot, restored in a new process, ends in the straight run's state.
 # SKIP when the kernel, busybox or modules are missing, or the kernel does not reach the
 # shell on this build (it needs the FP/AdvSIMD work).
 #
@@ -114,6 +115,26 @@ elif ! cmp -s "$TMP/disk.img" "$TMP/replay.img"; then
     fail "linux-replay" "the replayed run's image differs from the recorded run's"
 else
     pass "linux-replay"
+fi
+# a snapshot taken mid-boot (modules loading, the disk probed, the hwrng thread reading)
+# restored in a new process ends where the straight run does
+snap_run() {
+    timeout "$LTIMEOUT" "$HVSIM" -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" \
+        -initrd "$TMP/initrd.cpio.gz" -append "console=ttyAMA0 rdinit=/init" \
+        -device virtio-rng-device -drive "file=$TMP/orig.img,format=raw,if=virtio,snapshot=on" \
+        --max-insns 1200000000 "$@" </dev/null
+}
+snap_run --state-hash >/dev/null 2>"$TMP/straight.err"
+snap_run --checkpoint-at "500000000:$TMP/mid.snap" >/dev/null 2>&1
+timeout "$LTIMEOUT" "$HVSIM" --restore "$TMP/mid.snap" --max-insns 1200000000 --state-hash \
+    </dev/null >/dev/null 2>"$TMP/restored.err"
+rc=$?
+h1=$(sed -n 's/^state-hash: //p' "$TMP/straight.err")
+h2=$(sed -n 's/^state-hash: //p' "$TMP/restored.err")
+if [ "$rc" -eq 0 ] && [ -n "$h1" ] && [ "$h1" = "$h2" ]; then
+    pass "linux-devices-snapshot"
+else
+    fail "linux-devices-snapshot" "exit $rc, hash $h2, straight run $h1"
 fi
 echo "linux-devices: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
