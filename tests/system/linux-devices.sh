@@ -9,6 +9,7 @@
 #    writes another, which debugfs finds in the image after the run;
 #  - the session recorded with --record replays (--replay, over a copy of the original image)
 #    with the same output, random bytes included, and the same state hash;
+#  - a shell on hvc0 (console=hvc0, -device virtconsole) reads typed commands;
 #  - a snapshot taken mid-boot, restored in a new process, ends in the straight run's state.
 # SKIP when the kernel, busybox or modules are missing, or the kernel does not reach the
 # shell on this build (it needs the FP/AdvSIMD work).
@@ -115,6 +116,19 @@ elif ! cmp -s "$TMP/disk.img" "$TMP/replay.img"; then
     fail "linux-replay" "the replayed run's image differs from the recorded run's"
 else
     pass "linux-replay"
+fi
+# the shell on the virtio console: console=hvc0 once virtio_console is loaded, the host's
+# input going to it (the UART gets none with a virtconsole)
+printf '%s\n' 'echo "tty: $(tty)"' 'echo marker-$((6*7))' 'poweroff -f' >"$TMP/hvc.txt"
+timeout $((LTIMEOUT + 30)) python3 "$HERE/linuxdrive.py" "$LTIMEOUT" "$TMP/hvc.txt" "$HVSIM" \
+    -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" -initrd "$TMP/initrd.cpio.gz" \
+    -append "console=ttyAMA0 console=hvc0 rdinit=/init" -device virtconsole \
+    >"$TMP/hvc.out" 2>"$TMP/hvc.err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^tty: /dev/hvc0" "$TMP/hvc.out" && grep -q "^marker-42" "$TMP/hvc.out"; then
+    pass "linux-virtconsole-shell"
+else
+    fail "linux-virtconsole-shell" "exit $rc: $(grep -m1 'hvsim:' "$TMP/hvc.err")"
 fi
 # a snapshot taken mid-boot (modules loading, the disk probed, the hwrng thread reading)
 # restored in a new process ends where the straight run does
