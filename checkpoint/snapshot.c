@@ -229,11 +229,13 @@ out:
 }
 
 /* ---- encode / decode ------------------------------------------------------------------- */
-/* Memory regions other than RAM (flash, disk overlays) are in every encoding; RAM only with
- * `ram` (reverse execution keeps RAM itself, as per-page versions). */
+/* Which memory regions an encoding holds: all of them in a file; without `ram` (reverse
+ * execution, which keeps RAM itself as per-page versions) those the guest writes besides RAM
+ * (disk overlays: the ones with a map of written pages), not the flash, which the loader
+ * fills and nothing writes. */
 static bool mem_wanted(const Machine *m, int i, bool ram)
 {
-    return ram || m->mems[i].data != &m->ram;
+    return ram || (m->mems[i].data != &m->ram && m->mems[i].touched);
 }
 
 static void encode(Machine *m, GByteArray *out, bool mem)

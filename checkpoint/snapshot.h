@@ -33,8 +33,8 @@ void snapshot_encode(Machine *m, GByteArray *out);
  * with a one-line *err and m untouched. */
 int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err);
 
-/* The same without RAM (its contents are the caller's business: reverse execution keeps
- * RAM as per-page versions); the other memory regions (flash, disk overlays) are in. */
+/* The same without RAM and flash (reverse execution keeps RAM as per-page versions; the
+ * flash never changes after loading); the disk overlays are in. */
 void snapshot_encode_state(Machine *m, GByteArray *out);
 int snapshot_decode_state(Machine *m, const uint8_t *buf, size_t len, char **err);
 
