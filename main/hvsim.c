@@ -633,8 +633,7 @@ static void restore_devices(Opts *o, const MachineConfig *sc)
 {
     MachineConfig *c = &o->cfg;
     if (g_hash_table_contains(o->given, "drive") || g_hash_table_contains(o->given, "device")) {
-        MachineConfig a = *c, b = *sc;   /* compared through their descriptions */
-        char *da = snapshot_describe(&a), *db = snapshot_describe(&b);
+        char *da = snapshot_describe(c), *db = snapshot_describe(sc);   /* as the guest sees them */
         const char *pa = strstr(da, "device0="), *pb = strstr(db, "device0=");
         if (g_strcmp0(pa, pb)) {
             char *list = sc->devices ? g_strjoinv(" ", sc->devices) : g_strdup("none");
