@@ -195,8 +195,7 @@ static void blk_request(VirtioBlk *s, const VirtioReq *r)
     case VIRTIO_BLK_T_GET_ID: {
         char id[VIRTIO_BLK_ID_BYTES] = { 0 };
         memcpy(id, s->name, MIN(strlen(s->name), sizeof id));   /* no NUL when 20 long */
-        written = (uint32_t)virtio_req_write(s->t, r, 0, id,
-                                             r->writable - 1 < sizeof id ? r->writable - 1 : sizeof id);
+        written = (uint32_t)virtio_req_write(s->t, r, 0, id, MIN(r->writable - 1, sizeof id));
         status = VIRTIO_BLK_S_OK;
         break;
     }

@@ -49,7 +49,8 @@ typedef struct VirtioSeg {
 typedef struct VirtioReq {
     uint16_t head;
     uint16_t nseg;
-    uint32_t readable, writable;   /* total bytes of each kind */
+    uint32_t pad_;
+    uint64_t readable, writable;   /* total bytes of each kind (64 segments of up to 4 GiB) */
     VirtioSeg seg[VIRTIO_MAX_SEGS];
 } VirtioReq;
 
