@@ -218,6 +218,14 @@ check: check-gen check-unit check-asan check-system check-snapshot check-diff ch
 	check-glibc check-linux
 	@echo "make check: all suites passed"
 
+# the devices for Linux (issue 10): bare-metal drivers against QEMU, then Debian's kernel
+.PHONY: check-devices check-linux-devices
+check: check-devices check-linux-devices
+check-devices: $(B)/hvsim workloads
+	sh tests/system/devices.sh $(B)/hvsim
+check-linux-devices: $(B)/hvsim
+	sh tests/system/linux-devices.sh $(B)/hvsim
+
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with
 # the VM-exit summary at the end (statistics in build/demo-stats.txt).
 DEMO := $(B)/workloads/minihv/minihv.elf

@@ -60,6 +60,7 @@ smp_for() {
 run_qemu() {
     for try in 1 2; do
         timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2,gic-version=3" -cpu "$3" -smp "$4" -m 256M -nographic \
+            -global virtio-mmio.force-legacy=false \
             -kernel "$1" >"$5" 2>"$5.err" </dev/null
         qrc=$?
         [ "$qrc" -eq 124 ] && [ "$try" -eq 1 ] || return "$qrc"
