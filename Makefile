@@ -30,7 +30,7 @@ CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fsanitize=address,undefined -fno-omit-frame
 LDLIBS := $(PKG_LIBS) -lm
 
 # ---- the simulator library -------------------------------------------------------------
-SIM_DIRS := core cpu/arm64 cpu/timing mmu devices boards hypervisor-model checkpoint debug
+SIM_DIRS := core cpu/arm64 cpu/timing mmu devices boards hypervisor-model checkpoint debug ui
 SIM_SRCS := $(sort $(foreach d,$(SIM_DIRS),$(wildcard $(d)/*.c)))
 DECODE_TABLES := $(sort $(wildcard cpu/arm64/decode/*.decode))
 GEN_H := $(B)/gen/a64_decode_gen.h
@@ -58,8 +58,10 @@ $(B)/asan/gen/%.o: $(B)/gen/%.c $(GEN_H)
 
 # Programs link the objects themselves, not an archive: the generated decoder holds weak
 # fallbacks for prep functions, and an archive member is not pulled in to replace a weak one.
-$(B)/hvsim: $(B)/obj/main/hvsim.o $(SIM_OBJS)
-	$(CC) -o $@ $^ $(LDLIBS)
+# the SDL window is the front end's alone: tests and fuzzers link no SDL
+$(B)/obj/main/display_sdl.o: CFLAGS_SIM += $(SDL_CFLAGS)
+$(B)/hvsim: $(B)/obj/main/hvsim.o $(B)/obj/main/display_sdl.o $(SIM_OBJS)
+	$(CC) -o $@ $^ $(LDLIBS) $(SDL_LIBS)
 
 # ---- unit tests (Criterion), plain and with ASan+UBSan ----------------------------------
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))

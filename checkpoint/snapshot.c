@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include "core/outfile.h"
 #include "core/version.h"
+#include "devices/simplefb.h"
 
 #define PAGE 4096u
 #define RUN_MAX_PAGES 256u        /* pages per compressed run (1 MiB) */
@@ -44,15 +45,19 @@ static GArray *machine_parts(Machine *m)
     return parts;
 }
 
+/* A framebuffer adds a line `framebuffer=simplefb,...` (its -device spelling); a machine
+ * without one has no such line, so descriptions from before framebuffers existed still match. */
 char *snapshot_describe(const MachineConfig *cfg)
 {
+    g_autofree char *fb = simplefb_describe(cfg);
     return g_strdup_printf("board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
-                           "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n",
+                           "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n%s%s%s",
                            cfg->board ? cfg->board : "virt",
                            cfg->cpu_model ? cfg->cpu_model : "cortex-a57",
                            (unsigned long long)cfg->ram_size, cfg->smp, cfg->virtualization ? 1 : 0,
                            cfg->gic_version, (unsigned long long)cfg->quantum,
-                           (unsigned long long)cfg->cpu_hz);
+                           (unsigned long long)cfg->cpu_hz, fb ? "framebuffer=" : "",
+                           fb ? fb : "", fb ? "\n" : "");
 }
 
 /* ---- sections -------------------------------------------------------------------------- */
@@ -245,6 +250,13 @@ static bool check_description(const char *hdr, const MachineConfig *cfg, char **
             ok = false;
         }
         g_free(theirs);
+    }
+    char *fb = ok && cfg->fb_format == DISPLAY_FMT_NONE ? header_value(hdr, "framebuffer") : NULL;
+    if (fb) {
+        *err = g_strdup_printf("the snapshot is of another machine: framebuffer=%s in the "
+                               "snapshot, none here", fb);
+        ok = false;
+        g_free(fb);
     }
     g_strfreev(lines);
     g_free(mine);
@@ -558,6 +570,12 @@ int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
         cfg->cpu_hz = g_ascii_strtoull(v[7], NULL, 10);
         rc = 0;
     }
+    char *fb = ok ? header_value(hdr, "framebuffer") : NULL;
+    if (fb && simplefb_parse(cfg, fb, &e) < 0) {
+        *err = g_strdup_printf("%s: framebuffer=%s: %s", path, fb, e);
+        rc = EXIT_BAD_SNAPSHOT;
+    }
+    g_free(fb);
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
         g_free(v[i]);
 out:

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "core/bus.h"
+#include "core/display.h"
 #include "core/evq.h"
 #include "core/state.h"
 #include "core/stats.h"
@@ -56,6 +57,9 @@ typedef struct MachineConfig {
     uint64_t cpu_hz;
     uint64_t quantum;         /* instructions per core per round-robin slice */
     bool restoring;           /* a snapshot will be loaded: load no kernel, reset no core */
+    /* -device simplefb: the framebuffer's geometry (fb_format NONE: no framebuffer) */
+    uint32_t fb_width, fb_height;
+    DisplayFormat fb_format;
 } MachineConfig;
 
 /* Architecture-neutral view of a core, implemented by cpu/<arch>. */
@@ -136,6 +140,12 @@ typedef struct Machine {
     uint8_t *ram;             /* main RAM backing (owned) */
     uint8_t *ram_code;        /* per 4 KiB RAM page: 1 if a core holds decoded code for it */
     uint64_t ram_base, ram_size;
+    /* the frame a display device shows (format NONE: none); set by the board */
+    DisplaySurface display;
+    /* front end: called between rounds of the run loop, to serve the host (a window's
+     * refresh and events); it must not change the machine */
+    void (*host_poll)(void *opaque);
+    void *host_poll_opaque;
     /* board data (opaque to the core) */
     void *board;
     void (*board_destroy)(void *board);

@@ -13,6 +13,8 @@
 #include <glib.h>
 #include "boards/virt.h"
 #include "hypervisor-model/vmexit.h"
+#include "devices/simplefb.h"
+#include "main/display.h"
 #include "debug/debugger.h"
 #include "debug/symbols.h"
 #include "core/machine.h"
@@ -41,6 +43,7 @@ typedef struct Opts {
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
     char *record, *replay;    /* --record FILE, --replay FILE: the input log */
     uint64_t rev_interval, rev_budget;   /* reverse execution in debugger sessions */
+    bool display_sdl;         /* -display sdl (default none: make check stays headless) */
     /* the output files, opened once every input has been checked (core/outfile.h) */
     OutFile *out_trace, *out_stats_json, *out_stats_text, *out_record;
 } Opts;
@@ -86,7 +89,12 @@ static void usage(FILE *f)
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
-          "  -nographic           accepted for QEMU compatibility (there is no display yet)\n"
+          "  -device simplefb[,width=W][,height=H][,format=a8r8g8b8|r5g6b5]\n"
+          "                       a framebuffer Linux drives as simple-framebuffer (default\n"
+          "                       1024x768 a8r8g8b8), at the top of RAM\n"
+          "  -display sdl|none    show the framebuffer in a window, keys to the UART (default\n"
+          "                       none)\n"
+          "  -nographic           the same as -display none\n"
           "  -h, --help           this text;  --version  the version\n"
           "Exit codes: 0 powered off / requested stop, 1 bad input, 2 unimplemented,\n"
           "3 guest hung or crashed the machine, 4 bad snapshot or replay file.\n",
@@ -249,7 +257,7 @@ static uint32_t parse_trace(const char *arg)
 }
 
 static const char *const later_opts[] = {
-    "plugin", "device", "drive", NULL,
+    "plugin", "drive", NULL,
 };
 
 /* Options whose value is simply kept as a string: where it goes, or NULL. */
@@ -297,8 +305,10 @@ static void parse_args(Opts *o, int argc, char **argv)
             cfg->state_hash = true;
             continue;
         }
-        if (!strcmp(name, "nographic"))
+        if (!strcmp(name, "nographic")) {
+            o->display_sdl = false;
             continue;
+        }
         if (!strcmp(name, "force")) {
             o->force = true;
             continue;
@@ -326,7 +336,8 @@ static void parse_args(Opts *o, int argc, char **argv)
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
             "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
-            "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget", NULL,
+            "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
+            "device", "display", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -394,6 +405,14 @@ static void parse_args(Opts *o, int argc, char **argv)
             g_free(o->gdb_host);
             o->gdb_host = g_strndup(p, (gsize)(colon - p));
             o->gdb_port = (int)port;
+        } else if (!strcmp(name, "device")) {
+            char *err = NULL;
+            if (simplefb_parse(cfg, v, &err) < 0)
+                die("%s", err);
+        } else if (!strcmp(name, "display")) {
+            if (strcmp(v, "sdl") && strcmp(v, "none"))
+                die("-display %s: want sdl or none", v);
+            o->display_sdl = !strcmp(v, "sdl");
         } else if (!strcmp(name, "timing")) {
             if (strcmp(v, "atomic") != 0)
                 die("--timing %s: unknown timing model (available: atomic)", v);
@@ -533,6 +552,10 @@ static void restore_config(Opts *o)
     DIFFERS("cpu-hz", c->cpu_hz != sc.cpu_hz, "%llu", (unsigned long long)c->cpu_hz,
             (unsigned long long)sc.cpu_hz)
 #undef DIFFERS
+    g_autofree char *fb_mine = simplefb_describe(c), *fb_theirs = simplefb_describe(&sc);
+    if (!bad && g_hash_table_contains(o->given, "device") && g_strcmp0(fb_mine, fb_theirs))
+        die_snapshot("--restore %s: -device gives %s, the snapshot's machine has %s", o->restore,
+                     fb_mine ? fb_mine : "no framebuffer", fb_theirs ? fb_theirs : "no framebuffer");
     if (bad)
         die_snapshot("--restore %s: -%s gives %s, the snapshot's machine has %s", o->restore, bad,
                      mine, theirs);
@@ -546,6 +569,9 @@ static void restore_config(Opts *o)
     c->gic_version = sc.gic_version;
     c->quantum = sc.quantum;
     c->cpu_hz = sc.cpu_hz;
+    c->fb_width = sc.fb_width;
+    c->fb_height = sc.fb_height;
+    c->fb_format = sc.fb_format;
     c->restoring = true;
     machine_config_free(&sc);
 }
@@ -630,6 +656,9 @@ int main(int argc, char **argv)
         die_snapshot("%s", err);
     if (o.console)
         ((VirtBoard *)m->board)->uart->in_fd = -1;   /* the console owns the terminal's input */
+    Display *display = NULL;
+    if (o.display_sdl && !(display = display_sdl_open(m, &((VirtBoard *)m->board)->uart->in_fd, &err)))
+        die("%s", err);
     if ((o.cfg.trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) && o.cfg.kernel &&
         !dbg_symbols_attach_trace(m, o.cfg.kernel, &err))
         g_clear_pointer(&err, g_free);   /* not ELF, or no symbols: lines without names */
@@ -684,6 +713,7 @@ int main(int argc, char **argv)
     } else {
         code = machine_run(m);
     }
+    display_close(display);
     if (o.out_trace) {
         m->trace = stderr;
         if (!commit_output(&o.out_trace) && code == 0)
