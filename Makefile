@@ -130,7 +130,7 @@ $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib
 include workloads/minihv/minihv.mk
 
 # ---- top-level targets -------------------------------------------------------------------
-.PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
+.PHONY: all workloads check check-unit check-asan check-gen check-system check-snapshot check-display check-diff fuzz \
 	fuzz-build check-fuzz difftest-random demo demo-hello bench clean distclean
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
@@ -146,6 +146,8 @@ check-system: $(B)/hvsim workloads
 	sh tests/system/run.sh $(B)/hvsim
 check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
+check-display: $(B)/hvsim workloads
+	sh tests/system/display.sh $(B)/hvsim
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
 difftest-random: $(B)/tests/difftest
@@ -165,7 +167,7 @@ check-fuzz:
 		sh tests/fuzz/run.sh check $(B)/fuzz 0 "$(FUZZ_JOBS)" $(FUZZ_HARNESSES); \
 	else echo "check-fuzz: SKIP"; fi
 
-check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz
+check: check-gen check-unit check-asan check-system check-snapshot check-display check-diff check-fuzz
 	@echo "make check: all suites passed"
 
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with

@@ -3,6 +3,7 @@
 #include <SDL.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ui/surface.h"
@@ -91,6 +92,13 @@ Display *display_sdl_open(Machine *m, int *uart_in_fd, char **err)
     const DisplaySurface *s = &m->display;
     if (s->format == DISPLAY_FMT_NONE) {
         *err = g_strdup("-display sdl: the machine has no display device (add -device simplefb)");
+        return NULL;
+    }
+    /* Without a display server SDL falls back to its offscreen driver: no window anyone could
+     * see. Refused (as QEMU refuses), unless the user chose a driver with SDL_VIDEODRIVER. */
+    if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("SDL_VIDEODRIVER")) {
+        *err = g_strdup("-display sdl: cannot open a window: neither $DISPLAY nor "
+                        "$WAYLAND_DISPLAY is set");
         return NULL;
     }
     /* SIGINT stays the debugger's (Ctrl-C pauses the machine), not SDL's quit event */
