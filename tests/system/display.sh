@@ -204,5 +204,94 @@ else
     wait "$xpid" 2>/dev/null
 fi
 
+# ---- Debian's Linux drives the framebuffer as the device tree describes it ---------------------
+# The kernel (FB_SIMPLE=y, FRAMEBUFFER_CONSOLE=y, no modules) with console=tty0 draws its boot
+# log into the frame. On hvsim: a screendump after the boot. Until hvsim boots Linux, the same
+# device tree (dumpdtb) is checked with the kernel running on QEMU: the frame is read back from
+# QEMU's guest memory at the address hvsim's DT gives. SKIP without the kernel (make
+# fetch-debian, in main) or QEMU.
+DEB=${DEBIAN_DIR:-$(dirname "$HVSIM")/debian}
+LINUX_APPEND="console=ttyAMA0 console=tty0 rdinit=/init"
+LM="-M virt,gic-version=3 -cpu cortex-a57 -m 1G -device simplefb"
+if [ ! -f "$DEB/Image" ] || [ ! -f "$DEB/initrd.cpio.gz" ]; then
+    echo "SKIP linux-fbcon (no Debian kernel: $DEB/Image)"
+    echo "SKIP linux-fbcon-dt-on-qemu (no Debian kernel: $DEB/Image)"
+else
+    printf 'continue 4000000000\nscreendump %s\n' "$TMP/linux.png" >"$TMP/linux.txt"
+    # shellcheck disable=SC2086
+    timeout 600 "$HVSIM" $LM -kernel "$DEB/Image" -initrd "$DEB/initrd.cpio.gz" \
+        -append "$LINUX_APPEND" --script "$TMP/linux.txt" >"$TMP/linux.out" 2>"$TMP/linux.err" </dev/null
+    rc=$?
+    if [ "$rc" -eq 2 ] || { [ "$rc" -eq 1 ] && grep -q unimplemented "$TMP/linux.out" "$TMP/linux.err"; }; then
+        echo "SKIP linux-fbcon (Linux does not boot on hvsim yet: $(cat "$TMP/linux.out" "$TMP/linux.err" | grep -m1 'unimplemented' | cut -c 1-160))"
+    elif [ "$rc" -ne 0 ] || ! msg=$(python3 "$HERE/pngcheck.py" "$TMP/linux.png" text 20000 2>&1); then
+        fail "linux-fbcon" "exit code $rc: $(first_line "$TMP/linux.err") ${msg:-}"
+    else
+        pass "linux-fbcon"
+    fi
+    if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then
+        echo "SKIP linux-fbcon-dt-on-qemu (qemu-system-aarch64 not installed)"
+    else
+        # shellcheck disable=SC2086
+        "$HVSIM" $LM -machine dumpdtb="$TMP/linux.dtb"
+        # the frame's address and size: the reg of the node whose compatible is
+        # simple-framebuffer (dtc is not needed: the structure block is walked here)
+        fb=$(python3 - "$TMP/linux.dtb" <<'PYEOF'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+p, strs = struct.unpack('>II', d[8:16])
+props = {}
+while True:
+    tok = struct.unpack('>I', d[p:p + 4])[0]
+    p += 4
+    if tok == 1:                       # FDT_BEGIN_NODE: a new node's properties follow
+        props, p = {}, (d.index(b'\0', p) + 4) & ~3
+    elif tok == 3:                     # FDT_PROP
+        n, no = struct.unpack('>II', d[p:p + 8])
+        props[d[strs + no:d.index(b'\0', strs + no)]] = d[p + 8:p + 8 + n]
+        p = (p + 8 + n + 3) & ~3
+        if props.get(b'compatible') == b'simple-framebuffer\0' and b'reg' in props:
+            print('0x%x %d' % struct.unpack('>QQ', props[b'reg']))
+            break
+    elif tok == 9:
+        break
+PYEOF
+)
+        fb_base=${fb% *}
+        fb_size=${fb#* }
+        timeout 300 qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a57 -m 1G \
+            -kernel "$DEB/Image" -initrd "$DEB/initrd.cpio.gz" -dtb "$TMP/linux.dtb" \
+            -append "$LINUX_APPEND" -display none -serial "file:$TMP/qemu.log" \
+            -monitor "unix:$TMP/qmon,server,nowait" >"$TMP/qemu.err" 2>&1 &
+        qpid=$!
+        python3 - "$TMP/qemu.log" "$TMP/qmon" "$fb_base" "$fb_size" "$TMP/qfb.raw" <<'PYEOF'
+import os, socket, sys, time
+log, mon, base, size, out = sys.argv[1:]
+for _ in range(2400):        # up to 240 s for the boot log to reach init
+    if os.path.exists(log) and b'Run /init' in open(log, 'rb').read():
+        break
+    time.sleep(0.1)
+time.sleep(1)
+s = socket.socket(socket.AF_UNIX)
+s.connect(mon)
+s.sendall(('pmemsave %s %s "%s"\n' % (base, size, out)).encode())
+for _ in range(100):
+    if os.path.exists(out) and os.path.getsize(out) == int(size):
+        break
+    time.sleep(0.1)
+s.sendall(b'quit\n')
+time.sleep(0.5)
+PYEOF
+        wait $qpid
+        if ! grep -q "fb0: simplefb registered" "$TMP/qemu.log"; then
+            fail "linux-fbcon-dt-on-qemu" "Linux did not register the framebuffer: $(grep -m1 -i 'simple-framebuffer\|simplefb' "$TMP/qemu.log")"
+        elif ! msg=$(python3 "$HERE/pngcheck.py" "$TMP/qfb.raw" text 20000 1024 768 2>&1); then
+            fail "linux-fbcon-dt-on-qemu" "$msg"
+        else
+            pass "linux-fbcon-dt-on-qemu"
+        fi
+    fi
+fi
+
 echo "display: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,6 +5,8 @@
   pngcheck.py FILE text MIN                      at least MIN pixels differ from the most
                                                  common colour (a console with text on it)
   pngcheck.py FILE same OTHER                    both files hold the same pixels
+  pngcheck.py FILE.raw text MIN WIDTH HEIGHT     the same as text, for a raw a8r8g8b8 frame
+                                                 (a guest memory dump, stride WIDTH * 4)
 
 Prints one line saying what differs and exits 1, or exits 0."""
 import struct
@@ -59,9 +61,24 @@ def expected(x, y, fmt):
     return bytes((r, g, b))
 
 
+def decode_raw(path, width, height):
+    data = open(path, 'rb').read()
+    if len(data) < width * height * 4:
+        sys.exit(f'{path}: {len(data)} bytes, want {width * height * 4}')
+    rows = []
+    for y in range(height):
+        line = data[y * width * 4:(y + 1) * width * 4]
+        rows.append(b''.join(bytes((line[4 * x + 2], line[4 * x + 1], line[4 * x]))
+                             for x in range(width)))
+    return width, height, rows
+
+
 def main():
     path, mode = sys.argv[1], sys.argv[2]
-    width, height, rows = decode(path)
+    if path.endswith('.raw'):
+        width, height, rows = decode_raw(path, int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        width, height, rows = decode(path)
     if mode == 'pattern':
         w, h, fmt = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
         if (width, height) != (w, h):
