@@ -7,8 +7,8 @@
 # known pattern; a --script screendump of it is decoded (tests/system/pngcheck.py) and compared
 # pixel by pixel. The state hash is the same with no window, -display none and (under Xvfb)
 # -display sdl; keys typed into the window with xdotool reach the guest's UART, are recorded,
-# and replay without the window to the same state hash. The window tests SKIP without Xvfb or
-# xdotool. Environment: WORKLOADS (default: <dir of hvsim>/workloads).
+# and replay without the window to the same state hash; closing the window ends the run. The
+# window tests SKIP without Xvfb or xdotool. Environment: WORKLOADS (default: <dir of hvsim>/workloads).
 set -u
 if [ $# -ne 1 ]; then
     echo "usage: sh tests/system/display.sh HVSIM" >&2
@@ -198,6 +198,24 @@ else
             else
                 pass "display-sdl-keys"
             fi
+        fi
+    fi
+    # closing the window ends the run with exit code 0, as in QEMU
+    if ! command -v xdotool >/dev/null 2>&1; then
+        echo "SKIP display-sdl-close (xdotool not installed: apt-get install xdotool)"
+    else
+        timeout 120 "$HVSIM" $M -device simplefb -kernel "$ELF" -append echo -display sdl \
+            >"$TMP/q.out" 2>"$TMP/q.err" </dev/null &
+        hpid=$!
+        win=$(timeout 30 xdotool search --sync --name '^hvsim$' 2>/dev/null | head -n 1)
+        [ -n "$win" ] && python3 "$HERE/xclose.py" "$win"
+        wait $hpid
+        rc=$?
+        if [ -z "$win" ] || [ "$rc" -ne 0 ] ||
+            ! grep -q "^hvsim: the display window was closed" "$TMP/q.err"; then
+            fail "display-sdl-close" "window '$win', exit code $rc: $(first_line "$TMP/q.err")"
+        else
+            pass "display-sdl-close"
         fi
     fi
     kill "$xpid" 2>/dev/null
