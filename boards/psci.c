@@ -2,8 +2,9 @@
  *
  * The conduit is the one the generated device tree advertises: HVC when the guest boots at
  * EL1, SMC when it boots at EL2 (-M virt,virtualization=on), as on QEMU's `virt` without
- * EL3. A call through the other instruction, or a function number outside PSCI, is not a
- * firmware call: the core reports it (and, once the exception model exists, takes it). */
+ * EL3. A call through the other instruction, or with a non-zero immediate, is not a
+ * firmware call: the core makes it UNDEFINED. Through the conduit, function IDs outside
+ * PSCI follow the SMC Calling Convention (version, features, "unknown function" = -1). */
 #include "cpu/arm64/cpu.h"
 
 enum {
@@ -17,11 +18,14 @@ enum {
     PSCI_SYSTEM_RESET = 0x84000009u,
     PSCI_FEATURES = 0x8400000au,
     PSCI_64 = 0x40000000u,        /* SMC64 bit of the function ID */
+    SMCCC_VERSION = 0x80000000u,
+    SMCCC_ARCH_FEATURES = 0x80000001u,
 };
 
 enum {
     PSCI_RET_SUCCESS = 0,
     PSCI_RET_NOT_SUPPORTED = -1,
+    SMCCC_RET_UNKNOWN = -1,
     PSCI_RET_INVALID_PARAMETERS = -2,
     PSCI_RET_ALREADY_ON = -4,
 };
@@ -58,8 +62,26 @@ bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm)
     Machine *m = c->m;
     A64CallKind conduit = m->cfg.virtualization ? A64_CALL_SMC : A64_CALL_HVC;
     uint32_t fn = (uint32_t)c->x[0];
-    if (kind != conduit || imm != 0 || (fn & 0xbfffff00u) != 0x84000000u)
+    if (kind != conduit || imm != 0)
         return false;
+    if ((fn & 0xbfffff00u) != 0x84000000u) {
+        /* SMC Calling Convention v1.1 (Arm DEN0028): SMCCC_VERSION, SMCCC_ARCH_FEATURES (no
+         * architecture call is implemented: NOT_SUPPORTED for each, which Linux reads as "no
+         * firmware mitigation"; a simulator has no speculation to mitigate), and every other
+         * function ID is "unknown" (-1 in W0). */
+        switch (fn) {
+        case SMCCC_VERSION:
+            c->x[0] = 0x10001;
+            break;
+        case SMCCC_ARCH_FEATURES:
+            c->x[0] = (uint32_t)c->x[1] == SMCCC_VERSION ? 0 : (uint64_t)(int64_t)PSCI_RET_NOT_SUPPORTED;
+            break;
+        default:
+            c->x[0] = (uint64_t)(int64_t)SMCCC_RET_UNKNOWN;
+            break;
+        }
+        return true;
+    }
     bool is64 = fn & PSCI_64;
     uint64_t a1 = c->x[1], a2 = c->x[2], a3 = c->x[3];
     if (!is64) {
@@ -73,7 +95,7 @@ bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm)
         ret = 0x00010001;     /* 1.1 */
         break;
     case PSCI_FEATURES:
-        ret = implemented((uint32_t)a1) ? 0 : PSCI_RET_NOT_SUPPORTED;
+        ret = implemented((uint32_t)a1) || (uint32_t)a1 == SMCCC_VERSION ? 0 : PSCI_RET_NOT_SUPPORTED;
         break;
     case PSCI_MIGRATE_INFO_TYPE:
         ret = 2;              /* no Trusted OS: migration not required */

@@ -13,6 +13,30 @@
 #include <string.h>
 #include <unistd.h>
 
+bool trace_parse_categories(const char *spec, uint32_t *mask, char **bad)
+{
+    static const struct { const char *name; uint32_t bit; } cats[] = {
+        { "in_asm", TRACE_IN_ASM }, { "exec", TRACE_EXEC }, { "int", TRACE_INT },
+        { "mmu", TRACE_MMU }, { "vmexit", TRACE_VMEXIT }, { "unimp", TRACE_UNIMP },
+    };
+    uint32_t m = 0;
+    gchar **parts = g_strsplit(spec, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        size_t k = 0;
+        while (k < G_N_ELEMENTS(cats) && strcmp(parts[i], cats[k].name))
+            k++;
+        if (k == G_N_ELEMENTS(cats)) {
+            *bad = g_strdup(parts[i]);
+            g_strfreev(parts);
+            return false;
+        }
+        m |= cats[k].bit;
+    }
+    g_strfreev(parts);
+    *mask = m;
+    return true;
+}
+
 void machine_config_defaults(MachineConfig *cfg)
 {
     memset(cfg, 0, sizeof *cfg);

@@ -38,7 +38,12 @@ enum {
     TRACE_INT = 1u << 2,
     TRACE_MMU = 1u << 3,
     TRACE_VMEXIT = 1u << 4,
+    TRACE_UNIMP = 1u << 5,    /* guest accesses to what hvsim does not model (made UNDEFINED) */
 };
+/* The -d / `trace on` category list ("in_asm,exec"): the mask, or false with *bad set to
+ * the first unknown name (g_free). TRACE_CATEGORIES names them all for messages. */
+bool trace_parse_categories(const char *spec, uint32_t *mask, char **bad);
+#define TRACE_CATEGORIES "in_asm, exec, int, mmu, vmexit, unimp"
 
 /* Everything the command line (or a key file) says about the machine. */
 typedef struct MachineConfig {

@@ -1137,22 +1137,13 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
         mask = TRACE_EXEC | TRACE_INT | TRACE_VMEXIT;
         if (argc == 4) {
             /* the categories first: a bad one must not touch any file */
-            mask = 0;
-            gchar **cats = g_strsplit(argv[3], ",", -1);
-            for (int i = 0; cats[i]; i++) {
-                if (!strcmp(cats[i], "exec")) mask |= TRACE_EXEC;
-                else if (!strcmp(cats[i], "in_asm")) mask |= TRACE_IN_ASM;
-                else if (!strcmp(cats[i], "int")) mask |= TRACE_INT;
-                else if (!strcmp(cats[i], "mmu")) mask |= TRACE_MMU;
-                else if (!strcmp(cats[i], "vmexit")) mask |= TRACE_VMEXIT;
-                else {
-                    g_string_append_printf(out, "error: trace: unknown category '%s' (exec, in_asm, "
-                                           "int, mmu, vmexit)\n", cats[i]);
-                    g_strfreev(cats);
-                    return false;
-                }
+            char *bad;
+            if (!trace_parse_categories(argv[3], &mask, &bad)) {
+                g_string_append_printf(out, "error: trace: unknown category '%s' (" TRACE_CATEGORIES ")\n",
+                                       bad);
+                g_free(bad);
+                return false;
             }
-            g_strfreev(cats);
         }
         if (argc >= 3) {
             OutFile *f = open_output(d, "trace", argv[2], force, out);
@@ -1480,7 +1471,7 @@ static const DbgCmd commands[] = {
     { "screendump", "FILE [force]", "write the display's frame to FILE as a PNG (never replaces a file without force)", cmd_screendump },
     { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
-    { "symbols", "FILE", "load an ELF file's symbols: addresses print as func+off, ADDR may be a name", cmd_symbols },
+    { "symbols", "FILE", "load symbols from an ELF file or a System.map / /proc/kallsyms text map: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },
     { "quit", "", "leave (the machine is discarded)", cmd_quit },
 };

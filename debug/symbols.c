@@ -15,8 +15,57 @@ static int by_addr(const void *a, const void *b)
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* A symbol map in nm's text format, one "ADDRESS TYPE NAME [MODULE]" per line: System.map and
+ * Linux's /proc/kallsyms. Text and data symbols (types T t W w D d B b R r V v) are kept;
+ * sizes are unknown (0: the symbol covers up to the next one). */
+static bool load_symbol_map(DbgSymbols *t, FILE *f, const char *path, char **err)
+{
+    char line[512];
+    size_t added = 0, lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char type, name[256];
+        unsigned long long addr;
+        if (line[0] == '\n' || line[0] == '#')
+            continue;
+        if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3) {
+            *err = g_strdup_printf("'%s' line %zu: not \"ADDRESS TYPE NAME\"", path, lineno);
+            return false;
+        }
+        if (!strchr("TtWwDdBbRrVv", type) || addr == 0)
+            continue;
+        t->syms = g_renew(DbgSymbol, t->syms, t->n + 1);
+        t->syms[t->n++] = (DbgSymbol){ addr, 0, g_strdup(name) };
+        added++;
+    }
+    if (!added) {
+        *err = g_strdup_printf("'%s' has no symbols (kallsyms as a user without CAP_SYSLOG "
+                               "shows only zero addresses)", path);
+        return false;
+    }
+    qsort(t->syms, t->n, sizeof t->syms[0], by_addr);
+    return true;
+}
+
 bool dbg_symbols_load(DbgSymbols *t, const char *path, char **err)
 {
+    {
+        /* not ELF: a System.map / kallsyms text map */
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            *err = g_strdup_printf("cannot open '%s'", path);
+            return false;
+        }
+        char magic[4] = { 0 };
+        size_t got = fread(magic, 1, 4, f);
+        if (got < 4 || memcmp(magic, "\177ELF", 4) != 0) {
+            rewind(f);
+            bool ok = load_symbol_map(t, f, path, err);
+            fclose(f);
+            return ok;
+        }
+        fclose(f);
+    }
     if (elf_version(EV_CURRENT) == EV_NONE) {
         *err = g_strdup("libelf: version mismatch");
         return false;

@@ -16,7 +16,8 @@ typedef struct DbgSymbols {
     size_t n;
 } DbgSymbols;
 
-/* Adds the function/object symbols of an ELF file; false with *err (one line) otherwise. */
+/* Adds the function/object symbols of an ELF file, or of a text symbol map in nm's format
+ * (System.map, Linux's /proc/kallsyms); false with *err (one line) otherwise. */
 bool dbg_symbols_load(DbgSymbols *t, const char *path, char **err);
 void dbg_symbols_free(DbgSymbols *t);
 /* The symbol covering addr (or the last one before it when sizes are unknown), or NULL. */

@@ -13,7 +13,7 @@
  *    AArch64-only guest is never affected, so ctx->hstr is accepted and ignored.
  *  - HCR_EL2.TSC (SMC) and TWI/TWE (WFI/WFE) trap instructions that are not system-register
  *    accesses; the core handles them where it executes SMC / WFx (EC 0x17 / 0x01).
- *  - HCR_EL2.AT (FEAT_NV), TLOR (FEAT_LOR), TERR (FEAT_RAS) and the FEAT_EVT controls TID4,
+ *  - HCR_EL2.AT (FEAT_NV), TERR (FEAT_RAS) and the FEAT_EVT controls TID4,
  *    TICAB, TOCU, TTLBIS, TTLBOS: the core implements none of these features.
  *  - CPTR_EL2.TAM (activity monitors), TZ/TSM (SVE/SME), MDCR_EL2.TPMS/TTRF (SPE, trace
  *    filter): features not implemented.
@@ -110,6 +110,7 @@ static const Control controls[SYSTRAP_CTL_N] = {
     [SYSTRAP_HCR_TVM] = { "HCR_EL2.TVM", NULL, W_HCR, EC_SYS, HCR_TVM },
     [SYSTRAP_HCR_TDZ] = { "HCR_EL2.TDZ", NULL, W_HCR, EC_SYS, HCR_TDZ },
     [SYSTRAP_HCR_TRVM] = { "HCR_EL2.TRVM", NULL, W_HCR, EC_SYS, HCR_TRVM },
+    [SYSTRAP_HCR_TLOR] = { "HCR_EL2.TLOR", NULL, W_HCR, EC_SYS, HCR_TLOR },
     [SYSTRAP_CPTR_TFP] = { "CPTR_EL2.TFP", NULL, W_CPTR, EC_FP, CPTR_TFP },
     [SYSTRAP_CPTR_TTA] = { "CPTR_EL2.TTA", NULL, W_CPTR, EC_SYS, CPTR_TTA },
     [SYSTRAP_CPTR_TCPAC] = { "CPTR_EL2.TCPAC", NULL, W_CPTR, EC_SYS, CPTR_TCPAC },
@@ -192,6 +193,8 @@ static const SysTrapRule rules[] = {
     { "TLBI (EL1)", K(1, 0, 8, 0, 0), M_OP0 | M_OP1 | M_CRN, RW, E1, SYSTRAP_HCR_TTLB },
     { "TLBI nXS (EL1)", K(1, 0, 9, 0, 0), M_OP0 | M_OP1 | M_CRN, RW, E1, SYSTRAP_HCR_TTLB },
     { "DC ZVA", K(1, 3, 7, 4, 1), M_ALL, RW, E01, SYSTRAP_HCR_TDZ },
+    /* TLOR: the LORegion registers LORSA/LOREA/LORN/LORC (op2 0-3) and LORID (op2 7) */
+    { "LOR*_EL1", K(3, 0, 10, 4, 0), M_OP0 | M_OP1 | M_CRN | M_CRM, RW, E1, SYSTRAP_HCR_TLOR },
     /* TVM (writes) / TRVM (reads): the EL1&0 stage 1 controls */
     VM_REG("SCTLR_EL1", K(3, 0, 1, 0, 0)),
     VM_REG("TTBR0_EL1", K(3, 0, 2, 0, 0)),

@@ -64,7 +64,7 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -initrd FILE         initial ramdisk\n"
           "  -dtb FILE            use this device tree instead of the generated one\n"
-          "  -d LIST              trace: in_asm,exec,int,mmu,vmexit (comma-separated)\n"
+          "  -d LIST              trace: in_asm,exec,int,mmu,vmexit,unimp (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
           "  --checkpoint-at N:FILE  save a snapshot when the instruction count reaches N\n"
@@ -236,23 +236,10 @@ static void parse_machine(MachineConfig *cfg, const char *arg)
 
 static uint32_t parse_trace(const char *arg)
 {
-    uint32_t mask = 0;
-    gchar **parts = g_strsplit(arg, ",", -1);
-    for (int i = 0; parts[i]; i++) {
-        if (!strcmp(parts[i], "in_asm"))
-            mask |= TRACE_IN_ASM;
-        else if (!strcmp(parts[i], "exec"))
-            mask |= TRACE_EXEC;
-        else if (!strcmp(parts[i], "int"))
-            mask |= TRACE_INT;
-        else if (!strcmp(parts[i], "mmu"))
-            mask |= TRACE_MMU;
-        else if (!strcmp(parts[i], "vmexit"))
-            mask |= TRACE_VMEXIT;
-        else
-            die("-d: unknown trace category '%s' (available: in_asm, exec, int, mmu, vmexit)", parts[i]);
-    }
-    g_strfreev(parts);
+    uint32_t mask;
+    char *bad;
+    if (!trace_parse_categories(arg, &mask, &bad))
+        die("-d: unknown trace category '%s' (available: " TRACE_CATEGORIES ")", bad);
     return mask;
 }
 

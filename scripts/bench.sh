@@ -313,4 +313,72 @@ if [ "${BENCH_REVERSE:-1}" != 0 ]; then
     printf "%-34s %12s %12s\n" "  reverse-continue to main" "$(ms "$best_nsb" "$best_nsrc")" "-"
     [ -z "$rc_hit" ] || echo "(reverse-continue: breakpoint hit at icount $rc_hit, $((NS - rc_hit)) instructions back)"
 fi
+
+# ---- Debian's Linux: boot to the shell marker and to power-off ---------------------------
+# (BENCH_LINUX=0 skips; needs `make linux-image`.) The same Image and initramfs with the
+# selftest /init (hvsim.selftest: a few busybox commands, then poweroff -f) on hvsim, QEMU TCG
+# and QEMU -icount shift=0, -M virt,gic-version=3 -cpu cortex-a57 -m 1G: wall seconds to the
+# "hvsim-linux: selftest" line and to the end of the run, guest instructions to power-off
+# (hvsim's count), and hvsim's state hash at power-off.
+LINUX_DIR=${BENCH_LINUX_DIR:-$(dirname "$HVSIM")/debian}
+# marker_time OUT cmd...: "TO_MARKER TO_END RC", the fastest of RUNS runs
+marker_time() {
+    python3 -c '
+import subprocess, sys, time
+runs, out, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+best = None
+for _ in range(runs):
+    t0 = time.monotonic()
+    mark = None
+    with open(out, "wb") as f, open(out + ".err", "wb") as e:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=e, stdin=subprocess.DEVNULL)
+        for line in p.stdout:
+            f.write(line)
+            if mark is None and line.startswith(b"hvsim-linux: selftest"):
+                mark = time.monotonic() - t0
+        rc = p.wait()
+    end = time.monotonic() - t0
+    if rc != 0:
+        print("- - %d" % rc)
+        sys.exit(0)
+    if best is None or end < best[1]:
+        best = (mark if mark is not None else -1.0, end)
+print("%.3f %.3f 0" % best)
+' "$RUNS" "$@"
+}
+if [ "${BENCH_LINUX:-1}" != 0 ] && [ -f "$LINUX_DIR/Image" ] && [ -f "$LINUX_DIR/initrd.cpio.gz" ]; then
+    echo
+    echo "Linux: $LINUX_DIR/Image to power-off (-cpu cortex-a57, 1 core, selftest /init)"
+    LX="-M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel $LINUX_DIR/Image -initrd $LINUX_DIR/initrd.cpio.gz"
+    LXAPPEND="console=ttyAMA0 rdinit=/init hvsim.selftest"
+    # shellcheck disable=SC2086 # LX and EXTRA hold several options
+    set -- $(marker_time "$TMP/lx.out" "$HVSIM" $LX -append "$LXAPPEND" --stats "$TMP/lx.json" \
+        --force --state-hash $EXTRA)
+    lh_mark=$1 lh_end=$2 lh_rc=$3
+    lx_insns=$(insns_from "$TMP/lx.json" 2>/dev/null)
+    lx_hash=$(sed -n 's/^state-hash: //p' "$TMP/lx.out.err")
+    lq_mark=- lq_end=- lqi_mark=- lqi_end=-
+    if [ -n "$QEMU" ]; then
+        # shellcheck disable=SC2086
+        set -- $(marker_time "$TMP/lq.out" "$QEMU" $LX -nographic -append "$LXAPPEND")
+        lq_mark=$1 lq_end=$2
+        # shellcheck disable=SC2086
+        set -- $(marker_time "$TMP/lqi.out" "$QEMU" $LX -nographic -icount shift=0 -append "$LXAPPEND")
+        lqi_mark=$1 lqi_end=$2
+    fi
+    if [ "$lh_rc" != 0 ]; then
+        echo "bench: hvsim did not boot Linux to power-off (exit code $lh_rc): $(grep -m1 'hvsim:' "$TMP/lx.out.err")" >&2
+        status=1
+    fi
+    awk -v n="${lx_insns:-0}" -v hm="$lh_mark" -v he="$lh_end" -v qm="$lq_mark" -v qe="$lq_end" \
+        -v im="$lqi_mark" -v ie="$lqi_end" 'BEGIN {
+        printf "%-22s %15s %12s %12s\n", "simulator", "guest insns", "to shell s", "to off s"
+        printf "%-22s %15d %12s %12s\n", "hvsim", n, hm, he
+        printf "%-22s %15s %12s %12s\n", "qemu (tcg)", "-", qm, qe
+        printf "%-22s %15s %12s %12s\n", "qemu -icount shift=0", "-", im, ie
+        if (qe != "-" && he != "-" && qe > 0)
+            printf "hvsim/QEMU wall-time ratio to power-off: %.2f (tcg; target <= 2)\n", he / qe
+    }'
+    echo "state hash at power-off: ${lx_hash:-?}"
+fi
 exit "$status"

@@ -58,7 +58,13 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, has_el2),
     STATE_RUNTIME(Arm64Cpu, has_vhe),
     STATE_RUNTIME(Arm64Cpu, has_pan),
-    STATE_RUNTIME(Arm64Cpu, pad3_),
+    STATE_RUNTIME(Arm64Cpu, has_lse),
+    STATE_RUNTIME(Arm64Cpu, has_rcpc),
+    STATE_RUNTIME(Arm64Cpu, has_lor),
+    STATE_RUNTIME(Arm64Cpu, pa_bits),
+    STATE_RUNTIME(Arm64Cpu, model),
+    STATE_RUNTIME(Arm64Cpu, feature_attrs),
+    STATE_RUNTIME(Arm64Cpu, pad6_),
     STATE_RUNTIME(Arm64Cpu, timers),
     STATE_RUNTIME(Arm64Cpu, gic),
     STATE_RUNTIME(Arm64Cpu, hvm),
@@ -103,6 +109,22 @@ static const A64Insn *exec_unallocated(Arm64Cpu *c, const A64Insn *d)
     return a64_undefined(c, d);
 }
 
+/* An encoding a table claims but its prep function rejects (unallocated within the class,
+ * or a form of a feature no model implements), or one of a feature this core's model does
+ * not advertise: UNDEFINED, whatever Capstone calls it. */
+static const A64Insn *exec_undefined(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_undefined(c, d);
+}
+
+/* The decode-table attributes that name a feature (!lse, !rcpc, !sb), and those this core's
+ * model has. */
+#define A64_FEATURE_ATTRS (A64_ATTR_LSE | A64_ATTR_RCPC | A64_ATTR_SB)
+static uint32_t model_feature_attrs(const A64CpuModel *m)
+{
+    return (m->lse ? A64_ATTR_LSE : 0) | (m->rcpc ? A64_ATTR_RCPC : 0) | (m->sb ? A64_ATTR_SB : 0);
+}
+
 void a64_decode_insn(A64Insn *d, uint32_t insn)
 {
     A64Args a = {0};
@@ -119,7 +141,7 @@ void a64_decode_insn(A64Insn *d, uint32_t insn)
         memset(d, 0, sizeof *d);
         d->raw = insn;
         d->op = (uint16_t)op;
-        d->fn = exec_unallocated;
+        d->fn = exec_undefined;
     }
 }
 
@@ -157,6 +179,9 @@ static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
     const uint8_t *host = bus_ram_ptr(&c->m->bus, c->cur_page->pa + idx * 4, 4);
     memcpy(&insn, host, 4);
     a64_decode_insn(w, insn);
+    if (unlikely(w->op < A64_NUM_OPS &&
+                 (a64_patterns[w->op].attrs & A64_FEATURE_ATTRS & ~c->feature_attrs)))
+        w->fn = exec_undefined;
     if (unlikely(c->trace_mask & TRACE_IN_ASM))
         trace_insn(c, "IN:", a64_pc(c, d), insn);
     return w->fn(c, w);
@@ -273,9 +298,10 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         }
     uint8_t *host = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
     if (!host) {
-        machine_stop(m, EXIT_GUEST_CRASH,
-                     "cpu%d: instruction fetch from 0x%llx, which is not RAM (PA 0x%llx)",
-                     c->index, (unsigned long long)va, (unsigned long long)pa);
+        /* Nothing executable behind the address (no memory, or a device): a synchronous
+         * External abort on the fetch (IFSC 0x10), as QEMU's virt and real hardware give.
+         * The progress guarantee counts it like any fetch-time exception. */
+        a64_fetch_external_abort(c, va);
         return NULL;
     }
     if (c->npages >= PAGE_CACHE_MAX)
@@ -598,15 +624,6 @@ const CpuClass a64_cpu_class = {
     .destroy = a64_destroy,
 };
 
-bool a64_cpu_model_known(const char *name)
-{
-    static const char *const models[] = { "cortex-a57", "cortex-a72", "max" };
-    for (size_t i = 0; i < G_N_ELEMENTS(models); i++)
-        if (!strcmp(name, models[i]))
-            return true;
-    return false;
-}
-
 Arm64Cpu *a64_cpu_new(Machine *m, int index)
 {
     Arm64Cpu *c = g_new0(Arm64Cpu, 1);
@@ -614,23 +631,26 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->index = index;
     /* MPIDR: U=0, MT=0, Aff0 = core number (QEMU's virt with up to 8 cores in cluster 0) */
     c->mpidr = 0x80000000ULL | (uint64_t)index;
-    /* MIDR as QEMU reports it for the model: Cortex-A57 r1p0, Cortex-A72 r0p3, or QEMU's
-     * `max` (implementer 0, "reserved for software use"), so outputs compare 1:1. */
-    const char *model = m->cfg.cpu_model ? m->cfg.cpu_model : "cortex-a57";
-    c->midr = !strcmp(model, "max") ? 0x000f0048ULL
-              : !strcmp(model, "cortex-a72") ? 0x410fd083ULL : 0x411fd070ULL;
+    const A64CpuModel *model = a64_cpu_model_find(m->cfg.cpu_model ? m->cfg.cpu_model : "cortex-a57");
+    g_assert(model);      /* the board checked the name */
+    c->model = model;
+    c->midr = model->midr;
     c->page_hash_mask = 1023;
     c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
     c->trace_mask = m->cfg.trace_mask;
     c->has_el2 = m->cfg.virtualization;
-    c->has_vhe = c->has_el2 && m->cfg.cpu_model && !strcmp(m->cfg.cpu_model, "max");
-    c->has_pan = m->cfg.cpu_model && !strcmp(m->cfg.cpu_model, "max");
+    c->has_vhe = c->has_el2 && model->vhe;
+    c->has_pan = model->pan;
+    c->has_lse = model->lse;
+    c->has_rcpc = model->rcpc;
+    c->has_lor = model->lor;
+    c->pa_bits = model->pa_bits;
+    c->feature_attrs = model_feature_attrs(model);
     char tname[32];
     snprintf(tname, sizeof tname, "cpu%d.timer", index);
     c->timers = arch_timer_new(m, index, tname);
     a64_pmu_init(&c->pmu, (IrqLine){ 0 });
-    if (!strcmp(model, "cortex-a72"))
-        a64_pmu_set_id(&c->pmu, 0x41, 0x02);
+    a64_pmu_set_id(&c->pmu, 0x41, model->pmu_idcode);
     snprintf(tname, sizeof tname, "cpu%d.pmu", index);
     machine_add_object(m, tname, &a64_pmu_state_desc, &c->pmu);
     softtlb_flush(&c->tlb);

@@ -37,6 +37,7 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 typedef struct Arm64Cpu Arm64Cpu;
+typedef struct A64CpuModel A64CpuModel;
 /* One SIMD&FP register V0..V31 (128 bits). Lanes are in memory order on a little-endian
  * host: b[0] / h[0] / s[0] / d[0] is the least significant element (hvsim builds only for
  * little-endian hosts; see cpu.c). Scalar writes zero the rest of the register. */
@@ -94,7 +95,7 @@ struct Arm64Cpu {
     uint8_t irq_lines;        /* input levels: bit A64_LINE_IRQ/FIQ/VIRQ/VFIQ (GIC outputs) */
     uint8_t pad_[3];
     uint64_t sp_el[4];        /* banked SP_ELx (SP_EL0 ... SP_EL3) when not current */
-    uint64_t sys[64];         /* system registers, indexed by A64_SYS_* (sysreg.h) */
+    uint64_t sys[128];        /* system registers, indexed by A64_SYS_* (sysreg.h) */
     A64Vreg v[32];            /* SIMD&FP registers (FPCR/FPSR are sys[A64_SYS_FPCR/FPSR]) */
     A64Monitor mon;
     /* --- derived / run-time state (not hashed) --- */
@@ -115,7 +116,13 @@ struct Arm64Cpu {
     uint8_t has_el2;          /* EL2 implemented (virt,virtualization=on) */
     uint8_t has_vhe;          /* FEAT_VHE (-cpu max with EL2) */
     uint8_t has_pan;          /* FEAT_PAN (-cpu max) */
-    uint32_t pad3_;
+    uint8_t has_lse;          /* FEAT_LSE: atomics, CAS, SWP */
+    uint8_t has_rcpc;         /* FEAT_LRCPC(2): LDAPR, LDAPUR/STLUR */
+    uint8_t has_lor;          /* FEAT_LOR registers */
+    uint8_t pa_bits;          /* physical address size of the model */
+    const A64CpuModel *model;
+    uint32_t feature_attrs;   /* decode-table feature attributes the model has (cpu.c) */
+    uint32_t pad6_;
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
@@ -265,6 +272,12 @@ static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigne
     return a64_store_slow(c, d, va, size, val);
 }
 
+/* The unprivileged loads/stores (LDTR/STTR...): with EL0's permissions at EL1 (and at EL2 in
+ * the EL2&0 regime with TGE), ignoring PSTATE.PAN; an ordinary access elsewhere. *val is
+ * the value loaded or the value to store. Same return contract as a64_load/a64_store. */
+bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val,
+                       bool write);
+
 /* Host pointer for an aligned RAM access of `size` bytes at va, for atomics and exclusives
  * (which must see one copy of memory); NULL (and c->pc set) on fault. `write` selects the
  * write permission check and invalidates decoded code on the page. */
@@ -286,6 +299,8 @@ bool a64_debug_translate_ipa(Arm64Cpu *c, uint64_t ipa, uint64_t *pa);
 /* The same, reporting every descriptor read of both stages (for `translate`). */
 bool a64_debug_walk(Arm64Cpu *c, uint64_t va, void (*log)(void *ctx, uint64_t pa, uint64_t desc, bool ok),
                     void *ctx, MmuResult *res, MmuFault *f, bool *mmu_on);
+/* Synchronous External abort on an instruction fetch from va (nothing executable there). */
+void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va);
 /* Drop every cached translation of this core (soft TLB for loads, stores and fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
 
@@ -310,6 +325,21 @@ void a64_monitor_store_notify(Arm64Cpu *c, uint64_t pa, unsigned size);
 void a64_select_sp(Arm64Cpu *c, int sel);
 /* Decodes one instruction word into d (used per page, lazily, and by tools). */
 void a64_decode_insn(A64Insn *d, uint32_t insn);
+
+/* --- CPU models (cpu/arm64/models.c) --- */
+struct A64CpuModel {
+    const char *name;
+    uint64_t midr;
+    uint64_t isar0, isar1, mmfr0, dfr0;       /* ID_AA64ISAR0/1, ID_AA64MMFR0, ID_AA64DFR0 */
+    uint64_t ctr, clidr;                      /* CTR_EL0, CLIDR_EL1 */
+    uint64_t ccsidr[3];                       /* CCSIDR_EL1 for L1D, L1I, L2 */
+    uint8_t pa_bits;                          /* = PARange */
+    uint8_t pmu_idcode;                       /* PMCR_EL0.IDCODE */
+    bool pan, vhe, lor, lse, rcpc, sb;        /* FEAT_PAN, FEAT_VHE (with EL2), FEAT_LOR,
+                                               * FEAT_LSE, FEAT_LRCPC/LRCPC2, FEAT_SB */
+};
+/* The model called `name`, or NULL. */
+const A64CpuModel *a64_cpu_model_find(const char *name);
 
 /* --- core lifecycle (cpu/arm64/cpu.c) --- */
 Arm64Cpu *a64_cpu_new(Machine *m, int index);
@@ -388,6 +418,8 @@ uint64_t a64_pstate_to_spsr(const Arm64Cpu *c);
 /* Target EL of a synchronous exception that the architecture routes "to EL1 unless ..."
  * (from EL0 with HCR_EL2.TGE -> EL2; at EL2 -> EL2). */
 int a64_sync_target_el(const Arm64Cpu *c);
+/* Target EL of a debug exception (BRK, breakpoints, watchpoints, step): MDCR_EL2.TDE/TGE. */
+int a64_debug_target_el(const Arm64Cpu *c);
 /* Takes an exception to target_el (AArch64.TakeException): SPSR/ELR/ESR (and FAR when
  * far_valid) of the target EL, PSTATE, PC = vector. */
 void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint64_t preferred_return,

@@ -174,6 +174,18 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
     }
 }
 
+/* Debug exceptions (breakpoint instruction, breakpoints, watchpoints, software step) from
+ * EL0/EL1 go to EL1, or to EL2 when MDCR_EL2.TDE (or HCR_EL2.TGE, which makes TDE behave as
+ * 1) is set (D2.4, "Routing debug exceptions"); at EL2 they stay at EL2. */
+int a64_debug_target_el(const Arm64Cpu *c)
+{
+    if (c->el == 2)
+        return 2;
+    if (c->has_el2 && ((c->sys[A64_SYS_MDCR_EL2] & (1ULL << 8)) || (a64_hcr(c) & A64_HCR_TGE)))
+        return 2;
+    return 1;
+}
+
 const A64Insn *a64_sync_exception(Arm64Cpu *c, const A64Insn *d, int target_el, unsigned ec, uint32_t iss)
 {
     uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | (iss & 0x1ffffff);

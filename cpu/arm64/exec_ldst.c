@@ -12,8 +12,8 @@
  * back address (checked with qemu-aarch64), so for loads the base register ends up holding
  * the new address; stores store the register's value from before the writeback.
  *
- * Unprivileged LDTR/STTR behave as normal accesses until the MMU exists (they differ only
- * in the permission check: EL0 permissions when executed at EL1 without PSTATE.UAO). */
+ * Unprivileged LDTR/STTR check EL0's permissions at EL1 (and EL2 with E2H+TGE), see
+ * a64_access_unpriv in mem.c. */
 #include "cpu/arm64/cpu.h"
 #include "a64_decode_gen.h"
 
@@ -140,12 +140,36 @@ bool a64_prep_LDST_unscaled(A64Insn *d, const A64Args *a)
     return prep_single(d, a, M_OFF, a->imm);
 }
 
-/* LDTR/STTR: no prefetch form (size=11 opc=10 is unallocated). */
+/* LDTR/STTR/LDTRB/LDTRSB/.../LDTRSW: unsigned-offset addressing with EL0's permissions
+ * (a64_access_unpriv). d->sf = size log2, d->u8b = opc (0 store, 1 zero-extending load,
+ * 2 sign-extend to 64 bits, 3 sign-extend to 32 bits). */
+static const A64Insn *exec_LDST_unpriv(Arm64Cpu *c, const A64Insn *d)
+{
+    uint64_t addr = c->x[d->rn] + (uint64_t)d->imm;
+    unsigned size = 1u << d->sf;
+    uint64_t v = d->u8b == 0 ? c->x[d->rd] : 0;
+    if (unlikely(!a64_access_unpriv(c, d, addr, size, &v, d->u8b == 0)))
+        return a64_fault(c, d);
+    if (d->u8b != 0) {
+        unsigned shift = 64 - 8 * size;
+        if (d->u8b == 2)
+            v = (uint64_t)((int64_t)(v << shift) >> shift);
+        else if (d->u8b == 3)
+            v = (uint32_t)((int64_t)(v << shift) >> shift);
+        c->x[d->rd] = v;
+    }
+    return a64_next(c, d);
+}
+
+/* No prefetch form (size=11 opc=1x) and no LDTRSW-to-W (size=10 opc=11): unallocated. */
 bool a64_prep_LDST_unpriv(A64Insn *d, const A64Args *a)
 {
-    if (a->size == 3 && a->opc == 2)
+    if ((a->size == 3 && a->opc >= 2) || (a->size == 2 && a->opc == 3))
         return false;
-    return prep_single(d, a, M_OFF, a->imm);
+    if (!prep_single(d, a, M_OFF, a->imm))
+        return false;
+    d->fn = exec_LDST_unpriv;
+    return true;
 }
 
 bool a64_prep_LDST_pre(A64Insn *d, const A64Args *a)

@@ -66,7 +66,12 @@ static const A64Insn *exec_SMC(Arm64Cpu *c, const A64Insn *d)
     return firmware(c, d, A64_CALL_SMC);
 }
 
-static const A64Insn *exec_BRK(Arm64Cpu *c, const A64Insn *d) { return a64_unimplemented(c, d, "BRK (debug exception)"); }
+/* BRK #imm (C6.2.38): a Breakpoint Instruction exception (EC 0x3C, ISS = the immediate),
+ * never masked, to the EL debug exceptions go to (a64_debug_target_el). */
+static const A64Insn *exec_BRK(Arm64Cpu *c, const A64Insn *d)
+{
+    return a64_sync_exception(c, d, a64_debug_target_el(c), A64_EC_BRK, (uint32_t)d->imm & 0xffff);
+}
 static const A64Insn *exec_HLT(Arm64Cpu *c, const A64Insn *d) { return a64_unimplemented(c, d, "HLT (halting debug)"); }
 
 #define PREP_IMM16(NAME)                                         \
@@ -210,9 +215,11 @@ static const A64Insn *exec_MSR_PAN(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_MSR_i_unimpl(Arm64Cpu *c, const A64Insn *d)
+/* The other PSTATE fields (UAO, SSBS, DIT, TCO, ALLINT, SVCR*) and the FlagM instructions in
+ * this space (CFINV, XAFLAG, AXFLAG) belong to features no model advertises: UNDEFINED. */
+static const A64Insn *exec_MSR_i_undef(Arm64Cpu *c, const A64Insn *d)
 {
-    return a64_unimplemented(c, d, "MSR (immediate) PSTATE field");
+    return a64_undefined(c, d);
 }
 
 bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
@@ -229,7 +236,7 @@ bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
     } else if (a->op1 == 3 && a->op2 == 7) {
         d->fn = exec_MSR_DAIFClr;
     } else {
-        d->fn = exec_MSR_i_unimpl;
+        d->fn = exec_MSR_i_undef;
     }
     return true;
 }
@@ -345,9 +352,18 @@ static const A64Insn *exec_DC_IC(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_SYS_unimpl(Arm64Cpu *c, const A64Insn *d)
+/* The rest of the SYS/SYSL space: AT S1E1RP/WP (FEAT_PAN2), AT S1E3*, DC/IC/TLBI forms of
+ * unadvertised features, prediction restriction, trace and branch-record instructions, and
+ * every SYSL (none is allocated without such a feature): UNDEFINED (C5.1). */
+static const A64Insn *exec_SYS_undef(Arm64Cpu *c, const A64Insn *d)
 {
-    return a64_unimplemented(c, d, "system instruction");
+    if (unlikely(c->trace_mask & TRACE_UNIMP)) {
+        uint32_t k = (d->raw >> 5) & 0xffff;
+        fprintf(c->m->trace, "UNIMP cpu%d: %s #%u, C%u, C%u, #%u at PC 0x%llx: UNDEFINED\n", c->index,
+                (d->raw & (1u << 21)) ? "SYSL" : "SYS", (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15,
+                k & 7, (unsigned long long)a64_pc(c, d));
+    }
+    return a64_undefined(c, d);
 }
 
 bool a64_prep_SYS(A64Insn *d, const A64Args *a)
@@ -360,20 +376,20 @@ bool a64_prep_SYS(A64Insn *d, const A64Args *a)
         d->u8b = (uint8_t)a->op2;
         d->fn = exec_AT;
     } else if (a->crn == 7 && (a->crm == 8 || a->crm == 9))
-        d->fn = exec_SYS_unimpl;        /* AT S1E1RP/WP (PAN), S1E3*: not modelled */
+        d->fn = exec_SYS_undef;        /* AT S1E1RP/WP (PAN), S1E3*: not modelled */
     else if (a->crn == 7)
         d->fn = exec_DC_IC;
     else if (a->crn == 8)
         d->fn = exec_TLBI;
     else
-        d->fn = exec_SYS_unimpl;
+        d->fn = exec_SYS_undef;
     return true;
 }
 
 bool a64_prep_SYSL(A64Insn *d, const A64Args *a)
 {
     (void)a;
-    d->fn = exec_SYS_unimpl;
+    d->fn = exec_SYS_undef;
     return true;
 }
 
@@ -509,13 +525,21 @@ static const A64Insn *exec_sysreg_unknown(Arm64Cpu *c, const A64Insn *d)
     }
     /* unallocated ID-space reads (HCR_EL2.TID3) and IMPLEMENTATION DEFINED encodings
      * (HCR_EL2.TIDCP) trap even though no register is there */
+    if (c->el == 0)
+        return a64_undefined(c, d);   /* no EL0-accessible register is missing from the tables */
     if (sysreg_trapped(c, d))
         return NULL;
-    char what[96];
-    snprintf(what, sizeof what, "system register S%u_%u_C%u_C%u_%u (%s)", (k >> 14) & 3,
-             (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15, k & 7,
-             (d->raw & (1u << 21)) ? "MRS" : "MSR");
-    return a64_unimplemented(c, d, what);
+    if (read && a64_sysreg_id_space_raz(k)) {
+        c->x[a64_wreg(rt)] = 0;
+        return a64_next(c, d);
+    }
+    /* Everything else is a register of a feature no model advertises, an EL3 register, an
+     * IMPLEMENTATION DEFINED one or an unallocated encoding: UNDEFINED (D19.1.2). */
+    if (unlikely(c->trace_mask & TRACE_UNIMP))
+        fprintf(c->m->trace, "UNIMP cpu%d: %s S%u_%u_C%u_C%u_%u at PC 0x%llx: UNDEFINED\n", c->index,
+                read ? "MRS" : "MSR", (k >> 14) & 3, (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15,
+                k & 7, (unsigned long long)a64_pc(c, d));
+    return a64_undefined(c, d);
 }
 
 static bool prep_sysreg_move(A64Insn *d, const A64Args *a, bool read)

@@ -12,7 +12,6 @@
 #define A64_ERG_BYTES 64
 
 /* ---- translation ---- */
-#define PA_BITS 40            /* ID_AA64MMFR0_EL1.PARange = 2 */
 #define SCTLR_M 1ULL
 #define HCR_DC (1ULL << 12)
 
@@ -99,8 +98,8 @@ static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, cons
 static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, MmuS2Regime *s2)
 {
     uint64_t hcr = a64_hcr(c);
-    *s1 = (MmuS1Regime){ .pa_bits = PA_BITS };
-    *s2 = (MmuS2Regime){ .pa_bits = PA_BITS };
+    *s1 = (MmuS1Regime){ .pa_bits = c->pa_bits };   /* the model's PARange */
+    *s2 = (MmuS2Regime){ .pa_bits = c->pa_bits };
     bool e2h = hcr & A64_HCR_E2H;
     if (el == 2 || (el == 0 && e2h && (hcr & A64_HCR_TGE))) {
         /* EL2 regime, or with E2H the EL2&0 regime (D8.1.3): two VA ranges, TCR_EL2 in the
@@ -137,11 +136,14 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
     s2->vttbr = c->sys[A64_SYS_VTTBR_EL2];
 }
 
-bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms)
+/* Translation for an access made with the privilege of EL `el` (the current EL, or EL0 for
+ * the unprivileged LDTR/STTR family). */
+static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, int el, uint64_t *pa,
+                         uint8_t *perms)
 {
     MmuS1Regime s1;
     MmuS2Regime s2;
-    regimes(c, c->el, true, &s1, &s2);
+    regimes(c, el, true, &s1, &s2);
     if (!s1.enabled && !s2.enabled) {
         *pa = va;             /* flat: MMU off */
         if (perms)
@@ -171,6 +173,11 @@ bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t
         fputc('\n', c->m->trace);
     }
     return true;
+}
+
+bool a64_translate(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, uint64_t *pa, uint8_t *perms)
+{
+    return translate_el(c, d, va, acc, c->el, pa, perms);
 }
 
 typedef struct WalkLog {
@@ -312,6 +319,17 @@ static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool writ
     if (unlikely(c->trace_mask & TRACE_MMU))
         fprintf(c->m->trace, "MMU cpu%d external abort va=%016llx\n", c->index, (unsigned long long)va);
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | iss, a64_pc(c, d), true, va);
+}
+
+/* The same for an instruction fetch (EC 0x20/0x21, IFSC 0x10, FAR = ELR = the address). */
+void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va)
+{
+    int target = a64_sync_target_el(c);
+    unsigned ec = target == c->el ? A64_EC_IABT_CUR : A64_EC_IABT_LOW;
+    if (unlikely(c->trace_mask & TRACE_MMU))
+        fprintf(c->m->trace, "MMU cpu%d external abort on fetch va=%016llx\n", c->index,
+                (unsigned long long)va);
+    a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | 0x10, va, true, va);
 }
 
 /* Debugger watchpoints: with any set, nothing is cached in the soft TLB, so every access
@@ -500,4 +518,61 @@ void a64_monitor_store_notify(Arm64Cpu *c, uint64_t pa, unsigned size)
             }
         }
     }
+}
+
+/* LDTR/STTR and friends (Arm ARM C3.2.5, AArch64.CheckPermission's "unprivileged" case): at
+ * EL1, and at EL2 in the EL2&0 regime with HCR_EL2.TGE = 1, the access is checked with EL0's
+ * permissions, so PSTATE.PAN does not apply (PAN restricts privileged accesses to EL0 data;
+ * FEAT_UAO, which would turn this off, is not implemented). Elsewhere it is an ordinary
+ * access. Unprivileged accesses never fill the soft TLB (its entries carry the current EL's
+ * permissions), so they always come here; they are rare (copy_{to,from}_user). */
+bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val,
+                       bool write)
+{
+    uint64_t hcr = a64_hcr(c);
+    bool unpriv = c->el == 1 ||
+                  (c->el == 2 && (hcr & (A64_HCR_E2H | A64_HCR_TGE)) == (A64_HCR_E2H | A64_HCR_TGE));
+    if (!unpriv)
+        return write ? a64_store(c, d, va, size, *val) : a64_load(c, d, va, size, val);
+    if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
+        /* crosses a page: byte by byte, translating each (little-endian) */
+        uint64_t v = write ? *val : 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t b = (v >> (8 * i)) & 0xff;
+            if (!a64_access_unpriv(c, d, va + i, 1, &b, write))
+                return false;
+            if (!write)
+                v |= b << (8 * i);
+        }
+        if (!write)
+            *val = v;
+        return true;
+    }
+    uint64_t pa;
+    if (!translate_el(c, d, va, write ? MMU_WRITE : MMU_READ, 0, &pa, NULL))
+        return false;
+    Machine *m = c->m;
+    watch(c, va, pa, size, write);
+    const BusRegion *r = bus_find(&m->bus, pa);
+    if (r && r->host && size <= r->size - (pa - r->base)) {
+        if (!write) {
+            uint64_t v = 0;
+            memcpy(&v, r->host + (pa - r->base), size);
+            *val = v;
+        } else if (!r->readonly) {
+            before_ram_store(c, pa, size);
+            memcpy(r->host + (pa - r->base), val, size);
+        }
+        return true;
+    }
+    uint64_t v = *val;
+    if (write && size < 8)
+        v &= (1ULL << (size * 8)) - 1;
+    if (!(write ? bus_write(&m->bus, pa, size, v) : bus_read(&m->bus, pa, size, val))) {
+        external_abort(c, d, va, write);
+        return false;
+    }
+    if (m->stop)
+        c->exit_request = 1;
+    return true;
 }

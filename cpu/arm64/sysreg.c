@@ -1,5 +1,6 @@
-/* The system-register table (Arm ARM D17-D19). Registers not listed here are not modelled:
- * MRS/MSR to them stops the run with the register named (exit code 2). */
+/* The system-register table (Arm ARM D17-D19). Registers not listed here (nor in the PMU's
+ * and the GIC CPU interface's own tables) are UNDEFINED for the guest, except the rest of the
+ * ID space, which reads as zero (a64_sysreg_id_space_raz); `-d unimp` logs such accesses. */
 #include "cpu/arm64/sysreg.h"
 #include "devices/arch_timer.h"
 #include "hypervisor-model/sysreg_traps.h"
@@ -62,22 +63,53 @@ static void wr_sp_el0(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 /* SP_EL1 is only accessible from EL2, where it is always the banked copy (D17.2.130). */
 static uint64_t rd_sp_el1(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->sp_el[1]; }
 static void wr_sp_el1(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->sp_el[1] = v; }
-/* EL0, EL1 (and EL2 when present) AArch64 only; no FP/AdvSIMD yet; GICv3 system-register
- * interface (GIC = 1). */
+/* ID_AA64PFR0_EL1 (D19.2.67): EL0 and EL1 AArch64 only, EL2 when present (AArch64), no EL3;
+ * FP and AdvSIMD per A64_PFR0_FP; GICv3 system-register interface (GIC = 1). */
 static uint64_t rd_pfr0(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
-    return 0x01ff0011ULL | (c->has_el2 ? 0x100ULL : 0);
+    return 0x01000011ULL | A64_PFR0_FP | (c->has_el2 ? 0x100ULL : 0);
 }
-/* At EL1 with EL2 implemented, MIDR_EL1 and MPIDR_EL1 read VPIDR_EL2 and VMPIDR_EL2
- * (D17.2.100, D17.2.101): the hypervisor decides what its guests see. */
-/* LO (bits 19:16) = 1: LDLAR/STLLR (no LORegions); VH (bits 11:8) = 1 on `max` with EL2;
- * PAN (bits 23:20) = 1 on `max` */
+/* LO (bits 19:16) = 1 with FEAT_LOR; VH (bits 11:8) = 1 with VHE and EL2; PAN (bits 23:20) = 1
+ * with FEAT_PAN. */
 static uint64_t rd_mmfr1(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
-    return 0x10000ULL | (c->has_vhe ? 0x100ULL : 0) | (c->has_pan ? 0x100000ULL : 0);
+    return (c->has_lor ? 0x10000ULL : 0) | (c->has_vhe ? 0x100ULL : 0) | (c->has_pan ? 0x100000ULL : 0);
 }
+/* The model's identification values (cpu/arm64/models.c). */
+static uint64_t rd_isar0(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->model->isar0; }
+static uint64_t rd_isar1(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->model->isar1; }
+static uint64_t rd_mmfr0(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->model->mmfr0; }
+static uint64_t rd_dfr0(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->model->dfr0; }
+static uint64_t rd_ctr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->model->ctr; }
+static uint64_t rd_clidr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->model->clidr; }
+/* CCSIDR_EL1 describes the cache CSSELR_EL1 selects: Level (bits 3:1) and InD (bit 0); L1D,
+ * L1I and the unified L2 exist, anything else reads as 0 (UNKNOWN in the Arm ARM). */
+static uint64_t rd_ccsidr(Arm64Cpu *c, const A64SysReg *r)
+{
+    (void)r;
+    switch (c->sys[A64_SYS_CSSELR_EL1] & 0xf) {
+    case 0: return c->model->ccsidr[0];
+    case 1: return c->model->ccsidr[1];
+    case 2: return c->model->ccsidr[2];
+    default: return 0;
+    }
+}
+/* OS Lock (D2.5): OSLAR_EL1.OSLK sets OSLSR_EL1.OSLK (bit 1); OSLM = 0b10 (bit 3): the OS
+ * Lock is implemented. Locked from cold reset. */
+static void wr_oslar(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
+{
+    (void)r;
+    c->sys[A64_SYS_OSLSR_EL1] = 0x8 | (v & 1) << 1;
+}
+/* Claim tags: DBGCLAIMSET_EL1 reads the implemented tags (8), writes set; DBGCLAIMCLR_EL1 reads
+ * the tags, writes clear. */
+static uint64_t rd_claimset(Arm64Cpu *c, const A64SysReg *r) { (void)c; (void)r; return 0xff; }
+static void wr_claimset(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->sys[A64_SYS_DBGCLAIM] |= v & 0xff; }
+static uint64_t rd_claimclr(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->sys[A64_SYS_DBGCLAIM]; }
+static void wr_claimclr(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->sys[A64_SYS_DBGCLAIM] &= ~(v & 0xff); }
+static void wr_ignore(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)c; (void)r; (void)v; }
 /* MDCR_EL2 partitions the PMU counters (HPMN) and enables the EL2 ones (HPME): count what
  * happened so far under the old value first. */
 static void wr_mdcr(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
@@ -189,28 +221,32 @@ static const A64SysReg sysregs[] = {
     { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1, 0 },
     { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL, 0 },
     { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL, 0 },
-    /* identification (a Cortex-A57-like core; `max` features come with the ID register work) */
+    /* identification: the model's values (cpu/arm64/models.c); the rest of the ID space
+     * (op0 3, op1 0, CRn 0, CRm 1-7) reads as zero, see a64_sysreg_id_space_raz */
     { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL, 0 },
     { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL, 0 },
     { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0, 0, rd_pfr0, NULL, 0 },
     { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0x10305106ULL, 0, rd_const, NULL, 0 },
+    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0, 0, rd_dfr0, NULL, 0 },
     { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     { "ID_AA64AFR0_EL1", K(3, 0, 0, 5, 4), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     { "ID_AA64AFR1_EL1", K(3, 0, 0, 5, 5), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     /* CRC32 (bits 19:16 = 1), atomics LSE (bits 23:20 = 2) */
-    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0x0000000000210000ULL, 0, rd_const, NULL, 0 },
+    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0, 0, rd_isar0, NULL, 0 },
     /* LRCPC (bits 23:20) = 2: LDAPR and the unscaled LDAPUR/STLUR forms */
-    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0x0000000000200000ULL, 0, rd_const, NULL, 0 },
+    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0, 0, rd_isar1, NULL, 0 },
+    { "ID_AA64ISAR2_EL1", K(3, 0, 0, 6, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     /* PARange 40 bits, ASID 16 bits, 4K, 16K (TGran16 = 1) and 64K granules */
-    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0x0000000000101122ULL, 0, rd_const, NULL, 0 },
+    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0, 0, rd_mmfr0, NULL, 0 },
     { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0, 0, rd_mmfr1, NULL, 0 },
     { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0x8444c004ULL, 0, rd_const, NULL, 0 },
+    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_ctr, NULL, 0 },
     /* DC ZVA block of 64 bytes (BS = 4), permitted */
     { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_dczid, NULL, 0 },
-    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0x0a200023ULL, 0, rd_const, NULL, 0 },
+    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0, 0, rd_clidr, NULL, 0 },
+    { "CCSIDR_EL1", K(3, 1, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_ccsidr, NULL, 0 },
+    { "AIDR_EL1", K(3, 1, 0, 0, 7), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
     { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL, 0 },
     /* EL1 system control and translation */
     { "SCTLR_EL1", K(3, 0, 1, 0, 0), 1, A64_SR_RW, A64_SYS_SCTLR_EL1, 0x30d00800ULL, FULL, NULL, NULL, 0 },
@@ -232,7 +268,43 @@ static const A64SysReg sysregs[] = {
     { "TPIDR_EL1", K(3, 0, 13, 0, 4), 1, A64_SR_RW, A64_SYS_TPIDR_EL1, 0, FULL, NULL, NULL, 0 },
     { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, 0 },
     { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, FULL, NULL, NULL, 0 },
+    /* self-hosted debug (D2, D19.3): the debug exceptions these enable are in debug.c */
+    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, 0xe0f041ULL, NULL, NULL, 0 },
+    { "OSLAR_EL1", K(2, 0, 1, 0, 4), 1, A64_SR_W, -1, 0, 0, NULL, wr_oslar, 0 },
+    { "OSLSR_EL1", K(2, 0, 1, 1, 4), 1, A64_SR_R, A64_SYS_OSLSR_EL1, 0xa, 0, NULL, NULL, 0 },
+    { "OSDLR_EL1", K(2, 0, 1, 3, 4), 1, A64_SR_RW, A64_SYS_OSDLR_EL1, 0, 1, NULL, NULL, 0 },
+    { "DBGPRCR_EL1", K(2, 0, 1, 4, 4), 1, A64_SR_RW, A64_SYS_DBGPRCR_EL1, 0, 1, NULL, NULL, 0 },
+    { "MDRAR_EL1", K(2, 0, 1, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "MDCCINT_EL1", K(2, 0, 0, 2, 0), 1, A64_SR_RW, A64_SYS_MDCCINT_EL1, 0, 0x60000000ULL, NULL, NULL, 0 },
+    { "OSDTRRX_EL1", K(2, 0, 0, 0, 2), 1, A64_SR_RW, A64_SYS_OSDTRRX_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
+    { "OSDTRTX_EL1", K(2, 0, 0, 3, 2), 1, A64_SR_RW, A64_SYS_OSDTRTX_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
+    { "OSECCR_EL1", K(2, 0, 0, 6, 2), 1, A64_SR_RW, A64_SYS_OSECCR_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
+    { "DBGCLAIMSET_EL1", K(2, 0, 7, 8, 6), 1, A64_SR_RW, -1, 0, 0, rd_claimset, wr_claimset, 0 },
+    { "DBGCLAIMCLR_EL1", K(2, 0, 7, 9, 6), 1, A64_SR_RW, -1, 0, 0, rd_claimclr, wr_claimclr, 0 },
+    /* no Secure state: Non-secure invasive and non-invasive debug implemented and enabled */
+    { "DBGAUTHSTATUS_EL1", K(2, 0, 7, 14, 6), 1, A64_SR_R, -1, 0xf, 0, rd_const, NULL, 0 },
+    /* the Debug Communications Channel has no external debugger behind it: never full,
+     * never anything to receive, transmits go nowhere */
+    { "MDCCSR_EL0", K(2, 3, 0, 1, 0), 0, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "DBGDTR_EL0", K(2, 3, 0, 4, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0 },
+    { "DBGDTRRX_EL0", K(2, 3, 0, 5, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0 },
+#define BRP(n) \
+    { "DBGBVR" #n "_EL1", K(2, 0, 0, n, 4), 1, A64_SR_RW, A64_SYS_DBGBVR0 + n, 0, ~3ULL, NULL, NULL, 0 }, \
+    { "DBGBCR" #n "_EL1", K(2, 0, 0, n, 5), 1, A64_SR_RW, A64_SYS_DBGBCR0 + n, 0, 0x00ffe1e7ULL, NULL, NULL, 0 }
+#define WRP(n) \
+    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, NULL, 0 }, \
+    { "DBGWCR" #n "_EL1", K(2, 0, 0, n, 7), 1, A64_SR_RW, A64_SYS_DBGWCR0 + n, 0, 0x1f11ffffULL, NULL, NULL, 0 }
+    BRP(0), BRP(1), BRP(2), BRP(3), BRP(4), BRP(5),
+    WRP(0), WRP(1), WRP(2), WRP(3),
+#undef BRP
+#undef WRP
+    /* FEAT_LOR (D19.2.9x): no LORegions (LORID_EL1 = 0), the registers are storage; HCR_EL2.TLOR
+     * traps them (hypervisor-model/sysreg_traps.c) */
+    { "LORSA_EL1", K(3, 0, 10, 4, 0), 1, A64_SR_RW, A64_SYS_LORSA_EL1, 0, 0x0000ffffffff0001ULL, NULL, NULL, A64_FEAT_LOR },
+    { "LOREA_EL1", K(3, 0, 10, 4, 1), 1, A64_SR_RW, A64_SYS_LOREA_EL1, 0, 0x0000ffffffff0000ULL, NULL, NULL, A64_FEAT_LOR },
+    { "LORN_EL1", K(3, 0, 10, 4, 2), 1, A64_SR_RW, A64_SYS_LORN_EL1, 0, 0, NULL, NULL, A64_FEAT_LOR },
+    { "LORC_EL1", K(3, 0, 10, 4, 3), 1, A64_SR_RW, A64_SYS_LORC_EL1, 0, 0x3fdULL, NULL, NULL, A64_FEAT_LOR },
+    { "LORID_EL1", K(3, 0, 10, 4, 7), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, A64_FEAT_LOR },
     { "TPIDR_EL0", K(3, 3, 13, 0, 2), 0, A64_SR_RW, A64_SYS_TPIDR_EL0, 0, FULL, NULL, NULL, 0 },
     { "TPIDRRO_EL0", K(3, 3, 13, 0, 3), 0, A64_SR_RW, A64_SYS_TPIDRRO_EL0, 0, FULL, NULL, NULL, 0 },
     /* EL2 (D17.2): plain storage for now; the trap rules they drive arrive with the exception
@@ -352,6 +424,8 @@ bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r)
         return c->has_vhe;
     case A64_FEAT_PAN:
         return c->has_pan;
+    case A64_FEAT_LOR:
+        return c->has_lor;
     case A64_FEAT_E2H_ALIAS:
         return c->el == 2 && (a64_hcr(c) & A64_HCR_E2H);
     default:

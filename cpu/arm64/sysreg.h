@@ -10,6 +10,10 @@
 #define A64_SYSREG_KEY(op0, op1, crn, crm, op2) \
     ((uint32_t)(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2)))
 
+/* Breakpoint and watchpoint register pairs (ID_AA64DFR0_EL1.BRPs + 1, WRPs + 1). */
+#define A64_NUM_BRPS 6
+#define A64_NUM_WRPS 4
+
 /* Storage slots in Arm64Cpu.sys[]. */
 enum {
     A64_SYS_SCTLR_EL1, A64_SYS_ACTLR_EL1, A64_SYS_CPACR_EL1,
@@ -27,7 +31,16 @@ enum {
     A64_SYS_ELR_EL2, A64_SYS_SPSR_EL2, A64_SYS_AFSR0_EL2, A64_SYS_AFSR1_EL2,
     A64_SYS_TPIDR_EL2, A64_SYS_VPIDR_EL2, A64_SYS_VMPIDR_EL2,
     A64_SYS_CNTHCTL_EL2, A64_SYS_TTBR1_EL2, A64_SYS_CONTEXTIDR_EL2,
-    A64_SYS_NUM_SLOTS
+    /* FEAT_LOR */
+    A64_SYS_LORSA_EL1, A64_SYS_LOREA_EL1, A64_SYS_LORN_EL1, A64_SYS_LORC_EL1,
+    /* self-hosted debug (D2): OS lock and double lock, claim tags, the comms channel's
+     * interrupt enable, breakpoint and watchpoint pairs (as many as ID_AA64DFR0 says) */
+    A64_SYS_OSLSR_EL1, A64_SYS_OSDLR_EL1, A64_SYS_DBGPRCR_EL1, A64_SYS_DBGCLAIM,
+    A64_SYS_MDCCINT_EL1, A64_SYS_OSECCR_EL1, A64_SYS_OSDTRRX_EL1, A64_SYS_OSDTRTX_EL1,
+    A64_SYS_DBGBVR0, A64_SYS_DBGBCR0 = A64_SYS_DBGBVR0 + A64_NUM_BRPS,
+    A64_SYS_DBGWVR0 = A64_SYS_DBGBCR0 + A64_NUM_BRPS,
+    A64_SYS_DBGWCR0 = A64_SYS_DBGWVR0 + A64_NUM_WRPS,
+    A64_SYS_NUM_SLOTS = A64_SYS_DBGWCR0 + A64_NUM_WRPS
 };
 
 typedef struct A64SysReg A64SysReg;
@@ -48,6 +61,7 @@ enum {
     A64_FEAT_VHE = 1,         /* FEAT_VHE registers (TTBR1_EL2, CONTEXTIDR_EL2, CNTHV_*) */
     A64_FEAT_E2H_ALIAS = 2,   /* *_EL12 / *_EL02: only at EL2 with HCR_EL2.E2H = 1 */
     A64_FEAT_PAN = 3,         /* FEAT_PAN: the PAN special register */
+    A64_FEAT_LOR = 4,         /* FEAT_LOR: LORSA/LOREA/LORN/LORC/LORID */
 };
 /* The trap-rule context (hypervisor-model/sysreg_traps.h) of the core as it stands. */
 struct SysTrapCtx;
@@ -61,6 +75,15 @@ bool a64_sysreg_accessible(const Arm64Cpu *c, const A64SysReg *r);
 const A64SysReg *a64_sysreg_e2h_redirect(const A64SysReg *r);
 
 const A64SysReg *a64_sysreg_find(uint32_t key);
+/* True for the ID-space encodings (op0 3, op1 0, CRn 0, CRm 1-7) that no table entry
+ * describes: allocated or reserved for future ID registers, they read as zero (D19.1.3,
+ * "Reserved encodings in the ID space"). */
+static inline bool a64_sysreg_id_space_raz(uint32_t key)
+{
+    return (key >> 7) == ((3u << 7) | 0u) && ((key >> 3) & 15) >= 1 && ((key >> 3) & 15) <= 7;
+}
+/* SIMD&FP as ID_AA64PFR0_EL1 advertises it: FP (19:16) and AdvSIMD (23:20); 0 = implemented. */
+#define A64_PFR0_FP 0x00ff0000ULL
 /* The table in order, for the debugger's `info sysregs` and register lists. */
 size_t a64_sysreg_count(void);
 const A64SysReg *a64_sysreg_at(size_t i);

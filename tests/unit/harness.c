@@ -5,9 +5,16 @@
 
 TH *th_new(void)
 {
+    return th_new_model("cortex-a57");
+}
+
+TH *th_new_model(const char *model)
+{
     MachineConfig cfg;
     machine_config_defaults(&cfg);
     cfg.ram_size = TH_RAM_SIZE;
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup(model);
     char *err = NULL;
     TH *t = g_new0(TH, 1);
     t->m = machine_new(&cfg, TH_RAM_BASE, &err);

@@ -16,7 +16,8 @@ typedef struct TH {
     Arm64Cpu *c;
 } TH;
 
-TH *th_new(void);
+TH *th_new(void);                        /* -cpu cortex-a57 */
+TH *th_new_model(const char *model);     /* "cortex-a57", "cortex-a72", "max" */
 void th_free(TH *t);
 /* Copies `n` instruction words to TH_RAM_BASE, points PC there (keeping registers and
  * flags as the test set them) and runs exactly `n` instructions (fewer if one stops the

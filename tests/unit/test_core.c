@@ -131,10 +131,75 @@ Test(sys, mrs_msr_and_unknown_register_stops)
     cr_assert_eq(t->c->x[2], 0x10000);
     cr_assert_eq(t->c->x[3], 0xa0000000);
     cr_assert_eq(t->c->x[4], 0x411fd070);
+    /* an IMPLEMENTATION DEFINED register no model has, an EL3 register (SCR_EL3), an
+     * unallocated encoding: UNDEFINED for the guest, not the end of the run */
     static const uint32_t bad[] = { 0xd53ff000 /* mrs x0, s3_7_c15_c0_0 */ };
-    cr_assert_eq(th_run(t, bad, 1), EXIT_UNIMPLEMENTED);
-    cr_assert(strstr(t->m->stop_msg, "S3_7_C15_C0_0") != NULL, "%s", t->m->stop_msg);
-    cr_assert_eq(t->c->pc, TH_RAM_BASE);
+    cr_assert(th_undefined(t, bad, 1));
+    static const uint32_t scr[] = { 0xd53e1100 /* mrs x0, scr_el3 */ };
+    cr_assert(th_undefined(t, scr, 1));
+    static const uint32_t unalloc[] = { 0xd5384f00 /* mrs x0, s3_0_c4_c15_0 */ };
+    cr_assert(th_undefined(t, unalloc, 1));
+    th_free(t);
+}
+
+/* The rest of the ID space reads as zero (ID_AA64ISAR2_EL1, a reserved ID encoding); writes
+ * to it and EL0 reads are UNDEFINED. */
+Test(sys, id_space_reads_as_zero)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = {
+        0xd5380640, /* mrs x0, id_aa64isar2_el1 */
+        0xd53807e1, /* mrs x1, s3_0_c0_c7_7 */
+        0xd5380402, /* mrs x2, id_aa64pfr0_el1 */
+        0xd5380603, /* mrs x3, id_aa64isar0_el1 */
+        0xd5380724, /* mrs x4, id_aa64mmfr1_el1 */
+    };
+    t->c->x[0] = t->c->x[1] = 0xdead;
+    cr_assert_eq(th_run(t, code, 5), 0);
+    cr_assert_eq(t->c->x[0], 0);
+    cr_assert_eq(t->c->x[1], 0);
+    cr_assert_eq(t->c->x[2] & 0xfff, 0x011, "EL0/EL1 AArch64, no EL2 without virtualization");
+    cr_assert_eq(t->c->x[3], 0x11120, "cortex-a57: AES+PMULL, SHA1, SHA2, CRC32, no LSE");
+    cr_assert_eq(t->c->x[4], 0, "cortex-a57: no LOR, PAN or VHE");
+    static const uint32_t wr[] = { 0xd51807e0 /* msr s3_0_c0_c7_7, x0 */ };
+    cr_assert(th_undefined(t, wr, 1));
+    th_free(t);
+}
+
+/* Each model has what it advertises: LSE, RCpc, SB and the LOR registers on max, UNDEFINED
+ * on cortex-a57. */
+Test(sys, features_follow_the_model)
+{
+    static const uint32_t ldadd[] = { 0xf8200020 /* ldadd x0, x0, [x1] */ };
+    static const uint32_t ldapr[] = { 0xf8bfc020 /* ldapr x0, [x1] */ };
+    static const uint32_t sb[] = { 0xd50330ff /* sb */ };
+    static const uint32_t lorc[] = { 0xd518a460 /* msr lorc_el1, x0 */ };
+    const uint32_t *progs[] = { ldadd, ldapr, sb, lorc };
+    for (size_t i = 0; i < 4; i++) {
+        TH *t = th_new();
+        t->c->x[1] = TH_RAM_BASE + 0x8000;
+        cr_assert(th_undefined(t, progs[i], 1), "cortex-a57, program %zu", i);
+        th_free(t);
+        t = th_new_model("max");
+        t->c->x[1] = TH_RAM_BASE + 0x8000;
+        t->c->x[0] = 1;
+        cr_assert_eq(th_run(t, progs[i], 1), 0, "max, program %zu", i);
+        cr_assert_eq(t->c->el, 1);
+        cr_assert_eq(t->c->pc, TH_RAM_BASE + 4, "max, program %zu", i);
+        th_free(t);
+    }
+}
+
+/* BRK is a Breakpoint Instruction exception (EC 0x3C, ISS = imm16) to EL1. */
+Test(sys, brk_is_an_exception)
+{
+    TH *t = th_new();
+    static const uint32_t code[] = { 0xd4200000 | (0x800 << 5) /* brk #0x800 */ };
+    t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
+    cr_assert_eq(th_run(t, code, 1), 0);
+    cr_assert_eq(t->c->sys[A64_SYS_ESR_EL1], (0x3cULL << 26) | (1u << 25) | 0x800);
+    cr_assert_eq(t->c->sys[A64_SYS_ELR_EL1], TH_RAM_BASE);
+    cr_assert_eq(t->c->pc, TH_RAM_BASE + 0x10000 + 0x200);
     th_free(t);
 }
 

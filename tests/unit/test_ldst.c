@@ -28,7 +28,7 @@ static void junk_regs(TH *t, int from, int to)
 
 Test(ldst, unsigned_offset_sizes_and_extension)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x39400001, /* ldrb w1, [x0] */
         0x79400002, /* ldrh w2, [x0] */
@@ -72,7 +72,7 @@ Test(ldst, unsigned_offset_sizes_and_extension)
 
 Test(ldst, sign_extension_of_positive_values)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x39c00005, /* ldrsb w5, [x0] */
         0x39800006, /* ldrsb x6, [x0] */
@@ -94,7 +94,7 @@ Test(ldst, sign_extension_of_positive_values)
 
 Test(ldst, stores_each_size_touch_only_their_bytes)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x39000401, /* strb w1, [x0, #1] */
         0x79000802, /* strh w2, [x0, #4] */
@@ -117,7 +117,7 @@ Test(ldst, stores_each_size_touch_only_their_bytes)
 
 Test(ldst, unscaled_offsets_and_unaligned)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf85f8001, /* ldur x1, [x0, #-8] */
         0xb8403002, /* ldur w2, [x0, #3] */
@@ -150,7 +150,7 @@ Test(ldst, unscaled_offsets_and_unaligned)
 
 Test(ldst, pre_and_post_index_writeback)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf8408c01, /* ldr x1, [x0, #8]! */
         0xf8410402, /* ldr x2, [x0], #16 */
@@ -191,7 +191,7 @@ Test(ldst, pre_and_post_index_writeback)
  * written-back address wins, stores store the old register value. */
 Test(ldst, writeback_with_rn_equal_rt_follows_qemu)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf8408400, /* ldr x0, [x0], #8 */
         0xf8008421, /* str x1, [x1], #8 */
@@ -220,7 +220,7 @@ Test(ldst, writeback_with_rn_equal_rt_follows_qemu)
 
 Test(ldst, sp_as_base)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf94007e1, /* ldr x1, [sp, #8] */
         0xf81f0fe2, /* str x2, [sp, #-16]! */
@@ -252,7 +252,7 @@ Test(ldst, sp_as_base)
 
 Test(ldst, xzr_load_discards_and_store_writes_zero)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf940001f, /* ldr xzr, [x0] */
         0xb8408c1f, /* ldr wzr, [x0, #8]! */
@@ -282,7 +282,7 @@ Test(ldst, xzr_load_discards_and_store_writes_zero)
 
 Test(ldst, register_offset_extends)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf8627801, /* ldr x1, [x0, x2, lsl #3] */
         0xf8645803, /* ldr x3, [x0, w4, uxtw #3] */
@@ -339,7 +339,7 @@ Test(ldst, register_offset_extends)
 
 Test(ldst, literal_loads_and_prefetches)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x89abcdef, /* back: .word (never executed; code starts at +4) */
         0x18000161, /* ldr w1, data */
@@ -376,7 +376,7 @@ Test(ldst, literal_loads_and_prefetches)
 
 Test(ldst, pairs_all_forms)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x29400801, /* ldp w1, w2, [x0] */
         0xa9409003, /* ldp x3, x4, [x0, #8] */
@@ -435,7 +435,7 @@ Test(ldst, pairs_all_forms)
 
 Test(ldst, page_crossing_unaligned_accesses)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf9400004, /* ldr x4, [x0] */
         0x79400022, /* ldrh w2, [x1] */
@@ -473,7 +473,7 @@ Test(ldst, page_crossing_unaligned_accesses)
 
 Test(ldst, unprivileged_loads_and_stores)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xf8408801, /* ldtr x1, [x0, #8] */
         0x38dff802, /* ldtrsb w2, [x0, #-1] */
@@ -504,7 +504,7 @@ Test(ldst, unprivileged_loads_and_stores)
 
 Test(ldst, rcpc_unscaled_and_alignment)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xd9408001, /* ldapur x1, [x0, #8] */
         0x19dff002, /* ldapursb w2, [x0, #-1] */
@@ -551,7 +551,7 @@ Test(ldst, unallocated_encodings_are_undefined)
         0x48227c05, /* casp with odd Rt (x5, x6) */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        TH *t = th_new();
+        TH *t = th_new_model("max");
         X(0) = DATA;
         cr_assert(th_undefined(t, &bad[i], 1), "encoding %08x: %s", bad[i], t->m->stop_msg);
         th_free(t);
@@ -563,7 +563,7 @@ Test(ldst, unallocated_encodings_are_undefined)
 
 Test(atomic, stxr_without_ldxr_fails)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = { 0xc8027c03 /* stxr w2, x3, [x0] */ };
     put64(t, DATA, 0x1111);
     X(0) = DATA;
@@ -577,7 +577,7 @@ Test(atomic, stxr_without_ldxr_fails)
 
 Test(atomic, stxr_after_ldxr_succeeds_once)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xc85f7c01, /* ldxr x1, [x0] */
         0xc8027c03, /* stxr w2, x3, [x0] */
@@ -601,7 +601,7 @@ Test(atomic, stxr_after_ldxr_succeeds_once)
  * the local monitor, so the store-exclusive still succeeds. */
 Test(atomic, own_plain_store_keeps_local_monitor)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xc85f7c01, /* ldxr x1, [x0] */
         0xf9000006, /* str x6, [x0] */
@@ -619,7 +619,7 @@ Test(atomic, own_plain_store_keeps_local_monitor)
 
 Test(atomic, clrex_other_address_and_other_size_fail)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t clrex[] = {
         0xc85f7c01, /* ldxr x1, [x0] */
         0xd5033f5f, /* clrex */
@@ -656,7 +656,7 @@ Test(atomic, clrex_other_address_and_other_size_fail)
 
 Test(atomic, byte_half_word_exclusives_and_sp_base)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x085f7c01, /* ldxrb w1, [x0] */
         0x08027c03, /* stxrb w2, w3, [x0] */
@@ -689,7 +689,7 @@ Test(atomic, byte_half_word_exclusives_and_sp_base)
 
 Test(atomic, exclusive_pairs)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xc87f8801, /* ldaxp x1, x2, [x0] */
         0xc8239404, /* stlxp w3, x4, x5, [x0] */
@@ -741,7 +741,7 @@ Test(atomic, unaligned_exclusive_and_atomic_stop)
     };
     static const uint64_t addr[] = { 4, 4, 8, 1, 2, 4, 2 };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        TH *t = th_new();
+        TH *t = th_new_model("max");
         X(0) = DATA + addr[i];
         cr_assert_eq(th_run(t, &bad[i], 1), EXIT_UNIMPLEMENTED, "encoding %08x", bad[i]);
         cr_assert(strstr(t->m->stop_msg, "alignment fault") != NULL, "%08x: %s", bad[i],
@@ -753,7 +753,7 @@ Test(atomic, unaligned_exclusive_and_atomic_stop)
 
 Test(atomic, acquire_release_all_sizes)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xc8dffc01, /* ldar x1, [x0] */
         0x08dffc02, /* ldarb w2, [x0] */
@@ -807,7 +807,7 @@ Test(atomic, acquire_release_all_sizes)
 
 Test(atomic, cas_success_and_failure)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xc8a17c02, /* cas x1, x2, [x0] -- succeeds */
         0xc8e3fc04, /* casal x3, x4, [x0] -- fails: x3 != memory */
@@ -848,7 +848,7 @@ Test(atomic, cas_success_and_failure)
 
 Test(atomic, cas_with_rs_equal_rt)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = { 0xc8a17c01 /* cas x1, x1, [x0] */ };
     put64(t, DATA, 0x5);
     X(0) = DATA;
@@ -861,7 +861,7 @@ Test(atomic, cas_with_rs_equal_rt)
 
 Test(atomic, casp_pairs)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0x48227c04, /* casp x2, x3, x4, x5, [x0] -- succeeds */
         0x4826fc08, /* caspl x6, x7, x8, x9, [x0] -- fails */
@@ -917,7 +917,7 @@ Test(atomic, casp_pairs)
  * new memory contents (the 8 bytes at DATA, so neighbouring bytes are checked too). */
 static void lse_case(uint32_t insn, uint64_t m, uint64_t s, uint64_t want_old, uint64_t want_mem)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     put64(t, DATA, m);
     t->c->x[0] = DATA;
     t->c->x[1] = s;
@@ -984,7 +984,7 @@ Test(atomic, swp_all_sizes)
 
 Test(atomic, st_aliases_and_rs_equal_rt)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xb821001f, /* stadd w1, [x0] */
         0xf86140ff, /* stsmaxl x1, [x7] */
@@ -1013,7 +1013,7 @@ Test(atomic, st_aliases_and_rs_equal_rt)
  * and then write the status into it. */
 Test(atomic, stxr_status_written_after_store)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     static const uint32_t code[] = {
         0xc85f7c01, /* ldxr x1, [x0] */
         0xc8037c03, /* stxr w3, x3, [x0] */
@@ -1030,7 +1030,7 @@ Test(atomic, stxr_status_written_after_store)
  * a store outside the granule does not. One-instruction slices interleave the cores. */
 Test(atomic, other_core_atomic_clears_monitor)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     Arm64Cpu *c1 = a64_cpu_new(t->m, 1);
     machine_add_cpu(t->m, c1, &a64_cpu_class);
     t->m->cfg.quantum = 1;
@@ -1096,7 +1096,7 @@ static const MmioOps dev_ops = { dev_read, dev_write };
 
 Test(ldst, mmio_accesses_use_bus_with_size)
 {
-    TH *t = th_new();
+    TH *t = th_new_model("max");
     cr_assert_eq(bus_add_mmio(&t->m->bus, "dev", 0x09000000, 0x1000, &dev_ops, NULL), 0);
     static const uint32_t code[] = {
         0xb9400001, /* ldr w1, [x0] */

@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include "boards/virt.h"
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/sysreg.h"
 
 #define RAM 0x40000000ULL
 #define INSN_HVC0 0xd4000002u   /* hvc #0 */
@@ -165,6 +166,68 @@ Test(platform, psci_system_off_ends_run_with_0)
     cr_assert_eq(machine_run(m), 0);
     cr_assert_eq(machine_icount(m), 1);
     cr_assert_eq(m->stop_msg[0], 0);
+    machine_free(m);
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
+}
+
+/* The SMC Calling Convention through the HVC conduit: SMCCC_VERSION is 1.1, PSCI_FEATURES
+ * knows it, ARCH_FEATURES of an unknown call is NOT_SUPPORTED and an unknown function ID
+ * returns -1 (Arm DEN0028) instead of stopping the machine. */
+Test(platform, smccc_version_features_and_unknown_functions)
+{
+    const uint32_t code[] = { INSN_HVC0, INSN_B_SELF };
+    char *k = write_tmp("smccc.bin", code, sizeof code);
+    MachineConfig cfg;
+    cfg_init(&cfg, k);
+    Machine *m = create_ok(&cfg);
+    static const struct { uint64_t x0, x1, want; } calls[] = {
+        { 0x80000000, 0, 0x10001 },                      /* SMCCC_VERSION */
+        { 0x8400000a, 0x80000000, 0 },                   /* PSCI_FEATURES(SMCCC_VERSION) */
+        { 0x80000001, 0x80008000, (uint64_t)-1 },        /* ARCH_FEATURES(WORKAROUND_1) */
+        { 0xc2000000, 0, (uint64_t)-1 },                 /* a SiP service nobody provides */
+        { 0x86000000, 0, (uint64_t)-1 },                 /* an OEM call */
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        Arm64Cpu *c = cpu(m, 0);
+        c->pc = RAM + 0x80000;
+        c->x[0] = calls[i].x0;
+        c->x[1] = calls[i].x1;
+        m->cfg.max_insns = machine_icount(m) + 1;
+        m->stop = false;
+        cr_assert_eq(machine_run(m), 0, "call %zu: %s", i, m->stop_msg);
+        cr_assert_eq(machine_icount(m), i + 1, "call %zu: icount %llu pc %#llx", i,
+                     (unsigned long long)machine_icount(m), (unsigned long long)c->pc);
+        cr_assert_eq(c->x[0], calls[i].want, "call %zu: x0 = %#llx", i, (unsigned long long)c->x[0]);
+        cr_assert_eq(c->el, 1);
+        cr_assert_eq(c->pc, RAM + 0x80000 + 4);
+    }
+    machine_free(m);
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
+}
+
+/* A branch to an address with nothing behind it is a synchronous External abort on the
+ * fetch (EC 0x21, IFSC 0x10, FAR = ELR = the address), taken by the guest. */
+Test(platform, fetch_from_nothing_is_an_external_abort)
+{
+    const uint32_t code[] = { 0xd61f0000 /* br x0 */ };
+    char *k = write_tmp("sea.bin", code, sizeof code);
+    MachineConfig cfg;
+    cfg_init(&cfg, k);
+    Machine *m = create_ok(&cfg);
+    Arm64Cpu *c = cpu(m, 0);
+    c->x[0] = 0x20000000;                 /* between the devices and RAM: nothing */
+    c->sys[A64_SYS_VBAR_EL1] = RAM + 0x100000;
+    m->cfg.max_insns = 2;                 /* the branch, then the fetch that aborts */
+    cr_assert_eq(machine_run(m), 0, "%s", m->stop_msg);
+    cr_assert_eq(c->sys[A64_SYS_ESR_EL1], (0x21ULL << 26) | (1u << 25) | 0x10, "ESR %#llx PC %#llx EL%d",
+                 (unsigned long long)c->sys[A64_SYS_ESR_EL1], (unsigned long long)c->pc, c->el);
+    cr_assert_eq(c->sys[A64_SYS_ELR_EL1], 0x20000000);
+    cr_assert_eq(c->sys[A64_SYS_FAR_EL1], 0x20000000);
+    cr_assert_eq(c->pc, RAM + 0x100000 + 0x200);
     machine_free(m);
     machine_config_free(&cfg);
     unlink(k);

@@ -1,6 +1,8 @@
 /* FEAT_PAN (Arm ARM D8.4.2) and virtual SError (D1.3.8), on -cpu max.
  * Booted at EL1: with PSTATE.PAN set, an EL1 data access to a page EL0 can access is a
- * permission fault; exception entry sets PAN when SCTLR_EL1.SPAN is 0.
+ * permission fault; exception entry sets PAN when SCTLR_EL1.SPAN is 0. The unprivileged
+ * LDTR/STTR use EL0's permissions whatever PAN says: they reach the EL0 page with PAN set
+ * and fault on an EL1-only page.
  * Booted at EL2: HCR_EL2.VSE with AMO raises a virtual SError at EL1 once PSTATE.A is clear;
  * taking it clears VSE. */
 #include "lib.h"
@@ -13,6 +15,7 @@ static uint64_t l2_low[512] __attribute__((aligned(4096)));
 static uint64_t l2_ram[512] __attribute__((aligned(4096)));
 static uint64_t l3[512] __attribute__((aligned(4096)));
 static uint8_t user_page[4096] __attribute__((aligned(4096)));
+static uint8_t kernel_page[4096] __attribute__((aligned(4096)));
 static uint64_t el1_stack[1024] __attribute__((aligned(16)));
 
 static volatile unsigned nexc;
@@ -55,6 +58,8 @@ static void pan_tests(void)
     l2_ram[(0x60000000 - RAM) >> 21] = (uint64_t)l3 | 3;
     /* AP = 01: read/write at EL1 and EL0 */
     l3[0] = (uint64_t)user_page | 3 | (1ULL << 10) | (3ULL << 8) | (1ULL << 6) | (1ULL << 54);
+    /* AP = 00: read/write at EL1 only */
+    l3[1] = (uint64_t)kernel_page | 3 | (1ULL << 10) | (3ULL << 8) | (1ULL << 54);
     WRITE_SYSREG(ttbr0_el1, (uint64_t)l1);
     WRITE_SYSREG(tcr_el1, 25 | (1ULL << 23) | (2ULL << 32));
     __asm__ volatile("dsb ish\n tlbi vmalle1\n dsb ish\n isb" ::: "memory");
@@ -70,8 +75,20 @@ static void pan_tests(void)
     (void)*up;
     printf("PAN=1: %u fault, EC=0x%02x DFSC=0x%02x\n", nexc - before, (unsigned)(last_esr >> 26),
            (unsigned)last_esr & 0x3f);
+    uint64_t v = 0;
+    before = nexc;
+    __asm__ volatile("sttr %1, [%2]\n ldtr %0, [%2]" : "=&r"(v) : "r"(7ULL), "r"(up) : "memory");
+    printf("PAN=1: STTR/LDTR to the EL0 page: %u faults, read %llu\n", nexc - before,
+           (unsigned long long)v);
     __asm__ volatile(".inst 0xd500409f" ::: "memory");   /* msr pan, #0 */
     printf("PAN=0 again: %llu\n", (unsigned long long)*up);
+    volatile uint64_t *kp = (volatile uint64_t *)0x60001000;
+    *kp = 9;
+    before = nexc;
+    __asm__ volatile("ldtr %0, [%1]" : "=r"(v) : "r"(kp) : "memory");
+    printf("LDTR from an EL1-only page: %u fault, EC=0x%02x DFSC=0x%02x; LDR reads %llu\n",
+           nexc - before, (unsigned)(last_esr >> 26), (unsigned)last_esr & 0x3f,
+           (unsigned long long)*kp);
 
     /* SPAN = 0: taking an exception to EL1 sets PAN */
     WRITE_SYSREG(sctlr_el1, READ_SYSREG(sctlr_el1) & ~(uint64_t)(1u << 23));
