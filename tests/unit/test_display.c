@@ -94,8 +94,8 @@ Test(display, carve_out_and_device_tree)
     int len;
     const fdt64_t *reg = fdt_getprop(fdt, fb, "reg", &len);
     cr_assert_eq(len, 16);
-    cr_assert_eq(fdt64_to_cpu(reg[0]), s->pa);
-    cr_assert_eq(fdt64_to_cpu(reg[1]), 960000);
+    cr_assert_eq(fdt64_ld(&reg[0]), s->pa);
+    cr_assert_eq(fdt64_ld(&reg[1]), 960000);
     cr_assert_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, fb, "width", NULL)), 800);
     cr_assert_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, fb, "height", NULL)), 600);
     cr_assert_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, fb, "stride", NULL)), 1600);
@@ -105,8 +105,8 @@ Test(display, carve_out_and_device_tree)
     int carve = fdt_first_subnode(fdt, rm);
     cr_assert_geq(carve, 0);
     reg = fdt_getprop(fdt, carve, "reg", &len);
-    cr_assert_eq(fdt64_to_cpu(reg[0]), s->pa);
-    cr_assert_eq(fdt64_to_cpu(reg[1]), 2ULL << 20);
+    cr_assert_eq(fdt64_ld(&reg[0]), s->pa);
+    cr_assert_eq(fdt64_ld(&reg[1]), 2ULL << 20);
     cr_assert_not_null(fdt_getprop(fdt, carve, "no-map", NULL));
     /* the DTB itself lies below the frame */
     cr_assert_leq(vb->dtb_addr + vb->dtb_size, s->pa);
