@@ -123,16 +123,41 @@ $(B)/guest/%.c.o: %.c $(wildcard workloads/lib/*.h)
 $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
+# The vector and FP workloads use SIMD&FP registers (arm_neon.h, FP arithmetic; they enable
+# them themselves): no -mgeneral-regs-only for them, and no auto-vectorisation, so their
+# vector code is the intrinsics they are written with (and the FP ones stay scalar);
+# -fno-math-errno lets sqrt be FSQRT.
+GUEST_FP_PROGS := workloads/bench/vecmove.c workloads/bench/vecbench.c \
+	workloads/bench/fpbench.c workloads/tests/fparith.c
+$(patsubst %,$(B)/guest/%.o,$(GUEST_FP_PROGS)): GUEST_CFLAGS := \
+	$(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -fno-tree-vectorize -fno-math-errno
 $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib/virt.ld
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
 
 include workloads/minihv/minihv.mk
 
+# ---- glibc's AArch64 string routines (workloads/glibc/simd_string.c, make check-glibc) ----
+# Their objects come from the cross C library's libc.a (libc6-dev-arm64-cross); every global
+# symbol gets a glibc_ prefix, so they link beside workloads/lib's own memcpy, strchr, ...
+CROSS_PREFIX := $(patsubst %gcc,%,$(CROSS_CC))
+GLIBC_STRING_OBJS := memchr_generic strlen_asimd strchr strchrnul strrchr memrchr memcmp \
+	strcpy stpcpy strnlen memset_generic memcpy_advsimd strcmp strncmp
+GLIBC_DIR := $(B)/guest/glibc
+$(GLIBC_DIR)/string.o:
+	@mkdir -p $(GLIBC_DIR)
+	@libc=$$($(CROSS_CC) -print-file-name=libc.a); [ -f "$$libc" ] || { echo \
+		"check-glibc: no libc.a for $(CROSS_CC) (apt-get install libc6-dev-arm64-cross)" >&2; \
+		exit 1; }; cd $(GLIBC_DIR) && $(CROSS_PREFIX)ar x "$$libc" $(addsuffix .o,$(GLIBC_STRING_OBJS))
+	$(CROSS_PREFIX)ld -r -o $@.all $(addprefix $(GLIBC_DIR)/,$(addsuffix .o,$(GLIBC_STRING_OBJS)))
+	$(CROSS_PREFIX)objcopy $$($(CROSS_PREFIX)nm -g --defined-only $@.all | \
+		awk '{ print "--redefine-sym", $$3 "=glibc_" $$3 }') $@.all $@
+$(B)/workloads/glibc/simd_string.elf: $(GLIBC_DIR)/string.o
+
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads check check-unit check-asan check-gen check-system check-snapshot check-display \
-	check-diff fuzz fuzz-build check-fuzz difftest-random demo demo-hello bench clean distclean \
-	linux-image linux-demo check-linux
+	check-diff fuzz fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd \
+	bench-fp check-glibc clean distclean linux-image linux-demo check-linux
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -149,10 +174,25 @@ check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
 check-display: $(B)/hvsim workloads
 	sh tests/system/display.sh $(B)/hvsim
+# The SIMD&FP groups the differential tester draws from: those of fp, simd_fp, simd_int,
+# crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated). They run on
+# -cpu max on both sides (FEAT_FP16 and friends, FPCR.FZ16), as QEMU's side always does.
+comma := ,
+empty :=
+space := $(empty) $(empty)
+DIFF_FP_GROUPS := $(subst $(space),$(comma),$(filter fp simd_fp simd_int crypto ldst_simd,\
+	$(basename $(notdir $(DECODE_TABLES)))))
+DIFF_ALL_GROUPS := dp_imm,dp_reg$(if $(DIFF_FP_GROUPS),$(comma)$(DIFF_FP_GROUPS))
+DIFFTEST_SEED ?= $$(date +%s)
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
+	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --cpu max --groups $(DIFF_FP_GROUPS))
 difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
+# every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
+difftest-long: $(B)/tests/difftest
+	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 --cpu max \
+		--groups $(DIFF_ALL_GROUPS)
 
 # libFuzzer: `make fuzz` runs every harness FUZZ_SECONDS (FUZZ_JOBS at a time) and fails on a
 # finding (inputs under build/fuzz/crashes/); check-fuzz replays the seeds and regression
@@ -173,7 +213,8 @@ check-fuzz:
 check-linux: $(B)/hvsim
 	sh tests/system/linux.sh $(B)/hvsim $(LINUX_DIR)
 
-check: check-gen check-unit check-asan check-system check-snapshot check-display check-diff check-fuzz
+check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz \
+	check-glibc check-linux check-display
 	@echo "make check: all suites passed"
 
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with
@@ -202,6 +243,25 @@ linux-demo: $(B)/hvsim linux-image
 
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
+# glibc's string routines on hvsim, every result checked in the guest and the output compared
+# with QEMU's (qemu-system-aarch64).
+GLIBC_ELF := $(B)/workloads/glibc/simd_string.elf
+check-glibc: $(B)/hvsim $(GLIBC_ELF)
+	qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a57 -m 256M -nographic \
+		-kernel $(GLIBC_ELF) </dev/null >$(B)/glibc-qemu.out
+	$(B)/hvsim -M virt,gic-version=3 -cpu cortex-a57 -m 256M -kernel $(GLIBC_ELF) \
+		</dev/null >$(B)/glibc-hvsim.out
+	cmp $(B)/glibc-qemu.out $(B)/glibc-hvsim.out
+	grep -q '^glibc string routines: ok' $(B)/glibc-hvsim.out
+	@echo "check-glibc: passed (hvsim's output equals QEMU's)"
+# the AdvSIMD integer loop of workloads/bench/simdbench.c, against QEMU
+bench-simd: $(B)/hvsim workloads
+	BENCH_ELF=$(B)/workloads/bench/simdbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
+		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
+# The floating-point workload (workloads/bench/fpbench.c) on hvsim and both QEMU modes.
+bench-fp: $(B)/hvsim workloads
+	BENCH_ELF=$(B)/workloads/bench/fpbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
+		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 
 clean:
 	rm -rf $(B)

@@ -50,7 +50,7 @@ static size_t input_hook(void *opaque, int fd, int *eof, uint8_t *buf, size_t ma
     uint64_t now = machine_icount_exact(m);
     if (l->replay || now < l->frontier)
         return 0;             /* re-executing the past: the host's input is not for now */
-    size_t n = machine_read_host(fd, eof, buf, max);
+    size_t n = machine_host_input(m, fd, eof, buf, max);
     if (n) {
         ILEntry e = { .kind = IL_UART, .seq = seq, .icount = now, .data = g_memdup2(buf, n),
                       .len = (uint32_t)n };

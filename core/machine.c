@@ -149,6 +149,11 @@ void machine_free(Machine *m)
     free(m->ram_code);
     free(m->ram_dirty);
     free(m->ram_touched);
+    if (m->typed)
+        g_byte_array_free(m->typed, TRUE);
+    g_free(m->out_wait);
+    if (m->out_tail)
+        g_string_free(m->out_tail, TRUE);
     machine_config_free(&m->cfg);
     g_free(m);
 }
@@ -289,12 +294,59 @@ size_t machine_read_host(int fd, int *eof, uint8_t *buf, size_t max)
     return got;
 }
 
+size_t machine_host_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max)
+{
+    if (m->typed && m->typed->len) {
+        size_t n = m->typed->len < max ? m->typed->len : max;
+        memcpy(buf, m->typed->data, n);
+        g_byte_array_remove_range(m->typed, 0, (guint)n);
+        return n;
+    }
+    return machine_read_host(fd, eof, buf, max);
+}
+
 size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max)
 {
     m->input_seq++;
     if (m->input)
         return m->input(m->input_opaque, fd, eof, buf, max);
-    return machine_read_host(fd, eof, buf, max);
+    return machine_host_input(m, fd, eof, buf, max);
+}
+
+void machine_type(Machine *m, const uint8_t *bytes, size_t len)
+{
+    if (!m->typed)
+        m->typed = g_byte_array_new();
+    g_byte_array_append(m->typed, bytes, (guint)len);
+}
+
+void machine_wait_for_output(Machine *m, const char *text)
+{
+    g_free(m->out_wait);
+    m->out_wait = text && *text ? g_strdup(text) : NULL;
+    m->out_wait_hit = false;
+    if (!m->out_tail)
+        m->out_tail = g_string_new(NULL);
+    g_string_truncate(m->out_tail, 0);
+}
+
+/* Output watch: the tail of the output as long as the text, compared after each byte.
+ * Re-execution of the past (quiet) is not output, so it never matches. */
+void machine_output_watch(Machine *m, uint8_t ch)
+{
+    if (m->quiet_depth)
+        return;
+    size_t n = strlen(m->out_wait);
+    g_string_append_c(m->out_tail, (char)ch);
+    if (m->out_tail->len > n)
+        g_string_erase(m->out_tail, 0, (gssize)(m->out_tail->len - n));
+    if (m->out_tail->len == n && !memcmp(m->out_tail->str, m->out_wait, n)) {
+        g_free(m->out_wait);
+        m->out_wait = NULL;
+        m->out_wait_hit = true;
+        m->paused = true;
+        m->stop = true;
+    }
 }
 
 void machine_quiet(Machine *m, bool on)

@@ -187,6 +187,14 @@ typedef struct Machine {
     uint8_t *ram_dirty;       /* per 4 KiB RAM page: written since the last clear (when set) */
     uint8_t *ram_touched;     /* per 4 KiB RAM page: ever written (untouched pages are zero, so
                                * hashes and snapshots skip them without reading them) */
+    /* typed input (`type` in the debugger): bytes served to the console's input before the
+     * host's; host-side like the terminal (not machine state; recorded when --record is on) */
+    GByteArray *typed;
+    /* output watch (`wait-for` in the debugger): when out_wait is set, the run pauses right
+     * after the guest's console output ends with it (out_wait_hit) */
+    char *out_wait;
+    GString *out_tail;
+    bool out_wait_hit;
     int exit_code;
     char stop_msg[512];
     FILE *out;                /* guest console output (stdout) */
@@ -231,6 +239,13 @@ uint64_t machine_icount_exact(const Machine *m);
 size_t machine_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max);
 /* The host side of machine_input: what fd has ready, without blocking. */
 size_t machine_read_host(int fd, int *eof, uint8_t *buf, size_t max);
+/* What the outside world offers now: typed bytes (machine_type) first, then fd's. */
+size_t machine_host_input(Machine *m, int fd, int *eof, uint8_t *buf, size_t max);
+/* Queues bytes as if typed on the console (they reach the guest through machine_input). */
+void machine_type(Machine *m, const uint8_t *bytes, size_t len);
+/* Pauses the run once the guest's console output ends with text (NULL: no watch). */
+void machine_wait_for_output(Machine *m, const char *text);
+void machine_output_watch(Machine *m, uint8_t ch);
 /* Re-execution of the past: while on (calls nest), guest output and traces go nowhere. */
 void machine_quiet(Machine *m, bool on);
 /* A byte the guest writes to the console. */
@@ -238,6 +253,8 @@ static inline void machine_output(Machine *m, uint8_t ch)
 {
     m->out_digest = (m->out_digest ^ ch) * 0x100000001b3ULL;
     fputc(ch, m->out);
+    if (m->out_wait)
+        machine_output_watch(m, ch);
 }
 /* Marks RAM [pa, pa+len) written (touched; dirty when tracking); no-op outside RAM. Every
  * writer of RAM other than the cores' fast-path stores calls it (those follow a slow-path

@@ -47,7 +47,7 @@ static char **completion(const char *text, int start, int end)
     char *before = g_strndup(rl_line_buffer, (gsize)start);
     char **words = g_strsplit_set(g_strstrip(before), " \t", -1);
     guint nw = *words[0] ? g_strv_length(words) : 0;
-    static const char *const info_topics[] = { "registers", "sysregs", "breakpoints", "gic", "tlb",
+    static const char *const info_topics[] = { "registers", "sysregs", "vregs", "breakpoints", "gic", "tlb",
                                                 "stats", "vms", "history", "state-hash", NULL };
     if (nw == 0) {
         for (const char *const *n = dbg_command_names(); *n; n++)

@@ -274,6 +274,13 @@ static bool raw_write_mem(Machine *m, int cpu, uint64_t va, const uint8_t *buf, 
     return true;
 }
 
+/* FPSR and FPCR: the system register entries (their masks), by debugger number. */
+static const A64SysReg *fp_ctl_reg(unsigned regnum)
+{
+    return a64_sysreg_find(regnum == DBG_REG_FPSR ? A64_SYSREG_KEY(3, 3, 4, 4, 1)
+                                                  : A64_SYSREG_KEY(3, 3, 4, 4, 0));
+}
+
 static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
 {
     Arm64Cpu *c = m->cpus[cpu].obj;
@@ -285,6 +292,10 @@ static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
         c->pc = v;
     else if (regnum == 33)
         a64_set_nzcv(c, v);   /* only the flags: the EL is not GDB's to change */
+    else if (regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR)
+        a64_sysreg_write(c, fp_ctl_reg(regnum), v);   /* as MSR would: RES0 bits stay 0 */
+    else if (regnum >= DBG_REG_VD(0, 0) && regnum <= DBG_REG_VD(31, 1))
+        c->v[(regnum - DBG_REG_VD(0, 0)) / 2].d[regnum & 1] = v;
     else
         return false;
     return true;
@@ -293,8 +304,18 @@ static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
 static uint64_t reg_value(Machine *m, int cpu, unsigned regnum)
 {
     Arm64Cpu *c = m->cpus[cpu].obj;
+    if (regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR)
+        return a64_sysreg_read(c, fp_ctl_reg(regnum));
+    if (regnum >= DBG_REG_VD(0, 0))
+        return c->v[(regnum - DBG_REG_VD(0, 0)) / 2].d[regnum & 1];
     return regnum < 31 ? c->x[regnum] : regnum == 31 ? c->x[A64_SP] : regnum == 32 ? c->pc
                                                                     : a64_get_nzcv(c);
+}
+
+static bool reg_number_valid(unsigned regnum)
+{
+    return regnum <= 33 || regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR ||
+           (regnum >= DBG_REG_VD(0, 0) && regnum <= DBG_REG_VD(31, 1));
 }
 
 /* A user write is about to change the state: in the past, the snapshots of the recorded
@@ -326,7 +347,7 @@ bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t
 
 bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v)
 {
-    if (regnum > 33)
+    if (!reg_number_valid(regnum))
         return false;
     if (reg_value(d->m, cpu, regnum) == v)
         return true;
@@ -413,7 +434,13 @@ static void run_for(Debugger *d, uint64_t n, GString *out)
     uint64_t ran = machine_icount(m) - start;
     if (m->powered_off)
         m->paused = false;    /* powered off: whatever else asked to stop, the machine ended */
-    if (m->paused && d->stop_event[0]) {
+    if (m->paused && m->out_wait_hit) {
+        m->out_wait_hit = false;
+        d->stop = DBG_STOP_STEP;
+        g_string_append_printf(out, "output matched after %" PRIu64 " instructions (icount %" PRIu64 "): ",
+                               ran, machine_icount(m));
+        describe_pc(d, d->cur_cpu, out);
+    } else if (m->paused && d->stop_event[0]) {
         d->stop = DBG_STOP_STEP;              /* the handler's first instruction: no step-over */
         g_string_append_printf(out, "%s %d after %" PRIu64 " instructions: %s\n  now ",
                                d->stop_watch_kind ? "Watchpoint" : "Event", d->stop_bp, ran,
@@ -472,6 +499,27 @@ static bool parse_u64(const char *s, uint64_t *v)
     errno = 0;
     *v = g_ascii_strtoull(s, &end, 0);
     return errno == 0 && *end == 0;
+}
+
+/* A value of up to 128 bits: 0x followed by 1-32 hex digits, or anything parse_u64 takes;
+ * half[0] = bits 63..0. */
+static bool parse_u128(const char *s, uint64_t half[2])
+{
+    half[1] = 0;
+    if (!s || (s[0] != '0' || (s[1] != 'x' && s[1] != 'X')))
+        return parse_u64(s, &half[0]);
+    size_t n = strlen(s + 2);
+    if (n == 0 || n > 32)
+        return false;
+    half[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        int h = g_ascii_xdigit_value(s[2 + i]);
+        if (h < 0)
+            return false;
+        half[1] = half[1] << 4 | half[0] >> 60;
+        half[0] = half[0] << 4 | (uint64_t)h;
+    }
+    return true;
 }
 
 #define FAIL(...)                                                                          \
@@ -678,10 +726,20 @@ static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
         g_string_append_printf(out, "wrote %" PRIu64 " bytes at 0x%" PRIx64 "\n", size, addr);
         return true;
     }
-    if (argc != 3 || !parse_u64(argv[2], &v))
-        FAIL("usage: set REG VALUE (x0..x30, sp, pc, nzcv) | set mem ADDR VALUE [SIZE]");
     unsigned r;
     char *end;
+    if (argc == 3 && argv[1][0] == 'v' && argv[1][1] &&
+        (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 32) {
+        uint64_t half[2];
+        if (!parse_u128(argv[2], half))
+            FAIL("usage: set vN VALUE (up to 128 bits, e.g. 0x3ff00000000000004000000000000000)");
+        dbg_write_reg(d, d->cur_cpu, DBG_REG_VD(r, 0), half[0]);
+        dbg_write_reg(d, d->cur_cpu, DBG_REG_VD(r, 1), half[1]);
+        g_string_append_printf(out, "%s = 0x%016" PRIx64 "%016" PRIx64 "\n", argv[1], half[1], half[0]);
+        return true;
+    }
+    if (argc != 3 || !parse_u64(argv[2], &v))
+        FAIL("usage: set REG VALUE (x0..x30, sp, pc, nzcv, v0..v31, fpcr, fpsr) | set mem ADDR VALUE [SIZE]");
     if (argv[1][0] == 'x' && argv[1][1] && (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 31)
         ;
     else if (!strcmp(argv[1], "sp"))
@@ -690,9 +748,15 @@ static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
         r = 32;
     else if (!strcmp(argv[1], "nzcv"))
         r = 33;
+    else if (!strcmp(argv[1], "fpsr"))
+        r = DBG_REG_FPSR;
+    else if (!strcmp(argv[1], "fpcr"))
+        r = DBG_REG_FPCR;
     else
-        FAIL("set: unknown register '%s' (x0..x30, sp, pc, nzcv)", argv[1]);
+        FAIL("set: unknown register '%s' (x0..x30, sp, pc, nzcv, v0..v31, fpcr, fpsr)", argv[1]);
     dbg_write_reg(d, d->cur_cpu, r, v);
+    if (r == DBG_REG_FPSR || r == DBG_REG_FPCR)   /* show what the register holds (its mask) */
+        v = reg_value(d->m, d->cur_cpu, r);
     g_string_append_printf(out, "%s = 0x%016" PRIx64 "\n", argv[1], v);
     return true;
 }
@@ -707,6 +771,8 @@ static bool cmd_cpu(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+static void info_fp_control(Arm64Cpu *c, GString *out);
+
 static void info_registers(Debugger *d, GString *out)
 {
     Arm64Cpu *c = cpu_of(d, d->cur_cpu);
@@ -715,10 +781,68 @@ static void info_registers(Debugger *d, GString *out)
     g_string_append_printf(out, "sp  0x%016" PRIx64 "\n", c->x[A64_SP]);
     g_string_append_printf(out, "pc  0x%016" PRIx64 "  cpsr 0x%08" PRIx64 "  EL%d  NZCV=%d%d%d%d\n", c->pc,
                            a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
+    info_fp_control(c, out);
 }
 
-/* info sysregs [NAME...]: every stored register accessible at the current EL, or the named
- * ones (case-insensitive); false if a name matches none. */
+/* FPCR and FPSR with their fields decoded (Arm ARM C5.2.8 FPCR, C5.2.10 FPSR). */
+static void info_fp_control(Arm64Cpu *c, GString *out)
+{
+    static const char *const rmode[] = { "RN", "RP", "RM", "RZ" };
+    uint64_t fpcr = c->sys[A64_SYS_FPCR], fpsr = c->sys[A64_SYS_FPSR];
+    g_string_append_printf(out, "fpcr 0x%08" PRIx64 " (%s%s%s%s%s)  fpsr 0x%08" PRIx64 " (", fpcr,
+                           rmode[(fpcr >> 22) & 3], fpcr & (1u << 24) ? " FZ" : "",
+                           fpcr & (1u << 19) ? " FZ16" : "", fpcr & (1u << 25) ? " DN" : "",
+                           fpcr & (1u << 26) ? " AHP" : "", fpsr);
+    static const char *const flag[] = { "IOC", "DZC", "OFC", "UFC", "IXC", NULL, NULL, "IDC" };
+    bool any = false;
+    for (unsigned b = 0; b < 8; b++)
+        if (flag[b] && (fpsr >> b) & 1) {
+            g_string_append_printf(out, "%s%s", any ? " " : "", flag[b]);
+            any = true;
+        }
+    if ((fpsr >> 27) & 1) {
+        g_string_append_printf(out, "%sQC", any ? " " : "");
+        any = true;
+    }
+    g_string_append_printf(out, "%s)\n", any ? "" : "no flags");
+}
+
+/* info vregs [N...]: V registers as 128-bit values with their doubleword and single lanes
+ * read as IEEE values (what most FP code holds), then FPCR/FPSR. */
+static bool info_vregs(Debugger *d, int argc, char **argv, GString *out)
+{
+    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
+    bool pick[32];
+    for (int i = 0; i < 32; i++)
+        pick[i] = argc == 0;
+    for (int a = 0; a < argc; a++) {
+        const char *n = argv[a][0] == 'v' ? argv[a] + 1 : argv[a];
+        uint64_t r;
+        if (!parse_u64(n, &r) || r > 31)
+            FAIL("info vregs: no register '%s' (v0..v31)", argv[a]);
+        pick[r] = true;
+    }
+    for (int i = 0; i < 32; i++) {
+        if (!pick[i])
+            continue;
+        const A64Vreg *v = &c->v[i];
+        double dd[2];
+        float ff[4];
+        memcpy(dd, v->d, sizeof dd);
+        memcpy(ff, v->s, sizeof ff);
+        g_string_append_printf(out, "v%-2d 0x%016" PRIx64 "%016" PRIx64 "  d: %g %g  s: %g %g %g %g\n",
+                               i, v->d[1], v->d[0], dd[1], dd[0], (double)ff[3], (double)ff[2],
+                               (double)ff[1], (double)ff[0]);
+    }
+    if (argc == 0)
+        info_fp_control(c, out);
+    return true;
+}
+
+/* info sysregs [NAME...]: every register of the one space (the core's, the PMU's, the GIC CPU
+ * interface's) the debugger can read without acting, accessible at the current EL, or the
+ * named ones (case-insensitive; one whose read would act says so); false if a name matches
+ * none. */
 static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
 {
     Arm64Cpu *c = cpu_of(d, d->cur_cpu);
@@ -726,13 +850,22 @@ static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
         bool found = false;
         for (size_t i = 0; i < a64_sysreg_count(); i++) {
             const A64SysReg *r = a64_sysreg_at(i);
-            if (r->slot < 0 || (r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
+            if ((r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
                 r->feat == A64_FEAT_E2H_ALIAS)
-                continue;             /* storage registers only: reading callbacks could act */
+                continue;
             if (nnames && g_ascii_strcasecmp(r->name, names[n]))
                 continue;
+            uint64_t v;
+            if (!a64_sysreg_peek(c, r, &v)) {
+                if (nnames) {
+                    found = true;
+                    g_string_append_printf(out, "%-16s (not read: reading it acts, or not readable "
+                                           "at EL%d)\n", r->name, c->el);
+                }
+                continue;
+            }
             found = true;
-            g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, c->sys[r->slot]);
+            g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, v);
         }
         if (nnames && !found)
             FAIL("info sysregs: no register '%s' readable at EL%d", names[n], c->el);
@@ -840,6 +973,8 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         info_registers(d, out);
     } else if (!strcmp(what, "sysregs")) {
         return info_sysregs(d, argc - 2, argv + 2, out);
+    } else if (!strcmp(what, "vregs")) {
+        return info_vregs(d, argc - 2, argv + 2, out);
     } else if (!strcmp(what, "breakpoints")) {
         bool any = false;
         for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
@@ -913,7 +1048,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         StatsLine ctx = { out, !strcmp(what, "vms") };
         machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
     } else {
-        FAIL("usage: info registers|sysregs [NAME...]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash");
+        FAIL("usage: info registers|sysregs [NAME...]|vregs [N...]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash");
     }
     return true;
 }
@@ -1092,6 +1227,50 @@ static bool cmd_until(Debugger *d, int argc, char **argv, GString *out)
             d->bp[k].id = 0;
             update_hook(d);
         }
+    return !d->exited || d->m->exit_code == 0;
+}
+
+/* The arguments of `type` / `wait-for` as one string: joined with single spaces, C escapes
+ * (\n, \r, \t, \\, \", \ooo octal) decoded, so "type ls\n" types ls and Enter. */
+static char *text_arg(int argc, char **argv)
+{
+    char *joined = g_strjoinv(" ", argv + 1);
+    char *text = g_strcompress(joined);
+    g_free(joined);
+    (void)argc;
+    return text;
+}
+
+/* type TEXT: the guest's console receives TEXT as if typed (after whatever the host terminal
+ * gave before it); logged as input under --record and in reverse-execution history. */
+static bool cmd_type(Debugger *d, int argc, char **argv, GString *out)
+{
+    if (argc < 2)
+        FAIL("usage: type TEXT (escapes: \\n for Enter, \\t, \\\\, \\ooo)");
+    char *text = text_arg(argc, argv);
+    machine_type(d->m, (const uint8_t *)text, strlen(text));
+    g_free(text);
+    return true;
+}
+
+/* wait-for TEXT: run until the guest's console output ends with TEXT (a breakpoint on output,
+ * like Simics' wait-for-string); other stops (breakpoints, the end) come first as usual. */
+static bool cmd_wait_for(Debugger *d, int argc, char **argv, GString *out)
+{
+    if (argc < 2)
+        FAIL("usage: wait-for TEXT");
+    char *text = text_arg(argc, argv);
+    if (!*text) {
+        g_free(text);
+        FAIL("wait-for: empty text");
+    }
+    machine_wait_for_output(d->m, text);
+    g_free(text);
+    run_for(d, 0, out);
+    bool matched = !d->m->out_wait;     /* cleared by the match */
+    machine_wait_for_output(d->m, NULL);
+    if (d->exited && !matched)
+        FAIL("wait-for: the machine stopped before the text appeared");
     return !d->exited || d->m->exit_code == 0;
 }
 
@@ -1457,7 +1636,7 @@ static const DbgCmd commands[] = {
     { "break-on", "vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, or HVC #IMM (vmid: the VM it came from)", cmd_break_on },
     { "watch", "ADDR|pa:ADDR|ipa:ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual, or physical: any mapping of it; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
-    { "info", "registers|sysregs [NAME..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
+    { "info", "registers|sysregs [NAME..]|vregs [N..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; vregs: the SIMD&FP registers (all, or vN...) and FPCR/FPSR; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },
     { "x", "/[N][b|h|w|g][x|d] ADDR", "examine memory (virtual in the current regime, pa:ADDR physical, ipa:ADDR through stage 2)", cmd_x },
     { "translate", "VA", "walk VA through the current regime, both stages, descriptor by descriptor", cmd_translate },
     { "disas", "[ADDR] [N]", "disassemble N instructions (Capstone) at ADDR or the PC", cmd_disas },
@@ -1466,10 +1645,12 @@ static const DbgCmd commands[] = {
     { "rewind-to", "N", "go to instruction count N of the recorded history (earlier or later than now), quietly", cmd_rewind_to },
     { "checkpoint", "save FILE [force] | load FILE", "save the machine to a snapshot file, or load one", cmd_checkpoint },
     { "until", "ADDR", "run until the instruction at ADDR (a temporary breakpoint)", cmd_until },
+    { "wait-for", "TEXT", "run until the guest's console output ends with TEXT (escapes: \\n, \\t, \\ooo)", cmd_wait_for },
+    { "type", "TEXT", "the guest's console receives TEXT as if typed (\\n is Enter); logged as input", cmd_type },
     { "trace", "on [FILE] [CATS] [force] | off", "switch instruction/exception/VM-exit tracing at run time (FILE: never replaces a file without force)", cmd_trace },
     { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
     { "screendump", "FILE [force]", "write the display's frame to FILE as a PNG (never replaces a file without force)", cmd_screendump },
-    { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
+    { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv, v0..v31 up to 128 bits, fpcr, fpsr) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "symbols", "FILE", "load symbols from an ELF file or a System.map / /proc/kallsyms text map: addresses print as func+off, ADDR may be a name", cmd_symbols },
     { "help", "[COMMAND]", "list commands or describe one", cmd_help },

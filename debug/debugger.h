@@ -95,8 +95,13 @@ bool dbg_clear_watchpoint_at(Debugger *d, uint64_t va, unsigned kind);
  * `interval` instructions, at most `budget` bytes of history). */
 void dbg_enable_history(Debugger *d, uint64_t interval, uint64_t budget);
 /* User writes (GDB, console): memory through core cpu's current translation; registers by
- * GDB number (0-30 x, 31 sp, 32 pc, 33 cpsr: flags only). A write that changes something is
- * logged, and drops the recorded future when made in the past. */
+ * GDB number (0-30 x, 31 sp, 32 pc, 33 cpsr: flags only, 66 fpsr, 67 fpcr) or, for the
+ * 128-bit V registers, by doubleword: DBG_REG_VD(n, half) (half 0 = bits 63..0), so every
+ * logged write is one 64-bit value. A write that changes something is logged, and drops the
+ * recorded future when made in the past. */
+#define DBG_REG_FPSR 66
+#define DBG_REG_FPCR 67
+#define DBG_REG_VD(n, half) (0x100u + 2u * (unsigned)(n) + (unsigned)(half))
 bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t len);
 bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v);
 /* Reads guest memory for the user without side effects: memory-backed regions only (no

@@ -98,34 +98,67 @@ static bool pump(Stub *s, bool wait)
 
 static Arm64Cpu *cpu_of(Stub *s, int i) { return (Arm64Cpu *)s->d->m->cpus[i].obj; }
 
-static bool reg_read(Stub *s, unsigned regnum, uint64_t *v, unsigned *bytes)
+static bool is_vreg(unsigned regnum)
+{
+    return regnum >= RSP_A64_REG_V0 && regnum < RSP_A64_REG_V0 + 32;
+}
+
+/* Appends register regnum of the selected core as the target's bytes (little-endian, the
+ * register's full width: 128 bits for v0-v31). */
+static bool reg_put(Stub *s, unsigned regnum, GString *out)
 {
     Arm64Cpu *c = cpu_of(s, s->gcpu);
     const RspReg *r = rsp_regset_find(rsp_aarch64_regset(), regnum);
     if (!r)
         return false;
-    *bytes = r->bitsize / 8;
+    uint64_t v;
+    if (is_vreg(regnum)) {
+        const A64Vreg *vr = &c->v[regnum - RSP_A64_REG_V0];
+        rsp_put_reg(out, vr->d[0], 8);
+        rsp_put_reg(out, vr->d[1], 8);
+        return true;
+    }
     if (regnum < 31)
-        *v = c->x[regnum];
+        v = c->x[regnum];
     else if (regnum == 31)
-        *v = c->x[A64_SP];
+        v = c->x[A64_SP];
     else if (regnum == 32)
-        *v = c->pc;
+        v = c->pc;
     else if (regnum == 33)
-        *v = a64_pstate_to_spsr(c);
+        v = a64_pstate_to_spsr(c);
+    else if (regnum == RSP_A64_REG_FPSR)
+        v = c->sys[A64_SYS_FPSR];
+    else if (regnum == RSP_A64_REG_FPCR)
+        v = c->sys[A64_SYS_FPCR];
     else {
         const A64SysReg *sr = a64_sysreg_find(r->key);
         if (!sr || (sr->min_el == 2 && !c->has_el2))
-            *v = 0;
+            v = 0;
         else
-            *v = a64_sysreg_read(c, sr);
+            v = a64_sysreg_read(c, sr);
     }
+    rsp_put_reg(out, v, r->bitsize / 8);
     return true;
 }
 
-static bool reg_write(Stub *s, unsigned regnum, uint64_t v)
+/* Writes register regnum from exactly its width of target bytes. The debugger numbers the
+ * core registers, fpsr and fpcr as GDB does; a V register is written as two doublewords
+ * (each a logged input). System registers are read-only here. */
+static bool reg_set(Stub *s, unsigned regnum, const uint8_t *data, size_t len)
 {
-    return dbg_write_reg(s->d, s->gcpu, regnum, v);
+    const RspReg *r = rsp_regset_find(rsp_aarch64_regset(), regnum);
+    uint64_t lo, hi;
+    if (!r || len != r->bitsize / 8)
+        return false;
+    if (is_vreg(regnum)) {
+        unsigned n = regnum - RSP_A64_REG_V0;
+        return rsp_get_reg(data, 8, 8, &lo) && rsp_get_reg(data + 8, 8, 8, &hi) &&
+               dbg_write_reg(s->d, s->gcpu, DBG_REG_VD(n, 0), lo) &&
+               dbg_write_reg(s->d, s->gcpu, DBG_REG_VD(n, 1), hi);
+    }
+    _Static_assert(RSP_A64_REG_FPSR == DBG_REG_FPSR && RSP_A64_REG_FPCR == DBG_REG_FPCR,
+                   "the debugger numbers fpsr/fpcr as GDB does");
+    return rsp_get_reg(data, len, (unsigned)len, &lo) && dbg_write_reg(s->d, s->gcpu, regnum, lo);
 }
 
 /* A thread id from the client names a core: > 0 and at most the number of cores. */
@@ -225,47 +258,32 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     case RSP_CMD_HALT_REASON:
         reply_stop(s, out);
         break;
-    case RSP_CMD_READ_REGS:
-        for (unsigned r = 0; r < 34; r++) {
-            uint64_t v;
-            unsigned bytes;
-            reg_read(s, r, &v, &bytes);
-            rsp_put_reg(out, v, bytes);
-        }
+    case RSP_CMD_READ_REGS:           /* the core and fpu registers, regnum 0..67 */
+        for (unsigned r = 0; r <= RSP_A64_REG_FPCR; r++)
+            reg_put(s, r, out);
         break;
     case RSP_CMD_WRITE_REGS:
         if (cmd.data->len != rsp_regset_g_bytes(rsp_aarch64_regset())) {
             rsp_reply_error(out, 1);      /* all of 'g' or nothing */
             break;
         }
-        for (unsigned r = 0, off = 0; r < 34 && off < cmd.data->len; r++) {
-            unsigned bytes = r == 33 ? 4 : 8;
-            uint64_t v;
-            if (rsp_get_reg(cmd.data->data + off, cmd.data->len - off, bytes, &v))
-                reg_write(s, r, v);
+        for (unsigned r = 0, off = 0; r <= RSP_A64_REG_FPCR; r++) {
+            unsigned bytes = rsp_regset_find(rsp_aarch64_regset(), r)->bitsize / 8;
+            reg_set(s, r, cmd.data->data + off, bytes);
             off += bytes;
         }
         rsp_reply_ok(out);
         break;
-    case RSP_CMD_READ_REG: {
-        uint64_t v;
-        unsigned bytes;
-        if (reg_read(s, cmd.regnum, &v, &bytes))
-            rsp_put_reg(out, v, bytes);
-        else
+    case RSP_CMD_READ_REG:
+        if (!reg_put(s, cmd.regnum, out))
             rsp_reply_error(out, 1);
         break;
-    }
-    case RSP_CMD_WRITE_REG: {
-        uint64_t v;
-        unsigned bytes = cmd.regnum == 33 ? 4 : 8;
-        if (cmd.data->len == bytes && rsp_get_reg(cmd.data->data, cmd.data->len, bytes, &v) &&
-            reg_write(s, cmd.regnum, v))
+    case RSP_CMD_WRITE_REG:
+        if (reg_set(s, cmd.regnum, cmd.data->data, cmd.data->len))
             rsp_reply_ok(out);
         else
             rsp_reply_error(out, 1);
         break;
-    }
     case RSP_CMD_READ_MEM: {
         size_t len = cmd.len > 0x1000 ? 0x1000 : cmd.len;
         uint8_t *buf = g_malloc(len ? len : 1);

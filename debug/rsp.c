@@ -633,6 +633,68 @@ static const char a64_cpsr_flags[] =
     "    <field name=\"N\" start=\"31\" end=\"31\"/>\n"
     "  </flags>\n";
 
+/* The SIMD&FP registers as GDB's aarch64 support expects them (it checks the names v0-v31,
+ * fpsr, fpcr of org.gnu.gdb.aarch64.fpu): each V register a union of the vector views
+ * (d: 2 x double/uint64/int64, s: 4 x single/uint32/int32, h: 8 x half/bfloat16/uint16/int16,
+ * b: 16 x uint8/int8, q: 1 x uint128/int128), so `p $v0.d.f` works; GDB builds the q/d/s/h/b
+ * pseudo registers on top. fpsr and fpcr are 32 bits wide, as in GDB's aarch64-fpu.xml. */
+#define V(n) { "v" #n, 128, "aarch64v", NULL, RSP_A64_REG_V0 + (n), 0 }
+static const RspReg a64_fpu_regs[] = {
+    V(0), V(1), V(2), V(3), V(4), V(5), V(6), V(7), V(8), V(9), V(10), V(11), V(12), V(13),
+    V(14), V(15), V(16), V(17), V(18), V(19), V(20), V(21), V(22), V(23), V(24), V(25),
+    V(26), V(27), V(28), V(29), V(30), V(31),
+    { "fpsr", 32, "int", NULL, RSP_A64_REG_FPSR, 0 },
+    { "fpcr", 32, "int", NULL, RSP_A64_REG_FPCR, 0 },
+};
+#undef V
+
+static const char a64_fpu_types[] =
+    "  <vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>\n"
+    "  <vector id=\"v2u\" type=\"uint64\" count=\"2\"/>\n"
+    "  <vector id=\"v2i\" type=\"int64\" count=\"2\"/>\n"
+    "  <vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>\n"
+    "  <vector id=\"v4u\" type=\"uint32\" count=\"4\"/>\n"
+    "  <vector id=\"v4i\" type=\"int32\" count=\"4\"/>\n"
+    "  <vector id=\"v8f\" type=\"ieee_half\" count=\"8\"/>\n"
+    "  <vector id=\"v8u\" type=\"uint16\" count=\"8\"/>\n"
+    "  <vector id=\"v8i\" type=\"int16\" count=\"8\"/>\n"
+    "  <vector id=\"v8bf16\" type=\"bfloat16\" count=\"8\"/>\n"
+    "  <vector id=\"v16u\" type=\"uint8\" count=\"16\"/>\n"
+    "  <vector id=\"v16i\" type=\"int8\" count=\"16\"/>\n"
+    "  <vector id=\"v1u\" type=\"uint128\" count=\"1\"/>\n"
+    "  <vector id=\"v1i\" type=\"int128\" count=\"1\"/>\n"
+    "  <union id=\"vnd\">\n"
+    "    <field name=\"f\" type=\"v2d\"/>\n"
+    "    <field name=\"u\" type=\"v2u\"/>\n"
+    "    <field name=\"s\" type=\"v2i\"/>\n"
+    "  </union>\n"
+    "  <union id=\"vns\">\n"
+    "    <field name=\"f\" type=\"v4f\"/>\n"
+    "    <field name=\"u\" type=\"v4u\"/>\n"
+    "    <field name=\"s\" type=\"v4i\"/>\n"
+    "  </union>\n"
+    "  <union id=\"vnh\">\n"
+    "    <field name=\"bf\" type=\"v8bf16\"/>\n"
+    "    <field name=\"f\" type=\"v8f\"/>\n"
+    "    <field name=\"u\" type=\"v8u\"/>\n"
+    "    <field name=\"s\" type=\"v8i\"/>\n"
+    "  </union>\n"
+    "  <union id=\"vnb\">\n"
+    "    <field name=\"u\" type=\"v16u\"/>\n"
+    "    <field name=\"s\" type=\"v16i\"/>\n"
+    "  </union>\n"
+    "  <union id=\"vnq\">\n"
+    "    <field name=\"u\" type=\"v1u\"/>\n"
+    "    <field name=\"s\" type=\"v1i\"/>\n"
+    "  </union>\n"
+    "  <union id=\"aarch64v\">\n"
+    "    <field name=\"d\" type=\"vnd\"/>\n"
+    "    <field name=\"s\" type=\"vns\"/>\n"
+    "    <field name=\"h\" type=\"vnh\"/>\n"
+    "    <field name=\"b\" type=\"vnb\"/>\n"
+    "    <field name=\"q\" type=\"vnq\"/>\n"
+    "  </union>\n";
+
 /* op0:op1:CRn:CRm:op2, the layout of A64_SYSREG_KEY in cpu/arm64/sysreg.h. */
 #define RSP_SYSREG(op0, op1, crn, crm, op2) \
     ((uint32_t)(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2)))
@@ -666,8 +728,10 @@ static const RspReg a64_sys_regs[] = {
 
 static const RspFeature a64_features[] = {
     { "org.gnu.gdb.aarch64.core", "aarch64-core.xml", a64_cpsr_flags,
-      a64_core_regs, G_N_ELEMENTS(a64_core_regs) },
-    { "org.hvsim.sys", "hvsim-sys.xml", NULL, a64_sys_regs, G_N_ELEMENTS(a64_sys_regs) },
+      a64_core_regs, G_N_ELEMENTS(a64_core_regs), true },
+    { "org.gnu.gdb.aarch64.fpu", "aarch64-fpu.xml", a64_fpu_types,
+      a64_fpu_regs, G_N_ELEMENTS(a64_fpu_regs), true },
+    { "org.hvsim.sys", "hvsim-sys.xml", NULL, a64_sys_regs, G_N_ELEMENTS(a64_sys_regs), false },
 };
 
 static const RspRegSet a64_regset = { "aarch64", a64_features, G_N_ELEMENTS(a64_features) };
@@ -706,10 +770,9 @@ const RspReg *rsp_regset_find_name(const RspRegSet *set, const char *name)
 size_t rsp_regset_g_bytes(const RspRegSet *set)
 {
     size_t n = 0;
-    if (set->nfeatures == 0)
-        return 0;
-    for (size_t i = 0; i < set->features[0].nregs; i++)
-        n += set->features[0].regs[i].bitsize / 8;
+    for (size_t f = 0; f < set->nfeatures; f++)
+        for (size_t i = 0; set->features[f].in_g && i < set->features[f].nregs; i++)
+            n += set->features[f].regs[i].bitsize / 8;
     return n;
 }
 

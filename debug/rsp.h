@@ -211,6 +211,7 @@ typedef struct RspFeature {
     const char *types;    /* XML type definitions placed before the registers, or NULL */
     const RspReg *regs;
     size_t nregs;
+    bool in_g;            /* its registers are part of the 'g' packet (in regnum order) */
 } RspFeature;
 
 typedef struct RspRegSet {
@@ -219,19 +220,24 @@ typedef struct RspRegSet {
     size_t nfeatures;
 } RspRegSet;
 
-/* The default AArch64 set: org.gnu.gdb.aarch64.core (x0-x30, sp, pc as 64-bit regs 0-32,
- * cpsr as a 32-bit cpsr_flags reg 33) and org.hvsim.sys (the EL1/EL2 system registers
- * from regnum 34). No FP/SIMD feature (the simulator has none). */
+/* The default AArch64 set, numbered as GDB's own aarch64 description (and QEMU's):
+ * org.gnu.gdb.aarch64.core (x0-x30, sp, pc as 64-bit regs 0-32, cpsr as a 32-bit
+ * cpsr_flags reg 33), org.gnu.gdb.aarch64.fpu (v0-v31 as 128-bit aarch64v unions, regs
+ * 34-65; fpsr 66 and fpcr 67, 32 bits) and org.hvsim.sys (the EL1/EL2 system registers from
+ * regnum 68). The 'g' packet holds the core and fpu registers. */
 const RspRegSet *rsp_aarch64_regset(void);
 #define RSP_A64_REG_SP 31
 #define RSP_A64_REG_PC 32
 #define RSP_A64_REG_CPSR 33
-#define RSP_A64_REG_SYS0 34
+#define RSP_A64_REG_V0 34
+#define RSP_A64_REG_FPSR 66
+#define RSP_A64_REG_FPCR 67
+#define RSP_A64_REG_SYS0 68
 
 size_t rsp_regset_count(const RspRegSet *set);
 const RspReg *rsp_regset_find(const RspRegSet *set, unsigned regnum);
 const RspReg *rsp_regset_find_name(const RspRegSet *set, const char *name);
-/* Bytes of the 'g' packet: the registers of the first feature (the core registers). */
+/* Bytes of the 'g' packet: the registers of the features marked in_g. */
 size_t rsp_regset_g_bytes(const RspRegSet *set);
 
 /* target.xml: <architecture> plus an xi:include of each feature's annex. g_free it. */

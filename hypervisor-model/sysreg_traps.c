@@ -391,21 +391,33 @@ const char *sys_trap_reason(uint32_t key, bool is_read, const SysTrapCtx *ctx)
     return k->name;
 }
 
-SysTrapResult sys_trap_fp(const SysTrapCtx *ctx)
+SysTrapResult sys_trap_fp_lookup(const SysTrapCtx *ctx, SysTrapHit *hit)
 {
+    SysTrapHit h = { SYSTRAP_NONE, EC_FP, SYSTRAP_CPTR_TFP, NULL };
     if (ctx->el == 2 && ctx->el2_enabled) {
         /* CPTR_EL2 traps EL2's own accesses too: TFP (E2H = 0), FPEN = 0b00/0b10 (E2H = 1;
          * 0b01 traps only EL0 with TGE). D19.2.31. */
-        if (ctx->hcr & HCR_E2H)
-            return fpen_traps(ctx->cptr, CPTR_E2H_FPEN_SHIFT, 2, false) ? SYSTRAP_EL2 : SYSTRAP_NONE;
-        return (ctx->cptr & CPTR_TFP) ? SYSTRAP_EL2 : SYSTRAP_NONE;
+        bool trap = (ctx->hcr & HCR_E2H) ? fpen_traps(ctx->cptr, CPTR_E2H_FPEN_SHIFT, 2, false)
+                                         : (ctx->cptr & CPTR_TFP) != 0;
+        if (trap)
+            h.target = SYSTRAP_EL2;
+    } else if (ctx->el == 0 || ctx->el == 1) {
+        Eff e;
+        effective(ctx, &e);
+        h.target = fires(&e, SYSTRAP_CPACR_FPEN);
+        if (h.target != SYSTRAP_NONE)
+            h.ctl = SYSTRAP_CPACR_FPEN;
+        else
+            h.target = fires(&e, SYSTRAP_CPTR_TFP);
     }
-    if (ctx->el != 0 && ctx->el != 1)
-        return SYSTRAP_NONE;
-    Eff e;
-    effective(ctx, &e);
-    SysTrapResult t = fires(&e, SYSTRAP_CPACR_FPEN);
-    return t != SYSTRAP_NONE ? t : fires(&e, SYSTRAP_CPTR_TFP);
+    if (hit)
+        *hit = h;
+    return h.target;
+}
+
+SysTrapResult sys_trap_fp(const SysTrapCtx *ctx)
+{
+    return sys_trap_fp_lookup(ctx, NULL);
 }
 
 bool sys_trap_dczid_dzp(const SysTrapCtx *ctx)

@@ -79,8 +79,12 @@ SysTrapResult sys_trap_lookup(uint32_t key, bool is_read, const SysTrapCtx *ctx,
                               SysTrapHit *hit);
 
 /* Any FP/AdvSIMD instruction (not only FPCR/FPSR accesses): CPACR_EL1.FPEN, then
- * CPTR_EL2.TFP (or CPTR_EL2.FPEN when HCR_EL2.E2H = 1); reported with EC 0x07. */
+ * CPTR_EL2.TFP (or CPTR_EL2.FPEN when HCR_EL2.E2H = 1); reported with EC 0x07, except a
+ * CPACR_EL1.FPEN trap that HCR_EL2.TGE routes to EL2 (hit->ctl SYSTRAP_CPACR_FPEN with
+ * target SYSTRAP_EL2), which AArch64.AdvSIMDFPAccessTrap reports as Uncategorized (EC 0).
+ * The lookup form says which control fired; hit may be NULL. */
 SysTrapResult sys_trap_fp(const SysTrapCtx *ctx);
+SysTrapResult sys_trap_fp_lookup(const SysTrapCtx *ctx, SysTrapHit *hit);
 /* DCZID_EL0.DZP as read by ctx's EL: 1 when DC ZVA would trap (SCTLR_EL1.DZE at EL0,
  * HCR_EL2.TDZ), so software knows not to use it. A CPU-side value effect, not a trap. */
 bool sys_trap_dczid_dzp(const SysTrapCtx *ctx);

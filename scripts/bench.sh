@@ -9,6 +9,11 @@
 # program, so its MIPS figures use that count too. Environment: BENCH_ELF (the workload),
 # BENCH_RUNS (runs per simulator, the fastest counts; default 1), QEMU.
 #
+# Then the vector workloads (BENCH_VECTOR=0 skips them): vecmove.elf (SIMD&FP loads and stores
+# only) and vecbench.elf (FP dot product, SAXPY, a byte search: SIMD&FP arithmetic), next to
+# the integer workload, each on hvsim and both QEMU modes with its checksum compared; one that
+# hvsim cannot run yet (exit code 2) is reported and skipped.
+#
 # Then snapshot figures (BENCH_SNAPSHOT=0 skips them): for the minihv demo (256 MiB) and for
 # the workload on a 1 GiB machine (RAM mostly zero), a snapshot at instruction BENCH_SNAP_AT
 # (default 10000000): the file's size, the save time (a run to N+1 with --checkpoint-at N
@@ -154,6 +159,66 @@ awk -v insns="$insns" -v hv="$hv_secs" -v q="$q_secs" -v qi="$qi_secs" 'BEGIN {
         printf "hvsim/QEMU speed ratio: %.3f (tcg), %.3f (icount)\n", hm / qm, hm / qim
     }
 }'
+
+# ---- vector workloads: SIMD&FP data movement and arithmetic ----------------------------
+# vec_case ELF: hvsim, QEMU and QEMU -icount shift=0 on one workload, the checksums compared,
+# a row each and the two speed ratios. A workload hvsim cannot run yet (exit code 2: an
+# instruction not implemented) prints the reason and is skipped, not failed, so the figures
+# of the others still come out before the SIMD&FP arithmetic exists.
+vec_case() {
+    velf=$1
+    vname=$(basename "$velf" .elf)
+    if [ ! -f "$velf" ]; then
+        echo "$vname: $velf not found (run make workloads)"
+        status=1
+        return
+    fi
+    # shellcheck disable=SC2086 # EXTRA holds several options
+    timed_run "$TMP/v.out" "$HVSIM" -M virt -m 256M -kernel "$velf" --stats "$TMP/vstats.json" \
+        --force $EXTRA
+    vhv=$secs
+    if [ "$rc" -eq 2 ]; then
+        echo "$vname: skipped, hvsim cannot run it yet: $(head -n 1 "$TMP/v.out.err")"
+        return
+    elif [ "$rc" -ne 0 ]; then
+        echo "bench: hvsim failed on $vname (exit code $rc): $(head -n 1 "$TMP/v.out.err")" >&2
+        status=1
+        return
+    fi
+    vinsns=$(insns_from "$TMP/vstats.json" 2>/dev/null)
+    vsum=$(checksum_of "$TMP/v.out")
+    vq= vqi=
+    if [ -n "$QEMU" ]; then
+        timed_run "$TMP/vq.out" "$QEMU" -M virt -cpu cortex-a57 -m 256M -nographic -kernel "$velf"
+        vq=$secs
+        [ "$rc" -eq 0 ] && [ "$(checksum_of "$TMP/vq.out")" = "$vsum" ] || {
+            echo "bench: $vname: QEMU exit $rc or checksum '$(checksum_of "$TMP/vq.out")' != hvsim's '$vsum'" >&2
+            status=1
+        }
+        timed_run "$TMP/vqi.out" "$QEMU" -M virt -cpu cortex-a57 -m 256M -nographic \
+            -icount shift=0 -kernel "$velf"
+        vqi=$secs
+    fi
+    awk -v n="$vname" -v insns="$vinsns" -v hv="$vhv" -v q="$vq" -v qi="$vqi" 'BEGIN {
+        hm = insns / hv / 1e6
+        printf "%-22s %15d %10.3f %10.1f\n", n " hvsim", insns, hv, hm
+        if (q != "") {
+            qm = insns / q / 1e6
+            qim = insns / qi / 1e6
+            printf "%-22s %15d %10.3f %10.1f\n", n " qemu", insns, q, qm
+            printf "%-22s %15d %10.3f %10.1f\n", n " qemu icount", insns, qi, qim
+            printf "%s hvsim/QEMU speed ratio: %.3f (tcg), %.3f (icount)\n", n, hm / qm, hm / qim
+        }
+    }'
+}
+
+if [ "${BENCH_VECTOR:-1}" != 0 ]; then
+    echo
+    echo "vector workloads (SIMD&FP): $(dirname "$ELF")/vecmove.elf, vecbench.elf"
+    printf "%-22s %15s %10s %10s\n" "workload, simulator" "guest insns" "wall s" "MIPS"
+    vec_case "$(dirname "$ELF")/vecmove.elf"
+    vec_case "$(dirname "$ELF")/vecbench.elf"
+fi
 
 # ---- snapshots: size, save and load time ----------------------------------------------
 # snap_case NAME RAM ELF MACHINE CPU: prints one row of the table (EXTRA is not used: a

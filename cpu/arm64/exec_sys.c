@@ -248,29 +248,45 @@ bool a64_prep_MSR_i(A64Insn *d, const A64Args *a)
 _Static_assert(A64_SYS_CPACR_EL1 == 2 && A64_SYS_HCR_EL2 == 27 && A64_SYS_CPTR_EL2 == 29,
                "a64_fp_enabled (cpu.h) names these slots by number");
 
-/* The slow half of the SIMD&FP access check: the trap rules decide. The syndrome is EC 0x07
- * with ISS CV = 1, COND = 0b1110, as QEMU reports it for A64 (the Arm ARM makes the AArch32
- * condition fields of this ISS meaningless for A64; QEMU's value is kept so bare-metal
- * comparisons hold). */
+/* AArch64.AdvSIMDFPAccessTrap (Arm ARM J1): EC 0x07 with ISS CV = 1, COND = 0b1110, as QEMU
+ * reports it for A64 (the Arm ARM makes the AArch32 condition fields of this ISS meaningless
+ * for A64; QEMU's value is kept so bare-metal comparisons hold); but a trap meant for EL1
+ * (CPACR_EL1.FPEN) that HCR_EL2.TGE routes to EL2 is reported as Uncategorized, EC 0 and ISS
+ * 0 (QEMU agrees). */
+static void fp_access_trap(Arm64Cpu *c, const A64Insn *d, int el, SysTrapCtl ctl)
+{
+    if (el == 2 && ctl == SYSTRAP_CPACR_FPEN)
+        a64_sync_exception(c, d, 2, A64_EC_UNKNOWN, 0);
+    else
+        a64_sync_exception(c, d, el, A64_EC_FP, (1u << 24) | (0xeu << 20));
+}
+
+/* The slow half of the SIMD&FP access check: the trap rules decide. */
 bool a64_fp_trapped(Arm64Cpu *c, const A64Insn *d)
 {
     SysTrapCtx t;
     a64_sys_trap_ctx(c, &t);
-    SysTrapResult r = sys_trap_fp(&t);
-    if (r == SYSTRAP_NONE)
+    SysTrapHit h;
+    if (sys_trap_fp_lookup(&t, &h) == SYSTRAP_NONE)
         return false;
-    a64_sync_exception(c, d, r == SYSTRAP_EL2 ? 2 : a64_sync_target_el(c), A64_EC_FP,
-                       (1u << 24) | (0xeu << 20));
+    fp_access_trap(c, d, h.target == SYSTRAP_EL2 ? 2 : a64_sync_target_el(c), h.ctl);
     return true;
 }
 
 static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
 {
-    if (c->el >= 2)
+    uint32_t key = (d->raw >> 5) & 0xffff;       /* op0:op1:CRn:CRm:op2 */
+    if (c->el >= 2) {
+        /* EL2's own FPCR/FPSR accesses: CPTR_EL2.TFP / FPEN (AArch64.CheckFPEnabled), the
+         * only control that traps EL2's system-register accesses */
+        if ((key & ~1u) == A64_SYSREG_KEY(3, 3, 4, 4, 0) && c->el == 2)
+            return a64_fp_trapped(c, d);
         return false;
-    /* Fast path for EL1: none of the EL2 controls that trap system registers is set. */
+    }
+    /* Fast path for EL1: none of the EL2 controls that trap system registers is set, and
+     * CPACR_EL1.FPEN lets FPCR/FPSR through. */
     uint64_t hcr = a64_hcr(c);
-    if (c->el == 1 && !(hcr & A64_HCR_E2H)) {
+    if (c->el == 1 && !(hcr & A64_HCR_E2H) && ((c->sys[A64_SYS_CPACR_EL1] >> 20) & 3) == 3) {
         const uint64_t hcr_traps = 0x5ff78000ULL;    /* TID0-3, TIDCP, TACR, TSW, TPCP, TPU,
                                                         TTLB, TVM, TGE, TDZ, TRVM */
         const uint64_t mdcr_traps = 0xf60ULL;        /* TPMCR, TPM, TDE, TDA, TDOSA, TDRA */
@@ -282,13 +298,12 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
     SysTrapCtx t;
     a64_sys_trap_ctx(c, &t);
     SysTrapHit h;
-    uint32_t key = (d->raw >> 5) & 0xffff;       /* op0:op1:CRn:CRm:op2 */
     bool read = d->raw & (1u << 21);             /* MRS / SYSL */
     if (sys_trap_lookup(key, read, &t, &h) == SYSTRAP_NONE)
         return false;
     int el = h.target == SYSTRAP_EL1 ? 1 : 2;
-    if (h.ec == 0x07)   /* FP/SIMD access: ISS CV = 1, COND = 0xE from AArch64 (as QEMU) */
-        a64_sync_exception(c, d, el, 0x07, 1u << 24 | 0xeu << 20);
+    if (h.ec == A64_EC_FP)      /* FPCR/FPSR under the SIMD&FP access controls */
+        fp_access_trap(c, d, el, h.ctl);
     else
         a64_sysreg_trap(c, d, el);
     return true;
@@ -472,57 +487,34 @@ const A64Insn *a64_sysreg_trap(Arm64Cpu *c, const A64Insn *d, int el)
     return a64_sync_exception(c, d, el, A64_EC_SYSREG, iss);
 }
 
+/* MRS/MSR of a block's register (the PMU, the GIC CPU interface): the block decides. */
+static const A64Insn *exec_sysreg_block(Arm64Cpu *c, const A64Insn *d)
+{
+    const A64SysReg *r = (const A64SysReg *)(intptr_t)d->imm;
+    bool read = d->raw & (1u << 21);
+    unsigned rt = d->raw & 31;
+    uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
+    switch (r->block(c, r, !read, &v)) {
+    case A64_SR_DONE:
+        if (read)
+            c->x[a64_wreg(rt)] = v;
+        c->exit_request = 1;          /* counters, interrupt outputs may have changed */
+        return a64_next(c, d);
+    case A64_SR_TRAP_EL1:
+        return a64_sysreg_trap(c, d, a64_sync_target_el(c));
+    case A64_SR_TRAP_EL2:
+        return a64_sysreg_trap(c, d, 2);
+    default:
+        return a64_undefined(c, d);
+    }
+}
+
+/* MRS/MSR of an encoding no table describes. */
 static const A64Insn *exec_sysreg_unknown(Arm64Cpu *c, const A64Insn *d)
 {
     uint32_t k = (d->raw >> 5) & 0xffff;
     bool read = d->raw & (1u << 21);
     unsigned rt = d->raw & 31;
-    {
-        /* PMUv3 registers (cpu/arm64/pmu.c) */
-        uint64_t hcr = a64_hcr(c);
-        a64_pmu_update(c);
-        A64PmuCtx pctx = { .el = c->el,
-                           .el0_in_host = c->el == 0 && (hcr & (A64_HCR_E2H | A64_HCR_TGE)) ==
-                                                            (A64_HCR_E2H | A64_HCR_TGE),
-                           .insns_total = c->pmu.last_insns, .cycles_total = c->pmu.last_cycles };
-        uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
-        switch (a64_pmu_sysreg(&c->pmu, k, !read, &v, &pctx)) {
-        case A64_PMU_OK:
-            if (read)
-                c->x[a64_wreg(rt)] = v;
-            c->exit_request = 1;
-            return a64_next(c, d);
-        case A64_PMU_UNDEF:
-            return a64_undefined(c, d);
-        case A64_PMU_TRAP_EL1:
-            return a64_sysreg_trap(c, d, a64_sync_target_el(c));
-        case A64_PMU_TRAP_EL2:
-            return a64_sysreg_trap(c, d, 2);
-        case A64_PMU_NONE:
-            break;
-        }
-    }
-    if (c->gic) {
-        /* GIC CPU interface registers (ICC_*, ICV_* behind them, ICH_*) live in the GIC. */
-        uint64_t hcr = a64_hcr(c);
-        bool guest = c->el == 1 && c->has_el2 && !(hcr & A64_HCR_TGE);
-        GicV3CpuCtx ctx = { .el = c->el, .imo = guest && (hcr & A64_HCR_IMO),
-                            .fmo = guest && (hcr & A64_HCR_FMO) };
-        uint64_t v = read ? 0 : c->x[a64_rreg(rt)];
-        switch (gicv3_sysreg_access(c->gic, c->index, k, !read, &v, &ctx)) {
-        case GICV3_SYSREG_OK:
-            if (read)
-                c->x[a64_wreg(rt)] = v;
-            c->exit_request = 1;          /* the interrupt outputs may have changed */
-            return a64_next(c, d);
-        case GICV3_SYSREG_UNDEF:
-            return a64_undefined(c, d);
-        case GICV3_SYSREG_TRAP_EL2:
-            return a64_sysreg_trap(c, d, 2);
-        case GICV3_SYSREG_NONE:
-            break;
-        }
-    }
     /* unallocated ID-space reads (HCR_EL2.TID3) and IMPLEMENTATION DEFINED encodings
      * (HCR_EL2.TIDCP) trap even though no register is there */
     if (c->el == 0)
@@ -550,6 +542,10 @@ static bool prep_sysreg_move(A64Insn *d, const A64Args *a, bool read)
         return true;
     }
     d->imm = (int64_t)(intptr_t)r;
+    if (r->block) {
+        d->fn = exec_sysreg_block;
+        return true;
+    }
     if (read) {
         d->rd = a64_wreg((uint32_t)a->rt);
         d->fn = exec_MRS;

@@ -31,18 +31,19 @@ static bool read_desc(void *opaque, uint64_t pa, uint64_t *desc)
 }
 
 /* The syndrome a hypervisor needs to emulate the access (ESR ISS[24:14], D17.2.37): valid
- * (ISV) only for single-register loads/stores without writeback, and LDAR/STLR. */
+ * (ISV) only for single general-register loads/stores without writeback, and LDAR/STLR;
+ * the masks include bit 26 (V), so SIMD&FP loads/stores report ISV = 0. */
 static uint32_t dabt_isv(uint32_t insn)
 {
     unsigned size = insn >> 30, rt = insn & 31;
     bool ar = false;
     unsigned opc;
-    if ((insn & 0x3b000000) == 0x39000000) {               /* unsigned immediate offset */
+    if ((insn & 0x3f000000) == 0x39000000) {               /* unsigned immediate offset */
         opc = (insn >> 22) & 3;
-    } else if ((insn & 0x3b200000) == 0x38000000 && ((insn >> 10) & 3) != 1 &&
+    } else if ((insn & 0x3f200000) == 0x38000000 && ((insn >> 10) & 3) != 1 &&
                ((insn >> 10) & 3) != 3) {                   /* unscaled / unprivileged */
         opc = (insn >> 22) & 3;
-    } else if ((insn & 0x3b200c00) == 0x38200800) {         /* register offset */
+    } else if ((insn & 0x3f200c00) == 0x38200800) {         /* register offset */
         opc = (insn >> 22) & 3;
     } else if ((insn & 0x3fa08000) == 0x08808000) {         /* LDAR / STLR */
         opc = (insn >> 22) & 1;

@@ -212,172 +212,176 @@ static uint64_t rd_cntfrq(Arm64Cpu *c, const A64SysReg *r) { (void)c; (void)r; r
 
 static const A64SysReg sysregs[] = {
     /* special-purpose registers */
-    { "NZCV", K(3, 3, 4, 2, 0), 0, A64_SR_RW, -1, 0, 0, rd_nzcv, wr_nzcv, 0 },
-    { "DAIF", K(3, 3, 4, 2, 1), 0, A64_SR_RW, -1, 0, 0, rd_daif, wr_daif, 0 },
-    { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL, 0 },
-    { "PAN", K(3, 0, 4, 2, 3), 1, A64_SR_RW, -1, 0, 0, rd_pan, wr_pan, A64_FEAT_PAN },
-    { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel, 0 },
-    { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0, 0 },
-    { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1, 0 },
-    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07ff9f00ULL, NULL, NULL, 0 },
-    { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL, 0 },
+    { "NZCV", K(3, 3, 4, 2, 0), 0, A64_SR_RW, -1, 0, 0, rd_nzcv, wr_nzcv, 0, NULL, 0 },
+    { "DAIF", K(3, 3, 4, 2, 1), 0, A64_SR_RW, -1, 0, 0, rd_daif, wr_daif, 0, NULL, 0 },
+    { "CurrentEL", K(3, 0, 4, 2, 2), 1, A64_SR_R, -1, 0, 0, rd_currentel, NULL, 0, NULL, 0 },
+    { "PAN", K(3, 0, 4, 2, 3), 1, A64_SR_RW, -1, 0, 0, rd_pan, wr_pan, A64_FEAT_PAN, NULL, 0 },
+    { "SPSel", K(3, 0, 4, 2, 0), 1, A64_SR_RW, -1, 0, 0, rd_spsel, wr_spsel, 0, NULL, 0 },
+    { "SP_EL0", K(3, 0, 4, 1, 0), 1, A64_SR_RW, -1, 0, 0, rd_sp_el0, wr_sp_el0, 0, NULL, 0 },
+    { "SP_EL1", K(3, 4, 4, 1, 0), 2, A64_SR_RW, -1, 0, 0, rd_sp_el1, wr_sp_el1, 0, NULL, 0 },
+    /* FPCR: AHP, DN, FZ, RMode. FZ16 is RES0 without FEAT_FP16 (no model has it); the
+     * exception trap enables are RAZ/WI (hvsim does not trap floating-point exceptions, an
+     * implementation choice the Arm ARM allows); Len and Stride are RES0 without AArch32
+     * (QEMU keeps them writable) */
+    { "FPCR", K(3, 3, 4, 4, 0), 0, A64_SR_RW, A64_SYS_FPCR, 0, 0x07c00000ULL, NULL, NULL, 0, NULL, 0 },
+    { "FPSR", K(3, 3, 4, 4, 1), 0, A64_SR_RW, A64_SYS_FPSR, 0, 0xf800009fULL, NULL, NULL, 0, NULL, 0 },
     /* identification: the model's values (cpu/arm64/models.c); the rest of the ID space
      * (op0 3, op1 0, CRn 0, CRm 1-7) reads as zero, see a64_sysreg_id_space_raz */
-    { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL, 0 },
-    { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL, 0 },
-    { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0, 0, rd_pfr0, NULL, 0 },
-    { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0, 0, rd_dfr0, NULL, 0 },
-    { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "ID_AA64AFR0_EL1", K(3, 0, 0, 5, 4), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "ID_AA64AFR1_EL1", K(3, 0, 0, 5, 5), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "MIDR_EL1", K(3, 0, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_midr, NULL, 0, NULL, 0 },
+    { "MPIDR_EL1", K(3, 0, 0, 0, 5), 1, A64_SR_R, -1, 0, 0, rd_mpidr, NULL, 0, NULL, 0 },
+    { "REVIDR_EL1", K(3, 0, 0, 0, 6), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "ID_AA64PFR0_EL1", K(3, 0, 0, 4, 0), 1, A64_SR_R, -1, 0, 0, rd_pfr0, NULL, 0, NULL, 0 },
+    { "ID_AA64PFR1_EL1", K(3, 0, 0, 4, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "ID_AA64DFR0_EL1", K(3, 0, 0, 5, 0), 1, A64_SR_R, -1, 0, 0, rd_dfr0, NULL, 0, NULL, 0 },
+    { "ID_AA64DFR1_EL1", K(3, 0, 0, 5, 1), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "ID_AA64AFR0_EL1", K(3, 0, 0, 5, 4), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "ID_AA64AFR1_EL1", K(3, 0, 0, 5, 5), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
     /* CRC32 (bits 19:16 = 1), atomics LSE (bits 23:20 = 2) */
-    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0, 0, rd_isar0, NULL, 0 },
+    { "ID_AA64ISAR0_EL1", K(3, 0, 0, 6, 0), 1, A64_SR_R, -1, 0, 0, rd_isar0, NULL, 0, NULL, 0 },
     /* LRCPC (bits 23:20) = 2: LDAPR and the unscaled LDAPUR/STLUR forms */
-    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0, 0, rd_isar1, NULL, 0 },
-    { "ID_AA64ISAR2_EL1", K(3, 0, 0, 6, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
+    { "ID_AA64ISAR1_EL1", K(3, 0, 0, 6, 1), 1, A64_SR_R, -1, 0, 0, rd_isar1, NULL, 0, NULL, 0 },
+    { "ID_AA64ISAR2_EL1", K(3, 0, 0, 6, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
     /* PARange 40 bits, ASID 16 bits, 4K, 16K (TGran16 = 1) and 64K granules */
-    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0, 0, rd_mmfr0, NULL, 0 },
-    { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0, 0, rd_mmfr1, NULL, 0 },
-    { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_ctr, NULL, 0 },
+    { "ID_AA64MMFR0_EL1", K(3, 0, 0, 7, 0), 1, A64_SR_R, -1, 0, 0, rd_mmfr0, NULL, 0, NULL, 0 },
+    { "ID_AA64MMFR1_EL1", K(3, 0, 0, 7, 1), 1, A64_SR_R, -1, 0, 0, rd_mmfr1, NULL, 0, NULL, 0 },
+    { "ID_AA64MMFR2_EL1", K(3, 0, 0, 7, 2), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "CTR_EL0", K(3, 3, 0, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_ctr, NULL, 0, NULL, 0 },
     /* DC ZVA block of 64 bytes (BS = 4), permitted */
-    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_dczid, NULL, 0 },
-    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0, 0, rd_clidr, NULL, 0 },
-    { "CCSIDR_EL1", K(3, 1, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_ccsidr, NULL, 0 },
-    { "AIDR_EL1", K(3, 1, 0, 0, 7), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL, 0 },
+    { "DCZID_EL0", K(3, 3, 0, 0, 7), 0, A64_SR_R, -1, 4, 0, rd_dczid, NULL, 0, NULL, 0 },
+    { "CLIDR_EL1", K(3, 1, 0, 0, 1), 1, A64_SR_R, -1, 0, 0, rd_clidr, NULL, 0, NULL, 0 },
+    { "CCSIDR_EL1", K(3, 1, 0, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_ccsidr, NULL, 0, NULL, 0 },
+    { "AIDR_EL1", K(3, 1, 0, 0, 7), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "CSSELR_EL1", K(3, 2, 0, 0, 0), 1, A64_SR_RW, A64_SYS_CSSELR_EL1, 0, 0xf, NULL, NULL, 0, NULL, 0 },
     /* EL1 system control and translation */
-    { "SCTLR_EL1", K(3, 0, 1, 0, 0), 1, A64_SR_RW, A64_SYS_SCTLR_EL1, 0x30d00800ULL, FULL, NULL, NULL, 0 },
-    { "ACTLR_EL1", K(3, 0, 1, 0, 1), 1, A64_SR_RW, A64_SYS_ACTLR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "CPACR_EL1", K(3, 0, 1, 0, 2), 1, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL, 0 },
-    { "TTBR0_EL1", K(3, 0, 2, 0, 0), 1, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL, 0 },
-    { "TTBR1_EL1", K(3, 0, 2, 0, 1), 1, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL, 0 },
-    { "TCR_EL1", K(3, 0, 2, 0, 2), 1, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "AFSR0_EL1", K(3, 0, 5, 1, 0), 1, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL, 0 },
-    { "AFSR1_EL1", K(3, 0, 5, 1, 1), 1, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL, 0 },
-    { "ESR_EL1", K(3, 0, 5, 2, 0), 1, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "FAR_EL1", K(3, 0, 6, 0, 0), 1, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "PAR_EL1", K(3, 0, 7, 4, 0), 1, A64_SR_RW, A64_SYS_PAR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "MAIR_EL1", K(3, 0, 10, 2, 0), 1, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "AMAIR_EL1", K(3, 0, 10, 3, 0), 1, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "ISR_EL1", K(3, 0, 12, 1, 0), 1, A64_SR_R, -1, 0, 0, rd_isr, NULL, 0 },
-    { "VBAR_EL1", K(3, 0, 12, 0, 0), 1, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL, 0 },
-    { "CONTEXTIDR_EL1", K(3, 0, 13, 0, 1), 1, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
-    { "TPIDR_EL1", K(3, 0, 13, 0, 4), 1, A64_SR_RW, A64_SYS_TPIDR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, 0 },
-    { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, 0 },
+    { "SCTLR_EL1", K(3, 0, 1, 0, 0), 1, A64_SR_RW, A64_SYS_SCTLR_EL1, 0x30d00800ULL, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ACTLR_EL1", K(3, 0, 1, 0, 1), 1, A64_SR_RW, A64_SYS_ACTLR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "CPACR_EL1", K(3, 0, 1, 0, 2), 1, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL, 0, NULL, 0 },
+    { "TTBR0_EL1", K(3, 0, 2, 0, 0), 1, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "TTBR1_EL1", K(3, 0, 2, 0, 1), 1, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "TCR_EL1", K(3, 0, 2, 0, 2), 1, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "AFSR0_EL1", K(3, 0, 5, 1, 0), 1, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "AFSR1_EL1", K(3, 0, 5, 1, 1), 1, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ESR_EL1", K(3, 0, 5, 2, 0), 1, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "FAR_EL1", K(3, 0, 6, 0, 0), 1, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "PAR_EL1", K(3, 0, 7, 4, 0), 1, A64_SR_RW, A64_SYS_PAR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "MAIR_EL1", K(3, 0, 10, 2, 0), 1, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "AMAIR_EL1", K(3, 0, 10, 3, 0), 1, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ISR_EL1", K(3, 0, 12, 1, 0), 1, A64_SR_R, -1, 0, 0, rd_isr, NULL, 0, NULL, 0 },
+    { "VBAR_EL1", K(3, 0, 12, 0, 0), 1, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL, 0, NULL, 0 },
+    { "CONTEXTIDR_EL1", K(3, 0, 13, 0, 1), 1, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL, 0, NULL, 0 },
+    { "TPIDR_EL1", K(3, 0, 13, 0, 4), 1, A64_SR_RW, A64_SYS_TPIDR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
     /* self-hosted debug (D2, D19.3): the debug exceptions these enable are in debug.c */
-    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, 0xe0f041ULL, NULL, NULL, 0 },
-    { "OSLAR_EL1", K(2, 0, 1, 0, 4), 1, A64_SR_W, -1, 0, 0, NULL, wr_oslar, 0 },
-    { "OSLSR_EL1", K(2, 0, 1, 1, 4), 1, A64_SR_R, A64_SYS_OSLSR_EL1, 0xa, 0, NULL, NULL, 0 },
-    { "OSDLR_EL1", K(2, 0, 1, 3, 4), 1, A64_SR_RW, A64_SYS_OSDLR_EL1, 0, 1, NULL, NULL, 0 },
-    { "DBGPRCR_EL1", K(2, 0, 1, 4, 4), 1, A64_SR_RW, A64_SYS_DBGPRCR_EL1, 0, 1, NULL, NULL, 0 },
-    { "MDRAR_EL1", K(2, 0, 1, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "MDCCINT_EL1", K(2, 0, 0, 2, 0), 1, A64_SR_RW, A64_SYS_MDCCINT_EL1, 0, 0x60000000ULL, NULL, NULL, 0 },
-    { "OSDTRRX_EL1", K(2, 0, 0, 0, 2), 1, A64_SR_RW, A64_SYS_OSDTRRX_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
-    { "OSDTRTX_EL1", K(2, 0, 0, 3, 2), 1, A64_SR_RW, A64_SYS_OSDTRTX_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
-    { "OSECCR_EL1", K(2, 0, 0, 6, 2), 1, A64_SR_RW, A64_SYS_OSECCR_EL1, 0, 0xffffffffULL, NULL, NULL, 0 },
-    { "DBGCLAIMSET_EL1", K(2, 0, 7, 8, 6), 1, A64_SR_RW, -1, 0, 0, rd_claimset, wr_claimset, 0 },
-    { "DBGCLAIMCLR_EL1", K(2, 0, 7, 9, 6), 1, A64_SR_RW, -1, 0, 0, rd_claimclr, wr_claimclr, 0 },
+    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, 0xe0f041ULL, NULL, NULL, 0, NULL, 0 },
+    { "OSLAR_EL1", K(2, 0, 1, 0, 4), 1, A64_SR_W, -1, 0, 0, NULL, wr_oslar, 0, NULL, 0 },
+    { "OSLSR_EL1", K(2, 0, 1, 1, 4), 1, A64_SR_R, A64_SYS_OSLSR_EL1, 0xa, 0, NULL, NULL, 0, NULL, 0 },
+    { "OSDLR_EL1", K(2, 0, 1, 3, 4), 1, A64_SR_RW, A64_SYS_OSDLR_EL1, 0, 1, NULL, NULL, 0, NULL, 0 },
+    { "DBGPRCR_EL1", K(2, 0, 1, 4, 4), 1, A64_SR_RW, A64_SYS_DBGPRCR_EL1, 0, 1, NULL, NULL, 0, NULL, 0 },
+    { "MDRAR_EL1", K(2, 0, 1, 0, 0), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "MDCCINT_EL1", K(2, 0, 0, 2, 0), 1, A64_SR_RW, A64_SYS_MDCCINT_EL1, 0, 0x60000000ULL, NULL, NULL, 0, NULL, 0 },
+    { "OSDTRRX_EL1", K(2, 0, 0, 0, 2), 1, A64_SR_RW, A64_SYS_OSDTRRX_EL1, 0, 0xffffffffULL, NULL, NULL, 0, NULL, 0 },
+    { "OSDTRTX_EL1", K(2, 0, 0, 3, 2), 1, A64_SR_RW, A64_SYS_OSDTRTX_EL1, 0, 0xffffffffULL, NULL, NULL, 0, NULL, 0 },
+    { "OSECCR_EL1", K(2, 0, 0, 6, 2), 1, A64_SR_RW, A64_SYS_OSECCR_EL1, 0, 0xffffffffULL, NULL, NULL, 0, NULL, 0 },
+    { "DBGCLAIMSET_EL1", K(2, 0, 7, 8, 6), 1, A64_SR_RW, -1, 0, 0, rd_claimset, wr_claimset, 0, NULL, 0 },
+    { "DBGCLAIMCLR_EL1", K(2, 0, 7, 9, 6), 1, A64_SR_RW, -1, 0, 0, rd_claimclr, wr_claimclr, 0, NULL, 0 },
     /* no Secure state: Non-secure invasive and non-invasive debug implemented and enabled */
-    { "DBGAUTHSTATUS_EL1", K(2, 0, 7, 14, 6), 1, A64_SR_R, -1, 0xf, 0, rd_const, NULL, 0 },
+    { "DBGAUTHSTATUS_EL1", K(2, 0, 7, 14, 6), 1, A64_SR_R, -1, 0xf, 0, rd_const, NULL, 0, NULL, 0 },
     /* the Debug Communications Channel has no external debugger behind it: never full,
      * never anything to receive, transmits go nowhere */
-    { "MDCCSR_EL0", K(2, 3, 0, 1, 0), 0, A64_SR_R, -1, 0, 0, rd_const, NULL, 0 },
-    { "DBGDTR_EL0", K(2, 3, 0, 4, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0 },
-    { "DBGDTRRX_EL0", K(2, 3, 0, 5, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0 },
+    { "MDCCSR_EL0", K(2, 3, 0, 1, 0), 0, A64_SR_R, -1, 0, 0, rd_const, NULL, 0, NULL, 0 },
+    { "DBGDTR_EL0", K(2, 3, 0, 4, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0, NULL, 0 },
+    { "DBGDTRRX_EL0", K(2, 3, 0, 5, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0, NULL, 0 },
 #define BRP(n) \
-    { "DBGBVR" #n "_EL1", K(2, 0, 0, n, 4), 1, A64_SR_RW, A64_SYS_DBGBVR0 + n, 0, ~3ULL, NULL, NULL, 0 }, \
-    { "DBGBCR" #n "_EL1", K(2, 0, 0, n, 5), 1, A64_SR_RW, A64_SYS_DBGBCR0 + n, 0, 0x00ffe1e7ULL, NULL, NULL, 0 }
+    { "DBGBVR" #n "_EL1", K(2, 0, 0, n, 4), 1, A64_SR_RW, A64_SYS_DBGBVR0 + n, 0, ~3ULL, NULL, NULL, 0, NULL, 0 }, \
+    { "DBGBCR" #n "_EL1", K(2, 0, 0, n, 5), 1, A64_SR_RW, A64_SYS_DBGBCR0 + n, 0, 0x00ffe1e7ULL, NULL, NULL, 0, NULL, 0 }
 #define WRP(n) \
-    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, NULL, 0 }, \
-    { "DBGWCR" #n "_EL1", K(2, 0, 0, n, 7), 1, A64_SR_RW, A64_SYS_DBGWCR0 + n, 0, 0x1f11ffffULL, NULL, NULL, 0 }
+    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, NULL, 0, NULL, 0 }, \
+    { "DBGWCR" #n "_EL1", K(2, 0, 0, n, 7), 1, A64_SR_RW, A64_SYS_DBGWCR0 + n, 0, 0x1f11ffffULL, NULL, NULL, 0, NULL, 0 }
     BRP(0), BRP(1), BRP(2), BRP(3), BRP(4), BRP(5),
     WRP(0), WRP(1), WRP(2), WRP(3),
 #undef BRP
 #undef WRP
     /* FEAT_LOR (D19.2.9x): no LORegions (LORID_EL1 = 0), the registers are storage; HCR_EL2.TLOR
      * traps them (hypervisor-model/sysreg_traps.c) */
-    { "LORSA_EL1", K(3, 0, 10, 4, 0), 1, A64_SR_RW, A64_SYS_LORSA_EL1, 0, 0x0000ffffffff0001ULL, NULL, NULL, A64_FEAT_LOR },
-    { "LOREA_EL1", K(3, 0, 10, 4, 1), 1, A64_SR_RW, A64_SYS_LOREA_EL1, 0, 0x0000ffffffff0000ULL, NULL, NULL, A64_FEAT_LOR },
-    { "LORN_EL1", K(3, 0, 10, 4, 2), 1, A64_SR_RW, A64_SYS_LORN_EL1, 0, 0, NULL, NULL, A64_FEAT_LOR },
-    { "LORC_EL1", K(3, 0, 10, 4, 3), 1, A64_SR_RW, A64_SYS_LORC_EL1, 0, 0x3fdULL, NULL, NULL, A64_FEAT_LOR },
-    { "LORID_EL1", K(3, 0, 10, 4, 7), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, A64_FEAT_LOR },
-    { "TPIDR_EL0", K(3, 3, 13, 0, 2), 0, A64_SR_RW, A64_SYS_TPIDR_EL0, 0, FULL, NULL, NULL, 0 },
-    { "TPIDRRO_EL0", K(3, 3, 13, 0, 3), 0, A64_SR_RW, A64_SYS_TPIDRRO_EL0, 0, FULL, NULL, NULL, 0 },
+    { "LORSA_EL1", K(3, 0, 10, 4, 0), 1, A64_SR_RW, A64_SYS_LORSA_EL1, 0, 0x0000ffffffff0001ULL, NULL, NULL, A64_FEAT_LOR, NULL, 0 },
+    { "LOREA_EL1", K(3, 0, 10, 4, 1), 1, A64_SR_RW, A64_SYS_LOREA_EL1, 0, 0x0000ffffffff0000ULL, NULL, NULL, A64_FEAT_LOR, NULL, 0 },
+    { "LORN_EL1", K(3, 0, 10, 4, 2), 1, A64_SR_RW, A64_SYS_LORN_EL1, 0, 0, NULL, NULL, A64_FEAT_LOR, NULL, 0 },
+    { "LORC_EL1", K(3, 0, 10, 4, 3), 1, A64_SR_RW, A64_SYS_LORC_EL1, 0, 0x3fdULL, NULL, NULL, A64_FEAT_LOR, NULL, 0 },
+    { "LORID_EL1", K(3, 0, 10, 4, 7), 1, A64_SR_R, -1, 0, 0, rd_const, NULL, A64_FEAT_LOR, NULL, 0 },
+    { "TPIDR_EL0", K(3, 3, 13, 0, 2), 0, A64_SR_RW, A64_SYS_TPIDR_EL0, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "TPIDRRO_EL0", K(3, 3, 13, 0, 3), 0, A64_SR_RW, A64_SYS_TPIDRRO_EL0, 0, FULL, NULL, NULL, 0, NULL, 0 },
     /* EL2 (D17.2): plain storage for now; the trap rules they drive arrive with the exception
      * model. Reset values: SCTLR_EL2 RES1 bits, HCR_EL2 all zero (RW from reset is IMPDEF). */
-    { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL, 0 },
-    { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0x80000000ULL, FULL, NULL, wr_hcr, 0 },
-    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, wr_mdcr, 0 },
-    { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL, 0 },
-    { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL, 0 },
-    { "HACR_EL2", K(3, 4, 1, 1, 7), 2, A64_SR_RW, A64_SYS_HACR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "TTBR0_EL2", K(3, 4, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL2, 0, FULL, NULL, NULL, 0 },
-    { "TCR_EL2", K(3, 4, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL2, 0x80800000ULL, FULL, NULL, NULL, 0 },
-    { "VTTBR_EL2", K(3, 4, 2, 1, 0), 2, A64_SR_RW, A64_SYS_VTTBR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "VTCR_EL2", K(3, 4, 2, 1, 2), 2, A64_SR_RW, A64_SYS_VTCR_EL2, 0x80000000ULL, FULL, NULL, NULL, 0 },
-    { "SPSR_EL2", K(3, 4, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "ELR_EL2", K(3, 4, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "AFSR0_EL2", K(3, 4, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL2, 0, FULL, NULL, NULL, 0 },
-    { "AFSR1_EL2", K(3, 4, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL2, 0, FULL, NULL, NULL, 0 },
-    { "ESR_EL2", K(3, 4, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "FAR_EL2", K(3, 4, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "HPFAR_EL2", K(3, 4, 6, 0, 4), 2, A64_SR_RW, A64_SYS_HPFAR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "MAIR_EL2", K(3, 4, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "AMAIR_EL2", K(3, 4, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "VBAR_EL2", K(3, 4, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL2, 0, ~(uint64_t)0x7ff, NULL, NULL, 0 },
-    { "TPIDR_EL2", K(3, 4, 13, 0, 2), 2, A64_SR_RW, A64_SYS_TPIDR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "VPIDR_EL2", K(3, 4, 0, 0, 0), 2, A64_SR_RW, A64_SYS_VPIDR_EL2, 0, 0xffffffffULL, NULL, NULL, 0 },
-    { "VMPIDR_EL2", K(3, 4, 0, 0, 5), 2, A64_SR_RW, A64_SYS_VMPIDR_EL2, 0, FULL, NULL, NULL, 0 },
-    { "CNTHCTL_EL2", K(3, 4, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTHCTL_EL2, 3, FULL, NULL, NULL, 0 },
-    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, -1, 0, FULL, rd_cntvoff, wr_cntvoff, 0 },
+    { "SCTLR_EL2", K(3, 4, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL2, 0x30c50830ULL, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ACTLR_EL2", K(3, 4, 1, 0, 1), 2, A64_SR_RW, A64_SYS_ACTLR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "HCR_EL2", K(3, 4, 1, 1, 0), 2, A64_SR_RW, A64_SYS_HCR_EL2, 0x80000000ULL, FULL, NULL, wr_hcr, 0, NULL, 0 },
+    { "MDCR_EL2", K(3, 4, 1, 1, 1), 2, A64_SR_RW, A64_SYS_MDCR_EL2, 6, FULL, NULL, wr_mdcr, 0, NULL, 0 },
+    { "CPTR_EL2", K(3, 4, 1, 1, 2), 2, A64_SR_RW, A64_SYS_CPTR_EL2, 0x33ffULL, FULL, NULL, NULL, 0, NULL, 0 },
+    { "HSTR_EL2", K(3, 4, 1, 1, 3), 2, A64_SR_RW, A64_SYS_HSTR_EL2, 0, 0xffff, NULL, NULL, 0, NULL, 0 },
+    { "HACR_EL2", K(3, 4, 1, 1, 7), 2, A64_SR_RW, A64_SYS_HACR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "TTBR0_EL2", K(3, 4, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "TCR_EL2", K(3, 4, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL2, 0x80800000ULL, FULL, NULL, NULL, 0, NULL, 0 },
+    { "VTTBR_EL2", K(3, 4, 2, 1, 0), 2, A64_SR_RW, A64_SYS_VTTBR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "VTCR_EL2", K(3, 4, 2, 1, 2), 2, A64_SR_RW, A64_SYS_VTCR_EL2, 0x80000000ULL, FULL, NULL, NULL, 0, NULL, 0 },
+    { "SPSR_EL2", K(3, 4, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ELR_EL2", K(3, 4, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "AFSR0_EL2", K(3, 4, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "AFSR1_EL2", K(3, 4, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "ESR_EL2", K(3, 4, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "FAR_EL2", K(3, 4, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "HPFAR_EL2", K(3, 4, 6, 0, 4), 2, A64_SR_RW, A64_SYS_HPFAR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "MAIR_EL2", K(3, 4, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "AMAIR_EL2", K(3, 4, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "VBAR_EL2", K(3, 4, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL2, 0, ~(uint64_t)0x7ff, NULL, NULL, 0, NULL, 0 },
+    { "TPIDR_EL2", K(3, 4, 13, 0, 2), 2, A64_SR_RW, A64_SYS_TPIDR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "VPIDR_EL2", K(3, 4, 0, 0, 0), 2, A64_SR_RW, A64_SYS_VPIDR_EL2, 0, 0xffffffffULL, NULL, NULL, 0, NULL, 0 },
+    { "VMPIDR_EL2", K(3, 4, 0, 0, 5), 2, A64_SR_RW, A64_SYS_VMPIDR_EL2, 0, FULL, NULL, NULL, 0, NULL, 0 },
+    { "CNTHCTL_EL2", K(3, 4, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTHCTL_EL2, 3, FULL, NULL, NULL, 0, NULL, 0 },
+    { "CNTVOFF_EL2", K(3, 4, 14, 0, 3), 2, A64_SR_RW, -1, 0, FULL, rd_cntvoff, wr_cntvoff, 0, NULL, 0 },
     /* FEAT_VHE: the EL2&0 regime's second table base and context ID */
-    { "TTBR1_EL2", K(3, 4, 2, 0, 1), 2, A64_SR_RW, A64_SYS_TTBR1_EL2, 0, FULL, NULL, NULL, A64_FEAT_VHE },
-    { "CONTEXTIDR_EL2", K(3, 4, 13, 0, 1), 2, A64_SR_RW, A64_SYS_CONTEXTIDR_EL2, 0, 0xffffffffULL, NULL, NULL, A64_FEAT_VHE },
+    { "TTBR1_EL2", K(3, 4, 2, 0, 1), 2, A64_SR_RW, A64_SYS_TTBR1_EL2, 0, FULL, NULL, NULL, A64_FEAT_VHE, NULL, 0 },
+    { "CONTEXTIDR_EL2", K(3, 4, 13, 0, 1), 2, A64_SR_RW, A64_SYS_CONTEXTIDR_EL2, 0, 0xffffffffULL, NULL, NULL, A64_FEAT_VHE, NULL, 0 },
     /* *_EL12: the EL1 registers as EL2 sees them with HCR_EL2.E2H = 1 (D5.6.2) */
-    { "SCTLR_EL12", K(3, 5, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "CPACR_EL12", K(3, 5, 1, 0, 2), 2, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "TTBR0_EL12", K(3, 5, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "TTBR1_EL12", K(3, 5, 2, 0, 1), 2, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "TCR_EL12", K(3, 5, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "SPSR_EL12", K(3, 5, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "ELR_EL12", K(3, 5, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "AFSR0_EL12", K(3, 5, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "AFSR1_EL12", K(3, 5, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "ESR_EL12", K(3, 5, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "FAR_EL12", K(3, 5, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "MAIR_EL12", K(3, 5, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "AMAIR_EL12", K(3, 5, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "VBAR_EL12", K(3, 5, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "CONTEXTIDR_EL12", K(3, 5, 13, 0, 1), 2, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL, A64_FEAT_E2H_ALIAS },
-    { "CNTKCTL_EL12", K(3, 5, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL, A64_FEAT_E2H_ALIAS },
+    { "SCTLR_EL12", K(3, 5, 1, 0, 0), 2, A64_SR_RW, A64_SYS_SCTLR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CPACR_EL12", K(3, 5, 1, 0, 2), 2, A64_SR_RW, A64_SYS_CPACR_EL1, 0, 0x30300000ULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "TTBR0_EL12", K(3, 5, 2, 0, 0), 2, A64_SR_RW, A64_SYS_TTBR0_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "TTBR1_EL12", K(3, 5, 2, 0, 1), 2, A64_SR_RW, A64_SYS_TTBR1_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "TCR_EL12", K(3, 5, 2, 0, 2), 2, A64_SR_RW, A64_SYS_TCR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "SPSR_EL12", K(3, 5, 4, 0, 0), 2, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "ELR_EL12", K(3, 5, 4, 0, 1), 2, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "AFSR0_EL12", K(3, 5, 5, 1, 0), 2, A64_SR_RW, A64_SYS_AFSR0_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "AFSR1_EL12", K(3, 5, 5, 1, 1), 2, A64_SR_RW, A64_SYS_AFSR1_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "ESR_EL12", K(3, 5, 5, 2, 0), 2, A64_SR_RW, A64_SYS_ESR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "FAR_EL12", K(3, 5, 6, 0, 0), 2, A64_SR_RW, A64_SYS_FAR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "MAIR_EL12", K(3, 5, 10, 2, 0), 2, A64_SR_RW, A64_SYS_MAIR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "AMAIR_EL12", K(3, 5, 10, 3, 0), 2, A64_SR_RW, A64_SYS_AMAIR_EL1, 0, FULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "VBAR_EL12", K(3, 5, 12, 0, 0), 2, A64_SR_RW, A64_SYS_VBAR_EL1, 0, ~(uint64_t)0x7ff, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CONTEXTIDR_EL12", K(3, 5, 13, 0, 1), 2, A64_SR_RW, A64_SYS_CONTEXTIDR_EL1, 0, 0xffffffffULL, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CNTKCTL_EL12", K(3, 5, 14, 1, 0), 2, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL, A64_FEAT_E2H_ALIAS, NULL, 0 },
     /* generic timer (D11); EL0 access is gated by CNTKCTL_EL1 once traps are modelled */
-    { "CNTFRQ_EL0", K(3, 3, 14, 0, 0), 0, A64_SR_R, -1, 0, 0, rd_cntfrq, NULL, 0 },
-    { "CNTPCT_EL0", K(3, 3, 14, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_cntpct, NULL, 0 },
-    { "CNTVCT_EL0", K(3, 3, 14, 0, 2), 0, A64_SR_R, -1, 0, 0, rd_cntvct, NULL, 0 },
-    { "CNTKCTL_EL1", K(3, 0, 14, 1, 0), 1, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL, 0 },
-    { "CNTP_TVAL_EL0", K(3, 3, 14, 2, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTV_TVAL_EL0", K(3, 3, 14, 3, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTHP_TVAL_EL2", K(3, 4, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTHP_CTL_EL2", K(3, 4, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTHP_CVAL_EL2", K(3, 4, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0 },
-    { "CNTHV_TVAL_EL2", K(3, 4, 14, 3, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE },
-    { "CNTHV_CTL_EL2", K(3, 4, 14, 3, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE },
-    { "CNTHV_CVAL_EL2", K(3, 4, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE },
-    { "CNTP_TVAL_EL02", K(3, 5, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
-    { "CNTP_CTL_EL02", K(3, 5, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
-    { "CNTP_CVAL_EL02", K(3, 5, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
-    { "CNTV_TVAL_EL02", K(3, 5, 14, 3, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
-    { "CNTV_CTL_EL02", K(3, 5, 14, 3, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
-    { "CNTV_CVAL_EL02", K(3, 5, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS },
+    { "CNTFRQ_EL0", K(3, 3, 14, 0, 0), 0, A64_SR_R, -1, 0, 0, rd_cntfrq, NULL, 0, NULL, 0 },
+    { "CNTPCT_EL0", K(3, 3, 14, 0, 1), 0, A64_SR_R, -1, 0, 0, rd_cntpct, NULL, 0, NULL, 0 },
+    { "CNTVCT_EL0", K(3, 3, 14, 0, 2), 0, A64_SR_R, -1, 0, 0, rd_cntvct, NULL, 0, NULL, 0 },
+    { "CNTKCTL_EL1", K(3, 0, 14, 1, 0), 1, A64_SR_RW, A64_SYS_CNTKCTL_EL1, 0, 0x3ff, NULL, NULL, 0, NULL, 0 },
+    { "CNTP_TVAL_EL0", K(3, 3, 14, 2, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTP_CTL_EL0", K(3, 3, 14, 2, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTP_CVAL_EL0", K(3, 3, 14, 2, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTV_TVAL_EL0", K(3, 3, 14, 3, 0), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTV_CTL_EL0", K(3, 3, 14, 3, 1), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTV_CVAL_EL0", K(3, 3, 14, 3, 2), 0, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTHP_TVAL_EL2", K(3, 4, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTHP_CTL_EL2", K(3, 4, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTHP_CVAL_EL2", K(3, 4, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, 0, NULL, 0 },
+    { "CNTHV_TVAL_EL2", K(3, 4, 14, 3, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE, NULL, 0 },
+    { "CNTHV_CTL_EL2", K(3, 4, 14, 3, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE, NULL, 0 },
+    { "CNTHV_CVAL_EL2", K(3, 4, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_VHE, NULL, 0 },
+    { "CNTP_TVAL_EL02", K(3, 5, 14, 2, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CNTP_CTL_EL02", K(3, 5, 14, 2, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CNTP_CVAL_EL02", K(3, 5, 14, 2, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CNTV_TVAL_EL02", K(3, 5, 14, 3, 0), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CNTV_CTL_EL02", K(3, 5, 14, 3, 1), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS, NULL, 0 },
+    { "CNTV_CVAL_EL02", K(3, 5, 14, 3, 2), 2, A64_SR_RW, -1, 0, FULL, rd_timer, wr_timer, A64_FEAT_E2H_ALIAS, NULL, 0 },
 };
 
 /* Generic-timer access controls (D11.2.2, CNTKCTL_EL1 / CNTHCTL_EL2): 0 = allowed, else the
@@ -463,29 +467,50 @@ const A64SysReg *a64_sysreg_e2h_redirect(const A64SysReg *r)
     return r;
 }
 
+/* The one space: the core's table, then the blocks' (sysreg_blocks.c), in that order for
+ * listings; encodings are unique across all of them (sys/unique_encodings). */
+static const struct { const A64SysReg *regs; const size_t *n; } spaces[] = {
+    { a64_pmu_sysregs, &a64_pmu_nsysregs },
+    { a64_gic_sysregs, &a64_gic_nsysregs },
+};
+
 size_t a64_sysreg_count(void)
 {
-    return sizeof sysregs / sizeof sysregs[0];
+    size_t n = sizeof sysregs / sizeof sysregs[0];
+    for (size_t i = 0; i < sizeof spaces / sizeof spaces[0]; i++)
+        n += *spaces[i].n;
+    return n;
 }
 
 const A64SysReg *a64_sysreg_at(size_t i)
 {
-    return i < a64_sysreg_count() ? &sysregs[i] : NULL;
+    size_t n = sizeof sysregs / sizeof sysregs[0];
+    if (i < n)
+        return &sysregs[i];
+    i -= n;
+    for (size_t k = 0; k < sizeof spaces / sizeof spaces[0]; k++) {
+        if (i < *spaces[k].n)
+            return &spaces[k].regs[i];
+        i -= *spaces[k].n;
+    }
+    return NULL;
 }
 
 const A64SysReg *a64_sysreg_find(uint32_t key)
 {
-    for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)
-        if (sysregs[i].key == key)
-            return &sysregs[i];
+    const A64SysReg *r;
+    for (size_t i = 0; (r = a64_sysreg_at(i)); i++)
+        if (r->key == key)
+            return r;
     return NULL;
 }
 
 const A64SysReg *a64_sysreg_by_name(const char *name)
 {
-    for (size_t i = 0; i < sizeof sysregs / sizeof sysregs[0]; i++)
-        if (g_ascii_strcasecmp(sysregs[i].name, name) == 0)
-            return &sysregs[i];
+    const A64SysReg *r;
+    for (size_t i = 0; (r = a64_sysreg_at(i)); i++)
+        if (g_ascii_strcasecmp(r->name, name) == 0)
+            return r;
     return NULL;
 }
 

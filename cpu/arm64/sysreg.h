@@ -44,6 +44,8 @@ enum {
 };
 
 typedef struct A64SysReg A64SysReg;
+/* The outcome of a block register's access (A64SysReg.block). */
+typedef enum { A64_SR_DONE, A64_SR_UNDEF, A64_SR_TRAP_EL1, A64_SR_TRAP_EL2 } A64SysRegResult;
 struct A64SysReg {
     const char *name;
     uint32_t key;
@@ -55,7 +57,22 @@ struct A64SysReg {
     uint64_t (*read)(Arm64Cpu *c, const A64SysReg *r);
     void (*write)(Arm64Cpu *c, const A64SysReg *r, uint64_t v);
     uint8_t feat;             /* A64_FEAT_*: UNDEFINED unless the feature / mode is present */
+    /* A block's register (the PMU's, the GIC CPU interface's: cpu/arm64/sysreg_blocks.c): the
+     * block checks the access (UNDEFINED, its own traps) and performs it; the generic EL and
+     * trap-rule checks do not apply. write = MSR; *v is the value written or read. */
+    A64SysRegResult (*block)(Arm64Cpu *c, const A64SysReg *r, bool write, uint64_t *v);
+    uint8_t flags;            /* A64_SR_NOPEEK: reading it acts (acknowledges an interrupt,
+                               * syncs counters): the debugger does not */
 };
+enum { A64_SR_NOPEEK = 1 };
+/* The block tables (sysreg_blocks.c): one space with the core's own table. */
+extern const A64SysReg a64_pmu_sysregs[];
+extern const size_t a64_pmu_nsysregs;
+extern const A64SysReg a64_gic_sysregs[];
+extern const size_t a64_gic_nsysregs;
+/* The debugger's read: the value, or false when reading would act (A64_SR_NOPEEK) or the
+ * block refuses it at the core's EL. */
+bool a64_sysreg_peek(Arm64Cpu *c, const A64SysReg *r, uint64_t *v);
 enum { A64_SR_R = 1, A64_SR_W = 2, A64_SR_RW = 3 };
 enum {
     A64_FEAT_VHE = 1,         /* FEAT_VHE registers (TTBR1_EL2, CONTEXTIDR_EL2, CNTHV_*) */
@@ -83,7 +100,7 @@ static inline bool a64_sysreg_id_space_raz(uint32_t key)
     return (key >> 7) == ((3u << 7) | 0u) && ((key >> 3) & 15) >= 1 && ((key >> 3) & 15) <= 7;
 }
 /* SIMD&FP as ID_AA64PFR0_EL1 advertises it: FP (19:16) and AdvSIMD (23:20); 0 = implemented. */
-#define A64_PFR0_FP 0x00ff0000ULL
+#define A64_PFR0_FP 0ULL
 /* The table in order, for the debugger's `info sysregs` and register lists. */
 size_t a64_sysreg_count(void);
 const A64SysReg *a64_sysreg_at(size_t i);

@@ -7,7 +7,9 @@
  *         byte 1: HCR_EL2 bits (bit 0 VM, 1 TGE, 2 E2H, 3 IMO|FMO, 4 TWI|TWE, 5 TSC, 6 VI,
  *                 7 VSE);
  *         byte 2: translation (bit 0 stage 1 of EL1&0, bit 1 stage 1 of EL2, both identity
- *                 maps of the low 3 GiB; stage 2 is the identity map too);
+ *                 maps of the low 3 GiB; stage 2 is the identity map too), bit 2 SIMD&FP
+ *                 enabled (CPACR_EL1.FPEN = 0b11: otherwise every SIMD&FP instruction
+ *                 traps before its executor runs);
  *         bytes 3-7: register seeds.
  * Every vector (VBAR_EL1, VBAR_EL2) returns past the instruction that raised the exception
  * (ELR += 4; ERET), so random code keeps running after UNDEFINED, aborts and traps. Registers
@@ -122,6 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s[A64_SYS_SCTLR_EL1] |= 1;
     if (mmu & 2)
         s[A64_SYS_SCTLR_EL2] |= 1;
+    if (mmu & 4)
+        s[A64_SYS_CPACR_EL1] |= 3ULL << 20;
     c->el = (uint8_t)el;
     c->spsel = 1;
     a64_select_sp(c, el && (data[0] & 4));
@@ -135,6 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c->x[11] = S1_TABLE;
     for (int i = 12; i < 31; i++)
         c->x[i] = seed * (uint64_t)(i * 2 + 1) ^ ((uint64_t)i << 56);
+    for (int i = 0; i < 32; i++) {
+        c->v[i].d[0] = seed * (uint64_t)(i * 2 + 3) ^ ((uint64_t)i << 48);
+        c->v[i].d[1] = ~c->v[i].d[0] * 0x9e3779b97f4a7c15ULL;
+    }
     c->x[A64_SP] = DATA_PA + 0x8000;
     c->sp_el[0] = c->sp_el[1] = c->sp_el[2] = DATA_PA + 0x8000;
     a64_flush_decoded(c);

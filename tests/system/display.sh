@@ -229,7 +229,7 @@ fi
 # and frame with -display sdl under Xvfb. On QEMU with hvsim's device tree (dumpdtb): the
 # whole boot to the busybox prompt, the frame read back from QEMU's guest memory at the
 # address the DT gives (QEMU as a second reader of the DT). SKIP without the kernel
-# (build/debian, as make check-linux prepares it; DEBIAN_DIR=DIR to use another) or QEMU.
+# (build/debian, as make linux-image prepares it; DEBIAN_DIR=DIR to use another) or QEMU.
 DEB=${DEBIAN_DIR:-$(dirname "$HVSIM")/debian}
 LINUX_APPEND="console=ttyAMA0 console=tty0 rdinit=/init"
 LM="-M virt,gic-version=3 -cpu cortex-a57 -m 1G -device simplefb"

@@ -156,12 +156,13 @@ gdb_session() {
 }
 
 # ---- 1. thread ids from the client --------------------------------------------------------
+# ('g' is the core and fpu registers: 33 x 8 + 4 + 32 x 16 + 2 x 4 bytes, 1576 hex digits)
 gdb_session tid $M -kernel "$HELLO" -- "vCont;s:ff" g Hgff g Hcff T9 "qThreadExtraInfo,ff" k
 if [ "$rc" -ne 0 ]; then
     fail "gdb-unknown-thread" "hvsim exit code $rc: $(first_line "$TMP/tid.hv")"
 elif [ "$(sed -n '1p;3p;5p;6p;7p' "$TMP/tid.rsp" | tr '\n' ' ')" != "E01 E01 E01 E01 E01 " ] ||
-    [ "$(sed -n 2p "$TMP/tid.rsp" | tr -d '\n' | wc -c)" -ne 536 ] ||
-    [ "$(sed -n 4p "$TMP/tid.rsp" | tr -d '\n' | wc -c)" -ne 536 ]; then
+    [ "$(sed -n 2p "$TMP/tid.rsp" | tr -d '\n' | wc -c)" -ne 1576 ] ||
+    [ "$(sed -n 4p "$TMP/tid.rsp" | tr -d '\n' | wc -c)" -ne 1576 ]; then
     fail "gdb-unknown-thread" "replies: $(tr '\n' ' ' <"$TMP/tid.rsp" | cut -c 1-120)"
 else
     pass "gdb-unknown-thread"

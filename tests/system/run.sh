@@ -42,6 +42,7 @@ cpu_for() {
     atomics) echo max ;; # LSE atomics need an ARMv8.1 core; cortex-a57 is ARMv8.0
     minihv) echo max ;;  # the default demo runs on -cpu max
     vhe | pan_serror) echo max ;;   # FEAT_VHE, FEAT_PAN
+    fptrap) echo max ;;             # the E2H layout of CPTR_EL2 needs FEAT_VHE
     *) echo cortex-a57 ;;
     esac
 }
@@ -155,6 +156,7 @@ check_program smp_timer-el2 "$WORKLOADS/tests/smp_timer.elf" virt,virtualization
 check_program vhe-el2 "$WORKLOADS/tests/vhe.elf" virt,virtualization=on
 check_program pmu-el2 "$WORKLOADS/tests/pmu.elf" virt,virtualization=on
 check_program pan_serror-el2 "$WORKLOADS/tests/pan_serror.elf" virt,virtualization=on
+check_program fptrap-el2 "$WORKLOADS/tests/fptrap.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
@@ -283,7 +285,7 @@ fi
 # check_transcript NAME ELF MACHINE CPU SCRIPT: the session's output equals the stored one
 check_transcript() {
     name=$1
-    sed "s|@MINIHV@|$MINIHV|; s|@TRACE@|$TMP/$name.trace|" "$5" >"$TMP/$name.txt"
+    sed "s|@MINIHV@|$MINIHV|; s|@WORKLOADS@|$WORKLOADS|; s|@TRACE@|$TMP/$name.trace|" "$5" >"$TMP/$name.txt"
     run_hvsim "$2" "$3" "$4" 1 "$TMP/$name" --script "$TMP/$name.txt"
     if [ "$rc" -ne 0 ]; then
         fail "$name" "exit code $rc: $(first_line "$TMP/$name.err")"
@@ -305,6 +307,7 @@ else
     pass "script-until-trace-file"
 fi
 check_transcript script-tlb "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-tlb.txt"
+check_transcript script-fpldst-vregs "$WORKLOADS/tests/fpldst.elf" virt cortex-a57 "$SCRIPTS/fpldst-vregs.txt"
 check_transcript script-ipa "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-ipa.txt"
 # the README's walkthrough (Debugging), console part; its GDB part is checked below
 check_transcript script-walkthrough "$MINIHV" virt,virtualization=on max "$SCRIPTS/minihv-walkthrough.txt"
@@ -434,6 +437,43 @@ if command -v "$GDB" >/dev/null 2>&1; then
     else
         pass "gdb-walkthrough"
     fi
+    # the SIMD&FP registers: GDB takes org.gnu.gdb.aarch64.fpu (v0-v31 as its aarch64v
+    # unions, its q/d pseudo registers on top), reads them with 'g'/'p' after fpldst's first
+    # load (v0 = 0x26, v1 the test's pattern) and writes v5 and fpcr with 'P', which the
+    # console (monitor) sees
+    port=$((port + 1))
+    FPLDST=$WORKLOADS/tests/fpldst.elf
+    timeout 60 "$HVSIM" -M virt -m 256M -kernel "$FPLDST" -gdb "tcp::$port" -S \
+        >"$TMP/gdbf.guest" 2>"$TMP/gdbf.hv" </dev/null &
+    hvpid=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdbf.hv" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    timeout 60 "$GDB" -batch -nx -ex "file $FPLDST" -ex "target remote 127.0.0.1:$port" \
+        -ex "break show" -ex "continue" -ex "info registers v0" -ex "p/x \$v1.q.u" \
+        -ex "p/x \$q1" -ex "p \$d0" -ex "set \$v5.d.u[1] = 0x1122334455667788" \
+        -ex "set \$v5.d.f[0] = 1.5" -ex "set \$fpcr = 0x00c00000" -ex "p \$v5.d.f[0]" \
+        -ex "monitor info vregs 5" -ex "p/x \$fpcr" -ex "delete" -ex "continue" \
+        >"$TMP/gdbf.out" 2>&1 </dev/null
+    wait $hvpid
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "gdb-fpu" "hvsim exit code $rc: $(first_line "$TMP/gdbf.hv")"
+    elif ! grep -q "^v0 .*q = {u = {0x26}, s = {0x26}}}" "$TMP/gdbf.out" ||
+        ! grep -q '^\$1 = {0x91817161514131211101f1e1d1c1b1a1}$' "$TMP/gdbf.out" ||
+        ! grep -q '^\$2 = {u = 0x91817161514131211101f1e1d1c1b1a1, s = 0x91817161514131211101f1e1d1c1b1a1}$' "$TMP/gdbf.out" ||
+        ! grep -q '^\$3 = {f = 1.877.*e-322, u = 38, s = 38}$' "$TMP/gdbf.out" ||
+        ! grep -q '^\$4 = 1.5$' "$TMP/gdbf.out" ||
+        ! grep -q "^v5  0x11223344556677883ff8000000000000 " "$TMP/gdbf.out" ||
+        ! grep -q '^\$5 = 0xc00000$' "$TMP/gdbf.out" || ! grep -q "exited normally" "$TMP/gdbf.out" ||
+        ! grep -q "^ld1 {v0.16b}" "$TMP/gdbf.guest"; then
+        fail "gdb-fpu" "unexpected session (see below)"
+        sed 's/^/    /' "$TMP/gdbf.out" | head -30
+    else
+        pass "gdb-fpu"
+    fi
 else
     fail "gdb-stub" "$GDB not installed (scripts/install-deps installs gdb-multiarch)"
 fi
@@ -510,14 +550,15 @@ else
 fi
 
 # ---- an unimplemented instruction: exit code 2 with PC, encoding and disassembly --------
-printf '\040\050\142\036' >"$TMP/fadd.bin" # fadd d0, d1, d2 = 0x1e622820 (little endian)
-timeout 30 "$HVSIM" -M virt -m 256M -kernel "$TMP/fadd.bin" >"$TMP/un.out" 2>"$TMP/un.err" \
+# dcps1 = 0xd4a00001 (little endian): hvsim models no Debug state
+printf '\001\000\240\324' >"$TMP/unimpl.bin"
+timeout 30 "$HVSIM" -M virt -m 256M -kernel "$TMP/unimpl.bin" >"$TMP/un.out" 2>"$TMP/un.err" \
     </dev/null
 rc=$?
 if [ "$rc" -ne 2 ]; then
     fail "unimplemented-insn" "exit code $rc, want 2: $(first_line "$TMP/un.err")"
-elif ! grep -qi '40080000' "$TMP/un.err" || ! grep -qi '1e622820' "$TMP/un.err" ||
-    ! grep -qi 'fadd' "$TMP/un.err"; then
+elif ! grep -qi '40080000' "$TMP/un.err" || ! grep -qi 'd4a00001' "$TMP/un.err" ||
+    ! grep -qi 'dcps1' "$TMP/un.err"; then
     fail "unimplemented-insn" "message lacks PC, encoding or disassembly: $(first_line "$TMP/un.err")"
 else
     pass "unimplemented-insn"

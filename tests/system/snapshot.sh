@@ -255,6 +255,31 @@ expect_bad "replay-bad-malformed" "malformed" $MV -kernel "$ECHO" --replay "$TMP
 # shellcheck disable=SC2086
 expect_bad "replay-bad-machine" "another machine" $MV -smp 2 -kernel "$ECHO" --replay "$TMP/echo.log"
 
+# ---- typed input in a script: wait-for the prompt, type lines, recorded and replayed -------
+cat >"$TMP/typed.txt" <<'EOS'
+wait-for "'quit' ends\n"
+type 'hello\n'
+wait-for '(5 chars'
+type 'quit\n'
+continue
+EOS
+# shellcheck disable=SC2086
+timeout 120 "$HVSIM" $MV -kernel "$ECHO" --script "$TMP/typed.txt" --record "$TMP/typed.log" \
+    --state-hash >"$TMP/typed.out" 2>"$TMP/typed.err" </dev/null
+rc_t=$?
+# shellcheck disable=SC2086
+hv $MV -kernel "$ECHO" --replay "$TMP/typed.log" --state-hash >"$TMP/typed-rep.out" 2>"$TMP/typed-rep.err"
+rc=$?
+if [ "$rc_t" -ne 0 ] || ! grep -q "^> hello (5 chars" "$TMP/typed.out" ||
+    ! grep -q "output matched after" "$TMP/typed.out"; then
+    fail "script-type-wait-for" "exit $rc_t: $(grep -m2 -E 'error|> ' "$TMP/typed.out" | tr '\n' ' ')"
+elif [ "$rc" -ne 0 ] || ! grep -q "^> hello (5 chars" "$TMP/typed-rep.out" ||
+    [ "$(hash_of "$TMP/typed.err")" != "$(hash_of "$TMP/typed-rep.err")" ]; then
+    fail "script-type-wait-for" "the replay differs (exit $rc): $(tail -n 1 "$TMP/typed-rep.err")"
+else
+    pass "script-type-wait-for"
+fi
+
 # check_replay NAME PATTERN... : runs minihv under the script $TMP/NAME.txt with --record,
 # checks the log has a line matching each PATTERN, then replays the log in a plain run, which
 # must end in the state hash the script printed
@@ -288,6 +313,12 @@ check_replay() {
 printf '%s\n' "continue 100000" "set x19 0x1234" "set mem 0x40005b80 0xdeadbeef 4" "continue" \
     "info state-hash" >"$TMP/replay-user-writes.txt"
 check_replay replay-user-writes "^reg 100000 0 19 1234$" "^mem 100000 0 40005b80 efbeadde$"
+# SIMD&FP writes: a V register is logged as its two doublewords (debugger numbers 0x100 + 2n
+# and + 1), FPCR by GDB's number 67
+printf '%s\n' "continue 100000" "set v5 0x11223344556677883ff0000000000000" "set fpcr 0xc00000" \
+    "continue" "info state-hash" >"$TMP/replay-fp-writes.txt"
+check_replay replay-fp-writes "^reg 100000 0 266 3ff0000000000000$" \
+    "^reg 100000 0 267 1122334455667788$" "^reg 100000 0 67 c00000$"
 
 # issue 9: a script that quits before the guest finishes is recorded with "quit" on its end
 # line; the replay stops at the same instruction in the same state (it used to run the guest

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cpu/arm64/cpu.h"
 #include "debug/rsp.h"
 
 /* ---- a recording receiver ---- */
@@ -633,7 +634,7 @@ Test(rsp, target_xml)
     char *top = rsp_target_xml(set);
     parse_xml(top, &s);
     cr_assert_str_eq(s.arch->str, "aarch64");
-    cr_assert_eq(s.includes, 2);
+    cr_assert_eq(s.includes, 3);
     cr_assert_eq(s.regs, 0);
 
     /* Every annex target.xml references is served, and is a well-formed feature. */
@@ -648,27 +649,36 @@ Test(rsp, target_xml)
         g_string_append_printf(fnames, "%s ", s.feature->str);
         g_free(doc);
     }
-    cr_assert_str_eq(fnames->str, "org.gnu.gdb.aarch64.core org.hvsim.sys ");
+    cr_assert_str_eq(fnames->str, "org.gnu.gdb.aarch64.core org.gnu.gdb.aarch64.fpu org.hvsim.sys ");
     cr_assert_null(rsp_xfer_document(set, "arm-core.xml"));
 
-    /* 34 core + 20 system registers, numbered 0..53 without gaps or duplicates. */
-    cr_assert_eq(s.regs, 54);
-    cr_assert_eq(g_hash_table_size(s.names), 54);
-    cr_assert_eq(s.maxreg, 53);
-    cr_assert_eq(rsp_regset_count(set), 54);
-    for (unsigned r = 0; r < 54; r++) {
+    /* 34 core + 34 fpu + 20 system registers, numbered 0..87 without gaps or duplicates. */
+    cr_assert_eq(s.regs, 88);
+    cr_assert_eq(g_hash_table_size(s.names), 88);
+    cr_assert_eq(s.maxreg, 87);
+    cr_assert_eq(rsp_regset_count(set), 88);
+    for (unsigned r = 0; r < 88; r++) {
         const RspReg *reg = rsp_regset_find(set, r);
         cr_assert_not_null(reg, "regnum %u", r);
         cr_assert_eq(reg->regnum, r);
     }
-    cr_assert_null(rsp_regset_find(set, 54));
+    cr_assert_null(rsp_regset_find(set, 88));
+    /* GDB's numbering and types for the fpu feature (it checks the names) */
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "v0"), "128/aarch64v/-/34");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "v31"), "128/aarch64v/-/65");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "fpsr"), "32/int/-/66");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "fpcr"), "32/int/-/67");
+    char *fpu = rsp_xfer_document(set, "aarch64-fpu.xml");
+    cr_assert(strstr(fpu, "<union id=\"aarch64v\">") && strstr(fpu, "<field name=\"q\" type=\"vnq\"/>"),
+              "%s", fpu);
+    g_free(fpu);
 
     cr_assert_str_eq(g_hash_table_lookup(s.names, "x0"), "64/int/-/0");
     cr_assert_str_eq(g_hash_table_lookup(s.names, "x30"), "64/int/-/30");
     cr_assert_str_eq(g_hash_table_lookup(s.names, "sp"), "64/data_ptr/-/31");
     cr_assert_str_eq(g_hash_table_lookup(s.names, "pc"), "64/code_ptr/-/32");
     cr_assert_str_eq(g_hash_table_lookup(s.names, "cpsr"), "32/cpsr_flags/-/33");
-    cr_assert_str_eq(g_hash_table_lookup(s.names, "CurrentEL"), "64/uint64/system/34");
+    cr_assert_str_eq(g_hash_table_lookup(s.names, "CurrentEL"), "64/uint64/system/68");
     static const char *sys[] = { "HCR_EL2", "VTTBR_EL2", "VTCR_EL2", "ESR_EL2", "FAR_EL2",
         "HPFAR_EL2", "ELR_EL2", "SPSR_EL2", "SCTLR_EL1", "SCTLR_EL2", "TTBR0_EL1",
         "TTBR1_EL1", "TTBR0_EL2", "VBAR_EL1", "VBAR_EL2", "ESR_EL1", "FAR_EL1", "ELR_EL1",
@@ -684,8 +694,8 @@ Test(rsp, target_xml)
     cr_assert_eq(rsp_regset_find_name(set, "HPFAR_EL2")->key,
                  (3u << 14) | (4u << 11) | (6u << 7) | (0u << 3) | 4);
     cr_assert_eq(rsp_regset_find_name(set, "pc")->key, 0);
-    /* 'g': 31 x-regs + sp + pc at 8 bytes, cpsr at 4. */
-    cr_assert_eq(rsp_regset_g_bytes(set), 33 * 8 + 4);
+    /* 'g': 31 x-regs + sp + pc at 8 bytes, cpsr at 4, v0-v31 at 16, fpsr and fpcr at 4. */
+    cr_assert_eq(rsp_regset_g_bytes(set), 33 * 8 + 4 + 32 * 16 + 2 * 4);
 
     g_strfreev(hrefs);
     g_string_free(fnames, TRUE);
@@ -897,6 +907,57 @@ Test(gdbstub, lengths_registers_and_ranges_are_checked)
     cr_assert_str_eq(REPLY(r, 9), "E01");
     cr_assert_str_eq(REPLY(r, 10), "OK");
     cr_assert_str_eq(REPLY(r, 11), "0000000000000000", "x1 was written by a refused P or G");
+    g_ptr_array_free(r, TRUE);
+    dbg_free(d);
+    machine_free(m);
+}
+
+/* The SIMD&FP registers through p/P/g/G: V registers are 16 target bytes (lowest first),
+ * fpsr and fpcr 4; writes go through the debugger (FPCR keeps only its writable bits), a
+ * short value is refused, and G writes the V registers like P. */
+Test(gdbstub, fpu_registers_read_and_write)
+{
+    static const uint32_t code[] = { 0xd503201f, 0x14000000 };
+    Machine *m = stub_machine(code, 2, 1);
+    Debugger *d = dbg_new(m);
+    static const char *const p[] = {
+        "P22=00112233445566778899aabbccddeeff",   /* v0 */
+        "p22",
+        "P41=0011",                               /* v31: too short */
+        "P42=9f000008",                           /* fpsr = 0x0800009f */
+        "p42",
+        "P43=ffffffff",                           /* fpcr: writable bits only */
+        "p43",
+        "g",
+    };
+    GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
+    cr_assert_eq(r->len, G_N_ELEMENTS(p));
+    cr_assert_str_eq(REPLY(r, 0), "OK");
+    cr_assert_str_eq(REPLY(r, 1), "00112233445566778899aabbccddeeff");
+    Arm64Cpu *c = m->cpus[0].obj;
+    cr_assert_eq(c->v[0].d[0], 0x7766554433221100ULL);
+    cr_assert_eq(c->v[0].d[1], 0xffeeddccbbaa9988ULL);
+    cr_assert_str_eq(REPLY(r, 2), "E01");
+    cr_assert_str_eq(REPLY(r, 3), "OK");
+    cr_assert_str_eq(REPLY(r, 4), "9f000008");
+    cr_assert_str_eq(REPLY(r, 5), "OK");
+    cr_assert_str_eq(REPLY(r, 6), "0000c007", "%s", REPLY(r, 6));   /* AHP, DN, FZ, RMode */
+    const char *g = REPLY(r, 7);
+    size_t vo = 2 * (33 * 8 + 4);             /* v0 follows the core registers */
+    cr_assert_eq(strlen(g), 2 * rsp_regset_g_bytes(rsp_aarch64_regset()));
+    cr_assert(!strncmp(g + vo, "00112233445566778899aabbccddeeff", 32), "%s", g + vo);
+    cr_assert(!strcmp(g + strlen(g) - 16, "9f0000080000c007"), "%s", g + strlen(g) - 16);
+
+    /* G with v1 changed, then p of v1 */
+    char *gw = g_strdup_printf("G%s", g);
+    memcpy(gw + 1 + vo + 32, "0102030405060708090a0b0c0d0e0f10", 32);
+    const char *const p2[] = { gw, "p23" };
+    GPtrArray *r2 = stub_session(d, p2, 2);
+    cr_assert_str_eq(REPLY(r2, 0), "OK");
+    cr_assert_str_eq(REPLY(r2, 1), "0102030405060708090a0b0c0d0e0f10");
+    cr_assert_eq(c->v[1].d[1], 0x100f0e0d0c0b0a09ULL);
+    g_free(gw);
+    g_ptr_array_free(r2, TRUE);
     g_ptr_array_free(r, TRUE);
     dbg_free(d);
     machine_free(m);

@@ -290,6 +290,16 @@ Test(sysreg_traps, cptr_tfp_tcpac_tta)
     cr_expect_eq(sys_trap_fp(&c), EL2);     /* falls through to CPTR_EL2.TFP */
     c.cptr = 0;
     cr_expect_eq(sys_trap_fp(&c), NONE);
+    /* HCR_EL2.TGE = 1 (E2H = 0): CPACR_EL1.FPEN still traps EL0, routed to EL2; the lookup
+     * names the control, so the core reports it as Uncategorized (EC 0) */
+    SysTrapCtx g = guest(0, HCR(TGE));
+    g.cpacr_el1 = 0;
+    cr_expect_eq(sys_trap_fp_lookup(&g, &h), EL2);
+    cr_expect_eq(h.ctl, SYSTRAP_CPACR_FPEN);
+    g.cpacr_el1 = 3ull << 20;
+    g.cptr = 1ull << 10;
+    cr_expect_eq(sys_trap_fp_lookup(&g, &h), EL2);
+    cr_expect_eq(h.ctl, SYSTRAP_CPTR_TFP);
     /* TCPAC */
     c.cptr = 1ull << 31;
     cr_expect_eq(sys_trap_check(CPACR_EL1, true, &c), EL2);
