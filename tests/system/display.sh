@@ -224,23 +224,24 @@ fi
 
 # ---- Debian's Linux drives the framebuffer as the device tree describes it ---------------------
 # The kernel (FB_SIMPLE=y, FRAMEBUFFER_CONSOLE=y, no modules) with console=tty0 draws its boot
-# log into the frame. On hvsim: 900 million instructions into the boot (the framebuffer
-# registered, most of the log printed), a screendump with text on it, and the same state hash
-# and frame with -display sdl under Xvfb. On QEMU with hvsim's device tree (dumpdtb): the
-# whole boot to the busybox prompt, the frame read back from QEMU's guest memory at the
-# address the DT gives (QEMU as a second reader of the DT). SKIP without the kernel
-# (build/debian, as make linux-image prepares it; DEBIAN_DIR=DIR to use another) or QEMU.
+# log into the frame, and /init's selftest (hvsim.selftest: busybox commands, then power-off)
+# prints there too, /dev/console being tty0. On hvsim: the boot to power-off, then a
+# screendump with text on it; the same state hash and frame with -display sdl under Xvfb. On
+# QEMU with hvsim's device tree (dumpdtb): the boot to the busybox prompt, the frame read back
+# from QEMU's guest memory at the address the DT gives (a second reader of the DT). SKIP
+# without the kernel (build/debian, as make linux-image prepares it; DEBIAN_DIR=DIR to use
+# another) or QEMU.
 DEB=${DEBIAN_DIR:-$(dirname "$HVSIM")/debian}
 LINUX_APPEND="console=ttyAMA0 console=tty0 rdinit=/init"
 LM="-M virt,gic-version=3 -cpu cortex-a57 -m 1G -device simplefb"
-# linux_boot NAME [hvsim options]: the boot to 900M instructions, then a screendump NAME.png
+# linux_boot NAME [hvsim options]: the boot to power-off, then a screendump NAME.png
 linux_boot() {
     lname=$1
     shift
-    printf 'continue 900000000\nscreendump %s\n' "$TMP/$lname.png" >"$TMP/$lname.txt"
+    printf 'continue\nscreendump %s\n' "$TMP/$lname.png" >"$TMP/$lname.txt"
     # shellcheck disable=SC2086
     timeout 600 "$HVSIM" $LM -kernel "$DEB/Image" -initrd "$DEB/initrd.cpio.gz" \
-        -append "$LINUX_APPEND" --script "$TMP/$lname.txt" --state-hash "$@" \
+        -append "$LINUX_APPEND hvsim.selftest" --script "$TMP/$lname.txt" --state-hash "$@" \
         >"$TMP/$lname.out" 2>"$TMP/$lname.err" </dev/null
     rc=$?
 }
@@ -251,7 +252,8 @@ if [ ! -f "$DEB/Image" ] || [ ! -f "$DEB/initrd.cpio.gz" ]; then
 else
     linux_boot linux
     h_linux=$(grep '^state-hash:' "$TMP/linux.err")
-    if [ "$rc" -ne 0 ] || ! grep -q "fb0: simplefb registered" "$TMP/linux.out"; then
+    if [ "$rc" -ne 0 ] || ! grep -q "fb0: simplefb registered" "$TMP/linux.out" ||
+        ! grep -q "reboot: Power down" "$TMP/linux.out"; then
         fail "linux-fbcon" "exit code $rc: $(grep -m1 -i 'simplefb\|unimplemented' "$TMP/linux.out" "$TMP/linux.err")"
     elif ! msg=$(python3 "$HERE/pngcheck.py" "$TMP/linux.png" text 20000 2>&1); then
         fail "linux-fbcon" "$msg"
