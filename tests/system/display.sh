@@ -226,7 +226,8 @@ fi
 # The kernel (FB_SIMPLE=y, FRAMEBUFFER_CONSOLE=y, no modules) with console=tty0 draws its boot
 # log into the frame, and /init's selftest (hvsim.selftest: busybox commands, then power-off)
 # prints there too, /dev/console being tty0. On hvsim: the boot to power-off, then a
-# screendump with text on it; the same state hash and frame with -display sdl under Xvfb. On
+# screendump with text on it; the same state hash and frame with -display sdl under Xvfb; a
+# command typed into the window reaching the shell on the serial console (xdotool). On
 # QEMU with hvsim's device tree (dumpdtb): the boot to the busybox prompt, the frame read back
 # from QEMU's guest memory at the address the DT gives (a second reader of the DT). SKIP
 # without the kernel (build/debian, as make linux-image prepares it; DEBIAN_DIR=DIR to use
@@ -248,6 +249,7 @@ linux_boot() {
 if [ ! -f "$DEB/Image" ] || [ ! -f "$DEB/initrd.cpio.gz" ]; then
     echo "SKIP linux-fbcon (no Debian kernel: $DEB/Image)"
     echo "SKIP linux-fbcon-sdl-hash (no Debian kernel: $DEB/Image)"
+    echo "SKIP linux-sdl-keys (no Debian kernel: $DEB/Image)"
     echo "SKIP linux-fbcon-dt-on-qemu (no Debian kernel: $DEB/Image)"
 else
     linux_boot linux
@@ -270,6 +272,39 @@ else
             fail "linux-fbcon-sdl-hash" "$msg"
         else
             pass "linux-fbcon-sdl-hash"
+        fi
+    fi
+    # the shell on the serial console (console=ttyAMA0 last) reads what is typed in the window
+    if [ -z "${xpid:-}" ] || ! command -v xdotool >/dev/null 2>&1; then
+        echo "SKIP linux-sdl-keys (Xvfb or xdotool not installed)"
+    else
+        # shellcheck disable=SC2086
+        timeout 300 "$HVSIM" $LM -kernel "$DEB/Image" -initrd "$DEB/initrd.cpio.gz" \
+            -append "console=tty0 console=ttyAMA0 rdinit=/init" -display sdl \
+            >"$TMP/lk.out" 2>"$TMP/lk.err" </dev/null &
+        hpid=$!
+        win=$(timeout 30 xdotool search --sync --name '^hvsim$' 2>/dev/null | head -n 1)
+        for _ in $(seq 1 1200); do
+            grep -q '/ # ' "$TMP/lk.out" && break
+            sleep 0.1
+        done
+        if [ -n "$win" ]; then
+            xdotool windowfocus --sync "$win" >/dev/null 2>&1
+            xdotool type --delay 20 'echo hi-from-$((6*7))'
+            xdotool key Return
+            for _ in $(seq 1 100); do
+                grep -q '^hi-from-42' "$TMP/lk.out" && break
+                sleep 0.1
+            done
+            xdotool type --delay 20 'poweroff -f'
+            xdotool key Return
+        fi
+        wait $hpid
+        rc=$?
+        if [ -z "$win" ] || [ "$rc" -ne 0 ] || ! grep -q '^hi-from-42' "$TMP/lk.out"; then
+            fail "linux-sdl-keys" "window '$win', exit code $rc: $(tail -n 2 "$TMP/lk.out" | tr '\n' ' ' | cut -c 1-120)"
+        else
+            pass "linux-sdl-keys"
         fi
     fi
     if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then
