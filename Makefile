@@ -30,7 +30,7 @@ CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fsanitize=address,undefined -fno-omit-frame
 LDLIBS := $(PKG_LIBS) -lm
 
 # ---- the simulator library -------------------------------------------------------------
-SIM_DIRS := core cpu/arm64 cpu/timing mmu devices boards hypervisor-model checkpoint debug
+SIM_DIRS := core cpu/arm64 cpu/timing mmu devices boards hypervisor-model checkpoint debug ui
 SIM_SRCS := $(sort $(foreach d,$(SIM_DIRS),$(wildcard $(d)/*.c)))
 DECODE_TABLES := $(sort $(wildcard cpu/arm64/decode/*.decode))
 GEN_H := $(B)/gen/a64_decode_gen.h
@@ -58,8 +58,10 @@ $(B)/asan/gen/%.o: $(B)/gen/%.c $(GEN_H)
 
 # Programs link the objects themselves, not an archive: the generated decoder holds weak
 # fallbacks for prep functions, and an archive member is not pulled in to replace a weak one.
-$(B)/hvsim: $(B)/obj/main/hvsim.o $(SIM_OBJS)
-	$(CC) -o $@ $^ $(LDLIBS)
+# the SDL window is the front end's alone: tests and fuzzers link no SDL
+$(B)/obj/main/display_sdl.o: CFLAGS_SIM += $(SDL_CFLAGS)
+$(B)/hvsim: $(B)/obj/main/hvsim.o $(B)/obj/main/display_sdl.o $(SIM_OBJS)
+	$(CC) -o $@ $^ $(LDLIBS) $(SDL_LIBS)
 
 # ---- unit tests (Criterion), plain and with ASan+UBSan ----------------------------------
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
@@ -153,9 +155,9 @@ $(GLIBC_DIR)/string.o:
 $(B)/workloads/glibc/simd_string.elf: $(GLIBC_DIR)/string.o
 
 # ---- top-level targets -------------------------------------------------------------------
-.PHONY: all workloads check check-unit check-asan check-gen check-system check-diff fuzz \
-	fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd bench-fp \
-	check-glibc clean distclean linux-image linux-demo check-linux
+.PHONY: all workloads check check-unit check-asan check-gen check-system check-snapshot check-display \
+	check-diff fuzz fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd \
+	bench-fp check-glibc clean distclean linux-image linux-demo check-linux
 all: $(B)/hvsim workloads
 workloads: $(GUEST_ELFS)
 
@@ -170,6 +172,8 @@ check-system: $(B)/hvsim workloads
 	sh tests/system/run.sh $(B)/hvsim
 check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
+check-display: $(B)/hvsim workloads
+	sh tests/system/display.sh $(B)/hvsim
 # The SIMD&FP groups the differential tester draws from: those of fp, simd_fp, simd_int,
 # crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated). They run on
 # -cpu max on both sides (FEAT_FP16 and friends, FPCR.FZ16), as QEMU's side always does.
@@ -215,7 +219,7 @@ check-linux: $(B)/hvsim
 	sh tests/system/linux-debug.sh $(B)/hvsim
 
 check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz \
-	check-glibc check-linux
+	check-glibc check-linux check-display
 	@echo "make check: all suites passed"
 
 # the devices for Linux (issue 10): bare-metal drivers against QEMU, then Debian's kernel

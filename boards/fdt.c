@@ -5,6 +5,7 @@
 #include <libfdt.h>
 #include <string.h>
 #include "boards/virt.h"
+#include "devices/simplefb.h"
 
 #define FDT_BUF_SIZE (64 * 1024)
 #define FDT_PATCH_ROOM 4096
@@ -181,6 +182,7 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(fdt_end_node(fdt));
 
     T(virt_fdt_devices(fdt));
+    T(simplefb_fdt(fdt, cfg, VIRT_RAM_BASE));
 
     T(fdt_begin_node(fdt, "chosen"));
     snprintf(name, sizeof name, "/pl011@%llx", (unsigned long long)VIRT_UART_BASE);

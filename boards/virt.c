@@ -21,6 +21,7 @@
 #include "cpu/arm64/cpu.h"
 #include "devices/arch_timer.h"
 #include "devices/gicv3.h"
+#include "devices/simplefb.h"
 #include "hypervisor-model/vmexit.h"
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -95,6 +96,31 @@ static bool check_config(const MachineConfig *cfg, char **err)
         return false;
     }
     return virt_check_devices(cfg, err);
+}
+
+/* -device simplefb: the frame is the top of RAM (devices/simplefb.h). Refused when RAM is too
+ * small for it or when what the loader placed (image, initrd, DTB) reaches into it: the guest
+ * would be told that memory is the frame's. `used_end` is the end of the loaded data (0 when
+ * restoring). */
+static int add_framebuffer(Machine *m, uint64_t used_end, char **err)
+{
+    uint64_t carve;
+    if (!simplefb_surface(&m->cfg, m->ram_base, &m->display, &carve))
+        return 0;
+    if (carve >= m->ram_size / 2) {
+        *err = g_strdup_printf("-device simplefb: the %ux%u frame needs %llu MiB at the top of "
+                               "RAM, more than half of -m; use a larger -m", m->display.width,
+                               m->display.height, (unsigned long long)(carve >> 20));
+        return -1;
+    }
+    if (used_end > m->display.pa) {
+        *err = g_strdup_printf("-device simplefb: the kernel, initrd and DTB reach 0x%llx, into "
+                               "the frame at 0x%llx (the top %llu MiB of RAM); use a larger -m",
+                               (unsigned long long)used_end, (unsigned long long)m->display.pa,
+                               (unsigned long long)(carve >> 20));
+        return -1;
+    }
+    return 0;
 }
 
 /* Chooses where the DTB goes (see the top of this file). */
@@ -182,8 +208,11 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
     m->code_written = a64_invalidate_code_page;   /* device DMA over decoded code */
     if (virt_add_devices(m, vb, err) < 0)
         goto fail;
-    if (cfg->restoring)
+    if (cfg->restoring) {
+        if (add_framebuffer(m, 0, err) < 0)
+            goto fail;
         return m;             /* RAM, flash and every core come from the snapshot */
+    }
     if (loader_load_kernel(m, cfg->kernel, &vb->flash, &vb->load, err) < 0)
         goto fail;
     if (loader_load_initrd(m, cfg->initrd, &vb->load, err) < 0)
@@ -193,6 +222,12 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         goto fail;
     vb->dtb_size = fdt_totalsize(vb->dtb);
     if (place_dtb(m, vb, err) < 0)
+        goto fail;
+    uint64_t used = vb->load.high;
+    if (vb->load.initrd_size && vb->load.initrd_start + vb->load.initrd_size > used)
+        used = vb->load.initrd_start + vb->load.initrd_size;
+    if (add_framebuffer(m, used > vb->dtb_addr + vb->dtb_size ? used : vb->dtb_addr + vb->dtb_size,
+                        err) < 0)
         goto fail;
 
     Arm64Cpu *boot = m->cpus[0].obj;

@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include "core/outfile.h"
 #include "core/version.h"
+#include "devices/simplefb.h"
 
 #define PAGE 4096u
 #define RUN_MAX_PAGES 256u        /* pages per compressed run (1 MiB) */
@@ -76,8 +77,12 @@ static void append_device_files(GString *s, const MachineConfig *cfg)
     }
 }
 
+/* Optional devices add `deviceN=` lines and a framebuffer a line `framebuffer=simplefb,...`
+ * (its -device spelling); a machine without them has no such lines, so descriptions from
+ * before they existed still match. */
 char *snapshot_describe(const MachineConfig *cfg)
 {
+    g_autofree char *fb = simplefb_describe(cfg);
     GString *s = g_string_new(NULL);
     g_string_printf(s, "board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
                     "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n",
@@ -93,6 +98,8 @@ char *snapshot_describe(const MachineConfig *cfg)
         g_string_append_printf(s, "device%d=%s\n", i, c);
         g_free(c);
     }
+    if (fb)
+        g_string_append_printf(s, "framebuffer=%s\n", fb);
     return g_string_free(s, FALSE);
 }
 
@@ -299,6 +306,13 @@ static bool check_description(const char *hdr, const MachineConfig *cfg, char **
             ok = false;
         }
         g_free(theirs);
+    }
+    char *fb = ok && cfg->fb_format == DISPLAY_FMT_NONE ? header_value(hdr, "framebuffer") : NULL;
+    if (fb) {
+        *err = g_strdup_printf("the snapshot is of another machine: framebuffer=%s in the "
+                               "snapshot, none here", fb);
+        ok = false;
+        g_free(fb);
     }
     g_strfreev(lines);
     g_free(mine);
@@ -644,6 +658,12 @@ int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
         }
         rc = 0;
     }
+    char *fb = ok ? header_value(hdr, "framebuffer") : NULL;
+    if (fb && simplefb_parse(cfg, fb, &e) < 0) {
+        *err = g_strdup_printf("%s: framebuffer=%s: %s", path, fb, e);
+        rc = EXIT_BAD_SNAPSHOT;
+    }
+    g_free(fb);
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
         g_free(v[i]);
 out:

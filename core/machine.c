@@ -517,6 +517,8 @@ int machine_run(Machine *m)
                 m->cpus[i].time = r->end;
         m->now = r->end;
         evq_run_due(&m->evq, m->now);
+        if (m->host_poll)
+            m->host_poll(m->host_poll_opaque);
         if (r->all_idle && evq_next_time(&m->evq) == SIMTIME_NEVER) {
             if (all_idle(m))
                 machine_stop(m, EXIT_GUEST_CRASH,

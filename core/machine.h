@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "core/bus.h"
+#include "core/display.h"
 #include "core/evq.h"
 #include "core/state.h"
 #include "core/stats.h"
@@ -67,6 +68,9 @@ typedef struct MachineConfig {
                                * "virtconsole", "virtio-blk-device,file=F[,readonly=on]..." */
     uint64_t seed;            /* --seed: the DT's rng-seed/kaslr-seed, virtio-rng's stream */
     uint64_t rtc_epoch;       /* -rtc base=: the RTC's seconds since 1970 at time 0 */
+    /* -device simplefb: the framebuffer's geometry (fb_format NONE: no framebuffer) */
+    uint32_t fb_width, fb_height;
+    DisplayFormat fb_format;
 } MachineConfig;
 
 /* Architecture-neutral view of a core, implemented by cpu/<arch>. */
@@ -150,6 +154,12 @@ typedef struct Machine {
      * for device writes into pages with ram_code set) */
     void (*code_written)(struct Machine *m, uint64_t pa);
     uint64_t ram_base, ram_size;
+    /* the frame a display device shows (format NONE: none); set by the board */
+    DisplaySurface display;
+    /* front end: called between rounds of the run loop, to serve the host (a window's
+     * refresh and events); it must not change the machine */
+    void (*host_poll)(void *opaque);
+    void *host_poll_opaque;
     /* board data (opaque to the core) */
     void *board;
     void (*board_destroy)(void *board);

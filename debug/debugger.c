@@ -12,6 +12,7 @@
 #include "hypervisor-model/vmexit.h"
 #include "devices/gicv3.h"
 #include "checkpoint/snapshot.h"
+#include "ui/surface.h"
 
 /* ---- breakpoints and run control ---- */
 /* Ctrl-C in the console: the signal handler only asks the machine to stop; the cores return
@@ -1374,6 +1375,35 @@ static bool cmd_stats(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
+/* screendump FILE [force]: the display's current frame as a PNG (QEMU's monitor command).
+ * It reads guest RAM only, so it changes nothing in the machine. */
+static bool cmd_screendump(Debugger *d, int argc, char **argv, GString *out)
+{
+    bool force = argc == 3 && !strcmp(argv[2], "force");
+    if (argc < 2 || argc > 3 || (argc == 3 && !force))
+        FAIL("usage: screendump FILE [force]");
+    if (d->m->display.format == DISPLAY_FMT_NONE)   /* before the file: an error creates none */
+        FAIL("screendump: the machine has no display (add -device simplefb)");
+    OutFile *f = open_output(d, "screendump", argv[1], force, out);
+    if (!f)
+        return false;
+    char *err = NULL;
+    if (!surface_write_png(d->m, f, &err)) {
+        outfile_abort(f);
+        g_string_append_printf(out, "error: screendump: %s\n", err);
+        g_free(err);
+        return false;
+    }
+    if (!outfile_commit(f, &err)) {
+        g_string_append_printf(out, "error: screendump: %s\n", err);
+        g_free(err);
+        return false;
+    }
+    g_string_append_printf(out, "wrote %s (%ux%u)\n", argv[1], d->m->display.width,
+                           d->m->display.height);
+    return true;
+}
+
 /* ---- history: reverse execution and snapshot files ---- */
 /* Quietly to instruction count target (earlier or later); the machine is ready to run on. */
 static bool go_to(Debugger *d, uint64_t target, GString *out)
@@ -1619,6 +1649,7 @@ static const DbgCmd commands[] = {
     { "type", "TEXT", "the guest's console receives TEXT as if typed (\\n is Enter); logged as input", cmd_type },
     { "trace", "on [FILE] [CATS] [force] | off", "switch instruction/exception/VM-exit tracing at run time (FILE: never replaces a file without force)", cmd_trace },
     { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
+    { "screendump", "FILE [force]", "write the display's frame to FILE as a PNG (never replaces a file without force)", cmd_screendump },
     { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv, v0..v31 up to 128 bits, fpcr, fpsr) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },
     { "symbols", "FILE", "load symbols from an ELF file or a System.map / /proc/kallsyms text map: addresses print as func+off, ADDR may be a name", cmd_symbols },

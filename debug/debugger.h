@@ -64,8 +64,8 @@ typedef struct Debugger {
     Reverse *rev;             /* NULL: reverse execution off */
     uint64_t rev_interval, rev_budget;
     bool history_begin;       /* the last reverse operation stopped at the start of history */
-    /* host files: commands that write one (trace on FILE, checkpoint save, stats dump) replace
-     * an existing file only with force; from GDB's monitor (in_gdb) they are refused unless
+    /* host files: commands that write one (trace on FILE, checkpoint save, stats dump,
+     * screendump) replace an existing file only with force; from GDB's monitor (in_gdb) they are refused unless
      * gdb_host_writes (--gdb-allow-host-writes) */
     bool force;               /* --force */
     bool gdb_host_writes;

@@ -13,6 +13,8 @@
 #include <glib.h>
 #include "boards/virt.h"
 #include "hypervisor-model/vmexit.h"
+#include "devices/simplefb.h"
+#include "main/display.h"
 #include "debug/debugger.h"
 #include "debug/symbols.h"
 #include "core/machine.h"
@@ -44,6 +46,7 @@ typedef struct Opts {
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
     char *record, *replay;    /* --record FILE, --replay FILE: the input log */
     uint64_t rev_interval, rev_budget;   /* reverse execution in debugger sessions */
+    bool display_sdl;         /* -display sdl (default none: make check stays headless) */
     /* the output files, opened once every input has been checked (core/outfile.h) */
     OutFile *out_trace, *out_stats_json, *out_stats_text, *out_record;
 } Opts;
@@ -85,7 +88,8 @@ static void usage(FILE *f)
           "  -s, -gdb tcp:[HOST]:PORT  GDB remote stub (-s: tcp::1234; loopback unless HOST)\n"
           "  -S                   wait for gdb before running (the stub always does)\n"
           "  --gdb-allow-host-writes  let GDB's monitor commands write host files (trace on\n"
-          "                       FILE, checkpoint save, stats dump); refused by default\n"
+          "                       FILE, checkpoint save, stats dump, screendump); refused\n"
+          "                       by default\n"
           "  -drive file=F,format=raw,if=virtio[,readonly=on][,snapshot=on]\n"
           "                       virtio-blk disk; the guest's writes reach F at exit\n"
           "                       (never with readonly=on or snapshot=on); or QEMU's\n"
@@ -97,7 +101,12 @@ static void usage(FILE *f)
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
-          "  -nographic           accepted for QEMU compatibility (there is no display yet)\n"
+          "  -device simplefb[,width=W][,height=H][,format=a8r8g8b8|r5g6b5]\n"
+          "                       a framebuffer Linux drives as simple-framebuffer (default\n"
+          "                       1024x768 a8r8g8b8), at the top of RAM\n"
+          "  -display sdl|none    show the framebuffer in a window, keys to the UART (default\n"
+          "                       none)\n"
+          "  -nographic           the same as -display none\n"
           "  -h, --help           this text;  --version  the version\n"
           "Exit codes: 0 powered off / requested stop, 1 bad input, 2 unimplemented,\n"
           "3 guest hung or crashed the machine, 4 bad snapshot or replay file.\n",
@@ -401,8 +410,10 @@ static void parse_args(Opts *o, int argc, char **argv)
             cfg->state_hash = true;
             continue;
         }
-        if (!strcmp(name, "nographic"))
+        if (!strcmp(name, "nographic")) {
+            o->display_sdl = false;
             continue;
+        }
         if (!strcmp(name, "force")) {
             o->force = true;
             continue;
@@ -431,7 +442,7 @@ static void parse_args(Opts *o, int argc, char **argv)
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
             "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
-            "drive", "device", "seed", "rtc", NULL,
+            "drive", "device", "seed", "rtc", "display", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -457,6 +468,10 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
             c.file = g_strdup(colon + 1);
             g_array_append_val(o->checkpoints, c);
+        } else if (!strcmp(name, "device") && g_str_has_prefix(v, "simplefb")) {
+            char *err = NULL;
+            if (simplefb_parse(cfg, v, &err) < 0)
+                die("%s", err);
         } else if (!strcmp(name, "drive") || !strcmp(name, "device") || !strcmp(name, "seed") ||
                    !strcmp(name, "rtc")) {
             parse_device_option(o, name, v);
@@ -502,6 +517,10 @@ static void parse_args(Opts *o, int argc, char **argv)
             g_free(o->gdb_host);
             o->gdb_host = g_strndup(p, (gsize)(colon - p));
             o->gdb_port = (int)port;
+        } else if (!strcmp(name, "display")) {
+            if (strcmp(v, "sdl") && strcmp(v, "none"))
+                die("-display %s: want sdl or none", v);
+            o->display_sdl = !strcmp(v, "sdl");
         } else if (!strcmp(name, "timing")) {
             if (strcmp(v, "atomic") != 0)
                 die("--timing %s: unknown timing model (available: atomic)", v);
@@ -670,6 +689,10 @@ static void restore_config(Opts *o)
     DIFFERS("cpu-hz", c->cpu_hz != sc.cpu_hz, "%llu", (unsigned long long)c->cpu_hz,
             (unsigned long long)sc.cpu_hz)
 #undef DIFFERS
+    g_autofree char *fb_mine = simplefb_describe(c), *fb_theirs = simplefb_describe(&sc);
+    if (!bad && g_hash_table_contains(o->given, "device") && g_strcmp0(fb_mine, fb_theirs))
+        die_snapshot("--restore %s: -device gives %s, the snapshot's machine has %s", o->restore,
+                     fb_mine ? fb_mine : "no framebuffer", fb_theirs ? fb_theirs : "no framebuffer");
     if (bad)
         die_snapshot("--restore %s: -%s gives %s, the snapshot's machine has %s", o->restore, bad,
                      mine, theirs);
@@ -684,6 +707,9 @@ static void restore_config(Opts *o)
     c->gic_version = sc.gic_version;
     c->quantum = sc.quantum;
     c->cpu_hz = sc.cpu_hz;
+    c->fb_width = sc.fb_width;
+    c->fb_height = sc.fb_height;
+    c->fb_format = sc.fb_format;
     c->restoring = true;
     machine_config_free(&sc);
 }
@@ -775,6 +801,9 @@ int main(int argc, char **argv)
         if (((VirtBoard *)m->board)->dev.console)
             ((VirtBoard *)m->board)->dev.console->in_fd = -1;
     }
+    Display *display = NULL;
+    if (o.display_sdl && !(display = display_sdl_open(m, &((VirtBoard *)m->board)->uart->in_fd, &err)))
+        die("%s", err);
     if ((o.cfg.trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) && o.cfg.kernel &&
         !dbg_symbols_attach_trace(m, o.cfg.kernel, &err))
         g_clear_pointer(&err, g_free);   /* not ELF, or no symbols: lines without names */
@@ -829,6 +858,7 @@ int main(int argc, char **argv)
     } else {
         code = machine_run(m);
     }
+    display_close(display);
     if (o.out_trace) {
         m->trace = stderr;
         if (!commit_output(&o.out_trace) && code == 0)

@@ -150,7 +150,8 @@ void fz_gen_seed(const char *name, const void *data, size_t len)
 
 bool fz_console_line_ok(const char *line)
 {
-    static const char *const blocked[] = { "checkpoint", "symbols", "trace", "stats", "quit" };
+    static const char *const blocked[] = { "checkpoint", "symbols", "trace", "stats", "screendump",
+                                           "quit" };
     gchar *t = g_strstrip(g_strdup(line));
     gchar **argv = NULL;
     gint argc = 0;

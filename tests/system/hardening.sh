@@ -170,23 +170,26 @@ fi
 
 # ---- 2. GDB may not write host files unless allowed ----------------------------------------
 printf 'precious\n' >"$TMP/victim"
-gdb_session mon $M -kernel "$HELLO" -- "monitor:trace on $TMP/victim force" \
+gdb_session mon $M -device simplefb -kernel "$HELLO" -- "monitor:trace on $TMP/victim force" \
     "monitor:checkpoint save $TMP/victim force" "monitor:stats dump $TMP/new.txt" \
-    "monitor:trace on $TMP/new.trace exec" k
+    "monitor:trace on $TMP/new.trace exec" "monitor:screendump $TMP/new.png" k
 refusals=$(grep -c '^O:error: .*--gdb-allow-host-writes' "$TMP/mon.rsp")
 if [ "$rc" -ne 0 ]; then
     fail "gdb-monitor-no-host-writes" "hvsim exit code $rc: $(first_line "$TMP/mon.hv")"
-elif [ "$refusals" -ne 4 ] || [ "$(grep -c '^E01$' "$TMP/mon.rsp")" -ne 4 ]; then
+elif [ "$refusals" -ne 5 ] || [ "$(grep -c '^E01$' "$TMP/mon.rsp")" -ne 5 ]; then
     fail "gdb-monitor-no-host-writes" "replies: $(tr '\n' ' ' <"$TMP/mon.rsp" | cut -c 1-160)"
-elif [ "$(cat "$TMP/victim")" != "precious" ] || [ -e "$TMP/new.txt" ] || [ -e "$TMP/new.trace" ]; then
+elif [ "$(cat "$TMP/victim")" != "precious" ] || [ -e "$TMP/new.txt" ] || [ -e "$TMP/new.trace" ] ||
+    [ -e "$TMP/new.png" ]; then
     fail "gdb-monitor-no-host-writes" "a host file was written"
 else
     pass "gdb-monitor-no-host-writes"
 fi
-gdb_session monok $M -kernel "$HELLO" --gdb-allow-host-writes -- \
-    "monitor:stats dump $TMP/new.txt" "monitor:stats dump $TMP/victim" k
+gdb_session monok $M -device simplefb -kernel "$HELLO" --gdb-allow-host-writes -- \
+    "monitor:stats dump $TMP/new.txt" "monitor:screendump $TMP/new.png" \
+    "monitor:stats dump $TMP/victim" k
 if [ "$rc" -ne 0 ] || [ "$(sed -n '$p' "$TMP/monok.rsp")" != "E01" ] ||
-    ! grep -q '^sim.insns 0$' "$TMP/new.txt" 2>/dev/null || [ "$(cat "$TMP/victim")" != "precious" ]; then
+    ! grep -q '^sim.insns 0$' "$TMP/new.txt" 2>/dev/null || [ "$(cat "$TMP/victim")" != "precious" ] ||
+    ! python3 "$(dirname "$0")/pngcheck.py" "$TMP/new.png" text 0; then
     fail "gdb-allow-host-writes" "exit $rc; replies: $(tr '\n' ' ' <"$TMP/monok.rsp" | cut -c 1-160)"
 else
     pass "gdb-allow-host-writes"
