@@ -918,7 +918,7 @@ static void info_tlb(Debugger *d, int cpu, GString *out)
 {
     Machine *m = d->m;
     Arm64Cpu *c = cpu_of(d, cpu);
-    const SoftTlbEntry *tabs[3] = { c->tlb.r, c->tlb.w, c->tlb.x };
+    const SoftTlbEntry *tabs[3] = { a64_tlb(c)->r, a64_tlb(c)->w, a64_tlb(c)->x };
     unsigned counts[3] = { 0, 0, 0 };
     GArray *lines = g_array_new(FALSE, FALSE, sizeof(TlbLine));
     for (int k = 0; k < 3; k++)

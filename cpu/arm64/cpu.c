@@ -52,7 +52,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, insns_left),
     STATE_RUNTIME(Arm64Cpu, run_budget),
     STATE_RUNTIME(Arm64Cpu, free_list),
-    STATE_RUNTIME(Arm64Cpu, tlb),
+    STATE_RUNTIME(Arm64Cpu, tlb_el),
     STATE_RUNTIME(Arm64Cpu, cur_page),
     STATE_RUNTIME(Arm64Cpu, page_hash),
     STATE_RUNTIME(Arm64Cpu, page_hash_mask),
@@ -224,7 +224,7 @@ void a64_flush_decoded(Arm64Cpu *c)
         c->page_hash[i] = NULL;
     }
     c->npages = 0;
-    softtlb_flush(&c->tlb);
+    a64_tlb_flush(c);
     if (c->cur_page)
         c->exit_request = 1;
 }
@@ -281,7 +281,7 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         a64_take_exception(c, a64_sync_target_el(c), A64_VEC_SYNC, esr, va, true, va);
         return NULL;
     }
-    SoftTlbEntry *xe = &c->tlb.x[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    SoftTlbEntry *xe = &a64_tlb(c)->x[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (xe->tag == (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) {
         pa = xe->addend + va;
     } else {
@@ -326,7 +326,8 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
     if (pa_page - m->ram_base < m->ram_size)   /* code in ROM/flash needs no store tracking */
         m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] = 1;
     for (int i = 0; i < m->ncpus; i++)
-        softtlb_flush_write_host(&((Arm64Cpu *)m->cpus[i].obj)->tlb, host);
+        for (int el = 0; el < 3; el++)
+            softtlb_flush_write_host(&((Arm64Cpu *)m->cpus[i].obj)->tlb_el[el], host);
     return p;
 }
 
@@ -608,7 +609,8 @@ static uint64_t a64_retired(void *obj)
 
 static void a64_flush_write_cache(void *obj)
 {
-    softtlb_flush_writes(&((Arm64Cpu *)obj)->tlb);
+    for (int el = 0; el < 3; el++)
+        softtlb_flush_writes(&((Arm64Cpu *)obj)->tlb_el[el]);
 }
 
 static void a64_destroy(void *obj)
@@ -677,7 +679,7 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     a64_pmu_set_id(&c->pmu, 0x41, model->pmu_idcode);
     snprintf(tname, sizeof tname, "cpu%d.pmu", index);
     machine_add_object(m, tname, &a64_pmu_state_desc, &c->pmu);
-    softtlb_flush(&c->tlb);
+    a64_tlb_flush(c);
     a64_cpu_reset(c, 0, 1);
     c->powered = 0;
     return c;
@@ -714,5 +716,5 @@ void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el)
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
     c->ss = c->ss_syn = 0;
     a64_debug_update(c);
-    softtlb_flush(&c->tlb);
+    a64_tlb_flush(c);
 }

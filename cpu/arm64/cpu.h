@@ -109,7 +109,8 @@ struct Arm64Cpu {
     uint64_t insns_left;      /* remaining budget in the current run() */
     uint64_t run_budget;      /* budget the current run() started with */
     A64DecodedPage *free_list; /* decoded pages dropped while executing, freed later */
-    SoftTlb tlb;
+    SoftTlb tlb_el[3];        /* soft TLBs, one per EL (a64_tlb(c): the current EL's), so
+                               * exception entry and return keep each EL's translations */
     A64DecodedPage *cur_page; /* page holding the instruction being executed */
     A64DecodedPage **page_hash;
     uint32_t page_hash_mask;
@@ -142,6 +143,14 @@ struct Arm64Cpu {
 };
 
 extern const StateDesc a64_state_desc;
+
+/* The soft TLB of the current EL. Each EL has its own (entries carry that EL's permissions
+ * in the regime it uses), so changing EL flushes nothing; TLBI, translation-control writes
+ * and PSTATE.PAN changes flush all of them (a64_tlb_flush). */
+static inline SoftTlb *a64_tlb(Arm64Cpu *c)
+{
+    return &c->tlb_el[c->el];
+}
 
 /* Program counter of decoded instruction d (which lies in c->cur_page). */
 static inline uint64_t a64_pc(const Arm64Cpu *c, const A64Insn *d)
@@ -247,7 +256,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
 
 static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
-    const SoftTlbEntry *e = &c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    const SoftTlbEntry *e = &a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (likely(e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1))))) {
         const uint8_t *p = (const uint8_t *)(e->addend + va);
         switch (size) {
@@ -262,7 +271,7 @@ static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned
 
 static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
-    const SoftTlbEntry *e = &c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (likely(e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1))))) {
         uint8_t *p = (uint8_t *)(e->addend + va);
         switch (size) {
@@ -304,7 +313,8 @@ bool a64_debug_walk(Arm64Cpu *c, uint64_t va, void (*log)(void *ctx, uint64_t pa
                     void *ctx, MmuResult *res, MmuFault *f, bool *mmu_on);
 /* Synchronous External abort on an instruction fetch from va (nothing executable there). */
 void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va);
-/* Drop every cached translation of this core (soft TLB for loads, stores and fetches). */
+/* Drop every cached translation of this core (the soft TLBs of every EL, for loads, stores and
+ * fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
 
 /* Executor return after a failed access: c->pc was set by the fault path. */

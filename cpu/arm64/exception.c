@@ -38,10 +38,9 @@ int a64_sync_target_el(const Arm64Cpu *c)
 /* Moves to exception level `el` with stack pointer selection `sp`, banking SP_ELx. */
 static void switch_el(Arm64Cpu *c, int el, int sp)
 {
-    if (el != c->el) {
-        a64_tlb_flush(c);     /* the soft TLB caches one regime and access class */
-        a64_pmu_update(c);    /* events so far belong to the EL being left */
-    }
+    if (el != c->el)
+        a64_pmu_update(c);    /* events so far belong to the EL being left (each EL has its
+                               * own soft TLB: nothing to flush) */
     int from = c->spsel ? c->el : 0, to = sp ? el : 0;
     c->sp_el[from] = c->x[A64_SP];
     c->x[A64_SP] = c->sp_el[to];

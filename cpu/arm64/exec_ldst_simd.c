@@ -49,7 +49,7 @@ static inline uint8_t *tlb_span(const SoftTlbEntry *tab, uint64_t va, unsigned l
 /* Reads len bytes (1, 2, 4, 8 or a multiple of 8) at va into buf, in 8-byte pieces. */
 static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, uint8_t *buf)
 {
-    const uint8_t *host = tlb_span(c->tlb.r, va, len);
+    const uint8_t *host = tlb_span(a64_tlb(c)->r, va, len);
     if (likely(host)) {
         memcpy(buf, host, len);
         return true;
@@ -66,7 +66,7 @@ static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, u
 
 static bool mem_write(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, const uint8_t *buf)
 {
-    uint8_t *host = tlb_span(c->tlb.w, va, len);
+    uint8_t *host = tlb_span(a64_tlb(c)->w, va, len);
     if (likely(host)) {
         memcpy(host, buf, len);
         return true;

@@ -18,7 +18,8 @@
 
 void a64_tlb_flush(Arm64Cpu *c)
 {
-    softtlb_flush(&c->tlb);
+    for (int el = 0; el < 3; el++)
+        softtlb_flush(&c->tlb_el[el]);
 }
 
 static bool read_desc(void *opaque, uint64_t pa, uint64_t *desc)
@@ -393,7 +394,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
         if (hpage && (perms & MMU_PERM_R) && may_cache(c, va))
-            softtlb_fill(&c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
+            softtlb_fill(&a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
     }
@@ -447,7 +448,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         if (hpage && (perms & MMU_PERM_W) && may_cache(c, va) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page))
-            softtlb_fill(&c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
+            softtlb_fill(&a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
     }
@@ -507,7 +508,8 @@ void a64_monitor_arm(Arm64Cpu *c, uint64_t pa, unsigned size)
     for (int i = 0; i < m->ncpus; i++) {
         Arm64Cpu *o = cpu_at(m, i);
         if (o != c)
-            softtlb_flush_write_host(&o->tlb, hpage);
+            for (int el = 0; el < 3; el++)
+                softtlb_flush_write_host(&o->tlb_el[el], hpage);
     }
 }
 

@@ -90,7 +90,7 @@ EOF
 cat >"$TMP/rsp.py" <<'EOF'
 import socket, sys, time
 port, pkts = int(sys.argv[1]), sys.argv[2:]
-for _ in range(100):
+for _ in range(300):          # 30 s: a loaded host starts hvsim slowly
     try:
         s = socket.create_connection(('127.0.0.1', port))
         break
