@@ -184,6 +184,10 @@ DIFF_FP_GROUPS := $(subst $(space),$(comma),$(filter fp simd_fp simd_int crypto 
 	$(basename $(notdir $(DECODE_TABLES)))))
 DIFF_ALL_GROUPS := dp_imm,dp_reg$(if $(DIFF_FP_GROUPS),$(comma)$(DIFF_FP_GROUPS))
 DIFFTEST_SEED ?= $$(date +%s)
+# Linux's ptrace breakpoints, single step and watchpoints (SKIP without the Debian kernel)
+.PHONY: check-linux-debug
+check-linux-debug: $(B)/hvsim
+	sh tests/system/linux-debug.sh $(B)/hvsim
 check-diff: $(B)/tests/difftest
 	$(B)/tests/difftest --seed 1 --count 3000
 	$(if $(DIFF_FP_GROUPS),$(B)/tests/difftest --seed 1 --count 3000 --cpu max --groups $(DIFF_FP_GROUPS))
@@ -212,10 +216,19 @@ check-fuzz:
 # neither fetched nor found in the cache under $(LINUX_DIR)).
 check-linux: $(B)/hvsim
 	sh tests/system/linux.sh $(B)/hvsim $(LINUX_DIR)
+	sh tests/system/linux-debug.sh $(B)/hvsim
 
 check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz \
 	check-glibc check-linux check-display
 	@echo "make check: all suites passed"
+
+# the devices for Linux (issue 10): bare-metal drivers against QEMU, then Debian's kernel
+.PHONY: check-devices check-linux-devices
+check: check-devices check-linux-devices
+check-devices: $(B)/hvsim workloads
+	sh tests/system/devices.sh $(B)/hvsim
+check-linux-devices: $(B)/hvsim
+	sh tests/system/linux-devices.sh $(B)/hvsim
 
 # The default demo: minihv (workloads/minihv/) running two guests at EL1 under stage 2, with
 # the VM-exit summary at the end (statistics in build/demo-stats.txt).

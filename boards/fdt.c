@@ -181,11 +181,13 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(fdt_property_string(fdt, "compatible", "fixed-clock"));
     T(fdt_end_node(fdt));
 
+    T(virt_fdt_devices(fdt));
     T(simplefb_fdt(fdt, cfg, VIRT_RAM_BASE));
 
     T(fdt_begin_node(fdt, "chosen"));
     snprintf(name, sizeof name, "/pl011@%llx", (unsigned long long)VIRT_UART_BASE);
     T(fdt_property_string(fdt, "stdout-path", name));
+    T(virt_fdt_seeds(fdt, cfg));
     T(fdt_end_node(fdt));
 
     T(fdt_end_node(fdt));

@@ -52,6 +52,7 @@ static void virt_board_destroy(void *opaque)
     VirtBoard *vb = opaque;
     g_free(vb->flash.data);
     pl011_free(vb->uart);
+    virt_free_devices(vb);
     gicv3_free(vb->gic);
     hvm_free(vb->hvm);
     g_free(vb->dtb);
@@ -94,7 +95,7 @@ static bool check_config(const MachineConfig *cfg, char **err)
                                cfg->cpu_model);
         return false;
     }
-    return true;
+    return virt_check_devices(cfg, err);
 }
 
 /* -device simplefb: the frame is the top of RAM (devices/simplefb.h). Refused when RAM is too
@@ -197,12 +198,16 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         arch_timer_connect(c->timers, ATIMER_HYP_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_VIRT));
         a64_pmu_connect(&c->pmu, gicv3_ppi_line(vb->gic, i, A64_PMU_PPI));
     }
-    vb->uart = pl011_new(m, "uart0", VIRT_UART_BASE, 0);
+    /* the host's input goes to one console: a virtio console when there is one */
+    vb->uart = pl011_new(m, "uart0", VIRT_UART_BASE, virt_has_virtconsole(cfg) ? -1 : 0);
     if (!vb->uart) {
         *err = g_strdup("cannot map the PL011 on the bus");
         goto fail;
     }
     pl011_connect_irq(vb->uart, gicv3_spi_line(vb->gic, 32 + 1));
+    m->code_written = a64_invalidate_code_page;   /* device DMA over decoded code */
+    if (virt_add_devices(m, vb, err) < 0)
+        goto fail;
     if (cfg->restoring) {
         if (add_framebuffer(m, 0, err) < 0)
             goto fail;

@@ -7,6 +7,7 @@
 #include "boards/loader.h"
 #include "core/machine.h"
 #include "devices/pl011.h"
+#include "devices/virtio_mmio.h"
 
 /* QEMU's hw/arm/virt.c base_memmap */
 #define VIRT_FLASH_BASE       0x00000000ULL
@@ -20,7 +21,20 @@
 #define VIRT_MMIO_BASE        0x0a000000ULL
 #define VIRT_RAM_BASE         0x40000000ULL
 #define VIRT_UART_SPI         1
+#define VIRT_RTC_SPI          2
+#define VIRT_MMIO_SPI         16              /* transport n on SPI 16 + n */
+#define VIRT_MAX_DRIVES       4
 #define VIRT_DTB_ALIGN        (2ULL << 20)
+
+/* The RTC and the virtio devices (boards/virt_devices.c). */
+typedef struct VirtDevices {
+    struct Pl031 *rtc;
+    VirtioMmioBus *virtio;
+    struct VirtioBlk *blk[VIRT_MAX_DRIVES];
+    int nblk;
+    struct VirtioRng *rng;
+    struct VirtioConsole *console;
+} VirtDevices;
 
 typedef struct VirtBoard {
     Pl011 *uart;
@@ -30,6 +44,7 @@ typedef struct VirtBoard {
     LoadInfo load;
     void *dtb;                /* the blob placed in RAM (packed) */
     uint64_t dtb_addr, dtb_size;
+    VirtDevices dev;
 } VirtBoard;
 
 /* Builds the machine: cores (core 0 at the entry point, at EL1 or at EL2 with
@@ -39,6 +54,22 @@ Machine *virt_create(const MachineConfig *cfg, char **err);
 /* Writes the device tree the machine would boot with to cfg->dumpdtb (core/outfile.h: never
  * a partial file; an existing file only with force). 0, or -1 with *err set. */
 int virt_dump_dtb(const MachineConfig *cfg, bool force, char **err);
+
+/* The RTC and virtio devices (boards/virt_devices.c). */
+/* Checks cfg->devices (names, properties, counts); false with a one-line *err. */
+bool virt_check_devices(const MachineConfig *cfg, char **err);
+/* True if a virtio console takes the host's input (the PL011 then gets none). */
+bool virt_has_virtconsole(const MachineConfig *cfg);
+/* Creates the PL031, the virtio-mmio transports and the devices of m->cfg.devices in order
+ * (the first lands on the highest transport, as on QEMU). 0, or -1 with *err. */
+int virt_add_devices(Machine *m, VirtBoard *vb, char **err);
+void virt_free_devices(VirtBoard *vb);
+/* Writes every -drive's overlay back into its file (at the end of a run). false with *err. */
+bool virt_writeback_drives(Machine *m, char **err);
+/* Device tree nodes of the PL031 and the 32 transports; /chosen's rng-seed and kaslr-seed
+ * from cfg->seed (inside the open /chosen node). libfdt error codes. */
+int virt_fdt_devices(void *fdt);
+int virt_fdt_seeds(void *fdt, const MachineConfig *cfg);
 
 /* Device tree (boards/fdt.c). Blobs are g_malloc'd. */
 void *virt_fdt_generate(const MachineConfig *cfg, char **err);

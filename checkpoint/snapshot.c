@@ -45,19 +45,62 @@ static GArray *machine_parts(Machine *m)
     return parts;
 }
 
-/* A framebuffer adds a line `framebuffer=simplefb,...` (its -device spelling); a machine
- * without one has no such line, so descriptions from before framebuffers existed still match. */
+/* A device as the guest sees it: without `file=` (a copy of the image elsewhere is the same
+ * disk: the disk's state holds the image's SHA-256) and `snapshot=` (what happens to the host
+ * file at the end of the run). With `file` non-NULL, *file gets the file= value (or NULL). */
+static char *device_canonical(const char *spec, char **file)
+{
+    char **parts = g_strsplit(spec, ",", -1);
+    GString *s = g_string_new(parts[0]);
+    if (file)
+        *file = NULL;
+    for (int i = 1; parts[i]; i++) {
+        if (g_str_has_prefix(parts[i], "file=") && file)
+            *file = g_strdup(parts[i] + 5);
+        else if (!g_str_has_prefix(parts[i], "snapshot=") && !g_str_has_prefix(parts[i], "file="))
+            g_string_append_printf(s, ",%s", parts[i]);
+    }
+    g_strfreev(parts);
+    return g_string_free(s, FALSE);
+}
+
+/* Header lines "deviceN.file=PATH": where a snapshot's disks were, for --restore without
+ * -drive options. Not part of the description (a copy of the image elsewhere will do). */
+static void append_device_files(GString *s, const MachineConfig *cfg)
+{
+    for (int i = 0; cfg->devices && cfg->devices[i]; i++) {
+        char *file = NULL, *c = device_canonical(cfg->devices[i], &file);
+        if (file)
+            g_string_append_printf(s, "device%d.file=%s\n", i, file);
+        g_free(file);
+        g_free(c);
+    }
+}
+
+/* Optional devices add `deviceN=` lines and a framebuffer a line `framebuffer=simplefb,...`
+ * (its -device spelling); a machine without them has no such lines, so descriptions from
+ * before they existed still match. */
 char *snapshot_describe(const MachineConfig *cfg)
 {
     g_autofree char *fb = simplefb_describe(cfg);
-    return g_strdup_printf("board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
-                           "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n%s%s%s",
-                           cfg->board ? cfg->board : "virt",
-                           cfg->cpu_model ? cfg->cpu_model : "cortex-a57",
-                           (unsigned long long)cfg->ram_size, cfg->smp, cfg->virtualization ? 1 : 0,
-                           cfg->gic_version, (unsigned long long)cfg->quantum,
-                           (unsigned long long)cfg->cpu_hz, fb ? "framebuffer=" : "",
-                           fb ? fb : "", fb ? "\n" : "");
+    GString *s = g_string_new(NULL);
+    g_string_printf(s, "board=%s\ncpu=%s\nram=%llu\nsmp=%d\nvirtualization=%d\n"
+                    "gic-version=%d\nquantum=%llu\ncpu-hz=%llu\n",
+                    cfg->board ? cfg->board : "virt",
+                    cfg->cpu_model ? cfg->cpu_model : "cortex-a57",
+                    (unsigned long long)cfg->ram_size, cfg->smp, cfg->virtualization ? 1 : 0,
+                    cfg->gic_version, (unsigned long long)cfg->quantum,
+                    (unsigned long long)cfg->cpu_hz);
+    /* optional devices, in order (their transports follow it): only when there are some, so
+     * the description of a machine without them is what it always was */
+    for (int i = 0; cfg->devices && cfg->devices[i]; i++) {
+        char *c = device_canonical(cfg->devices[i], NULL);
+        g_string_append_printf(s, "device%d=%s\n", i, c);
+        g_free(c);
+    }
+    if (fb)
+        g_string_append_printf(s, "framebuffer=%s\n", fb);
+    return g_string_free(s, FALSE);
 }
 
 /* ---- sections -------------------------------------------------------------------------- */
@@ -193,13 +236,24 @@ out:
 }
 
 /* ---- encode / decode ------------------------------------------------------------------- */
+/* Which memory regions an encoding holds: all of them in a file; without `ram` (reverse
+ * execution, which keeps RAM itself as per-page versions) those the guest writes besides RAM
+ * (disk overlays: the ones with a map of written pages), not the flash, which the loader
+ * fills and nothing writes. */
+static bool mem_wanted(const Machine *m, int i, bool ram)
+{
+    return ram || (m->mems[i].data != &m->ram && m->mems[i].touched);
+}
+
 static void encode(Machine *m, GByteArray *out, bool mem)
 {
     char *desc = snapshot_describe(&m->cfg);
-    char *hdr = g_strdup_printf("format=%d\nhvsim=%s\nicount=%llu\n%s", SNAPSHOT_FORMAT,
-                                HVSIM_VERSION, (unsigned long long)machine_icount(m), desc);
-    put_section(out, "header", hdr, strlen(hdr));
-    g_free(hdr);
+    GString *hdr = g_string_new(NULL);
+    g_string_printf(hdr, "format=%d\nhvsim=%s\nicount=%llu\n%s", SNAPSHOT_FORMAT, HVSIM_VERSION,
+                    (unsigned long long)machine_icount(m), desc);
+    append_device_files(hdr, &m->cfg);
+    put_section(out, "header", hdr->str, hdr->len);
+    g_string_free(hdr, TRUE);
     g_free(desc);
 
     GByteArray *b = g_byte_array_new();
@@ -211,7 +265,9 @@ static void encode(Machine *m, GByteArray *out, bool mem)
         put_section(out, p->name, b->data, b->len);
     }
     g_array_free(parts, TRUE);
-    for (int i = 0; mem && i < m->nmems; i++) {
+    for (int i = 0; i < m->nmems; i++) {
+        if (!mem_wanted(m, i, mem))
+            continue;
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
         g_byte_array_set_size(b, 0);
@@ -344,7 +400,9 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
             goto out;
         }
     }
-    for (int i = 0; mem && i < m->nmems; i++) {
+    for (int i = 0; i < m->nmems; i++) {
+        if (!mem_wanted(m, i, mem))
+            continue;
         char name[64];
         snprintf(name, sizeof name, "mem.%s", m->mems[i].name);
         const Section *s = find_section(secs, name);
@@ -370,7 +428,9 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
         const Section *s = find_section(secs, p->name);
         state_load(p->desc, p->obj, s->data, s->len, &what);
     }
-    for (int i = 0; mem && i < m->nmems; i++) {
+    for (int i = 0; i < m->nmems; i++) {
+        if (!mem_wanted(m, i, mem))
+            continue;
         MachineMem *mm = &m->mems[i];
         char name[64];
         snprintf(name, sizeof name, "mem.%s", mm->name);
@@ -568,6 +628,34 @@ int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
         cfg->gic_version = atoi(v[5]);
         cfg->quantum = g_ascii_strtoull(v[6], NULL, 10);
         cfg->cpu_hz = g_ascii_strtoull(v[7], NULL, 10);
+        GPtrArray *devs = g_ptr_array_new();
+        for (int i = 0;; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "device%d", i);
+            char *d = header_value(hdr, key);
+            if (!d)
+                break;
+            g_strlcat(key, ".file", sizeof key);
+            char *where = header_value(hdr, key);
+            if (where) {              /* the disk where it was (file= goes second, as -drive) */
+                char *comma = strchr(d, ',');
+                char *spec = comma ? g_strdup_printf("%.*s,file=%s%s", (int)(comma - d), d, where,
+                                                     comma)
+                                   : g_strdup_printf("%s,file=%s", d, where);
+                g_free(d);
+                d = spec;
+            }
+            g_free(where);
+            g_ptr_array_add(devs, d);
+        }
+        g_strfreev(cfg->devices);
+        cfg->devices = NULL;
+        if (devs->len) {
+            g_ptr_array_add(devs, NULL);
+            cfg->devices = (char **)g_ptr_array_free(devs, FALSE);
+        } else {
+            g_ptr_array_free(devs, TRUE);
+        }
         rc = 0;
     }
     char *fb = ok ? header_value(hdr, "framebuffer") : NULL;

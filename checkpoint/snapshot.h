@@ -22,8 +22,9 @@
 #define SNAPSHOT_FORMAT 1
 
 /* The options that make a machine what it is, as "key=value" lines (board, cpu, RAM, cores,
- * EL2, GIC, quantum, clock). Two machines with the same description accept each other's
- * snapshots. */
+ * EL2, GIC, quantum, clock, and "deviceN=" for each optional device as the guest sees it:
+ * without file= and snapshot=). Two machines with the same description accept each other's
+ * snapshots. A snapshot's header adds "deviceN.file=" for its disks. */
 char *snapshot_describe(const MachineConfig *cfg);
 
 /* Serialises the machine (sections above, no preamble or checksum) onto out. */
@@ -32,8 +33,8 @@ void snapshot_encode(Machine *m, GByteArray *out);
  * with a one-line *err and m untouched. */
 int snapshot_decode(Machine *m, const uint8_t *buf, size_t len, char **err);
 
-/* The same without the memory regions (their contents are the caller's business: reverse
- * execution keeps RAM as per-page versions). */
+/* The same without RAM and flash (reverse execution keeps RAM as per-page versions; the
+ * flash never changes after loading); the disk overlays are in. */
 void snapshot_encode_state(Machine *m, GByteArray *out);
 int snapshot_decode_state(Machine *m, const uint8_t *buf, size_t len, char **err);
 
@@ -44,6 +45,7 @@ int snapshot_save(Machine *m, const char *path, bool force, char **err);
  * foreign, another format version, another machine) and m untouched. */
 int snapshot_load(Machine *m, const char *path, char **err);
 /* Reads only a snapshot file's machine description into cfg (which should hold defaults),
- * for `--restore FILE` to build the machine. 0, or EXIT_BAD_SNAPSHOT with *err. */
+ * for `--restore FILE` to build the machine (cfg->devices as described, without snapshot=).
+ * 0, or EXIT_BAD_SNAPSHOT with *err. */
 int snapshot_read_config(const char *path, MachineConfig *cfg, char **err);
 #endif

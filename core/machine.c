@@ -48,6 +48,7 @@ void machine_config_defaults(MachineConfig *cfg)
     cfg->timing = g_strdup("atomic");
     cfg->cpu_hz = 1000000000ULL;
     cfg->quantum = 10000;
+    cfg->rtc_epoch = MACHINE_DEFAULT_RTC_EPOCH;
 }
 
 void machine_config_free(MachineConfig *cfg)
@@ -61,6 +62,7 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->dumpdtb);
     g_free(cfg->trace_file);
     g_free(cfg->timing);
+    g_strfreev(cfg->devices);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -76,6 +78,7 @@ static void config_copy(MachineConfig *dst, const MachineConfig *src)
     dst->dumpdtb = g_strdup(src->dumpdtb);
     dst->trace_file = g_strdup(src->trace_file);
     dst->timing = g_strdup(src->timing);
+    dst->devices = g_strdupv(src->devices);
 }
 
 Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
@@ -626,6 +629,20 @@ void machine_state_hash(Machine *m, char out[65])
             continue;
         g_checksum_update(ck, (const guchar *)&off, sizeof off);
         g_checksum_update(ck, m->ram + off, 4096);
+    }
+    /* other memories whose written pages are known (disk overlays; the flash is read-only
+     * and fixed by the kernel image) */
+    for (int i = 0; i < m->nmems; i++) {
+        const MachineMem *mm = &m->mems[i];
+        if (mm->data == &m->ram || !mm->touched || !*mm->data)
+            continue;
+        g_checksum_update(ck, (const guchar *)mm->name, (gssize)strlen(mm->name) + 1);
+        for (uint64_t off = 0; off < mm->size; off += 4096) {
+            if (!mm->touched[off >> 12] || page_is_zero(*mm->data + off))
+                continue;
+            g_checksum_update(ck, (const guchar *)&off, sizeof off);
+            g_checksum_update(ck, *mm->data + off, 4096);
+        }
     }
     g_strlcpy(out, g_checksum_get_string(ck), 65);
     g_checksum_free(ck);

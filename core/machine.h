@@ -21,6 +21,8 @@
 #define MACHINE_MIN_HZ 1000ULL
 #define MACHINE_MAX_HZ 100000000000ULL
 #define MACHINE_MAX_QUANTUM (1ULL << 32)
+/* The RTC's default reading at simulated time 0: 2025-01-01T00:00:00Z, the same every run. */
+#define MACHINE_DEFAULT_RTC_EPOCH 1735689600ULL
 
 /* Exit codes (interface.md). */
 enum {
@@ -62,6 +64,10 @@ typedef struct MachineConfig {
     uint64_t cpu_hz;
     uint64_t quantum;         /* instructions per core per round-robin slice */
     bool restoring;           /* a snapshot will be loaded: load no kernel, reset no core */
+    char **devices;           /* optional devices, NULL-terminated: "virtio-rng-device",
+                               * "virtconsole", "virtio-blk-device,file=F[,readonly=on]..." */
+    uint64_t seed;            /* --seed: the DT's rng-seed/kaslr-seed, virtio-rng's stream */
+    uint64_t rtc_epoch;       /* -rtc base=: the RTC's seconds since 1970 at time 0 */
     /* -device simplefb: the framebuffer's geometry (fb_format NONE: no framebuffer) */
     uint32_t fb_width, fb_height;
     DisplayFormat fb_format;
@@ -115,7 +121,7 @@ typedef struct MachineMem {
     uint8_t **data;
     uint8_t *touched;         /* per 4 KiB page: 0 = never written, so zero (NULL: unknown) */
 } MachineMem;
-#define MACHINE_MAX_MEMS 4
+#define MACHINE_MAX_MEMS 12     /* RAM, flash, two per virtio-blk drive */
 
 /* The round-robin schedule in progress (machine state: saved in snapshots, so a run stopped
  * and resumed anywhere, in this process or another, interleaves the cores exactly as the
@@ -144,6 +150,9 @@ typedef struct Machine {
     int nmems;
     uint8_t *ram;             /* main RAM backing (owned) */
     uint8_t *ram_code;        /* per 4 KiB RAM page: 1 if a core holds decoded code for it */
+    /* drops every core's decoded code of the RAM page holding pa (set by the board; called
+     * for device writes into pages with ram_code set) */
+    void (*code_written)(struct Machine *m, uint64_t pa);
     uint64_t ram_base, ram_size;
     /* the frame a display device shows (format NONE: none); set by the board */
     DisplaySurface display;
@@ -269,6 +278,16 @@ static inline void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
                 m->ram_dirty[i] = 1;
         }
     }
+}
+/* A device's DMA wrote RAM [pa, pa+len): marked written like any store, and decoded code of
+ * those pages dropped (a page the guest filled from a disk may be executed next). */
+static inline void machine_dma_written(Machine *m, uint64_t pa, uint64_t len)
+{
+    machine_ram_written(m, pa, len);
+    for (uint64_t p = pa & ~0xfffULL; len && p < pa + len; p += 4096)
+        if (p - m->ram_base < m->ram_size && m->ram_code[(p - m->ram_base) >> 12] &&
+            m->code_written)
+            m->code_written(m, p);
 }
 /* True if the virtual page of va may hold an address breakpoint. */
 static inline bool machine_break_page(const Machine *m, uint64_t va)

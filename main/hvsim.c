@@ -21,6 +21,7 @@
 #include "cpu/arm64/cpu.h"
 #include "checkpoint/inputlog.h"
 #include "checkpoint/snapshot.h"
+#include "devices/virtio_console.h"
 #include <stdarg.h>
 
 #include "core/outfile.h"
@@ -38,6 +39,8 @@ typedef struct Opts {
     char *restore;            /* --restore FILE */
     bool force;               /* --force: output files may replace existing files */
     bool gdb_host_writes;     /* --gdb-allow-host-writes: GDB's monitor may write host files */
+    bool rtc_utc;             /* -rtc base=utc: the RTC starts from the host's clock */
+    GHashTable *drives;       /* -drive if=none,id=ID: ID -> the device it describes */
     char *trace_path;         /* -D FILE (taken out of cfg: opened here, after the inputs) */
     bool missed_checkpoint;   /* the run ended before a --checkpoint-at point */
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
@@ -87,6 +90,14 @@ static void usage(FILE *f)
           "  --gdb-allow-host-writes  let GDB's monitor commands write host files (trace on\n"
           "                       FILE, checkpoint save, stats dump, screendump); refused\n"
           "                       by default\n"
+          "  -drive file=F,format=raw,if=virtio[,readonly=on][,snapshot=on]\n"
+          "                       virtio-blk disk; the guest's writes reach F at exit\n"
+          "                       (never with readonly=on or snapshot=on); or QEMU's\n"
+          "                       -drive ...,if=none,id=D -device virtio-blk-device,drive=D\n"
+          "  -device virtio-rng-device | virtio-serial-device | virtconsole\n"
+          "                       virtio entropy source; virtio console hvc0 (takes stdin)\n"
+          "  --seed N             DT rng-seed/kaslr-seed and virtio-rng bytes (default 0)\n"
+          "  -rtc base=utc|YYYY-MM-DD[THH:MM:SS]  PL031 time at start (default 2025-01-01)\n"
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
@@ -245,8 +256,114 @@ static uint32_t parse_trace(const char *arg)
 }
 
 static const char *const later_opts[] = {
-    "plugin", "drive", NULL,
+    "plugin", NULL,
 };
+
+/* -drive file=F[,format=raw][,if=virtio|none][,id=ID][,readonly=on][,snapshot=on]
+ * [,media=disk]: with if=virtio (hvsim's default) a virtio-blk device on virtio-mmio (hvsim
+ * has no PCI, where QEMU's virt puts if=virtio); with if=none,id=ID the disk waits for
+ * QEMU's `-device virtio-blk-device,drive=ID`. Returns the device, or NULL for if=none. */
+static char *parse_drive(Opts *o, const char *v)
+{
+    GString *spec = g_string_new("virtio-blk-device");
+    gchar **parts = g_strsplit(v, ",", -1);
+    char *id = NULL;
+    bool none = false;
+    for (int i = 0; parts[i]; i++) {
+        const char *p = parts[i];
+        if (!strcmp(p, "format=raw") || !strcmp(p, "if=virtio") || !strcmp(p, "media=disk"))
+            continue;
+        if (!strcmp(p, "if=none")) {
+            none = true;
+            continue;
+        }
+        if (g_str_has_prefix(p, "id=")) {
+            g_free(id);
+            id = g_strdup(p + 3);
+            continue;
+        }
+        if (g_str_has_prefix(p, "format=") || g_str_has_prefix(p, "if=") ||
+            g_str_has_prefix(p, "media="))
+            die("-drive %s: only format=raw, if=virtio|none and media=disk are modelled", v);
+        if (!g_str_has_prefix(p, "file=") && !g_str_has_prefix(p, "readonly=") &&
+            !g_str_has_prefix(p, "snapshot="))
+            die("-drive %s: unknown property '%s' (file, format, if, id, readonly, snapshot)",
+                v, p);
+        g_string_append_printf(spec, ",%s", p);
+    }
+    g_strfreev(parts);
+    if (!none) {
+        g_free(id);
+        return g_string_free(spec, FALSE);
+    }
+    if (!id || !*id)
+        die("-drive %s: if=none needs id=NAME (for -device virtio-blk-device,drive=NAME)", v);
+    g_hash_table_replace(o->drives, id, g_string_free(spec, FALSE));
+    return NULL;
+}
+
+/* -device virtio-blk-device,drive=ID: the disk of `-drive if=none,id=ID`. */
+static char *blk_device(Opts *o, const char *v)
+{
+    const char *d = strstr(v, ",drive=");
+    char *id = d ? g_strndup(d + 7, strcspn(d + 7, ",")) : NULL;
+    const char *spec = id ? g_hash_table_lookup(o->drives, id) : NULL;
+    if (!spec || strchr(d + 7, ',') || d != v + strlen("virtio-blk-device"))
+        die("-device %s: want virtio-blk-device,drive=ID with a -drive if=none,id=ID before it", v);
+    g_free(id);
+    return g_strdup(spec);
+}
+
+/* -rtc base=utc|DATE[,clock=vm]: the RTC's reading at simulated time 0. A date (2006-06-17
+ * or 2006-06-17T16:01:21, UTC) keeps runs identical; base=utc reads the host's clock once. */
+static void parse_rtc(Opts *o, const char *v)
+{
+    gchar **parts = g_strsplit(v, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        const char *p = parts[i];
+        if (!strcmp(p, "clock=vm"))
+            continue;
+        if (!g_str_has_prefix(p, "base="))
+            die("-rtc %s: want base=utc or base=YYYY-MM-DD[THH:MM:SS] (clock=vm only)", v);
+        const char *b = p + 5;
+        o->rtc_utc = !strcmp(b, "utc");
+        if (o->rtc_utc) {
+            o->cfg.rtc_epoch = (uint64_t)g_get_real_time() / G_USEC_PER_SEC;
+            continue;
+        }
+        char *iso = strchr(b, 'T') ? g_strdup_printf("%sZ", b) : g_strdup_printf("%sT00:00:00Z", b);
+        GDateTime *dt = g_date_time_new_from_iso8601(iso, NULL);
+        g_free(iso);
+        if (!dt || g_date_time_to_unix(dt) < 0 || g_date_time_to_unix(dt) > UINT32_MAX)
+            die("-rtc %s: want base=utc or a date from 1970 to 2106 as YYYY-MM-DD[THH:MM:SS]", v);
+        o->cfg.rtc_epoch = (uint64_t)g_date_time_to_unix(dt);
+        g_date_time_unref(dt);
+    }
+    g_strfreev(parts);
+}
+
+/* -drive, -device, --seed, -rtc: the devices of boards/virt_devices.c. */
+static void parse_device_option(Opts *o, const char *name, const char *v)
+{
+    MachineConfig *cfg = &o->cfg;
+    if (!strcmp(name, "seed")) {
+        if (!parse_u64(v, &cfg->seed))
+            die("--seed %s: want a number from 0 to 2^64-1", v);
+        return;
+    }
+    if (!strcmp(name, "rtc")) {
+        parse_rtc(o, v);
+        return;
+    }
+    char *spec = !strcmp(name, "drive") ? parse_drive(o, v)
+                 : g_str_has_prefix(v, "virtio-blk-device") ? blk_device(o, v) : g_strdup(v);
+    if (!spec)
+        return;
+    guint n = cfg->devices ? g_strv_length(cfg->devices) : 0;
+    cfg->devices = g_renew(char *, cfg->devices, n + 2);
+    cfg->devices[n] = spec;
+    cfg->devices[n + 1] = NULL;
+}
 
 /* Options whose value is simply kept as a string: where it goes, or NULL. */
 static char **string_option(Opts *o, const char *name)
@@ -325,7 +442,7 @@ static void parse_args(Opts *o, int argc, char **argv)
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
             "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
-            "device", "display", NULL,
+            "drive", "device", "seed", "rtc", "display", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -351,6 +468,13 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
             c.file = g_strdup(colon + 1);
             g_array_append_val(o->checkpoints, c);
+        } else if (!strcmp(name, "device") && g_str_has_prefix(v, "simplefb")) {
+            char *err = NULL;
+            if (simplefb_parse(cfg, v, &err) < 0)
+                die("%s", err);
+        } else if (!strcmp(name, "drive") || !strcmp(name, "device") || !strcmp(name, "seed") ||
+                   !strcmp(name, "rtc")) {
+            parse_device_option(o, name, v);
         } else if (!strcmp(name, "reverse-interval")) {
             if (!parse_u64(v, &o->rev_interval) || o->rev_interval == 0)
                 die("--reverse-interval %s: want a positive number of instructions", v);
@@ -393,10 +517,6 @@ static void parse_args(Opts *o, int argc, char **argv)
             g_free(o->gdb_host);
             o->gdb_host = g_strndup(p, (gsize)(colon - p));
             o->gdb_port = (int)port;
-        } else if (!strcmp(name, "device")) {
-            char *err = NULL;
-            if (simplefb_parse(cfg, v, &err) < 0)
-                die("%s", err);
         } else if (!strcmp(name, "display")) {
             if (strcmp(v, "sdl") && strcmp(v, "none"))
                 die("-display %s: want sdl or none", v);
@@ -511,6 +631,35 @@ static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void die_snapshot(const char *fmt, ..
     vdie(EXIT_BAD_SNAPSHOT, fmt, ap);
 }
 
+/* --restore and the optional devices: given again (-drive/-device), they must be the
+ * snapshot's, in its order (snapshot= may differ: it is the host file's business); not given,
+ * they are the snapshot's, with every disk at snapshot=on, so that a restored run never
+ * writes into an image the user did not name. */
+static void restore_devices(Opts *o, const MachineConfig *sc)
+{
+    MachineConfig *c = &o->cfg;
+    if (g_hash_table_contains(o->given, "drive") || g_hash_table_contains(o->given, "device")) {
+        char *da = snapshot_describe(c), *db = snapshot_describe(sc);   /* as the guest sees them */
+        const char *pa = strstr(da, "device0="), *pb = strstr(db, "device0=");
+        if (g_strcmp0(pa, pb)) {
+            char *list = sc->devices ? g_strjoinv(" ", sc->devices) : g_strdup("none");
+            die_snapshot("--restore %s: the -drive/-device options differ from the snapshot's "
+                         "devices (in order: %s)", o->restore, list);
+        }
+        g_free(da);
+        g_free(db);
+        return;
+    }
+    g_strfreev(c->devices);
+    c->devices = g_strdupv(sc->devices);
+    for (char **d = c->devices; d && *d; d++)
+        if (g_str_has_prefix(*d, "virtio-blk-device")) {
+            char *on = g_strdup_printf("%s,snapshot=on", *d);
+            g_free(*d);
+            *d = on;
+        }
+}
+
 /* --restore: the machine comes from the snapshot's description; options given alongside
  * must agree with it (interface.md), else exit 4 naming the first that does not. */
 static void restore_config(Opts *o)
@@ -547,6 +696,7 @@ static void restore_config(Opts *o)
     if (bad)
         die_snapshot("--restore %s: -%s gives %s, the snapshot's machine has %s", o->restore, bad,
                      mine, theirs);
+    restore_devices(o, &sc);
     g_free(c->board);
     c->board = g_strdup(sc.board);
     g_free(c->cpu_model);
@@ -605,6 +755,7 @@ int main(int argc, char **argv)
     Opts o = { 0 };
     o.checkpoints = g_array_new(FALSE, FALSE, sizeof(Checkpoint));
     o.given = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    o.drives = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     o.rev_interval = 10000000;
     o.rev_budget = 1ULL << 30;
     machine_config_defaults(&o.cfg);
@@ -618,6 +769,9 @@ int main(int argc, char **argv)
         die("--replay is for plain runs (without --record, --checkpoint-at or a debugger)");
     if (o.record && o.checkpoints->len)
         die("--record and --checkpoint-at cannot be combined yet");
+    if (o.rtc_utc && (o.record || o.replay))
+        die("-rtc base=utc reads the host's clock, which a replay cannot repeat; give the date "
+            "(-rtc base=YYYY-MM-DDTHH:MM:SS)");
     /* -D is opened here with the other outputs, once the kernel has loaded (never by the
      * machine: a bad kernel must not leave an empty trace file behind) */
     o.trace_path = o.cfg.trace_file;
@@ -642,8 +796,11 @@ int main(int argc, char **argv)
         die("%s", err);
     if (o.restore && snapshot_load(m, o.restore, &err))
         die_snapshot("%s", err);
-    if (o.console)
-        ((VirtBoard *)m->board)->uart->in_fd = -1;   /* the console owns the terminal's input */
+    if (o.console) {          /* the console owns the terminal's input */
+        ((VirtBoard *)m->board)->uart->in_fd = -1;
+        if (((VirtBoard *)m->board)->dev.console)
+            ((VirtBoard *)m->board)->dev.console->in_fd = -1;
+    }
     Display *display = NULL;
     if (o.display_sdl && !(display = display_sdl_open(m, &((VirtBoard *)m->board)->uart->in_fd, &err)))
         die("%s", err);
@@ -715,6 +872,12 @@ int main(int argc, char **argv)
     }
     if (m->stop_msg[0])
         fprintf(stderr, "hvsim: %s\n", m->stop_msg);
+    if (!virt_writeback_drives(m, &err)) {
+        fprintf(stderr, "hvsim: %s\n", err);
+        g_clear_pointer(&err, g_free);
+        if (code == 0)
+            code = EXIT_BAD_INPUT;
+    }
     if (o.cfg.state_hash) {
         char hex[65];
         machine_state_hash(m, hex);
@@ -741,5 +904,6 @@ int main(int argc, char **argv)
         g_free(g_array_index(o.checkpoints, Checkpoint, i).file);
     g_array_free(o.checkpoints, TRUE);
     g_hash_table_destroy(o.given);
+    g_hash_table_destroy(o.drives);
     return code;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Prepares Debian's arm64 Linux for hvsim: DIR/Image (the kernel package's vmlinuz, a plain
-# arm64 Image) and DIR/initrd.cpio.gz (Debian's busybox-static with workloads/linux/init,
-# packed reproducibly by scripts/mkinitramfs.py). Packages are fetched by name once and
+# arm64 Image) and DIR/initrd.cpio.gz (Debian's busybox-static with workloads/linux/init and
+# the kernel's virtio and ext4 modules, packed reproducibly by scripts/mkinitramfs.py). Packages are fetched by name once and
 # cached under DIR (scripts/fetch-debian.sh).
 #
 #   scripts/linux-image.sh DIR
@@ -18,5 +18,10 @@ if [ ! -f "$dir/Image" ] || ! cmp -s "$kernel" "$dir/Image"; then
     cp "$kernel" "$dir/Image.tmp"
     mv "$dir/Image.tmp" "$dir/Image"
 fi
+# the virtio drivers and ext4 are modules in Debian's kernel: /init loads them (disks, the
+# virtio console and entropy source work with `make linux-demo` as with the tests)
+moddir=$(ls -d "$dir"/root/linux-image-arm64/lib/modules/* | head -1)
 python3 "$top/scripts/mkinitramfs.py" --busybox "$dir/root/busybox-static/bin/busybox" \
-    --init "$top/workloads/linux/init" -o "$dir/initrd.cpio.gz"
+    --init "$top/workloads/linux/init" --modules "$moddir" --module virtio_mmio \
+    --module virtio_blk --module virtio_console --module virtio_rng --module ext4 \
+    -o "$dir/initrd.cpio.gz"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 #include "devices/arch_timer.h"
 #include "a64_decode_gen.h"
@@ -31,6 +32,8 @@ static const StateField a64_fields[] = {
     STATE_FIELD(Arm64Cpu, pan, V_REL),
     STATE_FIELD(Arm64Cpu, il, V_BOOL),
     STATE_FIELD(Arm64Cpu, irq_lines, V_RANGE(0, 15)),
+    STATE_FIELD(Arm64Cpu, ss, V_BOOL),
+    STATE_FIELD(Arm64Cpu, ss_syn, V_RANGE(0, 3)),
     STATE_ARRAY(Arm64Cpu, sp_el, V_ANY),
     STATE_ARRAY(Arm64Cpu, sys, V_ANY),
     STATE_ARRAY(Arm64Cpu, v, V_ANY),
@@ -64,6 +67,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, pa_bits),
     STATE_RUNTIME(Arm64Cpu, model),
     STATE_RUNTIME(Arm64Cpu, feature_attrs),
+    STATE_DERIVED(Arm64Cpu, dbg_armed),
     STATE_RUNTIME(Arm64Cpu, pad6_),
     STATE_RUNTIME(Arm64Cpu, timers),
     STATE_RUNTIME(Arm64Cpu, gic),
@@ -423,6 +427,9 @@ static uint64_t run_traced(Arm64Cpu *c)
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
         /* only a page holding an address breakpoint needs the per-instruction check */
         bool bp_page = machine_break_page(c->m, p->va);
+        /* likewise the guest's breakpoints; software step needs it everywhere */
+        bool dbg_page = unlikely(c->dbg_armed & A64_DBG_STEP) ||
+                        (unlikely(c->dbg_armed & A64_DBG_BREAK) && a64_breakpoint_page(c, p->va));
         for (;;) {
             if (d->fn == exec_page_end) {
                 c->pc = p->va + A64_PAGE_SIZE;
@@ -442,6 +449,12 @@ static uint64_t run_traced(Arm64Cpu *c)
                     break;
                 }
             }
+            /* the guest's own breakpoints and software step, after hvsim's debugger had its
+             * look: the exception is a step of the run, as a fault on fetch is */
+            if (dbg_page && a64_debug_before_insn(c, a64_pc(c, d))) {
+                c->insns_left--;
+                break;
+            }
             if ((c->trace_mask & TRACE_EXEC) && d->fn != exec_decode_lazy)
                 trace_insn(c, "EXEC", a64_pc(c, d), d->raw);
             else if ((c->trace_mask & TRACE_EXEC)) {
@@ -454,6 +467,8 @@ static uint64_t run_traced(Arm64Cpu *c)
             const A64Insn *n = d->fn(c, d);
             if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) && a64_is_branch(d->raw ? d->raw : raw))
                 a64_pmu_count(&c->pmu, A64_PMU_EV_BR_RETIRED, 1, c->el);
+            if (unlikely(c->dbg_armed & A64_DBG_STEP))
+                a64_debug_after_insn(c, d->raw ? d->raw : raw);
             c->insns_left--;
             if (!n || !c->insns_left) {
                 if (n)
@@ -501,9 +516,11 @@ static uint64_t a64_run(void *obj, uint64_t max)
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
     while (c->insns_left && !c->m->stop) {
-        if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED))) {
+        /* counts branches one by one; checks the guest's software step */
+        if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) ||
+            unlikely(c->dbg_armed & A64_DBG_STEP)) {
             c->cur_page = NULL;
-            return run_traced(c);     /* counts branches one by one */
+            return run_traced(c);
         }
         bool end;
         A64DecodedPage *p = next_page(c, &end);
@@ -511,6 +528,11 @@ static uint64_t a64_run(void *obj, uint64_t max)
             break;
         if (!p)
             continue;         /* an exception was taken; fetch from the vector */
+        /* a page the guest's breakpoints can match on: the careful loop checks them */
+        if (unlikely(c->dbg_armed & A64_DBG_BREAK) && a64_breakpoint_page(c, p->va)) {
+            c->cur_page = NULL;
+            return run_traced(c);
+        }
         c->cur_page = p;
         c->exit_request = 0;
         const A64Insn *d = &p->insn[(c->pc & (A64_PAGE_SIZE - 1)) >> 2];
@@ -574,6 +596,8 @@ static void a64_post_load(void *obj)
     c->pmu_cut = 0;
     c->evq_seq = 0;
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
+    a64_debug_update(c);
+    c->exit_request = 0;
 }
 
 static uint64_t a64_retired(void *obj)
@@ -688,5 +712,7 @@ void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el)
     a64_sysreg_reset(c);
     a64_pmu_reset(&c->pmu);
     a64_pmu_set_mdcr(&c->pmu, c->has_el2, c->sys[A64_SYS_MDCR_EL2]);
+    c->ss = c->ss_syn = 0;
+    a64_debug_update(c);
     softtlb_flush(&c->tlb);
 }

@@ -93,7 +93,9 @@ struct Arm64Cpu {
     uint8_t pan;              /* PSTATE.PAN */
     uint8_t il;               /* PSTATE.IL: illegal execution state after a bad ERET */
     uint8_t irq_lines;        /* input levels: bit A64_LINE_IRQ/FIQ/VIRQ/VFIQ (GIC outputs) */
-    uint8_t pad_[3];
+    uint8_t ss;               /* PSTATE.SS: software step, active-not-pending (debug.c) */
+    uint8_t ss_syn;           /* what was stepped last: A64_SS_STEPPED | A64_SS_EX (debug.h) */
+    uint8_t pad_[1];
     uint64_t sp_el[4];        /* banked SP_ELx (SP_EL0 ... SP_EL3) when not current */
     uint64_t sys[128];        /* system registers, indexed by A64_SYS_* (sysreg.h) */
     A64Vreg v[32];            /* SIMD&FP registers (FPCR/FPSR are sys[A64_SYS_FPCR/FPSR]) */
@@ -122,7 +124,8 @@ struct Arm64Cpu {
     uint8_t pa_bits;          /* physical address size of the model */
     const A64CpuModel *model;
     uint32_t feature_attrs;   /* decode-table feature attributes the model has (cpu.c) */
-    uint32_t pad6_;
+    uint8_t dbg_armed;        /* A64_DBG_* the debug registers arm (debug.h; derived from them) */
+    uint8_t pad6_[3];
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
@@ -394,7 +397,9 @@ enum {
     A64_EC_UNKNOWN = 0x00, A64_EC_WFX = 0x01, A64_EC_FP = 0x07, A64_EC_ILLEGAL = 0x0e, A64_EC_SVC = 0x15,
     A64_EC_HVC = 0x16, A64_EC_SMC = 0x17, A64_EC_SYSREG = 0x18, A64_EC_IABT_LOW = 0x20,
     A64_EC_IABT_CUR = 0x21, A64_EC_PC_ALIGN = 0x22, A64_EC_DABT_LOW = 0x24,
-    A64_EC_DABT_CUR = 0x25, A64_EC_SP_ALIGN = 0x26, A64_EC_BRK = 0x3c,
+    A64_EC_DABT_CUR = 0x25, A64_EC_SP_ALIGN = 0x26, A64_EC_BREAKPOINT_LOW = 0x30,
+    A64_EC_BREAKPOINT_CUR = 0x31, A64_EC_STEP_LOW = 0x32, A64_EC_STEP_CUR = 0x33,
+    A64_EC_WATCHPOINT_LOW = 0x34, A64_EC_WATCHPOINT_CUR = 0x35, A64_EC_BRK = 0x3c,
 };
 enum { A64_VEC_SYNC = 0, A64_VEC_IRQ = 1, A64_VEC_FIQ = 2, A64_VEC_SERROR = 3 };
 /* HCR_EL2 bits used by the core (D17.2.48). */

@@ -6,6 +6,7 @@
  * not implemented"). EL2 exists when the board enables virtualization. All ELs are AArch64. */
 #include "cpu/arm64/cpu.h"
 #include <string.h>
+#include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
 
@@ -23,7 +24,7 @@ uint64_t a64_hcr(const Arm64Cpu *c)
 
 uint64_t a64_pstate_to_spsr(const Arm64Cpu *c)
 {
-    return a64_get_nzcv(c) | (uint64_t)c->pan << 22 | (uint64_t)c->il << 20 |
+    return a64_get_nzcv(c) | (uint64_t)c->pan << 22 | (uint64_t)c->ss << 21 | (uint64_t)c->il << 20 |
            (uint64_t)c->daif << 6 | (uint64_t)c->el << 2 | c->spsel;
 }
 
@@ -105,6 +106,21 @@ void a64_describe_esr(uint64_t esr, char *buf, size_t n)
         break;
     case A64_EC_SP_ALIGN: snprintf(buf, n, "SP alignment fault"); break;
     case 0x2f: snprintf(buf, n, "SError"); break;
+    case A64_EC_BREAKPOINT_LOW:
+    case A64_EC_BREAKPOINT_CUR:
+        snprintf(buf, n, "breakpoint from %s EL", ec == A64_EC_BREAKPOINT_LOW ? "a lower" : "the same");
+        break;
+    case A64_EC_STEP_LOW:
+    case A64_EC_STEP_CUR:
+        snprintf(buf, n, "software step from %s EL%s", ec == A64_EC_STEP_LOW ? "a lower" : "the same",
+                 !(iss & (1u << 24)) ? " (no instruction stepped)"
+                 : (iss & (1u << 6)) ? " (a load-exclusive stepped)" : "");
+        break;
+    case A64_EC_WATCHPOINT_LOW:
+    case A64_EC_WATCHPOINT_CUR:
+        snprintf(buf, n, "watchpoint from %s EL: %s", ec == A64_EC_WATCHPOINT_LOW ? "a lower" : "the same",
+                 (iss & (1u << 6)) ? "write" : "read");
+        break;
     case A64_EC_BRK: snprintf(buf, n, "BRK #0x%x", iss & 0xffff); break;
     default: snprintf(buf, n, "exception class 0x%02x", ec); break;
     }
@@ -151,6 +167,8 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
     switch_el(c, target_el, 1);
     c->daif = 0xf;                             /* D, A, I, F all masked */
     c->il = 0;
+    c->ss = 0;                                 /* SPSR.SS kept the step state (D2.12.6) */
+    c->ss_syn = 0;
     /* PSTATE.PAN is set on entry to EL1 when SCTLR_EL1.SPAN (bit 23) is 0, and on entry to
      * EL2 in the host (E2H and TGE) when SCTLR_EL2.SPAN is 0 (FEAT_PAN, D1.2.4). */
     if (c->has_pan) {
@@ -215,6 +233,8 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
                    || (target == 0 && (m & 1));
     if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_EXC_RETURN)))
         a64_pmu_count(&c->pmu, A64_PMU_EV_EXC_RETURN, 1, c->el);
+    c->ss = a64_debug_return_ss(c, spsr, illegal);   /* before PSTATE.D and the EL change */
+    c->ss_syn = 0;
     a64_set_nzcv(c, spsr);
     c->daif = (spsr >> 6) & 0xf;
     uint8_t new_pan = c->has_pan ? (spsr >> 22) & 1 : 0;

@@ -1,6 +1,7 @@
 /* Exception generation, hints, barriers, PSTATE writes, system instructions and system
  * register moves (Arm ARM C5.2, C6). */
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 #include "devices/gicv3.h"
 #include "hypervisor-model/sysreg_traps.h"
@@ -22,6 +23,7 @@ const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what
 static const A64Insn *exec_SVC(Arm64Cpu *c, const A64Insn *d)
 {
     /* Preferred return: the next instruction. From EL0 to EL1, or EL2 when HCR_EL2.TGE. */
+    a64_ss_advance(c, d->raw);
     const A64Insn *r = a64_sync_exception(c, d, a64_sync_target_el(c), A64_EC_SVC, (uint32_t)d->imm);
     c->sys[c->el == 2 ? A64_SYS_ELR_EL2 : A64_SYS_ELR_EL1] += 4;
     return r;
@@ -50,6 +52,7 @@ static const A64Insn *exec_HVC(Arm64Cpu *c, const A64Insn *d)
         return firmware(c, d, A64_CALL_HVC);
     if (a64_hcr(c) & A64_HCR_HCD)
         return a64_undefined(c, d);
+    a64_ss_advance(c, d->raw);
     const A64Insn *r = a64_sync_exception(c, d, 2, A64_EC_HVC, (uint32_t)d->imm);
     c->sys[A64_SYS_ELR_EL2] += 4;   /* preferred return: the next instruction */
     return r;

@@ -6,6 +6,7 @@
  * exclusive reservation on. */
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 
 /* Reservation granule: CTR_EL0.ERG = 4 -> 16 words (Arm ARM B2.9.3). */
@@ -345,10 +346,30 @@ static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, b
     }
 }
 
+/* The guest's watchpoints (debug.c): checked after translation, before the access, so a hit
+ * takes the Watchpoint exception with nothing accessed. The pages they watch are not cached in
+ * the soft TLB (may_cache). */
+static inline bool hw_watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, int kind)
+{
+    return unlikely(c->dbg_armed & A64_DBG_WATCH) && a64_watchpoint_hit(c, d, va, size, kind, false);
+}
+
+/* Whether the slow path may cache the page of va for the fast path: not while hvsim's
+ * debugger watches anything, nor when one of the guest's watchpoints is on the page. */
+static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
+{
+    return !c->m->watch_check &&
+           !(unlikely(c->dbg_armed & A64_DBG_WATCH) &&
+             a64_watchpoint_page(c, va & ~(uint64_t)(A64_PAGE_SIZE - 1)));
+}
+
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
-        /* crosses a page boundary: assemble from bytes (little-endian) */
+        /* crosses a page boundary: assemble from bytes (little-endian); a watchpoint on any
+         * of them is taken before the first is read */
+        if (hw_watch(c, d, va, size, A64_WP_LOAD))
+            return false;
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++) {
             uint64_t b;
@@ -361,7 +382,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     }
     uint64_t pa;
     uint8_t perms;
-    if (!a64_translate(c, d, va, MMU_READ, &pa, &perms))
+    if (!a64_translate(c, d, va, MMU_READ, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_LOAD))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, false);
@@ -371,7 +392,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         memcpy(&v, host, size);
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_R) && !m->watch_check)
+        if (hpage && (perms & MMU_PERM_R) && may_cache(c, va))
             softtlb_fill(&c->tlb.r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
         return true;
@@ -402,6 +423,8 @@ static void before_ram_store(Arm64Cpu *c, uint64_t pa, unsigned size)
 bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
+        if (hw_watch(c, d, va, size, A64_WP_STORE))
+            return false;
         for (unsigned i = 0; i < size; i++)
             if (!a64_store_slow(c, d, va + i, 1, (val >> (8 * i)) & 0xff))
                 return false;
@@ -409,7 +432,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     }
     uint64_t pa;
     uint8_t perms;
-    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms))
+    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, true);
@@ -421,7 +444,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         memcpy(r->host + (pa - r->base), &val, size);
         uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_W) && !m->watch_check && pa_page - m->ram_base < m->ram_size &&
+        if (hpage && (perms & MMU_PERM_W) && may_cache(c, va) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page))
             softtlb_fill(&c->tlb.w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
@@ -447,7 +470,8 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
         return NULL;
     }
     uint64_t pa;
-    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL))
+    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL) ||
+        hw_watch(c, d, va, size, write ? A64_WP_RMW : A64_WP_LOAD))
         return NULL;
     watch(c, va, pa, size, write);
     Machine *m = c->m;
@@ -535,8 +559,12 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
                   (c->el == 2 && (hcr & (A64_HCR_E2H | A64_HCR_TGE)) == (A64_HCR_E2H | A64_HCR_TGE));
     if (!unpriv)
         return write ? a64_store(c, d, va, size, *val) : a64_load(c, d, va, size, val);
+    bool armed = unlikely(c->dbg_armed & A64_DBG_WATCH);
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
-        /* crosses a page: byte by byte, translating each (little-endian) */
+        /* crosses a page: byte by byte, translating each (little-endian); a watchpoint on
+         * any byte is taken before the first is accessed */
+        if (armed && a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
+            return false;
         uint64_t v = write ? *val : 0;
         for (unsigned i = 0; i < size; i++) {
             uint64_t b = (v >> (8 * i)) & 0xff;
@@ -551,6 +579,8 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     }
     uint64_t pa;
     if (!translate_el(c, d, va, write ? MMU_WRITE : MMU_READ, 0, &pa, NULL))
+        return false;
+    if (armed && a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
         return false;
     Machine *m = c->m;
     watch(c, va, pa, size, write);

@@ -2,6 +2,7 @@
  * and the GIC CPU interface's own tables) are UNDEFINED for the guest, except the rest of the
  * ID space, which reads as zero (a64_sysreg_id_space_raz); `-d unimp` logs such accesses. */
 #include "cpu/arm64/sysreg.h"
+#include "cpu/arm64/debug.h"
 #include "devices/arch_timer.h"
 #include "hypervisor-model/sysreg_traps.h"
 #include <string.h>
@@ -273,7 +274,7 @@ static const A64SysReg sysregs[] = {
     { "ELR_EL1", K(3, 0, 4, 0, 1), 1, A64_SR_RW, A64_SYS_ELR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
     { "SPSR_EL1", K(3, 0, 4, 0, 0), 1, A64_SR_RW, A64_SYS_SPSR_EL1, 0, FULL, NULL, NULL, 0, NULL, 0 },
     /* self-hosted debug (D2, D19.3): the debug exceptions these enable are in debug.c */
-    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, 0xe0f041ULL, NULL, NULL, 0, NULL, 0 },
+    { "MDSCR_EL1", K(2, 0, 0, 2, 2), 1, A64_SR_RW, A64_SYS_MDSCR_EL1, 0, 0xe0f041ULL, NULL, a64_debug_write_ctrl, 0, NULL, 0 },
     { "OSLAR_EL1", K(2, 0, 1, 0, 4), 1, A64_SR_W, -1, 0, 0, NULL, wr_oslar, 0, NULL, 0 },
     { "OSLSR_EL1", K(2, 0, 1, 1, 4), 1, A64_SR_R, A64_SYS_OSLSR_EL1, 0xa, 0, NULL, NULL, 0, NULL, 0 },
     { "OSDLR_EL1", K(2, 0, 1, 3, 4), 1, A64_SR_RW, A64_SYS_OSDLR_EL1, 0, 1, NULL, NULL, 0, NULL, 0 },
@@ -294,10 +295,10 @@ static const A64SysReg sysregs[] = {
     { "DBGDTRRX_EL0", K(2, 3, 0, 5, 0), 0, A64_SR_RW, -1, 0, 0, rd_const, wr_ignore, 0, NULL, 0 },
 #define BRP(n) \
     { "DBGBVR" #n "_EL1", K(2, 0, 0, n, 4), 1, A64_SR_RW, A64_SYS_DBGBVR0 + n, 0, ~3ULL, NULL, NULL, 0, NULL, 0 }, \
-    { "DBGBCR" #n "_EL1", K(2, 0, 0, n, 5), 1, A64_SR_RW, A64_SYS_DBGBCR0 + n, 0, 0x00ffe1e7ULL, NULL, NULL, 0, NULL, 0 }
+    { "DBGBCR" #n "_EL1", K(2, 0, 0, n, 5), 1, A64_SR_RW, A64_SYS_DBGBCR0 + n, 0, 0x00ffe1e7ULL, NULL, a64_debug_write_ctrl, 0, NULL, 0 }
 #define WRP(n) \
-    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, NULL, 0, NULL, 0 }, \
-    { "DBGWCR" #n "_EL1", K(2, 0, 0, n, 7), 1, A64_SR_RW, A64_SYS_DBGWCR0 + n, 0, 0x1f11ffffULL, NULL, NULL, 0, NULL, 0 }
+    { "DBGWVR" #n "_EL1", K(2, 0, 0, n, 6), 1, A64_SR_RW, A64_SYS_DBGWVR0 + n, 0, 0x001ffffffffffffcULL, NULL, a64_debug_write_ctrl, 0, NULL, 0 }, \
+    { "DBGWCR" #n "_EL1", K(2, 0, 0, n, 7), 1, A64_SR_RW, A64_SYS_DBGWCR0 + n, 0, 0x1f1fffffULL, NULL, a64_debug_write_ctrl, 0, NULL, 0 }
     BRP(0), BRP(1), BRP(2), BRP(3), BRP(4), BRP(5),
     WRP(0), WRP(1), WRP(2), WRP(3),
 #undef BRP

@@ -52,6 +52,7 @@ static void gen_seeds(void)
     g_strfreev(lines);
     g_free(text);
     g_free(path);
+    dbg_free(d);
     exit(0);
 }
 

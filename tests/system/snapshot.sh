@@ -74,6 +74,36 @@ else
     done
 fi
 
+# ---- a core in the middle of the guest's software step (workloads/tests/debug.c): a snapshot
+# at each instruction count across the stepped EL0 code (PSTATE.SS, the step syndrome and the
+# debug registers in flight) restores to the straight run's end state ------------------------
+DEBUG_ELF=$WORKLOADS/tests/debug.elf
+MD="-M virt -cpu cortex-a57 -m 256M"
+printf 'symbols %s\nbreak el0_step_code\ncontinue\nstepi\n' "$DEBUG_ELF" >"$TMP/step.txt"
+# shellcheck disable=SC2086
+at=$(hv $MD -kernel "$DEBUG_ELF" --script "$TMP/step.txt" 2>/dev/null |
+    sed -n 's/^stopped after 1 instructions (icount \([0-9]*\)).*/\1/p')
+# shellcheck disable=SC2086
+hv $MD -kernel "$DEBUG_ELF" --state-hash >/dev/null 2>"$TMP/d.err"
+full=$(hash_of "$TMP/d.err")
+bad=""
+if [ -n "$at" ]; then
+    for N in $(seq $((at - 2)) $((at + 30))); do
+        rm -f "$TMP/d.snap"
+        # shellcheck disable=SC2086
+        hv $MD -kernel "$DEBUG_ELF" --checkpoint-at "$N:$TMP/d.snap" >/dev/null 2>&1
+        hv --restore "$TMP/d.snap" --state-hash >/dev/null 2>"$TMP/dr.err"
+        [ "$(hash_of "$TMP/dr.err")" = "$full" ] || bad="$bad $N"
+    done
+fi
+if [ -z "$at" ] || [ -z "$full" ]; then
+    fail "snapshot-debug-step" "no straight run or no icount of el0_step_code"
+elif [ -n "$bad" ]; then
+    fail "snapshot-debug-step" "restored state differs at N =$bad"
+else
+    pass "snapshot-debug-step"
+fi
+
 # ---- multi-core programs: several N each, hash after restore equals the straight run ------
 for spec in smp_timer:4 smp_ipi:4 atomics:2 smp:2; do
     prog=${spec%:*}

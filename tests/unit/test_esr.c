@@ -29,3 +29,14 @@ Test(esr, names_the_classes_hypervisors_see)
     expect(0xf2000010, "BRK #0x10");
     expect(0x8a000000, "PC alignment fault");
 }
+
+Test(esr, names_the_debug_exceptions)
+{
+    expect(0xc2000022, "breakpoint from a lower EL");
+    expect(0xc6000022, "breakpoint from the same EL");
+    expect(0xcb000022, "software step from a lower EL");
+    expect(0xcb000062, "software step from a lower EL (a load-exclusive stepped)");
+    expect(0xce000022, "software step from the same EL (no instruction stepped)");
+    expect(0xd2000062, "watchpoint from a lower EL: write");
+    expect(0xd6000022, "watchpoint from the same EL: read");
+}

@@ -23,10 +23,20 @@ static Machine *full_machine(void)
     cfg.cpu_model = g_strdup("max");
     g_free(cfg.kernel);
     cfg.kernel = path;
+    /* every optional device too (a disk image of one sector) */
+    char *img = g_strdup_printf("/tmp/state-test-%d.img", (int)getpid());
+    static const uint8_t sector[512];
+    cr_assert(g_file_set_contents(img, (const char *)sector, sizeof sector, NULL));
+    char *blk = g_strdup_printf("virtio-blk-device,file=%s", img);
+    const char *devs[] = { blk, "virtio-rng-device", "virtconsole", NULL };
+    cfg.devices = g_strdupv((char **)devs);
     char *err = NULL;
     Machine *m = virt_create(&cfg, &err);
     cr_assert_not_null(m, "virt_create: %s", err ? err : "?");
     unlink(path);
+    unlink(img);
+    g_free(img);
+    g_free(blk);
     machine_config_free(&cfg);
     return m;
 }
