@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "ui/surface.h"
 
@@ -17,6 +18,7 @@ struct Display {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     int key_fd[2];            /* the pipe the UART reads: [0] the UART's, [1] ours */
+    int pipe_size;            /* the pipe's capacity (bytes) */
     bool copy_stdin;          /* stdin is copied into the pipe */
     int stdin_eof;
     gint64 next_refresh;      /* host time (monotonic, microseconds) of the next refresh */
@@ -72,6 +74,19 @@ static void redraw(Display *d)
     SDL_RenderPresent(d->ren);
 }
 
+/* stdin into the pipe, only as much as the pipe has room for: what a script pipes in waits in
+ * stdin until the guest reads, as it does without the window. */
+static void copy_stdin(Display *d)
+{
+    int queued = 0;
+    if (!d->copy_stdin || ioctl(d->key_fd[0], FIONREAD, &queued) < 0 || queued >= d->pipe_size)
+        return;
+    uint8_t buf[512];
+    size_t room = (size_t)(d->pipe_size - queued);
+    size_t n = machine_read_host(0, &d->stdin_eof, buf, room < sizeof buf ? room : sizeof buf);
+    send_bytes(d, (const char *)buf, n);
+}
+
 static void display_poll(void *opaque)
 {
     Display *d = opaque;
@@ -92,11 +107,7 @@ static void display_poll(void *opaque)
             d->exposed = true;   /* exposed, resized, restored: draw again */
         }
     }
-    if (d->copy_stdin) {
-        uint8_t buf[512];
-        size_t n = machine_read_host(0, &d->stdin_eof, buf, sizeof buf);
-        send_bytes(d, (const char *)buf, n);
-    }
+    copy_stdin(d);
     redraw(d);
 }
 
@@ -138,7 +149,8 @@ Display *display_sdl_open(Machine *m, int *uart_in_fd, char **err)
     SDL_RenderSetLogicalSize(d->ren, (int)s->width, (int)s->height);
     d->shown = g_malloc((size_t)s->stride * s->height);
     d->exposed = true;
-    if (pipe(d->key_fd) < 0 || fcntl(d->key_fd[1], F_SETFL, O_NONBLOCK) < 0) {
+    if (pipe(d->key_fd) < 0 || fcntl(d->key_fd[1], F_SETFL, O_NONBLOCK) < 0 ||
+        (d->pipe_size = fcntl(d->key_fd[1], F_GETPIPE_SZ)) < 0) {
         *err = g_strdup_printf("-display sdl: cannot make the keyboard pipe: %s", g_strerror(errno));
         display_close(d);
         return NULL;

@@ -155,6 +155,7 @@ if ! command -v Xvfb >/dev/null 2>&1; then
     echo "SKIP display-sdl-hash (Xvfb not installed: apt-get install xvfb)"
     echo "SKIP display-sdl-keys (Xvfb not installed: apt-get install xvfb)"
     echo "SKIP display-sdl-close (Xvfb not installed: apt-get install xvfb)"
+    echo "SKIP display-sdl-stdin (Xvfb not installed: apt-get install xvfb)"
 else
     dpy=$((50 + $$ % 200))
     Xvfb ":$dpy" -screen 0 1280x1024x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
@@ -201,6 +202,15 @@ else
                 pass "display-sdl-keys"
             fi
         fi
+    fi
+    # stdin still feeds the UART with the window open
+    printf 'ok\r' | timeout 120 "$HVSIM" $M -device simplefb -kernel "$ELF" -append echo \
+        -display sdl >"$TMP/s.out" 2>"$TMP/s.err"
+    rc=$?
+    if [ "$rc" -ne 0 ] || ! grep -q "^keys: 6f 6b 0d\$" "$TMP/s.out"; then
+        fail "display-sdl-stdin" "exit code $rc, guest printed '$(grep keys "$TMP/s.out")': $(first_line "$TMP/s.err")"
+    else
+        pass "display-sdl-stdin"
     fi
     # closing the window ends the run with exit code 0, as in QEMU
     if ! command -v xdotool >/dev/null 2>&1; then
