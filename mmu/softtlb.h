@@ -17,9 +17,17 @@ typedef struct SoftTlb {
     SoftTlbEntry r[SOFTTLB_SIZE];
     SoftTlbEntry w[SOFTTLB_SIZE];
     SoftTlbEntry x[SOFTTLB_SIZE];   /* instruction fetch: addend + va = physical address */
+    uint8_t has_big;          /* some entry is a 4 KiB piece of a larger mapping (a block, a
+                               * 16K/64K page, or anything under stage 2): a TLBI by VA must
+                               * then drop everything (softtlb_flush_va) */
 } SoftTlb;
 
 void softtlb_flush(SoftTlb *t);
+/* Drop the entries of the lower VA range (bit 55 clear: what TTBR0 translates). */
+void softtlb_flush_lower(SoftTlb *t);
+/* What a TLBI by VA must drop: the entries of the 4 KiB page with VA[55:12] = va's (whatever
+ * the top byte), or everything when the TLB holds pieces of larger mappings. */
+void softtlb_flush_va(SoftTlb *t, uint64_t va);
 /* Drop entries for one virtual page (all three kinds). */
 void softtlb_flush_page(SoftTlb *t, uint64_t va);
 /* Drop every write entry (the next store to each page takes the slow path). */

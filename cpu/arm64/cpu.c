@@ -67,6 +67,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, pa_bits),
     STATE_RUNTIME(Arm64Cpu, model),
     STATE_RUNTIME(Arm64Cpu, feature_attrs),
+    STATE_RUNTIME(Arm64Cpu, last_big),
     STATE_DERIVED(Arm64Cpu, dbg_armed),
     STATE_RUNTIME(Arm64Cpu, pad6_),
     STATE_RUNTIME(Arm64Cpu, timers),
@@ -289,6 +290,7 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         if (!a64_translate(c, NULL, va, MMU_FETCH, &pa, &perms))
             return NULL;      /* Instruction Abort taken */
         if (perms & MMU_PERM_X) {
+            a64_tlb(c)->has_big |= c->last_big;
             xe->tag = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
             xe->addend = (uintptr_t)((pa & ~(uint64_t)(A64_PAGE_SIZE - 1)) - xe->tag);
         }

@@ -126,7 +126,9 @@ struct Arm64Cpu {
     const A64CpuModel *model;
     uint32_t feature_attrs;   /* decode-table feature attributes the model has (cpu.c) */
     uint8_t dbg_armed;        /* A64_DBG_* the debug registers arm (debug.h; derived from them) */
-    uint8_t pad6_[3];
+    uint8_t last_big;         /* the last translation was a piece of a mapping larger than
+                               * 4 KiB, or under stage 2 (mem.c: SoftTlb.has_big) */
+    uint8_t pad6_[2];
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
     struct Hvm *hvm;          /* VM exit/entry accounting (hypervisor-model/), or NULL */
@@ -294,6 +296,9 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
  * (which must see one copy of memory); NULL (and c->pc set) on fault. `write` selects the
  * write permission check and invalidates decoded code on the page. */
 uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write);
+/* Its fast path alone, for LDXR/STXR: the host pointer and *pa when the soft TLB has the page
+ * (for reading, and for writing when `write`), else NULL with nothing done. */
+uint8_t *a64_atomic_fast(Arm64Cpu *c, uint64_t va, unsigned size, bool write, uint64_t *pa);
 
 /* Physical address of va for the current translation regime (stage 1 of EL1&0 or EL2, then
  * stage 2 when HCR_EL2.VM). acc is an MmuAccess (mmu/walk.h). On a fault the Data or

@@ -48,8 +48,9 @@ static bool load_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned size, void *d
         return false;
     }
     uint64_t pa;
-    const uint8_t *p;
-    if (!a64_translate(c, d, va, MMU_READ, &pa, NULL) || !(p = a64_host_ptr(c, d, va, size, false))) {
+    const uint8_t *p = a64_atomic_fast(c, va, size, false, &pa);
+    if (!p && (!a64_translate(c, d, va, MMU_READ, &pa, NULL) ||
+               !(p = a64_host_ptr(c, d, va, size, false)))) {
         *ret = a64_fault(c, d);
         return false;
     }
@@ -66,13 +67,15 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
     if (unlikely(va & (size - 1)))
         return align_fault(c, d);
     uint64_t pa;
-    if (!a64_translate(c, d, va, MMU_WRITE, &pa, NULL))
+    /* a cached page: no translation, and nothing of the slow path's store work is due; else
+     * the permission check first, the store's side effects only if the monitor passes */
+    uint8_t *p = a64_atomic_fast(c, va, size, true, &pa);
+    if (!p && !a64_translate(c, d, va, MMU_WRITE, &pa, NULL))
         return a64_fault(c, d);
     bool pass = a64_monitor_check(c, pa, size);
     a64_monitor_clear(c);
     if (pass) {
-        uint8_t *p = a64_host_ptr(c, d, va, size, true);
-        if (!p)
+        if (!p && !(p = a64_host_ptr(c, d, va, size, true)))
             return a64_fault(c, d);
         memcpy(p, src, size);
     }

@@ -327,14 +327,25 @@ static const A64Insn *exec_DC_ZVA(Arm64Cpu *c, const A64Insn *d)
 
 static const A64Insn *exec_TLBI(Arm64Cpu *c, const A64Insn *d)
 {
-    /* The soft TLBs cache only the current regime's translations, so every TLBI form (by VA,
-     * ASID, VMID, IPA or all; local or Inner Shareable) drops them on every core: a superset
-     * of what the architecture requires, never less. */
+    /* The soft TLBs cache walk results without ASID or VMID tags, so every TLBI form (by ASID,
+     * VMID, IPA or all; local or Inner Shareable) drops everything on every core, and a TLBI
+     * by VA of the EL1&0 regime (VAE1, VAAE1, VALE1, VAALE1, local or IS; d->u8a = 1) drops
+     * that 4 KiB page, for every ASID, in every EL's soft TLB of every core, or everything
+     * where a TLB holds pieces of larger mappings: a superset of what the architecture
+     * requires, never less. (An OS unmapping pages one by one issues these by the thousand.) */
     if (sysreg_trapped(c, d))
         return NULL;
     Machine *m = c->m;
-    for (int i = 0; i < m->ncpus; i++)
-        a64_tlb_flush((Arm64Cpu *)m->cpus[i].obj);
+    uint64_t va = (c->x[d->rn] & 0xfffffffffffULL) << 12;     /* Xt[43:0] = VA[55:12] */
+    for (int i = 0; i < m->ncpus; i++) {
+        Arm64Cpu *o = (Arm64Cpu *)m->cpus[i].obj;
+        if (d->u8a) {
+            for (int el = 0; el < 3; el++)
+                softtlb_flush_va(&o->tlb_el[el], va);
+        } else {
+            a64_tlb_flush(o);
+        }
+    }
     return a64_next(c, d);
 }
 
@@ -397,8 +408,11 @@ bool a64_prep_SYS(A64Insn *d, const A64Args *a)
         d->fn = exec_SYS_undef;        /* AT S1E1RP/WP (PAN), S1E3*: not modelled */
     else if (a->crn == 7)
         d->fn = exec_DC_IC;
-    else if (a->crn == 8)
+    else if (a->crn == 8) {
         d->fn = exec_TLBI;
+        /* by VA in the EL1&0 regime: op1 0, CRm 3 (IS) or 7, op2 1/3/5/7 */
+        d->u8a = a->op1 == 0 && (a->crm == 3 || a->crm == 7) && (a->op2 & 1);
+    }
     else
         d->fn = exec_SYS_undef;
     return true;
@@ -425,6 +439,25 @@ static bool sysreg_controls_translation(int slot)
     default:
         return false;
     }
+}
+
+/* What a write to a translation control drops from the soft TLBs. TTBR0_EL1 only changes
+ * the lower VA range of the EL1&0 regime (the kernel's half stays: an OS without PAN, like
+ * Linux's SW_TTBR0_PAN, switches TTBR0 on every user access and exception); a TTBR1_EL1 write
+ * that keeps the table base changes only the ASID (TCR_EL1.A1), which tags the lower range's
+ * non-global entries: the upper range's walks give what they gave. Everything else drops
+ * every EL's entries. A superset of what the architecture invalidates, as before: the soft
+ * TLB caches walk results of the tables in force, and any TLBI still drops everything. */
+static void flush_for_write(Arm64Cpu *c, int slot, uint64_t old)
+{
+    const uint64_t baddr = 0x0000fffffffffffeULL;
+    if (slot == A64_SYS_TTBR0_EL1 ||
+        (slot == A64_SYS_TTBR1_EL1 && !((old ^ c->sys[slot]) & baddr))) {
+        softtlb_flush_lower(&c->tlb_el[0]);
+        softtlb_flush_lower(&c->tlb_el[1]);
+        return;
+    }
+    a64_tlb_flush(c);
 }
 
 /* The register an access reaches: E2H redirection at EL2, feature and alias checks. NULL
@@ -472,9 +505,10 @@ static const A64Insn *exec_MSR_r(Arm64Cpu *c, const A64Insn *d)
         return a64_undefined(c, d);
     if (access_trapped(c, d, r))
         return NULL;
+    uint64_t old = r->slot >= 0 ? c->sys[r->slot] : 0;
     a64_sysreg_write(c, r, c->x[d->rn]);
     if (r->slot >= 0 && sysreg_controls_translation(r->slot))
-        a64_tlb_flush(c);
+        flush_for_write(c, r->slot, old);
     c->exit_request = 1;      /* DAIF, HCR_EL2, GIC and timer writes can unmask an interrupt */
     return a64_next(c, d);
 }

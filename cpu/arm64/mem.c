@@ -147,6 +147,7 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
     MmuS1Regime s1;
     MmuS2Regime s2;
     regimes(c, el, true, &s1, &s2);
+    c->last_big = 0;
     if (!s1.enabled && !s2.enabled) {
         *pa = va;             /* flat: MMU off */
         if (perms)
@@ -160,6 +161,7 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
         return false;
     }
     *pa = res.pa;
+    c->last_big = s2.enabled || res.page_mask != 0xfff;
     if (perms)
         *perms = res.perms;
     if (unlikely(c->trace_mask & TRACE_MMU)) {
@@ -366,6 +368,16 @@ static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
 
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
+    /* an unaligned access inside one cached page: the fast path's tag wants alignment, the
+     * page's entry is as good for it (a memcpy, little-endian like the guest) */
+    uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    const SoftTlbEntry *e = &a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {
+        uint64_t v = 0;
+        memcpy(&v, (const uint8_t *)(e->addend + va), size);
+        *val = v;
+        return true;
+    }
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
         /* crosses a page boundary: assemble from bytes (little-endian); a watchpoint on any
          * of them is taken before the first is read */
@@ -393,9 +405,11 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         memcpy(&v, host, size);
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
-        if (hpage && (perms & MMU_PERM_R) && may_cache(c, va))
+        if (hpage && (perms & MMU_PERM_R) && may_cache(c, va)) {
+            a64_tlb(c)->has_big |= c->last_big;
             softtlb_fill(&a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
+        }
         return true;
     }
     if (!bus_read(&m->bus, pa, size, val)) {
@@ -423,6 +437,12 @@ static void before_ram_store(Arm64Cpu *c, uint64_t pa, unsigned size)
 
 bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
+    uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {
+        memcpy((uint8_t *)(e->addend + va), &val, size);   /* as the fast path: see the load */
+        return true;
+    }
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
         if (hw_watch(c, d, va, size, A64_WP_STORE))
             return false;
@@ -447,9 +467,11 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
         if (hpage && (perms & MMU_PERM_W) && may_cache(c, va) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
-            !other_core_reserved(c, pa_page))
+            !other_core_reserved(c, pa_page)) {
+            a64_tlb(c)->has_big |= c->last_big;
             softtlb_fill(&a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
+        }
         return true;
     }
     if (size < 8)
@@ -463,8 +485,38 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     return true;
 }
 
+/* The soft TLB's answer for an aligned RAM access of an exclusive or atomic: the host
+ * pointer (and *pa) when the page is cached for reading and, for a write, for writing too —
+ * an entry exists only where the access needs nothing of the slow path (no decoded code, no
+ * other core's reservation, no watchpoint). NULL: take the slow path. */
+static inline uint8_t *tlb_atomic_ptr(Arm64Cpu *c, uint64_t va, bool write, uint64_t *pa)
+{
+    const SoftTlb *t = a64_tlb(c);
+    unsigned i = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
+    uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    if (t->r[i].tag != page || (write && t->w[i].tag != page))
+        return NULL;
+    uint8_t *host = (uint8_t *)(write ? t->w[i].addend + va : t->r[i].addend + va);
+    Machine *m = c->m;
+    if (host < m->ram || host >= m->ram + m->ram_size)
+        return NULL;
+    if (pa)
+        *pa = m->ram_base + (uint64_t)(host - m->ram);
+    return host;
+}
+
+uint8_t *a64_atomic_fast(Arm64Cpu *c, uint64_t va, unsigned size, bool write, uint64_t *pa)
+{
+    return (va & (size - 1)) ? NULL : tlb_atomic_ptr(c, va, write, pa);
+}
+
 uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write)
 {
+    if (!(va & (size - 1))) {
+        uint8_t *host = tlb_atomic_ptr(c, va, write, NULL);
+        if (likely(host))
+            return host;
+    }
     if (va & (size - 1)) {
         /* Arm ARM B2.5.2: exclusives and atomics must be naturally aligned */
         stop_at(c, d, EXIT_UNIMPLEMENTED, "alignment fault (exception model not implemented yet)", va, va);

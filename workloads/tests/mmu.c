@@ -116,6 +116,18 @@ static void stage1_tests(void)
     __asm__ volatile("dsb ishst\n tlbi vae1is, %0\n dsb ish\n isb" : : "r"(0x60000000ULL >> 12) : "memory");
     printf("after remap + TLBI VAE1IS: 0x%02x\n", *(volatile uint8_t *)0x60000000);
 
+    /* a 2 MiB block: read one address of it, point the block at another frame, TLBI another
+     * page of the block: the whole block's translation is gone (D8.14, "TLB maintenance") */
+    volatile uint64_t *blk_a = (volatile uint64_t *)0x4e000000, *blk_b = (volatile uint64_t *)0x4e200000;
+    *blk_a = 0xaaaa;
+    *blk_b = 0xbbbb;
+    printf("block before remap: 0x%llx\n", (unsigned long long)*blk_a);
+    l2_ram[(0x4e000000 - RAM) >> 21] = 0x4e200000 | D_BLOCK | AF | SH_IS | ATTR(0);
+    __asm__ volatile("dsb ishst\n tlbi vae1is, %0\n dsb ish\n isb" : : "r"(0x4e1ff000ULL >> 12) : "memory");
+    printf("block after remap + TLBI of another page: 0x%llx\n", (unsigned long long)*blk_a);
+    l2_ram[(0x4e000000 - RAM) >> 21] = 0x4e000000 | D_BLOCK | AF | SH_IS | ATTR(0);
+    tlbi_all();
+
     /* execute from a PXN page: instruction abort, permission fault, level 3 */
     *(volatile uint32_t *)0x60003000 = 0xd65f03c0;       /* ret */
     __asm__ volatile("dsb ish\n ic iallu\n dsb ish\n isb" ::: "memory");
