@@ -37,18 +37,6 @@ static inline uint64_t sreg(const Arm64Cpu *c, unsigned r, int fmt)
     return c->v[r].d[0] & a64_fmt_mask(fmt);
 }
 
-/* Executors of the arithmetic come one per format (exec_X[0] single, [1] double), so the
- * register access and the arithmetic's format dispatch fold away. */
-#define PER_FORMAT(NAME, BODY)                                                                \
-    static const A64Insn *exec_##NAME##_S(Arm64Cpu *c, const A64Insn *d)                     \
-    {                                                                                         \
-        return BODY(c, d, FPU_S);                                                             \
-    }                                                                                         \
-    static const A64Insn *exec_##NAME##_D(Arm64Cpu *c, const A64Insn *d)                     \
-    {                                                                                         \
-        return BODY(c, d, FPU_D);                                                             \
-    }                                                                                         \
-    static const A64ExecFn exec_##NAME[2] = { exec_##NAME##_S, exec_##NAME##_D };
 
 /* ---- 2-source ------------------------------------------------------------------------------ */
 #define FP2(NAME, EXPR)                                                                       \

@@ -15,6 +15,7 @@
  * Unprivileged LDTR/STTR check EL0's permissions at EL1 (and EL2 with E2H+TGE), see
  * a64_access_unpriv in mem.c. */
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/ldst_modes.h"
 #include "a64_decode_gen.h"
 
 /* ---- access kinds: size in bytes and the extension of the loaded value ---- */
@@ -31,23 +32,7 @@
 /* Stored values are truncated to the access size here, so devices behind the slow path
  * never see the register's upper bits. */
 
-/* ---- addressing modes: ADDR computes the access address, WB the base after it ---- */
-#define ADDR_OFF  (c->x[d->rn] + (uint64_t)d->imm)
-#define ADDR_PRE  (c->x[d->rn] + (uint64_t)d->imm)
-#define ADDR_POST (c->x[d->rn])
-#define ADDR_RX   (c->x[d->rn] + (c->x[d->rm] << d->u8a))
-#define ADDR_RUW  (c->x[d->rn] + ((uint64_t)(uint32_t)c->x[d->rm] << d->u8a))
-#define ADDR_RSW  (c->x[d->rn] + ((uint64_t)(int64_t)(int32_t)c->x[d->rm] << d->u8a))
-#define ADDR_LIT  (a64_pc(c, d) + (uint64_t)d->imm)
-
-#define WB_OFF  (void)addr
-#define WB_PRE  c->x[d->rn] = addr
-#define WB_POST c->x[d->rn] = addr + (uint64_t)d->imm
-#define WB_RX   (void)addr
-#define WB_RUW  (void)addr
-#define WB_RSW  (void)addr
-#define WB_LIT  (void)addr
-
+/* ---- addressing modes: ADDR_/WB_ from ldst_modes.h ---- */
 #define DEF_LD(K, SIZE, MODE)                                                   \
     static const A64Insn *exec_LD_##K##_##MODE(Arm64Cpu *c, const A64Insn *d) \
     {                                                                           \
@@ -100,8 +85,6 @@ static const A64Insn *exec_PRFM(Arm64Cpu *c, const A64Insn *d)
     (void)c;
     return d + 1;
 }
-
-enum { M_OFF, M_PRE, M_POST, M_RX, M_RUW, M_RSW, M_NUM };
 
 #define MODES(P, K) { P##K##_OFF, P##K##_PRE, P##K##_POST, P##K##_RX, P##K##_RUW, P##K##_RSW }
 
@@ -184,14 +167,8 @@ bool a64_prep_LDST_post(A64Insn *d, const A64Args *a)
 
 bool a64_prep_LDST_reg(A64Insn *d, const A64Args *a)
 {
-    int mode;
-    switch (a->option) {
-    case 2: mode = M_RUW; break;          /* UXTW */
-    case 3: case 7: mode = M_RX; break;   /* LSL (UXTX) and SXTX: the 64-bit value as is */
-    case 6: mode = M_RSW; break;          /* SXTW */
-    default: return false;                /* option<1> == 0: unallocated */
-    }
-    if (!prep_single(d, a, mode, 0))
+    int mode = a64_ldst_reg_mode(a->option);
+    if (mode < 0 || !prep_single(d, a, mode, 0))
         return false;
     d->rm = a64_rreg((uint32_t)a->rm);
     d->u8a = (uint8_t)(a->s ? a->size : 0);

@@ -21,6 +21,7 @@
  * address is computed or memory touched (LDR (SIMD&FP) and friends call
  * CheckFPAdvSIMDEnabled64() first in their pseudocode). */
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/ldst_modes.h"
 #include "a64_decode_gen.h"
 
 /* Translates both pages of [va, va+len) when the span crosses a page boundary (takes the
@@ -92,23 +93,7 @@ static inline void vset(Arm64Cpu *c, unsigned t, const uint8_t *buf, unsigned le
     c->v[t] = v;
 }
 
-/* ---- single registers: addressing modes as in exec_ldst.c ---- */
-#define ADDR_OFF  (c->x[d->rn] + (uint64_t)d->imm)
-#define ADDR_PRE  (c->x[d->rn] + (uint64_t)d->imm)
-#define ADDR_POST (c->x[d->rn])
-#define ADDR_RX   (c->x[d->rn] + (c->x[d->rm] << d->u8a))
-#define ADDR_RUW  (c->x[d->rn] + ((uint64_t)(uint32_t)c->x[d->rm] << d->u8a))
-#define ADDR_RSW  (c->x[d->rn] + ((uint64_t)(int64_t)(int32_t)c->x[d->rm] << d->u8a))
-#define ADDR_LIT  (a64_pc(c, d) + (uint64_t)d->imm)
-
-#define WB_OFF  (void)addr
-#define WB_PRE  c->x[d->rn] = addr
-#define WB_POST c->x[d->rn] = addr + (uint64_t)d->imm
-#define WB_RX   (void)addr
-#define WB_RUW  (void)addr
-#define WB_RSW  (void)addr
-#define WB_LIT  (void)addr
-
+/* ---- single registers: addressing modes from ldst_modes.h ---- */
 #define DEF_VLD(SIZE, MODE)                                                     \
     static const A64Insn *exec_VLD##SIZE##_##MODE(Arm64Cpu *c, const A64Insn *d) \
     {                                                                           \
@@ -145,8 +130,6 @@ DEF_V_MODES(16)
 DEF_VLD(4, LIT)
 DEF_VLD(8, LIT)
 DEF_VLD(16, LIT)
-
-enum { M_OFF, M_PRE, M_POST, M_RX, M_RUW, M_RSW, M_NUM };
 
 #define VMODES(P, S) { P##S##_OFF, P##S##_PRE, P##S##_POST, P##S##_RX, P##S##_RUW, P##S##_RSW }
 
@@ -190,14 +173,8 @@ bool a64_prep_LDSTV_post(A64Insn *d, const A64Args *a) { return prep_single(d, a
  * for the byte form, which the assembler spells as an explicit #0). */
 bool a64_prep_LDSTV_reg(A64Insn *d, const A64Args *a)
 {
-    int mode;
-    switch (a->option) {
-    case 2: mode = M_RUW; break;          /* UXTW */
-    case 3: case 7: mode = M_RX; break;   /* LSL (UXTX) and SXTX: the 64-bit value as is */
-    case 6: mode = M_RSW; break;          /* SXTW */
-    default: return false;
-    }
-    if (!prep_single(d, a, mode, false))
+    int mode = a64_ldst_reg_mode(a->option);
+    if (mode < 0 || !prep_single(d, a, mode, false))
         return false;
     d->rm = a64_rreg((uint32_t)a->rm);
     d->u8a = (uint8_t)(a->s ? d->sf : 0);

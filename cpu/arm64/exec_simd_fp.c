@@ -56,18 +56,6 @@ static bool prep_lanes(A64Insn *d, const A64Args *a, bool scalar)
         return d + 1;                                                                         \
     }                                                                                         \
     PER_FORMAT(NAME, elem_##NAME)
-/* One executor per format, so the element accesses and the arithmetic's format dispatch fold
- * away: exec_NAME[0] single, [1] double. */
-#define PER_FORMAT(NAME, BODY)                                                                \
-    static const A64Insn *exec_##NAME##_S(Arm64Cpu *c, const A64Insn *d)                     \
-    {                                                                                         \
-        return BODY(c, d, FPU_S);                                                             \
-    }                                                                                         \
-    static const A64Insn *exec_##NAME##_D(Arm64Cpu *c, const A64Insn *d)                     \
-    {                                                                                         \
-        return BODY(c, d, FPU_D);                                                             \
-    }                                                                                         \
-    static const A64ExecFn exec_##NAME[2] = { exec_##NAME##_S, exec_##NAME##_D };
 #define SIGN (fpu_sign_bit(fmt))
 #define FABS_BITS(x) ((x) & ~SIGN)
 

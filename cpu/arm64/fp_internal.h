@@ -45,4 +45,18 @@ static inline void a64_vset_scalar(Arm64Cpu *c, unsigned r, uint64_t x)
     c->v[r].d[0] = x;
     c->v[r].d[1] = 0;
 }
+
+/* Executors come one per format (exec_NAME[0] single, [1] double) around an always-inline
+ * BODY(c, d, fmt), so register and element accesses and the arithmetic's format dispatch
+ * fold away. */
+#define PER_FORMAT(NAME, BODY)                                                                \
+    static const A64Insn *exec_##NAME##_S(Arm64Cpu *c, const A64Insn *d)                     \
+    {                                                                                         \
+        return BODY(c, d, FPU_S);                                                             \
+    }                                                                                         \
+    static const A64Insn *exec_##NAME##_D(Arm64Cpu *c, const A64Insn *d)                     \
+    {                                                                                         \
+        return BODY(c, d, FPU_D);                                                             \
+    }                                                                                         \
+    static const A64ExecFn exec_##NAME[2] = { exec_##NAME##_S, exec_##NAME##_D };
 #endif

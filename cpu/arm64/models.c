@@ -33,29 +33,26 @@
  * (4 watchpoints), CTX_CMPs 1 (2 context-aware breakpoints) */
 #define DFR0_V80 0x10305106ULL
 
+/* What the Cortex-A57 and A72 share: Armv8.0 with the Cryptographic Extension, 44-bit PA,
+ * the same cache geometry registers; they differ in MIDR, the L2 size and the PMU's IDCODE. */
+#define CORTEX_A5X_A7X                                                         \
+    .isar0 = ISAR0_V80_CRYPTO,                                                 \
+    .mmfr0 = MMFR0_PA44 | MMFR0_ASID16 | MMFR0_BIGEND | MMFR0_SNSMEM,          \
+    .dfr0 = DFR0_V80, .ctr = 0x8444c004ULL, .clidr = 0x0a200023ULL, .pa_bits = 44
+
 static const A64CpuModel models[] = {
     {
         .name = "cortex-a57",
         .midr = 0x411fd070ULL,   /* r1p0, as QEMU reports it */
-        .isar0 = ISAR0_V80_CRYPTO,
-        .mmfr0 = MMFR0_PA44 | MMFR0_ASID16 | MMFR0_BIGEND | MMFR0_SNSMEM,
-        .dfr0 = DFR0_V80,
-        .ctr = 0x8444c004ULL,
-        .clidr = 0x0a200023ULL,
-        .ccsidr = { 0x701fe00aULL, 0x201fe012ULL, 0x70ffe07aULL },
-        .pa_bits = 44,
+        CORTEX_A5X_A7X,
+        .ccsidr = { 0x701fe00aULL, 0x201fe012ULL, 0x70ffe07aULL },   /* L2 2 MiB */
         .pmu_idcode = 0x01,
     },
     {
         .name = "cortex-a72",
         .midr = 0x410fd083ULL,   /* r0p3 */
-        .isar0 = ISAR0_V80_CRYPTO,
-        .mmfr0 = MMFR0_PA44 | MMFR0_ASID16 | MMFR0_BIGEND | MMFR0_SNSMEM,
-        .dfr0 = DFR0_V80,
-        .ctr = 0x8444c004ULL,
-        .clidr = 0x0a200023ULL,
-        .ccsidr = { 0x701fe00aULL, 0x201fe012ULL, 0x707fe07aULL },
-        .pa_bits = 44,
+        CORTEX_A5X_A7X,
+        .ccsidr = { 0x701fe00aULL, 0x201fe012ULL, 0x707fe07aULL },   /* L2 1 MiB */
         .pmu_idcode = 0x02,
     },
     {
