@@ -38,18 +38,6 @@ void softtlb_flush_va(SoftTlb *t, uint64_t va)
         t->x[i].tag = SOFTTLB_INVALID;
 }
 
-void softtlb_flush_page(SoftTlb *t, uint64_t va)
-{
-    unsigned i = (unsigned)(va >> 12) & (SOFTTLB_SIZE - 1);
-    uint64_t page = va & ~(uint64_t)0xfff;
-    if (t->r[i].tag == page)
-        t->r[i].tag = SOFTTLB_INVALID;
-    if (t->w[i].tag == page)
-        t->w[i].tag = SOFTTLB_INVALID;
-    if (t->x[i].tag == page)
-        t->x[i].tag = SOFTTLB_INVALID;
-}
-
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)
 {
     for (int i = 0; i < SOFTTLB_SIZE; i++) {

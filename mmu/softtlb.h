@@ -28,8 +28,6 @@ void softtlb_flush_lower(SoftTlb *t);
 /* What a TLBI by VA must drop: the entries of the 4 KiB page with VA[55:12] = va's (whatever
  * the top byte), or everything when the TLB holds pieces of larger mappings. */
 void softtlb_flush_va(SoftTlb *t, uint64_t va);
-/* Drop entries for one virtual page (all three kinds). */
-void softtlb_flush_page(SoftTlb *t, uint64_t va);
 /* Drop every write entry (the next store to each page takes the slow path). */
 void softtlb_flush_writes(SoftTlb *t);
 /* Drop write entries whose host page is `host_page` (code was decoded there). */

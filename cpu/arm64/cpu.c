@@ -328,8 +328,7 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
     if (pa_page - m->ram_base < m->ram_size)   /* code in ROM/flash needs no store tracking */
         m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] = 1;
     for (int i = 0; i < m->ncpus; i++)
-        for (int el = 0; el < 3; el++)
-            softtlb_flush_write_host(&((Arm64Cpu *)m->cpus[i].obj)->tlb_el[el], host);
+        a64_tlb_flush_write_host((Arm64Cpu *)m->cpus[i].obj, host);
     return p;
 }
 
@@ -611,8 +610,7 @@ static uint64_t a64_retired(void *obj)
 
 static void a64_flush_write_cache(void *obj)
 {
-    for (int el = 0; el < 3; el++)
-        softtlb_flush_writes(&((Arm64Cpu *)obj)->tlb_el[el]);
+    a64_tlb_flush_writes((Arm64Cpu *)obj);
 }
 
 static void a64_destroy(void *obj)

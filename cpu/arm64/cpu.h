@@ -321,6 +321,14 @@ void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va);
 /* Drop every cached translation of this core (the soft TLBs of every EL, for loads, stores and
  * fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
+/* Narrower invalidations: the 4 KiB page of a TLBI by VA (everything where a TLB holds
+ * pieces of larger mappings), the write entries of one host page (code decoded there) and
+ * every write entry, over every EL's soft TLB; the lower VA range (a TTBR0_EL1 change) over
+ * EL0's and EL1's. */
+void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va);
+void a64_tlb_flush_lower(Arm64Cpu *c);
+void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page);
+void a64_tlb_flush_writes(Arm64Cpu *c);
 
 /* Executor return after a failed access: c->pc was set by the fault path. */
 static inline const A64Insn *a64_fault(Arm64Cpu *c, const A64Insn *d)

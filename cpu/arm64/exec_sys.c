@@ -339,12 +339,10 @@ static const A64Insn *exec_TLBI(Arm64Cpu *c, const A64Insn *d)
     uint64_t va = (c->x[d->rn] & 0xfffffffffffULL) << 12;     /* Xt[43:0] = VA[55:12] */
     for (int i = 0; i < m->ncpus; i++) {
         Arm64Cpu *o = (Arm64Cpu *)m->cpus[i].obj;
-        if (d->u8a) {
-            for (int el = 0; el < 3; el++)
-                softtlb_flush_va(&o->tlb_el[el], va);
-        } else {
+        if (d->u8a)
+            a64_tlb_flush_va(o, va);
+        else
             a64_tlb_flush(o);
-        }
     }
     return a64_next(c, d);
 }
@@ -453,8 +451,7 @@ static void flush_for_write(Arm64Cpu *c, int slot, uint64_t old)
     const uint64_t baddr = 0x0000fffffffffffeULL;
     if (slot == A64_SYS_TTBR0_EL1 ||
         (slot == A64_SYS_TTBR1_EL1 && !((old ^ c->sys[slot]) & baddr))) {
-        softtlb_flush_lower(&c->tlb_el[0]);
-        softtlb_flush_lower(&c->tlb_el[1]);
+        a64_tlb_flush_lower(c);
         return;
     }
     a64_tlb_flush(c);

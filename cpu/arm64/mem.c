@@ -16,10 +16,35 @@
 #define SCTLR_M 1ULL
 #define HCR_DC (1ULL << 12)
 
+/* The soft TLBs of every EL, each kind of invalidation in one place. */
 void a64_tlb_flush(Arm64Cpu *c)
 {
     for (int el = 0; el < 3; el++)
         softtlb_flush(&c->tlb_el[el]);
+}
+
+void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va)
+{
+    for (int el = 0; el < 3; el++)
+        softtlb_flush_va(&c->tlb_el[el], va);
+}
+
+void a64_tlb_flush_lower(Arm64Cpu *c)
+{
+    for (int el = 0; el < 2; el++)          /* the EL1&0 regime's: EL0 and EL1 */
+        softtlb_flush_lower(&c->tlb_el[el]);
+}
+
+void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page)
+{
+    for (int el = 0; el < 3; el++)
+        softtlb_flush_write_host(&c->tlb_el[el], host_page);
+}
+
+void a64_tlb_flush_writes(Arm64Cpu *c)
+{
+    for (int el = 0; el < 3; el++)
+        softtlb_flush_writes(&c->tlb_el[el]);
 }
 
 static bool read_desc(void *opaque, uint64_t pa, uint64_t *desc)
@@ -560,8 +585,7 @@ void a64_monitor_arm(Arm64Cpu *c, uint64_t pa, unsigned size)
     for (int i = 0; i < m->ncpus; i++) {
         Arm64Cpu *o = cpu_at(m, i);
         if (o != c)
-            for (int el = 0; el < 3; el++)
-                softtlb_flush_write_host(&o->tlb_el[el], hpage);
+            a64_tlb_flush_write_host(o, hpage);
     }
 }
 
