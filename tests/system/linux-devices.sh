@@ -1,8 +1,8 @@
 #!/bin/sh
 # Debian's arm64 kernel with the devices of issue 10, driven at its busybox shell
 # (tests/system/linuxdrive.py types commands once the init says "shell ready"):
-#  - the initramfs carries the virtio and ext4 modules (scripts/mkinitramfs.py --modules) and
-#    /init loads them; both virtio devices appear on the virtio bus;
+#  - the initramfs of scripts/linux-image.sh carries the virtio and ext4 modules and /init
+#    loads them; both virtio devices appear on the virtio bus;
 #  - the PL031: hwclock reads the -rtc base (2006) plus the simulated seconds;
 #  - virtio-rng is the kernel's hwrng, /dev/hwrng gives bytes;
 #  - virtio-blk: an ext2 image made with mke2fs -d holding a file; the guest reads it and
@@ -11,12 +11,12 @@
 #    with the same output, random bytes included, and the same state hash;
 #  - a shell on hvc0 (console=hvc0, -device virtconsole) reads typed commands;
 #  - a snapshot taken mid-boot, restored in a new process, ends in the straight run's state.
-# SKIP when the kernel, busybox or modules are missing, or the kernel does not reach the
-# shell on this build (it needs the FP/AdvSIMD work).
+# SKIP (with the reason) when the Debian packages can be neither fetched nor found in the
+# cache, or e2fsprogs is missing; a kernel that does not reach the shell is a failure.
 #
 #   sh tests/system/linux-devices.sh path/to/hvsim
-# Environment: DEBIAN (default: build/debian next to hvsim, as scripts/fetch-debian.sh fills
-# it): Image and root/{busybox-static,linux-image-arm64}; LINUX_TIMEOUT (seconds per boot,
+# Environment: DEBIAN (default: build/debian next to hvsim, the package cache of
+# scripts/linux-image.sh); LINUX_TIMEOUT (seconds per boot,
 # default 900).
 set -u
 if [ $# -ne 1 ]; then
@@ -36,18 +36,18 @@ skip() {
     exit 0
 }
 IMAGE=$DEBIAN/Image
-BUSYBOX=$DEBIAN/root/busybox-static/bin/busybox
-MODDIR=$(ls -d "$DEBIAN"/root/linux-image-arm64/lib/modules/* 2>/dev/null | head -n 1)
-[ -f "$IMAGE" ] && [ -f "$BUSYBOX" ] && [ -d "$MODDIR" ] || skip "no Debian kernel/busybox/modules under $DEBIAN"
+# the Image and the initramfs with the virtio and ext4 modules, as `make linux-image` makes
+# them (scripts/linux-image.sh: 77 = the archive unreachable and nothing cached)
+sh "$ROOT/scripts/linux-image.sh" "$DEBIAN" >"$TMP/prep.log" 2>&1
+case $? in
+0) ;;
+77) skip "$(tail -n 1 "$TMP/prep.log")" ;;
+*) fail "linux-initramfs" "scripts/linux-image.sh failed: $(tail -n 1 "$TMP/prep.log")"
+   echo "linux-devices: $passed passed, $failed failed"
+   exit 1 ;;
+esac
+INITRD=$DEBIAN/initrd.cpio.gz
 command -v mke2fs >/dev/null && command -v debugfs >/dev/null || skip "no e2fsprogs"
-
-python3 "$ROOT/scripts/mkinitramfs.py" --busybox "$BUSYBOX" --init "$ROOT/workloads/linux/init" \
-    --modules "$MODDIR" --module virtio_mmio --module virtio_blk --module virtio_console \
-    --module virtio_rng --module ext4 -o "$TMP/initrd.cpio.gz" || {
-    fail "linux-initramfs" "mkinitramfs.py failed"
-    echo "linux-devices: $passed passed, $failed failed"
-    exit 1
-}
 pass "linux-initramfs"
 mkdir -p "$TMP/fs"
 echo "hello from the host" >"$TMP/fs/f"
@@ -66,7 +66,7 @@ CMDS
 run() {
     # shellcheck disable=SC2086
     timeout $((LTIMEOUT + 30)) python3 "$HERE/linuxdrive.py" "$LTIMEOUT" "$TMP/cmds.txt" "$HVSIM" \
-        -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" -initrd "$TMP/initrd.cpio.gz" \
+        -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" -initrd "$INITRD" \
         -append "console=ttyAMA0 rdinit=/init" -rtc base=2006-06-17T16:01:21 \
         -device virtio-rng-device --state-hash "$@"
 }
@@ -74,7 +74,9 @@ run -drive "file=$TMP/disk.img,format=raw,if=virtio" --record "$TMP/session.log"
     >"$TMP/boot.out" 2>"$TMP/boot.err"
 rc=$?
 if ! grep -q "shell ready" "$TMP/boot.out"; then
-    skip "the kernel does not reach the shell on this build (exit $rc: $(grep -m1 'hvsim:' "$TMP/boot.err"))"
+    fail "linux-shell" "the kernel does not reach the shell (exit $rc: $(grep -m1 'hvsim:' "$TMP/boot.err"))"
+    echo "linux-devices: $passed passed, $failed failed"
+    exit 1
 fi
 check() {
     if grep -q "$2" "$TMP/boot.out"; then
@@ -99,7 +101,7 @@ fi
 cp "$TMP/orig.img" "$TMP/replay.img"
 # shellcheck disable=SC2086
 timeout $((LTIMEOUT + 30)) "$HVSIM" -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" \
-    -initrd "$TMP/initrd.cpio.gz" -append "console=ttyAMA0 rdinit=/init" \
+    -initrd "$INITRD" -append "console=ttyAMA0 rdinit=/init" \
     -rtc base=2006-06-17T16:01:21 -device virtio-rng-device --state-hash \
     -drive "file=$TMP/replay.img,format=raw,if=virtio" --replay "$TMP/session.log" \
     </dev/null >"$TMP/replay.out" 2>"$TMP/replay.err"
@@ -121,7 +123,7 @@ fi
 # input going to it (the UART gets none with a virtconsole)
 printf '%s\n' 'echo "tty: $(tty)"' 'echo marker-$((6*7))' 'poweroff -f' >"$TMP/hvc.txt"
 timeout $((LTIMEOUT + 30)) python3 "$HERE/linuxdrive.py" "$LTIMEOUT" "$TMP/hvc.txt" "$HVSIM" \
-    -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" -initrd "$TMP/initrd.cpio.gz" \
+    -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" -initrd "$INITRD" \
     -append "console=ttyAMA0 console=hvc0 rdinit=/init" -device virtconsole \
     >"$TMP/hvc.out" 2>"$TMP/hvc.err"
 rc=$?
@@ -134,7 +136,7 @@ fi
 # restored in a new process ends where the straight run does
 snap_run() {
     timeout "$LTIMEOUT" "$HVSIM" -M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel "$IMAGE" \
-        -initrd "$TMP/initrd.cpio.gz" -append "console=ttyAMA0 rdinit=/init" \
+        -initrd "$INITRD" -append "console=ttyAMA0 rdinit=/init" \
         -device virtio-rng-device -drive "file=$TMP/orig.img,format=raw,if=virtio,snapshot=on" \
         --max-insns 1200000000 "$@" </dev/null
 }
