@@ -327,6 +327,7 @@ void machine_wait_for_output(Machine *m, const char *text)
 {
     g_free(m->out_wait);
     m->out_wait = text && *text ? g_strdup(text) : NULL;
+    m->out_wait_len = m->out_wait ? strlen(m->out_wait) : 0;
     m->out_wait_hit = false;
     if (!m->out_tail)
         m->out_tail = g_string_new(NULL);
@@ -339,7 +340,7 @@ void machine_output_watch(Machine *m, uint8_t ch)
 {
     if (m->quiet_depth)
         return;
-    size_t n = strlen(m->out_wait);
+    size_t n = m->out_wait_len;
     g_string_append_c(m->out_tail, (char)ch);
     if (m->out_tail->len > n)
         g_string_erase(m->out_tail, 0, (gssize)(m->out_tail->len - n));

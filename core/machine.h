@@ -202,6 +202,7 @@ typedef struct Machine {
     /* output watch (`wait-for` in the debugger): when out_wait is set, the run pauses right
      * after the guest's console output ends with it (out_wait_hit) */
     char *out_wait;
+    size_t out_wait_len;
     GString *out_tail;
     bool out_wait_hit;
     int exit_code;

@@ -1232,12 +1232,11 @@ static bool cmd_until(Debugger *d, int argc, char **argv, GString *out)
 
 /* The arguments of `type` / `wait-for` as one string: joined with single spaces, C escapes
  * (\n, \r, \t, \\, \", \ooo octal) decoded, so "type ls\n" types ls and Enter. */
-static char *text_arg(int argc, char **argv)
+static char *text_arg(char **argv)
 {
     char *joined = g_strjoinv(" ", argv + 1);
     char *text = g_strcompress(joined);
     g_free(joined);
-    (void)argc;
     return text;
 }
 
@@ -1247,7 +1246,7 @@ static bool cmd_type(Debugger *d, int argc, char **argv, GString *out)
 {
     if (argc < 2)
         FAIL("usage: type TEXT (escapes: \\n for Enter, \\t, \\\\, \\ooo)");
-    char *text = text_arg(argc, argv);
+    char *text = text_arg(argv);
     machine_type(d->m, (const uint8_t *)text, strlen(text));
     g_free(text);
     return true;
@@ -1259,7 +1258,7 @@ static bool cmd_wait_for(Debugger *d, int argc, char **argv, GString *out)
 {
     if (argc < 2)
         FAIL("usage: wait-for TEXT");
-    char *text = text_arg(argc, argv);
+    char *text = text_arg(argv);
     if (!*text) {
         g_free(text);
         FAIL("wait-for: empty text");
