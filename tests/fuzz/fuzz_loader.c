@@ -1,8 +1,11 @@
 /* Boot image loading (boards/loader.c through virt_create): each input is the -kernel file
  * (ELF, Linux arm64 Image, gzip-compressed Image, or raw), given as an in-memory file to a
- * fresh fuzz machine; an accepted image then runs RUN_INSNS instructions. Seeds: the fuzz
- * kernel raw, as an ELF (RAM and flash segments), as an Image and as an Image.gz. */
+ * fresh fuzz machine; an accepted image then runs RUN_INSNS instructions. The same file goes
+ * through the symbol reader hvsim runs on every kernel for its traces (debug/symbols.c: ELF
+ * symbol tables, or a System.map / /proc/kallsyms text map). Seeds: the fuzz kernel raw, as
+ * an ELF (RAM and flash segments), as an Image and as an Image.gz, and a kallsyms map. */
 #include <stdio.h>
+#include "debug/symbols.h"
 #include "tests/fuzz/fuzz_common.h"
 
 #define RUN_INSNS 2000
@@ -15,6 +18,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_run(m, RUN_INSNS);
         machine_free(m);
     }
+    g_clear_pointer(&err, g_free);
+    static FzFile sf;
+    if (!sf.path[0])
+        fz_file_init(&sf, "symbols");
+    DbgSymbols t = { 0 };
+    if (dbg_symbols_load(&t, fz_file_set(&sf, data, size), &err)) {
+        uint64_t off, addr;
+        const DbgSymbol *s = dbg_symbol_at(&t, t.syms[t.n / 2].addr, &off);
+        if (!s || !dbg_symbol_lookup(&t, s->name, &addr))
+            abort();          /* a symbol found by address is found by its name */
+    }
+    dbg_symbols_free(&t);
     g_free(err);
     return 0;
 }
