@@ -17,6 +17,9 @@ typedef struct SoftTlb {
     SoftTlbEntry r[SOFTTLB_SIZE];
     SoftTlbEntry w[SOFTTLB_SIZE];
     SoftTlbEntry x[SOFTTLB_SIZE];   /* instruction fetch: addend + va = physical address */
+    void *xcode[SOFTTLB_SIZE];      /* the CPU's decoded code for x[i]'s physical page, or
+                                     * NULL: set by the CPU after it fills x[i], which it
+                                     * alone does; cleared by it when the code goes */
     uint8_t has_big;          /* some entry is a 4 KiB piece of a larger mapping (a block, a
                                * 16K/64K page, or anything under stage 2): a TLBI by VA must
                                * then drop everything (softtlb_flush_va) */

@@ -13,6 +13,7 @@
 #include "devices/arch_timer.h"
 #include "a64_decode_gen.h"
 
+#define A64_CHAIN_STACK (256 * 1024)
 #define PAGE_CACHE_MAX 8192   /* decoded pages per core before the cache is flushed */
 
 /* ---- state description (hash, snapshots) ---- */
@@ -51,6 +52,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, m),
     STATE_RUNTIME(Arm64Cpu, insns_left),
     STATE_RUNTIME(Arm64Cpu, run_budget),
+    STATE_RUNTIME(Arm64Cpu, chain_floor),
     STATE_RUNTIME(Arm64Cpu, free_list),
     STATE_RUNTIME(Arm64Cpu, tlb_el),
     STATE_RUNTIME(Arm64Cpu, cur_page),
@@ -208,6 +210,16 @@ static uint32_t page_hash(uint64_t pa, uint32_t mask)
     return (uint32_t)(h >> 40) & mask;
 }
 
+/* The fetch translations that lead straight to decoded page p (all of them when p is NULL)
+ * forget it. */
+static void forget_code(Arm64Cpu *c, const A64DecodedPage *p)
+{
+    for (unsigned el = 0; el < G_N_ELEMENTS(c->tlb_el); el++)
+        for (unsigned i = 0; i < SOFTTLB_SIZE; i++)
+            if (!p || c->tlb_el[el].xcode[i] == p)
+                c->tlb_el[el].xcode[i] = NULL;
+}
+
 void a64_flush_decoded(Arm64Cpu *c)
 {
     for (uint32_t i = 0; i <= c->page_hash_mask; i++) {
@@ -225,6 +237,7 @@ void a64_flush_decoded(Arm64Cpu *c)
         c->page_hash[i] = NULL;
     }
     c->npages = 0;
+    forget_code(c, NULL);
     a64_tlb_flush(c);
     if (c->cur_page)
         c->exit_request = 1;
@@ -238,6 +251,7 @@ static void drop_page(Arm64Cpu *c, uint64_t pa_page)
         if (p->pa == pa_page) {
             *pp = p->hnext;
             c->npages--;
+            forget_code(c, p);
             if (p == c->cur_page) {
                 /* still executing in it: free after the executor returns */
                 p->hnext = c->free_list;
@@ -282,17 +296,28 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         a64_take_exception(c, a64_sync_target_el(c), A64_VEC_SYNC, esr, va, true, va);
         return NULL;
     }
-    SoftTlbEntry *xe = &a64_tlb(c)->x[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+    SoftTlb *t = a64_tlb(c);
+    unsigned xi = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
+    SoftTlbEntry *xe = &t->x[xi];
+    void **xcode = NULL;      /* where to remember the page for this fetch translation */
     if (xe->tag == (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) {
+        A64DecodedPage *p = t->xcode[xi];
+        if (likely(p)) {
+            p->va = xe->tag;
+            return p;
+        }
         pa = xe->addend + va;
+        xcode = &t->xcode[xi];
     } else {
         uint8_t perms;
         if (!a64_translate(c, NULL, va, MMU_FETCH, &pa, &perms))
             return NULL;      /* Instruction Abort taken */
         if (perms & MMU_PERM_X) {
-            a64_tlb(c)->has_big |= c->last_big;
+            t->has_big |= c->last_big;
             xe->tag = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
             xe->addend = (uintptr_t)((pa & ~(uint64_t)(A64_PAGE_SIZE - 1)) - xe->tag);
+            xcode = &t->xcode[xi];
+            *xcode = NULL;
         }
     }
     uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
@@ -300,6 +325,8 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
     for (A64DecodedPage *p = c->page_hash[h]; p; p = p->hnext)
         if (p->pa == pa_page) {
             p->va = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
+            if (xcode)
+                *xcode = p;
             return p;
         }
     uint8_t *host = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
@@ -324,6 +351,8 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
     p->hnext = c->page_hash[h];
     c->page_hash[h] = p;
     c->npages++;
+    if (xcode)
+        *xcode = p;
     /* From now on, stores to this page must take the slow path on every core. */
     if (pa_page - m->ram_base < m->ram_size)   /* code in ROM/flash needs no store tracking */
         m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] = 1;
@@ -417,6 +446,7 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
 
 static uint64_t run_traced(Arm64Cpu *c)
 {
+    c->chain_floor = UINTPTR_MAX;   /* one instruction per executor call: the checks need it */
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
         bool end;
         A64DecodedPage *p = next_page(c, &end);
@@ -517,6 +547,8 @@ static uint64_t a64_run(void *obj, uint64_t max)
     c->evq_seq = c->m->evq.next_seq;
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
+    /* threaded dispatch may use this much stack where the compiler made calls of its jumps */
+    c->chain_floor = a64_stack_pointer() - A64_CHAIN_STACK;
     while (c->insns_left && !c->m->stop) {
         /* counts branches one by one; checks the guest's software step */
         if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) ||

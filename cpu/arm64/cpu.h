@@ -108,6 +108,7 @@ struct Arm64Cpu {
     Machine *m;
     uint64_t insns_left;      /* remaining budget in the current run() */
     uint64_t run_budget;      /* budget the current run() started with */
+    uintptr_t chain_floor;    /* threaded dispatch goes on while the stack is above this */
     A64DecodedPage *free_list; /* decoded pages dropped while executing, freed later */
     SoftTlb tlb_el[3];        /* soft TLBs, one per EL (a64_tlb(c): the current EL's), so
                                * exception entry and return keep each EL's translations */
@@ -179,6 +180,49 @@ static inline const A64Insn *a64_branch(Arm64Cpu *c, const A64Insn *d, uint64_t 
     c->pc = target;
     return NULL;
 }
+
+/* Threaded dispatch. An executor is written
+ *     A64_EXEC(exec_X) { ...; return d + 1; }
+ * which defines exec_X as its body inlined into a wrapper that goes straight on to the next
+ * instruction's executor (a sibling call, a jump on optimised builds) instead of returning to
+ * the run loop, while the budget lasts. The protocol stays the run loop's: an executor returns
+ * the next instruction with its own retirement not yet counted (the loop counts it), or NULL.
+ * Chaining takes one instruction of the budget before jumping on, so the loop's count comes
+ * out the same. It stops when the stack is below c->chain_floor: run_traced sets the floor
+ * out of reach (one instruction per call, as its checks need), and a build whose compiler
+ * made a real call of the jump cannot grow the stack without bound. */
+static inline uintptr_t a64_stack_pointer(void)
+{
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+    __asm__("mov %0, sp" : "=r"(sp));
+#else
+    sp = 0;                   /* no chaining */
+#endif
+    return sp;
+}
+
+static inline const A64Insn *a64_chain(Arm64Cpu *c, const A64Insn *n)
+{
+    if (likely(n) && likely(a64_stack_pointer() > c->chain_floor)) {
+        if (likely(--c->insns_left))
+            return n->fn(c, n);
+        c->insns_left = 1;
+    }
+    return n;
+}
+
+#define A64_EXEC(name)                                                                        \
+    static inline __attribute__((always_inline)) const A64Insn *name##_body(Arm64Cpu *c,       \
+                                                                            const A64Insn *d); \
+    static const A64Insn *name(Arm64Cpu *c, const A64Insn *d)                                 \
+    {                                                                                         \
+        return a64_chain(c, name##_body(c, d));                                               \
+    }                                                                                         \
+    static inline __attribute__((always_inline)) const A64Insn *name##_body(Arm64Cpu *c,       \
+                                                                            const A64Insn *d)
 
 /* Registers: 32-bit writes zero the upper half (the executor passes sf). */
 static inline void a64_set(Arm64Cpu *c, int r, uint64_t v, int sf)

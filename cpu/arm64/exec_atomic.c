@@ -83,7 +83,7 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_LDXR(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_LDXR)                                           
 {
     uint64_t v = 0;
     const A64Insn *ret;
@@ -93,7 +93,7 @@ static const A64Insn *exec_LDXR(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_STXR(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_STXR)                                           
 {
     uint64_t v = c->x[d->rd];
     return store_exclusive(c, d, 1u << d->sf, &v);
@@ -119,7 +119,7 @@ bool a64_prep_STXR(A64Insn *d, const A64Args *a)
 }
 
 /* ---- exclusive pairs: one access of twice the register size, aligned to that size ---- */
-static const A64Insn *exec_LDXP_W(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_LDXP_W)                                           
 {
     uint64_t v;
     const A64Insn *ret;
@@ -130,7 +130,7 @@ static const A64Insn *exec_LDXP_W(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_LDXP_X(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_LDXP_X)                                           
 {
     uint64_t v[2];
     const A64Insn *ret;
@@ -141,13 +141,13 @@ static const A64Insn *exec_LDXP_X(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_STXP_W(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_STXP_W)                                           
 {
     uint64_t v = (uint32_t)c->x[d->rd] | (c->x[d->u8a] << 32);
     return store_exclusive(c, d, 8, &v);
 }
 
-static const A64Insn *exec_STXP_X(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_STXP_X)                                           
 {
     uint64_t v[2] = { c->x[d->rd], c->x[d->u8a] };
     return store_exclusive(c, d, 16, v);
@@ -182,7 +182,7 @@ bool a64_prep_STXP(A64Insn *d, const A64Args *a)
 #define MASK_W(v) ((uint32_t)(v))
 #define MASK_X(v) ((uint64_t)(v))
 #define DEF_ORDERED(SZ, SIZE)                                                   \
-    static const A64Insn *exec_LDAR_##SZ(Arm64Cpu *c, const A64Insn *d)         \
+    A64_EXEC(exec_LDAR_##SZ)                                                    \
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         uint64_t v;                                                             \
@@ -193,7 +193,7 @@ bool a64_prep_STXP(A64Insn *d, const A64Args *a)
         c->x[d->rd] = v;                                                        \
         return a64_next(c, d);                                                  \
     }                                                                           \
-    static const A64Insn *exec_STLR_##SZ(Arm64Cpu *c, const A64Insn *d)         \
+    A64_EXEC(exec_STLR_##SZ)                                                    \
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (SIZE - 1)))                                          \
@@ -246,7 +246,7 @@ bool a64_prep_STLR(A64Insn *d, const A64Args *a)
 #define OP_SWP(o, s, ST)  (s)
 
 #define DEF_AMO(OP, SZ, T, ST)                                                  \
-    static const A64Insn *exec_##OP##_##SZ(Arm64Cpu *c, const A64Insn *d)       \
+    A64_EXEC(exec_##OP##_##SZ)                                                  \
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (sizeof(T) - 1)))                                     \
@@ -309,7 +309,7 @@ bool a64_prep_SWP(A64Insn *d, const A64Args *a)
  * takes the write path of a64_host_ptr (CAS needs write permission either way), so it also
  * clears other cores' monitors on the granule: IMPLEMENTATION DEFINED in the Arm ARM. ---- */
 #define DEF_CAS(SZ, T)                                                          \
-    static const A64Insn *exec_CAS_##SZ(Arm64Cpu *c, const A64Insn *d)          \
+    A64_EXEC(exec_CAS_##SZ)                                                     \
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (sizeof(T) - 1)))                                     \
@@ -345,7 +345,7 @@ bool a64_prep_CAS(A64Insn *d, const A64Args *a)
 /* CASP: Rs:Rs+1 compared with the pair in memory (Rs at the lower address, little-endian),
  * Rt:Rt+1 written on a match; the old pair goes to Rs, Rs+1. Registers are even, so the
  * only pair touching 31 is (30, XZR): reading x[31] gives zero, writes go to u8b. */
-static const A64Insn *exec_CASP_W(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_CASP_W)                                           
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 7))
@@ -363,7 +363,7 @@ static const A64Insn *exec_CASP_W(Arm64Cpu *c, const A64Insn *d)
     return a64_next(c, d);
 }
 
-static const A64Insn *exec_CASP_X(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_CASP_X)                                           
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 15))

@@ -5,12 +5,12 @@
 #include "cpu/arm64/sysreg.h"
 #include "a64_decode_gen.h"
 
-static const A64Insn *exec_B(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_B)                                           
 {
     return a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm);
 }
 
-static const A64Insn *exec_BL(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_BL)                                           
 {
     uint64_t pc = a64_pc(c, d);
     c->x[30] = pc + 4;
@@ -31,19 +31,19 @@ bool a64_prep_BL(A64Insn *d, const A64Args *a)
     return true;
 }
 
-static const A64Insn *exec_CBZ64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_CBZ64)                                           
 {
     return c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-static const A64Insn *exec_CBNZ64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_CBNZ64)                                           
 {
     return c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-static const A64Insn *exec_CBZ32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_CBZ32)                                           
 {
     return (uint32_t)c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-static const A64Insn *exec_CBNZ32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_CBNZ32)                                           
 {
     return (uint32_t)c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
@@ -64,11 +64,11 @@ bool a64_prep_CBNZ(A64Insn *d, const A64Args *a)
     return true;
 }
 
-static const A64Insn *exec_TBZ(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_TBZ)                                           
 {
     return !((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-static const A64Insn *exec_TBNZ(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_TBNZ)                                           
 {
     return ((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
@@ -89,7 +89,7 @@ bool a64_prep_TBNZ(A64Insn *d, const A64Args *a)
     return true;
 }
 
-static const A64Insn *exec_B_cond(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_B_cond)                                           
 {
     return a64_cond_mask_holds(c, (uint64_t)d->imm2) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
@@ -103,12 +103,12 @@ bool a64_prep_B_cond(A64Insn *d, const A64Args *a)
     return true;
 }
 
-static const A64Insn *exec_BR(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_BR)                                           
 {
     return a64_branch(c, d, c->x[d->rn]);
 }
 
-static const A64Insn *exec_BLR(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_BLR)                                           
 {
     uint64_t target = c->x[d->rn];   /* read before the link write: BLR X30 */
     c->x[30] = a64_pc(c, d) + 4;
@@ -134,7 +134,7 @@ bool a64_prep_RET(A64Insn *d, const A64Args *a)
     return a64_prep_BR(d, a);
 }
 
-static const A64Insn *exec_ERET(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_ERET)                                           
 {
     /* C6.2.93: UNDEFINED at EL0; returns to SPSR_ELx / ELR_ELx of the current EL. */
     if (c->el == 0)

@@ -24,7 +24,7 @@
 
 /* ---- logical (shifted register) ------------------------------------------------------------ */
 #define LOGIC_SH(OP, SH, EXPR, FLAGS)                                                        \
-    static const A64Insn *exec_##OP##_##SH##64(Arm64Cpu *c, const A64Insn *d)                \
+    A64_EXEC(exec_##OP##_##SH##64)                                                           \
     {                                                                                         \
         uint64_t n = c->x[d->rn], m = SH64_##SH(c->x[d->rm], d->u8a);                          \
         uint64_t r = (EXPR);                                                                  \
@@ -33,7 +33,7 @@
         c->x[d->rd] = r;                                                                      \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_##OP##_##SH##32(Arm64Cpu *c, const A64Insn *d)                \
+    A64_EXEC(exec_##OP##_##SH##32)                                                           \
     {                                                                                         \
         uint32_t n = (uint32_t)c->x[d->rn], m = SH32_##SH(c->x[d->rm], d->u8a);                \
         uint32_t r = (EXPR);                                                                  \
@@ -60,12 +60,12 @@ LOGIC_OP(EON, n ^ ~m, 0)
 LOGIC_OP(ANDS, n & m, 1)
 LOGIC_OP(BICS, n & ~m, 1)
 
-static const A64Insn *exec_MOV64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_MOV64)                                           
 {
     c->x[d->rd] = c->x[d->rm];
     return d + 1;
 }
-static const A64Insn *exec_MOV32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_MOV32)                                           
 {
     c->x[d->rd] = (uint32_t)c->x[d->rm];
     return d + 1;
@@ -106,42 +106,42 @@ bool a64_prep_ORR_r(A64Insn *d, const A64Args *a)
 
 /* ---- add/subtract (shifted register) ------------------------------------------------------- */
 #define ADDSUB_SH(SH)                                                                        \
-    static const A64Insn *exec_ADD_##SH##64(Arm64Cpu *c, const A64Insn *d)                   \
+    A64_EXEC(exec_ADD_##SH##64)                                                              \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] + SH64_##SH(c->x[d->rm], d->u8a);                           \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_ADD_##SH##32(Arm64Cpu *c, const A64Insn *d)                   \
+    A64_EXEC(exec_ADD_##SH##32)                                                              \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)((uint32_t)c->x[d->rn] + SH32_##SH(c->x[d->rm], d->u8a));     \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUB_##SH##64(Arm64Cpu *c, const A64Insn *d)                   \
+    A64_EXEC(exec_SUB_##SH##64)                                                              \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] - SH64_##SH(c->x[d->rm], d->u8a);                           \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUB_##SH##32(Arm64Cpu *c, const A64Insn *d)                   \
+    A64_EXEC(exec_SUB_##SH##32)                                                              \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)((uint32_t)c->x[d->rn] - SH32_##SH(c->x[d->rm], d->u8a));     \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_ADDS_##SH##64(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_ADDS_##SH##64)                                                             \
     {                                                                                         \
         c->x[d->rd] = a64_adc64(c, c->x[d->rn], SH64_##SH(c->x[d->rm], d->u8a), 0);           \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_ADDS_##SH##32(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_ADDS_##SH##32)                                                             \
     {                                                                                         \
         c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], SH32_##SH(c->x[d->rm], d->u8a), 0); \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUBS_##SH##64(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_SUBS_##SH##64)                                                             \
     {                                                                                         \
         c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~SH64_##SH(c->x[d->rm], d->u8a), 1);          \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUBS_##SH##32(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_SUBS_##SH##32)                                                             \
     {                                                                                         \
         c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn],                                     \
                                 (uint32_t)~SH32_##SH(c->x[d->rm], d->u8a), 1);                \
@@ -190,43 +190,43 @@ bool a64_prep_SUBS_r(A64Insn *d, const A64Args *a) { return prep_addsub_r(d, a, 
 #define EXT_SXTW(v) ((uint64_t)(int64_t)(int32_t)(v))
 
 #define ADDSUB_EXT(EXT)                                                                      \
-    static const A64Insn *exec_ADD_##EXT##64(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_ADD_##EXT##64)                                                             \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] + (EXT_##EXT(c->x[d->rm]) << d->u8a);                       \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_ADD_##EXT##32(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_ADD_##EXT##32)                                                             \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)(c->x[d->rn] + (EXT_##EXT(c->x[d->rm]) << d->u8a));           \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUB_##EXT##64(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_SUB_##EXT##64)                                                             \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] - (EXT_##EXT(c->x[d->rm]) << d->u8a);                       \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUB_##EXT##32(Arm64Cpu *c, const A64Insn *d)                  \
+    A64_EXEC(exec_SUB_##EXT##32)                                                             \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)(c->x[d->rn] - (EXT_##EXT(c->x[d->rm]) << d->u8a));           \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_ADDS_##EXT##64(Arm64Cpu *c, const A64Insn *d)                 \
+    A64_EXEC(exec_ADDS_##EXT##64)                                                            \
     {                                                                                         \
         c->x[d->rd] = a64_adc64(c, c->x[d->rn], EXT_##EXT(c->x[d->rm]) << d->u8a, 0);         \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_ADDS_##EXT##32(Arm64Cpu *c, const A64Insn *d)                 \
+    A64_EXEC(exec_ADDS_##EXT##32)                                                            \
     {                                                                                         \
         c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn],                                     \
                                 (uint32_t)(EXT_##EXT(c->x[d->rm]) << d->u8a), 0);             \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUBS_##EXT##64(Arm64Cpu *c, const A64Insn *d)                 \
+    A64_EXEC(exec_SUBS_##EXT##64)                                                            \
     {                                                                                         \
         c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~(EXT_##EXT(c->x[d->rm]) << d->u8a), 1);      \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_SUBS_##EXT##32(Arm64Cpu *c, const A64Insn *d)                 \
+    A64_EXEC(exec_SUBS_##EXT##32)                                                            \
     {                                                                                         \
         c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn],                                     \
                                 (uint32_t)~(EXT_##EXT(c->x[d->rm]) << d->u8a), 1);            \
@@ -273,42 +273,42 @@ bool a64_prep_ADDS_x(A64Insn *d, const A64Args *a) { return prep_addsub_x(d, a, 
 bool a64_prep_SUBS_x(A64Insn *d, const A64Args *a) { return prep_addsub_x(d, a, ext_SUBS, true); }
 
 /* ---- add/subtract with carry ----------------------------------------------------------------- */
-static const A64Insn *exec_ADC64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_ADC64)                                           
 {
     c->x[d->rd] = c->x[d->rn] + c->x[d->rm] + c->cf;
     return d + 1;
 }
-static const A64Insn *exec_ADC32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_ADC32)                                           
 {
     c->x[d->rd] = (uint32_t)(c->x[d->rn] + c->x[d->rm] + c->cf);
     return d + 1;
 }
-static const A64Insn *exec_SBC64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_SBC64)                                           
 {
     c->x[d->rd] = c->x[d->rn] + ~c->x[d->rm] + c->cf;
     return d + 1;
 }
-static const A64Insn *exec_SBC32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_SBC32)                                           
 {
     c->x[d->rd] = (uint32_t)(c->x[d->rn] + ~c->x[d->rm] + c->cf);
     return d + 1;
 }
-static const A64Insn *exec_ADCS64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_ADCS64)                                           
 {
     c->x[d->rd] = a64_adc64(c, c->x[d->rn], c->x[d->rm], c->cf);
     return d + 1;
 }
-static const A64Insn *exec_ADCS32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_ADCS32)                                           
 {
     c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], (uint32_t)c->x[d->rm], c->cf);
     return d + 1;
 }
-static const A64Insn *exec_SBCS64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_SBCS64)                                           
 {
     c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~c->x[d->rm], c->cf);
     return d + 1;
 }
-static const A64Insn *exec_SBCS32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_SBCS32)                                           
 {
     c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], ~(uint32_t)c->x[d->rm], c->cf);
     return d + 1;
@@ -339,7 +339,7 @@ static inline void set_nzcv4(Arm64Cpu *c, unsigned v)
 }
 
 #define CCOMPARE(NAME, OPND, ADC, T, INV, CARRY)                                             \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    A64_EXEC(exec_##NAME)                                                                     \
     {                                                                                         \
         if (a64_cond_mask_holds(c, (uint64_t)d->imm2))                                        \
             ADC(c, (T)c->x[d->rn], INV(T)(OPND), CARRY);                                      \
@@ -380,13 +380,13 @@ bool a64_prep_CCMP_i(A64Insn *d, const A64Args *a) { return prep_ccmp(d, a, fals
 
 /* ---- conditional select -------------------------------------------------------------------------- */
 #define CSELECT(NAME, EXPR)                                                                  \
-    static const A64Insn *exec_##NAME##64(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##64)                                                                \
     {                                                                                         \
         uint64_t m = c->x[d->rm];                                                             \
         c->x[d->rd] = a64_cond_mask_holds(c, (uint64_t)d->imm2) ? c->x[d->rn] : (EXPR);       \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_##NAME##32(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##32)                                                                \
     {                                                                                         \
         uint64_t m = c->x[d->rm];                                                             \
         c->x[d->rd] = (uint32_t)(a64_cond_mask_holds(c, (uint64_t)d->imm2) ? c->x[d->rn] : (EXPR)); \
@@ -431,13 +431,13 @@ static inline uint64_t clz64(uint64_t x) { return x ? (uint64_t)__builtin_clzll(
 static inline uint64_t clz32(uint32_t x) { return x ? (uint64_t)__builtin_clz(x) : 32; }
 
 #define DP1(NAME, EXPR64, EXPR32)                                                            \
-    static const A64Insn *exec_##NAME##64(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##64)                                                                \
     {                                                                                         \
         uint64_t x = c->x[d->rn];                                                             \
         c->x[d->rd] = (EXPR64);                                                               \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_##NAME##32(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##32)                                                                \
     {                                                                                         \
         uint32_t x = (uint32_t)c->x[d->rn];                                                   \
         c->x[d->rd] = (uint32_t)(EXPR32);                                                     \
@@ -453,17 +453,17 @@ DP1(CLZ, clz64(x), clz32(x))
 /* CLS: leading bits equal to the sign bit, not counting it */
 DP1(CLS, clz64(x ^ (uint64_t)((int64_t)x >> 63)) - 1, clz32(x ^ (uint32_t)((int32_t)x >> 31)) - 1)
 
-static const A64Insn *exec_REV32_x(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_REV32_x)                                           
 {
     c->x[d->rd] = a64_ror64(__builtin_bswap64(c->x[d->rn]), 32);
     return d + 1;
 }
-static const A64Insn *exec_REV_w(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_REV_w)                                           
 {
     c->x[d->rd] = __builtin_bswap32((uint32_t)c->x[d->rn]);
     return d + 1;
 }
-static const A64Insn *exec_REV_x(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_REV_x)                                           
 {
     c->x[d->rd] = __builtin_bswap64(c->x[d->rn]);
     return d + 1;
@@ -493,25 +493,25 @@ bool a64_prep_REV_x(A64Insn *d, const A64Args *a)
 
 /* ---- data-processing (2 source) ------------------------------------------------------------------ */
 /* Division by zero gives 0; INT_MIN / -1 gives INT_MIN (Arm ARM C6.2: no exception). */
-static const A64Insn *exec_UDIV64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_UDIV64)                                           
 {
     uint64_t n = c->x[d->rn], m = c->x[d->rm];
     c->x[d->rd] = m ? n / m : 0;
     return d + 1;
 }
-static const A64Insn *exec_UDIV32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_UDIV32)                                           
 {
     uint32_t n = (uint32_t)c->x[d->rn], m = (uint32_t)c->x[d->rm];
     c->x[d->rd] = m ? n / m : 0;
     return d + 1;
 }
-static const A64Insn *exec_SDIV64(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_SDIV64)                                           
 {
     int64_t n = (int64_t)c->x[d->rn], m = (int64_t)c->x[d->rm];
     c->x[d->rd] = m == 0 ? 0 : m == -1 ? 0 - (uint64_t)n : (uint64_t)(n / m);
     return d + 1;
 }
-static const A64Insn *exec_SDIV32(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_SDIV32)                                           
 {
     int32_t n = (int32_t)c->x[d->rn], m = (int32_t)c->x[d->rm];
     c->x[d->rd] = (uint32_t)(m == 0 ? 0 : m == -1 ? 0 - (uint32_t)n : (uint32_t)(n / m));
@@ -523,12 +523,12 @@ bool a64_prep_SDIV(A64Insn *d, const A64Args *a) { return prep_rrr(d, a, exec_SD
 
 /* Variable shifts: the amount is Rm modulo the width. */
 #define SHIFTV(NAME, SH)                                                                     \
-    static const A64Insn *exec_##NAME##64(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##64)                                                                \
     {                                                                                         \
         c->x[d->rd] = SH64_##SH(c->x[d->rn], c->x[d->rm] & 63);                               \
         return d + 1;                                                                         \
     }                                                                                         \
-    static const A64Insn *exec_##NAME##32(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##32)                                                                \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)SH32_##SH(c->x[d->rn], c->x[d->rm] & 31);                     \
         return d + 1;                                                                         \
@@ -560,7 +560,7 @@ __attribute__((constructor)) static void crc_init(void)
 }
 
 #define CRC(NAME, K, BYTES)                                                                  \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    A64_EXEC(exec_##NAME)                                                                     \
     {                                                                                         \
         uint32_t acc = (uint32_t)c->x[d->rn];                                                 \
         uint64_t v = c->x[d->rm];                                                             \
@@ -595,7 +595,7 @@ bool a64_prep_CRC32(A64Insn *d, const A64Args *a)
 
 /* ---- data-processing (3 source) ------------------------------------------------------------------ */
 #define DP3(NAME, EXPR)                                                                      \
-    static const A64Insn *exec_##NAME(Arm64Cpu *c, const A64Insn *d)                          \
+    A64_EXEC(exec_##NAME)                                                                     \
     {                                                                                         \
         uint64_t n = c->x[d->rn], m = c->x[d->rm], acc = c->x[d->ra];                         \
         (void)acc;                                                                            \

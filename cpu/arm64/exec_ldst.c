@@ -34,7 +34,7 @@
 
 /* ---- addressing modes: ADDR_/WB_ from ldst_modes.h ---- */
 #define DEF_LD(K, SIZE, MODE)                                                   \
-    static const A64Insn *exec_LD_##K##_##MODE(Arm64Cpu *c, const A64Insn *d) \
+    A64_EXEC(exec_LD_##K##_##MODE)                                            \
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         uint64_t v;                                                             \
@@ -46,7 +46,7 @@
     }
 
 #define DEF_ST(K, SIZE, MODE)                                                   \
-    static const A64Insn *exec_ST_##K##_##MODE(Arm64Cpu *c, const A64Insn *d) \
+    A64_EXEC(exec_ST_##K##_##MODE)                                            \
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         if (unlikely(!a64_store(c, d, addr, SIZE, EXT_##K(c->x[d->rd]))))       \
@@ -80,7 +80,7 @@ DEF_LD(X, 8, LIT)
 DEF_LD(SWX, 4, LIT)
 
 /* Prefetch (PRFM, PRFUM, all forms): a hint, no architectural effect. */
-static const A64Insn *exec_PRFM(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_PRFM)                                           
 {
     (void)c;
     return d + 1;
@@ -126,7 +126,7 @@ bool a64_prep_LDST_unscaled(A64Insn *d, const A64Args *a)
 /* LDTR/STTR/LDTRB/LDTRSB/.../LDTRSW: unsigned-offset addressing with EL0's permissions
  * (a64_access_unpriv). d->sf = size log2, d->u8b = opc (0 store, 1 zero-extending load,
  * 2 sign-extend to 64 bits, 3 sign-extend to 32 bits). */
-static const A64Insn *exec_LDST_unpriv(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_LDST_unpriv)                                           
 {
     uint64_t addr = c->x[d->rn] + (uint64_t)d->imm;
     unsigned size = 1u << d->sf;
@@ -187,7 +187,7 @@ bool a64_prep_LDR_lit(A64Insn *d, const A64Args *a)
 /* ---- RCpc unscaled (STLUR*, LDAPUR*). With SCTLR_ELx.nAA == 0 (its reset value, and we
  * model no other) an unaligned access by these instructions is an Alignment fault (Arm ARM
  * B2.5.2, FEAT_LSE2). Ordering needs nothing in a sequential simulator. ---- */
-static const A64Insn *exec_RCPC_unscaled(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_RCPC_unscaled)                                           
 {
     uint64_t addr = c->x[d->rn] + (uint64_t)d->imm;
     unsigned size = 1u << d->sf;
@@ -238,7 +238,7 @@ bool a64_prep_LDST_rcpc_unscaled(A64Insn *d, const A64Args *a)
 #define EXTP_SW(v) ((uint64_t)(int64_t)(int32_t)(v))
 
 #define DEF_LDP(K, SIZE, MODE)                                                  \
-    static const A64Insn *exec_LDP_##K##_##MODE(Arm64Cpu *c, const A64Insn *d)\
+    A64_EXEC(exec_LDP_##K##_##MODE)                                           \
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         uint64_t v1, v2;                                                        \
@@ -251,7 +251,7 @@ bool a64_prep_LDST_rcpc_unscaled(A64Insn *d, const A64Args *a)
         return a64_next(c, d);                                                  \
     }
 #define DEF_STP(K, SIZE, MODE)                                                  \
-    static const A64Insn *exec_STP_##K##_##MODE(Arm64Cpu *c, const A64Insn *d)\
+    A64_EXEC(exec_STP_##K##_##MODE)                                           \
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         if (unlikely(!a64_store(c, d, addr, SIZE, EXTP_##K(c->x[d->rd]))) ||    \

@@ -95,7 +95,7 @@ static inline void vset(Arm64Cpu *c, unsigned t, const uint8_t *buf, unsigned le
 
 /* ---- single registers: addressing modes from ldst_modes.h ---- */
 #define DEF_VLD(SIZE, MODE)                                                     \
-    static const A64Insn *exec_VLD##SIZE##_##MODE(Arm64Cpu *c, const A64Insn *d) \
+    A64_EXEC(exec_VLD##SIZE##_##MODE)                                            \
     {                                                                           \
         A64_FP_CHECK(c, d);                                                     \
         uint64_t addr = ADDR_##MODE;                                            \
@@ -107,7 +107,7 @@ static inline void vset(Arm64Cpu *c, unsigned t, const uint8_t *buf, unsigned le
         return a64_next(c, d);                                                  \
     }
 #define DEF_VST(SIZE, MODE)                                                     \
-    static const A64Insn *exec_VST##SIZE##_##MODE(Arm64Cpu *c, const A64Insn *d) \
+    A64_EXEC(exec_VST##SIZE##_##MODE)                                            \
     {                                                                           \
         A64_FP_CHECK(c, d);                                                     \
         uint64_t addr = ADDR_##MODE;                                            \
@@ -195,7 +195,7 @@ bool a64_prep_LDRV_lit(A64Insn *d, const A64Args *a)
 /* ---- pairs: rd = Rt, rm = Rt2. LDP with Rt == Rt2 is CONSTRAINED UNPREDICTABLE (Arm ARM
  * K1.2.5); like QEMU, Rt2's value is the one that stays (checked with qemu-aarch64). ---- */
 #define DEF_VLDP(SIZE, MODE)                                                    \
-    static const A64Insn *exec_VLDP##SIZE##_##MODE(Arm64Cpu *c, const A64Insn *d) \
+    A64_EXEC(exec_VLDP##SIZE##_##MODE)                                            \
     {                                                                           \
         A64_FP_CHECK(c, d);                                                     \
         uint64_t addr = ADDR_##MODE;                                            \
@@ -208,7 +208,7 @@ bool a64_prep_LDRV_lit(A64Insn *d, const A64Args *a)
         return a64_next(c, d);                                                  \
     }
 #define DEF_VSTP(SIZE, MODE)                                                    \
-    static const A64Insn *exec_VSTP##SIZE##_##MODE(Arm64Cpu *c, const A64Insn *d) \
+    A64_EXEC(exec_VSTP##SIZE##_##MODE)                                            \
     {                                                                           \
         A64_FP_CHECK(c, d);                                                     \
         uint64_t addr = ADDR_##MODE;                                            \
@@ -297,7 +297,7 @@ static inline void interleave(A64Vreg *const *regs, uint8_t *p, unsigned selem, 
 /* Multiple structures: element e of structure member s of repetition r lies at byte
  * ((r * elements + e) * selem + s) << size; it is element e of register t + r + s. For
  * LD1/ST1 (selem = 1) that is each register's bytes in order, copied whole. */
-static const A64Insn *exec_VSTRUCT_multi(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_VSTRUCT_multi)                                           
 {
     A64_FP_CHECK(c, d);
     uint64_t addr = c->x[d->rn];
@@ -336,7 +336,7 @@ static const A64Insn *exec_VSTRUCT_multi(Arm64Cpu *c, const A64Insn *d)
 }
 
 /* Single structure to/from one lane (u8b = index): the other lanes keep their values. */
-static const A64Insn *exec_VSTRUCT_lane(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_VSTRUCT_lane)                                           
 {
     A64_FP_CHECK(c, d);
     uint64_t addr = c->x[d->rn];
@@ -363,7 +363,7 @@ static const A64Insn *exec_VSTRUCT_lane(Arm64Cpu *c, const A64Insn *d)
 
 /* LD1R-LD4R: each element replicated to every lane of its register (Q = 0: the lower 64
  * bits, the upper cleared). */
-static const A64Insn *exec_VSTRUCT_rep(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_VSTRUCT_rep)                                           
 {
     A64_FP_CHECK(c, d);
     uint64_t addr = c->x[d->rn];

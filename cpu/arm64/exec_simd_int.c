@@ -252,7 +252,7 @@ static const ElemFn elem_fns[EOP_COUNT] = { ELEM_OPS(X_FN) };
 #define PRE_IMM(ESZ) (void)0
 
 #define SAME(ESZ, KIND)                                                                      \
-    static const A64Insn *exec_same_##KIND##ESZ(Arm64Cpu *c, const A64Insn *d)               \
+    A64_EXEC(exec_same_##KIND##ESZ)                                                          \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         ElemFn fn = elem_fns[d->u8c];                                                        \
@@ -267,7 +267,7 @@ static const ElemFn elem_fns[EOP_COUNT] = { ELEM_OPS(X_FN) };
         return d + 1;                                                                         \
     }
 #define LONG(ESZ, KIND)                                                                      \
-    static const A64Insn *exec_long_##KIND##ESZ(Arm64Cpu *c, const A64Insn *d)               \
+    A64_EXEC(exec_long_##KIND##ESZ)                                                          \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         ElemFn fn = elem_fns[d->u8c];                                                        \
@@ -284,7 +284,7 @@ static const ElemFn elem_fns[EOP_COUNT] = { ELEM_OPS(X_FN) };
     }
 /* Narrow: n (and m) of ESZ + 1; the "2" forms write the upper half and keep the lower. */
 #define NARROW(ESZ, KIND)                                                                    \
-    static const A64Insn *exec_narrow_##KIND##ESZ(Arm64Cpu *c, const A64Insn *d)             \
+    A64_EXEC(exec_narrow_##KIND##ESZ)                                                        \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         ElemFn fn = elem_fns[d->u8c];                                                        \
@@ -322,7 +322,7 @@ static const A64ExecFn narrow_imm[3] = { exec_narrow_IMM0, exec_narrow_IMM1, exe
  * through elem_fns; every other operation takes the generic loops. Both call the same
  * element function, so the results cannot differ. */
 #define FAST_SAME(OP, ESZ)                                                                   \
-    static const A64Insn *exec_fast_##OP##ESZ(Arm64Cpu *c, const A64Insn *d)                 \
+    A64_EXEC(exec_fast_##OP##ESZ)                                                            \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm], *va = &c->v[d->rd];            \
@@ -333,7 +333,7 @@ static const A64ExecFn narrow_imm[3] = { exec_narrow_IMM0, exec_narrow_IMM1, exe
         return d + 1;                                                                         \
     }
 #define FAST_PAIR(OP, ESZ)                                                                   \
-    static const A64Insn *exec_fastpair_##OP##ESZ(Arm64Cpu *c, const A64Insn *d)             \
+    A64_EXEC(exec_fastpair_##OP##ESZ)                                                        \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm];                                \
@@ -370,7 +370,7 @@ static const A64ExecFn *const fast_pair[EOP_COUNT] = { FAST_PAIR_OPS(X_FAST_PAIR
 
 /* SHRN (glibc's strlen and memchr make a nibble mask with SHRN #4) */
 #define FAST_SHRN(ESZ)                                                                       \
-    static const A64Insn *exec_fast_SHRN##ESZ(Arm64Cpu *c, const A64Insn *d)                 \
+    A64_EXEC(exec_fast_SHRN##ESZ)                                                            \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         const A64Vreg *vn = &c->v[d->rn];                                                    \
@@ -393,7 +393,7 @@ static A64ExecFn same_fn(unsigned op, unsigned esz)
 }
 
 /* Wide (SADDW ...): n of esz + 1, m of esz from the half off. */
-static const A64Insn *exec_wide(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_wide)                                           
 {
     A64_FP_CHECK(c, d);
     ElemFn fn = elem_fns[d->u8c];
@@ -407,7 +407,7 @@ static const A64Insn *exec_wide(Arm64Cpu *c, const A64Insn *d)
 }
 
 /* Pairwise (ADDP, S/U MAX/MINP; C7.2): the pairs of the concatenation Vm:Vn. */
-static const A64Insn *exec_pair(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_pair)                                           
 {
     A64_FP_CHECK(c, d);
     ElemFn fn = elem_fns[d->u8c];
@@ -428,7 +428,7 @@ static A64ExecFn pair_fn(unsigned op, unsigned esz)
 }
 
 /* ADDP (scalar): Dd = Vn.D[0] + Vn.D[1]. */
-static const A64Insn *exec_addp_scalar(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_addp_scalar)                                           
 {
     A64_FP_CHECK(c, d);
     A64Vreg r = { { c->v[d->rn].d[0] + c->v[d->rn].d[1], 0 } };
@@ -438,7 +438,7 @@ static const A64Insn *exec_addp_scalar(Arm64Cpu *c, const A64Insn *d)
 
 /* Pairwise long (S/U ADDLP, and S/U ADALP which accumulate), per element size: count = u8b. */
 #define ADDLP(NAME, OP, ESZ, ACC)                                                            \
-    static const A64Insn *exec_##NAME##ESZ(Arm64Cpu *c, const A64Insn *d)                    \
+    A64_EXEC(exec_##NAME##ESZ)                                                               \
     {                                                                                         \
         A64_FP_CHECK(c, d);                                                                  \
         const A64Vreg *vn = &c->v[d->rn], *va = &c->v[d->rd];                                \
@@ -463,7 +463,7 @@ static const A64ExecFn addlp_fns[2][2][3] = {
 
 /* REV16/REV32/REV64 (Arm ARM C7.2): elements reversed inside containers; imm = elements per
  * container - 1, so element i comes from i ^ imm. */
-static const A64Insn *exec_rev(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_rev)                                           
 {
     A64_FP_CHECK(c, d);
     unsigned esz = d->u8a, x = (unsigned)d->imm;
@@ -478,7 +478,7 @@ static const A64Insn *exec_rev(Arm64Cpu *c, const A64Insn *d)
 /* Across lanes (Arm ARM C7.2: ADDV, SADDLV, SMAXV ...): u8c = the operation; the long
  * sums produce an element of esz + 1. */
 enum { ACR_ADDV, ACR_SADDLV, ACR_UADDLV, ACR_SMAXV, ACR_UMAXV, ACR_SMINV, ACR_UMINV };
-static const A64Insn *exec_across(Arm64Cpu *c, const A64Insn *d)
+A64_EXEC(exec_across)                                           
 {
     A64_FP_CHECK(c, d);
     unsigned esz = d->u8a, count = d->u8b;

@@ -50,11 +50,11 @@ static inline void a64_vset_scalar(Arm64Cpu *c, unsigned r, uint64_t x)
  * BODY(c, d, fmt), so register and element accesses and the arithmetic's format dispatch
  * fold away. */
 #define PER_FORMAT(NAME, BODY)                                                                \
-    static const A64Insn *exec_##NAME##_S(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##_S)                                                                \
     {                                                                                         \
         return BODY(c, d, FPU_S);                                                             \
     }                                                                                         \
-    static const A64Insn *exec_##NAME##_D(Arm64Cpu *c, const A64Insn *d)                     \
+    A64_EXEC(exec_##NAME##_D)                                                                \
     {                                                                                         \
         return BODY(c, d, FPU_D);                                                             \
     }                                                                                         \
