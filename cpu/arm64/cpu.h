@@ -9,6 +9,7 @@
  * return the next decoded instruction to run: `d + 1` for straight-line code, a pointer into
  * the same decoded page for a taken branch that stays in the page, or NULL after setting
  * c->pc (branch leaving the page, exception, stop request). See a64_next()/a64_branch().
+ * They are defined with A64_EXEC(exec_X) { ... }, which threads them: see a64_chain().
  */
 #ifndef HVSIM_CPU_ARM64_CPU_H
 #define HVSIM_CPU_ARM64_CPU_H

@@ -83,7 +83,7 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
     return a64_next(c, d);
 }
 
-A64_EXEC(exec_LDXR)                                           
+A64_EXEC(exec_LDXR)
 {
     uint64_t v = 0;
     const A64Insn *ret;
@@ -93,7 +93,7 @@ A64_EXEC(exec_LDXR)
     return a64_next(c, d);
 }
 
-A64_EXEC(exec_STXR)                                           
+A64_EXEC(exec_STXR)
 {
     uint64_t v = c->x[d->rd];
     return store_exclusive(c, d, 1u << d->sf, &v);
@@ -119,7 +119,7 @@ bool a64_prep_STXR(A64Insn *d, const A64Args *a)
 }
 
 /* ---- exclusive pairs: one access of twice the register size, aligned to that size ---- */
-A64_EXEC(exec_LDXP_W)                                           
+A64_EXEC(exec_LDXP_W)
 {
     uint64_t v;
     const A64Insn *ret;
@@ -130,7 +130,7 @@ A64_EXEC(exec_LDXP_W)
     return a64_next(c, d);
 }
 
-A64_EXEC(exec_LDXP_X)                                           
+A64_EXEC(exec_LDXP_X)
 {
     uint64_t v[2];
     const A64Insn *ret;
@@ -141,13 +141,13 @@ A64_EXEC(exec_LDXP_X)
     return a64_next(c, d);
 }
 
-A64_EXEC(exec_STXP_W)                                           
+A64_EXEC(exec_STXP_W)
 {
     uint64_t v = (uint32_t)c->x[d->rd] | (c->x[d->u8a] << 32);
     return store_exclusive(c, d, 8, &v);
 }
 
-A64_EXEC(exec_STXP_X)                                           
+A64_EXEC(exec_STXP_X)
 {
     uint64_t v[2] = { c->x[d->rd], c->x[d->u8a] };
     return store_exclusive(c, d, 16, v);
@@ -345,7 +345,7 @@ bool a64_prep_CAS(A64Insn *d, const A64Args *a)
 /* CASP: Rs:Rs+1 compared with the pair in memory (Rs at the lower address, little-endian),
  * Rt:Rt+1 written on a match; the old pair goes to Rs, Rs+1. Registers are even, so the
  * only pair touching 31 is (30, XZR): reading x[31] gives zero, writes go to u8b. */
-A64_EXEC(exec_CASP_W)                                           
+A64_EXEC(exec_CASP_W)
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 7))
@@ -363,7 +363,7 @@ A64_EXEC(exec_CASP_W)
     return a64_next(c, d);
 }
 
-A64_EXEC(exec_CASP_X)                                           
+A64_EXEC(exec_CASP_X)
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 15))

@@ -5,12 +5,12 @@
 #include "cpu/arm64/sysreg.h"
 #include "a64_decode_gen.h"
 
-A64_EXEC(exec_B)                                           
+A64_EXEC(exec_B)
 {
     return a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm);
 }
 
-A64_EXEC(exec_BL)                                           
+A64_EXEC(exec_BL)
 {
     uint64_t pc = a64_pc(c, d);
     c->x[30] = pc + 4;
@@ -31,19 +31,19 @@ bool a64_prep_BL(A64Insn *d, const A64Args *a)
     return true;
 }
 
-A64_EXEC(exec_CBZ64)                                           
+A64_EXEC(exec_CBZ64)
 {
     return c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-A64_EXEC(exec_CBNZ64)                                           
+A64_EXEC(exec_CBNZ64)
 {
     return c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-A64_EXEC(exec_CBZ32)                                           
+A64_EXEC(exec_CBZ32)
 {
     return (uint32_t)c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-A64_EXEC(exec_CBNZ32)                                           
+A64_EXEC(exec_CBNZ32)
 {
     return (uint32_t)c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
@@ -64,11 +64,11 @@ bool a64_prep_CBNZ(A64Insn *d, const A64Args *a)
     return true;
 }
 
-A64_EXEC(exec_TBZ)                                           
+A64_EXEC(exec_TBZ)
 {
     return !((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
-A64_EXEC(exec_TBNZ)                                           
+A64_EXEC(exec_TBNZ)
 {
     return ((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
@@ -89,7 +89,7 @@ bool a64_prep_TBNZ(A64Insn *d, const A64Args *a)
     return true;
 }
 
-A64_EXEC(exec_B_cond)                                           
+A64_EXEC(exec_B_cond)
 {
     return a64_cond_mask_holds(c, (uint64_t)d->imm2) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
 }
@@ -103,12 +103,12 @@ bool a64_prep_B_cond(A64Insn *d, const A64Args *a)
     return true;
 }
 
-A64_EXEC(exec_BR)                                           
+A64_EXEC(exec_BR)
 {
     return a64_branch(c, d, c->x[d->rn]);
 }
 
-A64_EXEC(exec_BLR)                                           
+A64_EXEC(exec_BLR)
 {
     uint64_t target = c->x[d->rn];   /* read before the link write: BLR X30 */
     c->x[30] = a64_pc(c, d) + 4;
@@ -134,7 +134,7 @@ bool a64_prep_RET(A64Insn *d, const A64Args *a)
     return a64_prep_BR(d, a);
 }
 
-A64_EXEC(exec_ERET)                                           
+A64_EXEC(exec_ERET)
 {
     /* C6.2.93: UNDEFINED at EL0; returns to SPSR_ELx / ELR_ELx of the current EL. */
     if (c->el == 0)

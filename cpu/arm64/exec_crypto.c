@@ -77,7 +77,7 @@ static void aes_mix(A64Vreg *st, const uint8_t k[4])
 
 enum { OP_AESE, OP_AESD, OP_AESMC, OP_AESIMC };
 
-A64_EXEC(exec_aes)                                           
+A64_EXEC(exec_aes)
 {
     static const uint8_t mix[4] = { 2, 3, 1, 1 }, inv_mix[4] = { 14, 11, 13, 9 };
     A64_FP_CHECK(c, d);
@@ -156,7 +156,7 @@ static A64Vreg sha256_hash(A64Vreg x, A64Vreg y, const A64Vreg *w, bool part1)
     return part1 ? x : y;
 }
 
-A64_EXEC(exec_sha3)                                           
+A64_EXEC(exec_sha3)
 {
     A64_FP_CHECK(c, d);
     A64Vreg vd = c->v[d->rd], vn = c->v[d->rn], vm = c->v[d->rm], r = { { 0, 0 } };
@@ -204,7 +204,7 @@ bool a64_prep_sha3(A64Insn *d, const A64Args *a)
 
 enum { OP_SHA1H, OP_SHA1SU1, OP_SHA256SU0 };
 
-A64_EXEC(exec_sha2)                                           
+A64_EXEC(exec_sha2)
 {
     A64_FP_CHECK(c, d);
     A64Vreg vd = c->v[d->rd], vn = c->v[d->rn], r = { { 0, 0 } };
@@ -241,7 +241,7 @@ bool a64_prep_sha2(A64Insn *d, const A64Args *a)
 }
 
 /* ---- PMULL/PMULL2 (1Q <- 1D x 1D) ------------------------------------------------------- */
-A64_EXEC(exec_PMULL_1q)                                           
+A64_EXEC(exec_PMULL_1q)
 {
     A64_FP_CHECK(c, d);
     a64_u128 p = clmul64(c->v[d->rn].d[d->u8c], c->v[d->rm].d[d->u8c]);

@@ -9,13 +9,13 @@
 #include "a64_decode_gen.h"
 
 /* ---- PC-relative addressing ------------------------------------------------------------- */
-A64_EXEC(exec_ADR)                                           
+A64_EXEC(exec_ADR)
 {
     c->x[d->rd] = a64_pc(c, d) + (uint64_t)d->imm;
     return d + 1;
 }
 
-A64_EXEC(exec_ADRP)                                           
+A64_EXEC(exec_ADRP)
 {
     c->x[d->rd] = (a64_pc(c, d) & ~(uint64_t)0xfff) + (uint64_t)d->imm;
     return d + 1;
@@ -38,32 +38,32 @@ bool a64_prep_ADRP(A64Insn *d, const A64Args *a)
 }
 
 /* ---- add/subtract (immediate) --------------------------------------------------------------- */
-A64_EXEC(exec_ADD_i64)                                           
+A64_EXEC(exec_ADD_i64)
 {
     c->x[d->rd] = c->x[d->rn] + (uint64_t)d->imm;
     return d + 1;
 }
-A64_EXEC(exec_ADD_i32)                                           
+A64_EXEC(exec_ADD_i32)
 {
     c->x[d->rd] = (uint32_t)(c->x[d->rn] + (uint64_t)d->imm);
     return d + 1;
 }
-A64_EXEC(exec_ADDS_i64)                                           
+A64_EXEC(exec_ADDS_i64)
 {
     c->x[d->rd] = a64_adc64(c, c->x[d->rn], (uint64_t)d->imm, 0);
     return d + 1;
 }
-A64_EXEC(exec_ADDS_i32)                                           
+A64_EXEC(exec_ADDS_i32)
 {
     c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], (uint32_t)d->imm, 0);
     return d + 1;
 }
-A64_EXEC(exec_SUBS_i64)                                           
+A64_EXEC(exec_SUBS_i64)
 {
     c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~(uint64_t)d->imm, 1);
     return d + 1;
 }
-A64_EXEC(exec_SUBS_i32)                                           
+A64_EXEC(exec_SUBS_i32)
 {
     c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], ~(uint32_t)d->imm, 1);
     return d + 1;
@@ -111,7 +111,7 @@ bool a64_prep_SUBS_i(A64Insn *d, const A64Args *a)
 }
 
 /* ---- logical (immediate) -------------------------------------------------------------------- */
-A64_EXEC(exec_MOVI)                                           
+A64_EXEC(exec_MOVI)
 {
     c->x[d->rd] = (uint64_t)d->imm;
     return d + 1;
@@ -135,14 +135,14 @@ LOGIC_I(ORR, x | m)
 LOGIC_I(EOR, x ^ m)
 #undef LOGIC_I
 
-A64_EXEC(exec_ANDS_i64)                                           
+A64_EXEC(exec_ANDS_i64)
 {
     uint64_t r = c->x[d->rn] & (uint64_t)d->imm;
     a64_logic_flags64(c, r);
     c->x[d->rd] = r;
     return d + 1;
 }
-A64_EXEC(exec_ANDS_i32)                                           
+A64_EXEC(exec_ANDS_i32)
 {
     uint32_t r = (uint32_t)c->x[d->rn] & (uint32_t)d->imm;
     a64_logic_flags32(c, r);
@@ -200,12 +200,12 @@ bool a64_prep_ANDS_i(A64Insn *d, const A64Args *a)
 }
 
 /* ---- move wide ------------------------------------------------------------------------------ */
-A64_EXEC(exec_MOVK64)                                           
+A64_EXEC(exec_MOVK64)
 {
     c->x[d->rd] = (c->x[d->ra] & ~(uint64_t)d->imm2) | (uint64_t)d->imm;
     return d + 1;
 }
-A64_EXEC(exec_MOVK32)                                           
+A64_EXEC(exec_MOVK32)
 {
     c->x[d->rd] = (uint32_t)((c->x[d->ra] & ~(uint64_t)d->imm2) | (uint64_t)d->imm);
     return d + 1;
@@ -251,75 +251,75 @@ bool a64_prep_MOVK(A64Insn *d, const A64Args *a)
 
 /* ---- bitfield ------------------------------------------------------------------------------- */
 /* UBFM: LSR/UBFX (imms >= immr): (x >> u8a) & imm; LSL/UBFIZ: (x & imm) << u8a. */
-A64_EXEC(exec_LSR_i64)                                           
+A64_EXEC(exec_LSR_i64)
 {
     c->x[d->rd] = c->x[d->rn] >> d->u8a;
     return d + 1;
 }
-A64_EXEC(exec_LSR_i32)                                           
+A64_EXEC(exec_LSR_i32)
 {
     c->x[d->rd] = (uint32_t)c->x[d->rn] >> d->u8a;
     return d + 1;
 }
-A64_EXEC(exec_LSL_i64)                                           
+A64_EXEC(exec_LSL_i64)
 {
     c->x[d->rd] = c->x[d->rn] << d->u8a;
     return d + 1;
 }
-A64_EXEC(exec_LSL_i32)                                           
+A64_EXEC(exec_LSL_i32)
 {
     c->x[d->rd] = (uint32_t)(c->x[d->rn] << d->u8a);
     return d + 1;
 }
-A64_EXEC(exec_UBFX)                                           
+A64_EXEC(exec_UBFX)
 {
     c->x[d->rd] = (c->x[d->rn] >> d->u8a) & (uint64_t)d->imm;   /* mask fits the width */
     return d + 1;
 }
-A64_EXEC(exec_UBFIZ)                                           
+A64_EXEC(exec_UBFIZ)
 {
     c->x[d->rd] = (c->x[d->rn] & (uint64_t)d->imm) << d->u8a;  /* field ends below the width */
     return d + 1;
 }
 /* SBFM: ASR; otherwise ((int64)(x << u8a) >> u8b) << u8c covers SBFX, SXT* and SBFIZ. */
-A64_EXEC(exec_ASR_i64)                                           
+A64_EXEC(exec_ASR_i64)
 {
     c->x[d->rd] = (uint64_t)((int64_t)c->x[d->rn] >> d->u8a);
     return d + 1;
 }
-A64_EXEC(exec_ASR_i32)                                           
+A64_EXEC(exec_ASR_i32)
 {
     c->x[d->rd] = (uint32_t)((int32_t)(uint32_t)c->x[d->rn] >> d->u8a);
     return d + 1;
 }
-A64_EXEC(exec_SBF64)                                           
+A64_EXEC(exec_SBF64)
 {
     c->x[d->rd] = (uint64_t)((int64_t)(c->x[d->rn] << d->u8a) >> d->u8b) << d->u8c;
     return d + 1;
 }
-A64_EXEC(exec_SBF32)                                           
+A64_EXEC(exec_SBF32)
 {
     c->x[d->rd] = (uint32_t)((uint64_t)((int64_t)(c->x[d->rn] << d->u8a) >> d->u8b) << d->u8c);
     return d + 1;
 }
 /* BFM: BFXIL ((x >> u8a) & imm into the low bits) and BFI ((x & imm) << u8a); imm2 = the
  * destination bits that change. */
-A64_EXEC(exec_BFXIL)                                           
+A64_EXEC(exec_BFXIL)
 {
     c->x[d->rd] = (c->x[d->ra] & ~(uint64_t)d->imm2) | ((c->x[d->rn] >> d->u8a) & (uint64_t)d->imm);
     return d + 1;
 }
-A64_EXEC(exec_BFI)                                           
+A64_EXEC(exec_BFI)
 {
     c->x[d->rd] = (c->x[d->ra] & ~(uint64_t)d->imm2) | ((c->x[d->rn] & (uint64_t)d->imm) << d->u8a);
     return d + 1;
 }
-A64_EXEC(exec_BFXIL32)                                           
+A64_EXEC(exec_BFXIL32)
 {
     c->x[d->rd] = (uint32_t)((c->x[d->ra] & ~(uint64_t)d->imm2) | ((c->x[d->rn] >> d->u8a) & (uint64_t)d->imm));
     return d + 1;
 }
-A64_EXEC(exec_BFI32)                                           
+A64_EXEC(exec_BFI32)
 {
     c->x[d->rd] = (uint32_t)((c->x[d->ra] & ~(uint64_t)d->imm2) | ((c->x[d->rn] & (uint64_t)d->imm) << d->u8a));
     return d + 1;
@@ -410,17 +410,17 @@ bool a64_prep_BFM(A64Insn *d, const A64Args *a)
 }
 
 /* ---- extract -------------------------------------------------------------------------------- */
-A64_EXEC(exec_MOVR)                                           
+A64_EXEC(exec_MOVR)
 {
     c->x[d->rd] = c->x[d->rm];
     return d + 1;
 }
-A64_EXEC(exec_EXTR64)                                           
+A64_EXEC(exec_EXTR64)
 {
     c->x[d->rd] = (c->x[d->rm] >> d->u8a) | (c->x[d->rn] << (64 - d->u8a));
     return d + 1;
 }
-A64_EXEC(exec_EXTR32)                                           
+A64_EXEC(exec_EXTR32)
 {
     uint64_t cat = ((uint64_t)(uint32_t)c->x[d->rn] << 32) | (uint32_t)c->x[d->rm];
     c->x[d->rd] = (uint32_t)(cat >> d->u8a);

@@ -60,12 +60,12 @@ LOGIC_OP(EON, n ^ ~m, 0)
 LOGIC_OP(ANDS, n & m, 1)
 LOGIC_OP(BICS, n & ~m, 1)
 
-A64_EXEC(exec_MOV64)                                           
+A64_EXEC(exec_MOV64)
 {
     c->x[d->rd] = c->x[d->rm];
     return d + 1;
 }
-A64_EXEC(exec_MOV32)                                           
+A64_EXEC(exec_MOV32)
 {
     c->x[d->rd] = (uint32_t)c->x[d->rm];
     return d + 1;
@@ -273,42 +273,42 @@ bool a64_prep_ADDS_x(A64Insn *d, const A64Args *a) { return prep_addsub_x(d, a, 
 bool a64_prep_SUBS_x(A64Insn *d, const A64Args *a) { return prep_addsub_x(d, a, ext_SUBS, true); }
 
 /* ---- add/subtract with carry ----------------------------------------------------------------- */
-A64_EXEC(exec_ADC64)                                           
+A64_EXEC(exec_ADC64)
 {
     c->x[d->rd] = c->x[d->rn] + c->x[d->rm] + c->cf;
     return d + 1;
 }
-A64_EXEC(exec_ADC32)                                           
+A64_EXEC(exec_ADC32)
 {
     c->x[d->rd] = (uint32_t)(c->x[d->rn] + c->x[d->rm] + c->cf);
     return d + 1;
 }
-A64_EXEC(exec_SBC64)                                           
+A64_EXEC(exec_SBC64)
 {
     c->x[d->rd] = c->x[d->rn] + ~c->x[d->rm] + c->cf;
     return d + 1;
 }
-A64_EXEC(exec_SBC32)                                           
+A64_EXEC(exec_SBC32)
 {
     c->x[d->rd] = (uint32_t)(c->x[d->rn] + ~c->x[d->rm] + c->cf);
     return d + 1;
 }
-A64_EXEC(exec_ADCS64)                                           
+A64_EXEC(exec_ADCS64)
 {
     c->x[d->rd] = a64_adc64(c, c->x[d->rn], c->x[d->rm], c->cf);
     return d + 1;
 }
-A64_EXEC(exec_ADCS32)                                           
+A64_EXEC(exec_ADCS32)
 {
     c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], (uint32_t)c->x[d->rm], c->cf);
     return d + 1;
 }
-A64_EXEC(exec_SBCS64)                                           
+A64_EXEC(exec_SBCS64)
 {
     c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~c->x[d->rm], c->cf);
     return d + 1;
 }
-A64_EXEC(exec_SBCS32)                                           
+A64_EXEC(exec_SBCS32)
 {
     c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], ~(uint32_t)c->x[d->rm], c->cf);
     return d + 1;
@@ -453,17 +453,17 @@ DP1(CLZ, clz64(x), clz32(x))
 /* CLS: leading bits equal to the sign bit, not counting it */
 DP1(CLS, clz64(x ^ (uint64_t)((int64_t)x >> 63)) - 1, clz32(x ^ (uint32_t)((int32_t)x >> 31)) - 1)
 
-A64_EXEC(exec_REV32_x)                                           
+A64_EXEC(exec_REV32_x)
 {
     c->x[d->rd] = a64_ror64(__builtin_bswap64(c->x[d->rn]), 32);
     return d + 1;
 }
-A64_EXEC(exec_REV_w)                                           
+A64_EXEC(exec_REV_w)
 {
     c->x[d->rd] = __builtin_bswap32((uint32_t)c->x[d->rn]);
     return d + 1;
 }
-A64_EXEC(exec_REV_x)                                           
+A64_EXEC(exec_REV_x)
 {
     c->x[d->rd] = __builtin_bswap64(c->x[d->rn]);
     return d + 1;
@@ -493,25 +493,25 @@ bool a64_prep_REV_x(A64Insn *d, const A64Args *a)
 
 /* ---- data-processing (2 source) ------------------------------------------------------------------ */
 /* Division by zero gives 0; INT_MIN / -1 gives INT_MIN (Arm ARM C6.2: no exception). */
-A64_EXEC(exec_UDIV64)                                           
+A64_EXEC(exec_UDIV64)
 {
     uint64_t n = c->x[d->rn], m = c->x[d->rm];
     c->x[d->rd] = m ? n / m : 0;
     return d + 1;
 }
-A64_EXEC(exec_UDIV32)                                           
+A64_EXEC(exec_UDIV32)
 {
     uint32_t n = (uint32_t)c->x[d->rn], m = (uint32_t)c->x[d->rm];
     c->x[d->rd] = m ? n / m : 0;
     return d + 1;
 }
-A64_EXEC(exec_SDIV64)                                           
+A64_EXEC(exec_SDIV64)
 {
     int64_t n = (int64_t)c->x[d->rn], m = (int64_t)c->x[d->rm];
     c->x[d->rd] = m == 0 ? 0 : m == -1 ? 0 - (uint64_t)n : (uint64_t)(n / m);
     return d + 1;
 }
-A64_EXEC(exec_SDIV32)                                           
+A64_EXEC(exec_SDIV32)
 {
     int32_t n = (int32_t)c->x[d->rn], m = (int32_t)c->x[d->rm];
     c->x[d->rd] = (uint32_t)(m == 0 ? 0 : m == -1 ? 0 - (uint32_t)n : (uint32_t)(n / m));

@@ -166,7 +166,7 @@ static uint64_t vfp_expand_imm(int fmt, unsigned imm8)
     uint64_t frac = (uint64_t)(imm8 & 15) << (F - 4);
     return sign << (E + F) | exp << F | frac;
 }
-A64_EXEC(exec_FMOV_i)                                           
+A64_EXEC(exec_FMOV_i)
 {
     A64_FP_CHECK(c, d);
     a64_vset_scalar(c, d->rd, (uint64_t)d->imm);
@@ -184,7 +184,7 @@ bool a64_prep_FMOV_i(A64Insn *d, const A64Args *a)
 
 /* ---- compares ---------------------------------------------------------------------------- */
 /* FCMP/FCMPE: u8b bit 0 = with zero, bit 1 = signalling (FCMPE). */
-A64_EXEC(exec_FCMP)                                           
+A64_EXEC(exec_FCMP)
 {
     A64_FP_CHECK(c, d);
     FpuEnv e = a64_fpu_env(c);
@@ -203,7 +203,7 @@ bool a64_prep_FCMP(A64Insn *d, const A64Args *a)
 }
 
 /* FCCMP/FCCMPE: the comparison when the condition holds, else NZCV = #nzcv (u8b). */
-A64_EXEC(exec_FCCMP)                                           
+A64_EXEC(exec_FCCMP)
 {
     A64_FP_CHECK(c, d);
     if (!a64_cond_mask_holds(c, (uint64_t)d->imm)) {
@@ -227,7 +227,7 @@ bool a64_prep_FCCMP(A64Insn *d, const A64Args *a)
     return prep_arith_fmt(d, a);
 }
 
-A64_EXEC(exec_FCSEL)                                           
+A64_EXEC(exec_FCSEL)
 {
     A64_FP_CHECK(c, d);
     unsigned r = a64_cond_mask_holds(c, (uint64_t)d->imm) ? d->rn : d->rm;
@@ -245,7 +245,7 @@ bool a64_prep_FCSEL(A64Insn *d, const A64Args *a)
 /* ---- conversions to and from general registers ------------------------------------------- */
 /* FP -> integer (FCVT*S/U, fixed point FCVTZS/ZU): u8b = integer bits, u8c = rounding,
  * imm = fbits, sf = unsigned. */
-A64_EXEC(exec_fp_to_int)                                           
+A64_EXEC(exec_fp_to_int)
 {
     A64_FP_CHECK(c, d);
     FpuEnv e = a64_fpu_env(c);
@@ -255,7 +255,7 @@ A64_EXEC(exec_fp_to_int)
     return d + 1;
 }
 /* integer -> FP (SCVTF/UCVTF, fixed point): the same slots, rounding from FPCR. */
-A64_EXEC(exec_int_to_fp)                                           
+A64_EXEC(exec_int_to_fp)
 {
     A64_FP_CHECK(c, d);
     FpuEnv e = a64_fpu_env(c);
@@ -310,14 +310,14 @@ bool a64_prep_FCVTZU_fix(A64Insn *d, const A64Args *a) { return prep_fix(d, a, t
 /* FMOV between general and FP registers: Wd <-> Sn, Xd <-> Dn, Xd <-> Vn.D[1] (sf = 1,
  * ftype = 10, rmode = 01). Writing D[1] leaves D[0] alone; the other forms zero the rest of
  * the V register. The half-precision forms need FEAT_FP16. u8b = the D lane (0/1). */
-A64_EXEC(exec_FMOV_to_gpr)                                           
+A64_EXEC(exec_FMOV_to_gpr)
 {
     A64_FP_CHECK(c, d);
     uint64_t v = c->v[d->rn].d[d->u8b];
     c->x[d->rd] = d->sf ? v : (uint32_t)v;
     return d + 1;
 }
-A64_EXEC(exec_FMOV_to_fp)                                           
+A64_EXEC(exec_FMOV_to_fp)
 {
     A64_FP_CHECK(c, d);
     uint64_t x = d->sf ? c->x[d->rn] : (uint32_t)c->x[d->rn];

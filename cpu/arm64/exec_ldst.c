@@ -80,7 +80,7 @@ DEF_LD(X, 8, LIT)
 DEF_LD(SWX, 4, LIT)
 
 /* Prefetch (PRFM, PRFUM, all forms): a hint, no architectural effect. */
-A64_EXEC(exec_PRFM)                                           
+A64_EXEC(exec_PRFM)
 {
     (void)c;
     return d + 1;
@@ -126,7 +126,7 @@ bool a64_prep_LDST_unscaled(A64Insn *d, const A64Args *a)
 /* LDTR/STTR/LDTRB/LDTRSB/.../LDTRSW: unsigned-offset addressing with EL0's permissions
  * (a64_access_unpriv). d->sf = size log2, d->u8b = opc (0 store, 1 zero-extending load,
  * 2 sign-extend to 64 bits, 3 sign-extend to 32 bits). */
-A64_EXEC(exec_LDST_unpriv)                                           
+A64_EXEC(exec_LDST_unpriv)
 {
     uint64_t addr = c->x[d->rn] + (uint64_t)d->imm;
     unsigned size = 1u << d->sf;
@@ -187,7 +187,7 @@ bool a64_prep_LDR_lit(A64Insn *d, const A64Args *a)
 /* ---- RCpc unscaled (STLUR*, LDAPUR*). With SCTLR_ELx.nAA == 0 (its reset value, and we
  * model no other) an unaligned access by these instructions is an Alignment fault (Arm ARM
  * B2.5.2, FEAT_LSE2). Ordering needs nothing in a sequential simulator. ---- */
-A64_EXEC(exec_RCPC_unscaled)                                           
+A64_EXEC(exec_RCPC_unscaled)
 {
     uint64_t addr = c->x[d->rn] + (uint64_t)d->imm;
     unsigned size = 1u << d->sf;

@@ -297,7 +297,7 @@ static inline void interleave(A64Vreg *const *regs, uint8_t *p, unsigned selem, 
 /* Multiple structures: element e of structure member s of repetition r lies at byte
  * ((r * elements + e) * selem + s) << size; it is element e of register t + r + s. For
  * LD1/ST1 (selem = 1) that is each register's bytes in order, copied whole. */
-A64_EXEC(exec_VSTRUCT_multi)                                           
+A64_EXEC(exec_VSTRUCT_multi)
 {
     A64_FP_CHECK(c, d);
     uint64_t addr = c->x[d->rn];
@@ -336,7 +336,7 @@ A64_EXEC(exec_VSTRUCT_multi)
 }
 
 /* Single structure to/from one lane (u8b = index): the other lanes keep their values. */
-A64_EXEC(exec_VSTRUCT_lane)                                           
+A64_EXEC(exec_VSTRUCT_lane)
 {
     A64_FP_CHECK(c, d);
     uint64_t addr = c->x[d->rn];
@@ -363,7 +363,7 @@ A64_EXEC(exec_VSTRUCT_lane)
 
 /* LD1R-LD4R: each element replicated to every lane of its register (Q = 0: the lower 64
  * bits, the upper cleared). */
-A64_EXEC(exec_VSTRUCT_rep)                                           
+A64_EXEC(exec_VSTRUCT_rep)
 {
     A64_FP_CHECK(c, d);
     uint64_t addr = c->x[d->rn];

@@ -350,7 +350,7 @@ bool a64_prep_FCVTZ_fix_sd(A64Insn *d, const A64Args *a) { return prep_fix(d, a,
 /* FCVTN/FCVTN2, FCVTXN/FCVTXN2: each element of Vn (4S -> 4H, 2D -> 2S) into the low half of
  * Vd (top zeroed), or with q ("2") into the high half (low half kept). u8a = source format,
  * u8c = rounding. The scalar FCVTXN (u8b = 1) is Sd = Dn. */
-A64_EXEC(exec_FCVTN)                                           
+A64_EXEC(exec_FCVTN)
 {
     A64_FP_CHECK(c, d);
     FpuEnv e = a64_fpu_env(c);
@@ -387,7 +387,7 @@ bool a64_prep_FCVTXN_s(A64Insn *d, const A64Args *a)
 }
 
 /* FCVTL/FCVTL2: the low (or with q the high) half's elements widened (4H -> 4S, 2S -> 2D). */
-A64_EXEC(exec_FCVTL)                                           
+A64_EXEC(exec_FCVTL)
 {
     A64_FP_CHECK(c, d);
     FpuEnv e = a64_fpu_env(c);

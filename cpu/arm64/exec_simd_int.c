@@ -393,7 +393,7 @@ static A64ExecFn same_fn(unsigned op, unsigned esz)
 }
 
 /* Wide (SADDW ...): n of esz + 1, m of esz from the half off. */
-A64_EXEC(exec_wide)                                           
+A64_EXEC(exec_wide)
 {
     A64_FP_CHECK(c, d);
     ElemFn fn = elem_fns[d->u8c];
@@ -407,7 +407,7 @@ A64_EXEC(exec_wide)
 }
 
 /* Pairwise (ADDP, S/U MAX/MINP; C7.2): the pairs of the concatenation Vm:Vn. */
-A64_EXEC(exec_pair)                                           
+A64_EXEC(exec_pair)
 {
     A64_FP_CHECK(c, d);
     ElemFn fn = elem_fns[d->u8c];
@@ -428,7 +428,7 @@ static A64ExecFn pair_fn(unsigned op, unsigned esz)
 }
 
 /* ADDP (scalar): Dd = Vn.D[0] + Vn.D[1]. */
-A64_EXEC(exec_addp_scalar)                                           
+A64_EXEC(exec_addp_scalar)
 {
     A64_FP_CHECK(c, d);
     A64Vreg r = { { c->v[d->rn].d[0] + c->v[d->rn].d[1], 0 } };
@@ -463,7 +463,7 @@ static const A64ExecFn addlp_fns[2][2][3] = {
 
 /* REV16/REV32/REV64 (Arm ARM C7.2): elements reversed inside containers; imm = elements per
  * container - 1, so element i comes from i ^ imm. */
-A64_EXEC(exec_rev)                                           
+A64_EXEC(exec_rev)
 {
     A64_FP_CHECK(c, d);
     unsigned esz = d->u8a, x = (unsigned)d->imm;
@@ -478,7 +478,7 @@ A64_EXEC(exec_rev)
 /* Across lanes (Arm ARM C7.2: ADDV, SADDLV, SMAXV ...): u8c = the operation; the long
  * sums produce an element of esz + 1. */
 enum { ACR_ADDV, ACR_SADDLV, ACR_UADDLV, ACR_SMAXV, ACR_UMAXV, ACR_SMINV, ACR_UMINV };
-A64_EXEC(exec_across)                                           
+A64_EXEC(exec_across)
 {
     A64_FP_CHECK(c, d);
     unsigned esz = d->u8a, count = d->u8b;

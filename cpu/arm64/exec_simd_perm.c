@@ -23,7 +23,7 @@ static bool imm5_size(unsigned imm5, unsigned *esz, unsigned *index)
 }
 
 /* DUP (element) vector and scalar (MOV Vd, Vn.T[i]): imm = index, u8b = count. */
-A64_EXEC(exec_DUP_elem)                                           
+A64_EXEC(exec_DUP_elem)
 {
     A64_FP_CHECK(c, d);
     uint64_t e = vget(&c->v[d->rn], d->u8a, (unsigned)d->imm);
@@ -34,7 +34,7 @@ A64_EXEC(exec_DUP_elem)
     return d + 1;
 }
 
-A64_EXEC(exec_DUP_gen)                                           
+A64_EXEC(exec_DUP_gen)
 {
     A64_FP_CHECK(c, d);
     uint64_t e = c->x[d->rn];
@@ -46,14 +46,14 @@ A64_EXEC(exec_DUP_gen)
 }
 
 /* INS: the other elements keep their values. */
-A64_EXEC(exec_INS_gen)                                           
+A64_EXEC(exec_INS_gen)
 {
     A64_FP_CHECK(c, d);
     vput(&c->v[d->rd], d->u8a, (unsigned)d->imm, c->x[d->rn]);
     return d + 1;
 }
 
-A64_EXEC(exec_INS_elem)                                           
+A64_EXEC(exec_INS_elem)
 {
     A64_FP_CHECK(c, d);
     vput(&c->v[d->rd], d->u8a, (unsigned)d->imm, vget(&c->v[d->rn], d->u8a, (unsigned)d->imm2));
@@ -61,7 +61,7 @@ A64_EXEC(exec_INS_elem)
 }
 
 /* UMOV / SMOV: sf = 64-bit destination, u8c = sign-extend. */
-A64_EXEC(exec_MOV_to_gen)                                           
+A64_EXEC(exec_MOV_to_gen)
 {
     A64_FP_CHECK(c, d);
     uint64_t e = vget(&c->v[d->rn], d->u8a, (unsigned)d->imm);
@@ -153,7 +153,7 @@ bool a64_prep_UMOV(A64Insn *d, const A64Args *a) { return prep_mov_to_gen(d, a, 
 enum { MODIMM_MOV, MODIMM_ORR, MODIMM_BIC };
 
 /* imm = the 64-bit pattern (replicated to both halves when Q = 1), u8b = Q. */
-A64_EXEC(exec_MODIMM)                                           
+A64_EXEC(exec_MODIMM)
 {
     A64_FP_CHECK(c, d);
     uint64_t imm = (uint64_t)d->imm;
@@ -238,7 +238,7 @@ bool a64_prep_MODIMM(A64Insn *d, const A64Args *a)
 enum { PERM_UZP1 = 1, PERM_TRN1, PERM_ZIP1, PERM_UZP2 = 5, PERM_TRN2, PERM_ZIP2 };
 
 /* UZP/TRN/ZIP (C7.2 ...): u8c = opcode (part = bit 2), u8b = element count. */
-A64_EXEC(exec_perm)                                           
+A64_EXEC(exec_perm)
 {
     A64_FP_CHECK(c, d);
     unsigned esz = d->u8a, n = d->u8b, part = d->u8c >> 2, half = n / 2;
@@ -280,7 +280,7 @@ bool a64_prep_perm(A64Insn *d, const A64Args *a)
 }
 
 /* EXT: bytes imm.. of Vm:Vn (of 8 or 16 bytes each), as a shift of the concatenation. */
-A64_EXEC(exec_EXT)                                           
+A64_EXEC(exec_EXT)
 {
     A64_FP_CHECK(c, d);
     const A64Vreg *vn = &c->v[d->rn], *vm = &c->v[d->rm];
@@ -315,7 +315,7 @@ bool a64_prep_EXT(A64Insn *d, const A64Args *a)
 
 /* TBL/TBX (C7.2): u8a = table registers (1-4, Vn, Vn+1, ... modulo 32), u8b = bytes,
  * u8c = TBX (an out-of-range index keeps Vd's byte; TBL writes 0). */
-A64_EXEC(exec_tbl)                                           
+A64_EXEC(exec_tbl)
 {
     A64_FP_CHECK(c, d);
     unsigned limit = 16u * d->u8a;

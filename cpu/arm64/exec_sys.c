@@ -20,7 +20,7 @@ const A64Insn *a64_unimplemented(Arm64Cpu *c, const A64Insn *d, const char *what
 }
 
 /* ---- exception generation (C6.2: SVC, HVC, SMC; routing per D1.3) ---- */
-A64_EXEC(exec_SVC)                                           
+A64_EXEC(exec_SVC)
 {
     /* Preferred return: the next instruction. From EL0 to EL1, or EL2 when HCR_EL2.TGE. */
     a64_ss_advance(c, d->raw);
@@ -42,7 +42,7 @@ static const A64Insn *firmware(Arm64Cpu *c, const A64Insn *d, A64CallKind kind)
     return NULL;
 }
 
-A64_EXEC(exec_HVC)                                           
+A64_EXEC(exec_HVC)
 {
     /* C6.2.112: UNDEFINED at EL0, when EL2 is not implemented (then the board's HVC firmware
      * conduit answers, as QEMU's virt does) and when HCR_EL2.HCD is set. */
@@ -58,7 +58,7 @@ A64_EXEC(exec_HVC)
     return r;
 }
 
-A64_EXEC(exec_SMC)                                           
+A64_EXEC(exec_SMC)
 {
     /* C6.2.248: UNDEFINED at EL0; from EL1 trapped to EL2 by HCR_EL2.TSC (EC 0x17, ELR = the
      * SMC itself, D1.19.3); otherwise the firmware (no EL3) or UNDEFINED. */
@@ -71,11 +71,11 @@ A64_EXEC(exec_SMC)
 
 /* BRK #imm (C6.2.38): a Breakpoint Instruction exception (EC 0x3C, ISS = the immediate),
  * never masked, to the EL debug exceptions go to (a64_debug_target_el). */
-A64_EXEC(exec_BRK)                                           
+A64_EXEC(exec_BRK)
 {
     return a64_sync_exception(c, d, a64_debug_target_el(c), A64_EC_BRK, (uint32_t)d->imm & 0xffff);
 }
-A64_EXEC(exec_HLT)                                            { return a64_unimplemented(c, d, "HLT (halting debug)"); }
+A64_EXEC(exec_HLT) { return a64_unimplemented(c, d, "HLT (halting debug)"); }
 
 #define PREP_IMM16(NAME)                                         \
     bool a64_prep_##NAME(A64Insn *d, const A64Args *a)          \
@@ -91,7 +91,7 @@ PREP_IMM16(BRK)
 PREP_IMM16(HLT)
 
 /* ---- hints ---- */
-A64_EXEC(exec_NOP)                                            { (void)c; return d + 1; }
+A64_EXEC(exec_NOP) { (void)c; return d + 1; }
 
 /* WFI/WFE traps (D1.19.2): to EL1 from EL0 unless SCTLR_EL1.nTWI/nTWE, to EL2 from EL0/EL1
  * with HCR_EL2.TWI/TWE. ISS: CV = 1, COND = 0xe, TI = 0 (WFI) or 1 (WFE). */
@@ -110,7 +110,7 @@ static bool wfx_trap(Arm64Cpu *c, const A64Insn *d, bool wfe)
     return false;
 }
 
-A64_EXEC(exec_WFI)                                           
+A64_EXEC(exec_WFI)
 {
     if (c->el < 2 && wfx_trap(c, d, false))
         return NULL;
@@ -120,7 +120,7 @@ A64_EXEC(exec_WFI)
     return NULL;
 }
 
-A64_EXEC(exec_WFE)                                           
+A64_EXEC(exec_WFE)
 {
     if (c->el < 2 && wfx_trap(c, d, true))
         return NULL;
@@ -133,7 +133,7 @@ A64_EXEC(exec_WFE)
     return NULL;
 }
 
-A64_EXEC(exec_SEV)                                           
+A64_EXEC(exec_SEV)
 {
     Machine *m = c->m;
     for (int i = 0; i < m->ncpus; i++) {
@@ -147,7 +147,7 @@ A64_EXEC(exec_SEV)
     return d + 1;
 }
 
-A64_EXEC(exec_SEVL)                                           
+A64_EXEC(exec_SEVL)
 {
     c->event_reg = 1;
     return d + 1;
@@ -166,7 +166,7 @@ bool a64_prep_HINT(A64Insn *d, const A64Args *a)
 }
 
 /* ---- barriers ---- */
-A64_EXEC(exec_CLREX)                                           
+A64_EXEC(exec_CLREX)
 {
     a64_monitor_clear(c);
     return d + 1;
@@ -181,7 +181,7 @@ bool a64_prep_ISB(A64Insn *d, const A64Args *a) { (void)a; d->fn = exec_NOP; ret
 bool a64_prep_SB(A64Insn *d, const A64Args *a) { (void)a; d->fn = exec_NOP; return true; }
 
 /* ---- MSR (immediate): PSTATE fields (C5.2.2) ---- */
-A64_EXEC(exec_MSR_SPSel)                                           
+A64_EXEC(exec_MSR_SPSel)
 {
     if (c->el == 0)
         return a64_undefined(c, d);
@@ -189,7 +189,7 @@ A64_EXEC(exec_MSR_SPSel)
     return d + 1;
 }
 
-A64_EXEC(exec_MSR_DAIFSet)                                           
+A64_EXEC(exec_MSR_DAIFSet)
 {
     if (c->el == 0 && !(c->sys[A64_SYS_SCTLR_EL1] & (1u << 9)))   /* SCTLR_EL1.UMA */
         return a64_undefined(c, d);
@@ -197,7 +197,7 @@ A64_EXEC(exec_MSR_DAIFSet)
     return d + 1;
 }
 
-A64_EXEC(exec_MSR_DAIFClr)                                           
+A64_EXEC(exec_MSR_DAIFClr)
 {
     if (c->el == 0 && !(c->sys[A64_SYS_SCTLR_EL1] & (1u << 9)))
         return a64_undefined(c, d);
@@ -207,7 +207,7 @@ A64_EXEC(exec_MSR_DAIFClr)
 }
 
 /* MSR PAN, #imm (FEAT_PAN, C5.2.2): EL1/EL2 only; the soft TLB caches permissions. */
-A64_EXEC(exec_MSR_PAN)                                           
+A64_EXEC(exec_MSR_PAN)
 {
     if (c->el == 0 || !c->has_pan)
         return a64_undefined(c, d);
@@ -220,7 +220,7 @@ A64_EXEC(exec_MSR_PAN)
 
 /* The other PSTATE fields (UAO, SSBS, DIT, TCO, ALLINT, SVCR*) and the FlagM instructions in
  * this space (CFINV, XAFLAG, AXFLAG) belong to features no model advertises: UNDEFINED. */
-A64_EXEC(exec_MSR_i_undef)                                           
+A64_EXEC(exec_MSR_i_undef)
 {
     return a64_undefined(c, d);
 }
@@ -313,7 +313,7 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
 }
 
 /* ---- SYS: cache maintenance, TLB maintenance, address translation ---- */
-A64_EXEC(exec_DC_ZVA)                                           
+A64_EXEC(exec_DC_ZVA)
 {
     if (sysreg_trapped(c, d))
         return NULL;
@@ -325,7 +325,7 @@ A64_EXEC(exec_DC_ZVA)
     return a64_next(c, d);
 }
 
-A64_EXEC(exec_TLBI)                                           
+A64_EXEC(exec_TLBI)
 {
     /* The soft TLBs cache walk results without ASID or VMID tags, so every TLBI form (by ASID,
      * VMID, IPA or all; local or Inner Shareable) drops everything on every core, and a TLBI
@@ -349,7 +349,7 @@ A64_EXEC(exec_TLBI)
 
 /* AT S1E1R/W, S1E0R/W (op1 = 0), S1E2R/W, S12E1R/W, S12E0R/W (op1 = 4); d->u8a = op1,
  * d->u8b = op2. UNDEFINED below the EL the form names. */
-A64_EXEC(exec_AT)                                           
+A64_EXEC(exec_AT)
 {
     unsigned op1 = d->u8a, op2 = d->u8b;
     int min_el = op1 == 4 ? 2 : 1;
@@ -372,7 +372,7 @@ A64_EXEC(exec_AT)
 
 /* DC/IC maintenance: no caches are modelled, and writes to code already drop decoded pages;
  * only the traps (HCR_EL2.TSW/TPCP/TPU, SCTLR_EL1.UCI at EL0) are visible. */
-A64_EXEC(exec_DC_IC)                                           
+A64_EXEC(exec_DC_IC)
 {
     if (sysreg_trapped(c, d))
         return NULL;
@@ -382,7 +382,7 @@ A64_EXEC(exec_DC_IC)
 /* The rest of the SYS/SYSL space: AT S1E1RP/WP (FEAT_PAN2), AT S1E3*, DC/IC/TLBI forms of
  * unadvertised features, prediction restriction, trace and branch-record instructions, and
  * every SYSL (none is allocated without such a feature): UNDEFINED (C5.1). */
-A64_EXEC(exec_SYS_undef)                                           
+A64_EXEC(exec_SYS_undef)
 {
     if (unlikely(c->trace_mask & TRACE_UNIMP)) {
         uint32_t k = (d->raw >> 5) & 0xffff;
@@ -484,7 +484,7 @@ static bool access_trapped(Arm64Cpu *c, const A64Insn *d, const A64SysReg *r)
     return false;
 }
 
-A64_EXEC(exec_MRS)                                           
+A64_EXEC(exec_MRS)
 {
     const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
     if (!r || c->el < r->min_el || !(r->access & A64_SR_R))
@@ -495,7 +495,7 @@ A64_EXEC(exec_MRS)
     return d + 1;
 }
 
-A64_EXEC(exec_MSR_r)                                           
+A64_EXEC(exec_MSR_r)
 {
     const A64SysReg *r = resolve(c, (const A64SysReg *)(intptr_t)d->imm);
     if (!r || c->el < r->min_el || !(r->access & A64_SR_W))
@@ -522,7 +522,7 @@ const A64Insn *a64_sysreg_trap(Arm64Cpu *c, const A64Insn *d, int el)
 }
 
 /* MRS/MSR of a block's register (the PMU, the GIC CPU interface): the block decides. */
-A64_EXEC(exec_sysreg_block)                                           
+A64_EXEC(exec_sysreg_block)
 {
     const A64SysReg *r = (const A64SysReg *)(intptr_t)d->imm;
     bool read = d->raw & (1u << 21);
@@ -544,7 +544,7 @@ A64_EXEC(exec_sysreg_block)
 }
 
 /* MRS/MSR of an encoding no table describes. */
-A64_EXEC(exec_sysreg_unknown)                                           
+A64_EXEC(exec_sysreg_unknown)
 {
     uint32_t k = (d->raw >> 5) & 0xffff;
     bool read = d->raw & (1u << 21);
