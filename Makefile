@@ -25,7 +25,7 @@ HVSIM_FLAGS ?=
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 OPT ?= -O2
 CFLAGS_COMMON := -std=gnu11 -g $(WARN) -I. -I$(B)/gen $(PKG_CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing
-CFLAGS_SIM := $(CFLAGS_COMMON) $(OPT)
+CFLAGS_SIM := $(CFLAGS_COMMON) $(OPT) -foptimize-sibling-calls   # threaded dispatch relies on it (cpu/arm64/cpu.h)
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS := $(PKG_LIBS) -lm
 

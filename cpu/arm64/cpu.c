@@ -446,7 +446,6 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
 
 static uint64_t run_traced(Arm64Cpu *c)
 {
-    c->chain_floor = UINTPTR_MAX;   /* one instruction per executor call: the checks need it */
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
         bool end;
         A64DecodedPage *p = next_page(c, &end);
@@ -496,7 +495,14 @@ static uint64_t run_traced(Arm64Cpu *c)
                 trace_insn(c, "EXEC", a64_pc(c, d), insn);
             }
             uint32_t raw = d->raw;
+            /* one instruction per call: with one instruction of budget showing, the executor
+             * returns instead of chaining on (run_budget moves too, so a64_now() stays) */
+            uint64_t rest = c->insns_left - 1;
+            c->insns_left -= rest;
+            c->run_budget -= rest;
             const A64Insn *n = d->fn(c, d);
+            c->insns_left += rest;
+            c->run_budget += rest;
             if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) && a64_is_branch(d->raw ? d->raw : raw))
                 a64_pmu_count(&c->pmu, A64_PMU_EV_BR_RETIRED, 1, c->el);
             if (unlikely(c->dbg_armed & A64_DBG_STEP))
@@ -547,8 +553,8 @@ static uint64_t a64_run(void *obj, uint64_t max)
     c->evq_seq = c->m->evq.next_seq;
     if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
         return run_traced(c);
-    /* threaded dispatch may use this much stack where the compiler made calls of its jumps */
-    c->chain_floor = a64_stack_pointer() - A64_CHAIN_STACK;
+    /* threaded dispatch may use this much stack where the compiler makes calls of its jumps */
+    c->chain_floor = (uintptr_t)__builtin_frame_address(0) - A64_CHAIN_STACK;
     while (c->insns_left && !c->m->stop) {
         /* counts branches one by one; checks the guest's software step */
         if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) ||

@@ -185,29 +185,32 @@ static inline const A64Insn *a64_branch(Arm64Cpu *c, const A64Insn *d, uint64_t 
 /* Threaded dispatch. An executor is written
  *     A64_EXEC(exec_X) { ...; return d + 1; }
  * which defines exec_X as its body inlined into a wrapper that goes straight on to the next
- * instruction's executor (a sibling call, a jump on optimised builds) instead of returning to
+ * instruction's executor (a sibling call: a jump on optimised builds) instead of returning to
  * the run loop, while the budget lasts. The protocol stays the run loop's: an executor returns
  * the next instruction with its own retirement not yet counted (the loop counts it), or NULL.
  * Chaining takes one instruction of the budget before jumping on, so the loop's count comes
- * out the same. It stops when the stack is below c->chain_floor: run_traced sets the floor
- * out of reach (one instruction per call, as its checks need), and a build whose compiler
- * made a real call of the jump cannot grow the stack without bound. */
-static inline uintptr_t a64_stack_pointer(void)
+ * out the same; with one instruction of budget left it returns to the loop, which is how
+ * run_traced gets one instruction per call.
+ * Builds where the compiler may make a real call of the jump (unoptimised, or instrumented by
+ * ASan) also stop chaining when the stack is below c->chain_floor, so it cannot grow without
+ * bound; optimised builds are checked by tests/system/run.sh (a long run in one budget). */
+#if !defined(__OPTIMIZE__) || defined(__SANITIZE_ADDRESS__)
+static inline bool a64_chain_stack_ok(const Arm64Cpu *c)
 {
-    uintptr_t sp;
-#if defined(__x86_64__)
-    __asm__("mov %%rsp, %0" : "=r"(sp));
-#elif defined(__aarch64__)
-    __asm__("mov %0, sp" : "=r"(sp));
-#else
-    sp = 0;                   /* no chaining */
-#endif
-    return sp;
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    return sp > c->chain_floor;
 }
+#else
+static inline bool a64_chain_stack_ok(const Arm64Cpu *c)
+{
+    (void)c;
+    return true;
+}
+#endif
 
 static inline const A64Insn *a64_chain(Arm64Cpu *c, const A64Insn *n)
 {
-    if (likely(n) && likely(a64_stack_pointer() > c->chain_floor)) {
+    if (likely(n) && a64_chain_stack_ok(c)) {
         if (likely(--c->insns_left))
             return n->fn(c, n);
         c->insns_left = 1;

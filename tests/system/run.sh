@@ -253,6 +253,26 @@ for q in 1000 37; do
     fi
 done
 
+# ---- threaded dispatch in one long budget: executors jump to the next executor, and an
+# optimised build relies on the compiler making those jumps (sibling calls). Were one a real
+# call, 5e7 instructions in one quantum would nest 5e7 frames and overflow a 2 MiB stack. ----
+BENCH_INT=$(dirname "$HVSIM")/workloads/bench/intbench.elf
+if [ -f "$BENCH_INT" ]; then
+    (ulimit -s 2048 && timeout "$HV_TIMEOUT" "$HVSIM" -M virt -cpu cortex-a57 -kernel "$BENCH_INT" \
+        --quantum 4294967296 --max-insns 50000000 --stats "$TMP/chain.json" --force \
+        >"$TMP/chain.out" 2>"$TMP/chain.err")
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        fail "threaded-dispatch-one-budget" "exit code $rc: $(first_line "$TMP/chain.err")"
+    elif ! grep -q '"cpu0.insns": 50000000' "$TMP/chain.json"; then
+        fail "threaded-dispatch-one-budget" "not 5e7 instructions: $(grep insns "$TMP/chain.json" | tr -d '\n')"
+    else
+        pass "threaded-dispatch-one-budget"
+    fi
+else
+    fail "threaded-dispatch-one-budget" "$BENCH_INT not built"
+fi
+
 # ---- the demo's trace is deterministic: two runs write byte-identical trace files. The
 # full exec trace is about 60 MB per million instructions (some 2.5 GB for the whole demo),
 # so the exec,int,vmexit trace stops at --max-insns 2000000 (both guests have run and
