@@ -53,6 +53,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, insns_left),
     STATE_RUNTIME(Arm64Cpu, run_budget),
     STATE_RUNTIME(Arm64Cpu, chain_floor),
+    STATE_RUNTIME(Arm64Cpu, tlb_cur),
     STATE_RUNTIME(Arm64Cpu, free_list),
     STATE_RUNTIME(Arm64Cpu, tlb_el),
     STATE_RUNTIME(Arm64Cpu, cur_page),
@@ -186,6 +187,9 @@ static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
     const uint8_t *host = bus_ram_ptr(&c->m->bus, c->cur_page->pa + idx * 4, 4);
     memcpy(&insn, host, 4);
     a64_decode_insn(w, insn);
+    /* where a direct branch lands, when in this page (meaningless, and unread, elsewhere) */
+    int64_t target = (int64_t)idx + (w->imm >> 2);
+    w->rel = target >= 0 && target < A64_PAGE_INSNS ? (int16_t)(target - (int64_t)idx) : A64_REL_OUT;
     if (unlikely(w->op < A64_NUM_OPS &&
                  (a64_patterns[w->op].attrs & A64_FEATURE_ATTRS & ~c->feature_attrs)))
         w->fn = exec_undefined;
@@ -629,6 +633,7 @@ static void a64_post_load(void *obj)
 {
     Arm64Cpu *c = obj;
     c->cur_page = NULL;
+    a64_set_el(c, c->el);
     a64_flush_decoded(c);
     free_deferred(c);
     c->exit_request = 0;
@@ -693,6 +698,7 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     Arm64Cpu *c = g_new0(Arm64Cpu, 1);
     c->m = m;
     c->index = index;
+    a64_set_el(c, 0);
     /* MPIDR: U=0, MT=0, Aff0 = core number (QEMU's virt with up to 8 cores in cluster 0) */
     c->mpidr = 0x80000000ULL | (uint64_t)index;
     const A64CpuModel *model = a64_cpu_model_find(m->cfg.cpu_model ? m->cfg.cpu_model : "cortex-a57");
@@ -742,7 +748,7 @@ void a64_cpu_reset(Arm64Cpu *c, uint64_t entry, int el)
     memset(c->sp_el, 0, sizeof c->sp_el);
     c->pc = entry;
     c->nf = c->zf = c->cf = c->vf = 0;
-    c->el = (uint8_t)el;
+    a64_set_el(c, el);
     c->spsel = 1;
     c->daif = 0xf;
     c->halted = 0;

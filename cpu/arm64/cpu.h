@@ -60,6 +60,9 @@ struct A64Insn {
     uint8_t rd, rn, rm, ra;   /* register indices after ZR/SP mapping (rt, rt2, rs alias) */
     uint8_t sf;               /* 1 = 64-bit operation (or access size log2 for loads/stores) */
     uint8_t u8a, u8b, u8c;    /* small parameters: shift type/amount, cond, opc, flags */
+    int16_t rel;              /* direct branches (imm = offset from PC): the target's slot
+                               * minus this one when the target is in this page, else
+                               * A64_REL_OUT (set by the page's decoder, which knows the slot) */
     int64_t imm;
     int64_t imm2;
 };
@@ -113,6 +116,7 @@ struct Arm64Cpu {
     A64DecodedPage *free_list; /* decoded pages dropped while executing, freed later */
     SoftTlb tlb_el[3];        /* soft TLBs, one per EL (a64_tlb(c): the current EL's), so
                                * exception entry and return keep each EL's translations */
+    SoftTlb *tlb_cur;         /* &tlb_el[el], set wherever el changes (a64_set_el) */
     A64DecodedPage *cur_page; /* page holding the instruction being executed */
     A64DecodedPage **page_hash;
     uint32_t page_hash_mask;
@@ -153,7 +157,15 @@ extern const StateDesc a64_state_desc;
  * and PSTATE.PAN changes flush all of them (a64_tlb_flush). */
 static inline SoftTlb *a64_tlb(Arm64Cpu *c)
 {
-    return &c->tlb_el[c->el];
+    return c->tlb_cur;
+}
+
+/* The one way the exception level changes (reset, exception entry and return, a loaded
+ * snapshot): the current soft TLB follows it. */
+static inline void a64_set_el(Arm64Cpu *c, int el)
+{
+    c->el = (uint8_t)el;
+    c->tlb_cur = &c->tlb_el[el];
 }
 
 /* Program counter of decoded instruction d (which lies in c->cur_page). */
@@ -170,6 +182,17 @@ static inline const A64Insn *a64_next(Arm64Cpu *c, const A64Insn *d)
         return NULL;
     }
     return d + 1;
+}
+
+#define A64_REL_OUT INT16_MIN
+
+/* Taken direct branch (B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ: target = PC + d->imm). */
+static inline const A64Insn *a64_branch_direct(Arm64Cpu *c, const A64Insn *d)
+{
+    if (likely(d->rel != A64_REL_OUT) && likely(!c->exit_request))
+        return d + d->rel;
+    c->pc = a64_pc(c, d) + (uint64_t)d->imm;
+    return NULL;
 }
 
 /* Taken branch from d to virtual address target. */
@@ -304,32 +327,62 @@ static inline bool a64_fp_enabled(const Arm64Cpu *c)
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val);
 bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val);
 
+/* The soft TLB's fast path alone: the entry for va (reading or writing), and whether it
+ * serves an aligned access of `size` bytes there (host address: e->addend + va). Executors
+ * that use it go to a64_load_slow/a64_store_slow from a separate cold function, so their
+ * fast path needs no stack frame. */
+static inline const SoftTlbEntry *a64_tlb_read_entry(Arm64Cpu *c, uint64_t va)
+{
+    return &a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+}
+
+static inline const SoftTlbEntry *a64_tlb_write_entry(Arm64Cpu *c, uint64_t va)
+{
+    return &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
+}
+
+static inline bool a64_tlb_hit(const SoftTlbEntry *e, uint64_t va, unsigned size)
+{
+    return e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1)));
+}
+
+/* Host memory as a value of `size` bytes (1, 2, 4 or 8), and back. */
+static inline uint64_t a64_host_get(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void a64_host_put(uint8_t *p, unsigned size, uint64_t val)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)val; break;
+    case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
+    case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
+    default: memcpy(p, &val, 8); break;
+    }
+}
+
 static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
-    const SoftTlbEntry *e = &a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
-    if (likely(e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1))))) {
-        const uint8_t *p = (const uint8_t *)(e->addend + va);
-        switch (size) {
-        case 1: *val = *p; return true;
-        case 2: { uint16_t v; memcpy(&v, p, 2); *val = v; return true; }
-        case 4: { uint32_t v; memcpy(&v, p, 4); *val = v; return true; }
-        default: { uint64_t v; memcpy(&v, p, 8); *val = v; return true; }
-        }
+    const SoftTlbEntry *e = a64_tlb_read_entry(c, va);
+    if (likely(a64_tlb_hit(e, va, size))) {
+        *val = a64_host_get((const uint8_t *)(e->addend + va), size);
+        return true;
     }
     return a64_load_slow(c, d, va, size, val);
 }
 
 static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
-    const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
-    if (likely(e->tag == (va & (~(uint64_t)(A64_PAGE_SIZE - 1) | (size - 1))))) {
-        uint8_t *p = (uint8_t *)(e->addend + va);
-        switch (size) {
-        case 1: *p = (uint8_t)val; return true;
-        case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); return true; }
-        case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); return true; }
-        default: memcpy(p, &val, 8); return true;
-        }
+    const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
+    if (likely(a64_tlb_hit(e, va, size))) {
+        a64_host_put((uint8_t *)(e->addend + va), size, val);
+        return true;
     }
     return a64_store_slow(c, d, va, size, val);
 }

@@ -44,7 +44,7 @@ static void switch_el(Arm64Cpu *c, int el, int sp)
     int from = c->spsel ? c->el : 0, to = sp ? el : 0;
     c->sp_el[from] = c->x[A64_SP];
     c->x[A64_SP] = c->sp_el[to];
-    c->el = (uint8_t)el;
+    a64_set_el(c, el);
     c->spsel = (uint8_t)sp;
 }
 

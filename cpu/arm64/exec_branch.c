@@ -1,5 +1,6 @@
 /* Branches (Arm ARM C4.1.65: "Branches, Exception Generating and System instructions").
- * Targets are precomputed as offsets from the instruction's PC in d->imm. */
+ * Targets are precomputed as offsets from the instruction's PC in d->imm, and as a slot
+ * offset in d->rel when they are in the same page (a64_branch_direct). */
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/alu.h"
 #include "cpu/arm64/sysreg.h"
@@ -7,14 +8,13 @@
 
 A64_EXEC(exec_B)
 {
-    return a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm);
+    return a64_branch_direct(c, d);
 }
 
 A64_EXEC(exec_BL)
 {
-    uint64_t pc = a64_pc(c, d);
-    c->x[30] = pc + 4;
-    return a64_branch(c, d, pc + (uint64_t)d->imm);
+    c->x[30] = a64_pc(c, d) + 4;
+    return a64_branch_direct(c, d);
 }
 
 bool a64_prep_B(A64Insn *d, const A64Args *a)
@@ -33,19 +33,19 @@ bool a64_prep_BL(A64Insn *d, const A64Args *a)
 
 A64_EXEC(exec_CBZ64)
 {
-    return c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return c->x[d->rn] == 0 ? a64_branch_direct(c, d) : d + 1;
 }
 A64_EXEC(exec_CBNZ64)
 {
-    return c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return c->x[d->rn] != 0 ? a64_branch_direct(c, d) : d + 1;
 }
 A64_EXEC(exec_CBZ32)
 {
-    return (uint32_t)c->x[d->rn] == 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return (uint32_t)c->x[d->rn] == 0 ? a64_branch_direct(c, d) : d + 1;
 }
 A64_EXEC(exec_CBNZ32)
 {
-    return (uint32_t)c->x[d->rn] != 0 ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return (uint32_t)c->x[d->rn] != 0 ? a64_branch_direct(c, d) : d + 1;
 }
 
 bool a64_prep_CBZ(A64Insn *d, const A64Args *a)
@@ -66,11 +66,11 @@ bool a64_prep_CBNZ(A64Insn *d, const A64Args *a)
 
 A64_EXEC(exec_TBZ)
 {
-    return !((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return !((c->x[d->rn] >> d->u8a) & 1) ? a64_branch_direct(c, d) : d + 1;
 }
 A64_EXEC(exec_TBNZ)
 {
-    return ((c->x[d->rn] >> d->u8a) & 1) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return ((c->x[d->rn] >> d->u8a) & 1) ? a64_branch_direct(c, d) : d + 1;
 }
 
 bool a64_prep_TBZ(A64Insn *d, const A64Args *a)
@@ -91,7 +91,7 @@ bool a64_prep_TBNZ(A64Insn *d, const A64Args *a)
 
 A64_EXEC(exec_B_cond)
 {
-    return a64_cond_mask_holds(c, (uint64_t)d->imm2) ? a64_branch(c, d, a64_pc(c, d) + (uint64_t)d->imm) : d + 1;
+    return a64_cond_mask_holds(c, (uint64_t)d->imm2) ? a64_branch_direct(c, d) : d + 1;
 }
 
 bool a64_prep_B_cond(A64Insn *d, const A64Args *a)

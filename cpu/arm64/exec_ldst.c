@@ -32,27 +32,50 @@
 /* Stored values are truncated to the access size here, so devices behind the slow path
  * never see the register's upper bits. */
 
-/* ---- addressing modes: ADDR_/WB_ from ldst_modes.h ---- */
+/* ---- addressing modes: ADDR_/WB_ from ldst_modes.h ----
+ * Each executor is a fast path (the soft TLB hits: no exit check, since RAM raises no exit
+ * request) that chains on, and a cold slow path (devices, faults, watchpoints, unaligned)
+ * that it jumps to and that chains on itself, so neither needs a stack frame. */
 #define DEF_LD(K, SIZE, MODE)                                                   \
-    A64_EXEC(exec_LD_##K##_##MODE)                                            \
+    static __attribute__((noinline, cold)) const A64Insn *                      \
+    slow_LD_##K##_##MODE(Arm64Cpu *c, const A64Insn *d, uint64_t addr)          \
     {                                                                           \
-        uint64_t addr = ADDR_##MODE;                                            \
         uint64_t v;                                                             \
-        if (unlikely(!a64_load(c, d, addr, SIZE, &v)))                         \
+        if (unlikely(!a64_load_slow(c, d, addr, SIZE, &v)))                    \
             return a64_fault(c, d);                                             \
         c->x[d->rd] = EXT_##K(v);                                               \
         WB_##MODE;                                                              \
-        return a64_next(c, d);                                                  \
+        return a64_chain(c, a64_next(c, d));                                    \
+    }                                                                           \
+    static const A64Insn *exec_LD_##K##_##MODE(Arm64Cpu *c, const A64Insn *d)   \
+    {                                                                           \
+        uint64_t addr = ADDR_##MODE;                                            \
+        const SoftTlbEntry *e = a64_tlb_read_entry(c, addr);                    \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE)))                              \
+            return slow_LD_##K##_##MODE(c, d, addr);                            \
+        c->x[d->rd] = EXT_##K(a64_host_get((const uint8_t *)(e->addend + addr), SIZE)); \
+        WB_##MODE;                                                              \
+        return a64_chain(c, d + 1);                                             \
     }
 
 #define DEF_ST(K, SIZE, MODE)                                                   \
-    A64_EXEC(exec_ST_##K##_##MODE)                                            \
+    static __attribute__((noinline, cold)) const A64Insn *                      \
+    slow_ST_##K##_##MODE(Arm64Cpu *c, const A64Insn *d, uint64_t addr)          \
     {                                                                           \
-        uint64_t addr = ADDR_##MODE;                                            \
-        if (unlikely(!a64_store(c, d, addr, SIZE, EXT_##K(c->x[d->rd]))))       \
+        if (unlikely(!a64_store_slow(c, d, addr, SIZE, EXT_##K(c->x[d->rd]))))  \
             return a64_fault(c, d);                                             \
         WB_##MODE;                                                              \
-        return a64_next(c, d);                                                  \
+        return a64_chain(c, a64_next(c, d));                                    \
+    }                                                                           \
+    static const A64Insn *exec_ST_##K##_##MODE(Arm64Cpu *c, const A64Insn *d)   \
+    {                                                                           \
+        uint64_t addr = ADDR_##MODE;                                            \
+        const SoftTlbEntry *e = a64_tlb_write_entry(c, addr);                   \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE)))                              \
+            return slow_ST_##K##_##MODE(c, d, addr);                            \
+        a64_host_put((uint8_t *)(e->addend + addr), SIZE, c->x[d->rd]);         \
+        WB_##MODE;                                                              \
+        return a64_chain(c, d + 1);                                             \
     }
 
 #define DEF_LD_MODES(K, SIZE)                                                   \
@@ -237,10 +260,13 @@ bool a64_prep_LDST_rcpc_unscaled(A64Insn *d, const A64Args *a)
 #define EXTP_X(v) ((uint64_t)(v))
 #define EXTP_SW(v) ((uint64_t)(int64_t)(int32_t)(v))
 
+/* Fast path: both halves in the page of one soft TLB entry (the first aligned, the second
+ * not past the page end); anything else takes the cold slow path, as for single registers. */
+#define PAIR_IN_PAGE(addr, SIZE) ((((addr) & (A64_PAGE_SIZE - 1)) + 2 * (SIZE)) <= A64_PAGE_SIZE)
 #define DEF_LDP(K, SIZE, MODE)                                                  \
-    A64_EXEC(exec_LDP_##K##_##MODE)                                           \
+    static __attribute__((noinline, cold)) const A64Insn *                      \
+    slow_LDP_##K##_##MODE(Arm64Cpu *c, const A64Insn *d, uint64_t addr)         \
     {                                                                           \
-        uint64_t addr = ADDR_##MODE;                                            \
         uint64_t v1, v2;                                                        \
         if (unlikely(!a64_load(c, d, addr, SIZE, &v1)) ||                       \
             unlikely(!a64_load(c, d, addr + SIZE, SIZE, &v2)))                  \
@@ -248,17 +274,42 @@ bool a64_prep_LDST_rcpc_unscaled(A64Insn *d, const A64Args *a)
         c->x[d->rm] = EXTP_##K(v2);                                             \
         c->x[d->rd] = EXTP_##K(v1);                                             \
         WB_##MODE;                                                              \
-        return a64_next(c, d);                                                  \
-    }
-#define DEF_STP(K, SIZE, MODE)                                                  \
-    A64_EXEC(exec_STP_##K##_##MODE)                                           \
+        return a64_chain(c, a64_next(c, d));                                    \
+    }                                                                           \
+    static const A64Insn *exec_LDP_##K##_##MODE(Arm64Cpu *c, const A64Insn *d)  \
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
+        const SoftTlbEntry *e = a64_tlb_read_entry(c, addr);                    \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || !PAIR_IN_PAGE(addr, SIZE))) \
+            return slow_LDP_##K##_##MODE(c, d, addr);                           \
+        const uint8_t *h = (const uint8_t *)(e->addend + addr);                 \
+        uint64_t v1 = a64_host_get(h, SIZE), v2 = a64_host_get(h + SIZE, SIZE); \
+        c->x[d->rm] = EXTP_##K(v2);                                             \
+        c->x[d->rd] = EXTP_##K(v1);                                             \
+        WB_##MODE;                                                              \
+        return a64_chain(c, d + 1);                                             \
+    }
+#define DEF_STP(K, SIZE, MODE)                                                  \
+    static __attribute__((noinline, cold)) const A64Insn *                      \
+    slow_STP_##K##_##MODE(Arm64Cpu *c, const A64Insn *d, uint64_t addr)         \
+    {                                                                           \
         if (unlikely(!a64_store(c, d, addr, SIZE, EXTP_##K(c->x[d->rd]))) ||    \
             unlikely(!a64_store(c, d, addr + SIZE, SIZE, EXTP_##K(c->x[d->rm]))))\
             return a64_fault(c, d);                                             \
         WB_##MODE;                                                              \
-        return a64_next(c, d);                                                  \
+        return a64_chain(c, a64_next(c, d));                                    \
+    }                                                                           \
+    static const A64Insn *exec_STP_##K##_##MODE(Arm64Cpu *c, const A64Insn *d)  \
+    {                                                                           \
+        uint64_t addr = ADDR_##MODE;                                            \
+        const SoftTlbEntry *e = a64_tlb_write_entry(c, addr);                   \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || !PAIR_IN_PAGE(addr, SIZE))) \
+            return slow_STP_##K##_##MODE(c, d, addr);                           \
+        uint8_t *h = (uint8_t *)(e->addend + addr);                             \
+        a64_host_put(h, SIZE, c->x[d->rd]);                                     \
+        a64_host_put(h + SIZE, SIZE, c->x[d->rm]);                              \
+        WB_##MODE;                                                              \
+        return a64_chain(c, d + 1);                                             \
     }
 #define DEF_PAIR_MODES(K, SIZE)                                                 \
     DEF_LDP(K, SIZE, OFF) DEF_LDP(K, SIZE, PRE) DEF_LDP(K, SIZE, POST)

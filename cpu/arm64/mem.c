@@ -393,6 +393,8 @@ static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
 
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
+    /* every change of EL goes through a64_set_el: a TLB of another EL would grant its rights */
+    g_assert(c->tlb_cur == &c->tlb_el[c->el]);
     /* an unaligned access inside one cached page: the fast path's tag wants alignment, the
      * page's entry is as good for it (a memcpy, little-endian like the guest) */
     uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
@@ -462,6 +464,7 @@ static void before_ram_store(Arm64Cpu *c, uint64_t pa, unsigned size)
 
 bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
+    g_assert(c->tlb_cur == &c->tlb_el[c->el]);
     uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
     const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {

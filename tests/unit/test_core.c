@@ -215,14 +215,14 @@ Test(sys, el2_registers_and_virtual_counter_offset)
         0xd53be024, /* mrs x4, cntpct_el0  */
         0xd53be045, /* mrs x5, cntvct_el0  */
     };
-    t->c->el = 2;
+    a64_set_el(t->c, 2);
     t->c->x[1] = 0x40001fffULL;
     t->c->x[3] = 7;
     cr_assert_eq(th_run(t, code, 5), 0);
     cr_assert_eq(t->c->x[2], 0x40001800ULL);
     cr_assert_eq(t->c->x[4] - t->c->x[5], 7, "cntpct %llu cntvct %llu",
                  (unsigned long long)t->c->x[4], (unsigned long long)t->c->x[5]);
-    t->c->el = 1;
+    a64_set_el(t->c, 1);
     t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x1000;
     static const uint32_t from_el1[] = { 0xd53c1106 /* mrs x6, hcr_el2 */ };
     cr_assert_eq(th_run(t, from_el1, 1), 0);
@@ -239,7 +239,7 @@ Test(sys, vhe_aliases_redirection_and_host_virtual_count)
 {
     TH *t = th_new();
     t->c->has_el2 = t->c->has_vhe = 1;
-    t->c->el = 2;
+    a64_set_el(t->c, 2);
     t->c->sys[A64_SYS_VBAR_EL2] = TH_RAM_BASE + 0x2000;
     static const uint32_t el12[] = { 0xd53d1000 /* mrs x0, sctlr_el12 */ };
     cr_assert_eq(th_run(t, el12, 1), 0);
@@ -366,7 +366,7 @@ Test(exc, svc_from_el0_and_eret_back)
     };
     t->c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x1000;
     a64_select_sp(t->c, 0);
-    t->c->el = 0;
+    a64_set_el(t->c, 0);
     t->c->x[A64_SP] = 0x1230;            /* SP_EL0 */
     t->c->sp_el[1] = 0x4560;             /* SP_EL1, banked */
     t->c->daif = 0;

@@ -33,7 +33,7 @@ TestSuite(debug, .init = setup, .fini = teardown);
 
 Test(debug, enabled_from)
 {
-    c->el = 1;
+    a64_set_el(c, 1);
     cr_expect(a64_debug_enabled_from(c, 0, true), "EL0 -> EL1: always, PSTATE.D or not");
     cr_expect(!a64_debug_enabled_from(c, 1, false), "at the target EL only with KDE");
     c->sys[A64_SYS_MDSCR_EL1] = KDE;
@@ -65,10 +65,10 @@ Test(debug, breakpoint_address_and_privilege)
 {
     c->sys[A64_SYS_DBGBVR0] = 0x40001000;
     c->sys[A64_SYS_DBGBCR0] = BCR(1, 0);  /* EL1 */
-    c->el = 1;
+    a64_set_el(c, 1);
     cr_expect(a64_breakpoint_match(c, 0, 0x40001000));
     cr_expect(!a64_breakpoint_match(c, 0, 0x40001004));
-    c->el = 0;
+    a64_set_el(c, 0);
     cr_expect(!a64_breakpoint_match(c, 0, 0x40001000), "PMC = EL1 only");
     c->sys[A64_SYS_DBGBCR0] = BCR(2, 0);  /* EL0 */
     cr_expect(a64_breakpoint_match(c, 0, 0x40001000));
@@ -77,29 +77,29 @@ Test(debug, breakpoint_address_and_privilege)
     c->sys[A64_SYS_DBGBCR0] = BCR(3, 0) & ~1ULL;
     cr_expect(!a64_breakpoint_match(c, 0, 0x40001000), "disabled");
     /* bits [63:49] of DBGBVR are a sign extension of bit 48 */
-    c->el = 1;
+    a64_set_el(c, 1);
     c->sys[A64_SYS_DBGBVR0] = 0x0001800000000040ULL;
     c->sys[A64_SYS_DBGBCR0] = BCR(1, 0);
     cr_expect(a64_breakpoint_match(c, 0, 0xffff800000000040ULL));
     /* EL2: HMC = 1, SSC = 0b01, PMC = 0b00 */
     c->has_el2 = 1;
-    c->el = 2;
+    a64_set_el(c, 2);
     c->sys[A64_SYS_DBGBVR0] = 0x40001000;
     c->sys[A64_SYS_DBGBCR0] = 1 | 0xfULL << 5 | 1ULL << 13 | 1ULL << 14;
     cr_expect(a64_breakpoint_match(c, 0, 0x40001000));
-    c->el = 1;
+    a64_set_el(c, 1);
     cr_expect(!a64_breakpoint_match(c, 0, 0x40001000), "EL2 only");
     c->sys[A64_SYS_DBGBCR0] |= 2ULL << 14;  /* SSC = 0b11 */
-    c->el = 2;
+    a64_set_el(c, 2);
     cr_expect(a64_breakpoint_match(c, 0, 0x40001000));
     c->sys[A64_SYS_DBGBCR0] = BCR(3, 0) | 2ULL << 14;  /* SSC = 0b10: Secure only */
-    c->el = 1;
+    a64_set_el(c, 1);
     cr_expect(!a64_breakpoint_match(c, 0, 0x40001000));
 }
 
 Test(debug, breakpoint_contexts)
 {
-    c->el = 0;
+    a64_set_el(c, 0);
     c->sys[A64_SYS_CONTEXTIDR_EL1] = 0x77;
     /* unlinked CONTEXTIDR match: only on the context-aware breakpoints 4 and 5 */
     c->sys[A64_SYS_DBGBVR0 + 4] = 0x77;
@@ -148,7 +148,7 @@ Test(debug, breakpoint_contexts)
 Test(debug, watchpoint_bas_lsc_mask)
 {
     uint64_t first = 0;
-    c->el = 1;
+    a64_set_el(c, 1);
     c->sys[A64_SYS_DBGWVR0] = 0x40002008;
     c->sys[A64_SYS_DBGWCR0] = WCR(3, 2, 0x0c);   /* stores to bytes 2, 3 */
     cr_expect(!a64_watchpoint_match(c, 0, 0x40002008, 2, true, false, true, &first));
@@ -183,7 +183,7 @@ static const uint32_t nops[] = { 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f 
 
 Test(debug, software_step_state_machine)
 {
-    c->el = 1;
+    a64_set_el(c, 1);
     c->daif = 0;
     c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
     c->sys[A64_SYS_MDSCR_EL1] = SS | KDE;
@@ -231,7 +231,7 @@ Test(debug, watchpoint_before_the_access)
     static const uint32_t code[] = { 0xf9000001, 0xf9400002 };
     uint64_t *mem = (uint64_t *)th_ram(t, TH_RAM_BASE + 0x8000);
     *mem = 0x1111;
-    c->el = 1;
+    a64_set_el(c, 1);
     c->daif = 0;
     c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
     c->x[0] = TH_RAM_BASE + 0x8000;
@@ -262,7 +262,7 @@ Test(debug, watchpoint_on_loads_catches_atomics)
     t = th_new_model("max");
     c = t->c;
     c->sys[A64_SYS_OSLSR_EL1] = 0x8;
-    c->el = 1;
+    a64_set_el(c, 1);
     c->daif = 0;
     c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
     c->x[0] = TH_RAM_BASE + 0x8000;
@@ -305,7 +305,7 @@ Test(debug, pages_the_run_loop_and_soft_tlb_must_watch)
 Test(debug, watchpoint_moved_onto_a_cached_page)
 {
     static const uint32_t code[] = { 0xf9000001 };     /* str x1, [x0] */
-    c->el = 1;
+    a64_set_el(c, 1);
     c->sys[A64_SYS_VBAR_EL1] = TH_RAM_BASE + 0x10000;
     c->x[0] = TH_RAM_BASE + 0x8000;
     c->x[1] = 0x3333;
