@@ -26,7 +26,7 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 OPT ?= -O2
 CFLAGS_COMMON := -std=gnu11 -g $(WARN) -I. -I$(B)/gen $(PKG_CFLAGS) -D_GNU_SOURCE -fno-strict-aliasing
 CFLAGS_SIM := $(CFLAGS_COMMON) $(OPT) -foptimize-sibling-calls   # threaded dispatch relies on it (cpu/arm64/cpu.h)
-CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -DA64_PORTABLE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS := $(PKG_LIBS) -lm
 
 # ---- the simulator library -------------------------------------------------------------

@@ -6,6 +6,77 @@
 #include <stdint.h>
 #include "cpu/arm64/cpu.h"
 
+/* x - y and x + y, setting NZCV as AddWithCarry(x, NOT(y), 1) and AddWithCarry(x, y, 0) do
+ * (CMP, SUBS, CMN, ADDS: the commonest flag-setting instructions). On an x86-64 host the
+ * host's own flags are the architecture's (N = SF, Z = ZF, V = OF; C = CF for addition and
+ * NOT CF, "no borrow", for subtraction): one instruction and four byte stores instead of
+ * computing each flag. */
+#if defined(__x86_64__) && !defined(A64_PORTABLE_FLAGS)   /* the ASan build tests the C */
+#define A64_FLAGS_ASM(OP, SETC, RES, OPND)                                                  \
+    __asm__(OP " %[y], %[r]\n\tsets %[n]\n\tsete %[z]\n\t" SETC " %[cf]\n\tseto %[v]"     \
+            : [r] "+r"(RES), [n] "=m"(c->nf), [z] "=m"(c->zf), [cf] "=m"(c->cf),               \
+              [v] "=m"(c->vf)                                                              \
+            : [y] "r"(OPND)                                                               \
+            : "cc")
+static inline uint64_t a64_subs64(Arm64Cpu *c, uint64_t x, uint64_t y)
+{
+    A64_FLAGS_ASM("subq", "setae", x, y);
+    return x;
+}
+static inline uint32_t a64_subs32(Arm64Cpu *c, uint32_t x, uint32_t y)
+{
+    A64_FLAGS_ASM("subl", "setae", x, y);
+    return x;
+}
+static inline uint64_t a64_adds64(Arm64Cpu *c, uint64_t x, uint64_t y)
+{
+    A64_FLAGS_ASM("addq", "setc", x, y);
+    return x;
+}
+static inline uint32_t a64_adds32(Arm64Cpu *c, uint32_t x, uint32_t y)
+{
+    A64_FLAGS_ASM("addl", "setc", x, y);
+    return x;
+}
+#else
+static inline uint64_t a64_subs64(Arm64Cpu *c, uint64_t x, uint64_t y)
+{
+    uint64_t r = x - y;
+    c->nf = (uint8_t)(r >> 63);
+    c->zf = r == 0;
+    c->cf = x >= y;
+    c->vf = (uint8_t)(((x ^ y) & (x ^ r)) >> 63);
+    return r;
+}
+static inline uint32_t a64_subs32(Arm64Cpu *c, uint32_t x, uint32_t y)
+{
+    uint32_t r = x - y;
+    c->nf = (uint8_t)(r >> 31);
+    c->zf = r == 0;
+    c->cf = x >= y;
+    c->vf = (uint8_t)(((x ^ y) & (x ^ r)) >> 31);
+    return r;
+}
+static inline uint64_t a64_adds64(Arm64Cpu *c, uint64_t x, uint64_t y)
+{
+    uint64_t r = x + y;
+    c->nf = (uint8_t)(r >> 63);
+    c->zf = r == 0;
+    c->cf = r < x;
+    c->vf = (uint8_t)((~(x ^ y) & (x ^ r)) >> 63);
+    return r;
+}
+static inline uint32_t a64_adds32(Arm64Cpu *c, uint32_t x, uint32_t y)
+{
+    uint32_t r = x + y;
+    c->nf = (uint8_t)(r >> 31);
+    c->zf = r == 0;
+    c->cf = r < x;
+    c->vf = (uint8_t)((~(x ^ y) & (x ^ r)) >> 31);
+    return r;
+}
+#endif
+
 /* x + y + carry, setting NZCV; subtraction is a64_adc64(c, x, ~y, 1). */
 static inline uint64_t a64_adc64(Arm64Cpu *c, uint64_t x, uint64_t y, unsigned carry)
 {

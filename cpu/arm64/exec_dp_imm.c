@@ -50,22 +50,22 @@ A64_EXEC(exec_ADD_i32)
 }
 A64_EXEC(exec_ADDS_i64)
 {
-    c->x[d->rd] = a64_adc64(c, c->x[d->rn], (uint64_t)d->imm, 0);
+    c->x[d->rd] = a64_adds64(c, c->x[d->rn], (uint64_t)d->imm);
     return d + 1;
 }
 A64_EXEC(exec_ADDS_i32)
 {
-    c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], (uint32_t)d->imm, 0);
+    c->x[d->rd] = a64_adds32(c, (uint32_t)c->x[d->rn], (uint32_t)d->imm);
     return d + 1;
 }
 A64_EXEC(exec_SUBS_i64)
 {
-    c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~(uint64_t)d->imm, 1);
+    c->x[d->rd] = a64_subs64(c, c->x[d->rn], (uint64_t)d->imm);
     return d + 1;
 }
 A64_EXEC(exec_SUBS_i32)
 {
-    c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], ~(uint32_t)d->imm, 1);
+    c->x[d->rd] = a64_subs32(c, (uint32_t)c->x[d->rn], (uint32_t)d->imm);
     return d + 1;
 }
 

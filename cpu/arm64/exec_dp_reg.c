@@ -23,31 +23,31 @@
 #define SH32_ROR(v, n) a64_ror32((uint32_t)(v), (n))
 
 /* ---- logical (shifted register) ------------------------------------------------------------ */
-#define LOGIC_SH(OP, SH, EXPR, FLAGS)                                                        \
-    A64_EXEC(exec_##OP##_##SH##64)                                                           \
+#define LOGIC_SH(OP, SH, EXPR, FLAGS)                                                         \
+    A64_EXEC(exec_##OP##_##SH##64)                                                            \
     {                                                                                         \
-        uint64_t n = c->x[d->rn], m = SH64_##SH(c->x[d->rm], d->u8a);                          \
+        uint64_t n = c->x[d->rn], m = SH64_##SH(c->x[d->rm], d->u8a);                         \
         uint64_t r = (EXPR);                                                                  \
         if (FLAGS)                                                                            \
             a64_logic_flags64(c, r);                                                          \
         c->x[d->rd] = r;                                                                      \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_##OP##_##SH##32)                                                           \
+    A64_EXEC(exec_##OP##_##SH##32)                                                            \
     {                                                                                         \
-        uint32_t n = (uint32_t)c->x[d->rn], m = SH32_##SH(c->x[d->rm], d->u8a);                \
+        uint32_t n = (uint32_t)c->x[d->rn], m = SH32_##SH(c->x[d->rm], d->u8a);               \
         uint32_t r = (EXPR);                                                                  \
         if (FLAGS)                                                                            \
             a64_logic_flags32(c, r);                                                          \
         c->x[d->rd] = r;                                                                      \
         return d + 1;                                                                         \
     }
-#define LOGIC_OP(OP, EXPR, FLAGS)                                                            \
-    LOGIC_SH(OP, LSL, EXPR, FLAGS)                                                           \
-    LOGIC_SH(OP, LSR, EXPR, FLAGS)                                                           \
-    LOGIC_SH(OP, ASR, EXPR, FLAGS)                                                           \
-    LOGIC_SH(OP, ROR, EXPR, FLAGS)                                                           \
-    static const A64ExecFn logic_##OP[4][2] = {                                              \
+#define LOGIC_OP(OP, EXPR, FLAGS)                                                             \
+    LOGIC_SH(OP, LSL, EXPR, FLAGS)                                                            \
+    LOGIC_SH(OP, LSR, EXPR, FLAGS)                                                            \
+    LOGIC_SH(OP, ASR, EXPR, FLAGS)                                                            \
+    LOGIC_SH(OP, ROR, EXPR, FLAGS)                                                            \
+    static const A64ExecFn logic_##OP[4][2] = {                                               \
         { exec_##OP##_LSL32, exec_##OP##_LSL64 }, { exec_##OP##_LSR32, exec_##OP##_LSR64 },   \
         { exec_##OP##_ASR32, exec_##OP##_ASR64 }, { exec_##OP##_ROR32, exec_##OP##_ROR64 },   \
     };
@@ -85,7 +85,7 @@ static bool prep_logic_r(A64Insn *d, const A64Args *a, const A64ExecFn fns[4][2]
     return true;
 }
 
-#define PREP_LOGIC(OP)                                                                       \
+#define PREP_LOGIC(OP)                                                                        \
     bool a64_prep_##OP##_r(A64Insn *d, const A64Args *a) { return prep_logic_r(d, a, logic_##OP); }
 PREP_LOGIC(AND)
 PREP_LOGIC(BIC)
@@ -105,54 +105,54 @@ bool a64_prep_ORR_r(A64Insn *d, const A64Args *a)
 }
 
 /* ---- add/subtract (shifted register) ------------------------------------------------------- */
-#define ADDSUB_SH(SH)                                                                        \
-    A64_EXEC(exec_ADD_##SH##64)                                                              \
+#define ADDSUB_SH(SH)                                                                         \
+    A64_EXEC(exec_ADD_##SH##64)                                                               \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] + SH64_##SH(c->x[d->rm], d->u8a);                           \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_ADD_##SH##32)                                                              \
+    A64_EXEC(exec_ADD_##SH##32)                                                               \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)((uint32_t)c->x[d->rn] + SH32_##SH(c->x[d->rm], d->u8a));     \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUB_##SH##64)                                                              \
+    A64_EXEC(exec_SUB_##SH##64)                                                               \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] - SH64_##SH(c->x[d->rm], d->u8a);                           \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUB_##SH##32)                                                              \
+    A64_EXEC(exec_SUB_##SH##32)                                                               \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)((uint32_t)c->x[d->rn] - SH32_##SH(c->x[d->rm], d->u8a));     \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_ADDS_##SH##64)                                                             \
+    A64_EXEC(exec_ADDS_##SH##64)                                                              \
     {                                                                                         \
-        c->x[d->rd] = a64_adc64(c, c->x[d->rn], SH64_##SH(c->x[d->rm], d->u8a), 0);           \
+        c->x[d->rd] = a64_adds64(c, c->x[d->rn], SH64_##SH(c->x[d->rm], d->u8a));             \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_ADDS_##SH##32)                                                             \
+    A64_EXEC(exec_ADDS_##SH##32)                                                              \
     {                                                                                         \
-        c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn], SH32_##SH(c->x[d->rm], d->u8a), 0); \
+        c->x[d->rd] = a64_adds32(c, (uint32_t)c->x[d->rn], SH32_##SH(c->x[d->rm], d->u8a));   \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUBS_##SH##64)                                                             \
+    A64_EXEC(exec_SUBS_##SH##64)                                                              \
     {                                                                                         \
-        c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~SH64_##SH(c->x[d->rm], d->u8a), 1);          \
+        c->x[d->rd] = a64_subs64(c, c->x[d->rn], SH64_##SH(c->x[d->rm], d->u8a));             \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUBS_##SH##32)                                                             \
+    A64_EXEC(exec_SUBS_##SH##32)                                                              \
     {                                                                                         \
-        c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn],                                     \
-                                (uint32_t)~SH32_##SH(c->x[d->rm], d->u8a), 1);                \
+        c->x[d->rd] = a64_subs32(c, (uint32_t)c->x[d->rn],                                    \
+                                 (uint32_t)SH32_##SH(c->x[d->rm], d->u8a));                   \
         return d + 1;                                                                         \
     }
 ADDSUB_SH(LSL)
 ADDSUB_SH(LSR)
 ADDSUB_SH(ASR)
 
-#define ADDSUB_TABLE(OP)                                                                     \
-    static const A64ExecFn addsub_##OP[3][2] = {                                             \
+#define ADDSUB_TABLE(OP)                                                                      \
+    static const A64ExecFn addsub_##OP[3][2] = {                                              \
         { exec_##OP##_LSL32, exec_##OP##_LSL64 }, { exec_##OP##_LSR32, exec_##OP##_LSR64 },   \
         { exec_##OP##_ASR32, exec_##OP##_ASR64 },                                             \
     };
@@ -189,47 +189,47 @@ bool a64_prep_SUBS_r(A64Insn *d, const A64Args *a) { return prep_addsub_r(d, a, 
 #define EXT_SXTH(v) ((uint64_t)(int64_t)(int16_t)(v))
 #define EXT_SXTW(v) ((uint64_t)(int64_t)(int32_t)(v))
 
-#define ADDSUB_EXT(EXT)                                                                      \
-    A64_EXEC(exec_ADD_##EXT##64)                                                             \
+#define ADDSUB_EXT(EXT)                                                                       \
+    A64_EXEC(exec_ADD_##EXT##64)                                                              \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] + (EXT_##EXT(c->x[d->rm]) << d->u8a);                       \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_ADD_##EXT##32)                                                             \
+    A64_EXEC(exec_ADD_##EXT##32)                                                              \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)(c->x[d->rn] + (EXT_##EXT(c->x[d->rm]) << d->u8a));           \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUB_##EXT##64)                                                             \
+    A64_EXEC(exec_SUB_##EXT##64)                                                              \
     {                                                                                         \
         c->x[d->rd] = c->x[d->rn] - (EXT_##EXT(c->x[d->rm]) << d->u8a);                       \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUB_##EXT##32)                                                             \
+    A64_EXEC(exec_SUB_##EXT##32)                                                              \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)(c->x[d->rn] - (EXT_##EXT(c->x[d->rm]) << d->u8a));           \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_ADDS_##EXT##64)                                                            \
+    A64_EXEC(exec_ADDS_##EXT##64)                                                             \
     {                                                                                         \
-        c->x[d->rd] = a64_adc64(c, c->x[d->rn], EXT_##EXT(c->x[d->rm]) << d->u8a, 0);         \
+        c->x[d->rd] = a64_adds64(c, c->x[d->rn], EXT_##EXT(c->x[d->rm]) << d->u8a);           \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_ADDS_##EXT##32)                                                            \
+    A64_EXEC(exec_ADDS_##EXT##32)                                                             \
     {                                                                                         \
-        c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn],                                     \
-                                (uint32_t)(EXT_##EXT(c->x[d->rm]) << d->u8a), 0);             \
+        c->x[d->rd] = a64_adds32(c, (uint32_t)c->x[d->rn],                                    \
+                                (uint32_t)(EXT_##EXT(c->x[d->rm]) << d->u8a));                \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUBS_##EXT##64)                                                            \
+    A64_EXEC(exec_SUBS_##EXT##64)                                                             \
     {                                                                                         \
-        c->x[d->rd] = a64_adc64(c, c->x[d->rn], ~(EXT_##EXT(c->x[d->rm]) << d->u8a), 1);      \
+        c->x[d->rd] = a64_subs64(c, c->x[d->rn], EXT_##EXT(c->x[d->rm]) << d->u8a);           \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_SUBS_##EXT##32)                                                            \
+    A64_EXEC(exec_SUBS_##EXT##32)                                                             \
     {                                                                                         \
-        c->x[d->rd] = a64_adc32(c, (uint32_t)c->x[d->rn],                                     \
-                                (uint32_t)~(EXT_##EXT(c->x[d->rm]) << d->u8a), 1);            \
+        c->x[d->rd] = a64_subs32(c, (uint32_t)c->x[d->rn],                                    \
+                                 (uint32_t)(EXT_##EXT(c->x[d->rm]) << d->u8a));               \
         return d + 1;                                                                         \
     }
 ADDSUB_EXT(UXTB)
@@ -241,8 +241,8 @@ ADDSUB_EXT(SXTH)
 ADDSUB_EXT(SXTW)
 
 /* option: 000 UXTB 001 UXTH 010 UXTW 011 UXTX 100 SXTB 101 SXTH 110 SXTW 111 SXTX (= UXTX) */
-#define EXT_TABLE(OP)                                                                        \
-    static const A64ExecFn ext_##OP[8][2] = {                                                \
+#define EXT_TABLE(OP)                                                                         \
+    static const A64ExecFn ext_##OP[8][2] = {                                                 \
         { exec_##OP##_UXTB32, exec_##OP##_UXTB64 }, { exec_##OP##_UXTH32, exec_##OP##_UXTH64 }, \
         { exec_##OP##_UXTW32, exec_##OP##_UXTW64 }, { exec_##OP##_UXTX32, exec_##OP##_UXTX64 }, \
         { exec_##OP##_SXTB32, exec_##OP##_SXTB64 }, { exec_##OP##_SXTH32, exec_##OP##_SXTH64 }, \
@@ -338,24 +338,23 @@ static inline void set_nzcv4(Arm64Cpu *c, unsigned v)
     c->vf = v & 1;
 }
 
-#define CCOMPARE(NAME, OPND, ADC, T, INV, CARRY)                                             \
+#define CCOMPARE(NAME, OPND, FLAGS, T)                                                        \
     A64_EXEC(exec_##NAME)                                                                     \
     {                                                                                         \
         if (a64_cond_mask_holds(c, (uint64_t)d->imm2))                                        \
-            ADC(c, (T)c->x[d->rn], INV(T)(OPND), CARRY);                                      \
+            FLAGS(c, (T)c->x[d->rn], (T)(OPND));                                              \
         else                                                                                  \
             set_nzcv4(c, d->u8b);                                                             \
         return d + 1;                                                                         \
     }
-#define NOINV
-CCOMPARE(CCMN_r64, c->x[d->rm], a64_adc64, uint64_t, NOINV, 0)
-CCOMPARE(CCMN_r32, c->x[d->rm], a64_adc32, uint32_t, NOINV, 0)
-CCOMPARE(CCMP_r64, c->x[d->rm], a64_adc64, uint64_t, ~, 1)
-CCOMPARE(CCMP_r32, c->x[d->rm], a64_adc32, uint32_t, ~, 1)
-CCOMPARE(CCMN_i64, d->imm, a64_adc64, uint64_t, NOINV, 0)
-CCOMPARE(CCMN_i32, d->imm, a64_adc32, uint32_t, NOINV, 0)
-CCOMPARE(CCMP_i64, d->imm, a64_adc64, uint64_t, ~, 1)
-CCOMPARE(CCMP_i32, d->imm, a64_adc32, uint32_t, ~, 1)
+CCOMPARE(CCMN_r64, c->x[d->rm], a64_adds64, uint64_t)
+CCOMPARE(CCMN_r32, c->x[d->rm], a64_adds32, uint32_t)
+CCOMPARE(CCMP_r64, c->x[d->rm], a64_subs64, uint64_t)
+CCOMPARE(CCMP_r32, c->x[d->rm], a64_subs32, uint32_t)
+CCOMPARE(CCMN_i64, d->imm, a64_adds64, uint64_t)
+CCOMPARE(CCMN_i32, d->imm, a64_adds32, uint32_t)
+CCOMPARE(CCMP_i64, d->imm, a64_subs64, uint64_t)
+CCOMPARE(CCMP_i32, d->imm, a64_subs32, uint32_t)
 
 /* The register forms have no imm field, the immediate forms no Rm. */
 static bool prep_ccmp(A64Insn *d, const A64Args *a, bool reg, A64ExecFn f64, A64ExecFn f32)
@@ -379,14 +378,14 @@ bool a64_prep_CCMN_i(A64Insn *d, const A64Args *a) { return prep_ccmp(d, a, fals
 bool a64_prep_CCMP_i(A64Insn *d, const A64Args *a) { return prep_ccmp(d, a, false, exec_CCMP_i64, exec_CCMP_i32); }
 
 /* ---- conditional select -------------------------------------------------------------------------- */
-#define CSELECT(NAME, EXPR)                                                                  \
-    A64_EXEC(exec_##NAME##64)                                                                \
+#define CSELECT(NAME, EXPR)                                                                   \
+    A64_EXEC(exec_##NAME##64)                                                                 \
     {                                                                                         \
         uint64_t m = c->x[d->rm];                                                             \
         c->x[d->rd] = a64_cond_mask_holds(c, (uint64_t)d->imm2) ? c->x[d->rn] : (EXPR);       \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_##NAME##32)                                                                \
+    A64_EXEC(exec_##NAME##32)                                                                 \
     {                                                                                         \
         uint64_t m = c->x[d->rm];                                                             \
         c->x[d->rd] = (uint32_t)(a64_cond_mask_holds(c, (uint64_t)d->imm2) ? c->x[d->rn] : (EXPR)); \
@@ -430,14 +429,14 @@ static inline uint64_t rev16(uint64_t x)
 static inline uint64_t clz64(uint64_t x) { return x ? (uint64_t)__builtin_clzll(x) : 64; }
 static inline uint64_t clz32(uint32_t x) { return x ? (uint64_t)__builtin_clz(x) : 32; }
 
-#define DP1(NAME, EXPR64, EXPR32)                                                            \
-    A64_EXEC(exec_##NAME##64)                                                                \
+#define DP1(NAME, EXPR64, EXPR32)                                                             \
+    A64_EXEC(exec_##NAME##64)                                                                 \
     {                                                                                         \
         uint64_t x = c->x[d->rn];                                                             \
         c->x[d->rd] = (EXPR64);                                                               \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_##NAME##32)                                                                \
+    A64_EXEC(exec_##NAME##32)                                                                 \
     {                                                                                         \
         uint32_t x = (uint32_t)c->x[d->rn];                                                   \
         c->x[d->rd] = (uint32_t)(EXPR32);                                                     \
@@ -522,13 +521,13 @@ bool a64_prep_UDIV(A64Insn *d, const A64Args *a) { return prep_rrr(d, a, exec_UD
 bool a64_prep_SDIV(A64Insn *d, const A64Args *a) { return prep_rrr(d, a, exec_SDIV64, exec_SDIV32); }
 
 /* Variable shifts: the amount is Rm modulo the width. */
-#define SHIFTV(NAME, SH)                                                                     \
-    A64_EXEC(exec_##NAME##64)                                                                \
+#define SHIFTV(NAME, SH)                                                                      \
+    A64_EXEC(exec_##NAME##64)                                                                 \
     {                                                                                         \
         c->x[d->rd] = SH64_##SH(c->x[d->rn], c->x[d->rm] & 63);                               \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_##NAME##32)                                                                \
+    A64_EXEC(exec_##NAME##32)                                                                 \
     {                                                                                         \
         c->x[d->rd] = (uint32_t)SH32_##SH(c->x[d->rn], c->x[d->rm] & 31);                     \
         return d + 1;                                                                         \
@@ -559,7 +558,7 @@ __attribute__((constructor)) static void crc_init(void)
         }
 }
 
-#define CRC(NAME, K, BYTES)                                                                  \
+#define CRC(NAME, K, BYTES)                                                                   \
     A64_EXEC(exec_##NAME)                                                                     \
     {                                                                                         \
         uint32_t acc = (uint32_t)c->x[d->rn];                                                 \
@@ -594,7 +593,7 @@ bool a64_prep_CRC32(A64Insn *d, const A64Args *a)
 }
 
 /* ---- data-processing (3 source) ------------------------------------------------------------------ */
-#define DP3(NAME, EXPR)                                                                      \
+#define DP3(NAME, EXPR)                                                                       \
     A64_EXEC(exec_##NAME)                                                                     \
     {                                                                                         \
         uint64_t n = c->x[d->rn], m = c->x[d->rm], acc = c->x[d->ra];                         \
