@@ -198,13 +198,46 @@ static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
     return w->fn(c, w);
 }
 
+/* Going on in another page (a branch, or straight on past the page's end) without the run
+ * loop, when the loop would do nothing there but find the page: no event scheduled since it
+ * looked (event_horizon), no interrupt line or virtual interrupt up (taken or not, it would
+ * decide), no stop, no debug-register or PMU work (breakpoint pages, software step, branch
+ * counting, an overflow cut), no page waiting to be freed, budget left, and the fetch
+ * translation cached with its decoded page. Otherwise the loop does it, with the same
+ * outcome. */
+const A64Insn *a64_cross_page(Arm64Cpu *c, uint64_t va)
+{
+    c->pc = va;
+    /* insns_left <= 1: the budget's last instruction, or run_traced (it shows executors one
+     * instruction of budget), whose checks are per page */
+    if (unlikely(c->insns_left <= 1) ||
+        unlikely(c->exit_request | (va & 3) | c->irq_lines | c->il | c->dbg_armed) ||
+        unlikely(c->m->evq.next_seq != c->evq_seq) || unlikely(c->m->stop) ||
+        unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))) ||
+        unlikely(c->free_list != NULL) || unlikely(c->pmu_cut) ||
+        unlikely(c->pmu.inten & ~c->pmu.ovs) || unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)))
+        return NULL;
+    SoftTlb *t = a64_tlb(c);
+    unsigned xi = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
+    A64DecodedPage *p = t->xcode[xi];
+    if (unlikely(t->x[xi].tag != (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) || unlikely(!p))
+        return NULL;
+    p->va = t->x[xi].tag;
+    c->cur_page = p;
+    c->fetch_faults = 0;
+    return &p->insn[(va & (A64_PAGE_SIZE - 1)) >> 2];
+}
+
 /* Sentinel after the last slot of a page: continue on the next page. It is not an
- * instruction, so it gives back the budget the run loop charges for it. */
+ * instruction: it goes straight on to the next page's first (the budget already counts that
+ * one), or gives back the budget the run loop charges for it. */
 static const A64Insn *exec_page_end(Arm64Cpu *c, const A64Insn *d)
 {
     (void)d;
+    const A64Insn *n = a64_cross_page(c, c->cur_page->va + A64_PAGE_SIZE);
+    if (n)
+        return n->fn(c, n);
     c->insns_left++;
-    c->pc = c->cur_page->va + A64_PAGE_SIZE;
     return NULL;
 }
 

@@ -186,13 +186,16 @@ static inline const A64Insn *a64_next(Arm64Cpu *c, const A64Insn *d)
 
 #define A64_REL_OUT INT16_MIN
 
+/* Execution goes on at va, outside the current page (cpu.c): the instruction there when the
+ * run loop has nothing to do between the pages, else NULL with c->pc = va. */
+const A64Insn *a64_cross_page(Arm64Cpu *c, uint64_t va);
+
 /* Taken direct branch (B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ: target = PC + d->imm). */
 static inline const A64Insn *a64_branch_direct(Arm64Cpu *c, const A64Insn *d)
 {
     if (likely(d->rel != A64_REL_OUT) && likely(!c->exit_request))
         return d + d->rel;
-    c->pc = a64_pc(c, d) + (uint64_t)d->imm;
-    return NULL;
+    return a64_cross_page(c, a64_pc(c, d) + (uint64_t)d->imm);
 }
 
 /* Taken branch from d to virtual address target. */
@@ -201,8 +204,7 @@ static inline const A64Insn *a64_branch(Arm64Cpu *c, const A64Insn *d, uint64_t 
     (void)d;
     if (((target ^ c->cur_page->va) >> A64_PAGE_BITS) == 0 && !(target & 3) && !c->exit_request)
         return &c->cur_page->insn[(target & (A64_PAGE_SIZE - 1)) >> 2];
-    c->pc = target;
-    return NULL;
+    return a64_cross_page(c, target);
 }
 
 /* Threaded dispatch. An executor is written
