@@ -75,7 +75,9 @@ A64_EXEC(exec_BRK)
 {
     return a64_sync_exception(c, d, a64_debug_target_el(c), A64_EC_BRK, (uint32_t)d->imm & 0xffff);
 }
-A64_EXEC(exec_HLT) { return a64_unimplemented(c, d, "HLT (halting debug)"); }
+/* HLT: halting debug is never enabled (no external debugger: EDSCR.HDE = 0), so it is
+ * UNDEFINED (C6.2.115), as on QEMU without semihosting. */
+A64_EXEC(exec_HLT) { return a64_undefined(c, d); }
 
 #define PREP_IMM16(NAME)                                         \
     bool a64_prep_##NAME(A64Insn *d, const A64Args *a)          \

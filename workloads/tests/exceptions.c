@@ -129,6 +129,11 @@ static void same_el_tests(unsigned el)
     __asm__ volatile("adr %0, 1f\n 1: udf #7" : "=r"(ret) : : "memory");
     report("undefined", el, ret);
 
+    /* HLT with halting debug disabled (EDSCR.HDE = 0: no external debugger) is UNDEFINED
+     * (Arm ARM C6.2.115) */
+    __asm__ volatile("adr %0, 1f\n 1: hlt #0x42" : "=r"(ret) : : "memory");
+    report("hlt", el, ret);
+
     uint64_t target;
     __asm__ volatile("adr %0, 1f\n"
                      "add x1, %0, #2\n"
