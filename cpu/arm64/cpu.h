@@ -395,6 +395,10 @@ static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigne
 bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val,
                        bool write);
 
+/* The Alignment fault of an exclusive, atomic, acquire/release or RCpc access at va (a store
+ * or read-modify-write when `write`): taken; returns NULL for the executor to return. */
+const A64Insn *a64_alignment_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool write);
+
 /* Host pointer for an aligned RAM access of `size` bytes at va, for atomics and exclusives
  * (which must see one copy of memory); NULL (and c->pc set) on fault. `write` selects the
  * write permission check and invalidates decoded code on the page. */

@@ -22,7 +22,7 @@
  * - Stores by other cores to the marked granule clear the monitor (mem.c), CLREX clears it.
  *
  * Unaligned exclusives, atomics and (with SCTLR_ELx.nAA == 0) unaligned load-acquire /
- * store-release are Alignment faults; without the exception model the run stops.
+ * store-release are Alignment faults (a64_alignment_fault).
  *
  * Decoded slots: rn = base (SP for 31); rd = Rt (a64_wreg for loads, a64_rreg for the value
  * of a store); rm = Rs read (compare value / operand), ra = Rs write (status, CAS old value);
@@ -31,9 +31,10 @@
 #include "cpu/arm64/cpu.h"
 #include "a64_decode_gen.h"
 
-static const A64Insn *align_fault(Arm64Cpu *c, const A64Insn *d)
+/* Every access here is at Xn (SP), unoffset. */
+static const A64Insn *align_fault(Arm64Cpu *c, const A64Insn *d, bool write)
 {
-    return a64_unimplemented(c, d, "alignment fault (unaligned exclusive/atomic access)");
+    return a64_alignment_fault(c, d, c->x[d->rn], write);
 }
 
 /* ---- load/store exclusive ---- */
@@ -44,7 +45,7 @@ static bool load_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned size, void *d
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & (size - 1))) {
-        *ret = align_fault(c, d);
+        *ret = align_fault(c, d, false);
         return false;
     }
     uint64_t pa;
@@ -65,7 +66,7 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & (size - 1)))
-        return align_fault(c, d);
+        return align_fault(c, d, true);
     uint64_t pa;
     /* a cached page: no translation, and nothing of the slow path's store work is due; else
      * the permission check first, the store's side effects only if the monitor passes */
@@ -187,7 +188,7 @@ bool a64_prep_STXP(A64Insn *d, const A64Args *a)
         uint64_t va = c->x[d->rn];                                              \
         uint64_t v;                                                             \
         if (unlikely(va & (SIZE - 1)))                                          \
-            return align_fault(c, d);                                           \
+            return align_fault(c, d, false);                                    \
         if (unlikely(!a64_load(c, d, va, SIZE, &v)))                            \
             return a64_fault(c, d);                                             \
         c->x[d->rd] = v;                                                        \
@@ -197,7 +198,7 @@ bool a64_prep_STXP(A64Insn *d, const A64Args *a)
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (SIZE - 1)))                                          \
-            return align_fault(c, d);                                           \
+            return align_fault(c, d, true);                                     \
         if (unlikely(!a64_store(c, d, va, SIZE, MASK_##SZ(c->x[d->rd]))))       \
             return a64_fault(c, d);                                             \
         return a64_next(c, d);                                                  \
@@ -250,7 +251,7 @@ bool a64_prep_STLR(A64Insn *d, const A64Args *a)
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (sizeof(T) - 1)))                                     \
-            return align_fault(c, d);                                           \
+            return align_fault(c, d, true);                                     \
         uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true);                   \
         if (!p)                                                                 \
             return a64_fault(c, d);                                             \
@@ -313,7 +314,7 @@ bool a64_prep_SWP(A64Insn *d, const A64Args *a)
     {                                                                           \
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (sizeof(T) - 1)))                                     \
-            return align_fault(c, d);                                           \
+            return align_fault(c, d, true);                                     \
         uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true);                   \
         if (!p)                                                                 \
             return a64_fault(c, d);                                             \
@@ -349,7 +350,7 @@ A64_EXEC(exec_CASP_W)
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 7))
-        return align_fault(c, d);
+        return align_fault(c, d, true);
     uint8_t *p = a64_host_ptr(c, d, va, 8, true);
     if (!p)
         return a64_fault(c, d);
@@ -367,7 +368,7 @@ A64_EXEC(exec_CASP_X)
 {
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 15))
-        return align_fault(c, d);
+        return align_fault(c, d, true);
     uint8_t *p = a64_host_ptr(c, d, va, 16, true);
     if (!p)
         return a64_fault(c, d);

@@ -215,7 +215,7 @@ A64_EXEC(exec_RCPC_unscaled)
     uint64_t addr = c->x[d->rn] + (uint64_t)d->imm;
     unsigned size = 1u << d->sf;
     if (unlikely(addr & (size - 1)))
-        return a64_unimplemented(c, d, "alignment fault (unaligned exclusive/atomic access)");
+        return a64_alignment_fault(c, d, addr, d->u8b == 0);
     uint64_t v;
     switch (d->u8b) {
     case 0:

@@ -121,6 +121,24 @@ static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, cons
     a64_take_exception(c, target, A64_VEC_SYNC, esr, d ? a64_pc(c, d) : va, true, va);
 }
 
+/* Alignment fault (B2.5.2: exclusives, atomics, load-acquire/store-release and the RCpc forms
+ * must be naturally aligned; checked before translation): a Data Abort with DFSC 0b100001,
+ * taken where a stage-1 fault would be, FAR = va, WnR for a store or read-modify-write. */
+const A64Insn *a64_alignment_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool write)
+{
+    int target = a64_sync_target_el(c);
+    unsigned ec = target == c->el ? A64_EC_DABT_CUR : A64_EC_DABT_LOW;
+    uint32_t iss = 0x21 | (write ? 1u << 6 : 0);
+    if (target == 2)
+        iss |= dabt_isv(d->raw);          /* as external_abort: the access syndrome, as QEMU */
+    uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | iss;
+    if (unlikely(c->trace_mask & TRACE_MMU))
+        fprintf(c->m->trace, "MMU cpu%d fault va=%016llx alignment fault\n", c->index,
+                (unsigned long long)va);
+    a64_take_exception(c, target, A64_VEC_SYNC, esr, a64_pc(c, d), true, va);
+    return NULL;
+}
+
 /* The regimes of a translation from EL `el` (2: the EL2 regime; 0/1: EL1&0), with stage 2
  * when `with_s2` and HCR_EL2 enables it. */
 static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, MmuS2Regime *s2)
@@ -546,8 +564,7 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
             return host;
     }
     if (va & (size - 1)) {
-        /* Arm ARM B2.5.2: exclusives and atomics must be naturally aligned */
-        stop_at(c, d, EXIT_UNIMPLEMENTED, "alignment fault (exception model not implemented yet)", va, va);
+        a64_alignment_fault(c, d, va, write);
         return NULL;
     }
     uint64_t pa;

@@ -144,6 +144,18 @@ static void same_el_tests(unsigned el)
     report("pc-alignment", el, target + 2);
     printf("%-18s FAR-target=%llu\n", "", (unsigned long long)(last[el].far - target));
 
+    /* exclusives and load-acquire/store-release must be naturally aligned (B2.5.2): an
+     * Alignment fault, DFSC 0b100001, WnR for the store (STXR: tests/unit/test_core.c, as
+     * QEMU fails it without an access when the monitor is clear) */
+    static uint64_t ubuf[4];
+    uint64_t una = (uint64_t)&ubuf[1] + 4;
+    __asm__ volatile("adr %0, 1f\n 1: ldxr x2, [%1]" : "=&r"(ret) : "r"(una) : "x2", "memory");
+    report("ldxr-unaligned", el, ret);
+    __asm__ volatile("adr %0, 1f\n 1: ldar x2, [%1]" : "=&r"(ret) : "r"(una) : "x2", "memory");
+    report("ldar-unaligned", el, ret);
+    __asm__ volatile("adr %0, 1f\n 1: stlr w2, [%1]" : "=&r"(ret) : "r"(una + 1) : "memory");
+    report("stlr-unaligned", el, ret);
+
     /* a load from a physical address nothing decodes: synchronous external abort */
     __asm__ volatile("adr %0, 1f\n 1: ldr w2, [%1]" : "=&r"(ret) : "r"(0x09040000ULL) : "x2", "memory");
     report("external-abort", el, ret);
