@@ -128,6 +128,15 @@ static inline uint32_t a64_ror32(uint32_t v, unsigned n)
     return (v >> n) | (v << ((32 - n) & 31));
 }
 
+/* ConditionHolds() (Arm ARM J1) per condition, as expressions over the flags of `c`, for
+ * executors specialised by condition (B.cond, the conditional selects): X(NAME, HOLDS) for
+ * conditions 0 to 14 in order; 15 (NV) behaves as 14 (AL). */
+#define A64_CONDS(X)                                                                        \
+    X(EQ, c->zf) X(NE, !c->zf) X(CS, c->cf) X(CC, !c->cf) X(MI, c->nf) X(PL, !c->nf)        \
+    X(VS, c->vf) X(VC, !c->vf) X(HI, c->cf && !c->zf) X(LS, !(c->cf && !c->zf))             \
+    X(GE, c->nf == c->vf) X(LT, c->nf != c->vf) X(GT, !c->zf && c->nf == c->vf)             \
+    X(LE, !(!c->zf && c->nf == c->vf)) X(AL, true)
+
 /* Condition as a 16-bit truth table indexed by NZCV (N = bit 3): executors test
  * (mask >> nzcv) & 1 without branching on the condition (ConditionHolds(), Arm ARM J1). */
 static inline uint16_t a64_cond_mask(unsigned cond)

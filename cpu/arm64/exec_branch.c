@@ -89,33 +89,17 @@ bool a64_prep_TBNZ(A64Insn *d, const A64Args *a)
     return true;
 }
 
-/* B.cond: one executor per condition, each testing the flags it names (ConditionHolds(),
- * Arm ARM J1) -- the commonest conditional instruction, so no truth-table lookup. */
+/* B.cond: one executor per condition, each testing the flags it names -- the commonest
+ * conditional instruction, so no truth-table lookup. */
 #define DEF_BCOND(NAME, HOLDS)                                                  \
     A64_EXEC(exec_B_##NAME)                                                     \
     {                                                                           \
         return (HOLDS) ? a64_branch_direct(c, d) : d + 1;                       \
     }
-DEF_BCOND(EQ, c->zf)
-DEF_BCOND(NE, !c->zf)
-DEF_BCOND(CS, c->cf)
-DEF_BCOND(CC, !c->cf)
-DEF_BCOND(MI, c->nf)
-DEF_BCOND(PL, !c->nf)
-DEF_BCOND(VS, c->vf)
-DEF_BCOND(VC, !c->vf)
-DEF_BCOND(HI, c->cf && !c->zf)
-DEF_BCOND(LS, !(c->cf && !c->zf))
-DEF_BCOND(GE, c->nf == c->vf)
-DEF_BCOND(LT, c->nf != c->vf)
-DEF_BCOND(GT, !c->zf && c->nf == c->vf)
-DEF_BCOND(LE, !(!c->zf && c->nf == c->vf))
-DEF_BCOND(AL, true)           /* cond 0b1110 and 0b1111 (NV) both mean always */
+A64_CONDS(DEF_BCOND)
 
-static const A64ExecFn bcond_fns[16] = {
-    exec_B_EQ, exec_B_NE, exec_B_CS, exec_B_CC, exec_B_MI, exec_B_PL, exec_B_VS, exec_B_VC,
-    exec_B_HI, exec_B_LS, exec_B_GE, exec_B_LT, exec_B_GT, exec_B_LE, exec_B_AL, exec_B_AL,
-};
+#define BCOND_FN(NAME, HOLDS) exec_B_##NAME,
+static const A64ExecFn bcond_fns[16] = { A64_CONDS(BCOND_FN) exec_B_AL };
 
 bool a64_prep_B_cond(A64Insn *d, const A64Args *a)
 {

@@ -378,29 +378,48 @@ bool a64_prep_CCMN_i(A64Insn *d, const A64Args *a) { return prep_ccmp(d, a, fals
 bool a64_prep_CCMP_i(A64Insn *d, const A64Args *a) { return prep_ccmp(d, a, false, exec_CCMP_i64, exec_CCMP_i32); }
 
 /* ---- conditional select -------------------------------------------------------------------------- */
-#define CSELECT(NAME, EXPR)                                                                   \
-    A64_EXEC(exec_##NAME##64)                                                                 \
+/* One executor per operation, size and condition (the conditions of A64_CONDS): CSEL and
+ * CSINC follow nearly every compare in integer code. Selected without a host branch: the
+ * condition is data (a carry, say) that no predictor guesses. */
+#define CSELECT_COND(NAME, EXPR, COND, HOLDS)                                                 \
+    A64_EXEC(exec_##NAME##_##COND##64)                                                        \
     {                                                                                         \
-        uint64_t m = c->x[d->rm];                                                             \
-        c->x[d->rd] = a64_cond_mask_holds(c, (uint64_t)d->imm2) ? c->x[d->rn] : (EXPR);       \
+        uint64_t m = c->x[d->rm], sel = -(uint64_t)(bool)(HOLDS);                             \
+        c->x[d->rd] = (c->x[d->rn] & sel) | ((EXPR) & ~sel);                                  \
         return d + 1;                                                                         \
     }                                                                                         \
-    A64_EXEC(exec_##NAME##32)                                                                 \
+    A64_EXEC(exec_##NAME##_##COND##32)                                                        \
     {                                                                                         \
-        uint64_t m = c->x[d->rm];                                                             \
-        c->x[d->rd] = (uint32_t)(a64_cond_mask_holds(c, (uint64_t)d->imm2) ? c->x[d->rn] : (EXPR)); \
+        uint64_t m = c->x[d->rm], sel = -(uint64_t)(bool)(HOLDS);                             \
+        c->x[d->rd] = (uint32_t)((c->x[d->rn] & sel) | ((EXPR) & ~sel));                      \
         return d + 1;                                                                         \
-    }                                                                                         \
+    }
+#define CSELECT_FNS(NAME, COND, HOLDS) { exec_##NAME##_##COND##32, exec_##NAME##_##COND##64 },
+#define CSELECT(NAME)                                                                         \
+    CSELECT_CONDS_##NAME                                                                      \
+    static const A64ExecFn NAME##_fns[16][2] = { A64_CONDS(CSELECT_FNS_##NAME)                \
+                                                 { exec_##NAME##_AL32, exec_##NAME##_AL64 } }; \
     bool a64_prep_##NAME(A64Insn *d, const A64Args *a)                                        \
     {                                                                                         \
         d->u8c = (uint8_t)a->cond;                                                            \
-        d->imm2 = a64_cond_mask((unsigned)a->cond);                                           \
-        return prep_rrr(d, a, exec_##NAME##64, exec_##NAME##32);                              \
+        return prep_rrr(d, a, NAME##_fns[a->cond & 15][1], NAME##_fns[a->cond & 15][0]);     \
     }
-CSELECT(CSEL, m)
-CSELECT(CSINC, m + 1)
-CSELECT(CSINV, ~m)
-CSELECT(CSNEG, -m)
+#define X_CSEL(COND, HOLDS) CSELECT_COND(CSEL, m, COND, HOLDS)
+#define X_CSINC(COND, HOLDS) CSELECT_COND(CSINC, m + 1, COND, HOLDS)
+#define X_CSINV(COND, HOLDS) CSELECT_COND(CSINV, ~m, COND, HOLDS)
+#define X_CSNEG(COND, HOLDS) CSELECT_COND(CSNEG, -m, COND, HOLDS)
+#define CSELECT_CONDS_CSEL A64_CONDS(X_CSEL)
+#define CSELECT_CONDS_CSINC A64_CONDS(X_CSINC)
+#define CSELECT_CONDS_CSINV A64_CONDS(X_CSINV)
+#define CSELECT_CONDS_CSNEG A64_CONDS(X_CSNEG)
+#define CSELECT_FNS_CSEL(COND, HOLDS) CSELECT_FNS(CSEL, COND, HOLDS)
+#define CSELECT_FNS_CSINC(COND, HOLDS) CSELECT_FNS(CSINC, COND, HOLDS)
+#define CSELECT_FNS_CSINV(COND, HOLDS) CSELECT_FNS(CSINV, COND, HOLDS)
+#define CSELECT_FNS_CSNEG(COND, HOLDS) CSELECT_FNS(CSNEG, COND, HOLDS)
+CSELECT(CSEL)
+CSELECT(CSINC)
+CSELECT(CSINV)
+CSELECT(CSNEG)
 
 /* ---- data-processing (1 source) ------------------------------------------------------------------ */
 /* One source register (the pattern has no Rm: the generated args leave it unset). */
