@@ -155,8 +155,9 @@ static uint32_t gicv_iar(GicV2Cpu *c, bool alias)
 
 /* Virtual deactivation (5.2.1, 5.4): the active list register for the interrupt loses its
  * active state; with HW = 1 the physical interrupt is deactivated in the distributor too. No
- * matching list register: GICH_HCR.EOICount counts the deactivation for the hypervisor. */
-static void gicv_deactivate(GicV2 *g, int cpu, uint32_t v)
+ * matching list register: GICH_HCR.EOICount counts the deactivation for the hypervisor, when
+ * `count` says so (5.3.1: an EOI that clears no GICH_APR bit does not count). */
+static void gicv_deactivate(GicV2 *g, int cpu, uint32_t v, bool count)
 {
     GicV2Cpu *c = &g->cpu[cpu];
     uint32_t vid = v & 0x3ff, cpuid = (v >> 10) & 7;
@@ -174,6 +175,8 @@ static void gicv_deactivate(GicV2 *g, int cpu, uint32_t v)
         }
         return;
     }
+    if (!count)
+        return;
     uint32_t cnt = ((c->hcr >> GICH_HCR_EOICOUNT_SHIFT) + 1) & 0x1f;
     c->hcr = (c->hcr & ~(0x1fu << GICH_HCR_EOICOUNT_SHIFT)) | (cnt << GICH_HCR_EOICOUNT_SHIFT);
 }
@@ -183,9 +186,10 @@ static void gicv_eoir(GicV2 *g, int cpu, uint32_t v)
     GicV2Cpu *c = &g->cpu[cpu];
     if ((v & 0x3ff) >= 1020)
         return;
+    bool dropped = c->vapr != 0;
     gicv2_prio_drop(&c->vapr);
     if (!(c->vmcr & GICH_VMCR_EOIMODE))
-        gicv_deactivate(g, cpu, v);
+        gicv_deactivate(g, cpu, v, dropped);
 }
 
 static uint32_t gicv_hppir(const GicV2Cpu *c, bool alias)
@@ -259,7 +263,7 @@ static void vcpu_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     case GICV_APR0: c->vapr = v; break;
     case GICV_DIR:
         if (c->vmcr & GICH_VMCR_EOIMODE)
-            gicv_deactivate(g, cpu, v);
+            gicv_deactivate(g, cpu, v, true);
         break;
     default: break;
     }

@@ -252,8 +252,13 @@ Test(gicv2, virtual_interface_and_maintenance)
     wr(0, VCTRL, LR0, 0);
     cr_assert_eq(rd(0, VCTRL, MISR), 0);
     wr(0, CPUIF, EOIR, 25);
-    /* no list register for it: EOIcount */
+    /* an EOI that drops a priority but matches no list register: EOICount (5.3.1); one
+     * that drops none does not count */
+    wr(0, VCTRL, LR0, LR_PENDING | LR_PRIO(0x90) | 43);
+    cr_assert_eq(rd(0, VCPU, IAR), 43);
     wr(0, VCPU, EOIR, 77);
+    cr_assert_eq(rd(0, VCTRL, HCR) >> 27, 1);
+    wr(0, VCPU, EOIR, 78);
     cr_assert_eq(rd(0, VCTRL, HCR) >> 27, 1);
 }
 
