@@ -312,7 +312,10 @@ void gicv2_describe(const GicV2 *g, int cpu, GString *out)
     g_string_append(out, "\n  SPI active:");
     for (int w = 1; w < GICV2_NW; w++)
         list_bits(out, w * 32, g->active[w]);
-    g_string_append_printf(out, "\n  GICH_HCR 0x%x, GICH_VMCR 0x%x, GICH_APR 0x%x\n", c->hcr,
+    g_string_append_c(out, '\n');
+    if (!g->has_virt)
+        return;
+    g_string_append_printf(out, "  GICH_HCR 0x%x, GICH_VMCR 0x%x, GICH_APR 0x%x\n", c->hcr,
                            c->vmcr, c->vapr);
     for (int i = 0; i < GICV2_NUM_LRS; i++)
         if (c->lr[i])
