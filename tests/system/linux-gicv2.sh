@@ -90,6 +90,9 @@ check_selftest() {
         fail "$1" "the selftest did not finish"
     elif ! grep -q '^sum: 5050' "$TMP/$1" || ! grep -q '^sha256: 8e40c847658453cc' "$TMP/$1"; then
         fail "$1" "busybox computed something else: $(grep -E '^(sum|sha256):' "$TMP/$1" | tr '\n' ' ')"
+    elif grep -q 'WARNING:' "$TMP/$1"; then
+        # e.g. "CPUs started in inconsistent modes": PSCI CPU_ON must start cores at EL2
+        fail "$1" "the kernel warns: $(grep -m1 -B1 'WARNING:' "$TMP/$1" | tr '\n' ' ')"
     elif ! grep -q 'kvm \[1\]: vgic interrupt IRQ9' "$TMP/$1"; then
         fail "$1" "KVM did not take the GICv2 maintenance interrupt: $(grep -m1 'kvm \[1\]' "$TMP/$1")"
     elif ! grep -q "$5" "$TMP/$1"; then
@@ -98,7 +101,7 @@ check_selftest() {
         pass "$1"
     fi
 }
-check_selftest linux-gicv2-a57-el2-nvhe virt,gic-version=2,virtualization=on cortex-a57 1 \
+check_selftest linux-gicv2-a57-el2-nvhe-smp4 virt,gic-version=2,virtualization=on cortex-a57 4 \
     "Hyp mode initialized successfully"
 check_selftest linux-gicv2-max-el2-vhe-smp4 virt,gic-version=2,virtualization=on max 4 \
     "VHE mode initialized successfully"
