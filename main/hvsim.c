@@ -684,6 +684,7 @@ static void restore_config(Opts *o)
     }
     DIFFERS("M", c->virtualization != sc.virtualization, "virtualization=%d", c->virtualization, sc.virtualization)
     DIFFERS("M", strcmp(c->board, sc.board), "%s", c->board, sc.board)
+    DIFFERS("M", c->gic_version != sc.gic_version, "gic-version=%d", c->gic_version, sc.gic_version)
     DIFFERS("cpu", strcmp(c->cpu_model, sc.cpu_model), "%s", c->cpu_model, sc.cpu_model)
     DIFFERS("m", c->ram_size != sc.ram_size, "%llu bytes", (unsigned long long)c->ram_size,
             (unsigned long long)sc.ram_size)

@@ -167,6 +167,8 @@ if [ -s "$GOOD" ]; then
     printf '\011' | dd of="$TMP/v9.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
     expect_bad "snapshot-bad-version" "format 9" --restore "$TMP/v9.snap"
     expect_bad "snapshot-bad-machine" "smp" --restore "$GOOD" -smp 2
+    expect_bad "snapshot-bad-gic-version" "gic-version=2, the snapshot's machine has gic-version=3" \
+        --restore "$GOOD" -M virt,virtualization=on,gic-version=2
     expect_bad "snapshot-bad-missing" "cannot read" --restore "$TMP/no-such.snap"
     # issue 9: edited fields under a recomputed checksum are refused by value, naming the
     # section and the field (each of these used to crash, hang or run)
