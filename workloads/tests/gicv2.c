@@ -5,9 +5,9 @@
  * GICD_ITARGETSR; pending interrupts taken in priority order; preemption by a higher group
  * priority and none by the same one; the virtual timer's PPI 27; EOImode 1 (priority drop,
  * then GICC_DIR); Group 1 with GICC_CTLR.AckCtl. There are no ICC_* System registers:
- * ID_AA64PFR0_EL1.GIC reads 0. Run with -smp 4, booted at EL1 or at EL2 (interrupts then go
- * to EL2 with HCR_EL2.IMO). Only core 0 prints, and only facts that do not depend on how the
- * cores interleave. */
+ * ID_AA64PFR0_EL1.GIC reads 0 and ICC_SRE_EL1/EL2 are UNDEFINED. Run with -smp 4, booted at
+ * EL1 or at EL2 (interrupts then go to EL2 with HCR_EL2.IMO). Only core 0 prints, and only
+ * facts that do not depend on how the cores interleave. */
 #include "lib.h"
 
 #define NCORES 4
@@ -92,12 +92,21 @@ static void nest(void)
     }
 }
 
+/* a System-register access expected to be UNDEFINED: the exception class it took */
+static volatile uint32_t expect_undef, undef_ec;
+
 static void on_trap(struct trap_frame *f, unsigned vec)
 {
     (void)f;
     if ((vec & 3) != 1) {
         struct trap_info t;
         trap_info(&t);
+        if ((vec & 3) == 0 && expect_undef) {
+            expect_undef = 0;
+            undef_ec = (uint32_t)(t.esr >> 26);
+            trap_set_return(t.spsr, t.elr + 4);
+            return;
+        }
         printf("core %u: unexpected exception vec %u ESR 0x%llx ELR 0x%llx\n", core_id(), vec,
                (unsigned long long)t.esr, (unsigned long long)t.elr);
         system_off();
@@ -211,6 +220,17 @@ int main(void)
            (typer >> 5) & 7, (typer >> 10) & 1);
     printf("GICD_ICFGR0 0x%x\n", r32(GICD + 0xc00));
     trap_install(on_trap);
+    /* no GIC System registers: ICC_SRE_EL1 (and at EL2 ICC_SRE_EL2) are UNDEFINED (EC 0) */
+    undef_ec = 0xff;
+    expect_undef = 1;
+    READ_SYSREG(S3_0_C12_C12_5);
+    printf("MRS ICC_SRE_EL1: EC 0x%x\n", undef_ec);
+    if (el == 2) {
+        undef_ec = 0xff;
+        expect_undef = 1;
+        READ_SYSREG(S3_4_C12_C9_5);
+        printf("MRS ICC_SRE_EL2: EC 0x%x\n", undef_ec);
+    }
     w32(GICD + 0x000, 1);                                /* GICD_CTLR: EnableGrp0 */
     gic_cpu_init(0);
     for (unsigned c = 1; c < NCORES; c++)
