@@ -300,3 +300,28 @@ Test(gicv2, reset_and_state_hash)
     cr_assert_eq(rd(0, DIST, 0x000), 0);
     cr_assert_eq(rd(0, CPUIF, BPR), 2);
 }
+
+Test(gicv2, bad_sizes_and_offsets_are_raz_wi)
+{
+    uint64_t v = 0x1234;
+    M->running_cpu = 0;
+    cr_assert(bus_read(&M->bus, DIST + 0x004, 2, &v));
+    cr_assert_eq(v, 0, "16-bit GICD_TYPER: RAZ");
+    cr_assert(bus_write(&M->bus, DIST + 0x000, 8, 3));
+    cr_assert(bus_read(&M->bus, CPUIF + IAR, 8, &v));
+    cr_assert_eq(v, 0, "64-bit GICC_IAR: RAZ, nothing acknowledged");
+    cr_assert(bus_write(&M->bus, VCTRL + LR0 + 1, 4, 0xffffffff));
+    M->running_cpu = -1;
+    cr_assert_eq(rd(0, DIST, 0x000), 0, "the 64-bit GICD_CTLR write was ignored");
+    cr_assert_eq(rd(0, VCTRL, LR0), 0, "the misaligned LR write was ignored");
+    wr(0, VCTRL, LR0 + 4 * 4, LR_PENDING | 5);   /* GICH_LR4: not implemented */
+    cr_assert_eq(rd(0, VCTRL, LR0 + 4 * 4), 0);
+    cr_assert_eq(rd(0, VCTRL, ELRSR), 0xf);
+    wr(0, DIST, 0xf00, (3u << 24) | 1);      /* reserved TargetListFilter: no SGI */
+    cr_assert_eq(rd(0, DIST, 0xf20), 0);
+    cr_assert_eq(rd(1, DIST, 0xf20), 0);
+    wr8(0, DIST, 0x800 + 5, 0x2);            /* SGI targets are read-only */
+    cr_assert_eq(rd(0, DIST, 0x804), 0x01010101u);
+    wr(0, DIST, 0x180, 0xffffffffu);         /* SGIs cannot be disabled (GIC-400) */
+    cr_assert_eq(rd(0, DIST, 0x100) & 0xffff, 0xffff);
+}
