@@ -1,11 +1,12 @@
 #!/bin/sh
 # Debian's own arm64 Linux on the GICv2 (`-M virt,gic-version=2`, `make check-linux`): the
 # kernel and busybox packages fetched by name (scripts/linux-image.sh), booted to the shell at
-# EL1 on 1 and 4 cores with commands typed through the UART (interrupts counted by the GICv2
-# driver, `info gic` in the debugger), at EL2 where KVM's nVHE (cortex-a57) and VHE (max)
-# init find the GICH/GICV frames and the maintenance interrupt ("vgic interrupt IRQ9"); the
-# state hash at power-off identical run after run and after a mid-boot snapshot. Without the
-# packages (no network, nothing cached) every test says SKIP with the reason.
+# EL1 on 1 and 4 cores with commands typed through the UART (the timer's, the UART's and a
+# virtio-rng's interrupts counted by the GICv2 driver, `info gic` in the debugger), at EL2
+# on 4 cores where KVM's nVHE (cortex-a57) and VHE (max) init find the GICH/GICV frames and
+# the maintenance interrupt ("vgic interrupt IRQ9"); the state hash at power-off identical
+# run after run and after a mid-boot snapshot. Without the packages (no network, nothing
+# cached) every test says SKIP with the reason.
 #
 #   sh tests/system/linux-gicv2.sh HVSIM [DIR]   (DIR: the package cache, default build/debian)
 set -u
@@ -49,16 +50,20 @@ type 'echo typed-marker-$((6 * 7))\n'
 wait-for 'typed-marker-42'
 info gic
 type 'grep -c ^processor /proc/cpuinfo\n'
-type 'grep -E "GIC-0 +(27|33) " /proc/interrupts | tr -s " " | cut -d" " -f 2-\n'
+type 'head -c 8 /dev/hwrng | od -An -tx1 | wc -w\n'
+type 'grep -E "GIC-0 +(27|33|79) " /proc/interrupts | tr -s " "\n'
 type 'poweroff -f\n'
 continue
 EOS
-    boot "$TMP/$1" virt,gic-version=2 cortex-a57 "$2" "" --script "$TMP/$1.txt" </dev/null
+    boot "$TMP/$1" virt,gic-version=2 cortex-a57 "$2" "" -device virtio-rng-device \
+        --script "$TMP/$1.txt" </dev/null
     tr -d '\r' <"$TMP/$1" >"$TMP/$1.txt.out"
     out=$TMP/$1.txt.out
-    # the timer's PPI 27 and the UART's SPI 33 (1 + 32) counted on core 0 by the GICv2 driver
-    timer=$(sed -n 's/^[0-9]*: \([0-9]*\) .*GIC-0 27 Level arch_timer.*/\1/p' "$out")
-    uart=$(sed -n 's/^[0-9]*: \([0-9]*\) .*GIC-0 33 Level uart-pl011.*/\1/p' "$out")
+    # the timer's PPI 27, the UART's SPI 33 (1 + 32) and the virtio-rng's edge SPI 79
+    # (transport 31: 16 + 31 + 32) counted on core 0 by the GICv2 driver
+    timer=$(sed -n 's/^ *[0-9]*: \([0-9]*\) .*GIC-0 27 Level arch_timer.*/\1/p' "$out")
+    uart=$(sed -n 's/^ *[0-9]*: \([0-9]*\) .*GIC-0 33 Level uart-pl011.*/\1/p' "$out")
+    virtio=$(sed -n 's/^ *[0-9]*: \([0-9]*\) .*GIC-0 79 Edge virtio0.*/\1/p' "$out")
     if [ $rc -ne 0 ]; then
         fail "$1" "exit code $rc: $(first_problem "$TMP/$1")"
     elif grep -q 'WARNING:' "$out"; then
@@ -67,14 +72,16 @@ EOS
         fail "$1" "no answer to the typed command"
     elif ! grep -q "^$2\s*\$" "$out"; then
         fail "$1" "the shell does not count $2 processor(s)"
-    elif [ "${timer:-0}" -lt 10 ] || [ "${uart:-0}" -lt 1 ]; then
-        fail "$1" "/proc/interrupts: timer '${timer}', UART '${uart}' on GIC-0"
+    elif ! grep -q '^8$' "$out"; then
+        fail "$1" "no bytes from the virtio-rng (/dev/hwrng)"
+    elif [ "${timer:-0}" -lt 10 ] || [ "${uart:-0}" -lt 1 ] || [ "${virtio:-0}" -lt 1 ]; then
+        fail "$1" "/proc/interrupts: timer '${timer}', UART '${uart}', virtio '${virtio}' on GIC-0"
     elif ! grep -q '^GICv2: GICD_CTLR 0x1; cpu0: GICC_CTLR 0x1' "$out"; then
         fail "$1" "info gic: $(grep -m1 'GIC' "$out")"
     elif ! grep -q 'machine stopped after .*exit code 0' "$out"; then
         fail "$1" "poweroff -f did not end the machine"
     else
-        pass "$1 (timer ticks $timer, UART interrupts $uart)"
+        pass "$1 (timer ticks $timer, UART interrupts $uart, virtio interrupts $virtio)"
     fi
 }
 check_shell linux-gicv2-shell 1
