@@ -216,6 +216,7 @@ check-fuzz:
 # neither fetched nor found in the cache under $(LINUX_DIR)).
 check-linux: $(B)/hvsim
 	sh tests/system/linux.sh $(B)/hvsim $(LINUX_DIR)
+	sh tests/system/linux-gicv2.sh $(B)/hvsim $(LINUX_DIR)
 	sh tests/system/linux-debug.sh $(B)/hvsim
 
 check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz \

@@ -59,6 +59,53 @@ static const char *cpu_compatible(const char *model)
     return "arm,cortex-a57";
 }
 
+/* The GIC (QEMU's create_gic()): GICv3 with one redistributor region, or GICv2 with its
+ * distributor, CPU interface and, with virtualization=on, the GICH and GICV frames; the
+ * maintenance interrupt with virtualization=on. QEMU's GICv2 node also has a GICv2m MSI
+ * frame child (for PCIe); hvsim has no PCIe and no GICv2m. */
+static int gic_node(void *fdt, const MachineConfig *cfg)
+{
+    int r;
+    char name[64];
+#define T(x) do { if ((r = (x)) < 0) return r; } while (0)
+    snprintf(name, sizeof name, "intc@%llx", (unsigned long long)VIRT_GIC_DIST_BASE);
+    T(fdt_begin_node(fdt, name));
+    T(fdt_property_cell(fdt, "phandle", PH_GIC(cfg)));
+    if (cfg->virtualization) {
+        uint32_t maint[3] = { GIC_PPI, PPI_GIC_MAINT, IRQ_LEVEL_HIGH };
+        T(prop_cells(fdt, "interrupts", maint, 3));
+    }
+    if (cfg->gic_version == 2) {
+        uint64_t greg[8] = { VIRT_GIC_DIST_BASE, VIRT_GIC_DIST_SIZE, VIRT_GIC_CPU_BASE,
+                             VIRT_GIC_CPU_SIZE, VIRT_GIC_HYP_BASE, VIRT_GIC_HYP_SIZE,
+                             VIRT_GIC_VCPU_BASE, VIRT_GIC_VCPU_SIZE };
+        T(reg2(fdt, greg, cfg->virtualization ? 8 : 4));
+        T(fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic"));
+    } else {
+        /* one redistributor region; like QEMU, the whole window (room for 123 cores) */
+        uint64_t greg[4] = { VIRT_GIC_DIST_BASE, VIRT_GIC_DIST_SIZE, VIRT_GIC_REDIST_BASE,
+                             VIRT_GIC_REDIST_SIZE };
+        T(reg2(fdt, greg, 4));
+        T(fdt_property_cell(fdt, "#redistributor-regions", 1));
+        T(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
+    }
+    T(fdt_property(fdt, "ranges", NULL, 0));
+    T(fdt_property_cell(fdt, "#size-cells", 2));
+    T(fdt_property_cell(fdt, "#address-cells", 2));
+    T(fdt_property(fdt, "interrupt-controller", NULL, 0));
+    T(fdt_property_cell(fdt, "#interrupt-cells", 3));
+    T(fdt_end_node(fdt));
+#undef T
+    return 0;
+}
+
+/* Flags of a PPI specifier: level-high, and with a GICv2 the mask of the cores it reaches
+ * (arm-gic binding: bits [15:8]), as QEMU writes it. */
+static uint32_t ppi_flags(const MachineConfig *cfg)
+{
+    return IRQ_LEVEL_HIGH | (cfg->gic_version == 2 ? ((1u << cfg->smp) - 1) << 8 : 0);
+}
+
 static int build(void *fdt, const MachineConfig *cfg)
 {
     int r = 0;
@@ -105,25 +152,7 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(prop_strings(fdt, "compatible", pl011_compat));
     T(fdt_end_node(fdt));
 
-    snprintf(name, sizeof name, "intc@%llx", (unsigned long long)VIRT_GIC_DIST_BASE);
-    T(fdt_begin_node(fdt, name));
-    T(fdt_property_cell(fdt, "phandle", PH_GIC(cfg)));
-    if (cfg->virtualization) {
-        uint32_t maint[3] = { GIC_PPI, PPI_GIC_MAINT, IRQ_LEVEL_HIGH };
-        T(prop_cells(fdt, "interrupts", maint, 3));
-    }
-    /* one redistributor region; like QEMU, the whole window (room for 123 cores) */
-    uint64_t greg[4] = { VIRT_GIC_DIST_BASE, VIRT_GIC_DIST_SIZE, VIRT_GIC_REDIST_BASE,
-                         VIRT_GIC_REDIST_SIZE };
-    T(reg2(fdt, greg, 4));
-    T(fdt_property_cell(fdt, "#redistributor-regions", 1));
-    T(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
-    T(fdt_property(fdt, "ranges", NULL, 0));
-    T(fdt_property_cell(fdt, "#size-cells", 2));
-    T(fdt_property_cell(fdt, "#address-cells", 2));
-    T(fdt_property(fdt, "interrupt-controller", NULL, 0));
-    T(fdt_property_cell(fdt, "#interrupt-cells", 3));
-    T(fdt_end_node(fdt));
+    T(gic_node(fdt, cfg));
 
     T(fdt_begin_node(fdt, "cpus"));
     T(fdt_property_cell(fdt, "#size-cells", 0));
@@ -156,9 +185,10 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(fdt_begin_node(fdt, "timer"));
     /* Every timer the model has: with FEAT_VHE (-cpu max and EL2) also the EL2 virtual
      * timer (PPI 28), which QEMU 7.2 leaves out (arm,armv8-timer binding, 5th entry). */
-    uint32_t tirq[15] = { GIC_PPI, PPI_TIMER_S, IRQ_LEVEL_HIGH, GIC_PPI, PPI_TIMER_NS, IRQ_LEVEL_HIGH,
-                          GIC_PPI, PPI_TIMER_VIRT, IRQ_LEVEL_HIGH, GIC_PPI, PPI_TIMER_HYP,
-                          IRQ_LEVEL_HIGH, GIC_PPI, 28 - 16, IRQ_LEVEL_HIGH };
+    uint32_t pf = ppi_flags(cfg);
+    uint32_t tirq[15] = { GIC_PPI, PPI_TIMER_S, pf, GIC_PPI, PPI_TIMER_NS, pf,
+                          GIC_PPI, PPI_TIMER_VIRT, pf, GIC_PPI, PPI_TIMER_HYP, pf,
+                          GIC_PPI, 28 - 16, pf };
     bool vhe = cfg->virtualization && cfg->cpu_model && !strcmp(cfg->cpu_model, "max");
     T(prop_cells(fdt, "interrupts", tirq, vhe ? 15 : 12));
     T(fdt_property(fdt, "always-on", NULL, 0));
@@ -166,9 +196,9 @@ static int build(void *fdt, const MachineConfig *cfg)
     T(prop_strings(fdt, "compatible", timer_compat));
     T(fdt_end_node(fdt));
 
-    /* PMUv3 overflow interrupt: PPI 23 (as QEMU's virt with GICv3) */
+    /* PMUv3 overflow interrupt: PPI 23 (as QEMU's virt) */
     T(fdt_begin_node(fdt, "pmu"));
-    uint32_t pirq[3] = { GIC_PPI, 23 - 16, IRQ_LEVEL_HIGH };
+    uint32_t pirq[3] = { GIC_PPI, 23 - 16, pf };
     T(prop_cells(fdt, "interrupts", pirq, 3));
     T(fdt_property_string(fdt, "compatible", "arm,armv8-pmuv3"));
     T(fdt_end_node(fdt));

@@ -11,7 +11,8 @@
  *    the DTB after the initrd (or where the initrd would go), 2 MiB aligned.
  *  - Core 0 starts at EL1, or at EL2 with virtualization=on; the others are off until
  *    PSCI CPU_ON (boards/psci.c).
- *  - MMIO map and interrupt numbers: QEMU's. GICv3 distributor and redistributors, PL011 on
+ *  - MMIO map and interrupt numbers: QEMU's. GICv3 distributor and redistributors, or with
+ *    gic-version=2 a GICv2 (distributor, CPU interface, GICH and GICV), PL011 on
  *    SPI 1 (INTID 33), generic timers on PPIs 30 (EL1 physical), 27 (EL1 virtual),
  *    26 (EL2 physical), 28 (EL2 virtual), GIC maintenance interrupt PPI 25. */
 #include "boards/virt.h"
@@ -20,6 +21,7 @@
 #include <string.h>
 #include "cpu/arm64/cpu.h"
 #include "devices/arch_timer.h"
+#include "devices/gicv2.h"
 #include "devices/gicv3.h"
 #include "devices/simplefb.h"
 #include "hypervisor-model/vmexit.h"
@@ -54,6 +56,7 @@ static void virt_board_destroy(void *opaque)
     pl011_free(vb->uart);
     virt_free_devices(vb);
     gicv3_free(vb->gic);
+    gicv2_free(vb->gicv2);
     hvm_free(vb->hvm);
     g_free(vb->dtb);
     g_free(vb);
@@ -86,8 +89,8 @@ static bool check_config(const MachineConfig *cfg, char **err)
                                MACHINE_MAX_CPUS);
         return false;
     }
-    if (cfg->gic_version != 3) {
-        *err = g_strdup_printf("gic-version=%d: only gic-version=3 is modelled", cfg->gic_version);
+    if (cfg->gic_version != 2 && cfg->gic_version != 3) {
+        *err = g_strdup_printf("gic-version=%d: want 2 or 3", cfg->gic_version);
         return false;
     }
     if (cfg->cpu_model && !a64_cpu_model_known(cfg->cpu_model)) {
@@ -152,6 +155,54 @@ static int place_dtb(Machine *m, VirtBoard *vb, char **err)
     return 0;
 }
 
+IrqLine virt_spi_line(VirtBoard *vb, int intid)
+{
+    return vb->gicv2 ? gicv2_spi_line(vb->gicv2, intid) : gicv3_spi_line(vb->gic, intid);
+}
+
+IrqLine virt_ppi_line(VirtBoard *vb, int cpu, int intid)
+{
+    return vb->gicv2 ? gicv2_ppi_line(vb->gicv2, cpu, intid) : gicv3_ppi_line(vb->gic, cpu, intid);
+}
+
+/* The GIC cfg->gic_version names, at QEMU's addresses, wired to every core's interrupt
+ * inputs. A GICv2 gets its virtualization extension (GICH, GICV) with virtualization=on,
+ * as on QEMU. */
+static int add_gic(Machine *m, VirtBoard *vb, char **err)
+{
+    const MachineConfig *cfg = &m->cfg;
+    IrqLine lines[MACHINE_MAX_CPUS][4];
+    for (int i = 0; i < cfg->smp; i++) {
+        Arm64Cpu *c = m->cpus[i].obj;
+        static const int which[4] = { A64_LINE_IRQ, A64_LINE_FIQ, A64_LINE_VIRQ, A64_LINE_VFIQ };
+        for (int k = 0; k < 4; k++)
+            lines[i][k] = (IrqLine){ a64_cpu_set_line, c, which[k] };
+    }
+    if (cfg->gic_version == 2) {
+        GicV2Map map = { VIRT_GIC_DIST_BASE, VIRT_GIC_CPU_BASE,
+                         cfg->virtualization ? VIRT_GIC_HYP_BASE : 0, VIRT_GIC_VCPU_BASE };
+        vb->gicv2 = gicv2_new(m, cfg->smp, &map);
+        if (!vb->gicv2) {
+            *err = g_strdup("cannot map the GICv2 on the bus");
+            return -1;
+        }
+        for (int i = 0; i < cfg->smp; i++)
+            gicv2_connect_cpu(vb->gicv2, i, lines[i][0], lines[i][1], lines[i][2], lines[i][3]);
+        return 0;
+    }
+    uint64_t mpidr[MACHINE_MAX_CPUS];
+    for (int i = 0; i < cfg->smp; i++)
+        mpidr[i] = ((Arm64Cpu *)m->cpus[i].obj)->mpidr;
+    vb->gic = gicv3_new(m, cfg->smp, mpidr, VIRT_GIC_DIST_BASE, VIRT_GIC_REDIST_BASE);
+    if (!vb->gic) {
+        *err = g_strdup("cannot map the GICv3 on the bus");
+        return -1;
+    }
+    for (int i = 0; i < cfg->smp; i++)
+        gicv3_connect_cpu(vb->gic, i, lines[i][0], lines[i][1], lines[i][2], lines[i][3]);
+    return 0;
+}
+
 Machine *virt_create(const MachineConfig *cfg, char **err)
 {
     if (!check_config(cfg, err))
@@ -175,28 +226,18 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
     vb->flash.size = VIRT_FLASH_SIZE;
     bus_add_mmio(&m->bus, "flash", VIRT_FLASH_BASE, VIRT_FLASH_SIZE, &flash_ops, &vb->flash);
     machine_add_memory(m, "flash", VIRT_FLASH_BASE, VIRT_FLASH_SIZE, &vb->flash.data);
-    uint64_t mpidr[MACHINE_MAX_CPUS];
-    for (int i = 0; i < cfg->smp; i++)
-        mpidr[i] = ((Arm64Cpu *)m->cpus[i].obj)->mpidr;
-    vb->gic = gicv3_new(m, cfg->smp, mpidr, VIRT_GIC_DIST_BASE, VIRT_GIC_REDIST_BASE);
-    if (!vb->gic) {
-        *err = g_strdup("cannot map the GICv3 on the bus");
+    if (add_gic(m, vb, err) < 0)
         goto fail;
-    }
     vb->hvm = hvm_new(m);
     for (int i = 0; i < cfg->smp; i++) {
         Arm64Cpu *c = m->cpus[i].obj;
-        c->gic = vb->gic;
+        c->gic = vb->gic;     /* the ICC_* System registers: GICv3 only */
         c->hvm = vb->hvm;
-        gicv3_connect_cpu(vb->gic, i, (IrqLine){ a64_cpu_set_line, c, A64_LINE_IRQ },
-                          (IrqLine){ a64_cpu_set_line, c, A64_LINE_FIQ },
-                          (IrqLine){ a64_cpu_set_line, c, A64_LINE_VIRQ },
-                          (IrqLine){ a64_cpu_set_line, c, A64_LINE_VFIQ });
-        arch_timer_connect(c->timers, ATIMER_PHYS, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_PHYS));
-        arch_timer_connect(c->timers, ATIMER_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_VIRT));
-        arch_timer_connect(c->timers, ATIMER_HYP_PHYS, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_PHYS));
-        arch_timer_connect(c->timers, ATIMER_HYP_VIRT, gicv3_ppi_line(vb->gic, i, ATIMER_PPI_HYP_VIRT));
-        a64_pmu_connect(&c->pmu, gicv3_ppi_line(vb->gic, i, A64_PMU_PPI));
+        arch_timer_connect(c->timers, ATIMER_PHYS, virt_ppi_line(vb, i, ATIMER_PPI_PHYS));
+        arch_timer_connect(c->timers, ATIMER_VIRT, virt_ppi_line(vb, i, ATIMER_PPI_VIRT));
+        arch_timer_connect(c->timers, ATIMER_HYP_PHYS, virt_ppi_line(vb, i, ATIMER_PPI_HYP_PHYS));
+        arch_timer_connect(c->timers, ATIMER_HYP_VIRT, virt_ppi_line(vb, i, ATIMER_PPI_HYP_VIRT));
+        a64_pmu_connect(&c->pmu, virt_ppi_line(vb, i, A64_PMU_PPI));
     }
     /* the host's input goes to one console: a virtio console when there is one */
     vb->uart = pl011_new(m, "uart0", VIRT_UART_BASE, virt_has_virtconsole(cfg) ? -1 : 0);
@@ -204,7 +245,7 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         *err = g_strdup("cannot map the PL011 on the bus");
         goto fail;
     }
-    pl011_connect_irq(vb->uart, gicv3_spi_line(vb->gic, 32 + 1));
+    pl011_connect_irq(vb->uart, virt_spi_line(vb, 32 + VIRT_UART_SPI));
     m->code_written = a64_invalidate_code_page;   /* device DMA over decoded code */
     if (virt_add_devices(m, vb, err) < 0)
         goto fail;

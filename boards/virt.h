@@ -14,6 +14,12 @@
 #define VIRT_FLASH_SIZE       0x08000000ULL   /* two 64 MiB banks */
 #define VIRT_GIC_DIST_BASE    0x08000000ULL
 #define VIRT_GIC_DIST_SIZE    0x00010000ULL
+#define VIRT_GIC_CPU_BASE     0x08010000ULL   /* GICv2: GICC */
+#define VIRT_GIC_CPU_SIZE     0x00010000ULL
+#define VIRT_GIC_HYP_BASE     0x08030000ULL   /* GICv2: GICH */
+#define VIRT_GIC_HYP_SIZE     0x00010000ULL
+#define VIRT_GIC_VCPU_BASE    0x08040000ULL   /* GICv2: GICV */
+#define VIRT_GIC_VCPU_SIZE    0x00010000ULL
 #define VIRT_GIC_REDIST_BASE  0x080a0000ULL
 #define VIRT_GIC_REDIST_SIZE  0x00f60000ULL
 #define VIRT_UART_BASE        0x09000000ULL
@@ -38,7 +44,8 @@ typedef struct VirtDevices {
 
 typedef struct VirtBoard {
     Pl011 *uart;
-    struct GicV3 *gic;
+    struct GicV3 *gic;        /* gic-version=3 */
+    struct GicV2 *gicv2;      /* gic-version=2 */
     struct Hvm *hvm;          /* VM exit accounting */
     LoaderRom flash;          /* read-only, zero unless an ELF segment was loaded there */
     LoadInfo load;
@@ -54,6 +61,11 @@ Machine *virt_create(const MachineConfig *cfg, char **err);
 /* Writes the device tree the machine would boot with to cfg->dumpdtb (core/outfile.h: never
  * a partial file; an existing file only with force). 0, or -1 with *err set. */
 int virt_dump_dtb(const MachineConfig *cfg, bool force, char **err);
+
+/* The GIC's input for SPI `intid` (32..287), or for PPI `intid` (16..31) of core `cpu`,
+ * whichever GIC the board has. */
+IrqLine virt_spi_line(VirtBoard *vb, int intid);
+IrqLine virt_ppi_line(VirtBoard *vb, int cpu, int intid);
 
 /* The RTC and virtio devices (boards/virt_devices.c). */
 /* Checks cfg->devices (names, properties, counts); false with a one-line *err. */

@@ -5,7 +5,6 @@
 #include <libfdt.h>
 #include <string.h>
 #include "boards/virt.h"
-#include "devices/gicv3.h"
 #include "devices/pl031.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
@@ -137,7 +136,7 @@ bool virt_has_virtconsole(const MachineConfig *cfg)
 /* Plugs the transport's interrupt: transport n on SPI 16 + n (QEMU's virt). */
 static void connect(VirtBoard *vb, VirtioMmio *t)
 {
-    virtio_mmio_connect_irq(t, gicv3_spi_line(vb->gic, 32 + VIRT_MMIO_SPI + t->index));
+    virtio_mmio_connect_irq(t, virt_spi_line(vb, 32 + VIRT_MMIO_SPI + t->index));
 }
 
 static bool add_one(Machine *m, VirtBoard *vb, const char *spec, char **err)
@@ -179,7 +178,7 @@ int virt_add_devices(Machine *m, VirtBoard *vb, char **err)
         *err = g_strdup("cannot map the PL031 or the virtio-mmio transports on the bus");
         return -1;
     }
-    pl031_connect_irq(dv->rtc, gicv3_spi_line(vb->gic, 32 + VIRT_RTC_SPI));
+    pl031_connect_irq(dv->rtc, virt_spi_line(vb, 32 + VIRT_RTC_SPI));
     for (char **s = m->cfg.devices; s && *s; s++)
         if (!add_one(m, vb, *s, err))
             return -1;

@@ -10,6 +10,7 @@
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
+#include "devices/gicv2.h"
 #include "devices/gicv3.h"
 #include "checkpoint/snapshot.h"
 #include "ui/surface.h"
@@ -1036,9 +1037,13 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         g_string_append_printf(out, "state-hash: %s\n", hex);
     } else if (!strcmp(what, "gic")) {
         Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-        if (!c->gic)
+        MachineObject *gic = machine_find_object(d->m, "gic");
+        if (c->gic)
+            gicv3_describe(c->gic, d->cur_cpu, out);
+        else if (gic && gic->desc == &gicv2_state_desc)   /* no System registers: MMIO only */
+            gicv2_describe(gic->obj, d->cur_cpu, out);
+        else
             FAIL("info gic: this machine has no GIC");
-        gicv3_describe(c->gic, d->cur_cpu, out);
     } else if (!strcmp(what, "tlb")) {
         uint64_t n = (uint64_t)d->cur_cpu;
         if (argc > 3 || (argc == 3 && (!parse_u64(argv[2], &n) || n >= (uint64_t)d->m->ncpus)))

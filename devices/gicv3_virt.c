@@ -159,8 +159,9 @@ static uint64_t icv_iar(GicV3Cpu *c, int group)
 
 /* Virtual deactivation (IHI 0069 6.2.4): the active list register for vINTID loses its active
  * state; with HW = 1 the physical pINTID is deactivated too. No matching list register:
- * ICH_HCR_EL2.EOIcount counts the deactivation for the hypervisor. */
-static void icv_deactivate(GicV3 *g, int cpu, uint32_t vintid)
+ * ICH_HCR_EL2.EOIcount counts the deactivation for the hypervisor, when `count` says so (an
+ * EOI that clears no active-priority bit does not count: ICH_HCR_EL2.EOIcount). */
+static void icv_deactivate(GicV3 *g, int cpu, uint32_t vintid, bool count)
 {
     GicV3Cpu *c = &g->cpu[cpu];
     if (vintid >= 1020 && vintid <= 1023)
@@ -177,6 +178,8 @@ static void icv_deactivate(GicV3 *g, int cpu, uint32_t vintid)
         }
         return;
     }
+    if (!count)
+        return;
     uint32_t cnt = ((c->ich_hcr >> ICH_HCR_EOICOUNT_SHIFT) + 1) & 0x1f;
     c->ich_hcr = (c->ich_hcr & ~(0x1fu << ICH_HCR_EOICOUNT_SHIFT)) | (cnt << ICH_HCR_EOICOUNT_SHIFT);
 }
@@ -198,7 +201,7 @@ static void icv_eoir(GicV3 *g, int cpu, int group, uint64_t v)
             *other &= ~bit;
     }
     if (!(c->ich_vmcr & ICH_VMCR_VEOIM))
-        icv_deactivate(g, cpu, n);
+        icv_deactivate(g, cpu, n, ap != 0);
 }
 
 static void set_vmcr_field(GicV3Cpu *c, int shift, uint32_t mask, uint32_t v)
@@ -246,7 +249,7 @@ GicV3SysregResult gicv3_icv_access(GicV3 *g, int cpu, uint32_t key, bool w, uint
     }
     case KEY_ICC_DIR:
         if (vmcr & ICH_VMCR_VEOIM)
-            icv_deactivate(g, cpu, (uint32_t)(v & 0xffffff));
+            icv_deactivate(g, cpu, (uint32_t)(v & 0xffffff), true);
         break;
     case KEY_ICC_RPR: *val = (uint64_t)vrunning_prio(c); break;
     case KEY_ICC_BPR0:

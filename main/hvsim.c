@@ -59,7 +59,7 @@ typedef struct Checkpoint {
 static void usage(FILE *f)
 {
     fputs("usage: hvsim [options]\n"
-          "  -M, -machine virt[,gic-version=3][,virtualization=on|off][,dumpdtb=FILE]\n"
+          "  -M, -machine virt[,gic-version=2|3][,virtualization=on|off][,dumpdtb=FILE]\n"
           "  -cpu NAME            CPU model: " A64_CPU_MODELS " (default cortex-a57)\n"
           "  -m SIZE              RAM size, e.g. 256M, 2G (a plain number is MiB)\n"
           "  -smp N               number of cores (1-8)\n"
@@ -233,9 +233,13 @@ static void parse_machine(MachineConfig *cfg, const char *arg)
             if (!parse_onoff(val, &cfg->virtualization))
                 die("-machine virtualization=%s: expected on or off", val);
         } else if (!strcmp(key, "gic-version")) {
-            if (strcmp(val, "3") != 0)
-                die("-machine gic-version=%s: only gic-version=3 is modelled", val);
-            cfg->gic_version = 3;
+            /* QEMU's "max" is the newest model there is: 3 */
+            if (!strcmp(val, "2"))
+                cfg->gic_version = 2;
+            else if (!strcmp(val, "3") || !strcmp(val, "max"))
+                cfg->gic_version = 3;
+            else
+                die("-machine gic-version=%s: expected 2, 3 or max", val);
         } else if (!strcmp(key, "dumpdtb")) {
             g_free(cfg->dumpdtb);
             cfg->dumpdtb = g_strdup(val);
@@ -680,6 +684,7 @@ static void restore_config(Opts *o)
     }
     DIFFERS("M", c->virtualization != sc.virtualization, "virtualization=%d", c->virtualization, sc.virtualization)
     DIFFERS("M", strcmp(c->board, sc.board), "%s", c->board, sc.board)
+    DIFFERS("M", c->gic_version != sc.gic_version, "gic-version=%d", c->gic_version, sc.gic_version)
     DIFFERS("cpu", strcmp(c->cpu_model, sc.cpu_model), "%s", c->cpu_model, sc.cpu_model)
     DIFFERS("m", c->ram_size != sc.ram_size, "%llu bytes", (unsigned long long)c->ram_size,
             (unsigned long long)sc.ram_size)

@@ -27,7 +27,7 @@ static const StateField a64_fields[] = {
     STATE_FIELD(Arm64Cpu, el, V_REL),
     STATE_FIELD(Arm64Cpu, spsel, V_REL),
     STATE_FIELD(Arm64Cpu, daif, V_RANGE(0, 15)),
-    STATE_FIELD(Arm64Cpu, halted, V_BOOL),
+    STATE_FIELD(Arm64Cpu, halted, V_RANGE(0, 2)),   /* 1 WFI, 2 WFE (SEV wakes only 2) */
     STATE_FIELD(Arm64Cpu, powered, V_BOOL),
     STATE_FIELD(Arm64Cpu, event_reg, V_BOOL),
     STATE_FIELD(Arm64Cpu, pan, V_REL),

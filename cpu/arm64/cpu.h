@@ -91,7 +91,7 @@ struct Arm64Cpu {
     uint8_t el;               /* current exception level */
     uint8_t spsel;            /* PSTATE.SP */
     uint8_t daif;             /* PSTATE.{D,A,I,F} in bits 3..0 */
-    uint8_t halted;           /* 1 = in WFI/WFE low-power state */
+    uint8_t halted;           /* low-power state: 1 = in WFI, 2 = in WFE */
     uint8_t powered;          /* 0 = off (PSCI CPU_OFF / not yet on) */
     uint8_t event_reg;        /* WFE event register */
     uint8_t pan;              /* PSTATE.PAN */

@@ -65,11 +65,12 @@ static void wr_sp_el0(Arm64Cpu *c, const A64SysReg *r, uint64_t v)
 static uint64_t rd_sp_el1(Arm64Cpu *c, const A64SysReg *r) { (void)r; return c->sp_el[1]; }
 static void wr_sp_el1(Arm64Cpu *c, const A64SysReg *r, uint64_t v) { (void)r; c->sp_el[1] = v; }
 /* ID_AA64PFR0_EL1 (D19.2.67): EL0 and EL1 AArch64 only, EL2 when present (AArch64), no EL3;
- * FP and AdvSIMD per A64_PFR0_FP; GICv3 system-register interface (GIC = 1). */
+ * FP and AdvSIMD per A64_PFR0_FP; GIC (bits 27:24) = 1 when the core is wired to a GICv3's
+ * System-register interface, 0 with a GICv2 (whose ICC_* encodings are then UNDEFINED). */
 static uint64_t rd_pfr0(Arm64Cpu *c, const A64SysReg *r)
 {
     (void)r;
-    return 0x01000011ULL | A64_PFR0_FP | (c->has_el2 ? 0x100ULL : 0);
+    return 0x00000011ULL | (c->gic ? 0x01000000ULL : 0) | A64_PFR0_FP | (c->has_el2 ? 0x100ULL : 0);
 }
 /* LO (bits 19:16) = 1 with FEAT_LOR; VH (bits 11:8) = 1 with VHE and EL2; PAN (bits 23:20) = 1
  * with FEAT_PAN. */

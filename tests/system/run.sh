@@ -49,7 +49,7 @@ cpu_for() {
 smp_for() {
     case $1 in
     smp) echo 2 ;;
-    smp_ipi | smp_timer) echo 4 ;;
+    smp_ipi | smp_timer | gicv2) echo 4 ;;
     *) echo 1 ;;
     esac
 }
@@ -59,7 +59,11 @@ smp_for() {
 # loaded host: a run that times out is tried once more before it counts as a failure.
 run_qemu() {
     for try in 1 2; do
-        timeout "$QEMU_TIMEOUT" "$QEMU" -M "$2,gic-version=3" -cpu "$3" -smp "$4" -m 256M -nographic \
+        case $2 in
+        *gic-version=*) qm=$2 ;;
+        *) qm=$2,gic-version=3 ;;
+        esac
+        timeout "$QEMU_TIMEOUT" "$QEMU" -M "$qm" -cpu "$3" -smp "$4" -m 256M -nographic \
             -global virtio-mmio.force-legacy=false \
             -kernel "$1" >"$5" 2>"$5.err" </dev/null
         qrc=$?
@@ -159,6 +163,7 @@ for elf in "$WORKLOADS"/tests/*.elf; do
     found=1
     case $(basename "$elf" .elf) in
     display) continue ;;   # hvsim's simple-framebuffer (QEMU's virt has none): display.sh
+    gicv2 | gicv2_virt) continue ;;   # the GICv2 programs: gic-version=2, below
     esac
     check_program "$(basename "$elf" .elf)" "$elf" virt
 done
@@ -177,8 +182,36 @@ check_program pan_serror-el2 "$WORKLOADS/tests/pan_serror.elf" virt,virtualizati
 check_program fptrap-el2 "$WORKLOADS/tests/fptrap.elf" virt,virtualization=on
 check_program debug-el2 "$WORKLOADS/tests/debug.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
+check_program gicv2 "$WORKLOADS/tests/gicv2.elf" virt,gic-version=2
+check_program gicv2-el2 "$WORKLOADS/tests/gicv2.elf" virt,gic-version=2,virtualization=on
+check_program gicv2_virt "$WORKLOADS/tests/gicv2_virt.elf" virt,gic-version=2,virtualization=on
 if [ "$UPDATE" = 1 ]; then
     exit 0
+fi
+
+# ---- the GICv2's device tree: the interrupt controller node and the PPI specifiers (with
+# their GICv2 CPU masks) as QEMU's dumpdtb has them, with and without the virtualization
+# extension (QEMU's GICv2m MSI frame, a child node for PCIe, hvsim does not have) ---------
+if [ -n "$QEMU" ]; then
+    dtb_bad=
+    for spec in 1:off 3:on; do
+        smp=${spec%:*} virt=${spec#*:}
+        m=virt,gic-version=2,virtualization=$virt
+        rm -f "$TMP/g2.dtb" "$TMP/g2q.dtb"
+        "$HVSIM" -M "$m,dumpdtb=$TMP/g2.dtb" -cpu cortex-a57 -smp "$smp" -m 256M 2>/dev/null
+        "$QEMU" -M "$m,dumpdtb=$TMP/g2q.dtb" -cpu cortex-a57 -smp "$smp" -m 256M >/dev/null 2>&1
+        for np in /intc@8000000:compatible /intc@8000000:reg /intc@8000000:interrupts \
+            /intc@8000000:phandle /timer:interrupts /pmu:interrupts; do
+            a=$(fdtget -t x "$TMP/g2.dtb" "${np%%:*}" "${np#*:}" 2>&1)
+            b=$(fdtget -t x "$TMP/g2q.dtb" "${np%%:*}" "${np#*:}" 2>&1)
+            [ "$a" = "$b" ] || dtb_bad="$dtb_bad smp$smp,virtualization=$virt $np: '$a' vs QEMU '$b';"
+        done
+    done
+    if [ -z "$dtb_bad" ]; then
+        pass "gicv2-dtb-qemu"
+    else
+        fail "gicv2-dtb-qemu" "$dtb_bad"
+    fi
 fi
 
 # ---- determinism: two runs give the same state hash ----------------------------------------

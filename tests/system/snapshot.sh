@@ -105,11 +105,15 @@ else
 fi
 
 # ---- multi-core programs: several N each, hash after restore equals the straight run ------
-for spec in smp_timer:4 smp_ipi:4 atomics:2 smp:2; do
-    prog=${spec%:*}
-    smp=${spec#*:}
+# (PROG:SMP[:GIC]; the GICv2 programs run on gic-version=2)
+for spec in smp_timer:4 smp_ipi:4 atomics:2 smp:2 gicv2:4:2 gicv2_virt:1:2; do
+    prog=${spec%%:*}
+    rest=${spec#*:}
+    smp=${rest%%:*}
+    gic=3
+    [ "$rest" != "$smp" ] && gic=${rest#*:}
     elf=$WORKLOADS/tests/$prog.elf
-    M="-M virt,virtualization=on -cpu max -m 256M -smp $smp"
+    M="-M virt,virtualization=on,gic-version=$gic -cpu max -m 256M -smp $smp"
     rm -f "$TMP/s.stats"
     # shellcheck disable=SC2086
     hv $M -kernel "$elf" --state-hash --stats-text "$TMP/s.stats" >/dev/null 2>"$TMP/s.err"
@@ -163,6 +167,8 @@ if [ -s "$GOOD" ]; then
     printf '\011' | dd of="$TMP/v9.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
     expect_bad "snapshot-bad-version" "format 9" --restore "$TMP/v9.snap"
     expect_bad "snapshot-bad-machine" "smp" --restore "$GOOD" -smp 2
+    expect_bad "snapshot-bad-gic-version" "gic-version=2, the snapshot's machine has gic-version=3" \
+        --restore "$GOOD" -M virt,virtualization=on,gic-version=2
     expect_bad "snapshot-bad-missing" "cannot read" --restore "$TMP/no-such.snap"
     # issue 9: edited fields under a recomputed checksum are refused by value, naming the
     # section and the field (each of these used to crash, hang or run)
@@ -420,6 +426,8 @@ printf '%s\n' "continue 30000" "# at 30000" "info state-hash" \
     "continue 10000" "# at 24993" "info state-hash" >"$TMP/rev-smp.txt"
 check_reverse "reverse-smp_ipi-smp4" "$WORKLOADS/tests/smp_ipi.elf" \
     "-M virt,virtualization=on -cpu max -m 256M -smp 4" "$TMP/rev-smp.txt"
+check_reverse "reverse-gicv2-smp4" "$WORKLOADS/tests/gicv2.elf" \
+    "-M virt,virtualization=on,gic-version=2 -cpu max -m 256M -smp 4" "$TMP/rev-smp.txt"
 
 # reverse-continue lands on the previous event hit: its state equals the hit's
 printf '%s\n' "break-on vmexit hvc" "continue" "continue" "info state-hash" "continue" \

@@ -683,6 +683,8 @@ Test(gicv3, eoi_maintenance_interrupt)
     cr_assert_eq(hr(0, ICH_MISR), 0);
     vw(0, ICC_EOIR1, 201);
     cr_assert_eq(hr(0, ICH_HCR) >> 27, 1, "EOIcount");
+    vw(0, ICC_EOIR1, 202);
+    cr_assert_eq(hr(0, ICH_HCR) >> 27, 1, "an EOI that drops no active priority does not count");
     cr_assert_eq(hr(0, ICH_MISR), 4, "MISR.LRENP");
     cr_assert_eq(level[0][IRQ], 1);
     hw(0, ICH_HCR, 1);
