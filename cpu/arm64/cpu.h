@@ -219,7 +219,12 @@ static inline const A64Insn *a64_branch(Arm64Cpu *c, const A64Insn *d, uint64_t 
  * Builds where the compiler may make a real call of the jump (unoptimised, or instrumented by
  * ASan) also stop chaining when the stack is below c->chain_floor, so it cannot grow without
  * bound; optimised builds are checked by tests/system/run.sh (a long run in one budget). */
-#if !defined(__OPTIMIZE__) || defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)   /* clang's spelling of __SANITIZE_ADDRESS__ */
+#define A64_CHAIN_ASAN 1
+#endif
+#endif
+#if !defined(__OPTIMIZE__) || defined(__SANITIZE_ADDRESS__) || defined(A64_CHAIN_ASAN)
 static inline bool a64_chain_stack_ok(const Arm64Cpu *c)
 {
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
