@@ -1,0 +1,139 @@
+#!/bin/sh
+# KVM in Linux on hvsim (`make check-kvm`): Debian's kernel booted at EL2 as a KVM host runs
+# itself as a guest through the project's VMM (workloads/kvm-vmm/, scripts/kvm-image.sh);
+# the nested guest's /init prints its marker and powers off, the VMM exits, the host powers
+# off. On cortex-a57 (nVHE: KVM's world switch at EL2, the host at EL1) and max (VHE: the
+# host at EL2); the state hash at power-off the same in two runs, with and without a
+# vmexit trace; the statistics count KVM's world switches by reason; `break-on vmexit` stops
+# at KVM's vector on the guest's first stage-2 fault. Without the Debian packages (no
+# network, nothing cached) it says SKIP with the reason.
+#
+#   sh tests/system/kvm.sh HVSIM DIR VMM     (DIR: the package cache; VMM: kvm-vmm, static)
+set -u
+NAME=kvm
+. "$(dirname "$0")/harness.sh"
+if [ $# -ne 3 ]; then
+    echo "usage: sh tests/system/kvm.sh HVSIM DIR VMM" >&2
+    exit 2
+fi
+HVSIM=$1 DIR=$2 VMM=$3
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TIMEOUT=${HVSIM_TIMEOUT:-300}
+
+if ! sh "$TOP/scripts/kvm-image.sh" "$DIR" "$VMM" >"$TMP/prep.log" 2>&1; then
+    rc=$?
+    if [ $rc -eq 77 ]; then
+        echo "SKIP kvm: $(tail -1 "$TMP/prep.log")"
+        exit 0
+    fi
+    echo "FAIL kvm-image: $(tail -1 "$TMP/prep.log")"
+    exit 1
+fi
+MARKER='kvm-guest: hello from Linux'
+
+# boot OUT CPU [hvsim options...]: the host at EL2 on one core, to power-off; sets rc. The
+# run takes about 2.1e9 instructions; a guest that loops (as one on VHE did on a stage-2
+# fault KVM could not resolve) stops at 5e9 without its marker.
+boot() {
+    out=$1 cpu=$2
+    shift 2
+    timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu "$cpu" -m 1G \
+        -kernel "$DIR/Image" -initrd "$DIR/kvm/initrd.cpio" --max-insns 5000000000 \
+        -append "console=ttyAMA0 rdinit=/init" "$@" </dev/null >"$out" 2>"$out.err"
+    rc=$?
+}
+state_hash() { sed -n 's/^state-hash: //p' "$1.err"; }
+first_problem() { grep -m1 -E "^hvsim:|^kvm-vmm:|Kernel panic|Oops|BUG:" "$1" "$1.err" | head -1; }
+
+# check_nested NAME CPU MODE: the marker, the VMM's clean exit and the host's KVM mode
+check_nested() {
+    f=$TMP/$1
+    if [ $rc -ne 0 ]; then
+        fail "$1" "exit code $rc: $(first_problem "$f")"
+    elif ! grep -q "^kvm-host: .* up, $3 initialized" "$f"; then
+        fail "$1" "the host did not initialise KVM in $3"
+    elif ! grep -q "^$MARKER" "$f"; then
+        fail "$1" "no guest marker: $(first_problem "$f")"
+    elif ! grep -q '^kvm-vmm: guest powered off' "$f" || ! grep -q '^kvm-host: vmm exited with 0' "$f"; then
+        fail "$1" "the VMM did not end with the guest's power-off"
+    else
+        pass "$1"
+    fi
+}
+
+# ---- the nested guest on nVHE (cortex-a57), with statistics -------------------------------
+boot "$TMP/kvm-nvhe" cortex-a57 --state-hash --stats "$TMP/stats.json"
+check_nested kvm-nvhe cortex-a57 "Hyp mode"
+hash1=$(state_hash "$TMP/kvm-nvhe")
+
+# KVM's world switches are VM exits of VMID 1 (KVM's first VMID): stage-2 faults for the
+# guest's RAM and its MMIO (the VMM's PL011), the guest's HVCs (PSCI, SMCCC) and trapped
+# system registers, and physical interrupts taken while the guest runs
+if python3 - "$TMP/stats.json" >"$TMP/stats.err" 2>&1 <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+def n(k):
+    return s.get(k, 0)
+need = {'dabt': 10000, 'iabt': 100, 'hvc': 1, 'sysreg': 1, 'irq': 10}
+bad = ['%s=%d (want >= %d)' % (r, n('vm1.exits.' + r), m) for r, m in need.items()
+       if n('vm1.exits.' + r) < m]
+total = sum(n('vm1.exits.' + r) for r in
+            ('hvc', 'smc', 'sysreg', 'wfx', 'dabt', 'iabt', 'irq', 'fiq', 'serror', 'other'))
+if total != n('vm1.exits'):
+    bad.append('reasons sum to %d, vm1.exits is %d' % (total, n('vm1.exits')))
+if bad:
+    sys.exit('; '.join(bad))
+EOF
+then
+    pass kvm-stats-exits
+else
+    fail kvm-stats-exits "$(tail -1 "$TMP/stats.err")"
+fi
+
+# ---- determinism: the same run again, with a vmexit trace, ends in the same state ---------
+boot "$TMP/kvm-trace" cortex-a57 --state-hash -d vmexit -D "$TMP/vmexit.trace"
+hash2=$(state_hash "$TMP/kvm-trace")
+if [ $rc -ne 0 ] || [ -z "$hash1" ] || [ "$hash1" != "$hash2" ]; then
+    fail kvm-state-hash "exit code $rc, hashes '$hash1' and '$hash2'"
+else
+    pass kvm-state-hash
+fi
+# the trace has an exit and an entry for each of KVM's world switches, and the first is the
+# guest's first instruction fetch: a stage-2 translation fault at the kernel's entry
+exits=$(grep -c '^VMEXIT cpu0 vm1 ' "$TMP/vmexit.trace" 2>/dev/null)
+entries=$(grep -c '^VMENTRY cpu0 vm1 ' "$TMP/vmexit.trace" 2>/dev/null)
+want=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['vm1.exits'])" "$TMP/stats.json" 2>/dev/null)
+if [ "${exits:-0}" -eq 0 ] || [ "$exits" != "$want" ] || [ "$entries" != "$exits" ]; then
+    fail kvm-trace-vmexit "$exits exits and $entries entries traced, statistics say ${want:-?}"
+elif ! head -1 "$TMP/vmexit.trace" | grep -q '^VMEXIT cpu0 vm1 iabt esr=82000005 pc=0000000040000000 '; then
+    fail kvm-trace-vmexit "first line: $(head -1 "$TMP/vmexit.trace")"
+else
+    pass kvm-trace-vmexit
+fi
+
+# ---- the nested guest on VHE (max) --------------------------------------------------------
+boot "$TMP/kvm-vhe" max
+check_nested kvm-vhe max "VHE mode"
+
+# ---- break-on vmexit: stop at KVM's EL2 vector on the guest's first exit ------------------
+# (nVHE: KVM's hyp vectors; the guest's first fetch, at the Image's entry with its MMU off,
+# finds stage 2 empty: FAR = the IPA = the entry, HPFAR its page)
+cat >"$TMP/brk.txt" <<'EOS'
+break-on vmexit iabt if vmid==1
+continue
+info sysregs ESR_EL2 FAR_EL2 HPFAR_EL2
+EOS
+boot "$TMP/kvm-break" cortex-a57 --script "$TMP/brk.txt"
+if [ $rc -ne 0 ]; then
+    fail kvm-break-on-vmexit "exit code $rc: $(first_problem "$TMP/kvm-break")"
+elif ! grep -q '^Event 1 after [0-9]* instructions: vmexit iabt from vm1 at EL1, ESR=0x82000005' "$TMP/kvm-break" ||
+    ! grep -q '^  now cpu0 EL2 ' "$TMP/kvm-break" ||
+    ! grep -q '^FAR_EL2 *0x0000000040000000$' "$TMP/kvm-break" ||
+    ! grep -q '^HPFAR_EL2 *0x0000000000400000$' "$TMP/kvm-break"; then
+    fail kvm-break-on-vmexit "$(grep -m1 -E '^(Event|hvsim)' "$TMP/kvm-break" "$TMP/kvm-break.err")"
+else
+    pass kvm-break-on-vmexit
+fi
+
+echo "kvm tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
