@@ -119,7 +119,12 @@ bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm)
         } else if (t->powered) {
             ret = PSCI_RET_ALREADY_ON;
         } else {
-            a64_cpu_reset(t, a2, c->el);
+            /* The core starts at the highest Non-secure EL there is, as Trusted Firmware
+             * and QEMU's PSCI start it, not at the caller's: an nVHE host calls from EL1
+             * but booted at EL2, and Linux wants every CPU entered at the same EL
+             * (Documentation/arm64/booting.rst), else "CPUs started in inconsistent modes"
+             * and no KVM. */
+            a64_cpu_reset(t, a2, t->has_el2 ? 2 : 1);
             t->x[0] = a3;
             ret = PSCI_RET_SUCCESS;
         }

@@ -1,12 +1,12 @@
 /*
  * kvm-vmm: a small static VMM for Linux's KVM on arm64, written for hvsim's KVM test (Debian
- * has no arm64 kvmtool). It runs one Linux guest with one vCPU:
+ * has no arm64 kvmtool). It runs one Linux guest, each vCPU on a thread of its own:
  *
- *   vmm KERNEL INITRD DTB [MEM_MIB]
+ *   vmm KERNEL INITRD DTB [MEM_MIB [VCPUS]]
  *
  * KERNEL is an arm64 Image, INITRD an initramfs, DTB the guest's device tree (made at build
- * time from guest.dts with dtc; its /chosen names the initrd at INITRD_IPA, see
- * scripts/kvm-image.sh). The machine is a subset of QEMU's virt board, so the guest kernel
+ * time from guest.dts with dtc; its /chosen names the initrd at RAM + 64 MiB and it lists
+ * VCPUS cpus, see scripts/kvm-image.sh). The machine is a subset of QEMU's virt board, so the guest kernel
  * needs nothing special:
  *
  *   0x08000000  GICv3 distributor (KVM's in-kernel vGIC)
@@ -15,13 +15,15 @@
  *   0x40000000  RAM (MEM_MIB, default 128): kernel at its text_offset, initrd at +64 MiB,
  *               DTB in the last 2 MiB
  *
- * PSCI 0.2 is KVM's (KVM_ARM_VCPU_PSCI_0_2); the guest's SYSTEM_OFF comes back as
+ * PSCI 0.2 is KVM's (KVM_ARM_VCPU_PSCI_0_2): vCPU 0 starts at the kernel's entry, the others
+ * powered off until the guest's CPU_ON (KVM_ARM_VCPU_POWER_OFF); SYSTEM_OFF comes back as
  * KVM_EXIT_SYSTEM_EVENT and ends the VMM with exit code 0. Every other exit the VMM does
  * not handle is reported on stderr with exit code 1.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@
 #define RAM_IPA 0x40000000ull
 #define INITRD_OFFSET (64ull << 20)
 #define DTB_MAX (2ull << 20)
+#define MAX_VCPUS 8
 
 /* PL011 registers the guest's driver uses (PL011 TRM 3.2) */
 #define UARTDR 0x000
@@ -111,7 +114,8 @@ static void set_vgic_attr(int dev, uint32_t group, uint64_t attr, void *value)
 }
 
 /* The in-kernel GICv3 (Documentation/virt/kvm/devices/arm-vgic-v3.rst): created after the
- * vCPU, its frames placed, then initialised before the first KVM_RUN. */
+ * vCPUs, its frames placed (a redistributor per vCPU from GICR_IPA on), then initialised
+ * before the first KVM_RUN. */
 static void create_vgic(int vm)
 {
     struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
@@ -125,8 +129,8 @@ static void create_vgic(int vm)
 
 /* The PL011 as far as Linux's amba-pl011 driver and earlycon need it: the transmitter is
  * always empty (so the driver never waits for a TX interrupt), the receiver always empty,
- * the PrimeCell identification registers say PL011 revision 1 (0x00141011); every other register reads as
- * zero and ignores writes. */
+ * the PrimeCell identification registers say PL011 revision 1 (0x00141011); every other
+ * register reads as zero and ignores writes. */
 static void uart_access(struct kvm_run *run)
 {
     uint64_t off = run->mmio.phys_addr - UART_IPA;
@@ -148,15 +152,60 @@ static void uart_access(struct kvm_run *run)
     memcpy(run->mmio.data, &value, run->mmio.len < 4 ? run->mmio.len : 4);
 }
 
+static int run_size;
+
+/* One vCPU's KVM_RUN loop; the guest's power-off (from any vCPU) ends the process. */
+static void *vcpu_thread(void *arg)
+{
+    int vcpu = *(int *)arg;
+    struct kvm_run *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    if (run == MAP_FAILED)
+        die("mmap kvm_run");
+    for (;;) {
+        if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            die("KVM_RUN");
+        }
+        switch (run->exit_reason) {
+        case KVM_EXIT_MMIO:
+            if (run->mmio.phys_addr >= UART_IPA && run->mmio.phys_addr < UART_IPA + UART_SIZE) {
+                uart_access(run);
+                break;
+            }
+            fflush(stdout);
+            fprintf(stderr, "kvm-vmm: guest %s of nothing at IPA 0x%llx\n",
+                    run->mmio.is_write ? "write" : "read",
+                    (unsigned long long)run->mmio.phys_addr);
+            exit(1);
+        case KVM_EXIT_SYSTEM_EVENT:
+            fflush(stdout);
+            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
+                fprintf(stderr, "kvm-vmm: guest powered off\n");
+                exit(0);
+            }
+            fprintf(stderr, "kvm-vmm: guest system event %u\n", run->system_event.type);
+            exit(1);
+        default:
+            fflush(stdout);
+            fprintf(stderr, "kvm-vmm: unhandled exit reason %u\n", run->exit_reason);
+            exit(1);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: %s KERNEL INITRD DTB [MEM_MIB]\n", argv[0]);
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: %s KERNEL INITRD DTB [MEM_MIB [VCPUS]]\n", argv[0]);
         return 2;
     }
-    uint64_t ram_size = (argc == 5 ? strtoull(argv[4], NULL, 0) : 128) << 20;
+    uint64_t ram_size = (argc >= 5 ? strtoull(argv[4], NULL, 0) : 128) << 20;
     if (ram_size < INITRD_OFFSET + DTB_MAX || ram_size > (4ull << 30))
         fail("MEM_MIB must be between 66 and 4096");
+    int nvcpus = argc == 6 ? atoi(argv[5]) : 1;
+    if (nvcpus < 1 || nvcpus > MAX_VCPUS)
+        fail("VCPUS must be between 1 and 8");
 
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
@@ -198,54 +247,31 @@ int main(int argc, char **argv)
     uint64_t dtb_offset = ram_size - DTB_MAX;
     load_file(argv[3], ram, ram_size, dtb_offset, DTB_MAX);
 
-    int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    if (vcpu < 0)
-        die("KVM_CREATE_VCPU");
-    struct kvm_vcpu_init init;
-    if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init) < 0)
-        die("KVM_ARM_PREFERRED_TARGET");
-    init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-    if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init) < 0)
-        die("KVM_ARM_VCPU_INIT");
+    int vcpus[MAX_VCPUS];
+    for (int i = 0; i < nvcpus; i++) {
+        vcpus[i] = ioctl(vm, KVM_CREATE_VCPU, i);
+        if (vcpus[i] < 0)
+            die("KVM_CREATE_VCPU");
+        struct kvm_vcpu_init init;
+        if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+            die("KVM_ARM_PREFERRED_TARGET");
+        init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+        if (i > 0)
+            init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+        if (ioctl(vcpus[i], KVM_ARM_VCPU_INIT, &init) < 0)
+            die("KVM_ARM_VCPU_INIT");
+    }
     create_vgic(vm);
-    set_reg(vcpu, CORE_REG(regs.pc), RAM_IPA + text_offset);
-    set_reg(vcpu, CORE_REG(regs.regs[0]), RAM_IPA + dtb_offset);
+    set_reg(vcpus[0], CORE_REG(regs.pc), RAM_IPA + text_offset);
+    set_reg(vcpus[0], CORE_REG(regs.regs[0]), RAM_IPA + dtb_offset);
 
-    int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_size < (int)sizeof(struct kvm_run))
         die("KVM_GET_VCPU_MMAP_SIZE");
-    struct kvm_run *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-    if (run == MAP_FAILED)
-        die("mmap kvm_run");
-
-    for (;;) {
-        if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            die("KVM_RUN");
-        }
-        switch (run->exit_reason) {
-        case KVM_EXIT_MMIO:
-            if (run->mmio.phys_addr >= UART_IPA && run->mmio.phys_addr < UART_IPA + UART_SIZE) {
-                uart_access(run);
-                break;
-            }
-            fprintf(stderr, "kvm-vmm: guest %s of nothing at IPA 0x%llx\n",
-                    run->mmio.is_write ? "write" : "read",
-                    (unsigned long long)run->mmio.phys_addr);
-            return 1;
-        case KVM_EXIT_SYSTEM_EVENT:
-            fflush(stdout);
-            if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
-                fprintf(stderr, "kvm-vmm: guest powered off\n");
-                return 0;
-            }
-            fprintf(stderr, "kvm-vmm: guest system event %u\n", run->system_event.type);
-            return 1;
-        default:
-            fflush(stdout);
-            fprintf(stderr, "kvm-vmm: unhandled exit reason %u\n", run->exit_reason);
-            return 1;
-        }
-    }
+    pthread_t threads[MAX_VCPUS];
+    for (int i = 1; i < nvcpus; i++)
+        if ((errno = pthread_create(&threads[i], NULL, vcpu_thread, &vcpus[i])) != 0)
+            die("pthread_create");
+    vcpu_thread(&vcpus[0]);
+    return 1;
 }
