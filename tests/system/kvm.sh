@@ -3,7 +3,7 @@
 # itself as a guest through the project's VMM (workloads/kvm-vmm/, scripts/kvm-image.sh);
 # the nested guest's /init prints its marker and powers off, the VMM exits, the host powers
 # off. On cortex-a57 (nVHE: KVM's world switch at EL2, the host at EL1) and max (VHE: the
-# host at EL2); the state hash at power-off the same in two runs, with and without a
+# host at EL2), with one core and one vCPU and with two of each; the state hash at power-off the same in two runs, with and without a
 # vmexit trace; the statistics count KVM's world switches by reason; `break-on vmexit` stops
 # at KVM's vector on the guest's first stage-2 fault. Without the Debian packages (no
 # network, nothing cached) it says SKIP with the reason.
@@ -31,28 +31,29 @@ if ! sh "$TOP/scripts/kvm-image.sh" "$DIR" "$VMM" >"$TMP/prep.log" 2>&1; then
 fi
 MARKER='kvm-guest: hello from Linux'
 
-# boot OUT CPU [hvsim options...]: the host at EL2 on one core, to power-off; sets rc. The
+# boot OUT CPU SMP APPEND [hvsim options...]: the host at EL2 on SMP cores, with APPEND added to
+# its command line, to power-off; sets rc. The
 # run takes about 2.1e9 instructions; a guest that loops (as one on VHE did on a stage-2
 # fault KVM could not resolve) stops at 5e9 without its marker.
 boot() {
-    out=$1 cpu=$2
-    shift 2
-    timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu "$cpu" -m 1G \
-        -kernel "$DIR/Image" -initrd "$DIR/kvm/initrd.cpio" --max-insns 5000000000 \
-        -append "console=ttyAMA0 rdinit=/init" "$@" </dev/null >"$out" 2>"$out.err"
+    out=$1 cpu=$2 smp=$3 extra=$4
+    shift 4
+    timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu "$cpu" -smp "$smp" \
+        -m 1G -kernel "$DIR/Image" -initrd "$DIR/kvm/initrd.cpio" --max-insns 5000000000 \
+        -append "console=ttyAMA0 rdinit=/init$extra" "$@" </dev/null >"$out" 2>"$out.err"
     rc=$?
 }
 state_hash() { sed -n 's/^state-hash: //p' "$1.err"; }
 first_problem() { grep -m1 -E "^hvsim:|^kvm-vmm:|Kernel panic|Oops|BUG:" "$1" "$1.err" | head -1; }
 
-# check_nested NAME CPU MODE: the marker, the VMM's clean exit and the host's KVM mode
+# check_nested NAME MODE VCPUS: the marker, the VMM's clean exit and the host's KVM mode
 check_nested() {
     f=$TMP/$1
     if [ $rc -ne 0 ]; then
         fail "$1" "exit code $rc: $(first_problem "$f")"
-    elif ! grep -q "^kvm-host: .* up, $3 initialized" "$f"; then
-        fail "$1" "the host did not initialise KVM in $3"
-    elif ! grep -q "^$MARKER" "$f"; then
+    elif ! grep -q "^kvm-host: .* up, $2 initialized" "$f"; then
+        fail "$1" "the host did not initialise KVM in $2"
+    elif ! grep -q "^$MARKER.*, $3 vcpu(s)" "$f"; then
         fail "$1" "no guest marker: $(first_problem "$f")"
     elif ! grep -q '^kvm-vmm: guest powered off' "$f" || ! grep -q '^kvm-host: vmm exited with 0' "$f"; then
         fail "$1" "the VMM did not end with the guest's power-off"
@@ -62,8 +63,8 @@ check_nested() {
 }
 
 # ---- the nested guest on nVHE (cortex-a57), with statistics -------------------------------
-boot "$TMP/kvm-nvhe" cortex-a57 --state-hash --stats "$TMP/stats.json"
-check_nested kvm-nvhe cortex-a57 "Hyp mode"
+boot "$TMP/kvm-nvhe" cortex-a57 1 "" --state-hash --stats "$TMP/stats.json"
+check_nested kvm-nvhe "Hyp mode" 1
 hash1=$(state_hash "$TMP/kvm-nvhe")
 
 # KVM's world switches are VM exits of VMID 1 (KVM's first VMID): stage-2 faults for the
@@ -91,7 +92,7 @@ else
 fi
 
 # ---- determinism: the same run again, with a vmexit trace, ends in the same state ---------
-boot "$TMP/kvm-trace" cortex-a57 --state-hash -d vmexit -D "$TMP/vmexit.trace"
+boot "$TMP/kvm-trace" cortex-a57 1 "" --state-hash -d vmexit -D "$TMP/vmexit.trace"
 hash2=$(state_hash "$TMP/kvm-trace")
 if [ $rc -ne 0 ] || [ -z "$hash1" ] || [ "$hash1" != "$hash2" ]; then
     fail kvm-state-hash "exit code $rc, hashes '$hash1' and '$hash2'"
@@ -112,8 +113,15 @@ else
 fi
 
 # ---- the nested guest on VHE (max) --------------------------------------------------------
-boot "$TMP/kvm-vhe" max
-check_nested kvm-vhe max "VHE mode"
+boot "$TMP/kvm-vhe" max 1 ""
+check_nested kvm-vhe "VHE mode" 1
+
+# ---- two cores, two vCPUs (the guest's secondary started by KVM's PSCI): nVHE, VHE --------
+# (before the PSCI fix an nVHE host's secondary came up at EL1 and KVM was off)
+boot "$TMP/kvm-nvhe-smp2" cortex-a57 2 " hvsim.kvm-vcpus=2"
+check_nested kvm-nvhe-smp2 "Hyp mode" 2
+boot "$TMP/kvm-vhe-smp2" max 2 " hvsim.kvm-vcpus=2"
+check_nested kvm-vhe-smp2 "VHE mode" 2
 
 # ---- break-on vmexit: stop at KVM's EL2 vector on the guest's first exit ------------------
 # (nVHE: KVM's hyp vectors; the guest's first fetch, at the Image's entry with its MMU off,
@@ -123,7 +131,7 @@ break-on vmexit iabt if vmid==1
 continue
 info sysregs ESR_EL2 FAR_EL2 HPFAR_EL2
 EOS
-boot "$TMP/kvm-break" cortex-a57 --script "$TMP/brk.txt"
+boot "$TMP/kvm-break" cortex-a57 1 "" --script "$TMP/brk.txt"
 if [ $rc -ne 0 ]; then
     fail kvm-break-on-vmexit "exit code $rc: $(first_problem "$TMP/kvm-break")"
 elif ! grep -q '^Event 1 after [0-9]* instructions: vmexit iabt from vm1 at EL1, ESR=0x82000005' "$TMP/kvm-break" ||
