@@ -3,18 +3,20 @@
 # DIR/kvm/initrd.cpio, an uncompressed initramfs with Debian's busybox,
 # workloads/kvm-vmm/host-init as /init and, under /kvm, the VMM, the kernel Image again (the
 # guest runs the host's own kernel), the guest's initramfs (busybox and
-# workloads/kvm-vmm/guest-init) and the guest's DTBs for one and two vCPUs
+# workloads/kvm-vmm/guest-init, and PTRACE, workloads/linux/ptrace_debug.c built static, as
+# /bin/ptrace-debug) and the guest's DTBs for one and two vCPUs
 # (workloads/kvm-vmm/guest.dts compiled by dtc, with /chosen's initrd range for the VMM's load
 # address, RAM + 64 MiB).
 #
-#   scripts/kvm-image.sh DIR VMM
+#   scripts/kvm-image.sh DIR VMM PTRACE
 #
 # DIR is scripts/linux-image.sh's directory (it is run first: same exit codes, 77 when the
 # Debian archive cannot be reached and nothing is cached); VMM the static kvm-vmm binary.
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 DIR VMM" >&2; exit 2; }
+[ $# -eq 3 ] || { echo "usage: $0 DIR VMM PTRACE" >&2; exit 2; }
 dir=$1
 vmm=$2
+ptrace=$3
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=$top/workloads/kvm-vmm
 sh "$top/scripts/linux-image.sh" "$dir"
@@ -23,7 +25,7 @@ busybox=$dir/root/busybox-static/bin/busybox
 out=$dir/kvm
 mkdir -p "$out"
 python3 "$top/scripts/mkinitramfs.py" --busybox "$busybox" --init "$src/guest-init" \
-    -o "$out/guest-initrd.cpio.gz"
+    --file "$ptrace:/bin/ptrace-debug:755" -o "$out/guest-initrd.cpio.gz"
 initrd_start=$((0x40000000 + (64 << 20)))
 initrd_end=$((initrd_start + $(wc -c <"$out/guest-initrd.cpio.gz")))
 chosen=$(printf '/ { chosen { linux,initrd-start = <0x0 0x%x>; linux,initrd-end = <0x0 0x%x>; }; };' \

@@ -1,26 +1,29 @@
 #!/bin/sh
 # KVM in Linux on hvsim (`make check-kvm`): Debian's kernel booted at EL2 as a KVM host runs
 # itself as a guest through the project's VMM (workloads/kvm-vmm/, scripts/kvm-image.sh);
-# the nested guest's /init prints its marker and powers off, the VMM exits, the host powers
-# off. On cortex-a57 (nVHE: KVM's world switch at EL2, the host at EL1) and max (VHE: the
+# the nested guest's /init debugs a child through ptrace (workloads/linux/ptrace_debug.c:
+# KVM traps and switches the guest's debug registers), prints its marker and powers off, the
+# VMM exits, the host powers off. On cortex-a57 (nVHE: KVM's world switch at EL2, the host at EL1) and max (VHE: the
 # host at EL2), with one core and one vCPU and with two of each; the state hash at power-off the same in two runs, with and without a
 # vmexit trace; the statistics count KVM's world switches by reason; `break-on vmexit` stops
 # at KVM's vector on the guest's first stage-2 fault. Without the Debian packages (no
 # network, nothing cached) it says SKIP with the reason.
 #
-#   sh tests/system/kvm.sh HVSIM DIR VMM     (DIR: the package cache; VMM: kvm-vmm, static)
+#   sh tests/system/kvm.sh HVSIM DIR VMM PTRACE
+# (DIR: the package cache; VMM: kvm-vmm, static; PTRACE: ptrace_debug.c built static)
 set -u
 NAME=kvm
 . "$(dirname "$0")/harness.sh"
-if [ $# -ne 3 ]; then
-    echo "usage: sh tests/system/kvm.sh HVSIM DIR VMM" >&2
+if [ $# -ne 4 ]; then
+    echo "usage: sh tests/system/kvm.sh HVSIM DIR VMM PTRACE" >&2
     exit 2
 fi
-HVSIM=$1 DIR=$2 VMM=$3
+HVSIM=$1 DIR=$2 VMM=$3 PTRACE=$4
+HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TIMEOUT=${HVSIM_TIMEOUT:-300}
 
-if ! sh "$TOP/scripts/kvm-image.sh" "$DIR" "$VMM" >"$TMP/prep.log" 2>&1; then
+if ! sh "$TOP/scripts/kvm-image.sh" "$DIR" "$VMM" "$PTRACE" >"$TMP/prep.log" 2>&1; then
     rc=$?
     if [ $rc -eq 77 ]; then
         echo "SKIP kvm: $(tail -1 "$TMP/prep.log")"
@@ -61,10 +64,24 @@ check_nested() {
         pass "$1"
     fi
 }
+# check_ptrace NAME: the nested guest's ptrace report equals the one Linux gives on hvsim
+# without KVM and on QEMU (tests/system/linux-debug.sh); the guest's lines reach the host's
+# console through the VMM's stdout, whose tty adds a CR to the guest's CR LF: compared
+# without CRs
+check_ptrace() {
+    tr -d '\r' <"$TMP/$1" | sed -n '/^ptrace-debug: start/,/^ptrace-debug: done/p' >"$TMP/$1.ptrace"
+    tr -d '\r' <"$HERE/expected/linux-ptrace-debug.out" >"$TMP/ptrace.expected"
+    if cmp -s "$TMP/$1.ptrace" "$TMP/ptrace.expected"; then
+        pass "$1-ptrace-debug"
+    else
+        fail "$1-ptrace-debug" "$(diff "$TMP/ptrace.expected" "$TMP/$1.ptrace" | sed -n 2p)"
+    fi
+}
 
 # ---- the nested guest on nVHE (cortex-a57), with statistics -------------------------------
 boot "$TMP/kvm-nvhe" cortex-a57 1 "" --state-hash --stats "$TMP/stats.json"
 check_nested kvm-nvhe "Hyp mode" 1
+check_ptrace kvm-nvhe
 hash1=$(state_hash "$TMP/kvm-nvhe")
 
 # KVM's world switches are VM exits of VMID 1 (KVM's first VMID): stage-2 faults for the
@@ -115,6 +132,7 @@ fi
 # ---- the nested guest on VHE (max) --------------------------------------------------------
 boot "$TMP/kvm-vhe" max 1 ""
 check_nested kvm-vhe "VHE mode" 1
+check_ptrace kvm-vhe
 
 # ---- two cores, two vCPUs (the guest's secondary started by KVM's PSCI): nVHE, VHE --------
 # (before the PSCI fix an nVHE host's secondary came up at EL1 and KVM was off)
