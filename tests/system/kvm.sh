@@ -3,11 +3,14 @@
 # itself as a guest through the project's VMM (workloads/kvm-vmm/, scripts/kvm-image.sh);
 # the nested guest's /init debugs a child through ptrace (workloads/linux/ptrace_debug.c:
 # KVM traps and switches the guest's debug registers), prints its marker and powers off, the
-# VMM exits, the host powers off. On cortex-a57 (nVHE: KVM's world switch at EL2, the host at EL1) and max (VHE: the
-# host at EL2), with one core and one vCPU and with two of each; the state hash at power-off the same in two runs, with and without a
-# vmexit trace; the statistics count KVM's world switches by reason; `break-on vmexit` stops
-# at KVM's vector on the guest's first stage-2 fault. Without the Debian packages (no
-# network, nothing cached) it says SKIP with the reason.
+# VMM exits, the host powers off. On cortex-a57 (nVHE: KVM's world switch at EL2, the host
+# at EL1) and max (VHE: the host at EL2), with one core and one vCPU and with two of each.
+# The state hash at power-off is the same in two runs (one with a vmexit trace) and after a
+# snapshot taken while the guest boots, restored in a new process; the statistics count
+# KVM's world switches by reason; `break-on vmexit` stops at KVM's vector on the guest's
+# first stage-2 fault; reverse-stepi goes back into the guest and forward again to the same
+# state. Without the Debian packages (no network, nothing cached) it says SKIP with the
+# reason.
 #
 #   sh tests/system/kvm.sh HVSIM DIR VMM PTRACE
 # (DIR: the package cache; VMM: kvm-vmm, static; PTRACE: ptrace_debug.c built static)
@@ -79,7 +82,9 @@ check_ptrace() {
 }
 
 # ---- the nested guest on nVHE (cortex-a57), with statistics -------------------------------
-boot "$TMP/kvm-nvhe" cortex-a57 1 "" --state-hash --stats "$TMP/stats.json"
+# (the guest boots from about 1.0e9 to 2.1e9 instructions: the snapshot is taken inside it)
+boot "$TMP/kvm-nvhe" cortex-a57 1 "" --state-hash --stats "$TMP/stats.json" \
+    --checkpoint-at "1500000000:$TMP/mid.snap"
 check_nested kvm-nvhe "Hyp mode" 1
 check_ptrace kvm-nvhe
 hash1=$(state_hash "$TMP/kvm-nvhe")
@@ -116,6 +121,18 @@ if [ $rc -ne 0 ] || [ -z "$hash1" ] || [ "$hash1" != "$hash2" ]; then
 else
     pass kvm-state-hash
 fi
+timeout "$TIMEOUT" "$HVSIM" --restore "$TMP/mid.snap" --state-hash </dev/null \
+    >"$TMP/kvm-restore" 2>"$TMP/kvm-restore.err"
+rc=$?
+hash3=$(state_hash "$TMP/kvm-restore")
+if [ $rc -ne 0 ] || [ -z "$hash1" ] || [ "$hash1" != "$hash3" ]; then
+    fail kvm-snapshot-restore "exit code $rc, hashes '$hash1' and '$hash3'"
+elif ! grep -q "^$MARKER" "$TMP/kvm-restore"; then
+    fail kvm-snapshot-restore "the restored run did not print the guest's marker"
+else
+    pass kvm-snapshot-restore
+fi
+
 # the trace has an exit and an entry for each of KVM's world switches, and the first is the
 # guest's first instruction fetch: a stage-2 translation fault at the kernel's entry
 exits=$(grep -c '^VMEXIT cpu0 vm1 ' "$TMP/vmexit.trace" 2>/dev/null)
@@ -143,11 +160,19 @@ check_nested kvm-vhe-smp2 "VHE mode" 2
 
 # ---- break-on vmexit: stop at KVM's EL2 vector on the guest's first exit ------------------
 # (nVHE: KVM's hyp vectors; the guest's first fetch, at the Image's entry with its MMU off,
-# finds stage 2 empty: FAR = the IPA = the entry, HPFAR its page)
+# finds stage 2 empty: FAR = the IPA = the entry, HPFAR its page). Then the first data abort,
+# three instructions back into the guest (EL1, vm1) and forward again to the same state.
 cat >"$TMP/brk.txt" <<'EOS'
 break-on vmexit iabt if vmid==1
 continue
 info sysregs ESR_EL2 FAR_EL2 HPFAR_EL2
+delete 1
+break-on vmexit dabt if vmid==1
+continue
+info state-hash
+reverse-stepi 3
+stepi 3
+info state-hash
 EOS
 boot "$TMP/kvm-break" cortex-a57 1 "" --script "$TMP/brk.txt"
 if [ $rc -ne 0 ]; then
@@ -159,6 +184,16 @@ elif ! grep -q '^Event 1 after [0-9]* instructions: vmexit iabt from vm1 at EL1,
     fail kvm-break-on-vmexit "$(grep -m1 -E '^(Event|hvsim)' "$TMP/kvm-break" "$TMP/kvm-break.err")"
 else
     pass kvm-break-on-vmexit
+fi
+h_at=$(sed -n 's/^state-hash: //p' "$TMP/kvm-break" | sed -n 1p)
+h_again=$(sed -n 's/^state-hash: //p' "$TMP/kvm-break" | sed -n 2p)
+if ! grep -q 'vmexit dabt from vm1 at EL1' "$TMP/kvm-break" ||
+    ! grep -q '^stepped back 3 instructions .*: cpu0 EL1 ' "$TMP/kvm-break"; then
+    fail kvm-reverse-in-guest "$(grep -m1 -E '^(stepped|hvsim)' "$TMP/kvm-break" "$TMP/kvm-break.err")"
+elif [ -z "$h_at" ] || [ "$h_at" != "$h_again" ]; then
+    fail kvm-reverse-in-guest "state hash at the exit '$h_at', after going back and forth '$h_again'"
+else
+    pass kvm-reverse-in-guest
 fi
 
 echo "kvm tests: $passed passed, $failed failed"
