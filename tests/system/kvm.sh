@@ -134,7 +134,8 @@ else
 fi
 
 # the trace has an exit and an entry for each of KVM's world switches, and the first is the
-# guest's first instruction fetch: a stage-2 translation fault at the kernel's entry
+# guest's first instruction fetch: a stage-2 translation fault at the kernel's entry, whose
+# entry is KVM's return to the guest at that instruction (not nVHE KVM's return to its host)
 exits=$(grep -c '^VMEXIT cpu0 vm1 ' "$TMP/vmexit.trace" 2>/dev/null)
 entries=$(grep -c '^VMENTRY cpu0 vm1 ' "$TMP/vmexit.trace" 2>/dev/null)
 want=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['vm1.exits'])" "$TMP/stats.json" 2>/dev/null)
@@ -142,6 +143,8 @@ if [ "${exits:-0}" -eq 0 ] || [ "$exits" != "$want" ] || [ "$entries" != "$exits
     fail kvm-trace-vmexit "$exits exits and $entries entries traced, statistics say ${want:-?}"
 elif ! head -1 "$TMP/vmexit.trace" | grep -q '^VMEXIT cpu0 vm1 iabt esr=82000005 pc=0000000040000000 '; then
     fail kvm-trace-vmexit "first line: $(head -1 "$TMP/vmexit.trace")"
+elif ! sed -n 2p "$TMP/vmexit.trace" | grep -q '^VMENTRY cpu0 vm1 pc=0000000040000000 '; then
+    fail kvm-trace-vmexit "second line: $(sed -n 2p "$TMP/vmexit.trace")"
 else
     pass kvm-trace-vmexit
 fi
