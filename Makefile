@@ -255,6 +255,31 @@ linux-demo: $(B)/hvsim linux-image
 		-kernel $(LINUX_DIR)/Image -initrd $(LINUX_DIR)/initrd.cpio.gz \
 		-append "$(LINUX_APPEND)" $(HVSIM_FLAGS)
 
+# KVM in Linux on hvsim (workloads/kvm-vmm/): Debian's kernel at EL2 runs the same kernel as
+# a guest through the project's static VMM. kvm-image packs the host's initramfs under
+# $(LINUX_DIR)/kvm/; kvm-demo boots it (KVM_CPU=max for a VHE host); check-kvm tests it.
+KVM_VMM := $(B)/workloads/kvm-vmm/vmm
+KVM_PTRACE := $(B)/workloads/linux/ptrace_debug
+KVM_CPU := cortex-a57
+$(KVM_VMM): workloads/kvm-vmm/vmm.c
+	@mkdir -p $(dir $@)
+	$(CROSS_CC) -O2 -static -Wall -Wextra -Werror -o $@ $<
+# the nested guest's ptrace check (as tests/system/linux-debug.sh builds it: no libc)
+$(KVM_PTRACE): workloads/linux/ptrace_debug.c
+	@mkdir -p $(dir $@)
+	$(CROSS_CC) -O2 -static -nostdlib -ffreestanding -fno-builtin -mgeneral-regs-only \
+		-fno-stack-protector -fno-pic -no-pie -Wall -Wextra -Werror -o $@ $<
+.PHONY: kvm-image kvm-demo check-kvm
+kvm-image: $(KVM_VMM) $(KVM_PTRACE)
+	sh scripts/kvm-image.sh $(LINUX_DIR) $(KVM_VMM) $(KVM_PTRACE)
+kvm-demo: $(B)/hvsim kvm-image
+	$(B)/hvsim -M virt,gic-version=3,virtualization=on -cpu $(KVM_CPU) -m 1G \
+		-kernel $(LINUX_DIR)/Image -initrd $(LINUX_DIR)/kvm/initrd.cpio \
+		-append "$(LINUX_APPEND)" --stats-text $(B)/kvm-stats.txt --force $(HVSIM_FLAGS)
+check-kvm: $(B)/hvsim $(KVM_VMM) $(KVM_PTRACE)
+	sh tests/system/kvm.sh $(B)/hvsim $(LINUX_DIR) $(KVM_VMM) $(KVM_PTRACE)
+check: check-kvm
+
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 # glibc's string routines on hvsim, every result checked in the guest and the output compared

@@ -4,7 +4,11 @@ with mtime 0, entries in sorted order, gzip without a name or timestamp. Same in
 bytes.
 
     mkinitramfs.py --busybox PATH --init PATH [--file SRC:DEST[:MODE]]...
-                   [--modules DIR --module NAME...] -o OUT.cpio.gz
+                   [--modules DIR --module NAME...] [--uncompressed] -o OUT.cpio.gz
+
+--file adds SRC at DEST, with the directories above it. --uncompressed writes the plain cpio
+archive (Linux reads either): worth it for an initramfs that carries large files, which the
+guest kernel would otherwise spend as many instructions inflating as it takes to boot.
 
 The tree: /bin/busybox (+ /bin/sh), /init, /dev/console (char 5:1, so the kernel has a
 console before devtmpfs is mounted), and empty /proc /sys /dev /tmp /root /etc /mnt.
@@ -128,6 +132,7 @@ def main():
     ap.add_argument('--file', action='append', default=[], help='SRC:DEST[:MODE]')
     ap.add_argument('--modules', help='a kernel\'s lib/modules/<version> directory')
     ap.add_argument('--module', action='append', default=[], help='module name (with --modules)')
+    ap.add_argument('--uncompressed', action='store_true', help='no gzip')
     ap.add_argument('-o', required=True)
     a = ap.parse_args()
     if bool(a.modules) != bool(a.module):
@@ -136,8 +141,13 @@ def main():
     for d in ('bin', 'sbin', 'dev', 'proc', 'sys', 'tmp', 'root', 'etc', 'mnt', 'usr', 'usr/bin', 'usr/sbin'):
         entries[d] = (stat.S_IFDIR | 0o755, b'', (0, 0))
     def add_file(src, dest, mode):
+        dest = dest.lstrip('/')
         with open(src, 'rb') as f:
-            entries[dest.lstrip('/')] = (stat.S_IFREG | mode, f.read(), (0, 0))
+            entries[dest] = (stat.S_IFREG | mode, f.read(), (0, 0))
+        d = os.path.dirname(dest)
+        while d:                              # every directory above it
+            entries[d] = (stat.S_IFDIR | 0o755, b'', (0, 0))
+            d = os.path.dirname(d)
     add_file(a.busybox, 'bin/busybox', 0o755)
     add_file(a.init, 'init', 0o755)
     for spec in a.file:
@@ -150,10 +160,6 @@ def main():
         for rel, needs in module_closure(moddir, a.module):
             add_file(os.path.join(moddir, rel), base + '/' + rel, 0o644)
             dep.append('%s:%s\n' % (rel, ''.join(' ' + d for d in needs)))
-            d = os.path.dirname(base + '/' + rel)
-            while d:                          # every directory above it
-                entries[d] = (stat.S_IFDIR | 0o755, b'', (0, 0))
-                d = os.path.dirname(d)
         entries[base + '/modules.dep'] = (stat.S_IFREG | 0o644, ''.join(sorted(dep)).encode(), (0, 0))
     entries['bin/sh'] = (stat.S_IFLNK | 0o777, b'busybox', (0, 0))
     entries['dev/console'] = (stat.S_IFCHR | 0o600, b'', (5, 1))
@@ -163,8 +169,11 @@ def main():
         cpio_entry(raw, ino, name, mode, data, rdev, 2 if stat.S_ISDIR(mode) else 1)
     cpio_entry(raw, 0, 'TRAILER!!!', 0)
     with open(a.o + '.tmp', 'wb') as f:
-        with gzip.GzipFile(filename='', mode='wb', fileobj=f, mtime=0, compresslevel=6) as g:
-            g.write(raw.getvalue())
+        if a.uncompressed:
+            f.write(raw.getvalue())
+        else:
+            with gzip.GzipFile(filename='', mode='wb', fileobj=f, mtime=0, compresslevel=6) as g:
+                g.write(raw.getvalue())
     os.replace(a.o + '.tmp', a.o)
     return 0
 

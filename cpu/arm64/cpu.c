@@ -472,9 +472,9 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
     A64DecodedPage *p = lookup_page(c, c->pc);
     if (likely(p)) {
         c->fetch_faults = 0;
-    } else if (c->m->stop) {
-        *end = true;
     } else {
+        /* an exception was taken: charged also when a debugger event on it stops the
+         * machine (break-on vmexit iabt), as in a straight run */
         fetch_fault_taken(c);
         *end = !c->insns_left || c->m->stop;
     }

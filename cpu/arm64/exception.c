@@ -243,7 +243,10 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
     if (illegal) {
         c->il = 1;                                             /* EL and SP unchanged */
     } else {
-        if (c->hvm && c->el == 2 && target < 2)
+        /* a VM entry returns into stage 2, as a VM exit leaves it: an nVHE hypervisor's
+         * return to its own host at EL1 (KVM's, HCR_EL2.VM = 0) is not one, so KVM's exit
+         * lasts until the guest runs again */
+        if (c->hvm && c->el == 2 && target < 2 && (a64_hcr(c) & A64_HCR_VM))
             hvm_vm_entry(c->hvm, c->index, elr, a64_now(c));
         c->il = (spsr >> 20) & 1;
         switch_el(c, target, (int)(m & 1));

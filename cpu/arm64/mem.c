@@ -296,12 +296,15 @@ bool a64_debug_translate_ipa(Arm64Cpu *c, uint64_t ipa, uint64_t *pa)
 
 /* AT (C5.5, D8.14): translate as the named regime would and report in PAR_EL1. Stage-1-only
  * forms still walk the stage-1 tables through stage 2; a stage-2 fault there is taken to EL2
- * (D8.14.2), everything else is reported in PAR_EL1 (F, FST, PTW, S). */
+ * (D8.14.2), everything else is reported in PAR_EL1 (F, FST, PTW, S). PSTATE.PAN does not
+ * apply: only FEAT_PAN2's AT S1E1RP/WP check it (their access descriptor's pan, C5.5), so
+ * KVM's AT S1E1R at a VHE host's EL2, where PAN is set, sees a guest's EL0 pages. */
 bool a64_at(Arm64Cpu *c, const A64Insn *d, int el, bool stage12, bool write, uint64_t va)
 {
     MmuS1Regime s1;
     MmuS2Regime s2;
     regimes(c, el, true, &s1, &s2);
+    s1.pan = false;
     MmuResult res;
     MmuFault f;
     uint64_t par;

@@ -380,6 +380,16 @@ if [ -n "$h" ] && [ "$h" = "$(sed -n 's/^state-hash: //p' "$TMP/dbgarch.err")" ]
 else
     fail "script-debug-arch-invisible" "state after the session '$h' differs from a straight run"
 fi
+# a stop on an instruction abort (an exception on fetch) is invisible too
+run_hvsim "$WORKLOADS/tests/mmu.elf" virt cortex-a57 1 "$TMP/iabt-stop" --script "$SCRIPTS/mmu-iabt.txt"
+run_hvsim "$WORKLOADS/tests/mmu.elf" virt cortex-a57 1 "$TMP/iabt-straight" --state-hash
+h=$(sed -n 's/^state-hash: //p' "$TMP/iabt-stop")
+if grep -q '^Event 1 .*ESR=0x8600000f' "$TMP/iabt-stop" && [ -n "$h" ] &&
+    [ "$h" = "$(sed -n 's/^state-hash: //p' "$TMP/iabt-straight.err")" ]; then
+    pass "script-iabt-stop-invisible"
+else
+    fail "script-iabt-stop-invisible" "state after the session '$h' differs from a straight run"
+fi
 # the same through GDB: a hardware breakpoint where the guest has its own, stepi into the
 # guest's breakpoint and software step exceptions (their vectors), then on to the end with the
 # guest's output and end state of a straight run

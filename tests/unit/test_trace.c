@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "cpu/arm64/sysreg.h"
 #include "debug/symbols.h"
+#include "hypervisor-model/vmexit.h"
 
 static const uint32_t code[] = {
     0xd503201f,   /* nop */
@@ -180,6 +181,38 @@ Test(trace, exec_in_vm_with_symbols_and_el2_outside)
                      "EXEC cpu0 EL1 vm171 pc=0000000040000004 <entry+0x4> 91000400  add x0, x0, #1\n"
                      "EXEC cpu0 EL1 vm171 pc=0000000040000008 d2800541  movz x1, #0x2a\n"
                      "EXEC cpu0 EL2 pc=0000000040000000 <entry> d503201f  nop\n");
+    trace_close(&tr);
+}
+
+/* `-d vmexit`: an exit leaves stage 2 and its entry is the next return into it. An nVHE
+ * hypervisor (KVM on cortex-a57) returns to its host at EL1 with HCR_EL2.VM = 0 first, and the
+ * host's own HVC is no exit: the guest's HVC at 0x4 is one exit, entered again at 0x10. */
+Test(trace, vmentry_is_the_return_into_stage_2)
+{
+    Trace tr;
+    trace_open(&tr, 0);
+    Hvm *h = hvm_new(tr.t->m);
+    tr.t->c->hvm = h;
+    tr.t->m->cfg.trace_mask = TRACE_VMEXIT;
+    stage2_on(tr.t, 5);
+    tr.t->c->sys[A64_SYS_VBAR_EL2] = TH_RAM_BASE;
+    uint32_t prog[0x400 / 4 + 2] = {
+        0xd2800002,   /* EL1 (the guest): movz x2, #0 */
+        0xd4000002,   /* hvc #0: exit */
+        0xd2800022,   /* EL1 (the host): movz x2, #1 */
+        0xd4000002,   /* hvc #0: to EL2, no exit */
+        0xd503201f,   /* the guest again: nop */
+    };
+    prog[0x400 / 4] = 0xd51c1102;       /* EL2, lower-EL sync vector: msr hcr_el2, x2 */
+    prog[0x400 / 4 + 1] = 0xd69f03e0;   /* eret */
+    cr_assert_eq(th_run_steps(tr.t, prog, sizeof prog / sizeof prog[0], 9), 0);
+    cr_assert_eq(tr.t->c->el, 1);
+    cr_assert_eq(tr.t->c->pc, TH_RAM_BASE + 0x14);
+    fflush(tr.t->m->trace);
+    cr_assert_str_eq(tr.buf, "VMEXIT cpu0 vm5 hvc esr=5a000000 pc=0000000040000004 t=1\n"
+                             "VMENTRY cpu0 vm5 pc=0000000040000010 after 6 cycles\n");
+    tr.t->c->hvm = NULL;
+    hvm_free(h);
     trace_close(&tr);
 }
 

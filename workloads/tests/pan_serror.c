@@ -2,7 +2,7 @@
  * Booted at EL1: with PSTATE.PAN set, an EL1 data access to a page EL0 can access is a
  * permission fault; exception entry sets PAN when SCTLR_EL1.SPAN is 0. The unprivileged
  * LDTR/STTR use EL0's permissions whatever PAN says: they reach the EL0 page with PAN set
- * and fault on an EL1-only page.
+ * and fault on an EL1-only page; AT S1E1R/W translate it with PAN set.
  * Booted at EL2: HCR_EL2.VSE with AMO raises a virtual SError at EL1 once PSTATE.A is clear;
  * taking it clears VSE. */
 #include "lib.h"
@@ -80,6 +80,14 @@ static void pan_tests(void)
     __asm__ volatile("sttr %1, [%2]\n ldtr %0, [%2]" : "=&r"(v) : "r"(7ULL), "r"(up) : "memory");
     printf("PAN=1: STTR/LDTR to the EL0 page: %u faults, read %llu\n", nexc - before,
            (unsigned long long)v);
+    /* AT S1E1R/W ignore PAN (only FEAT_PAN2's S1E1RP/WP check it): KVM translates a guest's
+     * faulting EL0 address this way at a VHE host's EL2, where PAN is set */
+    uint64_t par_r, par_w;
+    __asm__ volatile("at s1e1r, %2\n isb\n mrs %0, par_el1\n at s1e1w, %2\n isb\n mrs %1, par_el1"
+                     : "=&r"(par_r), "=&r"(par_w) : "r"(up) : "memory");
+    printf("PAN=1: AT S1E1R/W of the EL0 page: F=%llu/%llu, PA %s\n",
+           (unsigned long long)(par_r & 1), (unsigned long long)(par_w & 1),
+           (par_r & 0xfffffffff000ULL) == (uint64_t)user_page ? "right" : "wrong");
     __asm__ volatile(".inst 0xd500409f" ::: "memory");   /* msr pan, #0 */
     printf("PAN=0 again: %llu\n", (unsigned long long)*up);
     volatile uint64_t *kp = (volatile uint64_t *)0x60001000;

@@ -1,7 +1,10 @@
 /* Two cores: PSCI CPU_ON starts core 1, both add to a shared counter with atomic
  * read-modify-write loops (a second CPU_ON while it runs must fail with ALREADY_ON), core 1 reports through a release store and turns itself off;
  * core 0 waits for it with AFFINITY_INFO. Run with -smp 2. Only totals are printed, so the
- * output does not depend on how the cores interleave. */
+ * output does not depend on how the cores interleave.
+ * Booted at EL2, core 0 then calls CPU_ON from EL1 through SMC, as an nVHE Linux host does:
+ * core 1 must still enter at EL2, the highest Non-secure EL (QEMU and Trusted Firmware do so;
+ * Linux wants every CPU at the same EL). */
 #include "lib.h"
 
 #pragma GCC target("no-outline-atomics")
@@ -28,6 +31,49 @@ static void secondary(void *arg)
         __atomic_fetch_xor(&xor_acc, (uint64_t)i * 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED);
     }
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+/* Core 1's entry for the CPU_ON from EL1: note CurrentEL, turn off (SMC: the conduit of a
+ * machine booted at EL2). Runs with the MMU off and no stack. */
+static volatile uint64_t probe_el;
+extern char probe_entry[];
+__asm__(".text\n"
+        "probe_entry:\n"
+        "mrs x1, CurrentEL\n lsr x1, x1, #2\n"
+        "adrp x2, probe_el\n str x1, [x2, :lo12:probe_el]\n dsb sy\n"
+        "1: movz x0, #0x0002\n movk x0, #0x8400, lsl #16\n smc #0\n b 1b\n");
+
+static void el1_cpu_on(void)
+{
+    register uint64_t x0 __asm__("x0") = PSCI_CPU_ON;
+    register uint64_t x1 __asm__("x1") = 1;
+    register uint64_t x2 __asm__("x2") = (uint64_t)(uintptr_t)probe_entry;
+    register uint64_t x3 __asm__("x3") = 0;
+    __asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) :: "memory");
+    __asm__ volatile("hvc #0xfe" :: "r"(x0) : "memory");   /* back to EL2 with the result */
+}
+
+static volatile int64_t el1_on_ret;
+static void on_trap(struct trap_frame *f, unsigned vec)
+{
+    (void)vec;
+    el1_on_ret = (int64_t)f->x[0];
+    trap_back_to_caller();
+}
+
+static unsigned char el1_stack[4096] __attribute__((aligned(16)));
+
+static void cpu_on_from_el1(void)
+{
+    trap_install(on_trap);
+    WRITE_SYSREG(hcr_el2, 1ULL << 31);   /* RW; SMC not trapped (TSC = 0) */
+    run_lower(el1_cpu_on, 0x3c5, (uint64_t)(uintptr_t)(el1_stack + sizeof(el1_stack)));
+    while (!probe_el)
+        __asm__ volatile("yield");
+    while (psci_call(PSCI_AFFINITY_INFO, 1, 0, 0) != 1)
+        __asm__ volatile("yield");
+    printf("CPU_ON from EL1 (SMC): %ld, core 1 entered at EL%lu\n", (long)el1_on_ret,
+           (unsigned long)probe_el);
 }
 
 int main(void)
@@ -64,5 +110,7 @@ int main(void)
            (unsigned long)(ITERS * 8ul));
     printf("xor %016lx (expected 0)\n", (unsigned long)xor_acc);
     (void)polls;
+    if (current_el() == 2)
+        cpu_on_from_el1();
     return counter == ITERS * 8ul && xor_acc == 0 ? 0 : 1;
 }
