@@ -232,11 +232,12 @@ void *virt_fdt_load(const char *path, char **err)
 }
 
 int virt_fdt_finish(void **fdtp, const MachineConfig *cfg, uint64_t ram_base,
-                    uint64_t initrd_start, uint64_t initrd_size, const char *what, char **err)
+                    uint64_t initrd_start, uint64_t initrd_size, const GuestModules *mods,
+                    const char *what, char **err)
 {
     void *old = *fdtp;
     int size = (int)fdt_totalsize(old) + FDT_PATCH_ROOM +
-               (cfg->append ? (int)strlen(cfg->append) : 0);
+               (cfg->append ? (int)strlen(cfg->append) : 0) + (mods ? guest_loader_fdt_room(mods) : 0);
     void *fdt = g_malloc0((size_t)size);
     int r = fdt_open_into(old, fdt, size);
     const char *step = "open";
@@ -289,6 +290,11 @@ int virt_fdt_finish(void **fdtp, const MachineConfig *cfg, uint64_t ram_base,
             goto fail;
         }
     }
+    /* unlike QEMU, also in a -dtb blob: QEMU adds them to its generated tree, which -dtb
+     * replaces, so a hypervisor booted with -dtb there finds no modules */
+    step = "add /chosen/module nodes to";
+    if (mods && (r = guest_loader_fdt(fdt, chosen, mods)) < 0)
+        goto fail;
     if ((r = fdt_pack(fdt)) < 0)
         goto fail;
     g_free(old);

@@ -63,6 +63,7 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->trace_file);
     g_free(cfg->timing);
     g_strfreev(cfg->devices);
+    g_strfreev(cfg->guest_loaders);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -79,6 +80,7 @@ static void config_copy(MachineConfig *dst, const MachineConfig *src)
     dst->trace_file = g_strdup(src->trace_file);
     dst->timing = g_strdup(src->timing);
     dst->devices = g_strdupv(src->devices);
+    dst->guest_loaders = g_strdupv(src->guest_loaders);
 }
 
 Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
