@@ -1,0 +1,158 @@
+#!/bin/sh
+# Xen 4.17 with dom0 on hvsim (`make check-xen`): Debian's xen-hypervisor-4.17-arm64 at EL2
+# on two cores, dom0 (Debian's Linux and the busybox initramfs) handed to it with QEMU's
+# `-device guest-loader`; a command typed into dom0's shell through Xen's console; dom0's
+# power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
+# after snapshots taken inside Xen and restored in a new process. First, without Xen, the
+# device tree guest-loader makes is compared with QEMU's. Without the packages (no network,
+# nothing cached) the Xen tests say SKIP with the reason.
+#
+#   sh tests/system/xen.sh HVSIM [DIR]      (DIR: the package cache, default build/debian)
+set -u
+NAME=xen
+. "$(dirname "$0")/harness.sh"
+HVSIM=$1
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+DIR=${2:-$(dirname "$HVSIM")/debian}
+TIMEOUT=${HVSIM_TIMEOUT:-300}
+
+# ---- guest-loader's device tree against QEMU's (any kernel will do: nothing runs) --------
+# The same two modules on both; hvsim's /chosen/module@0xADDR nodes must hold QEMU's
+# properties, byte for byte.
+head -c 100000 /dev/zero | tr '\0' 'k' >"$TMP/gk"
+head -c 4097 /dev/zero | tr '\0' 'r' >"$TMP/gr"
+printf '\000\000\000\024' >"$TMP/kernel.bin"     # `b .`, loaded raw at RAM + 0x80000
+GL="-device guest-loader,addr=0x49000000,kernel=$TMP/gk"
+GR="-device guest-loader,addr=0x50000000,initrd=$TMP/gr"
+BOOTARGS="console=hvc0,,115200 rdinit=/init"
+if ! command -v qemu-system-aarch64 >/dev/null || ! command -v fdtget >/dev/null; then
+    echo "SKIP xen-guest-loader-dtb-qemu: needs qemu-system-aarch64 and fdtget"
+else
+    # shellcheck disable=SC2086
+    qemu-system-aarch64 -M virt,gic-version=3,virtualization=on,dumpdtb="$TMP/q.dtb" \
+        -cpu cortex-a57 -m 2G -nographic -kernel "$TMP/kernel.bin" $GL,bootargs="$BOOTARGS" $GR \
+        >"$TMP/q.log" 2>&1 </dev/null
+    # shellcheck disable=SC2086
+    "$HVSIM" -M virt,gic-version=3,virtualization=on,dumpdtb="$TMP/h.dtb" -cpu cortex-a57 \
+        -m 2G -kernel "$TMP/kernel.bin" $GL,bootargs="$BOOTARGS" $GR >"$TMP/h.log" 2>&1 </dev/null
+    rc=$?
+    why=""
+    for node in /chosen/module@0x49000000 /chosen/module@0x50000000; do
+        for p in reg compatible bootargs; do
+            q=$(fdtget -t x "$TMP/q.dtb" "$node" "$p" 2>&1)
+            h=$(fdtget -t x "$TMP/h.dtb" "$node" "$p" 2>&1)
+            [ "$q" = "$h" ] || why="${why:-$node $p: QEMU '$q', hvsim '$h'}"
+        done
+    done
+    if [ ! -s "$TMP/q.dtb" ]; then
+        echo "SKIP xen-guest-loader-dtb-qemu: QEMU made no DTB ($(tail -1 "$TMP/q.log"))"
+    elif [ $rc -ne 0 ]; then
+        fail xen-guest-loader-dtb-qemu "exit code $rc: $(head -1 "$TMP/h.log")"
+    elif [ -n "$why" ]; then
+        fail xen-guest-loader-dtb-qemu "$why"
+    elif [ "$(fdtget "$TMP/h.dtb" /chosen/module@0x49000000 bootargs)" != "console=hvc0,115200 rdinit=/init" ]; then
+        fail xen-guest-loader-dtb-qemu "bootargs: $(fdtget "$TMP/h.dtb" /chosen/module@0x49000000 bootargs)"
+    else
+        pass xen-guest-loader-dtb-qemu
+    fi
+fi
+
+# ---- Xen and dom0 ------------------------------------------------------------------------
+if ! sh "$TOP/scripts/xen-image.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
+    rc=$?
+    if [ $rc -eq 77 ]; then
+        echo "SKIP xen: $(tail -1 "$TMP/prep.log")"
+        echo "xen tests: $passed passed, $failed failed"
+        [ "$failed" -eq 0 ]
+        exit
+    fi
+    echo "FAIL xen-image: $(tail -1 "$TMP/prep.log")"
+    exit 1
+fi
+XEN_APPEND="dom0_mem=512M console=dtuart dtuart=/pl011@9000000"
+DOM0_APPEND="console=hvc0 rdinit=/init"
+
+# boot OUT EXTRA-DOM0-APPEND [hvsim options...] < input
+boot() {
+    out=$1 extra=$2
+    shift 2
+    timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu cortex-a57 -m 2G \
+        -smp 2 -kernel "$DIR/xen" -append "$XEN_APPEND" \
+        -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND$extra" \
+        -device guest-loader,addr=0x50000000,initrd="$DIR/initrd.cpio.gz" \
+        --state-hash "$@" >"$out" 2>"$out.err"
+    rc=$?
+}
+state_hash() { sed -n 's/^state-hash: //p' "$1.err"; }
+first_problem() { grep -m1 -E "^hvsim:|Panic on CPU|Kernel panic|Oops|BUG:" "$1" "$1.err" | head -1; }
+
+# ---- a command typed into dom0's shell (Xen's console passes the UART's input to dom0) -----
+cat >"$TMP/shell.txt" <<'EOS'
+wait-for '/ # '
+type 'cat /sys/hypervisor/type\n'
+type 'echo dom0-marker-$((6 * 7))\n'
+wait-for 'dom0-marker-42'
+type 'poweroff -f\n'
+continue
+EOS
+boot "$TMP/shell" "" --script "$TMP/shell.txt" </dev/null
+if [ $rc -ne 0 ]; then
+    fail xen-dom0-shell "exit code $rc: $(first_problem "$TMP/shell")"
+elif ! grep -q '^(XEN) Loading d0 kernel from boot module @ 0000000049000000' "$TMP/shell"; then
+    fail xen-dom0-shell "Xen did not find dom0's kernel module"
+elif ! tr -d '\r' <"$TMP/shell" | grep -q '^xen$'; then
+    fail xen-dom0-shell "/sys/hypervisor/type does not say xen"
+elif ! grep -q '^dom0-marker-42' "$TMP/shell"; then
+    fail xen-dom0-shell "no answer to the typed command"
+elif ! grep -q '^(XEN) Hardware Dom0 halted: halting machine' "$TMP/shell" ||
+     ! grep -q 'machine stopped after .*exit code 0' "$TMP/shell"; then
+    fail xen-dom0-shell "dom0's poweroff -f did not end the machine"
+else
+    pass xen-dom0-shell
+fi
+
+# ---- determinism, and snapshots inside Xen ------------------------------------------------
+# Two selftest boots (dom0 runs busybox commands and powers off): the same hash and output.
+# The first also saves two snapshots: in Xen's own start-up at EL2 (5 M instructions, before
+# dom0 exists) and while dom0 boots under it (600 M); each, restored in a new process, ends in
+# the same hash.
+boot "$TMP/det-a" " hvsim.selftest" --stats-text "$TMP/stats.txt" \
+    --checkpoint-at "5000000:$TMP/xen.snap" --checkpoint-at "600000000:$TMP/dom0.snap" </dev/null
+rc_a=$rc
+boot "$TMP/det-b" " hvsim.selftest" </dev/null
+ha=$(state_hash "$TMP/det-a") hb=$(state_hash "$TMP/det-b")
+if [ $rc_a -ne 0 ] || [ $rc -ne 0 ] || [ -z "$ha" ]; then
+    fail xen-deterministic "exit codes $rc_a/$rc: $(first_problem "$TMP/det-a")"
+elif ! grep -q '^hvsim-linux: selftest done' "$TMP/det-a" || ! grep -q '^sum: 5050' "$TMP/det-a"; then
+    fail xen-deterministic "dom0's selftest did not finish"
+elif [ "$ha" != "$hb" ] || ! cmp -s "$TMP/det-a" "$TMP/det-b"; then
+    fail xen-deterministic "two runs differ ($ha / $hb)"
+else
+    pass xen-deterministic
+fi
+# dom0's VM exits by reason: HVCs (hypercalls), data aborts (the emulated GIC distributor)
+# and interrupts at least
+if ! grep -E '^vm1 exits: .*hvc=[1-9].*dabt=[1-9].*irq=[1-9]' "$TMP/det-a.err" >/dev/null ||
+   ! grep -qE '^vm1\.exits\.sysreg +[1-9]' "$TMP/stats.txt"; then
+    fail xen-dom0-vmexits "no per-reason VM exits for dom0: $(grep -m1 '^vm1' "$TMP/det-a.err")"
+else
+    pass xen-dom0-vmexits
+fi
+for s in xen dom0; do
+    timeout "$TIMEOUT" "$HVSIM" --restore "$TMP/$s.snap" --state-hash >"$TMP/r-$s" \
+        2>"$TMP/r-$s.err" </dev/null
+    rc=$?
+    hr=$(state_hash "$TMP/r-$s")
+    if [ $rc -ne 0 ] || [ ! -s "$TMP/$s.snap" ]; then
+        fail "xen-snapshot-$s" "exit code $rc: $(first_problem "$TMP/r-$s")"
+    elif [ "$hr" != "$ha" ]; then
+        fail "xen-snapshot-$s" "restored run ends in $hr, straight run in $ha"
+    elif ! grep -q '^hvsim-linux: selftest done' "$TMP/r-$s"; then
+        fail "xen-snapshot-$s" "the restored run did not finish dom0's selftest"
+    else
+        pass "xen-snapshot-$s"
+    fi
+done
+
+echo "xen tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
