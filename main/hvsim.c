@@ -104,6 +104,8 @@ static void usage(FILE *f)
           "  -device guest-loader,addr=A,kernel=F[,bootargs=S] | guest-loader,addr=A,initrd=F\n"
           "                       a hypervisor's guest image at A, in the DT as\n"
           "                       /chosen/module@0xA (QEMU's guest-loader; ',,' is a comma)\n"
+          "  -device loader,file=F,addr=A[,force-raw=on]\n"
+          "                       a raw image at A, in no DT node (QEMU's generic loader)\n"
           "  -device simplefb[,width=W][,height=H][,format=a8r8g8b8|r5g6b5]\n"
           "                       a framebuffer Linux drives as simple-framebuffer (default\n"
           "                       1024x768 a8r8g8b8), at the top of RAM\n"
@@ -471,8 +473,9 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
             c.file = g_strdup(colon + 1);
             g_array_append_val(o->checkpoints, c);
-        } else if (!strcmp(name, "device") && (!strcmp(v, "guest-loader") ||
-                                                g_str_has_prefix(v, "guest-loader,"))) {
+        } else if (!strcmp(name, "device") && (!strcmp(v, "guest-loader") || !strcmp(v, "loader") ||
+                                                g_str_has_prefix(v, "guest-loader,") ||
+                                                g_str_has_prefix(v, "loader,"))) {
             guint n = cfg->guest_loaders ? g_strv_length(cfg->guest_loaders) : 0;
             cfg->guest_loaders = g_renew(char *, cfg->guest_loaders, n + 2);
             cfg->guest_loaders[n] = g_strdup(v);

@@ -51,14 +51,14 @@ Test(guest_loader, parse_as_qemu)
     cr_assert(guest_loader_parse("guest-loader,addr=0x49000000,kernel=Image,bootargs=console=hvc0,,"
                                  "115200 rdinit=/init", &gm, &err), "%s", err);
     cr_assert_eq(gm.addr, 0x49000000);
-    cr_assert(gm.kernel);
+    cr_assert_eq(gm.kind, GUEST_MODULE_KERNEL);
     cr_assert_str_eq(gm.file, "Image");
     cr_assert_str_eq(gm.bootargs, "console=hvc0,115200 rdinit=/init");   /* ",," is a comma */
     g_free(gm.file);
     g_free(gm.bootargs);
     cr_assert(guest_loader_parse("guest-loader,initrd=rd.cpio,addr=1342177280", &gm, &err), "%s", err);
     cr_assert_eq(gm.addr, 0x50000000);
-    cr_assert_not(gm.kernel);
+    cr_assert_eq(gm.kind, GUEST_MODULE_RAMDISK);
     cr_assert_str_eq(gm.file, "rd.cpio");
     cr_assert_null(gm.bootargs);
     g_free(gm.file);
@@ -72,6 +72,21 @@ Test(guest_loader, parse_as_qemu)
     parse_fails("guest-loader,addr=-5,kernel=a", "addr=-5");
     parse_fails("guest-loader,addr=0x49000000,kernel=a,size=4", "unknown property 'size'");
     parse_fails("guest-loader,addr=0x49000000,kernel", "not key=value");
+
+    /* QEMU's generic loader, files only */
+    cr_assert(guest_loader_parse("loader,file=domU.img,addr=0x60000000,force-raw=on", &gm, &err),
+              "%s", err);
+    cr_assert_eq(gm.kind, GUEST_MODULE_RAW);
+    cr_assert_eq(gm.addr, 0x60000000);
+    cr_assert(gm.force_raw);
+    cr_assert_str_eq(gm.file, "domU.img");
+    g_free(gm.file);
+    parse_fails("loader,addr=0x60000000", "need file=");
+    parse_fails("loader,addr=0x60000000,data=5,data-len=4", "data= is not modelled");
+    parse_fails("loader,file=a,addr=0x60000000,cpu-num=0", "cpu-num= is not modelled");
+    parse_fails("loader,file=a,addr=0x60000000,force-raw=maybe", "force-raw=maybe");
+    parse_fails("loader,file=a,kernel=b", "unknown property 'kernel'");
+    parse_fails("generic-loader,file=a", "not a guest-loader or loader");
 }
 
 static const void *node_prop(const void *fdt, const char *path, const char *name, int *len)
@@ -95,7 +110,8 @@ Test(guest_loader, images_in_ram_and_chosen_modules)
     char *s1 = g_strdup_printf("guest-loader,addr=0x49000000,kernel=%s,bootargs=console=hvc0 "
                                "rdinit=/init", gk);
     char *s2 = g_strdup_printf("guest-loader,addr=0x4a000000,initrd=%s", gr);
-    const char *specs[] = { s1, s2, NULL };
+    char *s3 = g_strdup_printf("loader,file=%s,addr=0x4b000000", gr);
+    const char *specs[] = { s1, s2, s3, NULL };
     MachineConfig cfg;
     cfg_init(&cfg, k, specs);
     char *err = NULL;
@@ -103,6 +119,7 @@ Test(guest_loader, images_in_ram_and_chosen_modules)
     cr_assert_not_null(m, "%s", err);
     cr_assert_eq(memcmp(m->ram + (0x49000000 - RAM), img, sizeof img), 0);
     cr_assert_eq(memcmp(m->ram + (0x4a000000 - RAM), rd, sizeof rd), 0);
+    cr_assert_eq(memcmp(m->ram + (0x4b000000 - RAM), rd, sizeof rd), 0);
 
     Arm64Cpu *c = m->cpus[0].obj;
     const void *fdt = m->ram + (c->x[0] - RAM);
@@ -128,6 +145,12 @@ Test(guest_loader, images_in_ram_and_chosen_modules)
     /* as in QEMU's blob, the last one given comes first */
     int first = fdt_first_subnode(fdt, fdt_path_offset(fdt, "/chosen"));
     cr_assert_str_eq(fdt_get_name(fdt, first, NULL), "module@0x4a000000");
+    /* the generic loader's image has no node */
+    cr_assert_eq(fdt_path_offset(fdt, "/chosen/module@0x4b000000"), -FDT_ERR_NOTFOUND);
+    int nmod = 0, sub;
+    fdt_for_each_subnode(sub, fdt, fdt_path_offset(fdt, "/chosen"))
+        nmod++;
+    cr_assert_eq(nmod, 2);
     machine_free(m);
     machine_config_free(&cfg);
     unlink(k);
@@ -138,6 +161,7 @@ Test(guest_loader, images_in_ram_and_chosen_modules)
     g_free(gr);
     g_free(s1);
     g_free(s2);
+    g_free(s3);
 }
 
 static void create_fails(const char *kernel, const char *initrd, const char *const *specs,
@@ -188,6 +212,16 @@ Test(guest_loader, overlaps_and_bad_files_are_refused)
                                             NULL }, "/nonexistent/x");
     create_fails(k, NULL, (const char *[]){ "guest-loader,addr=0x49000000", NULL },
                  "need a kernel= or initrd=");
+    /* the generic loader: an ELF file only with force-raw=on; overlaps as any module */
+    static const uint8_t elf[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+    char *e = write_tmp("elf", elf, sizeof elf);
+    snprintf(spec[0], sizeof spec[0], "loader,file=%s,addr=0x49000000", e);
+    create_fails(k, NULL, (const char *[]){ spec[0], NULL }, "force-raw=on");
+    snprintf(spec[0], sizeof spec[0], "loader,file=%s,addr=0x49000000,force-raw=on", e);
+    snprintf(spec[1], sizeof spec[1], "loader,file=%s,addr=0x49000020", f);
+    create_fails(k, NULL, (const char *[]){ spec[0], spec[1], NULL }, "overlaps");
+    unlink(e);
+    g_free(e);
 
     /* dumpdtb without -kernel: no hypervisor to describe the modules to */
     MachineConfig cfg;
