@@ -60,6 +60,7 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->initrd);
     g_free(cfg->dtb);
     g_free(cfg->dumpdtb);
+    g_free(cfg->dtb_overlay);
     g_free(cfg->trace_file);
     g_free(cfg->timing);
     g_strfreev(cfg->devices);
@@ -77,6 +78,7 @@ static void config_copy(MachineConfig *dst, const MachineConfig *src)
     dst->initrd = g_strdup(src->initrd);
     dst->dtb = g_strdup(src->dtb);
     dst->dumpdtb = g_strdup(src->dumpdtb);
+    dst->dtb_overlay = g_strdup(src->dtb_overlay);
     dst->trace_file = g_strdup(src->trace_file);
     dst->timing = g_strdup(src->timing);
     dst->devices = g_strdupv(src->devices);

@@ -56,6 +56,7 @@ typedef struct MachineConfig {
     uint64_t ram_size;
     int smp;
     char *kernel, *append, *initrd, *dtb, *dumpdtb;
+    char *dtb_overlay;        /* --dtb-overlay: applied to the tree the machine boots with */
     uint64_t max_insns;       /* 0 = unlimited */
     uint32_t trace_mask;
     char *trace_file;         /* -D: the front end opens it (core/outfile.h) into Machine.trace */

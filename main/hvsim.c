@@ -67,6 +67,8 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -initrd FILE         initial ramdisk\n"
           "  -dtb FILE            use this device tree instead of the generated one\n"
+          "  --dtb-overlay FILE   apply this device tree overlay (dtc -@) to the tree the\n"
+          "                       machine boots with (Xen's dom0less domains, say)\n"
           "  -d LIST              trace: in_asm,exec,int,mmu,vmexit,unimp (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
@@ -384,6 +386,7 @@ static char **string_option(Opts *o, const char *name)
         { "append", offsetof(MachineConfig, append), true },
         { "initrd", offsetof(MachineConfig, initrd), true },
         { "dtb", offsetof(MachineConfig, dtb), true },
+        { "dtb-overlay", offsetof(MachineConfig, dtb_overlay), true },
         { "D", offsetof(MachineConfig, trace_file), true },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
@@ -444,7 +447,8 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("option '%s' is not implemented yet", a);
         /* options with a value */
         static const char *const with_value[] = {
-            "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
+            "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "dtb-overlay",
+            "d", "D",
             "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
             "drive", "device", "seed", "rtc", "display", NULL,

@@ -1,7 +1,7 @@
-/* -device guest-loader (boards/guest_loader.c): option parsing with QEMU's checks, the images
- * in RAM at their addresses, the /chosen/module@0xADDR nodes as QEMU's guest-loader writes
- * them, and the overlaps hvsim refuses with one line. tests/system/xen.sh compares the nodes
- * with QEMU's own dumpdtb. */
+/* -device guest-loader and loader (boards/guest_loader.c) and --dtb-overlay: option parsing
+ * with QEMU's checks, the images in RAM at their addresses, the /chosen/module@0xADDR nodes as
+ * QEMU's guest-loader writes them, the overlaps hvsim refuses with one line, an overlay's nodes
+ * in the tree. tests/system/xen.sh compares the nodes with QEMU's own dumpdtb. */
 #include <criterion/criterion.h>
 #include <libfdt.h>
 #include <string.h>
@@ -241,4 +241,78 @@ Test(guest_loader, overlaps_and_bad_files_are_refused)
     g_free(f);
     g_free(empty);
     g_free(rd);
+}
+
+/* An overlay as `dtc -@` makes it from "&{/chosen} { domU1 { compatible = "xen,domain"; }; };"
+ * (target = `target`), built with libfdt's sequential-write API. */
+static char *overlay_file(const char *name, const char *target)
+{
+    char buf[1024];
+    cr_assert_eq(fdt_create(buf, sizeof buf), 0);
+    cr_assert_eq(fdt_finish_reservemap(buf), 0);
+    cr_assert_eq(fdt_begin_node(buf, ""), 0);
+    cr_assert_eq(fdt_begin_node(buf, "fragment@0"), 0);
+    cr_assert_eq(fdt_property_string(buf, "target-path", target), 0);
+    cr_assert_eq(fdt_begin_node(buf, "__overlay__"), 0);
+    cr_assert_eq(fdt_begin_node(buf, "domU1"), 0);
+    cr_assert_eq(fdt_property_string(buf, "compatible", "xen,domain"), 0);
+    cr_assert_eq(fdt_property(buf, "vpl011", NULL, 0), 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(fdt_end_node(buf), 0);
+    cr_assert_eq(fdt_finish(buf), 0);
+    return write_tmp(name, buf, fdt_totalsize(buf));
+}
+
+Test(guest_loader, dtb_overlay_adds_nodes_after_the_modules)
+{
+    char *k = kernel_file();
+    uint8_t img[64] = { 1 };
+    char *gk = write_tmp("ov-image", img, sizeof img);
+    char *spec = g_strdup_printf("guest-loader,addr=0x49000000,kernel=%s", gk);
+    char *ov = overlay_file("ov.dtbo", "/chosen");
+    MachineConfig cfg;
+    cfg_init(&cfg, k, (const char *[]){ spec, NULL });
+    cfg.dtb_overlay = g_strdup(ov);
+    char *err = NULL;
+    Machine *m = virt_create(&cfg, &err);
+    cr_assert_not_null(m, "%s", err);
+    const void *fdt = m->ram + (((Arm64Cpu *)m->cpus[0].obj)->x[0] - RAM);
+    cr_assert_str_eq(node_prop(fdt, "/chosen/domU1", "compatible", NULL), "xen,domain");
+    int len;
+    node_prop(fdt, "/chosen/domU1", "vpl011", &len);
+    cr_assert_eq(len, 0);
+    node_prop(fdt, "/chosen/module@0x49000000", "reg", NULL);   /* guest-loader's still there */
+    cr_assert_str_eq(node_prop(fdt, "/chosen", "stdout-path", NULL), "/pl011@9000000");
+    machine_free(m);
+    machine_config_free(&cfg);
+
+    /* a target the tree lacks, or a plain DTB given as an overlay: one line, no machine */
+    char *bad = overlay_file("ov-bad.dtbo", "/no-such-node");
+    cfg_init(&cfg, k, NULL);
+    cfg.dtb_overlay = g_strdup(bad);
+    cr_assert_null(virt_create(&cfg, &err));
+    cr_assert(strstr(err, "apply --dtb-overlay"), "%s", err);
+    cr_assert_null(strchr(err, '\n'));
+    g_free(err);
+    machine_config_free(&cfg);
+    char plain[256];
+    cr_assert_eq(fdt_create_empty_tree(plain, sizeof plain), 0);
+    char *pf = write_tmp("plain.dtb", plain, fdt_totalsize(plain));
+    cfg_init(&cfg, k, NULL);
+    cfg.dtb_overlay = g_strdup(pf);
+    cr_assert_null(virt_create(&cfg, &err));
+    cr_assert(strstr(err, "not a device tree overlay"), "%s", err);
+    g_free(err);
+    machine_config_free(&cfg);
+    unlink(k);
+    unlink(gk);
+    unlink(ov);
+    unlink(bad);
+    unlink(pf);
+    g_free(k);
+    g_free(gk);
+    g_free(ov);
+    g_free(bad);
+    g_free(pf);
+    g_free(spec);
 }
