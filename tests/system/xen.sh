@@ -3,7 +3,8 @@
 # on two cores, dom0 (Debian's Linux and the busybox initramfs) handed to it with QEMU's
 # `-device guest-loader`; a command typed into dom0's shell through Xen's console; dom0's
 # power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
-# after snapshots taken inside Xen and restored in a new process. First, without Xen, the
+# after snapshots taken inside Xen and restored in a new process; reverse-stepi inside Xen
+# and inside dom0; dom0less domUs from a device tree overlay. First, without Xen, the
 # device tree guest-loader makes is compared with QEMU's. Without the packages (no network,
 # nothing cached) the Xen tests say SKIP with the reason.
 #
@@ -153,6 +154,34 @@ for s in xen dom0; do
         pass "xen-snapshot-$s"
     fi
 done
+
+# ---- reverse execution inside Xen (EL2, 5 M instructions) and inside dom0 (700 M) ---------
+# `reverse-stepi` back to N - K must give the state hash of a straight run of N - K.
+cat >"$TMP/rev.txt" <<'EOS'
+continue 5000000
+reverse-stepi 1000
+info state-hash
+continue 695001000
+reverse-stepi 5000
+info state-hash
+EOS
+boot "$TMP/rev" " hvsim.selftest" --script "$TMP/rev.txt" </dev/null
+rc_rev=$rc
+tr -d '\r' <"$TMP/rev" | sed -n 's/^state-hash: //p' >"$TMP/rev.hashes"
+boot "$TMP/st1" " hvsim.selftest" --max-insns 4999000 </dev/null
+rc1=$rc
+boot "$TMP/st2" " hvsim.selftest" --max-insns 699995000 </dev/null
+if [ $rc_rev -ne 0 ] || [ $rc1 -ne 0 ] || [ $rc -ne 0 ]; then
+    fail xen-reverse-step "exit codes $rc_rev/$rc1/$rc: $(first_problem "$TMP/rev")"
+elif ! grep -q 'stepped back 1000 instructions (icount 4999000): cpu[01] EL2' "$TMP/rev" ||
+     ! grep -q 'stepped back 5000 instructions (icount 699995000): cpu[01] EL1' "$TMP/rev"; then
+    fail xen-reverse-step "did not step back into Xen at EL2 and dom0 at EL1: $(grep 'stepped back' "$TMP/rev" | tr '\n' ' ')"
+elif [ "$(sed -n 1p "$TMP/rev.hashes")" != "$(state_hash "$TMP/st1")" ] ||
+     [ "$(sed -n 2p "$TMP/rev.hashes")" != "$(state_hash "$TMP/st2")" ]; then
+    fail xen-reverse-step "hashes after reverse-stepi differ from straight runs"
+else
+    pass xen-reverse-step
+fi
 
 # ---- dom0less: dom0 and two domUs Xen starts from the device tree --------------------------
 # The /chosen/domU1 and domU2 nodes come from a --dtb-overlay (scripts/xen-dom0less.sh), their
