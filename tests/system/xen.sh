@@ -58,6 +58,35 @@ else
     fi
 fi
 
+# ---- bad guest-loader, loader and --dtb-overlay options: exit 1, one line, no DTB written --
+bad_why=""
+bad_case() {   # WANT hvsim-options...
+    want=$1
+    shift
+    "$HVSIM" -M virt,virtualization=on,dumpdtb="$TMP/bad.dtb" -m 256M -kernel "$TMP/kernel.bin" \
+        "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" </dev/null
+    brc=$?
+    if [ $brc -ne 1 ] || [ "$(wc -l <"$TMP/bad.err")" -ne 1 ] || ! grep -q -- "$want" "$TMP/bad.err" ||
+       [ -e "$TMP/bad.dtb" ]; then
+        bad_why=${bad_why:-"$* -> exit $brc: $(head -2 "$TMP/bad.err" | tr '\n' ' ')"}
+    fi
+}
+bad_case "need a kernel= or initrd=" -device guest-loader,addr=0x49000000
+bad_case "kernel and initrd" -device guest-loader,addr=0x49000000,kernel="$TMP/gk",initrd="$TMP/gr"
+bad_case "does not lie wholly in RAM" -device guest-loader,addr=0x4fffff00,kernel="$TMP/gk"
+bad_case "overlaps" -device guest-loader,addr=0x49000000,kernel="$TMP/gk" \
+    -device loader,file="$TMP/gr",addr=0x49000100
+bad_case "overlaps the DTB" -device loader,file="$TMP/gk",addr=0x48000000
+bad_case "cannot read guest initrd" -device guest-loader,addr=0x49000000,initrd="$TMP/missing"
+"$HVSIM" -M virt,dumpdtb="$TMP/plain.dtb" -m 256M >/dev/null 2>&1     # a tree, not an overlay
+bad_case "not a device tree overlay" --dtb-overlay "$TMP/plain.dtb"
+bad_case "cpu-num= is not modelled" -device loader,file="$TMP/gk",addr=0x49000000,cpu-num=0
+if [ -n "$bad_why" ]; then
+    fail xen-guest-loader-bad-input "$bad_why"
+else
+    pass xen-guest-loader-bad-input
+fi
+
 # ---- Xen and dom0 ------------------------------------------------------------------------
 if ! sh "$TOP/scripts/xen-image.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
     rc=$?
