@@ -112,6 +112,13 @@ static bool check_spec(bool loader, const GuestModule *gm, const char *initrd, c
 bool guest_loader_parse(const char *spec, GuestModule *gm, char **err)
 {
     memset(gm, 0, sizeof *gm);
+    /* no file name or command line holds one, and every message below quotes the spec */
+    for (const char *p = spec; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            *err = g_strdup_printf("-device: a control character (0x%02x) in the options",
+                                   (unsigned char)*p);
+            return false;
+        }
     GPtrArray *parts = g_ptr_array_new_with_free_func(g_free);
     split_opts(spec, parts);
     const char *name = g_ptr_array_index(parts, 0);

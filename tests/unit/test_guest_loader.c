@@ -87,6 +87,7 @@ Test(guest_loader, parse_as_qemu)
     parse_fails("loader,file=a,addr=0x60000000,force-raw=maybe", "force-raw=maybe");
     parse_fails("loader,file=a,kernel=b", "unknown property 'kernel'");
     parse_fails("generic-loader,file=a", "not a guest-loader or loader");
+    parse_fails("guest-loader,addr=0x49000000,kernel=a,bootargs=x\ny", "control character (0x0a)");
 }
 
 static const void *node_prop(const void *fdt, const char *path, const char *name, int *len)
