@@ -255,7 +255,8 @@ int virt_fdt_finish(void **fdtp, const MachineConfig *cfg, uint64_t ram_base,
         return -1;
     int size = (int)fdt_totalsize(old) + FDT_PATCH_ROOM +
                (cfg->append ? (int)strlen(cfg->append) : 0) +
-               (mods ? guest_loader_fdt_room(mods) : 0) + (overlay ? (int)fdt_totalsize(overlay) : 0);
+               (mods ? guest_loader_fdt_room(mods) : 0) +
+               (overlay ? (int)fdt_totalsize(overlay) : 0);
     void *fdt = g_malloc0((size_t)size);
     int r = fdt_open_into(old, fdt, size);
     const char *step = "open";

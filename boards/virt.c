@@ -149,12 +149,13 @@ static int place_dtb(Machine *m, VirtBoard *vb, char **err)
                                (unsigned long long)vb->dtb_addr);
         return -1;
     }
-    /* the DTB goes where QEMU puts it; a guest-loader module there is refused, as QEMU
-     * refuses overlapping images */
+    /* the DTB goes where QEMU puts it; a guest-loader or loader image there is refused, as
+     * QEMU refuses overlapping images */
     const GuestModule *o = guest_loader_overlap(&vb->modules, vb->dtb_addr, size);
     if (o) {
-        *err = g_strdup_printf("-device guest-loader: %s at 0x%llx overlaps the DTB at "
-                               "0x%llx-0x%llx", o->file, (unsigned long long)o->addr,
+        *err = g_strdup_printf("-device %s: %s at 0x%llx overlaps the DTB at 0x%llx-0x%llx",
+                               o->kind == GUEST_MODULE_RAW ? "loader" : "guest-loader", o->file,
+                               (unsigned long long)o->addr,
                                (unsigned long long)vb->dtb_addr,
                                (unsigned long long)(vb->dtb_addr + size - 1));
         return -1;
@@ -268,7 +269,8 @@ int virt_dump_dtb(const MachineConfig *cfg, bool force, char **err)
             return -1;
         fdt = ((VirtBoard *)m->board)->dtb;
     } else if (cfg->guest_loaders) {
-        *err = g_strdup("-device guest-loader needs -kernel (the hypervisor it loads guests for)");
+        *err = g_strdup("-device guest-loader and loader need -kernel (the hypervisor whose "
+                        "guests they load)");
         return -1;
     } else {
         fdt = make_dtb(cfg, 0, 0, NULL, err);

@@ -372,6 +372,13 @@ static void parse_device_option(Opts *o, const char *name, const char *v)
     cfg->devices[n + 1] = NULL;
 }
 
+/* -device guest-loader / loader: boot images (boards/guest_loader.h), checked by the board. */
+static bool is_guest_loader(const char *v)
+{
+    return !strcmp(v, "guest-loader") || !strcmp(v, "loader") ||
+           g_str_has_prefix(v, "guest-loader,") || g_str_has_prefix(v, "loader,");
+}
+
 /* Options whose value is simply kept as a string: where it goes, or NULL. */
 static char **string_option(Opts *o, const char *name)
 {
@@ -447,9 +454,8 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("option '%s' is not implemented yet", a);
         /* options with a value */
         static const char *const with_value[] = {
-            "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "dtb-overlay",
-            "d", "D",
-            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
+            "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
+            "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
             "drive", "device", "seed", "rtc", "display", NULL,
         };
@@ -477,9 +483,7 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
             c.file = g_strdup(colon + 1);
             g_array_append_val(o->checkpoints, c);
-        } else if (!strcmp(name, "device") && (!strcmp(v, "guest-loader") || !strcmp(v, "loader") ||
-                                                g_str_has_prefix(v, "guest-loader,") ||
-                                                g_str_has_prefix(v, "loader,"))) {
+        } else if (!strcmp(name, "device") && is_guest_loader(v)) {
             guint n = cfg->guest_loaders ? g_strv_length(cfg->guest_loaders) : 0;
             cfg->guest_loaders = g_renew(char *, cfg->guest_loaders, n + 2);
             cfg->guest_loaders[n] = g_strdup(v);

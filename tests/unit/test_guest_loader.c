@@ -230,7 +230,7 @@ Test(guest_loader, overlaps_and_bad_files_are_refused)
     cfg.dumpdtb = g_strdup("/tmp/gl-test-never-written.dtb");
     char *err = NULL;
     cr_assert_eq(virt_dump_dtb(&cfg, true, &err), -1);
-    cr_assert(strstr(err, "needs -kernel"), "%s", err);
+    cr_assert(strstr(err, "need -kernel"), "%s", err);
     cr_assert_neq(access(cfg.dumpdtb, F_OK), 0);
     g_free(err);
     machine_config_free(&cfg);
