@@ -432,7 +432,8 @@ int loader_load_at(Machine *m, const char *path, const char *what, uint64_t pa, 
     else if (!in_range(pa, len, m->ram_base, m->ram_size))
         *err = g_strdup_printf("%s: the %zu-byte %s at 0x%llx does not lie wholly in RAM "
                                "(0x%llx-0x%llx)", path, (size_t)len, what, (unsigned long long)pa,
-                               (unsigned long long)m->ram_base, (unsigned long long)(ram_end(m) - 1));
+                               (unsigned long long)m->ram_base,
+                               (unsigned long long)(ram_end(m) - 1));
     else {
         loader_copy(m, pa, buf, len);
         *size = len;
