@@ -4,7 +4,8 @@
 # `-device guest-loader`; a command typed into dom0's shell through Xen's console; dom0's
 # power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
 # after snapshots taken inside Xen and restored in a new process; reverse-stepi inside Xen
-# and inside dom0; dom0less domUs from a device tree overlay. First, without Xen, the
+# and inside dom0; -cpu max (a 40-bit IPA, a concatenated stage-2 root); dom0less domUs from
+# a device tree overlay. First, without Xen, the
 # device tree guest-loader makes is compared with QEMU's. Without the packages (no network,
 # nothing cached) the Xen tests say SKIP with the reason.
 #
@@ -139,6 +140,24 @@ elif ! grep -q '^(XEN) Hardware Dom0 halted: halting machine' "$TMP/shell" ||
     fail xen-dom0-shell "dom0's poweroff -f did not end the machine"
 else
     pass xen-dom0-shell
+fi
+
+# ---- -cpu max: a 40-bit PA range, so Xen picks a 40-bit IPA with a concatenated stage-2 root
+# (3 levels from level 1, two pages: VTCR_EL2.SL0 = 1, T0SZ = 24); dom0 sees LSE atomics ----
+timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu max -m 2G -smp 2 \
+    -kernel "$DIR/xen" -append "$XEN_APPEND" \
+    -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND hvsim.selftest" \
+    -device guest-loader,addr=0x50000000,initrd="$DIR/initrd.cpio.gz" >"$TMP/max" 2>&1 </dev/null
+rc=$?
+if [ $rc -ne 0 ]; then
+    fail xen-cpu-max "exit code $rc: $(first_problem "$TMP/max")"
+elif ! grep -q '^(XEN) P2M: 40-bit IPA with 40-bit PA' "$TMP/max" ||
+     ! grep -q '^(XEN) P2M: 3 levels with order-1 root, VTCR 0x0000000080023558' "$TMP/max"; then
+    fail xen-cpu-max "Xen chose another stage 2: $(grep '^(XEN) P2M' "$TMP/max" | tr '\n' ' ')"
+elif ! grep -q '^hvsim-linux: selftest done' "$TMP/max" || ! grep -q '^features:.* atomics' "$TMP/max"; then
+    fail xen-cpu-max "dom0's selftest did not finish with LSE atomics"
+else
+    pass xen-cpu-max
 fi
 
 # ---- determinism, and snapshots inside Xen ------------------------------------------------
