@@ -5,9 +5,9 @@
 # power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
 # after snapshots taken inside Xen and restored in a new process; reverse-stepi inside Xen
 # and inside dom0; -cpu max (a 40-bit IPA, a concatenated stage-2 root); dom0less domUs from
-# a device tree overlay. First, without Xen, the
-# device tree guest-loader makes is compared with QEMU's. Without the packages (no network,
-# nothing cached) the Xen tests say SKIP with the reason.
+# a device tree overlay. First, without Xen, the device tree guest-loader makes is compared
+# with QEMU's, and bad options are refused. Without the packages (no network, nothing
+# cached) the Xen tests say SKIP with the reason.
 #
 #   sh tests/system/xen.sh HVSIM [DIR]      (DIR: the package cache, default build/debian)
 set -u
