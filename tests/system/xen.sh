@@ -1,7 +1,8 @@
 #!/bin/sh
 # Xen 4.17 with dom0 on hvsim (`make check-xen`): Debian's xen-hypervisor-4.17-arm64 at EL2
 # on two cores, dom0 (Debian's Linux and the busybox initramfs) handed to it with QEMU's
-# `-device guest-loader`; a command typed into dom0's shell through Xen's console; dom0's
+# `-device guest-loader`; a command typed into dom0's shell through Xen's console, recorded
+# and replayed; dom0's
 # power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
 # after snapshots taken inside Xen and restored in a new process; reverse-stepi inside Xen
 # and inside dom0; -cpu max (a 40-bit IPA, a concatenated stage-2 root); dom0less domUs from
@@ -126,7 +127,7 @@ wait-for 'dom0-marker-42'
 type 'poweroff -f\n'
 continue
 EOS
-boot "$TMP/shell" "" --script "$TMP/shell.txt" </dev/null
+boot "$TMP/shell" "" --script "$TMP/shell.txt" --record "$TMP/shell.rec" </dev/null
 if [ $rc -ne 0 ]; then
     fail xen-dom0-shell "exit code $rc: $(first_problem "$TMP/shell")"
 elif ! grep -q '^(XEN) Loading d0 kernel from boot module @ 0000000049000000' "$TMP/shell"; then
@@ -140,6 +141,18 @@ elif ! grep -q '^(XEN) Hardware Dom0 halted: halting machine' "$TMP/shell" ||
     fail xen-dom0-shell "dom0's poweroff -f did not end the machine"
 else
     pass xen-dom0-shell
+fi
+# the typed session, recorded, replays without the script: the keys reach dom0 through Xen's
+# console at the same instructions, to the same answer and state hash
+boot "$TMP/replay" "" --replay "$TMP/shell.rec" </dev/null
+if [ $rc -ne 0 ]; then
+    fail xen-dom0-replay "exit code $rc: $(first_problem "$TMP/replay")"
+elif ! grep -q '^dom0-marker-42' "$TMP/replay"; then
+    fail xen-dom0-replay "the replayed session has no answer to the typed command"
+elif [ "$(state_hash "$TMP/replay")" != "$(state_hash "$TMP/shell")" ]; then
+    fail xen-dom0-replay "state hash $(state_hash "$TMP/replay"), recorded run $(state_hash "$TMP/shell")"
+else
+    pass xen-dom0-replay
 fi
 
 # ---- -cpu max: a 40-bit PA range, so Xen picks a 40-bit IPA with a concatenated stage-2 root
