@@ -261,12 +261,32 @@ void *virt_fdt_load(const char *path, char **err)
     return buf;
 }
 
+/* A --dtb-overlay file: a valid blob with at least one fragment (an overlay compiled by
+ * `dtc -@` from "/plugin/;" source). */
+static void *load_overlay(const char *path, char **err)
+{
+    void *ov = virt_fdt_load(path, err);
+    if (ov && fdt_subnode_offset(ov, 0, "fragment@0") < 0) {
+        *err = g_strdup_printf("--dtb-overlay %s: not a device tree overlay (no /fragment@0; "
+                               "compile \"/plugin/;\" source with dtc -@)", path);
+        g_free(ov);
+        return NULL;
+    }
+    return ov;
+}
+
 int virt_fdt_finish(void **fdtp, const MachineConfig *cfg, uint64_t ram_base,
-                    uint64_t initrd_start, uint64_t initrd_size, const char *what, char **err)
+                    uint64_t initrd_start, uint64_t initrd_size, const GuestModules *mods,
+                    const char *what, char **err)
 {
     void *old = *fdtp;
+    void *overlay = NULL;
+    if (cfg->dtb_overlay && !(overlay = load_overlay(cfg->dtb_overlay, err)))
+        return -1;
     int size = (int)fdt_totalsize(old) + FDT_PATCH_ROOM +
-               (cfg->append ? (int)strlen(cfg->append) : 0);
+               (cfg->append ? (int)strlen(cfg->append) : 0) +
+               (mods ? guest_loader_fdt_room(mods) : 0) +
+               (overlay ? (int)fdt_totalsize(overlay) : 0);
     void *fdt = g_malloc0((size_t)size);
     int r = fdt_open_into(old, fdt, size);
     const char *step = "open";
@@ -319,13 +339,24 @@ int virt_fdt_finish(void **fdtp, const MachineConfig *cfg, uint64_t ram_base,
             goto fail;
         }
     }
+    /* unlike QEMU, also in a -dtb blob: QEMU adds them to its generated tree, which -dtb
+     * replaces, so a hypervisor booted with -dtb there finds no modules */
+    step = "add /chosen/module nodes to";
+    if (mods && (r = guest_loader_fdt(fdt, chosen, mods)) < 0)
+        goto fail;
+    /* last, so that the overlay may also change what hvsim put in */
+    step = "apply --dtb-overlay to";
+    if (overlay && (r = fdt_overlay_apply(fdt, overlay)) < 0)
+        goto fail;
     if ((r = fdt_pack(fdt)) < 0)
         goto fail;
+    g_free(overlay);
     g_free(old);
     *fdtp = fdt;
     return 0;
 fail:
     *err = g_strdup_printf("cannot %s the device tree %s: %s", step, what, fdt_strerror(r));
+    g_free(overlay);
     g_free(fdt);
     return -1;
 }

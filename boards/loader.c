@@ -413,3 +413,32 @@ int loader_load_initrd(Machine *m, const char *path, LoadInfo *li, char **err)
     g_free(buf);
     return 0;
 }
+
+int loader_load_at(Machine *m, const char *path, const char *what, uint64_t pa, uint64_t *size,
+                   char **err)
+{
+    gchar *buf = NULL;
+    gsize len = 0;
+    bool too_big;
+    if (!read_input(path, what, m->ram_size, &buf, &len, &too_big, err)) {
+        if (too_big)
+            *err = g_strdup_printf("%s: %s file is larger than RAM (%llu bytes)", path, what,
+                                   (unsigned long long)m->ram_size);
+        return -1;
+    }
+    int rc = -1;
+    if (len == 0)
+        *err = g_strdup_printf("%s: empty %s file", path, what);
+    else if (!in_range(pa, len, m->ram_base, m->ram_size))
+        *err = g_strdup_printf("%s: the %zu-byte %s at 0x%llx does not lie wholly in RAM "
+                               "(0x%llx-0x%llx)", path, (size_t)len, what, (unsigned long long)pa,
+                               (unsigned long long)m->ram_base,
+                               (unsigned long long)(ram_end(m) - 1));
+    else {
+        loader_copy(m, pa, buf, len);
+        *size = len;
+        rc = 0;
+    }
+    g_free(buf);
+    return rc;
+}

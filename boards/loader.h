@@ -32,6 +32,11 @@ int loader_load_kernel(Machine *m, const char *path, LoaderRom *rom, LoadInfo *l
 /* Places the initrd (path may be NULL: only computes li->initrd_start) after the kernel:
  * at RAM base + min(RAM/2, 128 MiB), or above the kernel if that is higher, page aligned. */
 int loader_load_initrd(Machine *m, const char *path, LoadInfo *li, char **err);
+/* Loads a whole file at pa, as QEMU's load_image_targphys() (-device guest-loader): at most
+ * RAM's size, wholly in RAM; its length in *size. `what` names it in messages ("kernel").
+ * 0, or -1 with a one-line *err. */
+int loader_load_at(Machine *m, const char *path, const char *what, uint64_t pa, uint64_t *size,
+                   char **err);
 /* Copies a buffer into RAM at pa; false if [pa, pa+len) is not wholly RAM. */
 bool loader_copy(Machine *m, uint64_t pa, const void *data, size_t len);
 #endif

@@ -55,6 +55,7 @@ static void virt_board_destroy(void *opaque)
     g_free(vb->flash.data);
     pl011_free(vb->uart);
     virt_free_devices(vb);
+    guest_loader_free(&vb->modules);
     gicv3_free(vb->gic);
     gicv2_free(vb->gicv2);
     hvm_free(vb->hvm);
@@ -65,13 +66,13 @@ static void virt_board_destroy(void *opaque)
 /* The DTB the machine boots with: generated, or -dtb FILE; patched with /memory, bootargs
  * and the initrd range. */
 static void *make_dtb(const MachineConfig *cfg, uint64_t initrd_start, uint64_t initrd_size,
-                      char **err)
+                      const GuestModules *mods, char **err)
 {
     void *fdt = cfg->dtb ? virt_fdt_load(cfg->dtb, err) : virt_fdt_generate(cfg, err);
     if (!fdt)
         return NULL;
     g_autofree char *what = cfg->dtb ? g_strdup_printf("from %s", cfg->dtb) : g_strdup("(generated)");
-    if (virt_fdt_finish(&fdt, cfg, VIRT_RAM_BASE, initrd_start, initrd_size, what, err) < 0) {
+    if (virt_fdt_finish(&fdt, cfg, VIRT_RAM_BASE, initrd_start, initrd_size, mods, what, err) < 0) {
         g_free(fdt);
         return NULL;
     }
@@ -98,7 +99,7 @@ static bool check_config(const MachineConfig *cfg, char **err)
                                cfg->cpu_model);
         return false;
     }
-    return virt_check_devices(cfg, err);
+    return virt_check_devices(cfg, err) && guest_loader_check(cfg, err);
 }
 
 /* -device simplefb: the frame is the top of RAM (devices/simplefb.h). Refused when RAM is too
@@ -149,6 +150,17 @@ static int place_dtb(Machine *m, VirtBoard *vb, char **err)
         *err = g_strdup_printf("%s: not enough RAM for the DTB after the kernel and initrd "
                                "(it would start at 0x%llx); use a larger -m", m->cfg.kernel,
                                (unsigned long long)vb->dtb_addr);
+        return -1;
+    }
+    /* the DTB goes where QEMU puts it; a guest-loader or loader image there is refused, as
+     * QEMU refuses overlapping images */
+    const GuestModule *o = guest_loader_overlap(&vb->modules, vb->dtb_addr, size);
+    if (o) {
+        *err = g_strdup_printf("-device %s: %s at 0x%llx overlaps the DTB at 0x%llx-0x%llx",
+                               o->kind == GUEST_MODULE_RAW ? "loader" : "guest-loader", o->file,
+                               (unsigned long long)o->addr,
+                               (unsigned long long)vb->dtb_addr,
+                               (unsigned long long)(vb->dtb_addr + size - 1));
         return -1;
     }
     loader_copy(m, vb->dtb_addr, vb->dtb, size);
@@ -258,7 +270,9 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
         goto fail;
     if (loader_load_initrd(m, cfg->initrd, &vb->load, err) < 0)
         goto fail;
-    vb->dtb = make_dtb(cfg, vb->load.initrd_start, vb->load.initrd_size, err);
+    if (guest_loader_load(m, &vb->load, &vb->modules, err) < 0)
+        goto fail;
+    vb->dtb = make_dtb(cfg, vb->load.initrd_start, vb->load.initrd_size, &vb->modules, err);
     if (!vb->dtb)
         goto fail;
     vb->dtb_size = fdt_totalsize(vb->dtb);
@@ -267,6 +281,8 @@ Machine *virt_create(const MachineConfig *cfg, char **err)
     uint64_t used = vb->load.high;
     if (vb->load.initrd_size && vb->load.initrd_start + vb->load.initrd_size > used)
         used = vb->load.initrd_start + vb->load.initrd_size;
+    if (guest_loader_end(&vb->modules) > used)
+        used = guest_loader_end(&vb->modules);
     if (add_framebuffer(m, used > vb->dtb_addr + vb->dtb_size ? used : vb->dtb_addr + vb->dtb_size,
                         err) < 0)
         goto fail;
@@ -293,8 +309,12 @@ int virt_dump_dtb(const MachineConfig *cfg, bool force, char **err)
         if (!m)
             return -1;
         fdt = ((VirtBoard *)m->board)->dtb;
+    } else if (cfg->guest_loaders) {
+        *err = g_strdup("-device guest-loader and loader need -kernel (the hypervisor whose "
+                        "guests they load)");
+        return -1;
     } else {
-        fdt = make_dtb(cfg, 0, 0, err);
+        fdt = make_dtb(cfg, 0, 0, NULL, err);
         if (!fdt)
             return -1;
     }

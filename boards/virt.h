@@ -4,6 +4,7 @@
 #define HVSIM_BOARDS_VIRT_H
 #include <stddef.h>
 #include <stdint.h>
+#include "boards/guest_loader.h"
 #include "boards/loader.h"
 #include "core/machine.h"
 #include "devices/pl011.h"
@@ -49,6 +50,7 @@ typedef struct VirtBoard {
     struct Hvm *hvm;          /* VM exit accounting */
     LoaderRom flash;          /* read-only, zero unless an ELF segment was loaded there */
     LoadInfo load;
+    GuestModules modules;     /* -device guest-loader images */
     void *dtb;                /* the blob placed in RAM (packed) */
     uint64_t dtb_addr, dtb_size;
     VirtDevices dev;
@@ -88,8 +90,9 @@ void *virt_fdt_generate(const MachineConfig *cfg, char **err);
 /* Reads and checks a DTB file given with -dtb. */
 void *virt_fdt_load(const char *path, char **err);
 /* Sets /memory reg, /chosen bootargs (-append) and linux,initrd-start/end (initrd_size != 0)
- * as QEMU's arm_load_dtb() does, then packs the blob; *fdt may be reallocated. `what` names
- * the blob in messages. */
+ * as QEMU's arm_load_dtb() does, adds the guest-loader modules' /chosen nodes (mods may be
+ * NULL), then packs the blob; *fdt may be reallocated. `what` names the blob in messages. */
 int virt_fdt_finish(void **fdt, const MachineConfig *cfg, uint64_t ram_base,
-                    uint64_t initrd_start, uint64_t initrd_size, const char *what, char **err);
+                    uint64_t initrd_start, uint64_t initrd_size, const GuestModules *mods,
+                    const char *what, char **err);
 #endif

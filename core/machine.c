@@ -60,9 +60,11 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->initrd);
     g_free(cfg->dtb);
     g_free(cfg->dumpdtb);
+    g_free(cfg->dtb_overlay);
     g_free(cfg->trace_file);
     g_free(cfg->timing);
     g_strfreev(cfg->devices);
+    g_strfreev(cfg->guest_loaders);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -76,9 +78,11 @@ static void config_copy(MachineConfig *dst, const MachineConfig *src)
     dst->initrd = g_strdup(src->initrd);
     dst->dtb = g_strdup(src->dtb);
     dst->dumpdtb = g_strdup(src->dumpdtb);
+    dst->dtb_overlay = g_strdup(src->dtb_overlay);
     dst->trace_file = g_strdup(src->trace_file);
     dst->timing = g_strdup(src->timing);
     dst->devices = g_strdupv(src->devices);
+    dst->guest_loaders = g_strdupv(src->guest_loaders);
 }
 
 Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)

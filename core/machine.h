@@ -56,6 +56,7 @@ typedef struct MachineConfig {
     uint64_t ram_size;
     int smp;
     char *kernel, *append, *initrd, *dtb, *dumpdtb;
+    char *dtb_overlay;        /* --dtb-overlay: applied to the tree the machine boots with */
     uint64_t max_insns;       /* 0 = unlimited */
     uint32_t trace_mask;
     char *trace_file;         /* -D: the front end opens it (core/outfile.h) into Machine.trace */
@@ -66,6 +67,9 @@ typedef struct MachineConfig {
     bool restoring;           /* a snapshot will be loaded: load no kernel, reset no core */
     char **devices;           /* optional devices, NULL-terminated: "virtio-rng-device",
                                * "virtconsole", "virtio-blk-device,file=F[,readonly=on]..." */
+    char **guest_loaders;     /* -device guest-loader and loader specs, NULL-terminated
+                               * (boards/guest_loader.h): loaded at boot like -kernel, not
+                               * part of a snapshot */
     uint64_t seed;            /* --seed: the DT's rng-seed/kaslr-seed, virtio-rng's stream */
     uint64_t rtc_epoch;       /* -rtc base=: the RTC's seconds since 1970 at time 0 */
     /* -device simplefb: the framebuffer's geometry (fb_format NONE: no framebuffer) */

@@ -67,6 +67,8 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -initrd FILE         initial ramdisk\n"
           "  -dtb FILE            use this device tree instead of the generated one\n"
+          "  --dtb-overlay FILE   apply this device tree overlay (dtc -@) to the tree the\n"
+          "                       machine boots with (Xen's dom0less domains, say)\n"
           "  -d LIST              trace: in_asm,exec,int,mmu,vmexit,unimp (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
@@ -101,6 +103,11 @@ static void usage(FILE *f)
           "  --timing MODEL       timing model: atomic\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
+          "  -device guest-loader,addr=A,kernel=F[,bootargs=S] | guest-loader,addr=A,initrd=F\n"
+          "                       a hypervisor's guest image at A, in the DT as\n"
+          "                       /chosen/module@0xA (QEMU's guest-loader; ',,' is a comma)\n"
+          "  -device loader,file=F,addr=A[,force-raw=on]\n"
+          "                       a raw image at A, in no DT node (QEMU's generic loader)\n"
           "  -device simplefb[,width=W][,height=H][,format=a8r8g8b8|r5g6b5]\n"
           "                       a framebuffer Linux drives as simple-framebuffer (default\n"
           "                       1024x768 a8r8g8b8), at the top of RAM\n"
@@ -369,6 +376,13 @@ static void parse_device_option(Opts *o, const char *name, const char *v)
     cfg->devices[n + 1] = NULL;
 }
 
+/* -device guest-loader / loader: boot images (boards/guest_loader.h), checked by the board. */
+static bool is_guest_loader(const char *v)
+{
+    return !strcmp(v, "guest-loader") || !strcmp(v, "loader") ||
+           g_str_has_prefix(v, "guest-loader,") || g_str_has_prefix(v, "loader,");
+}
+
 /* Options whose value is simply kept as a string: where it goes, or NULL. */
 static char **string_option(Opts *o, const char *name)
 {
@@ -383,6 +397,7 @@ static char **string_option(Opts *o, const char *name)
         { "append", offsetof(MachineConfig, append), true },
         { "initrd", offsetof(MachineConfig, initrd), true },
         { "dtb", offsetof(MachineConfig, dtb), true },
+        { "dtb-overlay", offsetof(MachineConfig, dtb_overlay), true },
         { "D", offsetof(MachineConfig, trace_file), true },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
@@ -444,7 +459,7 @@ static void parse_args(Opts *o, int argc, char **argv)
         /* options with a value */
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
-            "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
+            "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
             "drive", "device", "seed", "rtc", "display", NULL,
         };
@@ -472,6 +487,11 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("--checkpoint-at %s: want N:FILE with N a positive instruction count", v);
             c.file = g_strdup(colon + 1);
             g_array_append_val(o->checkpoints, c);
+        } else if (!strcmp(name, "device") && is_guest_loader(v)) {
+            guint n = cfg->guest_loaders ? g_strv_length(cfg->guest_loaders) : 0;
+            cfg->guest_loaders = g_renew(char *, cfg->guest_loaders, n + 2);
+            cfg->guest_loaders[n] = g_strdup(v);
+            cfg->guest_loaders[n + 1] = NULL;
         } else if (!strcmp(name, "device") && g_str_has_prefix(v, "simplefb")) {
             char *err = NULL;
             if (simplefb_parse(cfg, v, &err) < 0)

@@ -29,6 +29,9 @@
 # instructions; and `reverse-continue` to a breakpoint on `main` (entered at the start, so
 # 1e8 instructions back) after 1e8. The sessions run in BENCH_RUNS interleaved rounds, the
 # fastest of each counts; differences below zero (noise) print as 0.
+#
+# Then Debian's Linux (BENCH_LINUX=0 skips) and Xen 4.17 with dom0 (BENCH_XEN=0 skips) to a
+# marker and to power-off, next to QEMU (see their sections below).
 set -u
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -445,5 +448,50 @@ if [ "${BENCH_LINUX:-1}" != 0 ] && [ -f "$LINUX_DIR/Image" ] && [ -f "$LINUX_DIR
             printf "hvsim/QEMU wall-time ratio to power-off: %.2f (tcg; target <= 2)\n", he / qe
     }'
     echo "state hash at power-off: ${lx_hash:-?}"
+fi
+
+# ---- Xen 4.17 with dom0: to dom0's shell marker and to power-off --------------------------
+# (BENCH_XEN=0 skips; needs `make xen-image`.) make xen-demo's machine (-smp 2, 2G, dom0 by
+# -device guest-loader) with dom0's selftest /init, on hvsim and QEMU TCG: wall seconds to
+# dom0's "hvsim-linux: selftest" line and to the end of the run; hvsim's guest instructions to
+# the marker (a --script wait-for run) and to power-off.
+if [ "${BENCH_XEN:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$LINUX_DIR/Image" ]; then
+    echo
+    echo "Xen: $LINUX_DIR/xen with dom0 to power-off (-cpu cortex-a57, 2 cores, dom0's selftest /init)"
+    XEN_OPTS="-M virt,gic-version=3,virtualization=on -cpu cortex-a57 -m 2G -smp 2 -kernel $LINUX_DIR/xen"
+    XEN_APPEND="dom0_mem=512M console=dtuart dtuart=/pl011@9000000"
+    DOM0_K="guest-loader,addr=0x49000000,kernel=$LINUX_DIR/Image,bootargs=console=hvc0 rdinit=/init hvsim.selftest"
+    DOM0_R="guest-loader,addr=0x50000000,initrd=$LINUX_DIR/initrd.cpio.gz"
+    # shellcheck disable=SC2086 # XEN_OPTS and EXTRA hold several options
+    set -- $(marker_time "$TMP/xh.out" "$HVSIM" $XEN_OPTS -append "$XEN_APPEND" -device "$DOM0_K" \
+        -device "$DOM0_R" --stats "$TMP/xh.json" --force --state-hash $EXTRA)
+    xh_mark=$1 xh_end=$2 xh_rc=$3
+    xh_insns=$(insns_from "$TMP/xh.json" 2>/dev/null)
+    xh_hash=$(sed -n 's/^state-hash: //p' "$TMP/xh.out.err")
+    printf "wait-for 'hvsim-linux: selftest'\n" >"$TMP/xmark.txt"
+    # shellcheck disable=SC2086
+    "$HVSIM" $XEN_OPTS -append "$XEN_APPEND" -device "$DOM0_K" -device "$DOM0_R" \
+        --script "$TMP/xmark.txt" $EXTRA >"$TMP/xmark.out" 2>&1 </dev/null
+    xh_mark_insns=$(sed -n 's/.*output matched after \([0-9]*\) instructions.*/\1/p' "$TMP/xmark.out")
+    xq_mark=- xq_end=-
+    if [ -n "$QEMU" ]; then
+        # shellcheck disable=SC2086
+        set -- $(marker_time "$TMP/xq.out" "$QEMU" $XEN_OPTS -nographic -append "$XEN_APPEND" \
+            -device "$DOM0_K" -device "$DOM0_R")
+        xq_mark=$1 xq_end=$2
+    fi
+    if [ "$xh_rc" != 0 ]; then
+        echo "bench: hvsim did not run Xen and dom0 to power-off (exit code $xh_rc): $(grep -m1 'hvsim:' "$TMP/xh.out.err")" >&2
+        status=1
+    fi
+    awk -v n="${xh_insns:-0}" -v nm="${xh_mark_insns:-0}" -v hm="$xh_mark" -v he="$xh_end" \
+        -v qm="$xq_mark" -v qe="$xq_end" 'BEGIN {
+        printf "%-22s %15s %15s %12s %12s\n", "simulator", "insns to shell", "insns to off", "to shell s", "to off s"
+        printf "%-22s %15d %15d %12s %12s\n", "hvsim", nm, n, hm, he
+        printf "%-22s %15s %15s %12s %12s\n", "qemu (tcg)", "-", "-", qm, qe
+        if (qe != "-" && he != "-" && qe > 0)
+            printf "hvsim/QEMU wall-time ratio to power-off: %.2f (tcg; target <= 2)\n", he / qe
+    }'
+    echo "state hash at power-off: ${xh_hash:-?}"
 fi
 exit "$status"

@@ -60,11 +60,16 @@ const char *fz_file_set(FzFile *f, const void *data, size_t len)
     return f->path;
 }
 
-Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err)
+/* The fuzz machine with `image` as its kernel, or with `overlay` (non-NULL) as its
+ * --dtb-overlay file and the fuzz kernel. */
+static Machine *machine_with(const uint8_t *image, size_t len, const uint8_t *overlay,
+                             size_t olen, char **err)
 {
-    static FzFile kf;
-    if (!kf.path[0])
+    static FzFile kf, of;
+    if (!kf.path[0]) {
         fz_file_init(&kf, "kernel");
+        fz_file_init(&of, "overlay");
+    }
     MachineConfig cfg;
     machine_config_defaults(&cfg);
     cfg.ram_size = 64ULL << 20;
@@ -75,6 +80,8 @@ Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err)
     cfg.cpu_model = g_strdup("max");
     g_free(cfg.kernel);
     cfg.kernel = g_strdup(fz_file_set(&kf, image, len));
+    if (overlay)
+        cfg.dtb_overlay = g_strdup(fz_file_set(&of, overlay, olen));
     Machine *m = virt_create(&cfg, err);
     machine_config_free(&cfg);
     if (m) {
@@ -82,6 +89,16 @@ Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err)
         m->out = fz_devnull();
     }
     return m;
+}
+
+Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err)
+{
+    return machine_with(image, len, NULL, 0, err);
+}
+
+Machine *fz_machine_with_overlay(const uint8_t *overlay, size_t len, char **err)
+{
+    return machine_with((const uint8_t *)kernel_code, sizeof kernel_code, overlay, len, err);
 }
 
 Machine *fz_machine_new(void)

@@ -2,9 +2,14 @@
  * (ELF, Linux arm64 Image, gzip-compressed Image, or raw), given as an in-memory file to a
  * fresh fuzz machine; an accepted image then runs RUN_INSNS instructions. The same file goes
  * through the symbol reader hvsim runs on every kernel for its traces (debug/symbols.c: ELF
- * symbol tables, or a System.map / /proc/kallsyms text map). Seeds: the fuzz kernel raw, as
- * an ELF (RAM and flash segments), as an Image and as an Image.gz, and a kallsyms map. */
+ * symbol tables, or a System.map / /proc/kallsyms text map). The same bytes are also a
+ * --dtb-overlay file (libfdt's overlay code on a user's blob, boards/fdt.c) for the fuzz
+ * machine, and, as text, a -device guest-loader/loader spec (boards/guest_loader.c). Seeds:
+ * the fuzz kernel raw, as an ELF (RAM and flash segments), as an Image and as an Image.gz, a
+ * kallsyms map, a dom0less overlay and a guest-loader spec. */
 #include <stdio.h>
+#include <string.h>
+#include "boards/guest_loader.h"
 #include "debug/symbols.h"
 #include "tests/fuzz/fuzz_common.h"
 
@@ -30,6 +35,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();          /* a symbol found by address is found by its name */
     }
     dbg_symbols_free(&t);
+    g_clear_pointer(&err, g_free);
+    if ((m = fz_machine_with_overlay(data, size, &err)))
+        machine_free(m);
+    g_clear_pointer(&err, g_free);
+    char *spec = g_strndup((const char *)data, size);
+    GuestModule gm;
+    if (guest_loader_parse(spec, &gm, &err)) {
+        if (!gm.file || (gm.kind == GUEST_MODULE_RAMDISK && gm.bootargs))
+            abort();          /* accepted specs name an image; bootargs only for kernels */
+        g_free(gm.file);
+        g_free(gm.bootargs);
+    } else if (!err || strchr(err, '\n')) {
+        abort();              /* a refusal is one line */
+    }
+    g_free(spec);
     g_free(err);
     return 0;
 }

@@ -742,7 +742,7 @@ Test(platform, generated_dtb_matches_qemu_nodes)
     char *err = NULL;
     void *fdt = virt_fdt_generate(&cfg, &err);
     cr_assert_not_null(fdt, "%s", err);
-    cr_assert_eq(virt_fdt_finish(&fdt, &cfg, RAM, 0, 0, "(generated)", &err), 0, "%s", err);
+    cr_assert_eq(virt_fdt_finish(&fdt, &cfg, RAM, 0, 0, NULL, "(generated)", &err), 0, "%s", err);
     cr_assert_eq(fdt_check_header(fdt), 0);
     int len;
     cr_assert_str_eq(prop(fdt, "/", "compatible", NULL), "linux,dummy-virt");
