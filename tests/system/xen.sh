@@ -173,6 +173,28 @@ else
     pass xen-cpu-max
 fi
 
+# ---- Xen on the GICv2 (-M virt,gic-version=2: GICD/GICC, and GICH/GICV for its vGIC): dom0's
+# selftest to power-off, twice to the same state hash ----
+for run in a b; do
+    timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=2,virtualization=on -cpu cortex-a57 -m 2G \
+        -smp 2 -kernel "$DIR/xen" -append "$XEN_APPEND" \
+        -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND hvsim.selftest" \
+        -device guest-loader,addr=0x50000000,initrd="$DIR/initrd.cpio.gz" \
+        --state-hash >"$TMP/v2-$run" 2>"$TMP/v2-$run.err" </dev/null
+    eval "rc_$run=\$?"
+done
+if [ "$rc_a" -ne 0 ] || [ "$rc_b" -ne 0 ]; then
+    fail xen-gicv2 "exit codes $rc_a/$rc_b: $(first_problem "$TMP/v2-a")"
+elif ! grep -q '^(XEN) GICv2' "$TMP/v2-a"; then
+    fail xen-gicv2 "Xen did not drive a GICv2: $(grep -m1 '^(XEN) GIC' "$TMP/v2-a")"
+elif ! grep -q '^hvsim-linux: selftest done' "$TMP/v2-a"; then
+    fail xen-gicv2 "dom0's selftest did not finish: $(first_problem "$TMP/v2-a")"
+elif [ "$(state_hash "$TMP/v2-a")" != "$(state_hash "$TMP/v2-b")" ] || [ -z "$(state_hash "$TMP/v2-a")" ]; then
+    fail xen-gicv2 "two runs differ"
+else
+    pass xen-gicv2
+fi
+
 # ---- determinism, and snapshots inside Xen ------------------------------------------------
 # Two selftest boots (dom0 runs busybox commands and powers off): the same hash and output.
 # The first also saves two snapshots: in Xen's own start-up at EL2 (5 M instructions, before
