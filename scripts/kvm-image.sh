@@ -37,8 +37,18 @@ chosen=$(printf '/ { chosen { linux,initrd-start = <0x0 0x%x>; linux,initrd-end 
   echo '  enable-method = "psci"; }; }; intc@8000000 { reg = <0x0 0x08000000 0x0 0x10000>,'
   echo '  <0x0 0x080a0000 0x0 0x40000>; }; };'
 } | dtc -q -I dts -O dtb -o "$out/guest-2vcpu.dtb" -
+# GICv2 hosts (-M virt,gic-version=2): KVM's vGICv2, distributor and CPU interface as QEMU's
+gicv2='/ { intc@8000000 { compatible = "arm,cortex-a15-gic"; /delete-property/ #redistributor-regions;
+  reg = <0x0 0x08000000 0x0 0x10000>, <0x0 0x08010000 0x0 0x10000>; }; };'
+{ cat "$src/guest.dts"; echo "$chosen"; echo "$gicv2"; } | dtc -q -I dts -O dtb -o "$out/guest-gicv2.dtb" -
+{ cat "$src/guest.dts"; echo "$chosen"; echo "$gicv2"
+  echo '/ { cpus { cpu@1 { device_type = "cpu"; compatible = "arm,armv8"; reg = <1>;'
+  echo '  enable-method = "psci"; }; }; };'
+} | dtc -q -I dts -O dtb -o "$out/guest-2vcpu-gicv2.dtb" -
 python3 "$top/scripts/mkinitramfs.py" --busybox "$busybox" --init "$src/host-init" \
     --file "$vmm:/kvm/vmm:755" --file "$src/run-guest:/kvm/run-guest:755" \
     --file "$dir/Image:/kvm/Image" --file "$out/guest-initrd.cpio.gz:/kvm/guest-initrd.cpio.gz" \
     --file "$out/guest.dtb:/kvm/guest.dtb" --file "$out/guest-2vcpu.dtb:/kvm/guest-2vcpu.dtb" \
+    --file "$out/guest-gicv2.dtb:/kvm/guest-gicv2.dtb" \
+    --file "$out/guest-2vcpu-gicv2.dtb:/kvm/guest-2vcpu-gicv2.dtb" \
     --uncompressed -o "$out/initrd.cpio"

@@ -36,6 +36,7 @@
 
 #define GICD_IPA 0x08000000ull
 #define GICR_IPA 0x080a0000ull
+#define GICC_IPA 0x08010000ull   /* GICv2 hosts: the vCPU interface, as QEMU's virt */
 #define UART_IPA 0x09000000ull
 #define UART_SIZE 0x1000ull
 #define RAM_IPA 0x40000000ull
@@ -113,17 +114,28 @@ static void set_vgic_attr(int dev, uint32_t group, uint64_t attr, void *value)
         die("KVM_SET_DEVICE_ATTR (vGIC)");
 }
 
-/* The in-kernel GICv3 (Documentation/virt/kvm/devices/arm-vgic-v3.rst): created after the
- * vCPUs, its frames placed (a redistributor per vCPU from GICR_IPA on), then initialised
- * before the first KVM_RUN. */
+/* The in-kernel vGIC, created after the vCPUs and initialised before the first KVM_RUN: a
+ * GICv3 (Documentation/virt/kvm/devices/arm-vgic-v3.rst: a redistributor per vCPU from
+ * GICR_IPA on) where the host has one, else a GICv2 (arm-vgic.rst: KVM refuses the v3 device
+ * with ENODEV on a GICv2 host), its CPU interface at GICC_IPA. The DTB the VMM is given must
+ * describe the same one (run-guest picks it). */
 static void create_vgic(int vm)
 {
     struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-    if (ioctl(vm, KVM_CREATE_DEVICE, &cd) < 0)
-        die("KVM_CREATE_DEVICE (vGICv3)");
-    uint64_t dist = GICD_IPA, redist = GICR_IPA;
-    set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-    set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+    if (ioctl(vm, KVM_CREATE_DEVICE, &cd) == 0) {
+        uint64_t dist = GICD_IPA, redist = GICR_IPA;
+        set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+        set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+    } else {
+        if (errno != ENODEV)
+            die("KVM_CREATE_DEVICE (vGICv3)");
+        cd = (struct kvm_create_device){ .type = KVM_DEV_TYPE_ARM_VGIC_V2 };
+        if (ioctl(vm, KVM_CREATE_DEVICE, &cd) < 0)
+            die("KVM_CREATE_DEVICE (vGICv2)");
+        uint64_t dist = GICD_IPA, cpu = GICC_IPA;
+        set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist);
+        set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu);
+    }
     set_vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 }
 
