@@ -150,6 +150,17 @@ else
     fail "--resume with a changed grid" "$(head -n 1 "$TMP/k2.err")"
 fi
 
+# a run past its timeout is killed and fails with 124 (the int workload runs 1e9 instructions)
+printf '[sweep]\nhvsim = %s\ntimeout = 1\n[workload slow]\nkernel = %s\n' "$HVSIM" "$INT" >"$TMP/slow.ini"
+"$SWEEP" "$TMP/slow.ini" -o "$TMP/slow" >/dev/null 2>"$TMP/slow.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^sweep: run 0 (workload=slow rep=0) failed: exit 124 timeout after 1 s, log ' "$TMP/slow.err" &&
+    [ "$(sed -n 2p "$TMP/slow/results.csv")" = "0,slow,0,124" ]; then
+    pass "a run past its timeout is killed and reported (exit 124)"
+else
+    fail "timeout" "exit $rc: $(tail -n 1 "$TMP/slow.err")"
+fi
+
 # --- bad input: one line and exit 2 --------------------------------------------------------
 printf '[workload x]\nkernel = a\nflavour = b\n' >"$TMP/bad1.ini"
 printf '[sweep]\nrepetitions = zero\n[workload x]\nkernel = a\n' >"$TMP/bad2.ini"
