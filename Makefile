@@ -291,6 +291,7 @@ distclean: clean
 .PHONY: check-sweep check-slurm
 check: check-sweep check-slurm
 check-sweep: $(B)/hvsim workloads
+	$(PYTHON) -m unittest discover -s tests/sweep -q
 	sh tests/system/sweep.sh $(B)/hvsim
 check-slurm: $(B)/hvsim workloads
 	sh tests/system/slurm.sh $(B)/hvsim
