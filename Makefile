@@ -346,3 +346,15 @@ distclean: clean
 	rm -f config.mk
 
 -include $(shell find $(B)/obj $(B)/asan $(B)/fuzz/obj -name '*.d' 2>/dev/null)
+
+# Batch evaluation (issue 12): scripts/sweep on a tiny grid (resume after a kill, a failing
+# run), scripts/table and scripts/plot; then the same sweep as a Slurm job array on a
+# single-node Slurm started on localhost for the test (SKIP, with the reason, where Slurm
+# cannot be installed or started).
+.PHONY: check-sweep check-slurm
+check: check-sweep check-slurm
+check-sweep: $(B)/hvsim workloads
+	$(PYTHON) -m unittest discover -s tests/sweep -q
+	sh tests/system/sweep.sh $(B)/hvsim
+check-slurm: $(B)/hvsim workloads
+	sh tests/system/slurm.sh $(B)/hvsim
