@@ -15,6 +15,8 @@ static BusRegion *add(Bus *b, const char *name, uint64_t base, uint64_t size)
 {
     if (b->nregions >= BUS_MAX_REGIONS || size == 0 || base + size < base || overlaps(b, base, size))
         return NULL;
+    if (b->nregions == 0 || size > b->regions[b->largest].size)
+        b->largest = b->nregions;
     BusRegion *r = &b->regions[b->nregions++];
     memset(r, 0, sizeof *r);
     r->name = name;
@@ -45,6 +47,8 @@ int bus_add_mmio(Bus *b, const char *name, uint64_t base, uint64_t size, const M
 
 const BusRegion *bus_find(const Bus *b, uint64_t pa)
 {
+    if (b->nregions && pa - b->regions[b->largest].base < b->regions[b->largest].size)
+        return &b->regions[b->largest];   /* regions never overlap: the same answer */
     for (int i = 0; i < b->nregions; i++) {
         const BusRegion *r = &b->regions[i];
         if (pa - r->base < r->size)

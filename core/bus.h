@@ -26,6 +26,8 @@ typedef struct BusRegion {
 typedef struct Bus {
     BusRegion regions[BUS_MAX_REGIONS];
     int nregions;
+    int largest;              /* index of the largest region (main RAM): bus_find asks it
+                               * first, as table walks and slow-path accesses mostly hit it */
 } Bus;
 
 /* Returns 0, or -1 if the region overlaps an existing one or the table is full. */
