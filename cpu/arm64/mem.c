@@ -380,12 +380,22 @@ void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va)
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | 0x10, va, true, va);
 }
 
-/* Debugger watchpoints: with any set, nothing is cached in the soft TLB, so every access
- * comes here; a hit pauses the machine after the access completes. */
-static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write)
+/* EV_MEM: a data access, translated, about to move its bytes. */
+static bool publish_mem(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size, bool write)
+{
+    EvInfo e = { .kind = EV_MEM, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.mem = { .addr = va, .pa = pa, .size = size, .write = write } };
+    return ev_publish(&c->m->events, &e);
+}
+
+/* Debugger watchpoints and EV_MEM subscribers: with any, nothing is cached in the soft TLB,
+ * so every access comes here; a hit pauses the machine after the access completes. */
+static inline void watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size, bool write)
 {
     Machine *m = c->m;
-    if (unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, pa, size, write)) {
+    if ((unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, pa, size, write)) ||
+        (ev_wants(&m->events, EV_MEM) && publish_mem(c, d, va, pa, size, write))) {
         m->paused = true;
         m->stop = true;
         c->exit_request = 1;
@@ -401,10 +411,11 @@ static inline bool hw_watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned
 }
 
 /* Whether the slow path may cache the page of va for the fast path: not while hvsim's
- * debugger watches anything, nor when one of the guest's watchpoints is on the page. */
+ * debugger watches anything or EV_MEM has a subscriber, nor when one of the guest's
+ * watchpoints is on the page. */
 static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
 {
-    return !c->m->watch_check &&
+    return !c->m->watch_check && !ev_wants(&c->m->events, EV_MEM) &&
            !(unlikely(c->dbg_armed & A64_DBG_WATCH) &&
              a64_watchpoint_page(c, va & ~(uint64_t)(A64_PAGE_SIZE - 1)));
 }
@@ -443,7 +454,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     if (!a64_translate(c, d, va, MMU_READ, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_LOAD))
         return false;
     Machine *m = c->m;
-    watch(c, va, pa, size, false);
+    watch(c, d, va, pa, size, false);
     uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
     if (host) {
         uint64_t v = 0;
@@ -502,7 +513,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE))
         return false;
     Machine *m = c->m;
-    watch(c, va, pa, size, true);
+    watch(c, d, va, pa, size, true);
     const BusRegion *r = bus_find(&m->bus, pa);
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (r->readonly)
@@ -571,7 +582,7 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
     if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL) ||
         hw_watch(c, d, va, size, write ? A64_WP_RMW : A64_WP_LOAD))
         return NULL;
-    watch(c, va, pa, size, write);
+    watch(c, d, va, pa, size, write);
     Machine *m = c->m;
     const BusRegion *r = bus_find(&m->bus, pa);
     if (!r || !r->host || size > r->size - (pa - r->base)) {
@@ -681,7 +692,7 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     if (armed && a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
         return false;
     Machine *m = c->m;
-    watch(c, va, pa, size, write);
+    watch(c, d, va, pa, size, write);
     const BusRegion *r = bus_find(&m->bus, pa);
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (!write) {
