@@ -1,6 +1,6 @@
 #!/bin/sh
 # Plugins (include/hvsim/plugin.h, plugins/, tests/plugins/): each example plugin's output
-# on a known workload, the refusals (a plugin calling into hvsim's internals, another ABI, a
+# on a known workload (the memory trace of a known loop included), the refusals (a plugin calling into hvsim's internals, another ABI, a
 # bad argument, a missing file), the read API and a plugin's stop, and determinism (the
 # state hash with plugins loaded equals the one without; plugin output is the same twice).
 #
@@ -102,6 +102,60 @@ else
     pass "hotpc ($(head -n 1 "$TMP/hot1.txt"))"
 fi
 
+# ---- memtrace: the accesses of a known loop (a raw kernel at RAM + 0x80000: four stores
+# post-indexed from 0x40100000, one load back, PSCI SYSTEM_OFF), read back by the script ----
+python3 - "$TMP/loop.bin" <<'PY'
+import struct, sys
+w = [0xd2a80201,  # mov  x1, #0x40100000
+     0xd2800082,  # mov  x2, #4
+     0xf8008422,  # 1: str x2, [x1], #8
+     0xf1000442,  # subs x2, x2, #1
+     0x54ffffc1,  # b.ne 1b
+     0xf85f8023,  # ldur x3, [x1, #-8]
+     0x52800100,  # mov  w0, #8
+     0x72b08000,  # movk w0, #0x8400, lsl #16   (PSCI SYSTEM_OFF)
+     0xd4000002,  # hvc  #0
+     0x14000000]  # b    .
+open(sys.argv[1], "wb").write(struct.pack("<%dI" % len(w), *w))
+PY
+cat >"$TMP/loop.want" <<'EOF2'
+cpu0 EL1 vm-1 pc=0000000040080008 W 8 va=0000000040100000 pa=0000000040100000
+cpu0 EL1 vm-1 pc=0000000040080008 W 8 va=0000000040100008 pa=0000000040100008
+cpu0 EL1 vm-1 pc=0000000040080008 W 8 va=0000000040100010 pa=0000000040100010
+cpu0 EL1 vm-1 pc=0000000040080008 W 8 va=0000000040100018 pa=0000000040100018
+cpu0 EL1 vm-1 pc=0000000040080014 R 8 va=0000000040100018 pa=0000000040100018
+EOF2
+if ! "$HVSIM" -M virt -m 256M -kernel "$TMP/loop.bin" --plugin "$PLUGINS/memtrace.so,out=$TMP/loop.mt" \
+        </dev/null >/dev/null 2>"$TMP/loop.err"; then
+    fail "memtrace-loop" "exit code $?: $(head -n 1 "$TMP/loop.err")"
+elif ! python3 "$HERE/../../scripts/memtrace.py" "$TMP/loop.mt" >"$TMP/loop.got" 2>&1 ||
+     ! cmp -s "$TMP/loop.want" "$TMP/loop.got"; then
+    fail "memtrace-loop" "got: $(head -n 6 "$TMP/loop.got" | tr '\n' '|')"
+else
+    pass "memtrace-loop"
+fi
+# a VMID filter on the demo: only guest 1's accesses, all of them at EL0/EL1
+if ! minihv --max-insns 300000 --plugin "$PLUGINS/memtrace.so,out=$TMP/vm1.mt,vmid=1" \
+        >/dev/null 2>"$TMP/vm1.err"; then
+    fail "memtrace-vmid-filter" "exit code $?: $(head -n 1 "$TMP/vm1.err")"
+else
+    python3 "$HERE/../../scripts/memtrace.py" "$TMP/vm1.mt" >"$TMP/vm1.txt"
+    n=$(wc -l <"$TMP/vm1.txt")
+    others=$(grep -vc '^cpu0 EL[01] vm1 ' "$TMP/vm1.txt")
+    if [ "$n" -lt 100 ] || [ "$others" -ne 0 ]; then
+        fail "memtrace-vmid-filter" "$n records, $others not guest 1's"
+    else
+        pass "memtrace-vmid-filter ($n accesses)"
+    fi
+fi
+head -c 30 "$TMP/loop.mt" >"$TMP/trunc.mt"
+if python3 "$HERE/../../scripts/memtrace.py" "$TMP/trunc.mt" >/dev/null 2>"$TMP/trunc.err" ||
+   ! grep -q 'truncated' "$TMP/trunc.err"; then
+    fail "memtrace-reader-truncated" "$(cat "$TMP/trunc.err")"
+else
+    pass "memtrace-reader-truncated"
+fi
+
 # ---- refusals: one line, exit 1 ----
 refused() {   # NAME WANT-IN-MESSAGE SPEC
     minihv --plugin "$3" >"$TMP/r.out" 2>"$TMP/r.err"
@@ -142,7 +196,8 @@ minihv --max-insns $N --state-hash >/dev/null 2>"$TMP/h0.err"
 for i in 1 2; do
     minihv --max-insns $N --state-hash --plugin "$PLUGINS/insn_mix.so,out=$TMP/m$i.txt" \
         --plugin "$PLUGINS/vmexit_hist.so,out=$TMP/v$i.txt" \
-        --plugin "$PLUGINS/hotpc.so,out=$TMP/p$i.txt" >/dev/null 2>"$TMP/h$i.err"
+        --plugin "$PLUGINS/hotpc.so,out=$TMP/p$i.txt" \
+        --plugin "$PLUGINS/memtrace.so,out=$TMP/t$i.mt" >/dev/null 2>"$TMP/h$i.err"
 done
 h0=$(grep '^state-hash:' "$TMP/h0.err")
 if [ -z "$h0" ] || [ "$h0" != "$(grep '^state-hash:' "$TMP/h1.err")" ] ||
@@ -152,7 +207,8 @@ else
     pass "plugin-state-hash"
 fi
 if ! cmp -s "$TMP/m1.txt" "$TMP/m2.txt" || ! cmp -s "$TMP/v1.txt" "$TMP/v2.txt" ||
-   ! cmp -s "$TMP/p1.txt" "$TMP/p2.txt" || [ ! -s "$TMP/v1.txt" ]; then
+   ! cmp -s "$TMP/p1.txt" "$TMP/p2.txt" || ! cmp -s "$TMP/t1.mt" "$TMP/t2.mt" ||
+   [ ! -s "$TMP/v1.txt" ]; then
     fail "plugin-output-deterministic" "two runs wrote different files"
 else
     pass "plugin-output-deterministic"
