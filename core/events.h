@@ -26,6 +26,8 @@ typedef enum EvKind {
     EV_VM_EXIT,               /* a guest exited to the hypervisor (vmid, reason, pc = guest PC) */
     EV_VM_ENTRY,              /* the matching entry (vmid, reason of the exit, cycles since it) */
     EV_POWER_OFF,             /* the guest powered the machine off */
+    EV_WALK,                  /* a translation-table walk (addr = VA, pa, refs per stage and
+                               * level; fault: it ended in a fault) */
     EV_NKINDS
 } EvKind;
 #define EV_BIT(k) (1u << (k))
@@ -59,6 +61,7 @@ typedef struct EvInfo {
         struct { uint64_t addr, pa; unsigned size; bool write; } mem;
         struct { int to_el; uint64_t syndrome; } exc;
         struct { int reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
+        struct { uint64_t addr, pa; int access; bool fault; uint8_t refs[2][4]; } walk;
     } u;
     const void *arch;         /* architecture part (EvArm64Exc for exceptions), or NULL */
 } EvInfo;
@@ -69,7 +72,8 @@ typedef struct EvInfo {
 typedef bool (*EvFn)(void *opaque, const EvInfo *e);
 
 /* What a subscriber wants to hear; a negative cpu/el/vmid and an empty address range
- * (lo > hi) match everything. The address range applies to EV_INSN (pc) and EV_MEM (addr). */
+ * (lo > hi) match everything. The address range applies to EV_INSN (pc), EV_MEM and EV_WALK
+ * (addr). */
 typedef struct EvFilter {
     int cpu, el, vmid;
     uint64_t lo, hi;

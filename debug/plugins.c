@@ -86,6 +86,13 @@ static void to_public(const EvInfo *e, hvsim_event *o)
         o->u.vm.syndrome = e->u.vm.syndrome;
         o->u.vm.cycles = e->u.vm.cycles;
         break;
+    case EV_WALK:
+        o->u.walk.va = e->u.walk.addr;
+        o->u.walk.pa = e->u.walk.pa;
+        o->u.walk.access = (uint32_t)e->u.walk.access;
+        o->u.walk.fault = e->u.walk.fault;
+        memcpy(o->u.walk.refs, e->u.walk.refs, sizeof o->u.walk.refs);
+        break;
     default:
         break;
     }

@@ -178,6 +178,22 @@ static void trace_insn(Arm64Cpu *c, const char *tag, uint64_t pc, uint32_t insn)
             (unsigned long long)pc, sym, insn, dis);
 }
 
+/* -d exec: a subscriber of EV_INSN (opaque: the machine). */
+static bool trace_exec(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    trace_insn(m->cpus[e->cpu].obj, "EXEC", e->pc, e->u.insn.raw);
+    return false;
+}
+
+void a64_trace_exec(Machine *m, bool on)
+{
+    if (on)
+        ev_subscribe(&m->events, EV_BIT(EV_INSN), EV_PRIO_TRACE, NULL, trace_exec, m);
+    else
+        ev_unsubscribe(&m->events, trace_exec, m);
+}
+
 /* First execution of a slot: decode it in place, then run it. */
 static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
 {
@@ -534,16 +550,13 @@ static uint64_t run_traced(Arm64Cpu *c)
                 c->insns_left--;
                 break;
             }
-            if ((c->trace_mask & TRACE_EXEC) || ev_wants(&c->m->events, EV_INSN)) {
+            if (ev_wants(&c->m->events, EV_INSN)) {
                 /* the encoding: not yet in d when the slot is still to be decoded */
                 uint32_t insn = d->raw;
                 if (d->fn == exec_decode_lazy)
                     memcpy(&insn, bus_ram_ptr(&c->m->bus, p->pa + (size_t)(d - p->insn) * 4, 4), 4);
-                if (c->trace_mask & TRACE_EXEC)
-                    trace_insn(c, "EXEC", a64_pc(c, d), insn);
-                if (ev_wants(&c->m->events, EV_INSN) && publish_insn(c, a64_pc(c, d), insn)) {
-                    c->pc = a64_pc(c, d);     /* pause before the instruction */
-                    c->m->paused = true;
+                if (publish_insn(c, a64_pc(c, d), insn)) {
+                    c->m->paused = true;      /* before the instruction (c->pc is its) */
                     c->m->stop = true;
                     break;
                 }
@@ -605,8 +618,9 @@ static uint64_t a64_run(void *obj, uint64_t max)
     c->run_budget = max;
     c->insns_left = max;
     c->evq_seq = c->m->evq.next_seq;
-    /* what the fast loop cannot do: trace or publish each instruction, check breakpoints */
-    if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check) ||
+    /* what the fast loop cannot do: publish each instruction (-d exec is a subscriber), check
+     * breakpoints, trace each decode */
+    if (unlikely(c->trace_mask & TRACE_IN_ASM) || unlikely(c->m->break_check) ||
         ev_wants(&c->m->events, EV_INSN))
         return run_traced(c);
     /* threaded dispatch may use this much stack where the compiler makes calls of its jumps */
@@ -764,6 +778,8 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->trace_mask = m->cfg.trace_mask;
     if (c->trace_mask & TRACE_INT)
         a64_trace_int(m, true);
+    if (c->trace_mask & TRACE_EXEC)
+        a64_trace_exec(m, true);
     c->has_el2 = m->cfg.virtualization;
     c->has_vhe = c->has_el2 && model->vhe;
     c->has_pan = model->pan;

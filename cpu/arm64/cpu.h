@@ -494,8 +494,10 @@ void a64_describe_esr(uint64_t esr, char *buf, size_t n);
 /* CpuClass.peek_reg / peek_virt (peek.c). */
 bool a64_peek_reg(void *obj, const char *name, uint64_t *v);
 bool a64_peek_virt(void *obj, uint64_t va, void *buf, uint64_t len);
-/* -d int on or off: its trace lines come from a subscriber of EV_EXC_TAKEN (exception.c). */
+/* -d int and -d exec on or off: their lines come from subscribers of EV_EXC_TAKEN
+ * (exception.c) and EV_INSN (cpu.c). */
 void a64_trace_int(Machine *m, bool on);
+void a64_trace_exec(Machine *m, bool on);
 /* Switches the -d categories of every core at run time (the debugger's `trace on|off`). */
 void a64_set_trace_mask(Machine *m, uint32_t mask);
 /* Drop every decoded page and soft-TLB entry (self-modifying code, reset, restore). */

@@ -47,7 +47,7 @@ void a64_tlb_flush_writes(Arm64Cpu *c)
         softtlb_flush_writes(&c->tlb_el[el]);
 }
 
-static bool read_desc(void *opaque, uint64_t pa, uint64_t *desc)
+static bool read_desc(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
 {
     Arm64Cpu *c = opaque;
     const uint8_t *p = bus_ram_ptr(&c->m->bus, pa, 8);
@@ -182,6 +182,31 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
     s2->vttbr = c->sys[A64_SYS_VTTBR_EL2];
 }
 
+/* EV_WALK: the walk's descriptor reads counted by stage and level (a stage-1 table read under
+ * stage 2 costs a stage-2 walk of its own first: nested walks read up to 24 descriptors). */
+typedef struct WalkCount {
+    Arm64Cpu *c;
+    uint8_t refs[2][4];
+} WalkCount;
+
+static bool read_desc_counted(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
+{
+    WalkCount *w = opaque;
+    if (stage >= 1 && stage <= 2 && level >= 0 && level <= 3 && w->refs[stage - 1][level] < 255)
+        w->refs[stage - 1][level]++;
+    return read_desc(w->c, pa, stage, level, desc);
+}
+
+static bool publish_walk(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const WalkCount *w,
+                         const MmuResult *res, bool ok)
+{
+    EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.walk = { .addr = va, .pa = ok ? res->pa : 0, .access = acc, .fault = !ok } };
+    memcpy(e.u.walk.refs, w->refs, sizeof w->refs);
+    return ev_publish(&c->m->events, &e);
+}
+
 /* Translation for an access made with the privilege of EL `el` (the current EL, or EL0 for
  * the unprivileged LDTR/STTR family). */
 static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, int el, uint64_t *pa,
@@ -199,7 +224,20 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
     }
     MmuResult res;
     MmuFault f;
-    if (!mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc, c, &res, &f)) {
+    bool ok;
+    if (ev_wants(&c->m->events, EV_WALK)) {
+        WalkCount w = { .c = c };
+        ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc_counted, &w,
+                           &res, &f);
+        if (publish_walk(c, d, va, acc, &w, &res, ok)) {
+            c->m->paused = true;  /* after the access (or the abort) */
+            c->m->stop = true;
+            c->exit_request = 1;
+        }
+    } else {
+        ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc, c, &res, &f);
+    }
+    if (!ok) {
         take_abort(c, d, va, acc, &f);
         return false;
     }
@@ -234,10 +272,10 @@ typedef struct WalkLog {
     void *ctx;
 } WalkLog;
 
-static bool read_desc_logged(void *opaque, uint64_t pa, uint64_t *desc)
+static bool read_desc_logged(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
 {
     WalkLog *w = opaque;
-    bool ok = read_desc(w->c, pa, desc);
+    bool ok = read_desc(w->c, pa, stage, level, desc);
     w->log(w->ctx, pa, ok ? *desc : 0, ok);
     return ok;
 }

@@ -61,7 +61,10 @@ typedef enum hvsim_event_kind {
                                * the guest's PC, vm.syndrome */
     HVSIM_EV_VM_ENTRY = 5,    /* its entry: vm.reason of the exit, vm.cycles since the exit */
     HVSIM_EV_POWER_OFF = 6,   /* the guest powered the machine off */
-    HVSIM_EV_NKINDS = 7
+    HVSIM_EV_WALK = 7,        /* a translation-table walk for an access (walk.*): whenever
+                               * hvsim's soft TLB misses, which is not the architectural TLB —
+                               * counts reflect hvsim's refills (4 KiB pages, per EL) */
+    HVSIM_EV_NKINDS = 8
 } hvsim_event_kind;
 #define HVSIM_EV_BIT(k) (1u << (k))
 
@@ -85,11 +88,14 @@ typedef struct hvsim_event {
         struct { int32_t to_el; uint32_t vec; uint64_t syndrome; } exc;   /* vec: 0 sync,
                                                                  * 1 IRQ, 2 FIQ, 3 SError */
         struct { uint32_t reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
+        /* va, the pa it gave (0 on a fault), access (0 read, 1 write, 2 fetch, 3 RMW),
+         * descriptors read per stage (0: stage 1, 1: stage 2) and level */
+        struct { uint64_t va, pa; uint32_t access, fault; uint8_t refs[2][4]; } walk;
     } u;
 } hvsim_event;
 
 /* Which events a subscription hears: a field < 0 (cpu, el, vmid) matches all; the address
- * range [lo, hi] (applies to INSN: pc, and MEM: va) is off when lo > hi. */
+ * range [lo, hi] (applies to INSN: pc, MEM and WALK: va) is off when lo > hi. */
 typedef struct hvsim_filter {
     int32_t cpu, el, vmid;
     uint64_t lo, hi;

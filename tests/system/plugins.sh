@@ -156,6 +156,24 @@ else
     pass "memtrace-reader-truncated"
 fi
 
+# ---- walkprof: one walk per -d mmu walk or fault line; reads add up per walk ----
+if ! minihv --max-insns 2000000 --plugin "$PLUGINS/walkprof.so,out=$TMP/wp.txt" -d mmu -D "$TMP/wp.trace" \
+        >/dev/null 2>"$TMP/wp.err"; then
+    fail "walkprof" "exit code $?: $(head -n 1 "$TMP/wp.err")"
+else
+    v() { sed -n "s/^$1 //p" "$TMP/wp.txt"; }
+    ok_walks=$(grep -c '^MMU cpu0 walk ' "$TMP/wp.trace")
+    faults=$(grep -c '^MMU cpu0 fault ' "$TMP/wp.trace")
+    reads=$(awk '$1 ~ /^s[12]\.l[0-3]$/ { s += $2 } END { print s + 0 }' "$TMP/wp.txt")
+    byrefs=$(awk '$1 ~ /^refs\./ { split($1, a, "."); s += a[2] * $2; n += $2 } END { print s + 0, n + 0 }' "$TMP/wp.txt")
+    if [ "$(v walks)" != $((ok_walks + faults)) ] || [ "$(v faults)" != "$faults" ] ||
+       [ "$byrefs" != "$reads $(v walks)" ] || [ "$(v s2.l1)" = 0 ]; then
+        fail "walkprof" "walks $(v walks) faults $(v faults) reads $reads by-refs '$byrefs'; trace: $ok_walks walks, $faults faults"
+    else
+        pass "walkprof ($(v walks) walks, $reads descriptor reads)"
+    fi
+fi
+
 # ---- refusals: one line, exit 1 ----
 refused() {   # NAME WANT-IN-MESSAGE SPEC
     minihv --plugin "$3" >"$TMP/r.out" 2>"$TMP/r.err"
@@ -197,7 +215,8 @@ for i in 1 2; do
     minihv --max-insns $N --state-hash --plugin "$PLUGINS/insn_mix.so,out=$TMP/m$i.txt" \
         --plugin "$PLUGINS/vmexit_hist.so,out=$TMP/v$i.txt" \
         --plugin "$PLUGINS/hotpc.so,out=$TMP/p$i.txt" \
-        --plugin "$PLUGINS/memtrace.so,out=$TMP/t$i.mt" >/dev/null 2>"$TMP/h$i.err"
+        --plugin "$PLUGINS/memtrace.so,out=$TMP/t$i.mt" \
+        --plugin "$PLUGINS/walkprof.so,out=$TMP/w$i.txt" >/dev/null 2>"$TMP/h$i.err"
 done
 h0=$(grep '^state-hash:' "$TMP/h0.err")
 if [ -z "$h0" ] || [ "$h0" != "$(grep '^state-hash:' "$TMP/h1.err")" ] ||
@@ -208,6 +227,7 @@ else
 fi
 if ! cmp -s "$TMP/m1.txt" "$TMP/m2.txt" || ! cmp -s "$TMP/v1.txt" "$TMP/v2.txt" ||
    ! cmp -s "$TMP/p1.txt" "$TMP/p2.txt" || ! cmp -s "$TMP/t1.mt" "$TMP/t2.mt" ||
+   ! cmp -s "$TMP/w1.txt" "$TMP/w2.txt" ||
    [ ! -s "$TMP/v1.txt" ]; then
     fail "plugin-output-deterministic" "two runs wrote different files"
 else
