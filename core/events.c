@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const char *const kind_names[EV_NKINDS] = {
-    "insn", "mem", "exc-taken", "exc-return", "vm-exit", "vm-entry", "power-off", "walk",
+    "insn", "mem", "exc-taken", "exc-return", "vm-exit", "vm-entry", "power-off", "walk", "mmio",
 };
 
 const char *ev_kind_name(EvKind k)
@@ -60,7 +60,8 @@ static bool passes(const EvFilter *f, const EvInfo *e)
         (f->vmid >= 0 && f->vmid != e->vmid))
         return false;
     if (f->lo <= f->hi) {
-        uint64_t a = e->kind == EV_MEM ? e->u.mem.addr : e->kind == EV_WALK ? e->u.walk.addr : e->pc;
+        uint64_t a = e->kind == EV_MEM ? e->u.mem.addr : e->kind == EV_WALK ? e->u.walk.addr
+                   : e->kind == EV_MMIO ? e->u.mmio.addr : e->pc;
         if (a < f->lo || a > f->hi)
             return false;
     }

@@ -28,6 +28,8 @@ typedef enum EvKind {
     EV_POWER_OFF,             /* the guest powered the machine off */
     EV_WALK,                  /* a translation-table walk (addr = VA, pa, refs per stage and
                                * level; fault: it ended in a fault) */
+    EV_MMIO,                  /* a core's access to a device (addr = VA, pa, device, offset,
+                               * size, write, value: written, or read back) */
     EV_NKINDS
 } EvKind;
 #define EV_BIT(k) (1u << (k))
@@ -62,6 +64,7 @@ typedef struct EvInfo {
         struct { int to_el; uint64_t syndrome; } exc;
         struct { int reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
         struct { uint64_t addr, pa; int access; bool fault; uint8_t refs[2][4]; } walk;
+        struct { uint64_t addr, pa, offset, value; unsigned size; bool write; const char *device; } mmio;
     } u;
     const void *arch;         /* architecture part (EvArm64Exc for exceptions), or NULL */
 } EvInfo;
@@ -72,8 +75,8 @@ typedef struct EvInfo {
 typedef bool (*EvFn)(void *opaque, const EvInfo *e);
 
 /* What a subscriber wants to hear; a negative cpu/el/vmid and an empty address range
- * (lo > hi) match everything. The address range applies to EV_INSN (pc), EV_MEM and EV_WALK
- * (addr). */
+ * (lo > hi) match everything. The address range applies to EV_INSN (pc), EV_MEM, EV_WALK
+ * and EV_MMIO (addr). */
 typedef struct EvFilter {
     int cpu, el, vmid;
     uint64_t lo, hi;

@@ -93,6 +93,15 @@ static void to_public(const EvInfo *e, hvsim_event *o)
         o->u.walk.fault = e->u.walk.fault;
         memcpy(o->u.walk.refs, e->u.walk.refs, sizeof o->u.walk.refs);
         break;
+    case EV_MMIO:
+        o->u.mmio.va = e->u.mmio.addr;
+        o->u.mmio.pa = e->u.mmio.pa;
+        o->u.mmio.offset = e->u.mmio.offset;
+        o->u.mmio.value = e->u.mmio.value;
+        o->u.mmio.size = e->u.mmio.size;
+        o->u.mmio.write = e->u.mmio.write;
+        o->u.mmio.device = e->u.mmio.device;
+        break;
     default:
         break;
     }

@@ -427,6 +427,28 @@ static bool publish_mem(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa,
     return ev_publish(&c->m->events, &e);
 }
 
+/* EV_MMIO: a core's access to a device (after the device saw it; for a read, the value it
+ * returned). The device is named by its bus region. A pause stops after the access. */
+static void mmio_done(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size,
+                      bool write, uint64_t value)
+{
+    Machine *m = c->m;
+    if (!ev_wants(&m->events, EV_MMIO))
+        return;
+    const BusRegion *r = bus_find(&m->bus, pa);
+    if (!r || r->host)
+        return;               /* RAM reached through the bus (an access across regions) */
+    EvInfo e = { .kind = EV_MMIO, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.mmio = { .addr = va, .pa = pa, .size = size, .write = write, .value = value,
+                             .offset = pa - r->base, .device = r->name } };
+    if (ev_publish(&m->events, &e)) {
+        m->paused = true;
+        m->stop = true;
+        c->exit_request = 1;
+    }
+}
+
 /* Debugger watchpoints and EV_MEM subscribers: with any, nothing is cached in the soft TLB,
  * so every access comes here; a hit pauses the machine after the access completes. */
 static inline void watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size, bool write)
@@ -510,6 +532,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         external_abort(c, d, va, false);
         return false;
     }
+    mmio_done(c, d, va, pa, size, false, *val);
     if (m->stop)
         c->exit_request = 1;
     return true;
@@ -575,6 +598,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         external_abort(c, d, va, true);
         return false;
     }
+    mmio_done(c, d, va, pa, size, true, val);
     if (m->stop)
         c->exit_request = 1;
     return true;
@@ -750,6 +774,7 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
         external_abort(c, d, va, write);
         return false;
     }
+    mmio_done(c, d, va, pa, size, write, write ? v : *val);
     if (m->stop)
         c->exit_request = 1;
     return true;

@@ -64,7 +64,9 @@ typedef enum hvsim_event_kind {
     HVSIM_EV_WALK = 7,        /* a translation-table walk for an access (walk.*): whenever
                                * hvsim's soft TLB misses, which is not the architectural TLB —
                                * counts reflect hvsim's refills (4 KiB pages, per EL) */
-    HVSIM_EV_NKINDS = 8
+    HVSIM_EV_MMIO = 8,        /* a core's access to a device, after the device saw it:
+                               * mmio.* (value: written, or read back) */
+    HVSIM_EV_NKINDS = 9
 } hvsim_event_kind;
 #define HVSIM_EV_BIT(k) (1u << (k))
 
@@ -91,11 +93,13 @@ typedef struct hvsim_event {
         /* va, the pa it gave (0 on a fault), access (0 read, 1 write, 2 fetch, 3 RMW),
          * descriptors read per stage (0: stage 1, 1: stage 2) and level */
         struct { uint64_t va, pa; uint32_t access, fault; uint8_t refs[2][4]; } walk;
+        /* the device by its name in hvsim's memory map ("uart0", "gicd") and the offset */
+        struct { uint64_t va, pa, offset, value; uint32_t size, write; const char *device; } mmio;
     } u;
 } hvsim_event;
 
 /* Which events a subscription hears: a field < 0 (cpu, el, vmid) matches all; the address
- * range [lo, hi] (applies to INSN: pc, MEM and WALK: va) is off when lo > hi. */
+ * range [lo, hi] (applies to INSN: pc, MEM, WALK and MMIO: va) is off when lo > hi. */
 typedef struct hvsim_filter {
     int32_t cpu, el, vmid;
     uint64_t lo, hi;

@@ -174,6 +174,22 @@ else
     fi
 fi
 
+# ---- MMIO events: the UART data-register writes are the guest's console output ----
+if ! "$HVSIM" -M virt -m 256M -kernel "$HELLO" --plugin "$TEST_PLUGINS/mmiolog.so,out=$TMP/mmio.txt" \
+        </dev/null >"$TMP/mmio.out" 2>"$TMP/mmio.err"; then
+    fail "mmio-events" "exit code $?: $(head -n 1 "$TMP/mmio.err")"
+elif ! python3 - "$TMP/mmio.txt" "$TMP/mmio.out" <<'PY'
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+sent = bytes(int(v, 16) for dev, off, size, rw, v in lines if dev == "uart0" and off == "0" and rw == "W")
+sys.exit(0 if sent and sent == open(sys.argv[2], "rb").read() else 1)
+PY
+then
+    fail "mmio-events" "the uart0 offset-0 writes are not the console output"
+else
+    pass "mmio-events ($(wc -l <"$TMP/mmio.txt") device accesses)"
+fi
+
 # ---- refusals: one line, exit 1 ----
 refused() {   # NAME WANT-IN-MESSAGE SPEC
     minihv --plugin "$3" >"$TMP/r.out" 2>"$TMP/r.err"
