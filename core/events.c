@@ -77,7 +77,8 @@ bool ev_publish(EvStream *s, const EvInfo *e)
         const EvSub *sub = &s->subs[i];
         if (!(sub->kinds & EV_BIT(e->kind)) || !passes(&sub->filter, e))
             continue;
-        if (s->muted && sub->prio != EV_PRIO_MODEL)
+        if ((s->muted && sub->prio != EV_PRIO_MODEL) ||
+            (s->quiet && (sub->prio == EV_PRIO_TRACE || sub->prio == EV_PRIO_PLUGIN)))
             continue;
         EvFn fn = sub->fn;
         void *opaque = sub->opaque;

@@ -98,7 +98,10 @@ typedef struct EvStream {
     int nsubs;
     uint32_t mask;            /* kinds with at least one subscriber (publishers test it) */
     uint32_t careful;         /* EV_INSN/EV_MEM bits: cores must run their careful paths */
-    int muted;                /* > 0: re-execution of the past (reverse), only models hear */
+    int quiet;                /* > 0: output silenced (machine_quiet: the debugger re-runs the
+                               * past to find a stop): traces and plugins hear nothing */
+    int muted;                /* > 0: re-execution to reach a point of the past (reverse.c):
+                               * only models hear, and nobody may pause */
 } EvStream;
 
 /* Subscribes fn to kinds; false when the table is full. Subscribing the same (fn, opaque)
@@ -110,8 +113,9 @@ static inline bool ev_wants(const EvStream *s, EvKind k)
 {
     return __builtin_expect((s->mask >> k) & 1, 0);
 }
-/* Delivers e to its subscribers in order; true if one asked for a pause. While muted only
- * EV_PRIO_MODEL subscribers hear it (they keep machine state), and none may pause. */
+/* Delivers e to its subscribers in order; true if one asked for a pause. While quiet, traces
+ * and plugins do not hear it (what they count is the run as it happened, once); while muted
+ * only EV_PRIO_MODEL subscribers hear it (they keep machine state), and none may pause. */
 bool ev_publish(EvStream *s, const EvInfo *e);
 /* The name of a kind ("insn", "exc-taken", ...), and the kind of a name (-1: none). */
 const char *ev_kind_name(EvKind k);

@@ -371,9 +371,9 @@ void machine_quiet(Machine *m, bool on)
         m->loud_out = m->out;
         m->loud_trace = m->trace;
         m->out = m->trace = null;
-        m->events.muted++;    /* the past again: only models hear its events */
+        m->events.quiet++;    /* the past again: traces and plugins do not hear it */
     } else if (!on && m->quiet_depth > 0 && --m->quiet_depth == 0) {
-        m->events.muted--;
+        m->events.quiet--;
         fclose(m->out);
         m->out = m->loud_out;
         m->trace = m->loud_trace;

@@ -125,9 +125,8 @@ void a64_describe_esr(uint64_t esr, char *buf, size_t n)
     }
 }
 
-/* -d int: one line per exception taken, a subscriber of the event stream (opaque: the
- *   INT cpu0 IRQ EL1 vm1->EL2 pc=... esr=... far=... (what the syndrome says)
- * machine). */
+/* -d int: one line per exception taken, a subscriber of EV_EXC_TAKEN (opaque: the machine):
+ *   INT cpu0 sync EL1 vm1->EL2 pc=... esr=... far=... (what the syndrome says) */
 static bool trace_int(void *opaque, const EvInfo *e)
 {
     Machine *m = opaque;

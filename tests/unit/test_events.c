@@ -83,6 +83,22 @@ Test(events, muted_only_models_hear_and_none_pauses)
     cr_assert_eq(plugin.n, 1);
 }
 
+/* Quiet (the debugger re-running the past to find its last stop): the debugger hears and may
+ * pause; traces and plugins do not hear. */
+Test(events, quiet_keeps_the_debugger)
+{
+    EvStream s = { 0 };
+    Log trace = { 0 }, debug = { .stop_at = 1 }, plugin = { 0 };
+    ev_subscribe(&s, EV_BIT(EV_EXC_TAKEN), EV_PRIO_TRACE, NULL, hear_a, &trace);
+    ev_subscribe(&s, EV_BIT(EV_EXC_TAKEN), EV_PRIO_DEBUG, NULL, hear_b, &debug);
+    ev_subscribe(&s, EV_BIT(EV_EXC_TAKEN), EV_PRIO_PLUGIN, NULL, hear_a, &plugin);
+    EvInfo e = { .kind = EV_EXC_TAKEN };
+    s.quiet = 1;
+    cr_assert(ev_publish(&s, &e));
+    cr_assert_eq(trace.n + plugin.n, 0);
+    cr_assert_eq(debug.n, 1);
+}
+
 static EvStream *self_stream;
 static bool leave(void *opaque, const EvInfo *e)
 {
