@@ -130,7 +130,10 @@ static bool vm_exit(Hvm *h, const EvInfo *e)
     return ev_publish(&h->m->events, &x);
 }
 
-/* The matching entry: the next exception return from EL2 to EL0/EL1 on that core. */
+/* The matching entry: the next exception return from EL2 into stage 2 (EL0/EL1 with
+ * HCR_EL2.VM set, which is when the event carries a VMID) on that core, as a VM exit leaves
+ * it: an nVHE hypervisor's return to its own host at EL1 (KVM's, HCR_EL2.VM = 0) is not one,
+ * so KVM's exit lasts until the guest runs again. */
 static bool vm_entry(Hvm *h, const EvInfo *e)
 {
     HvmVcpu *vc = &h->vcpu[e->cpu];
@@ -153,7 +156,7 @@ static bool on_event(void *opaque, const EvInfo *e)
     Hvm *h = opaque;
     if (e->kind == EV_EXC_TAKEN)
         return e->u.exc.to_el == 2 && e->el < 2 && e->vmid >= 0 && vm_exit(h, e);
-    return e->el == 2 && e->u.exc.to_el < 2 && vm_entry(h, e);
+    return e->el == 2 && e->u.exc.to_el < 2 && e->vmid >= 0 && vm_entry(h, e);
 }
 
 Hvm *hvm_new(Machine *m)

@@ -1,7 +1,8 @@
 /* VM exits and entries: the research vocabulary on top of the Armv8 virtualization
  * architecture. Every exception taken to EL2 from EL0/EL1 while HCR_EL2.VM = 1 is a VM exit
  * with a reason (from the exception class or the interrupt vector), the VMID of the running
- * guest and its PC; the next exception return from EL2 to EL0/EL1 is the matching VM entry.
+ * guest and its PC; the next exception return from EL2 into stage 2 (EL0/EL1 with
+ * HCR_EL2.VM set) is the matching VM entry.
  * Counts and cycles (exit to entry, in the timing model's cycles) are kept per VM and per
  * reason and dumped through the statistics registry; `-d vmexit` traces each one.
  * The model hears exceptions taken and returned from on the event stream (core/events.h)
