@@ -155,10 +155,28 @@ $(GLIBC_DIR)/string.o:
 $(B)/workloads/glibc/simd_string.elf: $(GLIBC_DIR)/string.o
 
 # ---- top-level targets -------------------------------------------------------------------
-.PHONY: all workloads check check-unit check-asan check-gen check-system check-snapshot check-display \
+.PHONY: all workloads plugins check-plugins check check-unit check-asan check-gen check-system check-snapshot check-display \
 	check-diff fuzz fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd \
 	bench-fp check-glibc clean distclean linux-image linux-demo check-linux
-all: $(B)/hvsim workloads
+all: $(B)/hvsim workloads plugins
+
+# ---- plugins: built against the public header alone (include/hvsim/plugin.h) ---------
+PLUGIN_SRCS := $(sort $(wildcard plugins/*.c))
+TEST_PLUGIN_SRCS := $(sort $(wildcard tests/plugins/*.c))
+PLUGINS := $(patsubst plugins/%.c,$(B)/plugins/%.so,$(PLUGIN_SRCS))
+TEST_PLUGINS := $(patsubst tests/plugins/%.c,$(B)/tests/plugins/%.so,$(TEST_PLUGIN_SRCS))
+PLUGIN_CFLAGS := -std=gnu11 -O2 -g -fPIC -shared $(WARN) -Iinclude
+GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)   # hotpc's hash table
+GLIB_LIBS := $(shell pkg-config --libs glib-2.0 2>/dev/null)
+$(B)/plugins/%.so: plugins/%.c include/hvsim/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(GLIB_CFLAGS) -o $@ $< $(GLIB_LIBS)
+$(B)/tests/plugins/%.so: tests/plugins/%.c include/hvsim/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $<
+plugins: $(PLUGINS) $(TEST_PLUGINS)
+check-plugins: $(B)/hvsim workloads plugins
+	sh tests/system/plugins.sh $(B)/hvsim
 workloads: $(GUEST_ELFS)
 
 check-gen:
@@ -219,7 +237,7 @@ check-linux: $(B)/hvsim
 	sh tests/system/linux-gicv2.sh $(B)/hvsim $(LINUX_DIR)
 	sh tests/system/linux-debug.sh $(B)/hvsim
 
-check: check-gen check-unit check-asan check-system check-snapshot check-diff check-fuzz \
+check: check-gen check-unit check-asan check-system check-plugins check-snapshot check-diff check-fuzz \
 	check-glibc check-linux check-display
 	@echo "make check: all suites passed"
 

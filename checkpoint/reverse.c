@@ -307,21 +307,21 @@ bool reverse_goto(Reverse *r, uint64_t target, char **err)
         at_point(r);          /* logged writes at this count are part of the state here */
         return true;
     }
-    /* quietly forward to target: no debugger stops, no repeated output or traces */
+    /* quietly forward to target: no debugger stops, no repeated output or traces (the event
+     * stream muted: only models hear it, so break-on and plugins neither stop nor count) */
     bool (*bc)(void *, int, uint64_t, int, int) = m->break_check;
-    bool (*ec)(void *, int, int, int, int, uint64_t, int) = m->exc_check;
     bool (*wc)(void *, int, uint64_t, uint64_t, unsigned, bool) = m->watch_check;
     m->break_check = NULL;
-    m->exc_check = NULL;
     m->watch_check = NULL;
+    m->events.muted++;
     machine_quiet(m, true);
     uint64_t user_max = m->cfg.max_insns;
     m->cfg.max_insns = target;
     reverse_run(r);
     m->cfg.max_insns = user_max;
     m->break_check = bc;
-    m->exc_check = ec;
     m->watch_check = wc;
+    m->events.muted--;
     machine_quiet(m, false);
     bool there = machine_icount(m) == target && m->at_limit;
     if (there) {

@@ -258,6 +258,11 @@ void machine_stop(Machine *m, int code, const char *fmt, ...)
 
 void machine_power_off(Machine *m)
 {
+    if (ev_wants(&m->events, EV_POWER_OFF)) {
+        EvInfo e = { .kind = EV_POWER_OFF, .cpu = m->running_cpu, .el = -1, .vmid = -1,
+                     .time = machine_time(m) };
+        ev_publish(&m->events, &e);
+    }
     m->powered_off = true;
     if (m->stop && m->paused) {   /* a pause asked for at the same moment gives way */
         m->stop = false;
@@ -370,7 +375,9 @@ void machine_quiet(Machine *m, bool on)
         m->loud_out = m->out;
         m->loud_trace = m->trace;
         m->out = m->trace = null;
+        m->events.quiet++;    /* the past again: traces and plugins do not hear it */
     } else if (!on && m->quiet_depth > 0 && --m->quiet_depth == 0) {
+        m->events.quiet--;
         fclose(m->out);
         m->out = m->loud_out;
         m->trace = m->loud_trace;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "core/bus.h"
 #include "core/display.h"
+#include "core/events.h"
 #include "core/evq.h"
 #include "core/state.h"
 #include "core/stats.h"
@@ -99,6 +100,11 @@ typedef struct CpuClass {
     /* Drops cached write permissions so that the next store to every page takes the slow
      * path (which marks it in ram_dirty). */
     void (*flush_write_cache)(void *cpu);
+    /* Plugins' reads, without side effects (debug/plugins.c): a register by name (false:
+     * unknown, or its read would act), and len bytes at virtual address va as the core
+     * translates it now (false: a byte unmapped or not RAM). */
+    bool (*peek_reg)(void *cpu, const char *name, uint64_t *v);
+    bool (*peek_virt)(void *cpu, uint64_t va, void *buf, uint64_t len);
     void (*destroy)(void *cpu);
 } CpuClass;
 
@@ -182,10 +188,9 @@ typedef struct Machine {
     uint64_t break_vas[MACHINE_MAX_BREAK_VAS];
     int nbreak_vas;
     int break_skip_cpu;
-    /* debugger: called for every exception a core takes (after it is taken); returning true
-     * pauses the machine there (the core stops at the first instruction of the handler) */
-    bool (*exc_check)(void *opaque, int cpu, int from_el, int to_el, int vec, uint64_t esr,
-                      int vmid);
+    /* what happens in the machine, for whoever observes it: traces, VM-exit accounting, the
+     * debugger, plugins (core/events.h) */
+    EvStream events;
     /* debugger: called for data accesses (all take the slow path while set); true pauses the
      * machine after the access */
     bool (*watch_check)(void *opaque, int cpu, uint64_t va, uint64_t pa, unsigned size, bool write);

@@ -68,41 +68,62 @@ static bool break_check(void *opaque, int cpu, uint64_t pc, int el, int vmid)
     return false;
 }
 
-static bool exc_check(void *opaque, int cpu, int from_el, int to_el, int vec, uint64_t esr, int vmid)
+/* break-on: a subscriber of the event stream. A VM exit is heard twice, as EV_VM_EXIT (from
+ * the VM-exit model, nested in the exception's publication) and then as the EV_EXC_TAKEN
+ * that caused it: the first hit of one exception stands (d->ev_hit), and an exception hit
+ * on a VM exit is described as the VM exit (d->ev_vmexit). */
+static bool ev_hit(Debugger *d, const DbgEvent *e, const EvInfo *ev)
 {
-    Debugger *d = opaque;
-    unsigned ec = (unsigned)(esr >> 26) & 0x3f;
-    bool vmexit = to_el == 2 && from_el < 2 && vmid >= 0;
-    HvmExitReason reason = hvm_exit_reason(vec, ec);
+    d->stop_bp = e->id;
+    d->stop_cpu = ev->cpu;
+    if (d->ev_vmexit)
+        snprintf(d->stop_event, sizeof d->stop_event, "vmexit %s from vm%d at EL%d, ESR=0x%08" PRIx64,
+                 d->ev_vmexit, ev->vmid, ev->el, ev->kind == EV_VM_EXIT ? ev->u.vm.syndrome
+                                                                        : ev->u.exc.syndrome);
+    else
+        snprintf(d->stop_event, sizeof d->stop_event, "exception EL%d->EL%d vector %d, ESR=0x%08" PRIx64,
+                 ev->el, ev->u.exc.to_el, ((const EvArm64Exc *)ev->arch)->vec, ev->u.exc.syndrome);
+    return true;
+}
+
+static bool exc_hit(Debugger *d, const EvInfo *ev)
+{
+    const EvArm64Exc *a = ev->arch;
+    unsigned ec = (unsigned)(a->esr >> 26) & 0x3f;
     for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
         const DbgEvent *e = &d->ev[i];
-        bool hit = false;
-        if (!e->id || (e->cpu >= 0 && e->cpu != cpu) || (e->vmid >= 0 && e->vmid != vmid))
+        if (!e->id || (e->cpu >= 0 && e->cpu != ev->cpu) || (e->vmid >= 0 && e->vmid != ev->vmid))
             continue;
-        switch (e->kind) {
-        case DBG_EV_VMEXIT:
-            hit = vmexit && (e->arg < 0 || e->arg == (int)reason);
-            break;
-        case DBG_EV_EXCEPTION:
-            hit = vec == 0 && (int)ec == e->arg;
-            break;
-        case DBG_EV_HVC:
-            hit = vec == 0 && ec == 0x16 && (int)(esr & 0xffff) == e->arg;
-            break;
-        }
-        if (!hit)
-            continue;
-        d->stop_bp = e->id;
-        d->stop_cpu = cpu;
-        if (vmexit)
-            snprintf(d->stop_event, sizeof d->stop_event, "vmexit %s from vm%d at EL%d, ESR=0x%08" PRIx64,
-                     hvm_exit_reason_name(reason), vmid, from_el, esr);
-        else
-            snprintf(d->stop_event, sizeof d->stop_event, "exception EL%d->EL%d vector %d, ESR=0x%08" PRIx64,
-                     from_el, to_el, vec, esr);
-        return true;
+        if ((e->kind == DBG_EV_EXCEPTION && a->vec == 0 && (int)ec == e->arg) ||
+            (e->kind == DBG_EV_HVC && a->vec == 0 && ec == 0x16 && (int)(a->esr & 0xffff) == e->arg))
+            return ev_hit(d, e, ev);
     }
     return false;
+}
+
+static bool vmexit_hit(Debugger *d, const EvInfo *ev)
+{
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
+        const DbgEvent *e = &d->ev[i];
+        if (e->id && e->kind == DBG_EV_VMEXIT && (e->cpu < 0 || e->cpu == ev->cpu) &&
+            (e->vmid < 0 || e->vmid == ev->vmid) && (e->arg < 0 || e->arg == (int)ev->u.vm.reason))
+            return ev_hit(d, e, ev);
+    }
+    return false;
+}
+
+static bool on_event(void *opaque, const EvInfo *ev)
+{
+    Debugger *d = opaque;
+    if (ev->kind == EV_VM_EXIT) {
+        d->ev_vmexit = ev->u.vm.reason_name;
+        d->ev_hit = vmexit_hit(d, ev);
+        return d->ev_hit;
+    }
+    bool hit = !d->ev_hit && exc_hit(d, ev);
+    d->ev_hit = false;        /* the exception that ends this VM exit's publication */
+    d->ev_vmexit = NULL;
+    return hit;
 }
 
 static bool watch_check(void *opaque, int cpu, uint64_t va, uint64_t pa, unsigned size, bool write)
@@ -150,7 +171,13 @@ static void update_hook(Debugger *d)
         else
             d->m->break_vas[d->m->nbreak_vas++] = d->bp[i].va;
     }
-    d->m->exc_check = anyev ? exc_check : NULL;
+    if (anyev)
+        ev_subscribe(&d->m->events, EV_BIT(EV_EXC_TAKEN) | EV_BIT(EV_VM_EXIT), EV_PRIO_DEBUG, NULL,
+                     on_event, d);
+    else
+        ev_unsubscribe(&d->m->events, on_event, d);
+    d->ev_hit = false;
+    d->ev_vmexit = NULL;
     bool had_wp = d->m->watch_check != NULL;
     d->m->watch_check = anywp ? watch_check : NULL;
     d->m->break_opaque = d;
@@ -235,7 +262,7 @@ void dbg_free(Debugger *d)
         outfile_abort(d->trace_out);
     }
     d->m->break_check = NULL;
-    d->m->exc_check = NULL;
+    ev_unsubscribe(&d->m->events, on_event, d);
     d->m->watch_check = NULL;
     dbg_symbols_free(&d->syms);
     reverse_free(d->rev);
@@ -1345,9 +1372,7 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
     } else {
         FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit] [force] | trace off");
     }
-    for (int i = 0; i < m->ncpus; i++)
-        ((Arm64Cpu *)m->cpus[i].obj)->trace_mask = mask;
-    m->cfg.trace_mask = mask;
+    a64_set_trace_mask(m, mask);
     if (m->trace)
         fflush(m->trace);
     g_string_append_printf(out, "tracing %s\n", mask ? "on" : "off");

@@ -50,6 +50,9 @@ typedef struct Debugger {
     uint64_t stop_watch_va;   /* address of the access that hit a watchpoint */
     unsigned stop_watch_kind; /* 0 = the stop was not a watchpoint */
     char stop_event[160];     /* description of the event that stopped the machine, or "" */
+    /* break-on, between a VM exit and the exception that made it (debugger.c, on_event) */
+    bool ev_hit;              /* the VM exit hit */
+    const char *ev_vmexit;    /* its reason, or NULL: the exception is no VM exit */
     DbgSymbols syms;          /* `symbols FILE` */
     int next_id;
     int cur_cpu;              /* `cpu N` */

@@ -83,6 +83,82 @@ static void dump(void *opaque, const StatsSink *sink)
     }
 }
 
+/* -d vmexit: one line per VM exit and entry, a subscriber of the event stream. */
+static bool trace_vm(void *opaque, const EvInfo *e)
+{
+    const Hvm *h = opaque;
+    if (e->kind == EV_VM_EXIT)
+        fprintf(h->m->trace, "VMEXIT cpu%d vm%d %s esr=%08" PRIx64 " pc=%016" PRIx64 " t=%" PRIu64 "\n",
+                e->cpu, e->vmid, e->u.vm.reason_name, e->u.vm.syndrome, e->pc,
+                e->time / h->m->timing.ps_per_cycle);
+    else
+        fprintf(h->m->trace, "VMENTRY cpu%d vm%d pc=%016" PRIx64 " after %" PRIu64 " cycles\n",
+                e->cpu, e->vmid, e->pc, e->u.vm.cycles);
+    return false;
+}
+
+void hvm_set_trace(Hvm *h, bool on)
+{
+    if (on)
+        ev_subscribe(&h->m->events, EV_BIT(EV_VM_EXIT) | EV_BIT(EV_VM_ENTRY), EV_PRIO_TRACE, NULL,
+                     trace_vm, h);
+    else
+        ev_unsubscribe(&h->m->events, trace_vm, h);
+}
+
+/* A VM exit: every exception taken to EL2 from a guest (EL0/EL1 with HCR_EL2.VM set, which
+ * is when the event carries a VMID). Publishes EV_VM_EXIT after counting it. */
+static bool vm_exit(Hvm *h, const EvInfo *e)
+{
+    const EvArm64Exc *a = e->arch;
+    HvmExitReason reason = hvm_exit_reason(a->vec, (unsigned)(a->esr >> 26) & 0x3f);
+    uint16_t vmid = (uint16_t)(e->vmid % HVM_MAX_VMIDS);
+    HvmVcpu *vc = &h->vcpu[e->cpu];
+    h->seen[vmid] = 1;
+    h->vm[vmid].exits[reason]++;
+    vc->in_exit = 1;
+    vc->reason = (uint8_t)reason;
+    vc->vmid = vmid;
+    vc->exit_time = e->time;
+    if (!ev_wants(&h->m->events, EV_VM_EXIT))
+        return false;
+    EvInfo x = { .kind = EV_VM_EXIT, .cpu = e->cpu, .el = e->el, .vmid = vmid, .pc = e->pc,
+                 .time = e->time,
+                 .u.vm = { .reason = reason, .reason_name = reason_names[reason],
+                           .syndrome = a->esr },
+                 .arch = e->arch };
+    return ev_publish(&h->m->events, &x);
+}
+
+/* The matching entry: the next exception return from EL2 into stage 2 (EL0/EL1 with
+ * HCR_EL2.VM set, which is when the event carries a VMID) on that core, as a VM exit leaves
+ * it: an nVHE hypervisor's return to its own host at EL1 (KVM's, HCR_EL2.VM = 0) is not one,
+ * so KVM's exit lasts until the guest runs again. */
+static bool vm_entry(Hvm *h, const EvInfo *e)
+{
+    HvmVcpu *vc = &h->vcpu[e->cpu];
+    if (!vc->in_exit)
+        return false;         /* first entry into a guest: nothing to close */
+    uint64_t cycles = (e->time - vc->exit_time) / h->m->timing.ps_per_cycle;
+    h->vm[vc->vmid].cycles[vc->reason] += cycles;
+    vc->in_exit = 0;
+    if (!ev_wants(&h->m->events, EV_VM_ENTRY))
+        return false;
+    EvInfo x = { .kind = EV_VM_ENTRY, .cpu = e->cpu, .el = e->u.exc.to_el, .vmid = vc->vmid,
+                 .pc = e->pc, .time = e->time,
+                 .u.vm = { .reason = vc->reason, .reason_name = reason_names[vc->reason],
+                           .cycles = cycles } };
+    return ev_publish(&h->m->events, &x);
+}
+
+static bool on_event(void *opaque, const EvInfo *e)
+{
+    Hvm *h = opaque;
+    if (e->kind == EV_EXC_TAKEN)
+        return e->u.exc.to_el == 2 && e->el < 2 && e->vmid >= 0 && vm_exit(h, e);
+    return e->el == 2 && e->u.exc.to_el < 2 && e->vmid >= 0 && vm_entry(h, e);
+}
+
 Hvm *hvm_new(Machine *m)
 {
     Hvm *h = g_new0(Hvm, 1);
@@ -90,6 +166,9 @@ Hvm *hvm_new(Machine *m)
     h->trace = (m->cfg.trace_mask & TRACE_VMEXIT) != 0;
     machine_add_stats(m, dump, h);
     machine_add_object(m, "hvm", &hvm_state_desc, h);
+    ev_subscribe(&m->events, EV_BIT(EV_EXC_TAKEN) | EV_BIT(EV_EXC_RETURN), EV_PRIO_MODEL, NULL,
+                 on_event, h);
+    hvm_set_trace(h, h->trace);
     return h;
 }
 
@@ -97,36 +176,9 @@ void hvm_free(Hvm *h)
 {
     if (!h)
         return;
+    ev_unsubscribe(&h->m->events, on_event, h);
+    ev_unsubscribe(&h->m->events, trace_vm, h);
     g_free(h);
-}
-
-void hvm_vm_exit(Hvm *h, int cpu, uint16_t vmid, HvmExitReason reason, uint64_t esr,
-                 uint64_t guest_pc, SimTime now)
-{
-    HvmVcpu *vc = &h->vcpu[cpu];
-    vmid %= HVM_MAX_VMIDS;
-    h->seen[vmid] = 1;
-    h->vm[vmid].exits[reason]++;
-    vc->in_exit = 1;
-    vc->reason = (uint8_t)reason;
-    vc->vmid = vmid;
-    vc->exit_time = now;
-    if (h->m->cfg.trace_mask & TRACE_VMEXIT)
-        fprintf(h->m->trace, "VMEXIT cpu%d vm%u %s esr=%08" PRIx64 " pc=%016" PRIx64 " t=%" PRIu64 "\n",
-                cpu, vmid, reason_names[reason], esr, guest_pc, now / h->m->timing.ps_per_cycle);
-}
-
-void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now)
-{
-    HvmVcpu *vc = &h->vcpu[cpu];
-    if (!vc->in_exit)
-        return;               /* first entry into a guest: nothing to close */
-    uint64_t cycles = (now - vc->exit_time) / h->m->timing.ps_per_cycle;
-    h->vm[vc->vmid].cycles[vc->reason] += cycles;
-    vc->in_exit = 0;
-    if (h->m->cfg.trace_mask & TRACE_VMEXIT)
-        fprintf(h->m->trace, "VMENTRY cpu%d vm%u pc=%016" PRIx64 " after %" PRIu64 " cycles\n", cpu,
-                vc->vmid, guest_pc, cycles);
 }
 
 void hvm_print_summary(const Hvm *h, FILE *out)

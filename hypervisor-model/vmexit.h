@@ -1,10 +1,12 @@
 /* VM exits and entries: the research vocabulary on top of the Armv8 virtualization
  * architecture. Every exception taken to EL2 from EL0/EL1 while HCR_EL2.VM = 1 is a VM exit
  * with a reason (from the exception class or the interrupt vector), the VMID of the running
- * guest and its PC; the next exception return from EL2 to EL0/EL1 with HCR_EL2.VM = 1 is the
- * matching VM entry (an nVHE hypervisor's returns to its host, without stage 2, are not).
+ * guest and its PC; the next exception return from EL2 into stage 2 (EL0/EL1 with
+ * HCR_EL2.VM set) is the matching VM entry.
  * Counts and cycles (exit to entry, in the timing model's cycles) are kept per VM and per
- * reason and dumped through the statistics registry; `-d vmexit` traces each one. */
+ * reason and dumped through the statistics registry; `-d vmexit` traces each one.
+ * The model hears exceptions taken and returned from on the event stream (core/events.h)
+ * and publishes EV_VM_EXIT and EV_VM_ENTRY there in turn. */
 #ifndef HVSIM_HYPERVISOR_MODEL_VMEXIT_H
 #define HVSIM_HYPERVISOR_MODEL_VMEXIT_H
 #include <stdbool.h>
@@ -52,9 +54,8 @@ const char *hvm_exit_reason_name(HvmExitReason r);
 /* The reason for an exception with vector kind `vec` (0 sync, 1 IRQ, 2 FIQ, 3 SError) and
  * ESR_EL2.EC `ec` (D17.2.37). */
 HvmExitReason hvm_exit_reason(int vec, unsigned ec);
-void hvm_vm_exit(Hvm *h, int cpu, uint16_t vmid, HvmExitReason reason, uint64_t esr,
-                 uint64_t guest_pc, SimTime now);
-void hvm_vm_entry(Hvm *h, int cpu, uint64_t guest_pc, SimTime now);
+/* -d vmexit on or off (a subscriber of EV_VM_EXIT and EV_VM_ENTRY). */
+void hvm_set_trace(Hvm *h, bool on);
 /* Short per-VM table (exits and mean cycles per reason), as printed with -d vmexit. */
 void hvm_print_summary(const Hvm *h, FILE *out);
 #endif

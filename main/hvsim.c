@@ -16,6 +16,7 @@
 #include "devices/simplefb.h"
 #include "main/display.h"
 #include "debug/debugger.h"
+#include "debug/plugins.h"
 #include "debug/symbols.h"
 #include "core/machine.h"
 #include "cpu/arm64/cpu.h"
@@ -47,6 +48,7 @@ typedef struct Opts {
     char *record, *replay;    /* --record FILE, --replay FILE: the input log */
     uint64_t rev_interval, rev_budget;   /* reverse execution in debugger sessions */
     bool display_sdl;         /* -display sdl (default none: make check stays headless) */
+    GPtrArray *plugins;       /* --plugin PATH[,key=value...], in order */
     /* the output files, opened once every input has been checked (core/outfile.h) */
     OutFile *out_trace, *out_stats_json, *out_stats_text, *out_record;
 } Opts;
@@ -72,6 +74,7 @@ static void usage(FILE *f)
           "  -d LIST              trace: in_asm,exec,int,mmu,vmexit,unimp (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
+          "  --plugin PATH[,key=value...]  load a plugin (repeatable; see docs/plugins.md)\n"
           "  --checkpoint-at N:FILE  save a snapshot when the instruction count reaches N\n"
           "                       (repeatable; never replaces a file unless --force)\n"
           "  --restore FILE       start from a snapshot (it carries the machine description;\n"
@@ -266,10 +269,6 @@ static uint32_t parse_trace(const char *arg)
     return mask;
 }
 
-static const char *const later_opts[] = {
-    "plugin", NULL,
-};
-
 /* -drive file=F[,format=raw][,if=virtio|none][,id=ID][,readonly=on][,snapshot=on]
  * [,media=disk]: with if=virtio (hvsim's default) a virtio-blk device on virtio-mmio (hvsim
  * has no PCI, where QEMU's virt puts if=virtio); with if=none,id=ID the disk waits for
@@ -453,15 +452,12 @@ static void parse_args(Opts *o, int argc, char **argv)
             o->console = true;
             continue;
         }
-        for (int k = 0; later_opts[k]; k++)
-            if (!strcmp(name, later_opts[k]))
-                die("option '%s' is not implemented yet", a);
         /* options with a value */
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
             "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
-            "drive", "device", "seed", "rtc", "display", NULL,
+            "drive", "device", "seed", "rtc", "display", "plugin", NULL,
         };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
@@ -474,7 +470,9 @@ static void parse_args(Opts *o, int argc, char **argv)
         const char *v = argv[++i];
         g_hash_table_add(o->given, g_strdup(!strcmp(name, "machine") ? "M" : name));
         char **str = string_option(o, name);
-        if (str) {
+        if (!strcmp(name, "plugin")) {
+            g_ptr_array_add(o->plugins, g_strdup(v));
+        } else if (str) {
             g_free(*str);
             *str = g_strdup(v);
         } else if (!strcmp(name, "checkpoint-at")) {
@@ -781,6 +779,7 @@ int main(int argc, char **argv)
     o.checkpoints = g_array_new(FALSE, FALSE, sizeof(Checkpoint));
     o.given = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     o.drives = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    o.plugins = g_ptr_array_new_with_free_func(g_free);
     o.rev_interval = 10000000;
     o.rev_budget = 1ULL << 30;
     machine_config_defaults(&o.cfg);
@@ -832,6 +831,10 @@ int main(int argc, char **argv)
     if ((o.cfg.trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) && o.cfg.kernel &&
         !dbg_symbols_attach_trace(m, o.cfg.kernel, &err))
         g_clear_pointer(&err, g_free);   /* not ELF, or no symbols: lines without names */
+    Plugins *plugins = NULL;
+    for (guint i = 0; i < o.plugins->len; i++)
+        if (!plugins_load(&plugins, m, g_ptr_array_index(o.plugins, i), o.cfg.kernel, &err))
+            die("%s", err);
     int code;
     InputLog *log = NULL;
     if (o.record && !debugging)
@@ -884,6 +887,9 @@ int main(int argc, char **argv)
         code = machine_run(m);
     }
     display_close(display);
+    if (plugins_stop_reason(plugins) && m->paused && !m->stop_msg[0])
+        snprintf(m->stop_msg, sizeof m->stop_msg, "%s", plugins_stop_reason(plugins));
+    plugins_at_exit(plugins);
     if (o.out_trace) {
         m->trace = stderr;
         if (!commit_output(&o.out_trace) && code == 0)
@@ -915,6 +921,7 @@ int main(int argc, char **argv)
     if (log && o.out_record && !write_record(log, &o.out_record) && code == 0)
         code = EXIT_BAD_INPUT;
     inputlog_free(log);
+    plugins_free(plugins);
     machine_free(m);
     machine_config_free(&o.cfg);
     g_free(o.stats_json);
@@ -930,5 +937,6 @@ int main(int argc, char **argv)
     g_array_free(o.checkpoints, TRUE);
     g_hash_table_destroy(o.given);
     g_hash_table_destroy(o.drives);
+    g_ptr_array_free(o.plugins, TRUE);
     return code;
 }

@@ -224,7 +224,7 @@ static bool walk(const WalkCfg *c, uint64_t ia, WalkOut *o, MmuFault *f)
                 return false;
             paddr = r.pa;
         }
-        if (!c->read(c->opaque, paddr, &desc))
+        if (!c->read(c->opaque, paddr, c->stage, level, &desc))
             return fail(f, MMU_FAULT_EXTERNAL, level, c->stage, false,
                         c->stage == 2 ? daddr : 0, c->write);
         if (!BIT(desc, D_VALID))

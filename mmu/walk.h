@@ -33,9 +33,10 @@ typedef enum MmuAccess {
     MMU_RMW,          /* atomic read-modify-write: needs read and write permission */
 } MmuAccess;
 
-/* Read the 64-bit descriptor at physical address `pa` (8-byte aligned).
- * Return false for an external abort (e.g. no memory there). */
-typedef bool (*MmuReadDesc)(void *opaque, uint64_t pa, uint64_t *desc);
+/* Read the 64-bit descriptor at physical address `pa` (8-byte aligned), the table entry of
+ * `level` of a `stage` (1 or 2) walk. Return false for an external abort (e.g. no memory
+ * there). */
+typedef bool (*MmuReadDesc)(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc);
 
 /* One stage-1 regime: EL1&0, EL2&0 (VHE: TCR_EL2 has the TCR_EL1 layout) or the
  * single-range EL2 / EL3 regime (TCR_EL2 without E2H: T0SZ, TG0, PS[18:16], TBI[20],

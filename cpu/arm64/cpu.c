@@ -178,6 +178,22 @@ static void trace_insn(Arm64Cpu *c, const char *tag, uint64_t pc, uint32_t insn)
             (unsigned long long)pc, sym, insn, dis);
 }
 
+/* -d exec: a subscriber of EV_INSN (opaque: the machine). */
+static bool trace_exec(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    trace_insn(m->cpus[e->cpu].obj, "EXEC", e->pc, e->u.insn.raw);
+    return false;
+}
+
+void a64_trace_exec(Machine *m, bool on)
+{
+    if (on)
+        ev_subscribe(&m->events, EV_BIT(EV_INSN), EV_PRIO_TRACE, NULL, trace_exec, m);
+    else
+        ev_unsubscribe(&m->events, trace_exec, m);
+}
+
 /* First execution of a slot: decode it in place, then run it. */
 static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
 {
@@ -481,6 +497,17 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
     return p;
 }
 
+/* EV_INSN: the instruction at pc is about to execute. True: pause before it. The core's PC
+ * is made the instruction's first, so that subscribers reading it see where the core is
+ * (the careful loop keeps it in d otherwise, and sets it when it leaves). */
+static bool publish_insn(Arm64Cpu *c, uint64_t pc, uint32_t raw)
+{
+    c->pc = pc;
+    EvInfo e = { .kind = EV_INSN, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = pc, .time = a64_now(c), .u.insn = { .raw = raw } };
+    return ev_publish(&c->m->events, &e);
+}
+
 static uint64_t run_traced(Arm64Cpu *c)
 {
     while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
@@ -523,13 +550,16 @@ static uint64_t run_traced(Arm64Cpu *c)
                 c->insns_left--;
                 break;
             }
-            if ((c->trace_mask & TRACE_EXEC) && d->fn != exec_decode_lazy)
-                trace_insn(c, "EXEC", a64_pc(c, d), d->raw);
-            else if ((c->trace_mask & TRACE_EXEC)) {
-                /* decode first so the trace line shows the encoding */
-                uint32_t insn;
-                memcpy(&insn, bus_ram_ptr(&c->m->bus, p->pa + (size_t)(d - p->insn) * 4, 4), 4);
-                trace_insn(c, "EXEC", a64_pc(c, d), insn);
+            if (ev_wants(&c->m->events, EV_INSN)) {
+                /* the encoding: not yet in d when the slot is still to be decoded */
+                uint32_t insn = d->raw;
+                if (d->fn == exec_decode_lazy)
+                    memcpy(&insn, bus_ram_ptr(&c->m->bus, p->pa + (size_t)(d - p->insn) * 4, 4), 4);
+                if (publish_insn(c, a64_pc(c, d), insn)) {
+                    c->m->paused = true;      /* before the instruction (c->pc is its) */
+                    c->m->stop = true;
+                    break;
+                }
             }
             uint32_t raw = d->raw;
             /* one instruction per call: with one instruction of budget showing, the executor
@@ -588,7 +618,10 @@ static uint64_t a64_run(void *obj, uint64_t max)
     c->run_budget = max;
     c->insns_left = max;
     c->evq_seq = c->m->evq.next_seq;
-    if (unlikely(c->trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) || unlikely(c->m->break_check))
+    /* what the fast loop cannot do: publish each instruction (-d exec is a subscriber), check
+     * breakpoints, trace each decode */
+    if (unlikely(c->trace_mask & TRACE_IN_ASM) || unlikely(c->m->break_check) ||
+        ev_wants(&c->m->events, EV_INSN))
         return run_traced(c);
     /* threaded dispatch may use this much stack where the compiler makes calls of its jumps */
     c->chain_floor = (uintptr_t)__builtin_frame_address(0) - A64_CHAIN_STACK;
@@ -723,6 +756,8 @@ const CpuClass a64_cpu_class = {
     .post_load = a64_post_load,
     .retired = a64_retired,
     .flush_write_cache = a64_flush_write_cache,
+    .peek_reg = a64_peek_reg,
+    .peek_virt = a64_peek_virt,
     .destroy = a64_destroy,
 };
 
@@ -741,6 +776,10 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     c->page_hash_mask = 1023;
     c->page_hash = g_new0(A64DecodedPage *, c->page_hash_mask + 1);
     c->trace_mask = m->cfg.trace_mask;
+    if (c->trace_mask & TRACE_INT)
+        a64_trace_int(m, true);
+    if (c->trace_mask & TRACE_EXEC)
+        a64_trace_exec(m, true);
     c->has_el2 = m->cfg.virtualization;
     c->has_vhe = c->has_el2 && model->vhe;
     c->has_pan = model->pan;

@@ -496,6 +496,15 @@ int a64_current_vmid(const Arm64Cpu *c);
 /* A syndrome (ESR_ELx) in words: "HVC #0x4d48", "data abort from a lower EL: translation
  * fault, level 1, write, 4 bytes to/from x1", ... (exception classes of D17.2.37). */
 void a64_describe_esr(uint64_t esr, char *buf, size_t n);
+/* CpuClass.peek_reg / peek_virt (peek.c). */
+bool a64_peek_reg(void *obj, const char *name, uint64_t *v);
+bool a64_peek_virt(void *obj, uint64_t va, void *buf, uint64_t len);
+/* -d int and -d exec on or off: their lines come from subscribers of EV_EXC_TAKEN
+ * (exception.c) and EV_INSN (cpu.c). */
+void a64_trace_int(Machine *m, bool on);
+void a64_trace_exec(Machine *m, bool on);
+/* Switches the -d categories of every core at run time (the debugger's `trace on|off`). */
+void a64_set_trace_mask(Machine *m, uint32_t mask);
 /* Drop every decoded page and soft-TLB entry (self-modifying code, reset, restore). */
 void a64_flush_decoded(Arm64Cpu *c);
 /* Drops decoded code for the physical page containing pa (if any) on every core. */

@@ -125,6 +125,51 @@ void a64_describe_esr(uint64_t esr, char *buf, size_t n)
     }
 }
 
+/* -d int: one line per exception taken, a subscriber of EV_EXC_TAKEN (opaque: the machine):
+ *   INT cpu0 sync EL1 vm1->EL2 pc=... esr=... far=... (what the syndrome says) */
+static bool trace_int(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    const EvArm64Exc *a = e->arch;
+    char what[160] = "";
+    if (a->vec == A64_VEC_SYNC) {
+        what[0] = ' ';
+        what[1] = '(';
+        a64_describe_esr(a->esr, what + 2, sizeof what - 3);
+        strcat(what, ")");
+    }
+    char vmtag[16] = "";
+    if (e->vmid >= 0)
+        snprintf(vmtag, sizeof vmtag, " vm%d", e->vmid);
+    fprintf(m->trace, "INT cpu%d %s EL%d%s->EL%d pc=%016llx esr=%08llx far=%016llx%s\n", e->cpu,
+            vec_names[a->vec], e->el, vmtag, e->u.exc.to_el, (unsigned long long)e->pc,
+            (unsigned long long)a->esr, a->far_valid ? (unsigned long long)a->far : 0ULL, what);
+    return false;
+}
+
+void a64_trace_int(Machine *m, bool on)
+{
+    if (on)
+        ev_subscribe(&m->events, EV_BIT(EV_EXC_TAKEN), EV_PRIO_TRACE, NULL, trace_int, m);
+    else
+        ev_unsubscribe(&m->events, trace_int, m);
+}
+
+void a64_set_trace_mask(Machine *m, uint32_t mask)
+{
+    m->cfg.trace_mask = mask;
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls == &a64_cpu_class)
+            ((Arm64Cpu *)m->cpus[i].obj)->trace_mask = mask;
+    a64_trace_int(m, (mask & TRACE_INT) != 0);
+    a64_trace_exec(m, (mask & TRACE_EXEC) != 0);
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls == &a64_cpu_class && ((Arm64Cpu *)m->cpus[i].obj)->hvm) {
+            hvm_set_trace(((Arm64Cpu *)m->cpus[i].obj)->hvm, (mask & TRACE_VMEXIT) != 0);
+            break;
+        }
+}
+
 void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint64_t preferred_return,
                         bool far_valid, uint64_t far)
 {
@@ -134,27 +179,8 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
         offset += 0x400;                       /* lower EL using AArch64 */
     else if (c->spsel)
         offset += 0x200;                       /* current EL with SP_ELx */
-    if (unlikely(c->trace_mask & TRACE_INT)) {
-        char what[160] = "";
-        if (vec == A64_VEC_SYNC) {
-            what[0] = ' ';
-            what[1] = '(';
-            a64_describe_esr(esr, what + 2, sizeof what - 3);
-            strcat(what, ")");
-        }
-        int vm = a64_current_vmid(c);
-        char vmtag[16] = "";
-        if (vm >= 0)
-            snprintf(vmtag, sizeof vmtag, " vm%d", vm);
-        fprintf(c->m->trace, "INT cpu%d %s EL%d%s->EL%d pc=%016llx esr=%08llx far=%016llx%s\n", c->index,
-                vec_names[vec], c->el, vmtag, target_el, (unsigned long long)preferred_return,
-                (unsigned long long)esr, far_valid ? (unsigned long long)far : 0ULL, what);
-    }
     int from_el = c->el;
-    int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM) ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
-    if (c->hvm && target_el == 2 && c->el < 2 && (a64_hcr(c) & A64_HCR_VM))
-        hvm_vm_exit(c->hvm, c->index, (uint16_t)vmid, hvm_exit_reason(vec, (unsigned)(esr >> 26) & 0x3f),
-                    esr, preferred_return, a64_now(c));
+    int vmid = a64_current_vmid(c);
     if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_EXC_TAKEN)))
         a64_pmu_count(&c->pmu, A64_PMU_EV_EXC_TAKEN, 1, c->el);
     c->sys[slot_spsr[target_el]] = a64_pstate_to_spsr(c);
@@ -184,10 +210,15 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
     c->halted = 0;
     c->pc = c->sys[slot_vbar[target_el]] + offset;
     c->exit_request = 1;
-    if (unlikely(c->m->exc_check) &&
-        c->m->exc_check(c->m->break_opaque, c->index, from_el, target_el, vec, esr, vmid)) {
-        c->m->paused = true;
-        c->m->stop = true;
+    if (ev_wants(&c->m->events, EV_EXC_TAKEN)) {
+        EvArm64Exc arch = { .vec = vec, .esr = esr, .far = far, .far_valid = far_valid };
+        EvInfo e = { .kind = EV_EXC_TAKEN, .cpu = c->index, .el = from_el, .vmid = vmid,
+                     .pc = preferred_return, .time = a64_now(c),
+                     .u.exc = { .to_el = target_el, .syndrome = esr }, .arch = &arch };
+        if (ev_publish(&c->m->events, &e)) {
+            c->m->paused = true;
+            c->m->stop = true;
+        }
     }
 }
 
@@ -221,6 +252,7 @@ const A64Insn *a64_undefined(Arm64Cpu *c, const A64Insn *d)
 /* AArch64.ExceptionReturn() with the IllegalExceptionReturn() checks (D1.11.2). */
 void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
 {
+    int from_el = c->el;
     unsigned m = spsr & 0x1f;
     int target = (int)(m >> 2) & 3;
     bool illegal = (m & 0x10)                                  /* AArch32: not implemented */
@@ -243,11 +275,6 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
     if (illegal) {
         c->il = 1;                                             /* EL and SP unchanged */
     } else {
-        /* a VM entry returns into stage 2, as a VM exit leaves it: an nVHE hypervisor's
-         * return to its own host at EL1 (KVM's, HCR_EL2.VM = 0) is not one, so KVM's exit
-         * lasts until the guest runs again */
-        if (c->hvm && c->el == 2 && target < 2 && (a64_hcr(c) & A64_HCR_VM))
-            hvm_vm_entry(c->hvm, c->index, elr, a64_now(c));
         c->il = (spsr >> 20) & 1;
         switch_el(c, target, (int)(m & 1));
     }
@@ -256,6 +283,16 @@ void a64_exception_return(Arm64Cpu *c, uint64_t spsr, uint64_t elr)
     c->pc = elr;                                               /* no tagged addresses here */
     c->halted = 0;
     c->exit_request = 1;
+    if (!illegal && ev_wants(&c->m->events, EV_EXC_RETURN)) {
+        /* el: the EL returned from; vmid: the guest returned to (the core is there now) */
+        EvInfo e = { .kind = EV_EXC_RETURN, .cpu = c->index, .el = from_el,
+                     .vmid = a64_current_vmid(c), .pc = elr, .time = a64_now(c),
+                     .u.exc = { .to_el = target } };
+        if (ev_publish(&c->m->events, &e)) {
+            c->m->paused = true;
+            c->m->stop = true;
+        }
+    }
 }
 
 /* ---- interrupts ---- */

@@ -47,7 +47,7 @@ void a64_tlb_flush_writes(Arm64Cpu *c)
         softtlb_flush_writes(&c->tlb_el[el]);
 }
 
-static bool read_desc(void *opaque, uint64_t pa, uint64_t *desc)
+static bool read_desc(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
 {
     Arm64Cpu *c = opaque;
     const uint8_t *p = bus_ram_ptr(&c->m->bus, pa, 8);
@@ -182,6 +182,31 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
     s2->vttbr = c->sys[A64_SYS_VTTBR_EL2];
 }
 
+/* EV_WALK: the walk's descriptor reads counted by stage and level (a stage-1 table read under
+ * stage 2 costs a stage-2 walk of its own first: nested walks read up to 24 descriptors). */
+typedef struct WalkCount {
+    Arm64Cpu *c;
+    uint8_t refs[2][4];
+} WalkCount;
+
+static bool read_desc_counted(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
+{
+    WalkCount *w = opaque;
+    if (stage >= 1 && stage <= 2 && level >= 0 && level <= 3 && w->refs[stage - 1][level] < 255)
+        w->refs[stage - 1][level]++;
+    return read_desc(w->c, pa, stage, level, desc);
+}
+
+static bool publish_walk(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const WalkCount *w,
+                         const MmuResult *res, bool ok)
+{
+    EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.walk = { .addr = va, .pa = ok ? res->pa : 0, .access = acc, .fault = !ok } };
+    memcpy(e.u.walk.refs, w->refs, sizeof w->refs);
+    return ev_publish(&c->m->events, &e);
+}
+
 /* Translation for an access made with the privilege of EL `el` (the current EL, or EL0 for
  * the unprivileged LDTR/STTR family). */
 static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, int el, uint64_t *pa,
@@ -199,7 +224,20 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
     }
     MmuResult res;
     MmuFault f;
-    if (!mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc, c, &res, &f)) {
+    bool ok;
+    if (ev_wants(&c->m->events, EV_WALK)) {
+        WalkCount w = { .c = c };
+        ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc_counted, &w,
+                           &res, &f);
+        if (publish_walk(c, d, va, acc, &w, &res, ok)) {
+            c->m->paused = true;  /* after the access (or the abort) */
+            c->m->stop = true;
+            c->exit_request = 1;
+        }
+    } else {
+        ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc, c, &res, &f);
+    }
+    if (!ok) {
         take_abort(c, d, va, acc, &f);
         return false;
     }
@@ -234,10 +272,10 @@ typedef struct WalkLog {
     void *ctx;
 } WalkLog;
 
-static bool read_desc_logged(void *opaque, uint64_t pa, uint64_t *desc)
+static bool read_desc_logged(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
 {
     WalkLog *w = opaque;
-    bool ok = read_desc(w->c, pa, desc);
+    bool ok = read_desc(w->c, pa, stage, level, desc);
     w->log(w->ctx, pa, ok ? *desc : 0, ok);
     return ok;
 }
@@ -383,12 +421,44 @@ void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va)
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | 0x10, va, true, va);
 }
 
-/* Debugger watchpoints: with any set, nothing is cached in the soft TLB, so every access
- * comes here; a hit pauses the machine after the access completes. */
-static inline void watch(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write)
+/* EV_MEM: a data access, translated, about to move its bytes. */
+static bool publish_mem(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size, bool write)
+{
+    EvInfo e = { .kind = EV_MEM, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.mem = { .addr = va, .pa = pa, .size = size, .write = write } };
+    return ev_publish(&c->m->events, &e);
+}
+
+/* EV_MMIO: a core's access to a device (after the device saw it; for a read, the value it
+ * returned). The device is named by its bus region. A pause stops after the access. */
+static void mmio_done(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size,
+                      bool write, uint64_t value)
 {
     Machine *m = c->m;
-    if (unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, pa, size, write)) {
+    if (!ev_wants(&m->events, EV_MMIO))
+        return;
+    const BusRegion *r = bus_find(&m->bus, pa);
+    if (!r || r->host)
+        return;               /* RAM reached through the bus (an access across regions) */
+    EvInfo e = { .kind = EV_MMIO, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.mmio = { .addr = va, .pa = pa, .size = size, .write = write, .value = value,
+                             .offset = pa - r->base, .device = r->name } };
+    if (ev_publish(&m->events, &e)) {
+        m->paused = true;
+        m->stop = true;
+        c->exit_request = 1;
+    }
+}
+
+/* Debugger watchpoints and EV_MEM subscribers: with any, nothing is cached in the soft TLB,
+ * so every access comes here; a hit pauses the machine after the access completes. */
+static inline void watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size, bool write)
+{
+    Machine *m = c->m;
+    if ((unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, pa, size, write)) ||
+        (ev_wants(&m->events, EV_MEM) && publish_mem(c, d, va, pa, size, write))) {
         m->paused = true;
         m->stop = true;
         c->exit_request = 1;
@@ -404,10 +474,11 @@ static inline bool hw_watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned
 }
 
 /* Whether the slow path may cache the page of va for the fast path: not while hvsim's
- * debugger watches anything, nor when one of the guest's watchpoints is on the page. */
+ * debugger watches anything or EV_MEM has a subscriber, nor when one of the guest's
+ * watchpoints is on the page. */
 static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
 {
-    return !c->m->watch_check &&
+    return !c->m->watch_check && !ev_wants(&c->m->events, EV_MEM) &&
            !(unlikely(c->dbg_armed & A64_DBG_WATCH) &&
              a64_watchpoint_page(c, va & ~(uint64_t)(A64_PAGE_SIZE - 1)));
 }
@@ -446,7 +517,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     if (!a64_translate(c, d, va, MMU_READ, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_LOAD))
         return false;
     Machine *m = c->m;
-    watch(c, va, pa, size, false);
+    watch(c, d, va, pa, size, false);
     uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
     if (host) {
         uint64_t v = 0;
@@ -464,6 +535,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         external_abort(c, d, va, false);
         return false;
     }
+    mmio_done(c, d, va, pa, size, false, *val);
     if (m->stop)
         c->exit_request = 1;
     return true;
@@ -505,7 +577,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE))
         return false;
     Machine *m = c->m;
-    watch(c, va, pa, size, true);
+    watch(c, d, va, pa, size, true);
     const BusRegion *r = bus_find(&m->bus, pa);
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (r->readonly)
@@ -529,6 +601,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         external_abort(c, d, va, true);
         return false;
     }
+    mmio_done(c, d, va, pa, size, true, val);
     if (m->stop)
         c->exit_request = 1;
     return true;
@@ -574,7 +647,7 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
     if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL) ||
         hw_watch(c, d, va, size, write ? A64_WP_RMW : A64_WP_LOAD))
         return NULL;
-    watch(c, va, pa, size, write);
+    watch(c, d, va, pa, size, write);
     Machine *m = c->m;
     const BusRegion *r = bus_find(&m->bus, pa);
     if (!r || !r->host || size > r->size - (pa - r->base)) {
@@ -684,7 +757,7 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     if (armed && a64_watchpoint_hit(c, d, va, size, write ? A64_WP_STORE : A64_WP_LOAD, true))
         return false;
     Machine *m = c->m;
-    watch(c, va, pa, size, write);
+    watch(c, d, va, pa, size, write);
     const BusRegion *r = bus_find(&m->bus, pa);
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (!write) {
@@ -704,6 +777,7 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
         external_abort(c, d, va, write);
         return false;
     }
+    mmio_done(c, d, va, pa, size, write, write ? v : *val);
     if (m->stop)
         c->exit_request = 1;
     return true;

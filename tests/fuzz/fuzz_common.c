@@ -191,7 +191,6 @@ bool fz_console_line_ok(const char *line)
 void fz_detach_debugger(Machine *m)
 {
     m->break_check = NULL;
-    m->exc_check = NULL;
     m->watch_check = NULL;
     m->break_opaque = NULL;
     m->nbreak_vas = 0;

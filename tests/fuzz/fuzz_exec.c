@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s[A64_SYS_SCTLR_EL2] |= 1;
     if (mmu & 4)
         s[A64_SYS_CPACR_EL1] |= 3ULL << 20;
-    a64_set_el(c, el);
+    a64_set_el(c, el);     /* the one way the EL changes: the soft TLB follows it */
     c->spsel = 1;
     a64_select_sp(c, el && (data[0] & 4));
     c->daif = data[0] & 8 ? 0 : 0xf;

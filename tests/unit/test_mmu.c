@@ -12,7 +12,7 @@ static uint64_t next_free;
 static int nreads;
 static uint64_t reads[64];     /* physical addresses read, in order */
 
-static bool rd(void *opaque, uint64_t pa, uint64_t *desc)
+static bool rd(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
 {
     (void)opaque;
     cr_assert_eq(pa & 7, 0, "unaligned descriptor read at %#llx", (unsigned long long)pa);

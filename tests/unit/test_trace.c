@@ -29,7 +29,7 @@ static void trace_open(Trace *tr, uint32_t mask)
     tr->len = 0;
     tr->t->m->trace = open_memstream(&tr->buf, &tr->len);
     cr_assert_not_null(tr->t->m->trace);
-    tr->t->c->trace_mask = mask;
+    a64_set_trace_mask(tr->t->m, mask);
 }
 
 /* Runs the code and returns everything traced (owned by tr). */

@@ -1,0 +1,167 @@
+/* hvsim plugin API — the one header a plugin is built against.
+ *
+ * A plugin is a shared object loaded with `--plugin PATH[,key=value...]` (several may be
+ * given; they load in command-line order). It observes the simulated machine through the
+ * event stream and reads its state through the accessor functions below; it cannot change
+ * it: there is no write function, accessors copy values out, and hvsim exports none of its
+ * internal symbols, so a plugin that links against one (bus_write, a64_set, ...) is refused
+ * at load. Runs with plugins loaded are therefore the same runs as without them (the same
+ * instructions, output and state hash), and record/replay and reverse execution hold; while
+ * reverse execution re-runs the past, plugins hear nothing, so what a plugin counts is the
+ * run as the user saw it, once.
+ *
+ * Determinism of the plugin itself: events arrive in the same order with the same contents
+ * on every run. A plugin that uses no host state (time, randomness, addresses of its own
+ * memory) in what it writes writes the same output every run.
+ *
+ * A minimal plugin (cc -shared -fPIC -I<hvsim>/include -o count.so count.c):
+ *
+ *     #include <hvsim/plugin.h>
+ *     #include <stdio.h>
+ *     HVSIM_PLUGIN_DECLARE;
+ *     static uint64_t n;
+ *     static int on_insn(void *user, const hvsim_event *e) { n++; return 0; }
+ *     static void on_exit(void *user) { fprintf(stderr, "%llu instructions\n",
+ *                                               (unsigned long long)n); }
+ *     int hvsim_plugin_install(const hvsim_api *api, hvsim_plugin *self,
+ *                              int argc, const hvsim_arg *argv, char **err)
+ *     {
+ *         hvsim_filter all = HVSIM_FILTER_ALL;
+ *         api->subscribe(self, HVSIM_EV_BIT(HVSIM_EV_INSN), &all, on_insn, NULL);
+ *         api->at_exit(self, on_exit, NULL);
+ *         return 0;
+ *     }
+ *
+ * Versioning: HVSIM_PLUGIN_ABI_VERSION changes whenever a type or the api table changes
+ * incompatibly; hvsim refuses a plugin whose hvsim_plugin_abi (set by HVSIM_PLUGIN_DECLARE)
+ * differs from its own. New functions are appended to hvsim_api, and api->abi_version tells a
+ * plugin which ones exist. */
+#ifndef HVSIM_PLUGIN_H
+#define HVSIM_PLUGIN_H
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HVSIM_PLUGIN_ABI_VERSION 1
+
+/* Every plugin says which ABI it was built for (checked at load). */
+#define HVSIM_PLUGIN_DECLARE \
+    __attribute__((visibility("default"))) const uint32_t hvsim_plugin_abi = HVSIM_PLUGIN_ABI_VERSION
+
+/* ---- events ---- */
+typedef enum hvsim_event_kind {
+    HVSIM_EV_INSN = 0,        /* an instruction is about to execute: pc, insn.raw */
+    HVSIM_EV_MEM = 1,         /* a data access (translated, before its bytes move): mem.* */
+    HVSIM_EV_EXC_TAKEN = 2,   /* an exception was taken: el = the EL it came from, exc.to_el,
+                               * pc = the preferred return address, exc.syndrome = ESR */
+    HVSIM_EV_EXC_RETURN = 3,  /* an exception return: el = from, exc.to_el, pc = target */
+    HVSIM_EV_VM_EXIT = 4,     /* a guest exited to the hypervisor: vmid, vm.reason(_name), pc =
+                               * the guest's PC, vm.syndrome */
+    HVSIM_EV_VM_ENTRY = 5,    /* its entry: vm.reason of the exit, vm.cycles since the exit */
+    HVSIM_EV_POWER_OFF = 6,   /* the guest powered the machine off */
+    HVSIM_EV_WALK = 7,        /* a translation-table walk for an access (walk.*): whenever
+                               * hvsim's soft TLB misses, which is not the architectural TLB —
+                               * counts reflect hvsim's refills (4 KiB pages, per EL) */
+    HVSIM_EV_MMIO = 8,        /* a core's access to a device, after the device saw it:
+                               * mmio.* (value: written, or read back) */
+    HVSIM_EV_NKINDS = 9
+} hvsim_event_kind;
+#define HVSIM_EV_BIT(k) (1u << (k))
+
+/* VM-exit reasons (vm.reason), as hvsim's statistics name them. */
+enum {
+    HVSIM_EXIT_HVC, HVSIM_EXIT_SMC, HVSIM_EXIT_SYSREG, HVSIM_EXIT_WFX, HVSIM_EXIT_DABT,
+    HVSIM_EXIT_IABT, HVSIM_EXIT_IRQ, HVSIM_EXIT_FIQ, HVSIM_EXIT_SERROR, HVSIM_EXIT_OTHER,
+    HVSIM_EXIT_NREASONS
+};
+
+typedef struct hvsim_event {
+    uint32_t kind;            /* hvsim_event_kind */
+    int32_t cpu;              /* core number */
+    int32_t el;               /* exception level at the event */
+    int32_t vmid;             /* running guest's VMID (stage 2 on), else -1 */
+    uint64_t pc;
+    uint64_t time_ps;         /* simulated time in picoseconds */
+    union {
+        struct { uint32_t raw; } insn;                          /* the encoding */
+        struct { uint64_t va, pa; uint32_t size, write; } mem;
+        struct { int32_t to_el; uint32_t vec; uint64_t syndrome; } exc;   /* vec: 0 sync,
+                                                                 * 1 IRQ, 2 FIQ, 3 SError */
+        struct { uint32_t reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
+        /* va, the pa it gave (0 on a fault), access (0 read, 1 write, 2 fetch, 3 RMW),
+         * descriptors read per stage (0: stage 1, 1: stage 2) and level */
+        struct { uint64_t va, pa; uint32_t access, fault; uint8_t refs[2][4]; } walk;
+        /* the device by its name in hvsim's memory map ("uart0", "gicd") and the offset */
+        struct { uint64_t va, pa, offset, value; uint32_t size, write; const char *device; } mmio;
+    } u;
+} hvsim_event;
+
+/* Which events a subscription hears: a field < 0 (cpu, el, vmid) matches all; the address
+ * range [lo, hi] (applies to INSN: pc, MEM, WALK and MMIO: va) is off when lo > hi. */
+typedef struct hvsim_filter {
+    int32_t cpu, el, vmid;
+    uint64_t lo, hi;
+} hvsim_filter;
+#define HVSIM_FILTER_ALL { -1, -1, -1, 1, 0 }
+
+/* Called for each event; returns 0 to go on, non-zero to stop the run there (a plain run
+ * ends with exit code 0 and the plugin's reason; in the debugger it is a stop like a
+ * breakpoint's; for INSN, before the instruction). */
+typedef int (*hvsim_event_fn)(void *user, const hvsim_event *e);
+
+/* ---- statistics ---- */
+/* A plugin's counters join hvsim's statistics (--stats, --stats-text, `stats dump`) under
+ * "plugin.NAME." where NAME is the plugin's file name without directory and ".so". */
+typedef struct hvsim_stats_sink hvsim_stats_sink;
+typedef void (*hvsim_stats_fn)(void *user, const hvsim_stats_sink *sink);
+
+/* ---- the plugin and its arguments ---- */
+typedef struct hvsim_plugin hvsim_plugin;     /* opaque: this plugin, for every call */
+typedef struct hvsim_arg {
+    const char *key, *value;  /* "--plugin p.so,out=f.txt,top=10": {"out","f.txt"},{"top","10"};
+                               * a bare word has value "" */
+} hvsim_arg;
+
+typedef struct hvsim_api {
+    uint32_t abi_version;     /* HVSIM_PLUGIN_ABI_VERSION of the hvsim that loaded the plugin */
+    uint32_t ncpus;
+    /* Subscribes fn to the kinds (HVSIM_EV_BIT()s) that pass filter. Returns 0, or -1 when
+     * hvsim has no room for another subscription. Instruction and memory events slow the
+     * run (the cores go through their careful paths while anyone hears them). */
+    int (*subscribe)(hvsim_plugin *self, uint32_t kinds, const hvsim_filter *filter,
+                     hvsim_event_fn fn, void *user);
+    /* Reads a register of core cpu by name: "x0".."x30", "sp", "pc", "el", "nzcv", or a
+     * system register by its Arm ARM name ("SCTLR_EL1", "VTTBR_EL2"). Returns 0, or -1 for
+     * an unknown name or a register whose read would act (ICC_IAR1_EL1 acknowledges). */
+    int (*read_reg)(hvsim_plugin *self, int cpu, const char *name, uint64_t *value);
+    /* Copies len bytes at virtual address va as core cpu translates it now (its current
+     * regime, stage 2 included), or at physical address pa (RAM only: reading a device
+     * would act). Returns 0, or -1 when some byte is not mapped or not RAM. */
+    int (*read_virt)(hvsim_plugin *self, int cpu, uint64_t va, void *buf, uint64_t len);
+    int (*read_phys)(hvsim_plugin *self, uint64_t pa, void *buf, uint64_t len);
+    /* The symbol holding pc in the ELF given to -kernel, with *offset from its start; NULL
+     * when there is none. The string lives until the run ends. */
+    const char *(*symbol)(hvsim_plugin *self, uint64_t pc, uint64_t *offset);
+    /* Instructions retired by all cores so far (exact, also inside an event). */
+    uint64_t (*icount)(hvsim_plugin *self);
+    /* Registers fn to report counters whenever hvsim dumps statistics; fn calls stat(). */
+    void (*add_stats)(hvsim_plugin *self, hvsim_stats_fn fn, void *user);
+    void (*stat)(const hvsim_stats_sink *sink, const char *name, uint64_t value,
+                 const char *unit, const char *description);
+    /* Called once when the run has ended (before statistics are written): write files here. */
+    void (*at_exit)(hvsim_plugin *self, void (*fn)(void *user), void *user);
+    /* The reason reported when an event function asks to stop (copied). */
+    void (*set_stop_reason)(hvsim_plugin *self, const char *reason);
+} hvsim_api;
+
+/* The entry point every plugin defines: subscribe and set up. Returns 0, or non-zero with
+ * *err set to a malloc'd one-line message (hvsim prints it and exits with code 1). */
+int hvsim_plugin_install(const hvsim_api *api, hvsim_plugin *self, int argc,
+                         const hvsim_arg *argv, char **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
