@@ -194,6 +194,7 @@ Test(trace, vmentry_is_the_return_into_stage_2)
     Hvm *h = hvm_new(tr.t->m);
     tr.t->c->hvm = h;
     tr.t->m->cfg.trace_mask = TRACE_VMEXIT;
+    hvm_set_trace(h, true);   /* -d vmexit subscribes to the VM exit and entry events */
     stage2_on(tr.t, 5);
     tr.t->c->sys[A64_SYS_VBAR_EL2] = TH_RAM_BASE;
     uint32_t prog[0x400 / 4 + 2] = {
