@@ -117,6 +117,9 @@ struct Arm64Cpu {
     SoftTlb tlb_el[3];        /* soft TLBs, one per EL (a64_tlb(c): the current EL's), so
                                * exception entry and return keep each EL's translations */
     SoftTlb *tlb_cur;         /* &tlb_el[el], set wherever el changes (a64_set_el) */
+    uint64_t wfill_gen;       /* write entries filled so far (any EL) */
+    const uint8_t *wflushed_page; /* a64_tlb_flush_write_host's last page, and wfill_gen */
+    uint64_t wflushed_gen;        /* then: no write entry mapped it at that point */
     A64DecodedPage *cur_page; /* page holding the instruction being executed */
     A64DecodedPage **page_hash;
     uint32_t page_hash_mask;

@@ -317,10 +317,19 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
 /* ---- SYS: cache maintenance, TLB maintenance, address translation ---- */
 A64_EXEC(exec_DC_ZVA)
 {
-    if (sysreg_trapped(c, d))
-        return NULL;
+    /* Only HCR_EL2.TDZ traps it at EL1 (SCTLR_ELx.DZE is EL0's), nothing at EL2 (there is no
+     * EL3): Linux clears pages and Xen scrubs its RAM with it, so the full trap lookup is
+     * kept for the cases that need it. */
+    if (c->el == 0 || (c->el == 1 && (a64_hcr(c) & (1ULL << 28) /* TDZ */)))
+        if (sysreg_trapped(c, d))
+            return NULL;
     /* DCZID_EL0.BS = 4: 64-byte blocks */
     uint64_t va = c->x[d->rn] & ~(uint64_t)63;
+    const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
+    if (likely(a64_tlb_hit(e, va, 64))) {
+        memset((uint8_t *)(e->addend + va), 0, 64);   /* one block, inside one page */
+        return d + 1;
+    }
     for (int i = 0; i < 64; i += 8)
         if (!a64_store(c, d, va + (uint64_t)i, 8, 0))
             return a64_fault(c, d);

@@ -37,8 +37,14 @@ void a64_tlb_flush_lower(Arm64Cpu *c)
 
 void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page)
 {
+    /* Nothing to do when this page was flushed last and no write entry was filled since: on
+     * SMP every load-exclusive asks this of the other cores, mostly for the same lock's page */
+    if (c->wflushed_page == host_page && c->wflushed_gen == c->wfill_gen)
+        return;
     for (int el = 0; el < 3; el++)
         softtlb_flush_write_host(&c->tlb_el[el], host_page);
+    c->wflushed_page = host_page;
+    c->wflushed_gen = c->wfill_gen;
 }
 
 void a64_tlb_flush_writes(Arm64Cpu *c)
@@ -592,6 +598,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
             a64_tlb(c)->has_big |= c->last_big;
             softtlb_fill(&a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
                          va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
+            c->wfill_gen++;   /* the only place write entries are made */
         }
         return true;
     }
