@@ -216,8 +216,6 @@ enum {
     GICC_RPR = 0x14, GICC_HPPIR = 0x18, GICC_ABPR = 0x1c, GICC_AIAR = 0x20, GICC_AEOIR = 0x24,
     GICC_AHPPIR = 0x28, GICC_APR0 = 0xd0, GICC_IIDR = 0xfc, GICC_DIR = 0x1000,
 };
-/* GICC_IIDR: ArchitectureVersion 2, the GIC-400's product and implementer */
-#define GICC_IIDR_VALUE 0x0202143bu
 
 static uint32_t clamp_bpr(uint32_t v, uint32_t min)
 {

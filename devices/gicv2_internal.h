@@ -6,6 +6,8 @@
 #define GICV2_NW (GICV2_NUM_IRQS / 32)       /* 32-bit words of per-INTID bitmaps */
 #define GICV2_PRIBITS 5
 #define GICV2_PRIO_MASK 0xf8u                  /* 0xff << (8 - PRIBITS) */
+/* GICC_IIDR and GICV_IIDR: ArchitectureVersion 2, the GIC-400's product and implementer */
+#define GICC_IIDR_VALUE 0x0202143bu
 #define GICV2_MIN_BPR (7 - GICV2_PRIBITS)      /* 2: all implemented bits are group priority */
 #define GICV2_MIN_ABPR (GICV2_MIN_BPR + 1)     /* IHI 0048B 3.3.3: Group 1 split one bit lower */
 #define GICV2_IDLE_PRIO 0xffu

@@ -238,7 +238,7 @@ static uint64_t vcpu_read(void *opaque, uint64_t off, unsigned size)
     case GICV_HPPIR: v = gicv_hppir(c, false); break;
     case GICV_AHPPIR: v = gicv_hppir(c, true); break;
     case GICV_APR0: v = c->vapr; break;
-    case GICV_IIDR: v = 0x0202143bu; break;   /* as GICC_IIDR */
+    case GICV_IIDR: v = GICC_IIDR_VALUE; break;
     default: break;
     }
     if (off == GICV_IAR || off == GICV_AIAR)

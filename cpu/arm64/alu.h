@@ -12,6 +12,7 @@
  * NOT CF, "no borrow", for subtraction): one instruction and four byte stores instead of
  * computing each flag. */
 #if defined(__x86_64__) && !defined(A64_PORTABLE_FLAGS)   /* the ASan build tests the C */
+#define A64_HOST_FLAGS 1
 #define A64_FLAGS_ASM(OP, SETC, RES, OPND)                                                  \
     __asm__(OP " %[y], %[r]\n\tsets %[n]\n\tsete %[z]\n\t" SETC " %[cf]\n\tseto %[v]"     \
             : [r] "+r"(RES), [n] "=m"(c->nf), [z] "=m"(c->zf), [cf] "=m"(c->cf),               \
@@ -38,43 +39,6 @@ static inline uint32_t a64_adds32(Arm64Cpu *c, uint32_t x, uint32_t y)
     A64_FLAGS_ASM("addl", "setc", x, y);
     return x;
 }
-#else
-static inline uint64_t a64_subs64(Arm64Cpu *c, uint64_t x, uint64_t y)
-{
-    uint64_t r = x - y;
-    c->nf = (uint8_t)(r >> 63);
-    c->zf = r == 0;
-    c->cf = x >= y;
-    c->vf = (uint8_t)(((x ^ y) & (x ^ r)) >> 63);
-    return r;
-}
-static inline uint32_t a64_subs32(Arm64Cpu *c, uint32_t x, uint32_t y)
-{
-    uint32_t r = x - y;
-    c->nf = (uint8_t)(r >> 31);
-    c->zf = r == 0;
-    c->cf = x >= y;
-    c->vf = (uint8_t)(((x ^ y) & (x ^ r)) >> 31);
-    return r;
-}
-static inline uint64_t a64_adds64(Arm64Cpu *c, uint64_t x, uint64_t y)
-{
-    uint64_t r = x + y;
-    c->nf = (uint8_t)(r >> 63);
-    c->zf = r == 0;
-    c->cf = r < x;
-    c->vf = (uint8_t)((~(x ^ y) & (x ^ r)) >> 63);
-    return r;
-}
-static inline uint32_t a64_adds32(Arm64Cpu *c, uint32_t x, uint32_t y)
-{
-    uint32_t r = x + y;
-    c->nf = (uint8_t)(r >> 31);
-    c->zf = r == 0;
-    c->cf = r < x;
-    c->vf = (uint8_t)((~(x ^ y) & (x ^ r)) >> 31);
-    return r;
-}
 #endif
 
 /* x + y + carry, setting NZCV; subtraction is a64_adc64(c, x, ~y, 1). */
@@ -98,6 +62,26 @@ static inline uint32_t a64_adc32(Arm64Cpu *c, uint32_t x, uint32_t y, unsigned c
     c->vf = (uint8_t)(((~(x ^ y)) & (x ^ r)) >> 31);
     return r;
 }
+
+#ifndef A64_HOST_FLAGS
+/* elsewhere, and in the ASan build: AddWithCarry itself */
+static inline uint64_t a64_subs64(Arm64Cpu *c, uint64_t x, uint64_t y)
+{
+    return a64_adc64(c, x, ~y, 1);
+}
+static inline uint32_t a64_subs32(Arm64Cpu *c, uint32_t x, uint32_t y)
+{
+    return a64_adc32(c, x, ~y, 1);
+}
+static inline uint64_t a64_adds64(Arm64Cpu *c, uint64_t x, uint64_t y)
+{
+    return a64_adc64(c, x, y, 0);
+}
+static inline uint32_t a64_adds32(Arm64Cpu *c, uint32_t x, uint32_t y)
+{
+    return a64_adc32(c, x, y, 0);
+}
+#endif
 
 /* Flags of the logical flag-setting forms (ANDS, BICS, TST): N, Z from the result, C=V=0. */
 static inline void a64_logic_flags64(Arm64Cpu *c, uint64_t r)
@@ -138,25 +122,22 @@ static inline uint32_t a64_ror32(uint32_t v, unsigned n)
     X(LE, !(!c->zf && c->nf == c->vf)) X(AL, true)
 
 /* Condition as a 16-bit truth table indexed by NZCV (N = bit 3): executors test
- * (mask >> nzcv) & 1 without branching on the condition (ConditionHolds(), Arm ARM J1). */
+ * (mask >> nzcv) & 1 without branching on the condition. Built from A64_CONDS, evaluated on
+ * each of the 16 flag combinations. */
+typedef struct A64Flags {
+    bool nf, zf, cf, vf;
+} A64Flags;
+#define A64_COND_HOLDS_FN(NAME, HOLDS)                                                      \
+    static inline bool a64_holds_##NAME(const A64Flags *c) { return HOLDS; }
+A64_CONDS(A64_COND_HOLDS_FN)
+#define A64_COND_HOLDS_REF(NAME, HOLDS) a64_holds_##NAME,
 static inline uint16_t a64_cond_mask(unsigned cond)
 {
+    static bool (*const holds[16])(const A64Flags *) = { A64_CONDS(A64_COND_HOLDS_REF) a64_holds_AL };
     uint16_t m = 0;
     for (unsigned f = 0; f < 16; f++) {
-        bool n = f >> 3 & 1, z = f >> 2 & 1, c = f >> 1 & 1, v = f & 1, r;
-        switch (cond >> 1) {
-        case 0: r = z; break;
-        case 1: r = c; break;
-        case 2: r = n; break;
-        case 3: r = v; break;
-        case 4: r = c && !z; break;
-        case 5: r = n == v; break;
-        case 6: r = n == v && !z; break;
-        default: r = true; break;
-        }
-        if ((cond & 1) && cond != 15)
-            r = !r;
-        m |= (uint16_t)(r << f);
+        const A64Flags fl = { f >> 3 & 1, f >> 2 & 1, f >> 1 & 1, f & 1 };
+        m |= (uint16_t)(holds[cond & 15](&fl) << f);
     }
     return m;
 }

@@ -217,6 +217,27 @@ static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
     return w->fn(c, w);
 }
 
+/* Something for a64_check_interrupts to look at: a physical line up, PSTATE.IL, or a virtual
+ * interrupt HCR_EL2 injects. */
+static inline bool interrupt_lines_up(const Arm64Cpu *c)
+{
+    return (c->irq_lines | c->il) ||
+           (c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE)));
+}
+
+/* The decoded page va's cached fetch translation already leads to (the soft TLB's x entry
+ * and its xcode), entered through va's page; NULL when either is missing. */
+static inline A64DecodedPage *cached_page(Arm64Cpu *c, uint64_t va)
+{
+    SoftTlb *t = a64_tlb(c);
+    unsigned xi = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
+    A64DecodedPage *p = t->xcode[xi];
+    if (unlikely(t->x[xi].tag != (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) || unlikely(!p))
+        return NULL;
+    p->va = t->x[xi].tag;
+    return p;
+}
+
 /* Going on in another page (a branch, or straight on past the page's end) without the run
  * loop, when the loop would do nothing there but find the page: no event scheduled since it
  * looked (event_horizon), no interrupt line or virtual interrupt up (taken or not, it would
@@ -230,18 +251,14 @@ const A64Insn *a64_cross_page(Arm64Cpu *c, uint64_t va)
     /* insns_left <= 1: the budget's last instruction, or run_traced (it shows executors one
      * instruction of budget), whose checks are per page */
     if (unlikely(c->insns_left <= 1) ||
-        unlikely(c->exit_request | (va & 3) | c->irq_lines | c->il | c->dbg_armed) ||
+        unlikely(c->exit_request | (va & 3) | c->dbg_armed) || unlikely(interrupt_lines_up(c)) ||
         unlikely(c->m->evq.next_seq != c->evq_seq) || unlikely(c->m->stop) ||
-        unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))) ||
         unlikely(c->free_list != NULL) || unlikely(c->pmu_cut) ||
         unlikely(c->pmu.inten & ~c->pmu.ovs) || unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)))
         return NULL;
-    SoftTlb *t = a64_tlb(c);
-    unsigned xi = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
-    A64DecodedPage *p = t->xcode[xi];
-    if (unlikely(t->x[xi].tag != (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) || unlikely(!p))
+    A64DecodedPage *p = cached_page(c, va);
+    if (unlikely(!p))
         return NULL;
-    p->va = t->x[xi].tag;
     c->cur_page = p;
     c->fetch_faults = 0;
     return &p->insn[(va & (A64_PAGE_SIZE - 1)) >> 2];
@@ -352,16 +369,14 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         a64_take_exception(c, a64_sync_target_el(c), A64_VEC_SYNC, esr, va, true, va);
         return NULL;
     }
+    A64DecodedPage *hit = cached_page(c, va);
+    if (likely(hit))
+        return hit;
     SoftTlb *t = a64_tlb(c);
     unsigned xi = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
     SoftTlbEntry *xe = &t->x[xi];
     void **xcode = NULL;      /* where to remember the page for this fetch translation */
     if (xe->tag == (va & ~(uint64_t)(A64_PAGE_SIZE - 1))) {
-        A64DecodedPage *p = t->xcode[xi];
-        if (likely(p)) {
-            p->va = xe->tag;
-            return p;
-        }
         pa = xe->addend + va;
         xcode = &t->xcode[xi];
     } else {
@@ -481,8 +496,7 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
             return NULL;
         }
     }
-    if (unlikely(c->irq_lines | c->il) ||
-        unlikely(c->has_el2 && (c->sys[A64_SYS_HCR_EL2] & (A64_HCR_VI | A64_HCR_VF | A64_HCR_VSE))))
+    if (unlikely(interrupt_lines_up(c)))
         a64_check_interrupts(c);
     if (unlikely(c->m->stop)) {
         *end = true;          /* a debugger event on the interrupt just taken */

@@ -283,24 +283,6 @@ static inline void a64_set_nzcv(Arm64Cpu *c, uint64_t v)
 {
     c->nf = (v >> 31) & 1; c->zf = (v >> 30) & 1; c->cf = (v >> 29) & 1; c->vf = (v >> 28) & 1;
 }
-/* ConditionHolds() (Arm ARM J1, shared/functions/system/ConditionHolds). */
-static inline bool a64_cond(const Arm64Cpu *c, unsigned cond)
-{
-    bool r;
-    switch (cond >> 1) {
-    case 0: r = c->zf; break;
-    case 1: r = c->cf; break;
-    case 2: r = c->nf; break;
-    case 3: r = c->vf; break;
-    case 4: r = c->cf && !c->zf; break;
-    case 5: r = c->nf == c->vf; break;
-    case 6: r = c->nf == c->vf && !c->zf; break;
-    default: r = true; break;
-    }
-    if ((cond & 1) && cond != 15)
-        r = !r;
-    return r;
-}
 
 /* --- stopping the simulation from an executor --- */
 /* Unimplemented encoding/feature: prints PC, encoding, disassembly; exit code 2. */
@@ -561,6 +543,7 @@ enum { A64_VEC_SYNC = 0, A64_VEC_IRQ = 1, A64_VEC_FIQ = 2, A64_VEC_SERROR = 3 };
 #define A64_HCR_TWE (1ULL << 14)
 #define A64_HCR_TSC (1ULL << 19)
 #define A64_HCR_TGE (1ULL << 27)
+#define A64_HCR_TDZ (1ULL << 28)
 #define A64_HCR_HCD (1ULL << 29)
 #define A64_HCR_E2H (1ULL << 34)
 /* Effective HCR_EL2 (zero when EL2 is not implemented). */

@@ -320,7 +320,7 @@ A64_EXEC(exec_DC_ZVA)
     /* Only HCR_EL2.TDZ traps it at EL1 (SCTLR_ELx.DZE is EL0's), nothing at EL2 (there is no
      * EL3): Linux clears pages and Xen scrubs its RAM with it, so the full trap lookup is
      * kept for the cases that need it. */
-    if (c->el == 0 || (c->el == 1 && (a64_hcr(c) & (1ULL << 28) /* TDZ */)))
+    if (c->el == 0 || (c->el == 1 && (a64_hcr(c) & A64_HCR_TDZ)))
         if (sysreg_trapped(c, d))
             return NULL;
     /* DCZID_EL0.BS = 4: 64-byte blocks */
