@@ -23,6 +23,7 @@
  *  - FEAT_IDST (EL0 reads of ID registers trap to EL1 instead of UNDEFINED) is not
  *    implemented: EL0 ID-register reads are UNDEFINED, decided by the caller. */
 #include "hypervisor-model/sysreg_traps.h"
+#include <glib.h>
 
 /* Encoding key, as cpu/arm64/sysreg.h A64_SYSREG_KEY (MRS/MSR/SYS bits [20:5]). */
 #define K(op0, op1, crn, crm, op2) \
@@ -343,18 +344,52 @@ static SysTrapResult fires(const Eff *e, SysTrapCtl ctl)
     return k->word == W_EL1 ? e->el1_target : SYSTRAP_EL2;
 }
 
+/* The rules whose encoding matches each key, in priority order, worked out the first time
+ * the key is looked up: cand_at[key] is 0 (not yet) or 1 + the offset in cand_pool of the
+ * list of rule indices, ended by CAND_END. A guest touches a few dozen encodings, so the
+ * lookup of a register no rule covers (most of an EL1 kernel's) costs one load, not a scan
+ * of every rule. */
+#define CAND_END 0xff
+_Static_assert(NRULES < CAND_END, "rule indices must fit the candidate lists");
+static uint32_t cand_at[1u << 16];
+static uint8_t *cand_pool;
+static size_t cand_len, cand_cap;
+
+static const uint8_t *candidates(uint32_t key)
+{
+    key &= 0xffffu;
+    if (!cand_at[key]) {
+        if (cand_cap - cand_len < NRULES + 1) {
+            cand_cap = cand_cap ? cand_cap * 2 : 4096;
+            cand_pool = g_realloc(cand_pool, cand_cap);
+        }
+        cand_at[key] = (uint32_t)cand_len + 1;
+        for (size_t i = 0; i < NRULES; i++)
+            if ((key & rules[i].mask) == rules[i].key)
+                cand_pool[cand_len++] = (uint8_t)i;
+        cand_pool[cand_len++] = CAND_END;
+    }
+    return cand_pool + cand_at[key] - 1;
+}
+
+bool sys_trap_covers(uint32_t key)
+{
+    return *candidates(key) != CAND_END;
+}
+
 SysTrapResult sys_trap_lookup(uint32_t key, bool is_read, const SysTrapCtx *ctx,
                               SysTrapHit *hit)
 {
     SysTrapHit h = { SYSTRAP_NONE, 0, SYSTRAP_CTL_N, NULL };
-    if (ctx->el == 0 || ctx->el == 1) {
+    const uint8_t *cand = candidates(key);
+    if ((ctx->el == 0 || ctx->el == 1) && *cand != CAND_END) {
         Eff e;
         effective(ctx, &e);
         unsigned dir = is_read ? SYSTRAP_R : SYSTRAP_W;
         unsigned elbit = ctx->el == 0 ? SYSTRAP_AT_EL0 : SYSTRAP_AT_EL1;
-        for (size_t i = 0; i < NRULES; i++) {
-            const SysTrapRule *r = &rules[i];
-            if ((key & r->mask) != r->key || !(r->dir & dir) || !(r->els & elbit))
+        for (; *cand != CAND_END; cand++) {
+            const SysTrapRule *r = &rules[*cand];
+            if (!(r->dir & dir) || !(r->els & elbit))
                 continue;
             SysTrapResult t = fires(&e, (SysTrapCtl)r->ctl);
             if (t == SYSTRAP_NONE)

@@ -77,6 +77,9 @@ const char *sys_trap_reason(uint32_t key, bool is_read, const SysTrapCtx *ctx);
 /* Both at once, with the exception class. Returns hit->target (hit may be NULL). */
 SysTrapResult sys_trap_lookup(uint32_t key, bool is_read, const SysTrapCtx *ctx,
                               SysTrapHit *hit);
+/* Whether any rule covers the encoding at all: when not, no context traps it, and a caller
+ * need not build a SysTrapCtx to ask. */
+bool sys_trap_covers(uint32_t key);
 
 /* Any FP/AdvSIMD instruction (not only FPCR/FPSR accesses): CPACR_EL1.FPEN, then
  * CPTR_EL2.TFP (or CPTR_EL2.FPEN when HCR_EL2.E2H = 1); reported with EC 0x07, except a

@@ -1,4 +1,26 @@
 #include "mmu/softtlb.h"
+#include <string.h>
+
+static unsigned whash(uintptr_t host_page)
+{
+    return (unsigned)(host_page >> 12) & (SOFTTLB_WHASH - 1);
+}
+
+/* Invalidate write entry e, which is valid. */
+static void drop_write(SoftTlb *t, SoftTlbEntry *e)
+{
+    t->wcount[whash(e->addend + e->tag)]--;
+    e->tag = SOFTTLB_INVALID;
+}
+
+void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page)
+{
+    SoftTlbEntry *e = &t->w[(va_page >> 12) & (SOFTTLB_SIZE - 1)];
+    if (e->tag != SOFTTLB_INVALID)
+        drop_write(t, e);
+    softtlb_fill(e, va_page, host_page);
+    t->wcount[whash((uintptr_t)host_page)]++;
+}
 
 void softtlb_flush(SoftTlb *t)
 {
@@ -8,6 +30,7 @@ void softtlb_flush(SoftTlb *t)
         t->w[i].tag = SOFTTLB_INVALID;
         t->x[i].tag = SOFTTLB_INVALID;
     }
+    memset(t->wcount, 0, sizeof t->wcount);
 }
 
 void softtlb_flush_lower(SoftTlb *t)
@@ -16,7 +39,7 @@ void softtlb_flush_lower(SoftTlb *t)
         if (!(t->r[i].tag & (1ULL << 55)))
             t->r[i].tag = SOFTTLB_INVALID;
         if (!(t->w[i].tag & (1ULL << 55)))
-            t->w[i].tag = SOFTTLB_INVALID;
+            drop_write(t, &t->w[i]);
         if (!(t->x[i].tag & (1ULL << 55)))
             t->x[i].tag = SOFTTLB_INVALID;
     }
@@ -32,18 +55,20 @@ void softtlb_flush_va(SoftTlb *t, uint64_t va)
     unsigned i = (unsigned)(va >> 12) & (SOFTTLB_SIZE - 1);
     if (!((t->r[i].tag ^ va) & m))
         t->r[i].tag = SOFTTLB_INVALID;
-    if (!((t->w[i].tag ^ va) & m))
-        t->w[i].tag = SOFTTLB_INVALID;
+    if (t->w[i].tag != SOFTTLB_INVALID && !((t->w[i].tag ^ va) & m))
+        drop_write(t, &t->w[i]);
     if (!((t->x[i].tag ^ va) & m))
         t->x[i].tag = SOFTTLB_INVALID;
 }
 
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)
 {
+    if (!t->wcount[whash((uintptr_t)host_page)])
+        return;
     for (int i = 0; i < SOFTTLB_SIZE; i++) {
         SoftTlbEntry *e = &t->w[i];
         if (e->tag != SOFTTLB_INVALID && (const uint8_t *)(e->addend + e->tag) == host_page)
-            e->tag = SOFTTLB_INVALID;
+            drop_write(t, e);
     }
 }
 
@@ -51,4 +76,5 @@ void softtlb_flush_writes(SoftTlb *t)
 {
     for (int i = 0; i < SOFTTLB_SIZE; i++)
         t->w[i].tag = SOFTTLB_INVALID;
+    memset(t->wcount, 0, sizeof t->wcount);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #define SOFTTLB_SIZE 256
+#define SOFTTLB_WHASH 1024    /* buckets of the write entries' host-page count (wcount) */
 #define SOFTTLB_INVALID (~(uint64_t)0)
 
 typedef struct SoftTlbEntry {
@@ -20,6 +21,11 @@ typedef struct SoftTlb {
     void *xcode[SOFTTLB_SIZE];      /* the CPU's decoded code for x[i]'s physical page, or
                                      * NULL: set by the CPU after it fills x[i], which it
                                      * alone does; cleared by it when the code goes */
+    /* How many valid write entries point into host pages of each bucket (host page number
+     * mod SOFTTLB_WHASH): softtlb_flush_write_host, asked for every load-exclusive of another
+     * core on SMP, returns at once when the page's bucket is empty instead of scanning all
+     * write entries. Kept exact by every change of w[] (all of them are in softtlb.c). */
+    uint16_t wcount[SOFTTLB_WHASH];
     uint8_t has_big;          /* some entry is a 4 KiB piece of a larger mapping (a block, a
                                * 16K/64K page, or anything under stage 2): a TLBI by VA must
                                * then drop everything (softtlb_flush_va) */
@@ -40,4 +46,6 @@ static inline void softtlb_fill(SoftTlbEntry *e, uint64_t va_page, uint8_t *host
     e->tag = va_page;
     e->addend = (uintptr_t)host_page - (uintptr_t)va_page;
 }
+/* Fill write entry w[(va_page >> 12) % SOFTTLB_SIZE], keeping wcount exact. */
+void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page);
 #endif

@@ -300,6 +300,8 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
                                                    (c->sys[A64_SYS_CPTR_EL2] & cptr_traps))))
             return false;
     }
+    if (!sys_trap_covers(key))
+        return false;
     SysTrapCtx t;
     a64_sys_trap_ctx(c, &t);
     SysTrapHit h;

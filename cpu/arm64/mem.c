@@ -596,8 +596,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page)) {
             a64_tlb(c)->has_big |= c->last_big;
-            softtlb_fill(&a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
-                         va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
+            softtlb_fill_write(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
             c->wfill_gen++;   /* the only place write entries are made */
         }
         return true;
