@@ -317,6 +317,17 @@ static bool sysreg_trapped(Arm64Cpu *c, const A64Insn *d)
 }
 
 /* ---- SYS: cache maintenance, TLB maintenance, address translation ---- */
+/* DC ZVA's 64-byte block through a write entry. A block that is already zero is not
+ * written: the same memory afterwards, but a page the guest never wrote stays the host's
+ * shared zero page (Xen scrubs all of RAM at boot, Linux clears pages it allocates). */
+static inline void zero_block(uint8_t *h)
+{
+    uint64_t w[8];
+    memcpy(w, h, 64);
+    if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
+        memset(h, 0, 64);
+}
+
 A64_EXEC(exec_DC_ZVA)
 {
     /* Only HCR_EL2.TDZ traps it at EL1 (SCTLR_ELx.DZE is EL0's), nothing at EL2 (there is no
@@ -329,10 +340,18 @@ A64_EXEC(exec_DC_ZVA)
     uint64_t va = c->x[d->rn] & ~(uint64_t)63;
     const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
     if (likely(a64_tlb_hit(e, va, 64))) {
-        memset((uint8_t *)(e->addend + va), 0, 64);   /* one block, inside one page */
+        zero_block((uint8_t *)(e->addend + va));   /* one block, inside one page */
         return d + 1;
     }
-    for (int i = 0; i < 64; i += 8)
+    /* The first doubleword through the full store path (translation, faults, watchpoints,
+     * monitors; it fills the write entry where it may), the rest as the fast path does */
+    if (!a64_store(c, d, va, 8, 0))
+        return a64_fault(c, d);
+    if (a64_tlb_hit(e, va, 64)) {
+        zero_block((uint8_t *)(e->addend + va));
+        return a64_next(c, d);
+    }
+    for (int i = 8; i < 64; i += 8)
         if (!a64_store(c, d, va + (uint64_t)i, 8, 0))
             return a64_fault(c, d);
     return a64_next(c, d);

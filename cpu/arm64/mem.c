@@ -589,7 +589,11 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         if (r->readonly)
             return true;      /* ROM: writes ignored */
         before_ram_store(c, pa, size);
-        memcpy(r->host + (pa - r->base), &val, size);
+        /* Storing what memory already holds leaves the host page alone: a guest zeroing
+         * memory it never wrote (Xen scrubs all of RAM) then reads the host's shared zero
+         * page instead of making the host allocate and clear a page per 4 KiB. */
+        if (memcmp(r->host + (pa - r->base), &val, size))
+            memcpy(r->host + (pa - r->base), &val, size);
         uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa_page, A64_PAGE_SIZE);
         if (hpage && (perms & MMU_PERM_W) && may_cache(c, va) && pa_page - m->ram_base < m->ram_size &&

@@ -93,6 +93,39 @@ Test(ldst, sign_extension_of_positive_values)
     th_free(t);
 }
 
+/* DC ZVA zeroes the aligned 64-byte block holding Xt (DCZID_EL0.BS = 4) and nothing else,
+ * on the first access to a page (full store path) and through the write entry it leaves; a
+ * block that is already zero stays zero (the store is skipped, not the semantics). */
+Test(ldst, dc_zva_zeroes_exactly_its_block)
+{
+    TH *t = th_new_model("max");
+    static const uint32_t code[] = {
+        0xd50b7420, /* dc zva, x0 */
+        0xd50b7421, /* dc zva, x1 */
+        0xd50b7422, /* dc zva, x2 */
+        0xd50b7423, /* dc zva, x3 */
+    };
+    for (uint64_t off = 0; off < 0x2000; off += 8)
+        put64(t, DATA + off, 0x0101010101010101ULL * (1 + (off >> 6) % 255));
+    memset(th_ram(t, DATA + 0x1100), 0, 64);      /* a block that is zero already */
+    X(0) = DATA + 0x13;                           /* first store to the page: slow path */
+    X(1) = DATA + 0xbf;                           /* same page: the write entry */
+    X(2) = DATA + 0x1100 + 0x21;
+    X(3) = DATA + 0x2000 - 1;                     /* the page's last block */
+    RUN_OK(code);
+    uint64_t zeroed[] = { DATA, DATA + 0x80, DATA + 0x1100, DATA + 0x1fc0 };
+    for (uint64_t off = 0; off < 0x2000; off += 8) {
+        bool in = false;
+        for (size_t k = 0; k < 4; k++)
+            in |= DATA + off >= zeroed[k] && DATA + off < zeroed[k] + 64;
+        uint64_t want = in ? 0 : 0x0101010101010101ULL * (1 + (off >> 6) % 255);
+        cr_assert_eq(get64(t, DATA + off), want, "offset %#llx: %#llx, want %#llx",
+                     (unsigned long long)off, (unsigned long long)get64(t, DATA + off),
+                     (unsigned long long)want);
+    }
+    th_free(t);
+}
+
 Test(ldst, stores_each_size_touch_only_their_bytes)
 {
     TH *t = th_new_model("max");
