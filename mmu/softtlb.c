@@ -1,4 +1,5 @@
 #include "mmu/softtlb.h"
+#include <stdbool.h>
 #include <string.h>
 
 static unsigned whash(uintptr_t host_page)
@@ -13,13 +14,36 @@ static void drop_write(SoftTlb *t, SoftTlbEntry *e)
     e->tag = SOFTTLB_INVALID;
 }
 
-void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page)
+static unsigned slot(uint64_t va_page)
 {
-    SoftTlbEntry *e = &t->w[(va_page >> 12) & (SOFTTLB_SIZE - 1)];
+    return (unsigned)(va_page >> 12) & (SOFTTLB_SIZE - 1);
+}
+
+void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order)
+{
+    softtlb_fill(&t->r[slot(va_page)], va_page, host_page);
+    t->rorder[slot(va_page)] = order;
+    t->has_big |= order != 0;
+}
+
+void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order)
+{
+    SoftTlbEntry *e = &t->w[slot(va_page)];
     if (e->tag != SOFTTLB_INVALID)
         drop_write(t, e);
     softtlb_fill(e, va_page, host_page);
     t->wcount[whash((uintptr_t)host_page)]++;
+    t->worder[slot(va_page)] = order;
+    t->has_big |= order != 0;
+}
+
+void softtlb_fill_fetch(SoftTlb *t, uint64_t va_page, uint64_t pa_page, uint8_t order)
+{
+    SoftTlbEntry *e = &t->x[slot(va_page)];
+    e->tag = va_page;
+    e->addend = (uintptr_t)(pa_page - va_page);
+    t->xorder[slot(va_page)] = order;
+    t->has_big |= order != 0;
 }
 
 void softtlb_flush(SoftTlb *t)
@@ -45,20 +69,33 @@ void softtlb_flush_lower(SoftTlb *t)
     }
 }
 
+/* Whether a valid entry tagged `tag`, a piece of a stage-1 mapping of `order`, is part of
+ * the mapping that holds va (VA[55:12] compared above the mapping's size). */
+static bool covers(uint64_t tag, uint8_t order, uint64_t va)
+{
+    const uint64_t m = 0x00fffffffffff000ULL;   /* VA[55:12] */
+    return tag != SOFTTLB_INVALID && !((tag ^ va) & m & ~((UINT64_C(0x1000) << order) - 1));
+}
+
 void softtlb_flush_va(SoftTlb *t, uint64_t va)
 {
-    if (t->has_big) {
-        softtlb_flush(t);
-        return;
-    }
-    const uint64_t m = 0x00fffffffffff000ULL;   /* VA[55:12] */
     unsigned i = (unsigned)(va >> 12) & (SOFTTLB_SIZE - 1);
-    if (!((t->r[i].tag ^ va) & m))
+    if (covers(t->r[i].tag, 0, va))
         t->r[i].tag = SOFTTLB_INVALID;
-    if (t->w[i].tag != SOFTTLB_INVALID && !((t->w[i].tag ^ va) & m))
+    if (covers(t->w[i].tag, 0, va))
         drop_write(t, &t->w[i]);
-    if (!((t->x[i].tag ^ va) & m))
+    if (covers(t->x[i].tag, 0, va))
         t->x[i].tag = SOFTTLB_INVALID;
+    if (!t->has_big)
+        return;
+    for (int k = 0; k < SOFTTLB_SIZE; k++) {
+        if (t->rorder[k] && covers(t->r[k].tag, t->rorder[k], va))
+            t->r[k].tag = SOFTTLB_INVALID;
+        if (t->worder[k] && covers(t->w[k].tag, t->worder[k], va))
+            drop_write(t, &t->w[k]);
+        if (t->xorder[k] && covers(t->x[k].tag, t->xorder[k], va))
+            t->x[k].tag = SOFTTLB_INVALID;
+    }
 }
 
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)

@@ -26,16 +26,20 @@ typedef struct SoftTlb {
      * core on SMP, returns at once when the page's bucket is empty instead of scanning all
      * write entries. Kept exact by every change of w[] (all of them are in softtlb.c). */
     uint16_t wcount[SOFTTLB_WHASH];
-    uint8_t has_big;          /* some entry is a 4 KiB piece of a larger mapping (a block, a
-                               * 16K/64K page, or anything under stage 2): a TLBI by VA must
-                               * then drop everything (softtlb_flush_va) */
+    /* Each entry's stage-1 mapping size as log2(size) - 12: 0 for a 4 KiB page, 9 for a
+     * 2 MiB block, 2 or 4 for a 16K or 64K page. A TLBI by VA drops a whole stage-1 mapping,
+     * which the soft TLB holds as 4 KiB pieces: softtlb_flush_va drops every piece of the
+     * mapping the VA falls in. Meaningful only while the entry is valid. */
+    uint8_t rorder[SOFTTLB_SIZE], worder[SOFTTLB_SIZE], xorder[SOFTTLB_SIZE];
+    uint8_t has_big;          /* some entry was filled with a nonzero order since the last
+                               * full flush: softtlb_flush_va must then scan the orders */
 } SoftTlb;
 
 void softtlb_flush(SoftTlb *t);
 /* Drop the entries of the lower VA range (bit 55 clear: what TTBR0 translates). */
 void softtlb_flush_lower(SoftTlb *t);
 /* What a TLBI by VA must drop: the entries of the 4 KiB page with VA[55:12] = va's (whatever
- * the top byte), or everything when the TLB holds pieces of larger mappings. */
+ * the top byte), and every piece of a larger stage-1 mapping that holds va. */
 void softtlb_flush_va(SoftTlb *t, uint64_t va);
 /* Drop every write entry (the next store to each page takes the slow path). */
 void softtlb_flush_writes(SoftTlb *t);
@@ -46,6 +50,9 @@ static inline void softtlb_fill(SoftTlbEntry *e, uint64_t va_page, uint8_t *host
     e->tag = va_page;
     e->addend = (uintptr_t)host_page - (uintptr_t)va_page;
 }
-/* Fill write entry w[(va_page >> 12) % SOFTTLB_SIZE], keeping wcount exact. */
-void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page);
+/* Fill entry (va_page >> 12) % SOFTTLB_SIZE of r[], w[] (keeping wcount exact) or x[], for a
+ * piece of a stage-1 mapping of the given order (see rorder). */
+void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order);
+void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order);
+void softtlb_fill_fetch(SoftTlb *t, uint64_t va_page, uint64_t pa_page, uint8_t order);
 #endif

@@ -514,6 +514,7 @@ bool mmu_translate(const MmuS1Regime *s1, const MmuS2Regime *s2, uint64_t va, Mm
     if (!s1_translate(s1, s2, va, acc, read, opaque, res, fault))
         return false;
     res->pa = res->ipa;
+    res->s1_page_mask = res->page_mask;
     res->vmid = 0;
     if (!s2)
         return true;

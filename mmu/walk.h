@@ -67,6 +67,7 @@ typedef struct MmuResult {
     uint64_t ipa;          /* stage-1 output (== pa when stage 2 is off) */
     uint64_t page_mask;    /* size-1 of the block/page mapping it (smaller of both stages);
                             * 0xfff when stage 1 is off */
+    uint64_t s1_page_mask; /* the same for stage 1 alone: what a TLBI by VA covers */
     uint16_t asid;         /* from TTBR0/TTBR1 per TCR.A1, 8 or 16 bits per TCR.AS */
     bool global;           /* nG == 0, stage 1 off, or single-range regime */
     uint16_t vmid;         /* VTTBR_EL2.VMID, 8 bits or 16 with VTCR_EL2.VS (s2 != NULL) */

@@ -73,7 +73,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, pa_bits),
     STATE_RUNTIME(Arm64Cpu, model),
     STATE_RUNTIME(Arm64Cpu, feature_attrs),
-    STATE_RUNTIME(Arm64Cpu, last_big),
+    STATE_RUNTIME(Arm64Cpu, last_order),
     STATE_DERIVED(Arm64Cpu, dbg_armed),
     STATE_RUNTIME(Arm64Cpu, pad6_),
     STATE_RUNTIME(Arm64Cpu, timers),
@@ -384,9 +384,8 @@ static A64DecodedPage *lookup_page(Arm64Cpu *c, uint64_t va)
         if (!a64_translate(c, NULL, va, MMU_FETCH, &pa, &perms))
             return NULL;      /* Instruction Abort taken */
         if (perms & MMU_PERM_X) {
-            t->has_big |= c->last_big;
-            xe->tag = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
-            xe->addend = (uintptr_t)((pa & ~(uint64_t)(A64_PAGE_SIZE - 1)) - xe->tag);
+            softtlb_fill_fetch(t, va & ~(uint64_t)(A64_PAGE_SIZE - 1),
+                               pa & ~(uint64_t)(A64_PAGE_SIZE - 1), c->last_order);
             xcode = &t->xcode[xi];
             *xcode = NULL;
         }

@@ -135,8 +135,8 @@ struct Arm64Cpu {
     const A64CpuModel *model;
     uint32_t feature_attrs;   /* decode-table feature attributes the model has (cpu.c) */
     uint8_t dbg_armed;        /* A64_DBG_* the debug registers arm (debug.h; derived from them) */
-    uint8_t last_big;         /* the last translation was a piece of a mapping larger than
-                               * 4 KiB, or under stage 2 (mem.c: SoftTlb.has_big) */
+    uint8_t last_order;       /* the last translation's stage-1 mapping size, log2 - 12
+                               * (mem.c; SoftTlb.rorder) */
     uint8_t pad6_[2];
     struct ArchTimers *timers; /* this core's generic timers (devices/arch_timer.h) */
     struct GicV3 *gic;        /* the GIC whose CPU interface this core's ICC_* reach, or NULL */
@@ -418,11 +418,11 @@ void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va);
 /* Drop every cached translation of this core (the soft TLBs of every EL, for loads, stores and
  * fetches). */
 void a64_tlb_flush(Arm64Cpu *c);
-/* Narrower invalidations: the 4 KiB page of a TLBI by VA (everything where a TLB holds
- * pieces of larger mappings), the write entries of one host page (code decoded there) and
+/* Narrower invalidations: the stage-1 mapping of a TLBI by VA (in EL0's and EL1's soft TLBs
+ * only with el10_only: a TLBI of the EL1&0 regime), the write entries of one host page (code decoded there) and
  * every write entry, over every EL's soft TLB; the lower VA range (a TTBR0_EL1 change) over
  * EL0's and EL1's. */
-void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va);
+void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va, bool el10_only);
 void a64_tlb_flush_lower(Arm64Cpu *c);
 void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page);
 void a64_tlb_flush_writes(Arm64Cpu *c);

@@ -369,10 +369,15 @@ A64_EXEC(exec_TLBI)
         return NULL;
     Machine *m = c->m;
     uint64_t va = (c->x[d->rn] & 0xfffffffffffULL) << 12;     /* Xt[43:0] = VA[55:12] */
+    /* Issued at EL2 with E2H and TGE set, the EL1 forms apply to the EL2&0 regime, whose
+     * entries are in EL2's and EL0's soft TLBs; otherwise to the EL1&0 regime alone, so
+     * EL2's soft TLB (a hypervisor's own mappings, often blocks) keeps its entries. */
+    uint64_t hcr = a64_hcr(c);
+    bool el20 = c->el == 2 && (hcr & A64_HCR_E2H) && (hcr & A64_HCR_TGE);
     for (int i = 0; i < m->ncpus; i++) {
         Arm64Cpu *o = (Arm64Cpu *)m->cpus[i].obj;
         if (d->u8a)
-            a64_tlb_flush_va(o, va);
+            a64_tlb_flush_va(o, va, !el20);
         else
             a64_tlb_flush(o);
     }

@@ -23,9 +23,9 @@ void a64_tlb_flush(Arm64Cpu *c)
         softtlb_flush(&c->tlb_el[el]);
 }
 
-void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va)
+void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va, bool el10_only)
 {
-    for (int el = 0; el < 3; el++)
+    for (int el = 0; el < (el10_only ? 2 : 3); el++)
         softtlb_flush_va(&c->tlb_el[el], va);
 }
 
@@ -221,7 +221,7 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
     MmuS1Regime s1;
     MmuS2Regime s2;
     regimes(c, el, true, &s1, &s2);
-    c->last_big = 0;
+    c->last_order = 0;
     if (!s1.enabled && !s2.enabled) {
         *pa = va;             /* flat: MMU off */
         if (perms)
@@ -248,7 +248,11 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
         return false;
     }
     *pa = res.pa;
-    c->last_big = s2.enabled || res.page_mask != 0xfff;
+    /* A TLBI by VA names one VA of a stage-1 mapping and drops all of it, so the soft TLB
+     * notes the size of the stage-1 mapping each piece comes from. A stage-2 block under a
+     * 4 KiB stage-1 page is one piece: the guest's TLBI by VA drops it, and stage-2 changes
+     * come with TLBIs by IPA or VMID, which drop everything. */
+    c->last_order = (uint8_t)(__builtin_ctzll(~res.s1_page_mask) - 12);
     if (perms)
         *perms = res.perms;
     if (unlikely(c->trace_mask & TRACE_MMU)) {
@@ -531,9 +535,8 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
         if (hpage && (perms & MMU_PERM_R) && may_cache(c, va)) {
-            a64_tlb(c)->has_big |= c->last_big;
-            softtlb_fill(&a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)],
-                         va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
+            softtlb_fill_read(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage,
+                              c->last_order);
         }
         return true;
     }
@@ -599,8 +602,8 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         if (hpage && (perms & MMU_PERM_W) && may_cache(c, va) && pa_page - m->ram_base < m->ram_size &&
             !m->ram_code[(pa_page - m->ram_base) >> A64_PAGE_BITS] &&
             !other_core_reserved(c, pa_page)) {
-            a64_tlb(c)->has_big |= c->last_big;
-            softtlb_fill_write(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage);
+            softtlb_fill_write(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage,
+                               c->last_order);
             c->wfill_gen++;   /* the only place write entries are made */
         }
         return true;
