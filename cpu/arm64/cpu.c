@@ -58,7 +58,10 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, wflushed_page),
     STATE_RUNTIME(Arm64Cpu, wflushed_gen),
     STATE_RUNTIME(Arm64Cpu, free_list),
+    STATE_RUNTIME(Arm64Cpu, tlbs),
     STATE_RUNTIME(Arm64Cpu, tlb_el),
+    STATE_RUNTIME(Arm64Cpu, tlb_alt),
+    STATE_RUNTIME(Arm64Cpu, tlb_alt_ttbr1),
     STATE_RUNTIME(Arm64Cpu, cur_page),
     STATE_RUNTIME(Arm64Cpu, page_hash),
     STATE_RUNTIME(Arm64Cpu, page_hash_mask),
@@ -287,10 +290,10 @@ static uint32_t page_hash(uint64_t pa, uint32_t mask)
  * forget it. */
 static void forget_code(Arm64Cpu *c, const A64DecodedPage *p)
 {
-    for (unsigned el = 0; el < G_N_ELEMENTS(c->tlb_el); el++)
+    for (unsigned t = 0; t < A64_NUM_TLBS; t++)
         for (unsigned i = 0; i < SOFTTLB_SIZE; i++)
-            if (!p || c->tlb_el[el].xcode[i] == p)
-                c->tlb_el[el].xcode[i] = NULL;
+            if (!p || c->tlbs[t].xcode[i] == p)
+                c->tlbs[t].xcode[i] = NULL;
 }
 
 void a64_flush_decoded(Arm64Cpu *c)
@@ -811,6 +814,11 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
     a64_pmu_set_id(&c->pmu, 0x41, model->pmu_idcode);
     snprintf(tname, sizeof tname, "cpu%d.pmu", index);
     machine_add_object(m, tname, &a64_pmu_state_desc, &c->pmu);
+    for (int el = 0; el < 3; el++)
+        c->tlb_el[el] = &c->tlbs[el];
+    c->tlb_alt[0] = &c->tlbs[3];
+    c->tlb_alt[1] = &c->tlbs[4];
+    c->tlb_alt_ttbr1 = ~(uint64_t)0;
     a64_tlb_flush(c);
     a64_cpu_reset(c, 0, 1);
     c->powered = 0;

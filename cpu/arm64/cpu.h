@@ -37,6 +37,8 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+#define A64_NUM_TLBS 5            /* EL0, EL1, EL2, and the other banks of EL0 and EL1 */
+
 typedef struct Arm64Cpu Arm64Cpu;
 typedef struct A64CpuModel A64CpuModel;
 /* One SIMD&FP register V0..V31 (128 bits). Lanes are in memory order on a little-endian
@@ -114,9 +116,13 @@ struct Arm64Cpu {
     uint64_t run_budget;      /* budget the current run() started with */
     uintptr_t chain_floor;    /* threaded dispatch goes on while the stack is above this */
     A64DecodedPage *free_list; /* decoded pages dropped while executing, freed later */
-    SoftTlb tlb_el[3];        /* soft TLBs, one per EL (a64_tlb(c): the current EL's), so
+    SoftTlb tlbs[A64_NUM_TLBS]; /* the soft TLBs' storage; the pointers below name roles */
+    SoftTlb *tlb_el[3];       /* soft TLBs, one per EL (a64_tlb(c): the current EL's), so
                                * exception entry and return keep each EL's translations */
-    SoftTlb *tlb_cur;         /* &tlb_el[el], set wherever el changes (a64_set_el) */
+    SoftTlb *tlb_alt[2];      /* EL0's and EL1's other bank: their entries made while
+                               * TTBR1_EL1 was tlb_alt_ttbr1 (a64_tlb_ttbr1) */
+    uint64_t tlb_alt_ttbr1;
+    SoftTlb *tlb_cur;         /* tlb_el[el], set wherever el changes (a64_set_el) */
     uint64_t wfill_gen;       /* write entries filled so far (any EL) */
     const uint8_t *wflushed_page; /* a64_tlb_flush_write_host's last page, and wfill_gen */
     uint64_t wflushed_gen;        /* then: no write entry mapped it at that point */
@@ -168,7 +174,7 @@ static inline SoftTlb *a64_tlb(Arm64Cpu *c)
 static inline void a64_set_el(Arm64Cpu *c, int el)
 {
     c->el = (uint8_t)el;
-    c->tlb_cur = &c->tlb_el[el];
+    c->tlb_cur = c->tlb_el[el];
 }
 
 /* Program counter of decoded instruction d (which lies in c->cur_page). */
@@ -424,6 +430,18 @@ void a64_tlb_flush(Arm64Cpu *c);
  * EL0's and EL1's. */
 void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va, bool el10_only);
 void a64_tlb_flush_lower(Arm64Cpu *c);
+/* The lower VA range of EL0's and EL1's current banks only (a new ASID in TTBR1_EL1). */
+void a64_tlb_flush_lower_current(Arm64Cpu *c);
+/* A write to the EL1&0 regime's own controls (SCTLR_EL1, TCR_EL1): EL0's and EL1's soft
+ * TLBs, both banks. */
+void a64_tlb_flush_el10(Arm64Cpu *c);
+/* TTBR1_EL1 changed from old to new with a new table base (Linux's KPTI switches between its
+ * trampoline and kernel tables, and ASIDs, on every exception from EL0 and return to it):
+ * EL0 and EL1 change banks instead of flushing. Each bank is tagged with the TTBR1_EL1 value
+ * (table base and ASID) it was filled under and keeps what a TLB tagged with that ASID
+ * would keep: TLBIs, TTBR0_EL1 and every other translation-control write reach both banks,
+ * and a bank tagged with another value is flushed before it is used. */
+void a64_tlb_ttbr1(Arm64Cpu *c, uint64_t old, uint64_t now);
 void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page);
 void a64_tlb_flush_writes(Arm64Cpu *c);
 

@@ -476,22 +476,33 @@ static bool sysreg_controls_translation(int slot)
     }
 }
 
-/* What a write to a translation control drops from the soft TLBs. TTBR0_EL1 only changes
- * the lower VA range of the EL1&0 regime (the kernel's half stays: an OS without PAN, like
- * Linux's SW_TTBR0_PAN, switches TTBR0 on every user access and exception); a TTBR1_EL1 write
- * that keeps the table base changes only the ASID (TCR_EL1.A1), which tags the lower range's
- * non-global entries: the upper range's walks give what they gave. Everything else drops
- * every EL's entries. A superset of what the architecture invalidates, as before: the soft
- * TLB caches walk results of the tables in force, and any TLBI still drops everything. */
+/* What a write to a translation control drops from the soft TLBs. Writing the value a
+ * register holds drops nothing. TTBR0_EL1 only changes the lower VA range of the EL1&0
+ * regime (the kernel's half stays: an OS without PAN, like Linux's SW_TTBR0_PAN, switches
+ * TTBR0 on every user access and exception), in both banks; a TTBR1_EL1 write that keeps the
+ * table base changes only the ASID (TCR_EL1.A1), which tags the lower range's non-global
+ * entries: the current bank's lower range goes, the upper range's walks give what they gave.
+ * A new TTBR1_EL1 table base changes banks (a64_tlb_ttbr1). SCTLR_EL1 and TCR_EL1 drop the
+ * EL1&0 regime's entries; everything else drops every EL's. A superset of what the
+ * architecture invalidates: the soft TLB caches walk results of the tables in force, and
+ * TLBIs drop at least what they name. */
 static void flush_for_write(Arm64Cpu *c, int slot, uint64_t old)
 {
     const uint64_t baddr = 0x0000fffffffffffeULL;
-    if (slot == A64_SYS_TTBR0_EL1 ||
-        (slot == A64_SYS_TTBR1_EL1 && !((old ^ c->sys[slot]) & baddr))) {
+    uint64_t now = c->sys[slot];
+    if (now == old)
+        return;               /* the same tables and controls: nothing cached changes */
+    if (slot == A64_SYS_TTBR0_EL1) {
         a64_tlb_flush_lower(c);
-        return;
+    } else if (slot == A64_SYS_TTBR1_EL1 && !((old ^ now) & baddr)) {
+        a64_tlb_flush_lower_current(c);     /* a new ASID for the same kernel tables */
+    } else if (slot == A64_SYS_TTBR1_EL1) {
+        a64_tlb_ttbr1(c, old, now);
+    } else if (slot == A64_SYS_SCTLR_EL1 || slot == A64_SYS_TCR_EL1) {
+        a64_tlb_flush_el10(c);
+    } else {
+        a64_tlb_flush(c);
     }
-    a64_tlb_flush(c);
 }
 
 /* The register an access reaches: E2H redirection at EL2, feature and alias checks. NULL

@@ -16,23 +16,52 @@
 #define SCTLR_M 1ULL
 #define HCR_DC (1ULL << 12)
 
-/* The soft TLBs of every EL, each kind of invalidation in one place. */
+/* The soft TLBs of every EL and bank, each kind of invalidation in one place. Invalidations
+ * of the EL1&0 regime skip EL2's soft TLB (c->tlb_el[2]); everything else reaches all. */
 void a64_tlb_flush(Arm64Cpu *c)
 {
-    for (int el = 0; el < 3; el++)
-        softtlb_flush(&c->tlb_el[el]);
+    for (int i = 0; i < A64_NUM_TLBS; i++)
+        softtlb_flush(&c->tlbs[i]);
+}
+
+void a64_tlb_flush_el10(Arm64Cpu *c)
+{
+    for (int i = 0; i < A64_NUM_TLBS; i++)
+        if (&c->tlbs[i] != c->tlb_el[2])
+            softtlb_flush(&c->tlbs[i]);
 }
 
 void a64_tlb_flush_va(Arm64Cpu *c, uint64_t va, bool el10_only)
 {
-    for (int el = 0; el < (el10_only ? 2 : 3); el++)
-        softtlb_flush_va(&c->tlb_el[el], va);
+    for (int i = 0; i < A64_NUM_TLBS; i++)
+        if (!el10_only || &c->tlbs[i] != c->tlb_el[2])
+            softtlb_flush_va(&c->tlbs[i], va);
 }
 
 void a64_tlb_flush_lower(Arm64Cpu *c)
 {
-    for (int el = 0; el < 2; el++)          /* the EL1&0 regime's: EL0 and EL1 */
-        softtlb_flush_lower(&c->tlb_el[el]);
+    for (int i = 0; i < A64_NUM_TLBS; i++)
+        if (&c->tlbs[i] != c->tlb_el[2])
+            softtlb_flush_lower(&c->tlbs[i]);
+}
+
+void a64_tlb_flush_lower_current(Arm64Cpu *c)
+{
+    softtlb_flush_lower(c->tlb_el[0]);
+    softtlb_flush_lower(c->tlb_el[1]);
+}
+
+void a64_tlb_ttbr1(Arm64Cpu *c, uint64_t old, uint64_t now)
+{
+    for (int el = 0; el < 2; el++) {
+        SoftTlb *t = c->tlb_alt[el];
+        if (c->tlb_alt_ttbr1 != now)
+            softtlb_flush(t);          /* filled under another TTBR1_EL1, or never */
+        c->tlb_alt[el] = c->tlb_el[el];
+        c->tlb_el[el] = t;
+    }
+    c->tlb_alt_ttbr1 = old;
+    c->tlb_cur = c->tlb_el[c->el];
 }
 
 void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page)
@@ -41,16 +70,16 @@ void a64_tlb_flush_write_host(Arm64Cpu *c, const uint8_t *host_page)
      * SMP every load-exclusive asks this of the other cores, mostly for the same lock's page */
     if (c->wflushed_page == host_page && c->wflushed_gen == c->wfill_gen)
         return;
-    for (int el = 0; el < 3; el++)
-        softtlb_flush_write_host(&c->tlb_el[el], host_page);
+    for (int i = 0; i < A64_NUM_TLBS; i++)
+        softtlb_flush_write_host(&c->tlbs[i], host_page);
     c->wflushed_page = host_page;
     c->wflushed_gen = c->wfill_gen;
 }
 
 void a64_tlb_flush_writes(Arm64Cpu *c)
 {
-    for (int el = 0; el < 3; el++)
-        softtlb_flush_writes(&c->tlb_el[el]);
+    for (int i = 0; i < A64_NUM_TLBS; i++)
+        softtlb_flush_writes(&c->tlbs[i]);
 }
 
 static bool read_desc(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
@@ -496,7 +525,7 @@ static inline bool may_cache(const Arm64Cpu *c, uint64_t va)
 bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     /* every change of EL goes through a64_set_el: a TLB of another EL would grant its rights */
-    g_assert(c->tlb_cur == &c->tlb_el[c->el]);
+    g_assert(c->tlb_cur == c->tlb_el[c->el]);
     /* an unaligned access inside one cached page: the fast path's tag wants alignment, the
      * page's entry is as good for it (a memcpy, little-endian like the guest) */
     uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
@@ -566,7 +595,7 @@ static void before_ram_store(Arm64Cpu *c, uint64_t pa, unsigned size)
 
 bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
-    g_assert(c->tlb_cur == &c->tlb_el[c->el]);
+    g_assert(c->tlb_cur == c->tlb_el[c->el]);
     uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
     const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {
