@@ -19,10 +19,12 @@ static unsigned slot(uint64_t va_page)
     return (unsigned)(va_page >> 12) & (SOFTTLB_SIZE - 1);
 }
 
-void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order)
+void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order,
+                       bool writable)
 {
     softtlb_fill(&t->r[slot(va_page)], va_page, host_page);
     t->rorder[slot(va_page)] = order;
+    t->rwritable[slot(va_page)] = writable;
     t->has_big |= order != 0;
 }
 

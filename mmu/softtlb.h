@@ -3,6 +3,7 @@
  * that stay within the page hit; everything else takes the slow path. */
 #ifndef HVSIM_MMU_SOFTTLB_H
 #define HVSIM_MMU_SOFTTLB_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SOFTTLB_SIZE 256
@@ -31,6 +32,10 @@ typedef struct SoftTlb {
      * which the soft TLB holds as 4 KiB pieces: softtlb_flush_va drops every piece of the
      * mapping the VA falls in. Meaningful only while the entry is valid. */
     uint8_t rorder[SOFTTLB_SIZE], worder[SOFTTLB_SIZE], xorder[SOFTTLB_SIZE];
+    /* The read entry's page was writable at this EL when it was filled: a store that misses
+     * the write entries (dropped for another core's exclusive monitor, or a page holding
+     * decoded code) knows its translation without a walk. */
+    uint8_t rwritable[SOFTTLB_SIZE];
     uint8_t has_big;          /* some entry was filled with a nonzero order since the last
                                * full flush: softtlb_flush_va must then scan the orders */
 } SoftTlb;
@@ -52,7 +57,8 @@ static inline void softtlb_fill(SoftTlbEntry *e, uint64_t va_page, uint8_t *host
 }
 /* Fill entry (va_page >> 12) % SOFTTLB_SIZE of r[], w[] (keeping wcount exact) or x[], for a
  * piece of a stage-1 mapping of the given order (see rorder). */
-void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order);
+void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order,
+                       bool writable);
 void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order);
 void softtlb_fill_fetch(SoftTlb *t, uint64_t va_page, uint64_t pa_page, uint8_t order);
 #endif

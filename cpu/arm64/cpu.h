@@ -396,9 +396,19 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
 const A64Insn *a64_alignment_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool write);
 
 /* Host pointer for an aligned RAM access of `size` bytes at va, for atomics and exclusives
- * (which must see one copy of memory); NULL (and c->pc set) on fault. `write` selects the
- * write permission check and invalidates decoded code on the page. */
-uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write);
+ * (which must see one copy of memory), and its physical address in *pa (pa may be NULL);
+ * NULL (and c->pc set) on fault. `write` selects the write permission check and does the
+ * store's side effects (decoded code on the page, other cores' monitors). */
+uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write,
+                      uint64_t *pa);
+/* Its second half, for an address already translated: watchpoints, then the pointer. */
+uint8_t *a64_host_at(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size,
+                     bool write);
+/* The host pointer and *pa of a store of `size` bytes at va (inside one page) when the soft
+ * TLB's read entry knows the page writable at this EL, else NULL: no walk, no side effects
+ * (a64_ram_store_prep does them). */
+uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa);
+void a64_ram_store_prep(Arm64Cpu *c, uint64_t pa, unsigned size);
 /* Its fast path alone, for LDXR/STXR: the host pointer and *pa when the soft TLB has the page
  * (for reading, and for writing when `write`), else NULL with nothing done. */
 uint8_t *a64_atomic_fast(Arm64Cpu *c, uint64_t va, unsigned size, bool write, uint64_t *pa);

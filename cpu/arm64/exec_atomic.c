@@ -50,8 +50,7 @@ static bool load_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned size, void *d
     }
     uint64_t pa;
     const uint8_t *p = a64_atomic_fast(c, va, size, false, &pa);
-    if (!p && (!a64_translate(c, d, va, MMU_READ, &pa, NULL) ||
-               !(p = a64_host_ptr(c, d, va, size, false)))) {
+    if (!p && !(p = a64_host_ptr(c, d, va, size, false, &pa))) {
         *ret = a64_fault(c, d);
         return false;
     }
@@ -68,15 +67,24 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
     if (unlikely(va & (size - 1)))
         return align_fault(c, d, true);
     uint64_t pa;
-    /* a cached page: no translation, and nothing of the slow path's store work is due; else
-     * the permission check first, the store's side effects only if the monitor passes */
+    /* a cached page: no translation, and nothing of the slow path's store work is due; a
+     * page the read entry knows writable (its write entry dropped for another core's
+     * monitor): no translation, the store's side effects if the monitor passes; else the
+     * permission check first, the rest only if the monitor passes */
     uint8_t *p = a64_atomic_fast(c, va, size, true, &pa);
-    if (!p && !a64_translate(c, d, va, MMU_WRITE, &pa, NULL))
-        return a64_fault(c, d);
+    bool prep = false;
+    if (!p) {
+        p = a64_tlb_writable(c, va, size, &pa);
+        prep = p != NULL;
+        if (!p && !a64_translate(c, d, va, MMU_WRITE, &pa, NULL))
+            return a64_fault(c, d);
+    }
     bool pass = a64_monitor_check(c, pa, size);
     a64_monitor_clear(c);
     if (pass) {
-        if (!p && !(p = a64_host_ptr(c, d, va, size, true)))
+        if (prep)
+            a64_ram_store_prep(c, pa, size);
+        else if (!p && !(p = a64_host_at(c, d, va, pa, size, true)))
             return a64_fault(c, d);
         memcpy(p, src, size);
     }
@@ -252,7 +260,7 @@ bool a64_prep_STLR(A64Insn *d, const A64Args *a)
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (sizeof(T) - 1)))                                     \
             return align_fault(c, d, true);                                     \
-        uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true);                   \
+        uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true, NULL);                   \
         if (!p)                                                                 \
             return a64_fault(c, d);                                             \
         T o, s = (T)c->x[d->rm], n;                                             \
@@ -315,7 +323,7 @@ bool a64_prep_SWP(A64Insn *d, const A64Args *a)
         uint64_t va = c->x[d->rn];                                              \
         if (unlikely(va & (sizeof(T) - 1)))                                     \
             return align_fault(c, d, true);                                     \
-        uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true);                   \
+        uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true, NULL);                   \
         if (!p)                                                                 \
             return a64_fault(c, d);                                             \
         T o, cmp = (T)c->x[d->rm], n = (T)c->x[d->rd];                          \
@@ -351,7 +359,7 @@ A64_EXEC(exec_CASP_W)
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 7))
         return align_fault(c, d, true);
-    uint8_t *p = a64_host_ptr(c, d, va, 8, true);
+    uint8_t *p = a64_host_ptr(c, d, va, 8, true, NULL);
     if (!p)
         return a64_fault(c, d);
     uint32_t o[2], cmp[2] = { (uint32_t)c->x[d->rm], (uint32_t)c->x[d->rm + 1] };
@@ -369,7 +377,7 @@ A64_EXEC(exec_CASP_X)
     uint64_t va = c->x[d->rn];
     if (unlikely(va & 15))
         return align_fault(c, d, true);
-    uint8_t *p = a64_host_ptr(c, d, va, 16, true);
+    uint8_t *p = a64_host_ptr(c, d, va, 16, true, NULL);
     if (!p)
         return a64_fault(c, d);
     uint64_t o[2], cmp[2] = { c->x[d->rm], c->x[d->rm + 1] };

@@ -564,8 +564,10 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         *val = v;
         uint8_t *hpage = bus_ram_ptr(&m->bus, pa & ~(uint64_t)(A64_PAGE_SIZE - 1), A64_PAGE_SIZE);
         if (hpage && (perms & MMU_PERM_R) && may_cache(c, va)) {
+            uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
             softtlb_fill_read(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1), hpage,
-                              c->last_order);
+                              c->last_order, (perms & MMU_PERM_W) &&
+                                             pa_page - m->ram_base < m->ram_size);
         }
         return true;
     }
@@ -611,8 +613,9 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
         return true;
     }
     uint64_t pa;
-    uint8_t perms;
-    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE))
+    uint8_t perms = MMU_PERM_W;
+    if (!a64_tlb_writable(c, va, size, &pa) &&
+        (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE)))
         return false;
     Machine *m = c->m;
     watch(c, d, va, pa, size, true);
@@ -669,15 +672,34 @@ static inline uint8_t *tlb_atomic_ptr(Arm64Cpu *c, uint64_t va, bool write, uint
     return host;
 }
 
+uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa)
+{
+    SoftTlb *t = a64_tlb(c);
+    unsigned i = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
+    if (t->r[i].tag != (va & ~(uint64_t)(A64_PAGE_SIZE - 1)) || !t->rwritable[i] ||
+        (va & (A64_PAGE_SIZE - 1)) + size > A64_PAGE_SIZE)
+        return NULL;
+    uint8_t *host = (uint8_t *)(t->r[i].addend + va);
+    *pa = c->m->ram_base + (uint64_t)(host - c->m->ram);
+    c->last_order = t->rorder[i];       /* for the write entry a store may fill */
+    return host;
+}
+
+void a64_ram_store_prep(Arm64Cpu *c, uint64_t pa, unsigned size)
+{
+    before_ram_store(c, pa, size);
+}
+
 uint8_t *a64_atomic_fast(Arm64Cpu *c, uint64_t va, unsigned size, bool write, uint64_t *pa)
 {
     return (va & (size - 1)) ? NULL : tlb_atomic_ptr(c, va, write, pa);
 }
 
-uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write)
+uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, bool write,
+                      uint64_t *pa_out)
 {
     if (!(va & (size - 1))) {
-        uint8_t *host = tlb_atomic_ptr(c, va, write, NULL);
+        uint8_t *host = tlb_atomic_ptr(c, va, write, pa_out);
         if (likely(host))
             return host;
     }
@@ -686,8 +708,17 @@ uint8_t *a64_host_ptr(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size,
         return NULL;
     }
     uint64_t pa;
-    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL) ||
-        hw_watch(c, d, va, size, write ? A64_WP_RMW : A64_WP_LOAD))
+    if (!a64_translate(c, d, va, write ? MMU_RMW : MMU_READ, &pa, NULL))
+        return NULL;
+    if (pa_out)
+        *pa_out = pa;
+    return a64_host_at(c, d, va, pa, size, write);
+}
+
+uint8_t *a64_host_at(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, unsigned size,
+                     bool write)
+{
+    if (hw_watch(c, d, va, size, write ? A64_WP_RMW : A64_WP_LOAD))
         return NULL;
     watch(c, d, va, pa, size, write);
     Machine *m = c->m;

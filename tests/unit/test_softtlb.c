@@ -71,7 +71,7 @@ Test(softtlb, write_counts_stay_exact_under_every_change)
         default: {
             uint8_t order = g_rand_int_range(rng, 0, 8) ? 0 : 9;     /* some 2 MiB blocks */
             softtlb_fill_write(&t, va, host, order);
-            softtlb_fill_read(&t, va, host, order);
+            softtlb_fill_read(&t, va, host, order, true);
             break;
         }
         }
@@ -97,11 +97,11 @@ Test(softtlb, flush_va_drops_the_whole_block_the_va_falls_in)
     static uint8_t ram[4 << 12] __attribute__((aligned(4096)));
     softtlb_flush(&t);
     const uint64_t blk = 0xffff000040200000ULL, next = blk + 0x200000;
-    softtlb_fill_read(&t, blk + 0x3000, ram, 9);
+    softtlb_fill_read(&t, blk + 0x3000, ram, 9, false);
     softtlb_fill_write(&t, blk + 0x1ff000, ram + 4096, 9);
     softtlb_fill_fetch(&t, blk + 0x10000, 0x40010000, 9);
-    softtlb_fill_read(&t, next + 0x4000, ram, 9);          /* the next block */
-    softtlb_fill_read(&t, 0x7000, ram + 8192, 0);          /* a page elsewhere */
+    softtlb_fill_read(&t, next + 0x4000, ram, 9, false);          /* the next block */
+    softtlb_fill_read(&t, 0x7000, ram + 8192, 0, false);          /* a page elsewhere */
     softtlb_flush_va(&t, blk + 0x155000);                  /* a VA inside the first block */
     cr_expect_eq(t.r[(blk + 0x3000) >> 12 & 255].tag, SOFTTLB_INVALID);
     cr_expect_eq(t.w[(blk + 0x1ff000) >> 12 & 255].tag, SOFTTLB_INVALID);
