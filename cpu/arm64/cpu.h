@@ -409,6 +409,13 @@ uint8_t *a64_host_at(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, un
  * (a64_ram_store_prep does them). */
 uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa);
 void a64_ram_store_prep(Arm64Cpu *c, uint64_t pa, unsigned size);
+/* DC ZVA of the 64-byte block at va (aligned) into RAM that was never written: nothing to
+ * store, and the page stays unwritten (Xen scrubs all of RAM at boot, Linux clears the pages
+ * it allocates). a64_zva_known_zero: the soft TLB's read entry says so, without a walk.
+ * a64_zva_slow: after a walk, 1 when so (the read entry is filled for the next block), 0
+ * when the block must be stored, -1 on a fault (taken). */
+bool a64_zva_known_zero(Arm64Cpu *c, uint64_t va);
+int a64_zva_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va);
 /* Its fast path alone, for LDXR/STXR: the host pointer and *pa when the soft TLB has the page
  * (for reading, and for writing when `write`), else NULL with nothing done. */
 uint8_t *a64_atomic_fast(Arm64Cpu *c, uint64_t va, unsigned size, bool write, uint64_t *pa);

@@ -343,6 +343,11 @@ A64_EXEC(exec_DC_ZVA)
         zero_block((uint8_t *)(e->addend + va));   /* one block, inside one page */
         return d + 1;
     }
+    if (a64_zva_known_zero(c, va))
+        return d + 1;
+    int z = a64_zva_slow(c, d, va);
+    if (z)
+        return z > 0 ? a64_next(c, d) : a64_fault(c, d);
     /* The first doubleword through the full store path (translation, faults, watchpoints,
      * monitors; it fills the write entry where it may), the rest as the fast path does */
     if (!a64_store(c, d, va, 8, 0))

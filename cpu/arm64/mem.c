@@ -690,6 +690,40 @@ void a64_ram_store_prep(Arm64Cpu *c, uint64_t pa, unsigned size)
     before_ram_store(c, pa, size);
 }
 
+/* Whether zeroing at pa (main RAM) is a no-op with nothing else to do: the page was never
+ * written (machine_ram_written marks pages as anything writes them, so it is all zeros),
+ * holds no decoded code and no other core's exclusive reservation. */
+static bool known_zero(Arm64Cpu *c, uint64_t pa)
+{
+    Machine *m = c->m;
+    uint64_t idx = (pa - m->ram_base) >> A64_PAGE_BITS;
+    return !m->ram_touched[idx] && !m->ram_code[idx] &&
+           !other_core_reserved(c, pa & ~(uint64_t)(A64_PAGE_SIZE - 1));
+}
+
+bool a64_zva_known_zero(Arm64Cpu *c, uint64_t va)
+{
+    uint64_t pa;
+    return a64_tlb_writable(c, va, 64, &pa) && known_zero(c, pa);
+}
+
+int a64_zva_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va)
+{
+    if (!may_cache(c, va))
+        return 0;
+    uint64_t pa;
+    uint8_t perms;
+    if (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, 64, A64_WP_STORE))
+        return -1;
+    Machine *m = c->m;
+    uint64_t pa_page = pa & ~(uint64_t)(A64_PAGE_SIZE - 1);
+    if (pa_page - m->ram_base >= m->ram_size || !(perms & MMU_PERM_R) || !known_zero(c, pa))
+        return 0;
+    softtlb_fill_read(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1),
+                      m->ram + (pa_page - m->ram_base), c->last_order, true);
+    return 1;
+}
+
 uint8_t *a64_atomic_fast(Arm64Cpu *c, uint64_t va, unsigned size, bool write, uint64_t *pa)
 {
     return (va & (size - 1)) ? NULL : tlb_atomic_ptr(c, va, write, pa);

@@ -36,6 +36,9 @@ void th_free(TH *t)
 
 uint8_t *th_ram(TH *t, uint64_t pa)
 {
+    /* the test may write through it: a page anything writes is marked written, as the
+     * machine's own writers do (a never-written page is known to hold zeros) */
+    machine_ram_written(t->m, pa, 1);
     return t->m->ram + (pa - TH_RAM_BASE);
 }
 

@@ -28,6 +28,7 @@ int th_run_steps(TH *t, const uint32_t *code, size_t n, uint64_t steps);
 /* Runs n instructions at EL1 and reports whether the last one took the Undefined
  * Instruction exception (EC 0) to EL1 with ELR pointing at it. */
 bool th_undefined(TH *t, const uint32_t *code, size_t n);
-/* Host pointer to guest RAM at physical address pa. */
+/* Host pointer to guest RAM at physical address pa, whose page counts as written from then
+ * on (write only within that page through it). */
 uint8_t *th_ram(TH *t, uint64_t pa);
 #endif

@@ -126,6 +126,33 @@ Test(ldst, dc_zva_zeroes_exactly_its_block)
     th_free(t);
 }
 
+/* DC ZVA into RAM nothing ever wrote stores nothing and leaves the page unwritten (it reads
+ * as zeros all the same); a store makes the page written, and DC ZVA then zeroes it. */
+Test(ldst, dc_zva_of_never_written_ram)
+{
+    TH *t = th_new_model("max");
+    static const uint32_t code[] = {
+        0xd50b7420, /* dc zva, x0 */
+        0xd50b7421, /* dc zva, x1 */
+        0xf9400022, /* ldr x2, [x1] */
+        0xf9000023, /* str x3, [x1] */
+        0xd50b7421, /* dc zva, x1 */
+        0xf9400024, /* ldr x4, [x1] */
+    };
+    const uint64_t fresh = TH_RAM_BASE + 0x200000;    /* pages no one wrote */
+    X(0) = fresh;
+    X(1) = fresh + 0x1040;
+    X(3) = 0x1234;
+    X(2) = X(4) = JUNK;
+    RUN_OK(code);
+    EQ(X(2), 0);
+    EQ(X(4), 0);
+    cr_expect_eq(t->m->ram_touched[(fresh - TH_RAM_BASE) >> 12], 0, "DC ZVA wrote a zero page");
+    cr_expect_eq(t->m->ram_touched[(fresh + 0x1000 - TH_RAM_BASE) >> 12], 1,
+                 "the store's page is not marked written");
+    th_free(t);
+}
+
 Test(ldst, stores_each_size_touch_only_their_bytes)
 {
     TH *t = th_new_model("max");
