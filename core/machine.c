@@ -153,6 +153,7 @@ void machine_free(Machine *m)
     for (int i = 0; i < m->nobjects; i++)
         g_free(m->objects[i].name);
     free(m->ram);
+    stats_set_free(m->stats_base);
     free(m->ram_code);
     free(m->ram_dirty);
     free(m->ram_touched);
@@ -183,18 +184,37 @@ void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque)
     m->stats[m->nstats++] = (StatsProvider){ fn, opaque };
 }
 
-void machine_dump_stats(Machine *m, const StatsSink *sink)
+/* The machine's own entries, reported first. */
+static void dump_machine(void *opaque, const StatsSink *sink)
 {
+    Machine *m = opaque;
+    stats_emit_formula(sink, "sim.seconds", "sim.time_ps", NULL, 1e-12, "s", "simulated seconds");
+    stats_emit_value(sink, "sim.exit_code", (uint64_t)m->exit_code, "", "the run's exit code so far");
     stats_emit(sink, "sim.insns", machine_icount(m), "instructions", "instructions executed (all cores)");
     stats_emit(sink, "sim.time_ps", m->now, "ps", "simulated time");
-    stats_emit(sink, "sim.cpu_hz", m->timing.hz, "Hz", "core clock of the timing model");
+    stats_emit_value(sink, "sim.cpu_hz", m->timing.hz, "Hz", "core clock of the timing model");
     for (int i = 0; i < m->ncpus; i++) {
-        char name[32];
+        char name[32], share[32];
         snprintf(name, sizeof name, "cpu%d.insns", i);
         stats_emit(sink, name, m->cpus[i].icount, "instructions", "instructions executed");
+        snprintf(share, sizeof share, "cpu%d.insn_share", i);
+        stats_emit_formula(sink, share, name, "sim.insns", 1, "fraction",
+                           "the core's share of all instructions executed");
     }
-    for (int i = 0; i < m->nstats; i++)
-        m->stats[i].fn(m->stats[i].opaque, sink);
+}
+
+StatsSet *machine_stats(Machine *m)
+{
+    StatsProvider all[STATS_MAX_PROVIDERS + 1] = { { dump_machine, m } };
+    memcpy(all + 1, m->stats, (size_t)m->nstats * sizeof all[0]);
+    return stats_collect(all, m->nstats + 1, m->stats_base);
+}
+
+void machine_stats_reset(Machine *m)
+{
+    stats_set_free(m->stats_base);
+    m->stats_base = NULL;
+    m->stats_base = machine_stats(m);
 }
 
 MachineObject *machine_add_object(Machine *m, const char *name, const StateDesc *desc, void *obj)

@@ -156,6 +156,7 @@ typedef struct Machine {
     int nobjects;
     StatsProvider stats[STATS_MAX_PROVIDERS];
     int nstats;
+    StatsSet *stats_base;     /* the baseline of `stats reset`, or NULL */
     MachineMem mems[MACHINE_MAX_MEMS];
     int nmems;
     uint8_t *ram;             /* main RAM backing (owned) */
@@ -239,8 +240,11 @@ void machine_add_memory(Machine *m, const char *name, uint64_t base, uint64_t si
 bool machine_run_to(Machine *m, uint64_t target);
 /* Registers a statistics dump function (called in registration order). */
 void machine_add_stats(Machine *m, StatsDumpFn fn, void *opaque);
-/* Dumps the machine's own counters (sim.*, per-core instructions) and every provider's. */
-void machine_dump_stats(Machine *m, const StatsSink *sink);
+/* The statistics now: the machine's own (sim.*, per-core instructions) and every provider's,
+ * counted from the last machine_stats_reset (the caller frees the set). */
+StatsSet *machine_stats(Machine *m);
+/* `stats reset`: later sets count from here (host-side: not machine state). */
+void machine_stats_reset(Machine *m);
 /* Stops the run with exit code `code`; the first stop wins. msg may be NULL. */
 void machine_stop(Machine *m, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 /* The guest powers the machine off (PSCI SYSTEM_OFF): a stop with exit code 0 that no pause

@@ -979,19 +979,39 @@ static void info_tlb(Debugger *d, int cpu, GString *out)
     g_array_free(lines, TRUE);
 }
 
-typedef struct StatsLine {
-    GString *out;
-    bool vms_only;            /* `info vms`: the per-VM exit counters */
-} StatsLine;
-
-static void stats_line(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
+/* `info stats`: one `name value` line per counter, value and formula (`-` for a formula with
+ * no value), and per non-empty histogram bucket (`name[lo,hi) count`); `info vms`: the
+ * per-VM entries alone. */
+static void stats_lines(Machine *m, bool vms_only, GString *out)
 {
-    StatsLine *l = ctx;
-    (void)unit;
-    (void)desc;
-    if (l->vms_only && strncmp(name, "vm", 2))
-        return;
-    g_string_append_printf(l->out, "%s %" PRIu64 "\n", name, value);
+    StatsSet *set = machine_stats(m);
+    for (guint i = 0; i < set->items->len; i++) {
+        const StatsItem *it = &g_array_index(set->items, StatsItem, i);
+        if (vms_only && strncmp(it->name, "vm", 2))
+            continue;
+        switch (it->kind) {
+        case STATS_COUNTER:
+        case STATS_VALUE:
+            g_string_append_printf(out, "%s %" PRIu64 "\n", it->name, it->value);
+            break;
+        case STATS_FORMULA:
+            if (it->defined)
+                g_string_append_printf(out, "%s %.9g\n", it->name, it->result);
+            else
+                g_string_append_printf(out, "%s -\n", it->name);
+            break;
+        case STATS_HISTOGRAM:
+            for (unsigned k = 0; k < it->n; k++)
+                if (it->counts[k] && k + 1 < it->n)
+                    g_string_append_printf(out, "%s[%" PRIu64 ",%" PRIu64 ") %" PRIu64 "\n", it->name,
+                                           k ? it->bounds[k - 1] : 0, it->bounds[k], it->counts[k]);
+                else if (it->counts[k])
+                    g_string_append_printf(out, "%s[%" PRIu64 ",) %" PRIu64 "\n", it->name,
+                                           k ? it->bounds[k - 1] : 0, it->counts[k]);
+            break;
+        }
+    }
+    stats_set_free(set);
 }
 
 static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
@@ -1077,8 +1097,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
             FAIL("usage: info tlb [N] (core 0..%d; default the selected core)", d->m->ncpus - 1);
         info_tlb(d, (int)n, out);
     } else if (!strcmp(what, "stats") || !strcmp(what, "vms")) {
-        StatsLine ctx = { out, !strcmp(what, "vms") };
-        machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
+        stats_lines(d->m, !strcmp(what, "vms"), out);
     } else {
         FAIL("usage: info registers|sysregs [NAME...]|vregs [N...]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash");
     }
@@ -1379,19 +1398,34 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
     return true;
 }
 
-/* stats dump FILE [force]: the statistics registry, one `name value` line per counter (as
- * `info stats` prints it) */
+/* stats dump FILE [force]: the statistics registry, as JSON (--stats's format) when FILE
+ * ends in .json, else one `name value` line per entry (as `info stats` prints it);
+ * stats reset: later dumps, `info stats` and the statistics at exit count from here */
 static bool cmd_stats(Debugger *d, int argc, char **argv, GString *out)
 {
+    if (argc == 2 && !strcmp(argv[1], "reset")) {
+        machine_stats_reset(d->m);
+        g_string_append_printf(out, "statistics reset at instruction %" PRIu64 "\n",
+                                machine_icount(d->m));
+        return true;
+    }
     bool force = argc == 4 && !strcmp(argv[3], "force");
     if (argc < 3 || argc > 4 || strcmp(argv[1], "dump") || (argc == 4 && !force))
-        FAIL("usage: stats dump FILE [force]");
+        FAIL("usage: stats dump FILE [force] | stats reset");
     OutFile *f = open_output(d, "stats dump", argv[2], force, out);
     if (!f)
         return false;
     GString *text = g_string_new(NULL);
-    StatsLine ctx = { text, false };
-    machine_dump_stats(d->m, &(StatsSink){ stats_line, &ctx });
+    if (g_str_has_suffix(argv[2], ".json")) {
+        StatsSet *set = machine_stats(d->m);
+        char *json = stats_set_to_json(set, TRUE);
+        g_string_append(text, json);
+        g_string_append_c(text, '\n');
+        g_free(json);
+        stats_set_free(set);
+    } else {
+        stats_lines(d->m, false, text);
+    }
     fwrite(text->str, 1, text->len, outfile_stream(f));
     g_string_free(text, TRUE);
     char *err = NULL;
@@ -1677,7 +1711,7 @@ static const DbgCmd commands[] = {
     { "wait-for", "TEXT", "run until the guest's console output ends with TEXT (escapes: \\n, \\t, \\ooo)", cmd_wait_for },
     { "type", "TEXT", "the guest's console receives TEXT as if typed (\\n is Enter); logged as input", cmd_type },
     { "trace", "on [FILE] [CATS] [force] | off", "switch instruction/exception/VM-exit tracing at run time (FILE: never replaces a file without force)", cmd_trace },
-    { "stats", "dump FILE [force]", "write the statistics registry to FILE (never replaces a file without force)", cmd_stats },
+    { "stats", "dump FILE [force] | reset", "write the statistics registry to FILE (JSON for *.json; never replaces a file without force), or count from now on", cmd_stats },
     { "screendump", "FILE [force]", "write the display's frame to FILE as a PNG (never replaces a file without force)", cmd_screendump },
     { "set", "REG VALUE | mem ADDR VALUE [SIZE]", "write a register (x0..x30, sp, pc, nzcv, v0..v31 up to 128 bits, fpcr, fpsr) or memory of the selected core; logged as input (--record, reverse execution)", cmd_set },
     { "cpu", "N", "select core N for registers, memory and disassembly", cmd_cpu },

@@ -72,6 +72,17 @@ static void dump(void *opaque, const StatsSink *sink)
         stats_emit(sink, name, total, "exits", "VM exits to EL2");
         snprintf(name, sizeof name, "vm%d.exit_cycles", v);
         stats_emit(sink, name, cycles, "cycles", "cycles from VM exit to VM entry");
+        char num[64], den[64];
+        snprintf(name, sizeof name, "vm%d.exit_cycles.mean", v);
+        snprintf(num, sizeof num, "vm%d.exit_cycles", v);
+        snprintf(den, sizeof den, "vm%d.exits", v);
+        stats_emit_formula(sink, name, num, den, 1, "cycles", "mean cycles from VM exit to entry");
+        uint64_t bounds[HVM_LAT_BUCKETS];
+        for (int k = 0; k < HVM_LAT_BUCKETS; k++)
+            bounds[k] = UINT64_C(2) << k;
+        snprintf(name, sizeof name, "vm%d.exit_latency", v);
+        stats_emit_histogram(sink, name, HVM_LAT_BUCKETS, bounds, vm->latency, "cycles",
+                             "VM exits by cycles from exit to entry (log2 buckets)");
         for (int r = 0; r < HVM_EXIT_N; r++) {
             if (!vm->exits[r])
                 continue;
@@ -79,6 +90,11 @@ static void dump(void *opaque, const StatsSink *sink)
             stats_emit(sink, name, vm->exits[r], "exits", "VM exits for this reason");
             snprintf(name, sizeof name, "vm%d.exit_cycles.%s", v, reason_names[r]);
             stats_emit(sink, name, vm->cycles[r], "cycles", "cycles in EL2 for this reason");
+            snprintf(num, sizeof num, "vm%d.exit_cycles.%s", v, reason_names[r]);
+            snprintf(den, sizeof den, "vm%d.exits.%s", v, reason_names[r]);
+            snprintf(name, sizeof name, "vm%d.exit_cycles.%s.mean", v, reason_names[r]);
+            stats_emit_formula(sink, name, num, den, 1, "cycles",
+                               "mean cycles from VM exit to entry for this reason");
         }
     }
 }
@@ -141,6 +157,8 @@ static bool vm_entry(Hvm *h, const EvInfo *e)
         return false;         /* first entry into a guest: nothing to close */
     uint64_t cycles = (e->time - vc->exit_time) / h->m->timing.ps_per_cycle;
     h->vm[vc->vmid].cycles[vc->reason] += cycles;
+    int bucket = cycles < 2 ? 0 : 63 - __builtin_clzll(cycles);
+    h->vm[vc->vmid].latency[MIN(bucket, HVM_LAT_BUCKETS - 1)]++;
     vc->in_exit = 0;
     if (!ev_wants(&h->m->events, EV_VM_ENTRY))
         return false;

@@ -20,9 +20,12 @@ typedef enum HvmExitReason {
 
 #define HVM_MAX_VMIDS 256     /* 8-bit VMIDs (VTCR_EL2.VS = 0) */
 
+#define HVM_LAT_BUCKETS 24    /* exit-to-entry latency: [0,2), [2,4), ... [2^23,) cycles */
+
 typedef struct HvmVm {
     uint64_t exits[HVM_EXIT_N];
     uint64_t cycles[HVM_EXIT_N];   /* exit -> entry */
+    uint64_t latency[HVM_LAT_BUCKETS];   /* exits by exit-to-entry cycles, log2 buckets */
 } HvmVm;
 
 typedef struct HvmVcpu {

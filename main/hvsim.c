@@ -47,6 +47,7 @@ typedef struct Opts {
     GHashTable *given;        /* machine-shaping options the user gave (for --restore) */
     char *record, *replay;    /* --record FILE, --replay FILE: the input log */
     uint64_t rev_interval, rev_budget;   /* reverse execution in debugger sessions */
+    uint64_t stats_interval;  /* --stats-interval: a --stats record every N instructions */
     bool display_sdl;         /* -display sdl (default none: make check stays headless) */
     GPtrArray *plugins;       /* --plugin PATH[,key=value...], in order */
     /* the output files, opened once every input has been checked (core/outfile.h) */
@@ -88,6 +89,8 @@ static void usage(FILE *f)
           "  --reverse-budget SIZE  memory for reverse-execution history (default 1G; 0 = off)\n"
           "  --state-hash         at exit print 'state-hash: <hex>' on stderr\n"
           "  --stats FILE.json    write statistics at exit; --stats-text FILE as text\n"
+          "  --stats-interval N   with --stats: one JSON line every N instructions and at\n"
+          "                       exit instead (a time series)\n"
           "  -i, --console        interactive debugger console (readline; type help)\n"
           "  --script FILE        run debugger commands from FILE, then exit\n"
           "  -s, -gdb tcp:[HOST]:PORT  GDB remote stub (-s: tcp::1234; loopback unless HOST)\n"
@@ -457,6 +460,7 @@ static void parse_args(Opts *o, int argc, char **argv)
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
             "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
+            "stats-interval",
             "drive", "device", "seed", "rtc", "display", "plugin", NULL,
         };
         bool known = false;
@@ -497,6 +501,9 @@ static void parse_args(Opts *o, int argc, char **argv)
         } else if (!strcmp(name, "drive") || !strcmp(name, "device") || !strcmp(name, "seed") ||
                    !strcmp(name, "rtc")) {
             parse_device_option(o, name, v);
+        } else if (!strcmp(name, "stats-interval")) {
+            if (!parse_u64(v, &o->stats_interval) || o->stats_interval == 0)
+                die("--stats-interval %s: want a positive number of instructions", v);
         } else if (!strcmp(name, "reverse-interval")) {
             if (!parse_u64(v, &o->rev_interval) || o->rev_interval == 0)
                 die("--reverse-interval %s: want a positive number of instructions", v);
@@ -576,37 +583,38 @@ static bool commit_text(OutFile **f, const GString *text)
     return commit_output(f);
 }
 
-static void json_counter(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
+/* --stats-interval: one JSON line per interval into the --stats file, the last at exit */
+static void write_stats_record(Machine *m, Opts *o)
 {
-    (void)unit;
-    (void)desc;
-    g_string_append_printf(ctx, ",\n  \"%s\": %llu", name, (unsigned long long)value);
-}
-
-static void text_counter(void *ctx, const char *name, uint64_t value, const char *unit, const char *desc)
-{
-    g_string_append_printf(ctx, "%-32s %20llu  %s (%s)\n", name, (unsigned long long)value, desc, unit);
+    StatsSet *set = machine_stats(m);
+    char *json = stats_set_to_json(set, FALSE);
+    fprintf(outfile_stream(o->out_stats_json), "%s\n", json);
+    g_free(json);
+    stats_set_free(set);
 }
 
 static bool write_stats(Machine *m, Opts *o)
 {
     bool ok = true;
-    if (o->out_stats_json) {
-        GString *s = g_string_new("{\n");
-        g_string_append_printf(s, "  \"sim.seconds\": %.12f", (double)m->now / 1e12);
-        g_string_append_printf(s, ",\n  \"sim.exit_code\": %d", m->exit_code);
-        machine_dump_stats(m, &(StatsSink){ json_counter, s });
-        g_string_append(s, "\n}\n");
+    StatsSet *set = machine_stats(m);
+    if (o->out_stats_json && o->stats_interval) {
+        write_stats_record(m, o);
+        ok &= commit_output(&o->out_stats_json);
+    } else if (o->out_stats_json) {
+        char *json = stats_set_to_json(set, TRUE);
+        GString *s = g_string_new(json);
+        g_string_append_c(s, '\n');
         ok &= commit_text(&o->out_stats_json, s);
         g_string_free(s, TRUE);
+        g_free(json);
     }
     if (o->out_stats_text) {
         GString *s = g_string_new("");
-        g_string_append_printf(s, "%-32s %20.9f  simulated seconds\n", "sim.seconds", (double)m->now / 1e12);
-        machine_dump_stats(m, &(StatsSink){ text_counter, s });
+        stats_set_to_text(set, s);
         ok &= commit_text(&o->out_stats_text, s);
         g_string_free(s, TRUE);
     }
+    stats_set_free(set);
     return ok;
 }
 
@@ -743,23 +751,47 @@ static int by_icount(gconstpointer a, gconstpointer b)
     return x->icount < y->icount ? -1 : x->icount > y->icount;
 }
 
-/* --checkpoint-at: runs to each instruction count in turn and saves a snapshot there. */
-static void take_checkpoints(Machine *m, Opts *o)
+/* A plain run that stops on the way: at each --checkpoint-at count in turn to save a
+ * snapshot, and every --stats-interval instructions to write a statistics record. Stopping
+ * at a count and running on changes nothing in the machine (the state hash is the straight
+ * run's). */
+static int run_with_stops(Machine *m, Opts *o)
 {
     g_array_sort(o->checkpoints, by_icount);
-    for (guint i = 0; i < o->checkpoints->len; i++) {
-        Checkpoint *c = &g_array_index(o->checkpoints, Checkpoint, i);
-        if (!machine_run_to(m, c->icount)) {
-            fprintf(stderr, "hvsim: --checkpoint-at %llu: the run stopped at instruction %llu "
-                    "first; %s not written\n", (unsigned long long)c->icount,
-                    (unsigned long long)machine_icount(m), c->file);
-            o->missed_checkpoint = true;
-            return;
+    guint next_cp = 0;
+    uint64_t next_rec = o->stats_interval ? o->stats_interval : UINT64_MAX;
+    for (;;) {
+        uint64_t cp = next_cp < o->checkpoints->len
+                          ? g_array_index(o->checkpoints, Checkpoint, next_cp).icount : UINT64_MAX;
+        uint64_t target = MIN(cp, next_rec);
+        if (target == UINT64_MAX)
+            break;
+        if (!machine_run_to(m, target)) {
+            if (cp != UINT64_MAX) {
+                Checkpoint *c = &g_array_index(o->checkpoints, Checkpoint, next_cp);
+                fprintf(stderr, "hvsim: --checkpoint-at %llu: the run stopped at instruction "
+                        "%llu first; %s not written\n", (unsigned long long)c->icount,
+                        (unsigned long long)machine_icount(m), c->file);
+                o->missed_checkpoint = true;
+            }
+            break;
         }
-        char *err = NULL;
-        if (snapshot_save(m, c->file, o->force, &err) < 0)
-            die("%s", err);
+        if (target == cp) {
+            char *err = NULL;
+            if (snapshot_save(m, g_array_index(o->checkpoints, Checkpoint, next_cp).file,
+                              o->force, &err) < 0)
+                die("%s", err);
+            next_cp++;
+        }
+        if (target == next_rec) {
+            write_stats_record(m, o);
+            next_rec += o->stats_interval;
+        }
     }
+    int code = m->stop ? m->exit_code : machine_run(m);
+    if (o->missed_checkpoint && code == 0)
+        code = EXIT_BAD_INPUT;
+    return code;
 }
 
 /* Two outputs to one file would overwrite each other: refused at start-up. */
@@ -793,6 +825,10 @@ int main(int argc, char **argv)
         die("--replay is for plain runs (without --record, --checkpoint-at or a debugger)");
     if (o.record && o.checkpoints->len)
         die("--record and --checkpoint-at cannot be combined yet");
+    if (o.stats_interval && !o.stats_json)
+        die("--stats-interval needs --stats FILE (where the records go)");
+    if (o.stats_interval && (debugging || o.record || o.replay))
+        die("--stats-interval is for plain runs; in the console or a script use 'stats dump FILE'");
     if (o.rtc_utc && (o.record || o.replay))
         die("-rtc base=utc reads the host's clock, which a replay cannot repeat; give the date "
             "(-rtc base=YYYY-MM-DDTHH:MM:SS)");
@@ -858,11 +894,8 @@ int main(int argc, char **argv)
         }
     } else if (log) {
         code = inputlog_record_run(log, 10000000);
-    } else if (o.checkpoints->len) {
-        take_checkpoints(m, &o);
-        code = m->stop ? m->exit_code : machine_run(m);
-        if (o.missed_checkpoint && code == 0)
-            code = EXIT_BAD_INPUT;
+    } else if (o.checkpoints->len || o.stats_interval) {
+        code = run_with_stops(m, &o);
     } else if (o.script || o.console || o.gdb_port) {
         Debugger *dbg = dbg_new(m);
         dbg_enable_history(dbg, o.rev_interval, o.rev_budget);

@@ -33,7 +33,7 @@ minihv() {
 }
 # stat FILE NAME: a counter's value from a --stats JSON file (empty if absent)
 stat() {
-    sed -n "s/^ *\"$2\": \\([0-9]*\\),\\{0,1\\}\$/\\1/p" "$1"
+    python3 "$HERE/statsget.py" "$1" "$2"
 }
 
 # ---- insn_mix: its total is the run's instruction count (--max-insns; a whole run) ----
@@ -66,7 +66,7 @@ if ! minihv --plugin "$PLUGINS/vmexit_hist.so,out=$TMP/hist.txt" --stats "$TMP/h
 else
     bad=
     n=0
-    for name in $(sed -n 's/^ *"\(vm[0-9]*\.exits\.[a-z]*\)".*/\1/p' "$TMP/hist.json"); do
+    for name in $(python3 "$HERE/statsget.py" "$TMP/hist.json" --names 'vm[0-9]+\.exits\.[a-z]+'); do
         vm=${name%%.*}
         reason=${name##*.}
         want=$(stat "$TMP/hist.json" "$name")

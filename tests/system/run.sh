@@ -237,7 +237,7 @@ fi
 run_hvsim "$WORKLOADS/tests/mmu.elf" virt,virtualization=on cortex-a57 1 "$TMP/vmx" \
     --stats "$TMP/vmx.json" -d vmexit -D "$TMP/vmx.trace"
 want='"vm5.exits": 8 "vm5.exits.hvc": 1 "vm5.exits.dabt": 6 "vm5.exits.iabt": 1'
-got=$(grep -o '"vm5\.exits[a-z.]*": [0-9]*' "$TMP/vmx.json" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
+got=$(python3 "$HERE/statsget.py" "$TMP/vmx.json" --pairs 'vm5\.exits(\.[a-z]+)?' 2>/dev/null)
 if [ "$rc" -ne 0 ]; then
     fail "vmexit-stats" "exit code $rc: $(first_line "$TMP/vmx.err")"
 elif [ "$got" != "$want" ]; then
@@ -256,7 +256,7 @@ for g in 1 2; do
     line=$(grep "^minihv: g$g exit code 0: exits" "$TMP/mhv")
     for pair in hvc:hvc mmio:dabt wfi:wfx smc:smc irq:irq; do
         own=$(printf '%s\n' "$line" | sed -n "s/.* ${pair%%:*} \([0-9]*\).*/\1/p")
-        sim=$(sed -n "s/.*\"vm$g\.exits\.${pair#*:}\": \([0-9]*\).*/\1/p" "$TMP/mhv.json")
+        sim=$(python3 "$HERE/statsget.py" "$TMP/mhv.json" "vm$g.exits.${pair#*:}")
         if [ -z "$own" ] || [ "$own" != "$sim" ]; then
             mh_fail="$mh_fail g$g ${pair%%:*}: minihv says '${own}', hvsim says '${sim}';"
         fi
@@ -268,6 +268,76 @@ elif [ -n "$mh_fail" ]; then
     fail "minihv-vmexits" "$mh_fail"
 else
     pass "minihv-vmexits"
+fi
+
+# ---- the statistics registry: histograms and formulas agree with the counters; a time
+# series (--stats-interval) every N instructions, ending where the run ends, without
+# perturbing the machine; `stats reset` makes later dumps count from there ------------------
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/st" --stats "$TMP/st.json" --state-hash
+if [ "$rc" -ne 0 ]; then
+    fail "stats-registry" "exit code $rc: $(first_line "$TMP/st.err")"
+elif ! why=$(python3 - "$TMP/st.json" 2>&1 <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for vm in ("vm1", "vm2"):
+    h = s["histograms"][vm + ".exit_latency"]
+    # an exit still open when the run ends has no latency yet (one per core at most)
+    assert s[vm + ".exits"] - 1 <= sum(h["counts"]) <= s[vm + ".exits"], (vm, "histogram total", sum(h["counts"]), s[vm + ".exits"])
+    assert len(h["bounds"]) == len(h["counts"]) and h["bounds"][-1] is None, "bucket layout"
+    mean = s[vm + ".exit_cycles"] / s[vm + ".exits"]
+    assert abs(s[vm + ".exit_cycles.mean"] - mean) < 1e-9 * mean, (vm, "mean")
+    assert s["meta"][vm + ".exit_cycles.mean"]["kind"] == "formula", "meta"
+assert s["sim.seconds"] == s["sim.time_ps"] / 1e12, "sim.seconds"
+assert s["meta"]["sim.insns"]["unit"] == "instructions", "units"
+PYEOF
+); then
+    fail "stats-registry" "$(printf '%s' "$why" | tail -n 1)"
+else
+    pass "stats-registry"
+fi
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/sti" --stats "$TMP/sti.jsonl" \
+    --stats-interval 100000 --state-hash
+if [ "$rc" -ne 0 ]; then
+    fail "stats-interval" "exit code $rc: $(first_line "$TMP/sti.err")"
+elif [ "$(sed -n 's/^state-hash: //p' "$TMP/sti.err")" != "$(sed -n 's/^state-hash: //p' "$TMP/st.err")" ]; then
+    fail "stats-interval" "stopping for the records changed the machine's final state"
+elif ! why=$(python3 - "$TMP/sti.jsonl" "$TMP/st.json" 2>&1 <<'PYEOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+final = json.load(open(sys.argv[2]))
+n = final["sim.insns"]
+want = [100000 * k for k in range(1, n // 100000 + 1)]
+if n % 100000:
+    want.append(n)
+got = [r["sim.insns"] for r in recs]
+assert got == want, ("records at", got[:5], "...", len(got), "want", len(want))
+assert recs[-1] == final, "the last record is not the exit's statistics"
+assert all(a.get("vm1.exits", 0) <= b.get("vm1.exits", 0) for a, b in zip(recs, recs[1:])), "counters went back"
+PYEOF
+); then
+    fail "stats-interval" "$(printf '%s' "$why" | tail -n 1)"
+else
+    pass "stats-interval"
+fi
+printf 'continue 200000\nstats reset\nstats dump %s\ncontinue\nstats dump %s\n' \
+    "$TMP/streset-0.json" "$TMP/streset.json" >"$TMP/streset.txt"
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/str" --script "$TMP/streset.txt"
+if [ "$rc" -ne 0 ]; then
+    fail "stats-reset" "exit code $rc: $(first_line "$TMP/str.err")"
+elif ! why=$(python3 - "$TMP/streset-0.json" "$TMP/streset.json" "$TMP/st.json" 2>&1 <<'PYEOF'
+import json, sys
+zero, after, whole = (json.load(open(f)) for f in sys.argv[1:])
+assert zero["sim.insns"] == 0 and zero["sim.cpu_hz"] == whole["sim.cpu_hz"], "right after the reset"
+assert after["sim.insns"] == whole["sim.insns"] - 200000, ("insns", after["sim.insns"], whole["sim.insns"])
+for k, v in whole.items():
+    if k.endswith(".exits") and k in after:
+        assert after[k] <= v, (k, "more after a reset than in the whole run")
+assert after["vm1.exits"] - 1 <= sum(after["histograms"]["vm1.exit_latency"]["counts"]) <= after["vm1.exits"] + 1, "histogram after reset"
+PYEOF
+); then
+    fail "stats-reset" "$(printf '%s' "$why" | tail -n 1)"
+else
+    pass "stats-reset"
 fi
 
 # ---- the demo is deterministic: same state hash on repeated runs, per quantum setting ------
@@ -297,8 +367,8 @@ if [ -f "$BENCH_INT" ]; then
     rc=$?
     if [ $rc -ne 0 ]; then
         fail "threaded-dispatch-one-budget" "exit code $rc: $(first_line "$TMP/chain.err")"
-    elif ! grep -q '"cpu0.insns": 50000000' "$TMP/chain.json"; then
-        fail "threaded-dispatch-one-budget" "not 5e7 instructions: $(grep insns "$TMP/chain.json" | tr -d '\n')"
+    elif [ "$(python3 "$HERE/statsget.py" "$TMP/chain.json" cpu0.insns)" != 50000000 ]; then
+        fail "threaded-dispatch-one-budget" "not 5e7 instructions: $(python3 "$HERE/statsget.py" "$TMP/chain.json" --pairs 'cpu0\.insns')"
     else
         pass "threaded-dispatch-one-budget"
     fi
