@@ -6,17 +6,21 @@
 # power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
 # after snapshots taken inside Xen and restored in a new process; reverse-stepi inside Xen
 # and inside dom0; -cpu max (a 40-bit IPA, a concatenated stage-2 root); dom0less domUs from
-# a device tree overlay. First, without Xen, the device tree guest-loader makes is compared
+# a device tree overlay, each domU pinned to its own pCPU from dom0 by XENPIN (the project's
+# workloads/xen-pin/). First, without Xen, the device tree guest-loader makes is compared
 # with QEMU's, and bad options are refused. Without the packages (no network, nothing
 # cached) the Xen tests say SKIP with the reason.
 #
-#   sh tests/system/xen.sh HVSIM [DIR]      (DIR: the package cache, default build/debian)
+#   sh tests/system/xen.sh HVSIM [DIR [XENPIN]]   (DIR: the package cache, default
+#                                                  build/debian; XENPIN: default
+#                                                  build/workloads/xen-pin/xen-pin)
 set -u
 NAME=xen
 . "$(dirname "$0")/harness.sh"
 HVSIM=$1
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${2:-$(dirname "$HVSIM")/debian}
+XENPIN=${3:-$(dirname "$HVSIM")/workloads/xen-pin/xen-pin}
 TIMEOUT=${HVSIM_TIMEOUT:-300}
 
 # ---- guest-loader's device tree against QEMU's (any kernel will do: nothing runs) --------
@@ -266,42 +270,69 @@ else
     pass xen-reverse-step
 fi
 
-# ---- dom0less: dom0 and two domUs Xen starts from the device tree --------------------------
-# The /chosen/domU1 and domU2 nodes come from a --dtb-overlay (scripts/xen-dom0less.sh), their
-# kernels and initrds from QEMU's generic loader; on four cores, each domU runs the selftest
-# /init and prints through its vpl011 (Xen prefixes "DOMn: "), while dom0's shell sleeps, then
-# powers the machine off.
+# ---- dom0less: dom0 and two domUs Xen starts from the device tree, each pinned -----------
+# The /chosen/domU1 and domU2 nodes come from a --dtb-overlay, their kernels and initrds from
+# QEMU's generic loader (scripts/xen-pin-image.sh and xen-dom0less.sh); on four cores. Dom0's
+# two vCPUs are pinned to pCPUs 0 and 1 by Xen (dom0_vcpus_pin); dom0's /init
+# (workloads/xen-pin/init) pins domU1's vCPU to pCPU 2 and domU2's to pCPU 3 with the project's
+# xen-pin (XEN_DOMCTL_setvcpuaffinity through /dev/xen/privcmd) and prints what Xen reads back.
+# From there on the trace of VM exits (`trace on` at dom0's marker) must show, from hvsim's
+# own view, every exit of domU1 on cpu2, of domU2 on cpu3 and of dom0 on cpu0-1, while the
+# domUs keep working (a sum printed through the vpl011 once a second, idle in between) and
+# dom0's shell sleeps, then powers the machine off. Xen gives VMIDs in creation order: dom0
+# is vm1, domU1 (domain 1) vm2, domU2 vm3. Without the pin credit2 runs domU1 mostly on cpu3.
 if ! command -v dtc >/dev/null; then
     echo "SKIP xen-dom0less: needs dtc (device-tree-compiler)"
-elif ! sh "$TOP/scripts/xen-dom0less.sh" "$DIR" >"$TMP/dl-prep.log" 2>&1; then
-    fail xen-dom0less "scripts/xen-dom0less.sh: $(tail -1 "$TMP/dl-prep.log")"
+elif [ ! -x "$XENPIN" ]; then
+    fail xen-dom0less "no xen-pin at $XENPIN (make $XENPIN)"
+elif ! sh "$TOP/scripts/xen-pin-image.sh" "$DIR" "$XENPIN" >"$TMP/dl-prep.log" 2>&1; then
+    fail xen-dom0less "scripts/xen-pin-image.sh: $(tail -1 "$TMP/dl-prep.log")"
 else
-    cat >"$TMP/dl.txt" <<'EOS'
-wait-for '/ # '
-type 'sleep 10; echo dom0-slept; poweroff -f\n'
+    cat >"$TMP/dl.txt" <<EOS
+wait-for ', shell next'
+trace on $TMP/dl-pinned.trace vmexit
+type 'sleep 5; echo dom0-slept; poweroff -f\n'
 continue
 EOS
+    PIN_INITRD=$DIR/xen-pin/initrd.cpio.gz
     timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu cortex-a57 -m 2G \
-        -smp 4 -kernel "$DIR/xen" -append "$XEN_APPEND dom0_max_vcpus=2" \
-        -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND" \
-        -device guest-loader,addr=0x50000000,initrd="$DIR/initrd.cpio.gz" \
+        -smp 4 -kernel "$DIR/xen" -append "$XEN_APPEND dom0_max_vcpus=2 dom0_vcpus_pin" \
+        -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND hvsim.xenpin=d1v0=2 hvsim.xenpin=d2v0=3" \
+        -device guest-loader,addr=0x50000000,initrd="$PIN_INITRD" \
         -device loader,file="$DIR/Image",addr=0x52000000 \
-        -device loader,file="$DIR/initrd.cpio.gz",addr=0x54000000 \
+        -device loader,file="$PIN_INITRD",addr=0x54000000 \
         -device loader,file="$DIR/Image",addr=0x56000000 \
-        -device loader,file="$DIR/initrd.cpio.gz",addr=0x58000000 \
+        -device loader,file="$PIN_INITRD",addr=0x58000000 \
         --dtb-overlay "$DIR/dom0less.dtbo" --stats-text "$TMP/dl-stats.txt" --script "$TMP/dl.txt" \
         >"$TMP/dl" 2>&1 </dev/null
     rc=$?
+    tr -d '\r' <"$TMP/dl" >"$TMP/dl.clean"
     why=""
     for d in 1 2; do
         grep -q "^(XEN) \*\*\* LOADING DOMU cpus=1 memory=40000KB" "$TMP/dl" || why=${why:-"Xen built no domU"}
-        grep -q "^(XEN) DOM$d: hvsim-linux: selftest done" "$TMP/dl" || why=${why:-"no marker from domU$d"}
-        grep -q "^(XEN) DOM$d: sum: 5050" "$TMP/dl" || why=${why:-"domU$d's busybox computed something else"}
+        # the domU worked after the pin: its /init's rounds, through its vpl011
+        grep -q "^(XEN) DOM$d: hvsim-domu: round 3 sum 5050" "$TMP/dl" || why=${why:-"domU$d did not work three rounds"}
         # vm1 is dom0; the domUs' vpl011 accesses are stage-2 data aborts Xen emulates
         grep -qE "^vm$((d + 1))\.exits\.dabt +[1-9]" "$TMP/dl-stats.txt" || why=${why:-"no VM exits for domU$d"}
     done
+    # what Xen reads back: hard affinity, and the pCPU each vCPU is on
+    for v in "d1v0 hard=2 .* cpu=2" "d2v0 hard=3 .* cpu=3" "d0v0 hard=0 .* cpu=0" "d0v1 hard=1 .* cpu=1"; do
+        grep -q "^xen-pin: $v " "$TMP/dl.clean" ||
+            why=${why:-"xen-pin: no '$v': $(grep -m1 "^xen-pin: ${v%% *}" "$TMP/dl.clean")"}
+    done
+    # hvsim's view after the pin: the core of every VM exit, by VMID
+    placed=$(awk '$1 == "VMEXIT" { n[$3 " " $2]++ }
+                  END { for (k in n) print k, n[k] }' "$TMP/dl-pinned.trace" 2>/dev/null | sort)
+    stray=$(echo "$placed" | grep -vE '^$|^(vm1 cpu[01]|vm2 cpu2|vm3 cpu3) ' | tr '\n' ' ')
+    for vc in "vm1 cpu[01]" "vm2 cpu2" "vm3 cpu3"; do
+        echo "$placed" | grep -qE "^$vc [1-9]" || why=${why:-"no VM exits of ${vc% *} after the pin"}
+    done
     if [ $rc -ne 0 ]; then
         fail xen-dom0less "exit code $rc: $(first_problem "$TMP/dl")"
+    elif ! grep -q '^hvsim-dom0: xen-pin exit 0,' "$TMP/dl.clean"; then
+        fail xen-dom0less "xen-pin failed: $(grep -m1 -E '^(xen-pin|hvsim-dom0: xen-pin)' "$TMP/dl.clean")"
+    elif [ -n "$stray" ]; then
+        fail xen-dom0less "VM exits off their pinned pCPUs after the pin: $stray"
     elif [ -n "$why" ]; then
         fail xen-dom0less "$why"
     elif ! grep -q '^dom0-slept' "$TMP/dl" || ! grep -q 'machine stopped after .*exit code 0' "$TMP/dl"; then
