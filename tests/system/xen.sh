@@ -289,7 +289,7 @@ elif ! sh "$TOP/scripts/xen-pin-image.sh" "$DIR" "$XENPIN" >"$TMP/dl-prep.log" 2
     fail xen-dom0less "scripts/xen-pin-image.sh: $(tail -1 "$TMP/dl-prep.log")"
 else
     cat >"$TMP/dl.txt" <<EOS
-wait-for ', shell next'
+wait-for '(pin step over)'
 trace on $TMP/dl-pinned.trace vmexit
 type 'sleep 5; echo dom0-slept; poweroff -f\n'
 continue
@@ -329,7 +329,7 @@ EOS
     done
     if [ $rc -ne 0 ]; then
         fail xen-dom0less "exit code $rc: $(first_problem "$TMP/dl")"
-    elif ! grep -q '^hvsim-dom0: xen-pin exit 0,' "$TMP/dl.clean"; then
+    elif ! grep -q '^hvsim-dom0: xen-pin exit 0 ' "$TMP/dl.clean"; then
         fail xen-dom0less "xen-pin failed: $(grep -m1 -E '^(xen-pin|hvsim-dom0: xen-pin)' "$TMP/dl.clean")"
     elif [ -n "$stray" ]; then
         fail xen-dom0less "VM exits off their pinned pCPUs after the pin: $stray"
