@@ -93,6 +93,36 @@ else
     pass xen-guest-loader-bad-input
 fi
 
+# ---- xen-pin's arguments, checked before it opens /dev/xen/privcmd (under qemu-aarch64) ----
+# a bad one: exit 2 with one line naming it; good ones outside Xen: exit 1, one line
+if ! command -v qemu-aarch64 >/dev/null; then
+    echo "SKIP xen-pin-bad-input: needs qemu-aarch64 (qemu-user)"
+elif [ ! -x "$XENPIN" ]; then
+    fail xen-pin-bad-input "no xen-pin at $XENPIN (make $XENPIN)"
+else
+    pin_why=""
+    for a in "" d1v0=x d1v0=64 d1v0=3-2 d1v0=1, dxv0 d1v0+2 d32768v0; do
+        # shellcheck disable=SC2086 # "" is no argument at all
+        qemu-aarch64 "$XENPIN" $a >"$TMP/pin.out" 2>"$TMP/pin.err"
+        prc=$?
+        if [ $prc -ne 2 ] || [ "$(wc -l <"$TMP/pin.err")" -ne 1 ] || [ -s "$TMP/pin.out" ] ||
+           ! grep -q "${a:+bad argument '$a' (}usage: xen-pin" "$TMP/pin.err"; then
+            pin_why=${pin_why:-"'$a' -> exit $prc: $(head -2 "$TMP/pin.err" | tr '\n' ' ')"}
+        fi
+    done
+    qemu-aarch64 "$XENPIN" d1v0=0,2-3 d0v1 >"$TMP/pin.out" 2>"$TMP/pin.err"
+    prc=$?
+    if [ $prc -ne 1 ] || [ "$(wc -l <"$TMP/pin.err")" -ne 1 ] ||
+       ! grep -q '^xen-pin: /dev/xen/privcmd (is xen-privcmd loaded, and is this dom0?): ' "$TMP/pin.err"; then
+        pin_why=${pin_why:-"outside Xen -> exit $prc: $(head -2 "$TMP/pin.err" | tr '\n' ' ')"}
+    fi
+    if [ -n "$pin_why" ]; then
+        fail xen-pin-bad-input "$pin_why"
+    else
+        pass xen-pin-bad-input
+    fi
+fi
+
 # ---- Xen and dom0 ------------------------------------------------------------------------
 if ! sh "$TOP/scripts/xen-image.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
     rc=$?
@@ -288,10 +318,12 @@ elif [ ! -x "$XENPIN" ]; then
 elif ! sh "$TOP/scripts/xen-pin-image.sh" "$DIR" "$XENPIN" >"$TMP/dl-prep.log" 2>&1; then
     fail xen-dom0less "scripts/xen-pin-image.sh: $(tail -1 "$TMP/dl-prep.log")"
 else
+    # after the pin: xen-pin's errors for a domain and a pCPU that do not exist, five seconds
+    # of the domUs' work, the pins read back again, power-off
     cat >"$TMP/dl.txt" <<EOS
 wait-for '(pin step over)'
 trace on $TMP/dl-pinned.trace vmexit
-type 'sleep 5; echo dom0-slept; poweroff -f\n'
+type 'xen-pin d9v0; echo "no-domain: \$?"; xen-pin d1v0=7; echo "no-cpu: \$?"; sleep 5; xen-pin d1v0 d2v0; echo dom0-slept; poweroff -f\n'
 continue
 EOS
     PIN_INITRD=$DIR/xen-pin/initrd.cpio.gz
@@ -315,11 +347,19 @@ EOS
         # vm1 is dom0; the domUs' vpl011 accesses are stage-2 data aborts Xen emulates
         grep -qE "^vm$((d + 1))\.exits\.dabt +[1-9]" "$TMP/dl-stats.txt" || why=${why:-"no VM exits for domU$d"}
     done
-    # what Xen reads back: hard affinity, and the pCPU each vCPU is on
-    for v in "d1v0 hard=2 .* cpu=2" "d2v0 hard=3 .* cpu=3" "d0v0 hard=0 .* cpu=0" "d0v1 hard=1 .* cpu=1"; do
-        grep -q "^xen-pin: $v " "$TMP/dl.clean" ||
-            why=${why:-"xen-pin: no '$v': $(grep -m1 "^xen-pin: ${v%% *}" "$TMP/dl.clean")"}
+    # what Xen reads back: hard affinity, and the pCPU each vCPU is on (the domUs' twice: at
+    # the pin and five seconds later)
+    for v in "2 d1v0 hard=2 .* cpu=2" "2 d2v0 hard=3 .* cpu=3" "1 d0v0 hard=0 .* cpu=0" \
+             "1 d0v1 hard=1 .* cpu=1"; do
+        want=${v%% *} v=${v#* }
+        [ "$(grep -c "^xen-pin: $v " "$TMP/dl.clean")" -eq "$want" ] ||
+            why=${why:-"xen-pin: not $want x '$v': $(grep "^xen-pin: ${v%% *}" "$TMP/dl.clean" | tr '\n' ' ')"}
     done
+    # errors from Xen, one line each, exit status 1
+    grep -q '^xen-pin: d9v0: XEN_DOMCTL_getvcpuaffinity: No such process$' "$TMP/dl.clean" &&
+        grep -q '^no-domain: 1$' "$TMP/dl.clean" || why=${why:-"xen-pin d9v0 did not fail with ESRCH"}
+    grep -q '^xen-pin: d1v0: XEN_DOMCTL_setvcpuaffinity: Invalid argument$' "$TMP/dl.clean" &&
+        grep -q '^no-cpu: 1$' "$TMP/dl.clean" || why=${why:-"xen-pin d1v0=7 did not fail with EINVAL"}
     # hvsim's view after the pin: the core of every VM exit, by VMID
     placed=$(awk '$1 == "VMEXIT" { n[$3 " " $2]++ }
                   END { for (k in n) print k, n[k] }' "$TMP/dl-pinned.trace" 2>/dev/null | sort)

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,20 +98,27 @@ struct hcall_buf {
 static int privcmd = -1;
 static struct hcall_buf *buf;
 
-static void fail(const char *fmt, const char *arg, int err)
+/* One line on stderr (with strerror(err) unless err is 0), exit status 1. */
+static void __attribute__((format(printf, 2, 3), noreturn)) fail(int err, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "xen-pin: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     if (err)
         fprintf(stderr, ": %s", strerror(err));
     fprintf(stderr, "\n");
     exit(1);
 }
 
-static void usage(void)
+/* Bad usage (BAD: the argument at fault, or NULL): one line on stderr, exit status 2. */
+static void __attribute__((noreturn)) usage(const char *bad)
 {
-    fprintf(stderr, "usage: xen-pin dDOMvVCPU[=CPUS]...   (CPUS: 2, 0-1, 0,2-3; below %d)\n",
-            MAX_CPUS);
+    if (bad)
+        fprintf(stderr, "xen-pin: bad argument '%s' (", bad);
+    fprintf(stderr, "usage: xen-pin dDOMvVCPU[=CPUS]...; CPUS: 2, 0-1, 0,2-3, each below %d%s\n",
+            MAX_CPUS, bad ? ")" : "");
     exit(2);
 }
 
@@ -118,12 +126,19 @@ static void open_privcmd(void)
 {
     privcmd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
     if (privcmd < 0)
-        fail("%s (is xen-privcmd loaded, and is this dom0?)", "/dev/xen/privcmd", errno);
+        fail(errno, "/dev/xen/privcmd (is xen-privcmd loaded, and is this dom0?)");
     buf = mmap(NULL, sizeof *buf, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (buf == MAP_FAILED)
-        fail("%s", "mmap", errno);
+        fail(errno, "mmap");
     if (mlock(buf, sizeof *buf) < 0)
-        fail("%s", "mlock", errno);
+        fail(errno, "mlock");
+}
+
+/* A failed domctl: Xen answers EACCES to any other interface version than its own. */
+static void __attribute__((noreturn)) domctl_fail(const char *name, const char *op, int err)
+{
+    fail(err, "%s: %s%s", name, op,
+         err == EACCES ? " (is this Xen 4.17, domctl interface 0x15?)" : "");
 }
 
 /* One domctl on buf->domctl; returns 0 or a positive errno. */
@@ -252,13 +267,13 @@ static void wait_for_move(const char *name, uint16_t dom, uint32_t vcpu, const u
         struct domctl_getvcpuinfo info;
         int err = get_vcpuinfo(dom, vcpu, &info);
         if (err)
-            fail("%s: XEN_DOMCTL_getvcpuinfo", name, err);
+            domctl_fail(name, "XEN_DOMCTL_getvcpuinfo", err);
         if (has_cpu(hard, info.cpu))
             return;
         struct timespec ms = { 0, 1000000 };
         nanosleep(&ms, NULL);
     }
-    fail("%s: still outside its new hard affinity after a second", name, 0);
+    fail(0, "%s: still outside its new hard affinity after a second", name);
 }
 
 static void report(const char *name, uint16_t dom, uint32_t vcpu)
@@ -267,10 +282,10 @@ static void report(const char *name, uint16_t dom, uint32_t vcpu)
     struct domctl_getvcpuinfo info;
     int err = get_affinity(dom, vcpu, hard, soft);
     if (err)
-        fail("%s: XEN_DOMCTL_getvcpuaffinity", name, err);
+        domctl_fail(name, "XEN_DOMCTL_getvcpuaffinity", err);
     err = get_vcpuinfo(dom, vcpu, &info);
     if (err)
-        fail("%s: XEN_DOMCTL_getvcpuinfo", name, err);
+        domctl_fail(name, "XEN_DOMCTL_getvcpuinfo", err);
     char h[256], s[256];
     format_cpus(hard, h, sizeof h);
     format_cpus(soft, s, sizeof s);
@@ -281,13 +296,13 @@ static void report(const char *name, uint16_t dom, uint32_t vcpu)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        usage();
+        usage(NULL);
     for (int i = 1; i < argc; i++) {          /* all arguments checked before any hypercall */
         unsigned dom, vcpu;
         const char *cpus;
         uint8_t map[MAX_CPUS / 8];
         if (!parse_target(argv[i], &dom, &vcpu, &cpus) || (cpus && !parse_cpus(cpus, map)))
-            usage();
+            usage(argv[i]);
     }
     open_privcmd();
     for (int i = 1; i < argc; i++) {
@@ -301,7 +316,7 @@ int main(int argc, char **argv)
             parse_cpus(cpus, map);
             int err = set_hard_affinity((uint16_t)dom, vcpu, map);
             if (err)
-                fail("%s: XEN_DOMCTL_setvcpuaffinity", name, err);
+                domctl_fail(name, "XEN_DOMCTL_setvcpuaffinity", err);
             wait_for_move(name, (uint16_t)dom, vcpu, map);
         }
         report(name, (uint16_t)dom, vcpu);
