@@ -2,7 +2,7 @@
  * xen-pin: pins Xen vCPUs to physical CPUs from dom0, written for hvsim's dom0less test.
  * Debian's Xen 4.17 has neither the null scheduler nor boot-time cpupools, so the device tree
  * cannot pin a dom0less domU; `xl vcpu-pin` could, but needs xenstored and the toolstack's
- * libraries in dom0. This is the one hypercall it makes, issued directly:
+ * libraries in dom0. This tool makes the domctl hypercalls xl would, directly:
  *
  *   xen-pin dDvV[=CPUS]...        e.g.  xen-pin d1v0=2 d2v0=3 d0v0 d0v1
  *
