@@ -316,25 +316,34 @@ xen-demo: $(B)/hvsim xen-image
 		-device guest-loader,addr=0x50000000,initrd=$(LINUX_DIR)/initrd.cpio.gz \
 		--stats-text $(B)/xen-stats.txt --force $(HVSIM_FLAGS)
 # Dom0less: dom0 plus two domUs Xen starts from /chosen/domU1 and domU2, which a device tree
-# overlay adds (scripts/xen-dom0less.sh), each booting the selftest /init on its vpl011, on
-# four cores; dom0's shell stays interactive (`poweroff -f` ends the run).
-.PHONY: xen-dom0less-demo
-xen-dom0less-demo: $(B)/hvsim xen-image
-	sh scripts/xen-dom0less.sh $(LINUX_DIR)
+# overlay adds (scripts/xen-dom0less.sh), on four cores, each vCPU pinned to its own pCPU:
+# dom0's two by Xen's dom0_vcpus_pin, the domUs' from dom0 by the project's xen-pin
+# (workloads/xen-pin/; Debian's Xen has neither the null scheduler nor boot-time cpupools).
+# xen-pin-image packs the initramfs dom0 and the domUs boot and writes the overlay; the domUs
+# compute once a second, dom0's shell stays interactive (`poweroff -f` ends the run).
+XEN_PIN := $(B)/workloads/xen-pin/xen-pin
+XEN_PIN_DIR := $(LINUX_DIR)/xen-pin
+$(XEN_PIN): workloads/xen-pin/xen-pin.c
+	@mkdir -p $(dir $@)
+	$(CROSS_CC) -O2 -static -Wall -Wextra -Werror -o $@ $<
+.PHONY: xen-pin-image xen-dom0less-demo
+xen-pin-image: $(XEN_PIN)
+	sh scripts/xen-pin-image.sh $(LINUX_DIR) $(XEN_PIN)
+xen-dom0less-demo: $(B)/hvsim xen-pin-image
 	$(B)/hvsim -M virt,gic-version=3,virtualization=on -cpu cortex-a57 -m 2G -smp 4 \
-		-kernel $(LINUX_DIR)/xen -append "$(XEN_APPEND) dom0_max_vcpus=2" \
-		-device guest-loader,addr=0x49000000,kernel=$(LINUX_DIR)/Image,bootargs="$(XEN_DOM0_APPEND)" \
-		-device guest-loader,addr=0x50000000,initrd=$(LINUX_DIR)/initrd.cpio.gz \
+		-kernel $(LINUX_DIR)/xen -append "$(XEN_APPEND) dom0_max_vcpus=2 dom0_vcpus_pin" \
+		-device guest-loader,addr=0x49000000,kernel=$(LINUX_DIR)/Image,bootargs="$(XEN_DOM0_APPEND) hvsim.xenpin=d1v0=2 hvsim.xenpin=d2v0=3" \
+		-device guest-loader,addr=0x50000000,initrd=$(XEN_PIN_DIR)/initrd.cpio.gz \
 		-device loader,file=$(LINUX_DIR)/Image,addr=0x52000000 \
-		-device loader,file=$(LINUX_DIR)/initrd.cpio.gz,addr=0x54000000 \
+		-device loader,file=$(XEN_PIN_DIR)/initrd.cpio.gz,addr=0x54000000 \
 		-device loader,file=$(LINUX_DIR)/Image,addr=0x56000000 \
-		-device loader,file=$(LINUX_DIR)/initrd.cpio.gz,addr=0x58000000 \
+		-device loader,file=$(XEN_PIN_DIR)/initrd.cpio.gz,addr=0x58000000 \
 		--dtb-overlay $(LINUX_DIR)/dom0less.dtbo --stats-text $(B)/xen-stats.txt --force $(HVSIM_FLAGS)
-# Xen + dom0: a typed command, power-off, determinism, snapshots inside Xen, dom0less (SKIP,
-# with the reason, when the packages can be neither fetched nor found in the cache)
+# Xen + dom0: a typed command, power-off, determinism, snapshots inside Xen, pinned dom0less
+# (SKIP, with the reason, when the packages can be neither fetched nor found in the cache)
 check: check-xen
-check-xen: $(B)/hvsim
-	sh tests/system/xen.sh $(B)/hvsim $(LINUX_DIR)
+check-xen: $(B)/hvsim $(XEN_PIN)
+	sh tests/system/xen.sh $(B)/hvsim $(LINUX_DIR) $(XEN_PIN)
 
 bench: $(B)/hvsim workloads
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"

@@ -30,8 +30,9 @@
 # 1e8 instructions back) after 1e8. The sessions run in BENCH_RUNS interleaved rounds, the
 # fastest of each counts; differences below zero (noise) print as 0.
 #
-# Then Debian's Linux (BENCH_LINUX=0 skips) and Xen 4.17 with dom0 (BENCH_XEN=0 skips) to a
-# marker and to power-off, next to QEMU (see their sections below).
+# Then Debian's Linux (BENCH_LINUX=0 skips), Xen 4.17 with dom0 (BENCH_XEN=0 skips) and Xen
+# with dom0 and two pinned dom0less domUs (BENCH_DOM0LESS=0 skips) to a marker and to
+# power-off, next to QEMU (see their sections below).
 set -u
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -389,11 +390,14 @@ fi
 # "hvsim-linux: selftest" line and to the end of the run, guest instructions to power-off
 # (hvsim's count), and hvsim's state hash at power-off.
 LINUX_DIR=${BENCH_LINUX_DIR:-$(dirname "$HVSIM")/debian}
-# marker_time OUT cmd...: "TO_MARKER TO_END RC", the fastest of RUNS runs
+# marker_time OUT cmd...: "TO_MARKER TO_END RC", the fastest of RUNS runs; the marker is the
+# first line that starts with $MARKER (default: the selftest /init's)
+MARKER="hvsim-linux: selftest"
 marker_time() {
-    python3 -c '
-import subprocess, sys, time
+    MARKER=$MARKER python3 -c '
+import os, subprocess, sys, time
 runs, out, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+marker = os.environ["MARKER"].encode()
 best = None
 for _ in range(runs):
     t0 = time.monotonic()
@@ -402,7 +406,7 @@ for _ in range(runs):
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=e, stdin=subprocess.DEVNULL)
         for line in p.stdout:
             f.write(line)
-            if mark is None and line.startswith(b"hvsim-linux: selftest"):
+            if mark is None and line.startswith(marker):
                 mark = time.monotonic() - t0
         rc = p.wait()
     end = time.monotonic() - t0
@@ -493,5 +497,65 @@ if [ "${BENCH_XEN:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$LINUX_DIR/Ima
             printf "hvsim/QEMU wall-time ratio to power-off: %.2f (tcg; target <= 2)\n", he / qe
     }'
     echo "state hash at power-off: ${xh_hash:-?}"
+fi
+
+# ---- Xen dom0less, pinned: to the pin and to power-off -------------------------------------
+# (BENCH_DOM0LESS=0 skips; needs `make xen-pin-image`.) make xen-dom0less-demo's machine (-smp
+# 4, dom0 with two vCPUs, two domUs from the overlay) with hvsim.poweroff=1: dom0 pins the
+# domUs (xen-pin), sleeps a second while they work, and powers off. Wall seconds to dom0's
+# "hvsim-dom0: xen-pin exit" line and to the end of the run, hvsim's guest instructions to
+# both; QEMU TCG boots hvsim's device tree of the same machine (dumpdtb: the overlay and the
+# guest-loader nodes applied) with the six images from its own -device loader.
+PIN_INITRD=$LINUX_DIR/xen-pin/initrd.cpio.gz
+if [ "${BENCH_DOM0LESS:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$PIN_INITRD" ] &&
+   [ -f "$LINUX_DIR/dom0less.dtbo" ]; then
+    echo
+    echo "Xen dom0less: dom0 and two domUs, each vCPU pinned to its own core, to power-off (-cpu cortex-a57, 4 cores)"
+    DL_M=virt,gic-version=3,virtualization=on
+    DL_OPTS="-cpu cortex-a57 -m 2G -smp 4 -kernel $LINUX_DIR/xen"
+    DL_APPEND="dom0_mem=512M console=dtuart dtuart=/pl011@9000000 dom0_max_vcpus=2 dom0_vcpus_pin"
+    DL_DOM0="console=hvc0 rdinit=/init hvsim.xenpin=d1v0=2 hvsim.xenpin=d2v0=3 hvsim.poweroff=1"
+    DL_DOMUS="-device loader,file=$LINUX_DIR/Image,addr=0x52000000 -device loader,file=$PIN_INITRD,addr=0x54000000
+        -device loader,file=$LINUX_DIR/Image,addr=0x56000000 -device loader,file=$PIN_INITRD,addr=0x58000000"
+    MARKER="hvsim-dom0: xen-pin exit"
+    # shellcheck disable=SC2086 # DL_OPTS, DL_DOMUS and EXTRA hold several options
+    set -- $(marker_time "$TMP/dh.out" "$HVSIM" -M $DL_M $DL_OPTS -append "$DL_APPEND" \
+        -device "guest-loader,addr=0x49000000,kernel=$LINUX_DIR/Image,bootargs=$DL_DOM0" \
+        -device "guest-loader,addr=0x50000000,initrd=$PIN_INITRD" $DL_DOMUS \
+        --dtb-overlay "$LINUX_DIR/dom0less.dtbo" --stats "$TMP/dh.json" --force $EXTRA)
+    dh_mark=$1 dh_end=$2 dh_rc=$3
+    dh_insns=$(insns_from "$TMP/dh.json" 2>/dev/null)
+    printf "wait-for '(pin step over)'\n" >"$TMP/dmark.txt"
+    # shellcheck disable=SC2086
+    "$HVSIM" -M $DL_M $DL_OPTS -append "$DL_APPEND" \
+        -device "guest-loader,addr=0x49000000,kernel=$LINUX_DIR/Image,bootargs=$DL_DOM0" \
+        -device "guest-loader,addr=0x50000000,initrd=$PIN_INITRD" $DL_DOMUS \
+        --dtb-overlay "$LINUX_DIR/dom0less.dtbo" --script "$TMP/dmark.txt" $EXTRA \
+        >"$TMP/dmark.out" 2>&1 </dev/null
+    dh_mark_insns=$(sed -n 's/.*output matched after \([0-9]*\) instructions.*/\1/p' "$TMP/dmark.out")
+    dq_mark=- dq_end=-
+    # shellcheck disable=SC2086
+    if [ -n "$QEMU" ] && "$HVSIM" -M "$DL_M,dumpdtb=$TMP/dl.dtb" $DL_OPTS -append "$DL_APPEND" \
+        -device "guest-loader,addr=0x49000000,kernel=$LINUX_DIR/Image,bootargs=$DL_DOM0" \
+        -device "guest-loader,addr=0x50000000,initrd=$PIN_INITRD" $DL_DOMUS \
+        --dtb-overlay "$LINUX_DIR/dom0less.dtbo" >/dev/null 2>&1; then
+        # shellcheck disable=SC2086
+        set -- $(marker_time "$TMP/dq.out" "$QEMU" -M $DL_M $DL_OPTS -nographic -dtb "$TMP/dl.dtb" \
+            -append "$DL_APPEND" -device loader,file="$LINUX_DIR/Image",addr=0x49000000 \
+            -device loader,file="$PIN_INITRD",addr=0x50000000 $DL_DOMUS)
+        dq_mark=$1 dq_end=$2
+    fi
+    if [ "$dh_rc" != 0 ]; then
+        echo "bench: hvsim did not run the pinned dom0less machine to power-off (exit code $dh_rc): $(grep -m1 'hvsim:' "$TMP/dh.out.err")" >&2
+        status=1
+    fi
+    awk -v n="${dh_insns:-0}" -v nm="${dh_mark_insns:-0}" -v hm="$dh_mark" -v he="$dh_end" \
+        -v qm="$dq_mark" -v qe="$dq_end" 'BEGIN {
+        printf "%-22s %15s %15s %12s %12s\n", "simulator", "insns to pin", "insns to off", "to pin s", "to off s"
+        printf "%-22s %15.0f %15.0f %12s %12s\n", "hvsim", nm, n, hm, he
+        printf "%-22s %15s %15s %12s %12s\n", "qemu (tcg)", "-", "-", qm, qe
+        if (qm != "-" && hm != "-" && qm > 0)
+            printf "hvsim/QEMU wall-time ratio to the pin: %.2f (QEMU sleeps its guests in real time)\n", hm / qm
+    }'
 fi
 exit "$status"

@@ -2,23 +2,26 @@
 # Writes the device tree overlay that makes Xen start two dom0less domUs (Xen's
 # docs/misc/arm/device-tree/booting.txt: /chosen/domUN with compatible "xen,domain", memory in
 # KiB, one vCPU, a vpl011 console, and multiboot kernel and ramdisk modules), each booting
-# dom0's kernel and initramfs from its own copy, which hvsim loads with QEMU's generic loader:
+# dom0's kernel and an initramfs (dom0's, or INITRD) from its own copy, which hvsim loads with
+# QEMU's generic loader:
 #
-#   scripts/xen-dom0less.sh DIR            (DIR as for scripts/xen-image.sh: Image, initrd)
+#   scripts/xen-dom0less.sh DIR [INITRD]   (DIR as for scripts/xen-image.sh: Image, initrd)
 #   hvsim ... --dtb-overlay DIR/dom0less.dtbo \
 #       -device loader,file=DIR/Image,addr=0x52000000 \
-#       -device loader,file=DIR/initrd.cpio.gz,addr=0x54000000 \
+#       -device loader,file=INITRD,addr=0x54000000 \
 #       -device loader,file=DIR/Image,addr=0x56000000 \
-#       -device loader,file=DIR/initrd.cpio.gz,addr=0x58000000
+#       -device loader,file=INITRD,addr=0x58000000
 #
-# DOMU_APPEND sets the domUs' kernel command line (default: the selftest /init on ttyAMA0,
-# the vpl011). Needs dtc; writes DIR/dom0less.dtso and DIR/dom0less.dtbo.
+# INITRD defaults to DIR/initrd.cpio.gz; the overlay holds its size, so the loaders must load
+# that same file. DOMU_APPEND sets the domUs' kernel command line (default: the selftest
+# /init on ttyAMA0, the vpl011). Needs dtc; writes DIR/dom0less.dtso and DIR/dom0less.dtbo.
 set -eu
-[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: $0 DIR [INITRD]" >&2; exit 2; }
 dir=$1
+initrd=${2:-$dir/initrd.cpio.gz}
 command -v dtc >/dev/null || { echo "xen-dom0less: dtc not found (apt-get install device-tree-compiler)" >&2; exit 1; }
 k=$(printf '0x%x' "$(stat -c %s "$dir/Image")")
-r=$(printf '0x%x' "$(stat -c %s "$dir/initrd.cpio.gz")")
+r=$(printf '0x%x' "$(stat -c %s "$initrd")")
 append=${DOMU_APPEND:-console=ttyAMA0 rdinit=/init hvsim.selftest}
 domu() {   # N KERNEL-ADDR RAMDISK-ADDR
     cat <<EOD

@@ -6,17 +6,21 @@
 # power-off ending hvsim with exit 0; the state hash at power-off identical run after run and
 # after snapshots taken inside Xen and restored in a new process; reverse-stepi inside Xen
 # and inside dom0; -cpu max (a 40-bit IPA, a concatenated stage-2 root); dom0less domUs from
-# a device tree overlay. First, without Xen, the device tree guest-loader makes is compared
+# a device tree overlay, each domU pinned to its own pCPU from dom0 by XENPIN (the project's
+# workloads/xen-pin/). First, without Xen, the device tree guest-loader makes is compared
 # with QEMU's, and bad options are refused. Without the packages (no network, nothing
 # cached) the Xen tests say SKIP with the reason.
 #
-#   sh tests/system/xen.sh HVSIM [DIR]      (DIR: the package cache, default build/debian)
+#   sh tests/system/xen.sh HVSIM [DIR [XENPIN]]   (DIR: the package cache, default
+#                                                  build/debian; XENPIN: default
+#                                                  build/workloads/xen-pin/xen-pin)
 set -u
 NAME=xen
 . "$(dirname "$0")/harness.sh"
 HVSIM=$1
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${2:-$(dirname "$HVSIM")/debian}
+XENPIN=${3:-$(dirname "$HVSIM")/workloads/xen-pin/xen-pin}
 TIMEOUT=${HVSIM_TIMEOUT:-300}
 
 # ---- guest-loader's device tree against QEMU's (any kernel will do: nothing runs) --------
@@ -87,6 +91,36 @@ if [ -n "$bad_why" ]; then
     fail xen-guest-loader-bad-input "$bad_why"
 else
     pass xen-guest-loader-bad-input
+fi
+
+# ---- xen-pin's arguments, checked before it opens /dev/xen/privcmd (under qemu-aarch64) ----
+# a bad one: exit 2 with one line naming it; good ones outside Xen: exit 1, one line
+if ! command -v qemu-aarch64 >/dev/null; then
+    echo "SKIP xen-pin-bad-input: needs qemu-aarch64 (qemu-user)"
+elif [ ! -x "$XENPIN" ]; then
+    fail xen-pin-bad-input "no xen-pin at $XENPIN (make $XENPIN)"
+else
+    pin_why=""
+    for a in "" d1v0=x d1v0=64 d1v0=3-2 d1v0=1, dxv0 d1v0+2 d32768v0; do
+        # shellcheck disable=SC2086 # "" is no argument at all
+        qemu-aarch64 "$XENPIN" $a >"$TMP/pin.out" 2>"$TMP/pin.err"
+        prc=$?
+        if [ $prc -ne 2 ] || [ "$(wc -l <"$TMP/pin.err")" -ne 1 ] || [ -s "$TMP/pin.out" ] ||
+           ! grep -q "${a:+bad argument '$a' (}usage: xen-pin" "$TMP/pin.err"; then
+            pin_why=${pin_why:-"'$a' -> exit $prc: $(head -2 "$TMP/pin.err" | tr '\n' ' ')"}
+        fi
+    done
+    qemu-aarch64 "$XENPIN" d1v0=0,2-3 d0v1 >"$TMP/pin.out" 2>"$TMP/pin.err"
+    prc=$?
+    if [ $prc -ne 1 ] || [ "$(wc -l <"$TMP/pin.err")" -ne 1 ] ||
+       ! grep -q '^xen-pin: /dev/xen/privcmd (is xen-privcmd loaded, and is this dom0?): ' "$TMP/pin.err"; then
+        pin_why=${pin_why:-"outside Xen -> exit $prc: $(head -2 "$TMP/pin.err" | tr '\n' ' ')"}
+    fi
+    if [ -n "$pin_why" ]; then
+        fail xen-pin-bad-input "$pin_why"
+    else
+        pass xen-pin-bad-input
+    fi
 fi
 
 # ---- Xen and dom0 ------------------------------------------------------------------------
@@ -266,42 +300,79 @@ else
     pass xen-reverse-step
 fi
 
-# ---- dom0less: dom0 and two domUs Xen starts from the device tree --------------------------
-# The /chosen/domU1 and domU2 nodes come from a --dtb-overlay (scripts/xen-dom0less.sh), their
-# kernels and initrds from QEMU's generic loader; on four cores, each domU runs the selftest
-# /init and prints through its vpl011 (Xen prefixes "DOMn: "), while dom0's shell sleeps, then
-# powers the machine off.
+# ---- dom0less: dom0 and two domUs Xen starts from the device tree, each pinned -----------
+# The /chosen/domU1 and domU2 nodes come from a --dtb-overlay, their kernels and initrds from
+# QEMU's generic loader (scripts/xen-pin-image.sh and xen-dom0less.sh); on four cores. Dom0's
+# two vCPUs are pinned to pCPUs 0 and 1 by Xen (dom0_vcpus_pin); dom0's /init
+# (workloads/xen-pin/init) pins domU1's vCPU to pCPU 2 and domU2's to pCPU 3 with the project's
+# xen-pin (XEN_DOMCTL_setvcpuaffinity through /dev/xen/privcmd) and prints what Xen reads back.
+# From there on the trace of VM exits (`trace on` at dom0's marker) must show, from hvsim's
+# own view, every exit of domU1 on cpu2, of domU2 on cpu3 and of dom0 on cpu0-1, while the
+# domUs keep working (a sum printed through the vpl011 once a second, idle in between) and
+# dom0's shell sleeps, then powers the machine off. Xen gives VMIDs in creation order: dom0
+# is vm1, domU1 (domain 1) vm2, domU2 vm3. Without the pin credit2 runs domU1 mostly on cpu3.
 if ! command -v dtc >/dev/null; then
     echo "SKIP xen-dom0less: needs dtc (device-tree-compiler)"
-elif ! sh "$TOP/scripts/xen-dom0less.sh" "$DIR" >"$TMP/dl-prep.log" 2>&1; then
-    fail xen-dom0less "scripts/xen-dom0less.sh: $(tail -1 "$TMP/dl-prep.log")"
+elif [ ! -x "$XENPIN" ]; then
+    fail xen-dom0less "no xen-pin at $XENPIN (make $XENPIN)"
+elif ! sh "$TOP/scripts/xen-pin-image.sh" "$DIR" "$XENPIN" >"$TMP/dl-prep.log" 2>&1; then
+    fail xen-dom0less "scripts/xen-pin-image.sh: $(tail -1 "$TMP/dl-prep.log")"
 else
-    cat >"$TMP/dl.txt" <<'EOS'
-wait-for '/ # '
-type 'sleep 10; echo dom0-slept; poweroff -f\n'
+    # after the pin: xen-pin's errors for a domain and a pCPU that do not exist, five seconds
+    # of the domUs' work, the pins read back again, power-off
+    cat >"$TMP/dl.txt" <<EOS
+wait-for '(pin step over)'
+trace on $TMP/dl-pinned.trace vmexit
+type 'xen-pin d9v0; echo "no-domain: \$?"; xen-pin d1v0=7; echo "no-cpu: \$?"; sleep 5; xen-pin d1v0 d2v0; echo dom0-slept; poweroff -f\n'
 continue
 EOS
+    PIN_INITRD=$DIR/xen-pin/initrd.cpio.gz
     timeout "$TIMEOUT" "$HVSIM" -M virt,gic-version=3,virtualization=on -cpu cortex-a57 -m 2G \
-        -smp 4 -kernel "$DIR/xen" -append "$XEN_APPEND dom0_max_vcpus=2" \
-        -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND" \
-        -device guest-loader,addr=0x50000000,initrd="$DIR/initrd.cpio.gz" \
+        -smp 4 -kernel "$DIR/xen" -append "$XEN_APPEND dom0_max_vcpus=2 dom0_vcpus_pin" \
+        -device guest-loader,addr=0x49000000,kernel="$DIR/Image",bootargs="$DOM0_APPEND hvsim.xenpin=d1v0=2 hvsim.xenpin=d2v0=3" \
+        -device guest-loader,addr=0x50000000,initrd="$PIN_INITRD" \
         -device loader,file="$DIR/Image",addr=0x52000000 \
-        -device loader,file="$DIR/initrd.cpio.gz",addr=0x54000000 \
+        -device loader,file="$PIN_INITRD",addr=0x54000000 \
         -device loader,file="$DIR/Image",addr=0x56000000 \
-        -device loader,file="$DIR/initrd.cpio.gz",addr=0x58000000 \
+        -device loader,file="$PIN_INITRD",addr=0x58000000 \
         --dtb-overlay "$DIR/dom0less.dtbo" --stats-text "$TMP/dl-stats.txt" --script "$TMP/dl.txt" \
         >"$TMP/dl" 2>&1 </dev/null
     rc=$?
+    tr -d '\r' <"$TMP/dl" >"$TMP/dl.clean"
     why=""
     for d in 1 2; do
         grep -q "^(XEN) \*\*\* LOADING DOMU cpus=1 memory=40000KB" "$TMP/dl" || why=${why:-"Xen built no domU"}
-        grep -q "^(XEN) DOM$d: hvsim-linux: selftest done" "$TMP/dl" || why=${why:-"no marker from domU$d"}
-        grep -q "^(XEN) DOM$d: sum: 5050" "$TMP/dl" || why=${why:-"domU$d's busybox computed something else"}
+        # the domU worked after the pin: its /init's rounds, through its vpl011
+        grep -q "^(XEN) DOM$d: hvsim-domu: round 3 sum 5050" "$TMP/dl" || why=${why:-"domU$d did not work three rounds"}
         # vm1 is dom0; the domUs' vpl011 accesses are stage-2 data aborts Xen emulates
         grep -qE "^vm$((d + 1))\.exits\.dabt +[1-9]" "$TMP/dl-stats.txt" || why=${why:-"no VM exits for domU$d"}
     done
+    # what Xen reads back: hard affinity, and the pCPU each vCPU is on (the domUs' twice: at
+    # the pin and five seconds later)
+    for v in "2 d1v0 hard=2 .* cpu=2" "2 d2v0 hard=3 .* cpu=3" "1 d0v0 hard=0 .* cpu=0" \
+             "1 d0v1 hard=1 .* cpu=1"; do
+        want=${v%% *} v=${v#* }
+        [ "$(grep -c "^xen-pin: $v " "$TMP/dl.clean")" -eq "$want" ] ||
+            why=${why:-"xen-pin: not $want x '$v': $(grep "^xen-pin: ${v%% *}" "$TMP/dl.clean" | tr '\n' ' ')"}
+    done
+    # errors from Xen, one line each, exit status 1
+    grep -q '^xen-pin: d9v0: XEN_DOMCTL_getvcpuaffinity: No such process$' "$TMP/dl.clean" &&
+        grep -q '^no-domain: 1$' "$TMP/dl.clean" || why=${why:-"xen-pin d9v0 did not fail with ESRCH"}
+    grep -q '^xen-pin: d1v0: XEN_DOMCTL_setvcpuaffinity: Invalid argument$' "$TMP/dl.clean" &&
+        grep -q '^no-cpu: 1$' "$TMP/dl.clean" || why=${why:-"xen-pin d1v0=7 did not fail with EINVAL"}
+    # hvsim's view after the pin: the core of every VM exit, by VMID
+    placed=$(awk '$1 == "VMEXIT" { n[$3 " " $2]++ }
+                  END { for (k in n) print k, n[k] }' "$TMP/dl-pinned.trace" 2>/dev/null | sort)
+    stray=$(echo "$placed" | grep -vE '^$|^(vm1 cpu[01]|vm2 cpu2|vm3 cpu3) ' | tr '\n' ' ')
+    for vc in "vm1 cpu[01]" "vm2 cpu2" "vm3 cpu3"; do
+        echo "$placed" | grep -qE "^$vc [1-9]" || why=${why:-"no VM exits of ${vc% *} after the pin"}
+    done
     if [ $rc -ne 0 ]; then
         fail xen-dom0less "exit code $rc: $(first_problem "$TMP/dl")"
+    elif ! grep -q '^hvsim-dom0: xen-pin exit 0 ' "$TMP/dl.clean"; then
+        fail xen-dom0less "xen-pin failed: $(grep -m1 -E '^(xen-pin|hvsim-dom0: xen-pin)' "$TMP/dl.clean")"
+    elif [ -n "$stray" ]; then
+        fail xen-dom0less "VM exits off their pinned pCPUs after the pin: $stray"
     elif [ -n "$why" ]; then
         fail xen-dom0less "$why"
     elif ! grep -q '^dom0-slept' "$TMP/dl" || ! grep -q 'machine stopped after .*exit code 0' "$TMP/dl"; then
