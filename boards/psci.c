@@ -57,6 +57,24 @@ static bool implemented(uint32_t fn)
     }
 }
 
+const char *a64_firmware_call_name(uint32_t fid)
+{
+    switch (fid & ~PSCI_64) {
+    case PSCI_VERSION: return "PSCI_VERSION";
+    case PSCI_CPU_SUSPEND: return "CPU_SUSPEND";
+    case PSCI_CPU_OFF: return "CPU_OFF";
+    case PSCI_CPU_ON: return "CPU_ON";
+    case PSCI_AFFINITY_INFO: return "AFFINITY_INFO";
+    case PSCI_MIGRATE_INFO_TYPE: return "MIGRATE_INFO_TYPE";
+    case PSCI_SYSTEM_OFF: return "SYSTEM_OFF";
+    case PSCI_SYSTEM_RESET: return "SYSTEM_RESET";
+    case PSCI_FEATURES: return "PSCI_FEATURES";
+    case SMCCC_VERSION: return "SMCCC_VERSION";
+    case SMCCC_ARCH_FEATURES: return "SMCCC_ARCH_FEATURES";
+    default: return NULL;
+    }
+}
+
 bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm)
 {
     Machine *m = c->m;

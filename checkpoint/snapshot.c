@@ -504,6 +504,17 @@ static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
     g_checksum_free(ck);
 }
 
+/* EV_SNAPSHOT: the machine was saved to or restored from path (the subscriber cannot pause
+ * here: a snapshot is taken or loaded between instructions, outside any run). */
+static void publish(Machine *m, const char *path, bool restore)
+{
+    if (!ev_wants(&m->events, EV_SNAPSHOT))
+        return;
+    EvInfo e = { .kind = EV_SNAPSHOT, .cpu = -1, .el = -1, .vmid = -1, .time = m->now,
+                 .u.snap = { .file = path, .restore = restore } };
+    ev_publish(&m->events, &e);
+}
+
 int snapshot_save(Machine *m, const char *path, bool force, char **err)
 {
     struct stat st;
@@ -520,6 +531,8 @@ int snapshot_save(Machine *m, const char *path, bool force, char **err)
     /* core/outfile: a temporary file linked (or, with force, renamed) into place */
     int rc = outfile_write(path, b->data, b->len, force, err) ? 0 : -1;
     g_byte_array_free(b, TRUE);
+    if (rc == 0)
+        publish(m, path, false);
     return rc;
 }
 
@@ -585,6 +598,8 @@ int snapshot_load(Machine *m, const char *path, char **err)
     if (rc) {
         *err = g_strdup_printf("%s: %s", path, e);
         g_free(e);
+    } else {
+        publish(m, path, true);
     }
     g_free(file);
     return rc;

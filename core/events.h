@@ -30,6 +30,12 @@ typedef enum EvKind {
                                * level; fault: it ended in a fault) */
     EV_MMIO,                  /* a core's access to a device (addr = VA, pa, device, offset,
                                * size, write, value: written, or read back) */
+    EV_IRQ,                   /* the interrupt controller's CPU interface (u.irq): an interrupt
+                               * raised (an SGI sent; a virtual one put in a list register),
+                               * acknowledged, ended (EOI), deactivated; physical or virtual */
+    EV_TLBI,                  /* a TLB maintenance instruction executed (u.tlbi) */
+    EV_FWCALL,                /* a PSCI/SMCCC call hvsim's firmware answered (u.call) */
+    EV_SNAPSHOT,              /* the machine was saved to or restored from a file (u.snap) */
     EV_NKINDS
 } EvKind;
 #define EV_BIT(k) (1u << (k))
@@ -42,6 +48,9 @@ typedef enum EvPrio {
     EV_PRIO_DEBUG = 20,       /* the debugger's break-on */
     EV_PRIO_PLUGIN = 30,      /* plugins */
 } EvPrio;
+
+/* EV_IRQ stages */
+enum { EV_IRQ_RAISE, EV_IRQ_ACK, EV_IRQ_EOI, EV_IRQ_DEACTIVATE };
 
 /* The Arm part of an exception event (Arm ARM D1.10: vector kind and syndrome). */
 typedef struct EvArm64Exc {
@@ -65,6 +74,16 @@ typedef struct EvInfo {
         struct { int reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
         struct { uint64_t addr, pa; int access; bool fault; uint8_t refs[2][4]; } walk;
         struct { uint64_t addr, pa, offset, value; unsigned size; bool write; const char *device; } mmio;
+        /* stage: EV_IRQ_*; intid (the vINTID when virt); lr: the list register of a virtual
+         * interrupt (-1: none); value: the SGI register written, or the list register */
+        struct { int stage; const char *stage_name; uint32_t intid; bool virt; int lr;
+                 uint64_t value; } irq;
+        /* op: the instruction's name ("TLBI VAE1IS"); addr: the VA (page) of a by-VA form;
+         * by_va, broadcast (the IS/OS forms reach every core) */
+        struct { const char *op; uint64_t addr; bool by_va, broadcast; } tlbi;
+        /* fid: the function ID (x0), result (x0 after), conduit: "hvc" or "smc" */
+        struct { uint64_t fid, result; const char *conduit; const char *name; } call;
+        struct { const char *file; bool restore; } snap;
     } u;
     const void *arch;         /* architecture part (EvArm64Exc for exceptions), or NULL */
 } EvInfo;

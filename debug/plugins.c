@@ -102,6 +102,30 @@ static void to_public(const EvInfo *e, hvsim_event *o)
         o->u.mmio.write = e->u.mmio.write;
         o->u.mmio.device = e->u.mmio.device;
         break;
+    case EV_IRQ:
+        o->u.irq.stage = (uint32_t)e->u.irq.stage;
+        o->u.irq.stage_name = e->u.irq.stage_name;
+        o->u.irq.intid = e->u.irq.intid;
+        o->u.irq.virt = e->u.irq.virt;
+        o->u.irq.lr = e->u.irq.lr;
+        o->u.irq.value = e->u.irq.value;
+        break;
+    case EV_TLBI:
+        o->u.tlbi.op = e->u.tlbi.op;
+        o->u.tlbi.va = e->u.tlbi.addr;
+        o->u.tlbi.by_va = e->u.tlbi.by_va;
+        o->u.tlbi.broadcast = e->u.tlbi.broadcast;
+        break;
+    case EV_FWCALL:
+        o->u.call.fid = e->u.call.fid;
+        o->u.call.result = e->u.call.result;
+        o->u.call.conduit = e->u.call.conduit;
+        o->u.call.name = e->u.call.name;
+        break;
+    case EV_SNAPSHOT:
+        o->u.snap.file = e->u.snap.file;
+        o->u.snap.restore = e->u.snap.restore;
+        break;
     default:
         break;
     }

@@ -532,6 +532,8 @@ void a64_invalidate_code_page(Machine *m, uint64_t pa);
 /* Firmware calls (PSCI) through HVC/SMC when no higher EL takes them; devices/psci.c. */
 typedef enum { A64_CALL_HVC, A64_CALL_SMC } A64CallKind;
 bool a64_firmware_call(Arm64Cpu *c, A64CallKind kind, uint16_t imm);
+/* The name of a PSCI or SMCCC function ID the firmware knows ("CPU_ON"), else NULL. */
+const char *a64_firmware_call_name(uint32_t fid);
 
 /* Disassembly through Capstone: writes "mnemonic operands" into buf. Returns false when
  * Capstone knows no instruction with this encoding (buf then says so). */

@@ -32,13 +32,24 @@ A64_EXEC(exec_SVC)
 /* A call that the board's firmware (PSCI) handles, as if EL3 or a hypervisor did. */
 static const A64Insn *firmware(Arm64Cpu *c, const A64Insn *d, A64CallKind kind)
 {
-    uint64_t pc = a64_pc(c, d);
+    uint64_t pc = a64_pc(c, d), fid = c->x[0];
     c->pc = pc + 4;           /* the call may redirect it (reset, power off) */
     if (!a64_firmware_call(c, kind, (uint16_t)d->imm)) {
         c->pc = pc;
         return a64_undefined(c, d);
     }
     c->exit_request = 1;
+    if (unlikely(ev_wants(&c->m->events, EV_FWCALL))) {
+        EvInfo e = { .kind = EV_FWCALL, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                     .pc = pc, .time = a64_now(c),
+                     .u.call = { .fid = (uint32_t)fid, .result = c->x[0],
+                                 .conduit = kind == A64_CALL_SMC ? "smc" : "hvc",
+                                 .name = a64_firmware_call_name((uint32_t)fid) } };
+        if (ev_publish(&c->m->events, &e)) {
+            c->m->paused = true;
+            c->m->stop = true;
+        }
+    }
     return NULL;
 }
 
@@ -362,6 +373,26 @@ A64_EXEC(exec_DC_ZVA)
     return a64_next(c, d);
 }
 
+/* EV_TLBI: the operation by its name as Capstone prints it ("TLBI VAE1IS"), and the page of
+ * a by-VA form of the EL1&0 regime. True when a subscriber asks for a pause. */
+static bool publish_tlbi(Arm64Cpu *c, const A64Insn *d, uint64_t va)
+{
+    char text[64], op[64] = "TLBI";
+    if (a64_disas(d->raw, a64_pc(c, d), text, sizeof text)) {
+        size_t n = strcspn(text, ",");
+        snprintf(op, sizeof op, "%.*s", (int)n, text);
+        for (char *p = op; *p; p++)
+            *p = (char)g_ascii_toupper(*p);
+    }
+    size_t len = strlen(op);
+    bool broadcast = len > 2 && (!strcmp(op + len - 2, "IS") || !strcmp(op + len - 2, "OS"));
+    EvInfo e = { .kind = EV_TLBI, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = a64_pc(c, d), .time = a64_now(c),
+                 .u.tlbi = { .op = op, .addr = d->u8a ? va : 0, .by_va = d->u8a,
+                             .broadcast = broadcast } };
+    return ev_publish(&c->m->events, &e);
+}
+
 A64_EXEC(exec_TLBI)
 {
     /* The soft TLBs cache walk results without ASID or VMID tags, so every TLBI form (by ASID,
@@ -385,6 +416,11 @@ A64_EXEC(exec_TLBI)
             a64_tlb_flush_va(o, va, !el20);
         else
             a64_tlb_flush(o);
+    }
+    if (unlikely(ev_wants(&m->events, EV_TLBI)) && publish_tlbi(c, d, va)) {
+        m->paused = true;     /* after the instruction */
+        m->stop = true;
+        c->exit_request = 1;
     }
     return a64_next(c, d);
 }
@@ -544,8 +580,10 @@ A64_EXEC(exec_MRS)
         return a64_undefined(c, d);
     if (access_trapped(c, d, r))
         return NULL;
+    if (unlikely(r->block))
+        c->pc = a64_pc(c, d);  /* the blocks (GIC, PMU) publish events naming the PC */
     c->x[d->rd] = a64_sysreg_read(c, r);
-    return d + 1;
+    return unlikely(c->exit_request) ? a64_next(c, d) : d + 1;
 }
 
 A64_EXEC(exec_MSR_r)
@@ -556,6 +594,8 @@ A64_EXEC(exec_MSR_r)
     if (access_trapped(c, d, r))
         return NULL;
     uint64_t old = r->slot >= 0 ? c->sys[r->slot] : 0;
+    if (unlikely(r->block))
+        c->pc = a64_pc(c, d);  /* the blocks (GIC, PMU) publish events naming the PC */
     a64_sysreg_write(c, r, c->x[d->rn]);
     if (r->slot >= 0 && sysreg_controls_translation(r->slot))
         flush_for_write(c, r->slot, old);

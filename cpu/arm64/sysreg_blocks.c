@@ -30,6 +30,63 @@ static A64SysRegResult pmu_access(Arm64Cpu *c, const A64SysReg *r, bool write, u
     }
 }
 
+/* The list register holding virtual interrupt vintid (not invalid), or -1. Reading list
+ * registers has no side effect. */
+static int find_lr(Arm64Cpu *c, uint32_t vintid)
+{
+    GicV3CpuCtx el2 = { .el = 2 };
+    for (int n = 0; n < 4; n++) {
+        uint64_t lr;
+        if (gicv3_sysreg_access(c->gic, c->index, K(3, 4, 12, 12, n), false, &lr, &el2) ==
+                GICV3_SYSREG_OK && (uint32_t)lr == vintid && (lr >> 62))
+            return n;
+    }
+    return -1;
+}
+
+/* EV_IRQ from a completed CPU-interface access: acknowledge (IAR), end (EOIR), deactivate
+ * (DIR), raise (an SGI sent; a virtual interrupt written pending into a list register).
+ * ICC_* accesses of a guest under HCR_EL2.IMO/FMO reach the virtual interface (virt). True
+ * when a subscriber asks for a pause. */
+static bool publish_irq(Arm64Cpu *c, uint32_t key, bool write, uint64_t v, const GicV3CpuCtx *ctx,
+                        int lr_before)
+{
+    static const char *const stages[] = { "raise", "ack", "eoi", "deactivate" };
+    bool group0 = key == K(3, 0, 12, 8, 0) || key == K(3, 0, 12, 8, 1);
+    bool virt = group0 ? ctx->fmo : ctx->imo;
+    int stage, lr = lr_before;
+    uint32_t intid = (uint32_t)v & 0xffffff;
+    if (!write && (key == K(3, 0, 12, 8, 0) || key == K(3, 0, 12, 12, 0))) {
+        if (intid >= 1020 && intid < 1024)
+            return false;                       /* spurious: nothing acknowledged */
+        stage = EV_IRQ_ACK;
+    } else if (write && (key == K(3, 0, 12, 8, 1) || key == K(3, 0, 12, 12, 1))) {
+        stage = EV_IRQ_EOI;
+    } else if (write && key == K(3, 0, 12, 11, 1)) {
+        stage = EV_IRQ_DEACTIVATE;
+        virt = ctx->imo || ctx->fmo;
+    } else if (write && (key == K(3, 0, 12, 11, 5) || key == K(3, 0, 12, 11, 6) ||
+                         key == K(3, 0, 12, 11, 7))) {
+        stage = EV_IRQ_RAISE;                   /* SGI: INTID in bits [27:24] */
+        intid = (uint32_t)(v >> 24) & 0xf;
+        virt = false;
+    } else if (write && (key & ~7u) == K(3, 4, 12, 12, 0) && ((v >> 62) & 1)) {
+        stage = EV_IRQ_RAISE;                   /* ICH_LR<n>_EL2 written pending */
+        intid = (uint32_t)v;
+        virt = true;
+        lr = (int)(key & 7);
+    } else {
+        return false;
+    }
+    if (virt && lr < 0)
+        lr = find_lr(c, intid);
+    EvInfo e = { .kind = EV_IRQ, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = c->pc, .time = a64_now(c),
+                 .u.irq = { .stage = stage, .stage_name = stages[stage], .intid = intid,
+                            .virt = virt, .lr = lr, .value = v } };
+    return ev_publish(&c->m->events, &e);
+}
+
 static A64SysRegResult gic_access(Arm64Cpu *c, const A64SysReg *r, bool write, uint64_t *v)
 {
     if (!c->gic)
@@ -38,8 +95,19 @@ static A64SysRegResult gic_access(Arm64Cpu *c, const A64SysReg *r, bool write, u
     bool guest = c->el == 1 && c->has_el2 && !(hcr & A64_HCR_TGE);
     GicV3CpuCtx ctx = { .el = c->el, .imo = guest && (hcr & A64_HCR_IMO),
                         .fmo = guest && (hcr & A64_HCR_FMO) };
+    /* a virtual EOI or deactivation frees its list register: which one, before it does */
+    int lr_before = -1;
+    if (unlikely(ev_wants(&c->m->events, EV_IRQ)) && write && (ctx.imo || ctx.fmo) &&
+        (r->key == K(3, 0, 12, 8, 1) || r->key == K(3, 0, 12, 12, 1) || r->key == K(3, 0, 12, 11, 1)))
+        lr_before = find_lr(c, (uint32_t)*v & 0xffffff);
     switch (gicv3_sysreg_access(c->gic, c->index, r->key, write, v, &ctx)) {
     case GICV3_SYSREG_OK:
+        if (unlikely(ev_wants(&c->m->events, EV_IRQ)) &&
+            publish_irq(c, r->key, write, *v, &ctx, lr_before)) {
+            c->m->paused = true;     /* after the instruction */
+            c->m->stop = true;
+            c->exit_request = 1;
+        }
         return A64_SR_DONE;
     case GICV3_SYSREG_TRAP_EL2:
         return A64_SR_TRAP_EL2;

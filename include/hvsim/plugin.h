@@ -66,9 +66,16 @@ typedef enum hvsim_event_kind {
                                * counts reflect hvsim's refills (4 KiB pages, per EL) */
     HVSIM_EV_MMIO = 8,        /* a core's access to a device, after the device saw it:
                                * mmio.* (value: written, or read back) */
-    HVSIM_EV_NKINDS = 9
+    HVSIM_EV_IRQ = 9,         /* the interrupt controller's CPU interface: irq.* */
+    HVSIM_EV_TLBI = 10,       /* a TLB maintenance instruction: tlbi.* */
+    HVSIM_EV_FWCALL = 11,     /* a PSCI/SMCCC call hvsim's firmware answered: call.* */
+    HVSIM_EV_SNAPSHOT = 12,   /* the machine was saved to or restored from a file: snap.* */
+    HVSIM_EV_NKINDS = 13
 } hvsim_event_kind;
 #define HVSIM_EV_BIT(k) (1u << (k))
+
+/* irq.stage */
+enum { HVSIM_IRQ_RAISE, HVSIM_IRQ_ACK, HVSIM_IRQ_EOI, HVSIM_IRQ_DEACTIVATE };
 
 /* VM-exit reasons (vm.reason), as hvsim's statistics name them. */
 enum {
@@ -95,6 +102,19 @@ typedef struct hvsim_event {
         struct { uint64_t va, pa; uint32_t access, fault; uint8_t refs[2][4]; } walk;
         /* the device by its name in hvsim's memory map ("uart0", "gicd") and the offset */
         struct { uint64_t va, pa, offset, value; uint32_t size, write; const char *device; } mmio;
+        /* stage: HVSIM_IRQ_* (stage_name: "raise", "ack", "eoi", "deactivate"); intid (the
+         * vINTID when virt); lr: the list register holding a virtual interrupt, else -1;
+         * value: the SGI register written (raise, physical), or the list register */
+        struct { uint32_t stage; const char *stage_name; uint32_t intid, virt; int32_t lr;
+                 uint64_t value; } irq;
+        /* op: "TLBI VAE1IS" etc.; va: the page of a by-VA form; by_va; broadcast: an IS/OS
+         * form (every core's TLBs) */
+        struct { const char *op; uint64_t va; uint32_t by_va, broadcast; } tlbi;
+        /* fid: the SMCCC function ID, result: x0 after; conduit "hvc"/"smc"; name: the PSCI
+         * function ("CPU_ON") or NULL */
+        struct { uint64_t fid, result; const char *conduit, *name; } call;
+        /* file, restore: 0 saved, 1 restored */
+        struct { const char *file; uint32_t restore; } snap;
     } u;
 } hvsim_event;
 

@@ -250,5 +250,52 @@ else
     pass "plugin-output-deterministic"
 fi
 
+# ---- the interrupt, TLB-maintenance, firmware-call and snapshot events ----
+# minihv's guests count their virtual timer ticks: each tick is one virtual interrupt put in a
+# list register, acknowledged and ended through it, as the guests' own counts say; minihv's
+# own physical timer interrupt (INTID 26) is acknowledged and ended as often
+if ! minihv --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/ev.txt" >"$TMP/ev.out" 2>"$TMP/ev.err"; then
+    fail "events-irq" "exit code $?: $(head -n 1 "$TMP/ev.err")"
+else
+    ticks=$(sed -n 's/.*busy wait over, \([0-9]*\) ticks in all/\1/p' "$TMP/ev.out" | awk '{ s += $1 } END { if (NR) print s }')
+    raise=$(grep -c '^irq cpu0 vm-1 raise 1 virt lr[0-3]$' "$TMP/ev.txt")
+    ack=$(grep -c '^irq cpu0 vm[12] ack 1 virt lr[0-3]$' "$TMP/ev.txt")
+    eoi=$(grep -c '^irq cpu0 vm[12] eoi 1 virt lr[0-3]$' "$TMP/ev.txt")
+    pack=$(grep -c '^irq cpu0 vm-1 ack 26 phys -$' "$TMP/ev.txt")
+    peoi=$(grep -c '^irq cpu0 vm-1 eoi 26 phys -$' "$TMP/ev.txt")
+    if [ -z "$ticks" ] || [ "$raise" != "$ticks" ] || [ "$ack" != "$ticks" ] || [ "$eoi" != "$ticks" ] ||
+       [ "$pack" -eq 0 ] || [ "$pack" != "$peoi" ]; then
+        fail "events-irq" "guests' ticks $ticks; virtual raised $raise, acked $ack, ended $eoi; physical INTID 26 acked $pack, ended $peoi"
+    elif ! grep -q '^fwcall cpu0 smc SYSTEM_OFF 84000008 ' "$TMP/ev.txt"; then
+        fail "events-fwcall" "no SYSTEM_OFF call: $(grep '^fwcall' "$TMP/ev.txt" | head -n 1)"
+    else
+        pass "events-irq ($ticks ticks)"
+        pass "events-fwcall"
+    fi
+fi
+# the mmu test's TLB maintenance: as many events as TLBI instructions executed (the -d exec
+# trace), the by-VA ones with their pages
+if ! "$HVSIM" -M virt -cpu cortex-a57 -m 256M -kernel "$WORKLOADS/tests/mmu.elf" \
+        --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/tl.txt" -d exec -D "$TMP/tl.trace" \
+        >/dev/null 2>"$TMP/tl.err" </dev/null; then
+    fail "events-tlbi" "exit code $?: $(head -n 1 "$TMP/tl.err")"
+elif [ "$(grep -c '^tlbi ' "$TMP/tl.txt")" != "$(grep -c ' tlbi ' "$TMP/tl.trace")" ] ||
+     ! grep -q '^tlbi cpu0 TLBI VAE1IS 60000000$' "$TMP/tl.txt" ||
+     ! grep -q '^tlbi cpu0 TLBI VAE1IS 4e1ff000$' "$TMP/tl.txt" ||
+     ! grep -q '^tlbi cpu0 TLBI VMALLE1IS -$' "$TMP/tl.txt"; then
+    fail "events-tlbi" "events: $(grep -c '^tlbi ' "$TMP/tl.txt"), TLBIs executed: $(grep -c ' tlbi ' "$TMP/tl.trace"): $(grep '^tlbi' "$TMP/tl.txt" | tr '\n' ';')"
+else
+    pass "events-tlbi"
+fi
+# a --checkpoint-at snapshot is an event
+if ! "$HVSIM" -M virt -m 256M -kernel "$HELLO" --checkpoint-at "1000:$TMP/ev.snap" \
+        --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/sn.txt" >/dev/null 2>"$TMP/sn.err" </dev/null; then
+    fail "events-snapshot" "exit code $?: $(head -n 1 "$TMP/sn.err")"
+elif [ "$(grep "^snapshot" "$TMP/sn.txt")" != "snapshot save $TMP/ev.snap" ]; then
+    fail "events-snapshot" "got '$(grep "^snapshot" "$TMP/sn.txt")'"
+else
+    pass "events-snapshot"
+fi
+
 echo "plugin tests: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,0 +1,62 @@
+/* Logs the interrupt-controller, TLB-maintenance, firmware-call and snapshot events to
+ * out=FILE, one line each, for tests/system/plugins.sh:
+ *   irq cpuN vmV STAGE INTID virt|phys lrN|-      tlbi cpuN OP VA|-
+ *   fwcall cpuN CONDUIT NAME FID RESULT           snapshot save|restore FILE */
+#include <hvsim/plugin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+HVSIM_PLUGIN_DECLARE;
+
+static FILE *out;
+
+static int on_event(void *user, const hvsim_event *e)
+{
+    switch (e->kind) {
+    case HVSIM_EV_IRQ:
+        fprintf(out, "irq cpu%d vm%d %s %u %s ", e->cpu, e->vmid, e->u.irq.stage_name,
+                e->u.irq.intid, e->u.irq.virt ? "virt" : "phys");
+        if (e->u.irq.lr >= 0)
+            fprintf(out, "lr%d\n", e->u.irq.lr);
+        else
+            fprintf(out, "-\n");
+        break;
+    case HVSIM_EV_TLBI:
+        if (e->u.tlbi.by_va)
+            fprintf(out, "tlbi cpu%d %s %llx\n", e->cpu, e->u.tlbi.op, (unsigned long long)e->u.tlbi.va);
+        else
+            fprintf(out, "tlbi cpu%d %s -\n", e->cpu, e->u.tlbi.op);
+        break;
+    case HVSIM_EV_FWCALL:
+        fprintf(out, "fwcall cpu%d %s %s %llx %llx\n", e->cpu, e->u.call.conduit,
+                e->u.call.name ? e->u.call.name : "?", (unsigned long long)e->u.call.fid,
+                (unsigned long long)e->u.call.result);
+        break;
+    case HVSIM_EV_SNAPSHOT:
+        fprintf(out, "snapshot %s %s\n", e->u.snap.restore ? "restore" : "save", e->u.snap.file);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void finish(void *user)
+{
+    fclose(out);
+}
+
+int hvsim_plugin_install(const hvsim_api *api, hvsim_plugin *self, int argc, const hvsim_arg *argv,
+                         char **err)
+{
+    if (argc != 1 || strcmp(argv[0].key, "out") || !(out = fopen(argv[0].value, "w"))) {
+        *err = strdup("want out=FILE (writable)");
+        return 1;
+    }
+    hvsim_filter all = HVSIM_FILTER_ALL;
+    api->at_exit(self, finish, NULL);
+    return api->subscribe(self, HVSIM_EV_BIT(HVSIM_EV_IRQ) | HVSIM_EV_BIT(HVSIM_EV_TLBI) |
+                                    HVSIM_EV_BIT(HVSIM_EV_FWCALL) | HVSIM_EV_BIT(HVSIM_EV_SNAPSHOT),
+                          &all, on_event, NULL);
+}
