@@ -115,6 +115,12 @@ static void compute_hppi(const GicV3 *g, GicV3Hppi *h)
                 consider(&h[t], n, g->prio[n], grp);
         }
     }
+    /* LPIs are Group 1 (IHI 0069 5.1 with DS = 1); the redistributor keeps its best one */
+    for (int i = 0; g->lpis && i < g->ncpus; i++) {
+        const GicV3Lpi *l = &g->lpi[i];
+        if (l->hpp_intid && group_enabled(g, &g->cpu[i], 1))
+            consider(&h[i], l->hpp_intid, l->hpp_prio, 1);
+    }
 }
 
 /* IHI 0069 4.8.1/4.7: a pending interrupt is signalled when its priority is higher than the
@@ -183,7 +189,9 @@ static uint64_t icc_iar(GicV3 *g, int cpu, int group)
     if (p->group != group || !can_signal(c, p))
         return GICV3_INTID_SPURIOUS;
     int n = p->intid;
-    if (n < 32) {
+    if (n >= GICV3_LPI_BASE) {
+        gicv3_lpi_ack(g, cpu, n);
+    } else if (n < 32) {
         c->pend &= ~(1u << n);
         c->active |= 1u << n;
     } else {
