@@ -504,6 +504,14 @@ void gicv3_describe(const GicV3 *g, int cpu, GString *out)
     g_string_append(out, "\n  SPI active:");
     for (int w = 1; w < GICV3_NW; w++)
         list_bits(out, "", w * 32, g->active[w]);
+    if (g->lpis) {
+        const GicV3Lpi *l = &g->lpi[cpu];
+        g_string_append_printf(out, "\n  LPIs %s, PROPBASER 0x%" PRIx64 ", PENDBASER 0x%" PRIx64 ", pending:",
+                               c->gicr_ctlr & GICR_CTLR_ENABLE_LPIS ? "enabled" : "disabled",
+                               l->propbaser, l->pendbaser);
+        for (int w = 0; w < GICV3_LPI_WORDS; w++)
+            list_bits(out, "", GICV3_LPI_BASE + w * 32, l->pend[w]);
+    }
     g_string_append_printf(out, "\n  ICH_HCR_EL2 0x%x, ICH_VMCR_EL2 0x%x\n", c->ich_hcr, c->ich_vmcr);
     for (int i = 0; i < GICV3_NUM_LRS; i++)
         if (c->ich_lr[i])

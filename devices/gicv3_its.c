@@ -17,9 +17,10 @@
  * - Commands run when GITS_CWRITER is written (and when the ITS is enabled with commands
  *   waiting), all at once: every effect is complete when the write retires, so SYNC has
  *   nothing to wait for. A command with a bad parameter (8.19.1's errors: an unmapped device,
- *   an EventID or DeviceID out of range, an unmapped collection for INT...) is ignored and the
- *   queue goes on, as the spec allows and QEMU does; a command queue outside RAM, or an unknown
- *   or GICv4 command, stalls it (GITS_CREADR.Stalled, until CWRITER is written with Retry).
+ *   an EventID or DeviceID out of range, an unmapped collection for INT...), and a command
+ *   this ITS does not have (GICv4's, unallocated numbers), is ignored and the queue goes on,
+ *   as the spec allows and QEMU does; a command that cannot be read (the queue outside RAM)
+ *   stalls it (GITS_CREADR.Stalled, until CWRITER is written with Retry).
  * - A core's write to GITS_TRANSLATER comes from DeviceID 0 (the requester ID of a core's
  *   access is IMPLEMENTATION DEFINED; QEMU's is 0 too). */
 #include "devices/gicv3_internal.h"
@@ -98,6 +99,7 @@ static bool st(GicV3Its *its, uint64_t pa, unsigned size, uint64_t v)
         return false;
     for (unsigned i = 0; i < size; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+    machine_dma_written(its->gic->m, pa, size);   /* snapshots' dirty pages, decoded code */
     return true;
 }
 
@@ -294,8 +296,8 @@ static void cmd_movall(GicV3Its *its, uint64_t rd1, uint64_t rd2)
     }
 }
 
-/* Runs one command; false if it stalls the queue. */
-static bool run_command(GicV3Its *its, const uint64_t *dw)
+/* Runs one command. */
+static void run_command(GicV3Its *its, const uint64_t *dw)
 {
     uint32_t dev = (uint32_t)(dw[0] >> 32), event = (uint32_t)dw[1];
     uint32_t icid = (uint32_t)(dw[2] & 0xffff);
@@ -338,12 +340,10 @@ static bool run_command(GicV3Its *its, const uint64_t *dw)
             gicv3_lpi_rescan(its->gic, cpu);
         break;
     }
-    case CMD_SYNC:
-        break;                /* every command's effect is already visible */
-    default:
-        return false;         /* GICv4 or unknown command */
+    case CMD_SYNC:            /* every effect is already visible */
+    default:                  /* GICv4's and unallocated commands: ignored */
+        break;
     }
-    return true;
 }
 
 static uint64_t queue_size(const GicV3Its *its)
@@ -367,10 +367,11 @@ static void process_queue(GicV3Its *its)
         bool ok = true;
         for (int i = 0; i < 4 && ok; i++)
             ok = ld(its, base + rd + 8 * (uint64_t)i, 8, &dw[i]);
-        if (!ok || !run_command(its, dw)) {
+        if (!ok) {
             its->creadr = rd | CREADR_STALLED;
             break;
         }
+        run_command(its, dw);
         rd = (rd + 32) % size;
         its->creadr = rd;
     }

@@ -157,6 +157,8 @@ void gicv3_lpi_enable_write(GicV3 *g, int cpu, bool enable)
     } else {
         for (size_t i = 0; t && i < n; i++)
             t[i] = (uint8_t)(l->pend[i / 4] >> (8 * (i % 4)));
+        if (t)
+            machine_dma_written(g->m, (l->pendbaser & PENDBASER_PA_MASK) + GICV3_LPI_BASE / 8, n);
         memset(l->pend, 0, sizeof l->pend);
         c->gicr_ctlr &= ~GICR_CTLR_ENABLE_LPIS;
     }
