@@ -284,11 +284,9 @@ static void gicv3_post_load(void *obj, SimTime now)
 {
     GicV3 *g = obj;
     (void)now;
-    for (int i = 0; i < g->ncpus; i++) {
+    for (int i = 0; i < g->ncpus; i++)
         for (int k = 0; k < 4; k++)
             g->cpu[i].out_level[k] = -1;
-        gicv3_lpi_rescan(g, i);
-    }
     gicv3_update(g);
 }
 

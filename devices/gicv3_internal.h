@@ -106,9 +106,11 @@ typedef struct GicV3Lpi {
     /* --- state (hashed, saved) --- */
     uint64_t propbaser, pendbaser;
     uint32_t pend[GICV3_LPI_WORDS];
-    /* --- derived: the highest priority pending enabled LPI (rebuilt by gicv3_lpi_rescan) --- */
+    /* The highest priority pending enabled LPI as of the last re-evaluation: the
+     * redistributor's cache of the configuration table (5.1.1), saved because it may
+     * legitimately differ from the table in memory until the next INV/INVALL. */
     int32_t hpp_intid;        /* 0 if none */
-    int32_t hpp_prio;
+    int32_t hpp_prio;         /* 0x100 if none */
 } GicV3Lpi;
 
 struct GicV3 {

@@ -7,8 +7,9 @@
  *   narrows the range, below 14 bits there are no LPIs.
  * - The configuration table (priority, enable) is read from guest memory when an LPI becomes
  *   pending and when the redistributor re-evaluates its pending LPIs (on INV, INVALL,
- *   GICR_INVLPIR/INVALLR, an acknowledge, and EnableLPIs); a change to the table without one
- *   of those may go unseen, as 5.1.1 allows ("a Redistributor may cache" the table).
+ *   GICR_INVLPIR/INVALLR, the acknowledge of the cached LPI, and EnableLPIs); a change to the
+ *   table without one of those may go unseen, as 5.1.1 allows ("a Redistributor may cache"
+ *   the table). The cache (the best pending LPI) is machine state: snapshots keep it.
  * - Pending state is held in the redistributor ("gic.cpuN.lpi", saved and hashed) and meets the
  *   pending table in memory only at EnableLPIs: 0 -> 1 reads it (unless GICR_PENDBASER.PTZ was
  *   written 1), 1 -> 0 writes it back. GICR_CTLR.EnableLPIs can be cleared (CES reads 0: the
@@ -31,14 +32,31 @@ enum {
 #define LPI_PRIO_MASK 0xfcu                     /* configuration byte [7:2] */
 #define LPI_CFG_ENABLE 1u
 
+/* The cached best LPI: none, or a pending LPI with a priority the configuration byte can
+ * give. */
+static bool lpi_state_check(const void *obj, char **err)
+{
+    const GicV3Lpi *l = obj;
+    if (l->hpp_intid == 0 && l->hpp_prio == 0x100)
+        return true;
+    if (l->hpp_intid >= GICV3_LPI_BASE && l->hpp_intid < GICV3_LPI_BASE + GICV3_NUM_LPIS &&
+        gicv3_bit(l->pend, l->hpp_intid - GICV3_LPI_BASE) && l->hpp_prio >= 0 &&
+        l->hpp_prio <= 0xff && !(l->hpp_prio & ~(LPI_PRIO_MASK & GICV3_PRIO_MASK)))
+        return true;
+    *err = g_strdup_printf("hpp_intid %d / hpp_prio 0x%x: not a pending LPI and its priority",
+                           l->hpp_intid, (unsigned)l->hpp_prio);
+    return false;
+}
+
 static const StateField gicv3_lpi_fields[] = {
     STATE_FIELD(GicV3Lpi, propbaser, V_ANY),
     STATE_FIELD(GicV3Lpi, pendbaser, V_ANY),
     STATE_ARRAY(GicV3Lpi, pend, V_ANY),
-    STATE_DERIVED(GicV3Lpi, hpp_intid),
-    STATE_DERIVED(GicV3Lpi, hpp_prio),
+    STATE_FIELD(GicV3Lpi, hpp_intid, V_REL),
+    STATE_FIELD(GicV3Lpi, hpp_prio, V_REL),
 };
-const StateDesc gicv3_lpi_state_desc = STATE_DESC("gicv3-lpi", GicV3Lpi, gicv3_lpi_fields);
+const StateDesc gicv3_lpi_state_desc =
+    STATE_DESC_CHECKED("gicv3-lpi", GicV3Lpi, gicv3_lpi_fields, lpi_state_check);
 
 /* Number of INTID bits GICR_PROPBASER gives (5.1.1), 0 when that leaves no LPIs. */
 static int lpi_idbits(const GicV3Lpi *l)

@@ -94,6 +94,12 @@ static void movall(unsigned from, unsigned to) { cmd(0x0e, 0, (uint64_t)from << 
 static void invall(unsigned icid) { cmd(0x0d, 0, icid, 0); }
 static void sync_rd(unsigned cpu) { cmd(0x05, 0, (uint64_t)cpu << 16, 0); }
 
+/* A stop for the snapshot test (tests/system/snapshot.sh): LPIs are pending at both cores. */
+__attribute__((noinline)) void lpis_pending_here(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
 /* ---- the CPU interface ---- */
 static void gic_cpu_init(unsigned c)
 {
@@ -319,6 +325,14 @@ int main(void)
     w32(GITS_TRANSLATER, 2);
     dsb();
     core1_drain("INT 9000/3 + TRANSLATER 2");
+
+    /* pending at both cores at once (the snapshot test stops here) */
+    INT(0, 0);
+    INT(0, 2);
+    INT(9000, 3);
+    lpis_pending_here();
+    print_drain("pending at both");
+    core1_drain("pending at both");
 
     /* MOVI: a pending LPI moves with its event to the new collection's core */
     INT(0, 2);
