@@ -152,6 +152,21 @@ static inline void gicv3_setbit(uint32_t *bm, int n, bool v)
         bm[n >> 5] &= ~(1u << (n & 31));
 }
 
+/* A 64-bit register read whole or as a 32-bit half (IHI 0069 12.1.3: off & 4 picks it). */
+static inline uint64_t gicv3_reg64_read(uint64_t reg, uint64_t off, unsigned size)
+{
+    return size == 8 ? reg : (uint32_t)(reg >> (8 * (off & 4)));
+}
+/* Writes a 64-bit register whole or one 32-bit half, keeping the bits of `ro`. */
+static inline void gicv3_reg64_write(uint64_t *reg, uint64_t off, uint64_t val, unsigned size,
+                                     uint64_t ro)
+{
+    uint64_t m = size == 8 ? ~0ull : 0xffffffffull << (8 * (off & 4));
+    if (size == 4)
+        val <<= 8 * (off & 4);
+    *reg = (*reg & (ro | ~m)) | (val & m & ~ro);
+}
+
 /* gicv3_dist.c */
 void gicv3_dist_reset(GicV3 *g);
 int gicv3_spi_target(const GicV3 *g, int intid);   /* core index or -1 */

@@ -420,15 +420,7 @@ static uint64_t its_read(void *opaque, uint64_t off, unsigned size)
         return size == 4 ? its_id[(off - GITS_ID) >> 2] : 0;
     else
         return 0;             /* reserved: RAZ */
-    return size == 8 ? v : (uint32_t)(v >> (8 * (off & 4)));
-}
-
-static void write64(uint64_t *r, uint64_t off, uint64_t val, unsigned size, uint64_t ro)
-{
-    uint64_t m = size == 8 ? ~0ull : 0xffffffffull << (8 * (off & 4));
-    if (size == 4)
-        val <<= 8 * (off & 4);
-    *r = (*r & (ro | ~m)) | (val & m & ~ro);
+    return gicv3_reg64_read(v, off, size);
 }
 
 static void its_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
@@ -449,17 +441,17 @@ static void its_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
             process_queue(its);
     } else if ((off & ~7ull) == GITS_CBASER) {
         if (!on) {
-            write64(&its->cbaser, off, val, size, 0);
+            gicv3_reg64_write(&its->cbaser, off, val, size, 0);
             its->creadr = its->cwriter = 0;   /* 12.19.4: CREADR resets when CBASER is written */
         }
     } else if ((off & ~7ull) == GITS_CWRITER) {
-        write64(&its->cwriter, off, val, size, ~QUEUE_OFF_MASK);
+        gicv3_reg64_write(&its->cwriter, off, val, size, ~QUEUE_OFF_MASK);
         if ((val & CWRITER_RETRY) && !(off & 4))
             its->creadr &= ~CREADR_STALLED;
         process_queue(its);
     } else if (off >= GITS_BASER && off < GITS_BASER + 0x10) {
         if (!on)
-            write64(&its->baser[(off - GITS_BASER) >> 3], off, val, size, BASER_RO);
+            gicv3_reg64_write(&its->baser[(off - GITS_BASER) >> 3], off, val, size, BASER_RO);
     }
     /* CREADR, TYPER, IIDR, BASER2-7, reserved: WI */
 }

@@ -183,45 +183,34 @@ void gicv3_lpi_enable_write(GicV3 *g, int cpu, bool enable)
     gicv3_lpi_rescan(g, cpu);
 }
 
-/* 64-bit registers, read whole or as 32-bit halves (12.1.3). */
-static uint64_t half(uint64_t reg, uint64_t off, unsigned size)
+/* The RD_base registers this file owns when the GIC has LPIs. */
+static bool is_lpi_reg(const GicV3 *g, uint64_t reg)
 {
-    return size == 8 ? reg : (uint32_t)(reg >> (8 * (off & 4)));
-}
-
-static uint64_t merge(uint64_t reg, uint64_t off, uint64_t val, unsigned size)
-{
-    if (size == 8)
-        return val;
-    int sh = 8 * (int)(off & 4);
-    uint64_t m = 0xffffffffull << sh;
-    return (reg & ~m) | ((val << sh) & m);
+    return g->lpis && (reg == GICR_PROPBASER || reg == GICR_PENDBASER || reg == GICR_SYNCR ||
+                       reg == GICR_SETLPIR || reg == GICR_CLRLPIR || reg == GICR_INVLPIR ||
+                       reg == GICR_INVALLR);
 }
 
 bool gicv3_lpi_reg_read(GicV3 *g, int cpu, uint64_t off, unsigned size, uint64_t *val)
 {
     uint64_t reg = off & ~7ull;
-    if (!g->lpis || (reg != GICR_PROPBASER && reg != GICR_PENDBASER && reg != GICR_SYNCR &&
-                     reg != GICR_SETLPIR && reg != GICR_CLRLPIR && reg != GICR_INVLPIR &&
-                     reg != GICR_INVALLR))
+    if (!is_lpi_reg(g, reg))
         return false;
     const GicV3Lpi *l = &g->lpi[cpu];
     *val = 0;
     if (size != 8 && size != 4)
         return true;          /* guest error: RAZ */
     if (reg == GICR_PROPBASER)
-        *val = half(l->propbaser, off, size);
-    else if (reg == GICR_PENDBASER)
-        *val = half(l->pendbaser & ~PENDBASER_PTZ, off, size);   /* PTZ reads 0 (12.11.28) */
+        *val = gicv3_reg64_read(l->propbaser, off, size);
+    else if (reg == GICR_PENDBASER)   /* PTZ reads 0 (12.11.28) */
+        *val = gicv3_reg64_read(l->pendbaser & ~PENDBASER_PTZ, off, size);
     return true;              /* SYNCR.Busy 0; the write-only registers RAZ */
 }
 
 bool gicv3_lpi_reg_write(GicV3 *g, int cpu, uint64_t off, uint64_t val, unsigned size)
 {
     uint64_t reg = off & ~7ull;
-    if (!g->lpis || (reg != GICR_PROPBASER && reg != GICR_PENDBASER && reg != GICR_SYNCR &&
-                     reg != GICR_SETLPIR && reg != GICR_CLRLPIR && reg != GICR_INVLPIR &&
-                     reg != GICR_INVALLR))
+    if (!is_lpi_reg(g, reg))
         return false;
     GicV3Lpi *l = &g->lpi[cpu];
     bool on = g->cpu[cpu].gicr_ctlr & GICR_CTLR_ENABLE_LPIS;
@@ -230,11 +219,11 @@ bool gicv3_lpi_reg_write(GicV3 *g, int cpu, uint64_t off, uint64_t val, unsigned
     switch (reg) {
     case GICR_PROPBASER:
         if (!on)
-            l->propbaser = merge(l->propbaser, off, val, size);
+            gicv3_reg64_write(&l->propbaser, off, val, size, 0);
         break;
     case GICR_PENDBASER:
         if (!on)
-            l->pendbaser = merge(l->pendbaser, off, val, size);
+            gicv3_reg64_write(&l->pendbaser, off, val, size, 0);
         break;
     case GICR_INVLPIR:
         /* 12.11.20: re-read one LPI's configuration. With the cache being the highest priority

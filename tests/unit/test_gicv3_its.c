@@ -426,3 +426,19 @@ Test(gicv3_its, lpi_state_in_hash_and_snapshot)
     g_free(err);
     g_byte_array_free(buf, TRUE);
 }
+
+Test(gicv3_its, registers_by_32_bit_halves_and_bad_sizes)
+{
+    wt(ITS + 0x80, 4, 0x40140000u);                  /* CBASER low half */
+    wt(ITS + 0x84, 4, 0x80000000u);                  /* high half: Valid */
+    cr_expect_eq(rd(ITS + 0x80, 8), 0x8000000040140000ULL);
+    cr_expect_eq(rd(ITS + 0x84, 4), 0x80000000u);
+    wt(ITS + 0x104, 4, 0xc0000000u);                 /* BASER0 high: Valid, Indirect; Type kept */
+    cr_expect_eq(rd(ITS + 0x100, 8) >> 56, 0xc1);
+    wt(REDIST + 0x70, 4, 0x4010000f);                /* PROPBASER low half */
+    cr_expect_eq(rd(REDIST + 0x70, 8), 0x4010000fULL);
+    cr_expect_eq(rd(ITS + 0x80, 2), 0, "16-bit reads of the control frame: RAZ");
+    wt(ITS + 0x80, 1, 0xff);
+    cr_expect_eq(rd(ITS + 0x80, 8), 0x8000000040140000ULL, "byte writes: WI");
+    cr_expect_eq(rd(ITS + 0x10040, 4), 0, "GITS_TRANSLATER is write-only");
+}
