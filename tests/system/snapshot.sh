@@ -561,5 +561,23 @@ else
     pass "snapshot-its-reverse"
 fi
 
+# a recorded run of its.elf replays to the same state; a machine without the ITS is another
+# machine for the log and for the snapshot
+# shellcheck disable=SC2086
+hv $ITSM -kernel "$ITS_ELF" --record "$TMP/its.log" --state-hash >"$TMP/its-rec.out" 2>"$TMP/its-rec.err"
+# shellcheck disable=SC2086
+hv $ITSM -kernel "$ITS_ELF" --replay "$TMP/its.log" --state-hash >"$TMP/its-rep.out" 2>"$TMP/its-rep.err"
+rc=$?
+if [ "$rc" -ne 0 ] || [ "$(hash_of "$TMP/its-rec.err")" != "$h_full" ] ||
+    [ "$(hash_of "$TMP/its-rep.err")" != "$h_full" ] || ! cmp -s "$TMP/its-rec.out" "$TMP/its-rep.out"; then
+    fail "replay-its" "exit $rc: $(tail -n 1 "$TMP/its-rep.err")"
+else
+    pass "replay-its"
+fi
+# shellcheck disable=SC2086
+expect_bad "replay-its-off" "another machine" -M virt,its=off -cpu cortex-a57 -smp 2 -m 256M \
+    -kernel "$ITS_ELF" --replay "$TMP/its.log"
+expect_bad "snapshot-its-off" "its=" --restore "$TMP/its.snap" -M virt,its=off
+
 echo "snapshot tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
