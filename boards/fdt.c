@@ -13,6 +13,7 @@
 #define PH_CLK 0x8000u
 #define PH_CPU(cfg, i) (0x8000u + (uint32_t)(cfg)->smp - (uint32_t)(i))
 #define PH_GIC(cfg) (0x8001u + (uint32_t)(cfg)->smp)
+#define PH_ITS(cfg) (PH_GIC(cfg) + 1)             /* QEMU's msi_phandle, right after the GIC's */
 
 /* GIC interrupt specifier types and flags (dt-bindings/interrupt-controller/arm-gic.h) */
 enum { GIC_SPI = 0, GIC_PPI = 1, IRQ_LEVEL_HIGH = 4 };
@@ -94,6 +95,18 @@ static int gic_node(void *fdt, const MachineConfig *cfg)
     T(fdt_property_cell(fdt, "#address-cells", 2));
     T(fdt_property(fdt, "interrupt-controller", NULL, 0));
     T(fdt_property_cell(fdt, "#interrupt-cells", 3));
+    if (machine_has_its(cfg)) {
+        /* QEMU's create_its(): an MSI controller child of the GIC */
+        uint64_t ireg[2] = { VIRT_GIC_ITS_BASE, VIRT_GIC_ITS_SIZE };
+        snprintf(name, sizeof name, "its@%llx", (unsigned long long)VIRT_GIC_ITS_BASE);
+        T(fdt_begin_node(fdt, name));
+        T(fdt_property_cell(fdt, "phandle", PH_ITS(cfg)));
+        T(reg2(fdt, ireg, 2));
+        T(fdt_property_cell(fdt, "#msi-cells", 1));
+        T(fdt_property(fdt, "msi-controller", NULL, 0));
+        T(fdt_property_string(fdt, "compatible", "arm,gic-v3-its"));
+        T(fdt_end_node(fdt));
+    }
     T(fdt_end_node(fdt));
 #undef T
     return 0;

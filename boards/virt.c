@@ -212,6 +212,10 @@ static int add_gic(Machine *m, VirtBoard *vb, char **err)
     }
     for (int i = 0; i < cfg->smp; i++)
         gicv3_connect_cpu(vb->gic, i, lines[i][0], lines[i][1], lines[i][2], lines[i][3]);
+    if (machine_has_its(cfg) && !gicv3_its_new(m, vb->gic, VIRT_GIC_ITS_BASE)) {
+        *err = g_strdup("cannot map the GICv3 ITS on the bus");
+        return -1;
+    }
     return 0;
 }
 

@@ -93,6 +93,9 @@ char *snapshot_describe(const MachineConfig *cfg)
                     (unsigned long long)cfg->cpu_hz);
     /* optional devices, in order (their transports follow it): only when there are some, so
      * the description of a machine without them is what it always was */
+    /* an ITS is described by its=1; a machine without one, as before ITSs existed, by nothing */
+    if (machine_has_its(cfg))
+        g_string_append(s, "its=1\n");
     for (int i = 0; cfg->devices && cfg->devices[i]; i++) {
         char *c = device_canonical(cfg->devices[i], NULL);
         g_string_append_printf(s, "device%d=%s\n", i, c);
@@ -643,6 +646,9 @@ int snapshot_read_config(const char *path, MachineConfig *cfg, char **err)
         cfg->gic_version = atoi(v[5]);
         cfg->quantum = g_ascii_strtoull(v[6], NULL, 10);
         cfg->cpu_hz = g_ascii_strtoull(v[7], NULL, 10);
+        char *its = header_value(hdr, "its");
+        cfg->its = its && atoi(its) != 0;
+        g_free(its);
         GPtrArray *devs = g_ptr_array_new();
         for (int i = 0;; i++) {
             char key[32];

@@ -42,6 +42,7 @@ void machine_config_defaults(MachineConfig *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->board = g_strdup("virt");
     cfg->gic_version = 3;
+    cfg->its = true;
     cfg->cpu_model = g_strdup("cortex-a57");
     cfg->ram_size = 128ULL << 20;
     cfg->smp = 1;
@@ -49,6 +50,11 @@ void machine_config_defaults(MachineConfig *cfg)
     cfg->cpu_hz = 1000000000ULL;
     cfg->quantum = 10000;
     cfg->rtc_epoch = MACHINE_DEFAULT_RTC_EPOCH;
+}
+
+bool machine_has_its(const MachineConfig *cfg)
+{
+    return cfg->its && cfg->gic_version == 3;
 }
 
 void machine_config_free(MachineConfig *cfg)

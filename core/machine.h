@@ -53,6 +53,7 @@ typedef struct MachineConfig {
     char *board;              /* "virt" */
     bool virtualization;      /* boot at EL2 */
     int gic_version;
+    bool its;                 /* gic-version=3: an ITS and LPIs (QEMU's its=on, the default) */
     char *cpu_model;          /* "cortex-a57", "max" */
     uint64_t ram_size;
     int smp;
@@ -224,6 +225,8 @@ typedef struct Machine {
 } Machine;
 
 void machine_config_defaults(MachineConfig *cfg);
+/* True if the machine has a GICv3 ITS (its=on with gic-version=3; a GICv2 never has one). */
+bool machine_has_its(const MachineConfig *cfg);
 void machine_config_free(MachineConfig *cfg);
 /* Allocates the machine, its RAM, event queue and timing model. Boards add the rest. */
 Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err);

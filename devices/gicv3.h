@@ -4,8 +4,9 @@
  * maintenance interrupt on PPI 25).
  *
  * One security state (GICD_CTLR.DS = 1, as QEMU's virt without secure=on), affinity routing
- * always on (ARE RAO/WI), no LPIs/ITS, 288 INTIDs (SGIs 0-15, PPIs 16-31, SPIs 32-287),
- * 5 priority bits, 4 list registers. */
+ * always on (ARE RAO/WI), 288 INTIDs (SGIs 0-15, PPIs 16-31, SPIs 32-287), 5 priority bits,
+ * 4 list registers. With an ITS (gicv3_its_new) the redistributors also have physical LPIs,
+ * INTIDs 8192-65535 (16 ID bits, as QEMU's). */
 #ifndef HVSIM_DEVICES_GICV3_H
 #define HVSIM_DEVICES_GICV3_H
 #include <stdbool.h>
@@ -20,6 +21,10 @@
 #define GICV3_NUM_LRS 4
 #define GICV3_MAINT_PPI 25                    /* virt board: ICH maintenance interrupt */
 #define GICV3_INTID_SPURIOUS 1023
+#define GICV3_LPI_BASE 8192
+#define GICV3_LPI_IDBITS 16                   /* INTIDs below 1 << 16 */
+#define GICV3_NUM_LPIS ((1 << GICV3_LPI_IDBITS) - GICV3_LPI_BASE)
+#define GICV3_ITS_SIZE 0x20000                /* control frame + translation frame */
 
 typedef struct GicV3 GicV3;
 
@@ -69,6 +74,18 @@ uint64_t gicv3_dist_read(void *opaque, uint64_t off, unsigned size);
 void gicv3_dist_write(void *opaque, uint64_t off, uint64_t val, unsigned size);
 uint64_t gicv3_redist_read(void *opaque, uint64_t off, unsigned size);
 void gicv3_redist_write(void *opaque, uint64_t off, uint64_t val, unsigned size);
+
+/* The ITS (gicv3_its.c, IHI 0069 chapters 5 and 8): its two 64 KiB frames at `base` on m->bus;
+ * turns on LPIs in g's redistributors and registers the state ("gic.its", "gic.cpuN.lpi").
+ * NULL if the bus refuses the region. Freed with g (gicv3_free). */
+typedef struct GicV3Its GicV3Its;
+GicV3Its *gicv3_its_new(Machine *m, GicV3 *g, uint64_t base);
+/* An MSI: EventID `event` from DeviceID `dev`, as a write to GITS_TRANSLATER by that device.
+ * False when the ITS drops it (disabled, unmapped device or event, out of range). */
+bool gicv3_its_translate(GicV3Its *its, uint32_t dev, uint32_t event);
+/* The LPI INTID's pending state at core `cpu` (for the debugger and the tests). */
+bool gicv3_lpi_pending(const GicV3 *g, int cpu, int intid);
+extern const StateDesc gicv3_its_state_desc;
 
 /* A readable summary for the debugger's `info gic`: the core's SGI/PPI and the SPI enable,
  * pending and active sets, the CPU interface and the list registers in use. */

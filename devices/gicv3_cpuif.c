@@ -115,6 +115,12 @@ static void compute_hppi(const GicV3 *g, GicV3Hppi *h)
                 consider(&h[t], n, g->prio[n], grp);
         }
     }
+    /* LPIs are Group 1 (IHI 0069 5.1 with DS = 1); the redistributor keeps its best one */
+    for (int i = 0; g->lpis && i < g->ncpus; i++) {
+        const GicV3Lpi *l = &g->lpi[i];
+        if (l->hpp_intid && group_enabled(g, &g->cpu[i], 1))
+            consider(&h[i], l->hpp_intid, l->hpp_prio, 1);
+    }
 }
 
 /* IHI 0069 4.8.1/4.7: a pending interrupt is signalled when its priority is higher than the
@@ -183,7 +189,9 @@ static uint64_t icc_iar(GicV3 *g, int cpu, int group)
     if (p->group != group || !can_signal(c, p))
         return GICV3_INTID_SPURIOUS;
     int n = p->intid;
-    if (n < 32) {
+    if (n >= GICV3_LPI_BASE) {
+        gicv3_lpi_ack(g, cpu, n);
+    } else if (n < 32) {
         c->pend &= ~(1u << n);
         c->active |= 1u << n;
     } else {
@@ -496,6 +504,14 @@ void gicv3_describe(const GicV3 *g, int cpu, GString *out)
     g_string_append(out, "\n  SPI active:");
     for (int w = 1; w < GICV3_NW; w++)
         list_bits(out, "", w * 32, g->active[w]);
+    if (g->lpis) {
+        const GicV3Lpi *l = &g->lpi[cpu];
+        g_string_append_printf(out, "\n  LPIs %s, PROPBASER 0x%" PRIx64 ", PENDBASER 0x%" PRIx64 ", pending:",
+                               c->gicr_ctlr & GICR_CTLR_ENABLE_LPIS ? "enabled" : "disabled",
+                               l->propbaser, l->pendbaser);
+        for (int w = 0; w < GICV3_LPI_WORDS; w++)
+            list_bits(out, "", GICV3_LPI_BASE + w * 32, l->pend[w]);
+    }
     g_string_append_printf(out, "\n  ICH_HCR_EL2 0x%x, ICH_VMCR_EL2 0x%x\n", c->ich_hcr, c->ich_vmcr);
     for (int i = 0; i < GICV3_NUM_LRS; i++)
         if (c->ich_lr[i])

@@ -30,6 +30,10 @@ static const StateField gicv3_fields[] = {
     STATE_RUNTIME(GicV3, pad_),
     STATE_RUNTIME(GicV3, cpu),        /* each its own object "gic.cpuN" */
     STATE_RUNTIME(GicV3, out),
+    STATE_RUNTIME(GicV3, lpis),
+    STATE_RUNTIME(GicV3, pad3_),
+    STATE_RUNTIME(GicV3, its),
+    STATE_RUNTIME(GicV3, lpi),        /* each its own object "gic.cpuN.lpi" with LPIs */
 };
 const StateDesc gicv3_state_desc = STATE_DESC("gicv3", GicV3, gicv3_fields);
 
@@ -113,8 +117,10 @@ static uint32_t dist_read32(GicV3 *g, uint64_t off)
     if (off == GICD_CTLR)
         return g->ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
     if (off == GICD_TYPER) {
-        /* ITLinesNumber, CPUNumber, IDbits = 9 (10-bit INTIDs), A3V; no LPIs, MBIS, No1N = 0 */
-        return (GICV3_NW - 1) | ((uint32_t)(g->ncpus - 1) << 5) | (9u << 19) | (1u << 24);
+        /* ITLinesNumber, CPUNumber, A3V; with LPIs LPIS and IDbits = 15 (16-bit INTIDs, as
+         * QEMU's), else IDbits = 9 (10-bit INTIDs); MBIS, No1N = 0 */
+        uint32_t v = (GICV3_NW - 1) | ((uint32_t)(g->ncpus - 1) << 5) | (1u << 24);
+        return v | (g->lpis ? (1u << 17) | ((GICV3_LPI_IDBITS - 1u) << 19) : 9u << 19);
     }
     if (off == GICD_IIDR)
         return GICD_IIDR_VALUE;
@@ -265,7 +271,10 @@ void gicv3_reset(GicV3 *g)
         gicv3_redist_reset(g, i);
         gicv3_cpuif_reset(g, i);
         gicv3_virt_reset(g, i);
+        gicv3_lpi_reset(g, i);
     }
+    if (g->its)
+        gicv3_its_reset(g->its);
     gicv3_update(g);
 }
 
@@ -308,6 +317,8 @@ GicV3 *gicv3_new(Machine *m, int ncpus, const uint64_t *mpidr, uint64_t dist_bas
 
 void gicv3_free(GicV3 *g)
 {
+    if (g)
+        g_free(g->its);
     g_free(g);
 }
 

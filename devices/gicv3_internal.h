@@ -4,6 +4,7 @@
 #include "devices/gicv3.h"
 
 #define GICV3_NW (GICV3_NUM_IRQS / 32)       /* 32-bit words of per-INTID bitmaps */
+#define GICV3_LPI_WORDS (GICV3_NUM_LPIS / 32)
 #define GICV3_PRIBITS 5                        /* implemented priority bits */
 #define GICV3_PRIO_MASK 0xf8u                  /* 0xff << (8 - PRIBITS) */
 #define GICV3_MIN_BPR0 (7 - GICV3_PRIBITS)     /* 2: all implemented bits are group priority */
@@ -17,6 +18,7 @@
 #define GICD_CTLR_DS (1u << 6)
 
 /* GICR_CTLR */
+#define GICR_CTLR_ENABLE_LPIS (1u << 0)
 #define GICR_CTLR_DPG0 (1u << 24)
 #define GICR_CTLR_DPG1NS (1u << 25)
 #define GICR_CTLR_DPG1S (1u << 26)
@@ -97,6 +99,20 @@ typedef struct GicV3Cpu {
 
 enum { GICV3_OUT_IRQ, GICV3_OUT_FIQ, GICV3_OUT_VIRQ, GICV3_OUT_VFIQ };
 
+/* Per core, with LPIs (gicv3_lpi.c): the redistributor's LPI registers and the pending LPIs,
+ * bit n for INTID GICV3_LPI_BASE + n. A separate object ("gic.cpuN.lpi") so that a machine
+ * without LPIs (its=off) has the state, hash and snapshot it had before LPIs existed. */
+typedef struct GicV3Lpi {
+    /* --- state (hashed, saved) --- */
+    uint64_t propbaser, pendbaser;
+    uint32_t pend[GICV3_LPI_WORDS];
+    /* The highest priority pending enabled LPI as of the last re-evaluation: the
+     * redistributor's cache of the configuration table (5.1.1), saved because it may
+     * legitimately differ from the table in memory until the next INV/INVALL. */
+    int32_t hpp_intid;        /* 0 if none */
+    int32_t hpp_prio;         /* 0x100 if none */
+} GicV3Lpi;
+
 struct GicV3 {
     /* --- distributor state (hashed, saved); bitmaps indexed by INTID, word 0 unused --- */
     uint32_t ctlr;
@@ -111,6 +127,10 @@ struct GicV3 {
     uint32_t pad_;
     GicV3Cpu cpu[GICV3_MAX_CPUS];
     IrqLine out[GICV3_MAX_CPUS][4];
+    bool lpis;                /* physical LPIs (an ITS is attached): GICD_TYPER.LPIS */
+    uint8_t pad3_[7];
+    struct GicV3Its *its;
+    GicV3Lpi lpi[GICV3_MAX_CPUS];
 };
 
 /* A pending interrupt candidate. */
@@ -132,9 +152,35 @@ static inline void gicv3_setbit(uint32_t *bm, int n, bool v)
         bm[n >> 5] &= ~(1u << (n & 31));
 }
 
+/* A 64-bit register read whole or as a 32-bit half (IHI 0069 12.1.3: off & 4 picks it). */
+static inline uint64_t gicv3_reg64_read(uint64_t reg, uint64_t off, unsigned size)
+{
+    return size == 8 ? reg : (uint32_t)(reg >> (8 * (off & 4)));
+}
+/* Writes a 64-bit register whole or one 32-bit half, keeping the bits of `ro`. */
+static inline void gicv3_reg64_write(uint64_t *reg, uint64_t off, uint64_t val, unsigned size,
+                                     uint64_t ro)
+{
+    uint64_t m = size == 8 ? ~0ull : 0xffffffffull << (8 * (off & 4));
+    if (size == 4)
+        val <<= 8 * (off & 4);
+    *reg = (*reg & (ro | ~m)) | (val & m & ~ro);
+}
+
 /* gicv3_dist.c */
 void gicv3_dist_reset(GicV3 *g);
 int gicv3_spi_target(const GicV3 *g, int intid);   /* core index or -1 */
+/* gicv3_lpi.c */
+bool gicv3_lpi_reg_read(GicV3 *g, int cpu, uint64_t off, unsigned size, uint64_t *val);
+bool gicv3_lpi_reg_write(GicV3 *g, int cpu, uint64_t off, uint64_t val, unsigned size);
+void gicv3_lpi_enable_write(GicV3 *g, int cpu, bool enable);
+void gicv3_lpi_rescan(GicV3 *g, int cpu);
+void gicv3_lpi_reset(GicV3 *g, int cpu);
+void gicv3_lpi_ack(GicV3 *g, int cpu, int intid);
+void gicv3_lpi_set_pending(GicV3 *g, int cpu, int intid, bool pending);   /* no update */
+extern const StateDesc gicv3_lpi_state_desc;
+/* gicv3_its.c */
+void gicv3_its_reset(struct GicV3Its *its);
 /* gicv3_redist.c */
 void gicv3_redist_reset(GicV3 *g, int cpu);
 extern const MmioOps gicv3_redist_ops;

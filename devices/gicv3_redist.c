@@ -1,6 +1,6 @@
 /* GICv3 redistributors (IHI 0069 12.10/12.11): per core a 64 KiB RD_base frame (control,
  * identification, GICR_WAKER) and a 64 KiB SGI_base frame (SGI and PPI configuration).
- * No LPIs: GICR_CTLR.EnableLPIs, PROPBASER and PENDBASER are RAZ/WI. SGIs are always edge
+ * The LPI registers are gicv3_lpi.c's (RAZ/WI without an ITS). SGIs are always edge
  * (GICR_ICFGR0 reads 0xaaaaaaaa); PPI trigger modes are programmable. Access sizes as in the
  * distributor: 32-bit, bytes for IPRIORITYR, 64-bit or halves for GICR_TYPER; else RAZ/WI. */
 #include "devices/gicv3_internal.h"
@@ -19,12 +19,14 @@ enum {
 
 static const uint8_t gicr_id[12] = { 0x44, 0, 0, 0, 0x93, 0xb4, 0x3b, 0, 0x0d, 0xf0, 0x05, 0xb1 };
 
-/* GICR_TYPER (12.11.35): Affinity_Value [63:32], Processor_Number [23:8], Last [4]. */
+/* GICR_TYPER (12.11.35): Affinity_Value [63:32], Processor_Number [23:8], Last [4], PLPIS [0]
+ * with LPIs; CommonLPIAff = 0 (every redistributor shares one LPI configuration table), no
+ * DirectLPI, VLPIS (GICv4) or DPGS. */
 static uint64_t gicr_typer(const GicV3 *g, int cpu)
 {
     uint64_t mp = g->cpu[cpu].mpidr;
     uint64_t aff = ((mp >> 32) & 0xff) << 24 | (mp & 0xffffff);
-    return aff << 32 | (uint64_t)cpu << 8 | (cpu == g->ncpus - 1 ? 1u << 4 : 0);
+    return aff << 32 | (uint64_t)cpu << 8 | (cpu == g->ncpus - 1 ? 1u << 4 : 0) | (g->lpis ? 1u : 0);
 }
 
 static uint32_t rd_read32(GicV3 *g, int cpu, uint64_t off)
@@ -45,7 +47,9 @@ static void rd_write32(GicV3 *g, int cpu, uint64_t off, uint32_t v)
     GicV3Cpu *c = &g->cpu[cpu];
     switch (off) {
     case GICR_CTLR:
-        c->gicr_ctlr = v & (GICR_CTLR_DPG0 | GICR_CTLR_DPG1NS | GICR_CTLR_DPG1S);
+        c->gicr_ctlr = (c->gicr_ctlr & GICR_CTLR_ENABLE_LPIS) |
+                       (v & (GICR_CTLR_DPG0 | GICR_CTLR_DPG1NS | GICR_CTLR_DPG1S));
+        gicv3_lpi_enable_write(g, cpu, v & GICR_CTLR_ENABLE_LPIS);
         break;
     case GICR_WAKER:
         /* 12.11.41: ChildrenAsleep follows ProcessorSleep at once (no power sequencing) */
@@ -123,6 +127,9 @@ uint64_t gicv3_redist_read(void *opaque, uint64_t off, unsigned size)
             v |= (uint64_t)c->prio[n + i] << (8 * i);
         return v;
     }
+    uint64_t lv;
+    if (gicv3_lpi_reg_read(g, cpu, off, size, &lv))
+        return lv;
     if (off >= GICR_TYPER && off < GICR_TYPER + 8) {
         if (size == 8)
             return gicr_typer(g, cpu);
@@ -148,6 +155,8 @@ void gicv3_redist_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         uint64_t n = off - GICR_SGI_BASE - GICR_IPRIORITYR;
         for (unsigned i = 0; i < size; i++)
             c->prio[n + i] = (uint8_t)(val >> (8 * i)) & GICV3_PRIO_MASK;
+    } else if (gicv3_lpi_reg_write(g, cpu, off, val, size)) {
+        /* done */
     } else {
         if (size != 4)
             return;           /* guest error: WI */

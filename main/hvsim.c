@@ -62,7 +62,7 @@ typedef struct Checkpoint {
 static void usage(FILE *f)
 {
     fputs("usage: hvsim [options]\n"
-          "  -M, -machine virt[,gic-version=2|3][,virtualization=on|off][,dumpdtb=FILE]\n"
+          "  -M, -machine virt[,gic-version=2|3][,virtualization=on|off][,its=on|off][,dumpdtb=FILE]\n"
           "  -cpu NAME            CPU model: " A64_CPU_MODELS " (default cortex-a57)\n"
           "  -m SIZE              RAM size, e.g. 256M, 2G (a plain number is MiB)\n"
           "  -smp N               number of cores (1-8)\n"
@@ -253,6 +253,9 @@ static void parse_machine(MachineConfig *cfg, const char *arg)
                 cfg->gic_version = 3;
             else
                 die("-machine gic-version=%s: expected 2, 3 or max", val);
+        } else if (!strcmp(key, "its")) {
+            if (!parse_onoff(val, &cfg->its))
+                die("-machine its=%s: expected on or off", val);
         } else if (!strcmp(key, "dumpdtb")) {
             g_free(cfg->dumpdtb);
             cfg->dumpdtb = g_strdup(val);
@@ -711,6 +714,8 @@ static void restore_config(Opts *o)
     DIFFERS("M", c->virtualization != sc.virtualization, "virtualization=%d", c->virtualization, sc.virtualization)
     DIFFERS("M", strcmp(c->board, sc.board), "%s", c->board, sc.board)
     DIFFERS("M", c->gic_version != sc.gic_version, "gic-version=%d", c->gic_version, sc.gic_version)
+    DIFFERS("M", machine_has_its(c) != machine_has_its(&sc), "its=%d", machine_has_its(c),
+            machine_has_its(&sc))
     DIFFERS("cpu", strcmp(c->cpu_model, sc.cpu_model), "%s", c->cpu_model, sc.cpu_model)
     DIFFERS("m", c->ram_size != sc.ram_size, "%llu bytes", (unsigned long long)c->ram_size,
             (unsigned long long)sc.ram_size)
@@ -736,6 +741,7 @@ static void restore_config(Opts *o)
     c->smp = sc.smp;
     c->virtualization = sc.virtualization;
     c->gic_version = sc.gic_version;
+    c->its = sc.its;
     c->quantum = sc.quantum;
     c->cpu_hz = sc.cpu_hz;
     c->fb_width = sc.fb_width;

@@ -112,6 +112,27 @@ for smp in 1 4; do
     fi
 done
 
+# ---- the GICv3 ITS: Linux probes it and sets up LPIs as on QEMU (the ITS, LPI and MSI lines
+# of the boot log, without timestamps, equal QEMU 7.2's: tests/system/expected/) -----------
+for smp in 1 4; do
+    tr -d '\r' <"$TMP/det$smp-a" | grep -E 'ITS|LPI|MSI' | sed 's/^\[[ 0-9.]*\] //' >"$TMP/its$smp"
+    if cmp -s "$TMP/its$smp" "$TOP/tests/system/expected/linux-its-smp$smp.out"; then
+        pass "linux-its-probe-smp$smp"
+    else
+        fail "linux-its-probe-smp$smp" "the ITS lines differ from QEMU's (< QEMU, > hvsim)"
+        diff "$TOP/tests/system/expected/linux-its-smp$smp.out" "$TMP/its$smp" | head -n 6 | sed 's/^/    /'
+    fi
+done
+# its=off: no ITS in the device tree or the GIC, Linux boots without one
+boot "$TMP/itsoff" virt,gic-version=3,its=off cortex-a57 1 " hvsim.selftest" </dev/null
+if [ $rc -ne 0 ] || ! grep -q '^hvsim-linux: selftest done' "$TMP/itsoff"; then
+    fail "linux-its-off" "exit code $rc: $(first_problem "$TMP/itsoff")"
+elif grep -qE 'ITS|LPI' "$TMP/itsoff"; then
+    fail "linux-its-off" "Linux found an ITS: $(grep -m1 -E 'ITS|LPI' "$TMP/itsoff")"
+else
+    pass "linux-its-off"
+fi
+
 # ---- a snapshot mid-boot restores to the same final state ------------------------------
 boot "$TMP/snap" virt,gic-version=3 cortex-a57 1 " hvsim.selftest" \
     --checkpoint-at "300000000:$TMP/mid.snap" </dev/null

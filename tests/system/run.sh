@@ -48,7 +48,7 @@ cpu_for() {
 }
 smp_for() {
     case $1 in
-    smp) echo 2 ;;
+    smp | its) echo 2 ;;
     smp_ipi | smp_timer | gicv2) echo 4 ;;
     *) echo 1 ;;
     esac
@@ -181,6 +181,7 @@ check_program pmu-el2 "$WORKLOADS/tests/pmu.elf" virt,virtualization=on
 check_program pan_serror-el2 "$WORKLOADS/tests/pan_serror.elf" virt,virtualization=on
 check_program fptrap-el2 "$WORKLOADS/tests/fptrap.elf" virt,virtualization=on
 check_program debug-el2 "$WORKLOADS/tests/debug.elf" virt,virtualization=on
+check_program its-el2 "$WORKLOADS/tests/its.elf" virt,virtualization=on
 check_program minihv "$WORKLOADS/minihv/minihv.elf" virt,virtualization=on
 check_program gicv2 "$WORKLOADS/tests/gicv2.elf" virt,gic-version=2
 check_program gicv2-el2 "$WORKLOADS/tests/gicv2.elf" virt,gic-version=2,virtualization=on

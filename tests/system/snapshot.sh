@@ -513,5 +513,71 @@ else
     fi
 fi
 
+# ---- the ITS: a snapshot taken while LPIs are pending at both cores (its.elf stops in
+# lpis_pending_here), restored in a new process, ends in the straight run's state and
+# output; reverse-stepi over ITS commands and LPI acknowledges returns to the same state ---
+ITS_ELF=$WORKLOADS/tests/its.elf
+ITSM="-M virt -cpu cortex-a57 -smp 2 -m 256M"
+cat >"$TMP/its.txt" <<EOS
+symbols $ITS_ELF
+break lpis_pending_here
+continue
+info gic
+cpu 1
+info gic
+cpu 0
+checkpoint save $TMP/its.snap
+info state-hash
+stepi 2000
+reverse-stepi 2000
+info state-hash
+delete 1
+continue
+EOS
+# shellcheck disable=SC2086
+hv $ITSM -kernel "$ITS_ELF" --state-hash >"$TMP/its-full.out" 2>"$TMP/its-full.err"
+# shellcheck disable=SC2086
+hv $ITSM -kernel "$ITS_ELF" --script "$TMP/its.txt" --state-hash >"$TMP/its-s.out" 2>"$TMP/its-s.err"
+rc_s=$?
+hv --restore "$TMP/its.snap" --state-hash >"$TMP/its-r.out" 2>"$TMP/its-r.err"
+rc_r=$?
+h_full=$(hash_of "$TMP/its-full.err") h_s=$(hash_of "$TMP/its-s.err") h_r=$(hash_of "$TMP/its-r.err")
+# the session's two hashes at the stop (before the steps and after stepping back)
+stop_hashes=$(sed -n 's/^state-hash: //p' "$TMP/its-s.out" | sort -u | wc -l)
+if [ "$rc_s" -ne 0 ] || [ "$rc_r" -ne 0 ] || [ -z "$h_full" ]; then
+    fail "snapshot-its-lpis-pending" "exit codes $rc_s/$rc_r: $(tail -n 1 "$TMP/its-r.err")"
+elif ! grep -q 'LPIs enabled, .*pending: 8200$' "$TMP/its-s.out" ||
+    ! grep -q 'LPIs enabled, .*pending: 8202 8300$' "$TMP/its-s.out"; then
+    fail "snapshot-its-lpis-pending" "info gic does not show the pending LPIs"
+elif [ "$h_r" != "$h_full" ] || [ "$h_s" != "$h_full" ]; then
+    fail "snapshot-its-lpis-pending" "final states differ: straight $h_full, session $h_s, restored $h_r"
+elif ! grep -q '^pending at both: core 1 took 2: 8300(prio 0x20) 8202(prio 0x80)$' "$TMP/its-r.out" ||
+    ! grep -q '^its: done' "$TMP/its-r.out"; then
+    fail "snapshot-its-lpis-pending" "the restored run did not take the pending LPIs"
+elif [ "$stop_hashes" -ne 1 ]; then
+    fail "snapshot-its-reverse" "reverse-stepi 2000 did not return to the state at the stop"
+else
+    pass "snapshot-its-lpis-pending"
+    pass "snapshot-its-reverse"
+fi
+
+# a recorded run of its.elf replays to the same state; a machine without the ITS is another
+# machine for the log and for the snapshot
+# shellcheck disable=SC2086
+hv $ITSM -kernel "$ITS_ELF" --record "$TMP/its.log" --state-hash >"$TMP/its-rec.out" 2>"$TMP/its-rec.err"
+# shellcheck disable=SC2086
+hv $ITSM -kernel "$ITS_ELF" --replay "$TMP/its.log" --state-hash >"$TMP/its-rep.out" 2>"$TMP/its-rep.err"
+rc=$?
+if [ "$rc" -ne 0 ] || [ "$(hash_of "$TMP/its-rec.err")" != "$h_full" ] ||
+    [ "$(hash_of "$TMP/its-rep.err")" != "$h_full" ] || ! cmp -s "$TMP/its-rec.out" "$TMP/its-rep.out"; then
+    fail "replay-its" "exit $rc: $(tail -n 1 "$TMP/its-rep.err")"
+else
+    pass "replay-its"
+fi
+# shellcheck disable=SC2086
+expect_bad "replay-its-off" "another machine" -M virt,its=off -cpu cortex-a57 -smp 2 -m 256M \
+    -kernel "$ITS_ELF" --replay "$TMP/its.log"
+expect_bad "snapshot-its-off" "its=" --restore "$TMP/its.snap" -M virt,its=off
+
 echo "snapshot tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
