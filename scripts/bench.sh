@@ -87,6 +87,22 @@ checksum_of() {
     grep '^checksum' "$1" | head -n 1
 }
 
+# The table of a run to a marker and to power-off, on hvsim and QEMU:
+# marker_table MARKER INSNS INSNS_TO_MARKER HVSIM_MARK_S HVSIM_END_S QEMU_MARK_S QEMU_END_S
+#              RATIO_AT ("to power-off" or "to the MARKER") NOTE
+marker_table() {
+    awk -v mk="$1" -v n="${2:-0}" -v nm="${3:-0}" -v hm="$4" -v he="$5" -v qm="$6" -v qe="$7" \
+        -v at="$8" -v note="$9" 'BEGIN {
+        printf "%-22s %15s %15s %12s %12s\n", "simulator", "insns to " mk, "insns to off", "to " mk " s", "to off s"
+        printf "%-22s %15.0f %15.0f %12s %12s\n", "hvsim", nm, n, hm, he
+        printf "%-22s %15s %15s %12s %12s\n", "qemu (tcg)", "-", "-", qm, qe
+        h = at == "to power-off" ? he : hm
+        q = at == "to power-off" ? qe : qm
+        if (q != "-" && h != "-" && q > 0)
+            printf "hvsim/QEMU wall-time ratio %s: %.2f (%s)\n", at, h / q, note
+    }'
+}
+
 # sim.insns from the statistics file, flat ("sim.insns": N) or nested ({"sim": {"insns": N}})
 insns_from() {
     python3 - "$1" <<'EOF'
@@ -488,14 +504,8 @@ if [ "${BENCH_XEN:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$LINUX_DIR/Ima
         echo "bench: hvsim did not run Xen and dom0 to power-off (exit code $xh_rc): $(grep -m1 'hvsim:' "$TMP/xh.out.err")" >&2
         status=1
     fi
-    awk -v n="${xh_insns:-0}" -v nm="${xh_mark_insns:-0}" -v hm="$xh_mark" -v he="$xh_end" \
-        -v qm="$xq_mark" -v qe="$xq_end" 'BEGIN {
-        printf "%-22s %15s %15s %12s %12s\n", "simulator", "insns to shell", "insns to off", "to shell s", "to off s"
-        printf "%-22s %15d %15d %12s %12s\n", "hvsim", nm, n, hm, he
-        printf "%-22s %15s %15s %12s %12s\n", "qemu (tcg)", "-", "-", qm, qe
-        if (qe != "-" && he != "-" && qe > 0)
-            printf "hvsim/QEMU wall-time ratio to power-off: %.2f (tcg; target <= 2)\n", he / qe
-    }'
+    marker_table shell "$xh_insns" "$xh_mark_insns" "$xh_mark" "$xh_end" "$xq_mark" "$xq_end" \
+        "to power-off" "tcg; target <= 2"
     echo "state hash at power-off: ${xh_hash:-?}"
 fi
 
@@ -549,13 +559,7 @@ if [ "${BENCH_DOM0LESS:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$PIN_INIT
         echo "bench: hvsim did not run the pinned dom0less machine to power-off (exit code $dh_rc): $(grep -m1 'hvsim:' "$TMP/dh.out.err")" >&2
         status=1
     fi
-    awk -v n="${dh_insns:-0}" -v nm="${dh_mark_insns:-0}" -v hm="$dh_mark" -v he="$dh_end" \
-        -v qm="$dq_mark" -v qe="$dq_end" 'BEGIN {
-        printf "%-22s %15s %15s %12s %12s\n", "simulator", "insns to pin", "insns to off", "to pin s", "to off s"
-        printf "%-22s %15.0f %15.0f %12s %12s\n", "hvsim", nm, n, hm, he
-        printf "%-22s %15s %15s %12s %12s\n", "qemu (tcg)", "-", "-", qm, qe
-        if (qm != "-" && hm != "-" && qm > 0)
-            printf "hvsim/QEMU wall-time ratio to the pin: %.2f (QEMU sleeps its guests in real time)\n", hm / qm
-    }'
+    marker_table pin "$dh_insns" "$dh_mark_insns" "$dh_mark" "$dh_end" "$dq_mark" "$dq_end" \
+        "to the pin" "QEMU sleeps its guests in real time"
 fi
 exit "$status"
