@@ -72,7 +72,14 @@ typedef struct EvInfo {
         struct { uint64_t addr, pa; unsigned size; bool write; } mem;
         struct { int to_el; uint64_t syndrome; } exc;
         struct { int reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
-        struct { uint64_t addr, pa; int access; bool fault; uint8_t refs[2][4]; } walk;
+        /* a walk for an access (fault: it ended in one), or a fault an access takes without
+         * a walk (no_walk: an alignment fault, an external abort); what -d mmu prints: the
+         * permissions and regime of a walk that succeeded, the stage, level, kind and IPA of
+         * a fault */
+        struct { uint64_t addr, pa; int access; bool fault; uint8_t refs[2][4];
+                 uint8_t perms; const char *regime; bool stage2; int s2_vmid;
+                 int fault_stage, fault_level; const char *fault_name; bool s1ptw, no_walk;
+                 uint64_t ipa; } walk;
         struct { uint64_t addr, pa, offset, value; unsigned size; bool write; const char *device; } mmio;
         /* stage: EV_IRQ_*; intid (the vINTID when virt); lr: the list register of a virtual
          * interrupt (-1: none); value: the SGI register written, or the list register */

@@ -799,6 +799,8 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
         a64_trace_int(m, true);
     if (c->trace_mask & TRACE_EXEC)
         a64_trace_exec(m, true);
+    if (c->trace_mask & TRACE_MMU)
+        a64_trace_mmu(m, true);
     c->has_el2 = m->cfg.virtualization;
     c->has_vhe = c->has_el2 && model->vhe;
     c->has_pan = model->pan;

@@ -132,6 +132,8 @@ static const char *fault_name(MmuFaultType t)
     }
 }
 
+static void publish_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const char *what);
+
 /* Takes the Data or Instruction Abort for a translation fault (D1.3.3, D17.2.37). */
 static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const MmuFault *f)
 {
@@ -148,10 +150,6 @@ static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, cons
         iss |= dabt_isv(d->raw);
     if (f->stage == 2)
         c->sys[A64_SYS_HPFAR_EL2] = (f->ipa >> 12) << 4;
-    if (unlikely(c->trace_mask & TRACE_MMU))
-        fprintf(c->m->trace, "MMU cpu%d fault va=%016llx stage %d level %d %s%s ipa=%llx\n",
-                c->index, (unsigned long long)va, f->stage, f->level, fault_name(f->type),
-                f->s1ptw ? " (stage-1 walk)" : "", (unsigned long long)f->ipa);
     uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | iss;
     a64_take_exception(c, target, A64_VEC_SYNC, esr, d ? a64_pc(c, d) : va, true, va);
 }
@@ -167,9 +165,7 @@ const A64Insn *a64_alignment_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, b
     if (target == 2)
         iss |= dabt_isv(d->raw);          /* as external_abort: the access syndrome, as QEMU */
     uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | iss;
-    if (unlikely(c->trace_mask & TRACE_MMU))
-        fprintf(c->m->trace, "MMU cpu%d fault va=%016llx alignment fault\n", c->index,
-                (unsigned long long)va);
+    publish_fault(c, d, va, write ? MMU_WRITE : MMU_READ, "alignment fault");
     a64_take_exception(c, target, A64_VEC_SYNC, esr, a64_pc(c, d), true, va);
     return NULL;
 }
@@ -233,13 +229,74 @@ static bool read_desc_counted(void *opaque, uint64_t pa, int stage, int level, u
 }
 
 static bool publish_walk(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const WalkCount *w,
-                         const MmuResult *res, bool ok)
+                         const MmuS1Regime *s1, const MmuS2Regime *s2, const MmuResult *res,
+                         const MmuFault *f, bool ok)
 {
     EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
                  .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
-                 .u.walk = { .addr = va, .pa = ok ? res->pa : 0, .access = acc, .fault = !ok } };
-    memcpy(e.u.walk.refs, w->refs, sizeof w->refs);
+                 .u.walk = { .addr = va, .pa = ok ? res->pa : 0, .access = acc, .fault = !ok,
+                             .perms = ok ? res->perms : 0,
+                             .regime = !s1->enabled ? "stage 2 only"
+                                       : c->el == 2 ? (s1->two_ranges ? "EL2&0" : "EL2") : "EL1&0",
+                             .stage2 = s2->enabled && s1->enabled,
+                             .s2_vmid = s2->enabled ? (int)((s2->vttbr >> 48) & 0xff) : -1,
+                             .fault_stage = ok ? 0 : f->stage, .fault_level = ok ? 0 : f->level,
+                             .fault_name = ok ? NULL : fault_name(f->type),
+                             .s1ptw = !ok && f->s1ptw, .ipa = ok ? res->ipa : f->ipa } };
+    if (w)
+        memcpy(e.u.walk.refs, w->refs, sizeof w->refs);
     return ev_publish(&c->m->events, &e);
+}
+
+/* EV_WALK for a fault an access takes without a walk (alignment, external abort). */
+static void publish_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const char *what)
+{
+    if (!ev_wants(&c->m->events, EV_WALK))
+        return;
+    EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
+                 .u.walk = { .addr = va, .access = acc, .fault = true, .fault_name = what,
+                             .no_walk = true, .s2_vmid = -1 } };
+    ev_publish(&c->m->events, &e);
+}
+
+/* -d mmu: one line per walk and per fault, a subscriber of EV_WALK (opaque: the machine). */
+static bool trace_walk(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    FILE *t = m->trace;
+    uint64_t va = e->u.walk.addr;
+    if (e->u.walk.no_walk) {
+        if (!strcmp(e->u.walk.fault_name, "alignment fault"))
+            fprintf(t, "MMU cpu%d fault va=%016llx alignment fault\n", e->cpu, (unsigned long long)va);
+        else
+            fprintf(t, "MMU cpu%d %s va=%016llx\n", e->cpu, e->u.walk.fault_name, (unsigned long long)va);
+    } else if (e->u.walk.fault) {
+        fprintf(t, "MMU cpu%d fault va=%016llx stage %d level %d %s%s ipa=%llx\n", e->cpu,
+                (unsigned long long)va, e->u.walk.fault_stage, e->u.walk.fault_level,
+                e->u.walk.fault_name, e->u.walk.s1ptw ? " (stage-1 walk)" : "",
+                (unsigned long long)e->u.walk.ipa);
+    } else {
+        int acc = e->u.walk.access;
+        unsigned p = e->u.walk.perms;
+        fprintf(t, "MMU cpu%d walk va=%016llx -> pa=%llx %s%c%c%c %s%s", e->cpu,
+                (unsigned long long)va, (unsigned long long)e->u.walk.pa,
+                acc == MMU_FETCH ? "fetch " : acc == MMU_READ ? "read " : "write ",
+                (p & MMU_PERM_R) ? 'r' : '-', (p & MMU_PERM_W) ? 'w' : '-', (p & MMU_PERM_X) ? 'x' : '-',
+                e->u.walk.regime, e->u.walk.stage2 ? " + stage 2" : "");
+        if (e->u.walk.s2_vmid >= 0)
+            fprintf(t, " vm%d", e->u.walk.s2_vmid);
+        fputc('\n', t);
+    }
+    return false;
+}
+
+void a64_trace_mmu(Machine *m, bool on)
+{
+    if (on)
+        ev_subscribe(&m->events, EV_BIT(EV_WALK), EV_PRIO_TRACE, NULL, trace_walk, m);
+    else
+        ev_unsubscribe(&m->events, trace_walk, m);
 }
 
 /* Translation for an access made with the privilege of EL `el` (the current EL, or EL0 for
@@ -264,7 +321,7 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
         WalkCount w = { .c = c };
         ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc_counted, &w,
                            &res, &f);
-        if (publish_walk(c, d, va, acc, &w, &res, ok)) {
+        if (publish_walk(c, d, va, acc, &w, &s1, &s2, &res, &f, ok)) {
             c->m->paused = true;  /* after the access (or the abort) */
             c->m->stop = true;
             c->exit_request = 1;
@@ -284,19 +341,6 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
     c->last_order = (uint8_t)(__builtin_ctzll(~res.s1_page_mask) - 12);
     if (perms)
         *perms = res.perms;
-    if (unlikely(c->trace_mask & TRACE_MMU)) {
-        int vm = s2.enabled ? (int)((s2.vttbr >> 48) & 0xff) : -1;
-        fprintf(c->m->trace, "MMU cpu%d walk va=%016llx -> pa=%llx %s%c%c%c %s%s",
-                c->index, (unsigned long long)va, (unsigned long long)res.pa,
-                acc == MMU_FETCH ? "fetch " : acc == MMU_READ ? "read " : "write ",
-                (res.perms & MMU_PERM_R) ? 'r' : '-', (res.perms & MMU_PERM_W) ? 'w' : '-',
-                (res.perms & MMU_PERM_X) ? 'x' : '-',
-                !s1.enabled ? "stage 2 only" : c->el == 2 ? (s1.two_ranges ? "EL2&0" : "EL2") : "EL1&0",
-                s2.enabled && s1.enabled ? " + stage 2" : "");
-        if (vm >= 0)
-            fprintf(c->m->trace, " vm%d", vm);
-        fputc('\n', c->m->trace);
-    }
     return true;
 }
 
@@ -388,6 +432,8 @@ bool a64_at(Arm64Cpu *c, const A64Insn *d, int el, bool stage12, bool write, uin
     MmuAccess acc = write ? MMU_WRITE : MMU_READ;
     bool ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, acc, read_desc, c, &res, &f);
     if (!ok && f.stage == 2 && f.s1ptw && !stage12) {
+        if (ev_wants(&c->m->events, EV_WALK))
+            publish_walk(c, d, va, MMU_READ, NULL, &s1, &s2, &res, &f, false);
         take_abort(c, d, va, MMU_READ, &f);
         return false;
     }
@@ -444,8 +490,7 @@ static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool writ
     uint32_t iss = 0x10 | (write ? 1u << 6 : 0);
     if (target == 2)
         iss |= dabt_isv(d->raw);
-    if (unlikely(c->trace_mask & TRACE_MMU))
-        fprintf(c->m->trace, "MMU cpu%d external abort va=%016llx\n", c->index, (unsigned long long)va);
+    publish_fault(c, d, va, write ? MMU_WRITE : MMU_READ, "external abort");
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | iss, a64_pc(c, d), true, va);
 }
 
@@ -454,9 +499,7 @@ void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va)
 {
     int target = a64_sync_target_el(c);
     unsigned ec = target == c->el ? A64_EC_IABT_CUR : A64_EC_IABT_LOW;
-    if (unlikely(c->trace_mask & TRACE_MMU))
-        fprintf(c->m->trace, "MMU cpu%d external abort on fetch va=%016llx\n", c->index,
-                (unsigned long long)va);
+    publish_fault(c, NULL, va, MMU_FETCH, "external abort on fetch");
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | 0x10, va, true, va);
 }
 

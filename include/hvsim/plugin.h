@@ -63,7 +63,9 @@ typedef enum hvsim_event_kind {
     HVSIM_EV_POWER_OFF = 6,   /* the guest powered the machine off */
     HVSIM_EV_WALK = 7,        /* a translation-table walk for an access (walk.*): whenever
                                * hvsim's soft TLB misses, which is not the architectural TLB —
-                               * counts reflect hvsim's refills (4 KiB pages, per EL) */
+                               * counts reflect hvsim's refills (4 KiB pages, per EL); also a
+                               * fault taken without a walk (alignment, external abort: fault
+                               * set, no descriptors read), as -d mmu lists them */
     HVSIM_EV_MMIO = 8,        /* a core's access to a device, after the device saw it:
                                * mmio.* (value: written, or read back) */
     HVSIM_EV_IRQ = 9,         /* the interrupt controller's CPU interface: irq.* */

@@ -174,6 +174,22 @@ else
     fi
 fi
 
+# ... and on the exceptions test, whose alignment faults and external aborts take no walk:
+# walkprof hears them as faults, as -d mmu lists them (its lines come from the same event)
+if ! "$HVSIM" -M virt -cpu max -m 256M -kernel "$WORKLOADS/tests/exceptions.elf" \
+        --plugin "$PLUGINS/walkprof.so,out=$TMP/wpx.txt" -d mmu -D "$TMP/wpx.trace" \
+        >/dev/null 2>"$TMP/wpx.err" </dev/null; then
+    fail "walkprof-faults-without-walks" "exit code $?: $(head -n 1 "$TMP/wpx.err")"
+else
+    nowalk=$(grep -c 'alignment fault\|external abort' "$TMP/wpx.trace")
+    lines=$(grep -c '^MMU ' "$TMP/wpx.trace")
+    if [ "$nowalk" -eq 0 ] || [ "$(sed -n 's/^walks //p' "$TMP/wpx.txt")" != "$lines" ]; then
+        fail "walkprof-faults-without-walks" "walkprof: $(sed -n 's/^walks //p' "$TMP/wpx.txt") walks; -d mmu: $lines lines ($nowalk without a walk)"
+    else
+        pass "walkprof-faults-without-walks ($nowalk)"
+    fi
+fi
+
 # ---- MMIO events: the UART data-register writes are the guest's console output ----
 if ! "$HVSIM" -M virt -m 256M -kernel "$HELLO" --plugin "$TEST_PLUGINS/mmiolog.so,out=$TMP/mmio.txt" \
         </dev/null >"$TMP/mmio.out" 2>"$TMP/mmio.err"; then
