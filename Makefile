@@ -131,6 +131,8 @@ GUEST_FP_PROGS := workloads/bench/vecmove.c workloads/bench/vecbench.c \
 	workloads/bench/fpbench.c workloads/tests/fparith.c
 $(patsubst %,$(B)/guest/%.o,$(GUEST_FP_PROGS)): GUEST_CFLAGS := \
 	$(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -fno-tree-vectorize -fno-math-errno
+# the objects are intermediates of a pattern chain: kept, so one changed program rebuilds alone
+.SECONDARY: $(patsubst workloads/%.c,$(B)/guest/workloads/%.c.o,$(GUEST_PROGS)) $(GUEST_LIB_OBJS)
 $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib/virt.ld
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
