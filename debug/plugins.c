@@ -222,6 +222,17 @@ static void api_stat(const hvsim_stats_sink *s, const char *name, uint64_t value
     g_free(full);
 }
 
+static void api_stat_histogram(const hvsim_stats_sink *s, const char *name, uint32_t n,
+                               const uint64_t *bounds, const uint64_t *counts, const char *unit,
+                               const char *desc)
+{
+    if (!name || !counts || !bounds || n == 0 || n > 4096)
+        return;
+    char *full = g_strdup_printf("%s%s", s->prefix, name);
+    stats_emit_histogram(s->sink, full, n, bounds, counts, unit ? unit : "", desc ? desc : "");
+    g_free(full);
+}
+
 static void api_at_exit(hvsim_plugin *p, void (*fn)(void *user), void *user)
 {
     if (p->nexits < PLUGIN_MAX_HOOKS && fn)
@@ -246,6 +257,7 @@ static const hvsim_api api = {
     .stat = api_stat,
     .at_exit = api_at_exit,
     .set_stop_reason = api_set_stop_reason,
+    .stat_histogram = api_stat_histogram,
 };
 
 /* Statistics of every plugin, under plugin.NAME. (one provider for all of them) */

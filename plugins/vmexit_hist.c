@@ -5,7 +5,8 @@
  *
  *   --plugin build/plugins/vmexit_hist.so[,out=FILE][,vmid=N]
  *
- * Counters plugin.vmexit_hist.vmN.REASON.count / .cycles / .bucketK join --stats; out=
+ * Counters plugin.vmexit_hist.vmN.REASON.count / .cycles / .bucketK and the histogram
+ * plugin.vmexit_hist.vmN.REASON.latency join --stats; out=
  * writes "vmN REASON count cycles b0 b1 ..." lines at exit. vmid= keeps one VM. */
 #include <hvsim/plugin.h>
 #include <stdio.h>
@@ -65,6 +66,12 @@ static void stats(void *user, const hvsim_stats_sink *sink)
                     snprintf(name, sizeof name, "vm%d.%s.bucket%d", v, h->name, b);
                     api->stat(sink, name, h->bucket[b], "exits", "exits with latency in [2^k, 2^(k+1))");
                 }
+            uint64_t bounds[NBUCKETS];
+            for (int b = 0; b < NBUCKETS; b++)
+                bounds[b] = UINT64_C(2) << b;         /* bucket 0: [0, 2) */
+            snprintf(name, sizeof name, "vm%d.%s.latency", v, h->name);
+            api->stat_histogram(sink, name, NBUCKETS, bounds, h->bucket, "cycles",
+                                "closed exits by cycles from exit to entry");
         }
 }
 

@@ -44,7 +44,8 @@
 extern "C" {
 #endif
 
-#define HVSIM_PLUGIN_ABI_VERSION 1
+#define HVSIM_PLUGIN_ABI_VERSION 2   /* 2: the IRQ, TLBI, FWCALL and SNAPSHOT events;
+                                       * stat_histogram */
 
 /* Every plugin says which ABI it was built for (checked at load). */
 #define HVSIM_PLUGIN_DECLARE \
@@ -176,6 +177,13 @@ typedef struct hvsim_api {
     void (*at_exit)(hvsim_plugin *self, void (*fn)(void *user), void *user);
     /* The reason reported when an event function asks to stop (copied). */
     void (*set_stop_reason)(hvsim_plugin *self, const char *reason);
+    /* From a stats function: a histogram of n buckets, counts[i] samples below bounds[i] (and
+     * at or above bounds[i-1]); the last bucket is open (bounds[n-1] is not read). It appears
+     * in --stats under "histograms", in --stats-text one line per non-empty bucket, and a
+     * `stats reset` restarts its counts like a counter's. */
+    void (*stat_histogram)(const hvsim_stats_sink *sink, const char *name, uint32_t n,
+                           const uint64_t *bounds, const uint64_t *counts, const char *unit,
+                           const char *description);
 } hvsim_api;
 
 /* The entry point every plugin defines: subscribe and set up. Returns 0, or non-zero with

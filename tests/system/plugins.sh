@@ -86,6 +86,32 @@ else
     fi
 fi
 
+# the plugin's latency histograms in the registry: per VM, summed over the reasons, they are
+# hvsim's own vmN.exit_latency (whose last bucket, from 2^23 cycles, holds the plugin's higher
+# ones), and each is its .bucketK counters
+if [ -f "$TMP/hist.json" ] && ! why=$(python3 - "$TMP/hist.json" 2>&1 <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+h = s["histograms"]
+vms = sorted({k.split(".")[2] for k in h if k.startswith("plugin.vmexit_hist.")})
+assert vms, "no plugin histograms"
+for vm in vms:
+    mine = [v for k, v in h.items() if k.startswith("plugin.vmexit_hist.%s." % vm)]
+    total = [sum(x["counts"][b] for x in mine) for b in range(32)]
+    own = h[vm + ".exit_latency"]["counts"]
+    assert total[:23] == own[:23] and sum(total[23:]) == own[23], (vm, total, own)
+for k, v in h.items():
+    if k.startswith("plugin.vmexit_hist."):
+        base = k[:-len(".latency")]
+        for b, c in enumerate(v["counts"]):
+            assert s.get("%s.bucket%d" % (base, b), 0) == c, (k, b)
+PYEOF
+); then
+    fail "vmexit-hist-registry" "$(printf '%s' "$why" | tail -n 1)"
+else
+    pass "vmexit-hist-registry"
+fi
+
 # ---- hotpc: the top PCs with symbols, the same on every run ----
 for i in 1 2; do
     "$HVSIM" -M virt -m 256M -kernel "$HELLO" --plugin "$PLUGINS/hotpc.so,out=$TMP/hot$i.txt,top=5" \
@@ -218,7 +244,7 @@ refused() {   # NAME WANT-IN-MESSAGE SPEC
     fi
 }
 refused plugin-write-refused "refused: .*undefined symbol: bus_write" "$TEST_PLUGINS/writer.so"
-refused plugin-abi-refused "built for plugin ABI 1001, this hvsim has ABI 1" "$TEST_PLUGINS/badabi.so"
+refused plugin-abi-refused "built for plugin ABI 1002, this hvsim has ABI 2" "$TEST_PLUGINS/badabi.so"
 refused plugin-bad-argument "unknown argument" "$PLUGINS/insn_mix.so,bogus=1"
 refused plugin-missing "cannot load" "$TMP/none.so"
 refused plugin-not-a-library "cannot load" "$MINIHV"
