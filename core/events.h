@@ -36,6 +36,10 @@ typedef enum EvKind {
     EV_TLBI,                  /* a TLB maintenance instruction executed (u.tlbi) */
     EV_FWCALL,                /* a PSCI/SMCCC call hvsim's firmware answered (u.call) */
     EV_SNAPSHOT,              /* the machine was saved to or restored from a file (u.snap) */
+    EV_DECODE,                /* an instruction was decoded (pc, u.insn.raw): the first time it
+                               * runs from its page's code, again after that code was dropped */
+    EV_UNIMP,                 /* the guest used a system register or system instruction hvsim
+                               * does not model, and sees UNDEFINED (u.unimp) */
     EV_NKINDS
 } EvKind;
 #define EV_BIT(k) (1u << (k))
@@ -91,6 +95,8 @@ typedef struct EvInfo {
         /* fid: the function ID (x0), result (x0 after), conduit: "hvc" or "smc" */
         struct { uint64_t fid, result; const char *conduit; const char *name; } call;
         struct { const char *file; bool restore; } snap;
+        /* the encoding, and what it is ("MRS S3_0_C15_C2_0", "SYS #0, C7, C9, #0") */
+        struct { uint32_t raw; const char *what; } unimp;
     } u;
     const void *arch;         /* architecture part (EvArm64Exc for exceptions), or NULL */
 } EvInfo;

@@ -126,6 +126,13 @@ static void to_public(const EvInfo *e, hvsim_event *o)
         o->u.snap.file = e->u.snap.file;
         o->u.snap.restore = e->u.snap.restore;
         break;
+    case EV_DECODE:
+        o->u.insn.raw = e->u.insn.raw;
+        break;
+    case EV_UNIMP:
+        o->u.unimp.raw = e->u.unimp.raw;
+        o->u.unimp.what = e->u.unimp.what;
+        break;
     default:
         break;
     }

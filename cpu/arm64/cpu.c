@@ -200,6 +200,22 @@ void a64_trace_exec(Machine *m, bool on)
         ev_unsubscribe(&m->events, trace_exec, m);
 }
 
+/* -d in_asm: a subscriber of EV_DECODE (opaque: the machine). */
+static bool trace_in_asm(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    trace_insn(m->cpus[e->cpu].obj, "IN:", e->pc, e->u.insn.raw);
+    return false;
+}
+
+void a64_trace_in_asm(Machine *m, bool on)
+{
+    if (on)
+        ev_subscribe(&m->events, EV_BIT(EV_DECODE), EV_PRIO_TRACE, NULL, trace_in_asm, m);
+    else
+        ev_unsubscribe(&m->events, trace_in_asm, m);
+}
+
 /* First execution of a slot: decode it in place, then run it. */
 static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
 {
@@ -215,8 +231,12 @@ static const A64Insn *exec_decode_lazy(Arm64Cpu *c, const A64Insn *d)
     if (unlikely(w->op < A64_NUM_OPS &&
                  (a64_patterns[w->op].attrs & A64_FEATURE_ATTRS & ~c->feature_attrs)))
         w->fn = exec_undefined;
-    if (unlikely(c->trace_mask & TRACE_IN_ASM))
-        trace_insn(c, "IN:", a64_pc(c, d), insn);
+    if (unlikely(ev_wants(&c->m->events, EV_DECODE))) {
+        /* heard, not a place to pause (EV_INSN is, for the same instruction, next) */
+        EvInfo e = { .kind = EV_DECODE, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                     .pc = a64_pc(c, d), .time = a64_now(c), .u.insn = { insn } };
+        ev_publish(&c->m->events, &e);
+    }
     return w->fn(c, w);
 }
 
@@ -638,8 +658,8 @@ static uint64_t a64_run(void *obj, uint64_t max)
     c->insns_left = max;
     c->evq_seq = c->m->evq.next_seq;
     /* what the fast loop cannot do: publish each instruction (-d exec is a subscriber), check
-     * breakpoints, trace each decode */
-    if (unlikely(c->trace_mask & TRACE_IN_ASM) || unlikely(c->m->break_check) ||
+     * breakpoints, publish each decode (-d in_asm) */
+    if (unlikely(ev_wants(&c->m->events, EV_DECODE)) || unlikely(c->m->break_check) ||
         ev_wants(&c->m->events, EV_INSN))
         return run_traced(c);
     /* threaded dispatch may use this much stack where the compiler makes calls of its jumps */
@@ -801,6 +821,10 @@ Arm64Cpu *a64_cpu_new(Machine *m, int index)
         a64_trace_exec(m, true);
     if (c->trace_mask & TRACE_MMU)
         a64_trace_mmu(m, true);
+    if (c->trace_mask & TRACE_IN_ASM)
+        a64_trace_in_asm(m, true);
+    if (c->trace_mask & TRACE_UNIMP)
+        a64_trace_unimp(m, true);
     c->has_el2 = m->cfg.virtualization;
     c->has_vhe = c->has_el2 && model->vhe;
     c->has_pan = model->pan;

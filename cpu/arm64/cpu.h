@@ -524,6 +524,8 @@ bool a64_peek_virt(void *obj, uint64_t va, void *buf, uint64_t len);
 void a64_trace_int(Machine *m, bool on);
 void a64_trace_exec(Machine *m, bool on);
 void a64_trace_mmu(Machine *m, bool on);    /* -d mmu: EV_WALK lines (mem.c) */
+void a64_trace_in_asm(Machine *m, bool on); /* -d in_asm: EV_DECODE lines (cpu.c) */
+void a64_trace_unimp(Machine *m, bool on);  /* -d unimp: EV_UNIMP lines (exec_sys.c) */
 /* Switches the -d categories of every core at run time (the debugger's `trace on|off`). */
 void a64_set_trace_mask(Machine *m, uint32_t mask);
 /* Drop every decoded page and soft-TLB entry (self-modifying code, reset, restore). */

@@ -164,6 +164,8 @@ void a64_set_trace_mask(Machine *m, uint32_t mask)
     a64_trace_int(m, (mask & TRACE_INT) != 0);
     a64_trace_exec(m, (mask & TRACE_EXEC) != 0);
     a64_trace_mmu(m, (mask & TRACE_MMU) != 0);
+    a64_trace_in_asm(m, (mask & TRACE_IN_ASM) != 0);
+    a64_trace_unimp(m, (mask & TRACE_UNIMP) != 0);
     for (int i = 0; i < m->ncpus; i++)
         if (m->cpus[i].cls == &a64_cpu_class && ((Arm64Cpu *)m->cpus[i].obj)->hvm) {
             hvm_set_trace(((Arm64Cpu *)m->cpus[i].obj)->hvm, (mask & TRACE_VMEXIT) != 0);

@@ -460,15 +460,51 @@ A64_EXEC(exec_DC_IC)
 /* The rest of the SYS/SYSL space: AT S1E1RP/WP (FEAT_PAN2), AT S1E3*, DC/IC/TLBI forms of
  * unadvertised features, prediction restriction, trace and branch-record instructions, and
  * every SYSL (none is allocated without such a feature): UNDEFINED (C5.1). */
-A64_EXEC(exec_SYS_undef)
+/* EV_UNIMP for d, named `what`; true when a subscriber asks for a pause (before the
+ * UNDEFINED exception). */
+static bool publish_unimp(Arm64Cpu *c, const A64Insn *d, const char *what)
 {
-    if (unlikely(c->trace_mask & TRACE_UNIMP)) {
-        uint32_t k = (d->raw >> 5) & 0xffff;
-        fprintf(c->m->trace, "UNIMP cpu%d: %s #%u, C%u, C%u, #%u at PC 0x%llx: UNDEFINED\n", c->index,
-                (d->raw & (1u << 21)) ? "SYSL" : "SYS", (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15,
-                k & 7, (unsigned long long)a64_pc(c, d));
+    EvInfo e = { .kind = EV_UNIMP, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
+                 .pc = a64_pc(c, d), .time = a64_now(c), .u.unimp = { d->raw, what } };
+    return ev_publish(&c->m->events, &e);
+}
+
+/* -d unimp: a subscriber of EV_UNIMP (opaque: the machine). */
+static bool trace_unimp(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    fprintf(m->trace, "UNIMP cpu%d: %s at PC 0x%llx: UNDEFINED\n", e->cpu, e->u.unimp.what,
+            (unsigned long long)e->pc);
+    return false;
+}
+
+void a64_trace_unimp(Machine *m, bool on)
+{
+    if (on)
+        ev_subscribe(&m->events, EV_BIT(EV_UNIMP), EV_PRIO_TRACE, NULL, trace_unimp, m);
+    else
+        ev_unsubscribe(&m->events, trace_unimp, m);
+}
+
+/* The UNDEFINED exception of an unmodelled d, after its EV_UNIMP (NULL: paused before it). */
+static const A64Insn *unimp_undefined(Arm64Cpu *c, const A64Insn *d, const char *what)
+{
+    if (unlikely(ev_wants(&c->m->events, EV_UNIMP)) && publish_unimp(c, d, what)) {
+        c->m->paused = true;
+        c->m->stop = true;
+        c->pc = a64_pc(c, d);
+        return NULL;
     }
     return a64_undefined(c, d);
+}
+
+A64_EXEC(exec_SYS_undef)
+{
+    char what[64];
+    uint32_t k = (d->raw >> 5) & 0xffff;
+    snprintf(what, sizeof what, "%s #%u, C%u, C%u, #%u", (d->raw & (1u << 21)) ? "SYSL" : "SYS",
+             (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15, k & 7);
+    return unimp_undefined(c, d, what);
 }
 
 bool a64_prep_SYS(A64Insn *d, const A64Args *a)
@@ -654,11 +690,10 @@ A64_EXEC(exec_sysreg_unknown)
     }
     /* Everything else is a register of a feature no model advertises, an EL3 register, an
      * IMPLEMENTATION DEFINED one or an unallocated encoding: UNDEFINED (D19.1.2). */
-    if (unlikely(c->trace_mask & TRACE_UNIMP))
-        fprintf(c->m->trace, "UNIMP cpu%d: %s S%u_%u_C%u_C%u_%u at PC 0x%llx: UNDEFINED\n", c->index,
-                read ? "MRS" : "MSR", (k >> 14) & 3, (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15,
-                k & 7, (unsigned long long)a64_pc(c, d));
-    return a64_undefined(c, d);
+    char what[64];
+    snprintf(what, sizeof what, "%s S%u_%u_C%u_C%u_%u", read ? "MRS" : "MSR", (k >> 14) & 3,
+             (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15, k & 7);
+    return unimp_undefined(c, d, what);
 }
 
 static bool prep_sysreg_move(A64Insn *d, const A64Args *a, bool read)

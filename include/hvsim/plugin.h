@@ -44,8 +44,8 @@
 extern "C" {
 #endif
 
-#define HVSIM_PLUGIN_ABI_VERSION 2   /* 2: the IRQ, TLBI, FWCALL and SNAPSHOT events;
-                                       * stat_histogram */
+#define HVSIM_PLUGIN_ABI_VERSION 2   /* 2: the IRQ, TLBI, FWCALL, SNAPSHOT, DECODE and
+                                       * UNIMP events; stat_histogram */
 
 /* Every plugin says which ABI it was built for (checked at load). */
 #define HVSIM_PLUGIN_DECLARE \
@@ -73,7 +73,13 @@ typedef enum hvsim_event_kind {
     HVSIM_EV_TLBI = 10,       /* a TLB maintenance instruction: tlbi.* */
     HVSIM_EV_FWCALL = 11,     /* a PSCI/SMCCC call hvsim's firmware answered: call.* */
     HVSIM_EV_SNAPSHOT = 12,   /* the machine was saved to or restored from a file: snap.* */
-    HVSIM_EV_NKINDS = 13
+    HVSIM_EV_DECODE = 13,     /* an instruction was decoded (pc, insn.raw): the first time it
+                               * runs from its page's code, and again after that code was
+                               * dropped (self-modifying code, a flush); QEMU's "translation";
+                               * the function's return is ignored (INSN can stop there) */
+    HVSIM_EV_UNIMP = 14,      /* the guest used a system register or system instruction hvsim
+                               * does not model and sees UNDEFINED: unimp.* */
+    HVSIM_EV_NKINDS = 15
 } hvsim_event_kind;
 #define HVSIM_EV_BIT(k) (1u << (k))
 
@@ -118,6 +124,8 @@ typedef struct hvsim_event {
         struct { uint64_t fid, result; const char *conduit, *name; } call;
         /* file, restore: 0 saved, 1 restored */
         struct { const char *file; uint32_t restore; } snap;
+        /* the encoding and what it is ("MRS S3_0_C15_C2_0", "SYS #0, C7, C9, #0") */
+        struct { uint32_t raw; const char *what; } unimp;
     } u;
 } hvsim_event;
 

@@ -1,7 +1,8 @@
 /* Logs the interrupt-controller, TLB-maintenance, firmware-call and snapshot events to
  * out=FILE, one line each, for tests/system/plugins.sh:
  *   irq cpuN vmV STAGE INTID virt|phys lrN|-      tlbi cpuN OP VA|-
- *   fwcall cpuN CONDUIT NAME FID RESULT           snapshot save|restore FILE */
+ *   fwcall cpuN CONDUIT NAME FID RESULT           snapshot save|restore FILE
+ *   decode cpuN PC RAW                            unimp cpuN WHAT (PC) */
 #include <hvsim/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,12 @@ static int on_event(void *user, const hvsim_event *e)
     case HVSIM_EV_SNAPSHOT:
         fprintf(out, "snapshot %s %s\n", e->u.snap.restore ? "restore" : "save", e->u.snap.file);
         break;
+    case HVSIM_EV_DECODE:
+        fprintf(out, "decode cpu%d %llx %08x\n", e->cpu, (unsigned long long)e->pc, e->u.insn.raw);
+        break;
+    case HVSIM_EV_UNIMP:
+        fprintf(out, "unimp cpu%d %s (%llx)\n", e->cpu, e->u.unimp.what, (unsigned long long)e->pc);
+        break;
     default:
         break;
     }
@@ -57,6 +64,7 @@ int hvsim_plugin_install(const hvsim_api *api, hvsim_plugin *self, int argc, con
     hvsim_filter all = HVSIM_FILTER_ALL;
     api->at_exit(self, finish, NULL);
     return api->subscribe(self, HVSIM_EV_BIT(HVSIM_EV_IRQ) | HVSIM_EV_BIT(HVSIM_EV_TLBI) |
-                                    HVSIM_EV_BIT(HVSIM_EV_FWCALL) | HVSIM_EV_BIT(HVSIM_EV_SNAPSHOT),
+                                    HVSIM_EV_BIT(HVSIM_EV_FWCALL) | HVSIM_EV_BIT(HVSIM_EV_SNAPSHOT) |
+                                    HVSIM_EV_BIT(HVSIM_EV_DECODE) | HVSIM_EV_BIT(HVSIM_EV_UNIMP),
                           &all, on_event, NULL);
 }

@@ -339,5 +339,27 @@ else
     pass "events-snapshot"
 fi
 
+# decode events are -d in_asm's lines (one per instruction decoded, with its encoding); an
+# unmodelled system register is an unimp event and -d unimp's line, before its UNDEFINED
+if ! "$HVSIM" -M virt -m 256M -kernel "$HELLO" --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/dc.txt" \
+        -d in_asm -D "$TMP/dc.trace" >/dev/null 2>"$TMP/dc.err" </dev/null; then
+    fail "events-decode" "exit code $?: $(head -n 1 "$TMP/dc.err")"
+elif [ "$(grep -c '^decode ' "$TMP/dc.txt")" != "$(grep -c '^IN: ' "$TMP/dc.trace")" ] ||
+     [ "$(awk '$1 == "decode" { print $3, $4 }' "$TMP/dc.txt" | head -n 50)" != \
+       "$(sed -n 's/^IN: cpu[0-9]* EL[0-9]\( vm[0-9]*\)\{0,1\} pc=0*\([0-9a-f]*\)\( <[^>]*>\)\{0,1\} \([0-9a-f]\{8\}\) .*/\2 \4/p' "$TMP/dc.trace" | head -n 50)" ]; then
+    fail "events-decode" "$(grep -c '^decode ' "$TMP/dc.txt") decode events, $(grep -c '^IN: ' "$TMP/dc.trace") in_asm lines"
+else
+    pass "events-decode ($(grep -c '^decode ' "$TMP/dc.txt") instructions)"
+fi
+printf '\000\362\070\325' >"$TMP/impdef.bin"      # mrs x0, s3_0_c15_c2_0
+"$HVSIM" -M virt -m 256M -kernel "$TMP/impdef.bin" --max-insns 1 -d unimp -D "$TMP/ui.trace" \
+    --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/ui.txt" >/dev/null 2>"$TMP/ui.err" </dev/null
+if [ "$(cat "$TMP/ui.trace")" != "UNIMP cpu0: MRS S3_0_C15_C2_0 at PC 0x40080000: UNDEFINED" ] ||
+   [ "$(grep '^unimp' "$TMP/ui.txt")" != "unimp cpu0 MRS S3_0_C15_C2_0 (40080000)" ]; then
+    fail "events-unimp" "trace '$(cat "$TMP/ui.trace")', event '$(grep '^unimp' "$TMP/ui.txt")'"
+else
+    pass "events-unimp"
+fi
+
 echo "plugin tests: $passed passed, $failed failed"
 [ $failed -eq 0 ]
