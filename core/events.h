@@ -81,6 +81,8 @@ typedef struct EvInfo {
          * permissions and regime of a walk that succeeded, the stage, level, kind and IPA of
          * a fault */
         struct { uint64_t addr, pa; int access; bool fault; uint8_t refs[2][4];
+                 const uint64_t *desc; const uint8_t *desc_sl; unsigned ndesc; /* the
+                 * descriptors read, in order: PA, stage << 4 | level (valid in the call) */
                  uint8_t perms; const char *regime; bool stage2; int s2_vmid;
                  int fault_stage, fault_level; const char *fault_name; bool s1ptw, no_walk;
                  uint64_t ipa; } walk;

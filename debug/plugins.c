@@ -92,6 +92,9 @@ static void to_public(const EvInfo *e, hvsim_event *o)
         o->u.walk.access = (uint32_t)e->u.walk.access;
         o->u.walk.fault = e->u.walk.fault;
         memcpy(o->u.walk.refs, e->u.walk.refs, sizeof o->u.walk.refs);
+        o->u.walk.desc = e->u.walk.desc;
+        o->u.walk.desc_stage_level = e->u.walk.desc_sl;
+        o->u.walk.ndesc = e->u.walk.ndesc;
         break;
     case EV_MMIO:
         o->u.mmio.va = e->u.mmio.addr;

@@ -215,9 +215,13 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
 
 /* EV_WALK: the walk's descriptor reads counted by stage and level (a stage-1 table read under
  * stage 2 costs a stage-2 walk of its own first: nested walks read up to 24 descriptors). */
+#define WALK_MAX_DESC 32      /* a 4-level stage 1 under a 4-level stage 2 reads 24 */
 typedef struct WalkCount {
     Arm64Cpu *c;
     uint8_t refs[2][4];
+    unsigned n;
+    uint64_t desc[WALK_MAX_DESC];
+    uint8_t sl[WALK_MAX_DESC];
 } WalkCount;
 
 static bool read_desc_counted(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
@@ -225,6 +229,10 @@ static bool read_desc_counted(void *opaque, uint64_t pa, int stage, int level, u
     WalkCount *w = opaque;
     if (stage >= 1 && stage <= 2 && level >= 0 && level <= 3 && w->refs[stage - 1][level] < 255)
         w->refs[stage - 1][level]++;
+    if (w->n < WALK_MAX_DESC) {
+        w->desc[w->n] = pa;
+        w->sl[w->n++] = (uint8_t)(stage << 4 | (level & 15));
+    }
     return read_desc(w->c, pa, stage, level, desc);
 }
 
@@ -243,8 +251,12 @@ static bool publish_walk(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, co
                              .fault_stage = ok ? 0 : f->stage, .fault_level = ok ? 0 : f->level,
                              .fault_name = ok ? NULL : fault_name(f->type),
                              .s1ptw = !ok && f->s1ptw, .ipa = ok ? res->ipa : f->ipa } };
-    if (w)
+    if (w) {
         memcpy(e.u.walk.refs, w->refs, sizeof w->refs);
+        e.u.walk.desc = w->desc;
+        e.u.walk.desc_sl = w->sl;
+        e.u.walk.ndesc = w->n;
+    }
     return ev_publish(&c->m->events, &e);
 }
 

@@ -107,8 +107,11 @@ typedef struct hvsim_event {
                                                                  * 1 IRQ, 2 FIQ, 3 SError */
         struct { uint32_t reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
         /* va, the pa it gave (0 on a fault), access (0 read, 1 write, 2 fetch, 3 RMW),
-         * descriptors read per stage (0: stage 1, 1: stage 2) and level */
-        struct { uint64_t va, pa; uint32_t access, fault; uint8_t refs[2][4]; } walk;
+         * descriptors read per stage (0: stage 1, 1: stage 2) and level; and each descriptor
+         * read in order: desc[i] its physical address, desc_stage_level[i] = stage << 4 |
+         * level (stage 1 or 2), for i < ndesc (the arrays live during the call) */
+        struct { uint64_t va, pa; uint32_t access, fault; uint8_t refs[2][4];
+                 const uint64_t *desc; const uint8_t *desc_stage_level; uint32_t ndesc; } walk;
         /* the device by its name in hvsim's memory map ("uart0", "gicd") and the offset */
         struct { uint64_t va, pa, offset, value; uint32_t size, write; const char *device; } mmio;
         /* stage: HVSIM_IRQ_* (stage_name: "raise", "ack", "eoi", "deactivate"); intid (the

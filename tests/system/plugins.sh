@@ -361,5 +361,22 @@ else
     pass "events-unimp"
 fi
 
+# walk events name each descriptor read: at EL1 the mmu test's first walk of 0x60000000 reads
+# what the console's `translate` shows for it (the stored script-translate transcript); under
+# stage 2 its guest's walk of 0x80000000 walks stage 2 for each stage-1 table, and faults
+"$HVSIM" -M virt -cpu cortex-a57 -m 256M -kernel "$WORKLOADS/tests/mmu.elf" \
+    --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/wd1.txt,walkva=60000000" >/dev/null 2>&1 </dev/null
+"$HVSIM" -M virt,virtualization=on -cpu cortex-a57 -m 256M -kernel "$WORKLOADS/tests/mmu.elf" \
+    --plugin "$TEST_PLUGINS/evlog.so,out=$TMP/wd2.txt,walkva=80000000" >/dev/null 2>&1 </dev/null
+want=$(sed -n '/^VA 0x0000000060000000/,/->/s/.*read descriptor at PA 0x0*\([0-9a-f]*\):.*/\1/p' \
+    "$HERE/expected/script-translate.out" | tr '\n' ' ')
+got=$(grep -m1 '^walk cpu0 60000000 ' "$TMP/wd1.txt" | cut -d' ' -f5- | sed 's/:s[12]l[0-3]//g')
+nested=$(grep -m1 '^walk cpu0 80000000 ' "$TMP/wd2.txt" | cut -d' ' -f4- | sed 's/[0-9a-f]*://g')
+if [ -z "$want" ] || [ "$got " != "$want" ] || [ "$nested" != "fault s2l1 s2l2 s1l1 s2l1 s2l2" ]; then
+    fail "events-walk-descriptors" "EL1: '$got', translate: '$want'; nested: '$nested'"
+else
+    pass "events-walk-descriptors"
+fi
+
 echo "plugin tests: $passed passed, $failed failed"
 [ $failed -eq 0 ]
