@@ -112,9 +112,43 @@ static bool vmexit_hit(Debugger *d, const EvInfo *ev)
     return false;
 }
 
+/* break-on irq / tlbi: an interrupt acknowledged (physical or virtual), a TLBI executed */
+static bool irq_tlbi_hit(Debugger *d, const EvInfo *ev)
+{
+    if (ev->kind == EV_IRQ && ev->u.irq.stage != EV_IRQ_ACK)
+        return false;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
+        const DbgEvent *e = &d->ev[i];
+        if (!e->id || (e->cpu >= 0 && e->cpu != ev->cpu) || (e->vmid >= 0 && e->vmid != ev->vmid))
+            continue;
+        if (ev->kind == EV_IRQ && e->kind == DBG_EV_IRQ &&
+            (e->arg < 0 || e->arg == (int)ev->u.irq.intid)) {
+            char lr[16] = "";
+            if (ev->u.irq.lr >= 0)
+                snprintf(lr, sizeof lr, ", lr%d", ev->u.irq.lr);
+            snprintf(d->stop_event, sizeof d->stop_event, "irq %u acknowledged (%s%s) at EL%d",
+                     ev->u.irq.intid, ev->u.irq.virt ? "virtual" : "physical", lr, ev->el);
+        } else if (ev->kind == EV_TLBI && e->kind == DBG_EV_TLBI) {
+            if (ev->u.tlbi.by_va)
+                snprintf(d->stop_event, sizeof d->stop_event, "%s of VA 0x%" PRIx64 " at EL%d",
+                         ev->u.tlbi.op, ev->u.tlbi.addr, ev->el);
+            else
+                snprintf(d->stop_event, sizeof d->stop_event, "%s at EL%d", ev->u.tlbi.op, ev->el);
+        } else {
+            continue;
+        }
+        d->stop_bp = e->id;
+        d->stop_cpu = ev->cpu;
+        return true;
+    }
+    return false;
+}
+
 static bool on_event(void *opaque, const EvInfo *ev)
 {
     Debugger *d = opaque;
+    if (ev->kind == EV_IRQ || ev->kind == EV_TLBI)
+        return irq_tlbi_hit(d, ev);
     if (ev->kind == EV_VM_EXIT) {
         d->ev_vmexit = ev->u.vm.reason_name;
         d->ev_hit = vmexit_hit(d, ev);
@@ -171,9 +205,14 @@ static void update_hook(Debugger *d)
         else
             d->m->break_vas[d->m->nbreak_vas++] = d->bp[i].va;
     }
+    uint32_t kinds = 0;
+    for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++)
+        if (d->ev[i].id)
+            kinds |= d->ev[i].kind == DBG_EV_IRQ    ? EV_BIT(EV_IRQ)
+                     : d->ev[i].kind == DBG_EV_TLBI ? EV_BIT(EV_TLBI)
+                                                    : EV_BIT(EV_EXC_TAKEN) | EV_BIT(EV_VM_EXIT);
     if (anyev)
-        ev_subscribe(&d->m->events, EV_BIT(EV_EXC_TAKEN) | EV_BIT(EV_VM_EXIT), EV_PRIO_DEBUG, NULL,
-                     on_event, d);
+        ev_subscribe(&d->m->events, kinds, EV_PRIO_DEBUG, NULL, on_event, d);
     else
         ev_unsubscribe(&d->m->events, on_event, d);
     d->ev_hit = false;
@@ -665,8 +704,16 @@ static bool cmd_break_on(Debugger *d, int argc, char **argv, GString *out)
     } else if (argc == 3 && !strcmp(argv[1], "hvc") && parse_u64(argv[2], &v) && v < 65536) {
         e.kind = DBG_EV_HVC;
         e.arg = (int)v;
+    } else if ((argc == 2 || (argc == 3 && parse_u64(argv[2], &v) && v < (1u << 24))) &&
+               !strcmp(argv[1], "irq")) {
+        e.kind = DBG_EV_IRQ;
+        if (argc == 3)
+            e.arg = (int)v;
+    } else if (argc == 2 && !strcmp(argv[1], "tlbi")) {
+        e.kind = DBG_EV_TLBI;
     } else {
-        FAIL("usage: break-on vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]");
+        FAIL("usage: break-on vmexit [REASON] | exception EC | hvc IMM | irq [INTID] | tlbi "
+             "[if cpu==N && vmid==N]");
     }
     for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++)
         if (!d->ev[k].id) {
@@ -1039,7 +1086,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
                 g_string_append_printf(out, " vmid==%d", b->vmid);
             g_string_append_c(out, '\n');
         }
-        static const char *const kinds[] = { "vmexit", "exception", "hvc" };
+        static const char *const kinds[] = { "vmexit", "exception", "hvc", "irq", "tlbi" };
         for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
             const DbgEvent *e = &d->ev[k];
             if (!e->id)
@@ -1048,7 +1095,7 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
             g_string_append_printf(out, "%d on %s", e->id, kinds[e->kind]);
             if (e->kind == DBG_EV_VMEXIT && e->arg >= 0)
                 g_string_append_printf(out, " %s", hvm_exit_reason_name((HvmExitReason)e->arg));
-            else if (e->kind != DBG_EV_VMEXIT)
+            else if (e->kind != DBG_EV_VMEXIT && e->arg >= 0)
                 g_string_append_printf(out, " %d", e->arg);
             if (e->cpu >= 0)
                 g_string_append_printf(out, " cpu==%d", e->cpu);
@@ -1696,7 +1743,7 @@ static const DbgCmd commands[] = {
     { "continue", "[N]", "run until a breakpoint, the end, or N more instructions", cmd_continue },
     { "stepi", "[N]", "run N instructions (default 1), all cores", cmd_stepi },
     { "break", "ADDR [if el==N && cpu==N && vmid==N]", "stop before the instruction at virtual address ADDR", cmd_break },
-    { "break-on", "vmexit [REASON] | exception EC | hvc IMM [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, or HVC #IMM (vmid: the VM it came from)", cmd_break_on },
+    { "break-on", "vmexit [REASON] | exception EC | hvc IMM | irq [INTID] | tlbi [if cpu==N && vmid==N]", "stop right after a VM exit, an exception with class EC, HVC #IMM (vmid: the VM it came from), the acknowledgement of an interrupt (physical or virtual), or a TLB maintenance instruction", cmd_break_on },
     { "watch", "ADDR|pa:ADDR|ipa:ADDR [LEN] [r|w|rw]", "stop after a data access to [ADDR, ADDR+LEN) (virtual, or physical: any mapping of it; default 8 bytes, writes)", cmd_watch },
     { "delete", "N", "delete breakpoint or watchpoint N", cmd_delete },
     { "info", "registers|sysregs [NAME..]|vregs [N..]|breakpoints|gic|tlb [N]|stats|vms|history|state-hash", "show state of the selected core or machine; sysregs NAME: only those; vregs: the SIMD&FP registers (all, or vN...) and FPCR/FPSR; tlb: the soft TLB (cached translations) of the selected core or core N; history: the reverse-execution snapshots", cmd_info },

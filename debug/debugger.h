@@ -22,12 +22,12 @@ typedef struct DbgBreakpoint {
 } DbgBreakpoint;
 
 /* Event breakpoints: stop right after an exception is taken (at the handler's first
- * instruction). */
-typedef enum { DBG_EV_VMEXIT, DBG_EV_EXCEPTION, DBG_EV_HVC } DbgEventKind;
+ * instruction), an interrupt is acknowledged or a TLB maintenance instruction executes. */
+typedef enum { DBG_EV_VMEXIT, DBG_EV_EXCEPTION, DBG_EV_HVC, DBG_EV_IRQ, DBG_EV_TLBI } DbgEventKind;
 typedef struct DbgEvent {
     int id;                   /* 0 = free; shares numbering with breakpoints */
     DbgEventKind kind;
-    int arg;                  /* VM-exit reason (-1 any), EC, or HVC immediate */
+    int arg;                  /* VM-exit reason (-1 any), EC, HVC immediate, or INTID (-1 any) */
     int cpu, vmid;            /* conditions, -1 = any; vmid is the VMID the exception came from */
 } DbgEvent;
 

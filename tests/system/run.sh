@@ -341,6 +341,24 @@ else
     pass "stats-reset"
 fi
 
+# ---- break-on irq / tlbi: stops right after the event, and reverse-continue finds the last
+# one before: minihv's EL2 timer interrupt (INTID 26) twice and back; the mmu test's TLBIs -----
+printf 'break-on irq 26\ncontinue\ncontinue\nreverse-continue\n' >"$TMP/boi.txt"
+run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/boi" --script "$TMP/boi.txt"
+first=$(sed -n 's/^Event 1 after \([0-9]*\) instructions: irq 26 acknowledged (physical) at EL2$/\1/p' "$TMP/boi" | head -n 1)
+back=$(sed -n 's/^Event 1 at icount \([0-9]*\): irq 26 acknowledged (physical) at EL2$/\1/p' "$TMP/boi")
+printf 'break-on tlbi\ncontinue\ncontinue\nx/1gx 0x60000000\n' >"$TMP/bot.txt"
+run_hvsim "$WORKLOADS/tests/mmu.elf" virt cortex-a57 1 "$TMP/bot" --script "$TMP/bot.txt"
+if [ "$(grep -c '^Event 1 after .*irq 26 acknowledged (physical) at EL2$' "$TMP/boi")" != 2 ] ||
+   [ -z "$first" ] || [ "$first" != "$back" ]; then
+    fail "break-on-irq" "$(grep '^Event' "$TMP/boi" | tr '\n' ';')"
+elif ! grep -q '^Event 1 after [0-9]* instructions: TLBI VMALLE1IS at EL1$' "$TMP/bot" ||
+     ! grep -q '^Event 1 after [0-9]* instructions: TLBI VAE1IS of VA 0x60000000 at EL1$' "$TMP/bot"; then
+    fail "break-on-tlbi" "$(grep '^Event' "$TMP/bot" | tr '\n' ';')"
+else
+    pass "break-on-irq-tlbi"
+fi
+
 # ---- the demo is deterministic: same state hash on repeated runs, per quantum setting ------
 for q in 1000 37; do
     run_hvsim "$MINIHV" virt,virtualization=on max 1 "$TMP/mhq1" --quantum "$q" --state-hash
