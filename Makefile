@@ -136,6 +136,7 @@ $(B)/workloads/%.elf: $(B)/guest/workloads/%.c.o $(GUEST_LIB_OBJS) workloads/lib
 	$(CROSS_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
 
 include workloads/minihv/minihv.mk
+include workloads/paper/paper.mk
 
 # ---- glibc's AArch64 string routines (workloads/glibc/simd_string.c, make check-glibc) ----
 # Their objects come from the cross C library's libc.a (libc6-dev-arm64-cross); every global
@@ -385,3 +386,15 @@ check-sweep: $(B)/hvsim workloads
 	sh tests/system/sweep.sh $(B)/hvsim
 check-slurm: $(B)/hvsim workloads
 	sh tests/system/slurm.sh $(B)/hvsim
+
+# The paper package (docs/paper.md): Table II of Dall et al. (ISCA 2016) reproduced on
+# minihv with the guest's PMU and hvsim's VM-exit accounting, into $(B)/paper/ (CSV, tables,
+# chart). PAPER_REPS runs (check-paper: 1).
+PAPER_REPS := 3
+.PHONY: paper check-paper
+paper: $(B)/hvsim paper-guests
+	scripts/paper --hvsim $(B)/hvsim --workloads $(B)/workloads --reps $(PAPER_REPS) \
+		-o $(B)/paper
+check: check-paper
+check-paper: $(B)/hvsim paper-guests
+	sh tests/system/paper.sh $(B)/hvsim

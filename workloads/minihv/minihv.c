@@ -105,6 +105,13 @@ struct vuart {
     int line_ready;
 };
 
+/* The benchmark devices of abi.h: the distributor control a guest wrote, the doorbell's
+ * PMCCNTR_EL0 stamps. */
+struct vdev {
+    uint32_t gicd_ctlr;
+    uint64_t bell_seen, bell_raised;
+};
+
 struct vcpu {
     struct vcpu_regs regs; /* first: vcpu_run() takes &regs */
     struct el1_regs el1;
@@ -115,6 +122,7 @@ struct vcpu {
     int busy;    /* HC_BUSY: time-slice this guest with CNTHP */
     uint64_t exit_code;
     struct vuart uart;
+    struct vdev dev;
     struct exit_stats st;
 };
 
@@ -160,16 +168,23 @@ static int lr_pending(const struct vcpu *v)
     return (v->ich_lr0 >> LR_STATE_SHIFT) & 1;
 }
 
-/* Make TICK_INTID pending in the guest; a tick that finds the previous one still in the
- * list register is merged into it (an interrupt is pending or not). */
-static void inject_tick(struct vcpu *v)
+/* Make a Group 1 interrupt pending in the guest through its one list register. An
+ * interrupt that finds the list register in use is dropped: a tick merges into the previous
+ * one (an interrupt is pending or not), and the benchmarks' interrupts each wait for the last
+ * to be completed. */
+static void inject_virq(struct vcpu *v, uint32_t intid)
 {
     if (v->ich_lr0 >> LR_STATE_SHIFT)
         return;
-    v->ich_lr0 = LR_STATE_PENDING | LR_GROUP1 | LR_PRIORITY(0xa0) | TICK_INTID;
+    v->ich_lr0 = LR_STATE_PENDING | LR_GROUP1 | LR_PRIORITY(0xa0) | intid;
     v->st.virq++;
     if (v->state == VCPU_WAITING)
         v->state = VCPU_RUNNABLE;
+}
+
+static void inject_tick(struct vcpu *v)
+{
+    inject_virq(v, TICK_INTID);
 }
 
 /* ---- EL2 physical timer (Arm ARM, "The Generic Timer", CNTHP_*) ------------------------ */
@@ -297,6 +312,7 @@ static void vuart_write(struct vcpu *v, uint64_t off, uint64_t val)
 #define EC_WFX 0x01
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
+#define EC_SYSREG 0x18
 #define EC_DABT_LOW 0x24
 
 static void vcpu_done(struct vcpu *v, uint64_t code)
@@ -358,20 +374,93 @@ static void handle_smc(struct vcpu *v)
 #define ISS_WNR (1u << 6)
 #define ISS_DFSC(iss) ((iss) & 0x3f)
 
+/* The emulated devices by IPA: which one a stage-2 fault hit, or none. */
+enum vdev_kind { VDEV_NONE, VDEV_UART, VDEV_GICD, VDEV_DOORBELL };
+
+static enum vdev_kind vdev_at(uint64_t ipa)
+{
+    if ((ipa & ~0xffful) == VUART_IPA)
+        return VDEV_UART;
+    if (ipa - VGICD_IPA < VGICD_SIZE)
+        return VDEV_GICD;
+    if ((ipa & ~0xffful) == VDOORBELL_IPA)
+        return VDEV_DOORBELL;
+    return VDEV_NONE;
+}
+
+/* The distributor window (GIC spec, "Distributor register map"): what a guest probing its
+ * interrupt controller reads first. GICD_TYPER: ITLinesNumber 1 (INTIDs up to 63), IDbits
+ * 9 (10-bit INTIDs), one CPU; GICD_IIDR: implementer Arm (JEP106 0x43b), product 0. */
+static uint64_t vgicd_read(const struct vcpu *v, uint64_t off)
+{
+    switch (off) {
+    case 0x0: return v->dev.gicd_ctlr;
+    case 0x4: return (9u << 19) | 1u;
+    case 0x8: return 0x43bu;
+    default: return 0;
+    }
+}
+
+static void vgicd_write(struct vcpu *v, uint64_t off, uint64_t val)
+{
+    if (off == 0x0)
+        v->dev.gicd_ctlr = (uint32_t)val & ((1u << 4) | (1u << 1)); /* ARE, EnableGrp1 */
+}
+
+/* The doorbell: the moment minihv's device model sees a NOTIFY is the end of "I/O latency
+ * out", the moment it queues the interrupt the start of "I/O latency in" (workloads/paper/).
+ * PMCCNTR_EL0 is the one cycle counter the guest reads too; it counts at EL2 when the guest
+ * set PMCCFILTR_EL0.NSH (Arm ARM, PMCCFILTR_EL0). */
+static uint64_t vdoorbell_read(const struct vcpu *v, uint64_t off)
+{
+    switch (off) {
+    case DOORBELL_SEEN: return v->dev.bell_seen;
+    case DOORBELL_RAISED: return v->dev.bell_raised;
+    default: return 0;
+    }
+}
+
+static void vdoorbell_write(struct vcpu *v, uint64_t off)
+{
+    if (off != DOORBELL_NOTIFY)
+        return;
+    v->dev.bell_seen = READ_SYSREG(pmccntr_el0);
+    inject_virq(v, DOORBELL_INTID);
+    v->dev.bell_raised = READ_SYSREG(pmccntr_el0);
+}
+
+static uint64_t vdev_read(struct vcpu *v, enum vdev_kind k, uint64_t ipa)
+{
+    switch (k) {
+    case VDEV_UART: return vuart_read(v, ipa & 0xfff);
+    case VDEV_GICD: return vgicd_read(v, ipa - VGICD_IPA);
+    default: return vdoorbell_read(v, ipa & 0xfff);
+    }
+}
+
+static void vdev_write(struct vcpu *v, enum vdev_kind k, uint64_t ipa, uint64_t val)
+{
+    switch (k) {
+    case VDEV_UART: vuart_write(v, ipa & 0xfff, val); break;
+    case VDEV_GICD: vgicd_write(v, ipa - VGICD_IPA, val); break;
+    default: vdoorbell_write(v, ipa & 0xfff); break;
+    }
+}
+
 static void handle_dabt(struct vcpu *v, uint32_t iss)
 {
     /* HPFAR_EL2.FIPA[43:4] holds IPA[51:12] of a stage-2 fault (Arm ARM, HPFAR_EL2); FAR_EL2 gives
      * the offset in the page (the guest's VA; its stage 1 is off, so VA = IPA). */
     uint64_t ipa = ((READ_SYSREG(hpfar_el2) >> 4) << 12) | (READ_SYSREG(far_el2) & 0xfff);
-    if (!(iss & ISS_ISV) || (ISS_DFSC(iss) & 0x3c) != 0x04 || (ipa & ~0xffful) != VUART_IPA)
+    enum vdev_kind k = vdev_at(ipa);
+    if (!(iss & ISS_ISV) || (ISS_DFSC(iss) & 0x3c) != 0x04 || k == VDEV_NONE)
         panic("unhandled stage-2 data abort at IPA", ipa, iss);
     unsigned bytes = 1u << ISS_SAS(iss), srt = ISS_SRT(iss);
     uint64_t mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
-    uint64_t off = ipa & 0xfff;
     if (iss & ISS_WNR) {
-        vuart_write(v, off, (srt == 31 ? 0 : v->regs.x[srt]) & mask);
+        vdev_write(v, k, ipa, (srt == 31 ? 0 : v->regs.x[srt]) & mask);
     } else {
-        uint64_t val = vuart_read(v, off) & mask;
+        uint64_t val = vdev_read(v, k, ipa) & mask;
         if ((iss & ISS_SSE) && bytes < 8 && (val >> (8 * bytes - 1)) & 1)
             val |= ~mask;
         if (!(iss & ISS_SF))
@@ -380,6 +469,37 @@ static void handle_dabt(struct vcpu *v, uint32_t iss)
             v->regs.x[srt] = val;
     }
     v->regs.elr += 4; /* the access is done: step over the load or store */
+}
+
+/* A trapped MSR or MRS (ISS for EC 0x18, Arm ARM ESR_EL2): Op0[21:20], Op2[19:17],
+ * Op1[16:14], CRn[13:10], Rt[9:5], CRm[4:1], Direction[0] (1 = read). */
+#define ISS_SYSREG(op0, op1, crn, crm, op2)                                                   \
+    (((op0) << 20) | ((op2) << 17) | ((op1) << 14) | ((crn) << 10) | ((crm) << 1))
+#define ISS_SYSREG_MASK ISS_SYSREG(3u, 7u, 15u, 15u, 7u)
+#define ISS_SYSREG_RT(iss) (((iss) >> 5) & 31)
+#define ISS_ICC_SGI1R_EL1 ISS_SYSREG(3u, 0u, 12u, 11u, 5u)
+
+/* ICC_SGI1R_EL1 at EL1 traps to EL2 when HCR_EL2.IMO is set (GIC spec, ICC_SGI1R_EL1): the
+ * virtual CPU interface of GICv3 has no SGI generation, the hypervisor sends virtual SGIs.
+ * Each minihv guest has one vCPU, so an SGI reaches the sender itself when the target list
+ * names its affinity (IRM = 0, Aff3.Aff2.Aff1 = 0, RS = 0, TargetList bit Aff0), and no one
+ * otherwise (IRM = 1 is "all but self"). */
+static void vgic_sgi1r(struct vcpu *v, uint64_t val)
+{
+    uint64_t aff0 = v->vmpidr & 0xff;
+    int self = !((val >> 40) & 1) && !(val & 0x00ff0f0000ff0000ull) && ((val >> aff0) & 1);
+    if (self)
+        inject_virq(v, (uint32_t)(val >> 24) & 0xf);
+}
+
+static void handle_sysreg(struct vcpu *v, uint32_t iss)
+{
+    unsigned rt = ISS_SYSREG_RT(iss);
+    if ((iss & ISS_SYSREG_MASK) != ISS_ICC_SGI1R_EL1 || (iss & 1))
+        panic("unexpected system register trap", iss, v->regs.elr);
+    vgic_sgi1r(v, rt == 31 ? 0 : v->regs.x[rt]);
+    /* A trapped MSR returns to itself (Arm ARM, "Preferred exception return address"). */
+    v->regs.elr += 4;
 }
 
 static void handle_sync(struct vcpu *v)
@@ -408,6 +528,9 @@ static void handle_sync(struct vcpu *v)
     case EC_DABT_LOW:
         v->st.mmio++;
         handle_dabt(v, iss);
+        break;
+    case EC_SYSREG:
+        handle_sysreg(v, iss);
         break;
     default:
         panic("unexpected exit", esr, v->regs.elr);

@@ -1,0 +1,37 @@
+# The paper build of minihv (workloads/paper/): minihv's own hypervisor objects with two
+# other guests, the microbenchmark guest (bench.c) and its VM-switch partner (partner.c),
+# both on minihv's guest runtime. Included from the top Makefile after minihv.mk; produces
+# $(B)/workloads/paper/minihv-paper.elf, run by scripts/paper (make paper).
+PAPER_SRC := workloads/paper
+PAPER_OUT := $(B)/workloads/paper
+PAPER_CFLAGS := $(MINIHV_CFLAGS) -I$(PAPER_SRC)
+
+$(PAPER_OUT)/%.o: $(PAPER_SRC)/%.c $(MINIHV_HDRS) $(PAPER_SRC)/paper.h
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(PAPER_CFLAGS) -c $< -o $@
+$(PAPER_OUT)/%.o: $(PAPER_SRC)/%.S $(MINIHV_HDRS)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(PAPER_CFLAGS) -c $< -o $@
+
+# Each guest at IPA 0x40000000 as minihv's are; the ELFs keep the symbols scripts/paper
+# matches VM exits against.
+$(PAPER_OUT)/%.elf: $(MINIHV_GUEST_RT) $(PAPER_OUT)/ops.o $(PAPER_OUT)/%.o \
+		$(MINIHV_SRC)/guest.ld
+	$(CROSS_CC) $(PAPER_CFLAGS) $(MINIHV_LDFLAGS) -Wl,-T,$(MINIHV_SRC)/guest.ld \
+		-o $@ $(filter %.o,$^) -lgcc
+$(PAPER_OUT)/%.bin: $(PAPER_OUT)/%.elf
+	$(MINIHV_OBJCOPY) -O binary $< $@
+.PRECIOUS: $(PAPER_OUT)/%.o $(PAPER_OUT)/%.bin $(PAPER_OUT)/bench.elf $(PAPER_OUT)/partner.elf
+
+$(PAPER_OUT)/guests.o: $(MINIHV_SRC)/guests.S $(PAPER_OUT)/bench.bin $(PAPER_OUT)/partner.bin
+	$(CROSS_CC) $(PAPER_CFLAGS) -DGUEST1_BIN='"$(PAPER_OUT)/bench.bin"' \
+		-DGUEST2_BIN='"$(PAPER_OUT)/partner.bin"' -c $< -o $@
+
+$(PAPER_OUT)/minihv-paper.elf: $(addprefix $(MINIHV_OUT)/,hv_start.o minihv.o fmt.o) \
+		$(PAPER_OUT)/guests.o $(MINIHV_SRC)/hv.ld
+	$(CROSS_CC) $(PAPER_CFLAGS) $(MINIHV_LDFLAGS) -Wl,-T,$(MINIHV_SRC)/hv.ld \
+		-o $@ $(filter %.o,$^) -lgcc
+
+.PHONY: paper-guests
+paper-guests: $(PAPER_OUT)/minihv-paper.elf $(PAPER_OUT)/bench.elf $(PAPER_OUT)/partner.elf
+workloads: paper-guests
