@@ -1,4 +1,4 @@
-# The paper build of minihv (workloads/paper/): minihv's own hypervisor objects with two
+# The paper build of minihv (workloads/paper/): minihv with its benchmark devices and two
 # other guests, the microbenchmark guest (bench.c) and its VM-switch partner (partner.c),
 # both on minihv's guest runtime. Included from the top Makefile after minihv.mk; produces
 # $(B)/workloads/paper/minihv-paper.elf, run by scripts/paper (make paper).
@@ -27,11 +27,32 @@ $(PAPER_OUT)/guests.o: $(MINIHV_SRC)/guests.S $(PAPER_OUT)/bench.bin $(PAPER_OUT
 	$(CROSS_CC) $(PAPER_CFLAGS) -DGUEST1_BIN='"$(PAPER_OUT)/bench.bin"' \
 		-DGUEST2_BIN='"$(PAPER_OUT)/partner.bin"' -c $< -o $@
 
-$(PAPER_OUT)/minihv-paper.elf: $(addprefix $(MINIHV_OUT)/,hv_start.o minihv.o fmt.o) \
-		$(PAPER_OUT)/guests.o $(MINIHV_SRC)/hv.ld
+# minihv with the benchmark devices (-DMINIHV_PAPER: the GICD window, the doorbell, virtual
+# SGIs); the demo's minihv.o is built without them.
+$(PAPER_OUT)/minihv.o: $(MINIHV_SRC)/minihv.c $(MINIHV_HDRS)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(PAPER_CFLAGS) -DMINIHV_PAPER -c $< -o $@
+
+$(PAPER_OUT)/minihv-paper.elf: $(addprefix $(MINIHV_OUT)/,hv_start.o fmt.o) \
+		$(PAPER_OUT)/minihv.o $(PAPER_OUT)/guests.o $(MINIHV_SRC)/hv.ld
 	$(CROSS_CC) $(PAPER_CFLAGS) $(MINIHV_LDFLAGS) -Wl,-T,$(MINIHV_SRC)/hv.ld \
 		-o $@ $(filter %.o,$^) -lgcc
 
 .PHONY: paper-guests
 paper-guests: $(PAPER_OUT)/minihv-paper.elf $(PAPER_OUT)/bench.elf $(PAPER_OUT)/partner.elf
 workloads: paper-guests
+
+# The KVM benchmark guest: an arm64 Image for workloads/kvm-vmm/vmm.c (kvm_start.S), with
+# ops.S timed by CNTVCT_EL0 and its HVC and doorbell aimed at KVM and the VMM.
+PAPER_KVM_OPS := -DCOUNTER=cntvct_el0 -DHVC_FN=PSCI_VERSION_FN -DHVC_IMM=0 \
+	-DDOORBELL=0x09000038
+$(PAPER_OUT)/kvm_ops.o: $(PAPER_SRC)/ops.S $(MINIHV_HDRS)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(PAPER_CFLAGS) $(PAPER_KVM_OPS) -c $< -o $@
+$(PAPER_OUT)/kvm-bench.elf: $(addprefix $(PAPER_OUT)/,kvm_start.o kvm_bench.o kvm_ops.o) \
+		$(MINIHV_OUT)/fmt.o $(PAPER_SRC)/kvm.ld
+	$(CROSS_CC) $(PAPER_CFLAGS) $(MINIHV_LDFLAGS) -Wl,-T,$(PAPER_SRC)/kvm.ld \
+		-o $@ $(filter %.o,$^) -lgcc
+$(PAPER_OUT)/kvm-bench.img: $(PAPER_OUT)/kvm-bench.elf
+	$(MINIHV_OBJCOPY) -O binary $< $@
+paper-guests: $(PAPER_OUT)/kvm-bench.img
