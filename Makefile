@@ -390,16 +390,19 @@ check-slurm: $(B)/hvsim workloads
 # The paper package (docs/paper.md): Table II of Dall et al. (ISCA 2016) reproduced on
 # minihv with the guest's PMU and hvsim's VM-exit accounting, into $(B)/paper/ (CSV, tables,
 # chart). PAPER_REPS runs (check-paper: 1).
-# KVM's column needs make kvm-image (Debian's kernel, fetched by name); where that fails (no
-# archive, nothing cached) the column says so and the rest is made all the same.
+# KVM's and Xen's columns need make kvm-image and make xen-image (Debian's packages, fetched
+# by name); where one fails (no archive, nothing cached) its column says so and the rest is
+# made all the same.
 PAPER_REPS := 3
-PAPER_KVM = if $(MAKE) --no-print-directory kvm-image >&2; then echo "--kvm $(LINUX_DIR)"; \
-	else echo "SKIP the KVM column: make kvm-image failed" >&2; \
-	echo "--kvm-why 'make kvm-image failed (Debian archive unreachable, nothing cached)'"; fi
+paper_hv = if $(MAKE) --no-print-directory $(1)-image >&2; then echo "--$(1) $(LINUX_DIR)"; \
+	else echo "SKIP the $(1) column: make $(1)-image failed" >&2; \
+	echo "--$(1)-why 'make $(1)-image failed (Debian archive unreachable, nothing cached)'"; fi
 .PHONY: paper check-paper
 paper: $(B)/hvsim paper-guests
-	kvm=$$($(PAPER_KVM)) && eval scripts/paper --hvsim $(B)/hvsim --workloads $(B)/workloads \
-		--reps $(PAPER_REPS) $$kvm -o $(B)/paper
+	kvm=$$($(call paper_hv,kvm)) && xen=$$($(call paper_hv,xen)) && \
+	eval scripts/paper --hvsim $(B)/hvsim --workloads $(B)/workloads \
+		--reps $(PAPER_REPS) $$kvm $$xen -o $(B)/paper
 check: check-paper
 check-paper: $(B)/hvsim paper-guests
-	kvm=$$($(PAPER_KVM)) && eval sh tests/system/paper.sh $(B)/hvsim $$kvm
+	kvm=$$($(call paper_hv,kvm)) && xen=$$($(call paper_hv,xen)) && \
+	eval sh tests/system/paper.sh $(B)/hvsim $$kvm $$xen

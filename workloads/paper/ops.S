@@ -17,6 +17,9 @@
 #define HVC_IMM MINIHV_HVC_IMM
 #define DOORBELL (VDOORBELL_IPA + DOORBELL_NOTIFY)
 #endif
+#ifndef GICD
+#define GICD VGICD_IPA
+#endif
 
     .macro t0
     isb
@@ -58,9 +61,9 @@ op_hvc:
 // fault.
     .type op_gicd_read, %function
 op_gicd_read:
-    movz    x1, #(VGICD_IPA >> 16), lsl #16
+    movz    x1, #(GICD >> 16), lsl #16
     t0
-    ldr     w2, [x1, #4]
+    ldr     w2, [x1, #((GICD & 0xffff) + 4)]
     t1
     ret
     .size op_gicd_read, . - op_gicd_read

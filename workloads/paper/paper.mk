@@ -56,3 +56,21 @@ $(PAPER_OUT)/kvm-bench.elf: $(addprefix $(PAPER_OUT)/,kvm_start.o kvm_bench.o kv
 $(PAPER_OUT)/kvm-bench.img: $(PAPER_OUT)/kvm-bench.elf
 	$(MINIHV_OBJCOPY) -O binary $< $@
 paper-guests: $(PAPER_OUT)/kvm-bench.img
+
+# The same guest for a dom0less domU of Xen: Xen's guest layout for the vpl011 console and
+# the vGICv3, the doorbell on the vpl011 (emulated inside Xen).
+PAPER_XEN_LAYOUT := -DUART_BASE=0x22000000ul -DGICD_BASE=0x03001000ul -DGICR_BASE=0x03020000ul
+$(PAPER_OUT)/xen_ops.o: $(PAPER_SRC)/ops.S $(MINIHV_HDRS)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(PAPER_CFLAGS) -DCOUNTER=cntvct_el0 -DHVC_FN=PSCI_VERSION_FN -DHVC_IMM=0 \
+		-DDOORBELL=0x22000038 -DGICD=0x03001000 -c $< -o $@
+$(PAPER_OUT)/xen_bench.o: $(PAPER_SRC)/kvm_bench.c $(MINIHV_HDRS) $(PAPER_SRC)/paper.h
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(PAPER_CFLAGS) $(PAPER_XEN_LAYOUT) -c $< -o $@
+$(PAPER_OUT)/xen-bench.elf: $(addprefix $(PAPER_OUT)/,kvm_start.o xen_bench.o xen_ops.o) \
+		$(MINIHV_OUT)/fmt.o $(PAPER_SRC)/kvm.ld
+	$(CROSS_CC) $(PAPER_CFLAGS) $(MINIHV_LDFLAGS) -Wl,-T,$(PAPER_SRC)/kvm.ld \
+		-o $@ $(filter %.o,$^) -lgcc
+$(PAPER_OUT)/xen-bench.img: $(PAPER_OUT)/xen-bench.elf
+	$(MINIHV_OBJCOPY) -O binary $< $@
+paper-guests: $(PAPER_OUT)/xen-bench.img
