@@ -1,11 +1,12 @@
 /* The KVM column of make paper: the benchmarks of bench.c that a single-vCPU guest of the
  * project's VMM can run (hypercall, interrupt-controller trap, virtual IPI, virtual IRQ
  * completion, I/O out), in an arm64 Image that workloads/kvm-vmm/vmm.c loads in place of
- * Linux (kvm_start.S). Timed with the virtual counter CNTVCT_EL0: KVM gives its guests a
- * PMU of their own (perf events that count only while the guest runs), so the guest's
- * cycle counter would not see KVM's side of an exit. It prints "paper NAME ticks=S n=N"
- * (counter ticks summed over N iterations) and the counter's frequency; scripts/paper
- * turns ticks into cycles with hvsim's clock. */
+ * Linux (kvm_start.S), and, built for Xen's guest layout, the Xen column as a dom0less domU.
+ * Timed with the virtual counter CNTVCT_EL0: the VMM gives its guest no PMU, KVM's virtual
+ * one is host perf events that never count EL2 within a guest (Xen's domU is timed the
+ * same way). It prints "paper NAME ticks=S n=N" (counter ticks summed over N iterations),
+ * the counter's frequency and "paper done"; scripts/paper turns ticks into cycles with
+ * hvsim's clock. */
 #include "abi.h"
 #include "fmt.h"
 #include "paper.h"
