@@ -8,15 +8,18 @@
 # (workloads/kvm-vmm/guest.dts compiled by dtc, with /chosen's initrd range for the VMM's load
 # address, RAM + 64 MiB).
 #
-#   scripts/kvm-image.sh DIR VMM PTRACE
+#   scripts/kvm-image.sh DIR VMM PTRACE [PAPER_IMG]
 #
 # DIR is scripts/linux-image.sh's directory (it is run first: same exit codes, 77 when the
 # Debian archive cannot be reached and nothing is cached); VMM the static kvm-vmm binary.
 set -eu
-[ $# -eq 3 ] || { echo "usage: $0 DIR VMM PTRACE" >&2; exit 2; }
+[ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 DIR VMM PTRACE [PAPER_IMG]" >&2; exit 2; }
 dir=$1
 vmm=$2
 ptrace=$3
+# PAPER_IMG: make paper's KVM guest (workloads/paper/kvm_bench.c): DIR/kvm/paper-initrd.cpio
+# is a host with only the VMM and it, run by run-guest with hvsim.kvm-paper
+paper=${4:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=$top/workloads/kvm-vmm
 sh "$top/scripts/linux-image.sh" "$dir"
@@ -52,3 +55,11 @@ python3 "$top/scripts/mkinitramfs.py" --busybox "$busybox" --init "$src/host-ini
     --file "$out/guest-gicv2.dtb:/kvm/guest-gicv2.dtb" \
     --file "$out/guest-2vcpu-gicv2.dtb:/kvm/guest-2vcpu-gicv2.dtb" \
     --uncompressed -o "$out/initrd.cpio"
+# make paper's host: the VMM and the benchmark guest, no nested Linux (hvsim.kvm-paper)
+if [ -n "$paper" ]; then
+    python3 "$top/scripts/mkinitramfs.py" --busybox "$busybox" --init "$src/host-init" \
+        --file "$vmm:/kvm/vmm:755" --file "$src/run-guest:/kvm/run-guest:755" \
+        --file "$paper:/kvm/paper.img" --file "$out/guest.dtb:/kvm/guest.dtb" \
+        --file "$out/guest-gicv2.dtb:/kvm/guest-gicv2.dtb" \
+        --uncompressed -o "$out/paper-initrd.cpio"
+fi

@@ -222,6 +222,18 @@ if cmp -s "$TMP/t.tex" "$TMP/t.tex.want"; then
 else
     fail "latex table" "$(diff "$TMP/t.tex.want" "$TMP/t.tex" | head -n 6)"
 fi
+# --keep-empty: a hypervisor whose runs have no value keeps its column of "--"
+printf '7,hvc_round_trip,xen,0,0,\n' >>"$TMP/fixture.csv"
+"$ROOT/scripts/table" "$TMP/fixture.csv" --rows workload --cols hv --value cycles \
+    --digits 1 --keep-empty >"$TMP/t.keep"
+"$ROOT/scripts/table" "$TMP/fixture.csv" --rows workload --cols hv --value cycles \
+    --digits 1 >"$TMP/t.nokeep"
+if grep -q '^| workload \\ hv *| minihv *| kvm *| xen |$' "$TMP/t.keep" &&
+    grep -q '^| virtual_ipi *| 7 *| -- *| --  |$' "$TMP/t.keep" && ! grep -q xen "$TMP/t.nokeep"; then
+    pass "table: --keep-empty keeps a column without values as --"
+else
+    fail "table --keep-empty" "$(cat "$TMP/t.keep")"
+fi
 "$ROOT/scripts/table" "$TMP/fixture.csv" --rows workload --cols hv --value nope >"$TMP/t.err" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && [ "$(cat "$TMP/t.err")" = "table: $TMP/fixture.csv: no column 'nope'" ]; then

@@ -358,20 +358,162 @@ static void handle_smc(struct vcpu *v)
 #define ISS_WNR (1u << 6)
 #define ISS_DFSC(iss) ((iss) & 0x3f)
 
+#ifdef MINIHV_PAPER
+/* ---- the benchmark devices (workloads/paper/, make paper) -------------------------------
+ * Built only into minihv's paper build (-DMINIHV_PAPER, workloads/paper/paper.mk), so the
+ * demo's binary, its instruction counts and the transcripts that show them stay as they
+ * are (and its source lines up to here: tests/system/run.sh's GDB walkthrough names one). */
+
+/* Per vCPU: the distributor control a guest wrote, the doorbell's PMCCNTR_EL0 stamps. */
+struct vdev {
+    uint32_t gicd_ctlr;
+    uint64_t bell_seen, bell_raised;
+};
+static struct vdev vdevs[NR_VCPUS];
+
+static struct vdev *vdev_of(const struct vcpu *v)
+{
+    return &vdevs[v - vcpus];
+}
+
+/* Any Group 1 interrupt, as inject_tick() makes the tick pending; one that finds the list
+ * register in use is dropped (the benchmarks complete each interrupt before the next). */
+static void inject_virq(struct vcpu *v, uint32_t intid)
+{
+    if (v->ich_lr0 >> LR_STATE_SHIFT)
+        return;
+    v->ich_lr0 = LR_STATE_PENDING | LR_GROUP1 | LR_PRIORITY(0xa0) | intid;
+    v->st.virq++;
+}
+
+/* The distributor window (GIC spec, "Distributor register map"): what a guest probing its
+ * interrupt controller reads first. GICD_TYPER: ITLinesNumber 1 (INTIDs up to 63), IDbits
+ * 9 (10-bit INTIDs), one CPU; GICD_IIDR: implementer Arm (JEP106 0x43b), product 0. */
+static uint64_t vgicd_read(const struct vcpu *v, uint64_t off)
+{
+    switch (off) {
+    case 0x0: return vdev_of(v)->gicd_ctlr;
+    case 0x4: return (9u << 19) | 1u;
+    case 0x8: return 0x43bu;
+    default: return 0;
+    }
+}
+
+static void vgicd_write(struct vcpu *v, uint64_t off, uint64_t val)
+{
+    if (off == 0x0)
+        vdev_of(v)->gicd_ctlr = (uint32_t)val & ((1u << 4) | (1u << 1)); /* ARE, EnableGrp1 */
+}
+
+/* The doorbell: the moment minihv's device model sees a NOTIFY is the end of "I/O latency
+ * out", the moment it queues the interrupt the start of "I/O latency in". PMCCNTR_EL0 is the
+ * one cycle counter the guest reads too; it counts at EL2 when the guest set
+ * PMCCFILTR_EL0.NSH (Arm ARM, PMCCFILTR_EL0). */
+static uint64_t vdoorbell_read(const struct vcpu *v, uint64_t off)
+{
+    switch (off) {
+    case DOORBELL_SEEN: return vdev_of(v)->bell_seen;
+    case DOORBELL_RAISED: return vdev_of(v)->bell_raised;
+    default: return 0;
+    }
+}
+
+static void vdoorbell_write(struct vcpu *v, uint64_t off)
+{
+    if (off != DOORBELL_NOTIFY)
+        return;
+    vdev_of(v)->bell_seen = READ_SYSREG(pmccntr_el0);
+    inject_virq(v, DOORBELL_INTID);
+    vdev_of(v)->bell_raised = READ_SYSREG(pmccntr_el0);
+}
+
+static int vdev_claims(uint64_t ipa)
+{
+    return (ipa & ~0xffful) == VUART_IPA || ipa - VGICD_IPA < VGICD_SIZE ||
+           (ipa & ~0xffful) == VDOORBELL_IPA;
+}
+
+static uint64_t vdev_read(struct vcpu *v, uint64_t ipa)
+{
+    if (ipa - VGICD_IPA < VGICD_SIZE)
+        return vgicd_read(v, ipa - VGICD_IPA);
+    if ((ipa & ~0xffful) == VDOORBELL_IPA)
+        return vdoorbell_read(v, ipa & 0xfff);
+    return vuart_read(v, ipa & 0xfff);
+}
+
+static void vdev_write(struct vcpu *v, uint64_t ipa, uint64_t val)
+{
+    if (ipa - VGICD_IPA < VGICD_SIZE)
+        vgicd_write(v, ipa - VGICD_IPA, val);
+    else if ((ipa & ~0xffful) == VDOORBELL_IPA)
+        vdoorbell_write(v, ipa & 0xfff);
+    else
+        vuart_write(v, ipa & 0xfff, val);
+}
+
+/* ICC_SGI1R_EL1 at EL1 traps to EL2 when HCR_EL2.IMO is set (GIC spec, ICC_SGI1R_EL1): the
+ * virtual CPU interface of GICv3 has no SGI generation, the hypervisor sends virtual SGIs.
+ * Each minihv guest has one vCPU, so an SGI reaches the sender itself when the target list
+ * names its affinity (IRM = 0, Aff3.Aff2.Aff1 = 0, RS = 0, TargetList bit Aff0), and no one
+ * otherwise (IRM = 1 is "all but self"). */
+static void vgic_sgi1r(struct vcpu *v, uint64_t val)
+{
+    uint64_t aff0 = v->vmpidr & 0xff;
+    int self = !((val >> 40) & 1) && !(val & 0x00ff0f0000ff0000ull) && ((val >> aff0) & 1);
+    if (self)
+        inject_virq(v, (uint32_t)(val >> 24) & 0xf);
+}
+
+/* A trapped MSR or MRS (ISS for EC 0x18, Arm ARM ESR_EL2): Op0[21:20], Op2[19:17],
+ * Op1[16:14], CRn[13:10], Rt[9:5], CRm[4:1], Direction[0] (1 = read). */
+#define EC_SYSREG 0x18
+#define ISS_SYSREG(op0, op1, crn, crm, op2)                                                   \
+    (((op0) << 20) | ((op2) << 17) | ((op1) << 14) | ((crn) << 10) | ((crm) << 1))
+#define ISS_SYSREG_MASK ISS_SYSREG(3u, 7u, 15u, 15u, 7u)
+#define ISS_SYSREG_RT(iss) (((iss) >> 5) & 31)
+#define ISS_ICC_SGI1R_EL1 ISS_SYSREG(3u, 0u, 12u, 11u, 5u)
+
+static void handle_sysreg(struct vcpu *v, uint32_t iss)
+{
+    unsigned rt = ISS_SYSREG_RT(iss);
+    if ((iss & ISS_SYSREG_MASK) != ISS_ICC_SGI1R_EL1 || (iss & 1))
+        panic("unexpected system register trap", iss, v->regs.elr);
+    vgic_sgi1r(v, rt == 31 ? 0 : v->regs.x[rt]);
+    /* A trapped MSR returns to itself (Arm ARM, "Preferred exception return address"). */
+    v->regs.elr += 4;
+}
+#else
+/* The demo: the PL011 is the one emulated device. */
+static int vdev_claims(uint64_t ipa)
+{
+    return (ipa & ~0xffful) == VUART_IPA;
+}
+
+static uint64_t vdev_read(struct vcpu *v, uint64_t ipa)
+{
+    return vuart_read(v, ipa & 0xfff);
+}
+
+static void vdev_write(struct vcpu *v, uint64_t ipa, uint64_t val)
+{
+    vuart_write(v, ipa & 0xfff, val);
+}
+#endif
+
 static void handle_dabt(struct vcpu *v, uint32_t iss)
 {
     /* HPFAR_EL2.FIPA[43:4] holds IPA[51:12] of a stage-2 fault (Arm ARM, HPFAR_EL2); FAR_EL2 gives
      * the offset in the page (the guest's VA; its stage 1 is off, so VA = IPA). */
     uint64_t ipa = ((READ_SYSREG(hpfar_el2) >> 4) << 12) | (READ_SYSREG(far_el2) & 0xfff);
-    if (!(iss & ISS_ISV) || (ISS_DFSC(iss) & 0x3c) != 0x04 || (ipa & ~0xffful) != VUART_IPA)
+    if (!(iss & ISS_ISV) || (ISS_DFSC(iss) & 0x3c) != 0x04 || !vdev_claims(ipa))
         panic("unhandled stage-2 data abort at IPA", ipa, iss);
     unsigned bytes = 1u << ISS_SAS(iss), srt = ISS_SRT(iss);
     uint64_t mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
-    uint64_t off = ipa & 0xfff;
     if (iss & ISS_WNR) {
-        vuart_write(v, off, (srt == 31 ? 0 : v->regs.x[srt]) & mask);
+        vdev_write(v, ipa, (srt == 31 ? 0 : v->regs.x[srt]) & mask);
     } else {
-        uint64_t val = vuart_read(v, off) & mask;
+        uint64_t val = vdev_read(v, ipa) & mask;
         if ((iss & ISS_SSE) && bytes < 8 && (val >> (8 * bytes - 1)) & 1)
             val |= ~mask;
         if (!(iss & ISS_SF))
@@ -409,6 +551,11 @@ static void handle_sync(struct vcpu *v)
         v->st.mmio++;
         handle_dabt(v, iss);
         break;
+#ifdef MINIHV_PAPER
+    case EC_SYSREG:
+        handle_sysreg(v, iss);
+        break;
+#endif
     default:
         panic("unexpected exit", esr, v->regs.elr);
     }
