@@ -69,6 +69,14 @@ static bool passes(const EvFilter *f, const EvInfo *e)
     return true;
 }
 
+void ev_switch(EvStream *s, bool on, uint32_t kinds, int prio, EvFn fn, void *opaque)
+{
+    if (on)
+        ev_subscribe(s, kinds, prio, NULL, fn, opaque);
+    else
+        ev_unsubscribe(s, fn, opaque);
+}
+
 bool ev_publish(EvStream *s, const EvInfo *e)
 {
     bool pause = false;

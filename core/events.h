@@ -143,6 +143,9 @@ typedef struct EvStream {
 bool ev_subscribe(EvStream *s, uint32_t kinds, int prio, const EvFilter *f, EvFn fn, void *opaque);
 /* Removes (fn, opaque); no-op when not subscribed. */
 void ev_unsubscribe(EvStream *s, EvFn fn, void *opaque);
+/* A switch for a listener of every event of the kinds (a -d category): subscribes fn when on,
+ * removes it when off. */
+void ev_switch(EvStream *s, bool on, uint32_t kinds, int prio, EvFn fn, void *opaque);
 static inline bool ev_wants(const EvStream *s, EvKind k)
 {
     return __builtin_expect((s->mask >> k) & 1, 0);

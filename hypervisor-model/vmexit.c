@@ -115,11 +115,7 @@ static bool trace_vm(void *opaque, const EvInfo *e)
 
 void hvm_set_trace(Hvm *h, bool on)
 {
-    if (on)
-        ev_subscribe(&h->m->events, EV_BIT(EV_VM_EXIT) | EV_BIT(EV_VM_ENTRY), EV_PRIO_TRACE, NULL,
-                     trace_vm, h);
-    else
-        ev_unsubscribe(&h->m->events, trace_vm, h);
+    ev_switch(&h->m->events, on, EV_BIT(EV_VM_EXIT) | EV_BIT(EV_VM_ENTRY), EV_PRIO_TRACE, trace_vm, h);
 }
 
 /* A VM exit: every exception taken to EL2 from a guest (EL0/EL1 with HCR_EL2.VM set, which

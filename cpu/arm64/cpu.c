@@ -194,10 +194,7 @@ static bool trace_exec(void *opaque, const EvInfo *e)
 
 void a64_trace_exec(Machine *m, bool on)
 {
-    if (on)
-        ev_subscribe(&m->events, EV_BIT(EV_INSN), EV_PRIO_TRACE, NULL, trace_exec, m);
-    else
-        ev_unsubscribe(&m->events, trace_exec, m);
+    ev_switch(&m->events, on, EV_BIT(EV_INSN), EV_PRIO_TRACE, trace_exec, m);
 }
 
 /* -d in_asm: a subscriber of EV_DECODE (opaque: the machine). */
@@ -210,10 +207,7 @@ static bool trace_in_asm(void *opaque, const EvInfo *e)
 
 void a64_trace_in_asm(Machine *m, bool on)
 {
-    if (on)
-        ev_subscribe(&m->events, EV_BIT(EV_DECODE), EV_PRIO_TRACE, NULL, trace_in_asm, m);
-    else
-        ev_unsubscribe(&m->events, trace_in_asm, m);
+    ev_switch(&m->events, on, EV_BIT(EV_DECODE), EV_PRIO_TRACE, trace_in_asm, m);
 }
 
 /* First execution of a slot: decode it in place, then run it. */

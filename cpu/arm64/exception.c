@@ -149,10 +149,7 @@ static bool trace_int(void *opaque, const EvInfo *e)
 
 void a64_trace_int(Machine *m, bool on)
 {
-    if (on)
-        ev_subscribe(&m->events, EV_BIT(EV_EXC_TAKEN), EV_PRIO_TRACE, NULL, trace_int, m);
-    else
-        ev_unsubscribe(&m->events, trace_int, m);
+    ev_switch(&m->events, on, EV_BIT(EV_EXC_TAKEN), EV_PRIO_TRACE, trace_int, m);
 }
 
 void a64_set_trace_mask(Machine *m, uint32_t mask)

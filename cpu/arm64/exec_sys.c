@@ -480,10 +480,7 @@ static bool trace_unimp(void *opaque, const EvInfo *e)
 
 void a64_trace_unimp(Machine *m, bool on)
 {
-    if (on)
-        ev_subscribe(&m->events, EV_BIT(EV_UNIMP), EV_PRIO_TRACE, NULL, trace_unimp, m);
-    else
-        ev_unsubscribe(&m->events, trace_unimp, m);
+    ev_switch(&m->events, on, EV_BIT(EV_UNIMP), EV_PRIO_TRACE, trace_unimp, m);
 }
 
 /* The UNDEFINED exception of an unmodelled d, after its EV_UNIMP (NULL: paused before it). */

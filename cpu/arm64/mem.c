@@ -305,10 +305,7 @@ static bool trace_walk(void *opaque, const EvInfo *e)
 
 void a64_trace_mmu(Machine *m, bool on)
 {
-    if (on)
-        ev_subscribe(&m->events, EV_BIT(EV_WALK), EV_PRIO_TRACE, NULL, trace_walk, m);
-    else
-        ev_unsubscribe(&m->events, trace_walk, m);
+    ev_switch(&m->events, on, EV_BIT(EV_WALK), EV_PRIO_TRACE, trace_walk, m);
 }
 
 /* Translation for an access made with the privilege of EL `el` (the current EL, or EL0 for
