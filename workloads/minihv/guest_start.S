@@ -2,6 +2,7 @@
 // DAIF masked (minihv's SPSR_EL2 = 0x3c5). Sets the stack and VBAR_EL1, zeroes .bss, runs
 // guest_main() and reports its return value with the HC_DONE hypercall.
 #include "abi.h"
+#include "irq_entry.inc"
 
     .section .text.boot, "ax"
     .global _start
@@ -61,29 +62,4 @@ guest_vectors:
 
 // Save the caller-saved registers, run guest_irq(), return with ERET.
 irq_entry:
-    sub     sp, sp, #176
-    stp     x0, x1, [sp, #0]
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x29, [sp, #144]
-    str     x30, [sp, #160]
-    bl      guest_irq
-    ldp     x0, x1, [sp, #0]
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x29, [sp, #144]
-    ldr     x30, [sp, #160]
-    add     sp, sp, #176
-    eret
+    IRQ_ENTRY_CALL guest_irq

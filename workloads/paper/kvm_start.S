@@ -3,6 +3,8 @@
 // The 64-byte header (Documentation/arm64/booting.rst): a branch to the code, text_offset 0,
 // image_size (what the VMM checks fits below the initrd), flags 0 (little-endian), the
 // magic "ARM\x64". Entered at EL1h with the MMU off, x0 = the DTB (unused).
+#include "irq_entry.inc"
+
 #include "abi.h"
 
     .section .text.boot, "ax"
@@ -69,31 +71,6 @@ kvm_vectors:
     bad_vec 14
     bad_vec 15
 
-// As minihv's guest_start.S: the caller-saved registers around guest_irq(), then ERET.
+// As minihv's guest_start.S (irq_entry.inc): the caller-saved registers around guest_irq(), ERET.
 irq_entry:
-    sub     sp, sp, #176
-    stp     x0, x1, [sp, #0]
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x29, [sp, #144]
-    str     x30, [sp, #160]
-    bl      guest_irq
-    ldp     x0, x1, [sp, #0]
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x29, [sp, #144]
-    ldr     x30, [sp, #160]
-    add     sp, sp, #176
-    eret
+    IRQ_ENTRY_CALL guest_irq
