@@ -756,6 +756,11 @@ expect_error "bad-missing-kernel" 1 -M virt -m 256M -kernel "$TMP/no-such-file.e
 expect_error "bad-not-aarch64-elf" 1 -M virt -m 256M -kernel /bin/true
 expect_error "bad-truncated-elf" 1 -M virt -m 256M -kernel "$TMP/truncated.elf"
 expect_error "bad-unknown-option" 1 -M virt -m 256M --no-such-option -kernel "$ARITH"
+expect_error "bad-stats-interval-zero" 1 -M virt -m 256M -kernel "$ARITH" --stats "$TMP/si.json" --stats-interval 0
+expect_error "bad-stats-interval-no-stats" 1 -M virt -m 256M -kernel "$ARITH" --stats-interval 1000
+expect_error "bad-stats-interval-debugger" 1 -M virt -m 256M -kernel "$ARITH" --stats "$TMP/si.json" \
+    --stats-interval 1000 --script /dev/null
+expect_error "bad-its-option" 1 -M virt,its=maybe -m 256M -kernel "$ARITH"
 expect_error "bad-directory-kernel" 1 -M virt -m 256M -kernel "$TMP"
 if [ -f "$TMP/overlap.elf" ]; then
     expect_error "bad-overlapping-segments" 1 -M virt -m 256M -kernel "$TMP/overlap.elf"
