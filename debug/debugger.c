@@ -1008,7 +1008,7 @@ static void info_tlb(Debugger *d, int cpu, GString *out)
             tlb_add(lines, e->tag, pa, 1u << k);
         }
     g_array_sort(lines, tlb_line_cmp);
-    int vmid = c->el < 2 && (a64_hcr(c) & A64_HCR_VM) ? (int)((c->sys[A64_SYS_VTTBR_EL2] >> 48) & 0xff) : -1;
+    int vmid = a64_current_vmid(c);
     g_string_append_printf(out, "soft TLB of cpu%d at EL%d", cpu, c->el);
     if (vmid >= 0)
         g_string_append_printf(out, ", VMID %d", vmid);

@@ -247,7 +247,7 @@ static bool publish_walk(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, co
                              .regime = !s1->enabled ? "stage 2 only"
                                        : c->el == 2 ? (s1->two_ranges ? "EL2&0" : "EL2") : "EL1&0",
                              .stage2 = s2->enabled && s1->enabled,
-                             .s2_vmid = s2->enabled ? (int)((s2->vttbr >> 48) & 0xff) : -1,
+                             .s2_vmid = ok && s2->enabled ? res->vmid : -1,
                              .fault_stage = ok ? 0 : f->stage, .fault_level = ok ? 0 : f->level,
                              .fault_name = ok ? NULL : fault_name(f->type),
                              .s1ptw = !ok && f->s1ptw, .ipa = ok ? res->ipa : f->ipa } };
