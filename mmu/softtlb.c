@@ -19,13 +19,19 @@ static unsigned slot(uint64_t va_page)
     return (unsigned)(va_page >> 12) & (SOFTTLB_SIZE - 1);
 }
 
+static void mark_big(SoftTlb *t, uint64_t va_page, uint8_t order)
+{
+    if (order)
+        t->big_slots[slot(va_page) / 64] |= UINT64_C(1) << (slot(va_page) % 64);
+}
+
 void softtlb_fill_read(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order,
                        bool writable)
 {
     softtlb_fill(&t->r[slot(va_page)], va_page, host_page);
     t->rorder[slot(va_page)] = order;
     t->rwritable[slot(va_page)] = writable;
-    t->has_big |= order != 0;
+    mark_big(t, va_page, order);
 }
 
 void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_t order)
@@ -36,7 +42,7 @@ void softtlb_fill_write(SoftTlb *t, uint64_t va_page, uint8_t *host_page, uint8_
     softtlb_fill(e, va_page, host_page);
     t->wcount[whash((uintptr_t)host_page)]++;
     t->worder[slot(va_page)] = order;
-    t->has_big |= order != 0;
+    mark_big(t, va_page, order);
 }
 
 void softtlb_fill_fetch(SoftTlb *t, uint64_t va_page, uint64_t pa_page, uint8_t order)
@@ -45,12 +51,12 @@ void softtlb_fill_fetch(SoftTlb *t, uint64_t va_page, uint64_t pa_page, uint8_t 
     e->tag = va_page;
     e->addend = (uintptr_t)(pa_page - va_page);
     t->xorder[slot(va_page)] = order;
-    t->has_big |= order != 0;
+    mark_big(t, va_page, order);
 }
 
 void softtlb_flush(SoftTlb *t)
 {
-    t->has_big = 0;
+    memset(t->big_slots, 0, sizeof t->big_slots);
     for (int i = 0; i < SOFTTLB_SIZE; i++) {
         t->r[i].tag = SOFTTLB_INVALID;
         t->w[i].tag = SOFTTLB_INVALID;
@@ -88,16 +94,16 @@ void softtlb_flush_va(SoftTlb *t, uint64_t va)
         drop_write(t, &t->w[i]);
     if (covers(t->x[i].tag, 0, va))
         t->x[i].tag = SOFTTLB_INVALID;
-    if (!t->has_big)
-        return;
-    for (int k = 0; k < SOFTTLB_SIZE; k++) {
-        if (t->rorder[k] && covers(t->r[k].tag, t->rorder[k], va))
-            t->r[k].tag = SOFTTLB_INVALID;
-        if (t->worder[k] && covers(t->w[k].tag, t->worder[k], va))
-            drop_write(t, &t->w[k]);
-        if (t->xorder[k] && covers(t->x[k].tag, t->xorder[k], va))
-            t->x[k].tag = SOFTTLB_INVALID;
-    }
+    for (int word = 0; word < SOFTTLB_SIZE / 64; word++)
+        for (uint64_t bits = t->big_slots[word]; bits; bits &= bits - 1) {
+            int k = word * 64 + __builtin_ctzll(bits);
+            if (t->rorder[k] && covers(t->r[k].tag, t->rorder[k], va))
+                t->r[k].tag = SOFTTLB_INVALID;
+            if (t->worder[k] && covers(t->w[k].tag, t->worder[k], va))
+                drop_write(t, &t->w[k]);
+            if (t->xorder[k] && covers(t->x[k].tag, t->xorder[k], va))
+                t->x[k].tag = SOFTTLB_INVALID;
+        }
 }
 
 void softtlb_flush_write_host(SoftTlb *t, const uint8_t *host_page)

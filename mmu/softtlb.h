@@ -36,8 +36,10 @@ typedef struct SoftTlb {
      * the write entries (dropped for another core's exclusive monitor, or a page holding
      * decoded code) knows its translation without a walk. */
     uint8_t rwritable[SOFTTLB_SIZE];
-    uint8_t has_big;          /* some entry was filled with a nonzero order since the last
-                               * full flush: softtlb_flush_va must then scan the orders */
+    /* The slots filled with a nonzero order (in any of r, w, x) since the last full flush:
+     * softtlb_flush_va looks at these only (a kernel maps few blocks, and unmaps pages by
+     * the thousand). */
+    uint64_t big_slots[SOFTTLB_SIZE / 64];
 } SoftTlb;
 
 void softtlb_flush(SoftTlb *t);
