@@ -1436,7 +1436,7 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
             }
         }
     } else {
-        FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit] [force] | trace off");
+        FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit,unimp] [force] | trace off");
     }
     a64_set_trace_mask(m, mask);
     if (m->trace)
