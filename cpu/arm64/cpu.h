@@ -183,6 +183,15 @@ static inline uint64_t a64_pc(const Arm64Cpu *c, const A64Insn *d)
     return c->cur_page->va + ((uint64_t)(d - c->cur_page->insn) << 2);
 }
 
+/* A debugger or plugin that heard an event asked for a pause: the run stops after the
+ * current instruction (its executor returns through a64_next). */
+static inline void a64_pause_after(Arm64Cpu *c)
+{
+    c->m->paused = true;
+    c->m->stop = true;
+    c->exit_request = 1;
+}
+
 /* Next instruction after d, honouring exit requests raised by slow paths. */
 static inline const A64Insn *a64_next(Arm64Cpu *c, const A64Insn *d)
 {

@@ -45,10 +45,8 @@ static const A64Insn *firmware(Arm64Cpu *c, const A64Insn *d, A64CallKind kind)
                      .u.call = { .fid = (uint32_t)fid, .result = c->x[0],
                                  .conduit = kind == A64_CALL_SMC ? "smc" : "hvc",
                                  .name = a64_firmware_call_name((uint32_t)fid) } };
-        if (ev_publish(&c->m->events, &e)) {
-            c->m->paused = true;
-            c->m->stop = true;
-        }
+        if (ev_publish(&c->m->events, &e))
+            a64_pause_after(c);   /* exit_request is set already */
     }
     return NULL;
 }
@@ -417,11 +415,8 @@ A64_EXEC(exec_TLBI)
         else
             a64_tlb_flush(o);
     }
-    if (unlikely(ev_wants(&m->events, EV_TLBI)) && publish_tlbi(c, d, va)) {
-        m->paused = true;     /* after the instruction */
-        m->stop = true;
-        c->exit_request = 1;
-    }
+    if (unlikely(ev_wants(&m->events, EV_TLBI)) && publish_tlbi(c, d, va))
+        a64_pause_after(c);
     return a64_next(c, d);
 }
 

@@ -330,11 +330,8 @@ static bool translate_el(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, in
         WalkCount w = { .c = c };
         ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc_counted, &w,
                            &res, &f);
-        if (publish_walk(c, d, va, acc, &w, &s1, &s2, &res, &f, ok)) {
-            c->m->paused = true;  /* after the access (or the abort) */
-            c->m->stop = true;
-            c->exit_request = 1;
-        }
+        if (publish_walk(c, d, va, acc, &w, &s1, &s2, &res, &f, ok))
+            a64_pause_after(c);   /* after the access (or the abort) */
     } else {
         ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, (MmuAccess)acc, read_desc, c, &res, &f);
     }
@@ -536,11 +533,8 @@ static void mmio_done(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, u
                  .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
                  .u.mmio = { .addr = va, .pa = pa, .size = size, .write = write, .value = value,
                              .offset = pa - r->base, .device = r->name } };
-    if (ev_publish(&m->events, &e)) {
-        m->paused = true;
-        m->stop = true;
-        c->exit_request = 1;
-    }
+    if (ev_publish(&m->events, &e))
+        a64_pause_after(c);
 }
 
 /* Debugger watchpoints and EV_MEM subscribers: with any, nothing is cached in the soft TLB,
@@ -549,11 +543,8 @@ static inline void watch(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa
 {
     Machine *m = c->m;
     if ((unlikely(m->watch_check) && m->watch_check(m->break_opaque, c->index, va, pa, size, write)) ||
-        (ev_wants(&m->events, EV_MEM) && publish_mem(c, d, va, pa, size, write))) {
-        m->paused = true;
-        m->stop = true;
-        c->exit_request = 1;
-    }
+        (ev_wants(&m->events, EV_MEM) && publish_mem(c, d, va, pa, size, write)))
+        a64_pause_after(c);
 }
 
 /* The guest's watchpoints (debug.c): checked after translation, before the access, so a hit

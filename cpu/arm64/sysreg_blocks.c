@@ -103,11 +103,8 @@ static A64SysRegResult gic_access(Arm64Cpu *c, const A64SysReg *r, bool write, u
     switch (gicv3_sysreg_access(c->gic, c->index, r->key, write, v, &ctx)) {
     case GICV3_SYSREG_OK:
         if (unlikely(ev_wants(&c->m->events, EV_IRQ)) &&
-            publish_irq(c, r->key, write, *v, &ctx, lr_before)) {
-            c->m->paused = true;     /* after the instruction */
-            c->m->stop = true;
-            c->exit_request = 1;
-        }
+            publish_irq(c, r->key, write, *v, &ctx, lr_before))
+            a64_pause_after(c);
         return A64_SR_DONE;
     case GICV3_SYSREG_TRAP_EL2:
         return A64_SR_TRAP_EL2;
