@@ -586,30 +586,31 @@ static bool commit_text(OutFile **f, const GString *text)
     return commit_output(f);
 }
 
-/* --stats-interval: one JSON line per interval into the --stats file, the last at exit */
+/* The statistics as one JSON object and a newline: indented at exit, one line per record of
+ * a --stats-interval series (the last at exit). */
+static void put_stats_json(Opts *o, const StatsSet *set)
+{
+    char *json = stats_set_to_json(set, !o->stats_interval);
+    fprintf(outfile_stream(o->out_stats_json), "%s\n", json);
+    g_free(json);
+}
+
 static void write_stats_record(Machine *m, Opts *o)
 {
     StatsSet *set = machine_stats(m);
-    char *json = stats_set_to_json(set, FALSE);
-    fprintf(outfile_stream(o->out_stats_json), "%s\n", json);
-    g_free(json);
+    put_stats_json(o, set);
     stats_set_free(set);
 }
 
 static bool write_stats(Machine *m, Opts *o)
 {
+    if (!o->out_stats_json && !o->out_stats_text)
+        return true;          /* nobody asked: the providers need not run */
     bool ok = true;
     StatsSet *set = machine_stats(m);
-    if (o->out_stats_json && o->stats_interval) {
-        write_stats_record(m, o);
+    if (o->out_stats_json) {
+        put_stats_json(o, set);
         ok &= commit_output(&o->out_stats_json);
-    } else if (o->out_stats_json) {
-        char *json = stats_set_to_json(set, TRUE);
-        GString *s = g_string_new(json);
-        g_string_append_c(s, '\n');
-        ok &= commit_text(&o->out_stats_json, s);
-        g_string_free(s, TRUE);
-        g_free(json);
     }
     if (o->out_stats_text) {
         GString *s = g_string_new("");
