@@ -415,8 +415,9 @@ uint8_t *a64_host_at(Arm64Cpu *c, const A64Insn *d, uint64_t va, uint64_t pa, un
                      bool write);
 /* The host pointer and *pa of a store of `size` bytes at va (inside one page) when the soft
  * TLB's read entry knows the page writable at this EL, else NULL: no walk, no side effects
- * (a64_ram_store_prep does them). */
-uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa);
+ * (a64_ram_store_prep does them). *order (if not NULL): the entry's stage-1 mapping size,
+ * for a write entry the store may fill. */
+uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa, uint8_t *order);
 void a64_ram_store_prep(Arm64Cpu *c, uint64_t pa, unsigned size);
 /* DC ZVA of the 64-byte block at va (aligned) into RAM that was never written: nothing to
  * store, and the page stays unwritten (Xen scrubs all of RAM at boot, Linux clears the pages

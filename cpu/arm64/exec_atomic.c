@@ -74,7 +74,7 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
     uint8_t *p = a64_atomic_fast(c, va, size, true, &pa);
     bool prep = false;
     if (!p) {
-        p = a64_tlb_writable(c, va, size, &pa);
+        p = a64_tlb_writable(c, va, size, &pa, NULL);
         prep = p != NULL;
         if (!p && !a64_translate(c, d, va, MMU_WRITE, &pa, NULL))
             return a64_fault(c, d);

@@ -657,7 +657,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     }
     uint64_t pa;
     uint8_t perms = MMU_PERM_W;
-    if (!a64_tlb_writable(c, va, size, &pa) &&
+    if (!a64_tlb_writable(c, va, size, &pa, &c->last_order) &&  /* the write entry's order */
         (!a64_translate(c, d, va, MMU_WRITE, &pa, &perms) || hw_watch(c, d, va, size, A64_WP_STORE)))
         return false;
     Machine *m = c->m;
@@ -715,7 +715,7 @@ static inline uint8_t *tlb_atomic_ptr(Arm64Cpu *c, uint64_t va, bool write, uint
     return host;
 }
 
-uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa)
+uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa, uint8_t *order)
 {
     SoftTlb *t = a64_tlb(c);
     unsigned i = (va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1);
@@ -724,7 +724,8 @@ uint8_t *a64_tlb_writable(Arm64Cpu *c, uint64_t va, unsigned size, uint64_t *pa)
         return NULL;
     uint8_t *host = (uint8_t *)(t->r[i].addend + va);
     *pa = c->m->ram_base + (uint64_t)(host - c->m->ram);
-    c->last_order = t->rorder[i];       /* for the write entry a store may fill */
+    if (order)
+        *order = t->rorder[i];
     return host;
 }
 
@@ -747,7 +748,7 @@ static bool known_zero(Arm64Cpu *c, uint64_t pa)
 bool a64_zva_known_zero(Arm64Cpu *c, uint64_t va)
 {
     uint64_t pa;
-    return a64_tlb_writable(c, va, 64, &pa) && known_zero(c, pa);
+    return a64_tlb_writable(c, va, 64, &pa, NULL) && known_zero(c, pa);
 }
 
 int a64_zva_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va)
