@@ -182,6 +182,8 @@ bool fz_console_line_ok(const char *line)
         for (size_t i = 0; i < G_N_ELEMENTS(blocked); i++)
             if (!strcmp(name, blocked[i]))
                 ok = false;
+        if (argc == 2 && !strcmp(argv[0], "stats") && !strcmp(argv[1], "reset"))
+            ok = true;        /* touches no host file */
     }
     g_strfreev(argv);
     g_free(t);

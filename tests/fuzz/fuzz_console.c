@@ -4,8 +4,8 @@
  * every 2000 instructions), so breakpoints, watchpoints, stepping, memory and register
  * writes, translation, disassembly and reverse execution all see fuzzed arguments. Bounds:
  * MAX_LINES commands, RUN_INSNS instructions per input (every run command stops there);
- * commands that touch host files (checkpoint, symbols, trace, stats, screendump) and quit are
- * skipped. */
+ * commands that touch host files (checkpoint, symbols, trace, stats dump, screendump) and
+ * quit are skipped. */
 #include <stdio.h>
 #include <string.h>
 #include "debug/debugger.h"
