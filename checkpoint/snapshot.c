@@ -268,6 +268,13 @@ static void encode(Machine *m, GByteArray *out, bool mem)
         put_section(out, p->name, b->data, b->len);
     }
     g_array_free(parts, TRUE);
+    /* the cycle model's state (caches, TLBs, predictor, clocks), when it has run: the model's
+     * configuration digest leads it, so a restore under another configuration starts cold */
+    if (m->timing.sys) {
+        g_byte_array_set_size(b, (guint)tm_state_size(m->timing.sys));
+        tm_state_save(m->timing.sys, b->data);
+        put_section(out, "timing.inorder", b->data, b->len);
+    }
     for (int i = 0; i < m->nmems; i++) {
         if (!mem_wanted(m, i, mem))
             continue;
@@ -340,6 +347,27 @@ static void *stage_of(const Machine *m, Machine *mstage, const Part *p)
     if (obj < base || obj - base >= sizeof *m)
         return NULL;
     return (uint8_t *)mstage + (obj - base);
+}
+
+/* The cycle model after a load: its state when the snapshot has one made under the same
+ * model and configuration; else (taken under atomic, or another configuration) the model
+ * starts cold, and says so once on stderr and in timing.cold_note. */
+static void load_timing(Machine *m, const Section *s)
+{
+    TimingModel *tm = &m->timing;
+    if (tm->kind != TIMING_INORDER && !tm->sys)
+        return;               /* atomic now: a saved model state waits for nothing */
+    if (!tm->sys)
+        machine_timing_switch(m, TIMING_INORDER);
+    if (s && tm_state_load(tm->sys, s->data, s->len))
+        return;
+    tm_cold(tm->sys);
+    g_free(tm->cold_note);
+    tm->cold_note = g_strdup(s ? "the snapshot's timing state is of another configuration: the "
+                                 "inorder model starts cold"
+                               : "the snapshot holds no timing state (taken under atomic): the "
+                                 "inorder model starts cold");
+    fprintf(stderr, "hvsim: %s\n", tm->cold_note);
 }
 
 static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **err)
@@ -417,6 +445,8 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
             goto out;
         known++;
     }
+    const Section *tsec = find_section(secs, "timing.inorder");
+    known += tsec != NULL;
     if (secs->len != known) {
         what = g_strdup_printf("%u sections, %u expected (an unknown or repeated section)",
                                secs->len, known);
@@ -453,6 +483,7 @@ static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **e
         if (s->len)
             decode_mem(mm, s, *mm->data, &what);
     }
+    load_timing(m, tsec);
     memset(m->ram_code, 0, m->ram_size >> 12);   /* every core drops its decoded code */
     for (int i = 0; i < m->ncpus; i++)
         if (m->cpus[i].cls->post_load)

@@ -69,6 +69,8 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->dtb_overlay);
     g_free(cfg->trace_file);
     g_free(cfg->timing);
+    g_free(cfg->timing_config);
+    g_free(cfg->timing_switch);
     g_strfreev(cfg->devices);
     g_strfreev(cfg->guest_loaders);
     memset(cfg, 0, sizeof *cfg);
@@ -87,6 +89,8 @@ static void config_copy(MachineConfig *dst, const MachineConfig *src)
     dst->dtb_overlay = g_strdup(src->dtb_overlay);
     dst->trace_file = g_strdup(src->trace_file);
     dst->timing = g_strdup(src->timing);
+    dst->timing_config = g_strdup(src->timing_config);
+    dst->timing_switch = g_strdup(src->timing_switch);
     dst->devices = g_strdupv(src->devices);
     dst->guest_loaders = g_strdupv(src->guest_loaders);
 }
@@ -105,7 +109,27 @@ Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err)
         return NULL;
     }
     if (timing_model_init(&m->timing, cfg->timing, cfg->cpu_hz) < 0) {
-        *err = g_strdup_printf("unknown timing model '%s' (available: atomic)", cfg->timing);
+        *err = g_strdup_printf("unknown timing model '%s' (available: atomic, inorder)", cfg->timing);
+        machine_free(m);
+        return NULL;
+    }
+    char *terr = tm_config_load(&m->timing.cfg, cfg->timing_config);
+    if (terr) {
+        char *t = g_strdup_printf("--timing-config %s", terr);
+        g_free(terr);
+        terr = t;
+    } else if (cfg->timing_switch) {
+        char *colon = strchr(cfg->timing_switch, ':');
+        guint64 n = 0;
+        g_autofree char *num = colon ? g_strndup(cfg->timing_switch, (gsize)(colon - cfg->timing_switch)) : NULL;
+        if (!colon || !g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT64, &n, NULL) ||
+            !timing_kind_parse(colon + 1, &m->timing.switch_to))
+            terr = g_strdup_printf("--timing-switch-at %s: want N:MODEL (N > 0 instructions, "
+                                   "MODEL atomic or inorder)", cfg->timing_switch);
+        m->timing.switch_at = n;
+    }
+    if (terr) {
+        *err = terr;
         machine_free(m);
         return NULL;
     }
@@ -159,6 +183,8 @@ void machine_free(Machine *m)
     for (int i = 0; i < m->nobjects; i++)
         g_free(m->objects[i].name);
     free(m->ram);
+    tm_free(m->timing.sys);
+    g_free(m->timing.cold_note);
     stats_set_free(m->stats_base);
     free(m->ram_code);
     free(m->ram_dirty);
@@ -439,6 +465,21 @@ uint64_t machine_icount(const Machine *m)
     return n;
 }
 
+void machine_timing_switch(Machine *m, TimingKind k)
+{
+    TimingModel *tm = &m->timing;
+    if (k == TIMING_INORDER && !tm->sys && m->ncpus) {
+        tm->sys = tm_new(&tm->cfg, m->ncpus, m->cpus[0].cls->tm_walk);
+        tm->sys->warm_from = machine_icount(m);
+        machine_add_stats(m, tm_stats_dump, tm->sys);
+    }
+    tm->kind = k;
+    tm->name = timing_kind_name(k);
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls->timing_changed)
+            m->cpus[i].cls->timing_changed(m->cpus[i].obj, k == TIMING_INORDER ? tm->sys : NULL);
+}
+
 SimTime machine_time(const Machine *m)
 {
     return m->now;
@@ -467,6 +508,7 @@ int machine_run(Machine *m)
     const uint64_t ps = m->timing.ps_per_cycle;
     MachineRound *r = &m->round;
     m->at_limit = false;
+    machine_timing_switch(m, m->timing.kind);   /* the cores on the model (once made, kept) */
     if (m->powered_off) {
         machine_stop(m, EXIT_OK, NULL);
         return m->exit_code;
@@ -511,21 +553,31 @@ int machine_run(Machine *m)
                 continue;
             }
             r->all_idle = 0;
-            uint64_t full = (r->end - mc->time + ps - 1) / ps, want = full;
+            if (m->timing.switch_at && machine_icount(m) >= m->timing.switch_at) {
+                m->timing.switch_at = 0;
+                machine_timing_switch(m, m->timing.switch_to);
+            }
+            /* the slice in cycles, and a cap in instructions from the limits */
+            uint64_t full = (r->end - mc->time + ps - 1) / ps, cap = UINT64_MAX;
             if (m->cfg.max_insns) {
                 uint64_t done = machine_icount(m);
                 if (done >= m->cfg.max_insns) {
                     limit_hit = true;
                     break;
                 }
-                if (want > m->cfg.max_insns - done)
-                    want = m->cfg.max_insns - done;
+                cap = m->cfg.max_insns - done;
             }
+            if (m->timing.switch_at && cap > m->timing.switch_at - machine_icount(m))
+                cap = m->timing.switch_at - machine_icount(m);
+            /* atomic: one cycle per instruction, so the slice is an instruction count too */
+            bool cycle_model = m->timing.kind != TIMING_ATOMIC;
+            uint64_t want = cycle_model || cap < full ? cap : full;
             m->running_cpu = (int)r->next_cpu;
-            uint64_t ran = mc->cls->run(mc->obj, want);
+            uint64_t cycles = 0;
+            uint64_t ran = mc->cls->run(mc->obj, full, want, &cycles);
             m->running_cpu = -1;
             mc->icount += ran;
-            mc->time += m->timing.cycles_for_insns(&m->timing, ran) * ps;
+            mc->time += cycles * ps;
             /* the core may have scheduled an event inside this slice (a timer): the slice
              * ends there for the cores after it, and the event runs at its exact time */
             SimTime nt = evq_next_time(&m->evq);
@@ -536,7 +588,7 @@ int machine_run(Machine *m)
             /* A core stopped inside its slice (debugger pause, or cut short by the
              * instruction limit) resumes the same slice when the machine runs again, so
              * stopping anywhere leaves the interleaving of the cores unchanged. */
-            bool cut = ran == want && want < full;
+            bool cut = ran == cap && (cycle_model || cap < full);   /* by a limit, not the clock */
             if (!m->stop && !cut)
                 r->next_cpu++;
         }
@@ -598,7 +650,9 @@ static bool machine_check_state(const void *obj, char **err)
     const Machine *m = obj;
     const MachineRound *r = &m->round;
     const uint64_t ps = m->timing.ps_per_cycle;
-    const SimTime ahead = (m->cfg.quantum + 1) * ps;   /* no overflow: machine.h limits */
+    /* a cycle model may overrun a slice by one instruction's cycles */
+    const uint64_t overrun = m->timing.sys ? m->timing.sys->max_stall : 0;
+    const SimTime ahead = (m->cfg.quantum + 1 + overrun) * ps;   /* no overflow: machine.h limits */
     if (r->active) {
         if (r->end < m->now || r->end - m->now > m->cfg.quantum * ps) {
             *err = g_strdup_printf("round.end = %llu lies outside the quantum after now = %llu",
@@ -620,7 +674,8 @@ static bool machine_check_state(const void *obj, char **err)
                                    (unsigned long long)(m->now + ahead));
             return false;
         }
-        if (m->timing.cycles_for_insns(&m->timing, mc->icount) > mc->time / ps) {
+        /* at most two instructions per cycle (one under atomic, two with dual issue) */
+        if (mc->icount / 2 > mc->time / ps) {
             *err = g_strdup_printf("cpu%d.clock: icount = %llu instructions in %llu cycles",
                                    i, (unsigned long long)mc->icount,
                                    (unsigned long long)(mc->time / ps));

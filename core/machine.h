@@ -63,7 +63,9 @@ typedef struct MachineConfig {
     uint32_t trace_mask;
     char *trace_file;         /* -D: the front end opens it (core/outfile.h) into Machine.trace */
     bool state_hash;
-    char *timing;             /* "atomic" */
+    char *timing;             /* "atomic" or "inorder" */
+    char *timing_config;      /* --timing-config: inorder's key file (NULL: defaults) */
+    char *timing_switch;      /* --timing-switch-at N:MODEL (NULL: none) */
     uint64_t cpu_hz;
     uint64_t quantum;         /* instructions per core per round-robin slice */
     bool restoring;           /* a snapshot will be loaded: load no kernel, reset no core */
@@ -82,9 +84,15 @@ typedef struct MachineConfig {
 /* Architecture-neutral view of a core, implemented by cpu/<arch>. */
 typedef struct CpuClass {
     const char *arch;
-    /* Executes at most `max_insns` instructions; returns how many retired.
-     * Returns early when the core halts (WFI, powered off) or the machine stops. */
-    uint64_t (*run)(void *cpu, uint64_t max_insns);
+    /* Executes at most `max_insns` instructions in at most `max_cycles` cycles of its timing
+     * model (it may overrun by one instruction's cycles); returns how many retired, and in
+     * *cycles the cycles used (== the instructions under `atomic`). Returns early when the
+     * core halts (WFI, powered off) or the machine stops. */
+    uint64_t (*run)(void *cpu, uint64_t max_cycles, uint64_t max_insns, uint64_t *cycles);
+    /* The cycle model's walker for this core (cpu/timing/model.h), and the switch of the
+     * core to a model: sys NULL for atomic. */
+    TmWalkFn tm_walk;
+    void (*timing_changed)(void *cpu, TimingSys *sys);
     /* True if the core executes nothing now (WFI with nothing pending, or off). */
     bool (*idle)(void *cpu);
     /* True if the core is powered off: only another core can start it again. */
@@ -228,6 +236,9 @@ void machine_config_defaults(MachineConfig *cfg);
 /* True if the machine has a GICv3 ITS (its=on with gic-version=3; a GICv2 never has one). */
 bool machine_has_its(const MachineConfig *cfg);
 void machine_config_free(MachineConfig *cfg);
+/* Switches every core to timing model k now (the inorder model made, cold, on its first
+ * use; kept with its state when switched away and back). */
+void machine_timing_switch(Machine *m, TimingKind k);
 /* Allocates the machine, its RAM, event queue and timing model. Boards add the rest. */
 Machine *machine_new(const MachineConfig *cfg, uint64_t ram_base, char **err);
 void machine_free(Machine *m);

@@ -106,7 +106,10 @@ static void usage(FILE *f)
           "                       virtio entropy source; virtio console hvc0 (takes stdin)\n"
           "  --seed N             DT rng-seed/kaslr-seed and virtio-rng bytes (default 0)\n"
           "  -rtc base=utc|YYYY-MM-DD[THH:MM:SS]  PL031 time at start (default 2025-01-01)\n"
-          "  --timing MODEL       timing model: atomic\n"
+          "  --timing MODEL       timing model: atomic (one cycle per instruction, default) or\n"
+          "                       inorder (pipeline, caches, TLBs, walk caches; docs/timing.md)\n"
+          "  --timing-config FILE the inorder model's parameters (a key file; docs/timing.md)\n"
+          "  --timing-switch-at N:MODEL  switch every core to MODEL at instruction N\n"
           "  --cpu-hz HZ          core clock (default 1000000000)\n"
           "  --quantum N          instructions per core per round-robin slice (default 10000)\n"
           "  -device guest-loader,addr=A,kernel=F[,bootargs=S] | guest-loader,addr=A,initrd=F\n"
@@ -461,7 +464,8 @@ static void parse_args(Opts *o, int argc, char **argv)
         /* options with a value */
         static const char *const with_value[] = {
             "M", "machine", "cpu", "m", "smp", "kernel", "append", "initrd", "dtb", "d", "D",
-            "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "cpu-hz", "quantum", "script", "gdb",
+            "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "timing-config",
+            "timing-switch-at", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
             "stats-interval",
             "drive", "device", "seed", "rtc", "display", "plugin", NULL,
@@ -554,8 +558,17 @@ static void parse_args(Opts *o, int argc, char **argv)
                 die("-display %s: want sdl or none", v);
             o->display_sdl = !strcmp(v, "sdl");
         } else if (!strcmp(name, "timing")) {
-            if (strcmp(v, "atomic") != 0)
-                die("--timing %s: unknown timing model (available: atomic)", v);
+            TimingKind k;
+            if (!timing_kind_parse(v, &k))
+                die("--timing %s: unknown timing model (available: atomic, inorder)", v);
+            g_free(cfg->timing);
+            cfg->timing = g_strdup(v);
+        } else if (!strcmp(name, "timing-config")) {
+            g_free(cfg->timing_config);
+            cfg->timing_config = g_strdup(v);
+        } else if (!strcmp(name, "timing-switch-at")) {
+            g_free(cfg->timing_switch);
+            cfg->timing_switch = g_strdup(v);
         } else if (!strcmp(name, "cpu-hz")) {
             if (!parse_u64(v, &cfg->cpu_hz) || cfg->cpu_hz < MACHINE_MIN_HZ || cfg->cpu_hz > MACHINE_MAX_HZ)
                 die("--cpu-hz %s: want a frequency from 1000 to 1e11 Hz", v);

@@ -10,6 +10,7 @@
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
+#include "cpu/arm64/timing.h"
 #include "devices/arch_timer.h"
 #include "a64_decode_gen.h"
 
@@ -50,6 +51,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, mpidr),
     STATE_RUNTIME(Arm64Cpu, midr),
     STATE_RUNTIME(Arm64Cpu, m),
+    STATE_RUNTIME(Arm64Cpu, tm),
     STATE_RUNTIME(Arm64Cpu, insns_left),
     STATE_RUNTIME(Arm64Cpu, run_budget),
     STATE_RUNTIME(Arm64Cpu, chain_floor),
@@ -90,6 +92,15 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, trace_mask),
     STATE_RUNTIME(Arm64Cpu, pad4_),
     STATE_RUNTIME(Arm64Cpu, symbolizer),
+    STATE_RUNTIME(Arm64Cpu, tms),
+    STATE_RUNTIME(Arm64Cpu, tm_cyc0),
+    STATE_RUNTIME(Arm64Cpu, tm_end),
+    STATE_RUNTIME(Arm64Cpu, tm_ctx),
+    STATE_RUNTIME(Arm64Cpu, tm_line),
+    STATE_RUNTIME(Arm64Cpu, tm_ctx_ok),
+    STATE_RUNTIME(Arm64Cpu, tm_mmu),
+    STATE_RUNTIME(Arm64Cpu, tm_write),
+    STATE_RUNTIME(Arm64Cpu, pad7_),
 };
 /* Relations: the EL is one the core implements (EL3 never, EL2 only with
  * virtualization=on), EL0 uses SP_EL0, PSTATE.PAN needs FEAT_PAN, XZR reads as zero. */
@@ -455,6 +466,8 @@ static uint64_t finish_run(Arm64Cpu *c)
 {
     uint64_t ran = c->run_budget - c->insns_left;
     c->run_budget = c->insns_left = 0;
+    if (c->tm)
+        c->tm_cyc0 = c->tm->cyc;   /* a64_now() outside a run: the clock the machine keeps */
     return ran;
 }
 
@@ -468,6 +481,14 @@ static void event_horizon(Arm64Cpu *c)
     if (next == SIMTIME_NEVER)
         return;
     uint64_t left = next <= now ? 0 : (next - now + ps - 1) / ps;   /* atomic: 1 insn/cycle */
+    if (c->tm) {
+        /* the timed loop stops when the model's clock reaches the event */
+        if (c->tm->cyc + left < c->tm_end)
+            c->tm_end = c->tm->cyc + left;
+        if (!left)
+            c->insns_left = 0, c->run_budget -= 0;
+        return;
+    }
     if (left < c->insns_left) {
         c->run_budget -= c->insns_left - left;   /* done = budget - left stays the same */
         c->insns_left = left;
@@ -507,7 +528,7 @@ static A64DecodedPage *next_page(Arm64Cpu *c, bool *end)
     *end = false;
     if (unlikely(c->m->evq.next_seq != c->evq_seq)) {
         event_horizon(c);
-        if (!c->insns_left) {
+        if (!c->insns_left || (c->tm && c->tm->cyc >= c->tm_end)) {
             *end = true;
             return NULL;
         }
@@ -541,9 +562,14 @@ static bool publish_insn(Arm64Cpu *c, uint64_t pc, uint32_t raw)
     return ev_publish(&c->m->events, &e);
 }
 
+/* The careful loop: one instruction at a time, for the debugger's and the guest's
+ * breakpoints, software step, EV_INSN subscribers and the cycle model (c->tm: each
+ * instruction's fetch and retirement reported, the run ends when the model's clock reaches
+ * the end of the slice). */
 static uint64_t run_traced(Arm64Cpu *c)
 {
-    while (c->insns_left && !c->m->stop && !c->halted && c->powered) {
+    while (c->insns_left && !c->m->stop && !c->halted && c->powered &&
+           !(c->tm && c->tm->cyc >= c->tm_end)) {
         bool end;
         A64DecodedPage *p = next_page(c, &end);
         if (end)
@@ -595,6 +621,13 @@ static uint64_t run_traced(Arm64Cpu *c)
                 }
             }
             uint32_t raw = d->raw;
+            uint64_t pc = 0, cyc0 = 0;
+            int el = c->el;
+            if (c->tm) {
+                pc = a64_pc(c, d);
+                cyc0 = c->tm->cyc;
+                a64_tm_fetch(c, p, pc);
+            }
             /* one instruction per call: with one instruction of budget showing, the executor
              * returns instead of chaining on (run_budget moves too, so a64_now() stays) */
             uint64_t rest = c->insns_left - 1;
@@ -603,12 +636,23 @@ static uint64_t run_traced(Arm64Cpu *c)
             const A64Insn *n = d->fn(c, d);
             c->insns_left += rest;
             c->run_budget += rest;
+            if (c->tm) {
+                a64_tm_retire(c, d, pc, n ? a64_pc(c, n) : c->pc, el, cyc0);
+                if (unlikely(c->pmu.inten & ~c->pmu.ovs)) {
+                    a64_pmu_update(c);   /* an overflow the model's events or cycles made */
+                    if (n && interrupt_lines_up(c)) {
+                        c->insns_left--;
+                        c->pc = a64_pc(c, n);
+                        break;
+                    }
+                }
+            }
             if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) && a64_is_branch(d->raw ? d->raw : raw))
                 a64_pmu_count(&c->pmu, A64_PMU_EV_BR_RETIRED, 1, c->el);
             if (unlikely(c->dbg_armed & A64_DBG_STEP))
                 a64_debug_after_insn(c, d->raw ? d->raw : raw);
             c->insns_left--;
-            if (!n || !c->insns_left) {
+            if (!n || !c->insns_left || (c->tm && c->tm->cyc >= c->tm_end)) {
                 if (n)
                     c->pc = a64_pc(c, n);
                 break;
@@ -638,9 +682,28 @@ static uint64_t pmu_cut(Arm64Cpu *c)
     return cut;
 }
 
-static uint64_t a64_run(void *obj, uint64_t max)
+static uint64_t a64_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint64_t *cycles)
 {
     Arm64Cpu *c = obj;
+    *cycles = 0;
+    if (c->tm) {
+        if (!c->powered || max_cycles == 0 || max_insns == 0)
+            return 0;
+        if (c->halted) {
+            if (!a64_wakeup_pending(c))
+                return 0;
+            c->halted = 0;
+        }
+        uint64_t start = c->tm->cyc;
+        c->run_budget = c->insns_left = max_insns;
+        c->evq_seq = c->m->evq.next_seq;
+        c->tm_cyc0 = start;
+        c->tm_end = start + max_cycles;
+        uint64_t ran = run_traced(c);
+        *cycles = c->tm->cyc - start;
+        return ran;
+    }
+    uint64_t max = max_cycles < max_insns ? max_cycles : max_insns;   /* a cycle each */
     if (!c->powered || max == 0)
         return 0;
     if (c->halted) {
@@ -655,7 +718,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
      * breakpoints, publish each decode (-d in_asm) */
     if (unlikely(ev_wants(&c->m->events, EV_DECODE)) || unlikely(c->m->break_check) ||
         ev_wants(&c->m->events, EV_INSN))
-        return run_traced(c);
+        return *cycles = run_traced(c);
     /* threaded dispatch may use this much stack where the compiler makes calls of its jumps */
     c->chain_floor = (uintptr_t)__builtin_frame_address(0) - A64_CHAIN_STACK;
     while (c->insns_left && !c->m->stop) {
@@ -663,7 +726,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
         if (unlikely(a64_pmu_wants(&c->pmu, A64_PMU_EV_BR_RETIRED)) ||
             unlikely(c->dbg_armed & A64_DBG_STEP)) {
             c->cur_page = NULL;
-            return run_traced(c);
+            return *cycles = run_traced(c);
         }
         bool end;
         A64DecodedPage *p = next_page(c, &end);
@@ -674,7 +737,7 @@ static uint64_t a64_run(void *obj, uint64_t max)
         /* a page the guest's breakpoints can match on: the careful loop checks them */
         if (unlikely(c->dbg_armed & A64_DBG_BREAK) && a64_breakpoint_page(c, p->va)) {
             c->cur_page = NULL;
-            return run_traced(c);
+            return *cycles = run_traced(c);
         }
         c->cur_page = p;
         c->exit_request = 0;
@@ -703,7 +766,8 @@ static uint64_t a64_run(void *obj, uint64_t max)
         free_deferred(c);
     }
     c->cur_page = NULL;
-    return finish_run(c);
+    *cycles = finish_run(c);
+    return *cycles;
 }
 
 static bool a64_off(void *obj)
@@ -782,6 +846,8 @@ void a64_set_symbolizer(Machine *m, Symbolizer *s)
 const CpuClass a64_cpu_class = {
     .arch = "aarch64",
     .run = a64_run,
+    .tm_walk = a64_tm_walk,
+    .timing_changed = a64_timing_changed,
     .idle = a64_idle,
     .off = a64_off,
     .hash = a64_hash,

@@ -112,6 +112,7 @@ struct Arm64Cpu {
     uint64_t mpidr;
     uint64_t midr;
     Machine *m;
+    struct TmCore *tm;        /* the cycle model's part of this core (timing.c), or NULL */
     uint64_t insns_left;      /* remaining budget in the current run() */
     uint64_t run_budget;      /* budget the current run() started with */
     uintptr_t chain_floor;    /* threaded dispatch goes on while the stack is above this */
@@ -157,6 +158,13 @@ struct Arm64Cpu {
     uint32_t trace_mask;
     uint32_t pad4_;
     Symbolizer *symbolizer;   /* names PCs in -d exec/in_asm lines (shared, counted), or NULL */
+    /* the cycle model (timing.c; its state is the model's, saved by the machine) */
+    struct TimingSys *tms;
+    uint64_t tm_cyc0;         /* the model clock when the current run() started */
+    uint64_t tm_end;          /* and where its cycle budget ends */
+    uint64_t tm_ctx;          /* this instruction's translation context, when tm_ctx_ok */
+    uint64_t tm_line;         /* the last data line this instruction accessed, + 1 */
+    uint8_t tm_ctx_ok, tm_mmu, tm_write, pad7_[5];
 };
 
 extern const StateDesc a64_state_desc;
@@ -374,11 +382,21 @@ static inline void a64_host_put(uint8_t *p, unsigned size, uint64_t val)
     }
 }
 
+/* The cycle model (timing.c) hears of every data access: the fast paths report theirs by
+ * host address, at the cost of one test when no model runs. */
+void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool write);
+#define A64_TM_HOST(c, va, h, size, write)                                                  \
+    do {                                                                                   \
+        if (unlikely((c)->tm))                                                             \
+            a64_tm_host((c), (va), (const uint8_t *)(h), (size), (write));                 \
+    } while (0)
+
 static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     const SoftTlbEntry *e = a64_tlb_read_entry(c, va);
     if (likely(a64_tlb_hit(e, va, size))) {
         *val = a64_host_get((const uint8_t *)(e->addend + va), size);
+        A64_TM_HOST(c, va, e->addend + va, size, false);
         return true;
     }
     return a64_load_slow(c, d, va, size, val);
@@ -389,6 +407,7 @@ static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigne
     const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
     if (likely(a64_tlb_hit(e, va, size))) {
         a64_host_put((uint8_t *)(e->addend + va), size, val);
+        A64_TM_HOST(c, va, e->addend + va, size, true);
         return true;
     }
     return a64_store_slow(c, d, va, size, val);

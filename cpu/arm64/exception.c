@@ -5,6 +5,7 @@
  * that is neither trapped to EL2 nor a firmware call is UNDEFINED (D1.19, "SMC when EL3 is
  * not implemented"). EL2 exists when the board enables virtualization. All ELs are AArch64. */
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/timing.h"
 #include <string.h>
 #include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
@@ -190,6 +191,8 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
     if (far_valid)
         c->sys[slot_far[target_el]] = far;
     switch_el(c, target_el, 1);
+    if (c->tm)
+        a64_tm_exception(c);
     c->daif = 0xf;                             /* D, A, I, F all masked */
     c->il = 0;
     c->ss = 0;                                 /* SPSR.SS kept the step state (D2.12.6) */

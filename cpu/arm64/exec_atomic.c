@@ -29,6 +29,7 @@
  * for pairs u8a = Rt2 (LDXP: write index, STXP: read index) and u8b = Rs+1 write (CASP);
  * sf = log2 of the access size (of one register for pairs). */
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/timing.h"
 #include "a64_decode_gen.h"
 
 /* Every access here is at Xn (SP), unoffset. */
@@ -56,6 +57,8 @@ static bool load_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned size, void *d
     }
     memcpy(dst, p, size);
     a64_monitor_arm(c, pa, size);
+    if (c->tm)
+        a64_tm_pa(c, va, pa, size, false, false);
     return true;
 }
 
@@ -81,6 +84,8 @@ static const A64Insn *store_exclusive(Arm64Cpu *c, const A64Insn *d, unsigned si
     }
     bool pass = a64_monitor_check(c, pa, size);
     a64_monitor_clear(c);
+    if (c->tm)
+        a64_tm_pa(c, va, pa, size, true, false);   /* the line is fetched for writing either way */
     if (pass) {
         if (prep)
             a64_ram_store_prep(c, pa, size);
@@ -263,6 +268,7 @@ bool a64_prep_STLR(A64Insn *d, const A64Args *a)
         uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true, NULL);                   \
         if (!p)                                                                 \
             return a64_fault(c, d);                                             \
+        A64_TM_HOST(c, va, p, sizeof(T), true);                                 \
         T o, s = (T)c->x[d->rm], n;                                             \
         memcpy(&o, p, sizeof o);                                                \
         n = (T)OP_##OP(o, s, ST);                                               \
@@ -326,6 +332,7 @@ bool a64_prep_SWP(A64Insn *d, const A64Args *a)
         uint8_t *p = a64_host_ptr(c, d, va, sizeof(T), true, NULL);                   \
         if (!p)                                                                 \
             return a64_fault(c, d);                                             \
+        A64_TM_HOST(c, va, p, sizeof(T), true);                                 \
         T o, cmp = (T)c->x[d->rm], n = (T)c->x[d->rd];                          \
         memcpy(&o, p, sizeof o);                                                \
         if (o == cmp)                                                           \
@@ -362,6 +369,7 @@ A64_EXEC(exec_CASP_W)
     uint8_t *p = a64_host_ptr(c, d, va, 8, true, NULL);
     if (!p)
         return a64_fault(c, d);
+    A64_TM_HOST(c, va, p, 8, true);
     uint32_t o[2], cmp[2] = { (uint32_t)c->x[d->rm], (uint32_t)c->x[d->rm + 1] };
     uint32_t n[2] = { (uint32_t)c->x[d->rd], (uint32_t)c->x[d->rd + 1] };
     memcpy(o, p, 8);
@@ -380,6 +388,7 @@ A64_EXEC(exec_CASP_X)
     uint8_t *p = a64_host_ptr(c, d, va, 16, true, NULL);
     if (!p)
         return a64_fault(c, d);
+    A64_TM_HOST(c, va, p, 16, true);
     uint64_t o[2], cmp[2] = { c->x[d->rm], c->x[d->rm + 1] };
     uint64_t n[2] = { c->x[d->rd], c->x[d->rd + 1] };
     memcpy(o, p, 16);

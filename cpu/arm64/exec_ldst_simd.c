@@ -53,6 +53,7 @@ static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, u
     const uint8_t *host = tlb_span(a64_tlb(c)->r, va, len);
     if (likely(host)) {
         memcpy(buf, host, len);
+        A64_TM_HOST(c, va, host, len, false);
         return true;
     }
     for (unsigned off = 0; off < len; off += 8) {
@@ -70,6 +71,7 @@ static bool mem_write(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, 
     uint8_t *host = tlb_span(a64_tlb(c)->w, va, len);
     if (likely(host)) {
         memcpy(host, buf, len);
+        A64_TM_HOST(c, va, host, len, true);
         return true;
     }
     if (unlikely(!span_ok(c, d, va, len, MMU_WRITE)))

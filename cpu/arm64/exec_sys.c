@@ -1,6 +1,7 @@
 /* Exception generation, hints, barriers, PSTATE writes, system instructions and system
  * register moves (Arm ARM C5.2, C6). */
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/timing.h"
 #include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 #include "devices/gicv3.h"
@@ -350,6 +351,7 @@ A64_EXEC(exec_DC_ZVA)
     const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
     if (likely(a64_tlb_hit(e, va, 64))) {
         zero_block((uint8_t *)(e->addend + va));   /* one block, inside one page */
+        A64_TM_HOST(c, va, e->addend + va, 64, true);
         return d + 1;
     }
     if (a64_zva_known_zero(c, va))
@@ -415,6 +417,8 @@ A64_EXEC(exec_TLBI)
         else
             a64_tlb_flush(o);
     }
+    if (c->tm)
+        a64_tm_tlbi(c, d->raw, c->x[d->rn]);
     if (unlikely(ev_wants(&m->events, EV_TLBI)) && publish_tlbi(c, d, va))
         a64_pause_after(c);
     return a64_next(c, d);
@@ -449,6 +453,8 @@ A64_EXEC(exec_DC_IC)
 {
     if (sysreg_trapped(c, d))
         return NULL;
+    if (c->tm)
+        a64_tm_maint(c, d->raw, c->x[d->rn]);
     return a64_next(c, d);
 }
 

@@ -6,6 +6,7 @@
  * exclusive reservation on. */
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/timing.h"
 #include "cpu/arm64/debug.h"
 #include "cpu/arm64/sysreg.h"
 
@@ -577,6 +578,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
         uint64_t v = 0;
         memcpy(&v, (const uint8_t *)(e->addend + va), size);
         *val = v;
+        A64_TM_HOST(c, va, e->addend + va, size, false);
         return true;
     }
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
@@ -601,6 +603,8 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     Machine *m = c->m;
     watch(c, d, va, pa, size, false);
     uint8_t *host = bus_ram_ptr(&m->bus, pa, size);
+    if (c->tm)
+        a64_tm_pa(c, va, pa, size, false, !host);
     if (host) {
         uint64_t v = 0;
         memcpy(&v, host, size);
@@ -645,6 +649,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {
         memcpy((uint8_t *)(e->addend + va), &val, size);   /* as the fast path: see the load */
+        A64_TM_HOST(c, va, e->addend + va, size, true);
         return true;
     }
     if (((va & (A64_PAGE_SIZE - 1)) + size) > A64_PAGE_SIZE) {
@@ -663,6 +668,8 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     Machine *m = c->m;
     watch(c, d, va, pa, size, true);
     const BusRegion *r = bus_find(&m->bus, pa);
+    if (c->tm)
+        a64_tm_pa(c, va, pa, size, true, !(r && r->host));
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (r->readonly)
             return true;      /* ROM: writes ignored */
@@ -748,7 +755,11 @@ static bool known_zero(Arm64Cpu *c, uint64_t pa)
 bool a64_zva_known_zero(Arm64Cpu *c, uint64_t va)
 {
     uint64_t pa;
-    return a64_tlb_writable(c, va, 64, &pa, NULL) && known_zero(c, pa);
+    if (!a64_tlb_writable(c, va, 64, &pa, NULL) || !known_zero(c, pa))
+        return false;
+    if (c->tm)
+        a64_tm_pa(c, va, pa, 64, true, false);
+    return true;
 }
 
 int a64_zva_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va)
@@ -765,6 +776,8 @@ int a64_zva_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va)
         return 0;
     softtlb_fill_read(a64_tlb(c), va & ~(uint64_t)(A64_PAGE_SIZE - 1),
                       m->ram + (pa_page - m->ram_base), c->last_order, true);
+    if (c->tm)
+        a64_tm_pa(c, va, pa, 64, true, false);
     return 1;
 }
 
@@ -910,6 +923,8 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     Machine *m = c->m;
     watch(c, d, va, pa, size, write);
     const BusRegion *r = bus_find(&m->bus, pa);
+    if (c->tm)
+        a64_tm_pa(c, va, pa, size, write, !(r && r->host));
     if (r && r->host && size <= r->size - (pa - r->base)) {
         if (!write) {
             uint64_t v = 0;
@@ -932,4 +947,53 @@ bool a64_access_unpriv(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size
     if (m->stop)
         c->exit_request = 1;
     return true;
+}
+
+/* ---- the cycle model's walker ---- */
+typedef struct TmWalkCtx {
+    Arm64Cpu *c;
+    TmWalk *w;
+} TmWalkCtx;
+
+static bool read_desc_tm(void *opaque, uint64_t pa, int stage, int level, uint64_t *desc)
+{
+    TmWalkCtx *t = opaque;
+    if (t->w->n < TM_WALK_MAX) {
+        t->w->r[t->w->n].pa = pa;
+        t->w->r[t->w->n].stage = (uint8_t)stage;
+        t->w->r[t->w->n].level = (uint8_t)level;
+        t->w->n++;
+    }
+    return read_desc(t->c, pa, stage, level, desc);
+}
+
+/* A walk of va in the current regime for the model's TLB miss: the same walker, descriptors
+ * read from RAM without side effects (no Access flag or dirty updates are modelled), no
+ * exception; a fault leaves the reads made so far and ok = false. */
+void a64_tm_walk(void *cpu, uint64_t va, bool fetch, TmWalk *w)
+{
+    Arm64Cpu *c = cpu;
+    MmuS1Regime s1;
+    MmuS2Regime s2;
+    regimes(c, c->el, true, &s1, &s2);
+    w->n = 0;
+    w->s1 = s1.enabled;
+    w->s2 = s2.enabled;
+    TmWalkCtx t = { c, w };
+    MmuResult res;
+    MmuFault f;
+    w->ok = mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, fetch ? MMU_FETCH : MMU_READ,
+                          read_desc_tm, &t, &res, &f);
+    if (!w->ok && f.type == MMU_FAULT_PERMISSION) {
+        /* a translation that exists but not for this access class: cache it all the same */
+        w->ok = true;
+        mmu_translate(&s1, s2.enabled ? &s2 : NULL, va, MMU_READ, read_desc, c, &res, &f);
+    }
+    if (!w->ok)
+        return;
+    w->ipa = res.ipa;
+    w->shift = (unsigned)__builtin_ctzll(~res.page_mask);
+    w->global = res.global;
+    w->asid = res.asid;
+    w->vmid = s2.enabled ? res.vmid : 0;
 }

@@ -1,0 +1,682 @@
+/* The in-order timing model's ISA-neutral half (model.h): configuration, the memory
+ * hierarchy, the TLB hierarchy with walk costs, statistics and the saved form. */
+#include "cpu/timing/model.h"
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include "core/stats.h"
+
+static const TmConfig tm_defaults = {
+    .issue_width = 2, .bpred = BP_GSHARE, .bp_entries = 4096, .btb_entries = 256,
+    .ras_entries = 16, .mispredict = 8,
+    .lat = { [TM_ALU] = 1, [TM_MUL] = 3, [TM_DIV] = 12, [TM_FP] = 4, [TM_MEM] = 1,
+             [TM_SYSREG] = 5, [TM_BARRIER] = 10, [TM_ERET] = 20, [TM_TLBI] = 10,
+             [TM_BRANCH] = 1 },
+    .lat_exception = 20,
+    .l1i = { 32768, 2, 64, 1, CACHE_LRU },
+    .l1d = { 32768, 4, 64, 3, CACHE_LRU },
+    .l2 = { 1048576, 16, 64, 15, CACHE_LRU },
+    .mem_latency = 150,
+    .itlb_entries = 32, .dtlb_entries = 32, .l2tlb_entries = 1024, .l2tlb_ways = 4,
+    .l2tlb_latency = 4,
+    .walk_cache = true, .nested = true, .walk_entries = 32, .nested_entries = 16,
+    .seed = 1,
+};
+
+/* ---- configuration ---- */
+typedef struct KeyU32 {
+    const char *group, *key;
+    size_t off;
+    uint32_t min, max;
+} KeyU32;
+
+#define U32(g, k, field, lo, hi) { g, k, offsetof(TmConfig, field), lo, hi }
+static const KeyU32 u32_keys[] = {
+    U32("core", "issue_width", issue_width, 1, 2),
+    U32("core", "bpred_entries", bp_entries, 1, 1u << 20),
+    U32("core", "btb_entries", btb_entries, 0, 1u << 20),
+    U32("core", "ras_entries", ras_entries, 0, 1024),
+    U32("core", "mispredict_penalty", mispredict, 0, 1000),
+    U32("core", "lat_alu", lat[TM_ALU], 1, 1000),
+    U32("core", "lat_mul", lat[TM_MUL], 1, 1000),
+    U32("core", "lat_div", lat[TM_DIV], 1, 1000),
+    U32("core", "lat_fp", lat[TM_FP], 1, 1000),
+    U32("core", "lat_sysreg", lat[TM_SYSREG], 1, 10000),
+    U32("core", "lat_barrier", lat[TM_BARRIER], 1, 10000),
+    U32("core", "lat_eret", lat[TM_ERET], 1, 10000),
+    U32("core", "lat_tlbi", lat[TM_TLBI], 1, 10000),
+    U32("core", "lat_exception", lat_exception, 0, 10000),
+    U32("l1i", "size", l1i.size, 1, 1u << 30), U32("l1i", "ways", l1i.ways, 1, 1024),
+    U32("l1i", "line", l1i.line, 1, 512), U32("l1i", "latency", l1i.latency, 0, 10000),
+    U32("l1d", "size", l1d.size, 1, 1u << 30), U32("l1d", "ways", l1d.ways, 1, 1024),
+    U32("l1d", "line", l1d.line, 1, 512), U32("l1d", "latency", l1d.latency, 1, 10000),
+    U32("l2", "size", l2.size, 1, 1u << 30), U32("l2", "ways", l2.ways, 1, 1024),
+    U32("l2", "line", l2.line, 1, 512), U32("l2", "latency", l2.latency, 1, 10000),
+    U32("memory", "latency", mem_latency, 1, 100000),
+    U32("tlb", "l1i_entries", itlb_entries, 1, 4096),
+    U32("tlb", "l1d_entries", dtlb_entries, 1, 4096),
+    U32("tlb", "l2_entries", l2tlb_entries, 1, 1u << 20),
+    U32("tlb", "l2_ways", l2tlb_ways, 1, 1u << 20),
+    U32("tlb", "l2_latency", l2tlb_latency, 0, 10000),
+    U32("walk", "entries", walk_entries, 1, 4096),
+    U32("walk", "nested_entries", nested_entries, 1, 4096),
+};
+
+static const char *const groups[] = { "core", "l1i", "l1d", "l2", "memory", "tlb", "walk",
+                                      "timing", NULL };
+
+static char *read_choice(GKeyFile *kf, const char *g, const char *k, const char *const *names,
+                         int n, int *out)
+{
+    if (!g_key_file_has_key(kf, g, k, NULL))
+        return NULL;
+    g_autofree char *v = g_key_file_get_string(kf, g, k, NULL);
+    for (int i = 0; i < n; i++)
+        if (v && !strcmp(v, names[i])) {
+            *out = i;
+            return NULL;
+        }
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < n; i++)
+        g_string_append_printf(s, "%s%s", i ? "|" : "", names[i]);
+    char *e = g_strdup_printf("[%s] %s=%s: expected %s", g, k, v ? v : "", s->str);
+    g_string_free(s, TRUE);
+    return e;
+}
+
+static char *check(const TmConfig *c)
+{
+    char *e;
+    if ((e = cache_geom_check(&c->l1i, "l1i")) || (e = cache_geom_check(&c->l1d, "l1d")) ||
+        (e = cache_geom_check(&c->l2, "l2")))
+        return e;
+    if ((e = tlbm_geom_check(c->itlb_entries, c->itlb_entries, "l1i_entries")) ||
+        (e = tlbm_geom_check(c->dtlb_entries, c->dtlb_entries, "l1d_entries")) ||
+        (e = tlbm_geom_check(c->l2tlb_entries, c->l2tlb_ways, "l2_entries/l2_ways")))
+        return e;
+    if (c->bp_entries & (c->bp_entries - 1))
+        return g_strdup_printf("[core] bpred_entries=%u is not a power of two", c->bp_entries);
+    if (c->l1d.line != c->l2.line || c->l1i.line != c->l2.line)
+        return g_strdup_printf("[l1i] [l1d] [l2]: line sizes %u, %u, %u differ (one line size "
+                               "in the hierarchy)", c->l1i.line, c->l1d.line, c->l2.line);
+    return NULL;
+}
+
+char *tm_config_load(TmConfig *cfg, const char *path)
+{
+    *cfg = tm_defaults;
+    if (!path)
+        return NULL;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    GError *ge = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &ge)) {
+        char *e = g_strdup_printf("%s: %s", path, ge->message);
+        g_error_free(ge);
+        return e;
+    }
+    /* every group and key must be known: a misspelt key would silently leave a default */
+    gsize ng = 0;
+    g_auto(GStrv) gs = g_key_file_get_groups(kf, &ng);
+    for (gsize i = 0; i < ng; i++) {
+        if (!g_strv_contains(groups, gs[i]))
+            return g_strdup_printf("%s: unknown group [%s] (known: core l1i l1d l2 memory tlb "
+                                   "walk timing)", path, gs[i]);
+        g_auto(GStrv) ks = g_key_file_get_keys(kf, gs[i], NULL, NULL);
+        for (char **k = ks; *k; k++) {
+            bool known = false;
+            for (size_t j = 0; j < G_N_ELEMENTS(u32_keys); j++)
+                known |= !strcmp(u32_keys[j].group, gs[i]) && !strcmp(u32_keys[j].key, *k);
+            static const char *const other[] = { "core.bpred", "l1i.replacement",
+                "l1d.replacement", "l2.replacement", "walk.cache", "walk.nested",
+                "timing.seed", NULL };
+            g_autofree char *full = g_strdup_printf("%s.%s", gs[i], *k);
+            known |= g_strv_contains(other, full);
+            if (!known)
+                return g_strdup_printf("%s: unknown key %s in [%s]", path, *k, gs[i]);
+        }
+    }
+    for (size_t j = 0; j < G_N_ELEMENTS(u32_keys); j++) {
+        const KeyU32 *k = &u32_keys[j];
+        if (!g_key_file_has_key(kf, k->group, k->key, NULL))
+            continue;
+        g_autofree char *v = g_key_file_get_string(kf, k->group, k->key, NULL);
+        guint64 n;
+        if (!v || !g_ascii_string_to_unsigned(v, 10, k->min, k->max, &n, NULL))
+            return g_strdup_printf("%s: [%s] %s=%s: expected an integer in %u..%u", path,
+                                   k->group, k->key, v ? v : "", k->min, k->max);
+        *(uint32_t *)((char *)cfg + k->off) = (uint32_t)n;
+    }
+    static const char *const bp[] = { "none", "bimodal", "gshare" };
+    static const char *const repl[] = { "lru", "random" };
+    static const char *const onoff[] = { "off", "on" };
+    int v;
+    char *e;
+#define CHOICE(g, k, names, dst, type)                                              \
+    do {                                                                            \
+        v = -1;                                                                     \
+        if ((e = read_choice(kf, g, k, names, G_N_ELEMENTS(names), &v))) {          \
+            char *full = g_strdup_printf("%s: %s", path, e);                        \
+            g_free(e);                                                              \
+            return full;                                                            \
+        }                                                                           \
+        if (v >= 0)                                                                 \
+            dst = (type)v;                                                          \
+    } while (0)
+    CHOICE("core", "bpred", bp, cfg->bpred, BpKind);
+    CHOICE("l1i", "replacement", repl, cfg->l1i.repl, CacheRepl);
+    CHOICE("l1d", "replacement", repl, cfg->l1d.repl, CacheRepl);
+    CHOICE("l2", "replacement", repl, cfg->l2.repl, CacheRepl);
+    CHOICE("walk", "cache", onoff, cfg->walk_cache, bool);
+    CHOICE("walk", "nested", onoff, cfg->nested, bool);
+#undef CHOICE
+    if (g_key_file_has_key(kf, "timing", "seed", NULL)) {
+        g_autofree char *s = g_key_file_get_string(kf, "timing", "seed", NULL);
+        guint64 n;
+        if (!s || !g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &n, NULL))
+            return g_strdup_printf("%s: [timing] seed=%s: expected an unsigned integer", path,
+                                   s ? s : "");
+        cfg->seed = n;
+    }
+    if ((e = check(cfg))) {
+        char *full = g_strdup_printf("%s: %s", path, e);
+        g_free(e);
+        return full;
+    }
+    return NULL;
+}
+
+/* ---- construction ---- */
+static void core_init(TmCore *k, const TmConfig *c, uint64_t seed)
+{
+    memset(k, 0, sizeof *k);
+    cache_init(&k->l1i, &c->l1i, seed * 4 + 1);
+    cache_init(&k->l1d, &c->l1d, seed * 4 + 2);
+    /* walk caches: fully associative, keyed by the descriptor's address (8-byte "lines") and
+     * the nested walk cache by (VMID, table page) */
+    for (int s = 0; s < 2; s++) {
+        cache_init(&k->pwc[s], &(CacheGeom){ c->walk_entries * 8, c->walk_entries, 8, 0, CACHE_LRU }, 1);
+    }
+    cache_init(&k->ntlb, &(CacheGeom){ c->nested_entries * 4096, c->nested_entries, 4096, 0, CACHE_LRU }, 1);
+    tlbm_init(&k->itlb, c->itlb_entries, c->itlb_entries);
+    tlbm_init(&k->dtlb, c->dtlb_entries, c->dtlb_entries);
+    tlbm_init(&k->l2tlb, c->l2tlb_entries, c->l2tlb_ways);
+    bpred_init(&k->bp, c->bpred, c->bp_entries, c->btb_entries, c->ras_entries);
+}
+
+TimingSys *tm_new(const TmConfig *cfg, int ncores, TmWalkFn walk)
+{
+    TimingSys *s = g_new0(TimingSys, 1);
+    s->cfg = *cfg;
+    s->ncores = ncores;
+    s->walk = walk;
+    s->core = g_new0(TmCore, ncores);
+    for (int i = 0; i < ncores; i++)
+        core_init(&s->core[i], cfg, cfg->seed + (uint64_t)i);
+    cache_init(&s->l2, &cfg->l2, cfg->seed * 4 + 3);
+    GString *d = g_string_new(NULL);
+    g_string_append_len(d, (const char *)cfg, sizeof *cfg);
+    g_string_append_printf(d, "|%d", ncores);
+    s->digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)d->str, d->len);
+    g_string_free(d, TRUE);
+    /* the most one instruction can cost: two walks per access of a 64-byte-plus access
+     * crossing pages, a few accesses, the slowest fixed cost, a mispredict */
+    uint64_t miss = cfg->mem_latency + cfg->l2.latency + cfg->l2tlb_latency;
+    s->max_stall = 16 * (TM_WALK_MAX + 2) * miss + 4 * 10000 + cfg->mispredict + cfg->lat_exception;
+    return s;
+}
+
+void tm_free(TimingSys *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->ncores; i++) {
+        TmCore *k = &s->core[i];
+        cache_free(&k->l1i);
+        cache_free(&k->l1d);
+        cache_free(&k->pwc[0]);
+        cache_free(&k->pwc[1]);
+        cache_free(&k->ntlb);
+        tlbm_free(&k->itlb);
+        tlbm_free(&k->dtlb);
+        tlbm_free(&k->l2tlb);
+        bpred_free(&k->bp);
+    }
+    cache_free(&s->l2);
+    g_free(s->core);
+    g_free(s->digest);
+    g_free(s);
+}
+
+static void core_cold(TmCore *k)
+{
+    cache_clear(&k->l1i);
+    cache_clear(&k->l1d);
+    cache_clear(&k->pwc[0]);
+    cache_clear(&k->pwc[1]);
+    cache_clear(&k->ntlb);
+    tlbm_clear(&k->itlb);
+    tlbm_clear(&k->dtlb);
+    tlbm_clear(&k->l2tlb);
+    bpred_clear(&k->bp);
+    memset(k->ready, 0, sizeof k->ready);
+    k->cyc = k->slot_cycle = k->pend_stall = 0;
+    k->pend_hit = 0;
+    k->ifetch_valid = false;
+}
+
+void tm_cold(TimingSys *s)
+{
+    for (int i = 0; i < s->ncores; i++)
+        core_cold(&s->core[i]);
+    cache_clear(&s->l2);
+}
+
+/* ---- the memory hierarchy ---- */
+/* A miss of an L1 (or a walk's read, which goes to L2 directly): L2, then memory. Returns
+ * the total latency of the access. */
+static uint32_t l2_access(TimingSys *s, uint64_t pa, bool write)
+{
+    uint64_t wb;
+    bool wbv;
+    if (cache_access(&s->l2, pa, write, &wb, &wbv))
+        return s->cfg.l2.latency;
+    return s->cfg.mem_latency;
+}
+
+/* Coherence: a write by core k makes the line invalid in every other core's L1D (and a dirty
+ * copy there is written back to L2 first); a read miss takes a dirty copy's data from the
+ * other core (cleaned there, written back). Deterministic: cores are visited in order. */
+static void others_write(TimingSys *s, const TmCore *k, uint64_t pa)
+{
+    for (int i = 0; i < s->ncores; i++) {
+        TmCore *o = &s->core[i];
+        if (o != k && cache_inval(&o->l1d, pa) == 2) {
+            uint64_t wb;
+            bool wbv;
+            cache_access(&s->l2, pa, true, &wb, &wbv);
+        }
+    }
+}
+
+static void others_read(TimingSys *s, const TmCore *k, uint64_t pa)
+{
+    for (int i = 0; i < s->ncores; i++) {
+        TmCore *o = &s->core[i];
+        if (o != k && cache_clean(&o->l1d, pa)) {
+            uint64_t wb;
+            bool wbv;
+            cache_access(&s->l2, pa, true, &wb, &wbv);
+        }
+    }
+}
+
+/* ---- walks ---- */
+static inline bool pwc_hit(Cache *c, uint64_t pa)
+{
+    uint64_t wb;
+    bool wbv;
+    return cache_access(c, pa, false, &wb, &wbv);
+}
+
+/* The references a walk sends to the cache hierarchy, and their cycles. Reads come in the
+ * walker's order: for a stage-1 table under stage 2, the stage-2 reads that translate the
+ * table's address, then the stage-1 read; at the end the stage-2 reads for the output. The
+ * last read of each stage-2 run and the last stage-1 read are leaves; only non-leaf reads
+ * can hit a walk cache. The nested walk cache keeps, per VMID, that a stage-1 table page was
+ * translated, so its whole stage-2 run is skipped. */
+static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
+{
+    const TmConfig *c = &s->cfg;
+    uint32_t cyc = 0, refs = 0;
+    int last_s1 = -1;
+    for (int i = 0; i < w->n; i++)
+        if (w->r[i].stage == 1)
+            last_s1 = i;
+    int i = 0;
+    while (i < w->n) {
+        if (w->r[i].stage == 2) {
+            int j = i;
+            while (j < w->n && w->r[j].stage == 2)
+                j++;
+            /* the run i..j-1 translates the table read at j (or, at the end, the output) */
+            bool skip = false;
+            if (c->nested && j < w->n) {
+                uint64_t key = ((uint64_t)(w->vmid & 0xffff) << 40 | (w->r[j].pa >> 12)) << 12;
+                skip = pwc_hit(&k->ntlb, key);
+                k->ntlb_hits += skip;
+            }
+            for (int r = i; r < j && !skip; r++) {
+                bool leaf = r == j - 1;
+                if (!leaf && c->walk_cache && pwc_hit(&k->pwc[1], w->r[r].pa)) {
+                    k->pwc_hits++;
+                    continue;
+                }
+                refs++;
+                cyc += l2_access(s, w->r[r].pa, false);
+            }
+            i = j;
+            continue;
+        }
+        bool leaf = i == last_s1;
+        if (!leaf && c->walk_cache && pwc_hit(&k->pwc[0], w->r[i].pa)) {
+            k->pwc_hits++;
+        } else {
+            refs++;
+            cyc += l2_access(s, w->r[i].pa, false);
+        }
+        i++;
+    }
+    k->walks[kind]++;
+    k->walk_refs[kind] += refs;
+    k->walk_cycles += cyc;
+    s->vm_walks[w->vmid & 0xff] += w->s2;
+    return cyc;
+}
+
+/* TLB lookup in the I or D side for va, walking on a miss of both levels. Returns the
+ * stall cycles. */
+static uint32_t translate(TimingSys *s, TmCore *k, void *cpu, Tlbm *l1, uint64_t va,
+                          bool fetch, uint64_t ctx, bool *l1_miss)
+{
+    *l1_miss = false;
+    if (tlbm_lookup(l1, va, ctx))
+        return 0;
+    *l1_miss = true;
+    uint32_t cyc = s->cfg.l2tlb_latency;
+    const TlbmEntry *e = tlbm_lookup(&k->l2tlb, va, ctx);
+    if (e) {
+        tlbm_fill(l1, va, e->ipa, e->shift, e->ctx | (ctx & TLBM_ASID_MASK & (e->global ? 0 : ~0ULL)), e->global);
+        return cyc;
+    }
+    TmWalk w;
+    w.n = 0;
+    s->walk(cpu, va, fetch, &w);
+    int kind = w.s1 && w.s2 ? TM_WALK_2D : w.s1 ? TM_WALK_S1 : TM_WALK_S2;
+    cyc += walk_cost(s, k, &w, kind);
+    if (w.ok) {
+        uint64_t wctx = (ctx & ~TLBM_ASID_MASK) | (w.global ? 0 : (w.asid & 0xffff));
+        tlbm_fill(&k->l2tlb, va, w.ipa, w.shift, wctx, w.global);
+        tlbm_fill(l1, va, w.ipa, w.shift, wctx, w.global);
+    }
+    return cyc;
+}
+
+/* A miss of L1 that L2 or memory served: L2's refill count for the PMU. */
+static uint32_t l2_refill(TimingSys *s, TmCore *k, uint64_t pa, bool write)
+{
+    uint32_t lat = l2_access(s, pa, write);
+    k->ev_l2_refill += lat != s->cfg.l2.latency;
+    return lat;
+}
+
+void tm_fetch_slow(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool mmu,
+                   uint64_t ctx)
+{
+    uint32_t stall = 0;
+    if (mmu && (!k->ifetch_valid || (va >> 12) != k->ipage || ctx != k->ictx)) {
+        bool l1m;
+        stall += translate(s, k, cpu, &k->itlb, va, true, ctx, &l1m);
+    }
+    uint64_t wb;
+    bool wbv;
+    if (!cache_access(&k->l1i, pa, false, &wb, &wbv)) {
+        stall += l2_refill(s, k, pa, false);
+        k->ev_l1i_refill++;
+    }
+    k->iline = pa >> 6;
+    k->ipage = va >> 12;
+    k->ictx = ctx;
+    k->ifetch_valid = true;
+    k->cyc += stall;
+    k->stall_frontend += stall;
+    k->ev_stall_fe += stall;
+}
+
+void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool write,
+             bool device, bool mmu, uint64_t ctx, int el)
+{
+    uint32_t stall = 0;
+    k->mem_accesses++;
+    k->ev_l1d++;
+    if (mmu) {
+        bool l1m;
+        stall += translate(s, k, cpu, &k->dtlb, va, false, ctx, &l1m);
+        k->el_dtlb_misses[el & 3] += l1m;
+        k->ev_tlb_refill += l1m;
+    }
+    if (device) {
+        stall += s->cfg.mem_latency;     /* Device memory: uncached, to the device and back */
+    } else {
+        uint64_t wb;
+        bool wbv;
+        if (cache_access(&k->l1d, pa, write, &wb, &wbv)) {
+            k->pend_hit |= !write;
+        } else {
+            k->el_l1d_misses[el & 3]++;
+            k->ev_l1d_refill++;
+            if (wbv)
+                l2_access(s, wb, true);   /* the victim goes to L2 behind the miss (no stall) */
+            if (s->ncores > 1 && !write)
+                others_read(s, k, pa);
+            stall += l2_refill(s, k, pa, false);
+        }
+        if (write && s->ncores > 1)
+            others_write(s, k, pa);
+    }
+    k->pend_stall += stall;
+}
+
+void tm_dc(TimingSys *s, TmCore *k, uint64_t pa, bool clean, bool inval)
+{
+    /* by PA to the Point of Coherency: every core's L1D and the L2 */
+    for (int i = 0; i < s->ncores; i++) {
+        TmCore *o = &s->core[i];
+        if (inval)
+            cache_inval(&o->l1d, pa);
+        else if (clean)
+            cache_clean(&o->l1d, pa);
+    }
+    (void)k;
+    if (inval)
+        cache_inval(&s->l2, pa);
+    else if (clean)
+        cache_clean(&s->l2, pa);
+}
+
+void tm_dc_setway(TimingSys *s, TmCore *k, unsigned level, uint32_t set, uint32_t way,
+                  bool clean, bool inval)
+{
+    Cache *c = level == 0 ? &k->l1d : level == 1 ? &s->l2 : NULL;
+    if (c)
+        cache_setway(c, set, way, clean, inval);
+}
+
+void tm_ic_all(TmCore *k)
+{
+    cache_clear(&k->l1i);
+    k->ifetch_valid = false;
+}
+
+void tm_tlbi(TmCore *k, const TlbmInv *inv, bool last_level)
+{
+    tlbm_invalidate(&k->itlb, inv);
+    tlbm_invalidate(&k->dtlb, inv);
+    tlbm_invalidate(&k->l2tlb, inv);
+    k->ifetch_valid = false;
+    if (!last_level) {
+        cache_clear(&k->pwc[0]);
+        if (inv->kind != TLBM_INV_VA && inv->kind != TLBM_INV_ASID) {
+            cache_clear(&k->pwc[1]);
+            cache_clear(&k->ntlb);
+        }
+    }
+}
+
+/* ---- statistics ---- */
+static void emit_core(const StatsSink *sink, const TmCore *k, int i)
+{
+    char n[96], a[96];
+#define C(suffix, val, unit, desc)                                       \
+    do {                                                                 \
+        snprintf(n, sizeof n, "timing.cpu%d.%s", i, suffix);             \
+        stats_emit(sink, n, val, unit, desc);                            \
+    } while (0)
+#define F(suffix, num, den, scale, unit, desc)                           \
+    do {                                                                 \
+        snprintf(n, sizeof n, "timing.cpu%d.%s", i, suffix);             \
+        snprintf(a, sizeof a, "timing.cpu%d.%s", i, num);                \
+        char d_[96];                                                     \
+        snprintf(d_, sizeof d_, "timing.cpu%d.%s", i, den);              \
+        stats_emit_formula(sink, n, a, d_, scale, unit, desc);           \
+    } while (0)
+    C("cycles", k->cyc, "cycles", "cycles the core executed under the model");
+    C("insns", k->insns, "instructions", "instructions retired under the model");
+    F("ipc", "insns", "cycles", 1, "instructions/cycle", "instructions per cycle");
+    C("l1i.accesses", k->l1i.accesses, "accesses", "L1I lookups (one per new fetch line)");
+    C("l1i.misses", k->l1i.misses, "misses", "L1I misses");
+    C("l1d.accesses", k->l1d.accesses, "accesses", "L1D accesses");
+    C("l1d.misses", k->l1d.misses, "misses", "L1D misses");
+    C("l1d.writebacks", k->l1d.writebacks, "lines", "dirty L1D lines evicted to L2");
+    C("l1d.coherence_invals", k->l1d.invals, "lines", "L1D lines invalidated by other cores' writes or maintenance");
+    F("l1d.mpki", "l1d.misses", "insns", 1000, "misses/kinsn", "L1D misses per 1000 instructions");
+    F("l1i.mpki", "l1i.misses", "insns", 1000, "misses/kinsn", "L1I misses per 1000 instructions");
+    C("itlb.accesses", k->itlb.accesses, "accesses", "L1 instruction TLB lookups");
+    C("itlb.misses", k->itlb.misses, "misses", "L1 instruction TLB misses");
+    C("dtlb.accesses", k->dtlb.accesses, "accesses", "L1 data TLB lookups");
+    C("dtlb.misses", k->dtlb.misses, "misses", "L1 data TLB misses");
+    C("l2tlb.accesses", k->l2tlb.accesses, "accesses", "L2 TLB lookups");
+    C("l2tlb.misses", k->l2tlb.misses, "misses", "L2 TLB misses (each one walks)");
+    F("dtlb.mpki", "dtlb.misses", "insns", 1000, "misses/kinsn", "L1 data TLB misses per 1000 instructions");
+    static const char *const kinds[3] = { "s1", "s2", "2d" };
+    for (int j = 0; j < 3; j++) {
+        char x[48], y[48];
+        snprintf(x, sizeof x, "walks.%s", kinds[j]);
+        C(x, k->walks[j], "walks", "walks by kind (stage 1 only, stage 2 only, both)");
+        snprintf(y, sizeof y, "walk_refs.%s", kinds[j]);
+        C(y, k->walk_refs[j], "reads", "descriptor reads sent to the cache hierarchy");
+        char z[48];
+        snprintf(z, sizeof z, "walk_refs_per_walk.%s", kinds[j]);
+        F(z, y, x, 1, "reads/walk", "descriptor reads per walk of this kind");
+    }
+    C("walk_cycles", k->walk_cycles, "cycles", "cycles of descriptor reads in walks");
+    C("walk.pwc_hits", k->pwc_hits, "reads", "descriptor reads served by a walk cache");
+    C("walk.nested_hits", k->ntlb_hits, "runs", "stage-2 walks of stage-1 tables skipped (nested walk cache)");
+    C("bp.branches", k->bp.branches, "branches", "branches resolved");
+    C("bp.mispredicts", k->bp.mispredicts, "branches", "branches mispredicted");
+    F("bp.mpki", "bp.mispredicts", "insns", 1000, "mispredicts/kinsn", "mispredicts per 1000 instructions");
+    C("stall.frontend", k->stall_frontend, "cycles", "cycles lost to fetch: L1I misses, ITLB misses, mispredicts");
+    C("stall.backend", k->stall_backend, "cycles", "cycles lost to data: L1D misses, DTLB misses, dependencies, long operations");
+    C("mem_accesses", k->mem_accesses, "accesses", "data accesses");
+    for (int el = 0; el < 3; el++) {
+        char x[48];
+        snprintf(x, sizeof x, "el%d.cycles", el);
+        C(x, k->el_cycles[el], "cycles", "cycles of instructions executed at this EL");
+        snprintf(x, sizeof x, "el%d.insns", el);
+        C(x, k->el_insns[el], "instructions", "instructions executed at this EL");
+        snprintf(x, sizeof x, "el%d.l1d.misses", el);
+        C(x, k->el_l1d_misses[el], "misses", "L1D misses at this EL");
+        snprintf(x, sizeof x, "el%d.dtlb.misses", el);
+        C(x, k->el_dtlb_misses[el], "misses", "L1 data TLB misses at this EL");
+    }
+#undef C
+#undef F
+}
+
+void tm_stats_dump(void *opaque, const StatsSink *sink)
+{
+    const TimingSys *s = opaque;
+    stats_emit_value(sink, "timing.warm_from_insn", s->warm_from, "instructions",
+                     "machine instruction count at which the model started (cold)");
+    for (int i = 0; i < s->ncores; i++)
+        emit_core(sink, &s->core[i], i);
+    stats_emit(sink, "timing.l2.accesses", s->l2.accesses, "accesses", "L2 accesses (L1 misses, write-backs, walks)");
+    stats_emit(sink, "timing.l2.misses", s->l2.misses, "misses", "L2 misses");
+    stats_emit(sink, "timing.l2.writebacks", s->l2.writebacks, "lines", "dirty L2 lines evicted to memory");
+    stats_emit_formula(sink, "timing.l2.miss_rate", "timing.l2.misses", "timing.l2.accesses", 1,
+                       "fraction", "L2 misses per access");
+    for (int v = 0; v < 256; v++) {
+        if (!s->vm_walks[v])
+            continue;
+        char n[48];
+        snprintf(n, sizeof n, "timing.vm%d.walks", v);
+        stats_emit(sink, n, s->vm_walks[v], "walks", "walks with stage 2 under this VMID (low 8 bits)");
+    }
+}
+
+/* ---- saved form ---- */
+static uint64_t core_size(const TmCore *k)
+{
+    return 8 * (3 + G_N_ELEMENTS(k->ready)) + 3 * 8 + 1 + cache_state_size(&k->l1i) +
+           cache_state_size(&k->l1d) + cache_state_size(&k->pwc[0]) + cache_state_size(&k->pwc[1]) +
+           cache_state_size(&k->ntlb) + tlbm_state_size(&k->itlb) + tlbm_state_size(&k->dtlb) +
+           tlbm_state_size(&k->l2tlb) + bpred_state_size(&k->bp);
+}
+
+uint64_t tm_state_size(const TimingSys *s)
+{
+    uint64_t n = 64 + cache_state_size(&s->l2);
+    for (int i = 0; i < s->ncores; i++)
+        n += core_size(&s->core[i]);
+    return n;
+}
+
+#define PUT(p, v) do { uint64_t v_ = (v); memcpy(p, &v_, 8); p += 8; } while (0)
+#define GET(p) ({ uint64_t v_; memcpy(&v_, p, 8); p += 8; v_; })
+
+void tm_state_save(const TimingSys *s, uint8_t *p)
+{
+    memcpy(p, s->digest, 64);
+    p += 64;
+    for (int i = 0; i < s->ncores; i++) {
+        const TmCore *k = &s->core[i];
+        PUT(p, k->cyc);
+        PUT(p, k->slot_cycle);
+        PUT(p, k->pend_stall);
+        for (size_t r = 0; r < G_N_ELEMENTS(k->ready); r++)
+            PUT(p, k->ready[r]);
+        PUT(p, k->iline);
+        PUT(p, k->ipage);
+        PUT(p, k->ictx);
+        *p++ = k->ifetch_valid;
+        cache_state_save(&k->l1i, p), p += cache_state_size(&k->l1i);
+        cache_state_save(&k->l1d, p), p += cache_state_size(&k->l1d);
+        cache_state_save(&k->pwc[0], p), p += cache_state_size(&k->pwc[0]);
+        cache_state_save(&k->pwc[1], p), p += cache_state_size(&k->pwc[1]);
+        cache_state_save(&k->ntlb, p), p += cache_state_size(&k->ntlb);
+        tlbm_state_save(&k->itlb, p), p += tlbm_state_size(&k->itlb);
+        tlbm_state_save(&k->dtlb, p), p += tlbm_state_size(&k->dtlb);
+        tlbm_state_save(&k->l2tlb, p), p += tlbm_state_size(&k->l2tlb);
+        bpred_state_save(&k->bp, p), p += bpred_state_size(&k->bp);
+    }
+    cache_state_save(&s->l2, p);
+}
+
+bool tm_state_load(TimingSys *s, const uint8_t *p, uint64_t len)
+{
+    if (len != tm_state_size(s) || memcmp(p, s->digest, 64))
+        return false;
+    p += 64;
+    for (int i = 0; i < s->ncores; i++) {
+        TmCore *k = &s->core[i];
+        k->cyc = GET(p);
+        k->slot_cycle = GET(p);
+        k->pend_stall = GET(p) % (s->max_stall + 1);
+        for (size_t r = 0; r < G_N_ELEMENTS(k->ready); r++)
+            k->ready[r] = GET(p);
+        k->iline = GET(p);
+        k->ipage = GET(p);
+        k->ictx = GET(p);
+        k->ifetch_valid = *p++ != 0;
+        cache_state_load(&k->l1i, p), p += cache_state_size(&k->l1i);
+        cache_state_load(&k->l1d, p), p += cache_state_size(&k->l1d);
+        cache_state_load(&k->pwc[0], p), p += cache_state_size(&k->pwc[0]);
+        cache_state_load(&k->pwc[1], p), p += cache_state_size(&k->pwc[1]);
+        cache_state_load(&k->ntlb, p), p += cache_state_size(&k->ntlb);
+        tlbm_state_load(&k->itlb, p), p += tlbm_state_size(&k->itlb);
+        tlbm_state_load(&k->dtlb, p), p += tlbm_state_size(&k->dtlb);
+        tlbm_state_load(&k->l2tlb, p), p += tlbm_state_size(&k->l2tlb);
+        bpred_state_load(&k->bp, p), p += bpred_state_size(&k->bp);
+    }
+    cache_state_load(&s->l2, p);
+    return true;
+}
