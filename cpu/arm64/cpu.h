@@ -382,8 +382,9 @@ static inline void a64_host_put(uint8_t *p, unsigned size, uint64_t val)
     }
 }
 
-/* The cycle model (timing.c) hears of every data access: the fast paths report theirs by
- * host address, at the cost of one test when no model runs. */
+/* The cycle model (timing.c) hears of every data access: under it (c->tm set) the fast
+ * paths give way to the slow paths, which report each access (a64_tm_host, a64_tm_pa); the
+ * fast paths pay one test and keep their frameless shape. */
 void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool write);
 #define A64_TM_HOST(c, va, h, size, write)                                                  \
     do {                                                                                   \
@@ -394,9 +395,8 @@ void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool
 static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t *val)
 {
     const SoftTlbEntry *e = a64_tlb_read_entry(c, va);
-    if (likely(a64_tlb_hit(e, va, size))) {
+    if (likely(a64_tlb_hit(e, va, size) && !c->tm)) {
         *val = a64_host_get((const uint8_t *)(e->addend + va), size);
-        A64_TM_HOST(c, va, e->addend + va, size, false);
         return true;
     }
     return a64_load_slow(c, d, va, size, val);
@@ -405,9 +405,8 @@ static inline bool a64_load(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned
 static inline bool a64_store(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, uint64_t val)
 {
     const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
-    if (likely(a64_tlb_hit(e, va, size))) {
+    if (likely(a64_tlb_hit(e, va, size) && !c->tm)) {
         a64_host_put((uint8_t *)(e->addend + va), size, val);
-        A64_TM_HOST(c, va, e->addend + va, size, true);
         return true;
     }
     return a64_store_slow(c, d, va, size, val);

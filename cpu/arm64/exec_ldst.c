@@ -51,10 +51,9 @@
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         const SoftTlbEntry *e = a64_tlb_read_entry(c, addr);                    \
-        if (unlikely(!a64_tlb_hit(e, addr, SIZE)))                              \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || c->tm))                     \
             return slow_LD_##K##_##MODE(c, d, addr);                            \
         c->x[d->rd] = EXT_##K(a64_host_get((const uint8_t *)(e->addend + addr), SIZE)); \
-        A64_TM_HOST(c, addr, e->addend + addr, SIZE, false);                    \
         WB_##MODE;                                                              \
         return a64_chain(c, d + 1);                                             \
     }
@@ -72,10 +71,9 @@
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         const SoftTlbEntry *e = a64_tlb_write_entry(c, addr);                   \
-        if (unlikely(!a64_tlb_hit(e, addr, SIZE)))                              \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || c->tm))                     \
             return slow_ST_##K##_##MODE(c, d, addr);                            \
         a64_host_put((uint8_t *)(e->addend + addr), SIZE, c->x[d->rd]);         \
-        A64_TM_HOST(c, addr, e->addend + addr, SIZE, true);                     \
         WB_##MODE;                                                              \
         return a64_chain(c, d + 1);                                             \
     }
@@ -282,13 +280,12 @@ bool a64_prep_LDST_rcpc_unscaled(A64Insn *d, const A64Args *a)
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         const SoftTlbEntry *e = a64_tlb_read_entry(c, addr);                    \
-        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || !PAIR_IN_PAGE(addr, SIZE))) \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || !PAIR_IN_PAGE(addr, SIZE) || c->tm)) \
             return slow_LDP_##K##_##MODE(c, d, addr);                           \
         const uint8_t *h = (const uint8_t *)(e->addend + addr);                 \
         uint64_t v1 = a64_host_get(h, SIZE), v2 = a64_host_get(h + SIZE, SIZE); \
         c->x[d->rm] = EXTP_##K(v2);                                             \
         c->x[d->rd] = EXTP_##K(v1);                                             \
-        A64_TM_HOST(c, addr, h, 2 * SIZE, false);                               \
         WB_##MODE;                                                              \
         return a64_chain(c, d + 1);                                             \
     }
@@ -306,12 +303,11 @@ bool a64_prep_LDST_rcpc_unscaled(A64Insn *d, const A64Args *a)
     {                                                                           \
         uint64_t addr = ADDR_##MODE;                                            \
         const SoftTlbEntry *e = a64_tlb_write_entry(c, addr);                   \
-        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || !PAIR_IN_PAGE(addr, SIZE))) \
+        if (unlikely(!a64_tlb_hit(e, addr, SIZE) || !PAIR_IN_PAGE(addr, SIZE) || c->tm)) \
             return slow_STP_##K##_##MODE(c, d, addr);                           \
         uint8_t *h = (uint8_t *)(e->addend + addr);                             \
         a64_host_put(h, SIZE, c->x[d->rd]);                                     \
         a64_host_put(h + SIZE, SIZE, c->x[d->rm]);                              \
-        A64_TM_HOST(c, addr, h, 2 * SIZE, true);                                \
         WB_##MODE;                                                              \
         return a64_chain(c, d + 1);                                             \
     }

@@ -51,9 +51,8 @@ static inline uint8_t *tlb_span(const SoftTlbEntry *tab, uint64_t va, unsigned l
 static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, uint8_t *buf)
 {
     const uint8_t *host = tlb_span(a64_tlb(c)->r, va, len);
-    if (likely(host)) {
+    if (likely(host && !c->tm)) {
         memcpy(buf, host, len);
-        A64_TM_HOST(c, va, host, len, false);
         return true;
     }
     for (unsigned off = 0; off < len; off += 8) {
@@ -69,9 +68,8 @@ static bool mem_read(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, u
 static bool mem_write(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned len, const uint8_t *buf)
 {
     uint8_t *host = tlb_span(a64_tlb(c)->w, va, len);
-    if (likely(host)) {
+    if (likely(host && !c->tm)) {
         memcpy(host, buf, len);
-        A64_TM_HOST(c, va, host, len, true);
         return true;
     }
     if (unlikely(!span_ok(c, d, va, len, MMU_WRITE)))

@@ -349,9 +349,8 @@ A64_EXEC(exec_DC_ZVA)
     /* DCZID_EL0.BS = 4: 64-byte blocks */
     uint64_t va = c->x[d->rn] & ~(uint64_t)63;
     const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
-    if (likely(a64_tlb_hit(e, va, 64))) {
+    if (likely(a64_tlb_hit(e, va, 64) && !c->tm)) {
         zero_block((uint8_t *)(e->addend + va));   /* one block, inside one page */
-        A64_TM_HOST(c, va, e->addend + va, 64, true);
         return d + 1;
     }
     if (a64_zva_known_zero(c, va))

@@ -35,6 +35,7 @@ static const StateField pmu_fields[] = {
     STATE_DERIVED(A64Pmu, events),
     STATE_DERIVED(A64Pmu, has_el2),
     STATE_DERIVED(A64Pmu, level),
+    STATE_RUNTIME(A64Pmu, model_events),
     STATE_RUNTIME(A64Pmu, pad_),
     STATE_RUNTIME(A64Pmu, pmcr_id),
     STATE_RUNTIME(A64Pmu, irq),
@@ -66,6 +67,13 @@ const StateDesc a64_pmu_state_desc = STATE_DESC_CHECKED("pmu", A64Pmu, pmu_field
                  (1ull << A64_PMU_EV_EXC_TAKEN) | (1ull << A64_PMU_EV_EXC_RETURN) | \
                  (1ull << A64_PMU_EV_CPU_CYCLES))
 #define PMCEID1 (1ull << (A64_PMU_EV_BR_RETIRED - 0x20))
+/* and with a cycle model, its events */
+#define PMCEID0_MODEL ((1ull << A64_PMU_EV_L1I_CACHE_REFILL) | (1ull << A64_PMU_EV_L1D_CACHE_REFILL) | \
+                       (1ull << A64_PMU_EV_L1D_CACHE) | (1ull << A64_PMU_EV_L1D_TLB_REFILL) | \
+                       (1ull << A64_PMU_EV_BR_MIS_PRED) | (1ull << A64_PMU_EV_BR_PRED) | \
+                       (1ull << A64_PMU_EV_MEM_ACCESS) | (1ull << A64_PMU_EV_L2D_CACHE_REFILL))
+#define PMCEID1_MODEL ((1ull << (A64_PMU_EV_STALL_FRONTEND - 0x20)) | \
+                       (1ull << (A64_PMU_EV_STALL_BACKEND - 0x20)))
 
 /* ---- counting rules ---- */
 
@@ -505,8 +513,8 @@ A64PmuAccess a64_pmu_sysreg(A64Pmu *p, uint32_t key, bool write, uint64_t *val,
             p->selr = v & 0x1f;
         v = p->selr;
         break;
-    case R_CEID0: v = PMCEID0; break;
-    case R_CEID1: v = PMCEID1; break;
+    case R_CEID0: v = PMCEID0 | (p->model_events ? PMCEID0_MODEL : 0); break;
+    case R_CEID1: v = PMCEID1 | (p->model_events ? PMCEID1_MODEL : 0); break;
     case R_CCNTR:
         if (write)
             p->ccntr = v;

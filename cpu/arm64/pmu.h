@@ -49,6 +49,17 @@ enum {
     A64_PMU_EV_EXC_RETURN = 0x0a,
     A64_PMU_EV_CPU_CYCLES = 0x11,
     A64_PMU_EV_BR_RETIRED = 0x21,
+    /* counted only under a cycle model (--timing inorder: cpu/arm64/timing.c) */
+    A64_PMU_EV_L1I_CACHE_REFILL = 0x01,
+    A64_PMU_EV_L1D_CACHE_REFILL = 0x03,
+    A64_PMU_EV_L1D_CACHE = 0x04,
+    A64_PMU_EV_L1D_TLB_REFILL = 0x05,
+    A64_PMU_EV_BR_MIS_PRED = 0x10,
+    A64_PMU_EV_BR_PRED = 0x12,
+    A64_PMU_EV_MEM_ACCESS = 0x13,
+    A64_PMU_EV_L2D_CACHE_REFILL = 0x17,
+    A64_PMU_EV_STALL_FRONTEND = 0x23,
+    A64_PMU_EV_STALL_BACKEND = 0x24,
 };
 
 /* PMCR_EL0 fields. */
@@ -119,7 +130,8 @@ typedef struct A64Pmu {
     uint64_t events;          /* bit e: an enabled counter counts event e (e < 64) */
     uint8_t has_el2;
     uint8_t level;            /* level driven on the interrupt output */
-    uint8_t pad_[2];
+    uint8_t model_events;     /* a cycle model runs: its events are implemented (PMCEID) */
+    uint8_t pad_[1];
     /* --- configuration --- */
     uint32_t pmcr_id;         /* PMCR_EL0.IMP:IDCODE in bits [31:16] */
     IrqLine irq;

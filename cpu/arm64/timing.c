@@ -88,6 +88,7 @@ void a64_timing_changed(void *cpu, TimingSys *s)
         op_info_init();
     c->tms = s;
     c->tm = s ? &s->core[c->index] : NULL;
+    c->pmu.model_events = s != NULL;
     c->tm_ctx_ok = 0;
     c->tm_line = 0;
 }
@@ -199,22 +200,25 @@ static void pmu_events(Arm64Cpu *c, TmCore *k, int el, bool branch, bool mispred
 {
     A64Pmu *p = &c->pmu;
     static const struct { unsigned ev; size_t off; } evs[] = {
-        { 0x01, offsetof(TmCore, ev_l1i_refill) }, { 0x03, offsetof(TmCore, ev_l1d_refill) },
-        { 0x04, offsetof(TmCore, ev_l1d) }, { 0x05, offsetof(TmCore, ev_tlb_refill) },
-        { 0x13, offsetof(TmCore, ev_l1d) }, { 0x17, offsetof(TmCore, ev_l2_refill) },
-        { 0x23, offsetof(TmCore, ev_stall_fe) },
+        { A64_PMU_EV_L1I_CACHE_REFILL, offsetof(TmCore, ev_l1i_refill) },
+        { A64_PMU_EV_L1D_CACHE_REFILL, offsetof(TmCore, ev_l1d_refill) },
+        { A64_PMU_EV_L1D_CACHE, offsetof(TmCore, ev_l1d) },
+        { A64_PMU_EV_L1D_TLB_REFILL, offsetof(TmCore, ev_tlb_refill) },
+        { A64_PMU_EV_MEM_ACCESS, offsetof(TmCore, ev_l1d) },
+        { A64_PMU_EV_L2D_CACHE_REFILL, offsetof(TmCore, ev_l2_refill) },
+        { A64_PMU_EV_STALL_FRONTEND, offsetof(TmCore, ev_stall_fe) },
     };
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
         uint32_t n = *(const uint32_t *)((const char *)k + evs[i].off);
         if (n && a64_pmu_wants(p, evs[i].ev))
             a64_pmu_count(p, evs[i].ev, n, el);
     }
-    if (branch && a64_pmu_wants(p, 0x12))
-        a64_pmu_count(p, 0x12, 1, el);
-    if (mispredict && a64_pmu_wants(p, 0x10))
-        a64_pmu_count(p, 0x10, 1, el);
-    if (stall_be && a64_pmu_wants(p, 0x24))
-        a64_pmu_count(p, 0x24, stall_be, el);
+    if (branch && a64_pmu_wants(p, A64_PMU_EV_BR_PRED))
+        a64_pmu_count(p, A64_PMU_EV_BR_PRED, 1, el);
+    if (mispredict && a64_pmu_wants(p, A64_PMU_EV_BR_MIS_PRED))
+        a64_pmu_count(p, A64_PMU_EV_BR_MIS_PRED, 1, el);
+    if (stall_be && a64_pmu_wants(p, A64_PMU_EV_STALL_BACKEND))
+        a64_pmu_count(p, A64_PMU_EV_STALL_BACKEND, stall_be, el);
 }
 
 void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, int el,
