@@ -195,6 +195,11 @@ check-snapshot: $(B)/hvsim workloads
 	sh tests/system/snapshot.sh $(B)/hvsim
 check-display: $(B)/hvsim workloads
 	sh tests/system/display.sh $(B)/hvsim
+# the cycle model (issue 13): determinism, snapshots, sampling, bad input (docs/timing.md)
+.PHONY: check-timing
+check: check-timing
+check-timing: $(B)/hvsim workloads
+	sh tests/system/timing.sh $(B)/hvsim
 # The SIMD&FP groups the differential tester draws from: those of fp, simd_fp, simd_int,
 # crypto and ldst_simd that have a table in cpu/arm64/decode/ (comma-separated). They run on
 # -cpu max on both sides (FEAT_FP16 and friends, FPCR.FZ16), as QEMU's side always does.

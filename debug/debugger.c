@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/timing/model.h"
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
 #include "devices/gicv2.h"
@@ -989,6 +990,41 @@ static uint64_t host_to_pa(const Bus *b, const uint8_t *host)
     return ~(uint64_t)0;
 }
 
+/* The architectural TLBs of the cycle model (--timing inorder): what the modelled hardware
+ * holds, tagged as it tags them; separate from the soft TLB above. */
+static void info_tlb_model(const Arm64Cpu *c, int cpu, GString *out)
+{
+    static const char *const regimes[] = { "EL1&0", "EL2", "EL2&0", "?" };
+    const struct { const char *name; const Tlbm *t; } tlbs[] = {
+        { "L1I", &c->tm->itlb }, { "L1D", &c->tm->dtlb }, { "L2", &c->tm->l2tlb } };
+    g_string_append_printf(out, "architectural TLBs of cpu%d (the inorder timing model):\n", cpu);
+    for (size_t k = 0; k < G_N_ELEMENTS(tlbs); k++) {
+        const Tlbm *t = tlbs[k].t;
+        unsigned valid = 0;
+        for (uint32_t i = 0; i < t->sets * t->ways; i++) {
+            const TlbmEntry *e = &t->e[i];
+            if (!e->valid)
+                continue;
+            valid++;
+            unsigned regime = (unsigned)(e->ctx >> TLBM_REGIME_SHIFT) & 3;
+            g_string_append_printf(out, "  %-3s VA 0x%016" PRIx64 " -> IPA 0x%010" PRIx64 " %4llu%c %s",
+                                   tlbs[k].name, e->va, e->ipa,
+                                   (unsigned long long)(e->shift >= 30 ? 1ULL << (e->shift - 30)
+                                                        : e->shift >= 20 ? 1ULL << (e->shift - 20)
+                                                                         : 1ULL << (e->shift - 10)),
+                                   e->shift >= 30 ? 'G' : e->shift >= 20 ? 'M' : 'K', regimes[regime]);
+            if (regime == 0)
+                g_string_append_printf(out, " VMID %u", (unsigned)(e->ctx >> TLBM_VMID_SHIFT) & 0xffff);
+            if (e->global)
+                g_string_append(out, " global\n");
+            else
+                g_string_append_printf(out, " ASID %u\n", (unsigned)(e->ctx & TLBM_ASID_MASK));
+        }
+        g_string_append_printf(out, "  %s: %u of %u entries valid (%u-way)\n", tlbs[k].name, valid,
+                               t->sets * t->ways, t->ways);
+    }
+}
+
 static void info_tlb(Debugger *d, int cpu, GString *out)
 {
     Machine *m = d->m;
@@ -1024,6 +1060,8 @@ static void info_tlb(Debugger *d, int cpu, GString *out)
     g_string_append_printf(out, "%u pages cached (entries: %u r, %u w, %u x of %d each)\n", lines->len,
                            counts[0], counts[1], counts[2], SOFTTLB_SIZE);
     g_array_free(lines, TRUE);
+    if (c->tm)
+        info_tlb_model(c, cpu, out);
 }
 
 /* `info stats`: one `name value` line per counter, value and formula (`-` for a formula with

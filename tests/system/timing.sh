@@ -1,0 +1,194 @@
+#!/bin/sh
+# The cycle model as a user meets it (issue 13; the model's parts have unit tests, suite
+# timing, and the validation programs tests/system/timing-validate.sh):
+#  - --timing inorder runs minihv (EL2, two guests under stage 2) and an SMP program to the
+#    same output as atomic, with the same cycle count and state hash on every run, and for one
+#    core the same cycle count under any --quantum;
+#  - a snapshot taken under inorder and restored under inorder in a new process reaches the
+#    straight run's state hash (caches, TLBs and predictor travel in the file); restored
+#    under another model it starts cold and says so; reverse-stepi under inorder lands on the
+#    straight run's state;
+#  - --timing-switch-at N:inorder fast-forwards to instruction N in atomic, then models;
+#  - the statistics name walks by kind, and `info tlb` shows the architectural TLBs;
+#  - bad --timing, --timing-config and --timing-switch-at values: one line, exit 1.
+#
+#   sh tests/system/timing.sh path/to/hvsim
+set -u
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/system/timing.sh HVSIM" >&2
+    exit 2
+fi
+HVSIM=$1
+WORKLOADS=${WORKLOADS:-$(dirname "$HVSIM")/workloads}
+NAME=timing
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/system/harness.sh
+. "$HERE/harness.sh"
+hv() {
+    timeout 300 "$HVSIM" "$@" </dev/null
+}
+hash_of() {
+    sed -n 's/^state-hash: //p' "$1"
+}
+stat() {
+    python3 "$HERE/statsget.py" "$1" "$2"
+}
+
+MINIHV=$WORKLOADS/minihv/minihv.elf
+SMP=$WORKLOADS/tests/smp.elf
+EL2="-M virt,virtualization=on -cpu max -m 256M"
+
+# ---- same output as atomic; the same cycles and hash on every run -----------------------
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" >"$TMP/atomic.out" 2>/dev/null
+for r in 1 2; do
+    # shellcheck disable=SC2086
+    hv $EL2 -kernel "$MINIHV" --timing inorder --state-hash --stats "$TMP/m$r.json" \
+        >"$TMP/m$r.out" 2>"$TMP/m$r.err"
+done
+c1=$(stat "$TMP/m1.json" timing.cpu0.cycles)
+c2=$(stat "$TMP/m2.json" timing.cpu0.cycles)
+i1=$(stat "$TMP/m1.json" timing.cpu0.insns)
+if ! cmp -s "$TMP/atomic.out" "$TMP/m1.out"; then
+    fail "inorder-minihv-output" "differs from atomic: $(diff "$TMP/atomic.out" "$TMP/m1.out" | head -n 3 | tr '\n' ' ')"
+elif [ -z "$c1" ] || [ "$c1" != "$c2" ] || [ "$(hash_of "$TMP/m1.err")" != "$(hash_of "$TMP/m2.err")" ]; then
+    fail "inorder-minihv-deterministic" "cycles $c1 / $c2, hashes differ or missing"
+elif [ "$c1" -eq "$i1" ]; then
+    fail "inorder-minihv-deterministic" "$c1 cycles for $i1 instructions: no model at work"
+else
+    pass "inorder-minihv-deterministic ($i1 instructions in $c1 cycles)"
+fi
+
+# 2D walks under the guests' stage 2 (stage 1 off in minihv's guests: stage-2-only walks)
+w=$(stat "$TMP/m1.json" timing.cpu0.walks.s2)
+rpw=$(stat "$TMP/m1.json" timing.cpu0.walk_refs_per_walk.s2)
+if [ -z "$w" ] || [ "$w" -eq 0 ] || ! python3 -c "import sys; r=float('$rpw'); sys.exit(not 1 <= r <= 4)"; then
+    fail "inorder-walk-stats" "stage-2 walks $w, references per walk $rpw"
+else
+    pass "inorder-walk-stats ($w stage-2 walks, $rpw references each)"
+fi
+
+# one core: the cycles do not depend on the scheduling quantum
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --timing inorder --quantum 777 --stats "$TMP/q.json" >"$TMP/q.out" 2>/dev/null
+cq=$(stat "$TMP/q.json" timing.cpu0.cycles)
+if [ "$cq" != "$c1" ] || ! cmp -s "$TMP/q.out" "$TMP/m1.out"; then
+    fail "inorder-quantum-invariant" "cycles $cq with --quantum 777, $c1 by default"
+else
+    pass "inorder-quantum-invariant"
+fi
+
+# SMP: 4 cores, coherence traffic; two runs alike
+for r in 1 2; do
+    hv -smp 4 -kernel "$SMP" --timing inorder --state-hash --stats "$TMP/s$r.json" \
+        >"$TMP/s$r.out" 2>"$TMP/s$r.err"
+done
+hv -smp 4 -kernel "$SMP" >"$TMP/sa.out" 2>/dev/null
+if ! cmp -s "$TMP/sa.out" "$TMP/s1.out"; then
+    fail "inorder-smp" "output differs from atomic"
+elif [ "$(hash_of "$TMP/s1.err")" != "$(hash_of "$TMP/s2.err")" ] || [ -z "$(hash_of "$TMP/s1.err")" ]; then
+    fail "inorder-smp" "two runs end in different states"
+else
+    pass "inorder-smp (coherence invalidations on cpu0: $(stat "$TMP/s1.json" timing.cpu0.l1d.coherence_invals))"
+fi
+
+# ---- snapshots -----------------------------------------------------------------------------
+N=$((i1 / 2))
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --timing inorder --checkpoint-at "$N:$TMP/i.snap" >/dev/null 2>&1
+hv --restore "$TMP/i.snap" --timing inorder --state-hash --stats "$TMP/r.json" >"$TMP/r.out" 2>"$TMP/r.err"
+if [ "$(hash_of "$TMP/r.err")" != "$(hash_of "$TMP/m1.err")" ] ||
+    [ "$(stat "$TMP/r.json" timing.cpu0.cycles)" != "$c1" ]; then
+    fail "inorder-snapshot-restore" "restored at $N: $(tail -n 1 "$TMP/r.err"), cycles $(stat "$TMP/r.json" timing.cpu0.cycles) vs $c1"
+else
+    pass "inorder-snapshot-restore (at instruction $N)"
+fi
+# a snapshot taken under atomic, restored under inorder: the model starts cold, said once
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --checkpoint-at "$N:$TMP/a.snap" >/dev/null 2>&1
+hv --restore "$TMP/a.snap" --timing inorder >/dev/null 2>"$TMP/cold.err"
+rc=$?
+if [ "$rc" -ne 0 ] || [ "$(grep -c 'inorder model starts cold' "$TMP/cold.err")" -ne 1 ]; then
+    fail "inorder-restore-cold" "exit $rc: $(head -n 2 "$TMP/cold.err" | tr '\n' ' ')"
+else
+    pass "inorder-restore-cold"
+fi
+# and an inorder snapshot restored under atomic runs on (the model's state is not needed)
+hv --restore "$TMP/i.snap" >"$TMP/ra.out" 2>"$TMP/ra.err"
+if [ $? -ne 0 ] || grep -q "starts cold" "$TMP/ra.err"; then
+    fail "inorder-restore-atomic" "$(tail -n 1 "$TMP/ra.err")"
+else
+    pass "inorder-restore-atomic"
+fi
+
+# reverse-stepi under inorder lands where the straight run stands
+M=$((N + 1000))
+cat >"$TMP/rev.txt" <<EOF
+stepi $M
+reverse-stepi 300
+info state-hash
+EOF
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --timing inorder --script "$TMP/rev.txt" >"$TMP/rev.out" 2>&1
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --timing inorder --max-insns $((M - 300)) --state-hash >/dev/null 2>"$TMP/str.err"
+got=$(sed -n 's/^state-hash: //p; s/^state hash: //p' "$TMP/rev.out" | tail -n 1)
+if [ -z "$got" ] || [ "$got" != "$(hash_of "$TMP/str.err")" ]; then
+    fail "inorder-reverse-stepi" "after reverse-stepi: '$got', straight run: '$(hash_of "$TMP/str.err")'"
+else
+    pass "inorder-reverse-stepi"
+fi
+
+# ---- sampled simulation -------------------------------------------------------------------
+S=$((i1 / 3))
+for r in 1 2; do
+    # shellcheck disable=SC2086
+    hv $EL2 -kernel "$MINIHV" --timing-switch-at "$S:inorder" --state-hash --stats "$TMP/w$r.json" \
+        >"$TMP/w$r.out" 2>"$TMP/w$r.err"
+done
+warm=$(stat "$TMP/w1.json" timing.warm_from_insn)
+mi=$(stat "$TMP/w1.json" timing.cpu0.insns)
+total=$(stat "$TMP/w1.json" sim.insns)
+if [ "$warm" != "$S" ] || [ -z "$mi" ] || [ $((total - mi)) -lt "$S" ] ||
+    [ "$(hash_of "$TMP/w1.err")" != "$(hash_of "$TMP/w2.err")" ] || ! cmp -s "$TMP/w1.out" "$TMP/atomic.out"; then
+    fail "timing-switch-at" "warm from $warm (want $S), $mi of $total instructions modelled"
+else
+    pass "timing-switch-at (modelled $mi of $total instructions)"
+fi
+
+# ---- info tlb shows the model's TLBs ------------------------------------------------------
+printf 'stepi 200000\ninfo tlb\n' >"$TMP/tlb.txt"
+# shellcheck disable=SC2086
+hv $EL2 -kernel "$MINIHV" --timing inorder --script "$TMP/tlb.txt" >"$TMP/tlb.out" 2>&1
+if grep -q "^soft TLB of cpu0" "$TMP/tlb.out" && grep -q "^architectural TLBs of cpu0" "$TMP/tlb.out" &&
+    grep -Eq "^  L2  VA 0x[0-9a-f]+ -> IPA 0x[0-9a-f]+ +4K EL1&0 VMID [12]" "$TMP/tlb.out"; then
+    pass "info-tlb-model"
+else
+    fail "info-tlb-model" "$(grep -m3 -E 'TLB|L2' "$TMP/tlb.out" | tr '\n' ' ')"
+fi
+
+# ---- bad input ----------------------------------------------------------------------------
+printf '[l1d]\nsize=3000\n' >"$TMP/bad.ini"
+printf '[l1d]\nsizee=4096\n' >"$TMP/typo.ini"
+bad() {
+    name=$1
+    want=$2
+    shift 2
+    # shellcheck disable=SC2086
+    hv $EL2 -kernel "$MINIHV" "$@" >/dev/null 2>"$TMP/bad.err"
+    rc=$?
+    if [ "$rc" -ne 1 ] || [ "$(wc -l <"$TMP/bad.err")" -ne 1 ] || ! grep -q -- "$want" "$TMP/bad.err"; then
+        fail "$name" "exit $rc: $(head -n 2 "$TMP/bad.err" | tr '\n' ' ')"
+    else
+        pass "$name"
+    fi
+}
+bad timing-bad-model "unknown timing model" --timing outoforder
+bad timing-config-missing "timing-config" --timing inorder --timing-config "$TMP/none.ini"
+bad timing-config-geometry "powers of two" --timing inorder --timing-config "$TMP/bad.ini"
+bad timing-config-typo "unknown key sizee" --timing inorder --timing-config "$TMP/typo.ini"
+bad timing-switch-bad "want N:MODEL" --timing-switch-at 10:fast
+bad timing-switch-zero "want N:MODEL" --timing-switch-at 0:inorder
+
+echo "timing: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
