@@ -399,6 +399,50 @@ if [ "${BENCH_REVERSE:-1}" != 0 ]; then
     [ -z "$rc_hit" ] || echo "(reverse-continue: breakpoint hit at icount $rc_hit, $((NS - rc_hit)) instructions back)"
 fi
 
+# ---- the cycle model: MIPS under --timing inorder --------------------------------------
+# (BENCH_TIMING=0 skips.) The integer workload and, when its image is there, Debian's Linux
+# to power-off under the inorder model in its default configuration (pipeline, caches, TLBs,
+# walk caches and branch prediction all on; docs/timing.md), beside atomic's speed above:
+# guest instructions, wall seconds, MIPS, and the model's cycles and IPC.
+timing_case() {
+    label=$1
+    shift
+    timed_run "$TMP/ti.out" "$@" --timing inorder --stats "$TMP/ti.json" --force
+    if [ "$rc" -ne 0 ]; then
+        echo "bench: hvsim --timing inorder failed on $label (exit code $rc): $(head -n 1 "$TMP/ti.out.err")" >&2
+        status=1
+        return
+    fi
+    python3 - "$TMP/ti.json" "$secs" "$label" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+secs, label = float(sys.argv[2]), sys.argv[3]
+n = d["sim.insns"]
+cyc = sum(v for k, v in d.items() if k.startswith("timing.cpu") and k.endswith(".cycles")
+          and k.count(".") == 2)
+print("%-22s %15d %10.3f %10.1f %15d %6.2f" % (label, n, secs, n / secs / 1e6, cyc, n / cyc))
+EOF2
+}
+if [ "${BENCH_TIMING:-1}" != 0 ]; then
+    echo
+    echo "cycle model: --timing inorder, default configuration"
+    printf "%-22s %15s %10s %10s %15s %6s\n" "workload" "guest insns" "wall s" "MIPS" "cycles" "IPC"
+    # shellcheck disable=SC2086
+    timing_case "integer workload" "$HVSIM" -M virt -m 256M -kernel "$ELF" $EXTRA
+    if [ "$(checksum_of "$TMP/ti.out")" != "$hv_sum" ]; then
+        echo "bench: checksum under inorder '$(checksum_of "$TMP/ti.out")', atomic '$hv_sum'" >&2
+        status=1
+    fi
+    LXDIR=${BENCH_LINUX_DIR:-$(dirname "$HVSIM")/debian}
+    if [ "${BENCH_LINUX:-1}" != 0 ] && [ -f "$LXDIR/Image" ] && [ -f "$LXDIR/initrd.cpio.gz" ]; then
+        # shellcheck disable=SC2086
+        timing_case "Linux to power-off" "$HVSIM" -M virt,gic-version=3 -cpu cortex-a57 -m 1G \
+            -kernel "$LXDIR/Image" -initrd "$LXDIR/initrd.cpio.gz" \
+            -append "console=ttyAMA0 rdinit=/init hvsim.selftest" $EXTRA
+    fi
+    echo "(target: at least 30 MIPS under inorder; atomic's speed is the table above)"
+fi
+
 # ---- Debian's Linux: boot to the shell marker and to power-off ---------------------------
 # (BENCH_LINUX=0 skips; needs `make linux-image`.) The same Image and initramfs with the
 # selftest /init (hvsim.selftest: a few busybox commands, then poweroff -f) on hvsim, QEMU TCG
