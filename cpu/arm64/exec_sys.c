@@ -348,6 +348,13 @@ A64_EXEC(exec_DC_ZVA)
             return NULL;
     /* DCZID_EL0.BS = 4: 64-byte blocks */
     uint64_t va = c->x[d->rn] & ~(uint64_t)63;
+    if (unlikely(c->tm)) {
+        /* the cycle model sees one whole-line store, whichever path below does the work
+         * (the others' reports of the line are then the same access) */
+        uint64_t pa;
+        if (a64_tlb_writable(c, va, 64, &pa, NULL) || a64_debug_translate(c, va, &pa))
+            a64_tm_pa(c, va, pa, 64, true, false);
+    }
     const SoftTlbEntry *e = a64_tlb_write_entry(c, va);
     if (likely(a64_tlb_hit(e, va, 64) && !c->tm)) {
         zero_block((uint8_t *)(e->addend + va));   /* one block, inside one page */

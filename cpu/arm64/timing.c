@@ -147,11 +147,14 @@ void a64_tm_pa(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write,
     for (uint64_t l = first; l <= last; l++) {
         /* one access per line per instruction: the paths that split an access (a slow path
          * storing in pieces, a fast path taking the whole) report the same */
-        if (c->tm_line == l + 1 && !write)
+        if (c->tm_line == l + 1)
             continue;
         c->tm_line = l + 1;
         uint64_t lva = va + ((l << lb) > pa ? (l << lb) - pa : 0);
-        tm_data(s, c->tm, c, lva, l << lb, write, device, c->tm_mmu, ctx, c->el);
+        bool whole = write && pa <= (l << lb) && pa + size >= ((l + 1) << lb);
+        tm_data(s, c->tm, c, lva, l << lb, write,
+                device ? TM_ACC_DEVICE : whole ? TM_ACC_WHOLE_LINE : TM_ACC_CACHED, c->tm_mmu,
+                ctx, c->el);
     }
 }
 

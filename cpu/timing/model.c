@@ -433,7 +433,7 @@ void tm_fetch_slow(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa,
 }
 
 void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool write,
-             bool device, bool mmu, uint64_t ctx, int el)
+             TmAccKind kind, bool mmu, uint64_t ctx, int el)
 {
     uint32_t stall = 0;
     k->mem_accesses++;
@@ -444,7 +444,7 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
         k->el_dtlb_misses[el & 3] += l1m;
         k->ev_tlb_refill += l1m;
     }
-    if (device) {
+    if (kind == TM_ACC_DEVICE) {
         stall += s->cfg.mem_latency;     /* Device memory: uncached, to the device and back */
     } else {
         uint64_t wb;
@@ -458,7 +458,8 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
                 l2_access(s, wb, true);   /* the victim goes to L2 behind the miss (no stall) */
             if (s->ncores > 1 && !write)
                 others_read(s, k, pa);
-            stall += l2_refill(s, k, pa, false);
+            if (kind != TM_ACC_WHOLE_LINE)   /* else nothing of the old line is needed */
+                stall += l2_refill(s, k, pa, false);
         }
         if (write && s->ncores > 1)
             others_write(s, k, pa);

@@ -103,8 +103,13 @@ static inline void tm_fetch(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uin
     tm_fetch_slow(s, k, cpu, va, pa, mmu, ctx);
 }
 /* A data access (stores and loads; atomics are both): TLB, then L1D/L2/memory. */
+typedef enum {
+    TM_ACC_CACHED,            /* Normal memory */
+    TM_ACC_DEVICE,            /* a device: uncached, [memory] latency */
+    TM_ACC_WHOLE_LINE,        /* a store of a whole line (DC ZVA): allocated without a fetch */
+} TmAccKind;
 void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool write,
-             bool device, bool mmu, uint64_t ctx, int el);
+             TmAccKind kind, bool mmu, uint64_t ctx, int el);
 /* Cache maintenance by PA (DC IVAC/CVAC/CIVAC/ZVA-like cleaning; ic = instruction side). */
 void tm_dc(TimingSys *s, TmCore *k, uint64_t pa, bool clean, bool inval);
 void tm_dc_setway(TimingSys *s, TmCore *k, unsigned level, uint32_t set, uint32_t way,

@@ -178,12 +178,12 @@ static uint64_t refs_per_walk(int n1, int n2, bool pwc, bool nested)
     TmCore *k = &s->core[0];
     /* alternate two pages of one 2 MiB region: every access misses the one-entry TLBs */
     for (int i = 0; i < 8; i++)
-        tm_data(s, k, NULL, 0x600000 + (uint64_t)(i & 1) * 0x1000, 0x1000, false, false, true,
+        tm_data(s, k, NULL, 0x600000 + (uint64_t)(i & 1) * 0x1000, 0x1000, false, TM_ACC_CACHED, true,
                 tlbm_ctx(0, 1, 0), 1);
     int kind = n1 && n2 ? TM_WALK_2D : n1 ? TM_WALK_S1 : TM_WALK_S2;
     uint64_t walks0 = k->walks[kind], refs0 = k->walk_refs[kind];
     for (int i = 0; i < 10; i++)
-        tm_data(s, k, NULL, 0x600000 + (uint64_t)(i & 1) * 0x1000, 0x1000, false, false, true,
+        tm_data(s, k, NULL, 0x600000 + (uint64_t)(i & 1) * 0x1000, 0x1000, false, TM_ACC_CACHED, true,
                 tlbm_ctx(0, 1, 0), 1);
     cr_assert_eq(k->walks[kind] - walks0, 10);
     uint64_t r = (k->walk_refs[kind] - refs0) / 10;
