@@ -5,6 +5,7 @@
 static const char *const kind_names[EV_NKINDS] = {
     "insn", "mem", "exc-taken", "exc-return", "vm-exit", "vm-entry", "power-off", "walk", "mmio",
     "irq", "tlbi", "fwcall", "snapshot", "decode", "unimp",
+    "timing",
 };
 
 const char *ev_kind_name(EvKind k)

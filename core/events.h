@@ -40,6 +40,8 @@ typedef enum EvKind {
                                * runs from its page's code, again after that code was dropped */
     EV_UNIMP,                 /* the guest used a system register or system instruction hvsim
                                * does not model, and sees UNDEFINED (u.unimp) */
+    EV_TIMING,                /* the cycle model: an instruction missed a cache, walked or was
+                               * mispredicted (u.timing; only under --timing inorder) */
     EV_NKINDS
 } EvKind;
 #define EV_BIT(k) (1u << (k))
@@ -99,6 +101,10 @@ typedef struct EvInfo {
         struct { const char *file; bool restore; } snap;
         /* the encoding, and what it is ("MRS S3_0_C15_C2_0", "SYS #0, C7, C9, #0") */
         struct { uint32_t raw; const char *what; } unimp;
+        /* what: "l1i_miss", "l1d_miss", "l2_miss", "walk", "mispredict"; count: how many in
+         * this instruction; addr, pa: its last data access (0: none); cycles: the
+         * instruction's cycles */
+        struct { const char *what; unsigned count; uint64_t addr, pa, cycles; } timing;
     } u;
     const void *arch;         /* architecture part (EvArm64Exc for exceptions), or NULL */
 } EvInfo;

@@ -136,6 +136,13 @@ static void to_public(const EvInfo *e, hvsim_event *o)
         o->u.unimp.raw = e->u.unimp.raw;
         o->u.unimp.what = e->u.unimp.what;
         break;
+    case EV_TIMING:
+        o->u.timing.what = e->u.timing.what;
+        o->u.timing.count = e->u.timing.count;
+        o->u.timing.va = e->u.timing.addr;
+        o->u.timing.pa = e->u.timing.pa;
+        o->u.timing.cycles = e->u.timing.cycles;
+        break;
     default:
         break;
     }

@@ -224,6 +224,25 @@ static void pmu_events(Arm64Cpu *c, TmCore *k, int el, bool branch, bool mispred
         a64_pmu_count(p, A64_PMU_EV_STALL_BACKEND, stall_be, el);
 }
 
+/* EV_TIMING: what this instruction met in the model, one event per kind. */
+static void publish(Arm64Cpu *c, const TmCore *k, uint64_t pc, int el, bool mispredict,
+                    uint64_t cycles)
+{
+    const struct { const char *what; uint32_t n; } kinds[] = {
+        { "l1i_miss", k->ev_l1i_refill }, { "l1d_miss", k->ev_l1d_refill },
+        { "l2_miss", k->ev_l2_refill }, { "walk", k->ev_walks }, { "mispredict", mispredict },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (!kinds[i].n)
+            continue;
+        EvInfo e = { .kind = EV_TIMING, .cpu = c->index, .el = el, .vmid = a64_current_vmid(c),
+                     .pc = pc, .time = a64_now(c),
+                     .u.timing = { kinds[i].what, kinds[i].n, k->last_va, k->last_pa, cycles } };
+        if (ev_publish(&c->m->events, &e))
+            a64_pause_after(c);
+    }
+}
+
 void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, int el,
                    uint64_t cyc_start)
 {
@@ -287,10 +306,13 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     k->el_cycles[el & 3] += k->cyc - cyc_start;
     if (unlikely(c->pmu.events))
         pmu_events(c, k, el, o.cls == TM_BRANCH, mis, stall_be);
+    if (unlikely(ev_wants(&c->m->events, EV_TIMING)))
+        publish(c, k, pc, el, mis, k->cyc - cyc_start);
     k->pend_stall = 0;
     k->pend_hit = 0;
     k->ev_l1d = k->ev_l1d_refill = k->ev_l1i_refill = k->ev_tlb_refill = k->ev_l2_refill = 0;
-    k->ev_stall_fe = 0;
+    k->ev_stall_fe = k->ev_walks = 0;
+    k->last_va = k->last_pa = 0;
     c->tm_line = 0;
     c->tm_write = 0;
 }

@@ -390,6 +390,7 @@ static uint32_t translate(TimingSys *s, TmCore *k, void *cpu, Tlbm *l1, uint64_t
     }
     TmWalk w;
     w.n = 0;
+    k->ev_walks++;
     s->walk(cpu, va, fetch, &w);
     int kind = w.s1 && w.s2 ? TM_WALK_2D : w.s1 ? TM_WALK_S1 : TM_WALK_S2;
     cyc += walk_cost(s, k, &w, kind);
@@ -438,6 +439,8 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
     uint32_t stall = 0;
     k->mem_accesses++;
     k->ev_l1d++;
+    k->last_va = va;
+    k->last_pa = pa;
     if (mmu) {
         bool l1m;
         stall += translate(s, k, cpu, &k->dtlb, va, false, ctx, &l1m);

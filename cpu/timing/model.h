@@ -61,6 +61,8 @@ typedef struct TmCore {
     uint8_t pend_hit, pend_pad[7];        /* it had a load that hit L1D */
     /* this instruction's events, for the guest's PMU (cleared at retire) */
     uint32_t ev_l1d, ev_l1d_refill, ev_l1i_refill, ev_tlb_refill, ev_l2_refill, ev_stall_fe;
+    uint32_t ev_walks, ev_pad;
+    uint64_t last_va, last_pa;            /* this instruction's last data access */
     uint64_t iline, ipage, ictx;          /* the last fetch: line, page, context */
     bool ifetch_valid;
     Cache l1i, l1d, pwc[2], ntlb;

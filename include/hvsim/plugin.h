@@ -44,8 +44,8 @@
 extern "C" {
 #endif
 
-#define HVSIM_PLUGIN_ABI_VERSION 2   /* 2: the IRQ, TLBI, FWCALL, SNAPSHOT, DECODE and
-                                       * UNIMP events; stat_histogram */
+#define HVSIM_PLUGIN_ABI_VERSION 3   /* 2: the IRQ, TLBI, FWCALL, SNAPSHOT, DECODE and
+                                       * UNIMP events; stat_histogram; 3: TIMING */
 
 /* Every plugin says which ABI it was built for (checked at load). */
 #define HVSIM_PLUGIN_DECLARE \
@@ -79,7 +79,10 @@ typedef enum hvsim_event_kind {
                                * the function's return is ignored (INSN can stop there) */
     HVSIM_EV_UNIMP = 14,      /* the guest used a system register or system instruction hvsim
                                * does not model and sees UNDEFINED: unimp.* */
-    HVSIM_EV_NKINDS = 15
+    HVSIM_EV_TIMING = 15,     /* the cycle model (--timing inorder): an instruction missed L1I,
+                               * L1D or L2, walked after an L2 TLB miss, or was mispredicted:
+                               * timing.* */
+    HVSIM_EV_NKINDS = 16
 } hvsim_event_kind;
 #define HVSIM_EV_BIT(k) (1u << (k))
 
@@ -129,6 +132,10 @@ typedef struct hvsim_event {
         struct { const char *file; uint32_t restore; } snap;
         /* the encoding and what it is ("MRS S3_0_C15_C2_0", "SYS #0, C7, C9, #0") */
         struct { uint32_t raw; const char *what; } unimp;
+        /* what: "l1i_miss", "l1d_miss", "l2_miss", "walk" or "mispredict"; count: how many
+         * in this instruction (pc); va, pa: its last data access (0: none); cycles: the
+         * instruction's cycles under the model */
+        struct { const char *what; uint32_t count; uint64_t va, pa, cycles; } timing;
     } u;
 } hvsim_event;
 

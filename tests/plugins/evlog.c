@@ -3,6 +3,7 @@
  *   irq cpuN vmV STAGE INTID virt|phys lrN|-      tlbi cpuN OP VA|-
  *   fwcall cpuN CONDUIT NAME FID RESULT           snapshot save|restore FILE
  *   decode cpuN PC RAW                            unimp cpuN WHAT (PC)
+ *   timing cpuN WHAT COUNT (the cycle model's events, --timing inorder)
  * and with walkva=HEX, each walk of that VA: walk cpuN VA PA|fault PA:sSlL... */
 #include <hvsim/plugin.h>
 #include <stdio.h>
@@ -56,6 +57,9 @@ static int on_event(void *user, const hvsim_event *e)
     case HVSIM_EV_UNIMP:
         fprintf(out, "unimp cpu%d %s (%llx)\n", e->cpu, e->u.unimp.what, (unsigned long long)e->pc);
         break;
+    case HVSIM_EV_TIMING:
+        fprintf(out, "timing cpu%d %s %u\n", e->cpu, e->u.timing.what, e->u.timing.count);
+        break;
     default:
         break;
     }
@@ -85,6 +89,7 @@ int hvsim_plugin_install(const hvsim_api *api, hvsim_plugin *self, int argc, con
     }
     return api->subscribe(self, HVSIM_EV_BIT(HVSIM_EV_IRQ) | HVSIM_EV_BIT(HVSIM_EV_TLBI) |
                                     HVSIM_EV_BIT(HVSIM_EV_FWCALL) | HVSIM_EV_BIT(HVSIM_EV_SNAPSHOT) |
-                                    HVSIM_EV_BIT(HVSIM_EV_DECODE) | HVSIM_EV_BIT(HVSIM_EV_UNIMP),
+                                    HVSIM_EV_BIT(HVSIM_EV_DECODE) | HVSIM_EV_BIT(HVSIM_EV_UNIMP) |
+                                    HVSIM_EV_BIT(HVSIM_EV_TIMING),
                           &all, on_event, NULL);
 }

@@ -244,7 +244,7 @@ refused() {   # NAME WANT-IN-MESSAGE SPEC
     fi
 }
 refused plugin-write-refused "refused: .*undefined symbol: bus_write" "$TEST_PLUGINS/writer.so"
-refused plugin-abi-refused "built for plugin ABI 1002, this hvsim has ABI 2" "$TEST_PLUGINS/badabi.so"
+refused plugin-abi-refused "built for plugin ABI 1003, this hvsim has ABI 3" "$TEST_PLUGINS/badabi.so"
 refused plugin-bad-argument "unknown argument" "$PLUGINS/insn_mix.so,bogus=1"
 refused plugin-missing "cannot load" "$TMP/none.so"
 refused plugin-not-a-library "cannot load" "$MINIHV"

@@ -10,6 +10,7 @@
 #    straight run's state;
 #  - --timing-switch-at N:inorder fast-forwards to instruction N in atomic, then models;
 #  - the statistics name walks by kind, and `info tlb` shows the architectural TLBs;
+#  - a plugin hears the model's events (TIMING), as many as the statistics count;
 #  - bad --timing, --timing-config and --timing-switch-at values: one line, exit 1.
 #
 #   sh tests/system/timing.sh path/to/hvsim
@@ -165,6 +166,21 @@ if grep -q "^soft TLB of cpu0" "$TMP/tlb.out" && grep -q "^architectural TLBs of
     pass "info-tlb-model"
 else
     fail "info-tlb-model" "$(grep -m3 -E 'TLB|L2' "$TMP/tlb.out" | tr '\n' ' ')"
+fi
+
+# ---- plugin events: the model's misses, walks and mispredicts, as the statistics count them
+PLUG=$(dirname "$HVSIM")/tests/plugins/evlog.so
+hv -kernel "$WORKLOADS/tests/mmu.elf" --timing inorder --plugin "$PLUG,out=$TMP/ev.txt" \
+    --stats "$TMP/ev.json" >/dev/null 2>"$TMP/ev.err"
+sums=$(awk '$1 == "timing" { s[$3] += $4 } END { printf "%d %d %d %d", s["l1i_miss"], s["l1d_miss"], s["walk"], s["mispredict"] }' "$TMP/ev.txt")
+want=""
+for k in l1i.misses l1d.misses l2tlb.misses bp.mispredicts; do
+    want="$want $(stat "$TMP/ev.json" "timing.cpu0.$k")"
+done
+if [ "$sums" != "${want# }" ] || [ "$(echo "$sums" | cut -d' ' -f3)" -eq 0 ]; then
+    fail "timing-plugin-events" "events $sums, statistics$want"
+else
+    pass "timing-plugin-events (L1I, L1D misses, walks, mispredicts: $sums)"
 fi
 
 # ---- bad input ----------------------------------------------------------------------------
