@@ -608,79 +608,80 @@ void tm_stats_dump(void *opaque, const StatsSink *sink)
 }
 
 /* ---- saved form ---- */
-static uint64_t core_size(const TmCore *k)
+/* The saved form in one place: Xfer.save moves the state to p, else from p (each part's
+ * loader sanitises what it reads); with p NULL only the size is counted. */
+typedef struct Xfer {
+    uint8_t *p;
+    uint64_t n;
+    bool save;
+} Xfer;
+
+static void x_u64(Xfer *x, uint64_t *v)
 {
-    return 8 * (3 + G_N_ELEMENTS(k->ready)) + 3 * 8 + 1 + cache_state_size(&k->l1i) +
-           cache_state_size(&k->l1d) + cache_state_size(&k->pwc[0]) + cache_state_size(&k->pwc[1]) +
-           cache_state_size(&k->ntlb) + tlbm_state_size(&k->itlb) + tlbm_state_size(&k->dtlb) +
-           tlbm_state_size(&k->l2tlb) + bpred_state_size(&k->bp);
+    if (x->p && x->save)
+        memcpy(x->p + x->n, v, 8);
+    else if (x->p)
+        memcpy(v, x->p + x->n, 8);
+    x->n += 8;
+}
+
+#define X_PART(x, kind, obj)                                                  \
+    do {                                                                      \
+        if ((x)->p && (x)->save)                                              \
+            kind##_state_save(obj, (x)->p + (x)->n);                          \
+        else if ((x)->p)                                                      \
+            kind##_state_load(obj, (x)->p + (x)->n);                          \
+        (x)->n += kind##_state_size(obj);                                     \
+    } while (0)
+
+static void xfer(TimingSys *s, Xfer *x)
+{
+    for (int i = 0; i < s->ncores; i++) {
+        TmCore *k = &s->core[i];
+        uint64_t valid = k->ifetch_valid;
+        x_u64(x, &k->cyc);
+        x_u64(x, &k->slot_cycle);
+        x_u64(x, &k->pend_stall);
+        for (size_t r = 0; r < G_N_ELEMENTS(k->ready); r++)
+            x_u64(x, &k->ready[r]);
+        x_u64(x, &k->iline);
+        x_u64(x, &k->ipage);
+        x_u64(x, &k->ictx);
+        x_u64(x, &valid);
+        k->ifetch_valid = valid != 0;
+        k->pend_stall %= s->max_stall + 1;
+        X_PART(x, cache, &k->l1i);
+        X_PART(x, cache, &k->l1d);
+        X_PART(x, cache, &k->pwc[0]);
+        X_PART(x, cache, &k->pwc[1]);
+        X_PART(x, cache, &k->ntlb);
+        X_PART(x, tlbm, &k->itlb);
+        X_PART(x, tlbm, &k->dtlb);
+        X_PART(x, tlbm, &k->l2tlb);
+        X_PART(x, bpred, &k->bp);
+    }
+    X_PART(x, cache, &s->l2);
 }
 
 uint64_t tm_state_size(const TimingSys *s)
 {
-    uint64_t n = 64 + cache_state_size(&s->l2);
-    for (int i = 0; i < s->ncores; i++)
-        n += core_size(&s->core[i]);
-    return n;
+    Xfer x = { NULL, 64, false };
+    xfer((TimingSys *)s, &x);     /* counts only: nothing is written */
+    return x.n;
 }
-
-#define PUT(p, v) do { uint64_t v_ = (v); memcpy(p, &v_, 8); p += 8; } while (0)
-#define GET(p) ({ uint64_t v_; memcpy(&v_, p, 8); p += 8; v_; })
 
 void tm_state_save(const TimingSys *s, uint8_t *p)
 {
     memcpy(p, s->digest, 64);
-    p += 64;
-    for (int i = 0; i < s->ncores; i++) {
-        const TmCore *k = &s->core[i];
-        PUT(p, k->cyc);
-        PUT(p, k->slot_cycle);
-        PUT(p, k->pend_stall);
-        for (size_t r = 0; r < G_N_ELEMENTS(k->ready); r++)
-            PUT(p, k->ready[r]);
-        PUT(p, k->iline);
-        PUT(p, k->ipage);
-        PUT(p, k->ictx);
-        *p++ = k->ifetch_valid;
-        cache_state_save(&k->l1i, p), p += cache_state_size(&k->l1i);
-        cache_state_save(&k->l1d, p), p += cache_state_size(&k->l1d);
-        cache_state_save(&k->pwc[0], p), p += cache_state_size(&k->pwc[0]);
-        cache_state_save(&k->pwc[1], p), p += cache_state_size(&k->pwc[1]);
-        cache_state_save(&k->ntlb, p), p += cache_state_size(&k->ntlb);
-        tlbm_state_save(&k->itlb, p), p += tlbm_state_size(&k->itlb);
-        tlbm_state_save(&k->dtlb, p), p += tlbm_state_size(&k->dtlb);
-        tlbm_state_save(&k->l2tlb, p), p += tlbm_state_size(&k->l2tlb);
-        bpred_state_save(&k->bp, p), p += bpred_state_size(&k->bp);
-    }
-    cache_state_save(&s->l2, p);
+    Xfer x = { p, 64, true };
+    xfer((TimingSys *)s, &x);     /* reads the state only */
 }
 
 bool tm_state_load(TimingSys *s, const uint8_t *p, uint64_t len)
 {
     if (len != tm_state_size(s) || memcmp(p, s->digest, 64))
         return false;
-    p += 64;
-    for (int i = 0; i < s->ncores; i++) {
-        TmCore *k = &s->core[i];
-        k->cyc = GET(p);
-        k->slot_cycle = GET(p);
-        k->pend_stall = GET(p) % (s->max_stall + 1);
-        for (size_t r = 0; r < G_N_ELEMENTS(k->ready); r++)
-            k->ready[r] = GET(p);
-        k->iline = GET(p);
-        k->ipage = GET(p);
-        k->ictx = GET(p);
-        k->ifetch_valid = *p++ != 0;
-        cache_state_load(&k->l1i, p), p += cache_state_size(&k->l1i);
-        cache_state_load(&k->l1d, p), p += cache_state_size(&k->l1d);
-        cache_state_load(&k->pwc[0], p), p += cache_state_size(&k->pwc[0]);
-        cache_state_load(&k->pwc[1], p), p += cache_state_size(&k->pwc[1]);
-        cache_state_load(&k->ntlb, p), p += cache_state_size(&k->ntlb);
-        tlbm_state_load(&k->itlb, p), p += tlbm_state_size(&k->itlb);
-        tlbm_state_load(&k->dtlb, p), p += tlbm_state_size(&k->dtlb);
-        tlbm_state_load(&k->l2tlb, p), p += tlbm_state_size(&k->l2tlb);
-        bpred_state_load(&k->bp, p), p += bpred_state_size(&k->bp);
-    }
-    cache_state_load(&s->l2, p);
+    Xfer x = { (uint8_t *)p, 64, false };   /* read from only */
+    xfer(s, &x);
     return true;
 }

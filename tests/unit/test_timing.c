@@ -226,24 +226,21 @@ Test(timing, configuration_errors_name_the_key)
     TmConfig cfg;
     cr_assert_null(tm_config_load(&cfg, NULL));
     cr_assert_eq(cfg.l1d.latency, 3);
-    char *e = config_error("[l1d]\nsize=3000\n");
-    cr_assert(e && strstr(e, "powers of two"), "%s", e);
-    g_free(e);
-    e = config_error("[l1d]\nsiz=4096\n");
-    cr_assert(e && strstr(e, "unknown key siz"), "%s", e);
-    g_free(e);
-    e = config_error("[core]\nbpred=perceptron\n");
-    cr_assert(e && strstr(e, "none|bimodal|gshare"), "%s", e);
-    g_free(e);
-    e = config_error("[cache]\n");
-    cr_assert(e && strstr(e, "unknown group [cache]"), "%s", e);
-    g_free(e);
-    e = config_error("[memory]\nlatency=-5\n");
-    cr_assert(e && strstr(e, "[memory] latency=-5"), "%s", e);
-    g_free(e);
-    e = config_error("not a key file");
-    cr_assert(e != NULL);
-    g_free(e);
+    static const struct { const char *text, *want; } bad[] = {
+        { "[l1d]\nsize=3000\n", "powers of two" },
+        { "[l1d]\nsiz=4096\n", "unknown key siz" },
+        { "[core]\nbpred=perceptron\n", "none|bimodal|gshare" },
+        { "[cache]\n", "unknown group [cache]" },
+        { "[memory]\nlatency=-5\n", "[memory] latency=-5" },
+        { "[l1d]\nline=32\n", "line sizes" },
+        { "not a key file", "" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *e = config_error(bad[i].text);
+        cr_assert(e && strstr(e, bad[i].want), "'%s': %s", bad[i].text, e ? e : "(accepted)");
+        g_free(e);
+    }
+    char *e;
     e = config_error("[l1d]\nsize=4096\nlatency=2\n[memory]\nlatency=300\n[walk]\ncache=off\n");
     cr_assert_null(e, "%s", e);
 }
