@@ -140,10 +140,12 @@ static inline uint64_t ctx_of(Arm64Cpu *c)
 void a64_tm_pa(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write, bool device)
 {
     TimingSys *s = c->tms;
-    unsigned lb = s->cfg.l1d.line == 0 ? 6 : (unsigned)__builtin_ctz(s->cfg.l1d.line);
+    unsigned lb = s->l1d_line_bits;
     uint64_t first = pa >> lb, last = (pa + (size ? size : 1) - 1) >> lb;
-    uint64_t ctx = ctx_of(c);
     c->tm_write |= write;
+    if (first == last && c->tm_line == first + 1)
+        return;               /* the line this instruction reported already */
+    uint64_t ctx = ctx_of(c);
     for (uint64_t l = first; l <= last; l++) {
         /* one access per line per instruction: the paths that split an access (a slow path
          * storing in pieces, a fast path taking the whole) report the same */
@@ -179,7 +181,7 @@ void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool
     a64_tm_pa(c, va, pa, size, write, false);
 }
 
-void a64_tm_fetch(Arm64Cpu *c, const A64DecodedPage *p, uint64_t pc)
+void a64_tm_fetch_slow(Arm64Cpu *c, const A64DecodedPage *p, uint64_t pc)
 {
     uint64_t ctx = ctx_of(c);
     tm_fetch(c->tms, c->tm, c, pc, p->pa + (pc & (A64_PAGE_SIZE - 1)), c->tm_mmu, ctx);
@@ -203,13 +205,13 @@ static void pmu_events(Arm64Cpu *c, TmCore *k, int el, bool branch, bool mispred
 {
     A64Pmu *p = &c->pmu;
     static const struct { unsigned ev; size_t off; } evs[] = {
-        { A64_PMU_EV_L1I_CACHE_REFILL, offsetof(TmCore, ev_l1i_refill) },
-        { A64_PMU_EV_L1D_CACHE_REFILL, offsetof(TmCore, ev_l1d_refill) },
-        { A64_PMU_EV_L1D_CACHE, offsetof(TmCore, ev_l1d) },
-        { A64_PMU_EV_L1D_TLB_REFILL, offsetof(TmCore, ev_tlb_refill) },
-        { A64_PMU_EV_MEM_ACCESS, offsetof(TmCore, ev_l1d) },
-        { A64_PMU_EV_L2D_CACHE_REFILL, offsetof(TmCore, ev_l2_refill) },
-        { A64_PMU_EV_STALL_FRONTEND, offsetof(TmCore, ev_stall_fe) },
+        { A64_PMU_EV_L1I_CACHE_REFILL, offsetof(TmCore, ev.l1i_refill) },
+        { A64_PMU_EV_L1D_CACHE_REFILL, offsetof(TmCore, ev.l1d_refill) },
+        { A64_PMU_EV_L1D_CACHE, offsetof(TmCore, ev.l1d) },
+        { A64_PMU_EV_L1D_TLB_REFILL, offsetof(TmCore, ev.tlb_refill) },
+        { A64_PMU_EV_MEM_ACCESS, offsetof(TmCore, ev.l1d) },
+        { A64_PMU_EV_L2D_CACHE_REFILL, offsetof(TmCore, ev.l2_refill) },
+        { A64_PMU_EV_STALL_FRONTEND, offsetof(TmCore, ev.stall_fe) },
     };
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
         uint32_t n = *(const uint32_t *)((const char *)k + evs[i].off);
@@ -229,15 +231,15 @@ static void publish(Arm64Cpu *c, const TmCore *k, uint64_t pc, int el, bool misp
                     uint64_t cycles)
 {
     const struct { const char *what; uint32_t n; } kinds[] = {
-        { "l1i_miss", k->ev_l1i_refill }, { "l1d_miss", k->ev_l1d_refill },
-        { "l2_miss", k->ev_l2_refill }, { "walk", k->ev_walks }, { "mispredict", mispredict },
+        { "l1i_miss", k->ev.l1i_refill }, { "l1d_miss", k->ev.l1d_refill },
+        { "l2_miss", k->ev.l2_refill }, { "walk", k->ev.walks }, { "mispredict", mispredict },
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (!kinds[i].n)
             continue;
         EvInfo e = { .kind = EV_TIMING, .cpu = c->index, .el = el, .vmid = a64_current_vmid(c),
                      .pc = pc, .time = a64_now(c),
-                     .u.timing = { kinds[i].what, kinds[i].n, k->last_va, k->last_pa, cycles } };
+                     .u.timing = { kinds[i].what, kinds[i].n, k->ev.last_va, k->ev.last_pa, cycles } };
         if (ev_publish(&c->m->events, &e))
             a64_pause_after(c);
     }
@@ -310,9 +312,7 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
         publish(c, k, pc, el, mis, k->cyc - cyc_start);
     k->pend_stall = 0;
     k->pend_hit = 0;
-    k->ev_l1d = k->ev_l1d_refill = k->ev_l1i_refill = k->ev_tlb_refill = k->ev_l2_refill = 0;
-    k->ev_stall_fe = k->ev_walks = 0;
-    k->last_va = k->last_pa = 0;
+    memset(&k->ev, 0, sizeof k->ev);
     c->tm_line = 0;
     c->tm_write = 0;
 }

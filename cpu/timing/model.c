@@ -213,6 +213,7 @@ TimingSys *tm_new(const TmConfig *cfg, int ncores, TmWalkFn walk)
     for (int i = 0; i < ncores; i++)
         core_init(&s->core[i], cfg, cfg->seed + (uint64_t)i);
     cache_init(&s->l2, &cfg->l2, cfg->seed * 4 + 3);
+    s->l1d_line_bits = (unsigned)__builtin_ctz(cfg->l1d.line);
     GString *d = g_string_new(NULL);
     g_string_append_len(d, (const char *)cfg, sizeof *cfg);
     g_string_append_printf(d, "|%d", ncores);
@@ -390,7 +391,7 @@ static uint32_t translate(TimingSys *s, TmCore *k, void *cpu, Tlbm *l1, uint64_t
     }
     TmWalk w;
     w.n = 0;
-    k->ev_walks++;
+    k->ev.walks++;
     s->walk(cpu, va, fetch, &w);
     int kind = w.s1 && w.s2 ? TM_WALK_2D : w.s1 ? TM_WALK_S1 : TM_WALK_S2;
     cyc += walk_cost(s, k, &w, kind);
@@ -406,7 +407,7 @@ static uint32_t translate(TimingSys *s, TmCore *k, void *cpu, Tlbm *l1, uint64_t
 static uint32_t l2_refill(TimingSys *s, TmCore *k, uint64_t pa, bool write)
 {
     uint32_t lat = l2_access(s, pa, write);
-    k->ev_l2_refill += lat != s->cfg.l2.latency;
+    k->ev.l2_refill += lat != s->cfg.l2.latency;
     return lat;
 }
 
@@ -422,7 +423,7 @@ void tm_fetch_slow(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa,
     bool wbv;
     if (!cache_access(&k->l1i, pa, false, &wb, &wbv)) {
         stall += l2_refill(s, k, pa, false);
-        k->ev_l1i_refill++;
+        k->ev.l1i_refill++;
     }
     k->iline = pa >> 6;
     k->ipage = va >> 12;
@@ -430,7 +431,7 @@ void tm_fetch_slow(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa,
     k->ifetch_valid = true;
     k->cyc += stall;
     k->stall_frontend += stall;
-    k->ev_stall_fe += stall;
+    k->ev.stall_fe += stall;
 }
 
 void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool write,
@@ -438,14 +439,14 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
 {
     uint32_t stall = 0;
     k->mem_accesses++;
-    k->ev_l1d++;
-    k->last_va = va;
-    k->last_pa = pa;
+    k->ev.l1d++;
+    k->ev.last_va = va;
+    k->ev.last_pa = pa;
     if (mmu) {
         bool l1m;
         stall += translate(s, k, cpu, &k->dtlb, va, false, ctx, &l1m);
         k->el_dtlb_misses[el & 3] += l1m;
-        k->ev_tlb_refill += l1m;
+        k->ev.tlb_refill += l1m;
     }
     if (kind == TM_ACC_DEVICE) {
         stall += s->cfg.mem_latency;     /* Device memory: uncached, to the device and back */
@@ -456,7 +457,7 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
             k->pend_hit |= !write;
         } else {
             k->el_l1d_misses[el & 3]++;
-            k->ev_l1d_refill++;
+            k->ev.l1d_refill++;
             if (wbv)
                 l2_access(s, wb, true);   /* the victim goes to L2 behind the miss (no stall) */
             if (s->ncores > 1 && !write)

@@ -59,10 +59,11 @@ typedef struct TmCore {
     uint64_t slot_cycle;                  /* dual issue: the cycle the last pair started */
     uint64_t pend_stall;                  /* this instruction's data stalls so far */
     uint8_t pend_hit, pend_pad[7];        /* it had a load that hit L1D */
-    /* this instruction's events, for the guest's PMU (cleared at retire) */
-    uint32_t ev_l1d, ev_l1d_refill, ev_l1i_refill, ev_tlb_refill, ev_l2_refill, ev_stall_fe;
-    uint32_t ev_walks, ev_pad;
-    uint64_t last_va, last_pa;            /* this instruction's last data access */
+    /* this instruction's events, for the guest's PMU and EV_TIMING (cleared at retire) */
+    struct TmInsnEv {
+        uint32_t l1d, l1d_refill, l1i_refill, tlb_refill, l2_refill, stall_fe, walks, pad;
+        uint64_t last_va, last_pa;        /* its last data access */
+    } ev;
     uint64_t iline, ipage, ictx;          /* the last fetch: line, page, context */
     bool ifetch_valid;
     Cache l1i, l1d, pwc[2], ntlb;
@@ -84,6 +85,7 @@ typedef struct TimingSys {
     TmWalkFn walk;
     uint64_t vm_walks[256];               /* walks by VMID (low 8 bits) */
     uint64_t max_stall;                   /* bound of one instruction's cycles */
+    unsigned l1d_line_bits;
     uint64_t warm_from;                   /* instruction count the model started at */
 } TimingSys;
 
