@@ -10,7 +10,12 @@ typedef struct A64TmOp {
     uint8_t cls;              /* TmClass */
     uint8_t br;               /* BrKind, for TM_BRANCH */
     uint8_t vregs;            /* rd (and for non-memory classes rn/rm/ra) name V registers */
+    uint8_t src;              /* A64_SRC_*: which operand fields are sources */
 } A64TmOp;
+
+/* Operand fields that are sources whatever their value (X0 included); the others count only
+ * when non-zero (a field the decode left at 0 is most often unused). */
+enum { A64_SRC_RN = 1, A64_SRC_RM = 2, A64_SRC_RA = 4, A64_SRC_NONE = 8 };
 
 static A64TmOp op_info[A64_NUM_OPS + 1];
 static bool op_info_ready;
@@ -23,7 +28,30 @@ static bool name_in(const char *n, const char *const *list)
     return false;
 }
 
-static A64TmOp classify(const char *n, const char *group)
+/* Which operand fields an operation reads. */
+static uint8_t sources(const char *n, const char *group, uint8_t cls)
+{
+    static const char *const no_rn[] = { "MOVZ", "MOVN", "MOVK", "ADR", "ADRP", "B", "BL",
+        "B_cond", "MRS", "MSR_i", "HINT", "CLREX", "DSB", "DMB", "ISB", "SB", "SVC", "HVC",
+        "SMC", "BRK", "HLT", "ERET", "MODIMM", "FMOV_i", "LDR_lit", "LDRV_lit", NULL };
+    static const char *const rm_ra[] = { "MADD", "MSUB", "SMADDL", "SMSUBL", "UMADDL",
+                                         "UMSUBL", NULL };
+    static const char *const rm[] = { "SMULH", "UMULH", "ADC", "ADCS", "SBC", "SBCS", "CSEL",
+        "CSINC", "CSINV", "CSNEG", "CCMP_r", "CCMN_r", "LSLV", "LSRV", "ASRV", "RORV", "SDIV",
+        "UDIV", "EXTR", "CRC32", NULL };
+    if (name_in(n, no_rn))
+        return A64_SRC_NONE;
+    if (name_in(n, rm_ra))
+        return A64_SRC_RN | A64_SRC_RM | A64_SRC_RA;
+    size_t len = strlen(n);
+    bool reg_form = len > 2 && (!strcmp(n + len - 2, "_r") || !strcmp(n + len - 2, "_x"));
+    if (name_in(n, rm) || (reg_form && !strcmp(group, "dp_reg")))
+        return A64_SRC_RN | A64_SRC_RM;
+    (void)cls;
+    return A64_SRC_RN;
+}
+
+static A64TmOp classify_op(const char *n, const char *group)
 {
     static const char *const cond[] = { "B_cond", "CBZ", "CBNZ", "TBZ", "TBNZ", NULL };
     static const char *const barrier[] = { "DSB", "DMB", "ISB", "SB", NULL };
@@ -37,46 +65,48 @@ static A64TmOp classify(const char *n, const char *group)
     bool simd = !strcmp(group, "fp") || !strcmp(group, "simd_fp") ||
                 !strcmp(group, "simd_int") || !strcmp(group, "crypto");
     if (!strcmp(n, "B"))
-        return (A64TmOp){ TM_BRANCH, BR_DIRECT, 0 };
+        return (A64TmOp){ TM_BRANCH, BR_DIRECT, 0, 0 };
     if (!strcmp(n, "BL"))
-        return (A64TmOp){ TM_BRANCH, BR_CALL, 0 };
+        return (A64TmOp){ TM_BRANCH, BR_CALL, 0, 0 };
     if (!strcmp(n, "BR"))
-        return (A64TmOp){ TM_BRANCH, BR_INDIRECT, 0 };
+        return (A64TmOp){ TM_BRANCH, BR_INDIRECT, 0, 0 };
     if (!strcmp(n, "BLR"))
-        return (A64TmOp){ TM_BRANCH, BR_CALL_INDIRECT, 0 };
+        return (A64TmOp){ TM_BRANCH, BR_CALL_INDIRECT, 0, 0 };
     if (!strcmp(n, "RET"))
-        return (A64TmOp){ TM_BRANCH, BR_RET, 0 };
+        return (A64TmOp){ TM_BRANCH, BR_RET, 0, 0 };
     if (name_in(n, cond))
-        return (A64TmOp){ TM_BRANCH, BR_COND, 0 };
+        return (A64TmOp){ TM_BRANCH, BR_COND, 0, 0 };
     if (!strcmp(n, "ERET"))
-        return (A64TmOp){ TM_ERET, 0, 0 };
+        return (A64TmOp){ TM_ERET, 0, 0, 0 };
     if (name_in(n, barrier))
-        return (A64TmOp){ TM_BARRIER, 0, 0 };
+        return (A64TmOp){ TM_BARRIER, 0, 0, 0 };
     if (name_in(n, sysreg))
-        return (A64TmOp){ TM_SYSREG, 0, 0 };
+        return (A64TmOp){ TM_SYSREG, 0, 0, 0 };
     if (name_in(n, mul))
-        return (A64TmOp){ TM_MUL, 0, 0 };
+        return (A64TmOp){ TM_MUL, 0, 0, 0 };
     if (name_in(n, div))
-        return (A64TmOp){ TM_DIV, 0, 0 };
+        return (A64TmOp){ TM_DIV, 0, 0, 0 };
     if (name_in(n, fdiv))
-        return (A64TmOp){ TM_DIV, 0, 1 };
+        return (A64TmOp){ TM_DIV, 0, 1, 0 };
     if (!strcmp(n, "LDRV_lit") || !strcmp(group, "ldst_simd"))
-        return (A64TmOp){ TM_MEM, 0, 1 };
+        return (A64TmOp){ TM_MEM, 0, 1, 0 };
     if (!strcmp(group, "ldst") || name_in(n, mem))
-        return (A64TmOp){ TM_MEM, 0, 0 };
+        return (A64TmOp){ TM_MEM, 0, 0, 0 };
     if (simd)
-        return (A64TmOp){ TM_FP, 0, 1 };
-    return (A64TmOp){ TM_ALU, 0, 0 };
+        return (A64TmOp){ TM_FP, 0, 1, 0 };
+    return (A64TmOp){ TM_ALU, 0, 0, 0 };
 }
 
 static void op_info_init(void)
 {
     for (int i = 0; i <= A64_NUM_OPS; i++)
-        op_info[i] = (A64TmOp){ TM_ALU, 0, 0 };
+        op_info[i] = (A64TmOp){ TM_ALU, 0, 0, 0 };
     for (int i = 0; i < a64_npatterns; i++) {
         const A64Pattern *p = &a64_patterns[i];
-        if (p->op < A64_NUM_OPS)
-            op_info[p->op] = classify(p->name, p->group);
+        if (p->op < A64_NUM_OPS) {
+            op_info[p->op] = classify_op(p->name, p->group);
+            op_info[p->op].src = sources(p->name, p->group, op_info[p->op].cls);
+        }
     }
     op_info_ready = true;
 }
@@ -258,19 +288,23 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     bool mem = o.cls == TM_MEM;
     bool vsrc = o.vregs && !mem;
     uint64_t issue = k->cyc;
-    /* sources: the register operands the decode filled in (0 = none: a dependency on X0 or
-     * V0 through an unused slot is not invented; one through a used one may be missed) */
-    if (d->rn)
-        issue = issue > k->ready[reg_index(d->rn, vsrc)] ? issue : k->ready[reg_index(d->rn, vsrc)];
+#define SRC(r, v)                                                                        \
+    do {                                                                                 \
+        uint64_t t_ = k->ready[reg_index(r, v)];                                          \
+        issue = issue > t_ ? issue : t_;                                                 \
+    } while (0)
+    /* sources: the fields the operation reads, and the others the decode filled in */
+    if (!(o.src & A64_SRC_NONE) && (d->rn || (o.src & A64_SRC_RN)))
+        SRC(d->rn, vsrc);
     if (!mem) {
-        if (d->rm)
-            issue = issue > k->ready[reg_index(d->rm, vsrc)] ? issue : k->ready[reg_index(d->rm, vsrc)];
-        if (d->ra && o.cls != TM_BRANCH)
-            issue = issue > k->ready[reg_index(d->ra, vsrc)] ? issue : k->ready[reg_index(d->ra, vsrc)];
-    } else if (c->tm_write && d->rd) {
-        unsigned r = reg_index(d->rd, o.vregs);
-        issue = issue > k->ready[r] ? issue : k->ready[r];
+        if (d->rm || (o.src & A64_SRC_RM))
+            SRC(d->rm, vsrc);
+        if ((d->ra || (o.src & A64_SRC_RA)) && o.cls != TM_BRANCH)
+            SRC(d->ra, vsrc);
+    } else if (c->tm_write) {
+        SRC(d->rd, o.vregs);  /* the data a store writes */
     }
+#undef SRC
     uint64_t dep = issue - k->cyc;
     uint64_t done = issue + k->pend_stall;
     uint64_t stall_be = dep + k->pend_stall;
@@ -288,7 +322,8 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
             c->tm_ctx_ok = 0;              /* a translation control or the EL may change */
         break;
     default:
-        k->ready[dst] = done + cfg->lat[o.cls];
+        if (o.cls != TM_BRANCH)
+            k->ready[dst] = done + cfg->lat[o.cls];
         if (cfg->issue_width > 1 && k->pend_stall == 0 && k->slot_cycle != issue &&
             (o.cls == TM_ALU || o.cls == TM_BRANCH)) {
             k->slot_cycle = issue;          /* the first of a pair: the next may issue too */

@@ -462,8 +462,11 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
                 l2_access(s, wb, true);   /* the victim goes to L2 behind the miss (no stall) */
             if (s->ncores > 1 && !write)
                 others_read(s, k, pa);
-            if (kind != TM_ACC_WHOLE_LINE)   /* else nothing of the old line is needed */
-                stall += l2_refill(s, k, pa, false);
+            /* the access's issue cycle is the first of its latency: a dependent load issues
+             * `latency` cycles after it, as after a hit (a whole-line store needs nothing of
+             * the old line) */
+            if (kind != TM_ACC_WHOLE_LINE)
+                stall += l2_refill(s, k, pa, false) - 1;
         }
         if (write && s->ncores > 1)
             others_write(s, k, pa);
