@@ -101,6 +101,7 @@ static const StateField a64_fields[] = {
     STATE_RUNTIME(Arm64Cpu, tm_mmu),
     STATE_RUNTIME(Arm64Cpu, tm_write),
     STATE_RUNTIME(Arm64Cpu, pad7_),
+    STATE_RUNTIME(Arm64Cpu, tm_vm),
 };
 /* Relations: the EL is one the core implements (EL3 never, EL2 only with
  * virtualization=on), EL0 uses SP_EL0, PSTATE.PAN needs FEAT_PAN, XZR reads as zero. */

@@ -164,7 +164,8 @@ struct Arm64Cpu {
     uint64_t tm_end;          /* and where its cycle budget ends */
     uint64_t tm_ctx;          /* this instruction's translation context, when tm_ctx_ok */
     uint64_t tm_line;         /* the last data line this instruction accessed, + 1 */
-    uint8_t tm_ctx_ok, tm_mmu, tm_write, pad7_[5];
+    uint8_t tm_ctx_ok, tm_mmu, tm_write, pad7_;
+    int32_t tm_vm;            /* the VM running (VMID under stage 2), -1 outside one */
 };
 
 extern const StateDesc a64_state_desc;

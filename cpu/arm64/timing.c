@@ -156,6 +156,7 @@ static void compute_ctx(Arm64Cpu *c)
     }
     c->tm_ctx = tlbm_ctx(regime, vmid, asid);
     c->tm_mmu = mmu;
+    c->tm_vm = a64_current_vmid(c);
     c->tm_ctx_ok = 1;
 }
 
@@ -283,6 +284,8 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     const TmConfig *cfg = &s->cfg;
     A64TmOp o = op_info[d->op < A64_NUM_OPS ? d->op : A64_NUM_OPS];
     uint32_t raw = d->raw;
+    if (!c->tm_ctx_ok)
+        compute_ctx(c);       /* the VM this instruction ran in, for the per-VM counts */
     if (o.cls == TM_SYSREG && ((raw >> 12) & 0xf) == 8 && ((raw >> 19) & 3) == 1)
         o.cls = TM_TLBI;      /* SYS with CRn = 8: TLB maintenance */
     bool mem = o.cls == TM_MEM;
@@ -341,6 +344,12 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     k->insns++;
     k->el_insns[el & 3]++;
     k->el_cycles[el & 3] += k->cyc - cyc_start;
+    if (c->tm_vm >= 0) {
+        unsigned v = (unsigned)c->tm_vm & 0xff;
+        s->vm_insns[v]++;
+        s->vm_cycles[v] += k->cyc - cyc_start;
+        s->vm_l1d_misses[v] += k->ev.l1d_refill;
+    }
     if (unlikely(c->pmu.events))
         pmu_events(c, k, el, o.cls == TM_BRANCH, mis, stall_be);
     if (unlikely(ev_wants(&c->m->events, EV_TIMING)))

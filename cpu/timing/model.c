@@ -603,11 +603,22 @@ void tm_stats_dump(void *opaque, const StatsSink *sink)
     stats_emit_formula(sink, "timing.l2.miss_rate", "timing.l2.misses", "timing.l2.accesses", 1,
                        "fraction", "L2 misses per access");
     for (int v = 0; v < 256; v++) {
-        if (!s->vm_walks[v])
+        if (!s->vm_insns[v] && !s->vm_walks[v])
             continue;
-        char n[48];
+        char n[48], d[48];
+        snprintf(n, sizeof n, "timing.vm%d.insns", v);
+        stats_emit(sink, n, s->vm_insns[v], "instructions", "instructions the VM ran (VMID's low 8 bits)");
+        snprintf(n, sizeof n, "timing.vm%d.cycles", v);
+        stats_emit(sink, n, s->vm_cycles[v], "cycles", "cycles of the VM's instructions");
+        char num[48];
+        snprintf(num, sizeof num, "timing.vm%d.insns", v);
+        snprintf(d, sizeof d, "timing.vm%d.cycles", v);
+        snprintf(n, sizeof n, "timing.vm%d.ipc", v);
+        stats_emit_formula(sink, n, num, d, 1, "instructions/cycle", "the VM's IPC");
+        snprintf(n, sizeof n, "timing.vm%d.l1d.misses", v);
+        stats_emit(sink, n, s->vm_l1d_misses[v], "misses", "L1D misses of the VM's instructions");
         snprintf(n, sizeof n, "timing.vm%d.walks", v);
-        stats_emit(sink, n, s->vm_walks[v], "walks", "walks with stage 2 under this VMID (low 8 bits)");
+        stats_emit(sink, n, s->vm_walks[v], "walks", "walks under stage 2 with the VM's VMID");
     }
 }
 

@@ -69,6 +69,16 @@ else
     pass "inorder-walk-stats ($w stage-2 walks, $rpw references each)"
 fi
 
+# per VM: minihv's two guests' instructions add up to what ran under stage 2
+v1=$(stat "$TMP/m1.json" timing.vm1.insns)
+v2=$(stat "$TMP/m1.json" timing.vm2.insns)
+vc=$(stat "$TMP/m1.json" timing.vm1.cycles)
+if [ -z "$v1" ] || [ -z "$v2" ] || [ -z "$vc" ] || [ $((v1 + v2)) -ge "$i1" ] || [ "$vc" -le 0 ]; then
+    fail "inorder-per-vm" "vm1 $v1, vm2 $v2 instructions (all: $i1), vm1 cycles $vc"
+else
+    pass "inorder-per-vm (vm1 $v1, vm2 $v2 of $i1 instructions)"
+fi
+
 # one core: the cycles do not depend on the scheduling quantum
 # shellcheck disable=SC2086
 hv $EL2 -kernel "$MINIHV" --timing inorder --quantum 777 --stats "$TMP/q.json" >"$TMP/q.out" 2>/dev/null
