@@ -407,11 +407,11 @@ paper_hv = if $(MAKE) --no-print-directory $(1)-image >&2; then echo "--$(1) $(L
 	else echo "SKIP the $(1) column: make $(1)-image failed" >&2; \
 	echo "--$(1)-why 'make $(1)-image failed (Debian archive unreachable, nothing cached)'"; fi
 .PHONY: paper check-paper
-paper: $(B)/hvsim paper-guests
+paper: $(B)/hvsim paper-guests $(B)/workloads/tests/twalk.elf
 	kvm=$$($(call paper_hv,kvm)) && xen=$$($(call paper_hv,xen)) && \
 	eval scripts/paper --hvsim $(B)/hvsim --workloads $(B)/workloads \
 		--reps $(PAPER_REPS) $$kvm $$xen -o $(B)/paper
 check: check-paper
-check-paper: $(B)/hvsim paper-guests
+check-paper: $(B)/hvsim paper-guests $(B)/workloads/tests/twalk.elf
 	kvm=$$($(call paper_hv,kvm)) && xen=$$($(call paper_hv,xen)) && \
 	eval sh tests/system/paper.sh $(B)/hvsim $$kvm $$xen
