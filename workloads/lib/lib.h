@@ -78,28 +78,4 @@ void trap_set_return(uint64_t spsr, uint64_t elr);
 void run_lower(void (*fn)(void), uint64_t spsr, uint64_t sp);
 void trap_back_to_caller(void);
 
-/* ---- timing workloads (workloads/tests/t*.c, tests/system/timing-validate.sh) ---------- */
-/* A test passes parameters in a block it loads with `-device loader,file=F,addr=0x4fff0000`:
- * the magic, then 64-bit values by index (little-endian). Without the block, or beyond its
- * count, a program runs with its defaults. */
-#define WL_PARAMS_ADDR 0x4fff0000ULL
-#define WL_PARAMS_MAGIC 0x4d524150454d4954ULL   /* "TIMEPARM" */
-uint64_t wl_param(unsigned idx, uint64_t dflt);
-/* PMUv3 (Arm ARM D13): the cycle counter and event counters 0..n-1 counting evs[i] at
- * every EL the program runs at (EL2 included: PMCCFILTR_EL0/PMEVTYPERn_EL0.NSH), reset and
- * running. */
-void pmu_start(const unsigned *evs, unsigned n);
-uint64_t pmu_event(unsigned i);
-/* PMCCNTR_EL0 between ISBs: nothing before it is still in flight, nothing after it started */
-static inline uint64_t pmu_cycles(void)
-{
-    uint64_t v;
-    __asm__ volatile("isb\n mrs %0, pmccntr_el0\n isb" : "=r"(v) : : "memory");
-    return v;
-}
-/* Identity map of the first 4 GiB by 1 GiB blocks for the current EL's stage 1 (EL1&0 or
- * EL2), RAM Normal write-back, the rest Device-nGnRE, caches on: a flat program whose
- * accesses are cacheable (with the MMU off data accesses are Device-nGnRnE, Arm ARM D8.2.10). */
-void mmu_identity_on(void);
-
 #endif

@@ -14,7 +14,7 @@
  *   chain12  the last 12 of the same chain: within the return stack
  *
  * The driver's BL and the pattern's RET are in each window (2 branches). */
-#include "lib.h"
+#include "timing.h"
 
 __asm__(".text\n"
         /* 16 x (63 taken + 1 not taken) */

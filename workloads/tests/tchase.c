@@ -8,7 +8,7 @@
  * timed loads per set (4096), 3 identity-map RAM as Normal write-back first (0: run flat
  * with the MMU off). Under --timing atomic a load costs what any instruction does: 18
  * instructions per 16 loads, 1.12 cycles a load. */
-#include "lib.h"
+#include "timing.h"
 
 #define LINE 64
 #define MAX_WS (4u << 20)

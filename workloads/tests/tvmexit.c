@@ -11,7 +11,7 @@
  *
  * Parameter (wl_param) 0: identity-map RAM as Normal write-back at EL2 and EL1 (1, the
  * default), or run both flat with the MMU off (0: data accesses Device-nGnRnE). */
-#include "lib.h"
+#include "timing.h"
 
 #define WARM 4
 #define COLD 2

@@ -18,7 +18,7 @@
  * Output: twalk: s1=N s2=N pages=P rounds=R loads=P*R cycles=C l1d_tlb_refill=N, where
  * cycles are PMCCNTR_EL0 from the ERET to EL1 to the HVC's return and the refills PMU
  * event 0x05 L1D_TLB_REFILL over the same window. */
-#include "lib.h"
+#include "timing.h"
 
 #define RAM 0x40000000ULL
 #define MAP_END 0x43000000ULL              /* image, tables, stack and the region */
