@@ -6,8 +6,8 @@
 # walk caches off, on, and on with the nested walk cache; tbranch's mispredictions are those
 # of the predictor the configuration names; a VM exit's round trip with the hypervisor's
 # lines cleaned to memory costs k lines' worth of memory latency more than warm, the same k
-# under two latencies; and two runs give the same cycles. What the hvsim under test cannot
-# do yet is a SKIP with the reason, never a PASS.
+# under two latencies; two runs give the same cycles; --timing-switch-at N:inorder is atomic
+# up to N. What the hvsim under test cannot do yet is a SKIP with the reason, never a PASS.
 #
 #   sh tests/system/timing-validate.sh path/to/hvsim
 #
@@ -109,7 +109,7 @@ run probe tchase virt "$TMP/base.ini" 1024 1024 64
 if [ "$rc" -ne 0 ]; then
     why="--timing inorder: $(first_line "$TMP/probe.err")"
     for t in timing-chase-plateaus timing-walk-refs timing-walk-cycles timing-branch-bimodal \
-        timing-branch-gshare timing-vmexit-cold timing-determinism; do
+        timing-branch-gshare timing-vmexit-cold timing-determinism timing-switch-at; do
         skip "$t" "$why"
     done
     echo "timing-validate: $passed passed, $failed failed, $skipped skipped"
@@ -279,6 +279,35 @@ elif [ "$det_bad" = "no timing.cpu0.cycles in --stats" ]; then
 else
     fail timing-determinism "$det_bad"
 fi
+
+# ---- --timing-switch-at N:inorder: atomic up to instruction N. Switching at the first
+# instruction gives the in-order run's figures (the chase's windows come long after the
+# switch), switching beyond the end the atomic run's -------------------------------------
+sw_bad=
+$CHECK params "$TMP/sw.par" 1024 1048576 4096
+for spec in 1:chase 1000000000000:atomic; do
+    n=${spec%:*} ref=${spec#*:}
+    timeout 120 "$HVSIM" -M virt -cpu cortex-a57 -m 256M -kernel "$WORKLOADS/tests/tchase.elf" \
+        -device "loader,file=$TMP/sw.par,addr=0x4fff0000" --timing-switch-at "$n:inorder" \
+        --timing-config "$TMP/base.ini" >"$TMP/sw$n" 2>"$TMP/sw$n.err" </dev/null
+    rc=$?
+    if [ "$ref" = atomic ]; then
+        timeout 120 "$HVSIM" -M virt -cpu cortex-a57 -m 256M -kernel "$WORKLOADS/tests/tchase.elf" \
+            -device "loader,file=$TMP/sw.par,addr=0x4fff0000" --timing atomic \
+            >"$TMP/atomic" 2>/dev/null </dev/null
+    fi
+    if [ "$rc" -ne 0 ]; then
+        sw_bad="exit code $rc: $(first_line "$TMP/sw$n.err")"
+        break
+    elif ! cmp -s "$TMP/sw$n" "$TMP/$ref"; then
+        sw_bad="switching at $n does not give the $ref run's output: $(diff "$TMP/$ref" "$TMP/sw$n" | sed -n 2p)"
+    fi
+done
+case $sw_bad in
+"") pass "timing-switch-at (at 1: the in-order figures; beyond the end: the atomic ones)" ;;
+*unknown*option* | *unrecognized* | *timing-switch-at*) skip timing-switch-at "$sw_bad" ;;
+*) fail timing-switch-at "$sw_bad" ;;
+esac
 
 echo "timing-validate: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
