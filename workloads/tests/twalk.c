@@ -9,8 +9,10 @@
  * more pages than the TLBs hold every load misses them and walks: differencing two runs
  * with different R gives the steady-state walk per load, cold start cancelled.
  *
- * The page i the program loads from is region + i * (8 MiB / P), at byte (i * 64) mod 4 KiB
- * of it: P lines in distinct cache sets, so the data stays in L1D and only the walks vary.
+ * The page i the program loads from is region + i * (8 MiB / P), at line (i + i / 64) mod 64
+ * of it: up to 64 pages, lines in distinct L1D sets (with a small L1D the data stays there);
+ * up to 2048 consecutive pages, two lines per set of a 1 MiB 16-way L2. So the data's misses
+ * are the same every round and the walks are what varies.
  *
  * Parameters (wl_param): 0 stage-1 levels (4; 3; 0 = stage 1 off), 1 stage-2 levels (4; 3;
  * 0 = stage 2 off), 2 pages P (64), 3 rounds R (16). With stage 1 off and stage 2 on,
@@ -81,12 +83,13 @@ __asm__(".text\n"
         ".global twalk_guest\n"
         "twalk_guest:\n"
         "1: mov x4, x19\n"         /* this round: page address */
-        "   mov x5, xzr\n"         /* line offset within the page */
+        "   mov x5, xzr\n"         /* page number i */
         "   mov x6, x20\n"
-        "2: ldr x7, [x4, x5]\n"
+        "2: add x8, x5, x5, lsr #6\n"
+        "   ubfiz x8, x8, #6, #6\n"  /* line ((i + i / 64) mod 64) of the page */
+        "   ldr x7, [x4, x8]\n"
         "   add x4, x4, x21\n"
-        "   add x5, x5, #64\n"
-        "   and x5, x5, #4095\n"
+        "   add x5, x5, #1\n"
         "   subs x6, x6, #1\n"
         "   b.ne 2b\n"
         "   subs x22, x22, #1\n"
