@@ -23,7 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORKLOADS=${WORKLOADS:-$(dirname "$HVSIM")/workloads}
 CHECK="python3 $HERE/timingcheck.py"
 GET="python3 $HERE/statsget.py"
-NAME=timing
+NAME=timing-validate
 # shellcheck source=tests/system/harness.sh
 . "$HERE/harness.sh"
 
