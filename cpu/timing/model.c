@@ -193,9 +193,9 @@ static void core_init(TmCore *k, const TmConfig *c, uint64_t seed)
     cache_init(&k->l1d, &c->l1d, seed * 4 + 2);
     /* walk caches: fully associative, keyed by the descriptor's address (8-byte "lines") and
      * the nested walk cache by (VMID, table page) */
-    for (int s = 0; s < 2; s++) {
-        cache_init(&k->pwc[s], &(CacheGeom){ c->walk_entries * 8, c->walk_entries, 8, 0, CACHE_LRU }, 1);
-    }
+    for (int s = 0; s < 2; s++)
+        for (int l = 0; l < 3; l++)
+            cache_init(&k->pwc[s][l], &(CacheGeom){ c->walk_entries * 8, c->walk_entries, 8, 0, CACHE_LRU }, 1);
     cache_init(&k->ntlb, &(CacheGeom){ c->nested_entries * 4096, c->nested_entries, 4096, 0, CACHE_LRU }, 1);
     tlbm_init(&k->itlb, c->itlb_entries, c->itlb_entries);
     tlbm_init(&k->dtlb, c->dtlb_entries, c->dtlb_entries);
@@ -234,8 +234,8 @@ void tm_free(TimingSys *s)
         TmCore *k = &s->core[i];
         cache_free(&k->l1i);
         cache_free(&k->l1d);
-        cache_free(&k->pwc[0]);
-        cache_free(&k->pwc[1]);
+        for (int l = 0; l < 6; l++)
+            cache_free(&k->pwc[l / 3][l % 3]);
         cache_free(&k->ntlb);
         tlbm_free(&k->itlb);
         tlbm_free(&k->dtlb);
@@ -252,8 +252,8 @@ static void core_cold(TmCore *k)
 {
     cache_clear(&k->l1i);
     cache_clear(&k->l1d);
-    cache_clear(&k->pwc[0]);
-    cache_clear(&k->pwc[1]);
+    for (int l = 0; l < 6; l++)
+        cache_clear(&k->pwc[l / 3][l % 3]);
     cache_clear(&k->ntlb);
     tlbm_clear(&k->itlb);
     tlbm_clear(&k->dtlb);
@@ -348,8 +348,9 @@ static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
             }
             for (int r = i; r < j && !skip; r++) {
                 bool leaf = r == j - 1;
-                if (!leaf && c->walk_cache && pwc_hit(&k->pwc[1], w->r[r].pa)) {
-                    k->pwc_hits++;
+                unsigned lv = w->r[r].level;
+                if (!leaf && c->walk_cache && lv < 3 && pwc_hit(&k->pwc[1][lv], w->r[r].pa)) {
+                    k->pwc_hits[1][lv]++;
                     continue;
                 }
                 refs++;
@@ -359,8 +360,9 @@ static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
             continue;
         }
         bool leaf = i == last_s1;
-        if (!leaf && c->walk_cache && pwc_hit(&k->pwc[0], w->r[i].pa)) {
-            k->pwc_hits++;
+        unsigned lv = w->r[i].level;
+        if (!leaf && c->walk_cache && lv < 3 && pwc_hit(&k->pwc[0][lv], w->r[i].pa)) {
+            k->pwc_hits[0][lv]++;
         } else {
             refs++;
             cyc += l2_access(s, w->r[i].pa, false);
@@ -512,9 +514,11 @@ void tm_tlbi(TmCore *k, const TlbmInv *inv, bool last_level)
     tlbm_invalidate(&k->l2tlb, inv);
     k->ifetch_valid = false;
     if (!last_level) {
-        cache_clear(&k->pwc[0]);
+        for (int l = 0; l < 3; l++)
+            cache_clear(&k->pwc[0][l]);
         if (inv->kind != TLBM_INV_VA && inv->kind != TLBM_INV_ASID) {
-            cache_clear(&k->pwc[1]);
+            for (int l = 0; l < 3; l++)
+                cache_clear(&k->pwc[1][l]);
             cache_clear(&k->ntlb);
         }
     }
@@ -567,7 +571,12 @@ static void emit_core(const StatsSink *sink, const TmCore *k, int i)
         F(z, y, x, 1, "reads/walk", "descriptor reads per walk of this kind");
     }
     C("walk_cycles", k->walk_cycles, "cycles", "cycles of descriptor reads in walks");
-    C("walk.pwc_hits", k->pwc_hits, "reads", "descriptor reads served by a walk cache");
+    for (int st = 0; st < 2; st++)
+        for (int l = 0; l < 3; l++) {
+            char x[48];
+            snprintf(x, sizeof x, "walk.pwc_hits.s%dl%d", st + 1, l);
+            C(x, k->pwc_hits[st][l], "reads", "descriptor reads served by the walk cache of this stage and level");
+        }
     C("walk.nested_hits", k->ntlb_hits, "runs", "stage-2 walks of stage-1 tables skipped (nested walk cache)");
     C("bp.branches", k->bp.branches, "branches", "branches resolved");
     C("bp.mispredicts", k->bp.mispredicts, "branches", "branches mispredicted");
@@ -667,8 +676,8 @@ static void xfer(TimingSys *s, Xfer *x)
         k->pend_stall %= s->max_stall + 1;
         X_PART(x, cache, &k->l1i);
         X_PART(x, cache, &k->l1d);
-        X_PART(x, cache, &k->pwc[0]);
-        X_PART(x, cache, &k->pwc[1]);
+        for (int l = 0; l < 6; l++)
+            X_PART(x, cache, &k->pwc[l / 3][l % 3]);
         X_PART(x, cache, &k->ntlb);
         X_PART(x, tlbm, &k->itlb);
         X_PART(x, tlbm, &k->dtlb);

@@ -66,11 +66,12 @@ typedef struct TmCore {
     } ev;
     uint64_t iline, ipage, ictx;          /* the last fetch: line, page, context */
     bool ifetch_valid;
-    Cache l1i, l1d, pwc[2], ntlb;
+    Cache l1i, l1d, ntlb;
+    Cache pwc[2][3];                      /* walk caches per stage and level (0-2: non-leaf) */
     Tlbm itlb, dtlb, l2tlb;
     Bpred bp;
     /* statistics (not state: a snapshot's counters restart) */
-    uint64_t insns, walks[3], walk_refs[3], walk_cycles, pwc_hits, ntlb_hits;
+    uint64_t insns, walks[3], walk_refs[3], walk_cycles, pwc_hits[2][3], ntlb_hits;
     uint64_t stall_frontend, stall_backend;
     uint64_t el_cycles[4], el_insns[4], el_l1d_misses[4], el_dtlb_misses[4];
     uint64_t mem_accesses;
