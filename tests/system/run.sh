@@ -164,7 +164,7 @@ for elf in "$WORKLOADS"/tests/*.elf; do
     case $(basename "$elf" .elf) in
     display) continue ;;   # hvsim's simple-framebuffer (QEMU's virt has none): display.sh
     gicv2 | gicv2_virt) continue ;;   # the GICv2 programs: gic-version=2, below
-    tchase | tbranch | twalk | tvmexit) continue ;;   # cycle counts: timing-validate.sh
+    tchase | tbranch | twalk | tvmexit | tshare) continue ;;   # cycle counts: timing*.sh
     esac
     check_program "$(basename "$elf" .elf)" "$elf" virt
 done

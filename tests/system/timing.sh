@@ -3,7 +3,8 @@
 # timing, and the validation programs tests/system/timing-validate.sh):
 #  - --timing inorder runs minihv (EL2, two guests under stage 2) and an SMP program to the
 #    same output as atomic, with the same cycle count and state hash on every run, and for one
-#    core the same cycle count under any --quantum;
+#    core the same cycle count under any --quantum; false sharing between two cores shows in
+#    their L1D refills (tshare.c);
 #  - a snapshot taken under inorder and restored under inorder in a new process reaches the
 #    straight run's state hash (caches, TLBs and predictor travel in the file); restored
 #    under another model it starts cold and says so; reverse-stepi under inorder lands on the
@@ -101,6 +102,18 @@ elif [ "$(hash_of "$TMP/s1.err")" != "$(hash_of "$TMP/s2.err")" ] || [ -z "$(has
     fail "inorder-smp" "two runs end in different states"
 else
     pass "inorder-smp (coherence invalidations on cpu0: $(stat "$TMP/s1.json" timing.cpu0.l1d.coherence_invals))"
+fi
+
+# false sharing: two cores' counters in one line ping-pong it between their L1Ds (each
+# store invalidates the other's copy), in two lines they do not; the guest's PMU sees it
+hv -smp 2 -kernel "$WORKLOADS/tests/tshare.elf" --timing inorder --quantum 100 >"$TMP/fs.out" 2>&1
+one=$(sed -n 's/^one line: counters 20000 20000, core 0 L1D refills \([0-9]*\), cycles \([0-9]*\)$/\1 \2/p' "$TMP/fs.out")
+two=$(sed -n 's/^two lines: counters 20000 20000, core 0 L1D refills \([0-9]*\), cycles \([0-9]*\)$/\1 \2/p' "$TMP/fs.out")
+if [ -z "$one" ] || [ -z "$two" ] || [ "${one% *}" -lt 500 ] || [ "${two% *}" -gt 5 ] ||
+    [ "${one#* }" -le "${two#* }" ]; then
+    fail "inorder-false-sharing" "$(tr '\n' ' ' <"$TMP/fs.out")"
+else
+    pass "inorder-false-sharing (L1D refills ${one% *} in one line, ${two% *} in two; cycles ${one#* } vs ${two#* })"
 fi
 
 # ---- snapshots -----------------------------------------------------------------------------
