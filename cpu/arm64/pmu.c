@@ -65,7 +65,7 @@ const StateDesc a64_pmu_state_desc = STATE_DESC_CHECKED("pmu", A64Pmu, pmu_field
  * 0x20 + e. The upper halves (events 0x4000+, PMUv3p1) are 0. */
 #define PMCEID0 ((1ull << A64_PMU_EV_SW_INCR) | (1ull << A64_PMU_EV_INST_RETIRED) | \
                  (1ull << A64_PMU_EV_EXC_TAKEN) | (1ull << A64_PMU_EV_EXC_RETURN) | \
-                 (1ull << A64_PMU_EV_CPU_CYCLES))
+                 (1ull << A64_PMU_EV_CPU_CYCLES) | (1ull << A64_PMU_EV_CHAIN))
 #define PMCEID1 (1ull << (A64_PMU_EV_BR_RETIRED - 0x20))
 /* and with a cycle model, its events */
 #define PMCEID0_MODEL ((1ull << A64_PMU_EV_L1I_CACHE_REFILL) | (1ull << A64_PMU_EV_L1D_CACHE_REFILL) | \
@@ -153,14 +153,21 @@ static void refresh(A64Pmu *p)
     }
 }
 
-/* Adds d to 32-bit event counter n; an unsigned carry out of bit 31 sets PMOVSSET<n>. */
+/* Adds d to 32-bit event counter n; an unsigned carry out of bit 31 sets PMOVSSET<n>. An
+ * even counter's overflow is the CHAIN event (0x1e) of the odd counter above it: counted there
+ * when that counter is enabled and counts CHAIN (the pair is one 64-bit counter). d adds at
+ * most one overflow: the CPU syncs more often than every 2^32 events. */
 static bool add_event(A64Pmu *p, unsigned n, uint64_t d)
 {
     uint64_t v = p->evcntr[n];
     bool ovf = d >= TWO32 - v;
     p->evcntr[n] = (uint32_t)(v + d);
-    if (ovf)
+    if (ovf) {
         p->ovs |= 1ull << n;
+        if (!(n & 1) && n + 1 < N && event_of(p, n + 1) == A64_PMU_EV_CHAIN &&
+            counter_enabled(p, n + 1))
+            add_event(p, n + 1, 1);
+    }
     return ovf;
 }
 

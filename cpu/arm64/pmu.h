@@ -28,7 +28,8 @@
  *
  * Implementation: PMUv3 for Armv8.0 (ID_AA64DFR0_EL1.PMUVer = 1): no PMUv3p1 MDCR_EL2.HPMD,
  * no PMUv3p5 long event counters (PMCR_EL0.LP RES0), no EL3 (NSK, NSU, M RES0; everything is
- * Non-secure), no export (PMCR_EL0.X RAZ/WI), no chained counters (CHAIN is not counted).
+ * Non-secure), no export (PMCR_EL0.X RAZ/WI). CHAIN (0x1e) on an odd counter counts the
+ * overflows of the even counter below it.
  */
 #ifndef HVSIM_CPU_ARM64_PMU_H
 #define HVSIM_CPU_ARM64_PMU_H
@@ -49,6 +50,7 @@ enum {
     A64_PMU_EV_EXC_RETURN = 0x0a,
     A64_PMU_EV_CPU_CYCLES = 0x11,
     A64_PMU_EV_BR_RETIRED = 0x21,
+    A64_PMU_EV_CHAIN = 0x1e,            /* an odd counter: overflows of the even one below */
     /* counted only under a cycle model (--timing inorder: cpu/arm64/timing.c) */
     A64_PMU_EV_L1I_CACHE_REFILL = 0x01,
     A64_PMU_EV_L1D_CACHE_REFILL = 0x03,

@@ -83,7 +83,8 @@ Test(pmu, identification_and_decode)
     cr_assert_eq(pmcr >> 16, 0x4101, "IMP 0x41, IDCODE 0x01 as QEMU's cortex-a57");
     cr_assert_eq(pmcr & 0x7ff, 0, "E, D, LC reset to 0");
     uint64_t ceid0 = rd(&f, A64_PMCEID0_EL0, 1), ceid1 = rd(&f, A64_PMCEID1_EL0, 1);
-    cr_assert_eq(ceid0, (1u << 0x00) | (1u << 0x08) | (1u << 0x09) | (1u << 0x0a) | (1u << 0x11));
+    cr_assert_eq(ceid0, (1u << 0x00) | (1u << 0x08) | (1u << 0x09) | (1u << 0x0a) | (1u << 0x11) |
+                            (1u << 0x1e));
     cr_assert_eq(ceid1, 1u << (0x21 - 0x20));
     cr_assert_eq(try_wr(&f, A64_PMCEID0_EL0, 0, 1), A64_PMU_UNDEF, "PMCEID0 is read-only");
     cr_assert_eq(try_rd(&f, A64_PMSWINC_EL0, 1), A64_PMU_UNDEF, "PMSWINC is write-only");
@@ -257,6 +258,27 @@ Test(pmu, sw_incr)
     wr(&f, A64_PMSWINC_EL0, 0x04, 1);
     cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(2), 1), 0);
     cr_assert_eq(rd(&f, A64_PMOVSSET_EL0, 1), 0x04);
+}
+
+Test(pmu, chain_counts_the_even_counters_overflows)
+{
+    Fx f;
+    fx_init(&f, true, 6);
+    wr(&f, A64_PMEVTYPER_EL0(0), A64_PMU_EV_SW_INCR, 1);
+    wr(&f, A64_PMEVTYPER_EL0(1), A64_PMU_EV_CHAIN, 1);
+    wr(&f, A64_PMEVTYPER_EL0(2), A64_PMU_EV_SW_INCR, 1);
+    wr(&f, A64_PMEVTYPER_EL0(3), A64_PMU_EV_CHAIN, 1);
+    wr(&f, A64_PMCNTENSET_EL0, 0x7, 1);        /* counter 3 (CHAIN) disabled */
+    wr(&f, A64_PMCR_EL0, A64_PMCR_E, 1);
+    wr(&f, A64_PMEVCNTR_EL0(0), 0xfffffffe, 1);
+    wr(&f, A64_PMEVCNTR_EL0(2), 0xffffffff, 1);
+    wr(&f, A64_PMSWINC_EL0, 0x5, 1);
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(1), 1), 0, "no overflow yet");
+    wr(&f, A64_PMSWINC_EL0, 0x5, 1);
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(0), 1), 0);
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(1), 1), 1, "the high half of the 64-bit pair");
+    cr_assert_eq(rd(&f, A64_PMEVCNTR_EL0(3), 1), 0, "a disabled CHAIN counter counts nothing");
+    cr_assert_eq(rd(&f, A64_PMOVSSET_EL0, 1), 0x5);
 }
 
 Test(pmu, overflow_sets_pmovs_and_raises_the_line_with_pminten)
