@@ -10,6 +10,8 @@
 #    under another model it starts cold and says so; reverse-stepi under inorder lands on the
 #    straight run's state;
 #  - --timing-switch-at N:inorder fast-forwards to instruction N in atomic, then models;
+#  - Debian's Linux boots to its selftest under the model, and a snapshot taken mid-boot
+#    restores to the same final state (SKIP without build/debian);
 #  - the statistics name walks by kind, and `info tlb` shows the architectural TLBs;
 #  - a plugin hears the model's events (TIMING), as many as the statistics count;
 #  - bad --timing, --timing-config and --timing-switch-at values: one line, exit 1.
@@ -204,6 +206,27 @@ if [ "$sums" != "${want# }" ] || [ "$(echo "$sums" | cut -d' ' -f3)" -eq 0 ]; th
     fail "timing-plugin-events" "events $sums, statistics$want"
 else
     pass "timing-plugin-events (L1I, L1D misses, walks, mispredicts: $sums)"
+fi
+
+# ---- Debian's Linux under the model: to its selftest line and power-off; a snapshot taken
+# mid-boot under the model, restored in a new process, ends in the straight run's state ----
+LINUX_DIR=${LINUX_DIR:-$(dirname "$HVSIM")/debian}
+if [ ! -f "$LINUX_DIR/Image" ] || [ ! -f "$LINUX_DIR/initrd.cpio.gz" ]; then
+    echo "SKIP inorder-linux: no $LINUX_DIR/Image (make linux-image fetches Debian's kernel)"
+else
+    LX="-M virt,gic-version=3 -cpu cortex-a57 -m 1G -kernel $LINUX_DIR/Image -initrd $LINUX_DIR/initrd.cpio.gz"
+    # shellcheck disable=SC2086
+    hv $LX -append "console=ttyAMA0 rdinit=/init hvsim.selftest" --timing inorder --state-hash \
+        --checkpoint-at "400000000:$TMP/lx.snap" --stats "$TMP/lx.json" >"$TMP/lx.out" 2>"$TMP/lx.err"
+    rc=$?
+    hv --restore "$TMP/lx.snap" --timing inorder --state-hash >"$TMP/lxr.out" 2>"$TMP/lxr.err"
+    if [ "$rc" -ne 0 ] || ! grep -q "^hvsim-linux: selftest done" "$TMP/lx.out"; then
+        fail "inorder-linux" "exit $rc: $(tail -n 1 "$TMP/lx.err")"
+    elif [ "$(hash_of "$TMP/lxr.err")" != "$(hash_of "$TMP/lx.err")" ]; then
+        fail "inorder-linux" "restored at 4e8: $(tail -n 1 "$TMP/lxr.err"), straight: $(hash_of "$TMP/lx.err")"
+    else
+        pass "inorder-linux (IPC $(stat "$TMP/lx.json" timing.cpu0.ipc), stage-1 walks $(stat "$TMP/lx.json" timing.cpu0.walks.s1); restored at 4e8: same state)"
+    fi
 fi
 
 # ---- bad input ----------------------------------------------------------------------------
