@@ -222,6 +222,7 @@ void a64_tm_exception(Arm64Cpu *c)
 {
     TmCore *k = c->tm;
     k->pend_stall += c->tms->cfg.lat_exception;
+    k->stall[TM_ST_EXC] += c->tms->cfg.lat_exception;
     c->tm_ctx_ok = 0;         /* a new EL */
 }
 
@@ -321,6 +322,7 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     case TM_SYSREG: case TM_BARRIER: case TM_ERET: case TM_TLBI:
         k->cyc = done + cfg->lat[o.cls];   /* serialising: nothing overlaps them */
         stall_be += cfg->lat[o.cls] - 1;
+        k->stall[TM_ST_EXEC] += cfg->lat[o.cls] - 1;
         if (o.cls != TM_BARRIER)
             c->tm_ctx_ok = 0;              /* a translation control or the EL may change */
         break;
@@ -340,7 +342,7 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     bool mis = false;
     if (o.cls == TM_BRANCH)
         mis = tm_branch(s, k, (BrKind)o.br, pc, next != pc + 4, next);
-    k->stall_backend += stall_be;
+    k->stall[TM_ST_DEP] += dep;
     k->insns++;
     k->el_insns[el & 3]++;
     k->el_cycles[el & 3] += k->cyc - cyc_start;

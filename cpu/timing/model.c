@@ -354,6 +354,7 @@ static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
                     continue;
                 }
                 refs++;
+                k->walk_refs_sl[1][w->r[r].level & 3]++;
                 cyc += l2_access(s, w->r[r].pa, false);
             }
             i = j;
@@ -365,6 +366,7 @@ static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
             k->pwc_hits[0][lv]++;
         } else {
             refs++;
+            k->walk_refs_sl[0][w->r[i].level & 3]++;
             cyc += l2_access(s, w->r[i].pa, false);
         }
         i++;
@@ -419,12 +421,16 @@ void tm_fetch_slow(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa,
     uint32_t stall = 0;
     if (mmu && (!k->ifetch_valid || (va >> 12) != k->ipage || ctx != k->ictx)) {
         bool l1m;
-        stall += translate(s, k, cpu, &k->itlb, va, true, ctx, &l1m);
+        uint32_t t = translate(s, k, cpu, &k->itlb, va, true, ctx, &l1m);
+        k->stall[TM_ST_ITLB] += t;
+        stall += t;
     }
     uint64_t wb;
     bool wbv;
     if (!cache_access(&k->l1i, pa, false, &wb, &wbv)) {
-        stall += l2_refill(s, k, pa, false);
+        uint32_t t = l2_refill(s, k, pa, false);
+        k->stall[TM_ST_ICACHE] += t;
+        stall += t;
         k->ev.l1i_refill++;
     }
     k->iline = pa >> 6;
@@ -432,7 +438,6 @@ void tm_fetch_slow(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa,
     k->ictx = ctx;
     k->ifetch_valid = true;
     k->cyc += stall;
-    k->stall_frontend += stall;
     k->ev.stall_fe += stall;
 }
 
@@ -447,9 +452,11 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
     if (mmu) {
         bool l1m;
         stall += translate(s, k, cpu, &k->dtlb, va, false, ctx, &l1m);
+        k->stall[TM_ST_DTLB] += stall;
         k->el_dtlb_misses[el & 3] += l1m;
         k->ev.tlb_refill += l1m;
     }
+    uint32_t before = stall;
     if (kind == TM_ACC_DEVICE) {
         stall += s->cfg.mem_latency;     /* Device memory: uncached, to the device and back */
     } else {
@@ -473,6 +480,7 @@ void tm_data(TimingSys *s, TmCore *k, void *cpu, uint64_t va, uint64_t pa, bool 
         if (write && s->ncores > 1)
             others_write(s, k, pa);
     }
+    k->stall[TM_ST_DCACHE] += stall - before;
     k->pend_stall += stall;
 }
 
@@ -581,8 +589,32 @@ static void emit_core(const StatsSink *sink, const TmCore *k, int i)
     C("bp.branches", k->bp.branches, "branches", "branches resolved");
     C("bp.mispredicts", k->bp.mispredicts, "branches", "branches mispredicted");
     F("bp.mpki", "bp.mispredicts", "insns", 1000, "mispredicts/kinsn", "mispredicts per 1000 instructions");
-    C("stall.frontend", k->stall_frontend, "cycles", "cycles lost to fetch: L1I misses, ITLB misses, mispredicts");
-    C("stall.backend", k->stall_backend, "cycles", "cycles lost to data: L1D misses, DTLB misses, dependencies, long operations");
+    static const char *const causes[TM_ST_N][2] = {
+        { "icache", "L1I misses" }, { "itlb", "instruction TLB misses and their walks" },
+        { "branch", "mispredicted branches" }, { "dcache", "L1D misses and device accesses" },
+        { "dtlb", "data TLB misses and their walks" },
+        { "dependency", "waiting for a source register (load to use, long latencies)" },
+        { "exec", "serialising instructions beyond their issue cycle (system registers, barriers, ERET, TLBI)" },
+        { "exception", "exception entries" },
+    };
+    uint64_t fe = 0, be = 0;
+    for (int j = 0; j < TM_ST_N; j++) {
+        char x[48];
+        snprintf(x, sizeof x, "stall.%s", causes[j][0]);
+        C(x, k->stall[j], "cycles", causes[j][1]);
+        if (j <= TM_ST_BRANCH)
+            fe += k->stall[j];
+        else
+            be += k->stall[j];
+    }
+    C("stall.frontend", fe, "cycles", "cycles lost to fetch: stall.icache + itlb + branch");
+    C("stall.backend", be, "cycles", "cycles lost to data and execution: stall.dcache + dtlb + dependency + exec + exception");
+    for (int st = 0; st < 2; st++)
+        for (int l = 0; l < 4; l++) {
+            char x[48];
+            snprintf(x, sizeof x, "walk_refs.by_level.s%dl%d", st + 1, l);
+            C(x, k->walk_refs_sl[st][l], "reads", "descriptor reads sent to the cache hierarchy, by stage and level");
+        }
     C("mem_accesses", k->mem_accesses, "accesses", "data accesses");
     for (int el = 0; el < 3; el++) {
         char x[48];

@@ -53,6 +53,13 @@ typedef void (*TmWalkFn)(void *cpu, uint64_t va, bool fetch, TmWalk *w);
 
 enum { TM_WALK_S1, TM_WALK_S2, TM_WALK_2D };
 
+/* Why cycles were lost: the front end (fetch) and the back end (data and execution). */
+enum {
+    TM_ST_ICACHE, TM_ST_ITLB, TM_ST_BRANCH,             /* front end */
+    TM_ST_DCACHE, TM_ST_DTLB, TM_ST_DEP, TM_ST_EXEC, TM_ST_EXC,   /* back end */
+    TM_ST_N
+};
+
 typedef struct TmCore {
     uint64_t cyc;                         /* the core's model clock */
     uint64_t ready[72];                   /* scoreboard: when each register's value is ready */
@@ -72,7 +79,8 @@ typedef struct TmCore {
     Bpred bp;
     /* statistics (not state: a snapshot's counters restart) */
     uint64_t insns, walks[3], walk_refs[3], walk_cycles, pwc_hits[2][3], ntlb_hits;
-    uint64_t stall_frontend, stall_backend;
+    uint64_t stall[8];                    /* cycles lost, by TM_ST_* cause */
+    uint64_t walk_refs_sl[2][4];          /* descriptor reads sent on, by stage and level */
     uint64_t el_cycles[4], el_insns[4], el_l1d_misses[4], el_dtlb_misses[4];
     uint64_t mem_accesses;
 } TmCore;
@@ -132,7 +140,7 @@ static inline bool tm_branch(TimingSys *s, TmCore *k, BrKind kind, uint64_t pc, 
     if (!bpred_resolve(&k->bp, kind, pc, taken, target))
         return false;
     k->cyc += s->cfg.mispredict;
-    k->stall_frontend += s->cfg.mispredict;
+    k->stall[TM_ST_BRANCH] += s->cfg.mispredict;
     return true;
 }
 
