@@ -342,7 +342,7 @@ static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
             /* the run i..j-1 translates the table read at j (or, at the end, the output) */
             bool skip = false;
             if (c->nested && j < w->n) {
-                uint64_t key = ((uint64_t)(w->vmid & 0xffff) << 40 | (w->r[j].pa >> 12)) << 12;
+                uint64_t key = ((uint64_t)(w->vmid & 0xffff) << 36 | (w->r[j].pa >> 12)) << 12;
                 skip = pwc_hit(&k->ntlb, key);
                 k->ntlb_hits += skip;
             }
