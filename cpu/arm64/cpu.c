@@ -486,8 +486,6 @@ static void event_horizon(Arm64Cpu *c)
         /* the timed loop stops when the model's clock reaches the event */
         if (c->tm->cyc + left < c->tm_end)
             c->tm_end = c->tm->cyc + left;
-        if (!left)
-            c->insns_left = 0, c->run_budget -= 0;
         return;
     }
     if (left < c->insns_left) {
