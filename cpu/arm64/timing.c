@@ -157,6 +157,7 @@ static void compute_ctx(Arm64Cpu *c)
     c->tm_ctx = tlbm_ctx(regime, vmid, asid);
     c->tm_mmu = mmu;
     c->tm_vm = a64_current_vmid(c);
+    tm_attribute(c->tms, c->tm, c->el, c->tm_vm);
     c->tm_ctx_ok = 1;
 }
 
@@ -232,8 +233,9 @@ static inline unsigned reg_index(unsigned r, bool v)
 }
 
 /* The guest's PMU events of this instruction (when an enabled counter counts them). */
-static void pmu_events(Arm64Cpu *c, TmCore *k, int el, bool branch, bool mispredict,
-                       uint64_t stall_be)
+static __attribute__((noinline, cold)) void pmu_events(Arm64Cpu *c, TmCore *k, int el,
+                                                       bool branch, bool mispredict,
+                                                       uint64_t stall_be)
 {
     A64Pmu *p = &c->pmu;
     static const struct { unsigned ev; size_t off; } evs[] = {
@@ -259,8 +261,8 @@ static void pmu_events(Arm64Cpu *c, TmCore *k, int el, bool branch, bool mispred
 }
 
 /* EV_TIMING: what this instruction met in the model, one event per kind. */
-static void publish(Arm64Cpu *c, const TmCore *k, uint64_t pc, int el, bool mispredict,
-                    uint64_t cycles)
+static __attribute__((noinline, cold)) void publish(Arm64Cpu *c, const TmCore *k, uint64_t pc,
+                                                    int el, bool mispredict, uint64_t cycles)
 {
     const struct { const char *what; uint32_t n; } kinds[] = {
         { "l1i_miss", k->ev.l1i_refill }, { "l1d_miss", k->ev.l1d_refill },
@@ -285,8 +287,6 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     const TmConfig *cfg = &s->cfg;
     A64TmOp o = op_info[d->op < A64_NUM_OPS ? d->op : A64_NUM_OPS];
     uint32_t raw = d->raw;
-    if (!c->tm_ctx_ok)
-        compute_ctx(c);       /* the VM this instruction ran in, for the per-VM counts */
     if (o.cls == TM_SYSREG && ((raw >> 12) & 0xf) == 8 && ((raw >> 19) & 3) == 1)
         o.cls = TM_TLBI;      /* SYS with CRn = 8: TLB maintenance */
     bool mem = o.cls == TM_MEM;
@@ -343,15 +343,7 @@ void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, in
     if (o.cls == TM_BRANCH)
         mis = tm_branch(s, k, (BrKind)o.br, pc, next != pc + 4, next);
     k->stall[TM_ST_DEP] += dep;
-    k->insns++;
-    k->el_insns[el & 3]++;
-    k->el_cycles[el & 3] += k->cyc - cyc_start;
-    if (c->tm_vm >= 0) {
-        unsigned v = (unsigned)c->tm_vm & 0xff;
-        s->vm_insns[v]++;
-        s->vm_cycles[v] += k->cyc - cyc_start;
-        s->vm_l1d_misses[v] += k->ev.l1d_refill;
-    }
+    k->insns++;               /* counted to its EL and VM at their next change */
     if (unlikely(c->pmu.events))
         pmu_events(c, k, el, o.cls == TM_BRANCH, mis, stall_be);
     if (unlikely(ev_wants(&c->m->events, EV_TIMING)))

@@ -201,6 +201,7 @@ static void core_init(TmCore *k, const TmConfig *c, uint64_t seed)
     tlbm_init(&k->dtlb, c->dtlb_entries, c->dtlb_entries);
     tlbm_init(&k->l2tlb, c->l2tlb_entries, c->l2tlb_ways);
     bpred_init(&k->bp, c->bpred, c->bp_entries, c->btb_entries, c->ras_entries);
+    k->att_vm = -1;
 }
 
 TimingSys *tm_new(const TmConfig *cfg, int ncores, TmWalkFn walk)
@@ -248,6 +249,14 @@ void tm_free(TimingSys *s)
     g_free(s);
 }
 
+/* A new clock (cold, or loaded): nothing since the last attribution. */
+static void attribution_restart(TmCore *k)
+{
+    k->att_cyc = k->cyc;
+    k->att_insns = k->insns;
+    k->att_l1d = k->l1d.misses;
+}
+
 static void core_cold(TmCore *k)
 {
     cache_clear(&k->l1i);
@@ -262,7 +271,26 @@ static void core_cold(TmCore *k)
     memset(k->ready, 0, sizeof k->ready);
     k->cyc = k->slot_cycle = k->pend_stall = 0;
     k->pend_hit = 0;
+    attribution_restart(k);
     k->ifetch_valid = false;
+}
+
+void tm_attribute(TimingSys *s, TmCore *k, int el, int vm)
+{
+    uint64_t dc = k->cyc - k->att_cyc, di = k->insns - k->att_insns;
+    k->el_cycles[k->att_el & 3] += dc;
+    k->el_insns[k->att_el & 3] += di;
+    if (k->att_vm >= 0) {
+        unsigned v = (unsigned)k->att_vm & 0xff;
+        s->vm_cycles[v] += dc;
+        s->vm_insns[v] += di;
+        s->vm_l1d_misses[v] += k->l1d.misses - k->att_l1d;
+    }
+    k->att_el = el;
+    k->att_vm = vm;
+    k->att_cyc = k->cyc;
+    k->att_insns = k->insns;
+    k->att_l1d = k->l1d.misses;
 }
 
 void tm_cold(TimingSys *s)
@@ -633,7 +661,9 @@ static void emit_core(const StatsSink *sink, const TmCore *k, int i)
 
 void tm_stats_dump(void *opaque, const StatsSink *sink)
 {
-    const TimingSys *s = opaque;
+    TimingSys *s = opaque;
+    for (int i = 0; i < s->ncores; i++)
+        tm_attribute(s, &s->core[i], s->core[i].att_el, s->core[i].att_vm);   /* up to now */
     stats_emit_value(sink, "timing.warm_from_insn", s->warm_from, "instructions",
                      "machine instruction count at which the model started (cold)");
     for (int i = 0; i < s->ncores; i++)
@@ -739,5 +769,7 @@ bool tm_state_load(TimingSys *s, const uint8_t *p, uint64_t len)
         return false;
     Xfer x = { (uint8_t *)p, 64, false };   /* read from only */
     xfer(s, &x);
+    for (int i = 0; i < s->ncores; i++)
+        attribution_restart(&s->core[i]);
     return true;
 }

@@ -82,6 +82,10 @@ typedef struct TmCore {
     uint64_t stall[8];                    /* cycles lost, by TM_ST_* cause */
     uint64_t walk_refs_sl[2][4];          /* descriptor reads sent on, by stage and level */
     uint64_t el_cycles[4], el_insns[4], el_l1d_misses[4], el_dtlb_misses[4];
+    /* the EL and VM running since the clock, instruction and L1D-miss counts att_* (their
+     * cycles and instructions are added to them at the next change: tm_attribute) */
+    int32_t att_el, att_vm;
+    uint64_t att_cyc, att_insns, att_l1d;
     uint64_t mem_accesses;
 } TmCore;
 
@@ -143,6 +147,10 @@ static inline bool tm_branch(TimingSys *s, TmCore *k, BrKind kind, uint64_t pc, 
     k->stall[TM_ST_BRANCH] += s->cfg.mispredict;
     return true;
 }
+
+/* From here on the core runs at EL el in VM vm (-1: none): what ran since the last call is
+ * counted to the EL and VM of then. */
+void tm_attribute(TimingSys *s, TmCore *k, int el, int vm);
 
 /* The statistics provider (machine_add_stats). */
 struct StatsSink;
