@@ -227,21 +227,23 @@ TimingSys *tm_new(const TmConfig *cfg, int ncores, TmWalkFn walk)
     return s;
 }
 
+/* Every part of a core's model, for the functions that visit them all (free, clear, the
+ * saved form): X(kind, part) with kind_free/_clear/_state_* the part's functions. */
+#define TM_CORE_PARTS(X, k)                                                                 \
+    X(cache, &(k)->l1i) X(cache, &(k)->l1d)                                                 \
+    X(cache, &(k)->pwc[0][0]) X(cache, &(k)->pwc[0][1]) X(cache, &(k)->pwc[0][2])           \
+    X(cache, &(k)->pwc[1][0]) X(cache, &(k)->pwc[1][1]) X(cache, &(k)->pwc[1][2])           \
+    X(cache, &(k)->ntlb) X(tlbm, &(k)->itlb) X(tlbm, &(k)->dtlb) X(tlbm, &(k)->l2tlb)     \
+    X(bpred, &(k)->bp)
+#define PART_FREE(kind, part) kind##_free(part);
+#define PART_CLEAR(kind, part) kind##_clear(part);
+
 void tm_free(TimingSys *s)
 {
     if (!s)
         return;
     for (int i = 0; i < s->ncores; i++) {
-        TmCore *k = &s->core[i];
-        cache_free(&k->l1i);
-        cache_free(&k->l1d);
-        for (int l = 0; l < 6; l++)
-            cache_free(&k->pwc[l / 3][l % 3]);
-        cache_free(&k->ntlb);
-        tlbm_free(&k->itlb);
-        tlbm_free(&k->dtlb);
-        tlbm_free(&k->l2tlb);
-        bpred_free(&k->bp);
+        TM_CORE_PARTS(PART_FREE, &s->core[i])
     }
     cache_free(&s->l2);
     g_free(s->core);
@@ -259,15 +261,7 @@ static void attribution_restart(TmCore *k)
 
 static void core_cold(TmCore *k)
 {
-    cache_clear(&k->l1i);
-    cache_clear(&k->l1d);
-    for (int l = 0; l < 6; l++)
-        cache_clear(&k->pwc[l / 3][l % 3]);
-    cache_clear(&k->ntlb);
-    tlbm_clear(&k->itlb);
-    tlbm_clear(&k->dtlb);
-    tlbm_clear(&k->l2tlb);
-    bpred_clear(&k->bp);
+    TM_CORE_PARTS(PART_CLEAR, k)
     memset(k->ready, 0, sizeof k->ready);
     k->cyc = k->slot_cycle = k->pend_stall = 0;
     k->pend_hit = 0;
@@ -736,15 +730,9 @@ static void xfer(TimingSys *s, Xfer *x)
         x_u64(x, &valid);
         k->ifetch_valid = valid != 0;
         k->pend_stall %= s->max_stall + 1;
-        X_PART(x, cache, &k->l1i);
-        X_PART(x, cache, &k->l1d);
-        for (int l = 0; l < 6; l++)
-            X_PART(x, cache, &k->pwc[l / 3][l % 3]);
-        X_PART(x, cache, &k->ntlb);
-        X_PART(x, tlbm, &k->itlb);
-        X_PART(x, tlbm, &k->dtlb);
-        X_PART(x, tlbm, &k->l2tlb);
-        X_PART(x, bpred, &k->bp);
+#define PART_XFER(kind, part) X_PART(x, kind, part);
+        TM_CORE_PARTS(PART_XFER, k)
+#undef PART_XFER
     }
     X_PART(x, cache, &s->l2);
 }
