@@ -575,9 +575,7 @@ bool a64_load_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, ui
     uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
     const SoftTlbEntry *e = &a64_tlb(c)->r[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {
-        uint64_t v = 0;
-        memcpy(&v, (const uint8_t *)(e->addend + va), size);
-        *val = v;
+        *val = a64_host_get((const uint8_t *)(e->addend + va), size);   /* 1, 2, 4 or 8 */
         A64_TM_HOST(c, va, e->addend + va, size, false);
         return true;
     }
@@ -648,7 +646,7 @@ bool a64_store_slow(Arm64Cpu *c, const A64Insn *d, uint64_t va, unsigned size, u
     uint64_t page = va & ~(uint64_t)(A64_PAGE_SIZE - 1);
     const SoftTlbEntry *e = &a64_tlb(c)->w[(va >> A64_PAGE_BITS) & (SOFTTLB_SIZE - 1)];
     if (e->tag == page && (va & (A64_PAGE_SIZE - 1)) + size <= A64_PAGE_SIZE) {
-        memcpy((uint8_t *)(e->addend + va), &val, size);   /* as the fast path: see the load */
+        a64_host_put((uint8_t *)(e->addend + va), size, val);   /* as the fast path: see the load */
         A64_TM_HOST(c, va, e->addend + va, size, true);
         return true;
     }
