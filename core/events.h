@@ -87,6 +87,7 @@ typedef struct EvInfo {
                  * descriptors read, in order: PA, stage << 4 | level (valid in the call) */
                  uint8_t perms; const char *regime; bool stage2; int s2_vmid;
                  int fault_stage, fault_level; const char *fault_name; bool s1ptw, no_walk;
+                 bool alignment;   /* no_walk: an alignment fault (else an external abort) */
                  uint64_t ipa; } walk;
         struct { uint64_t addr, pa, offset, value; unsigned size; bool write; const char *device; } mmio;
         /* stage: EV_IRQ_*; intid (the vINTID when virt); lr: the list register of a virtual

@@ -133,7 +133,9 @@ static const char *fault_name(MmuFaultType t)
     }
 }
 
-static void publish_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const char *what);
+/* The faults an access takes without a walk. */
+typedef enum { NOWALK_ALIGNMENT, NOWALK_EXTERNAL, NOWALK_EXTERNAL_FETCH } NoWalkFault;
+static void publish_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, NoWalkFault f);
 
 /* Takes the Data or Instruction Abort for a translation fault (D1.3.3, D17.2.37). */
 static void take_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const MmuFault *f)
@@ -166,7 +168,7 @@ const A64Insn *a64_alignment_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, b
     if (target == 2)
         iss |= dabt_isv(d->raw);          /* as external_abort: the access syndrome, as QEMU */
     uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | iss;
-    publish_fault(c, d, va, write ? MMU_WRITE : MMU_READ, "alignment fault");
+    publish_fault(c, d, va, write ? MMU_WRITE : MMU_READ, NOWALK_ALIGNMENT);
     a64_take_exception(c, target, A64_VEC_SYNC, esr, a64_pc(c, d), true, va);
     return NULL;
 }
@@ -262,14 +264,17 @@ static bool publish_walk(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, co
 }
 
 /* EV_WALK for a fault an access takes without a walk (alignment, external abort). */
-static void publish_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, const char *what)
+static void publish_fault(Arm64Cpu *c, const A64Insn *d, uint64_t va, int acc, NoWalkFault f)
 {
+    static const char *const what[] = { "alignment fault", "external abort",
+                                        "external abort on fetch" };
     if (!ev_wants(&c->m->events, EV_WALK))
         return;
     EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = c->el, .vmid = a64_current_vmid(c),
                  .pc = d && c->cur_page ? a64_pc(c, d) : c->pc, .time = a64_now(c),
-                 .u.walk = { .addr = va, .access = acc, .fault = true, .fault_name = what,
-                             .no_walk = true, .s2_vmid = -1 } };
+                 .u.walk = { .addr = va, .access = acc, .fault = true, .fault_name = what[f],
+                             .no_walk = true, .s2_vmid = -1,
+                             .alignment = f == NOWALK_ALIGNMENT } };
     ev_publish(&c->m->events, &e);
 }
 
@@ -280,7 +285,7 @@ static bool trace_walk(void *opaque, const EvInfo *e)
     FILE *t = m->trace;
     uint64_t va = e->u.walk.addr;
     if (e->u.walk.no_walk) {
-        if (!strcmp(e->u.walk.fault_name, "alignment fault"))
+        if (e->u.walk.alignment)
             fprintf(t, "MMU cpu%d fault va=%016llx alignment fault\n", e->cpu, (unsigned long long)va);
         else
             fprintf(t, "MMU cpu%d %s va=%016llx\n", e->cpu, e->u.walk.fault_name, (unsigned long long)va);
@@ -497,7 +502,7 @@ static void external_abort(Arm64Cpu *c, const A64Insn *d, uint64_t va, bool writ
     uint32_t iss = 0x10 | (write ? 1u << 6 : 0);
     if (target == 2)
         iss |= dabt_isv(d->raw);
-    publish_fault(c, d, va, write ? MMU_WRITE : MMU_READ, "external abort");
+    publish_fault(c, d, va, write ? MMU_WRITE : MMU_READ, NOWALK_EXTERNAL);
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | iss, a64_pc(c, d), true, va);
 }
 
@@ -506,7 +511,7 @@ void a64_fetch_external_abort(Arm64Cpu *c, uint64_t va)
 {
     int target = a64_sync_target_el(c);
     unsigned ec = target == c->el ? A64_EC_IABT_CUR : A64_EC_IABT_LOW;
-    publish_fault(c, NULL, va, MMU_FETCH, "external abort on fetch");
+    publish_fault(c, NULL, va, MMU_FETCH, NOWALK_EXTERNAL_FETCH);
     a64_take_exception(c, target, A64_VEC_SYNC, (uint64_t)ec << 26 | 1u << 25 | 0x10, va, true, va);
 }
 
