@@ -218,7 +218,7 @@ for bp in bimodal gshare; do
     else
         got=$($CHECK branch "$TMP/br-$bp" "$WORKLOADS/tests/tbranch.elf" $bp 4096 16)
         case $got in
-        ok*) pass "timing-branch-$bp (mispredicts cold,warm1,warm2: ${got#ok })" ;;
+        ok*) pass "timing-branch-$bp (mispredicts cold,warm1,warm2,warm3: ${got#ok })" ;;
         *) fail "timing-branch-$bp" "$got" ;;
         esac
     fi
