@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What the timing workloads (workloads/tests/t*.c) must print under `--timing inorder`,
 worked out from the model's definition (docs/timing.md, issue 13) independently of hvsim:
-the helper of tests/system/timing-validate.sh and of scripts/paper's 2D-walk table.
+the helper of tests/system/timing-validate.sh.
 
   timingcheck.py params FILE V0 V1 ...     the parameter block the workloads read
                                            (wl_param: magic, count, 64-bit values)
@@ -20,7 +20,7 @@ import struct
 import subprocess
 import sys
 
-PARAMS_MAGIC = 0x4D524150454D4954  # "TIMEPARM", workloads/lib/lib.h
+PARAMS_MAGIC = 0x4D524150454D4954  # "TIMEPARM", workloads/lib/timing.h
 
 
 def write_params(path, values):
