@@ -1,7 +1,8 @@
 /* Timing validation: a VM exit's round trip with the hypervisor's lines warm and cold
  * (tests/system/timing-validate.sh). Booted at EL2 (virtualization=on), the program installs
- * a one-entry hypervisor (the EL2 vector for a synchronous exception from EL1: count the
- * HVC in memory on the EL2 stack's top line, ERET) and drops to EL1, where a guest times
+ * a one-entry hypervisor (the EL2 vector for a synchronous exception from EL1: push two
+ * registers on the EL2 stack, count the HVC in a line of its own, pop, ERET) and drops to
+ * EL1, where a guest times
  * `HVC #0` with PMCCNTR_EL0 (counting EL2 too: PMCCFILTR_EL0.NSH) four times warm, then
  * twice each after cleaning and invalidating the hypervisor's lines to the point of
  * coherency (DC CIVAC over its vector's code, its counter and its stack line, Arm ARM
