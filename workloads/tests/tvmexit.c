@@ -1,13 +1,12 @@
 /* Timing validation: a VM exit's round trip with the hypervisor's lines warm and cold
- * (tests/system/timing-validate.sh). Booted at EL2 (virtualization=on), the program installs
- * a one-entry hypervisor (the EL2 vector for a synchronous exception from EL1: push two
- * registers on the EL2 stack, count the HVC in a line of its own, pop, ERET) and drops to
- * EL1, where a guest times
- * `HVC #0` with PMCCNTR_EL0 (counting EL2 too: PMCCFILTR_EL0.NSH) four times warm, then
- * twice each after cleaning and invalidating the hypervisor's lines to the point of
- * coherency (DC CIVAC over its vector's code, its counter and its stack line, Arm ARM
- * D7.5.9) and invalidating the instruction caches (IC IALLU). An `HVC #0xfe` ends the run:
- * EL2 prints
+ * (tests/system/timing-validate.sh). Booted at EL2 (virtualization=on), the program
+ * installs a one-entry hypervisor (the EL2 vector for a synchronous exception from EL1:
+ * push two registers on the EL2 stack, count the HVC in a line of its own, pop, ERET) and
+ * drops to EL1, where a guest times `HVC #0` with PMCCNTR_EL0 (counting EL2 too:
+ * PMCCFILTR_EL0.NSH) four times warm, then twice each after cleaning and invalidating the
+ * hypervisor's lines to the point of coherency (DC CIVAC over its vector's code, its
+ * counter and its stack line, Arm ARM D7.5.9) and invalidating the instruction caches
+ * (IC IALLU). An `HVC #0xfe` ends the run; EL2 prints
  *   tvmexit: warm=W1,W2,W3,W4 cold=C1,C2 hvc_warm=W4 hvc_cold=C2 cold_minus_warm=C2-W4
  *
  * Parameter (wl_param) 0: identity-map RAM as Normal write-back at EL2 and EL1 (1, the
