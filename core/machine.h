@@ -114,6 +114,20 @@ typedef struct CpuClass {
      * translates it now (false: a byte unmapped or not RAM). */
     bool (*peek_reg)(void *cpu, const char *name, uint64_t *v);
     bool (*peek_virt)(void *cpu, uint64_t va, void *buf, uint64_t len);
+    /* The debugger's views, without side effects or exceptions: va (or an IPA, through the
+     * core's current stage 2) as the core translates it now; the instruction at
+     * code[0..len) (pc its address, at most max_insn_bytes read) as its encoding in hex and
+     * in words, returning the bytes it takes (0: none decodes, the texts say so); the
+     * core's translation caches (`info tlb`, VAs annotated by sym) and one walk explained
+     * (`translate`). */
+    bool (*debug_translate)(void *cpu, uint64_t va, uint64_t *pa);
+    bool (*debug_translate_ipa)(void *cpu, uint64_t ipa, uint64_t *pa);
+    unsigned max_insn_bytes;
+    unsigned (*disas)(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
+                      char *text, size_t textn);
+    void (*tlb_dump)(void *cpu, GString *out, void (*sym)(void *ctx, uint64_t va, GString *out),
+                     void *ctx);
+    void (*explain_translation)(void *cpu, uint64_t va, GString *out);
     void (*destroy)(void *cpu);
 } CpuClass;
 

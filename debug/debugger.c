@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
-#include "cpu/timing/model.h"
 #include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
 #include "devices/gicv2.h"
@@ -325,10 +324,10 @@ void dbg_enable_history(Debugger *d, uint64_t interval, uint64_t budget)
 /* ---- user writes ---- */
 static bool raw_write_mem(Machine *m, int cpu, uint64_t va, const uint8_t *buf, size_t len)
 {
-    Arm64Cpu *c = m->cpus[cpu].obj;
+    const MachineCpu *mc = &m->cpus[cpu];
     for (size_t i = 0; i < len; i++) {
         uint64_t pa;
-        if (!a64_debug_translate(c, va + i, &pa))
+        if (!mc->cls->debug_translate(mc->obj, va + i, &pa))
             return false;
         uint8_t *h = bus_ram_ptr(&m->bus, pa, 1);
         if (h) {
@@ -397,11 +396,12 @@ static void before_user_write(Debugger *d)
 bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t len)
 {
     Machine *m = d->m;
-    Arm64Cpu *c = cpu_of(d, cpu);
+    const MachineCpu *mc = &m->cpus[cpu];
     bool same = true;
     for (size_t i = 0; i < len && same; i++) {
         uint64_t pa, v;
-        same = a64_debug_translate(c, va + i, &pa) && dbg_peek(m, pa, 1, &v) && v == buf[i];
+        same = mc->cls->debug_translate(mc->obj, va + i, &pa) && dbg_peek(m, pa, 1, &v) &&
+               v == buf[i];
     }
     if (same)
         return true;          /* nothing changes: not an input */
@@ -445,20 +445,40 @@ static void append_sym(Debugger *d, uint64_t addr, GString *out)
         g_string_append_printf(out, off ? " <%s+0x%" PRIx64 ">" : " <%s>", s->name, off);
 }
 
+/* Up to n bytes of code at addr of the selected core (virtual, or physical with phys), as
+ * far as they translate and are memory: how many were read. */
+static size_t read_code(Debugger *d, int cpu, uint64_t addr, bool phys, uint8_t *buf, size_t n)
+{
+    const MachineCpu *mc = &d->m->cpus[cpu];
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint64_t pa = addr + i, v;
+        if ((!phys && !mc->cls->debug_translate(mc->obj, addr + i, &pa)) ||
+            !dbg_peek(d->m, pa, 1, &v))
+            break;
+        buf[i] = (uint8_t)v;
+    }
+    return i;
+}
+
+/* One instruction at addr in words (its encoding, its text): the bytes it takes. */
+static unsigned disas_at(Debugger *d, int cpu, uint64_t addr, bool phys, char *hex, size_t hexn,
+                         char *text, size_t textn)
+{
+    const MachineCpu *mc = &d->m->cpus[cpu];
+    uint8_t code[16];
+    size_t n = read_code(d, cpu, addr, phys, code, MIN(sizeof code, mc->cls->max_insn_bytes));
+    return mc->cls->disas(addr, code, n, hex, hexn, text, textn);
+}
+
 static void describe_pc(Debugger *d, int cpu, GString *out)
 {
     Arm64Cpu *c = cpu_of(d, cpu);
-    uint64_t pa;
-    char dis[128] = "?";
-    uint32_t insn = 0;
-    uint64_t v = 0;
-    if (a64_debug_translate(c, c->pc, &pa) && dbg_peek(d->m, pa, 4, &v)) {
-        insn = (uint32_t)v;
-        a64_disas(insn, c->pc, dis, sizeof dis);
-    }
+    char hex[40], dis[128];
+    disas_at(d, cpu, c->pc, false, hex, sizeof hex, dis, sizeof dis);
     g_string_append_printf(out, "cpu%d EL%d pc=0x%016" PRIx64, cpu, c->el, c->pc);
     append_sym(d, c->pc, out);
-    g_string_append_printf(out, " %08x  %s\n", insn, dis);
+    g_string_append_printf(out, " %s  %s\n", hex, dis);
 }
 
 /* Runs the machine for at most n instructions (0 = until a breakpoint or the end). */
@@ -949,119 +969,16 @@ static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
     return true;
 }
 
-/* `info tlb`: the soft TLB of a core (mmu/softtlb.h). hvsim has no architectural TLB model
- * yet; this cache holds the current regime's translations for the fast path and is emptied
- * whenever an architectural TLB could have changed (TLBI, EL change, translation-control
- * writes), so it is a subset of what an architectural TLB would hold. r/w entries map a
- * virtual page to host memory (RAM or another memory-backed region), x entries to a
- * physical address. */
-typedef struct TlbLine {
-    uint64_t va, pa;
-    unsigned kinds;           /* 1 r, 2 w, 4 x */
-} TlbLine;
-
-static gint tlb_line_cmp(gconstpointer a, gconstpointer b)
+/* `info tlb`: the core's translation caches, as its class shows them. */
+static void sym_cb(void *ctx, uint64_t va, GString *out)
 {
-    const TlbLine *x = a, *y = b;
-    return x->va != y->va ? (x->va < y->va ? -1 : 1) : x->pa < y->pa ? -1 : x->pa > y->pa;
-}
-
-static void tlb_add(GArray *lines, uint64_t va, uint64_t pa, unsigned kind)
-{
-    for (guint i = 0; i < lines->len; i++) {
-        TlbLine *l = &g_array_index(lines, TlbLine, i);
-        if (l->va == va && l->pa == pa) {
-            l->kinds |= kind;
-            return;
-        }
-    }
-    g_array_append_val(lines, ((TlbLine){ va, pa, kind }));
-}
-
-/* The physical address of a host pointer into RAM or another memory-backed region (r/w
- * soft TLB entries hold host pointers); ~0 if no region holds it. */
-static uint64_t host_to_pa(const Bus *b, const uint8_t *host)
-{
-    for (int i = 0; i < b->nregions; i++) {
-        const BusRegion *r = &b->regions[i];
-        if (r->host && host >= r->host && (uint64_t)(host - r->host) < r->size)
-            return r->base + (uint64_t)(host - r->host);
-    }
-    return ~(uint64_t)0;
-}
-
-/* The architectural TLBs of the cycle model (--timing inorder): what the modelled hardware
- * holds, tagged as it tags them; separate from the soft TLB above. */
-static void info_tlb_model(const Arm64Cpu *c, int cpu, GString *out)
-{
-    static const char *const regimes[] = { "EL1&0", "EL2", "EL2&0", "?" };
-    const struct { const char *name; const Tlbm *t; } tlbs[] = {
-        { "L1I", &c->tm->itlb }, { "L1D", &c->tm->dtlb }, { "L2", &c->tm->l2tlb } };
-    g_string_append_printf(out, "architectural TLBs of cpu%d (the inorder timing model):\n", cpu);
-    for (size_t k = 0; k < G_N_ELEMENTS(tlbs); k++) {
-        const Tlbm *t = tlbs[k].t;
-        unsigned valid = 0;
-        for (uint32_t i = 0; i < t->sets * t->ways; i++) {
-            const TlbmEntry *e = &t->e[i];
-            if (!e->valid)
-                continue;
-            valid++;
-            unsigned regime = (unsigned)(e->ctx >> TLBM_REGIME_SHIFT) & 3;
-            g_string_append_printf(out, "  %-3s VA 0x%016" PRIx64 " -> IPA 0x%010" PRIx64 " %4llu%c %s",
-                                   tlbs[k].name, e->va, e->ipa,
-                                   (unsigned long long)(e->shift >= 30 ? 1ULL << (e->shift - 30)
-                                                        : e->shift >= 20 ? 1ULL << (e->shift - 20)
-                                                                         : 1ULL << (e->shift - 10)),
-                                   e->shift >= 30 ? 'G' : e->shift >= 20 ? 'M' : 'K', regimes[regime]);
-            if (regime == 0)
-                g_string_append_printf(out, " VMID %u", (unsigned)(e->ctx >> TLBM_VMID_SHIFT) & 0xffff);
-            if (e->global)
-                g_string_append(out, " global\n");
-            else
-                g_string_append_printf(out, " ASID %u\n", (unsigned)(e->ctx & TLBM_ASID_MASK));
-        }
-        g_string_append_printf(out, "  %s: %u of %u entries valid (%u-way)\n", tlbs[k].name, valid,
-                               t->sets * t->ways, t->ways);
-    }
+    append_sym(ctx, va, out);
 }
 
 static void info_tlb(Debugger *d, int cpu, GString *out)
 {
-    Machine *m = d->m;
-    Arm64Cpu *c = cpu_of(d, cpu);
-    const SoftTlbEntry *tabs[3] = { a64_tlb(c)->r, a64_tlb(c)->w, a64_tlb(c)->x };
-    unsigned counts[3] = { 0, 0, 0 };
-    GArray *lines = g_array_new(FALSE, FALSE, sizeof(TlbLine));
-    for (int k = 0; k < 3; k++)
-        for (int i = 0; i < SOFTTLB_SIZE; i++) {
-            const SoftTlbEntry *e = &tabs[k][i];
-            if (e->tag == SOFTTLB_INVALID)
-                continue;
-            uint64_t pa = (uint64_t)(e->addend + (uintptr_t)e->tag);
-            if (k < 2)        /* a host pointer: back to the PA of the region holding it */
-                pa = host_to_pa(&m->bus, (const uint8_t *)(uintptr_t)pa);
-            counts[k]++;
-            tlb_add(lines, e->tag, pa, 1u << k);
-        }
-    g_array_sort(lines, tlb_line_cmp);
-    int vmid = a64_current_vmid(c);
-    g_string_append_printf(out, "soft TLB of cpu%d at EL%d", cpu, c->el);
-    if (vmid >= 0)
-        g_string_append_printf(out, ", VMID %d", vmid);
-    g_string_append(out, ": cached translations of the current regime; flushed on TLBI, EL change and "
-                         "translation-control writes\n");
-    for (guint i = 0; i < lines->len; i++) {
-        const TlbLine *l = &g_array_index(lines, TlbLine, i);
-        g_string_append_printf(out, "  VA 0x%016" PRIx64 " -> PA 0x%010" PRIx64 "  %c%c%c", l->va, l->pa,
-                               l->kinds & 1 ? 'r' : '-', l->kinds & 2 ? 'w' : '-', l->kinds & 4 ? 'x' : '-');
-        append_sym(d, l->va, out);
-        g_string_append_c(out, '\n');
-    }
-    g_string_append_printf(out, "%u pages cached (entries: %u r, %u w, %u x of %d each)\n", lines->len,
-                           counts[0], counts[1], counts[2], SOFTTLB_SIZE);
-    g_array_free(lines, TRUE);
-    if (c->tm)
-        info_tlb_model(c, cpu, out);
+    const MachineCpu *mc = &d->m->cpus[cpu];
+    mc->cls->tlb_dump(mc->obj, out, sym_cb, d);
 }
 
 /* `info stats`: one `name value` line per counter, value and formula (`-` for a formula with
@@ -1194,7 +1111,8 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
 static bool read_mem(Debugger *d, uint64_t addr, bool phys, unsigned size, uint64_t *v)
 {
     uint64_t pa = addr;
-    if (!phys && !a64_debug_translate(cpu_of(d, d->cur_cpu), addr, &pa))
+    const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
+    if (!phys && !mc->cls->debug_translate(mc->obj, addr, &pa))
         return false;
     return dbg_peek(d->m, pa, size, v);
 }
@@ -1209,7 +1127,8 @@ static bool parse_addr(Debugger *d, const char *s, uint64_t *a, bool *phys)
         /* through the selected core's stage 2 (the VM loaded in VTTBR_EL2) */
         uint64_t ipa;
         *phys = true;
-        return parse_u64(s + 4, &ipa) && a64_debug_translate_ipa(cpu_of(d, d->cur_cpu), ipa, a);
+        const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
+        return parse_u64(s + 4, &ipa) && mc->cls->debug_translate_ipa(mc->obj, ipa, a);
     }
     if (parse_u64(s, a))
         return true;
@@ -1280,26 +1199,18 @@ static bool cmd_disas(Debugger *d, int argc, char **argv, GString *out)
         FAIL("usage: disas [ADDR] [N]");
     if (argc > 2 && (!parse_u64(argv[2], &n) || n == 0 || n > 4096))
         FAIL("disas: bad count '%s'", argv[2]);
+    uint64_t a = addr;
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t a = addr + i * 4, v;
-        if (!read_mem(d, a, phys, 4, &v))
+        char hex[40], dis[128];
+        unsigned len = disas_at(d, d->cur_cpu, a, phys, hex, sizeof hex, dis, sizeof dis);
+        if (!len)
             FAIL("disas: cannot read 0x%" PRIx64 " (not mapped)", a);
-        char dis[128];
-        a64_disas((uint32_t)v, a, dis, sizeof dis);
         g_string_append_printf(out, "0x%016" PRIx64, a);
         append_sym(d, a, out);
-        g_string_append_printf(out, ": %08x  %s\n", (uint32_t)v, dis);
+        g_string_append_printf(out, ": %s  %s\n", hex, dis);
+        a += len;
     }
     return true;
-}
-
-static void log_desc(void *ctx, uint64_t pa, uint64_t desc, bool ok)
-{
-    GString *out = ctx;
-    if (ok)
-        g_string_append_printf(out, "  read descriptor at PA 0x%010" PRIx64 ": 0x%016" PRIx64 "\n", pa, desc);
-    else
-        g_string_append_printf(out, "  read descriptor at PA 0x%010" PRIx64 ": external abort\n", pa);
 }
 
 static bool cmd_translate(Debugger *d, int argc, char **argv, GString *out)
@@ -1307,29 +1218,8 @@ static bool cmd_translate(Debugger *d, int argc, char **argv, GString *out)
     uint64_t va;
     if (argc != 2 || !parse_u64(argv[1], &va))
         FAIL("usage: translate VA");
-    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-    MmuResult r;
-    MmuFault f;
-    bool on;
-    g_string_append_printf(out, "VA 0x%016" PRIx64 " at EL%d (cpu%d):\n", va, c->el, d->cur_cpu);
-    if (a64_debug_walk(c, va, log_desc, out, &r, &f, &on)) {
-        if (!on)
-            g_string_append_printf(out, "  MMU off: PA 0x%" PRIx64 "\n", r.pa);
-        else
-            g_string_append_printf(out, "  -> IPA 0x%" PRIx64 " -> PA 0x%" PRIx64 " (attr 0x%02x, perms %s%s%s, "
-                                   "block size 0x%" PRIx64 ")\n", r.ipa, r.pa, r.attr,
-                                   r.perms & MMU_PERM_R ? "r" : "-", r.perms & MMU_PERM_W ? "w" : "-",
-                                   r.perms & MMU_PERM_X ? "x" : "-", r.page_mask + 1);
-        return true;
-    }
-    static const char *const types[] = { "none", "address size", "translation", "access flag",
-                                         "permission", "external abort" };
-    g_string_append_printf(out, "  fault: stage %d %s fault at level %d%s (FSC 0x%02x)", f.stage,
-                           types[f.type], f.level, f.s1ptw ? " on the stage-1 walk" : "",
-                           mmu_fault_status_code(&f));
-    if (f.stage == 2)
-        g_string_append_printf(out, ", IPA 0x%" PRIx64, f.ipa);
-    g_string_append_c(out, '\n');
+    const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
+    mc->cls->explain_translation(mc->obj, va, out);
     return true;
 }
 

@@ -172,13 +172,13 @@ static bool tid_is_core(const Stub *s, int tid)
  * wraps around the address space is refused. */
 static bool mem_access(Stub *s, uint64_t addr, uint8_t *buf, size_t len, bool write)
 {
-    Arm64Cpu *c = cpu_of(s, s->gcpu);
     Machine *m = s->d->m;
+    const MachineCpu *mc = &m->cpus[s->gcpu];
     if (len && addr + (len - 1) < addr)
         return false;
     for (size_t i = 0; i < len; i++) {
         uint64_t pa, v;
-        if (!a64_debug_translate(c, addr + i, &pa))
+        if (!mc->cls->debug_translate(mc->obj, addr + i, &pa))
             return false;
         if (!write) {
             if (!dbg_peek(m, pa, 1, &v))

@@ -856,6 +856,12 @@ const CpuClass a64_cpu_class = {
     .flush_write_cache = a64_flush_write_cache,
     .peek_reg = a64_peek_reg,
     .peek_virt = a64_peek_virt,
+    .debug_translate = a64_inspect_translate,
+    .debug_translate_ipa = a64_inspect_translate_ipa,
+    .max_insn_bytes = 4,
+    .disas = a64_disas_bytes,
+    .tlb_dump = a64_tlb_dump,
+    .explain_translation = a64_explain_translation,
     .destroy = a64_destroy,
 };
 

@@ -570,6 +570,14 @@ const char *a64_firmware_call_name(uint32_t fid);
 /* Disassembly through Capstone: writes "mnemonic operands" into buf. Returns false when
  * Capstone knows no instruction with this encoding (buf then says so). */
 bool a64_disas(uint32_t insn, uint64_t pc, char *buf, size_t len);
+/* The debugger's views of the core (inspect.c; CpuClass.debug_translate and the others). */
+typedef void (*CpuSymFn)(void *ctx, uint64_t va, GString *out);
+bool a64_inspect_translate(void *cpu, uint64_t va, uint64_t *pa);
+bool a64_inspect_translate_ipa(void *cpu, uint64_t ipa, uint64_t *pa);
+unsigned a64_disas_bytes(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
+                         char *text, size_t textn);
+void a64_tlb_dump(void *cpu, GString *out, CpuSymFn sym, void *ctx);
+void a64_explain_translation(void *cpu, uint64_t va, GString *out);
 
 /* Current simulated time of this core (picoseconds), including the part of the slice run. */
 SimTime a64_now(const Arm64Cpu *c);
