@@ -120,7 +120,7 @@ GUEST_ELFS := $(patsubst workloads/%.c,$(B)/workloads/%.elf,$(GUEST_PROGS))
 $(B)/guest/%.c.o: %.c $(wildcard workloads/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
-$(B)/guest/%.S.o: %.S
+$(B)/guest/%.S.o: %.S workloads/lib/start.inc
 	@mkdir -p $(dir $@)
 	$(CROSS_CC) $(GUEST_CFLAGS) -c $< -o $@
 # The vector and FP workloads use SIMD&FP registers (arm_neon.h, FP arithmetic; they enable

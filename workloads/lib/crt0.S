@@ -2,22 +2,15 @@
 // Sets the stack, installs an exception vector table that reports the exception and powers
 // off, zeroes .bss, calls main() and passes its return value to exit().
 
+#include "start.inc"
+
     .section .text.boot, "ax"
     .global _start
 _start:
-    adrp    x1, __stack_top
-    add     x1, x1, :lo12:__stack_top
-    mov     sp, x1
+    set_stack
     bl      install_vectors
-    adrp    x1, __bss_start
-    add     x1, x1, :lo12:__bss_start
-    adrp    x2, __bss_end
-    add     x2, x2, :lo12:__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    stp     xzr, xzr, [x1], #16
-    b       1b
-2:  bl      main
+    zero_bss
+    bl      main
     bl      exit
 3:  b       3b
 

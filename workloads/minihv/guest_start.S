@@ -3,26 +3,15 @@
 // guest_main() and reports its return value with the HC_DONE hypercall.
 #include "abi.h"
 #include "irq_entry.inc"
+#include "start.inc"
 
     .section .text.boot, "ax"
     .global _start
 _start:
-    adrp    x1, __stack_top
-    add     x1, x1, :lo12:__stack_top
-    mov     sp, x1
-    adrp    x1, guest_vectors
-    add     x1, x1, :lo12:guest_vectors
-    msr     vbar_el1, x1
-    isb
-    adrp    x1, __bss_start
-    add     x1, x1, :lo12:__bss_start
-    adrp    x2, __bss_end
-    add     x2, x2, :lo12:__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    stp     xzr, xzr, [x1], #16
-    b       1b
-2:  bl      guest_main
+    set_stack
+    set_vbar vbar_el1, guest_vectors
+    zero_bss
+    bl      guest_main
     .global guest_exit
 guest_exit:
     mov     x1, x0

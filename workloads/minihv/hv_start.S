@@ -9,25 +9,15 @@
 #define REGS_X(n)   ((n) * 8)
 #define REGS_ELR    (31 * 8)
 
+#include "start.inc"
+
     .section .text.boot, "ax"
     .global _start
 _start:
-    adrp    x1, __stack_top
-    add     x1, x1, :lo12:__stack_top
-    mov     sp, x1
-    adrp    x1, hv_vectors
-    add     x1, x1, :lo12:hv_vectors
-    msr     vbar_el2, x1
-    isb
-    adrp    x1, __bss_start
-    add     x1, x1, :lo12:__bss_start
-    adrp    x2, __bss_end
-    add     x2, x2, :lo12:__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    stp     xzr, xzr, [x1], #16
-    b       1b
-2:  bl      hv_main
+    set_stack
+    set_vbar vbar_el2, hv_vectors
+    zero_bss
+    bl      hv_main
 3:  wfi
     b       3b
 

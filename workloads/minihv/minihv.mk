@@ -7,7 +7,7 @@ MINIHV_OUT := $(B)/workloads/minihv
 MINIHV_CFLAGS := $(GUEST_CFLAGS) -mstrict-align -I$(MINIHV_SRC)
 MINIHV_LDFLAGS := -nostdlib -static -Wl,--build-id=none
 MINIHV_OBJCOPY := $(patsubst %gcc,%objcopy,$(CROSS_CC))
-MINIHV_HDRS := $(wildcard $(MINIHV_SRC)/*.h $(MINIHV_SRC)/*.inc)
+MINIHV_HDRS := $(wildcard $(MINIHV_SRC)/*.h $(MINIHV_SRC)/*.inc) workloads/lib/start.inc
 MINIHV_GUEST_RT := $(addprefix $(MINIHV_OUT)/,guest_start.o guest_rt.o fmt.o)
 
 $(MINIHV_OUT)/%.o: $(MINIHV_SRC)/%.c $(MINIHV_HDRS)

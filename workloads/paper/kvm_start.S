@@ -6,6 +6,7 @@
 #include "irq_entry.inc"
 
 #include "abi.h"
+#include "start.inc"
 
     .section .text.boot, "ax"
     .global _start
@@ -20,22 +21,10 @@ _start:
     .long   0
 entry:
     msr     daifset, #0xf
-    adrp    x1, __stack_top
-    add     x1, x1, :lo12:__stack_top
-    mov     sp, x1
-    adrp    x1, kvm_vectors
-    add     x1, x1, :lo12:kvm_vectors
-    msr     vbar_el1, x1
-    isb
-    adrp    x1, __bss_start
-    add     x1, x1, :lo12:__bss_start
-    adrp    x2, __bss_end
-    add     x2, x2, :lo12:__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    stp     xzr, xzr, [x1], #16
-    b       1b
-2:  bl      guest_main
+    set_stack
+    set_vbar vbar_el1, kvm_vectors
+    zero_bss
+    bl      guest_main
     // PSCI SYSTEM_OFF through HVC (the conduit KVM gives its guests): the VMM exits 0.
     movz    x0, #(PSCI_SYSTEM_OFF_FN & 0xffff)
     movk    x0, #(PSCI_SYSTEM_OFF_FN >> 16), lsl #16
