@@ -351,7 +351,7 @@ static void *stage_of(const Machine *m, Machine *mstage, const Part *p)
 
 /* The cycle model after a load: its state when the snapshot has one made under the same
  * model and configuration; else (taken under atomic, or another configuration) the model
- * starts cold, and says so once on stderr and in timing.cold_note. */
+ * starts cold, and says so once on stderr. */
 static void load_timing(Machine *m, const Section *s)
 {
     TimingModel *tm = &m->timing;
@@ -362,12 +362,9 @@ static void load_timing(Machine *m, const Section *s)
     if (s && tm_state_load(tm->sys, s->data, s->len))
         return;
     tm_cold(tm->sys);
-    g_free(tm->cold_note);
-    tm->cold_note = g_strdup(s ? "the snapshot's timing state is of another configuration: the "
-                                 "inorder model starts cold"
-                               : "the snapshot holds no timing state (taken under atomic): the "
-                                 "inorder model starts cold");
-    fprintf(stderr, "hvsim: %s\n", tm->cold_note);
+    fprintf(stderr, "hvsim: %s: the inorder model starts cold\n",
+            s ? "the snapshot's timing state is of another configuration"
+              : "the snapshot holds no timing state (taken under atomic)");
 }
 
 static int decode(Machine *m, const uint8_t *buf, size_t len, bool mem, char **err)

@@ -184,7 +184,6 @@ void machine_free(Machine *m)
         g_free(m->objects[i].name);
     free(m->ram);
     tm_free(m->timing.sys);
-    g_free(m->timing.cold_note);
     stats_set_free(m->stats_base);
     free(m->ram_code);
     free(m->ram_dirty);
@@ -553,22 +552,22 @@ int machine_run(Machine *m)
                 continue;
             }
             r->all_idle = 0;
-            if (m->timing.switch_at && machine_icount(m) >= m->timing.switch_at) {
+            /* the slice in cycles, and a cap in instructions from the limits */
+            uint64_t full = (r->end - mc->time + ps - 1) / ps, cap = UINT64_MAX;
+            uint64_t done = m->cfg.max_insns || m->timing.switch_at ? machine_icount(m) : 0;
+            if (m->timing.switch_at && done >= m->timing.switch_at) {
                 m->timing.switch_at = 0;
                 machine_timing_switch(m, m->timing.switch_to);
             }
-            /* the slice in cycles, and a cap in instructions from the limits */
-            uint64_t full = (r->end - mc->time + ps - 1) / ps, cap = UINT64_MAX;
             if (m->cfg.max_insns) {
-                uint64_t done = machine_icount(m);
                 if (done >= m->cfg.max_insns) {
                     limit_hit = true;
                     break;
                 }
                 cap = m->cfg.max_insns - done;
             }
-            if (m->timing.switch_at && cap > m->timing.switch_at - machine_icount(m))
-                cap = m->timing.switch_at - machine_icount(m);
+            if (m->timing.switch_at && cap > m->timing.switch_at - done)
+                cap = m->timing.switch_at - done;
             /* atomic: one cycle per instruction, so the slice is an instruction count too */
             bool cycle_model = m->timing.kind != TIMING_ATOMIC;
             uint64_t want = cycle_model || cap < full ? cap : full;

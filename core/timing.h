@@ -19,7 +19,6 @@ typedef struct TimingModel {
     TimingSys *sys;           /* inorder: the model's state, made on first use; NULL else */
     uint64_t switch_at;       /* --timing-switch-at: machine instruction count (0 = none) */
     TimingKind switch_to;
-    char *cold_note;          /* set when a restore started the model cold: why */
 } TimingModel;
 
 /* The model named `name` ("atomic", "inorder"); -1 if unknown or hz out of range. */

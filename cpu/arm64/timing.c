@@ -172,7 +172,7 @@ static inline uint64_t ctx_of(Arm64Cpu *c)
 void a64_tm_pa(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write, bool device)
 {
     TimingSys *s = c->tms;
-    unsigned lb = s->l1d_line_bits;
+    unsigned lb = c->tm->l1d.line_bits;
     uint64_t first = pa >> lb, last = (pa + (size ? size : 1) - 1) >> lb;
     c->tm_write |= write;
     if (first == last && c->tm_line == first + 1)

@@ -214,7 +214,6 @@ TimingSys *tm_new(const TmConfig *cfg, int ncores, TmWalkFn walk)
     for (int i = 0; i < ncores; i++)
         core_init(&s->core[i], cfg, cfg->seed + (uint64_t)i);
     cache_init(&s->l2, &cfg->l2, cfg->seed * 4 + 3);
-    s->l1d_line_bits = (unsigned)__builtin_ctz(cfg->l1d.line);
     GString *d = g_string_new(NULL);
     g_string_append_len(d, (const char *)cfg, sizeof *cfg);
     g_string_append_printf(d, "|%d", ncores);

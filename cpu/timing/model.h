@@ -99,7 +99,6 @@ typedef struct TimingSys {
     /* per VM, by VMID (low 8 bits): instructions, cycles, L1D misses, walks under stage 2 */
     uint64_t vm_insns[256], vm_cycles[256], vm_l1d_misses[256], vm_walks[256];
     uint64_t max_stall;                   /* bound of one instruction's cycles */
-    unsigned l1d_line_bits;
     uint64_t warm_from;                   /* instruction count the model started at */
 } TimingSys;
 
