@@ -94,3 +94,13 @@ bool bus_write(const Bus *b, uint64_t pa, unsigned size, uint64_t val)
         r->ops->write(r->opaque, pa - r->base, val, size);
     return true;
 }
+
+uint64_t bus_host_to_pa(const Bus *b, const uint8_t *host)
+{
+    for (int i = 0; i < b->nregions; i++) {
+        const BusRegion *r = &b->regions[i];
+        if (r->host && host >= r->host && (uint64_t)(host - r->host) < r->size)
+            return r->base + (uint64_t)(host - r->host);
+    }
+    return ~(uint64_t)0;
+}

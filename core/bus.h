@@ -36,6 +36,9 @@ int bus_add_mmio(Bus *b, const char *name, uint64_t base, uint64_t size, const M
 const BusRegion *bus_find(const Bus *b, uint64_t pa);
 /* Host pointer for [pa, pa+len) if it lies wholly inside one RAM region, else NULL. */
 uint8_t *bus_ram_ptr(const Bus *b, uint64_t pa, uint64_t len);
+/* The physical address of a host pointer into RAM or another memory-backed region (the
+ * reverse of bus_ram_ptr); ~0 if no region holds it. */
+uint64_t bus_host_to_pa(const Bus *b, const uint8_t *host);
 /* Device or RAM access; false when nothing decodes `pa` (an external abort later). */
 bool bus_read(const Bus *b, uint64_t pa, unsigned size, uint64_t *val);
 bool bus_write(const Bus *b, uint64_t pa, unsigned size, uint64_t val);

@@ -614,6 +614,7 @@ enum { A64_VEC_SYNC = 0, A64_VEC_IRQ = 1, A64_VEC_FIQ = 2, A64_VEC_SERROR = 3 };
 #define A64_HCR_IMO (1ULL << 4)
 #define A64_HCR_AMO (1ULL << 5)
 #define A64_HCR_VF (1ULL << 6)
+#define A64_HCR_DC (1ULL << 12)
 #define A64_HCR_VSE (1ULL << 8)
 #define A64_HCR_VI (1ULL << 7)
 #define A64_HCR_TWI (1ULL << 13)

@@ -60,18 +60,6 @@ static void tlb_add(GArray *lines, uint64_t va, uint64_t pa, unsigned kind)
     g_array_append_val(lines, ((TlbLine){ va, pa, kind }));
 }
 
-/* The physical address of a host pointer into RAM or another memory-backed region (r/w
- * soft TLB entries hold host pointers); ~0 if no region holds it. */
-static uint64_t host_to_pa(const Bus *b, const uint8_t *host)
-{
-    for (int i = 0; i < b->nregions; i++) {
-        const BusRegion *r = &b->regions[i];
-        if (r->host && host >= r->host && (uint64_t)(host - r->host) < r->size)
-            return r->base + (uint64_t)(host - r->host);
-    }
-    return ~(uint64_t)0;
-}
-
 /* The architectural TLBs of the cycle model (--timing inorder): what the modelled hardware
  * holds, tagged as it tags them; separate from the soft TLB above. */
 static void info_tlb_model(const Arm64Cpu *c, int cpu, GString *out)
@@ -122,7 +110,7 @@ void a64_tlb_dump(void *obj, GString *out, CpuSymFn sym, void *ctx)
                 continue;
             uint64_t pa = (uint64_t)(e->addend + (uintptr_t)e->tag);
             if (k < 2)        /* a host pointer: back to the PA of the region holding it */
-                pa = host_to_pa(&m->bus, (const uint8_t *)(uintptr_t)pa);
+                pa = bus_host_to_pa(&m->bus, (const uint8_t *)(uintptr_t)pa);
             counts[k]++;
             tlb_add(lines, e->tag, pa, 1u << k);
         }

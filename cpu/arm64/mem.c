@@ -15,7 +15,6 @@
 
 /* ---- translation ---- */
 #define SCTLR_M 1ULL
-#define HCR_DC (1ULL << 12)
 
 /* The soft TLBs of every EL and bank, each kind of invalidation in one place. Invalidations
  * of the EL1&0 regime skip EL2's soft TLB (c->tlb_el[2]); everything else reaches all. */
@@ -200,17 +199,17 @@ static void regimes(const Arm64Cpu *c, int el, bool with_s2, MmuS1Regime *s1, Mm
     /* EL1&0 regime; HCR_EL2.TGE (without E2H) disables stage 1 and stage 2 for it, and
      * HCR_EL2.DC makes stage 1 behave as disabled (D8.2.11). */
     bool tge = hcr & A64_HCR_TGE;
-    s1->enabled = (c->sys[A64_SYS_SCTLR_EL1] & SCTLR_M) && !tge && !(hcr & HCR_DC);
+    s1->enabled = (c->sys[A64_SYS_SCTLR_EL1] & SCTLR_M) && !tge && !(hcr & A64_HCR_DC);
     s1->two_ranges = true;
     s1->el0_access = el == 0;
     s1->pan = c->pan && el == 1;
-    s1->dc = (hcr & HCR_DC) != 0;
+    s1->dc = (hcr & A64_HCR_DC) != 0;
     s1->tcr = c->sys[A64_SYS_TCR_EL1];
     s1->ttbr0 = c->sys[A64_SYS_TTBR0_EL1];
     s1->ttbr1 = c->sys[A64_SYS_TTBR1_EL1];
     s1->mair = c->sys[A64_SYS_MAIR_EL1];
     s1->sctlr = c->sys[A64_SYS_SCTLR_EL1];
-    s2->enabled = with_s2 && (hcr & (A64_HCR_VM | HCR_DC)) && !tge;
+    s2->enabled = with_s2 && (hcr & (A64_HCR_VM | A64_HCR_DC)) && !tge;
     s2->ptw = (hcr & (1ULL << 2)) != 0;      /* HCR_EL2.PTW */
     s2->vtcr = c->sys[A64_SYS_VTCR_EL2];
     s2->vttbr = c->sys[A64_SYS_VTTBR_EL2];

@@ -124,6 +124,23 @@ void a64_timing_changed(void *cpu, TimingSys *s)
 }
 
 /* ---- the translation context (tlbm_ctx) ---- */
+/* The VMID in VTTBR_EL2, 8 or 16 bits as VTCR_EL2.VS says (0 without EL2). */
+static unsigned vttbr_vmid(const Arm64Cpu *c)
+{
+    if (!c->has_el2)
+        return 0;
+    return (unsigned)(c->sys[A64_SYS_VTTBR_EL2] >> 48) &
+           ((c->sys[A64_SYS_VTCR_EL2] >> 19) & 1 ? 0xffff : 0xff);
+}
+
+/* The ASID of a two-range regime: TTBR0's or TTBR1's as TCR.A1 says, 8 or 16 bits as TCR.AS
+ * says. */
+static unsigned regime_asid(uint64_t tcr, uint64_t ttbr0, uint64_t ttbr1)
+{
+    uint64_t ttbr = (tcr >> 22) & 1 ? ttbr1 : ttbr0;
+    return (unsigned)(ttbr >> 48) & ((tcr >> 36) & 1 ? 0xffff : 0xff);
+}
+
 /* regime 0 = EL1&0 (tagged with the VMID), 1 = EL2, 2 = EL2&0; the ASID from TTBR0 or TTBR1
  * as TCR.A1 says, 8 or 16 bits as TCR.AS says. */
 static void compute_ctx(Arm64Cpu *c)
@@ -135,24 +152,18 @@ static void compute_ctx(Arm64Cpu *c)
     if (c->el == 2 || (c->el == 0 && e2h && (hcr & A64_HCR_TGE))) {
         regime = e2h ? 2 : 1;
         mmu = c->sys[A64_SYS_SCTLR_EL2] & 1;
-        if (e2h) {
-            uint64_t tcr = c->sys[A64_SYS_TCR_EL2];
-            uint64_t ttbr = c->sys[(tcr >> 22) & 1 ? A64_SYS_TTBR1_EL2 : A64_SYS_TTBR0_EL2];
-            asid = (unsigned)(ttbr >> 48) & ((tcr >> 36) & 1 ? 0xffff : 0xff);
-        }
+        if (e2h)
+            asid = regime_asid(c->sys[A64_SYS_TCR_EL2], c->sys[A64_SYS_TTBR0_EL2],
+                               c->sys[A64_SYS_TTBR1_EL2]);
     } else {
         regime = 0;
         bool tge = hcr & A64_HCR_TGE;
-        bool s1 = (c->sys[A64_SYS_SCTLR_EL1] & 1) && !tge && !(hcr & (1ULL << 12));
-        bool s2 = c->has_el2 && (hcr & (A64_HCR_VM | (1ULL << 12))) && !tge;
+        bool s1 = (c->sys[A64_SYS_SCTLR_EL1] & 1) && !tge && !(hcr & A64_HCR_DC);
+        bool s2 = c->has_el2 && (hcr & (A64_HCR_VM | A64_HCR_DC)) && !tge;
         mmu = s1 || s2;
-        uint64_t tcr = c->sys[A64_SYS_TCR_EL1];
-        uint64_t ttbr = c->sys[(tcr >> 22) & 1 ? A64_SYS_TTBR1_EL1 : A64_SYS_TTBR0_EL1];
-        asid = (unsigned)(ttbr >> 48) & ((tcr >> 36) & 1 ? 0xffff : 0xff);
-        if (c->has_el2) {
-            uint64_t vttbr = c->sys[A64_SYS_VTTBR_EL2];
-            vmid = (unsigned)(vttbr >> 48) & ((c->sys[A64_SYS_VTCR_EL2] >> 19) & 1 ? 0xffff : 0xff);
-        }
+        asid = regime_asid(c->sys[A64_SYS_TCR_EL1], c->sys[A64_SYS_TTBR0_EL1],
+                           c->sys[A64_SYS_TTBR1_EL1]);
+        vmid = vttbr_vmid(c);
     }
     c->tm_ctx = tlbm_ctx(regime, vmid, asid);
     c->tm_mmu = mmu;
@@ -196,20 +207,10 @@ void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool
 {
     Machine *m = c->m;
     uint64_t pa;
-    if (h >= m->ram && h < m->ram + m->ram_size) {
+    if (h >= m->ram && h < m->ram + m->ram_size)
         pa = m->ram_base + (uint64_t)(h - m->ram);
-    } else {
-        /* another RAM region (the flash): by its place on the bus, never by host address */
-        const Bus *b = &m->bus;
-        pa = 0;
-        for (int i = 0; i < b->nregions; i++) {
-            const BusRegion *r = &b->regions[i];
-            if (r->host && h >= r->host && h < r->host + r->size) {
-                pa = r->base + (uint64_t)(h - r->host);
-                break;
-            }
-        }
-    }
+    else   /* another RAM region (the flash): by its place on the bus, never by host address */
+        pa = bus_host_to_pa(&m->bus, h);
     a64_tm_pa(c, va, pa, size, write, false);
 }
 
@@ -364,8 +365,7 @@ void a64_tm_tlbi(Arm64Cpu *c, uint32_t raw, uint64_t xt)
     bool bcast = crm == 3 || crm == 1 || crm == 0 || crm == 5 || crm == 2;   /* IS, OS forms */
     uint64_t hcr = a64_hcr(c);
     bool e2h = hcr & A64_HCR_E2H, tge = hcr & A64_HCR_TGE;
-    unsigned vmid = c->has_el2 ? (unsigned)(c->sys[A64_SYS_VTTBR_EL2] >> 48) &
-                                 ((c->sys[A64_SYS_VTCR_EL2] >> 19) & 1 ? 0xffff : 0xff) : 0;
+    unsigned vmid = vttbr_vmid(c);
     TlbmInv inv = { .va = (xt & 0xfffffffffffULL) << 12, .asid = (unsigned)(xt >> 48),
                     .ipa = (xt & 0xfffffffffULL) << 12 };
     bool last = false;
