@@ -346,6 +346,22 @@ static inline bool pwc_hit(Cache *c, uint64_t pa)
  * last read of each stage-2 run and the last stage-1 read are leaves; only non-leaf reads
  * can hit a walk cache. The nested walk cache keeps, per VMID, that a stage-1 table page was
  * translated, so its whole stage-2 run is skipped. */
+/* One descriptor read of a walk: served by the walk cache of its stage and level when it is
+ * a non-leaf entry there, else sent to L2 (and memory). Counts the reference in *refs and
+ * returns its cycles. */
+static uint32_t walk_read(TimingSys *s, TmCore *k, const TmWalk *w, int r, bool leaf,
+                          uint32_t *refs)
+{
+    unsigned st = w->r[r].stage - 1u, lv = w->r[r].level;
+    if (!leaf && s->cfg.walk_cache && lv < 3 && pwc_hit(&k->pwc[st][lv], w->r[r].pa)) {
+        k->pwc_hits[st][lv]++;
+        return 0;
+    }
+    (*refs)++;
+    k->walk_refs_sl[st][lv & 3]++;
+    return l2_access(s, w->r[r].pa, false);
+}
+
 static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
 {
     const TmConfig *c = &s->cfg;
@@ -367,29 +383,12 @@ static uint32_t walk_cost(TimingSys *s, TmCore *k, const TmWalk *w, int kind)
                 skip = pwc_hit(&k->ntlb, key);
                 k->ntlb_hits += skip;
             }
-            for (int r = i; r < j && !skip; r++) {
-                bool leaf = r == j - 1;
-                unsigned lv = w->r[r].level;
-                if (!leaf && c->walk_cache && lv < 3 && pwc_hit(&k->pwc[1][lv], w->r[r].pa)) {
-                    k->pwc_hits[1][lv]++;
-                    continue;
-                }
-                refs++;
-                k->walk_refs_sl[1][w->r[r].level & 3]++;
-                cyc += l2_access(s, w->r[r].pa, false);
-            }
+            for (int r = i; r < j && !skip; r++)
+                cyc += walk_read(s, k, w, r, r == j - 1, &refs);
             i = j;
             continue;
         }
-        bool leaf = i == last_s1;
-        unsigned lv = w->r[i].level;
-        if (!leaf && c->walk_cache && lv < 3 && pwc_hit(&k->pwc[0][lv], w->r[i].pa)) {
-            k->pwc_hits[0][lv]++;
-        } else {
-            refs++;
-            k->walk_refs_sl[0][w->r[i].level & 3]++;
-            cyc += l2_access(s, w->r[i].pa, false);
-        }
+        cyc += walk_read(s, k, w, i, i == last_s1, &refs);
         i++;
     }
     k->walks[kind]++;
