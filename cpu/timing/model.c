@@ -410,7 +410,7 @@ static uint32_t translate(TimingSys *s, TmCore *k, void *cpu, Tlbm *l1, uint64_t
     uint32_t cyc = s->cfg.l2tlb_latency;
     const TlbmEntry *e = tlbm_lookup(&k->l2tlb, va, ctx);
     if (e) {
-        tlbm_fill(l1, va, e->ipa, e->shift, e->ctx | (ctx & TLBM_ASID_MASK & (e->global ? 0 : ~0ULL)), e->global);
+        tlbm_fill(l1, va, e->ipa, e->shift, e->ctx, e->global);   /* its tag matched ctx */
         return cyc;
     }
     TmWalk w;
