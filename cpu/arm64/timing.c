@@ -143,7 +143,7 @@ static unsigned regime_asid(uint64_t tcr, uint64_t ttbr0, uint64_t ttbr1)
 
 /* regime 0 = EL1&0 (tagged with the VMID), 1 = EL2, 2 = EL2&0; the ASID from TTBR0 or TTBR1
  * as TCR.A1 says, 8 or 16 bits as TCR.AS says. */
-static void compute_ctx(Arm64Cpu *c)
+void a64_tm_ctx(Arm64Cpu *c)
 {
     uint64_t hcr = a64_hcr(c);
     bool e2h = hcr & A64_HCR_E2H;
@@ -175,7 +175,7 @@ static void compute_ctx(Arm64Cpu *c)
 static inline uint64_t ctx_of(Arm64Cpu *c)
 {
     if (!c->tm_ctx_ok)
-        compute_ctx(c);
+        a64_tm_ctx(c);
     return c->tm_ctx;
 }
 
@@ -212,12 +212,6 @@ void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool
     else   /* another RAM region (the flash): by its place on the bus, never by host address */
         pa = bus_host_to_pa(&m->bus, h);
     a64_tm_pa(c, va, pa, size, write, false);
-}
-
-void a64_tm_fetch_slow(Arm64Cpu *c, const A64DecodedPage *p, uint64_t pc)
-{
-    uint64_t ctx = ctx_of(c);
-    tm_fetch(c->tms, c->tm, c, pc, p->pa + (pc & (A64_PAGE_SIZE - 1)), c->tm_mmu, ctx);
 }
 
 void a64_tm_exception(Arm64Cpu *c)

@@ -13,14 +13,14 @@ void a64_tm_host(Arm64Cpu *c, uint64_t va, const uint8_t *h, unsigned size, bool
 void a64_tm_pa(Arm64Cpu *c, uint64_t va, uint64_t pa, unsigned size, bool write, bool device);
 /* Before an instruction: its fetch. After it: its issue, latency and branch outcome (next
  * is where execution goes on; el the EL it executed at). */
-void a64_tm_fetch_slow(Arm64Cpu *c, const A64DecodedPage *p, uint64_t pc);
+/* The translation context of what the core runs now (regime, VMID, ASID), recomputed after
+ * anything that may change it (an exception, ERET, a system-register write). */
+void a64_tm_ctx(Arm64Cpu *c);
 static inline void a64_tm_fetch(Arm64Cpu *c, const A64DecodedPage *p, uint64_t pc)
 {
-    const TmCore *k = c->tm;
-    uint64_t pa = p->pa + (pc & (A64_PAGE_SIZE - 1));
-    if (likely(c->tm_ctx_ok && k->ifetch_valid && (pa >> 6) == k->iline && c->tm_ctx == k->ictx))
-        return;               /* the same fetch block, page and context as the last */
-    a64_tm_fetch_slow(c, p, pc);
+    if (unlikely(!c->tm_ctx_ok))
+        a64_tm_ctx(c);
+    tm_fetch(c->tms, c->tm, c, pc, p->pa + (pc & (A64_PAGE_SIZE - 1)), c->tm_mmu, c->tm_ctx);
 }
 void a64_tm_retire(Arm64Cpu *c, const A64Insn *d, uint64_t pc, uint64_t next, int el,
                    uint64_t cyc_start);
