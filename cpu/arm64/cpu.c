@@ -685,25 +685,9 @@ static uint64_t a64_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
 {
     Arm64Cpu *c = obj;
     *cycles = 0;
-    if (c->tm) {
-        if (!c->powered || max_cycles == 0 || max_insns == 0)
-            return 0;
-        if (c->halted) {
-            if (!a64_wakeup_pending(c))
-                return 0;
-            c->halted = 0;
-        }
-        uint64_t start = c->tm->cyc;
-        c->run_budget = c->insns_left = max_insns;
-        c->evq_seq = c->m->evq.next_seq;
-        c->tm_cyc0 = start;
-        c->tm_end = start + max_cycles;
-        uint64_t ran = run_traced(c);
-        *cycles = c->tm->cyc - start;
-        return ran;
-    }
-    uint64_t max = max_cycles < max_insns ? max_cycles : max_insns;   /* a cycle each */
-    if (!c->powered || max == 0)
+    /* atomic: a cycle per instruction, so the budget is the smaller of the two */
+    uint64_t max = c->tm || max_insns < max_cycles ? max_insns : max_cycles;
+    if (!c->powered || max == 0 || max_cycles == 0)
         return 0;
     if (c->halted) {
         if (!a64_wakeup_pending(c))
@@ -713,6 +697,15 @@ static uint64_t a64_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
     c->run_budget = max;
     c->insns_left = max;
     c->evq_seq = c->m->evq.next_seq;
+    if (c->tm) {
+        /* the cycle model: the careful loop until the model's clock reaches max_cycles */
+        uint64_t start = c->tm->cyc;
+        c->tm_cyc0 = start;
+        c->tm_end = start + max_cycles;
+        uint64_t ran = run_traced(c);
+        *cycles = c->tm->cyc - start;
+        return ran;
+    }
     /* what the fast loop cannot do: publish each instruction (-d exec is a subscriber), check
      * breakpoints, publish each decode (-d in_asm) */
     if (unlikely(ev_wants(&c->m->events, EV_DECODE)) || unlikely(c->m->break_check) ||
