@@ -83,7 +83,7 @@ $(B)/tests/difftest: $(B)/obj/tests/difftest/difftest.o $(SIM_OBJS)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
-FUZZ_HARNESSES := snapshot inputlog rsp gdbstub console loader exec
+FUZZ_HARNESSES := snapshot inputlog rsp gdbstub console loader exec timing
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	$(FUZZ_SAN_EXTRA)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -I. -I$(B)/gen $(PKG_CFLAGS) -D_GNU_SOURCE \

@@ -30,8 +30,10 @@ void bpred_free(Bpred *b)
 void bpred_clear(Bpred *b)
 {
     memset(b->ctr, 1, b->entries);
-    memset(b->btb_tag, 0, b->btb_entries * sizeof *b->btb_tag);
-    memset(b->btb_target, 0, b->btb_entries * sizeof *b->btb_target);
+    if (b->btb_entries) {     /* none: the arrays are NULL */
+        memset(b->btb_tag, 0, b->btb_entries * sizeof *b->btb_tag);
+        memset(b->btb_target, 0, b->btb_entries * sizeof *b->btb_target);
+    }
     memset(b->ras, 0, (b->ras_entries ? b->ras_entries : 1) * sizeof *b->ras);
     b->ras_top = b->ras_count = 0;
     b->hist = 0;
@@ -126,10 +128,11 @@ void bpred_state_save(const Bpred *b, uint8_t *out)
     uint64_t top = b->ras_top, count = b->ras_count;
     memcpy(out, b->ctr, b->entries);
     out += b->entries;
-    memcpy(out, b->btb_tag, b->btb_entries * 8);
-    out += b->btb_entries * 8;
-    memcpy(out, b->btb_target, b->btb_entries * 8);
-    out += b->btb_entries * 8;
+    if (b->btb_entries) {
+        memcpy(out, b->btb_tag, b->btb_entries * 8);
+        memcpy(out + b->btb_entries * 8, b->btb_target, b->btb_entries * 8);
+    }
+    out += b->btb_entries * 16;
     memcpy(out, b->ras, ras * 8);
     out += ras * 8;
     memcpy(out, &top, 8);
@@ -145,10 +148,11 @@ void bpred_state_load(Bpred *b, const uint8_t *in)
     in += b->entries;
     for (uint32_t i = 0; i < b->entries; i++)
         b->ctr[i] &= 3;
-    memcpy(b->btb_tag, in, b->btb_entries * 8);
-    in += b->btb_entries * 8;
-    memcpy(b->btb_target, in, b->btb_entries * 8);
-    in += b->btb_entries * 8;
+    if (b->btb_entries) {
+        memcpy(b->btb_tag, in, b->btb_entries * 8);
+        memcpy(b->btb_target, in + b->btb_entries * 8, b->btb_entries * 8);
+    }
+    in += b->btb_entries * 16;
     memcpy(b->ras, in, ras * 8);
     in += ras * 8;
     memcpy(&top, in, 8);
