@@ -169,6 +169,7 @@ typedef struct MachineRound {
 typedef struct Machine {
     MachineConfig cfg;
     Bus bus;
+    Bus io;                   /* x86 port I/O space (ports 0..0xffff), empty on Arm boards */
     EventQueue evq;
     TimingModel timing;
     SimTime now;

@@ -1,0 +1,211 @@
+/* x86-64 core: architectural state and the contracts between its parts.
+ *
+ * Parts (each a set of files with one owner; see README "x86-64"):
+ *  - decode + execute (insn.h, decode.c, decode/ tables, exec_*.c): bytes at RIP become an
+ *    X86Insn, whose handler runs it against this state;
+ *  - system (cpu.c, mem.c, exception.c, msr.c, cpuid.c, exec_sys.c, inspect.c): modes,
+ *    segmentation, paging (mmu/x86_walk.c), exceptions and interrupts, MSRs, CPUID, the
+ *    run loop and the CpuClass the machine sees.
+ *
+ * Faults: every memory or privileged access that can fault returns false after recording
+ * the exception in c->exc (x86_raise). A handler that sees false returns X86_FAULT at once,
+ * having changed no architectural state (reads and checks first, writes last: a
+ * read-modify-write reads with x86_read_rmw, which checks write permission too). The run
+ * loop delivers c->exc through the IDT, with RIP still at the faulting instruction for
+ * faults and after it for traps. */
+#ifndef HVSIM_CPU_X86_64_CPU_H
+#define HVSIM_CPU_X86_64_CPU_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/machine.h"
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/* General registers in encoding order. */
+enum { X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI,
+       X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15, X86_NGPR };
+/* Segment registers in encoding order (the Sreg field of MOV Sreg). */
+enum { X86_ES, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS, X86_NSEG, X86_SEG_NONE = 7 };
+
+/* RFLAGS bits. */
+#define X86_CF (1u << 0)
+#define X86_PF (1u << 2)
+#define X86_AF (1u << 4)
+#define X86_ZF (1u << 6)
+#define X86_SF (1u << 7)
+#define X86_TF (1u << 8)
+#define X86_IF (1u << 9)
+#define X86_DF (1u << 10)
+#define X86_OF (1u << 11)
+#define X86_IOPL (3u << 12)
+#define X86_NT (1u << 14)
+#define X86_RF (1u << 16)
+#define X86_VM (1u << 17)
+#define X86_AC (1u << 18)
+#define X86_VIF (1u << 19)
+#define X86_VIP (1u << 20)
+#define X86_ID (1u << 21)
+#define X86_FLAGS_ARITH (X86_CF | X86_PF | X86_AF | X86_ZF | X86_SF | X86_OF)
+
+/* Control-register and EFER bits. */
+#define X86_CR0_PE (1u << 0)
+#define X86_CR0_MP (1u << 1)
+#define X86_CR0_EM (1u << 2)
+#define X86_CR0_TS (1u << 3)
+#define X86_CR0_ET (1u << 4)
+#define X86_CR0_NE (1u << 5)
+#define X86_CR0_WP (1u << 16)
+#define X86_CR0_AM (1u << 18)
+#define X86_CR0_NW (1u << 29)
+#define X86_CR0_CD (1u << 30)
+#define X86_CR0_PG (1u << 31)
+#define X86_CR4_VME (1u << 0)
+#define X86_CR4_PVI (1u << 1)
+#define X86_CR4_TSD (1u << 2)
+#define X86_CR4_DE (1u << 3)
+#define X86_CR4_PSE (1u << 4)
+#define X86_CR4_PAE (1u << 5)
+#define X86_CR4_MCE (1u << 6)
+#define X86_CR4_PGE (1u << 7)
+#define X86_CR4_PCE (1u << 8)
+#define X86_CR4_OSFXSR (1u << 9)
+#define X86_CR4_OSXMMEXCPT (1u << 10)
+#define X86_CR4_UMIP (1u << 11)
+#define X86_CR4_LA57 (1u << 12)
+#define X86_CR4_VMXE (1u << 13)
+#define X86_CR4_FSGSBASE (1u << 16)
+#define X86_CR4_PCIDE (1u << 17)
+#define X86_CR4_OSXSAVE (1u << 18)
+#define X86_CR4_SMEP (1u << 20)
+#define X86_CR4_SMAP (1u << 21)
+#define X86_EFER_SCE (1u << 0)
+#define X86_EFER_LME (1u << 8)
+#define X86_EFER_LMA (1u << 10)
+#define X86_EFER_NXE (1u << 11)
+
+/* Exception vectors. */
+enum { X86_DE = 0, X86_DB = 1, X86_NMI = 2, X86_BP = 3, X86_OFV = 4, X86_BR = 5, X86_UD = 6,
+       X86_NM = 7, X86_DF_EXC = 8, X86_TS = 10, X86_NP = 11, X86_SS_EXC = 12, X86_GP = 13,
+       X86_PF_EXC = 14, X86_MF = 16, X86_AC_EXC = 17, X86_MC = 18, X86_XM = 19 };
+
+/* A segment register's hidden part. attr holds the descriptor's access rights as VMX
+ * stores them: type (bits 3:0), S (4), DPL (6:5), P (7), AVL (12), L (13), D/B (14),
+ * G (15); bit 16 "unusable" (a null selector loaded). limit is the expanded byte limit. */
+typedef struct X86Seg {
+    uint64_t base;
+    uint32_t limit;
+    uint32_t attr;
+    uint16_t sel;
+    uint16_t pad[3];
+} X86Seg;
+#define X86_SEG_ATTR_L (1u << 13)
+#define X86_SEG_ATTR_DB (1u << 14)
+#define X86_SEG_ATTR_UNUSABLE (1u << 16)
+
+typedef struct X86DescTable {
+    uint64_t base;
+    uint32_t limit;
+    uint32_t pad;
+} X86DescTable;
+
+/* The exception an access or check raised, for the run loop to deliver. */
+typedef struct X86Exc {
+    int32_t vector;           /* -1: none */
+    uint32_t error_code;
+    bool has_error;
+    uint8_t pad[7];
+    uint64_t cr2;             /* #PF: the faulting linear address */
+} X86Exc;
+
+/* What a handler returns. */
+enum { X86_OK = 0,            /* retired: RIP already advanced (or set by a branch) */
+       X86_FAULT = 1,         /* c->exc holds an exception; nothing architectural changed */
+       X86_STOP = 2 };        /* retired, and the core must leave its loop (HLT, a write
+                               * that changed translation, the machine stopping) */
+
+typedef struct X86Cpu X86Cpu;
+struct X86Cpu {
+    /* ---- architectural state (described in cpu.c's StateDesc) ---- */
+    uint64_t gpr[X86_NGPR];
+    uint64_t rip;
+    uint64_t rflags;          /* bit 1 always set */
+    X86Seg seg[X86_NSEG];
+    X86Seg ldtr, tr;
+    X86DescTable gdtr, idtr;
+    uint64_t cr0, cr2, cr3, cr4, cr8, xcr0;
+    uint64_t dr[8];
+    uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base, pat, apic_base, tsc_aux;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t tsc_offset;      /* TSC = simulated cycles + tsc_offset (IA32_TSC writes) */
+    uint64_t mtrr[32];        /* MTRRs as storage: def_type, fixed, variable base/mask */
+    /* x87 and SSE, in FXSAVE's terms */
+    uint16_t fcw, fsw, ftw, fop;
+    uint64_t fip, fdp;
+    uint8_t st[8][16];        /* ST(i) as 80-bit extended (10 bytes used), physical order */
+    uint64_t xmm[16][2];
+    uint32_t mxcsr;
+    uint32_t interrupt_shadow;   /* 1: the next instruction runs with interrupts held
+                                  * (after STI or MOV SS/POP SS) */
+    uint32_t halted;          /* HLT: waits for an interrupt */
+    uint32_t wait_sipi;       /* an AP after INIT: waits for a start-up IPI */
+    uint32_t nmi_pending;
+    uint32_t pad0;
+    X86Exc exc;               /* the exception being raised (vector -1 between instructions) */
+
+    /* ---- host-side and derived state (not described) ---- */
+    Machine *m;
+    int index;                /* core number = initial APIC ID */
+    struct Lapic *lapic;      /* this core's local APIC (devices/lapic.h), set by the board */
+    uint64_t insns;           /* retired inside the current run() */
+    uint64_t start_ip;        /* RIP of the instruction executing (for faults) */
+    unsigned code_bits;       /* 16, 32 or 64: derived from CR0.PE, EFER.LMA, CS.L, CS.D */
+    unsigned stack_bits;      /* 16, 32 or 64: from SS.B (64 in 64-bit mode) */
+    unsigned cpl;             /* current privilege level (CS.DPL; SS.DPL in real mode 0) */
+};
+
+/* ---- system part, used by the decoder and handlers ---- */
+/* Recomputes code_bits, stack_bits and cpl after CS, SS, CR0 or EFER changed. */
+void x86_update_mode(X86Cpu *c);
+/* Records an exception (the first one wins until delivered). */
+void x86_raise(X86Cpu *c, int vector, bool has_error, uint32_t error_code);
+static inline bool x86_fault(X86Cpu *c, int vector, uint32_t error_code, bool has_error)
+{
+    x86_raise(c, vector, has_error, error_code);
+    return false;
+}
+/* Data accesses through segment `seg` (X86_ES..X86_GS) at offset off (an effective address
+ * already truncated to the address size): segment checks, paging, alignment checks, then
+ * RAM or a device. size 1, 2, 4, 8 (16 for SSE: x86_read16/x86_write16). false: c->exc set. */
+bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
+bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val);
+/* A read whose location will be written by the same instruction: fails if the write would. */
+bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
+bool x86_read16(X86Cpu *c, int seg, uint64_t off, void *buf16);
+bool x86_write16(X86Cpu *c, int seg, uint64_t off, const void *buf16);
+/* Instruction bytes at linear address CS.base + rip: up to max bytes into buf; returns how
+ * many could be read (fewer at an unmapped page). A fault on the first byte the decoder
+ * needs is raised by the decoder calling x86_fetch_fault(c, linear). */
+unsigned x86_fetch(X86Cpu *c, uint64_t rip, uint8_t *buf, unsigned max);
+void x86_fetch_fault(X86Cpu *c, uint64_t rip);
+/* Port I/O (the machine's io bus) after the IOPL/TSS-bitmap check. */
+bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val);
+bool x86_out(X86Cpu *c, uint16_t port, unsigned size, uint32_t val);
+/* The machine's cycle count as the TSC counts it. */
+uint64_t x86_tsc(X86Cpu *c);
+
+/* ---- the core's life (cpu.c) ---- */
+X86Cpu *x86_cpu_new(Machine *m, int index);
+/* Power-on / INIT state: real mode at F000:FFF0 (bsp) or waiting for SIPI (application
+ * processors, wait_sipi = 1). */
+void x86_cpu_reset(X86Cpu *c, bool bsp);
+/* Multiboot's entry state: 32-bit protected mode, flat CS/DS/ES/SS/FS/GS, paging off,
+ * EAX = 0x2BADB002, EBX = info, EIP = entry. */
+void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
+/* 64-bit mode with flat segments, for ELF64 kernels and tests: paging on with cr3 (the
+ * caller built the tables), RIP = entry. */
+void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
+extern const CpuClass x86_cpu_class;
+#endif

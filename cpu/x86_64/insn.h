@@ -1,0 +1,80 @@
+/* x86-64 decoded instructions: the decoder's output and the handler contract.
+ *
+ * The decoder (decode.c, from the tables in decode/ through scripts/x86decodegen.py) reads
+ * prefixes, REX, the opcode (one-byte map, 0F, 0F38, 0F3A), ModRM, SIB, displacement and
+ * immediate, and picks the table entry; the entry names a handler
+ * `int x86_op_NAME(X86Cpu *c, const X86Insn *d)` that returns X86_OK, X86_FAULT or X86_STOP
+ * (cpu.h). Handlers of ordinary instructions live in exec_*.c; handlers of system
+ * instructions (segment loads, far transfers, interrupts, control registers, MSRs, I/O,
+ * descriptor tables, SYSCALL/SYSRET, CPUID, HLT, CLI/STI, ...) live in exec_sys.c. The
+ * generated code declares every handler weak with a #UD fallback, so a part that is not
+ * written yet reads as an undefined instruction, never as a link error. */
+#ifndef HVSIM_CPU_X86_64_INSN_H
+#define HVSIM_CPU_X86_64_INSN_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/x86_64/cpu.h"
+
+#define X86_MAX_INSN_BYTES 15
+
+typedef struct X86Insn X86Insn;
+typedef int (*X86HandlerFn)(X86Cpu *c, const X86Insn *d);
+
+struct X86Insn {
+    X86HandlerFn fn;
+    uint16_t op;              /* the table entry (generated enum X86_OP_*) */
+    uint8_t len;              /* bytes, prefixes included */
+    uint8_t map;              /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
+    uint8_t opcode;           /* the opcode byte within its map */
+    uint8_t opsize;           /* operand size in bytes: 2, 4 or 8 (1 for byte forms) */
+    uint8_t addrsize;         /* address size in bytes: 2, 4 or 8 */
+    uint8_t seg;              /* segment of the memory operand: override or default */
+    uint8_t rep;              /* 0, 0xF2 (REPNE) or 0xF3 (REP/REPE) as last given */
+    uint8_t lock;             /* LOCK prefix present */
+    uint8_t osize_prefix;     /* 66 present (mandatory-prefix decoding) */
+    uint8_t rex;              /* the REX byte, 0 if none */
+    uint8_t has_modrm;
+    uint8_t mod;              /* ModRM.mod (3: register operand) */
+    uint8_t reg;              /* ModRM.reg with REX.R (or the low opcode bits with REX.B for
+                               * +r forms) */
+    uint8_t rm;               /* ModRM.rm with REX.B when mod == 3 */
+    /* memory operand (mod != 3): EA = base + index*scale + disp (+ next RIP if rip_rel),
+     * truncated to addrsize */
+    uint8_t base;             /* X86_NGPR: none */
+    uint8_t index;            /* X86_NGPR: none */
+    uint8_t scale;            /* 1, 2, 4, 8 */
+    uint8_t rip_rel;
+    int64_t disp;
+    uint64_t imm;             /* first immediate (sign- or zero-extended as the entry says) */
+    uint64_t imm2;            /* second immediate (ENTER's level, far pointer's selector) */
+};
+
+/* Decodes the instruction at c->rip. false: c->exc holds the fault (#PF/#GP on fetch, #UD
+ * for an undefined encoding, #GP for more than 15 bytes). */
+bool x86_decode(X86Cpu *c, X86Insn *d);
+/* Runs a decoded instruction: d->fn(c, d). */
+static inline int x86_execute(X86Cpu *c, const X86Insn *d) { return d->fn(c, d); }
+/* Drops whatever the decoder caches (code written, CS or mode changed, paging changed). */
+void x86_decode_flush(X86Cpu *c);
+
+/* Operand helpers for handlers (decode.c). */
+uint64_t x86_ea(const X86Cpu *c, const X86Insn *d);     /* the memory operand's offset */
+/* Register operand by number and size: 1-byte numbers 4..7 mean AH..BH without REX. */
+uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r, unsigned size);
+void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size, uint64_t v);
+/* The r/m operand (register or memory) of d at size bytes. */
+bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v);
+bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t v);
+/* The address of the instruction after d. */
+static inline uint64_t x86_next_ip(const X86Cpu *c, const X86Insn *d)
+{
+    uint64_t ip = c->rip + d->len;
+    return c->code_bits == 64 ? ip : (c->code_bits == 32 ? (uint32_t)ip : (uint16_t)ip);
+}
+/* Stack push and pop at the stack size (stack_bits, or 64 in 64-bit mode), size bytes. */
+bool x86_push(X86Cpu *c, unsigned size, uint64_t v);
+bool x86_pop(X86Cpu *c, unsigned size, uint64_t *v);
+/* Disassembly with Capstone, for traces and the debugger (CpuClass.disas shape). */
+unsigned x86_disas(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
+                   char *text, size_t textn);
+#endif
