@@ -76,7 +76,12 @@ typedef struct EvInfo {
     union {
         struct { uint32_t raw; } insn;
         struct { uint64_t addr, pa; unsigned size; bool write; } mem;
-        struct { int to_el; uint64_t syndrome; } exc;
+        /* to_el: the level taken to (EXC_RETURN: returned to); syndrome: what the
+         * architecture records of it (Arm: the ESR; x86: the error code); vector: the
+         * architecture's vector (Arm: 0 synchronous, 1 IRQ, 2 FIQ, 3 SError; x86: 0..255);
+         * cause: a synchronous exception's class (Arm: ESR.EC; x86: the vector), -1 for an
+         * interrupt; call: the immediate of a hypervisor call (Arm: HVC #imm), else -1 */
+        struct { int to_el; uint64_t syndrome; int vector, cause; int64_t call; } exc;
         struct { int reason; const char *reason_name; uint64_t syndrome, cycles; } vm;
         /* a walk for an access (fault: it ended in one), or a fault an access takes without
          * a walk (no_walk: an alignment fault, an external abort); what -d mmu prints: the

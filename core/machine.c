@@ -739,3 +739,27 @@ void machine_state_hash(Machine *m, char out[65])
     g_strlcpy(out, g_checksum_get_string(ck), 65);
     g_checksum_free(ck);
 }
+
+/* Each class present once, in core order. */
+static bool class_seen_before(const Machine *m, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (m->cpus[j].cls == m->cpus[i].cls)
+            return true;
+    return false;
+}
+
+void machine_set_trace_mask(Machine *m, uint32_t mask)
+{
+    m->cfg.trace_mask = mask;
+    for (int i = 0; i < m->ncpus; i++)
+        if (!class_seen_before(m, i) && m->cpus[i].cls->set_trace)
+            m->cpus[i].cls->set_trace(m, mask);
+}
+
+void machine_set_symbolizer(Machine *m, Symbolizer *s)
+{
+    for (int i = 0; i < m->ncpus; i++)
+        if (!class_seen_before(m, i) && m->cpus[i].cls->set_symbolizer)
+            m->cpus[i].cls->set_symbolizer(m, s);
+}

@@ -6,11 +6,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "core/bus.h"
+#include "core/cpuregs.h"
 #include "core/display.h"
 #include "core/events.h"
 #include "core/evq.h"
 #include "core/state.h"
 #include "core/stats.h"
+#include "core/symbolize.h"
 #include "core/timing.h"
 
 #define MACHINE_MAX_CPUS 8
@@ -81,6 +83,8 @@ typedef struct MachineConfig {
     DisplayFormat fb_format;
 } MachineConfig;
 
+struct Machine;
+
 /* Architecture-neutral view of a core, implemented by cpu/<arch>. */
 typedef struct CpuClass {
     const char *arch;
@@ -128,6 +132,37 @@ typedef struct CpuClass {
     void (*tlb_dump)(void *cpu, GString *out, void (*sym)(void *ctx, uint64_t va, GString *out),
                      void *ctx);
     void (*explain_translation)(void *cpu, uint64_t va, GString *out);
+    /* Registers as debuggers see them (core/cpuregs.h): GDB's set and numbering. Values by
+     * debugger number: GDB's number for a register up to 64 bits; a wider one is read and
+     * written by its 64-bit parts, part k of GDB register regnum being reg_part(regnum, k).
+     * reg_get/reg_put return false for a number that names nothing, or (reg_put) a register
+     * the debugger may not write; reg_put acts as a user write (masks apply). reg_aliases:
+     * pairs (extra name, the GDB name it stands for), NULL-terminated. */
+    const CpuRegSet *regs;
+    bool (*reg_get)(void *cpu, unsigned num, uint64_t *v);
+    bool (*reg_put)(void *cpu, unsigned num, uint64_t v);
+    unsigned (*reg_part)(unsigned regnum, unsigned k);
+    const char *const *reg_aliases;
+    /* Where the core is, in the architecture's words: the address of its next instruction,
+     * its privilege level (EL, CPL: breakpoint conditions and messages) and the level's
+     * prefix in messages ("EL" gives "EL1"). */
+    uint64_t (*pc)(void *cpu);
+    int (*level)(void *cpu);
+    const char *level_prefix;
+    const char *syndrome_name;   /* what EvInfo's exception syndrome is called: "ESR" */
+    /* The architecture's `info` topics (names NULL-terminated; info: 1 shown, 0 not one of
+     * its topics, -1 failed with a one-line *err) and its system register names for
+     * completion (NULL past the last). */
+    const char *const *info_topics;
+    int (*info)(void *cpu, const char *topic, int argc, char **argv, GString *out, char **err);
+    const char *(*sysreg_name)(size_t i);
+    /* Drops every cached translation, so that every access takes the slow path (where
+     * watchpoints are checked) until it is cached again. */
+    void (*flush_tlb)(void *cpu);
+    /* Machine-wide, called once per class present (NULL: nothing to do): the trace
+     * categories now on (-d, `trace on`), and the symbolizer traces name addresses with. */
+    void (*set_trace)(struct Machine *m, uint32_t mask);
+    void (*set_symbolizer)(struct Machine *m, Symbolizer *s);
     void (*destroy)(void *cpu);
 } CpuClass;
 
@@ -144,6 +179,8 @@ typedef struct MachineObject {
     void *obj;
     /* after a snapshot was loaded: rebuild derived fields, reschedule events (or NULL) */
     void (*post_load)(void *obj, SimTime now);
+    /* `info NAME` in the debugger: the object's state for core cpu, in words (or NULL) */
+    void (*describe)(void *obj, int cpu, GString *out);
 } MachineObject;
 
 /* A memory region whose contents are machine state (RAM, flash): saved sparse in snapshots.
@@ -281,6 +318,10 @@ void machine_stop(Machine *m, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4
 void machine_power_off(Machine *m);
 /* Runs until a stop. Returns the exit code. */
 int machine_run(Machine *m);
+/* Trace categories (-d, `trace on`) and the symbolizer for every core's traces: each CPU
+ * class present is told once. */
+void machine_set_trace_mask(Machine *m, uint32_t mask);
+void machine_set_symbolizer(Machine *m, Symbolizer *s);
 /* Total instructions retired by all cores. */
 uint64_t machine_icount(const Machine *m);
 /* The same, exact also while a core is running (device callbacks): counts the running core's

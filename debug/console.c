@@ -7,7 +7,6 @@
 #include <string.h>
 #include <readline/history.h>
 #include <readline/readline.h>
-#include "cpu/arm64/sysreg.h"
 #include "debug/debugger.h"
 
 /* Candidates for the word being completed, gathered when completion starts. */
@@ -47,25 +46,34 @@ static char **completion(const char *text, int start, int end)
     char *before = g_strndup(rl_line_buffer, (gsize)start);
     char **words = g_strsplit_set(g_strstrip(before), " \t", -1);
     guint nw = *words[0] ? g_strv_length(words) : 0;
-    static const char *const info_topics[] = { "registers", "sysregs", "vregs", "breakpoints", "gic", "tlb",
-                                                "stats", "vms", "history", "state-hash", NULL };
+    static const char *const info_topics[] = { "breakpoints", "tlb", "stats", "vms", "history",
+                                                "state-hash", NULL };
+    const MachineCpu *mc = console_dbg ? &console_dbg->m->cpus[console_dbg->cur_cpu] : NULL;
     if (nw == 0) {
         for (const char *const *n = dbg_command_names(); *n; n++)
             add_cand(*n);
     } else if (nw == 1 && !strcmp(words[0], "info")) {
+        for (const char *const *n = mc ? mc->cls->info_topics : NULL; n && *n; n++)
+            add_cand(*n);
         for (const char *const *n = info_topics; *n; n++)
             add_cand(*n);
-    } else if (nw == 1 && !strcmp(words[0], "set")) {
-        static const char *const regs[] = {
-            "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
-            "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24",
-            "x25", "x26", "x27", "x28", "x29", "x30", "sp", "pc", "nzcv", "mem", NULL,
-        };
-        for (const char *const *n = regs; *n; n++)
-            add_cand(*n);
-    } else if (nw >= 2 && !strcmp(words[0], "info") && !strcmp(words[1], "sysregs")) {
-        for (size_t i = 0; i < a64_sysreg_count(); i++)
-            add_cand(a64_sysreg_at(i)->name);
+        for (int i = 0; console_dbg && i < console_dbg->m->nobjects; i++)
+            if (console_dbg->m->objects[i].describe)
+                add_cand(console_dbg->m->objects[i].name);
+    } else if (nw == 1 && !strcmp(words[0], "set") && mc) {
+        /* the registers the debugger writes: those of GDB's 'g' packet, and the aliases */
+        const CpuRegSet *set = mc->cls->regs;
+        for (size_t f = 0; f < set->nfeatures; f++)
+            for (size_t i = 0; set->features[f].in_g && i < set->features[f].nregs; i++)
+                add_cand(set->features[f].regs[i].name);
+        for (const char *const *al = mc->cls->reg_aliases; al && al[0]; al += 2)
+            add_cand(al[0]);
+        add_cand("mem");
+    } else if (nw >= 2 && !strcmp(words[0], "info") && !strcmp(words[1], "sysregs") && mc &&
+               mc->cls->sysreg_name) {
+        const char *n;
+        for (size_t i = 0; (n = mc->cls->sysreg_name(i)); i++)
+            add_cand(n);
     } else if (console_dbg) {
         const DbgSymbols *t = &console_dbg->syms;
         for (size_t i = 0; i < t->n; i++)

@@ -7,11 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cpu/arm64/cpu.h"
-#include "cpu/arm64/sysreg.h"
 #include "hypervisor-model/vmexit.h"
-#include "devices/gicv2.h"
-#include "devices/gicv3.h"
 #include "checkpoint/snapshot.h"
 #include "ui/surface.h"
 
@@ -74,28 +70,29 @@ static bool break_check(void *opaque, int cpu, uint64_t pc, int el, int vmid)
  * on a VM exit is described as the VM exit (d->ev_vmexit). */
 static bool ev_hit(Debugger *d, const DbgEvent *e, const EvInfo *ev)
 {
+    const CpuClass *cls = d->m->cpus[ev->cpu].cls;
+    const char *lv = cls->level_prefix;
     d->stop_bp = e->id;
     d->stop_cpu = ev->cpu;
     if (d->ev_vmexit)
-        snprintf(d->stop_event, sizeof d->stop_event, "vmexit %s from vm%d at EL%d, ESR=0x%08" PRIx64,
-                 d->ev_vmexit, ev->vmid, ev->el, ev->kind == EV_VM_EXIT ? ev->u.vm.syndrome
-                                                                        : ev->u.exc.syndrome);
+        snprintf(d->stop_event, sizeof d->stop_event, "vmexit %s from vm%d at %s%d, %s=0x%08" PRIx64,
+                 d->ev_vmexit, ev->vmid, lv, ev->el, cls->syndrome_name,
+                 ev->kind == EV_VM_EXIT ? ev->u.vm.syndrome : ev->u.exc.syndrome);
     else
-        snprintf(d->stop_event, sizeof d->stop_event, "exception EL%d->EL%d vector %d, ESR=0x%08" PRIx64,
-                 ev->el, ev->u.exc.to_el, ((const EvArm64Exc *)ev->arch)->vec, ev->u.exc.syndrome);
+        snprintf(d->stop_event, sizeof d->stop_event, "exception %s%d->%s%d vector %d, %s=0x%08" PRIx64,
+                 lv, ev->el, lv, ev->u.exc.to_el, ev->u.exc.vector, cls->syndrome_name,
+                 ev->u.exc.syndrome);
     return true;
 }
 
 static bool exc_hit(Debugger *d, const EvInfo *ev)
 {
-    const EvArm64Exc *a = ev->arch;
-    unsigned ec = (unsigned)(a->esr >> 26) & 0x3f;
     for (int i = 0; i < DBG_MAX_BREAKPOINTS; i++) {
         const DbgEvent *e = &d->ev[i];
         if (!e->id || (e->cpu >= 0 && e->cpu != ev->cpu) || (e->vmid >= 0 && e->vmid != ev->vmid))
             continue;
-        if ((e->kind == DBG_EV_EXCEPTION && a->vec == 0 && (int)ec == e->arg) ||
-            (e->kind == DBG_EV_HVC && a->vec == 0 && ec == 0x16 && (int)(a->esr & 0xffff) == e->arg))
+        if ((e->kind == DBG_EV_EXCEPTION && ev->u.exc.cause >= 0 && ev->u.exc.cause == e->arg) ||
+            (e->kind == DBG_EV_HVC && ev->u.exc.call >= 0 && ev->u.exc.call == e->arg))
             return ev_hit(d, e, ev);
     }
     return false;
@@ -126,14 +123,17 @@ static bool irq_tlbi_hit(Debugger *d, const EvInfo *ev)
             char lr[16] = "";
             if (ev->u.irq.lr >= 0)
                 snprintf(lr, sizeof lr, ", lr%d", ev->u.irq.lr);
-            snprintf(d->stop_event, sizeof d->stop_event, "irq %u acknowledged (%s%s) at EL%d",
-                     ev->u.irq.intid, ev->u.irq.virt ? "virtual" : "physical", lr, ev->el);
+            snprintf(d->stop_event, sizeof d->stop_event, "irq %u acknowledged (%s%s) at %s%d",
+                     ev->u.irq.intid, ev->u.irq.virt ? "virtual" : "physical", lr,
+                     d->m->cpus[ev->cpu].cls->level_prefix, ev->el);
         } else if (ev->kind == EV_TLBI && e->kind == DBG_EV_TLBI) {
             if (ev->u.tlbi.by_va)
-                snprintf(d->stop_event, sizeof d->stop_event, "%s of VA 0x%" PRIx64 " at EL%d",
-                         ev->u.tlbi.op, ev->u.tlbi.addr, ev->el);
+                snprintf(d->stop_event, sizeof d->stop_event, "%s of VA 0x%" PRIx64 " at %s%d",
+                         ev->u.tlbi.op, ev->u.tlbi.addr, d->m->cpus[ev->cpu].cls->level_prefix,
+                         ev->el);
             else
-                snprintf(d->stop_event, sizeof d->stop_event, "%s at EL%d", ev->u.tlbi.op, ev->el);
+                snprintf(d->stop_event, sizeof d->stop_event, "%s at %s%d", ev->u.tlbi.op,
+                         d->m->cpus[ev->cpu].cls->level_prefix, ev->el);
         } else {
             continue;
         }
@@ -173,9 +173,10 @@ static bool watch_check(void *opaque, int cpu, uint64_t va, uint64_t pa, unsigne
             d->stop_cpu = cpu;
             d->stop_watch_va = va;
             d->stop_watch_kind = write ? DBG_WATCH_WRITE : DBG_WATCH_READ;
-            Arm64Cpu *c = (Arm64Cpu *)d->m->cpus[cpu].obj;
+            const MachineCpu *mc = &d->m->cpus[cpu];
             snprintf(d->stop_event, sizeof d->stop_event, "watchpoint: %s of %u bytes at 0x%" PRIx64
-                     " by cpu%d at EL%d", write ? "write" : "read", size, va, cpu, c->el);
+                     " by cpu%d at %s%d", write ? "write" : "read", size, va, cpu,
+                     mc->cls->level_prefix, mc->cls->level(mc->obj));
             return true;
         }
     }
@@ -222,7 +223,7 @@ static void update_hook(Debugger *d)
     d->m->break_opaque = d;
     if (anywp && !had_wp)     /* every access must reach the slow path now */
         for (int i = 0; i < d->m->ncpus; i++)
-            a64_tlb_flush((Arm64Cpu *)d->m->cpus[i].obj);
+            d->m->cpus[i].cls->flush_tlb(d->m->cpus[i].obj);
 }
 
 int dbg_set_watchpoint(Debugger *d, uint64_t va, uint64_t len, unsigned kind)
@@ -245,11 +246,6 @@ bool dbg_clear_watchpoint_at(Debugger *d, uint64_t va, unsigned kind)
             return true;
         }
     return false;
-}
-
-static Arm64Cpu *cpu_of(Debugger *d, int i)
-{
-    return (Arm64Cpu *)d->m->cpus[i].obj;
 }
 
 /* Reads memory for the user without side effects: RAM and other memory-backed regions only
@@ -332,7 +328,8 @@ static bool raw_write_mem(Machine *m, int cpu, uint64_t va, const uint8_t *buf, 
         uint8_t *h = bus_ram_ptr(&m->bus, pa, 1);
         if (h) {
             *h = buf[i];
-            a64_invalidate_code_page(m, pa);   /* software breakpoints, patched code */
+            if (m->code_written)
+                m->code_written(m, pa);   /* software breakpoints, patched code */
             machine_ram_written(m, pa, 1);
         } else if (!bus_write(&m->bus, pa, 1, buf[i])) {
             return false;
@@ -341,48 +338,10 @@ static bool raw_write_mem(Machine *m, int cpu, uint64_t va, const uint8_t *buf, 
     return true;
 }
 
-/* FPSR and FPCR: the system register entries (their masks), by debugger number. */
-static const A64SysReg *fp_ctl_reg(unsigned regnum)
+static bool raw_write_reg(Machine *m, int cpu, unsigned num, uint64_t v)
 {
-    return a64_sysreg_find(regnum == DBG_REG_FPSR ? A64_SYSREG_KEY(3, 3, 4, 4, 1)
-                                                  : A64_SYSREG_KEY(3, 3, 4, 4, 0));
-}
-
-static bool raw_write_reg(Machine *m, int cpu, unsigned regnum, uint64_t v)
-{
-    Arm64Cpu *c = m->cpus[cpu].obj;
-    if (regnum < 31)
-        c->x[regnum] = v;
-    else if (regnum == 31)
-        c->x[A64_SP] = v;
-    else if (regnum == 32)
-        c->pc = v;
-    else if (regnum == 33)
-        a64_set_nzcv(c, v);   /* only the flags: the EL is not GDB's to change */
-    else if (regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR)
-        a64_sysreg_write(c, fp_ctl_reg(regnum), v);   /* as MSR would: RES0 bits stay 0 */
-    else if (regnum >= DBG_REG_VD(0, 0) && regnum <= DBG_REG_VD(31, 1))
-        c->v[(regnum - DBG_REG_VD(0, 0)) / 2].d[regnum & 1] = v;
-    else
-        return false;
-    return true;
-}
-
-static uint64_t reg_value(Machine *m, int cpu, unsigned regnum)
-{
-    Arm64Cpu *c = m->cpus[cpu].obj;
-    if (regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR)
-        return a64_sysreg_read(c, fp_ctl_reg(regnum));
-    if (regnum >= DBG_REG_VD(0, 0))
-        return c->v[(regnum - DBG_REG_VD(0, 0)) / 2].d[regnum & 1];
-    return regnum < 31 ? c->x[regnum] : regnum == 31 ? c->x[A64_SP] : regnum == 32 ? c->pc
-                                                                    : a64_get_nzcv(c);
-}
-
-static bool reg_number_valid(unsigned regnum)
-{
-    return regnum <= 33 || regnum == DBG_REG_FPSR || regnum == DBG_REG_FPCR ||
-           (regnum >= DBG_REG_VD(0, 0) && regnum <= DBG_REG_VD(31, 1));
+    const MachineCpu *mc = &m->cpus[cpu];
+    return mc->cls->reg_put(mc->obj, num, v);
 }
 
 /* A user write is about to change the state: in the past, the snapshots of the recorded
@@ -415,10 +374,16 @@ bool dbg_write_mem(Debugger *d, int cpu, uint64_t va, const uint8_t *buf, size_t
 
 bool dbg_write_reg(Debugger *d, int cpu, unsigned regnum, uint64_t v)
 {
-    if (!reg_number_valid(regnum))
+    const MachineCpu *mc = &d->m->cpus[cpu];
+    uint64_t now;
+    if (!mc->cls->reg_get(mc->obj, regnum, &now))
         return false;
-    if (reg_value(d->m, cpu, regnum) == v)
+    if (now == v)
         return true;
+    /* a register the class will not write (read-only) is refused before anything changes */
+    uint64_t probe = now;
+    if (!mc->cls->reg_put(mc->obj, regnum, probe))
+        return false;
     before_user_write(d);
     raw_write_reg(d->m, cpu, regnum, v);
     if (d->log)
@@ -473,11 +438,13 @@ static unsigned disas_at(Debugger *d, int cpu, uint64_t addr, bool phys, char *h
 
 static void describe_pc(Debugger *d, int cpu, GString *out)
 {
-    Arm64Cpu *c = cpu_of(d, cpu);
+    const MachineCpu *mc = &d->m->cpus[cpu];
+    uint64_t pc = mc->cls->pc(mc->obj);
     char hex[40], dis[128];
-    disas_at(d, cpu, c->pc, false, hex, sizeof hex, dis, sizeof dis);
-    g_string_append_printf(out, "cpu%d EL%d pc=0x%016" PRIx64, cpu, c->el, c->pc);
-    append_sym(d, c->pc, out);
+    disas_at(d, cpu, pc, false, hex, sizeof hex, dis, sizeof dis);
+    g_string_append_printf(out, "cpu%d %s%d pc=0x%016" PRIx64, cpu, mc->cls->level_prefix,
+                           mc->cls->level(mc->obj), pc);
+    append_sym(d, pc, out);
     g_string_append_printf(out, " %s  %s\n", hex, dis);
 }
 
@@ -802,6 +769,15 @@ static bool cmd_delete(Debugger *d, int argc, char **argv, GString *out)
     FAIL("delete: no breakpoint %s", argv[1]);
 }
 
+/* A register of the class by its GDB name or one of the class's aliases (NULL: none). */
+static const CpuReg *find_reg(const CpuClass *cls, const char *name)
+{
+    for (const char *const *al = cls->reg_aliases; al && al[0]; al += 2)
+        if (!strcmp(al[0], name))
+            name = al[1];
+    return cpuregs_find_name(cls->regs, name);
+}
+
 /* set REG VALUE | set mem ADDR VALUE [SIZE]: a user write, logged as external input */
 static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
 {
@@ -822,37 +798,30 @@ static bool cmd_set(Debugger *d, int argc, char **argv, GString *out)
         g_string_append_printf(out, "wrote %" PRIu64 " bytes at 0x%" PRIx64 "\n", size, addr);
         return true;
     }
-    unsigned r;
-    char *end;
-    if (argc == 3 && argv[1][0] == 'v' && argv[1][1] &&
-        (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 32) {
+    const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
+    const CpuReg *reg = argc == 3 ? find_reg(mc->cls, argv[1]) : NULL;
+    if (argc != 3 || !reg)
+        FAIL("usage: set REG VALUE (a register by its GDB name: x0..x30, sp, pc, v0..v31, "
+             "fpcr, fpsr, nzcv on AArch64; rax.., rip, eflags on x86-64) | set mem ADDR VALUE "
+             "[SIZE]");
+    if (reg->bitsize > 64) {
         uint64_t half[2];
-        if (!parse_u128(argv[2], half))
-            FAIL("usage: set vN VALUE (up to 128 bits, e.g. 0x3ff00000000000004000000000000000)");
-        dbg_write_reg(d, d->cur_cpu, DBG_REG_VD(r, 0), half[0]);
-        dbg_write_reg(d, d->cur_cpu, DBG_REG_VD(r, 1), half[1]);
+        if (reg->bitsize != 128 || !parse_u128(argv[2], half))
+            FAIL("usage: set %s VALUE (up to %u bits, e.g. 0x3ff00000000000004000000000000000)",
+                 argv[1], reg->bitsize);
+        for (unsigned k = 0; k < 2; k++)
+            if (!dbg_write_reg(d, d->cur_cpu, mc->cls->reg_part(reg->regnum, k), half[k]))
+                FAIL("set: %s cannot be written", argv[1]);
         g_string_append_printf(out, "%s = 0x%016" PRIx64 "%016" PRIx64 "\n", argv[1], half[1], half[0]);
         return true;
     }
-    if (argc != 3 || !parse_u64(argv[2], &v))
-        FAIL("usage: set REG VALUE (x0..x30, sp, pc, nzcv, v0..v31, fpcr, fpsr) | set mem ADDR VALUE [SIZE]");
-    if (argv[1][0] == 'x' && argv[1][1] && (r = (unsigned)strtoul(argv[1] + 1, &end, 10), !*end) && r < 31)
-        ;
-    else if (!strcmp(argv[1], "sp"))
-        r = 31;
-    else if (!strcmp(argv[1], "pc"))
-        r = 32;
-    else if (!strcmp(argv[1], "nzcv"))
-        r = 33;
-    else if (!strcmp(argv[1], "fpsr"))
-        r = DBG_REG_FPSR;
-    else if (!strcmp(argv[1], "fpcr"))
-        r = DBG_REG_FPCR;
-    else
-        FAIL("set: unknown register '%s' (x0..x30, sp, pc, nzcv, v0..v31, fpcr, fpsr)", argv[1]);
-    dbg_write_reg(d, d->cur_cpu, r, v);
-    if (r == DBG_REG_FPSR || r == DBG_REG_FPCR)   /* show what the register holds (its mask) */
-        v = reg_value(d->m, d->cur_cpu, r);
+    if (!parse_u64(argv[2], &v))
+        FAIL("set: bad value '%s'", argv[2]);
+    if (reg->bitsize < 64 && v >> reg->bitsize)
+        FAIL("set: %s is %u bits wide", argv[1], reg->bitsize);
+    if (!dbg_write_reg(d, d->cur_cpu, reg->regnum, v))
+        FAIL("set: %s cannot be written", argv[1]);
+    mc->cls->reg_get(mc->obj, reg->regnum, &v);   /* what the register holds (its mask) */
     g_string_append_printf(out, "%s = 0x%016" PRIx64 "\n", argv[1], v);
     return true;
 }
@@ -864,108 +833,6 @@ static bool cmd_cpu(Debugger *d, int argc, char **argv, GString *out)
         FAIL("usage: cpu N (0..%d)", d->m->ncpus - 1);
     d->cur_cpu = (int)n;
     describe_pc(d, d->cur_cpu, out);
-    return true;
-}
-
-static void info_fp_control(Arm64Cpu *c, GString *out);
-
-static void info_registers(Debugger *d, GString *out)
-{
-    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-    for (int i = 0; i < 31; i++)
-        g_string_append_printf(out, "x%-2d 0x%016" PRIx64 "%s", i, c->x[i], i % 3 == 2 ? "\n" : "  ");
-    g_string_append_printf(out, "sp  0x%016" PRIx64 "\n", c->x[A64_SP]);
-    g_string_append_printf(out, "pc  0x%016" PRIx64 "  cpsr 0x%08" PRIx64 "  EL%d  NZCV=%d%d%d%d\n", c->pc,
-                           a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
-    info_fp_control(c, out);
-}
-
-/* FPCR and FPSR with their fields decoded (Arm ARM C5.2.8 FPCR, C5.2.10 FPSR). */
-static void info_fp_control(Arm64Cpu *c, GString *out)
-{
-    static const char *const rmode[] = { "RN", "RP", "RM", "RZ" };
-    uint64_t fpcr = c->sys[A64_SYS_FPCR], fpsr = c->sys[A64_SYS_FPSR];
-    g_string_append_printf(out, "fpcr 0x%08" PRIx64 " (%s%s%s%s%s)  fpsr 0x%08" PRIx64 " (", fpcr,
-                           rmode[(fpcr >> 22) & 3], fpcr & (1u << 24) ? " FZ" : "",
-                           fpcr & (1u << 19) ? " FZ16" : "", fpcr & (1u << 25) ? " DN" : "",
-                           fpcr & (1u << 26) ? " AHP" : "", fpsr);
-    static const char *const flag[] = { "IOC", "DZC", "OFC", "UFC", "IXC", NULL, NULL, "IDC" };
-    bool any = false;
-    for (unsigned b = 0; b < 8; b++)
-        if (flag[b] && (fpsr >> b) & 1) {
-            g_string_append_printf(out, "%s%s", any ? " " : "", flag[b]);
-            any = true;
-        }
-    if ((fpsr >> 27) & 1) {
-        g_string_append_printf(out, "%sQC", any ? " " : "");
-        any = true;
-    }
-    g_string_append_printf(out, "%s)\n", any ? "" : "no flags");
-}
-
-/* info vregs [N...]: V registers as 128-bit values with their doubleword and single lanes
- * read as IEEE values (what most FP code holds), then FPCR/FPSR. */
-static bool info_vregs(Debugger *d, int argc, char **argv, GString *out)
-{
-    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-    bool pick[32];
-    for (int i = 0; i < 32; i++)
-        pick[i] = argc == 0;
-    for (int a = 0; a < argc; a++) {
-        const char *n = argv[a][0] == 'v' ? argv[a] + 1 : argv[a];
-        uint64_t r;
-        if (!parse_u64(n, &r) || r > 31)
-            FAIL("info vregs: no register '%s' (v0..v31)", argv[a]);
-        pick[r] = true;
-    }
-    for (int i = 0; i < 32; i++) {
-        if (!pick[i])
-            continue;
-        const A64Vreg *v = &c->v[i];
-        double dd[2];
-        float ff[4];
-        memcpy(dd, v->d, sizeof dd);
-        memcpy(ff, v->s, sizeof ff);
-        g_string_append_printf(out, "v%-2d 0x%016" PRIx64 "%016" PRIx64 "  d: %g %g  s: %g %g %g %g\n",
-                               i, v->d[1], v->d[0], dd[1], dd[0], (double)ff[3], (double)ff[2],
-                               (double)ff[1], (double)ff[0]);
-    }
-    if (argc == 0)
-        info_fp_control(c, out);
-    return true;
-}
-
-/* info sysregs [NAME...]: every register of the one space (the core's, the PMU's, the GIC CPU
- * interface's) the debugger can read without acting, accessible at the current EL, or the
- * named ones (case-insensitive; one whose read would act says so); false if a name matches
- * none. */
-static bool info_sysregs(Debugger *d, int nnames, char **names, GString *out)
-{
-    Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-    for (int n = 0; n < (nnames ? nnames : 1); n++) {
-        bool found = false;
-        for (size_t i = 0; i < a64_sysreg_count(); i++) {
-            const A64SysReg *r = a64_sysreg_at(i);
-            if ((r->min_el == 2 && !c->has_el2) || !a64_sysreg_accessible(c, r) ||
-                r->feat == A64_FEAT_E2H_ALIAS)
-                continue;
-            if (nnames && g_ascii_strcasecmp(r->name, names[n]))
-                continue;
-            uint64_t v;
-            if (!a64_sysreg_peek(c, r, &v)) {
-                if (nnames) {
-                    found = true;
-                    g_string_append_printf(out, "%-16s (not read: reading it acts, or not readable "
-                                           "at EL%d)\n", r->name, c->el);
-                }
-                continue;
-            }
-            found = true;
-            g_string_append_printf(out, "%-16s 0x%016" PRIx64 "\n", r->name, v);
-        }
-        if (nnames && !found)
-            FAIL("info sysregs: no register '%s' readable at EL%d", names[n], c->el);
-    }
     return true;
 }
 
@@ -1019,12 +886,18 @@ static void stats_lines(Machine *m, bool vms_only, GString *out)
 static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
 {
     const char *what = argc > 1 ? argv[1] : "";
-    if (!strcmp(what, "registers")) {
-        info_registers(d, out);
-    } else if (!strcmp(what, "sysregs")) {
-        return info_sysregs(d, argc - 2, argv + 2, out);
-    } else if (!strcmp(what, "vregs")) {
-        return info_vregs(d, argc - 2, argv + 2, out);
+    const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
+    MachineObject *obj = *what ? machine_find_object(d->m, what) : NULL;
+    char *err = NULL;
+    int shown = *what && mc->cls->info ? mc->cls->info(mc->obj, what, argc - 2, argv + 2, out, &err) : 0;
+    if (shown < 0) {
+        g_string_append_printf(out, "error: %s\n", err);
+        g_free(err);
+        return false;
+    } else if (shown) {
+        /* the architecture's topic (registers, vregs, sysregs, ...) */
+    } else if (obj && obj->describe && argc == 2) {
+        obj->describe(obj->obj, d->cur_cpu, out);   /* a device's state: info gic */
     } else if (!strcmp(what, "breakpoints")) {
         bool any = false;
         for (int k = 0; k < DBG_MAX_BREAKPOINTS; k++) {
@@ -1084,15 +957,6 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
         char hex[65];
         machine_state_hash(d->m, hex);
         g_string_append_printf(out, "state-hash: %s\n", hex);
-    } else if (!strcmp(what, "gic")) {
-        Arm64Cpu *c = cpu_of(d, d->cur_cpu);
-        MachineObject *gic = machine_find_object(d->m, "gic");
-        if (c->gic)
-            gicv3_describe(c->gic, d->cur_cpu, out);
-        else if (gic && gic->desc == &gicv2_state_desc)   /* no System registers: MMIO only */
-            gicv2_describe(gic->obj, d->cur_cpu, out);
-        else
-            FAIL("info gic: this machine has no GIC");
     } else if (!strcmp(what, "tlb")) {
         uint64_t n = (uint64_t)d->cur_cpu;
         if (argc > 3 || (argc == 3 && (!parse_u64(argv[2], &n) || n >= (uint64_t)d->m->ncpus)))
@@ -1193,7 +1057,8 @@ static bool cmd_x(Debugger *d, int argc, char **argv, GString *out)
 
 static bool cmd_disas(Debugger *d, int argc, char **argv, GString *out)
 {
-    uint64_t addr = cpu_of(d, d->cur_cpu)->pc, n = 8;
+    const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
+    uint64_t addr = mc->cls->pc(mc->obj), n = 8;
     bool phys = false;
     if (argc > 1 && !parse_addr(d, argv[1], &addr, &phys))
         FAIL("usage: disas [ADDR] [N]");
@@ -1366,7 +1231,7 @@ static bool cmd_trace(Debugger *d, int argc, char **argv, GString *out)
     } else {
         FAIL("usage: trace on [FILE] [exec,in_asm,int,mmu,vmexit,unimp] [force] | trace off");
     }
-    a64_set_trace_mask(m, mask);
+    machine_set_trace_mask(m, mask);
     if (m->trace)
         fflush(m->trace);
     g_string_append_printf(out, "tracing %s\n", mask ? "on" : "off");

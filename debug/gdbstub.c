@@ -13,8 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "cpu/arm64/cpu.h"
-#include "cpu/arm64/sysreg.h"
 #include "debug/debugger.h"
 #include "debug/rsp.h"
 
@@ -96,69 +94,75 @@ static bool pump(Stub *s, bool wait)
     return true;
 }
 
-static Arm64Cpu *cpu_of(Stub *s, int i) { return (Arm64Cpu *)s->d->m->cpus[i].obj; }
-
-static bool is_vreg(unsigned regnum)
+static const MachineCpu *gcore(Stub *s)
 {
-    return regnum >= RSP_A64_REG_V0 && regnum < RSP_A64_REG_V0 + 32;
+    return &s->d->m->cpus[s->gcpu];
 }
 
 /* Appends register regnum of the selected core as the target's bytes (little-endian, the
- * register's full width: 128 bits for v0-v31). */
+ * register's full width: a register wider than 64 bits part by part). */
 static bool reg_put(Stub *s, unsigned regnum, GString *out)
 {
-    Arm64Cpu *c = cpu_of(s, s->gcpu);
-    const RspReg *r = rsp_regset_find(rsp_aarch64_regset(), regnum);
+    const MachineCpu *mc = gcore(s);
+    const CpuReg *r = cpuregs_find(mc->cls->regs, regnum);
     if (!r)
         return false;
-    uint64_t v;
-    if (is_vreg(regnum)) {
-        const A64Vreg *vr = &c->v[regnum - RSP_A64_REG_V0];
-        rsp_put_reg(out, vr->d[0], 8);
-        rsp_put_reg(out, vr->d[1], 8);
-        return true;
+    for (unsigned k = 0; k * 64 < r->bitsize; k++) {
+        uint64_t v = 0;
+        unsigned bytes = r->bitsize - k * 64 >= 64 ? 8 : (r->bitsize - k * 64) / 8;
+        if (!mc->cls->reg_get(mc->obj, r->bitsize > 64 ? mc->cls->reg_part(regnum, k) : regnum, &v))
+            v = 0;            /* not readable now: zeros, as a register GDB must still get */
+        rsp_put_reg(out, v, bytes);
     }
-    if (regnum < 31)
-        v = c->x[regnum];
-    else if (regnum == 31)
-        v = c->x[A64_SP];
-    else if (regnum == 32)
-        v = c->pc;
-    else if (regnum == 33)
-        v = a64_pstate_to_spsr(c);
-    else if (regnum == RSP_A64_REG_FPSR)
-        v = c->sys[A64_SYS_FPSR];
-    else if (regnum == RSP_A64_REG_FPCR)
-        v = c->sys[A64_SYS_FPCR];
-    else {
-        const A64SysReg *sr = a64_sysreg_find(r->key);
-        if (!sr || (sr->min_el == 2 && !c->has_el2))
-            v = 0;
-        else
-            v = a64_sysreg_read(c, sr);
-    }
-    rsp_put_reg(out, v, r->bitsize / 8);
     return true;
 }
 
-/* Writes register regnum from exactly its width of target bytes. The debugger numbers the
- * core registers, fpsr and fpcr as GDB does; a V register is written as two doublewords
- * (each a logged input). System registers are read-only here. */
+/* Writes register regnum from exactly its width of target bytes, each 64-bit part a user
+ * write of the debugger (a logged input). Read-only registers refuse. */
 static bool reg_set(Stub *s, unsigned regnum, const uint8_t *data, size_t len)
 {
-    const RspReg *r = rsp_regset_find(rsp_aarch64_regset(), regnum);
-    uint64_t lo, hi;
+    const MachineCpu *mc = gcore(s);
+    const CpuReg *r = cpuregs_find(mc->cls->regs, regnum);
     if (!r || len != r->bitsize / 8)
         return false;
-    if (is_vreg(regnum)) {
-        unsigned n = regnum - RSP_A64_REG_V0;
-        return rsp_get_reg(data, 8, 8, &lo) && rsp_get_reg(data + 8, 8, 8, &hi) &&
-               dbg_write_reg(s->d, s->gcpu, DBG_REG_VD(n, 0), lo) &&
-               dbg_write_reg(s->d, s->gcpu, DBG_REG_VD(n, 1), hi);
+    for (unsigned k = 0; k * 64 < r->bitsize; k++) {
+        uint64_t v;
+        unsigned bytes = r->bitsize - k * 64 >= 64 ? 8 : (r->bitsize - k * 64) / 8;
+        if (!rsp_get_reg(data + 8 * k, bytes, bytes, &v) ||
+            !dbg_write_reg(s->d, s->gcpu, r->bitsize > 64 ? mc->cls->reg_part(regnum, k) : regnum, v))
+            return false;
     }
-    _Static_assert(RSP_A64_REG_FPSR == DBG_REG_FPSR && RSP_A64_REG_FPCR == DBG_REG_FPCR,
-                   "the debugger numbers fpsr/fpcr as GDB does");
-    return rsp_get_reg(data, len, (unsigned)len, &lo) && dbg_write_reg(s->d, s->gcpu, regnum, lo);
+    return true;
+}
+
+/* c/s with an address: the program counter (the register of type code_ptr) is set first. */
+static void set_pc(Stub *s, uint64_t pc)
+{
+    const CpuRegSet *set = gcore(s)->cls->regs;
+    for (size_t f = 0; f < set->nfeatures; f++)
+        for (size_t i = 0; i < set->features[f].nregs; i++)
+            if (!strcmp(set->features[f].regs[i].type, "code_ptr")) {
+                dbg_write_reg(s->d, s->gcpu, set->features[f].regs[i].regnum, pc);
+                return;
+            }
+}
+
+/* The 'g' registers (the features marked in_g, in regnum order): read into out, or written
+ * from data. */
+static void for_g_regs(Stub *s, GString *out, const uint8_t *data, size_t len)
+{
+    const CpuRegSet *set = gcore(s)->cls->regs;
+    size_t off = 0;
+    for (unsigned regnum = 0; off < cpuregs_g_bytes(set); regnum++) {
+        const CpuReg *r = cpuregs_find(set, regnum);
+        if (!r)
+            break;            /* the 'g' registers are numbered densely from 0 */
+        if (out)
+            reg_put(s, regnum, out);
+        else if (off + r->bitsize / 8 <= len)
+            reg_set(s, regnum, data + off, r->bitsize / 8);
+        off += r->bitsize / 8;
+    }
 }
 
 /* A thread id from the client names a core: > 0 and at most the number of cores. */
@@ -246,7 +250,7 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     RspCmd cmd;
     RspCmdKind k = rsp_parse(pkt->data, pkt->len, &cmd);
     g_string_truncate(out, 0);
-    if (rsp_reply_generic(out, &cmd, &s->cfg, rsp_aarch64_regset())) {
+    if (rsp_reply_generic(out, &cmd, &s->cfg, gcore(s)->cls->regs)) {
         if (k == RSP_CMD_START_NOACK)
             s->noack = true;
         rsp_cmd_clear(&cmd);
@@ -258,20 +262,15 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     case RSP_CMD_HALT_REASON:
         reply_stop(s, out);
         break;
-    case RSP_CMD_READ_REGS:           /* the core and fpu registers, regnum 0..67 */
-        for (unsigned r = 0; r <= RSP_A64_REG_FPCR; r++)
-            reg_put(s, r, out);
+    case RSP_CMD_READ_REGS:           /* the registers of the features in 'g', in order */
+        for_g_regs(s, out, NULL, 0);
         break;
     case RSP_CMD_WRITE_REGS:
-        if (cmd.data->len != rsp_regset_g_bytes(rsp_aarch64_regset())) {
+        if (cmd.data->len != cpuregs_g_bytes(gcore(s)->cls->regs)) {
             rsp_reply_error(out, 1);      /* all of 'g' or nothing */
             break;
         }
-        for (unsigned r = 0, off = 0; r <= RSP_A64_REG_FPCR; r++) {
-            unsigned bytes = rsp_regset_find(rsp_aarch64_regset(), r)->bitsize / 8;
-            reg_set(s, r, cmd.data->data + off, bytes);
-            off += bytes;
-        }
+        for_g_regs(s, NULL, cmd.data->data, cmd.data->len);
         rsp_reply_ok(out);
         break;
     case RSP_CMD_READ_REG:
@@ -337,13 +336,13 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
     }
     case RSP_CMD_CONTINUE:
         if (cmd.has_addr)
-            dbg_write_reg(s->d, s->gcpu, 32, cmd.addr);
+            set_pc(s, cmd.addr);
         run(s, 0);
         reply_stop(s, out);
         break;
     case RSP_CMD_STEP:
         if (cmd.has_addr)
-            dbg_write_reg(s->d, s->gcpu, 32, cmd.addr);
+            set_pc(s, cmd.addr);
         run(s, 1);
         reply_stop(s, out);
         break;
@@ -388,9 +387,12 @@ static void handle(Stub *s, const GByteArray *pkt, GString *out)
         break;
     case RSP_CMD_QTHREADEXTRAINFO:
         if (tid_is_core(s, cmd.tid)) {
-            Arm64Cpu *c = cpu_of(s, rsp_core_of_tid(cmd.tid));
-            char *text = g_strdup_printf("cpu%d EL%d%s", rsp_core_of_tid(cmd.tid), c->el,
-                                         c->powered ? (c->halted ? " (wfi)" : "") : " (off)");
+            int core = rsp_core_of_tid(cmd.tid);
+            const MachineCpu *mc = &m->cpus[core];
+            char *text = g_strdup_printf("cpu%d %s%d%s", core, mc->cls->level_prefix,
+                                         mc->cls->level(mc->obj),
+                                         mc->cls->off(mc->obj) ? " (off)"
+                                         : mc->cls->idle(mc->obj) ? " (idle)" : "");
             rsp_hex_encode(out, text, strlen(text));
             g_free(text);
         } else {

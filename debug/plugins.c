@@ -76,8 +76,8 @@ static void to_public(const EvInfo *e, hvsim_event *o)
     case EV_EXC_RETURN:
         o->u.exc.to_el = e->u.exc.to_el;
         o->u.exc.syndrome = e->u.exc.syndrome;
-        if (e->kind == EV_EXC_TAKEN && e->arch)
-            o->u.exc.vec = (uint32_t)((const EvArm64Exc *)e->arch)->vec;
+        if (e->kind == EV_EXC_TAKEN)
+            o->u.exc.vec = (uint32_t)e->u.exc.vector;
         break;
     case EV_VM_EXIT:
     case EV_VM_ENTRY:

@@ -601,184 +601,9 @@ void rsp_reply_console(GString *out, const char *text)
 
 /* ---- Target description ----------------------------------------------------------- */
 
-#define X(n) { "x" #n, 64, "int", NULL, n, 0 }
-static const RspReg a64_core_regs[] = {
-    X(0), X(1), X(2), X(3), X(4), X(5), X(6), X(7), X(8), X(9), X(10), X(11), X(12), X(13),
-    X(14), X(15), X(16), X(17), X(18), X(19), X(20), X(21), X(22), X(23), X(24), X(25),
-    X(26), X(27), X(28), X(29), X(30),
-    { "sp", 64, "data_ptr", NULL, RSP_A64_REG_SP, 0 },
-    { "pc", 64, "code_ptr", NULL, RSP_A64_REG_PC, 0 },
-    /* GDB's aarch64-core.xml: cpsr is 32 bits wide in the 'g' packet and in p/P. */
-    { "cpsr", 32, "cpsr_flags", NULL, RSP_A64_REG_CPSR, 0 },
-};
-#undef X
-
-/* PSTATE as SPSR_ELx lays it out (Arm ARM C5.2.18 SPSR_EL1, AArch64 state). */
-static const char a64_cpsr_flags[] =
-    "  <flags id=\"cpsr_flags\" size=\"4\">\n"
-    "    <field name=\"SP\" start=\"0\" end=\"0\"/>\n"
-    "    <field name=\"EL\" start=\"2\" end=\"3\"/>\n"
-    "    <field name=\"nRW\" start=\"4\" end=\"4\"/>\n"
-    "    <field name=\"F\" start=\"6\" end=\"6\"/>\n"
-    "    <field name=\"I\" start=\"7\" end=\"7\"/>\n"
-    "    <field name=\"A\" start=\"8\" end=\"8\"/>\n"
-    "    <field name=\"D\" start=\"9\" end=\"9\"/>\n"
-    "    <field name=\"IL\" start=\"20\" end=\"20\"/>\n"
-    "    <field name=\"SS\" start=\"21\" end=\"21\"/>\n"
-    "    <field name=\"PAN\" start=\"22\" end=\"22\"/>\n"
-    "    <field name=\"UAO\" start=\"23\" end=\"23\"/>\n"
-    "    <field name=\"V\" start=\"28\" end=\"28\"/>\n"
-    "    <field name=\"C\" start=\"29\" end=\"29\"/>\n"
-    "    <field name=\"Z\" start=\"30\" end=\"30\"/>\n"
-    "    <field name=\"N\" start=\"31\" end=\"31\"/>\n"
-    "  </flags>\n";
-
-/* The SIMD&FP registers as GDB's aarch64 support expects them (it checks the names v0-v31,
- * fpsr, fpcr of org.gnu.gdb.aarch64.fpu): each V register a union of the vector views
- * (d: 2 x double/uint64/int64, s: 4 x single/uint32/int32, h: 8 x half/bfloat16/uint16/int16,
- * b: 16 x uint8/int8, q: 1 x uint128/int128), so `p $v0.d.f` works; GDB builds the q/d/s/h/b
- * pseudo registers on top. fpsr and fpcr are 32 bits wide, as in GDB's aarch64-fpu.xml. */
-#define V(n) { "v" #n, 128, "aarch64v", NULL, RSP_A64_REG_V0 + (n), 0 }
-static const RspReg a64_fpu_regs[] = {
-    V(0), V(1), V(2), V(3), V(4), V(5), V(6), V(7), V(8), V(9), V(10), V(11), V(12), V(13),
-    V(14), V(15), V(16), V(17), V(18), V(19), V(20), V(21), V(22), V(23), V(24), V(25),
-    V(26), V(27), V(28), V(29), V(30), V(31),
-    { "fpsr", 32, "int", NULL, RSP_A64_REG_FPSR, 0 },
-    { "fpcr", 32, "int", NULL, RSP_A64_REG_FPCR, 0 },
-};
-#undef V
-
-static const char a64_fpu_types[] =
-    "  <vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>\n"
-    "  <vector id=\"v2u\" type=\"uint64\" count=\"2\"/>\n"
-    "  <vector id=\"v2i\" type=\"int64\" count=\"2\"/>\n"
-    "  <vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>\n"
-    "  <vector id=\"v4u\" type=\"uint32\" count=\"4\"/>\n"
-    "  <vector id=\"v4i\" type=\"int32\" count=\"4\"/>\n"
-    "  <vector id=\"v8f\" type=\"ieee_half\" count=\"8\"/>\n"
-    "  <vector id=\"v8u\" type=\"uint16\" count=\"8\"/>\n"
-    "  <vector id=\"v8i\" type=\"int16\" count=\"8\"/>\n"
-    "  <vector id=\"v8bf16\" type=\"bfloat16\" count=\"8\"/>\n"
-    "  <vector id=\"v16u\" type=\"uint8\" count=\"16\"/>\n"
-    "  <vector id=\"v16i\" type=\"int8\" count=\"16\"/>\n"
-    "  <vector id=\"v1u\" type=\"uint128\" count=\"1\"/>\n"
-    "  <vector id=\"v1i\" type=\"int128\" count=\"1\"/>\n"
-    "  <union id=\"vnd\">\n"
-    "    <field name=\"f\" type=\"v2d\"/>\n"
-    "    <field name=\"u\" type=\"v2u\"/>\n"
-    "    <field name=\"s\" type=\"v2i\"/>\n"
-    "  </union>\n"
-    "  <union id=\"vns\">\n"
-    "    <field name=\"f\" type=\"v4f\"/>\n"
-    "    <field name=\"u\" type=\"v4u\"/>\n"
-    "    <field name=\"s\" type=\"v4i\"/>\n"
-    "  </union>\n"
-    "  <union id=\"vnh\">\n"
-    "    <field name=\"bf\" type=\"v8bf16\"/>\n"
-    "    <field name=\"f\" type=\"v8f\"/>\n"
-    "    <field name=\"u\" type=\"v8u\"/>\n"
-    "    <field name=\"s\" type=\"v8i\"/>\n"
-    "  </union>\n"
-    "  <union id=\"vnb\">\n"
-    "    <field name=\"u\" type=\"v16u\"/>\n"
-    "    <field name=\"s\" type=\"v16i\"/>\n"
-    "  </union>\n"
-    "  <union id=\"vnq\">\n"
-    "    <field name=\"u\" type=\"v1u\"/>\n"
-    "    <field name=\"s\" type=\"v1i\"/>\n"
-    "  </union>\n"
-    "  <union id=\"aarch64v\">\n"
-    "    <field name=\"d\" type=\"vnd\"/>\n"
-    "    <field name=\"s\" type=\"vns\"/>\n"
-    "    <field name=\"h\" type=\"vnh\"/>\n"
-    "    <field name=\"b\" type=\"vnb\"/>\n"
-    "    <field name=\"q\" type=\"vnq\"/>\n"
-    "  </union>\n";
-
-/* op0:op1:CRn:CRm:op2, the layout of A64_SYSREG_KEY in cpu/arm64/sysreg.h. */
-#define RSP_SYSREG(op0, op1, crn, crm, op2) \
-    ((uint32_t)(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2)))
-#define S(name, n, op0, op1, crn, crm, op2) \
-    { name, 64, "uint64", "system", RSP_A64_REG_SYS0 + (n), RSP_SYSREG(op0, op1, crn, crm, op2) }
-/* The registers that matter when debugging a hypervisor; encodings from the Arm ARM
- * (DDI 0487) register descriptions, chapter D23. */
-static const RspReg a64_sys_regs[] = {
-    S("CurrentEL", 0, 3, 0, 4, 2, 2),
-    S("HCR_EL2", 1, 3, 4, 1, 1, 0),
-    S("VTTBR_EL2", 2, 3, 4, 2, 1, 0),
-    S("VTCR_EL2", 3, 3, 4, 2, 1, 2),
-    S("ESR_EL2", 4, 3, 4, 5, 2, 0),
-    S("FAR_EL2", 5, 3, 4, 6, 0, 0),
-    S("HPFAR_EL2", 6, 3, 4, 6, 0, 4),
-    S("ELR_EL2", 7, 3, 4, 4, 0, 1),
-    S("SPSR_EL2", 8, 3, 4, 4, 0, 0),
-    S("SCTLR_EL1", 9, 3, 0, 1, 0, 0),
-    S("SCTLR_EL2", 10, 3, 4, 1, 0, 0),
-    S("TTBR0_EL1", 11, 3, 0, 2, 0, 0),
-    S("TTBR1_EL1", 12, 3, 0, 2, 0, 1),
-    S("TTBR0_EL2", 13, 3, 4, 2, 0, 0),
-    S("VBAR_EL1", 14, 3, 0, 12, 0, 0),
-    S("VBAR_EL2", 15, 3, 4, 12, 0, 0),
-    S("ESR_EL1", 16, 3, 0, 5, 2, 0),
-    S("FAR_EL1", 17, 3, 0, 6, 0, 0),
-    S("ELR_EL1", 18, 3, 0, 4, 0, 1),
-    S("SPSR_EL1", 19, 3, 0, 4, 0, 0),
-};
-#undef S
-
-static const RspFeature a64_features[] = {
-    { "org.gnu.gdb.aarch64.core", "aarch64-core.xml", a64_cpsr_flags,
-      a64_core_regs, G_N_ELEMENTS(a64_core_regs), true },
-    { "org.gnu.gdb.aarch64.fpu", "aarch64-fpu.xml", a64_fpu_types,
-      a64_fpu_regs, G_N_ELEMENTS(a64_fpu_regs), true },
-    { "org.hvsim.sys", "hvsim-sys.xml", NULL, a64_sys_regs, G_N_ELEMENTS(a64_sys_regs), false },
-};
-
-static const RspRegSet a64_regset = { "aarch64", a64_features, G_N_ELEMENTS(a64_features) };
-
-const RspRegSet *rsp_aarch64_regset(void)
-{
-    return &a64_regset;
-}
-
-size_t rsp_regset_count(const RspRegSet *set)
-{
-    size_t n = 0;
-    for (size_t f = 0; f < set->nfeatures; f++)
-        n += set->features[f].nregs;
-    return n;
-}
-
-const RspReg *rsp_regset_find(const RspRegSet *set, unsigned regnum)
-{
-    for (size_t f = 0; f < set->nfeatures; f++)
-        for (size_t i = 0; i < set->features[f].nregs; i++)
-            if (set->features[f].regs[i].regnum == regnum)
-                return &set->features[f].regs[i];
-    return NULL;
-}
-
-const RspReg *rsp_regset_find_name(const RspRegSet *set, const char *name)
-{
-    for (size_t f = 0; f < set->nfeatures; f++)
-        for (size_t i = 0; i < set->features[f].nregs; i++)
-            if (strcmp(set->features[f].regs[i].name, name) == 0)
-                return &set->features[f].regs[i];
-    return NULL;
-}
-
-size_t rsp_regset_g_bytes(const RspRegSet *set)
-{
-    size_t n = 0;
-    for (size_t f = 0; f < set->nfeatures; f++)
-        for (size_t i = 0; set->features[f].in_g && i < set->features[f].nregs; i++)
-            n += set->features[f].regs[i].bitsize / 8;
-    return n;
-}
-
 /* G.2: the top-level document names the architecture and pulls each feature in with
  * <xi:include>; GDB then reads each annex with qXfer:features:read. */
-char *rsp_target_xml(const RspRegSet *set)
+char *rsp_target_xml(const CpuRegSet *set)
 {
     GString *s = g_string_new("<?xml version=\"1.0\"?>\n"
                               "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
@@ -796,10 +621,10 @@ char *rsp_target_xml(const RspRegSet *set)
 }
 
 /* G.3/G.4: one <feature> with its types and <reg name bitsize type group regnum>. */
-char *rsp_feature_xml(const RspRegSet *set, const char *annex)
+char *rsp_feature_xml(const CpuRegSet *set, const char *annex)
 {
     for (size_t f = 0; f < set->nfeatures; f++) {
-        const RspFeature *ft = &set->features[f];
+        const CpuRegFeature *ft = &set->features[f];
         if (strcmp(ft->annex, annex) != 0)
             continue;
         GString *s = g_string_new("<?xml version=\"1.0\"?>\n"
@@ -810,7 +635,7 @@ char *rsp_feature_xml(const RspRegSet *set, const char *annex)
         if (ft->types)
             g_string_append(s, ft->types);
         for (size_t i = 0; i < ft->nregs; i++) {
-            const RspReg *r = &ft->regs[i];
+            const CpuReg *r = &ft->regs[i];
             e = g_markup_printf_escaped("  <reg name=\"%s\" bitsize=\"%u\" type=\"%s\"",
                                         r->name, r->bitsize, r->type ? r->type : "int");
             g_string_append(s, e);
@@ -828,7 +653,7 @@ char *rsp_feature_xml(const RspRegSet *set, const char *annex)
     return NULL;
 }
 
-char *rsp_xfer_document(const RspRegSet *set, const char *annex)
+char *rsp_xfer_document(const CpuRegSet *set, const char *annex)
 {
     if (strcmp(annex, "target.xml") == 0)
         return rsp_target_xml(set);
@@ -836,7 +661,7 @@ char *rsp_xfer_document(const RspRegSet *set, const char *annex)
 }
 
 bool rsp_reply_generic(GString *out, const RspCmd *cmd, const RspConfig *cfg,
-                       const RspRegSet *set)
+                       const CpuRegSet *set)
 {
     switch (cmd->kind) {
     case RSP_CMD_QSUPPORTED:

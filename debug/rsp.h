@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <glib.h>
+#include "core/cpuregs.h"
 
 #define RSP_PACKET_SIZE 0x4000   /* advertised PacketSize (bytes of payload) */
 #define RSP_TID_ALL (-1)
@@ -195,58 +196,15 @@ void rsp_reply_console(GString *out, const char *text);
 
 /* ---- Target description ----------------------------------------------------------- */
 
-typedef struct RspReg {
-    const char *name;
-    unsigned bitsize;
-    const char *type;     /* "int", "uint64", "code_ptr", "data_ptr", a feature's type id */
-    const char *group;    /* NULL = default ("general") */
-    unsigned regnum;      /* GDB's register number: p/P and the 'g' order */
-    uint32_t key;         /* system registers: op0:op1:CRn:CRm:op2 packed like
-                           * A64_SYSREG_KEY (MRS/MSR bits [19:5]); 0 for core registers */
-} RspReg;
-
-typedef struct RspFeature {
-    const char *name;     /* "org.gnu.gdb.aarch64.core" */
-    const char *annex;    /* the qXfer annex serving it: "aarch64-core.xml" */
-    const char *types;    /* XML type definitions placed before the registers, or NULL */
-    const RspReg *regs;
-    size_t nregs;
-    bool in_g;            /* its registers are part of the 'g' packet (in regnum order) */
-} RspFeature;
-
-typedef struct RspRegSet {
-    const char *arch;     /* "aarch64" */
-    const RspFeature *features;
-    size_t nfeatures;
-} RspRegSet;
-
-/* The default AArch64 set, numbered as GDB's own aarch64 description (and QEMU's):
- * org.gnu.gdb.aarch64.core (x0-x30, sp, pc as 64-bit regs 0-32, cpsr as a 32-bit
- * cpsr_flags reg 33), org.gnu.gdb.aarch64.fpu (v0-v31 as 128-bit aarch64v unions, regs
- * 34-65; fpsr 66 and fpcr 67, 32 bits) and org.hvsim.sys (the EL1/EL2 system registers from
- * regnum 68). The 'g' packet holds the core and fpu registers. */
-const RspRegSet *rsp_aarch64_regset(void);
-#define RSP_A64_REG_SP 31
-#define RSP_A64_REG_PC 32
-#define RSP_A64_REG_CPSR 33
-#define RSP_A64_REG_V0 34
-#define RSP_A64_REG_FPSR 66
-#define RSP_A64_REG_FPCR 67
-#define RSP_A64_REG_SYS0 68
-
-size_t rsp_regset_count(const RspRegSet *set);
-const RspReg *rsp_regset_find(const RspRegSet *set, unsigned regnum);
-const RspReg *rsp_regset_find_name(const RspRegSet *set, const char *name);
-/* Bytes of the 'g' packet: the registers of the features marked in_g. */
-size_t rsp_regset_g_bytes(const RspRegSet *set);
+/* Register sets are the CPU classes' (core/cpuregs.h); the protocol layer serves them. */
 
 /* target.xml: <architecture> plus an xi:include of each feature's annex. g_free it. */
-char *rsp_target_xml(const RspRegSet *set);
+char *rsp_target_xml(const CpuRegSet *set);
 /* One feature document, by annex name; NULL if none has that annex. g_free it. */
-char *rsp_feature_xml(const RspRegSet *set, const char *annex);
+char *rsp_feature_xml(const CpuRegSet *set, const char *annex);
 /* Any annex qXfer:features:read may ask for ("target.xml" or a feature's); NULL if
  * unknown (reply E00). g_free it. */
-char *rsp_xfer_document(const RspRegSet *set, const char *annex);
+char *rsp_xfer_document(const CpuRegSet *set, const char *annex);
 
 /* Replies to the packets that need no simulator: qSupported, vCont?, qXfer:features,
  * QStartNoAckMode (OK; the caller then stops acking), qSymbol (OK), qOffsets, qAttached
@@ -254,5 +212,5 @@ char *rsp_xfer_document(const RspRegSet *set, const char *annex);
  * vMustReplyEmpty, unknown and invalid packets. Returns false (out untouched) for the
  * packets the simulator must answer. */
 bool rsp_reply_generic(GString *out, const RspCmd *cmd, const RspConfig *cfg,
-                       const RspRegSet *set);
+                       const CpuRegSet *set);
 #endif

@@ -1,7 +1,9 @@
 /* Symbol tables for the debugger (`symbols FILE`): function and object symbols of an ELF file
  * read with libelf, so addresses print as func+off and breakpoints take names. */
 #include "debug/symbols.h"
-#include "cpu/arm64/cpu.h"
+#include <stdio.h>
+#include "core/machine.h"
+#include "core/symbolize.h"
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -173,7 +175,7 @@ bool dbg_symbols_attach_trace(struct Machine *m, const char *elf_path, char **er
         return false;
     }
     Symbolizer *s = symbolizer_new(trace_symbolize, t, trace_release);
-    a64_set_symbolizer(m, s);
+    machine_set_symbolizer(m, s);
     symbolizer_unref(s);
     return true;
 }

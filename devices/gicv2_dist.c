@@ -334,6 +334,11 @@ void gicv2_reset(GicV2 *g)
 
 /* After a snapshot load: the output levels last driven are derived; drive every output
  * once with the level the loaded state gives. */
+static void gicv2_describe_obj(void *obj, int cpu, GString *out)
+{
+    gicv2_describe(obj, cpu, out);
+}
+
 static void gicv2_post_load(void *obj, SimTime now)
 {
     GicV2 *g = obj;
@@ -361,7 +366,9 @@ GicV2 *gicv2_new(Machine *m, int ncpus, const GicV2Map *map)
         g_free(g);
         return NULL;
     }
-    machine_add_object(m, "gic", &gicv2_state_desc, g)->post_load = gicv2_post_load;
+    MachineObject *o = machine_add_object(m, "gic", &gicv2_state_desc, g);
+    o->post_load = gicv2_post_load;
+    o->describe = gicv2_describe_obj;     /* `info gic` */
     for (int i = 0; i < ncpus; i++) {
         char name[32];
         snprintf(name, sizeof name, "gic.cpu%d", i);

@@ -280,6 +280,11 @@ void gicv3_reset(GicV3 *g)
 
 /* After a snapshot load: the output levels last driven are derived; drive every output
  * once with the level the loaded state gives. */
+static void gicv3_describe_obj(void *obj, int cpu, GString *out)
+{
+    gicv3_describe(obj, cpu, out);
+}
+
 static void gicv3_post_load(void *obj, SimTime now)
 {
     GicV3 *g = obj;
@@ -306,7 +311,9 @@ GicV3 *gicv3_new(Machine *m, int ncpus, const uint64_t *mpidr, uint64_t dist_bas
         g_free(g);
         return NULL;
     }
-    machine_add_object(m, "gic", &gicv3_state_desc, g)->post_load = gicv3_post_load;
+    MachineObject *o = machine_add_object(m, "gic", &gicv3_state_desc, g);
+    o->post_load = gicv3_post_load;
+    o->describe = gicv3_describe_obj;     /* `info gic` */
     for (int i = 0; i < ncpus; i++) {
         char name[32];
         snprintf(name, sizeof name, "gic.cpu%d", i);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cpu/arm64/cpu.h"
 #include "cpu/arm64/debug.h"
+#include "cpu/arm64/regs.h"
 #include "cpu/arm64/sysreg.h"
 #include "cpu/arm64/timing.h"
 #include "devices/arch_timer.h"
@@ -835,6 +836,21 @@ void a64_set_symbolizer(Machine *m, Symbolizer *s)
     }
 }
 
+static uint64_t a64_pc_of(void *cpu)
+{
+    return ((Arm64Cpu *)cpu)->pc;
+}
+
+static int a64_level_of(void *cpu)
+{
+    return ((Arm64Cpu *)cpu)->el;
+}
+
+static void a64_flush_tlb_of(void *cpu)
+{
+    a64_tlb_flush(cpu);
+}
+
 const CpuClass a64_cpu_class = {
     .arch = "aarch64",
     .run = a64_run,
@@ -855,6 +871,21 @@ const CpuClass a64_cpu_class = {
     .disas = a64_disas_bytes,
     .tlb_dump = a64_tlb_dump,
     .explain_translation = a64_explain_translation,
+    .regs = &a64_regset,
+    .reg_get = a64_reg_get,
+    .reg_put = a64_reg_put,
+    .reg_part = a64_reg_part,
+    .reg_aliases = a64_reg_aliases,
+    .pc = a64_pc_of,
+    .level = a64_level_of,
+    .level_prefix = "EL",
+    .syndrome_name = "ESR",
+    .info_topics = a64_info_topics,
+    .info = a64_info,
+    .sysreg_name = a64_sysreg_name,
+    .flush_tlb = a64_flush_tlb_of,
+    .set_trace = a64_set_trace_mask,
+    .set_symbolizer = a64_set_symbolizer,
     .destroy = a64_destroy,
 };
 

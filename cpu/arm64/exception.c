@@ -217,7 +217,11 @@ void a64_take_exception(Arm64Cpu *c, int target_el, int vec, uint64_t esr, uint6
         EvArm64Exc arch = { .vec = vec, .esr = esr, .far = far, .far_valid = far_valid };
         EvInfo e = { .kind = EV_EXC_TAKEN, .cpu = c->index, .el = from_el, .vmid = vmid,
                      .pc = preferred_return, .time = a64_now(c),
-                     .u.exc = { .to_el = target_el, .syndrome = esr }, .arch = &arch };
+                     .u.exc = { .to_el = target_el, .syndrome = esr, .vector = vec,
+                                .cause = vec == 0 ? (int)((esr >> 26) & 0x3f) : -1,
+                                .call = vec == 0 && ((esr >> 26) & 0x3f) == 0x16
+                                        ? (int64_t)(esr & 0xffff) : -1 },
+                     .arch = &arch };
         if (ev_publish(&c->m->events, &e)) {
             c->m->paused = true;
             c->m->stop = true;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cpu/arm64/regs.h"
 #include "debug/rsp.h"
 
 typedef struct Ctx {
@@ -35,11 +36,11 @@ static void exercise(Ctx *c, const uint8_t *payload, size_t len)
 {
     RspCmd cmd;
     RspCmdKind k = rsp_parse(payload, len, &cmd);
-    const RspRegSet *set = rsp_aarch64_regset();
+    const CpuRegSet *set = a64_gdb_regset();
     g_string_truncate(c->reply, 0);
     rsp_reply_generic(c->reply, &cmd, &c->cfg, set);
     if (k == RSP_CMD_READ_REG || k == RSP_CMD_WRITE_REG) {
-        const RspReg *r = rsp_regset_find(set, cmd.regnum);
+        const CpuReg *r = cpuregs_find(set, cmd.regnum);
         uint64_t v;
         if (r && cmd.data)
             rsp_get_reg(cmd.data->data, cmd.data->len, r->bitsize / 8, &v);
@@ -54,7 +55,7 @@ static void exercise(Ctx *c, const uint8_t *payload, size_t len)
     if (cmd.str) {
         char *doc = rsp_xfer_document(set, cmd.str);
         g_free(doc);
-        rsp_regset_find_name(set, cmd.str);
+        cpuregs_find_name(set, cmd.str);
     }
     rsp_cmd_clear(&cmd);
     /* the reply, framed, must come back through a receiver unchanged */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/arm64/cpu.h"
+#include "cpu/arm64/regs.h"
 #include "debug/rsp.h"
 
 /* ---- a recording receiver ---- */
@@ -231,7 +232,7 @@ Test(rsp, parse_registers)
 
     parse_str("P20=efcdab8967452301", &c);
     cr_assert_eq(c.kind, RSP_CMD_WRITE_REG);
-    cr_assert_eq(c.regnum, RSP_A64_REG_PC);
+    cr_assert_eq(c.regnum, A64_GDB_REG_PC);
     uint64_t v;
     cr_assert(rsp_get_reg(c.data->data, c.data->len, 8, &v));
     cr_assert_eq(v, 0x0123456789abcdefULL, "little-endian: %#" G_GINT64_MODIFIER "x", v);
@@ -522,7 +523,7 @@ Test(rsp, xfer_windowing)
     cr_assert_str_eq(o->str, "l");
 
     /* Reassembling target.xml through qXfer packets of 7 bytes gives the document. */
-    const RspRegSet *set = rsp_aarch64_regset();
+    const CpuRegSet *set = a64_gdb_regset();
     RspConfig cfg = RSP_CONFIG_DEFAULT;
     char *want = rsp_target_xml(set);
     GString *got = g_string_new(NULL);
@@ -623,7 +624,7 @@ static void parse_xml(const char *doc, XmlSeen *s)
 
 Test(rsp, target_xml)
 {
-    const RspRegSet *set = rsp_aarch64_regset();
+    const CpuRegSet *set = a64_gdb_regset();
     XmlSeen s = { 0 };
     s.arch = g_string_new(NULL);
     s.feature = g_string_new(NULL);
@@ -656,13 +657,13 @@ Test(rsp, target_xml)
     cr_assert_eq(s.regs, 88);
     cr_assert_eq(g_hash_table_size(s.names), 88);
     cr_assert_eq(s.maxreg, 87);
-    cr_assert_eq(rsp_regset_count(set), 88);
+    cr_assert_eq(cpuregs_count(set), 88);
     for (unsigned r = 0; r < 88; r++) {
-        const RspReg *reg = rsp_regset_find(set, r);
+        const CpuReg *reg = cpuregs_find(set, r);
         cr_assert_not_null(reg, "regnum %u", r);
         cr_assert_eq(reg->regnum, r);
     }
-    cr_assert_null(rsp_regset_find(set, 88));
+    cr_assert_null(cpuregs_find(set, 88));
     /* GDB's numbering and types for the fpu feature (it checks the names) */
     cr_assert_str_eq(g_hash_table_lookup(s.names, "v0"), "128/aarch64v/-/34");
     cr_assert_str_eq(g_hash_table_lookup(s.names, "v31"), "128/aarch64v/-/65");
@@ -689,13 +690,13 @@ Test(rsp, target_xml)
         cr_assert(g_str_has_prefix(v, "64/uint64/system/"), "%s: %s", sys[i], v);
     }
     /* Encodings line up with the MRS operand fields (Arm ARM D23). */
-    cr_assert_eq(rsp_regset_find_name(set, "HCR_EL2")->key,
+    cr_assert_eq(cpuregs_find_name(set, "HCR_EL2")->key,
                  (3u << 14) | (4u << 11) | (1u << 7) | (1u << 3) | 0);
-    cr_assert_eq(rsp_regset_find_name(set, "HPFAR_EL2")->key,
+    cr_assert_eq(cpuregs_find_name(set, "HPFAR_EL2")->key,
                  (3u << 14) | (4u << 11) | (6u << 7) | (0u << 3) | 4);
-    cr_assert_eq(rsp_regset_find_name(set, "pc")->key, 0);
+    cr_assert_eq(cpuregs_find_name(set, "pc")->key, 0);
     /* 'g': 31 x-regs + sp + pc at 8 bytes, cpsr at 4, v0-v31 at 16, fpsr and fpcr at 4. */
-    cr_assert_eq(rsp_regset_g_bytes(set), 33 * 8 + 4 + 32 * 16 + 2 * 4);
+    cr_assert_eq(cpuregs_g_bytes(set), 33 * 8 + 4 + 32 * 16 + 2 * 4);
 
     g_strfreev(hrefs);
     g_string_free(fnames, TRUE);
@@ -708,7 +709,7 @@ Test(rsp, target_xml)
 
 Test(rsp, qsupported_and_generic_replies)
 {
-    const RspRegSet *set = rsp_aarch64_regset();
+    const CpuRegSet *set = a64_gdb_regset();
     RspConfig cfg = RSP_CONFIG_DEFAULT;
     GString *o = g_string_new(NULL);
     RspCmd c;
@@ -848,7 +849,7 @@ Test(gdbstub, unknown_threads_get_an_error_never_an_index)
     };
     GPtrArray *r = stub_session(d, p, G_N_ELEMENTS(p));
     cr_assert_eq(r->len, G_N_ELEMENTS(p));
-    size_t gbytes = rsp_regset_g_bytes(rsp_aarch64_regset());
+    size_t gbytes = cpuregs_g_bytes(a64_gdb_regset());
     cr_assert_str_eq(REPLY(r, 0), "E01", "vCont;s:ff");
     cr_assert_eq(strlen(REPLY(r, 1)), 2 * gbytes, "g after a refused vCont: %s", REPLY(r, 1));
     cr_assert_str_eq(REPLY(r, 2), "E01", "Hgff");
@@ -944,7 +945,7 @@ Test(gdbstub, fpu_registers_read_and_write)
     cr_assert_str_eq(REPLY(r, 6), "0000c007", "%s", REPLY(r, 6));   /* AHP, DN, FZ, RMode */
     const char *g = REPLY(r, 7);
     size_t vo = 2 * (33 * 8 + 4);             /* v0 follows the core registers */
-    cr_assert_eq(strlen(g), 2 * rsp_regset_g_bytes(rsp_aarch64_regset()));
+    cr_assert_eq(strlen(g), 2 * cpuregs_g_bytes(a64_gdb_regset()));
     cr_assert(!strncmp(g + vo, "00112233445566778899aabbccddeeff", 32), "%s", g + vo);
     cr_assert(!strcmp(g + strlen(g) - 16, "9f0000080000c007"), "%s", g + strlen(g) - 16);
 
