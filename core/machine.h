@@ -85,6 +85,13 @@ typedef struct MachineConfig {
 
 struct Machine;
 
+/* `info NAME [ARGS]` of a CPU class: show appends the selected core's view to out and
+ * returns 0, or -1 with a one-line *err. */
+typedef struct CpuInfoTopic {
+    const char *name;
+    int (*show)(void *cpu, int argc, char **argv, GString *out, char **err);
+} CpuInfoTopic;
+
 /* Architecture-neutral view of a core, implemented by cpu/<arch>. */
 typedef struct CpuClass {
     const char *arch;
@@ -150,11 +157,9 @@ typedef struct CpuClass {
     int (*level)(void *cpu);
     const char *level_prefix;
     const char *syndrome_name;   /* what EvInfo's exception syndrome is called: "ESR" */
-    /* The architecture's `info` topics (names NULL-terminated; info: 1 shown, 0 not one of
-     * its topics, -1 failed with a one-line *err) and its system register names for
-     * completion (NULL past the last). */
-    const char *const *info_topics;
-    int (*info)(void *cpu, const char *topic, int argc, char **argv, GString *out, char **err);
+    /* The architecture's `info` topics (a NULL name ends them) and its system register
+     * names for completion (NULL past the last). */
+    const struct CpuInfoTopic *info_topics;
     const char *(*sysreg_name)(size_t i);
     /* Drops every cached translation, so that every access takes the slow path (where
      * watchpoints are checked) until it is cached again. */

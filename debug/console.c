@@ -53,8 +53,8 @@ static char **completion(const char *text, int start, int end)
         for (const char *const *n = dbg_command_names(); *n; n++)
             add_cand(*n);
     } else if (nw == 1 && !strcmp(words[0], "info")) {
-        for (const char *const *n = mc ? mc->cls->info_topics : NULL; n && *n; n++)
-            add_cand(*n);
+        for (const CpuInfoTopic *t = mc ? mc->cls->info_topics : NULL; t && t->name; t++)
+            add_cand(t->name);
         for (const char *const *n = info_topics; *n; n++)
             add_cand(*n);
         for (int i = 0; console_dbg && i < console_dbg->m->nobjects; i++)

@@ -888,14 +888,16 @@ static bool cmd_info(Debugger *d, int argc, char **argv, GString *out)
     const char *what = argc > 1 ? argv[1] : "";
     const MachineCpu *mc = &d->m->cpus[d->cur_cpu];
     MachineObject *obj = *what ? machine_find_object(d->m, what) : NULL;
-    char *err = NULL;
-    int shown = *what && mc->cls->info ? mc->cls->info(mc->obj, what, argc - 2, argv + 2, out, &err) : 0;
-    if (shown < 0) {
-        g_string_append_printf(out, "error: %s\n", err);
-        g_free(err);
-        return false;
-    } else if (shown) {
-        /* the architecture's topic (registers, vregs, sysregs, ...) */
+    const CpuInfoTopic *topic = mc->cls->info_topics;
+    while (topic && topic->name && strcmp(topic->name, what))
+        topic++;
+    if (topic && topic->name) {     /* the architecture's: registers, vregs, sysregs */
+        char *err = NULL;
+        if (topic->show(mc->obj, argc - 2, argv + 2, out, &err) < 0) {
+            g_string_append_printf(out, "error: %s\n", err);
+            g_free(err);
+            return false;
+        }
     } else if (obj && obj->describe && argc == 2) {
         obj->describe(obj->obj, d->cur_cpu, out);   /* a device's state: info gic */
     } else if (!strcmp(what, "breakpoints")) {

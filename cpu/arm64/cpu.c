@@ -881,7 +881,6 @@ const CpuClass a64_cpu_class = {
     .level_prefix = "EL",
     .syndrome_name = "ESR",
     .info_topics = a64_info_topics,
-    .info = a64_info,
     .sysreg_name = a64_sysreg_name,
     .flush_tlb = a64_flush_tlb_of,
     .set_trace = a64_set_trace_mask,

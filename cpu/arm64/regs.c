@@ -149,7 +149,6 @@ const CpuRegSet *a64_gdb_regset(void)
     return &a64_regset;
 }
 
-
 /* FPSR and FPCR: the system register entries (their masks), by GDB number. */
 static const A64SysReg *fp_ctl_reg(unsigned regnum)
 {
@@ -214,8 +213,6 @@ const char *const a64_reg_aliases[] = { "nzcv", "cpsr", NULL };
 
 /* ---- info topics ---- */
 
-const char *const a64_info_topics[] = { "registers", "sysregs", "vregs", NULL };
-
 /* FPCR and FPSR with their fields decoded (Arm ARM C5.2.8 FPCR, C5.2.10 FPSR). */
 static void info_fp_control(Arm64Cpu *c, GString *out)
 {
@@ -239,20 +236,23 @@ static void info_fp_control(Arm64Cpu *c, GString *out)
     g_string_append_printf(out, "%s)\n", any ? "" : "no flags");
 }
 
-static void info_registers(Arm64Cpu *c, GString *out)
+static int info_registers(void *cpu, int argc, char **argv, GString *out, char **err)
 {
+    Arm64Cpu *c = cpu;
     for (int i = 0; i < 31; i++)
         g_string_append_printf(out, "x%-2d 0x%016" PRIx64 "%s", i, c->x[i], i % 3 == 2 ? "\n" : "  ");
     g_string_append_printf(out, "sp  0x%016" PRIx64 "\n", c->x[A64_SP]);
     g_string_append_printf(out, "pc  0x%016" PRIx64 "  cpsr 0x%08" PRIx64 "  EL%d  NZCV=%d%d%d%d\n", c->pc,
                            a64_pstate_to_spsr(c), c->el, c->nf, c->zf, c->cf, c->vf);
     info_fp_control(c, out);
+    return 0;
 }
 
 /* info vregs [N...]: V registers as 128-bit values with their doubleword and single lanes
  * read as IEEE values (what most FP code holds), then FPCR/FPSR. */
-static int info_vregs(Arm64Cpu *c, int argc, char **argv, GString *out, char **err)
+static int info_vregs(void *cpu, int argc, char **argv, GString *out, char **err)
 {
+    Arm64Cpu *c = cpu;
     bool pick[32];
     for (int i = 0; i < 32; i++)
         pick[i] = argc == 0;
@@ -280,15 +280,16 @@ static int info_vregs(Arm64Cpu *c, int argc, char **argv, GString *out, char **e
     }
     if (argc == 0)
         info_fp_control(c, out);
-    return 1;
+    return 0;
 }
 
 /* info sysregs [NAME...]: every register of the one space (the core's, the PMU's, the GIC CPU
  * interface's) the debugger can read without acting, accessible at the current EL, or the
  * named ones (case-insensitive; one whose read would act says so); fails if a name matches
  * none. */
-static int info_sysregs(Arm64Cpu *c, int nnames, char **names, GString *out, char **err)
+static int info_sysregs(void *cpu, int nnames, char **names, GString *out, char **err)
 {
+    Arm64Cpu *c = cpu;
     for (int n = 0; n < (nnames ? nnames : 1); n++) {
         bool found = false;
         for (size_t i = 0; i < a64_sysreg_count(); i++) {
@@ -315,20 +316,6 @@ static int info_sysregs(Arm64Cpu *c, int nnames, char **names, GString *out, cha
             return -1;
         }
     }
-    return 1;
-}
-
-int a64_info(void *cpu, const char *topic, int argc, char **argv, GString *out, char **err)
-{
-    Arm64Cpu *c = cpu;
-    if (!strcmp(topic, "registers")) {
-        info_registers(c, out);
-        return 1;
-    }
-    if (!strcmp(topic, "vregs"))
-        return info_vregs(c, argc, argv, out, err);
-    if (!strcmp(topic, "sysregs"))
-        return info_sysregs(c, argc, argv, out, err);
     return 0;
 }
 
@@ -336,3 +323,10 @@ const char *a64_sysreg_name(size_t i)
 {
     return i < a64_sysreg_count() ? a64_sysreg_at(i)->name : NULL;
 }
+
+const CpuInfoTopic a64_info_topics[] = {
+    { "registers", info_registers },
+    { "vregs", info_vregs },
+    { "sysregs", info_sysregs },
+    { NULL, NULL },
+};

@@ -3,7 +3,7 @@
 #ifndef HVSIM_CPU_ARM64_REGS_H
 #define HVSIM_CPU_ARM64_REGS_H
 #include <glib.h>
-#include "core/cpuregs.h"
+#include "core/machine.h"
 
 /* The set, numbered as GDB's own aarch64 description (and QEMU's):
  * org.gnu.gdb.aarch64.core (x0-x30, sp, pc as 64-bit regs 0-32, cpsr as a 32-bit cpsr_flags
@@ -27,8 +27,7 @@ extern const CpuRegSet a64_regset;
 bool a64_reg_get(void *cpu, unsigned num, uint64_t *v);
 bool a64_reg_put(void *cpu, unsigned num, uint64_t v);
 unsigned a64_reg_part(unsigned regnum, unsigned k);
-int a64_info(void *cpu, const char *topic, int argc, char **argv, GString *out, char **err);
 const char *a64_sysreg_name(size_t i);
-extern const char *const a64_info_topics[];
+extern const CpuInfoTopic a64_info_topics[];
 extern const char *const a64_reg_aliases[];
 #endif

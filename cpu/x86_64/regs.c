@@ -235,8 +235,6 @@ const char *const x86_reg_aliases[] = { "rflags", "eflags", "pc", "rip", "sp", "
 
 /* ---- info topics ---- */
 
-const char *const x86_info_topics[] = { "registers", "sysregs", "vregs", NULL };
-
 static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                            "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 static const char *const seg_names[X86_NSEG] = { "es", "cs", "ss", "ds", "fs", "gs" };
@@ -273,8 +271,9 @@ static void seg_line(const char *name, const X86Seg *s, GString *out)
                            name, s->sel, s->base, s->limit, s->attr);
 }
 
-static void info_registers(const X86Cpu *c, GString *out)
+static int info_registers(void *cpu, int argc, char **argv, GString *out, char **err)
 {
+    const X86Cpu *c = cpu;
     for (int i = 0; i < 16; i++)
         g_string_append_printf(out, "%-3s 0x%016" PRIx64 "%s", gpr_names[i], c->gpr[i],
                                i % 3 == 2 || i == 15 ? "\n" : "  ");
@@ -287,12 +286,14 @@ static void info_registers(const X86Cpu *c, GString *out)
     g_string_append_printf(out, "cr0 0x%08" PRIx64 "  cr2 0x%016" PRIx64 "  cr3 0x%016" PRIx64
                            "  cr4 0x%08" PRIx64 "  efer 0x%" PRIx64 "\n",
                            c->cr0, c->cr2, c->cr3, c->cr4, c->efer);
+    return 0;
 }
 
 /* info vregs [N...]: XMM registers with their double and single lanes, then MXCSR and the
  * x87 stack. */
-static int info_vregs(const X86Cpu *c, int argc, char **argv, GString *out, char **err)
+static int info_vregs(void *cpu, int argc, char **argv, GString *out, char **err)
 {
+    const X86Cpu *c = cpu;
     bool pick[16];
     for (int i = 0; i < 16; i++)
         pick[i] = argc == 0;
@@ -329,12 +330,13 @@ static int info_vregs(const X86Cpu *c, int argc, char **argv, GString *out, char
             g_string_append_printf(out, "st%u  0x%04x%016" PRIx64 "\n", i, se, mant);
         }
     }
-    return 1;
+    return 0;
 }
 
 /* info sysregs [NAME...]: control registers, MSRs and descriptor tables. */
-static int info_sysregs(const X86Cpu *c, int nnames, char **names, GString *out, char **err)
+static int info_sysregs(void *cpu, int nnames, char **names, GString *out, char **err)
 {
+    const X86Cpu *c = cpu;
     const struct { const char *name; uint64_t v; } r[] = {
         { "cr0", c->cr0 }, { "cr2", c->cr2 }, { "cr3", c->cr3 }, { "cr4", c->cr4 },
         { "cr8", c->cr8 }, { "xcr0", c->xcr0 }, { "efer", c->efer }, { "star", c->star },
@@ -362,20 +364,6 @@ static int info_sysregs(const X86Cpu *c, int nnames, char **names, GString *out,
             return -1;
         }
     }
-    return 1;
-}
-
-int x86_info(void *cpu, const char *topic, int argc, char **argv, GString *out, char **err)
-{
-    const X86Cpu *c = cpu;
-    if (!strcmp(topic, "registers")) {
-        info_registers(c, out);
-        return 1;
-    }
-    if (!strcmp(topic, "vregs"))
-        return info_vregs(c, argc, argv, out, err);
-    if (!strcmp(topic, "sysregs"))
-        return info_sysregs(c, argc, argv, out, err);
     return 0;
 }
 
@@ -389,3 +377,10 @@ const char *x86_sysreg_name(size_t i)
     };
     return i < G_N_ELEMENTS(names) ? names[i] : NULL;
 }
+
+const CpuInfoTopic x86_info_topics[] = {
+    { "registers", info_registers },
+    { "vregs", info_vregs },
+    { "sysregs", info_sysregs },
+    { NULL, NULL },
+};

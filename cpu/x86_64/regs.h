@@ -3,7 +3,7 @@
 #ifndef HVSIM_CPU_X86_64_REGS_H
 #define HVSIM_CPU_X86_64_REGS_H
 #include <glib.h>
-#include "core/cpuregs.h"
+#include "core/machine.h"
 
 /* Numbered as GDB's amd64 description (64bit-core.xml, 64bit-sse.xml) and QEMU's:
  * org.gnu.gdb.i386.core: rax rbx rcx rdx rsi rdi rbp rsp r8..r15 (0-15), rip (16), eflags
@@ -30,8 +30,7 @@ extern const CpuRegSet x86_regset;
 bool x86_reg_get(void *cpu, unsigned num, uint64_t *v);
 bool x86_reg_put(void *cpu, unsigned num, uint64_t v);
 unsigned x86_reg_part(unsigned regnum, unsigned k);
-int x86_info(void *cpu, const char *topic, int argc, char **argv, GString *out, char **err);
 const char *x86_sysreg_name(size_t i);
-extern const char *const x86_info_topics[];
+extern const CpuInfoTopic x86_info_topics[];
 extern const char *const x86_reg_aliases[];
 #endif

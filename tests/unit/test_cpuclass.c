@@ -18,7 +18,7 @@ static void check_class(const CpuClass *cls)
     cr_assert(cls->max_insn_bytes > 0);
     cr_assert(cls->regs && cls->reg_get && cls->reg_put && cls->reg_part);
     cr_assert(cls->pc && cls->level && cls->level_prefix && cls->syndrome_name);
-    cr_assert(cls->info && cls->info_topics && cls->flush_tlb);
+    cr_assert(cls->info_topics && cls->info_topics[0].name && cls->flush_tlb);
     cr_assert(cpuregs_g_bytes(cls->regs) > 0);
     bool has_pc = false;
     for (size_t f = 0; f < cls->regs->nfeatures; f++)
