@@ -30,7 +30,7 @@ CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -DA64_PORTABLE_FLAGS -fsanitize=address,unde
 LDLIBS := $(PKG_LIBS) -lm
 
 # ---- the simulator library -------------------------------------------------------------
-SIM_DIRS := core cpu/arm64 cpu/timing mmu devices boards hypervisor-model checkpoint debug ui
+SIM_DIRS := core cpu/arm64 cpu/x86_64 cpu/timing mmu devices boards hypervisor-model checkpoint debug ui
 SIM_SRCS := $(sort $(foreach d,$(SIM_DIRS),$(wildcard $(d)/*.c)))
 DECODE_TABLES := $(sort $(wildcard cpu/arm64/decode/*.decode))
 GEN_H := $(B)/gen/a64_decode_gen.h
