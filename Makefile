@@ -47,24 +47,25 @@ ASAN_OBJS := $(patsubst %.c,$(B)/asan/%.o,$(SIM_SRCS)) $(B)/asan/gen/a64_decode_
 $(GEN_H) $(GEN_C) &: scripts/decodegen.py $(DECODE_TABLES)
 	@mkdir -p $(B)/gen
 	$(PYTHON) scripts/decodegen.py --header $(GEN_H) --source $(GEN_C) $(DECODE_TABLES)
-# the x86-64 decoder's forms (cpu/x86_64/decode/); `make x86-decode-report` lists the
-# one-byte and 0F opcodes no form covers yet
+# the x86-64 decoder's forms (cpu/x86_64/decode/): order-only for the objects (their .d files
+# name it where it is included, so a table edit rebuilds only those);
+# `make x86-decode-report` lists the one-byte and 0F opcodes no form covers yet
 $(X86_GEN_H) $(X86_GEN_C) &: scripts/x86decodegen.py $(X86_DECODE_TABLES)
 	@mkdir -p $(B)/gen
 	$(PYTHON) scripts/x86decodegen.py --header $(X86_GEN_H) --source $(X86_GEN_C) $(X86_DECODE_TABLES)
 x86-decode-report:
 	$(PYTHON) scripts/x86decodegen.py --report $(X86_DECODE_TABLES)
 
-$(B)/obj/%.o: %.c $(GEN_H) $(X86_GEN_H)
+$(B)/obj/%.o: %.c $(GEN_H) | $(X86_GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SIM) -MMD -MP -c $< -o $@
-$(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H) $(X86_GEN_H)
+$(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H) | $(X86_GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SIM) -MMD -MP -c $< -o $@
-$(B)/asan/%.o: %.c $(GEN_H) $(X86_GEN_H)
+$(B)/asan/%.o: %.c $(GEN_H) | $(X86_GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
-$(B)/asan/gen/%.o: $(B)/gen/%.c $(GEN_H) $(X86_GEN_H)
+$(B)/asan/gen/%.o: $(B)/gen/%.c $(GEN_H) | $(X86_GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
 
@@ -106,12 +107,12 @@ FUZZ_COMMON := $(B)/fuzz/obj/tests/fuzz/fuzz_common.o
 FUZZ_BINS := $(addprefix $(B)/fuzz/,$(FUZZ_HARNESSES))
 .SECONDARY: $(patsubst %,$(B)/fuzz/obj/tests/fuzz/fuzz_%.o,$(FUZZ_HARNESSES)) $(FUZZ_OBJS)
 
-$(B)/fuzz/obj/%.o: %.c $(GEN_H) $(X86_GEN_H)
+$(B)/fuzz/obj/%.o: %.c $(GEN_H) | $(X86_GEN_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXEMPT_$(subst /,_,$*)) -MMD -MP -c $< -o $@
 # FUZZ_EXEMPT_<path with _ for />: sanitizer flags for one file while a finding in it is not
 # fixed (listed in tests/fuzz/pending/README.md); none at the moment
-$(B)/fuzz/obj/gen/%.o: $(B)/gen/%.c $(GEN_H) $(X86_GEN_H)
+$(B)/fuzz/obj/gen/%.o: $(B)/gen/%.c $(GEN_H) | $(X86_GEN_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 # the stub harness compiles debug/gdbstub.c into itself (to reach its packet handler)
