@@ -252,7 +252,6 @@ void uart16550_reset(Uart16550 *s)
     s->dll = 0x0c;            /* 9600 baud from the 1.8432 MHz clock, as QEMU's reset */
     s->msr = UART_MSR_DEFAULT;
     s->lsr_err = s->thr_ipending = s->timeout_ipending = 0;
-    s->pad0 = 0;
     s->poll_when = 0;
     if (s->m)
         evq_cancel(&s->m->evq, &s->poll_ev);

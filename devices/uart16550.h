@@ -28,7 +28,7 @@ typedef struct Uart16550 {
     uint8_t lsr_err;          /* OE latched until LSR is read */
     uint8_t thr_ipending;     /* THR empty interrupt pending (until IIR read or THR written) */
     uint8_t timeout_ipending; /* character timeout (a poll found characters waiting) */
-    uint8_t pad0;
+    uint8_t pad0[5];
     uint64_t poll_when;       /* time of the pending RX poll, 0 = none */
     /* --- run time --- */
     Machine *m;
