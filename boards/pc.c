@@ -199,8 +199,9 @@ static bool check_config(const MachineConfig *cfg, char **err)
                                MACHINE_MAX_CPUS);
         return false;
     }
-    if (cfg->ram_size < PC_RAM_MIN || cfg->ram_size > PC_RAM_MAX) {
-        *err = g_strdup_printf("-m: the pc board takes 2M to 3584M of RAM (got %llu MiB)",
+    if (cfg->ram_size < PC_RAM_MIN || cfg->ram_size >= PC_RAM_MAX) {
+        *err = g_strdup_printf("-m: the pc board takes 2M up to (not including) 3584M of RAM "
+                               "(got %llu MiB)",
                                (unsigned long long)(cfg->ram_size >> 20));
         return false;
     }
@@ -257,7 +258,10 @@ static void build_e820(PcBoard *pb, uint64_t ram)
     add_e820(pb, 0, PC_BIOS_LO, E820_RAM);
     add_e820(pb, PC_BIOS_LO, 0xa0000 - PC_BIOS_LO, E820_RESERVED);    /* EBDA */
     add_e820(pb, 0xe0000, 0x20000, E820_RESERVED);                    /* BIOS area, ACPI */
-    add_e820(pb, PC_BIOS_HI, ram - PC_BIOS_HI, E820_RAM);
+    /* the top 128 KiB reserved, as SeaBIOS leaves it under QEMU (its high tables): a
+     * Multiboot kernel sees the same mem_upper and memory map on both */
+    add_e820(pb, PC_BIOS_HI, ram - PC_HIGH_RESERVED - PC_BIOS_HI, E820_RAM);
+    add_e820(pb, ram - PC_HIGH_RESERVED, PC_HIGH_RESERVED, E820_RESERVED);
     add_e820(pb, IOAPIC_BASE, 0x1000, E820_RESERVED);
     add_e820(pb, LAPIC_BASE_DEFAULT, 0x1000, E820_RESERVED);
 }

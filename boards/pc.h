@@ -17,7 +17,10 @@
 #include "devices/pit.h"
 #include "devices/uart16550.h"
 
-#define PC_RAM_MAX 0xe0000000ULL          /* 3.5 GiB: RAM ends below the PCI hole */
+/* RAM ends below 3.5 GiB: from there QEMU's pc moves RAM above 4 GiB, which hvsim does not
+ * model yet */
+#define PC_RAM_MAX 0xe0000000ULL
+#define PC_HIGH_RESERVED 0x20000ULL       /* the top of RAM SeaBIOS keeps */
 #define PC_RAM_MIN (2ULL << 20)
 #define PC_BIOS_LO 0x9fc00ULL             /* EBDA, VGA hole and BIOS area: reserved */
 #define PC_BIOS_HI 0x100000ULL

@@ -531,3 +531,226 @@ Test(x86pc_misc, state_descriptions)
         cr_assert(state_check_validity_declared(d[i], &err), "%s: %s", d[i]->name, err);
     }
 }
+
+/* ---- the loaders and the ACPI tables (boards/multiboot.c, boards/acpi.c) ---- */
+#include <elf.h>
+#include <unistd.h>
+#include "boards/acpi.h"
+#include "boards/multiboot.h"
+#include "boards/pc.h"
+
+static char *tmpfile_with(const char *what, const void *data, size_t len)
+{
+    char *path = g_strdup_printf("/tmp/hvsim-pctest-%d-%s", (int)getpid(), what);
+    cr_assert(g_file_set_contents(path, data, (gssize)len, NULL));
+    return path;
+}
+
+/* An ELF (32- or 64-bit x86) with one PT_LOAD of `code` at paddr (linked at vaddr), the
+ * Multiboot header at its start when mb is set. */
+static char *make_elf(bool is64, bool mb, uint64_t paddr, uint64_t vaddr, uint64_t entry,
+                      uint64_t memsz, const char *what)
+{
+    uint8_t f[0x2000] = { 0 };
+    uint32_t payload = 0x1000, filesz = 64;
+    if (mb) {
+        uint32_t h[3] = { MULTIBOOT_MAGIC, 3, (uint32_t)-(MULTIBOOT_MAGIC + 3) };
+        memcpy(f + payload, h, sizeof h);
+    }
+    memset(f + payload + 12, 0x90, filesz - 12);
+    if (is64) {
+        Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = 1,
+                          .e_entry = entry, .e_phoff = sizeof eh, .e_ehsize = sizeof eh,
+                          .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1 };
+        memcpy(eh.e_ident, ELFMAG, SELFMAG);
+        eh.e_ident[EI_CLASS] = ELFCLASS64;
+        eh.e_ident[EI_DATA] = ELFDATA2LSB;
+        Elf64_Phdr ph = { .p_type = PT_LOAD, .p_offset = payload, .p_vaddr = vaddr,
+                          .p_paddr = paddr, .p_filesz = filesz, .p_memsz = memsz };
+        memcpy(f, &eh, sizeof eh);
+        memcpy(f + sizeof eh, &ph, sizeof ph);
+    } else {
+        Elf32_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_386, .e_version = 1,
+                          .e_entry = (uint32_t)entry, .e_phoff = sizeof eh,
+                          .e_ehsize = sizeof eh, .e_phentsize = sizeof(Elf32_Phdr),
+                          .e_phnum = 1 };
+        memcpy(eh.e_ident, ELFMAG, SELFMAG);
+        eh.e_ident[EI_CLASS] = ELFCLASS32;
+        eh.e_ident[EI_DATA] = ELFDATA2LSB;
+        Elf32_Phdr ph = { .p_type = PT_LOAD, .p_offset = payload, .p_vaddr = (uint32_t)vaddr,
+                          .p_paddr = (uint32_t)paddr, .p_filesz = filesz,
+                          .p_memsz = (uint32_t)memsz };
+        memcpy(f, &eh, sizeof eh);
+        memcpy(f + sizeof eh, &ph, sizeof ph);
+    }
+    return tmpfile_with(what, f, sizeof f);
+}
+
+static uint32_t ram32(Machine *m, uint64_t pa)
+{
+    uint64_t v = 0;
+    cr_assert(bus_read(&m->bus, pa, 4, &v));
+    return (uint32_t)v;
+}
+
+static uint64_t ram64(Machine *m, uint64_t pa)
+{
+    uint64_t v = 0;
+    cr_assert(bus_read(&m->bus, pa, 8, &v));
+    return v;
+}
+
+static const E820Entry test_map[] = {
+    { 0, 0x9fc00, E820_RAM, 0 }, { 0x9fc00, 0x400, E820_RESERVED, 0 },
+    { 0x100000, (16ULL << 20) - 0x100000, E820_RAM, 0 },
+};
+
+Test(x86pc_load, multiboot_elf32_info_and_modules)
+{
+    Machine *m = bare(1);
+    char *k = make_elf(false, true, 0x200000, 0xc0200000, 0xc020000c, 0x3000, "mb32");
+    char *m1 = tmpfile_with("mod1", "first module", 12);
+    char *m2 = tmpfile_with("mod2", "second", 6);
+    m->cfg.kernel = g_strdup(k);
+    m->cfg.append = g_strdup("console=ttyS0");
+    m->cfg.initrd = g_strdup_printf("%s arg1 arg2,%s", m1, m2);
+    PcLoad ld;
+    char *err = NULL;
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), 0, "%s", err);
+    cr_assert(ld.multiboot);
+    cr_assert_eq(ld.entry, 0x20000cu, "the entry translated to its physical address");
+    cr_assert_eq(ram32(m, 0x200000), MULTIBOOT_MAGIC);
+    cr_assert_eq(ram32(m, 0x202000), 0u, "bss zeroed");
+    uint32_t info = ld.info;
+    cr_assert_eq(ram32(m, info), 0x24fu);                 /* mem, boot dev, cmdline, mods, mmap, name */
+    cr_assert_eq(ram32(m, info + 4), 639u);
+    cr_assert_eq(ram32(m, info + 8), 15u * 1024);
+    char buf[256];
+    uint8_t *host = bus_ram_ptr(&m->bus, ram32(m, info + 16), 1);
+    g_strlcpy(buf, (const char *)host, sizeof buf);
+    char *want = g_strdup_printf("%s console=ttyS0", k);
+    cr_assert_str_eq(buf, want);
+    cr_assert_eq(ram32(m, info + 20), 2u);
+    uint32_t mods = ram32(m, info + 24);
+    uint32_t s1 = ram32(m, mods), e1 = ram32(m, mods + 4);
+    cr_assert_eq(s1 & 0xfff, 0u, "modules page-aligned");
+    cr_assert_geq(s1, 0x203000u, "after the kernel");
+    cr_assert_eq(e1 - s1, 12u);
+    cr_assert_eq(memcmp(bus_ram_ptr(&m->bus, s1, 12), "first module", 12), 0);
+    g_strlcpy(buf, (const char *)bus_ram_ptr(&m->bus, ram32(m, mods + 8), 1), sizeof buf);
+    char *want1 = g_strdup_printf("%s arg1 arg2", m1);
+    cr_assert_str_eq(buf, want1);
+    cr_assert_eq(ram32(m, mods + 20) - ram32(m, mods + 16), 6u);
+    cr_assert_eq(ram32(m, info + 44), 3u * 24);            /* mmap: three entries */
+    uint32_t mm = ram32(m, info + 48);
+    cr_assert_eq(ram32(m, mm), 20u);
+    cr_assert_eq(ram64(m, mm + 24 + 4), 0x9fc00u);
+    cr_assert_eq(ram32(m, mm + 24 + 20), (uint32_t)E820_RESERVED);
+    g_strlcpy(buf, (const char *)bus_ram_ptr(&m->bus, ram32(m, info + 64), 1), sizeof buf);
+    cr_assert_str_eq(buf, "hvsim");
+    unlink(k), unlink(m1), unlink(m2);
+    g_free(k), g_free(m1), g_free(m2), g_free(want), g_free(want1);
+    machine_free(m);
+}
+
+Test(x86pc_load, elf64_long_mode_tables)
+{
+    Machine *m = bare(1);
+    char *k = make_elf(true, false, 0x400000, 0x400000, 0x400010, 0x1000, "plain64");
+    m->cfg.kernel = g_strdup(k);
+    PcLoad ld;
+    char *err = NULL;
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), 0, "%s", err);
+    cr_assert_not(ld.multiboot);
+    cr_assert_eq(ld.entry, 0x400010u);
+    cr_assert_geq(ld.cr3, 0x401000u);
+    uint64_t pdpt = ram64(m, ld.cr3) & ~0xfffULL;
+    cr_assert_eq(ram64(m, ld.cr3) & 3, 3u);
+    uint64_t pd3 = ram64(m, pdpt + 3 * 8) & ~0xfffULL;
+    cr_assert_eq(ram64(m, pd3 + 511 * 8), 0xffe00000ULL | 0x83, "the last 2 MiB below 4 GiB");
+    unlink(k);
+    g_free(k);
+    machine_free(m);
+}
+
+Test(x86pc_load, bad_kernels)
+{
+    Machine *m = bare(1);
+    PcLoad ld;
+    char *err = NULL;
+    char *junk = tmpfile_with("junk", "MZ not an elf at all", 20);
+    m->cfg.kernel = g_strdup(junk);
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), -1);
+    cr_assert(strstr(err, "neither a Multiboot kernel"), "%s", err);
+    cr_assert_null(strchr(err, '\n'));
+    g_clear_pointer(&err, g_free);
+    char *big = make_elf(false, true, 0x2000000, 0x2000000, 0x2000000, 0x1000, "beyond");
+    g_free(m->cfg.kernel);
+    m->cfg.kernel = g_strdup(big);
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), -1);
+    cr_assert(strstr(err, "outside RAM"), "%s", err);
+    g_clear_pointer(&err, g_free);
+    char *bios = make_elf(false, true, 0xf0000, 0xf0000, 0xf0000, 0x100, "bios");
+    g_free(m->cfg.kernel);
+    m->cfg.kernel = g_strdup(bios);
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), -1,
+                 "a segment over the ACPI tables is refused");
+    g_clear_pointer(&err, g_free);
+    char *elf32 = make_elf(false, false, 0x200000, 0x200000, 0x200000, 0x100, "elf32");
+    g_free(m->cfg.kernel);
+    m->cfg.kernel = g_strdup(elf32);
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), -1);
+    cr_assert(strstr(err, "32-bit ELF without a Multiboot header"), "%s", err);
+    g_clear_pointer(&err, g_free);
+    unlink(junk), unlink(big), unlink(bios), unlink(elf32);
+    g_free(junk), g_free(big), g_free(bios), g_free(elf32);
+    machine_free(m);
+}
+
+static uint8_t sum(Machine *m, uint64_t pa, uint32_t len)
+{
+    uint8_t s = 0, *p = bus_ram_ptr(&m->bus, pa, len);
+    for (uint32_t i = 0; i < len; i++)
+        s = (uint8_t)(s + p[i]);
+    return s;
+}
+
+Test(x86pc_load, acpi_tables)
+{
+    Machine *m = bare(4);
+    acpi_build(m, 4, IOAPIC_BASE);
+    uint8_t *rsdp = bus_ram_ptr(&m->bus, ACPI_RSDP_ADDR, 36);
+    cr_assert_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
+    cr_assert_eq(sum(m, ACPI_RSDP_ADDR, 20), 0);
+    cr_assert_eq(sum(m, ACPI_RSDP_ADDR, 36), 0);
+    uint64_t xsdt = ram64(m, ACPI_RSDP_ADDR + 24);
+    uint32_t xlen = ram32(m, xsdt + 4);
+    cr_assert_eq(sum(m, xsdt, xlen), 0);
+    bool have_madt = false, have_fadt = false;
+    for (uint32_t i = 36; i < xlen; i += 8) {
+        uint64_t t = ram64(m, xsdt + i);
+        uint32_t len = ram32(m, t + 4);
+        cr_assert_eq(sum(m, t, len), 0, "table at %#llx", (unsigned long long)t);
+        uint8_t *h = bus_ram_ptr(&m->bus, t, len);
+        if (!memcmp(h, "APIC", 4)) {
+            have_madt = true;
+            int lapics = 0, ioapics = 0;
+            for (uint32_t o = 44; o < len; o += h[o + 1])
+                lapics += h[o] == 0, ioapics += h[o] == 1;
+            cr_assert_eq(lapics, 4);
+            cr_assert_eq(ioapics, 1);
+        }
+        if (!memcmp(h, "FACP", 4)) {
+            have_fadt = true;
+            uint32_t dsdt = ram32(m, t + 40);
+            cr_assert_eq(sum(m, dsdt, ram32(m, dsdt + 4)), 0);
+            cr_assert_eq(ram32(m, t + 64), (uint32_t)ACPI_PM1_CNT);
+        }
+    }
+    cr_assert(have_madt && have_fadt);
+    cr_assert_eq(sum(m, ram32(m, ACPI_RSDP_ADDR + 16), ram32(m, ram32(m, ACPI_RSDP_ADDR + 16) + 4)), 0,
+                 "the RSDT too");
+    char *err = NULL;
+    cr_assert(state_check_coverage(&pc_misc_state_desc, &err), "%s", err);
+    machine_free(m);
+}
