@@ -8,17 +8,9 @@
 #include "boards/loader.h"
 #include "cpu/x86_64/cpu.h"
 
-/* The x86 core lives in cpu/x86_64, written in parallel with this board: until it is in
- * the build, the board links against weak references and refuses to build a machine. */
-#pragma weak x86_cpu_new
-#pragma weak x86_cpu_reset
-#pragma weak x86_cpu_enter_multiboot
-#pragma weak x86_cpu_enter_long
-#pragma weak x86_cpu_class
-
 bool pc_cpu_model_known(const char *name)
 {
-    return !strcmp(name, "qemu64") || !strcmp(name, "max");
+    return x86_cpu_model_known(name);
 }
 
 /* ---- the small port devices ---- */
@@ -237,11 +229,6 @@ static bool check_config(const MachineConfig *cfg, char **err)
             *err = g_strdup("-device isa-debug-exit: only one");
             return false;
         }
-    }
-    if (!x86_cpu_new || !&x86_cpu_class) {
-        *err = g_strdup("this hvsim was built without the x86-64 core (cpu/x86_64): -M pc "
-                        "cannot run");
-        return false;
     }
     return true;
 }
