@@ -78,6 +78,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, budget),
     STATE_RUNTIME(X86Cpu, evq_seq),
     STATE_RUNTIME(X86Cpu, model),
+    STATE_RUNTIME(X86Cpu, tlb),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -459,6 +460,7 @@ static void x86_destroy(void *obj)
 {
     X86Cpu *c = obj;
     x86_decode_flush(c);
+    g_free(c->tlb);
     g_free(c);
 }
 
@@ -503,6 +505,7 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (!c->model)
         c->model = x86_cpu_model_find("qemu64");   /* the board checked the name */
     c->trace_mask = m->cfg.trace_mask;
+    c->tlb = x86_tlb_new();
     c->exc.vector = -1;
     x86_cpu_reset(c, index == 0);
     return c;

@@ -180,6 +180,7 @@ struct X86Cpu {
     uint64_t budget;          /* instructions this run() may retire */
     uint64_t evq_seq;         /* event-queue schedule count the budget was last cut at */
     const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
+    struct X86Tlb *tlb;       /* translations of linear pages (mem.c): a cache, never state */
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

@@ -39,10 +39,48 @@ void x86_walk_regime(const X86Cpu *c, X86WalkRegime *r)
     r->pa_bits = mdl ? mdl->pa_bits : 0;
 }
 
+/* The soft TLB: per access kind (read, write, fetch), a direct-mapped table of 4 KiB linear
+ * pages, each tagged with what its permission check depended on (privilege class and
+ * RFLAGS.AC). An entry is made only by a walk that succeeded for that access kind, so a
+ * write entry exists only for a page whose dirty flag is set; every control-register, EFER
+ * and INVLPG/INVPCID change empties it (a real TLB keeps more; software must invalidate
+ * what it changes, so caching less is always correct). */
+#define TLB_SIZE 256
+typedef struct X86TlbEntry {
+    uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
+    uint64_t pa;              /* the page's physical address */
+} X86TlbEntry;
+struct X86Tlb {
+    X86TlbEntry e[3][TLB_SIZE];
+};
+
+struct X86Tlb *x86_tlb_new(void)
+{
+    return g_new0(struct X86Tlb, 1);
+}
+
 void x86_tlb_flush(X86Cpu *c)
 {
-    /* no translation is cached yet: every access walks */
-    (void)c;
+    if (c->tlb)
+        memset(c->tlb, 0, sizeof *c->tlb);
+}
+
+void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
+                                                 unsigned acc, unsigned priv), void *ctx)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            const X86TlbEntry *e = &c->tlb->e[a][i];
+            if (e->tag & 1)
+                fn(ctx, e->tag & ~0xfffull, e->pa, a, (unsigned)(e->tag >> 1) & 3);
+        }
+}
+
+static inline uint64_t tlb_tag(const X86Cpu *c, uint64_t la, X86Priv priv)
+{
+    return (la & ~(PAGE - 1)) | (uint64_t)priv << 1 | ((c->rflags & X86_AC) ? 8 : 0) | 1;
 }
 
 /* ---- physical memory ---- */
@@ -152,12 +190,22 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
         *pa = (uint32_t)la;
         return true;
     }
+    uint64_t tag = tlb_tag(c, la, priv);
+    X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    if (likely(te && te->tag == tag)) {
+        *pa = te->pa | (la & (PAGE - 1));
+        return true;
+    }
     X86WalkRegime r;
     x86_walk_regime(c, &r);
     X86WalkResult res;
     X86WalkFault f;
     if (likely(x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f))) {
         *pa = res.pa;
+        if (te) {
+            te->tag = tag;
+            te->pa = res.pa & ~(PAGE - 1);
+        }
         return true;
     }
     x86_raise(c, X86_PF_EXC, true, f.error_code);
@@ -369,12 +417,15 @@ static unsigned fetch_window(const X86Cpu *c, uint64_t rip, unsigned max, uint64
 {
     const X86Seg *cs = &c->seg[X86_CS];
     if (x86_mode64(c)) {
+        bool la57 = (c->cr4 & X86_CR4_LA57) != 0;
         *la = rip;
-        if (!x86_canonical(rip, (c->cr4 & X86_CR4_LA57) != 0))
+        if (!x86_canonical(rip, la57))
             return 0;
+        if (likely(x86_canonical(rip + max - 1, la57) && rip + max - 1 >= rip))
+            return max;
         /* bytes past the canonical end are not fetched either */
         for (unsigned n = 1; n < max; n++)
-            if (!x86_canonical(rip + n, (c->cr4 & X86_CR4_LA57) != 0))
+            if (!x86_canonical(rip + n, la57))
                 return n;
         return max;
     }

@@ -231,6 +231,7 @@ Test(x86sys, page_fault_through_the_idt)
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
     c->cr0 |= X86_CR0_WP;
+    x86_tlb_flush(c);                                 /* as the guest's MOV CR3 would */
     /* the handler cannot push on a read-only stack: #PF in #PF delivery is a double
      * fault, whose push faults again: a triple fault */
     cr_assert_eq(run(t, 2), EXIT_GUEST_CRASH);
@@ -695,5 +696,30 @@ Test(x86sys, peek_and_translate)
     uint64_t b;
     cr_assert(x86_cpu_class.peek_virt(c, 0x1100, &b, 8));
     cr_assert_eq(b, 0x1122334455667788ull);
+    xt_free(t);
+}
+
+Test(x86sys, invlpg_drops_a_cached_translation)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    /* a 4 KiB mapping of VA 0x200000 (second PD entry -> a page table at 0x13000) */
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+        0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x20, 0x00,   /* invlpg [0x200000] */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rbx, [0x200000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, 0x12008, 0x13000 | 3);
+    put64(t, 0x13000, 0x6000 | 3);
+    put64(t, 0x6000, 0x6666);
+    put64(t, 0x7000, 0x7777);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x6666);
+    put64(t, 0x13000, 0x7000 | 3);                    /* the guest remaps the page */
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RBX], 0x7777, "INVLPG made the new mapping visible");
+    cr_assert(get64(t, 0x13000) & 0x20, "the walk set the accessed flag");
     xt_free(t);
 }
