@@ -8,6 +8,7 @@
 #include "cpu/x86_64/cpu.h"
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/sys_internal.h"
+#include "devices/lapic.h"
 
 #define RAM_SIZE (16ull << 20)
 
@@ -78,12 +79,12 @@ static void long_tables(XT *t, uint64_t pde_flags)
     put64(t, 0x12000, 0x0 | 0x80 | pde_flags);
 }
 
-/* A 64-bit IDT at 0x20000 (limit for 32 vectors) with interrupt gates to handlers at
- * 0x3000 + 0x10 * vector, CS 0x08. */
+/* A 64-bit IDT at 0x20000 (256 vectors) with interrupt gates to handlers at
+ * 0x3000 + 0x10 * vector (a HLT each), CS 0x08. */
 #define IDT 0x20000ull
 static void long_idt(XT *t)
 {
-    for (int v = 0; v < 32; v++) {
+    for (int v = 0; v < 256; v++) {
         uint64_t h = 0x3000 + 0x10 * (uint64_t)v;
         uint64_t lo = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | ((h >> 16 & 0xffff) << 48);
         put64(t, IDT + 16 * (uint64_t)v, lo);
@@ -91,7 +92,7 @@ static void long_idt(XT *t)
         uint8_t hlt = 0xf4;
         put(t, h, &hlt, 1);
     }
-    t->c->idtr = (X86DescTable){ .base = IDT, .limit = 32 * 16 - 1 };
+    t->c->idtr = (X86DescTable){ .base = IDT, .limit = 256 * 16 - 1 };
 }
 
 /* A GDT at 0x500: 0x08 kernel code64, 0x10 kernel data, 0x18 user data, 0x20 user code64. */
@@ -722,4 +723,91 @@ Test(x86sys, invlpg_drops_a_cached_translation)
     cr_assert_eq(c->gpr[X86_RBX], 0x7777, "INVLPG made the new mapping visible");
     cr_assert(get64(t, 0x13000) & 0x20, "the walk set the accessed flag");
     xt_free(t);
+}
+
+/* Two cores with local APICs: the pc board's wiring without its devices. */
+static XT *xt_new_smp(X86Cpu **ap, Lapic **apics)
+{
+    XT *t = xt_new("max");
+    *ap = x86_cpu_new(t->m, 1);
+    machine_add_cpu(t->m, *ap, &x86_cpu_class);
+    apics[0] = lapic_new(t->m, 0);
+    apics[1] = lapic_new(t->m, 1);
+    t->c->lapic = apics[0];
+    (*ap)->lapic = apics[1];
+    lapic_connect(apics, 2);
+    x86_cpu_reset(t->c, true);
+    x86_cpu_reset(*ap, false);
+    return t;
+}
+
+/* The APIC page (0xfee00000) mapped by a 1 GiB page at 3 GiB, besides the first 2 MiB. */
+static void map_apic(XT *t)
+{
+    put64(t, 0x11000 + 3 * 8, 0xc0000000ull | 0x83 | 0x10);
+}
+
+Test(x86sys, init_sipi_starts_an_application_processor)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    static const uint8_t bsp[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x10, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, /* ICR high: APIC 1 */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, /* ICR: INIT */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x08, 0x46, 0x00, 0x00, /* ICR: SIPI vector 8 */
+        0xf4,                                                       /* hlt */
+    };
+    static const uint8_t ap_code[] = { 0xb8, 0x34, 0x12, 0xf4 };     /* mov ax, 0x1234; hlt */
+    put(t, 0x1000, bsp, sizeof bsp);
+    put(t, 0x8000, ap_code, sizeof ap_code);
+    enter_long(t, 0x1000);
+    map_apic(t);
+    cr_assert(ap->wait_sipi);
+    cr_assert(x86_cpu_class.idle(ap), "an AP waits for SIPI");
+    run(t, 8);
+    cr_assert(t->c->halted);
+    cr_assert_not(ap->wait_sipi);
+    cr_assert_eq(ap->seg[X86_CS].sel, 0x0800);
+    cr_assert_eq(ap->code_bits, 16);
+    cr_assert_eq(ap->gpr[X86_RAX] & 0xffff, 0x1234);
+    cr_assert(ap->halted);
+    cr_assert_eq(ap->rip, 4);
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
+}
+
+/* STI's shadow: a pending interrupt waits for the instruction after STI (here HLT), so it
+ * wakes the core from the HLT and returns after it. */
+Test(x86sys, interrupt_after_sti_shadow_wakes_hlt)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x40, 0x40, 0x04, 0x00, /* ICR: self, vector 0x40 */
+        0xfb,                                                       /* sti */
+        0xf4,                                                       /* hlt */
+        0x90,                                                       /* nop */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    map_apic(t);
+    c->rflags = 2;
+    run(t, 5);
+    cr_assert_eq(c->rip, 0x1000 + sizeof code - 1, "halted after the HLT");
+    cr_assert(c->halted);
+    run(t, 1);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 0x40 + 1, "the vector 0x40 handler ran its HLT");
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x1000 + sizeof code - 1, "return address after HLT");
+    cr_assert(get64(t, 0x9000 - 24) & X86_IF);
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
 }
