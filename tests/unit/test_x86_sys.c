@@ -449,13 +449,13 @@ Test(x86sys, cpuid_leaves)
     cr_assert_str_eq(vendor, "GenuineIntel");
     x86_cpuid(t->c, 7, 0, r);
     cr_assert(r[1] & X86_F7_EBX_SMEP);
-    cr_assert(r[2] & X86_F7_ECX_LA57);
+    cr_assert_not(r[2] & X86_F7_ECX_LA57);
     x86_cpuid(t->c, 0x80000001, 0, r);
     cr_assert(r[3] & X86_E1_EDX_PAGE1GB);
     x86_cpuid(t->c, 0xb, 1, r);
     cr_assert_eq(r[1], 1, "one core in the package");
     x86_cpuid(t->c, 0x80000008, 0, r);
-    cr_assert_eq(r[0], 0x3928);
+    cr_assert_eq(r[0], 0x3028);
     /* through the instruction: EAX in, four registers out */
     static const uint8_t code[] = { 0x0f, 0xa2 };
     put(t, 0x1000, code, sizeof code);
@@ -810,4 +810,88 @@ Test(x86sys, interrupt_after_sti_shadow_wakes_hlt)
     xt_free(t);
     lapic_free(apics[0]);
     lapic_free(apics[1]);
+}
+
+/* 32-bit protected mode with 32-bit paging (a 4 MiB page): LTR, IRET to CPL 3, INT 0x80
+ * through a DPL-3 interrupt gate with the stack switch from the 32-bit TSS, IRET back. */
+Test(x86sys, protected_mode_privilege_round_trip)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code, DPL 0 */
+    put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, DPL 0 */
+    put64(t, 0x518, 0x00cffa000000ffffull);           /* 0x18 code, DPL 3 */
+    put64(t, 0x520, 0x00cff2000000ffffull);           /* 0x20 data, DPL 3 */
+    put64(t, 0x528, 0x67 | (0x4000ull << 16) | (0x89ull << 40));   /* 0x28 TSS at 0x4000 */
+    uint32_t esp0 = 0x8800, ss0 = 0x10;
+    put(t, 0x4004, &esp0, 4);
+    put(t, 0x4008, &ss0, 4);
+    uint64_t h = 0x3800;                              /* INT 0x80: DPL-3 interrupt gate */
+    put64(t, 0x20000 + 8 * 0x80, (h & 0xffff) | (0x08ull << 16) | (0xeeull << 40) |
+                                     ((h >> 16) << 48));
+    static const uint8_t kern[] = {
+        0x66, 0xb8, 0x28, 0x00,                       /* mov ax, 0x28 */
+        0x0f, 0x00, 0xd8,                             /* ltr ax */
+        0x6a, 0x23,                                   /* push 0x23 (SS) */
+        0x68, 0x00, 0x70, 0x00, 0x00,                 /* push 0x7000 (ESP) */
+        0x68, 0x02, 0x02, 0x00, 0x00,                 /* push 0x202 (EFLAGS) */
+        0x6a, 0x1b,                                   /* push 0x1b (CS) */
+        0x68, 0x00, 0x10, 0x00, 0x00,                 /* push 0x1000 (EIP) */
+        0xcf,                                         /* iret */
+    };
+    static const uint8_t user[] = { 0xcd, 0x80, 0x90 };   /* int 0x80; nop */
+    static const uint8_t handler[] = { 0xcf };             /* iret */
+    put(t, 0x2000, kern, sizeof kern);
+    put(t, 0x1000, user, sizeof user);
+    put(t, 0x3800, handler, sizeof handler);
+    uint32_t pde = 0x87;                              /* 4 MiB page at 0: P, RW, US, PS */
+    put(t, 0x10000, &pde, 4);
+    x86_cpu_enter_multiboot(c, 0x2000, 0);
+    c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x2f };
+    c->idtr = (X86DescTable){ .base = 0x20000, .limit = 0x7ff };
+    c->cr3 = 0x10000;
+    c->cr4 |= X86_CR4_PSE;
+    c->cr0 |= X86_CR0_PG | X86_CR0_WP;
+    x86_tlb_flush(c);
+    c->gpr[X86_RSP] = 0x9000;
+    cr_assert_eq(run(t, 8), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1000);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x23);
+    cr_assert_eq(c->tr.sel, 0x28);
+    cr_assert(get64(t, 0x528) & (2ull << 40), "LTR marks the TSS busy");
+    cr_assert(c->seg[X86_DS].attr & X86_SEG_ATTR_UNUSABLE, "DPL-0 DS dropped on the way out");
+    cr_assert(c->rflags & X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->rip, 0x3800);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x10);
+    cr_assert_eq(c->gpr[X86_RSP], 0x8800 - 20);
+    uint32_t frame[5];
+    memcpy(frame, t->m->ram + 0x8800 - 20, 20);
+    cr_assert_eq(frame[0], 0x1002);
+    cr_assert_eq(frame[1], 0x1b);
+    cr_assert_eq(frame[2], 0x202);
+    cr_assert_eq(frame[3], 0x7000);
+    cr_assert_eq(frame[4], 0x23);
+    cr_assert_not(c->rflags & X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert(c->rflags & X86_IF);
+    /* INT 3 through a gate of DPL 0 from CPL 3: #GP(vector * 8 + 2) */
+    put64(t, 0x20000 + 8 * 3, (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40));
+    put64(t, 0x20000 + 8 * 13, (0x3900 & 0xffff) | (0x08ull << 16) | (0x8eull << 40));
+    static const uint8_t int3[] = { 0xcc };
+    put(t, 0x1002, int3, 1);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3900);
+    memcpy(frame, t->m->ram + 0x8800 - 24, 4);
+    cr_assert_eq(frame[0], 3 * 8 + 2, "error code names the IDT entry");
+    memcpy(frame, t->m->ram + 0x8800 - 20, 4);
+    cr_assert_eq(frame[0], 0x1002, "a fault: the INT3 itself");
+    xt_free(t);
 }
