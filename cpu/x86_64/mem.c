@@ -105,7 +105,8 @@ static void publish_mmio(X86Cpu *c, uint64_t pa, unsigned size, bool write, uint
 uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
 {
     Machine *m = c->m;
-    uint8_t *p = bus_ram_ptr(&m->bus, pa, size);
+    /* the APIC page hides whatever else is at its address */
+    uint8_t *p = unlikely(lapic_page(c, pa)) ? NULL : bus_ram_ptr(&m->bus, pa, size);
     if (likely(p != NULL)) {
         uint64_t v = 0;
         memcpy(&v, p, size);
@@ -134,7 +135,7 @@ uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
 void x86_phys_write(X86Cpu *c, uint64_t pa, unsigned size, uint64_t v)
 {
     Machine *m = c->m;
-    const BusRegion *r = bus_find(&m->bus, pa);
+    const BusRegion *r = unlikely(lapic_page(c, pa)) ? NULL : bus_find(&m->bus, pa);
     if (likely(r && r->host && pa + size <= r->base + r->size)) {
         if (r->readonly)
             return;

@@ -895,3 +895,26 @@ Test(x86sys, protected_mode_privilege_round_trip)
     cr_assert_eq(frame[0], 0x1002, "a fault: the INT3 itself");
     xt_free(t);
 }
+
+/* A #GP whose gate is not present raises #NP while it is delivered: two contributory
+ * exceptions make a double fault, taken on the stack IST1 of the TSS names. */
+Test(x86sys, double_fault_on_its_ist_stack)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x48, 0x8b, 0x03 };   /* mov rax, [rbx] */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, IDT + 16 * 13, get64(t, IDT + 16 * 13) & ~(1ull << 47));   /* #GP: not present */
+    put64(t, IDT + 16 * 8, get64(t, IDT + 16 * 8) | (1ull << 32));      /* #DF: IST1 */
+    put64(t, 0x4000 + 36, 0xa008);                                      /* IST1 (aligned down) */
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    c->gpr[X86_RBX] = 0x8000000000000000ull;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 8, "the #DF handler");
+    cr_assert_eq(c->gpr[X86_RSP], 0xa000 - 48, "on IST1, aligned to 16");
+    cr_assert_eq(get64(t, 0xa000 - 48), 0, "#DF's error code is 0");
+    cr_assert_eq(get64(t, 0xa000 - 40), 0x1000);
+    cr_assert_eq(get64(t, 0xa000 - 16), 0x9000, "the interrupted RSP");
+    xt_free(t);
+}
