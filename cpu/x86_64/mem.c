@@ -5,6 +5,7 @@
  * instruction changes no memory. */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
+#include "cpu/x86_64/insn.h"
 #include "devices/lapic.h"
 
 /* The local APIC is the board's (x86pc): until one is linked in, c->lapic stays NULL and
@@ -39,6 +40,13 @@ void x86_walk_regime(const X86Cpu *c, X86WalkRegime *r)
     r->pa_bits = mdl ? mdl->pa_bits : 0;
 }
 
+static bool lapic_page(const X86Cpu *c, uint64_t pa)
+{
+    /* IA32_APIC_BASE: bit 11 enables the xAPIC, bit 10 x2APIC mode (MMIO then unmapped) */
+    return c->lapic && (c->apic_base & (1u << 11)) && !(c->apic_base & (1u << 10)) &&
+           (pa & ~(PAGE - 1)) == (c->apic_base & ~0xfffull & ((1ull << 52) - 1));
+}
+
 /* The soft TLB: per access kind (read, write, fetch), a direct-mapped table of 4 KiB linear
  * pages, each tagged with what its permission check depended on (privilege class and
  * RFLAGS.AC). An entry is made only by a walk that succeeded for that access kind, so a
@@ -49,6 +57,9 @@ void x86_walk_regime(const X86Cpu *c, X86WalkRegime *r)
 typedef struct X86TlbEntry {
     uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
     uint64_t pa;              /* the page's physical address */
+    uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
+                               * for write entries), else NULL */
+    uint64_t pad;
 } X86TlbEntry;
 struct X86Tlb {
     X86TlbEntry e[3][TLB_SIZE];
@@ -84,13 +95,6 @@ static inline uint64_t tlb_tag(const X86Cpu *c, uint64_t la, X86Priv priv)
 }
 
 /* ---- physical memory ---- */
-static bool lapic_page(const X86Cpu *c, uint64_t pa)
-{
-    /* IA32_APIC_BASE: bit 11 enables the xAPIC, bit 10 x2APIC mode (MMIO then unmapped) */
-    return c->lapic && (c->apic_base & (1u << 11)) && !(c->apic_base & (1u << 10)) &&
-           (pa & ~(PAGE - 1)) == (c->apic_base & ~0xfffull & ((1ull << 52) - 1));
-}
-
 static void publish_mmio(X86Cpu *c, uint64_t pa, unsigned size, bool write, uint64_t v)
 {
     const BusRegion *r = bus_find(&c->m->bus, pa);
@@ -185,6 +189,43 @@ static void walk_write(void *opaque, uint64_t pa, unsigned size, int level, uint
     x86_phys_write(c, pa, size, v);
 }
 
+/* The host memory of the physical page at pa for an access kind, or NULL (a device, the
+ * APIC page, ROM for writes). */
+static uint8_t *page_host(X86Cpu *c, uint64_t pa, X86Access acc)
+{
+    if (lapic_page(c, pa))
+        return NULL;
+    const BusRegion *r = bus_find(&c->m->bus, pa);
+    if (!r || !r->host || (acc == X86_ACC_WRITE && r->readonly) ||
+        pa + PAGE > r->base + r->size)
+        return NULL;
+    return r->host + (pa - r->base);
+}
+
+/* Translation with the host page: *host is the page's host memory (NULL if not RAM). */
+static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa,
+                           uint8_t **host)
+{
+    if (!(c->cr0 & X86_CR0_PG)) {
+        *pa = (uint32_t)la;
+        *host = NULL;
+        return true;
+    }
+    uint64_t tag = tlb_tag(c, la, priv);
+    X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    if (likely(te && te->tag == tag)) {
+        *pa = te->pa | (la & (PAGE - 1));
+        *host = te->host;
+        return true;
+    }
+    *host = NULL;
+    if (!x86_translate_la(c, la, acc, priv, pa))
+        return false;
+    if (te && te->tag == tag)
+        *host = te->host;
+    return true;
+}
+
 bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa)
 {
     if (!(c->cr0 & X86_CR0_PG)) {
@@ -206,6 +247,7 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
         if (te) {
             te->tag = tag;
             te->pa = res.pa & ~(PAGE - 1);
+            te->host = page_host(c, te->pa, acc);
         }
         return true;
     }
@@ -349,14 +391,40 @@ static bool align_check(X86Cpu *c, uint64_t off, unsigned size)
     return true;
 }
 
+/* A store to RAM through its host page: the bookkeeping of x86_phys_write's RAM path. */
+static void ram_store(X86Cpu *c, uint8_t *host, uint64_t pa, const uint8_t *buf, unsigned size)
+{
+    Machine *m = c->m;
+    memcpy(host, buf, size);
+    machine_ram_written(m, pa, size);
+    if (pa - m->ram_base < m->ram_size && m->code_written && m->ram_code[(pa - m->ram_base) >> 12])
+        m->code_written(m, pa);
+}
+
 static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Access acc,
                         uint8_t *buf)
 {
     uint64_t la, pa[2] = { 0, 0 };
-    if (!x86_seg_la(c, seg, off, size, acc == X86_ACC_WRITE, &la) || !align_check(c, off, size) ||
-        !translate_range(c, la, size, acc, data_priv(c), pa))
+    if (!x86_seg_la(c, seg, off, size, acc == X86_ACC_WRITE, &la) || !align_check(c, off, size))
         return false;
     Machine *m = c->m;
+    /* within one RAM page, nobody watching: straight to host memory */
+    if (likely(((la & (PAGE - 1)) + size <= PAGE) && !m->watch_check &&
+               !ev_wants(&m->events, EV_MEM))) {
+        uint8_t *host;
+        if (!translate_host(c, la, acc, data_priv(c), &pa[0], &host))
+            return false;
+        if (likely(host != NULL)) {
+            host += la & (PAGE - 1);
+            if (acc == X86_ACC_WRITE)
+                ram_store(c, host, pa[0], buf, size);
+            else
+                memcpy(buf, host, size);
+            return true;
+        }
+    }
+    if (!translate_range(c, la, size, acc, data_priv(c), pa))
+        return false;
     if (unlikely(m->watch_check) &&
         m->watch_check(m->break_opaque, c->index, la, pa[0], size, acc == X86_ACC_WRITE)) {
         m->paused = true;
@@ -442,17 +510,30 @@ unsigned x86_fetch(X86Cpu *c, uint64_t rip, uint8_t *buf, unsigned max)
     uint64_t la;
     unsigned n = fetch_window(c, rip, max, &la), got = 0;
     X86Priv priv = data_priv(c);
+    /* the common case: a whole instruction's worth inside one RAM page (a constant size
+     * makes the copy two moves) */
+    if (likely(n == X86_MAX_INSN_BYTES && (la & (PAGE - 1)) <= PAGE - X86_MAX_INSN_BYTES)) {
+        uint64_t pa;
+        uint8_t *host;
+        X86Exc saved = c->exc;
+        if (likely(translate_host(c, la, X86_ACC_FETCH, priv, &pa, &host) && host)) {
+            memcpy(buf, host + (la & (PAGE - 1)), X86_MAX_INSN_BYTES);
+            return X86_MAX_INSN_BYTES;
+        }
+        c->exc = saved;
+    }
     while (got < n) {
         uint64_t pa;
+        uint8_t *host;
         X86Exc saved = c->exc;
-        if (!x86_translate_la(c, la + got, X86_ACC_FETCH, priv, &pa)) {
+        if (!translate_host(c, la + got, X86_ACC_FETCH, priv, &pa, &host)) {
             c->exc = saved;   /* the decoder raises the fault if it needs the byte */
             break;
         }
         unsigned chunk = (unsigned)(PAGE - ((la + got) & (PAGE - 1)));
         if (chunk > n - got)
             chunk = n - got;
-        uint8_t *p = bus_ram_ptr(&c->m->bus, pa, chunk);
+        uint8_t *p = host ? host + (pa & (PAGE - 1)) : bus_ram_ptr(&c->m->bus, pa, chunk);
         if (p) {
             memcpy(buf + got, p, chunk);
         } else {

@@ -198,6 +198,7 @@ static bool wr_apic_base(X86Cpu *c, uint64_t v)
     if ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN))
         return false;
     c->apic_base = v | (c->apic_base & APIC_BASE_BSP);
+    x86_tlb_flush(c);         /* the APIC page moved, or appeared over RAM */
     if (c->lapic && lapic_set_base)
         lapic_set_base(c->lapic, c->apic_base);
     return true;
