@@ -227,6 +227,8 @@ void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
 /* 64-bit mode with flat segments, for ELF64 kernels and tests: paging on with cr3 (the
  * caller built the tables), RIP = entry. */
 void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
+/* -d int and -d exec for x86 cores (TRACE_INT, TRACE_EXEC of mask): on or off. */
+void x86_trace_set(Machine *m, uint32_t mask);
 /* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
 bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;

@@ -918,3 +918,25 @@ Test(x86sys, double_fault_on_its_ist_stack)
     cr_assert_eq(get64(t, 0xa000 - 16), 0x9000, "the interrupted RSP");
     xt_free(t);
 }
+
+Test(x86sys, trace_int_and_exec)
+{
+    XT *t = xt_new("qemu64");
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    char *text = NULL;
+    size_t len = 0;
+    t->m->trace = open_memstream(&text, &len);
+    x86_trace_set(t->m, TRACE_INT | TRACE_EXEC);
+    cr_assert_eq(run(t, 2), 0);
+    x86_trace_set(t->m, 0);
+    fclose(t->m->trace);
+    t->m->trace = NULL;
+    cr_assert(strstr(text, "EXEC cpu0 CPL0 0000000000001000: 488b042500004000"), "%s", text);
+    cr_assert(strstr(text, "INT cpu0 #PF CPL0->CPL0 rip=0000000000001000 error=0x0 "
+                           "cr2=0000000000400000"), "%s", text);
+    cr_assert(strstr(text, "EXEC cpu0 CPL0 00000000000030e0: f4"), "%s", text);
+    free(text);
+    xt_free(t);
+}
