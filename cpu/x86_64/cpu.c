@@ -341,6 +341,7 @@ static bool step(X86Cpu *c)
         return false;
     }
     c->start_ip = c->rip;
+    c->exc.vector = -1;       /* nothing left over: the first exception of this one wins */
     bool shadow = c->interrupt_shadow;
     c->interrupt_shadow = 0;
     X86Insn d;
