@@ -940,3 +940,163 @@ Test(x86sys, trace_int_and_exec)
     free(text);
     xt_free(t);
 }
+
+/* Assorted system instructions in 64-bit mode, one program: SWAPGS, SGDT/SIDT, far CALL and
+ * RETF through the GDT, LAR/LSL/VERW, SMSW, FXSAVE/FXRSTOR, RDTSC, CLFLUSH, fences. */
+Test(x86sys, system_instructions_64)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x0f, 0x01, 0xf8,                         /* swapgs */
+        0x0f, 0x01, 0x04, 0x25, 0x00, 0x60, 0x00, 0x00,   /* sgdt [0x6000] */
+        0x0f, 0x01, 0x0c, 0x25, 0x10, 0x60, 0x00, 0x00,   /* sidt [0x6010] */
+        0x48, 0xff, 0x1b,                         /* call far qword [rbx] (m16:64) */
+        0xb9, 0x10, 0x00, 0x00, 0x00,             /* mov ecx, 0x10 */
+        0x0f, 0x02, 0xd1,                         /* lar edx, ecx */
+        0x0f, 0x03, 0xf1,                         /* lsl esi, ecx */
+        0x0f, 0x00, 0xe9,                         /* verw cx */
+        0x0f, 0x01, 0xe7,                         /* smsw edi */
+        0x0f, 0xae, 0x04, 0x25, 0x00, 0x70, 0x00, 0x00,   /* fxsave [0x7000] */
+        0x0f, 0xae, 0x0c, 0x25, 0x00, 0x70, 0x00, 0x00,   /* fxrstor [0x7000] */
+        0x0f, 0x31,                               /* rdtsc */
+        0x0f, 0xae, 0x3c, 0x25, 0x00, 0x70, 0x00, 0x00,   /* clflush [0x7000] */
+        0x0f, 0xae, 0xf0,                         /* mfence */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t far[] = { 0x48, 0xcb };  /* retfq */
+    put(t, 0x1000, code, sizeof code);
+    put(t, 0x1800, far, sizeof far);
+    enter_long(t, 0x1000);
+    c->seg[X86_GS].base = 0x1111;
+    c->kernel_gs_base = 0x2222;
+    put64(t, 0x6100, 0x1800);                     /* the far pointer: offset, selector */
+    put64(t, 0x6108, 0x08);
+    c->gpr[X86_RBX] = 0x6100;
+    c->mxcsr = 0x1f80 | 0x40;
+    c->xmm[3][0] = 0x0123456789abcdefull;
+    c->xmm[3][1] = 0xfedcba9876543210ull;
+    c->fcw = 0x37f;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->seg[X86_GS].base, 0x2222);
+    cr_assert_eq(c->kernel_gs_base, 0x1111);
+    cr_assert_eq(run(t, 2), 0);
+    uint16_t lim;
+    memcpy(&lim, t->m->ram + 0x6000, 2);
+    cr_assert_eq(lim, 0x27);
+    cr_assert_eq(get64(t, 0x6002), 0x500);
+    memcpy(&lim, t->m->ram + 0x6010, 2);
+    cr_assert_eq(lim, 256 * 16 - 1);
+    cr_assert_eq(get64(t, 0x6012), IDT);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1800, "the far call");
+    cr_assert_eq(get64(t, 0x9000 - 8), 0x08, "CS pushed");
+    cr_assert_eq(get64(t, 0x9000 - 16), 0x1016, "return address pushed");
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1016, "RETF");
+    cr_assert_eq(c->gpr[X86_RSP], 0x9000);
+    cr_assert_eq(run(t, 6), 0);               /* mov, LAR, LSL, VERW, SMSW, FXSAVE */
+    cr_assert_eq(c->gpr[X86_RDX], 0x00c09200, "LAR: the access rights (limit bits masked)");
+    cr_assert_eq(c->gpr[X86_RSI], 0xffffffff, "LSL: the expanded limit");
+    cr_assert(c->rflags & X86_ZF, "VERW: the data segment is writable");
+    cr_assert_eq(c->gpr[X86_RDI], c->cr0, "SMSW r32");
+    c->xmm[3][0] = c->xmm[3][1] = 0;
+    c->mxcsr = 0x1f80;
+    c->fcw = 0;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->xmm[3][0], 0x0123456789abcdefull, "FXRSTOR brought XMM3 back");
+    cr_assert_eq(c->xmm[3][1], 0xfedcba9876543210ull);
+    cr_assert_eq(c->mxcsr, 0x1f80 | 0x40);
+    cr_assert_eq(c->fcw, 0x37f);
+    uint32_t mxcsr_mask;
+    memcpy(&mxcsr_mask, t->m->ram + 0x7000 + 28, 4);
+    cr_assert_eq(mxcsr_mask, 0xffff);
+    cr_assert_eq(run(t, 4), 0);
+    uint64_t tsc = c->gpr[X86_RAX] | c->gpr[X86_RDX] << 32;
+    cr_assert_gt(tsc, 0);
+    cr_assert_leq(tsc, machine_icount(t->m));
+    cr_assert(c->halted);
+    xt_free(t);
+}
+
+static uint64_t port_val;
+static uint64_t port_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)opaque;
+    (void)size;
+    return 0x40 + off + port_val++;
+}
+static void port_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    (void)opaque;
+    (void)off;
+    (void)size;
+    port_val = val;
+}
+static const MmioOps port_ops = { port_read, port_write };
+
+Test(x86sys, rep_ins_outs)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    cr_assert_eq(bus_add_mmio(&t->m->io, "testport", 0x100, 4, &port_ops, NULL), 0);
+    static const uint8_t code[] = {
+        0xf3, 0x6c,                               /* rep insb */
+        0xf3, 0x66, 0x6f,                         /* rep outsw */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    port_val = 0;
+    c->gpr[X86_RDX] = 0x100;
+    c->gpr[X86_RDI] = 0x5000;
+    c->gpr[X86_RCX] = 3;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->gpr[X86_RCX], 0);
+    cr_assert_eq(c->gpr[X86_RDI], 0x5003);
+    cr_assert_eq(t->m->ram[0x5000], 0x40);
+    cr_assert_eq(t->m->ram[0x5002], 0x42);
+    uint16_t words[2] = { 0x1234, 0x5678 };
+    put(t, 0x5100, words, 4);
+    c->gpr[X86_RSI] = 0x5100;
+    c->gpr[X86_RCX] = 2;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(port_val, 0x5678, "the last word written");
+    cr_assert_eq(c->gpr[X86_RSI], 0x5104);
+    xt_free(t);
+}
+
+Test(x86sys, sysenter_sysexit_64)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t user[] = { 0x0f, 0x34 };             /* sysenter */
+    static const uint8_t kern[] = { 0x48, 0x0f, 0x35 };       /* sysexitq */
+    put(t, 0x1000, user, sizeof user);
+    put(t, 0x2000, kern, sizeof kern);
+    long_tables(t, 7);
+    x86_cpu_enter_long(c, 0x1000, PML4);
+    long_gdt(t);
+    cr_assert(x86_wrmsr(c, 0x174, 0x08));
+    cr_assert(x86_wrmsr(c, 0x175, 0x8800));
+    cr_assert(x86_wrmsr(c, 0x176, 0x2000));
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    c->gpr[X86_RCX] = 0x7000;                     /* SYSEXIT's RSP and RIP */
+    c->gpr[X86_RDX] = 0x1002;
+    c->rflags = 2 | X86_IF;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->rip, 0x2000);
+    cr_assert_eq(c->gpr[X86_RSP], 0x8800);
+    cr_assert_eq(c->code_bits, 64);
+    cr_assert_not(c->rflags & X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert_eq(c->seg[X86_CS].sel, 0x08 + 32 + 3);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x08 + 40 + 3);
+    xt_free(t);
+}
