@@ -1100,3 +1100,120 @@ Test(x86sys, sysenter_sysexit_64)
     cr_assert_eq(c->seg[X86_SS].sel, 0x08 + 40 + 3);
     xt_free(t);
 }
+
+/* NMIs through the local APIC: taken with IF clear; one the handler sends itself is held
+ * until the handler's IRET. */
+Test(x86sys, nmi_blocked_until_iret)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, /* ICR: self NMI */
+        0x90,                                                       /* nop */
+    };
+    static const uint8_t handler[] = {
+        0x48, 0xff, 0xc6,                                           /* inc rsi */
+        0x48, 0x83, 0xfe, 0x01,                                     /* cmp rsi, 1 */
+        0x75, 0x0a,                                                 /* jne +10 */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, /* ICR: self NMI */
+        0x48, 0xcf,                                                 /* iretq */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put(t, 0x3000 + 0x10 * 2, handler, sizeof handler);   /* over the HLT enter_long put */
+    map_apic(t);
+    c->rflags = 2;                                  /* IF clear: NMIs come anyway */
+    c->gpr[X86_RSI] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->rip, 0x1019);
+    cr_assert_eq(run(t, 1), 0);                     /* the NMI taken, its first instruction */
+    cr_assert_eq(c->gpr[X86_RSI], 1);
+    cr_assert_eq(c->rip, 0x3023);
+    cr_assert(c->nmi_blocked);
+    cr_assert_eq(run(t, 4), 0);                     /* cmp, jne, the ICR write, the IRET */
+    cr_assert_eq(c->gpr[X86_RSI], 1, "the second NMI waited for the IRET");
+    cr_assert_eq(c->rip, 0x1019);
+    cr_assert_not(c->nmi_blocked);
+    cr_assert(c->nmi_pending);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RSI], 2);
+    cr_assert_eq(c->rip, 0x3023);
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x1019, "it interrupted the NOP");
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
+}
+
+/* 32-bit protected mode: segment limits (expand-up and expand-down), a read-only data
+ * segment, and the TSS I/O bitmap letting CPL 3 use one port. */
+Test(x86sys, protected_mode_segment_checks)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code */
+    put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, 4 GiB */
+    put64(t, 0x518, 0x0040920000000fffull);           /* 0x18 data, limit 0xfff, byte granular */
+    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 data expand-down above 0xfff, B clear */
+    put64(t, 0x528, 0x0040900000000fffull);           /* 0x28 data read-only */
+    static const uint8_t code[] = {
+        0x66, 0xb8, 0x18, 0x00,                       /* mov ax, 0x18 */
+        0x8e, 0xc0,                                   /* mov es, ax */
+        0x26, 0x8b, 0x83, 0xfc, 0x0f, 0x00, 0x00,     /* mov eax, es:[ebx+0xffc] (ok) */
+        0x26, 0x8b, 0x83, 0xfd, 0x0f, 0x00, 0x00,     /* mov eax, es:[ebx+0xffd] (#GP) */
+    };
+    put(t, 0x1000, code, sizeof code);
+    x86_cpu_enter_multiboot(c, 0x1000, 0);
+    c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x2f };
+    /* 32-bit IDT: #GP -> 0x3000 */
+    put64(t, 0x20000 + 8 * 13, 0x3000 | (0x08ull << 16) | (0x8eull << 40));
+    c->idtr = (X86DescTable){ .base = 0x20000, .limit = 0x7ff };
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RBX] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->seg[X86_ES].limit, 0xfff);
+    cr_assert_eq(c->rip, 0x100d);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000, "past the limit: #GP(0)");
+    /* expand-down: offsets up to the limit fault, above it are fine */
+    uint64_t v;
+    c->exc.vector = -1;
+    cr_assert(x86_load_seg(c, X86_ES, 0x20));
+    cr_assert_not(x86_read(c, X86_ES, 0xffc, 4, &v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    cr_assert(x86_read(c, X86_ES, 0x1000, 4, &v));
+    cr_assert_not(x86_read(c, X86_ES, 0xfffe, 4, &v), "past 64 KiB with B clear");
+    c->exc.vector = -1;
+    /* read-only data: reads fine, writes #GP */
+    cr_assert(x86_load_seg(c, X86_ES, 0x28));
+    cr_assert(x86_read(c, X86_ES, 0x10, 4, &v));
+    cr_assert_not(x86_write(c, X86_ES, 0x10, 4, v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    /* SS must be writable: #GP(selector) */
+    cr_assert_not(x86_load_seg(c, X86_SS, 0x28));
+    cr_assert_eq(c->exc.error_code, 0x28);
+    c->exc.vector = -1;
+    /* CPL 3, IOPL 0: port 0x80 allowed by the bitmap, 0x81 not */
+    put64(t, 0x4000 + 102, 0x68);                     /* bitmap at TSS + 0x68 */
+    uint8_t bitmap[32];
+    memset(bitmap, 0xff, sizeof bitmap);
+    bitmap[0x80 / 8] = (uint8_t)~1u;
+    put(t, 0x4068, bitmap, sizeof bitmap);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x68 + 32, .attr = 0x8b, .sel = 0x30 };
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    cr_assert_eq(c->cpl, 3);
+    uint32_t in;
+    cr_assert(x86_in(c, 0x80, 1, &in));
+    cr_assert_not(x86_in(c, 0x81, 1, &in));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    cr_assert_not(x86_in(c, 0x80, 2, &in), "a word at 0x80 needs 0x81 too");
+    xt_free(t);
+}
