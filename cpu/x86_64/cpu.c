@@ -506,7 +506,7 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (!c->model)
         c->model = x86_cpu_model_find("qemu64");   /* the board checked the name */
     c->trace_mask = m->cfg.trace_mask;
-    if (c->trace_mask & (TRACE_INT | TRACE_EXEC))
+    if (c->trace_mask & (TRACE_INT | TRACE_EXEC | TRACE_MMU))
         x86_trace_set(m, c->trace_mask);
     c->tlb = x86_tlb_new();
     c->exc.vector = -1;

@@ -230,7 +230,8 @@ void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
  * loads its own GDT and IDT before any far transfer, segment load or interrupt (as a
  * Multiboot kernel must). */
 void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
-/* -d int and -d exec for x86 cores (TRACE_INT, TRACE_EXEC of mask): on or off. */
+/* -d int, -d exec and -d mmu for x86 cores (TRACE_INT, TRACE_EXEC, TRACE_MMU of mask): on
+ * or off. */
 void x86_trace_set(Machine *m, uint32_t mask);
 /* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
 bool x86_cpu_model_known(const char *name);

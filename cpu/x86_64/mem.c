@@ -226,6 +226,34 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
     return true;
 }
 
+/* EV_WALK: a walk the soft TLB did not spare, its entries and its result or fault. */
+static void publish_walk(X86Cpu *c, uint64_t la, X86Access acc, const X86WalkRegime *r,
+                         const X86WalkResult *res, const X86WalkFault *f, bool ok)
+{
+    static const char *const regimes[] = { "paging off", "32-bit paging", "PAE paging",
+                                           "4-level paging", "5-level paging" };
+    int top = r->mode == X86_PAGING_32 ? 2 : r->mode == X86_PAGING_PAE ? 3
+            : r->mode == X86_PAGING_4LEVEL ? 4 : 5;
+    uint8_t sl[X86_WALK_MAX_LEVELS];
+    for (unsigned i = 0; i < res->nread; i++)
+        sl[i] = (uint8_t)(1 << 4 | (top - (int)i));
+    EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = (int)c->cpl, .vmid = -1,
+                 .pc = c->start_ip,
+                 .u.walk = { .addr = la, .pa = ok ? res->pa : 0, .access = (int)acc, .fault = !ok,
+                             .desc = res->entry_pa, .desc_sl = sl, .ndesc = res->nread,
+                             .perms = ok ? res->perms : 0, .regime = regimes[r->mode],
+                             .s2_vmid = -1, .fault_stage = ok ? 0 : 1,
+                             .fault_level = ok ? 0 : f->level,
+                             .fault_name = ok ? NULL : f->rsvd ? "reserved bit"
+                                         : (f->error_code & X86_PFEC_P) ? "protection"
+                                                                        : "not present",
+                             .ipa = ok ? res->pa : f->error_code } };
+    if (ev_publish(&c->m->events, &e)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
+}
+
 bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa)
 {
     if (!(c->cr0 & X86_CR0_PG)) {
@@ -242,7 +270,10 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
     x86_walk_regime(c, &r);
     X86WalkResult res;
     X86WalkFault f;
-    if (likely(x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f))) {
+    bool ok = x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f);
+    if (unlikely(ev_wants(&c->m->events, EV_WALK)))
+        publish_walk(c, la, acc, &r, &res, &f, ok);
+    if (likely(ok)) {
         *pa = res.pa;
         if (te) {
             te->tag = tag;

@@ -928,7 +928,7 @@ Test(x86sys, trace_int_and_exec)
     char *text = NULL;
     size_t len = 0;
     t->m->trace = open_memstream(&text, &len);
-    x86_trace_set(t->m, TRACE_INT | TRACE_EXEC);
+    x86_trace_set(t->m, TRACE_INT | TRACE_EXEC | TRACE_MMU);
     cr_assert_eq(run(t, 2), 0);
     x86_trace_set(t->m, 0);
     fclose(t->m->trace);
@@ -937,6 +937,10 @@ Test(x86sys, trace_int_and_exec)
     cr_assert(strstr(text, "INT cpu0 #PF CPL0->CPL0 rip=0000000000001000 error=0x0 "
                            "cr2=0000000000400000"), "%s", text);
     cr_assert(strstr(text, "EXEC cpu0 CPL0 00000000000030e0: f4"), "%s", text);
+    cr_assert(strstr(text, "MMU cpu0 walk va=0000000000001000 -> pa=1000 fetch rwx 4-level paging"),
+              "%s", text);
+    cr_assert(strstr(text, "MMU cpu0 fault va=0000000000400000 read level 2 not present error=0x0"),
+              "%s", text);
     free(text);
     xt_free(t);
 }
