@@ -1221,3 +1221,30 @@ Test(x86sys, protected_mode_segment_checks)
     cr_assert_not(x86_in(c, 0x80, 2, &in), "a word at 0x80 needs 0x81 too");
     xt_free(t);
 }
+
+/* TF: POPF sets it, the instruction after it runs, then the single-step #DB (a trap: the
+ * pushed RIP is the next instruction's) with DR6.BS; the handler runs with TF clear. */
+Test(x86sys, single_step_trap)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x9c,                                     /* pushfq */
+        0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00,   /* or qword [rsp], 0x100 */
+        0x9d,                                     /* popfq */
+        0x90,                                     /* nop */
+        0x90,                                     /* nop */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert(c->rflags & X86_TF);
+    cr_assert_eq(c->rip, 0x100a, "no trap after the POPF that set TF");
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 1, "#DB after the first NOP");
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x100b);
+    cr_assert(get64(t, 0x9000 - 24) & X86_TF);
+    cr_assert_not(c->rflags & X86_TF);
+    cr_assert(c->dr[6] & (1u << 14), "DR6.BS");
+    xt_free(t);
+}
