@@ -49,18 +49,21 @@ static bool lapic_page(const X86Cpu *c, uint64_t pa)
 
 /* The soft TLB: per access kind (read, write, fetch), a direct-mapped table of 4 KiB linear
  * pages, each tagged with what its permission check depended on (privilege class and
- * RFLAGS.AC). An entry is made only by a walk that succeeded for that access kind, so a
- * write entry exists only for a page whose dirty flag is set; every control-register, EFER
- * and INVLPG/INVPCID change empties it (a real TLB keeps more; software must invalidate
- * what it changes, so caching less is always correct). */
+ * RFLAGS.AC) and with the PCID it was made under, or marked global (G with CR4.PGE). An
+ * entry is made only by a walk that succeeded for that access kind, so a write entry exists
+ * only for a page whose dirty flag is set. Invalidation follows the SDM (4.10.4) or drops
+ * more: MOV CR3 the non-global entries (none with PCIDE and bit 63 set), INVLPG the page in
+ * every PCID, INVPCID what its type names or more, CR0/CR4/EFER writes everything. */
 #define TLB_SIZE 256
 typedef struct X86TlbEntry {
     uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
     uint64_t pa;              /* the page's physical address */
     uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
                                * for write entries), else NULL */
-    uint64_t pad;
+    uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
+    uint32_t pad;
 } X86TlbEntry;
+#define X86_TLB_GLOBAL 0xffffffffu
 struct X86Tlb {
     X86TlbEntry e[3][TLB_SIZE];
 };
@@ -74,6 +77,33 @@ void x86_tlb_flush(X86Cpu *c)
 {
     if (c->tlb)
         memset(c->tlb, 0, sizeof *c->tlb);
+}
+
+void x86_tlb_flush_nonglobal(X86Cpu *c)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (c->tlb->e[a][i].pcid != X86_TLB_GLOBAL)
+                c->tlb->e[a][i].tag = 0;
+}
+
+void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++) {
+        X86TlbEntry *e = &c->tlb->e[a][(la >> 12) & (TLB_SIZE - 1)];
+        if ((e->tag & ~(PAGE - 1)) == (la & ~(PAGE - 1)))
+            e->tag = 0;
+    }
+}
+
+/* The PCID translations are made under now. */
+static inline uint32_t cur_pcid(const X86Cpu *c)
+{
+    return (c->cr4 & X86_CR4_PCIDE) ? (uint32_t)(c->cr3 & 0xfff) : 0;
 }
 
 void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
@@ -213,7 +243,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
     }
     uint64_t tag = tlb_tag(c, la, priv);
     X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
-    if (likely(te && te->tag == tag)) {
+    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         *host = te->host;
         return true;
@@ -221,7 +251,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
     *host = NULL;
     if (!x86_translate_la(c, la, acc, priv, pa))
         return false;
-    if (te && te->tag == tag)
+    if (te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))
         *host = te->host;
     return true;
 }
@@ -262,7 +292,7 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
     }
     uint64_t tag = tlb_tag(c, la, priv);
     X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
-    if (likely(te && te->tag == tag)) {
+    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         return true;
     }
@@ -279,6 +309,7 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
             te->tag = tag;
             te->pa = res.pa & ~(PAGE - 1);
             te->host = page_host(c, te->pa, acc);
+            te->pcid = res.global ? X86_TLB_GLOBAL : cur_pcid(c);
         }
         return true;
     }

@@ -1248,3 +1248,43 @@ Test(x86sys, single_step_trap)
     cr_assert(c->dr[6] & (1u << 14), "DR6.BS");
     xt_free(t);
 }
+
+/* MOV CR3 drops non-global translations and keeps global ones (CR4.PGE); with CR4.PCIDE and
+ * bit 63 set it keeps the PCID's too; INVPCID type 2 drops everything. The tables are
+ * changed behind the TLB's back, so what a read sees tells what was kept. */
+Test(x86sys, cr3_reload_global_and_pcid)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] (global) */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x20, 0x00,   /* mov rbx, [0x201000] */
+        0x0f, 0x22, 0xd9,                                 /* mov cr3, rcx */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x20, 0x00,   /* mov rbx, [0x201000] */
+        0x66, 0x0f, 0x38, 0x82, 0x3c, 0x25, 0x00, 0x50, 0x00, 0x00,   /* invpcid rdi, [0x5000] */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, 0x12008, 0x13000 | 3);
+    put64(t, 0x13000, 0x6000 | 3 | 0x100);            /* global */
+    put64(t, 0x13008, 0x7000 | 3);
+    put64(t, 0x6000, 0x66);
+    put64(t, 0x7000, 0x77);
+    put64(t, 0x8000, 0x88);
+    cr_assert(c->cr4 & X86_CR4_PGE);
+    c->gpr[X86_RCX] = PML4;
+    c->gpr[X86_RDI] = 2;
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x66);
+    cr_assert_eq(c->gpr[X86_RBX], 0x77);
+    put64(t, 0x13000, 0x8000 | 3 | 0x100);
+    put64(t, 0x13008, 0x8000 | 3);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x66, "the global translation survived MOV CR3");
+    cr_assert_eq(c->gpr[X86_RBX], 0x88, "the other was walked again");
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x88, "INVPCID type 2 dropped the global one too");
+    xt_free(t);
+}
