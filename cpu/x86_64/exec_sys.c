@@ -337,6 +337,8 @@ static int protected_return(X86Cpu *c, const X86Insn *d, bool iret, uint64_t imm
         /* IOPL changes at CPL 0 only; IF where CPL <= IOPL; VM, VIF, VIP at CPL 0 only */
         if (old_cpl > 0)
             mask &= ~(uint64_t)(X86_IOPL | X86_VM | X86_VIF | X86_VIP);
+        if (x86_lma(c))
+            mask &= ~(uint64_t)X86_VM;    /* no virtual-8086 mode in IA-32e mode */
         if (old_cpl > ((c->rflags & X86_IOPL) >> 12))
             mask &= ~(uint64_t)X86_IF;
         keep = c->rflags & ~mask;
