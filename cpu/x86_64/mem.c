@@ -522,8 +522,18 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 {
     uint64_t la, pa[2] = { 0, 0 };
     *val = 0;
-    if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size) ||
-        !translate_range(c, la, size, X86_ACC_WRITE, data_priv(c), pa))
+    if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size))
+        return false;
+    if (likely((la & (PAGE - 1)) + size <= PAGE)) {
+        uint8_t *host;
+        if (!translate_host(c, la, X86_ACC_WRITE, data_priv(c), &pa[0], &host))
+            return false;
+        if (likely(host != NULL)) {
+            memcpy(val, host + (la & (PAGE - 1)), size);
+            return true;
+        }
+    }
+    if (!translate_range(c, la, size, X86_ACC_WRITE, data_priv(c), pa))
         return false;
     range_io(c, la, size, pa, (uint8_t *)val, false);
     return true;
