@@ -140,7 +140,9 @@ struct X86Cpu {
     uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base, pat, apic_base, tsc_aux;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t tsc_offset;      /* TSC = simulated cycles + tsc_offset (IA32_TSC writes) */
-    uint64_t mtrr[32];        /* MTRRs as storage: def_type, fixed, variable base/mask */
+    uint64_t mtrr[32];        /* MTRRs as storage: [0] def_type, [1..11] fixed (64K, 16K x2,
+                               * 4K x8), [16..31] variable base/mask pairs */
+    uint64_t misc_enable;     /* IA32_MISC_ENABLE as storage */
     /* x87 and SSE, in FXSAVE's terms */
     uint16_t fcw, fsw, ftw, fop;
     uint64_t fip, fdp;
@@ -154,17 +156,34 @@ struct X86Cpu {
     uint32_t nmi_pending;
     uint32_t pad0;
     X86Exc exc;               /* the exception being raised (vector -1 between instructions) */
+    uint32_t nmi_blocked;     /* an NMI handler runs: further NMIs wait for its IRET */
+    int32_t lapic_event;      /* a LAPIC_EV_* taken from the local APIC but not yet acted on
+                               * (asked while the core idles), or 0 */
+    int32_t sipi_vector;      /* its start-up vector (LAPIC_EV_SIPI) */
+    uint32_t pad1;
 
     /* ---- host-side and derived state (not described) ---- */
     Machine *m;
     int index;                /* core number = initial APIC ID */
+    uint32_t fetch_faults;    /* exceptions delivered in a row without an instruction
+                               * retiring (the progress guarantee, X86_FETCH_FAULT_LIMIT) */
     struct Lapic *lapic;      /* this core's local APIC (devices/lapic.h), set by the board */
     uint64_t insns;           /* retired inside the current run() */
     uint64_t start_ip;        /* RIP of the instruction executing (for faults) */
     unsigned code_bits;       /* 16, 32 or 64: derived from CR0.PE, EFER.LMA, CS.L, CS.D */
     unsigned stack_bits;      /* 16, 32 or 64: from SS.B (64 in 64-bit mode) */
-    unsigned cpl;             /* current privilege level (CS.DPL; SS.DPL in real mode 0) */
+    unsigned cpl;             /* current privilege level (SS.DPL, as VMX keeps it: it equals
+                               * CS.DPL but for conforming code; 0 in real mode, 3 in
+                               * virtual-8086 mode) */
+    uint32_t trace_mask;
+    /* the run loop (cpu.c) */
+    uint64_t budget;          /* instructions this run() may retire */
+    uint64_t evq_seq;         /* event-queue schedule count the budget was last cut at */
+    const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
 };
+/* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
+ * a loop real hardware would hang in. */
+#define X86_FETCH_FAULT_LIMIT 1000
 
 /* ---- system part, used by the decoder and handlers ---- */
 /* Recomputes code_bits, stack_bits and cpl after CS, SS, CR0 or EFER changed. */
@@ -207,5 +226,7 @@ void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
 /* 64-bit mode with flat segments, for ELF64 kernels and tests: paging on with cr3 (the
  * caller built the tables), RIP = entry. */
 void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
+/* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
+bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;
 #endif

@@ -1,0 +1,151 @@
+#!/bin/sh
+# The x86-64 bare-metal tests (workloads/tests-x86/) on hvsim's -M pc, their output compared
+# with QEMU's pc board (qemu-system-x86_64 -M pc, TCG, SeaBIOS's Multiboot loader) or, when
+# QEMU is not installed, with the stored output in tests/system/expected/x86-*.out; the
+# exit status is isa-debug-exit's (0 from the program: 1). Also: the same state hash twice,
+# and bad kernels refused with one line and exit 1.
+#
+#   sh tests/system/x86.sh [--update-expected] path/to/hvsim
+#
+# Environment: QEMU_X86 (default qemu-system-x86_64), HVSIM_TIMEOUT (default 120).
+set -u
+
+UPDATE=0
+if [ "${1:-}" = "--update-expected" ]; then
+    UPDATE=1
+    shift
+fi
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/system/x86.sh [--update-expected] HVSIM" >&2
+    exit 2
+fi
+HVSIM=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+EXPECTED=$HERE/expected
+PROGS=$(dirname "$HVSIM")/workloads/tests-x86
+QEMU=${QEMU_X86:-qemu-system-x86_64}
+HV_TIMEOUT=${HVSIM_TIMEOUT:-120}
+if ! command -v "$QEMU" >/dev/null 2>&1; then
+    QEMU=
+fi
+NAME=x86
+# shellcheck source=tests/system/harness.sh
+. "$HERE/harness.sh"
+skipped=0
+skip() {
+    echo "SKIP $1: $2"
+    skipped=$((skipped + 1))
+}
+
+MACHINE="-m 128M -smp 2 -device isa-debug-exit,iobase=0xf4,iosize=4"
+
+# QEMU's serial output from the program's first line on (SeaBIOS prints before it).
+qemu_run() {
+    # shellcheck disable=SC2086
+    timeout 60 "$QEMU" -M pc -nographic -no-reboot -kernel "$1" $MACHINE </dev/null \
+        >"$TMP/q.raw" 2>"$TMP/q.err"
+    echo $? >"$TMP/q.rc"
+    tr -d '\r' <"$TMP/q.raw" | awk -v first="$2" '
+        !found { i = index($0, first); if (i) { found = 1; print substr($0, i) } ; next }
+        { print }' >"$TMP/q.out"
+}
+
+# The first line of each program: where QEMU's output is cut.
+first_line() {
+    case $1 in
+    hello) echo "hello from x86-64" ;;
+    timer) echo "interrupts on x86-64" ;;
+    esac
+}
+
+if [ "$UPDATE" = 1 ]; then
+    [ -n "$QEMU" ] || { echo "--update-expected needs $QEMU_X86" >&2; exit 2; }
+    for p in hello timer; do
+        qemu_run "$PROGS/$p.elf" "$(first_line $p)"
+        cp "$TMP/q.out" "$EXPECTED/x86-$p.out"
+        echo "wrote $EXPECTED/x86-$p.out (QEMU exit $(cat "$TMP/q.rc"))"
+    done
+    exit 0
+fi
+
+no_core=
+for p in hello timer; do
+    elf=$PROGS/$p.elf
+    if [ ! -f "$elf" ]; then
+        fail "$p" "$elf missing (make workloads-x86)"
+        continue
+    fi
+    # shellcheck disable=SC2086
+    timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE --state-hash \
+        --max-insns 500000000 </dev/null >"$TMP/h.raw" 2>"$TMP/h.err"
+    rc=$?
+    if grep -q "built without the x86-64 core" "$TMP/h.err"; then
+        no_core=1
+        skip "$p" "this hvsim has no x86-64 core yet (cpu/x86_64 not merged)"
+        continue
+    fi
+    tr -d '\r' <"$TMP/h.raw" >"$TMP/h.out"
+    if [ "$rc" -ne 1 ]; then
+        fail "$p" "hvsim exit $rc, want 1 (the program's 0 through isa-debug-exit); $(tail -n 2 "$TMP/h.err" | tr '\n' ' ')"
+        continue
+    fi
+    if [ -n "$QEMU" ]; then
+        qemu_run "$elf" "$(first_line $p)"
+        ref=$TMP/q.out
+        what="QEMU"
+        if [ "$(cat "$TMP/q.rc")" != 1 ]; then
+            fail "$p" "QEMU exit $(cat "$TMP/q.rc"), want 1"
+            continue
+        fi
+    else
+        ref=$EXPECTED/x86-$p.out
+        what="the stored output ($QEMU_X86 not installed)"
+    fi
+    if diff -u "$ref" "$TMP/h.out" >"$TMP/diff"; then
+        pass "$p: output as $what's"
+    else
+        fail "$p" "output differs from $what's: $(head -n 12 "$TMP/diff" | tr '\n' '|')"
+        continue
+    fi
+    # determinism: the same run, the same state hash
+    h1=$(grep '^state-hash:' "$TMP/h.err")
+    # shellcheck disable=SC2086
+    timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE --state-hash \
+        --max-insns 500000000 </dev/null >/dev/null 2>"$TMP/h2.err"
+    h2=$(grep '^state-hash:' "$TMP/h2.err")
+    if [ -n "$h1" ] && [ "$h1" = "$h2" ]; then
+        pass "$p: state hash stable"
+    else
+        fail "$p" "state hash differs between runs ('$h1' vs '$h2')"
+    fi
+done
+
+# bad kernels: one line on stderr, exit 1, whether or not the core is there
+printf 'not a kernel' >"$TMP/junk"
+check_bad() {
+    "$HVSIM" -M pc -kernel "$1" >/dev/null 2>"$TMP/bad.err"
+    rc=$?
+    lines=$(wc -l <"$TMP/bad.err")
+    if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ]; then
+        pass "bad input refused: $2"
+    else
+        fail "bad input: $2" "exit $rc, $lines lines: $(cat "$TMP/bad.err")"
+    fi
+}
+check_bad "$TMP/junk" "not ELF, no Multiboot header"
+check_bad "$TMP/missing" "no such file"
+if [ -z "$no_core" ]; then
+    # an ELF64 whose segment lies beyond RAM
+    if [ -f "$PROGS/hello.elf64" ]; then
+        "$HVSIM" -M pc -m 2M -kernel "$PROGS/hello.elf" >/dev/null 2>"$TMP/bad.err"
+        rc=$?
+        if [ "$rc" -eq 1 ] && grep -q "outside RAM\|no room" "$TMP/bad.err"; then
+            pass "bad input refused: a kernel beyond RAM"
+        else
+            fail "bad input: a kernel beyond RAM" "exit $rc: $(cat "$TMP/bad.err")"
+        fi
+    fi
+fi
+
+echo "x86: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
