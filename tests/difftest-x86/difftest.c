@@ -22,8 +22,9 @@
  *    SIGTRAP) records the signal in the slot's record and resumes at the next slot, so a
  *    faulting sequence is compared as "faulted with this signal". After the last slot the
  *    whole data area (records, scratch, stacks) goes to stdout.
- *  - hvsim runs the same image slot by slot from a flat 64-bit state (CPL 3, no paging); a
- *    fault is mapped to the signal Linux would send and recorded the same way.
+ *  - hvsim runs the same image slot by slot in 64-bit mode at CPL 3 with flat segments and
+ *    page tables mapping just the image (so a stray access faults as under QEMU); a fault
+ *    is mapped to the signal Linux would send and recorded the same way.
  * Everything derives from --seed: sequence i uses its own PRNG seeded from (seed, i), so
  * `--seed S --index I` reproduces one sequence. */
 #include <elf.h>
@@ -40,6 +41,7 @@
 #include <unistd.h>
 #include "core/machine.h"
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/sys_internal.h"
 #include "x86_decode_gen.h"
 
 /* ---- the image's layout --------------------------------------------------------------- */
@@ -771,11 +773,36 @@ static void seg_flat(X86Seg *s, uint16_t sel, uint32_t type_attr)
     s->attr = type_attr;
 }
 
+/* Page tables after the image: 4 KiB pages mapping exactly the image (user, writable),
+ * so an access outside it is a #PF as it is a SIGSEGV under QEMU. Returns CR3. */
+static uint64_t build_page_tables(Machine *m, const Image *im)
+{
+    uint64_t img_end = IMG_BASE + ((im->size + 0xfff) & ~0xfffULL);
+    uint64_t pml4 = img_end, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000, next_pt = pd + 0x1000;
+    uint64_t pt_of[512] = { 0 };
+#define PTE(a) ((uint64_t *)(m->ram + ((a) - IMG_BASE)))
+    *PTE(pml4) = pdpt | 7;                    /* present, writable, user */
+    *PTE(pdpt) = pd | 7;
+    for (uint64_t va = IMG_BASE; va < img_end; va += 0x1000) {
+        unsigned pdi = (va >> 21) & 511;
+        if (!pt_of[pdi]) {
+            pt_of[pdi] = next_pt;
+            next_pt += 0x1000;
+            PTE(pd)[pdi] = pt_of[pdi] | 7;
+        }
+        PTE(pt_of[pdi])[(va >> 12) & 511] = va | 7;
+    }
+#undef PTE
+    machine_ram_written(m, pml4, next_pt - pml4);
+    return pml4;
+}
+
 static bool sim_new(Sim *s, const Image *im)
 {
     MachineConfig cfg;
     machine_config_defaults(&cfg);
-    cfg.ram_size = (im->size + 0xfffff) & ~0xfffffULL;
+    /* the image, then its page tables (at most 3 + 1 per 2 MiB) */
+    cfg.ram_size = (im->size + 0x1000 * (8 + im->size / 0x200000) + 0xfffff) & ~0xfffffULL;
     char *err = NULL;
     s->m = machine_new(&cfg, IMG_BASE, &err);
     machine_config_free(&cfg);
@@ -783,29 +810,35 @@ static bool sim_new(Sim *s, const Image *im)
         fprintf(stderr, "difftest-x86: machine_new: %s\n", err ? err : "?");
         return false;
     }
-    s->c = calloc(1, sizeof *s->c);
-    s->c->m = s->m;
+    s->c = x86_cpu_new(s->m, 0);
     return true;
 }
 
-/* 64-bit mode at CPL 3 with flat segments and no paging (the harness's simplification). */
-static void sim_reset(Sim *s)
+/* 64-bit mode at CPL 3 with flat segments and 4-level paging over the image (once per
+ * batch: no fuzzed instruction changes the mode). */
+static void sim_setup(Sim *s, const Image *im)
 {
     X86Cpu *c = s->c;
-    Machine *m = c->m;
-    memset(c, 0, sizeof *c);
-    c->m = m;
-    c->exc.vector = -1;
-    c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+    c->cr3 = build_page_tables(s->m, im);
+    c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
     c->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR;
-    c->efer = X86_EFER_LME | X86_EFER_LMA;
-    c->rflags = 2 | X86_IF;       /* a user process runs with interrupts on */
+    c->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
     /* code: type 0xb (execute/read, accessed), S, DPL 3, P, L; data: type 3, S, DPL 3, P, B */
     seg_flat(&c->seg[X86_CS], 0x33, 0xb | 0x10 | 0x60 | 0x80 | X86_SEG_ATTR_L | (1u << 15));
     for (int i = 0; i < X86_NSEG; i++)
         if (i != X86_CS)
             seg_flat(&c->seg[i], 0x2b, 0x3 | 0x10 | 0x60 | 0x80 | X86_SEG_ATTR_DB | (1u << 15));
     x86_update_mode(c);
+    x86_tlb_flush(c);
+}
+
+/* Each slot starts from the registers its prologue loads; RFLAGS as a user process has. */
+static void sim_reset(Sim *s)
+{
+    X86Cpu *c = s->c;
+    memset(c->gpr, 0, sizeof c->gpr);
+    c->exc.vector = -1;
+    c->rflags = 2 | X86_IF;
 }
 
 static int vector_signal(int v)
@@ -996,6 +1029,8 @@ int main(int argc, char **argv)
         if (!sim_new(&sim, &im))
             return 2;
         memcpy(sim.m->ram, im.buf, im.size);
+        machine_ram_written(sim.m, IMG_BASE, im.size);
+        sim_setup(&sim, &im);
         for (long i = 0; i < n; i++) {
             sim_reset(&sim);
             sim_slot(&sim, &im, i);
@@ -1015,7 +1050,7 @@ int main(int argc, char **argv)
         }
         done += n;
         machine_free(sim.m);
-        free(sim.c);
+        g_free(sim.c);
         free(q);
         free(im.buf);
     }

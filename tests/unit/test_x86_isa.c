@@ -39,10 +39,11 @@ static XT *xt_new(unsigned bits, unsigned cpl)
     t->m = machine_new(&cfg, 0, &err);
     machine_config_free(&cfg);
     cr_assert_not_null(t->m, "machine_new: %s", err ? err : "?");
-    t->c = calloc(1, sizeof *t->c);
+    t->c = x86_cpu_new(t->m, 0);
     X86Cpu *c = t->c;
-    c->m = t->m;
     c->exc.vector = -1;
+    c->cr4 = 0;
+    c->cr3 = 0;
     c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
     c->rflags = 2;
     uint32_t dpl = cpl << 5, common = 0x10 | 0x80 | (1u << 15) | dpl;
@@ -64,7 +65,7 @@ static XT *xt_new(unsigned bits, unsigned cpl)
 static void xt_free(XT *t)
 {
     machine_free(t->m);
-    free(t->c);
+    g_free(t->c);
     free(t);
 }
 
