@@ -58,12 +58,14 @@
 #define SIGSTK_SIZE 0x10000
 #define OFF_SLOTS 0x20000
 #define SLOT_CODE 0x400       /* bytes of code per slot */
-#define SLOT_DATA 0xa00       /* bytes of data per slot: */
+#define SLOT_DATA 0xc00       /* bytes of data per slot: */
 #define D_IN 0                /*   input: RAX..R15, RFLAGS */
 #define D_OUT 144             /*   output: RAX..R15, RFLAGS */
 #define D_SIG 280             /*   the signal that ended the slot, 0 if none */
-#define D_SCRATCH 512         /*   1 KiB of memory operands, R15 at its middle */
-#define D_STACK 1536          /*   1 KiB of stack, RSP at its middle */
+#define D_XIN 512             /*   input: XMM0..XMM15 */
+#define D_XOUT 768            /*   output: XMM0..XMM15 */
+#define D_SCRATCH 1024        /*   1 KiB of memory operands, R15 at its middle */
+#define D_STACK 2048          /*   1 KiB of stack, RSP at its middle */
 #define SCRATCH_MID (D_SCRATCH + 512)
 #define STACK_MID (D_STACK + 512)
 #define MAX_SEQ 8             /* random instructions per sequence */
@@ -88,6 +90,7 @@ static int opt_verbose;
 static int opt_max_report = 10;
 static const char *opt_qemu = "qemu-x86_64";
 static const char *opt_keep;
+static const char *opt_only;  /* draw only forms whose name starts with this */
 static int opt_cut;           /* debugging: keep only the first N items of each sequence */
 
 /* ---- one sequence ------------------------------------------------------------------------ */
@@ -107,6 +110,7 @@ typedef struct Seq {
     uint32_t poison;          /* flags not to compare */
     unsigned shadow;          /* instructions still within reach of a forward branch */
     uint64_t in[17];
+    uint64_t xin[32];
     uint8_t scratch[1024], stack[1024];
 } Seq;
 
@@ -232,6 +236,8 @@ static void init_candidates(void)
          * included: a misaligned CMPXCHG16B aborts QEMU); tests/unit/test_x86_isa.c has it */
         if (f->op == X86_OP_CMPXCHG8B)
             continue;
+        if (opt_only && strncmp(x86_op_names[f->op], opt_only, strlen(opt_only)))
+            continue;
         cands[ncands++] = f;
     }
 }
@@ -324,9 +330,18 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
             mod = 0;          /* memory */
         mem = mod != 3;
     }
+    /* SSE forms: XMM operands (but for the GPR ones named here), aligned memory */
+    const char *name = x86_op_names[f->op];
+    bool sse = !strncmp(name, "SSE_", 4) || f->op == X86_OP_MOVNTI;
+    bool gpr_reg = !sse || f->op == X86_OP_SSE_MOVMSKP || f->op == X86_OP_SSE_PMOVMSKB ||
+                   f->op == X86_OP_SSE_PEXTRW || f->op == X86_OP_MOVNTI;
+    bool gpr_rm = !sse || f->op == X86_OP_SSE_MOVD_TO || f->op == X86_OP_SSE_MOVD_FROM ||
+                  f->op == X86_OP_SSE_PINSRW;
     /* prefixes */
     bool p66 = false, w = false;
     unsigned pfx = 0;
+    if (sse && f->pfx == 0xf)
+        pfx = 1u << rng_below(r, 4);      /* 0F 10/11: MOVUPS/MOVUPD/MOVSS/MOVSD */
     if (f->pfx != 0xf) {
         unsigned opts[4], no = 0;
         for (unsigned i = 0; i < 4; i++)
@@ -334,9 +349,13 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
                 opts[no++] = i;
         pfx = 1u << opts[rng_below(r, no)];
     }
+    /* 66 0F 12/13/16/17 with a register operand: #UD by the SDM (memory only); QEMU runs
+     * them as MOVHLPS/MOVLHPS */
+    if ((f->op == X86_OP_SSE_MOVLP || f->op == X86_OP_SSE_MOVHP) && !mem && pfx == X86_PFX_66)
+        return false;
     if (pfx == X86_PFX_66)
         p66 = true;
-    else if (v && f->size != X86_SZ_F64 && rng_below(r, 6) == 0 && pfx != X86_PFX_NP)
+    else if (v && !sse && f->size != X86_SZ_F64 && rng_below(r, 6) == 0 && pfx != X86_PFX_NP)
         p66 = true;
     if (v && f->size == X86_SZ_V && rng_below(r, 2))
         w = true;
@@ -365,7 +384,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     unsigned reg = (f->flags & X86_F_MODRM) ? digit : 0, rm = 0, opreg = 0;
     bool rex_r = false, rex_b = false, rip_rel = false;
     if ((f->flags & X86_F_MODRM) && f->regmask == 0xff) {
-        reg = pick_reg(r);
+        reg = gpr_reg ? pick_reg(r) : rng_below(r, 16);
         rex_r = reg >= 8;
     }
     if (f->flags & X86_F_PLUSR) {
@@ -374,7 +393,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         op = (uint8_t)((op & ~7) | (opreg & 7));
     }
     if ((f->flags & X86_F_MODRM) && !mem) {
-        rm = pick_reg(r);
+        rm = gpr_rm ? pick_reg(r) : rng_below(r, 16);
         rex_b = rm >= 8;
     } else if (mem) {
         /* QEMU 7.2 forgets SHLD/SHRD's immediate when it adds RIP (its EA is one byte
@@ -403,15 +422,19 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
             b[n++] = (uint8_t)(((reg & 7) << 3) | 5);
             it->rip_at = (int8_t)n;
             it->rip_target = (int16_t)(SCRATCH_MID + (int)rng_below(r, 256) - 128);
+            if (sse)
+                it->rip_target &= ~15;
             n += 4;
         } else if (rng_below(r, 4) == 0) {
             b[n++] = (uint8_t)(0x80 | ((reg & 7) << 3) | 7);      /* [R15 + disp32] */
             int32_t d = (int32_t)rng_below(r, 512) - 256;
+            if (sse)
+                d &= ~15;
             memcpy(b + n, &d, 4);
             n += 4;
         } else {
             b[n++] = (uint8_t)(0x40 | ((reg & 7) << 3) | 7);      /* [R15 + disp8] */
-            b[n++] = (uint8_t)rng_next(r);
+            b[n++] = (uint8_t)(rng_next(r) & (sse ? 0xf0 : 0xff));
         }
     }
     /* the operand size, for the immediate */
@@ -485,6 +508,26 @@ static void gen_seq(uint64_t seed, long index, Seq *s)
         s->in[i] = (uint64_t)random_value(&r);
     /* CF PF AF ZF SF OF and DF at random */
     s->in[16] = 2 | (rng_next(&r) & (X86_FLAGS_ARITH | (rng_below(&r, 4) == 0 ? X86_DF : 0)));
+    for (int i = 0; i < 16; i++) {
+        uint8_t *x = (uint8_t *)&s->xin[2 * i];
+        static const uint8_t pool[] = { 0, 0xff, 0x80, 0x7f, 1, 'a', 0xfe };
+        switch (rng_below(&r, 4)) {
+        case 0:                       /* bytes from a small pool: equal elements, signs */
+            for (int k = 0; k < 16; k++)
+                x[k] = pool[rng_below(&r, sizeof pool)];
+            break;
+        case 1:                       /* a copy of a lower register */
+            if (i) {
+                memcpy(x, &s->xin[2 * rng_below(&r, (uint32_t)i)], 16);
+                break;
+            }
+            /* fall through */
+        default:
+            for (int k = 0; k < 16; k++)
+                x[k] = (uint8_t)rng_next(&r);
+            break;
+        }
+    }
     for (size_t i = 0; i < sizeof s->scratch; i++)
         s->scratch[i] = (uint8_t)rng_next(&r);
     for (size_t i = 0; i < sizeof s->stack; i++)
@@ -521,6 +564,7 @@ static bool build_slot(Image *im, long i, const Seq *s)
     uint64_t data = slot_data(im, i);
     uint8_t *dp = im->buf + (data - IMG_BASE);
     memcpy(dp + D_IN, s->in, sizeof s->in);
+    memcpy(dp + D_XIN, s->xin, sizeof s->xin);
     ((uint64_t *)(dp + D_IN))[X86_RSP] = data + STACK_MID;
     ((uint64_t *)(dp + D_IN))[X86_R15] = data + SCRATCH_MID;
     memcpy(dp + D_SCRATCH, s->scratch, sizeof s->scratch);
@@ -529,6 +573,13 @@ static bool build_slot(Image *im, long i, const Seq *s)
     p = put(p, "\x48\xc7\x04\x25", 4);
     p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
     p = put32(p, (uint32_t)i);
+    for (unsigned r = 0; r < 16; r++) {                    /* MOVDQU XMMr, [in] */
+        *p++ = 0xf3;
+        if (r >= 8)
+            *p++ = 0x44;
+        p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
+        p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
+    }
     p = put(p, "\x48\xbc", 2);
     p = put64(p, data + D_IN);
     for (unsigned r = 0; r < 16; r++) {
@@ -581,6 +632,13 @@ static bool build_slot(Image *im, long i, const Seq *s)
         p = put(p, (uint8_t[]){ (uint8_t)(0x48 | (r >= 8 ? 4 : 0)), 0x89,
                                 (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_OUT + 8 * r));
+    }
+    for (unsigned r = 0; r < 16; r++) {                    /* MOVDQU [out], XMMr */
+        *p++ = 0xf3;
+        if (r >= 8)
+            *p++ = 0x44;
+        p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
+        p = put32(p, (uint32_t)(data + D_XOUT + 16 * r));
     }
     p = put(p, "\x48\xbc", 2);
     p = put64(p, IMG_BASE + OFF_GSTACK);
@@ -907,6 +965,7 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     const uint64_t *qo = (const uint64_t *)(qd + D_OUT), *ho = (const uint64_t *)(hd + D_OUT);
     if (ok && !qsig) {
         ok = !memcmp(qo, ho, 128) && ((qo[16] ^ ho[16]) & mask) == 0 &&
+             !memcmp(qd + D_XOUT, hd + D_XOUT, 256) &&
              !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
     }
     if (ok || !report)
@@ -922,6 +981,14 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     if (qsig == hsig && ((qo[16] ^ ho[16]) & mask))
         printf("  rflags qemu %08" PRIx64 " hvsim %08" PRIx64 " (compared %03x, in %03" PRIx64 ")\n",
                qo[16] & CMP_FLAGS, ho[16] & CMP_FLAGS, mask, s->in[16]);
+    for (int r = 0; r < 16 && qsig == hsig; r++) {
+        const uint64_t *qx = (const uint64_t *)(qd + D_XOUT) + 2 * r;
+        const uint64_t *hx = (const uint64_t *)(hd + D_XOUT) + 2 * r;
+        if (qx[0] != hx[0] || qx[1] != hx[1])
+            printf("  xmm%-2d qemu %016" PRIx64 "%016" PRIx64 " hvsim %016" PRIx64 "%016" PRIx64
+                   "\n        (in %016" PRIx64 "%016" PRIx64 ")\n", r, qx[1], qx[0], hx[1],
+                   hx[0], s->xin[2 * r + 1], s->xin[2 * r]);
+    }
     for (int k = 0; k < 2048 && qsig == hsig; k++)
         if (qd[D_SCRATCH + k] != hd[D_SCRATCH + k]) {
             printf("  memory differs first at %s%+d: qemu %02x hvsim %02x (was %02x)\n",
@@ -937,7 +1004,7 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
 static void usage(void)
 {
     fprintf(stderr, "usage: difftest-x86 [--seed N] [--count N] [--batch N] [--index I] "
-                    "[--qemu PATH] [--keep ELF] [--max-report N] [--cut N] [-v]\n");
+                    "[--qemu PATH] [--keep ELF] [--max-report N] [--only NAME-PREFIX] [--cut N] [-v]\n");
     exit(2);
 }
 
@@ -976,6 +1043,8 @@ int main(int argc, char **argv)
             opt_max_report = (int)parse_long(v, a);
         else if (!strcmp(a, "--qemu"))
             opt_qemu = v;
+        else if (!strcmp(a, "--only"))
+            opt_only = v;
         else if (!strcmp(a, "--cut"))
             opt_cut = (int)parse_long(v, a);
         else if (!strcmp(a, "--keep"))
@@ -992,6 +1061,10 @@ int main(int argc, char **argv)
         return 0;
     }
     init_candidates();
+    if (!ncands) {
+        fprintf(stderr, "difftest-x86: no form's name starts with %s\n", opt_only);
+        return 2;
+    }
     long first = opt_index >= 0 ? opt_index : 0;
     long total = opt_index >= 0 ? 1 : opt_count;
     char elf[64];

@@ -506,3 +506,61 @@ Test(x86_isa, disassembly)
     cr_assert_str_eq(hex, "488d44cbf8");
     cr_assert_str_eq(text, "lea rax, [rbx + rcx*8 - 8]");
 }
+
+/* ---- SSE ---- */
+
+Test(x86_isa, sse_state_alignment_and_ops)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RSI] = XT_DATA + 8;
+    /* CR4.OSFXSR clear: #UD; CR0.TS: #NM */
+    c->cr4 &= ~(uint64_t)X86_CR4_OSFXSR;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0xef, 0xc0), -1);          /* PXOR XMM0, XMM0 */
+    cr_assert_eq(c->exc.vector, X86_UD);
+    c->cr4 |= X86_CR4_OSFXSR;
+    c->cr0 |= X86_CR0_TS;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0xef, 0xc0), -1);
+    cr_assert_eq(c->exc.vector, X86_NM);
+    c->cr0 &= ~(uint64_t)X86_CR0_TS;
+    /* MOVDQA from a misaligned address: #GP(0); MOVDQU is fine */
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x6f, 0x06), -1);
+    cr_assert_eq(c->exc.vector, X86_GP);
+    for (int i = 0; i < 16; i++)
+        *ram(t, XT_DATA + 8 + i) = (uint8_t)(i == 5 ? 'x' : 'a' + i);
+    cr_assert_eq(RUN(t, 0xf3, 0x0f, 0x6f, 0x06), 1);
+    uint8_t x0[16];
+    memcpy(x0, c->xmm[0], 16);
+    cr_assert_eq(memcmp(x0, t->m->ram + XT_DATA + 8, 16), 0);
+    /* PCMPEQB against 'x' everywhere, then PMOVMSKB: bit 5 only (the strchr idiom) */
+    memset(c->xmm[1], 'x', 16);
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x74, 0xc8, 0x66, 0x0f, 0xd7, 0xc1), 2);
+    cr_assert_eq(c->gpr[X86_RAX], 1u << 5);
+    /* PSUBUSB saturates at 0, PADDSW at 32767 */
+    memset(c->xmm[2], 0x10, 16);
+    memset(c->xmm[3], 0x20, 16);
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0xd8, 0xd3), 1);           /* PSUBUSB XMM2, XMM3 */
+    cr_assert_eq(c->xmm[2][0], 0);
+    cr_assert_eq(c->xmm[2][1], 0);
+    memset(c->xmm[2], 0x7f, 16);
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0xed, 0xd3), 1);           /* PADDSW XMM2, XMM3 */
+    cr_assert_eq(c->xmm[2][0], 0x7fff7fff7fff7fffull);
+    /* PSRLDQ XMM3, 15 leaves one byte; PSHUFD broadcasts dword 0 */
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x73, 0xdb, 0x0f), 1);
+    cr_assert_eq(c->xmm[3][0], 0x20);
+    cr_assert_eq(c->xmm[3][1], 0);
+    c->xmm[4][0] = 0x1111111122222222ull;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x70, 0xec, 0x00), 1);     /* PSHUFD XMM5, XMM4, 0 */
+    cr_assert_eq(c->xmm[5][0], 0x2222222222222222ull);
+    cr_assert_eq(c->xmm[5][1], 0x2222222222222222ull);
+    /* MOVQ RAX, XMM5 (66 REX.W 0F 7E) and MOVD XMM6, EAX (zero-extends the register) */
+    memset(c->xmm[6], 0xff, 16);
+    cr_assert_eq(RUN(t, 0x66, 0x48, 0x0f, 0x7e, 0xe8, 0x66, 0x0f, 0x6e, 0xf0), 2);
+    cr_assert_eq(c->gpr[X86_RAX], 0x2222222222222222ull);
+    cr_assert_eq(c->xmm[6][0], 0x22222222u);
+    cr_assert_eq(c->xmm[6][1], 0);
+    /* the legacy MMX form (no 66) is not modelled: #UD */
+    cr_assert_eq(RUN(t, 0x0f, 0xef, 0xc0), -1);
+    cr_assert_eq(c->exc.vector, X86_UD);
+    xt_free(t);
+}
