@@ -564,3 +564,80 @@ Test(x86_isa, sse_state_alignment_and_ops)
     cr_assert_eq(c->exc.vector, X86_UD);
     xt_free(t);
 }
+
+Test(x86_isa, sse_fp_rules)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->cr4 |= X86_CR4_OSFXSR;
+    c->mxcsr = 0x1f80;
+    /* ADDSD: 1.5 + 2.25 = 3.75, exact; the high quadword stays */
+    c->xmm[0][0] = 0x3ff8000000000000ull;
+    c->xmm[0][1] = 0x1234;
+    c->xmm[1][0] = 0x4002000000000000ull;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x58, 0xc1), 1);
+    cr_assert_eq(c->xmm[0][0], 0x400e000000000000ull);
+    cr_assert_eq(c->xmm[0][1], 0x1234);
+    cr_assert_eq(c->mxcsr, 0x1f80);
+    /* two NaNs: the first source's, quieted (SDM table 4-7), and IE for the SNaN */
+    c->xmm[0][0] = 0x7ff0000000000001ull;     /* SNaN */
+    c->xmm[1][0] = 0x7ff8000000000002ull;     /* QNaN */
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x59, 0xc1), 1);   /* MULSD */
+    cr_assert_eq(c->xmm[0][0], 0x7ff8000000000001ull);
+    cr_assert_eq(c->mxcsr & 0x3f, 0x01);
+    /* 0/0: the real indefinite, IE; 1/0: +inf, ZE */
+    c->mxcsr = 0x1f80;
+    c->xmm[0][0] = 0;
+    c->xmm[1][0] = 0;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x5e, 0xc1), 1);
+    cr_assert_eq(c->xmm[0][0], 0xfff8000000000000ull);
+    c->xmm[0][0] = 0x3ff0000000000000ull;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x5e, 0xc1), 1);
+    cr_assert_eq(c->xmm[0][0], 0x7ff0000000000000ull);
+    cr_assert_eq(c->mxcsr & 0x3f, 0x05);
+    /* a denormal operand sets DE; under DAZ it reads as zero and DE stays clear */
+    c->mxcsr = 0x1f80;
+    c->xmm[0][0] = 1;
+    c->xmm[1][0] = 0x3ff0000000000000ull;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x59, 0xc1), 1);
+    cr_assert_eq(c->mxcsr & 0x02, 0x02);
+    c->mxcsr = 0x1f80 | 0x40;
+    c->xmm[0][0] = 1;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x59, 0xc1), 1);
+    cr_assert_eq(c->xmm[0][0], 0);
+    cr_assert_eq(c->mxcsr & 0x3f, 0);
+    /* an unmasked exception (ZE) raises #XM with CR4.OSXMMEXCPT and writes nothing */
+    c->cr4 |= X86_CR4_OSXMMEXCPT;
+    c->mxcsr = 0x1f80 & ~0x200u;
+    c->xmm[0][0] = 0x3ff0000000000000ull;
+    c->xmm[1][0] = 0;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x5e, 0xc1), -1);
+    cr_assert_eq(c->exc.vector, X86_XM);
+    cr_assert_eq(c->xmm[0][0], 0x3ff0000000000000ull);
+    cr_assert(c->mxcsr & 0x04);
+    /* CVTTSD2SI of a NaN or out of range: the integer indefinite; of -2.75: -2 */
+    c->mxcsr = 0x1f80;
+    c->xmm[1][0] = 0x7ff8000000000000ull;
+    cr_assert_eq(RUN(t, 0xf2, 0x0f, 0x2c, 0xc1), 1);
+    cr_assert_eq(c->gpr[X86_RAX], 0x80000000u);
+    c->xmm[1][0] = 0xc006000000000000ull;
+    cr_assert_eq(RUN(t, 0xf2, 0x48, 0x0f, 0x2c, 0xc1), 1);
+    cr_assert_eq(c->gpr[X86_RAX], (uint64_t)-2);
+    /* CVTSD2SI rounds by MXCSR.RC: -2.75 to nearest is -3, up is -2 */
+    cr_assert_eq(RUN(t, 0xf2, 0x48, 0x0f, 0x2d, 0xc1), 1);
+    cr_assert_eq(c->gpr[X86_RAX], (uint64_t)-3);
+    c->mxcsr = 0x1f80 | (2u << 13);
+    cr_assert_eq(RUN(t, 0xf2, 0x48, 0x0f, 0x2d, 0xc1), 1);
+    cr_assert_eq(c->gpr[X86_RAX], (uint64_t)-2);
+    /* UCOMISD: unordered sets ZF PF CF; less sets CF */
+    c->mxcsr = 0x1f80;
+    c->xmm[0][0] = 0x3ff0000000000000ull;
+    c->xmm[1][0] = 0x7ff8000000000000ull;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x2e, 0xc1), 1);
+    cr_assert_eq(c->rflags & X86_FLAGS_ARITH, X86_ZF | X86_PF | X86_CF);
+    cr_assert_eq(c->mxcsr & 1, 0);                       /* a QNaN: no IE for UCOMISD */
+    c->xmm[1][0] = 0x4000000000000000ull;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x2f, 0xc1), 1);     /* COMISD 1 vs 2 */
+    cr_assert_eq(c->rflags & X86_FLAGS_ARITH, X86_CF);
+    xt_free(t);
+}
