@@ -619,6 +619,7 @@ static bool build_slot(Image *im, long i, const Seq *s)
         p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
     }
+    p = put(p, "\xdb\xe3", 2);                            /* FNINIT: x87 state per slot */
     p = put(p, "\x0f\xae\x14\x25", 4);                  /* LDMXCSR [in] */
     p = put32(p, (uint32_t)(data + D_MXIN));
     p = put(p, "\x48\xbc", 2);
@@ -940,6 +941,8 @@ static void sim_reset(Sim *s)
     memset(c->gpr, 0, sizeof c->gpr);
     c->exc.vector = -1;
     c->rflags = 2 | X86_IF;
+    c->fcw = 0x37f;               /* a process starts with the FPU as FNINIT leaves it */
+    c->fsw = c->ftw = 0;
 }
 
 static int vector_signal(int v)
