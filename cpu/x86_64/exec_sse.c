@@ -553,3 +553,38 @@ int x86_op_sse_int(X86Cpu *c, const X86Insn *d)
     set_x(c, d->reg, &r);
     return x86_retire(c, d);
 }
+
+/* ---- SSE3 moves ---- */
+
+/* F3 0F 12 MOVSLDUP, F3 0F 16 MOVSHDUP (aligned m128), F2 0F 12 MOVDDUP (m64) */
+int x86_op_sse_movdup(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    Xmm b, r;
+    if (mp(d) == 0xf2) {
+        if (d->mod == 3)
+            get_x(c, d->rm, &b);
+        else if (!x86_read(c, d->seg, x86_ea(c, d), 8, &b.q[0]))
+            return X86_FAULT;
+        r.q[0] = r.q[1] = b.q[0];
+    } else {
+        if (!read_rm128(c, d, &b, true))
+            return X86_FAULT;
+        unsigned o = d->opcode == 0x16;
+        r.d[0] = r.d[1] = b.d[o];
+        r.d[2] = r.d[3] = b.d[2 + o];
+    }
+    set_x(c, d->reg, &r);
+    return x86_retire(c, d);
+}
+
+/* F2 0F F0: LDDQU (an unaligned 16-byte load) */
+int x86_op_sse_lddqu(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    Xmm x;
+    if (!read_rm128(c, d, &x, false))
+        return X86_FAULT;
+    set_x(c, d->reg, &x);
+    return x86_retire(c, d);
+}

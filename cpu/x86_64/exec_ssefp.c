@@ -462,3 +462,51 @@ int x86_op_sse_cvtpd(X86Cpu *c, const X86Insn *d)
     memcpy(c->xmm[d->reg], &r, 16);
     return x86_retire(c, d);
 }
+
+/* ---- SSE3 ---- */
+
+/* 66 0F D0 ADDSUBPD, F2 0F D0 ADDSUBPS: subtract in the even elements, add in the odd */
+int x86_op_sse_addsub(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    int fmt = mp(d) == 0x66 ? FPU_D : FPU_S;
+    unsigned count = fmt == FPU_D ? 2 : 4;
+    Xmm a, b;
+    if (!read_src(c, d, 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    for (unsigned i = 0; i < count; i++)
+        set_elem(&a, fmt, i, arith(&f, i & 1 ? OP_ADD : OP_SUB, fmt, elem(&a, fmt, i),
+                                   elem(&b, fmt, i)));
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    memcpy(c->xmm[d->reg], &a, 16);
+    return x86_retire(c, d);
+}
+
+/* 0F 7C HADDPD (66) / HADDPS (F2), 0F 7D HSUBPD / HSUBPS: pairs of adjacent elements, the
+ * destination's first, then the source's */
+int x86_op_sse_hadd(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    int fmt = mp(d) == 0x66 ? FPU_D : FPU_S;
+    unsigned half = fmt == FPU_D ? 1 : 2;
+    int op = d->opcode == 0x7c ? OP_ADD : OP_SUB;
+    Xmm a, b, r;
+    if (!read_src(c, d, 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    for (unsigned i = 0; i < half; i++) {
+        set_elem(&r, fmt, i, arith(&f, op, fmt, elem(&a, fmt, 2 * i), elem(&a, fmt, 2 * i + 1)));
+        set_elem(&r, fmt, half + i,
+                 arith(&f, op, fmt, elem(&b, fmt, 2 * i), elem(&b, fmt, 2 * i + 1)));
+    }
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    memcpy(c->xmm[d->reg], &r, 16);
+    return x86_retire(c, d);
+}

@@ -339,7 +339,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     }
     /* SSE forms: XMM operands (but for the GPR ones named here), aligned memory */
     const char *name = x86_op_names[f->op];
-    bool sse = !strncmp(name, "SSE_", 4) || f->op == X86_OP_MOVNTI;
+    bool sse = !strncmp(name, "SSE", 3) || !strncmp(name, "SSSE3", 5) || f->op == X86_OP_MOVNTI;
     bool gpr_reg = !sse || f->op == X86_OP_SSE_MOVMSKP || f->op == X86_OP_SSE_PMOVMSKB ||
                    f->op == X86_OP_SSE_PEXTRW || f->op == X86_OP_MOVNTI;
     bool gpr_rm = !sse || f->op == X86_OP_SSE_MOVD_TO || f->op == X86_OP_SSE_MOVD_FROM ||
