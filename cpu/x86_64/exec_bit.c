@@ -59,9 +59,12 @@ static int bit_scan(X86Cpu *c, const X86Insn *d, bool reverse)
         return X86_FAULT;
     v &= x86_mask(d->opsize);
     x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(v, d->opsize));
-    if (v)      /* a zero source leaves the destination as it was (as Intel and AMD do) */
-        x86_set_reg(c, d, d->reg, d->opsize,
-                    reverse ? 63 - (unsigned)__builtin_clzll(v) : (unsigned)__builtin_ctzll(v));
+    /* a zero source leaves the destination's value, but a 32-bit one is still written
+     * (zero-extended), as on Intel parts and in QEMU */
+    uint64_t r = x86_get_reg(c, d, d->reg, d->opsize);
+    if (v)
+        r = reverse ? 63 - (unsigned)__builtin_clzll(v) : (unsigned)__builtin_ctzll(v);
+    x86_set_reg(c, d, d->reg, d->opsize, r);
     return x86_retire(c, d);
 }
 int x86_op_bsf(X86Cpu *c, const X86Insn *d) { return bit_scan(c, d, false); }

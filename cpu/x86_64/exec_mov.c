@@ -165,9 +165,10 @@ int x86_op_xadd(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
-/* 0F B0/B1: flags of rAX - DEST; equal: DEST = SRC; else rAX = DEST. The destination is
- * written either way (memory: its own value back, as the locked cycle does; a 32-bit
- * register: zero-extended); the accumulator only when they differ. */
+/* 0F B0/B1: flags of rAX - DEST; equal: DEST = SRC; else rAX = DEST. A memory destination
+ * is written either way (its own value back, as the locked cycle does); a register
+ * destination only when equal, so a failing 32-bit CMPXCHG leaves its upper half (as QEMU
+ * does); the accumulator only when they differ. */
 int x86_op_cmpxchg(X86Cpu *c, const X86Insn *d)
 {
     unsigned size = d->opsize;
@@ -177,7 +178,8 @@ int x86_op_cmpxchg(X86Cpu *c, const X86Insn *d)
         return X86_FAULT;
     x86_sub_flags(acc, dst, 0, size, &f);
     bool eq = f & X86_ZF;
-    if (!x86_rm_write(c, d, size, eq ? x86_get_reg(c, d, d->reg, size) : dst))
+    if ((eq || d->mod != 3) &&
+        !x86_rm_write(c, d, size, eq ? x86_get_reg(c, d, d->reg, size) : dst))
         return X86_FAULT;
     if (!eq)
         x86_set_reg(c, d, X86_RAX, size, dst);

@@ -1,0 +1,699 @@
+/* The x86-64 core's system part (suite x86sys): a machine with 16 MiB of RAM at 0 and one
+ * x86 core, hand-assembled programs run through the real decoder and run loop: mode
+ * transitions, IDT delivery with error codes and CR2, canonical checks, SYSCALL/SYSRET,
+ * CPUID, MSRs, the double and triple fault, the state description. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "core/machine.h"
+#include "cpu/x86_64/cpu.h"
+#include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/sys_internal.h"
+
+#define RAM_SIZE (16ull << 20)
+
+typedef struct XT {
+    Machine *m;
+    X86Cpu *c;
+} XT;
+
+static XT *xt_new(const char *model)
+{
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = RAM_SIZE;
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup(model);
+    char *err = NULL;
+    XT *t = g_new0(XT, 1);
+    t->m = machine_new(&cfg, 0, &err);
+    machine_config_free(&cfg);
+    cr_assert_not_null(t->m, "machine_new: %s", err ? err : "?");
+    t->m->out = stdout;
+    t->c = x86_cpu_new(t->m, 0);
+    machine_add_cpu(t->m, t->c, &x86_cpu_class);
+    return t;
+}
+
+static void xt_free(XT *t)
+{
+    machine_free(t->m);
+    g_free(t);
+}
+
+static void put(XT *t, uint64_t pa, const void *bytes, size_t n)
+{
+    memcpy(t->m->ram + pa, bytes, n);
+    machine_ram_written(t->m, pa, n);
+    x86_decode_flush(t->c);
+}
+
+static void put64(XT *t, uint64_t pa, uint64_t v)
+{
+    put(t, pa, &v, 8);
+}
+
+static uint64_t get64(XT *t, uint64_t pa)
+{
+    uint64_t v;
+    memcpy(&v, t->m->ram + pa, 8);
+    return v;
+}
+
+/* Runs `steps` instructions (fewer if the machine stops); the exit code. */
+static int run(XT *t, uint64_t steps)
+{
+    t->m->stop = false;
+    t->m->exit_code = 0;
+    t->m->cfg.max_insns = machine_icount(t->m) + steps;
+    return machine_run(t->m);
+}
+
+/* Long-mode tables: PML4 0x10000, PDPT 0x11000, PD 0x12000 mapping the first 2 MiB with one
+ * 2 MiB page (flags pde_flags), nothing else. */
+#define PML4 0x10000ull
+static void long_tables(XT *t, uint64_t pde_flags)
+{
+    put64(t, PML4, 0x11000 | 7);
+    put64(t, 0x11000, 0x12000 | 7);
+    put64(t, 0x12000, 0x0 | 0x80 | pde_flags);
+}
+
+/* A 64-bit IDT at 0x20000 (limit for 32 vectors) with interrupt gates to handlers at
+ * 0x3000 + 0x10 * vector, CS 0x08. */
+#define IDT 0x20000ull
+static void long_idt(XT *t)
+{
+    for (int v = 0; v < 32; v++) {
+        uint64_t h = 0x3000 + 0x10 * (uint64_t)v;
+        uint64_t lo = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | ((h >> 16 & 0xffff) << 48);
+        put64(t, IDT + 16 * (uint64_t)v, lo);
+        put64(t, IDT + 16 * (uint64_t)v + 8, h >> 32);
+        uint8_t hlt = 0xf4;
+        put(t, h, &hlt, 1);
+    }
+    t->c->idtr = (X86DescTable){ .base = IDT, .limit = 32 * 16 - 1 };
+}
+
+/* A GDT at 0x500: 0x08 kernel code64, 0x10 kernel data, 0x18 user data, 0x20 user code64. */
+static void long_gdt(XT *t)
+{
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00af9a000000ffffull);
+    put64(t, 0x510, 0x00cf92000000ffffull);
+    put64(t, 0x518, 0x00cff2000000ffffull);
+    put64(t, 0x520, 0x00affa000000ffffull);
+    t->c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x27 };
+}
+
+static void enter_long(XT *t, uint64_t rip)
+{
+    long_tables(t, 3);
+    x86_cpu_enter_long(t->c, rip, PML4);
+    long_gdt(t);
+    long_idt(t);
+    t->c->gpr[X86_RSP] = 0x9000;
+}
+
+TestSuite(x86sys);
+
+Test(x86sys, power_on_state)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    cr_assert_eq(c->rip, 0xfff0);
+    cr_assert_eq(c->seg[X86_CS].sel, 0xf000);
+    cr_assert_eq(c->seg[X86_CS].base, 0xffff0000ull);
+    cr_assert_eq(c->cr0, 0x60000010);
+    cr_assert_eq(c->rflags, 2);
+    cr_assert_eq(c->gpr[X86_RDX], 0x00060fb1);
+    cr_assert_eq(c->code_bits, 16);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->apic_base, 0xfee00900ull, "xAPIC enabled, BSP");
+    cr_assert_eq(c->exc.vector, -1);
+    X86Cpu *ap = x86_cpu_new(t->m, 1);
+    cr_assert(ap->wait_sipi);
+    cr_assert_eq(ap->apic_base, 0xfee00800ull);
+    x86_cpu_class.destroy(ap);
+    xt_free(t);
+}
+
+/* Real mode -> protected mode -> long mode, the way a boot loader does it. */
+Test(x86sys, real_to_protected_to_long)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    /* GDT at 0x500: null, 0x08 code32, 0x10 data, 0x18 code64 */
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00cf9a000000ffffull);
+    put64(t, 0x510, 0x00cf92000000ffffull);
+    put64(t, 0x518, 0x00af9a000000ffffull);
+    uint8_t gdtr[6] = { 0x1f, 0, 0x00, 0x05, 0, 0 };
+    put(t, 0x600, gdtr, sizeof gdtr);
+    long_tables(t, 3);
+    static const uint8_t code16[] = {
+        0x0f, 0x01, 0x16, 0x00, 0x06,       /* lgdt [0x600] */
+        0x0f, 0x20, 0xc0,                   /* mov eax, cr0 */
+        0x0c, 0x01,                         /* or al, 1 */
+        0x0f, 0x22, 0xc0,                   /* mov cr0, eax */
+        0xea, 0x00, 0x7d, 0x08, 0x00,       /* jmp 0x08:0x7d00 */
+    };
+    static const uint8_t code32[] = {
+        0x66, 0xb8, 0x10, 0x00,             /* mov ax, 0x10 */
+        0x8e, 0xd8,                         /* mov ds, ax */
+        0x8e, 0xd0,                         /* mov ss, ax */
+        0x0f, 0x20, 0xe0,                   /* mov eax, cr4 */
+        0x83, 0xc8, 0x20,                   /* or eax, 0x20 (PAE) */
+        0x0f, 0x22, 0xe0,                   /* mov cr4, eax */
+        0xb8, 0x00, 0x00, 0x01, 0x00,       /* mov eax, 0x10000 */
+        0x0f, 0x22, 0xd8,                   /* mov cr3, eax */
+        0xb9, 0x80, 0x00, 0x00, 0xc0,       /* mov ecx, 0xc0000080 (EFER) */
+        0x0f, 0x32,                         /* rdmsr */
+        0x0d, 0x00, 0x01, 0x00, 0x00,       /* or eax, 0x100 (LME) */
+        0x0f, 0x30,                         /* wrmsr */
+        0x0f, 0x20, 0xc0,                   /* mov eax, cr0 */
+        0x0d, 0x00, 0x00, 0x00, 0x80,       /* or eax, 0x80000000 (PG) */
+        0x0f, 0x22, 0xc0,                   /* mov cr0, eax */
+        0xea, 0x00, 0x7e, 0x00, 0x00, 0x18, 0x00,   /* jmp 0x18:0x7e00 */
+    };
+    static const uint8_t code64[] = {
+        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,   /* mov rax, imm64 */
+        0xf4,                                                         /* hlt */
+    };
+    put(t, 0x7c00, code16, sizeof code16);
+    put(t, 0x7d00, code32, sizeof code32);
+    put(t, 0x7e00, code64, sizeof code64);
+    c->seg[X86_CS].sel = 0;
+    c->seg[X86_CS].base = 0;
+    c->rip = 0x7c00;
+    x86_update_mode(c);
+    cr_assert_eq(run(t, 5), 0);
+    cr_assert_eq(c->code_bits, 32, "after the far jump: 32-bit protected mode");
+    cr_assert_eq(c->seg[X86_CS].sel, 0x08);
+    cr_assert_eq(c->rip, 0x7d00);
+    cr_assert_eq(run(t, 15), 0);
+    cr_assert(c->efer & X86_EFER_LMA, "EFER.LMA set by CR0.PG with LME and PAE");
+    cr_assert_eq(c->code_bits, 32, "compatibility mode until CS is 64-bit");
+    cr_assert_eq(c->seg[X86_DS].sel, 0x10);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->code_bits, 64);
+    cr_assert_eq(c->gpr[X86_RAX], 0x1122334455667788ull);
+    cr_assert(c->halted);
+    cr_assert_eq(c->rip, 0x7e0b);
+    cr_assert(get64(t, 0x508) & (1ull << 40), "the code descriptor's accessed bit");
+    xt_free(t);
+}
+
+Test(x86sys, page_fault_through_the_idt)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->rflags = 2 | X86_IF | X86_CF;
+    cr_assert_eq(run(t, 2), 0);          /* the faulting load, then the handler's HLT */
+    cr_assert_eq(c->cr2, 0x400000);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 14 + 1);
+    cr_assert(c->halted);
+    cr_assert_eq(c->gpr[X86_RSP], 0x9000 - 48);
+    cr_assert_eq(get64(t, 0x9000 - 48), 0, "error code: not present, read, supervisor");
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x1000, "RIP of the faulting instruction");
+    cr_assert_eq(get64(t, 0x9000 - 32), 0x08);
+    cr_assert_eq(get64(t, 0x9000 - 24), 2 | X86_IF | X86_CF);
+    cr_assert_eq(get64(t, 0x9000 - 16), 0x9000);
+    cr_assert_eq(get64(t, 0x9000 - 8), 0x10);
+    cr_assert_not(c->rflags & X86_IF, "an interrupt gate clears IF");
+    /* a write to a read-only page: P and W/R set */
+    t->c->halted = 0;
+    put64(t, 0x12000, 0x80 | 1);                      /* read-only 2 MiB page */
+    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };   /* mov [0x5000], rax */
+    put(t, 0x1000, store, sizeof store);
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->cr0 |= X86_CR0_WP;
+    /* the handler cannot push on a read-only stack: #PF in #PF delivery is a double
+     * fault, whose push faults again: a triple fault */
+    cr_assert_eq(run(t, 2), EXIT_GUEST_CRASH);
+    cr_assert(strstr(t->m->stop_msg, "triple fault"), "%s", t->m->stop_msg);
+    xt_free(t);
+}
+
+Test(x86sys, non_canonical_is_gp_or_ss)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x03,                   /* mov rax, [rbx] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->gpr[X86_RBX] = 0x0000800000000000ull;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13, "#GP");
+    cr_assert_eq(get64(t, 0x9000 - 48), 0);
+    cr_assert_eq(c->cr2, 0, "no walk, no CR2");
+    static const uint8_t code2[] = { 0x48, 0x8b, 0x45, 0x00 };   /* mov rax, [rbp] */
+    put(t, 0x1000, code2, sizeof code2);
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RBP] = 0xffff000000000000ull;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 12, "#SS for an SS-based access");
+    xt_free(t);
+}
+
+Test(x86sys, syscall_sysret_round_trip)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t user[] = { 0x0f, 0x05, 0x48, 0x31, 0xc0 };   /* syscall; xor rax, rax */
+    static const uint8_t kern[] = { 0x48, 0x0f, 0x07 };               /* sysretq */
+    put(t, 0x1000, user, sizeof user);
+    put(t, 0x2000, kern, sizeof kern);
+    long_tables(t, 7);                                /* user pages */
+    x86_cpu_enter_long(t->c, 0x1000, PML4);
+    long_gdt(t);
+    cr_assert(x86_wrmsr(c, 0xc0000081, 0x0010000800000000ull));   /* STAR */
+    cr_assert(x86_wrmsr(c, 0xc0000082, 0x2000));                   /* LSTAR */
+    cr_assert(x86_wrmsr(c, 0xc0000084, X86_IF | X86_DF));          /* FMASK */
+    /* start at CPL 3 */
+    c->seg[X86_CS].sel = 0x23;
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].sel = 0x1b;
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    cr_assert_eq(c->cpl, 3);
+    c->rflags = 2 | X86_IF | X86_DF | X86_ZF;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->rip, 0x2000);
+    cr_assert_eq(c->seg[X86_CS].sel, 0x08);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x10);
+    cr_assert_eq(c->gpr[X86_RCX], 0x1002);
+    cr_assert_eq(c->gpr[X86_R11], 2 | X86_IF | X86_DF | X86_ZF);
+    cr_assert_eq(c->rflags, 2 | X86_ZF, "FMASK cleared IF and DF");
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->seg[X86_CS].sel, 0x23);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x1b);
+    cr_assert_eq(c->code_bits, 64);
+    cr_assert_eq(c->rflags, 2 | X86_IF | X86_DF | X86_ZF);
+    /* SYSRET at CPL 3 is #GP(0); SYSCALL without EFER.SCE is #UD */
+    long_idt(t);
+    static const uint8_t sysret_user[] = { 0x48, 0x0f, 0x07 };
+    put(t, 0x1002, sysret_user, sizeof sysret_user);
+    c->gpr[X86_RSP] = 0x9000;
+    cr_assert(x86_wrmsr(c, 0xc0000081, 0x0010000800000000ull));
+    /* a privilege change needs the TSS's RSP0: a TSS at 0x4000 with RSP0 0x8800 */
+    put64(t, 0x4004, 0x8800);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->gpr[X86_RSP], 0x8800 - 48, "stack from TSS.RSP0");
+    cr_assert_eq(get64(t, 0x8800 - 16), 0x9000, "old RSP");
+    cr_assert_eq(get64(t, 0x8800 - 8), 0x1b, "old SS");
+    cr_assert_eq(c->seg[X86_SS].sel, 0, "SS is null after a privilege change");
+    xt_free(t);
+}
+
+Test(x86sys, iretq_returns_to_user)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    /* GDT: 0x08 kernel code64, 0x10 kernel data, 0x18 user data, 0x20 user code64 */
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00af9a000000ffffull);
+    put64(t, 0x510, 0x00cf92000000ffffull);
+    put64(t, 0x518, 0x00cff2000000ffffull);
+    put64(t, 0x520, 0x00affa000000ffffull);
+    static const uint8_t code[] = { 0x48, 0xcf };     /* iretq */
+    put(t, 0x1000, code, sizeof code);
+    long_tables(t, 7);
+    x86_cpu_enter_long(c, 0x1000, PML4);
+    c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x27 };
+    c->gpr[X86_RSP] = 0x9000 - 40;
+    put64(t, 0x9000 - 40, 0x1800);                    /* RIP */
+    put64(t, 0x9000 - 32, 0x23);                      /* CS */
+    put64(t, 0x9000 - 24, 2 | X86_IF | X86_IOPL);     /* RFLAGS */
+    put64(t, 0x9000 - 16, 0x7000);                    /* RSP */
+    put64(t, 0x9000 - 8, 0x1b);                       /* SS */
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1800);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x1b);
+    cr_assert_eq(c->rflags, 2 | X86_IF | X86_IOPL);
+    cr_assert_eq(c->code_bits, 64);
+    xt_free(t);
+}
+
+Test(x86sys, real_mode_int_and_iret)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    /* IVT entry 0x10 -> 0x0200:0x0010 (linear 0x2010) */
+    uint32_t ivt = 0x02000010;
+    put(t, 0x40, &ivt, 4);
+    static const uint8_t code[] = { 0xcd, 0x10, 0x90 };   /* int 0x10; nop */
+    static const uint8_t handler[] = { 0xcf };            /* iret */
+    put(t, 0x7c00, code, sizeof code);
+    put(t, 0x2010, handler, sizeof handler);
+    c->seg[X86_CS].sel = 0;
+    c->seg[X86_CS].base = 0;
+    c->rip = 0x7c00;
+    c->gpr[X86_RSP] = 0x7000;
+    c->rflags = 2 | X86_IF;
+    x86_update_mode(c);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->seg[X86_CS].sel, 0x200);
+    cr_assert_eq(c->rip, 0x10);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000 - 6);
+    cr_assert_not(c->rflags & X86_IF);
+    uint16_t frame[3];
+    memcpy(frame, t->m->ram + 0x7000 - 6, 6);
+    cr_assert_eq(frame[0], 0x7c02);
+    cr_assert_eq(frame[1], 0);
+    cr_assert_eq(frame[2], 2 | X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x7c02);
+    cr_assert_eq(c->seg[X86_CS].sel, 0);
+    cr_assert(c->rflags & X86_IF);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    xt_free(t);
+}
+
+Test(x86sys, triple_fault_stops_the_machine)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x48, 0x8b, 0x03 };   /* mov rax, [rbx] */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->idtr.limit = 0;                                    /* no gate for anything */
+    c->gpr[X86_RBX] = 0x0000800000000000ull;
+    cr_assert_eq(run(t, 10), EXIT_GUEST_CRASH);
+    cr_assert(strstr(t->m->stop_msg, "triple fault at RIP 0x1000"), "%s", t->m->stop_msg);
+    xt_free(t);
+}
+
+Test(x86sys, exception_loop_stops_the_machine)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    enter_long(t, 0x1000);
+    /* every handler at an unmapped address: each delivery's fetch faults again */
+    for (int v = 0; v < 32; v++) {
+        uint64_t h = 0x400000;
+        put64(t, IDT + 16 * (uint64_t)v, (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+                                             ((h >> 16 & 0xffff) << 48));
+    }
+    c->rip = 0x500000;
+    c->gpr[X86_RSP] = 0x1f0000;                       /* room for a thousand frames */
+    cr_assert_eq(run(t, 100000), EXIT_GUEST_CRASH);
+    cr_assert(strstr(t->m->stop_msg, "exception loop"), "%s", t->m->stop_msg);
+    xt_free(t);
+}
+
+Test(x86sys, cpuid_leaves)
+{
+    XT *t = xt_new("qemu64");
+    uint32_t r[4];
+    x86_cpuid(t->c, 0, 0, r);
+    cr_assert_eq(r[0], 0xd);
+    char vendor[13] = { 0 };
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    cr_assert_str_eq(vendor, "AuthenticAMD");
+    x86_cpuid(t->c, 1, 0, r);
+    cr_assert_eq(r[0], 0x00060fb1);
+    cr_assert(r[3] & (1u << 25), "SSE");
+    cr_assert_not(r[2] & X86_F1_ECX_X2APIC);
+    x86_cpuid(t->c, 0x80000001, 0, r);
+    cr_assert(r[3] & X86_E1_EDX_LM);
+    cr_assert_not(r[3] & X86_E1_EDX_PAGE1GB);
+    x86_cpuid(t->c, 0x80000008, 0, r);
+    cr_assert_eq(r[0], 0x3028);
+    x86_cpuid(t->c, 0x80000002, 0, r);
+    cr_assert_eq(memcmp(r, "QEMU Virtual CPU", 16), 0);
+    xt_free(t);
+    t = xt_new("max");
+    x86_cpuid(t->c, 0, 0, r);
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    cr_assert_str_eq(vendor, "GenuineIntel");
+    x86_cpuid(t->c, 7, 0, r);
+    cr_assert(r[1] & X86_F7_EBX_SMEP);
+    cr_assert(r[2] & X86_F7_ECX_LA57);
+    x86_cpuid(t->c, 0x80000001, 0, r);
+    cr_assert(r[3] & X86_E1_EDX_PAGE1GB);
+    x86_cpuid(t->c, 0xb, 1, r);
+    cr_assert_eq(r[1], 1, "one core in the package");
+    x86_cpuid(t->c, 0x80000008, 0, r);
+    cr_assert_eq(r[0], 0x3928);
+    /* through the instruction: EAX in, four registers out */
+    static const uint8_t code[] = { 0x0f, 0xa2 };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    t->c->gpr[X86_RAX] = 0xffffffff00000001ull;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(t->c->gpr[X86_RAX], 0x000806f8);
+    cr_assert_eq(t->c->rip, 0x1002);
+    xt_free(t);
+}
+
+Test(x86sys, msrs)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const struct { uint32_t msr; uint64_t v; } rw[] = {
+        { 0xc0000081, 0x0023001000000000ull },   /* STAR */
+        { 0xc0000082, 0xffffffff81000000ull },   /* LSTAR */
+        { 0xc0000083, 0xffffffff81000100ull },   /* CSTAR */
+        { 0xc0000084, 0x47700 },                 /* FMASK */
+        { 0xc0000100, 0x7f0000001000ull },       /* FS_BASE */
+        { 0xc0000101, 0xffff888000000000ull },   /* GS_BASE */
+        { 0xc0000102, 0x1234000ull },            /* KERNEL_GS_BASE */
+        { 0x277, 0x0007010600070106ull },        /* PAT */
+        { 0xc0000103, 5 },                       /* TSC_AUX */
+        { 0x174, 0x10 }, { 0x175, 0x8000 }, { 0x176, 0x9000 },   /* SYSENTER_* */
+        { 0x2ff, 0xc06 },                        /* MTRRdefType */
+        { 0x250, 0x0606060606060606ull },        /* fixed */
+        { 0x200, 0x80000006ull }, { 0x201, 0xff80000800ull },    /* variable pair 0 */
+        { 0x1a0, 0x850089 },                     /* MISC_ENABLE */
+        { 0x1b, 0xfee00c00ull },                 /* APIC_BASE: x2APIC on */
+    };
+    for (size_t i = 0; i < sizeof rw / sizeof rw[0]; i++) {
+        uint64_t v;
+        cr_assert(x86_wrmsr(c, rw[i].msr, rw[i].v), "wrmsr 0x%x", rw[i].msr);
+        cr_assert(x86_rdmsr(c, rw[i].msr, &v), "rdmsr 0x%x", rw[i].msr);
+        cr_assert_eq(v, rw[i].msr == 0x1b ? rw[i].v | 0x100 : rw[i].v, "MSR 0x%x", rw[i].msr);
+        cr_assert_eq(c->exc.vector, -1);
+    }
+    cr_assert_eq(c->seg[X86_FS].base, 0x7f0000001000ull);
+    uint64_t v;
+    cr_assert(x86_rdmsr(c, 0xfe, &v));
+    cr_assert_eq(v, 0x508);
+    /* TSC: written, it counts on from the value */
+    cr_assert(x86_wrmsr(c, 0x10, 1000000));
+    cr_assert(x86_rdmsr(c, 0x10, &v));
+    cr_assert_eq(v, 1000000);
+    /* #GP: unknown MSR, non-canonical LSTAR, reserved EFER bit, bad PAT type */
+    static const struct { uint32_t msr; uint64_t v; } bad[] = {
+        { 0xc0000082, 0x0000800000000000ull }, { 0xc0000080, 1ull << 2 }, { 0x277, 2 },
+        { 0x12345, 0 }, { 0x2ff, 0x1000 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c->exc.vector = -1;
+        cr_assert_not(x86_wrmsr(c, bad[i].msr, bad[i].v), "MSR 0x%x", bad[i].msr);
+        cr_assert_eq(c->exc.vector, X86_GP);
+        cr_assert_eq(c->exc.error_code, 0);
+    }
+    c->exc.vector = -1;
+    cr_assert_not(x86_rdmsr(c, 0x12345, &v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    /* qemu64 has no TSC_AUX (no RDTSCP) */
+    XT *q = xt_new("qemu64");
+    cr_assert_not(x86_rdmsr(q->c, 0xc0000103, &v));
+    xt_free(q);
+    /* WRMSR/RDMSR instructions, and #GP at CPL 3 */
+    static const uint8_t code[] = { 0x0f, 0x30, 0x0f, 0x32 };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->gpr[X86_RCX] = 0xc0000102;
+    c->gpr[X86_RAX] = 0x89abcdef;
+    c->gpr[X86_RDX] = 0xffffffff;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->kernel_gs_base, 0xffffffff89abcdefull);
+    c->gpr[X86_RAX] = c->gpr[X86_RDX] = 0;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x89abcdef);
+    cr_assert_eq(c->gpr[X86_RDX], 0xffffffff);
+    xt_free(t);
+}
+
+Test(x86sys, cr_writes_checked)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    /* mov cr4, rax ; mov cr0, rax */
+    static const uint8_t code[] = { 0x0f, 0x22, 0xe0 };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->gpr[X86_RAX] = c->cr4 | X86_CR4_SMEP;          /* qemu64 has no SMEP */
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RAX] = c->cr4 & ~(uint64_t)X86_CR4_PAE; /* PAE off in long mode */
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RAX] = c->cr4 | X86_CR4_TSD;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1003);
+    cr_assert(c->cr4 & X86_CR4_TSD);
+    xt_free(t);
+}
+
+Test(x86sys, port_io_and_iopl)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xb0, 0x5a,                         /* mov al, 0x5a */
+        0xe6, 0x80,                         /* out 0x80, al */
+        0xe4, 0x81,                         /* in al, 0x81 (nothing there) */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->gpr[X86_RAX] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->gpr[X86_RAX] & 0xff, 0xff, "an empty port reads all ones");
+    /* CPL 3 with IOPL 0 and no TSS bitmap: #GP(0) */
+    long_tables(t, 7);
+    c->rip = 0x1000;
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].attr |= 3 << 5;
+    c->seg[X86_CS].sel |= 3;
+    c->seg[X86_SS].sel |= 3;
+    x86_update_mode(c);
+    put64(t, 0x4004, 0x8800);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    uint16_t iomap = 0x68;
+    put(t, 0x4066, &iomap, 2);
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
+    xt_free(t);
+}
+
+Test(x86sys, alignment_check)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x8b, 0x03 };     /* mov eax, [rbx] */
+    put(t, 0x1000, code, sizeof code);
+    long_tables(t, 7);
+    x86_cpu_enter_long(c, 0x1000, PML4);
+    long_gdt(t);
+    long_idt(t);
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    put64(t, 0x4004, 0x8800);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RBX] = 0x5001;
+    c->rflags = 2 | X86_AC;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1002, "CR0.AM clear: no check");
+    c->rip = 0x1000;
+    c->cr0 |= X86_CR0_AM;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 17, "#AC");
+    xt_free(t);
+}
+
+/* Every byte of X86Cpu declared; saved fields round-trip; each saved field changes the
+ * hash. */
+Test(x86sys, state_description)
+{
+    XT *t = xt_new("qemu64");
+    const StateDesc *sd = x86_cpu_class.desc;
+    char *err = NULL;
+    cr_assert(state_check_coverage(sd, &err), "%s", err ? err : "");
+    cr_assert(state_check_validity_declared(sd, &err), "%s", err ? err : "");
+    uint8_t *src = g_malloc(sd->size), *dst = g_malloc0(sd->size);
+    for (size_t k = 0; k < sd->size; k++)
+        src[k] = (uint8_t)(k * 37 + 11);
+    GByteArray *buf = g_byte_array_new();
+    state_save(buf, sd, src);
+    cr_assert(state_load(sd, dst, buf->data, buf->len, &err), "%s", err);
+    for (int f = 0; f < sd->nfields; f++) {
+        const StateField *fl = &sd->fields[f];
+        size_t n = (size_t)fl->elem_size * fl->count;
+        if (state_field_saved(fl))
+            cr_assert_eq(memcmp(dst + fl->offset, src + fl->offset, n), 0, "%s", fl->name);
+    }
+    g_byte_array_free(buf, TRUE);
+    g_free(src);
+    g_free(dst);
+    /* the hash follows every saved field */
+    X86Cpu *c = t->c;
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+    x86_cpu_class.hash(c, ck);
+    char *h0 = g_strdup(g_checksum_get_string(ck));
+    g_checksum_free(ck);
+    for (int f = 0; f < sd->nfields; f++) {
+        const StateField *fl = &sd->fields[f];
+        if (!state_field_saved(fl))
+            continue;
+        uint8_t *p = (uint8_t *)c + fl->offset;
+        p[0] ^= 1;
+        ck = g_checksum_new(G_CHECKSUM_SHA256);
+        x86_cpu_class.hash(c, ck);
+        cr_assert_str_neq(g_checksum_get_string(ck), h0, "field %s", fl->name);
+        g_checksum_free(ck);
+        p[0] ^= 1;
+    }
+    g_free(h0);
+    xt_free(t);
+}
+
+Test(x86sys, peek_and_translate)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    enter_long(t, 0x1000);
+    c->gpr[X86_R13] = 0x1313;
+    uint64_t v;
+    cr_assert(x86_cpu_class.peek_reg(c, "r13", &v));
+    cr_assert_eq(v, 0x1313);
+    cr_assert(x86_cpu_class.peek_reg(c, "cr3", &v));
+    cr_assert_eq(v, PML4);
+    cr_assert(x86_cpu_class.peek_reg(c, "efer", &v));
+    cr_assert(v & X86_EFER_LMA);
+    cr_assert_not(x86_cpu_class.peek_reg(c, "x0", &v));
+    uint64_t pa;
+    cr_assert(x86_cpu_class.debug_translate(c, 0x1234, &pa));
+    cr_assert_eq(pa, 0x1234);
+    cr_assert_not(x86_cpu_class.debug_translate(c, 0x400000, &pa));
+    cr_assert_eq(get64(t, 0x12000) & 0x20, 0, "the debugger's walk sets no A bit");
+    GString *s = g_string_new(NULL);
+    x86_cpu_class.explain_translation(c, 0x1234, s);
+    cr_assert(strstr(s->str, "PML4E") && strstr(s->str, "-> PA 0x1234"), "%s", s->str);
+    g_string_truncate(s, 0);
+    x86_cpu_class.explain_translation(c, 0x400000, s);
+    cr_assert(strstr(s->str, "not present"), "%s", s->str);
+    g_string_free(s, TRUE);
+    put64(t, 0x1100, 0x1122334455667788ull);
+    uint64_t b;
+    cr_assert(x86_cpu_class.peek_virt(c, 0x1100, &b, 8));
+    cr_assert_eq(b, 0x1122334455667788ull);
+    xt_free(t);
+}
