@@ -3,7 +3,8 @@
 # with QEMU's pc board (qemu-system-x86_64 -M pc, TCG, SeaBIOS's Multiboot loader) or, when
 # QEMU is not installed, with the stored output in tests/system/expected/x86-*.out; the
 # exit status is isa-debug-exit's (0 from the program: 1). Also: the same state hash twice,
-# and bad kernels refused with one line and exit 1.
+# the same end state from a snapshot taken part way and restored in a new process, and bad
+# kernels refused with one line and exit 1.
 #
 #   sh tests/system/x86.sh [--update-expected] path/to/hvsim
 #
@@ -56,6 +57,14 @@ qemu_run() {
     tr -d '\r' <"$TMP/q.raw" | awk -v first="$2" '
         !found { i = index($0, first); if (i) { found = 1; print substr($0, i) } ; next }
         { print }' >"$TMP/q.out"
+}
+
+# Where the snapshot test stops each program (instructions, all cores): mid-run.
+checkpoint_for() {
+    case $1 in
+    smp) echo 500000 ;;
+    *) echo 10000 ;;
+    esac
 }
 
 # The first line of each program: where QEMU's output is cut.
@@ -127,6 +136,21 @@ for p in $PROGRAMS; do
         pass "$p: state hash stable"
     else
         fail "$p" "state hash differs between runs ('$h1' vs '$h2')"
+    fi
+    # a snapshot part way, restored in a new process, ends in the same state
+    at=$(checkpoint_for "$p")
+    rm -f "$TMP/cp.snap"
+    # shellcheck disable=SC2086
+    timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE -smp "$n" \
+        --checkpoint-at "$at:$TMP/cp.snap" </dev/null >/dev/null 2>"$TMP/cp.err"
+    timeout "$HV_TIMEOUT" "$HVSIM" --restore "$TMP/cp.snap" --state-hash </dev/null \
+        >/dev/null 2>"$TMP/r.err"
+    rc=$?
+    h3=$(grep '^state-hash:' "$TMP/r.err")
+    if [ "$rc" -eq 1 ] && [ -n "$h3" ] && [ "$h3" = "$h1" ]; then
+        pass "$p: restored from a snapshot at $at, the same end state"
+    else
+        fail "$p" "restore from $at: exit $rc, '$h3' vs '$h1'; $(head -n 2 "$TMP/cp.err" "$TMP/r.err" | tr '\n' ' ')"
     fi
 done
 
