@@ -38,7 +38,7 @@ skip() {
     skipped=$((skipped + 1))
 }
 
-PROGRAMS="hello timer smp"
+PROGRAMS="hello timer smp devices"
 MACHINE="-m 128M -device isa-debug-exit,iobase=0xf4,iosize=4"
 # Per-program machine options, the same for hvsim and QEMU.
 smp_for() {
@@ -51,7 +51,9 @@ smp_for() {
 # QEMU's serial output from the program's first line on (SeaBIOS prints before it).
 qemu_run() {
     # shellcheck disable=SC2086
-    timeout 60 "$QEMU" -M pc -nographic -no-reboot -kernel "$1" $MACHINE -smp "$3" </dev/null \
+    # hvsim's RTC reads 2025-01-01T00:00:00 at time 0 by default
+    timeout 60 "$QEMU" -M pc -nographic -no-reboot -kernel "$1" $MACHINE -smp "$3" \
+        -rtc base=2025-01-01T00:00:00 </dev/null \
         >"$TMP/q.raw" 2>"$TMP/q.err"
     echo $? >"$TMP/q.rc"
     tr -d '\r' <"$TMP/q.raw" | awk -v first="$2" '
@@ -73,6 +75,7 @@ first_line() {
     hello) echo "hello from x86-64" ;;
     timer) echo "interrupts on x86-64" ;;
     smp) echo "smp start-up on x86-64" ;;
+    devices) echo "pc devices on x86-64" ;;
     esac
 }
 
