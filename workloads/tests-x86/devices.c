@@ -2,8 +2,9 @@
  * the ACPI tables (RSDP in the BIOS area, the MADT's local APICs, I/O APIC and IRQ 0
  * override, the FADT's SCI and PM ports), the CMOS memory-size bytes and the RTC's date,
  * the PIT's IRQ 0 through the I/O APIC's pin 2, and the 16550's THR-empty interrupt through
- * pin 4. The 8259s are masked first. Exits through isa-debug-exit with 0 when the
- * interrupts came as they should. */
+ * pin 4, then IRQ 0 through the 8259 (remapped to 0x20, in virtual-wire mode: its INTR on
+ * LINT0 as ExtINT), with the I/O APIC's pin masked. The 8259s are masked until then. Exits
+ * through isa-debug-exit with 0 when the interrupts came as they should. */
 #include "lib/x86.h"
 
 #define LAPIC_EOI 0xb0
@@ -15,8 +16,9 @@ void x86_main(uint32_t magic, uint32_t info);
 void on_pit(void);
 void on_uart(void);
 void on_spurious(void);
+void on_pic(void);
 
-static volatile unsigned pit_irqs, uart_irqs, uart_iir_bad;
+static volatile unsigned pit_irqs, uart_irqs, uart_iir_bad, pic_irqs;
 
 void on_pit(void)
 {
@@ -33,6 +35,12 @@ void on_uart(void)
     lapic_write(LAPIC_EOI, 0);
 }
 
+void on_pic(void)
+{
+    pic_irqs++;
+    outb(0x20, 0x20);                 /* non-specific EOI to the 8259 */
+}
+
 void on_spurious(void)
 {
 }
@@ -40,6 +48,7 @@ void on_spurious(void)
 ISR_STUB(isr_pit, on_pit);
 ISR_STUB(isr_uart, on_uart);
 ISR_STUB(isr_spurious, on_spurious);
+ISR_STUB(isr_pic, on_pic);
 
 static void ioapic_route(unsigned pin, uint32_t low)
 {
@@ -204,6 +213,28 @@ void x86_main(uint32_t magic, uint32_t info)
     puts_("\nuart: thr-empty interrupts ");
     put_dec(uart_irqs);
     puts_(uart_iir_bad ? " (IIR WRONG)\n" : "\n");
+
+    /* the 8259 in virtual-wire mode: ICW1-4 (vectors 0x20 and 0x28), only IRQ 0 unmasked,
+     * LINT0 as ExtINT */
+    idt_set_gate(0x20, isr_pic);
+    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04); outb(0x21, 0x01);
+    outb(0xa0, 0x11); outb(0xa1, 0x28); outb(0xa1, 0x02); outb(0xa1, 0x01);
+    outb(0xa1, 0xff);
+    outb(0x21, 0xfe);
+    lapic_write(0x350, 0x700);        /* LVT LINT0: ExtINT, unmasked */
+    __asm__ volatile("sti");
+    while (pic_irqs < 3)
+        __asm__ volatile("hlt");
+    __asm__ volatile("cli");
+    outb(0x21, 0xff);
+    outb(0x20, 0x0b);                 /* OCW3: read ISR */
+    puts_("pic: irq 0 through the 8259 ");
+    puts_(pic_irqs >= 3 ? "ok" : "WRONG");
+    puts_(", isr ");
+    put_hex(inb(0x20));
+    puts_(", imr ");
+    put_hex(inb(0x21));
+    putc_('\n');
     puts_("bye\n");
-    debug_exit(pit_irqs >= 5 && uart_irqs == 2 && !uart_iir_bad ? 0 : 1);
+    debug_exit(pit_irqs >= 5 && uart_irqs == 2 && !uart_iir_bad && pic_irqs >= 3 ? 0 : 1);
 }
