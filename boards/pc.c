@@ -7,6 +7,7 @@
 #include "boards/acpi.h"
 #include "boards/loader.h"
 #include "cpu/x86_64/cpu.h"
+#include "devices/pc_clock.h"
 
 bool pc_cpu_model_known(const char *name)
 {
@@ -94,7 +95,7 @@ static uint64_t pm_read(void *o, uint64_t off, unsigned size)
     case 2: return s->pm1_en;
     case 4: return s->pm1_cnt | 1;
     case 8: {
-        SimTime t = machine_time(s->m);
+        SimTime t = pc_now(s->m);
         return (uint64_t)((unsigned __int128)t * 3579545 / PS_PER_S) & 0xffffff;
     }
     default: return 0;
