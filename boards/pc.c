@@ -1,7 +1,8 @@
 /* The `pc` board (boards/pc.h): QEMU's pc machine as a bare-metal kernel sees it after
  * QEMU's firmware has run, without the firmware. The ISA interrupts reach both the 8259
  * pair (masked, its output on the boot core's LINT0) and the I/O APIC; IRQ 0 is on the I/O
- * APIC's pin 2 as on QEMU. The application processors wait for INIT and a start-up IPI. */
+ * APIC's pin 2 as on QEMU (the PIT's, or the HPET's timer 0 in legacy replacement mode).
+ * The application processors wait for INIT and a start-up IPI. */
 #include "boards/pc.h"
 #include <string.h>
 #include "boards/acpi.h"
@@ -148,6 +149,19 @@ void pc_isa_irq(void *opaque, int n, int level)
     PcBoard *pb = opaque;
     i8259_set_irq(pb->pic, n, level);
     ioapic_set_irq(pb->ioapic, n == 0 ? 2 : n, level);
+}
+
+/* The PIT's output reaches IRQ 0 unless the HPET's legacy replacement has taken it. */
+static void pit_irq(void *opaque, int n, int level)
+{
+    PcBoard *pb = opaque;
+    if (!hpet_legacy(pb->hpet))
+        pc_isa_irq(pb, n, level);
+}
+
+static void hpet_gsi(void *opaque, int gsi, int level)
+{
+    ioapic_set_irq(((PcBoard *)opaque)->ioapic, gsi, level);
 }
 
 static int pic_peek(void *opaque) { return i8259_peek(opaque); }
@@ -298,6 +312,7 @@ static void pc_board_destroy(void *opaque)
     ioapic_free(pb->ioapic);
     i8259_free(pb->pic);
     pit_free(pb->pit);
+    hpet_free(pb->hpet);
     mc146818_free(pb->rtc);
     uart16550_free(pb->uart);
     fw_cfg_free(pb->fw_cfg);
@@ -312,11 +327,12 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     pb->ioapic = ioapic_new(m, "ioapic", IOAPIC_BASE, pb->lapic, pb->ncpus);
     pb->pic = i8259_new(m, "i8259");
     pb->pit = pit_new(m, "pit");
+    pb->hpet = hpet_new(m, "hpet", HPET_BASE);
     pb->rtc = mc146818_new(m, "rtc", cfg->rtc_epoch);
     pb->uart = uart16550_new(m, "uart0", PC_COM1, 0);
     pb->fw_cfg = fw_cfg_new(m, "fw_cfg");
     pb->misc = misc_new(m);
-    if (!pb->ioapic || !pb->pic || !pb->pit || !pb->rtc || !pb->uart || !pb->fw_cfg || !pb->misc) {
+    if (!pb->ioapic || !pb->pic || !pb->pit || !pb->hpet || !pb->rtc || !pb->uart || !pb->fw_cfg || !pb->misc) {
         *err = g_strdup("cannot map the PC devices on the buses");
         return -1;
     }
@@ -336,7 +352,8 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     lapic_set_extint(pb->lapic[0], pic_peek, pic_ack, pb->pic);
     i8259_connect_intr(pb->pic, (IrqLine){ lapic_set_lint, pb->lapic[0], 0 });
     uart16550_connect_irq(pb->uart, (IrqLine){ pc_isa_irq, pb, PC_COM1_IRQ });
-    pit_connect_irq(pb->pit, (IrqLine){ pc_isa_irq, pb, 0 });
+    pit_connect_irq(pb->pit, (IrqLine){ pit_irq, pb, 0 });
+    hpet_connect(pb->hpet, hpet_gsi, pc_isa_irq, pb);
     cmos_init(pb->rtc, cfg->ram_size, pb->ncpus);
     return 0;
 }
@@ -370,7 +387,7 @@ Machine *pc_create(const MachineConfig *cfg, char **err)
     fw_cfg_e820(pb);
     if (cfg->restoring)
         return m;             /* RAM and every core come from the snapshot */
-    acpi_build(m, pb->ncpus, IOAPIC_BASE);
+    acpi_build(m, pb->ncpus, IOAPIC_BASE, HPET_BASE);
     if (pc_load_kernel(m, pb->e820, pb->ne820, PC_BIOS_LO, PC_BIOS_HI, &pb->load, err) < 0)
         goto fail;
     for (int i = 0; i < pb->ncpus; i++)

@@ -38,7 +38,7 @@ skip() {
     skipped=$((skipped + 1))
 }
 
-PROGRAMS="hello timer smp devices"
+PROGRAMS="hello timer smp devices hpet"
 MACHINE="-m 128M -device isa-debug-exit,iobase=0xf4,iosize=4"
 # Per-program machine options, the same for hvsim and QEMU.
 smp_for() {
@@ -76,6 +76,7 @@ first_line() {
     timer) echo "interrupts on x86-64" ;;
     smp) echo "smp start-up on x86-64" ;;
     devices) echo "pc devices on x86-64" ;;
+    hpet) echo "hpet on x86-64" ;;
     esac
 }
 

@@ -718,7 +718,7 @@ static uint8_t sum(Machine *m, uint64_t pa, uint32_t len)
 Test(x86pc_load, acpi_tables)
 {
     Machine *m = bare(4);
-    acpi_build(m, 4, IOAPIC_BASE);
+    acpi_build(m, 4, IOAPIC_BASE, 0xfed00000);
     uint8_t *rsdp = bus_ram_ptr(&m->bus, ACPI_RSDP_ADDR, 36);
     cr_assert_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
     cr_assert_eq(sum(m, ACPI_RSDP_ADDR, 20), 0);
@@ -752,5 +752,94 @@ Test(x86pc_load, acpi_tables)
                  "the RSDT too");
     char *err = NULL;
     cr_assert(state_check_coverage(&pc_misc_state_desc, &err), "%s", err);
+    machine_free(m);
+}
+
+/* ---- HPET ---- */
+#include "devices/hpet.h"
+
+static int gsi_edges[32], gsi_level[32], isa_edges[16];
+static void note_gsi(void *o, int gsi, int level)
+{
+    (void)o;
+    if (level && !gsi_level[gsi])
+        gsi_edges[gsi]++;
+    gsi_level[gsi] = level;
+}
+static void note_isa(void *o, int irq, int level)
+{
+    (void)o;
+    if (level)
+        isa_edges[irq]++;
+}
+
+static uint64_t hrd(Machine *m, uint64_t off)
+{
+    uint64_t v = 0;
+    cr_assert(bus_read(&m->bus, HPET_BASE + off, 8, &v));
+    return v;
+}
+
+static void hwr(Machine *m, uint64_t off, uint64_t v)
+{
+    cr_assert(bus_write(&m->bus, HPET_BASE + off, 8, v));
+}
+
+Test(x86pc_hpet, counter_and_timers)
+{
+    Machine *m = bare(1);
+    Hpet *h = hpet_new(m, "hpet", HPET_BASE);
+    memset(gsi_edges, 0, sizeof gsi_edges);
+    memset(gsi_level, 0, sizeof gsi_level);
+    memset(isa_edges, 0, sizeof isa_edges);
+    hpet_connect(h, note_gsi, note_isa, NULL);
+    uint64_t cap = hrd(m, 0);
+    cr_assert_eq(cap >> 32, 10000000u, "10 ns a count");
+    cr_assert_eq((cap >> 8) & 0x1f, 2u, "three timers");
+    cr_assert_eq(hrd(m, 0x100) >> 32, 0x4u, "QEMU pc's routing capability: pin 2");
+    run_until(m, NS(1000));
+    cr_assert_eq(hrd(m, 0xf0), 0u, "halted");
+    hwr(m, 0x10, 1);                                  /* enable at 1 us */
+    run_until(m, NS(2000));
+    cr_assert_eq(hrd(m, 0xf0), 100u);
+    /* timer 0: one-shot, edge, pin 20, at count 500 */
+    hwr(m, 0x100, (20u << 9) | (1u << 2));
+    hwr(m, 0x108, 500);
+    run_until(m, NS(5999));
+    cr_assert_eq(gsi_edges[20], 0);
+    run_until(m, NS(6000));
+    cr_assert_eq(gsi_edges[20], 1);
+    cr_assert_eq(gsi_level[20], 0, "edge: a pulse");
+    /* timer 1: periodic, level, pin 21, every 100 counts from 1000 */
+    hwr(m, 0x120, (21u << 9) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 6));
+    hwr(m, 0x128, 1000);
+    hwr(m, 0x128, 100);
+    run_until(m, NS(11000));
+    cr_assert_eq(gsi_edges[21], 1);
+    cr_assert_eq(gsi_level[21], 1, "level: held");
+    cr_assert_eq(hrd(m, 0x20), 2u, "its status bit");
+    run_until(m, NS(13000));
+    cr_assert_eq(gsi_edges[21], 1, "the line stays high: no new edge");
+    hwr(m, 0x20, 2);                                  /* clear the status */
+    cr_assert_eq(gsi_level[21], 0);
+    run_until(m, NS(14000));
+    cr_assert_eq(gsi_edges[21], 2, "the next period raises it again");
+    cr_assert_eq(hrd(m, 0x128), 1400u, "the comparator advanced by the period");
+    /* legacy replacement: timer 0 to ISA IRQ 0 */
+    hwr(m, 0x10, 3);
+    hwr(m, 0x108, hrd(m, 0xf0) + 10);
+    run_until(m, NS(14100));
+    cr_assert_eq(isa_edges[0], 1);
+    cr_assert(hpet_legacy(h));
+    /* halting keeps the count */
+    hwr(m, 0x10, 0);
+    uint64_t c = hrd(m, 0xf0);
+    run_until(m, NS(20000));
+    cr_assert_eq(hrd(m, 0xf0), c);
+    char *err = NULL;
+    cr_assert(state_check_coverage(&hpet_state_desc, &err), "%s", err);
+    cr_assert(state_check_coverage(&hpet_timer_state_desc, &err), "%s", err);
+    cr_assert(state_check_validity_declared(&hpet_state_desc, &err), "%s", err);
+    hpet_free(h);
     machine_free(m);
 }
