@@ -275,8 +275,8 @@ static int place_multiboot_info(Machine *m, const E820Entry *map, int nmap, uint
     uint32_t mmap_len = 24 * (uint32_t)nmap;
     uint32_t str_base = mmap + mmap_len;
     uint32_t total;
-    char *cmdline = g_strdup_printf("%s%s%s", cfg->kernel, cfg->append ? " " : "",
-                                    cfg->append ? cfg->append : "");
+    /* QEMU's: the file name and a space, then -append (the space even without it) */
+    char *cmdline = g_strdup_printf("%s %s", cfg->kernel, cfg->append ? cfg->append : "");
     uint32_t cmd_at = str_base;
     g_byte_array_append(strs, (const guint8 *)cmdline, (guint)strlen(cmdline) + 1);
     g_free(cmdline);

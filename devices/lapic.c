@@ -537,8 +537,9 @@ static void write_lvt(Lapic *a, int i, uint32_t v)
         if ((v >> 17 & 3) == 3)
             v &= ~(3u << 17); /* the reserved mode 3 acts as one-shot */
         a->lvt[i] = v;
-        if (old != timer_mode(a)) {
-            /* switching between the count and the deadline disarms both (10.5.4.1) */
+        if ((old == TIMER_TSC_DEADLINE) != (timer_mode(a) == TIMER_TSC_DEADLINE)) {
+            /* switching between the count and the deadline disarms both (10.5.4.1);
+             * one-shot <-> periodic keeps the count running */
             a->timer_initial = 0;
             a->tsc_deadline = 0;
         }

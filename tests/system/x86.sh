@@ -41,6 +41,12 @@ skip() {
 PROGRAMS="hello timer smp devices hpet"
 MACHINE="-m 128M -device isa-debug-exit,iobase=0xf4,iosize=4"
 # Per-program machine options, the same for hvsim and QEMU.
+append_for() {
+    case $1 in
+    hello) echo "x86 test arguments" ;;
+    *) echo "" ;;
+    esac
+}
 smp_for() {
     case $1 in
     smp) echo 4 ;;
@@ -53,7 +59,7 @@ qemu_run() {
     # shellcheck disable=SC2086
     # hvsim's RTC reads 2025-01-01T00:00:00 at time 0 by default
     timeout 60 "$QEMU" -M pc -nographic -no-reboot -kernel "$1" $MACHINE -smp "$3" \
-        -rtc base=2025-01-01T00:00:00 </dev/null \
+        -append "$4" -rtc base=2025-01-01T00:00:00 </dev/null \
         >"$TMP/q.raw" 2>"$TMP/q.err"
     echo $? >"$TMP/q.rc"
     tr -d '\r' <"$TMP/q.raw" | awk -v first="$2" '
@@ -83,7 +89,7 @@ first_line() {
 if [ "$UPDATE" = 1 ]; then
     [ -n "$QEMU" ] || { echo "--update-expected needs $QEMU_X86" >&2; exit 2; }
     for p in $PROGRAMS; do
-        qemu_run "$PROGS/$p.elf" "$(first_line $p)" "$(smp_for $p)"
+        qemu_run "$PROGS/$p.elf" "$(first_line $p)" "$(smp_for $p)" "$(append_for $p)"
         cp "$TMP/q.out" "$EXPECTED/x86-$p.out"
         echo "wrote $EXPECTED/x86-$p.out (QEMU exit $(cat "$TMP/q.rc"))"
     done
@@ -100,7 +106,7 @@ for p in $PROGRAMS; do
     fi
     # shellcheck disable=SC2086
     timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE -smp "$n" --state-hash \
-        --max-insns 500000000 </dev/null >"$TMP/h.raw" 2>"$TMP/h.err"
+        -append "$(append_for "$p")" --max-insns 500000000 </dev/null >"$TMP/h.raw" 2>"$TMP/h.err"
     rc=$?
     if grep -q "built without the x86-64 core" "$TMP/h.err"; then
         no_core=1
@@ -113,7 +119,7 @@ for p in $PROGRAMS; do
         continue
     fi
     if [ -n "$QEMU" ]; then
-        qemu_run "$elf" "$(first_line $p)" "$n"
+        qemu_run "$elf" "$(first_line $p)" "$n" "$(append_for $p)"
         ref=$TMP/q.out
         what="QEMU"
         if [ "$(cat "$TMP/q.rc")" != 1 ]; then
@@ -134,7 +140,7 @@ for p in $PROGRAMS; do
     h1=$(grep '^state-hash:' "$TMP/h.err")
     # shellcheck disable=SC2086
     timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE -smp "$n" --state-hash \
-        --max-insns 500000000 </dev/null >/dev/null 2>"$TMP/h2.err"
+        -append "$(append_for "$p")" --max-insns 500000000 </dev/null >/dev/null 2>"$TMP/h2.err"
     h2=$(grep '^state-hash:' "$TMP/h2.err")
     if [ -n "$h1" ] && [ "$h1" = "$h2" ]; then
         pass "$p: state hash stable"
@@ -146,7 +152,8 @@ for p in $PROGRAMS; do
     rm -f "$TMP/cp.snap"
     # shellcheck disable=SC2086
     timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE -smp "$n" \
-        --checkpoint-at "$at:$TMP/cp.snap" </dev/null >/dev/null 2>"$TMP/cp.err"
+        -append "$(append_for "$p")" --checkpoint-at "$at:$TMP/cp.snap" </dev/null >/dev/null \
+        2>"$TMP/cp.err"
     timeout "$HV_TIMEOUT" "$HVSIM" --restore "$TMP/cp.snap" --state-hash </dev/null \
         >/dev/null 2>"$TMP/r.err"
     rc=$?

@@ -294,6 +294,7 @@ Test(x86pc_ioapic, edge_and_level)
     ioapic_reg(m, 0x10 + 2 * 5, 0x10000 | 0x35);
     ioapic_set_irq(io, 5, 1);
     cr_assert_eq(lapic_pending(all[0]), -1);
+    ioapic_free(io);
     lapic_free(all[0]);
     lapic_free(all[1]);
     machine_free(m);
@@ -473,7 +474,8 @@ Test(x86pc_misc, pit_counts_and_irq0)
     out8(m, 0x40, 1000 >> 8);
     out8(m, 0x43, 0x00);                              /* latch channel 0 */
     m->now = NS(420000);                              /* 501 counts later */
-    uint16_t c = (uint16_t)(in8(m, 0x40) | in8(m, 0x40) << 8);
+    uint16_t lsb = in8(m, 0x40);                     /* LSB first, then MSB */
+    uint16_t c = (uint16_t)(lsb | in8(m, 0x40) << 8);
     cr_assert_eq(c, 1000, "the latched count is the one at the latch command");
     uint16_t now_count = pit_get_count(p, 0);
     cr_assert_eq(now_count, 1000 - 501);
