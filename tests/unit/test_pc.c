@@ -845,3 +845,45 @@ Test(x86pc_hpet, counter_and_timers)
     hpet_free(h);
     machine_free(m);
 }
+
+/* The local APIC reports IPIs, acknowledges and EOIs on the event stream (EV_IRQ). */
+static int irq_ev_stage[8], irq_ev_vec[8], irq_ev_cpu[8], n_irq_ev;
+static bool note_irq_ev(void *opaque, const EvInfo *e)
+{
+    (void)opaque;
+    if (n_irq_ev < 8) {
+        irq_ev_stage[n_irq_ev] = e->u.irq.stage;
+        irq_ev_vec[n_irq_ev] = (int)e->u.irq.intid;
+        irq_ev_cpu[n_irq_ev] = e->cpu;
+        n_irq_ev++;
+    }
+    return false;
+}
+
+Test(x86pc_lapic, irq_events)
+{
+    Machine *m = bare(2);
+    Lapic *all[2] = { lapic_new(m, 0), lapic_new(m, 1) };
+    lapic_connect(all, 2);
+    enable(all[0]);
+    enable(all[1]);
+    EvFilter f = EV_FILTER_ALL;
+    cr_assert(ev_subscribe(&m->events, EV_BIT(EV_IRQ), EV_PRIO_PLUGIN, &f, note_irq_ev, NULL));
+    n_irq_ev = 0;
+    lapic_mmio_write(all[0], LAPIC_ICR_HI, 1u << 24);
+    lapic_mmio_write(all[0], LAPIC_ICR_LO, 0x4000 | 0x77);
+    lapic_ack(all[1], lapic_pending(all[1]));
+    lapic_mmio_write(all[1], LAPIC_EOI, 0);
+    cr_assert_eq(n_irq_ev, 3);
+    cr_assert_eq(irq_ev_stage[0], EV_IRQ_RAISE);
+    cr_assert_eq(irq_ev_cpu[0], 0, "raised by the sender");
+    cr_assert_eq(irq_ev_stage[1], EV_IRQ_ACK);
+    cr_assert_eq(irq_ev_cpu[1], 1);
+    cr_assert_eq(irq_ev_stage[2], EV_IRQ_EOI);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(irq_ev_vec[i], 0x77);
+    ev_unsubscribe(&m->events, note_irq_ev, NULL);
+    lapic_free(all[0]);
+    lapic_free(all[1]);
+    machine_free(m);
+}
