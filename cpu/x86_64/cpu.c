@@ -78,6 +78,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, budget),
     STATE_RUNTIME(X86Cpu, evq_seq),
     STATE_RUNTIME(X86Cpu, model),
+    STATE_RUNTIME(X86Cpu, tlb),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -340,6 +341,7 @@ static bool step(X86Cpu *c)
         return false;
     }
     c->start_ip = c->rip;
+    c->exc.vector = -1;       /* nothing left over: the first exception of this one wins */
     bool shadow = c->interrupt_shadow;
     c->interrupt_shadow = 0;
     X86Insn d;
@@ -459,6 +461,7 @@ static void x86_destroy(void *obj)
 {
     X86Cpu *c = obj;
     x86_decode_flush(c);
+    g_free(c->tlb);
     g_free(c);
 }
 
@@ -503,6 +506,9 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (!c->model)
         c->model = x86_cpu_model_find("qemu64");   /* the board checked the name */
     c->trace_mask = m->cfg.trace_mask;
+    if (c->trace_mask & (TRACE_INT | TRACE_EXEC))
+        x86_trace_set(m, c->trace_mask);
+    c->tlb = x86_tlb_new();
     c->exc.vector = -1;
     x86_cpu_reset(c, index == 0);
     return c;
