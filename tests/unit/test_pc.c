@@ -887,3 +887,88 @@ Test(x86pc_lapic, irq_events)
     lapic_free(all[1]);
     machine_free(m);
 }
+
+/* ELCR: a level-triggered IRQ requests while its input is high, again after its EOI. */
+Test(x86pc_misc, i8259_level_mode)
+{
+    Machine *m = bare(1);
+    I8259 *s = i8259_new(m, "pic");
+    i8259_connect_intr(s, (IrqLine){ note_intr, NULL, 0 });
+    out8(m, 0x20, 0x11); out8(m, 0x21, 0x30); out8(m, 0x21, 0x04); out8(m, 0x21, 0x01);
+    out8(m, 0x21, 0x00);
+    out8(m, 0x4d0, 0xff);
+    cr_assert_eq(in8(m, 0x4d0), 0xf8, "IRQ 0-2 cannot be level-triggered");
+    i8259_set_irq(s, 5, 1);
+    cr_assert_eq(i8259_ack(s), 0x35);
+    out8(m, 0x20, 0x20);                              /* EOI with the input still high */
+    cr_assert_eq(i8259_peek(s), 0x35, "requested again");
+    i8259_set_irq(s, 5, 0);
+    cr_assert_eq(i8259_peek(s), -1, "the request ends with the input");
+    /* edge-triggered IRQ 1: one request per rising edge */
+    i8259_set_irq(s, 1, 1);
+    cr_assert_eq(i8259_ack(s), 0x31);
+    out8(m, 0x20, 0x20);
+    cr_assert_eq(i8259_peek(s), -1);
+    i8259_free(s);
+    machine_free(m);
+}
+
+/* 16550: the FIFO's trigger level and the character timeout. */
+Test(x86pc_uart, fifo_trigger_and_timeout)
+{
+    Machine *m = bare(1);
+    Uart16550 *u = uart16550_new(m, "uart", 0x3f8, -1);
+    irq_seen = 0;
+    uart16550_connect_irq(u, (IrqLine){ note_irq, NULL, 4 });
+    out8(m, 0x3fa, 0x41);                             /* FIFO on, trigger 4 */
+    out8(m, 0x3f9, UART_IER_RDI);
+    for (int i = 0; i < 3; i++)
+        cr_assert(uart16550_receive(u, (uint8_t)('a' + i)));
+    cr_assert_eq(irq_seen, 0, "3 characters: below the trigger");
+    run_until(m, NS(1000000));                        /* a poll finds them waiting */
+    cr_assert_eq(irq_seen, 1);
+    cr_assert_eq(in8(m, 0x3fa) & 0x0f, UART_IIR_CTI);
+    cr_assert_eq(in8(m, 0x3f8), 'a');
+    cr_assert_eq(irq_seen, 0, "reading RBR clears the timeout");
+    cr_assert(uart16550_receive(u, 'd'));
+    cr_assert(uart16550_receive(u, 'e'));
+    cr_assert_eq(irq_seen, 1, "4 characters: the trigger");
+    cr_assert_eq(in8(m, 0x3fa) & 0x0f, UART_IIR_RDI);
+    for (int i = 0; i < 16; i++)
+        uart16550_receive(u, 'x');
+    cr_assert_eq(in8(m, 0x3fd) & UART_LSR_OE, UART_LSR_OE, "overrun");
+    cr_assert_eq(in8(m, 0x3fd) & UART_LSR_OE, 0, "cleared by the read");
+    char *err = NULL;
+    cr_assert(state_validate(&uart16550_state_desc, u, &err), "%s", err);
+    uart16550_free(u);
+    machine_free(m);
+}
+
+/* PIT mode 3 (square wave) and mode 0's output, and the read-back command. */
+Test(x86pc_misc, pit_modes)
+{
+    Machine *m = bare(1);
+    Pit *p = pit_new(m, "pit");
+    out8(m, 0x43, 0x76);                              /* channel 1, LSB/MSB, mode 3 */
+    out8(m, 0x41, 100);
+    out8(m, 0x41, 0);
+    SimTime tick = PS_PER_S / PIT_HZ + 1;
+    m->now = 10 * tick;
+    cr_assert_eq(pit_get_out(p, 1), 1, "high in the first half");
+    cr_assert_eq(pit_get_count(p, 1), 80, "counts down by two");
+    m->now = 60 * tick;
+    cr_assert_eq(pit_get_out(p, 1), 0, "low in the second half");
+    out8(m, 0x43, 0xe4);                              /* read-back: status of channel 1 */
+    uint8_t st = in8(m, 0x41);
+    cr_assert_eq(st & 0x3f, 0x36, "access LSB/MSB, mode 3, binary");
+    cr_assert_eq(st >> 7, 0, "OUT low");
+    out8(m, 0x43, 0x70);                              /* mode 0 */
+    m->now = 100 * tick;
+    out8(m, 0x41, 10);
+    out8(m, 0x41, 0);
+    cr_assert_eq(pit_get_out(p, 1), 0);
+    m->now = 111 * tick;
+    cr_assert_eq(pit_get_out(p, 1), 1, "terminal count");
+    pit_free(p);
+    machine_free(m);
+}
