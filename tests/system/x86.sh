@@ -121,19 +121,19 @@ for p in $PROGRAMS; do
     if [ -n "$QEMU" ]; then
         qemu_run "$elf" "$(first_line $p)" "$n" "$(append_for $p)"
         ref=$TMP/q.out
-        what="QEMU"
+        what="QEMU's"
         if [ "$(cat "$TMP/q.rc")" != 1 ]; then
             fail "$p" "QEMU exit $(cat "$TMP/q.rc"), want 1"
             continue
         fi
     else
         ref=$EXPECTED/x86-$p.out
-        what="the stored output ($QEMU_X86 not installed)"
+        what="the stored one (${QEMU_X86:-qemu-system-x86_64} not installed)"
     fi
     if diff -u "$ref" "$TMP/h.out" >"$TMP/diff"; then
-        pass "$p: output as $what's"
+        pass "$p: output as $what"
     else
-        fail "$p" "output differs from $what's: $(head -n 12 "$TMP/diff" | tr '\n' '|')"
+        fail "$p" "output differs from $what: $(head -n 12 "$TMP/diff" | tr '\n' '|')"
         continue
     fi
     # determinism: the same run, the same state hash
