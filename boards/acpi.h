@@ -1,5 +1,6 @@
 /* ACPI tables of the PC board, where Linux finds them without a BIOS: the RSDP in the BIOS
- * area (scanned in 0xe0000-0xfffff), XSDT/RSDT, FADT with FACS and a DSDT, the MADT and the HPET table. */
+ * area (scanned in 0xe0000-0xfffff), XSDT/RSDT, FADT with FACS and a DSDT, the MADT and the
+ * HPET table. */
 #ifndef HVSIM_BOARDS_ACPI_H
 #define HVSIM_BOARDS_ACPI_H
 #include <stdint.h>

@@ -35,8 +35,16 @@ static void reset_request(PcMisc *s, const char *how)
     machine_stop(s->m, EXIT_OK, "the guest reset the machine (%s)", how);
 }
 
-static uint64_t post_read(void *o, uint64_t off, unsigned size) { (void)o, (void)off, (void)size; return 0xff; }
-static void post_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)o, (void)off, (void)v, (void)size; }
+static uint64_t post_read(void *o, uint64_t off, unsigned size)
+{
+    (void)o, (void)off, (void)size;
+    return 0xff;
+}
+
+static void post_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    (void)o, (void)off, (void)v, (void)size;   /* POST codes: nobody to show them to */
+}
 
 static uint64_t a20_read(void *o, uint64_t off, unsigned size)
 {
@@ -76,7 +84,12 @@ static void pci_write(void *o, uint64_t off, uint64_t v, unsigned size)
 
 /* The keyboard controller's status port: nothing to read, ready for commands; 0xfe pulses
  * the reset line. */
-static uint64_t kbd_read(void *o, uint64_t off, unsigned size) { (void)o, (void)off, (void)size; return 0; }
+static uint64_t kbd_read(void *o, uint64_t off, unsigned size)
+{
+    (void)o, (void)off, (void)size;
+    return 0;
+}
+
 static void kbd_write(void *o, uint64_t off, uint64_t v, unsigned size)
 {
     (void)off, (void)size;
@@ -332,7 +345,8 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     pb->uart = uart16550_new(m, "uart0", PC_COM1, 0);
     pb->fw_cfg = fw_cfg_new(m, "fw_cfg");
     pb->misc = misc_new(m);
-    if (!pb->ioapic || !pb->pic || !pb->pit || !pb->hpet || !pb->rtc || !pb->uart || !pb->fw_cfg || !pb->misc) {
+    if (!pb->ioapic || !pb->pic || !pb->pit || !pb->hpet || !pb->rtc || !pb->uart ||
+        !pb->fw_cfg || !pb->misc) {
         *err = g_strdup("cannot map the PC devices on the buses");
         return -1;
     }

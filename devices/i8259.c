@@ -182,10 +182,28 @@ static void pic_write(void *opaque, uint64_t off, uint64_t val, int chip)
     update(s);
 }
 
-static uint64_t master_read(void *o, uint64_t off, unsigned size) { return pic_read(o, off, size, 0); }
-static uint64_t slave_read(void *o, uint64_t off, unsigned size) { return pic_read(o, off, size, 1); }
-static void master_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)size; pic_write(o, off, v, 0); }
-static void slave_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)size; pic_write(o, off, v, 1); }
+static uint64_t master_read(void *o, uint64_t off, unsigned size)
+{
+    return pic_read(o, off, size, 0);
+}
+
+static uint64_t slave_read(void *o, uint64_t off, unsigned size)
+{
+    return pic_read(o, off, size, 1);
+}
+
+static void master_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    (void)size;
+    pic_write(o, off, v, 0);
+}
+
+static void slave_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    (void)size;
+    pic_write(o, off, v, 1);
+}
+
 static const MmioOps master_ops = { master_read, master_write };
 static const MmioOps slave_ops = { slave_read, slave_write };
 

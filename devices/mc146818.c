@@ -53,7 +53,9 @@ uint64_t mc146818_seconds(const Mc146818 *s)
 
 static uint8_t to_reg(const Mc146818 *s, unsigned v)
 {
-    return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? (uint8_t)v : (uint8_t)(((v / 10) << 4) | (v % 10));
+    if (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY)
+        return (uint8_t)v;
+    return (uint8_t)(((v / 10) << 4) | (v % 10));
 }
 
 static unsigned from_reg(const Mc146818 *s, uint8_t v)

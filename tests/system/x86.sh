@@ -115,7 +115,8 @@ for p in $PROGRAMS; do
     fi
     tr -d '\r' <"$TMP/h.raw" >"$TMP/h.out"
     if [ "$rc" -ne 1 ]; then
-        fail "$p" "hvsim exit $rc, want 1 (the program's 0 through isa-debug-exit); $(tail -n 2 "$TMP/h.err" | tr '\n' ' ')"
+        why=$(tail -n 2 "$TMP/h.err" | tr '\n' ' ')
+        fail "$p" "hvsim exit $rc, want 1 (the program's 0 through isa-debug-exit); $why"
         continue
     fi
     if [ -n "$QEMU" ]; then
@@ -161,7 +162,8 @@ for p in $PROGRAMS; do
     if [ "$rc" -eq 1 ] && [ -n "$h3" ] && [ "$h3" = "$h1" ]; then
         pass "$p: restored from a snapshot at $at, the same end state"
     else
-        fail "$p" "restore from $at: exit $rc, '$h3' vs '$h1'; $(head -n 2 "$TMP/cp.err" "$TMP/r.err" | tr '\n' ' ')"
+        why=$(head -n 2 "$TMP/cp.err" "$TMP/r.err" | tr '\n' ' ')
+        fail "$p" "restore from $at: exit $rc, '$h3' vs '$h1'; $why"
     fi
 done
 

@@ -625,7 +625,7 @@ Test(x86pc_load, multiboot_elf32_info_and_modules)
     cr_assert_eq(ram32(m, 0x200000), MULTIBOOT_MAGIC);
     cr_assert_eq(ram32(m, 0x202000), 0u, "bss zeroed");
     uint32_t info = ld.info;
-    cr_assert_eq(ram32(m, info), 0x24fu);                 /* mem, boot dev, cmdline, mods, mmap, name */
+    cr_assert_eq(ram32(m, info), 0x24fu);   /* mem, boot device, cmdline, mods, mmap, name */
     cr_assert_eq(ram32(m, info + 4), 639u);
     cr_assert_eq(ram32(m, info + 8), 15u * 1024);
     char buf[256];
@@ -751,8 +751,8 @@ Test(x86pc_load, acpi_tables)
         }
     }
     cr_assert(have_madt && have_fadt);
-    cr_assert_eq(sum(m, ram32(m, ACPI_RSDP_ADDR + 16), ram32(m, ram32(m, ACPI_RSDP_ADDR + 16) + 4)), 0,
-                 "the RSDT too");
+    uint32_t rsdt = ram32(m, ACPI_RSDP_ADDR + 16);
+    cr_assert_eq(sum(m, rsdt, ram32(m, rsdt + 4)), 0, "the RSDT too");
     char *err = NULL;
     cr_assert(state_check_coverage(&pc_misc_state_desc, &err), "%s", err);
     machine_free(m);

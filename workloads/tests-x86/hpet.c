@@ -1,8 +1,8 @@
 /* The HPET as a kernel uses it: the capabilities (period, timers, legacy replacement), the
  * main counter running once enabled, timer 0 periodic in legacy replacement mode on IRQ 0
  * (the I/O APIC's pin 2, where the PIT was), and timer 2 one-shot, level-triggered, routed
- * to I/O APIC pin 2 (the one pin QEMU's pc offers) with its status bit held until cleared. Exits through isa-debug-exit with 0
- * when the interrupts came as they should. */
+ * to I/O APIC pin 2 (the one pin QEMU's pc offers) with its status bit held until cleared.
+ * Exits through isa-debug-exit with 0 when the interrupts came as they should. */
 #include "lib/x86.h"
 
 #define LAPIC_EOI 0xb0
