@@ -18,13 +18,6 @@
 /* bits hi..lo set */
 #define MASK(hi, lo) ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
 
-bool x86_canonical(uint64_t va, bool la57)
-{
-    unsigned top = la57 ? 56 : 47;
-    int64_t s = (int64_t)(va << (63 - top)) >> (63 - top);
-    return (uint64_t)s == va;
-}
-
 static unsigned maxphy(const X86WalkRegime *r)
 {
     return r->pa_bits ? r->pa_bits : 40;

@@ -108,7 +108,11 @@ typedef struct X86WalkFault {
 
 /* True if va is canonical for the paging mode (bits 63:47, or 63:56 with 5-level paging,
  * all equal). Modes other than 4-/5-level paging have no such check. */
-bool x86_canonical(uint64_t va, bool la57);
+static inline bool x86_canonical(uint64_t va, bool la57)
+{
+    unsigned sh = la57 ? 7 : 16;
+    return (uint64_t)((int64_t)(va << sh) >> sh) == va;
+}
 
 /* Translates linear address la for an access. With paging off the result is the identity
  * (la truncated to 32 bits, as outside long mode), all permissions. Returns true and fills

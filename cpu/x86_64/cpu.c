@@ -7,6 +7,8 @@
 #include "cpu/x86_64/insn.h"
 #include "devices/lapic.h"
 
+int x86_op_iret(X86Cpu *c, const X86Insn *d);
+
 /* The local APIC is the board's: weak references, so a machine without one (unit tests,
  * and this part before the board's is linked in) builds; c->lapic is NULL then. */
 #pragma weak lapic_take_event
@@ -78,6 +80,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, budget),
     STATE_RUNTIME(X86Cpu, evq_seq),
     STATE_RUNTIME(X86Cpu, model),
+    STATE_RUNTIME(X86Cpu, tlb),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -319,6 +322,20 @@ static bool publish_insn(X86Cpu *c)
     return ev_publish(&m->events, &e);
 }
 
+/* After an instruction retired: RF clears (but for IRET's own), and with TF set before and
+ * after it the single-step trap (#DB with DR6.BS) comes, at the next instruction. A software
+ * interrupt cleared TF on its way, so it takes none. */
+static void after_insn_debug(X86Cpu *c, const X86Insn *d, bool tf)
+{
+    if (d->fn != x86_op_iret)
+        c->rflags &= ~(uint64_t)X86_RF;
+    if (tf && (c->rflags & X86_TF)) {
+        c->dr[6] |= 1u << 14;
+        x86_raise(c, X86_DB, false, 0);
+        x86_deliver_exc(c);
+    }
+}
+
 /* One instruction (or one event delivery, which costs one like an instruction so that
  * simulated time advances). false: leave the loop. */
 static bool step(X86Cpu *c)
@@ -340,6 +357,8 @@ static bool step(X86Cpu *c)
         return false;
     }
     c->start_ip = c->rip;
+    c->exc.vector = -1;       /* nothing left over: the first exception of this one wins */
+    bool tf = (c->rflags & X86_TF) != 0;
     bool shadow = c->interrupt_shadow;
     c->interrupt_shadow = 0;
     X86Insn d;
@@ -360,6 +379,8 @@ static bool step(X86Cpu *c)
         return !m->stop;
     }
     c->fetch_faults = 0;
+    if (unlikely(c->rflags & (X86_RF | X86_TF)))
+        after_insn_debug(c, &d, tf);
     return r == X86_OK;
 }
 
@@ -459,6 +480,7 @@ static void x86_destroy(void *obj)
 {
     X86Cpu *c = obj;
     x86_decode_flush(c);
+    g_free(c->tlb);
     g_free(c);
 }
 
@@ -503,6 +525,9 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (!c->model)
         c->model = x86_cpu_model_find("qemu64");   /* the board checked the name */
     c->trace_mask = m->cfg.trace_mask;
+    if (c->trace_mask & (TRACE_INT | TRACE_EXEC | TRACE_MMU))
+        x86_trace_set(m, c->trace_mask);
+    c->tlb = x86_tlb_new();
     c->exc.vector = -1;
     x86_cpu_reset(c, index == 0);
     return c;

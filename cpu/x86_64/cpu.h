@@ -180,6 +180,7 @@ struct X86Cpu {
     uint64_t budget;          /* instructions this run() may retire */
     uint64_t evq_seq;         /* event-queue schedule count the budget was last cut at */
     const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
+    struct X86Tlb *tlb;       /* translations of linear pages (mem.c): a cache, never state */
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */
@@ -223,9 +224,15 @@ void x86_cpu_reset(X86Cpu *c, bool bsp);
 /* Multiboot's entry state: 32-bit protected mode, flat CS/DS/ES/SS/FS/GS, paging off,
  * EAX = 0x2BADB002, EBX = info, EIP = entry. */
 void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
-/* 64-bit mode with flat segments, for ELF64 kernels and tests: paging on with cr3 (the
- * caller built the tables), RIP = entry. */
+/* 64-bit mode with flat segments (CS 0x08 64-bit, the others 0x10), for ELF64 kernels and
+ * tests: paging on with cr3 (the caller built the tables), RIP = entry. GDTR and IDTR keep
+ * their reset values: the descriptors behind the selectors are not in memory, so the kernel
+ * loads its own GDT and IDT before any far transfer, segment load or interrupt (as a
+ * Multiboot kernel must). */
 void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
+/* -d int, -d exec and -d mmu for x86 cores (TRACE_INT, TRACE_EXEC, TRACE_MMU of mask): on
+ * or off. */
+void x86_trace_set(Machine *m, uint32_t mask);
 /* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
 bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;

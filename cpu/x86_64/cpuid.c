@@ -5,9 +5,10 @@
  * qemu64 follows QEMU's model of that name (vendor, family 15 model 107, the SSE2-era
  * feature set) minus what hvsim does not model (MCE/MCA, SVM, ABM, SSE4A). max adds what the
  * system part implements (x2APIC, TSC deadline, PCID/INVPCID, SMEP/SMAP, 1 GiB pages,
- * RDTSCP, 5-level paging) and SSSE3/SSE4.1/SSE4.2/POPCNT, which the instruction part
- * provides. Not advertised: XSAVE/AVX, RDRAND/RDSEED (no seeded source), FSGSBASE, UMIP,
- * VMX (the next issue), PKU, MONITOR/MWAIT. */
+ * RDTSCP) and SSSE3/SSE4.1/SSE4.2/POPCNT, which the instruction part provides. Not
+ * advertised: 5-level paging (the walker and the system part have it, but the near
+ * branches' canonical check is 48-bit: LA57 waits for that), XSAVE/AVX, RDRAND/RDSEED (no
+ * seeded source), FSGSBASE, UMIP, VMX (the next issue), PKU, MONITOR/MWAIT. */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 
@@ -70,12 +71,11 @@ static const X86CpuModel models[] = {
                   X86_F1_ECX_X2APIC | C_POPCNT | X86_F1_ECX_TSC_DEADLINE | C_HYPERVISOR,
         .f1_edx = BASE_EDX,
         .f7_ebx = X86_F7_EBX_SMEP | X86_F7_EBX_INVPCID | X86_F7_EBX_SMAP,
-        .f7_ecx = X86_F7_ECX_LA57,
         .e1_ecx = X_LAHF_LM,
         .e1_edx = X86_E1_EDX_SYSCALL | X86_E1_EDX_NX | X86_E1_EDX_PAGE1GB |
                   X86_E1_EDX_RDTSCP | X86_E1_EDX_LM,
         .pa_bits = 40,
-        .va_bits = 57,
+        .va_bits = 48,
         .brand = "hvsim x86-64 (max)",
     },
 };

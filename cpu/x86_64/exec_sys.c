@@ -729,11 +729,17 @@ int x86_op_grp7(X86Cpu *c, const X86Insn *d)
         case 4: return x86_write(c, d->seg, x86_ea(c, d), 2, c->cr0 & 0xffff) ? x86_retire(c, d)
                                                                               : X86_FAULT;
         case 6: break;        /* LMSW m16 */
-        case 7:               /* INVLPG */
+        case 7: {             /* INVLPG: the page in every PCID, global or not */
             if (c->cpl != 0)
                 return gp0(c);
-            flush_translations(c);
+            uint64_t la;
+            X86Exc saved = c->exc;
+            if (x86_seg_la(c, d->seg, x86_ea(c, d), 1, false, &la))
+                x86_tlb_flush_page(c, la);
+            c->exc = saved;   /* a bad address invalidates nothing and does not fault */
+            x86_decode_flush(c);
             return x86_retire(c, d);
+        }
         default:
             return x86_ud(c);
         }
@@ -964,17 +970,21 @@ static bool write_cr4(X86Cpu *c, uint64_t v)
 
 static bool write_cr3(X86Cpu *c, uint64_t v)
 {
+    uint64_t raw = v;
     if (x86_lma(c)) {
         if (c->cr4 & X86_CR4_PCIDE)
-            v &= ~(1ull << 63);   /* "no flush" hint: this model flushes anyway */
+            v &= ~(1ull << 63);   /* "no flush": the PCID's translations are kept */
         unsigned pa = c->model->pa_bits ? c->model->pa_bits : 40;
         if (v >> pa)
             return false;
     } else {
         v = (uint32_t)v;
     }
+    bool noflush = x86_lma(c) && (c->cr4 & X86_CR4_PCIDE) && (raw >> 63);
     c->cr3 = v;
-    flush_translations(c);
+    if (!noflush)
+        x86_tlb_flush_nonglobal(c);   /* every PCID's: more than the SDM asks */
+    x86_decode_flush(c);
     return true;
 }
 
@@ -1130,7 +1140,15 @@ int x86_op_invpcid(X86Cpu *c, const X86Insn *d)
         return gp0(c);
     if (type == 0 && !x86_canonical(desc[1], (c->cr4 & X86_CR4_LA57) != 0))
         return gp0(c);
-    flush_translations(c);    /* no PCID-tagged cache: everything is dropped */
+    /* 0: one address of one PCID (dropped in every PCID); 1: one PCID's non-global
+     * translations (every PCID's); 2: everything; 3: everything but global */
+    if (type == 0)
+        x86_tlb_flush_page(c, desc[1]);
+    else if (type == 2)
+        x86_tlb_flush(c);
+    else
+        x86_tlb_flush_nonglobal(c);
+    x86_decode_flush(c);
     return x86_retire(c, d);
 }
 

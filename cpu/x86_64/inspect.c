@@ -136,23 +136,38 @@ bool x86_peek_reg(void *cpu, const char *name, uint64_t *v)
     return false;
 }
 
-/* `info tlb`: nothing is cached (every access walks), so the view says that and shows the
- * translation of the current instruction's page. */
+/* `info tlb`: the soft TLB (mem.c): linear pages of successful walks, per access kind and
+ * privilege class, emptied on every control-register, EFER, INVLPG and INVPCID change. */
+typedef struct TlbDump {
+    GString *out;
+    void (*sym)(void *ctx, uint64_t va, GString *out);
+    void *ctx;
+    unsigned n;
+} TlbDump;
+
+static void dump_entry(void *opaque, uint64_t la, uint64_t pa, unsigned acc, unsigned priv)
+{
+    static const char *const accs[] = { "r", "w", "x" };
+    static const char *const privs[] = { "supervisor", "user", "implicit" };
+    TlbDump *t = opaque;
+    g_string_append_printf(t->out, "  VA 0x%016" PRIx64 " -> PA 0x%010" PRIx64 "  %s %s", la, pa,
+                           accs[acc], privs[priv < 3 ? priv : 0]);
+    if (t->sym)
+        t->sym(t->ctx, la, t->out);
+    g_string_append_c(t->out, '\n');
+    t->n++;
+}
+
 void x86_tlb_dump(void *cpu, GString *out, void (*sym)(void *ctx, uint64_t va, GString *out),
                   void *ctx)
 {
     X86Cpu *c = cpu;
-    g_string_append_printf(out, "cpu%d caches no translations: every access walks the tables "
-                                "(CR3 0x%" PRIx64 ", PCID %s)\n",
-                           c->index, c->cr3, c->cr4 & X86_CR4_PCIDE ? "on" : "off");
-    uint64_t la = x86_mode64(c) ? c->rip : (uint32_t)(c->seg[X86_CS].base + c->rip), pa;
-    if (x86_debug_translate(c, la, &pa)) {
-        g_string_append_printf(out, "  RIP's page: VA 0x%016" PRIx64 " -> PA 0x%010" PRIx64,
-                               la & ~(uint64_t)0xfff, pa & ~(uint64_t)0xfff);
-        if (sym)
-            sym(ctx, la & ~0xfffull, out);
-        g_string_append_c(out, '\n');
-    }
+    g_string_append_printf(out, "soft TLB of cpu%d at CPL %u (CR3 0x%" PRIx64 "): cached "
+                                "translations; flushed on CR0/CR3/CR4/EFER writes, INVLPG and "
+                                "INVPCID\n", c->index, c->cpl, c->cr3);
+    TlbDump t = { out, sym, ctx, 0 };
+    x86_tlb_foreach(c, dump_entry, &t);
+    g_string_append_printf(out, "%u entries\n", t.n);
 }
 
 static const char *mode_name(X86PagingMode m)

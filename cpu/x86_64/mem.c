@@ -5,6 +5,7 @@
  * instruction changes no memory. */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
+#include "cpu/x86_64/insn.h"
 #include "devices/lapic.h"
 
 /* The local APIC is the board's (x86pc): until one is linked in, c->lapic stays NULL and
@@ -39,13 +40,6 @@ void x86_walk_regime(const X86Cpu *c, X86WalkRegime *r)
     r->pa_bits = mdl ? mdl->pa_bits : 0;
 }
 
-void x86_tlb_flush(X86Cpu *c)
-{
-    /* no translation is cached yet: every access walks */
-    (void)c;
-}
-
-/* ---- physical memory ---- */
 static bool lapic_page(const X86Cpu *c, uint64_t pa)
 {
     /* IA32_APIC_BASE: bit 11 enables the xAPIC, bit 10 x2APIC mode (MMIO then unmapped) */
@@ -53,6 +47,84 @@ static bool lapic_page(const X86Cpu *c, uint64_t pa)
            (pa & ~(PAGE - 1)) == (c->apic_base & ~0xfffull & ((1ull << 52) - 1));
 }
 
+/* The soft TLB: per access kind (read, write, fetch), a direct-mapped table of 4 KiB linear
+ * pages, each tagged with what its permission check depended on (privilege class and
+ * RFLAGS.AC) and with the PCID it was made under, or marked global (G with CR4.PGE). An
+ * entry is made only by a walk that succeeded for that access kind, so a write entry exists
+ * only for a page whose dirty flag is set. Invalidation follows the SDM (4.10.4) or drops
+ * more: MOV CR3 the non-global entries (none with PCIDE and bit 63 set), INVLPG the page in
+ * every PCID, INVPCID what its type names or more, CR0/CR4/EFER writes everything. */
+#define TLB_SIZE 256
+typedef struct X86TlbEntry {
+    uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
+    uint64_t pa;              /* the page's physical address */
+    uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
+                               * for write entries), else NULL */
+    uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
+    uint32_t pad;
+} X86TlbEntry;
+#define X86_TLB_GLOBAL 0xffffffffu
+struct X86Tlb {
+    X86TlbEntry e[3][TLB_SIZE];
+};
+
+struct X86Tlb *x86_tlb_new(void)
+{
+    return g_new0(struct X86Tlb, 1);
+}
+
+void x86_tlb_flush(X86Cpu *c)
+{
+    if (c->tlb)
+        memset(c->tlb, 0, sizeof *c->tlb);
+}
+
+void x86_tlb_flush_nonglobal(X86Cpu *c)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (c->tlb->e[a][i].pcid != X86_TLB_GLOBAL)
+                c->tlb->e[a][i].tag = 0;
+}
+
+void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++) {
+        X86TlbEntry *e = &c->tlb->e[a][(la >> 12) & (TLB_SIZE - 1)];
+        if ((e->tag & ~(PAGE - 1)) == (la & ~(PAGE - 1)))
+            e->tag = 0;
+    }
+}
+
+/* The PCID translations are made under now. */
+static inline uint32_t cur_pcid(const X86Cpu *c)
+{
+    return (c->cr4 & X86_CR4_PCIDE) ? (uint32_t)(c->cr3 & 0xfff) : 0;
+}
+
+void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
+                                                 unsigned acc, unsigned priv), void *ctx)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            const X86TlbEntry *e = &c->tlb->e[a][i];
+            if (e->tag & 1)
+                fn(ctx, e->tag & ~0xfffull, e->pa, a, (unsigned)(e->tag >> 1) & 3);
+        }
+}
+
+static inline uint64_t tlb_tag(const X86Cpu *c, uint64_t la, X86Priv priv)
+{
+    return (la & ~(PAGE - 1)) | (uint64_t)priv << 1 | ((c->rflags & X86_AC) ? 8 : 0) | 1;
+}
+
+/* ---- physical memory ---- */
 static void publish_mmio(X86Cpu *c, uint64_t pa, unsigned size, bool write, uint64_t v)
 {
     const BusRegion *r = bus_find(&c->m->bus, pa);
@@ -67,7 +139,8 @@ static void publish_mmio(X86Cpu *c, uint64_t pa, unsigned size, bool write, uint
 uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
 {
     Machine *m = c->m;
-    uint8_t *p = bus_ram_ptr(&m->bus, pa, size);
+    /* the APIC page hides whatever else is at its address */
+    uint8_t *p = unlikely(lapic_page(c, pa)) ? NULL : bus_ram_ptr(&m->bus, pa, size);
     if (likely(p != NULL)) {
         uint64_t v = 0;
         memcpy(&v, p, size);
@@ -96,7 +169,7 @@ uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
 void x86_phys_write(X86Cpu *c, uint64_t pa, unsigned size, uint64_t v)
 {
     Machine *m = c->m;
-    const BusRegion *r = bus_find(&m->bus, pa);
+    const BusRegion *r = unlikely(lapic_page(c, pa)) ? NULL : bus_find(&m->bus, pa);
     if (likely(r && r->host && pa + size <= r->base + r->size)) {
         if (r->readonly)
             return;
@@ -146,18 +219,98 @@ static void walk_write(void *opaque, uint64_t pa, unsigned size, int level, uint
     x86_phys_write(c, pa, size, v);
 }
 
+/* The host memory of the physical page at pa for an access kind, or NULL (a device, the
+ * APIC page, ROM for writes). */
+static uint8_t *page_host(X86Cpu *c, uint64_t pa, X86Access acc)
+{
+    if (lapic_page(c, pa))
+        return NULL;
+    const BusRegion *r = bus_find(&c->m->bus, pa);
+    if (!r || !r->host || (acc == X86_ACC_WRITE && r->readonly) ||
+        pa + PAGE > r->base + r->size)
+        return NULL;
+    return r->host + (pa - r->base);
+}
+
+/* Translation with the host page: *host is the page's host memory (NULL if not RAM). */
+static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa,
+                           uint8_t **host)
+{
+    if (!(c->cr0 & X86_CR0_PG)) {
+        *pa = (uint32_t)la;
+        *host = NULL;
+        return true;
+    }
+    uint64_t tag = tlb_tag(c, la, priv);
+    X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
+        *pa = te->pa | (la & (PAGE - 1));
+        *host = te->host;
+        return true;
+    }
+    *host = NULL;
+    if (!x86_translate_la(c, la, acc, priv, pa))
+        return false;
+    if (te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))
+        *host = te->host;
+    return true;
+}
+
+/* EV_WALK: a walk the soft TLB did not spare, its entries and its result or fault. */
+static void publish_walk(X86Cpu *c, uint64_t la, X86Access acc, const X86WalkRegime *r,
+                         const X86WalkResult *res, const X86WalkFault *f, bool ok)
+{
+    static const char *const regimes[] = { "paging off", "32-bit paging", "PAE paging",
+                                           "4-level paging", "5-level paging" };
+    int top = r->mode == X86_PAGING_32 ? 2 : r->mode == X86_PAGING_PAE ? 3
+            : r->mode == X86_PAGING_4LEVEL ? 4 : 5;
+    uint8_t sl[X86_WALK_MAX_LEVELS];
+    for (unsigned i = 0; i < res->nread; i++)
+        sl[i] = (uint8_t)(1 << 4 | (top - (int)i));
+    EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = (int)c->cpl, .vmid = -1,
+                 .pc = c->start_ip,
+                 .u.walk = { .addr = la, .pa = ok ? res->pa : 0, .access = (int)acc, .fault = !ok,
+                             .desc = res->entry_pa, .desc_sl = sl, .ndesc = res->nread,
+                             .perms = ok ? res->perms : 0, .regime = regimes[r->mode],
+                             .s2_vmid = -1, .fault_stage = ok ? 0 : 1,
+                             .fault_level = ok ? 0 : f->level,
+                             .fault_name = ok ? NULL : f->rsvd ? "reserved bit"
+                                         : (f->error_code & X86_PFEC_P) ? "protection"
+                                                                        : "not present",
+                             .ipa = ok ? res->pa : f->error_code } };
+    if (ev_publish(&c->m->events, &e)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
+}
+
 bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa)
 {
     if (!(c->cr0 & X86_CR0_PG)) {
         *pa = (uint32_t)la;
         return true;
     }
+    uint64_t tag = tlb_tag(c, la, priv);
+    X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
+        *pa = te->pa | (la & (PAGE - 1));
+        return true;
+    }
     X86WalkRegime r;
     x86_walk_regime(c, &r);
     X86WalkResult res;
     X86WalkFault f;
-    if (likely(x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f))) {
+    bool ok = x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f);
+    if (unlikely(ev_wants(&c->m->events, EV_WALK)))
+        publish_walk(c, la, acc, &r, &res, &f, ok);
+    if (likely(ok)) {
         *pa = res.pa;
+        if (te) {
+            te->tag = tag;
+            te->pa = res.pa & ~(PAGE - 1);
+            te->host = page_host(c, te->pa, acc);
+            te->pcid = res.global ? X86_TLB_GLOBAL : cur_pcid(c);
+        }
         return true;
     }
     x86_raise(c, X86_PF_EXC, true, f.error_code);
@@ -300,14 +453,40 @@ static bool align_check(X86Cpu *c, uint64_t off, unsigned size)
     return true;
 }
 
+/* A store to RAM through its host page: the bookkeeping of x86_phys_write's RAM path. */
+static void ram_store(X86Cpu *c, uint8_t *host, uint64_t pa, const uint8_t *buf, unsigned size)
+{
+    Machine *m = c->m;
+    memcpy(host, buf, size);
+    machine_ram_written(m, pa, size);
+    if (pa - m->ram_base < m->ram_size && m->code_written && m->ram_code[(pa - m->ram_base) >> 12])
+        m->code_written(m, pa);
+}
+
 static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Access acc,
                         uint8_t *buf)
 {
     uint64_t la, pa[2] = { 0, 0 };
-    if (!x86_seg_la(c, seg, off, size, acc == X86_ACC_WRITE, &la) || !align_check(c, off, size) ||
-        !translate_range(c, la, size, acc, data_priv(c), pa))
+    if (!x86_seg_la(c, seg, off, size, acc == X86_ACC_WRITE, &la) || !align_check(c, off, size))
         return false;
     Machine *m = c->m;
+    /* within one RAM page, nobody watching: straight to host memory */
+    if (likely(((la & (PAGE - 1)) + size <= PAGE) && !m->watch_check &&
+               !ev_wants(&m->events, EV_MEM))) {
+        uint8_t *host;
+        if (!translate_host(c, la, acc, data_priv(c), &pa[0], &host))
+            return false;
+        if (likely(host != NULL)) {
+            host += la & (PAGE - 1);
+            if (acc == X86_ACC_WRITE)
+                ram_store(c, host, pa[0], buf, size);
+            else
+                memcpy(buf, host, size);
+            return true;
+        }
+    }
+    if (!translate_range(c, la, size, acc, data_priv(c), pa))
+        return false;
     if (unlikely(m->watch_check) &&
         m->watch_check(m->break_opaque, c->index, la, pa[0], size, acc == X86_ACC_WRITE)) {
         m->paused = true;
@@ -369,12 +548,15 @@ static unsigned fetch_window(const X86Cpu *c, uint64_t rip, unsigned max, uint64
 {
     const X86Seg *cs = &c->seg[X86_CS];
     if (x86_mode64(c)) {
+        bool la57 = (c->cr4 & X86_CR4_LA57) != 0;
         *la = rip;
-        if (!x86_canonical(rip, (c->cr4 & X86_CR4_LA57) != 0))
+        if (!x86_canonical(rip, la57))
             return 0;
+        if (likely(x86_canonical(rip + max - 1, la57) && rip + max - 1 >= rip))
+            return max;
         /* bytes past the canonical end are not fetched either */
         for (unsigned n = 1; n < max; n++)
-            if (!x86_canonical(rip + n, (c->cr4 & X86_CR4_LA57) != 0))
+            if (!x86_canonical(rip + n, la57))
                 return n;
         return max;
     }
@@ -390,17 +572,30 @@ unsigned x86_fetch(X86Cpu *c, uint64_t rip, uint8_t *buf, unsigned max)
     uint64_t la;
     unsigned n = fetch_window(c, rip, max, &la), got = 0;
     X86Priv priv = data_priv(c);
+    /* the common case: a whole instruction's worth inside one RAM page (a constant size
+     * makes the copy two moves) */
+    if (likely(n == X86_MAX_INSN_BYTES && (la & (PAGE - 1)) <= PAGE - X86_MAX_INSN_BYTES)) {
+        uint64_t pa;
+        uint8_t *host;
+        X86Exc saved = c->exc;
+        if (likely(translate_host(c, la, X86_ACC_FETCH, priv, &pa, &host) && host)) {
+            memcpy(buf, host + (la & (PAGE - 1)), X86_MAX_INSN_BYTES);
+            return X86_MAX_INSN_BYTES;
+        }
+        c->exc = saved;
+    }
     while (got < n) {
         uint64_t pa;
+        uint8_t *host;
         X86Exc saved = c->exc;
-        if (!x86_translate_la(c, la + got, X86_ACC_FETCH, priv, &pa)) {
+        if (!translate_host(c, la + got, X86_ACC_FETCH, priv, &pa, &host)) {
             c->exc = saved;   /* the decoder raises the fault if it needs the byte */
             break;
         }
         unsigned chunk = (unsigned)(PAGE - ((la + got) & (PAGE - 1)));
         if (chunk > n - got)
             chunk = n - got;
-        uint8_t *p = bus_ram_ptr(&c->m->bus, pa, chunk);
+        uint8_t *p = host ? host + (pa & (PAGE - 1)) : bus_ram_ptr(&c->m->bus, pa, chunk);
         if (p) {
             memcpy(buf + got, p, chunk);
         } else {

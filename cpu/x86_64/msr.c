@@ -1,7 +1,8 @@
 /* x86 model-specific registers (SDM vol. 4): EFER, the SYSCALL and SYSENTER targets, the FS,
  * GS and kernel GS bases, PAT, the APIC base, the TSC and TSC_AUX, the TSC deadline and the
- * x2APIC range (both the local APIC's), MTRRs and MISC_ENABLE as storage. Any other MSR, a
- * reserved bit set or a non-canonical address written raises #GP(0). */
+ * x2APIC range (both the local APIC's), MTRRs and MISC_ENABLE as storage, DEBUGCTL reading
+ * 0 (branch tracing is not modelled). Any other MSR, a reserved bit set or a non-canonical
+ * address written raises #GP(0). */
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/insn.h"
 #include "devices/lapic.h"
@@ -21,6 +22,7 @@ enum {
     MSR_SYSENTER_ESP = 0x175,
     MSR_SYSENTER_EIP = 0x176,
     MSR_MISC_ENABLE = 0x1a0,
+    MSR_DEBUGCTL = 0x1d9,
     MSR_MTRR_PHYS = 0x200,    /* 0x200..0x20f: base/mask pairs */
     MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K_80000 = 0x258,
@@ -118,6 +120,7 @@ bool x86_rdmsr(X86Cpu *c, uint32_t msr, uint64_t *v)
     case MSR_SYSENTER_ESP: *v = c->sysenter_esp; return true;
     case MSR_SYSENTER_EIP: *v = c->sysenter_eip; return true;
     case MSR_MISC_ENABLE: *v = c->misc_enable; return true;
+    case MSR_DEBUGCTL: *v = 0; return true;
     case MSR_PAT: *v = c->pat; return true;
     case MSR_TSC_DEADLINE:
         if (!(c->model->f1_ecx & X86_F1_ECX_TSC_DEADLINE))
@@ -198,6 +201,7 @@ static bool wr_apic_base(X86Cpu *c, uint64_t v)
     if ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN))
         return false;
     c->apic_base = v | (c->apic_base & APIC_BASE_BSP);
+    x86_tlb_flush(c);         /* the APIC page moved, or appeared over RAM */
     if (c->lapic && lapic_set_base)
         lapic_set_base(c->lapic, c->apic_base);
     return true;
@@ -231,6 +235,10 @@ bool x86_wrmsr(X86Cpu *c, uint32_t msr, uint64_t v)
                 c->sysenter_eip = v;
             break;
         case MSR_MISC_ENABLE: c->misc_enable = v; break;
+        case MSR_DEBUGCTL:
+            /* LBR, BTF and the rest are not modelled: the bits read back 0 */
+            ok = !(v & ~0xffc3ull);
+            break;
         case MSR_PAT:
             for (int i = 0; i < 8; i++)
                 if (!valid_type((v >> (8 * i)) & 0xff, true))

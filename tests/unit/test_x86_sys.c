@@ -8,6 +8,7 @@
 #include "cpu/x86_64/cpu.h"
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/sys_internal.h"
+#include "devices/lapic.h"
 
 #define RAM_SIZE (16ull << 20)
 
@@ -78,12 +79,12 @@ static void long_tables(XT *t, uint64_t pde_flags)
     put64(t, 0x12000, 0x0 | 0x80 | pde_flags);
 }
 
-/* A 64-bit IDT at 0x20000 (limit for 32 vectors) with interrupt gates to handlers at
- * 0x3000 + 0x10 * vector, CS 0x08. */
+/* A 64-bit IDT at 0x20000 (256 vectors) with interrupt gates to handlers at
+ * 0x3000 + 0x10 * vector (a HLT each), CS 0x08. */
 #define IDT 0x20000ull
 static void long_idt(XT *t)
 {
-    for (int v = 0; v < 32; v++) {
+    for (int v = 0; v < 256; v++) {
         uint64_t h = 0x3000 + 0x10 * (uint64_t)v;
         uint64_t lo = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | ((h >> 16 & 0xffff) << 48);
         put64(t, IDT + 16 * (uint64_t)v, lo);
@@ -91,7 +92,7 @@ static void long_idt(XT *t)
         uint8_t hlt = 0xf4;
         put(t, h, &hlt, 1);
     }
-    t->c->idtr = (X86DescTable){ .base = IDT, .limit = 32 * 16 - 1 };
+    t->c->idtr = (X86DescTable){ .base = IDT, .limit = 256 * 16 - 1 };
 }
 
 /* A GDT at 0x500: 0x08 kernel code64, 0x10 kernel data, 0x18 user data, 0x20 user code64. */
@@ -231,6 +232,7 @@ Test(x86sys, page_fault_through_the_idt)
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
     c->cr0 |= X86_CR0_WP;
+    x86_tlb_flush(c);                                 /* as the guest's MOV CR3 would */
     /* the handler cannot push on a read-only stack: #PF in #PF delivery is a double
      * fault, whose push faults again: a triple fault */
     cr_assert_eq(run(t, 2), EXIT_GUEST_CRASH);
@@ -447,13 +449,13 @@ Test(x86sys, cpuid_leaves)
     cr_assert_str_eq(vendor, "GenuineIntel");
     x86_cpuid(t->c, 7, 0, r);
     cr_assert(r[1] & X86_F7_EBX_SMEP);
-    cr_assert(r[2] & X86_F7_ECX_LA57);
+    cr_assert_not(r[2] & X86_F7_ECX_LA57);
     x86_cpuid(t->c, 0x80000001, 0, r);
     cr_assert(r[3] & X86_E1_EDX_PAGE1GB);
     x86_cpuid(t->c, 0xb, 1, r);
     cr_assert_eq(r[1], 1, "one core in the package");
     x86_cpuid(t->c, 0x80000008, 0, r);
-    cr_assert_eq(r[0], 0x3928);
+    cr_assert_eq(r[0], 0x3028);
     /* through the instruction: EAX in, four registers out */
     static const uint8_t code[] = { 0x0f, 0xa2 };
     put(t, 0x1000, code, sizeof code);
@@ -695,5 +697,594 @@ Test(x86sys, peek_and_translate)
     uint64_t b;
     cr_assert(x86_cpu_class.peek_virt(c, 0x1100, &b, 8));
     cr_assert_eq(b, 0x1122334455667788ull);
+    xt_free(t);
+}
+
+Test(x86sys, invlpg_drops_a_cached_translation)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    /* a 4 KiB mapping of VA 0x200000 (second PD entry -> a page table at 0x13000) */
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+        0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x20, 0x00,   /* invlpg [0x200000] */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rbx, [0x200000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, 0x12008, 0x13000 | 3);
+    put64(t, 0x13000, 0x6000 | 3);
+    put64(t, 0x6000, 0x6666);
+    put64(t, 0x7000, 0x7777);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x6666);
+    put64(t, 0x13000, 0x7000 | 3);                    /* the guest remaps the page */
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RBX], 0x7777, "INVLPG made the new mapping visible");
+    cr_assert(get64(t, 0x13000) & 0x20, "the walk set the accessed flag");
+    xt_free(t);
+}
+
+/* Two cores with local APICs: the pc board's wiring without its devices. */
+static XT *xt_new_smp(X86Cpu **ap, Lapic **apics)
+{
+    XT *t = xt_new("max");
+    *ap = x86_cpu_new(t->m, 1);
+    machine_add_cpu(t->m, *ap, &x86_cpu_class);
+    apics[0] = lapic_new(t->m, 0);
+    apics[1] = lapic_new(t->m, 1);
+    t->c->lapic = apics[0];
+    (*ap)->lapic = apics[1];
+    lapic_connect(apics, 2);
+    x86_cpu_reset(t->c, true);
+    x86_cpu_reset(*ap, false);
+    return t;
+}
+
+/* The APIC page (0xfee00000) mapped by a 1 GiB page at 3 GiB, besides the first 2 MiB. */
+static void map_apic(XT *t)
+{
+    put64(t, 0x11000 + 3 * 8, 0xc0000000ull | 0x83 | 0x10);
+}
+
+Test(x86sys, init_sipi_starts_an_application_processor)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    static const uint8_t bsp[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x10, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, /* ICR high: APIC 1 */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, /* ICR: INIT */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x08, 0x46, 0x00, 0x00, /* ICR: SIPI vector 8 */
+        0xf4,                                                       /* hlt */
+    };
+    static const uint8_t ap_code[] = { 0xb8, 0x34, 0x12, 0xf4 };     /* mov ax, 0x1234; hlt */
+    put(t, 0x1000, bsp, sizeof bsp);
+    put(t, 0x8000, ap_code, sizeof ap_code);
+    enter_long(t, 0x1000);
+    map_apic(t);
+    cr_assert(ap->wait_sipi);
+    cr_assert(x86_cpu_class.idle(ap), "an AP waits for SIPI");
+    run(t, 8);
+    cr_assert(t->c->halted);
+    cr_assert_not(ap->wait_sipi);
+    cr_assert_eq(ap->seg[X86_CS].sel, 0x0800);
+    cr_assert_eq(ap->code_bits, 16);
+    cr_assert_eq(ap->gpr[X86_RAX] & 0xffff, 0x1234);
+    cr_assert(ap->halted);
+    cr_assert_eq(ap->rip, 4);
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
+}
+
+/* STI's shadow: a pending interrupt waits for the instruction after STI (here HLT), so it
+ * wakes the core from the HLT and returns after it. */
+Test(x86sys, interrupt_after_sti_shadow_wakes_hlt)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x40, 0x40, 0x04, 0x00, /* ICR: self, vector 0x40 */
+        0xfb,                                                       /* sti */
+        0xf4,                                                       /* hlt */
+        0x90,                                                       /* nop */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    map_apic(t);
+    c->rflags = 2;
+    run(t, 5);
+    cr_assert_eq(c->rip, 0x1000 + sizeof code - 1, "halted after the HLT");
+    cr_assert(c->halted);
+    run(t, 1);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 0x40 + 1, "the vector 0x40 handler ran its HLT");
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x1000 + sizeof code - 1, "return address after HLT");
+    cr_assert(get64(t, 0x9000 - 24) & X86_IF);
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
+}
+
+/* 32-bit protected mode with 32-bit paging (a 4 MiB page): LTR, IRET to CPL 3, INT 0x80
+ * through a DPL-3 interrupt gate with the stack switch from the 32-bit TSS, IRET back. */
+Test(x86sys, protected_mode_privilege_round_trip)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code, DPL 0 */
+    put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, DPL 0 */
+    put64(t, 0x518, 0x00cffa000000ffffull);           /* 0x18 code, DPL 3 */
+    put64(t, 0x520, 0x00cff2000000ffffull);           /* 0x20 data, DPL 3 */
+    put64(t, 0x528, 0x67 | (0x4000ull << 16) | (0x89ull << 40));   /* 0x28 TSS at 0x4000 */
+    uint32_t esp0 = 0x8800, ss0 = 0x10;
+    put(t, 0x4004, &esp0, 4);
+    put(t, 0x4008, &ss0, 4);
+    uint64_t h = 0x3800;                              /* INT 0x80: DPL-3 interrupt gate */
+    put64(t, 0x20000 + 8 * 0x80, (h & 0xffff) | (0x08ull << 16) | (0xeeull << 40) |
+                                     ((h >> 16) << 48));
+    static const uint8_t kern[] = {
+        0x66, 0xb8, 0x28, 0x00,                       /* mov ax, 0x28 */
+        0x0f, 0x00, 0xd8,                             /* ltr ax */
+        0x6a, 0x23,                                   /* push 0x23 (SS) */
+        0x68, 0x00, 0x70, 0x00, 0x00,                 /* push 0x7000 (ESP) */
+        0x68, 0x02, 0x02, 0x00, 0x00,                 /* push 0x202 (EFLAGS) */
+        0x6a, 0x1b,                                   /* push 0x1b (CS) */
+        0x68, 0x00, 0x10, 0x00, 0x00,                 /* push 0x1000 (EIP) */
+        0xcf,                                         /* iret */
+    };
+    static const uint8_t user[] = { 0xcd, 0x80, 0x90 };   /* int 0x80; nop */
+    static const uint8_t handler[] = { 0xcf };             /* iret */
+    put(t, 0x2000, kern, sizeof kern);
+    put(t, 0x1000, user, sizeof user);
+    put(t, 0x3800, handler, sizeof handler);
+    uint32_t pde = 0x87;                              /* 4 MiB page at 0: P, RW, US, PS */
+    put(t, 0x10000, &pde, 4);
+    x86_cpu_enter_multiboot(c, 0x2000, 0);
+    c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x2f };
+    c->idtr = (X86DescTable){ .base = 0x20000, .limit = 0x7ff };
+    c->cr3 = 0x10000;
+    c->cr4 |= X86_CR4_PSE;
+    c->cr0 |= X86_CR0_PG | X86_CR0_WP;
+    x86_tlb_flush(c);
+    c->gpr[X86_RSP] = 0x9000;
+    cr_assert_eq(run(t, 8), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1000);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x23);
+    cr_assert_eq(c->tr.sel, 0x28);
+    cr_assert(get64(t, 0x528) & (2ull << 40), "LTR marks the TSS busy");
+    cr_assert(c->seg[X86_DS].attr & X86_SEG_ATTR_UNUSABLE, "DPL-0 DS dropped on the way out");
+    cr_assert(c->rflags & X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->rip, 0x3800);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x10);
+    cr_assert_eq(c->gpr[X86_RSP], 0x8800 - 20);
+    uint32_t frame[5];
+    memcpy(frame, t->m->ram + 0x8800 - 20, 20);
+    cr_assert_eq(frame[0], 0x1002);
+    cr_assert_eq(frame[1], 0x1b);
+    cr_assert_eq(frame[2], 0x202);
+    cr_assert_eq(frame[3], 0x7000);
+    cr_assert_eq(frame[4], 0x23);
+    cr_assert_not(c->rflags & X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert(c->rflags & X86_IF);
+    /* INT 3 through a gate of DPL 0 from CPL 3: #GP(vector * 8 + 2) */
+    put64(t, 0x20000 + 8 * 3, (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40));
+    put64(t, 0x20000 + 8 * 13, (0x3900 & 0xffff) | (0x08ull << 16) | (0x8eull << 40));
+    static const uint8_t int3[] = { 0xcc };
+    put(t, 0x1002, int3, 1);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3900);
+    memcpy(frame, t->m->ram + 0x8800 - 24, 4);
+    cr_assert_eq(frame[0], 3 * 8 + 2, "error code names the IDT entry");
+    memcpy(frame, t->m->ram + 0x8800 - 20, 4);
+    cr_assert_eq(frame[0], 0x1002, "a fault: the INT3 itself");
+    xt_free(t);
+}
+
+/* A #GP whose gate is not present raises #NP while it is delivered: two contributory
+ * exceptions make a double fault, taken on the stack IST1 of the TSS names. */
+Test(x86sys, double_fault_on_its_ist_stack)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x48, 0x8b, 0x03 };   /* mov rax, [rbx] */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, IDT + 16 * 13, get64(t, IDT + 16 * 13) & ~(1ull << 47));   /* #GP: not present */
+    put64(t, IDT + 16 * 8, get64(t, IDT + 16 * 8) | (1ull << 32));      /* #DF: IST1 */
+    put64(t, 0x4000 + 36, 0xa008);                                      /* IST1 (aligned down) */
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    c->gpr[X86_RBX] = 0x8000000000000000ull;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 8, "the #DF handler");
+    cr_assert_eq(c->gpr[X86_RSP], 0xa000 - 48, "on IST1, aligned to 16");
+    cr_assert_eq(get64(t, 0xa000 - 48), 0, "#DF's error code is 0");
+    cr_assert_eq(get64(t, 0xa000 - 40), 0x1000);
+    cr_assert_eq(get64(t, 0xa000 - 16), 0x9000, "the interrupted RSP");
+    xt_free(t);
+}
+
+Test(x86sys, trace_int_and_exec)
+{
+    XT *t = xt_new("qemu64");
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    char *text = NULL;
+    size_t len = 0;
+    t->m->trace = open_memstream(&text, &len);
+    x86_trace_set(t->m, TRACE_INT | TRACE_EXEC | TRACE_MMU);
+    cr_assert_eq(run(t, 2), 0);
+    x86_trace_set(t->m, 0);
+    fclose(t->m->trace);
+    t->m->trace = NULL;
+    cr_assert(strstr(text, "EXEC cpu0 CPL0 0000000000001000: 488b042500004000"), "%s", text);
+    cr_assert(strstr(text, "INT cpu0 #PF CPL0->CPL0 rip=0000000000001000 error=0x0 "
+                           "cr2=0000000000400000"), "%s", text);
+    cr_assert(strstr(text, "EXEC cpu0 CPL0 00000000000030e0: f4"), "%s", text);
+    cr_assert(strstr(text, "MMU cpu0 walk va=0000000000001000 -> pa=1000 fetch rwx 4-level paging"),
+              "%s", text);
+    cr_assert(strstr(text, "MMU cpu0 fault va=0000000000400000 read level 2 not present error=0x0"),
+              "%s", text);
+    free(text);
+    xt_free(t);
+}
+
+/* Assorted system instructions in 64-bit mode, one program: SWAPGS, SGDT/SIDT, far CALL and
+ * RETF through the GDT, LAR/LSL/VERW, SMSW, FXSAVE/FXRSTOR, RDTSC, CLFLUSH, fences. */
+Test(x86sys, system_instructions_64)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x0f, 0x01, 0xf8,                         /* swapgs */
+        0x0f, 0x01, 0x04, 0x25, 0x00, 0x60, 0x00, 0x00,   /* sgdt [0x6000] */
+        0x0f, 0x01, 0x0c, 0x25, 0x10, 0x60, 0x00, 0x00,   /* sidt [0x6010] */
+        0x48, 0xff, 0x1b,                         /* call far qword [rbx] (m16:64) */
+        0xb9, 0x10, 0x00, 0x00, 0x00,             /* mov ecx, 0x10 */
+        0x0f, 0x02, 0xd1,                         /* lar edx, ecx */
+        0x0f, 0x03, 0xf1,                         /* lsl esi, ecx */
+        0x0f, 0x00, 0xe9,                         /* verw cx */
+        0x0f, 0x01, 0xe7,                         /* smsw edi */
+        0x0f, 0xae, 0x04, 0x25, 0x00, 0x70, 0x00, 0x00,   /* fxsave [0x7000] */
+        0x0f, 0xae, 0x0c, 0x25, 0x00, 0x70, 0x00, 0x00,   /* fxrstor [0x7000] */
+        0x0f, 0x31,                               /* rdtsc */
+        0x0f, 0xae, 0x3c, 0x25, 0x00, 0x70, 0x00, 0x00,   /* clflush [0x7000] */
+        0x0f, 0xae, 0xf0,                         /* mfence */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t far[] = { 0x48, 0xcb };  /* retfq */
+    put(t, 0x1000, code, sizeof code);
+    put(t, 0x1800, far, sizeof far);
+    enter_long(t, 0x1000);
+    c->seg[X86_GS].base = 0x1111;
+    c->kernel_gs_base = 0x2222;
+    put64(t, 0x6100, 0x1800);                     /* the far pointer: offset, selector */
+    put64(t, 0x6108, 0x08);
+    c->gpr[X86_RBX] = 0x6100;
+    c->mxcsr = 0x1f80 | 0x40;
+    c->xmm[3][0] = 0x0123456789abcdefull;
+    c->xmm[3][1] = 0xfedcba9876543210ull;
+    c->fcw = 0x37f;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->seg[X86_GS].base, 0x2222);
+    cr_assert_eq(c->kernel_gs_base, 0x1111);
+    cr_assert_eq(run(t, 2), 0);
+    uint16_t lim;
+    memcpy(&lim, t->m->ram + 0x6000, 2);
+    cr_assert_eq(lim, 0x27);
+    cr_assert_eq(get64(t, 0x6002), 0x500);
+    memcpy(&lim, t->m->ram + 0x6010, 2);
+    cr_assert_eq(lim, 256 * 16 - 1);
+    cr_assert_eq(get64(t, 0x6012), IDT);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1800, "the far call");
+    cr_assert_eq(get64(t, 0x9000 - 8), 0x08, "CS pushed");
+    cr_assert_eq(get64(t, 0x9000 - 16), 0x1016, "return address pushed");
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1016, "RETF");
+    cr_assert_eq(c->gpr[X86_RSP], 0x9000);
+    cr_assert_eq(run(t, 6), 0);               /* mov, LAR, LSL, VERW, SMSW, FXSAVE */
+    cr_assert_eq(c->gpr[X86_RDX], 0x00c09200, "LAR: the access rights (limit bits masked)");
+    cr_assert_eq(c->gpr[X86_RSI], 0xffffffff, "LSL: the expanded limit");
+    cr_assert(c->rflags & X86_ZF, "VERW: the data segment is writable");
+    cr_assert_eq(c->gpr[X86_RDI], c->cr0, "SMSW r32");
+    c->xmm[3][0] = c->xmm[3][1] = 0;
+    c->mxcsr = 0x1f80;
+    c->fcw = 0;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->xmm[3][0], 0x0123456789abcdefull, "FXRSTOR brought XMM3 back");
+    cr_assert_eq(c->xmm[3][1], 0xfedcba9876543210ull);
+    cr_assert_eq(c->mxcsr, 0x1f80 | 0x40);
+    cr_assert_eq(c->fcw, 0x37f);
+    uint32_t mxcsr_mask;
+    memcpy(&mxcsr_mask, t->m->ram + 0x7000 + 28, 4);
+    cr_assert_eq(mxcsr_mask, 0xffff);
+    cr_assert_eq(run(t, 4), 0);
+    uint64_t tsc = c->gpr[X86_RAX] | c->gpr[X86_RDX] << 32;
+    cr_assert_gt(tsc, 0);
+    cr_assert_leq(tsc, machine_icount(t->m));
+    cr_assert(c->halted);
+    xt_free(t);
+}
+
+static uint64_t port_val;
+static uint64_t port_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)opaque;
+    (void)size;
+    return 0x40 + off + port_val++;
+}
+static void port_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    (void)opaque;
+    (void)off;
+    (void)size;
+    port_val = val;
+}
+static const MmioOps port_ops = { port_read, port_write };
+
+Test(x86sys, rep_ins_outs)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    cr_assert_eq(bus_add_mmio(&t->m->io, "testport", 0x100, 4, &port_ops, NULL), 0);
+    static const uint8_t code[] = {
+        0xf3, 0x6c,                               /* rep insb */
+        0xf3, 0x66, 0x6f,                         /* rep outsw */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    port_val = 0;
+    c->gpr[X86_RDX] = 0x100;
+    c->gpr[X86_RDI] = 0x5000;
+    c->gpr[X86_RCX] = 3;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->gpr[X86_RCX], 0);
+    cr_assert_eq(c->gpr[X86_RDI], 0x5003);
+    cr_assert_eq(t->m->ram[0x5000], 0x40);
+    cr_assert_eq(t->m->ram[0x5002], 0x42);
+    uint16_t words[2] = { 0x1234, 0x5678 };
+    put(t, 0x5100, words, 4);
+    c->gpr[X86_RSI] = 0x5100;
+    c->gpr[X86_RCX] = 2;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(port_val, 0x5678, "the last word written");
+    cr_assert_eq(c->gpr[X86_RSI], 0x5104);
+    xt_free(t);
+}
+
+Test(x86sys, sysenter_sysexit_64)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t user[] = { 0x0f, 0x34 };             /* sysenter */
+    static const uint8_t kern[] = { 0x48, 0x0f, 0x35 };       /* sysexitq */
+    put(t, 0x1000, user, sizeof user);
+    put(t, 0x2000, kern, sizeof kern);
+    long_tables(t, 7);
+    x86_cpu_enter_long(c, 0x1000, PML4);
+    long_gdt(t);
+    cr_assert(x86_wrmsr(c, 0x174, 0x08));
+    cr_assert(x86_wrmsr(c, 0x175, 0x8800));
+    cr_assert(x86_wrmsr(c, 0x176, 0x2000));
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    c->gpr[X86_RCX] = 0x7000;                     /* SYSEXIT's RSP and RIP */
+    c->gpr[X86_RDX] = 0x1002;
+    c->rflags = 2 | X86_IF;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 0);
+    cr_assert_eq(c->rip, 0x2000);
+    cr_assert_eq(c->gpr[X86_RSP], 0x8800);
+    cr_assert_eq(c->code_bits, 64);
+    cr_assert_not(c->rflags & X86_IF);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->cpl, 3);
+    cr_assert_eq(c->rip, 0x1002);
+    cr_assert_eq(c->gpr[X86_RSP], 0x7000);
+    cr_assert_eq(c->seg[X86_CS].sel, 0x08 + 32 + 3);
+    cr_assert_eq(c->seg[X86_SS].sel, 0x08 + 40 + 3);
+    xt_free(t);
+}
+
+/* NMIs through the local APIC: taken with IF clear; one the handler sends itself is held
+ * until the handler's IRET. */
+Test(x86sys, nmi_blocked_until_iret)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, /* ICR: self NMI */
+        0x90,                                                       /* nop */
+    };
+    static const uint8_t handler[] = {
+        0x48, 0xff, 0xc6,                                           /* inc rsi */
+        0x48, 0x83, 0xfe, 0x01,                                     /* cmp rsi, 1 */
+        0x75, 0x0a,                                                 /* jne +10 */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, /* ICR: self NMI */
+        0x48, 0xcf,                                                 /* iretq */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put(t, 0x3000 + 0x10 * 2, handler, sizeof handler);   /* over the HLT enter_long put */
+    map_apic(t);
+    c->rflags = 2;                                  /* IF clear: NMIs come anyway */
+    c->gpr[X86_RSI] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->rip, 0x1019);
+    cr_assert_eq(run(t, 1), 0);                     /* the NMI taken, its first instruction */
+    cr_assert_eq(c->gpr[X86_RSI], 1);
+    cr_assert_eq(c->rip, 0x3023);
+    cr_assert(c->nmi_blocked);
+    cr_assert_eq(run(t, 4), 0);                     /* cmp, jne, the ICR write, the IRET */
+    cr_assert_eq(c->gpr[X86_RSI], 1, "the second NMI waited for the IRET");
+    cr_assert_eq(c->rip, 0x1019);
+    cr_assert_not(c->nmi_blocked);
+    cr_assert(c->nmi_pending);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RSI], 2);
+    cr_assert_eq(c->rip, 0x3023);
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x1019, "it interrupted the NOP");
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
+}
+
+/* 32-bit protected mode: segment limits (expand-up and expand-down), a read-only data
+ * segment, and the TSS I/O bitmap letting CPL 3 use one port. */
+Test(x86sys, protected_mode_segment_checks)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code */
+    put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, 4 GiB */
+    put64(t, 0x518, 0x0040920000000fffull);           /* 0x18 data, limit 0xfff, byte granular */
+    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 data expand-down above 0xfff, B clear */
+    put64(t, 0x528, 0x0040900000000fffull);           /* 0x28 data read-only */
+    static const uint8_t code[] = {
+        0x66, 0xb8, 0x18, 0x00,                       /* mov ax, 0x18 */
+        0x8e, 0xc0,                                   /* mov es, ax */
+        0x26, 0x8b, 0x83, 0xfc, 0x0f, 0x00, 0x00,     /* mov eax, es:[ebx+0xffc] (ok) */
+        0x26, 0x8b, 0x83, 0xfd, 0x0f, 0x00, 0x00,     /* mov eax, es:[ebx+0xffd] (#GP) */
+    };
+    put(t, 0x1000, code, sizeof code);
+    x86_cpu_enter_multiboot(c, 0x1000, 0);
+    c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x2f };
+    /* 32-bit IDT: #GP -> 0x3000 */
+    put64(t, 0x20000 + 8 * 13, 0x3000 | (0x08ull << 16) | (0x8eull << 40));
+    c->idtr = (X86DescTable){ .base = 0x20000, .limit = 0x7ff };
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RBX] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->seg[X86_ES].limit, 0xfff);
+    cr_assert_eq(c->rip, 0x100d);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000, "past the limit: #GP(0)");
+    /* expand-down: offsets up to the limit fault, above it are fine */
+    uint64_t v;
+    c->exc.vector = -1;
+    cr_assert(x86_load_seg(c, X86_ES, 0x20));
+    cr_assert_not(x86_read(c, X86_ES, 0xffc, 4, &v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    cr_assert(x86_read(c, X86_ES, 0x1000, 4, &v));
+    cr_assert_not(x86_read(c, X86_ES, 0xfffe, 4, &v), "past 64 KiB with B clear");
+    c->exc.vector = -1;
+    /* read-only data: reads fine, writes #GP */
+    cr_assert(x86_load_seg(c, X86_ES, 0x28));
+    cr_assert(x86_read(c, X86_ES, 0x10, 4, &v));
+    cr_assert_not(x86_write(c, X86_ES, 0x10, 4, v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    /* SS must be writable: #GP(selector) */
+    cr_assert_not(x86_load_seg(c, X86_SS, 0x28));
+    cr_assert_eq(c->exc.error_code, 0x28);
+    c->exc.vector = -1;
+    /* CPL 3, IOPL 0: port 0x80 allowed by the bitmap, 0x81 not */
+    put64(t, 0x4000 + 102, 0x68);                     /* bitmap at TSS + 0x68 */
+    uint8_t bitmap[32];
+    memset(bitmap, 0xff, sizeof bitmap);
+    bitmap[0x80 / 8] = (uint8_t)~1u;
+    put(t, 0x4068, bitmap, sizeof bitmap);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x68 + 32, .attr = 0x8b, .sel = 0x30 };
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    cr_assert_eq(c->cpl, 3);
+    uint32_t in;
+    cr_assert(x86_in(c, 0x80, 1, &in));
+    cr_assert_not(x86_in(c, 0x81, 1, &in));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    cr_assert_not(x86_in(c, 0x80, 2, &in), "a word at 0x80 needs 0x81 too");
+    xt_free(t);
+}
+
+/* TF: POPF sets it, the instruction after it runs, then the single-step #DB (a trap: the
+ * pushed RIP is the next instruction's) with DR6.BS; the handler runs with TF clear. */
+Test(x86sys, single_step_trap)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x9c,                                     /* pushfq */
+        0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00,   /* or qword [rsp], 0x100 */
+        0x9d,                                     /* popfq */
+        0x90,                                     /* nop */
+        0x90,                                     /* nop */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert(c->rflags & X86_TF);
+    cr_assert_eq(c->rip, 0x100a, "no trap after the POPF that set TF");
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 1, "#DB after the first NOP");
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x100b);
+    cr_assert(get64(t, 0x9000 - 24) & X86_TF);
+    cr_assert_not(c->rflags & X86_TF);
+    cr_assert(c->dr[6] & (1u << 14), "DR6.BS");
+    xt_free(t);
+}
+
+/* MOV CR3 drops non-global translations and keeps global ones (CR4.PGE); with CR4.PCIDE and
+ * bit 63 set it keeps the PCID's too; INVPCID type 2 drops everything. The tables are
+ * changed behind the TLB's back, so what a read sees tells what was kept. */
+Test(x86sys, cr3_reload_global_and_pcid)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] (global) */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x20, 0x00,   /* mov rbx, [0x201000] */
+        0x0f, 0x22, 0xd9,                                 /* mov cr3, rcx */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x20, 0x00,   /* mov rbx, [0x201000] */
+        0x66, 0x0f, 0x38, 0x82, 0x3c, 0x25, 0x00, 0x50, 0x00, 0x00,   /* invpcid rdi, [0x5000] */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, 0x12008, 0x13000 | 3);
+    put64(t, 0x13000, 0x6000 | 3 | 0x100);            /* global */
+    put64(t, 0x13008, 0x7000 | 3);
+    put64(t, 0x6000, 0x66);
+    put64(t, 0x7000, 0x77);
+    put64(t, 0x8000, 0x88);
+    cr_assert(c->cr4 & X86_CR4_PGE);
+    c->gpr[X86_RCX] = PML4;
+    c->gpr[X86_RDI] = 2;
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x66);
+    cr_assert_eq(c->gpr[X86_RBX], 0x77);
+    put64(t, 0x13000, 0x8000 | 3 | 0x100);
+    put64(t, 0x13008, 0x8000 | 3);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x66, "the global translation survived MOV CR3");
+    cr_assert_eq(c->gpr[X86_RBX], 0x88, "the other was walked again");
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x88, "INVPCID type 2 dropped the global one too");
     xt_free(t);
 }
