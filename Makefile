@@ -184,6 +184,7 @@ demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
 	@$(B)/hvsim -M pc -m 128M -kernel $(B)/workloads/tests-x86/hello.elf \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 $(HVSIM_FLAGS); s=$$?; \
 	[ $$s -eq 1 ] || { echo "demo-x86: hvsim exit $$s (the program's 0 is 1)" >&2; exit 1; }
+check: check-x86
 check-x86: $(B)/hvsim workloads-x86
 	sh tests/system/x86.sh $(B)/hvsim
 

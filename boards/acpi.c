@@ -12,12 +12,14 @@
 #include "boards/acpi.h"
 #include <string.h>
 #include "boards/loader.h"
+#include "devices/hpet.h"
 #include "devices/lapic.h"
 
 #define FACS_AT (ACPI_TABLES_BASE + 0x000)
 #define DSDT_AT (ACPI_TABLES_BASE + 0x040)
 #define FADT_AT (ACPI_TABLES_BASE + 0x100)
 #define MADT_AT (ACPI_TABLES_BASE + 0x300)
+#define HPET_AT (ACPI_TABLES_BASE + 0x5c0)
 #define XSDT_AT (ACPI_TABLES_BASE + 0x600)
 #define RSDT_AT (ACPI_TABLES_BASE + 0x680)
 
@@ -65,7 +67,7 @@ static void gas_io(uint8_t *g, uint8_t bits, uint64_t port)
     put(g + 4, port, 8);
 }
 
-void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base)
+void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base, uint64_t hpet_base)
 {
     uint8_t t[0x300];
 
@@ -142,18 +144,32 @@ void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base)
     header(t, "APIC", n, 5);
     finish(m, MADT_AT, t, n);
 
+    /* HPET: the event timer block ID is the low half of the capabilities register */
+    if (hpet_base) {
+        memset(t, 0, sizeof t);
+        header(t, "HPET", 56, 1);
+        put(t + 36, 0x8086a201, 4);            /* vendor 8086, legacy, 64-bit, 3 timers, rev 1 */
+        t[40] = 0;                             /* GAS: system memory, 64 bits */
+        t[41] = 64;
+        put(t + 44, hpet_base, 8);
+        t[52] = 0;                             /* HPET number */
+        put(t + 53, 0x80, 2);                  /* minimum periodic tick */
+        finish(m, HPET_AT, t, 56);
+    }
+
     /* XSDT and RSDT */
-    const uint64_t tables[] = { FADT_AT, MADT_AT };
+    const uint64_t tables[] = { FADT_AT, MADT_AT, hpet_base ? HPET_AT : 0 };
     memset(t, 0, sizeof t);
-    uint32_t xlen = 36 + 8 * (uint32_t)G_N_ELEMENTS(tables);
+    const uint32_t ntables = hpet_base ? 3 : 2;
+    uint32_t xlen = 36 + 8 * ntables;
     header(t, "XSDT", xlen, 1);
-    for (size_t i = 0; i < G_N_ELEMENTS(tables); i++)
+    for (uint32_t i = 0; i < ntables; i++)
         put(t + 36 + 8 * i, tables[i], 8);
     finish(m, XSDT_AT, t, xlen);
     memset(t, 0, sizeof t);
-    uint32_t rlen = 36 + 4 * (uint32_t)G_N_ELEMENTS(tables);
+    uint32_t rlen = 36 + 4 * ntables;
     header(t, "RSDT", rlen, 1);
-    for (size_t i = 0; i < G_N_ELEMENTS(tables); i++)
+    for (uint32_t i = 0; i < ntables; i++)
         put(t + 36 + 4 * i, tables[i], 4);
     finish(m, RSDT_AT, t, rlen);
 

@@ -166,7 +166,8 @@ static int load_elf(Machine *m, const char *path, const uint8_t *buf, size_t len
     out->high = 0;
     for (int i = 0; i < n; i++) {
         Seg *s = &segs[i];
-        if (s->paddr + s->memsz < s->paddr || !placeable(m, s->paddr, s->paddr + s->memsz, alo, ahi)) {
+        if (s->paddr + s->memsz < s->paddr ||
+            !placeable(m, s->paddr, s->paddr + s->memsz, alo, ahi)) {
             *err = g_strdup_printf("%s: segment at 0x%llx-0x%llx is outside RAM (0-0x%llx) or "
                                    "in the BIOS area (0x%llx-0x%llx)", path,
                                    (unsigned long long)s->paddr,
@@ -275,8 +276,8 @@ static int place_multiboot_info(Machine *m, const E820Entry *map, int nmap, uint
     uint32_t mmap_len = 24 * (uint32_t)nmap;
     uint32_t str_base = mmap + mmap_len;
     uint32_t total;
-    char *cmdline = g_strdup_printf("%s%s%s", cfg->kernel, cfg->append ? " " : "",
-                                    cfg->append ? cfg->append : "");
+    /* QEMU's: the file name and a space, then -append (the space even without it) */
+    char *cmdline = g_strdup_printf("%s %s", cfg->kernel, cfg->append ? cfg->append : "");
     uint32_t cmd_at = str_base;
     g_byte_array_append(strs, (const guint8 *)cmdline, (guint)strlen(cmdline) + 1);
     g_free(cmdline);
@@ -355,7 +356,8 @@ static int identity_tables(Machine *m, uint64_t alo, uint64_t ahi, PcLoad *out, 
     for (int i = 0; i < 4; i++) {
         wr64(t + PAGE + 8 * i, (at + (2 + i) * PAGE) | P | RW);   /* PDPT[i] -> PD i */
         for (int j = 0; j < 512; j++)
-            wr64(t + (2 + i) * PAGE + 8 * j, (((uint64_t)i << 30) | ((uint64_t)j << 21)) | P | RW | PS);
+            wr64(t + (2 + i) * PAGE + 8 * j,
+                 ((uint64_t)i << 30) | ((uint64_t)j << 21) | P | RW | PS);
     }
     loader_copy(m, at, t, 6 * PAGE);
     g_free(t);

@@ -1,12 +1,14 @@
 /* The `pc` board (boards/pc.h): QEMU's pc machine as a bare-metal kernel sees it after
  * QEMU's firmware has run, without the firmware. The ISA interrupts reach both the 8259
  * pair (masked, its output on the boot core's LINT0) and the I/O APIC; IRQ 0 is on the I/O
- * APIC's pin 2 as on QEMU. The application processors wait for INIT and a start-up IPI. */
+ * APIC's pin 2 as on QEMU (the PIT's, or the HPET's timer 0 in legacy replacement mode).
+ * The application processors wait for INIT and a start-up IPI. */
 #include "boards/pc.h"
 #include <string.h>
 #include "boards/acpi.h"
 #include "boards/loader.h"
 #include "cpu/x86_64/cpu.h"
+#include "devices/pc_clock.h"
 
 bool pc_cpu_model_known(const char *name)
 {
@@ -33,8 +35,16 @@ static void reset_request(PcMisc *s, const char *how)
     machine_stop(s->m, EXIT_OK, "the guest reset the machine (%s)", how);
 }
 
-static uint64_t post_read(void *o, uint64_t off, unsigned size) { (void)o, (void)off, (void)size; return 0xff; }
-static void post_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)o, (void)off, (void)v, (void)size; }
+static uint64_t post_read(void *o, uint64_t off, unsigned size)
+{
+    (void)o, (void)off, (void)size;
+    return 0xff;
+}
+
+static void post_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    (void)o, (void)off, (void)v, (void)size;   /* POST codes: nobody to show them to */
+}
 
 static uint64_t a20_read(void *o, uint64_t off, unsigned size)
 {
@@ -74,7 +84,12 @@ static void pci_write(void *o, uint64_t off, uint64_t v, unsigned size)
 
 /* The keyboard controller's status port: nothing to read, ready for commands; 0xfe pulses
  * the reset line. */
-static uint64_t kbd_read(void *o, uint64_t off, unsigned size) { (void)o, (void)off, (void)size; return 0; }
+static uint64_t kbd_read(void *o, uint64_t off, unsigned size)
+{
+    (void)o, (void)off, (void)size;
+    return 0;
+}
+
 static void kbd_write(void *o, uint64_t off, uint64_t v, unsigned size)
 {
     (void)off, (void)size;
@@ -94,7 +109,7 @@ static uint64_t pm_read(void *o, uint64_t off, unsigned size)
     case 2: return s->pm1_en;
     case 4: return s->pm1_cnt | 1;
     case 8: {
-        SimTime t = machine_time(s->m);
+        SimTime t = pc_now(s->m);
         return (uint64_t)((unsigned __int128)t * 3579545 / PS_PER_S) & 0xffffff;
     }
     default: return 0;
@@ -147,6 +162,19 @@ void pc_isa_irq(void *opaque, int n, int level)
     PcBoard *pb = opaque;
     i8259_set_irq(pb->pic, n, level);
     ioapic_set_irq(pb->ioapic, n == 0 ? 2 : n, level);
+}
+
+/* The PIT's output reaches IRQ 0 unless the HPET's legacy replacement has taken it. */
+static void pit_irq(void *opaque, int n, int level)
+{
+    PcBoard *pb = opaque;
+    if (!hpet_legacy(pb->hpet))
+        pc_isa_irq(pb, n, level);
+}
+
+static void hpet_gsi(void *opaque, int gsi, int level)
+{
+    ioapic_set_irq(((PcBoard *)opaque)->ioapic, gsi, level);
 }
 
 static int pic_peek(void *opaque) { return i8259_peek(opaque); }
@@ -297,6 +325,7 @@ static void pc_board_destroy(void *opaque)
     ioapic_free(pb->ioapic);
     i8259_free(pb->pic);
     pit_free(pb->pit);
+    hpet_free(pb->hpet);
     mc146818_free(pb->rtc);
     uart16550_free(pb->uart);
     fw_cfg_free(pb->fw_cfg);
@@ -311,11 +340,13 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     pb->ioapic = ioapic_new(m, "ioapic", IOAPIC_BASE, pb->lapic, pb->ncpus);
     pb->pic = i8259_new(m, "i8259");
     pb->pit = pit_new(m, "pit");
+    pb->hpet = hpet_new(m, "hpet", HPET_BASE);
     pb->rtc = mc146818_new(m, "rtc", cfg->rtc_epoch);
     pb->uart = uart16550_new(m, "uart0", PC_COM1, 0);
     pb->fw_cfg = fw_cfg_new(m, "fw_cfg");
     pb->misc = misc_new(m);
-    if (!pb->ioapic || !pb->pic || !pb->pit || !pb->rtc || !pb->uart || !pb->fw_cfg || !pb->misc) {
+    if (!pb->ioapic || !pb->pic || !pb->pit || !pb->hpet || !pb->rtc || !pb->uart ||
+        !pb->fw_cfg || !pb->misc) {
         *err = g_strdup("cannot map the PC devices on the buses");
         return -1;
     }
@@ -335,7 +366,8 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     lapic_set_extint(pb->lapic[0], pic_peek, pic_ack, pb->pic);
     i8259_connect_intr(pb->pic, (IrqLine){ lapic_set_lint, pb->lapic[0], 0 });
     uart16550_connect_irq(pb->uart, (IrqLine){ pc_isa_irq, pb, PC_COM1_IRQ });
-    pit_connect_irq(pb->pit, (IrqLine){ pc_isa_irq, pb, 0 });
+    pit_connect_irq(pb->pit, (IrqLine){ pit_irq, pb, 0 });
+    hpet_connect(pb->hpet, hpet_gsi, pc_isa_irq, pb);
     cmos_init(pb->rtc, cfg->ram_size, pb->ncpus);
     return 0;
 }
@@ -369,7 +401,7 @@ Machine *pc_create(const MachineConfig *cfg, char **err)
     fw_cfg_e820(pb);
     if (cfg->restoring)
         return m;             /* RAM and every core come from the snapshot */
-    acpi_build(m, pb->ncpus, IOAPIC_BASE);
+    acpi_build(m, pb->ncpus, IOAPIC_BASE, HPET_BASE);
     if (pc_load_kernel(m, pb->e820, pb->ne820, PC_BIOS_LO, PC_BIOS_HI, &pb->load, err) < 0)
         goto fail;
     for (int i = 0; i < pb->ncpus; i++)

@@ -1,7 +1,7 @@
 /* The `pc` board: an x86-64 PC without firmware. RAM from 0 (below 3.5 GiB), the legacy
  * devices on the port I/O bus (8259 pair, 8254, RTC, 16550 COM1, fw_cfg, the ACPI PM block,
  * optionally isa-debug-exit), one local APIC per core and an I/O APIC, an e820 map and ACPI
- * tables; the kernel is loaded as QEMU's -kernel does (Multiboot v1) or as a plain ELF64.
+ * tables, an HPET; the kernel is loaded as QEMU's -kernel does (Multiboot v1) or as a plain ELF64.
  * All board state hangs off Machine.board. */
 #ifndef HVSIM_BOARDS_PC_H
 #define HVSIM_BOARDS_PC_H
@@ -9,6 +9,7 @@
 #include "boards/multiboot.h"
 #include "core/machine.h"
 #include "devices/fw_cfg.h"
+#include "devices/hpet.h"
 #include "devices/i8259.h"
 #include "devices/ioapic.h"
 #include "devices/isa_debug_exit.h"
@@ -50,6 +51,7 @@ typedef struct PcBoard {
     Ioapic *ioapic;
     I8259 *pic;
     Pit *pit;
+    Hpet *hpet;
     Mc146818 *rtc;
     Uart16550 *uart;
     FwCfg *fw_cfg;

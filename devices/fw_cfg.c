@@ -66,7 +66,8 @@ void fw_cfg_add_bytes(FwCfg *f, uint16_t key, const void *data, uint32_t len)
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)

@@ -1,5 +1,7 @@
 /* Intel 8259A programmable interrupt controller pair (datasheet 231468), as the PC cascades
- * them. Edge-triggered inputs (the PC's; ELCR level mode is not modelled), fully nested
+ * them. Edge-triggered inputs, or level-triggered ones as the ELCR selects (an IRQ then
+ * requests while its input is high, again after its EOI; QEMU's writable bits: not IRQ 0,
+ * 1, 2, 8, 13), fully nested
  * priority with IRQ 0 highest (no rotation), normal and automatic EOI, specific and
  * non-specific EOI, OCW3's IRR/ISR read selection and special mask mode. Masked after
  * reset as the BIOS leaves them: Linux probes them and then uses the I/O APIC. */
@@ -30,6 +32,8 @@ static int chip_pending(const Pic8259 *p)
 
 static void update(I8259 *s)
 {
+    for (int i = 0; i < 2; i++)   /* a level-triggered input requests while it is high */
+        s->pic[i].irr |= s->pic[i].level & s->pic[i].elcr;
     /* the slave's output is the master's IRQ 2 input (an edge when it rises) */
     int slave = chip_pending(&s->pic[1]) >= 0;
     Pic8259 *mst = &s->pic[0];
@@ -56,6 +60,8 @@ void i8259_set_irq(void *opaque, int n, int level)
         p->level |= bit;
     else
         p->level &= ~bit;
+    if (!level && (p->elcr & bit))
+        p->irr &= ~bit;       /* a level request ends with its input */
     update(s);
 }
 
@@ -176,12 +182,50 @@ static void pic_write(void *opaque, uint64_t off, uint64_t val, int chip)
     update(s);
 }
 
-static uint64_t master_read(void *o, uint64_t off, unsigned size) { return pic_read(o, off, size, 0); }
-static uint64_t slave_read(void *o, uint64_t off, unsigned size) { return pic_read(o, off, size, 1); }
-static void master_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)size; pic_write(o, off, v, 0); }
-static void slave_write(void *o, uint64_t off, uint64_t v, unsigned size) { (void)size; pic_write(o, off, v, 1); }
+static uint64_t master_read(void *o, uint64_t off, unsigned size)
+{
+    return pic_read(o, off, size, 0);
+}
+
+static uint64_t slave_read(void *o, uint64_t off, unsigned size)
+{
+    return pic_read(o, off, size, 1);
+}
+
+static void master_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    (void)size;
+    pic_write(o, off, v, 0);
+}
+
+static void slave_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    (void)size;
+    pic_write(o, off, v, 1);
+}
+
 static const MmioOps master_ops = { master_read, master_write };
 static const MmioOps slave_ops = { slave_read, slave_write };
+
+/* ELCR1 at 0x4d0, ELCR2 at 0x4d1 */
+static const uint8_t elcr_mask[2] = { 0xf8, 0xde };
+static uint64_t elcr_read(void *o, uint64_t off, unsigned size)
+{
+    I8259 *s = o;
+    uint64_t v = s->pic[off & 1].elcr;
+    if (off == 0 && size >= 2)    /* a word read takes both */
+        v |= (uint64_t)s->pic[1].elcr << 8;
+    return v;
+}
+static void elcr_write(void *o, uint64_t off, uint64_t v, unsigned size)
+{
+    I8259 *s = o;
+    s->pic[off & 1].elcr = (uint8_t)v & elcr_mask[off & 1];
+    if (off == 0 && size >= 2)
+        s->pic[1].elcr = (uint8_t)(v >> 8) & elcr_mask[1];
+    update(s);
+}
+static const MmioOps elcr_ops = { elcr_read, elcr_write };
 
 I8259 *i8259_new(Machine *m, const char *name)
 {
@@ -192,7 +236,8 @@ I8259 *i8259_new(Machine *m, const char *name)
     s->pic[1].vector_base = 0x70;
     s->pic[0].imr = s->pic[1].imr = 0xff;
     if (bus_add_mmio(&m->io, "pic-master", 0x20, 2, &master_ops, s) < 0 ||
-        bus_add_mmio(&m->io, "pic-slave", 0xa0, 2, &slave_ops, s) < 0) {
+        bus_add_mmio(&m->io, "pic-slave", 0xa0, 2, &slave_ops, s) < 0 ||
+        bus_add_mmio(&m->io, "elcr", 0x4d0, 2, &elcr_ops, s) < 0) {
         g_free(s);
         return NULL;
     }

@@ -1,5 +1,6 @@
 /* The PC's legacy interrupt controllers: two Intel 8259A, the master at 0x20/0x21 (IRQ 0-7)
- * and the slave at 0xa0/0xa1 (IRQ 8-15) cascaded on the master's IRQ 2. */
+ * and the slave at 0xa0/0xa1 (IRQ 8-15) cascaded on the master's IRQ 2, with the edge/level
+ * control registers at 0x4d0/0x4d1. */
 #ifndef HVSIM_DEVICES_I8259_H
 #define HVSIM_DEVICES_I8259_H
 #include <stdint.h>
@@ -14,7 +15,8 @@ typedef struct Pic8259 {
     uint8_t icw4_needed, auto_eoi;
     uint8_t read_isr;         /* OCW3: the command port reads ISR (1) or IRR (0) */
     uint8_t special_mask;
-    uint8_t pad[6];
+    uint8_t elcr;             /* edge/level control (ports 0x4d0/0x4d1): 1 = level */
+    uint8_t pad[5];
 } Pic8259;
 
 typedef struct I8259 {

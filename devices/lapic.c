@@ -172,6 +172,30 @@ static void timer_schedule(Lapic *a, SimTime now)
     evq_schedule(&a->m->evq, &a->timer_ev, a->timer_when);
 }
 
+/* ---- events ---- */
+
+/* EV_IRQ for the event stream (core/events.h), as the Arm GIC's CPU interface reports
+ * them: an IPI sent (raise; value = the ICR), a vector acknowledged by the core (ack), an
+ * EOI. The core's state gives the PC: the instruction's for the register accesses, the
+ * interrupted one for an acknowledge. A subscriber's pause stops the machine at the
+ * core's next boundary. */
+static void publish_irq(Lapic *a, int stage, int vector, uint64_t value)
+{
+    static const char *const stages[] = { "raise", "ack", "eoi", "deactivate" };
+    Machine *m = a->m;
+    const X86Cpu *c = a->index < m->ncpus ? m->cpus[a->index].obj : NULL;
+    EvInfo e = { .kind = EV_IRQ, .cpu = a->index, .el = c ? (int)c->cpl : -1, .vmid = -1,
+                 .pc = c ? (stage == EV_IRQ_ACK ? c->rip : c->start_ip) : 0,
+                 .time = lapic_now(a),
+                 .u.irq = { .stage = stage, .stage_name = stages[stage],
+                            .intid = (uint32_t)vector, .virt = false, .lr = -1,
+                            .value = value } };
+    if (ev_publish(&m->events, &e)) {
+        m->paused = true;
+        m->stop = true;
+    }
+}
+
 /* ---- interrupt sets ---- */
 
 static bool bit_get(const uint32_t *set, int v) { return (set[v >> 5] >> (v & 31)) & 1; }
@@ -254,6 +278,8 @@ void lapic_ack(Lapic *a, int vector)
         return;
     bit_clear(a->irr, vector);
     bit_set(a->isr, vector);
+    if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
+        publish_irq(a, EV_IRQ_ACK, vector, 0);
 }
 
 static void eoi(Lapic *a)
@@ -262,6 +288,8 @@ static void eoi(Lapic *a)
     if (v < 0)
         return;
     bit_clear(a->isr, v);
+    if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
+        publish_irq(a, EV_IRQ_EOI, v, 0);
     if (bit_get(a->tmr, v) && a->eoi_hook)
         a->eoi_hook(a->eoi_opaque, v);
 }
@@ -403,6 +431,8 @@ static void send_icr(Lapic *a, uint32_t lo, uint32_t dest)
         a->esr_pending |= ESR_SEND_ILLEGAL;
         return;
     }
+    if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
+        publish_irq(a, EV_IRQ_RAISE, vector, (uint64_t)dest << 32 | lo);
     Lapic *self_only[1] = { a };
     Lapic **all = a->peers ? a->peers : self_only;
     int n = a->peers ? a->npeers : 1;
@@ -537,8 +567,9 @@ static void write_lvt(Lapic *a, int i, uint32_t v)
         if ((v >> 17 & 3) == 3)
             v &= ~(3u << 17); /* the reserved mode 3 acts as one-shot */
         a->lvt[i] = v;
-        if (old != timer_mode(a)) {
-            /* switching between the count and the deadline disarms both (10.5.4.1) */
+        if ((old == TIMER_TSC_DEADLINE) != (timer_mode(a) == TIMER_TSC_DEADLINE)) {
+            /* switching between the count and the deadline disarms both (10.5.4.1);
+             * one-shot <-> periodic keeps the count running */
             a->timer_initial = 0;
             a->tsc_deadline = 0;
         }

@@ -9,6 +9,7 @@
  * reads 0) — Linux on a PC with an HPET or the LAPIC timer does not need them. */
 #include "devices/mc146818.h"
 #include <string.h>
+#include "devices/pc_clock.h"
 
 static const StateField rtc_fields[] = {
     STATE_ARRAY(Mc146818, cmos, V_ANY),
@@ -47,12 +48,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *mon, unsigned *d)
 
 uint64_t mc146818_seconds(const Mc146818 *s)
 {
-    return (uint64_t)((int64_t)(s->epoch + machine_time(s->m) / PS_PER_S) + s->offset);
+    return (uint64_t)((int64_t)(s->epoch + pc_now(s->m) / PS_PER_S) + s->offset);
 }
 
 static uint8_t to_reg(const Mc146818 *s, unsigned v)
 {
-    return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? (uint8_t)v : (uint8_t)(((v / 10) << 4) | (v % 10));
+    if (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY)
+        return (uint8_t)v;
+    return (uint8_t)(((v / 10) << 4) | (v % 10));
 }
 
 static unsigned from_reg(const Mc146818 *s, uint8_t v)

@@ -10,6 +10,7 @@
  * 0 and 4 from the gate's rising edge; BCD counting is accepted and counted in binary. */
 #include "devices/pit.h"
 #include <string.h>
+#include "devices/pc_clock.h"
 
 static const StateField ch_fields[] = {
     STATE_FIELD(PitChannel, load_time, V_RANGE(0, MACHINE_TIME_MAX)),
@@ -63,7 +64,7 @@ static SimTime time_of_tick(uint64_t n)
 
 static SimTime now(const Pit *p)
 {
-    return machine_time(p->m);
+    return pc_now(p->m);
 }
 
 /* Ticks counted since the channel was loaded (0 while its gate holds it). */

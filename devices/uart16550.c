@@ -12,6 +12,7 @@
  * The interrupt output is not gated by MCR.OUT2 (QEMU does not gate it either). */
 #include "devices/uart16550.h"
 #include <string.h>
+#include "devices/pc_clock.h"
 
 #define UART_POLL_PS (1000000ULL * PS_PER_NS)   /* 1 ms */
 #define UART_MSR_DEFAULT 0xb0                  /* DCD, DSR, CTS asserted */
@@ -201,7 +202,7 @@ static void write_reg(Uart16550 *s, unsigned off, uint8_t v)
         if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
             s->thr_ipending = 1;
         s->ier = v & 0x0f;
-        schedule_poll(s, machine_time(s->m));
+        schedule_poll(s, pc_now(s->m));
         break;
     case UART_FCR:
         if ((v ^ s->fcr) & UART_FCR_ENABLE || (v & UART_FCR_CLEAR_RX)) {

@@ -886,14 +886,18 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     if (o.restore)
         restore_config(&o);
+    /* a snapshot's machine is checked by the board that builds it (exit 4 when it cannot) */
     const BoardDef *board = find_board(o.cfg.board);
+    if (!board && o.restore)
+        die_snapshot("%s: the snapshot describes a machine hvsim cannot build: unknown machine "
+                     "'%s'", o.restore, o.cfg.board);
     if (!board)
         die("unknown machine '%s' (available: " BOARD_NAMES ")", o.cfg.board);
     if (!o.restore && !g_hash_table_contains(o.given, "cpu")) {
         g_free(o.cfg.cpu_model);
         o.cfg.cpu_model = g_strdup(board->default_cpu);
     }
-    if (!board->cpu_known(o.cfg.cpu_model))
+    if (!o.restore && !board->cpu_known(o.cfg.cpu_model))
         die("unknown CPU model '%s' (available: %s)", o.cfg.cpu_model, board->cpu_models);
     bool debugging = o.script || o.console || o.gdb_port;
     if (o.checkpoints->len && debugging)

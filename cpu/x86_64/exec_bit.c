@@ -26,9 +26,10 @@ int x86_op_bt(X86Cpu *c, const X86Insn *d)
         v = x86_get_reg(c, d, d->rm, size);
     } else {
         /* a register offset addresses memory beyond the operand: (off / bits) units away */
-        int64_t unit = off >= 0 ? off / bits : -((-off + bits - 1) / bits);
-        bit = (unsigned)(off - unit * (int64_t)bits);
-        addr = x86_trunc(x86_ea(c, d) + (uint64_t)(unit * (int64_t)size), d->addrsize);
+        /* (an arithmetic shift floors, also for the most negative offset) */
+        int64_t unit = off >> (size == 8 ? 6 : size == 4 ? 5 : 4);
+        bit = (unsigned)off & (bits - 1);
+        addr = x86_trunc(x86_ea(c, d) + (uint64_t)unit * size, d->addrsize);
         bool ok = kind ? x86_read_rmw(c, d->seg, addr, size, &v)
                        : x86_read(c, d->seg, addr, size, &v);
         if (!ok)

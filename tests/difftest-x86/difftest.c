@@ -22,8 +22,9 @@
  *    SIGTRAP) records the signal in the slot's record and resumes at the next slot, so a
  *    faulting sequence is compared as "faulted with this signal". After the last slot the
  *    whole data area (records, scratch, stacks) goes to stdout.
- *  - hvsim runs the same image slot by slot from a flat 64-bit state (CPL 3, no paging); a
- *    fault is mapped to the signal Linux would send and recorded the same way.
+ *  - hvsim runs the same image slot by slot in 64-bit mode at CPL 3 with flat segments and
+ *    page tables mapping just the image (so a stray access faults as under QEMU); a fault
+ *    is mapped to the signal Linux would send and recorded the same way.
  * Everything derives from --seed: sequence i uses its own PRNG seeded from (seed, i), so
  * `--seed S --index I` reproduces one sequence. */
 #include <elf.h>
@@ -40,6 +41,7 @@
 #include <unistd.h>
 #include "core/machine.h"
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/sys_internal.h"
 #include "x86_decode_gen.h"
 
 /* ---- the image's layout --------------------------------------------------------------- */
@@ -56,12 +58,16 @@
 #define SIGSTK_SIZE 0x10000
 #define OFF_SLOTS 0x20000
 #define SLOT_CODE 0x400       /* bytes of code per slot */
-#define SLOT_DATA 0xa00       /* bytes of data per slot: */
+#define SLOT_DATA 0xc00       /* bytes of data per slot: */
 #define D_IN 0                /*   input: RAX..R15, RFLAGS */
 #define D_OUT 144             /*   output: RAX..R15, RFLAGS */
 #define D_SIG 280             /*   the signal that ended the slot, 0 if none */
-#define D_SCRATCH 512         /*   1 KiB of memory operands, R15 at its middle */
-#define D_STACK 1536          /*   1 KiB of stack, RSP at its middle */
+#define D_MXIN 288            /*   input MXCSR */
+#define D_MXOUT 292           /*   output MXCSR */
+#define D_XIN 512             /*   input: XMM0..XMM15 */
+#define D_XOUT 768            /*   output: XMM0..XMM15 */
+#define D_SCRATCH 1024        /*   1 KiB of memory operands, R15 at its middle */
+#define D_STACK 2048          /*   1 KiB of stack, RSP at its middle */
 #define SCRATCH_MID (D_SCRATCH + 512)
 #define STACK_MID (D_STACK + 512)
 #define MAX_SEQ 8             /* random instructions per sequence */
@@ -86,6 +92,7 @@ static int opt_verbose;
 static int opt_max_report = 10;
 static const char *opt_qemu = "qemu-x86_64";
 static const char *opt_keep;
+static const char *opt_only;  /* draw only forms whose name starts with this */
 static int opt_cut;           /* debugging: keep only the first N items of each sequence */
 
 /* ---- one sequence ------------------------------------------------------------------------ */
@@ -105,6 +112,8 @@ typedef struct Seq {
     uint32_t poison;          /* flags not to compare */
     unsigned shadow;          /* instructions still within reach of a forward branch */
     uint64_t in[17];
+    uint64_t xin[32];
+    uint32_t mxcsr;
     uint8_t scratch[1024], stack[1024];
 } Seq;
 
@@ -230,6 +239,8 @@ static void init_candidates(void)
          * included: a misaligned CMPXCHG16B aborts QEMU); tests/unit/test_x86_isa.c has it */
         if (f->op == X86_OP_CMPXCHG8B)
             continue;
+        if (opt_only && strncmp(x86_op_names[f->op], opt_only, strlen(opt_only)))
+            continue;
         cands[ncands++] = f;
     }
 }
@@ -293,6 +304,10 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     if (s->n + 4 > MAX_ITEMS)
         return false;
     uint8_t op = (uint8_t)(f->lo + rng_below(r, f->hi - f->lo + 1u));
+    /* MIN/MAX under DAZ: hvsim returns the zero a denormal operand was read as, QEMU the
+     * operand itself */
+    if (f->op == X86_OP_SSE_ARITH_5C && (op == 0x5d || op == 0x5f) && (s->mxcsr & 0x40))
+        return false;
     bool is_string = f->op == X86_OP_MOVS || f->op == X86_OP_CMPS || f->op == X86_OP_STOS ||
                      f->op == X86_OP_LODS || f->op == X86_OP_SCAS;
 
@@ -322,9 +337,22 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
             mod = 0;          /* memory */
         mem = mod != 3;
     }
+    /* SSE forms: XMM operands (but for the GPR ones named here), aligned memory */
+    const char *name = x86_op_names[f->op];
+    bool sse = !strncmp(name, "SSE", 3) || !strncmp(name, "SSSE3", 5) || f->op == X86_OP_MOVNTI;
+    bool gpr_reg = !sse || f->op == X86_OP_SSE_MOVMSKP || f->op == X86_OP_SSE_PMOVMSKB ||
+                   f->op == X86_OP_SSE_PEXTRW || f->op == X86_OP_MOVNTI;
+    bool gpr_rm = !sse || f->op == X86_OP_SSE_MOVD_TO || f->op == X86_OP_SSE_MOVD_FROM ||
+                  f->op == X86_OP_SSE_PINSRW || f->op == X86_OP_SSE_CVTSI2S ||
+                  f->op == X86_OP_SSE42_CRC32 || f->op == X86_OP_SSE41_PEXTR ||
+                  f->op == X86_OP_SSE41_PINSRB || f->op == X86_OP_SSE41_PINSRD;
+    if (f->op == X86_OP_SSE_CVTS2SI || f->op == X86_OP_SSE42_CRC32)
+        gpr_reg = true;
     /* prefixes */
     bool p66 = false, w = false;
     unsigned pfx = 0;
+    if (sse && f->pfx == 0xf)
+        pfx = 1u << rng_below(r, 4);      /* 0F 10/11: MOVUPS/MOVUPD/MOVSS/MOVSD */
     if (f->pfx != 0xf) {
         unsigned opts[4], no = 0;
         for (unsigned i = 0; i < 4; i++)
@@ -332,14 +360,20 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
                 opts[no++] = i;
         pfx = 1u << opts[rng_below(r, no)];
     }
+    /* 66 0F 12/13/16/17 with a register operand: #UD by the SDM (memory only); QEMU runs
+     * them as MOVHLPS/MOVLHPS */
+    if ((f->op == X86_OP_SSE_MOVLP || f->op == X86_OP_SSE_MOVHP) && !mem && pfx == X86_PFX_66)
+        return false;
     if (pfx == X86_PFX_66)
         p66 = true;
-    else if (v && f->size != X86_SZ_F64 && rng_below(r, 6) == 0 && pfx != X86_PFX_NP)
+    else if (v && !sse && f->size != X86_SZ_F64 && rng_below(r, 6) == 0 && pfx != X86_PFX_NP)
         p66 = true;
     if (v && f->size == X86_SZ_V && rng_below(r, 2))
         w = true;
     if (f->op == X86_OP_MOVBE_GvMv || f->op == X86_OP_MOVBE_MvGv)
         w = w && !p66;        /* QEMU takes 66 over REX.W there; the SDM the other way */
+    if (f->op == X86_OP_SSE42_PCMPSTR)
+        w = false;            /* QEMU 7.2 reads EAX/EDX for the lengths even with REX.W */
     if (f->op == X86_OP_BSWAP && p66 && !w)
         p66 = false;          /* 16-bit BSWAP is undefined */
     if (f->op == X86_OP_MOV_rvIv && !w && rng_below(r, 2))
@@ -363,7 +397,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     unsigned reg = (f->flags & X86_F_MODRM) ? digit : 0, rm = 0, opreg = 0;
     bool rex_r = false, rex_b = false, rip_rel = false;
     if ((f->flags & X86_F_MODRM) && f->regmask == 0xff) {
-        reg = pick_reg(r);
+        reg = gpr_reg ? pick_reg(r) : rng_below(r, 16);
         rex_r = reg >= 8;
     }
     if (f->flags & X86_F_PLUSR) {
@@ -372,7 +406,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         op = (uint8_t)((op & ~7) | (opreg & 7));
     }
     if ((f->flags & X86_F_MODRM) && !mem) {
-        rm = pick_reg(r);
+        rm = gpr_rm ? pick_reg(r) : rng_below(r, 16);
         rex_b = rm >= 8;
     } else if (mem) {
         /* QEMU 7.2 forgets SHLD/SHRD's immediate when it adds RIP (its EA is one byte
@@ -401,15 +435,19 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
             b[n++] = (uint8_t)(((reg & 7) << 3) | 5);
             it->rip_at = (int8_t)n;
             it->rip_target = (int16_t)(SCRATCH_MID + (int)rng_below(r, 256) - 128);
+            if (sse)
+                it->rip_target &= ~15;
             n += 4;
         } else if (rng_below(r, 4) == 0) {
             b[n++] = (uint8_t)(0x80 | ((reg & 7) << 3) | 7);      /* [R15 + disp32] */
             int32_t d = (int32_t)rng_below(r, 512) - 256;
+            if (sse)
+                d &= ~15;
             memcpy(b + n, &d, 4);
             n += 4;
         } else {
             b[n++] = (uint8_t)(0x40 | ((reg & 7) << 3) | 7);      /* [R15 + disp8] */
-            b[n++] = (uint8_t)rng_next(r);
+            b[n++] = (uint8_t)(rng_next(r) & (sse ? 0xf0 : 0xff));
         }
     }
     /* the operand size, for the immediate */
@@ -421,6 +459,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     uint64_t imm = rng_next(r);
     switch (f->imm) {
     case X86_IMM_IB: case X86_IMM_IBS:
+        if (f->op == X86_OP_SSE_CMP)
+            imm &= 7;         /* predicates 8-31 are AVX's (QEMU: #UD) */
         b[n++] = (uint8_t)imm;
         break;
     case X86_IMM_IW:
@@ -483,10 +523,57 @@ static void gen_seq(uint64_t seed, long index, Seq *s)
         s->in[i] = (uint64_t)random_value(&r);
     /* CF PF AF ZF SF OF and DF at random */
     s->in[16] = 2 | (rng_next(&r) & (X86_FLAGS_ARITH | (rng_below(&r, 4) == 0 ? X86_DF : 0)));
+    for (int i = 0; i < 16; i++) {
+        uint8_t *x = (uint8_t *)&s->xin[2 * i];
+        static const uint8_t pool[] = { 0, 0xff, 0x80, 0x7f, 1, 'a', 0xfe };
+        static const uint64_t dpool[] = { 0, 1ull << 63, 0x3ff0000000000000ull,
+                                          0xbff8000000000000ull, 0x7ff0000000000000ull,
+                                          0xfff0000000000000ull, 0x7ff8000000000000ull,
+                                          0x7ff4000000000001ull, 0x0000000000000001ull,
+                                          0x000fffffffffffffull, 0x0010000000000000ull,
+                                          0x7fefffffffffffffull, 0x41e0000000000000ull,
+                                          0xc3e0000000000000ull, 0x4330000000000001ull };
+        static const uint32_t spool[] = { 0, 0x80000000u, 0x3f800000u, 0xbfc00000u,
+                                          0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7fa00001u,
+                                          0x00000001u, 0x007fffffu, 0x00800000u, 0x7f7fffffu,
+                                          0x4f000000u, 0xcf000000u, 0x3eaaaaabu };
+        switch (rng_below(&r, 6)) {
+        case 4:                       /* doubles: specials or random with a sane exponent */
+            for (int k = 0; k < 2; k++)
+                s->xin[2 * i + k] = rng_below(&r, 2) ? dpool[rng_below(&r, 15)]
+                    : (rng_next(&r) & 0x800fffffffffffffull) |
+                      ((uint64_t)(0x3f0 + rng_below(&r, 32)) << 52);
+            break;
+        case 5:                       /* floats likewise */
+            for (int k = 0; k < 4; k++) {
+                uint32_t v = rng_below(&r, 2) ? spool[rng_below(&r, 15)]
+                    : ((uint32_t)rng_next(&r) & 0x807fffffu) | ((0x70u + rng_below(&r, 32)) << 23);
+                memcpy(x + 4 * k, &v, 4);
+            }
+            break;
+        case 0:                       /* bytes from a small pool: equal elements, signs */
+            for (int k = 0; k < 16; k++)
+                x[k] = pool[rng_below(&r, sizeof pool)];
+            break;
+        case 1:                       /* a copy of a lower register */
+            if (i) {
+                memcpy(x, &s->xin[2 * rng_below(&r, (uint32_t)i)], 16);
+                break;
+            }
+            /* fall through */
+        default:
+            for (int k = 0; k < 16; k++)
+                x[k] = (uint8_t)rng_next(&r);
+            break;
+        }
+    }
     for (size_t i = 0; i < sizeof s->scratch; i++)
         s->scratch[i] = (uint8_t)rng_next(&r);
     for (size_t i = 0; i < sizeof s->stack; i++)
         s->stack[i] = (uint8_t)rng_next(&r);
+    /* MXCSR: every exception masked; any rounding; sometimes DAZ or FTZ */
+    s->mxcsr = 0x1f80 | (rng_below(&r, 4) << 13) | (rng_below(&r, 8) ? 0 : 0x40) |
+               (rng_below(&r, 8) ? 0 : 0x8000);
     int want = 1 + (int)rng_below(&r, MAX_SEQ);
     for (int k = 0, tries = 0; k < want && tries < 100 && (!opt_cut || s->n < opt_cut); tries++)
         if (gen_insn(&r, s, cands[rng_below(&r, (uint32_t)ncands)]))
@@ -519,6 +606,8 @@ static bool build_slot(Image *im, long i, const Seq *s)
     uint64_t data = slot_data(im, i);
     uint8_t *dp = im->buf + (data - IMG_BASE);
     memcpy(dp + D_IN, s->in, sizeof s->in);
+    memcpy(dp + D_XIN, s->xin, sizeof s->xin);
+    memcpy(dp + D_MXIN, &s->mxcsr, 4);
     ((uint64_t *)(dp + D_IN))[X86_RSP] = data + STACK_MID;
     ((uint64_t *)(dp + D_IN))[X86_R15] = data + SCRATCH_MID;
     memcpy(dp + D_SCRATCH, s->scratch, sizeof s->scratch);
@@ -527,6 +616,16 @@ static bool build_slot(Image *im, long i, const Seq *s)
     p = put(p, "\x48\xc7\x04\x25", 4);
     p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
     p = put32(p, (uint32_t)i);
+    for (unsigned r = 0; r < 16; r++) {                    /* MOVDQU XMMr, [in] */
+        *p++ = 0xf3;
+        if (r >= 8)
+            *p++ = 0x44;
+        p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
+        p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
+    }
+    p = put(p, "\xdb\xe3", 2);                            /* FNINIT: x87 state per slot */
+    p = put(p, "\x0f\xae\x14\x25", 4);                  /* LDMXCSR [in] */
+    p = put32(p, (uint32_t)(data + D_MXIN));
     p = put(p, "\x48\xbc", 2);
     p = put64(p, data + D_IN);
     for (unsigned r = 0; r < 16; r++) {
@@ -580,6 +679,15 @@ static bool build_slot(Image *im, long i, const Seq *s)
                                 (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_OUT + 8 * r));
     }
+    for (unsigned r = 0; r < 16; r++) {                    /* MOVDQU [out], XMMr */
+        *p++ = 0xf3;
+        if (r >= 8)
+            *p++ = 0x44;
+        p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
+        p = put32(p, (uint32_t)(data + D_XOUT + 16 * r));
+    }
+    p = put(p, "\x0f\xae\x1c\x25", 4);                  /* STMXCSR [out] */
+    p = put32(p, (uint32_t)(data + D_MXOUT));
     p = put(p, "\x48\xbc", 2);
     p = put64(p, IMG_BASE + OFF_GSTACK);
     p = put(p, "\x9c\x58\x48\x89\x04\x25", 6);      /* PUSHFQ; POP RAX; MOV [out], RAX */
@@ -771,11 +879,36 @@ static void seg_flat(X86Seg *s, uint16_t sel, uint32_t type_attr)
     s->attr = type_attr;
 }
 
+/* Page tables after the image: 4 KiB pages mapping exactly the image (user, writable),
+ * so an access outside it is a #PF as it is a SIGSEGV under QEMU. Returns CR3. */
+static uint64_t build_page_tables(Machine *m, const Image *im)
+{
+    uint64_t img_end = IMG_BASE + ((im->size + 0xfff) & ~0xfffULL);
+    uint64_t pml4 = img_end, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000, next_pt = pd + 0x1000;
+    uint64_t pt_of[512] = { 0 };
+#define PTE(a) ((uint64_t *)(m->ram + ((a) - IMG_BASE)))
+    *PTE(pml4) = pdpt | 7;                    /* present, writable, user */
+    *PTE(pdpt) = pd | 7;
+    for (uint64_t va = IMG_BASE; va < img_end; va += 0x1000) {
+        unsigned pdi = (va >> 21) & 511;
+        if (!pt_of[pdi]) {
+            pt_of[pdi] = next_pt;
+            next_pt += 0x1000;
+            PTE(pd)[pdi] = pt_of[pdi] | 7;
+        }
+        PTE(pt_of[pdi])[(va >> 12) & 511] = va | 7;
+    }
+#undef PTE
+    machine_ram_written(m, pml4, next_pt - pml4);
+    return pml4;
+}
+
 static bool sim_new(Sim *s, const Image *im)
 {
     MachineConfig cfg;
     machine_config_defaults(&cfg);
-    cfg.ram_size = (im->size + 0xfffff) & ~0xfffffULL;
+    /* the image, then its page tables (at most 3 + 1 per 2 MiB) */
+    cfg.ram_size = (im->size + 0x1000 * (8 + im->size / 0x200000) + 0xfffff) & ~0xfffffULL;
     char *err = NULL;
     s->m = machine_new(&cfg, IMG_BASE, &err);
     machine_config_free(&cfg);
@@ -783,29 +916,37 @@ static bool sim_new(Sim *s, const Image *im)
         fprintf(stderr, "difftest-x86: machine_new: %s\n", err ? err : "?");
         return false;
     }
-    s->c = calloc(1, sizeof *s->c);
-    s->c->m = s->m;
+    s->c = x86_cpu_new(s->m, 0);
     return true;
 }
 
-/* 64-bit mode at CPL 3 with flat segments and no paging (the harness's simplification). */
-static void sim_reset(Sim *s)
+/* 64-bit mode at CPL 3 with flat segments and 4-level paging over the image (once per
+ * batch: no fuzzed instruction changes the mode). */
+static void sim_setup(Sim *s, const Image *im)
 {
     X86Cpu *c = s->c;
-    Machine *m = c->m;
-    memset(c, 0, sizeof *c);
-    c->m = m;
-    c->exc.vector = -1;
-    c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+    c->cr3 = build_page_tables(s->m, im);
+    c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
     c->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR;
-    c->efer = X86_EFER_LME | X86_EFER_LMA;
-    c->rflags = 2 | X86_IF;       /* a user process runs with interrupts on */
+    c->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
     /* code: type 0xb (execute/read, accessed), S, DPL 3, P, L; data: type 3, S, DPL 3, P, B */
     seg_flat(&c->seg[X86_CS], 0x33, 0xb | 0x10 | 0x60 | 0x80 | X86_SEG_ATTR_L | (1u << 15));
     for (int i = 0; i < X86_NSEG; i++)
         if (i != X86_CS)
             seg_flat(&c->seg[i], 0x2b, 0x3 | 0x10 | 0x60 | 0x80 | X86_SEG_ATTR_DB | (1u << 15));
     x86_update_mode(c);
+    x86_tlb_flush(c);
+}
+
+/* Each slot starts from the registers its prologue loads; RFLAGS as a user process has. */
+static void sim_reset(Sim *s)
+{
+    X86Cpu *c = s->c;
+    memset(c->gpr, 0, sizeof c->gpr);
+    c->exc.vector = -1;
+    c->rflags = 2 | X86_IF;
+    c->fcw = 0x37f;               /* a process starts with the FPU as FNINIT leaves it */
+    c->fsw = c->ftw = 0;
 }
 
 static int vector_signal(int v)
@@ -860,6 +1001,50 @@ static void print_seq(const Seq *s, uint64_t pc)
     }
 }
 
+/* MXCSR after the sequence; DE (a denormal operand) is not compared: QEMU 7.2 never sets
+ * it for SSE instructions, hardware (and hvsim) does. */
+#define MX_DE_FLAG 0x2u
+static uint32_t mx_out(const uint8_t *slot)
+{
+    uint32_t v;
+    memcpy(&v, slot + D_MXOUT, 4);
+    return v;
+}
+
+/* XMM registers q (QEMU's) and h (hvsim's) are equal, or differ only in which NaN a lane
+ * holds (as floats or as doubles): QEMU 7.2 applies the x87 rule (the larger significand)
+ * where the SDM has SSE return the first source's NaN, which hvsim does. */
+static bool nan_lane32(uint32_t x) { return (x & 0x7f800000u) == 0x7f800000u && (x & 0x7fffff); }
+static bool nan_lane64(uint64_t x)
+{
+    return (x & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (x & 0x000fffffffffffffull);
+}
+static bool xmm_equal(const uint8_t *q, const uint8_t *h)
+{
+    bool ok32 = true, ok64 = true;
+    for (int i = 0; i < 4; i++) {
+        uint32_t a, b;
+        memcpy(&a, q + 4 * i, 4);
+        memcpy(&b, h + 4 * i, 4);
+        ok32 = ok32 && (a == b || (nan_lane32(a) && nan_lane32(b)));
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t a, b;
+        memcpy(&a, q + 8 * i, 8);
+        memcpy(&b, h + 8 * i, 8);
+        ok64 = ok64 && (a == b || (nan_lane64(a) && nan_lane64(b)));
+    }
+    return ok32 || ok64;
+}
+
+static bool xmm_all_equal(const uint8_t *q, const uint8_t *h)
+{
+    for (int r = 0; r < 16; r++)
+        if (!xmm_equal(q + 16 * r, h + 16 * r))
+            return false;
+    return true;
+}
+
 /* Compares slot i; prints the differences; true if equal. */
 static bool compare_slot(const Image *im, long i, long index, const Seq *s, const uint8_t *q,
                          const uint8_t *h, bool report)
@@ -874,6 +1059,8 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     const uint64_t *qo = (const uint64_t *)(qd + D_OUT), *ho = (const uint64_t *)(hd + D_OUT);
     if (ok && !qsig) {
         ok = !memcmp(qo, ho, 128) && ((qo[16] ^ ho[16]) & mask) == 0 &&
+             xmm_all_equal(qd + D_XOUT, hd + D_XOUT) &&
+             ((mx_out(qd) ^ mx_out(hd)) & ~MX_DE_FLAG) == 0 &&
              !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
     }
     if (ok || !report)
@@ -882,6 +1069,13 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     print_seq(s, slot_code(i));
     if (qsig != hsig)
         printf("  signal: qemu %u, hvsim %u\n", qsig, hsig);
+    if (opt_verbose) {
+        for (int r = 0; r < 16; r++)
+            printf("  in %-4s %016" PRIx64 "%s", reg_names[r], s->in[r], r % 4 == 3 ? "\n" : "");
+        for (int r = 0; r < 16; r++)
+            printf("  in xmm%-2d %016" PRIx64 "%016" PRIx64 "\n", r, s->xin[2 * r + 1],
+                   s->xin[2 * r]);
+    }
     for (int r = 0; r < 16 && qsig == hsig; r++)
         if (qo[r] != ho[r])
             printf("  %-4s qemu %016" PRIx64 " hvsim %016" PRIx64 " (in %016" PRIx64 ")\n",
@@ -889,6 +1083,19 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     if (qsig == hsig && ((qo[16] ^ ho[16]) & mask))
         printf("  rflags qemu %08" PRIx64 " hvsim %08" PRIx64 " (compared %03x, in %03" PRIx64 ")\n",
                qo[16] & CMP_FLAGS, ho[16] & CMP_FLAGS, mask, s->in[16]);
+    uint32_t qmx, hmx;
+    memcpy(&qmx, qd + D_MXOUT, 4);
+    memcpy(&hmx, hd + D_MXOUT, 4);
+    if (qsig == hsig && ((qmx ^ hmx) & ~MX_DE_FLAG))
+        printf("  mxcsr qemu %08x hvsim %08x (in %08x)\n", qmx, hmx, s->mxcsr);
+    for (int r = 0; r < 16 && qsig == hsig; r++) {
+        const uint64_t *qx = (const uint64_t *)(qd + D_XOUT) + 2 * r;
+        const uint64_t *hx = (const uint64_t *)(hd + D_XOUT) + 2 * r;
+        if (!xmm_equal((const uint8_t *)qx, (const uint8_t *)hx))
+            printf("  xmm%-2d qemu %016" PRIx64 "%016" PRIx64 " hvsim %016" PRIx64 "%016" PRIx64
+                   "\n        (in %016" PRIx64 "%016" PRIx64 ")\n", r, qx[1], qx[0], hx[1],
+                   hx[0], s->xin[2 * r + 1], s->xin[2 * r]);
+    }
     for (int k = 0; k < 2048 && qsig == hsig; k++)
         if (qd[D_SCRATCH + k] != hd[D_SCRATCH + k]) {
             printf("  memory differs first at %s%+d: qemu %02x hvsim %02x (was %02x)\n",
@@ -904,7 +1111,7 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
 static void usage(void)
 {
     fprintf(stderr, "usage: difftest-x86 [--seed N] [--count N] [--batch N] [--index I] "
-                    "[--qemu PATH] [--keep ELF] [--max-report N] [--cut N] [-v]\n");
+                    "[--qemu PATH] [--keep ELF] [--max-report N] [--only NAME-PREFIX] [--cut N] [-v]\n");
     exit(2);
 }
 
@@ -943,6 +1150,8 @@ int main(int argc, char **argv)
             opt_max_report = (int)parse_long(v, a);
         else if (!strcmp(a, "--qemu"))
             opt_qemu = v;
+        else if (!strcmp(a, "--only"))
+            opt_only = v;
         else if (!strcmp(a, "--cut"))
             opt_cut = (int)parse_long(v, a);
         else if (!strcmp(a, "--keep"))
@@ -959,6 +1168,10 @@ int main(int argc, char **argv)
         return 0;
     }
     init_candidates();
+    if (!ncands) {
+        fprintf(stderr, "difftest-x86: no form's name starts with %s\n", opt_only);
+        return 2;
+    }
     long first = opt_index >= 0 ? opt_index : 0;
     long total = opt_index >= 0 ? 1 : opt_count;
     char elf[64];
@@ -996,6 +1209,8 @@ int main(int argc, char **argv)
         if (!sim_new(&sim, &im))
             return 2;
         memcpy(sim.m->ram, im.buf, im.size);
+        machine_ram_written(sim.m, IMG_BASE, im.size);
+        sim_setup(&sim, &im);
         for (long i = 0; i < n; i++) {
             sim_reset(&sim);
             sim_slot(&sim, &im, i);
@@ -1015,7 +1230,7 @@ int main(int argc, char **argv)
         }
         done += n;
         machine_free(sim.m);
-        free(sim.c);
+        g_free(sim.c);
         free(q);
         free(im.buf);
     }

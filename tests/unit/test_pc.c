@@ -294,6 +294,7 @@ Test(x86pc_ioapic, edge_and_level)
     ioapic_reg(m, 0x10 + 2 * 5, 0x10000 | 0x35);
     ioapic_set_irq(io, 5, 1);
     cr_assert_eq(lapic_pending(all[0]), -1);
+    ioapic_free(io);
     lapic_free(all[0]);
     lapic_free(all[1]);
     machine_free(m);
@@ -473,7 +474,8 @@ Test(x86pc_misc, pit_counts_and_irq0)
     out8(m, 0x40, 1000 >> 8);
     out8(m, 0x43, 0x00);                              /* latch channel 0 */
     m->now = NS(420000);                              /* 501 counts later */
-    uint16_t c = (uint16_t)(in8(m, 0x40) | in8(m, 0x40) << 8);
+    uint16_t lsb = in8(m, 0x40);                     /* LSB first, then MSB */
+    uint16_t c = (uint16_t)(lsb | in8(m, 0x40) << 8);
     cr_assert_eq(c, 1000, "the latched count is the one at the latch command");
     uint16_t now_count = pit_get_count(p, 0);
     cr_assert_eq(now_count, 1000 - 501);
@@ -538,6 +540,7 @@ Test(x86pc_misc, state_descriptions)
 #include "boards/acpi.h"
 #include "boards/multiboot.h"
 #include "boards/pc.h"
+#include "cpu/x86_64/cpu.h"
 
 static char *tmpfile_with(const char *what, const void *data, size_t len)
 {
@@ -622,7 +625,7 @@ Test(x86pc_load, multiboot_elf32_info_and_modules)
     cr_assert_eq(ram32(m, 0x200000), MULTIBOOT_MAGIC);
     cr_assert_eq(ram32(m, 0x202000), 0u, "bss zeroed");
     uint32_t info = ld.info;
-    cr_assert_eq(ram32(m, info), 0x24fu);                 /* mem, boot dev, cmdline, mods, mmap, name */
+    cr_assert_eq(ram32(m, info), 0x24fu);   /* mem, boot device, cmdline, mods, mmap, name */
     cr_assert_eq(ram32(m, info + 4), 639u);
     cr_assert_eq(ram32(m, info + 8), 15u * 1024);
     char buf[256];
@@ -718,7 +721,7 @@ static uint8_t sum(Machine *m, uint64_t pa, uint32_t len)
 Test(x86pc_load, acpi_tables)
 {
     Machine *m = bare(4);
-    acpi_build(m, 4, IOAPIC_BASE);
+    acpi_build(m, 4, IOAPIC_BASE, 0xfed00000);
     uint8_t *rsdp = bus_ram_ptr(&m->bus, ACPI_RSDP_ADDR, 36);
     cr_assert_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
     cr_assert_eq(sum(m, ACPI_RSDP_ADDR, 20), 0);
@@ -748,9 +751,297 @@ Test(x86pc_load, acpi_tables)
         }
     }
     cr_assert(have_madt && have_fadt);
-    cr_assert_eq(sum(m, ram32(m, ACPI_RSDP_ADDR + 16), ram32(m, ram32(m, ACPI_RSDP_ADDR + 16) + 4)), 0,
-                 "the RSDT too");
+    uint32_t rsdt = ram32(m, ACPI_RSDP_ADDR + 16);
+    cr_assert_eq(sum(m, rsdt, ram32(m, rsdt + 4)), 0, "the RSDT too");
     char *err = NULL;
     cr_assert(state_check_coverage(&pc_misc_state_desc, &err), "%s", err);
     machine_free(m);
+}
+
+/* ---- HPET ---- */
+#include "devices/hpet.h"
+
+static int gsi_edges[32], gsi_level[32], isa_edges[16];
+static void note_gsi(void *o, int gsi, int level)
+{
+    (void)o;
+    if (level && !gsi_level[gsi])
+        gsi_edges[gsi]++;
+    gsi_level[gsi] = level;
+}
+static void note_isa(void *o, int irq, int level)
+{
+    (void)o;
+    if (level)
+        isa_edges[irq]++;
+}
+
+static uint64_t hrd(Machine *m, uint64_t off)
+{
+    uint64_t v = 0;
+    cr_assert(bus_read(&m->bus, HPET_BASE + off, 8, &v));
+    return v;
+}
+
+static void hwr(Machine *m, uint64_t off, uint64_t v)
+{
+    cr_assert(bus_write(&m->bus, HPET_BASE + off, 8, v));
+}
+
+Test(x86pc_hpet, counter_and_timers)
+{
+    Machine *m = bare(1);
+    Hpet *h = hpet_new(m, "hpet", HPET_BASE);
+    memset(gsi_edges, 0, sizeof gsi_edges);
+    memset(gsi_level, 0, sizeof gsi_level);
+    memset(isa_edges, 0, sizeof isa_edges);
+    hpet_connect(h, note_gsi, note_isa, NULL);
+    uint64_t cap = hrd(m, 0);
+    cr_assert_eq(cap >> 32, 10000000u, "10 ns a count");
+    cr_assert_eq((cap >> 8) & 0x1f, 2u, "three timers");
+    cr_assert_eq(hrd(m, 0x100) >> 32, 0x4u, "QEMU pc's routing capability: pin 2");
+    run_until(m, NS(1000));
+    cr_assert_eq(hrd(m, 0xf0), 0u, "halted");
+    hwr(m, 0x10, 1);                                  /* enable at 1 us */
+    run_until(m, NS(2000));
+    cr_assert_eq(hrd(m, 0xf0), 100u);
+    /* timer 0: one-shot, edge, pin 20, at count 500 */
+    hwr(m, 0x100, (20u << 9) | (1u << 2));
+    hwr(m, 0x108, 500);
+    run_until(m, NS(5999));
+    cr_assert_eq(gsi_edges[20], 0);
+    run_until(m, NS(6000));
+    cr_assert_eq(gsi_edges[20], 1);
+    cr_assert_eq(gsi_level[20], 0, "edge: a pulse");
+    /* timer 1: periodic, level, pin 21, every 100 counts from 1000 */
+    hwr(m, 0x120, (21u << 9) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 6));
+    hwr(m, 0x128, 1000);
+    hwr(m, 0x128, 100);
+    run_until(m, NS(11000));
+    cr_assert_eq(gsi_edges[21], 1);
+    cr_assert_eq(gsi_level[21], 1, "level: held");
+    cr_assert_eq(hrd(m, 0x20), 2u, "its status bit");
+    run_until(m, NS(13000));
+    cr_assert_eq(gsi_edges[21], 1, "the line stays high: no new edge");
+    hwr(m, 0x20, 2);                                  /* clear the status */
+    cr_assert_eq(gsi_level[21], 0);
+    run_until(m, NS(14000));
+    cr_assert_eq(gsi_edges[21], 2, "the next period raises it again");
+    cr_assert_eq(hrd(m, 0x128), 1400u, "the comparator advanced by the period");
+    /* legacy replacement: timer 0 to ISA IRQ 0 */
+    hwr(m, 0x10, 3);
+    hwr(m, 0x108, hrd(m, 0xf0) + 10);
+    run_until(m, NS(14100));
+    cr_assert_eq(isa_edges[0], 1);
+    cr_assert(hpet_legacy(h));
+    /* halting keeps the count */
+    hwr(m, 0x10, 0);
+    uint64_t c = hrd(m, 0xf0);
+    run_until(m, NS(20000));
+    cr_assert_eq(hrd(m, 0xf0), c);
+    char *err = NULL;
+    cr_assert(state_check_coverage(&hpet_state_desc, &err), "%s", err);
+    cr_assert(state_check_coverage(&hpet_timer_state_desc, &err), "%s", err);
+    cr_assert(state_check_validity_declared(&hpet_state_desc, &err), "%s", err);
+    hpet_free(h);
+    machine_free(m);
+}
+
+/* The local APIC reports IPIs, acknowledges and EOIs on the event stream (EV_IRQ). */
+static int irq_ev_stage[8], irq_ev_vec[8], irq_ev_cpu[8], n_irq_ev;
+static bool note_irq_ev(void *opaque, const EvInfo *e)
+{
+    (void)opaque;
+    if (n_irq_ev < 8) {
+        irq_ev_stage[n_irq_ev] = e->u.irq.stage;
+        irq_ev_vec[n_irq_ev] = (int)e->u.irq.intid;
+        irq_ev_cpu[n_irq_ev] = e->cpu;
+        n_irq_ev++;
+    }
+    return false;
+}
+
+Test(x86pc_lapic, irq_events)
+{
+    Machine *m = bare(2);
+    Lapic *all[2] = { lapic_new(m, 0), lapic_new(m, 1) };
+    lapic_connect(all, 2);
+    enable(all[0]);
+    enable(all[1]);
+    EvFilter f = EV_FILTER_ALL;
+    cr_assert(ev_subscribe(&m->events, EV_BIT(EV_IRQ), EV_PRIO_PLUGIN, &f, note_irq_ev, NULL));
+    n_irq_ev = 0;
+    lapic_mmio_write(all[0], LAPIC_ICR_HI, 1u << 24);
+    lapic_mmio_write(all[0], LAPIC_ICR_LO, 0x4000 | 0x77);
+    lapic_ack(all[1], lapic_pending(all[1]));
+    lapic_mmio_write(all[1], LAPIC_EOI, 0);
+    cr_assert_eq(n_irq_ev, 3);
+    cr_assert_eq(irq_ev_stage[0], EV_IRQ_RAISE);
+    cr_assert_eq(irq_ev_cpu[0], 0, "raised by the sender");
+    cr_assert_eq(irq_ev_stage[1], EV_IRQ_ACK);
+    cr_assert_eq(irq_ev_cpu[1], 1);
+    cr_assert_eq(irq_ev_stage[2], EV_IRQ_EOI);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(irq_ev_vec[i], 0x77);
+    ev_unsubscribe(&m->events, note_irq_ev, NULL);
+    lapic_free(all[0]);
+    lapic_free(all[1]);
+    machine_free(m);
+}
+
+/* ELCR: a level-triggered IRQ requests while its input is high, again after its EOI. */
+Test(x86pc_misc, i8259_level_mode)
+{
+    Machine *m = bare(1);
+    I8259 *s = i8259_new(m, "pic");
+    i8259_connect_intr(s, (IrqLine){ note_intr, NULL, 0 });
+    out8(m, 0x20, 0x11); out8(m, 0x21, 0x30); out8(m, 0x21, 0x04); out8(m, 0x21, 0x01);
+    out8(m, 0x21, 0x00);
+    out8(m, 0x4d0, 0xff);
+    cr_assert_eq(in8(m, 0x4d0), 0xf8, "IRQ 0-2 cannot be level-triggered");
+    i8259_set_irq(s, 5, 1);
+    cr_assert_eq(i8259_ack(s), 0x35);
+    out8(m, 0x20, 0x20);                              /* EOI with the input still high */
+    cr_assert_eq(i8259_peek(s), 0x35, "requested again");
+    i8259_set_irq(s, 5, 0);
+    cr_assert_eq(i8259_peek(s), -1, "the request ends with the input");
+    /* edge-triggered IRQ 1: one request per rising edge */
+    i8259_set_irq(s, 1, 1);
+    cr_assert_eq(i8259_ack(s), 0x31);
+    out8(m, 0x20, 0x20);
+    cr_assert_eq(i8259_peek(s), -1);
+    i8259_free(s);
+    machine_free(m);
+}
+
+/* 16550: the FIFO's trigger level and the character timeout. */
+Test(x86pc_uart, fifo_trigger_and_timeout)
+{
+    Machine *m = bare(1);
+    Uart16550 *u = uart16550_new(m, "uart", 0x3f8, -1);
+    irq_seen = 0;
+    uart16550_connect_irq(u, (IrqLine){ note_irq, NULL, 4 });
+    out8(m, 0x3fa, 0x41);                             /* FIFO on, trigger 4 */
+    out8(m, 0x3f9, UART_IER_RDI);
+    for (int i = 0; i < 3; i++)
+        cr_assert(uart16550_receive(u, (uint8_t)('a' + i)));
+    cr_assert_eq(irq_seen, 0, "3 characters: below the trigger");
+    run_until(m, NS(1000000));                        /* a poll finds them waiting */
+    cr_assert_eq(irq_seen, 1);
+    cr_assert_eq(in8(m, 0x3fa) & 0x0f, UART_IIR_CTI);
+    cr_assert_eq(in8(m, 0x3f8), 'a');
+    cr_assert_eq(irq_seen, 0, "reading RBR clears the timeout");
+    cr_assert(uart16550_receive(u, 'd'));
+    cr_assert(uart16550_receive(u, 'e'));
+    cr_assert_eq(irq_seen, 1, "4 characters: the trigger");
+    cr_assert_eq(in8(m, 0x3fa) & 0x0f, UART_IIR_RDI);
+    for (int i = 0; i < 16; i++)
+        uart16550_receive(u, 'x');
+    cr_assert_eq(in8(m, 0x3fd) & UART_LSR_OE, UART_LSR_OE, "overrun");
+    cr_assert_eq(in8(m, 0x3fd) & UART_LSR_OE, 0, "cleared by the read");
+    char *err = NULL;
+    cr_assert(state_validate(&uart16550_state_desc, u, &err), "%s", err);
+    uart16550_free(u);
+    machine_free(m);
+}
+
+/* PIT mode 3 (square wave) and mode 0's output, and the read-back command. */
+Test(x86pc_misc, pit_modes)
+{
+    Machine *m = bare(1);
+    Pit *p = pit_new(m, "pit");
+    out8(m, 0x43, 0x76);                              /* channel 1, LSB/MSB, mode 3 */
+    out8(m, 0x41, 100);
+    out8(m, 0x41, 0);
+    SimTime tick = PS_PER_S / PIT_HZ + 1;
+    m->now = 10 * tick;
+    cr_assert_eq(pit_get_out(p, 1), 1, "high in the first half");
+    cr_assert_eq(pit_get_count(p, 1), 80, "counts down by two");
+    m->now = 60 * tick;
+    cr_assert_eq(pit_get_out(p, 1), 0, "low in the second half");
+    out8(m, 0x43, 0xe4);                              /* read-back: status of channel 1 */
+    uint8_t st = in8(m, 0x41);
+    cr_assert_eq(st & 0x3f, 0x36, "access LSB/MSB, mode 3, binary");
+    cr_assert_eq(st >> 7, 0, "OUT low");
+    out8(m, 0x43, 0x70);                              /* mode 0 */
+    m->now = 100 * tick;
+    out8(m, 0x41, 10);
+    out8(m, 0x41, 0);
+    cr_assert_eq(pit_get_out(p, 1), 0);
+    m->now = 111 * tick;
+    cr_assert_eq(pit_get_out(p, 1), 1, "terminal count");
+    pit_free(p);
+    machine_free(m);
+}
+
+/* ---- the whole pc machine ---- */
+
+static Machine *pc_machine(int smp)
+{
+    char *k = make_elf(false, true, 0x200000, 0x200000, 0x20000c, 0x1000, "pcmachine");
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    g_free(cfg.board);
+    cfg.board = g_strdup("pc");
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup("qemu64");
+    cfg.ram_size = 32ULL << 20;
+    cfg.smp = smp;
+    cfg.kernel = g_strdup(k);
+    char *dev[] = { "isa-debug-exit,iobase=0xf4,iosize=4", NULL };
+    cfg.devices = g_strdupv(dev);
+    char *err = NULL;
+    Machine *m = pc_create(&cfg, &err);
+    cr_assert_not_null(m, "pc_create: %s", err ? err : "?");
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
+    return m;
+}
+
+/* Every object of a pc machine: fully declared, valid when fresh, saved and loaded intact. */
+Test(x86pc_machine, state_descriptions_round_trip)
+{
+    Machine *m = pc_machine(2);
+    cr_assert_eq(m->ncpus, 2);
+    cr_assert_not_null(machine_find_object(m, "lapic1"));
+    cr_assert_not_null(machine_find_object(m, "hpet"));
+    for (int i = 0; i < m->nobjects; i++) {
+        const StateDesc *sd = m->objects[i].desc;
+        char *err = NULL;
+        cr_assert(state_check_coverage(sd, &err), "%s: %s", m->objects[i].name, err);
+        cr_assert(state_check_validity_declared(sd, &err), "%s: %s", m->objects[i].name, err);
+        cr_assert(state_validate(sd, m->objects[i].obj, &err), "%s: %s", m->objects[i].name, err);
+        GByteArray *buf = g_byte_array_new();
+        state_save(buf, sd, m->objects[i].obj);
+        uint8_t *copy = g_malloc0(sd->size);
+        cr_assert(state_load(sd, copy, buf->data, buf->len, &err), "%s: %s", sd->name, err);
+        GByteArray *again = g_byte_array_new();
+        state_save(again, sd, copy);
+        cr_assert_eq(again->len, buf->len);
+        cr_assert_eq(memcmp(again->data, buf->data, buf->len), 0, "%s", m->objects[i].name);
+        g_byte_array_free(buf, TRUE);
+        g_byte_array_free(again, TRUE);
+        g_free(copy);
+    }
+    machine_free(m);
+}
+
+/* Two machines built alike hash alike; the boot core starts at the Multiboot entry, the
+ * other waits for a start-up IPI. */
+Test(x86pc_machine, built_alike_hash_alike)
+{
+    Machine *a = pc_machine(2), *b = pc_machine(2);
+    char ha[65], hb[65];
+    machine_state_hash(a, ha);
+    machine_state_hash(b, hb);
+    cr_assert_str_eq(ha, hb);
+    PcBoard *pb = a->board;
+    cr_assert_eq(pb->cpu[0]->rip, 0x20000cu);
+    cr_assert_eq(pb->cpu[0]->gpr[X86_RAX], MULTIBOOT_BOOTLOADER_MAGIC);
+    cr_assert_eq(pb->cpu[0]->gpr[X86_RBX], pb->load.info);
+    cr_assert(pb->cpu[1]->wait_sipi);
+    cr_assert(a->cpus[1].cls->idle(a->cpus[1].obj), "an AP idles until its SIPI");
+    machine_free(a);
+    machine_free(b);
 }

@@ -1,7 +1,8 @@
 /* The first x86-64 program (make demo-x86): entered by Multiboot, in 64-bit mode from
  * start.S, it prints a greeting, what fw_cfg says (signature, CPU count, RAM size) and what
- * the Multiboot information says (memory below and above 1 MiB), then exits through
- * isa-debug-exit with 0 (process status 1, as on QEMU). */
+ * the Multiboot information says (memory below and above 1 MiB, the command line after the
+ * kernel's file name), then exits through isa-debug-exit with 0 (process status 1, as on
+ * QEMU). */
 #include "lib/x86.h"
 
 void x86_main(uint32_t magic, uint32_t info);
@@ -29,6 +30,15 @@ void x86_main(uint32_t magic, uint32_t info)
         puts_(" KiB, upper ");
         put_dec(mb->mem_upper);
         puts_(" KiB\n");
+    }
+    if (mb->flags & 4) {
+        /* the loader's command line is the kernel's file name, a space, -append */
+        const char *cmd = (const char *)(uint64_t)mb->cmdline;
+        while (*cmd && *cmd != ' ')
+            cmd++;
+        puts_("command line after the file name: '");
+        puts_(cmd);
+        puts_("'\n");
     }
     puts_("bye\n");
     debug_exit(0);

@@ -76,6 +76,9 @@ void idt_set_gate(int vector, void (*handler)(void))
 
 void idt_init(void)
 {
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } p = { sizeof idt - 1, (uint64_t)idt };
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } p = { sizeof idt - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" :: "m"(p));
 }

@@ -97,6 +97,7 @@ gdt_ptr:
     /* page tables and stack: not zeroed by the loop above (they are in use) */
     .section .pgtables, "aw", @nobits
     .balign 4096
+    .globl pml4
 pml4: .skip 4096
 pdpt: .skip 4096
 pd:   .skip 4 * 4096
