@@ -113,7 +113,8 @@ static void init_state(X86Cpu *c)
     c->rflags = 2;
     for (int i = 0; i < X86_NSEG; i++)
         c->seg[i] = (X86Seg){ .base = 0, .limit = 0xffff, .attr = 0x93, .sel = 0 };
-    c->seg[X86_CS] = (X86Seg){ .base = 0xffff0000ull, .limit = 0xffff, .attr = 0x9b, .sel = 0xf000 };
+    c->seg[X86_CS] = (X86Seg){ .base = 0xffff0000ull, .limit = 0xffff, .attr = 0x9b,
+                               .sel = 0xf000 };
     c->ldtr = (X86Seg){ .limit = 0xffff, .attr = 0x82 };
     c->tr = (X86Seg){ .limit = 0xffff, .attr = 0x8b };
     c->gdtr = (X86DescTable){ .base = 0, .limit = 0xffff };

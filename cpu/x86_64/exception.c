@@ -212,8 +212,9 @@ static bool deliver_protected(X86Cpu *c, int vector, int kind, bool has_error, u
             uint64_t sp_v, ss_v;
             if (off + (tss32 ? 5 : 3) > c->tr.limit)
                 return x86_fault(c, X86_TS, (c->tr.sel & 0xfffc) | ext, true);
-            if (!x86_la_read(c, (uint32_t)(c->tr.base + off), tss32 ? 4 : 2, X86_PRIV_IMPLICIT, &sp_v) ||
-                !x86_la_read(c, (uint32_t)(c->tr.base + off + (tss32 ? 4 : 2)), 2, X86_PRIV_IMPLICIT, &ss_v))
+            unsigned w = tss32 ? 4 : 2;
+            if (!x86_la_read(c, (uint32_t)(c->tr.base + off), w, X86_PRIV_IMPLICIT, &sp_v) ||
+                !x86_la_read(c, (uint32_t)(c->tr.base + off + w), 2, X86_PRIV_IMPLICIT, &ss_v))
                 return false;
             new_ss_sel = (uint16_t)ss_v;
             if (!(new_ss_sel & ~3u) || (new_ss_sel & 3) != new_cpl)

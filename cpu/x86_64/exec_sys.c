@@ -413,7 +413,10 @@ static int soft_int(X86Cpu *c, const X86Insn *d, int vector, int kind)
     return X86_OK;
 }
 
-int x86_op_int(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, (int)(d->imm & 0xff), X86_EV_SOFT); }
+int x86_op_int(X86Cpu *c, const X86Insn *d)
+{
+    return soft_int(c, d, (int)(d->imm & 0xff), X86_EV_SOFT);
+}
 int x86_op_int3(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, X86_BP, X86_EV_SOFT); }
 int x86_op_int1(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, X86_DB, X86_EV_ICEBP); }
 

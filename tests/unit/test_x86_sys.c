@@ -208,7 +208,8 @@ Test(x86sys, page_fault_through_the_idt)
 {
     XT *t = xt_new("max");
     X86Cpu *c = t->c;
-    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    /* mov rax, [0x400000] */
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->rflags = 2 | X86_IF | X86_CF;
@@ -227,7 +228,8 @@ Test(x86sys, page_fault_through_the_idt)
     /* a write to a read-only page: P and W/R set */
     t->c->halted = 0;
     put64(t, 0x12000, 0x80 | 1);                      /* read-only 2 MiB page */
-    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };   /* mov [0x5000], rax */
+    /* mov [0x5000], rax */
+    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };
     put(t, 0x1000, store, sizeof store);
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
@@ -922,7 +924,8 @@ Test(x86sys, double_fault_on_its_ist_stack)
 Test(x86sys, trace_int_and_exec)
 {
     XT *t = xt_new("qemu64");
-    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    /* mov rax, [0x400000] */
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     char *text = NULL;
@@ -1162,7 +1165,7 @@ Test(x86sys, protected_mode_segment_checks)
     put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code */
     put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, 4 GiB */
     put64(t, 0x518, 0x0040920000000fffull);           /* 0x18 data, limit 0xfff, byte granular */
-    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 data expand-down above 0xfff, B clear */
+    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 expand-down above 0xfff, B clear */
     put64(t, 0x528, 0x0040900000000fffull);           /* 0x28 data read-only */
     static const uint8_t code[] = {
         0x66, 0xb8, 0x18, 0x00,                       /* mov ax, 0x18 */
