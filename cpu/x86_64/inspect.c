@@ -206,7 +206,8 @@ void x86_explain_translation(void *cpu, uint64_t va, GString *out)
     }
     if (ok) {
         g_string_append_printf(out, "  -> PA 0x%" PRIx64 " (page size 0x%" PRIx64
-                                    ", %s, perms %s%s%s%s)\n", res.pa, res.page_mask + 1, res.user ? "user" : "supervisor",
+                                    ", %s, perms %s%s%s%s)\n",
+                               res.pa, res.page_mask + 1, res.user ? "user" : "supervisor",
                                res.perms & X86_PERM_R ? "r" : "-",
                                res.perms & X86_PERM_W ? "w" : "-",
                                res.perms & X86_PERM_X ? "x" : "-", res.global ? ", global" : "");
