@@ -173,7 +173,8 @@ void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info)
 {
     /* Multiboot spec 3.2: protected mode, paging off, flat segments, IF and VM clear; GDTR
      * and IDTR undefined (the OS loads its own) */
-    c->cr0 = (c->cr0 | X86_CR0_PE) & ~(uint64_t)X86_CR0_PG;
+    /* CR0 as firmware leaves it (SeaBIOS under QEMU: PE and ET; caches on) */
+    c->cr0 = X86_CR0_PE | X86_CR0_ET;
     c->efer &= ~(uint64_t)X86_EFER_LMA;
     flat_segments(c, false);
     c->rflags = 2;
