@@ -222,7 +222,8 @@ X86Cpu *x86_cpu_new(Machine *m, int index);
  * processors, wait_sipi = 1). */
 void x86_cpu_reset(X86Cpu *c, bool bsp);
 /* Multiboot's entry state: 32-bit protected mode, flat CS/DS/ES/SS/FS/GS, paging off,
- * EAX = 0x2BADB002, EBX = info, EIP = entry. */
+ * EAX = 0x2BADB002, EBX = info, EIP = entry; every core's MTRRs as the firmware sets them
+ * (this and x86_cpu_enter_long are states after the firmware). */
 void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
 /* 64-bit mode with flat segments (CS 0x08 64-bit, the others 0x10), for ELF64 kernels and
  * tests: paging on with cr3 (the caller built the tables), RIP = entry. GDTR and IDTR keep

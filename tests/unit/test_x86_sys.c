@@ -1291,3 +1291,26 @@ Test(x86sys, cr3_reload_global_and_pcid)
     cr_assert_eq(c->gpr[X86_RAX], 0x88, "INVPCID type 2 dropped the global one too");
     xt_free(t);
 }
+
+Test(x86sys, entry_states_have_firmware_mtrrs)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    x86_cpu_enter_multiboot(c, 0x100000, 0x9500);
+    uint64_t v;
+    cr_assert(x86_rdmsr(c, 0x2ff, &v));
+    cr_assert_eq(v, 0xc06, "MTRRs on, write-back by default");
+    cr_assert(x86_rdmsr(c, 0x250, &v));
+    cr_assert_eq(v, 0x0606060606060606ull);
+    cr_assert(x86_rdmsr(c, 0x259, &v));
+    cr_assert_eq(v, 0, "the VGA window uncached");
+    cr_assert(x86_rdmsr(c, 0x200, &v));
+    cr_assert_eq(v, 0xc0000000ull);
+    cr_assert(x86_rdmsr(c, 0x201, &v));
+    cr_assert_eq(v, 0xffc0000800ull);
+    cr_assert_eq(c->gpr[X86_RAX], 0x2badb002);
+    cr_assert_eq(c->gpr[X86_RBX], 0x9500);
+    cr_assert_eq(c->code_bits, 32);
+    cr_assert_eq(c->cr0, X86_CR0_PE | X86_CR0_ET);
+    xt_free(t);
+}
