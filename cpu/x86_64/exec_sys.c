@@ -817,17 +817,33 @@ static void flat_ss(X86Cpu *c, uint16_t sel, unsigned dpl)
                                .attr = 0x93 | dpl << 5 | X86_ATTR_G | X86_SEG_ATTR_DB };
 }
 
+static bool amd(const X86Cpu *c)
+{
+    return c->model->vendor[0] == 'A';
+}
+
+/* SYSCALL: Intel has it in 64-bit mode only; AMD also in compatibility mode (to CSTAR) and
+ * in legacy protected mode (to STAR[31:0], a 32-bit flat CS, IF and VM cleared). */
 int x86_op_syscall(X86Cpu *c, const X86Insn *d)
 {
-    if (!(c->efer & X86_EFER_SCE) || !x86_mode64(c))
-        return x86_ud(c);     /* Intel: 64-bit mode only */
-    c->gpr[X86_RCX] = x86_next_ip(c, d);
-    c->gpr[X86_R11] = c->rflags & ~(uint64_t)X86_RF;
+    if (!(c->efer & X86_EFER_SCE) || (!x86_mode64(c) && (!amd(c) || !x86_protected(c))))
+        return x86_ud(c);
     uint16_t sel = (uint16_t)(c->star >> 32) & 0xfffc;
-    flat_cs(c, sel, 0, true);
+    uint64_t next = x86_next_ip(c, d);
+    bool from64 = x86_mode64(c);
+    if (x86_lma(c)) {
+        c->gpr[X86_RCX] = next;
+        c->gpr[X86_R11] = c->rflags & ~(uint64_t)X86_RF;
+        flat_cs(c, sel, 0, true);
+        x86_set_rflags(c, c->rflags & ~(c->fmask | X86_RF));
+        c->rip = from64 ? c->lstar : c->cstar;
+    } else {
+        c->gpr[X86_RCX] = (uint32_t)next;
+        flat_cs(c, sel, 0, false);
+        c->rflags &= ~(uint64_t)(X86_IF | X86_VM | X86_RF);
+        c->rip = (uint32_t)c->star;
+    }
     flat_ss(c, (uint16_t)(sel + 8), 0);
-    x86_set_rflags(c, c->rflags & ~(c->fmask | X86_RF));
-    c->rip = c->lstar;
     x86_update_mode(c);
     x86_decode_flush(c);
     return X86_OK;

@@ -1314,3 +1314,38 @@ Test(x86sys, entry_states_have_firmware_mtrrs)
     cr_assert_eq(c->cr0, X86_CR0_PE | X86_CR0_ET);
     xt_free(t);
 }
+
+/* SYSCALL from compatibility mode: AMD (qemu64) goes to CSTAR, Intel (max) raises #UD. */
+Test(x86sys, syscall_from_compatibility_mode)
+{
+    for (int k = 0; k < 2; k++) {
+        XT *t = xt_new(k ? "max" : "qemu64");
+        X86Cpu *c = t->c;
+        static const uint8_t user[] = { 0x0f, 0x05 };             /* syscall */
+        put(t, 0x1000, user, sizeof user);
+        long_tables(t, 7);
+        x86_cpu_enter_long(c, 0x1000, PML4);
+        long_gdt(t);
+        long_idt(t);
+        cr_assert(x86_wrmsr(c, 0xc0000081, 0x0010000800000000ull));
+        cr_assert(x86_wrmsr(c, 0xc0000082, 0x2000));
+        cr_assert(x86_wrmsr(c, 0xc0000083, 0x2800));
+        /* a 32-bit code segment at CPL 3 */
+        c->seg[X86_CS] = (X86Seg){ .limit = 0xffffffff, .sel = 0x1b,
+                                   .attr = 0xfb | (1u << 15) | X86_SEG_ATTR_DB };
+        c->seg[X86_SS].attr |= 3 << 5;
+        x86_update_mode(c);
+        cr_assert_eq(c->code_bits, 32);
+        put64(t, 0x4004, 0x8800);
+        c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+        cr_assert_eq(run(t, 1), 0);
+        if (k == 0) {
+            cr_assert_eq(c->rip, 0x2800, "AMD: to CSTAR");
+            cr_assert_eq(c->code_bits, 64);
+            cr_assert_eq(c->gpr[X86_RCX], 0x1002);
+        } else {
+            cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "Intel: #UD");
+        }
+        xt_free(t);
+    }
+}
