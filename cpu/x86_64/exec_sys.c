@@ -876,6 +876,8 @@ int x86_op_sysret(X86Cpu *c, const X86Insn *d)
 int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
 {
     (void)d;
+    if (amd(c) && x86_lma(c))
+        return x86_ud(c);     /* AMD: no SYSENTER/SYSEXIT in long mode */
     if (!x86_protected(c) || !(c->sysenter_cs & 0xfffc))
         return gp0(c);
     uint16_t sel = (uint16_t)(c->sysenter_cs & 0xfffc);
@@ -892,6 +894,8 @@ int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
 
 int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
 {
+    if (amd(c) && x86_lma(c))
+        return x86_ud(c);
     if (!x86_protected(c) || x86_vm86(c) || c->cpl != 0 || !(c->sysenter_cs & 0xfffc))
         return gp0(c);
     uint16_t base = (uint16_t)(c->sysenter_cs & 0xfffc);
