@@ -1349,3 +1349,41 @@ Test(x86sys, syscall_from_compatibility_mode)
         xt_free(t);
     }
 }
+
+/* FSGSBASE (max): RDFSBASE/WRGSBASE with CR4.FSGSBASE, #UD without; UMIP: SGDT at CPL 3 is
+ * #GP with CR4.UMIP, allowed without. */
+Test(x86sys, fsgsbase_and_umip)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xf3, 0x48, 0x0f, 0xae, 0xc0,             /* rdfsbase rax */
+        0xf3, 0x48, 0x0f, 0xae, 0xdb,             /* wrgsbase rbx */
+        0x0f, 0x01, 0x04, 0x25, 0x00, 0x60, 0x00, 0x00,   /* sgdt [0x6000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    long_tables(t, 7);
+    x86_cpu_enter_long(c, 0x1000, PML4);
+    long_gdt(t);
+    long_idt(t);
+    c->seg[X86_FS].base = 0x7f0000001234ull;
+    c->gpr[X86_RBX] = 0xffff888000000000ull;
+    c->gpr[X86_RSP] = 0x9000;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "#UD without CR4.FSGSBASE");
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->cr4 |= X86_CR4_FSGSBASE | X86_CR4_UMIP;
+    /* CPL 3 from here */
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    put64(t, 0x4004, 0x8800);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x7f0000001234ull);
+    cr_assert_eq(c->seg[X86_GS].base, 0xffff888000000000ull);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13, "UMIP: SGDT at CPL 3 is #GP");
+    xt_free(t);
+}
