@@ -1387,3 +1387,64 @@ Test(x86sys, fsgsbase_and_umip)
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13, "UMIP: SGDT at CPL 3 is #GP");
     xt_free(t);
 }
+
+/* Random code and random descriptor tables, in real, protected and long mode at CPL 0 and
+ * 3: whatever the guest does, the run ends in a state (or a triple fault / exception-loop
+ * stop), never a host error (this suite also runs under ASan and UBSan). */
+Test(x86sys, random_code_and_tables)
+{
+    uint64_t seed = 12345, total = 0;
+    for (int iter = 0; iter < 240; iter++) {
+        XT *t = xt_new(iter & 1 ? "max" : "qemu64");
+        X86Cpu *c = t->c;
+        uint8_t bytes[4096];
+        for (size_t i = 0; i < sizeof bytes; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            bytes[i] = (uint8_t)(seed >> 56);
+        }
+        put(t, 0x1000, bytes, sizeof bytes);
+        enter_long(t, 0x1000);
+        if (iter & 4) {       /* random GDT entries past 0x20, LDT, IDT gates and TSS */
+            put(t, 0x528, bytes + 100, 0x100);
+            put(t, 0x600, bytes + 700, 0x80);
+            put(t, IDT, bytes + 900, 2048);
+            put(t, 0x4000, bytes + 3000, 0x68);
+            c->gdtr.limit = 0x127;
+            c->ldtr = (X86Seg){ .base = 0x600, .limit = 0x7f, .attr = 0x82, .sel = 0x30 };
+        }
+        c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+        for (int r = 0; r < X86_NGPR; r++)
+            c->gpr[r] = (seed >> (r * 3)) & 0x1fffff;
+        c->gpr[X86_RSP] = 0x9000;
+        switch (iter % 4) {
+        case 1:               /* CPL 3 */
+            long_tables(t, 7);
+            c->seg[X86_CS].attr |= 3 << 5;
+            c->seg[X86_SS].attr |= 3 << 5;
+            put64(t, 0x4004, 0x8800);
+            break;
+        case 2:               /* real mode */
+            c->cr0 = X86_CR0_ET;
+            c->efer = 0;
+            c->seg[X86_CS] = (X86Seg){ .limit = 0xffff, .attr = 0x9b };
+            c->seg[X86_SS] = (X86Seg){ .limit = 0xffff, .attr = 0x93 };
+            c->idtr = (X86DescTable){ .base = 0, .limit = 0x3ff };
+            break;
+        case 3:               /* 32-bit protected mode, paging off */
+            c->cr0 = X86_CR0_PE | X86_CR0_ET;
+            c->efer = 0;
+            c->seg[X86_CS].attr = 0x9b | X86_SEG_ATTR_DB | (1u << 15);
+            c->idtr = (X86DescTable){ .base = IDT, .limit = 0x7ff };
+            break;
+        default:
+            break;
+        }
+        x86_update_mode(c);
+        x86_tlb_flush(c);
+        int rc = run(t, 400);
+        cr_assert(rc == 0 || rc == EXIT_GUEST_CRASH, "iteration %d: exit %d", iter, rc);
+        total += machine_icount(t->m);
+        xt_free(t);
+    }
+    cr_assert_gt(total, 240 * 20, "the programs ran (%llu instructions)", (unsigned long long)total);
+}
