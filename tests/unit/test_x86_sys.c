@@ -501,6 +501,10 @@ Test(x86sys, msrs)
     uint64_t v;
     cr_assert(x86_rdmsr(c, 0xfe, &v));
     cr_assert_eq(v, 0x508);
+    cr_assert(x86_rdmsr(c, 0x10a, &v));
+    cr_assert(v & 1, "ARCH_CAPABILITIES.RDCL_NO");
+    cr_assert_not(x86_wrmsr(c, 0x10a, 0), "read-only");
+    c->exc.vector = -1;
     /* TSC: written, it counts on from the value */
     cr_assert(x86_wrmsr(c, 0x10, 1000000));
     cr_assert(x86_rdmsr(c, 0x10, &v));
