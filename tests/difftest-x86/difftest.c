@@ -317,6 +317,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         setup_lea_r15(s, X86_RDI, (int8_t)(rng_below(r, 128) - 64));
         uint8_t b[5] = { 0xb9, (uint8_t)rng_below(r, 17), 0, 0, 0 };     /* MOV ECX, n */
         emit_setup(s, b, 5);
+    } else if (f->op == X86_OP_SSE_MASKMOV) {
+        setup_lea_r15(s, X86_RDI, (int8_t)(rng_below(r, 128) - 64));
     } else if (f->op == X86_OP_XLAT) {
         setup_lea_r15(s, X86_RBX, -128);
     } else if (f->op == X86_OP_ENTER || f->op == X86_OP_LEAVE) {
