@@ -283,6 +283,48 @@ static int64_t random_value(Rng *r)
     }
 }
 
+/* Inserts byte v at position p of it (fields after p move along). */
+static void insert_byte(Item *it, unsigned p, uint8_t v)
+{
+    memmove(it->b + p + 1, it->b + p, it->len - p);
+    it->b[p] = v;
+    it->len++;
+    if (it->rel_at >= (int)p)
+        it->rel_at++;
+    if (it->rip_at >= (int)p)
+        it->rip_at++;
+}
+
+/* Prefixes that change nothing, to check the decoder's prefix rules against QEMU's: a
+ * repeated 66 or 67 (if there is one), segment overrides (CS/DS/ES/SS are ignored in 64-bit
+ * mode; FS and GS have base 0 here), F2/F3 on forms that take no mandatory prefix (rep_ok),
+ * a second REX before the real one (the last REX counts). At most 15 bytes. */
+static void add_junk_prefixes(Rng *r, Item *it, unsigned legacy_end, bool has_rex, bool p66,
+                              bool a32, bool rep_ok)
+{
+    static const uint8_t segs[] = { 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65 };
+    unsigned k = 1 + rng_below(r, 3);
+    for (unsigned i = 0; i < k && it->len < 15; i++) {
+        uint8_t v;
+        switch (rng_below(r, 5)) {
+        case 0: v = p66 ? 0x66 : segs[rng_below(r, 6)]; break;
+        case 1: v = a32 ? 0x67 : segs[rng_below(r, 6)]; break;
+        case 2: v = rep_ok ? (rng_below(r, 2) ? 0xf3 : 0xf2) : 0x3e; break;
+        case 3:
+            if (has_rex) {                    /* an extra REX, overridden by the real one */
+                insert_byte(it, legacy_end, (uint8_t)(0x40 | rng_below(r, 16)));
+                continue;
+            }
+            v = 0x2e;
+            break;
+        default: v = segs[rng_below(r, 6)]; break;
+        }
+        unsigned p = rng_below(r, legacy_end + 1);
+        insert_byte(it, p, v);
+        legacy_end++;
+    }
+}
+
 /* Encodes one random instance of f (after the setup it needs); false: not drawn now. */
 static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
 {
@@ -421,6 +463,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     bool rex_x = rng_below(r, 8) == 0;
     bool want_rex = w || rex_r || rex_b || rex_x ||
                     (f->size == X86_SZ_B && rng_below(r, 3) == 0);
+    unsigned legacy_end = n;              /* the legacy prefixes are b[0..legacy_end) */
     if (want_rex)
         b[n++] = (uint8_t)(0x40 | (w ? 8 : 0) | (rex_r ? 4 : 0) | (rex_x ? 2 : 0) | (rex_b ? 1 : 0));
     if (f->map >= 1)
@@ -505,6 +548,10 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         break;
     }
     it->len = (uint8_t)n;
+    if (rng_below(r, 4) == 0)
+        add_junk_prefixes(r, it, legacy_end, want_rex, p66, a32,
+                          f->pfx == 0xf && !sse && !is_string && f->map != 2 &&
+                          f->op != X86_OP_XCHG_rAX);
     s->n++;
     /* an instruction a branch may skip defines nothing for sure */
     uint32_t wr = s->shadow ? 0 : flags_written(f, digit);
