@@ -222,7 +222,8 @@ X86Cpu *x86_cpu_new(Machine *m, int index);
  * processors, wait_sipi = 1). */
 void x86_cpu_reset(X86Cpu *c, bool bsp);
 /* Multiboot's entry state: 32-bit protected mode, flat CS/DS/ES/SS/FS/GS, paging off,
- * EAX = 0x2BADB002, EBX = info, EIP = entry. */
+ * EAX = 0x2BADB002, EBX = info, EIP = entry; every core's MTRRs as the firmware sets them
+ * (this and x86_cpu_enter_long are states after the firmware). */
 void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
 /* 64-bit mode with flat segments (CS 0x08 64-bit, the others 0x10), for ELF64 kernels and
  * tests: paging on with cr3 (the caller built the tables), RIP = entry. GDTR and IDTR keep
@@ -230,7 +231,8 @@ void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
  * loads its own GDT and IDT before any far transfer, segment load or interrupt (as a
  * Multiboot kernel must). */
 void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
-/* -d int and -d exec for x86 cores (TRACE_INT, TRACE_EXEC of mask): on or off. */
+/* -d int, -d exec and -d mmu for x86 cores (TRACE_INT, TRACE_EXEC, TRACE_MMU of mask): on
+ * or off. */
 void x86_trace_set(Machine *m, uint32_t mask);
 /* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
 bool x86_cpu_model_known(const char *name);

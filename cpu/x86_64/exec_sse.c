@@ -8,76 +8,7 @@
  * CR4.OSFXSR is #UD, CR0.TS is #NM. A 16-byte memory operand must be 16-byte aligned
  * (#GP(0)) except for the explicitly unaligned moves (MOVUPS/UPD, MOVDQU); 4- and 8-byte
  * operands never are. None of these touches MXCSR or RFLAGS. */
-#include <string.h>
-#include "cpu/x86_64/exec.h"
-
-typedef union Xmm {
-    uint8_t b[16];
-    int8_t sb[16];
-    uint16_t w[8];
-    int16_t sw[8];
-    uint32_t d[4];
-    int32_t sd[4];
-    uint64_t q[2];
-    int64_t sq[2];
-} Xmm;
-
-/* The mandatory prefix, as the decoder chose the form: F3/F2 outrank 66. */
-static unsigned mp(const X86Insn *d)
-{
-    return d->rep ? d->rep : d->osize_prefix ? 0x66 : 0;
-}
-
-static int sse_check(X86Cpu *c)
-{
-    if ((c->cr0 & X86_CR0_EM) || !(c->cr4 & X86_CR4_OSFXSR))
-        return x86_ud(c);
-    if (c->cr0 & X86_CR0_TS) {
-        x86_raise(c, X86_NM, false, 0);
-        return X86_FAULT;
-    }
-    return X86_OK;
-}
-#define SSE_CHECK(c) do { int r_ = sse_check(c); if (r_ != X86_OK) return r_; } while (0)
-
-static void get_x(const X86Cpu *c, unsigned r, Xmm *x)
-{
-    memcpy(x, c->xmm[r], 16);
-}
-static void set_x(X86Cpu *c, unsigned r, const Xmm *x)
-{
-    memcpy(c->xmm[r], x, 16);
-}
-
-static bool gp0(X86Cpu *c)
-{
-    return x86_fault(c, X86_GP, 0, true);
-}
-
-/* The r/m operand as 16 bytes (XMM register or m128, aligned if asked). */
-static bool read_rm128(X86Cpu *c, const X86Insn *d, Xmm *x, bool aligned)
-{
-    if (d->mod == 3) {
-        get_x(c, d->rm, x);
-        return true;
-    }
-    uint64_t ea = x86_ea(c, d);
-    if (aligned && (ea & 15))
-        return gp0(c);
-    return x86_read16(c, d->seg, ea, x);
-}
-
-static bool write_rm128(X86Cpu *c, const X86Insn *d, const Xmm *x, bool aligned)
-{
-    if (d->mod == 3) {
-        set_x(c, d->rm, x);
-        return true;
-    }
-    uint64_t ea = x86_ea(c, d);
-    if (aligned && (ea & 15))
-        return gp0(c);
-    return x86_write16(c, d->seg, ea, x);
-}
+#include "cpu/x86_64/sse.h"
 
 /* ---- moves ---- */
 
@@ -551,5 +482,40 @@ int x86_op_sse_int(X86Cpu *c, const X86Insn *d)
     default: return x86_ud(c);      /* E6-E7, D6-D7, F0, F7: other forms or not here */
     }
     set_x(c, d->reg, &r);
+    return x86_retire(c, d);
+}
+
+/* ---- SSE3 moves ---- */
+
+/* F3 0F 12 MOVSLDUP, F3 0F 16 MOVSHDUP (aligned m128), F2 0F 12 MOVDDUP (m64) */
+int x86_op_sse_movdup(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    Xmm b, r;
+    if (mp(d) == 0xf2) {
+        if (d->mod == 3)
+            get_x(c, d->rm, &b);
+        else if (!x86_read(c, d->seg, x86_ea(c, d), 8, &b.q[0]))
+            return X86_FAULT;
+        r.q[0] = r.q[1] = b.q[0];
+    } else {
+        if (!read_rm128(c, d, &b, true))
+            return X86_FAULT;
+        unsigned o = d->opcode == 0x16;
+        r.d[0] = r.d[1] = b.d[o];
+        r.d[2] = r.d[3] = b.d[2 + o];
+    }
+    set_x(c, d->reg, &r);
+    return x86_retire(c, d);
+}
+
+/* F2 0F F0: LDDQU (an unaligned 16-byte load) */
+int x86_op_sse_lddqu(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    Xmm x;
+    if (!read_rm128(c, d, &x, false))
+        return X86_FAULT;
+    set_x(c, d->reg, &x);
     return x86_retire(c, d);
 }

@@ -14,9 +14,8 @@
  * written. Known difference from hardware: underflow's tininess is detected before rounding
  * (the Arm rule the FPU follows; x86 detects it after rounding), which changes UE only for
  * results that round up to the smallest normal. */
-#include <string.h>
 #include "cpu/arm64/fpu.h"
-#include "cpu/x86_64/exec.h"
+#include "cpu/x86_64/sse.h"
 
 #define MX_IE 0x01u
 #define MX_DE 0x02u
@@ -26,11 +25,6 @@
 #define MX_PE 0x20u
 #define MX_DAZ 0x40u
 #define MX_FTZ 0x8000u
-
-typedef union Xmm {
-    uint32_t d[4];
-    uint64_t q[2];
-} Xmm;
 
 /* One instruction's FP context: the FPU environment for MXCSR.RC and the flags so far. */
 typedef struct Fx {
@@ -159,23 +153,6 @@ static uint64_t arith(Fx *f, int op, int fmt, uint64_t a, uint64_t b)
     default: r = fpu_div(&f->e, fmt, a, b); break;
     }
     return fx_result(f, fmt, r);
-}
-
-static int sse_check(X86Cpu *c)
-{
-    if ((c->cr0 & X86_CR0_EM) || !(c->cr4 & X86_CR4_OSFXSR))
-        return x86_ud(c);
-    if (c->cr0 & X86_CR0_TS) {
-        x86_raise(c, X86_NM, false, 0);
-        return X86_FAULT;
-    }
-    return X86_OK;
-}
-#define SSE_CHECK(c) do { int r_ = sse_check(c); if (r_ != X86_OK) return r_; } while (0)
-
-static unsigned mp(const X86Insn *d)
-{
-    return d->rep ? d->rep : d->osize_prefix ? 0x66 : 0;
 }
 
 /* The source operand: XMM register, or memory of n bytes (16: aligned m128). */
@@ -457,6 +434,126 @@ int x86_op_sse_cvtpd(X86Cpu *c, const X86Insn *d)
         r.d[1] = (uint32_t)to_int(&f, FPU_D, b.q[1], 32, p == 0x66);
         r.q[1] = 0;
     }
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    memcpy(c->xmm[d->reg], &r, 16);
+    return x86_retire(c, d);
+}
+
+/* ---- SSE3 ---- */
+
+/* 66 0F D0 ADDSUBPD, F2 0F D0 ADDSUBPS: subtract in the even elements, add in the odd */
+int x86_op_sse_addsub(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    int fmt = mp(d) == 0x66 ? FPU_D : FPU_S;
+    unsigned count = fmt == FPU_D ? 2 : 4;
+    Xmm a, b;
+    if (!read_src(c, d, 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    for (unsigned i = 0; i < count; i++)
+        set_elem(&a, fmt, i, arith(&f, i & 1 ? OP_ADD : OP_SUB, fmt, elem(&a, fmt, i),
+                                   elem(&b, fmt, i)));
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    memcpy(c->xmm[d->reg], &a, 16);
+    return x86_retire(c, d);
+}
+
+/* 0F 7C HADDPD (66) / HADDPS (F2), 0F 7D HSUBPD / HSUBPS: pairs of adjacent elements, the
+ * destination's first, then the source's */
+int x86_op_sse_hadd(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    int fmt = mp(d) == 0x66 ? FPU_D : FPU_S;
+    unsigned half = fmt == FPU_D ? 1 : 2;
+    int op = d->opcode == 0x7c ? OP_ADD : OP_SUB;
+    Xmm a, b, r;
+    if (!read_src(c, d, 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    for (unsigned i = 0; i < half; i++) {
+        set_elem(&r, fmt, i, arith(&f, op, fmt, elem(&a, fmt, 2 * i), elem(&a, fmt, 2 * i + 1)));
+        set_elem(&r, fmt, half + i,
+                 arith(&f, op, fmt, elem(&b, fmt, 2 * i), elem(&b, fmt, 2 * i + 1)));
+    }
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    memcpy(c->xmm[d->reg], &r, 16);
+    return x86_retire(c, d);
+}
+
+/* ---- SSE4.1 ---- */
+
+/* 66 0F 3A 08 ROUNDPS, 09 ROUNDPD, 0A ROUNDSS, 0B ROUNDSD: to an integral value, by
+ * imm[1:0] or (imm[2]) MXCSR.RC; imm[3] suppresses PE. An SNaN is quieted with IE; DE is
+ * not signalled (SDM). */
+int x86_op_sse_round(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    static const int rmode[4] = { FPU_RN, FPU_RM, FPU_RP, FPU_RZ };
+    int fmt = d->opcode & 1 ? FPU_D : FPU_S;
+    bool scalar = d->opcode >= 0x0a;
+    unsigned count = scalar ? 1 : 16 / (fbits(fmt) / 8), imm = d->imm & 0xff;
+    Xmm a, b;
+    if (!read_src(c, d, scalar ? fbits(fmt) / 8 : 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    int rounding = imm & 4 ? (int)f.e.rmode : rmode[imm & 3];
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t x = elem(&b, fmt, i), r;
+        if (is_nan(fmt, x)) {
+            if (is_snan(fmt, x))
+                f.flags |= MX_IE;
+            r = x | quiet_bit(fmt);
+        } else {
+            if (is_denormal(fmt, x) && (f.mxcsr & MX_DAZ))
+                x &= sign_of(fmt);
+            r = fpu_round_int(&f.e, fmt, x, rounding, !(imm & 8));
+            fx_collect(&f);
+        }
+        set_elem(&a, fmt, i, r);
+    }
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    memcpy(c->xmm[d->reg], &a, 16);
+    return x86_retire(c, d);
+}
+
+/* 66 0F 3A 40 DPPS, 41 DPPD: the products imm[7:4] selects, summed pairwise (each step
+ * rounded), to the elements imm[3:0] selects, +0.0 elsewhere */
+int x86_op_sse_dpp(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    int fmt = d->opcode == 0x41 ? FPU_D : FPU_S;
+    unsigned count = fmt == FPU_D ? 2 : 4, imm = d->imm & 0xff;
+    Xmm a, b, r;
+    if (!read_src(c, d, 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    uint64_t t[4];
+    for (unsigned i = 0; i < count; i++)
+        t[i] = imm >> (4 + i) & 1 ? arith(&f, OP_MUL, fmt, elem(&a, fmt, i), elem(&b, fmt, i))
+                                  : 0;
+    uint64_t sum;
+    if (fmt == FPU_D) {
+        sum = arith(&f, OP_ADD, fmt, t[0], t[1]);
+    } else {
+        uint64_t s01 = arith(&f, OP_ADD, fmt, t[0], t[1]);
+        uint64_t s23 = arith(&f, OP_ADD, fmt, t[2], t[3]);
+        sum = arith(&f, OP_ADD, fmt, s01, s23);
+    }
+    for (unsigned i = 0; i < count; i++)
+        set_elem(&r, fmt, i, imm >> i & 1 ? sum : 0);
     if (!fx_finish(c, &f))
         return X86_FAULT;
     memcpy(c->xmm[d->reg], &r, 16);

@@ -337,6 +337,8 @@ static int protected_return(X86Cpu *c, const X86Insn *d, bool iret, uint64_t imm
         /* IOPL changes at CPL 0 only; IF where CPL <= IOPL; VM, VIF, VIP at CPL 0 only */
         if (old_cpl > 0)
             mask &= ~(uint64_t)(X86_IOPL | X86_VM | X86_VIF | X86_VIP);
+        if (x86_lma(c))
+            mask &= ~(uint64_t)X86_VM;    /* no virtual-8086 mode in IA-32e mode */
         if (old_cpl > ((c->rflags & X86_IOPL) >> 12))
             mask &= ~(uint64_t)X86_IF;
         keep = c->rflags & ~mask;
@@ -411,7 +413,10 @@ static int soft_int(X86Cpu *c, const X86Insn *d, int vector, int kind)
     return X86_OK;
 }
 
-int x86_op_int(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, (int)(d->imm & 0xff), X86_EV_SOFT); }
+int x86_op_int(X86Cpu *c, const X86Insn *d)
+{
+    return soft_int(c, d, (int)(d->imm & 0xff), X86_EV_SOFT);
+}
 int x86_op_int3(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, X86_BP, X86_EV_SOFT); }
 int x86_op_int1(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, X86_DB, X86_EV_ICEBP); }
 
@@ -729,11 +734,17 @@ int x86_op_grp7(X86Cpu *c, const X86Insn *d)
         case 4: return x86_write(c, d->seg, x86_ea(c, d), 2, c->cr0 & 0xffff) ? x86_retire(c, d)
                                                                               : X86_FAULT;
         case 6: break;        /* LMSW m16 */
-        case 7:               /* INVLPG */
+        case 7: {             /* INVLPG: the page in every PCID, global or not */
             if (c->cpl != 0)
                 return gp0(c);
-            flush_translations(c);
+            uint64_t la;
+            X86Exc saved = c->exc;
+            if (x86_seg_la(c, d->seg, x86_ea(c, d), 1, false, &la))
+                x86_tlb_flush_page(c, la);
+            c->exc = saved;   /* a bad address invalidates nothing and does not fault */
+            x86_decode_flush(c);
             return x86_retire(c, d);
+        }
         default:
             return x86_ud(c);
         }
@@ -806,17 +817,33 @@ static void flat_ss(X86Cpu *c, uint16_t sel, unsigned dpl)
                                .attr = 0x93 | dpl << 5 | X86_ATTR_G | X86_SEG_ATTR_DB };
 }
 
+static bool amd(const X86Cpu *c)
+{
+    return c->model->vendor[0] == 'A';
+}
+
+/* SYSCALL: Intel has it in 64-bit mode only; AMD also in compatibility mode (to CSTAR) and
+ * in legacy protected mode (to STAR[31:0], a 32-bit flat CS, IF and VM cleared). */
 int x86_op_syscall(X86Cpu *c, const X86Insn *d)
 {
-    if (!(c->efer & X86_EFER_SCE) || !x86_mode64(c))
-        return x86_ud(c);     /* Intel: 64-bit mode only */
-    c->gpr[X86_RCX] = x86_next_ip(c, d);
-    c->gpr[X86_R11] = c->rflags & ~(uint64_t)X86_RF;
+    if (!(c->efer & X86_EFER_SCE) || (!x86_mode64(c) && (!amd(c) || !x86_protected(c))))
+        return x86_ud(c);
     uint16_t sel = (uint16_t)(c->star >> 32) & 0xfffc;
-    flat_cs(c, sel, 0, true);
+    uint64_t next = x86_next_ip(c, d);
+    bool from64 = x86_mode64(c);
+    if (x86_lma(c)) {
+        c->gpr[X86_RCX] = next;
+        c->gpr[X86_R11] = c->rflags & ~(uint64_t)X86_RF;
+        flat_cs(c, sel, 0, true);
+        x86_set_rflags(c, c->rflags & ~(c->fmask | X86_RF));
+        c->rip = from64 ? c->lstar : c->cstar;
+    } else {
+        c->gpr[X86_RCX] = (uint32_t)next;
+        flat_cs(c, sel, 0, false);
+        c->rflags &= ~(uint64_t)(X86_IF | X86_VM | X86_RF);
+        c->rip = (uint32_t)c->star;
+    }
     flat_ss(c, (uint16_t)(sel + 8), 0);
-    x86_set_rflags(c, c->rflags & ~(c->fmask | X86_RF));
-    c->rip = c->lstar;
     x86_update_mode(c);
     x86_decode_flush(c);
     return X86_OK;
@@ -849,6 +876,8 @@ int x86_op_sysret(X86Cpu *c, const X86Insn *d)
 int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
 {
     (void)d;
+    if (amd(c) && x86_lma(c))
+        return x86_ud(c);     /* AMD: no SYSENTER/SYSEXIT in long mode */
     if (!x86_protected(c) || !(c->sysenter_cs & 0xfffc))
         return gp0(c);
     uint16_t sel = (uint16_t)(c->sysenter_cs & 0xfffc);
@@ -865,6 +894,8 @@ int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
 
 int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
 {
+    if (amd(c) && x86_lma(c))
+        return x86_ud(c);
     if (!x86_protected(c) || x86_vm86(c) || c->cpl != 0 || !(c->sysenter_cs & 0xfffc))
         return gp0(c);
     uint16_t base = (uint16_t)(c->sysenter_cs & 0xfffc);
@@ -964,17 +995,21 @@ static bool write_cr4(X86Cpu *c, uint64_t v)
 
 static bool write_cr3(X86Cpu *c, uint64_t v)
 {
+    uint64_t raw = v;
     if (x86_lma(c)) {
         if (c->cr4 & X86_CR4_PCIDE)
-            v &= ~(1ull << 63);   /* "no flush" hint: this model flushes anyway */
+            v &= ~(1ull << 63);   /* "no flush": the PCID's translations are kept */
         unsigned pa = c->model->pa_bits ? c->model->pa_bits : 40;
         if (v >> pa)
             return false;
     } else {
         v = (uint32_t)v;
     }
+    bool noflush = x86_lma(c) && (c->cr4 & X86_CR4_PCIDE) && (raw >> 63);
     c->cr3 = v;
-    flush_translations(c);
+    if (!noflush)
+        x86_tlb_flush_nonglobal(c);   /* every PCID's: more than the SDM asks */
+    x86_decode_flush(c);
     return true;
 }
 
@@ -1130,7 +1165,15 @@ int x86_op_invpcid(X86Cpu *c, const X86Insn *d)
         return gp0(c);
     if (type == 0 && !x86_canonical(desc[1], (c->cr4 & X86_CR4_LA57) != 0))
         return gp0(c);
-    flush_translations(c);    /* no PCID-tagged cache: everything is dropped */
+    /* 0: one address of one PCID (dropped in every PCID); 1: one PCID's non-global
+     * translations (every PCID's); 2: everything; 3: everything but global */
+    if (type == 0)
+        x86_tlb_flush_page(c, desc[1]);
+    else if (type == 2)
+        x86_tlb_flush(c);
+    else
+        x86_tlb_flush_nonglobal(c);
+    x86_decode_flush(c);
     return x86_retire(c, d);
 }
 

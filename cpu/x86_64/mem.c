@@ -49,18 +49,21 @@ static bool lapic_page(const X86Cpu *c, uint64_t pa)
 
 /* The soft TLB: per access kind (read, write, fetch), a direct-mapped table of 4 KiB linear
  * pages, each tagged with what its permission check depended on (privilege class and
- * RFLAGS.AC). An entry is made only by a walk that succeeded for that access kind, so a
- * write entry exists only for a page whose dirty flag is set; every control-register, EFER
- * and INVLPG/INVPCID change empties it (a real TLB keeps more; software must invalidate
- * what it changes, so caching less is always correct). */
+ * RFLAGS.AC) and with the PCID it was made under, or marked global (G with CR4.PGE). An
+ * entry is made only by a walk that succeeded for that access kind, so a write entry exists
+ * only for a page whose dirty flag is set. Invalidation follows the SDM (4.10.4) or drops
+ * more: MOV CR3 the non-global entries (none with PCIDE and bit 63 set), INVLPG the page in
+ * every PCID, INVPCID what its type names or more, CR0/CR4/EFER writes everything. */
 #define TLB_SIZE 256
 typedef struct X86TlbEntry {
     uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
     uint64_t pa;              /* the page's physical address */
     uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
                                * for write entries), else NULL */
-    uint64_t pad;
+    uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
+    uint32_t pad;
 } X86TlbEntry;
+#define X86_TLB_GLOBAL 0xffffffffu
 struct X86Tlb {
     X86TlbEntry e[3][TLB_SIZE];
 };
@@ -74,6 +77,33 @@ void x86_tlb_flush(X86Cpu *c)
 {
     if (c->tlb)
         memset(c->tlb, 0, sizeof *c->tlb);
+}
+
+void x86_tlb_flush_nonglobal(X86Cpu *c)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (c->tlb->e[a][i].pcid != X86_TLB_GLOBAL)
+                c->tlb->e[a][i].tag = 0;
+}
+
+void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
+{
+    if (!c->tlb)
+        return;
+    for (unsigned a = 0; a < 3; a++) {
+        X86TlbEntry *e = &c->tlb->e[a][(la >> 12) & (TLB_SIZE - 1)];
+        if ((e->tag & ~(PAGE - 1)) == (la & ~(PAGE - 1)))
+            e->tag = 0;
+    }
+}
+
+/* The PCID translations are made under now. */
+static inline uint32_t cur_pcid(const X86Cpu *c)
+{
+    return (c->cr4 & X86_CR4_PCIDE) ? (uint32_t)(c->cr3 & 0xfff) : 0;
 }
 
 void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
@@ -213,7 +243,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
     }
     uint64_t tag = tlb_tag(c, la, priv);
     X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
-    if (likely(te && te->tag == tag)) {
+    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         *host = te->host;
         return true;
@@ -221,9 +251,37 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
     *host = NULL;
     if (!x86_translate_la(c, la, acc, priv, pa))
         return false;
-    if (te && te->tag == tag)
+    if (te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))
         *host = te->host;
     return true;
+}
+
+/* EV_WALK: a walk the soft TLB did not spare, its entries and its result or fault. */
+static void publish_walk(X86Cpu *c, uint64_t la, X86Access acc, const X86WalkRegime *r,
+                         const X86WalkResult *res, const X86WalkFault *f, bool ok)
+{
+    static const char *const regimes[] = { "paging off", "32-bit paging", "PAE paging",
+                                           "4-level paging", "5-level paging" };
+    int top = r->mode == X86_PAGING_32 ? 2 : r->mode == X86_PAGING_PAE ? 3
+            : r->mode == X86_PAGING_4LEVEL ? 4 : 5;
+    uint8_t sl[X86_WALK_MAX_LEVELS];
+    for (unsigned i = 0; i < res->nread; i++)
+        sl[i] = (uint8_t)(1 << 4 | (top - (int)i));
+    EvInfo e = { .kind = EV_WALK, .cpu = c->index, .el = (int)c->cpl, .vmid = -1,
+                 .pc = c->start_ip,
+                 .u.walk = { .addr = la, .pa = ok ? res->pa : 0, .access = (int)acc, .fault = !ok,
+                             .desc = res->entry_pa, .desc_sl = sl, .ndesc = res->nread,
+                             .perms = ok ? res->perms : 0, .regime = regimes[r->mode],
+                             .s2_vmid = -1, .fault_stage = ok ? 0 : 1,
+                             .fault_level = ok ? 0 : f->level,
+                             .fault_name = ok ? NULL : f->rsvd ? "reserved bit"
+                                         : (f->error_code & X86_PFEC_P) ? "protection"
+                                                                        : "not present",
+                             .ipa = ok ? res->pa : f->error_code } };
+    if (ev_publish(&c->m->events, &e)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
 }
 
 bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa)
@@ -234,7 +292,7 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
     }
     uint64_t tag = tlb_tag(c, la, priv);
     X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
-    if (likely(te && te->tag == tag)) {
+    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         return true;
     }
@@ -242,12 +300,16 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
     x86_walk_regime(c, &r);
     X86WalkResult res;
     X86WalkFault f;
-    if (likely(x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f))) {
+    bool ok = x86_translate(&r, la, acc, priv, walk_read, walk_write, c, &res, &f);
+    if (unlikely(ev_wants(&c->m->events, EV_WALK)))
+        publish_walk(c, la, acc, &r, &res, &f, ok);
+    if (likely(ok)) {
         *pa = res.pa;
         if (te) {
             te->tag = tag;
             te->pa = res.pa & ~(PAGE - 1);
             te->host = page_host(c, te->pa, acc);
+            te->pcid = res.global ? X86_TLB_GLOBAL : cur_pcid(c);
         }
         return true;
     }
@@ -460,8 +522,18 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 {
     uint64_t la, pa[2] = { 0, 0 };
     *val = 0;
-    if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size) ||
-        !translate_range(c, la, size, X86_ACC_WRITE, data_priv(c), pa))
+    if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size))
+        return false;
+    if (likely((la & (PAGE - 1)) + size <= PAGE)) {
+        uint8_t *host;
+        if (!translate_host(c, la, X86_ACC_WRITE, data_priv(c), &pa[0], &host))
+            return false;
+        if (likely(host != NULL)) {
+            memcpy(val, host + (la & (PAGE - 1)), size);
+            return true;
+        }
+    }
+    if (!translate_range(c, la, size, X86_ACC_WRITE, data_priv(c), pa))
         return false;
     range_io(c, la, size, pa, (uint8_t *)val, false);
     return true;

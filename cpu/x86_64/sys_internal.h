@@ -39,6 +39,9 @@ void x86_phys_write(X86Cpu *c, uint64_t pa, unsigned size, uint64_t v);
 bool x86_seg_la(X86Cpu *c, int seg, uint64_t off, unsigned size, bool write, uint64_t *la);
 /* Translation changed (CR0/CR3/CR4/EFER written, INVLPG, INVPCID): drop cached ones. */
 void x86_tlb_flush(X86Cpu *c);
+/* Drops the non-global translations (MOV CR3), or those of one linear page (INVLPG). */
+void x86_tlb_flush_nonglobal(X86Cpu *c);
+void x86_tlb_flush_page(X86Cpu *c, uint64_t la);
 struct X86Tlb *x86_tlb_new(void);
 /* Cached translations, for `info tlb`: calls fn for each valid entry. */
 void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,

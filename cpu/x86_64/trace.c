@@ -1,5 +1,6 @@
-/* -d int and -d exec for x86 cores: subscribers of the event stream (EV_EXC_TAKEN, EV_INSN)
- * that print one line per exception or interrupt taken and per instruction executed. */
+/* -d int, -d exec and -d mmu for x86 cores: subscribers of the event stream (EV_EXC_TAKEN,
+ * EV_INSN, EV_WALK) that print one line per exception or interrupt taken, per instruction
+ * executed and per page walk (the soft TLB's misses). */
 #include <inttypes.h>
 #include <stdio.h>
 #include "cpu/x86_64/sys_internal.h"
@@ -59,8 +60,32 @@ static bool trace_exec(void *opaque, const EvInfo *e)
     return false;
 }
 
+/*   MMU cpu0 walk va=... -> pa=... read rw- 4-level paging
+ *   MMU cpu0 fault va=... read level 1 not present error=0x4 */
+static bool trace_walk(void *opaque, const EvInfo *e)
+{
+    Machine *m = opaque;
+    if (m->cpus[e->cpu].cls != &x86_cpu_class)
+        return false;
+    static const char *const accs[] = { "read", "write", "fetch" };
+    const char *acc = e->u.walk.access >= 0 && e->u.walk.access < 3 ? accs[e->u.walk.access] : "?";
+    if (e->u.walk.fault) {
+        fprintf(m->trace, "MMU cpu%d fault va=%016" PRIx64 " %s level %d %s error=0x%" PRIx64 "\n",
+                e->cpu, e->u.walk.addr, acc, e->u.walk.fault_level, e->u.walk.fault_name,
+                e->u.walk.ipa);
+    } else {
+        unsigned p = e->u.walk.perms;
+        fprintf(m->trace, "MMU cpu%d walk va=%016" PRIx64 " -> pa=%" PRIx64 " %s %c%c%c %s\n",
+                e->cpu, e->u.walk.addr, e->u.walk.pa, acc, (p & X86_PERM_R) ? 'r' : '-',
+                (p & X86_PERM_W) ? 'w' : '-', (p & X86_PERM_X) ? 'x' : '-', e->u.walk.regime);
+    }
+    return false;
+}
+
 void x86_trace_set(Machine *m, uint32_t mask)
 {
+    ev_switch(&m->events, (mask & TRACE_MMU) != 0, EV_BIT(EV_WALK), EV_PRIO_TRACE,
+              trace_walk, m);
     ev_switch(&m->events, (mask & TRACE_INT) != 0, EV_BIT(EV_EXC_TAKEN), EV_PRIO_TRACE,
               trace_int, m);
     ev_switch(&m->events, (mask & TRACE_EXEC) != 0, EV_BIT(EV_INSN), EV_PRIO_TRACE,

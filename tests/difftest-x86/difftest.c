@@ -339,12 +339,14 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     }
     /* SSE forms: XMM operands (but for the GPR ones named here), aligned memory */
     const char *name = x86_op_names[f->op];
-    bool sse = !strncmp(name, "SSE_", 4) || f->op == X86_OP_MOVNTI;
+    bool sse = !strncmp(name, "SSE", 3) || !strncmp(name, "SSSE3", 5) || f->op == X86_OP_MOVNTI;
     bool gpr_reg = !sse || f->op == X86_OP_SSE_MOVMSKP || f->op == X86_OP_SSE_PMOVMSKB ||
                    f->op == X86_OP_SSE_PEXTRW || f->op == X86_OP_MOVNTI;
     bool gpr_rm = !sse || f->op == X86_OP_SSE_MOVD_TO || f->op == X86_OP_SSE_MOVD_FROM ||
-                  f->op == X86_OP_SSE_PINSRW || f->op == X86_OP_SSE_CVTSI2S;
-    if (f->op == X86_OP_SSE_CVTS2SI)
+                  f->op == X86_OP_SSE_PINSRW || f->op == X86_OP_SSE_CVTSI2S ||
+                  f->op == X86_OP_SSE42_CRC32 || f->op == X86_OP_SSE41_PEXTR ||
+                  f->op == X86_OP_SSE41_PINSRB || f->op == X86_OP_SSE41_PINSRD;
+    if (f->op == X86_OP_SSE_CVTS2SI || f->op == X86_OP_SSE42_CRC32)
         gpr_reg = true;
     /* prefixes */
     bool p66 = false, w = false;
@@ -370,6 +372,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         w = true;
     if (f->op == X86_OP_MOVBE_GvMv || f->op == X86_OP_MOVBE_MvGv)
         w = w && !p66;        /* QEMU takes 66 over REX.W there; the SDM the other way */
+    if (f->op == X86_OP_SSE42_PCMPSTR)
+        w = false;            /* QEMU 7.2 reads EAX/EDX for the lengths even with REX.W */
     if (f->op == X86_OP_BSWAP && p66 && !w)
         p66 = false;          /* 16-bit BSWAP is undefined */
     if (f->op == X86_OP_MOV_rvIv && !w && rng_below(r, 2))
@@ -619,6 +623,7 @@ static bool build_slot(Image *im, long i, const Seq *s)
         p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
     }
+    p = put(p, "\xdb\xe3", 2);                            /* FNINIT: x87 state per slot */
     p = put(p, "\x0f\xae\x14\x25", 4);                  /* LDMXCSR [in] */
     p = put32(p, (uint32_t)(data + D_MXIN));
     p = put(p, "\x48\xbc", 2);
@@ -940,6 +945,8 @@ static void sim_reset(Sim *s)
     memset(c->gpr, 0, sizeof c->gpr);
     c->exc.vector = -1;
     c->rflags = 2 | X86_IF;
+    c->fcw = 0x37f;               /* a process starts with the FPU as FNINIT leaves it */
+    c->fsw = c->ftw = 0;
 }
 
 static int vector_signal(int v)
@@ -1062,6 +1069,13 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     print_seq(s, slot_code(i));
     if (qsig != hsig)
         printf("  signal: qemu %u, hvsim %u\n", qsig, hsig);
+    if (opt_verbose) {
+        for (int r = 0; r < 16; r++)
+            printf("  in %-4s %016" PRIx64 "%s", reg_names[r], s->in[r], r % 4 == 3 ? "\n" : "");
+        for (int r = 0; r < 16; r++)
+            printf("  in xmm%-2d %016" PRIx64 "%016" PRIx64 "\n", r, s->xin[2 * r + 1],
+                   s->xin[2 * r]);
+    }
     for (int r = 0; r < 16 && qsig == hsig; r++)
         if (qo[r] != ho[r])
             printf("  %-4s qemu %016" PRIx64 " hvsim %016" PRIx64 " (in %016" PRIx64 ")\n",

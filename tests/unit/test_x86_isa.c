@@ -641,3 +641,92 @@ Test(x86_isa, sse_fp_rules)
     cr_assert_eq(c->rflags & X86_FLAGS_ARITH, X86_CF);
     xt_free(t);
 }
+
+Test(x86_isa, x87_control)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RSI] = XT_DATA;
+    c->fsw = 0x38a5;                      /* TOP 7, flags set */
+    c->fcw = 0x0040;
+    /* FNINIT; FNSTCW [RSI]; FNSTSW AX */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0x3e, 0xdf, 0xe0), 3);
+    cr_assert_eq(*(uint16_t *)(t->m->ram + XT_DATA), 0x037f);
+    cr_assert_eq(c->gpr[X86_RAX] & 0xffff, 0);
+    cr_assert_eq(c->ftw, 0);
+    /* FLDCW from memory; FNCLEX clears the exception flags and B but not TOP */
+    *(uint16_t *)ram(t, XT_DATA + 2) = 0x027f;
+    c->fsw = 0xb8ff;
+    cr_assert_eq(RUN(t, 0xd9, 0x6e, 0x02, 0xdb, 0xe2), 2);
+    cr_assert_eq(c->fcw, 0x027f);
+    cr_assert_eq(c->fsw, 0x3800);
+    /* FNSAVE then FRSTOR: the state comes back; FNSAVE reinitialises; the tag word of an
+     * empty FPU is all ones */
+    c->ftw = 0x01;                        /* physical register 0 valid: 1.0 */
+    uint64_t one = 0x8000000000000000ull;
+    memcpy(c->st[0], &one, 8);
+    c->st[0][8] = 0xff;
+    c->st[0][9] = 0x3f;
+    c->fsw = 0x0000;                      /* TOP 0: ST(0) is physical 0 */
+    cr_assert_eq(RUN(t, 0xdd, 0x76, 0x10), 1);          /* FNSAVE [RSI+16] */
+    cr_assert_eq(c->fcw, 0x037f);
+    cr_assert_eq(c->ftw, 0);
+    uint32_t env[7];
+    memcpy(env, t->m->ram + XT_DATA + 16, 28);
+    cr_assert_eq(env[0] & 0xffff, 0x027f);
+    cr_assert_eq(env[2] & 0xffff, 0xfffc);           /* reg 0 valid (00), others empty */
+    cr_assert_eq(t->m->ram[XT_DATA + 16 + 28 + 9], 0x3f);   /* ST(0)'s exponent byte */
+    cr_assert_eq(RUN(t, 0xdd, 0x66, 0x10), 1);          /* FRSTOR [RSI+16] */
+    cr_assert_eq(c->fcw, 0x027f);
+    cr_assert_eq(c->ftw, 0x01);
+    cr_assert_eq(c->st[0][9], 0x3f);
+    /* CR0.TS: #NM */
+    c->cr0 |= X86_CR0_TS;
+    cr_assert_eq(RUN(t, 0xdb, 0xe3), -1);
+    cr_assert_eq(c->exc.vector, X86_NM);
+    xt_free(t);
+}
+
+Test(x86_isa, sse4_string_and_crc)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->cr4 |= X86_CR4_OSFXSR;
+    /* CRC32C("123456789") = 0xE3069283 with the usual pre- and post-inversion:
+     * MOV EAX, -1; CRC32 RAX, QWORD [RSI]; CRC32 EAX, BYTE [RSI+8]; NOT EAX */
+    memcpy(ram(t, XT_DATA), "123456789", 9);
+    c->gpr[X86_RSI] = XT_DATA;
+    cr_assert_eq(RUN(t, 0xb8, 0xff, 0xff, 0xff, 0xff,
+                     0xf2, 0x48, 0x0f, 0x38, 0xf1, 0x06,
+                     0xf2, 0x0f, 0x38, 0xf0, 0x46, 0x08,
+                     0xf7, 0xd0), 4);
+    cr_assert_eq(c->gpr[X86_RAX], 0xe3069283u);
+    /* PCMPISTRI XMM1, [RSI], 0x18 (unsigned bytes, equal each, negative polarity): the
+     * index of the first byte that differs from "hello" */
+    memcpy(ram(t, XT_DATA + 0x20), "help\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+    memcpy(c->xmm[1], "hello\0\0\0\0\0\0\0\0\0\0\0", 16);
+    c->gpr[X86_RSI] = XT_DATA + 0x20;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x3a, 0x63, 0x0e, 0x18), 1);
+    cr_assert_eq(c->gpr[X86_RCX], 3);                   /* 'p' != 'l' at index 3 */
+    cr_assert(c->rflags & X86_CF);
+    cr_assert(c->rflags & X86_ZF);                      /* the memory string ends in it */
+    cr_assert(c->rflags & X86_SF);                      /* so does "hello" */
+    /* equal any (0x00): the first of "lo" in "help": 'l' at 2 */
+    memcpy(c->xmm[2], "lo\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x3a, 0x63, 0x16, 0x00), 1);
+    cr_assert_eq(c->gpr[X86_RCX], 2);
+    /* PSHUFB reverses bytes with the index vector 15..0 */
+    for (int i = 0; i < 16; i++) {
+        ((uint8_t *)c->xmm[3])[i] = (uint8_t)i;
+        ((uint8_t *)c->xmm[4])[i] = (uint8_t)(15 - i);
+    }
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x38, 0x00, 0xdc), 1);      /* PSHUFB XMM3, XMM4 */
+    cr_assert_eq(c->xmm[3][0], 0x08090a0b0c0d0e0full);
+    /* PTEST: XMM3 AND XMM3 != 0 -> ZF clear; PMOVZXBW widens bytes */
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x38, 0x17, 0xdb), 1);
+    cr_assert_not(c->rflags & X86_ZF);
+    cr_assert(c->rflags & X86_CF);
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x38, 0x30, 0xeb), 1);      /* PMOVZXBW XMM5, XMM3 */
+    cr_assert_eq(c->xmm[5][0], 0x000c000d000e000full);
+    xt_free(t);
+}

@@ -208,7 +208,8 @@ Test(x86sys, page_fault_through_the_idt)
 {
     XT *t = xt_new("max");
     X86Cpu *c = t->c;
-    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    /* mov rax, [0x400000] */
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->rflags = 2 | X86_IF | X86_CF;
@@ -227,7 +228,8 @@ Test(x86sys, page_fault_through_the_idt)
     /* a write to a read-only page: P and W/R set */
     t->c->halted = 0;
     put64(t, 0x12000, 0x80 | 1);                      /* read-only 2 MiB page */
-    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };   /* mov [0x5000], rax */
+    /* mov [0x5000], rax */
+    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };
     put(t, 0x1000, store, sizeof store);
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
@@ -922,13 +924,14 @@ Test(x86sys, double_fault_on_its_ist_stack)
 Test(x86sys, trace_int_and_exec)
 {
     XT *t = xt_new("qemu64");
-    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    /* mov rax, [0x400000] */
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     char *text = NULL;
     size_t len = 0;
     t->m->trace = open_memstream(&text, &len);
-    x86_trace_set(t->m, TRACE_INT | TRACE_EXEC);
+    x86_trace_set(t->m, TRACE_INT | TRACE_EXEC | TRACE_MMU);
     cr_assert_eq(run(t, 2), 0);
     x86_trace_set(t->m, 0);
     fclose(t->m->trace);
@@ -937,6 +940,10 @@ Test(x86sys, trace_int_and_exec)
     cr_assert(strstr(text, "INT cpu0 #PF CPL0->CPL0 rip=0000000000001000 error=0x0 "
                            "cr2=0000000000400000"), "%s", text);
     cr_assert(strstr(text, "EXEC cpu0 CPL0 00000000000030e0: f4"), "%s", text);
+    cr_assert(strstr(text, "MMU cpu0 walk va=0000000000001000 -> pa=1000 fetch rwx 4-level paging"),
+              "%s", text);
+    cr_assert(strstr(text, "MMU cpu0 fault va=0000000000400000 read level 2 not present error=0x0"),
+              "%s", text);
     free(text);
     xt_free(t);
 }
@@ -1099,4 +1106,246 @@ Test(x86sys, sysenter_sysexit_64)
     cr_assert_eq(c->seg[X86_CS].sel, 0x08 + 32 + 3);
     cr_assert_eq(c->seg[X86_SS].sel, 0x08 + 40 + 3);
     xt_free(t);
+}
+
+/* NMIs through the local APIC: taken with IF clear; one the handler sends itself is held
+ * until the handler's IRET. */
+Test(x86sys, nmi_blocked_until_iret)
+{
+    X86Cpu *ap;
+    Lapic *apics[2];
+    XT *t = xt_new_smp(&ap, apics);
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
+        0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, /* ICR: self NMI */
+        0x90,                                                       /* nop */
+    };
+    static const uint8_t handler[] = {
+        0x48, 0xff, 0xc6,                                           /* inc rsi */
+        0x48, 0x83, 0xfe, 0x01,                                     /* cmp rsi, 1 */
+        0x75, 0x0a,                                                 /* jne +10 */
+        0xc7, 0x83, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, /* ICR: self NMI */
+        0x48, 0xcf,                                                 /* iretq */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put(t, 0x3000 + 0x10 * 2, handler, sizeof handler);   /* over the HLT enter_long put */
+    map_apic(t);
+    c->rflags = 2;                                  /* IF clear: NMIs come anyway */
+    c->gpr[X86_RSI] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->rip, 0x1019);
+    cr_assert_eq(run(t, 1), 0);                     /* the NMI taken, its first instruction */
+    cr_assert_eq(c->gpr[X86_RSI], 1);
+    cr_assert_eq(c->rip, 0x3023);
+    cr_assert(c->nmi_blocked);
+    cr_assert_eq(run(t, 4), 0);                     /* cmp, jne, the ICR write, the IRET */
+    cr_assert_eq(c->gpr[X86_RSI], 1, "the second NMI waited for the IRET");
+    cr_assert_eq(c->rip, 0x1019);
+    cr_assert_not(c->nmi_blocked);
+    cr_assert(c->nmi_pending);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RSI], 2);
+    cr_assert_eq(c->rip, 0x3023);
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x1019, "it interrupted the NOP");
+    xt_free(t);
+    lapic_free(apics[0]);
+    lapic_free(apics[1]);
+}
+
+/* 32-bit protected mode: segment limits (expand-up and expand-down), a read-only data
+ * segment, and the TSS I/O bitmap letting CPL 3 use one port. */
+Test(x86sys, protected_mode_segment_checks)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    put64(t, 0x500, 0);
+    put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code */
+    put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, 4 GiB */
+    put64(t, 0x518, 0x0040920000000fffull);           /* 0x18 data, limit 0xfff, byte granular */
+    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 expand-down above 0xfff, B clear */
+    put64(t, 0x528, 0x0040900000000fffull);           /* 0x28 data read-only */
+    static const uint8_t code[] = {
+        0x66, 0xb8, 0x18, 0x00,                       /* mov ax, 0x18 */
+        0x8e, 0xc0,                                   /* mov es, ax */
+        0x26, 0x8b, 0x83, 0xfc, 0x0f, 0x00, 0x00,     /* mov eax, es:[ebx+0xffc] (ok) */
+        0x26, 0x8b, 0x83, 0xfd, 0x0f, 0x00, 0x00,     /* mov eax, es:[ebx+0xffd] (#GP) */
+    };
+    put(t, 0x1000, code, sizeof code);
+    x86_cpu_enter_multiboot(c, 0x1000, 0);
+    c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x2f };
+    /* 32-bit IDT: #GP -> 0x3000 */
+    put64(t, 0x20000 + 8 * 13, 0x3000 | (0x08ull << 16) | (0x8eull << 40));
+    c->idtr = (X86DescTable){ .base = 0x20000, .limit = 0x7ff };
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RBX] = 0;
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->seg[X86_ES].limit, 0xfff);
+    cr_assert_eq(c->rip, 0x100d);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000, "past the limit: #GP(0)");
+    /* expand-down: offsets up to the limit fault, above it are fine */
+    uint64_t v;
+    c->exc.vector = -1;
+    cr_assert(x86_load_seg(c, X86_ES, 0x20));
+    cr_assert_not(x86_read(c, X86_ES, 0xffc, 4, &v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    cr_assert(x86_read(c, X86_ES, 0x1000, 4, &v));
+    cr_assert_not(x86_read(c, X86_ES, 0xfffe, 4, &v), "past 64 KiB with B clear");
+    c->exc.vector = -1;
+    /* read-only data: reads fine, writes #GP */
+    cr_assert(x86_load_seg(c, X86_ES, 0x28));
+    cr_assert(x86_read(c, X86_ES, 0x10, 4, &v));
+    cr_assert_not(x86_write(c, X86_ES, 0x10, 4, v));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    /* SS must be writable: #GP(selector) */
+    cr_assert_not(x86_load_seg(c, X86_SS, 0x28));
+    cr_assert_eq(c->exc.error_code, 0x28);
+    c->exc.vector = -1;
+    /* CPL 3, IOPL 0: port 0x80 allowed by the bitmap, 0x81 not */
+    put64(t, 0x4000 + 102, 0x68);                     /* bitmap at TSS + 0x68 */
+    uint8_t bitmap[32];
+    memset(bitmap, 0xff, sizeof bitmap);
+    bitmap[0x80 / 8] = (uint8_t)~1u;
+    put(t, 0x4068, bitmap, sizeof bitmap);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x68 + 32, .attr = 0x8b, .sel = 0x30 };
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    cr_assert_eq(c->cpl, 3);
+    uint32_t in;
+    cr_assert(x86_in(c, 0x80, 1, &in));
+    cr_assert_not(x86_in(c, 0x81, 1, &in));
+    cr_assert_eq(c->exc.vector, X86_GP);
+    c->exc.vector = -1;
+    cr_assert_not(x86_in(c, 0x80, 2, &in), "a word at 0x80 needs 0x81 too");
+    xt_free(t);
+}
+
+/* TF: POPF sets it, the instruction after it runs, then the single-step #DB (a trap: the
+ * pushed RIP is the next instruction's) with DR6.BS; the handler runs with TF clear. */
+Test(x86sys, single_step_trap)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x9c,                                     /* pushfq */
+        0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00,   /* or qword [rsp], 0x100 */
+        0x9d,                                     /* popfq */
+        0x90,                                     /* nop */
+        0x90,                                     /* nop */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert(c->rflags & X86_TF);
+    cr_assert_eq(c->rip, 0x100a, "no trap after the POPF that set TF");
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 1, "#DB after the first NOP");
+    cr_assert_eq(get64(t, 0x9000 - 40), 0x100b);
+    cr_assert(get64(t, 0x9000 - 24) & X86_TF);
+    cr_assert_not(c->rflags & X86_TF);
+    cr_assert(c->dr[6] & (1u << 14), "DR6.BS");
+    xt_free(t);
+}
+
+/* MOV CR3 drops non-global translations and keeps global ones (CR4.PGE); with CR4.PCIDE and
+ * bit 63 set it keeps the PCID's too; INVPCID type 2 drops everything. The tables are
+ * changed behind the TLB's back, so what a read sees tells what was kept. */
+Test(x86sys, cr3_reload_global_and_pcid)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] (global) */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x20, 0x00,   /* mov rbx, [0x201000] */
+        0x0f, 0x22, 0xd9,                                 /* mov cr3, rcx */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x20, 0x00,   /* mov rbx, [0x201000] */
+        0x66, 0x0f, 0x38, 0x82, 0x3c, 0x25, 0x00, 0x50, 0x00, 0x00,   /* invpcid rdi, [0x5000] */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    put64(t, 0x12008, 0x13000 | 3);
+    put64(t, 0x13000, 0x6000 | 3 | 0x100);            /* global */
+    put64(t, 0x13008, 0x7000 | 3);
+    put64(t, 0x6000, 0x66);
+    put64(t, 0x7000, 0x77);
+    put64(t, 0x8000, 0x88);
+    cr_assert(c->cr4 & X86_CR4_PGE);
+    c->gpr[X86_RCX] = PML4;
+    c->gpr[X86_RDI] = 2;
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x66);
+    cr_assert_eq(c->gpr[X86_RBX], 0x77);
+    put64(t, 0x13000, 0x8000 | 3 | 0x100);
+    put64(t, 0x13008, 0x8000 | 3);
+    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x66, "the global translation survived MOV CR3");
+    cr_assert_eq(c->gpr[X86_RBX], 0x88, "the other was walked again");
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x88, "INVPCID type 2 dropped the global one too");
+    xt_free(t);
+}
+
+Test(x86sys, entry_states_have_firmware_mtrrs)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    x86_cpu_enter_multiboot(c, 0x100000, 0x9500);
+    uint64_t v;
+    cr_assert(x86_rdmsr(c, 0x2ff, &v));
+    cr_assert_eq(v, 0xc06, "MTRRs on, write-back by default");
+    cr_assert(x86_rdmsr(c, 0x250, &v));
+    cr_assert_eq(v, 0x0606060606060606ull);
+    cr_assert(x86_rdmsr(c, 0x259, &v));
+    cr_assert_eq(v, 0, "the VGA window uncached");
+    cr_assert(x86_rdmsr(c, 0x200, &v));
+    cr_assert_eq(v, 0xc0000000ull);
+    cr_assert(x86_rdmsr(c, 0x201, &v));
+    cr_assert_eq(v, 0xffc0000800ull);
+    cr_assert_eq(c->gpr[X86_RAX], 0x2badb002);
+    cr_assert_eq(c->gpr[X86_RBX], 0x9500);
+    cr_assert_eq(c->code_bits, 32);
+    cr_assert_eq(c->cr0, X86_CR0_PE | X86_CR0_ET);
+    xt_free(t);
+}
+
+/* SYSCALL from compatibility mode: AMD (qemu64) goes to CSTAR, Intel (max) raises #UD. */
+Test(x86sys, syscall_from_compatibility_mode)
+{
+    for (int k = 0; k < 2; k++) {
+        XT *t = xt_new(k ? "max" : "qemu64");
+        X86Cpu *c = t->c;
+        static const uint8_t user[] = { 0x0f, 0x05 };             /* syscall */
+        put(t, 0x1000, user, sizeof user);
+        long_tables(t, 7);
+        x86_cpu_enter_long(c, 0x1000, PML4);
+        long_gdt(t);
+        long_idt(t);
+        cr_assert(x86_wrmsr(c, 0xc0000081, 0x0010000800000000ull));
+        cr_assert(x86_wrmsr(c, 0xc0000082, 0x2000));
+        cr_assert(x86_wrmsr(c, 0xc0000083, 0x2800));
+        /* a 32-bit code segment at CPL 3 */
+        c->seg[X86_CS] = (X86Seg){ .limit = 0xffffffff, .sel = 0x1b,
+                                   .attr = 0xfb | (1u << 15) | X86_SEG_ATTR_DB };
+        c->seg[X86_SS].attr |= 3 << 5;
+        x86_update_mode(c);
+        cr_assert_eq(c->code_bits, 32);
+        put64(t, 0x4004, 0x8800);
+        c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+        cr_assert_eq(run(t, 1), 0);
+        if (k == 0) {
+            cr_assert_eq(c->rip, 0x2800, "AMD: to CSTAR");
+            cr_assert_eq(c->code_bits, 64);
+            cr_assert_eq(c->gpr[X86_RCX], 0x1002);
+        } else {
+            cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "Intel: #UD");
+        }
+        xt_free(t);
+    }
 }
