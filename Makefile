@@ -94,6 +94,10 @@ $(B)/tests/difftest: $(B)/obj/tests/difftest/difftest.o $(SIM_OBJS)
 $(B)/tests/difftest-x86: $(B)/obj/tests/difftest-x86/difftest.o $(SIM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS)
+# the same on the ASan+UBSan objects (make difftest-x86-asan)
+$(B)/tests/difftest-x86-asan: $(B)/asan/tests/difftest-x86/difftest.o $(ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(LDLIBS)
 
 # ---- libFuzzer harnesses (tests/fuzz/; clang, ASan+UBSan) ------------------------------
 # Every simulator object is built again with clang under build/fuzz/obj/ (coverage for the
@@ -267,12 +271,14 @@ difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 # every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
 # x86-64: a fixed seed in check (SKIP without qemu-x86_64), a long run with any seed
-.PHONY: check-diff-x86 difftest-x86-long
+.PHONY: check-diff-x86 difftest-x86-long difftest-x86-asan
 check: check-diff-x86
 check-diff-x86: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed 1 --count 3000
 difftest-x86-long: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 200000 --max-report 20
+difftest-x86-asan: $(B)/tests/difftest-x86-asan
+	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --count 20000
 difftest-long: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 --cpu max \
 		--groups $(DIFF_ALL_GROUPS)

@@ -116,9 +116,8 @@ static int double_shift(X86Cpu *c, const X86Insn *d, bool left)
         uint32_t f;
         if (left) {
             /* a:b:a (the 16-bit case can shift past b into a again) */
-            w = ((unsigned __int128)a << (2 * bits)) | ((unsigned __int128)b << bits) | a;
-            if (size == 8)
-                w = ((unsigned __int128)a << 64) | b;
+            w = size == 8 ? ((unsigned __int128)a << 64) | b
+                          : ((unsigned __int128)a << (2 * bits)) | ((unsigned __int128)b << bits) | a;
             t = w << (n - 1);
             unsigned top = size == 8 ? 127 : 3 * bits - 1;
             r = (uint64_t)((t << 1) >> (top + 1 - bits)) & m;

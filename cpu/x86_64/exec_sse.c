@@ -519,3 +519,19 @@ int x86_op_sse_lddqu(X86Cpu *c, const X86Insn *d)
     set_x(c, d->reg, &x);
     return x86_retire(c, d);
 }
+
+/* 66 0F F7: MASKMOVDQU xmm1, xmm2: the bytes of xmm1 whose mask byte in xmm2 has its top bit
+ * set go to DS:rDI (the segment may be overridden) */
+int x86_op_sse_maskmov(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    Xmm v, m;
+    get_x(c, d->reg, &v);
+    get_x(c, d->rm, &m);
+    uint64_t di = x86_get_reg(c, d, X86_RDI, d->addrsize);
+    for (unsigned i = 0; i < 16; i++)
+        if ((m.b[i] & 0x80) &&
+            !x86_write(c, d->seg, x86_trunc(di + i, d->addrsize), 1, v.b[i]))
+            return X86_FAULT;
+    return x86_retire(c, d);
+}

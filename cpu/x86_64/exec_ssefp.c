@@ -559,3 +559,26 @@ int x86_op_sse_dpp(X86Cpu *c, const X86Insn *d)
     memcpy(c->xmm[d->reg], &r, 16);
     return x86_retire(c, d);
 }
+
+/* NP/F3 0F 52 RSQRTPS/SS, 53 RCPPS/SS. Hardware gives approximations (relative error at
+ * most 1.5 * 2^-12) whose exact bits are Intel's; hvsim, like QEMU, returns the correctly
+ * rounded 1/sqrt(x) (as 1 / rounded sqrt) and 1/x. No MXCSR flag changes (SDM: none). */
+int x86_op_sse_rcp(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    bool scalar = mp(d) == 0xf3;
+    Xmm a, b;
+    if (!read_src(c, d, scalar ? 4 : 16, &b))
+        return X86_FAULT;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    for (unsigned i = 0; i < (scalar ? 1u : 4u); i++) {
+        uint64_t x = b.d[i];
+        if (d->opcode == 0x52)
+            x = arith(&f, OP_SQRT, FPU_S, 0, x);
+        a.d[i] = (uint32_t)arith(&f, OP_DIV, FPU_S, 0x3f800000u, x);
+    }
+    memcpy(c->xmm[d->reg], &a, 16);
+    return x86_retire(c, d);
+}

@@ -283,6 +283,48 @@ static int64_t random_value(Rng *r)
     }
 }
 
+/* Inserts byte v at position p of it (fields after p move along). */
+static void insert_byte(Item *it, unsigned p, uint8_t v)
+{
+    memmove(it->b + p + 1, it->b + p, it->len - p);
+    it->b[p] = v;
+    it->len++;
+    if (it->rel_at >= (int)p)
+        it->rel_at++;
+    if (it->rip_at >= (int)p)
+        it->rip_at++;
+}
+
+/* Prefixes that change nothing, to check the decoder's prefix rules against QEMU's: a
+ * repeated 66 or 67 (if there is one), segment overrides (CS/DS/ES/SS are ignored in 64-bit
+ * mode; FS and GS have base 0 here), F2/F3 on forms that take no mandatory prefix (rep_ok),
+ * a second REX before the real one (the last REX counts). At most 15 bytes. */
+static void add_junk_prefixes(Rng *r, Item *it, unsigned legacy_end, bool has_rex, bool p66,
+                              bool a32, bool rep_ok)
+{
+    static const uint8_t segs[] = { 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65 };
+    unsigned k = 1 + rng_below(r, 3);
+    for (unsigned i = 0; i < k && it->len < 15; i++) {
+        uint8_t v;
+        switch (rng_below(r, 5)) {
+        case 0: v = p66 ? 0x66 : segs[rng_below(r, 6)]; break;
+        case 1: v = a32 ? 0x67 : segs[rng_below(r, 6)]; break;
+        case 2: v = rep_ok ? (rng_below(r, 2) ? 0xf3 : 0xf2) : 0x3e; break;
+        case 3:
+            if (has_rex) {                    /* an extra REX, overridden by the real one */
+                insert_byte(it, legacy_end, (uint8_t)(0x40 | rng_below(r, 16)));
+                continue;
+            }
+            v = 0x2e;
+            break;
+        default: v = segs[rng_below(r, 6)]; break;
+        }
+        unsigned p = rng_below(r, legacy_end + 1);
+        insert_byte(it, p, v);
+        legacy_end++;
+    }
+}
+
 /* Encodes one random instance of f (after the setup it needs); false: not drawn now. */
 static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
 {
@@ -317,6 +359,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         setup_lea_r15(s, X86_RDI, (int8_t)(rng_below(r, 128) - 64));
         uint8_t b[5] = { 0xb9, (uint8_t)rng_below(r, 17), 0, 0, 0 };     /* MOV ECX, n */
         emit_setup(s, b, 5);
+    } else if (f->op == X86_OP_SSE_MASKMOV) {
+        setup_lea_r15(s, X86_RDI, (int8_t)(rng_below(r, 128) - 64));
     } else if (f->op == X86_OP_XLAT) {
         setup_lea_r15(s, X86_RBX, -128);
     } else if (f->op == X86_OP_ENTER || f->op == X86_OP_LEAVE) {
@@ -419,6 +463,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     bool rex_x = rng_below(r, 8) == 0;
     bool want_rex = w || rex_r || rex_b || rex_x ||
                     (f->size == X86_SZ_B && rng_below(r, 3) == 0);
+    unsigned legacy_end = n;              /* the legacy prefixes are b[0..legacy_end) */
     if (want_rex)
         b[n++] = (uint8_t)(0x40 | (w ? 8 : 0) | (rex_r ? 4 : 0) | (rex_x ? 2 : 0) | (rex_b ? 1 : 0));
     if (f->map >= 1)
@@ -503,6 +548,10 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         break;
     }
     it->len = (uint8_t)n;
+    if (rng_below(r, 4) == 0)
+        add_junk_prefixes(r, it, legacy_end, want_rex, p66, a32,
+                          f->pfx == 0xf && !sse && !is_string && f->map != 2 &&
+                          f->op != X86_OP_XCHG_rAX);
     s->n++;
     /* an instruction a branch may skip defines nothing for sure */
     uint32_t wr = s->shadow ? 0 : flags_written(f, digit);
@@ -526,15 +575,18 @@ static void gen_seq(uint64_t seed, long index, Seq *s)
     for (int i = 0; i < 16; i++) {
         uint8_t *x = (uint8_t *)&s->xin[2 * i];
         static const uint8_t pool[] = { 0, 0xff, 0x80, 0x7f, 1, 'a', 0xfe };
+        /* one QNaN per format and no SNaN: with two NaN operands QEMU 7.2 picks by the x87
+         * rule (larger significand), the SDM's SSE rule (and hvsim) the first source; the
+         * unit tests cover the SSE NaN rules */
         static const uint64_t dpool[] = { 0, 1ull << 63, 0x3ff0000000000000ull,
                                           0xbff8000000000000ull, 0x7ff0000000000000ull,
                                           0xfff0000000000000ull, 0x7ff8000000000000ull,
-                                          0x7ff4000000000001ull, 0x0000000000000001ull,
+                                          0x7ff8000000000000ull, 0x0000000000000001ull,
                                           0x000fffffffffffffull, 0x0010000000000000ull,
                                           0x7fefffffffffffffull, 0x41e0000000000000ull,
                                           0xc3e0000000000000ull, 0x4330000000000001ull };
         static const uint32_t spool[] = { 0, 0x80000000u, 0x3f800000u, 0xbfc00000u,
-                                          0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7fa00001u,
+                                          0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7fc00000u,
                                           0x00000001u, 0x007fffffu, 0x00800000u, 0x7f7fffffu,
                                           0x4f000000u, 0xcf000000u, 0x3eaaaaabu };
         switch (rng_below(&r, 6)) {
