@@ -97,6 +97,8 @@ void x86_main(uint32_t magic, uint32_t info)
 {
     (void)magic, (void)info;
     puts_("ipis between cores on x86-64\n");
+    outb(0x21, 0xff);                 /* mask both 8259s (the firmware leaves IRQ 0 on) */
+    outb(0xa1, 0xff);
     unsigned ncpus = (unsigned)fw_cfg_read(0x05, 2);
     idt_set_gate(2, isr_nmi);
     idt_set_gate(0x40, isr_ipi);
