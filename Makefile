@@ -171,7 +171,7 @@ X86_CFLAGS := -m64 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib -mno-red-zo
 	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -static -no-pie
 X86_LDFLAGS := -Wl,-T,workloads/tests-x86/lib/link.ld -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments
-X86_LIB := workloads/tests-x86/lib/start.S workloads/tests-x86/lib/lib.c
+X86_LIB := workloads/tests-x86/lib/start.S workloads/tests-x86/lib/lib.c workloads/tests-x86/lib/ap.c
 X86_PROGS := $(sort $(wildcard workloads/tests-x86/*.c))
 X86_ELFS := $(patsubst workloads/tests-x86/%.c,$(B)/workloads/tests-x86/%.elf,$(X86_PROGS))
 $(B)/workloads/tests-x86/%.elf64: workloads/tests-x86/%.c $(X86_LIB) workloads/tests-x86/lib/x86.h \

@@ -38,7 +38,7 @@ skip() {
     skipped=$((skipped + 1))
 }
 
-PROGRAMS="hello timer smp devices hpet"
+PROGRAMS="hello timer smp ipi devices hpet"
 MACHINE="-m 128M -device isa-debug-exit,iobase=0xf4,iosize=4"
 # Per-program machine options, the same for hvsim and QEMU.
 append_for() {
@@ -49,7 +49,7 @@ append_for() {
 }
 smp_for() {
     case $1 in
-    smp) echo 4 ;;
+    smp | ipi) echo 4 ;;
     *) echo 2 ;;
     esac
 }
@@ -70,7 +70,7 @@ qemu_run() {
 # Where the snapshot test stops each program (instructions, all cores): mid-run.
 checkpoint_for() {
     case $1 in
-    smp) echo 500000 ;;
+    smp | ipi) echo 500000 ;;
     *) echo 10000 ;;
     esac
 }
@@ -81,6 +81,7 @@ first_line() {
     hello) echo "hello from x86-64" ;;
     timer) echo "interrupts on x86-64" ;;
     smp) echo "smp start-up on x86-64" ;;
+    ipi) echo "ipis between cores on x86-64" ;;
     devices) echo "pc devices on x86-64" ;;
     hpet) echo "hpet on x86-64" ;;
     esac

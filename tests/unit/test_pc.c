@@ -1045,3 +1045,50 @@ Test(x86pc_machine, built_alike_hash_alike)
     machine_free(a);
     machine_free(b);
 }
+
+/* RTC interrupts: periodic at register A's rate, update-ended each second, the alarm. */
+static int rtc_edges;
+static void note_rtc(void *opaque, int n, int level)
+{
+    (void)opaque, (void)n;
+    if (level && !irq_seen)
+        rtc_edges++;
+    irq_seen = level;
+}
+
+Test(x86pc_misc, rtc_interrupts)
+{
+    Machine *m = bare(1);
+    Mc146818 *r = mc146818_new(m, "rtc", MACHINE_DEFAULT_RTC_EPOCH);
+    irq_seen = 0;
+    rtc_edges = 0;
+    mc146818_connect_irq(r, (IrqLine){ note_rtc, NULL, 8 });
+    out8(m, 0x70, RTC_REG_A);
+    out8(m, 0x71, 0x26);                              /* 1024 Hz */
+    out8(m, 0x70, RTC_REG_B);
+    out8(m, 0x71, RTC_B_24H | RTC_B_PIE);
+    run_until(m, 976562 * PS_PER_NS - 1);             /* just before 1/1024 s */
+    cr_assert_eq(rtc_edges, 0);
+    run_until(m, 976563 * PS_PER_NS);
+    cr_assert_eq(rtc_edges, 1);
+    cr_assert_eq(cmos(m, RTC_REG_C), RTC_C_IRQF | RTC_C_PF);
+    cr_assert_eq(irq_seen, 0, "reading C lowers IRQ 8");
+    cr_assert_eq(cmos(m, RTC_REG_C), 0, "and clears the flags");
+    /* update-ended and alarm at 00:00:02 */
+    out8(m, 0x70, RTC_REG_B);
+    out8(m, 0x71, RTC_B_24H | RTC_B_UIE | RTC_B_AIE);
+    out8(m, 0x70, RTC_SEC_ALARM);
+    out8(m, 0x71, 0x02);
+    out8(m, 0x70, RTC_MIN_ALARM);
+    out8(m, 0x71, 0xc0);                              /* any minute */
+    out8(m, 0x70, RTC_HOUR_ALARM);
+    out8(m, 0x71, 0xff);                              /* any hour */
+    run_until(m, PS_PER_S);
+    cr_assert_eq(cmos(m, RTC_REG_C), RTC_C_IRQF | RTC_C_UF, "second 1: update only");
+    run_until(m, 2 * PS_PER_S);
+    cr_assert_eq(cmos(m, RTC_REG_C), RTC_C_IRQF | RTC_C_UF | RTC_C_AF, "second 2: the alarm");
+    char *err = NULL;
+    cr_assert(state_check_coverage(&mc146818_state_desc, &err), "%s", err);
+    mc146818_free(r);
+    machine_free(m);
+}
