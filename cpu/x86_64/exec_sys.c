@@ -18,6 +18,19 @@
 #pragma weak lapic_msr_read
 #pragma weak lapic_msr_write
 
+/* EV_EXC_RETURN: an IRET, SYSRET or SYSEXIT took the core from CPL from to where it is. */
+static void publish_return(X86Cpu *c, unsigned from)
+{
+    if (!ev_wants(&c->m->events, EV_EXC_RETURN))
+        return;
+    EvInfo e = { .kind = EV_EXC_RETURN, .cpu = c->index, .el = (int)from, .vmid = -1,
+                 .pc = c->rip, .u.exc = { .to_el = (int)c->cpl } };
+    if (ev_publish(&c->m->events, &e)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
+}
+
 static int gp0(X86Cpu *c)
 {
     x86_raise(c, X86_GP, true, 0);
@@ -371,6 +384,8 @@ static int protected_return(X86Cpu *c, const X86Insn *d, bool iret, uint64_t imm
     }
     x86_update_mode(c);
     c->rip = rip;
+    if (iret)
+        publish_return(c, old_cpl);
     return X86_OK;
 }
 
@@ -402,6 +417,7 @@ int x86_op_iret(X86Cpu *c, const X86Insn *d)
         c->rip = v[0] & sp_mask(d->opsize);
         c->nmi_blocked = 0;
         x86_update_mode(c);
+        publish_return(c, 0);
         return X86_OK;
     }
     if (x86_vm86(c))
@@ -880,6 +896,7 @@ int x86_op_sysret(X86Cpu *c, const X86Insn *d)
     x86_set_rflags(c, (c->gpr[X86_R11] & 0x3c7fd7) | 2);
     x86_update_mode(c);
     x86_decode_flush(c);
+    publish_return(c, 0);
     return X86_OK;
 }
 
@@ -926,6 +943,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
     }
     x86_update_mode(c);
     x86_decode_flush(c);
+    publish_return(c, 0);
     return X86_OK;
 }
 

@@ -322,6 +322,18 @@ Test(x86sys, syscall_sysret_round_trip)
     xt_free(t);
 }
 
+static int returns_seen, return_from, return_to;
+static uint64_t return_pc;
+static bool hear_return(void *opaque, const EvInfo *e)
+{
+    (void)opaque;
+    returns_seen++;
+    return_from = e->el;
+    return_to = e->u.exc.to_el;
+    return_pc = e->pc;
+    return false;
+}
+
 Test(x86sys, iretq_returns_to_user)
 {
     XT *t = xt_new("max");
@@ -343,7 +355,13 @@ Test(x86sys, iretq_returns_to_user)
     put64(t, 0x9000 - 24, 2 | X86_IF | X86_IOPL);     /* RFLAGS */
     put64(t, 0x9000 - 16, 0x7000);                    /* RSP */
     put64(t, 0x9000 - 8, 0x1b);                       /* SS */
+    returns_seen = 0;
+    ev_subscribe(&t->m->events, EV_BIT(EV_EXC_RETURN), EV_PRIO_PLUGIN, NULL, hear_return, NULL);
     cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(returns_seen, 1, "IRET publishes EV_EXC_RETURN");
+    cr_assert_eq(return_from, 0);
+    cr_assert_eq(return_to, 3);
+    cr_assert_eq(return_pc, 0x1800);
     cr_assert_eq(c->cpl, 3);
     cr_assert_eq(c->rip, 0x1800);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000);
