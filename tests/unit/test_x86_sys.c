@@ -1470,3 +1470,27 @@ Test(x86sys, random_code_and_tables)
     }
     cr_assert_gt(total, 240 * 20, "the programs ran (%llu instructions)", (unsigned long long)total);
 }
+
+Test(x86sys, trace_exec_in_real_mode)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0xb8, 0x34, 0x12, 0xf4 };   /* mov ax, 0x1234; hlt */
+    put(t, 0x7c00, code, sizeof code);
+    c->seg[X86_CS].sel = 0;
+    c->seg[X86_CS].base = 0;
+    c->rip = 0x7c00;
+    x86_update_mode(c);
+    char *text = NULL;
+    size_t len = 0;
+    t->m->trace = open_memstream(&text, &len);
+    x86_trace_set(t->m, TRACE_EXEC);
+    cr_assert_eq(run(t, 2), 0);
+    x86_trace_set(t->m, 0);
+    fclose(t->m->trace);
+    t->m->trace = NULL;
+    cr_assert(strstr(text, "0000000000007c00: b83412") && strstr(text, "mov ax, 0x1234"),
+              "16-bit code disassembled as such: %s", text);
+    free(text);
+    xt_free(t);
+}
