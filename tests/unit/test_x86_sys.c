@@ -584,6 +584,15 @@ Test(x86sys, cr_writes_checked)
     cr_assert_eq(run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1003);
     cr_assert(c->cr4 & X86_CR4_TSD);
+    /* mov cr3, rax with a bit past MAXPHYADDR: #GP(0), CR3 kept */
+    static const uint8_t cr3[] = { 0x0f, 0x22, 0xd8 };
+    put(t, 0x1000, cr3, sizeof cr3);
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RAX] = PML4 | (1ull << 62);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
+    cr_assert_eq(c->cr3, PML4);
     xt_free(t);
 }
 
