@@ -128,8 +128,8 @@ static inline uint64_t x86_trunc(uint64_t a, unsigned size)
     return a & x86_mask(size);
 }
 
-/* A branch target: truncated to the operand size outside 64-bit mode, #GP(0) if not
- * canonical in 64-bit mode. */
+/* A branch target: #GP(0) if not canonical in 64-bit mode; outside it truncated to the
+ * operand size and #GP(0) past the CS limit (SDM JMP/CALL/Jcc: the fault is the branch's). */
 static inline int x86_branch(X86Cpu *c, uint64_t target, unsigned opsize)
 {
     if (c->code_bits == 64) {
@@ -139,6 +139,10 @@ static inline int x86_branch(X86Cpu *c, uint64_t target, unsigned opsize)
         }
     } else {
         target = x86_trunc(target, opsize);
+        if (target > c->seg[X86_CS].limit) {
+            x86_raise(c, X86_GP, true, 0);
+            return X86_FAULT;
+        }
     }
     c->rip = target;
     return X86_OK;

@@ -11,9 +11,9 @@
  * integer); DAZ reads denormal inputs as zeros, DE flags a denormal input, FTZ flushes a
  * denormal result to zero with UE and PE. MXCSR.RC rounds. Exceptions are accumulated in
  * MXCSR; one that MXCSR does not mask raises #XM (#UD without CR4.OSXMMEXCPT) with nothing
- * written. Known difference from hardware: underflow's tininess is detected before rounding
- * (the Arm rule the FPU follows; x86 detects it after rounding), which changes UE only for
- * results that round up to the smallest normal. */
+ * written. Underflow's tininess is detected before rounding (the rule the FPU follows, as
+ * QEMU's x86 model does); where hardware differs it changes UE only for results that round
+ * up to the smallest normal. */
 #include "cpu/arm64/fpu.h"
 #include "cpu/x86_64/sse.h"
 

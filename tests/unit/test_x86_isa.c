@@ -739,3 +739,23 @@ Test(x86_isa, sse4_string_and_crc)
     cr_assert_eq(c->xmm[5][0], 0x000c000d000e000full);
     xt_free(t);
 }
+
+Test(x86_isa, branch_past_cs_limit)
+{
+    XT *t = xt_new(32, 0);
+    X86Cpu *c = t->c;
+    c->seg[X86_CS].limit = 0x1fff;
+    /* JMP +0x1000 from 0x1000 lands past the limit: #GP(0) at the JMP, EIP unchanged */
+    cr_assert_eq(RUN(t, 0xe9, 0xfb, 0x0f, 0x00, 0x00), -1);
+    cr_assert_eq(c->exc.vector, X86_GP);
+    cr_assert_eq(c->rip, XT_CODE);
+    /* a CALL there pushes nothing */
+    c->gpr[X86_RSP] = XT_STACK;
+    cr_assert_eq(RUN(t, 0xe8, 0xfb, 0x0f, 0x00, 0x00), -1);
+    cr_assert_eq(c->gpr[X86_RSP], XT_STACK);
+    /* inside the limit it is taken */
+    c->seg[X86_CS].limit = 0xffffffff;
+    cr_assert_eq(RUN(t, 0xeb, 0x00), 1);
+    cr_assert_eq(c->rip, XT_CODE + 2);
+    xt_free(t);
+}
