@@ -1092,3 +1092,55 @@ Test(x86pc_misc, rtc_interrupts)
     mc146818_free(r);
     machine_free(m);
 }
+
+/* fw_cfg's DMA interface: an access structure in RAM, the address written big-endian. */
+static void put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint32_t bswap32_(uint32_t v)
+{
+    return v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+}
+
+Test(x86pc_misc, fw_cfg_dma)
+{
+    Machine *m = bare(2);
+    FwCfg *f = fw_cfg_new(m, "fw_cfg");
+    fw_select(m, FW_CFG_ID);
+    cr_assert_eq(fw_read(m, 4), 3u, "traditional and DMA");
+    uint64_t v = 0;
+    cr_assert(bus_read(&m->io, FW_CFG_PORT_DMA, 4, &v));
+    cr_assert_eq(v, 0x554d4551u, "the register reads \"QEMU CFG\" in memory order");
+    uint8_t *acc = bus_ram_ptr(&m->bus, 0x1000, 16), *buf = bus_ram_ptr(&m->bus, 0x2000, 16);
+    memset(buf, 0xee, 16);
+    put_be(acc, (FW_CFG_NB_CPUS << 16) | FW_CFG_DMA_SELECT | FW_CFG_DMA_READ, 4);
+    put_be(acc + 4, 4, 4);                            /* 2 bytes of item, then zeros */
+    put_be(acc + 8, 0x2000, 8);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA, 4, bswap32_(0)));
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(acc[0] | acc[1] | acc[2] | acc[3], 0, "control 0: done");
+    cr_assert_eq(buf[0], 2);
+    cr_assert_eq(buf[1] | buf[2] | buf[3], 0);
+    cr_assert_eq(buf[4], 0xee, "no further");
+    /* skip 2 then read 2 of the signature, continuing the selected item */
+    fw_select(m, FW_CFG_SIGNATURE);
+    put_be(acc, FW_CFG_DMA_SKIP, 4);
+    put_be(acc + 4, 2, 4);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    put_be(acc, FW_CFG_DMA_READ, 4);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(memcmp(buf, "MU", 2), 0);
+    /* a write is refused; so is a buffer outside RAM */
+    put_be(acc, FW_CFG_DMA_WRITE, 4);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(acc[3], FW_CFG_DMA_ERROR);
+    put_be(acc, FW_CFG_DMA_READ, 4);
+    put_be(acc + 8, 0xfff00000ULL, 8);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(acc[3], FW_CFG_DMA_ERROR);
+    fw_cfg_free(f);
+    machine_free(m);
+}
