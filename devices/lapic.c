@@ -47,7 +47,8 @@ struct Lapic {
     uint32_t irr[8], isr[8], tmr[8];
     uint8_t ev_init, ev_sipi, sipi_vector, ev_nmi;
     uint8_t lint_level[2];
-    uint8_t pad0[6];
+    uint8_t irr_any;          /* derived: IRR holds a vector (the core asks every instruction) */
+    uint8_t pad0[5];
     /* --- run time --- */
     Machine *m;
     int index;
@@ -86,6 +87,7 @@ static const StateField lapic_fields[] = {
     STATE_FIELD(Lapic, sipi_vector, V_ANY),
     STATE_FIELD(Lapic, ev_nmi, V_BOOL),
     STATE_ARRAY(Lapic, lint_level, V_BOOL),
+    STATE_DERIVED(Lapic, irr_any),
     STATE_RUNTIME(Lapic, pad0),
     STATE_RUNTIME(Lapic, m),
     STATE_RUNTIME(Lapic, index),
@@ -232,6 +234,7 @@ static void accept(Lapic *a, int vector, bool level)
         return;
     }
     bit_set(a->irr, vector);
+    a->irr_any = 1;
     if (level)
         bit_set(a->tmr, vector);
     else
@@ -255,6 +258,8 @@ static bool extint_active(const Lapic *a)
 
 int lapic_pending(Lapic *a)
 {
+    if (likely(!a->irr_any) && !(a->extint_peek && a->lint_level[0]))
+        return -1;            /* the common case, asked before every instruction */
     if (extint_active(a)) {
         int v = a->extint_peek(a->extint_opaque);
         if (v >= 0)
@@ -277,6 +282,7 @@ void lapic_ack(Lapic *a, int vector)
     if (vector < 0 || vector > 255 || !bit_get(a->irr, vector))
         return;
     bit_clear(a->irr, vector);
+    a->irr_any = highest(a->irr) >= 0;
     bit_set(a->isr, vector);
     if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
         publish_irq(a, EV_IRQ_ACK, vector, 0);
@@ -327,6 +333,7 @@ static void reset_regs(Lapic *a)
     a->timer_start = 0;
     a->tsc_deadline = 0;
     memset(a->irr, 0, sizeof a->irr);
+    a->irr_any = 0;
     memset(a->isr, 0, sizeof a->isr);
     memset(a->tmr, 0, sizeof a->tmr);
     a->timer_when = 0;
@@ -705,6 +712,7 @@ static void lapic_post_load(void *obj, SimTime now)
 {
     Lapic *a = obj;
     (void)now;
+    a->irr_any = highest(a->irr) >= 0;
     evq_cancel(&a->m->evq, &a->timer_ev);
     if (a->timer_when)
         evq_schedule(&a->m->evq, &a->timer_ev, a->timer_when);
