@@ -18,8 +18,9 @@
  * Timer: the count runs at LAPIC_TIMER_HZ / divide from simulated time; one-shot and
  * periodic modes schedule one event at the next expiry, TSC-deadline mode at the time the
  * core's TSC (simulated cycles + its tsc_offset) reaches the deadline. A changed divide
- * applies from the period's start (the count is not rebased). Errors are recorded in ESR
- * but raise no error interrupt (not modelled). Thermal and performance LVTs are storage. */
+ * applies from the period's start (the count is not rebased). Errors (illegal vectors sent
+ * or received, illegal register addresses) are recorded for ESR and raise the error
+ * interrupt through LVT Error. Thermal and performance LVTs are storage. */
 #include "devices/lapic.h"
 #include <string.h>
 #include "cpu/x86_64/cpu.h"
@@ -224,13 +225,27 @@ static bool hw_enabled(const Lapic *a)
     return (a->apic_base & LAPIC_BASE_EN) != 0;
 }
 
+static void accept(Lapic *a, int vector, bool level);
+
+/* An error found (10.5.3): recorded for the next ESR write, and the error interrupt through
+ * LVT Error when it is unmasked (once per new error bit: its vector, if legal, cannot
+ * raise another). */
+static void raise_error(Lapic *a, uint32_t bit)
+{
+    bool fresh = !(a->esr_pending & bit);
+    a->esr_pending |= bit;
+    uint32_t l = a->lvt[LVT_ERROR];
+    if (fresh && !(l & LVT_MASKED) && (l & 0xff) >= 16)
+        accept(a, l & 0xff, false);
+}
+
 /* A fixed interrupt arrives (10.8.2, 10.8.4): IRR, and TMR for level-triggered. */
 static void accept(Lapic *a, int vector, bool level)
 {
     if (!hw_enabled(a))
         return;
     if (vector < 16) {        /* vectors 0-15 are illegal (10.5.3) */
-        a->esr_pending |= ESR_RECV_ILLEGAL;
+        raise_error(a, ESR_RECV_ILLEGAL);
         return;
     }
     bit_set(a->irr, vector);
@@ -435,7 +450,7 @@ static void send_icr(Lapic *a, uint32_t lo, uint32_t dest)
     if (mode == LAPIC_DM_INIT && !assert_ && trig_level)
         return;               /* INIT level de-assert: no effect (10.6.1) */
     if ((mode == LAPIC_DM_FIXED || mode == LAPIC_DM_LOWEST) && vector < 16) {
-        a->esr_pending |= ESR_SEND_ILLEGAL;
+        raise_error(a, ESR_SEND_ILLEGAL);
         return;
     }
     if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
@@ -675,7 +690,7 @@ uint32_t lapic_mmio_read(Lapic *a, uint32_t off)
     uint64_t v = 0;
     if ((off & 0xf) || !reg_read(a, off & 0xff0, &v, false)) {
         if (!(off & 0xf))
-            a->esr_pending |= ESR_ILLEGAL_REG;
+            raise_error(a, ESR_ILLEGAL_REG);
         return 0;
     }
     return (uint32_t)v;
@@ -686,7 +701,7 @@ void lapic_mmio_write(Lapic *a, uint32_t off, uint32_t val)
     if (off & 0xf)
         return;
     if (!reg_write(a, off & 0xff0, val, false))
-        a->esr_pending |= ESR_ILLEGAL_REG;
+        raise_error(a, ESR_ILLEGAL_REG);
 }
 
 bool lapic_msr_read(Lapic *a, uint32_t msr, uint64_t *val)

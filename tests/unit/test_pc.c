@@ -1144,3 +1144,18 @@ Test(x86pc_misc, fw_cfg_dma)
     fw_cfg_free(f);
     machine_free(m);
 }
+
+/* LVT Error: an illegal vector raises the error interrupt; ESR shows why after a write. */
+Test(x86pc_lapic, error_interrupt)
+{
+    Machine *m = bare(1);
+    Lapic *a = lapic_new(m, 0);
+    enable(a);
+    lapic_mmio_write(a, LAPIC_LVT_ERROR, 0xfe);
+    lapic_mmio_write(a, LAPIC_ICR_LO, (1u << 18) | 0x05);   /* fixed vector 5 to self */
+    cr_assert_eq(lapic_pending(a), 0xfe);
+    lapic_mmio_write(a, LAPIC_ESR, 0);
+    cr_assert_eq(lapic_mmio_read(a, LAPIC_ESR), 0x20u, "send illegal vector");
+    lapic_free(a);
+    machine_free(m);
+}
