@@ -172,6 +172,7 @@ done
 # when its bytes arrive depends on the host.
 ECHO=$PROGS/echo.elf
 if [ -f "$ECHO" ]; then
+    # shellcheck disable=SC2086
     printf 'hi q' | timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$ECHO" $MACHINE \
         --record "$TMP/echo.rec" --state-hash >"$TMP/e1.raw" 2>"$TMP/e1.err"
     rc=$?
@@ -182,6 +183,7 @@ if [ -f "$ECHO" ]; then
     else
         fail "echo" "exit $rc, output: $(tr '\n' '|' <"$TMP/e1.out")"
     fi
+    # shellcheck disable=SC2086
     timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$ECHO" $MACHINE --replay "$TMP/echo.rec" \
         --state-hash </dev/null >"$TMP/e2.raw" 2>"$TMP/e2.err"
     rc=$?
