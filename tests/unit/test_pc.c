@@ -1159,3 +1159,41 @@ Test(x86pc_lapic, error_interrupt)
     lapic_free(a);
     machine_free(m);
 }
+
+/* The Multiboot a.out kludge: the header's addresses say what to load and where to enter. */
+Test(x86pc_load, multiboot_aout_kludge)
+{
+    Machine *m = bare(1);
+    uint8_t f[0x200] = { 0 };
+    /* header at file offset 0x40, loaded so that the header lands at 0x300040 */
+    uint32_t h[8] = { MULTIBOOT_MAGIC, 1u << 16, 0, 0x300040, 0x300000, 0x300100, 0x302000,
+                      0x300080 };
+    h[2] = (uint32_t)-(h[0] + h[1]);
+    memcpy(f + 0x40, h, sizeof h);
+    memset(f + 0x80, 0x90, 0x180);                     /* beyond load_end: not loaded */
+    char *k = tmpfile_with("aout", f, sizeof f);
+    m->cfg.kernel = g_strdup(k);
+    memset(bus_ram_ptr(&m->bus, 0x300100, 0x1f00), 0xaa, 0x1f00);
+    PcLoad ld;
+    char *err = NULL;
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), 0, "%s", err);
+    cr_assert(ld.multiboot);
+    cr_assert_eq(ld.entry, 0x300080u);
+    cr_assert_eq(ram32(m, 0x300040), MULTIBOOT_MAGIC);
+    cr_assert_eq(ram32(m, 0x300100), 0u, "bss zeroed up to bss_end_addr");
+    cr_assert_eq(ram32(m, 0x301ffc), 0u);
+    cr_assert_geq(ld.info, 0x302000u, "the information after the image");
+    unlink(k);
+    g_free(k);
+    /* -initrd with a kernel that has no Multiboot header */
+    char *k64 = make_elf(true, false, 0x400000, 0x400000, 0x400000, 0x100, "initrd64");
+    g_free(m->cfg.kernel);
+    m->cfg.kernel = g_strdup(k64);
+    m->cfg.initrd = g_strdup(k64);
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), -1);
+    cr_assert(strstr(err, "-initrd needs a Multiboot kernel"), "%s", err);
+    g_free(err);
+    unlink(k64);
+    g_free(k64);
+    machine_free(m);
+}
