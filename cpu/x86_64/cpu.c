@@ -461,6 +461,8 @@ static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
 static bool x86_idle(void *obj)
 {
     X86Cpu *c = obj;
+    if (!c->halted && !c->wait_sipi)
+        return false;         /* running: its loop asks the local APIC itself */
     if (!c->lapic_event && c->lapic && lapic_take_event) {
         /* the event is kept (machine state) until the core acts on it */
         int vec = 0;

@@ -5,11 +5,14 @@
  * qemu64 follows QEMU's model of that name (vendor, family 15 model 107, the SSE2-era
  * feature set with ABM) minus what hvsim does not model (MCE/MCA, SVM, SSE4A). max adds
  * what the system part implements (x2APIC, TSC deadline, PCID/INVPCID, SMEP/SMAP, 1 GiB
- * pages, RDTSCP) and SSSE3/SSE4.1/SSE4.2/POPCNT/MOVBE, which the instruction part provides.
- * TZCNT is implemented but BMI1 is not advertised (its VEX forms are not). Not
+ * pages, RDTSCP, FSGSBASE, UMIP, IA32_ARCH_CAPABILITIES saying that none of the
+ * speculative-execution flaws applies: the simulator does not speculate) and
+ * SSSE3/SSE4.1/SSE4.2/POPCNT/MOVBE, which the
+ * instruction part provides. TZCNT is implemented but BMI1 is not advertised (its VEX forms
+ * are not). Not
  * advertised: 5-level paging (the walker and the system part have it, but the near
  * branches' canonical check is 48-bit: LA57 waits for that), XSAVE/AVX, RDRAND/RDSEED (no
- * seeded source), FSGSBASE, UMIP, VMX (the next issue), PKU, MONITOR/MWAIT. */
+ * seeded source), VMX (the next issue), PKU, MONITOR/MWAIT. */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 
@@ -75,7 +78,10 @@ static const X86CpuModel models[] = {
                   X86_F1_ECX_X2APIC | C_MOVBE | C_POPCNT | X86_F1_ECX_TSC_DEADLINE |
                   C_HYPERVISOR,
         .f1_edx = BASE_EDX,
-        .f7_ebx = X86_F7_EBX_SMEP | X86_F7_EBX_INVPCID | X86_F7_EBX_SMAP,
+        .f7_ebx = X86_F7_EBX_FSGSBASE | X86_F7_EBX_SMEP | X86_F7_EBX_INVPCID |
+                  X86_F7_EBX_SMAP,
+        .f7_ecx = X86_F7_ECX_UMIP,
+        .f7_edx = X86_F7_EDX_ARCH_CAPABILITIES,
         .e1_ecx = X_LAHF_LM | X_ABM,
         .e1_edx = X86_E1_EDX_SYSCALL | X86_E1_EDX_NX | X86_E1_EDX_PAGE1GB |
                   X86_E1_EDX_RDTSCP | X86_E1_EDX_LM,

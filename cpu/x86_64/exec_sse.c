@@ -406,9 +406,19 @@ int x86_op_sse_int(X86Cpu *c, const X86Insn *d)
     if (!read_rm128(c, d, &b, true))
         return X86_FAULT;
     get_x(c, d->reg, &a);
-    r = a;
+    if (!sse_int_op(d->opcode, &r, &a, &b))
+        return x86_ud(c);
+    set_x(c, d->reg, &r);
+    return x86_retire(c, d);
+}
+
+/* The packed-integer operation of 0F opcode op on 16-byte lanes (the MMX forms use the low 8
+ * bytes, exec_mmx.c); false: not one of them. */
+bool sse_int_op(unsigned op, Xmm *rp, const Xmm *ap, const Xmm *bp)
+{
+    Xmm a = *ap, b = *bp, r = a;
     int i;
-    switch (d->opcode) {
+    switch (op) {
     case 0x60: for (i = 0; i < 8; i++) { r.b[2 * i] = a.b[i]; r.b[2 * i + 1] = b.b[i]; } break;
     case 0x61: for (i = 0; i < 4; i++) { r.w[2 * i] = a.w[i]; r.w[2 * i + 1] = b.w[i]; } break;
     case 0x62: for (i = 0; i < 2; i++) { r.d[2 * i] = a.d[i]; r.d[2 * i + 1] = b.d[i]; } break;
@@ -479,10 +489,10 @@ int x86_op_sse_int(X86Cpu *c, const X86Insn *d)
     case 0xfc: for (i = 0; i < 16; i++) r.b[i] = (uint8_t)(a.b[i] + b.b[i]); break;
     case 0xfd: for (i = 0; i < 8; i++) r.w[i] = (uint16_t)(a.w[i] + b.w[i]); break;
     case 0xfe: for (i = 0; i < 4; i++) r.d[i] = a.d[i] + b.d[i]; break;
-    default: return x86_ud(c);      /* E6-E7, D6-D7, F0, F7: other forms or not here */
+    default: return false;          /* E6-E7, D6-D7, F0, F7: other forms or not here */
     }
-    set_x(c, d->reg, &r);
-    return x86_retire(c, d);
+    *rp = r;
+    return true;
 }
 
 /* ---- SSE3 moves ---- */

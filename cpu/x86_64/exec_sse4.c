@@ -20,9 +20,19 @@ int x86_op_sse_38(X86Cpu *c, const X86Insn *d)
         return X86_FAULT;
     get_x(c, d->reg, &a);
     get_x(c, 0, &x0);
-    r = a;
+    if (!sse_38_op(d->opcode, &r, &a, &b, &x0))
+        return x86_ud(c);
+    set_x(c, d->reg, &r);
+    return x86_retire(c, d);
+}
+
+/* The operation of 0F 38 opcode op on 16-byte lanes (x0: XMM0, for the variable blends);
+ * false: not one of them. */
+bool sse_38_op(unsigned op, Xmm *rp, const Xmm *ap, const Xmm *bp, const Xmm *x0p)
+{
+    Xmm a = *ap, b = *bp, x0 = *x0p, r = a;
     int i;
-    switch (d->opcode) {
+    switch (op) {
     case 0x00: for (i = 0; i < 16; i++) r.b[i] = b.b[i] & 0x80 ? 0 : a.b[b.b[i] & 15]; break;
     case 0x01: for (i = 0; i < 4; i++) {
                    r.w[i] = (uint16_t)(a.w[2 * i] + a.w[2 * i + 1]);
@@ -95,10 +105,10 @@ int x86_op_sse_38(X86Cpu *c, const X86Insn *d)
         r.w[1] = (uint16_t)m;
         break;
     }
-    default: return x86_ud(c);
+    default: return false;
     }
-    set_x(c, d->reg, &r);
-    return x86_retire(c, d);
+    *rp = r;
+    return true;
 }
 
 /* 66 0F 38 17: PTEST: ZF = (dst AND src) == 0, CF = (NOT dst AND src) == 0, the rest 0 */

@@ -582,3 +582,59 @@ int x86_op_sse_rcp(X86Cpu *c, const X86Insn *d)
     memcpy(c->xmm[d->reg], &a, 16);
     return x86_retire(c, d);
 }
+
+/* ---- conversions with an MMX operand ---- */
+
+/* NP 0F 2A CVTPI2PS xmm, mm/m64 (two int32 to the low two floats, by MXCSR.RC);
+ * 66 0F 2A CVTPI2PD xmm, mm/m64 (to two doubles, exact). An MMX source register makes the
+ * x87-to-MMX transition; a memory source does not. */
+int x86_op_sse_cvtpi2p(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    uint64_t v;
+    if (d->mod == 3) {
+        int r = mmx_enter(c);
+        if (r != X86_OK)
+            return r;
+        v = mmx_get(c, d->rm);
+    } else if (!x86_read(c, d->seg, x86_ea(c, d), 8, &v)) {
+        return X86_FAULT;
+    }
+    Xmm a;
+    memcpy(&a, c->xmm[d->reg], 16);
+    Fx f;
+    fx_init(c, &f);
+    int fmt = mp(d) == 0x66 ? FPU_D : FPU_S;
+    for (unsigned i = 0; i < 2; i++)
+        set_elem(&a, fmt, i, from_int(&f, fmt, (uint64_t)(int64_t)(int32_t)(v >> (32 * i)), 64));
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    if (d->mod == 3)
+        mmx_touch(c);
+    memcpy(c->xmm[d->reg], &a, 16);
+    return x86_retire(c, d);
+}
+
+/* NP 0F 2C CVTTPS2PI / 2D CVTPS2PI mm, xmm/m64; 66 0F 2C CVTTPD2PI / 2D CVTPD2PI mm,
+ * xmm/m128: two int32 (the integer indefinite where out of range) */
+int x86_op_sse_cvtp2pi(X86Cpu *c, const X86Insn *d)
+{
+    SSE_CHECK(c);
+    int r0 = mmx_enter(c);
+    if (r0 != X86_OK)
+        return r0;
+    int fmt = mp(d) == 0x66 ? FPU_D : FPU_S;
+    Xmm b;
+    if (!read_src(c, d, fmt == FPU_D ? 16 : 8, &b))
+        return X86_FAULT;
+    Fx f;
+    fx_init(c, &f);
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 2; i++)
+        r |= (to_int(&f, fmt, elem(&b, fmt, i), 32, d->opcode == 0x2c) & 0xffffffffu) << (32 * i);
+    if (!fx_finish(c, &f))
+        return X86_FAULT;
+    mmx_touch(c);
+    mmx_set(c, d->reg, r);
+    return x86_retire(c, d);
+}

@@ -7,7 +7,7 @@
  * Not modelled, and what the guest sees: call gates and task switches in far transfers
  * (#GP(selector)), IRET with NT set (a task return: #GP(0)) and to virtual-8086 mode
  * (#GP(0)), debug-register breakpoints (DR0-7 are storage), performance counters (RDPMC
- * #GP(0)), SMM (RSM #UD), XSAVE and RDRAND/RDSEED/FSGSBASE/MONITOR (#UD: not advertised). */
+ * #GP(0)), SMM (RSM #UD), XSAVE and RDRAND/RDSEED/MONITOR (#UD: not advertised). */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/exec.h"
@@ -17,6 +17,19 @@
 #pragma weak lapic_mmio_write
 #pragma weak lapic_msr_read
 #pragma weak lapic_msr_write
+
+/* EV_EXC_RETURN: an IRET, SYSRET or SYSEXIT took the core from CPL from to where it is. */
+static void publish_return(X86Cpu *c, unsigned from)
+{
+    if (!ev_wants(&c->m->events, EV_EXC_RETURN))
+        return;
+    EvInfo e = { .kind = EV_EXC_RETURN, .cpu = c->index, .el = (int)from, .vmid = -1,
+                 .pc = c->rip, .u.exc = { .to_el = (int)c->cpl } };
+    if (ev_publish(&c->m->events, &e)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
+}
 
 static int gp0(X86Cpu *c)
 {
@@ -33,6 +46,12 @@ static int gp_sel(X86Cpu *c, uint16_t sel)
 static bool real_or_vm86(const X86Cpu *c)
 {
     return !x86_protected(c) || x86_vm86(c);
+}
+
+/* CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR are CPL 0 only. */
+static bool umip_blocks(const X86Cpu *c)
+{
+    return (c->cr4 & X86_CR4_UMIP) && c->cpl > 0;
 }
 
 static unsigned stack_size(const X86Cpu *c)
@@ -365,6 +384,8 @@ static int protected_return(X86Cpu *c, const X86Insn *d, bool iret, uint64_t imm
     }
     x86_update_mode(c);
     c->rip = rip;
+    if (iret)
+        publish_return(c, old_cpl);
     return X86_OK;
 }
 
@@ -396,6 +417,7 @@ int x86_op_iret(X86Cpu *c, const X86Insn *d)
         c->rip = v[0] & sp_mask(d->opsize);
         c->nmi_blocked = 0;
         x86_update_mode(c);
+        publish_return(c, 0);
         return X86_OK;
     }
     if (x86_vm86(c))
@@ -614,6 +636,8 @@ int x86_op_grp6(X86Cpu *c, const X86Insn *d)
     unsigned op = d->reg & 7;
     if (real_or_vm86(c))
         return x86_ud(c);
+    if (op <= 1 && umip_blocks(c))
+        return gp0(c);
     switch (op) {
     case 0:
         return store_sel(c, d, c->ldtr.sel) ? x86_retire(c, d) : X86_FAULT;
@@ -725,6 +749,8 @@ int x86_op_rdtsc(X86Cpu *c, const X86Insn *d);
 int x86_op_grp7(X86Cpu *c, const X86Insn *d)
 {
     unsigned op = d->reg & 7, rm = d->rm & 7;
+    if ((op <= 1 || op == 4) && (d->mod != 3 || op == 4) && umip_blocks(c))
+        return gp0(c);
     if (d->mod != 3) {
         switch (op) {
         case 0: return store_table(c, d, &c->gdtr);
@@ -870,6 +896,7 @@ int x86_op_sysret(X86Cpu *c, const X86Insn *d)
     x86_set_rflags(c, (c->gpr[X86_R11] & 0x3c7fd7) | 2);
     x86_update_mode(c);
     x86_decode_flush(c);
+    publish_return(c, 0);
     return X86_OK;
 }
 
@@ -916,6 +943,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
     }
     x86_update_mode(c);
     x86_decode_flush(c);
+    publish_return(c, 0);
     return X86_OK;
 }
 
@@ -1283,12 +1311,31 @@ static int fxrstor(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
+/* RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE (F3 0F AE /0../3, register forms): 64-bit mode
+ * with CR4.FSGSBASE, at any CPL. */
+static int fsgsbase(X86Cpu *c, const X86Insn *d, unsigned op)
+{
+    if (op > 3 || !x86_mode64(c) || !(c->cr4 & X86_CR4_FSGSBASE))
+        return x86_ud(c);
+    X86Seg *s = &c->seg[(op & 1) ? X86_GS : X86_FS];
+    unsigned size = d->opsize == 8 ? 8 : 4;
+    if (op < 2) {
+        x86_set_reg(c, d, d->rm, size, s->base);
+    } else {
+        uint64_t v = x86_get_reg(c, d, d->rm, size);
+        if (!x86_canonical(v, (c->cr4 & X86_CR4_LA57) != 0))
+            return gp0(c);
+        s->base = v;
+    }
+    return x86_retire(c, d);
+}
+
 int x86_op_grp15(X86Cpu *c, const X86Insn *d)
 {
     unsigned op = d->reg & 7;
     if (d->mod == 3) {
         if (d->rep == 0xf3)
-            return x86_ud(c); /* RD/WR FS/GS BASE: FSGSBASE not advertised */
+            return fsgsbase(c, d, op);
         if (op >= 5)
             return x86_retire(c, d);   /* LFENCE, MFENCE, SFENCE: one core at a time */
         return x86_ud(c);

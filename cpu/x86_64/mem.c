@@ -236,13 +236,23 @@ static uint8_t *page_host(X86Cpu *c, uint64_t pa, X86Access acc)
 static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa,
                            uint8_t **host)
 {
-    if (!(c->cr0 & X86_CR0_PG)) {
-        *pa = (uint32_t)la;
-        *host = NULL;
-        return true;
-    }
     uint64_t tag = tlb_tag(c, la, priv);
     X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    if (!(c->cr0 & X86_CR0_PG)) {
+        /* no paging: the entry only remembers the host page (emptied when CR0 changes) */
+        *pa = (uint32_t)la;
+        *host = NULL;
+        if (!te)
+            return true;
+        if (te->tag != tag || te->pcid != X86_TLB_GLOBAL) {
+            te->tag = tag;
+            te->pa = *pa & ~(PAGE - 1);
+            te->host = page_host(c, te->pa, acc);
+            te->pcid = X86_TLB_GLOBAL;
+        }
+        *host = te->host;
+        return true;
+    }
     if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         *host = te->host;

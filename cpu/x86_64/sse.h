@@ -80,4 +80,13 @@ static inline bool read_rm_low(X86Cpu *c, const X86Insn *d, unsigned n, Xmm *x)
     }
     return x86_read(c, d->seg, x86_ea(c, d), n, &x->q[0]);
 }
+/* MMX registers (exec_mmx.c): the checks and x87-to-MMX transition of an MMX access, and
+ * MMn's value. */
+int mmx_enter(X86Cpu *c);
+uint64_t mmx_get(const X86Cpu *c, unsigned r);
+void mmx_set(X86Cpu *c, unsigned r, uint64_t v);
+void mmx_touch(X86Cpu *c);
+/* The lane operations the MMX forms share (exec_sse.c, exec_sse4.c). */
+bool sse_int_op(unsigned op, Xmm *r, const Xmm *a, const Xmm *b);
+bool sse_38_op(unsigned op, Xmm *r, const Xmm *a, const Xmm *b, const Xmm *x0);
 #endif

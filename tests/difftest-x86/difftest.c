@@ -64,6 +64,8 @@
 #define D_SIG 280             /*   the signal that ended the slot, 0 if none */
 #define D_MXIN 288            /*   input MXCSR */
 #define D_MXOUT 292           /*   output MXCSR */
+#define D_MMIN 320            /*   input: MM0..MM7 */
+#define D_MMOUT 384           /*   output: MM0..MM7 */
 #define D_XIN 512             /*   input: XMM0..XMM15 */
 #define D_XOUT 768            /*   output: XMM0..XMM15 */
 #define D_SCRATCH 1024        /*   1 KiB of memory operands, R15 at its middle */
@@ -114,6 +116,7 @@ typedef struct Seq {
     uint64_t in[17];
     uint64_t xin[32];
     uint32_t mxcsr;
+    uint64_t mmin[8];
     uint8_t scratch[1024], stack[1024];
 } Seq;
 
@@ -359,7 +362,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         setup_lea_r15(s, X86_RDI, (int8_t)(rng_below(r, 128) - 64));
         uint8_t b[5] = { 0xb9, (uint8_t)rng_below(r, 17), 0, 0, 0 };     /* MOV ECX, n */
         emit_setup(s, b, 5);
-    } else if (f->op == X86_OP_SSE_MASKMOV) {
+    } else if (f->op == X86_OP_SSE_MASKMOV || f->op == X86_OP_MMX_MASKMOVQ) {
         setup_lea_r15(s, X86_RDI, (int8_t)(rng_below(r, 128) - 64));
     } else if (f->op == X86_OP_XLAT) {
         setup_lea_r15(s, X86_RBX, -128);
@@ -383,14 +386,18 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     }
     /* SSE forms: XMM operands (but for the GPR ones named here), aligned memory */
     const char *name = x86_op_names[f->op];
-    bool sse = !strncmp(name, "SSE", 3) || !strncmp(name, "SSSE3", 5) || f->op == X86_OP_MOVNTI;
+    bool sse = !strncmp(name, "SSE", 3) || !strncmp(name, "SSSE3", 5) ||
+               !strncmp(name, "MMX", 3) || f->op == X86_OP_MOVNTI;
     bool gpr_reg = !sse || f->op == X86_OP_SSE_MOVMSKP || f->op == X86_OP_SSE_PMOVMSKB ||
                    f->op == X86_OP_SSE_PEXTRW || f->op == X86_OP_MOVNTI;
     bool gpr_rm = !sse || f->op == X86_OP_SSE_MOVD_TO || f->op == X86_OP_SSE_MOVD_FROM ||
                   f->op == X86_OP_SSE_PINSRW || f->op == X86_OP_SSE_CVTSI2S ||
                   f->op == X86_OP_SSE42_CRC32 || f->op == X86_OP_SSE41_PEXTR ||
-                  f->op == X86_OP_SSE41_PINSRB || f->op == X86_OP_SSE41_PINSRD;
-    if (f->op == X86_OP_SSE_CVTS2SI || f->op == X86_OP_SSE42_CRC32)
+                  f->op == X86_OP_SSE41_PINSRB || f->op == X86_OP_SSE41_PINSRD ||
+                  f->op == X86_OP_MMX_MOVD || f->op == X86_OP_MMX_MOVD_ST ||
+                  f->op == X86_OP_MMX_PINSRW;
+    if (f->op == X86_OP_SSE_CVTS2SI || f->op == X86_OP_SSE42_CRC32 ||
+        f->op == X86_OP_MMX_PEXTRW || f->op == X86_OP_MMX_PMOVMSKB)
         gpr_reg = true;
     /* prefixes */
     bool p66 = false, w = false;
@@ -461,6 +468,21 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
             rex_b = true;     /* [R15 + disp] */
     }
     bool rex_x = rng_below(r, 8) == 0;
+    /* MMX register operands take no REX.R/REX.B: hardware ignores them, QEMU 7.2 indexes
+     * past MM7 with them */
+    bool mmx = !strncmp(name, "MMX", 3);
+    bool mm_reg = (mmx && !gpr_reg && !(f->op == X86_OP_MMX_MOVQ2DQ && pfx == X86_PFX_F3)) ||
+                  f->op == X86_OP_SSE_CVTP2PI;
+    bool mm_rm = (mmx && !gpr_rm && !(f->op == X86_OP_MMX_MOVQ2DQ && pfx == X86_PFX_F2)) ||
+                 f->op == X86_OP_SSE_CVTPI2P;
+    if (mm_reg) {
+        reg &= 7;
+        rex_r = false;
+    }
+    if (mm_rm && !mem) {
+        rm &= 7;
+        rex_b = false;
+    }
     bool want_rex = w || rex_r || rex_b || rex_x ||
                     (f->size == X86_SZ_B && rng_below(r, 3) == 0);
     unsigned legacy_end = n;              /* the legacy prefixes are b[0..legacy_end) */
@@ -619,6 +641,8 @@ static void gen_seq(uint64_t seed, long index, Seq *s)
             break;
         }
     }
+    for (int i = 0; i < 8; i++)
+        s->mmin[i] = rng_below(&r, 2) ? s->xin[2 * rng_below(&r, 16)] : rng_next(&r);
     for (size_t i = 0; i < sizeof s->scratch; i++)
         s->scratch[i] = (uint8_t)rng_next(&r);
     for (size_t i = 0; i < sizeof s->stack; i++)
@@ -660,6 +684,7 @@ static bool build_slot(Image *im, long i, const Seq *s)
     memcpy(dp + D_IN, s->in, sizeof s->in);
     memcpy(dp + D_XIN, s->xin, sizeof s->xin);
     memcpy(dp + D_MXIN, &s->mxcsr, 4);
+    memcpy(dp + D_MMIN, s->mmin, sizeof s->mmin);
     ((uint64_t *)(dp + D_IN))[X86_RSP] = data + STACK_MID;
     ((uint64_t *)(dp + D_IN))[X86_R15] = data + SCRATCH_MID;
     memcpy(dp + D_SCRATCH, s->scratch, sizeof s->scratch);
@@ -676,6 +701,10 @@ static bool build_slot(Image *im, long i, const Seq *s)
         p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
     }
     p = put(p, "\xdb\xe3", 2);                            /* FNINIT: x87 state per slot */
+    for (unsigned r = 0; r < 8; r++) {                     /* MOVQ MMr, [in] */
+        p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)((r << 3) | 4), 0x25 }, 4);
+        p = put32(p, (uint32_t)(data + D_MMIN + 8 * r));
+    }
     p = put(p, "\x0f\xae\x14\x25", 4);                  /* LDMXCSR [in] */
     p = put32(p, (uint32_t)(data + D_MXIN));
     p = put(p, "\x48\xbc", 2);
@@ -737,6 +766,10 @@ static bool build_slot(Image *im, long i, const Seq *s)
             *p++ = 0x44;
         p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_XOUT + 16 * r));
+    }
+    for (unsigned r = 0; r < 8; r++) {                     /* MOVQ [out], MMr */
+        p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)((r << 3) | 4), 0x25 }, 4);
+        p = put32(p, (uint32_t)(data + D_MMOUT + 8 * r));
     }
     p = put(p, "\x0f\xae\x1c\x25", 4);                  /* STMXCSR [out] */
     p = put32(p, (uint32_t)(data + D_MXOUT));
@@ -1112,6 +1145,7 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     if (ok && !qsig) {
         ok = !memcmp(qo, ho, 128) && ((qo[16] ^ ho[16]) & mask) == 0 &&
              xmm_all_equal(qd + D_XOUT, hd + D_XOUT) &&
+             !memcmp(qd + D_MMOUT, hd + D_MMOUT, 64) &&
              ((mx_out(qd) ^ mx_out(hd)) & ~MX_DE_FLAG) == 0 &&
              !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
     }
@@ -1140,6 +1174,14 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     memcpy(&hmx, hd + D_MXOUT, 4);
     if (qsig == hsig && ((qmx ^ hmx) & ~MX_DE_FLAG))
         printf("  mxcsr qemu %08x hvsim %08x (in %08x)\n", qmx, hmx, s->mxcsr);
+    for (int r = 0; r < 8 && qsig == hsig; r++) {
+        uint64_t qm, hm;
+        memcpy(&qm, qd + D_MMOUT + 8 * r, 8);
+        memcpy(&hm, hd + D_MMOUT + 8 * r, 8);
+        if (qm != hm)
+            printf("  mm%d  qemu %016" PRIx64 " hvsim %016" PRIx64 " (in %016" PRIx64 ")\n", r,
+                   qm, hm, s->mmin[r]);
+    }
     for (int r = 0; r < 16 && qsig == hsig; r++) {
         const uint64_t *qx = (const uint64_t *)(qd + D_XOUT) + 2 * r;
         const uint64_t *hx = (const uint64_t *)(hd + D_XOUT) + 2 * r;

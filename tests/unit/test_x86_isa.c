@@ -559,9 +559,18 @@ Test(x86_isa, sse_state_alignment_and_ops)
     cr_assert_eq(c->gpr[X86_RAX], 0x2222222222222222ull);
     cr_assert_eq(c->xmm[6][0], 0x22222222u);
     cr_assert_eq(c->xmm[6][1], 0);
-    /* the legacy MMX form (no 66) is not modelled: #UD */
-    cr_assert_eq(RUN(t, 0x0f, 0xef, 0xc0), -1);
-    cr_assert_eq(c->exc.vector, X86_UD);
+    /* the MMX form (no 66): PXOR MM0, MM0 clears MM0, makes every x87 tag valid, TOP 0 and
+     * register 0's exponent all ones; EMMS empties the tags */
+    memset(c->st[0], 0x5a, 10);
+    c->fsw = 0x3800;
+    cr_assert_eq(RUN(t, 0x0f, 0xef, 0xc0), 1);
+    cr_assert_eq(c->ftw, 0xff);
+    cr_assert_eq(c->fsw, 0);
+    cr_assert_eq(*(uint64_t *)c->st[0], 0);
+    cr_assert_eq(c->st[0][8], 0xff);
+    cr_assert_eq(c->st[0][9], 0xff);
+    cr_assert_eq(RUN(t, 0x0f, 0x77), 1);
+    cr_assert_eq(c->ftw, 0);
     xt_free(t);
 }
 
