@@ -275,10 +275,15 @@ difftest-random: $(B)/tests/difftest
 check: check-diff-x86
 check-diff-x86: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed 1 --count 3000
+	$(B)/tests/difftest-x86 --seed 1 --count 2000 --mode 32
+	$(B)/tests/difftest-x86 --seed 1 --bytes 5000
 difftest-x86-long: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 200000 --max-report 20
+	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --max-report 20 --mode 32
 difftest-x86-asan: $(B)/tests/difftest-x86-asan
 	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --count 20000
+	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --bytes 20000
+	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --bytes 20000 --mode 32
 difftest-long: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $(DIFFTEST_SEED) --count 200000 --alloc 200000 --cpu max \
 		--groups $(DIFF_ALL_GROUPS)

@@ -25,8 +25,17 @@
  *  - hvsim runs the same image slot by slot in 64-bit mode at CPL 3 with flat segments and
  *    page tables mapping just the image (so a stray access faults as under QEMU); a fault
  *    is mapped to the signal Linux would send and recorded the same way.
+ *  - --mode 32 does the same in 32-bit protected mode against qemu-i386 (an ELF32, int 0x80
+ *    system calls, the legacy-only forms such as the BCD adjustments and INC/DEC 40-4F, no
+ *    REX, EBP as the scratch base, 32-bit paging on hvsim).
+ *  - Also compared: XMM0-15 (a NaN lane against a NaN lane passes: QEMU 7.2 picks between
+ *    two NaN operands by the x87 rule), MM0-7, MXCSR but DE (QEMU never sets it). Where QEMU
+ *    7.2 departs from the SDM the generator leaves the case out and says why at the spot.
+ *  - A quarter of the instructions get prefixes that change nothing (repeated 66/67,
+ *    ignored segment overrides, F2/F3 where no mandatory prefix applies, an extra REX).
  * Everything derives from --seed: sequence i uses its own PRNG seeded from (seed, i), so
  * `--seed S --index I` reproduces one sequence. */
+#include <capstone/capstone.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,7 +104,12 @@ static int opt_max_report = 10;
 static const char *opt_qemu = "qemu-x86_64";
 static const char *opt_keep;
 static const char *opt_only;  /* draw only forms whose name starts with this */
-static int opt_cut;           /* debugging: keep only the first N items of each sequence */
+static int opt_cut;
+static long opt_bytes;        /* --bytes N: random byte strings on hvsim alone */
+/* --mode 32: 32-bit protected mode (user code under qemu-i386): the legacy forms, no REX,
+ * EBP the scratch base (so no ENTER/LEAVE/POPA), [disp32] absolute where 64-bit mode has
+ * RIP-relative operands */
+static bool mode32;           /* debugging: keep only the first N items of each sequence */
 
 /* ---- one sequence ------------------------------------------------------------------------ */
 typedef struct Item {
@@ -186,6 +200,17 @@ static void flag_info(const X86Form *f, unsigned digit, uint32_t *reads, uint32_
     case X86_OP_LAHF:
         *reads = X86_SF | X86_ZF | X86_AF | X86_PF | X86_CF;
         break;
+    case X86_OP_DAA: case X86_OP_DAS:
+        *reads = X86_CF | X86_AF;
+        *undef = X86_OF;
+        break;
+    case X86_OP_AAA: case X86_OP_AAS:
+        *reads = X86_AF;
+        *undef = X86_OF | X86_SF | X86_ZF | X86_PF;
+        break;
+    case X86_OP_AAM: case X86_OP_AAD:
+        *undef = X86_OF | X86_AF | X86_CF;
+        break;
     default:
         break;
     }
@@ -195,7 +220,7 @@ static void flag_info(const X86Form *f, unsigned digit, uint32_t *reads, uint32_
 static uint32_t flags_written(const X86Form *f, unsigned digit)
 {
     switch (f->op) {
-    case X86_OP_INCDEC_Eb: case X86_OP_INCDEC_Ev:
+    case X86_OP_INCDEC_Eb: case X86_OP_INCDEC_Ev: case X86_OP_INC_r: case X86_OP_DEC_r:
         return X86_FLAGS_ARITH & ~X86_CF;
     case X86_OP_NOTNEG_Eb: case X86_OP_NOTNEG_Ev:
         return digit == 3 ? X86_FLAGS_ARITH : 0;
@@ -216,6 +241,7 @@ static uint32_t flags_written(const X86Form *f, unsigned digit)
     }
     const char *n = x86_op_names[f->op];
     static const char *const arith[] = { "ADD_", "OR_", "ADC_", "SBB_", "AND_", "SUB_", "XOR_",
+                                         "DAA", "DAS", "AAA", "AAS", "AAM", "AAD",
                                          "CMP_", "GRP1_", "TEST_", "MULDIV_", "IMUL_", "BSF",
                                          "BSR", "TZCNT", "LZCNT", "POPCNT", "XADD_",
                                          "CMPXCHG_" };
@@ -232,8 +258,10 @@ static void init_candidates(void)
 {
     for (int i = 0; i < X86_OP_COUNT; i++) {
         const X86Form *f = &x86_forms[i];
-        if ((f->flags & X86_F_NOFUZZ) || !(f->modes & X86_MODE_64))
+        if ((f->flags & X86_F_NOFUZZ) || !(f->modes & (mode32 ? X86_MODE_LEGACY : X86_MODE_64)))
             continue;
+        if (mode32 && (f->op == X86_OP_ENTER || f->op == X86_OP_LEAVE || f->op == X86_OP_POPA))
+            continue;         /* they move EBP, the scratch base */
         /* targets from registers or the stack would be random */
         if (f->op == X86_OP_RET || f->op == X86_OP_RET_Iw || f->op == X86_OP_JMP_Ev ||
             f->op == X86_OP_CALL_Ev)
@@ -252,6 +280,9 @@ static void init_candidates(void)
 static unsigned pick_reg(Rng *r)
 {
     static const uint8_t regs[] = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+    static const uint8_t regs32[] = { 0, 1, 2, 3, 6, 7 };        /* not ESP, EBP */
+    if (mode32)
+        return regs32[rng_below(r, sizeof regs32)];
     return regs[rng_below(r, sizeof regs)];
 }
 
@@ -268,6 +299,11 @@ static void emit_setup(Seq *s, const uint8_t *b, unsigned len)
 /* LEA reg64, [R15 + d8] */
 static void setup_lea_r15(Seq *s, unsigned reg, int8_t d8)
 {
+    if (mode32) {                             /* LEA reg32, [EBP + d8] */
+        uint8_t b3[3] = { 0x8d, (uint8_t)(0x45 | (reg << 3)), (uint8_t)d8 };
+        emit_setup(s, b3, 3);
+        return;
+    }
     uint8_t b[4] = { (uint8_t)(0x49 | (reg >= 8 ? 4 : 0)), 0x8d,
                      (uint8_t)(0x47 | ((reg & 7) << 3)), (uint8_t)d8 };
     emit_setup(s, b, 4);
@@ -305,7 +341,11 @@ static void insert_byte(Item *it, unsigned p, uint8_t v)
 static void add_junk_prefixes(Rng *r, Item *it, unsigned legacy_end, bool has_rex, bool p66,
                               bool a32, bool rep_ok)
 {
-    static const uint8_t segs[] = { 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65 };
+    static const uint8_t segs64[] = { 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65 };
+    /* 32-bit mode: DS, ES, SS only (a CS write faults on hvsim, not under QEMU user; FS/GS
+     * are not flat there) */
+    static const uint8_t segs32[] = { 0x3e, 0x26, 0x36, 0x3e, 0x26, 0x36 };
+    const uint8_t *segs = mode32 ? segs32 : segs64;
     unsigned k = 1 + rng_below(r, 3);
     for (unsigned i = 0; i < k && it->len < 15; i++) {
         uint8_t v;
@@ -314,11 +354,11 @@ static void add_junk_prefixes(Rng *r, Item *it, unsigned legacy_end, bool has_re
         case 1: v = a32 ? 0x67 : segs[rng_below(r, 6)]; break;
         case 2: v = rep_ok ? (rng_below(r, 2) ? 0xf3 : 0xf2) : 0x3e; break;
         case 3:
-            if (has_rex) {                    /* an extra REX, overridden by the real one */
+            if (has_rex && !mode32) {                    /* an extra REX, overridden by the real one */
                 insert_byte(it, legacy_end, (uint8_t)(0x40 | rng_below(r, 16)));
                 continue;
             }
-            v = 0x2e;
+            v = segs[0];
             break;
         default: v = segs[rng_below(r, 6)]; break;
         }
@@ -419,7 +459,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         p66 = true;
     else if (v && !sse && f->size != X86_SZ_F64 && rng_below(r, 6) == 0 && pfx != X86_PFX_NP)
         p66 = true;
-    if (v && f->size == X86_SZ_V && rng_below(r, 2))
+    if (v && f->size == X86_SZ_V && rng_below(r, 2) && !mode32)
         w = true;
     if (f->op == X86_OP_MOVBE_GvMv || f->op == X86_OP_MOVBE_MvGv)
         w = w && !p66;        /* QEMU takes 66 over REX.W there; the SDM the other way */
@@ -427,7 +467,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         w = false;            /* QEMU 7.2 reads EAX/EDX for the lengths even with REX.W */
     if (f->op == X86_OP_BSWAP && p66 && !w)
         p66 = false;          /* 16-bit BSWAP is undefined */
-    if (f->op == X86_OP_MOV_rvIv && !w && rng_below(r, 2))
+    if (f->op == X86_OP_MOV_rvIv && !w && rng_below(r, 2) && !mode32)
         w = true;
     if ((f->flags & X86_F_LOCK) && mem && rng_below(r, 3) == 0)
         b[n++] = 0xf0;
@@ -439,7 +479,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         b[n++] = 0xf2;
     else if (is_string && rng_below(r, 2))
         b[n++] = rng_below(r, 2) ? 0xf3 : 0xf2;
-    bool a32 = (mem || f->imm == X86_IMM_OV || is_string) && rng_below(r, 8) == 0;
+    bool a32 = (mem || f->imm == X86_IMM_OV || is_string) && rng_below(r, 8) == 0 && !mode32;
     if (a32)
         b[n++] = 0x67;
     if (mem && rng_below(r, 16) == 0)
@@ -448,7 +488,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     unsigned reg = (f->flags & X86_F_MODRM) ? digit : 0, rm = 0, opreg = 0;
     bool rex_r = false, rex_b = false, rip_rel = false;
     if ((f->flags & X86_F_MODRM) && f->regmask == 0xff) {
-        reg = gpr_reg ? pick_reg(r) : rng_below(r, 16);
+        reg = gpr_reg ? pick_reg(r) : rng_below(r, mode32 ? 8 : 16);
         rex_r = reg >= 8;
     }
     if (f->flags & X86_F_PLUSR) {
@@ -457,17 +497,17 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         op = (uint8_t)((op & ~7) | (opreg & 7));
     }
     if ((f->flags & X86_F_MODRM) && !mem) {
-        rm = gpr_rm ? pick_reg(r) : rng_below(r, 16);
+        rm = gpr_rm ? pick_reg(r) : rng_below(r, mode32 ? 8 : 16);
         rex_b = rm >= 8;
     } else if (mem) {
         /* QEMU 7.2 forgets SHLD/SHRD's immediate when it adds RIP (its EA is one byte
          * short); RIP-relative operands of other forms are compared */
         rip_rel = rng_below(r, 4) == 0 && !a32 && f->op != X86_OP_SHLD_Ib &&
                   f->op != X86_OP_SHRD_Ib;
-        if (!rip_rel)
+        if (!rip_rel && !mode32)
             rex_b = true;     /* [R15 + disp] */
     }
-    bool rex_x = rng_below(r, 8) == 0;
+    bool rex_x = rng_below(r, 8) == 0 && !mode32;
     /* MMX register operands take no REX.R/REX.B: hardware ignores them, QEMU 7.2 indexes
      * past MM7 with them */
     bool mmx = !strncmp(name, "MMX", 3);
@@ -483,8 +523,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         rm &= 7;
         rex_b = false;
     }
-    bool want_rex = w || rex_r || rex_b || rex_x ||
-                    (f->size == X86_SZ_B && rng_below(r, 3) == 0);
+    bool want_rex = !mode32 && (w || rex_r || rex_b || rex_x ||
+                                (f->size == X86_SZ_B && rng_below(r, 3) == 0));
     unsigned legacy_end = n;              /* the legacy prefixes are b[0..legacy_end) */
     if (want_rex)
         b[n++] = (uint8_t)(0x40 | (w ? 8 : 0) | (rex_r ? 4 : 0) | (rex_x ? 2 : 0) | (rex_b ? 1 : 0));
@@ -499,30 +539,30 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         if (!mem) {
             b[n++] = (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7));
         } else if (rip_rel) {
-            b[n++] = (uint8_t)(((reg & 7) << 3) | 5);
+            b[n++] = (uint8_t)(((reg & 7) << 3) | 5);      /* RIP + d32 ([d32] in mode32) */
             it->rip_at = (int8_t)n;
             it->rip_target = (int16_t)(SCRATCH_MID + (int)rng_below(r, 256) - 128);
             if (sse)
                 it->rip_target &= ~15;
             n += 4;
         } else if (rng_below(r, 4) == 0) {
-            b[n++] = (uint8_t)(0x80 | ((reg & 7) << 3) | 7);      /* [R15 + disp32] */
+            b[n++] = (uint8_t)(0x80 | ((reg & 7) << 3) | (mode32 ? 5 : 7));   /* [base+d32] */
             int32_t d = (int32_t)rng_below(r, 512) - 256;
             if (sse)
                 d &= ~15;
             memcpy(b + n, &d, 4);
             n += 4;
         } else {
-            b[n++] = (uint8_t)(0x40 | ((reg & 7) << 3) | 7);      /* [R15 + disp8] */
+            b[n++] = (uint8_t)(0x40 | ((reg & 7) << 3) | (mode32 ? 5 : 7));   /* [base+d8] */
             b[n++] = (uint8_t)(rng_next(r) & (sse ? 0xf0 : 0xff));
         }
     }
     /* the operand size, for the immediate */
     unsigned osz = f->size == X86_SZ_B ? 1 : w ? 8 : p66 ? 2 : 4;
     if (f->size == X86_SZ_D64)
-        osz = p66 && !w ? 2 : 8;
+        osz = p66 && !w ? 2 : mode32 ? 4 : 8;
     if (f->size == X86_SZ_F64)
-        osz = 8;
+        osz = mode32 ? (p66 ? 2 : 4) : 8;
     uint64_t imm = rng_next(r);
     switch (f->imm) {
     case X86_IMM_IB: case X86_IMM_IBS:
@@ -561,9 +601,9 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     case X86_IMM_OV: {
         /* patched with the slot's address when the image is built */
         it->rip_at = (int8_t)n;
-        it->rel_len = a32 ? 4 : 8;
+        it->rel_len = a32 || mode32 ? 4 : 8;
         it->rip_target = (int16_t)(SCRATCH_MID + (int)rng_below(r, 256) - 128);
-        n += a32 ? 4 : 8;
+        n += (unsigned)it->rel_len;
         break;
     }
     default:
@@ -675,9 +715,13 @@ static uint8_t *put(uint8_t *p, const void *b, size_t n)
 static uint8_t *put32(uint8_t *p, uint32_t v) { return put(p, &v, 4); }
 static uint8_t *put64(uint8_t *p, uint64_t v) { return put(p, &v, 8); }
 
+static bool build_slot32(Image *im, long i, const Seq *s);
+
 /* Lays out one slot's code and data; returns false if the sequence's code is too long. */
 static bool build_slot(Image *im, long i, const Seq *s)
 {
+    if (mode32)
+        return build_slot32(im, i, s);
     uint8_t *code = im->buf + (slot_code(i) - IMG_BASE), *p = code;
     uint64_t data = slot_data(im, i);
     uint8_t *dp = im->buf + (data - IMG_BASE);
@@ -783,8 +827,174 @@ static bool build_slot(Image *im, long i, const Seq *s)
     return p - code <= SLOT_CODE;
 }
 
+/* Places the sequence at p (branch displacements and absolute/RIP-relative fields
+ * patched); returns the end. */
+static uint8_t *place_seq(uint8_t *code, uint8_t *p, long i, uint64_t data, const Seq *s)
+{
+    uint8_t *start[MAX_ITEMS + 1];
+    for (int k = 0; k < s->n; k++) {
+        start[k] = p;
+        p = put(p, s->it[k].b, s->it[k].len);
+    }
+    start[s->n] = p;
+    for (int k = 0; k < s->n; k++) {
+        const Item *it = &s->it[k];
+        uint8_t *next = start[k] + it->len;
+        if (it->rel_at >= 0 && it->op != 0xffff && (x86_forms[it->op].imm == X86_IMM_JB ||
+                                                    x86_forms[it->op].imm == X86_IMM_JZ)) {
+            int t = k + 1 + it->skip;
+            if (t > s->n)
+                t = s->n;
+            int64_t rel = start[t] - next;
+            if (it->rel_len == 1)
+                start[k][it->rel_at] = (uint8_t)(rel > 127 ? 0 : rel);
+            else
+                memcpy(start[k] + it->rel_at, &(int32_t){ (int32_t)rel }, 4);
+        }
+        if (it->rip_at >= 0) {
+            uint64_t target = data + (uint64_t)(int64_t)it->rip_target;
+            if ((it->op != 0xffff && x86_forms[it->op].imm == X86_IMM_OV))
+                memcpy(start[k] + it->rip_at, &target, (size_t)it->rel_len);
+            else if (mode32)
+                memcpy(start[k] + it->rip_at, &(uint32_t){ (uint32_t)target }, 4);
+            else
+                memcpy(start[k] + it->rip_at,
+                       &(int32_t){ (int32_t)(target - (slot_code(i) + (uint64_t)(next - code))) },
+                       4);
+        }
+    }
+    return p;
+}
+
+/* The 32-bit slot: the same layout, registers as 32-bit values (input packed, output in
+ * the low halves of the 64-bit record), XMM0-7, absolute addressing (mod 0, r/m 5). */
+static bool build_slot32(Image *im, long i, const Seq *s)
+{
+    uint8_t *code = im->buf + (slot_code(i) - IMG_BASE), *p = code;
+    uint64_t data = slot_data(im, i);
+    uint8_t *dp = im->buf + (data - IMG_BASE);
+    for (int r = 0; r < 8; r++) {
+        uint32_t v = (uint32_t)s->in[r];
+        if (r == X86_RSP)
+            v = (uint32_t)(data + STACK_MID);
+        if (r == X86_RBP)
+            v = (uint32_t)(data + SCRATCH_MID);
+        memcpy(dp + D_IN + 4 * r, &v, 4);
+    }
+    memcpy(dp + D_IN + 32, &(uint32_t){ (uint32_t)s->in[16] }, 4);
+    memcpy(dp + D_XIN, s->xin, 128);
+    memcpy(dp + D_MXIN, &s->mxcsr, 4);
+    memcpy(dp + D_MMIN, s->mmin, sizeof s->mmin);
+    memcpy(dp + D_SCRATCH, s->scratch, sizeof s->scratch);
+    memcpy(dp + D_STACK, s->stack, sizeof s->stack);
+    p = put(p, "\xc7\x05", 2);                            /* MOV [cur], i */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
+    p = put32(p, (uint32_t)i);
+    p = put(p, "\xdb\xe3", 2);                            /* FNINIT */
+    for (unsigned r = 0; r < 8; r++) {
+        p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)((r << 3) | 5) }, 3);   /* MOVQ MMr */
+        p = put32(p, (uint32_t)(data + D_MMIN + 8 * r));
+        p = put(p, (uint8_t[]){ 0xf3, 0x0f, 0x6f, (uint8_t)((r << 3) | 5) }, 4); /* MOVDQU */
+        p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
+    }
+    p = put(p, "\x0f\xae\x15", 3);                        /* LDMXCSR */
+    p = put32(p, (uint32_t)(data + D_MXIN));
+    *p++ = 0xbc;                                            /* MOV ESP, in */
+    p = put32(p, (uint32_t)(data + D_IN));
+    for (unsigned r = 0; r < 8; r++) {
+        if (r == X86_RSP)
+            p = put(p, "\x83\xc4\x04", 3);
+        else
+            *p++ = (uint8_t)(0x58 + r);
+    }
+    *p++ = 0x9d;                                            /* POPFD */
+    *p++ = 0xbc;
+    p = put32(p, (uint32_t)(data + STACK_MID));
+    p = place_seq(code, p, i, data, s);
+    for (unsigned r = 0; r < 8; r++) {                      /* MOV [out], reg */
+        p = put(p, (uint8_t[]){ 0x89, (uint8_t)((r << 3) | 5) }, 2);
+        p = put32(p, (uint32_t)(data + D_OUT + 8 * r));
+    }
+    for (unsigned r = 0; r < 8; r++) {
+        p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)((r << 3) | 5) }, 3);
+        p = put32(p, (uint32_t)(data + D_MMOUT + 8 * r));
+        p = put(p, (uint8_t[]){ 0xf3, 0x0f, 0x7f, (uint8_t)((r << 3) | 5) }, 4);
+        p = put32(p, (uint32_t)(data + D_XOUT + 16 * r));
+    }
+    p = put(p, "\x0f\xae\x1d", 3);                        /* STMXCSR */
+    p = put32(p, (uint32_t)(data + D_MXOUT));
+    *p++ = 0xbc;
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_GSTACK));
+    p = put(p, "\x9c\x58\x89\x05", 4);                   /* PUSHFD; POP EAX; MOV [out] */
+    p = put32(p, (uint32_t)(data + D_OUT + 128));
+    *p++ = 0xe9;
+    uint64_t after = slot_code(i) + (uint64_t)(p + 4 - code);
+    p = put32(p, (uint32_t)(slot_code(i + 1) - after));
+    return p - code <= SLOT_CODE;
+}
+
+/* i386 Linux: int 0x80 system calls, the handler's arguments on the stack, ucontext's
+ * EIP at 76 and ESP at 48 (and 88, UESP). */
+static void build_common32(Image *im)
+{
+    uint8_t *b = im->buf, *p = b;
+    static const int sigs[] = { SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV };
+    p = put(p, "\xb8\xba\x00\x00\x00\xbb", 6);          /* sigaltstack(&ss, 0) */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_ALTSTK));
+    p = put(p, "\x31\xc9\xcd\x80", 4);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+        p = put(p, "\xb8\xae\x00\x00\x00\xbb", 6);      /* rt_sigaction(sig, &act, 0, 8) */
+        p = put32(p, (uint32_t)sigs[k]);
+        *p++ = 0xb9;
+        p = put32(p, (uint32_t)(IMG_BASE + OFF_ACT));
+        p = put(p, "\x31\xd2\xbe\x08\x00\x00\x00\xcd\x80", 9);
+    }
+    *p++ = 0xe9;
+    p = put32(p, (uint32_t)(slot_code(0) - (IMG_BASE + (uint64_t)(p + 4 - b))));
+    p = b + OFF_HANDLER;
+    *p++ = 0xa1;                                            /* MOV EAX, [cur] */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
+    p = put(p, "\x69\xc0", 2);                             /* IMUL EAX, EAX, SLOT_DATA */
+    p = put32(p, SLOT_DATA);
+    p = put(p, "\x8b\x4c\x24\x04\x89\x88", 6);          /* MOV ECX, sig; MOV [EAX+], ECX */
+    p = put32(p, (uint32_t)(im->data + D_SIG));
+    *p++ = 0xa1;
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
+    p = put(p, "\x40\x69\xc0", 3);                         /* INC EAX; IMUL */
+    p = put32(p, SLOT_CODE);
+    *p++ = 0x05;                                            /* ADD EAX, slots */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_SLOTS));
+    p = put(p, "\x8b\x54\x24\x0c\x89\x42\x4c", 7);      /* EDX = uc; uc EIP = EAX */
+    p = put(p, "\xc7\x42\x30", 3);                         /* uc ESP */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_GSTACK));
+    p = put(p, "\xc7\x42\x58", 3);                         /* uc UESP */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_GSTACK));
+    *p++ = 0xc3;
+    p = b + OFF_RESTORER;
+    p = put(p, "\xb8\xad\x00\x00\x00\xcd\x80", 7);      /* rt_sigreturn */
+    p = b + OFF_ACT;
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_HANDLER));
+    p = put32(p, 0x4 | 0x04000000 | 0x08000000 | 0x40000000);
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_RESTORER));
+    p = put64(p, 0);
+    p = b + OFF_ALTSTK;
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_SIGSTK));
+    p = put32(p, 0);
+    p = put32(p, SIGSTK_SIZE);
+    p = b + (slot_code(im->nslots) - IMG_BASE);
+    p = put(p, "\xb8\x04\x00\x00\x00\xbb\x01\x00\x00\x00\xb9", 11);   /* write */
+    p = put32(p, (uint32_t)im->data);
+    *p++ = 0xba;
+    p = put32(p, (uint32_t)(im->nslots * SLOT_DATA));
+    p = put(p, "\xcd\x80\xb8\xfc\x00\x00\x00\x31\xdb\xcd\x80", 11);  /* exit_group(0) */
+}
+
 static void build_common(Image *im)
 {
+    if (mode32) {
+        build_common32(im);
+        return;
+    }
     uint8_t *b = im->buf, *p = b;
     /* entry: rt_sigaction(sig, &act, NULL, 8) for each signal, then slot 0 */
     static const int sigs[] = { SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV };
@@ -854,8 +1064,43 @@ static void image_init(Image *im, long nslots)
     }
 }
 
+static bool write_elf32(const Image *im, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (fd < 0)
+        return false;
+    Elf32_Ehdr eh;
+    Elf32_Phdr ph;
+    memset(&eh, 0, sizeof eh);
+    memset(&ph, 0, sizeof ph);
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS32;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_ident[EI_VERSION] = EV_CURRENT;
+    eh.e_type = ET_EXEC;
+    eh.e_machine = EM_386;
+    eh.e_version = EV_CURRENT;
+    eh.e_entry = (uint32_t)IMG_BASE;
+    eh.e_phoff = sizeof eh;
+    eh.e_ehsize = sizeof eh;
+    eh.e_phentsize = sizeof ph;
+    eh.e_phnum = 1;
+    ph.p_type = PT_LOAD;
+    ph.p_flags = PF_R | PF_W | PF_X;
+    ph.p_offset = ELF_DATA_OFF;
+    ph.p_vaddr = ph.p_paddr = (uint32_t)IMG_BASE;
+    ph.p_filesz = ph.p_memsz = (uint32_t)im->size;
+    ph.p_align = 0x1000;
+    bool ok = pwrite(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+              pwrite(fd, &ph, sizeof ph, sizeof eh) == (ssize_t)sizeof ph &&
+              pwrite(fd, im->buf, im->size, ELF_DATA_OFF) == (ssize_t)im->size;
+    return close(fd) == 0 && ok;
+}
+
 static bool write_elf(const Image *im, const char *path)
 {
+    if (mode32)
+        return write_elf32(im, path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
     if (fd < 0)
         return false;
@@ -988,6 +1233,27 @@ static uint64_t build_page_tables(Machine *m, const Image *im)
     return pml4;
 }
 
+/* 32-bit paging (CR4.PAE clear): a page directory and 4 KiB page tables over the image. */
+static uint32_t build_page_tables32(Machine *m, const Image *im)
+{
+    uint64_t img_end = IMG_BASE + ((im->size + 0xfff) & ~0xfffULL);
+    uint64_t pd = img_end, next_pt = pd + 0x1000;
+    uint64_t pt_of[1024] = { 0 };
+#define PTE32(a) ((uint32_t *)(m->ram + ((a) - IMG_BASE)))
+    for (uint64_t va = IMG_BASE; va < img_end; va += 0x1000) {
+        unsigned pdi = (unsigned)(va >> 22) & 1023;
+        if (!pt_of[pdi]) {
+            pt_of[pdi] = next_pt;
+            next_pt += 0x1000;
+            PTE32(pd)[pdi] = (uint32_t)pt_of[pdi] | 7;
+        }
+        PTE32(pt_of[pdi])[(va >> 12) & 1023] = (uint32_t)va | 7;
+    }
+#undef PTE32
+    machine_ram_written(m, pd, next_pt - pd);
+    return (uint32_t)pd;
+}
+
 static bool sim_new(Sim *s, const Image *im)
 {
     MachineConfig cfg;
@@ -1010,6 +1276,20 @@ static bool sim_new(Sim *s, const Image *im)
 static void sim_setup(Sim *s, const Image *im)
 {
     X86Cpu *c = s->c;
+    if (mode32) {
+        /* 32-bit protected mode, CPL 3, flat segments, 32-bit paging */
+        c->cr3 = build_page_tables32(s->m, im);
+        c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+        c->cr4 = X86_CR4_OSFXSR;
+        c->efer = 0;
+        seg_flat(&c->seg[X86_CS], 0x23, 0xb | 0x10 | 0x60 | 0x80 | X86_SEG_ATTR_DB | (1u << 15));
+        for (int i = 0; i < X86_NSEG; i++)
+            if (i != X86_CS)
+                seg_flat(&c->seg[i], 0x2b, 0x3 | 0x10 | 0x60 | 0x80 | X86_SEG_ATTR_DB | (1u << 15));
+        x86_update_mode(c);
+        x86_tlb_flush(c);
+        return;
+    }
     c->cr3 = build_page_tables(s->m, im);
     c->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
     c->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR;
@@ -1068,17 +1348,96 @@ static void sim_slot(Sim *s, const Image *im, long i)
     }
 }
 
+/* --bytes N: N random byte strings on hvsim alone (no QEMU), at CPL 3 and sometimes CPL 0
+ * (system instructions too), from the state sim_setup makes: the decoder and the handlers
+ * must neither crash nor trip the sanitizers (make difftest-x86-asan runs it). A fault skips
+ * one byte; each string gets at most 400 steps. */
+static int run_bytes(long count)
+{
+    Image im;
+    image_init(&im, 1);
+    build_common(&im);
+    Sim sim;
+    if (!sim_new(&sim, &im))
+        return 2;
+    memcpy(sim.m->ram, im.buf, im.size);
+    machine_ram_written(sim.m, IMG_BASE, im.size);
+    X86Cpu *c = sim.c;
+    uint64_t code = slot_code(0), data = slot_data(&im, 0);
+    static const uint8_t hot[] = { 0x0f, 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x48, 0x41, 0x4c, 0x2e,
+                                   0x64, 0x38, 0x3a, 0xc4, 0xc5, 0xd9, 0xdb, 0xdd, 0xdf };
+    long steps_total = 0, faults = 0;
+    for (long i = 0; i < count; i++) {
+        Rng r = { opt_seed * 0x2545f4914f6cdd1dULL ^ (uint64_t)i * 0x9e3779b97f4a7c15ULL };
+        uint8_t *p = sim.m->ram + (code - IMG_BASE);
+        for (int k = 0; k < 256; k++)
+            p[k] = rng_below(&r, 3) ? (uint8_t)rng_next(&r) : hot[rng_below(&r, sizeof hot)];
+        machine_ram_written(sim.m, code, 256);
+        x86_cpu_reset(c, true);
+        sim_setup(&sim, &im);
+        sim_reset(&sim);
+        if (rng_below(&r, 5) == 0) {          /* CPL 0 */
+            c->seg[X86_CS].attr &= ~0x60u;
+            c->seg[X86_SS].attr &= ~0x60u;
+            x86_update_mode(c);
+        }
+        for (int k = 0; k < 16; k++)
+            c->gpr[k] = rng_below(&r, 2) ? data + D_SCRATCH + rng_below(&r, 1024)
+                                         : (uint64_t)random_value(&r);
+        c->gpr[X86_RSP] = data + STACK_MID;
+        c->rip = code;
+        for (int st = 0; st < 400 && c->rip >= code && c->rip < code + 240; st++) {
+            X86Insn d;
+            c->exc.vector = -1;
+            c->start_ip = c->rip;
+            steps_total++;
+            if (!x86_decode(c, &d) || x86_execute(c, &d) == X86_FAULT) {
+                faults++;
+                c->rip = c->start_ip + 1;
+            }
+        }
+    }
+    printf("difftest-x86%s: --bytes: %ld random strings, %ld steps, %ld faults skipped\n",
+           mode32 ? " (32-bit)" : "", count, steps_total, faults);
+    machine_free(sim.m);
+    g_free(sim.c);
+    free(im.buf);
+    return 0;
+}
+
 /* ---- comparison and reports ------------------------------------------------------------------ */
 static const char *const reg_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
                                            "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
                                            "r14", "r15" };
 
+/* Capstone in 32-bit mode for --mode 32 (x86_disas, the core's, knows 64-bit mode only). */
+static unsigned disas32(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
+                        char *text, size_t textn)
+{
+    static csh h;
+    static int state;
+    if (!state)
+        state = cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK ? 1 : -1;
+    cs_insn *ci;
+    hex[0] = 0;
+    if (state == 1 && cs_disasm(h, code, len, pc, 1, &ci) == 1) {
+        snprintf(text, textn, "%s %s", ci->mnemonic, ci->op_str);
+        unsigned n = ci->size;
+        cs_free(ci, 1);
+        return n;
+    }
+    snprintf(text, textn, "(bad)");
+    return 0;
+}
+
 static void print_seq(const Seq *s, uint64_t pc)
 {
     for (int k = 0; k < s->n; k++) {
         char hex[64], text[128];
-        if (x86_disas(pc, s->it[k].b, s->it[k].len, hex, sizeof hex, text, sizeof text) !=
-            s->it[k].len)
+        unsigned (*dis)(uint64_t, const uint8_t *, size_t, char *, size_t, char *, size_t) =
+            mode32 ? disas32 : x86_disas;
+        if (dis(pc, s->it[k].b, s->it[k].len, hex, sizeof hex, text, sizeof text) !=
+            s->it[k].len || mode32)
             for (unsigned j = 0; j < s->it[k].len && 2 * j + 3 <= sizeof hex; j++)
                 snprintf(hex + 2 * j, sizeof hex - 2 * j, "%02x", s->it[k].b[j]);
         printf("    %-30s %s%s\n", hex, text, s->it[k].op == 0xffff ? "   (setup)" : "");
@@ -1205,7 +1564,8 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
 static void usage(void)
 {
     fprintf(stderr, "usage: difftest-x86 [--seed N] [--count N] [--batch N] [--index I] "
-                    "[--qemu PATH] [--keep ELF] [--max-report N] [--only NAME-PREFIX] [--cut N] [-v]\n");
+                    "[--mode 32|64] [--qemu PATH] [--keep ELF] [--max-report N] [--only NAME-PREFIX]\n"
+                    "       [--cut N] [--bytes N] [-v]\n");
     exit(2);
 }
 
@@ -1246,17 +1606,29 @@ int main(int argc, char **argv)
             opt_qemu = v;
         else if (!strcmp(a, "--only"))
             opt_only = v;
-        else if (!strcmp(a, "--cut"))
+        else if (!strcmp(a, "--mode")) {
+            if (strcmp(v, "32") && strcmp(v, "64")) {
+                fprintf(stderr, "difftest-x86: --mode is 32 or 64\n");
+                return 2;
+            }
+            mode32 = !strcmp(v, "32");
+        } else if (!strcmp(a, "--bytes")) {
+            opt_bytes = parse_long(v, a);
+        } else if (!strcmp(a, "--cut"))
             opt_cut = (int)parse_long(v, a);
         else if (!strcmp(a, "--keep"))
             opt_keep = v;
         else
             usage();
     }
+    if (mode32 && !strcmp(opt_qemu, "qemu-x86_64"))
+        opt_qemu = "qemu-i386";
     if (opt_batch < 1 || opt_batch > 4000) {
         fprintf(stderr, "difftest-x86: --batch must be 1..4000\n");
         return 2;
     }
+    if (opt_bytes)
+        return run_bytes(opt_bytes);
     if (!qemu_available()) {
         printf("SKIP difftest-x86: %s not found\n", opt_qemu);
         return 0;
@@ -1330,7 +1702,8 @@ int main(int argc, char **argv)
     }
     unlink(elf);
     free(seqs);
-    printf("difftest-x86: seed %" PRIu64 ": %ld sequences, %ld mismatches, %ld faulted alike "
-           "on both (%d forms drawn from)\n", opt_seed, done, bad, faulted, ncands);
+    printf("difftest-x86%s: seed %" PRIu64 ": %ld sequences, %ld mismatches, %ld faulted alike "
+           "on both (%d forms drawn from)\n", mode32 ? " (32-bit)" : "", opt_seed, done, bad,
+           faulted, ncands);
     return bad ? 1 : 0;
 }
