@@ -1197,3 +1197,91 @@ Test(x86pc_load, multiboot_aout_kludge)
     g_free(k64);
     machine_free(m);
 }
+
+/* Guest misuse: random accesses of every size to every port and register of the board's
+ * devices, with time advancing and events running, leave every object valid by its own
+ * description (a snapshot of it would load) and crash nothing (run under ASan/UBSan too). */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+Test(x86pc_machine, random_device_accesses_stay_valid)
+{
+    Machine *m = pc_machine(2);
+    PcBoard *pb = m->board;
+    FILE *devnull = fopen("/dev/null", "w");
+    m->out = devnull;
+    static const uint16_t ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42,
+                                      0x43, 0x61, 0x70, 0x71, 0x3f8, 0x3f9, 0x3fa, 0x3fb,
+                                      0x3fc, 0x3fd, 0x3fe, 0x3ff, 0x510, 0x511, 0x514, 0x518,
+                                      0x80, 0x64, 0xcf8, 0xcf9, 0xcfc, 0x600, 0x602, 0x604,
+                                      0x608 };
+    static const unsigned sizes[] = { 1, 2, 4 };
+    SimTime t = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = rnd(), v = rnd();
+        unsigned size = sizes[r % 3];
+        switch ((r >> 8) % 6) {
+        case 0:
+        case 1: {
+            uint16_t port = ports[(r >> 16) % G_N_ELEMENTS(ports)];
+            if (r & (1ULL << 40))
+                bus_write(&m->io, port, size, v);
+            else
+                bus_read(&m->io, port, size, &v);
+            break;
+        }
+        case 2: {
+            uint64_t off = (r >> 16) & 0x3f8;
+            if (r & (1ULL << 40))
+                bus_write(&m->bus, HPET_BASE + off, (r >> 41) & 1 ? 8 : 4, v);
+            else
+                bus_read(&m->bus, HPET_BASE + off, 4, &v);
+            break;
+        }
+        case 3: {
+            static const uint64_t offs[] = { 0x00, 0x10, 0x40 };
+            uint64_t off = offs[(r >> 16) % 3];
+            if (r & (1ULL << 40))
+                bus_write(&m->bus, IOAPIC_BASE + off, 4, off ? v : v & 0x3f);
+            else
+                bus_read(&m->bus, IOAPIC_BASE + off, 4, &v);
+            break;
+        }
+        case 4: {
+            Lapic *a = pb->lapic[(r >> 16) & 1];
+            uint32_t off = (uint32_t)(r >> 20) & 0x3f0;
+            if (off == LAPIC_ICR_LO && ((v >> 8) & 7) == LAPIC_DM_INIT)
+                v &= ~0x700ULL;  /* INIT resets the APIC: fine, but keep the test's cores */
+            if (r & (1ULL << 40))
+                lapic_mmio_write(a, off, (uint32_t)v);
+            else
+                lapic_mmio_read(a, off);
+            if ((r >> 42) % 64 == 0)
+                lapic_set_tsc_deadline(a, v & 0xffffff);
+            if ((r >> 48) % 16 == 0)
+                lapic_ack(a, lapic_pending(a));
+            break;
+        }
+        default:
+            pc_isa_irq(pb, (int)((r >> 16) % 16), (int)((r >> 20) & 1));
+            t += (r >> 24) % 50000 * PS_PER_NS / 1000;
+            run_until(m, t);
+            break;
+        }
+        m->stop = false;     /* a reset request or debug-exit write ends nothing here */
+    }
+    for (int i = 0; i < m->nobjects; i++) {
+        char *err = NULL;
+        cr_assert(state_validate(m->objects[i].desc, m->objects[i].obj, &err), "%s: %s",
+                  m->objects[i].name, err);
+    }
+    m->out = stdout;
+    fclose(devnull);
+    machine_free(m);
+}
