@@ -185,8 +185,9 @@ $(B)/workloads/tests-x86/%.elf: $(B)/workloads/tests-x86/%.elf64
 workloads-x86: $(X86_ELFS)
 # the first program on -M pc; it exits through isa-debug-exit with 0, which is status 1
 demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
-	@$(B)/hvsim -M pc -m 128M -kernel $(B)/workloads/tests-x86/hello.elf \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 $(HVSIM_FLAGS); s=$$?; \
+	@$(B)/hvsim -M pc -m 128M -smp 2 -kernel $(B)/workloads/tests-x86/hello.elf \
+		-append "console=ttyS0 demo" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		$(HVSIM_FLAGS); s=$$?; \
 	[ $$s -eq 1 ] || { echo "demo-x86: hvsim exit $$s (the program's 0 is 1)" >&2; exit 1; }
 check: check-x86
 check-x86: $(B)/hvsim workloads-x86

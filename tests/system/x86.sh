@@ -29,6 +29,7 @@ HV_TIMEOUT=${HVSIM_TIMEOUT:-120}
 if ! command -v "$QEMU" >/dev/null 2>&1; then
     QEMU=
 fi
+# shellcheck disable=SC2034  # read by harness.sh
 NAME=x86
 # shellcheck source=tests/system/harness.sh
 . "$HERE/harness.sh"
@@ -90,14 +91,13 @@ first_line() {
 if [ "$UPDATE" = 1 ]; then
     [ -n "$QEMU" ] || { echo "--update-expected needs $QEMU_X86" >&2; exit 2; }
     for p in $PROGRAMS; do
-        qemu_run "$PROGS/$p.elf" "$(first_line $p)" "$(smp_for $p)" "$(append_for $p)"
+        qemu_run "$PROGS/$p.elf" "$(first_line "$p")" "$(smp_for "$p")" "$(append_for "$p")"
         cp "$TMP/q.out" "$EXPECTED/x86-$p.out"
         echo "wrote $EXPECTED/x86-$p.out (QEMU exit $(cat "$TMP/q.rc"))"
     done
     exit 0
 fi
 
-no_core=
 for p in $PROGRAMS; do
     elf=$PROGS/$p.elf
     n=$(smp_for "$p")
@@ -110,7 +110,6 @@ for p in $PROGRAMS; do
         -append "$(append_for "$p")" --max-insns 500000000 </dev/null >"$TMP/h.raw" 2>"$TMP/h.err"
     rc=$?
     if grep -q "built without the x86-64 core" "$TMP/h.err"; then
-        no_core=1
         skip "$p" "this hvsim has no x86-64 core yet (cpu/x86_64 not merged)"
         continue
     fi
@@ -121,7 +120,7 @@ for p in $PROGRAMS; do
         continue
     fi
     if [ -n "$QEMU" ]; then
-        qemu_run "$elf" "$(first_line $p)" "$n" "$(append_for $p)"
+        qemu_run "$elf" "$(first_line "$p")" "$n" "$(append_for "$p")"
         ref=$TMP/q.out
         what="QEMU's"
         if [ "$(cat "$TMP/q.rc")" != 1 ]; then
@@ -173,6 +172,7 @@ done
 # when its bytes arrive depends on the host.
 ECHO=$PROGS/echo.elf
 if [ -f "$ECHO" ]; then
+    # shellcheck disable=SC2086
     printf 'hi q' | timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$ECHO" $MACHINE \
         --record "$TMP/echo.rec" --state-hash >"$TMP/e1.raw" 2>"$TMP/e1.err"
     rc=$?
@@ -183,6 +183,7 @@ if [ -f "$ECHO" ]; then
     else
         fail "echo" "exit $rc, output: $(tr '\n' '|' <"$TMP/e1.out")"
     fi
+    # shellcheck disable=SC2086
     timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$ECHO" $MACHINE --replay "$TMP/echo.rec" \
         --state-hash </dev/null >"$TMP/e2.raw" 2>"$TMP/e2.err"
     rc=$?

@@ -47,6 +47,8 @@ void put_dec(uint64_t v);
 void put_hex(uint64_t v);
 /* fw_cfg: the item's first n bytes (little-endian) */
 uint64_t fw_cfg_read(uint16_t key, unsigned n);
+/* fw_cfg's DMA interface: len bytes of item key into buf; 0, or -1 on an error */
+int fw_cfg_dma_read(uint16_t key, void *buf, uint32_t len);
 /* isa-debug-exit (port 0xf4): the run ends with status (code << 1) | 1 */
 void __attribute__((noreturn)) debug_exit(uint8_t code);
 
