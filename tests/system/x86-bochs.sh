@@ -7,7 +7,10 @@
 # its output has not grown for a few seconds. GRUB sets COM1 to 8 data bits (the programs do
 # not program the line, and Bochs, unlike QEMU and hvsim, sends what the LCR says).
 #
-#   sh tests/system/x86-bochs.sh path/to/hvsim [PROGRAM...]     (default: sysexc)
+#   sh tests/system/x86-bochs.sh path/to/hvsim [PROGRAM...]     (default: sysexc legacy)
+#
+# A PROGRAM is build/workloads/tests-x86/PROGRAM.elf (make workloads-x86), or the 32-bit
+# assembly tests/system/x86-bochs/PROGRAM.S, which this script assembles (as --32, ld).
 #
 # Needs Debian's bochs, bochsbios, vgabios, grub-pc-bin, grub-common, xorriso, mtools;
 # prints SKIP without them. Environment: BOCHS_TIMEOUT (default 60 s per program).
@@ -18,7 +21,7 @@ if [ $# -lt 1 ]; then
 fi
 HVSIM=$1
 shift
-PROGRAMS=${*:-sysexc}
+PROGRAMS=${*:-sysexc legacy}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PROGS=$(dirname "$HVSIM")/workloads/tests-x86
 LIMIT=${BOCHS_TIMEOUT:-60}
@@ -40,6 +43,7 @@ VGA=/usr/share/bochs/VGABIOS-lgpl-latest
 first_line() {
     case $1 in
     sysexc) echo "system exceptions on x86-64" ;;
+    legacy) echo "legacy protected mode on x86" ;;
     *) echo "" ;;             # (the pc programs that read fw_cfg have no Bochs counterpart)
     esac
 }
@@ -105,6 +109,14 @@ cut_from() {      # first line, file
 
 for p in $PROGRAMS; do
     elf=$PROGS/$p.elf
+    if [ -f "$HERE/x86-bochs/$p.S" ]; then
+        elf=$TMP/$p.elf
+        if ! as --32 -o "$TMP/$p.o" "$HERE/x86-bochs/$p.S" ||
+           ! ld -m elf_i386 -N -Ttext=0x100000 --no-warn-rwx-segments -o "$elf" "$TMP/$p.o"; then
+            fail "$p" "assembling $HERE/x86-bochs/$p.S failed"
+            continue
+        fi
+    fi
     if [ ! -f "$elf" ]; then
         fail "$p" "no $elf (make workloads-x86)"
         continue
