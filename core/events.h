@@ -65,6 +65,17 @@ typedef struct EvArm64Exc {
     bool far_valid;
 } EvArm64Exc;
 
+/* The x86 part of an exception event (SDM vol. 3A chapter 6): the vector, its error code,
+ * CR2 for a page fault, and whether an external interrupt or NMI caused it. u.exc.syndrome
+ * holds vector | error_code << 32 for architecture-neutral readers. The field layout
+ * keeps EvArm64Exc's first member (the vector kind) at the same place. */
+typedef struct EvX86Exc {
+    int vector;
+    uint32_t error_code;
+    uint64_t cr2;
+    bool has_error, external;
+} EvX86Exc;
+
 typedef struct EvInfo {
     EvKind kind;
     int cpu;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib.h>
+#include "boards/pc.h"
 #include "boards/virt.h"
 #include "hypervisor-model/vmexit.h"
 #include "devices/simplefb.h"
@@ -59,11 +60,56 @@ typedef struct Checkpoint {
     char *file;
 } Checkpoint;
 
+/* The boards, chosen by -M NAME: what the front end needs of each beyond its Machine. */
+typedef struct BoardDef {
+    const char *name;
+    const char *cpu_models;   /* for messages */
+    const char *default_cpu;
+    bool (*cpu_known)(const char *model);
+    Machine *(*create)(const MachineConfig *cfg, char **err);
+    int *(*input_fd)(Machine *m);          /* the console UART's host input */
+    void (*detach_input)(Machine *m);      /* the debugger console takes the terminal */
+    struct Hvm *(*hvm)(Machine *m);        /* VM-exit accounting, or NULL */
+    bool (*writeback)(Machine *m, char **err);   /* disks at exit */
+} BoardDef;
+
+static int *virt_input_fd(Machine *m) { return &((VirtBoard *)m->board)->uart->in_fd; }
+static void virt_detach_input(Machine *m)
+{
+    VirtBoard *vb = m->board;
+    vb->uart->in_fd = -1;
+    if (vb->dev.console)
+        vb->dev.console->in_fd = -1;
+}
+static struct Hvm *virt_hvm(Machine *m) { return ((VirtBoard *)m->board)->hvm; }
+static int *pc_input_fd(Machine *m) { return &((PcBoard *)m->board)->uart->in_fd; }
+static void pc_detach_input(Machine *m) { ((PcBoard *)m->board)->uart->in_fd = -1; }
+
+static const BoardDef boards[] = {
+    { "virt", A64_CPU_MODELS, "cortex-a57", a64_cpu_model_known, virt_create, virt_input_fd,
+      virt_detach_input, virt_hvm, virt_writeback_drives },
+    { "pc", PC_CPU_MODELS, "qemu64", pc_cpu_model_known, pc_create, pc_input_fd,
+      pc_detach_input, NULL, NULL },
+};
+#define BOARD_NAMES "virt, pc"
+
+static const BoardDef *find_board(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(boards); i++)
+        if (!strcmp(boards[i].name, name))
+            return &boards[i];
+    return NULL;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: hvsim [options]\n"
           "  -M, -machine virt[,gic-version=2|3][,virtualization=on|off][,its=on|off][,dumpdtb=FILE]\n"
-          "  -cpu NAME            CPU model: " A64_CPU_MODELS " (default cortex-a57)\n"
+          "  -M, -machine pc      x86-64 PC: 16550 COM1, LAPIC/IOAPIC, ACPI; -kernel is a Multiboot\n"
+          "                       v1 kernel (-initrd FILE[ ARGS][,FILE...] its modules) or an ELF64\n"
+          "                       entered in 64-bit mode; -device isa-debug-exit,iobase=P,iosize=N\n"
+          "  -cpu NAME            CPU model: " A64_CPU_MODELS " (default cortex-a57);\n"
+          "                       -M pc: " PC_CPU_MODELS " (default qemu64)\n"
           "  -m SIZE              RAM size, e.g. 256M, 2G (a plain number is MiB)\n"
           "  -smp N               number of cores (1-8)\n"
           "  -kernel FILE         ELF, Linux arm64 Image, or raw binary (at RAM + 0x80000)\n"
@@ -233,8 +279,8 @@ static void parse_machine(MachineConfig *cfg, const char *arg)
         const char *eq = strchr(p, '=');
         if (!eq) {
             if (i == 0) {
-                if (strcmp(p, "virt") != 0)
-                    die("unknown machine '%s' (available: virt)", p);
+                if (!find_board(p))
+                    die("unknown machine '%s' (available: " BOARD_NAMES ")", p);
                 g_free(cfg->board);
                 cfg->board = g_strdup(p);
                 continue;
@@ -244,8 +290,10 @@ static void parse_machine(MachineConfig *cfg, const char *arg)
         g_autofree char *key = g_strndup(p, (gsize)(eq - p));
         const char *val = eq + 1;
         if (!strcmp(key, "type")) {
-            if (strcmp(val, "virt") != 0)
-                die("unknown machine '%s' (available: virt)", val);
+            if (!find_board(val))
+                die("unknown machine '%s' (available: " BOARD_NAMES ")", val);
+            g_free(cfg->board);
+            cfg->board = g_strdup(val);
         } else if (!strcmp(key, "virtualization")) {
             if (!parse_onoff(val, &cfg->virtualization))
                 die("-machine virtualization=%s: expected on or off", val);
@@ -521,8 +569,7 @@ static void parse_args(Opts *o, int argc, char **argv)
         } else if (!strcmp(name, "M") || !strcmp(name, "machine")) {
             parse_machine(cfg, v);
         } else if (!strcmp(name, "cpu")) {
-            if (!a64_cpu_model_known(v))
-                die("unknown CPU model '%s' (available: " A64_CPU_MODELS ")", v);
+            /* checked against the board's models once the board is known */
             g_free(cfg->cpu_model);
             cfg->cpu_model = g_strdup(v);
         } else if (!strcmp(name, "m")) {
@@ -839,6 +886,19 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     if (o.restore)
         restore_config(&o);
+    /* a snapshot's machine is checked by the board that builds it (exit 4 when it cannot) */
+    const BoardDef *board = find_board(o.cfg.board);
+    if (!board && o.restore)
+        die_snapshot("%s: the snapshot describes a machine hvsim cannot build: unknown machine "
+                     "'%s'", o.restore, o.cfg.board);
+    if (!board)
+        die("unknown machine '%s' (available: " BOARD_NAMES ")", o.cfg.board);
+    if (!o.restore && !g_hash_table_contains(o.given, "cpu")) {
+        g_free(o.cfg.cpu_model);
+        o.cfg.cpu_model = g_strdup(board->default_cpu);
+    }
+    if (!o.restore && !board->cpu_known(o.cfg.cpu_model))
+        die("unknown CPU model '%s' (available: %s)", o.cfg.cpu_model, board->cpu_models);
     bool debugging = o.script || o.console || o.gdb_port;
     if (o.checkpoints->len && debugging)
         die("--checkpoint-at is for plain runs; in the console or a script use 'checkpoint save FILE'");
@@ -860,6 +920,8 @@ int main(int argc, char **argv)
     check_output_names(&o);
     char *err = NULL;
     if (o.cfg.dumpdtb) {
+        if (board->create != virt_create)
+            die("-machine dumpdtb: the %s board has no device tree", board->name);
         if (virt_dump_dtb(&o.cfg, o.force, &err) < 0)
             die("%s", err);
         return 0;
@@ -870,20 +932,17 @@ int main(int argc, char **argv)
         die("cannot read script '%s': %s", o.script, g_strerror(errno));
     if (o.script && g_file_test(o.script, G_FILE_TEST_IS_DIR))
         die("cannot read script '%s': it is a directory", o.script);
-    Machine *m = virt_create(&o.cfg, &err);
+    Machine *m = board->create(&o.cfg, &err);
     if (!m && o.restore)      /* the machine comes from the snapshot's description */
         die_snapshot("%s: the snapshot describes a machine hvsim cannot build: %s", o.restore, err);
     if (!m)
         die("%s", err);
     if (o.restore && snapshot_load(m, o.restore, &err))
         die_snapshot("%s", err);
-    if (o.console) {          /* the console owns the terminal's input */
-        ((VirtBoard *)m->board)->uart->in_fd = -1;
-        if (((VirtBoard *)m->board)->dev.console)
-            ((VirtBoard *)m->board)->dev.console->in_fd = -1;
-    }
+    if (o.console)            /* the console owns the terminal's input */
+        board->detach_input(m);
     Display *display = NULL;
-    if (o.display_sdl && !(display = display_sdl_open(m, &((VirtBoard *)m->board)->uart->in_fd, &err)))
+    if (o.display_sdl && !(display = display_sdl_open(m, board->input_fd(m), &err)))
         die("%s", err);
     if ((o.cfg.trace_mask & (TRACE_EXEC | TRACE_IN_ASM)) && o.cfg.kernel &&
         !dbg_symbols_attach_trace(m, o.cfg.kernel, &err))
@@ -957,7 +1016,7 @@ int main(int argc, char **argv)
     }
     if (m->stop_msg[0])
         fprintf(stderr, "hvsim: %s\n", m->stop_msg);
-    if (!virt_writeback_drives(m, &err)) {
+    if (board->writeback && !board->writeback(m, &err)) {
         fprintf(stderr, "hvsim: %s\n", err);
         g_clear_pointer(&err, g_free);
         if (code == 0)
@@ -968,8 +1027,8 @@ int main(int argc, char **argv)
         machine_state_hash(m, hex);
         fprintf(stderr, "state-hash: %s\n", hex);
     }
-    if ((o.cfg.trace_mask & TRACE_VMEXIT) || o.stats_text)
-        hvm_print_summary(((VirtBoard *)m->board)->hvm, stderr);
+    if (((o.cfg.trace_mask & TRACE_VMEXIT) || o.stats_text) && board->hvm)
+        hvm_print_summary(board->hvm(m), stderr);
     if (!write_stats(m, &o) && code == 0)
         code = EXIT_BAD_INPUT;
     if (log && o.out_record && !write_record(log, &o.out_record) && code == 0)

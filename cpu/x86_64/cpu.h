@@ -3,9 +3,10 @@
  * Parts (each a set of files with one owner; see README "x86-64"):
  *  - decode + execute (insn.h, decode.c, decode/ tables, exec_*.c): bytes at RIP become an
  *    X86Insn, whose handler runs it against this state;
- *  - system (cpu.c, mem.c, exception.c, msr.c, cpuid.c, exec_sys.c, inspect.c): modes,
- *    segmentation, paging (mmu/x86_walk.c), exceptions and interrupts, MSRs, CPUID, the
- *    run loop and the CpuClass the machine sees.
+ *  - system (cpu.c, mem.c, seg.c, exception.c, msr.c, cpuid.c, exec_sys.c, inspect.c,
+ *    trace.c; docs/x86-system.md): modes, segmentation, paging (mmu/x86_walk.c), the soft
+ *    TLB, exceptions and interrupts, MSRs, CPUID, the run loop and the CpuClass the machine
+ *    sees.
  *
  * Faults: every memory or privileged access that can fault returns false after recording
  * the exception in c->exc (x86_raise). A handler that sees false returns X86_FAULT at once,
@@ -126,6 +127,22 @@ enum { X86_OK = 0,            /* retired: RIP already advanced (or set by a bran
        X86_STOP = 2 };        /* retired, and the core must leave its loop (HLT, a write
                                * that changed translation, the machine stopping) */
 
+/* The soft TLB (mem.c): translations of linear pages per access kind (read, write, fetch),
+ * a cache that is never machine state; all zero is empty. */
+#define X86_TLB_SIZE 256
+typedef struct X86TlbEntry {
+    uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
+    uint64_t pa;              /* the page's physical address */
+    uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
+                               * for write entries), else NULL */
+    uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
+    uint32_t pad;
+} X86TlbEntry;
+#define X86_TLB_GLOBAL 0xffffffffu
+typedef struct X86Tlb {
+    X86TlbEntry e[3][X86_TLB_SIZE];
+} X86Tlb;
+
 typedef struct X86Cpu X86Cpu;
 struct X86Cpu {
     /* ---- architectural state (described in cpu.c's StateDesc) ---- */
@@ -140,7 +157,9 @@ struct X86Cpu {
     uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base, pat, apic_base, tsc_aux;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t tsc_offset;      /* TSC = simulated cycles + tsc_offset (IA32_TSC writes) */
-    uint64_t mtrr[32];        /* MTRRs as storage: def_type, fixed, variable base/mask */
+    uint64_t mtrr[32];        /* MTRRs as storage: [0] def_type, [1..11] fixed (64K, 16K x2,
+                               * 4K x8), [16..31] variable base/mask pairs */
+    uint64_t misc_enable;     /* IA32_MISC_ENABLE as storage */
     /* x87 and SSE, in FXSAVE's terms */
     uint16_t fcw, fsw, ftw, fop;
     uint64_t fip, fdp;
@@ -154,17 +173,36 @@ struct X86Cpu {
     uint32_t nmi_pending;
     uint32_t pad0;
     X86Exc exc;               /* the exception being raised (vector -1 between instructions) */
+    uint32_t nmi_blocked;     /* an NMI handler runs: further NMIs wait for its IRET */
+    int32_t lapic_event;      /* a LAPIC_EV_* taken from the local APIC but not yet acted on
+                               * (asked while the core idles), or 0 */
+    int32_t sipi_vector;      /* its start-up vector (LAPIC_EV_SIPI) */
+    uint32_t pad1;
 
     /* ---- host-side and derived state (not described) ---- */
     Machine *m;
     int index;                /* core number = initial APIC ID */
+    uint32_t fetch_faults;    /* exceptions delivered in a row without an instruction
+                               * retiring (the progress guarantee, X86_FETCH_FAULT_LIMIT) */
     struct Lapic *lapic;      /* this core's local APIC (devices/lapic.h), set by the board */
     uint64_t insns;           /* retired inside the current run() */
     uint64_t start_ip;        /* RIP of the instruction executing (for faults) */
     unsigned code_bits;       /* 16, 32 or 64: derived from CR0.PE, EFER.LMA, CS.L, CS.D */
     unsigned stack_bits;      /* 16, 32 or 64: from SS.B (64 in 64-bit mode) */
-    unsigned cpl;             /* current privilege level (CS.DPL; SS.DPL in real mode 0) */
+    unsigned cpl;             /* current privilege level (SS.DPL, as VMX keeps it: it equals
+                               * CS.DPL but for conforming code; 0 in real mode, 3 in
+                               * virtual-8086 mode) */
+    uint32_t trace_mask;
+    /* the run loop (cpu.c) */
+    uint64_t budget;          /* instructions this run() may retire */
+    uint64_t evq_seq;         /* event-queue schedule count the budget was last cut at */
+    const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
+    X86Tlb tlb;               /* the soft TLB (mem.c), inside the core so that however the
+                               * core is freed nothing is left behind */
 };
+/* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
+ * a loop real hardware would hang in. */
+#define X86_FETCH_FAULT_LIMIT 1000
 
 /* ---- system part, used by the decoder and handlers ---- */
 /* Recomputes code_bits, stack_bits and cpl after CS, SS, CR0 or EFER changed. */
@@ -186,8 +224,9 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 bool x86_read16(X86Cpu *c, int seg, uint64_t off, void *buf16);
 bool x86_write16(X86Cpu *c, int seg, uint64_t off, const void *buf16);
 /* Instruction bytes at linear address CS.base + rip: up to max bytes into buf; returns how
- * many could be read (fewer at an unmapped page). A fault on the first byte the decoder
- * needs is raised by the decoder calling x86_fetch_fault(c, linear). */
+ * many could be read (fewer at an unmapped page, the CS limit or the canonical end). A fault
+ * on the first byte the decoder needs is raised by the decoder calling x86_fetch_fault(c,
+ * rip + k), k the byte's index (an offset in CS, like rip). */
 unsigned x86_fetch(X86Cpu *c, uint64_t rip, uint8_t *buf, unsigned max);
 void x86_fetch_fault(X86Cpu *c, uint64_t rip);
 /* Port I/O (the machine's io bus) after the IOPL/TSS-bitmap check. */
@@ -202,10 +241,19 @@ X86Cpu *x86_cpu_new(Machine *m, int index);
  * processors, wait_sipi = 1). */
 void x86_cpu_reset(X86Cpu *c, bool bsp);
 /* Multiboot's entry state: 32-bit protected mode, flat CS/DS/ES/SS/FS/GS, paging off,
- * EAX = 0x2BADB002, EBX = info, EIP = entry. */
+ * EAX = 0x2BADB002, EBX = info, EIP = entry; every core's MTRRs as the firmware sets them
+ * (this and x86_cpu_enter_long are states after the firmware). */
 void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
-/* 64-bit mode with flat segments, for ELF64 kernels and tests: paging on with cr3 (the
- * caller built the tables), RIP = entry. */
+/* 64-bit mode with flat segments (CS 0x08 64-bit, the others 0x10), for ELF64 kernels and
+ * tests: paging on with cr3 (the caller built the tables), RIP = entry. GDTR and IDTR keep
+ * their reset values: the descriptors behind the selectors are not in memory, so the kernel
+ * loads its own GDT and IDT before any far transfer, segment load or interrupt (as a
+ * Multiboot kernel must). */
 void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3);
+/* -d int, -d exec and -d mmu for x86 cores (TRACE_INT, TRACE_EXEC, TRACE_MMU of mask): on
+ * or off. */
+void x86_trace_set(Machine *m, uint32_t mask);
+/* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
+bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;
 #endif

@@ -1,0 +1,246 @@
+/* x86-64 integer arithmetic and logic: ADD OR ADC SBB AND SUB XOR CMP in all their forms,
+ * TEST, INC/DEC, NOT/NEG, and the BCD adjustments of the legacy modes. */
+#include "cpu/x86_64/exec.h"
+
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+
+/* op of a and b at size: the result and all six arithmetic flags. */
+static uint64_t alu(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, unsigned size)
+{
+    uint32_t f;
+    uint64_t r;
+    unsigned cf = c->rflags & X86_CF ? 1 : 0;
+    switch (op) {
+    case ALU_ADD: r = x86_add_flags(a, b, 0, size, &f); break;
+    case ALU_ADC: r = x86_add_flags(a, b, cf, size, &f); break;
+    case ALU_SBB: r = x86_sub_flags(a, b, cf, size, &f); break;
+    case ALU_SUB:
+    case ALU_CMP: r = x86_sub_flags(a, b, 0, size, &f); break;
+    case ALU_OR: r = (a | b) & x86_mask(size); f = x86_logic_flags(r, size); break;
+    case ALU_AND: r = (a & b) & x86_mask(size); f = x86_logic_flags(r, size); break;
+    default: r = (a ^ b) & x86_mask(size); f = x86_logic_flags(r, size); break;
+    }
+    x86_set_flags(c, X86_FLAGS_ARITH, f);
+    return r;
+}
+
+/* r/m op= value (CMP: flags only). */
+static int alu_rm(X86Cpu *c, const X86Insn *d, unsigned op, uint64_t b, unsigned size)
+{
+    uint64_t a;
+    bool ok = op == ALU_CMP ? x86_rm_read(c, d, size, &a) : x86_rm_read_rmw(c, d, size, &a);
+    if (!ok)
+        return X86_FAULT;
+    uint64_t saved = c->rflags;
+    uint64_t r = alu(c, op, a, b, size);
+    if (op != ALU_CMP && !x86_rm_write(c, d, size, r)) {
+        c->rflags = saved;
+        return X86_FAULT;
+    }
+    return x86_retire(c, d);
+}
+
+/* 00-3D: the operation is opcode bits 5:3, the form bits 2:0. */
+int x86_op_alu(X86Cpu *c, const X86Insn *d)
+{
+    unsigned op = (d->opcode >> 3) & 7, size = d->opsize;
+    uint64_t a, b;
+    switch (d->opcode & 7) {
+    case 0:
+    case 1:                               /* Eb,Gb / Ev,Gv */
+        return alu_rm(c, d, op, x86_get_reg(c, d, d->reg, size), size);
+    case 2:
+    case 3:                               /* Gb,Eb / Gv,Ev */
+        if (!x86_rm_read(c, d, size, &b))
+            return X86_FAULT;
+        a = x86_get_reg(c, d, d->reg, size);
+        break;
+    default:                              /* AL,Ib / rAX,Iz */
+        a = x86_get_reg(c, d, X86_RAX, size);
+        b = d->imm;
+        uint64_t r = alu(c, op, a, b, size);
+        if (op != ALU_CMP)
+            x86_set_reg(c, d, X86_RAX, size, r);
+        return x86_retire(c, d);
+    }
+    uint64_t r = alu(c, op, a, b, size);
+    if (op != ALU_CMP)
+        x86_set_reg(c, d, d->reg, size, r);
+    return x86_retire(c, d);
+}
+
+/* 80-83: ALU Eb/Ev with an immediate; the operation is ModRM.reg. */
+int x86_op_grp1(X86Cpu *c, const X86Insn *d)
+{
+    return alu_rm(c, d, d->reg & 7, d->imm, d->opsize);
+}
+
+static int test(X86Cpu *c, const X86Insn *d, uint64_t a, uint64_t b)
+{
+    uint64_t r = a & b & x86_mask(d->opsize);
+    x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, d->opsize));
+    return x86_retire(c, d);
+}
+
+/* 84, 85, A8, A9 */
+int x86_op_test(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a;
+    if (d->opcode >= 0xa8)
+        return test(c, d, x86_get_reg(c, d, X86_RAX, d->opsize), d->imm);
+    if (!x86_rm_read(c, d, d->opsize, &a))
+        return X86_FAULT;
+    return test(c, d, a, x86_get_reg(c, d, d->reg, d->opsize));
+}
+
+/* F6/F7 /0 and /1 */
+int x86_op_test_imm(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a;
+    if (!x86_rm_read(c, d, d->opsize, &a))
+        return X86_FAULT;
+    return test(c, d, a, d->imm);
+}
+
+/* INC/DEC: like ADD/SUB 1 with CF kept. */
+static uint64_t incdec(X86Cpu *c, uint64_t a, bool dec, unsigned size)
+{
+    uint32_t f;
+    uint64_t r = dec ? x86_sub_flags(a, 1, 0, size, &f) : x86_add_flags(a, 1, 0, size, &f);
+    x86_set_flags(c, X86_FLAGS_ARITH & ~X86_CF, f);
+    return r;
+}
+
+/* FE/FF /0 /1 */
+int x86_op_incdec(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a;
+    if (!x86_rm_read_rmw(c, d, d->opsize, &a))
+        return X86_FAULT;
+    uint64_t saved = c->rflags;
+    uint64_t r = incdec(c, a, d->reg & 1, d->opsize);
+    if (!x86_rm_write(c, d, d->opsize, r)) {
+        c->rflags = saved;
+        return X86_FAULT;
+    }
+    return x86_retire(c, d);
+}
+
+/* 40-4F outside 64-bit mode */
+int x86_op_incdec_r(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t r = incdec(c, x86_get_reg(c, d, d->reg, d->opsize), d->opcode >= 0x48, d->opsize);
+    x86_set_reg(c, d, d->reg, d->opsize, r);
+    return x86_retire(c, d);
+}
+
+/* F6/F7 /2 NOT (no flags), /3 NEG (flags of 0 - x; CF = x != 0) */
+int x86_op_notneg(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a, r;
+    if (!x86_rm_read_rmw(c, d, d->opsize, &a))
+        return X86_FAULT;
+    uint64_t saved = c->rflags;
+    if ((d->reg & 7) == 2) {
+        r = ~a & x86_mask(d->opsize);
+    } else {
+        uint32_t f;
+        r = x86_sub_flags(0, a, 0, d->opsize, &f);
+        x86_set_flags(c, X86_FLAGS_ARITH, f);
+    }
+    if (!x86_rm_write(c, d, d->opsize, r)) {
+        c->rflags = saved;
+        return X86_FAULT;
+    }
+    return x86_retire(c, d);
+}
+
+/* ---- BCD adjustments (legacy modes only; SDM pseudocode. Undefined OF: QEMU's choice of
+ * the flags of the final AL where it computes them) ---- */
+
+static void set_al(X86Cpu *c, uint64_t al)
+{
+    c->gpr[X86_RAX] = (c->gpr[X86_RAX] & ~0xffull) | (al & 0xff);
+}
+
+/* 27 DAA */
+int x86_op_daa(X86Cpu *c, const X86Insn *d)
+{
+    unsigned al = c->gpr[X86_RAX] & 0xff, old = al;
+    bool cf = c->rflags & X86_CF, af = c->rflags & X86_AF;
+    uint32_t f = 0;
+    if ((al & 0xf) > 9 || af) {
+        al += 6;
+        f |= X86_AF;
+    }
+    if (old > 0x99 || cf) {
+        al += 0x60;
+        f |= X86_CF;
+    }
+    set_al(c, al);
+    x86_set_flags(c, X86_FLAGS_ARITH, f | x86_szp(al, 1));
+    return x86_retire(c, d);
+}
+
+/* 2F DAS */
+int x86_op_das(X86Cpu *c, const X86Insn *d)
+{
+    unsigned al = c->gpr[X86_RAX] & 0xff, old = al;
+    bool cf = c->rflags & X86_CF, af = c->rflags & X86_AF;
+    uint32_t f = 0;
+    if ((al & 0xf) > 9 || af) {
+        if (al < 6)
+            f |= X86_CF;
+        al -= 6;
+        f |= X86_AF;
+    }
+    if (old > 0x99 || cf) {
+        al -= 0x60;
+        f |= X86_CF;
+    }
+    set_al(c, al);
+    x86_set_flags(c, X86_FLAGS_ARITH, f | x86_szp(al, 1));
+    return x86_retire(c, d);
+}
+
+/* 37 AAA / 3F AAS */
+static int aaa_aas(X86Cpu *c, const X86Insn *d, bool sub)
+{
+    uint64_t ax = c->gpr[X86_RAX] & 0xffff;
+    uint32_t f = c->rflags & (X86_SF | X86_ZF | X86_PF);
+    if ((ax & 0xf) > 9 || (c->rflags & X86_AF)) {
+        ax = sub ? ax - 6 - 0x100 : ax + 0x106;
+        f |= X86_AF | X86_CF;
+    }
+    ax &= 0xff0f;
+    c->gpr[X86_RAX] = (c->gpr[X86_RAX] & ~0xffffull) | (ax & 0xffff);
+    x86_set_flags(c, X86_FLAGS_ARITH, f);
+    return x86_retire(c, d);
+}
+int x86_op_aaa(X86Cpu *c, const X86Insn *d) { return aaa_aas(c, d, false); }
+int x86_op_aas(X86Cpu *c, const X86Insn *d) { return aaa_aas(c, d, true); }
+
+/* D4 ib AAM: #DE on a zero base */
+int x86_op_aam(X86Cpu *c, const X86Insn *d)
+{
+    unsigned base = d->imm & 0xff, al = c->gpr[X86_RAX] & 0xff;
+    if (!base) {
+        x86_raise(c, X86_DE, false, 0);
+        return X86_FAULT;
+    }
+    unsigned ah = al / base;
+    al %= base;
+    c->gpr[X86_RAX] = (c->gpr[X86_RAX] & ~0xffffull) | (ah << 8) | al;
+    x86_set_flags(c, X86_FLAGS_ARITH, x86_szp(al, 1));
+    return x86_retire(c, d);
+}
+
+/* D5 ib AAD */
+int x86_op_aad(X86Cpu *c, const X86Insn *d)
+{
+    unsigned al = c->gpr[X86_RAX] & 0xff, ah = (c->gpr[X86_RAX] >> 8) & 0xff;
+    al = (al + ah * (d->imm & 0xff)) & 0xff;
+    c->gpr[X86_RAX] = (c->gpr[X86_RAX] & ~0xffffull) | al;
+    x86_set_flags(c, X86_FLAGS_ARITH, x86_szp(al, 1));
+    return x86_retire(c, d);
+}

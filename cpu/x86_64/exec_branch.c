@@ -1,0 +1,111 @@
+/* x86-64 near control transfers: Jcc, JMP, CALL, RET (with an immediate), LOOP/LOOPE/
+ * LOOPNE, JrCXZ. In 64-bit mode near branches are always 64-bit (Intel's behaviour: a 66
+ * prefix does not shorten them) and a non-canonical target is #GP(0) at the branch; outside
+ * it the target is truncated to the operand size. */
+#include "cpu/x86_64/exec.h"
+
+static uint64_t rel_target(const X86Cpu *c, const X86Insn *d)
+{
+    return x86_next_ip(c, d) + d->imm;
+}
+
+/* 70-7F, 0F 80-8F */
+int x86_op_jcc(X86Cpu *c, const X86Insn *d)
+{
+    if (x86_cond(c, d->opcode & 15))
+        return x86_branch(c, rel_target(c, d), d->opsize);
+    return x86_retire(c, d);
+}
+
+/* EB, E9 */
+int x86_op_jmp(X86Cpu *c, const X86Insn *d)
+{
+    return x86_branch(c, rel_target(c, d), d->opsize);
+}
+
+/* FF /4 */
+int x86_op_jmp_ev(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t t;
+    if (!x86_rm_read(c, d, d->opsize, &t))
+        return X86_FAULT;
+    return x86_branch(c, t, d->opsize);
+}
+
+/* Pushes the return address, then branches; a bad target pushes nothing. */
+static int call_to(X86Cpu *c, const X86Insn *d, uint64_t target)
+{
+    uint64_t ret = x86_next_ip(c, d), sp = c->gpr[X86_RSP], rip = c->rip;
+    if (!x86_push(c, d->opsize, ret & x86_mask(d->opsize)))
+        return X86_FAULT;
+    if (x86_branch(c, target, d->opsize) != X86_OK) {
+        c->gpr[X86_RSP] = sp;
+        c->rip = rip;
+        return X86_FAULT;
+    }
+    return X86_OK;
+}
+
+/* E8 */
+int x86_op_call(X86Cpu *c, const X86Insn *d)
+{
+    return call_to(c, d, rel_target(c, d));
+}
+
+/* FF /2 */
+int x86_op_call_ev(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t t;
+    if (!x86_rm_read(c, d, d->opsize, &t))
+        return X86_FAULT;
+    return call_to(c, d, t);
+}
+
+/* C3, C2 iw: pop the return address, then release iw more bytes */
+int x86_op_ret(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t t, sp = c->gpr[X86_RSP];
+    if (!x86_pop(c, d->opsize, &t))
+        return X86_FAULT;
+    if (x86_branch(c, t, d->opsize) != X86_OK) {
+        c->gpr[X86_RSP] = sp;
+        return X86_FAULT;
+    }
+    if (d->opcode == 0xc2) {
+        unsigned sbytes = c->code_bits == 64 ? 8 : c->stack_bits / 8;
+        x86_set_reg(c, d, X86_RSP, sbytes, c->gpr[X86_RSP] + (d->imm & 0xffff));
+    }
+    return X86_OK;
+}
+
+/* E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JrCXZ: the count register is CX, ECX or RCX by the
+ * address size */
+int x86_op_loop(X86Cpu *c, const X86Insn *d)
+{
+    unsigned as = d->addrsize;
+    uint64_t n = x86_get_reg(c, d, X86_RCX, as);
+    bool take;
+    if (d->opcode == 0xe3) {
+        take = n == 0;
+    } else {
+        n = x86_trunc(n - 1, as);
+        take = n != 0;
+        if (d->opcode == 0xe0)
+            take = take && !(c->rflags & X86_ZF);
+        else if (d->opcode == 0xe1)
+            take = take && (c->rflags & X86_ZF);
+    }
+    if (take) {
+        uint64_t saved = c->gpr[X86_RCX];
+        if (d->opcode != 0xe3)
+            x86_set_reg(c, d, X86_RCX, as, n);
+        if (x86_branch(c, rel_target(c, d), d->opsize) != X86_OK) {
+            c->gpr[X86_RCX] = saved;
+            return X86_FAULT;
+        }
+        return X86_OK;
+    }
+    if (d->opcode != 0xe3)
+        x86_set_reg(c, d, X86_RCX, as, n);
+    return x86_retire(c, d);
+}

@@ -1,0 +1,148 @@
+/* x86-64 shifts and rotates: ROL ROR RCL RCR SHL SHR SAL SAR (C0 C1 D0-D3), SHLD, SHRD.
+ *
+ * The count is masked to 5 bits (6 with a 64-bit operand); a masked count of 0 changes no
+ * flag. Flags the SDM leaves undefined follow QEMU: OF is computed by the count-1 formula
+ * for every count, AF is 0 after shifts, CF of SHL/SHR past the operand's width is the bit
+ * the 64-bit shift leaves there (0). */
+#include "cpu/x86_64/exec.h"
+
+static unsigned count_of(const X86Cpu *c, const X86Insn *d)
+{
+    uint64_t n;
+    switch (d->opcode) {
+    case 0xd0: case 0xd1: n = 1; break;
+    case 0xd2: case 0xd3: case 0xa5: case 0xad: n = c->gpr[X86_RCX]; break;
+    default: n = d->imm; break;
+    }
+    return n & (d->opsize == 8 ? 63 : 31);
+}
+
+/* One shift or rotate of a (size bytes) by n (already masked, n > 0); sets the flags. */
+static uint64_t shift(X86Cpu *c, unsigned kind, uint64_t a, unsigned n, unsigned size)
+{
+    unsigned bits = 8 * size;
+    uint64_t m = x86_mask(size), sb = x86_sign_bit(size), r, t;
+    uint32_t f;
+    a &= m;
+    switch (kind) {
+    case 0:                                     /* ROL */
+    case 1: {                                   /* ROR */
+        unsigned k = n % bits;
+        if (kind == 0)
+            r = k ? ((a << k) | (a >> (bits - k))) & m : a;
+        else
+            r = k ? ((a >> k) | (a << (bits - k))) & m : a;
+        bool cf = kind == 0 ? r & 1 : !!(r & sb);
+        bool of = kind == 0 ? (!!(r & sb)) ^ cf : (!!(r & sb)) ^ (!!(r & (sb >> 1)));
+        x86_set_flags(c, X86_CF | X86_OF, (cf ? X86_CF : 0) | (of ? X86_OF : 0));
+        return r;
+    }
+    case 2:                                     /* RCL: rotate through CF, width bits+1 */
+    case 3: {                                   /* RCR */
+        unsigned k = n % (bits + 1);
+        if (!k)
+            return a;
+        unsigned __int128 w = ((unsigned __int128)(c->rflags & X86_CF ? 1 : 0) << bits) | a;
+        unsigned __int128 wm = ((unsigned __int128)1 << (bits + 1)) - 1;
+        if (kind == 2)
+            w = ((w << k) | (w >> (bits + 1 - k))) & wm;
+        else
+            w = ((w >> k) | (w << (bits + 1 - k))) & wm;
+        r = (uint64_t)w & m;
+        bool cf = (w >> bits) & 1;
+        bool of = !!((a ^ r) & sb);
+        x86_set_flags(c, X86_CF | X86_OF, (cf ? X86_CF : 0) | (of ? X86_OF : 0));
+        return r;
+    }
+    case 4:                                     /* SHL */
+    case 6:                                     /* SAL */
+        t = n - 1 < 64 ? a << (n - 1) : 0;
+        r = (t << 1) & m;
+        f = x86_szp(r, size);
+        if (t & sb)
+            f |= X86_CF;
+        if ((t ^ r) & sb)
+            f |= X86_OF;
+        break;
+    case 5:                                     /* SHR */
+        t = a >> (n - 1);
+        r = t >> 1;
+        f = x86_szp(r, size);
+        if (t & 1)
+            f |= X86_CF;
+        if ((t ^ r) & sb)
+            f |= X86_OF;
+        break;
+    default:                                    /* SAR */
+        t = (uint64_t)(x86_sext(a, size) >> (n - 1));
+        r = (uint64_t)((int64_t)t >> 1) & m;
+        f = x86_szp(r, size);
+        if (t & 1)
+            f |= X86_CF;
+        break;
+    }
+    x86_set_flags(c, X86_FLAGS_ARITH, f);
+    return r;
+}
+
+/* C0 C1 D0 D1 D2 D3: the operation is ModRM.reg. */
+int x86_op_shift(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a;
+    if (!x86_rm_read_rmw(c, d, d->opsize, &a))
+        return X86_FAULT;
+    unsigned n = count_of(c, d);
+    uint64_t saved = c->rflags;
+    uint64_t r = n ? shift(c, d->reg & 7, a, n, d->opsize) : a;
+    if (!x86_rm_write(c, d, d->opsize, r)) {
+        c->rflags = saved;
+        return X86_FAULT;
+    }
+    return x86_retire(c, d);
+}
+
+/* SHLD/SHRD r/m, reg, count: the register's bits shift in. A count past a 16-bit operand's
+ * width gives what QEMU gives: the destination:source:destination pattern shifted. */
+static int double_shift(X86Cpu *c, const X86Insn *d, bool left)
+{
+    uint64_t a;
+    if (!x86_rm_read_rmw(c, d, d->opsize, &a))
+        return X86_FAULT;
+    unsigned n = count_of(c, d), size = d->opsize, bits = 8 * size;
+    uint64_t b = x86_get_reg(c, d, d->reg, size), m = x86_mask(size), sb = x86_sign_bit(size);
+    uint64_t saved = c->rflags, r = a;
+    if (n) {
+        unsigned __int128 w, t;
+        uint32_t f;
+        if (left) {
+            /* a:b:a (the 16-bit case can shift past b into a again) */
+            w = size == 8 ? ((unsigned __int128)a << 64) | b
+                          : ((unsigned __int128)a << (2 * bits)) | ((unsigned __int128)b << bits) | a;
+            t = w << (n - 1);
+            unsigned top = size == 8 ? 127 : 3 * bits - 1;
+            r = (uint64_t)((t << 1) >> (top + 1 - bits)) & m;
+            f = x86_szp(r, size);
+            if ((t >> top) & 1)
+                f |= X86_CF;
+        } else {
+            w = size == 8 ? ((unsigned __int128)b << 64) | a
+                          : ((unsigned __int128)a << (2 * bits)) | ((unsigned __int128)b << bits) | a;
+            t = w >> (n - 1);
+            r = (uint64_t)(t >> 1) & m;
+            f = x86_szp(r, size);
+            if (t & 1)
+                f |= X86_CF;
+        }
+        if ((a ^ r) & sb)
+            f |= X86_OF;
+        x86_set_flags(c, X86_FLAGS_ARITH, f);
+    }
+    if (!x86_rm_write(c, d, size, r)) {
+        c->rflags = saved;
+        return X86_FAULT;
+    }
+    return x86_retire(c, d);
+}
+
+int x86_op_shld(X86Cpu *c, const X86Insn *d) { return double_shift(c, d, true); }
+int x86_op_shrd(X86Cpu *c, const X86Insn *d) { return double_shift(c, d, false); }
