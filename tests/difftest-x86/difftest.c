@@ -60,6 +60,7 @@
 #define OFF_RESTORER 0x280    /* rt_sigreturn */
 #define OFF_ACT 0x300         /* struct kernel_sigaction */
 #define OFF_CUR 0x400         /* the running slot's index */
+#define OFF_FCW 0x408         /* 0x037F, for the epilogue's FLDCW */
 #define OFF_ALTSTK 0x500     /* stack_t for sigaltstack */
 #define OFF_GSTACK 0x1000     /* top of the epilogue's and handler's stack (0x800 below it) */
 #define OFF_SIGSTK 0x10000    /* the signal frames' stack (64 KiB; never the slot's stack,
@@ -67,18 +68,22 @@
 #define SIGSTK_SIZE 0x10000
 #define OFF_SLOTS 0x20000
 #define SLOT_CODE 0x400       /* bytes of code per slot */
-#define SLOT_DATA 0xc00       /* bytes of data per slot: */
+#define SLOT_DATA 0xe00       /* bytes of data per slot: */
 #define D_IN 0                /*   input: RAX..R15, RFLAGS */
 #define D_OUT 144             /*   output: RAX..R15, RFLAGS */
 #define D_SIG 280             /*   the signal that ended the slot, 0 if none */
 #define D_MXIN 288            /*   input MXCSR */
 #define D_MXOUT 292           /*   output MXCSR */
+#define D_FSWOUT 296          /*   output FSW */
+#define D_FCWIN 298           /*   input FCW */
 #define D_MMIN 320            /*   input: MM0..MM7 */
 #define D_MMOUT 384           /*   output: MM0..MM7 */
-#define D_XIN 512             /*   input: XMM0..XMM15 */
-#define D_XOUT 768            /*   output: XMM0..XMM15 */
-#define D_SCRATCH 1024        /*   1 KiB of memory operands, R15 at its middle */
-#define D_STACK 2048          /*   1 KiB of stack, RSP at its middle */
+#define D_STOUT 448           /*   output: ST0..ST7 as FSTP m80 stores them */
+#define D_XIN 528             /*   input: XMM0..XMM15 */
+#define D_XOUT 784            /*   output: XMM0..XMM15 */
+#define D_X87IN 1040          /*   input: up to 4 extended values the prologue pushes */
+#define D_SCRATCH 1280        /*   1 KiB of memory operands, R15 at its middle */
+#define D_STACK 2304          /*   1 KiB of stack, RSP at its middle */
 #define SCRATCH_MID (D_SCRATCH + 512)
 #define STACK_MID (D_STACK + 512)
 #define MAX_SEQ 8             /* random instructions per sequence */
@@ -105,6 +110,7 @@ static const char *opt_qemu = "qemu-x86_64";
 static const char *opt_keep;
 static const char *opt_only;  /* draw only forms whose name starts with this */
 static int opt_cut;
+static int opt_rem;           /* --rem: draw FPREM/FPREM1 too (against --qemu native) */
 static long opt_bytes;        /* --bytes N: random byte strings on hvsim alone */
 /* --mode 32: 32-bit protected mode (user code under qemu-i386): the legacy forms, no REX,
  * EBP the scratch base (so no ENTER/LEAVE/POPA), [disp32] absolute where 64-bit mode has
@@ -131,6 +137,10 @@ typedef struct Seq {
     uint64_t xin[32];
     uint32_t mxcsr;
     uint64_t mmin[8];
+    uint16_t fcw;
+    uint8_t x87in[4][10];
+    int x87_depth0, x87_depth;    /* the stack the prologue leaves, and after the sequence */
+    bool uses_x87, uses_mmx;      /* MMX and x87 never meet in a sequence (see gen_insn) */
     uint8_t scratch[1024], stack[1024];
 } Seq;
 
@@ -196,6 +206,10 @@ static void flag_info(const X86Form *f, unsigned digit, uint32_t *reads, uint32_
         break;
     case X86_OP_LOOPE: case X86_OP_LOOPNE:
         *reads = X86_ZF;
+        break;
+    case X86_OP_X87_DA: case X86_OP_X87_DB:
+        if (digit < 4)
+            *reads = X86_CF | X86_ZF | X86_PF;     /* FCMOVcc (register forms) */
         break;
     case X86_OP_LAHF:
         *reads = X86_SF | X86_ZF | X86_AF | X86_PF | X86_CF;
@@ -271,6 +285,14 @@ static void init_candidates(void)
         if (f->op == X86_OP_CMPXCHG8B)
             continue;
         if (opt_only && strncmp(x86_op_names[f->op], opt_only, strlen(opt_only)))
+            continue;
+        bool native = !strcmp(opt_qemu, "native");
+        /* x87 against QEMU 7.2: its precision control rounds loads, it has no C1 round-up
+         * and no stack faults; the x87 is compared with the host's own FPU (--qemu native) */
+        if (!native && !strncmp(x86_op_names[f->op], "X87", 3))
+            continue;
+        /* RCPPS/RSQRTPS: approximations whose bits are the CPU's own */
+        if (native && f->op == X86_OP_SSE_RCP)
             continue;
         cands[ncands++] = f;
     }
@@ -368,6 +390,114 @@ static void add_junk_prefixes(Rng *r, Item *it, unsigned legacy_end, bool has_re
     }
 }
 
+/* The x87 stack an instance needs and leaves: *need registers in use, *delta pushes minus
+ * pops, *reset (FNINIT); false for what the tester leaves out (FLDCW: random masks would
+ * unmask exceptions; FFREE/FFREEP/FINCSTP/FDECSTP: holes in the stack; reserved forms). */
+static bool x87_effect(const X86Form *f, unsigned digit, unsigned rm, bool mem, unsigned *need,
+                       int *delta, bool *reset)
+{
+    unsigned k = rm + 1 > 1 ? rm + 1 : 1;
+    *need = 0;
+    *delta = 0;
+    *reset = false;
+    switch (f->op) {
+    case X86_OP_X87_D8: case X86_OP_X87_DC: case X86_OP_X87_DA: case X86_OP_X87_DE:
+        if (mem) {
+            *need = 1;
+            *delta = digit == 3 ? -1 : 0;
+            return true;
+        }
+        if (f->op == X86_OP_X87_DA) {
+            if (digit < 4) { *need = k; return true; }
+            if (digit == 5 && rm == 1) { *need = 2; *delta = -2; return true; }
+            return false;
+        }
+        if (f->op == X86_OP_X87_DE) {
+            if (digit == 3) {
+                if (rm != 1)
+                    return false;
+                *need = 2;
+                *delta = -2;
+                return true;
+            }
+            *need = k;
+            *delta = -1;
+            return true;
+        }
+        *need = k;
+        *delta = digit == 3 ? -1 : 0;
+        return true;
+    case X86_OP_X87_D9_LD:
+        if (mem) {
+            if (digit == 1)
+                return false;
+            *need = digit ? 1 : 0;
+            *delta = digit == 0 ? 1 : digit == 3 ? -1 : 0;
+            return true;
+        }
+        if (digit == 2 && rm)
+            return false;
+        *need = digit == 2 ? 0 : k;
+        *delta = digit == 0 ? 1 : digit == 3 ? -1 : 0;
+        return true;
+    case X86_OP_X87_D9_REG: {
+        unsigned code = 0xc0 | (digit << 3) | rm;
+        switch (code) {
+        case 0xe0: case 0xe1: case 0xe4: case 0xfa: case 0xfc: *need = 1; return true;
+        case 0xe5: return true;
+        case 0xe8: case 0xe9: case 0xea: case 0xeb: case 0xec: case 0xed: case 0xee:
+            *delta = 1;
+            return true;
+        case 0xf4: *need = 1; *delta = 1; return true;
+        case 0xfd: case 0xf5: case 0xf8: *need = 2; return true;
+        default: return false;
+        }
+    }
+    case X86_OP_X87_STCW:
+        return true;
+    case X86_OP_X87_DB:
+        if (mem) {
+            if (digit == 4 || digit == 6)
+                return false;
+            *need = (digit == 0 || digit == 5) ? 0 : 1;
+            *delta = (digit == 0 || digit == 5) ? 1 : digit == 2 ? 0 : -1;
+            return true;
+        }
+        if (digit < 4 || digit == 5 || digit == 6) { *need = k; return true; }
+        if (digit == 4 && rm <= 4) { *reset = rm == 3; return true; }
+        return false;
+    case X86_OP_X87_DD_LD:
+        if (mem) {
+            *need = digit ? 1 : 0;
+            *delta = digit == 0 ? 1 : (digit == 1 || digit == 3) ? -1 : 0;
+            return true;
+        }
+        if (digit == 0)
+            return false;
+        *need = k;
+        *delta = digit == 3 ? -1 : 0;
+        return true;
+    case X86_OP_X87_DD_UCOM:
+        *need = k;
+        *delta = digit == 5 ? -1 : 0;
+        return true;
+    case X86_OP_X87_DF:
+        if (mem) {
+            bool push = digit == 0 || digit == 4 || digit == 5;
+            *need = push ? 0 : 1;
+            *delta = push ? 1 : digit == 2 ? 0 : -1;
+            return true;
+        }
+        if (digit == 0 || digit == 7 || digit == 4)
+            return false;         /* FFREEP; FNSTSW AX (C1, see fsw_out) */
+        *need = digit == 4 ? 0 : k;
+        *delta = (digit == 2 || digit == 3 || digit >= 5) ? -1 : 0;
+        return true;
+    default:
+        return false;             /* FLDCW and the nofuzz ones */
+    }
+}
+
 /* Encodes one random instance of f (after the setup it needs); false: not drawn now. */
 static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
 {
@@ -389,6 +519,42 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     if (s->n + 4 > MAX_ITEMS)
         return false;
     uint8_t op = (uint8_t)(f->lo + rng_below(r, f->hi - f->lo + 1u));
+    /* x87: the transcendental functions (double precision here, QEMU's own approximations
+     * there) and FPREM/FPREM1 (an incomplete reduction's step is implementation-defined) */
+    int force_rm = -1, x87_mem = 0;       /* x87: 1 memory form, 2 register form */
+    if (f->op == X86_OP_X87_D9_REG && (digit == 6 || digit == 7)) {
+        unsigned low = rng_below(r, 8), code = 0xc0 | (digit << 3) | low;
+        force_rm = (int)low;
+        bool rem = code == 0xf5 || code == 0xf8;
+        if (code != 0xf4 && code != 0xf6 && code != 0xf7 && code != 0xfa && code != 0xfc &&
+            code != 0xfd && !(rem && opt_rem))
+            return false;
+    }
+    /* x87 against MMX: QEMU 7.2 leaves an MMX register's exponent as it was (the SDM sets it
+     * to all ones), so a sequence uses one or the other; x87 stack faults are QEMU's own
+     * business too (it does not model them), so the tester keeps the stack in range */
+    bool x87 = !strncmp(x86_op_names[f->op], "X87", 3);
+    bool mmxf = !strncmp(x86_op_names[f->op], "MMX", 3) || f->op == X86_OP_SSE_CVTPI2P ||
+                f->op == X86_OP_SSE_CVTP2PI;
+    if ((x87 && s->uses_mmx) || (mmxf && s->uses_x87) || (x87 && s->shadow))
+        return false;
+    unsigned x87_rm = force_rm >= 0 ? (unsigned)force_rm : rng_below(r, 8);
+    if (x87) {
+        bool is_mem = f->mod == 2 || (f->mod == 0 && rng_below(r, 2));
+        unsigned need;
+        int delta;
+        bool reset;
+        if (!x87_effect(f, digit, x87_rm, is_mem, &need, &delta, &reset))
+            return false;
+        if ((int)need > s->x87_depth || s->x87_depth + delta > 8 || s->x87_depth + delta < 0)
+            return false;
+        s->x87_depth = reset ? 0 : s->x87_depth + delta;
+        force_rm = (int)x87_rm;
+        x87_mem = is_mem ? 1 : 2;
+        s->uses_x87 = true;
+    }
+    if (mmxf)
+        s->uses_mmx = true;
     /* MIN/MAX under DAZ: hvsim returns the zero a denormal operand was read as, QEMU the
      * operand itself */
     if (f->op == X86_OP_SSE_ARITH_5C && (op == 0x5d || op == 0x5f) && (s->mxcsr & 0x40))
@@ -422,6 +588,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     if (f->flags & X86_F_MODRM) {
         if (f->mod == 2 || (f->mod == 0 && rng_below(r, 3) == 0))
             mod = 0;          /* memory */
+        if (x87_mem)
+            mod = x87_mem == 1 ? 0 : 3;
         mem = mod != 3;
     }
     /* SSE forms: XMM operands (but for the GPR ones named here), aligned memory */
@@ -487,7 +655,11 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     /* register numbers */
     unsigned reg = (f->flags & X86_F_MODRM) ? digit : 0, rm = 0, opreg = 0;
     bool rex_r = false, rex_b = false, rip_rel = false;
-    if ((f->flags & X86_F_MODRM) && f->regmask == 0xff) {
+    /* the shifts take their operation from ModRM.reg (a digit, as drawn for flag_info) */
+    bool digit_form = f->op == X86_OP_SHIFT_EbIb || f->op == X86_OP_SHIFT_EvIb ||
+                      f->op == X86_OP_SHIFT_Eb1 || f->op == X86_OP_SHIFT_Ev1 ||
+                      f->op == X86_OP_SHIFT_EbCL || f->op == X86_OP_SHIFT_EvCL;
+    if ((f->flags & X86_F_MODRM) && f->regmask == 0xff && !x87 && !digit_form) {
         reg = gpr_reg ? pick_reg(r) : rng_below(r, mode32 ? 8 : 16);
         rex_r = reg >= 8;
     }
@@ -498,6 +670,8 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     }
     if ((f->flags & X86_F_MODRM) && !mem) {
         rm = gpr_rm ? pick_reg(r) : rng_below(r, mode32 ? 8 : 16);
+        if (force_rm >= 0)
+            rm = (unsigned)force_rm;
         rex_b = rm >= 8;
     } else if (mem) {
         /* QEMU 7.2 forgets SHLD/SHRD's immediate when it adds RIP (its EA is one byte
@@ -514,7 +688,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     bool mm_reg = (mmx && !gpr_reg && !(f->op == X86_OP_MMX_MOVQ2DQ && pfx == X86_PFX_F3)) ||
                   f->op == X86_OP_SSE_CVTP2PI;
     bool mm_rm = (mmx && !gpr_rm && !(f->op == X86_OP_MMX_MOVQ2DQ && pfx == X86_PFX_F2)) ||
-                 f->op == X86_OP_SSE_CVTPI2P;
+                 f->op == X86_OP_SSE_CVTPI2P || !strncmp(name, "X87", 3);
     if (mm_reg) {
         reg &= 7;
         rex_r = false;
@@ -687,6 +861,26 @@ static void gen_seq(uint64_t seed, long index, Seq *s)
         s->scratch[i] = (uint8_t)rng_next(&r);
     for (size_t i = 0; i < sizeof s->stack; i++)
         s->stack[i] = (uint8_t)rng_next(&r);
+    /* x87: FCW with any rounding and precision (every exception masked), 0-4 values pushed */
+    static const unsigned pcs[3] = { 0, 2, 3 };
+    s->fcw = (uint16_t)(0x037f & ~0xf00u) | (uint16_t)(rng_below(&r, 4) << 10) |
+             (uint16_t)(pcs[rng_below(&r, 3)] << 8);
+    s->x87_depth0 = s->x87_depth = (int)rng_below(&r, 5);
+    for (int k = 0; k < 4; k++) {
+        uint64_t m;
+        uint16_t se;
+        switch (rng_below(&r, 6)) {
+        case 0: m = 0; se = (uint16_t)(rng_below(&r, 2) << 15); break;              /* zero */
+        case 1: m = 1ull << 63; se = 0x7fff | (uint16_t)(rng_below(&r, 2) << 15); break;
+        case 2: m = rng_next(&r) >> 1; se = (uint16_t)(rng_below(&r, 2) << 15); break;  /* denormal */
+        default:
+            m = rng_next(&r) | (1ull << 63);
+            se = (uint16_t)((0x3fff - 70 + rng_below(&r, 140)) | (rng_below(&r, 2) << 15));
+            break;
+        }
+        memcpy(s->x87in[k], &m, 8);
+        memcpy(s->x87in[k] + 8, &se, 2);
+    }
     /* MXCSR: every exception masked; any rounding; sometimes DAZ or FTZ */
     s->mxcsr = 0x1f80 | (rng_below(&r, 4) << 13) | (rng_below(&r, 8) ? 0 : 0x40) |
                (rng_below(&r, 8) ? 0 : 0x8000);
@@ -729,6 +923,8 @@ static bool build_slot(Image *im, long i, const Seq *s)
     memcpy(dp + D_XIN, s->xin, sizeof s->xin);
     memcpy(dp + D_MXIN, &s->mxcsr, 4);
     memcpy(dp + D_MMIN, s->mmin, sizeof s->mmin);
+    memcpy(dp + D_FCWIN, &s->fcw, 2);
+    memcpy(dp + D_X87IN, s->x87in, sizeof s->x87in);
     ((uint64_t *)(dp + D_IN))[X86_RSP] = data + STACK_MID;
     ((uint64_t *)(dp + D_IN))[X86_R15] = data + SCRATCH_MID;
     memcpy(dp + D_SCRATCH, s->scratch, sizeof s->scratch);
@@ -744,10 +940,15 @@ static bool build_slot(Image *im, long i, const Seq *s)
         p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
     }
-    p = put(p, "\xdb\xe3", 2);                            /* FNINIT: x87 state per slot */
     for (unsigned r = 0; r < 8; r++) {                     /* MOVQ MMr, [in] */
         p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)((r << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_MMIN + 8 * r));
+    }
+    p = put(p, "\xdb\xe3\xd9\x2c\x25", 5);             /* FNINIT; FLDCW [in] */
+    p = put32(p, (uint32_t)(data + D_FCWIN));
+    for (int k = 0; k < s->x87_depth0; k++) {              /* FLD m80 [in] */
+        p = put(p, "\xdb\x2c\x25", 3);
+        p = put32(p, (uint32_t)(data + D_X87IN + 10 * (unsigned)k));
     }
     p = put(p, "\x0f\xae\x14\x25", 4);                  /* LDMXCSR [in] */
     p = put32(p, (uint32_t)(data + D_MXIN));
@@ -810,6 +1011,16 @@ static bool build_slot(Image *im, long i, const Seq *s)
             *p++ = 0x44;
         p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)(((r & 7) << 3) | 4), 0x25 }, 4);
         p = put32(p, (uint32_t)(data + D_XOUT + 16 * r));
+    }
+    /* x87: FNSTSW [out]; FNCLEX; FLDCW [0x37F]; FSTP m80 [out] for the registers in use,
+     * before the MMX stores make every tag valid */
+    p = put(p, "\xdd\x3c\x25", 3);
+    p = put32(p, (uint32_t)(data + D_FSWOUT));
+    p = put(p, "\xdb\xe2\xd9\x2c\x25", 5);
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_FCW));
+    for (int r = 0; r < s->x87_depth; r++) {              /* only the registers in use */
+        p = put(p, "\xdb\x3c\x25", 3);
+        p = put32(p, (uint32_t)(data + D_STOUT + 10 * (unsigned)r));
     }
     for (unsigned r = 0; r < 8; r++) {                     /* MOVQ [out], MMr */
         p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)((r << 3) | 4), 0x25 }, 4);
@@ -885,17 +1096,24 @@ static bool build_slot32(Image *im, long i, const Seq *s)
     memcpy(dp + D_XIN, s->xin, 128);
     memcpy(dp + D_MXIN, &s->mxcsr, 4);
     memcpy(dp + D_MMIN, s->mmin, sizeof s->mmin);
+    memcpy(dp + D_FCWIN, &s->fcw, 2);
+    memcpy(dp + D_X87IN, s->x87in, sizeof s->x87in);
     memcpy(dp + D_SCRATCH, s->scratch, sizeof s->scratch);
     memcpy(dp + D_STACK, s->stack, sizeof s->stack);
     p = put(p, "\xc7\x05", 2);                            /* MOV [cur], i */
     p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
     p = put32(p, (uint32_t)i);
-    p = put(p, "\xdb\xe3", 2);                            /* FNINIT */
     for (unsigned r = 0; r < 8; r++) {
         p = put(p, (uint8_t[]){ 0x0f, 0x6f, (uint8_t)((r << 3) | 5) }, 3);   /* MOVQ MMr */
         p = put32(p, (uint32_t)(data + D_MMIN + 8 * r));
         p = put(p, (uint8_t[]){ 0xf3, 0x0f, 0x6f, (uint8_t)((r << 3) | 5) }, 4); /* MOVDQU */
         p = put32(p, (uint32_t)(data + D_XIN + 16 * r));
+    }
+    p = put(p, "\xdb\xe3\xd9\x2d", 4);                   /* FNINIT; FLDCW [in] */
+    p = put32(p, (uint32_t)(data + D_FCWIN));
+    for (int k = 0; k < s->x87_depth0; k++) {
+        p = put(p, "\xdb\x2d", 2);                         /* FLD m80 [in] */
+        p = put32(p, (uint32_t)(data + D_X87IN + 10 * (unsigned)k));
     }
     p = put(p, "\x0f\xae\x15", 3);                        /* LDMXCSR */
     p = put32(p, (uint32_t)(data + D_MXIN));
@@ -914,6 +1132,14 @@ static bool build_slot32(Image *im, long i, const Seq *s)
     for (unsigned r = 0; r < 8; r++) {                      /* MOV [out], reg */
         p = put(p, (uint8_t[]){ 0x89, (uint8_t)((r << 3) | 5) }, 2);
         p = put32(p, (uint32_t)(data + D_OUT + 8 * r));
+    }
+    p = put(p, "\xdd\x3d", 2);                             /* FNSTSW [out] */
+    p = put32(p, (uint32_t)(data + D_FSWOUT));
+    p = put(p, "\xdb\xe2\xd9\x2d", 4);                   /* FNCLEX; FLDCW [0x37F] */
+    p = put32(p, (uint32_t)(IMG_BASE + OFF_FCW));
+    for (int r = 0; r < s->x87_depth; r++) {               /* FSTP m80 [out] */
+        p = put(p, "\xdb\x3d", 2);
+        p = put32(p, (uint32_t)(data + D_STOUT + 10 * (unsigned)r));
     }
     for (unsigned r = 0; r < 8; r++) {
         p = put(p, (uint8_t[]){ 0x0f, 0x7f, (uint8_t)((r << 3) | 5) }, 3);
@@ -977,6 +1203,7 @@ static void build_common32(Image *im)
     p = put32(p, 0x4 | 0x04000000 | 0x08000000 | 0x40000000);
     p = put32(p, (uint32_t)(IMG_BASE + OFF_RESTORER));
     p = put64(p, 0);
+    memcpy(b + OFF_FCW, &(uint16_t){ 0x037f }, 2);
     p = b + OFF_ALTSTK;
     p = put32(p, (uint32_t)(IMG_BASE + OFF_SIGSTK));
     p = put32(p, 0);
@@ -1038,6 +1265,7 @@ static void build_common(Image *im)
                                                                 * NODEFER */
     p = put64(p, IMG_BASE + OFF_RESTORER);
     p = put64(p, 0);
+    memcpy(b + OFF_FCW, &(uint16_t){ 0x037f }, 2);
     p = b + OFF_ALTSTK;
     p = put64(p, IMG_BASE + OFF_SIGSTK);
     p = put64(p, 0);
@@ -1154,6 +1382,8 @@ static int run_qemu(const char *elf, uint8_t *out, size_t want, char *why, size_
         dup2(pfd[1], 1);
         close(pfd[0]);
         close(pfd[1]);
+        if (!strcmp(opt_qemu, "native"))
+            execl(elf, elf, (char *)NULL);    /* the host CPU itself as the reference */
         execlp(opt_qemu, opt_qemu, "-cpu", "max", elf, (char *)NULL);
         _exit(127);
     }
@@ -1190,6 +1420,8 @@ static int run_qemu(const char *elf, uint8_t *out, size_t want, char *why, size_
 
 static bool qemu_available(void)
 {
+    if (!strcmp(opt_qemu, "native"))
+        return true;
     char cmd[512];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", opt_qemu);
     return system(cmd) == 0;
@@ -1445,6 +1677,16 @@ static void print_seq(const Seq *s, uint64_t pc)
     }
 }
 
+/* FSW after the sequence but C1: QEMU 7.2 does not set it when rounding rounded up, the
+ * SDM (and hvsim) does (so FNSTSW is not drawn either). */
+#define FSW_C1_FLAG 0x200u
+static uint16_t fsw_out(const uint8_t *slot)
+{
+    uint16_t v;
+    memcpy(&v, slot + D_FSWOUT, 2);
+    return v;
+}
+
 /* MXCSR after the sequence; DE (a denormal operand) is not compared: QEMU 7.2 never sets
  * it for SSE instructions, hardware (and hvsim) does. */
 #define MX_DE_FLAG 0x2u
@@ -1505,6 +1747,8 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
         ok = !memcmp(qo, ho, 128) && ((qo[16] ^ ho[16]) & mask) == 0 &&
              xmm_all_equal(qd + D_XOUT, hd + D_XOUT) &&
              !memcmp(qd + D_MMOUT, hd + D_MMOUT, 64) &&
+             (s->uses_mmx || (!memcmp(qd + D_STOUT, hd + D_STOUT, 80) &&
+                              ((fsw_out(qd) ^ fsw_out(hd)) & ~FSW_C1_FLAG) == 0)) &&
              ((mx_out(qd) ^ mx_out(hd)) & ~MX_DE_FLAG) == 0 &&
              !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
     }
@@ -1520,6 +1764,15 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
         for (int r = 0; r < 16; r++)
             printf("  in xmm%-2d %016" PRIx64 "%016" PRIx64 "\n", r, s->xin[2 * r + 1],
                    s->xin[2 * r]);
+        printf("  in fcw %04x, x87 depth %d:", s->fcw, s->x87_depth0);
+        for (int k = 0; k < s->x87_depth0; k++) {
+            uint64_t m;
+            uint16_t se;
+            memcpy(&m, s->x87in[k], 8);
+            memcpy(&se, s->x87in[k] + 8, 2);
+            printf(" %04x:%016" PRIx64, se, m);
+        }
+        printf("\n");
     }
     for (int r = 0; r < 16 && qsig == hsig; r++)
         if (qo[r] != ho[r])
@@ -1533,6 +1786,24 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
     memcpy(&hmx, hd + D_MXOUT, 4);
     if (qsig == hsig && ((qmx ^ hmx) & ~MX_DE_FLAG))
         printf("  mxcsr qemu %08x hvsim %08x (in %08x)\n", qmx, hmx, s->mxcsr);
+    uint16_t qf, hf;
+    memcpy(&qf, qd + D_FSWOUT, 2);
+    memcpy(&hf, hd + D_FSWOUT, 2);
+    if (qsig == hsig && ((qf ^ hf) & ~FSW_C1_FLAG) && !s->uses_mmx)
+        printf("  fsw  qemu %04x hvsim %04x\n", qf, hf);
+    for (int r = 0; r < 8 && qsig == hsig && !s->uses_mmx; r++) {
+        const uint8_t *qs = qd + D_STOUT + 10 * r, *hs = hd + D_STOUT + 10 * r;
+        if (memcmp(qs, hs, 10)) {
+            uint64_t qm, hm;
+            uint16_t qe, he;
+            memcpy(&qm, qs, 8);
+            memcpy(&hm, hs, 8);
+            memcpy(&qe, qs + 8, 2);
+            memcpy(&he, hs + 8, 2);
+            printf("  st%d  qemu %04x:%016" PRIx64 " hvsim %04x:%016" PRIx64 "\n", r, qe, qm,
+                   he, hm);
+        }
+    }
     for (int r = 0; r < 8 && qsig == hsig; r++) {
         uint64_t qm, hm;
         memcpy(&qm, qd + D_MMOUT + 8 * r, 8);
@@ -1612,6 +1883,8 @@ int main(int argc, char **argv)
                 return 2;
             }
             mode32 = !strcmp(v, "32");
+        } else if (!strcmp(a, "--rem")) {
+            opt_rem = (int)parse_long(v, a);
         } else if (!strcmp(a, "--bytes")) {
             opt_bytes = parse_long(v, a);
         } else if (!strcmp(a, "--cut"))

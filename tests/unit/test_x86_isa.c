@@ -759,3 +759,87 @@ Test(x86_isa, branch_past_cs_limit)
     cr_assert_eq(c->rip, XT_CODE + 2);
     xt_free(t);
 }
+
+/* ---- x87 arithmetic ---- */
+
+static uint64_t st_mant(const X86Cpu *c, unsigned i)
+{
+    uint64_t m;
+    memcpy(&m, c->st[(((c->fsw >> 11) & 7) + i) & 7], 8);
+    return m;
+}
+static uint16_t st_se(const X86Cpu *c, unsigned i)
+{
+    uint16_t se;
+    memcpy(&se, c->st[(((c->fsw >> 11) & 7) + i) & 7] + 8, 2);
+    return se;
+}
+
+Test(x86_isa, x87_arithmetic)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RSI] = XT_DATA;
+    /* FNINIT; FLD1; FLD1; FADDP: 2.0; FSQRT: sqrt(2) to 64 bits, rounded to nearest */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xd9, 0xfa), 5);
+    cr_assert_eq(st_se(c, 0), 0x3fff);
+    cr_assert_eq(st_mant(c, 0), 0xb504f333f9de6484ull);
+    cr_assert(c->fsw & 0x20);                        /* PE */
+    cr_assert_eq((c->fsw >> 11) & 7, 7);             /* one value on the stack */
+    /* FLDPI to nearest; under RC = down the value below */
+    cr_assert_eq(RUN(t, 0xd9, 0xeb), 1);
+    cr_assert_eq(st_mant(c, 0), 0xc90fdaa22168c235ull);
+    c->fcw = 0x077f;
+    cr_assert_eq(RUN(t, 0xd9, 0xeb), 1);
+    cr_assert_eq(st_mant(c, 0), 0xc90fdaa22168c234ull);
+    /* precision control 24 bits: 1/3 with a float's significand (FNINIT; FLDCW; FLD1;
+     * FLD1; FADDP; FLD1; FADDP: 3; FLD1; FDIVRP: 1/3) */
+    *(uint16_t *)ram(t, XT_DATA) = 0x007f;
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0x2e, 0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xd9, 0xe8,
+                     0xde, 0xc1, 0xd9, 0xe8, 0xde, 0xf1), 9);
+    cr_assert_eq(st_se(c, 0), 0x3ffd);
+    cr_assert_eq(st_mant(c, 0), 0xaaaaab0000000000ull);
+    xt_free(t);
+}
+
+Test(x86_isa, x87_conversions_and_faults)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RSI] = XT_DATA;
+    /* FILD m32 (7); FILD m32 (2); FDIVP: 3.5; FISTP m32 rounds to even: 4 */
+    *(int32_t *)ram(t, XT_DATA) = 7;
+    *(int32_t *)ram(t, XT_DATA + 4) = 2;
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xdb, 0x06, 0xdb, 0x46, 0x04, 0xde, 0xf9,
+                     0xdb, 0x5e, 0x08), 5);
+    cr_assert_eq(*(int32_t *)(t->m->ram + XT_DATA + 8), 4);
+    cr_assert_eq((c->fsw >> 11) & 7, 0);             /* empty again */
+    /* 1/0: ZE and +inf (masked); FLD1; FCOMI ST(1): 1 < inf, CF set, ZF = PF = 0 */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0xde, 0xf9), 4);
+    cr_assert(c->fsw & 0x04);
+    cr_assert_eq(st_se(c, 0), 0x7fff);
+    cr_assert_eq(st_mant(c, 0), 0x8000000000000000ull);
+    cr_assert_eq(RUN(t, 0xd9, 0xe8, 0xdb, 0xf1), 2);
+    cr_assert_eq(c->rflags & (X86_ZF | X86_PF | X86_CF), X86_CF);
+    /* a ninth push overflows the stack: IE, SF, C1 and the indefinite (masked) */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8,
+                     0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xee), 10);
+    cr_assert_eq(c->fsw & 0x241, 0x241);
+    cr_assert_eq(st_se(c, 0), 0xffff);
+    cr_assert_eq(st_mant(c, 0), 0xc000000000000000ull);
+    /* FXAM of an empty register: C3 C0 set (class 101) */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe5), 2);
+    cr_assert_eq(c->fsw & 0x4500, 0x4100);
+    /* FBSTP / FBLD round trip of -1234567 */
+    *(int32_t *)ram(t, XT_DATA) = -1234567;
+    cr_assert_eq(RUN(t, 0xdb, 0x06, 0xdf, 0x76, 0x10, 0xdf, 0x66, 0x10, 0xdb, 0x5e, 0x20), 4);
+    cr_assert_eq(t->m->ram[XT_DATA + 0x10], 0x67);
+    cr_assert_eq(t->m->ram[XT_DATA + 0x13], 0x01);
+    cr_assert_eq(t->m->ram[XT_DATA + 0x19], 0x80);
+    cr_assert_eq(*(int32_t *)(t->m->ram + XT_DATA + 0x20), -1234567);
+    /* FST m64 of 1/3 (double rounding from extended): the double nearest 1/3 */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xd9, 0xe8, 0xde, 0xc1,
+                     0xd9, 0xe8, 0xde, 0xf1, 0xdd, 0x5e, 0x28), 9);
+    cr_assert_eq(*(uint64_t *)(t->m->ram + XT_DATA + 0x28), 0x3fd5555555555555ull);
+    xt_free(t);
+}
