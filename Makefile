@@ -181,8 +181,17 @@ $(B)/workloads/tests-x86/%.elf64: workloads/tests-x86/%.c $(X86_LIB) workloads/t
 $(B)/workloads/tests-x86/%.elf: $(B)/workloads/tests-x86/%.elf64
 	$(X86_OBJCOPY) -O elf32-i386 $< $@
 .SECONDARY: $(X86_ELFS:.elf=.elf64)
+# plain ELF64 programs (no Multiboot header: entered in 64-bit mode; hvsim only)
+X86_PLAIN := $(patsubst workloads/tests-x86/plain/%.c,$(B)/workloads/tests-x86/plain/%.elf,\
+	$(sort $(wildcard workloads/tests-x86/plain/*.c)))
+$(B)/workloads/tests-x86/plain/%.elf: workloads/tests-x86/plain/%.c \
+		workloads/tests-x86/plain/start64.S workloads/tests-x86/lib/lib.c \
+		workloads/tests-x86/lib/x86.h workloads/tests-x86/lib/link.ld
+	@mkdir -p $(dir $@)
+	$(X86_CC) $(X86_CFLAGS) $(X86_LDFLAGS) -o $@ workloads/tests-x86/plain/start64.S \
+		workloads/tests-x86/lib/lib.c $<
 .PHONY: workloads-x86 demo-x86 check-x86
-workloads-x86: $(X86_ELFS)
+workloads-x86: $(X86_ELFS) $(X86_PLAIN)
 # the first program on -M pc; it exits through isa-debug-exit with 0, which is status 1
 demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
 	@$(B)/hvsim -M pc -m 128M -smp 2 -kernel $(B)/workloads/tests-x86/hello.elf \
