@@ -171,7 +171,7 @@ X86_CFLAGS := -m64 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib -mno-red-zo
 	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -static -no-pie
 X86_LDFLAGS := -Wl,-T,workloads/tests-x86/lib/link.ld -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments
-X86_LIB := workloads/tests-x86/lib/start.S workloads/tests-x86/lib/lib.c
+X86_LIB := workloads/tests-x86/lib/start.S workloads/tests-x86/lib/lib.c workloads/tests-x86/lib/ap.c
 X86_PROGS := $(sort $(wildcard workloads/tests-x86/*.c))
 X86_ELFS := $(patsubst workloads/tests-x86/%.c,$(B)/workloads/tests-x86/%.elf,$(X86_PROGS))
 $(B)/workloads/tests-x86/%.elf64: workloads/tests-x86/%.c $(X86_LIB) workloads/tests-x86/lib/x86.h \
@@ -181,12 +181,22 @@ $(B)/workloads/tests-x86/%.elf64: workloads/tests-x86/%.c $(X86_LIB) workloads/t
 $(B)/workloads/tests-x86/%.elf: $(B)/workloads/tests-x86/%.elf64
 	$(X86_OBJCOPY) -O elf32-i386 $< $@
 .SECONDARY: $(X86_ELFS:.elf=.elf64)
+# plain ELF64 programs (no Multiboot header: entered in 64-bit mode; hvsim only)
+X86_PLAIN := $(patsubst workloads/tests-x86/plain/%.c,$(B)/workloads/tests-x86/plain/%.elf,\
+	$(sort $(wildcard workloads/tests-x86/plain/*.c)))
+$(B)/workloads/tests-x86/plain/%.elf: workloads/tests-x86/plain/%.c \
+		workloads/tests-x86/plain/start64.S workloads/tests-x86/lib/lib.c \
+		workloads/tests-x86/lib/x86.h workloads/tests-x86/lib/link.ld
+	@mkdir -p $(dir $@)
+	$(X86_CC) $(X86_CFLAGS) $(X86_LDFLAGS) -o $@ workloads/tests-x86/plain/start64.S \
+		workloads/tests-x86/lib/lib.c $<
 .PHONY: workloads-x86 demo-x86 check-x86
-workloads-x86: $(X86_ELFS)
+workloads-x86: $(X86_ELFS) $(X86_PLAIN)
 # the first program on -M pc; it exits through isa-debug-exit with 0, which is status 1
 demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
-	@$(B)/hvsim -M pc -m 128M -kernel $(B)/workloads/tests-x86/hello.elf \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 $(HVSIM_FLAGS); s=$$?; \
+	@$(B)/hvsim -M pc -m 128M -smp 2 -kernel $(B)/workloads/tests-x86/hello.elf \
+		-append "console=ttyS0 demo" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		$(HVSIM_FLAGS); s=$$?; \
 	[ $$s -eq 1 ] || { echo "demo-x86: hvsim exit $$s (the program's 0 is 1)" >&2; exit 1; }
 check: check-x86
 check-x86: $(B)/hvsim workloads-x86

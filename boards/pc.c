@@ -172,6 +172,14 @@ static void pit_irq(void *opaque, int n, int level)
         pc_isa_irq(pb, n, level);
 }
 
+/* The RTC's output reaches IRQ 8 unless the HPET's legacy replacement has taken it. */
+static void rtc_irq(void *opaque, int n, int level)
+{
+    PcBoard *pb = opaque;
+    if (!hpet_legacy(pb->hpet))
+        pc_isa_irq(pb, n, level);
+}
+
 static void hpet_gsi(void *opaque, int gsi, int level)
 {
     ioapic_set_irq(((PcBoard *)opaque)->ioapic, gsi, level);
@@ -367,6 +375,7 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     i8259_connect_intr(pb->pic, (IrqLine){ lapic_set_lint, pb->lapic[0], 0 });
     uart16550_connect_irq(pb->uart, (IrqLine){ pc_isa_irq, pb, PC_COM1_IRQ });
     pit_connect_irq(pb->pit, (IrqLine){ pit_irq, pb, 0 });
+    mc146818_connect_irq(pb->rtc, (IrqLine){ rtc_irq, pb, 8 });
     hpet_connect(pb->hpet, hpet_gsi, pc_isa_irq, pb);
     cmos_init(pb->rtc, cfg->ram_size, pb->ncpus);
     return 0;

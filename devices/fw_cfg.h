@@ -1,7 +1,8 @@
 /* QEMU's firmware configuration interface, port form (docs/specs/fw_cfg.rst): a 16-bit
- * selector at 0x510 and a byte-wide data port at 0x511. Items are fixed when the board is
- * built (signature, ID, RAM size, CPU count, the file directory with its files); only the
- * selector and the read offset are machine state. */
+ * selector at 0x510, a byte-wide data port at 0x511 and the DMA address register at 0x514.
+ * Items are fixed when the board is built (signature, ID, RAM size, CPU count, the file
+ * directory with its files); only the selector, the read offset and the DMA address's high
+ * half are machine state. */
 #ifndef HVSIM_DEVICES_FW_CFG_H
 #define HVSIM_DEVICES_FW_CFG_H
 #include <stdint.h>
@@ -11,6 +12,10 @@ enum { FW_CFG_SIGNATURE = 0x00, FW_CFG_ID = 0x01, FW_CFG_RAM_SIZE = 0x03,
        FW_CFG_NOGRAPHIC = 0x04, FW_CFG_NB_CPUS = 0x05, FW_CFG_MAX_CPUS = 0x0f,
        FW_CFG_FILE_DIR = 0x19, FW_CFG_FILE_FIRST = 0x20, FW_CFG_MAX_ITEMS = 0x40 };
 #define FW_CFG_PORT_SEL 0x510
+#define FW_CFG_PORT_DMA 0x514
+#define FW_CFG_DMA_SIGNATURE 0x51454d5520434647ULL   /* "QEMU CFG" */
+enum { FW_CFG_DMA_ERROR = 1, FW_CFG_DMA_READ = 2, FW_CFG_DMA_SKIP = 4, FW_CFG_DMA_SELECT = 8,
+       FW_CFG_DMA_WRITE = 0x10 };
 #define FW_CFG_NAME_MAX 56
 
 typedef struct FwCfgItem {
@@ -23,6 +28,8 @@ typedef struct FwCfg {
     /* --- state (hashed, saved) --- */
     uint32_t select;          /* the selected key */
     uint32_t offset;          /* the next byte of it the data port gives */
+    uint32_t dma_high;        /* the DMA address's high half, as last written */
+    uint32_t pad0;
     /* --- run time (fixed at build) --- */
     Machine *m;
     FwCfgItem items[FW_CFG_MAX_ITEMS];
@@ -30,8 +37,9 @@ typedef struct FwCfg {
     uint32_t pad_;
 } FwCfg;
 
-/* At ports 0x510..0x511 of m's io bus, with the signature, the ID (no DMA), RAM size, CPU
- * count and an empty file directory. NULL if the ports are taken. */
+/* At ports 0x510..0x511 and 0x514..0x51b of m's io bus, with the signature, the ID
+ * (traditional and DMA interfaces), RAM size, CPU count and an empty file directory. NULL
+ * if the ports are taken. */
 FwCfg *fw_cfg_new(Machine *m, const char *name);
 void fw_cfg_free(FwCfg *f);
 /* Sets a fixed key's contents (copied). */

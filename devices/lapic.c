@@ -18,8 +18,9 @@
  * Timer: the count runs at LAPIC_TIMER_HZ / divide from simulated time; one-shot and
  * periodic modes schedule one event at the next expiry, TSC-deadline mode at the time the
  * core's TSC (simulated cycles + its tsc_offset) reaches the deadline. A changed divide
- * applies from the period's start (the count is not rebased). Errors are recorded in ESR
- * but raise no error interrupt (not modelled). Thermal and performance LVTs are storage. */
+ * applies from the period's start (the count is not rebased). Errors (illegal vectors sent
+ * or received, illegal register addresses) are recorded for ESR and raise the error
+ * interrupt through LVT Error. Thermal and performance LVTs are storage. */
 #include "devices/lapic.h"
 #include <string.h>
 #include "cpu/x86_64/cpu.h"
@@ -47,7 +48,8 @@ struct Lapic {
     uint32_t irr[8], isr[8], tmr[8];
     uint8_t ev_init, ev_sipi, sipi_vector, ev_nmi;
     uint8_t lint_level[2];
-    uint8_t pad0[6];
+    uint8_t irr_any;          /* derived: IRR holds a vector (the core asks every instruction) */
+    uint8_t pad0[5];
     /* --- run time --- */
     Machine *m;
     int index;
@@ -86,6 +88,7 @@ static const StateField lapic_fields[] = {
     STATE_FIELD(Lapic, sipi_vector, V_ANY),
     STATE_FIELD(Lapic, ev_nmi, V_BOOL),
     STATE_ARRAY(Lapic, lint_level, V_BOOL),
+    STATE_DERIVED(Lapic, irr_any),
     STATE_RUNTIME(Lapic, pad0),
     STATE_RUNTIME(Lapic, m),
     STATE_RUNTIME(Lapic, index),
@@ -222,16 +225,31 @@ static bool hw_enabled(const Lapic *a)
     return (a->apic_base & LAPIC_BASE_EN) != 0;
 }
 
+static void accept(Lapic *a, int vector, bool level);
+
+/* An error found (10.5.3): recorded for the next ESR write, and the error interrupt through
+ * LVT Error when it is unmasked (once per new error bit: its vector, if legal, cannot
+ * raise another). */
+static void raise_error(Lapic *a, uint32_t bit)
+{
+    bool fresh = !(a->esr_pending & bit);
+    a->esr_pending |= bit;
+    uint32_t l = a->lvt[LVT_ERROR];
+    if (fresh && !(l & LVT_MASKED) && (l & 0xff) >= 16)
+        accept(a, l & 0xff, false);
+}
+
 /* A fixed interrupt arrives (10.8.2, 10.8.4): IRR, and TMR for level-triggered. */
 static void accept(Lapic *a, int vector, bool level)
 {
     if (!hw_enabled(a))
         return;
     if (vector < 16) {        /* vectors 0-15 are illegal (10.5.3) */
-        a->esr_pending |= ESR_RECV_ILLEGAL;
+        raise_error(a, ESR_RECV_ILLEGAL);
         return;
     }
     bit_set(a->irr, vector);
+    a->irr_any = 1;
     if (level)
         bit_set(a->tmr, vector);
     else
@@ -255,6 +273,8 @@ static bool extint_active(const Lapic *a)
 
 int lapic_pending(Lapic *a)
 {
+    if (likely(!a->irr_any) && !(a->extint_peek && a->lint_level[0]))
+        return -1;            /* the common case, asked before every instruction */
     if (extint_active(a)) {
         int v = a->extint_peek(a->extint_opaque);
         if (v >= 0)
@@ -277,6 +297,7 @@ void lapic_ack(Lapic *a, int vector)
     if (vector < 0 || vector > 255 || !bit_get(a->irr, vector))
         return;
     bit_clear(a->irr, vector);
+    a->irr_any = highest(a->irr) >= 0;
     bit_set(a->isr, vector);
     if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
         publish_irq(a, EV_IRQ_ACK, vector, 0);
@@ -327,6 +348,7 @@ static void reset_regs(Lapic *a)
     a->timer_start = 0;
     a->tsc_deadline = 0;
     memset(a->irr, 0, sizeof a->irr);
+    a->irr_any = 0;
     memset(a->isr, 0, sizeof a->isr);
     memset(a->tmr, 0, sizeof a->tmr);
     a->timer_when = 0;
@@ -428,7 +450,7 @@ static void send_icr(Lapic *a, uint32_t lo, uint32_t dest)
     if (mode == LAPIC_DM_INIT && !assert_ && trig_level)
         return;               /* INIT level de-assert: no effect (10.6.1) */
     if ((mode == LAPIC_DM_FIXED || mode == LAPIC_DM_LOWEST) && vector < 16) {
-        a->esr_pending |= ESR_SEND_ILLEGAL;
+        raise_error(a, ESR_SEND_ILLEGAL);
         return;
     }
     if (unlikely(ev_wants(&a->m->events, EV_IRQ)))
@@ -668,7 +690,7 @@ uint32_t lapic_mmio_read(Lapic *a, uint32_t off)
     uint64_t v = 0;
     if ((off & 0xf) || !reg_read(a, off & 0xff0, &v, false)) {
         if (!(off & 0xf))
-            a->esr_pending |= ESR_ILLEGAL_REG;
+            raise_error(a, ESR_ILLEGAL_REG);
         return 0;
     }
     return (uint32_t)v;
@@ -679,7 +701,7 @@ void lapic_mmio_write(Lapic *a, uint32_t off, uint32_t val)
     if (off & 0xf)
         return;
     if (!reg_write(a, off & 0xff0, val, false))
-        a->esr_pending |= ESR_ILLEGAL_REG;
+        raise_error(a, ESR_ILLEGAL_REG);
 }
 
 bool lapic_msr_read(Lapic *a, uint32_t msr, uint64_t *val)
@@ -705,6 +727,7 @@ static void lapic_post_load(void *obj, SimTime now)
 {
     Lapic *a = obj;
     (void)now;
+    a->irr_any = highest(a->irr) >= 0;
     evq_cancel(&a->m->evq, &a->timer_ev);
     if (a->timer_when)
         evq_schedule(&a->m->evq, &a->timer_ev, a->timer_when);

@@ -5,8 +5,13 @@
  * with register B's SET bit on (while SET is on the registers hold what was written; clearing
  * SET makes that the time). Data mode (BCD or binary) and 12/24 hours follow register B.
  * Register A's update-in-progress bit always reads 0: an update takes no simulated time.
- * Not modelled: the periodic, alarm and update-ended interrupts (IRQ 8 stays low; register C
- * reads 0) — Linux on a PC with an HPET or the LAPIC timer does not need them. */
+ *
+ * Interrupts on IRQ 8, flags in register C (read clears them and lowers the line), as QEMU
+ * runs them: the periodic interrupt at register A's rate (RS 1, 2 as 8, 9; 32.768 kHz time
+ * base) while PIE is set; the update-ended (UF) and alarm (AF) flags at each second boundary
+ * of simulated time while UIE or AIE is set (alarm bytes with bits 7:6 set match any
+ * value), none while SET holds the clock. With those enables clear the flags are not kept
+ * (a guest polling register C for UF without UIE sees none). */
 #include "devices/mc146818.h"
 #include <string.h>
 #include "devices/pc_clock.h"
@@ -17,8 +22,15 @@ static const StateField rtc_fields[] = {
     STATE_FIELD(Mc146818, nmi_masked, V_BOOL),
     STATE_RUNTIME(Mc146818, pad0),
     STATE_FIELD(Mc146818, offset, V_ANY),
+    STATE_FIELD(Mc146818, periodic_when, V_RANGE(0, MACHINE_TIME_MAX)),
+    STATE_FIELD(Mc146818, second_when, V_RANGE(0, MACHINE_TIME_MAX)),
     STATE_RUNTIME(Mc146818, m),
     STATE_RUNTIME(Mc146818, epoch),
+    STATE_RUNTIME(Mc146818, irq),
+    STATE_DERIVED(Mc146818, irq_level),
+    STATE_RUNTIME(Mc146818, pad_),
+    STATE_RUNTIME(Mc146818, periodic_ev),
+    STATE_RUNTIME(Mc146818, second_ev),
 };
 const StateDesc mc146818_state_desc = STATE_DESC("mc146818", Mc146818, rtc_fields);
 
@@ -100,6 +112,94 @@ static void take_time(Mc146818 *s)
     s->offset += t - (int64_t)mc146818_seconds(s);
 }
 
+/* ---- interrupts ---- */
+
+static void update_irq(Mc146818 *s)
+{
+    uint8_t c = s->cmos[RTC_REG_C] & 0x70;
+    if (c & s->cmos[RTC_REG_B])
+        c |= RTC_C_IRQF;
+    s->cmos[RTC_REG_C] = c;
+    int level = (c & RTC_C_IRQF) != 0;
+    if (level != s->irq_level) {
+        s->irq_level = level;
+        irq_set(&s->irq, level);
+    }
+}
+
+/* The periodic interrupt's period in picoseconds (0: off). */
+static uint64_t period_ps(const Mc146818 *s)
+{
+    unsigned rs = s->cmos[RTC_REG_A] & 0x0f;
+    if (!rs)
+        return 0;
+    if (rs <= 2)
+        rs += 7;
+    return (PS_PER_S << (rs - 1)) / 32768;
+}
+
+static void schedule_periodic(Mc146818 *s, SimTime now)
+{
+    evq_cancel(&s->m->evq, &s->periodic_ev);
+    s->periodic_when = 0;
+    uint64_t p = period_ps(s);
+    if (!p || !(s->cmos[RTC_REG_B] & RTC_B_PIE))
+        return;
+    s->periodic_when = (now / p + 1) * p;     /* on the time base's grid */
+    if (s->periodic_when < MACHINE_TIME_MAX)
+        evq_schedule(&s->m->evq, &s->periodic_ev, s->periodic_when);
+    else
+        s->periodic_when = 0;
+}
+
+static void schedule_second(Mc146818 *s, SimTime now)
+{
+    evq_cancel(&s->m->evq, &s->second_ev);
+    s->second_when = 0;
+    if (!(s->cmos[RTC_REG_B] & (RTC_B_UIE | RTC_B_AIE)))
+        return;
+    s->second_when = (now / PS_PER_S + 1) * PS_PER_S;
+    if (s->second_when < MACHINE_TIME_MAX)
+        evq_schedule(&s->m->evq, &s->second_ev, s->second_when);
+    else
+        s->second_when = 0;
+}
+
+static void periodic_event(void *opaque, SimTime now)
+{
+    Mc146818 *s = opaque;
+    s->cmos[RTC_REG_C] |= RTC_C_PF;
+    update_irq(s);
+    schedule_periodic(s, now);
+}
+
+static bool alarm_matches(const Mc146818 *s)
+{
+    static const uint8_t pairs[3][2] = { { RTC_SEC_ALARM, RTC_SEC }, { RTC_MIN_ALARM, RTC_MIN },
+                                         { RTC_HOUR_ALARM, RTC_HOUR } };
+    for (int i = 0; i < 3; i++) {
+        uint8_t a = s->cmos[pairs[i][0]];
+        if ((a & 0xc0) != 0xc0 && a != s->cmos[pairs[i][1]])
+            return false;
+    }
+    return true;
+}
+
+static void fill_time(Mc146818 *s);
+
+static void second_event(void *opaque, SimTime now)
+{
+    Mc146818 *s = opaque;
+    if (!(s->cmos[RTC_REG_B] & RTC_B_SET)) {
+        fill_time(s);
+        s->cmos[RTC_REG_C] |= RTC_C_UF;
+        if (alarm_matches(s))
+            s->cmos[RTC_REG_C] |= RTC_C_AF;
+        update_irq(s);
+    }
+    schedule_second(s, now);
+}
+
 static bool is_time_reg(unsigned i)
 {
     return i <= RTC_YEAR || i == RTC_CENTURY;
@@ -117,8 +217,12 @@ uint64_t mc146818_read(void *opaque, uint64_t off, unsigned size)
     switch (i) {
     case RTC_REG_A:
         return s->cmos[i] & 0x7f;            /* UIP never set */
-    case RTC_REG_C:
-        return 0;                            /* no interrupt flags (none modelled) */
+    case RTC_REG_C: {
+        uint8_t c = s->cmos[RTC_REG_C];
+        s->cmos[RTC_REG_C] = 0;              /* read clears the flags and the line */
+        update_irq(s);
+        return c;
+    }
     case RTC_REG_D:
         return 0x80;                         /* VRT: the battery is good */
     default:
@@ -140,6 +244,7 @@ void mc146818_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     switch (i) {
     case RTC_REG_A:
         s->cmos[i] = v & 0x7f;
+        schedule_periodic(s, pc_now(s->m));
         break;
     case RTC_REG_B:
         if ((v & RTC_B_SET) && !(s->cmos[i] & RTC_B_SET))
@@ -149,6 +254,9 @@ void mc146818_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
             take_time(s);
         }
         s->cmos[i] = v;
+        schedule_periodic(s, pc_now(s->m));
+        schedule_second(s, pc_now(s->m));
+        update_irq(s);
         break;
     case RTC_REG_C:
     case RTC_REG_D:
@@ -171,11 +279,33 @@ void mc146818_set_cmos(Mc146818 *s, unsigned index, uint8_t v)
         s->cmos[index] = v;
 }
 
+static void rtc_post_load(void *obj, SimTime now)
+{
+    Mc146818 *s = obj;
+    (void)now;
+    uint8_t c = s->cmos[RTC_REG_C];
+    s->irq_level = (c & RTC_C_IRQF) != 0;
+    evq_cancel(&s->m->evq, &s->periodic_ev);
+    evq_cancel(&s->m->evq, &s->second_ev);
+    if (s->periodic_when)
+        evq_schedule(&s->m->evq, &s->periodic_ev, s->periodic_when);
+    if (s->second_when)
+        evq_schedule(&s->m->evq, &s->second_ev, s->second_when);
+}
+
+void mc146818_connect_irq(Mc146818 *s, IrqLine line)
+{
+    s->irq = line;
+    irq_set(&s->irq, s->irq_level);
+}
+
 Mc146818 *mc146818_new(Machine *m, const char *name, uint64_t epoch)
 {
     Mc146818 *s = g_new0(Mc146818, 1);
     s->m = m;
     s->epoch = epoch;
+    event_init(&s->periodic_ev, "rtc-periodic", EVQ_PRIO_TIMER, periodic_event, s);
+    event_init(&s->second_ev, "rtc-update", EVQ_PRIO_TIMER, second_event, s);
     s->cmos[RTC_REG_A] = 0x26;               /* 32.768 kHz time base, 1024 Hz rate */
     s->cmos[RTC_REG_B] = RTC_B_24H;          /* BCD, 24 hours, as the PC BIOS leaves it */
     s->cmos[RTC_REG_D] = 0x80;
@@ -183,11 +313,15 @@ Mc146818 *mc146818_new(Machine *m, const char *name, uint64_t epoch)
         g_free(s);
         return NULL;
     }
-    machine_add_object(m, name, &mc146818_state_desc, s);
+    machine_add_object(m, name, &mc146818_state_desc, s)->post_load = rtc_post_load;
     return s;
 }
 
 void mc146818_free(Mc146818 *s)
 {
+    if (!s)
+        return;
+    evq_cancel(&s->m->evq, &s->periodic_ev);
+    evq_cancel(&s->m->evq, &s->second_ev);
     g_free(s);
 }

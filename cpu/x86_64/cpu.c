@@ -113,7 +113,8 @@ static void init_state(X86Cpu *c)
     c->rflags = 2;
     for (int i = 0; i < X86_NSEG; i++)
         c->seg[i] = (X86Seg){ .base = 0, .limit = 0xffff, .attr = 0x93, .sel = 0 };
-    c->seg[X86_CS] = (X86Seg){ .base = 0xffff0000ull, .limit = 0xffff, .attr = 0x9b, .sel = 0xf000 };
+    c->seg[X86_CS] = (X86Seg){ .base = 0xffff0000ull, .limit = 0xffff, .attr = 0x9b,
+                               .sel = 0xf000 };
     c->ldtr = (X86Seg){ .limit = 0xffff, .attr = 0x82 };
     c->tr = (X86Seg){ .limit = 0xffff, .attr = 0x8b };
     c->gdtr = (X86DescTable){ .base = 0, .limit = 0xffff };
@@ -168,14 +169,54 @@ static void flat_segments(X86Cpu *c, bool long_mode)
     c->ldtr = (X86Seg){ .attr = 0x82 | X86_SEG_ATTR_UNUSABLE };
 }
 
+/* The MTRRs as QEMU's firmware (SeaBIOS) leaves them on every core: the first MiB by fixed
+ * ranges (RAM write-back, 0xa0000-0xbffff uncached, 0xc0000-0xfffff write-protected), the
+ * PCI hole 3-4 GiB uncached by variable pair 0, write-back elsewhere, MTRRs enabled. An
+ * entry state is what a kernel finds after the firmware; without these Linux leaves PAT
+ * off. */
+static void firmware_mtrrs(Machine *m)
+{
+    uint64_t ram = m->ram_size < (1ull << 32) ? m->ram_size : 1ull << 32;
+    for (int k = 0; k < m->ncpus; k++) {
+        if (m->cpus[k].cls != &x86_cpu_class)
+            continue;
+        X86Cpu *c = m->cpus[k].obj;
+        uint64_t fix64 = 0, fix16 = 0;
+        for (int i = 0; i < 8; i++) {
+            if (ram >= 65536ull * (uint64_t)(i + 1))
+                fix64 |= 6ull << (8 * i);
+            if (ram >= 0x80000 + 16384ull * (uint64_t)(i + 1))
+                fix16 |= 6ull << (8 * i);
+        }
+        c->mtrr[1] = fix64;
+        c->mtrr[2] = fix16;
+        c->mtrr[3] = 0;
+        for (int j = 0; j < 8; j++) {
+            uint64_t v = 0;
+            for (int i = 0; i < 8; i++)
+                if (ram >= 0xc0000 + (uint64_t)j * 0x8000 + 4096ull * (uint64_t)(i + 1))
+                    v |= 5ull << (8 * i);
+            c->mtrr[4 + j] = v;
+        }
+        for (int i = 16; i < 32; i++)
+            c->mtrr[i] = 0;
+        uint64_t phys = (1ull << (c->model->pa_bits ? c->model->pa_bits : 40)) - 1;
+        c->mtrr[16] = 0xc0000000ull;                        /* UC */
+        c->mtrr[17] = (~(0x40000000ull - 1) & phys) | 0x800;
+        c->mtrr[0] = 0xc00 | 6;                             /* enabled, fixed enabled, WB */
+    }
+}
+
 void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info)
 {
     /* Multiboot spec 3.2: protected mode, paging off, flat segments, IF and VM clear; GDTR
      * and IDTR undefined (the OS loads its own) */
-    c->cr0 = (c->cr0 | X86_CR0_PE) & ~(uint64_t)X86_CR0_PG;
+    /* CR0 as firmware leaves it (SeaBIOS under QEMU: PE and ET; caches on) */
+    c->cr0 = X86_CR0_PE | X86_CR0_ET;
     c->efer &= ~(uint64_t)X86_EFER_LMA;
     flat_segments(c, false);
     c->rflags = 2;
+    firmware_mtrrs(c->m);
     c->gpr[X86_RAX] = 0x2badb002;
     c->gpr[X86_RBX] = info;
     c->rip = entry;
@@ -194,6 +235,7 @@ void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3)
     c->efer |= X86_EFER_LME | X86_EFER_LMA | X86_EFER_SCE |
                ((c->model->e1_edx & X86_E1_EDX_NX) ? X86_EFER_NXE : 0);
     flat_segments(c, true);
+    firmware_mtrrs(c->m);
     c->rflags = 2;
     c->rip = entry;
     c->wait_sipi = 0;
@@ -419,6 +461,8 @@ static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
 static bool x86_idle(void *obj)
 {
     X86Cpu *c = obj;
+    if (!c->halted && !c->wait_sipi)
+        return false;         /* running: its loop asks the local APIC itself */
     if (!c->lapic_event && c->lapic && lapic_take_event) {
         /* the event is kept (machine state) until the core acts on it */
         int vec = 0;

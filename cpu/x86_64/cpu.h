@@ -3,9 +3,10 @@
  * Parts (each a set of files with one owner; see README "x86-64"):
  *  - decode + execute (insn.h, decode.c, decode/ tables, exec_*.c): bytes at RIP become an
  *    X86Insn, whose handler runs it against this state;
- *  - system (cpu.c, mem.c, exception.c, msr.c, cpuid.c, exec_sys.c, inspect.c): modes,
- *    segmentation, paging (mmu/x86_walk.c), exceptions and interrupts, MSRs, CPUID, the
- *    run loop and the CpuClass the machine sees.
+ *  - system (cpu.c, mem.c, seg.c, exception.c, msr.c, cpuid.c, exec_sys.c, inspect.c,
+ *    trace.c; docs/x86-system.md): modes, segmentation, paging (mmu/x86_walk.c), the soft
+ *    TLB, exceptions and interrupts, MSRs, CPUID, the run loop and the CpuClass the machine
+ *    sees.
  *
  * Faults: every memory or privileged access that can fault returns false after recording
  * the exception in c->exc (x86_raise). A handler that sees false returns X86_FAULT at once,
@@ -206,8 +207,9 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 bool x86_read16(X86Cpu *c, int seg, uint64_t off, void *buf16);
 bool x86_write16(X86Cpu *c, int seg, uint64_t off, const void *buf16);
 /* Instruction bytes at linear address CS.base + rip: up to max bytes into buf; returns how
- * many could be read (fewer at an unmapped page). A fault on the first byte the decoder
- * needs is raised by the decoder calling x86_fetch_fault(c, linear). */
+ * many could be read (fewer at an unmapped page, the CS limit or the canonical end). A fault
+ * on the first byte the decoder needs is raised by the decoder calling x86_fetch_fault(c,
+ * rip + k), k the byte's index (an offset in CS, like rip). */
 unsigned x86_fetch(X86Cpu *c, uint64_t rip, uint8_t *buf, unsigned max);
 void x86_fetch_fault(X86Cpu *c, uint64_t rip);
 /* Port I/O (the machine's io bus) after the IOPL/TSS-bitmap check. */
@@ -222,7 +224,8 @@ X86Cpu *x86_cpu_new(Machine *m, int index);
  * processors, wait_sipi = 1). */
 void x86_cpu_reset(X86Cpu *c, bool bsp);
 /* Multiboot's entry state: 32-bit protected mode, flat CS/DS/ES/SS/FS/GS, paging off,
- * EAX = 0x2BADB002, EBX = info, EIP = entry. */
+ * EAX = 0x2BADB002, EBX = info, EIP = entry; every core's MTRRs as the firmware sets them
+ * (this and x86_cpu_enter_long are states after the firmware). */
 void x86_cpu_enter_multiboot(X86Cpu *c, uint32_t entry, uint32_t info);
 /* 64-bit mode with flat segments (CS 0x08 64-bit, the others 0x10), for ELF64 kernels and
  * tests: paging on with cr3 (the caller built the tables), RIP = entry. GDTR and IDTR keep

@@ -3,12 +3,16 @@
  * machine's, the caches are a fixed description (no timing model reads them).
  *
  * qemu64 follows QEMU's model of that name (vendor, family 15 model 107, the SSE2-era
- * feature set) minus what hvsim does not model (MCE/MCA, SVM, ABM, SSE4A). max adds what the
- * system part implements (x2APIC, TSC deadline, PCID/INVPCID, SMEP/SMAP, 1 GiB pages,
- * RDTSCP) and SSSE3/SSE4.1/SSE4.2/POPCNT, which the instruction part provides. Not
+ * feature set with ABM) minus what hvsim does not model (MCE/MCA, SVM, SSE4A). max adds
+ * what the system part implements (x2APIC, TSC deadline, PCID/INVPCID, SMEP/SMAP, 1 GiB
+ * pages, RDTSCP, FSGSBASE, UMIP, IA32_ARCH_CAPABILITIES saying that none of the
+ * speculative-execution flaws applies: the simulator does not speculate) and
+ * SSSE3/SSE4.1/SSE4.2/POPCNT/MOVBE, which the
+ * instruction part provides. TZCNT is implemented but BMI1 is not advertised (its VEX forms
+ * are not). Not
  * advertised: 5-level paging (the walker and the system part have it, but the near
  * branches' canonical check is 48-bit: LA57 waits for that), XSAVE/AVX, RDRAND/RDSEED (no
- * seeded source), FSGSBASE, UMIP, VMX (the next issue), PKU, MONITOR/MWAIT. */
+ * seeded source), VMX (the next issue), PKU, MONITOR/MWAIT. */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 
@@ -40,8 +44,11 @@
 #define C_SSE42 (1u << 20)
 #define C_POPCNT (1u << 23)
 #define C_HYPERVISOR (1u << 31)
+#define C_MOVBE (1u << 22)
 /* CPUID.80000001H:ECX */
 #define X_LAHF_LM (1u << 0)
+#define X_ABM (1u << 5)       /* LZCNT (the instruction part implements it: F3 0F BD is
+                               * LZCNT, not BSR, whatever is advertised) */
 
 #define BASE_EDX (E_FPU | E_DE | E_PSE | E_TSC | E_MSR | E_PAE | E_CX8 | E_APIC | E_SEP | E_MTRR | \
                   E_PGE | E_CMOV | E_PAT | E_PSE36 | E_CLFLUSH | E_MMX | E_FXSR | E_SSE | E_SSE2)
@@ -55,7 +62,7 @@ static const X86CpuModel models[] = {
         .max_ext_leaf = 0x80000008,
         .f1_ecx = C_SSE3 | C_CX16 | C_HYPERVISOR,
         .f1_edx = BASE_EDX,
-        .e1_ecx = X_LAHF_LM,
+        .e1_ecx = X_LAHF_LM | X_ABM,
         .e1_edx = X86_E1_EDX_SYSCALL | X86_E1_EDX_NX | X86_E1_EDX_LM,
         .pa_bits = 40,
         .va_bits = 48,
@@ -68,10 +75,14 @@ static const X86CpuModel models[] = {
         .max_leaf = 0xd,
         .max_ext_leaf = 0x80000008,
         .f1_ecx = C_SSE3 | C_SSSE3 | C_CX16 | X86_F1_ECX_PCID | C_SSE41 | C_SSE42 |
-                  X86_F1_ECX_X2APIC | C_POPCNT | X86_F1_ECX_TSC_DEADLINE | C_HYPERVISOR,
+                  X86_F1_ECX_X2APIC | C_MOVBE | C_POPCNT | X86_F1_ECX_TSC_DEADLINE |
+                  C_HYPERVISOR,
         .f1_edx = BASE_EDX,
-        .f7_ebx = X86_F7_EBX_SMEP | X86_F7_EBX_INVPCID | X86_F7_EBX_SMAP,
-        .e1_ecx = X_LAHF_LM,
+        .f7_ebx = X86_F7_EBX_FSGSBASE | X86_F7_EBX_SMEP | X86_F7_EBX_INVPCID |
+                  X86_F7_EBX_SMAP,
+        .f7_ecx = X86_F7_ECX_UMIP,
+        .f7_edx = X86_F7_EDX_ARCH_CAPABILITIES,
+        .e1_ecx = X_LAHF_LM | X_ABM,
         .e1_edx = X86_E1_EDX_SYSCALL | X86_E1_EDX_NX | X86_E1_EDX_PAGE1GB |
                   X86_E1_EDX_RDTSCP | X86_E1_EDX_LM,
         .pa_bits = 40,

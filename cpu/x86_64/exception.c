@@ -116,7 +116,8 @@ static bool gate_cs(X86Cpu *c, uint16_t sel, uint32_t ext, bool long_mode, uint6
     if (!(sel & ~3u))
         return x86_fault(c, X86_GP, ext, true);
     if (!x86_read_desc(c, sel, desc)) {
-        c->exc.error_code |= ext;
+        if (c->exc.vector == X86_GP)
+            c->exc.error_code |= ext;     /* outside the GDT/LDT; a #PF keeps its own code */
         return false;
     }
     unsigned attr = (unsigned)(*desc >> 40) & 0xff, dpl = (attr >> 5) & 3;
@@ -211,15 +212,18 @@ static bool deliver_protected(X86Cpu *c, int vector, int kind, bool has_error, u
             uint64_t sp_v, ss_v;
             if (off + (tss32 ? 5 : 3) > c->tr.limit)
                 return x86_fault(c, X86_TS, (c->tr.sel & 0xfffc) | ext, true);
-            if (!x86_la_read(c, (uint32_t)(c->tr.base + off), tss32 ? 4 : 2, X86_PRIV_IMPLICIT, &sp_v) ||
-                !x86_la_read(c, (uint32_t)(c->tr.base + off + (tss32 ? 4 : 2)), 2, X86_PRIV_IMPLICIT, &ss_v))
+            unsigned w = tss32 ? 4 : 2;
+            if (!x86_la_read(c, (uint32_t)(c->tr.base + off), w, X86_PRIV_IMPLICIT, &sp_v) ||
+                !x86_la_read(c, (uint32_t)(c->tr.base + off + w), 2, X86_PRIV_IMPLICIT, &ss_v))
                 return false;
             new_ss_sel = (uint16_t)ss_v;
             if (!(new_ss_sel & ~3u) || (new_ss_sel & 3) != new_cpl)
                 return x86_fault(c, X86_TS, (new_ss_sel & 0xfffc) | ext, true);
             if (!x86_read_desc(c, new_ss_sel, &new_ss_desc)) {
-                c->exc.vector = X86_TS;
-                c->exc.error_code = (new_ss_sel & 0xfffc) | ext;
+                if (c->exc.vector == X86_GP) {    /* outside the table: #TS; a #PF stays */
+                    c->exc.vector = X86_TS;
+                    c->exc.error_code = (new_ss_sel & 0xfffc) | ext;
+                }
                 return false;
             }
             unsigned a = (unsigned)(new_ss_desc >> 40) & 0xff;

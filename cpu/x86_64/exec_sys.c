@@ -7,7 +7,7 @@
  * Not modelled, and what the guest sees: call gates and task switches in far transfers
  * (#GP(selector)), IRET with NT set (a task return: #GP(0)) and to virtual-8086 mode
  * (#GP(0)), debug-register breakpoints (DR0-7 are storage), performance counters (RDPMC
- * #GP(0)), SMM (RSM #UD), XSAVE and RDRAND/RDSEED/FSGSBASE/MONITOR (#UD: not advertised). */
+ * #GP(0)), SMM (RSM #UD), XSAVE and RDRAND/RDSEED/MONITOR (#UD: not advertised). */
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/exec.h"
@@ -17,6 +17,19 @@
 #pragma weak lapic_mmio_write
 #pragma weak lapic_msr_read
 #pragma weak lapic_msr_write
+
+/* EV_EXC_RETURN: an IRET, SYSRET or SYSEXIT took the core from CPL from to where it is. */
+static void publish_return(X86Cpu *c, unsigned from)
+{
+    if (!ev_wants(&c->m->events, EV_EXC_RETURN))
+        return;
+    EvInfo e = { .kind = EV_EXC_RETURN, .cpu = c->index, .el = (int)from, .vmid = -1,
+                 .pc = c->rip, .u.exc = { .to_el = (int)c->cpl } };
+    if (ev_publish(&c->m->events, &e)) {
+        c->m->paused = true;
+        c->m->stop = true;
+    }
+}
 
 static int gp0(X86Cpu *c)
 {
@@ -33,6 +46,12 @@ static int gp_sel(X86Cpu *c, uint16_t sel)
 static bool real_or_vm86(const X86Cpu *c)
 {
     return !x86_protected(c) || x86_vm86(c);
+}
+
+/* CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR are CPL 0 only. */
+static bool umip_blocks(const X86Cpu *c)
+{
+    return (c->cr4 & X86_CR4_UMIP) && c->cpl > 0;
 }
 
 static unsigned stack_size(const X86Cpu *c)
@@ -337,6 +356,8 @@ static int protected_return(X86Cpu *c, const X86Insn *d, bool iret, uint64_t imm
         /* IOPL changes at CPL 0 only; IF where CPL <= IOPL; VM, VIF, VIP at CPL 0 only */
         if (old_cpl > 0)
             mask &= ~(uint64_t)(X86_IOPL | X86_VM | X86_VIF | X86_VIP);
+        if (x86_lma(c))
+            mask &= ~(uint64_t)X86_VM;    /* no virtual-8086 mode in IA-32e mode */
         if (old_cpl > ((c->rflags & X86_IOPL) >> 12))
             mask &= ~(uint64_t)X86_IF;
         keep = c->rflags & ~mask;
@@ -363,6 +384,8 @@ static int protected_return(X86Cpu *c, const X86Insn *d, bool iret, uint64_t imm
     }
     x86_update_mode(c);
     c->rip = rip;
+    if (iret)
+        publish_return(c, old_cpl);
     return X86_OK;
 }
 
@@ -394,6 +417,7 @@ int x86_op_iret(X86Cpu *c, const X86Insn *d)
         c->rip = v[0] & sp_mask(d->opsize);
         c->nmi_blocked = 0;
         x86_update_mode(c);
+        publish_return(c, 0);
         return X86_OK;
     }
     if (x86_vm86(c))
@@ -411,7 +435,10 @@ static int soft_int(X86Cpu *c, const X86Insn *d, int vector, int kind)
     return X86_OK;
 }
 
-int x86_op_int(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, (int)(d->imm & 0xff), X86_EV_SOFT); }
+int x86_op_int(X86Cpu *c, const X86Insn *d)
+{
+    return soft_int(c, d, (int)(d->imm & 0xff), X86_EV_SOFT);
+}
 int x86_op_int3(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, X86_BP, X86_EV_SOFT); }
 int x86_op_int1(X86Cpu *c, const X86Insn *d) { return soft_int(c, d, X86_DB, X86_EV_ICEBP); }
 
@@ -609,6 +636,8 @@ int x86_op_grp6(X86Cpu *c, const X86Insn *d)
     unsigned op = d->reg & 7;
     if (real_or_vm86(c))
         return x86_ud(c);
+    if (op <= 1 && umip_blocks(c))
+        return gp0(c);
     switch (op) {
     case 0:
         return store_sel(c, d, c->ldtr.sel) ? x86_retire(c, d) : X86_FAULT;
@@ -720,6 +749,8 @@ int x86_op_rdtsc(X86Cpu *c, const X86Insn *d);
 int x86_op_grp7(X86Cpu *c, const X86Insn *d)
 {
     unsigned op = d->reg & 7, rm = d->rm & 7;
+    if ((op <= 1 || op == 4) && (d->mod != 3 || op == 4) && umip_blocks(c))
+        return gp0(c);
     if (d->mod != 3) {
         switch (op) {
         case 0: return store_table(c, d, &c->gdtr);
@@ -812,17 +843,33 @@ static void flat_ss(X86Cpu *c, uint16_t sel, unsigned dpl)
                                .attr = 0x93 | dpl << 5 | X86_ATTR_G | X86_SEG_ATTR_DB };
 }
 
+static bool amd(const X86Cpu *c)
+{
+    return c->model->vendor[0] == 'A';
+}
+
+/* SYSCALL: Intel has it in 64-bit mode only; AMD also in compatibility mode (to CSTAR) and
+ * in legacy protected mode (to STAR[31:0], a 32-bit flat CS, IF and VM cleared). */
 int x86_op_syscall(X86Cpu *c, const X86Insn *d)
 {
-    if (!(c->efer & X86_EFER_SCE) || !x86_mode64(c))
-        return x86_ud(c);     /* Intel: 64-bit mode only */
-    c->gpr[X86_RCX] = x86_next_ip(c, d);
-    c->gpr[X86_R11] = c->rflags & ~(uint64_t)X86_RF;
+    if (!(c->efer & X86_EFER_SCE) || (!x86_mode64(c) && (!amd(c) || !x86_protected(c))))
+        return x86_ud(c);
     uint16_t sel = (uint16_t)(c->star >> 32) & 0xfffc;
-    flat_cs(c, sel, 0, true);
+    uint64_t next = x86_next_ip(c, d);
+    bool from64 = x86_mode64(c);
+    if (x86_lma(c)) {
+        c->gpr[X86_RCX] = next;
+        c->gpr[X86_R11] = c->rflags & ~(uint64_t)X86_RF;
+        flat_cs(c, sel, 0, true);
+        x86_set_rflags(c, c->rflags & ~(c->fmask | X86_RF));
+        c->rip = from64 ? c->lstar : c->cstar;
+    } else {
+        c->gpr[X86_RCX] = (uint32_t)next;
+        flat_cs(c, sel, 0, false);
+        c->rflags &= ~(uint64_t)(X86_IF | X86_VM | X86_RF);
+        c->rip = (uint32_t)c->star;
+    }
     flat_ss(c, (uint16_t)(sel + 8), 0);
-    x86_set_rflags(c, c->rflags & ~(c->fmask | X86_RF));
-    c->rip = c->lstar;
     x86_update_mode(c);
     x86_decode_flush(c);
     return X86_OK;
@@ -849,12 +896,15 @@ int x86_op_sysret(X86Cpu *c, const X86Insn *d)
     x86_set_rflags(c, (c->gpr[X86_R11] & 0x3c7fd7) | 2);
     x86_update_mode(c);
     x86_decode_flush(c);
+    publish_return(c, 0);
     return X86_OK;
 }
 
 int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
 {
     (void)d;
+    if (amd(c) && x86_lma(c))
+        return x86_ud(c);     /* AMD: no SYSENTER/SYSEXIT in long mode */
     if (!x86_protected(c) || !(c->sysenter_cs & 0xfffc))
         return gp0(c);
     uint16_t sel = (uint16_t)(c->sysenter_cs & 0xfffc);
@@ -871,6 +921,8 @@ int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
 
 int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
 {
+    if (amd(c) && x86_lma(c))
+        return x86_ud(c);
     if (!x86_protected(c) || x86_vm86(c) || c->cpl != 0 || !(c->sysenter_cs & 0xfffc))
         return gp0(c);
     uint16_t base = (uint16_t)(c->sysenter_cs & 0xfffc);
@@ -891,6 +943,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
     }
     x86_update_mode(c);
     x86_decode_flush(c);
+    publish_return(c, 0);
     return X86_OK;
 }
 
@@ -1258,12 +1311,31 @@ static int fxrstor(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
+/* RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE (F3 0F AE /0../3, register forms): 64-bit mode
+ * with CR4.FSGSBASE, at any CPL. */
+static int fsgsbase(X86Cpu *c, const X86Insn *d, unsigned op)
+{
+    if (op > 3 || !x86_mode64(c) || !(c->cr4 & X86_CR4_FSGSBASE))
+        return x86_ud(c);
+    X86Seg *s = &c->seg[(op & 1) ? X86_GS : X86_FS];
+    unsigned size = d->opsize == 8 ? 8 : 4;
+    if (op < 2) {
+        x86_set_reg(c, d, d->rm, size, s->base);
+    } else {
+        uint64_t v = x86_get_reg(c, d, d->rm, size);
+        if (!x86_canonical(v, (c->cr4 & X86_CR4_LA57) != 0))
+            return gp0(c);
+        s->base = v;
+    }
+    return x86_retire(c, d);
+}
+
 int x86_op_grp15(X86Cpu *c, const X86Insn *d)
 {
     unsigned op = d->reg & 7;
     if (d->mod == 3) {
         if (d->rep == 0xf3)
-            return x86_ud(c); /* RD/WR FS/GS BASE: FSGSBASE not advertised */
+            return fsgsbase(c, d, op);
         if (op >= 5)
             return x86_retire(c, d);   /* LFENCE, MFENCE, SFENCE: one core at a time */
         return x86_ud(c);

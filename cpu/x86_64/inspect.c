@@ -197,16 +197,19 @@ void x86_explain_translation(void *cpu, uint64_t va, GString *out)
     for (unsigned i = 0; i < res.nread; i++) {
         int level = top - (int)i;
         uint64_t e = res.entry[i];
-        g_string_append_printf(out, "  %-5s at PA 0x%010" PRIx64 ": 0x%016" PRIx64 " %s%s%s%s%s%s%s\n",
+        g_string_append_printf(out,
+                               "  %-5s at PA 0x%010" PRIx64 ": 0x%016" PRIx64 " %s%s%s%s%s%s%s\n",
                                level_names[level], res.entry_pa[i], e, e & 1 ? "P" : "-",
                                e & 2 ? " RW" : " RO", e & 4 ? " US" : " S", e & 0x20 ? " A" : "",
                                e & 0x40 ? " D" : "", level > 1 && (e & 0x80) ? " PS" : "",
                                (e >> 63) && r.nxe ? " XD" : "");
     }
     if (ok) {
-        g_string_append_printf(out, "  -> PA 0x%" PRIx64 " (page size 0x%" PRIx64 ", %s, perms %s%s%s%s)\n",
+        g_string_append_printf(out, "  -> PA 0x%" PRIx64 " (page size 0x%" PRIx64
+                                    ", %s, perms %s%s%s%s)\n",
                                res.pa, res.page_mask + 1, res.user ? "user" : "supervisor",
-                               res.perms & X86_PERM_R ? "r" : "-", res.perms & X86_PERM_W ? "w" : "-",
+                               res.perms & X86_PERM_R ? "r" : "-",
+                               res.perms & X86_PERM_W ? "w" : "-",
                                res.perms & X86_PERM_X ? "x" : "-", res.global ? ", global" : "");
         return;
     }

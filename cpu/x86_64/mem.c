@@ -236,13 +236,23 @@ static uint8_t *page_host(X86Cpu *c, uint64_t pa, X86Access acc)
 static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint64_t *pa,
                            uint8_t **host)
 {
-    if (!(c->cr0 & X86_CR0_PG)) {
-        *pa = (uint32_t)la;
-        *host = NULL;
-        return true;
-    }
     uint64_t tag = tlb_tag(c, la, priv);
     X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    if (!(c->cr0 & X86_CR0_PG)) {
+        /* no paging: the entry only remembers the host page (emptied when CR0 changes) */
+        *pa = (uint32_t)la;
+        *host = NULL;
+        if (!te)
+            return true;
+        if (te->tag != tag || te->pcid != X86_TLB_GLOBAL) {
+            te->tag = tag;
+            te->pa = *pa & ~(PAGE - 1);
+            te->host = page_host(c, te->pa, acc);
+            te->pcid = X86_TLB_GLOBAL;
+        }
+        *host = te->host;
+        return true;
+    }
     if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         *host = te->host;
@@ -522,8 +532,18 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 {
     uint64_t la, pa[2] = { 0, 0 };
     *val = 0;
-    if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size) ||
-        !translate_range(c, la, size, X86_ACC_WRITE, data_priv(c), pa))
+    if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size))
+        return false;
+    if (likely((la & (PAGE - 1)) + size <= PAGE)) {
+        uint8_t *host;
+        if (!translate_host(c, la, X86_ACC_WRITE, data_priv(c), &pa[0], &host))
+            return false;
+        if (likely(host != NULL)) {
+            memcpy(val, host + (la & (PAGE - 1)), size);
+            return true;
+        }
+    }
+    if (!translate_range(c, la, size, X86_ACC_WRITE, data_priv(c), pa))
         return false;
     range_io(c, la, size, pa, (uint8_t *)val, false);
     return true;

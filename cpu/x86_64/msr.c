@@ -1,7 +1,7 @@
 /* x86 model-specific registers (SDM vol. 4): EFER, the SYSCALL and SYSENTER targets, the FS,
  * GS and kernel GS bases, PAT, the APIC base, the TSC and TSC_AUX, the TSC deadline and the
  * x2APIC range (both the local APIC's), MTRRs and MISC_ENABLE as storage, DEBUGCTL reading
- * 0 (branch tracing is not modelled). Any other MSR, a reserved bit set or a non-canonical
+ * 0 (branch tracing is not modelled), ARCH_CAPABILITIES (read-only, max). Any other MSR, a reserved bit set or a non-canonical
  * address written raises #GP(0). */
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/insn.h"
@@ -17,6 +17,7 @@ enum {
     MSR_TSC = 0x10,
     MSR_APIC_BASE = 0x1b,
     MSR_UCODE_REV = 0x8b,
+    MSR_ARCH_CAPABILITIES = 0x10a,
     MSR_MTRRCAP = 0xfe,
     MSR_SYSENTER_CS = 0x174,
     MSR_SYSENTER_ESP = 0x175,
@@ -115,6 +116,15 @@ bool x86_rdmsr(X86Cpu *c, uint32_t msr, uint64_t *v)
     case MSR_TSC: *v = x86_tsc(c); return true;
     case MSR_APIC_BASE: *v = c->apic_base; return true;
     case MSR_UCODE_REV: *v = 0; return true;
+    case MSR_ARCH_CAPABILITIES:
+        if (!(c->model->f7_edx & X86_F7_EDX_ARCH_CAPABILITIES))
+            break;
+        /* no speculation, so none of the flaws: RDCL_NO, SKIP_L1DFL_VMENTRY, SSB_NO, MDS_NO,
+         * PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO,
+         * GDS_NO, RFDS_NO */
+        *v = 1u << 0 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 13 |
+             1u << 14 | 1u << 15 | 1u << 20 | 1u << 24 | 1u << 26 | 1u << 27;
+        return true;
     case MSR_MTRRCAP: *v = 0x508; return true;     /* 8 variable, fixed, WC */
     case MSR_SYSENTER_CS: *v = c->sysenter_cs; return true;
     case MSR_SYSENTER_ESP: *v = c->sysenter_esp; return true;

@@ -113,6 +113,7 @@ void x86_cpuid(X86Cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 #define X86_F7_EBX_SMAP (1u << 20)
 #define X86_F7_ECX_UMIP (1u << 2)
 #define X86_F7_ECX_LA57 (1u << 16)
+#define X86_F7_EDX_ARCH_CAPABILITIES (1u << 29)
 #define X86_E1_EDX_NX (1u << 20)
 #define X86_E1_EDX_PAGE1GB (1u << 26)
 #define X86_E1_EDX_RDTSCP (1u << 27)

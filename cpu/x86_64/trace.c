@@ -1,6 +1,7 @@
 /* -d int, -d exec and -d mmu for x86 cores: subscribers of the event stream (EV_EXC_TAKEN,
  * EV_INSN, EV_WALK) that print one line per exception or interrupt taken, per instruction
  * executed and per page walk (the soft TLB's misses). */
+#include <capstone/capstone.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include "cpu/x86_64/sys_internal.h"
@@ -40,6 +41,32 @@ static bool trace_int(void *opaque, const EvInfo *e)
     return false;
 }
 
+/* One instruction of 16- or 32-bit code (x86_disas is the 64-bit mode's): as x86_disas. */
+static unsigned disas_legacy(unsigned bits, uint64_t pc, const uint8_t *code, size_t len,
+                             char *hex, size_t hexn, char *text, size_t textn)
+{
+    static csh handles[2];
+    static int state[2];      /* 0 = not opened, 1 = open, -1 = failed */
+    int k = bits == 16 ? 0 : 1;
+    if (state[k] == 0)
+        state[k] = cs_open(CS_ARCH_X86, bits == 16 ? CS_MODE_16 : CS_MODE_32,
+                           &handles[k]) == CS_ERR_OK ? 1 : -1;
+    hex[0] = 0;
+    snprintf(text, textn, "(bad)");
+    if (state[k] != 1 || !len)
+        return 0;
+    cs_insn *ci;
+    if (cs_disasm(handles[k], code, len, pc, 1, &ci) != 1)
+        return 0;
+    size_t o = 0;
+    for (unsigned i = 0; i < ci->size && o + 3 <= hexn; i++)
+        o += (size_t)snprintf(hex + o, hexn - o, "%02x", ci->bytes[i]);
+    snprintf(text, textn, ci->op_str[0] ? "%s %s" : "%s", ci->mnemonic, ci->op_str);
+    unsigned size = ci->size;
+    cs_free(ci, 1);
+    return size;
+}
+
 /*   EXEC cpu0 CPL0 0000000000001000: 48 8b 04 25 00 00 40 00  mov rax, qword ptr [0x400000] */
 static bool trace_exec(void *opaque, const EvInfo *e)
 {
@@ -53,7 +80,10 @@ static bool trace_exec(void *opaque, const EvInfo *e)
     while (n < sizeof code && x86_peek_virt(c, la + n, code + n, 1))
         n++;
     char hex[64], text[128];
-    if (!x86_disas(e->pc, code, n, hex, sizeof hex, text, sizeof text))
+    unsigned got = c->code_bits == 64
+                 ? x86_disas(e->pc, code, n, hex, sizeof hex, text, sizeof text)
+                 : disas_legacy(c->code_bits, e->pc, code, n, hex, sizeof hex, text, sizeof text);
+    if (!got)
         snprintf(text, sizeof text, "(no instruction)");
     fprintf(m->trace, "EXEC cpu%d CPL%d %016" PRIx64 ": %-30s %s\n", e->cpu, e->el, e->pc, hex,
             text);

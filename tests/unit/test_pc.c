@@ -1045,3 +1045,243 @@ Test(x86pc_machine, built_alike_hash_alike)
     machine_free(a);
     machine_free(b);
 }
+
+/* RTC interrupts: periodic at register A's rate, update-ended each second, the alarm. */
+static int rtc_edges;
+static void note_rtc(void *opaque, int n, int level)
+{
+    (void)opaque, (void)n;
+    if (level && !irq_seen)
+        rtc_edges++;
+    irq_seen = level;
+}
+
+Test(x86pc_misc, rtc_interrupts)
+{
+    Machine *m = bare(1);
+    Mc146818 *r = mc146818_new(m, "rtc", MACHINE_DEFAULT_RTC_EPOCH);
+    irq_seen = 0;
+    rtc_edges = 0;
+    mc146818_connect_irq(r, (IrqLine){ note_rtc, NULL, 8 });
+    out8(m, 0x70, RTC_REG_A);
+    out8(m, 0x71, 0x26);                              /* 1024 Hz */
+    out8(m, 0x70, RTC_REG_B);
+    out8(m, 0x71, RTC_B_24H | RTC_B_PIE);
+    run_until(m, 976562 * PS_PER_NS - 1);             /* just before 1/1024 s */
+    cr_assert_eq(rtc_edges, 0);
+    run_until(m, 976563 * PS_PER_NS);
+    cr_assert_eq(rtc_edges, 1);
+    cr_assert_eq(cmos(m, RTC_REG_C), RTC_C_IRQF | RTC_C_PF);
+    cr_assert_eq(irq_seen, 0, "reading C lowers IRQ 8");
+    cr_assert_eq(cmos(m, RTC_REG_C), 0, "and clears the flags");
+    /* update-ended and alarm at 00:00:02 */
+    out8(m, 0x70, RTC_REG_B);
+    out8(m, 0x71, RTC_B_24H | RTC_B_UIE | RTC_B_AIE);
+    out8(m, 0x70, RTC_SEC_ALARM);
+    out8(m, 0x71, 0x02);
+    out8(m, 0x70, RTC_MIN_ALARM);
+    out8(m, 0x71, 0xc0);                              /* any minute */
+    out8(m, 0x70, RTC_HOUR_ALARM);
+    out8(m, 0x71, 0xff);                              /* any hour */
+    run_until(m, PS_PER_S);
+    cr_assert_eq(cmos(m, RTC_REG_C), RTC_C_IRQF | RTC_C_UF, "second 1: update only");
+    run_until(m, 2 * PS_PER_S);
+    cr_assert_eq(cmos(m, RTC_REG_C), RTC_C_IRQF | RTC_C_UF | RTC_C_AF, "second 2: the alarm");
+    char *err = NULL;
+    cr_assert(state_check_coverage(&mc146818_state_desc, &err), "%s", err);
+    mc146818_free(r);
+    machine_free(m);
+}
+
+/* fw_cfg's DMA interface: an access structure in RAM, the address written big-endian. */
+static void put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint32_t bswap32_(uint32_t v)
+{
+    return v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+}
+
+Test(x86pc_misc, fw_cfg_dma)
+{
+    Machine *m = bare(2);
+    FwCfg *f = fw_cfg_new(m, "fw_cfg");
+    fw_select(m, FW_CFG_ID);
+    cr_assert_eq(fw_read(m, 4), 3u, "traditional and DMA");
+    uint64_t v = 0;
+    cr_assert(bus_read(&m->io, FW_CFG_PORT_DMA, 4, &v));
+    cr_assert_eq(v, 0x554d4551u, "the register reads \"QEMU CFG\" in memory order");
+    uint8_t *acc = bus_ram_ptr(&m->bus, 0x1000, 16), *buf = bus_ram_ptr(&m->bus, 0x2000, 16);
+    memset(buf, 0xee, 16);
+    put_be(acc, (FW_CFG_NB_CPUS << 16) | FW_CFG_DMA_SELECT | FW_CFG_DMA_READ, 4);
+    put_be(acc + 4, 4, 4);                            /* 2 bytes of item, then zeros */
+    put_be(acc + 8, 0x2000, 8);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA, 4, bswap32_(0)));
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(acc[0] | acc[1] | acc[2] | acc[3], 0, "control 0: done");
+    cr_assert_eq(buf[0], 2);
+    cr_assert_eq(buf[1] | buf[2] | buf[3], 0);
+    cr_assert_eq(buf[4], 0xee, "no further");
+    /* skip 2 then read 2 of the signature, continuing the selected item */
+    fw_select(m, FW_CFG_SIGNATURE);
+    put_be(acc, FW_CFG_DMA_SKIP, 4);
+    put_be(acc + 4, 2, 4);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    put_be(acc, FW_CFG_DMA_READ, 4);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(memcmp(buf, "MU", 2), 0);
+    /* a write is refused; so is a buffer outside RAM */
+    put_be(acc, FW_CFG_DMA_WRITE, 4);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(acc[3], FW_CFG_DMA_ERROR);
+    put_be(acc, FW_CFG_DMA_READ, 4);
+    put_be(acc + 8, 0xfff00000ULL, 8);
+    cr_assert(bus_write(&m->io, FW_CFG_PORT_DMA + 4, 4, bswap32_(0x1000)));
+    cr_assert_eq(acc[3], FW_CFG_DMA_ERROR);
+    fw_cfg_free(f);
+    machine_free(m);
+}
+
+/* LVT Error: an illegal vector raises the error interrupt; ESR shows why after a write. */
+Test(x86pc_lapic, error_interrupt)
+{
+    Machine *m = bare(1);
+    Lapic *a = lapic_new(m, 0);
+    enable(a);
+    lapic_mmio_write(a, LAPIC_LVT_ERROR, 0xfe);
+    lapic_mmio_write(a, LAPIC_ICR_LO, (1u << 18) | 0x05);   /* fixed vector 5 to self */
+    cr_assert_eq(lapic_pending(a), 0xfe);
+    lapic_mmio_write(a, LAPIC_ESR, 0);
+    cr_assert_eq(lapic_mmio_read(a, LAPIC_ESR), 0x20u, "send illegal vector");
+    lapic_free(a);
+    machine_free(m);
+}
+
+/* The Multiboot a.out kludge: the header's addresses say what to load and where to enter. */
+Test(x86pc_load, multiboot_aout_kludge)
+{
+    Machine *m = bare(1);
+    uint8_t f[0x200] = { 0 };
+    /* header at file offset 0x40, loaded so that the header lands at 0x300040 */
+    uint32_t h[8] = { MULTIBOOT_MAGIC, 1u << 16, 0, 0x300040, 0x300000, 0x300100, 0x302000,
+                      0x300080 };
+    h[2] = (uint32_t)-(h[0] + h[1]);
+    memcpy(f + 0x40, h, sizeof h);
+    memset(f + 0x80, 0x90, 0x180);                     /* beyond load_end: not loaded */
+    char *k = tmpfile_with("aout", f, sizeof f);
+    m->cfg.kernel = g_strdup(k);
+    memset(bus_ram_ptr(&m->bus, 0x300100, 0x1f00), 0xaa, 0x1f00);
+    PcLoad ld;
+    char *err = NULL;
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), 0, "%s", err);
+    cr_assert(ld.multiboot);
+    cr_assert_eq(ld.entry, 0x300080u);
+    cr_assert_eq(ram32(m, 0x300040), MULTIBOOT_MAGIC);
+    cr_assert_eq(ram32(m, 0x300100), 0u, "bss zeroed up to bss_end_addr");
+    cr_assert_eq(ram32(m, 0x301ffc), 0u);
+    cr_assert_geq(ld.info, 0x302000u, "the information after the image");
+    unlink(k);
+    g_free(k);
+    /* -initrd with a kernel that has no Multiboot header */
+    char *k64 = make_elf(true, false, 0x400000, 0x400000, 0x400000, 0x100, "initrd64");
+    g_free(m->cfg.kernel);
+    m->cfg.kernel = g_strdup(k64);
+    m->cfg.initrd = g_strdup(k64);
+    cr_assert_eq(pc_load_kernel(m, test_map, 3, 0x9fc00, 0x100000, &ld, &err), -1);
+    cr_assert(strstr(err, "-initrd needs a Multiboot kernel"), "%s", err);
+    g_free(err);
+    unlink(k64);
+    g_free(k64);
+    machine_free(m);
+}
+
+/* Guest misuse: random accesses of every size to every port and register of the board's
+ * devices, with time advancing and events running, leave every object valid by its own
+ * description (a snapshot of it would load) and crash nothing (run under ASan/UBSan too). */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+Test(x86pc_machine, random_device_accesses_stay_valid)
+{
+    Machine *m = pc_machine(2);
+    PcBoard *pb = m->board;
+    FILE *devnull = fopen("/dev/null", "w");
+    m->out = devnull;
+    static const uint16_t ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42,
+                                      0x43, 0x61, 0x70, 0x71, 0x3f8, 0x3f9, 0x3fa, 0x3fb,
+                                      0x3fc, 0x3fd, 0x3fe, 0x3ff, 0x510, 0x511, 0x514, 0x518,
+                                      0x80, 0x64, 0xcf8, 0xcf9, 0xcfc, 0x600, 0x602, 0x604,
+                                      0x608 };
+    static const unsigned sizes[] = { 1, 2, 4 };
+    SimTime t = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = rnd(), v = rnd();
+        unsigned size = sizes[r % 3];
+        switch ((r >> 8) % 6) {
+        case 0:
+        case 1: {
+            uint16_t port = ports[(r >> 16) % G_N_ELEMENTS(ports)];
+            if (r & (1ULL << 40))
+                bus_write(&m->io, port, size, v);
+            else
+                bus_read(&m->io, port, size, &v);
+            break;
+        }
+        case 2: {
+            uint64_t off = (r >> 16) & 0x3f8;
+            if (r & (1ULL << 40))
+                bus_write(&m->bus, HPET_BASE + off, (r >> 41) & 1 ? 8 : 4, v);
+            else
+                bus_read(&m->bus, HPET_BASE + off, 4, &v);
+            break;
+        }
+        case 3: {
+            static const uint64_t offs[] = { 0x00, 0x10, 0x40 };
+            uint64_t off = offs[(r >> 16) % 3];
+            if (r & (1ULL << 40))
+                bus_write(&m->bus, IOAPIC_BASE + off, 4, off ? v : v & 0x3f);
+            else
+                bus_read(&m->bus, IOAPIC_BASE + off, 4, &v);
+            break;
+        }
+        case 4: {
+            Lapic *a = pb->lapic[(r >> 16) & 1];
+            uint32_t off = (uint32_t)(r >> 20) & 0x3f0;
+            if (off == LAPIC_ICR_LO && ((v >> 8) & 7) == LAPIC_DM_INIT)
+                v &= ~0x700ULL;  /* INIT resets the APIC: fine, but keep the test's cores */
+            if (r & (1ULL << 40))
+                lapic_mmio_write(a, off, (uint32_t)v);
+            else
+                lapic_mmio_read(a, off);
+            if ((r >> 42) % 64 == 0)
+                lapic_set_tsc_deadline(a, v & 0xffffff);
+            if ((r >> 48) % 16 == 0)
+                lapic_ack(a, lapic_pending(a));
+            break;
+        }
+        default:
+            pc_isa_irq(pb, (int)((r >> 16) % 16), (int)((r >> 20) & 1));
+            t += (r >> 24) % 50000 * PS_PER_NS / 1000;
+            run_until(m, t);
+            break;
+        }
+        m->stop = false;     /* a reset request or debug-exit write ends nothing here */
+    }
+    for (int i = 0; i < m->nobjects; i++) {
+        char *err = NULL;
+        cr_assert(state_validate(m->objects[i].desc, m->objects[i].obj, &err), "%s: %s",
+                  m->objects[i].name, err);
+    }
+    m->out = stdout;
+    fclose(devnull);
+    machine_free(m);
+}

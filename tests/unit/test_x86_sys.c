@@ -208,7 +208,8 @@ Test(x86sys, page_fault_through_the_idt)
 {
     XT *t = xt_new("max");
     X86Cpu *c = t->c;
-    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    /* mov rax, [0x400000] */
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->rflags = 2 | X86_IF | X86_CF;
@@ -227,7 +228,8 @@ Test(x86sys, page_fault_through_the_idt)
     /* a write to a read-only page: P and W/R set */
     t->c->halted = 0;
     put64(t, 0x12000, 0x80 | 1);                      /* read-only 2 MiB page */
-    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };   /* mov [0x5000], rax */
+    /* mov [0x5000], rax */
+    static const uint8_t store[] = { 0x48, 0x89, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00 };
     put(t, 0x1000, store, sizeof store);
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
@@ -320,6 +322,18 @@ Test(x86sys, syscall_sysret_round_trip)
     xt_free(t);
 }
 
+static int returns_seen, return_from, return_to;
+static uint64_t return_pc;
+static bool hear_return(void *opaque, const EvInfo *e)
+{
+    (void)opaque;
+    returns_seen++;
+    return_from = e->el;
+    return_to = e->u.exc.to_el;
+    return_pc = e->pc;
+    return false;
+}
+
 Test(x86sys, iretq_returns_to_user)
 {
     XT *t = xt_new("max");
@@ -341,7 +355,13 @@ Test(x86sys, iretq_returns_to_user)
     put64(t, 0x9000 - 24, 2 | X86_IF | X86_IOPL);     /* RFLAGS */
     put64(t, 0x9000 - 16, 0x7000);                    /* RSP */
     put64(t, 0x9000 - 8, 0x1b);                       /* SS */
+    returns_seen = 0;
+    ev_subscribe(&t->m->events, EV_BIT(EV_EXC_RETURN), EV_PRIO_PLUGIN, NULL, hear_return, NULL);
     cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(returns_seen, 1, "IRET publishes EV_EXC_RETURN");
+    cr_assert_eq(return_from, 0);
+    cr_assert_eq(return_to, 3);
+    cr_assert_eq(return_pc, 0x1800);
     cr_assert_eq(c->cpl, 3);
     cr_assert_eq(c->rip, 0x1800);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000);
@@ -499,6 +519,10 @@ Test(x86sys, msrs)
     uint64_t v;
     cr_assert(x86_rdmsr(c, 0xfe, &v));
     cr_assert_eq(v, 0x508);
+    cr_assert(x86_rdmsr(c, 0x10a, &v));
+    cr_assert(v & 1, "ARCH_CAPABILITIES.RDCL_NO");
+    cr_assert_not(x86_wrmsr(c, 0x10a, 0), "read-only");
+    c->exc.vector = -1;
     /* TSC: written, it counts on from the value */
     cr_assert(x86_wrmsr(c, 0x10, 1000000));
     cr_assert(x86_rdmsr(c, 0x10, &v));
@@ -560,6 +584,15 @@ Test(x86sys, cr_writes_checked)
     cr_assert_eq(run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1003);
     cr_assert(c->cr4 & X86_CR4_TSD);
+    /* mov cr3, rax with a bit past MAXPHYADDR: #GP(0), CR3 kept */
+    static const uint8_t cr3[] = { 0x0f, 0x22, 0xd8 };
+    put(t, 0x1000, cr3, sizeof cr3);
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->gpr[X86_RAX] = PML4 | (1ull << 62);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
+    cr_assert_eq(c->cr3, PML4);
     xt_free(t);
 }
 
@@ -922,7 +955,8 @@ Test(x86sys, double_fault_on_its_ist_stack)
 Test(x86sys, trace_int_and_exec)
 {
     XT *t = xt_new("qemu64");
-    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };  /* mov rax, [0x400000] */
+    /* mov rax, [0x400000] */
+    static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     char *text = NULL;
@@ -1162,7 +1196,7 @@ Test(x86sys, protected_mode_segment_checks)
     put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code */
     put64(t, 0x510, 0x00cf92000000ffffull);           /* 0x10 data, 4 GiB */
     put64(t, 0x518, 0x0040920000000fffull);           /* 0x18 data, limit 0xfff, byte granular */
-    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 data expand-down above 0xfff, B clear */
+    put64(t, 0x520, 0x0000960000000fffull);           /* 0x20 expand-down above 0xfff, B clear */
     put64(t, 0x528, 0x0040900000000fffull);           /* 0x28 data read-only */
     static const uint8_t code[] = {
         0x66, 0xb8, 0x18, 0x00,                       /* mov ax, 0x18 */
@@ -1286,5 +1320,186 @@ Test(x86sys, cr3_reload_global_and_pcid)
     cr_assert_eq(c->gpr[X86_RBX], 0x88, "the other was walked again");
     cr_assert_eq(run(t, 2), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x88, "INVPCID type 2 dropped the global one too");
+    xt_free(t);
+}
+
+Test(x86sys, entry_states_have_firmware_mtrrs)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    x86_cpu_enter_multiboot(c, 0x100000, 0x9500);
+    uint64_t v;
+    cr_assert(x86_rdmsr(c, 0x2ff, &v));
+    cr_assert_eq(v, 0xc06, "MTRRs on, write-back by default");
+    cr_assert(x86_rdmsr(c, 0x250, &v));
+    cr_assert_eq(v, 0x0606060606060606ull);
+    cr_assert(x86_rdmsr(c, 0x259, &v));
+    cr_assert_eq(v, 0, "the VGA window uncached");
+    cr_assert(x86_rdmsr(c, 0x200, &v));
+    cr_assert_eq(v, 0xc0000000ull);
+    cr_assert(x86_rdmsr(c, 0x201, &v));
+    cr_assert_eq(v, 0xffc0000800ull);
+    cr_assert_eq(c->gpr[X86_RAX], 0x2badb002);
+    cr_assert_eq(c->gpr[X86_RBX], 0x9500);
+    cr_assert_eq(c->code_bits, 32);
+    cr_assert_eq(c->cr0, X86_CR0_PE | X86_CR0_ET);
+    xt_free(t);
+}
+
+/* SYSCALL from compatibility mode: AMD (qemu64) goes to CSTAR, Intel (max) raises #UD. */
+Test(x86sys, syscall_from_compatibility_mode)
+{
+    for (int k = 0; k < 2; k++) {
+        XT *t = xt_new(k ? "max" : "qemu64");
+        X86Cpu *c = t->c;
+        static const uint8_t user[] = { 0x0f, 0x05 };             /* syscall */
+        put(t, 0x1000, user, sizeof user);
+        long_tables(t, 7);
+        x86_cpu_enter_long(c, 0x1000, PML4);
+        long_gdt(t);
+        long_idt(t);
+        cr_assert(x86_wrmsr(c, 0xc0000081, 0x0010000800000000ull));
+        cr_assert(x86_wrmsr(c, 0xc0000082, 0x2000));
+        cr_assert(x86_wrmsr(c, 0xc0000083, 0x2800));
+        /* a 32-bit code segment at CPL 3 */
+        c->seg[X86_CS] = (X86Seg){ .limit = 0xffffffff, .sel = 0x1b,
+                                   .attr = 0xfb | (1u << 15) | X86_SEG_ATTR_DB };
+        c->seg[X86_SS].attr |= 3 << 5;
+        x86_update_mode(c);
+        cr_assert_eq(c->code_bits, 32);
+        put64(t, 0x4004, 0x8800);
+        c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+        cr_assert_eq(run(t, 1), 0);
+        if (k == 0) {
+            cr_assert_eq(c->rip, 0x2800, "AMD: to CSTAR");
+            cr_assert_eq(c->code_bits, 64);
+            cr_assert_eq(c->gpr[X86_RCX], 0x1002);
+        } else {
+            cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "Intel: #UD");
+        }
+        xt_free(t);
+    }
+}
+
+/* FSGSBASE (max): RDFSBASE/WRGSBASE with CR4.FSGSBASE, #UD without; UMIP: SGDT at CPL 3 is
+ * #GP with CR4.UMIP, allowed without. */
+Test(x86sys, fsgsbase_and_umip)
+{
+    XT *t = xt_new("max");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = {
+        0xf3, 0x48, 0x0f, 0xae, 0xc0,             /* rdfsbase rax */
+        0xf3, 0x48, 0x0f, 0xae, 0xdb,             /* wrgsbase rbx */
+        0x0f, 0x01, 0x04, 0x25, 0x00, 0x60, 0x00, 0x00,   /* sgdt [0x6000] */
+    };
+    put(t, 0x1000, code, sizeof code);
+    long_tables(t, 7);
+    x86_cpu_enter_long(c, 0x1000, PML4);
+    long_gdt(t);
+    long_idt(t);
+    c->seg[X86_FS].base = 0x7f0000001234ull;
+    c->gpr[X86_RBX] = 0xffff888000000000ull;
+    c->gpr[X86_RSP] = 0x9000;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "#UD without CR4.FSGSBASE");
+    c->rip = 0x1000;
+    c->gpr[X86_RSP] = 0x9000;
+    c->cr4 |= X86_CR4_FSGSBASE | X86_CR4_UMIP;
+    /* CPL 3 from here */
+    c->seg[X86_CS].attr |= 3 << 5;
+    c->seg[X86_SS].attr |= 3 << 5;
+    x86_update_mode(c);
+    put64(t, 0x4004, 0x8800);
+    c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 0x7f0000001234ull);
+    cr_assert_eq(c->seg[X86_GS].base, 0xffff888000000000ull);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->rip, 0x3000 + 0x10 * 13, "UMIP: SGDT at CPL 3 is #GP");
+    xt_free(t);
+}
+
+/* Random code and random descriptor tables, in real, protected and long mode at CPL 0 and
+ * 3: whatever the guest does, the run ends in a state (or a triple fault / exception-loop
+ * stop), never a host error (this suite also runs under ASan and UBSan). */
+Test(x86sys, random_code_and_tables)
+{
+    uint64_t seed = 12345, total = 0;
+    for (int iter = 0; iter < 240; iter++) {
+        XT *t = xt_new(iter & 1 ? "max" : "qemu64");
+        X86Cpu *c = t->c;
+        uint8_t bytes[4096];
+        for (size_t i = 0; i < sizeof bytes; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            bytes[i] = (uint8_t)(seed >> 56);
+        }
+        put(t, 0x1000, bytes, sizeof bytes);
+        enter_long(t, 0x1000);
+        if (iter & 4) {       /* random GDT entries past 0x20, LDT, IDT gates and TSS */
+            put(t, 0x528, bytes + 100, 0x100);
+            put(t, 0x600, bytes + 700, 0x80);
+            put(t, IDT, bytes + 900, 2048);
+            put(t, 0x4000, bytes + 3000, 0x68);
+            c->gdtr.limit = 0x127;
+            c->ldtr = (X86Seg){ .base = 0x600, .limit = 0x7f, .attr = 0x82, .sel = 0x30 };
+        }
+        c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
+        for (int r = 0; r < X86_NGPR; r++)
+            c->gpr[r] = (seed >> (r * 3)) & 0x1fffff;
+        c->gpr[X86_RSP] = 0x9000;
+        switch (iter % 4) {
+        case 1:               /* CPL 3 */
+            long_tables(t, 7);
+            c->seg[X86_CS].attr |= 3 << 5;
+            c->seg[X86_SS].attr |= 3 << 5;
+            put64(t, 0x4004, 0x8800);
+            break;
+        case 2:               /* real mode */
+            c->cr0 = X86_CR0_ET;
+            c->efer = 0;
+            c->seg[X86_CS] = (X86Seg){ .limit = 0xffff, .attr = 0x9b };
+            c->seg[X86_SS] = (X86Seg){ .limit = 0xffff, .attr = 0x93 };
+            c->idtr = (X86DescTable){ .base = 0, .limit = 0x3ff };
+            break;
+        case 3:               /* 32-bit protected mode, paging off */
+            c->cr0 = X86_CR0_PE | X86_CR0_ET;
+            c->efer = 0;
+            c->seg[X86_CS].attr = 0x9b | X86_SEG_ATTR_DB | (1u << 15);
+            c->idtr = (X86DescTable){ .base = IDT, .limit = 0x7ff };
+            break;
+        default:
+            break;
+        }
+        x86_update_mode(c);
+        x86_tlb_flush(c);
+        int rc = run(t, 400);
+        cr_assert(rc == 0 || rc == EXIT_GUEST_CRASH, "iteration %d: exit %d", iter, rc);
+        total += machine_icount(t->m);
+        xt_free(t);
+    }
+    cr_assert_gt(total, 240 * 20, "the programs ran (%llu instructions)", (unsigned long long)total);
+}
+
+Test(x86sys, trace_exec_in_real_mode)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0xb8, 0x34, 0x12, 0xf4 };   /* mov ax, 0x1234; hlt */
+    put(t, 0x7c00, code, sizeof code);
+    c->seg[X86_CS].sel = 0;
+    c->seg[X86_CS].base = 0;
+    c->rip = 0x7c00;
+    x86_update_mode(c);
+    char *text = NULL;
+    size_t len = 0;
+    t->m->trace = open_memstream(&text, &len);
+    x86_trace_set(t->m, TRACE_EXEC);
+    cr_assert_eq(run(t, 2), 0);
+    x86_trace_set(t->m, 0);
+    fclose(t->m->trace);
+    t->m->trace = NULL;
+    cr_assert(strstr(text, "0000000000007c00: b83412") && strstr(text, "mov ax, 0x1234"),
+              "16-bit code disassembled as such: %s", text);
+    free(text);
     xt_free(t);
 }

@@ -2,8 +2,9 @@
  * the ACPI tables (RSDP in the BIOS area, the MADT's local APICs, I/O APIC and IRQ 0
  * override, the FADT's SCI and PM ports), the CMOS memory-size bytes and the RTC's date,
  * the PIT's IRQ 0 through the I/O APIC's pin 2, and the 16550's THR-empty interrupt through
- * pin 4, then IRQ 0 through the 8259 (remapped to 0x20, in virtual-wire mode: its INTR on
- * LINT0 as ExtINT), with the I/O APIC's pin masked. The 8259s are masked until then. Exits
+ * pin 4, the RTC's periodic and update-ended interrupts through pin 8, then IRQ 0 through
+ * the 8259 (remapped to 0x20, in virtual-wire mode: its INTR on LINT0 as ExtINT), with the
+ * I/O APIC's pin masked. The 8259s are masked until then. Exits
  * through isa-debug-exit with 0 when the interrupts came as they should. */
 #include "lib/x86.h"
 
@@ -17,8 +18,9 @@ void on_pit(void);
 void on_uart(void);
 void on_spurious(void);
 void on_pic(void);
+void on_rtc(void);
 
-static volatile unsigned pit_irqs, uart_irqs, uart_iir_bad, pic_irqs;
+static volatile unsigned pit_irqs, uart_irqs, uart_iir_bad, pic_irqs, rtc_pf, rtc_uf;
 
 void on_pit(void)
 {
@@ -41,6 +43,17 @@ void on_pic(void)
     outb(0x20, 0x20);                 /* non-specific EOI to the 8259 */
 }
 
+void on_rtc(void)
+{
+    outb(0x70, 0x0c);                 /* register C: the flags, cleared by the read */
+    uint8_t c = inb(0x71);
+    if (c & 0x40)
+        rtc_pf++;
+    if (c & 0x10)
+        rtc_uf++;
+    lapic_write(LAPIC_EOI, 0);
+}
+
 void on_spurious(void)
 {
 }
@@ -49,6 +62,7 @@ ISR_STUB(isr_pit, on_pit);
 ISR_STUB(isr_uart, on_uart);
 ISR_STUB(isr_spurious, on_spurious);
 ISR_STUB(isr_pic, on_pic);
+ISR_STUB(isr_rtc, on_rtc);
 
 static void ioapic_route(unsigned pin, uint32_t low)
 {
@@ -214,6 +228,29 @@ void x86_main(uint32_t magic, uint32_t info)
     put_dec(uart_irqs);
     puts_(uart_iir_bad ? " (IIR WRONG)\n" : "\n");
 
+    /* the RTC: 1024 Hz periodic interrupts, then the update-ended one, on pin 8 */
+    idt_set_gate(0x58, isr_rtc);
+    ioapic_route(8, 0x58);
+    outb(0x70, 0x0a);
+    outb(0x71, 0x26);
+    outb(0x70, 0x0b);
+    outb(0x71, 0x42);                 /* PIE, 24 hours */
+    __asm__ volatile("sti");
+    while (rtc_pf < 3)
+        __asm__ volatile("hlt");
+    outb(0x70, 0x0b);
+    outb(0x71, 0x12);                 /* UIE only */
+    while (rtc_uf < 1)
+        __asm__ volatile("hlt");
+    __asm__ volatile("cli");
+    outb(0x70, 0x0b);
+    outb(0x71, 0x02);
+    ioapic_route(8, 0x10058);
+    puts_("rtc: periodic interrupts ");
+    puts_(rtc_pf >= 3 ? "ok" : "WRONG");
+    puts_(", update-ended ");
+    puts_(rtc_uf >= 1 ? "ok\n" : "WRONG\n");
+
     /* the 8259 in virtual-wire mode: ICW1-4 (vectors 0x20 and 0x28), only IRQ 0 unmasked,
      * LINT0 as ExtINT */
     idt_set_gate(0x20, isr_pic);
@@ -236,5 +273,6 @@ void x86_main(uint32_t magic, uint32_t info)
     put_hex(inb(0x21));
     putc_('\n');
     puts_("bye\n");
-    debug_exit(pit_irqs >= 5 && uart_irqs == 2 && !uart_iir_bad && pic_irqs >= 3 ? 0 : 1);
+    debug_exit(pit_irqs >= 5 && uart_irqs == 2 && !uart_iir_bad && pic_irqs >= 3 && rtc_pf >= 3 &&
+               rtc_uf >= 1 ? 0 : 1);
 }

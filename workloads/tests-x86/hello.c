@@ -1,8 +1,8 @@
 /* The first x86-64 program (make demo-x86): entered by Multiboot, in 64-bit mode from
- * start.S, it prints a greeting, what fw_cfg says (signature, CPU count, RAM size) and what
- * the Multiboot information says (memory below and above 1 MiB, the command line after the
- * kernel's file name), then exits through isa-debug-exit with 0 (process status 1, as on
- * QEMU). */
+ * start.S, it prints a greeting, what fw_cfg says (signature, CPU count, RAM size; by ports
+ * and by DMA) and what the Multiboot information says (memory below and above 1 MiB, the
+ * command line after the kernel's file name), then exits through isa-debug-exit with 0
+ * (process status 1, as on QEMU). */
 #include "lib/x86.h"
 
 void x86_main(uint32_t magic, uint32_t info);
@@ -23,6 +23,18 @@ void x86_main(uint32_t magic, uint32_t info)
     puts_("\nram: ");
     put_dec(fw_cfg_read(0x03, 8) >> 20);
     puts_(" MiB\n");
+    char dsig[5] = { 0 };
+    uint16_t dcpus = 0;
+    if (!(fw_cfg_read(0x01, 4) & 2) || fw_cfg_dma_read(0x00, dsig, 4) ||
+        fw_cfg_dma_read(0x05, &dcpus, 2)) {
+        puts_("fw_cfg dma: not working\n");
+    } else {
+        puts_("fw_cfg dma: ");
+        puts_(dsig);
+        puts_(", cpus ");
+        put_dec(dcpus);
+        putc_('\n');
+    }
     const MbInfo *mb = (const MbInfo *)(uint64_t)info;
     if (mb->flags & 1) {
         puts_("multiboot memory: lower ");

@@ -52,6 +52,29 @@ uint64_t fw_cfg_read(uint16_t key, unsigned n)
     return v;
 }
 
+static uint32_t bswap32(uint32_t v)
+{
+    return v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+}
+
+int fw_cfg_dma_read(uint16_t key, void *buf, uint32_t len)
+{
+    /* big-endian control, length, address; the register takes the structure's address */
+    static volatile struct { uint32_t control, length; uint64_t address; } acc
+        __attribute__((aligned(16)));
+    acc.control = bswap32(((uint32_t)key << 16) | 0x08 | 0x02);   /* select, read */
+    acc.length = bswap32(len);
+    uint64_t a = (uint64_t)buf;
+    acc.address = (uint64_t)bswap32((uint32_t)a) << 32 | bswap32((uint32_t)(a >> 32));
+    uint64_t pa = (uint64_t)&acc;
+    outl(0x514, bswap32((uint32_t)(pa >> 32)));
+    __asm__ volatile("" ::: "memory");
+    outl(0x518, bswap32((uint32_t)pa));
+    while (acc.control & ~bswap32(1))   /* done: 0, or just the error bit */
+        ;
+    return acc.control ? -1 : 0;
+}
+
 void debug_exit(uint8_t code)
 {
     outl(0xf4, code);

@@ -93,6 +93,11 @@ gdt_end:
 gdt_ptr:
     .word gdt_end - gdt - 1
     .long gdt
+    .balign 8
+    .globl gdt_ptr64                 /* the same for LGDT in 64-bit mode (lib/ap.c) */
+gdt_ptr64:
+    .word gdt_end - gdt - 1
+    .quad gdt
 
     /* page tables and stack: not zeroed by the loop above (they are in use) */
     .section .pgtables, "aw", @nobits

@@ -2,6 +2,7 @@
  * the local APIC and an IDT. Runs on QEMU's pc board and hvsim's -M pc alike. */
 #ifndef X86_TESTS_LIB_H
 #define X86_TESTS_LIB_H
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -46,6 +47,8 @@ void put_dec(uint64_t v);
 void put_hex(uint64_t v);
 /* fw_cfg: the item's first n bytes (little-endian) */
 uint64_t fw_cfg_read(uint16_t key, unsigned n);
+/* fw_cfg's DMA interface: len bytes of item key into buf; 0, or -1 on an error */
+int fw_cfg_dma_read(uint16_t key, void *buf, uint32_t len);
 /* isa-debug-exit (port 0xf4): the run ends with status (code << 1) | 1 */
 void __attribute__((noreturn)) debug_exit(uint8_t code);
 
@@ -53,6 +56,14 @@ void __attribute__((noreturn)) debug_exit(uint8_t code);
 #define LAPIC ((volatile uint32_t *)0xfee00000UL)
 static inline uint32_t lapic_read(unsigned off) { return LAPIC[off / 4]; }
 static inline void lapic_write(unsigned off, uint32_t v) { LAPIC[off / 4] = v; }
+
+/* Application processors (lib/ap.c): INIT-SIPI-SIPI to all the others, each then runs
+ * fn(slot) in 64-bit mode on a stack of its own (slot: the order they arrived in); waits up
+ * to 20 ms for `want` of them and returns how many started. */
+#define AP_MAX 8
+unsigned start_aps(unsigned want, void (*fn)(unsigned slot));
+/* About `us` microseconds by polling the (masked) LAPIC timer. */
+void delay_us(unsigned us);
 
 /* IDT: set_gate(vector, handler); handlers are assembly stubs (see timer.c) */
 void idt_init(void);
