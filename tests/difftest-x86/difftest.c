@@ -358,8 +358,10 @@ static void insert_byte(Item *it, unsigned p, uint8_t v)
 
 /* Prefixes that change nothing, to check the decoder's prefix rules against QEMU's: a
  * repeated 66 or 67 (if there is one), segment overrides (CS/DS/ES/SS are ignored in 64-bit
- * mode; FS and GS have base 0 here), F2/F3 on forms that take no mandatory prefix (rep_ok),
- * a second REX before the real one (the last REX counts). At most 15 bytes. */
+ * mode; FS and GS have base 0 here), F2/F3 on forms that take no mandatory prefix (rep_ok;
+ * reserved by the SDM, ignored by QEMU and hvsim, not by every CPU: an AMD EPYC runs F3 E0
+ * as LOOPE, so never against --qemu native), a second REX before the real one (the last REX
+ * counts). At most 15 bytes. */
 static void add_junk_prefixes(Rng *r, Item *it, unsigned legacy_end, bool has_rex, bool p66,
                               bool a32, bool rep_ok)
 {
@@ -787,7 +789,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     if (rng_below(r, 4) == 0)
         add_junk_prefixes(r, it, legacy_end, want_rex, p66, a32,
                           f->pfx == 0xf && !sse && !is_string && f->map != 2 &&
-                          f->op != X86_OP_XCHG_rAX);
+                          f->op != X86_OP_XCHG_rAX && strcmp(opt_qemu, "native"));
     s->n++;
     /* an instruction a branch may skip defines nothing for sure */
     uint32_t wr = s->shadow ? 0 : flags_written(f, digit);
