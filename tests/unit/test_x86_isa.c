@@ -843,3 +843,19 @@ Test(x86_isa, x87_conversions_and_faults)
     cr_assert_eq(*(uint64_t *)(t->m->ram + XT_DATA + 0x28), 0x3fd5555555555555ull);
     xt_free(t);
 }
+
+Test(x86_isa, adcx_adox)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    /* STC; MOV EAX, -1; XOR ECX, ECX: OF clear; ADCX EAX, ECX: 0 with CF; ADOX leaves CF */
+    c->rflags = 2 | X86_ZF | X86_SF;
+    cr_assert_eq(RUN(t, 0xf9, 0xb8, 0xff, 0xff, 0xff, 0xff, 0x66, 0x0f, 0x38, 0xf6, 0xc1), 3);
+    cr_assert_eq(c->gpr[X86_RAX], 0);
+    cr_assert_eq(c->rflags & (X86_CF | X86_OF | X86_ZF | X86_SF), X86_CF | X86_ZF | X86_SF);
+    c->rflags |= X86_OF;
+    cr_assert_eq(RUN(t, 0xf3, 0x0f, 0x38, 0xf6, 0xc1), 1);  /* ADOX EAX, ECX: 0 + 0 + OF */
+    cr_assert_eq(c->gpr[X86_RAX], 1);
+    cr_assert_eq(c->rflags & (X86_CF | X86_OF), X86_CF);
+    xt_free(t);
+}
