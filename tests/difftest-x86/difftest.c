@@ -107,6 +107,7 @@ static uint64_t opt_seed = 1;
 static long opt_count = 2000;
 static long opt_batch = 500;
 static long opt_index = -1;
+static long opt_first;        /* --first N: the first sequence index (bisecting a batch) */
 static int opt_verbose;
 static int opt_max_report = 10;
 static const char *opt_qemu = "qemu-x86_64";
@@ -1868,8 +1869,8 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
 static void usage(void)
 {
     fprintf(stderr, "usage: difftest-x86 [--seed N] [--count N] [--batch N] [--index I] "
-                    "[--mode 32|64] [--qemu PATH] [--keep ELF] [--max-report N] [--only NAME-PREFIX]\n"
-                    "       [--cut N] [--bytes N] [-v]\n");
+                    "[--first I] [--mode 32|64] [--qemu PATH] [--keep ELF] [--max-report N]\n"
+                    "       [--only NAME-PREFIX] [--cut N] [--bytes N] [--rem 1] [-v]\n");
     exit(2);
 }
 
@@ -1902,6 +1903,8 @@ int main(int argc, char **argv)
             opt_count = parse_long(v, a);
         else if (!strcmp(a, "--batch"))
             opt_batch = parse_long(v, a);
+        else if (!strcmp(a, "--first"))
+            opt_first = parse_long(v, a);
         else if (!strcmp(a, "--index"))
             opt_index = parse_long(v, a);
         else if (!strcmp(a, "--max-report"))
@@ -1944,7 +1947,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "difftest-x86: no form's name starts with %s\n", opt_only);
         return 2;
     }
-    long first = opt_index >= 0 ? opt_index : 0;
+    long first = opt_index >= 0 ? opt_index : opt_first;
     long total = opt_index >= 0 ? 1 : opt_count;
     char elf[64];
     snprintf(elf, sizeof elf, "/tmp/difftest-x86-%d.elf", (int)getpid());
