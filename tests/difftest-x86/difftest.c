@@ -74,7 +74,8 @@
 #define SLOT_DATA 0xe00       /* bytes of data per slot: */
 #define D_IN 0                /*   input: RAX..R15, RFLAGS */
 #define D_OUT 144             /*   output: RAX..R15, RFLAGS */
-#define D_SIG 280             /*   the signal that ended the slot, 0 if none */
+#define D_SIG 280             /*   the signal that ended the slot, 0 if none, and (+4) the
+                               *   address of the instruction it came from */
 #define D_MXIN 288            /*   input MXCSR */
 #define D_MXOUT 292           /*   output MXCSR */
 #define D_FSWOUT 296          /*   output FSW */
@@ -1207,6 +1208,8 @@ static void build_common32(Image *im)
     p = put32(p, SLOT_DATA);
     p = put(p, "\x8b\x4c\x24\x04\x89\x88", 6);          /* MOV ECX, sig; MOV [EAX+], ECX */
     p = put32(p, (uint32_t)(im->data + D_SIG));
+    p = put(p, "\x8b\x54\x24\x0c\x8b\x4a\x4c\x89\x88", 9);  /* ECX = uc EIP; MOV [.+4] */
+    p = put32(p, (uint32_t)(im->data + D_SIG + 4));
     *p++ = 0xa1;
     p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
     p = put(p, "\x40\x69\xc0", 3);                         /* INC EAX; IMUL */
@@ -1276,6 +1279,8 @@ static void build_common(Image *im)
     p = put32(p, SLOT_DATA);
     p = put(p, "\x89\xb8", 2);                                  /* MOV [RAX + sig0], EDI */
     p = put32(p, (uint32_t)(im->data + D_SIG));
+    p = put(p, "\x48\x8b\x8a\xa8\x00\x00\x00\x89\x88", 9);  /* ECX = uc RIP; MOV [.+4] */
+    p = put32(p, (uint32_t)(im->data + D_SIG + 4));
     p = put(p, "\x48\x8b\x04\x25", 4);
     p = put32(p, (uint32_t)(IMG_BASE + OFF_CUR));
     p = put(p, "\x48\xff\xc0\x48\x69\xc0", 6);                  /* INC RAX; IMUL RAX, ... */
@@ -1598,8 +1603,9 @@ static void sim_slot(Sim *s, const Image *im, long i)
         c->exc.vector = -1;
         c->start_ip = c->rip;
         if (!x86_decode(c, &d) || x86_execute(c, &d) == X86_FAULT) {
-            uint32_t sig = (uint32_t)vector_signal(c->exc.vector);
+            uint32_t sig = (uint32_t)vector_signal(c->exc.vector), ip = (uint32_t)c->rip;
             memcpy(s->m->ram + (slot_data(im, i) + D_SIG - IMG_BASE), &sig, 4);
+            memcpy(s->m->ram + (slot_data(im, i) + D_SIG + 4 - IMG_BASE), &ip, 4);
             c->exc.vector = -1;
             return;
         }
@@ -1782,16 +1788,23 @@ static bool compare_slot(const Image *im, long i, long index, const Seq *s, cons
              ((mx_out(qd) ^ mx_out(hd)) & ~MX_DE_FLAG) == 0 &&
              !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
     } else if (ok) {
-        /* faulted alike: what the sequence wrote before the fault must agree too (the
-         * signal frames are on their own stack, outside the data) */
-        ok = !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
+        /* faulted alike: at the same instruction, and what the sequence wrote before the
+         * fault must agree too (the signal frames are on their own stack, outside the data) */
+        ok = !memcmp(qd + D_SIG + 4, hd + D_SIG + 4, 4) &&
+             !memcmp(qd + D_SCRATCH, hd + D_SCRATCH, 2048);
     }
     if (ok || !report)
         return ok;
     printf("MISMATCH seed %" PRIu64 " index %ld:\n", opt_seed, index);
     print_seq(s, slot_code(i));
+    uint32_t qip, hip;
+    memcpy(&qip, qd + D_SIG + 4, 4);
+    memcpy(&hip, hd + D_SIG + 4, 4);
     if (qsig != hsig)
         printf("  signal: qemu %u, hvsim %u\n", qsig, hsig);
+    else if (qsig && qip != hip)
+        printf("  signal %u from different instructions: qemu at %08x, hvsim at %08x\n", qsig,
+               qip, hip);
     if (opt_verbose) {
         for (int r = 0; r < 16; r++)
             printf("  in %-4s %016" PRIx64 "%s", reg_names[r], s->in[r], r % 4 == 3 ? "\n" : "");
