@@ -292,7 +292,8 @@ check-diff-x86: $(B)/tests/difftest-x86
 		$(B)/tests/difftest-x86 --seed 1 --count 3000 --only X87 --qemu native && \
 		$(B)/tests/difftest-x86 --seed 1 --count 2000 --only X87 --qemu native --mode 32 && \
 		$(B)/tests/difftest-x86 --seed 1 --count 3000 --only SSE --qemu native && \
-		$(B)/tests/difftest-x86 --seed 1 --count 1000 --only ADX --qemu native; \
+		$(B)/tests/difftest-x86 --seed 1 --count 1000 --only ADX --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 2000 --only VEX --qemu native; \
 	else echo "SKIP difftest-x86 --qemu native: the host is not x86-64"; fi
 difftest-x86-long: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 200000 --max-report 20

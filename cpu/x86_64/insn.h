@@ -47,6 +47,11 @@ struct X86Insn {
     int64_t disp;
     uint64_t imm;             /* first immediate (sign- or zero-extended as the entry says) */
     uint64_t imm2;            /* second immediate (ENTER's level, far pointer's selector) */
+    /* VEX (C4/C5): the prefix's fields; d->rex then holds its W, R, X, B as a REX would */
+    uint8_t vex;              /* 1: VEX-encoded */
+    uint8_t vex_l;            /* VEX.L */
+    uint8_t vex_pp;           /* VEX.pp: 0 none, 1 66, 2 F3, 3 F2 */
+    uint8_t vvvv;             /* VEX.vvvv: the extra register operand (0-15) */
 };
 
 /* Decodes the instruction at c->rip. false: c->exc holds the fault (#PF/#GP on fetch, #UD

@@ -215,6 +215,12 @@ static void flag_info(const X86Form *f, unsigned digit, uint32_t *reads, uint32_
     case X86_OP_ADX:
         *reads = X86_CF | X86_OF;         /* one of them, by the prefix */
         break;
+    case X86_OP_VEX_ANDN: case X86_OP_VEX_BLSx: case X86_OP_VEX_BZHI:
+        *undef = X86_AF | X86_PF;
+        break;
+    case X86_OP_VEX_BEXTR:
+        *undef = X86_AF | X86_SF | X86_PF;
+        break;
     case X86_OP_X87_DA: case X86_OP_X87_DB:
         if (digit < 4)
             *reads = X86_CF | X86_ZF | X86_PF;     /* FCMOVcc (register forms) */
@@ -266,7 +272,8 @@ static uint32_t flags_written(const X86Form *f, unsigned digit)
                                          "DAA", "DAS", "AAA", "AAS", "AAM", "AAD",
                                          "CMP_", "GRP1_", "TEST_", "MULDIV_", "IMUL_", "BSF",
                                          "BSR", "TZCNT", "LZCNT", "POPCNT", "XADD_",
-                                         "CMPXCHG_" };
+                                         "CMPXCHG_", "VEX_ANDN", "VEX_BLSx", "VEX_BZHI",
+                                         "VEX_BEXTR" };
     for (size_t i = 0; i < sizeof arith / sizeof arith[0]; i++)
         if (!strncmp(n, arith[i], strlen(arith[i])))
             return X86_FLAGS_ARITH;
@@ -522,6 +529,9 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
                 opts[no++] = i;
         digit = opts[rng_below(r, no)];
     }
+    /* BLSI: QEMU 7.2 computes its CF wrongly (the SDM and the hardware: CF = source != 0) */
+    if (f->op == X86_OP_VEX_BLSx && digit == 3 && strcmp(opt_qemu, "native"))
+        return false;
     /* F6/F7 /1 is TEST on Intel and AMD parts (hvsim runs it) but #UD in QEMU */
     if ((f->op == X86_OP_TEST_EbIb || f->op == X86_OP_TEST_EvIz) && digit == 1)
         return false;
@@ -650,11 +660,19 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
         p66 = false;          /* 16-bit BSWAP is undefined */
     if (f->op == X86_OP_MOV_rvIv && !w && rng_below(r, 2) && !mode32)
         w = true;
+    /* VEX forms: the mandatory prefix goes into VEX.pp, W into VEX.W; no legacy 66/F2/F3 */
+    bool vexf = (f->flags & X86_F_VEX) != 0;
+    if (vexf) {
+        p66 = false;
+        w = !mode32 && rng_below(r, 2);
+    }
     if ((f->flags & X86_F_LOCK) && mem && rng_below(r, 3) == 0)
         b[n++] = 0xf0;
     if (p66)
         b[n++] = 0x66;
-    if (pfx == X86_PFX_F3)
+    if (vexf)
+        ;
+    else if (pfx == X86_PFX_F3)
         b[n++] = 0xf3;
     else if (pfx == X86_PFX_F2)
         b[n++] = 0xf2;
@@ -713,14 +731,25 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     bool want_rex = !mode32 && (w || rex_r || rex_b || rex_x ||
                                 (f->size == X86_SZ_B && rng_below(r, 3) == 0));
     unsigned legacy_end = n;              /* the legacy prefixes are b[0..legacy_end) */
-    if (want_rex)
-        b[n++] = (uint8_t)(0x40 | (w ? 8 : 0) | (rex_r ? 4 : 0) | (rex_x ? 2 : 0) | (rex_b ? 1 : 0));
-    if (f->map >= 1)
-        b[n++] = 0x0f;
-    if (f->map == 2)
-        b[n++] = 0x38;
-    else if (f->map == 3)
-        b[n++] = 0x3a;
+    if (vexf) {
+        /* C4 RXB.mmmmm W.vvvv.L.pp, the extra register from the GPRs too */
+        unsigned vreg = f->op == X86_OP_VEX_RORX ? 0 : pick_reg(r);   /* RORX: vvvv 1111b */
+        unsigned pp = pfx == X86_PFX_66 ? 1 : pfx == X86_PFX_F3 ? 2
+                                                            : pfx == X86_PFX_F2 ? 3 : 0;
+        b[n++] = 0xc4;
+        b[n++] = (uint8_t)((rex_r ? 0 : 0x80) | 0x40 | (rex_b ? 0 : 0x20) | f->map);
+        b[n++] = (uint8_t)((w ? 0x80 : 0) | ((~vreg & 15) << 3) | pp);
+    } else {
+        if (want_rex)
+            b[n++] = (uint8_t)(0x40 | (w ? 8 : 0) | (rex_r ? 4 : 0) | (rex_x ? 2 : 0) |
+                               (rex_b ? 1 : 0));
+        if (f->map >= 1)
+            b[n++] = 0x0f;
+        if (f->map == 2)
+            b[n++] = 0x38;
+        else if (f->map == 3)
+            b[n++] = 0x3a;
+    }
     b[n++] = op;
     if (f->flags & X86_F_MODRM) {
         if (!mem) {
@@ -798,7 +827,7 @@ static bool gen_insn(Rng *r, Seq *s, const X86Form *f)
     }
     it->len = (uint8_t)n;
     if (rng_below(r, 4) == 0)
-        add_junk_prefixes(r, it, legacy_end, want_rex, p66, a32,
+        add_junk_prefixes(r, it, legacy_end, want_rex && !vexf, p66, a32, !vexf &&
                           f->pfx == 0xf && !sse && !is_string && f->map != 2 &&
                           f->op != X86_OP_XCHG_rAX && strcmp(opt_qemu, "native"));
     s->n++;

@@ -859,3 +859,45 @@ Test(x86_isa, adcx_adox)
     cr_assert_eq(c->rflags & (X86_CF | X86_OF), X86_CF);
     xt_free(t);
 }
+
+Test(x86_isa, bmi1_bmi2)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RAX] = 0xf0;
+    c->gpr[X86_RCX] = 0x0404;              /* BEXTR control: start 4, length 4 */
+    c->gpr[X86_RDX] = 0xff00ff00ff00ff00ull;
+    /* ANDN EBX, EAX, EDX: ~0xf0 & 0xff00ff00 */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x78, 0xf2, 0xda), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xff00ff00u);
+    /* BLSR RBX, RAX (vvvv = RBX): 0xf0 & 0xef = 0xe0; BLSI: the lowest set bit, CF set */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xe0, 0xf3, 0xc8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xe0);
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xe0, 0xf3, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0x10);
+    cr_assert(c->rflags & X86_CF);
+    /* BEXTR EBX, EAX, ECX: bits 4..7 of 0xf0 = 0xf */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x70, 0xf7, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xf);
+    /* PEXT RBX, RDX, RAX (mask 0xf0): bits 4..7 of RDX (0) */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xea, 0xf5, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0);
+    /* PDEP RBX, RCX, RAX: 0x0404's low bits 0,0,1,0 into bits 4..7: bit 6 */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xf3, 0xf5, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0x40);
+    /* MULX RBX, RSI, RAX: RDX * RAX, high to RBX, low to RSI; no flags */
+    uint64_t fl = c->rflags;
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xcb, 0xf6, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RSI], 0xff00ff00ff00ff00ull * 0xf0);
+    cr_assert_eq(c->gpr[X86_RBX], 0xef);
+    cr_assert_eq(c->rflags, fl);
+    /* RORX EBX, EAX, 4 (vvvv 1111b); with another vvvv it is #UD */
+    cr_assert_eq(RUN(t, 0xc4, 0xe3, 0x7b, 0xf0, 0xd8, 0x04), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xf);
+    cr_assert_eq(RUN(t, 0xc4, 0xe3, 0x73, 0xf0, 0xd8, 0x04), -1);
+    cr_assert_eq(c->exc.vector, X86_UD);
+    /* a 66 before VEX is #UD; VEX.L = 1 is #UD */
+    cr_assert_eq(RUN(t, 0x66, 0xc4, 0xe2, 0x78, 0xf2, 0xda), -1);
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x7c, 0xf2, 0xda), -1);
+    xt_free(t);
+}
