@@ -35,7 +35,6 @@
  *    ignored segment overrides, F2/F3 where no mandatory prefix applies, an extra REX).
  * Everything derives from --seed: sequence i uses its own PRNG seeded from (seed, i), so
  * `--seed S --index I` reproduces one sequence. */
-#include <capstone/capstone.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1707,34 +1706,12 @@ static const char *const reg_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "r
                                            "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
                                            "r14", "r15" };
 
-/* Capstone in 32-bit mode for --mode 32 (x86_disas, the core's, knows 64-bit mode only). */
-static unsigned disas32(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
-                        char *text, size_t textn)
-{
-    static csh h;
-    static int state;
-    if (!state)
-        state = cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK ? 1 : -1;
-    cs_insn *ci;
-    hex[0] = 0;
-    if (state == 1 && cs_disasm(h, code, len, pc, 1, &ci) == 1) {
-        snprintf(text, textn, "%s %s", ci->mnemonic, ci->op_str);
-        unsigned n = ci->size;
-        cs_free(ci, 1);
-        return n;
-    }
-    snprintf(text, textn, "(bad)");
-    return 0;
-}
-
 static void print_seq(const Seq *s, uint64_t pc)
 {
     for (int k = 0; k < s->n; k++) {
         char hex[64], text[128];
-        unsigned (*dis)(uint64_t, const uint8_t *, size_t, char *, size_t, char *, size_t) =
-            mode32 ? disas32 : x86_disas;
-        if (dis(pc, s->it[k].b, s->it[k].len, hex, sizeof hex, text, sizeof text) !=
-            s->it[k].len || mode32)
+        if (x86_disas_bits(mode32 ? 32 : 64, pc, s->it[k].b, s->it[k].len, hex, sizeof hex,
+                           text, sizeof text) != s->it[k].len || mode32)
             for (unsigned j = 0; j < s->it[k].len && 2 * j + 3 <= sizeof hex; j++)
                 snprintf(hex + 2 * j, sizeof hex - 2 * j, "%02x", s->it[k].b[j]);
         printf("    %-30s %s%s\n", hex, text, s->it[k].op == 0xffff ? "   (setup)" : "");

@@ -505,6 +505,10 @@ Test(x86_isa, disassembly)
     cr_assert_eq(x86_disas(0x1000, code, sizeof code, hex, sizeof hex, text, sizeof text), 5);
     cr_assert_str_eq(hex, "488d44cbf8");
     cr_assert_str_eq(text, "lea rax, [rbx + rcx*8 - 8]");
+    /* 16-bit code: 8D 40 05 is LEA AX, [BX + SI + 5] */
+    const uint8_t c16[] = { 0x8d, 0x40, 0x05 };
+    cr_assert_eq(x86_disas_bits(16, 0x1000, c16, sizeof c16, hex, sizeof hex, text, sizeof text), 3);
+    cr_assert_str_eq(text, "lea ax, [bx + si + 5]");
 }
 
 /* ---- SSE ---- */
