@@ -181,8 +181,17 @@ $(B)/workloads/tests-x86/%.elf64: workloads/tests-x86/%.c $(X86_LIB) workloads/t
 $(B)/workloads/tests-x86/%.elf: $(B)/workloads/tests-x86/%.elf64
 	$(X86_OBJCOPY) -O elf32-i386 $< $@
 .SECONDARY: $(X86_ELFS:.elf=.elf64)
+# plain ELF64 programs (no Multiboot header: entered in 64-bit mode; hvsim only)
+X86_PLAIN := $(patsubst workloads/tests-x86/plain/%.c,$(B)/workloads/tests-x86/plain/%.elf,\
+	$(sort $(wildcard workloads/tests-x86/plain/*.c)))
+$(B)/workloads/tests-x86/plain/%.elf: workloads/tests-x86/plain/%.c \
+		workloads/tests-x86/plain/start64.S workloads/tests-x86/lib/lib.c \
+		workloads/tests-x86/lib/x86.h workloads/tests-x86/lib/link.ld
+	@mkdir -p $(dir $@)
+	$(X86_CC) $(X86_CFLAGS) $(X86_LDFLAGS) -o $@ workloads/tests-x86/plain/start64.S \
+		workloads/tests-x86/lib/lib.c $<
 .PHONY: workloads-x86 demo-x86 check-x86
-workloads-x86: $(X86_ELFS)
+workloads-x86: $(X86_ELFS) $(X86_PLAIN)
 # the first program on -M pc; it exits through isa-debug-exit with 0, which is status 1
 demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
 	@$(B)/hvsim -M pc -m 128M -smp 2 -kernel $(B)/workloads/tests-x86/hello.elf \
@@ -271,16 +280,28 @@ check-diff: $(B)/tests/difftest
 difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 # every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
-# x86-64: a fixed seed in check (SKIP without qemu-x86_64), a long run with any seed
+# x86-64: a fixed seed in check (SKIP without qemu-x86_64), a long run with any seed; the x87
+# and SSE are also compared with the host CPU itself (--qemu native) on an x86-64 host
 .PHONY: check-diff-x86 difftest-x86-long difftest-x86-asan
 check: check-diff-x86
 check-diff-x86: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed 1 --count 3000
 	$(B)/tests/difftest-x86 --seed 1 --count 2000 --mode 32
 	$(B)/tests/difftest-x86 --seed 1 --bytes 5000
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+		$(B)/tests/difftest-x86 --seed 1 --count 3000 --only X87 --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 2000 --only X87 --qemu native --mode 32 && \
+		$(B)/tests/difftest-x86 --seed 1 --count 3000 --only SSE --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 1000 --only ADX --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 2000 --only VEX --qemu native; \
+	else echo "SKIP difftest-x86 --qemu native: the host is not x86-64"; fi
 difftest-x86-long: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 200000 --max-report 20
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --max-report 20 --mode 32
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+		$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --only X87 --qemu native && \
+		$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --only SSE --qemu native; \
+	else echo "SKIP difftest-x86 --qemu native: the host is not x86-64"; fi
 difftest-x86-asan: $(B)/tests/difftest-x86-asan
 	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --count 20000
 	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --bytes 20000

@@ -167,6 +167,25 @@ for p in $PROGRAMS; do
     fi
 done
 
+# a plain ELF64 (no Multiboot header), entered in 64-bit mode on the loader's identity
+# tables: QEMU loads no such kernel, so its output is compared with what the program must
+# print (tests/system/expected/x86-long64.out, written by hand)
+PLAIN=$PROGS/plain/long64.elf
+if [ -f "$PLAIN" ]; then
+    # shellcheck disable=SC2086
+    timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$PLAIN" $MACHINE -smp 2 </dev/null \
+        >"$TMP/l.raw" 2>"$TMP/l.err"
+    rc=$?
+    tr -d '\r' <"$TMP/l.raw" >"$TMP/l.out"
+    if [ "$rc" -eq 1 ] && cmp -s "$EXPECTED/x86-long64.out" "$TMP/l.out"; then
+        pass "long64: a plain ELF64 in long mode"
+    else
+        fail "long64" "exit $rc, output: $(tr '\n' '|' <"$TMP/l.out") $(tail -n 1 "$TMP/l.err")"
+    fi
+else
+    fail "long64" "$PLAIN missing (make workloads-x86)"
+fi
+
 # serial input by interrupt (echo): the host's bytes through machine_input(), echoed in
 # brackets; then the same run recorded and replayed without input. QEMU is no oracle here:
 # when its bytes arrive depends on the host.
