@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/regs.h"
 #include "devices/lapic.h"
 
 int x86_op_iret(X86Cpu *c, const X86Insn *d);
@@ -536,6 +537,21 @@ void x86_tlb_dump(void *cpu, GString *out, void (*sym)(void *ctx, uint64_t va, G
                   void *ctx);
 void x86_explain_translation(void *cpu, uint64_t va, GString *out);
 
+static uint64_t x86_pc_of(void *cpu)
+{
+    return ((X86Cpu *)cpu)->rip;
+}
+
+static int x86_level_of(void *cpu)
+{
+    return (int)((X86Cpu *)cpu)->cpl;
+}
+
+static void x86_flush_tlb_of(void *cpu)
+{
+    x86_tlb_flush(cpu);
+}
+
 const CpuClass x86_cpu_class = {
     .arch = "x86_64",
     .run = x86_run,
@@ -556,6 +572,19 @@ const CpuClass x86_cpu_class = {
     .disas = x86_disas,
     .tlb_dump = x86_tlb_dump,
     .explain_translation = x86_explain_translation,
+    .regs = &x86_regset,
+    .reg_get = x86_reg_get,
+    .reg_put = x86_reg_put,
+    .reg_part = x86_reg_part,
+    .reg_aliases = x86_reg_aliases,
+    .pc = x86_pc_of,
+    .level = x86_level_of,
+    .level_prefix = "CPL",
+    .syndrome_name = "error",
+    .info_topics = x86_info_topics,
+    .sysreg_name = x86_sysreg_name,
+    .flush_tlb = x86_flush_tlb_of,
+    .set_trace = x86_trace_set,
     .destroy = x86_destroy,
 };
 

@@ -47,8 +47,9 @@ static void publish_taken(X86Cpu *c, int vector, unsigned from_cpl, uint64_t ret
                    .cr2 = vector == X86_PF_EXC ? c->cr2 : 0, .external = kind == X86_EV_EXT };
     EvInfo e = { .kind = EV_EXC_TAKEN, .cpu = c->index, .el = (int)from_cpl, .vmid = -1,
                  .pc = ret_ip,
-                 .u.exc = { .to_el = (int)c->cpl,
-                            .syndrome = (uint64_t)vector | (uint64_t)ec << 32 },
+                 .u.exc = { .to_el = (int)c->cpl, .syndrome = has_error ? ec : 0,
+                            .vector = vector, .cause = kind == X86_EV_EXT ? -1 : vector,
+                            .call = -1 },
                  .arch = &a };
     if (ev_publish(&c->m->events, &e)) {
         c->m->paused = true;

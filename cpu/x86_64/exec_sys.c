@@ -24,7 +24,8 @@ static void publish_return(X86Cpu *c, unsigned from)
     if (!ev_wants(&c->m->events, EV_EXC_RETURN))
         return;
     EvInfo e = { .kind = EV_EXC_RETURN, .cpu = c->index, .el = (int)from, .vmid = -1,
-                 .pc = c->rip, .u.exc = { .to_el = (int)c->cpl } };
+                 .pc = c->rip, .u.exc = { .to_el = (int)c->cpl, .vector = -1, .cause = -1,
+                                             .call = -1 } };
     if (ev_publish(&c->m->events, &e)) {
         c->m->paused = true;
         c->m->stop = true;

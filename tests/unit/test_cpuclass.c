@@ -7,6 +7,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "cpu/arm64/regs.h"
+#include "cpu/x86_64/cpu.h"
+#include "cpu/x86_64/regs.h"
 #include "debug/debugger.h"
 #include "tests/unit/harness.h"
 
@@ -83,4 +85,47 @@ Test(cpuclass, debugger_set_and_info)
     g_string_free(out, TRUE);
     dbg_free(d);
     th_free(t);
+}
+
+Test(cpuclass, x86_64_complete)
+{
+    check_class(&x86_cpu_class);
+}
+
+/* The x86 core's registers by GDB's numbers: GDB's order of the general registers differs
+ * from the encoding order; wide registers (st, xmm) go by parts; selectors are read-only;
+ * the flags a debugger may not change stay. */
+Test(cpuclass, x86_64_registers_by_number)
+{
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = 16ULL << 20;
+    char *err = NULL;
+    Machine *m = machine_new(&cfg, 0, &err);
+    cr_assert(m, "%s", err);
+    X86Cpu *c = x86_cpu_new(m, 0);
+    machine_add_cpu(m, c, &x86_cpu_class);
+    const CpuClass *cls = &x86_cpu_class;
+    c->gpr[X86_RBX] = 0xb;
+    c->gpr[X86_RSP] = 0x5b;
+    c->xmm[7][1] = 0x77;
+    uint64_t v;
+    cr_assert(cls->reg_get(c, cpuregs_find_name(cls->regs, "rbx")->regnum, &v) && v == 0xb);
+    cr_assert(cls->reg_get(c, cpuregs_find_name(cls->regs, "rsp")->regnum, &v) && v == 0x5b);
+    cr_assert(cls->reg_get(c, cpuregs_find_name(cls->regs, "rip")->regnum, &v));
+    cr_assert_eq(v, cls->pc(c));
+    unsigned x7 = cpuregs_find_name(cls->regs, "xmm7")->regnum;
+    cr_assert(cls->reg_get(c, cls->reg_part(x7, 1), &v) && v == 0x77);
+    cr_assert(!cls->reg_put(c, cpuregs_find_name(cls->regs, "cs")->regnum, 0x10),
+              "selectors are loaded by the guest, not written by the debugger");
+    unsigned fl = cpuregs_find_name(cls->regs, "eflags")->regnum;
+    uint64_t vm_before = c->rflags & X86_VM;
+    cr_assert(cls->reg_put(c, fl, X86_CF | X86_VM));
+    cr_assert(c->rflags & X86_CF);
+    cr_assert_eq(c->rflags & X86_VM, vm_before, "VM is not the debugger's to change");
+    cr_assert(c->rflags & 2, "bit 1 stays set");
+    cr_assert_eq(cpuregs_g_bytes(cls->regs), 16 * 8 + 8 + 4 + 6 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4,
+                 "the 'g' packet of GDB's amd64 description (560 bytes)");
+    machine_free(m);
+    machine_config_free(&cfg);
 }
