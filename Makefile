@@ -201,6 +201,7 @@ demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
 check: check-x86
 check-x86: $(B)/hvsim workloads-x86
 	sh tests/system/x86.sh $(B)/hvsim
+	sh tests/system/x86-debug.sh $(B)/hvsim
 
 include workloads/minihv/minihv.mk
 include workloads/paper/paper.mk
