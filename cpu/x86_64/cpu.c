@@ -524,7 +524,6 @@ static void x86_destroy(void *obj)
 {
     X86Cpu *c = obj;
     x86_decode_flush(c);
-    g_free(c->tlb);
     g_free(c);
 }
 
@@ -571,7 +570,6 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     c->trace_mask = m->cfg.trace_mask;
     if (c->trace_mask & (TRACE_INT | TRACE_EXEC | TRACE_MMU))
         x86_trace_set(m, c->trace_mask);
-    c->tlb = x86_tlb_new();
     c->exc.vector = -1;
     x86_cpu_reset(c, index == 0);
     return c;

@@ -127,6 +127,22 @@ enum { X86_OK = 0,            /* retired: RIP already advanced (or set by a bran
        X86_STOP = 2 };        /* retired, and the core must leave its loop (HLT, a write
                                * that changed translation, the machine stopping) */
 
+/* The soft TLB (mem.c): translations of linear pages per access kind (read, write, fetch),
+ * a cache that is never machine state; all zero is empty. */
+#define X86_TLB_SIZE 256
+typedef struct X86TlbEntry {
+    uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
+    uint64_t pa;              /* the page's physical address */
+    uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
+                               * for write entries), else NULL */
+    uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
+    uint32_t pad;
+} X86TlbEntry;
+#define X86_TLB_GLOBAL 0xffffffffu
+typedef struct X86Tlb {
+    X86TlbEntry e[3][X86_TLB_SIZE];
+} X86Tlb;
+
 typedef struct X86Cpu X86Cpu;
 struct X86Cpu {
     /* ---- architectural state (described in cpu.c's StateDesc) ---- */
@@ -181,7 +197,8 @@ struct X86Cpu {
     uint64_t budget;          /* instructions this run() may retire */
     uint64_t evq_seq;         /* event-queue schedule count the budget was last cut at */
     const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
-    struct X86Tlb *tlb;       /* translations of linear pages (mem.c): a cache, never state */
+    X86Tlb tlb;               /* the soft TLB (mem.c), inside the core so that however the
+                               * core is freed nothing is left behind */
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

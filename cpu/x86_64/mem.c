@@ -54,47 +54,25 @@ static bool lapic_page(const X86Cpu *c, uint64_t pa)
  * only for a page whose dirty flag is set. Invalidation follows the SDM (4.10.4) or drops
  * more: MOV CR3 the non-global entries (none with PCIDE and bit 63 set), INVLPG the page in
  * every PCID, INVPCID what its type names or more, CR0/CR4/EFER writes everything. */
-#define TLB_SIZE 256
-typedef struct X86TlbEntry {
-    uint64_t tag;             /* page | priv << 1 | ac << 3 | 1 (valid) */
-    uint64_t pa;              /* the page's physical address */
-    uint8_t *host;            /* the page in host memory when it is plain RAM (writable RAM
-                               * for write entries), else NULL */
-    uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
-    uint32_t pad;
-} X86TlbEntry;
-#define X86_TLB_GLOBAL 0xffffffffu
-struct X86Tlb {
-    X86TlbEntry e[3][TLB_SIZE];
-};
-
-struct X86Tlb *x86_tlb_new(void)
-{
-    return g_new0(struct X86Tlb, 1);
-}
+#define TLB_SIZE X86_TLB_SIZE
 
 void x86_tlb_flush(X86Cpu *c)
 {
-    if (c->tlb)
-        memset(c->tlb, 0, sizeof *c->tlb);
+    memset(&c->tlb, 0, sizeof c->tlb);
 }
 
 void x86_tlb_flush_nonglobal(X86Cpu *c)
 {
-    if (!c->tlb)
-        return;
     for (unsigned a = 0; a < 3; a++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (c->tlb->e[a][i].pcid != X86_TLB_GLOBAL)
-                c->tlb->e[a][i].tag = 0;
+            if (c->tlb.e[a][i].pcid != X86_TLB_GLOBAL)
+                c->tlb.e[a][i].tag = 0;
 }
 
 void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
 {
-    if (!c->tlb)
-        return;
     for (unsigned a = 0; a < 3; a++) {
-        X86TlbEntry *e = &c->tlb->e[a][(la >> 12) & (TLB_SIZE - 1)];
+        X86TlbEntry *e = &c->tlb.e[a][(la >> 12) & (TLB_SIZE - 1)];
         if ((e->tag & ~(PAGE - 1)) == (la & ~(PAGE - 1)))
             e->tag = 0;
     }
@@ -109,11 +87,9 @@ static inline uint32_t cur_pcid(const X86Cpu *c)
 void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
                                                  unsigned acc, unsigned priv), void *ctx)
 {
-    if (!c->tlb)
-        return;
     for (unsigned a = 0; a < 3; a++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
-            const X86TlbEntry *e = &c->tlb->e[a][i];
+            const X86TlbEntry *e = &c->tlb.e[a][i];
             if (e->tag & 1)
                 fn(ctx, e->tag & ~0xfffull, e->pa, a, (unsigned)(e->tag >> 1) & 3);
         }
@@ -237,13 +213,10 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
                            uint8_t **host)
 {
     uint64_t tag = tlb_tag(c, la, priv);
-    X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
+    X86TlbEntry *te = &c->tlb.e[acc][(la >> 12) & (TLB_SIZE - 1)];
     if (!(c->cr0 & X86_CR0_PG)) {
         /* no paging: the entry only remembers the host page (emptied when CR0 changes) */
         *pa = (uint32_t)la;
-        *host = NULL;
-        if (!te)
-            return true;
         if (te->tag != tag || te->pcid != X86_TLB_GLOBAL) {
             te->tag = tag;
             te->pa = *pa & ~(PAGE - 1);
@@ -253,7 +226,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
         *host = te->host;
         return true;
     }
-    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
+    if (likely(te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         *host = te->host;
         return true;
@@ -261,7 +234,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
     *host = NULL;
     if (!x86_translate_la(c, la, acc, priv, pa))
         return false;
-    if (te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))
+    if (te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))
         *host = te->host;
     return true;
 }
@@ -301,8 +274,8 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
         return true;
     }
     uint64_t tag = tlb_tag(c, la, priv);
-    X86TlbEntry *te = c->tlb ? &c->tlb->e[acc][(la >> 12) & (TLB_SIZE - 1)] : NULL;
-    if (likely(te && te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
+    X86TlbEntry *te = &c->tlb.e[acc][(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(te->tag == tag && (te->pcid == cur_pcid(c) || te->pcid == X86_TLB_GLOBAL))) {
         *pa = te->pa | (la & (PAGE - 1));
         return true;
     }
@@ -315,12 +288,10 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
         publish_walk(c, la, acc, &r, &res, &f, ok);
     if (likely(ok)) {
         *pa = res.pa;
-        if (te) {
-            te->tag = tag;
-            te->pa = res.pa & ~(PAGE - 1);
-            te->host = page_host(c, te->pa, acc);
-            te->pcid = res.global ? X86_TLB_GLOBAL : cur_pcid(c);
-        }
+        te->tag = tag;
+        te->pa = res.pa & ~(PAGE - 1);
+        te->host = page_host(c, te->pa, acc);
+        te->pcid = res.global ? X86_TLB_GLOBAL : cur_pcid(c);
         return true;
     }
     x86_raise(c, X86_PF_EXC, true, f.error_code);

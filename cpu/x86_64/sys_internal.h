@@ -42,7 +42,6 @@ void x86_tlb_flush(X86Cpu *c);
 /* Drops the non-global translations (MOV CR3), or those of one linear page (INVLPG). */
 void x86_tlb_flush_nonglobal(X86Cpu *c);
 void x86_tlb_flush_page(X86Cpu *c, uint64_t la);
-struct X86Tlb *x86_tlb_new(void);
 /* Cached translations, for `info tlb`: calls fn for each valid entry. */
 void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
                                                  unsigned acc, unsigned priv), void *ctx);
