@@ -280,16 +280,28 @@ check-diff: $(B)/tests/difftest
 difftest-random: $(B)/tests/difftest
 	$(B)/tests/difftest --seed $$(date +%s) --count 200000
 # every group, mixed in one sequence; DIFFTEST_SEED=N reruns a seed
-# x86-64: a fixed seed in check (SKIP without qemu-x86_64), a long run with any seed
+# x86-64: a fixed seed in check (SKIP without qemu-x86_64), a long run with any seed; the x87
+# and SSE are also compared with the host CPU itself (--qemu native) on an x86-64 host
 .PHONY: check-diff-x86 difftest-x86-long difftest-x86-asan
 check: check-diff-x86
 check-diff-x86: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed 1 --count 3000
 	$(B)/tests/difftest-x86 --seed 1 --count 2000 --mode 32
 	$(B)/tests/difftest-x86 --seed 1 --bytes 5000
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+		$(B)/tests/difftest-x86 --seed 1 --count 3000 --only X87 --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 2000 --only X87 --qemu native --mode 32 && \
+		$(B)/tests/difftest-x86 --seed 1 --count 3000 --only SSE --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 1000 --only ADX --qemu native && \
+		$(B)/tests/difftest-x86 --seed 1 --count 2000 --only VEX --qemu native; \
+	else echo "SKIP difftest-x86 --qemu native: the host is not x86-64"; fi
 difftest-x86-long: $(B)/tests/difftest-x86
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 200000 --max-report 20
 	$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --max-report 20 --mode 32
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+		$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --only X87 --qemu native && \
+		$(B)/tests/difftest-x86 --seed $(DIFFTEST_SEED) --count 100000 --only SSE --qemu native; \
+	else echo "SKIP difftest-x86 --qemu native: the host is not x86-64"; fi
 difftest-x86-asan: $(B)/tests/difftest-x86-asan
 	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --count 20000
 	ASAN_OPTIONS=detect_leaks=0 $(B)/tests/difftest-x86-asan --seed 1 --bytes 20000

@@ -22,6 +22,8 @@ OPCODE is `XX` or a range `XX-YY` (hex) in the one-byte map, or prefixed by its 
     i64 / o64    invalid in 64-bit mode / valid only in 64-bit mode
     lock         LOCK allowed (with a memory operand); LOCK elsewhere is #UD
     nofuzz       never drawn by the differential tester
+    vex          VEX-encoded (C4/C5; the mandatory prefix is VEX.pp); a form without it
+                 never matches a VEX instruction and the other way round
 
 The handler is `int x86_op_HANDLER(X86Cpu *, const X86Insn *)`; several forms may share one
 (the handler looks at d->opcode, d->reg). Every handler gets a weak #UD fallback, so an
@@ -71,6 +73,7 @@ class Form:
         self.modes = MODE_LEGACY | MODE_64
         self.lock = False
         self.nofuzz = False
+        self.vex = False
         self.handler = None
 
 
@@ -134,6 +137,8 @@ def parse_line(text, where):
             f.lock = True
         elif tok == 'nofuzz':
             f.nofuzz = True
+        elif tok == 'vex':
+            f.vex = True
         else:
             raise DecodeError(f'{where}: unknown attribute {tok!r}')
     if f.handler is None:
@@ -164,6 +169,8 @@ def parse_files(paths):
 
 def overlaps(a, b):
     if a.map != b.map or a.hi < b.lo or b.hi < a.lo:
+        return False
+    if a.vex != b.vex:
         return False
     if not (a.pfx & b.pfx) or not (a.modes & b.modes) or not (a.regmask & b.regmask):
         return False
@@ -220,7 +227,7 @@ def gen_header(forms):
             'enum { ' + ', '.join(f'X86_SZ_{s.upper()}' for s in SIZES) + ' };',
             'enum { ' + ', '.join(f'X86_IMM_{s.upper()}' for s in IMMS) + ' };',
             '#define X86_F_MODRM 1u', '#define X86_F_PLUSR 2u', '#define X86_F_LOCK 4u',
-            '#define X86_F_MODREG 8u', '#define X86_F_NOFUZZ 16u',
+            '#define X86_F_MODREG 8u', '#define X86_F_NOFUZZ 16u', '#define X86_F_VEX 32u',
             '#define X86_MODE_LEGACY 1u', '#define X86_MODE_64 2u',
             '#define X86_PFX_NP 1u', '#define X86_PFX_66 2u', '#define X86_PFX_F3 4u',
             '#define X86_PFX_F2 8u', '',
@@ -269,6 +276,8 @@ def gen_source(forms, by_op, header_name):
             flags.append('X86_F_MODREG')
         if f.nofuzz:
             flags.append('X86_F_NOFUZZ')
+        if f.vex:
+            flags.append('X86_F_VEX')
         out.append(f'    [X86_OP_{f.name}] = {{ x86_op_{f.handler}, X86_OP_{f.name}, {f.map}, '
                    f'0x{f.lo:02x}, 0x{f.hi:02x}, {"|".join(flags) or "0"}, 0x{f.regmask:02x}, '
                    f'{f.mod}, 0x{f.pfx:x}, {f.modes}, X86_SZ_{f.size.upper()}, '

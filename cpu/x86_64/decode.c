@@ -201,9 +201,13 @@ static bool decode_imm(Fetch *f, const X86Cpu *c, X86Insn *d, unsigned kind)
     return true;
 }
 
-/* Mandatory-prefix class of the instruction: F2/F3 (the last given) outrank 66. */
+/* Mandatory-prefix class of the instruction: VEX.pp; else F2/F3 (the last given) outrank 66. */
 static unsigned mandatory_prefix(const X86Insn *d)
 {
+    if (d->vex) {
+        static const unsigned pp[4] = { X86_PFX_NP, X86_PFX_66, X86_PFX_F3, X86_PFX_F2 };
+        return pp[d->vex_pp & 3];
+    }
     if (d->rep == 0xf3)
         return X86_PFX_F3;
     if (d->rep == 0xf2)
@@ -243,7 +247,40 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
         break;
     }
     unsigned map = 0;
-    if (b == 0x0f) {
+    /* VEX: C4/C5 in 64-bit mode, elsewhere only when the next byte looks like a register
+     * ModRM (LES/LDS otherwise); 66, F2, F3, LOCK or REX before it is #UD */
+    if ((b == 0xc4 || b == 0xc5) && c->code_bits != 16 && f.pos < f.have &&
+        (long64 || (f.buf[f.pos] >> 6) == 3)) {
+        if (d->osize_prefix || d->rep || d->lock || d->rex)
+            return ud(c);
+        uint8_t v1, v2;
+        if (!next_byte(&f, &v1))
+            return false;
+        unsigned r = !(v1 & 0x80), x = 0, bb = 0, w = 0;
+        if (b == 0xc4) {
+            x = !(v1 & 0x40);
+            bb = !(v1 & 0x20);
+            map = v1 & 31;
+            if (map < 1 || map > 3)
+                return ud(c);
+            if (!next_byte(&f, &v2))
+                return false;
+            w = v2 >> 7;
+        } else {
+            map = 1;
+            v2 = v1;
+        }
+        d->vex = 1;
+        d->vex_l = (v2 >> 2) & 1;
+        d->vex_pp = v2 & 3;
+        d->vvvv = (~v2 >> 3) & 15;
+        if (long64)
+            d->rex = (uint8_t)(0x40 | (w << 3) | (r << 2) | (x << 1) | bb);
+        else
+            d->vvvv &= 7;
+        if (!next_byte(&f, &b))
+            return false;
+    } else if (b == 0x0f) {
         map = 1;
         if (!next_byte(&f, &b))
             return false;
@@ -279,7 +316,7 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
     const X86Form *form = NULL;
     for (unsigned i = 0; i < ix[1]; i++) {
         const X86Form *t = &x86_forms[x86_form_list[ix[0] + i]];
-        if (!(t->modes & mode) || !(t->pfx & pfx))
+        if (!(t->modes & mode) || !(t->pfx & pfx) || !(t->flags & X86_F_VEX) != !d->vex)
             continue;
         if ((t->flags & X86_F_MODRM) && !(t->regmask & (1u << digit)))
             continue;

@@ -4,20 +4,23 @@
 #include <stdio.h>
 #include "cpu/x86_64/insn.h"
 
-/* One instruction at pc from code[0..len): its bytes in hex and its text; returns the bytes
- * it takes (0 when none decodes: the hex shows the first byte, the text says so). */
-unsigned x86_disas(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
-                   char *text, size_t textn)
+/* One instruction at pc from code[0..len) in bits-bit code (16, 32 or 64): its bytes in hex
+ * and its text; returns the bytes it takes (0 when none decodes: the hex shows the first
+ * byte, the text says so). */
+unsigned x86_disas_bits(unsigned bits, uint64_t pc, const uint8_t *code, size_t len, char *hex,
+                        size_t hexn, char *text, size_t textn)
 {
-    static csh handle;
-    static int state;         /* 0 = not opened, 1 = open, -1 = failed */
-    if (state == 0)
-        state = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK ? 1 : -1;
+    static csh handle[3];
+    static int state[3];      /* 0 = not opened, 1 = open, -1 = failed */
+    unsigned k = bits == 16 ? 0 : bits == 32 ? 1 : 2;
+    static const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
+    if (state[k] == 0)
+        state[k] = cs_open(CS_ARCH_X86, modes[k], &handle[k]) == CS_ERR_OK ? 1 : -1;
     if (hexn)
         hex[0] = 0;
-    if (state == 1 && len) {
+    if (state[k] == 1 && len) {
         cs_insn *ci;
-        size_t n = cs_disasm(handle, code, len > X86_MAX_INSN_BYTES ? X86_MAX_INSN_BYTES : len,
+        size_t n = cs_disasm(handle[k], code, len > X86_MAX_INSN_BYTES ? X86_MAX_INSN_BYTES : len,
                              pc, 1, &ci);
         if (n == 1) {
             size_t o = 0;
@@ -36,4 +39,11 @@ unsigned x86_disas(uint64_t pc, const uint8_t *code, size_t len, char *hex, size
         snprintf(hex, hexn, "%02x", code[0]);
     snprintf(text, textn, "(bad)");
     return 0;
+}
+
+/* 64-bit code (CpuClass.disas's shape). */
+unsigned x86_disas(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
+                   char *text, size_t textn)
+{
+    return x86_disas_bits(64, pc, code, len, hex, hexn, text, textn);
 }

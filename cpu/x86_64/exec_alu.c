@@ -244,3 +244,20 @@ int x86_op_aad(X86Cpu *c, const X86Insn *d)
     x86_set_flags(c, X86_FLAGS_ARITH, x86_szp(al, 1));
     return x86_retire(c, d);
 }
+
+/* 66 0F 38 F6 ADCX, F3 0F 38 F6 ADOX: unsigned add with carry through CF (ADCX) or OF
+ * (ADOX) alone, the other flags untouched. Not advertised by CPUID (ADX). */
+int x86_op_adx(X86Cpu *c, const X86Insn *d)
+{
+    unsigned size = d->rex & 8 ? 8 : 4;
+    uint64_t b;
+    if (!x86_rm_read(c, d, size, &b))
+        return X86_FAULT;
+    uint32_t flag = d->rep == 0xf3 ? X86_OF : X86_CF;
+    uint32_t f;
+    uint64_t a = x86_get_reg(c, d, d->reg, size);
+    uint64_t r = x86_add_flags(a, b, c->rflags & flag ? 1 : 0, size, &f);
+    x86_set_flags(c, flag, f & X86_CF ? flag : 0);
+    x86_set_reg(c, d, d->reg, size, r);
+    return x86_retire(c, d);
+}

@@ -135,3 +135,105 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
     x86_set_reg(c, d, d->reg, d->opsize, v);
     return x86_retire(c, d);
 }
+
+/* ---- BMI1 and BMI2 (VEX-encoded; 32-bit operands, 64-bit with VEX.W in 64-bit mode;
+ * VEX.L must be 0). vvvv names the extra register. Undefined flags: AF and PF cleared, as
+ * QEMU does. ---- */
+
+static uint64_t pdep(uint64_t src, uint64_t mask)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0, k = 0; i < 64; i++)
+        if (mask >> i & 1)
+            r |= ((src >> k++) & 1) << i;
+    return r;
+}
+
+static uint64_t pext(uint64_t src, uint64_t mask)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0, k = 0; i < 64; i++)
+        if (mask >> i & 1)
+            r |= ((src >> i) & 1) << k++;
+    return r;
+}
+
+int x86_op_bmi(X86Cpu *c, const X86Insn *d)
+{
+    if (d->vex_l)
+        return x86_ud(c);
+    unsigned size = d->rex & 8 ? 8 : 4, bits = 8 * size;
+    uint64_t m = x86_mask(size), src, v = x86_get_reg(c, d, d->vvvv, size), r = 0;
+    if (!x86_rm_read(c, d, size, &src))
+        return X86_FAULT;
+    uint32_t f = 0;
+    bool flags = true;
+    unsigned dest = d->reg;
+    switch (d->map == 3 ? 0x100 | d->opcode : (d->vex_pp << 8) | d->opcode) {
+    case 0xf2:                                       /* ANDN: ~vvvv & r/m */
+        r = ~v & src & m;
+        f = x86_szp(r, size) & (X86_SF | X86_ZF);
+        break;
+    case 0xf3:                                       /* BLSR, BLSMSK, BLSI into vvvv */
+        dest = d->vvvv;
+        switch (d->reg & 7) {
+        case 1: r = src & (src - 1); f = x86_szp(r & m, size) & (X86_SF | X86_ZF); break;
+        case 2: r = src ^ (src - 1); f = x86_szp(r & m, size) & X86_SF; break;
+        default: r = src & (0 - src); f = x86_szp(r & m, size) & (X86_SF | X86_ZF); break;
+        }
+        r &= m;
+        if ((d->reg & 7) == 3 ? src != 0 : src == 0)
+            f |= X86_CF;
+        break;
+    case 0xf7: {                                     /* BEXTR: start vvvv[7:0], length [15:8] */
+        unsigned start = v & 0xff, len = (v >> 8) & 0xff;
+        r = start < bits ? src >> start : 0;
+        if (len < bits)
+            r &= (1ull << len) - 1;
+        f = r ? 0 : X86_ZF;
+        break;
+    }
+    case 0xf5: {                                     /* BZHI: bits from vvvv[7:0] up cleared */
+        unsigned n = v & 0xff;
+        r = n < bits ? src & ((1ull << n) - 1) : src;
+        f = x86_szp(r, size) & (X86_SF | X86_ZF);
+        if (n > bits - 1)
+            f |= X86_CF;
+        break;
+    }
+    case 0x2f5: r = pext(v, src) & m; flags = false; break;          /* PEXT (F3) */
+    case 0x3f5: r = pdep(v, src) & m; flags = false; break;          /* PDEP (F2) */
+    case 0x3f6: {                                    /* MULX: rDX * r/m, high to reg, low to vvvv */
+        unsigned __int128 p = (unsigned __int128)x86_get_reg(c, d, X86_RDX, size) * src;
+        uint64_t lo = (uint64_t)p & m, hi = (uint64_t)(p >> bits) & m;
+        x86_set_reg(c, d, d->vvvv, size, lo);
+        x86_set_reg(c, d, d->reg, size, hi);         /* the high half wins if they are one */
+        return x86_retire(c, d);
+    }
+    case 0x1f7: case 0x2f7: case 0x3f7: {            /* SHLX (66), SARX (F3), SHRX (F2) */
+        unsigned n = v & (bits - 1);
+        if (d->vex_pp == 1)
+            r = (src << n) & m;
+        else if (d->vex_pp == 2)
+            r = (uint64_t)(x86_sext(src, size) >> n) & m;
+        else
+            r = src >> n;
+        flags = false;
+        break;
+    }
+    case 0x1f0: {                                    /* RORX (0F3A F0, F2): by the immediate */
+        if (d->vvvv)
+            return x86_ud(c);                        /* VEX.vvvv must be 1111b */
+        unsigned n = d->imm & (bits - 1);
+        r = n ? ((src >> n) | (src << (bits - n))) & m : src;
+        flags = false;
+        break;
+    }
+    default:
+        return x86_ud(c);
+    }
+    if (flags)
+        x86_set_flags(c, X86_FLAGS_ARITH, f);
+    x86_set_reg(c, d, dest, size, r);
+    return x86_retire(c, d);
+}

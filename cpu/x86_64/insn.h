@@ -47,6 +47,11 @@ struct X86Insn {
     int64_t disp;
     uint64_t imm;             /* first immediate (sign- or zero-extended as the entry says) */
     uint64_t imm2;            /* second immediate (ENTER's level, far pointer's selector) */
+    /* VEX (C4/C5): the prefix's fields; d->rex then holds its W, R, X, B as a REX would */
+    uint8_t vex;              /* 1: VEX-encoded */
+    uint8_t vex_l;            /* VEX.L */
+    uint8_t vex_pp;           /* VEX.pp: 0 none, 1 66, 2 F3, 3 F2 */
+    uint8_t vvvv;             /* VEX.vvvv: the extra register operand (0-15) */
 };
 
 /* Decodes the instruction at c->rip. false: c->exc holds the fault (#PF/#GP on fetch, #UD
@@ -74,7 +79,11 @@ static inline uint64_t x86_next_ip(const X86Cpu *c, const X86Insn *d)
 /* Stack push and pop at the stack size (stack_bits, or 64 in 64-bit mode), size bytes. */
 bool x86_push(X86Cpu *c, unsigned size, uint64_t v);
 bool x86_pop(X86Cpu *c, unsigned size, uint64_t *v);
-/* Disassembly with Capstone, for traces and the debugger (CpuClass.disas shape). */
+/* Disassembly with Capstone, for traces and the debugger (CpuClass.disas shape: 64-bit
+ * code). */
 unsigned x86_disas(uint64_t pc, const uint8_t *code, size_t len, char *hex, size_t hexn,
                    char *text, size_t textn);
+/* The same for bits-bit code (16, 32 or 64: the core's code_bits). */
+unsigned x86_disas_bits(unsigned bits, uint64_t pc, const uint8_t *code, size_t len, char *hex,
+                        size_t hexn, char *text, size_t textn);
 #endif

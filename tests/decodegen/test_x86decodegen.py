@@ -58,6 +58,12 @@ class TestOverlap(unittest.TestCase):
         with self.assertRaises(g.DecodeError):
             g.check(forms('A 0F:C7 /1 @a\nB 0F:C7 o64 @b'))     # one has ModRM, one not
 
+    def test_vex_and_legacy_forms_do_not_overlap(self):
+        g.check(forms('ADX 0F38:F6 M p66 pF3 @a\nMULX 0F38:F6 M pF2 vex @b\n'
+                      'MULX2 0F38:F6 M pF3 vex @c'))
+        with self.assertRaises(g.DecodeError):
+            g.check(forms('A 0F38:F7 M pNP vex @a\nB 0F38:F7 M vex @b'))
+
     def test_prefix_any_overlaps_specific(self):
         with self.assertRaises(g.DecodeError):
             g.check(forms('A 0F:B8 M @a\nB 0F:B8 M pF3 @b'))

@@ -505,6 +505,10 @@ Test(x86_isa, disassembly)
     cr_assert_eq(x86_disas(0x1000, code, sizeof code, hex, sizeof hex, text, sizeof text), 5);
     cr_assert_str_eq(hex, "488d44cbf8");
     cr_assert_str_eq(text, "lea rax, [rbx + rcx*8 - 8]");
+    /* 16-bit code: 8D 40 05 is LEA AX, [BX + SI + 5] */
+    const uint8_t c16[] = { 0x8d, 0x40, 0x05 };
+    cr_assert_eq(x86_disas_bits(16, 0x1000, c16, sizeof c16, hex, sizeof hex, text, sizeof text), 3);
+    cr_assert_str_eq(text, "lea ax, [bx + si + 5]");
 }
 
 /* ---- SSE ---- */
@@ -757,5 +761,147 @@ Test(x86_isa, branch_past_cs_limit)
     c->seg[X86_CS].limit = 0xffffffff;
     cr_assert_eq(RUN(t, 0xeb, 0x00), 1);
     cr_assert_eq(c->rip, XT_CODE + 2);
+    xt_free(t);
+}
+
+/* ---- x87 arithmetic ---- */
+
+static uint64_t st_mant(const X86Cpu *c, unsigned i)
+{
+    uint64_t m;
+    memcpy(&m, c->st[(((c->fsw >> 11) & 7) + i) & 7], 8);
+    return m;
+}
+static uint16_t st_se(const X86Cpu *c, unsigned i)
+{
+    uint16_t se;
+    memcpy(&se, c->st[(((c->fsw >> 11) & 7) + i) & 7] + 8, 2);
+    return se;
+}
+
+Test(x86_isa, x87_arithmetic)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RSI] = XT_DATA;
+    /* FNINIT; FLD1; FLD1; FADDP: 2.0; FSQRT: sqrt(2) to 64 bits, rounded to nearest */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xd9, 0xfa), 5);
+    cr_assert_eq(st_se(c, 0), 0x3fff);
+    cr_assert_eq(st_mant(c, 0), 0xb504f333f9de6484ull);
+    cr_assert(c->fsw & 0x20);                        /* PE */
+    cr_assert_eq((c->fsw >> 11) & 7, 7);             /* one value on the stack */
+    /* FLDPI to nearest; under RC = down the value below */
+    cr_assert_eq(RUN(t, 0xd9, 0xeb), 1);
+    cr_assert_eq(st_mant(c, 0), 0xc90fdaa22168c235ull);
+    c->fcw = 0x077f;
+    cr_assert_eq(RUN(t, 0xd9, 0xeb), 1);
+    cr_assert_eq(st_mant(c, 0), 0xc90fdaa22168c234ull);
+    /* precision control 24 bits: 1/3 with a float's significand (FNINIT; FLDCW; FLD1;
+     * FLD1; FADDP; FLD1; FADDP: 3; FLD1; FDIVRP: 1/3) */
+    *(uint16_t *)ram(t, XT_DATA) = 0x007f;
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0x2e, 0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xd9, 0xe8,
+                     0xde, 0xc1, 0xd9, 0xe8, 0xde, 0xf1), 9);
+    cr_assert_eq(st_se(c, 0), 0x3ffd);
+    cr_assert_eq(st_mant(c, 0), 0xaaaaab0000000000ull);
+    xt_free(t);
+}
+
+Test(x86_isa, x87_conversions_and_faults)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RSI] = XT_DATA;
+    /* FILD m32 (7); FILD m32 (2); FDIVP: 3.5; FISTP m32 rounds to even: 4 */
+    *(int32_t *)ram(t, XT_DATA) = 7;
+    *(int32_t *)ram(t, XT_DATA + 4) = 2;
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xdb, 0x06, 0xdb, 0x46, 0x04, 0xde, 0xf9,
+                     0xdb, 0x5e, 0x08), 5);
+    cr_assert_eq(*(int32_t *)(t->m->ram + XT_DATA + 8), 4);
+    cr_assert_eq((c->fsw >> 11) & 7, 0);             /* empty again */
+    /* 1/0: ZE and +inf (masked); FLD1; FCOMI ST(1): 1 < inf, CF set, ZF = PF = 0 */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0xde, 0xf9), 4);
+    cr_assert(c->fsw & 0x04);
+    cr_assert_eq(st_se(c, 0), 0x7fff);
+    cr_assert_eq(st_mant(c, 0), 0x8000000000000000ull);
+    cr_assert_eq(RUN(t, 0xd9, 0xe8, 0xdb, 0xf1), 2);
+    cr_assert_eq(c->rflags & (X86_ZF | X86_PF | X86_CF), X86_CF);
+    /* a ninth push overflows the stack: IE, SF, C1 and the indefinite (masked) */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8,
+                     0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xee), 10);
+    cr_assert_eq(c->fsw & 0x241, 0x241);
+    cr_assert_eq(st_se(c, 0), 0xffff);
+    cr_assert_eq(st_mant(c, 0), 0xc000000000000000ull);
+    /* FXAM of an empty register: C3 C0 set (class 101) */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe5), 2);
+    cr_assert_eq(c->fsw & 0x4500, 0x4100);
+    /* FBSTP / FBLD round trip of -1234567 */
+    *(int32_t *)ram(t, XT_DATA) = -1234567;
+    cr_assert_eq(RUN(t, 0xdb, 0x06, 0xdf, 0x76, 0x10, 0xdf, 0x66, 0x10, 0xdb, 0x5e, 0x20), 4);
+    cr_assert_eq(t->m->ram[XT_DATA + 0x10], 0x67);
+    cr_assert_eq(t->m->ram[XT_DATA + 0x13], 0x01);
+    cr_assert_eq(t->m->ram[XT_DATA + 0x19], 0x80);
+    cr_assert_eq(*(int32_t *)(t->m->ram + XT_DATA + 0x20), -1234567);
+    /* FST m64 of 1/3 (double rounding from extended): the double nearest 1/3 */
+    cr_assert_eq(RUN(t, 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xd9, 0xe8, 0xde, 0xc1,
+                     0xd9, 0xe8, 0xde, 0xf1, 0xdd, 0x5e, 0x28), 9);
+    cr_assert_eq(*(uint64_t *)(t->m->ram + XT_DATA + 0x28), 0x3fd5555555555555ull);
+    xt_free(t);
+}
+
+Test(x86_isa, adcx_adox)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    /* STC; MOV EAX, -1; XOR ECX, ECX: OF clear; ADCX EAX, ECX: 0 with CF; ADOX leaves CF */
+    c->rflags = 2 | X86_ZF | X86_SF;
+    cr_assert_eq(RUN(t, 0xf9, 0xb8, 0xff, 0xff, 0xff, 0xff, 0x66, 0x0f, 0x38, 0xf6, 0xc1), 3);
+    cr_assert_eq(c->gpr[X86_RAX], 0);
+    cr_assert_eq(c->rflags & (X86_CF | X86_OF | X86_ZF | X86_SF), X86_CF | X86_ZF | X86_SF);
+    c->rflags |= X86_OF;
+    cr_assert_eq(RUN(t, 0xf3, 0x0f, 0x38, 0xf6, 0xc1), 1);  /* ADOX EAX, ECX: 0 + 0 + OF */
+    cr_assert_eq(c->gpr[X86_RAX], 1);
+    cr_assert_eq(c->rflags & (X86_CF | X86_OF), X86_CF);
+    xt_free(t);
+}
+
+Test(x86_isa, bmi1_bmi2)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RAX] = 0xf0;
+    c->gpr[X86_RCX] = 0x0404;              /* BEXTR control: start 4, length 4 */
+    c->gpr[X86_RDX] = 0xff00ff00ff00ff00ull;
+    /* ANDN EBX, EAX, EDX: ~0xf0 & 0xff00ff00 */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x78, 0xf2, 0xda), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xff00ff00u);
+    /* BLSR RBX, RAX (vvvv = RBX): 0xf0 & 0xef = 0xe0; BLSI: the lowest set bit, CF set */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xe0, 0xf3, 0xc8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xe0);
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xe0, 0xf3, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0x10);
+    cr_assert(c->rflags & X86_CF);
+    /* BEXTR EBX, EAX, ECX: bits 4..7 of 0xf0 = 0xf */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x70, 0xf7, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xf);
+    /* PEXT RBX, RDX, RAX (mask 0xf0): bits 4..7 of RDX (0) */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xea, 0xf5, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0);
+    /* PDEP RBX, RCX, RAX: 0x0404's low bits 0,0,1,0 into bits 4..7: bit 6 */
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xf3, 0xf5, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0x40);
+    /* MULX RBX, RSI, RAX: RDX * RAX, high to RBX, low to RSI; no flags */
+    uint64_t fl = c->rflags;
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0xcb, 0xf6, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RSI], 0xff00ff00ff00ff00ull * 0xf0);
+    cr_assert_eq(c->gpr[X86_RBX], 0xef);
+    cr_assert_eq(c->rflags, fl);
+    /* RORX EBX, EAX, 4 (vvvv 1111b); with another vvvv it is #UD */
+    cr_assert_eq(RUN(t, 0xc4, 0xe3, 0x7b, 0xf0, 0xd8, 0x04), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 0xf);
+    cr_assert_eq(RUN(t, 0xc4, 0xe3, 0x73, 0xf0, 0xd8, 0x04), -1);
+    cr_assert_eq(c->exc.vector, X86_UD);
+    /* a 66 before VEX is #UD; VEX.L = 1 is #UD */
+    cr_assert_eq(RUN(t, 0x66, 0xc4, 0xe2, 0x78, 0xf2, 0xda), -1);
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x7c, 0xf2, 0xda), -1);
     xt_free(t);
 }
