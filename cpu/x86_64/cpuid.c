@@ -7,9 +7,9 @@
  * what the system part implements (x2APIC, TSC deadline, PCID/INVPCID, SMEP/SMAP, 1 GiB
  * pages, RDTSCP, FSGSBASE, UMIP, IA32_ARCH_CAPABILITIES saying that none of the
  * speculative-execution flaws applies: the simulator does not speculate) and
- * SSSE3/SSE4.1/SSE4.2/POPCNT/MOVBE, which the
- * instruction part provides. TZCNT is implemented but BMI1 is not advertised (its VEX forms
- * are not). Not
+ * SSSE3/SSE4.1/SSE4.2/POPCNT/MOVBE, BMI1, BMI2 and ADX, which the instruction part provides
+ * (checked against a real CPU by the differential tester). Without BMI1 (qemu64), F3 0F BC
+ * is BSF, as on processors without TZCNT. Not
  * advertised: 5-level paging (the walker and the system part have it, but the near
  * branches' canonical check is 48-bit: LA57 waits for that), XSAVE/AVX, RDRAND/RDSEED (no
  * seeded source), VMX (the next issue), PKU, MONITOR/MWAIT. */
@@ -79,7 +79,7 @@ static const X86CpuModel models[] = {
                   C_HYPERVISOR,
         .f1_edx = BASE_EDX,
         .f7_ebx = X86_F7_EBX_FSGSBASE | X86_F7_EBX_SMEP | X86_F7_EBX_INVPCID |
-                  X86_F7_EBX_SMAP,
+                  X86_F7_EBX_SMAP | X86_F7_EBX_BMI1 | X86_F7_EBX_BMI2 | X86_F7_EBX_ADX,
         .f7_ecx = X86_F7_ECX_UMIP,
         .f7_edx = X86_F7_EDX_ARCH_CAPABILITIES,
         .e1_ecx = X_LAHF_LM | X_ABM,

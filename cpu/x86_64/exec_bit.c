@@ -5,6 +5,7 @@
  * BSF/BSR only ZF (the others follow QEMU: those of a logic operation on the source); after
  * TZCNT/LZCNT only CF and ZF (the others are cleared). */
 #include "cpu/x86_64/exec.h"
+#include "cpu/x86_64/sys_internal.h"
 
 /* 0F A3/AB/B3/BB (bit offset in a register) and 0F BA /4-/7 (immediate). */
 int x86_op_bt(X86Cpu *c, const X86Insn *d)
@@ -86,7 +87,15 @@ static int count_zeros(X86Cpu *c, const X86Insn *d, bool leading)
     x86_set_reg(c, d, d->reg, d->opsize, n);
     return x86_retire(c, d);
 }
-int x86_op_tzcnt(X86Cpu *c, const X86Insn *d) { return count_zeros(c, d, false); }
+/* F3 0F BC: TZCNT where BMI1 is advertised, else BSF with an ignored REP prefix (SDM TZCNT:
+ * "on processors that do not support TZCNT, the instruction byte encoding is executed as
+ * BSF") */
+int x86_op_tzcnt(X86Cpu *c, const X86Insn *d)
+{
+    if (!(c->model->f7_ebx & X86_F7_EBX_BMI1))
+        return x86_op_bsf(c, d);
+    return count_zeros(c, d, false);
+}
 int x86_op_lzcnt(X86Cpu *c, const X86Insn *d) { return count_zeros(c, d, true); }
 
 /* F3 0F B8: ZF = source is zero, the other flags cleared */

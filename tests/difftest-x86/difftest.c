@@ -1553,6 +1553,8 @@ static bool sim_new(Sim *s, const Image *im)
 {
     MachineConfig cfg;
     machine_config_defaults(&cfg);
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup("max");      /* as QEMU's -cpu max: BMI1 (TZCNT), BMI2, ADX */
     /* the image, then its page tables (at most 3 + 1 per 2 MiB) */
     cfg.ram_size = (im->size + 0x1000 * (8 + im->size / 0x200000) + 0xfffff) & ~0xfffffULL;
     char *err = NULL;

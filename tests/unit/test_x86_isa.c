@@ -8,6 +8,7 @@
 #include <string.h>
 #include "core/machine.h"
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/sys_internal.h"
 #include "x86_decode_gen.h"
 
 #define XT_RAM (1u << 20)
@@ -903,5 +904,27 @@ Test(x86_isa, bmi1_bmi2)
     /* a 66 before VEX is #UD; VEX.L = 1 is #UD */
     cr_assert_eq(RUN(t, 0x66, 0xc4, 0xe2, 0x78, 0xf2, 0xda), -1);
     cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x7c, 0xf2, 0xda), -1);
+    xt_free(t);
+}
+
+/* F3 0F BC is TZCNT only where BMI1 is advertised (max); on qemu64 it is BSF, as on
+ * processors without TZCNT: a zero source sets ZF and leaves the destination, a non-zero one
+ * gives the index either way. */
+Test(x86_isa, tzcnt_needs_bmi1)
+{
+    XT *t = xt_new(64, 0);
+    X86Cpu *c = t->c;
+    c->gpr[X86_RAX] = 0;
+    c->gpr[X86_RBX] = 0x77;
+    cr_assert_eq(RUN(t, 0xf3, 0x48, 0x0f, 0xbc, 0xd8), 1);      /* tzcnt rbx, rax */
+    cr_assert_eq(c->gpr[X86_RBX], 0x77, "qemu64: BSF leaves the destination");
+    cr_assert(c->rflags & X86_ZF);
+    c->model = x86_cpu_model_find("max");
+    cr_assert_eq(RUN(t, 0xf3, 0x48, 0x0f, 0xbc, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 64, "max: TZCNT of zero is the operand size");
+    cr_assert(c->rflags & X86_CF);
+    c->gpr[X86_RAX] = 0x100;
+    cr_assert_eq(RUN(t, 0xf3, 0x48, 0x0f, 0xbc, 0xd8), 1);
+    cr_assert_eq(c->gpr[X86_RBX], 8);
     xt_free(t);
 }
