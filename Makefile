@@ -190,8 +190,18 @@ $(B)/workloads/tests-x86/plain/%.elf: workloads/tests-x86/plain/%.c \
 	@mkdir -p $(dir $@)
 	$(X86_CC) $(X86_CFLAGS) $(X86_LDFLAGS) -o $@ workloads/tests-x86/plain/start64.S \
 		workloads/tests-x86/lib/lib.c $<
+# the shared benchmarks built for x86-64 (workloads/bench-x86/: the same source, make bench-x86)
+X86_BENCH := $(patsubst workloads/bench-x86/%.c,$(B)/workloads/bench-x86/%.elf,\
+	$(sort $(wildcard workloads/bench-x86/*.c)))
+$(B)/workloads/bench-x86/%.elf64: workloads/bench-x86/%.c workloads/bench/%.c \
+		workloads/bench-x86/lib.h $(X86_LIB) workloads/tests-x86/lib/x86.h
+	@mkdir -p $(dir $@)
+	$(X86_CC) $(X86_CFLAGS) -Iworkloads/bench-x86 $(X86_LDFLAGS) -o $@ $(X86_LIB) $<
+$(B)/workloads/bench-x86/%.elf: $(B)/workloads/bench-x86/%.elf64
+	$(X86_OBJCOPY) -O elf32-i386 $< $@
+.SECONDARY: $(X86_BENCH:.elf=.elf64)
 .PHONY: workloads-x86 demo-x86 check-x86
-workloads-x86: $(X86_ELFS) $(X86_PLAIN)
+workloads-x86: $(X86_ELFS) $(X86_PLAIN) $(X86_BENCH)
 # the first program on -M pc; it exits through isa-debug-exit with 0, which is status 1
 demo-x86: $(B)/hvsim $(B)/workloads/tests-x86/hello.elf
 	@$(B)/hvsim -M pc -m 128M -smp 2 -kernel $(B)/workloads/tests-x86/hello.elf \
