@@ -212,6 +212,7 @@ check: check-x86
 check-x86: $(B)/hvsim workloads-x86
 	sh tests/system/x86.sh $(B)/hvsim
 	sh tests/system/x86-debug.sh $(B)/hvsim
+	sh tests/system/x86-bochs.sh $(B)/hvsim
 
 include workloads/minihv/minihv.mk
 include workloads/paper/paper.mk
