@@ -57,13 +57,13 @@ static uint64_t place_high(const BzImageParams *p, uint64_t len, uint64_t min, u
     uint64_t best = 0;
     for (unsigned i = 0; i < p->ne820; i++) {
         const E820Entry *e = &p->e820[i];
-        if (e->type != E820_RAM || e->size < len)
+        if (e->type != E820_RAM || e->len < len)
             continue;
-        uint64_t end = MIN(e->addr + e->size, max);
-        if (end < len || end - len < MAX(e->addr, min))
+        uint64_t end = MIN(e->base + e->len, max);
+        if (end < len || end - len < MAX(e->base, min))
             continue;
         uint64_t at = (end - len) & ~(align - 1);
-        if (at >= MAX(e->addr, min) && at > best)
+        if (at >= MAX(e->base, min) && at > best)
             best = at;
     }
     return best;
@@ -161,8 +161,8 @@ int bzimage_load_buf(Machine *m, const uint8_t *img, size_t len, const BzImagePa
     zp[BP_E820_ENTRIES] = (uint8_t)p->ne820;
     for (unsigned i = 0; i < p->ne820; i++) {
         uint8_t *e = zp + BP_E820_TABLE + 20 * i;
-        wr64(e, p->e820[i].addr);
-        wr64(e + 8, p->e820[i].size);
+        wr64(e, p->e820[i].base);
+        wr64(e + 8, p->e820[i].len);
         wr32(e + 16, p->e820[i].type);
     }
     if (version >= 0x020e)

@@ -10,12 +10,8 @@
 #include <stdint.h>
 #include "core/machine.h"
 
-/* An e820 entry (boot_params.e820_table's layout: 20 bytes packed). */
-enum { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3, E820_NVS = 4 };
-typedef struct E820Entry {
-    uint64_t addr, size;
-    uint32_t type;
-} E820Entry;
+#include "boards/multiboot.h"   /* E820Entry */
+
 #define BZ_MAX_E820 128
 
 typedef struct BzImageLoad {

@@ -15,6 +15,7 @@
  * identity page tables for the first 4 GiB with 2 MiB pages after the image; the core
  * starts in 64-bit mode at e_entry. For programs linked at their physical addresses. */
 #include "boards/multiboot.h"
+#include "boards/bzimage.h"
 #include <elf.h>
 #include <string.h>
 #include "boards/loader.h"
@@ -341,6 +342,11 @@ out:
     return rc;
 }
 
+/* Where a bzImage's boot data go: low RAM below the EBDA, away from the BIOS area. */
+#define BZ_ZERO_PAGE 0x7000ULL
+#define BZ_TABLES 0x10000ULL          /* 6 pages of identity tables */
+#define BZ_CMDLINE 0x20000ULL
+
 /* Identity page tables for the first 4 GiB (2 MiB pages) at out->end. */
 static int identity_tables(Machine *m, uint64_t alo, uint64_t ahi, PcLoad *out, char **err)
 {
@@ -394,6 +400,28 @@ int pc_load_kernel(Machine *m, const E820Entry *map, int nmap, uint64_t alo, uin
         }
         if (rc == 0)
             rc = place_multiboot_info(m, map, nmap, alo, ahi, out, err);
+    } else if (bzimage_probe((const uint8_t *)buf, len)) {
+        /* Linux: the zero page, command line and page tables in low memory (below the
+         * EBDA), the kernel at its preferred address, the initrd high */
+        BzImageParams bp = { .cmdline = m->cfg.append, .initrd = m->cfg.initrd,
+                             .zero_page = BZ_ZERO_PAGE, .cmdline_addr = BZ_CMDLINE,
+                             .e820 = map, .ne820 = (unsigned)nmap };
+        BzImageLoad bl;
+        rc = bzimage_load_buf(m, (const uint8_t *)buf, len, &bp, &bl, err);
+        if (rc < 0) {
+            char *e = g_strdup_printf("%s: %s", path, *err);
+            g_free(*err);
+            *err = e;
+        } else {
+            out->bzimage = true;
+            out->entry = bl.entry64;
+            out->boot_params = bl.boot_params;
+            out->low = bl.kernel_start;
+            out->high = bl.kernel_end;
+            out->end = BZ_TABLES;
+            rc = identity_tables(m, alo, ahi, out, err);
+            out->end = MAX(bl.kernel_end, bl.initrd_start + bl.initrd_size);
+        }
     } else if (len >= SELFMAG && !memcmp(buf, ELFMAG, SELFMAG)) {
         if (m->cfg.initrd) {
             *err = g_strdup_printf("%s: -initrd needs a Multiboot kernel (no Multiboot header "
@@ -406,8 +434,8 @@ int pc_load_kernel(Machine *m, const E820Entry *map, int nmap, uint64_t alo, uin
                 rc = identity_tables(m, alo, ahi, out, err);
         }
     } else {
-        *err = g_strdup_printf("%s: neither a Multiboot kernel (no header in its first 8 KiB) "
-                               "nor an ELF file", path);
+        *err = g_strdup_printf("%s: neither a Multiboot kernel (no header in its first 8 KiB), "
+                               "a Linux bzImage nor an ELF file", path);
         rc = -1;
     }
     g_free(buf);

@@ -1,6 +1,7 @@
 /* Boot images of the PC board: a Multiboot v1 kernel (ELF32, ELF64 or the a.out kludge, with
- * its header in the first 8 KiB) entered in 32-bit protected mode as QEMU's -kernel does, or
- * a plain x86-64 ELF entered in 64-bit mode on identity page tables. */
+ * its header in the first 8 KiB) entered in 32-bit protected mode as QEMU's -kernel does, a
+ * plain x86-64 ELF entered in 64-bit mode on identity page tables, or a Linux bzImage through
+ * its 64-bit boot protocol (boards/bzimage.c) on the same tables. */
 #ifndef HVSIM_BOARDS_MULTIBOOT_H
 #define HVSIM_BOARDS_MULTIBOOT_H
 #include <stdbool.h>
@@ -26,8 +27,10 @@ typedef struct PcLoad {
     uint64_t low, high;       /* extent of the kernel image */
     uint64_t end;             /* end of everything placed (image, modules, info, tables) */
     uint32_t info;            /* Multiboot: the information structure's address */
-    uint64_t cr3;             /* ELF64: the identity page tables */
+    uint64_t cr3;             /* ELF64 and bzImage: the identity page tables */
     uint32_t nmods;
+    bool bzimage;             /* a bzImage: entered in long mode with RSI = boot_params */
+    uint64_t boot_params;
 } PcLoad;
 
 /* Loads m->cfg.kernel (with -append and -initrd FILE[ ARGS][,FILE...] as Multiboot modules)

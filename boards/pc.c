@@ -419,6 +419,8 @@ Machine *pc_create(const MachineConfig *cfg, char **err)
         x86_cpu_enter_multiboot(pb->cpu[0], (uint32_t)pb->load.entry, pb->load.info);
     else
         x86_cpu_enter_long(pb->cpu[0], pb->load.entry, pb->load.cr3);
+    if (pb->load.bzimage)
+        pb->cpu[0]->gpr[X86_RSI] = pb->load.boot_params;   /* the 64-bit boot protocol */
     return m;
 fail:
     machine_free(m);

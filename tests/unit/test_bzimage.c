@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "boards/bzimage.h"
+#include "boards/pc.h"
+#include "cpu/x86_64/cpu.h"
 
 #define MB (1ULL << 20)
 
@@ -30,7 +32,8 @@ static void teardown(void)
 TestSuite(bzimage, .init = setup, .fini = teardown);
 
 static const E820Entry e820[] = {
-    { 0, 0x9fc00, E820_RAM }, { 0x9fc00, 0x400, E820_RESERVED }, { 0x100000, 63 * MB, E820_RAM },
+    { 0, 0x9fc00, E820_RAM, 0 }, { 0x9fc00, 0x400, E820_RESERVED, 0 },
+    { 0x100000, 63 * MB, E820_RAM, 0 },
 };
 
 /* A 2.15 image with 2 setup sectors, a 64-bit entry, pref_address 16 MiB, init_size 1 MiB. */
@@ -127,5 +130,43 @@ Test(bzimage, refusals)
     refused(img, 0x300, &p, "truncated");
     p.initrd = "/nonexistent/initrd";
     refused(img, len, &p, "initrd:");
+    g_free(img);
+}
+
+/* -M pc -kernel bzImage: the board enters startup_64 in 64-bit mode on its identity tables
+ * with RSI = the zero page, whose e820 table is the board's map and command line -append. */
+Test(bzimage, pc_board_enters_startup_64)
+{
+    size_t len;
+    uint8_t *img = image(&len, 0x020f, 1);
+    char *k = g_strdup_printf("/tmp/bz-kernel-%d", (int)getpid());
+    cr_assert(g_file_set_contents(k, (const char *)img, (gssize)len, NULL));
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    g_free(cfg.board);
+    cfg.board = g_strdup("pc");
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup("max");
+    cfg.ram_size = 64 * MB;
+    cfg.kernel = g_strdup(k);
+    cfg.append = g_strdup("console=ttyS0");
+    char *err = NULL;
+    Machine *pm = pc_create(&cfg, &err);
+    cr_assert_not_null(pm, "pc_create: %s", err ? err : "?");
+    X86Cpu *c = pm->cpus[0].obj;
+    cr_assert_eq(c->rip, 0x1000200);
+    cr_assert(c->efer & X86_EFER_LMA);
+    cr_assert(c->seg[X86_CS].attr & X86_SEG_ATTR_L, "64-bit code");
+    uint64_t zp = c->gpr[X86_RSI];
+    const uint8_t *z = bus_ram_ptr(&pm->bus, zp, 4096);
+    cr_assert(z && !memcmp(z + 0x202, "HdrS", 4));
+    uint32_t cmd;
+    memcpy(&cmd, z + 0x228, 4);
+    cr_assert_str_eq((const char *)bus_ram_ptr(&pm->bus, cmd, 1), "console=ttyS0");
+    cr_assert(z[0x1e8] >= 2, "the board's e820 map");
+    machine_free(pm);
+    machine_config_free(&cfg);
+    unlink(k);
+    g_free(k);
     g_free(img);
 }
