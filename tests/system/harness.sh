@@ -16,3 +16,11 @@ fail() {
     echo "FAIL $1${2:+: $2}"
     failed=$((failed + 1))
 }
+# wait_for_gdb FILE: waits (up to 5 s) until hvsim's stderr in FILE says its GDB stub listens.
+wait_for_gdb() {
+    _i=0
+    while [ $_i -lt 50 ] && ! grep -q "waiting for gdb" "$1" 2>/dev/null; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+}

@@ -492,11 +492,7 @@ else
     timeout 60 "$HVSIM" -M virt -cpu cortex-a57 -m 256M -kernel "$DEBUG_ELF" -gdb "tcp::$port" -S \
         --state-hash >"$TMP/gda.guest" 2>"$TMP/gda.hv" </dev/null &
     hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gda.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_for_gdb "$TMP/gda.hv"
     timeout 60 "$GDB" -batch -nx -ex "file $DEBUG_ELF" -ex "target remote 127.0.0.1:$port" \
         -ex "hbreak el1_bp_target" -ex "continue" -ex "continue" -ex "stepi" -ex "p \$pc" \
         -ex "delete" -ex "break el0_step_code" -ex "continue" -ex "stepi" -ex "stepi" -ex "p \$pc" \
@@ -597,11 +593,7 @@ if command -v "$GDB" >/dev/null 2>&1; then
     timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
         >"$TMP/gdb.guest" 2>"$TMP/gdb.hv" </dev/null &
     hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdb.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_for_gdb "$TMP/gdb.hv"
     timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \
         -ex "break main" -ex "continue" -ex "info registers pc" -ex "x/2i \$pc" -ex "stepi" \
         -ex "monitor info stats" -ex "info threads" -ex "delete" \
@@ -626,11 +618,7 @@ if command -v "$GDB" >/dev/null 2>&1; then
     timeout 60 "$HVSIM" -M virt,virtualization=on -cpu max -m 256M -kernel "$MINIHV" \
         -gdb "tcp::$port" -S >"$TMP/gdbw.guest" 2>"$TMP/gdbw.hv" </dev/null &
     hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdbw.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_for_gdb "$TMP/gdbw.hv"
     timeout 60 "$GDB" -batch -nx -ex "file $MINIHV" -ex "target remote 127.0.0.1:$port" \
         -ex "monitor break-on vmexit hvc if vmid==2" -ex "continue" \
         -ex "monitor info sysregs ESR_EL2 ELR_EL2" -ex "info registers x0" \
@@ -663,11 +651,7 @@ if command -v "$GDB" >/dev/null 2>&1; then
     timeout 60 "$HVSIM" -M virt -m 256M -kernel "$FPLDST" -gdb "tcp::$port" -S \
         >"$TMP/gdbf.guest" 2>"$TMP/gdbf.hv" </dev/null &
     hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdbf.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_for_gdb "$TMP/gdbf.hv"
     timeout 60 "$GDB" -batch -nx -ex "file $FPLDST" -ex "target remote 127.0.0.1:$port" \
         -ex "break show" -ex "continue" -ex "info registers v0" -ex "p/x \$v1.q.u" \
         -ex "p/x \$q1" -ex "p \$d0" -ex "set \$v5.d.u[1] = 0x1122334455667788" \

@@ -472,11 +472,7 @@ else
         timeout 60 "$HVSIM" -M virt -m 256M -kernel "$HELLO" -gdb "tcp::$port" -S \
             >"$TMP/$1.guest" 2>"$TMP/$1.hv" </dev/null &
         hvpid=$!
-        i=0
-        while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/$1.hv" 2>/dev/null; do
-            sleep 0.1
-            i=$((i + 1))
-        done
+        wait_for_gdb "$TMP/$1.hv"
     }
     stub gr
     timeout 60 "$GDB" -batch -nx -ex "file $HELLO" -ex "target remote 127.0.0.1:$port" \

@@ -86,11 +86,7 @@ if command -v "$GDB" >/dev/null 2>&1; then
     timeout 60 "$HVSIM" $MACHINE -kernel "$HELLO" -gdb "tcp::$port" -S \
         >"$TMP/gdb.guest" 2>"$TMP/gdb.hv" </dev/null &
     hvpid=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q "waiting for gdb" "$TMP/gdb.hv" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_for_gdb "$TMP/gdb.hv"
     timeout 60 "$GDB" -batch -nx -ex "set architecture i386:x86-64" -ex "file $SYMS" \
         -ex "target remote 127.0.0.1:$port" -ex "break x86_main" -ex "continue" \
         -ex "info registers rip eflags cs" -ex "x/2i \$pc" -ex "stepi" -ex "stepi" \
