@@ -6,6 +6,7 @@
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/regs.h"
+#include "cpu/x86_64/dcache.h"
 #include "devices/lapic.h"
 
 int x86_op_iret(X86Cpu *c, const X86Insn *d);
@@ -82,6 +83,11 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, evq_seq),
     STATE_RUNTIME(X86Cpu, model),
     STATE_RUNTIME(X86Cpu, tlb),
+    STATE_RUNTIME(X86Cpu, dc_hash),       /* the decode cache: host-side, never state */
+    STATE_RUNTIME(X86Cpu, dc_cur),
+    STATE_RUNTIME(X86Cpu, dc_garbage),
+    STATE_RUNTIME(X86Cpu, dc_pages),
+    STATE_RUNTIME(X86Cpu, pad2),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -404,12 +410,13 @@ static bool step(X86Cpu *c)
     bool tf = (c->rflags & X86_TF) != 0;
     bool shadow = c->interrupt_shadow;
     c->interrupt_shadow = 0;
-    X86Insn d;
+    X86Insn tmp;
+    const X86Insn *d = x86_decode_cached(c, &tmp);
     int r;
-    if (unlikely(!x86_decode(c, &d))) {
+    if (unlikely(!d)) {
         r = X86_FAULT;
     } else {
-        r = x86_execute(c, &d);
+        r = x86_execute(c, d);
         /* MOV SS / POP SS / STI set a new shadow for the next instruction; one that was
          * already on ends here (two in a row do not extend it) */
         if (shadow && c->interrupt_shadow)
@@ -418,12 +425,16 @@ static bool step(X86Cpu *c)
     c->insns++;
     if (unlikely(r == X86_FAULT)) {
         c->rip = c->start_ip;
+        if (unlikely(c->dc_garbage != NULL))
+            x86_dcache_collect(c);
         exception_taken(c);
         return !m->stop;
     }
     c->fetch_faults = 0;
     if (unlikely(c->rflags & (X86_RF | X86_TF)))
-        after_insn_debug(c, &d, tf);
+        after_insn_debug(c, d, tf);
+    if (unlikely(c->dc_garbage != NULL))
+        x86_dcache_collect(c);   /* d is not used after this */
     return r == X86_OK;
 }
 
@@ -525,6 +536,7 @@ static void x86_destroy(void *obj)
 {
     X86Cpu *c = obj;
     x86_decode_flush(c);
+    x86_dcache_collect(c);
     g_free(c);
 }
 
@@ -600,6 +612,9 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (c->trace_mask & (TRACE_INT | TRACE_EXEC | TRACE_MMU))
         x86_trace_set(m, c->trace_mask);
     c->exc.vector = -1;
+    /* decoded pages are dropped when their code is written (dcache.h) */
+    if (!m->code_written)
+        m->code_written = x86_code_written;
     x86_cpu_reset(c, index == 0);
     return c;
 }

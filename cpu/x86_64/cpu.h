@@ -143,6 +143,7 @@ typedef struct X86Tlb {
     X86TlbEntry e[3][X86_TLB_SIZE];
 } X86Tlb;
 
+#define X86_DC_HASH 256        /* decode cache hash buckets (dcache.c) */
 typedef struct X86Cpu X86Cpu;
 struct X86Cpu {
     /* ---- architectural state (described in cpu.c's StateDesc) ---- */
@@ -199,6 +200,12 @@ struct X86Cpu {
     const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
     X86Tlb tlb;               /* the soft TLB (mem.c), inside the core so that however the
                                * core is freed nothing is left behind */
+    /* the decode cache (dcache.h) */
+    struct X86DecodedPage *dc_hash[X86_DC_HASH];
+    struct X86DecodedPage *dc_cur;       /* the page the last cached instruction came from */
+    struct X86DecodedPage *dc_garbage;   /* dropped, freed after the running instruction */
+    uint32_t dc_pages;
+    uint32_t pad2;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

@@ -364,12 +364,6 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
     return true;
 }
 
-void x86_decode_flush(X86Cpu *c)
-{
-    /* nothing is cached yet: every instruction is decoded when it runs */
-    (void)c;
-}
-
 static uint64_t trunc_addr(uint64_t a, unsigned size)
 {
     return size == 8 ? a : size == 4 ? (uint32_t)a : (uint16_t)a;
