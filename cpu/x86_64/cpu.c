@@ -86,7 +86,13 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, dc_hash),       /* the decode cache: host-side, never state */
     STATE_RUNTIME(X86Cpu, dc_cur),
     STATE_RUNTIME(X86Cpu, dc_garbage),
+    STATE_RUNTIME(X86Cpu, dc_la),
+    STATE_RUNTIME(X86Cpu, dc_te),
+    STATE_RUNTIME(X86Cpu, dc_tag),
+    STATE_RUNTIME(X86Cpu, dc_ac),
     STATE_RUNTIME(X86Cpu, dc_pages),
+    STATE_RUNTIME(X86Cpu, recheck),
+    STATE_RUNTIME(X86Cpu, quiet),
     STATE_RUNTIME(X86Cpu, pad2),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
@@ -94,6 +100,7 @@ static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fie
 void x86_update_mode(X86Cpu *c)
 {
     const X86Seg *cs = &c->seg[X86_CS], *ss = &c->seg[X86_SS];
+    c->dc_la = ~0ull;         /* the decode cache's fetch check depends on the mode and CPL */
     if (!(c->cr0 & X86_CR0_PE)) {
         c->code_bits = c->stack_bits = 16;
         c->cpl = 0;
@@ -324,6 +331,8 @@ static bool wakeup_pending(X86Cpu *c)
  * run now (waiting for SIPI, halted). */
 static bool instruction_boundary(X86Cpu *c)
 {
+    c->recheck = 0;
+    c->quiet = 0;
     if (c->lapic || c->lapic_event)
         take_apic_event(c);
     if (c->wait_sipi)
@@ -341,6 +350,9 @@ static bool instruction_boundary(X86Cpu *c)
         x86_take_interrupt(c, v);
         return !c->m->stop;
     }
+    /* nothing to take, and nothing will be until the APIC or a device is touched */
+    c->quiet = !c->lapic_event && !c->nmi_pending && !c->halted &&
+               (!c->lapic || !lapic_pending || lapic_pending(c->lapic) < 0);
     return !c->halted;
 }
 
@@ -386,11 +398,14 @@ static void after_insn_debug(X86Cpu *c, const X86Insn *d, bool tf)
 }
 
 /* One instruction (or one event delivery, which costs one like an instruction so that
- * simulated time advances). false: leave the loop. */
-static bool step(X86Cpu *c)
+ * simulated time advances). false: leave the loop. careful: breakpoints and EV_INSN
+ * subscribers to serve (a constant where it is inlined). */
+static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
 {
     Machine *m = c->m;
-    if (unlikely(m->break_check)) {
+    if (!careful) {
+        /* the fast loop: nobody to tell */
+    } else if (unlikely(m->break_check)) {
         if (m->break_skip_cpu == c->index) {
             m->break_skip_cpu = -1;
         } else if (machine_break_addr(m, c->rip) &&
@@ -400,7 +415,7 @@ static bool step(X86Cpu *c)
             return false;
         }
     }
-    if (unlikely(ev_wants(&m->events, EV_INSN)) && publish_insn(c)) {
+    if (careful && unlikely(ev_wants(&m->events, EV_INSN)) && publish_insn(c)) {
         m->paused = true;
         m->stop = true;
         return false;
@@ -438,6 +453,29 @@ static bool step(X86Cpu *c)
     return r == X86_OK;
 }
 
+static inline __attribute__((always_inline)) void run_loop(X86Cpu *c, bool careful)
+{
+    Machine *m = c->m;
+    while (c->insns < c->budget && !m->stop) {
+        if (unlikely(m->evq.next_seq != c->evq_seq)) {
+            event_horizon(c);
+            if (c->insns >= c->budget)
+                break;
+        }
+        /* the boundary's checks, unless the last one found nothing and nothing changed */
+        if (unlikely(c->recheck || !c->quiet)) {
+            if (!instruction_boundary(c))
+                break;
+            if (c->halted)
+                break;
+        }
+        if (!step(c, careful)) {
+            if (c->halted || m->stop || c->wait_sipi)
+                break;
+        }
+    }
+}
+
 static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint64_t *cycles)
 {
     X86Cpu *c = obj;
@@ -449,21 +487,13 @@ static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
     c->budget = max;
     c->insns = 0;
     c->evq_seq = m->evq.next_seq;
-    while (c->insns < c->budget && !m->stop) {
-        if (unlikely(m->evq.next_seq != c->evq_seq)) {
-            event_horizon(c);
-            if (c->insns >= c->budget)
-                break;
-        }
-        if (!instruction_boundary(c))
-            break;
-        if (c->halted)
-            break;
-        if (!step(c)) {
-            if (c->halted || m->stop || c->wait_sipi)
-                break;
-        }
-    }
+    c->recheck = 1;           /* the APIC and the devices may have changed since the last run */
+    /* breakpoints and instruction subscribers (-d exec, plugins) need the careful loop;
+     * neither comes or goes while the core runs */
+    if (m->break_check || ev_wants(&m->events, EV_INSN))
+        run_loop(c, true);
+    else
+        run_loop(c, false);
     uint64_t ran = c->insns;
     c->insns = c->budget = 0;
     *cycles = ran;

@@ -204,8 +204,21 @@ struct X86Cpu {
     struct X86DecodedPage *dc_hash[X86_DC_HASH];
     struct X86DecodedPage *dc_cur;       /* the page the last cached instruction came from */
     struct X86DecodedPage *dc_garbage;   /* dropped, freed after the running instruction */
+    /* the last fetch check that passed in 64-bit mode, to repeat it cheaply while RIP stays
+     * in its page: the linear page (~0: none), the fetch TLB entry and its tag then, RFLAGS.AC
+     * then (part of the tag); x86_update_mode and x86_decode_flush forget it */
+    uint64_t dc_la;
+    const X86TlbEntry *dc_te;
+    uint64_t dc_tag;
+    uint64_t dc_ac;
     uint32_t dc_pages;
-    uint32_t pad2;
+    /* the run loop's instruction boundary (cpu.c): quiet when the last full check found
+     * nothing the core could take (no APIC event, no NMI, no interrupt requested, whatever
+     * IF says) and, since, nothing touched the local APIC or a device (MMIO, port I/O, MSRs,
+     * CR8: they set recheck): until then the check would find nothing again */
+    uint8_t recheck;
+    uint8_t quiet;
+    uint16_t pad2;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

@@ -37,6 +37,7 @@ void x86_decode_flush(X86Cpu *c)
         }
     }
     c->dc_cur = NULL;
+    c->dc_la = ~0ull;
     c->dc_pages = 0;
 }
 
@@ -54,8 +55,10 @@ static void dc_drop(X86Cpu *c, uint64_t pa_page)
         p->next = c->dc_garbage;
         c->dc_garbage = p;
         c->dc_pages--;
-        if (c->dc_cur == p)
+        if (c->dc_cur == p) {
             c->dc_cur = NULL;
+            c->dc_la = ~0ull;
+        }
     }
 }
 
@@ -102,6 +105,14 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
         return tmp;
     X86DecodedPage *p = dc_page(c, te->pa);
     c->dc_cur = p;
+    if (c->code_bits == 64) {
+        c->dc_la = la & ~(uint64_t)(X86_DC_PAGE - 1);
+        c->dc_te = te;
+        c->dc_tag = te->tag;
+        c->dc_ac = c->rflags & X86_AC;
+    } else {
+        c->dc_la = ~0ull;
+    }
     unsigned off = (unsigned)(la & (X86_DC_PAGE - 1));
     if (p->slot[off])
         return &p->insn[p->slot[off] - 1];

@@ -87,6 +87,18 @@ static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
     uint64_t la;
     const X86TlbEntry *te;
     X86DecodedPage *p = c->dc_cur;
+    uint64_t rip = c->rip;
+    /* 64-bit code in the page of the last check: the TLB entry unchanged (a flush or refill
+     * changes its tag or address), CPL and mode unchanged (x86_update_mode forgets dc_la),
+     * AC unchanged, and the window inside the page (then RIP is canonical as its page) */
+    if (likely((rip & ~(uint64_t)(X86_DC_PAGE - 1)) == c->dc_la &&
+               (rip & (X86_DC_PAGE - 1)) <= X86_DC_LAST_OFF && c->dc_te->tag == c->dc_tag &&
+               c->dc_te->pa == p->pa && (c->rflags & X86_AC) == c->dc_ac)) {
+        unsigned s = p->slot[rip & (X86_DC_PAGE - 1)];
+        if (likely(s))
+            return &p->insn[s - 1];
+        return x86_decode_slow(c, tmp);
+    }
     if (likely(p && x86_dc_window(c, &la) && (te = x86_dc_tlb(c, la)) != NULL &&
                te->pa == p->pa && p->bits == c->code_bits)) {
         unsigned s = p->slot[la & (X86_DC_PAGE - 1)];

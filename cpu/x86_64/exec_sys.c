@@ -951,6 +951,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
 /* ---- control and debug registers ---- */
 static uint64_t read_cr8(X86Cpu *c)
 {
+    c->recheck = 1;           /* the APIC is asked (cpu.c's instruction boundary) */
     /* CR8 is the local APIC's TPR[7:4] when there is one */
     if (c->lapic && (c->apic_base & (1u << 11))) {
         if ((c->apic_base & (1u << 10)) && lapic_msr_read) {
@@ -966,6 +967,7 @@ static uint64_t read_cr8(X86Cpu *c)
 
 static void write_cr8(X86Cpu *c, uint64_t v)
 {
+    c->recheck = 1;           /* the TPR may unmask a requested interrupt */
     c->cr8 = v;
     if (c->lapic && (c->apic_base & (1u << 11))) {
         if ((c->apic_base & (1u << 10)) && lapic_msr_write)

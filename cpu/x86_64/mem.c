@@ -122,6 +122,7 @@ uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
         memcpy(&v, p, size);
         return v;
     }
+    c->recheck = 1;           /* the APIC or a device (cpu.c's instruction boundary) */
     uint64_t v;
     if (lapic_page(c, pa)) {
         /* 32-bit registers at 16-byte strides: other sizes and offsets read 0 */
@@ -161,6 +162,7 @@ void x86_phys_write(X86Cpu *c, uint64_t pa, unsigned size, uint64_t v)
         }
         return;
     }
+    c->recheck = 1;           /* the APIC or a device (cpu.c's instruction boundary) */
     if (lapic_page(c, pa)) {
         if (size == 4 && !(pa & 3))
             lapic_mmio_write(c->lapic, (uint32_t)(pa & 0xfff), (uint32_t)v);
@@ -637,6 +639,7 @@ static bool io_allowed(X86Cpu *c, uint16_t port, unsigned size)
 
 bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val)
 {
+    c->recheck = 1;           /* a device may raise or lower an interrupt (cpu.c) */
     if (!io_allowed(c, port, size)) {
         if (c->exc.vector < 0)
             x86_raise(c, X86_GP, true, 0);
@@ -651,6 +654,7 @@ bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val)
 
 bool x86_out(X86Cpu *c, uint16_t port, unsigned size, uint32_t val)
 {
+    c->recheck = 1;           /* a device may raise or lower an interrupt (cpu.c) */
     if (!io_allowed(c, port, size)) {
         if (c->exc.vector < 0)
             x86_raise(c, X86_GP, true, 0);
