@@ -2,6 +2,7 @@
  * code size, filled by the uncached decoder, dropped when their code is written. */
 #include <string.h>
 #include "cpu/x86_64/dcache.h"
+#include "cpu/x86_64/exec.h"
 
 /* More pages than this (32 MiB of slots and instructions at worst): start again. */
 #define DC_MAX_PAGES 1024
@@ -120,7 +121,15 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
         p->cap = p->cap ? p->cap * 2 : 64;
         p->insn = g_renew(X86Insn, p->insn, p->cap);
     }
-    p->insn[p->n] = *tmp;
+    X86Insn *k = &p->insn[p->n];
+    *k = *tmp;
+    X86HandlerFn fast = x86_fast_alu(k);
+    if (!fast)
+        fast = x86_fast_jcc(k);
+    if (!fast)
+        fast = x86_fast_mov(k);
+    if (fast)
+        k->fn = fast;         /* the same semantics, fewer host branches (exec.h) */
     p->slot[off] = (uint16_t)++p->n;
     return &p->insn[p->n - 1];
 }

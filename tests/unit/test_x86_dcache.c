@@ -8,6 +8,7 @@
 #include "core/machine.h"
 #include "cpu/x86_64/cpu.h"
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/exec.h"
 
 #define RAM_SIZE (16ull << 20)
 #define PML4 0x10000ull
@@ -39,10 +40,11 @@ static void dt_free(DT *t)
     g_free(t);
 }
 
+/* Writes RAM as a device's DMA would: decoded code there is dropped (machine.h). */
 static void put(DT *t, uint64_t pa, const void *bytes, size_t n)
 {
     memcpy(t->m->ram + pa, bytes, n);
-    machine_ram_written(t->m, pa, n);
+    machine_dma_written(t->m, pa, n);
 }
 
 static void put64(DT *t, uint64_t pa, uint64_t v)
@@ -140,5 +142,89 @@ Test(x86dcache, a_remapped_code_page_runs_its_new_code)
     cr_assert_eq(t->c->rip, 0x101f);
     cr_assert_eq(t->c->gpr[X86_RBX], 0x66);
     cr_assert_eq(t->c->gpr[X86_RAX], 0x77, "the new physical page's code ran");
+    dt_free(t);
+}
+
+/* The specialised handlers the cache gives ALU, TEST, MOV and Jcc instructions (exec.h's
+ * x86_fast_*) against the generic ones: each encoding, from several register and flag
+ * states, once through x86_decode + x86_execute (the generic handler) and once through the
+ * run loop (cached, specialised); registers, RFLAGS, RIP and the memory operand agree. */
+Test(x86dcache, specialised_handlers_match_the_generic_ones)
+{
+    DT *t = dt_new();
+    X86Cpu *c = t->c;
+    enter_long(t, 0x1000);
+    uint8_t enc[80][16];
+    unsigned n = 0, len[80];
+#define ENC(...)                                                                              \
+    do {                                                                                      \
+        const uint8_t b_[] = { __VA_ARGS__ };                                                 \
+        memcpy(enc[n], b_, sizeof b_);                                                        \
+        len[n++] = sizeof b_;                                                                 \
+    } while (0)
+    for (uint8_t op = 0; op < 8; op++) {
+        ENC(0x48, (uint8_t)(op * 8 + 1), 0xd8);                       /* op rax, rbx */
+        ENC((uint8_t)(op * 8 + 3), 0xc3);                             /* op eax, ebx */
+        ENC((uint8_t)(op * 8 + 5), 0x80, 0xff, 0xff, 0x7f);           /* op eax, imm32 */
+        ENC(0x48, 0x83, (uint8_t)(0xc0 | op << 3 | 1), 0x81);         /* op rcx, -127 */
+        ENC(0x48, (uint8_t)(op * 8 + 1), 0x04, 0x25, 0x00, 0x80, 0, 0);   /* op [0x8000], rax */
+        ENC((uint8_t)(op * 8 + 3), 0x1c, 0x25, 0x00, 0x80, 0, 0);     /* op ebx, [0x8000] */
+    }
+    ENC(0x48, 0x85, 0xd8);                                            /* test rax, rbx */
+    ENC(0x85, 0xc3);                                                  /* test ebx, eax */
+    ENC(0x48, 0x89, 0x04, 0x25, 0x00, 0x80, 0, 0);                    /* mov [0x8000], rax */
+    ENC(0x8b, 0x1c, 0x25, 0x00, 0x80, 0, 0);                          /* mov ebx, [0x8000] */
+    ENC(0x48, 0x8b, 0xcb);                                            /* mov rcx, rbx */
+    for (uint8_t cc = 0; cc < 16; cc++)
+        ENC((uint8_t)(0x70 + cc), 0x10);                              /* jcc +16 */
+#undef ENC
+    static const uint64_t regs[][3] = {
+        { 0, 0, 0 },
+        { 0xffffffffffffffffull, 1, 0x8000000000000000ull },
+        { 0x7fffffff, 0x80000001, 0xff },
+        { 0x123456789abcdef0ull, 0x0fedcba987654321ull, 0x10 },
+    };
+    static const uint64_t flags[] = { 0x2, 0x2 | X86_CF | X86_ZF, 0x2 | X86_SF | X86_OF | X86_PF,
+                                      0x2 | X86_CF | X86_SF };
+    unsigned specialised = 0;
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned r = 0; r < sizeof regs / sizeof regs[0]; r++) {
+            for (unsigned f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+                uint64_t gpr[2][X86_NGPR], fl[2], rip[2], mem[2];
+                for (int way = 0; way < 2; way++) {
+                    put(t, 0x1000, enc[i], len[i]);   /* drops the decoded page too */
+                    memset(c->gpr, 0, sizeof c->gpr);
+                    c->gpr[X86_RAX] = regs[r][0];
+                    c->gpr[X86_RBX] = regs[r][1];
+                    c->gpr[X86_RCX] = regs[r][2];
+                    c->gpr[X86_RSP] = 0x9000;
+                    c->rflags = flags[f];
+                    c->rip = 0x1000;
+                    put64(t, 0x8000, regs[r][2] ^ 0x5555aaaa5555aaaaull);
+                    if (way == 0) {
+                        X86Insn d;
+                        cr_assert(x86_decode(c, &d), "encoding %u", i);
+                        cr_assert_eq(x86_execute(c, &d), X86_OK, "encoding %u", i);
+                        if (x86_fast_alu(&d) || x86_fast_jcc(&d) || x86_fast_mov(&d))
+                            specialised += r == 0 && f == 0;
+                    } else {
+                        cr_assert_eq(run(t, 1), 0);
+                    }
+                    memcpy(gpr[way], c->gpr, sizeof c->gpr);
+                    fl[way] = c->rflags;
+                    rip[way] = c->rip;
+                    memcpy(&mem[way], t->m->ram + 0x8000, 8);
+                }
+                cr_assert_eq(memcmp(gpr[0], gpr[1], sizeof gpr[0]), 0,
+                             "encoding %u, state %u/%u: registers", i, r, f);
+                cr_assert_eq(fl[0], fl[1], "encoding %u, state %u/%u: rflags %#llx vs %#llx", i,
+                             r, f, (unsigned long long)fl[0], (unsigned long long)fl[1]);
+                cr_assert_eq(rip[0], rip[1], "encoding %u: rip", i);
+                cr_assert_eq(mem[0], mem[1], "encoding %u: memory", i);
+            }
+        }
+    }
+    cr_assert_eq(specialised, n, "every encoding here has a specialised handler (%u of %u)",
+                 specialised, n);
     dt_free(t);
 }
