@@ -128,6 +128,8 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
         fast = x86_fast_jcc(k);
     if (!fast)
         fast = x86_fast_mov(k);
+    if (!fast)
+        fast = x86_fast_mul(k);
     if (fast)
         k->fn = fast;         /* the same semantics, fewer host branches (exec.h) */
     p->slot[off] = (uint16_t)++p->n;

@@ -15,6 +15,7 @@
 X86HandlerFn x86_fast_alu(const X86Insn *d);      /* exec_alu.c */
 X86HandlerFn x86_fast_jcc(const X86Insn *d);      /* exec_branch.c */
 X86HandlerFn x86_fast_mov(const X86Insn *d);      /* exec_mov.c */
+X86HandlerFn x86_fast_mul(const X86Insn *d);      /* exec_muldiv.c */
 
 static inline uint64_t x86_mask(unsigned size)
 {

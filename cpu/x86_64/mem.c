@@ -551,6 +551,17 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 {
     uint64_t la, pa[2] = { 0, 0 };
     *val = 0;
+    uint8_t *fast = fast_ram(c, seg, off, size, X86_ACC_WRITE, &pa[0]);
+    if (likely(fast != NULL)) {
+        switch (size) {      /* constant sizes: moves, not a call */
+        case 1: memcpy(val, fast, 1); break;
+        case 2: memcpy(val, fast, 2); break;
+        case 4: memcpy(val, fast, 4); break;
+        case 8: memcpy(val, fast, 8); break;
+        default: memcpy(val, fast, size); break;
+        }
+        return true;
+    }
     if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size))
         return false;
     if (likely((la & (PAGE - 1)) + size <= PAGE)) {

@@ -145,7 +145,7 @@ Test(x86dcache, a_remapped_code_page_runs_its_new_code)
     dt_free(t);
 }
 
-/* The specialised handlers the cache gives ALU, TEST, MOV and Jcc instructions (exec.h's
+/* The specialised handlers the cache gives ALU, TEST, MOV, IMUL and Jcc instructions (exec.h's
  * x86_fast_*) against the generic ones: each encoding, from several register and flag
  * states, once through x86_decode + x86_execute (the generic handler) and once through the
  * run loop (cached, specialised); registers, RFLAGS, RIP and the memory operand agree. */
@@ -175,6 +175,10 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0x48, 0x89, 0x04, 0x25, 0x00, 0x80, 0, 0);                    /* mov [0x8000], rax */
     ENC(0x8b, 0x1c, 0x25, 0x00, 0x80, 0, 0);                          /* mov ebx, [0x8000] */
     ENC(0x48, 0x8b, 0xcb);                                            /* mov rcx, rbx */
+    ENC(0x48, 0x0f, 0xaf, 0xc3);                                      /* imul rax, rbx */
+    ENC(0x0f, 0xaf, 0xc3);                                            /* imul eax, ebx */
+    ENC(0x48, 0x6b, 0xc3, 0x85);                                      /* imul rax, rbx, -123 */
+    ENC(0x69, 0x1c, 0x25, 0x00, 0x80, 0, 0, 0x01, 0x00, 0x01, 0x80);  /* imul ebx, [0x8000], i */
     for (uint8_t cc = 0; cc < 16; cc++)
         ENC((uint8_t)(0x70 + cc), 0x10);                              /* jcc +16 */
 #undef ENC
@@ -205,7 +209,8 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                         X86Insn d;
                         cr_assert(x86_decode(c, &d), "encoding %u", i);
                         cr_assert_eq(x86_execute(c, &d), X86_OK, "encoding %u", i);
-                        if (x86_fast_alu(&d) || x86_fast_jcc(&d) || x86_fast_mov(&d))
+                        if (x86_fast_alu(&d) || x86_fast_jcc(&d) || x86_fast_mov(&d) ||
+                            x86_fast_mul(&d))
                             specialised += r == 0 && f == 0;
                     } else {
                         cr_assert_eq(run(t, 1), 0);
