@@ -299,7 +299,7 @@ static void take_apic_event(X86Cpu *c)
             c->seg[X86_CS].base = (uint64_t)c->sipi_vector << 12;
             c->rip = 0;
             x86_update_mode(c);
-            x86_decode_flush(c);
+            x86_decode_mode_changed(c);
         }
         break;
     case LAPIC_EV_NMI:

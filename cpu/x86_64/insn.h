@@ -61,6 +61,10 @@ bool x86_decode(X86Cpu *c, X86Insn *d);
 static inline int x86_execute(X86Cpu *c, const X86Insn *d) { return d->fn(c, d); }
 /* Drops whatever the decoder caches (code written, CS or mode changed, paging changed). */
 void x86_decode_flush(X86Cpu *c);
+/* Mode, CPL, segments or paging changed: the decode cache keeps its pages (keyed by physical
+ * page and code size, the fetch checked on every instruction: dcache.h) and forgets only its
+ * shortcut for the current page. */
+static inline void x86_decode_mode_changed(X86Cpu *c) { c->dc_la = ~0ull; }
 
 /* Operand helpers for handlers: inline, since nearly every instruction uses them. */
 /* The memory operand's offset. */

@@ -233,3 +233,30 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                  specialised, n);
     dt_free(t);
 }
+
+/* Pages are kept by physical address and code size: the same bytes decoded for 64-bit code,
+ * then run as 32-bit compatibility-mode code (CS.L clear), decode anew (48 is REX.W in one,
+ * DEC eAX in the other). */
+Test(x86dcache, the_same_page_in_another_code_size)
+{
+    DT *t = dt_new();
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x48, 0xff, 0xc0 };   /* inc rax | dec eax; inc eax */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->gpr[X86_RAX] = 5;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 6);
+    cr_assert_eq(c->rip, 0x1003);
+    c->seg[X86_CS].attr = (c->seg[X86_CS].attr & ~X86_SEG_ATTR_L) | X86_SEG_ATTR_DB;
+    x86_update_mode(c);
+    cr_assert_eq(c->code_bits, 32);
+    c->rip = 0x1000;
+    c->gpr[X86_RAX] = 5;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 4, "DEC eAX");
+    cr_assert_eq(c->rip, 0x1001);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 5);
+    dt_free(t);
+}
