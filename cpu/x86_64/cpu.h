@@ -206,7 +206,8 @@ struct X86Cpu {
     struct X86DecodedPage *dc_garbage;   /* dropped, freed after the running instruction */
     /* the last fetch check that passed in 64-bit mode, to repeat it cheaply while RIP stays
      * in its page: the linear page (~0: none), the fetch TLB entry and its tag then, RFLAGS.AC
-     * then (part of the tag); x86_update_mode and x86_decode_flush forget it */
+     * then (part of the tag); x86_update_mode, x86_decode_mode_changed and
+     * x86_decode_flush forget it */
     uint64_t dc_la;
     const X86TlbEntry *dc_te;
     uint64_t dc_tag;

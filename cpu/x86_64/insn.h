@@ -59,7 +59,8 @@ struct X86Insn {
 bool x86_decode(X86Cpu *c, X86Insn *d);
 /* Runs a decoded instruction: d->fn(c, d). */
 static inline int x86_execute(X86Cpu *c, const X86Insn *d) { return d->fn(c, d); }
-/* Drops whatever the decoder caches (code written, CS or mode changed, paging changed). */
+/* Drops everything the decode cache holds (dcache.h): reset, INIT, snapshot load, or RAM
+ * written behind the core's back (tests writing memory directly). */
 void x86_decode_flush(X86Cpu *c);
 /* Mode, CPL, segments or paging changed: the decode cache keeps its pages (keyed by physical
  * page and code size, the fetch checked on every instruction: dcache.h) and forgets only its
