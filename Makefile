@@ -236,7 +236,7 @@ $(B)/workloads/glibc/simd_string.elf: $(GLIBC_DIR)/string.o
 
 # ---- top-level targets -------------------------------------------------------------------
 .PHONY: all workloads plugins check-plugins check check-unit check-asan check-gen x86-decode-report check-system check-snapshot check-display \
-	check-diff fuzz fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-simd \
+	check-diff fuzz fuzz-build check-fuzz difftest-random difftest-long demo demo-hello bench bench-x86 bench-simd \
 	bench-fp check-glibc clean distclean linux-image linux-demo check-linux
 all: $(B)/hvsim workloads plugins
 
@@ -474,6 +474,10 @@ check-glibc: $(B)/hvsim $(GLIBC_ELF)
 	grep -q '^glibc string routines: ok' $(B)/glibc-hvsim.out
 	@echo "check-glibc: passed (hvsim's output equals QEMU's)"
 # the AdvSIMD integer loop of workloads/bench/simdbench.c, against QEMU
+# The integer workload on the x86-64 core (-M pc) and, when installed, on qemu-system-x86_64
+# (-M pc, TCG): MIPS and the wall-time ratio (scripts/bench-x86.sh).
+bench-x86: $(B)/hvsim $(X86_BENCH)
+	sh scripts/bench-x86.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 bench-simd: $(B)/hvsim workloads
 	BENCH_ELF=$(B)/workloads/bench/simdbench.elf BENCH_SNAPSHOT=0 BENCH_REVERSE=0 \
 		sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"

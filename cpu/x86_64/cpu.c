@@ -6,6 +6,7 @@
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/regs.h"
+#include "cpu/x86_64/dcache.h"
 #include "devices/lapic.h"
 
 int x86_op_iret(X86Cpu *c, const X86Insn *d);
@@ -82,12 +83,24 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, evq_seq),
     STATE_RUNTIME(X86Cpu, model),
     STATE_RUNTIME(X86Cpu, tlb),
+    STATE_RUNTIME(X86Cpu, dc_hash),       /* the decode cache: host-side, never state */
+    STATE_RUNTIME(X86Cpu, dc_cur),
+    STATE_RUNTIME(X86Cpu, dc_garbage),
+    STATE_RUNTIME(X86Cpu, dc_la),
+    STATE_RUNTIME(X86Cpu, dc_te),
+    STATE_RUNTIME(X86Cpu, dc_tag),
+    STATE_RUNTIME(X86Cpu, dc_ac),
+    STATE_RUNTIME(X86Cpu, dc_pages),
+    STATE_RUNTIME(X86Cpu, recheck),
+    STATE_RUNTIME(X86Cpu, quiet),
+    STATE_RUNTIME(X86Cpu, pad2),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
 void x86_update_mode(X86Cpu *c)
 {
     const X86Seg *cs = &c->seg[X86_CS], *ss = &c->seg[X86_SS];
+    c->dc_la = ~0ull;         /* the decode cache's fetch check depends on the mode and CPL */
     if (!(c->cr0 & X86_CR0_PE)) {
         c->code_bits = c->stack_bits = 16;
         c->cpl = 0;
@@ -286,7 +299,7 @@ static void take_apic_event(X86Cpu *c)
             c->seg[X86_CS].base = (uint64_t)c->sipi_vector << 12;
             c->rip = 0;
             x86_update_mode(c);
-            x86_decode_flush(c);
+            x86_decode_mode_changed(c);
         }
         break;
     case LAPIC_EV_NMI:
@@ -318,6 +331,8 @@ static bool wakeup_pending(X86Cpu *c)
  * run now (waiting for SIPI, halted). */
 static bool instruction_boundary(X86Cpu *c)
 {
+    c->recheck = 0;
+    c->quiet = 0;
     if (c->lapic || c->lapic_event)
         take_apic_event(c);
     if (c->wait_sipi)
@@ -335,6 +350,9 @@ static bool instruction_boundary(X86Cpu *c)
         x86_take_interrupt(c, v);
         return !c->m->stop;
     }
+    /* nothing to take, and nothing will be until the APIC or a device is touched */
+    c->quiet = !c->lapic_event && !c->nmi_pending && !c->halted &&
+               (!c->lapic || !lapic_pending || lapic_pending(c->lapic) < 0);
     return !c->halted;
 }
 
@@ -380,11 +398,14 @@ static void after_insn_debug(X86Cpu *c, const X86Insn *d, bool tf)
 }
 
 /* One instruction (or one event delivery, which costs one like an instruction so that
- * simulated time advances). false: leave the loop. */
-static bool step(X86Cpu *c)
+ * simulated time advances). false: leave the loop. careful: breakpoints and EV_INSN
+ * subscribers to serve (a constant where it is inlined). */
+static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
 {
     Machine *m = c->m;
-    if (unlikely(m->break_check)) {
+    if (!careful) {
+        /* the fast loop: nobody to tell */
+    } else if (unlikely(m->break_check)) {
         if (m->break_skip_cpu == c->index) {
             m->break_skip_cpu = -1;
         } else if (machine_break_addr(m, c->rip) &&
@@ -394,7 +415,7 @@ static bool step(X86Cpu *c)
             return false;
         }
     }
-    if (unlikely(ev_wants(&m->events, EV_INSN)) && publish_insn(c)) {
+    if (careful && unlikely(ev_wants(&m->events, EV_INSN)) && publish_insn(c)) {
         m->paused = true;
         m->stop = true;
         return false;
@@ -404,12 +425,13 @@ static bool step(X86Cpu *c)
     bool tf = (c->rflags & X86_TF) != 0;
     bool shadow = c->interrupt_shadow;
     c->interrupt_shadow = 0;
-    X86Insn d;
+    X86Insn tmp;
+    const X86Insn *d = x86_decode_cached(c, &tmp);
     int r;
-    if (unlikely(!x86_decode(c, &d))) {
+    if (unlikely(!d)) {
         r = X86_FAULT;
     } else {
-        r = x86_execute(c, &d);
+        r = x86_execute(c, d);
         /* MOV SS / POP SS / STI set a new shadow for the next instruction; one that was
          * already on ends here (two in a row do not extend it) */
         if (shadow && c->interrupt_shadow)
@@ -418,13 +440,40 @@ static bool step(X86Cpu *c)
     c->insns++;
     if (unlikely(r == X86_FAULT)) {
         c->rip = c->start_ip;
+        if (unlikely(c->dc_garbage != NULL))
+            x86_dcache_collect(c);
         exception_taken(c);
         return !m->stop;
     }
     c->fetch_faults = 0;
     if (unlikely(c->rflags & (X86_RF | X86_TF)))
-        after_insn_debug(c, &d, tf);
+        after_insn_debug(c, d, tf);
+    if (unlikely(c->dc_garbage != NULL))
+        x86_dcache_collect(c);   /* d is not used after this */
     return r == X86_OK;
+}
+
+static inline __attribute__((always_inline)) void run_loop(X86Cpu *c, bool careful)
+{
+    Machine *m = c->m;
+    while (c->insns < c->budget && !m->stop) {
+        if (unlikely(m->evq.next_seq != c->evq_seq)) {
+            event_horizon(c);
+            if (c->insns >= c->budget)
+                break;
+        }
+        /* the boundary's checks, unless the last one found nothing and nothing changed */
+        if (unlikely(c->recheck || !c->quiet)) {
+            if (!instruction_boundary(c))
+                break;
+            if (c->halted)
+                break;
+        }
+        if (!step(c, careful)) {
+            if (c->halted || m->stop || c->wait_sipi)
+                break;
+        }
+    }
 }
 
 static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint64_t *cycles)
@@ -438,21 +487,13 @@ static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
     c->budget = max;
     c->insns = 0;
     c->evq_seq = m->evq.next_seq;
-    while (c->insns < c->budget && !m->stop) {
-        if (unlikely(m->evq.next_seq != c->evq_seq)) {
-            event_horizon(c);
-            if (c->insns >= c->budget)
-                break;
-        }
-        if (!instruction_boundary(c))
-            break;
-        if (c->halted)
-            break;
-        if (!step(c)) {
-            if (c->halted || m->stop || c->wait_sipi)
-                break;
-        }
-    }
+    c->recheck = 1;           /* the APIC and the devices may have changed since the last run */
+    /* breakpoints and instruction subscribers (-d exec, plugins) need the careful loop;
+     * neither comes or goes while the core runs */
+    if (m->break_check || ev_wants(&m->events, EV_INSN))
+        run_loop(c, true);
+    else
+        run_loop(c, false);
     uint64_t ran = c->insns;
     c->insns = c->budget = 0;
     *cycles = ran;
@@ -525,6 +566,7 @@ static void x86_destroy(void *obj)
 {
     X86Cpu *c = obj;
     x86_decode_flush(c);
+    x86_dcache_collect(c);
     g_free(c);
 }
 
@@ -600,6 +642,9 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (c->trace_mask & (TRACE_INT | TRACE_EXEC | TRACE_MMU))
         x86_trace_set(m, c->trace_mask);
     c->exc.vector = -1;
+    /* decoded pages are dropped when their code is written (dcache.h) */
+    if (!m->code_written)
+        m->code_written = x86_code_written;
     x86_cpu_reset(c, index == 0);
     return c;
 }

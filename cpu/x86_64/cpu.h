@@ -143,6 +143,7 @@ typedef struct X86Tlb {
     X86TlbEntry e[3][X86_TLB_SIZE];
 } X86Tlb;
 
+#define X86_DC_HASH 256        /* decode cache hash buckets (dcache.c) */
 typedef struct X86Cpu X86Cpu;
 struct X86Cpu {
     /* ---- architectural state (described in cpu.c's StateDesc) ---- */
@@ -199,6 +200,26 @@ struct X86Cpu {
     const struct X86CpuModel *model;   /* -cpu: qemu64 or max (cpuid.c) */
     X86Tlb tlb;               /* the soft TLB (mem.c), inside the core so that however the
                                * core is freed nothing is left behind */
+    /* the decode cache (dcache.h) */
+    struct X86DecodedPage *dc_hash[X86_DC_HASH];
+    struct X86DecodedPage *dc_cur;       /* the page the last cached instruction came from */
+    struct X86DecodedPage *dc_garbage;   /* dropped, freed after the running instruction */
+    /* the last fetch check that passed in 64-bit mode, to repeat it cheaply while RIP stays
+     * in its page: the linear page (~0: none), the fetch TLB entry and its tag then, RFLAGS.AC
+     * then (part of the tag); x86_update_mode, x86_decode_mode_changed and
+     * x86_decode_flush forget it */
+    uint64_t dc_la;
+    const X86TlbEntry *dc_te;
+    uint64_t dc_tag;
+    uint64_t dc_ac;
+    uint32_t dc_pages;
+    /* the run loop's instruction boundary (cpu.c): quiet when the last full check found
+     * nothing the core could take (no APIC event, no NMI, no interrupt requested, whatever
+     * IF says) and, since, nothing touched the local APIC or a device (MMIO, port I/O, MSRs,
+     * CR8: they set recheck): until then the check would find nothing again */
+    uint8_t recheck;
+    uint8_t quiet;
+    uint16_t pad2;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

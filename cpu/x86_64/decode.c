@@ -364,73 +364,9 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
     return true;
 }
 
-void x86_decode_flush(X86Cpu *c)
-{
-    /* nothing is cached yet: every instruction is decoded when it runs */
-    (void)c;
-}
-
 static uint64_t trunc_addr(uint64_t a, unsigned size)
 {
     return size == 8 ? a : size == 4 ? (uint32_t)a : (uint16_t)a;
-}
-
-uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
-{
-    uint64_t a = (uint64_t)d->disp;
-    if (d->base != X86_NGPR)
-        a += c->gpr[d->base];
-    if (d->index != X86_NGPR)
-        a += c->gpr[d->index] * d->scale;
-    if (d->rip_rel)
-        a += c->rip + d->len;
-    return trunc_addr(a, d->addrsize);
-}
-
-uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r, unsigned size)
-{
-    switch (size) {
-    case 1:
-        if (r >= 4 && r < 8 && !(d && d->rex))
-            return (c->gpr[r - 4] >> 8) & 0xff;       /* AH, CH, DH, BH */
-        return c->gpr[r] & 0xff;
-    case 2: return c->gpr[r] & 0xffff;
-    case 4: return (uint32_t)c->gpr[r];
-    default: return c->gpr[r];
-    }
-}
-
-void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1:
-        if (r >= 4 && r < 8 && !(d && d->rex))
-            c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
-        else
-            c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
-        break;
-    case 2: c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff); break;
-    case 4: c->gpr[r] = (uint32_t)v; break;          /* 32-bit writes zero-extend */
-    default: c->gpr[r] = v; break;
-    }
-}
-
-bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
-{
-    if (d->mod == 3) {
-        *v = x86_get_reg(c, d, d->rm, size);
-        return true;
-    }
-    return x86_read(c, d->seg, x86_ea(c, d), size, v);
-}
-
-bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t v)
-{
-    if (d->mod == 3) {
-        x86_set_reg(c, d, d->rm, size, v);
-        return true;
-    }
-    return x86_write(c, d->seg, x86_ea(c, d), size, v);
 }
 
 static unsigned stack_bits(const X86Cpu *c)

@@ -9,6 +9,14 @@
 #define HVSIM_CPU_X86_64_EXEC_H
 #include "cpu/x86_64/insn.h"
 
+/* Specialised handlers for the decode cache (dcache.c): for an instruction of a common shape,
+ * a handler with its operation, size or condition fixed and the same semantics as d->fn;
+ * NULL otherwise. */
+X86HandlerFn x86_fast_alu(const X86Insn *d);      /* exec_alu.c */
+X86HandlerFn x86_fast_jcc(const X86Insn *d);      /* exec_branch.c */
+X86HandlerFn x86_fast_mov(const X86Insn *d);      /* exec_mov.c */
+X86HandlerFn x86_fast_mul(const X86Insn *d);      /* exec_muldiv.c */
+
 static inline uint64_t x86_mask(unsigned size)
 {
     return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;

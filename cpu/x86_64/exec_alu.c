@@ -261,3 +261,125 @@ int x86_op_adx(X86Cpu *c, const X86Insn *d)
     x86_set_reg(c, d, d->reg, size, r);
     return x86_retire(c, d);
 }
+
+/* ---- specialised handlers (dcache.c's x86_specialize) ----
+ * The decode cache gives a kept ALU or TEST instruction of operand size 4 or 8 a handler
+ * with its operation, size and form fixed: the same steps as x86_op_alu / x86_op_grp1 /
+ * x86_op_test, without the switches the host cannot predict. */
+static inline __attribute__((always_inline)) uint64_t alu_k(X86Cpu *c, unsigned op, uint64_t a,
+                                                            uint64_t b, unsigned size)
+{
+    uint32_t f;
+    uint64_t r;
+    unsigned cf = c->rflags & X86_CF ? 1 : 0;
+    switch (op) {
+    case ALU_ADD: r = x86_add_flags(a, b, 0, size, &f); break;
+    case ALU_ADC: r = x86_add_flags(a, b, cf, size, &f); break;
+    case ALU_SBB: r = x86_sub_flags(a, b, cf, size, &f); break;
+    case ALU_SUB:
+    case ALU_CMP: r = x86_sub_flags(a, b, 0, size, &f); break;
+    case ALU_OR: r = (a | b) & x86_mask(size); f = x86_logic_flags(r, size); break;
+    case ALU_AND: r = (a & b) & x86_mask(size); f = x86_logic_flags(r, size); break;
+    default: r = (a ^ b) & x86_mask(size); f = x86_logic_flags(r, size); break;
+    }
+    x86_set_flags(c, X86_FLAGS_ARITH, f);
+    return r;
+}
+
+/* r/m op= b, as alu_rm */
+static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86Insn *d,
+                                                          unsigned op, uint64_t b, unsigned size)
+{
+    uint64_t a;
+    bool ok = op == ALU_CMP ? x86_rm_read(c, d, size, &a) : x86_rm_read_rmw(c, d, size, &a);
+    if (!ok)
+        return X86_FAULT;
+    uint64_t saved = c->rflags;
+    uint64_t r = alu_k(c, op, a, b, size);
+    if (op != ALU_CMP && !x86_rm_write(c, d, size, r)) {
+        c->rflags = saved;
+        return X86_FAULT;
+    }
+    return x86_retire(c, d);
+}
+
+#define ALU_FAST(OP, SZ)                                                                      \
+    /* 01-form: Ev,Gv */                                                                      \
+    static int alu_ev_gv_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    {                                                                                         \
+        return alu_rm_k(c, d, OP, x86_get_reg(c, d, d->reg, SZ), SZ);                         \
+    }                                                                                         \
+    /* 03-form: Gv,Ev */                                                                      \
+    static int alu_gv_ev_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    {                                                                                         \
+        uint64_t b;                                                                           \
+        if (!x86_rm_read(c, d, SZ, &b))                                                       \
+            return X86_FAULT;                                                                 \
+        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, d->reg, SZ), b, SZ);                      \
+        if (OP != ALU_CMP)                                                                    \
+            x86_set_reg(c, d, d->reg, SZ, r);                                                 \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    /* 05-form: rAX,Iz */                                                                     \
+    static int alu_ax_iz_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    {                                                                                         \
+        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, X86_RAX, SZ), d->imm, SZ);                \
+        if (OP != ALU_CMP)                                                                    \
+            x86_set_reg(c, d, X86_RAX, SZ, r);                                                \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    /* 81/83: Ev,I */                                                                         \
+    static int alu_ev_i_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                              \
+    {                                                                                         \
+        return alu_rm_k(c, d, OP, d->imm, SZ);                                                \
+    }
+
+#define ALU_FAST_OP(OP) ALU_FAST(OP, 4) ALU_FAST(OP, 8)
+ALU_FAST_OP(0) ALU_FAST_OP(1) ALU_FAST_OP(2) ALU_FAST_OP(3)
+ALU_FAST_OP(4) ALU_FAST_OP(5) ALU_FAST_OP(6) ALU_FAST_OP(7)
+
+#define ALU_ROW(OP)                                                                           \
+    { { alu_ev_gv_##OP##_4, alu_gv_ev_##OP##_4, alu_ax_iz_##OP##_4, alu_ev_i_##OP##_4 },      \
+      { alu_ev_gv_##OP##_8, alu_gv_ev_##OP##_8, alu_ax_iz_##OP##_8, alu_ev_i_##OP##_8 } }
+static const X86HandlerFn alu_fast[8][2][4] = {
+    ALU_ROW(0), ALU_ROW(1), ALU_ROW(2), ALU_ROW(3),
+    ALU_ROW(4), ALU_ROW(5), ALU_ROW(6), ALU_ROW(7),
+};
+
+static int test_ev_gv_4(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a;
+    if (!x86_rm_read(c, d, 4, &a))
+        return X86_FAULT;
+    uint64_t r = a & x86_get_reg(c, d, d->reg, 4) & x86_mask(4);
+    x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, 4));
+    return x86_retire(c, d);
+}
+
+static int test_ev_gv_8(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a;
+    if (!x86_rm_read(c, d, 8, &a))
+        return X86_FAULT;
+    uint64_t r = a & x86_get_reg(c, d, d->reg, 8);
+    x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, 8));
+    return x86_retire(c, d);
+}
+
+X86HandlerFn x86_fast_alu(const X86Insn *d)
+{
+    if (d->map != 0 || (d->opsize != 4 && d->opsize != 8))
+        return NULL;
+    unsigned sz = d->opsize == 8;
+    if (d->fn == x86_op_alu && (d->opcode & 7) == 1)
+        return alu_fast[(d->opcode >> 3) & 7][sz][0];
+    if (d->fn == x86_op_alu && (d->opcode & 7) == 3)
+        return alu_fast[(d->opcode >> 3) & 7][sz][1];
+    if (d->fn == x86_op_alu && (d->opcode & 7) == 5)
+        return alu_fast[(d->opcode >> 3) & 7][sz][2];
+    if (d->fn == x86_op_grp1 && d->opcode != 0x80 && d->opcode != 0x82)
+        return alu_fast[d->reg & 7][sz][3];
+    if (d->fn == x86_op_test && d->opcode == 0x85)
+        return sz ? test_ev_gv_8 : test_ev_gv_4;
+    return NULL;
+}

@@ -109,3 +109,24 @@ int x86_op_loop(X86Cpu *c, const X86Insn *d)
         x86_set_reg(c, d, X86_RCX, as, n);
     return x86_retire(c, d);
 }
+
+/* ---- specialised handlers (dcache.c's x86_specialize): Jcc with its condition fixed ---- */
+#define JCC_FAST(CC)                                                                          \
+    static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
+    {                                                                                         \
+        if (x86_cond(c, CC))                                                                  \
+            return x86_branch(c, rel_target(c, d), d->opsize);                                \
+        return x86_retire(c, d);                                                              \
+    }
+JCC_FAST(0) JCC_FAST(1) JCC_FAST(2) JCC_FAST(3) JCC_FAST(4) JCC_FAST(5) JCC_FAST(6)
+JCC_FAST(7) JCC_FAST(8) JCC_FAST(9) JCC_FAST(10) JCC_FAST(11) JCC_FAST(12) JCC_FAST(13)
+JCC_FAST(14) JCC_FAST(15)
+
+X86HandlerFn x86_fast_jcc(const X86Insn *d)
+{
+    static const X86HandlerFn jcc[16] = {
+        jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+        jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
+    };
+    return d->fn == x86_op_jcc ? jcc[d->opcode & 15] : NULL;
+}

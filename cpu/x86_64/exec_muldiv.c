@@ -7,7 +7,7 @@
  * raises #DE with nothing written. */
 #include "cpu/x86_64/exec.h"
 
-static void mul_flags(X86Cpu *c, uint64_t lo, unsigned size, bool overflow)
+static inline void mul_flags(X86Cpu *c, uint64_t lo, unsigned size, bool overflow)
 {
     x86_set_flags(c, X86_FLAGS_ARITH, x86_szp(lo, size) | (overflow ? X86_CF | X86_OF : 0));
 }
@@ -85,14 +85,19 @@ int x86_op_muldiv(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
-static int imul_to_reg(X86Cpu *c, const X86Insn *d, uint64_t a, uint64_t b)
+static inline __attribute__((always_inline)) int imul_k(X86Cpu *c, const X86Insn *d, uint64_t a,
+                                                       uint64_t b, unsigned size)
 {
-    unsigned size = d->opsize;
     __int128 p = (__int128)x86_sext(a, size) * x86_sext(b, size);
     uint64_t lo = (uint64_t)p & x86_mask(size);
     mul_flags(c, lo, size, (__int128)x86_sext(lo, size) != p);
     x86_set_reg(c, d, d->reg, size, lo);
     return x86_retire(c, d);
+}
+
+static int imul_to_reg(X86Cpu *c, const X86Insn *d, uint64_t a, uint64_t b)
+{
+    return imul_k(c, d, a, b, d->opsize);
 }
 
 /* 0F AF: IMUL Gv, Ev */
@@ -111,4 +116,34 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
     if (!x86_rm_read(c, d, d->opsize, &a))
         return X86_FAULT;
     return imul_to_reg(c, d, a, d->imm);
+}
+
+/* ---- specialised handlers (dcache.c's x86_specialize): IMUL Gv,Ev and Gv,Ev,imm at size 4
+ * or 8 ---- */
+#define IMUL_FAST(SZ)                                                                         \
+    static int imul2_##SZ(X86Cpu *c, const X86Insn *d)                                        \
+    {                                                                                         \
+        uint64_t b;                                                                           \
+        if (!x86_rm_read(c, d, SZ, &b))                                                       \
+            return X86_FAULT;                                                                 \
+        return imul_k(c, d, x86_get_reg(c, d, d->reg, SZ), b, SZ);                            \
+    }                                                                                         \
+    static int imul3_##SZ(X86Cpu *c, const X86Insn *d)                                        \
+    {                                                                                         \
+        uint64_t a;                                                                           \
+        if (!x86_rm_read(c, d, SZ, &a))                                                       \
+            return X86_FAULT;                                                                 \
+        return imul_k(c, d, a, d->imm, SZ);                                                   \
+    }
+IMUL_FAST(4) IMUL_FAST(8)
+
+X86HandlerFn x86_fast_mul(const X86Insn *d)
+{
+    if (d->opsize != 4 && d->opsize != 8)
+        return NULL;
+    if (d->fn == x86_op_imul2)
+        return d->opsize == 8 ? imul2_8 : imul2_4;
+    if (d->fn == x86_op_imul3)
+        return d->opsize == 8 ? imul3_8 : imul3_4;
+    return NULL;
 }

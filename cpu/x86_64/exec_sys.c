@@ -742,7 +742,7 @@ static int load_table(X86Cpu *c, const X86Insn *d, X86DescTable *t)
 static void flush_translations(X86Cpu *c)
 {
     x86_tlb_flush(c);
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
 }
 
 int x86_op_rdtsc(X86Cpu *c, const X86Insn *d);
@@ -769,7 +769,7 @@ int x86_op_grp7(X86Cpu *c, const X86Insn *d)
             if (x86_seg_la(c, d->seg, x86_ea(c, d), 1, false, &la))
                 x86_tlb_flush_page(c, la);
             c->exc = saved;   /* a bad address invalidates nothing and does not fault */
-            x86_decode_flush(c);
+            x86_decode_mode_changed(c);
             return x86_retire(c, d);
         }
         default:
@@ -872,7 +872,7 @@ int x86_op_syscall(X86Cpu *c, const X86Insn *d)
     }
     flat_ss(c, (uint16_t)(sel + 8), 0);
     x86_update_mode(c);
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
     return X86_OK;
 }
 
@@ -896,7 +896,7 @@ int x86_op_sysret(X86Cpu *c, const X86Insn *d)
     flat_ss(c, (uint16_t)((base + 8) | 3), 3);
     x86_set_rflags(c, (c->gpr[X86_R11] & 0x3c7fd7) | 2);
     x86_update_mode(c);
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
     publish_return(c, 0);
     return X86_OK;
 }
@@ -916,7 +916,7 @@ int x86_op_sysenter(X86Cpu *c, const X86Insn *d)
     c->gpr[X86_RSP] = lm ? c->sysenter_esp : (uint32_t)c->sysenter_esp;
     c->rip = lm ? c->sysenter_eip : (uint32_t)c->sysenter_eip;
     x86_update_mode(c);
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
     return X86_OK;
 }
 
@@ -943,7 +943,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
         c->rip = (uint32_t)c->gpr[X86_RDX];
     }
     x86_update_mode(c);
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
     publish_return(c, 0);
     return X86_OK;
 }
@@ -951,6 +951,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
 /* ---- control and debug registers ---- */
 static uint64_t read_cr8(X86Cpu *c)
 {
+    c->recheck = 1;           /* the APIC is asked (cpu.c's instruction boundary) */
     /* CR8 is the local APIC's TPR[7:4] when there is one */
     if (c->lapic && (c->apic_base & (1u << 11))) {
         if ((c->apic_base & (1u << 10)) && lapic_msr_read) {
@@ -966,6 +967,7 @@ static uint64_t read_cr8(X86Cpu *c)
 
 static void write_cr8(X86Cpu *c, uint64_t v)
 {
+    c->recheck = 1;           /* the TPR may unmask a requested interrupt */
     c->cr8 = v;
     if (c->lapic && (c->apic_base & (1u << 11))) {
         if ((c->apic_base & (1u << 10)) && lapic_msr_write)
@@ -1038,7 +1040,7 @@ static bool write_cr3(X86Cpu *c, uint64_t v)
     c->cr3 = v;
     if (!noflush)
         x86_tlb_flush_nonglobal(c);   /* every PCID's: more than the SDM asks */
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
     return true;
 }
 
@@ -1202,7 +1204,7 @@ int x86_op_invpcid(X86Cpu *c, const X86Insn *d)
         x86_tlb_flush(c);
     else
         x86_tlb_flush_nonglobal(c);
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
     return x86_retire(c, d);
 }
 

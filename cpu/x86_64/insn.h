@@ -59,17 +59,73 @@ struct X86Insn {
 bool x86_decode(X86Cpu *c, X86Insn *d);
 /* Runs a decoded instruction: d->fn(c, d). */
 static inline int x86_execute(X86Cpu *c, const X86Insn *d) { return d->fn(c, d); }
-/* Drops whatever the decoder caches (code written, CS or mode changed, paging changed). */
+/* Drops everything the decode cache holds (dcache.h): reset, INIT, snapshot load, or RAM
+ * written behind the core's back (tests writing memory directly). */
 void x86_decode_flush(X86Cpu *c);
+/* Mode, CPL, segments or paging changed: the decode cache keeps its pages (keyed by physical
+ * page and code size, the fetch checked on every instruction: dcache.h) and forgets only its
+ * shortcut for the current page. */
+static inline void x86_decode_mode_changed(X86Cpu *c) { c->dc_la = ~0ull; }
 
-/* Operand helpers for handlers (decode.c). */
-uint64_t x86_ea(const X86Cpu *c, const X86Insn *d);     /* the memory operand's offset */
+/* Operand helpers for handlers: inline, since nearly every instruction uses them. */
+/* The memory operand's offset. */
+static inline uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a = (uint64_t)d->disp;
+    if (d->base != X86_NGPR)
+        a += c->gpr[d->base];
+    if (d->index != X86_NGPR)
+        a += c->gpr[d->index] * d->scale;
+    if (d->rip_rel)
+        a += c->rip + d->len;
+    return d->addrsize == 8 ? a : d->addrsize == 4 ? (uint32_t)a : (uint16_t)a;
+}
 /* Register operand by number and size: 1-byte numbers 4..7 mean AH..BH without REX. */
-uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r, unsigned size);
-void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size, uint64_t v);
+static inline uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r,
+                                   unsigned size)
+{
+    switch (size) {
+    case 1:
+        if (r >= 4 && r < 8 && !(d && d->rex))
+            return (c->gpr[r - 4] >> 8) & 0xff;       /* AH, CH, DH, BH */
+        return c->gpr[r] & 0xff;
+    case 2: return c->gpr[r] & 0xffff;
+    case 4: return (uint32_t)c->gpr[r];
+    default: return c->gpr[r];
+    }
+}
+static inline void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size,
+                               uint64_t v)
+{
+    switch (size) {
+    case 1:
+        if (r >= 4 && r < 8 && !(d && d->rex))
+            c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+        else
+            c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
+        break;
+    case 2: c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff); break;
+    case 4: c->gpr[r] = (uint32_t)v; break;          /* 32-bit writes zero-extend */
+    default: c->gpr[r] = v; break;
+    }
+}
 /* The r/m operand (register or memory) of d at size bytes. */
-bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v);
-bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t v);
+static inline bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
+{
+    if (d->mod == 3) {
+        *v = x86_get_reg(c, d, d->rm, size);
+        return true;
+    }
+    return x86_read(c, d->seg, x86_ea(c, d), size, v);
+}
+static inline bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t v)
+{
+    if (d->mod == 3) {
+        x86_set_reg(c, d, d->rm, size, v);
+        return true;
+    }
+    return x86_write(c, d->seg, x86_ea(c, d), size, v);
+}
 /* The address of the instruction after d. */
 static inline uint64_t x86_next_ip(const X86Cpu *c, const X86Insn *d)
 {

@@ -122,6 +122,7 @@ uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
         memcpy(&v, p, size);
         return v;
     }
+    c->recheck = 1;           /* the APIC or a device (cpu.c's instruction boundary) */
     uint64_t v;
     if (lapic_page(c, pa)) {
         /* 32-bit registers at 16-byte strides: other sizes and offsets read 0 */
@@ -161,6 +162,7 @@ void x86_phys_write(X86Cpu *c, uint64_t pa, unsigned size, uint64_t v)
         }
         return;
     }
+    c->recheck = 1;           /* the APIC or a device (cpu.c's instruction boundary) */
     if (lapic_page(c, pa)) {
         if (size == 4 && !(pa & 3))
             lapic_mmio_write(c->lapic, (uint32_t)(pa & 0xfff), (uint32_t)v);
@@ -435,10 +437,16 @@ static bool align_check(X86Cpu *c, uint64_t off, unsigned size)
 }
 
 /* A store to RAM through its host page: the bookkeeping of x86_phys_write's RAM path. */
-static void ram_store(X86Cpu *c, uint8_t *host, uint64_t pa, const uint8_t *buf, unsigned size)
+static inline void ram_store(X86Cpu *c, uint8_t *host, uint64_t pa, const uint8_t *buf, unsigned size)
 {
     Machine *m = c->m;
-    memcpy(host, buf, size);
+    switch (size) {          /* constant sizes: moves, not a call */
+    case 1: memcpy(host, buf, 1); break;
+    case 2: memcpy(host, buf, 2); break;
+    case 4: memcpy(host, buf, 4); break;
+    case 8: memcpy(host, buf, 8); break;
+    default: memcpy(host, buf, size); break;
+    }
     machine_ram_written(m, pa, size);
     if (pa - m->ram_base < m->ram_size && m->code_written && m->ram_code[(pa - m->ram_base) >> 12])
         m->code_written(m, pa);
@@ -488,14 +496,54 @@ static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Acce
     return true;
 }
 
+/* data_access's common case with its checks inline: 64-bit mode, a segment without a base,
+ * alignment checking off, inside one page (then canonical with its first byte), nobody
+ * watching, and the soft TLB holding the page as RAM. The host address and *pa, or NULL:
+ * data_access decides (walks, faults, devices), from the start. */
+static inline uint8_t *fast_ram(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Access acc,
+                                uint64_t *pa)
+{
+    if (unlikely(c->code_bits != 64 || seg == X86_FS || seg == X86_GS ||
+                 (c->cr0 & X86_CR0_AM) || (off & (PAGE - 1)) + size > PAGE ||
+                 !x86_canonical(off, (c->cr4 & X86_CR4_LA57) != 0)))
+        return NULL;
+    const Machine *m = c->m;
+    if (unlikely(m->watch_check != NULL || ev_wants(&m->events, EV_MEM)))
+        return NULL;
+    const X86TlbEntry *te = &c->tlb.e[acc][(off >> 12) & (TLB_SIZE - 1)];
+    if (unlikely(te->tag != tlb_tag(c, off, data_priv(c)) || !te->host ||
+                 (te->pcid != X86_TLB_GLOBAL && te->pcid != cur_pcid(c))))
+        return NULL;
+    *pa = te->pa | (off & (PAGE - 1));
+    return te->host + (off & (PAGE - 1));
+}
+
 bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
+    uint64_t pa;
     *val = 0;
+    uint8_t *host = fast_ram(c, seg, off, size, X86_ACC_READ, &pa);
+    if (likely(host != NULL)) {
+        switch (size) {      /* constant sizes: moves, not a call */
+        case 1: memcpy(val, host, 1); break;
+        case 2: memcpy(val, host, 2); break;
+        case 4: memcpy(val, host, 4); break;
+        case 8: memcpy(val, host, 8); break;
+        default: memcpy(val, host, size); break;
+        }
+        return true;
+    }
     return data_access(c, seg, off, size, X86_ACC_READ, (uint8_t *)val);
 }
 
 bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
 {
+    uint64_t pa;
+    uint8_t *host = fast_ram(c, seg, off, size, X86_ACC_WRITE, &pa);
+    if (likely(host != NULL)) {
+        ram_store(c, host, pa, (const uint8_t *)&val, size);
+        return true;
+    }
     return data_access(c, seg, off, size, X86_ACC_WRITE, (uint8_t *)&val);
 }
 
@@ -503,6 +551,17 @@ bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val
 {
     uint64_t la, pa[2] = { 0, 0 };
     *val = 0;
+    uint8_t *fast = fast_ram(c, seg, off, size, X86_ACC_WRITE, &pa[0]);
+    if (likely(fast != NULL)) {
+        switch (size) {      /* constant sizes: moves, not a call */
+        case 1: memcpy(val, fast, 1); break;
+        case 2: memcpy(val, fast, 2); break;
+        case 4: memcpy(val, fast, 4); break;
+        case 8: memcpy(val, fast, 8); break;
+        default: memcpy(val, fast, size); break;
+        }
+        return true;
+    }
     if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size))
         return false;
     if (likely((la & (PAGE - 1)) + size <= PAGE)) {
@@ -637,6 +696,7 @@ static bool io_allowed(X86Cpu *c, uint16_t port, unsigned size)
 
 bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val)
 {
+    c->recheck = 1;           /* a device may raise or lower an interrupt (cpu.c) */
     if (!io_allowed(c, port, size)) {
         if (c->exc.vector < 0)
             x86_raise(c, X86_GP, true, 0);
@@ -651,6 +711,7 @@ bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val)
 
 bool x86_out(X86Cpu *c, uint16_t port, unsigned size, uint32_t val)
 {
+    c->recheck = 1;           /* a device may raise or lower an interrupt (cpu.c) */
     if (!io_allowed(c, port, size)) {
         if (c->exc.vector < 0)
             x86_raise(c, X86_GP, true, 0);

@@ -16,7 +16,7 @@ void x86_seg_load_real(X86Cpu *c, int seg, uint16_t sel)
     s->attr &= ~X86_SEG_ATTR_UNUSABLE;
     if (seg == X86_CS || seg == X86_SS) {
         x86_update_mode(c);
-        x86_decode_flush(c);
+        x86_decode_mode_changed(c);
     }
 }
 
@@ -123,5 +123,5 @@ void x86_set_cs(X86Cpu *c, uint16_t sel, uint64_t desc, unsigned cpl)
 {
     x86_seg_from_desc(&c->seg[X86_CS], (uint16_t)((sel & ~3u) | cpl), desc | (1ull << 40));
     x86_update_mode(c);       /* the CPL is SS.DPL's: the caller loads SS for a change */
-    x86_decode_flush(c);
+    x86_decode_mode_changed(c);
 }

@@ -1,0 +1,137 @@
+/* x86-64 decode cache (dcache.h): pages of decoded instructions by physical address and
+ * code size, filled by the uncached decoder, dropped when their code is written. */
+#include <string.h>
+#include "cpu/x86_64/dcache.h"
+#include "cpu/x86_64/exec.h"
+
+/* More pages than this (32 MiB of slots and instructions at worst): start again. */
+#define DC_MAX_PAGES 1024
+
+static unsigned dc_hash(uint64_t pa)
+{
+    return (unsigned)((pa >> 12) ^ (pa >> 20)) & (X86_DC_HASH - 1);
+}
+
+static void dc_free(X86DecodedPage *p)
+{
+    g_free(p->insn);
+    g_free(p);
+}
+
+void x86_dcache_collect(X86Cpu *c)
+{
+    while (c->dc_garbage) {
+        X86DecodedPage *n = c->dc_garbage->next;
+        dc_free(c->dc_garbage);
+        c->dc_garbage = n;
+    }
+}
+
+void x86_decode_flush(X86Cpu *c)
+{
+    for (unsigned h = 0; h < X86_DC_HASH; h++) {
+        while (c->dc_hash[h]) {
+            X86DecodedPage *p = c->dc_hash[h];
+            c->dc_hash[h] = p->next;
+            p->next = c->dc_garbage;  /* an instruction may be running from it */
+            c->dc_garbage = p;
+        }
+    }
+    c->dc_cur = NULL;
+    c->dc_la = ~0ull;
+    c->dc_pages = 0;
+}
+
+/* Drops the pages of pa_page (any code size) from one core. */
+static void dc_drop(X86Cpu *c, uint64_t pa_page)
+{
+    X86DecodedPage **pp = &c->dc_hash[dc_hash(pa_page)];
+    while (*pp) {
+        X86DecodedPage *p = *pp;
+        if (p->pa != pa_page) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        p->next = c->dc_garbage;
+        c->dc_garbage = p;
+        c->dc_pages--;
+        if (c->dc_cur == p) {
+            c->dc_cur = NULL;
+            c->dc_la = ~0ull;
+        }
+    }
+}
+
+void x86_code_written(Machine *m, uint64_t pa)
+{
+    uint64_t pa_page = pa & ~(uint64_t)(X86_DC_PAGE - 1);
+    for (int i = 0; i < m->ncpus; i++)
+        if (m->cpus[i].cls == &x86_cpu_class)
+            dc_drop(m->cpus[i].obj, pa_page);
+    if (pa - m->ram_base < m->ram_size)
+        m->ram_code[(pa - m->ram_base) >> 12] = 0;
+}
+
+static X86DecodedPage *dc_page(X86Cpu *c, uint64_t pa_page)
+{
+    unsigned h = dc_hash(pa_page);
+    for (X86DecodedPage *p = c->dc_hash[h]; p; p = p->next)
+        if (p->pa == pa_page && p->bits == c->code_bits)
+            return p;
+    if (c->dc_pages >= DC_MAX_PAGES)
+        x86_decode_flush(c);
+    X86DecodedPage *p = g_new0(X86DecodedPage, 1);
+    p->pa = pa_page;
+    p->bits = c->code_bits;
+    p->next = c->dc_hash[h];
+    c->dc_hash[h] = p;
+    c->dc_pages++;
+    /* from now on a store into the page reaches x86_code_written */
+    Machine *m = c->m;
+    m->ram_code[(pa_page - m->ram_base) >> 12] = 1;
+    return p;
+}
+
+const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
+{
+    if (!x86_decode(c, tmp))
+        return NULL;
+    uint64_t la;
+    const X86TlbEntry *te;
+    Machine *m = c->m;
+    /* cached only what the uncached decoder fetched from one RAM page whole (dcache.h) */
+    if (!m || !m->ram_code || !x86_dc_window(c, &la) || !(te = x86_dc_tlb(c, la)) ||
+        te->pa - m->ram_base >= m->ram_size)
+        return tmp;
+    X86DecodedPage *p = dc_page(c, te->pa);
+    c->dc_cur = p;
+    if (c->code_bits == 64) {
+        c->dc_la = la & ~(uint64_t)(X86_DC_PAGE - 1);
+        c->dc_te = te;
+        c->dc_tag = te->tag;
+        c->dc_ac = c->rflags & X86_AC;
+    } else {
+        c->dc_la = ~0ull;
+    }
+    unsigned off = (unsigned)(la & (X86_DC_PAGE - 1));
+    if (p->slot[off])
+        return &p->insn[p->slot[off] - 1];
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 64;
+        p->insn = g_renew(X86Insn, p->insn, p->cap);
+    }
+    X86Insn *k = &p->insn[p->n];
+    *k = *tmp;
+    X86HandlerFn fast = x86_fast_alu(k);
+    if (!fast)
+        fast = x86_fast_jcc(k);
+    if (!fast)
+        fast = x86_fast_mov(k);
+    if (!fast)
+        fast = x86_fast_mul(k);
+    if (fast)
+        k->fn = fast;         /* the same semantics, fewer host branches (exec.h) */
+    p->slot[off] = (uint16_t)++p->n;
+    return &p->insn[p->n - 1];
+}

@@ -1,0 +1,110 @@
+/* x86-64 decode cache: decoded instructions kept per guest code page, so that a loop is
+ * decoded once, not on every pass.
+ *
+ * A page is keyed by what decoding depends on: its physical address and the code size
+ * (c->code_bits); the decoder reads nothing else from the core (x86_decode: the bytes, the
+ * mode). Being physical, a page survives paging changes: the fetch is still checked on every
+ * instruction, by the soft TLB's fetch entry for RIP's linear page (a hit is the whole check
+ * of the uncached fetch; a miss goes the uncached way, walk and faults included). Only an
+ * instruction whose 15-byte fetch window lies inside one RAM page (and inside the CS limit)
+ * is cached: the uncached decoder then fetched exactly that page, so the cached and uncached
+ * paths do the same architectural work; the rest (the last 14 bytes of a page, code near the
+ * CS limit, code outside RAM, undefined encodings) is decoded on every run, as before.
+ *
+ * Code written through any path (stores, string instructions, page-table A/D updates, DMA,
+ * the debugger) reaches machine->code_written for a page marked in m->ram_code[], which
+ * drops the page on every x86 core. A dropped page is freed only after the instruction
+ * running from it returns (it may have overwritten itself). The cache is host-side: not in
+ * the state description, not hashed, emptied by x86_decode_flush (reset, snapshot load). */
+#ifndef HVSIM_CPU_X86_64_DCACHE_H
+#define HVSIM_CPU_X86_64_DCACHE_H
+#include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/sys_internal.h"
+
+#define X86_DC_PAGE 4096u
+/* the fetch window the uncached decoder takes whole: an instruction starting past this
+ * offset of its page is never cached */
+#define X86_DC_LAST_OFF (X86_DC_PAGE - X86_MAX_INSN_BYTES)
+
+typedef struct X86DecodedPage {
+    struct X86DecodedPage *next;   /* hash chain; the garbage list once dropped */
+    uint64_t pa;                   /* the page's physical address */
+    unsigned bits;                 /* the code size it was decoded at */
+    unsigned n, cap;               /* decoded instructions, room */
+    X86Insn *insn;
+    uint16_t slot[X86_DC_PAGE];    /* per byte offset: 1 + index in insn, 0 not decoded */
+} X86DecodedPage;
+
+/* Decodes the instruction at c->rip through the cache: a cached X86Insn, or *tmp filled by
+ * the uncached decoder; NULL with c->exc set when decoding faults. The pointer stays valid
+ * until the next call (a page dropped meanwhile is freed by x86_dcache_collect). */
+const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp);
+/* Frees the pages dropped while an instruction ran. */
+void x86_dcache_collect(X86Cpu *c);
+/* Machine.code_written for x86 cores: drops the decoded page holding pa on every core. */
+void x86_code_written(Machine *m, uint64_t pa);
+
+/* The linear address of RIP's page and whether a cached instruction there may be used: the
+ * 15-byte fetch window inside one page and inside CS. */
+static inline bool x86_dc_window(const X86Cpu *c, uint64_t *la)
+{
+    uint64_t rip = c->rip;
+    if (likely(c->code_bits == 64)) {
+        if (unlikely(!x86_canonical(rip, (c->cr4 & X86_CR4_LA57) != 0)))
+            return false;
+        *la = rip;
+    } else {
+        const X86Seg *cs = &c->seg[X86_CS];
+        if (rip + X86_MAX_INSN_BYTES - 1 > cs->limit)
+            return false;
+        *la = (uint32_t)(cs->base + rip);
+    }
+    return (*la & (X86_DC_PAGE - 1)) <= X86_DC_LAST_OFF;
+}
+
+/* The soft TLB's fetch entry for la when it hits now (no walk, nothing changed), else
+ * NULL. */
+static inline const X86TlbEntry *x86_dc_tlb(const X86Cpu *c, uint64_t la)
+{
+    uint64_t tag = (la & ~(uint64_t)(X86_DC_PAGE - 1)) |
+                   (uint64_t)(c->cpl == 3 ? X86_PRIV_USER : X86_PRIV_SUPER) << 1 |
+                   ((c->rflags & X86_AC) ? 8 : 0) | 1;
+    const X86TlbEntry *te = &c->tlb.e[X86_ACC_FETCH][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (te->tag != tag || !te->host)
+        return NULL;
+    if (te->pcid != X86_TLB_GLOBAL) {
+        /* paging off keeps global entries only (mem.c translate_host) */
+        uint32_t pcid = (c->cr4 & X86_CR4_PCIDE) ? (uint32_t)(c->cr3 & 0xfff) : 0;
+        if (!(c->cr0 & X86_CR0_PG) || te->pcid != pcid)
+            return NULL;
+    }
+    return te;
+}
+
+/* The decoded instruction at c->rip: the cache's, or x86_decode_slow's answer. */
+static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
+{
+    uint64_t la;
+    const X86TlbEntry *te;
+    X86DecodedPage *p = c->dc_cur;
+    uint64_t rip = c->rip;
+    /* 64-bit code in the page of the last check: the TLB entry unchanged (a flush or refill
+     * changes its tag or address), CPL and mode unchanged (x86_update_mode forgets dc_la),
+     * AC unchanged, and the window inside the page (then RIP is canonical as its page) */
+    if (likely((rip & ~(uint64_t)(X86_DC_PAGE - 1)) == c->dc_la &&
+               (rip & (X86_DC_PAGE - 1)) <= X86_DC_LAST_OFF && c->dc_te->tag == c->dc_tag &&
+               c->dc_te->pa == p->pa && (c->rflags & X86_AC) == c->dc_ac)) {
+        unsigned s = p->slot[rip & (X86_DC_PAGE - 1)];
+        if (likely(s))
+            return &p->insn[s - 1];
+        return x86_decode_slow(c, tmp);
+    }
+    if (likely(p && x86_dc_window(c, &la) && (te = x86_dc_tlb(c, la)) != NULL &&
+               te->pa == p->pa && p->bits == c->code_bits)) {
+        unsigned s = p->slot[la & (X86_DC_PAGE - 1)];
+        if (likely(s))
+            return &p->insn[s - 1];
+    }
+    return x86_decode_slow(c, tmp);
+}
+#endif

@@ -1,0 +1,262 @@
+/* The x86-64 decode cache (suite x86dcache, cpu/x86_64/dcache.h): code that is run, then
+ * written, must run as written: self-modifying code in the same page (the next instruction,
+ * rewritten on every pass of a loop), code of another page already decoded, and the same
+ * linear page remapped to other physical memory. A stale cached instruction gives a
+ * different register value in each. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "core/machine.h"
+#include "cpu/x86_64/cpu.h"
+#include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/exec.h"
+
+#define RAM_SIZE (16ull << 20)
+#define PML4 0x10000ull
+
+typedef struct DT {
+    Machine *m;
+    X86Cpu *c;
+} DT;
+
+static DT *dt_new(void)
+{
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_size = RAM_SIZE;
+    char *err = NULL;
+    DT *t = g_new0(DT, 1);
+    t->m = machine_new(&cfg, 0, &err);
+    machine_config_free(&cfg);
+    cr_assert_not_null(t->m, "machine_new: %s", err ? err : "?");
+    t->m->out = stdout;
+    t->c = x86_cpu_new(t->m, 0);
+    machine_add_cpu(t->m, t->c, &x86_cpu_class);
+    return t;
+}
+
+static void dt_free(DT *t)
+{
+    machine_free(t->m);
+    g_free(t);
+}
+
+/* Writes RAM as a device's DMA would: decoded code there is dropped (machine.h). */
+static void put(DT *t, uint64_t pa, const void *bytes, size_t n)
+{
+    memcpy(t->m->ram + pa, bytes, n);
+    machine_dma_written(t->m, pa, n);
+}
+
+static void put64(DT *t, uint64_t pa, uint64_t v)
+{
+    put(t, pa, &v, 8);
+}
+
+/* Long mode at rip: the first 2 MiB identity-mapped by one 2 MiB page, and VA 0x200000
+ * through a page table at 0x13000 (its first entry to the caller's choice). */
+static void enter_long(DT *t, uint64_t rip)
+{
+    put64(t, PML4, 0x11000 | 7);
+    put64(t, 0x11000, 0x12000 | 7);
+    put64(t, 0x12000, 0x0 | 0x80 | 3);
+    put64(t, 0x12008, 0x13000 | 3);
+    x86_cpu_enter_long(t->c, rip, PML4);
+    t->c->gpr[X86_RSP] = 0x9000;
+}
+
+static int run(DT *t, uint64_t steps)
+{
+    t->m->stop = false;
+    t->m->exit_code = 0;
+    t->m->cfg.max_insns = machine_icount(t->m) + steps;
+    return machine_run(t->m);
+}
+
+TestSuite(x86dcache);
+
+Test(x86dcache, rewrites_the_next_instruction_in_the_same_page)
+{
+    DT *t = dt_new();
+    static const uint8_t code[] = {
+        0xb9, 0x03, 0x00, 0x00, 0x00,                   /* 1000: mov ecx, 3 */
+        0x88, 0x0c, 0x25, 0x0d, 0x10, 0x00, 0x00,       /* 1005: mov [0x100d], cl */
+        0xb8, 0x00, 0x00, 0x00, 0x00,                   /* 100c: mov eax, <patched> */
+        0x01, 0xc3,                                     /* 1011: add ebx, eax */
+        0xff, 0xc9,                                     /* 1013: dec ecx */
+        0x75, 0xee,                                     /* 1015: jnz 1005 */
+        0xf4,                                           /* 1017: hlt */
+    };
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    cr_assert_eq(run(t, 1 + 3 * 5), 0);
+    cr_assert_eq(t->c->rip, 0x1017);
+    /* 3 + 2 + 1; a stale "mov eax, 3" on the second and third pass gives 9 */
+    cr_assert_eq(t->c->gpr[X86_RBX], 6, "ebx %#llx", (unsigned long long)t->c->gpr[X86_RBX]);
+    dt_free(t);
+}
+
+Test(x86dcache, rewrites_an_instruction_of_another_decoded_page)
+{
+    DT *t = dt_new();
+    static const uint8_t code[] = {
+        0xe8, 0xfb, 0x0f, 0x00, 0x00,                   /* 1000: call 2000 */
+        0x89, 0xc3,                                     /* 1005: mov ebx, eax */
+        0xc6, 0x04, 0x25, 0x01, 0x20, 0x00, 0x00, 0x77, /* 1007: mov byte [0x2001], 0x77 */
+        0xe8, 0xec, 0x0f, 0x00, 0x00,                   /* 100f: call 2000 */
+        0xf4,                                           /* 1014: hlt */
+    };
+    static const uint8_t sub[] = {
+        0xb8, 0x55, 0x00, 0x00, 0x00,                   /* 2000: mov eax, 0x55 */
+        0xc3,                                           /* 2005: ret */
+    };
+    put(t, 0x1000, code, sizeof code);
+    put(t, 0x2000, sub, sizeof sub);
+    enter_long(t, 0x1000);
+    cr_assert_eq(run(t, 8), 0);
+    cr_assert_eq(t->c->rip, 0x1014);
+    cr_assert_eq(t->c->gpr[X86_RBX], 0x55);
+    cr_assert_eq(t->c->gpr[X86_RAX], 0x77, "the rewritten subroutine ran");
+    dt_free(t);
+}
+
+Test(x86dcache, a_remapped_code_page_runs_its_new_code)
+{
+    DT *t = dt_new();
+    static const uint8_t code[] = {
+        0xe8, 0xfb, 0xef, 0x1f, 0x00,                   /* 1000: call 200000 */
+        0x89, 0xc3,                                     /* 1005: mov ebx, eax */
+        0xc7, 0x04, 0x25, 0x00, 0x30, 0x01, 0x00,       /* 1007: mov dword [0x13000], */
+        0x03, 0x70, 0x00, 0x00,                         /*       0x7003 (the VA's PTE) */
+        0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x20, 0x00, /* 1012: invlpg [0x200000] */
+        0xe8, 0xe1, 0xef, 0x1f, 0x00,                   /* 101a: call 200000 */
+        0xf4,                                           /* 101f: hlt */
+    };
+    static const uint8_t sub6[] = { 0xb8, 0x66, 0x00, 0x00, 0x00, 0xc3 };  /* mov eax; ret */
+    static const uint8_t sub7[] = { 0xb8, 0x77, 0x00, 0x00, 0x00, 0xc3 };
+    put(t, 0x1000, code, sizeof code);
+    put(t, 0x6000, sub6, sizeof sub6);
+    put(t, 0x7000, sub7, sizeof sub7);
+    enter_long(t, 0x1000);
+    put64(t, 0x13000, 0x6000 | 3);
+    cr_assert_eq(run(t, 9), 0);
+    cr_assert_eq(t->c->rip, 0x101f);
+    cr_assert_eq(t->c->gpr[X86_RBX], 0x66);
+    cr_assert_eq(t->c->gpr[X86_RAX], 0x77, "the new physical page's code ran");
+    dt_free(t);
+}
+
+/* The specialised handlers the cache gives ALU, TEST, MOV, IMUL and Jcc instructions (exec.h's
+ * x86_fast_*) against the generic ones: each encoding, from several register and flag
+ * states, once through x86_decode + x86_execute (the generic handler) and once through the
+ * run loop (cached, specialised); registers, RFLAGS, RIP and the memory operand agree. */
+Test(x86dcache, specialised_handlers_match_the_generic_ones)
+{
+    DT *t = dt_new();
+    X86Cpu *c = t->c;
+    enter_long(t, 0x1000);
+    uint8_t enc[80][16];
+    unsigned n = 0, len[80];
+#define ENC(...)                                                                              \
+    do {                                                                                      \
+        const uint8_t b_[] = { __VA_ARGS__ };                                                 \
+        memcpy(enc[n], b_, sizeof b_);                                                        \
+        len[n++] = sizeof b_;                                                                 \
+    } while (0)
+    for (uint8_t op = 0; op < 8; op++) {
+        ENC(0x48, (uint8_t)(op * 8 + 1), 0xd8);                       /* op rax, rbx */
+        ENC((uint8_t)(op * 8 + 3), 0xc3);                             /* op eax, ebx */
+        ENC((uint8_t)(op * 8 + 5), 0x80, 0xff, 0xff, 0x7f);           /* op eax, imm32 */
+        ENC(0x48, 0x83, (uint8_t)(0xc0 | op << 3 | 1), 0x81);         /* op rcx, -127 */
+        ENC(0x48, (uint8_t)(op * 8 + 1), 0x04, 0x25, 0x00, 0x80, 0, 0);   /* op [0x8000], rax */
+        ENC((uint8_t)(op * 8 + 3), 0x1c, 0x25, 0x00, 0x80, 0, 0);     /* op ebx, [0x8000] */
+    }
+    ENC(0x48, 0x85, 0xd8);                                            /* test rax, rbx */
+    ENC(0x85, 0xc3);                                                  /* test ebx, eax */
+    ENC(0x48, 0x89, 0x04, 0x25, 0x00, 0x80, 0, 0);                    /* mov [0x8000], rax */
+    ENC(0x8b, 0x1c, 0x25, 0x00, 0x80, 0, 0);                          /* mov ebx, [0x8000] */
+    ENC(0x48, 0x8b, 0xcb);                                            /* mov rcx, rbx */
+    ENC(0x48, 0x0f, 0xaf, 0xc3);                                      /* imul rax, rbx */
+    ENC(0x0f, 0xaf, 0xc3);                                            /* imul eax, ebx */
+    ENC(0x48, 0x6b, 0xc3, 0x85);                                      /* imul rax, rbx, -123 */
+    ENC(0x69, 0x1c, 0x25, 0x00, 0x80, 0, 0, 0x01, 0x00, 0x01, 0x80);  /* imul ebx, [0x8000], i */
+    for (uint8_t cc = 0; cc < 16; cc++)
+        ENC((uint8_t)(0x70 + cc), 0x10);                              /* jcc +16 */
+#undef ENC
+    static const uint64_t regs[][3] = {
+        { 0, 0, 0 },
+        { 0xffffffffffffffffull, 1, 0x8000000000000000ull },
+        { 0x7fffffff, 0x80000001, 0xff },
+        { 0x123456789abcdef0ull, 0x0fedcba987654321ull, 0x10 },
+    };
+    static const uint64_t flags[] = { 0x2, 0x2 | X86_CF | X86_ZF, 0x2 | X86_SF | X86_OF | X86_PF,
+                                      0x2 | X86_CF | X86_SF };
+    unsigned specialised = 0;
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned r = 0; r < sizeof regs / sizeof regs[0]; r++) {
+            for (unsigned f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+                uint64_t gpr[2][X86_NGPR], fl[2], rip[2], mem[2];
+                for (int way = 0; way < 2; way++) {
+                    put(t, 0x1000, enc[i], len[i]);   /* drops the decoded page too */
+                    memset(c->gpr, 0, sizeof c->gpr);
+                    c->gpr[X86_RAX] = regs[r][0];
+                    c->gpr[X86_RBX] = regs[r][1];
+                    c->gpr[X86_RCX] = regs[r][2];
+                    c->gpr[X86_RSP] = 0x9000;
+                    c->rflags = flags[f];
+                    c->rip = 0x1000;
+                    put64(t, 0x8000, regs[r][2] ^ 0x5555aaaa5555aaaaull);
+                    if (way == 0) {
+                        X86Insn d;
+                        cr_assert(x86_decode(c, &d), "encoding %u", i);
+                        cr_assert_eq(x86_execute(c, &d), X86_OK, "encoding %u", i);
+                        if (x86_fast_alu(&d) || x86_fast_jcc(&d) || x86_fast_mov(&d) ||
+                            x86_fast_mul(&d))
+                            specialised += r == 0 && f == 0;
+                    } else {
+                        cr_assert_eq(run(t, 1), 0);
+                    }
+                    memcpy(gpr[way], c->gpr, sizeof c->gpr);
+                    fl[way] = c->rflags;
+                    rip[way] = c->rip;
+                    memcpy(&mem[way], t->m->ram + 0x8000, 8);
+                }
+                cr_assert_eq(memcmp(gpr[0], gpr[1], sizeof gpr[0]), 0,
+                             "encoding %u, state %u/%u: registers", i, r, f);
+                cr_assert_eq(fl[0], fl[1], "encoding %u, state %u/%u: rflags %#llx vs %#llx", i,
+                             r, f, (unsigned long long)fl[0], (unsigned long long)fl[1]);
+                cr_assert_eq(rip[0], rip[1], "encoding %u: rip", i);
+                cr_assert_eq(mem[0], mem[1], "encoding %u: memory", i);
+            }
+        }
+    }
+    cr_assert_eq(specialised, n, "every encoding here has a specialised handler (%u of %u)",
+                 specialised, n);
+    dt_free(t);
+}
+
+/* Pages are kept by physical address and code size: the same bytes decoded for 64-bit code,
+ * then run as 32-bit compatibility-mode code (CS.L clear), decode anew (48 is REX.W in one,
+ * DEC eAX in the other). */
+Test(x86dcache, the_same_page_in_another_code_size)
+{
+    DT *t = dt_new();
+    X86Cpu *c = t->c;
+    static const uint8_t code[] = { 0x48, 0xff, 0xc0 };   /* inc rax | dec eax; inc eax */
+    put(t, 0x1000, code, sizeof code);
+    enter_long(t, 0x1000);
+    c->gpr[X86_RAX] = 5;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 6);
+    cr_assert_eq(c->rip, 0x1003);
+    c->seg[X86_CS].attr = (c->seg[X86_CS].attr & ~X86_SEG_ATTR_L) | X86_SEG_ATTR_DB;
+    x86_update_mode(c);
+    cr_assert_eq(c->code_bits, 32);
+    c->rip = 0x1000;
+    c->gpr[X86_RAX] = 5;
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 4, "DEC eAX");
+    cr_assert_eq(c->rip, 0x1001);
+    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(c->gpr[X86_RAX], 5);
+    dt_free(t);
+}
