@@ -388,6 +388,21 @@ linux-demo: $(B)/hvsim linux-image
 		-kernel $(LINUX_DIR)/Image -initrd $(LINUX_DIR)/initrd.cpio.gz \
 		-append "$(LINUX_APPEND)" $(HVSIM_FLAGS)
 
+# Debian's amd64 Linux on -M pc (scripts/linux-image-x86.sh fetches the kernel and busybox by
+# name into LINUX_X86_DIR): linux-demo-x86 boots to a shell on the 16550 (4 cores), and
+# check-linux-x86 (tests/system/linux-x86.sh; SKIP when nothing can be fetched) boots it.
+LINUX_X86_DIR := $(B)/debian-amd64
+LINUX_X86_SMP ?= 4
+.PHONY: linux-image-x86 linux-demo-x86 check-linux-x86
+linux-image-x86:
+	sh scripts/linux-image-x86.sh $(LINUX_X86_DIR)
+linux-demo-x86: $(B)/hvsim linux-image-x86
+	$(B)/hvsim -M pc -cpu max -smp $(LINUX_X86_SMP) -m 1G -kernel $(LINUX_X86_DIR)/bzImage \
+		-initrd $(LINUX_X86_DIR)/initrd.cpio.gz -append "console=ttyS0 rdinit=/init" $(HVSIM_FLAGS)
+check: check-linux-x86
+check-linux-x86: $(B)/hvsim
+	sh tests/system/linux-x86.sh $(B)/hvsim $(LINUX_X86_DIR)
+
 # KVM in Linux on hvsim (workloads/kvm-vmm/): Debian's kernel at EL2 runs the same kernel as
 # a guest through the project's static VMM. kvm-image packs the host's initramfs under
 # $(LINUX_DIR)/kvm/; kvm-demo boots it (KVM_CPU=max for a VHE host); check-kvm tests it.
