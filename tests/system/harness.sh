@@ -24,3 +24,21 @@ wait_for_gdb() {
         _i=$((_i + 1))
     done
 }
+# prepare NAME CMD...: runs an image script (its output in $TMP/prep.log). 0: ready. Its exit
+# 77 (the Debian archive unreachable and nothing cached) prints "SKIP NAME: the reason" and
+# returns 1, for the caller to end without failing; any other failure prints FAIL NAME-image
+# and exits 1. (The status is taken from the command itself: `if ! cmd; then rc=$?` would see
+# the negation's 0.)
+prepare() {
+    _name=$1
+    shift
+    "$@" >"$TMP/prep.log" 2>&1
+    _rc=$?
+    [ "$_rc" -eq 0 ] && return 0
+    if [ "$_rc" -eq 77 ]; then
+        echo "SKIP $_name: $(tail -n 1 "$TMP/prep.log")"
+        return 1
+    fi
+    echo "FAIL $_name-image: $(tail -n 1 "$TMP/prep.log")"
+    exit 1
+}

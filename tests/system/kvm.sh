@@ -26,15 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TIMEOUT=${HVSIM_TIMEOUT:-300}
 
-if ! sh "$TOP/scripts/kvm-image.sh" "$DIR" "$VMM" "$PTRACE" >"$TMP/prep.log" 2>&1; then
-    rc=$?
-    if [ $rc -eq 77 ]; then
-        echo "SKIP kvm: $(tail -1 "$TMP/prep.log")"
-        exit 0
-    fi
-    echo "FAIL kvm-image: $(tail -1 "$TMP/prep.log")"
-    exit 1
-fi
+prepare kvm sh "$TOP/scripts/kvm-image.sh" "$DIR" "$VMM" "$PTRACE" || exit 0
 MARKER='kvm-guest: hello from Linux'
 
 # boot OUT CPU SMP APPEND [hvsim options...]: the host at EL2 on SMP cores, with APPEND added to

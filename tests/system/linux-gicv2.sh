@@ -17,15 +17,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${2:-$(dirname "$HVSIM")/debian}
 TIMEOUT=${HVSIM_TIMEOUT:-300}
 
-if ! sh "$TOP/scripts/linux-image.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
-    rc=$?
-    if [ $rc -eq 77 ]; then
-        echo "SKIP linux-gicv2: $(tail -1 "$TMP/prep.log")"
-        exit 0
-    fi
-    echo "FAIL linux-gicv2-image: $(tail -1 "$TMP/prep.log")"
-    exit 1
-fi
+prepare linux-gicv2 sh "$TOP/scripts/linux-image.sh" "$DIR" || exit 0
 IMAGE=$DIR/Image
 INITRD=$DIR/initrd.cpio.gz
 APPEND="console=ttyAMA0 rdinit=/init"

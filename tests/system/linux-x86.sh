@@ -16,15 +16,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${2:-$(dirname "$HVSIM")/debian-amd64}
 TIMEOUT=${HVSIM_TIMEOUT:-600}
 
-if ! sh "$TOP/scripts/linux-image-x86.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
-    rc=$?
-    if [ $rc -eq 77 ]; then
-        echo "SKIP linux-x86: $(tail -1 "$TMP/prep.log")"
-        exit 0
-    fi
-    echo "FAIL linux-image-x86: $(tail -1 "$TMP/prep.log")"
-    exit 1
-fi
+prepare linux-x86 sh "$TOP/scripts/linux-image-x86.sh" "$DIR" || exit 0
 KERNEL=$DIR/bzImage
 INITRD=$DIR/initrd.cpio.gz
 APPEND="console=ttyS0 rdinit=/init"

@@ -16,15 +16,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${2:-$(dirname "$HVSIM")/debian}
 TIMEOUT=${HVSIM_TIMEOUT:-300}
 
-if ! sh "$TOP/scripts/linux-image.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
-    rc=$?
-    if [ $rc -eq 77 ]; then
-        echo "SKIP linux: $(tail -1 "$TMP/prep.log")"
-        exit 0
-    fi
-    echo "FAIL linux-image: $(tail -1 "$TMP/prep.log")"
-    exit 1
-fi
+prepare linux sh "$TOP/scripts/linux-image.sh" "$DIR" || exit 0
 IMAGE=$DIR/Image
 INITRD=$DIR/initrd.cpio.gz
 APPEND="console=ttyAMA0 rdinit=/init"

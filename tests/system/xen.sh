@@ -124,16 +124,10 @@ else
 fi
 
 # ---- Xen and dom0 ------------------------------------------------------------------------
-if ! sh "$TOP/scripts/xen-image.sh" "$DIR" >"$TMP/prep.log" 2>&1; then
-    rc=$?
-    if [ $rc -eq 77 ]; then
-        echo "SKIP xen: $(tail -1 "$TMP/prep.log")"
-        echo "xen tests: $passed passed, $failed failed"
-        [ "$failed" -eq 0 ]
-        exit
-    fi
-    echo "FAIL xen-image: $(tail -1 "$TMP/prep.log")"
-    exit 1
+if ! prepare xen sh "$TOP/scripts/xen-image.sh" "$DIR"; then
+    echo "xen tests: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
 fi
 XEN_APPEND="dom0_mem=512M console=dtuart dtuart=/pl011@9000000"
 DOM0_APPEND="console=hvc0 rdinit=/init"
