@@ -1,6 +1,7 @@
 /* x86-64 integer arithmetic and logic: ADD OR ADC SBB AND SUB XOR CMP in all their forms,
  * TEST, INC/DEC, NOT/NEG, and the BCD adjustments of the legacy modes. */
 #include "cpu/x86_64/exec.h"
+#include "cpu/x86_64/sys_internal.h"
 
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
@@ -246,9 +247,11 @@ int x86_op_aad(X86Cpu *c, const X86Insn *d)
 }
 
 /* 66 0F 38 F6 ADCX, F3 0F 38 F6 ADOX: unsigned add with carry through CF (ADCX) or OF
- * (ADOX) alone, the other flags untouched. Not advertised by CPUID (ADX). */
+ * (ADOX) alone, the other flags untouched; #UD where CPUID does not advertise ADX (qemu64). */
 int x86_op_adx(X86Cpu *c, const X86Insn *d)
 {
+    if (!(c->model->f7_ebx & X86_F7_EBX_ADX))
+        return x86_ud(c);
     unsigned size = d->rex & 8 ? 8 : 4;
     uint64_t b;
     if (!x86_rm_read(c, d, size, &b))

@@ -169,7 +169,11 @@ static uint64_t pext(uint64_t src, uint64_t mask)
 
 int x86_op_bmi(X86Cpu *c, const X86Insn *d)
 {
-    if (d->vex_l)
+    /* ANDN, BLSR/BLSMSK/BLSI and BEXTR are BMI1; the rest BMI2: #UD where not advertised */
+    bool bmi1 = d->map == 2 && d->vex_pp == 0 && (d->opcode == 0xf2 || d->opcode == 0xf3 ||
+                                                   d->opcode == 0xf7);
+    uint32_t need = bmi1 ? X86_F7_EBX_BMI1 : X86_F7_EBX_BMI2;
+    if (d->vex_l || !(c->model->f7_ebx & need))
         return x86_ud(c);
     unsigned size = d->rex & 8 ? 8 : 4, bits = 8 * size;
     uint64_t m = x86_mask(size), src, v = x86_get_reg(c, d, d->vvvv, size), r = 0;

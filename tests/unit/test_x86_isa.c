@@ -853,6 +853,9 @@ Test(x86_isa, adcx_adox)
 {
     XT *t = xt_new(64, 0);
     X86Cpu *c = t->c;
+    cr_assert_eq(RUN(t, 0x66, 0x0f, 0x38, 0xf6, 0xc1), -1, "qemu64 has no ADX: #UD");
+    cr_assert_eq(c->exc.vector, X86_UD);
+    c->model = x86_cpu_model_find("max");
     /* STC; MOV EAX, -1; XOR ECX, ECX: OF clear; ADCX EAX, ECX: 0 with CF; ADOX leaves CF */
     c->rflags = 2 | X86_ZF | X86_SF;
     cr_assert_eq(RUN(t, 0xf9, 0xb8, 0xff, 0xff, 0xff, 0xff, 0x66, 0x0f, 0x38, 0xf6, 0xc1), 3);
@@ -869,6 +872,9 @@ Test(x86_isa, bmi1_bmi2)
 {
     XT *t = xt_new(64, 0);
     X86Cpu *c = t->c;
+    cr_assert_eq(RUN(t, 0xc4, 0xe2, 0x78, 0xf2, 0xda), -1, "qemu64 has no BMI1: ANDN is #UD");
+    cr_assert_eq(c->exc.vector, X86_UD);
+    c->model = x86_cpu_model_find("max");
     c->gpr[X86_RAX] = 0xf0;
     c->gpr[X86_RCX] = 0x0404;              /* BEXTR control: start 4, length 4 */
     c->gpr[X86_RDX] = 0xff00ff00ff00ff00ull;
