@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "boards/pc.h"
 #include "boards/virt.h"
 #include "checkpoint/snapshot.h"
 
@@ -94,6 +95,32 @@ static Machine *machine_with(const uint8_t *image, size_t len, const uint8_t *ov
 Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err)
 {
     return machine_with(image, len, NULL, 0, err);
+}
+
+Machine *fz_pc_with_kernel(const uint8_t *image, size_t len, char **err)
+{
+    static FzFile kf;
+    if (!kf.path[0])
+        fz_file_init(&kf, "pc-kernel");
+    MachineConfig cfg;
+    machine_config_defaults(&cfg);
+    g_free(cfg.board);
+    cfg.board = g_strdup("pc");
+    g_free(cfg.cpu_model);
+    cfg.cpu_model = g_strdup("max");
+    cfg.ram_size = 128ULL << 20;    /* a bzImage's preferred 16 MiB and its init_size fit */
+    cfg.smp = 2;
+    cfg.quantum = 200;
+    cfg.append = g_strdup("console=ttyS0");
+    g_free(cfg.kernel);
+    cfg.kernel = g_strdup(fz_file_set(&kf, image, len));
+    Machine *m = pc_create(&cfg, err);
+    machine_config_free(&cfg);
+    if (m) {
+        ((PcBoard *)m->board)->uart->in_fd = -1;
+        m->out = fz_devnull();
+    }
+    return m;
 }
 
 Machine *fz_machine_with_overlay(const uint8_t *overlay, size_t len, char **err)

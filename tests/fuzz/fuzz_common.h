@@ -18,6 +18,8 @@ Machine *fz_machine_new(void);
 Machine *fz_machine_with_kernel(const uint8_t *image, size_t len, char **err);
 /* The fuzz machine with a --dtb-overlay file (NULL and *err on refusal). */
 Machine *fz_machine_with_overlay(const uint8_t *overlay, size_t len, char **err);
+/* A two-core -M pc machine (max) with `image` as its -kernel (Multiboot, ELF64 or bzImage). */
+Machine *fz_pc_with_kernel(const uint8_t *image, size_t len, char **err);
 /* The machine's state as snapshot_encode made it (taken once, right after boot). */
 GByteArray *fz_snapshot_now(Machine *m);
 /* Puts m back into the state of a snapshot_encode blob; aborts if it is refused. */

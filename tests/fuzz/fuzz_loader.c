@@ -4,9 +4,11 @@
  * through the symbol reader hvsim runs on every kernel for its traces (debug/symbols.c: ELF
  * symbol tables, or a System.map / /proc/kallsyms text map). The same bytes are also a
  * --dtb-overlay file (libfdt's overlay code on a user's blob, boards/fdt.c) for the fuzz
- * machine, and, as text, a -device guest-loader/loader spec (boards/guest_loader.c). Seeds:
- * the fuzz kernel raw, as an ELF (RAM and flash segments), as an Image and as an Image.gz, a
- * kallsyms map, a dom0less overlay and a guest-loader spec. */
+ * machine, as text, a -device guest-loader/loader spec (boards/guest_loader.c), and the -kernel
+ * of a -M pc machine (boards/multiboot.c, boards/bzimage.c), which then runs RUN_INSNS too.
+ * Seeds: the fuzz kernel raw, as an ELF (RAM and flash segments), as an Image and as an
+ * Image.gz, a kallsyms map, a dom0less overlay, a guest-loader spec, an x86 Multiboot ELF32,
+ * an x86 ELF64 and a bzImage header with a small protected-mode part. */
 #include <stdio.h>
 #include <string.h>
 #include "boards/guest_loader.h"
@@ -22,6 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m) {
         fz_run(m, RUN_INSNS);
         machine_free(m);
+    }
+    g_clear_pointer(&err, g_free);
+    /* the same bytes as -M pc's kernel: Multiboot (ELF32/ELF64/a.out kludge), ELF64, bzImage */
+    if ((m = fz_pc_with_kernel(data, size, &err))) {
+        fz_run(m, RUN_INSNS);
+        machine_free(m);
+    } else if (!err || strchr(err, '\n')) {
+        abort();              /* a refusal is one line */
     }
     g_clear_pointer(&err, g_free);
     static FzFile sf;
