@@ -36,53 +36,9 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-bench-x86.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-now() {
-    date +%s.%N
-}
-
-# timed_run OUT cmd... : runs the command RUNS times, leaves the fastest wall time in $secs
-# and the exit code of the last run in $rc (1 is success: isa-debug-exit with 0)
-timed_run() {
-    out=$1
-    shift
-    secs=
-    i=0
-    while [ "$i" -lt "$RUNS" ]; do
-        t0=$(now)
-        "$@" >"$out" 2>"$out.err" </dev/null
-        rc=$?
-        t1=$(now)
-        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-        if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
-            secs=$s
-        fi
-        [ "$rc" -eq 1 ] || break
-        i=$((i + 1))
-    done
-}
-
-checksum_of() {
-    grep '^checksum' "$1" | head -n 1 | tr -d '\r'
-}
-
-insns_from() {
-    python3 - "$1" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-def find(obj, path):
-    if isinstance(obj, dict):
-        if path in obj:
-            return obj[path]
-        head, _, rest = path.partition('.')
-        if rest and head in obj:
-            return find(obj[head], rest)
-    return None
-v = find(d, 'sim.insns')
-if isinstance(v, dict):
-    v = v.get('value')
-print(int(v) if v is not None else '')
-PY
-}
+# now, timed_run (a run succeeds with isa-debug-exit status 1), checksum_of, insns_from
+TIMED_OK=1
+. "$(dirname "$0")/bench-lib.sh"
 
 echo "workload: $ELF"
 # shellcheck disable=SC2086 # EXTRA holds several options

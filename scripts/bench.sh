@@ -58,34 +58,8 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-bench.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-now() {
-    date +%s.%N
-}
-
-# timed_run OUT cmd... : runs the command RUNS times, leaves the fastest wall time in $secs
-# and the exit code of the last run in $rc
-timed_run() {
-    out=$1
-    shift
-    secs=
-    i=0
-    while [ "$i" -lt "$RUNS" ]; do
-        t0=$(now)
-        "$@" >"$out" 2>"$out.err" </dev/null
-        rc=$?
-        t1=$(now)
-        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-        if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
-            secs=$s
-        fi
-        [ "$rc" -eq 0 ] || break
-        i=$((i + 1))
-    done
-}
-
-checksum_of() {
-    grep '^checksum' "$1" | head -n 1
-}
+# now, timed_run, checksum_of, insns_from
+. "$(dirname "$0")/bench-lib.sh"
 
 # The table of a run to a marker and to power-off, on hvsim and QEMU:
 # marker_table MARKER INSNS INSNS_TO_MARKER HVSIM_MARK_S HVSIM_END_S QEMU_MARK_S QEMU_END_S
@@ -101,26 +75,6 @@ marker_table() {
         if (q != "-" && h != "-" && q > 0)
             printf "hvsim/QEMU wall-time ratio %s: %.2f (%s)\n", at, h / q, note
     }'
-}
-
-# sim.insns from the statistics file, flat ("sim.insns": N) or nested ({"sim": {"insns": N}})
-insns_from() {
-    python3 - "$1" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-def find(obj, path):
-    if isinstance(obj, dict):
-        if path in obj:
-            return obj[path]
-        head, _, rest = path.partition('.')
-        if rest and head in obj:
-            return find(obj[head], rest)
-    return None
-v = find(d, 'sim.insns')
-if isinstance(v, dict):
-    v = v.get('value')
-print(int(v) if v is not None else '')
-EOF
 }
 
 echo "workload: $ELF"
