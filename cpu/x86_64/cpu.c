@@ -453,6 +453,65 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
     return r == X86_OK;
 }
 
+/* After an instruction of the fast loop retired from a decoded page: the instructions that
+ * follow it in the same page, called one after the other with nothing between them but the
+ * checks that would find something to do. It leaves, with the instruction after the last one
+ * it ran still to run, at anything step() and the loop's boundary would act on:
+ *  - the budget;
+ *  - the decode cache's shortcut forgotten (dc_la), its one check between instructions:
+ *    - by x86_recheck (sys_internal.h): a device or the APIC touched (MMIO, port I/O, MSRs,
+ *      CR8: the only ways an instruction schedules an event or stops the machine), an
+ *      interrupt shadow (x86_set_shadow), a pause asked by a subscriber or a watchpoint
+ *      (x86_pause);
+ *    - by x86_rflags_written (insn.h): RFLAGS.TF or RF set, or AC changed;
+ *    - by a change of mode, CPL, segments or paging, a TLB flush, a page dropped (then
+ *      dc_garbage is not empty);
+ *  - RIP leaving the page or its fetch window, or landing where nothing is decoded yet;
+ *  - an instruction faulting or asking to stop (X86_FAULT, X86_STOP).
+ * So the architectural work is step()'s, instruction for instruction (a test runs both loops
+ * to the same state hash); only the host's bookkeeping between them is left out. */
+static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
+{
+    const uint64_t page = c->dc_la;
+    X86DecodedPage *const p = c->dc_cur;
+    const uint64_t ac = c->dc_ac;
+    if (page == ~0ull || !c->quiet || c->recheck || c->interrupt_shadow || c->dc_garbage ||
+        (c->rflags & (X86_TF | X86_RF | X86_AC)) != ac || c->dc_te->tag != c->dc_tag ||
+        c->dc_te->pa != p->pa || c->m->evq.next_seq != c->evq_seq)
+        return true;
+    const uint64_t budget = c->budget;
+    bool go_on = true;
+    while (likely(c->insns < budget)) {
+        uint64_t off = c->rip - page;
+        if (unlikely(off > X86_DC_LAST_OFF))
+            break;
+        unsigned s = p->slot[off];
+        if (unlikely(!s))
+            break;
+        const X86Insn *d = &p->insn[s - 1];
+        c->start_ip = c->rip;
+        c->exc.vector = -1;
+        int r = d->fn(c, d);
+        c->insns++;
+        if (unlikely(r != X86_OK)) {
+            if (r == X86_FAULT) {
+                c->rip = c->start_ip;
+                if (unlikely(c->dc_garbage != NULL))
+                    x86_dcache_collect(c);
+                exception_taken(c);
+                return !c->m->stop;
+            }
+            go_on = false;        /* X86_STOP: as step() returns it */
+            break;
+        }
+        if (unlikely(c->dc_la != page))
+            break;
+    }
+    if (unlikely(c->dc_garbage != NULL))
+        x86_dcache_collect(c);
+    return go_on;
+}
+
 static inline __attribute__((always_inline)) void run_loop(X86Cpu *c, bool careful)
 {
     Machine *m = c->m;
@@ -469,7 +528,8 @@ static inline __attribute__((always_inline)) void run_loop(X86Cpu *c, bool caref
             if (c->halted)
                 break;
         }
-        if (!step(c, careful)) {
+        /* false: the instruction stopped the loop (a fault, X86_STOP) */
+        if (!step(c, careful) || (!careful && !chain(c))) {
             if (c->halted || m->stop || c->wait_sipi)
                 break;
         }

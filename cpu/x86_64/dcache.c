@@ -56,10 +56,9 @@ static void dc_drop(X86Cpu *c, uint64_t pa_page)
         p->next = c->dc_garbage;
         c->dc_garbage = p;
         c->dc_pages--;
-        if (c->dc_cur == p) {
+        if (c->dc_cur == p)
             c->dc_cur = NULL;
-            c->dc_la = ~0ull;
-        }
+        c->dc_la = ~0ull;     /* and the run loop's chain leaves: dc_garbage is not empty */
     }
 }
 
@@ -107,10 +106,7 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     X86DecodedPage *p = dc_page(c, te->pa);
     c->dc_cur = p;
     if (c->code_bits == 64) {
-        c->dc_la = la & ~(uint64_t)(X86_DC_PAGE - 1);
-        c->dc_te = te;
-        c->dc_tag = te->tag;
-        c->dc_ac = c->rflags & X86_AC;
+        x86_dc_remember(c, la, te);
     } else {
         c->dc_la = ~0ull;
     }

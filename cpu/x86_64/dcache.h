@@ -81,6 +81,16 @@ static inline const X86TlbEntry *x86_dc_tlb(const X86Cpu *c, uint64_t la)
     return te;
 }
 
+/* The fetch check of 64-bit code at la passed with te: the shortcut repeats it while RIP
+ * stays in la's page (x86_decode_cached, and the run loop's chain in cpu.c). */
+static inline void x86_dc_remember(X86Cpu *c, uint64_t la, const X86TlbEntry *te)
+{
+    c->dc_la = la & ~(uint64_t)(X86_DC_PAGE - 1);
+    c->dc_te = te;
+    c->dc_tag = te->tag;
+    c->dc_ac = c->rflags & X86_AC;
+}
+
 /* The decoded instruction at c->rip: the cache's, or x86_decode_slow's answer. */
 static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
 {
@@ -102,8 +112,11 @@ static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
     if (likely(p && x86_dc_window(c, &la) && (te = x86_dc_tlb(c, la)) != NULL &&
                te->pa == p->pa && p->bits == c->code_bits)) {
         unsigned s = p->slot[la & (X86_DC_PAGE - 1)];
-        if (likely(s))
+        if (likely(s)) {
+            if (c->code_bits == 64)
+                x86_dc_remember(c, la, te);
             return &p->insn[s - 1];
+        }
     }
     return x86_decode_slow(c, tmp);
 }

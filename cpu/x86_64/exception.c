@@ -24,8 +24,9 @@ void x86_raise(X86Cpu *c, int vector, bool has_error, uint32_t error_code)
 void x86_set_rflags(X86Cpu *c, uint64_t v)
 {
     /* defined bits: CF 1 PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID */
-    const uint64_t defined = 0x3f7fd5;
+    const uint64_t defined = 0x3f7fd5, old = c->rflags;
     c->rflags = (v & defined) | 2;
+    x86_rflags_written(c, old);
 }
 
 static bool has_error_code(int vector)
@@ -52,8 +53,7 @@ static void publish_taken(X86Cpu *c, int vector, unsigned from_cpl, uint64_t ret
                             .call = -1 },
                  .arch = &a };
     if (ev_publish(&c->m->events, &e)) {
-        c->m->paused = true;
-        c->m->stop = true;
+        x86_pause(c);
     }
 }
 

@@ -283,7 +283,9 @@ int x86_op_popf(X86Cpu *c, const X86Insn *d)
     if (real || v86 || c->cpl <= iopl)
         m |= X86_IF;
     m &= x86_mask(d->opsize);
+    uint64_t old = c->rflags;
     c->rflags = ((c->rflags & ~m) | (v & m) | 2) & ~(uint64_t)X86_RF;
+    x86_rflags_written(c, old);
     return x86_retire(c, d);
 }
 

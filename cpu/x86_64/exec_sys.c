@@ -27,8 +27,7 @@ static void publish_return(X86Cpu *c, unsigned from)
                  .pc = c->rip, .u.exc = { .to_el = (int)c->cpl, .vector = -1, .cause = -1,
                                              .call = -1 } };
     if (ev_publish(&c->m->events, &e)) {
-        c->m->paused = true;
-        c->m->stop = true;
+        x86_pause(c);
     }
 }
 
@@ -94,7 +93,7 @@ int x86_op_mov_to_sreg(X86Cpu *c, const X86Insn *d)
     if (!x86_rm_read(c, d, 2, &v) || !x86_load_seg(c, (int)sreg, (uint16_t)v))
         return X86_FAULT;
     if (sreg == X86_SS)
-        c->interrupt_shadow = 1;
+        x86_set_shadow(c);
     return x86_retire(c, d);
 }
 
@@ -133,7 +132,7 @@ int x86_op_pop_sreg(X86Cpu *c, const X86Insn *d)
         return X86_FAULT;
     set_rsp(c, c->gpr[X86_RSP] + d->opsize);
     if (sreg == X86_SS)
-        c->interrupt_shadow = 1;
+        x86_set_shadow(c);
     return x86_retire(c, d);
 }
 
@@ -150,7 +149,7 @@ int x86_op_lseg(X86Cpu *c, const X86Insn *d)
         return X86_FAULT;
     x86_set_reg(c, d, d->reg, d->opsize, off);
     if (sreg == X86_SS)
-        c->interrupt_shadow = 1;
+        x86_set_shadow(c);
     return x86_retire(c, d);
 }
 
@@ -477,7 +476,7 @@ int x86_op_sti(X86Cpu *c, const X86Insn *d)
     if (!if_allowed(c))
         return gp0(c);
     if (!(c->rflags & X86_IF))
-        c->interrupt_shadow = 1;   /* interrupts wait until after the next instruction */
+        x86_set_shadow(c);   /* interrupts wait until after the next instruction */
     c->rflags |= X86_IF;
     return x86_retire(c, d);
 }
@@ -783,10 +782,12 @@ int x86_op_grp7(X86Cpu *c, const X86Insn *d)
                 return x86_ud(c);
             if (c->cpl != 0)
                 return x86_ud(c);
+            uint64_t old = c->rflags;
             if (rm == 2)
                 c->rflags &= ~(uint64_t)X86_AC;
             else
                 c->rflags |= X86_AC;
+            x86_rflags_written(c, old);
             return x86_retire(c, d);
         case 7 << 3 | 0:      /* SWAPGS */
             if (!x86_mode64(c))
@@ -951,7 +952,7 @@ int x86_op_sysexit(X86Cpu *c, const X86Insn *d)
 /* ---- control and debug registers ---- */
 static uint64_t read_cr8(X86Cpu *c)
 {
-    c->recheck = 1;           /* the APIC is asked (cpu.c's instruction boundary) */
+    x86_recheck(c);          /* the APIC is asked (cpu.c's instruction boundary) */
     /* CR8 is the local APIC's TPR[7:4] when there is one */
     if (c->lapic && (c->apic_base & (1u << 11))) {
         if ((c->apic_base & (1u << 10)) && lapic_msr_read) {
@@ -967,7 +968,7 @@ static uint64_t read_cr8(X86Cpu *c)
 
 static void write_cr8(X86Cpu *c, uint64_t v)
 {
-    c->recheck = 1;           /* the TPR may unmask a requested interrupt */
+    x86_recheck(c);          /* the TPR may unmask a requested interrupt */
     c->cr8 = v;
     if (c->lapic && (c->apic_base & (1u << 11))) {
         if ((c->apic_base & (1u << 10)) && lapic_msr_write)

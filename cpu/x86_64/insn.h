@@ -66,6 +66,13 @@ void x86_decode_flush(X86Cpu *c);
  * page and code size, the fetch checked on every instruction: dcache.h) and forgets only its
  * shortcut for the current page. */
 static inline void x86_decode_mode_changed(X86Cpu *c) { c->dc_la = ~0ull; }
+/* RFLAGS was written whole (POPF, IRET, SYSRET, STAC/CLAC, ...) from old: TF or RF set, or AC
+ * changed (part of the fetch check's tag), and the chain leaves. */
+static inline void x86_rflags_written(X86Cpu *c, uint64_t old)
+{
+    if (((old ^ c->rflags) & X86_AC) || (c->rflags & (X86_TF | X86_RF)))
+        x86_decode_mode_changed(c);
+}
 
 /* Operand helpers for handlers: inline, since nearly every instruction uses them. */
 /* The memory operand's offset. */

@@ -56,9 +56,12 @@ static bool lapic_page(const X86Cpu *c, uint64_t pa)
  * every PCID, INVPCID what its type names or more, CR0/CR4/EFER writes everything. */
 #define TLB_SIZE X86_TLB_SIZE
 
+/* Each flush also forgets the decode cache's fetch shortcut (dcache.h), which the run
+ * loop's chain (cpu.c) relies on instead of looking at the fetch entry again. */
 void x86_tlb_flush(X86Cpu *c)
 {
     memset(&c->tlb, 0, sizeof c->tlb);
+    x86_decode_mode_changed(c);
 }
 
 void x86_tlb_flush_nonglobal(X86Cpu *c)
@@ -67,6 +70,7 @@ void x86_tlb_flush_nonglobal(X86Cpu *c)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             if (c->tlb.e[a][i].pcid != X86_TLB_GLOBAL)
                 c->tlb.e[a][i].tag = 0;
+    x86_decode_mode_changed(c);
 }
 
 void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
@@ -76,6 +80,7 @@ void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
         if ((e->tag & ~(PAGE - 1)) == (la & ~(PAGE - 1)))
             e->tag = 0;
     }
+    x86_decode_mode_changed(c);
 }
 
 /* The PCID translations are made under now. */
@@ -122,7 +127,7 @@ uint64_t x86_phys_read(X86Cpu *c, uint64_t pa, unsigned size)
         memcpy(&v, p, size);
         return v;
     }
-    c->recheck = 1;           /* the APIC or a device (cpu.c's instruction boundary) */
+    x86_recheck(c);          /* the APIC or a device (cpu.c's instruction boundary) */
     uint64_t v;
     if (lapic_page(c, pa)) {
         /* 32-bit registers at 16-byte strides: other sizes and offsets read 0 */
@@ -162,7 +167,7 @@ void x86_phys_write(X86Cpu *c, uint64_t pa, unsigned size, uint64_t v)
         }
         return;
     }
-    c->recheck = 1;           /* the APIC or a device (cpu.c's instruction boundary) */
+    x86_recheck(c);          /* the APIC or a device (cpu.c's instruction boundary) */
     if (lapic_page(c, pa)) {
         if (size == 4 && !(pa & 3))
             lapic_mmio_write(c->lapic, (uint32_t)(pa & 0xfff), (uint32_t)v);
@@ -264,8 +269,7 @@ static void publish_walk(X86Cpu *c, uint64_t la, X86Access acc, const X86WalkReg
                                                                         : "not present",
                              .ipa = ok ? res->pa : f->error_code } };
     if (ev_publish(&c->m->events, &e)) {
-        c->m->paused = true;
-        c->m->stop = true;
+        x86_pause(c);
     }
 }
 
@@ -478,8 +482,7 @@ static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Acce
         return false;
     if (unlikely(m->watch_check) &&
         m->watch_check(m->break_opaque, c->index, la, pa[0], size, acc == X86_ACC_WRITE)) {
-        m->paused = true;
-        m->stop = true;
+        x86_pause(c);
     }
     if (unlikely(ev_wants(&m->events, EV_MEM))) {
         EvInfo e = { .kind = EV_MEM, .cpu = c->index, .el = (int)c->cpl, .vmid = -1,
@@ -487,8 +490,7 @@ static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Acce
                      .u.mem = { .addr = la, .pa = pa[0], .size = size,
                                 .write = acc == X86_ACC_WRITE } };
         if (ev_publish(&m->events, &e)) {
-            m->paused = true;
-            m->stop = true;
+            x86_pause(c);
         }
     }
     /* a read for a read-modify-write only checks: the bytes are read below */
@@ -696,7 +698,7 @@ static bool io_allowed(X86Cpu *c, uint16_t port, unsigned size)
 
 bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val)
 {
-    c->recheck = 1;           /* a device may raise or lower an interrupt (cpu.c) */
+    x86_recheck(c);          /* a device may raise or lower an interrupt (cpu.c) */
     if (!io_allowed(c, port, size)) {
         if (c->exc.vector < 0)
             x86_raise(c, X86_GP, true, 0);
@@ -711,7 +713,7 @@ bool x86_in(X86Cpu *c, uint16_t port, unsigned size, uint32_t *val)
 
 bool x86_out(X86Cpu *c, uint16_t port, unsigned size, uint32_t val)
 {
-    c->recheck = 1;           /* a device may raise or lower an interrupt (cpu.c) */
+    x86_recheck(c);          /* a device may raise or lower an interrupt (cpu.c) */
     if (!io_allowed(c, port, size)) {
         if (c->exc.vector < 0)
             x86_raise(c, X86_GP, true, 0);

@@ -101,7 +101,7 @@ static uint64_t pa_mask(const X86Cpu *c)
 
 bool x86_rdmsr(X86Cpu *c, uint32_t msr, uint64_t *v)
 {
-    c->recheck = 1;           /* x2APIC registers (cpu.c's instruction boundary) */
+    x86_recheck(c);          /* x2APIC registers (cpu.c's instruction boundary) */
     int slot = mtrr_slot(msr);
     if (slot >= 0) {
         *v = c->mtrr[slot];
@@ -220,7 +220,7 @@ static bool wr_apic_base(X86Cpu *c, uint64_t v)
 
 bool x86_wrmsr(X86Cpu *c, uint32_t msr, uint64_t v)
 {
-    c->recheck = 1;           /* x2APIC registers, the APIC base */
+    x86_recheck(c);          /* x2APIC registers, the APIC base */
     int slot = mtrr_slot(msr);
     bool ok = true;
     if (slot >= 0) {

@@ -14,6 +14,30 @@ static inline bool x86_vm86(const X86Cpu *c)
 static inline bool x86_lma(const X86Cpu *c) { return (c->efer & X86_EFER_LMA) != 0; }
 static inline bool x86_mode64(const X86Cpu *c) { return c->code_bits == 64; }
 
+/* ---- what the run loop's boundary must look at (cpu.c) ---- */
+/* The local APIC or a device was touched (MMIO, port I/O, MSRs, CR8), or something below
+ * happened: the run loop looks at the instruction boundary again before the next
+ * instruction, and its chain of instructions in a page leaves (the decode cache's shortcut
+ * forgotten: the chain's one check, cpu.c). */
+static inline void x86_recheck(X86Cpu *c)
+{
+    c->recheck = 1;
+    c->dc_la = ~0ull;
+}
+/* A subscriber or a watchpoint asked to pause: the machine stops after this instruction. */
+static inline void x86_pause(X86Cpu *c)
+{
+    c->m->paused = true;
+    c->m->stop = true;
+    x86_recheck(c);
+}
+/* MOV SS, POP SS, LSS, STI: interrupts wait until after the next instruction. */
+static inline void x86_set_shadow(X86Cpu *c)
+{
+    c->interrupt_shadow = 1;
+    x86_recheck(c);
+}
+
 /* Segment attribute fields (X86Seg.attr, the VMX layout). */
 #define X86_ATTR_TYPE(a) ((a) & 0xfu)
 #define X86_ATTR_S (1u << 4)
