@@ -197,6 +197,11 @@ $(B)/workloads/bench-x86/%.elf64: workloads/bench-x86/%.c workloads/bench/%.c \
 		workloads/bench-x86/lib.h $(X86_LIB) workloads/tests-x86/lib/x86.h
 	@mkdir -p $(dir $@)
 	$(X86_CC) $(X86_CFLAGS) -Iworkloads/bench-x86 $(X86_LDFLAGS) -o $@ $(X86_LIB) $<
+# boot.c is x86-only (no workloads/bench/ source): the boot baseline Bochs's figure is net of
+$(B)/workloads/bench-x86/boot.elf64: workloads/bench-x86/boot.c $(X86_LIB) \
+		workloads/tests-x86/lib/x86.h workloads/tests-x86/lib/link.ld
+	@mkdir -p $(dir $@)
+	$(X86_CC) $(X86_CFLAGS) $(X86_LDFLAGS) -o $@ $(X86_LIB) $<
 $(B)/workloads/bench-x86/%.elf: $(B)/workloads/bench-x86/%.elf64
 	$(X86_OBJCOPY) -O elf32-i386 $< $@
 .SECONDARY: $(X86_BENCH:.elf=.elf64)
@@ -490,7 +495,9 @@ check-glibc: $(B)/hvsim $(GLIBC_ELF)
 	@echo "check-glibc: passed (hvsim's output equals QEMU's)"
 # the AdvSIMD integer loop of workloads/bench/simdbench.c, against QEMU
 # The integer workload on the x86-64 core (-M pc) and, when installed, on qemu-system-x86_64
-# (-M pc, TCG): MIPS and the wall-time ratio (scripts/bench-x86.sh).
+# (-M pc, TCG) and Bochs (from a GRUB ISO, net of the boot baseline boot.elf): MIPS and the
+# ratios; then Debian's amd64 Linux to its selftest and to power-off on hvsim and QEMU when
+# make linux-image-x86 has prepared it (scripts/bench-x86.sh).
 bench-x86: $(B)/hvsim $(X86_BENCH)
 	sh scripts/bench-x86.sh $(B)/hvsim "$(HVSIM_FLAGS)"
 bench-simd: $(B)/hvsim workloads

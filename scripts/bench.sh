@@ -58,24 +58,8 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvsim-bench.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-# now, timed_run, checksum_of, insns_from
+# now, timed_run, checksum_of, insns_from, marker_time, marker_table
 . "$(dirname "$0")/bench-lib.sh"
-
-# The table of a run to a marker and to power-off, on hvsim and QEMU:
-# marker_table MARKER INSNS INSNS_TO_MARKER HVSIM_MARK_S HVSIM_END_S QEMU_MARK_S QEMU_END_S
-#              RATIO_AT ("to power-off" or "to the MARKER") NOTE
-marker_table() {
-    awk -v mk="$1" -v n="${2:-0}" -v nm="${3:-0}" -v hm="$4" -v he="$5" -v qm="$6" -v qe="$7" \
-        -v at="$8" -v note="$9" 'BEGIN {
-        printf "%-22s %15s %15s %12s %12s\n", "simulator", "insns to " mk, "insns to off", "to " mk " s", "to off s"
-        printf "%-22s %15.0f %15.0f %12s %12s\n", "hvsim", nm, n, hm, he
-        printf "%-22s %15s %15s %12s %12s\n", "qemu (tcg)", "-", "-", qm, qe
-        h = at == "to power-off" ? he : hm
-        q = at == "to power-off" ? qe : qm
-        if (q != "-" && h != "-" && q > 0)
-            printf "hvsim/QEMU wall-time ratio %s: %.2f (%s)\n", at, h / q, note
-    }'
-}
 
 echo "workload: $ELF"
 # shellcheck disable=SC2086 # EXTRA holds several options
@@ -404,34 +388,6 @@ fi
 # "hvsim-linux: selftest" line and to the end of the run, guest instructions to power-off
 # (hvsim's count), and hvsim's state hash at power-off.
 LINUX_DIR=${BENCH_LINUX_DIR:-$(dirname "$HVSIM")/debian}
-# marker_time OUT cmd...: "TO_MARKER TO_END RC", the fastest of RUNS runs; the marker is the
-# first line that starts with $MARKER (default: the selftest /init's)
-MARKER="hvsim-linux: selftest"
-marker_time() {
-    MARKER=$MARKER python3 -c '
-import os, subprocess, sys, time
-runs, out, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-marker = os.environ["MARKER"].encode()
-best = None
-for _ in range(runs):
-    t0 = time.monotonic()
-    mark = None
-    with open(out, "wb") as f, open(out + ".err", "wb") as e:
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=e, stdin=subprocess.DEVNULL)
-        for line in p.stdout:
-            f.write(line)
-            if mark is None and line.startswith(marker):
-                mark = time.monotonic() - t0
-        rc = p.wait()
-    end = time.monotonic() - t0
-    if rc != 0:
-        print("- - %d" % rc)
-        sys.exit(0)
-    if best is None or end < best[1]:
-        best = (mark if mark is not None else -1.0, end)
-print("%.3f %.3f 0" % best)
-' "$RUNS" "$@"
-}
 if [ "${BENCH_LINUX:-1}" != 0 ] && [ -f "$LINUX_DIR/Image" ] && [ -f "$LINUX_DIR/initrd.cpio.gz" ]; then
     echo
     echo "Linux: $LINUX_DIR/Image to power-off (-cpu cortex-a57, 1 core, selftest /init)"
@@ -486,11 +442,9 @@ if [ "${BENCH_XEN:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$LINUX_DIR/Ima
     xh_mark=$1 xh_end=$2 xh_rc=$3
     xh_insns=$(insns_from "$TMP/xh.json" 2>/dev/null)
     xh_hash=$(sed -n 's/^state-hash: //p' "$TMP/xh.out.err")
-    printf "wait-for 'hvsim-linux: selftest'\n" >"$TMP/xmark.txt"
     # shellcheck disable=SC2086
-    "$HVSIM" $XEN_OPTS -append "$XEN_APPEND" -device "$DOM0_K" -device "$DOM0_R" \
-        --script "$TMP/xmark.txt" $EXTRA >"$TMP/xmark.out" 2>&1 </dev/null
-    xh_mark_insns=$(sed -n 's/.*output matched after \([0-9]*\) instructions.*/\1/p' "$TMP/xmark.out")
+    xh_mark_insns=$(insns_to_marker "$TMP/xmark.out" "hvsim-linux: selftest" "$HVSIM" $XEN_OPTS \
+        -append "$XEN_APPEND" -device "$DOM0_K" -device "$DOM0_R" $EXTRA)
     xq_mark=- xq_end=-
     if [ -n "$QEMU" ]; then
         # shellcheck disable=SC2086
@@ -533,14 +487,12 @@ if [ "${BENCH_DOM0LESS:-1}" != 0 ] && [ -f "$LINUX_DIR/xen" ] && [ -f "$PIN_INIT
         --dtb-overlay "$LINUX_DIR/dom0less.dtbo" --stats "$TMP/dh.json" --force $EXTRA)
     dh_mark=$1 dh_end=$2 dh_rc=$3
     dh_insns=$(insns_from "$TMP/dh.json" 2>/dev/null)
-    printf "wait-for '(pin step over)'\n" >"$TMP/dmark.txt"
     # shellcheck disable=SC2086
-    "$HVSIM" -M $DL_M $DL_OPTS -append "$DL_APPEND" \
+    dh_mark_insns=$(insns_to_marker "$TMP/dmark.out" "(pin step over)" "$HVSIM" -M $DL_M $DL_OPTS \
+        -append "$DL_APPEND" \
         -device "guest-loader,addr=0x49000000,kernel=$LINUX_DIR/Image,bootargs=$DL_DOM0" \
         -device "guest-loader,addr=0x50000000,initrd=$PIN_INITRD" $DL_DOMUS \
-        --dtb-overlay "$LINUX_DIR/dom0less.dtbo" --script "$TMP/dmark.txt" $EXTRA \
-        >"$TMP/dmark.out" 2>&1 </dev/null
-    dh_mark_insns=$(sed -n 's/.*output matched after \([0-9]*\) instructions.*/\1/p' "$TMP/dmark.out")
+        --dtb-overlay "$LINUX_DIR/dom0less.dtbo" $EXTRA)
     dq_mark=- dq_end=-
     # shellcheck disable=SC2086
     if [ -n "$QEMU" ] && "$HVSIM" -M "$DL_M,dumpdtb=$TMP/dl.dtb" $DL_OPTS -append "$DL_APPEND" \

@@ -4,8 +4,9 @@
 # from a GRUB ISO (Bochs has no Multiboot loader), headless (RFB display with no wait),
 # COM1 to a file; its serial output from the program's first line on must equal hvsim's.
 # The programs end through isa-debug-exit, which Bochs does not have: a Bochs run ends when
-# its output has not grown for a few seconds. GRUB sets COM1 to 8 data bits (the programs do
-# not program the line, and Bochs, unlike QEMU and hvsim, sends what the LCR says).
+# the program writes "Shutdown" to port 0x8900 (debug_exit_or_shutdown) or when its output has
+# not grown for a few seconds. The ISO and the Bochs configuration come from
+# scripts/bochs-lib.sh, which scripts/bench-x86.sh shares.
 #
 #   sh tests/system/x86-bochs.sh path/to/hvsim [PROGRAM...]     (default: sysexc legacy)
 #
@@ -29,15 +30,14 @@ NAME=x86-bochs
 # shellcheck source=tests/system/harness.sh
 . "$HERE/harness.sh"
 
-for tool in bochs grub-mkrescue xorriso mformat; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP x86-bochs: $tool not installed (apt-get install bochs bochsbios vgabios" \
-             "grub-pc-bin grub-common xorriso mtools)"
-        exit 0
-    fi
-done
-BIOS=/usr/share/bochs/BIOS-bochs-latest
-VGA=/usr/share/bochs/VGABIOS-lgpl-latest
+# bochs_missing, bochs_prepare, bochs_start, bochs_wait: the GRUB ISO and the Bochs run
+# shellcheck source=scripts/bochs-lib.sh
+. "$HERE/../../scripts/bochs-lib.sh"
+missing=$(bochs_missing)
+if [ -n "$missing" ]; then
+    echo "SKIP x86-bochs: $missing not installed (apt-get install $BOCHS_PACKAGES)"
+    exit 0
+fi
 
 # The program's first line: where each output is cut (GRUB and the BIOS print before it).
 first_line() {
@@ -49,57 +49,10 @@ first_line() {
 }
 
 bochs_run() {     # ELF, output file
-    rm -rf "$TMP/iso" "$TMP/b.raw"
-    mkdir -p "$TMP/iso/boot/grub"
-    cp "$1" "$TMP/iso/boot/kernel.elf"
-    cat >"$TMP/iso/boot/grub/grub.cfg" <<EOF
-set timeout=0
-set default=0
-serial --unit=0 --speed=115200
-terminal_output serial
-menuentry "test" {
-    multiboot /boot/kernel.elf
-    boot
-}
-EOF
-    if ! grub-mkrescue -o "$TMP/test.iso" "$TMP/iso" >"$TMP/grub.log" 2>&1; then
-        return 1
-    fi
-    cat >"$TMP/bochsrc" <<EOF
-megs: 128
-cpu: model=corei7_sandy_bridge_2600k, ips=100000000
-romimage: file=$BIOS
-vgaromimage: file=$VGA
-ata0-master: type=cdrom, path=$TMP/test.iso, status=inserted
-boot: cdrom
-com1: enabled=1, mode=file, dev=$TMP/b.raw
-display_library: rfb, options="timeout=0"
-log: $TMP/bochs.log
-panic: action=fatal
-error: action=report
-info: action=ignore
-EOF
-    echo c >"$TMP/bochs.cmds"     # Debian's Bochs starts in its debugger: continue
-    bochs -q -f "$TMP/bochsrc" -rc "$TMP/bochs.cmds" </dev/null >"$TMP/bochs.out" 2>&1 &
-    pid=$!
-    last=-1
-    quiet=0
-    t=0
-    while [ $t -lt "$LIMIT" ] && kill -0 $pid 2>/dev/null; do
-        sleep 1
-        t=$((t + 1))
-        size=$( (wc -c <"$TMP/b.raw") 2>/dev/null || echo 0)
-        if [ "$size" -gt 0 ] && [ "$size" -eq "$last" ]; then
-            quiet=$((quiet + 1))
-            [ $quiet -ge 3 ] && break
-        else
-            quiet=0
-        fi
-        last=$size
-    done
-    kill $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    tr -d '\r' <"$TMP/b.raw" >"$2"
+    bochs_prepare "$1" "$TMP" || return 1
+    bochs_start "$TMP"
+    bochs_wait "$LIMIT"
+    tr -d '\r' <"$TMP/com1.raw" >"$2"
 }
 
 cut_from() {      # first line, file

@@ -1,6 +1,6 @@
 /* The integer benchmark of workloads/bench/intbench.c, the same source, as an x86-64
  * bare-metal Multiboot program: its printf is a small one over the 16550 here, and it ends
- * through isa-debug-exit. Its checksum line must equal the Arm build's (the algorithm is
+ * through isa-debug-exit (hvsim, QEMU) or Bochs's shutdown port. Its checksum line must equal the Arm build's (the algorithm is
  * integer-only and defines every result), so the same work runs on both architectures. */
 #include <stdarg.h>
 #include "../tests-x86/lib/x86.h"
@@ -71,5 +71,5 @@ void x86_main(uint32_t magic, uint32_t info)
 {
     (void)magic, (void)info;
     intbench_main();
-    debug_exit(0);
+    debug_exit_or_shutdown(0);
 }

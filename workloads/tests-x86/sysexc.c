@@ -265,5 +265,5 @@ void x86_main(uint32_t magic, uint32_t info)
     TRY("user ac", "mov %%cr0, %%rax\nbts $18, %%rax\nmov %%rax, %%cr0\n"
                    TO_USER("0x40002") "leaq ustack+1(%%rip), %%rbx\nmovl (%%rbx), %%eax\n");
     TRY("user in", TO_USER("0x2") "inb $0x80, %%al\n");
-    debug_exit(0);
+    debug_exit_or_shutdown(0);
 }

@@ -5,7 +5,8 @@
  * violation (expand-up and expand-down), #GP for a write to a read-only segment, #NP for a
  * not-present segment, #GP for a selector past the GDT; each handler prints the vector, the
  * error code (or -), the interrupted CS and whether the stack was switched, then resumes at
- * the continuation the test left in `resume`. Ends through isa-debug-exit (port 0xf4).
+ * the continuation the test left in `resume`. Ends through isa-debug-exit (port 0xf4), then
+ * Bochs's shutdown port (0x8900).
  * Built with as --32 and ld -m elf_i386 -Ttext=0x100000 by the script. hvsim prints what
  * Bochs prints; QEMU's TCG does not check data-segment limits and rights here (the limit,
  * expand-down and read-only lines end without an exception). */
@@ -139,6 +140,15 @@ _start:
     call puts
     mov $0, %al
     out %al, $0xf4
+    mov $0x3fd, %dx                      /* Bochs: COM1's transmitter empty (LSR.TEMT), */
+4:  in %dx, %al
+    test $0x40, %al
+    jz 4b
+    mov $shutdown, %esi                  /* then "Shutdown" to port 0x8900 ends the run */
+    mov $8, %ecx
+    mov $0x8900, %dx
+    cld
+    rep outsb
 3:  hlt
     jmp 3b
 
@@ -309,6 +319,7 @@ msg_np: .asciz "not-present segment: "
 msg_past: .asciz "selector past the gdt: "
 msg_user80: .asciz "cpl 3: int 0x80 then int 0x81: "
 msg_end: .asciz "end\n"
+shutdown: .ascii "Shutdown"
 msg_exc: .asciz "vector "
 msg_err: .asciz " error "
 msg_none: .asciz "-"

@@ -51,6 +51,21 @@ uint64_t fw_cfg_read(uint16_t key, unsigned n);
 int fw_cfg_dma_read(uint16_t key, void *buf, uint32_t len);
 /* isa-debug-exit (port 0xf4): the run ends with status (code << 1) | 1 */
 void __attribute__((noreturn)) debug_exit(uint8_t code);
+/* isa-debug-exit, then Bochs's shutdown port for the programs that also run in Bochs, which
+ * has no isa-debug-exit: "Shutdown" written to port 0x8900 a byte at a time ends a Bochs run,
+ * once COM1's transmitter is empty (LSR.TEMT; else Bochs drops the last characters). hvsim
+ * and QEMU stop at the first write (and have no device at 0x8900: writes there are dropped).
+ * Inline, so the programs that do not use it keep their layout. */
+static inline void __attribute__((noreturn)) debug_exit_or_shutdown(uint8_t code)
+{
+    outl(0xf4, code);
+    while (!(inb(0x3fd) & 0x40))
+        ;
+    for (const char *p = "Shutdown"; *p; p++)
+        outb(0x8900, (uint8_t)*p);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
 
 /* local APIC (xAPIC page at 0xfee00000) */
 #define LAPIC ((volatile uint32_t *)0xfee00000UL)
