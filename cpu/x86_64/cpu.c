@@ -94,6 +94,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, recheck),
     STATE_RUNTIME(X86Cpu, quiet),
     STATE_RUNTIME(X86Cpu, pad2),
+    STATE_RUNTIME(X86Cpu, mem_tag),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -115,6 +116,7 @@ void x86_update_mode(X86Cpu *c)
         c->stack_bits = ss->attr & X86_SEG_ATTR_DB ? 32 : 16;
         c->cpl = X86_ATTR_DPL(ss->attr);
     }
+    x86_mem_fast_refresh(c);
 }
 
 /* The state INIT gives (SDM vol. 3A Table 9-1); MSRs, the TSC, the APIC base and the x87/SSE
@@ -548,6 +550,7 @@ static uint64_t x86_run(void *obj, uint64_t max_cycles, uint64_t max_insns, uint
     c->insns = 0;
     c->evq_seq = m->evq.next_seq;
     c->recheck = 1;           /* the APIC and the devices may have changed since the last run */
+    x86_mem_fast_refresh(c);  /* and watchpoints, EV_MEM subscribers, registers set by hand */
     /* breakpoints and instruction subscribers (-d exec, plugins) need the careful loop;
      * neither comes or goes while the core runs */
     if (m->break_check || ev_wants(&m->events, EV_INSN))

@@ -18,7 +18,9 @@
 #define HVSIM_CPU_X86_64_CPU_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "core/machine.h"
+#include "mmu/x86_walk.h"
 
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -137,6 +139,10 @@ typedef struct X86TlbEntry {
                                * for write entries), else NULL */
     uint32_t pcid;            /* PCID of the walk; X86_TLB_GLOBAL: any */
     uint32_t pad;
+    uint64_t ftag;            /* tag when the page is RAM (host set), else 0: the data
+                               * accesses' fast path compares only this (x86_ram_fast); an
+                               * entry is global or of the current PCID (a CR3 write drops
+                               * the other PCIDs' entries, mem.c) */
 } X86TlbEntry;
 #define X86_TLB_GLOBAL 0xffffffffu
 typedef struct X86Tlb {
@@ -220,6 +226,11 @@ struct X86Cpu {
     uint8_t recheck;
     uint8_t quiet;
     uint16_t pad2;
+    /* the data accesses' fast path (x86_ram_fast): the low bits of a soft-TLB tag for the
+     * current privilege and RFLAGS.AC (valid | priv << 1 | ac << 3), 0 where the fast path
+     * must not be taken (not 64-bit code, CR0.AM set, a watchpoint or an EV_MEM
+     * subscriber) */
+    uint64_t mem_tag;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */
@@ -238,10 +249,19 @@ static inline bool x86_fault(X86Cpu *c, int vector, uint32_t error_code, bool ha
 /* Data accesses through segment `seg` (X86_ES..X86_GS) at offset off (an effective address
  * already truncated to the address size): segment checks, paging, alignment checks, then
  * RAM or a device. size 1, 2, 4, 8 (16 for SSE: x86_read16/x86_write16). false: c->exc set. */
-bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
-bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val);
+static inline bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
+static inline bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val);
 /* A read whose location will be written by the same instruction: fails if the write would. */
-bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
+static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
+                                uint64_t *val);
+/* The same, every case (the inline ones above take the soft TLB's RAM hits themselves). */
+bool x86_read_slow(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
+bool x86_write_slow(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val);
+bool x86_read_rmw_slow(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val);
+/* Recomputes mem_tag (what x86_ram_fast compares): after the mode, CPL, CR0 or RFLAGS.AC
+ * changed (x86_update_mode and x86_rflags_written call it) and when a run starts
+ * (watchpoints and EV_MEM subscribers come and go between runs). */
+void x86_mem_fast_refresh(X86Cpu *c);
 bool x86_read16(X86Cpu *c, int seg, uint64_t off, void *buf16);
 bool x86_write16(X86Cpu *c, int seg, uint64_t off, const void *buf16);
 /* Instruction bytes at linear address CS.base + rip: up to max bytes into buf; returns how
@@ -277,4 +297,86 @@ void x86_trace_set(Machine *m, uint32_t mask);
 /* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
 bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;
+
+/* ---- data accesses: the inline fast path (mem.c has the rest) ---- */
+/* The host address of a data access that the soft TLB holds as RAM, inside one page, in
+ * 64-bit code with nothing to check but the translation (mem_tag); else NULL, and the slow
+ * path decides (segments, walks, faults, alignment, devices, watchpoints, events). A
+ * non-canonical address matches no tag: entries are made for canonical pages only. */
+static inline uint8_t *x86_ram_fast(X86Cpu *c, int seg, uint64_t off, unsigned size,
+                                    X86Access acc, uint64_t *pa)
+{
+    uint64_t la = off;
+    if (seg >= X86_FS)
+        la += c->seg[seg].base;       /* ES, CS, SS, DS have base 0 in 64-bit mode */
+    const X86TlbEntry *te = &c->tlb.e[acc][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (likely(te->ftag == ((la & ~0xfffull) | c->mem_tag) && (la & 0xfff) <= 4096 - size)) {
+        *pa = te->pa | (la & 0xfff);
+        return te->host + (la & 0xfff);
+    }
+    return NULL;
+}
+
+static inline uint64_t x86_ram_load(const uint8_t *h, unsigned size)
+{
+    uint8_t b;
+    uint16_t w;
+    uint32_t l;
+    uint64_t q;
+    switch (size) {          /* constant sizes: moves, not a call */
+    case 1: memcpy(&b, h, 1); return b;
+    case 2: memcpy(&w, h, 2); return w;
+    case 4: memcpy(&l, h, 4); return l;
+    default: memcpy(&q, h, 8); return q;
+    }
+}
+
+static inline bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
+{
+    uint64_t pa;
+    const uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_READ, &pa);
+    if (likely(h != NULL && size <= 8)) {
+        *val = x86_ram_load(h, size);
+        return true;
+    }
+    return x86_read_slow(c, seg, off, size, val);
+}
+
+static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
+                                uint64_t *val)
+{
+    uint64_t pa;
+    const uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_WRITE, &pa);
+    if (likely(h != NULL && size <= 8)) {
+        *val = x86_ram_load(h, size);
+        return true;
+    }
+    return x86_read_rmw_slow(c, seg, off, size, val);
+}
+
+static inline bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
+{
+    uint64_t pa;
+    uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_WRITE, &pa);
+    Machine *m = c->m;
+    uint64_t page = (pa - m->ram_base) >> 12;
+    /* RAM inside the machine's main block: marked written; a page holding decoded code
+     * (ram_code) goes the slow way, which drops the decoded code */
+    if (likely(h != NULL && size <= 8 && pa - m->ram_base < m->ram_size && !m->ram_code[page])) {
+        uint8_t b = (uint8_t)val;
+        uint16_t w = (uint16_t)val;
+        uint32_t l = (uint32_t)val;
+        switch (size) {
+        case 1: memcpy(h, &b, 1); break;
+        case 2: memcpy(h, &w, 2); break;
+        case 4: memcpy(h, &l, 4); break;
+        default: memcpy(h, &val, 8); break;
+        }
+        m->ram_touched[page] = 1;
+        if (m->ram_dirty)
+            m->ram_dirty[page] = 1;
+        return true;
+    }
+    return x86_write_slow(c, seg, off, size, val);
+}
 #endif

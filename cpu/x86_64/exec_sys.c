@@ -1041,6 +1041,8 @@ static bool write_cr3(X86Cpu *c, uint64_t v)
     c->cr3 = v;
     if (!noflush)
         x86_tlb_flush_nonglobal(c);   /* every PCID's: more than the SDM asks */
+    else    /* the other PCIDs' entries too (a TLB may drop any): the fast path's invariant */
+        x86_tlb_flush_other_pcids(c, (uint32_t)(v & 0xfff));
     x86_decode_mode_changed(c);
     return true;
 }

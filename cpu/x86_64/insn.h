@@ -67,9 +67,12 @@ void x86_decode_flush(X86Cpu *c);
  * shortcut for the current page. */
 static inline void x86_decode_mode_changed(X86Cpu *c) { c->dc_la = ~0ull; }
 /* RFLAGS was written whole (POPF, IRET, SYSRET, STAC/CLAC, ...) from old: TF or RF set, or AC
- * changed (part of the fetch check's tag), and the chain leaves. */
+ * changed (part of the soft TLB's tags), and the chain leaves; AC changes the data accesses'
+ * fast path's tag. Every write that may change AC, TF or RF calls it. */
 static inline void x86_rflags_written(X86Cpu *c, uint64_t old)
 {
+    if ((old ^ c->rflags) & X86_AC)
+        x86_mem_fast_refresh(c);
     if (((old ^ c->rflags) & X86_AC) || (c->rflags & (X86_TF | X86_RF)))
         x86_decode_mode_changed(c);
 }

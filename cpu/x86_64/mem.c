@@ -69,7 +69,16 @@ void x86_tlb_flush_nonglobal(X86Cpu *c)
     for (unsigned a = 0; a < 3; a++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
             if (c->tlb.e[a][i].pcid != X86_TLB_GLOBAL)
-                c->tlb.e[a][i].tag = 0;
+                c->tlb.e[a][i].tag = c->tlb.e[a][i].ftag = 0;
+    x86_decode_mode_changed(c);
+}
+
+void x86_tlb_flush_other_pcids(X86Cpu *c, uint32_t pcid)
+{
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (c->tlb.e[a][i].pcid != X86_TLB_GLOBAL && c->tlb.e[a][i].pcid != pcid)
+                c->tlb.e[a][i].tag = c->tlb.e[a][i].ftag = 0;
     x86_decode_mode_changed(c);
 }
 
@@ -78,7 +87,7 @@ void x86_tlb_flush_page(X86Cpu *c, uint64_t la)
     for (unsigned a = 0; a < 3; a++) {
         X86TlbEntry *e = &c->tlb.e[a][(la >> 12) & (TLB_SIZE - 1)];
         if ((e->tag & ~(PAGE - 1)) == (la & ~(PAGE - 1)))
-            e->tag = 0;
+            e->tag = e->ftag = 0;
     }
     x86_decode_mode_changed(c);
 }
@@ -229,6 +238,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
             te->pa = *pa & ~(PAGE - 1);
             te->host = page_host(c, te->pa, acc);
             te->pcid = X86_TLB_GLOBAL;
+            te->ftag = te->host ? tag : 0;
         }
         *host = te->host;
         return true;
@@ -298,6 +308,7 @@ bool x86_translate_la(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, uint6
         te->pa = res.pa & ~(PAGE - 1);
         te->host = page_host(c, te->pa, acc);
         te->pcid = res.global ? X86_TLB_GLOBAL : cur_pcid(c);
+        te->ftag = te->host ? tag : 0;
         return true;
     }
     x86_raise(c, X86_PF_EXC, true, f.error_code);
@@ -498,72 +509,30 @@ static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Acce
     return true;
 }
 
-/* data_access's common case with its checks inline: 64-bit mode, a segment without a base,
- * alignment checking off, inside one page (then canonical with its first byte), nobody
- * watching, and the soft TLB holding the page as RAM. The host address and *pa, or NULL:
- * data_access decides (walks, faults, devices), from the start. */
-static inline uint8_t *fast_ram(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Access acc,
-                                uint64_t *pa)
+void x86_mem_fast_refresh(X86Cpu *c)
 {
-    if (unlikely(c->code_bits != 64 || seg == X86_FS || seg == X86_GS ||
-                 (c->cr0 & X86_CR0_AM) || (off & (PAGE - 1)) + size > PAGE ||
-                 !x86_canonical(off, (c->cr4 & X86_CR4_LA57) != 0)))
-        return NULL;
     const Machine *m = c->m;
-    if (unlikely(m->watch_check != NULL || ev_wants(&m->events, EV_MEM)))
-        return NULL;
-    const X86TlbEntry *te = &c->tlb.e[acc][(off >> 12) & (TLB_SIZE - 1)];
-    if (unlikely(te->tag != tlb_tag(c, off, data_priv(c)) || !te->host ||
-                 (te->pcid != X86_TLB_GLOBAL && te->pcid != cur_pcid(c))))
-        return NULL;
-    *pa = te->pa | (off & (PAGE - 1));
-    return te->host + (off & (PAGE - 1));
+    c->mem_tag = 0;
+    if (c->code_bits == 64 && !(c->cr0 & X86_CR0_AM) && m && !m->watch_check &&
+        !ev_wants(&m->events, EV_MEM))
+        c->mem_tag = tlb_tag(c, 0, data_priv(c));
 }
 
-bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
+bool x86_read_slow(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
-    uint64_t pa;
     *val = 0;
-    uint8_t *host = fast_ram(c, seg, off, size, X86_ACC_READ, &pa);
-    if (likely(host != NULL)) {
-        switch (size) {      /* constant sizes: moves, not a call */
-        case 1: memcpy(val, host, 1); break;
-        case 2: memcpy(val, host, 2); break;
-        case 4: memcpy(val, host, 4); break;
-        case 8: memcpy(val, host, 8); break;
-        default: memcpy(val, host, size); break;
-        }
-        return true;
-    }
     return data_access(c, seg, off, size, X86_ACC_READ, (uint8_t *)val);
 }
 
-bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
+bool x86_write_slow(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
 {
-    uint64_t pa;
-    uint8_t *host = fast_ram(c, seg, off, size, X86_ACC_WRITE, &pa);
-    if (likely(host != NULL)) {
-        ram_store(c, host, pa, (const uint8_t *)&val, size);
-        return true;
-    }
     return data_access(c, seg, off, size, X86_ACC_WRITE, (uint8_t *)&val);
 }
 
-bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
+bool x86_read_rmw_slow(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
     uint64_t la, pa[2] = { 0, 0 };
     *val = 0;
-    uint8_t *fast = fast_ram(c, seg, off, size, X86_ACC_WRITE, &pa[0]);
-    if (likely(fast != NULL)) {
-        switch (size) {      /* constant sizes: moves, not a call */
-        case 1: memcpy(val, fast, 1); break;
-        case 2: memcpy(val, fast, 2); break;
-        case 4: memcpy(val, fast, 4); break;
-        case 8: memcpy(val, fast, 8); break;
-        default: memcpy(val, fast, size); break;
-        }
-        return true;
-    }
     if (!x86_seg_la(c, seg, off, size, true, &la) || !align_check(c, off, size))
         return false;
     if (likely((la & (PAGE - 1)) + size <= PAGE)) {

@@ -65,6 +65,8 @@ bool x86_seg_la(X86Cpu *c, int seg, uint64_t off, unsigned size, bool write, uin
 void x86_tlb_flush(X86Cpu *c);
 /* Drops the non-global translations (MOV CR3), or those of one linear page (INVLPG). */
 void x86_tlb_flush_nonglobal(X86Cpu *c);
+/* Drops the entries neither global nor of pcid (a CR3 write keeping pcid's). */
+void x86_tlb_flush_other_pcids(X86Cpu *c, uint32_t pcid);
 void x86_tlb_flush_page(X86Cpu *c, uint64_t la);
 /* Cached translations, for `info tlb`: calls fn for each valid entry. */
 void x86_tlb_foreach(const X86Cpu *c, void (*fn)(void *ctx, uint64_t la, uint64_t pa,
