@@ -24,6 +24,8 @@
 
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
@@ -227,8 +229,8 @@ struct X86Cpu {
     uint8_t quiet;
     uint16_t pad2;
     /* the data accesses' fast path (x86_ram_fast): the low bits of a soft-TLB tag for the
-     * current privilege and RFLAGS.AC (valid | priv << 1 | ac << 3), 0 where the fast path
-     * must not be taken (not 64-bit code, CR0.AM set, a watchpoint or an EV_MEM
+     * current privilege and RFLAGS.AC (valid | priv << 1 | ac << 3), 2 (no valid bit: it
+     * matches no entry, empty ones included) where the fast path must not be taken (not 64-bit code, CR0.AM set, a watchpoint or an EV_MEM
      * subscriber) */
     uint64_t mem_tag;
 };
@@ -354,27 +356,41 @@ static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
     return x86_read_rmw_slow(c, seg, off, size, val);
 }
 
+static inline void x86_ram_put(uint8_t *h, unsigned size, uint64_t val)
+{
+    uint8_t b = (uint8_t)val;
+    uint16_t w = (uint16_t)val;
+    uint32_t l = (uint32_t)val;
+    switch (size) {
+    case 1: memcpy(h, &b, 1); break;
+    case 2: memcpy(h, &w, 2); break;
+    case 4: memcpy(h, &l, 4); break;
+    default: memcpy(h, &val, 8); break;
+    }
+}
+
+/* A store about to go to RAM at pa that x86_ram_fast found for writing: inside the
+ * machine's main RAM block, it is marked written (the machine's dirty and touched maps) and
+ * true; false for a page holding decoded code (ram_code) or outside the block: the slow path
+ * stores, and drops the decoded code. */
+static inline bool x86_ram_store_ok(X86Cpu *c, uint64_t pa)
+{
+    Machine *m = c->m;
+    uint64_t page = (pa - m->ram_base) >> 12;
+    if (unlikely(pa - m->ram_base >= m->ram_size || m->ram_code[page]))
+        return false;
+    m->ram_touched[page] = 1;
+    if (m->ram_dirty)
+        m->ram_dirty[page] = 1;
+    return true;
+}
+
 static inline bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
 {
     uint64_t pa;
     uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_WRITE, &pa);
-    Machine *m = c->m;
-    uint64_t page = (pa - m->ram_base) >> 12;
-    /* RAM inside the machine's main block: marked written; a page holding decoded code
-     * (ram_code) goes the slow way, which drops the decoded code */
-    if (likely(h != NULL && size <= 8 && pa - m->ram_base < m->ram_size && !m->ram_code[page])) {
-        uint8_t b = (uint8_t)val;
-        uint16_t w = (uint16_t)val;
-        uint32_t l = (uint32_t)val;
-        switch (size) {
-        case 1: memcpy(h, &b, 1); break;
-        case 2: memcpy(h, &w, 2); break;
-        case 4: memcpy(h, &l, 4); break;
-        default: memcpy(h, &val, 8); break;
-        }
-        m->ram_touched[page] = 1;
-        if (m->ram_dirty)
-            m->ram_dirty[page] = 1;
+    if (likely(h != NULL && size <= 8 && x86_ram_store_ok(c, pa))) {
+        x86_ram_put(h, size, val);
         return true;
     }
     return x86_write_slow(c, seg, off, size, val);

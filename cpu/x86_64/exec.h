@@ -130,6 +130,19 @@ static inline bool x86_rm_read_rmw(X86Cpu *c, const X86Insn *d, unsigned size, u
     return x86_read_rmw(c, d->seg, x86_ea(c, d), size, v);
 }
 
+/* A read-modify-write of d's memory operand through one translation: its host address when
+ * the soft TLB holds it as writable RAM for a fast store (x86_ram_fast, x86_ram_store_ok:
+ * the page is marked written now, so the caller must not fault after this), else NULL and
+ * the caller takes its general path. */
+static inline uint8_t *x86_rmw_fast(X86Cpu *c, const X86Insn *d, unsigned size)
+{
+    uint64_t pa;
+    uint8_t *h = x86_ram_fast(c, d->seg, x86_ea(c, d), size, X86_ACC_WRITE, &pa);
+    if (likely(h != NULL && x86_ram_store_ok(c, pa)))
+        return h;
+    return NULL;
+}
+
 /* An address truncated to size bytes (2, 4 or 8). */
 static inline uint64_t x86_trunc(uint64_t a, unsigned size)
 {

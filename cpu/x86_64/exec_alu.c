@@ -306,11 +306,35 @@ static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86In
     return x86_retire(c, d);
 }
 
+/* r/m op= b with a memory r/m: one translation for the read and the write when the soft TLB
+ * holds the page as RAM, else alu_rm_k's general path */
+static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Insn *d,
+                                                         unsigned op, uint64_t b, unsigned size)
+{
+    if (op == ALU_CMP)
+        return alu_rm_k(c, d, op, b, size);
+    uint8_t *h = x86_rmw_fast(c, d, size);
+    if (unlikely(h == NULL))
+        return alu_rm_k(c, d, op, b, size);
+    x86_ram_put(h, size, alu_k(c, op, x86_ram_load(h, size), b, size));
+    return x86_retire(c, d);
+}
+
+/* Register forms (mod 3) and memory forms apart: at size 4 or 8 a register number is the
+ * register itself (no AH..BH) */
 #define ALU_FAST(OP, SZ)                                                                      \
     /* 01-form: Ev,Gv */                                                                      \
-    static int alu_ev_gv_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    static int alu_ev_gv_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                         \
     {                                                                                         \
-        return alu_rm_k(c, d, OP, x86_get_reg(c, d, d->reg, SZ), SZ);                         \
+        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, d->rm, SZ), x86_get_reg(c, d, d->reg, SZ), \
+                           SZ);                                                               \
+        if (OP != ALU_CMP)                                                                    \
+            x86_set_reg(c, d, d->rm, SZ, r);                                                  \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int alu_ev_gv_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                         \
+    {                                                                                         \
+        return alu_m_k(c, d, OP, x86_get_reg(c, d, d->reg, SZ), SZ);                          \
     }                                                                                         \
     /* 03-form: Gv,Ev */                                                                      \
     static int alu_gv_ev_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
@@ -332,57 +356,64 @@ static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86In
         return x86_retire(c, d);                                                              \
     }                                                                                         \
     /* 81/83: Ev,I */                                                                         \
-    static int alu_ev_i_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                              \
+    static int alu_ev_i_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                          \
     {                                                                                         \
-        return alu_rm_k(c, d, OP, d->imm, SZ);                                                \
+        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, d->rm, SZ), d->imm, SZ);                  \
+        if (OP != ALU_CMP)                                                                    \
+            x86_set_reg(c, d, d->rm, SZ, r);                                                  \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int alu_ev_i_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                          \
+    {                                                                                         \
+        return alu_m_k(c, d, OP, d->imm, SZ);                                                 \
     }
 
 #define ALU_FAST_OP(OP) ALU_FAST(OP, 4) ALU_FAST(OP, 8)
 ALU_FAST_OP(0) ALU_FAST_OP(1) ALU_FAST_OP(2) ALU_FAST_OP(3)
 ALU_FAST_OP(4) ALU_FAST_OP(5) ALU_FAST_OP(6) ALU_FAST_OP(7)
 
-#define ALU_ROW(OP)                                                                           \
-    { { alu_ev_gv_##OP##_4, alu_gv_ev_##OP##_4, alu_ax_iz_##OP##_4, alu_ev_i_##OP##_4 },      \
-      { alu_ev_gv_##OP##_8, alu_gv_ev_##OP##_8, alu_ax_iz_##OP##_8, alu_ev_i_##OP##_8 } }
-static const X86HandlerFn alu_fast[8][2][4] = {
+/* [op][size 4, 8][Ev,Gv reg, Ev,Gv mem, Gv,Ev, rAX,Iz, Ev,I reg, Ev,I mem] */
+#define ALU_SZ(OP, SZ)                                                                        \
+    { alu_ev_gv_##OP##_##SZ##_r, alu_ev_gv_##OP##_##SZ##_m, alu_gv_ev_##OP##_##SZ,            \
+      alu_ax_iz_##OP##_##SZ, alu_ev_i_##OP##_##SZ##_r, alu_ev_i_##OP##_##SZ##_m }
+#define ALU_ROW(OP) { ALU_SZ(OP, 4), ALU_SZ(OP, 8) }
+static const X86HandlerFn alu_fast[8][2][6] = {
     ALU_ROW(0), ALU_ROW(1), ALU_ROW(2), ALU_ROW(3),
     ALU_ROW(4), ALU_ROW(5), ALU_ROW(6), ALU_ROW(7),
 };
 
-static int test_ev_gv_4(X86Cpu *c, const X86Insn *d)
-{
-    uint64_t a;
-    if (!x86_rm_read(c, d, 4, &a))
-        return X86_FAULT;
-    uint64_t r = a & x86_get_reg(c, d, d->reg, 4) & x86_mask(4);
-    x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, 4));
-    return x86_retire(c, d);
-}
-
-static int test_ev_gv_8(X86Cpu *c, const X86Insn *d)
-{
-    uint64_t a;
-    if (!x86_rm_read(c, d, 8, &a))
-        return X86_FAULT;
-    uint64_t r = a & x86_get_reg(c, d, d->reg, 8);
-    x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, 8));
-    return x86_retire(c, d);
-}
+#define TEST_FAST(SZ)                                                                         \
+    static int test_ev_gv_##SZ##_r(X86Cpu *c, const X86Insn *d)                               \
+    {                                                                                         \
+        uint64_t r = x86_get_reg(c, d, d->rm, SZ) & x86_get_reg(c, d, d->reg, SZ);            \
+        x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, SZ));                            \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int test_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                               \
+    {                                                                                         \
+        uint64_t a;                                                                           \
+        if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &a))                                       \
+            return X86_FAULT;                                                                 \
+        uint64_t r = a & x86_get_reg(c, d, d->reg, SZ);                                       \
+        x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, SZ));                            \
+        return x86_retire(c, d);                                                              \
+    }
+TEST_FAST(4) TEST_FAST(8)
 
 X86HandlerFn x86_fast_alu(const X86Insn *d)
 {
     if (d->map != 0 || (d->opsize != 4 && d->opsize != 8))
         return NULL;
-    unsigned sz = d->opsize == 8;
+    unsigned sz = d->opsize == 8, mem = d->mod != 3;
     if (d->fn == x86_op_alu && (d->opcode & 7) == 1)
-        return alu_fast[(d->opcode >> 3) & 7][sz][0];
+        return alu_fast[(d->opcode >> 3) & 7][sz][mem];
     if (d->fn == x86_op_alu && (d->opcode & 7) == 3)
-        return alu_fast[(d->opcode >> 3) & 7][sz][1];
-    if (d->fn == x86_op_alu && (d->opcode & 7) == 5)
         return alu_fast[(d->opcode >> 3) & 7][sz][2];
+    if (d->fn == x86_op_alu && (d->opcode & 7) == 5)
+        return alu_fast[(d->opcode >> 3) & 7][sz][3];
     if (d->fn == x86_op_grp1 && d->opcode != 0x80 && d->opcode != 0x82)
-        return alu_fast[d->reg & 7][sz][3];
+        return alu_fast[d->reg & 7][sz][4 + mem];
     if (d->fn == x86_op_test && d->opcode == 0x85)
-        return sz ? test_ev_gv_8 : test_ev_gv_4;
+        return sz ? (mem ? test_ev_gv_8_m : test_ev_gv_8_r) : (mem ? test_ev_gv_4_m : test_ev_gv_4_r);
     return NULL;
 }

@@ -303,16 +303,21 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
 
 /* ---- specialised handlers (dcache.c's x86_specialize): MOV 89/8B at size 4 or 8 ---- */
 #define MOV_FAST(SZ)                                                                          \
-    static int mov_ev_gv_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    static int mov_ev_gv_##SZ##_r(X86Cpu *c, const X86Insn *d)                                \
     {                                                                                         \
-        if (!x86_rm_write(c, d, SZ, x86_get_reg(c, d, d->reg, SZ)))                           \
+        x86_set_reg(c, d, d->rm, SZ, x86_get_reg(c, d, d->reg, SZ));                          \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int mov_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                                \
+    {                                                                                         \
+        if (!x86_write(c, d->seg, x86_ea(c, d), SZ, x86_get_reg(c, d, d->reg, SZ)))           \
             return X86_FAULT;                                                                 \
         return x86_retire(c, d);                                                              \
     }                                                                                         \
-    static int mov_gv_ev_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    static int mov_gv_ev_##SZ##_m(X86Cpu *c, const X86Insn *d)                                \
     {                                                                                         \
         uint64_t v;                                                                           \
-        if (!x86_rm_read(c, d, SZ, &v))                                                       \
+        if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &v))                                       \
             return X86_FAULT;                                                                 \
         x86_set_reg(c, d, d->reg, SZ, v);                                                     \
         return x86_retire(c, d);                                                              \
@@ -324,7 +329,10 @@ X86HandlerFn x86_fast_mov(const X86Insn *d)
     if (d->fn != x86_op_mov || d->map != 0 || (d->opcode != 0x89 && d->opcode != 0x8b) ||
         (d->opsize != 4 && d->opsize != 8))
         return NULL;
+    bool q = d->opsize == 8;
+    if (d->mod == 3)      /* 8B with a register source is 89's operation the other way */
+        return d->opcode == 0x89 ? (q ? mov_ev_gv_8_r : mov_ev_gv_4_r) : NULL;
     if (d->opcode == 0x89)
-        return d->opsize == 8 ? mov_ev_gv_8 : mov_ev_gv_4;
-    return d->opsize == 8 ? mov_gv_ev_8 : mov_gv_ev_4;
+        return q ? mov_ev_gv_8_m : mov_ev_gv_4_m;
+    return q ? mov_gv_ev_8_m : mov_gv_ev_4_m;
 }

@@ -512,7 +512,7 @@ static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Acce
 void x86_mem_fast_refresh(X86Cpu *c)
 {
     const Machine *m = c->m;
-    c->mem_tag = 0;
+    c->mem_tag = 2;           /* off: without the valid bit it matches no entry, nor 0 */
     if (c->code_bits == 64 && !(c->cr0 & X86_CR0_AM) && m && !m->watch_check &&
         !ev_wants(&m->events, EV_MEM))
         c->mem_tag = tlb_tag(c, 0, data_priv(c));

@@ -138,6 +138,32 @@ Test(x86sys, power_on_state)
     xt_free(t);
 }
 
+/* Real mode reading and writing the first page: the soft TLB's empty entries (their fast
+ * tag 0) must not pass for RAM at linear page 0 outside 64-bit code, where the data
+ * accesses' fast path is off (x86_ram_fast). */
+Test(x86sys, real_mode_page_zero)
+{
+    XT *t = xt_new("qemu64");
+    X86Cpu *c = t->c;
+    /* at 0x7c00: mov ax,[0x0010]; mov [0x0020],ax; hlt */
+    static const uint8_t prog[] = { 0xa1, 0x10, 0x00, 0xa3, 0x20, 0x00, 0xf4 };
+    put(t, 0x7c00, prog, sizeof prog);
+    uint16_t v = 0xbeef;
+    put(t, 0x10, &v, 2);
+    c->seg[X86_CS].sel = 0;
+    c->seg[X86_CS].base = 0;
+    c->rip = 0x7c00;
+    x86_update_mode(c);
+    x86_decode_mode_changed(c);
+    run(t, 3);
+    cr_assert_eq(c->gpr[X86_RAX] & 0xffff, 0xbeef);
+    uint16_t w;
+    memcpy(&w, t->m->ram + 0x20, 2);
+    cr_assert_eq(w, 0xbeef);
+    cr_assert(c->halted);
+    xt_free(t);
+}
+
 /* Real mode -> protected mode -> long mode, the way a boot loader does it. */
 Test(x86sys, real_to_protected_to_long)
 {
