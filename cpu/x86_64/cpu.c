@@ -7,6 +7,7 @@
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/regs.h"
 #include "cpu/x86_64/dcache.h"
+#include "cpu/x86_64/exec.h"
 #include "devices/lapic.h"
 
 int x86_op_iret(X86Cpu *c, const X86Insn *d);
@@ -95,6 +96,11 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, quiet),
     STATE_RUNTIME(X86Cpu, pad2),
     STATE_RUNTIME(X86Cpu, mem_tag),
+    STATE_RUNTIME(X86Cpu, lf_a),          /* pending only inside the run loop's chain */
+    STATE_RUNTIME(X86Cpu, lf_b),
+    STATE_RUNTIME(X86Cpu, lf_r),
+    STATE_RUNTIME(X86Cpu, lf_op),
+    STATE_RUNTIME(X86Cpu, lf_size),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -434,6 +440,7 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
         r = X86_FAULT;
     } else {
         r = x86_execute(c, d);
+        x86_lf_flush(c);      /* a cached handler may have left its flags pending */
         /* MOV SS / POP SS / STI set a new shadow for the next instruction; one that was
          * already on ends here (two in a row do not extend it) */
         if (shadow && c->interrupt_shadow)
@@ -493,9 +500,12 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         const X86Insn *d = &p->insn[s - 1];
         c->start_ip = c->rip;
         c->exc.vector = -1;
+        if (unlikely(!d->lazy))
+            x86_lf_flush(c);
         int r = d->fn(c, d);
         c->insns++;
         if (unlikely(r != X86_OK)) {
+            x86_lf_flush(c);          /* a faulting handler left the flags as before it */
             if (r == X86_FAULT) {
                 c->rip = c->start_ip;
                 if (unlikely(c->dc_garbage != NULL))
@@ -509,6 +519,7 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         if (unlikely(c->dc_la != page))
             break;
     }
+    x86_lf_flush(c);
     if (unlikely(c->dc_garbage != NULL))
         x86_dcache_collect(c);
     return go_on;

@@ -233,6 +233,12 @@ struct X86Cpu {
      * matches no entry, empty ones included) where the fast path must not be taken (not 64-bit code, CR0.AM set, a watchpoint or an EV_MEM
      * subscriber) */
     uint64_t mem_tag;
+    /* lazy arithmetic flags (exec.h): an ADD, SUB/CMP or logic result whose CF PF AF ZF SF OF
+     * are not yet in rflags. Only inside the run loop's chain (cpu.c), which writes them into
+     * rflags before anything else can look: never machine state. */
+    uint64_t lf_a, lf_b, lf_r;
+    uint32_t lf_op;           /* X86_LF_*: 0 none pending */
+    uint32_t lf_size;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

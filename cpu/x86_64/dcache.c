@@ -119,15 +119,28 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     }
     X86Insn *k = &p->insn[p->n];
     *k = *tmp;
-    X86HandlerFn fast = x86_fast_alu(k);
+    bool lazy = false;
+    X86HandlerFn (*const select[])(const X86Insn *, bool *) = {
+        x86_fast_alu, x86_fast_jcc, x86_fast_mov, x86_fast_mul,
+    };
+    X86HandlerFn fast = NULL;
+    for (size_t i = 0; i < sizeof select / sizeof select[0] && !fast; i++)
+        fast = select[i](k, &lazy);
     if (!fast)
-        fast = x86_fast_jcc(k);
-    if (!fast)
-        fast = x86_fast_mov(k);
-    if (!fast)
-        fast = x86_fast_mul(k);
-    if (fast)
+        lazy = false;         /* what a selector said of a handler it did not give */
+    if (fast) {
         k->fn = fast;         /* the same semantics, fewer host branches (exec.h) */
+    } else {
+        /* generic handlers that touch no arithmetic flag */
+        static const X86HandlerFn neutral[] = {
+            x86_op_lea, x86_op_mov, x86_op_mov_imm, x86_op_mov_imm_r, x86_op_movzx,
+            x86_op_movsx, x86_op_movsxd, x86_op_push_r, x86_op_pop_r, x86_op_push_imm,
+            x86_op_call, x86_op_ret, x86_op_jmp, x86_op_nop,
+        };
+        for (size_t i = 0; i < sizeof neutral / sizeof neutral[0] && !lazy; i++)
+            lazy = k->fn == neutral[i];
+    }
+    k->lazy = lazy;
     p->slot[off] = (uint16_t)++p->n;
     return &p->insn[p->n - 1];
 }

@@ -11,11 +11,53 @@
 
 /* Specialised handlers for the decode cache (dcache.c): for an instruction of a common shape,
  * a handler with its operation, size or condition fixed and the same semantics as d->fn;
- * NULL otherwise. */
-X86HandlerFn x86_fast_alu(const X86Insn *d);      /* exec_alu.c */
-X86HandlerFn x86_fast_jcc(const X86Insn *d);      /* exec_branch.c */
-X86HandlerFn x86_fast_mov(const X86Insn *d);      /* exec_mov.c */
-X86HandlerFn x86_fast_mul(const X86Insn *d);      /* exec_muldiv.c */
+ * NULL otherwise. *lazy (for a handler given): it may run with lazy flags pending (below). */
+X86HandlerFn x86_fast_alu(const X86Insn *d, bool *lazy);      /* exec_alu.c */
+X86HandlerFn x86_fast_jcc(const X86Insn *d, bool *lazy);      /* exec_branch.c */
+X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy);      /* exec_mov.c */
+X86HandlerFn x86_fast_mul(const X86Insn *d, bool *lazy);      /* exec_muldiv.c */
+/* Generic handlers that neither read nor write an arithmetic flag (dcache.c marks them
+ * lazy too). */
+int x86_op_lea(X86Cpu *c, const X86Insn *d);
+int x86_op_mov(X86Cpu *c, const X86Insn *d);
+int x86_op_mov_imm(X86Cpu *c, const X86Insn *d);
+int x86_op_mov_imm_r(X86Cpu *c, const X86Insn *d);
+int x86_op_movzx(X86Cpu *c, const X86Insn *d);
+int x86_op_movsx(X86Cpu *c, const X86Insn *d);
+int x86_op_movsxd(X86Cpu *c, const X86Insn *d);
+int x86_op_push_r(X86Cpu *c, const X86Insn *d);
+int x86_op_pop_r(X86Cpu *c, const X86Insn *d);
+int x86_op_push_imm(X86Cpu *c, const X86Insn *d);
+int x86_op_call(X86Cpu *c, const X86Insn *d);
+int x86_op_ret(X86Cpu *c, const X86Insn *d);
+int x86_op_jmp(X86Cpu *c, const X86Insn *d);
+int x86_op_nop(X86Cpu *c, const X86Insn *d);
+
+/* ---- lazy arithmetic flags ----
+ * Inside the run loop's chain (cpu.c) an ADD, SUB, CMP, AND, OR, XOR or TEST of the decode
+ * cache's handlers leaves its operands and result (lf_*) instead of computing CF PF AF ZF
+ * SF OF; a Jcc of the cache evaluates its condition from them; the chain writes them into
+ * rflags (x86_lf_flush) before any other handler runs and whenever it leaves, so outside
+ * it, and for every handler not marked lazy, rflags is exact. step() flushes after each
+ * instruction (its cached handlers are the same). */
+enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC };
+
+static inline void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, uint64_t r,
+                              unsigned size)
+{
+    c->lf_op = op;
+    c->lf_size = size;
+    c->lf_a = a;
+    c->lf_b = b;
+    c->lf_r = r;
+}
+void x86_lf_write(X86Cpu *c);                          /* exec_alu.c */
+/* The pending flags into rflags, if any. */
+static inline void x86_lf_flush(X86Cpu *c)
+{
+    if (c->lf_op)
+        x86_lf_write(c);
+}
 
 static inline uint64_t x86_mask(unsigned size)
 {
@@ -31,18 +73,15 @@ static inline int64_t x86_sext(uint64_t v, unsigned size)
     return (int64_t)(v << sh) >> sh;
 }
 
+/* PF of each low byte: X86_PF where the number of set bits is even (exec_alu.c). */
+extern const uint8_t x86_pf_table[256];
+
 /* SF, ZF and PF of a result of `size` bytes. */
 static inline uint32_t x86_szp(uint64_t r, unsigned size)
 {
-    uint32_t f = 0;
     r &= x86_mask(size);
-    if (!r)
-        f |= X86_ZF;
-    if (r & x86_sign_bit(size))
-        f |= X86_SF;
-    if (!__builtin_parity((unsigned)(r & 0xff)))
-        f |= X86_PF;
-    return f;
+    return x86_pf_table[r & 0xff] | (r ? 0 : X86_ZF) |
+           (uint32_t)((r >> (8 * size - 1)) & 1) * X86_SF;
 }
 
 /* Replaces the flags in `which` by those of f. */
@@ -111,6 +150,40 @@ static inline bool x86_cond(const X86Cpu *c, unsigned cc)
     default: r = (f & X86_ZF) || !(f & X86_SF) != !(f & X86_OF); break;
     }
     return (cc & 1) ? !r : r;
+}
+
+/* Condition cc from pending lazy flags (c->lf_op set): as x86_cond would find it in the
+ * flags x86_lf_write computes. */
+static inline bool x86_cond_lf(const X86Cpu *c, unsigned cc)
+{
+    unsigned size = c->lf_size;
+    uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_r, sign = x86_sign_bit(size);
+    bool cf, of, zf = r == 0, sf = (r & sign) != 0;
+    switch (c->lf_op) {
+    case X86_LF_ADD:
+        cf = r < a;
+        of = ((a ^ r) & (b ^ r) & sign) != 0;
+        break;
+    case X86_LF_SUB:
+        cf = a < b;
+        of = ((a ^ b) & (a ^ r) & sign) != 0;
+        break;
+    default:
+        cf = of = false;
+        break;
+    }
+    bool t;
+    switch ((cc >> 1) & 7) {
+    case 0: t = of; break;
+    case 1: t = cf; break;
+    case 2: t = zf; break;
+    case 3: t = cf || zf; break;
+    case 4: t = sf; break;
+    case 5: t = !__builtin_parity((unsigned)(r & 0xff)); break;
+    case 6: t = sf != of; break;
+    default: t = zf || sf != of; break;
+    }
+    return (cc & 1) ? !t : t;
 }
 
 /* Retires d: RIP to the next instruction. */

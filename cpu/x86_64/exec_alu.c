@@ -289,6 +289,60 @@ static inline __attribute__((always_inline)) uint64_t alu_k(X86Cpu *c, unsigned 
     return r;
 }
 
+/* alu_k for the decode cache's lazy handlers: ADD, SUB, CMP, AND, OR and XOR leave their
+ * flags pending (exec.h); ADC and SBB read CF and compute theirs (their handlers are not
+ * marked lazy, so the chain has written any pending flags first). */
+static inline __attribute__((always_inline)) uint64_t alu_lz(X86Cpu *c, unsigned op,
+                                                             uint64_t a, uint64_t b,
+                                                             unsigned size)
+{
+    uint64_t m = x86_mask(size), r;
+    a &= m;
+    b &= m;
+    switch (op) {
+    case ALU_ADD: r = (a + b) & m; x86_lf_set(c, X86_LF_ADD, a, b, r, size); return r;
+    case ALU_SUB:
+    case ALU_CMP: r = (a - b) & m; x86_lf_set(c, X86_LF_SUB, a, b, r, size); return r;
+    case ALU_OR: r = a | b; break;
+    case ALU_AND: r = a & b; break;
+    case ALU_XOR: r = a ^ b; break;
+    default: return alu_k(c, op, a, b, size);
+    }
+    x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, size);
+    return r;
+}
+#define ALU_LAZY(op) ((op) != ALU_ADC && (op) != ALU_SBB)
+
+/* PF (bit 2) of every byte value, built by quarters: flipping a bit flips the parity */
+#define PAR2(n) n, (n) ^ 4, (n) ^ 4, n
+#define PAR4(n) PAR2(n), PAR2((n) ^ 4), PAR2((n) ^ 4), PAR2(n)
+#define PAR6(n) PAR4(n), PAR4((n) ^ 4), PAR4((n) ^ 4), PAR4(n)
+const uint8_t x86_pf_table[256] = { PAR6(4), PAR6(0), PAR6(0), PAR6(4) };
+_Static_assert(X86_PF == 4, "PF is bit 2");
+
+/* The flags pending (exec.h) into rflags: the same as x86_add_flags, x86_sub_flags and
+ * x86_logic_flags give, without their branches. */
+void x86_lf_write(X86Cpu *c)
+{
+    uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_r;
+    unsigned sh = 8 * c->lf_size - 1;
+    uint32_t f = x86_pf_table[r & 0xff] | (r ? 0 : X86_ZF) | (uint32_t)((r >> sh) & 1) * X86_SF;
+    switch (c->lf_op) {
+    case X86_LF_ADD:
+        f |= (uint32_t)(r < a) * X86_CF | (uint32_t)(((a ^ r) & (b ^ r)) >> sh & 1) * X86_OF |
+             (uint32_t)((a ^ b ^ r) & X86_AF);
+        break;
+    case X86_LF_SUB:
+        f |= (uint32_t)(a < b) * X86_CF | (uint32_t)(((a ^ b) & (a ^ r)) >> sh & 1) * X86_OF |
+             (uint32_t)((a ^ b ^ r) & X86_AF);
+        break;
+    default:
+        break;
+    }
+    c->rflags = (c->rflags & ~(uint64_t)X86_FLAGS_ARITH) | f;
+    c->lf_op = X86_LF_NONE;
+}
+
 /* r/m op= b, as alu_rm */
 static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86Insn *d,
                                                           unsigned op, uint64_t b, unsigned size)
@@ -311,12 +365,19 @@ static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86In
 static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Insn *d,
                                                          unsigned op, uint64_t b, unsigned size)
 {
-    if (op == ALU_CMP)
-        return alu_rm_k(c, d, op, b, size);
+    if (op == ALU_CMP) {
+        uint64_t a;
+        if (!x86_read(c, d->seg, x86_ea(c, d), size, &a))
+            return X86_FAULT;         /* before the flags change */
+        alu_lz(c, op, a, b, size);
+        return x86_retire(c, d);
+    }
     uint8_t *h = x86_rmw_fast(c, d, size);
-    if (unlikely(h == NULL))
+    if (unlikely(h == NULL)) {
+        x86_lf_flush(c);              /* the general path computes flags and may fault */
         return alu_rm_k(c, d, op, b, size);
-    x86_ram_put(h, size, alu_k(c, op, x86_ram_load(h, size), b, size));
+    }
+    x86_ram_put(h, size, alu_lz(c, op, x86_ram_load(h, size), b, size));
     return x86_retire(c, d);
 }
 
@@ -326,7 +387,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
     /* 01-form: Ev,Gv */                                                                      \
     static int alu_ev_gv_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                         \
     {                                                                                         \
-        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, d->rm, SZ), x86_get_reg(c, d, d->reg, SZ), \
+        uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->rm, SZ), x86_get_reg(c, d, d->reg, SZ), \
                            SZ);                                                               \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
@@ -342,7 +403,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t b;                                                                           \
         if (!x86_rm_read(c, d, SZ, &b))                                                       \
             return X86_FAULT;                                                                 \
-        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, d->reg, SZ), b, SZ);                      \
+        uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->reg, SZ), b, SZ);                      \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->reg, SZ, r);                                                 \
         return x86_retire(c, d);                                                              \
@@ -350,7 +411,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
     /* 05-form: rAX,Iz */                                                                     \
     static int alu_ax_iz_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
     {                                                                                         \
-        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, X86_RAX, SZ), d->imm, SZ);                \
+        uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, X86_RAX, SZ), d->imm, SZ);                \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, X86_RAX, SZ, r);                                                \
         return x86_retire(c, d);                                                              \
@@ -358,7 +419,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
     /* 81/83: Ev,I */                                                                         \
     static int alu_ev_i_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                          \
     {                                                                                         \
-        uint64_t r = alu_k(c, OP, x86_get_reg(c, d, d->rm, SZ), d->imm, SZ);                  \
+        uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->rm, SZ), d->imm, SZ);                  \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
         return x86_retire(c, d);                                                              \
@@ -386,7 +447,7 @@ static const X86HandlerFn alu_fast[8][2][6] = {
     static int test_ev_gv_##SZ##_r(X86Cpu *c, const X86Insn *d)                               \
     {                                                                                         \
         uint64_t r = x86_get_reg(c, d, d->rm, SZ) & x86_get_reg(c, d, d->reg, SZ);            \
-        x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, SZ));                            \
+        x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
         return x86_retire(c, d);                                                              \
     }                                                                                         \
     static int test_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                               \
@@ -395,16 +456,18 @@ static const X86HandlerFn alu_fast[8][2][6] = {
         if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &a))                                       \
             return X86_FAULT;                                                                 \
         uint64_t r = a & x86_get_reg(c, d, d->reg, SZ);                                       \
-        x86_set_flags(c, X86_FLAGS_ARITH, x86_logic_flags(r, SZ));                            \
+        x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
         return x86_retire(c, d);                                                              \
     }
 TEST_FAST(4) TEST_FAST(8)
 
-X86HandlerFn x86_fast_alu(const X86Insn *d)
+X86HandlerFn x86_fast_alu(const X86Insn *d, bool *lazy)
 {
     if (d->map != 0 || (d->opsize != 4 && d->opsize != 8))
         return NULL;
     unsigned sz = d->opsize == 8, mem = d->mod != 3;
+    *lazy = d->fn == x86_op_test ||
+            ALU_LAZY(d->fn == x86_op_grp1 ? d->reg & 7 : (d->opcode >> 3) & 7);
     if (d->fn == x86_op_alu && (d->opcode & 7) == 1)
         return alu_fast[(d->opcode >> 3) & 7][sz][mem];
     if (d->fn == x86_op_alu && (d->opcode & 7) == 3)

@@ -114,7 +114,7 @@ int x86_op_loop(X86Cpu *c, const X86Insn *d)
 #define JCC_FAST(CC)                                                                          \
     static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
     {                                                                                         \
-        if (x86_cond(c, CC))                                                                  \
+        if (c->lf_op ? x86_cond_lf(c, CC) : x86_cond(c, CC))                                  \
             return x86_branch(c, rel_target(c, d), d->opsize);                                \
         return x86_retire(c, d);                                                              \
     }
@@ -122,8 +122,9 @@ JCC_FAST(0) JCC_FAST(1) JCC_FAST(2) JCC_FAST(3) JCC_FAST(4) JCC_FAST(5) JCC_FAST
 JCC_FAST(7) JCC_FAST(8) JCC_FAST(9) JCC_FAST(10) JCC_FAST(11) JCC_FAST(12) JCC_FAST(13)
 JCC_FAST(14) JCC_FAST(15)
 
-X86HandlerFn x86_fast_jcc(const X86Insn *d)
+X86HandlerFn x86_fast_jcc(const X86Insn *d, bool *lazy)
 {
+    *lazy = true;
     static const X86HandlerFn jcc[16] = {
         jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
         jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,

@@ -308,6 +308,11 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
         x86_set_reg(c, d, d->rm, SZ, x86_get_reg(c, d, d->reg, SZ));                          \
         return x86_retire(c, d);                                                              \
     }                                                                                         \
+    static int mov_gv_ev_##SZ##_r(X86Cpu *c, const X86Insn *d)                                \
+    {                                                                                         \
+        x86_set_reg(c, d, d->reg, SZ, x86_get_reg(c, d, d->rm, SZ));                          \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
     static int mov_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                                \
     {                                                                                         \
         if (!x86_write(c, d->seg, x86_ea(c, d), SZ, x86_get_reg(c, d, d->reg, SZ)))           \
@@ -324,14 +329,17 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
     }
 MOV_FAST(4) MOV_FAST(8)
 
-X86HandlerFn x86_fast_mov(const X86Insn *d)
+X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy)
 {
+    *lazy = true;
     if (d->fn != x86_op_mov || d->map != 0 || (d->opcode != 0x89 && d->opcode != 0x8b) ||
         (d->opsize != 4 && d->opsize != 8))
         return NULL;
     bool q = d->opsize == 8;
-    if (d->mod == 3)      /* 8B with a register source is 89's operation the other way */
-        return d->opcode == 0x89 ? (q ? mov_ev_gv_8_r : mov_ev_gv_4_r) : NULL;
+    if (d->mod == 3 && d->opcode == 0x89)
+        return q ? mov_ev_gv_8_r : mov_ev_gv_4_r;
+    if (d->mod == 3)
+        return q ? mov_gv_ev_8_r : mov_gv_ev_4_r;
     if (d->opcode == 0x89)
         return q ? mov_ev_gv_8_m : mov_ev_gv_4_m;
     return q ? mov_gv_ev_8_m : mov_gv_ev_4_m;

@@ -126,6 +126,7 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
         uint64_t b;                                                                           \
         if (!x86_rm_read(c, d, SZ, &b))                                                       \
             return X86_FAULT;                                                                 \
+        c->lf_op = X86_LF_NONE;       /* all six flags written below */                       \
         return imul_k(c, d, x86_get_reg(c, d, d->reg, SZ), b, SZ);                            \
     }                                                                                         \
     static int imul3_##SZ(X86Cpu *c, const X86Insn *d)                                        \
@@ -133,12 +134,14 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
         uint64_t a;                                                                           \
         if (!x86_rm_read(c, d, SZ, &a))                                                       \
             return X86_FAULT;                                                                 \
+        c->lf_op = X86_LF_NONE;                                                               \
         return imul_k(c, d, a, d->imm, SZ);                                                   \
     }
 IMUL_FAST(4) IMUL_FAST(8)
 
-X86HandlerFn x86_fast_mul(const X86Insn *d)
+X86HandlerFn x86_fast_mul(const X86Insn *d, bool *lazy)
 {
+    *lazy = true;             /* pending flags are dropped: IMUL writes all six */
     if (d->opsize != 4 && d->opsize != 8)
         return NULL;
     if (d->fn == x86_op_imul2)

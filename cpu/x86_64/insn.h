@@ -52,6 +52,9 @@ struct X86Insn {
     uint8_t vex_l;            /* VEX.L */
     uint8_t vex_pp;           /* VEX.pp: 0 none, 1 66, 2 F3, 3 F2 */
     uint8_t vvvv;             /* VEX.vvvv: the extra register operand (0-15) */
+    /* the decode cache's: the handler may run with lazy flags pending (it neither reads
+     * rflags' arithmetic flags nor writes some and not others: exec.h, X86_LF_*) */
+    uint8_t lazy;
 };
 
 /* Decodes the instruction at c->rip. false: c->exc holds the fault (#PF/#GP on fetch, #UD

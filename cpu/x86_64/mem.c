@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cpu/x86_64/sys_internal.h"
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/exec.h"
 #include "devices/lapic.h"
 
 /* The local APIC is the board's (x86pc): until one is linked in, c->lapic stays NULL and
@@ -117,6 +118,7 @@ static inline uint64_t tlb_tag(const X86Cpu *c, uint64_t la, X86Priv priv)
 /* ---- physical memory ---- */
 static void publish_mmio(X86Cpu *c, uint64_t pa, unsigned size, bool write, uint64_t v)
 {
+    x86_lf_flush(c);          /* subscribers may read the registers (exec.h's lazy flags) */
     const BusRegion *r = bus_find(&c->m->bus, pa);
     EvInfo e = { .kind = EV_MMIO, .cpu = c->index, .el = (int)c->cpl, .vmid = -1,
                  .pc = c->start_ip, .time = 0,
@@ -260,6 +262,7 @@ static bool translate_host(X86Cpu *c, uint64_t la, X86Access acc, X86Priv priv, 
 static void publish_walk(X86Cpu *c, uint64_t la, X86Access acc, const X86WalkRegime *r,
                          const X86WalkResult *res, const X86WalkFault *f, bool ok)
 {
+    x86_lf_flush(c);
     static const char *const regimes[] = { "paging off", "32-bit paging", "PAE paging",
                                            "4-level paging", "5-level paging" };
     int top = r->mode == X86_PAGING_32 ? 2 : r->mode == X86_PAGING_PAE ? 3
@@ -491,6 +494,8 @@ static bool data_access(X86Cpu *c, int seg, uint64_t off, unsigned size, X86Acce
     }
     if (!translate_range(c, la, size, acc, data_priv(c), pa))
         return false;
+    if (unlikely(m->watch_check != NULL || ev_wants(&m->events, EV_MEM)))
+        x86_lf_flush(c);      /* the debugger and subscribers may read the registers */
     if (unlikely(m->watch_check) &&
         m->watch_check(m->break_opaque, c->index, la, pa[0], size, acc == X86_ACC_WRITE)) {
         x86_pause(c);

@@ -209,8 +209,9 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                         X86Insn d;
                         cr_assert(x86_decode(c, &d), "encoding %u", i);
                         cr_assert_eq(x86_execute(c, &d), X86_OK, "encoding %u", i);
-                        if (x86_fast_alu(&d) || x86_fast_jcc(&d) || x86_fast_mov(&d) ||
-                            x86_fast_mul(&d))
+                        bool lz;
+                        if (x86_fast_alu(&d, &lz) || x86_fast_jcc(&d, &lz) ||
+                            x86_fast_mov(&d, &lz) || x86_fast_mul(&d, &lz))
                             specialised += r == 0 && f == 0;
                     } else {
                         cr_assert_eq(run(t, 1), 0);
@@ -259,4 +260,126 @@ Test(x86dcache, the_same_page_in_another_code_size)
     cr_assert_eq(run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 5);
     dt_free(t);
+}
+
+/* Lazy flags (exec.h): inside the run loop's chain an ALU result leaves its flags pending
+ * until something reads them. A seeded mix of flag producers (ALU in register, immediate and
+ * memory forms, TEST, IMUL), flag-neutral instructions and consumers that read some or all
+ * flags or write only some (SETcc, ADC/SBB, CMOVcc, PUSHF, LAHF, INC/DEC keeping CF, shifts
+ * by 0 keeping all, Jcc over an INC, CMC, STC) runs once in one go (chained) and once an
+ * instruction per run (never chained), three passes of a loop: registers, RFLAGS and memory
+ * must end the same. */
+Test(x86dcache, lazy_flags_chained_as_one_by_one)
+{
+    static const struct { uint8_t n, b[12]; } enc[] = {
+        { 3, { 0x48, 0x01, 0xd8 } },                     /* add rax, rbx */
+        { 3, { 0x48, 0x29, 0xd8 } },                     /* sub rax, rbx */
+        { 3, { 0x48, 0x39, 0xd8 } },                     /* cmp rax, rbx */
+        { 3, { 0x48, 0x21, 0xc3 } },                     /* and rbx, rax */
+        { 3, { 0x48, 0x09, 0xd1 } },                     /* or rcx, rdx */
+        { 2, { 0x31, 0xca } },                           /* xor edx, ecx */
+        { 2, { 0x01, 0xca } },                           /* add edx, ecx */
+        { 2, { 0x29, 0xd1 } },                           /* sub ecx, edx */
+        { 4, { 0x48, 0x83, 0xc0, 0x7f } },               /* add rax, 127 */
+        { 4, { 0x48, 0x83, 0xe9, 0x81 } },               /* sub rcx, -127 */
+        { 4, { 0x48, 0x83, 0xf8, 0x00 } },               /* cmp rax, 0 */
+        { 3, { 0x83, 0xfa, 0x11 } },                     /* cmp edx, 0x11 */
+        { 5, { 0x3d, 0x00, 0x00, 0x00, 0x80 } },         /* cmp eax, 0x80000000 */
+        { 3, { 0x48, 0x85, 0xc3 } },                     /* test rbx, rax */
+        { 2, { 0x85, 0xc9 } },                           /* test ecx, ecx */
+        { 8, { 0x48, 0x01, 0x04, 0x25, 0x00, 0x80, 0x00, 0x00 } },        /* add [0x8000], rax */
+        { 8, { 0x48, 0x3b, 0x0c, 0x25, 0x00, 0x80, 0x00, 0x00 } },        /* cmp rcx, [0x8000] */
+        { 9, { 0x48, 0x83, 0x2c, 0x25, 0x00, 0x80, 0x00, 0x00, 0x03 } },  /* sub qword [0x8000], 3 */
+        { 8, { 0x48, 0x39, 0x14, 0x25, 0x00, 0x80, 0x00, 0x00 } },        /* cmp [0x8000], rdx */
+        { 4, { 0x48, 0x0f, 0xaf, 0xc3 } },               /* imul rax, rbx */
+        { 4, { 0x48, 0x8d, 0x04, 0x18 } },               /* lea rax, [rax + rbx] */
+        { 3, { 0x48, 0x89, 0xc1 } },                     /* mov rcx, rax */
+        { 7, { 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0x7f } },  /* mov rdx, 0x7fffffff */
+        { 3, { 0x0f, 0x92, 0xc0 } },                     /* setb al */
+        { 3, { 0x0f, 0x94, 0xc1 } },                     /* sete cl */
+        { 3, { 0x0f, 0x9c, 0xc2 } },                     /* setl dl */
+        { 3, { 0x0f, 0x9a, 0xc3 } },                     /* setp bl */
+        { 3, { 0x0f, 0x90, 0xc0 } },                     /* seto al */
+        { 3, { 0x48, 0x11, 0xd8 } },                     /* adc rax, rbx */
+        { 3, { 0x48, 0x19, 0xd1 } },                     /* sbb rcx, rdx */
+        { 4, { 0x48, 0x0f, 0x42, 0xc3 } },               /* cmovb rax, rbx */
+        { 4, { 0x48, 0x0f, 0x4f, 0xca } },               /* cmovg rcx, rdx */
+        { 2, { 0x9c, 0x5e } },                           /* pushf; pop rsi */
+        { 1, { 0x9f } },                                 /* lahf */
+        { 3, { 0x48, 0xff, 0xc0 } },                     /* inc rax */
+        { 3, { 0x48, 0xff, 0xc9 } },                     /* dec rcx */
+        { 3, { 0x48, 0xd1, 0xe0 } },                     /* shl rax, 1 */
+        { 4, { 0x48, 0xc1, 0xe9, 0x00 } },               /* shr rcx, 0 */
+        { 5, { 0x72, 0x03, 0x48, 0xff, 0xc2 } },         /* jb +3; inc rdx */
+        { 5, { 0x7c, 0x03, 0x48, 0xff, 0xc2 } },         /* jl +3; inc rdx */
+        { 5, { 0x74, 0x03, 0x48, 0xff, 0xc2 } },         /* je +3; inc rdx */
+        { 5, { 0x7e, 0x03, 0x48, 0xff, 0xc2 } },         /* jle +3; inc rdx */
+        { 5, { 0x7a, 0x03, 0x48, 0xff, 0xc2 } },         /* jp +3; inc rdx */
+        { 5, { 0x70, 0x03, 0x48, 0xff, 0xc2 } },         /* jo +3; inc rdx */
+        { 5, { 0x78, 0x03, 0x48, 0xff, 0xc2 } },         /* js +3; inc rdx */
+        { 5, { 0x76, 0x03, 0x48, 0xff, 0xc2 } },         /* jbe +3; inc rdx */
+        { 5, { 0x77, 0x03, 0x48, 0xff, 0xc2 } },         /* ja +3; inc rdx */
+        { 1, { 0xf5 } },                                 /* cmc */
+        { 1, { 0xf9 } },                                 /* stc */
+    };
+    const unsigned nenc = sizeof enc / sizeof enc[0];
+    uint8_t prog[3000];
+    unsigned len = 0, count = 0;
+    uint32_t seed = 12345;
+    while (len < sizeof prog - 16 && (len & 0xfff) < 0xf00) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned k = (seed >> 16) % nenc;
+        memcpy(prog + len, enc[k].b, enc[k].n);
+        len += enc[k].n;
+        count++;
+    }
+    /* three passes: the first decodes, the others run chained */
+    static const uint8_t loop[] = { 0x49, 0xff, 0xcf, 0x0f, 0x85 };   /* dec r15; jnz start */
+    memcpy(prog + len, loop, sizeof loop);
+    len += sizeof loop;
+    int32_t back = -(int32_t)(len + 4);
+    memcpy(prog + len, &back, 4);
+    len += 4;
+    count = 3 * (count + 2);
+    prog[len++] = 0xf4;                                  /* hlt */
+    static const uint64_t starts[][4] = {
+        { 0x7fffffffffffffffull, 1, 0x80000000, 0xffffffff },
+        { 0, 0xffffffffffffffffull, 0x12345678, 0x87654321 },
+        { 0x8000000000000000ull, 0x8000000000000000ull, 0, 0x7f },
+    };
+    for (unsigned st = 0; st < sizeof starts / sizeof starts[0]; st++) {
+        uint64_t gpr[2][X86_NGPR], fl[2], mem[2], rip[2];
+        for (int way = 0; way < 2; way++) {
+            DT *t = dt_new();
+            X86Cpu *c = t->c;
+            enter_long(t, 0x1000);
+            put(t, 0x1000, prog, len);
+            put64(t, 0x8000, 0x5555aaaa5555aaaaull ^ st);
+            c->gpr[X86_RAX] = starts[st][0];
+            c->gpr[X86_RBX] = starts[st][1];
+            c->gpr[X86_RCX] = starts[st][2];
+            c->gpr[X86_RDX] = starts[st][3];
+            c->rflags = 0x2 | (st & 1 ? X86_CF : 0);
+            c->gpr[X86_R15] = 3;
+            if (way == 0) {
+                run(t, 3 * count);
+            } else {
+                for (unsigned i = 0; i <= 3 * count && !c->halted; i++)
+                    run(t, 1);
+            }
+            cr_assert(c->halted, "state %u, way %d: the program ran to its HLT", st, way);
+            memcpy(gpr[way], c->gpr, sizeof c->gpr);
+            fl[way] = c->rflags;
+            rip[way] = c->rip;
+            memcpy(&mem[way], t->m->ram + 0x8000, 8);
+            dt_free(t);
+        }
+        for (unsigned r = 0; r < X86_NGPR; r++)
+            cr_assert_eq(gpr[0][r], gpr[1][r], "state %u: register %u %#llx vs %#llx", st, r,
+                         (unsigned long long)gpr[0][r], (unsigned long long)gpr[1][r]);
+        cr_assert_eq(fl[0], fl[1], "state %u: rflags %#llx vs %#llx", st,
+                     (unsigned long long)fl[0], (unsigned long long)fl[1]);
+        cr_assert_eq(mem[0], mem[1], "state %u: memory", st);
+        cr_assert_eq(rip[0], rip[1], "state %u: rip", st);
+    }
 }
