@@ -127,15 +127,19 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     for (size_t i = 0; i < sizeof select / sizeof select[0] && !fast; i++)
         fast = select[i](k, &lazy);
     if (!fast)
+        fast = x86_fast_shift(k, &lazy);
+    if (!fast)
         lazy = false;         /* what a selector said of a handler it did not give */
     if (fast) {
         k->fn = fast;         /* the same semantics, fewer host branches (exec.h) */
     } else {
-        /* generic handlers that touch no arithmetic flag */
+        /* generic handlers that write no arithmetic flag and read them, if at all, through
+         * x86_cond_now (exec.h) */
         static const X86HandlerFn neutral[] = {
             x86_op_lea, x86_op_mov, x86_op_mov_imm, x86_op_mov_imm_r, x86_op_movzx,
             x86_op_movsx, x86_op_movsxd, x86_op_push_r, x86_op_pop_r, x86_op_push_imm,
-            x86_op_call, x86_op_ret, x86_op_jmp, x86_op_nop,
+            x86_op_call, x86_op_ret, x86_op_jmp, x86_op_nop, x86_op_jcc, x86_op_setcc,
+            x86_op_cmovcc,
         };
         for (size_t i = 0; i < sizeof neutral / sizeof neutral[0] && !lazy; i++)
             lazy = k->fn == neutral[i];

@@ -16,8 +16,13 @@ X86HandlerFn x86_fast_alu(const X86Insn *d, bool *lazy);      /* exec_alu.c */
 X86HandlerFn x86_fast_jcc(const X86Insn *d, bool *lazy);      /* exec_branch.c */
 X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy);      /* exec_mov.c */
 X86HandlerFn x86_fast_mul(const X86Insn *d, bool *lazy);      /* exec_muldiv.c */
-/* Generic handlers that neither read nor write an arithmetic flag (dcache.c marks them
- * lazy too). */
+/* (it may rewrite the cache's copy: a count of 1 into imm) */
+X86HandlerFn x86_fast_shift(X86Insn *d, bool *lazy);          /* exec_shift.c */
+/* Generic handlers that neither write an arithmetic flag nor read one but through
+ * x86_cond_now (dcache.c marks them lazy too). */
+int x86_op_jcc(X86Cpu *c, const X86Insn *d);
+int x86_op_setcc(X86Cpu *c, const X86Insn *d);
+int x86_op_cmovcc(X86Cpu *c, const X86Insn *d);
 int x86_op_lea(X86Cpu *c, const X86Insn *d);
 int x86_op_mov(X86Cpu *c, const X86Insn *d);
 int x86_op_mov_imm(X86Cpu *c, const X86Insn *d);
@@ -184,6 +189,12 @@ static inline bool x86_cond_lf(const X86Cpu *c, unsigned cc)
     default: t = zf || sf != of; break;
     }
     return (cc & 1) ? !t : t;
+}
+
+/* Condition cc whether flags are pending or not (the handlers marked lazy that read one). */
+static inline bool x86_cond_now(const X86Cpu *c, unsigned cc)
+{
+    return c->lf_op ? x86_cond_lf(c, cc) : x86_cond(c, cc);
 }
 
 /* Retires d: RIP to the next instruction. */

@@ -127,7 +127,7 @@ int x86_op_bswap(X86Cpu *c, const X86Insn *d)
 /* 0F 90-9F */
 int x86_op_setcc(X86Cpu *c, const X86Insn *d)
 {
-    if (!x86_rm_write(c, d, 1, x86_cond(c, d->opcode & 15)))
+    if (!x86_rm_write(c, d, 1, x86_cond_now(c, d->opcode & 15)))
         return X86_FAULT;
     return x86_retire(c, d);
 }
@@ -139,7 +139,7 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
     uint64_t v;
     if (!x86_rm_read(c, d, d->opsize, &v))
         return X86_FAULT;
-    if (!x86_cond(c, d->opcode & 15))
+    if (!x86_cond_now(c, d->opcode & 15))
         v = x86_get_reg(c, d, d->reg, d->opsize);
     x86_set_reg(c, d, d->reg, d->opsize, v);
     return x86_retire(c, d);

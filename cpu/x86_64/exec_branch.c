@@ -12,7 +12,7 @@ static uint64_t rel_target(const X86Cpu *c, const X86Insn *d)
 /* 70-7F, 0F 80-8F */
 int x86_op_jcc(X86Cpu *c, const X86Insn *d)
 {
-    if (x86_cond(c, d->opcode & 15))
+    if (x86_cond_now(c, d->opcode & 15))
         return x86_branch(c, rel_target(c, d), d->opsize);
     return x86_retire(c, d);
 }
@@ -114,7 +114,7 @@ int x86_op_loop(X86Cpu *c, const X86Insn *d)
 #define JCC_FAST(CC)                                                                          \
     static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
     {                                                                                         \
-        if (c->lf_op ? x86_cond_lf(c, CC) : x86_cond(c, CC))                                  \
+        if (x86_cond_now(c, CC))                                                              \
             return x86_branch(c, rel_target(c, d), d->opsize);                                \
         return x86_retire(c, d);                                                              \
     }

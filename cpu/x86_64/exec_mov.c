@@ -327,18 +327,66 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
         x86_set_reg(c, d, d->reg, SZ, v);                                                     \
         return x86_retire(c, d);                                                              \
     }
-MOV_FAST(4) MOV_FAST(8)
+MOV_FAST(1) MOV_FAST(4) MOV_FAST(8)
+
+/* MOVZX/MOVSX from a byte (SS 1) or word (SS 2) to a register of size 4 or 8 */
+#define EXT_FAST(NAME, SIGN, SS, SZ)                                                          \
+    static int NAME##_##SS##_##SZ##_r(X86Cpu *c, const X86Insn *d)                            \
+    {                                                                                         \
+        uint64_t v = x86_get_reg(c, d, d->rm, SS);                                            \
+        x86_set_reg(c, d, d->reg, SZ, SIGN ? (uint64_t)x86_sext(v, SS) : v);                  \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int NAME##_##SS##_##SZ##_m(X86Cpu *c, const X86Insn *d)                            \
+    {                                                                                         \
+        uint64_t v;                                                                           \
+        if (!x86_read(c, d->seg, x86_ea(c, d), SS, &v))                                       \
+            return X86_FAULT;                                                                 \
+        x86_set_reg(c, d, d->reg, SZ, SIGN ? (uint64_t)x86_sext(v, SS) : v);                  \
+        return x86_retire(c, d);                                                              \
+    }
+#define EXT_FAST_SS(SS, SZ) EXT_FAST(movzx, false, SS, SZ) EXT_FAST(movsx, true, SS, SZ)
+EXT_FAST_SS(1, 4) EXT_FAST_SS(1, 8) EXT_FAST_SS(2, 4) EXT_FAST_SS(2, 8)
+/* [sign][source word][size 8][memory] */
+#define EXT_ROW(NAME, SS) { { NAME##_##SS##_4_r, NAME##_##SS##_4_m },                         \
+                            { NAME##_##SS##_8_r, NAME##_##SS##_8_m } }
+static const X86HandlerFn ext_fast[2][2][2][2] = {
+    { EXT_ROW(movzx, 1), EXT_ROW(movzx, 2) },
+    { EXT_ROW(movsx, 1), EXT_ROW(movsx, 2) },
+};
+
+/* LEA with a 64-bit address: the register gets the address (truncated to 32 bits at size 4) */
+static int lea_8(X86Cpu *c, const X86Insn *d)
+{
+    c->gpr[d->reg] = x86_ea(c, d);
+    return x86_retire(c, d);
+}
+static int lea_4(X86Cpu *c, const X86Insn *d)
+{
+    c->gpr[d->reg] = (uint32_t)x86_ea(c, d);
+    return x86_retire(c, d);
+}
 
 X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy)
 {
-    *lazy = true;
-    if (d->fn != x86_op_mov || d->map != 0 || (d->opcode != 0x89 && d->opcode != 0x8b) ||
-        (d->opsize != 4 && d->opsize != 8))
+    *lazy = true;             /* none of these touches a flag */
+    bool q = d->opsize == 8, mem = d->mod != 3;
+    if ((d->fn == x86_op_movzx || d->fn == x86_op_movsx) && (d->opsize == 4 || q))
+        return ext_fast[d->fn == x86_op_movsx][d->opcode & 1][q][mem];
+    if (d->fn == x86_op_lea && mem && d->addrsize == 8 && (d->opsize == 4 || q))
+        return q ? lea_8 : lea_4;
+    if (d->fn != x86_op_mov || d->map != 0)
         return NULL;
-    bool q = d->opsize == 8;
-    if (d->mod == 3 && d->opcode == 0x89)
+    if (d->opcode == 0x88 || d->opcode == 0x8a) {
+        if (d->opcode == 0x88)
+            return mem ? mov_ev_gv_1_m : mov_ev_gv_1_r;
+        return mem ? mov_gv_ev_1_m : mov_gv_ev_1_r;
+    }
+    if ((d->opcode != 0x89 && d->opcode != 0x8b) || (d->opsize != 4 && !q))
+        return NULL;
+    if (!mem && d->opcode == 0x89)
         return q ? mov_ev_gv_8_r : mov_ev_gv_4_r;
-    if (d->mod == 3)
+    if (!mem)
         return q ? mov_gv_ev_8_r : mov_gv_ev_4_r;
     if (d->opcode == 0x89)
         return q ? mov_ev_gv_8_m : mov_ev_gv_4_m;

@@ -18,7 +18,7 @@ static unsigned count_of(const X86Cpu *c, const X86Insn *d)
 }
 
 /* One shift or rotate of a (size bytes) by n (already masked, n > 0); sets the flags. */
-static uint64_t shift(X86Cpu *c, unsigned kind, uint64_t a, unsigned n, unsigned size)
+static inline __attribute__((always_inline)) uint64_t shift(X86Cpu *c, unsigned kind, uint64_t a, unsigned n, unsigned size)
 {
     unsigned bits = 8 * size;
     uint64_t m = x86_mask(size), sb = x86_sign_bit(size), r, t;
@@ -99,6 +99,57 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
         return X86_FAULT;
     }
     return x86_retire(c, d);
+}
+
+/* ---- specialised handlers (dcache.c): SHL, SHR, SAL, SAR of a register of size 4 or 8 by an
+ * immediate count (C1, and D1's 1: the cache's copy carries it in imm) or by CL (D3) ----
+ * A count that masks to 0 changes no flag and leaves pending lazy flags pending; any other
+ * writes all six, so pending ones are dropped (exec.h). */
+#define SHIFT_FAST(KIND, SZ)                                                                  \
+    static int shift_i_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    {                                                                                         \
+        c->lf_op = X86_LF_NONE;                                                               \
+        x86_set_reg(c, d, d->rm, SZ,                                                          \
+                    shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int shift_cl_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                            \
+    {                                                                                         \
+        unsigned n = (unsigned)c->gpr[X86_RCX] & (SZ == 8 ? 63 : 31);                         \
+        uint64_t a = x86_get_reg(c, d, d->rm, SZ);                                            \
+        if (n) {                                                                              \
+            c->lf_op = X86_LF_NONE;                                                           \
+            a = shift(c, KIND, a, n, SZ);                                                     \
+        }                                                                                     \
+        x86_set_reg(c, d, d->rm, SZ, a);                                                      \
+        return x86_retire(c, d);                                                              \
+    }
+#define SHIFT_FAST_K(KIND) SHIFT_FAST(KIND, 4) SHIFT_FAST(KIND, 8)
+SHIFT_FAST_K(4) SHIFT_FAST_K(5) SHIFT_FAST_K(6) SHIFT_FAST_K(7)
+#define SHIFT_ROW(KIND) { { shift_i_##KIND##_4, shift_cl_##KIND##_4 },                        \
+                          { shift_i_##KIND##_8, shift_cl_##KIND##_8 } }
+static const X86HandlerFn shift_fast[4][2][2] = {
+    SHIFT_ROW(4), SHIFT_ROW(5), SHIFT_ROW(6), SHIFT_ROW(7),
+};
+
+X86HandlerFn x86_fast_shift(X86Insn *d, bool *lazy)
+{
+    if (d->fn != x86_op_shift || d->mod != 3 || (d->opsize != 4 && d->opsize != 8) ||
+        (d->reg & 7) < 4)
+        return NULL;
+    unsigned q = d->opsize == 8, kind = (d->reg & 7) - 4;
+    if (d->opcode == 0xd3) {
+        *lazy = true;
+        return shift_fast[kind][q][1];
+    }
+    if (d->opcode != 0xc1 && d->opcode != 0xd1)
+        return NULL;
+    uint64_t n = (d->opcode == 0xd1 ? 1 : d->imm) & (q ? 63 : 31);
+    if (!n)
+        return NULL;          /* no flag changes: the generic handler */
+    d->imm = n;
+    *lazy = true;
+    return shift_fast[kind][q][0];
 }
 
 /* SHLD/SHRD r/m, reg, count: the register's bits shift in. A count past a 16-bit operand's

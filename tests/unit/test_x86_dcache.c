@@ -154,8 +154,8 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     DT *t = dt_new();
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
-    uint8_t enc[80][16];
-    unsigned n = 0, len[80];
+    uint8_t enc[100][16];
+    unsigned n = 0, len[100];
 #define ENC(...)                                                                              \
     do {                                                                                      \
         const uint8_t b_[] = { __VA_ARGS__ };                                                 \
@@ -179,6 +179,20 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0x0f, 0xaf, 0xc3);                                            /* imul eax, ebx */
     ENC(0x48, 0x6b, 0xc3, 0x85);                                      /* imul rax, rbx, -123 */
     ENC(0x69, 0x1c, 0x25, 0x00, 0x80, 0, 0, 0x01, 0x00, 0x01, 0x80);  /* imul ebx, [0x8000], i */
+    ENC(0x48, 0xc1, 0xe0, 0x05);                                      /* shl rax, 5 */
+    ENC(0xd1, 0xe9);                                                  /* shr ecx, 1 */
+    ENC(0x48, 0xd3, 0xfa);                                            /* sar rdx, cl */
+    ENC(0xc1, 0xe3, 0x1f);                                            /* shl ebx, 31 */
+    ENC(0x0f, 0xb6, 0xc3);                                            /* movzx eax, bl */
+    ENC(0x48, 0x0f, 0xbe, 0xcc);                                      /* movsx rcx, ah */
+    ENC(0x48, 0x0f, 0xbf, 0x04, 0x25, 0x00, 0x80, 0, 0);              /* movsx rax, word [0x8000] */
+    ENC(0x0f, 0xb7, 0x1c, 0x25, 0x00, 0x80, 0, 0);                    /* movzx ebx, word [0x8000] */
+    ENC(0x48, 0x8d, 0x44, 0x8b, 0x08);                                /* lea rax, [rbx + rcx*4 + 8] */
+    ENC(0x8d, 0x44, 0x8b, 0xf8);                                      /* lea eax, [rbx + rcx*4 - 8] */
+    ENC(0x88, 0x24, 0x25, 0x00, 0x80, 0, 0);                          /* mov [0x8000], ah */
+    ENC(0x8a, 0x0c, 0x25, 0x00, 0x80, 0, 0);                          /* mov cl, [0x8000] */
+    ENC(0x88, 0xdc);                                                  /* mov ah, bl */
+    ENC(0x40, 0x8a, 0xf3);                                            /* mov sil, bl */
     for (uint8_t cc = 0; cc < 16; cc++)
         ENC((uint8_t)(0x70 + cc), 0x10);                              /* jcc +16 */
 #undef ENC
@@ -211,7 +225,8 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                         cr_assert_eq(x86_execute(c, &d), X86_OK, "encoding %u", i);
                         bool lz;
                         if (x86_fast_alu(&d, &lz) || x86_fast_jcc(&d, &lz) ||
-                            x86_fast_mov(&d, &lz) || x86_fast_mul(&d, &lz))
+                            x86_fast_mov(&d, &lz) || x86_fast_mul(&d, &lz) ||
+                            x86_fast_shift(&d, &lz))
                             specialised += r == 0 && f == 0;
                     } else {
                         cr_assert_eq(run(t, 1), 0);
@@ -266,7 +281,7 @@ Test(x86dcache, the_same_page_in_another_code_size)
  * until something reads them. A seeded mix of flag producers (ALU in register, immediate and
  * memory forms, TEST, IMUL), flag-neutral instructions and consumers that read some or all
  * flags or write only some (SETcc, ADC/SBB, CMOVcc, PUSHF, LAHF, INC/DEC keeping CF, shifts
- * by 0 keeping all, Jcc over an INC, CMC, STC) runs once in one go (chained) and once an
+ * by 0 (immediate or CL) keeping all, Jcc over an INC, CMC, STC) runs once in one go (chained) and once an
  * instruction per run (never chained), three passes of a loop: registers, RFLAGS and memory
  * must end the same. */
 Test(x86dcache, lazy_flags_chained_as_one_by_one)
@@ -310,6 +325,11 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         { 3, { 0x48, 0xff, 0xc9 } },                     /* dec rcx */
         { 3, { 0x48, 0xd1, 0xe0 } },                     /* shl rax, 1 */
         { 4, { 0x48, 0xc1, 0xe9, 0x00 } },               /* shr rcx, 0 */
+        { 4, { 0x48, 0xc1, 0xe0, 0x07 } },               /* shl rax, 7 */
+        { 2, { 0xd1, 0xfa } },                           /* sar edx, 1 */
+        { 3, { 0x48, 0xd3, 0xeb } },                     /* shr rbx, cl (cl may be 0) */
+        { 3, { 0x0f, 0xb6, 0xc9 } },                     /* movzx ecx, cl */
+        { 4, { 0x48, 0x0f, 0xbe, 0xd0 } },               /* movsx rdx, al */
         { 5, { 0x72, 0x03, 0x48, 0xff, 0xc2 } },         /* jb +3; inc rdx */
         { 5, { 0x7c, 0x03, 0x48, 0xff, 0xc2 } },         /* jl +3; inc rdx */
         { 5, { 0x74, 0x03, 0x48, 0xff, 0xc2 } },         /* je +3; inc rdx */
