@@ -186,7 +186,9 @@ static void hpet_gsi(void *opaque, int gsi, int level)
 }
 
 /* Transport n's I/O APIC pin: the devices take transports from the top (the first given on
- * transport 31), so transport 31 - k is the k-th device's and drives pin 16 + k. */
+ * transport 31), so transport 31 - k is the k-th device's and drives pin 16 + k. At most
+ * the disks, an entropy source and a console: pins 16-21. */
+G_STATIC_ASSERT(PC_VIRTIO_GSI + VIRTIO_DEV_MAX_DRIVES + 2 <= IOAPIC_NPINS);
 static uint32_t transport_gsi(int n)
 {
     return PC_VIRTIO_GSI + (uint32_t)(VIRTIO_MMIO_NUM - 1 - n);

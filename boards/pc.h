@@ -1,7 +1,8 @@
 /* The `pc` board: an x86-64 PC without firmware. RAM from 0 (below 3.5 GiB), the legacy
  * devices on the port I/O bus (8259 pair, 8254, RTC, 16550 COM1, fw_cfg, the ACPI PM block,
  * optionally isa-debug-exit), one local APIC per core and an I/O APIC, an e820 map and ACPI
- * tables, an HPET, the virtio devices of -drive/-device on virtio-mmio transports; the kernel is loaded as QEMU's -kernel does (Multiboot v1) or as a plain ELF64.
+ * tables, an HPET, the virtio devices of -drive/-device on virtio-mmio transports; the kernel
+ * is loaded as QEMU's -kernel does (Multiboot v1), as a plain ELF64 or as a Linux bzImage.
  * All board state hangs off Machine.board. */
 #ifndef HVSIM_BOARDS_PC_H
 #define HVSIM_BOARDS_PC_H
