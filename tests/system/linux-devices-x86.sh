@@ -11,7 +11,8 @@
 #  - the commands are typed by a --script at simulated points, so a second run gives the same
 #    output, the same state hash and the same image (--record/--replay not needed);
 #  - a snapshot taken after the devices were probed, restored in a new process with the same
-#    script, ends in the straight run's state hash and image;
+#    script, or replaying the first run's --record log, ends in the straight run's state hash
+#    and image;
 #  - a shell on hvc0 (console=hvc0, -device virtconsole) reads the host's input.
 # SKIP (with the reason) when the Debian packages can be neither fetched nor found in the
 # cache, or e2fsprogs is missing; a kernel that does not reach the shell is a failure.
@@ -74,10 +75,12 @@ DEVICES="-drive file=$DISK,format=raw,if=none,id=disk0 -device virtio-blk-device
 # boot N: 1 core, the disk and the entropy source, the typed commands, a snapshot on the way
 # (into directory N: $TMP/N/mid.snap), the output in $TMP/N/out
 boot() {
+    n=$1
+    shift
     # shellcheck disable=SC2086
-    (cd "$TMP/$1" && timeout "$TIMEOUT" "$HVSIM" -M pc -cpu max -m 1G -kernel "$KERNEL" \
+    (cd "$TMP/$n" && timeout "$TIMEOUT" "$HVSIM" -M pc -cpu max -m 1G -kernel "$KERNEL" \
         -initrd "$INITRD" -append "console=ttyS0 rdinit=/init" $DEVICES --state-hash \
-        --script "$TMP/snap.txt" </dev/null >"$TMP/$1/out" 2>"$TMP/$1/out.err")
+        --script "$TMP/snap.txt" "$@" </dev/null >"$TMP/$n/out" 2>"$TMP/$n/out.err")
     rc=$?
 }
 state_hash() { sed -n 's/^state-hash: //p' "$1.err"; }
@@ -91,7 +94,7 @@ check() {
 }
 
 # ---- the devices at the shell -------------------------------------------------------------
-boot 1
+boot 1 --record "$TMP/session.log"
 tr -d '\r' <"$TMP/1/out" >"$TMP/a.txt"
 cp "$DISK" "$TMP/a.img"
 h1=$(state_hash "$TMP/1/out")
@@ -156,24 +159,31 @@ else
 fi
 
 # ---- the snapshot restored in a new process, over the original image ----------------------
-# (the devices given again: a restored run writes only into an image named on its command line)
-cp "$TMP/orig.img" "$DISK"
-if [ ! -s "$TMP/1/mid.snap" ]; then
-    fail "linux-x86-devices-snapshot" "no snapshot at instruction $AT"
-else
+# once with the same commands typed, once replaying the first run's input log; the devices
+# given again (a restored run writes only into an image named on its command line)
+restore() {
+    name=$1
+    shift
+    cp "$TMP/orig.img" "$DISK"
+    if [ ! -s "$TMP/1/mid.snap" ]; then
+        fail "$name" "no snapshot at instruction $AT"
+        return
+    fi
     # shellcheck disable=SC2086
-    timeout "$TIMEOUT" "$HVSIM" --restore "$TMP/1/mid.snap" $DEVICES --state-hash \
-        --script "$TMP/cmds.txt" </dev/null >"$TMP/c" 2>"$TMP/c.err"
+    timeout "$TIMEOUT" "$HVSIM" --restore "$TMP/1/mid.snap" $DEVICES --state-hash "$@" \
+        </dev/null >"$TMP/c" 2>"$TMP/c.err"
     rc=$?
     h3=$(state_hash "$TMP/c")
     if [ "$rc" -ne 0 ] || [ "$h1" != "$h3" ]; then
-        fail "linux-x86-devices-snapshot" "exit $rc; '$h1' vs '$h3' $(first_problem "$TMP/c")"
+        fail "$name" "exit $rc; '$h1' vs '$h3' $(first_problem "$TMP/c")"
     elif ! cmp -s "$TMP/a.img" "$DISK"; then
-        fail "linux-x86-devices-snapshot" "the image differs from the straight run's"
+        fail "$name" "the image differs from the straight run's"
     else
-        pass "linux-x86-devices-snapshot"
+        pass "$name"
     fi
-fi
+}
+restore linux-x86-devices-snapshot --script "$TMP/cmds.txt"
+restore linux-x86-devices-snapshot-replay --replay "$TMP/session.log"
 
 # ---- a shell on the virtio console: the host's input goes to hvc0 --------------------------
 printf '%s\n' 'echo "tty: $(tty)"' 'echo marker-$((6*7))' 'poweroff -f' >"$TMP/hvc.txt"
