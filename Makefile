@@ -394,7 +394,8 @@ linux-demo: $(B)/hvsim linux-image
 		-append "$(LINUX_APPEND)" $(HVSIM_FLAGS)
 
 # Debian's amd64 Linux on -M pc (scripts/linux-image-x86.sh fetches the kernel and busybox by
-# name into LINUX_X86_DIR): linux-demo-x86 boots to a shell on the 16550 (4 cores), and
+# name into LINUX_X86_DIR, with the virtio and ext4 modules): linux-demo-x86 boots to a shell
+# on the 16550 (4 cores; HVSIM_FLAGS='-drive file=D,format=raw,if=virtio' adds a disk), and
 # check-linux-x86 (tests/system/linux-x86.sh; SKIP when nothing can be fetched) boots it.
 LINUX_X86_DIR := $(B)/debian-amd64
 LINUX_X86_SMP ?= 4
@@ -407,6 +408,12 @@ linux-demo-x86: $(B)/hvsim linux-image-x86
 check: check-linux-x86
 check-linux-x86: $(B)/hvsim
 	sh tests/system/linux-x86.sh $(B)/hvsim $(LINUX_X86_DIR)
+# check-linux-devices-x86 (tests/system/linux-devices-x86.sh): the same kernel with the
+# virtio devices on -M pc (disk, entropy source, console), twice, and from a snapshot.
+.PHONY: check-linux-devices-x86
+check: check-linux-devices-x86
+check-linux-devices-x86: $(B)/hvsim
+	sh tests/system/linux-devices-x86.sh $(B)/hvsim $(LINUX_X86_DIR)
 
 # KVM in Linux on hvsim (workloads/kvm-vmm/): Debian's kernel at EL2 runs the same kernel as
 # a guest through the project's static VMM. kvm-image packs the host's initramfs under

@@ -4,11 +4,12 @@
  * event block, PM1a control block and PM timer at 0x600 (boards/pc.c), the SCI on IRQ 9,
  * no SMI command port (the machine is always in ACPI mode: PM1_CNT.SCI_EN reads 1), the
  * reset register at port 0xcf9 (value 6), legacy devices present, no VGA, no 8042, the RTC
- * century at CMOS 0x32. The DSDT holds only \_S5 (SLP_TYP 0), so an ACPI power-off writes
- * SLP_EN with type 0 to PM1a_CNT. MADT: one enabled local APIC per core (ACPI processor
- * UID = APIC ID = core number), the I/O APIC with GSI base 0, QEMU's interrupt source
- * overrides (ISA IRQ 0 on GSI 2; the SCI level-triggered, active high) and LINT1 as NMI on
- * every core; PCAT_COMPAT says the 8259 pair is there. */
+ * century at CMOS 0x32. The DSDT holds \_S5 (SLP_TYP 0), so an ACPI power-off writes
+ * SLP_EN with type 0 to PM1a_CNT, and a device per virtio-mmio transport in \_SB. MADT: one
+ * enabled local APIC per core (ACPI processor UID = APIC ID = core number), the I/O APIC
+ * with GSI base 0, QEMU's interrupt source overrides (ISA IRQ 0 on GSI 2; the SCI
+ * level-triggered, active high) and LINT1 as NMI on every core; PCAT_COMPAT says the 8259
+ * pair is there. */
 #include "boards/acpi.h"
 #include <string.h>
 #include "boards/loader.h"
@@ -16,12 +17,12 @@
 #include "devices/lapic.h"
 
 #define FACS_AT (ACPI_TABLES_BASE + 0x000)
-#define DSDT_AT (ACPI_TABLES_BASE + 0x040)
 #define FADT_AT (ACPI_TABLES_BASE + 0x100)
 #define MADT_AT (ACPI_TABLES_BASE + 0x300)
 #define HPET_AT (ACPI_TABLES_BASE + 0x5c0)
 #define XSDT_AT (ACPI_TABLES_BASE + 0x600)
 #define RSDT_AT (ACPI_TABLES_BASE + 0x680)
+#define DSDT_AT (ACPI_TABLES_BASE + 0x700)   /* up to the RSDP: its length varies */
 
 static void put(uint8_t *p, uint64_t v, unsigned n)
 {
@@ -67,7 +68,113 @@ static void gas_io(uint8_t *g, uint8_t bits, uint64_t port)
     put(g + 4, port, 8);
 }
 
-void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base, uint64_t hpet_base)
+/* ---- AML (ACPI 6.4 chapter 20) for the DSDT ---- */
+
+static void aml_byte(GByteArray *a, uint8_t b)
+{
+    g_byte_array_append(a, &b, 1);
+}
+
+static void aml_bytes(GByteArray *a, const void *p, size_t n)
+{
+    g_byte_array_append(a, p, (guint)n);
+}
+
+/* 20.2.4 PkgLength: the length of the package including its PkgLength bytes; one byte up
+ * to 63, else a lead byte (bits 7:6 the count of bytes following, bits 3:0 the low nibble). */
+static void aml_pkglen(GByteArray *a, size_t body)
+{
+    if (body + 1 <= 0x3f) {
+        aml_byte(a, (uint8_t)(body + 1));
+        return;
+    }
+    size_t len = body + 2;
+    if (len > 0xfff) {
+        len = body + 3;
+        g_assert(len <= 0xfffff);
+        aml_byte(a, (uint8_t)(0x80 | (len & 0xf)));
+        aml_byte(a, (uint8_t)(len >> 4));
+        aml_byte(a, (uint8_t)(len >> 12));
+        return;
+    }
+    aml_byte(a, (uint8_t)(0x40 | (len & 0xf)));
+    aml_byte(a, (uint8_t)(len >> 4));
+}
+
+/* An opcode (one or two bytes), PkgLength, then the body; the body is freed. */
+static void aml_package(GByteArray *a, const uint8_t *op, size_t nop, GByteArray *body)
+{
+    aml_bytes(a, op, nop);
+    aml_pkglen(a, body->len);
+    aml_bytes(a, body->data, body->len);
+    g_byte_array_free(body, TRUE);
+}
+
+/* Name (SEG, ...): the NameOp and a four-character NameSeg; the data object follows. */
+static void aml_name(GByteArray *a, const char seg[4])
+{
+    aml_byte(a, 0x08);
+    aml_bytes(a, seg, 4);
+}
+
+/* Device (VRnn) { Name (_HID, "LNRO0005") Name (_UID, n) Name (_CRS, ResourceTemplate () {
+ * Memory32Fixed (ReadWrite, base, size) Interrupt (ResourceConsumer, Level, ActiveHigh,
+ * Exclusive) { gsi } }) }: Linux's virtio_mmio driver binds to LNRO0005 (its ACPI match). */
+static void aml_virtio(GByteArray *a, int n, const AcpiVirtio *v)
+{
+    GByteArray *dev = g_byte_array_new();
+    const char seg[4] = { 'V', 'R', (char)('0' + n / 10 % 10), (char)('0' + n % 10) };
+    aml_bytes(dev, seg, 4);
+    aml_name(dev, "_HID");
+    aml_byte(dev, 0x0d);                  /* String */
+    aml_bytes(dev, "LNRO0005", 9);
+    aml_name(dev, "_UID");
+    aml_byte(dev, 0x0a);                  /* ByteConst */
+    aml_byte(dev, (uint8_t)n);
+    uint8_t crs[23];
+    crs[0] = 0x86;                        /* 6.4.3.4 Memory32Fixed: 9 bytes, read-write */
+    put(crs + 1, 9, 2);
+    crs[3] = 1;
+    put(crs + 4, v->base, 4);
+    put(crs + 8, v->size, 4);
+    crs[12] = 0x89;                       /* 6.4.3.6 Extended Interrupt: one interrupt */
+    put(crs + 13, 6, 2);
+    crs[15] = 0x01;                       /* consumer, level, active high, exclusive */
+    crs[16] = 1;
+    put(crs + 17, v->gsi, 4);
+    crs[21] = 0x79;                       /* End Tag, checksum 0 (none) */
+    crs[22] = 0;
+    aml_name(dev, "_CRS");
+    GByteArray *buf = g_byte_array_new();
+    aml_byte(buf, 0x0a);                  /* BufferSize: ByteConst */
+    aml_byte(buf, sizeof crs);
+    aml_bytes(buf, crs, sizeof crs);
+    static const uint8_t buffer_op = 0x11;
+    aml_package(dev, &buffer_op, 1, buf);
+    static const uint8_t device_op[2] = { 0x5b, 0x82 };
+    aml_package(a, device_op, 2, dev);
+}
+
+uint8_t *acpi_dsdt_aml(const AcpiVirtio *virtio, int nvirtio, size_t *len)
+{
+    GByteArray *a = g_byte_array_new();
+    /* Name (_S5, Package () { 0, 0, 0, 0 }) */
+    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0, 0, 0, 0 };
+    aml_bytes(a, s5, sizeof s5);
+    if (nvirtio > 0) {
+        GByteArray *sb = g_byte_array_new();
+        aml_bytes(sb, "\\_SB_", 5);
+        for (int i = 0; i < nvirtio; i++)
+            aml_virtio(sb, i, &virtio[i]);
+        static const uint8_t scope_op = 0x10;
+        aml_package(a, &scope_op, 1, sb);
+    }
+    *len = a->len;
+    return g_byte_array_free(a, FALSE);
+}
+
+void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base, uint64_t hpet_base,
+                const AcpiVirtio *virtio, int nvirtio)
 {
     uint8_t t[0x300];
 
@@ -78,13 +185,16 @@ void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base, uint64_t hpet_base)
     t[32] = 2;                /* version */
     loader_copy(m, FACS_AT, t, 64);
 
-    /* DSDT: Name (_S5, Package () { 0, 0, 0, 0 }) */
-    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0, 0, 0, 0 };
-    uint32_t dsdt_len = 36 + sizeof s5;
-    memset(t, 0, sizeof t);
-    header(t, "DSDT", dsdt_len, 2);
-    memcpy(t + 36, s5, sizeof s5);
-    finish(m, DSDT_AT, t, dsdt_len);
+    /* DSDT */
+    size_t aml_len;
+    uint8_t *aml = acpi_dsdt_aml(virtio, nvirtio, &aml_len);
+    uint32_t dsdt_len = 36 + (uint32_t)aml_len;
+    uint8_t *dsdt = g_malloc0(dsdt_len);
+    header(dsdt, "DSDT", dsdt_len, 2);
+    memcpy(dsdt + 36, aml, aml_len);
+    finish(m, DSDT_AT, dsdt, dsdt_len);
+    g_free(aml);
+    g_free(dsdt);
 
     /* FADT */
     const uint32_t fadt_len = 276;

@@ -15,7 +15,22 @@
 #define ACPI_SCI_IRQ 9
 #define ACPI_RESET_PORT 0xcf9
 
+/* A virtio-mmio transport the DSDT describes (a "LNRO0005" device, as QEMU's microvm and
+ * Arm virt describe theirs): its registers and its interrupt, a level-triggered,
+ * active-high GSI of the I/O APIC. */
+typedef struct AcpiVirtio {
+    uint64_t base;
+    uint32_t size;
+    uint32_t gsi;
+} AcpiVirtio;
+#define ACPI_MAX_VIRTIO 32
+
 /* Writes the tables for ncpus cores (local APIC IDs 0..ncpus-1), an I/O APIC at
- * ioapic_base and an HPET at hpet_base (0: none) into RAM. */
-void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base, uint64_t hpet_base);
+ * ioapic_base, an HPET at hpet_base (0: none) and nvirtio virtio-mmio transports into
+ * RAM. */
+void acpi_build(Machine *m, int ncpus, uint64_t ioapic_base, uint64_t hpet_base,
+                const AcpiVirtio *virtio, int nvirtio);
+/* The DSDT's definition block after its header (AML): \_S5 and the transports' devices.
+ * g_malloc'd; its length in *len. */
+uint8_t *acpi_dsdt_aml(const AcpiVirtio *virtio, int nvirtio, size_t *len);
 #endif

@@ -185,6 +185,21 @@ static void hpet_gsi(void *opaque, int gsi, int level)
     ioapic_set_irq(((PcBoard *)opaque)->ioapic, gsi, level);
 }
 
+/* Transport n's I/O APIC pin: the devices take transports from the top (the first given on
+ * transport 31), so transport 31 - k is the k-th device's and drives pin 16 + k. At most
+ * the disks, an entropy source and a console: pins 16-21. */
+G_STATIC_ASSERT(PC_VIRTIO_GSI + VIRTIO_DEV_MAX_DRIVES + 2 <= IOAPIC_NPINS);
+static uint32_t transport_gsi(int n)
+{
+    return PC_VIRTIO_GSI + (uint32_t)(VIRTIO_MMIO_NUM - 1 - n);
+}
+
+static IrqLine transport_irq(void *opaque, int n)
+{
+    PcBoard *pb = opaque;
+    return (IrqLine){ ioapic_set_irq, pb->ioapic, (int)transport_gsi(n) };
+}
+
 static int pic_peek(void *opaque) { return i8259_peek(opaque); }
 static int pic_ack(void *opaque) { return i8259_ack(opaque); }
 
@@ -218,6 +233,11 @@ static bool parse_debug_exit(const char *spec, uint16_t *base, unsigned *size, c
     *base = (uint16_t)b;
     *size = (unsigned)sz;
     return ok;
+}
+
+static bool is_debug_exit(const char *spec)
+{
+    return !strcmp(spec, "isa-debug-exit") || g_str_has_prefix(spec, "isa-debug-exit,");
 }
 
 static bool check_config(const MachineConfig *cfg, char **err)
@@ -255,8 +275,12 @@ static bool check_config(const MachineConfig *cfg, char **err)
         *err = g_strdup("-device simplefb is for the virt board");
         return false;
     }
+    if (!virtio_devices_check(cfg->devices, is_debug_exit, "isa-debug-exit", err))
+        return false;
     int nexit = 0;
     for (char **d = cfg->devices; d && *d; d++) {
+        if (virtio_devices_owns(*d))
+            continue;
         uint16_t b;
         unsigned sz;
         if (!parse_debug_exit(*d, &b, &sz, err))
@@ -338,6 +362,7 @@ static void pc_board_destroy(void *opaque)
     uart16550_free(pb->uart);
     fw_cfg_free(pb->fw_cfg);
     isa_debug_exit_free(pb->debug_exit);
+    virtio_devices_free(&pb->virtio);
     g_free(pb->misc);
     g_free(pb);
 }
@@ -350,7 +375,9 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     pb->pit = pit_new(m, "pit");
     pb->hpet = hpet_new(m, "hpet", HPET_BASE);
     pb->rtc = mc146818_new(m, "rtc", cfg->rtc_epoch);
-    pb->uart = uart16550_new(m, "uart0", PC_COM1, 0);
+    /* the host's input goes to one console: a virtio console when there is one */
+    pb->uart = uart16550_new(m, "uart0", PC_COM1,
+                             virtio_devices_have_console(cfg->devices) ? -1 : 0);
     pb->fw_cfg = fw_cfg_new(m, "fw_cfg");
     pb->misc = misc_new(m);
     if (!pb->ioapic || !pb->pic || !pb->pit || !pb->hpet || !pb->rtc || !pb->uart ||
@@ -359,6 +386,8 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
         return -1;
     }
     for (char **d = cfg->devices; d && *d; d++) {
+        if (virtio_devices_owns(*d))
+            continue;
         uint16_t base;
         unsigned size;
         if (!parse_debug_exit(*d, &base, &size, err))
@@ -378,7 +407,23 @@ static int add_devices(Machine *m, PcBoard *pb, char **err)
     mc146818_connect_irq(pb->rtc, (IrqLine){ rtc_irq, pb, 8 });
     hpet_connect(pb->hpet, hpet_gsi, pc_isa_irq, pb);
     cmos_init(pb->rtc, cfg->ram_size, pb->ncpus);
-    return 0;
+    return virtio_devices_add(m, &pb->virtio, PC_VIRTIO_BASE, transport_irq, pb, err);
+}
+
+bool pc_writeback_drives(Machine *m, char **err)
+{
+    return virtio_devices_writeback(&((PcBoard *)m->board)->virtio, err);
+}
+
+/* The DSDT's view of the transports with a device, lowest address first. */
+static int acpi_virtio(const PcBoard *pb, AcpiVirtio *out)
+{
+    int n = 0;
+    for (int i = 0; i < VIRTIO_MMIO_NUM; i++)
+        if (pb->virtio.bus->slot[i])
+            out[n++] = (AcpiVirtio){ PC_VIRTIO_BASE + (uint64_t)i * VIRTIO_MMIO_STRIDE,
+                                     VIRTIO_MMIO_STRIDE, transport_gsi(i) };
+    return n;
 }
 
 Machine *pc_create(const MachineConfig *cfg, char **err)
@@ -410,7 +455,8 @@ Machine *pc_create(const MachineConfig *cfg, char **err)
     fw_cfg_e820(pb);
     if (cfg->restoring)
         return m;             /* RAM and every core come from the snapshot */
-    acpi_build(m, pb->ncpus, IOAPIC_BASE, HPET_BASE);
+    AcpiVirtio vio[ACPI_MAX_VIRTIO];
+    acpi_build(m, pb->ncpus, IOAPIC_BASE, HPET_BASE, vio, acpi_virtio(pb, vio));
     if (pc_load_kernel(m, pb->e820, pb->ne820, PC_BIOS_LO, PC_BIOS_HI, &pb->load, err) < 0)
         goto fail;
     for (int i = 0; i < pb->ncpus; i++)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "boards/guest_loader.h"
 #include "boards/loader.h"
+#include "boards/virtio_devices.h"
 #include "core/machine.h"
 #include "devices/pl011.h"
 #include "devices/virtio_mmio.h"
@@ -32,17 +33,13 @@
 #define VIRT_UART_SPI         1
 #define VIRT_RTC_SPI          2
 #define VIRT_MMIO_SPI         16              /* transport n on SPI 16 + n */
-#define VIRT_MAX_DRIVES       4
+#define VIRT_MAX_DRIVES       VIRTIO_DEV_MAX_DRIVES
 #define VIRT_DTB_ALIGN        (2ULL << 20)
 
 /* The RTC and the virtio devices (boards/virt_devices.c). */
 typedef struct VirtDevices {
     struct Pl031 *rtc;
-    VirtioMmioBus *virtio;
-    struct VirtioBlk *blk[VIRT_MAX_DRIVES];
-    int nblk;
-    struct VirtioRng *rng;
-    struct VirtioConsole *console;
+    VirtioDevices virtio;
 } VirtDevices;
 
 typedef struct VirtBoard {

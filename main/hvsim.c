@@ -78,18 +78,24 @@ static void virt_detach_input(Machine *m)
 {
     VirtBoard *vb = m->board;
     vb->uart->in_fd = -1;
-    if (vb->dev.console)
-        vb->dev.console->in_fd = -1;
+    if (vb->dev.virtio.console)
+        vb->dev.virtio.console->in_fd = -1;
 }
 static struct Hvm *virt_hvm(Machine *m) { return ((VirtBoard *)m->board)->hvm; }
 static int *pc_input_fd(Machine *m) { return &((PcBoard *)m->board)->uart->in_fd; }
-static void pc_detach_input(Machine *m) { ((PcBoard *)m->board)->uart->in_fd = -1; }
+static void pc_detach_input(Machine *m)
+{
+    PcBoard *pb = m->board;
+    pb->uart->in_fd = -1;
+    if (pb->virtio.console)
+        pb->virtio.console->in_fd = -1;
+}
 
 static const BoardDef boards[] = {
     { "virt", A64_CPU_MODELS, "cortex-a57", a64_cpu_model_known, virt_create, virt_input_fd,
       virt_detach_input, virt_hvm, virt_writeback_drives },
     { "pc", PC_CPU_MODELS, "qemu64", pc_cpu_model_known, pc_create, pc_input_fd,
-      pc_detach_input, NULL, NULL },
+      pc_detach_input, NULL, pc_writeback_drives },
 };
 #define BOARD_NAMES "virt, pc"
 
@@ -107,7 +113,9 @@ static void usage(FILE *f)
           "  -M, -machine virt[,gic-version=2|3][,virtualization=on|off][,its=on|off][,dumpdtb=FILE]\n"
           "  -M, -machine pc      x86-64 PC: 16550 COM1, LAPIC/IOAPIC, ACPI; -kernel is a Multiboot\n"
           "                       v1 kernel (-initrd FILE[ ARGS][,FILE...] its modules) or an ELF64\n"
-          "                       entered in 64-bit mode; -device isa-debug-exit,iobase=P,iosize=N\n"
+          "                       entered in 64-bit mode, or a bzImage; -device\n"
+          "                       isa-debug-exit,iobase=P,iosize=N; the virtio devices below\n"
+          "                       (in the ACPI DSDT)\n"
           "  -cpu NAME            CPU model: " A64_CPU_MODELS " (default cortex-a57);\n"
           "                       -M pc: " PC_CPU_MODELS " (default qemu64)\n"
           "  -m SIZE              RAM size, e.g. 256M, 2G (a plain number is MiB)\n"
@@ -145,7 +153,7 @@ static void usage(FILE *f)
           "                       FILE, checkpoint save, stats dump, screendump); refused\n"
           "                       by default\n"
           "  -drive file=F,format=raw,if=virtio[,readonly=on][,snapshot=on]\n"
-          "                       virtio-blk disk; the guest's writes reach F at exit\n"
+          "                       virtio-blk disk (virt and pc); the guest's writes reach F at exit\n"
           "                       (never with readonly=on or snapshot=on); or QEMU's\n"
           "                       -drive ...,if=none,id=D -device virtio-blk-device,drive=D\n"
           "  -device virtio-rng-device | virtio-serial-device | virtconsole\n"

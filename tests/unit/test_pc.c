@@ -540,6 +540,8 @@ Test(x86pc_misc, state_descriptions)
 #include "boards/acpi.h"
 #include "boards/multiboot.h"
 #include "boards/pc.h"
+#include "devices/virtio_console.h"
+#include "devices/virtio_rng.h"
 #include "cpu/x86_64/cpu.h"
 
 static char *tmpfile_with(const char *what, const void *data, size_t len)
@@ -721,7 +723,7 @@ static uint8_t sum(Machine *m, uint64_t pa, uint32_t len)
 Test(x86pc_load, acpi_tables)
 {
     Machine *m = bare(4);
-    acpi_build(m, 4, IOAPIC_BASE, 0xfed00000);
+    acpi_build(m, 4, IOAPIC_BASE, 0xfed00000, NULL, 0);
     uint8_t *rsdp = bus_ram_ptr(&m->bus, ACPI_RSDP_ADDR, 36);
     cr_assert_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
     cr_assert_eq(sum(m, ACPI_RSDP_ADDR, 20), 0);
@@ -976,7 +978,7 @@ Test(x86pc_misc, pit_modes)
 
 /* ---- the whole pc machine ---- */
 
-static Machine *pc_machine(int smp)
+static Machine *pc_machine_with(int smp, char **dev)
 {
     char *k = make_elf(false, true, 0x200000, 0x200000, 0x20000c, 0x1000, "pcmachine");
     MachineConfig cfg;
@@ -988,7 +990,6 @@ static Machine *pc_machine(int smp)
     cfg.ram_size = 32ULL << 20;
     cfg.smp = smp;
     cfg.kernel = g_strdup(k);
-    char *dev[] = { "isa-debug-exit,iobase=0xf4,iosize=4", NULL };
     cfg.devices = g_strdupv(dev);
     char *err = NULL;
     Machine *m = pc_create(&cfg, &err);
@@ -997,6 +998,12 @@ static Machine *pc_machine(int smp)
     unlink(k);
     g_free(k);
     return m;
+}
+
+static Machine *pc_machine(int smp)
+{
+    char *dev[] = { "isa-debug-exit,iobase=0xf4,iosize=4", NULL };
+    return pc_machine_with(smp, dev);
 }
 
 /* Every object of a pc machine: fully declared, valid when fresh, saved and loaded intact. */
@@ -1284,4 +1291,149 @@ Test(x86pc_machine, random_device_accesses_stay_valid)
     m->out = stdout;
     fclose(devnull);
     machine_free(m);
+}
+
+/* ---- virtio-mmio on pc ---- */
+
+/* The DSDT the machine booted with, found as a kernel finds it (RSDP, XSDT, FADT). */
+static const uint8_t *find_dsdt(Machine *m, uint32_t *len)
+{
+    uint64_t xsdt = ram64(m, ACPI_RSDP_ADDR + 24);
+    uint32_t xlen = ram32(m, xsdt + 4);
+    for (uint32_t i = 36; i < xlen; i += 8) {
+        uint64_t t = ram64(m, xsdt + i);
+        if (!memcmp(bus_ram_ptr(&m->bus, t, 4), "FACP", 4)) {
+            uint32_t dsdt = ram32(m, t + 40);
+            *len = ram32(m, dsdt + 4);
+            return bus_ram_ptr(&m->bus, dsdt, *len);
+        }
+    }
+    return NULL;
+}
+
+static int count_bytes(const uint8_t *p, uint32_t len, const char *s)
+{
+    int n = 0;
+    size_t sl = strlen(s);
+    for (uint32_t i = 0; i + sl <= len; i++)
+        n += !memcmp(p + i, s, sl);
+    return n;
+}
+
+/* The first device given takes the highest transport and I/O APIC pin 16, the next one the
+ * transport below and pin 17; both are in the DSDT; the registers answer at their
+ * addresses; the UART gives the host's input up to the virtio console. */
+Test(x86pc_virtio, transports_pins_and_dsdt)
+{
+    char *dev[] = { "virtio-rng-device", "isa-debug-exit,iobase=0xf4,iosize=4", "virtconsole",
+                    NULL };
+    Machine *m = pc_machine_with(1, dev);
+    PcBoard *pb = m->board;
+    uint64_t v = 0;
+    uint64_t t31 = PC_VIRTIO_BASE + 31 * VIRTIO_MMIO_STRIDE, t30 = t31 - VIRTIO_MMIO_STRIDE;
+    cr_assert(bus_read(&m->bus, t31, 4, &v));
+    cr_assert_eq(v, 0x74726976u, "magic \"virt\"");
+    cr_assert(bus_read(&m->bus, t31 + 8, 4, &v));
+    cr_assert_eq(v, VIRTIO_ID_RNG);
+    cr_assert(bus_read(&m->bus, t30 + 8, 4, &v));
+    cr_assert_eq(v, VIRTIO_ID_CONSOLE);
+    cr_assert(bus_read(&m->bus, t30 - VIRTIO_MMIO_STRIDE + 8, 4, &v));
+    cr_assert_eq(v, 0, "an empty transport");
+    cr_assert_eq(pb->uart->in_fd, -1, "the virtio console has the input");
+    cr_assert_not_null(machine_find_object(m, "rng0.mmio"));
+    cr_assert_not_null(machine_find_object(m, "hvc0.mmio"));
+
+    /* the lines: level on the pins' inputs */
+    irq_set(&pb->virtio.rng->t->irq, 1);
+    cr_assert_eq(pb->ioapic->irr, 1u << 16, "irr %#x", pb->ioapic->irr);
+    irq_set(&pb->virtio.rng->t->irq, 0);
+    irq_set(&pb->virtio.console->t->irq, 1);
+    cr_assert_eq(pb->ioapic->irr, 1u << 17, "irr %#x", pb->ioapic->irr);
+    irq_set(&pb->virtio.console->t->irq, 0);
+
+    uint32_t len = 0;
+    const uint8_t *dsdt = find_dsdt(m, &len);
+    cr_assert_not_null(dsdt);
+    cr_assert_eq(sum(m, bus_host_to_pa(&m->bus, dsdt), len), 0, "DSDT checksum");
+    cr_assert_eq(count_bytes(dsdt, len, "LNRO0005"), 2);
+    cr_assert_eq(count_bytes(dsdt, len, "_S5_"), 1);
+    /* Memory32Fixed of transport 30 (first in the DSDT: lowest address first) */
+    uint8_t mem[12] = { 0x86, 9, 0, 1 };
+    memcpy(mem + 4, &(uint32_t){ (uint32_t)t30 }, 4);
+    memcpy(mem + 8, &(uint32_t){ VIRTIO_MMIO_STRIDE }, 4);
+    const uint8_t *at = memmem(dsdt, len, mem, sizeof mem);
+    cr_assert_not_null(at, "transport 30's registers in _CRS");
+    static const uint8_t irq17[9] = { 0x89, 6, 0, 0x01, 1, 17, 0, 0, 0 };
+    cr_assert_eq(memcmp(at + sizeof mem, irq17, sizeof irq17), 0, "then its pin, 17, level");
+    machine_free(m);
+}
+
+Test(x86pc_virtio, bad_devices_are_refused)
+{
+    static const struct { const char *dev[6]; const char *msg; } cases[] = {
+        { { "virtio-gpu-device" }, "unknown device (available: isa-debug-exit, virtio-rng" },
+        { { "virtio-rng-device,x=1" }, "unknown property 'x'" },
+        { { "virtio-rng-device", "virtio-rng-device" }, "one virtio-rng-device" },
+        { { "virtio-blk-device,file=/nonexistent/disk.img" }, "/nonexistent/disk.img" },
+    };
+    char *k = make_elf(false, true, 0x200000, 0x200000, 0x20000c, 0x1000, "pcbad");
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        MachineConfig cfg;
+        machine_config_defaults(&cfg);
+        g_free(cfg.board);
+        cfg.board = g_strdup("pc");
+        g_free(cfg.cpu_model);
+        cfg.cpu_model = g_strdup("qemu64");
+        cfg.ram_size = 32ULL << 20;
+        cfg.kernel = g_strdup(k);
+        cfg.devices = g_strdupv((char **)cases[i].dev);
+        char *err = NULL;
+        cr_assert_null(pc_create(&cfg, &err), "%s", cases[i].dev[0]);
+        cr_assert(err && strstr(err, cases[i].msg), "%s: %s", cases[i].dev[0], err);
+        cr_assert_null(strchr(err, '\n'), "one line");
+        g_free(err);
+        machine_config_free(&cfg);
+    }
+    unlink(k);
+    g_free(k);
+}
+
+/* ACPICA's disassembler reads the DSDT back as the devices Linux's virtio_mmio binds to. */
+Test(x86pc_virtio, dsdt_disassembles)
+{
+    char *iasl = g_find_program_in_path("iasl");
+    if (!iasl)
+        cr_skip_test("iasl (acpica-tools) is not installed");
+    AcpiVirtio v[2] = { { 0xfeb03c00, 0x200, 17 }, { 0xfeb03e00, 0x200, 16 } };
+    size_t alen;
+    uint8_t *aml = acpi_dsdt_aml(v, 2, &alen);
+    /* a table around it: the header iasl expects */
+    uint32_t len = 36 + (uint32_t)alen;
+    uint8_t *t = g_malloc0(len);
+    memcpy(t, "DSDT", 4);
+    memcpy(t + 4, &len, 4);
+    t[8] = 2;
+    memcpy(t + 36, aml, alen);
+    uint8_t s = 0;
+    for (uint32_t i = 0; i < len; i++)
+        s = (uint8_t)(s + t[i]);
+    t[9] = (uint8_t)-s;
+    char *dir = g_dir_make_tmp("hvsim-dsdt-XXXXXX", NULL);
+    char *bin = g_build_filename(dir, "dsdt.dat", NULL);
+    char *dsl = g_build_filename(dir, "dsdt.dsl", NULL);
+    cr_assert(g_file_set_contents(bin, (const char *)t, len, NULL));
+    char *argv[] = { iasl, "-d", bin, NULL };
+    int status = -1;
+    cr_assert(g_spawn_sync(dir, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                           NULL, NULL, NULL, NULL, &status, NULL));
+    char *text = NULL;
+    cr_assert(g_file_get_contents(dsl, &text, NULL, NULL), "iasl -d wrote no dsdt.dsl");
+    cr_assert(strstr(text, "Device (VR00)") && strstr(text, "Device (VR01)"), "%s", text);
+    cr_assert(strstr(text, "Name (_HID, \"LNRO0005\")"), "%s", text);
+    cr_assert(strstr(text, "Memory32Fixed (ReadWrite,\n                    0xFEB03E00,"), "%s", text);
+    cr_assert(strstr(text, "Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, )\n"
+                           "                {\n                    0x00000010,"), "%s", text);
+    cr_assert(strstr(text, "Name (_S5, Package"), "%s", text);
+    unlink(bin), unlink(dsl), rmdir(dir);
+    g_free(text), g_free(bin), g_free(dsl), g_free(dir), g_free(t), g_free(aml), g_free(iasl);
 }
