@@ -129,6 +129,8 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     if (!fast)
         fast = x86_fast_shift(k, &lazy);
     if (!fast)
+        fast = x86_fast_cond(k, &lazy);
+    if (!fast)
         lazy = false;         /* what a selector said of a handler it did not give */
     if (fast) {
         k->fn = fast;         /* the same semantics, fewer host branches (exec.h) */

@@ -361,6 +361,13 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
         d->disp = (int64_t)d->imm;
     d->seg = seg_override != X86_SEG_NONE ? seg_override : default_seg;
     d->len = f.pos;
+    /* the two common address shapes, for x86_ea's shortcuts */
+    if (d->mod != 3 && d->addrsize == 8 && d->index == X86_NGPR && form->imm != X86_IMM_OV) {
+        if (d->rip_rel)
+            d->ea_kind = X86_EA_RIP;
+        else if (d->base != X86_NGPR)
+            d->ea_kind = X86_EA_BASE;
+    }
     return true;
 }
 

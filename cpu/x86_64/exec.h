@@ -18,6 +18,7 @@ X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy);      /* exec_mov.c */
 X86HandlerFn x86_fast_mul(const X86Insn *d, bool *lazy);      /* exec_muldiv.c */
 /* (it may rewrite the cache's copy: a count of 1 into imm) */
 X86HandlerFn x86_fast_shift(X86Insn *d, bool *lazy);          /* exec_shift.c */
+X86HandlerFn x86_fast_cond(X86Insn *d, bool *lazy);           /* exec_bit.c: CMOVcc, SETcc */
 /* Generic handlers that neither write an arithmetic flag nor read one but through
  * x86_cond_now (dcache.c marks them lazy too). */
 int x86_op_jcc(X86Cpu *c, const X86Insn *d);

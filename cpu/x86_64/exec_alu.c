@@ -398,10 +398,18 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         return alu_m_k(c, d, OP, x86_get_reg(c, d, d->reg, SZ), SZ);                          \
     }                                                                                         \
     /* 03-form: Gv,Ev */                                                                      \
-    static int alu_gv_ev_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    static int alu_gv_ev_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                         \
+    {                                                                                         \
+        uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->reg, SZ), x86_get_reg(c, d, d->rm, SZ), \
+                            SZ);                                                              \
+        if (OP != ALU_CMP)                                                                    \
+            x86_set_reg(c, d, d->reg, SZ, r);                                                 \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int alu_gv_ev_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                         \
     {                                                                                         \
         uint64_t b;                                                                           \
-        if (!x86_rm_read(c, d, SZ, &b))                                                       \
+        if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &b))                                       \
             return X86_FAULT;                                                                 \
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->reg, SZ), b, SZ);                      \
         if (OP != ALU_CMP)                                                                    \
@@ -433,12 +441,13 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
 ALU_FAST_OP(0) ALU_FAST_OP(1) ALU_FAST_OP(2) ALU_FAST_OP(3)
 ALU_FAST_OP(4) ALU_FAST_OP(5) ALU_FAST_OP(6) ALU_FAST_OP(7)
 
-/* [op][size 4, 8][Ev,Gv reg, Ev,Gv mem, Gv,Ev, rAX,Iz, Ev,I reg, Ev,I mem] */
+/* [op][size 4, 8][Ev,Gv reg, Ev,Gv mem, rAX,Iz, -, Ev,I reg, Ev,I mem, Gv,Ev reg, Gv,Ev mem] */
 #define ALU_SZ(OP, SZ)                                                                        \
-    { alu_ev_gv_##OP##_##SZ##_r, alu_ev_gv_##OP##_##SZ##_m, alu_gv_ev_##OP##_##SZ,            \
-      alu_ax_iz_##OP##_##SZ, alu_ev_i_##OP##_##SZ##_r, alu_ev_i_##OP##_##SZ##_m }
+    { alu_ev_gv_##OP##_##SZ##_r, alu_ev_gv_##OP##_##SZ##_m, alu_ax_iz_##OP##_##SZ, NULL,      \
+      alu_ev_i_##OP##_##SZ##_r, alu_ev_i_##OP##_##SZ##_m, alu_gv_ev_##OP##_##SZ##_r,          \
+      alu_gv_ev_##OP##_##SZ##_m }
 #define ALU_ROW(OP) { ALU_SZ(OP, 4), ALU_SZ(OP, 8) }
-static const X86HandlerFn alu_fast[8][2][6] = {
+static const X86HandlerFn alu_fast[8][2][8] = {
     ALU_ROW(0), ALU_ROW(1), ALU_ROW(2), ALU_ROW(3),
     ALU_ROW(4), ALU_ROW(5), ALU_ROW(6), ALU_ROW(7),
 };
@@ -471,9 +480,9 @@ X86HandlerFn x86_fast_alu(const X86Insn *d, bool *lazy)
     if (d->fn == x86_op_alu && (d->opcode & 7) == 1)
         return alu_fast[(d->opcode >> 3) & 7][sz][mem];
     if (d->fn == x86_op_alu && (d->opcode & 7) == 3)
-        return alu_fast[(d->opcode >> 3) & 7][sz][2];
+        return alu_fast[(d->opcode >> 3) & 7][sz][6 + mem];
     if (d->fn == x86_op_alu && (d->opcode & 7) == 5)
-        return alu_fast[(d->opcode >> 3) & 7][sz][3];
+        return alu_fast[(d->opcode >> 3) & 7][sz][2];
     if (d->fn == x86_op_grp1 && d->opcode != 0x80 && d->opcode != 0x82)
         return alu_fast[d->reg & 7][sz][4 + mem];
     if (d->fn == x86_op_test && d->opcode == 0x85)

@@ -145,6 +145,60 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
+/* ---- specialised handlers (dcache.c): CMOVcc at size 4 or 8 and SETcc of a register, the
+ * condition fixed; they read pending lazy flags (x86_cond_now) ---- */
+#define CMOV_FAST(CC, SZ)                                                                     \
+    static int cmov_##CC##_##SZ##_r(X86Cpu *c, const X86Insn *d)                              \
+    {                                                                                         \
+        unsigned src = x86_cond_now(c, CC) ? d->rm : d->reg;                                  \
+        x86_set_reg(c, d, d->reg, SZ, x86_get_reg(c, d, src, SZ));                            \
+        return x86_retire(c, d);                                                              \
+    }                                                                                         \
+    static int cmov_##CC##_##SZ##_m(X86Cpu *c, const X86Insn *d)                              \
+    {                                                                                         \
+        uint64_t v;                                                                           \
+        if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &v))                                       \
+            return X86_FAULT;                                                                 \
+        if (!x86_cond_now(c, CC))                                                             \
+            v = x86_get_reg(c, d, d->reg, SZ);                                                \
+        x86_set_reg(c, d, d->reg, SZ, v);                                                     \
+        return x86_retire(c, d);                                                              \
+    }
+#define SETCC_FAST(CC)                                                                        \
+    static int setcc_##CC##_r(X86Cpu *c, const X86Insn *d)                                    \
+    {                                                                                         \
+        x86_set_reg(c, d, d->rm, 1, x86_cond_now(c, CC));                                     \
+        return x86_retire(c, d);                                                              \
+    }
+#define COND_FAST(CC) CMOV_FAST(CC, 4) CMOV_FAST(CC, 8) SETCC_FAST(CC)
+COND_FAST(0) COND_FAST(1) COND_FAST(2) COND_FAST(3) COND_FAST(4) COND_FAST(5) COND_FAST(6)
+COND_FAST(7) COND_FAST(8) COND_FAST(9) COND_FAST(10) COND_FAST(11) COND_FAST(12)
+COND_FAST(13) COND_FAST(14) COND_FAST(15)
+#define COND_ROW(CC) { { cmov_##CC##_4_r, cmov_##CC##_4_m }, { cmov_##CC##_8_r, cmov_##CC##_8_m } }
+static const X86HandlerFn cmov_fast[16][2][2] = {
+    COND_ROW(0), COND_ROW(1), COND_ROW(2), COND_ROW(3), COND_ROW(4), COND_ROW(5),
+    COND_ROW(6), COND_ROW(7), COND_ROW(8), COND_ROW(9), COND_ROW(10), COND_ROW(11),
+    COND_ROW(12), COND_ROW(13), COND_ROW(14), COND_ROW(15),
+};
+static const X86HandlerFn setcc_fast[16] = {
+    setcc_0_r, setcc_1_r, setcc_2_r, setcc_3_r, setcc_4_r, setcc_5_r, setcc_6_r, setcc_7_r,
+    setcc_8_r, setcc_9_r, setcc_10_r, setcc_11_r, setcc_12_r, setcc_13_r, setcc_14_r,
+    setcc_15_r,
+};
+
+X86HandlerFn x86_fast_cond(X86Insn *d, bool *lazy)
+{
+    if (d->fn == x86_op_cmovcc && (d->opsize == 4 || d->opsize == 8)) {
+        *lazy = true;
+        return cmov_fast[d->opcode & 15][d->opsize == 8][d->mod != 3];
+    }
+    if (d->fn == x86_op_setcc && d->mod == 3) {
+        *lazy = true;
+        return setcc_fast[d->opcode & 15];
+    }
+    return NULL;
+}
+
 /* ---- BMI1 and BMI2 (VEX-encoded; 32-bit operands, 64-bit with VEX.W in 64-bit mode;
  * VEX.L must be 0). vvvv names the extra register. Undefined flags: AF and PF cleared, as
  * QEMU does. ---- */

@@ -55,6 +55,7 @@ struct X86Insn {
     /* the decode cache's: the handler may run with lazy flags pending (it neither reads
      * rflags' arithmetic flags nor writes some and not others: exec.h, X86_LF_*) */
     uint8_t lazy;
+    uint8_t ea_kind;          /* X86_EA_*: the memory operand's shape when a common one */
 };
 
 /* Decodes the instruction at c->rip. false: c->exc holds the fault (#PF/#GP on fetch, #UD
@@ -81,9 +82,15 @@ static inline void x86_rflags_written(X86Cpu *c, uint64_t old)
 }
 
 /* Operand helpers for handlers: inline, since nearly every instruction uses them. */
+/* Address shapes with a shortcut (64-bit addresses): base + disp; RIP + disp. */
+enum { X86_EA_OTHER, X86_EA_BASE, X86_EA_RIP };
 /* The memory operand's offset. */
 static inline uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
 {
+    if (likely(d->ea_kind == X86_EA_BASE))
+        return c->gpr[d->base] + (uint64_t)d->disp;
+    if (d->ea_kind == X86_EA_RIP)
+        return c->rip + d->len + (uint64_t)d->disp;
     uint64_t a = (uint64_t)d->disp;
     if (d->base != X86_NGPR)
         a += c->gpr[d->base];

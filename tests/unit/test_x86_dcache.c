@@ -154,8 +154,8 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     DT *t = dt_new();
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
-    uint8_t enc[100][16];
-    unsigned n = 0, len[100];
+    uint8_t enc[120][16];
+    unsigned n = 0, len[120];
 #define ENC(...)                                                                              \
     do {                                                                                      \
         const uint8_t b_[] = { __VA_ARGS__ };                                                 \
@@ -193,6 +193,11 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0x8a, 0x0c, 0x25, 0x00, 0x80, 0, 0);                          /* mov cl, [0x8000] */
     ENC(0x88, 0xdc);                                                  /* mov ah, bl */
     ENC(0x40, 0x8a, 0xf3);                                            /* mov sil, bl */
+    ENC(0x48, 0x0f, 0x42, 0xc3);                                      /* cmovb rax, rbx */
+    ENC(0x0f, 0x4f, 0xca);                                            /* cmovg ecx, edx */
+    ENC(0x0f, 0x44, 0x04, 0x25, 0x00, 0x80, 0, 0);                    /* cmove eax, [0x8000] */
+    ENC(0x0f, 0x97, 0xc4);                                            /* seta ah */
+    ENC(0x40, 0x0f, 0x9c, 0xc6);                                      /* setl sil */
     for (uint8_t cc = 0; cc < 16; cc++)
         ENC((uint8_t)(0x70 + cc), 0x10);                              /* jcc +16 */
 #undef ENC
@@ -226,7 +231,7 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                         bool lz;
                         if (x86_fast_alu(&d, &lz) || x86_fast_jcc(&d, &lz) ||
                             x86_fast_mov(&d, &lz) || x86_fast_mul(&d, &lz) ||
-                            x86_fast_shift(&d, &lz))
+                            x86_fast_shift(&d, &lz) || x86_fast_cond(&d, &lz))
                             specialised += r == 0 && f == 0;
                     } else {
                         cr_assert_eq(run(t, 1), 0);
