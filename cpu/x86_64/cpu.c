@@ -101,6 +101,8 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, lf_r),
     STATE_RUNTIME(X86Cpu, lf_op),
     STATE_RUNTIME(X86Cpu, lf_size),
+    STATE_RUNTIME(X86Cpu, chaining),
+    STATE_RUNTIME(X86Cpu, chain_floor),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -268,6 +270,9 @@ void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3)
 }
 
 /* ---- the run loop ---- */
+/* host stack the chain's threaded dispatch may use where the compiler makes calls of its
+ * jumps (builds without optimisation, sanitizers) */
+#define X86_CHAIN_STACK (256 * 1024)
 /* An event was scheduled while this core runs: stop at its time so the machine delivers it
  * exactly (atomic timing: one cycle per instruction). */
 static void event_horizon(X86Cpu *c)
@@ -490,6 +495,10 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         return true;
     const uint64_t budget = c->budget;
     bool go_on = true;
+    /* handlers go on to the next instruction themselves (exec.h's x86_next) down to this
+     * much stack below here */
+    c->chaining = 1;
+    c->chain_floor = (uintptr_t)__builtin_frame_address(0) - X86_CHAIN_STACK;
     while (likely(c->insns < budget)) {
         uint64_t off = c->rip - page;
         if (unlikely(off > X86_DC_LAST_OFF))
@@ -505,6 +514,7 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         int r = d->fn(c, d);
         c->insns++;
         if (unlikely(r != X86_OK)) {
+            c->chaining = 0;
             x86_lf_flush(c);          /* a faulting handler left the flags as before it */
             if (r == X86_FAULT) {
                 c->rip = c->start_ip;
@@ -519,6 +529,7 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         if (unlikely(c->dc_la != page))
             break;
     }
+    c->chaining = 0;
     x86_lf_flush(c);
     if (unlikely(c->dc_garbage != NULL))
         x86_dcache_collect(c);

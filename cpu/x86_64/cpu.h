@@ -239,6 +239,10 @@ struct X86Cpu {
     uint64_t lf_a, lf_b, lf_r;
     uint32_t lf_op;           /* X86_LF_*: 0 none pending */
     uint32_t lf_size;
+    /* the chain's threaded dispatch (exec.h's x86_next): set while the run loop's chain
+     * runs; the stack depth below which a handler returns instead of going on */
+    uint64_t chaining;
+    uintptr_t chain_floor;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

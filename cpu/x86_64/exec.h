@@ -8,6 +8,7 @@
 #ifndef HVSIM_CPU_X86_64_EXEC_H
 #define HVSIM_CPU_X86_64_EXEC_H
 #include "cpu/x86_64/insn.h"
+#include "cpu/x86_64/dcache.h"
 
 /* Specialised handlers for the decode cache (dcache.c): for an instruction of a common shape,
  * a handler with its operation, size or condition fixed and the same semantics as d->fn;
@@ -203,6 +204,44 @@ static inline int x86_retire(X86Cpu *c, const X86Insn *d)
 {
     c->rip = x86_next_ip(c, d);
     return X86_OK;
+}
+
+/* Threaded dispatch inside the run loop's chain (cpu.c): after an instruction of the decode
+ * cache's specialised handlers retired, the next one in the page runs from here, a jump of
+ * this handler's own (so the host predicts it by what came before) instead of the chain
+ * loop's one call for all. It does what the loop does between two instructions, and returns
+ * to the loop (X86_OK, the retired instruction not yet counted) for anything else: outside
+ * the chain, the shortcut forgotten (dc_la, cpu.c's chain), RIP outside the page's window
+ * or at an undecoded slot, the budget's last instruction, lazy flags to write first, or the
+ * host stack below chain_floor (where the compiler made a call of the jump). */
+static inline int x86_chain_on(X86Cpu *c)
+{
+    if (!c->chaining)
+        return X86_OK;
+    /* dc_la is the chain's page, or ~0 (forgotten), which no page-aligned RIP equals */
+    uint64_t off = c->rip & (X86_DC_PAGE - 1);
+    if (unlikely((c->rip & ~(uint64_t)(X86_DC_PAGE - 1)) != c->dc_la || off > X86_DC_LAST_OFF ||
+                 c->insns + 2 > c->budget ||
+                 (uintptr_t)__builtin_frame_address(0) < c->chain_floor))
+        return X86_OK;
+    const X86DecodedPage *p = c->dc_cur;
+    unsigned s = p->slot[off];
+    if (unlikely(!s))
+        return X86_OK;
+    const X86Insn *n = &p->insn[s - 1];
+    if (unlikely(!n->lazy && c->lf_op))
+        return X86_OK;
+    c->insns++;               /* the instruction that retired */
+    c->start_ip = c->rip;
+    c->exc.vector = -1;
+    return n->fn(c, n);
+}
+
+/* x86_retire, then on to the next instruction when chained. */
+static inline int x86_next(X86Cpu *c, const X86Insn *d)
+{
+    c->rip = x86_next_ip(c, d);
+    return x86_chain_on(c);
 }
 
 /* The r/m operand for a read-modify-write (memory checked for writing too). */

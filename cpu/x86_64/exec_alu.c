@@ -357,7 +357,7 @@ static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86In
         c->rflags = saved;
         return X86_FAULT;
     }
-    return x86_retire(c, d);
+    return x86_next(c, d);
 }
 
 /* r/m op= b with a memory r/m: one translation for the read and the write when the soft TLB
@@ -370,7 +370,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         if (!x86_read(c, d->seg, x86_ea(c, d), size, &a))
             return X86_FAULT;         /* before the flags change */
         alu_lz(c, op, a, b, size);
-        return x86_retire(c, d);
+        return x86_next(c, d);
     }
     uint8_t *h = x86_rmw_fast(c, d, size);
     if (unlikely(h == NULL)) {
@@ -378,7 +378,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         return alu_rm_k(c, d, op, b, size);
     }
     x86_ram_put(h, size, alu_lz(c, op, x86_ram_load(h, size), b, size));
-    return x86_retire(c, d);
+    return x86_next(c, d);
 }
 
 /* Register forms (mod 3) and memory forms apart: at size 4 or 8 a register number is the
@@ -391,7 +391,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
                            SZ);                                                               \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     static int alu_ev_gv_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                         \
     {                                                                                         \
@@ -404,7 +404,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
                             SZ);                                                              \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->reg, SZ, r);                                                 \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     static int alu_gv_ev_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                         \
     {                                                                                         \
@@ -414,7 +414,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->reg, SZ), b, SZ);                      \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->reg, SZ, r);                                                 \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     /* 05-form: rAX,Iz */                                                                     \
     static int alu_ax_iz_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
@@ -422,7 +422,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, X86_RAX, SZ), d->imm, SZ);                \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, X86_RAX, SZ, r);                                                \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     /* 81/83: Ev,I */                                                                         \
     static int alu_ev_i_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                          \
@@ -430,7 +430,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->rm, SZ), d->imm, SZ);                  \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     static int alu_ev_i_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                          \
     {                                                                                         \
@@ -457,7 +457,7 @@ static const X86HandlerFn alu_fast[8][2][8] = {
     {                                                                                         \
         uint64_t r = x86_get_reg(c, d, d->rm, SZ) & x86_get_reg(c, d, d->reg, SZ);            \
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     static int test_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                               \
     {                                                                                         \
@@ -466,7 +466,7 @@ static const X86HandlerFn alu_fast[8][2][8] = {
             return X86_FAULT;                                                                 \
         uint64_t r = a & x86_get_reg(c, d, d->reg, SZ);                                       \
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }
 TEST_FAST(4) TEST_FAST(8)
 

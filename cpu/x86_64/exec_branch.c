@@ -114,9 +114,12 @@ int x86_op_loop(X86Cpu *c, const X86Insn *d)
 #define JCC_FAST(CC)                                                                          \
     static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
     {                                                                                         \
-        if (x86_cond_now(c, CC))                                                              \
-            return x86_branch(c, rel_target(c, d), d->opsize);                                \
-        return x86_retire(c, d);                                                              \
+        if (x86_cond_now(c, CC)) {                                                            \
+            if (x86_branch(c, rel_target(c, d), d->opsize) != X86_OK)                         \
+                return X86_FAULT;                                                             \
+            return x86_chain_on(c);                                                           \
+        }                                                                                     \
+        return x86_next(c, d);                                                                \
     }
 JCC_FAST(0) JCC_FAST(1) JCC_FAST(2) JCC_FAST(3) JCC_FAST(4) JCC_FAST(5) JCC_FAST(6)
 JCC_FAST(7) JCC_FAST(8) JCC_FAST(9) JCC_FAST(10) JCC_FAST(11) JCC_FAST(12) JCC_FAST(13)

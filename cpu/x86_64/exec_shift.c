@@ -111,7 +111,7 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
         c->lf_op = X86_LF_NONE;                                                               \
         x86_set_reg(c, d, d->rm, SZ,                                                          \
                     shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }                                                                                         \
     static int shift_cl_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                            \
     {                                                                                         \
@@ -122,7 +122,7 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
             a = shift(c, KIND, a, n, SZ);                                                     \
         }                                                                                     \
         x86_set_reg(c, d, d->rm, SZ, a);                                                      \
-        return x86_retire(c, d);                                                              \
+        return x86_next(c, d);                                                              \
     }
 #define SHIFT_FAST_K(KIND) SHIFT_FAST(KIND, 4) SHIFT_FAST(KIND, 8)
 SHIFT_FAST_K(4) SHIFT_FAST_K(5) SHIFT_FAST_K(6) SHIFT_FAST_K(7)
