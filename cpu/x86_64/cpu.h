@@ -310,6 +310,15 @@ void x86_trace_set(Machine *m, uint32_t mask);
 bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;
 
+/* ---- lazy flags (exec.h) ---- */
+void x86_lf_write(X86Cpu *c);                          /* exec_alu.c */
+/* The pending flags into rflags, if any. */
+static inline void x86_lf_flush(X86Cpu *c)
+{
+    if (c->lf_op)
+        x86_lf_write(c);
+}
+
 /* ---- data accesses: the inline fast path (mem.c has the rest) ---- */
 /* The host address of a data access that the soft TLB holds as RAM, inside one page, in
  * 64-bit code with nothing to check but the translation (mem_tag); else NULL, and the slow

@@ -58,13 +58,8 @@ static inline void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, ui
     c->lf_b = b;
     c->lf_r = r;
 }
-void x86_lf_write(X86Cpu *c);                          /* exec_alu.c */
-/* The pending flags into rflags, if any. */
-static inline void x86_lf_flush(X86Cpu *c)
-{
-    if (c->lf_op)
-        x86_lf_write(c);
-}
+/* x86_lf_write and x86_lf_flush (writing pending flags into rflags) are in cpu.h: the
+ * system part flushes too. */
 
 static inline uint64_t x86_mask(unsigned size)
 {

@@ -18,11 +18,12 @@ static inline bool x86_mode64(const X86Cpu *c) { return c->code_bits == 64; }
 /* The local APIC or a device was touched (MMIO, port I/O, MSRs, CR8), or something below
  * happened: the run loop looks at the instruction boundary again before the next
  * instruction, and its chain of instructions in a page leaves (the decode cache's shortcut
- * forgotten: the chain's one check, cpu.c). */
+ * forgotten: the chain's one check, cpu.c); lazy flags are written into rflags now. */
 static inline void x86_recheck(X86Cpu *c)
 {
     c->recheck = 1;
     c->dc_la = ~0ull;
+    x86_lf_flush(c);          /* what a device does may reach a subscriber reading registers */
 }
 /* A subscriber or a watchpoint asked to pause: the machine stops after this instruction. */
 static inline void x86_pause(X86Cpu *c)

@@ -408,3 +408,38 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         cr_assert_eq(rip[0], rip[1], "state %u: rip", st);
     }
 }
+
+/* A subscriber called in the middle of a chained run sees RFLAGS exact: lazy flags are
+ * written before an event is published (here EV_MEM, for a store after a CMP). */
+static uint64_t seen_flags[8];
+static unsigned nseen;
+static bool record_flags(void *opaque, const EvInfo *e)
+{
+    const X86Cpu *c = opaque;
+    if (e->kind == EV_MEM && e->u.mem.write && nseen < 8)
+        seen_flags[nseen++] = c->rflags & X86_FLAGS_ARITH;
+    return false;
+}
+
+Test(x86dcache, subscribers_see_exact_flags)
+{
+    DT *t = dt_new();
+    X86Cpu *c = t->c;
+    enter_long(t, 0x1000);
+    /* cmp rax, rbx; mov [0x8000], rcx; dec r15; jnz back; hlt */
+    static const uint8_t prog[] = { 0x48, 0x39, 0xd8, 0x48, 0x89, 0x0c, 0x25, 0x00, 0x80, 0x00,
+                                    0x00, 0x49, 0xff, 0xcf, 0x75, 0xf0, 0xf4 };
+    put(t, 0x1000, prog, sizeof prog);
+    c->gpr[X86_RAX] = 1;
+    c->gpr[X86_RBX] = 2;            /* 1 - 2: CF, SF, AF, PF set; ZF, OF clear */
+    c->gpr[X86_R15] = 4;
+    nseen = 0;
+    cr_assert(ev_subscribe(&t->m->events, 1u << EV_MEM, EV_PRIO_PLUGIN, NULL, record_flags, c));
+    run(t, 100);
+    cr_assert(c->halted);
+    cr_assert_eq(nseen, 4, "four stores seen (%u)", nseen);
+    for (unsigned i = 0; i < nseen; i++)
+        cr_assert_eq(seen_flags[i], X86_CF | X86_SF | X86_AF | X86_PF,
+                     "store %u: flags %#llx", i, (unsigned long long)seen_flags[i]);
+    dt_free(t);
+}
