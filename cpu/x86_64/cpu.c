@@ -480,7 +480,7 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
  *    - by x86_rflags_written (insn.h): RFLAGS.TF or RF set, or AC changed;
  *    - by a change of mode, CPL, segments or paging, a TLB flush, a page dropped (then
  *      dc_garbage is not empty);
- *  - RIP leaving the page or its fetch window, or landing where nothing is decoded yet;
+ *  - RIP leaving the page, or landing where nothing is decoded yet;
  *  - an instruction faulting or asking to stop (X86_FAULT, X86_STOP).
  * So the architectural work is step()'s, instruction for instruction (a test runs both loops
  * to the same state hash); only the host's bookkeeping between them is left out. */
@@ -501,7 +501,7 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
     c->chain_floor = (uintptr_t)__builtin_frame_address(0) - X86_CHAIN_STACK;
     while (likely(c->insns < budget)) {
         uint64_t off = c->rip - page;
-        if (unlikely(off > X86_DC_LAST_OFF))
+        if (unlikely(off >= X86_DC_PAGE))
             break;
         unsigned s = p->slot[off];
         if (unlikely(!s))

@@ -92,8 +92,36 @@ static X86DecodedPage *dc_page(X86Cpu *c, uint64_t pa_page)
     return p;
 }
 
+/* The decoded page of pa at the current code size, if there is one. */
+static X86DecodedPage *dc_find(X86Cpu *c, uint64_t pa_page)
+{
+    for (X86DecodedPage *p = c->dc_hash[dc_hash(pa_page)]; p; p = p->next)
+        if (p->pa == pa_page && p->bits == c->code_bits)
+            return p;
+    return NULL;
+}
+
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
 {
+    uint64_t la0;
+    const X86TlbEntry *te0;
+    Machine *m0 = c->m;
+    /* RIP in another decoded page whose fetch the soft TLB holds: its instruction, as
+     * x86_decode_cached finds one in the current page (the uncached decoder would fetch the
+     * same bytes and walk nothing) */
+    if (m0 && m0->ram_code && x86_dc_window(c, &la0) && (te0 = x86_dc_tlb(c, la0)) != NULL &&
+        te0->pa - m0->ram_base < m0->ram_size) {
+        X86DecodedPage *p = dc_find(c, te0->pa);
+        unsigned s = p ? p->slot[la0 & (X86_DC_PAGE - 1)] : 0;
+        if (s) {
+            c->dc_cur = p;
+            if (c->code_bits == 64)
+                x86_dc_remember(c, la0, te0);
+            else
+                c->dc_la = ~0ull;
+            return &p->insn[s - 1];
+        }
+    }
     if (!x86_decode(c, tmp))
         return NULL;
     uint64_t la;
@@ -101,7 +129,8 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     Machine *m = c->m;
     /* cached only what the uncached decoder fetched from one RAM page whole (dcache.h) */
     if (!m || !m->ram_code || !x86_dc_window(c, &la) || !(te = x86_dc_tlb(c, la)) ||
-        te->pa - m->ram_base >= m->ram_size)
+        te->pa - m->ram_base >= m->ram_size ||
+        (la & (X86_DC_PAGE - 1)) + tmp->len > X86_DC_PAGE)
         return tmp;
     X86DecodedPage *p = dc_page(c, te->pa);
     c->dc_cur = p;

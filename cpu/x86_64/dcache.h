@@ -6,10 +6,12 @@
  * mode). Being physical, a page survives paging changes: the fetch is still checked on every
  * instruction, by the soft TLB's fetch entry for RIP's linear page (a hit is the whole check
  * of the uncached fetch; a miss goes the uncached way, walk and faults included). Only an
- * instruction whose 15-byte fetch window lies inside one RAM page (and inside the CS limit)
- * is cached: the uncached decoder then fetched exactly that page, so the cached and uncached
- * paths do the same architectural work; the rest (the last 14 bytes of a page, code near the
- * CS limit, code outside RAM, undefined encodings) is decoded on every run, as before.
+ * instruction the uncached decoder fetched from one RAM page alone is cached, so the cached
+ * and uncached paths do the same architectural work: in 64-bit code one whose bytes end in
+ * its page (the decoder reads the next page only for an instruction that reaches into it);
+ * in other modes one whose 15-byte fetch window lies inside the page and the CS limit. The
+ * rest (an instruction across two pages, code near the CS limit, code outside RAM, undefined
+ * encodings) is decoded on every run.
  *
  * Code written through any path (stores, string instructions, page-table A/D updates, DMA,
  * the debugger) reaches machine->code_written for a page marked in m->ram_code[], which
@@ -44,15 +46,15 @@ void x86_dcache_collect(X86Cpu *c);
 /* Machine.code_written for x86 cores: drops the decoded page holding pa on every core. */
 void x86_code_written(Machine *m, uint64_t pa);
 
-/* The linear address of RIP's page and whether a cached instruction there may be used: the
- * 15-byte fetch window inside one page and inside CS. */
+/* The linear address of RIP's page and whether a cached instruction there may be used: in
+ * 64-bit code anywhere in the page (one is kept only when its bytes end in the page), else
+ * the 15-byte fetch window inside one page and inside CS. */
 static inline bool x86_dc_window(const X86Cpu *c, uint64_t *la)
 {
     uint64_t rip = c->rip;
     if (likely(c->code_bits == 64)) {
-        if (unlikely(!x86_canonical(rip, (c->cr4 & X86_CR4_LA57) != 0)))
-            return false;
         *la = rip;
+        return x86_canonical(rip, (c->cr4 & X86_CR4_LA57) != 0);
     } else {
         const X86Seg *cs = &c->seg[X86_CS];
         if (rip + X86_MAX_INSN_BYTES - 1 > cs->limit)
@@ -101,8 +103,7 @@ static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
     /* 64-bit code in the page of the last check: the TLB entry unchanged (a flush or refill
      * changes its tag or address), CPL and mode unchanged (x86_update_mode forgets dc_la),
      * AC unchanged, and the window inside the page (then RIP is canonical as its page) */
-    if (likely((rip & ~(uint64_t)(X86_DC_PAGE - 1)) == c->dc_la &&
-               (rip & (X86_DC_PAGE - 1)) <= X86_DC_LAST_OFF && c->dc_te->tag == c->dc_tag &&
+    if (likely((rip & ~(uint64_t)(X86_DC_PAGE - 1)) == c->dc_la && c->dc_te->tag == c->dc_tag &&
                c->dc_te->pa == p->pa && (c->rflags & X86_AC) == c->dc_ac)) {
         unsigned s = p->slot[rip & (X86_DC_PAGE - 1)];
         if (likely(s))

@@ -10,19 +10,28 @@
 #include "cpu/x86_64/insn.h"
 #include "x86_decode_gen.h"
 
+#define X86_PAGE_SIZE 4096u
+
 /* The fetch window: bytes of the instruction read so far (at most 15). */
 typedef struct Fetch {
     X86Cpu *c;
     uint8_t buf[X86_MAX_INSN_BYTES];
     unsigned have;            /* bytes x86_fetch delivered */
     unsigned pos;             /* bytes consumed */
+    unsigned more;            /* bytes of the next page not fetched yet (fetched when needed) */
 } Fetch;
 
-/* The next byte, or false with #GP (past 15 bytes) or the fetch fault raised. */
+/* The next byte, or false with #GP (past 15 bytes) or the fetch fault raised. The next
+ * page is read only when the instruction reaches into it, as the hardware faults: its
+ * translation (a walk, accessed flags) is the instruction's only then. */
 static bool next_byte(Fetch *f, uint8_t *b)
 {
     if (f->pos >= X86_MAX_INSN_BYTES)
         return x86_fault(f->c, X86_GP, 0, true);
+    if (f->pos >= f->have && f->more) {
+        f->have += x86_fetch(f->c, f->c->rip + f->have, f->buf + f->have, f->more);
+        f->more = 0;
+    }
     if (f->pos >= f->have) {
         x86_fetch_fault(f->c, f->c->rip + f->pos);
         return false;
@@ -219,7 +228,13 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
 {
     Fetch f = { .c = c };
     memset(d, 0, sizeof(*d));
-    f.have = x86_fetch(c, c->rip, f.buf, X86_MAX_INSN_BYTES);
+    /* this page's bytes first */
+    uint64_t la = c->code_bits == 64 ? c->rip : (uint32_t)(c->seg[X86_CS].base + c->rip);
+    unsigned room = X86_PAGE_SIZE - (unsigned)(la & (X86_PAGE_SIZE - 1));
+    unsigned here = room < X86_MAX_INSN_BYTES ? room : X86_MAX_INSN_BYTES;
+    f.have = x86_fetch(c, c->rip, f.buf, here);
+    if (f.have == here)
+        f.more = X86_MAX_INSN_BYTES - here;
     bool long64 = c->code_bits == 64;
     unsigned seg_override = X86_SEG_NONE;
     bool asize_prefix = false;

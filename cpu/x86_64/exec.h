@@ -206,8 +206,8 @@ static inline int x86_retire(X86Cpu *c, const X86Insn *d)
  * this handler's own (so the host predicts it by what came before) instead of the chain
  * loop's one call for all. It does what the loop does between two instructions, and returns
  * to the loop (X86_OK, the retired instruction not yet counted) for anything else: outside
- * the chain, the shortcut forgotten (dc_la, cpu.c's chain), RIP outside the page's window
- * or at an undecoded slot, the budget's last instruction, lazy flags to write first, or the
+ * the chain, the shortcut forgotten (dc_la, cpu.c's chain), RIP outside the page or at an
+ * undecoded slot, the budget's last instruction, lazy flags to write first, or the
  * host stack below chain_floor (where the compiler made a call of the jump). */
 static inline int x86_chain_on(X86Cpu *c)
 {
@@ -215,7 +215,7 @@ static inline int x86_chain_on(X86Cpu *c)
         return X86_OK;
     /* dc_la is the chain's page, or ~0 (forgotten), which no page-aligned RIP equals */
     uint64_t off = c->rip & (X86_DC_PAGE - 1);
-    if (unlikely((c->rip & ~(uint64_t)(X86_DC_PAGE - 1)) != c->dc_la || off > X86_DC_LAST_OFF ||
+    if (unlikely((c->rip & ~(uint64_t)(X86_DC_PAGE - 1)) != c->dc_la ||
                  c->insns + 2 > c->budget ||
                  (uintptr_t)__builtin_frame_address(0) < c->chain_floor))
         return X86_OK;

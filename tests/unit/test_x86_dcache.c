@@ -443,3 +443,54 @@ Test(x86dcache, subscribers_see_exact_flags)
                      "store %u: flags %#llx", i, (unsigned long long)seen_flags[i]);
     dt_free(t);
 }
+
+/* An instruction in a page's last 14 bytes that ends in the page: the decoder reads the next
+ * page only when an instruction reaches into it (the next page's accessed flag stays clear),
+ * and such an instruction is kept decoded like any other: a loop over the page boundary runs
+ * the same chained as one instruction at a time, and an instruction across the boundary
+ * reads its bytes from both pages (which sets that flag). */
+Test(x86dcache, the_end_of_a_page)
+{
+    /* VA 0x200000 -> PA 0x6000, VA 0x201000 -> PA 0x7000 (PTEs at 0x13000 and 0x13008) */
+    uint64_t result[2][3];
+    for (int way = 0; way < 2; way++) {
+        DT *t = dt_new();
+        X86Cpu *c = t->c;
+        static const uint8_t loop[] = {
+            0x48, 0xff, 0xc0,                           /* 200ff5: inc rax */
+            0x48, 0xff, 0xcb,                           /* 200ff8: dec rbx */
+            0x75, 0xf8,                                 /* 200ffb: jnz 200ff5 */
+            0x48, 0x83, 0xc1, 0x07,                     /* 200ffd..201000: add rcx, 7 ends */
+        };
+        /* 0x200ffd + 4 = 0x201001: the ADD reaches one byte into the next page */
+        put(t, 0x6ff5, loop, 11);
+        put(t, 0x7000, &loop[11], 1);
+        static const uint8_t rest[] = { 0xf4 };         /* 201001: hlt */
+        put(t, 0x7001, rest, 1);
+        put64(t, 0x13000, 0x6000 | 3);
+        put64(t, 0x13008, 0x7000 | 3);                  /* accessed flag clear */
+        enter_long(t, 0x200ff5);
+        c->gpr[X86_RBX] = 50;
+        if (way == 0) {
+            run(t, 3 * 50 - 1);                         /* the loop, not yet the ADD */
+            uint64_t pte;
+            memcpy(&pte, t->m->ram + 0x13008, 8);
+            cr_assert_eq(pte & 0x20, 0, "the next page not read while no instruction reaches it");
+            run(t, 10);
+        } else {
+            for (unsigned i = 0; i < 3 * 50 + 10 && !c->halted; i++)
+                run(t, 1);
+        }
+        cr_assert(c->halted, "way %d ran to HLT (rip %#llx)", way, (unsigned long long)c->rip);
+        uint64_t pte;
+        memcpy(&pte, t->m->ram + 0x13008, 8);
+        cr_assert_neq(pte & 0x20, 0, "the ADD across the boundary read the next page");
+        result[way][0] = c->gpr[X86_RAX];
+        result[way][1] = c->gpr[X86_RCX];
+        result[way][2] = c->rip;
+        dt_free(t);
+    }
+    cr_assert_eq(result[0][0], 50);
+    cr_assert_eq(result[0][1], 7);
+    cr_assert_eq(memcmp(result[0], result[1], sizeof result[0]), 0);
+}
