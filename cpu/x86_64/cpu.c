@@ -490,8 +490,8 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
     X86DecodedPage *const p = c->dc_cur;
     const uint64_t ac = c->dc_ac;
     if (page == ~0ull || !c->quiet || c->recheck || c->interrupt_shadow || c->dc_garbage ||
-        (c->rflags & (X86_TF | X86_RF | X86_AC)) != ac || c->dc_te->tag != c->dc_tag ||
-        c->dc_te->pa != p->pa || c->m->evq.next_seq != c->evq_seq)
+        (c->rflags & (X86_TF | X86_RF | X86_AC)) != ac || !x86_dc_entry_holds(c) ||
+        c->m->evq.next_seq != c->evq_seq)
         return true;
     const uint64_t budget = c->budget;
     bool go_on = true;

@@ -101,44 +101,52 @@ static X86DecodedPage *dc_find(X86Cpu *c, uint64_t pa_page)
     return NULL;
 }
 
+/* RIP's linear address in *la and the soft TLB's fetch entry for it when that holds a RAM
+ * page whose decoded instructions may be used there now (dcache.h), else NULL. */
+static const X86TlbEntry *dc_fetch(X86Cpu *c, uint64_t *la)
+{
+    const Machine *m = c->m;
+    const X86TlbEntry *te;
+    if (!m || !m->ram_code || !x86_dc_window(c, la) || !(te = x86_dc_tlb(c, *la)) ||
+        te->pa - m->ram_base >= m->ram_size)
+        return NULL;
+    return te;
+}
+
+/* p becomes the current page; in 64-bit code the fetch check at la is remembered. */
+static void dc_enter(X86Cpu *c, X86DecodedPage *p, uint64_t la, const X86TlbEntry *te)
+{
+    c->dc_cur = p;
+    if (c->code_bits == 64)
+        x86_dc_remember(c, la, te);
+    else
+        c->dc_la = ~0ull;
+}
+
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
 {
-    uint64_t la0;
-    const X86TlbEntry *te0;
-    Machine *m0 = c->m;
+    uint64_t la;
+    const X86TlbEntry *te = dc_fetch(c, &la);
     /* RIP in another decoded page whose fetch the soft TLB holds: its instruction, as
      * x86_decode_cached finds one in the current page (the uncached decoder would fetch the
      * same bytes and walk nothing) */
-    if (m0 && m0->ram_code && x86_dc_window(c, &la0) && (te0 = x86_dc_tlb(c, la0)) != NULL &&
-        te0->pa - m0->ram_base < m0->ram_size) {
-        X86DecodedPage *p = dc_find(c, te0->pa);
-        unsigned s = p ? p->slot[la0 & (X86_DC_PAGE - 1)] : 0;
+    if (te) {
+        X86DecodedPage *p = dc_find(c, te->pa);
+        unsigned s = p ? p->slot[la & (X86_DC_PAGE - 1)] : 0;
         if (s) {
-            c->dc_cur = p;
-            if (c->code_bits == 64)
-                x86_dc_remember(c, la0, te0);
-            else
-                c->dc_la = ~0ull;
+            dc_enter(c, p, la, te);
             return &p->insn[s - 1];
         }
     }
     if (!x86_decode(c, tmp))
         return NULL;
-    uint64_t la;
-    const X86TlbEntry *te;
-    Machine *m = c->m;
-    /* cached only what the uncached decoder fetched from one RAM page whole (dcache.h) */
-    if (!m || !m->ram_code || !x86_dc_window(c, &la) || !(te = x86_dc_tlb(c, la)) ||
-        te->pa - m->ram_base >= m->ram_size ||
-        (la & (X86_DC_PAGE - 1)) + tmp->len > X86_DC_PAGE)
+    /* cached only what the uncached decoder fetched from one RAM page alone (dcache.h); its
+     * fetch may have filled the TLB entry just now */
+    te = dc_fetch(c, &la);
+    if (!te || (la & (X86_DC_PAGE - 1)) + tmp->len > X86_DC_PAGE)
         return tmp;
     X86DecodedPage *p = dc_page(c, te->pa);
-    c->dc_cur = p;
-    if (c->code_bits == 64) {
-        x86_dc_remember(c, la, te);
-    } else {
-        c->dc_la = ~0ull;
-    }
+    dc_enter(c, p, la, te);
     unsigned off = (unsigned)(la & (X86_DC_PAGE - 1));
     if (p->slot[off])
         return &p->insn[p->slot[off] - 1];
@@ -149,16 +157,12 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     X86Insn *k = &p->insn[p->n];
     *k = *tmp;
     bool lazy = false;
-    X86HandlerFn (*const select[])(const X86Insn *, bool *) = {
-        x86_fast_alu, x86_fast_jcc, x86_fast_mov, x86_fast_mul,
+    X86HandlerFn (*const select[])(X86Insn *, bool *) = {
+        x86_fast_alu, x86_fast_jcc, x86_fast_mov, x86_fast_mul, x86_fast_shift, x86_fast_cond,
     };
     X86HandlerFn fast = NULL;
     for (size_t i = 0; i < sizeof select / sizeof select[0] && !fast; i++)
         fast = select[i](k, &lazy);
-    if (!fast)
-        fast = x86_fast_shift(k, &lazy);
-    if (!fast)
-        fast = x86_fast_cond(k, &lazy);
     if (!fast)
         lazy = false;         /* what a selector said of a handler it did not give */
     if (fast) {

@@ -93,6 +93,14 @@ static inline void x86_dc_remember(X86Cpu *c, uint64_t la, const X86TlbEntry *te
     c->dc_ac = c->rflags & X86_AC;
 }
 
+/* The fetch check remembered by x86_dc_remember still holds for the current page (as far as
+ * the TLB goes: the caller compares RIP's page with dc_la and RFLAGS.AC with dc_ac): its
+ * entry unchanged (a flush or refill changes its tag or address). */
+static inline bool x86_dc_entry_holds(const X86Cpu *c)
+{
+    return c->dc_te->tag == c->dc_tag && c->dc_te->pa == c->dc_cur->pa;
+}
+
 /* The decoded instruction at c->rip: the cache's, or x86_decode_slow's answer. */
 static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
 {
@@ -100,11 +108,10 @@ static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)
     const X86TlbEntry *te;
     X86DecodedPage *p = c->dc_cur;
     uint64_t rip = c->rip;
-    /* 64-bit code in the page of the last check: the TLB entry unchanged (a flush or refill
-     * changes its tag or address), CPL and mode unchanged (x86_update_mode forgets dc_la),
-     * AC unchanged, and the window inside the page (then RIP is canonical as its page) */
-    if (likely((rip & ~(uint64_t)(X86_DC_PAGE - 1)) == c->dc_la && c->dc_te->tag == c->dc_tag &&
-               c->dc_te->pa == p->pa && (c->rflags & X86_AC) == c->dc_ac)) {
+    /* 64-bit code in the page of the last check (then RIP is canonical as its page): the TLB
+     * entry unchanged, CPL and mode unchanged (x86_update_mode forgets dc_la), AC unchanged */
+    if (likely((rip & ~(uint64_t)(X86_DC_PAGE - 1)) == c->dc_la && x86_dc_entry_holds(c) &&
+               (c->rflags & X86_AC) == c->dc_ac)) {
         unsigned s = p->slot[rip & (X86_DC_PAGE - 1)];
         if (likely(s))
             return &p->insn[s - 1];

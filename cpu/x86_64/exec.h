@@ -12,12 +12,13 @@
 
 /* Specialised handlers for the decode cache (dcache.c): for an instruction of a common shape,
  * a handler with its operation, size or condition fixed and the same semantics as d->fn;
- * NULL otherwise. *lazy (for a handler given): it may run with lazy flags pending (below). */
-X86HandlerFn x86_fast_alu(const X86Insn *d, bool *lazy);      /* exec_alu.c */
-X86HandlerFn x86_fast_jcc(const X86Insn *d, bool *lazy);      /* exec_branch.c */
-X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy);      /* exec_mov.c */
-X86HandlerFn x86_fast_mul(const X86Insn *d, bool *lazy);      /* exec_muldiv.c */
-/* (it may rewrite the cache's copy: a count of 1 into imm) */
+ * NULL otherwise. *lazy (for a handler given): it may run with lazy flags pending (below).
+ * A selector may rewrite the cache's copy for its handler (x86_fast_shift: D1's count of 1
+ * into imm). */
+X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy);            /* exec_alu.c */
+X86HandlerFn x86_fast_jcc(X86Insn *d, bool *lazy);            /* exec_branch.c */
+X86HandlerFn x86_fast_mov(X86Insn *d, bool *lazy);            /* exec_mov.c */
+X86HandlerFn x86_fast_mul(X86Insn *d, bool *lazy);            /* exec_muldiv.c */
 X86HandlerFn x86_fast_shift(X86Insn *d, bool *lazy);          /* exec_shift.c */
 X86HandlerFn x86_fast_cond(X86Insn *d, bool *lazy);           /* exec_bit.c: CMOVcc, SETcc */
 /* Generic handlers that neither write an arithmetic flag nor read one but through

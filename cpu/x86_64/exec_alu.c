@@ -5,8 +5,10 @@
 
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 
-/* op of a and b at size: the result and all six arithmetic flags. */
-static uint64_t alu(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, unsigned size)
+/* op of a and b at size: the result and all six arithmetic flags (inline: the decode
+ * cache's specialised handlers below fix op and size). */
+static inline __attribute__((always_inline)) uint64_t alu(X86Cpu *c, unsigned op, uint64_t a,
+                                                          uint64_t b, unsigned size)
 {
     uint32_t f;
     uint64_t r;
@@ -25,20 +27,27 @@ static uint64_t alu(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, unsigned siz
     return r;
 }
 
-/* r/m op= value (CMP: flags only). */
-static int alu_rm(X86Cpu *c, const X86Insn *d, unsigned op, uint64_t b, unsigned size)
+/* r/m op= value (CMP: flags only); false, with nothing changed, when an access faults. */
+static inline __attribute__((always_inline)) bool alu_rm_do(X86Cpu *c, const X86Insn *d,
+                                                            unsigned op, uint64_t b,
+                                                            unsigned size)
 {
     uint64_t a;
     bool ok = op == ALU_CMP ? x86_rm_read(c, d, size, &a) : x86_rm_read_rmw(c, d, size, &a);
     if (!ok)
-        return X86_FAULT;
+        return false;
     uint64_t saved = c->rflags;
     uint64_t r = alu(c, op, a, b, size);
     if (op != ALU_CMP && !x86_rm_write(c, d, size, r)) {
         c->rflags = saved;
-        return X86_FAULT;
+        return false;
     }
-    return x86_retire(c, d);
+    return true;
+}
+
+static int alu_rm(X86Cpu *c, const X86Insn *d, unsigned op, uint64_t b, unsigned size)
+{
+    return alu_rm_do(c, d, op, b, size) ? x86_retire(c, d) : X86_FAULT;
 }
 
 /* 00-3D: the operation is opcode bits 5:3, the form bits 2:0. */
@@ -265,31 +274,12 @@ int x86_op_adx(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
-/* ---- specialised handlers (dcache.c's x86_specialize) ----
+/* ---- specialised handlers (dcache.c's selectors in x86_decode_slow) ----
  * The decode cache gives a kept ALU or TEST instruction of operand size 4 or 8 a handler
  * with its operation, size and form fixed: the same steps as x86_op_alu / x86_op_grp1 /
  * x86_op_test, without the switches the host cannot predict. */
-static inline __attribute__((always_inline)) uint64_t alu_k(X86Cpu *c, unsigned op, uint64_t a,
-                                                            uint64_t b, unsigned size)
-{
-    uint32_t f;
-    uint64_t r;
-    unsigned cf = c->rflags & X86_CF ? 1 : 0;
-    switch (op) {
-    case ALU_ADD: r = x86_add_flags(a, b, 0, size, &f); break;
-    case ALU_ADC: r = x86_add_flags(a, b, cf, size, &f); break;
-    case ALU_SBB: r = x86_sub_flags(a, b, cf, size, &f); break;
-    case ALU_SUB:
-    case ALU_CMP: r = x86_sub_flags(a, b, 0, size, &f); break;
-    case ALU_OR: r = (a | b) & x86_mask(size); f = x86_logic_flags(r, size); break;
-    case ALU_AND: r = (a & b) & x86_mask(size); f = x86_logic_flags(r, size); break;
-    default: r = (a ^ b) & x86_mask(size); f = x86_logic_flags(r, size); break;
-    }
-    x86_set_flags(c, X86_FLAGS_ARITH, f);
-    return r;
-}
 
-/* alu_k for the decode cache's lazy handlers: ADD, SUB, CMP, AND, OR and XOR leave their
+/* alu for the decode cache's lazy handlers: ADD, SUB, CMP, AND, OR and XOR leave their
  * flags pending (exec.h); ADC and SBB read CF and compute theirs (their handlers are not
  * marked lazy, so the chain has written any pending flags first). */
 static inline __attribute__((always_inline)) uint64_t alu_lz(X86Cpu *c, unsigned op,
@@ -306,7 +296,7 @@ static inline __attribute__((always_inline)) uint64_t alu_lz(X86Cpu *c, unsigned
     case ALU_OR: r = a | b; break;
     case ALU_AND: r = a & b; break;
     case ALU_XOR: r = a ^ b; break;
-    default: return alu_k(c, op, a, b, size);
+    default: return alu(c, op, a, b, size);
     }
     x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, size);
     return r;
@@ -343,21 +333,11 @@ void x86_lf_write(X86Cpu *c)
     c->lf_op = X86_LF_NONE;
 }
 
-/* r/m op= b, as alu_rm */
+/* r/m op= b, as alu_rm, then on to the next instruction when chained */
 static inline __attribute__((always_inline)) int alu_rm_k(X86Cpu *c, const X86Insn *d,
                                                           unsigned op, uint64_t b, unsigned size)
 {
-    uint64_t a;
-    bool ok = op == ALU_CMP ? x86_rm_read(c, d, size, &a) : x86_rm_read_rmw(c, d, size, &a);
-    if (!ok)
-        return X86_FAULT;
-    uint64_t saved = c->rflags;
-    uint64_t r = alu_k(c, op, a, b, size);
-    if (op != ALU_CMP && !x86_rm_write(c, d, size, r)) {
-        c->rflags = saved;
-        return X86_FAULT;
-    }
-    return x86_next(c, d);
+    return alu_rm_do(c, d, op, b, size) ? x86_next(c, d) : X86_FAULT;
 }
 
 /* r/m op= b with a memory r/m: one translation for the read and the write when the soft TLB
@@ -470,7 +450,7 @@ static const X86HandlerFn alu_fast[8][2][8] = {
     }
 TEST_FAST(4) TEST_FAST(8)
 
-X86HandlerFn x86_fast_alu(const X86Insn *d, bool *lazy)
+X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
 {
     if (d->map != 0 || (d->opsize != 4 && d->opsize != 8))
         return NULL;

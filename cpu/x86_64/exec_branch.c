@@ -110,7 +110,8 @@ int x86_op_loop(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
-/* ---- specialised handlers (dcache.c's x86_specialize): Jcc with its condition fixed ---- */
+/* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): Jcc with its
+ * condition fixed ---- */
 #define JCC_FAST(CC)                                                                          \
     static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
     {                                                                                         \
@@ -125,7 +126,7 @@ JCC_FAST(0) JCC_FAST(1) JCC_FAST(2) JCC_FAST(3) JCC_FAST(4) JCC_FAST(5) JCC_FAST
 JCC_FAST(7) JCC_FAST(8) JCC_FAST(9) JCC_FAST(10) JCC_FAST(11) JCC_FAST(12) JCC_FAST(13)
 JCC_FAST(14) JCC_FAST(15)
 
-X86HandlerFn x86_fast_jcc(const X86Insn *d, bool *lazy)
+X86HandlerFn x86_fast_jcc(X86Insn *d, bool *lazy)
 {
     *lazy = true;
     static const X86HandlerFn jcc[16] = {

@@ -301,7 +301,8 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
     return x86_ud(c);
 }
 
-/* ---- specialised handlers (dcache.c's x86_specialize): MOV 89/8B at size 4 or 8 ---- */
+/* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): MOV 88/8A/89/8B,
+ * MOVZX/MOVSX, LEA ---- */
 #define MOV_FAST(SZ)                                                                          \
     static int mov_ev_gv_##SZ##_r(X86Cpu *c, const X86Insn *d)                                \
     {                                                                                         \
@@ -367,7 +368,7 @@ static int lea_4(X86Cpu *c, const X86Insn *d)
     return x86_next(c, d);
 }
 
-X86HandlerFn x86_fast_mov(const X86Insn *d, bool *lazy)
+X86HandlerFn x86_fast_mov(X86Insn *d, bool *lazy)
 {
     *lazy = true;             /* none of these touches a flag */
     bool q = d->opsize == 8, mem = d->mod != 3;

@@ -118,8 +118,8 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
     return imul_to_reg(c, d, a, d->imm);
 }
 
-/* ---- specialised handlers (dcache.c's x86_specialize): IMUL Gv,Ev and Gv,Ev,imm at size 4
- * or 8 ---- */
+/* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): IMUL Gv,Ev and
+ * Gv,Ev,imm at size 4 or 8 ---- */
 #define IMUL_FAST(SZ)                                                                         \
     static int imul2_##SZ(X86Cpu *c, const X86Insn *d)                                        \
     {                                                                                         \
@@ -139,7 +139,7 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
     }
 IMUL_FAST(4) IMUL_FAST(8)
 
-X86HandlerFn x86_fast_mul(const X86Insn *d, bool *lazy)
+X86HandlerFn x86_fast_mul(X86Insn *d, bool *lazy)
 {
     *lazy = true;             /* pending flags are dropped: IMUL writes all six */
     if (d->opsize != 4 && d->opsize != 8)
