@@ -9,52 +9,25 @@
 #include "cpu/x86_64/cpu.h"
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/exec.h"
+#include "x86_harness.h"
 
-#define RAM_SIZE (16ull << 20)
 #define PML4 0x10000ull
 
-typedef struct DT {
-    Machine *m;
-    X86Cpu *c;
-} DT;
-
-static DT *dt_new(void)
-{
-    MachineConfig cfg;
-    machine_config_defaults(&cfg);
-    cfg.ram_size = RAM_SIZE;
-    char *err = NULL;
-    DT *t = g_new0(DT, 1);
-    t->m = machine_new(&cfg, 0, &err);
-    machine_config_free(&cfg);
-    cr_assert_not_null(t->m, "machine_new: %s", err ? err : "?");
-    t->m->out = stdout;
-    t->c = x86_cpu_new(t->m, 0);
-    machine_add_cpu(t->m, t->c, &x86_cpu_class);
-    return t;
-}
-
-static void dt_free(DT *t)
-{
-    machine_free(t->m);
-    g_free(t);
-}
-
 /* Writes RAM as a device's DMA would: decoded code there is dropped (machine.h). */
-static void put(DT *t, uint64_t pa, const void *bytes, size_t n)
+static void put(XH *t, uint64_t pa, const void *bytes, size_t n)
 {
     memcpy(t->m->ram + pa, bytes, n);
     machine_dma_written(t->m, pa, n);
 }
 
-static void put64(DT *t, uint64_t pa, uint64_t v)
+static void put64(XH *t, uint64_t pa, uint64_t v)
 {
     put(t, pa, &v, 8);
 }
 
 /* Long mode at rip: the first 2 MiB identity-mapped by one 2 MiB page, and VA 0x200000
  * through a page table at 0x13000 (its first entry to the caller's choice). */
-static void enter_long(DT *t, uint64_t rip)
+static void enter_long(XH *t, uint64_t rip)
 {
     put64(t, PML4, 0x11000 | 7);
     put64(t, 0x11000, 0x12000 | 7);
@@ -64,19 +37,11 @@ static void enter_long(DT *t, uint64_t rip)
     t->c->gpr[X86_RSP] = 0x9000;
 }
 
-static int run(DT *t, uint64_t steps)
-{
-    t->m->stop = false;
-    t->m->exit_code = 0;
-    t->m->cfg.max_insns = machine_icount(t->m) + steps;
-    return machine_run(t->m);
-}
-
 TestSuite(x86dcache);
 
 Test(x86dcache, rewrites_the_next_instruction_in_the_same_page)
 {
-    DT *t = dt_new();
+    XH *t = xh_new(NULL);
     static const uint8_t code[] = {
         0xb9, 0x03, 0x00, 0x00, 0x00,                   /* 1000: mov ecx, 3 */
         0x88, 0x0c, 0x25, 0x0d, 0x10, 0x00, 0x00,       /* 1005: mov [0x100d], cl */
@@ -88,16 +53,16 @@ Test(x86dcache, rewrites_the_next_instruction_in_the_same_page)
     };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
-    cr_assert_eq(run(t, 1 + 3 * 5), 0);
+    cr_assert_eq(xh_run(t, 1 + 3 * 5), 0);
     cr_assert_eq(t->c->rip, 0x1017);
     /* 3 + 2 + 1; a stale "mov eax, 3" on the second and third pass gives 9 */
     cr_assert_eq(t->c->gpr[X86_RBX], 6, "ebx %#llx", (unsigned long long)t->c->gpr[X86_RBX]);
-    dt_free(t);
+    xh_free(t);
 }
 
 Test(x86dcache, rewrites_an_instruction_of_another_decoded_page)
 {
-    DT *t = dt_new();
+    XH *t = xh_new(NULL);
     static const uint8_t code[] = {
         0xe8, 0xfb, 0x0f, 0x00, 0x00,                   /* 1000: call 2000 */
         0x89, 0xc3,                                     /* 1005: mov ebx, eax */
@@ -112,16 +77,16 @@ Test(x86dcache, rewrites_an_instruction_of_another_decoded_page)
     put(t, 0x1000, code, sizeof code);
     put(t, 0x2000, sub, sizeof sub);
     enter_long(t, 0x1000);
-    cr_assert_eq(run(t, 8), 0);
+    cr_assert_eq(xh_run(t, 8), 0);
     cr_assert_eq(t->c->rip, 0x1014);
     cr_assert_eq(t->c->gpr[X86_RBX], 0x55);
     cr_assert_eq(t->c->gpr[X86_RAX], 0x77, "the rewritten subroutine ran");
-    dt_free(t);
+    xh_free(t);
 }
 
 Test(x86dcache, a_remapped_code_page_runs_its_new_code)
 {
-    DT *t = dt_new();
+    XH *t = xh_new(NULL);
     static const uint8_t code[] = {
         0xe8, 0xfb, 0xef, 0x1f, 0x00,                   /* 1000: call 200000 */
         0x89, 0xc3,                                     /* 1005: mov ebx, eax */
@@ -138,11 +103,11 @@ Test(x86dcache, a_remapped_code_page_runs_its_new_code)
     put(t, 0x7000, sub7, sizeof sub7);
     enter_long(t, 0x1000);
     put64(t, 0x13000, 0x6000 | 3);
-    cr_assert_eq(run(t, 9), 0);
+    cr_assert_eq(xh_run(t, 9), 0);
     cr_assert_eq(t->c->rip, 0x101f);
     cr_assert_eq(t->c->gpr[X86_RBX], 0x66);
     cr_assert_eq(t->c->gpr[X86_RAX], 0x77, "the new physical page's code ran");
-    dt_free(t);
+    xh_free(t);
 }
 
 /* The specialised handlers the cache gives ALU, TEST, MOV, IMUL and Jcc instructions (exec.h's
@@ -151,7 +116,7 @@ Test(x86dcache, a_remapped_code_page_runs_its_new_code)
  * run loop (cached, specialised); registers, RFLAGS, RIP and the memory operand agree. */
 Test(x86dcache, specialised_handlers_match_the_generic_ones)
 {
-    DT *t = dt_new();
+    XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
     uint8_t enc[120][16];
@@ -234,7 +199,7 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                             x86_fast_shift(&d, &lz) || x86_fast_cond(&d, &lz))
                             specialised += r == 0 && f == 0;
                     } else {
-                        cr_assert_eq(run(t, 1), 0);
+                        cr_assert_eq(xh_run(t, 1), 0);
                     }
                     memcpy(gpr[way], c->gpr, sizeof c->gpr);
                     fl[way] = c->rflags;
@@ -252,7 +217,7 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     }
     cr_assert_eq(specialised, n, "every encoding here has a specialised handler (%u of %u)",
                  specialised, n);
-    dt_free(t);
+    xh_free(t);
 }
 
 /* Pages are kept by physical address and code size: the same bytes decoded for 64-bit code,
@@ -260,13 +225,13 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
  * DEC eAX in the other). */
 Test(x86dcache, the_same_page_in_another_code_size)
 {
-    DT *t = dt_new();
+    XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
     static const uint8_t code[] = { 0x48, 0xff, 0xc0 };   /* inc rax | dec eax; inc eax */
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->gpr[X86_RAX] = 5;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 6);
     cr_assert_eq(c->rip, 0x1003);
     c->seg[X86_CS].attr = (c->seg[X86_CS].attr & ~X86_SEG_ATTR_L) | X86_SEG_ATTR_DB;
@@ -274,12 +239,12 @@ Test(x86dcache, the_same_page_in_another_code_size)
     cr_assert_eq(c->code_bits, 32);
     c->rip = 0x1000;
     c->gpr[X86_RAX] = 5;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 4, "DEC eAX");
     cr_assert_eq(c->rip, 0x1001);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 5);
-    dt_free(t);
+    xh_free(t);
 }
 
 /* Lazy flags (exec.h): inside the run loop's chain an ALU result leaves its flags pending
@@ -375,7 +340,7 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
     for (unsigned st = 0; st < sizeof starts / sizeof starts[0]; st++) {
         uint64_t gpr[2][X86_NGPR], fl[2], mem[2], rip[2];
         for (int way = 0; way < 2; way++) {
-            DT *t = dt_new();
+            XH *t = xh_new(NULL);
             X86Cpu *c = t->c;
             enter_long(t, 0x1000);
             put(t, 0x1000, prog, len);
@@ -387,17 +352,17 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
             c->rflags = 0x2 | (st & 1 ? X86_CF : 0);
             c->gpr[X86_R15] = 3;
             if (way == 0) {
-                run(t, 3 * count);
+                xh_run(t, 3 * count);
             } else {
                 for (unsigned i = 0; i <= 3 * count && !c->halted; i++)
-                    run(t, 1);
+                    xh_run(t, 1);
             }
             cr_assert(c->halted, "state %u, way %d: the program ran to its HLT", st, way);
             memcpy(gpr[way], c->gpr, sizeof c->gpr);
             fl[way] = c->rflags;
             rip[way] = c->rip;
             memcpy(&mem[way], t->m->ram + 0x8000, 8);
-            dt_free(t);
+            xh_free(t);
         }
         for (unsigned r = 0; r < X86_NGPR; r++)
             cr_assert_eq(gpr[0][r], gpr[1][r], "state %u: register %u %#llx vs %#llx", st, r,
@@ -423,7 +388,7 @@ static bool record_flags(void *opaque, const EvInfo *e)
 
 Test(x86dcache, subscribers_see_exact_flags)
 {
-    DT *t = dt_new();
+    XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
     /* cmp rax, rbx; mov [0x8000], rcx; dec r15; jnz back; hlt */
@@ -435,13 +400,13 @@ Test(x86dcache, subscribers_see_exact_flags)
     c->gpr[X86_R15] = 4;
     nseen = 0;
     cr_assert(ev_subscribe(&t->m->events, 1u << EV_MEM, EV_PRIO_PLUGIN, NULL, record_flags, c));
-    run(t, 100);
+    xh_run(t, 100);
     cr_assert(c->halted);
     cr_assert_eq(nseen, 4, "four stores seen (%u)", nseen);
     for (unsigned i = 0; i < nseen; i++)
         cr_assert_eq(seen_flags[i], X86_CF | X86_SF | X86_AF | X86_PF,
                      "store %u: flags %#llx", i, (unsigned long long)seen_flags[i]);
-    dt_free(t);
+    xh_free(t);
 }
 
 /* An instruction in a page's last 14 bytes that ends in the page: the decoder reads the next
@@ -454,7 +419,7 @@ Test(x86dcache, the_end_of_a_page)
     /* VA 0x200000 -> PA 0x6000, VA 0x201000 -> PA 0x7000 (PTEs at 0x13000 and 0x13008) */
     uint64_t result[2][3];
     for (int way = 0; way < 2; way++) {
-        DT *t = dt_new();
+        XH *t = xh_new(NULL);
         X86Cpu *c = t->c;
         static const uint8_t loop[] = {
             0x48, 0xff, 0xc0,                           /* 200ff5: inc rax */
@@ -472,14 +437,14 @@ Test(x86dcache, the_end_of_a_page)
         enter_long(t, 0x200ff5);
         c->gpr[X86_RBX] = 50;
         if (way == 0) {
-            run(t, 3 * 50 - 1);                         /* the loop, not yet the ADD */
+            xh_run(t, 3 * 50 - 1);                         /* the loop, not yet the ADD */
             uint64_t pte;
             memcpy(&pte, t->m->ram + 0x13008, 8);
             cr_assert_eq(pte & 0x20, 0, "the next page not read while no instruction reaches it");
-            run(t, 10);
+            xh_run(t, 10);
         } else {
             for (unsigned i = 0; i < 3 * 50 + 10 && !c->halted; i++)
-                run(t, 1);
+                xh_run(t, 1);
         }
         cr_assert(c->halted, "way %d ran to HLT (rip %#llx)", way, (unsigned long long)c->rip);
         uint64_t pte;
@@ -488,7 +453,7 @@ Test(x86dcache, the_end_of_a_page)
         result[way][0] = c->gpr[X86_RAX];
         result[way][1] = c->gpr[X86_RCX];
         result[way][2] = c->rip;
-        dt_free(t);
+        xh_free(t);
     }
     cr_assert_eq(result[0][0], 50);
     cr_assert_eq(result[0][1], 7);

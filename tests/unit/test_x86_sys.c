@@ -9,70 +9,31 @@
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/sys_internal.h"
 #include "devices/lapic.h"
+#include "x86_harness.h"
 
-#define RAM_SIZE (16ull << 20)
-
-typedef struct XT {
-    Machine *m;
-    X86Cpu *c;
-} XT;
-
-static XT *xt_new(const char *model)
-{
-    MachineConfig cfg;
-    machine_config_defaults(&cfg);
-    cfg.ram_size = RAM_SIZE;
-    g_free(cfg.cpu_model);
-    cfg.cpu_model = g_strdup(model);
-    char *err = NULL;
-    XT *t = g_new0(XT, 1);
-    t->m = machine_new(&cfg, 0, &err);
-    machine_config_free(&cfg);
-    cr_assert_not_null(t->m, "machine_new: %s", err ? err : "?");
-    t->m->out = stdout;
-    t->c = x86_cpu_new(t->m, 0);
-    machine_add_cpu(t->m, t->c, &x86_cpu_class);
-    return t;
-}
-
-static void xt_free(XT *t)
-{
-    machine_free(t->m);
-    g_free(t);
-}
-
-static void put(XT *t, uint64_t pa, const void *bytes, size_t n)
+static void put(XH *t, uint64_t pa, const void *bytes, size_t n)
 {
     memcpy(t->m->ram + pa, bytes, n);
     machine_ram_written(t->m, pa, n);
     x86_decode_flush(t->c);
 }
 
-static void put64(XT *t, uint64_t pa, uint64_t v)
+static void put64(XH *t, uint64_t pa, uint64_t v)
 {
     put(t, pa, &v, 8);
 }
 
-static uint64_t get64(XT *t, uint64_t pa)
+static uint64_t get64(XH *t, uint64_t pa)
 {
     uint64_t v;
     memcpy(&v, t->m->ram + pa, 8);
     return v;
 }
 
-/* Runs `steps` instructions (fewer if the machine stops); the exit code. */
-static int run(XT *t, uint64_t steps)
-{
-    t->m->stop = false;
-    t->m->exit_code = 0;
-    t->m->cfg.max_insns = machine_icount(t->m) + steps;
-    return machine_run(t->m);
-}
-
 /* Long-mode tables: PML4 0x10000, PDPT 0x11000, PD 0x12000 mapping the first 2 MiB with one
  * 2 MiB page (flags pde_flags), nothing else. */
 #define PML4 0x10000ull
-static void long_tables(XT *t, uint64_t pde_flags)
+static void long_tables(XH *t, uint64_t pde_flags)
 {
     put64(t, PML4, 0x11000 | 7);
     put64(t, 0x11000, 0x12000 | 7);
@@ -82,7 +43,7 @@ static void long_tables(XT *t, uint64_t pde_flags)
 /* A 64-bit IDT at 0x20000 (256 vectors) with interrupt gates to handlers at
  * 0x3000 + 0x10 * vector (a HLT each), CS 0x08. */
 #define IDT 0x20000ull
-static void long_idt(XT *t)
+static void long_idt(XH *t)
 {
     for (int v = 0; v < 256; v++) {
         uint64_t h = 0x3000 + 0x10 * (uint64_t)v;
@@ -96,7 +57,7 @@ static void long_idt(XT *t)
 }
 
 /* A GDT at 0x500: 0x08 kernel code64, 0x10 kernel data, 0x18 user data, 0x20 user code64. */
-static void long_gdt(XT *t)
+static void long_gdt(XH *t)
 {
     put64(t, 0x500, 0);
     put64(t, 0x508, 0x00af9a000000ffffull);
@@ -106,7 +67,7 @@ static void long_gdt(XT *t)
     t->c->gdtr = (X86DescTable){ .base = 0x500, .limit = 0x27 };
 }
 
-static void enter_long(XT *t, uint64_t rip)
+static void enter_long(XH *t, uint64_t rip)
 {
     long_tables(t, 3);
     x86_cpu_enter_long(t->c, rip, PML4);
@@ -119,7 +80,7 @@ TestSuite(x86sys);
 
 Test(x86sys, power_on_state)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     cr_assert_eq(c->rip, 0xfff0);
     cr_assert_eq(c->seg[X86_CS].sel, 0xf000);
@@ -135,7 +96,7 @@ Test(x86sys, power_on_state)
     cr_assert(ap->wait_sipi);
     cr_assert_eq(ap->apic_base, 0xfee00800ull);
     x86_cpu_class.destroy(ap);
-    xt_free(t);
+    xh_free(t);
 }
 
 /* Real mode reading and writing the first page: the soft TLB's empty entries (their fast
@@ -143,7 +104,7 @@ Test(x86sys, power_on_state)
  * accesses' fast path is off (x86_ram_fast). */
 Test(x86sys, real_mode_page_zero)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     /* at 0x7c00: mov ax,[0x0010]; mov [0x0020],ax; hlt */
     static const uint8_t prog[] = { 0xa1, 0x10, 0x00, 0xa3, 0x20, 0x00, 0xf4 };
@@ -155,19 +116,19 @@ Test(x86sys, real_mode_page_zero)
     c->rip = 0x7c00;
     x86_update_mode(c);
     x86_decode_mode_changed(c);
-    run(t, 3);
+    xh_run(t, 3);
     cr_assert_eq(c->gpr[X86_RAX] & 0xffff, 0xbeef);
     uint16_t w;
     memcpy(&w, t->m->ram + 0x20, 2);
     cr_assert_eq(w, 0xbeef);
     cr_assert(c->halted);
-    xt_free(t);
+    xh_free(t);
 }
 
 /* Real mode -> protected mode -> long mode, the way a boot loader does it. */
 Test(x86sys, real_to_protected_to_long)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     /* GDT at 0x500: null, 0x08 code32, 0x10 data, 0x18 code64 */
     put64(t, 0x500, 0);
@@ -213,33 +174,33 @@ Test(x86sys, real_to_protected_to_long)
     c->seg[X86_CS].base = 0;
     c->rip = 0x7c00;
     x86_update_mode(c);
-    cr_assert_eq(run(t, 5), 0);
+    cr_assert_eq(xh_run(t, 5), 0);
     cr_assert_eq(c->code_bits, 32, "after the far jump: 32-bit protected mode");
     cr_assert_eq(c->seg[X86_CS].sel, 0x08);
     cr_assert_eq(c->rip, 0x7d00);
-    cr_assert_eq(run(t, 15), 0);
+    cr_assert_eq(xh_run(t, 15), 0);
     cr_assert(c->efer & X86_EFER_LMA, "EFER.LMA set by CR0.PG with LME and PAE");
     cr_assert_eq(c->code_bits, 32, "compatibility mode until CS is 64-bit");
     cr_assert_eq(c->seg[X86_DS].sel, 0x10);
-    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(xh_run(t, 3), 0);
     cr_assert_eq(c->code_bits, 64);
     cr_assert_eq(c->gpr[X86_RAX], 0x1122334455667788ull);
     cr_assert(c->halted);
     cr_assert_eq(c->rip, 0x7e0b);
     cr_assert(get64(t, 0x508) & (1ull << 40), "the code descriptor's accessed bit");
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, page_fault_through_the_idt)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     /* mov rax, [0x400000] */
     static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->rflags = 2 | X86_IF | X86_CF;
-    cr_assert_eq(run(t, 2), 0);          /* the faulting load, then the handler's HLT */
+    cr_assert_eq(xh_run(t, 2), 0);          /* the faulting load, then the handler's HLT */
     cr_assert_eq(c->cr2, 0x400000);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 14 + 1);
     cr_assert(c->halted);
@@ -263,14 +224,14 @@ Test(x86sys, page_fault_through_the_idt)
     x86_tlb_flush(c);                                 /* as the guest's MOV CR3 would */
     /* the handler cannot push on a read-only stack: #PF in #PF delivery is a double
      * fault, whose push faults again: a triple fault */
-    cr_assert_eq(run(t, 2), EXIT_GUEST_CRASH);
+    cr_assert_eq(xh_run(t, 2), EXIT_GUEST_CRASH);
     cr_assert(strstr(t->m->stop_msg, "triple fault"), "%s", t->m->stop_msg);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, non_canonical_is_gp_or_ss)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0x48, 0x8b, 0x03,                   /* mov rax, [rbx] */
@@ -278,7 +239,7 @@ Test(x86sys, non_canonical_is_gp_or_ss)
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->gpr[X86_RBX] = 0x0000800000000000ull;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13, "#GP");
     cr_assert_eq(get64(t, 0x9000 - 48), 0);
     cr_assert_eq(c->cr2, 0, "no walk, no CR2");
@@ -287,14 +248,14 @@ Test(x86sys, non_canonical_is_gp_or_ss)
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
     c->gpr[X86_RBP] = 0xffff000000000000ull;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 12, "#SS for an SS-based access");
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, syscall_sysret_round_trip)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const uint8_t user[] = { 0x0f, 0x05, 0x48, 0x31, 0xc0 };   /* syscall; xor rax, rax */
     static const uint8_t kern[] = { 0x48, 0x0f, 0x07 };               /* sysretq */
@@ -314,7 +275,7 @@ Test(x86sys, syscall_sysret_round_trip)
     x86_update_mode(c);
     cr_assert_eq(c->cpl, 3);
     c->rflags = 2 | X86_IF | X86_DF | X86_ZF;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->cpl, 0);
     cr_assert_eq(c->rip, 0x2000);
     cr_assert_eq(c->seg[X86_CS].sel, 0x08);
@@ -322,7 +283,7 @@ Test(x86sys, syscall_sysret_round_trip)
     cr_assert_eq(c->gpr[X86_RCX], 0x1002);
     cr_assert_eq(c->gpr[X86_R11], 2 | X86_IF | X86_DF | X86_ZF);
     cr_assert_eq(c->rflags, 2 | X86_ZF, "FMASK cleared IF and DF");
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->cpl, 3);
     cr_assert_eq(c->rip, 0x1002);
     cr_assert_eq(c->seg[X86_CS].sel, 0x23);
@@ -338,14 +299,14 @@ Test(x86sys, syscall_sysret_round_trip)
     /* a privilege change needs the TSS's RSP0: a TSS at 0x4000 with RSP0 0x8800 */
     put64(t, 0x4004, 0x8800);
     c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
     cr_assert_eq(c->cpl, 0);
     cr_assert_eq(c->gpr[X86_RSP], 0x8800 - 48, "stack from TSS.RSP0");
     cr_assert_eq(get64(t, 0x8800 - 16), 0x9000, "old RSP");
     cr_assert_eq(get64(t, 0x8800 - 8), 0x1b, "old SS");
     cr_assert_eq(c->seg[X86_SS].sel, 0, "SS is null after a privilege change");
-    xt_free(t);
+    xh_free(t);
 }
 
 static int returns_seen, return_from, return_to;
@@ -362,7 +323,7 @@ static bool hear_return(void *opaque, const EvInfo *e)
 
 Test(x86sys, iretq_returns_to_user)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     /* GDT: 0x08 kernel code64, 0x10 kernel data, 0x18 user data, 0x20 user code64 */
     put64(t, 0x500, 0);
@@ -383,7 +344,7 @@ Test(x86sys, iretq_returns_to_user)
     put64(t, 0x9000 - 8, 0x1b);                       /* SS */
     returns_seen = 0;
     ev_subscribe(&t->m->events, EV_BIT(EV_EXC_RETURN), EV_PRIO_PLUGIN, NULL, hear_return, NULL);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(returns_seen, 1, "IRET publishes EV_EXC_RETURN");
     cr_assert_eq(return_from, 0);
     cr_assert_eq(return_to, 3);
@@ -394,12 +355,12 @@ Test(x86sys, iretq_returns_to_user)
     cr_assert_eq(c->seg[X86_SS].sel, 0x1b);
     cr_assert_eq(c->rflags, 2 | X86_IF | X86_IOPL);
     cr_assert_eq(c->code_bits, 64);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, real_mode_int_and_iret)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     /* IVT entry 0x10 -> 0x0200:0x0010 (linear 0x2010) */
     uint32_t ivt = 0x02000010;
@@ -414,7 +375,7 @@ Test(x86sys, real_mode_int_and_iret)
     c->gpr[X86_RSP] = 0x7000;
     c->rflags = 2 | X86_IF;
     x86_update_mode(c);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->seg[X86_CS].sel, 0x200);
     cr_assert_eq(c->rip, 0x10);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000 - 6);
@@ -424,31 +385,31 @@ Test(x86sys, real_mode_int_and_iret)
     cr_assert_eq(frame[0], 0x7c02);
     cr_assert_eq(frame[1], 0);
     cr_assert_eq(frame[2], 2 | X86_IF);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x7c02);
     cr_assert_eq(c->seg[X86_CS].sel, 0);
     cr_assert(c->rflags & X86_IF);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, triple_fault_stops_the_machine)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     static const uint8_t code[] = { 0x48, 0x8b, 0x03 };   /* mov rax, [rbx] */
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->idtr.limit = 0;                                    /* no gate for anything */
     c->gpr[X86_RBX] = 0x0000800000000000ull;
-    cr_assert_eq(run(t, 10), EXIT_GUEST_CRASH);
+    cr_assert_eq(xh_run(t, 10), EXIT_GUEST_CRASH);
     cr_assert(strstr(t->m->stop_msg, "triple fault at RIP 0x1000"), "%s", t->m->stop_msg);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, exception_loop_stops_the_machine)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
     /* every handler at an unmapped address: each delivery's fetch faults again */
@@ -459,14 +420,14 @@ Test(x86sys, exception_loop_stops_the_machine)
     }
     c->rip = 0x500000;
     c->gpr[X86_RSP] = 0x1f0000;                       /* room for a thousand frames */
-    cr_assert_eq(run(t, 100000), EXIT_GUEST_CRASH);
+    cr_assert_eq(xh_run(t, 100000), EXIT_GUEST_CRASH);
     cr_assert(strstr(t->m->stop_msg, "exception loop"), "%s", t->m->stop_msg);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, cpuid_leaves)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     uint32_t r[4];
     x86_cpuid(t->c, 0, 0, r);
     cr_assert_eq(r[0], 0xd);
@@ -486,8 +447,8 @@ Test(x86sys, cpuid_leaves)
     cr_assert_eq(r[0], 0x3028);
     x86_cpuid(t->c, 0x80000002, 0, r);
     cr_assert_eq(memcmp(r, "QEMU Virtual CPU", 16), 0);
-    xt_free(t);
-    t = xt_new("max");
+    xh_free(t);
+    t = xh_new("max");
     x86_cpuid(t->c, 0, 0, r);
     memcpy(vendor, &r[1], 4);
     memcpy(vendor + 4, &r[3], 4);
@@ -507,15 +468,15 @@ Test(x86sys, cpuid_leaves)
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     t->c->gpr[X86_RAX] = 0xffffffff00000001ull;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(t->c->gpr[X86_RAX], 0x000806f8);
     cr_assert_eq(t->c->rip, 0x1002);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, msrs)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const struct { uint32_t msr; uint64_t v; } rw[] = {
         { 0xc0000081, 0x0023001000000000ull },   /* STAR */
@@ -569,9 +530,9 @@ Test(x86sys, msrs)
     cr_assert_eq(c->exc.vector, X86_GP);
     c->exc.vector = -1;
     /* qemu64 has no TSC_AUX (no RDTSCP) */
-    XT *q = xt_new("qemu64");
+    XH *q = xh_new("qemu64");
     cr_assert_not(x86_rdmsr(q->c, 0xc0000103, &v));
-    xt_free(q);
+    xh_free(q);
     /* WRMSR/RDMSR instructions, and #GP at CPL 3 */
     static const uint8_t code[] = { 0x0f, 0x30, 0x0f, 0x32 };
     put(t, 0x1000, code, sizeof code);
@@ -579,35 +540,35 @@ Test(x86sys, msrs)
     c->gpr[X86_RCX] = 0xc0000102;
     c->gpr[X86_RAX] = 0x89abcdef;
     c->gpr[X86_RDX] = 0xffffffff;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->kernel_gs_base, 0xffffffff89abcdefull);
     c->gpr[X86_RAX] = c->gpr[X86_RDX] = 0;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x89abcdef);
     cr_assert_eq(c->gpr[X86_RDX], 0xffffffff);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, cr_writes_checked)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     /* mov cr4, rax ; mov cr0, rax */
     static const uint8_t code[] = { 0x0f, 0x22, 0xe0 };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->gpr[X86_RAX] = c->cr4 | X86_CR4_SMEP;          /* qemu64 has no SMEP */
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
     c->gpr[X86_RAX] = c->cr4 & ~(uint64_t)X86_CR4_PAE; /* PAE off in long mode */
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
     c->gpr[X86_RAX] = c->cr4 | X86_CR4_TSD;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1003);
     cr_assert(c->cr4 & X86_CR4_TSD);
     /* mov cr3, rax with a bit past MAXPHYADDR: #GP(0), CR3 kept */
@@ -616,15 +577,15 @@ Test(x86sys, cr_writes_checked)
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
     c->gpr[X86_RAX] = PML4 | (1ull << 62);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
     cr_assert_eq(c->cr3, PML4);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, port_io_and_iopl)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0xb0, 0x5a,                         /* mov al, 0x5a */
@@ -634,7 +595,7 @@ Test(x86sys, port_io_and_iopl)
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
     c->gpr[X86_RAX] = 0;
-    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(xh_run(t, 3), 0);
     cr_assert_eq(c->gpr[X86_RAX] & 0xff, 0xff, "an empty port reads all ones");
     /* CPL 3 with IOPL 0 and no TSS bitmap: #GP(0) */
     long_tables(t, 7);
@@ -648,14 +609,14 @@ Test(x86sys, port_io_and_iopl)
     c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
     uint16_t iomap = 0x68;
     put(t, 0x4066, &iomap, 2);
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, alignment_check)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     static const uint8_t code[] = { 0x8b, 0x03 };     /* mov eax, [rbx] */
     put(t, 0x1000, code, sizeof code);
@@ -671,20 +632,20 @@ Test(x86sys, alignment_check)
     c->gpr[X86_RSP] = 0x9000;
     c->gpr[X86_RBX] = 0x5001;
     c->rflags = 2 | X86_AC;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1002, "CR0.AM clear: no check");
     c->rip = 0x1000;
     c->cr0 |= X86_CR0_AM;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 17, "#AC");
-    xt_free(t);
+    xh_free(t);
 }
 
 /* Every byte of X86Cpu declared; saved fields round-trip; each saved field changes the
  * hash. */
 Test(x86sys, state_description)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     const StateDesc *sd = x86_cpu_class.desc;
     char *err = NULL;
     cr_assert(state_check_coverage(sd, &err), "%s", err ? err : "");
@@ -723,12 +684,12 @@ Test(x86sys, state_description)
         p[0] ^= 1;
     }
     g_free(h0);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, peek_and_translate)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
     c->gpr[X86_R13] = 0x1313;
@@ -756,12 +717,12 @@ Test(x86sys, peek_and_translate)
     uint64_t b;
     cr_assert(x86_cpu_class.peek_virt(c, 0x1100, &b, 8));
     cr_assert_eq(b, 0x1122334455667788ull);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, invlpg_drops_a_cached_translation)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     /* a 4 KiB mapping of VA 0x200000 (second PD entry -> a page table at 0x13000) */
     static const uint8_t code[] = {
@@ -775,19 +736,19 @@ Test(x86sys, invlpg_drops_a_cached_translation)
     put64(t, 0x13000, 0x6000 | 3);
     put64(t, 0x6000, 0x6666);
     put64(t, 0x7000, 0x7777);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x6666);
     put64(t, 0x13000, 0x7000 | 3);                    /* the guest remaps the page */
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     cr_assert_eq(c->gpr[X86_RBX], 0x7777, "INVLPG made the new mapping visible");
     cr_assert(get64(t, 0x13000) & 0x20, "the walk set the accessed flag");
-    xt_free(t);
+    xh_free(t);
 }
 
 /* Two cores with local APICs: the pc board's wiring without its devices. */
-static XT *xt_new_smp(X86Cpu **ap, Lapic **apics)
+static XH *xt_new_smp(X86Cpu **ap, Lapic **apics)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     *ap = x86_cpu_new(t->m, 1);
     machine_add_cpu(t->m, *ap, &x86_cpu_class);
     apics[0] = lapic_new(t->m, 0);
@@ -801,7 +762,7 @@ static XT *xt_new_smp(X86Cpu **ap, Lapic **apics)
 }
 
 /* The APIC page (0xfee00000) mapped by a 1 GiB page at 3 GiB, besides the first 2 MiB. */
-static void map_apic(XT *t)
+static void map_apic(XH *t)
 {
     put64(t, 0x11000 + 3 * 8, 0xc0000000ull | 0x83 | 0x10);
 }
@@ -810,7 +771,7 @@ Test(x86sys, init_sipi_starts_an_application_processor)
 {
     X86Cpu *ap;
     Lapic *apics[2];
-    XT *t = xt_new_smp(&ap, apics);
+    XH *t = xt_new_smp(&ap, apics);
     static const uint8_t bsp[] = {
         0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
         0xc7, 0x83, 0xf0, 0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, /* SVR: enabled */
@@ -826,7 +787,7 @@ Test(x86sys, init_sipi_starts_an_application_processor)
     map_apic(t);
     cr_assert(ap->wait_sipi);
     cr_assert(x86_cpu_class.idle(ap), "an AP waits for SIPI");
-    run(t, 8);
+    xh_run(t, 8);
     cr_assert(t->c->halted);
     cr_assert_not(ap->wait_sipi);
     cr_assert_eq(ap->seg[X86_CS].sel, 0x0800);
@@ -834,7 +795,7 @@ Test(x86sys, init_sipi_starts_an_application_processor)
     cr_assert_eq(ap->gpr[X86_RAX] & 0xffff, 0x1234);
     cr_assert(ap->halted);
     cr_assert_eq(ap->rip, 4);
-    xt_free(t);
+    xh_free(t);
     lapic_free(apics[0]);
     lapic_free(apics[1]);
 }
@@ -845,7 +806,7 @@ Test(x86sys, interrupt_after_sti_shadow_wakes_hlt)
 {
     X86Cpu *ap;
     Lapic *apics[2];
-    XT *t = xt_new_smp(&ap, apics);
+    XH *t = xt_new_smp(&ap, apics);
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
@@ -859,14 +820,14 @@ Test(x86sys, interrupt_after_sti_shadow_wakes_hlt)
     enter_long(t, 0x1000);
     map_apic(t);
     c->rflags = 2;
-    run(t, 5);
+    xh_run(t, 5);
     cr_assert_eq(c->rip, 0x1000 + sizeof code - 1, "halted after the HLT");
     cr_assert(c->halted);
-    run(t, 1);
+    xh_run(t, 1);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 0x40 + 1, "the vector 0x40 handler ran its HLT");
     cr_assert_eq(get64(t, 0x9000 - 40), 0x1000 + sizeof code - 1, "return address after HLT");
     cr_assert(get64(t, 0x9000 - 24) & X86_IF);
-    xt_free(t);
+    xh_free(t);
     lapic_free(apics[0]);
     lapic_free(apics[1]);
 }
@@ -875,7 +836,7 @@ Test(x86sys, interrupt_after_sti_shadow_wakes_hlt)
  * through a DPL-3 interrupt gate with the stack switch from the 32-bit TSS, IRET back. */
 Test(x86sys, protected_mode_privilege_round_trip)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     put64(t, 0x500, 0);
     put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code, DPL 0 */
@@ -914,7 +875,7 @@ Test(x86sys, protected_mode_privilege_round_trip)
     c->cr0 |= X86_CR0_PG | X86_CR0_WP;
     x86_tlb_flush(c);
     c->gpr[X86_RSP] = 0x9000;
-    cr_assert_eq(run(t, 8), 0);
+    cr_assert_eq(xh_run(t, 8), 0);
     cr_assert_eq(c->cpl, 3);
     cr_assert_eq(c->rip, 0x1000);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000);
@@ -923,7 +884,7 @@ Test(x86sys, protected_mode_privilege_round_trip)
     cr_assert(get64(t, 0x528) & (2ull << 40), "LTR marks the TSS busy");
     cr_assert(c->seg[X86_DS].attr & X86_SEG_ATTR_UNUSABLE, "DPL-0 DS dropped on the way out");
     cr_assert(c->rflags & X86_IF);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->cpl, 0);
     cr_assert_eq(c->rip, 0x3800);
     cr_assert_eq(c->seg[X86_SS].sel, 0x10);
@@ -936,7 +897,7 @@ Test(x86sys, protected_mode_privilege_round_trip)
     cr_assert_eq(frame[3], 0x7000);
     cr_assert_eq(frame[4], 0x23);
     cr_assert_not(c->rflags & X86_IF);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->cpl, 3);
     cr_assert_eq(c->rip, 0x1002);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000);
@@ -946,20 +907,20 @@ Test(x86sys, protected_mode_privilege_round_trip)
     put64(t, 0x20000 + 8 * 13, (0x3900 & 0xffff) | (0x08ull << 16) | (0x8eull << 40));
     static const uint8_t int3[] = { 0xcc };
     put(t, 0x1002, int3, 1);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3900);
     memcpy(frame, t->m->ram + 0x8800 - 24, 4);
     cr_assert_eq(frame[0], 3 * 8 + 2, "error code names the IDT entry");
     memcpy(frame, t->m->ram + 0x8800 - 20, 4);
     cr_assert_eq(frame[0], 0x1002, "a fault: the INT3 itself");
-    xt_free(t);
+    xh_free(t);
 }
 
 /* A #GP whose gate is not present raises #NP while it is delivered: two contributory
  * exceptions make a double fault, taken on the stack IST1 of the TSS names. */
 Test(x86sys, double_fault_on_its_ist_stack)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const uint8_t code[] = { 0x48, 0x8b, 0x03 };   /* mov rax, [rbx] */
     put(t, 0x1000, code, sizeof code);
@@ -969,18 +930,18 @@ Test(x86sys, double_fault_on_its_ist_stack)
     put64(t, 0x4000 + 36, 0xa008);                                      /* IST1 (aligned down) */
     c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
     c->gpr[X86_RBX] = 0x8000000000000000ull;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 8, "the #DF handler");
     cr_assert_eq(c->gpr[X86_RSP], 0xa000 - 48, "on IST1, aligned to 16");
     cr_assert_eq(get64(t, 0xa000 - 48), 0, "#DF's error code is 0");
     cr_assert_eq(get64(t, 0xa000 - 40), 0x1000);
     cr_assert_eq(get64(t, 0xa000 - 16), 0x9000, "the interrupted RSP");
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, trace_int_and_exec)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     /* mov rax, [0x400000] */
     static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00 };
     put(t, 0x1000, code, sizeof code);
@@ -989,7 +950,7 @@ Test(x86sys, trace_int_and_exec)
     size_t len = 0;
     t->m->trace = open_memstream(&text, &len);
     x86_trace_set(t->m, TRACE_INT | TRACE_EXEC | TRACE_MMU);
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     x86_trace_set(t->m, 0);
     fclose(t->m->trace);
     t->m->trace = NULL;
@@ -1002,14 +963,14 @@ Test(x86sys, trace_int_and_exec)
     cr_assert(strstr(text, "MMU cpu0 fault va=0000000000400000 read level 2 not present error=0x0"),
               "%s", text);
     free(text);
-    xt_free(t);
+    xh_free(t);
 }
 
 /* Assorted system instructions in 64-bit mode, one program: SWAPGS, SGDT/SIDT, far CALL and
  * RETF through the GDT, LAR/LSL/VERW, SMSW, FXSAVE/FXRSTOR, RDTSC, CLFLUSH, fences. */
 Test(x86sys, system_instructions_64)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0x0f, 0x01, 0xf8,                         /* swapgs */
@@ -1041,10 +1002,10 @@ Test(x86sys, system_instructions_64)
     c->xmm[3][0] = 0x0123456789abcdefull;
     c->xmm[3][1] = 0xfedcba9876543210ull;
     c->fcw = 0x37f;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->seg[X86_GS].base, 0x2222);
     cr_assert_eq(c->kernel_gs_base, 0x1111);
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     uint16_t lim;
     memcpy(&lim, t->m->ram + 0x6000, 2);
     cr_assert_eq(lim, 0x27);
@@ -1052,14 +1013,14 @@ Test(x86sys, system_instructions_64)
     memcpy(&lim, t->m->ram + 0x6010, 2);
     cr_assert_eq(lim, 256 * 16 - 1);
     cr_assert_eq(get64(t, 0x6012), IDT);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1800, "the far call");
     cr_assert_eq(get64(t, 0x9000 - 8), 0x08, "CS pushed");
     cr_assert_eq(get64(t, 0x9000 - 16), 0x1016, "return address pushed");
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1016, "RETF");
     cr_assert_eq(c->gpr[X86_RSP], 0x9000);
-    cr_assert_eq(run(t, 6), 0);               /* mov, LAR, LSL, VERW, SMSW, FXSAVE */
+    cr_assert_eq(xh_run(t, 6), 0);               /* mov, LAR, LSL, VERW, SMSW, FXSAVE */
     cr_assert_eq(c->gpr[X86_RDX], 0x00c09200, "LAR: the access rights (limit bits masked)");
     cr_assert_eq(c->gpr[X86_RSI], 0xffffffff, "LSL: the expanded limit");
     cr_assert(c->rflags & X86_ZF, "VERW: the data segment is writable");
@@ -1067,7 +1028,7 @@ Test(x86sys, system_instructions_64)
     c->xmm[3][0] = c->xmm[3][1] = 0;
     c->mxcsr = 0x1f80;
     c->fcw = 0;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->xmm[3][0], 0x0123456789abcdefull, "FXRSTOR brought XMM3 back");
     cr_assert_eq(c->xmm[3][1], 0xfedcba9876543210ull);
     cr_assert_eq(c->mxcsr, 0x1f80 | 0x40);
@@ -1075,12 +1036,12 @@ Test(x86sys, system_instructions_64)
     uint32_t mxcsr_mask;
     memcpy(&mxcsr_mask, t->m->ram + 0x7000 + 28, 4);
     cr_assert_eq(mxcsr_mask, 0xffff);
-    cr_assert_eq(run(t, 4), 0);
+    cr_assert_eq(xh_run(t, 4), 0);
     uint64_t tsc = c->gpr[X86_RAX] | c->gpr[X86_RDX] << 32;
     cr_assert_gt(tsc, 0);
     cr_assert_leq(tsc, machine_icount(t->m));
     cr_assert(c->halted);
-    xt_free(t);
+    xh_free(t);
 }
 
 static uint64_t port_val;
@@ -1101,7 +1062,7 @@ static const MmioOps port_ops = { port_read, port_write };
 
 Test(x86sys, rep_ins_outs)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     cr_assert_eq(bus_add_mmio(&t->m->io, "testport", 0x100, 4, &port_ops, NULL), 0);
     static const uint8_t code[] = {
@@ -1114,7 +1075,7 @@ Test(x86sys, rep_ins_outs)
     c->gpr[X86_RDX] = 0x100;
     c->gpr[X86_RDI] = 0x5000;
     c->gpr[X86_RCX] = 3;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x1002);
     cr_assert_eq(c->gpr[X86_RCX], 0);
     cr_assert_eq(c->gpr[X86_RDI], 0x5003);
@@ -1124,15 +1085,15 @@ Test(x86sys, rep_ins_outs)
     put(t, 0x5100, words, 4);
     c->gpr[X86_RSI] = 0x5100;
     c->gpr[X86_RCX] = 2;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(port_val, 0x5678, "the last word written");
     cr_assert_eq(c->gpr[X86_RSI], 0x5104);
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, sysenter_sysexit_64)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const uint8_t user[] = { 0x0f, 0x34 };             /* sysenter */
     static const uint8_t kern[] = { 0x48, 0x0f, 0x35 };       /* sysexitq */
@@ -1150,19 +1111,19 @@ Test(x86sys, sysenter_sysexit_64)
     c->gpr[X86_RCX] = 0x7000;                     /* SYSEXIT's RSP and RIP */
     c->gpr[X86_RDX] = 0x1002;
     c->rflags = 2 | X86_IF;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->cpl, 0);
     cr_assert_eq(c->rip, 0x2000);
     cr_assert_eq(c->gpr[X86_RSP], 0x8800);
     cr_assert_eq(c->code_bits, 64);
     cr_assert_not(c->rflags & X86_IF);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->cpl, 3);
     cr_assert_eq(c->rip, 0x1002);
     cr_assert_eq(c->gpr[X86_RSP], 0x7000);
     cr_assert_eq(c->seg[X86_CS].sel, 0x08 + 32 + 3);
     cr_assert_eq(c->seg[X86_SS].sel, 0x08 + 40 + 3);
-    xt_free(t);
+    xh_free(t);
 }
 
 /* NMIs through the local APIC: taken with IF clear; one the handler sends itself is held
@@ -1171,7 +1132,7 @@ Test(x86sys, nmi_blocked_until_iret)
 {
     X86Cpu *ap;
     Lapic *apics[2];
-    XT *t = xt_new_smp(&ap, apics);
+    XH *t = xt_new_smp(&ap, apics);
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0xbb, 0x00, 0x00, 0xe0, 0xfe,                               /* mov ebx, 0xfee00000 */
@@ -1192,22 +1153,22 @@ Test(x86sys, nmi_blocked_until_iret)
     map_apic(t);
     c->rflags = 2;                                  /* IF clear: NMIs come anyway */
     c->gpr[X86_RSI] = 0;
-    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(xh_run(t, 3), 0);
     cr_assert_eq(c->rip, 0x1019);
-    cr_assert_eq(run(t, 1), 0);                     /* the NMI taken, its first instruction */
+    cr_assert_eq(xh_run(t, 1), 0);                     /* the NMI taken, its first instruction */
     cr_assert_eq(c->gpr[X86_RSI], 1);
     cr_assert_eq(c->rip, 0x3023);
     cr_assert(c->nmi_blocked);
-    cr_assert_eq(run(t, 4), 0);                     /* cmp, jne, the ICR write, the IRET */
+    cr_assert_eq(xh_run(t, 4), 0);                     /* cmp, jne, the ICR write, the IRET */
     cr_assert_eq(c->gpr[X86_RSI], 1, "the second NMI waited for the IRET");
     cr_assert_eq(c->rip, 0x1019);
     cr_assert_not(c->nmi_blocked);
     cr_assert(c->nmi_pending);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RSI], 2);
     cr_assert_eq(c->rip, 0x3023);
     cr_assert_eq(get64(t, 0x9000 - 40), 0x1019, "it interrupted the NOP");
-    xt_free(t);
+    xh_free(t);
     lapic_free(apics[0]);
     lapic_free(apics[1]);
 }
@@ -1216,7 +1177,7 @@ Test(x86sys, nmi_blocked_until_iret)
  * segment, and the TSS I/O bitmap letting CPL 3 use one port. */
 Test(x86sys, protected_mode_segment_checks)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     put64(t, 0x500, 0);
     put64(t, 0x508, 0x00cf9a000000ffffull);           /* 0x08 code */
@@ -1238,10 +1199,10 @@ Test(x86sys, protected_mode_segment_checks)
     c->idtr = (X86DescTable){ .base = 0x20000, .limit = 0x7ff };
     c->gpr[X86_RSP] = 0x9000;
     c->gpr[X86_RBX] = 0;
-    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(xh_run(t, 3), 0);
     cr_assert_eq(c->seg[X86_ES].limit, 0xfff);
     cr_assert_eq(c->rip, 0x100d);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000, "past the limit: #GP(0)");
     /* expand-down: offsets up to the limit fault, above it are fine */
     uint64_t v;
@@ -1279,14 +1240,14 @@ Test(x86sys, protected_mode_segment_checks)
     cr_assert_eq(c->exc.vector, X86_GP);
     c->exc.vector = -1;
     cr_assert_not(x86_in(c, 0x80, 2, &in), "a word at 0x80 needs 0x81 too");
-    xt_free(t);
+    xh_free(t);
 }
 
 /* TF: POPF sets it, the instruction after it runs, then the single-step #DB (a trap: the
  * pushed RIP is the next instruction's) with DR6.BS; the handler runs with TF clear. */
 Test(x86sys, single_step_trap)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0x9c,                                     /* pushfq */
@@ -1297,16 +1258,16 @@ Test(x86sys, single_step_trap)
     };
     put(t, 0x1000, code, sizeof code);
     enter_long(t, 0x1000);
-    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(xh_run(t, 3), 0);
     cr_assert(c->rflags & X86_TF);
     cr_assert_eq(c->rip, 0x100a, "no trap after the POPF that set TF");
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 1, "#DB after the first NOP");
     cr_assert_eq(get64(t, 0x9000 - 40), 0x100b);
     cr_assert(get64(t, 0x9000 - 24) & X86_TF);
     cr_assert_not(c->rflags & X86_TF);
     cr_assert(c->dr[6] & (1u << 14), "DR6.BS");
-    xt_free(t);
+    xh_free(t);
 }
 
 /* MOV CR3 drops non-global translations and keeps global ones (CR4.PGE); with CR4.PCIDE and
@@ -1314,7 +1275,7 @@ Test(x86sys, single_step_trap)
  * changed behind the TLB's back, so what a read sees tells what was kept. */
 Test(x86sys, cr3_reload_global_and_pcid)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,   /* mov rax, [0x200000] (global) */
@@ -1336,22 +1297,22 @@ Test(x86sys, cr3_reload_global_and_pcid)
     cr_assert(c->cr4 & X86_CR4_PGE);
     c->gpr[X86_RCX] = PML4;
     c->gpr[X86_RDI] = 2;
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x66);
     cr_assert_eq(c->gpr[X86_RBX], 0x77);
     put64(t, 0x13000, 0x8000 | 3 | 0x100);
     put64(t, 0x13008, 0x8000 | 3);
-    cr_assert_eq(run(t, 3), 0);
+    cr_assert_eq(xh_run(t, 3), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x66, "the global translation survived MOV CR3");
     cr_assert_eq(c->gpr[X86_RBX], 0x88, "the other was walked again");
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x88, "INVPCID type 2 dropped the global one too");
-    xt_free(t);
+    xh_free(t);
 }
 
 Test(x86sys, entry_states_have_firmware_mtrrs)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     x86_cpu_enter_multiboot(c, 0x100000, 0x9500);
     uint64_t v;
@@ -1369,14 +1330,14 @@ Test(x86sys, entry_states_have_firmware_mtrrs)
     cr_assert_eq(c->gpr[X86_RBX], 0x9500);
     cr_assert_eq(c->code_bits, 32);
     cr_assert_eq(c->cr0, X86_CR0_PE | X86_CR0_ET);
-    xt_free(t);
+    xh_free(t);
 }
 
 /* SYSCALL from compatibility mode: AMD (qemu64) goes to CSTAR, Intel (max) raises #UD. */
 Test(x86sys, syscall_from_compatibility_mode)
 {
     for (int k = 0; k < 2; k++) {
-        XT *t = xt_new(k ? "max" : "qemu64");
+        XH *t = xh_new(k ? "max" : "qemu64");
         X86Cpu *c = t->c;
         static const uint8_t user[] = { 0x0f, 0x05 };             /* syscall */
         put(t, 0x1000, user, sizeof user);
@@ -1395,7 +1356,7 @@ Test(x86sys, syscall_from_compatibility_mode)
         cr_assert_eq(c->code_bits, 32);
         put64(t, 0x4004, 0x8800);
         c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
-        cr_assert_eq(run(t, 1), 0);
+        cr_assert_eq(xh_run(t, 1), 0);
         if (k == 0) {
             cr_assert_eq(c->rip, 0x2800, "AMD: to CSTAR");
             cr_assert_eq(c->code_bits, 64);
@@ -1403,7 +1364,7 @@ Test(x86sys, syscall_from_compatibility_mode)
         } else {
             cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "Intel: #UD");
         }
-        xt_free(t);
+        xh_free(t);
     }
 }
 
@@ -1411,7 +1372,7 @@ Test(x86sys, syscall_from_compatibility_mode)
  * #GP with CR4.UMIP, allowed without. */
 Test(x86sys, fsgsbase_and_umip)
 {
-    XT *t = xt_new("max");
+    XH *t = xh_new("max");
     X86Cpu *c = t->c;
     static const uint8_t code[] = {
         0xf3, 0x48, 0x0f, 0xae, 0xc0,             /* rdfsbase rax */
@@ -1426,7 +1387,7 @@ Test(x86sys, fsgsbase_and_umip)
     c->seg[X86_FS].base = 0x7f0000001234ull;
     c->gpr[X86_RBX] = 0xffff888000000000ull;
     c->gpr[X86_RSP] = 0x9000;
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 6, "#UD without CR4.FSGSBASE");
     c->rip = 0x1000;
     c->gpr[X86_RSP] = 0x9000;
@@ -1437,12 +1398,12 @@ Test(x86sys, fsgsbase_and_umip)
     x86_update_mode(c);
     put64(t, 0x4004, 0x8800);
     c->tr = (X86Seg){ .base = 0x4000, .limit = 0x67, .attr = 0x8b, .sel = 0x28 };
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     cr_assert_eq(c->gpr[X86_RAX], 0x7f0000001234ull);
     cr_assert_eq(c->seg[X86_GS].base, 0xffff888000000000ull);
-    cr_assert_eq(run(t, 1), 0);
+    cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->rip, 0x3000 + 0x10 * 13, "UMIP: SGDT at CPL 3 is #GP");
-    xt_free(t);
+    xh_free(t);
 }
 
 /* Random code and random descriptor tables, in real, protected and long mode at CPL 0 and
@@ -1452,7 +1413,7 @@ Test(x86sys, random_code_and_tables)
 {
     uint64_t seed = 12345, total = 0;
     for (int iter = 0; iter < 240; iter++) {
-        XT *t = xt_new(iter & 1 ? "max" : "qemu64");
+        XH *t = xh_new(iter & 1 ? "max" : "qemu64");
         X86Cpu *c = t->c;
         uint8_t bytes[4096];
         for (size_t i = 0; i < sizeof bytes; i++) {
@@ -1498,17 +1459,17 @@ Test(x86sys, random_code_and_tables)
         }
         x86_update_mode(c);
         x86_tlb_flush(c);
-        int rc = run(t, 400);
+        int rc = xh_run(t, 400);
         cr_assert(rc == 0 || rc == EXIT_GUEST_CRASH, "iteration %d: exit %d", iter, rc);
         total += machine_icount(t->m);
-        xt_free(t);
+        xh_free(t);
     }
     cr_assert_gt(total, 240 * 20, "the programs ran (%llu instructions)", (unsigned long long)total);
 }
 
 Test(x86sys, trace_exec_in_real_mode)
 {
-    XT *t = xt_new("qemu64");
+    XH *t = xh_new("qemu64");
     X86Cpu *c = t->c;
     static const uint8_t code[] = { 0xb8, 0x34, 0x12, 0xf4 };   /* mov ax, 0x1234; hlt */
     put(t, 0x7c00, code, sizeof code);
@@ -1520,12 +1481,12 @@ Test(x86sys, trace_exec_in_real_mode)
     size_t len = 0;
     t->m->trace = open_memstream(&text, &len);
     x86_trace_set(t->m, TRACE_EXEC);
-    cr_assert_eq(run(t, 2), 0);
+    cr_assert_eq(xh_run(t, 2), 0);
     x86_trace_set(t->m, 0);
     fclose(t->m->trace);
     t->m->trace = NULL;
     cr_assert(strstr(text, "0000000000007c00: b83412") && strstr(text, "mov ax, 0x1234"),
               "16-bit code disassembled as such: %s", text);
     free(text);
-    xt_free(t);
+    xh_free(t);
 }
