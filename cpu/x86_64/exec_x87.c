@@ -798,6 +798,23 @@ static int x87_fxch(X86Cpu *c, X87 *x, unsigned i)
     return X86_OK;
 }
 
+/* FST/FSTP ST(0) to a float of `bits` (32 or 64) in memory: a masked stack underflow stores
+ * the indefinite; an unmasked exception of the conversion stores nothing and pops nothing. */
+static int fst_float(X86Cpu *c, const X86Insn *d, X87 *x, unsigned bits, bool pop)
+{
+    bool ok = true;
+    F80 a = st_read(c, x, 0, &ok);
+    if (!ok)
+        return X86_OK;
+    uint64_t v = x->stack_fault ? (bits == 32 ? 0xffc00000u : 0xfff8000000000000ull)
+                                : f80_to_float(&x->e, a, bits, &ok);
+    if (ok && !x86_write(c, d->seg, x86_ea(c, d), bits / 8, v))
+        return X86_FAULT;
+    if (pop && ok)
+        st_pop(c);
+    return X86_OK;
+}
+
 /* The x87 map: D8-DF. Returns -1 for a reserved encoding (#UD). */
 static int x87_dispatch(X86Cpu *c, const X86Insn *d, X87 *x)
 {
@@ -854,17 +871,8 @@ static int x87_dispatch(X86Cpu *c, const X86Insn *d, X87 *x)
                 return X86_OK;
             st_push(c, x, a);
             return X86_OK;
-        case 2: case 3: {                     /* FST/FSTP m32 */
-            a = st_read(c, x, 0, &ok);
-            if (!ok)
-                return X86_OK;
-            uint64_t v = x->stack_fault ? 0xffc00000u : f80_to_float(&x->e, a, 32, &ok);
-            if (ok && !x86_write(c, d->seg, x86_ea(c, d), 4, v))
-                return X86_FAULT;
-            if (digit == 3 && ok)
-                st_pop(c);
-            return X86_OK;
-        }
+        case 2: case 3:                       /* FST/FSTP m32 */
+            return fst_float(c, d, x, 32, digit == 3);
         default:
             return -1;
         }
@@ -962,17 +970,8 @@ static int x87_dispatch(X86Cpu *c, const X86Insn *d, X87 *x)
             st_pop(c);
             return X86_OK;
         }
-        case 2: case 3: {                     /* FST/FSTP m64 */
-            a = st_read(c, x, 0, &ok);
-            if (!ok)
-                return X86_OK;
-            uint64_t v = x->stack_fault ? 0xfff8000000000000ull : f80_to_float(&x->e, a, 64, &ok);
-            if (ok && !x86_write(c, d->seg, x86_ea(c, d), 8, v))
-                return X86_FAULT;
-            if (digit == 3 && ok)
-                st_pop(c);
-            return X86_OK;
-        }
+        case 2: case 3:                       /* FST/FSTP m64 */
+            return fst_float(c, d, x, 64, digit == 3);
         default:
             return -1;
         }
