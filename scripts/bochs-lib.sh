@@ -17,7 +17,10 @@
 #                            have passed; then stops it
 #
 # GRUB leaves COM1 at 8 data bits (the programs do not program the line, and Bochs, unlike
-# QEMU and hvsim, sends what the LCR says). DIR is the caller's own scratch directory.
+# QEMU and hvsim, sends what the LCR says). Sound goes to Bochs's dummy drivers: on a machine
+# without a sound card or ALSA configuration, Debian's Bochs 2.7 aborts in its mixer thread
+# ("buffer overflow detected") with the default ones. DIR is the caller's own scratch
+# directory.
 # shellcheck disable=SC2034 # for the callers' SKIP messages
 BOCHS_PACKAGES="bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools"
 BOCHS_BIOS=/usr/share/bochs/BIOS-bochs-latest
@@ -58,6 +61,7 @@ ata0-master: type=cdrom, path=$2/test.iso, status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev=$2/com1.raw
 display_library: rfb, options="timeout=0"
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 log: $2/bochs.log
 panic: action=fatal
 error: action=report

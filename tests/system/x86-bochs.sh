@@ -48,10 +48,17 @@ first_line() {
     esac
 }
 
-bochs_run() {     # ELF, output file
-    bochs_prepare "$1" "$TMP" || return 1
+bochs_run() {     # ELF, output file; prints why when it fails
+    if ! bochs_prepare "$1" "$TMP"; then
+        echo "grub-mkrescue failed: $(tail -1 "$TMP/grub.log")"
+        return 1
+    fi
     bochs_start "$TMP"
     bochs_wait "$LIMIT"
+    if [ ! -f "$TMP/com1.raw" ]; then
+        echo "Bochs wrote no COM1 file: $(tail -1 "$TMP/bochs.out")"
+        return 1
+    fi
     tr -d '\r' <"$TMP/com1.raw" >"$2"
 }
 
@@ -79,8 +86,8 @@ for p in $PROGRAMS; do
         fail "$p" "no first line known for it (first_line in this script)"
         continue
     fi
-    if ! bochs_run "$elf" "$TMP/bochs.txt"; then
-        fail "$p" "grub-mkrescue failed: $(tail -1 "$TMP/grub.log")"
+    if ! why=$(bochs_run "$elf" "$TMP/bochs.txt"); then
+        fail "$p" "$why"
         continue
     fi
     cut_from "$first" "$TMP/bochs.txt" >"$TMP/b.out"
