@@ -101,7 +101,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, lf_r),
     STATE_RUNTIME(X86Cpu, lf_op),
     STATE_RUNTIME(X86Cpu, lf_size),
-    STATE_RUNTIME(X86Cpu, chaining),
+    STATE_RUNTIME(X86Cpu, chain_left),
     STATE_RUNTIME(X86Cpu, chain_floor),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
@@ -109,7 +109,7 @@ static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fie
 void x86_update_mode(X86Cpu *c)
 {
     const X86Seg *cs = &c->seg[X86_CS], *ss = &c->seg[X86_SS];
-    c->dc_la = ~0ull;         /* the decode cache's fetch check depends on the mode and CPL */
+    x86_decode_mode_changed(c);   /* the decode cache's fetch check depends on mode and CPL */
     if (!(c->cr0 & X86_CR0_PE)) {
         c->code_bits = c->stack_bits = 16;
         c->cpl = 0;
@@ -273,6 +273,9 @@ void x86_cpu_enter_long(X86Cpu *c, uint64_t entry, uint64_t cr3)
 /* host stack the chain's threaded dispatch may use where the compiler makes calls of its
  * jumps (builds without optimisation, sanitizers) */
 #define X86_CHAIN_STACK (256 * 1024)
+/* instructions the handlers run one after the other before the chain's loop takes over
+ * again: what bounds the host stack in any build */
+#define X86_CHAIN_RUN 1024
 /* An event was scheduled while this core runs: stop at its time so the machine delivers it
  * exactly (atomic timing: one cycle per instruction). */
 static void event_horizon(X86Cpu *c)
@@ -495,9 +498,8 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         return true;
     const uint64_t budget = c->budget;
     bool go_on = true;
-    /* handlers go on to the next instruction themselves (exec.h's x86_next) down to this
-     * much stack below here */
-    c->chaining = 1;
+    /* where the compiler may make calls of the handlers' jumps (exec.h's x86_next), they go
+     * down to this much stack below here */
     c->chain_floor = (uintptr_t)__builtin_frame_address(0) - X86_CHAIN_STACK;
     while (likely(c->insns < budget)) {
         uint64_t off = c->rip - page;
@@ -511,10 +513,14 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         c->exc.vector = -1;
         if (unlikely(!d->lazy))
             x86_lf_flush(c);
+        /* the handlers may start this many more themselves: the budget's, at most
+         * X86_CHAIN_RUN (which bounds the stack where their jumps are calls) */
+        uint64_t left = budget - c->insns - 1;
+        c->chain_left = left < X86_CHAIN_RUN ? left : X86_CHAIN_RUN;
         int r = d->fn(c, d);
         c->insns++;
         if (unlikely(r != X86_OK)) {
-            c->chaining = 0;
+            c->chain_left = 0;
             x86_lf_flush(c);          /* a faulting handler left the flags as before it */
             if (r == X86_FAULT) {
                 c->rip = c->start_ip;
@@ -529,7 +535,7 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         if (unlikely(c->dc_la != page))
             break;
     }
-    c->chaining = 0;
+    c->chain_left = 0;
     x86_lf_flush(c);
     if (unlikely(c->dc_garbage != NULL))
         x86_dcache_collect(c);

@@ -239,9 +239,12 @@ struct X86Cpu {
     uint64_t lf_a, lf_b, lf_r;
     uint32_t lf_op;           /* X86_LF_*: 0 none pending */
     uint32_t lf_size;
-    /* the chain's threaded dispatch (exec.h's x86_next): set while the run loop's chain
-     * runs; the stack depth below which a handler returns instead of going on */
-    uint64_t chaining;
+    /* the chain's threaded dispatch (exec.h's x86_next): how many more instructions the
+     * handlers may start one after the other (0 outside the run loop's chain, and once
+     * anything the chain must leave for happened: x86_decode_mode_changed, x86_recheck);
+     * the stack depth below which a handler returns instead of going on, where the compiler
+     * may make calls of the jumps (builds without optimisation, sanitizers) */
+    uint64_t chain_left;
     uintptr_t chain_floor;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):

@@ -38,7 +38,7 @@ void x86_decode_flush(X86Cpu *c)
         }
     }
     c->dc_cur = NULL;
-    c->dc_la = ~0ull;
+    x86_decode_mode_changed(c);
     c->dc_pages = 0;
 }
 
@@ -58,7 +58,7 @@ static void dc_drop(X86Cpu *c, uint64_t pa_page)
         c->dc_pages--;
         if (c->dc_cur == p)
             c->dc_cur = NULL;
-        c->dc_la = ~0ull;     /* and the run loop's chain leaves: dc_garbage is not empty */
+        x86_decode_mode_changed(c);   /* and the run loop's chain leaves */
     }
 }
 
@@ -120,7 +120,18 @@ static void dc_enter(X86Cpu *c, X86DecodedPage *p, uint64_t la, const X86TlbEntr
     if (c->code_bits == 64)
         x86_dc_remember(c, la, te);
     else
-        c->dc_la = ~0ull;
+        x86_decode_mode_changed(c);
+}
+
+unsigned x86_chain_link(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t off = c->rip - c->dc_la;
+    X86DecodedPage *p = c->dc_cur;
+    if (off >= X86_DC_PAGE || !p->slot[off])
+        return 0;             /* the next page, or not decoded yet: the loop goes on */
+    /* d is one of p's own: the link is the cache's, like the slots */
+    p->insn[d - p->insn].next = p->slot[off];
+    return p->slot[off];
 }
 
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)

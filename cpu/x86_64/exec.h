@@ -207,37 +207,73 @@ static inline int x86_retire(X86Cpu *c, const X86Insn *d)
  * this handler's own (so the host predicts it by what came before) instead of the chain
  * loop's one call for all. It does what the loop does between two instructions, and returns
  * to the loop (X86_OK, the retired instruction not yet counted) for anything else: outside
- * the chain, the shortcut forgotten (dc_la, cpu.c's chain), RIP outside the page or at an
- * undecoded slot, the budget's last instruction, lazy flags to write first, or the
- * host stack below chain_floor (where the compiler made a call of the jump). */
-static inline int x86_chain_on(X86Cpu *c)
+ * the chain or once it must leave (chain_left 0: the budget's last instruction, or
+ * x86_decode_mode_changed), RIP outside the page or at an undecoded slot, lazy flags to
+ * write first, or the host stack below chain_floor in builds where the compiler may make a
+ * call of the jump. chain_left also bounds how deep such calls could go in any build. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)   /* clang's spelling of __SANITIZE_ADDRESS__ */
+#define X86_CHAIN_ASAN 1
+#endif
+#endif
+#if !defined(__OPTIMIZE__) || defined(__SANITIZE_ADDRESS__) || defined(X86_CHAIN_ASAN)
+static inline bool x86_chain_stack_ok(const X86Cpu *c)
 {
-    if (!c->chaining)
+    return (uintptr_t)__builtin_frame_address(0) >= c->chain_floor;
+}
+#else
+static inline bool x86_chain_stack_ok(const X86Cpu *c)
+{
+    (void)c;
+    return true;
+}
+#endif
+
+/* On to n, the decoded instruction at RIP in the chain's page (chain_left not 0). */
+static inline int x86_chain_to(X86Cpu *c, const X86Insn *n)
+{
+    if (unlikely(!n->lazy && c->lf_op) || unlikely(!x86_chain_stack_ok(c)))
         return X86_OK;
-    /* dc_la is the chain's page, or ~0 (forgotten), which no page-aligned RIP equals */
-    uint64_t off = c->rip & (X86_DC_PAGE - 1);
-    if (unlikely((c->rip & ~(uint64_t)(X86_DC_PAGE - 1)) != c->dc_la ||
-                 c->insns + 2 > c->budget ||
-                 (uintptr_t)__builtin_frame_address(0) < c->chain_floor))
-        return X86_OK;
-    const X86DecodedPage *p = c->dc_cur;
-    unsigned s = p->slot[off];
-    if (unlikely(!s))
-        return X86_OK;
-    const X86Insn *n = &p->insn[s - 1];
-    if (unlikely(!n->lazy && c->lf_op))
-        return X86_OK;
+    c->chain_left--;
     c->insns++;               /* the instruction that retired */
     c->start_ip = c->rip;
     c->exc.vector = -1;
     return n->fn(c, n);
 }
 
-/* x86_retire, then on to the next instruction when chained. */
+/* After a branch set RIP: on to the instruction there when chained. */
+static inline int x86_chain_on(X86Cpu *c)
+{
+    if (!c->chain_left)
+        return X86_OK;
+    /* the chain's page is dc_la and dc_cur while chain_left is not 0 */
+    uint64_t off = c->rip - c->dc_la;
+    if (unlikely(off >= X86_DC_PAGE))
+        return X86_OK;
+    const X86DecodedPage *p = c->dc_cur;
+    unsigned s = p->slot[off];
+    if (unlikely(!s))
+        return X86_OK;
+    return x86_chain_to(c, &p->insn[s - 1]);
+}
+
+/* The link from d (in the chain's page) to the instruction after it, RIP already there:
+ * looked up once and kept in d->next (dcache.c). 0: none decoded in the page yet. */
+unsigned x86_chain_link(X86Cpu *c, const X86Insn *d);
+
+/* x86_retire, then on to the next instruction when chained. The chain runs 64-bit code, where
+ * the next RIP needs no truncation. */
 static inline int x86_next(X86Cpu *c, const X86Insn *d)
 {
+    if (likely(c->chain_left)) {
+        c->rip += d->len;
+        unsigned s = d->next;
+        if (unlikely(!s) && !(s = x86_chain_link(c, d)))
+            return X86_OK;
+        return x86_chain_to(c, &c->dc_cur->insn[s - 1]);
+    }
     c->rip = x86_next_ip(c, d);
-    return x86_chain_on(c);
+    return X86_OK;
 }
 
 /* The r/m operand for a read-modify-write (memory checked for writing too). */

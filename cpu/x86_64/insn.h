@@ -56,6 +56,9 @@ struct X86Insn {
      * rflags' arithmetic flags nor writes some and not others: exec.h, X86_LF_*) */
     uint8_t lazy;
     uint8_t ea_kind;          /* X86_EA_*: the memory operand's shape when a common one */
+    /* the decode cache's link to the instruction that follows in the same page (1 + its
+     * index in the page, 0 not looked up yet or none): exec.h's x86_next */
+    uint16_t next;
 };
 
 /* Decodes the instruction at c->rip. false: c->exc holds the fault (#PF/#GP on fetch, #UD
@@ -69,7 +72,11 @@ void x86_decode_flush(X86Cpu *c);
 /* Mode, CPL, segments or paging changed: the decode cache keeps its pages (keyed by physical
  * page and code size, the fetch checked on every instruction: dcache.h) and forgets only its
  * shortcut for the current page. */
-static inline void x86_decode_mode_changed(X86Cpu *c) { c->dc_la = ~0ull; }
+static inline void x86_decode_mode_changed(X86Cpu *c)
+{
+    c->dc_la = ~0ull;
+    c->chain_left = 0;        /* and the chain leaves after this instruction */
+}
 /* RFLAGS was written whole (POPF, IRET, SYSRET, STAC/CLAC, ...) from old: TF or RF set, or AC
  * changed (part of the soft TLB's tags), and the chain leaves; AC changes the data accesses'
  * fast path's tag. Every write that may change AC, TF or RF calls it. */

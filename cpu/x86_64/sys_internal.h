@@ -3,6 +3,7 @@
 #ifndef HVSIM_CPU_X86_64_SYS_INTERNAL_H
 #define HVSIM_CPU_X86_64_SYS_INTERNAL_H
 #include "cpu/x86_64/cpu.h"
+#include "cpu/x86_64/insn.h"
 #include "mmu/x86_walk.h"
 
 /* ---- modes ---- */
@@ -22,7 +23,7 @@ static inline bool x86_mode64(const X86Cpu *c) { return c->code_bits == 64; }
 static inline void x86_recheck(X86Cpu *c)
 {
     c->recheck = 1;
-    c->dc_la = ~0ull;
+    x86_decode_mode_changed(c);
     x86_lf_flush(c);          /* what a device does may reach a subscriber reading registers */
 }
 /* A subscriber or a watchpoint asked to pause: the machine stops after this instruction. */
