@@ -103,6 +103,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, lf_size),
     STATE_RUNTIME(X86Cpu, chain_left),
     STATE_RUNTIME(X86Cpu, chain_floor),
+    STATE_RUNTIME(X86Cpu, mem_scratch),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 

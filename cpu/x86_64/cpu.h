@@ -246,6 +246,7 @@ struct X86Cpu {
      * may make calls of the jumps (builds without optimisation, sanitizers) */
     uint64_t chain_left;
     uintptr_t chain_floor;
+    uint64_t mem_scratch;     /* x86_read's slow path's value */
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */
@@ -363,7 +364,12 @@ static inline bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uin
         *val = x86_ram_load(h, size);
         return true;
     }
-    return x86_read_slow(c, seg, off, size, val);
+    /* through the core's scratch, not val: a handler's local whose address escapes would
+     * keep its jump to the next instruction from being a jump (exec.h's x86_next) */
+    if (!x86_read_slow(c, seg, off, size, &c->mem_scratch))
+        return false;
+    *val = c->mem_scratch;
+    return true;
 }
 
 static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
@@ -375,7 +381,10 @@ static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
         *val = x86_ram_load(h, size);
         return true;
     }
-    return x86_read_rmw_slow(c, seg, off, size, val);
+    if (!x86_read_rmw_slow(c, seg, off, size, &c->mem_scratch))   /* as x86_read */
+        return false;
+    *val = c->mem_scratch;
+    return true;
 }
 
 static inline void x86_ram_put(uint8_t *h, unsigned size, uint64_t val)

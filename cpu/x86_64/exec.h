@@ -42,13 +42,13 @@ int x86_op_jmp(X86Cpu *c, const X86Insn *d);
 int x86_op_nop(X86Cpu *c, const X86Insn *d);
 
 /* ---- lazy arithmetic flags ----
- * Inside the run loop's chain (cpu.c) an ADD, SUB, CMP, AND, OR, XOR or TEST of the decode
- * cache's handlers leaves its operands and result (lf_*) instead of computing CF PF AF ZF
- * SF OF; a Jcc of the cache evaluates its condition from them; the chain writes them into
+ * Inside the run loop's chain (cpu.c) an ADD, SUB, CMP, AND, OR, XOR, TEST or IMUL of the
+ * decode cache's handlers leaves its operands and result (lf_*) instead of computing CF PF AF
+ * ZF SF OF (IMUL: lf_b whether the product did not fit); a Jcc of the cache evaluates its condition from them; the chain writes them into
  * rflags (x86_lf_flush) before any other handler runs and whenever it leaves, so outside
  * it, and for every handler not marked lazy, rflags is exact. step() flushes after each
  * instruction (its cached handlers are the same). */
-enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC };
+enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC, X86_LF_MUL };
 
 static inline void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, uint64_t r,
                               unsigned size)
@@ -171,6 +171,9 @@ static inline bool x86_cond_lf(const X86Cpu *c, unsigned cc)
         cf = a < b;
         of = ((a ^ b) & (a ^ r) & sign) != 0;
         break;
+    case X86_LF_MUL:          /* b: the product did not fit */
+        cf = of = b != 0;
+        break;
     default:
         cf = of = false;
         break;
@@ -255,6 +258,18 @@ static inline int x86_chain_on(X86Cpu *c)
     if (unlikely(!s))
         return X86_OK;
     return x86_chain_to(c, &p->insn[s - 1]);
+}
+
+/* A relative branch d of the chain's page taken to RIP + d->len + d->imm: the target through
+ * its link d->taken when the chain goes on (exec_branch.c), else as x86_branch. */
+int x86_branch_rel_taken(X86Cpu *c, const X86Insn *d);
+static inline int x86_taken(X86Cpu *c, const X86Insn *d)
+{
+    if (likely(c->chain_left && d->taken)) {
+        c->rip += d->len + d->imm;    /* in the page, so canonical */
+        return x86_chain_to(c, &c->dc_cur->insn[d->taken - 1]);
+    }
+    return x86_branch_rel_taken(c, d);
 }
 
 /* The link from d (in the chain's page) to the instruction after it, RIP already there:

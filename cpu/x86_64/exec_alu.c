@@ -326,6 +326,9 @@ void x86_lf_write(X86Cpu *c)
         f |= (uint32_t)(a < b) * X86_CF | (uint32_t)(((a ^ b) & (a ^ r)) >> sh & 1) * X86_OF |
              (uint32_t)((a ^ b ^ r) & X86_AF);
         break;
+    case X86_LF_MUL:
+        f |= b ? X86_CF | X86_OF : 0;
+        break;
     default:
         break;
     }

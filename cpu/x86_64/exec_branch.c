@@ -112,19 +112,37 @@ int x86_op_loop(X86Cpu *c, const X86Insn *d)
 
 /* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): Jcc with its
  * condition fixed ---- */
+int x86_branch_rel_taken(X86Cpu *c, const X86Insn *d)
+{
+    if (x86_branch(c, rel_target(c, d), d->opsize) != X86_OK)
+        return X86_FAULT;
+    if (!c->chain_left)
+        return X86_OK;
+    uint64_t off = c->rip - c->dc_la;
+    X86DecodedPage *p = c->dc_cur;
+    if (off >= X86_DC_PAGE || !p->slot[off])
+        return X86_OK;        /* another page, or not decoded yet: the loop goes on */
+    /* d is one of p's own: the link is the cache's, like the slots */
+    p->insn[d - p->insn].taken = p->slot[off];
+    return x86_chain_to(c, &p->insn[p->slot[off] - 1]);
+}
+
 #define JCC_FAST(CC)                                                                          \
     static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
     {                                                                                         \
-        if (x86_cond_now(c, CC)) {                                                            \
-            if (x86_branch(c, rel_target(c, d), d->opsize) != X86_OK)                         \
-                return X86_FAULT;                                                             \
-            return x86_chain_on(c);                                                           \
-        }                                                                                     \
+        if (x86_cond_now(c, CC))                                                              \
+            return x86_taken(c, d);                                                           \
         return x86_next(c, d);                                                                \
     }
 JCC_FAST(0) JCC_FAST(1) JCC_FAST(2) JCC_FAST(3) JCC_FAST(4) JCC_FAST(5) JCC_FAST(6)
 JCC_FAST(7) JCC_FAST(8) JCC_FAST(9) JCC_FAST(10) JCC_FAST(11) JCC_FAST(12) JCC_FAST(13)
 JCC_FAST(14) JCC_FAST(15)
+
+/* EB, E9: JMP rel */
+static int jmp_rel(X86Cpu *c, const X86Insn *d)
+{
+    return x86_taken(c, d);
+}
 
 X86HandlerFn x86_fast_jcc(X86Insn *d, bool *lazy)
 {
@@ -133,5 +151,9 @@ X86HandlerFn x86_fast_jcc(X86Insn *d, bool *lazy)
         jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
         jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
     };
+    if (d->fn == x86_op_jmp) {
+        *lazy = true;
+        return jmp_rel;
+    }
     return d->fn == x86_op_jcc ? jcc[d->opcode & 15] : NULL;
 }

@@ -120,28 +120,36 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
 
 /* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): IMUL Gv,Ev and
  * Gv,Ev,imm at size 4 or 8 ---- */
+/* the product's low half into the register, its flags left pending (X86_LF_MUL) */
+static inline __attribute__((always_inline)) int imul_lz(X86Cpu *c, const X86Insn *d,
+                                                        uint64_t a, uint64_t b, unsigned size)
+{
+    __int128 p = (__int128)x86_sext(a, size) * x86_sext(b, size);
+    uint64_t lo = (uint64_t)p & x86_mask(size);
+    x86_lf_set(c, X86_LF_MUL, 0, (__int128)x86_sext(lo, size) != p, lo, size);
+    x86_set_reg(c, d, d->reg, size, lo);
+    return x86_next(c, d);
+}
 #define IMUL_FAST(SZ)                                                                         \
     static int imul2_##SZ(X86Cpu *c, const X86Insn *d)                                        \
     {                                                                                         \
         uint64_t b;                                                                           \
         if (!x86_rm_read(c, d, SZ, &b))                                                       \
             return X86_FAULT;                                                                 \
-        c->lf_op = X86_LF_NONE;       /* all six flags written below */                       \
-        return imul_k(c, d, x86_get_reg(c, d, d->reg, SZ), b, SZ);                            \
+        return imul_lz(c, d, x86_get_reg(c, d, d->reg, SZ), b, SZ);                           \
     }                                                                                         \
     static int imul3_##SZ(X86Cpu *c, const X86Insn *d)                                        \
     {                                                                                         \
         uint64_t a;                                                                           \
         if (!x86_rm_read(c, d, SZ, &a))                                                       \
             return X86_FAULT;                                                                 \
-        c->lf_op = X86_LF_NONE;                                                               \
-        return imul_k(c, d, a, d->imm, SZ);                                                   \
+        return imul_lz(c, d, a, d->imm, SZ);                                                  \
     }
 IMUL_FAST(4) IMUL_FAST(8)
 
 X86HandlerFn x86_fast_mul(X86Insn *d, bool *lazy)
 {
-    *lazy = true;             /* pending flags are dropped: IMUL writes all six */
+    *lazy = true;             /* IMUL leaves all six pending, the earlier ones dropped */
     if (d->opsize != 4 && d->opsize != 8)
         return NULL;
     if (d->fn == x86_op_imul2)

@@ -46,7 +46,12 @@ struct X86Insn {
     uint8_t rip_rel;
     int64_t disp;
     uint64_t imm;             /* first immediate (sign- or zero-extended as the entry says) */
-    uint64_t imm2;            /* second immediate (ENTER's level, far pointer's selector) */
+    union {
+        uint64_t imm2;        /* second immediate (ENTER's level, far pointer's selector) */
+        /* the decode cache's relative branches (Jcc, JMP rel): 1 + the index in the page
+         * of their target when it is in the same page, once looked up (exec.h) */
+        uint16_t taken;
+    };
     /* VEX (C4/C5): the prefix's fields; d->rex then holds its W, R, X, B as a REX would */
     uint8_t vex;              /* 1: VEX-encoded */
     uint8_t vex_l;            /* VEX.L */

@@ -249,7 +249,7 @@ Test(x86dcache, the_same_page_in_another_code_size)
 
 /* Lazy flags (exec.h): inside the run loop's chain an ALU result leaves its flags pending
  * until something reads them. A seeded mix of flag producers (ALU in register, immediate and
- * memory forms, TEST, IMUL), flag-neutral instructions and consumers that read some or all
+ * memory forms, TEST, IMUL), flag-neutral (JMP among them) instructions and consumers that read some or all
  * flags or write only some (SETcc, ADC/SBB, CMOVcc, PUSHF, LAHF, INC/DEC keeping CF, shifts
  * by 0 (immediate or CL) keeping all, Jcc over an INC, CMC, STC) runs once in one go (chained) and once an
  * instruction per run (never chained), three passes of a loop: registers, RFLAGS and memory
@@ -277,6 +277,9 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         { 9, { 0x48, 0x83, 0x2c, 0x25, 0x00, 0x80, 0x00, 0x00, 0x03 } },  /* sub qword [0x8000], 3 */
         { 8, { 0x48, 0x39, 0x14, 0x25, 0x00, 0x80, 0x00, 0x00 } },        /* cmp [0x8000], rdx */
         { 4, { 0x48, 0x0f, 0xaf, 0xc3 } },               /* imul rax, rbx */
+        { 3, { 0x0f, 0xaf, 0xc3 } },                     /* imul eax, ebx */
+        { 3, { 0x6b, 0xc9, 0x85 } },                     /* imul ecx, ecx, -123 */
+        { 4, { 0xeb, 0x02, 0xff, 0xc2 } },               /* jmp +2; inc edx */
         { 4, { 0x48, 0x8d, 0x04, 0x18 } },               /* lea rax, [rax + rbx] */
         { 3, { 0x48, 0x89, 0xc1 } },                     /* mov rcx, rax */
         { 7, { 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0x7f } },  /* mov rdx, 0x7fffffff */
