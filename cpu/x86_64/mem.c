@@ -518,8 +518,11 @@ void x86_mem_fast_refresh(X86Cpu *c)
 {
     const Machine *m = c->m;
     c->mem_tag = 2;           /* off: without the valid bit it matches no entry, nor 0 */
-    if (c->code_bits == 64 && !(c->cr0 & X86_CR0_AM) && m && !m->watch_check &&
-        !ev_wants(&m->events, EV_MEM))
+    /* alignment checks (align_check) need the slow path only where they apply: CR0.AM,
+     * RFLAGS.AC and CPL 3 together (Linux keeps CR0.AM set, its kernel and most of its user
+     * code run with AC clear) */
+    bool align = (c->cr0 & X86_CR0_AM) && (c->rflags & X86_AC) && c->cpl == 3;
+    if (c->code_bits == 64 && !align && m && !m->watch_check && !ev_wants(&m->events, EV_MEM))
         c->mem_tag = tlb_tag(c, 0, data_priv(c));
 }
 
