@@ -472,7 +472,7 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
 }
 
 /* After an instruction of the fast loop retired from a decoded page: the instructions that
- * follow it in the same page, called one after the other with nothing between them but the
+ * follow it (in its page and in other decoded pages), called one after the other with nothing between them but the
  * checks that would find something to do. It leaves, with the instruction after the last one
  * it ran still to run, at anything step() and the loop's boundary would act on:
  *  - the budget;
@@ -484,14 +484,16 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
  *    - by x86_rflags_written (insn.h): RFLAGS.TF or RF set, or AC changed;
  *    - by a change of mode, CPL, segments or paging, a TLB flush, a page dropped (then
  *      dc_garbage is not empty);
- *  - RIP leaving the page, or landing where nothing is decoded yet;
+ *  - RIP landing where nothing is decoded yet, or in a page the soft TLB does not hold for
+ *    fetching now (a page the cache has decoded and the TLB holds becomes the chain's:
+ *    x86_dc_switch);
  *  - an instruction faulting or asking to stop (X86_FAULT, X86_STOP).
  * So the architectural work is step()'s, instruction for instruction (a test runs both loops
  * to the same state hash); only the host's bookkeeping between them is left out. */
 static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
 {
-    const uint64_t page = c->dc_la;
-    X86DecodedPage *const p = c->dc_cur;
+    uint64_t page = c->dc_la;
+    X86DecodedPage *p = c->dc_cur;
     const uint64_t ac = c->dc_ac;
     if (page == ~0ull || !c->quiet || c->recheck || c->interrupt_shadow || c->dc_garbage ||
         (c->rflags & (X86_TF | X86_RF | X86_AC)) != ac || !x86_dc_entry_holds(c) ||
@@ -504,8 +506,15 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
     c->chain_floor = (uintptr_t)__builtin_frame_address(0) - X86_CHAIN_STACK;
     while (likely(c->insns < budget)) {
         uint64_t off = c->rip - page;
-        if (unlikely(off >= X86_DC_PAGE))
-            break;
+        if (unlikely(off >= X86_DC_PAGE)) {
+            /* on into another decoded page, where step() would find the instruction the
+             * same way (x86_decode_slow), with nothing to do between them either */
+            if (!x86_dc_switch(c))
+                break;
+            page = c->dc_la;
+            p = c->dc_cur;
+            off = c->rip - page;
+        }
         unsigned s = p->slot[off];
         if (unlikely(!s))
             break;

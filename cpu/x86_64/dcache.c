@@ -123,6 +123,19 @@ static void dc_enter(X86Cpu *c, X86DecodedPage *p, uint64_t la, const X86TlbEntr
         x86_decode_mode_changed(c);
 }
 
+bool x86_dc_switch(X86Cpu *c)
+{
+    uint64_t la;
+    const X86TlbEntry *te = dc_fetch(c, &la);
+    if (!te || c->code_bits != 64)
+        return false;
+    X86DecodedPage *p = dc_find(c, te->pa);
+    if (!p || !p->slot[la & (X86_DC_PAGE - 1)])
+        return false;
+    dc_enter(c, p, la, te);
+    return true;
+}
+
 unsigned x86_chain_link(X86Cpu *c, const X86Insn *d)
 {
     uint64_t off = c->rip - c->dc_la;
@@ -169,7 +182,8 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     *k = *tmp;
     bool lazy = false;
     X86HandlerFn (*const select[])(X86Insn *, bool *) = {
-        x86_fast_alu, x86_fast_jcc, x86_fast_mov, x86_fast_mul, x86_fast_shift, x86_fast_cond,
+        x86_fast_alu, x86_fast_branch, x86_fast_mov, x86_fast_mul, x86_fast_shift, x86_fast_cond,
+        x86_fast_stack,
     };
     X86HandlerFn fast = NULL;
     for (size_t i = 0; i < sizeof select / sizeof select[0] && !fast; i++)

@@ -41,6 +41,11 @@ typedef struct X86DecodedPage {
  * the uncached decoder; NULL with c->exc set when decoding faults. The pointer stays valid
  * until the next call (a page dropped meanwhile is freed by x86_dcache_collect). */
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp);
+/* 64-bit code: RIP left the current page for another that the cache has decoded at RIP and
+ * whose fetch the soft TLB holds now: that page becomes the current one (its fetch check
+ * remembered, as x86_decode_slow would on its way to the same instruction) and true; else
+ * false and nothing changed. The run loop's chain goes on through it (cpu.c). */
+bool x86_dc_switch(X86Cpu *c);
 /* Frees the pages dropped while an instruction ran. */
 void x86_dcache_collect(X86Cpu *c);
 /* Machine.code_written for x86 cores: drops the decoded page holding pa on every core. */

@@ -16,7 +16,8 @@
  * A selector may rewrite the cache's copy for its handler (x86_fast_shift: D1's count of 1
  * into imm). */
 X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy);            /* exec_alu.c */
-X86HandlerFn x86_fast_jcc(X86Insn *d, bool *lazy);            /* exec_branch.c */
+X86HandlerFn x86_fast_branch(X86Insn *d, bool *lazy);         /* exec_branch.c */
+X86HandlerFn x86_fast_stack(X86Insn *d, bool *lazy);          /* exec_stack.c */
 X86HandlerFn x86_fast_mov(X86Insn *d, bool *lazy);            /* exec_mov.c */
 X86HandlerFn x86_fast_mul(X86Insn *d, bool *lazy);            /* exec_muldiv.c */
 X86HandlerFn x86_fast_shift(X86Insn *d, bool *lazy);          /* exec_shift.c */
@@ -44,11 +45,12 @@ int x86_op_nop(X86Cpu *c, const X86Insn *d);
 /* ---- lazy arithmetic flags ----
  * Inside the run loop's chain (cpu.c) an ADD, SUB, CMP, AND, OR, XOR, TEST or IMUL of the
  * decode cache's handlers leaves its operands and result (lf_*) instead of computing CF PF AF
- * ZF SF OF (IMUL: lf_b whether the product did not fit); a Jcc of the cache evaluates its condition from them; the chain writes them into
+ * ZF SF OF (IMUL: lf_b whether the product did not fit), and so does INC or DEC (lf_b: the CF
+ * it keeps); a Jcc of the cache evaluates its condition from them; the chain writes them into
  * rflags (x86_lf_flush) before any other handler runs and whenever it leaves, so outside
  * it, and for every handler not marked lazy, rflags is exact. step() flushes after each
  * instruction (its cached handlers are the same). */
-enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC, X86_LF_MUL };
+enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC, X86_LF_MUL, X86_LF_INC, X86_LF_DEC };
 
 static inline void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, uint64_t r,
                               unsigned size)
@@ -173,6 +175,14 @@ static inline bool x86_cond_lf(const X86Cpu *c, unsigned cc)
         break;
     case X86_LF_MUL:          /* b: the product did not fit */
         cf = of = b != 0;
+        break;
+    case X86_LF_INC:          /* b: CF as it was */
+        cf = b != 0;
+        of = r == sign;
+        break;
+    case X86_LF_DEC:
+        cf = b != 0;
+        of = a == sign;
         break;
     default:
         cf = of = false;

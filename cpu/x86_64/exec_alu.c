@@ -328,6 +328,13 @@ void x86_lf_write(X86Cpu *c)
         break;
     case X86_LF_MUL:
         f |= b ? X86_CF | X86_OF : 0;
+        break;    case X86_LF_INC:
+        f |= (uint32_t)b * X86_CF | (uint32_t)(r == 1ull << sh) * X86_OF |
+             (uint32_t)((a ^ r) & X86_AF);
+        break;
+    case X86_LF_DEC:
+        f |= (uint32_t)b * X86_CF | (uint32_t)(a == 1ull << sh) * X86_OF |
+             (uint32_t)((a ^ r) & X86_AF);
         break;
     default:
         break;
@@ -453,8 +460,83 @@ static const X86HandlerFn alu_fast[8][2][8] = {
     }
 TEST_FAST(4) TEST_FAST(8)
 
+/* TEST of any size: 84/85 (r/m, reg), F6/F7 /0 /1 (r/m, imm), A8/A9 (rAX, imm) */
+#define TEST_ANY(SZ)                                                                          \
+    static int test_rm_r_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    {                                                                                         \
+        uint64_t a;                                                                           \
+        if (!x86_rm_read(c, d, SZ, &a))                                                       \
+            return X86_FAULT;                                                                 \
+        x86_lf_set(c, X86_LF_LOGIC, 0, 0, a & x86_get_reg(c, d, d->reg, SZ), SZ);             \
+        return x86_next(c, d);                                                                \
+    }                                                                                         \
+    static int test_rm_i_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    {                                                                                         \
+        uint64_t a;                                                                           \
+        if (!x86_rm_read(c, d, SZ, &a))                                                       \
+            return X86_FAULT;                                                                 \
+        x86_lf_set(c, X86_LF_LOGIC, 0, 0, a & d->imm & x86_mask(SZ), SZ);                    \
+        return x86_next(c, d);                                                                \
+    }                                                                                         \
+    static int test_ax_i_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    {                                                                                         \
+        uint64_t r = x86_get_reg(c, d, X86_RAX, SZ) & d->imm & x86_mask(SZ);                  \
+        x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
+        return x86_next(c, d);                                                                \
+    }
+TEST_ANY(1) TEST_ANY(2) TEST_ANY(4) TEST_ANY(8)
+
+/* INC/DEC of any size, register or memory, CF kept (X86_LF_INC, X86_LF_DEC) */
+static int incdec_lz(X86Cpu *c, const X86Insn *d)
+{
+    unsigned size = d->opsize, dec = d->reg & 1;
+    uint64_t cf = c->lf_op ? x86_cond_lf(c, 2) : (c->rflags & X86_CF) != 0;   /* 2: B, CF */
+    uint64_t a, r;
+    if (d->mod == 3) {
+        a = x86_get_reg(c, d, d->rm, size);
+        r = (dec ? a - 1 : a + 1) & x86_mask(size);
+        x86_set_reg(c, d, d->rm, size, r);
+    } else {
+        uint8_t *h = x86_rmw_fast(c, d, size);
+        if (unlikely(h == NULL)) {
+            x86_lf_flush(c);          /* the general path computes flags and may fault */
+            return x86_op_incdec(c, d);
+        }
+        a = x86_ram_load(h, size);
+        r = (dec ? a - 1 : a + 1) & x86_mask(size);
+        x86_ram_put(h, size, r);
+    }
+    x86_lf_set(c, dec ? X86_LF_DEC : X86_LF_INC, a, cf, r, size);
+    return x86_next(c, d);
+}
+
+static unsigned size_index(unsigned size)
+{
+    return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+
 X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
 {
+    static const X86HandlerFn test_rm_r[4] = { test_rm_r_1, test_rm_r_2, test_rm_r_4, test_rm_r_8 };
+    static const X86HandlerFn test_rm_i[4] = { test_rm_i_1, test_rm_i_2, test_rm_i_4, test_rm_i_8 };
+    static const X86HandlerFn test_ax_i[4] = { test_ax_i_1, test_ax_i_2, test_ax_i_4, test_ax_i_8 };
+    unsigned k = size_index(d->opsize);
+    if (d->fn == x86_op_incdec) {
+        *lazy = true;
+        return incdec_lz;
+    }
+    if (d->fn == x86_op_test_imm) {
+        *lazy = true;
+        return test_rm_i[k];
+    }
+    if (d->fn == x86_op_test && d->opcode >= 0xa8) {
+        *lazy = true;
+        return test_ax_i[k];
+    }
+    if (d->fn == x86_op_test && (d->opcode == 0x84 || d->opsize == 2)) {
+        *lazy = true;
+        return test_rm_r[k];
+    }
     if (d->map != 0 || (d->opsize != 4 && d->opsize != 8))
         return NULL;
     unsigned sz = d->opsize == 8, mem = d->mod != 3;

@@ -144,16 +144,45 @@ static int jmp_rel(X86Cpu *c, const X86Insn *d)
     return x86_taken(c, d);
 }
 
-X86HandlerFn x86_fast_jcc(X86Insn *d, bool *lazy)
+/* E8 and C3 in 64-bit code (the only code where their operand size is 8) */
+static bool canonical48(uint64_t t)
 {
-    *lazy = true;
+    return (uint64_t)((int64_t)(t << 16) >> 16) == t;
+}
+static int call_rel_8(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t ret = c->rip + d->len, sp = c->gpr[X86_RSP] - 8;
+    if (unlikely(!canonical48(ret + d->imm)))
+        return x86_op_call(c, d);     /* #GP(0), nothing pushed */
+    if (!x86_write(c, X86_SS, sp, 8, ret))
+        return X86_FAULT;
+    c->gpr[X86_RSP] = sp;
+    return x86_taken(c, d);
+}
+static int ret_8(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t t, sp = c->gpr[X86_RSP];
+    if (!x86_read(c, X86_SS, sp, 8, &t))
+        return X86_FAULT;
+    if (unlikely(!canonical48(t)))
+        return x86_op_ret(c, d);      /* #GP(0), RSP as it was */
+    c->gpr[X86_RSP] = sp + 8;
+    c->rip = t;
+    return x86_chain_on(c);
+}
+
+X86HandlerFn x86_fast_branch(X86Insn *d, bool *lazy)
+{
     static const X86HandlerFn jcc[16] = {
         jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
         jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
     };
-    if (d->fn == x86_op_jmp) {
-        *lazy = true;
+    *lazy = true;             /* none writes a flag; a Jcc reads them pending or not */
+    if (d->fn == x86_op_jmp)
         return jmp_rel;
-    }
+    if (d->fn == x86_op_call && d->opsize == 8)
+        return call_rel_8;
+    if (d->fn == x86_op_ret && d->opcode == 0xc3 && d->opsize == 8)
+        return ret_8;
     return d->fn == x86_op_jcc ? jcc[d->opcode & 15] : NULL;
 }

@@ -368,10 +368,26 @@ static int lea_4(X86Cpu *c, const X86Insn *d)
     return x86_next(c, d);
 }
 
+/* B0-BF: MOV reg, imm; 90 without REX.B (NOP, PAUSE) and the other no-operations */
+static int mov_imm_r_k(X86Cpu *c, const X86Insn *d)
+{
+    x86_set_reg(c, d, d->reg, d->opsize, d->imm);
+    return x86_next(c, d);
+}
+
+static int nop_k(X86Cpu *c, const X86Insn *d)
+{
+    return x86_next(c, d);
+}
+
 X86HandlerFn x86_fast_mov(X86Insn *d, bool *lazy)
 {
     *lazy = true;             /* none of these touches a flag */
     bool q = d->opsize == 8, mem = d->mod != 3;
+    if (d->fn == x86_op_mov_imm_r)
+        return mov_imm_r_k;
+    if (d->fn == x86_op_nop || (d->fn == x86_op_xchg_rax && d->reg == X86_RAX))
+        return nop_k;
     if ((d->fn == x86_op_movzx || d->fn == x86_op_movsx) && (d->opsize == 4 || q))
         return ext_fast[d->fn == x86_op_movsx][d->opcode & 1][q][mem];
     if (d->fn == x86_op_lea && mem && d->addrsize == 8 && (d->opsize == 4 || q))

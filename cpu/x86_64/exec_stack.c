@@ -123,3 +123,48 @@ int x86_op_leave(X86Cpu *c, const X86Insn *d)
     x86_set_reg(c, d, X86_RBP, d->opsize, v);
     return x86_retire(c, d);
 }
+
+/* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): PUSH and POP of a
+ * register, PUSH of an immediate, in 64-bit code (the only code where their operand size is
+ * 8: the stack is RSP itself, SS's base 0) ---- */
+static int push_r_8(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t sp = c->gpr[X86_RSP] - 8;
+    if (!x86_write(c, X86_SS, sp, 8, c->gpr[d->reg]))
+        return X86_FAULT;
+    c->gpr[X86_RSP] = sp;
+    return x86_next(c, d);
+}
+
+static int pop_r_8(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t v, sp = c->gpr[X86_RSP];
+    if (!x86_read(c, X86_SS, sp, 8, &v))
+        return X86_FAULT;
+    c->gpr[X86_RSP] = sp + 8;
+    c->gpr[d->reg] = v;       /* POP RSP: the value read */
+    return x86_next(c, d);
+}
+
+static int push_imm_8(X86Cpu *c, const X86Insn *d)
+{
+    uint64_t sp = c->gpr[X86_RSP] - 8;
+    if (!x86_write(c, X86_SS, sp, 8, d->imm))
+        return X86_FAULT;
+    c->gpr[X86_RSP] = sp;
+    return x86_next(c, d);
+}
+
+X86HandlerFn x86_fast_stack(X86Insn *d, bool *lazy)
+{
+    *lazy = true;             /* no flag touched */
+    if (d->opsize != 8)
+        return NULL;
+    if (d->fn == x86_op_push_r)
+        return push_r_8;
+    if (d->fn == x86_op_pop_r)
+        return pop_r_8;
+    if (d->fn == x86_op_push_imm)
+        return push_imm_8;
+    return NULL;
+}

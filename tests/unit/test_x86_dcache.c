@@ -110,9 +110,9 @@ Test(x86dcache, a_remapped_code_page_runs_its_new_code)
     xh_free(t);
 }
 
-/* The specialised handlers the cache gives ALU, TEST, MOV, IMUL and Jcc instructions (exec.h's
- * x86_fast_*) against the generic ones: each encoding, from several register and flag
- * states, once through x86_decode + x86_execute (the generic handler) and once through the
+/* The specialised handlers the cache gives ALU, TEST, INC/DEC, MOV, IMUL, branches and stack
+ * instructions (exec.h's x86_fast_*) against the generic ones: each encoding, from several
+ * register and flag states, once through x86_decode + x86_execute (the generic handler) and once through the
  * run loop (cached, specialised); registers, RFLAGS, RIP and the memory operand agree. */
 Test(x86dcache, specialised_handlers_match_the_generic_ones)
 {
@@ -165,6 +165,24 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0x40, 0x0f, 0x9c, 0xc6);                                      /* setl sil */
     for (uint8_t cc = 0; cc < 16; cc++)
         ENC((uint8_t)(0x70 + cc), 0x10);                              /* jcc +16 */
+    ENC(0xa8, 0x81);                                                  /* test al, 0x81 */
+    ENC(0xf7, 0xc1, 0x00, 0x00, 0x00, 0x80);                          /* test ecx, 0x80000000 */
+    ENC(0x48, 0xf7, 0xc0, 0xff, 0xff, 0xff, 0xff);                    /* test rax, -1 */
+    ENC(0xf6, 0x04, 0x25, 0x00, 0x80, 0, 0, 0x80);                    /* test byte [0x8000], 0x80 */
+    ENC(0x66, 0x85, 0xc8);                                            /* test ax, cx */
+    ENC(0x84, 0xe3);                                                  /* test bl, ah */
+    ENC(0xff, 0x04, 0x25, 0x00, 0x80, 0, 0);                          /* inc dword [0x8000] */
+    ENC(0xfe, 0xc9);                                                  /* dec cl */
+    ENC(0x66, 0xff, 0xc0);                                            /* inc ax */
+    ENC(0x48, 0xff, 0xc8);                                            /* dec rax */
+    ENC(0x50);                                                        /* push rax */
+    ENC(0x59);                                                        /* pop rcx */
+    ENC(0x6a, 0x80);                                                  /* push -128 */
+    ENC(0xe8, 0x10, 0, 0, 0);                                         /* call +16 */
+    ENC(0xc3);                                                        /* ret */
+    ENC(0xb8, 0x01, 0x00, 0x00, 0x80);                                /* mov eax, 0x80000001 */
+    ENC(0xf3, 0x90);                                                  /* pause */
+    ENC(0xeb, 0x10);                                                  /* jmp +16 */
 #undef ENC
     static const uint64_t regs[][3] = {
         { 0, 0, 0 },
@@ -194,9 +212,10 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                         cr_assert(x86_decode(c, &d), "encoding %u", i);
                         cr_assert_eq(x86_execute(c, &d), X86_OK, "encoding %u", i);
                         bool lz;
-                        if (x86_fast_alu(&d, &lz) || x86_fast_jcc(&d, &lz) ||
+                        if (x86_fast_alu(&d, &lz) || x86_fast_branch(&d, &lz) ||
                             x86_fast_mov(&d, &lz) || x86_fast_mul(&d, &lz) ||
-                            x86_fast_shift(&d, &lz) || x86_fast_cond(&d, &lz))
+                            x86_fast_shift(&d, &lz) || x86_fast_cond(&d, &lz) ||
+                            x86_fast_stack(&d, &lz))
                             specialised += r == 0 && f == 0;
                     } else {
                         cr_assert_eq(xh_run(t, 1), 0);
@@ -249,7 +268,8 @@ Test(x86dcache, the_same_page_in_another_code_size)
 
 /* Lazy flags (exec.h): inside the run loop's chain an ALU result leaves its flags pending
  * until something reads them. A seeded mix of flag producers (ALU in register, immediate and
- * memory forms, TEST, IMUL), flag-neutral (JMP among them) instructions and consumers that read some or all
+ * memory forms, TEST of every form, IMUL, INC/DEC), flag-neutral (JMP, CALL, PUSH, POP, MOV
+ * imm, NOP among them) instructions and consumers that read some or all
  * flags or write only some (SETcc, ADC/SBB, CMOVcc, PUSHF, LAHF, INC/DEC keeping CF, shifts
  * by 0 (immediate or CL) keeping all, Jcc over an INC, CMC, STC) runs once in one go (chained) and once an
  * instruction per run (never chained), three passes of a loop: registers, RFLAGS and memory
@@ -280,6 +300,19 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         { 3, { 0x0f, 0xaf, 0xc3 } },                     /* imul eax, ebx */
         { 3, { 0x6b, 0xc9, 0x85 } },                     /* imul ecx, ecx, -123 */
         { 4, { 0xeb, 0x02, 0xff, 0xc2 } },               /* jmp +2; inc edx */
+        { 2, { 0xa8, 0x81 } },                           /* test al, 0x81 */
+        { 6, { 0xf7, 0xc1, 0x00, 0x00, 0x00, 0x80 } },   /* test ecx, 0x80000000 */
+        { 8, { 0xf6, 0x04, 0x25, 0x00, 0x80, 0x00, 0x00, 0x80 } },  /* test byte [0x8000], 0x80 */
+        { 3, { 0x66, 0x85, 0xc8 } },                     /* test ax, cx */
+        { 2, { 0x84, 0xe3 } },                           /* test bl, ah */
+        { 7, { 0xff, 0x04, 0x25, 0x00, 0x80, 0x00, 0x00 } },        /* inc dword [0x8000] */
+        { 2, { 0xfe, 0xc9 } },                           /* dec cl */
+        { 3, { 0x66, 0xff, 0xc0 } },                     /* inc ax */
+        { 2, { 0x50, 0x59 } },                           /* push rax; pop rcx */
+        { 3, { 0x6a, 0x80, 0x5a } },                     /* push -128; pop rdx */
+        { 6, { 0xe8, 0x00, 0x00, 0x00, 0x00, 0x5e } },   /* call +0; pop rsi */
+        { 5, { 0xb8, 0x01, 0x00, 0x00, 0x80 } },         /* mov eax, 0x80000001 */
+        { 3, { 0x90, 0xf3, 0x90 } },                     /* nop; pause */
         { 4, { 0x48, 0x8d, 0x04, 0x18 } },               /* lea rax, [rax + rbx] */
         { 3, { 0x48, 0x89, 0xc1 } },                     /* mov rcx, rax */
         { 7, { 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0x7f } },  /* mov rdx, 0x7fffffff */
@@ -354,6 +387,7 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
             c->gpr[X86_RDX] = starts[st][3];
             c->rflags = 0x2 | (st & 1 ? X86_CF : 0);
             c->gpr[X86_R15] = 3;
+            c->gpr[X86_RSP] = 0x9000;
             if (way == 0) {
                 xh_run(t, 3 * count);
             } else {
