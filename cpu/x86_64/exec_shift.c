@@ -101,10 +101,11 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
-/* ---- specialised handlers (dcache.c): SHL, SHR, SAL, SAR of a register of size 4 or 8 by an
- * immediate count (C1, and D1's 1: the cache's copy carries it in imm) or by CL (D3) ----
+/* ---- specialised handlers (dcache.c): ROL, ROR, SHL, SHR, SAL, SAR of a register of size 4
+ * or 8 by an immediate count (C1, and D1's 1: the cache's copy carries it in imm) or by CL
+ * (D3) ----
  * A count that masks to 0 changes no flag and leaves pending lazy flags pending; any other
- * writes all six, so pending ones are dropped (exec.h). */
+ * shift writes all six, so pending ones are dropped (exec.h). */
 #define SHIFT_FAST(KIND, SZ)                                                                  \
     static int shift_i_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                             \
     {                                                                                         \
@@ -124,20 +125,45 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
         x86_set_reg(c, d, d->rm, SZ, a);                                                      \
         return x86_next(c, d);                                                              \
     }
+/* ROL and ROR write CF and OF only: pending flags are written into rflags first */
+#define ROT_FAST(KIND, SZ)                                                                    \
+    static int shift_i_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    {                                                                                         \
+        x86_lf_flush(c);                                                                      \
+        x86_set_reg(c, d, d->rm, SZ,                                                          \
+                    shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
+        return x86_next(c, d);                                                                \
+    }                                                                                         \
+    static int shift_cl_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                            \
+    {                                                                                         \
+        unsigned n = (unsigned)c->gpr[X86_RCX] & (SZ == 8 ? 63 : 31);                         \
+        uint64_t a = x86_get_reg(c, d, d->rm, SZ);                                            \
+        if (n) {                                                                              \
+            x86_lf_flush(c);                                                                  \
+            a = shift(c, KIND, a, n, SZ);                                                     \
+        }                                                                                     \
+        x86_set_reg(c, d, d->rm, SZ, a);                                                      \
+        return x86_next(c, d);                                                                \
+    }
 #define SHIFT_FAST_K(KIND) SHIFT_FAST(KIND, 4) SHIFT_FAST(KIND, 8)
+#define ROT_FAST_K(KIND) ROT_FAST(KIND, 4) ROT_FAST(KIND, 8)
+ROT_FAST_K(0) ROT_FAST_K(1)
 SHIFT_FAST_K(4) SHIFT_FAST_K(5) SHIFT_FAST_K(6) SHIFT_FAST_K(7)
 #define SHIFT_ROW(KIND) { { shift_i_##KIND##_4, shift_cl_##KIND##_4 },                        \
                           { shift_i_##KIND##_8, shift_cl_##KIND##_8 } }
-static const X86HandlerFn shift_fast[4][2][2] = {
+/* [kind: ROL ROR - - SHL SHR SAL SAR][size 4, 8][imm, CL]; RCL and RCR are the generic's */
+static const X86HandlerFn shift_fast[8][2][2] = {
+    SHIFT_ROW(0), SHIFT_ROW(1), { { NULL } }, { { NULL } },
     SHIFT_ROW(4), SHIFT_ROW(5), SHIFT_ROW(6), SHIFT_ROW(7),
 };
 
 X86HandlerFn x86_fast_shift(X86Insn *d, bool *lazy)
 {
+    unsigned kind = d->reg & 7;
     if (d->fn != x86_op_shift || d->mod != 3 || (d->opsize != 4 && d->opsize != 8) ||
-        (d->reg & 7) < 4)
+        kind == 2 || kind == 3)
         return NULL;
-    unsigned q = d->opsize == 8, kind = (d->reg & 7) - 4;
+    unsigned q = d->opsize == 8;
     if (d->opcode == 0xd3) {
         *lazy = true;
         return shift_fast[kind][q][1];

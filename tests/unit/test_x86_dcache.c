@@ -183,6 +183,9 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0xb8, 0x01, 0x00, 0x00, 0x80);                                /* mov eax, 0x80000001 */
     ENC(0xf3, 0x90);                                                  /* pause */
     ENC(0xeb, 0x10);                                                  /* jmp +16 */
+    ENC(0xc1, 0xc0, 0x07);                                            /* rol eax, 7 */
+    ENC(0x48, 0xd1, 0xcb);                                            /* ror rbx, 1 */
+    ENC(0x48, 0xd3, 0xc0);                                            /* rol rax, cl */
 #undef ENC
     static const uint64_t regs[][3] = {
         { 0, 0, 0 },
@@ -313,6 +316,9 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         { 6, { 0xe8, 0x00, 0x00, 0x00, 0x00, 0x5e } },   /* call +0; pop rsi */
         { 5, { 0xb8, 0x01, 0x00, 0x00, 0x80 } },         /* mov eax, 0x80000001 */
         { 3, { 0x90, 0xf3, 0x90 } },                     /* nop; pause */
+        { 3, { 0xc1, 0xc0, 0x07 } },                     /* rol eax, 7 */
+        { 3, { 0x48, 0xd1, 0xcb } },                     /* ror rbx, 1 */
+        { 3, { 0x48, 0xd3, 0xc8 } },                     /* ror rax, cl (cl may be 0) */
         { 4, { 0x48, 0x8d, 0x04, 0x18 } },               /* lea rax, [rax + rbx] */
         { 3, { 0x48, 0x89, 0xc1 } },                     /* mov rcx, rax */
         { 7, { 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0x7f } },  /* mov rdx, 0x7fffffff */
