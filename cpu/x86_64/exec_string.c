@@ -7,6 +7,7 @@
  * then returns with RIP still at itself and the registers updated, so the run loop can take
  * an interrupt between chunks (as hardware does between iterations); a fault in an
  * iteration leaves the registers as the iterations before it left them. */
+#include <string.h>
 #include "cpu/x86_64/exec.h"
 
 #define STRING_CHUNK 4096
@@ -55,6 +56,47 @@ static bool step(X86Cpu *c, const X86Insn *d, unsigned kind, unsigned size)
     return true;
 }
 
+/* Up to max iterations of REP MOVS or REP STOS with 64-bit addresses and DF clear, as step()
+ * would run them one by one, while source and destination stay in RAM pages the soft TLB
+ * holds for the fast path (x86_ram_fast: no watchpoint, subscriber, device or decoded code
+ * there): the iterations done, 0 when the first cannot go this way. */
+static uint64_t bulk(X86Cpu *c, const X86Insn *d, unsigned kind, unsigned size, uint64_t max)
+{
+    uint64_t di = c->gpr[X86_RDI], si = c->gpr[X86_RSI], pa, k = max;
+    uint64_t room = (4096 - (di & 0xfff)) / size;     /* ES's base is 0 in 64-bit code */
+    const uint8_t *hs = NULL;
+    if (kind == S_MOVS) {
+        uint64_t la = si + (d->seg >= X86_FS ? c->seg[d->seg].base : 0);
+        uint64_t src_room = (4096 - (la & 0xfff)) / size;
+        hs = x86_ram_fast(c, d->seg, si, size, X86_ACC_READ, &pa);
+        if (!hs || !src_room)
+            return 0;
+        room = room < src_room ? room : src_room;
+    }
+    uint8_t *hd = x86_ram_fast(c, X86_ES, di, size, X86_ACC_WRITE, &pa);
+    if (!hd || !room || !x86_ram_store_ok(c, pa))
+        return 0;
+    k = k < room ? k : room;
+    if (kind == S_STOS) {
+        uint64_t v = c->gpr[X86_RAX];
+        if (size == 1)
+            memset(hd, (int)(v & 0xff), k);
+        else
+            for (uint64_t j = 0; j < k; j++)
+                x86_ram_put(hd + j * size, size, v);
+    } else {
+        if (hd >= hs + k * size || hs >= hd + k * size)
+            memcpy(hd, hs, k * size);
+        else
+            for (uint64_t j = 0; j < k; j++)   /* overlapping: element by element, forward */
+                x86_ram_put(hd + j * size, size, x86_ram_load(hs + j * size, size));
+        c->gpr[X86_RSI] = si + k * size;
+    }
+    c->gpr[X86_RDI] = di + k * size;
+    c->gpr[X86_RCX] -= k;
+    return k;
+}
+
 /* A4-AF (the string opcodes): even = bytes, odd = the operand size */
 int x86_op_string(X86Cpu *c, const X86Insn *d)
 {
@@ -69,10 +111,18 @@ int x86_op_string(X86Cpu *c, const X86Insn *d)
     }
     unsigned as = d->addrsize;
     bool compare = kind == S_CMPS || kind == S_SCAS;
+    bool fast = (kind == S_MOVS || kind == S_STOS) && as == 8 && !(c->rflags & X86_DF);
     for (unsigned i = 0; i < STRING_CHUNK; i++) {
         uint64_t n = x86_get_reg(c, d, X86_RCX, as);
         if (!n)
             return x86_retire(c, d);
+        if (fast) {
+            uint64_t k = bulk(c, d, kind, size, n < STRING_CHUNK - i ? n : STRING_CHUNK - i);
+            if (k) {
+                i += (unsigned)k - 1;
+                continue;
+            }
+        }
         if (!step(c, d, kind, size))
             return X86_FAULT;
         x86_set_reg(c, d, X86_RCX, as, n - 1);

@@ -502,3 +502,61 @@ Test(x86dcache, the_end_of_a_page)
     cr_assert_eq(result[0][1], 7);
     cr_assert_eq(memcmp(result[0], result[1], sizeof result[0]), 0);
 }
+
+/* REP MOVS and REP STOS go a page at a time straight into RAM (exec_string.c's bulk) when the
+ * data fast path is on; with an EV_MEM subscriber it is off and every iteration goes the
+ * general way. Both must leave the same memory and registers: an overlapping forward MOVSB
+ * (it replicates its first byte), MOVSQ and STOSD crossing pages, a MOVSW from FS. */
+static bool count_mem(void *opaque, const EvInfo *e)
+{
+    (void)e;
+    (*(unsigned *)opaque)++;
+    return false;
+}
+
+Test(x86dcache, rep_movs_stos_in_bulk_as_one_by_one)
+{
+    static const uint8_t prog[] = {
+        0xbe, 0x00, 0x40, 0x00, 0x00,                   /* mov esi, 0x4000 */
+        0xbf, 0x01, 0x40, 0x00, 0x00,                   /* mov edi, 0x4001 */
+        0xb9, 0x2c, 0x01, 0x00, 0x00,                   /* mov ecx, 300 */
+        0xf3, 0xa4,                                     /* rep movsb */
+        0xbe, 0xf0, 0x4f, 0x00, 0x00,                   /* mov esi, 0x4ff0 */
+        0xbf, 0xe8, 0x6f, 0x00, 0x00,                   /* mov edi, 0x6fe8 */
+        0xb9, 0x09, 0x00, 0x00, 0x00,                   /* mov ecx, 9 */
+        0xf3, 0x48, 0xa5,                               /* rep movsq */
+        0xbf, 0xf4, 0x7f, 0x00, 0x00,                   /* mov edi, 0x7ff4 */
+        0xb9, 0x07, 0x00, 0x00, 0x00,                   /* mov ecx, 7 */
+        0xf3, 0xab,                                     /* rep stosd */
+        0xbe, 0x10, 0x00, 0x00, 0x00,                   /* mov esi, 0x10 (FS: + 0x5000) */
+        0xbf, 0x00, 0x79, 0x00, 0x00,                   /* mov edi, 0x7900 */
+        0xb9, 0x40, 0x00, 0x00, 0x00,                   /* mov ecx, 64 */
+        0xf3, 0x64, 0x66, 0xa5,                         /* rep movsw fs: */
+        0xf4,                                           /* hlt */
+    };
+    uint8_t ram[2][0x5000];
+    uint64_t gpr[2][X86_NGPR];
+    for (int way = 0; way < 2; way++) {
+        XH *t = xh_new(NULL);
+        X86Cpu *c = t->c;
+        enter_long(t, 0x1000);
+        put(t, 0x1000, prog, sizeof prog);
+        for (unsigned i = 0x4000; i < 0x8000; i++)
+            t->m->ram[i] = (uint8_t)(i * 7 + (i >> 8));
+        c->gpr[X86_RAX] = 0x1122334455667788ull;
+        c->seg[X86_FS].base = 0x5000;
+        unsigned events = 0;
+        if (way == 1)
+            cr_assert(ev_subscribe(&t->m->events, 1u << EV_MEM, EV_PRIO_PLUGIN, NULL, count_mem,
+                                   &events));
+        xh_run(t, 100);
+        cr_assert(c->halted, "way %d: the program ran to its HLT", way);
+        cr_assert(way == 0 || events > 300, "way %d: the general path (%u events)", way, events);
+        memcpy(ram[way], t->m->ram + 0x4000, sizeof ram[way]);
+        memcpy(gpr[way], c->gpr, sizeof gpr[way]);
+        xh_free(t);
+    }
+    cr_assert_eq(ram[0][0x12c], ram[0][0], "the overlapping MOVSB replicated its first byte");
+    cr_assert_eq(memcmp(ram[0], ram[1], sizeof ram[0]), 0, "memory as one by one");
+    cr_assert_eq(memcmp(gpr[0], gpr[1], sizeof gpr[0]), 0, "registers as one by one");
+}
