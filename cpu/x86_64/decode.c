@@ -376,12 +376,14 @@ bool x86_decode(X86Cpu *c, X86Insn *d)
         d->disp = (int64_t)d->imm;
     d->seg = seg_override != X86_SEG_NONE ? seg_override : default_seg;
     d->len = f.pos;
-    /* the two common address shapes, for x86_ea's shortcuts */
-    if (d->mod != 3 && d->addrsize == 8 && d->index == X86_NGPR && form->imm != X86_IMM_OV) {
+    /* the three common address shapes, for x86_ea's shortcuts */
+    if (d->mod != 3 && d->addrsize == 8 && form->imm != X86_IMM_OV) {
         if (d->rip_rel)
             d->ea_kind = X86_EA_RIP;
-        else if (d->base != X86_NGPR)
+        else if (d->base != X86_NGPR && d->index == X86_NGPR)
             d->ea_kind = X86_EA_BASE;
+        else if (d->base != X86_NGPR)
+            d->ea_kind = X86_EA_INDEX;
     }
     return true;
 }
@@ -423,4 +425,16 @@ bool x86_pop(X86Cpu *c, unsigned size, uint64_t *v)
         return false;
     set_sp(c, sp + size);
     return true;
+}
+
+uint64_t x86_ea_any(const X86Cpu *c, const X86Insn *d)
+{
+    uint64_t a = (uint64_t)d->disp;
+    if (d->base != X86_NGPR)
+        a += c->gpr[d->base];
+    if (d->index != X86_NGPR)
+        a += c->gpr[d->index] * d->scale;
+    if (d->rip_rel)
+        a += c->rip + d->len;
+    return d->addrsize == 8 ? a : d->addrsize == 4 ? (uint32_t)a : (uint16_t)a;
 }

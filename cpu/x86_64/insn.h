@@ -94,23 +94,20 @@ static inline void x86_rflags_written(X86Cpu *c, uint64_t old)
 }
 
 /* Operand helpers for handlers: inline, since nearly every instruction uses them. */
-/* Address shapes with a shortcut (64-bit addresses): base + disp; RIP + disp. */
-enum { X86_EA_OTHER, X86_EA_BASE, X86_EA_RIP };
-/* The memory operand's offset. */
+/* Address shapes with a shortcut (64-bit addresses): base + disp; RIP + disp; base +
+ * index * scale + disp. */
+enum { X86_EA_OTHER, X86_EA_BASE, X86_EA_RIP, X86_EA_INDEX };
+/* The memory operand's offset: any shape (decode.c), and the shortcuts inline. */
+uint64_t x86_ea_any(const X86Cpu *c, const X86Insn *d);
 static inline uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
 {
     if (likely(d->ea_kind == X86_EA_BASE))
         return c->gpr[d->base] + (uint64_t)d->disp;
     if (d->ea_kind == X86_EA_RIP)
         return c->rip + d->len + (uint64_t)d->disp;
-    uint64_t a = (uint64_t)d->disp;
-    if (d->base != X86_NGPR)
-        a += c->gpr[d->base];
-    if (d->index != X86_NGPR)
-        a += c->gpr[d->index] * d->scale;
-    if (d->rip_rel)
-        a += c->rip + d->len;
-    return d->addrsize == 8 ? a : d->addrsize == 4 ? (uint32_t)a : (uint16_t)a;
+    if (d->ea_kind == X86_EA_INDEX)
+        return c->gpr[d->base] + c->gpr[d->index] * d->scale + (uint64_t)d->disp;
+    return x86_ea_any(c, d);  /* out of line: the handlers' common shapes stay short */
 }
 /* Register operand by number and size: 1-byte numbers 4..7 mean AH..BH without REX. */
 static inline uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r,
