@@ -95,6 +95,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, recheck),
     STATE_RUNTIME(X86Cpu, quiet),
     STATE_RUNTIME(X86Cpu, pad2),
+    STATE_RUNTIME(X86Cpu, dc_jump),
     STATE_RUNTIME(X86Cpu, mem_tag),
     STATE_RUNTIME(X86Cpu, lf_a),          /* pending only inside the run loop's chain */
     STATE_RUNTIME(X86Cpu, lf_b),

@@ -152,6 +152,7 @@ typedef struct X86Tlb {
 } X86Tlb;
 
 #define X86_DC_HASH 256        /* decode cache hash buckets (dcache.c) */
+#define X86_DC_JUMP 64         /* decode cache page switches remembered (dcache.c) */
 typedef struct X86Cpu X86Cpu;
 struct X86Cpu {
     /* ---- architectural state (described in cpu.c's StateDesc) ---- */
@@ -228,6 +229,14 @@ struct X86Cpu {
     uint8_t recheck;
     uint8_t quiet;
     uint16_t pad2;
+    /* the chain's way into other decoded pages (x86_dc_switch), by linear page: the page,
+     * the fetch TLB entry that held it and that entry's tag then (the linear page's); emptied
+     * whenever a decoded page is dropped */
+    struct X86DcJump {
+        struct X86DecodedPage *p;
+        const X86TlbEntry *te;
+        uint64_t tag;
+    } dc_jump[X86_DC_JUMP];
     /* the data accesses' fast path (x86_ram_fast): the low bits of a soft-TLB tag for the
      * current privilege and RFLAGS.AC (valid | priv << 1 | ac << 3), 2 (no valid bit: it
      * matches no entry, empty ones included) where the fast path must not be taken (not 64-bit code, CR0.AM set, a watchpoint or an EV_MEM

@@ -38,6 +38,7 @@ void x86_decode_flush(X86Cpu *c)
         }
     }
     c->dc_cur = NULL;
+    memset(c->dc_jump, 0, sizeof c->dc_jump);
     x86_decode_mode_changed(c);
     c->dc_pages = 0;
 }
@@ -58,6 +59,7 @@ static void dc_drop(X86Cpu *c, uint64_t pa_page)
         c->dc_pages--;
         if (c->dc_cur == p)
             c->dc_cur = NULL;
+        memset(c->dc_jump, 0, sizeof c->dc_jump);
         x86_decode_mode_changed(c);   /* and the run loop's chain leaves */
     }
 }
@@ -125,12 +127,25 @@ static void dc_enter(X86Cpu *c, X86DecodedPage *p, uint64_t la, const X86TlbEntr
 
 bool x86_dc_switch(X86Cpu *c)
 {
-    uint64_t la;
+    uint64_t la = c->rip, tag = x86_dc_fetch_tag(c, la);
+    struct X86DcJump *j = &c->dc_jump[(la >> 12) & (X86_DC_JUMP - 1)];
+    /* remembered: the same fetch TLB entry still holds the page for this privilege and AC
+     * (a refill or flush changes its tag or address; one of another PCID is dropped when
+     * CR3 changes, so every entry is global or current) */
+    if (j->p && j->tag == tag && j->te->tag == tag && j->te->pa == j->p->pa) {
+        if (!j->p->slot[la & (X86_DC_PAGE - 1)])
+            return false;
+        dc_enter(c, j->p, la, j->te);
+        return true;
+    }
     const X86TlbEntry *te = dc_fetch(c, &la);
     if (!te || c->code_bits != 64)
         return false;
     X86DecodedPage *p = dc_find(c, te->pa);
-    if (!p || !p->slot[la & (X86_DC_PAGE - 1)])
+    if (!p)
+        return false;
+    *j = (struct X86DcJump){ .p = p, .te = te, .tag = te->tag };
+    if (!p->slot[la & (X86_DC_PAGE - 1)])
         return false;
     dc_enter(c, p, la, te);
     return true;

@@ -71,11 +71,17 @@ static inline bool x86_dc_window(const X86Cpu *c, uint64_t *la)
 
 /* The soft TLB's fetch entry for la when it hits now (no walk, nothing changed), else
  * NULL. */
+/* The tag a fetch TLB entry for la's page has when it serves the current privilege and AC. */
+static inline uint64_t x86_dc_fetch_tag(const X86Cpu *c, uint64_t la)
+{
+    return (la & ~(uint64_t)(X86_DC_PAGE - 1)) |
+           (uint64_t)(c->cpl == 3 ? X86_PRIV_USER : X86_PRIV_SUPER) << 1 |
+           ((c->rflags & X86_AC) ? 8 : 0) | 1;
+}
+
 static inline const X86TlbEntry *x86_dc_tlb(const X86Cpu *c, uint64_t la)
 {
-    uint64_t tag = (la & ~(uint64_t)(X86_DC_PAGE - 1)) |
-                   (uint64_t)(c->cpl == 3 ? X86_PRIV_USER : X86_PRIV_SUPER) << 1 |
-                   ((c->rflags & X86_AC) ? 8 : 0) | 1;
+    uint64_t tag = x86_dc_fetch_tag(c, la);
     const X86TlbEntry *te = &c->tlb.e[X86_ACC_FETCH][(la >> 12) & (X86_TLB_SIZE - 1)];
     if (te->tag != tag || !te->host)
         return NULL;
