@@ -506,6 +506,10 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
      * down to this much stack below here */
     c->chain_floor = (uintptr_t)__builtin_frame_address(0) - X86_CHAIN_STACK;
     while (likely(c->insns < budget)) {
+        /* the chain's page: forgotten (~0), or another one the handlers went on into */
+        page = c->dc_la;
+        if (unlikely(page == ~0ull))
+            break;
         uint64_t off = c->rip - page;
         if (unlikely(off >= X86_DC_PAGE)) {
             /* on into another decoded page, where step() would find the instruction the
@@ -513,9 +517,9 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
             if (!x86_dc_switch(c))
                 break;
             page = c->dc_la;
-            p = c->dc_cur;
             off = c->rip - page;
         }
+        p = c->dc_cur;
         unsigned s = p->slot[off];
         if (unlikely(!s))
             break;
@@ -543,8 +547,6 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
             go_on = false;        /* X86_STOP: as step() returns it */
             break;
         }
-        if (unlikely(c->dc_la != page))
-            break;
     }
     c->chain_left = 0;
     x86_lf_flush(c);

@@ -152,7 +152,7 @@ typedef struct X86Tlb {
 } X86Tlb;
 
 #define X86_DC_HASH 256        /* decode cache hash buckets (dcache.c) */
-#define X86_DC_JUMP 64         /* decode cache page switches remembered (dcache.c) */
+#define X86_DC_JUMP 256        /* decode cache page switches remembered (dcache.c) */
 typedef struct X86Cpu X86Cpu;
 struct X86Cpu {
     /* ---- architectural state (described in cpu.c's StateDesc) ---- */

@@ -259,10 +259,14 @@ static inline int x86_chain_on(X86Cpu *c)
 {
     if (!c->chain_left)
         return X86_OK;
-    /* the chain's page is dc_la and dc_cur while chain_left is not 0 */
+    /* the chain's page is dc_la and dc_cur while chain_left is not 0; RIP in another one
+     * the cache has decoded and the soft TLB holds becomes it */
     uint64_t off = c->rip - c->dc_la;
-    if (unlikely(off >= X86_DC_PAGE))
-        return X86_OK;
+    if (unlikely(off >= X86_DC_PAGE)) {
+        if (!x86_dc_switch(c))
+            return X86_OK;
+        off = c->rip - c->dc_la;
+    }
     const X86DecodedPage *p = c->dc_cur;
     unsigned s = p->slot[off];
     if (unlikely(!s))
