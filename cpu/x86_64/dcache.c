@@ -151,15 +151,15 @@ bool x86_dc_switch(X86Cpu *c)
     return true;
 }
 
-unsigned x86_chain_link(X86Cpu *c, const X86Insn *d)
+int x86_chain_link(X86Cpu *c, const X86Insn *d)
 {
     uint64_t off = c->rip - c->dc_la;
     X86DecodedPage *p = c->dc_cur;
     if (off >= X86_DC_PAGE || !p->slot[off])
-        return 0;             /* the next page, or not decoded yet: the loop goes on */
+        return X86_OK;        /* the next page, or not decoded yet: the loop goes on */
     /* d is one of p's own: the link is the cache's, like the slots */
     p->insn[d - p->insn].next = p->slot[off];
-    return p->slot[off];
+    return x86_chain_to(c, &p->insn[p->slot[off] - 1]);
 }
 
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)

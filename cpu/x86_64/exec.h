@@ -287,8 +287,9 @@ static inline int x86_taken(X86Cpu *c, const X86Insn *d)
 }
 
 /* The link from d (in the chain's page) to the instruction after it, RIP already there:
- * looked up once and kept in d->next (dcache.c). 0: none decoded in the page yet. */
-unsigned x86_chain_link(X86Cpu *c, const X86Insn *d);
+ * looked up once and kept in d->next, then on to it as x86_chain_to (dcache.c); X86_OK when
+ * none is decoded in the page yet. */
+int x86_chain_link(X86Cpu *c, const X86Insn *d);
 
 /* x86_retire, then on to the next instruction when chained. The chain runs 64-bit code, where
  * the next RIP needs no truncation. */
@@ -297,8 +298,8 @@ static inline int x86_next(X86Cpu *c, const X86Insn *d)
     if (likely(c->chain_left)) {
         c->rip += d->len;
         unsigned s = d->next;
-        if (unlikely(!s) && !(s = x86_chain_link(c, d)))
-            return X86_OK;
+        if (unlikely(!s))
+            return x86_chain_link(c, d);      /* a jump too: nothing kept across it */
         return x86_chain_to(c, &c->dc_cur->insn[s - 1]);
     }
     c->rip = x86_next_ip(c, d);
