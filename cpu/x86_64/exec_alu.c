@@ -375,7 +375,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
  * register itself (no AH..BH) */
 #define ALU_FAST(OP, SZ)                                                                      \
     /* 01-form: Ev,Gv */                                                                      \
-    static int alu_ev_gv_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                         \
+    static int alu_ev_gv_##OP##_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)       \
     {                                                                                         \
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->rm, SZ), x86_get_reg(c, d, d->reg, SZ), \
                            SZ);                                                               \
@@ -383,12 +383,12 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int alu_ev_gv_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                         \
+    static int alu_ev_gv_##OP##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)       \
     {                                                                                         \
         return alu_m_k(c, d, OP, x86_get_reg(c, d, d->reg, SZ), SZ);                          \
     }                                                                                         \
     /* 03-form: Gv,Ev */                                                                      \
-    static int alu_gv_ev_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                         \
+    static int alu_gv_ev_##OP##_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)       \
     {                                                                                         \
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->reg, SZ), x86_get_reg(c, d, d->rm, SZ), \
                             SZ);                                                              \
@@ -396,7 +396,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
             x86_set_reg(c, d, d->reg, SZ, r);                                                 \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int alu_gv_ev_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                         \
+    static int alu_gv_ev_##OP##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)       \
     {                                                                                         \
         uint64_t b;                                                                           \
         if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &b))                                       \
@@ -407,7 +407,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         return x86_next(c, d);                                                              \
     }                                                                                         \
     /* 05-form: rAX,Iz */                                                                     \
-    static int alu_ax_iz_##OP##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    static int alu_ax_iz_##OP##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)           \
     {                                                                                         \
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, X86_RAX, SZ), d->imm, SZ);                \
         if (OP != ALU_CMP)                                                                    \
@@ -415,14 +415,14 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         return x86_next(c, d);                                                              \
     }                                                                                         \
     /* 81/83: Ev,I */                                                                         \
-    static int alu_ev_i_##OP##_##SZ##_r(X86Cpu *c, const X86Insn *d)                          \
+    static int alu_ev_i_##OP##_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)        \
     {                                                                                         \
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->rm, SZ), d->imm, SZ);                  \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int alu_ev_i_##OP##_##SZ##_m(X86Cpu *c, const X86Insn *d)                          \
+    static int alu_ev_i_##OP##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)        \
     {                                                                                         \
         return alu_m_k(c, d, OP, d->imm, SZ);                                                 \
     }
@@ -443,13 +443,13 @@ static const X86HandlerFn alu_fast[8][2][8] = {
 };
 
 #define TEST_FAST(SZ)                                                                         \
-    static int test_ev_gv_##SZ##_r(X86Cpu *c, const X86Insn *d)                               \
+    static int test_ev_gv_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)             \
     {                                                                                         \
         uint64_t r = x86_get_reg(c, d, d->rm, SZ) & x86_get_reg(c, d, d->reg, SZ);            \
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int test_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                               \
+    static int test_ev_gv_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)             \
     {                                                                                         \
         uint64_t a;                                                                           \
         if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &a))                                       \
@@ -462,7 +462,7 @@ TEST_FAST(4) TEST_FAST(8)
 
 /* TEST of any size: 84/85 (r/m, reg), F6/F7 /0 /1 (r/m, imm), A8/A9 (rAX, imm) */
 #define TEST_ANY(SZ)                                                                          \
-    static int test_rm_r_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    static int test_rm_r_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                  \
     {                                                                                         \
         uint64_t a;                                                                           \
         if (!x86_rm_read(c, d, SZ, &a))                                                       \
@@ -470,7 +470,7 @@ TEST_FAST(4) TEST_FAST(8)
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, a & x86_get_reg(c, d, d->reg, SZ), SZ);             \
         return x86_next(c, d);                                                                \
     }                                                                                         \
-    static int test_rm_i_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    static int test_rm_i_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                  \
     {                                                                                         \
         uint64_t a;                                                                           \
         if (!x86_rm_read(c, d, SZ, &a))                                                       \
@@ -478,7 +478,7 @@ TEST_FAST(4) TEST_FAST(8)
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, a & d->imm & x86_mask(SZ), SZ);                    \
         return x86_next(c, d);                                                                \
     }                                                                                         \
-    static int test_ax_i_##SZ(X86Cpu *c, const X86Insn *d)                                    \
+    static int test_ax_i_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                  \
     {                                                                                         \
         uint64_t r = x86_get_reg(c, d, X86_RAX, SZ) & d->imm & x86_mask(SZ);                  \
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
@@ -487,7 +487,7 @@ TEST_FAST(4) TEST_FAST(8)
 TEST_ANY(1) TEST_ANY(2) TEST_ANY(4) TEST_ANY(8)
 
 /* INC/DEC of any size, register or memory, CF kept (X86_LF_INC, X86_LF_DEC) */
-static int incdec_lz(X86Cpu *c, const X86Insn *d)
+static int incdec_lz(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     unsigned size = d->opsize, dec = d->reg & 1;
     uint64_t cf = c->lf_op ? x86_cond_lf(c, 2) : (c->rflags & X86_CF) != 0;   /* 2: B, CF */

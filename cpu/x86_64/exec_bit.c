@@ -148,13 +148,13 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
 /* ---- specialised handlers (dcache.c): CMOVcc at size 4 or 8 and SETcc of a register, the
  * condition fixed; they read pending lazy flags (x86_cond_now) ---- */
 #define CMOV_FAST(CC, SZ)                                                                     \
-    static int cmov_##CC##_##SZ##_r(X86Cpu *c, const X86Insn *d)                              \
+    static int cmov_##CC##_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)            \
     {                                                                                         \
         unsigned src = x86_cond_now(c, CC) ? d->rm : d->reg;                                  \
         x86_set_reg(c, d, d->reg, SZ, x86_get_reg(c, d, src, SZ));                            \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int cmov_##CC##_##SZ##_m(X86Cpu *c, const X86Insn *d)                              \
+    static int cmov_##CC##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)            \
     {                                                                                         \
         uint64_t v;                                                                           \
         if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &v))                                       \
@@ -165,7 +165,7 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
         return x86_next(c, d);                                                              \
     }
 #define SETCC_FAST(CC)                                                                        \
-    static int setcc_##CC##_r(X86Cpu *c, const X86Insn *d)                                    \
+    static int setcc_##CC##_r(X86Cpu *restrict c, const X86Insn *restrict d)                  \
     {                                                                                         \
         x86_set_reg(c, d, d->rm, 1, x86_cond_now(c, CC));                                     \
         return x86_next(c, d);                                                              \

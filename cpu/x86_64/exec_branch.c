@@ -128,7 +128,7 @@ int x86_branch_rel_taken(X86Cpu *c, const X86Insn *d)
 }
 
 #define JCC_FAST(CC)                                                                          \
-    static int jcc_##CC(X86Cpu *c, const X86Insn *d)                                          \
+    static int jcc_##CC(X86Cpu *restrict c, const X86Insn *restrict d)                        \
     {                                                                                         \
         if (x86_cond_now(c, CC))                                                              \
             return x86_taken(c, d);                                                           \
@@ -139,7 +139,7 @@ JCC_FAST(7) JCC_FAST(8) JCC_FAST(9) JCC_FAST(10) JCC_FAST(11) JCC_FAST(12) JCC_F
 JCC_FAST(14) JCC_FAST(15)
 
 /* EB, E9: JMP rel */
-static int jmp_rel(X86Cpu *c, const X86Insn *d)
+static int jmp_rel(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     return x86_taken(c, d);
 }
@@ -149,7 +149,7 @@ static bool canonical48(uint64_t t)
 {
     return (uint64_t)((int64_t)(t << 16) >> 16) == t;
 }
-static int call_rel_8(X86Cpu *c, const X86Insn *d)
+static int call_rel_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     uint64_t ret = c->rip + d->len, sp = c->gpr[X86_RSP] - 8;
     if (unlikely(!canonical48(ret + d->imm)))
@@ -159,7 +159,7 @@ static int call_rel_8(X86Cpu *c, const X86Insn *d)
     c->gpr[X86_RSP] = sp;
     return x86_taken(c, d);
 }
-static int ret_8(X86Cpu *c, const X86Insn *d)
+static int ret_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     uint64_t t, sp = c->gpr[X86_RSP];
     if (!x86_read(c, X86_SS, sp, 8, &t))

@@ -304,23 +304,23 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
 /* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): MOV 88/8A/89/8B,
  * MOVZX/MOVSX, LEA ---- */
 #define MOV_FAST(SZ)                                                                          \
-    static int mov_ev_gv_##SZ##_r(X86Cpu *c, const X86Insn *d)                                \
+    static int mov_ev_gv_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         x86_set_reg(c, d, d->rm, SZ, x86_get_reg(c, d, d->reg, SZ));                          \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int mov_gv_ev_##SZ##_r(X86Cpu *c, const X86Insn *d)                                \
+    static int mov_gv_ev_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         x86_set_reg(c, d, d->reg, SZ, x86_get_reg(c, d, d->rm, SZ));                          \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int mov_ev_gv_##SZ##_m(X86Cpu *c, const X86Insn *d)                                \
+    static int mov_ev_gv_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         if (!x86_write(c, d->seg, x86_ea(c, d), SZ, x86_get_reg(c, d, d->reg, SZ)))           \
             return X86_FAULT;                                                                 \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int mov_gv_ev_##SZ##_m(X86Cpu *c, const X86Insn *d)                                \
+    static int mov_gv_ev_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         uint64_t v;                                                                           \
         if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &v))                                       \
@@ -332,13 +332,13 @@ MOV_FAST(1) MOV_FAST(4) MOV_FAST(8)
 
 /* MOVZX/MOVSX from a byte (SS 1) or word (SS 2) to a register of size 4 or 8 */
 #define EXT_FAST(NAME, SIGN, SS, SZ)                                                          \
-    static int NAME##_##SS##_##SZ##_r(X86Cpu *c, const X86Insn *d)                            \
+    static int NAME##_##SS##_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)          \
     {                                                                                         \
         uint64_t v = x86_get_reg(c, d, d->rm, SS);                                            \
         x86_set_reg(c, d, d->reg, SZ, SIGN ? (uint64_t)x86_sext(v, SS) : v);                  \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int NAME##_##SS##_##SZ##_m(X86Cpu *c, const X86Insn *d)                            \
+    static int NAME##_##SS##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)          \
     {                                                                                         \
         uint64_t v;                                                                           \
         if (!x86_read(c, d->seg, x86_ea(c, d), SS, &v))                                       \
@@ -357,25 +357,25 @@ static const X86HandlerFn ext_fast[2][2][2][2] = {
 };
 
 /* LEA with a 64-bit address: the register gets the address (truncated to 32 bits at size 4) */
-static int lea_8(X86Cpu *c, const X86Insn *d)
+static int lea_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     c->gpr[d->reg] = x86_ea(c, d);
     return x86_next(c, d);
 }
-static int lea_4(X86Cpu *c, const X86Insn *d)
+static int lea_4(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     c->gpr[d->reg] = (uint32_t)x86_ea(c, d);
     return x86_next(c, d);
 }
 
 /* B0-BF: MOV reg, imm; 90 without REX.B (NOP, PAUSE) and the other no-operations */
-static int mov_imm_r_k(X86Cpu *c, const X86Insn *d)
+static int mov_imm_r_k(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     x86_set_reg(c, d, d->reg, d->opsize, d->imm);
     return x86_next(c, d);
 }
 
-static int nop_k(X86Cpu *c, const X86Insn *d)
+static int nop_k(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     return x86_next(c, d);
 }

@@ -131,14 +131,14 @@ static inline __attribute__((always_inline)) int imul_lz(X86Cpu *c, const X86Ins
     return x86_next(c, d);
 }
 #define IMUL_FAST(SZ)                                                                         \
-    static int imul2_##SZ(X86Cpu *c, const X86Insn *d)                                        \
+    static int imul2_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                      \
     {                                                                                         \
         uint64_t b;                                                                           \
         if (!x86_rm_read(c, d, SZ, &b))                                                       \
             return X86_FAULT;                                                                 \
         return imul_lz(c, d, x86_get_reg(c, d, d->reg, SZ), b, SZ);                           \
     }                                                                                         \
-    static int imul3_##SZ(X86Cpu *c, const X86Insn *d)                                        \
+    static int imul3_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                      \
     {                                                                                         \
         uint64_t a;                                                                           \
         if (!x86_rm_read(c, d, SZ, &a))                                                       \

@@ -107,14 +107,14 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
  * A count that masks to 0 changes no flag and leaves pending lazy flags pending; any other
  * shift writes all six, so pending ones are dropped (exec.h). */
 #define SHIFT_FAST(KIND, SZ)                                                                  \
-    static int shift_i_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    static int shift_i_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)           \
     {                                                                                         \
         c->lf_op = X86_LF_NONE;                                                               \
         x86_set_reg(c, d, d->rm, SZ,                                                          \
                     shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
         return x86_next(c, d);                                                              \
     }                                                                                         \
-    static int shift_cl_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                            \
+    static int shift_cl_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)          \
     {                                                                                         \
         unsigned n = (unsigned)c->gpr[X86_RCX] & (SZ == 8 ? 63 : 31);                         \
         uint64_t a = x86_get_reg(c, d, d->rm, SZ);                                            \
@@ -127,14 +127,14 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
     }
 /* ROL and ROR write CF and OF only: pending flags are written into rflags first */
 #define ROT_FAST(KIND, SZ)                                                                    \
-    static int shift_i_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                             \
+    static int shift_i_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)           \
     {                                                                                         \
         x86_lf_flush(c);                                                                      \
         x86_set_reg(c, d, d->rm, SZ,                                                          \
                     shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
         return x86_next(c, d);                                                                \
     }                                                                                         \
-    static int shift_cl_##KIND##_##SZ(X86Cpu *c, const X86Insn *d)                            \
+    static int shift_cl_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)          \
     {                                                                                         \
         unsigned n = (unsigned)c->gpr[X86_RCX] & (SZ == 8 ? 63 : 31);                         \
         uint64_t a = x86_get_reg(c, d, d->rm, SZ);                                            \

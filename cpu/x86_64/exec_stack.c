@@ -127,7 +127,7 @@ int x86_op_leave(X86Cpu *c, const X86Insn *d)
 /* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): PUSH and POP of a
  * register, PUSH of an immediate, in 64-bit code (the only code where their operand size is
  * 8: the stack is RSP itself, SS's base 0) ---- */
-static int push_r_8(X86Cpu *c, const X86Insn *d)
+static int push_r_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     uint64_t sp = c->gpr[X86_RSP] - 8;
     if (!x86_write(c, X86_SS, sp, 8, c->gpr[d->reg]))
@@ -136,7 +136,7 @@ static int push_r_8(X86Cpu *c, const X86Insn *d)
     return x86_next(c, d);
 }
 
-static int pop_r_8(X86Cpu *c, const X86Insn *d)
+static int pop_r_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     uint64_t v, sp = c->gpr[X86_RSP];
     if (!x86_read(c, X86_SS, sp, 8, &v))
@@ -146,7 +146,7 @@ static int pop_r_8(X86Cpu *c, const X86Insn *d)
     return x86_next(c, d);
 }
 
-static int push_imm_8(X86Cpu *c, const X86Insn *d)
+static int push_imm_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     uint64_t sp = c->gpr[X86_RSP] - 8;
     if (!x86_write(c, X86_SS, sp, 8, d->imm))
