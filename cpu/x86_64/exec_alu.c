@@ -427,17 +427,18 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         return alu_m_k(c, d, OP, d->imm, SZ);                                                 \
     }
 
-#define ALU_FAST_OP(OP) ALU_FAST(OP, 4) ALU_FAST(OP, 8)
+#define ALU_FAST_OP(OP) ALU_FAST(OP, 1) ALU_FAST(OP, 2) ALU_FAST(OP, 4) ALU_FAST(OP, 8)
 ALU_FAST_OP(0) ALU_FAST_OP(1) ALU_FAST_OP(2) ALU_FAST_OP(3)
 ALU_FAST_OP(4) ALU_FAST_OP(5) ALU_FAST_OP(6) ALU_FAST_OP(7)
 
-/* [op][size 4, 8][Ev,Gv reg, Ev,Gv mem, rAX,Iz, -, Ev,I reg, Ev,I mem, Gv,Ev reg, Gv,Ev mem] */
+/* [op][size 1, 2, 4, 8][Ev,Gv reg, Ev,Gv mem, rAX,Iz, -, Ev,I reg, Ev,I mem, Gv,Ev reg,
+ * Gv,Ev mem] */
 #define ALU_SZ(OP, SZ)                                                                        \
     { alu_ev_gv_##OP##_##SZ##_r, alu_ev_gv_##OP##_##SZ##_m, alu_ax_iz_##OP##_##SZ, NULL,      \
       alu_ev_i_##OP##_##SZ##_r, alu_ev_i_##OP##_##SZ##_m, alu_gv_ev_##OP##_##SZ##_r,          \
       alu_gv_ev_##OP##_##SZ##_m }
-#define ALU_ROW(OP) { ALU_SZ(OP, 4), ALU_SZ(OP, 8) }
-static const X86HandlerFn alu_fast[8][2][8] = {
+#define ALU_ROW(OP) { ALU_SZ(OP, 1), ALU_SZ(OP, 2), ALU_SZ(OP, 4), ALU_SZ(OP, 8) }
+static const X86HandlerFn alu_fast[8][4][8] = {
     ALU_ROW(0), ALU_ROW(1), ALU_ROW(2), ALU_ROW(3),
     ALU_ROW(4), ALU_ROW(5), ALU_ROW(6), ALU_ROW(7),
 };
@@ -537,20 +538,23 @@ X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
         *lazy = true;
         return test_rm_r[k];
     }
-    if (d->map != 0 || (d->opsize != 4 && d->opsize != 8))
+    if (d->map != 0)
         return NULL;
-    unsigned sz = d->opsize == 8, mem = d->mod != 3;
+    unsigned mem = d->mod != 3, form = (d->opcode & 7) >> 1;
     *lazy = d->fn == x86_op_test ||
             ALU_LAZY(d->fn == x86_op_grp1 ? d->reg & 7 : (d->opcode >> 3) & 7);
-    if (d->fn == x86_op_alu && (d->opcode & 7) == 1)
-        return alu_fast[(d->opcode >> 3) & 7][sz][mem];
-    if (d->fn == x86_op_alu && (d->opcode & 7) == 3)
-        return alu_fast[(d->opcode >> 3) & 7][sz][6 + mem];
-    if (d->fn == x86_op_alu && (d->opcode & 7) == 5)
-        return alu_fast[(d->opcode >> 3) & 7][sz][2];
-    if (d->fn == x86_op_grp1 && d->opcode != 0x80 && d->opcode != 0x82)
-        return alu_fast[d->reg & 7][sz][4 + mem];
-    if (d->fn == x86_op_test && d->opcode == 0x85)
-        return sz ? (mem ? test_ev_gv_8_m : test_ev_gv_8_r) : (mem ? test_ev_gv_4_m : test_ev_gv_4_r);
+    /* 00-05 and the like: Eb,Gb / Ev,Gv, Gb,Eb / Gv,Ev, AL,Ib / rAX,Iz */
+    if (d->fn == x86_op_alu && form == 0)
+        return alu_fast[(d->opcode >> 3) & 7][k][mem];
+    if (d->fn == x86_op_alu && form == 1)
+        return alu_fast[(d->opcode >> 3) & 7][k][6 + mem];
+    if (d->fn == x86_op_alu && form == 2)
+        return alu_fast[(d->opcode >> 3) & 7][k][2];
+    if (d->fn == x86_op_grp1 && d->opcode != 0x82)
+        return alu_fast[d->reg & 7][k][4 + mem];
+    if (d->fn == x86_op_test && d->opcode == 0x85 && d->opsize >= 4) {
+        bool q = d->opsize == 8;
+        return q ? (mem ? test_ev_gv_8_m : test_ev_gv_8_r) : (mem ? test_ev_gv_4_m : test_ev_gv_4_r);
+    }
     return NULL;
 }

@@ -375,6 +375,14 @@ static int mov_imm_r_k(X86Cpu *restrict c, const X86Insn *restrict d)
     return x86_next(c, d);
 }
 
+/* C6 /0, C7 /0: MOV r/m, imm */
+static int mov_imm_rm_k(X86Cpu *restrict c, const X86Insn *restrict d)
+{
+    if (!x86_rm_write(c, d, d->opsize, d->imm))
+        return X86_FAULT;
+    return x86_next(c, d);
+}
+
 static int nop_k(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     return x86_next(c, d);
@@ -386,6 +394,8 @@ X86HandlerFn x86_fast_mov(X86Insn *d, bool *lazy)
     bool q = d->opsize == 8, mem = d->mod != 3;
     if (d->fn == x86_op_mov_imm_r)
         return mov_imm_r_k;
+    if (d->fn == x86_op_mov_imm)
+        return mov_imm_rm_k;
     if (d->fn == x86_op_nop || (d->fn == x86_op_xchg_rax && d->reg == X86_RAX))
         return nop_k;
     if ((d->fn == x86_op_movzx || d->fn == x86_op_movsx) && (d->opsize == 4 || q))

@@ -119,8 +119,8 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
     enter_long(t, 0x1000);
-    uint8_t enc[120][16];
-    unsigned n = 0, len[120];
+    uint8_t enc[160][16];
+    unsigned n = 0, len[160];
 #define ENC(...)                                                                              \
     do {                                                                                      \
         const uint8_t b_[] = { __VA_ARGS__ };                                                 \
@@ -186,6 +186,19 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0xc1, 0xc0, 0x07);                                            /* rol eax, 7 */
     ENC(0x48, 0xd1, 0xcb);                                            /* ror rbx, 1 */
     ENC(0x48, 0xd3, 0xc0);                                            /* rol rax, cl */
+    ENC(0x00, 0xd8);                                                  /* add al, bl */
+    ENC(0x66, 0x01, 0xd8);                                            /* add ax, bx */
+    ENC(0x80, 0xc4, 0x7f);                                            /* add ah, 0x7f */
+    ENC(0x66, 0x83, 0xe9, 0x81);                                      /* sub cx, -127 */
+    ENC(0x2a, 0x24, 0x25, 0x00, 0x80, 0, 0);                          /* sub ah, [0x8000] */
+    ENC(0x80, 0x2c, 0x25, 0x00, 0x80, 0, 0, 0x03);                    /* sub byte [0x8000], 3 */
+    ENC(0x3c, 0x80);                                                  /* cmp al, 0x80 */
+    ENC(0x66, 0x3d, 0x00, 0x80);                                      /* cmp ax, 0x8000 */
+    ENC(0x18, 0xc3);                                                  /* sbb bl, al */
+    ENC(0x66, 0x31, 0x0c, 0x25, 0x00, 0x80, 0, 0);                    /* xor [0x8000], cx */
+    ENC(0xc7, 0x04, 0x25, 0x00, 0x80, 0, 0, 0x78, 0x56, 0x34, 0x12);  /* mov dword [0x8000], i */
+    ENC(0x48, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff);                    /* mov rcx, -1 */
+    ENC(0xc6, 0x04, 0x25, 0x00, 0x80, 0, 0, 0xab);                    /* mov byte [0x8000], 0xab */
 #undef ENC
     static const uint64_t regs[][3] = {
         { 0, 0, 0 },
@@ -319,6 +332,11 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         { 3, { 0xc1, 0xc0, 0x07 } },                     /* rol eax, 7 */
         { 3, { 0x48, 0xd1, 0xcb } },                     /* ror rbx, 1 */
         { 3, { 0x48, 0xd3, 0xc8 } },                     /* ror rax, cl (cl may be 0) */
+        { 2, { 0x00, 0xd8 } },                           /* add al, bl */
+        { 3, { 0x80, 0xec, 0x11 } },                     /* sub ah, 0x11 */
+        { 4, { 0x66, 0x83, 0xf9, 0x80 } },               /* cmp cx, -128 */
+        { 2, { 0x38, 0xd3 } },                           /* cmp bl, dl */
+        { 2, { 0x10, 0xc8 } },                           /* adc al, cl */
         { 4, { 0x48, 0x8d, 0x04, 0x18 } },               /* lea rax, [rax + rbx] */
         { 3, { 0x48, 0x89, 0xc1 } },                     /* mov rcx, rax */
         { 7, { 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0x7f } },  /* mov rdx, 0x7fffffff */
