@@ -22,6 +22,10 @@
 #include "core/machine.h"
 #include "mmu/x86_walk.h"
 
+/* The core's small hot helpers: inlined wherever they are used, whatever the compiler's
+ * budget for a file says (a call would cost more than most of their bodies). */
+#define X86_INLINE static inline __attribute__((always_inline))
+
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
 #endif
@@ -239,8 +243,9 @@ struct X86Cpu {
     } dc_jump[X86_DC_JUMP];
     /* the data accesses' fast path (x86_ram_fast): the low bits of a soft-TLB tag for the
      * current privilege and RFLAGS.AC (valid | priv << 1 | ac << 3), 2 (no valid bit: it
-     * matches no entry, empty ones included) where the fast path must not be taken (not 64-bit code, CR0.AM set, a watchpoint or an EV_MEM
-     * subscriber) */
+     * matches no entry, empty ones included) where the fast path must not be taken (not
+     * 64-bit code, alignment checks on: CR0.AM and RFLAGS.AC at CPL 3, a watchpoint or an
+     * EV_MEM subscriber) */
     uint64_t mem_tag;
     /* lazy arithmetic flags (exec.h): an ADD, SUB/CMP or logic result whose CF PF AF ZF SF OF
      * are not yet in rflags. Only inside the run loop's chain (cpu.c), which writes them into
@@ -337,7 +342,7 @@ static inline void x86_lf_flush(X86Cpu *c)
  * 64-bit code with nothing to check but the translation (mem_tag); else NULL, and the slow
  * path decides (segments, walks, faults, alignment, devices, watchpoints, events). A
  * non-canonical address matches no tag: entries are made for canonical pages only. */
-static inline uint8_t *x86_ram_fast(X86Cpu *c, int seg, uint64_t off, unsigned size,
+X86_INLINE uint8_t *x86_ram_fast(X86Cpu *c, int seg, uint64_t off, unsigned size,
                                     X86Access acc, uint64_t *pa)
 {
     uint64_t la = off;
@@ -351,7 +356,7 @@ static inline uint8_t *x86_ram_fast(X86Cpu *c, int seg, uint64_t off, unsigned s
     return NULL;
 }
 
-static inline uint64_t x86_ram_load(const uint8_t *h, unsigned size)
+X86_INLINE uint64_t x86_ram_load(const uint8_t *h, unsigned size)
 {
     uint8_t b;
     uint16_t w;
@@ -365,7 +370,7 @@ static inline uint64_t x86_ram_load(const uint8_t *h, unsigned size)
     }
 }
 
-static inline bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
+X86_INLINE bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t *val)
 {
     uint64_t pa;
     const uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_READ, &pa);
@@ -381,7 +386,7 @@ static inline bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uin
     return true;
 }
 
-static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
+X86_INLINE bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
                                 uint64_t *val)
 {
     uint64_t pa;
@@ -396,7 +401,7 @@ static inline bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
     return true;
 }
 
-static inline void x86_ram_put(uint8_t *h, unsigned size, uint64_t val)
+X86_INLINE void x86_ram_put(uint8_t *h, unsigned size, uint64_t val)
 {
     uint8_t b = (uint8_t)val;
     uint16_t w = (uint16_t)val;
@@ -413,7 +418,7 @@ static inline void x86_ram_put(uint8_t *h, unsigned size, uint64_t val)
  * machine's main RAM block, it is marked written (the machine's dirty and touched maps) and
  * true; false for a page holding decoded code (ram_code) or outside the block: the slow path
  * stores, and drops the decoded code. */
-static inline bool x86_ram_store_ok(X86Cpu *c, uint64_t pa)
+X86_INLINE bool x86_ram_store_ok(X86Cpu *c, uint64_t pa)
 {
     Machine *m = c->m;
     uint64_t page = (pa - m->ram_base) >> 12;
@@ -425,7 +430,7 @@ static inline bool x86_ram_store_ok(X86Cpu *c, uint64_t pa)
     return true;
 }
 
-static inline bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
+X86_INLINE bool x86_write(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
 {
     uint64_t pa;
     uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_WRITE, &pa);

@@ -52,7 +52,7 @@ int x86_op_nop(X86Cpu *c, const X86Insn *d);
  * instruction (its cached handlers are the same). */
 enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC, X86_LF_MUL, X86_LF_INC, X86_LF_DEC };
 
-static inline void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, uint64_t r,
+X86_INLINE void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, uint64_t r,
                               unsigned size)
 {
     c->lf_op = op;
@@ -140,7 +140,7 @@ static inline uint32_t x86_logic_flags(uint64_t r, unsigned size)
 }
 
 /* Condition code cc (the low nibble of Jcc/SETcc/CMOVcc). */
-static inline bool x86_cond(const X86Cpu *c, unsigned cc)
+X86_INLINE bool x86_cond(const X86Cpu *c, unsigned cc)
 {
     uint64_t f = c->rflags;
     bool r;
@@ -159,7 +159,7 @@ static inline bool x86_cond(const X86Cpu *c, unsigned cc)
 
 /* Condition cc from pending lazy flags (c->lf_op set): as x86_cond would find it in the
  * flags x86_lf_write computes. */
-static inline bool x86_cond_lf(const X86Cpu *c, unsigned cc)
+X86_INLINE bool x86_cond_lf(const X86Cpu *c, unsigned cc)
 {
     unsigned size = c->lf_size;
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_r, sign = x86_sign_bit(size);
@@ -203,7 +203,7 @@ static inline bool x86_cond_lf(const X86Cpu *c, unsigned cc)
 }
 
 /* Condition cc whether flags are pending or not (the handlers marked lazy that read one). */
-static inline bool x86_cond_now(const X86Cpu *c, unsigned cc)
+X86_INLINE bool x86_cond_now(const X86Cpu *c, unsigned cc)
 {
     return c->lf_op ? x86_cond_lf(c, cc) : x86_cond(c, cc);
 }
@@ -243,7 +243,7 @@ static inline bool x86_chain_stack_ok(const X86Cpu *c)
 #endif
 
 /* On to n, the decoded instruction at RIP in the chain's page (chain_left not 0). */
-static inline int x86_chain_to(X86Cpu *c, const X86Insn *n)
+X86_INLINE int x86_chain_to(X86Cpu *c, const X86Insn *n)
 {
     if (unlikely(!n->lazy && c->lf_op) || unlikely(!x86_chain_stack_ok(c)))
         return X86_OK;
@@ -255,7 +255,7 @@ static inline int x86_chain_to(X86Cpu *c, const X86Insn *n)
 }
 
 /* After a branch set RIP: on to the instruction there when chained. */
-static inline int x86_chain_on(X86Cpu *c)
+X86_INLINE int x86_chain_on(X86Cpu *c)
 {
     if (!c->chain_left)
         return X86_OK;
@@ -277,7 +277,7 @@ static inline int x86_chain_on(X86Cpu *c)
 /* A relative branch d of the chain's page taken to RIP + d->len + d->imm: the target through
  * its link d->taken when the chain goes on (exec_branch.c), else as x86_branch. */
 int x86_branch_rel_taken(X86Cpu *c, const X86Insn *d);
-static inline int x86_taken(X86Cpu *c, const X86Insn *d)
+X86_INLINE int x86_taken(X86Cpu *c, const X86Insn *d)
 {
     if (likely(c->chain_left && d->taken)) {
         c->rip += d->len + d->imm;    /* in the page, so canonical */
@@ -293,7 +293,7 @@ int x86_chain_link(X86Cpu *c, const X86Insn *d);
 
 /* x86_retire, then on to the next instruction when chained. The chain runs 64-bit code, where
  * the next RIP needs no truncation. */
-static inline int x86_next(X86Cpu *c, const X86Insn *d)
+X86_INLINE int x86_next(X86Cpu *c, const X86Insn *d)
 {
     if (likely(c->chain_left)) {
         c->rip += d->len;
@@ -307,7 +307,7 @@ static inline int x86_next(X86Cpu *c, const X86Insn *d)
 }
 
 /* The r/m operand for a read-modify-write (memory checked for writing too). */
-static inline bool x86_rm_read_rmw(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
+X86_INLINE bool x86_rm_read_rmw(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
 {
     if (d->mod == 3) {
         *v = x86_get_reg(c, d, d->rm, size);
@@ -320,7 +320,7 @@ static inline bool x86_rm_read_rmw(X86Cpu *c, const X86Insn *d, unsigned size, u
  * the soft TLB holds it as writable RAM for a fast store (x86_ram_fast, x86_ram_store_ok:
  * the page is marked written now, so the caller must not fault after this), else NULL and
  * the caller takes its general path. */
-static inline uint8_t *x86_rmw_fast(X86Cpu *c, const X86Insn *d, unsigned size)
+X86_INLINE uint8_t *x86_rmw_fast(X86Cpu *c, const X86Insn *d, unsigned size)
 {
     uint64_t pa;
     uint8_t *h = x86_ram_fast(c, d->seg, x86_ea(c, d), size, X86_ACC_WRITE, &pa);

@@ -99,7 +99,7 @@ static inline void x86_rflags_written(X86Cpu *c, uint64_t old)
 enum { X86_EA_OTHER, X86_EA_BASE, X86_EA_RIP, X86_EA_INDEX };
 /* The memory operand's offset: any shape (decode.c), and the shortcuts inline. */
 uint64_t x86_ea_any(const X86Cpu *c, const X86Insn *d);
-static inline uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
+X86_INLINE uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
 {
     if (likely(d->ea_kind == X86_EA_BASE))
         return c->gpr[d->base] + (uint64_t)d->disp;
@@ -110,7 +110,7 @@ static inline uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
     return x86_ea_any(c, d);  /* out of line: the handlers' common shapes stay short */
 }
 /* Register operand by number and size: 1-byte numbers 4..7 mean AH..BH without REX. */
-static inline uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r,
+X86_INLINE uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r,
                                    unsigned size)
 {
     switch (size) {
@@ -123,7 +123,7 @@ static inline uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r
     default: return c->gpr[r];
     }
 }
-static inline void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size,
+X86_INLINE void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size,
                                uint64_t v)
 {
     switch (size) {
@@ -139,7 +139,7 @@ static inline void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned
     }
 }
 /* The r/m operand (register or memory) of d at size bytes. */
-static inline bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
+X86_INLINE bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
 {
     if (d->mod == 3) {
         *v = x86_get_reg(c, d, d->rm, size);
@@ -147,7 +147,7 @@ static inline bool x86_rm_read(X86Cpu *c, const X86Insn *d, unsigned size, uint6
     }
     return x86_read(c, d->seg, x86_ea(c, d), size, v);
 }
-static inline bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t v)
+X86_INLINE bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t v)
 {
     if (d->mod == 3) {
         x86_set_reg(c, d, d->rm, size, v);
@@ -156,7 +156,7 @@ static inline bool x86_rm_write(X86Cpu *c, const X86Insn *d, unsigned size, uint
     return x86_write(c, d->seg, x86_ea(c, d), size, v);
 }
 /* The address of the instruction after d. */
-static inline uint64_t x86_next_ip(const X86Cpu *c, const X86Insn *d)
+X86_INLINE uint64_t x86_next_ip(const X86Cpu *c, const X86Insn *d)
 {
     uint64_t ip = c->rip + d->len;
     return c->code_bits == 64 ? ip : (c->code_bits == 32 ? (uint32_t)ip : (uint16_t)ip);
