@@ -306,6 +306,17 @@ X86_INLINE int x86_next(X86Cpu *c, const X86Insn *d)
     return X86_OK;
 }
 
+/* PUSH of 8 bytes in 64-bit code (the stack is RSP itself, SS's base 0): RSP moves only when
+ * the store went through. */
+X86_INLINE bool x86_push64(X86Cpu *c, uint64_t v)
+{
+    uint64_t sp = c->gpr[X86_RSP] - 8;
+    if (!x86_write(c, X86_SS, sp, 8, v))
+        return false;
+    c->gpr[X86_RSP] = sp;
+    return true;
+}
+
 /* The r/m operand for a read-modify-write (memory checked for writing too). */
 X86_INLINE bool x86_rm_read_rmw(X86Cpu *c, const X86Insn *d, unsigned size, uint64_t *v)
 {

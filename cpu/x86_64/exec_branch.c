@@ -151,13 +151,10 @@ static bool canonical48(uint64_t t)
 }
 static int call_rel_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
-    uint64_t ret = c->rip + d->len, sp = c->gpr[X86_RSP] - 8;
+    uint64_t ret = c->rip + d->len;
     if (unlikely(!canonical48(ret + d->imm)))
         return x86_op_call(c, d);     /* #GP(0), nothing pushed */
-    if (!x86_write(c, X86_SS, sp, 8, ret))
-        return X86_FAULT;
-    c->gpr[X86_RSP] = sp;
-    return x86_taken(c, d);
+    return x86_push64(c, ret) ? x86_taken(c, d) : X86_FAULT;
 }
 static int ret_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {

@@ -104,32 +104,21 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
 /* ---- specialised handlers (dcache.c): ROL, ROR, SHL, SHR, SAL, SAR of a register of size 4
  * or 8 by an immediate count (C1, and D1's 1: the cache's copy carries it in imm) or by CL
  * (D3) ----
- * A count that masks to 0 changes no flag and leaves pending lazy flags pending; any other
- * shift writes all six, so pending ones are dropped (exec.h). */
+ * A count that masks to 0 changes no flag and leaves pending lazy flags pending
+ * (shift_flags_before says what any other does with them). */
+/* Before a shift by a count that is not 0: ROL and ROR write CF and OF only, so pending flags
+ * go into rflags first; the others write all six, so pending ones are dropped. */
+X86_INLINE void shift_flags_before(X86Cpu *c, unsigned kind)
+{
+    if (kind < 2)
+        x86_lf_flush(c);
+    else
+        c->lf_op = X86_LF_NONE;
+}
 #define SHIFT_FAST(KIND, SZ)                                                                  \
     static int shift_i_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)           \
     {                                                                                         \
-        c->lf_op = X86_LF_NONE;                                                               \
-        x86_set_reg(c, d, d->rm, SZ,                                                          \
-                    shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
-        return x86_next(c, d);                                                              \
-    }                                                                                         \
-    static int shift_cl_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)          \
-    {                                                                                         \
-        unsigned n = (unsigned)c->gpr[X86_RCX] & (SZ == 8 ? 63 : 31);                         \
-        uint64_t a = x86_get_reg(c, d, d->rm, SZ);                                            \
-        if (n) {                                                                              \
-            c->lf_op = X86_LF_NONE;                                                           \
-            a = shift(c, KIND, a, n, SZ);                                                     \
-        }                                                                                     \
-        x86_set_reg(c, d, d->rm, SZ, a);                                                      \
-        return x86_next(c, d);                                                              \
-    }
-/* ROL and ROR write CF and OF only: pending flags are written into rflags first */
-#define ROT_FAST(KIND, SZ)                                                                    \
-    static int shift_i_##KIND##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)           \
-    {                                                                                         \
-        x86_lf_flush(c);                                                                      \
+        shift_flags_before(c, KIND);                                                          \
         x86_set_reg(c, d, d->rm, SZ,                                                          \
                     shift(c, KIND, x86_get_reg(c, d, d->rm, SZ), (unsigned)d->imm, SZ));      \
         return x86_next(c, d);                                                                \
@@ -139,16 +128,14 @@ int x86_op_shift(X86Cpu *c, const X86Insn *d)
         unsigned n = (unsigned)c->gpr[X86_RCX] & (SZ == 8 ? 63 : 31);                         \
         uint64_t a = x86_get_reg(c, d, d->rm, SZ);                                            \
         if (n) {                                                                              \
-            x86_lf_flush(c);                                                                  \
+            shift_flags_before(c, KIND);                                                      \
             a = shift(c, KIND, a, n, SZ);                                                     \
         }                                                                                     \
         x86_set_reg(c, d, d->rm, SZ, a);                                                      \
         return x86_next(c, d);                                                                \
     }
 #define SHIFT_FAST_K(KIND) SHIFT_FAST(KIND, 4) SHIFT_FAST(KIND, 8)
-#define ROT_FAST_K(KIND) ROT_FAST(KIND, 4) ROT_FAST(KIND, 8)
-ROT_FAST_K(0) ROT_FAST_K(1)
-SHIFT_FAST_K(4) SHIFT_FAST_K(5) SHIFT_FAST_K(6) SHIFT_FAST_K(7)
+SHIFT_FAST_K(0) SHIFT_FAST_K(1) SHIFT_FAST_K(4) SHIFT_FAST_K(5) SHIFT_FAST_K(6) SHIFT_FAST_K(7)
 #define SHIFT_ROW(KIND) { { shift_i_##KIND##_4, shift_cl_##KIND##_4 },                        \
                           { shift_i_##KIND##_8, shift_cl_##KIND##_8 } }
 /* [kind: ROL ROR - - SHL SHR SAL SAR][size 4, 8][imm, CL]; RCL and RCR are the generic's */

@@ -129,11 +129,7 @@ int x86_op_leave(X86Cpu *c, const X86Insn *d)
  * 8: the stack is RSP itself, SS's base 0) ---- */
 static int push_r_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
-    uint64_t sp = c->gpr[X86_RSP] - 8;
-    if (!x86_write(c, X86_SS, sp, 8, c->gpr[d->reg]))
-        return X86_FAULT;
-    c->gpr[X86_RSP] = sp;
-    return x86_next(c, d);
+    return x86_push64(c, c->gpr[d->reg]) ? x86_next(c, d) : X86_FAULT;
 }
 
 static int pop_r_8(X86Cpu *restrict c, const X86Insn *restrict d)
@@ -148,11 +144,7 @@ static int pop_r_8(X86Cpu *restrict c, const X86Insn *restrict d)
 
 static int push_imm_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
-    uint64_t sp = c->gpr[X86_RSP] - 8;
-    if (!x86_write(c, X86_SS, sp, 8, d->imm))
-        return X86_FAULT;
-    c->gpr[X86_RSP] = sp;
-    return x86_next(c, d);
+    return x86_push64(c, d->imm) ? x86_next(c, d) : X86_FAULT;
 }
 
 X86HandlerFn x86_fast_stack(X86Insn *d, bool *lazy)
