@@ -578,3 +578,60 @@ Test(x86dcache, rep_movs_stos_in_bulk_as_one_by_one)
     cr_assert_eq(memcmp(ram[0], ram[1], sizeof ram[0]), 0, "memory as one by one");
     cr_assert_eq(memcmp(gpr[0], gpr[1], sizeof gpr[0]), 0, "registers as one by one");
 }
+
+/* The chain goes from page to page through x86_dc_switch, which remembers the decoded page of
+ * a linear page with the fetch TLB entry that held it (dc_jump). When the guest maps that
+ * linear page elsewhere and invalidates the translation (INVLPG, or a CR3 write), a call
+ * there runs the code now mapped: the remembered page is not used again. */
+static void remap_and_call(bool by_cr3)
+{
+    XH *t = xh_new(NULL);
+    X86Cpu *c = t->c;
+    enter_long(t, 0x1000);
+    put64(t, 0x13000, 0x4000 | 3);                          /* VA 0x200000 -> 0x4000 */
+    static const uint8_t f1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 1; ret */
+    static const uint8_t f2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 2; ret */
+    put(t, 0x4000, f1, sizeof f1);
+    put(t, 0x5000, f2, sizeof f2);
+    uint8_t prog[64];
+    unsigned n = 0;
+    for (int i = 0; i < 3; i++) {                           /* call 0x200000 three times */
+        int32_t rel = (int32_t)(0x200000 - (0x1000 + n + 5));
+        prog[n++] = 0xe8;
+        memcpy(prog + n, &rel, 4);
+        n += 4;
+    }
+    static const uint8_t remap[] = {
+        0x89, 0xc3,                                         /* mov ebx, eax */
+        0x48, 0xc7, 0x04, 0x25, 0x00, 0x30, 0x01, 0x00, 0x03, 0x50, 0x00, 0x00,  /* [0x13000] */
+    };
+    memcpy(prog + n, remap, sizeof remap);
+    n += sizeof remap;
+    static const uint8_t invlpg[] = { 0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x20, 0x00 };
+    static const uint8_t cr3[] = { 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8 };   /* rax = cr3; back */
+    if (by_cr3) {
+        memcpy(prog + n, cr3, sizeof cr3);
+        n += sizeof cr3;
+    } else {
+        memcpy(prog + n, invlpg, sizeof invlpg);
+        n += sizeof invlpg;
+    }
+    int32_t rel = (int32_t)(0x200000 - (0x1000 + n + 5));
+    prog[n++] = 0xe8;
+    memcpy(prog + n, &rel, 4);
+    n += 4;
+    prog[n++] = 0xf4;                                       /* hlt */
+    put(t, 0x1000, prog, n);
+    xh_run(t, 1000);
+    cr_assert(c->halted, "the program ran to its HLT (rip %#llx)", (unsigned long long)c->rip);
+    cr_assert_eq(c->gpr[X86_RBX], 1, "the first mapping's code ran before");
+    cr_assert_eq(c->gpr[X86_RAX] & 0xffffffff, 2, "the new mapping's code ran after (%s)",
+                 by_cr3 ? "CR3 write" : "INVLPG");
+    xh_free(t);
+}
+
+Test(x86dcache, page_switch_follows_a_remapping)
+{
+    remap_and_call(false);
+    remap_and_call(true);
+}
