@@ -28,6 +28,9 @@
 # "hvsim-linux: selftest" line and to the end of the run, hvsim's guest instructions to both
 # (to the marker from a --script wait-for run), the ratios and hvsim's state hash.
 #
+# Between the two, a line from objdump: whether each of the x86 core's specialised handlers
+# goes on to the next instruction with a jump of its own (names those that do not).
+#
 # Environment: BENCH_ELF (the workload), BENCH_RUNS (runs per simulator, the fastest counts;
 # default 1), QEMU (the QEMU binary), BOCHS_TIMEOUT (seconds per Bochs run, default 600),
 # BENCH_LINUX, BENCH_LINUX_DIR. Figures only: nothing here asserts a speed.
@@ -162,6 +165,23 @@ awk -v insns="$insns" -v hv="$hv_secs" -v q="$q_secs" -v b="$b_secs" -v bb="$b_b
     if (b != "" && net > 0)
         printf "hvsim/Bochs speed ratio: %.2f (net of the boot; %.2f raw)\n", net / hv, b / hv
 }'
+
+# The x86 core's specialised handlers go on to the next instruction with a jump of their own
+# (docs/x86-system.md, "Speed"); a call there, or a jump into one shared out-of-line copy of
+# the dispatch, costs 5-10 % and nothing else shows it. objdump names any such handler.
+if command -v objdump >/dev/null 2>&1; then
+    slow=$(objdump -d --no-show-raw-insn "$HVSIM" |
+        awk '/^[0-9a-f]+ <[A-Za-z_0-9.]+>:$/ { fn = $2 }
+             /call +\*|<x86_next>|<x86_chain_to>|<x86_chain_on>|<x86_taken>/ { print fn }' |
+        sort -u | tr -d '<>:' |
+        grep -E '^(alu_|test_|mov_|movzx_|movsx_|lea_|imul[23]_|shift_|jcc_|jmp_rel|call_rel_8|ret_8|push_|pop_r_8|incdec_lz|cmov_|setcc_|nop_k)' |
+        tr '\n' ' ')
+    if [ -n "$slow" ]; then
+        echo "x86 handlers going on through a call or a shared copy: $slow"
+    else
+        echo "x86 handlers: every specialised one goes on with a jump of its own"
+    fi
+fi
 
 # ---- Debian's amd64 Linux: to the selftest marker and to power-off -----------------------
 if [ "${BENCH_LINUX:-1}" != 0 ] && [ -f "$LINUX_DIR/bzImage" ] && [ -f "$LINUX_DIR/initrd.cpio.gz" ]; then
