@@ -125,26 +125,17 @@ static void dc_enter(X86Cpu *c, X86DecodedPage *p, uint64_t la, const X86TlbEntr
         x86_decode_mode_changed(c);
 }
 
-bool x86_dc_switch(X86Cpu *c)
+bool x86_dc_switch_slow(X86Cpu *c)
 {
-    uint64_t la = c->rip, tag = x86_dc_fetch_tag(c, la);
-    struct X86DcJump *j = &c->dc_jump[(la >> 12) & (X86_DC_JUMP - 1)];
-    /* remembered: the same fetch TLB entry still holds the page for this privilege and AC
-     * (a refill or flush changes its tag or address; one of another PCID is dropped when
-     * CR3 changes, so every entry is global or current) */
-    if (j->p && j->tag == tag && j->te->tag == tag && j->te->pa == j->p->pa) {
-        if (!j->p->slot[la & (X86_DC_PAGE - 1)])
-            return false;
-        dc_enter(c, j->p, la, j->te);
-        return true;
-    }
+    uint64_t la;
     const X86TlbEntry *te = dc_fetch(c, &la);
     if (!te || c->code_bits != 64)
         return false;
     X86DecodedPage *p = dc_find(c, te->pa);
     if (!p)
         return false;
-    *j = (struct X86DcJump){ .p = p, .te = te, .tag = te->tag };
+    c->dc_jump[(la >> 12) & (X86_DC_JUMP - 1)] =
+        (struct X86DcJump){ .p = p, .te = te, .tag = te->tag };
     if (!p->slot[la & (X86_DC_PAGE - 1)])
         return false;
     dc_enter(c, p, la, te);

@@ -41,11 +41,6 @@ typedef struct X86DecodedPage {
  * the uncached decoder; NULL with c->exc set when decoding faults. The pointer stays valid
  * until the next call (a page dropped meanwhile is freed by x86_dcache_collect). */
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp);
-/* 64-bit code: RIP left the current page for another that the cache has decoded at RIP and
- * whose fetch the soft TLB holds now: that page becomes the current one (its fetch check
- * remembered, as x86_decode_slow would on its way to the same instruction) and true; else
- * false and nothing changed. The run loop's chain goes on through it (cpu.c). */
-bool x86_dc_switch(X86Cpu *c);
 /* Frees the pages dropped while an instruction ran. */
 void x86_dcache_collect(X86Cpu *c);
 /* Machine.code_written for x86 cores: drops the decoded page holding pa on every core. */
@@ -110,6 +105,29 @@ static inline void x86_dc_remember(X86Cpu *c, uint64_t la, const X86TlbEntry *te
 static inline bool x86_dc_entry_holds(const X86Cpu *c)
 {
     return c->dc_te->tag == c->dc_tag && c->dc_te->pa == c->dc_cur->pa;
+}
+
+/* 64-bit code: RIP left the current page for another that the cache has decoded at RIP and
+ * whose fetch the soft TLB holds now: that page becomes the current one (its fetch check
+ * remembered, as x86_decode_slow would on its way to the same instruction) and true; else
+ * false and nothing changed. The run loop's chain goes on through it (cpu.c). Remembered
+ * switches (dc_jump) are taken here when the same fetch TLB entry still holds the page for
+ * this privilege and AC (a refill or flush changes its tag or address; one of another PCID
+ * is dropped when CR3 changes, so every entry is global or current); the rest, and the
+ * remembering, in dcache.c. */
+bool x86_dc_switch_slow(X86Cpu *c);
+X86_INLINE bool x86_dc_switch(X86Cpu *c)
+{
+    uint64_t la = c->rip, tag = x86_dc_fetch_tag(c, la);
+    const struct X86DcJump *j = &c->dc_jump[(la >> 12) & (X86_DC_JUMP - 1)];
+    if (likely(j->p && j->tag == tag && j->te->tag == tag && j->te->pa == j->p->pa)) {
+        if (!j->p->slot[la & (X86_DC_PAGE - 1)])
+            return false;
+        c->dc_cur = j->p;
+        x86_dc_remember(c, la, j->te);
+        return true;
+    }
+    return x86_dc_switch_slow(c);
 }
 
 /* The decoded instruction at c->rip: the cache's, or x86_decode_slow's answer. */
