@@ -103,6 +103,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, lf_op),
     STATE_RUNTIME(X86Cpu, lf_size),
     STATE_RUNTIME(X86Cpu, chain_left),
+    STATE_RUNTIME(X86Cpu, chain_run),
     STATE_RUNTIME(X86Cpu, chain_floor),
     STATE_RUNTIME(X86Cpu, mem_scratch),
 };
@@ -531,11 +532,11 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         /* the handlers may start this many more themselves: the budget's, at most
          * X86_CHAIN_RUN (which bounds the stack where their jumps are calls) */
         uint64_t left = budget - c->insns - 1;
-        c->chain_left = left < X86_CHAIN_RUN ? left : X86_CHAIN_RUN;
+        c->chain_left = c->chain_run = left < X86_CHAIN_RUN ? left : X86_CHAIN_RUN;
         int r = d->fn(c, d);
-        c->insns++;
+        c->insns += 1 + (c->chain_run - c->chain_left);   /* d and those it started */
+        c->chain_left = c->chain_run = 0;
         if (unlikely(r != X86_OK)) {
-            c->chain_left = 0;
             x86_lf_flush(c);          /* a faulting handler left the flags as before it */
             if (r == X86_FAULT) {
                 c->rip = c->start_ip;
@@ -548,7 +549,6 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
             break;
         }
     }
-    c->chain_left = 0;
     x86_lf_flush(c);
     if (unlikely(c->dc_garbage != NULL))
         x86_dcache_collect(c);
@@ -651,7 +651,7 @@ static void x86_post_load(void *obj)
 
 static uint64_t x86_retired(void *obj)
 {
-    return ((const X86Cpu *)obj)->insns;
+    return x86_insns_now(obj);
 }
 
 static void x86_flush_write_cache(void *obj)

@@ -259,6 +259,10 @@ struct X86Cpu {
      * the stack depth below which a handler returns instead of going on, where the compiler
      * may make calls of the jumps (builds without optimisation, sanitizers) */
     uint64_t chain_left;
+    /* chain_left as the chain's loop set it before a handler, less what forgetting the chain
+     * gave up: chain_run - chain_left handlers started by handlers are retired and not yet in
+     * insns (x86_insns_now) */
+    uint64_t chain_run;
     uintptr_t chain_floor;
     uint64_t mem_scratch;     /* x86_read's slow path's value */
 };
@@ -327,6 +331,12 @@ void x86_trace_set(Machine *m, uint32_t mask);
 /* True if -cpu NAME names a model of this core ("qemu64", "max"); the board checks it. */
 bool x86_cpu_model_known(const char *name);
 extern const CpuClass x86_cpu_class;
+
+/* Instructions retired so far in this run, those the chain's handlers started included. */
+X86_INLINE uint64_t x86_insns_now(const X86Cpu *c)
+{
+    return c->insns + (c->chain_run - c->chain_left);
+}
 
 /* ---- lazy flags (exec.h) ---- */
 void x86_lf_write(X86Cpu *c);                          /* exec_alu.c */

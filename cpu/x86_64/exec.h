@@ -247,8 +247,7 @@ X86_INLINE int x86_chain_to(X86Cpu *c, const X86Insn *n)
 {
     if (unlikely(!n->lazy && c->lf_op) || unlikely(!x86_chain_stack_ok(c)))
         return X86_OK;
-    c->chain_left--;
-    c->insns++;               /* the instruction that retired */
+    c->chain_left--;          /* the instruction that retired: x86_insns_now */
     c->start_ip = c->rip;
     c->exc.vector = -1;
     return n->fn(c, n);

@@ -80,6 +80,7 @@ void x86_decode_flush(X86Cpu *c);
 static inline void x86_decode_mode_changed(X86Cpu *c)
 {
     c->dc_la = ~0ull;
+    c->chain_run -= c->chain_left;    /* x86_insns_now unchanged */
     c->chain_left = 0;        /* and the chain leaves after this instruction */
 }
 /* RFLAGS was written whole (POPF, IRET, SYSRET, STAC/CLAC, ...) from old: TF or RF set, or AC

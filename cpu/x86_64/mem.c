@@ -705,5 +705,5 @@ uint64_t x86_tsc(X86Cpu *c)
     Machine *m = c->m;
     uint64_t ps = m->timing.ps_per_cycle ? m->timing.ps_per_cycle : 1;
     uint64_t base = c->index < m->ncpus ? m->cpus[c->index].time / ps : m->now / ps;
-    return base + c->insns + c->tsc_offset;
+    return base + x86_insns_now(c) + c->tsc_offset;
 }
