@@ -146,8 +146,10 @@ int x86_chain_link(X86Cpu *c, const X86Insn *d)
 {
     uint64_t off = c->rip - c->dc_la;
     X86DecodedPage *p = c->dc_cur;
-    if (off >= X86_DC_PAGE || !p->slot[off])
-        return X86_OK;        /* the next page, or not decoded yet: the loop goes on */
+    if (off >= X86_DC_PAGE)
+        return x86_chain_on(c);       /* the next page: no link, a page switch */
+    if (!p->slot[off])
+        return X86_OK;        /* not decoded yet: the loop goes on */
     /* d is one of p's own: the link is the cache's, like the slots */
     p->insn[d - p->insn].next = p->slot[off];
     return x86_chain_to(c, &p->insn[p->slot[off] - 1]);

@@ -120,8 +120,10 @@ int x86_branch_rel_taken(X86Cpu *c, const X86Insn *d)
         return X86_OK;
     uint64_t off = c->rip - c->dc_la;
     X86DecodedPage *p = c->dc_cur;
-    if (off >= X86_DC_PAGE || !p->slot[off])
-        return X86_OK;        /* another page, or not decoded yet: the loop goes on */
+    if (off >= X86_DC_PAGE)
+        return x86_chain_on(c);       /* another page: no link, a page switch */
+    if (!p->slot[off])
+        return X86_OK;        /* not decoded yet: the loop goes on */
     /* d is one of p's own: the link is the cache's, like the slots */
     p->insn[d - p->insn].taken = p->slot[off];
     return x86_chain_to(c, &p->insn[p->slot[off] - 1]);

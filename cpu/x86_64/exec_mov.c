@@ -328,7 +328,7 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
         x86_set_reg(c, d, d->reg, SZ, v);                                                     \
         return x86_next(c, d);                                                              \
     }
-MOV_FAST(1) MOV_FAST(4) MOV_FAST(8)
+MOV_FAST(1) MOV_FAST(2) MOV_FAST(4) MOV_FAST(8)
 
 /* MOVZX/MOVSX from a byte (SS 1) or word (SS 2) to a register of size 4 or 8 */
 #define EXT_FAST(NAME, SIGN, SS, SZ)                                                          \
@@ -409,13 +409,14 @@ X86HandlerFn x86_fast_mov(X86Insn *d, bool *lazy)
             return mem ? mov_ev_gv_1_m : mov_ev_gv_1_r;
         return mem ? mov_gv_ev_1_m : mov_gv_ev_1_r;
     }
-    if ((d->opcode != 0x89 && d->opcode != 0x8b) || (d->opsize != 4 && !q))
+    if (d->opcode != 0x89 && d->opcode != 0x8b)
         return NULL;
-    if (!mem && d->opcode == 0x89)
-        return q ? mov_ev_gv_8_r : mov_ev_gv_4_r;
-    if (!mem)
-        return q ? mov_gv_ev_8_r : mov_gv_ev_4_r;
-    if (d->opcode == 0x89)
-        return q ? mov_ev_gv_8_m : mov_ev_gv_4_m;
-    return q ? mov_gv_ev_8_m : mov_gv_ev_4_m;
+    /* [size 2, 4, 8][89 reg, 8B reg, 89 mem, 8B mem] */
+    static const X86HandlerFn mov_v[3][4] = {
+        { mov_ev_gv_2_r, mov_gv_ev_2_r, mov_ev_gv_2_m, mov_gv_ev_2_m },
+        { mov_ev_gv_4_r, mov_gv_ev_4_r, mov_ev_gv_4_m, mov_gv_ev_4_m },
+        { mov_ev_gv_8_r, mov_gv_ev_8_r, mov_ev_gv_8_m, mov_gv_ev_8_m },
+    };
+    unsigned sz = d->opsize == 2 ? 0 : d->opsize == 4 ? 1 : 2;
+    return mov_v[sz][2 * mem + (d->opcode == 0x8b)];
 }
