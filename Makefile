@@ -487,8 +487,12 @@ check: check-xen
 check-xen: $(B)/hvsim $(XEN_PIN)
 	sh tests/system/xen.sh $(B)/hvsim $(LINUX_DIR) $(XEN_PIN)
 
-bench: $(B)/hvsim workloads
+# make bench: the Arm figures (scripts/bench.sh), then the x86 ones (bench-x86, below;
+# BENCH_X86=0 skips them)
+BENCH_X86 ?= 1
+bench: $(B)/hvsim workloads $(X86_BENCH)
 	sh scripts/bench.sh $(B)/hvsim "$(HVSIM_FLAGS)"
+	if [ "$(BENCH_X86)" != 0 ]; then sh scripts/bench-x86.sh $(B)/hvsim "$(HVSIM_FLAGS)"; fi
 # glibc's string routines on hvsim, every result checked in the guest and the output compared
 # with QEMU's (qemu-system-aarch64).
 GLIBC_ELF := $(B)/workloads/glibc/simd_string.elf
