@@ -511,6 +511,31 @@ static int incdec_lz(X86Cpu *restrict c, const X86Insn *restrict d)
     return x86_next(c, d);
 }
 
+/* NOT (no flag) and NEG (the flags of 0 - x, pending) of any size, register or memory */
+static int notneg_lz(X86Cpu *restrict c, const X86Insn *restrict d)
+{
+    unsigned size = d->opsize;
+    bool neg = (d->reg & 7) == 3;
+    uint64_t a, r;
+    if (d->mod == 3) {
+        a = x86_get_reg(c, d, d->rm, size);
+        r = (neg ? 0 - a : ~a) & x86_mask(size);
+        x86_set_reg(c, d, d->rm, size, r);
+    } else {
+        uint8_t *h = x86_rmw_fast(c, d, size);
+        if (unlikely(h == NULL)) {
+            x86_lf_flush(c);          /* the general path computes flags and may fault */
+            return x86_op_notneg(c, d);
+        }
+        a = x86_ram_load(h, size);
+        r = (neg ? 0 - a : ~a) & x86_mask(size);
+        x86_ram_put(h, size, r);
+    }
+    if (neg)
+        x86_lf_set(c, X86_LF_SUB, 0, a, r, size);
+    return x86_next(c, d);
+}
+
 static unsigned size_index(unsigned size)
 {
     return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
@@ -525,6 +550,10 @@ X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
     if (d->fn == x86_op_incdec) {
         *lazy = true;
         return incdec_lz;
+    }
+    if (d->fn == x86_op_notneg) {
+        *lazy = true;
+        return notneg_lz;
     }
     if (d->fn == x86_op_test_imm) {
         *lazy = true;

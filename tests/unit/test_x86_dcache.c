@@ -201,6 +201,9 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
     ENC(0xc6, 0x04, 0x25, 0x00, 0x80, 0, 0, 0xab);                    /* mov byte [0x8000], 0xab */
     ENC(0x66, 0x89, 0xd8);                                            /* mov ax, bx */
     ENC(0x66, 0x8b, 0x0c, 0x25, 0x00, 0x80, 0, 0);                    /* mov cx, [0x8000] */
+    ENC(0x48, 0xf7, 0xd8);                                            /* neg rax */
+    ENC(0xf6, 0x1c, 0x25, 0x00, 0x80, 0, 0);                          /* neg byte [0x8000] */
+    ENC(0xf7, 0xd1);                                                  /* not ecx */
 #undef ENC
     static const uint64_t regs[][3] = {
         { 0, 0, 0 },
@@ -335,6 +338,8 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         { 3, { 0x48, 0xd1, 0xcb } },                     /* ror rbx, 1 */
         { 3, { 0x48, 0xd3, 0xc8 } },                     /* ror rax, cl (cl may be 0) */
         { 2, { 0x0f, 0x31 } },                           /* rdtsc (the retired count) */
+        { 3, { 0x48, 0xf7, 0xd9 } },                     /* neg rcx */
+        { 2, { 0xf7, 0xd2 } },                           /* not edx */
         { 2, { 0x00, 0xd8 } },                           /* add al, bl */
         { 3, { 0x80, 0xec, 0x11 } },                     /* sub ah, 0x11 */
         { 4, { 0x66, 0x83, 0xf9, 0x80 } },               /* cmp cx, -128 */
