@@ -174,7 +174,7 @@ if command -v objdump >/dev/null 2>&1; then
         awk '/^[0-9a-f]+ <[A-Za-z_0-9.]+>:$/ { fn = $2 }
              /call +\*|<x86_next>|<x86_chain_to>|<x86_chain_on>|<x86_taken>/ { print fn }' |
         sort -u | tr -d '<>:' |
-        grep -E '^(alu_|test_|mov_|movzx_|movsx_|lea_|imul[23]_|shift_|jcc_|jmp_rel|call_rel_8|ret_8|push_|pop_r_8|incdec_lz|cmov_|setcc_|nop_k)' |
+        grep -E '^(alu_|test_|mov_|movzx_|movsx_|lea_|imul[23]_|shift_|jcc_|jmp_rel|call_rel_8|ret_8|push_|pop_r_8|unary_lz|cmov_|setcc_|nop_k)' |
         tr '\n' ' ')
     if [ -n "$slow" ]; then
         echo "x86 handlers going on through a call or a shared copy: $slow"

@@ -487,52 +487,39 @@ TEST_FAST(4) TEST_FAST(8)
     }
 TEST_ANY(1) TEST_ANY(2) TEST_ANY(4) TEST_ANY(8)
 
-/* INC/DEC of any size, register or memory, CF kept (X86_LF_INC, X86_LF_DEC) */
-static int incdec_lz(X86Cpu *restrict c, const X86Insn *restrict d)
+/* INC, DEC (FE/FF /0 /1), NOT and NEG (F6/F7 /2 /3) of any size, register or memory, their
+ * flags pending: INC/DEC keep CF (X86_LF_INC, X86_LF_DEC), NOT writes none, NEG those of 0 - x */
+static int unary_lz(X86Cpu *restrict c, const X86Insn *restrict d)
 {
-    unsigned size = d->opsize, dec = d->reg & 1;
-    uint64_t cf = c->lf_op ? x86_cond_lf(c, 2) : (c->rflags & X86_CF) != 0;   /* 2: B, CF */
+    unsigned size = d->opsize, k = d->reg & 7;
+    uint64_t cf = k < 2 && (c->lf_op ? x86_cond_lf(c, 2) : (c->rflags & X86_CF) != 0);  /* B */
     uint64_t a, r;
+    uint8_t *h = NULL;
     if (d->mod == 3) {
         a = x86_get_reg(c, d, d->rm, size);
-        r = (dec ? a - 1 : a + 1) & x86_mask(size);
-        x86_set_reg(c, d, d->rm, size, r);
     } else {
-        uint8_t *h = x86_rmw_fast(c, d, size);
+        h = x86_rmw_fast(c, d, size);
         if (unlikely(h == NULL)) {
             x86_lf_flush(c);          /* the general path computes flags and may fault */
-            return x86_op_incdec(c, d);
+            return k < 2 ? x86_op_incdec(c, d) : x86_op_notneg(c, d);
         }
         a = x86_ram_load(h, size);
-        r = (dec ? a - 1 : a + 1) & x86_mask(size);
-        x86_ram_put(h, size, r);
     }
-    x86_lf_set(c, dec ? X86_LF_DEC : X86_LF_INC, a, cf, r, size);
-    return x86_next(c, d);
-}
-
-/* NOT (no flag) and NEG (the flags of 0 - x, pending) of any size, register or memory */
-static int notneg_lz(X86Cpu *restrict c, const X86Insn *restrict d)
-{
-    unsigned size = d->opsize;
-    bool neg = (d->reg & 7) == 3;
-    uint64_t a, r;
-    if (d->mod == 3) {
-        a = x86_get_reg(c, d, d->rm, size);
-        r = (neg ? 0 - a : ~a) & x86_mask(size);
+    switch (k) {
+    case 0: r = a + 1; break;
+    case 1: r = a - 1; break;
+    case 2: r = ~a; break;
+    default: r = 0 - a; break;
+    }
+    r &= x86_mask(size);
+    if (h)
+        x86_ram_put(h, size, r);
+    else
         x86_set_reg(c, d, d->rm, size, r);
-    } else {
-        uint8_t *h = x86_rmw_fast(c, d, size);
-        if (unlikely(h == NULL)) {
-            x86_lf_flush(c);          /* the general path computes flags and may fault */
-            return x86_op_notneg(c, d);
-        }
-        a = x86_ram_load(h, size);
-        r = (neg ? 0 - a : ~a) & x86_mask(size);
-        x86_ram_put(h, size, r);
-    }
-    if (neg)
+    if (k == 3)
         x86_lf_set(c, X86_LF_SUB, 0, a, r, size);
+    else if (k < 2)
+        x86_lf_set(c, k ? X86_LF_DEC : X86_LF_INC, a, cf, r, size);
     return x86_next(c, d);
 }
 
@@ -547,13 +534,9 @@ X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
     static const X86HandlerFn test_rm_i[4] = { test_rm_i_1, test_rm_i_2, test_rm_i_4, test_rm_i_8 };
     static const X86HandlerFn test_ax_i[4] = { test_ax_i_1, test_ax_i_2, test_ax_i_4, test_ax_i_8 };
     unsigned k = size_index(d->opsize);
-    if (d->fn == x86_op_incdec) {
+    if (d->fn == x86_op_incdec || d->fn == x86_op_notneg) {
         *lazy = true;
-        return incdec_lz;
-    }
-    if (d->fn == x86_op_notneg) {
-        *lazy = true;
-        return notneg_lz;
+        return unary_lz;
     }
     if (d->fn == x86_op_test_imm) {
         *lazy = true;
