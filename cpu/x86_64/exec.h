@@ -216,14 +216,16 @@ static inline int x86_retire(X86Cpu *c, const X86Insn *d)
 }
 
 /* Threaded dispatch inside the run loop's chain (cpu.c): after an instruction of the decode
- * cache's specialised handlers retired, the next one in the page runs from here, a jump of
- * this handler's own (so the host predicts it by what came before) instead of the chain
- * loop's one call for all. It does what the loop does between two instructions, and returns
- * to the loop (X86_OK, the retired instruction not yet counted) for anything else: outside
+ * cache's specialised handlers retired, the next one runs from here, a jump of this
+ * handler's own (so the host predicts it by what came before) instead of the chain loop's
+ * one call for all. It does what the loop does between two instructions, and returns to the
+ * loop (X86_OK, the retired instruction counted by x86_insns_now) for anything else: outside
  * the chain or once it must leave (chain_left 0: the budget's last instruction, or
- * x86_decode_mode_changed), RIP outside the page or at an undecoded slot, lazy flags to
- * write first, or the host stack below chain_floor in builds where the compiler may make a
- * call of the jump. chain_left also bounds how deep such calls could go in any build. */
+ * x86_decode_mode_changed), RIP in a page the cache has not decoded or the soft TLB does not
+ * hold for fetching (another one becomes the chain's page: x86_dc_switch), RIP at an
+ * undecoded slot, lazy flags to write first, or the host stack below chain_floor in builds
+ * where the compiler may make a call of the jump. chain_left also bounds how deep such calls
+ * could go in any build. */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)   /* clang's spelling of __SANITIZE_ADDRESS__ */
 #define X86_CHAIN_ASAN 1
@@ -287,7 +289,7 @@ X86_INLINE int x86_taken(X86Cpu *c, const X86Insn *d)
 
 /* The link from d (in the chain's page) to the instruction after it, RIP already there:
  * looked up once and kept in d->next, then on to it as x86_chain_to (dcache.c); X86_OK when
- * none is decoded in the page yet. */
+ * none is decoded there yet. RIP in the next page has no link: x86_chain_on switches. */
 int x86_chain_link(X86Cpu *c, const X86Insn *d);
 
 /* x86_retire, then on to the next instruction when chained. The chain runs 64-bit code, where
