@@ -474,8 +474,8 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
 }
 
 /* After an instruction of the fast loop retired from a decoded page: the instructions that
- * follow it (in its page and in other decoded pages), called one after the other with nothing between them but the
- * checks that would find something to do. It leaves, with the instruction after the last one
+ * follow it (in its page and in other decoded pages), called one after the other with
+ * nothing between them but the checks that would find something to do. It leaves, with the instruction after the last one
  * it ran still to run, at anything step() and the loop's boundary would act on:
  *  - the budget;
  *  - the decode cache's shortcut forgotten (dc_la), its one check between instructions:
@@ -495,7 +495,6 @@ static inline __attribute__((always_inline)) bool step(X86Cpu *c, bool careful)
 static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
 {
     uint64_t page = c->dc_la;
-    X86DecodedPage *p = c->dc_cur;
     const uint64_t ac = c->dc_ac;
     if (page == ~0ull || !c->quiet || c->recheck || c->interrupt_shadow || c->dc_garbage ||
         (c->rflags & (X86_TF | X86_RF | X86_AC)) != ac || !x86_dc_entry_holds(c) ||
@@ -520,7 +519,7 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
             page = c->dc_la;
             off = c->rip - page;
         }
-        p = c->dc_cur;
+        X86DecodedPage *p = c->dc_cur;
         unsigned s = p->slot[off];
         if (unlikely(!s))
             break;

@@ -255,14 +255,14 @@ struct X86Cpu {
     uint32_t lf_size;
     /* the chain's threaded dispatch (exec.h's x86_next): how many more instructions the
      * handlers may start one after the other (0 outside the run loop's chain, and once
-     * anything the chain must leave for happened: x86_decode_mode_changed, x86_recheck);
-     * the stack depth below which a handler returns instead of going on, where the compiler
-     * may make calls of the jumps (builds without optimisation, sanitizers) */
+     * anything the chain must leave for happened: x86_decode_mode_changed, x86_recheck) */
     uint64_t chain_left;
     /* chain_left as the chain's loop set it before a handler, less what forgetting the chain
      * gave up: chain_run - chain_left handlers started by handlers are retired and not yet in
      * insns (x86_insns_now) */
     uint64_t chain_run;
+    /* the stack depth below which a handler returns instead of going on, where the compiler
+     * may make calls of the jumps (builds without optimisation, sanitizers) */
     uintptr_t chain_floor;
     uint64_t mem_scratch;     /* x86_read's slow path's value */
 };
@@ -353,7 +353,7 @@ static inline void x86_lf_flush(X86Cpu *c)
  * path decides (segments, walks, faults, alignment, devices, watchpoints, events). A
  * non-canonical address matches no tag: entries are made for canonical pages only. */
 X86_INLINE uint8_t *x86_ram_fast(X86Cpu *c, int seg, uint64_t off, unsigned size,
-                                    X86Access acc, uint64_t *pa)
+                                 X86Access acc, uint64_t *pa)
 {
     uint64_t la = off;
     if (seg >= X86_FS)
@@ -397,7 +397,7 @@ X86_INLINE bool x86_read(X86Cpu *c, int seg, uint64_t off, unsigned size, uint64
 }
 
 X86_INLINE bool x86_read_rmw(X86Cpu *c, int seg, uint64_t off, unsigned size,
-                                uint64_t *val)
+                             uint64_t *val)
 {
     uint64_t pa;
     const uint8_t *h = x86_ram_fast(c, seg, off, size, X86_ACC_WRITE, &pa);

@@ -142,17 +142,22 @@ bool x86_dc_switch_slow(X86Cpu *c)
     return true;
 }
 
-int x86_chain_link(X86Cpu *c, const X86Insn *d)
+int x86_chain_link(X86Cpu *c, const X86Insn *d, bool taken)
 {
     uint64_t off = c->rip - c->dc_la;
     X86DecodedPage *p = c->dc_cur;
     if (off >= X86_DC_PAGE)
-        return x86_chain_on(c);       /* the next page: no link, a page switch */
-    if (!p->slot[off])
+        return x86_chain_on(c);       /* another page: no link, a page switch */
+    unsigned s = p->slot[off];
+    if (!s)
         return X86_OK;        /* not decoded yet: the loop goes on */
     /* d is one of p's own: the link is the cache's, like the slots */
-    p->insn[d - p->insn].next = p->slot[off];
-    return x86_chain_to(c, &p->insn[p->slot[off] - 1]);
+    X86Insn *k = &p->insn[d - p->insn];
+    if (taken)
+        k->taken = (uint16_t)s;
+    else
+        k->next = (uint16_t)s;
+    return x86_chain_to(c, &p->insn[s - 1]);
 }
 
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)

@@ -64,8 +64,6 @@ static inline bool x86_dc_window(const X86Cpu *c, uint64_t *la)
     return (*la & (X86_DC_PAGE - 1)) <= X86_DC_LAST_OFF;
 }
 
-/* The soft TLB's fetch entry for la when it hits now (no walk, nothing changed), else
- * NULL. */
 /* The tag a fetch TLB entry for la's page has when it serves the current privilege and AC. */
 static inline uint64_t x86_dc_fetch_tag(const X86Cpu *c, uint64_t la)
 {
@@ -74,6 +72,8 @@ static inline uint64_t x86_dc_fetch_tag(const X86Cpu *c, uint64_t la)
            ((c->rflags & X86_AC) ? 8 : 0) | 1;
 }
 
+/* The soft TLB's fetch entry for la when it hits now (no walk, nothing changed), else
+ * NULL. */
 static inline const X86TlbEntry *x86_dc_tlb(const X86Cpu *c, uint64_t la)
 {
     uint64_t tag = x86_dc_fetch_tag(c, la);

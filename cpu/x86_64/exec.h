@@ -53,7 +53,7 @@ int x86_op_nop(X86Cpu *c, const X86Insn *d);
 enum { X86_LF_NONE, X86_LF_ADD, X86_LF_SUB, X86_LF_LOGIC, X86_LF_MUL, X86_LF_INC, X86_LF_DEC };
 
 X86_INLINE void x86_lf_set(X86Cpu *c, unsigned op, uint64_t a, uint64_t b, uint64_t r,
-                              unsigned size)
+                           unsigned size)
 {
     c->lf_op = op;
     c->lf_size = size;
@@ -287,10 +287,11 @@ X86_INLINE int x86_taken(X86Cpu *c, const X86Insn *d)
     return x86_branch_rel_taken(c, d);
 }
 
-/* The link from d (in the chain's page) to the instruction after it, RIP already there:
- * looked up once and kept in d->next, then on to it as x86_chain_to (dcache.c); X86_OK when
- * none is decoded there yet. RIP in the next page has no link: x86_chain_on switches. */
-int x86_chain_link(X86Cpu *c, const X86Insn *d);
+/* The link from d (in the chain's page) to the instruction at RIP, where it went: the one
+ * after it (kept in d->next) or, taken, its relative branch's target (d->taken); looked up
+ * once, then on to it as x86_chain_to (dcache.c). X86_OK when none is decoded there yet. RIP
+ * in another page has no link: x86_chain_on switches. */
+int x86_chain_link(X86Cpu *c, const X86Insn *d, bool taken);
 
 /* x86_retire, then on to the next instruction when chained. The chain runs 64-bit code, where
  * the next RIP needs no truncation. */
@@ -300,7 +301,7 @@ X86_INLINE int x86_next(X86Cpu *c, const X86Insn *d)
         c->rip += d->len;
         unsigned s = d->next;
         if (unlikely(!s))
-            return x86_chain_link(c, d);      /* a jump too: nothing kept across it */
+            return x86_chain_link(c, d, false);   /* a jump too: nothing kept across it */
         return x86_chain_to(c, &c->dc_cur->insn[s - 1]);
     }
     c->rip = x86_next_ip(c, d);
@@ -352,7 +353,7 @@ static inline uint64_t x86_trunc(uint64_t a, unsigned size)
 static inline int x86_branch(X86Cpu *c, uint64_t target, unsigned opsize)
 {
     if (c->code_bits == 64) {
-        if ((uint64_t)((int64_t)(target << 16) >> 16) != target) {
+        if (!x86_canonical(target, false)) {   /* 48-bit: LA57 is not advertised */
             x86_raise(c, X86_GP, true, 0);
             return X86_FAULT;
         }

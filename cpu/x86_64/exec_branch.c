@@ -116,17 +116,7 @@ int x86_branch_rel_taken(X86Cpu *c, const X86Insn *d)
 {
     if (x86_branch(c, rel_target(c, d), d->opsize) != X86_OK)
         return X86_FAULT;
-    if (!c->chain_left)
-        return X86_OK;
-    uint64_t off = c->rip - c->dc_la;
-    X86DecodedPage *p = c->dc_cur;
-    if (off >= X86_DC_PAGE)
-        return x86_chain_on(c);       /* another page: no link, a page switch */
-    if (!p->slot[off])
-        return X86_OK;        /* not decoded yet: the loop goes on */
-    /* d is one of p's own: the link is the cache's, like the slots */
-    p->insn[d - p->insn].taken = p->slot[off];
-    return x86_chain_to(c, &p->insn[p->slot[off] - 1]);
+    return c->chain_left ? x86_chain_link(c, d, true) : X86_OK;
 }
 
 #define JCC_FAST(CC)                                                                          \
@@ -146,15 +136,12 @@ static int jmp_rel(X86Cpu *restrict c, const X86Insn *restrict d)
     return x86_taken(c, d);
 }
 
-/* E8 and C3 in 64-bit code (the only code where their operand size is 8) */
-static bool canonical48(uint64_t t)
-{
-    return (uint64_t)((int64_t)(t << 16) >> 16) == t;
-}
+/* E8 and C3 in 64-bit code (the only code where their operand size is 8); their targets
+ * are checked as x86_branch checks them */
 static int call_rel_8(X86Cpu *restrict c, const X86Insn *restrict d)
 {
     uint64_t ret = c->rip + d->len;
-    if (unlikely(!canonical48(ret + d->imm)))
+    if (unlikely(!x86_canonical(ret + d->imm, false)))
         return x86_op_call(c, d);     /* #GP(0), nothing pushed */
     return x86_push64(c, ret) ? x86_taken(c, d) : X86_FAULT;
 }
@@ -163,7 +150,7 @@ static int ret_8(X86Cpu *restrict c, const X86Insn *restrict d)
     uint64_t t, sp = c->gpr[X86_RSP];
     if (!x86_read(c, X86_SS, sp, 8, &t))
         return X86_FAULT;
-    if (unlikely(!canonical48(t)))
+    if (unlikely(!x86_canonical(t, false)))
         return x86_op_ret(c, d);      /* #GP(0), RSP as it was */
     c->gpr[X86_RSP] = sp + 8;
     c->rip = t;

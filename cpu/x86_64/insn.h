@@ -112,7 +112,7 @@ X86_INLINE uint64_t x86_ea(const X86Cpu *c, const X86Insn *d)
 }
 /* Register operand by number and size: 1-byte numbers 4..7 mean AH..BH without REX. */
 X86_INLINE uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r,
-                                   unsigned size)
+                                unsigned size)
 {
     switch (size) {
     case 1:
@@ -125,7 +125,7 @@ X86_INLINE uint64_t x86_get_reg(const X86Cpu *c, const X86Insn *d, unsigned r,
     }
 }
 X86_INLINE void x86_set_reg(X86Cpu *c, const X86Insn *d, unsigned r, unsigned size,
-                               uint64_t v)
+                            uint64_t v)
 {
     switch (size) {
     case 1:
