@@ -381,7 +381,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
                            SZ);                                                               \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int alu_ev_gv_##OP##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)       \
     {                                                                                         \
@@ -394,7 +394,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
                             SZ);                                                              \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->reg, SZ, r);                                                 \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int alu_gv_ev_##OP##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)       \
     {                                                                                         \
@@ -404,7 +404,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->reg, SZ), b, SZ);                      \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->reg, SZ, r);                                                 \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     /* 05-form: rAX,Iz */                                                                     \
     static int alu_ax_iz_##OP##_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)           \
@@ -412,7 +412,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, X86_RAX, SZ), d->imm, SZ);                \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, X86_RAX, SZ, r);                                                \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     /* 81/83: Ev,I */                                                                         \
     static int alu_ev_i_##OP##_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)        \
@@ -420,7 +420,7 @@ static inline __attribute__((always_inline)) int alu_m_k(X86Cpu *c, const X86Ins
         uint64_t r = alu_lz(c, OP, x86_get_reg(c, d, d->rm, SZ), d->imm, SZ);                  \
         if (OP != ALU_CMP)                                                                    \
             x86_set_reg(c, d, d->rm, SZ, r);                                                  \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int alu_ev_i_##OP##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)        \
     {                                                                                         \
@@ -443,12 +443,14 @@ static const X86HandlerFn alu_fast[8][4][8] = {
     ALU_ROW(4), ALU_ROW(5), ALU_ROW(6), ALU_ROW(7),
 };
 
+/* TEST of any size: 84/85 (r/m, reg) in register and memory forms apart; F6/F7 /0 /1 (r/m,
+ * imm), A8/A9 (rAX, imm) */
 #define TEST_FAST(SZ)                                                                         \
     static int test_ev_gv_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)             \
     {                                                                                         \
         uint64_t r = x86_get_reg(c, d, d->rm, SZ) & x86_get_reg(c, d, d->reg, SZ);            \
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int test_ev_gv_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)             \
     {                                                                                         \
@@ -457,18 +459,6 @@ static const X86HandlerFn alu_fast[8][4][8] = {
             return X86_FAULT;                                                                 \
         uint64_t r = a & x86_get_reg(c, d, d->reg, SZ);                                       \
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
-        return x86_next(c, d);                                                              \
-    }
-TEST_FAST(4) TEST_FAST(8)
-
-/* TEST of any size: 84/85 (r/m, reg), F6/F7 /0 /1 (r/m, imm), A8/A9 (rAX, imm) */
-#define TEST_ANY(SZ)                                                                          \
-    static int test_rm_r_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                  \
-    {                                                                                         \
-        uint64_t a;                                                                           \
-        if (!x86_rm_read(c, d, SZ, &a))                                                       \
-            return X86_FAULT;                                                                 \
-        x86_lf_set(c, X86_LF_LOGIC, 0, 0, a & x86_get_reg(c, d, d->reg, SZ), SZ);             \
         return x86_next(c, d);                                                                \
     }                                                                                         \
     static int test_rm_i_##SZ(X86Cpu *restrict c, const X86Insn *restrict d)                  \
@@ -485,7 +475,7 @@ TEST_FAST(4) TEST_FAST(8)
         x86_lf_set(c, X86_LF_LOGIC, 0, 0, r, SZ);                                             \
         return x86_next(c, d);                                                                \
     }
-TEST_ANY(1) TEST_ANY(2) TEST_ANY(4) TEST_ANY(8)
+TEST_FAST(1) TEST_FAST(2) TEST_FAST(4) TEST_FAST(8)
 
 /* INC, DEC (FE/FF /0 /1), NOT and NEG (F6/F7 /2 /3) of any size, register or memory, their
  * flags pending: INC/DEC keep CF (X86_LF_INC, X86_LF_DEC), NOT writes none, NEG those of 0 - x */
@@ -530,7 +520,10 @@ static unsigned size_index(unsigned size)
 
 X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
 {
-    static const X86HandlerFn test_rm_r[4] = { test_rm_r_1, test_rm_r_2, test_rm_r_4, test_rm_r_8 };
+    static const X86HandlerFn test_ev_gv[4][2] = {
+        { test_ev_gv_1_r, test_ev_gv_1_m }, { test_ev_gv_2_r, test_ev_gv_2_m },
+        { test_ev_gv_4_r, test_ev_gv_4_m }, { test_ev_gv_8_r, test_ev_gv_8_m },
+    };
     static const X86HandlerFn test_rm_i[4] = { test_rm_i_1, test_rm_i_2, test_rm_i_4, test_rm_i_8 };
     static const X86HandlerFn test_ax_i[4] = { test_ax_i_1, test_ax_i_2, test_ax_i_4, test_ax_i_8 };
     unsigned k = size_index(d->opsize);
@@ -546,15 +539,14 @@ X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
         *lazy = true;
         return test_ax_i[k];
     }
-    if (d->fn == x86_op_test && (d->opcode == 0x84 || d->opsize == 2)) {
+    if (d->fn == x86_op_test) {           /* 84, 85 */
         *lazy = true;
-        return test_rm_r[k];
+        return test_ev_gv[k][d->mod != 3];
     }
     if (d->map != 0)
         return NULL;
     unsigned mem = d->mod != 3, form = (d->opcode & 7) >> 1;
-    *lazy = d->fn == x86_op_test ||
-            ALU_LAZY(d->fn == x86_op_grp1 ? d->reg & 7 : (d->opcode >> 3) & 7);
+    *lazy = ALU_LAZY(d->fn == x86_op_grp1 ? d->reg & 7 : (d->opcode >> 3) & 7);
     /* 00-05 and the like: Eb,Gb / Ev,Gv, Gb,Eb / Gv,Ev, AL,Ib / rAX,Iz */
     if (d->fn == x86_op_alu && form == 0)
         return alu_fast[(d->opcode >> 3) & 7][k][mem];
@@ -564,9 +556,5 @@ X86HandlerFn x86_fast_alu(X86Insn *d, bool *lazy)
         return alu_fast[(d->opcode >> 3) & 7][k][2];
     if (d->fn == x86_op_grp1 && d->opcode != 0x82)
         return alu_fast[d->reg & 7][k][4 + mem];
-    if (d->fn == x86_op_test && d->opcode == 0x85 && d->opsize >= 4) {
-        bool q = d->opsize == 8;
-        return q ? (mem ? test_ev_gv_8_m : test_ev_gv_8_r) : (mem ? test_ev_gv_4_m : test_ev_gv_4_r);
-    }
     return NULL;
 }

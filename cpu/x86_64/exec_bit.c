@@ -152,7 +152,7 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
     {                                                                                         \
         unsigned src = x86_cond_now(c, CC) ? d->rm : d->reg;                                  \
         x86_set_reg(c, d, d->reg, SZ, x86_get_reg(c, d, src, SZ));                            \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int cmov_##CC##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)            \
     {                                                                                         \
@@ -162,13 +162,13 @@ int x86_op_cmovcc(X86Cpu *c, const X86Insn *d)
         if (!x86_cond_now(c, CC))                                                             \
             v = x86_get_reg(c, d, d->reg, SZ);                                                \
         x86_set_reg(c, d, d->reg, SZ, v);                                                     \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }
 #define SETCC_FAST(CC)                                                                        \
     static int setcc_##CC##_r(X86Cpu *restrict c, const X86Insn *restrict d)                  \
     {                                                                                         \
         x86_set_reg(c, d, d->rm, 1, x86_cond_now(c, CC));                                     \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }
 #define COND_FAST(CC) CMOV_FAST(CC, 4) CMOV_FAST(CC, 8) SETCC_FAST(CC)
 COND_FAST(0) COND_FAST(1) COND_FAST(2) COND_FAST(3) COND_FAST(4) COND_FAST(5) COND_FAST(6)

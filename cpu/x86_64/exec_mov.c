@@ -307,18 +307,18 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
     static int mov_ev_gv_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         x86_set_reg(c, d, d->rm, SZ, x86_get_reg(c, d, d->reg, SZ));                          \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int mov_gv_ev_##SZ##_r(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         x86_set_reg(c, d, d->reg, SZ, x86_get_reg(c, d, d->rm, SZ));                          \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int mov_ev_gv_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
         if (!x86_write(c, d->seg, x86_ea(c, d), SZ, x86_get_reg(c, d, d->reg, SZ)))           \
             return X86_FAULT;                                                                 \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int mov_gv_ev_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)              \
     {                                                                                         \
@@ -326,7 +326,7 @@ int x86_op_ud(X86Cpu *c, const X86Insn *d)
         if (!x86_read(c, d->seg, x86_ea(c, d), SZ, &v))                                       \
             return X86_FAULT;                                                                 \
         x86_set_reg(c, d, d->reg, SZ, v);                                                     \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }
 MOV_FAST(1) MOV_FAST(2) MOV_FAST(4) MOV_FAST(8)
 
@@ -336,7 +336,7 @@ MOV_FAST(1) MOV_FAST(2) MOV_FAST(4) MOV_FAST(8)
     {                                                                                         \
         uint64_t v = x86_get_reg(c, d, d->rm, SS);                                            \
         x86_set_reg(c, d, d->reg, SZ, SIGN ? (uint64_t)x86_sext(v, SS) : v);                  \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }                                                                                         \
     static int NAME##_##SS##_##SZ##_m(X86Cpu *restrict c, const X86Insn *restrict d)          \
     {                                                                                         \
@@ -344,7 +344,7 @@ MOV_FAST(1) MOV_FAST(2) MOV_FAST(4) MOV_FAST(8)
         if (!x86_read(c, d->seg, x86_ea(c, d), SS, &v))                                       \
             return X86_FAULT;                                                                 \
         x86_set_reg(c, d, d->reg, SZ, SIGN ? (uint64_t)x86_sext(v, SS) : v);                  \
-        return x86_next(c, d);                                                              \
+        return x86_next(c, d);                                                                \
     }
 #define EXT_FAST_SS(SS, SZ) EXT_FAST(movzx, false, SS, SZ) EXT_FAST(movsx, true, SS, SZ)
 EXT_FAST_SS(1, 4) EXT_FAST_SS(1, 8) EXT_FAST_SS(2, 4) EXT_FAST_SS(2, 8)
