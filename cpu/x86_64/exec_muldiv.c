@@ -85,19 +85,23 @@ int x86_op_muldiv(X86Cpu *c, const X86Insn *d)
     return x86_retire(c, d);
 }
 
-static inline __attribute__((always_inline)) int imul_k(X86Cpu *c, const X86Insn *d, uint64_t a,
-                                                       uint64_t b, unsigned size)
+/* The two- and three-operand IMUL's product of a and b (size bytes, signed): its low half,
+ * *wide whether the whole did not fit in it (CF and OF) */
+X86_INLINE uint64_t imul_low(uint64_t a, uint64_t b, unsigned size, bool *wide)
 {
     __int128 p = (__int128)x86_sext(a, size) * x86_sext(b, size);
     uint64_t lo = (uint64_t)p & x86_mask(size);
-    mul_flags(c, lo, size, (__int128)x86_sext(lo, size) != p);
-    x86_set_reg(c, d, d->reg, size, lo);
-    return x86_retire(c, d);
+    *wide = (__int128)x86_sext(lo, size) != p;
+    return lo;
 }
 
 static int imul_to_reg(X86Cpu *c, const X86Insn *d, uint64_t a, uint64_t b)
 {
-    return imul_k(c, d, a, b, d->opsize);
+    bool wide;
+    uint64_t lo = imul_low(a, b, d->opsize, &wide);
+    mul_flags(c, lo, d->opsize, wide);
+    x86_set_reg(c, d, d->reg, d->opsize, lo);
+    return x86_retire(c, d);
 }
 
 /* 0F AF: IMUL Gv, Ev */
@@ -121,12 +125,11 @@ int x86_op_imul3(X86Cpu *c, const X86Insn *d)
 /* ---- specialised handlers (dcache.c's selectors in x86_decode_slow): IMUL Gv,Ev and
  * Gv,Ev,imm at size 4 or 8 ---- */
 /* the product's low half into the register, its flags left pending (X86_LF_MUL) */
-static inline __attribute__((always_inline)) int imul_lz(X86Cpu *c, const X86Insn *d,
-                                                        uint64_t a, uint64_t b, unsigned size)
+X86_INLINE int imul_lz(X86Cpu *c, const X86Insn *d, uint64_t a, uint64_t b, unsigned size)
 {
-    __int128 p = (__int128)x86_sext(a, size) * x86_sext(b, size);
-    uint64_t lo = (uint64_t)p & x86_mask(size);
-    x86_lf_set(c, X86_LF_MUL, 0, (__int128)x86_sext(lo, size) != p, lo, size);
+    bool wide;
+    uint64_t lo = imul_low(a, b, size, &wide);
+    x86_lf_set(c, X86_LF_MUL, 0, wide, lo, size);
     x86_set_reg(c, d, d->reg, size, lo);
     return x86_next(c, d);
 }

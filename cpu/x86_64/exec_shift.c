@@ -18,7 +18,7 @@ static unsigned count_of(const X86Cpu *c, const X86Insn *d)
 }
 
 /* One shift or rotate of a (size bytes) by n (already masked, n > 0); sets the flags. */
-static inline __attribute__((always_inline)) uint64_t shift(X86Cpu *c, unsigned kind, uint64_t a, unsigned n, unsigned size)
+X86_INLINE uint64_t shift(X86Cpu *c, unsigned kind, uint64_t a, unsigned n, unsigned size)
 {
     unsigned bits = 8 * size;
     uint64_t m = x86_mask(size), sb = x86_sign_bit(size), r, t;
