@@ -37,6 +37,18 @@ static void enter_long(XH *t, uint64_t rip)
     t->c->gpr[X86_RSP] = 0x9000;
 }
 
+/* Runs the core towards its HLT for at most max instructions: in one run (the fast loop and
+ * its chain), or one_by_one, one instruction per run (never chained). */
+static void run_chained_or_not(XH *t, uint64_t max, bool one_by_one)
+{
+    if (!one_by_one) {
+        xh_run(t, max);
+        return;
+    }
+    for (uint64_t i = 0; i <= max && !t->c->halted; i++)
+        xh_run(t, 1);
+}
+
 TestSuite(x86dcache);
 
 Test(x86dcache, rewrites_the_next_instruction_in_the_same_page)
@@ -420,12 +432,7 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
             c->rflags = 0x2 | (st & 1 ? X86_CF : 0);
             c->gpr[X86_R15] = 3;
             c->gpr[X86_RSP] = 0x9000;
-            if (way == 0) {
-                xh_run(t, 3 * count);
-            } else {
-                for (unsigned i = 0; i <= 3 * count && !c->halted; i++)
-                    xh_run(t, 1);
-            }
+            run_chained_or_not(t, 3 * count, way == 1);
             cr_assert(c->halted, "state %u, way %d: the program ran to its HLT", st, way);
             memcpy(gpr[way], c->gpr, sizeof c->gpr);
             fl[way] = c->rflags;
@@ -677,12 +684,7 @@ Test(x86dcache, rdtsc_counts_chained_instructions)
         enter_long(t, 0x1000);
         put(t, 0x1000, prog, n);
         c->gpr[X86_R15] = 3;
-        if (way == 0) {
-            xh_run(t, 1000);
-        } else {
-            for (unsigned i = 0; i < 1000 && !c->halted; i++)
-                xh_run(t, 1);
-        }
+        run_chained_or_not(t, 1000, way == 1);
         cr_assert(c->halted, "way %d: the program ran to its HLT", way);
         tsc[way][0] = c->gpr[X86_R8];
         tsc[way][1] = c->gpr[X86_R9];
