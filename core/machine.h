@@ -62,6 +62,7 @@ typedef struct MachineConfig {
     char *kernel, *append, *initrd, *dtb, *dumpdtb;
     char *dtb_overlay;        /* --dtb-overlay: applied to the tree the machine boots with */
     uint64_t max_insns;       /* 0 = unlimited */
+    bool jit_off;             /* --jit off: x86 cores run their handlers alone (cpu/x86_64/jit.h) */
     uint32_t trace_mask;
     char *trace_file;         /* -D: the front end opens it (core/outfile.h) into Machine.trace */
     bool state_hash;

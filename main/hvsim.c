@@ -524,7 +524,7 @@ static void parse_args(Opts *o, int argc, char **argv)
             "dtb-overlay", "max-insns", "stats", "stats-text", "timing", "timing-config",
             "timing-switch-at", "cpu-hz", "quantum", "script", "gdb",
             "checkpoint-at", "restore", "record", "replay", "reverse-interval", "reverse-budget",
-            "stats-interval",
+            "stats-interval", "jit",
             "drive", "device", "seed", "rtc", "display", "plugin", NULL,
         };
         bool known = false;
@@ -592,6 +592,10 @@ static void parse_args(Opts *o, int argc, char **argv)
             cfg->smp = (int)cpus;
         } else if (!strcmp(name, "d")) {
             cfg->trace_mask |= parse_trace(v);
+        } else if (!strcmp(name, "jit")) {
+            if (strcmp(v, "on") && strcmp(v, "off"))
+                die("--jit %s: want on or off", v);
+            cfg->jit_off = !strcmp(v, "off");
         } else if (!strcmp(name, "max-insns")) {
             if (!parse_u64(v, &cfg->max_insns) || cfg->max_insns == 0)
                 die("--max-insns %s: want a positive number", v);

@@ -7,6 +7,7 @@
 #include "cpu/x86_64/insn.h"
 #include "cpu/x86_64/regs.h"
 #include "cpu/x86_64/dcache.h"
+#include "cpu/x86_64/jit.h"
 #include "cpu/x86_64/exec.h"
 #include "devices/lapic.h"
 
@@ -106,6 +107,11 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, chain_run),
     STATE_RUNTIME(X86Cpu, chain_floor),
     STATE_RUNTIME(X86Cpu, mem_scratch),
+    STATE_RUNTIME(X86Cpu, jit_buf),       /* the block compiler's, host-side (jit.h) */
+    STATE_RUNTIME(X86Cpu, jit_used),
+    STATE_RUNTIME(X86Cpu, jit_blocks),
+    STATE_RUNTIME(X86Cpu, jit_off),
+    STATE_RUNTIME(X86Cpu, pad3),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 
@@ -670,6 +676,7 @@ static void x86_destroy(void *obj)
     X86Cpu *c = obj;
     x86_decode_flush(c);
     x86_dcache_collect(c);
+    x86_jit_free(c);
     g_free(c);
 }
 
@@ -742,6 +749,7 @@ X86Cpu *x86_cpu_new(Machine *m, int index)
     if (!c->model)
         c->model = x86_cpu_model_find("qemu64");   /* the board checked the name */
     c->trace_mask = m->cfg.trace_mask;
+    c->jit_off = m->cfg.jit_off;
     if (c->trace_mask & (TRACE_INT | TRACE_EXEC | TRACE_MMU))
         x86_trace_set(m, c->trace_mask);
     c->exc.vector = -1;

@@ -265,6 +265,13 @@ struct X86Cpu {
      * may make calls of the jumps (builds without optimisation, sanitizers) */
     uintptr_t chain_floor;
     uint64_t mem_scratch;     /* x86_read's slow path's value */
+    /* the block compiler (jit.h): its code buffer (mapped on first use), bytes used, and
+     * whether it compiles at all (-accel x86-jit=off: the handlers alone) */
+    uint8_t *jit_buf;
+    size_t jit_used;
+    uint64_t jit_blocks;      /* blocks compiled since the last reset (statistics, tests) */
+    uint32_t jit_off;
+    uint32_t pad3;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

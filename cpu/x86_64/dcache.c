@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cpu/x86_64/dcache.h"
 #include "cpu/x86_64/exec.h"
+#include "cpu/x86_64/jit.h"
 
 /* More pages than this (32 MiB of slots and instructions at worst): start again. */
 #define DC_MAX_PAGES 1024
@@ -41,6 +42,7 @@ void x86_decode_flush(X86Cpu *c)
     memset(c->dc_jump, 0, sizeof c->dc_jump);
     x86_decode_mode_changed(c);
     c->dc_pages = 0;
+    x86_jit_reset(c);      /* no handler points into its code any more */
 }
 
 /* Drops the pages of pa_page (any code size) from one core. */
@@ -157,6 +159,12 @@ int x86_chain_link(X86Cpu *c, const X86Insn *d, bool taken)
         k->taken = (uint16_t)s;
     else
         k->next = (uint16_t)s;
+    /* a branch target, or the instruction after one a block cannot hold: a block may start
+     * there (jit.h); the code buffer full, everything starts again */
+    if ((taken || x86_jit_ends_block(k)) && !x86_jit_block(c, p, (unsigned)off)) {
+        x86_decode_flush(c);
+        return X86_OK;
+    }
     return x86_chain_to(c, &p->insn[s - 1]);
 }
 
