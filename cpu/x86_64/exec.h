@@ -236,7 +236,11 @@ static inline bool x86_chain_stack_ok(const X86Cpu *c)
 {
     return (uintptr_t)__builtin_frame_address(0) >= c->chain_floor;
 }
+/* the block compiler (jit.c) jumps straight to the next handler only where the stack needs
+ * no check */
+#define X86_CHAIN_DIRECT 0
 #else
+#define X86_CHAIN_DIRECT 1
 static inline bool x86_chain_stack_ok(const X86Cpu *c)
 {
     (void)c;

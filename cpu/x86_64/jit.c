@@ -154,7 +154,16 @@ static void e_jump_abs(Em *e, const void *fn)
 }
 
 /* ---- the block's instructions ---- */
-enum { J_ALU, J_MOV, J_MOVZX, J_MOVSX, J_LEA, J_JCC };
+enum {
+    J_ALU,                    /* ADD OR AND SUB XOR CMP TEST */
+    J_UNARY,                  /* INC DEC NOT NEG (unary: 0 INC, 1 DEC, 2 NOT, 3 NEG) */
+    J_SHIFT,                  /* SHL SHR SAR by a constant (shift: ModRM.reg) */
+    J_IMUL,                   /* IMUL Gv, Ev (, imm) */
+    J_MOV, J_MOVZX, J_MOVSX, J_LEA,
+    J_CMOV, J_SETCC,          /* read the flags */
+    J_NOP,
+    J_JCC, J_JMP,             /* end the block */
+};
 /* host ALU operations by the guest's operation number (opcode bits 5:3), TEST as 8; the host
  * opcode is that of "op r/m, reg" at full size (the byte form is one less) */
 enum { A_ADD = 0, A_OR = 1, A_AND = 4, A_SUB = 5, A_XOR = 6, A_CMP = 7, A_TEST = 8 };
@@ -172,11 +181,12 @@ typedef struct {
     unsigned off;             /* byte offset in the page */
     unsigned idx;             /* index in the page's instructions */
     unsigned kind;            /* J_* */
-    unsigned alu;             /* A_* */
+    unsigned alu;             /* A_*; J_UNARY: 0-3; J_SHIFT: 4 SHL, 5 SHR, 7 SAR */
     unsigned size;            /* operand size (the destination's for MOVZX/MOVSX/LEA) */
     unsigned src_size;        /* MOVZX/MOVSX: the source's */
+    unsigned cc;              /* CMOVcc, SETcc, Jcc: the condition */
     Opnd dst, src;
-    uint64_t imm;
+    uint64_t imm;             /* the immediate at size; J_SHIFT: the count */
     bool store_flags;         /* the lazy flags are stored (someone may see them) */
 } JOp;
 
@@ -276,6 +286,43 @@ static bool classify(const X86Insn *d, JOp *o)
         o->dst = opnd_e(d, o->size);
         o->src = opnd_imm();
         break;
+    case X86_OP_INCDEC_Eb: case X86_OP_INCDEC_Ev: case X86_OP_NOTNEG_Eb: case X86_OP_NOTNEG_Ev:
+        o->kind = J_UNARY;
+        o->alu = (op == X86_OP_NOTNEG_Eb || op == X86_OP_NOTNEG_Ev) ? 2 + (d->reg & 1)
+                                                                    : (d->reg & 1);
+        o->size = (op == X86_OP_INCDEC_Eb || op == X86_OP_NOTNEG_Eb) ? 1 : osz;
+        o->dst = opnd_e(d, o->size);
+        break;
+    case X86_OP_SHIFT_EbIb: case X86_OP_SHIFT_EvIb: case X86_OP_SHIFT_Eb1: case X86_OP_SHIFT_Ev1: {
+        unsigned kind = d->reg & 7;
+        if (kind != 4 && kind != 5 && kind != 7)
+            return false;             /* rotates write CF and OF only */
+        o->kind = J_SHIFT;
+        o->alu = kind;
+        o->size = (op == X86_OP_SHIFT_EbIb || op == X86_OP_SHIFT_Eb1) ? 1 : osz;
+        uint64_t n = (op == X86_OP_SHIFT_Eb1 || op == X86_OP_SHIFT_Ev1) ? 1 : d->imm;
+        n &= o->size == 8 ? 63 : 31;
+        /* a count of 0 changes no flag; past a byte or word's width the host's CF is
+         * undefined */
+        if (!n || n >= 8 * o->size || d->mod != 3)
+            return false;
+        o->dst = opnd_e(d, o->size);
+        o->imm = n;
+        return true;
+    }
+    case X86_OP_IMUL_GvEv: case X86_OP_IMUL_GvEvIz: case X86_OP_IMUL_GvEvIbs:
+        if (osz == 2)
+            return false;
+        o->kind = J_IMUL;
+        o->dst = opnd_reg(d, d->reg, osz);
+        o->src = opnd_e(d, osz);
+        if (op != X86_OP_IMUL_GvEv) {
+            o->imm = d->imm & x86_mask(osz);
+            o->dst.kind = O_REG;
+            return true;
+        }
+        o->imm = 0;
+        return true;
     case X86_OP_MOV_EbGb: case X86_OP_MOV_EvGv:
         o->kind = J_MOV;
         o->size = d->opcode == 0x88 ? 1 : osz;
@@ -320,8 +367,36 @@ static bool classify(const X86Insn *d, JOp *o)
         o->kind = J_LEA;
         o->dst = opnd_reg(d, d->reg, osz);
         break;
+    case X86_OP_CMOVcc:
+        if (osz == 2)
+            return false;
+        o->kind = J_CMOV;
+        o->cc = d->opcode & 15;
+        o->dst = opnd_reg(d, d->reg, osz);
+        o->src = opnd_e(d, osz);
+        break;
+    case X86_OP_SETcc:
+        if (d->mod != 3)
+            return false;
+        o->kind = J_SETCC;
+        o->cc = d->opcode & 15;
+        o->size = 1;
+        o->dst = opnd_e(d, 1);
+        break;
+    case X86_OP_NOP_Ev:
+        o->kind = J_NOP;
+        break;
+    case X86_OP_XCHG_rAX:             /* 90: NOP (with F3: PAUSE, its own handler) */
+        if (d->reg != X86_RAX || d->rep)
+            return false;
+        o->kind = J_NOP;
+        break;
     case X86_OP_Jcc_Jb: case X86_OP_Jcc_Jz:
         o->kind = J_JCC;
+        o->cc = d->opcode & 15;
+        break;
+    case X86_OP_JMP_Jb: case X86_OP_JMP_Jz:
+        o->kind = J_JMP;
         break;
     default:
         return false;
@@ -330,27 +405,45 @@ static bool classify(const X86Insn *d, JOp *o)
     return true;
 }
 
+/* writes the arithmetic flags */
 static bool writes_flags(const JOp *o)
 {
-    return o->kind == J_ALU;
+    return o->kind == J_ALU || o->kind == J_SHIFT || o->kind == J_IMUL ||
+           (o->kind == J_UNARY && o->alu != 2);
+}
+/* reads them (INC and DEC keep CF) */
+static bool reads_flags(const JOp *o)
+{
+    return o->kind == J_CMOV || o->kind == J_SETCC || o->kind == J_JCC ||
+           (o->kind == J_UNARY && o->alu < 2);
 }
 static bool has_mem(const JOp *o)
 {
     return o->dst.kind == O_MEM || o->src.kind == O_MEM;
 }
+static bool ends_block(const JOp *o)
+{
+    return o->kind == J_JCC || o->kind == J_JMP;
+}
 
 /* ---- code generation ---- */
+#define LF_UNKNOWN 0xffffffffu
 typedef struct {
     Em e;
     X86Cpu *c;
+    const X86DecodedPage *p;
     const JOp *ops;
     unsigned n;
-    /* exits: per instruction k, the stub that leaves before it (side) and, for the last,
-     * the stubs that go on after it; the jumps to each stub, filled in once it is placed */
+    /* the ways out before instruction k (a memory operand the inline path does not take):
+     * the jumps to its stub, filled in once it is placed */
     uint8_t *side_fix[JIT_MAX_INSNS][4];
     unsigned nside_fix[JIT_MAX_INSNS];
-    /* the lazy flags' operation and size known to be in the core (0: not known) */
+    /* the lazy flags' operation and size known to be in the core (LF_UNKNOWN: not known) */
     unsigned lf_op, lf_size;
+    /* the last flag writer of the block so far (-1: none), and whether the host's flags
+     * are its flags now (else they are made again from what it left in the core) */
+    int writer;
+    bool host_flags;
 } Gen;
 
 #define OFF(f) ((int32_t)offsetof(X86Cpu, f))
@@ -365,30 +458,38 @@ static void side_exit_jump(Gen *g, unsigned k, int cc)
     g->side_fix[k][g->nside_fix[k]++] = e_jump(&g->e, cc);
 }
 
-/* RDX = the memory operand's host address for an access of size bytes (acc: X86_ACC_READ
- * or X86_ACC_WRITE; a write checked as x86_ram_store_ok and marked written): as x86_ram_fast,
- * else out before instruction k */
-static void gen_mem(Gen *g, unsigned k, unsigned size, X86Access acc)
+/* host RDX = the memory operand's offset (plus an FS/GS base); moves and LEA only, so the
+ * host's flags survive it */
+static void gen_ea(Gen *g, unsigned k, unsigned r)
 {
     Em *e = &g->e;
     const JOp *o = &g->ops[k];
     const X86Insn *d = o->d;
-    /* the offset */
     if (d->rip_rel) {
         int64_t disp = (int64_t)o->off - (int64_t)g->ops[0].off + d->len + d->disp;
-        e_mem(e, 8, true, "\x8d", 1, H_RDX, H_R11, -1, 1, (int32_t)disp);   /* lea rdx */
+        e_mem(e, 8, true, "\x8d", 1, r, H_R11, -1, 1, (int32_t)disp);      /* lea */
     } else {
         if (d->base < X86_NGPR)
-            e_load(e, 8, H_RDX, H_RDI, OFF(gpr) + 8 * d->base);
+            e_load(e, 8, r, H_RDI, OFF(gpr) + 8 * d->base);
         else
-            e_rr(e, 4, false, "\x31", 1, H_RDX, H_RDX);                      /* xor edx, edx */
+            e_movabs(e, r, 0);
         if (d->index < X86_NGPR) {
-            e_load(e, 8, H_RAX, H_RDI, OFF(gpr) + 8 * d->index);
-            e_mem(e, 8, true, "\x8d", 1, H_RDX, H_RDX, H_RAX, d->scale, (int32_t)d->disp);
+            e_load(e, 8, H_R9, H_RDI, OFF(gpr) + 8 * d->index);
+            e_mem(e, 8, true, "\x8d", 1, r, r, H_R9, d->scale, (int32_t)d->disp);
         } else if (d->disp) {
-            e_mem(e, 8, true, "\x8d", 1, H_RDX, H_RDX, -1, 1, (int32_t)d->disp);
+            e_mem(e, 8, true, "\x8d", 1, r, r, -1, 1, (int32_t)d->disp);
         }
     }
+}
+
+/* RDX = the memory operand's host address for an access of size bytes (acc: X86_ACC_READ
+ * or X86_ACC_WRITE; a write checked as x86_ram_store_ok and marked written): as x86_ram_fast,
+ * else out before instruction k. The host's flags are lost. */
+static void gen_mem(Gen *g, unsigned k, unsigned size, X86Access acc)
+{
+    Em *e = &g->e;
+    const X86Insn *d = g->ops[k].d;
+    gen_ea(g, k, H_RDX);
     if (d->seg >= X86_FS)
         e_mem(e, 8, true, "\x03", 1, H_RDX, H_RDI, -1, 1,
               OFF(seg) + (int32_t)(d->seg * sizeof(X86Seg)) + (int32_t)offsetof(X86Seg, base));
@@ -444,6 +545,7 @@ static void gen_mem(Gen *g, unsigned k, unsigned size, X86Access acc)
     e_mem(e, 8, true, "\x03", 1, H_RAX, H_R8, -1, 1,
           (int32_t)offsetof(X86TlbEntry, host));                             /* add rax, */
     e_rr(e, 8, true, "\x8b", 1, H_RDX, H_RAX);                  /* mov rdx, rax */
+    g->host_flags = false;
 }
 
 /* host register r = the operand (zero-extended; memory at [RDX]) */
@@ -474,6 +576,47 @@ static void gen_lazy_op(Gen *g, unsigned op, unsigned size)
     g->lf_size = size;
 }
 
+/* "op host register, [RDI + disp]" at size (opc: the full-size opcode of "op reg, r/m") */
+static void e_op_mem(Em *e, unsigned size, uint8_t opc, unsigned r, int32_t disp)
+{
+    char b = (char)(opc - (size == 1));
+    e_mem(e, size, size == 8, &b, 1, r, H_RDI, -1, 1, disp);
+}
+
+/* The host's flags = the guest's, made again from what the block's last writer left in the
+ * core: its operation redone on its lazy operands, or RFLAGS (after a shift) loaded. */
+static void gen_flags_again(Gen *g)
+{
+    Em *e = &g->e;
+    if (g->host_flags)
+        return;
+    const JOp *w = &g->ops[g->writer];
+    unsigned size = w->size;
+    if (w->kind == J_SHIFT) {
+        e_load(e, 8, H_RAX, H_RDI, OFF(rflags));
+        e8(e, 0x25);                                            /* and eax, arith */
+        e32(e, X86_FLAGS_ARITH);
+        e8(e, 0x50);                                            /* push rax */
+        e8(e, 0x9d);                                            /* popf */
+    } else if (w->kind == J_UNARY && w->alu < 2) {
+        /* CF as INC/DEC kept it, then the operation again */
+        e_mem(e, 4, false, "\x0f\xba", 2, 4, H_RDI, -1, 1, OFF(lf_b));        /* bt */
+        e8(e, 0);
+        e_load(e, size, H_RAX, H_RDI, OFF(lf_a));
+        char opc = (char)(size == 1 ? 0xfe : 0xff);
+        e_rr(e, size, size == 8, &opc, 1, w->alu, H_RAX);       /* inc/dec */
+    } else if ((w->kind == J_ALU && (w->alu == A_ADD || w->alu == A_SUB || w->alu == A_CMP)) ||
+               w->kind == J_UNARY) {
+        e_load(e, size, H_RAX, H_RDI, OFF(lf_a));
+        e_op_mem(e, size, w->alu == A_ADD && w->kind == J_ALU ? 0x03 : 0x2b, H_RAX, OFF(lf_b));
+    } else {                  /* logic: from the result */
+        e_load(e, size, H_RAX, H_RDI, OFF(lf_r));
+        char opc = (char)(0x85 - (size == 1));
+        e_rr(e, size, size == 8, &opc, 1, H_RAX, H_RAX);       /* test */
+    }
+    g->host_flags = true;
+}
+
 static void gen_alu(Gen *g, unsigned k)
 {
     const JOp *o = &g->ops[k];
@@ -497,6 +640,116 @@ static void gen_alu(Gen *g, unsigned k)
         e_store(e, 8, H_RAX, H_RDI, OFF(lf_r));
         gen_lazy_op(g, arith ? (o->alu == A_ADD ? X86_LF_ADD : X86_LF_SUB) : X86_LF_LOGIC, size);
     }
+    g->host_flags = true;
+}
+
+/* INC DEC NOT NEG of a register or memory */
+static void gen_unary(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    unsigned size = o->size;
+    if (has_mem(o))
+        gen_mem(g, k, size, X86_ACC_WRITE);
+    if (o->alu < 2)
+        gen_flags_again(g);   /* CF kept */
+    gen_get(g, o, o->dst, size, H_RAX);
+    if (o->store_flags)
+        e_store(e, 8, H_RAX, H_RDI, OFF(lf_a));
+    char opc = (char)(o->alu < 2 ? (size == 1 ? 0xfe : 0xff) : (size == 1 ? 0xf6 : 0xf7));
+    e_rr(e, size, size == 8, &opc, 1, o->alu, H_RAX);           /* inc dec not neg rax */
+    gen_put(g, o->dst, size);
+    if (o->alu == 2)
+        return;               /* NOT: no flags */
+    if (o->store_flags) {
+        e_store(e, 8, H_RAX, H_RDI, OFF(lf_r));
+        if (o->alu < 2) {
+            e_rr(e, 4, false, "\x0f\x92", 2, 0, H_RCX);         /* setc cl */
+            e_rr(e, 4, false, "\x0f\xb6", 2, H_RCX, H_RCX);     /* movzx ecx, cl */
+            e_store(e, 8, H_RCX, H_RDI, OFF(lf_b));
+            gen_lazy_op(g, o->alu ? X86_LF_DEC : X86_LF_INC, size);
+        } else {              /* NEG: 0 - x */
+            e_load(e, 8, H_RCX, H_RDI, OFF(lf_a));
+            e_store(e, 8, H_RCX, H_RDI, OFF(lf_b));
+            e_movabs(e, H_RCX, 0);
+            e_store(e, 8, H_RCX, H_RDI, OFF(lf_a));
+            gen_lazy_op(g, X86_LF_SUB, size);
+        }
+    }
+    g->host_flags = true;
+}
+
+/* SHL SHR SAR of a register by a constant: the flags written into RFLAGS as the handlers
+ * compute them (AF 0; OF as QEMU gives it for any count: SHL's CF ^ SF, SHR's the operand's
+ * sign for a count of 1, else 0) */
+static void gen_shift(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    unsigned size = o->size;
+    gen_get(g, o, o->dst, size, H_RAX);
+    char opc = (char)(size == 1 ? 0xc0 : 0xc1);
+    e_rr(e, size, size == 8, &opc, 1, o->alu == 7 ? 7 : o->alu, H_RAX);      /* shift rax */
+    e8(e, (unsigned)o->imm);
+    gen_put(g, o->dst, size);
+    e8(e, 0x9c);                                                /* pushf */
+    e8(e, 0x59);                                                /* pop rcx */
+    uint32_t keep = X86_CF | X86_PF | X86_ZF | X86_SF;
+    if (o->alu == 5 && o->imm == 1)
+        keep |= X86_OF;       /* the host's OF of a 1-bit SHR is the operand's sign */
+    e8(e, 0x81);                                                /* and ecx, keep */
+    e8(e, 0xe1);
+    e32(e, keep);
+    if (o->alu == 4) {        /* OF = CF ^ SF */
+        e_rr(e, 4, false, "\x8b", 1, H_RDX, H_RCX);             /* mov edx, ecx */
+        e_rr(e, 4, false, "\xc1", 1, 4, H_RDX);                 /* shl edx, 4: SF to OF */
+        e8(e, 4);
+        e_rr(e, 4, false, "\x8b", 1, H_R8, H_RCX);              /* mov r8d, ecx */
+        e_rr(e, 4, false, "\xc1", 1, 4, H_R8);                  /* shl r8d, 11: CF to OF */
+        e8(e, 11);
+        e_rr(e, 4, false, "\x31", 1, H_R8, H_RDX);              /* xor edx, r8d */
+        e8(e, 0x81);                                            /* and edx, OF */
+        e8(e, 0xe2);
+        e32(e, X86_OF);
+        e_rr(e, 4, false, "\x09", 1, H_RDX, H_RCX);             /* or ecx, edx */
+    }
+    e_load(e, 8, H_RDX, H_RDI, OFF(rflags));
+    e8(e, 0x48);                                                /* and rdx, ~arith */
+    e8(e, 0x81);
+    e8(e, 0xe2);
+    e32(e, ~(uint32_t)X86_FLAGS_ARITH);
+    e_rr(e, 8, true, "\x09", 1, H_RCX, H_RDX);                  /* or rdx, rcx */
+    e_store(e, 8, H_RDX, H_RDI, OFF(rflags));
+    if (g->lf_op != X86_LF_NONE)
+        e_store_imm32(e, OFF(lf_op), X86_LF_NONE);              /* pending ones dropped */
+    g->lf_op = X86_LF_NONE;
+    g->host_flags = false;
+}
+
+/* IMUL: the product's low half, its flags left pending (X86_LF_MUL, lf_b: it did not fit) */
+static void gen_imul(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    unsigned size = o->size;
+    bool three = o->d->op != X86_OP_IMUL_GvEv;
+    if (has_mem(o))
+        gen_mem(g, k, size, X86_ACC_READ);
+    gen_get(g, o, three ? o->src : o->dst, size, H_RAX);
+    if (three)
+        e_movabs(e, H_RCX, o->imm);
+    else
+        gen_get(g, o, o->src, size, H_RCX);
+    e_rr(e, size, size == 8, "\x0f\xaf", 2, H_RAX, H_RCX);     /* imul rax, rcx */
+    gen_put(g, o->dst, size);
+    if (o->store_flags) {
+        e_store(e, 8, H_RAX, H_RDI, OFF(lf_r));
+        e_rr(e, 4, false, "\x0f\x90", 2, 0, H_RCX);             /* seto cl */
+        e_rr(e, 4, false, "\x0f\xb6", 2, H_RCX, H_RCX);         /* movzx ecx, cl */
+        e_store(e, 8, H_RCX, H_RDI, OFF(lf_b));
+        gen_lazy_op(g, X86_LF_MUL, size);
+    }
+    g->host_flags = false;    /* SF ZF PF are the host's guess */
 }
 
 static void gen_insn(Gen *g, unsigned k)
@@ -506,6 +759,15 @@ static void gen_insn(Gen *g, unsigned k)
     switch (o->kind) {
     case J_ALU:
         gen_alu(g, k);
+        break;
+    case J_UNARY:
+        gen_unary(g, k);
+        break;
+    case J_SHIFT:
+        gen_shift(g, k);
+        break;
+    case J_IMUL:
+        gen_imul(g, k);
         break;
     case J_MOV:
         if (has_mem(o))
@@ -531,29 +793,31 @@ static void gen_insn(Gen *g, unsigned k)
             e_rr(e, 4, false, "\x8b", 1, H_RAX, H_RAX);         /* mov eax, eax */
         gen_put(g, o->dst, o->size);
         break;
-    case J_LEA: {
-        const X86Insn *d = o->d;
-        if (d->rip_rel) {
-            int64_t disp = (int64_t)o->off - (int64_t)g->ops[0].off + d->len + d->disp;
-            e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, (int32_t)disp);
-        } else {
-            if (d->base < X86_NGPR)
-                e_load(e, 8, H_RAX, H_RDI, OFF(gpr) + 8 * d->base);
-            else
-                e_rr(e, 4, false, "\x31", 1, H_RAX, H_RAX);
-            if (d->index < X86_NGPR) {
-                e_load(e, 8, H_RCX, H_RDI, OFF(gpr) + 8 * d->index);
-                e_mem(e, 8, true, "\x8d", 1, H_RAX, H_RAX, H_RCX, d->scale, (int32_t)d->disp);
-            } else if (d->disp) {
-                e_mem(e, 8, true, "\x8d", 1, H_RAX, H_RAX, -1, 1, (int32_t)d->disp);
-            }
-        }
+    case J_LEA:
+        gen_ea(g, k, H_RAX);
         if (o->size == 4)
             e_rr(e, 4, false, "\x8b", 1, H_RAX, H_RAX);
         gen_put(g, o->dst, o->size);
         break;
+    case J_CMOV: {
+        if (has_mem(o))
+            gen_mem(g, k, o->size, X86_ACC_READ);
+        gen_flags_again(g);
+        gen_get(g, o, o->dst, o->size, H_RAX);
+        gen_get(g, o, o->src, o->size, H_RCX);
+        char opc[2] = { 0x0f, (char)(0x40 + o->cc) };
+        e_rr(e, o->size, o->size == 8, opc, 2, H_RAX, H_RCX);   /* cmovcc rax, rcx */
+        gen_put(g, o->dst, o->size);
+        break;
     }
-    default:
+    case J_SETCC: {
+        gen_flags_again(g);
+        char opc[2] = { 0x0f, (char)(0x90 + o->cc) };
+        e_rr(e, 4, false, opc, 2, 0, H_RAX);                    /* setcc al */
+        gen_put(g, o->dst, 1);
+        break;
+    }
+    default:                  /* NOP */
         break;
     }
 }
@@ -590,6 +854,30 @@ static void gen_exit(Gen *g, unsigned k, const void *fn)
     e_jump_abs(e, fn);
 }
 
+/* After instruction k (the block's last) on to the instruction at byte offset to of the
+ * page: straight to its handler when the cache has decoded it (it keeps its index) and it
+ * may run with flags pending, as x86_chain_to would start it (the block's entry made sure
+ * the chain may start it); else through fn (x86_jit_next, x86_jit_taken), as k's own
+ * handler would go on. */
+static void gen_exit_to(Gen *g, unsigned k, unsigned to, const void *fn)
+{
+    Em *e = &g->e;
+    unsigned s = to < X86_DC_PAGE ? g->p->slot[to] : 0;
+    if (!X86_CHAIN_DIRECT || !s || !g->p->insn[s - 1].lazy) {
+        gen_exit(g, k, fn);
+        return;
+    }
+    e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));       /* sub */
+    e32(e, k + 1);
+    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, (int32_t)to - (int32_t)g->ops[0].off);
+    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
+    e_store(e, 8, H_RAX, H_RDI, OFF(start_ip));
+    int32_t delta = (int32_t)(((int64_t)(s - 1) - (int64_t)g->ops[0].idx) * (int64_t)sizeof(X86Insn));
+    if (delta)
+        e_mem(e, 8, true, "\x8d", 1, H_RSI, H_RSI, -1, 1, delta);          /* lea rsi */
+    e_mem(e, 4, false, "\xff", 1, 4, H_RSI, -1, 1, (int32_t)offsetof(X86Insn, fn));  /* jmp */
+}
+
 static bool jit_owns(const X86Cpu *c, const void *fn)
 {
     const uint8_t *p = (const uint8_t *)(uintptr_t)fn;
@@ -622,7 +910,7 @@ void x86_jit_free(X86Cpu *c)
 bool x86_jit_ends_block(const X86Insn *d)
 {
     JOp o;
-    return !classify(d, &o) || o.kind == J_JCC;
+    return !classify(d, &o) || ends_block(&o);
 }
 
 bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
@@ -632,37 +920,41 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
     X86Insn *head = &p->insn[p->slot[off] - 1];
     if (jit_owns(c, (const void *)head->fn))
         return true;
-    /* the run: supported instructions one after the other in the page, a Jcc ending it
-     * when it follows a flag writer (it reads the host's flags) */
+    /* the run: supported instructions one after the other in the page, up to a branch; one
+     * that reads the flags only after a writer of the block whose flags can be made again
+     * (not IMUL's) */
     JOp ops[JIT_MAX_INSNS];
     unsigned n = 0;
+    int writer = -1;
     while (n < JIT_MAX_INSNS && off < X86_DC_PAGE && p->slot[off]) {
         unsigned idx = p->slot[off] - 1u;
         const X86Insn *d = &p->insn[idx];
         JOp *o = &ops[n];
         if (!classify(d, o))
             break;
-        if (o->kind == J_JCC && (n == 0 || !writes_flags(&ops[n - 1])))
+        if (reads_flags(o) && (writer < 0 || ops[writer].kind == J_IMUL))
             break;
         if (d->rip_rel && (d->disp > 0x7fff0000 || d->disp < -0x7fff0000))
             break;    /* the offset from the block's RIP must fit 32 bits */
         o->off = off;
         o->idx = idx;
+        if (writes_flags(o))
+            writer = (int)n;
         n++;
-        if (o->kind == J_JCC)
+        if (ends_block(o))
             break;
         off += d->len;
     }
     if (n < JIT_MIN_INSNS)
         return true;
-    /* flag results nobody can see: the next writer comes before any way out (a memory
-     * operand's, the block's end) */
+    /* flag results nobody can see: the next writer comes before any reader and any way out
+     * (a memory operand's, the block's end) */
     for (unsigned k = 0; k < n; k++) {
         if (!writes_flags(&ops[k]))
             continue;
         ops[k].store_flags = true;
         for (unsigned j = k + 1; j < n; j++) {
-            if (has_mem(&ops[j]) || ops[j].kind == J_JCC)
+            if (has_mem(&ops[j]) || reads_flags(&ops[j]) || ends_block(&ops[j]))
                 break;
             if (writes_flags(&ops[j])) {
                 ops[k].store_flags = false;
@@ -682,30 +974,43 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
     }
     if (c->jit_used + JIT_MAX_BYTES > JIT_BUF_SIZE)
         return false;
-    Gen g = { .c = c, .ops = ops, .n = n };
+    Gen g = { .c = c, .p = p, .ops = ops, .n = n, .lf_op = LF_UNKNOWN, .lf_size = LF_UNKNOWN,
+              .writer = -1 };
     uint8_t *start = c->jit_buf + c->jit_used;
     X86HandlerFn orig = x86_jit_orig(c, head->fn);
     memcpy(start, &orig, sizeof orig);
     g.e.p = start + 8;
     uint8_t *entry = g.e.p;
     Em *e = &g.e;
-    /* chain_left: every instruction of the block may start, else the first one's handler */
+    /* chain_left: every instruction of the block, and the one after it, may start; else the
+     * first one's own handler */
     e_mem(e, 8, true, "\x81", 1, 7, H_RDI, -1, 1, OFF(chain_left));        /* cmp */
-    e32(e, n - 1);
+    e32(e, n);
     uint8_t *fallback = e_jump(e, 2);                                       /* jb */
     e_load(e, 8, H_R11, H_RDI, OFF(rip));
     uint8_t *taken = NULL;
     for (unsigned k = 0; k < n; k++) {
-        if (ops[k].kind == J_JCC)
-            taken = e_jump(e, ops[k].d->opcode & 15);
-        else
+        const JOp *o = &ops[k];
+        if (o->kind == J_JCC) {
+            gen_flags_again(&g);
+            taken = e_jump(e, (int)o->cc);
+        } else if (o->kind == J_JMP) {
+            taken = e_jump(e, -1);
+        } else {
             gen_insn(&g, k);
+        }
+        if (writes_flags(o))
+            g.writer = (int)k;
     }
     /* on after the last one: not taken, or the end of the run */
-    gen_exit(&g, n - 1, (const void *)x86_jit_next);
+    const JOp *last = &ops[n - 1];
+    if (last->kind != J_JMP)
+        gen_exit_to(&g, n - 1, last->off + last->d->len, (const void *)x86_jit_next);
     if (taken) {
         e_patch(taken, e->p);
-        gen_exit(&g, n - 1, (const void *)x86_jit_taken);
+        int64_t to = (int64_t)last->off + last->d->len + (int64_t)last->d->imm;
+        gen_exit_to(&g, n - 1, to >= 0 && to < X86_DC_PAGE ? (unsigned)to : X86_DC_PAGE,
+                    (const void *)x86_jit_taken);
     }
     for (unsigned k = 0; k < n; k++) {
         if (!g.nside_fix[k])
