@@ -214,7 +214,7 @@ static Opnd opnd_imm(void)
 /* What the block compiler does with d: true and *o filled when it compiles it. */
 static bool classify(const X86Insn *d, JOp *o)
 {
-    if (d->lock || d->vex || !d->lazy)
+    if (d->lock || d->vex)
         return false;
     if (d->has_modrm && d->mod != 3 && d->addrsize != 8)
         return false;
@@ -420,6 +420,13 @@ static bool reads_flags(const JOp *o)
 static bool has_mem(const JOp *o)
 {
     return o->dst.kind == O_MEM || o->src.kind == O_MEM;
+}
+/* its code (without a memory operand) leaves the host's flags as they were */
+static bool keeps_host_flags(const JOp *o)
+{
+    return o->kind == J_MOV || o->kind == J_MOVZX || o->kind == J_MOVSX || o->kind == J_LEA ||
+           o->kind == J_NOP || o->kind == J_CMOV || o->kind == J_SETCC ||
+           (o->kind == J_UNARY && o->alu == 2);
 }
 static bool ends_block(const JOp *o)
 {
@@ -692,6 +699,9 @@ static void gen_shift(Gen *g, unsigned k)
     e_rr(e, size, size == 8, &opc, 1, o->alu == 7 ? 7 : o->alu, H_RAX);      /* shift rax */
     e8(e, (unsigned)o->imm);
     gen_put(g, o->dst, size);
+    g->host_flags = false;
+    if (!o->store_flags)
+        return;               /* the next writer's come before anyone looks */
     e8(e, 0x9c);                                                /* pushf */
     e8(e, 0x59);                                                /* pop rcx */
     uint32_t keep = X86_CF | X86_PF | X86_ZF | X86_SF;
@@ -884,13 +894,30 @@ static bool jit_owns(const X86Cpu *c, const void *fn)
     return c->jit_buf && p >= c->jit_buf && p < c->jit_buf + c->jit_used;
 }
 
+/* A block's code starts with a header: the handler its first instruction had, and whether
+ * that one may run with flags pending (the instruction is marked so now: jit_fallback). */
+#define JIT_HEADER 16
 X86HandlerFn x86_jit_orig(const X86Cpu *c, X86HandlerFn fn)
 {
     if (!jit_owns(c, (const void *)fn))
         return fn;
     X86HandlerFn orig;
-    memcpy(&orig, (const uint8_t *)(uintptr_t)fn - 8, sizeof orig);
+    memcpy(&orig, (const uint8_t *)(uintptr_t)fn - JIT_HEADER, sizeof orig);
     return orig;
+}
+/* whether d's own handler may run with flags pending */
+static bool orig_lazy(const X86Cpu *c, const X86Insn *d)
+{
+    if (!jit_owns(c, (const void *)d->fn))
+        return d->lazy;
+    return ((const uint8_t *)(uintptr_t)d->fn)[-JIT_HEADER + 8];
+}
+int x86_jit_flushed(X86Cpu *c, const X86Insn *d);
+/* d's own handler, the pending flags written first (a handler not marked lazy) */
+int x86_jit_flushed(X86Cpu *c, const X86Insn *d)
+{
+    x86_lf_flush(c);
+    return x86_jit_orig(c, d->fn)(c, d);
 }
 
 void x86_jit_reset(X86Cpu *c)
@@ -947,19 +974,22 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
     }
     if (n < JIT_MIN_INSNS)
         return true;
-    /* flag results nobody can see: the next writer comes before any reader and any way out
-     * (a memory operand's, the block's end) */
+    /* flag results nobody can see: the next writer comes before any way out (a memory
+     * operand's, the block's end) and before any reader that would make them again from the
+     * core (one after code that loses the host's flags) */
     for (unsigned k = 0; k < n; k++) {
         if (!writes_flags(&ops[k]))
             continue;
         ops[k].store_flags = true;
+        bool host = ops[k].kind == J_ALU || ops[k].kind == J_UNARY;
         for (unsigned j = k + 1; j < n; j++) {
-            if (has_mem(&ops[j]) || reads_flags(&ops[j]) || ends_block(&ops[j]))
+            if (has_mem(&ops[j]) || ends_block(&ops[j]) || (reads_flags(&ops[j]) && !host))
                 break;
             if (writes_flags(&ops[j])) {
                 ops[k].store_flags = false;
                 break;
             }
+            host = host && keeps_host_flags(&ops[j]);
         }
     }
     if (!c->jit_buf) {
@@ -978,8 +1008,11 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
               .writer = -1 };
     uint8_t *start = c->jit_buf + c->jit_used;
     X86HandlerFn orig = x86_jit_orig(c, head->fn);
+    bool lazy = orig_lazy(c, head);
     memcpy(start, &orig, sizeof orig);
-    g.e.p = start + 8;
+    memset(start + 8, 0, JIT_HEADER - 8);
+    start[8] = lazy;
+    g.e.p = start + JIT_HEADER;
     uint8_t *entry = g.e.p;
     Em *e = &g.e;
     /* chain_left: every instruction of the block, and the one after it, may start; else the
@@ -1017,12 +1050,17 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
             continue;
         for (unsigned i = 0; i < g.nside_fix[k]; i++)
             e_patch(g.side_fix[k][i], e->p);
-        gen_exit(&g, k, (const void *)x86_jit_orig(c, ops[k].d->fn));
+        gen_exit(&g, k, orig_lazy(c, ops[k].d) ? (const void *)x86_jit_orig(c, ops[k].d->fn)
+                                                : (const void *)x86_jit_flushed);
     }
+    /* the first one's own handler: straight, or with the pending flags written first when it
+     * was not marked lazy (the block's first instruction is: the block reads no flags it did
+     * not write) */
     e_patch(fallback, e->p);
-    e_jump_abs(e, (const void *)orig);
+    e_jump_abs(e, lazy ? (const void *)orig : (const void *)x86_jit_flushed);
     c->jit_used = (size_t)(e->p - c->jit_buf + 15) & ~(size_t)15;
     head->fn = (X86HandlerFn)(uintptr_t)entry;
+    head->lazy = 1;
     c->jit_blocks++;
     return true;
 }
