@@ -529,6 +529,10 @@ static inline __attribute__((always_inline)) bool chain(X86Cpu *c)
         unsigned s = p->slot[off];
         if (unlikely(!s))
             break;
+        /* where the chain starts again (after a handler that does not go on itself) a block
+         * may start (jit.h) */
+        if (unlikely(!p->tried[s - 1]) && !x86_jit_try(c, p, (unsigned)off))
+            break;
         const X86Insn *d = &p->insn[s - 1];
         c->start_ip = c->rip;
         c->exc.vector = -1;

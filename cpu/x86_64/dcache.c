@@ -16,6 +16,7 @@ static unsigned dc_hash(uint64_t pa)
 static void dc_free(X86DecodedPage *p)
 {
     g_free(p->insn);
+    g_free(p->tried);
     g_free(p);
 }
 
@@ -161,11 +162,25 @@ int x86_chain_link(X86Cpu *c, const X86Insn *d, bool taken)
         k->next = (uint16_t)s;
     /* a branch target, or the instruction after one a block cannot hold: a block may start
      * there (jit.h); the code buffer full, everything starts again */
-    if ((taken || x86_jit_ends_block(k)) && !x86_jit_block(c, p, (unsigned)off)) {
-        x86_decode_flush(c);
+    if ((taken || x86_jit_ends_block(k)) && !p->tried[s - 1] && !x86_jit_try(c, p, (unsigned)off))
         return X86_OK;
-    }
     return x86_chain_to(c, &p->insn[s - 1]);
+}
+
+bool x86_jit_try(X86Cpu *c, X86DecodedPage *p, unsigned off)
+{
+    p->tried[p->slot[off] - 1] = 1;
+    if (x86_jit_block(c, p, off))
+        return true;
+    x86_decode_flush(c);      /* the code buffer is full: everything starts again */
+    return false;
+}
+
+int x86_chain_try(X86Cpu *c, X86DecodedPage *p, unsigned off)
+{
+    if (!x86_jit_try(c, p, off))
+        return X86_OK;
+    return x86_chain_to(c, &p->insn[p->slot[off] - 1]);
 }
 
 const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
@@ -198,7 +213,9 @@ const X86Insn *x86_decode_slow(X86Cpu *c, X86Insn *tmp)
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 64;
         p->insn = g_renew(X86Insn, p->insn, p->cap);
+        p->tried = g_renew(uint8_t, p->tried, p->cap);
     }
+    p->tried[p->n] = 0;
     X86Insn *k = &p->insn[p->n];
     *k = *tmp;
     bool lazy = false;

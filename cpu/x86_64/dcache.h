@@ -34,6 +34,8 @@ typedef struct X86DecodedPage {
     unsigned bits;                 /* the code size it was decoded at */
     unsigned n, cap;               /* decoded instructions, room */
     X86Insn *insn;
+    uint8_t *tried;                /* per instruction: the block compiler looked at it as the
+                                    * start of a block (jit.h) */
     uint16_t slot[X86_DC_PAGE];    /* per byte offset: 1 + index in insn, 0 not decoded */
 } X86DecodedPage;
 
@@ -129,6 +131,11 @@ X86_INLINE bool x86_dc_switch(X86Cpu *c)
     }
     return x86_dc_switch_slow(c);
 }
+
+/* The instruction at byte offset off of p (decoded) as the start of a block: looked at once
+ * (p->tried), compiled when worth it (jit.h). false: the code buffer was full and the decode
+ * cache was flushed (p is garbage now: the chain leaves). */
+bool x86_jit_try(X86Cpu *c, X86DecodedPage *p, unsigned off);
 
 /* The decoded instruction at c->rip: the cache's, or x86_decode_slow's answer. */
 static inline const X86Insn *x86_decode_cached(X86Cpu *c, X86Insn *tmp)

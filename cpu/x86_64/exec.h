@@ -259,6 +259,9 @@ X86_INLINE int x86_chain_to(X86Cpu *c, const X86Insn *n)
     return n->fn(c, n);
 }
 
+/* x86_jit_try at p's instruction at off, then on to it as x86_chain_to (dcache.c). */
+int x86_chain_try(X86Cpu *c, X86DecodedPage *p, unsigned off);
+
 /* After a branch set RIP: on to the instruction there when chained. */
 X86_INLINE int x86_chain_on(X86Cpu *c)
 {
@@ -272,10 +275,12 @@ X86_INLINE int x86_chain_on(X86Cpu *c)
             return X86_OK;
         off = c->rip - c->dc_la;
     }
-    const X86DecodedPage *p = c->dc_cur;
+    X86DecodedPage *p = c->dc_cur;
     unsigned s = p->slot[off];
     if (unlikely(!s))
         return X86_OK;
+    if (unlikely(!p->tried[s - 1]))
+        return x86_chain_try(c, p, (unsigned)off);   /* a block may start here (jit.h) */
     return x86_chain_to(c, &p->insn[s - 1]);
 }
 

@@ -162,7 +162,10 @@ enum {
     J_MOV, J_MOVZX, J_MOVSX, J_LEA,
     J_CMOV, J_SETCC,          /* read the flags */
     J_NOP,
-    J_JCC, J_JMP,             /* end the block */
+    J_PUSH, J_POP,            /* 64-bit PUSH reg/imm, POP reg */
+    J_SHIFTCL,                /* SHL SHR SAR of a register by CL (a count of 0 keeps the flags) */
+    J_ROT,                    /* ROL ROR of a register by a constant (CF, OF only) */
+    J_JCC, J_JMP, J_CALL, J_RET,   /* end the block */
 };
 /* host ALU operations by the guest's operation number (opcode bits 5:3), TEST as 8; the host
  * opcode is that of "op r/m, reg" at full size (the byte form is one less) */
@@ -295,21 +298,52 @@ static bool classify(const X86Insn *d, JOp *o)
         break;
     case X86_OP_SHIFT_EbIb: case X86_OP_SHIFT_EvIb: case X86_OP_SHIFT_Eb1: case X86_OP_SHIFT_Ev1: {
         unsigned kind = d->reg & 7;
-        if (kind != 4 && kind != 5 && kind != 7)
-            return false;             /* rotates write CF and OF only */
-        o->kind = J_SHIFT;
+        if (kind == 2 || kind == 3 || kind == 6)
+            return false;             /* RCL, RCR (through CF), SAL (the same as SHL) */
+        o->kind = kind < 2 ? J_ROT : J_SHIFT;
         o->alu = kind;
         o->size = (op == X86_OP_SHIFT_EbIb || op == X86_OP_SHIFT_Eb1) ? 1 : osz;
         uint64_t n = (op == X86_OP_SHIFT_Eb1 || op == X86_OP_SHIFT_Ev1) ? 1 : d->imm;
         n &= o->size == 8 ? 63 : 31;
         /* a count of 0 changes no flag; past a byte or word's width the host's CF is
          * undefined */
-        if (!n || n >= 8 * o->size || d->mod != 3)
+        if (!n || n >= 8 * o->size || d->mod != 3 || (kind < 2 && o->size < 4))
             return false;
         o->dst = opnd_e(d, o->size);
         o->imm = n;
         return true;
     }
+    case X86_OP_SHIFT_EvCL: {
+        unsigned kind = d->reg & 7;
+        if ((kind != 4 && kind != 5 && kind != 7) || d->mod != 3 || osz < 4)
+            return false;
+        o->kind = J_SHIFTCL;
+        o->alu = kind;
+        o->dst = opnd_e(d, osz);
+        return true;
+    }
+    case X86_OP_PUSH_r: case X86_OP_PUSH_Iz: case X86_OP_PUSH_Ibs:
+        if (osz != 8)
+            return false;
+        o->kind = J_PUSH;
+        o->src = op == X86_OP_PUSH_r ? opnd_reg(d, d->reg, 8) : opnd_imm();
+        break;
+    case X86_OP_POP_r:
+        if (osz != 8)
+            return false;
+        o->kind = J_POP;
+        o->dst = opnd_reg(d, d->reg, 8);
+        break;
+    case X86_OP_CALL_Jz:
+        if (osz != 8)
+            return false;
+        o->kind = J_CALL;
+        break;
+    case X86_OP_RET:
+        if (osz != 8)
+            return false;
+        o->kind = J_RET;
+        break;
     case X86_OP_IMUL_GvEv: case X86_OP_IMUL_GvEvIz: case X86_OP_IMUL_GvEvIbs:
         if (osz == 2)
             return false;
@@ -408,18 +442,21 @@ static bool classify(const X86Insn *d, JOp *o)
 /* writes the arithmetic flags */
 static bool writes_flags(const JOp *o)
 {
-    return o->kind == J_ALU || o->kind == J_SHIFT || o->kind == J_IMUL ||
-           (o->kind == J_UNARY && o->alu != 2);
+    return o->kind == J_ALU || o->kind == J_SHIFT || o->kind == J_IMUL || o->kind == J_SHIFTCL ||
+           o->kind == J_ROT || (o->kind == J_UNARY && o->alu != 2);
 }
-/* reads them (INC and DEC keep CF) */
+/* reads them (INC and DEC keep CF, rotates the flags but CF and OF, a shift by CL all of
+ * them when CL is 0) */
 static bool reads_flags(const JOp *o)
 {
-    return o->kind == J_CMOV || o->kind == J_SETCC || o->kind == J_JCC ||
-           (o->kind == J_UNARY && o->alu < 2);
+    return o->kind == J_CMOV || o->kind == J_SETCC || o->kind == J_JCC || o->kind == J_ROT ||
+           o->kind == J_SHIFTCL || (o->kind == J_UNARY && o->alu < 2);
 }
+/* may leave the block before it (the inline memory path not taken) */
 static bool has_mem(const JOp *o)
 {
-    return o->dst.kind == O_MEM || o->src.kind == O_MEM;
+    return o->dst.kind == O_MEM || o->src.kind == O_MEM || o->kind == J_PUSH ||
+           o->kind == J_POP || o->kind == J_CALL || o->kind == J_RET;
 }
 /* its code (without a memory operand) leaves the host's flags as they were */
 static bool keeps_host_flags(const JOp *o)
@@ -430,7 +467,7 @@ static bool keeps_host_flags(const JOp *o)
 }
 static bool ends_block(const JOp *o)
 {
-    return o->kind == J_JCC || o->kind == J_JMP;
+    return o->kind == J_JCC || o->kind == J_JMP || o->kind == J_CALL || o->kind == J_RET;
 }
 
 /* ---- code generation ---- */
@@ -492,14 +529,21 @@ static void gen_ea(Gen *g, unsigned k, unsigned r)
 /* RDX = the memory operand's host address for an access of size bytes (acc: X86_ACC_READ
  * or X86_ACC_WRITE; a write checked as x86_ram_store_ok and marked written): as x86_ram_fast,
  * else out before instruction k. The host's flags are lost. */
+static void gen_tlb(Gen *g, unsigned k, unsigned size, X86Access acc);
 static void gen_mem(Gen *g, unsigned k, unsigned size, X86Access acc)
 {
-    Em *e = &g->e;
     const X86Insn *d = g->ops[k].d;
     gen_ea(g, k, H_RDX);
     if (d->seg >= X86_FS)
-        e_mem(e, 8, true, "\x03", 1, H_RDX, H_RDI, -1, 1,
+        e_mem(&g->e, 8, true, "\x03", 1, H_RDX, H_RDI, -1, 1,
               OFF(seg) + (int32_t)(d->seg * sizeof(X86Seg)) + (int32_t)offsetof(X86Seg, base));
+    gen_tlb(g, k, size, acc);
+}
+
+/* RDX = the host address of the linear address in RDX, as gen_mem */
+static void gen_tlb(Gen *g, unsigned k, unsigned size, X86Access acc)
+{
+    Em *e = &g->e;
     /* the soft TLB's entry: R8 */
     e_rr(e, 8, true, "\x8b", 1, H_RAX, H_RDX);                  /* mov rax, rdx */
     e_rr(e, 8, true, "\xc1", 1, 5, H_RAX);                      /* shr rax, 12 */
@@ -590,24 +634,59 @@ static void e_op_mem(Em *e, unsigned size, uint8_t opc, unsigned r, int32_t disp
     e_mem(e, size, size == 8, &b, 1, r, H_RDI, -1, 1, disp);
 }
 
+/* host flags = RFLAGS' arithmetic flags (only they: AC, TF and DF stay clear on the host) */
+static void gen_popf_rflags(Em *e)
+{
+    e_load(e, 8, H_RAX, H_RDI, OFF(rflags));
+    e8(e, 0x25);                                                /* and eax, arith */
+    e32(e, X86_FLAGS_ARITH);
+    e8(e, 0x50);                                                /* push rax */
+    e8(e, 0x9d);                                                /* popf */
+}
+
+/* The pending flags into RFLAGS (x86_lf_write) if any, from inside the block: the registers
+ * the block keeps (RSI, RDI, R11, and RDX, a memory operand's host address) saved around the
+ * call, the host stack aligned for it. The host's flags are lost. */
+static void gen_lf_flush(Em *e)
+{
+    e_mem(e, 4, false, "\x83", 1, 7, H_RDI, -1, 1, OFF(lf_op));            /* cmp lf_op, 0 */
+    e8(e, 0);
+    uint8_t *skip = e_jump(e, 4);                                          /* je */
+    static const uint8_t save[] = { 0x56, 0x57, 0x41, 0x53, 0x52, 0x50 };  /* rsi rdi r11 rdx rax */
+    for (size_t i = 0; i < sizeof save; i++)
+        e8(e, save[i]);
+    e_movabs(e, H_RAX, (uint64_t)(uintptr_t)x86_lf_write);
+    e8(e, 0xff);                                                /* call rax */
+    e8(e, 0xd0);
+    static const uint8_t restore[] = { 0x58, 0x5a, 0x41, 0x5b, 0x5f, 0x5e };
+    for (size_t i = 0; i < sizeof restore; i++)
+        e8(e, restore[i]);
+    e_patch(skip, e->p);
+}
+
 /* The host's flags = the guest's, made again from what the block's last writer left in the
- * core: its operation redone on its lazy operands, or RFLAGS (after a shift) loaded. */
+ * core: its operation redone on its lazy operands, RFLAGS loaded after a shift or rotate, or,
+ * with no writer in the block yet or one that may leave them pending in any form (IMUL, a
+ * shift by CL), whatever is pending written into RFLAGS first. */
 static void gen_flags_again(Gen *g)
 {
     Em *e = &g->e;
     if (g->host_flags)
         return;
-    const JOp *w = &g->ops[g->writer];
+    g->host_flags = true;
+    const JOp *w = g->writer >= 0 ? &g->ops[g->writer] : NULL;
+    if (!w || w->kind == J_IMUL || w->kind == J_SHIFTCL) {
+        gen_lf_flush(e);
+        gen_popf_rflags(e);
+        g->lf_op = X86_LF_NONE;   /* x86_lf_write left none */
+        return;
+    }
     unsigned size = w->size;
-    if (w->kind == J_SHIFT) {
-        e_load(e, 8, H_RAX, H_RDI, OFF(rflags));
-        e8(e, 0x25);                                            /* and eax, arith */
-        e32(e, X86_FLAGS_ARITH);
-        e8(e, 0x50);                                            /* push rax */
-        e8(e, 0x9d);                                            /* popf */
+    if (w->kind == J_SHIFT || w->kind == J_ROT) {
+        gen_popf_rflags(e);
     } else if (w->kind == J_UNARY && w->alu < 2) {
         /* CF as INC/DEC kept it, then the operation again */
-        e_mem(e, 4, false, "\x0f\xba", 2, 4, H_RDI, -1, 1, OFF(lf_b));        /* bt */
+        e_mem(e, 4, false, "\x0f\xba", 2, 4, H_RDI, -1, 1, OFF(lf_b));      /* bt */
         e8(e, 0);
         e_load(e, size, H_RAX, H_RDI, OFF(lf_a));
         char opc = (char)(size == 1 ? 0xfe : 0xff);
@@ -621,7 +700,6 @@ static void gen_flags_again(Gen *g)
         char opc = (char)(0x85 - (size == 1));
         e_rr(e, size, size == 8, &opc, 1, H_RAX, H_RAX);       /* test */
     }
-    g->host_flags = true;
 }
 
 static void gen_alu(Gen *g, unsigned k)
@@ -736,6 +814,141 @@ static void gen_shift(Gen *g, unsigned k)
     g->host_flags = false;
 }
 
+/* rflags' arithmetic flags = host RCX's (the others kept); none pending now */
+static void gen_rflags_arith(Gen *g, uint32_t which)
+{
+    Em *e = &g->e;
+    e_load(e, 8, H_RDX, H_RDI, OFF(rflags));
+    e8(e, 0x48);                                                /* and rdx, ~which */
+    e8(e, 0x81);
+    e8(e, 0xe2);
+    e32(e, ~which);
+    e_rr(e, 8, true, "\x09", 1, H_RCX, H_RDX);                  /* or rdx, rcx */
+    e_store(e, 8, H_RDX, H_RDI, OFF(rflags));
+    if (g->lf_op != X86_LF_NONE)
+        e_store_imm32(e, OFF(lf_op), X86_LF_NONE);
+    g->lf_op = X86_LF_NONE;
+}
+
+/* ROL ROR of a register by a constant: CF and OF as the handlers compute them (ROL: CF the
+ * result's low bit, OF its sign ^ CF; ROR: CF the sign, OF the sign ^ the bit below), the
+ * other flags as they were (pending ones written first) */
+static void gen_rot(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    unsigned size = o->size, bits = 8 * size;
+    if (o->store_flags)
+        gen_lf_flush(e);
+    g->lf_op = o->store_flags ? X86_LF_NONE : g->lf_op;
+    gen_get(g, o, o->dst, size, H_RAX);
+    e_rr(e, size, size == 8, "\xc1", 1, o->alu, H_RAX);        /* rol/ror rax, n */
+    e8(e, (unsigned)o->imm);
+    gen_put(g, o->dst, size);
+    g->host_flags = false;
+    if (!o->store_flags)
+        return;
+    e_rr(e, 8, true, "\x8b", 1, H_RDX, H_RAX);                 /* mov rdx, rax */
+    e_rr(e, 8, true, "\x8b", 1, H_RCX, H_RAX);                 /* mov rcx, rax */
+    if (o->alu == 0) {        /* ROL */
+        e8(e, 0x83);                                            /* and edx, 1: CF */
+        e8(e, 0xe2);
+        e8(e, 1);
+        e_rr(e, 8, true, "\xc1", 1, 5, H_RCX);                 /* shr rcx, bits - 1 */
+        e8(e, bits - 1);
+    } else {                  /* ROR */
+        e_rr(e, 8, true, "\xc1", 1, 5, H_RDX);                 /* shr rdx, bits - 1: CF */
+        e8(e, bits - 1);
+        e_rr(e, 8, true, "\xc1", 1, 5, H_RCX);                 /* shr rcx, bits - 2 */
+        e8(e, bits - 2);
+    }
+    e_rr(e, 4, false, "\x31", 1, H_RDX, H_RCX);                /* xor ecx, edx */
+    e8(e, 0x83);                                                /* and ecx, 1 */
+    e8(e, 0xe1);
+    e8(e, 1);
+    e_rr(e, 4, false, "\xc1", 1, 4, H_RCX);                    /* shl ecx, 11: OF */
+    e8(e, 11);
+    e_rr(e, 4, false, "\x09", 1, H_RDX, H_RCX);                /* or ecx, edx */
+    gen_rflags_arith(g, X86_CF | X86_OF);
+}
+
+/* SHL SHR SAR of a register by CL (masked): with a count of 0 nothing changes (a 4-byte
+ * register is still zero-extended); else the flags into RFLAGS as gen_shift, SHR's OF the
+ * operand's sign for a count of 1 */
+static void gen_shiftcl(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    unsigned size = o->size, bits = 8 * size;
+    e_load(e, 4, H_RCX, H_RDI, OFF(gpr) + 8 * X86_RCX);
+    e8(e, 0x83);                                                /* and ecx, bits - 1 */
+    e8(e, 0xe1);
+    e8(e, bits - 1);
+    uint8_t *zero = e_jump(e, 4);                               /* je */
+    gen_get(g, o, o->dst, size, H_RAX);
+    e_rr(e, 8, true, "\x8b", 1, H_R8, H_RAX);                  /* mov r8, rax */
+    e_rr(e, size, size == 8, "\xd3", 1, o->alu, H_RAX);        /* shift rax, cl */
+    gen_put(g, o->dst, size);
+    e8(e, 0x9c);                                                /* pushf */
+    e8(e, 0x41);                                                /* pop r9 */
+    e8(e, 0x59);
+    e8(e, 0x41);                                                /* and r9d, CF PF ZF SF */
+    e8(e, 0x81);
+    e8(e, 0xe1);
+    e32(e, X86_CF | X86_PF | X86_ZF | X86_SF);
+    if (o->alu == 4) {        /* OF = CF ^ SF */
+        e_rr(e, 4, false, "\x8b", 1, H_RDX, H_R9);             /* mov edx, r9d */
+        e_rr(e, 4, false, "\xc1", 1, 4, H_RDX);                /* shl edx, 4 */
+        e8(e, 4);
+        e_rr(e, 4, false, "\x8b", 1, H_R10, H_R9);             /* mov r10d, r9d */
+        e_rr(e, 4, false, "\xc1", 1, 4, H_R10);                /* shl r10d, 11 */
+        e8(e, 11);
+        e_rr(e, 4, false, "\x31", 1, H_R10, H_RDX);            /* xor edx, r10d */
+        e8(e, 0x81);                                            /* and edx, OF */
+        e8(e, 0xe2);
+        e32(e, X86_OF);
+        e_rr(e, 4, false, "\x09", 1, H_RDX, H_R9);             /* or r9d, edx */
+    } else if (o->alu == 5) { /* OF = the sign for a count of 1 */
+        e8(e, 0x83);                                            /* cmp ecx, 1 */
+        e8(e, 0xf9);
+        e8(e, 1);
+        uint8_t *not1 = e_jump(e, 5);                           /* jne */
+        e_rr(e, 8, true, "\xc1", 1, 5, H_R8);                  /* shr r8, bits - 1 */
+        e8(e, bits - 1);
+        e_rr(e, 4, false, "\xc1", 1, 4, H_R8);                 /* shl r8d, 11 */
+        e8(e, 11);
+        e_rr(e, 4, false, "\x09", 1, H_R8, H_R9);              /* or r9d, r8d */
+        e_patch(not1, e->p);
+    }
+    e_rr(e, 8, true, "\x8b", 1, H_RCX, H_R9);                  /* mov rcx, r9 */
+    g->lf_op = LF_UNKNOWN;
+    gen_rflags_arith(g, X86_FLAGS_ARITH);
+    uint8_t *done = e_jump(e, -1);
+    e_patch(zero, e->p);
+    if (size == 4) {
+        e_load(e, 4, H_RAX, H_RDI, reg_off(o->dst));
+        e_store(e, 8, H_RAX, H_RDI, reg_off(o->dst));
+    }
+    e_patch(done, e->p);
+    g->lf_op = LF_UNKNOWN;
+    g->host_flags = false;
+}
+
+/* PUSH (8 bytes): RDX the host address of RSP - 8 (out before k when not inline) */
+static void gen_stack_addr(Gen *g, unsigned k, int32_t delta, X86Access acc)
+{
+    e_load(&g->e, 8, H_RDX, H_RDI, OFF(gpr) + 8 * X86_RSP);
+    if (delta)
+        e_mem(&g->e, 8, true, "\x8d", 1, H_RDX, H_RDX, -1, 1, delta);     /* lea */
+    gen_tlb(g, k, 8, acc);
+}
+/* RSP += delta */
+static void gen_rsp_add(Gen *g, int32_t delta)
+{
+    e_mem(&g->e, 8, true, "\x81", 1, 0, H_RDI, -1, 1, OFF(gpr) + 8 * X86_RSP);  /* add */
+    e32(&g->e, (uint32_t)delta);
+}
+
 /* IMUL: the product's low half, its flags left pending (X86_LF_MUL, lf_b: it did not fit) */
 static void gen_imul(Gen *g, unsigned k)
 {
@@ -820,6 +1033,24 @@ static void gen_insn(Gen *g, unsigned k)
         gen_put(g, o->dst, o->size);
         break;
     }
+    case J_ROT:
+        gen_rot(g, k);
+        break;
+    case J_SHIFTCL:
+        gen_shiftcl(g, k);
+        break;
+    case J_PUSH:
+        gen_stack_addr(g, k, -8, X86_ACC_WRITE);
+        gen_get(g, o, o->src, 8, H_RAX);
+        e_store(e, 8, H_RAX, H_RDX, 0);
+        gen_rsp_add(g, -8);
+        break;
+    case J_POP:
+        gen_stack_addr(g, k, 0, X86_ACC_READ);
+        e_load(e, 8, H_RAX, H_RDX, 0);
+        gen_rsp_add(g, 8);
+        gen_put(g, o->dst, 8);  /* POP RSP: the value popped */
+        break;
     case J_SETCC: {
         gen_flags_again(g);
         char opc[2] = { 0x0f, (char)(0x90 + o->cc) };
@@ -888,6 +1119,74 @@ static void gen_exit_to(Gen *g, unsigned k, unsigned to, const void *fn)
     e_mem(e, 4, false, "\xff", 1, 4, H_RSI, -1, 1, (int32_t)offsetof(X86Insn, fn));  /* jmp */
 }
 
+int x86_jit_on(X86Cpu *c, const X86Insn *d);
+/* On to RIP (a CALL's or RET's target), as their handlers go on (x86_chain_on). */
+int x86_jit_on(X86Cpu *c, const X86Insn *d)
+{
+    (void)d;
+    return x86_chain_on(c);
+}
+
+/* Out after instruction k (the block's last) with RAX the new RIP: as x86_jit_on. */
+static void gen_exit_on(Gen *g, unsigned k)
+{
+    Em *e = &g->e;
+    if (k) {
+        e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));   /* sub */
+        e32(e, k);
+    }
+    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
+    e_jump_abs(e, (const void *)x86_jit_on);
+}
+
+/* out before k unless RAX is canonical (48 bits: LA57 is not advertised) */
+static void gen_canonical(Gen *g, unsigned k)
+{
+    Em *e = &g->e;
+    e_rr(e, 8, true, "\x8b", 1, H_RCX, H_RAX);                 /* mov rcx, rax */
+    e_rr(e, 8, true, "\xc1", 1, 4, H_RCX);                     /* shl rcx, 16 */
+    e8(e, 16);
+    e_rr(e, 8, true, "\xc1", 1, 7, H_RCX);                     /* sar rcx, 16 */
+    e8(e, 16);
+    e_rr(e, 8, true, "\x39", 1, H_RAX, H_RCX);                 /* cmp rcx, rax */
+    side_exit_jump(g, k, 5);                                    /* jne */
+}
+
+/* CALL rel (the block's last): the target checked, the return address pushed, then on */
+static void gen_call(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    int32_t next = (int32_t)(o->off + o->d->len) - (int32_t)g->ops[0].off;
+    int64_t to = (int64_t)o->off + o->d->len + (int64_t)o->d->imm;
+    bool in_page = to >= 0 && to < X86_DC_PAGE;
+    if (!in_page) {
+        e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, next + (int32_t)o->d->imm);
+        gen_canonical(g, k);
+    }
+    gen_stack_addr(g, k, -8, X86_ACC_WRITE);
+    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, next);  /* lea rax: the return address */
+    e_store(e, 8, H_RAX, H_RDX, 0);
+    gen_rsp_add(g, -8);
+    if (in_page) {
+        gen_exit_to(g, k, (unsigned)to, (const void *)x86_jit_taken);
+    } else {
+        e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, next + (int32_t)o->d->imm);
+        gen_exit_on(g, k);
+    }
+}
+
+/* RET (the block's last): the target popped and checked, then on */
+static void gen_ret(Gen *g, unsigned k)
+{
+    Em *e = &g->e;
+    gen_stack_addr(g, k, 0, X86_ACC_READ);
+    e_load(e, 8, H_RAX, H_RDX, 0);
+    gen_canonical(g, k);
+    gen_rsp_add(g, 8);
+    gen_exit_on(g, k);
+}
+
 static bool jit_owns(const X86Cpu *c, const void *fn)
 {
     const uint8_t *p = (const uint8_t *)(uintptr_t)fn;
@@ -947,26 +1246,20 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
     X86Insn *head = &p->insn[p->slot[off] - 1];
     if (jit_owns(c, (const void *)head->fn))
         return true;
-    /* the run: supported instructions one after the other in the page, up to a branch; one
-     * that reads the flags only after a writer of the block whose flags can be made again
-     * (not IMUL's) */
+    /* the run: supported instructions one after the other in the page, up to a branch */
     JOp ops[JIT_MAX_INSNS];
     unsigned n = 0;
-    int writer = -1;
     while (n < JIT_MAX_INSNS && off < X86_DC_PAGE && p->slot[off]) {
         unsigned idx = p->slot[off] - 1u;
         const X86Insn *d = &p->insn[idx];
         JOp *o = &ops[n];
         if (!classify(d, o))
             break;
-        if (reads_flags(o) && (writer < 0 || ops[writer].kind == J_IMUL))
-            break;
-        if (d->rip_rel && (d->disp > 0x7fff0000 || d->disp < -0x7fff0000))
+        if ((d->rip_rel && (d->disp > 0x7fff0000 || d->disp < -0x7fff0000)) ||
+            (o->kind == J_CALL && ((int64_t)d->imm > 0x7fff0000 || (int64_t)d->imm < -0x7fff0000)))
             break;    /* the offset from the block's RIP must fit 32 bits */
         o->off = off;
         o->idx = idx;
-        if (writes_flags(o))
-            writer = (int)n;
         n++;
         if (ends_block(o))
             break;
@@ -983,7 +1276,9 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
         ops[k].store_flags = true;
         bool host = ops[k].kind == J_ALU || ops[k].kind == J_UNARY;
         for (unsigned j = k + 1; j < n; j++) {
-            if (has_mem(&ops[j]) || ends_block(&ops[j]) || (reads_flags(&ops[j]) && !host))
+            /* a rotate keeps all but CF and OF, a shift by a CL of 0 all of them */
+            if (has_mem(&ops[j]) || ends_block(&ops[j]) || (reads_flags(&ops[j]) && !host) ||
+                ops[j].kind == J_ROT || ops[j].kind == J_SHIFTCL)
                 break;
             if (writes_flags(&ops[j])) {
                 ops[k].store_flags = false;
@@ -1029,15 +1324,19 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
             taken = e_jump(e, (int)o->cc);
         } else if (o->kind == J_JMP) {
             taken = e_jump(e, -1);
+        } else if (o->kind == J_CALL) {
+            gen_call(&g, k);
+        } else if (o->kind == J_RET) {
+            gen_ret(&g, k);
         } else {
             gen_insn(&g, k);
         }
         if (writes_flags(o))
             g.writer = (int)k;
     }
-    /* on after the last one: not taken, or the end of the run */
+    /* on after the last one: not taken, or the end of the run (CALL and RET went) */
     const JOp *last = &ops[n - 1];
-    if (last->kind != J_JMP)
+    if (last->kind != J_JMP && last->kind != J_CALL && last->kind != J_RET)
         gen_exit_to(&g, n - 1, last->off + last->d->len, (const void *)x86_jit_next);
     if (taken) {
         e_patch(taken, e->p);
