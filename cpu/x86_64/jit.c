@@ -165,6 +165,7 @@ enum {
     J_PUSH, J_POP,            /* 64-bit PUSH reg/imm, POP reg */
     J_SHIFTCL,                /* SHL SHR SAR of a register by CL (a count of 0 keeps the flags) */
     J_ROT,                    /* ROL ROR of a register by a constant (CF, OF only) */
+    J_CALLOUT,                /* any other computation: its generic handler called */
     J_JCC, J_JMP, J_CALL, J_RET,   /* end the block */
 };
 /* host ALU operations by the guest's operation number (opcode bits 5:3), TEST as 8; the host
@@ -433,7 +434,12 @@ static bool classify(const X86Insn *d, JOp *o)
         o->kind = J_JMP;
         break;
     default:
-        return false;
+        /* the rest of what a program computes (what the differential tester runs, not the
+         * system instructions) through its generic handler */
+        if (op >= X86_OP_COUNT || (x86_forms[op].flags & X86_F_NOFUZZ))
+            return false;
+        o->kind = J_CALLOUT;
+        return true;
     }
     o->imm = d->imm & x86_mask(o->size);
     return true;
@@ -443,20 +449,20 @@ static bool classify(const X86Insn *d, JOp *o)
 static bool writes_flags(const JOp *o)
 {
     return o->kind == J_ALU || o->kind == J_SHIFT || o->kind == J_IMUL || o->kind == J_SHIFTCL ||
-           o->kind == J_ROT || (o->kind == J_UNARY && o->alu != 2);
+           o->kind == J_ROT || o->kind == J_CALLOUT || (o->kind == J_UNARY && o->alu != 2);
 }
 /* reads them (INC and DEC keep CF, rotates the flags but CF and OF, a shift by CL all of
  * them when CL is 0) */
 static bool reads_flags(const JOp *o)
 {
     return o->kind == J_CMOV || o->kind == J_SETCC || o->kind == J_JCC || o->kind == J_ROT ||
-           o->kind == J_SHIFTCL || (o->kind == J_UNARY && o->alu < 2);
+           o->kind == J_SHIFTCL || o->kind == J_CALLOUT || (o->kind == J_UNARY && o->alu < 2);
 }
 /* may leave the block before it (the inline memory path not taken) */
 static bool has_mem(const JOp *o)
 {
     return o->dst.kind == O_MEM || o->src.kind == O_MEM || o->kind == J_PUSH ||
-           o->kind == J_POP || o->kind == J_CALL || o->kind == J_RET;
+           o->kind == J_POP || o->kind == J_CALL || o->kind == J_RET || o->kind == J_CALLOUT;
 }
 /* its code (without a memory operand) leaves the host's flags as they were */
 static bool keeps_host_flags(const JOp *o)
@@ -675,7 +681,7 @@ static void gen_flags_again(Gen *g)
         return;
     g->host_flags = true;
     const JOp *w = g->writer >= 0 ? &g->ops[g->writer] : NULL;
-    if (!w || w->kind == J_IMUL || w->kind == J_SHIFTCL) {
+    if (!w || w->kind == J_IMUL || w->kind == J_SHIFTCL || w->kind == J_CALLOUT) {
         gen_lf_flush(e);
         gen_popf_rflags(e);
         g->lf_op = X86_LF_NONE;   /* x86_lf_write left none */
@@ -1119,6 +1125,76 @@ static void gen_exit_to(Gen *g, unsigned k, unsigned to, const void *fn)
     e_mem(e, 4, false, "\xff", 1, 4, H_RSI, -1, 1, (int32_t)offsetof(X86Insn, fn));  /* jmp */
 }
 
+/* Instruction k through its generic handler (x86_forms), called from the block: RIP and
+ * start_ip at k, the pending flags written, the chain's count forgotten for the call (the
+ * handler goes on to nothing: chain_left 0, x86_insns_now unchanged). Then on in the block
+ * when it returned X86_OK with RIP at the next instruction, nothing forgotten (dc_la: no mode,
+ * paging or RFLAGS.TF/AC change, no device touched) and no decoded page dropped; else back
+ * to the caller with the chain's count as after k (X86_OK, or its fault or stop, as a
+ * handler returns them). */
+static void gen_callout(Gen *g, unsigned k)
+{
+    const JOp *o = &g->ops[k];
+    Em *e = &g->e;
+    gen_lf_flush(e);
+    /* RCX = chain_left - k: what the chain may still start after k */
+    e_load(e, 8, H_RCX, H_RDI, OFF(chain_left));
+    if (k) {
+        e_rr(e, 8, true, "\x81", 1, 5, H_RCX);                 /* sub rcx, k */
+        e32(e, k);
+    }
+    e_mem(e, 8, true, "\x29", 1, H_RCX, H_RDI, -1, 1, OFF(chain_run));     /* sub [run], rcx */
+    e_mem(e, 8, true, "\xc7", 1, 0, H_RDI, -1, 1, OFF(chain_left));        /* mov [left], 0 */
+    e32(e, 0);
+    int32_t here = (int32_t)(o->off - g->ops[0].off);
+    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, here);
+    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
+    e_store(e, 8, H_RAX, H_RDI, OFF(start_ip));
+    static const uint8_t save[] = { 0x56, 0x57, 0x41, 0x53, 0x51, 0x51 };  /* rsi rdi r11 rcx rcx */
+    for (size_t i = 0; i < sizeof save; i++)
+        e8(e, save[i]);
+    int32_t delta = (int32_t)(((int64_t)o->idx - (int64_t)g->ops[0].idx) * (int64_t)sizeof(X86Insn));
+    if (delta)
+        e_mem(e, 8, true, "\x8d", 1, H_RSI, H_RSI, -1, 1, delta);          /* lea rsi */
+    e_movabs(e, H_RAX, (uint64_t)(uintptr_t)x86_forms[o->d->op].fn);
+    e8(e, 0xff);                                                /* call rax */
+    e8(e, 0xd0);
+    static const uint8_t restore[] = { 0x59, 0x59, 0x41, 0x5b, 0x5f, 0x5e };
+    for (size_t i = 0; i < sizeof restore; i++)
+        e8(e, restore[i]);
+    e_rr(e, 4, false, "\x85", 1, H_RAX, H_RAX);                /* test eax, eax */
+    uint8_t *out = e_jump(e, 5);                                /* jne: a fault or stop */
+    e_mem(e, 8, true, "\x83", 1, 7, H_RDI, -1, 1, OFF(dc_la)); /* cmp qword [dc_la], -1 */
+    e8(e, 0xff);
+    uint8_t *forgot = e_jump(e, 4);                             /* je */
+    e_mem(e, 8, true, "\x83", 1, 7, H_RDI, -1, 1, OFF(dc_garbage));   /* cmp [garbage], 0 */
+    e8(e, 0);
+    uint8_t *dropped = e_jump(e, 5);                            /* jne */
+    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, here + o->d->len);
+    e_mem(e, 8, true, "\x3b", 1, H_RAX, H_RDI, -1, 1, OFF(rip));        /* cmp rax, [rip] */
+    uint8_t *went = e_jump(e, 5);                               /* jne */
+    /* on: the count back as at the block's entry */
+    e_mem(e, 8, true, "\x01", 1, H_RCX, H_RDI, -1, 1, OFF(chain_run));     /* add [run], rcx */
+    if (k) {
+        e_rr(e, 8, true, "\x81", 1, 0, H_RCX);                 /* add rcx, k */
+        e32(e, k);
+    }
+    e_store(e, 8, H_RCX, H_RDI, OFF(chain_left));
+    uint8_t *cont = e_jump(e, -1);
+    /* back with the count as after k */
+    e_patch(dropped, e->p);
+    e_patch(went, e->p);
+    e_mem(e, 8, true, "\x01", 1, H_RCX, H_RDI, -1, 1, OFF(chain_run));     /* add [run], rcx */
+    e_store(e, 8, H_RCX, H_RDI, OFF(chain_left));
+    e_patch(forgot, e->p);
+    e_rr(e, 4, false, "\x31", 1, H_RAX, H_RAX);                /* xor eax, eax: X86_OK */
+    e_patch(out, e->p);
+    e8(e, 0xc3);                                                /* ret */
+    e_patch(cont, e->p);
+    g->host_flags = false;
+    g->lf_op = LF_UNKNOWN;
+}
+
 int x86_jit_on(X86Cpu *c, const X86Insn *d);
 /* On to RIP (a CALL's or RET's target), as their handlers go on (x86_chain_on). */
 int x86_jit_on(X86Cpu *c, const X86Insn *d)
@@ -1328,6 +1404,8 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
             gen_call(&g, k);
         } else if (o->kind == J_RET) {
             gen_ret(&g, k);
+        } else if (o->kind == J_CALLOUT) {
+            gen_callout(&g, k);
         } else {
             gen_insn(&g, k);
         }
