@@ -1332,7 +1332,8 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
         if (!classify(d, o))
             break;
         if ((d->rip_rel && (d->disp > 0x7fff0000 || d->disp < -0x7fff0000)) ||
-            (o->kind == J_CALL && ((int64_t)d->imm > 0x7fff0000 || (int64_t)d->imm < -0x7fff0000)))
+            ((o->kind == J_CALL || o->kind == J_JCC || o->kind == J_JMP) &&
+             ((int64_t)d->imm > 0x7fff0000 || (int64_t)d->imm < -0x7fff0000)))
             break;    /* the offset from the block's RIP must fit 32 bits */
         o->off = off;
         o->idx = idx;
@@ -1419,8 +1420,16 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
     if (taken) {
         e_patch(taken, e->p);
         int64_t to = (int64_t)last->off + last->d->len + (int64_t)last->d->imm;
-        gen_exit_to(&g, n - 1, to >= 0 && to < X86_DC_PAGE ? (unsigned)to : X86_DC_PAGE,
-                    (const void *)x86_jit_taken);
+        if (to >= 0 && to < X86_DC_PAGE) {
+            gen_exit_to(&g, n - 1, (unsigned)to, (const void *)x86_jit_taken);
+        } else {
+            /* another page: the target checked (a non-canonical one is the branch's #GP, its
+             * own handler's), then on as after a CALL */
+            e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1,
+                  (int32_t)(to - (int64_t)ops[0].off));
+            gen_canonical(&g, n - 1);
+            gen_exit_on(&g, n - 1);
+        }
     }
     for (unsigned k = 0; k < n; k++) {
         if (!g.nside_fix[k])
