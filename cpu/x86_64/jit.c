@@ -550,30 +550,27 @@ static void gen_mem(Gen *g, unsigned k, unsigned size, X86Access acc)
 static void gen_tlb(Gen *g, unsigned k, unsigned size, X86Access acc)
 {
     Em *e = &g->e;
-    /* the soft TLB's entry: R8 */
-    e_rr(e, 8, true, "\x8b", 1, H_RAX, H_RDX);                  /* mov rax, rdx */
-    e_rr(e, 8, true, "\xc1", 1, 5, H_RAX);                      /* shr rax, 12 */
+    /* the soft TLB's entry: R8 (index * 40 as (index * 5) * 8) */
+    _Static_assert(sizeof(X86TlbEntry) == 40, "the TLB entry's size the code scales by");
+    e_rr(e, 4, false, "\x8b", 1, H_RAX, H_RDX);                 /* mov eax, edx */
+    e_rr(e, 4, false, "\xc1", 1, 5, H_RAX);                     /* shr eax, 12 */
     e8(e, 12);
     e8(e, 0x25);                                                /* and eax, TLB_SIZE - 1 */
     e32(e, X86_TLB_SIZE - 1);
-    e_rr(e, 8, true, "\x69", 1, H_RAX, H_RAX);                  /* imul rax, rax, size */
-    e32(e, (uint32_t)sizeof(X86TlbEntry));
-    e_mem(e, 8, true, "\x8d", 1, H_R8, H_RDI, H_RAX, 1,
+    e_mem(e, 4, false, "\x8d", 1, H_RAX, H_RAX, H_RAX, 4, 0);  /* lea eax, [rax + rax * 4] */
+    e_mem(e, 8, true, "\x8d", 1, H_R8, H_RDI, H_RAX, 8,
           OFF(tlb) + (int32_t)(acc * X86_TLB_SIZE * sizeof(X86TlbEntry)));    /* lea r8 */
-    e_rr(e, 8, true, "\x8b", 1, H_RAX, H_RDX);                  /* mov rax, rdx */
-    e8(e, 0x48);                                                /* and rax, ~0xfff */
-    e8(e, 0x25);
+    /* the page of the access's last byte, with the privilege and AC bits, is the entry's
+     * tag: the access is inside one page the entry holds as RAM (x86_ram_fast) */
+    e_mem(e, 8, true, "\x8d", 1, H_RCX, H_RDX, -1, 1, (int32_t)size - 1);   /* lea rcx */
+    e8(e, 0x48);                                                /* and rcx, ~0xfff */
+    e8(e, 0x81);
+    e8(e, 0xe1);
     e32(e, 0xfffff000u);
-    e_mem(e, 8, true, "\x0b", 1, H_RAX, H_RDI, -1, 1, OFF(mem_tag));          /* or rax, */
-    e_mem(e, 8, true, "\x3b", 1, H_RAX, H_R8, -1, 1,
-          (int32_t)offsetof(X86TlbEntry, ftag));                             /* cmp rax, */
+    e_mem(e, 8, true, "\x0b", 1, H_RCX, H_RDI, -1, 1, OFF(mem_tag));          /* or rcx, */
+    e_mem(e, 8, true, "\x3b", 1, H_RCX, H_R8, -1, 1,
+          (int32_t)offsetof(X86TlbEntry, ftag));                             /* cmp rcx, */
     side_exit_jump(g, k, 5);                                    /* jne */
-    e_rr(e, 4, false, "\x8b", 1, H_RAX, H_RDX);                 /* mov eax, edx */
-    e8(e, 0x25);                                                /* and eax, 0xfff */
-    e32(e, 0xfff);
-    e8(e, 0x3d);                                                /* cmp eax, 4096 - size */
-    e32(e, 4096 - size);
-    side_exit_jump(g, k, 7);                                    /* ja */
     if (acc == X86_ACC_WRITE) {
         /* x86_ram_store_ok: R9 the machine, R10 the RAM page's number */
         e_load(e, 8, H_R9, H_RDI, OFF(m));
@@ -599,9 +596,11 @@ static void gen_tlb(Gen *g, unsigned k, unsigned size, X86Access acc)
         e8(e, 1);
         e_patch(skip, e->p);
     }
-    e_mem(e, 8, true, "\x03", 1, H_RAX, H_R8, -1, 1,
-          (int32_t)offsetof(X86TlbEntry, host));                             /* add rax, */
-    e_rr(e, 8, true, "\x8b", 1, H_RDX, H_RAX);                  /* mov rdx, rax */
+    e8(e, 0x81);                                                /* and edx, 0xfff */
+    e8(e, 0xe2);
+    e32(e, 0xfff);
+    e_mem(e, 8, true, "\x03", 1, H_RDX, H_R8, -1, 1,
+          (int32_t)offsetof(X86TlbEntry, host));                             /* add rdx, */
     g->host_flags = false;
 }
 
