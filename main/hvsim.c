@@ -129,6 +129,7 @@ static void usage(FILE *f)
           "  -d LIST              trace: in_asm,exec,int,mmu,vmexit,unimp (comma-separated)\n"
           "  -D FILE              write traces to FILE (default stderr)\n"
           "  --max-insns N        stop after N instructions (all cores)\n"
+          "  --jit on|off         x86: compile guest code to host code (on) or not\n"
           "  --plugin PATH[,key=value...]  load a plugin (repeatable; see docs/plugins.md)\n"
           "  --checkpoint-at N:FILE  save a snapshot when the instruction count reaches N\n"
           "                       (repeatable; never replaces a file unless --force)\n"

@@ -77,6 +77,22 @@ checkpoint_for() {
 }
 
 # The first line of each program: where QEMU's output is cut.
+# same_hash HASH WHAT HOW ARGS...: the run of $p again with ARGS ends in state HASH
+same_hash() {
+    want=$1 what=$2 how=$3
+    shift 3
+    # shellcheck disable=SC2086
+    timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE -smp "$n" --state-hash \
+        -append "$(append_for "$p")" --max-insns 500000000 "$@" \
+        </dev/null >/dev/null 2>"$TMP/h2.err"
+    got=$(grep '^state-hash:' "$TMP/h2.err")
+    if [ -n "$want" ] && [ "$want" = "$got" ]; then
+        pass "$p: state hash stable, $what"
+    else
+        fail "$p" "state hash differs between the run and one $how ('$want' vs '$got')"
+    fi
+}
+
 first_line() {
     case $1 in
     hello) echo "hello from x86-64" ;;
@@ -143,16 +159,10 @@ for p in $PROGRAMS; do
     # same architectural work
     h1=$(grep '^state-hash:' "$TMP/h.err")
     printf 'break 0x7ffff000\ncontinue\n' >"$TMP/careful.cmd"
-    # shellcheck disable=SC2086
-    timeout "$HV_TIMEOUT" "$HVSIM" -M pc -kernel "$elf" $MACHINE -smp "$n" --state-hash \
-        -append "$(append_for "$p")" --max-insns 500000000 --script "$TMP/careful.cmd" \
-        </dev/null >/dev/null 2>"$TMP/h2.err"
-    h2=$(grep '^state-hash:' "$TMP/h2.err")
-    if [ -n "$h1" ] && [ "$h1" = "$h2" ]; then
-        pass "$p: state hash stable, the per-instruction loop's the same"
-    else
-        fail "$p" "state hash differs between the run and one with a breakpoint set ('$h1' vs '$h2')"
-    fi
+    same_hash "$h1" "the per-instruction loop's the same" "with a breakpoint set" \
+        --script "$TMP/careful.cmd"
+    # and with the block compiler off (--jit off: the handlers alone, chained)
+    same_hash "$h1" "the same with the block compiler off" "with --jit off" --jit off
     # a snapshot part way, restored in a new process, ends in the same state
     at=$(checkpoint_for "$p")
     rm -f "$TMP/cp.snap"
@@ -235,5 +245,12 @@ check_bad() {
 }
 check_bad "$TMP/junk" "not ELF, no Multiboot header"
 check_bad "$TMP/missing" "no such file"
+"$HVSIM" -M pc -kernel "$ECHO" --jit maybe >/dev/null 2>"$TMP/bad.err"
+rc=$?
+if [ "$rc" -ne 0 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && grep -q -- '--jit maybe' "$TMP/bad.err"; then
+    pass "bad input refused: --jit maybe"
+else
+    fail "bad input: --jit maybe" "exit $rc: $(cat "$TMP/bad.err")"
+fi
 echo "x86: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -11,43 +11,6 @@
 #include "cpu/x86_64/exec.h"
 #include "x86_harness.h"
 
-#define PML4 0x10000ull
-
-/* Writes RAM as a device's DMA would: decoded code there is dropped (machine.h). */
-static void put(XH *t, uint64_t pa, const void *bytes, size_t n)
-{
-    memcpy(t->m->ram + pa, bytes, n);
-    machine_dma_written(t->m, pa, n);
-}
-
-static void put64(XH *t, uint64_t pa, uint64_t v)
-{
-    put(t, pa, &v, 8);
-}
-
-/* Long mode at rip: the first 2 MiB identity-mapped by one 2 MiB page, and VA 0x200000
- * through a page table at 0x13000 (its first entry to the caller's choice). */
-static void enter_long(XH *t, uint64_t rip)
-{
-    put64(t, PML4, 0x11000 | 7);
-    put64(t, 0x11000, 0x12000 | 7);
-    put64(t, 0x12000, 0x0 | 0x80 | 3);
-    put64(t, 0x12008, 0x13000 | 3);
-    x86_cpu_enter_long(t->c, rip, PML4);
-    t->c->gpr[X86_RSP] = 0x9000;
-}
-
-/* Runs the core towards its HLT for at most max instructions: in one run (the fast loop and
- * its chain), or one_by_one, one instruction per run (never chained). */
-static void run_chained_or_not(XH *t, uint64_t max, bool one_by_one)
-{
-    if (!one_by_one) {
-        xh_run(t, max);
-        return;
-    }
-    for (uint64_t i = 0; i <= max && !t->c->halted; i++)
-        xh_run(t, 1);
-}
 
 TestSuite(x86dcache);
 
@@ -63,8 +26,8 @@ Test(x86dcache, rewrites_the_next_instruction_in_the_same_page)
         0x75, 0xee,                                     /* 1015: jnz 1005 */
         0xf4,                                           /* 1017: hlt */
     };
-    put(t, 0x1000, code, sizeof code);
-    enter_long(t, 0x1000);
+    xh_put(t, 0x1000, code, sizeof code);
+    xh_enter_long(t, 0x1000);
     cr_assert_eq(xh_run(t, 1 + 3 * 5), 0);
     cr_assert_eq(t->c->rip, 0x1017);
     /* 3 + 2 + 1; a stale "mov eax, 3" on the second and third pass gives 9 */
@@ -86,9 +49,9 @@ Test(x86dcache, rewrites_an_instruction_of_another_decoded_page)
         0xb8, 0x55, 0x00, 0x00, 0x00,                   /* 2000: mov eax, 0x55 */
         0xc3,                                           /* 2005: ret */
     };
-    put(t, 0x1000, code, sizeof code);
-    put(t, 0x2000, sub, sizeof sub);
-    enter_long(t, 0x1000);
+    xh_put(t, 0x1000, code, sizeof code);
+    xh_put(t, 0x2000, sub, sizeof sub);
+    xh_enter_long(t, 0x1000);
     cr_assert_eq(xh_run(t, 8), 0);
     cr_assert_eq(t->c->rip, 0x1014);
     cr_assert_eq(t->c->gpr[X86_RBX], 0x55);
@@ -110,11 +73,11 @@ Test(x86dcache, a_remapped_code_page_runs_its_new_code)
     };
     static const uint8_t sub6[] = { 0xb8, 0x66, 0x00, 0x00, 0x00, 0xc3 };  /* mov eax; ret */
     static const uint8_t sub7[] = { 0xb8, 0x77, 0x00, 0x00, 0x00, 0xc3 };
-    put(t, 0x1000, code, sizeof code);
-    put(t, 0x6000, sub6, sizeof sub6);
-    put(t, 0x7000, sub7, sizeof sub7);
-    enter_long(t, 0x1000);
-    put64(t, 0x13000, 0x6000 | 3);
+    xh_put(t, 0x1000, code, sizeof code);
+    xh_put(t, 0x6000, sub6, sizeof sub6);
+    xh_put(t, 0x7000, sub7, sizeof sub7);
+    xh_enter_long(t, 0x1000);
+    xh_put64(t, 0x13000, 0x6000 | 3);
     cr_assert_eq(xh_run(t, 9), 0);
     cr_assert_eq(t->c->rip, 0x101f);
     cr_assert_eq(t->c->gpr[X86_RBX], 0x66);
@@ -130,7 +93,7 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
 {
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
-    enter_long(t, 0x1000);
+    xh_enter_long(t, 0x1000);
     uint8_t enc[160][16];
     unsigned n = 0, len[160];
 #define ENC(...)                                                                              \
@@ -231,7 +194,7 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
             for (unsigned f = 0; f < sizeof flags / sizeof flags[0]; f++) {
                 uint64_t gpr[2][X86_NGPR], fl[2], rip[2], mem[2];
                 for (int way = 0; way < 2; way++) {
-                    put(t, 0x1000, enc[i], len[i]);   /* drops the decoded page too */
+                    xh_put(t, 0x1000, enc[i], len[i]);   /* drops the decoded page too */
                     memset(c->gpr, 0, sizeof c->gpr);
                     c->gpr[X86_RAX] = regs[r][0];
                     c->gpr[X86_RBX] = regs[r][1];
@@ -239,7 +202,7 @@ Test(x86dcache, specialised_handlers_match_the_generic_ones)
                     c->gpr[X86_RSP] = 0x9000;
                     c->rflags = flags[f];
                     c->rip = 0x1000;
-                    put64(t, 0x8000, regs[r][2] ^ 0x5555aaaa5555aaaaull);
+                    xh_put64(t, 0x8000, regs[r][2] ^ 0x5555aaaa5555aaaaull);
                     if (way == 0) {
                         X86Insn d;
                         cr_assert(x86_decode(c, &d), "encoding %u", i);
@@ -280,8 +243,8 @@ Test(x86dcache, the_same_page_in_another_code_size)
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
     static const uint8_t code[] = { 0x48, 0xff, 0xc0 };   /* inc rax | dec eax; inc eax */
-    put(t, 0x1000, code, sizeof code);
-    enter_long(t, 0x1000);
+    xh_put(t, 0x1000, code, sizeof code);
+    xh_enter_long(t, 0x1000);
     c->gpr[X86_RAX] = 5;
     cr_assert_eq(xh_run(t, 1), 0);
     cr_assert_eq(c->gpr[X86_RAX], 6);
@@ -422,9 +385,9 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
         for (int way = 0; way < 2; way++) {
             XH *t = xh_new(NULL);
             X86Cpu *c = t->c;
-            enter_long(t, 0x1000);
-            put(t, 0x1000, prog, len);
-            put64(t, 0x8000, 0x5555aaaa5555aaaaull ^ st);
+            xh_enter_long(t, 0x1000);
+            xh_put(t, 0x1000, prog, len);
+            xh_put64(t, 0x8000, 0x5555aaaa5555aaaaull ^ st);
             c->gpr[X86_RAX] = starts[st][0];
             c->gpr[X86_RBX] = starts[st][1];
             c->gpr[X86_RCX] = starts[st][2];
@@ -432,7 +395,7 @@ Test(x86dcache, lazy_flags_chained_as_one_by_one)
             c->rflags = 0x2 | (st & 1 ? X86_CF : 0);
             c->gpr[X86_R15] = 3;
             c->gpr[X86_RSP] = 0x9000;
-            run_chained_or_not(t, 3 * count, way == 1);
+            xh_run_chained_or_not(t, 3 * count, way == 1);
             cr_assert(c->halted, "state %u, way %d: the program ran to its HLT", st, way);
             memcpy(gpr[way], c->gpr, sizeof c->gpr);
             fl[way] = c->rflags;
@@ -466,11 +429,11 @@ Test(x86dcache, subscribers_see_exact_flags)
 {
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
-    enter_long(t, 0x1000);
+    xh_enter_long(t, 0x1000);
     /* cmp rax, rbx; mov [0x8000], rcx; dec r15; jnz back; hlt */
     static const uint8_t prog[] = { 0x48, 0x39, 0xd8, 0x48, 0x89, 0x0c, 0x25, 0x00, 0x80, 0x00,
                                     0x00, 0x49, 0xff, 0xcf, 0x75, 0xf0, 0xf4 };
-    put(t, 0x1000, prog, sizeof prog);
+    xh_put(t, 0x1000, prog, sizeof prog);
     c->gpr[X86_RAX] = 1;
     c->gpr[X86_RBX] = 2;            /* 1 - 2: CF, SF, AF, PF set; ZF, OF clear */
     c->gpr[X86_R15] = 4;
@@ -504,13 +467,13 @@ Test(x86dcache, the_end_of_a_page)
             0x48, 0x83, 0xc1, 0x07,                     /* 200ffd..201000: add rcx, 7 ends */
         };
         /* 0x200ffd + 4 = 0x201001: the ADD reaches one byte into the next page */
-        put(t, 0x6ff5, loop, 11);
-        put(t, 0x7000, &loop[11], 1);
+        xh_put(t, 0x6ff5, loop, 11);
+        xh_put(t, 0x7000, &loop[11], 1);
         static const uint8_t rest[] = { 0xf4 };         /* 201001: hlt */
-        put(t, 0x7001, rest, 1);
-        put64(t, 0x13000, 0x6000 | 3);
-        put64(t, 0x13008, 0x7000 | 3);                  /* accessed flag clear */
-        enter_long(t, 0x200ff5);
+        xh_put(t, 0x7001, rest, 1);
+        xh_put64(t, 0x13000, 0x6000 | 3);
+        xh_put64(t, 0x13008, 0x7000 | 3);                  /* accessed flag clear */
+        xh_enter_long(t, 0x200ff5);
         c->gpr[X86_RBX] = 50;
         if (way == 0) {
             xh_run(t, 3 * 50 - 1);                         /* the loop, not yet the ADD */
@@ -572,8 +535,8 @@ Test(x86dcache, rep_movs_stos_in_bulk_as_one_by_one)
     for (int way = 0; way < 2; way++) {
         XH *t = xh_new(NULL);
         X86Cpu *c = t->c;
-        enter_long(t, 0x1000);
-        put(t, 0x1000, prog, sizeof prog);
+        xh_enter_long(t, 0x1000);
+        xh_put(t, 0x1000, prog, sizeof prog);
         for (unsigned i = 0x4000; i < 0x8000; i++)
             t->m->ram[i] = (uint8_t)(i * 7 + (i >> 8));
         c->gpr[X86_RAX] = 0x1122334455667788ull;
@@ -602,12 +565,12 @@ static void remap_and_call(bool by_cr3)
 {
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
-    enter_long(t, 0x1000);
-    put64(t, 0x13000, 0x4000 | 3);                          /* VA 0x200000 -> 0x4000 */
+    xh_enter_long(t, 0x1000);
+    xh_put64(t, 0x13000, 0x4000 | 3);                          /* VA 0x200000 -> 0x4000 */
     static const uint8_t f1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 1; ret */
     static const uint8_t f2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 2; ret */
-    put(t, 0x4000, f1, sizeof f1);
-    put(t, 0x5000, f2, sizeof f2);
+    xh_put(t, 0x4000, f1, sizeof f1);
+    xh_put(t, 0x5000, f2, sizeof f2);
     uint8_t prog[64];
     unsigned n = 0;
     for (int i = 0; i < 3; i++) {                           /* call 0x200000 three times */
@@ -636,7 +599,7 @@ static void remap_and_call(bool by_cr3)
     memcpy(prog + n, &rel, 4);
     n += 4;
     prog[n++] = 0xf4;                                       /* hlt */
-    put(t, 0x1000, prog, n);
+    xh_put(t, 0x1000, prog, n);
     xh_run(t, 1000);
     cr_assert(c->halted, "the program ran to its HLT (rip %#llx)", (unsigned long long)c->rip);
     cr_assert_eq(c->gpr[X86_RBX], 1, "the first mapping's code ran before");
@@ -681,10 +644,10 @@ Test(x86dcache, rdtsc_counts_chained_instructions)
     for (int way = 0; way < 2; way++) {
         XH *t = xh_new(NULL);
         X86Cpu *c = t->c;
-        enter_long(t, 0x1000);
-        put(t, 0x1000, prog, n);
+        xh_enter_long(t, 0x1000);
+        xh_put(t, 0x1000, prog, n);
         c->gpr[X86_R15] = 3;
-        run_chained_or_not(t, 1000, way == 1);
+        xh_run_chained_or_not(t, 1000, way == 1);
         cr_assert(c->halted, "way %d: the program ran to its HLT", way);
         tsc[way][0] = c->gpr[X86_R8];
         tsc[way][1] = c->gpr[X86_R9];

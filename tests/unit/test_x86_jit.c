@@ -15,7 +15,6 @@
 #include "cpu/x86_64/cpu.h"
 #include "x86_harness.h"
 
-#define PML4 0x10000ull
 #define CODE 0x1000u              /* the random programs' code */
 #define DATA 0x8000u              /* and their data page */
 #define DATA_SIZE 0x1000u
@@ -23,42 +22,6 @@
 #define BASE_R12 0x8600u
 #define FS_BASE 0x400u
 #define GS_BASE 0x200u
-
-/* Writes RAM as a device's DMA would: decoded code there is dropped (machine.h). */
-static void put(XH *t, uint64_t pa, const void *bytes, size_t n)
-{
-    memcpy(t->m->ram + pa, bytes, n);
-    machine_dma_written(t->m, pa, n);
-}
-
-static void put64(XH *t, uint64_t pa, uint64_t v)
-{
-    put(t, pa, &v, 8);
-}
-
-/* Long mode at rip: the first 2 MiB identity-mapped by one 2 MiB page, and VA 0x200000
- * through a page table at 0x13000 (its entries to the caller's choice). */
-static void enter_long(XH *t, uint64_t rip)
-{
-    put64(t, PML4, 0x11000 | 7);
-    put64(t, 0x11000, 0x12000 | 7);
-    put64(t, 0x12000, 0x0 | 0x80 | 3);
-    put64(t, 0x12008, 0x13000 | 3);
-    x86_cpu_enter_long(t->c, rip, PML4);
-    t->c->gpr[X86_RSP] = 0x9000;
-}
-
-/* Runs the core towards its HLT for at most max instructions: in one run (the fast loop and
- * its chain), or one_by_one, one instruction per run (never chained). */
-static void run_chained_or_not(XH *t, uint64_t max, bool one_by_one)
-{
-    if (!one_by_one) {
-        xh_run(t, max);
-        return;
-    }
-    for (uint64_t i = 0; i <= max && !t->c->halted; i++)
-        xh_run(t, 1);
-}
 
 /* ---- a seeded generator of programs of the instructions the compiler takes ---- */
 
@@ -725,10 +688,10 @@ static XH *load(const Prog *p, bool jit_off)
 {
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
-    enter_long(t, CODE);
-    put(t, CODE, p->b, p->len);
-    put(t, SUB2, p->sub2, p->sub2_len);
-    put(t, DATA, p->data, DATA_SIZE);
+    xh_enter_long(t, CODE);
+    xh_put(t, CODE, p->b, p->len);
+    xh_put(t, SUB2, p->sub2, p->sub2_len);
+    xh_put(t, DATA, p->data, DATA_SIZE);
     memcpy(c->gpr, p->gpr, sizeof c->gpr);
     c->rflags = p->flags;
     c->seg[X86_FS].base = FS_BASE;
@@ -839,11 +802,11 @@ static void first_difference(const Prog *p, char *out, size_t n)
 static void run_both(const Prog *p, State *a, State *b)
 {
     XH *t = load(p, false);
-    run_chained_or_not(t, 100000, false);
+    xh_run_chained_or_not(t, 100000, false);
     snap(t, a);
     xh_free(t);
     t = load(p, true);
-    run_chained_or_not(t, 100000, true);
+    xh_run_chained_or_not(t, 100000, true);
     snap(t, b);
     xh_free(t);
     cr_assert(b->halted, "seed %u: the program ran to its HLT one by one", p->seed);
@@ -938,20 +901,20 @@ static void touch_run(bool one_by_one, uint64_t *gpr, uint8_t *mem, uint64_t *bl
 {
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
-    enter_long(t, CODE);
-    put(t, CODE, touch_prog, sizeof touch_prog);
+    xh_enter_long(t, CODE);
+    xh_put(t, CODE, touch_prog, sizeof touch_prog);
     touch_fill(t->m->ram + TOUCH_AT);
     c->gpr[X86_RAX] = 0x1234;
     c->gpr[X86_RBX] = TOUCH_AT;
     c->gpr[X86_R15] = TOUCH_PAGES;
     c->gpr[X86_R8] = CROSS_VA;
-    put64(t, 0x13000, 0x5000 | 3);
-    put64(t, 0x13008, 0x3000 | 3);
-    put(t, 0x5ffe, cross_bytes[0], 2);
-    put(t, 0x3000, cross_bytes[1], 2);
-    put(t, 0x6000, "\x55\x66", 2);                      /* what a read past 0x5fff gets */
+    xh_put64(t, 0x13000, 0x5000 | 3);
+    xh_put64(t, 0x13008, 0x3000 | 3);
+    xh_put(t, 0x5ffe, cross_bytes[0], 2);
+    xh_put(t, 0x3000, cross_bytes[1], 2);
+    xh_put(t, 0x6000, "\x55\x66", 2);                      /* what a read past 0x5fff gets */
     c->jit_off = one_by_one;
-    run_chained_or_not(t, 1000, one_by_one);
+    xh_run_chained_or_not(t, 1000, one_by_one);
     cr_assert(c->halted, "one by one %d: the program ran to its HLT", one_by_one);
     memcpy(gpr, c->gpr, sizeof c->gpr);
     memcpy(mem, t->m->ram + TOUCH_AT, TOUCH_PAGES * 0x1000);
@@ -1027,16 +990,16 @@ static void smc_run(const uint8_t *prog, size_t n, uint64_t code_byte, bool one_
 {
     XH *t = xh_new(NULL);
     X86Cpu *c = t->c;
-    enter_long(t, CODE);
-    put(t, CODE, prog, n);
-    put(t, 0x2000, smc_sub, sizeof smc_sub);
+    xh_enter_long(t, CODE);
+    xh_put(t, CODE, prog, n);
+    xh_put(t, 0x2000, smc_sub, sizeof smc_sub);
     for (unsigned r = 1; r <= 6; r++)
-        put64(t, DATA + 8 * r, r == 3 || r == 1 ? code_byte : DATA + 0x100 + r);
+        xh_put64(t, DATA + 8 * r, r == 3 || r == 1 ? code_byte : DATA + 0x100 + r);
     c->gpr[X86_RBP] = DATA;
     c->gpr[X86_RBX] = 0;
     c->gpr[X86_R15] = 6;
     c->jit_off = one_by_one;
-    run_chained_or_not(t, 1000, one_by_one);
+    xh_run_chained_or_not(t, 1000, one_by_one);
     cr_assert(c->halted, "one by one %d: the program ran to its HLT", one_by_one);
     memcpy(gpr, c->gpr, sizeof c->gpr);
     memcpy(data, t->m->ram + DATA, DATA_SIZE);
@@ -1096,8 +1059,8 @@ Test(x86jit, side_exit_flags_seen_by_a_subscriber)
     for (int way = 0; way < 2; way++) {
         XH *t = xh_new(NULL);
         X86Cpu *c = t->c;
-        enter_long(t, CODE);
-        put(t, CODE, prog, sizeof prog);
+        xh_enter_long(t, CODE);
+        xh_put(t, CODE, prog, sizeof prog);
         c->gpr[X86_RAX] = 1;
         c->gpr[X86_RBX] = 2;          /* 1 - 2: CF, SF, AF, PF set; ZF, OF clear */
         c->gpr[X86_RBP] = DATA;
@@ -1106,7 +1069,7 @@ Test(x86jit, side_exit_flags_seen_by_a_subscriber)
         nseen = 0;
         cr_assert(ev_subscribe(&t->m->events, 1u << EV_MEM, EV_PRIO_PLUGIN, NULL, record_flags,
                                c));
-        run_chained_or_not(t, 1000, way == 1);
+        xh_run_chained_or_not(t, 1000, way == 1);
         cr_assert(c->halted, "way %d: the program ran to its HLT", way);
         cr_assert_eq(nseen, 6, "way %d: six stores seen (%u)", way, nseen);
         memcpy(seen[way], seen_flags, sizeof seen[way]);
@@ -1214,7 +1177,7 @@ Test(x86jit, flags_of_every_kind_as_one_by_one)
         State st[2];
         for (int way = 0; way < 2; way++) {
             XH *t = load(&p, way == 1);
-            run_chained_or_not(t, 100000, way == 1);
+            xh_run_chained_or_not(t, 100000, way == 1);
             cr_assert(t->c->halted && t->c->rip == CODE + p.len,
                       "seed %u, way %d: the program ran to its HLT (rip %#llx, not %#x)", seed, way,
                       (unsigned long long)t->c->rip, CODE + p.len);
@@ -1318,7 +1281,7 @@ Test(x86jit, each_writer_s_flags_as_the_handlers)
     State st[2];
     for (int way = 0; way < 2; way++) {
         XH *t = load(&p, way == 1);
-        run_chained_or_not(t, 1000000, way == 1);
+        xh_run_chained_or_not(t, 1000000, way == 1);
         cr_assert(t->c->halted && t->c->rip == CODE + p.len,
                   "way %d: the program ran to its HLT (rip %#llx)", way,
                   (unsigned long long)t->c->rip);
@@ -1356,7 +1319,7 @@ Test(x86jit, jit_off_compiles_nothing)
         run_both(p, a, b);
         cr_assert_gt(a->blocks, 0, "seed %u: compiled with the compiler on", seed);
         XH *t = load(p, true);
-        run_chained_or_not(t, 100000, false);
+        xh_run_chained_or_not(t, 100000, false);
         snap(t, off);
         xh_free(t);
         cr_assert_eq(off->blocks, 0, "seed %u: %llu blocks with the compiler off", seed,
