@@ -111,7 +111,7 @@ static const StateField x86_fields[] = {
     STATE_RUNTIME(X86Cpu, jit_used),
     STATE_RUNTIME(X86Cpu, jit_blocks),
     STATE_RUNTIME(X86Cpu, jit_off),
-    STATE_RUNTIME(X86Cpu, pad3),
+    STATE_RUNTIME(X86Cpu, dc_gen),
 };
 static const StateDesc x86_state_desc = STATE_DESC("x86_64-cpu", X86Cpu, x86_fields);
 

@@ -271,7 +271,9 @@ struct X86Cpu {
     size_t jit_used;
     uint64_t jit_blocks;      /* blocks compiled since the last reset (statistics, tests) */
     uint32_t jit_off;
-    uint32_t pad3;
+    /* counts the decode cache's page drops and flushes: a block's remembered page switch
+     * (jit.c) holds only while it is unchanged */
+    uint32_t dc_gen;
 };
 /* Exceptions in a row without a retired instruction after which the machine stops (exit 3):
  * a loop real hardware would hang in. */

@@ -43,6 +43,7 @@ void x86_decode_flush(X86Cpu *c)
     memset(c->dc_jump, 0, sizeof c->dc_jump);
     x86_decode_mode_changed(c);
     c->dc_pages = 0;
+    c->dc_gen++;
     x86_jit_reset(c);      /* no handler points into its code any more */
 }
 
@@ -63,6 +64,7 @@ static void dc_drop(X86Cpu *c, uint64_t pa_page)
         if (c->dc_cur == p)
             c->dc_cur = NULL;
         memset(c->dc_jump, 0, sizeof c->dc_jump);
+        c->dc_gen++;
         x86_decode_mode_changed(c);   /* and the run loop's chain leaves */
     }
 }

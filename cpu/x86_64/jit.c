@@ -1202,6 +1202,116 @@ int x86_jit_on(X86Cpu *c, const X86Insn *d)
     return x86_chain_on(c);
 }
 
+static void gen_exit_on(Gen *g, unsigned k);
+/* A way out to another page remembered (gen_exit_page): the fetch TLB entry's tag the target
+ * page had (its linear page, the privilege and AC then), the entry, the decoded page, the
+ * decode cache's dc_gen then and the target's index in the page. */
+typedef struct {
+    uint64_t tag;
+    X86DecodedPage *p;
+    const X86TlbEntry *te;
+    uint32_t gen;
+    uint16_t idx;
+    uint16_t pad;
+} JitPageCache;
+
+int x86_jit_on_fill(X86Cpu *c, const X86Insn *d, JitPageCache *jc);
+/* x86_jit_on, and the page switch remembered in jc when it took one to a decoded instruction
+ * that may run with flags pending */
+int x86_jit_on_fill(X86Cpu *c, const X86Insn *d, JitPageCache *jc)
+{
+    (void)d;
+    if (!c->chain_left)
+        return X86_OK;
+    uint64_t off = c->rip - c->dc_la;
+    if (off >= X86_DC_PAGE) {
+        if (!x86_dc_switch(c))
+            return X86_OK;
+        off = c->rip - c->dc_la;
+        X86DecodedPage *p = c->dc_cur;
+        unsigned s = p->slot[off];
+        if (s && p->tried[s - 1] && p->insn[s - 1].lazy)
+            *jc = (JitPageCache){ .tag = c->dc_tag, .p = p, .te = c->dc_te, .gen = c->dc_gen,
+                                  .idx = (uint16_t)(s - 1) };
+    }
+    return x86_chain_on(c);
+}
+
+/* Out after instruction k (the block's last) with RAX the new RIP in another page, a constant
+ * offset from the block's: through the page switch this way out remembers (a JitPageCache
+ * after the code) when it still holds (the fetch TLB entry unchanged for this privilege and
+ * AC, no decoded page dropped since), straight to the target's handler as x86_chain_on would
+ * go; else x86_jit_on_fill. */
+static void gen_exit_page(Gen *g, unsigned k)
+{
+    Em *e = &g->e;
+    if (!X86_CHAIN_DIRECT) {
+        gen_exit_on(g, k);
+        return;
+    }
+    uint8_t *lea_cache = e->p;
+    e_mem(e, 8, true, "\x8d", 1, H_RDX, H_RBP, -1, 1, 0);     /* lea rdx, [rip + cache] */
+    lea_cache[2] = (uint8_t)(0x15);                            /* mod 00, rm 101: RIP-relative */
+    e->p = lea_cache + 7;
+    e_rr(e, 8, true, "\x8b", 1, H_RCX, H_RAX);                 /* mov rcx, rax */
+    e8(e, 0x48);                                                /* and rcx, ~0xfff */
+    e8(e, 0x81);
+    e8(e, 0xe1);
+    e32(e, 0xfffff000u);
+    e_load(e, 8, H_R8, H_RDI, OFF(dc_tag));
+    e_rr(e, 4, false, "\x81", 1, 4, H_R8);                     /* and r8d, 0xfff */
+    e32(e, 0xfff);
+    e_rr(e, 8, true, "\x09", 1, H_R8, H_RCX);                  /* or rcx, r8: the tag */
+    e_mem(e, 8, true, "\x3b", 1, H_RCX, H_RDX, -1, 1, (int32_t)offsetof(JitPageCache, tag));
+    uint8_t *miss[5];
+    miss[0] = e_jump(e, 5);                                     /* jne */
+    e_load(e, 8, H_R8, H_RDX, (int32_t)offsetof(JitPageCache, te));
+    e_mem(e, 8, true, "\x3b", 1, H_RCX, H_R8, -1, 1, (int32_t)offsetof(X86TlbEntry, tag));
+    miss[1] = e_jump(e, 5);
+    e_load(e, 8, H_R9, H_RDX, (int32_t)offsetof(JitPageCache, p));
+    e_load(e, 8, H_R10, H_R8, (int32_t)offsetof(X86TlbEntry, pa));
+    e_mem(e, 8, true, "\x3b", 1, H_R10, H_R9, -1, 1, (int32_t)offsetof(X86DecodedPage, pa));
+    miss[2] = e_jump(e, 5);
+    e_load(e, 4, H_R10, H_RDX, (int32_t)offsetof(JitPageCache, gen));
+    e_mem(e, 4, false, "\x3b", 1, H_R10, H_RDI, -1, 1, OFF(dc_gen));
+    miss[3] = e_jump(e, 5);
+    /* the target: p->insn + idx */
+    e_load(e, 2, H_R10, H_RDX, (int32_t)offsetof(JitPageCache, idx));
+    e_rr(e, 8, true, "\xc1", 1, 4, H_R10);                     /* shl r10, 6 */
+    _Static_assert(sizeof(X86Insn) == 64, "the decoded instruction's size the code scales by");
+    e8(e, 6);
+    e_load(e, 8, H_RSI, H_R9, (int32_t)offsetof(X86DecodedPage, insn));
+    e_rr(e, 8, true, "\x01", 1, H_R10, H_RSI);                 /* add rsi, r10 */
+    /* the page switch (x86_dc_remember; AC and so dc_ac unchanged) */
+    e_store(e, 8, H_R9, H_RDI, OFF(dc_cur));
+    e_store(e, 8, H_R8, H_RDI, OFF(dc_te));
+    e_store(e, 8, H_RCX, H_RDI, OFF(dc_tag));
+    e_rr(e, 8, true, "\x8b", 1, H_R10, H_RAX);                 /* mov r10, rax */
+    e_rr(e, 8, true, "\x81", 1, 4, H_R10);                     /* and r10, ~0xfff */
+    e32(e, 0xfffff000u);
+    e_store(e, 8, H_R10, H_RDI, OFF(dc_la));
+    e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));       /* sub */
+    e32(e, k + 1);
+    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
+    e_store(e, 8, H_RAX, H_RDI, OFF(start_ip));
+    e_mem(e, 4, false, "\xff", 1, 4, H_RSI, -1, 1, (int32_t)offsetof(X86Insn, fn));  /* jmp */
+    for (unsigned i = 0; i < 4; i++)
+        e_patch(miss[i], e->p);
+    if (k) {
+        e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));   /* sub */
+        e32(e, k);
+    }
+    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
+    e_jump_abs(e, (const void *)x86_jit_on_fill);
+    /* the cache, 8-aligned, empty */
+    while ((uintptr_t)e->p & 7)
+        e8(e, 0xcc);
+    int32_t rel = (int32_t)(e->p - (lea_cache + 7));
+    memcpy(lea_cache + 3, &rel, 4);
+    memset(e->p, 0, sizeof(JitPageCache));
+    e->p += sizeof(JitPageCache);
+}
+
 /* Out after instruction k (the block's last) with RAX the new RIP: as x86_jit_on. */
 static void gen_exit_on(Gen *g, unsigned k)
 {
@@ -1247,7 +1357,7 @@ static void gen_call(Gen *g, unsigned k)
         gen_exit_to(g, k, (unsigned)to, (const void *)x86_jit_taken);
     } else {
         e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, next + (int32_t)o->d->imm);
-        gen_exit_on(g, k);
+        gen_exit_page(g, k);
     }
 }
 
@@ -1427,7 +1537,7 @@ bool x86_jit_block(X86Cpu *c, X86DecodedPage *p, unsigned off)
             e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1,
                   (int32_t)(to - (int64_t)ops[0].off));
             gen_canonical(&g, n - 1);
-            gen_exit_on(&g, n - 1);
+            gen_exit_page(&g, n - 1);
         }
     }
     for (unsigned k = 0; k < n; k++) {
