@@ -1310,6 +1310,80 @@ Test(x86jit, each_writer_s_flags_as_the_handlers)
     }
 }
 
+/* A CALL from a block into another page remembers its page switch (jit.c's gen_exit_page):
+ * after the linear page is remapped to other code (and INVLPG), or the called code is
+ * rewritten (its decoded page dropped), the same CALL must reach the new code. Six passes
+ * call 0x200000 and add what it returns; after the fourth the change: remapped (1, 1, 1, 1,
+ * 2, 2: 8) or rewritten (1, 1, 1, 1, 5, 5: 14). A stale switch gives 6. */
+static void call_after_change(bool remap)
+{
+    for (int way = 0; way < 2; way++) {
+        XH *t = xh_new(NULL);
+        X86Cpu *c = t->c;
+        xh_enter_long(t, 0x1000);
+        c->jit_off = way == 1;
+        xh_put64(t, 0x13000, 0x4000 | 3);                      /* VA 0x200000 -> 0x4000 */
+        static const uint8_t f1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 1; ret */
+        static const uint8_t f2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xc3 };   /* mov eax, 2; ret */
+        xh_put(t, 0x4000, f1, sizeof f1);
+        xh_put(t, 0x5000, f2, sizeof f2);
+        uint8_t prog[128];
+        unsigned n = 0;
+        static const uint8_t head[] = { 0x41, 0xbf, 0x06, 0x00, 0x00, 0x00,  /* mov r15d, 6 */
+                                        0x31, 0xdb };                        /* xor ebx, ebx */
+        memcpy(prog, head, sizeof head);
+        n = sizeof head;
+        unsigned loop = n;
+        static const uint8_t body[] = { 0x44, 0x89, 0xf9,                   /* mov ecx, r15d */
+                                        0x83, 0xc6, 0x01 };                 /* add esi, 1 */
+        memcpy(prog + n, body, sizeof body);
+        n += sizeof body;
+        int32_t rel = (int32_t)(0x200000 - (0x1000 + n + 5));
+        prog[n++] = 0xe8;                                       /* call 0x200000 */
+        memcpy(prog + n, &rel, 4);
+        n += 4;
+        static const uint8_t after[] = { 0x01, 0xc3,                        /* add ebx, eax */
+                                         0x41, 0x83, 0xff, 0x03 };          /* cmp r15d, 3 */
+        memcpy(prog + n, after, sizeof after);
+        n += sizeof after;
+        /* remap: mov qword [0x13000], 0x5003; invlpg [0x200000]; rewrite: mov byte
+         * [0x4001], 5 */
+        static const uint8_t change_remap[] = {
+            0x48, 0xc7, 0x04, 0x25, 0x00, 0x30, 0x01, 0x00, 0x03, 0x50, 0x00, 0x00,
+            0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x20, 0x00 };
+        static const uint8_t change_rewrite[] = {
+            0xc6, 0x04, 0x25, 0x01, 0x40, 0x00, 0x00, 0x05 };
+        const uint8_t *ch = remap ? change_remap : change_rewrite;
+        unsigned chn = remap ? sizeof change_remap : sizeof change_rewrite;
+        prog[n++] = 0x75;                                       /* jne over the change */
+        prog[n++] = (uint8_t)chn;
+        memcpy(prog + n, ch, chn);
+        n += chn;
+        static const uint8_t tail[] = { 0x41, 0xff, 0xcf, 0x0f, 0x85 };     /* dec r15d; jnz */
+        memcpy(prog + n, tail, sizeof tail);
+        n += sizeof tail;
+        int32_t back = (int32_t)loop - (int32_t)(n + 4);
+        memcpy(prog + n, &back, 4);
+        n += 4;
+        prog[n++] = 0xf4;                                       /* hlt */
+        xh_put(t, 0x1000, prog, n);
+        xh_run_chained_or_not(t, 1000, way == 1);
+        cr_assert(c->halted, "way %d: the program ran to its HLT (rip %#llx)", way,
+                  (unsigned long long)c->rip);
+        cr_assert_eq(c->gpr[X86_RBX], remap ? 8u : 14u, "way %d (%s): ebx %llu", way,
+                     remap ? "remapped" : "rewritten", (unsigned long long)c->gpr[X86_RBX]);
+        if (way == 0)
+            cr_assert_gt(c->jit_blocks, 0, "blocks compiled");
+        xh_free(t);
+    }
+}
+
+Test(x86jit, a_call_to_another_page_follows_a_change)
+{
+    call_after_change(true);
+    call_after_change(false);
+}
+
 Test(x86jit, jit_off_compiles_nothing)
 {
     Prog *p = malloc(sizeof *p);
