@@ -261,6 +261,24 @@ static void set_size(Enc *e, unsigned size)
     e->rexw = size == 8;
 }
 
+/* Appends e as the one-byte opcode opc of an E,G (form 0/1) or G,E (form 2/3) pair at size:
+ * the destination a register the program may write, the other operand a register or, half
+ * the time, memory in the data page. */
+static void emit_eg(uint64_t *s, Prog *p, Enc *e, uint8_t opc, unsigned form, unsigned size,
+                    bool low)
+{
+    set_size(e, size);
+    e->opc[0] = opc;
+    e->nopc = 1;
+    e->modrm = true;
+    e->reg = pick_reg(s, form >= 2, size, low);
+    if (below(s, 2))
+        pick_mem(s, p, e, low);
+    else
+        e->rm = pick_reg(s, form < 2, size, low);
+    emit(p, e);
+}
+
 /* Appends one random instruction (with the instruction making its index small, if any);
  * true when it writes all arithmetic flags, so a Jcc may follow. supported_only: one the
  * compiler takes. */
@@ -277,16 +295,7 @@ static bool gen_insn(uint64_t *s, Prog *p, bool supported_only)
     switch (what) {
     case 0: case 1: case 2: {                     /* ALU E,G or G,E: 00-3B */
         unsigned op = alu[below(s, 6)], form = below(s, 2) * 2 + (size != 1);
-        set_size(&e, size);
-        e.opc[0] = (uint8_t)(op * 8 + form);
-        e.nopc = 1;
-        e.modrm = true;
-        e.reg = pick_reg(s, form >= 2, size, low);
-        if (below(s, 2))
-            pick_mem(s, p, &e, low);
-        else
-            e.rm = pick_reg(s, form < 2, size, low);
-        emit(p, &e);
+        emit_eg(s, p, &e, (uint8_t)(op * 8 + form), form, size, low);
         return true;
     }
     case 3: {                                     /* ALU AL/eAX, imm: 04/05 .. 3C/3D */
@@ -348,16 +357,7 @@ static bool gen_insn(uint64_t *s, Prog *p, bool supported_only)
     }
     case 7: case 8: case 9: {                     /* MOV: 88-8B */
         unsigned form = below(s, 2) * 2 + (size != 1);
-        set_size(&e, size);
-        e.opc[0] = (uint8_t)(0x88 + form);
-        e.nopc = 1;
-        e.modrm = true;
-        e.reg = pick_reg(s, form >= 2, size, low);
-        if (below(s, 2))
-            pick_mem(s, p, &e, low);
-        else
-            e.rm = pick_reg(s, form < 2, size, low);
-        emit(p, &e);
+        emit_eg(s, p, &e, (uint8_t)(0x88 + form), form, size, low);
         return false;
     }
     case 10: case 11: {                           /* MOV imm: B0-BF, C6/C7 /0 */
