@@ -1384,6 +1384,49 @@ Test(x86jit, a_call_to_another_page_follows_a_change)
     call_after_change(false);
 }
 
+/* A RET whose target is not canonical faults (#GP) as the instruction itself: RSP and RIP as
+ * before it (a block's RET must not pop first). The block [add rbx; push rax; add rcx; ret]
+ * runs twice: its RET first returns to the instruction loading the bad address (rax), which
+ * jumps back into it. There is no IDT, so the fault ends the run (a triple fault); the state
+ * must be the handlers' one by one. It fails when the block's RET skips its check. */
+Test(x86jit, a_non_canonical_target_faults_as_the_handlers)
+{
+    static const uint8_t ret_prog[] = {
+        0x41, 0xbf, 0x03, 0x00, 0x00, 0x00,                         /* mov r15d, 3 */
+        0x48, 0x8d, 0x05, 0x0f, 0x00, 0x00, 0x00,                   /* lea rax, [rip + 15]: bad */
+        0x41, 0xff, 0xcf,                                           /* dec r15d */
+        0x74, 0x0a,                                                 /* je +10 (bad) */
+        0x48, 0x83, 0xc3, 0x01,                                     /* add rbx, 1 */
+        0x50,                                                       /* push rax */
+        0x48, 0x01, 0xd9,                                           /* add rcx, rbx */
+        0xc3,                                                       /* ret */
+        0x90,
+        /* bad: rax = 0x8000000000000000, then the same block */
+        0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80,                      /* mov rax, imm64 */
+        0xeb, 0xea,                                                 /* jmp to add rbx */
+    };
+    for (int way = 0; way < 2; way++) {
+        XH *t = xh_new(NULL);
+        X86Cpu *c = t->c;
+        xh_enter_long(t, 0x1000);
+        c->jit_off = way == 1;
+        xh_put(t, 0x1000, ret_prog, sizeof ret_prog);
+        xh_run_chained_or_not(t, 200, way == 1);
+        static uint64_t rip[2], rsp[2], rcx[2];
+        rip[way] = c->rip;
+        rsp[way] = c->gpr[X86_RSP];
+        rcx[way] = c->gpr[X86_RCX];
+        if (way == 1) {
+            cr_assert_eq(rsp[0], rsp[1], "RSP %#llx, the handlers' %#llx",
+                         (unsigned long long)rsp[0], (unsigned long long)rsp[1]);
+            cr_assert_eq(rip[0], rip[1], "RIP %#llx, the handlers' %#llx",
+                         (unsigned long long)rip[0], (unsigned long long)rip[1]);
+            cr_assert_eq(rcx[0], rcx[1], "RCX");
+        }
+        xh_free(t);
+    }
+}
+
 Test(x86jit, jit_off_compiles_nothing)
 {
     Prog *p = malloc(sizeof *p);
