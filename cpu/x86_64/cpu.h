@@ -266,7 +266,7 @@ struct X86Cpu {
     uintptr_t chain_floor;
     uint64_t mem_scratch;     /* x86_read's slow path's value */
     /* the block compiler (jit.h): its code buffer (mapped on first use), bytes used, and
-     * whether it compiles at all (-accel x86-jit=off: the handlers alone) */
+     * whether it compiles at all (--jit off: the handlers alone) */
     uint8_t *jit_buf;
     size_t jit_used;
     uint64_t jit_blocks;      /* blocks compiled since the last reset (statistics, tests) */

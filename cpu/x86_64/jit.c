@@ -1,4 +1,4 @@
-/* x86-64 block compiler (jit.h): host x86-64 code for runs of common integer instructions.
+/* x86-64 block compiler (jit.h): host x86-64 code for runs of a decoded page's instructions.
  *
  * The host code is written by hand through the small encoder below: the blocks need a dozen
  * instruction shapes on fixed registers, and their flags must be the host's own flags of the
@@ -151,6 +151,15 @@ static void e_jump_abs(Em *e, const void *fn)
     e_movabs(e, H_RAX, (uint64_t)(uintptr_t)fn);
     e8(e, 0xff);
     e8(e, 0xe0);
+}
+
+/* chain_left -= n: the block's instructions that retired, or started (x86_insns_now) */
+static void e_chain_sub(Em *e, unsigned n)
+{
+    if (!n)
+        return;
+    e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, (int32_t)offsetof(X86Cpu, chain_left));  /* sub */
+    e32(e, n);
 }
 
 /* ---- the block's instructions ---- */
@@ -1083,21 +1092,24 @@ int x86_jit_taken(X86Cpu *c, const X86Insn *d)
 /* A way out of the block at instruction k: instructions 0..k-1 retired (the chain counts
  * k more started, the first being the block's own), RIP and start_ip at k, then fn(c, k's
  * decoded instruction). */
-static void gen_exit(Gen *g, unsigned k, const void *fn)
+/* RIP and start_ip = the instruction at byte offset off of the page, RSI = its decoded
+ * instruction (index idx; RSI held the block's first one) */
+static void gen_at(Gen *g, unsigned off, unsigned idx)
 {
     Em *e = &g->e;
-    const JOp *o = &g->ops[k];
-    if (k) {
-        e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));   /* sub */
-        e32(e, k);
-    }
-    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, (int32_t)(o->off - g->ops[0].off));
+    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, (int32_t)off - (int32_t)g->ops[0].off);
     e_store(e, 8, H_RAX, H_RDI, OFF(rip));
     e_store(e, 8, H_RAX, H_RDI, OFF(start_ip));
-    int32_t delta = (int32_t)(((int64_t)o->idx - (int64_t)g->ops[0].idx) * (int64_t)sizeof(X86Insn));
+    int32_t delta = (int32_t)(((int64_t)idx - (int64_t)g->ops[0].idx) * (int64_t)sizeof(X86Insn));
     if (delta)
         e_mem(e, 8, true, "\x8d", 1, H_RSI, H_RSI, -1, 1, delta);          /* lea rsi */
-    e_jump_abs(e, fn);
+}
+
+static void gen_exit(Gen *g, unsigned k, const void *fn)
+{
+    e_chain_sub(&g->e, k);
+    gen_at(g, g->ops[k].off, g->ops[k].idx);
+    e_jump_abs(&g->e, fn);
 }
 
 /* After instruction k (the block's last) on to the instruction at byte offset to of the
@@ -1113,14 +1125,8 @@ static void gen_exit_to(Gen *g, unsigned k, unsigned to, const void *fn)
         gen_exit(g, k, fn);
         return;
     }
-    e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));       /* sub */
-    e32(e, k + 1);
-    e_mem(e, 8, true, "\x8d", 1, H_RAX, H_R11, -1, 1, (int32_t)to - (int32_t)g->ops[0].off);
-    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
-    e_store(e, 8, H_RAX, H_RDI, OFF(start_ip));
-    int32_t delta = (int32_t)(((int64_t)(s - 1) - (int64_t)g->ops[0].idx) * (int64_t)sizeof(X86Insn));
-    if (delta)
-        e_mem(e, 8, true, "\x8d", 1, H_RSI, H_RSI, -1, 1, delta);          /* lea rsi */
+    e_chain_sub(e, k + 1);
+    gen_at(g, to, s - 1);
     e_mem(e, 4, false, "\xff", 1, 4, H_RSI, -1, 1, (int32_t)offsetof(X86Insn, fn));  /* jmp */
 }
 
@@ -1202,7 +1208,7 @@ int x86_jit_on(X86Cpu *c, const X86Insn *d)
     return x86_chain_on(c);
 }
 
-static void gen_exit_on(Gen *g, unsigned k);
+static void gen_exit_on(Gen *g, unsigned k, const void *fn);
 /* A way out to another page remembered (gen_exit_page): the fetch TLB entry's tag the target
  * page had (its linear page, the privilege and AC then), the entry, the decoded page, the
  * decode cache's dc_gen then and the target's index in the page. */
@@ -1246,7 +1252,7 @@ static void gen_exit_page(Gen *g, unsigned k)
 {
     Em *e = &g->e;
     if (!X86_CHAIN_DIRECT) {
-        gen_exit_on(g, k);
+        gen_exit_on(g, k, (const void *)x86_jit_on);
         return;
     }
     uint8_t *lea_cache = e->p;
@@ -1290,19 +1296,13 @@ static void gen_exit_page(Gen *g, unsigned k)
     e_rr(e, 8, true, "\x81", 1, 4, H_R10);                     /* and r10, ~0xfff */
     e32(e, 0xfffff000u);
     e_store(e, 8, H_R10, H_RDI, OFF(dc_la));
-    e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));       /* sub */
-    e32(e, k + 1);
+    e_chain_sub(e, k + 1);
     e_store(e, 8, H_RAX, H_RDI, OFF(rip));
     e_store(e, 8, H_RAX, H_RDI, OFF(start_ip));
     e_mem(e, 4, false, "\xff", 1, 4, H_RSI, -1, 1, (int32_t)offsetof(X86Insn, fn));  /* jmp */
     for (unsigned i = 0; i < 4; i++)
         e_patch(miss[i], e->p);
-    if (k) {
-        e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));   /* sub */
-        e32(e, k);
-    }
-    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
-    e_jump_abs(e, (const void *)x86_jit_on_fill);
+    gen_exit_on(g, k, (const void *)x86_jit_on_fill);
     /* the cache, 8-aligned, empty */
     while ((uintptr_t)e->p & 7)
         e8(e, 0xcc);
@@ -1312,16 +1312,13 @@ static void gen_exit_page(Gen *g, unsigned k)
     e->p += sizeof(JitPageCache);
 }
 
-/* Out after instruction k (the block's last) with RAX the new RIP: as x86_jit_on. */
-static void gen_exit_on(Gen *g, unsigned k)
+/* Out after instruction k (the block's last) with RAX the new RIP: fn (x86_jit_on, or
+ * x86_jit_on_fill with RDX its JitPageCache), as x86_chain_on goes on. */
+static void gen_exit_on(Gen *g, unsigned k, const void *fn)
 {
-    Em *e = &g->e;
-    if (k) {
-        e_mem(e, 8, true, "\x81", 1, 5, H_RDI, -1, 1, OFF(chain_left));   /* sub */
-        e32(e, k);
-    }
-    e_store(e, 8, H_RAX, H_RDI, OFF(rip));
-    e_jump_abs(e, (const void *)x86_jit_on);
+    e_chain_sub(&g->e, k);
+    e_store(&g->e, 8, H_RAX, H_RDI, OFF(rip));
+    e_jump_abs(&g->e, fn);
 }
 
 /* out before k unless RAX is canonical (48 bits: LA57 is not advertised) */
@@ -1369,7 +1366,7 @@ static void gen_ret(Gen *g, unsigned k)
     e_load(e, 8, H_RAX, H_RDX, 0);
     gen_canonical(g, k);
     gen_rsp_add(g, 8);
-    gen_exit_on(g, k);
+    gen_exit_on(g, k, (const void *)x86_jit_on);
 }
 
 static bool jit_owns(const X86Cpu *c, const void *fn)
